@@ -1,0 +1,94 @@
+# SuperSimpleCI - plain Makefile.  "make" builds ./ssci, "make test" runs
+# every test, "make asan" runs them under AddressSanitizer and UBSan.
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+PKGS = libevent jansson sqlite3
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
+	-Wstrict-prototypes -Wsign-compare -Wformat=2 -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+	$(shell pkg-config --cflags $(PKGS))
+LIBS = $(shell pkg-config --libs $(PKGS))
+
+LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps install test unit asan fuzz clean
+all: deps ssci
+
+deps:
+	@scripts/deps build
+
+ifeq ($(BUILD),build)
+ssci: $(BUILD)/ssci
+	cp $(BUILD)/ssci ssci
+endif
+
+$(BUILD)/ssci: $(BUILD)/main.o $(BUILD)/libssci.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/libssci.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libssci.a src/*.h | $(BUILD)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libssci.a $(LIBS) \
+		$(shell pkg-config --libs cmocka)
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+unit: $(UNIT_BIN)
+
+# The test command of README.md: unit and integration tests, one total line.
+test: all
+	@scripts/deps test
+	@$(MAKE) --no-print-directory unit
+	@SSCI_BIN=$(CURDIR)/$(BUILD)/ssci SSCI_UNIT_DIR=$(CURDIR)/$(BUILD)/tests \
+		tests/run
+
+asan:
+	@scripts/deps test
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g \
+		-fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined" build-asan/ssci unit
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		SSCI_BIN=$(CURDIR)/build-asan/ssci \
+		SSCI_UNIT_DIR=$(CURDIR)/build-asan/tests tests/run
+
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) src/*.h
+	@mkdir -p build-fuzz
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(shell pkg-config --cflags $(PKGS)) -Isrc -o $@ $< \
+		$(LIB_SRC) $(LIBS)
+
+# Each fuzz target runs for FUZZ_SECONDS on its seed corpus.
+fuzz: deps $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+		name=$$(basename $$f); mkdir -p build-fuzz/corpus-$$name; \
+		echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			build-fuzz/corpus-$$name tests/fuzz/corpus/$${name#fuzz_} \
+			>build-fuzz/$$name.log 2>&1 || \
+			{ tail -40 build-fuzz/$$name.log; exit 1; }; \
+	done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 ssci $(DESTDIR)$(PREFIX)/bin/ssci
+
+clean:
+	rm -rf build build-asan build-fuzz ssci

@@ -1,0 +1,388 @@
+/*
+ * conn.c - the client side of the dispatcher protocol: connect, hello,
+ * match replies to requests in order, reconnect with backoff.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "conn.h"
+#include "util.h"
+
+struct conn_pending {
+	conn_reply_cb cb;
+	void *arg;
+	struct conn_pending *next;
+};
+
+struct conn {
+	struct event_base *base;
+	char *server;
+	enum proto_role role;
+	char *token;
+	int reconnect;
+	struct conn_callbacks cbs;
+	void *arg;
+
+	struct sockaddr_storage *addrs;	/* IPv4 first, then the rest */
+	socklen_t *addrlens;
+	size_t naddrs;
+	size_t next_addr;
+
+	struct bufferevent *bev;
+	int ready;
+	int was_ready;
+	int hello_pending;
+	int refused;
+	int backoff_ms;
+	struct event *ev_retry;
+	struct conn_pending *pending_head, **pending_tail;
+};
+
+static void conn_connect(struct conn *c);
+
+/* Resolve once, at start-up; IPv4 addresses first as the dispatcher binds. */
+static int
+conn_resolve(struct conn *c, const char *host, int port)
+{
+	struct addrinfo hints, *res, *ai;
+	char portstr[16];
+	size_t n = 0;
+	int rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(portstr, sizeof portstr, "%d", port);
+	rc = getaddrinfo(host, portstr, &hints, &res);
+	if (rc != 0) {
+		log_warnx("unable to resolve '%s': %s", host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		n++;
+	c->addrs = xcalloc(n, sizeof *c->addrs);
+	c->addrlens = xcalloc(n, sizeof *c->addrlens);
+	for (int pass = 0; pass < 2; pass++) {
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			if ((ai->ai_family == AF_INET) != (pass == 0))
+				continue;
+			memcpy(&c->addrs[c->naddrs], ai->ai_addr, ai->ai_addrlen);
+			c->addrlens[c->naddrs++] = ai->ai_addrlen;
+		}
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* Answer every pending request with NULL. */
+static void
+conn_fail_pending(struct conn *c)
+{
+	struct conn_pending *p;
+
+	while ((p = c->pending_head) != NULL) {
+		c->pending_head = p->next;
+		if (c->pending_head == NULL)
+			c->pending_tail = &c->pending_head;
+		p->cb(c, NULL, p->arg);
+		free(p);
+	}
+}
+
+static void
+conn_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_connect(arg);
+}
+
+/* Drop the current connection; retry later unless refused. */
+static void
+conn_drop(struct conn *c, const char *why)
+{
+	struct timeval tv;
+	int was_ready = c->ready;
+
+	if (c->bev != NULL) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	c->ready = 0;
+	c->hello_pending = 0;
+	if (was_ready)
+		log_warnx("lost dispatcher %s: %s", c->server, why);
+	conn_fail_pending(c);
+	if (was_ready && c->cbs.on_lost != NULL)
+		c->cbs.on_lost(c, c->arg);
+	if (!c->reconnect || c->refused) {
+		if (!was_ready && !c->refused && c->cbs.on_lost != NULL) {
+			log_warnx("unable to connect to %s: %s", c->server, why);
+			c->cbs.on_lost(c, c->arg);
+		}
+		return;
+	}
+	if (!was_ready && c->backoff_ms >= 1600)
+		log_warnx("unable to connect to %s: %s; retrying in %d ms",
+		    c->server, why, c->backoff_ms);
+	tv.tv_sec = c->backoff_ms / 1000;
+	tv.tv_usec = (c->backoff_ms % 1000) * 1000;
+	evtimer_add(c->ev_retry, &tv);
+	c->backoff_ms *= 2;
+	if (c->backoff_ms > CONN_BACKOFF_MAX_MS)
+		c->backoff_ms = CONN_BACKOFF_MAX_MS;
+}
+
+/* The reply to hello. */
+static void
+conn_hello_reply(struct conn *c, struct proto_msg *msg)
+{
+	c->hello_pending = 0;
+	if (msg->type != PROTO_OK) {
+		log_warnx("dispatcher %s refused us: %s", c->server,
+		    msg->message ? msg->message : "no reason given");
+		c->refused = 1;
+		if (c->cbs.on_refused != NULL)
+			c->cbs.on_refused(c, msg->message, c->arg);
+		conn_drop(c, "refused");
+		return;
+	}
+	c->ready = 1;
+	c->backoff_ms = CONN_BACKOFF_MIN_MS;
+	if (c->was_ready)
+		log_info("reconnected to dispatcher %s", c->server);
+	c->was_ready = 1;
+	c->cbs.on_ready(c, c->arg);
+}
+
+/* One line from the dispatcher.  Returns -1 if the conn was dropped. */
+static int
+conn_handle_line(struct conn *c, const char *line, size_t len)
+{
+	struct proto_msg msg;
+	struct proto_error err;
+	struct conn_pending *p;
+
+	if (proto_parse(line, len, &msg, &err) == -1) {
+		log_warnx("bad message from dispatcher %s: %s", c->server,
+		    err.message);
+		conn_drop(c, "protocol error");
+		return -1;
+	}
+	if (msg.type == PROTO_OK || msg.type == PROTO_ERROR) {
+		if (c->hello_pending) {
+			conn_hello_reply(c, &msg);
+			proto_msg_release(&msg);
+			return c->bev == NULL ? -1 : 0;
+		}
+		p = c->pending_head;
+		if (p == NULL) {
+			log_warnx("unexpected %s from dispatcher %s",
+			    proto_type_name(msg.type), c->server);
+			proto_msg_release(&msg);
+			return 0;
+		}
+		c->pending_head = p->next;
+		if (c->pending_head == NULL)
+			c->pending_tail = &c->pending_head;
+		p->cb(c, &msg, p->arg);
+		free(p);
+	} else if (c->ready)
+		c->cbs.on_message(c, &msg, c->arg);
+	proto_msg_release(&msg);
+	return c->bev == NULL ? -1 : 0;
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len;
+	char *line;
+
+	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
+		int rc = conn_handle_line(c, line, len);
+
+		free(line);
+		if (rc == -1)
+			return;
+	}
+	if (evbuffer_get_length(in) > PROTO_MAX_LINE)
+		conn_drop(c, "line too long");
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (c->cbs.on_drained != NULL)
+		c->cbs.on_drained(c, c->arg);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	size_t len;
+	char *line;
+	int one = 1;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
+		    &one, sizeof one);
+		line = proto_encode_hello(c->role, c->token, &len);
+		bufferevent_write(bev, line, len);
+		free(line);
+		c->hello_pending = 1;
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		conn_drop(c, "connection closed");
+	else if (what & BEV_EVENT_ERROR) {
+		const char *why = evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR());
+
+		if (!c->ready && c->naddrs > 1 && c->next_addr != 0) {
+			/* Another address may answer: try it at once. */
+			bufferevent_free(c->bev);
+			c->bev = NULL;
+			conn_connect(c);
+			return;
+		}
+		conn_drop(c, why);
+	}
+}
+
+static void
+conn_connect(struct conn *c)
+{
+	size_t i = c->next_addr;
+
+	c->next_addr = (c->next_addr + 1) % c->naddrs;
+	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
+	    c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_HIGH_WATER / 2, 0);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&c->addrs[i],
+	    (int)c->addrlens[i]) == -1)
+		conn_drop(c, strerror(errno));
+}
+
+struct conn *
+conn_new(struct event_base *base, const char *server, enum proto_role role,
+    const char *token, int reconnect, const struct conn_callbacks *cbs,
+    void *arg)
+{
+	struct conn *c;
+	char *host;
+	int port;
+
+	if (parse_host_port(server, &host, &port) == -1 || port == 0) {
+		log_warnx("unable to use dispatcher address '%s': expected "
+		    "HOST:PORT", server);
+		return NULL;
+	}
+	c = xcalloc(1, sizeof *c);
+	if (conn_resolve(c, host, port) == -1 || c->naddrs == 0) {
+		free(host);
+		free(c->addrs);
+		free(c->addrlens);
+		free(c);
+		return NULL;
+	}
+	free(host);
+	c->base = base;
+	c->server = xstrdup(server);
+	c->role = role;
+	c->token = token ? xstrdup(token) : NULL;
+	c->reconnect = reconnect;
+	c->cbs = *cbs;
+	c->arg = arg;
+	c->backoff_ms = CONN_BACKOFF_MIN_MS;
+	c->pending_tail = &c->pending_head;
+	c->ev_retry = evtimer_new(base, conn_retry_cb, c);
+	conn_connect(c);
+	return c;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->ready = 0;
+	conn_fail_pending(c);
+	event_free(c->ev_retry);
+	free(c->addrs);
+	free(c->addrlens);
+	free(c->server);
+	free(c->token);
+	free(c);
+}
+
+int
+conn_is_ready(const struct conn *c)
+{
+	return c->ready;
+}
+
+int
+conn_congested(const struct conn *c)
+{
+	return c->bev != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    CONN_HIGH_WATER;
+}
+
+int
+conn_request(struct conn *c, char *line, conn_reply_cb cb, void *arg)
+{
+	struct conn_pending *p;
+
+	if (!c->ready) {
+		free(line);
+		return -1;
+	}
+	bufferevent_write(c->bev, line, strlen(line));
+	free(line);
+	p = xcalloc(1, sizeof *p);
+	p->cb = cb;
+	p->arg = arg;
+	*c->pending_tail = p;
+	c->pending_tail = &p->next;
+	return 0;
+}
+
+int
+conn_send(struct conn *c, char *line)
+{
+	if (!c->ready) {
+		free(line);
+		return -1;
+	}
+	bufferevent_write(c->bev, line, strlen(line));
+	free(line);
+	return 0;
+}
+
+const char *
+conn_server(const struct conn *c)
+{
+	return c->server;
+}

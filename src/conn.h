@@ -1,0 +1,71 @@
+/*
+ * conn.h - a client's connection to the dispatcher, as runners, observers
+ * and the command-line clients keep it.
+ *
+ * conn_new resolves the dispatcher's address and connects; once connected
+ * it says hello and, when the dispatcher answers ok, calls on_ready.  The
+ * dispatcher answers every request in order, so replies (ok, error) go to
+ * the callbacks of conn_request in the order the requests were sent; other
+ * messages (job, ping, cancel) go to on_message.  When the connection is
+ * lost, every pending request is answered with NULL, on_lost is called and,
+ * if reconnect is set, a new connection is tried with capped exponential
+ * backoff (CONN_BACKOFF_MIN_MS doubling up to CONN_BACKOFF_MAX_MS).
+ */
+#ifndef SSCI_CONN_H
+#define SSCI_CONN_H
+
+#include <stddef.h>
+
+#include "proto.h"
+
+struct event_base;
+struct conn;
+
+#define CONN_BACKOFF_MIN_MS 100
+#define CONN_BACKOFF_MAX_MS 30000
+/* Output queued beyond this makes conn_congested true. */
+#define CONN_HIGH_WATER (1024 * 1024)
+
+struct conn_callbacks {
+	void (*on_ready)(struct conn *c, void *arg);
+	void (*on_message)(struct conn *c, struct proto_msg *msg, void *arg);
+	/* The hello was refused: the connection will not be retried. */
+	void (*on_refused)(struct conn *c, const char *why, void *arg);
+	void (*on_lost)(struct conn *c, void *arg);
+	/* Queued output fell below CONN_HIGH_WATER / 2; may be NULL. */
+	void (*on_drained)(struct conn *c, void *arg);
+};
+
+/* The reply to a request, or NULL if the connection was lost first. */
+typedef void (*conn_reply_cb)(struct conn *c, struct proto_msg *reply,
+    void *arg);
+
+/*
+ * Connect to "HOST:PORT".  Returns NULL (after logging) if the address
+ * cannot be resolved.  token may be NULL.
+ */
+struct conn *conn_new(struct event_base *base, const char *server,
+    enum proto_role role, const char *token, int reconnect,
+    const struct conn_callbacks *cbs, void *arg);
+void conn_free(struct conn *c);
+
+/* Whether hello has been answered ok on the current connection. */
+int conn_is_ready(const struct conn *c);
+
+/* Whether more than CONN_HIGH_WATER bytes wait to be sent. */
+int conn_congested(const struct conn *c);
+
+/*
+ * Send a request line (NUL-terminated, taken over and freed) and have cb called with its
+ * reply, or with NULL if the connection is lost first.  Returns 0, or -1
+ * if the connection is not ready (the line is freed, cb is not called).
+ */
+int conn_request(struct conn *c, char *line, conn_reply_cb cb, void *arg);
+
+/* Send a line that gets no reply (log, pong, accepted); taken and freed. */
+int conn_send(struct conn *c, char *line);
+
+/* The dispatcher's address as given ("HOST:PORT"). */
+const char *conn_server(const struct conn *c);
+
+#endif

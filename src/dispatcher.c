@@ -1,0 +1,249 @@
+/*
+ * dispatcher.c - "ssci dispatcher": options, the store, the listening
+ * socket and the heartbeat timer.  Connections are peer.c's, the queue is
+ * sched.c's.
+ */
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "cmd.h"
+#include "dispatcher.h"
+#include "store.h"
+#include "util.h"
+
+static const char dispatcher_usage[] =
+    "usage: ssci dispatcher [--host HOST] [--port PORT] [--state-dir DIR]\n"
+    "                       [--results-dir DIR] [--heartbeat SECONDS]\n"
+    "                       [--runner-timeout SECONDS] [--job-timeout SECONDS]\n"
+    "                       [--max-attempts N] [--max-log-bytes N] [-v]\n";
+
+/* "127.0.0.1:8888" or "[::1]:8888" from a socket address. */
+static void
+format_addr(const struct sockaddr *sa, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+		port = ntohs(in->sin_port);
+		snprintf(buf, size, "%s:%d", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+		port = ntohs(in6->sin6_port);
+		snprintf(buf, size, "[%s]:%d", host, port);
+	} else
+		snprintf(buf, size, "?");
+}
+
+static void
+dispatcher_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct dispatcher *d = arg;
+	char addr[64];
+	int one = 1;
+
+	(void)l;
+	(void)salen;
+	format_addr(sa, addr, sizeof addr);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	evutil_make_socket_nonblocking(fd);
+	peer_new(d, fd, addr);
+}
+
+/* Bind host:port, preferring an IPv4 address as clients try it first. */
+static struct evconnlistener *
+dispatcher_listen(struct dispatcher *d)
+{
+	struct addrinfo hints, *res, *ai, *pick = NULL;
+	struct evconnlistener *l;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof ss;
+	char portstr[16], addr[80];
+	int rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(portstr, sizeof portstr, "%d", d->cfg.port);
+	rc = getaddrinfo(d->cfg.host, portstr, &hints, &res);
+	if (rc != 0)
+		fatalx("unable to resolve '%s': %s", d->cfg.host,
+		    gai_strerror(rc));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (pick == NULL || (ai->ai_family == AF_INET &&
+		    pick->ai_family != AF_INET))
+			pick = ai;
+	}
+	l = evconnlistener_new_bind(d->base, dispatcher_accept_cb, d,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+	    128, pick->ai_addr, (int)pick->ai_addrlen);
+	if (l == NULL)
+		fatal("unable to listen on '%s:%d'", d->cfg.host, d->cfg.port);
+	freeaddrinfo(res);
+	getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &sslen);
+	format_addr((struct sockaddr *)&ss, addr, sizeof addr);
+	printf("listening on %s\n", addr);
+	fflush(stdout);
+	return l;
+}
+
+static void
+dispatcher_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sched_heartbeat(arg);
+}
+
+static void
+dispatcher_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct dispatcher *d = arg;
+
+	(void)what;
+	log_info("stopping on signal %d", (int)sig);
+	event_base_loopexit(d->base, NULL);
+}
+
+/* Parse the options into cfg; returns 0, or exits on a bad one. */
+static void
+dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
+    int *verbose)
+{
+	static const struct option opts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "results-dir", required_argument, NULL, 'r' },
+		{ "heartbeat", required_argument, NULL, 'b' },
+		{ "runner-timeout", required_argument, NULL, 't' },
+		{ "job-timeout", required_argument, NULL, 'j' },
+		{ "max-attempts", required_argument, NULL, 'a' },
+		{ "max-log-bytes", required_argument, NULL, 'l' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long v;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'H':
+			cfg->host = optarg;
+			break;
+		case 's':
+			cfg->state_dir = optarg;
+			break;
+		case 'r':
+			cfg->results_dir = optarg;
+			break;
+		case 'v':
+			*verbose = 1;
+			break;
+		case 'h':
+			cmd_help(dispatcher_usage);
+			break;
+		case 'p':
+		case 'b':
+		case 't':
+		case 'j':
+		case 'a':
+			v = cmd_number(dispatcher_usage, opts, ch, optarg, ch == 'p' ?
+			    0 : 1, ch == 'p' ? 65535 : 1000000);
+			if (ch == 'p')
+				cfg->port = (int)v;
+			else if (ch == 'b')
+				cfg->heartbeat_s = (int)v;
+			else if (ch == 't')
+				cfg->runner_timeout_s = (int)v;
+			else if (ch == 'j')
+				cfg->job_timeout_s = (int)v;
+			else
+				cfg->max_attempts = (int)v;
+			break;
+		case 'l':
+			cfg->max_log_bytes = cmd_number(dispatcher_usage, opts,
+			    ch, optarg, 1, 1L << 40);
+			break;
+		default:
+			cmd_usage(dispatcher_usage);
+		}
+	}
+	if (optind != argc)
+		cmd_usage(dispatcher_usage);
+}
+
+int
+cmd_dispatcher(int argc, char **argv)
+{
+	struct dispatcher d = { 0 };
+	struct evconnlistener *l;
+	struct event *ev_int, *ev_term;
+	struct timeval tv;
+	int verbose = 0, requeued;
+
+	d.cfg = (struct dispatcher_config){
+		.host = "localhost", .port = DISPATCHER_DEFAULT_PORT,
+		.state_dir = "ssci-data", .results_dir = "test_results",
+		.heartbeat_s = 1, .runner_timeout_s = 5, .job_timeout_s = 1800,
+		.max_attempts = 3, .max_log_bytes = 16 << 20,
+	};
+	dispatcher_options(argc, argv, &d.cfg, &verbose);
+	log_init("dispatcher", verbose);
+	signal(SIGPIPE, SIG_IGN);
+	if (mkdir_p(d.cfg.results_dir) == -1)
+		return 1;
+	d.store = store_open(d.cfg.state_dir);
+	if (d.store == NULL)
+		return 1;
+	xasprintf(&d.logs_dir, "%s/logs", d.cfg.state_dir);
+	requeued = store_requeue_running(d.store);
+	if (requeued > 0)
+		log_info("%d job%s that were running went back to the queue",
+		    requeued, requeued == 1 ? "" : "s");
+	d.base = event_base_new();
+	if (d.base == NULL)
+		fatalx("unable to create the event loop");
+	d.started_ms = now_ms();
+	l = dispatcher_listen(&d);
+	tv.tv_sec = d.cfg.heartbeat_s;
+	tv.tv_usec = 0;
+	d.ev_heartbeat = event_new(d.base, -1, EV_PERSIST,
+	    dispatcher_heartbeat_cb, &d);
+	event_add(d.ev_heartbeat, &tv);
+	ev_int = evsignal_new(d.base, SIGINT, dispatcher_signal_cb, &d);
+	ev_term = evsignal_new(d.base, SIGTERM, dispatcher_signal_cb, &d);
+	evsignal_add(ev_int, NULL);
+	evsignal_add(ev_term, NULL);
+
+	event_base_dispatch(d.base);
+
+	evconnlistener_free(l);
+	peer_free_all(&d);
+	event_free(d.ev_heartbeat);
+	event_free(ev_int);
+	event_free(ev_term);
+	event_base_free(d.base);
+	store_close(d.store);
+	free(d.logs_dir);
+	return 0;
+}

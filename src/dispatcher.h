@@ -1,0 +1,110 @@
+/*
+ * dispatcher.h - the dispatcher's internals, shared by its rooms:
+ * dispatcher.c (options, listener, heartbeat timer), peer.c (one connection:
+ * lines in, replies out, roles), sched.c (the queue and the runner pool) and
+ * results.c (job logs and the test_results files).
+ */
+#ifndef SSCI_DISPATCHER_H
+#define SSCI_DISPATCHER_H
+
+#include <stdint.h>
+
+#include "proto.h"
+
+struct event_base;
+struct bufferevent;
+struct event;
+struct store;
+
+#define DISPATCHER_DEFAULT_PORT 8888
+#define DISPATCHER_BAD_MESSAGES_MAX 10
+
+struct dispatcher_config {
+	const char *host;
+	int port;
+	const char *state_dir;
+	const char *results_dir;
+	int heartbeat_s;
+	int runner_timeout_s;
+	int job_timeout_s;
+	int max_attempts;
+	int64_t max_log_bytes;
+};
+
+/* A job handed to a runner and not yet finished. */
+struct assignment {
+	int64_t job;
+	char commit[65];
+	char *repo;
+	int attempt;
+	int log_fd;
+	int64_t log_bytes;
+	int log_truncated;
+	struct peer *runner;
+	struct assignment *next;
+};
+
+struct peer {
+	struct dispatcher *d;
+	struct bufferevent *bev;
+	char addr[64];
+	int said_hello;
+	enum proto_role role;
+	int registered;
+	char *name;
+	int slots;
+	int busy;
+	struct assignment *jobs;
+	int64_t last_heard_ms;	/* monotonic */
+	int bad_messages;
+	int closing;		/* flush the output, then free */
+	struct peer *next;
+};
+
+struct dispatcher {
+	struct dispatcher_config cfg;
+	struct event_base *base;
+	struct store *store;
+	char *logs_dir;
+	struct peer *peers;
+	struct event *ev_heartbeat;
+	int64_t started_ms;
+};
+
+/* peer.c */
+struct peer *peer_new(struct dispatcher *d, int fd, const char *addr);
+/* Send a NUL-terminated line (taken over and freed). */
+void peer_send(struct peer *p, char *line);
+void peer_send_error(struct peer *p, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Close now: its jobs go back to the queue.  why is logged. */
+void peer_lost(struct peer *p, const char *why);
+void peer_free_all(struct dispatcher *d);
+
+/* sched.c */
+void sched_dispatch(struct peer *p, const struct proto_msg *msg);
+void sched_register(struct peer *p, const struct proto_msg *msg);
+void sched_result(struct peer *p, const struct proto_msg *msg);
+void sched_log(struct peer *p, const struct proto_msg *msg);
+void sched_accepted(struct peer *p, const struct proto_msg *msg);
+void sched_cancel(struct peer *p, const struct proto_msg *msg);
+void sched_status(struct peer *p);
+/* Give every job of a lost runner back to the queue (or up on it). */
+void sched_runner_lost(struct peer *p, const char *why);
+/* Drop a runner's assignments without touching the store (shutdown). */
+void sched_forget(struct peer *p);
+/* Hand queued jobs to free runner slots. */
+void sched_run(struct dispatcher *d);
+/* Ping runners; declare silent ones lost. */
+void sched_heartbeat(struct dispatcher *d);
+
+/* results.c */
+/* Open (truncating) logs/<job>.log for a new attempt; fd or -1. */
+int results_log_open(struct dispatcher *d, int64_t job);
+/* Append a chunk, honouring max_log_bytes. */
+void results_log_append(struct dispatcher *d, struct assignment *a,
+    const char *data, size_t len);
+/* Write results/<commit> atomically: the log, then the result line. */
+int results_write(struct dispatcher *d, int64_t job);
+
+#endif

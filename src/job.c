@@ -1,0 +1,45 @@
+/*
+ * job.c - names of job states.
+ */
+#include <string.h>
+
+#include "job.h"
+
+static const char *const job_state_names[] = {
+	[JOB_QUEUED] = "queued",
+	[JOB_RUNNING] = "running",
+	[JOB_PASSED] = "passed",
+	[JOB_FAILED] = "failed",
+	[JOB_ERROR] = "error",
+	[JOB_TIMEOUT] = "timeout",
+	[JOB_CANCELLED] = "cancelled",
+};
+
+#define JOB_STATE_COUNT (sizeof job_state_names / sizeof job_state_names[0])
+
+const char *
+job_state_name(enum job_state state)
+{
+	if ((unsigned)state >= JOB_STATE_COUNT)
+		return "unknown";
+	return job_state_names[state];
+}
+
+int
+job_state_parse(const char *name, enum job_state *out)
+{
+	for (unsigned i = 0; i < JOB_STATE_COUNT; i++) {
+		if (strcmp(name, job_state_names[i]) == 0) {
+			*out = (enum job_state)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+job_state_final(enum job_state state)
+{
+	return state != JOB_QUEUED && state != JOB_RUNNING &&
+	    (unsigned)state < JOB_STATE_COUNT;
+}

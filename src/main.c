@@ -1,0 +1,101 @@
+/*
+ * main.c - "ssci COMMAND ...": find the command in the table and run it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "util.h"
+
+struct cmd_entry {
+	const char *name;
+	int (*exec)(int, char **);
+	const char *summary;
+};
+
+static const struct cmd_entry cmd_table[] = {
+	{ "dispatcher", cmd_dispatcher,
+	    "keep the queue and hand commits to runners" },
+	{ "runner", cmd_runner, "check commits out and run their tests" },
+	{ "observer", cmd_observer,
+	    "poll a clone and report every new commit" },
+	{ "notify", cmd_notify, "report commits now (for a git hook)" },
+};
+
+static void
+main_usage(FILE *f)
+{
+	fprintf(f, "usage: ssci COMMAND [OPTIONS]\n"
+	    "       ssci COMMAND --help\n"
+	    "       ssci --version\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++)
+		fprintf(f, "  %-12s %s\n", cmd_table[i].name,
+		    cmd_table[i].summary);
+}
+
+void
+cmd_help(const char *usage)
+{
+	fputs(usage, stdout);
+	exit(0);
+}
+
+void
+cmd_usage(const char *usage)
+{
+	fputs(usage, stderr);
+	exit(2);
+}
+
+long
+cmd_number(const char *usage, const struct option *opts, int ch,
+    const char *arg, long min, long max)
+{
+	const char *name = "?";
+	long v;
+
+	for (; opts->name != NULL; opts++) {
+		if (opts->val == ch)
+			name = opts->name;
+	}
+	if (parse_long(arg, min, max, &v) == -1) {
+		fprintf(stderr, "ssci: invalid value '%s' for --%s: expected "
+		    "a whole number from %ld to %ld\n", arg, name, min, max);
+		cmd_usage(usage);
+	}
+	return v;
+}
+
+const char *
+cmd_token(void)
+{
+	const char *t = getenv("SSCI_TOKEN");
+
+	return t != NULL && *t != '\0' ? t : NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		main_usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("ssci %s\n", SSCI_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		main_usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++) {
+		if (strcmp(argv[1], cmd_table[i].name) == 0)
+			return cmd_table[i].exec(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "ssci: unknown command '%s'\n", argv[1]);
+	main_usage(stderr);
+	return 2;
+}

@@ -1,0 +1,474 @@
+/*
+ * observer.c - "ssci observer CLONE": every interval, fetch, find the
+ * commits on each watched branch that were not reported yet and dispatch
+ * them, oldest first.  The mark of what was reported lives in a state file
+ * in the clone's .git and moves only after the dispatcher's ok, so a
+ * dispatcher that is down loses nothing: the same commits go next time.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "cmd.h"
+#include "conn.h"
+#include "repo.h"
+#include "spawn.h"
+#include "util.h"
+
+#define OBSERVER_MAX_NEW 1000
+
+static const char observer_usage[] =
+    "usage: ssci observer [--dispatcher-server HOST:PORT]\n"
+    "                     [--interval SECONDS] [--branch NAME]... [-v] CLONE\n";
+
+struct watched {
+	char *name;
+	char mark[65];		/* last commit reported, "" if none */
+	char **pending;		/* commits to dispatch, oldest first */
+	size_t npending;
+	size_t next;
+};
+
+struct observer {
+	struct event_base *base;
+	struct conn *conn;
+	const char *clone;
+	char *url;
+	int has_origin;
+	char *state_path;
+	struct watched *branches;
+	size_t nbranches;
+	size_t current;		/* branch being polled */
+	int busy;		/* a poll is under way */
+	struct event *ev_poll;
+	struct timeval interval;
+	char tip[65];
+};
+
+static void observer_branch(struct observer *o);
+
+static void
+observer_save(struct observer *o)
+{
+	size_t len = 0, cap = 1;
+	char *buf;
+
+	for (size_t i = 0; i < o->nbranches; i++)
+		cap += strlen(o->branches[i].name) + 67;
+	buf = xmalloc(cap);
+	for (size_t i = 0; i < o->nbranches; i++) {
+		if (o->branches[i].mark[0] != '\0')
+			len += (size_t)snprintf(buf + len, cap - len, "%s %s\n",
+			    o->branches[i].name, o->branches[i].mark);
+	}
+	write_file_atomic(o->state_path, buf, len);
+	free(buf);
+}
+
+/* Read "branch commit" lines; unknown branches and bad lines are skipped. */
+static void
+observer_load(struct observer *o)
+{
+	char line[512], name[300], id[80];
+	FILE *f = fopen(o->state_path, "re");
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%299s %79s", name, id) != 2)
+			continue;
+		for (size_t i = 0; i < o->nbranches; i++) {
+			if (strcmp(o->branches[i].name, name) == 0 &&
+			    commit_id_normalize(id, o->branches[i].mark) == -1)
+				o->branches[i].mark[0] = '\0';
+		}
+	}
+	fclose(f);
+}
+
+static void
+observer_clear_pending(struct watched *w)
+{
+	for (size_t i = 0; i < w->npending; i++)
+		free(w->pending[i]);
+	free(w->pending);
+	w->pending = NULL;
+	w->npending = w->next = 0;
+}
+
+/* This poll is over; the timer brings the next. */
+static void
+observer_poll_done(struct observer *o)
+{
+	for (size_t i = 0; i < o->nbranches; i++)
+		observer_clear_pending(&o->branches[i]);
+	o->busy = 0;
+}
+
+static void
+observer_next_branch(struct observer *o)
+{
+	o->current++;
+	observer_branch(o);
+}
+
+static void observer_send_next(struct observer *o);
+
+static void
+observer_dispatch_reply(struct conn *c, struct proto_msg *reply, void *arg)
+{
+	struct observer *o = arg;
+	struct watched *w = &o->branches[o->current];
+	const char *id = w->pending[w->next];
+
+	(void)c;
+	if (reply == NULL) {
+		observer_poll_done(o);	/* lost: the mark stays */
+		return;
+	}
+	if (reply->type != PROTO_OK) {
+		log_warnx("dispatcher refused %s on '%s': %s", id, w->name,
+		    reply->message);
+		observer_poll_done(o);
+		return;
+	}
+	log_info("%s %s on '%s': job %lld", reply->existing ? "known" :
+	    "reported", id, w->name, (long long)reply->job);
+	memcpy(w->mark, id, strlen(id) + 1);
+	observer_save(o);
+	w->next++;
+	observer_send_next(o);
+}
+
+static void
+observer_send_next(struct observer *o)
+{
+	struct watched *w = &o->branches[o->current];
+	char *line;
+
+	if (w->next >= w->npending) {
+		observer_next_branch(o);
+		return;
+	}
+	line = proto_encode_dispatch(o->url, w->pending[w->next], w->name, 0,
+	    NULL);
+	if (conn_request(o->conn, line, observer_dispatch_reply, o) == -1)
+		observer_poll_done(o);
+}
+
+/* Take the new commits from rev-list's output (oldest first). */
+static void
+observer_revlist_done(int status, const char *out, size_t len, void *arg)
+{
+	struct observer *o = arg;
+	struct watched *w = &o->branches[o->current];
+	char id[65];
+
+	(void)len;
+	if (status != 0) {
+		log_warnx("git rev-list failed on '%s': %s", w->name, out);
+		observer_next_branch(o);
+		return;
+	}
+	for (const char *p = out; *p != '\0'; ) {
+		size_t n = strcspn(p, "\n");
+		char *one = xstrndup(p, n);
+
+		if (commit_id_normalize(one, id) == 0) {
+			w->pending = xrealloc(w->pending,
+			    (w->npending + 1) * sizeof *w->pending);
+			w->pending[w->npending++] = xstrdup(id);
+		}
+		free(one);
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	if (w->npending > OBSERVER_MAX_NEW) {
+		log_warnx("%zu new commits on '%s': reporting the newest %d",
+		    w->npending, w->name, OBSERVER_MAX_NEW);
+		w->next = w->npending - OBSERVER_MAX_NEW;
+	}
+	observer_send_next(o);
+}
+
+/* Only the tip: first start, or the mark is not an ancestor (force-push). */
+static void
+observer_tip_only(struct observer *o, struct watched *w)
+{
+	w->pending = xcalloc(1, sizeof *w->pending);
+	w->pending[0] = xstrdup(o->tip);
+	w->npending = 1;
+	observer_send_next(o);
+}
+
+static void
+observer_ancestor_done(int status, const char *out, size_t len, void *arg)
+{
+	struct observer *o = arg;
+	struct watched *w = &o->branches[o->current];
+	char *exclude;
+
+	(void)out;
+	(void)len;
+	if (status != 0) {
+		log_info("'%s' was rewritten: testing its new tip", w->name);
+		observer_tip_only(o, w);
+		return;
+	}
+	xasprintf(&exclude, "^%s", w->mark);
+	if (spawn_capture((const char *const[]){ "git", "rev-list", "--reverse",
+	    o->tip, exclude, "--", NULL }, o->clone, 4 << 20,
+	    observer_revlist_done, o) == NULL)
+		observer_next_branch(o);
+	free(exclude);
+}
+
+static void
+observer_tip_done(int status, const char *out, size_t len, void *arg)
+{
+	struct observer *o = arg;
+	struct watched *w = &o->branches[o->current];
+	char first[80];
+
+	(void)len;
+	snprintf(first, sizeof first, "%.*s", (int)strcspn(out, "\n"), out);
+	if (status != 0 || commit_id_normalize(first, o->tip) == -1) {
+		log_warnx("branch '%s' not found in '%s'", w->name, o->clone);
+		observer_next_branch(o);
+		return;
+	}
+	if (strcmp(o->tip, w->mark) == 0) {
+		observer_next_branch(o);
+		return;
+	}
+	if (w->mark[0] == '\0') {
+		observer_tip_only(o, w);
+		return;
+	}
+	if (spawn_capture((const char *const[]){ "git", "merge-base",
+	    "--is-ancestor", w->mark, o->tip, NULL }, o->clone, 4096,
+	    observer_ancestor_done, o) == NULL)
+		observer_next_branch(o);
+}
+
+/* Poll branch o->current, or end the poll after the last one. */
+static void
+observer_branch(struct observer *o)
+{
+	struct watched *w;
+	char *ref;
+
+	if (o->current >= o->nbranches || !conn_is_ready(o->conn)) {
+		observer_poll_done(o);
+		return;
+	}
+	w = &o->branches[o->current];
+	xasprintf(&ref, "refs/%s/%s^{commit}", o->has_origin ?
+	    "remotes/origin" : "heads", w->name);
+	if (spawn_capture((const char *const[]){ "git", "rev-parse", "--verify",
+	    "--quiet", ref, NULL }, o->clone, 4096, observer_tip_done,
+	    o) == NULL)
+		observer_next_branch(o);
+	free(ref);
+}
+
+static void
+observer_fetch_done(int status, const char *out, size_t len, void *arg)
+{
+	struct observer *o = arg;
+
+	(void)len;
+	if (status != 0)
+		log_warnx("git fetch in '%s' failed: %s", o->clone, out);
+	o->current = 0;
+	observer_branch(o);
+}
+
+static void
+observer_poll(struct observer *o)
+{
+	if (o->busy || !conn_is_ready(o->conn))
+		return;
+	o->busy = 1;
+	if (!o->has_origin) {
+		observer_fetch_done(0, "", 0, o);
+		return;
+	}
+	if (spawn_capture((const char *const[]){ "git", "fetch", "--quiet",
+	    "--prune", "origin", NULL }, o->clone, 16384, observer_fetch_done,
+	    o) == NULL)
+		o->busy = 0;
+}
+
+static void
+observer_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	observer_poll(arg);
+}
+
+static void
+observer_ready(struct conn *c, void *arg)
+{
+	(void)c;
+	observer_poll(arg);
+}
+
+static void
+observer_message(struct conn *c, struct proto_msg *msg, void *arg)
+{
+	(void)arg;
+	if (msg->type == PROTO_PING)
+		conn_send(c, proto_encode_pong(NULL));
+}
+
+static void
+observer_refused(struct conn *c, const char *why, void *arg)
+{
+	struct observer *o = arg;
+
+	(void)c;
+	(void)why;
+	event_base_loopexit(o->base, NULL);
+}
+
+static void
+observer_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct observer *o = arg;
+
+	(void)what;
+	log_info("stopping on signal %d", (int)sig);
+	event_base_loopexit(o->base, NULL);
+}
+
+static void
+observer_add_branch(struct observer *o, const char *name)
+{
+	if (!branch_name_valid(name)) {
+		fprintf(stderr, "ssci: invalid branch name '%s'\n", name);
+		cmd_usage(observer_usage);
+	}
+	o->branches = xrealloc(o->branches,
+	    (o->nbranches + 1) * sizeof *o->branches);
+	memset(&o->branches[o->nbranches], 0, sizeof *o->branches);
+	o->branches[o->nbranches++].name = xstrdup(name);
+}
+
+/* Where the clone is, what it is called and what to watch. */
+static int
+observer_setup(struct observer *o)
+{
+	char *gitdir, *branch;
+
+	gitdir = repo_git_dir(o->clone);
+	if (gitdir == NULL)
+		return -1;
+	xasprintf(&o->state_path, "%s/ssci-observer", gitdir);
+	free(gitdir);
+	o->url = repo_url(o->clone, &o->has_origin);
+	if (o->url == NULL)
+		return -1;
+	if (o->nbranches == 0) {
+		branch = repo_current_branch(o->clone);
+		if (branch == NULL || !branch_name_valid(branch)) {
+			log_warnx("unable to tell the branch of '%s': name one "
+			    "with --branch", o->clone);
+			free(branch);
+			return -1;
+		}
+		observer_add_branch(o, branch);
+		free(branch);
+	}
+	observer_load(o);
+	return 0;
+}
+
+int
+cmd_observer(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dispatcher-server", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "branch", required_argument, NULL, 'b' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct conn_callbacks cbs = {
+		.on_ready = observer_ready, .on_message = observer_message,
+		.on_refused = observer_refused,
+	};
+	const char *server = "localhost:8888";
+	struct observer o = { 0 };
+	struct event *ev_int, *ev_term;
+	int ch, verbose = 0, rc = 0;
+
+	o.interval.tv_sec = 5;
+	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			server = optarg;
+			break;
+		case 'i':
+			o.interval.tv_sec = cmd_number(observer_usage, opts, ch,
+			    optarg, 1, 86400);
+			break;
+		case 'b':
+			observer_add_branch(&o, optarg);
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			cmd_help(observer_usage);
+		default:
+			cmd_usage(observer_usage);
+		}
+	}
+	if (argc - optind != 1)
+		cmd_usage(observer_usage);
+	o.clone = argv[optind];
+	log_init("observer", verbose);
+	signal(SIGPIPE, SIG_IGN);
+	if (observer_setup(&o) == -1)
+		return 1;
+	o.base = event_base_new();
+	if (o.base == NULL)
+		fatalx("unable to create the event loop");
+	spawn_init(o.base);
+	o.conn = conn_new(o.base, server, PROTO_ROLE_OBSERVER, cmd_token(), 1,
+	    &cbs, &o);
+	if (o.conn == NULL)
+		return 1;
+	log_info("watching '%s' (%s) every %ld s", o.clone, o.url,
+	    (long)o.interval.tv_sec);
+	o.ev_poll = event_new(o.base, -1, EV_PERSIST, observer_timer_cb, &o);
+	event_add(o.ev_poll, &o.interval);
+	ev_int = evsignal_new(o.base, SIGINT, observer_signal_cb, &o);
+	ev_term = evsignal_new(o.base, SIGTERM, observer_signal_cb, &o);
+	evsignal_add(ev_int, NULL);
+	evsignal_add(ev_term, NULL);
+
+	event_base_dispatch(o.base);
+
+	conn_free(o.conn);
+	event_free(o.ev_poll);
+	event_free(ev_int);
+	event_free(ev_term);
+	event_base_free(o.base);
+	for (size_t i = 0; i < o.nbranches; i++) {
+		observer_clear_pending(&o.branches[i]);
+		free(o.branches[i].name);
+	}
+	free(o.branches);
+	free(o.url);
+	free(o.state_path);
+	return rc;
+}

@@ -1,0 +1,719 @@
+/*
+ * proto.c - the dispatcher's wire protocol (DESIGN.md section 2): parse and
+ * build newline-delimited JSON messages with jansson.  This is the only file
+ * that knows the wire format.  A line comes from a peer we do not trust, so
+ * every field is checked for presence, JSON type and range before it reaches
+ * a struct proto_msg; the fields of every type are one table, proto_fields,
+ * read by one extractor rather than a hand-written parser per type.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "job.h"
+#include "proto.h"
+#include "util.h"
+
+/*
+ * How much of a peer's bad value an error message quotes: enough to
+ * recognise it, short enough to fit struct proto_error.
+ */
+#define PROTO_QUOTE_MAX 48
+
+static const char *const proto_types[] = {
+	[PROTO_HELLO] = "hello",
+	[PROTO_OK] = "ok",
+	[PROTO_ERROR] = "error",
+	[PROTO_DISPATCH] = "dispatch",
+	[PROTO_STATUS] = "status",
+	[PROTO_REGISTER] = "register",
+	[PROTO_JOB] = "job",
+	[PROTO_ACCEPTED] = "accepted",
+	[PROTO_LOG] = "log",
+	[PROTO_RESULT] = "result",
+	[PROTO_PING] = "ping",
+	[PROTO_PONG] = "pong",
+	[PROTO_CANCEL] = "cancel",
+};
+#define PROTO_NTYPES (sizeof proto_types / sizeof proto_types[0])
+
+static const char *const proto_roles[] = {
+	[PROTO_ROLE_RUNNER] = "runner",
+	[PROTO_ROLE_OBSERVER] = "observer",
+	[PROTO_ROLE_CLIENT] = "client",
+};
+#define PROTO_NROLES (sizeof proto_roles / sizeof proto_roles[0])
+
+/* What a field holds on the wire and where it goes in struct proto_msg. */
+enum field_kind {
+	F_STRING,	/* char *, checked by valid if set */
+	F_INT,		/* int within [min, max], def if absent */
+	F_INT64,	/* int64_t within [min, max], def if absent */
+	F_BOOL,		/* int, 0 or 1 */
+	F_VERSION,	/* int, must be PROTO_VERSION */
+	F_ROLE,		/* enum proto_role */
+	F_COMMIT,	/* char[65]: normalized hex, or "bad_commit" */
+	F_STATE,	/* state and has_state; min 1 asks for a final one */
+	F_DATA,		/* data and data_len, at most max bytes */
+	F_LABELS,	/* array of strings checked by valid; not stored */
+	F_TESTS,	/* object of test counts, see proto_test_fields */
+};
+
+static const json_type field_json[] = {
+	[F_STRING] = JSON_STRING,
+	[F_INT] = JSON_INTEGER,
+	[F_INT64] = JSON_INTEGER,
+	[F_BOOL] = JSON_TRUE,	/* either boolean */
+	[F_VERSION] = JSON_INTEGER,
+	[F_ROLE] = JSON_STRING,
+	[F_COMMIT] = JSON_STRING,
+	[F_STATE] = JSON_STRING,
+	[F_DATA] = JSON_STRING,
+	[F_LABELS] = JSON_ARRAY,
+	[F_TESTS] = JSON_OBJECT,
+};
+
+struct proto_field {
+	enum proto_type	  type;
+	const char	 *key;
+	enum field_kind	  kind;
+	int		  required;
+	int64_t		  min;
+	int64_t		  max;
+	int64_t		  def;
+	size_t		  off;
+	int		(*valid)(const char *);
+};
+
+static int	name_valid(const char *);
+
+#define M(f) offsetof(struct proto_msg, f)
+#define REQ 1
+#define OPT 0
+#define ID(t) { t, "id", F_INT64, REQ, 1, INT64_MAX, 0, M(job), NULL }
+
+/*
+ * The fields of each type, in the order they are checked: version comes
+ * before role because a newer peer may use a role we do not know, and
+ * "bad_version" is the more useful answer.  Unknown fields are ignored so
+ * that a newer peer can add some.  Types without fields have no entry.
+ */
+static const struct proto_field proto_fields[] = {
+	{ PROTO_HELLO, "version", F_VERSION, REQ, 0, 0, 0, M(version), NULL },
+	{ PROTO_HELLO, "role", F_ROLE, REQ, 0, 0, 0, M(role), NULL },
+	{ PROTO_HELLO, "token", F_STRING, OPT, 0, 0, 0, M(token), NULL },
+
+	{ PROTO_OK, "job", F_INT64, OPT, 1, INT64_MAX, 0, M(job), NULL },
+	{ PROTO_OK, "state", F_STATE, OPT, 0, 0, 0, M(state), NULL },
+	{ PROTO_OK, "existing", F_BOOL, OPT, 0, 0, 0, M(existing), NULL },
+
+	{ PROTO_ERROR, "code", F_STRING, REQ, 0, 0, 0, M(code), NULL },
+	{ PROTO_ERROR, "message", F_STRING, REQ, 0, 0, 0, M(message), NULL },
+
+	{ PROTO_DISPATCH, "repo", F_STRING, REQ, 0, 0, 0, M(repo),
+	    repo_url_valid },
+	{ PROTO_DISPATCH, "commit", F_COMMIT, REQ, 0, 0, 0, M(commit), NULL },
+	{ PROTO_DISPATCH, "branch", F_STRING, OPT, 0, 0, 0, M(branch),
+	    branch_name_valid },
+	{ PROTO_DISPATCH, "rebuild", F_BOOL, OPT, 0, 0, 0, M(rebuild), NULL },
+
+	{ PROTO_REGISTER, "name", F_STRING, REQ, 0, 0, 0, M(name),
+	    name_valid },
+	{ PROTO_REGISTER, "slots", F_INT, OPT, 1, PROTO_MAX_SLOTS, 1,
+	    M(slots), NULL },
+	{ PROTO_REGISTER, "labels", F_LABELS, OPT, 0, 0, 0, 0, name_valid },
+
+	ID(PROTO_JOB),
+	{ PROTO_JOB, "repo", F_STRING, REQ, 0, 0, 0, M(repo),
+	    repo_url_valid },
+	{ PROTO_JOB, "commit", F_COMMIT, REQ, 0, 0, 0, M(commit), NULL },
+	{ PROTO_JOB, "branch", F_STRING, OPT, 0, 0, 0, M(branch),
+	    branch_name_valid },
+	{ PROTO_JOB, "timeout", F_INT, OPT, 0, INT_MAX, 0, M(timeout), NULL },
+	{ PROTO_JOB, "attempt", F_INT, OPT, 1, INT_MAX, 1, M(attempt), NULL },
+
+	ID(PROTO_ACCEPTED),
+	ID(PROTO_CANCEL),
+
+	ID(PROTO_LOG),
+	{ PROTO_LOG, "data", F_DATA, REQ, 0, PROTO_MAX_LOG_CHUNK, 0, M(data),
+	    NULL },
+
+	ID(PROTO_RESULT),
+	{ PROTO_RESULT, "status", F_STATE, REQ, 1, 0, 0, M(state), NULL },
+	{ PROTO_RESULT, "exit_code", F_INT, OPT, INT_MIN, INT_MAX, -1,
+	    M(exit_code), NULL },
+	{ PROTO_RESULT, "duration_ms", F_INT64, OPT, 0, INT64_MAX, -1,
+	    M(duration_ms), NULL },
+	{ PROTO_RESULT, "tests", F_TESTS, OPT, 0, 0, 0, M(tests), NULL },
+	{ PROTO_RESULT, "message", F_STRING, OPT, 0, 0, 0, M(message), NULL },
+};
+
+/* Inside a result's "tests" object. */
+static const struct proto_field proto_test_fields[] = {
+	{ PROTO_RESULT, "run", F_INT, OPT, 0, INT_MAX, -1, M(tests.run),
+	    NULL },
+	{ PROTO_RESULT, "failed", F_INT, OPT, 0, INT_MAX, -1, M(tests.failed),
+	    NULL },
+	{ PROTO_RESULT, "skipped", F_INT, OPT, 0, INT_MAX, -1,
+	    M(tests.skipped), NULL },
+};
+
+#define nitems(a) (sizeof (a) / sizeof (a)[0])
+
+const char *
+proto_type_name(enum proto_type type)
+{
+	if ((unsigned)type >= PROTO_NTYPES)
+		return "unknown";
+	return proto_types[type];
+}
+
+const char *
+proto_role_name(enum proto_role role)
+{
+	if ((unsigned)role >= PROTO_NROLES)
+		return "unknown";
+	return proto_roles[role];
+}
+
+/* Index of s in names, or -1. */
+static int
+name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* A runner's name or label: like a repository, but at most 255 bytes. */
+static int
+name_valid(const char *s)
+{
+	return strlen(s) <= 255 && repo_url_valid(s);
+}
+
+/*
+ * Fill err and return -1.  The message may quote a peer's bytes and is both
+ * logged and sent back in JSON, so anything but printable ASCII becomes '?':
+ * that keeps logs clean and the message valid UTF-8 even when cut short.
+ */
+static int __attribute__((format(printf, 3, 4)))
+set_error(struct proto_error *err, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*p;
+
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	for (p = err->message; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	}
+	return -1;
+}
+
+/* Refuse a field's value, quoting (the start of) it. */
+static int
+bad_value(struct proto_error *err, const char *code, const char *key,
+    const char *value)
+{
+	return set_error(err, code, "field '%s' has an invalid value '%.*s%s'",
+	    key, PROTO_QUOTE_MAX, value,
+	    strlen(value) > PROTO_QUOTE_MAX ? "..." : "");
+}
+
+/* Refuse an integer outside [f->min, f->max]. */
+static int
+bad_range(struct proto_error *err, const struct proto_field *f)
+{
+	if (f->max == INT64_MAX)
+		return set_error(err, "bad_field",
+		    "field '%s' must be at least %lld", f->key,
+		    (long long)f->min);
+	return set_error(err, "bad_field",
+	    "field '%s' must be between %lld and %lld", f->key,
+	    (long long)f->min, (long long)f->max);
+}
+
+static int	get_fields(json_t *, enum proto_type,
+		    const struct proto_field *, size_t, struct proto_msg *,
+		    struct proto_error *);
+
+/*
+ * Check and store one field of obj as f says.  Returns 0, or -1 with err
+ * filled if it is missing but required, of the wrong JSON type or invalid.
+ */
+static int
+get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
+    struct proto_error *err)
+{
+	static const char *const what[] = {
+		[JSON_OBJECT] = "an object",
+		[JSON_ARRAY] = "an array",
+		[JSON_STRING] = "a string",
+		[JSON_INTEGER] = "an integer",
+		[JSON_TRUE] = "a boolean",
+	};
+	json_type	 want = field_json[f->kind];
+	char		*p = (char *)msg + f->off;
+	json_t		*v, *item;
+	const char	*s;
+	json_int_t	 n;
+	size_t		 i;
+	int		 role;
+
+	if ((v = json_object_get(obj, f->key)) == NULL) {
+		if (f->required)
+			return set_error(err, "bad_field",
+			    "missing field '%s'", f->key);
+		if (f->kind == F_INT)
+			*(int *)p = (int)f->def;
+		else if (f->kind == F_INT64)
+			*(int64_t *)p = f->def;
+		return 0;
+	}
+	if (want == JSON_TRUE ? !json_is_boolean(v) : json_typeof(v) != want)
+		return set_error(err, "bad_field", "field '%s' must be %s",
+		    f->key, what[want]);
+	s = json_string_value(v);	/* NULL unless a string */
+	n = json_integer_value(v);	/* 0 unless an integer */
+
+	switch (f->kind) {
+	case F_STRING:
+		if (f->valid != NULL && !f->valid(s))
+			return bad_value(err, "bad_field", f->key, s);
+		*(char **)p = xstrdup(s);
+		return 0;
+	case F_INT:
+	case F_INT64:
+		if (n < f->min || n > f->max)
+			return bad_range(err, f);
+		if (f->kind == F_INT)
+			*(int *)p = (int)n;
+		else
+			*(int64_t *)p = n;
+		return 0;
+	case F_BOOL:
+		*(int *)p = json_is_true(v);
+		return 0;
+	case F_VERSION:
+		if (n != PROTO_VERSION)
+			return set_error(err, "bad_version",
+			    "protocol version %lld is not supported (want %d)",
+			    (long long)n, PROTO_VERSION);
+		*(int *)p = PROTO_VERSION;
+		return 0;
+	case F_ROLE:
+		if ((role = name_index(proto_roles, PROTO_NROLES, s)) == -1)
+			return bad_value(err, "bad_field", f->key, s);
+		*(enum proto_role *)p = (enum proto_role)role;
+		return 0;
+	case F_COMMIT:
+		/* It ends up on git's command line: only hex gets through. */
+		if (commit_id_normalize(s, p) == -1)
+			return bad_value(err, "bad_commit", f->key, s);
+		return 0;
+	case F_STATE:
+		if (job_state_parse(s, &msg->state) == -1 ||
+		    (f->min && !job_state_final(msg->state)))
+			return bad_value(err, "bad_field", f->key, s);
+		msg->has_state = 1;
+		return 0;
+	case F_DATA:
+		if (json_string_length(v) > (size_t)f->max)
+			return set_error(err, "bad_field",
+			    "field '%s' is longer than %lld bytes", f->key,
+			    (long long)f->max);
+		msg->data_len = json_string_length(v);
+		msg->data = xmalloc(msg->data_len + 1);
+		memcpy(msg->data, s, msg->data_len + 1);
+		return 0;
+	case F_LABELS:
+		json_array_foreach(v, i, item) {
+			if (!json_is_string(item))
+				return set_error(err, "bad_field",
+				    "field '%s' must hold strings", f->key);
+			s = json_string_value(item);
+			if (!f->valid(s))
+				return bad_value(err, "bad_field", f->key, s);
+		}
+		return 0;
+	case F_TESTS:
+		return get_fields(v, PROTO_RESULT, proto_test_fields,
+		    nitems(proto_test_fields), msg, err);
+	}
+	return 0;
+}
+
+/* Check and store every field of type listed in fields. */
+static int
+get_fields(json_t *obj, enum proto_type type,
+    const struct proto_field *fields, size_t nfields, struct proto_msg *msg,
+    struct proto_error *err)
+{
+	for (size_t i = 0; i < nfields; i++) {
+		if (fields[i].type == type &&
+		    get_value(obj, &fields[i], msg, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+proto_parse(const char *line, size_t len, struct proto_msg *msg,
+    struct proto_error *err)
+{
+	json_t		*root = NULL, *v;
+	json_error_t	 jerr;
+	const char	*type;
+	int		 i;
+
+	memset(msg, 0, sizeof *msg);
+	msg->exit_code = -1;
+	msg->duration_ms = -1;
+	msg->tests.run = msg->tests.failed = msg->tests.skipped = -1;
+
+	if (len > PROTO_MAX_LINE) {
+		set_error(err, "too_long", "line is longer than %d bytes",
+		    PROTO_MAX_LINE);
+		goto fail;
+	}
+	/*
+	 * jansson refuses "\u0000" unless given JSON_ALLOW_NUL (there is no
+	 * JSON_DISALLOW_NUL), so every string is a plain C string.  It also
+	 * refuses invalid UTF-8 and nesting deeper than 2048.
+	 */
+	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		set_error(err, "bad_json", "invalid JSON at column %d: %s",
+		    jerr.column, jerr.text);
+		goto fail;
+	}
+	if (!json_is_object(root)) {
+		set_error(err, "bad_json", "message is not a JSON object");
+		goto fail;
+	}
+	if ((v = json_object_get(root, "type")) == NULL ||
+	    (type = json_string_value(v)) == NULL) {
+		set_error(err, "unknown_type", "%s", v == NULL ?
+		    "missing field 'type'" : "field 'type' must be a string");
+		goto fail;
+	}
+	if ((i = name_index(proto_types, PROTO_NTYPES, type)) == -1) {
+		bad_value(err, "unknown_type", "type", type);
+		goto fail;
+	}
+	msg->type = (enum proto_type)i;
+	if (get_fields(root, msg->type, proto_fields, nitems(proto_fields),
+	    msg, err) == -1)
+		goto fail;
+	json_decref(root);
+	return 0;
+
+fail:
+	json_decref(root);
+	proto_msg_release(msg);
+	return -1;
+}
+
+void
+proto_msg_release(struct proto_msg *msg)
+{
+	free(msg->token);
+	free(msg->code);
+	free(msg->message);
+	free(msg->repo);
+	free(msg->branch);
+	free(msg->name);
+	free(msg->data);
+	memset(msg, 0, sizeof *msg);
+}
+
+/* jansson's constructors fail only when out of memory. */
+static json_t *
+json_check(json_t *v)
+{
+	if (v == NULL)
+		fatalx("jansson: out of memory");
+	return v;
+}
+
+static void
+set_json(json_t *obj, const char *key, json_t *v)
+{
+	if (json_object_set_new(obj, key, json_check(v)) == -1)
+		fatalx("%s: out of memory", __func__);
+}
+
+static void
+append_json(json_t *list, json_t *v)
+{
+	if (json_array_append_new(list, json_check(v)) == -1)
+		fatalx("%s: out of memory", __func__);
+}
+
+/*
+ * Add a string unless it is NULL.  jansson refuses invalid UTF-8, and a
+ * field silently dropped would be worse than a replaced byte.
+ */
+static void
+set_string(json_t *obj, const char *key, const char *s)
+{
+	json_t	*v;
+	char	*clean;
+	size_t	 n;
+
+	if (s == NULL)
+		return;
+	if ((v = json_string(s)) == NULL) {
+		clean = utf8_sanitize(s, strlen(s), &n);
+		v = json_stringn_nocheck(clean, n);
+		free(clean);
+	}
+	set_json(obj, key, v);
+}
+
+static void
+set_int(json_t *obj, const char *key, int64_t n)
+{
+	set_json(obj, key, json_integer(n));
+}
+
+/* Start a message of the given type; "type" comes first on the wire. */
+static json_t *
+msg_new(enum proto_type type)
+{
+	json_t	*obj = json_check(json_object());
+
+	set_string(obj, "type", proto_type_name(type));
+	return obj;
+}
+
+/* Turn obj into a line ending in '\n' and free it. */
+static char *
+msg_finish(json_t *obj, size_t *len)
+{
+	char	*s, *line;
+	size_t	 n;
+
+	if ((s = json_dumps(obj, JSON_COMPACT)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	json_decref(obj);
+	n = strlen(s);
+	line = xmalloc(n + 2);
+	memcpy(line, s, n);
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	free(s);
+	if (len != NULL)
+		*len = n + 1;
+	return line;
+}
+
+char *
+proto_encode_hello(enum proto_role role, const char *token, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_HELLO);
+
+	set_string(obj, "role", proto_role_name(role));
+	set_int(obj, "version", PROTO_VERSION);
+	set_string(obj, "token", token);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_ok(size_t *len)
+{
+	return msg_finish(msg_new(PROTO_OK), len);
+}
+
+char *
+proto_encode_ok_job(int64_t job, enum job_state state, int existing,
+    size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_OK);
+
+	set_int(obj, "job", job);
+	set_string(obj, "state", job_state_name(state));
+	set_json(obj, "existing", json_boolean(existing));
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_error(const char *code, const char *message, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_ERROR);
+
+	set_string(obj, "code", code != NULL ? code : "");
+	set_string(obj, "message", message != NULL ? message : "");
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_dispatch(const char *repo, const char *commit,
+    const char *branch, int rebuild, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_DISPATCH);
+
+	set_string(obj, "repo", repo);
+	set_string(obj, "commit", commit);
+	set_string(obj, "branch", branch);
+	if (rebuild)
+		set_json(obj, "rebuild", json_true());
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_status(size_t *len)
+{
+	return msg_finish(msg_new(PROTO_STATUS), len);
+}
+
+char *
+proto_encode_status_reply(const struct proto_status *status, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_OK), *list, *item;
+	size_t	 i;
+
+	set_int(obj, "queued", status->queued);
+	list = json_check(json_array());
+	for (i = 0; i < status->nrunners; i++) {
+		item = json_check(json_object());
+		set_string(item, "name", status->runners[i].name);
+		set_int(item, "slots", status->runners[i].slots);
+		set_int(item, "busy", status->runners[i].busy);
+		append_json(list, item);
+	}
+	set_json(obj, "runners", list);
+	list = json_check(json_array());
+	for (i = 0; i < status->nrunning; i++) {
+		item = json_check(json_object());
+		set_int(item, "job", status->running[i].job);
+		set_string(item, "commit", status->running[i].commit);
+		set_string(item, "runner", status->running[i].runner);
+		append_json(list, item);
+	}
+	set_json(obj, "running", list);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_register(const char *name, int slots, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_REGISTER);
+
+	set_string(obj, "name", name);
+	set_int(obj, "slots", slots);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_job(int64_t job, const char *repo, const char *commit,
+    const char *branch, int timeout, int attempt, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_JOB);
+
+	set_int(obj, "id", job);
+	set_string(obj, "repo", repo);
+	set_string(obj, "commit", commit);
+	set_string(obj, "branch", branch);
+	set_int(obj, "timeout", timeout);
+	set_int(obj, "attempt", attempt);
+	return msg_finish(obj, len);
+}
+
+/* A message that carries only the id of the job it is about. */
+static char *
+encode_id(enum proto_type type, int64_t job, size_t *len)
+{
+	json_t	*obj = msg_new(type);
+
+	set_int(obj, "id", job);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_accepted(int64_t job, size_t *len)
+{
+	return encode_id(PROTO_ACCEPTED, job, len);
+}
+
+/*
+ * Replacing invalid bytes can triple the data, so the result is cut at a
+ * character boundary to stay within PROTO_MAX_LOG_CHUNK, which the
+ * receiver enforces; callers that cannot lose bytes send chunks of at most
+ * PROTO_MAX_LOG_CHUNK / 3.
+ */
+char *
+proto_encode_log(int64_t job, const char *data, size_t datalen, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_LOG);
+	char	*clean;
+	size_t	 n;
+
+	clean = utf8_sanitize(data, datalen, &n);
+	if (n > PROTO_MAX_LOG_CHUNK) {
+		n = PROTO_MAX_LOG_CHUNK;
+		while (n > 0 && ((unsigned char)clean[n] & 0xc0) == 0x80)
+			n--;
+	}
+	set_int(obj, "id", job);
+	set_json(obj, "data", json_stringn_nocheck(clean, n));
+	free(clean);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_result(const struct proto_result *result, size_t *len)
+{
+	const struct proto_tests	*t = &result->tests;
+	json_t				*obj = msg_new(PROTO_RESULT), *tests;
+
+	set_int(obj, "id", result->job);
+	set_string(obj, "status", job_state_name(result->state));
+	if (result->exit_code != -1)
+		set_int(obj, "exit_code", result->exit_code);
+	if (result->duration_ms >= 0)
+		set_int(obj, "duration_ms", result->duration_ms);
+	if (t->run >= 0 || t->failed >= 0 || t->skipped >= 0) {
+		tests = json_check(json_object());
+		if (t->run >= 0)
+			set_int(tests, "run", t->run);
+		if (t->failed >= 0)
+			set_int(tests, "failed", t->failed);
+		if (t->skipped >= 0)
+			set_int(tests, "skipped", t->skipped);
+		set_json(obj, "tests", tests);
+	}
+	set_string(obj, "message", result->message);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_ping(size_t *len)
+{
+	return msg_finish(msg_new(PROTO_PING), len);
+}
+
+char *
+proto_encode_pong(size_t *len)
+{
+	return msg_finish(msg_new(PROTO_PONG), len);
+}
+
+char *
+proto_encode_cancel(int64_t job, size_t *len)
+{
+	return encode_id(PROTO_CANCEL, job, len);
+}

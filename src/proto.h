@@ -1,0 +1,179 @@
+/*
+ * proto.h - the dispatcher's wire protocol: newline-delimited JSON, one
+ * object per line (DESIGN.md section 2).  Only proto.c knows the format;
+ * everyone else sees struct proto_msg and the proto_encode_* functions.
+ *
+ * Receiving: split the stream into lines (at most PROTO_MAX_LINE bytes, not
+ * counting the '\n'), call proto_parse on each.  It validates the type and
+ * every field the type needs and fills a struct proto_msg whose strings are
+ * owned by it; release it with proto_msg_release.
+ *
+ * Sending: each proto_encode_* returns a malloc'd NUL-terminated line
+ * ending in '\n' and stores its length (with the '\n') in *len unless len
+ * is NULL.
+ */
+#ifndef SSCI_PROTO_H
+#define SSCI_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "job.h"
+
+#define PROTO_VERSION 1
+#define PROTO_MAX_LINE (1024 * 1024)
+#define PROTO_MAX_LOG_CHUNK (64 * 1024)
+#define PROTO_MAX_SLOTS 1024
+
+enum proto_type {
+	PROTO_HELLO,
+	PROTO_OK,
+	PROTO_ERROR,
+	PROTO_DISPATCH,
+	PROTO_STATUS,
+	PROTO_REGISTER,
+	PROTO_JOB,
+	PROTO_ACCEPTED,
+	PROTO_LOG,
+	PROTO_RESULT,
+	PROTO_PING,
+	PROTO_PONG,
+	PROTO_CANCEL,
+};
+
+enum proto_role {
+	PROTO_ROLE_RUNNER,
+	PROTO_ROLE_OBSERVER,
+	PROTO_ROLE_CLIENT,
+};
+
+/* Test counts; -1 where unknown. */
+struct proto_tests {
+	int run;
+	int failed;
+	int skipped;
+};
+
+/*
+ * A parsed message.  Which fields are meaningful depends on type; the
+ * others are zero / NULL / -1.  All strings are NUL-terminated and owned.
+ *
+ *   HELLO     role, version, token (may be NULL)
+ *   OK        job (0 if absent), state (valid if has_state), existing
+ *   ERROR     code, message
+ *   DISPATCH  repo, commit, branch (may be NULL), rebuild
+ *   STATUS    -
+ *   REGISTER  name, slots (default 1)
+ *   JOB       job, repo, commit, branch (may be NULL), timeout, attempt
+ *   ACCEPTED  job
+ *   LOG       job, data / data_len (UTF-8, data_len <= PROTO_MAX_LOG_CHUNK)
+ *   RESULT    job, state (passed|failed|error|timeout|cancelled),
+ *             exit_code (-1 if absent), duration_ms, tests, message (may
+ *             be NULL: why a job ended as error)
+ *   PING, PONG -
+ *   CANCEL    job
+ */
+struct proto_msg {
+	enum proto_type type;
+	enum proto_role role;
+	int version;
+	char *token;
+	char *code;
+	char *message;
+	int64_t job;
+	int has_state;
+	enum job_state state;
+	int existing;
+	char *repo;
+	char commit[65];
+	char *branch;
+	int rebuild;
+	char *name;
+	int slots;
+	int timeout;
+	int attempt;
+	char *data;
+	size_t data_len;
+	int exit_code;
+	int64_t duration_ms;
+	struct proto_tests tests;
+};
+
+/*
+ * Why a line was refused: code is a short constant ("bad_json",
+ * "unknown_type", "bad_field", "bad_commit", "bad_version", "too_long"),
+ * message a sentence naming the field or value.
+ */
+struct proto_error {
+	const char *code;
+	char message[256];
+};
+
+/*
+ * Parse one line (without its '\n'; len bytes, need not be NUL-terminated).
+ * Returns 0 and fills *msg, or -1 and fills *err (msg is then released).
+ */
+int proto_parse(const char *line, size_t len, struct proto_msg *msg,
+    struct proto_error *err);
+
+/* Free the strings of a parsed message and zero it. */
+void proto_msg_release(struct proto_msg *msg);
+
+/* Names on the wire. */
+const char *proto_type_name(enum proto_type type);
+const char *proto_role_name(enum proto_role role);
+
+/* The fields of a result, for proto_encode_result. */
+struct proto_result {
+	int64_t job;
+	enum job_state state;
+	int exit_code;		/* -1 if the test never ran */
+	int64_t duration_ms;
+	struct proto_tests tests;
+	const char *message;	/* NULL, or why it ended as error */
+};
+
+/* One runner and one running job, for the status reply. */
+struct proto_status_runner {
+	const char *name;
+	int slots;
+	int busy;
+};
+
+struct proto_status_job {
+	int64_t job;
+	const char *commit;
+	const char *runner;
+};
+
+struct proto_status {
+	int queued;
+	const struct proto_status_runner *runners;
+	size_t nrunners;
+	const struct proto_status_job *running;
+	size_t nrunning;
+};
+
+char *proto_encode_hello(enum proto_role role, const char *token, size_t *len);
+char *proto_encode_ok(size_t *len);
+char *proto_encode_ok_job(int64_t job, enum job_state state, int existing,
+    size_t *len);
+char *proto_encode_error(const char *code, const char *message, size_t *len);
+char *proto_encode_dispatch(const char *repo, const char *commit,
+    const char *branch, int rebuild, size_t *len);
+char *proto_encode_status(size_t *len);
+char *proto_encode_status_reply(const struct proto_status *status,
+    size_t *len);
+char *proto_encode_register(const char *name, int slots, size_t *len);
+char *proto_encode_job(int64_t job, const char *repo, const char *commit,
+    const char *branch, int timeout, int attempt, size_t *len);
+char *proto_encode_accepted(int64_t job, size_t *len);
+/* data may hold any bytes; invalid UTF-8 is replaced with U+FFFD. */
+char *proto_encode_log(int64_t job, const char *data, size_t datalen,
+    size_t *len);
+char *proto_encode_result(const struct proto_result *result, size_t *len);
+char *proto_encode_ping(size_t *len);
+char *proto_encode_pong(size_t *len);
+char *proto_encode_cancel(int64_t job, size_t *len);
+
+#endif

@@ -1,0 +1,448 @@
+/*
+ * runjob.c - one job on a runner, as a chain of child processes: clone the
+ * repository if this runner has no clone of it yet, make sure the commit is
+ * there (fetching if not), check it out clean, then run the test command
+ * with its output streamed to the dispatcher, and report the result.
+ * Every step is an argument vector; no shell ever sees a commit id, branch
+ * or URL.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conn.h"
+#include "runner.h"
+#include "spawn.h"
+#include "util.h"
+
+static void runjob_step(struct runjob *j, enum runjob_step step);
+
+/* Send output to the dispatcher; paused reading resumes on drain. */
+static void
+runjob_log(struct runjob *j, const char *data, size_t len)
+{
+	struct conn *c = j->r->conn;
+
+	while (len > 0) {
+		size_t chunk = len > PROTO_MAX_LOG_CHUNK ? PROTO_MAX_LOG_CHUNK :
+		    len;
+
+		conn_send(c, proto_encode_log(j->id, data, chunk, NULL));
+		data += chunk;
+		len -= chunk;
+	}
+	if (j->child != NULL && j->step == STEP_TEST && conn_congested(c)) {
+		spawn_pause(j->child);
+		j->paused = 1;
+	}
+}
+
+static void
+runjob_note(struct runjob *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A line of our own in the job's log, "ssci: ...". */
+static void
+runjob_note(struct runjob *j, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof buf - 2)
+		n = sizeof buf - 2;
+	buf[n++] = '\n';
+	runjob_log(j, "ssci: ", 6);
+	runjob_log(j, buf, (size_t)n);
+}
+
+static void
+runjob_result_reply(struct conn *c, struct proto_msg *reply, void *arg)
+{
+	int64_t *id = arg;
+
+	(void)c;
+	if (reply != NULL && reply->type == PROTO_ERROR)
+		log_warnx("result of job %lld refused: %s", (long long)*id,
+		    reply->message);
+	free(id);
+}
+
+/* Report the result and free the slot. */
+static void
+runjob_finish(struct runjob *j, enum job_state state, int exit_code,
+    const char *message)
+{
+	struct proto_result res = { 0 };
+	const char *format;
+	int64_t *idp;
+	char *line;
+
+	format = summary_finish(&j->summary, &res.tests);
+	res.job = j->id;
+	res.state = state;
+	res.exit_code = exit_code;
+	res.duration_ms = mono_ms() - j->started_ms;
+	res.message = message;
+	log_info("job %lld (%s) %s in %lld ms%s%s", (long long)j->id,
+	    j->commit, job_state_name(state), (long long)res.duration_ms,
+	    format ? ", summary from " : "", format ? format : "");
+	line = proto_encode_result(&res, NULL);
+	idp = xmalloc(sizeof *idp);
+	*idp = j->id;
+	if (conn_request(j->r->conn, line, runjob_result_reply, idp) == -1) {
+		log_warnx("result of job %lld lost: not connected",
+		    (long long)j->id);
+		free(idp);
+	}
+	runner_job_done(j->r, j);
+}
+
+/* A step's child failed to start or failed: end as error. */
+static void
+runjob_fail(struct runjob *j, const char *what, int status, const char *out)
+{
+	char msg[512];
+
+	if (out != NULL && *out != '\0')
+		runjob_log(j, out, strlen(out));
+	if (status == -1)
+		snprintf(msg, sizeof msg, "unable to run %s", what);
+	else
+		snprintf(msg, sizeof msg, "%s failed with exit status %d", what,
+		    status);
+	runjob_note(j, "%s", msg);
+	runjob_finish(j, JOB_ERROR, -1, msg);
+}
+
+static void
+runjob_git_done(int status, const char *out, size_t len, void *arg)
+{
+	struct runjob *j = arg;
+
+	(void)len;
+	j->child = NULL;
+	if (j->ending != JOB_RUNNING) {
+		runjob_finish(j, j->ending, -1, j->ending == JOB_TIMEOUT ?
+		    "job timeout" : "cancelled");
+		return;
+	}
+	switch (j->step) {
+	case STEP_CLONE:
+		if (status != 0)
+			return runjob_fail(j, "git clone", status, out);
+		runjob_step(j, STEP_HAVE_COMMIT);
+		break;
+	case STEP_HAVE_COMMIT:
+		runjob_step(j, status == 0 ? STEP_CHECKOUT : STEP_FETCH);
+		break;
+	case STEP_FETCH:
+		if (status != 0)
+			return runjob_fail(j, "git fetch", status, out);
+		runjob_step(j, STEP_FETCH_COMMIT);
+		break;
+	case STEP_FETCH_COMMIT:
+		/* Fetching by id fails harmlessly if the fetch brought it. */
+		runjob_step(j, STEP_CHECKOUT);
+		break;
+	case STEP_CHECKOUT:
+		if (status != 0)
+			return runjob_fail(j, "git checkout", status, out);
+		runjob_step(j, STEP_CLEAN);
+		break;
+	case STEP_CLEAN:
+		if (status != 0)
+			return runjob_fail(j, "git clean", status, out);
+		runjob_step(j, STEP_TEST);
+		break;
+	default:
+		fatalx("job %lld: git finished in step %d", (long long)j->id,
+		    j->step);
+	}
+}
+
+/* Run a git command in dir as the current step. */
+static void
+runjob_git(struct runjob *j, const char *dir, const char *const *argv)
+{
+	j->child = spawn_capture(argv, dir, RUNNER_GIT_OUTPUT_MAX,
+	    runjob_git_done, j);
+	if (j->child == NULL)
+		runjob_fail(j, argv[1], -1, NULL);
+}
+
+static void
+runjob_test_output(struct spawn *sp, const char *data, size_t len, void *arg)
+{
+	struct runjob *j = arg;
+
+	(void)sp;
+	summary_feed(&j->summary, data, len);
+	runjob_log(j, data, len);
+}
+
+static void
+runjob_test_done(struct spawn *sp, int status, void *arg)
+{
+	struct runjob *j = arg;
+	enum job_state state = status == 0 ? JOB_PASSED : JOB_FAILED;
+
+	(void)sp;
+	j->child = NULL;
+	if (j->ending == JOB_TIMEOUT) {
+		runjob_note(j, "killed after the job timeout of %d s",
+		    j->timeout_s);
+		runjob_finish(j, JOB_TIMEOUT, status, "job timeout");
+	} else if (j->ending == JOB_CANCELLED)
+		runjob_finish(j, JOB_CANCELLED, status, "cancelled");
+	else
+		runjob_finish(j, state, status, NULL);
+}
+
+/* Whether path is an executable regular file. */
+static int
+is_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    access(path, X_OK) == 0;
+}
+
+static void
+runjob_test(struct runjob *j)
+{
+	static const char *const unittest[] = { "python3", "-m", "unittest",
+	    "discover", "-s", "tests", NULL };
+	const char *argv[4] = { NULL };
+	const char *const *args = argv;
+	char *script, *tests, *env[6];
+	struct spawn_opts opts = { 0 };
+	struct stat st;
+
+	xasprintf(&script, "%s/.ssci/test", j->tree);
+	xasprintf(&tests, "%s/tests", j->tree);
+	if (is_executable(script))
+		argv[0] = script;
+	else if (j->r->test_cmd != NULL) {
+		argv[0] = "/bin/sh";
+		argv[1] = "-c";
+		argv[2] = j->r->test_cmd;
+	} else if (stat(tests, &st) == 0 && S_ISDIR(st.st_mode))
+		args = unittest;
+	free(tests);
+	if (argv[0] == NULL && args == argv) {
+		free(script);
+		runjob_note(j, "no test command: the repository has no "
+		    "executable .ssci/test and no tests/ folder, and the runner "
+		    "has no --test-cmd");
+		runjob_finish(j, JOB_ERROR, -1, "no test command");
+		return;
+	}
+	xasprintf(&env[0], "CI=true");
+	xasprintf(&env[1], "SSCI_COMMIT=%s", j->commit);
+	xasprintf(&env[2], "SSCI_BRANCH=%s", j->branch ? j->branch : "");
+	xasprintf(&env[3], "SSCI_JOB=%lld", (long long)j->id);
+	xasprintf(&env[4], "SSCI_REPO=%s", j->repo);
+	env[5] = NULL;
+	opts.argv = args;
+	opts.dir = j->tree;
+	opts.env = (const char *const *)env;
+	opts.on_output = runjob_test_output;
+	opts.on_done = runjob_test_done;
+	opts.arg = j;
+	j->child = spawn_start(&opts);
+	for (int i = 0; i < 5; i++)
+		free(env[i]);
+	free(script);
+	if (j->child == NULL) {
+		runjob_note(j, "unable to start the test command '%s'", args[0]);
+		runjob_finish(j, JOB_ERROR, -1, "unable to start the test command");
+	}
+}
+
+static void
+runjob_step(struct runjob *j, enum runjob_step step)
+{
+	char spec[80];
+
+	j->step = step;
+	snprintf(spec, sizeof spec, "%s^{commit}", j->commit);
+	switch (step) {
+	case STEP_CLONE:
+		runjob_git(j, NULL, (const char *const[]){ "git", "clone",
+		    "--quiet", "--no-checkout", "--", j->repo, j->repo_dir,
+		    NULL });
+		break;
+	case STEP_HAVE_COMMIT:
+		runjob_git(j, j->repo_dir, (const char *const[]){ "git",
+		    "cat-file", "-e", spec, NULL });
+		break;
+	case STEP_FETCH:
+		runjob_git(j, j->repo_dir, (const char *const[]){ "git",
+		    "fetch", "--quiet", "origin", NULL });
+		break;
+	case STEP_FETCH_COMMIT:
+		runjob_git(j, j->repo_dir, (const char *const[]){ "git",
+		    "fetch", "--quiet", "origin", j->commit, NULL });
+		break;
+	case STEP_CHECKOUT:
+		runjob_git(j, j->tree, (const char *const[]){ "git",
+		    "checkout", "--quiet", "--force", "--detach", j->commit,
+		    NULL });
+		break;
+	case STEP_CLEAN:
+		runjob_git(j, j->tree, (const char *const[]){ "git", "clean",
+		    "-ffdxq", NULL });
+		break;
+	case STEP_TEST:
+		runjob_test(j);
+		break;
+	}
+}
+
+/* A folder name for a repository URL: its last part and a hash of it. */
+static char *
+runjob_repo_slug(const char *url)
+{
+	const char *base = url + strlen(url);
+	uint64_t h = 1469598103934665603ULL;
+	char part[48];
+	size_t n = 0;
+	char *slug;
+
+	for (const char *p = url; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	while (base > url && base[-1] == '/')
+		base--;
+	while (base > url && base[-1] != '/' && base[-1] != ':')
+		base--;
+	for (; *base != '\0' && *base != '/' && n < sizeof part - 1; base++)
+		part[n++] = (strchr("-_.", *base) || (*base >= 'a' &&
+		    *base <= 'z') || (*base >= 'A' && *base <= 'Z') ||
+		    (*base >= '0' && *base <= '9')) ? *base : '_';
+	part[n] = '\0';
+	xasprintf(&slug, "%s-%016llx", n > 0 && part[0] != '.' ? part : "repo",
+	    (unsigned long long)h);
+	return slug;
+}
+
+static void
+runjob_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	runjob_stop(arg, JOB_TIMEOUT);
+}
+
+static void
+runjob_kill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct runjob *j = arg;
+
+	(void)fd;
+	(void)what;
+	if (j->child != NULL)
+		spawn_kill(j->child, SIGKILL);
+}
+
+void
+runjob_start(struct runner *r, int slot, const struct proto_msg *msg)
+{
+	struct runjob *j = xcalloc(1, sizeof *j);
+	struct timeval tv;
+	char *gitdir, *slug, *repos;
+	int have_clone;
+
+	j->r = r;
+	j->slot = slot;
+	r->slots[slot] = j;
+	j->id = msg->job;
+	j->repo = xstrdup(msg->repo);
+	memcpy(j->commit, msg->commit, sizeof j->commit);
+	j->branch = msg->branch ? xstrdup(msg->branch) : NULL;
+	j->timeout_s = r->job_timeout_s > 0 ? r->job_timeout_s : msg->timeout;
+	j->attempt = msg->attempt;
+	j->started_ms = mono_ms();
+	j->ending = JOB_RUNNING;
+	summary_init(&j->summary);
+	j->ev_timeout = evtimer_new(r->base, runjob_timeout_cb, j);
+	j->ev_kill = evtimer_new(r->base, runjob_kill_cb, j);
+	if (j->timeout_s > 0) {
+		tv.tv_sec = j->timeout_s;
+		tv.tv_usec = 0;
+		evtimer_add(j->ev_timeout, &tv);
+	}
+	log_info("job %lld: %s %s (attempt %d)", (long long)j->id, j->repo,
+	    j->commit, j->attempt);
+	if (r->clone != NULL) {
+		j->repo_dir = xstrdup(r->clone);
+		j->tree = xstrdup(r->clone);
+		runjob_step(j, STEP_HAVE_COMMIT);
+		return;
+	}
+	slug = runjob_repo_slug(j->repo);
+	xasprintf(&repos, "%s/repos", r->work_dir);
+	xasprintf(&j->repo_dir, "%s/%s", repos, slug);
+	j->tree = xstrdup(j->repo_dir);
+	xasprintf(&gitdir, "%s/.git", j->repo_dir);
+	free(slug);
+	have_clone = access(gitdir, F_OK) == 0;
+	free(gitdir);
+	if (!have_clone && mkdir_p(repos) == -1) {
+		runjob_note(j, "unable to create the work folder '%s'", repos);
+		free(repos);
+		runjob_finish(j, JOB_ERROR, -1, "unable to create work folder");
+		return;
+	}
+	free(repos);
+	runjob_step(j, have_clone ? STEP_HAVE_COMMIT : STEP_CLONE);
+}
+
+void
+runjob_stop(struct runjob *j, enum job_state why)
+{
+	struct timeval tv = { RUNNER_KILL_GRACE_MS / 1000,
+	    (RUNNER_KILL_GRACE_MS % 1000) * 1000 };
+
+	if (j->ending != JOB_RUNNING)
+		return;
+	j->ending = why;
+	if (j->child == NULL)
+		return;
+	spawn_kill(j->child, SIGTERM);
+	evtimer_add(j->ev_kill, &tv);
+}
+
+void
+runjob_resume(struct runjob *j)
+{
+	if (j->paused && j->child != NULL) {
+		spawn_resume(j->child);
+		j->paused = 0;
+	}
+}
+
+void
+runjob_free(struct runjob *j)
+{
+	event_free(j->ev_timeout);
+	event_free(j->ev_kill);
+	free(j->repo);
+	free(j->branch);
+	free(j->repo_dir);
+	free(j->tree);
+	free(j);
+}

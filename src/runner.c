@@ -1,0 +1,249 @@
+/*
+ * runner.c - "ssci runner [CLONE]": one connection to the dispatcher, kept
+ * open; registers, takes jobs into its slots, answers pings, forwards
+ * cancels.  What happens to a job is runjob.c's.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cmd.h"
+#include "conn.h"
+#include "runner.h"
+#include "spawn.h"
+#include "util.h"
+
+static const char runner_usage[] =
+    "usage: ssci runner [--dispatcher-server HOST:PORT] [--name NAME]\n"
+    "                   [--work-dir DIR] [--test-cmd CMD]\n"
+    "                   [--job-timeout SECONDS] [-v] [CLONE]\n";
+
+static void
+runner_register_reply(struct conn *c, struct proto_msg *reply, void *arg)
+{
+	struct runner *r = arg;
+
+	if (reply == NULL)
+		return;
+	if (reply->type == PROTO_ERROR) {
+		log_warnx("registration refused: %s", reply->message);
+		event_base_loopexit(r->base, NULL);
+		return;
+	}
+	r->registered = 1;
+	log_info("registered with %s as '%s'", conn_server(c), r->name);
+}
+
+static void
+runner_ready(struct conn *c, void *arg)
+{
+	struct runner *r = arg;
+	char *line = proto_encode_register(r->name, r->nslots, NULL);
+
+	conn_request(c, line, runner_register_reply, r);
+}
+
+/* A job from the dispatcher: take it into a free slot or refuse it. */
+static void
+runner_job(struct runner *r, struct proto_msg *msg)
+{
+	for (int i = 0; i < r->nslots; i++) {
+		if (r->slots[i] == NULL) {
+			conn_send(r->conn, proto_encode_accepted(msg->job, NULL));
+			runjob_start(r, i, msg);
+			return;
+		}
+	}
+	conn_send(r->conn, proto_encode_error("busy", "every slot is busy",
+	    NULL));
+}
+
+static void
+runner_message(struct conn *c, struct proto_msg *msg, void *arg)
+{
+	struct runner *r = arg;
+
+	switch (msg->type) {
+	case PROTO_PING:
+		conn_send(c, proto_encode_pong(NULL));
+		break;
+	case PROTO_JOB:
+		runner_job(r, msg);
+		break;
+	case PROTO_CANCEL:
+		for (int i = 0; i < r->nslots; i++) {
+			if (r->slots[i] != NULL && r->slots[i]->id == msg->job)
+				runjob_stop(r->slots[i], JOB_CANCELLED);
+		}
+		conn_send(c, proto_encode_ok(NULL));
+		break;
+	default:
+		log_warnx("unexpected %s from the dispatcher",
+		    proto_type_name(msg->type));
+	}
+}
+
+static void
+runner_refused(struct conn *c, const char *why, void *arg)
+{
+	struct runner *r = arg;
+
+	(void)c;
+	(void)why;
+	event_base_loopexit(r->base, NULL);
+}
+
+static void
+runner_lost(struct conn *c, void *arg)
+{
+	struct runner *r = arg;
+
+	(void)c;
+	r->registered = 0;
+}
+
+static void
+runner_drained(struct conn *c, void *arg)
+{
+	struct runner *r = arg;
+
+	(void)c;
+	for (int i = 0; i < r->nslots; i++) {
+		if (r->slots[i] != NULL)
+			runjob_resume(r->slots[i]);
+	}
+}
+
+void
+runner_job_done(struct runner *r, struct runjob *j)
+{
+	r->slots[j->slot] = NULL;
+	runjob_free(j);
+}
+
+static void
+runner_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct runner *r = arg;
+
+	(void)what;
+	log_info("stopping on signal %d", (int)sig);
+	event_base_loopexit(r->base, NULL);
+}
+
+/* Kill what still runs, at exit; the dispatcher re-queues those jobs. */
+static void
+runner_kill_jobs(struct runner *r)
+{
+	for (int i = 0; i < r->nslots; i++) {
+		if (r->slots[i] != NULL && r->slots[i]->child != NULL)
+			spawn_kill(r->slots[i]->child, SIGKILL);
+	}
+}
+
+static char *
+runner_default_name(void)
+{
+	char host[256];
+	char *name;
+
+	if (gethostname(host, sizeof host) == -1)
+		snprintf(host, sizeof host, "runner");
+	host[sizeof host - 1] = '\0';
+	xasprintf(&name, "%s-%ld", host, (long)getpid());
+	return name;
+}
+
+int
+cmd_runner(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dispatcher-server", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "work-dir", required_argument, NULL, 'w' },
+		{ "test-cmd", required_argument, NULL, 'c' },
+		{ "job-timeout", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct conn_callbacks cbs = {
+		.on_ready = runner_ready, .on_message = runner_message,
+		.on_refused = runner_refused, .on_lost = runner_lost,
+		.on_drained = runner_drained,
+	};
+	const char *server = "localhost:8888";
+	struct runner r = { 0 };
+	struct event *ev_int, *ev_term;
+	int ch, verbose = 0;
+
+	r.work_dir = "ssci-work";
+	r.nslots = 1;
+	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			server = optarg;
+			break;
+		case 'n':
+			free(r.name);
+			r.name = xstrdup(optarg);
+			break;
+		case 'w':
+			r.work_dir = optarg;
+			break;
+		case 'c':
+			r.test_cmd = optarg;
+			break;
+		case 't':
+			r.job_timeout_s = (int)cmd_number(runner_usage, opts, ch,
+			    optarg, 1, 1000000);
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			cmd_help(runner_usage);
+		default:
+			cmd_usage(runner_usage);
+		}
+	}
+	if (argc - optind > 1)
+		cmd_usage(runner_usage);
+	if (argc - optind == 1)
+		r.clone = argv[optind];
+	log_init("runner", verbose);
+	signal(SIGPIPE, SIG_IGN);
+	if (r.clone != NULL && access(r.clone, F_OK) == -1)
+		fatal("unable to use clone '%s'", r.clone);
+	if (r.name == NULL)
+		r.name = runner_default_name();
+	r.slots = xcalloc((size_t)r.nslots, sizeof *r.slots);
+	r.base = event_base_new();
+	if (r.base == NULL)
+		fatalx("unable to create the event loop");
+	spawn_init(r.base);
+	r.conn = conn_new(r.base, server, PROTO_ROLE_RUNNER, cmd_token(), 1,
+	    &cbs, &r);
+	if (r.conn == NULL)
+		return 1;
+	ev_int = evsignal_new(r.base, SIGINT, runner_signal_cb, &r);
+	ev_term = evsignal_new(r.base, SIGTERM, runner_signal_cb, &r);
+	evsignal_add(ev_int, NULL);
+	evsignal_add(ev_term, NULL);
+
+	event_base_dispatch(r.base);
+
+	runner_kill_jobs(&r);
+	conn_free(r.conn);
+	event_free(ev_int);
+	event_free(ev_term);
+	free(r.slots);
+	free(r.name);
+	event_base_free(r.base);
+	return 0;
+}

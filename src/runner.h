@@ -1,0 +1,81 @@
+/*
+ * runner.h - the runner's internals: runner.c keeps the connection and the
+ * slots, runjob.c takes one job from checkout to result.
+ */
+#ifndef SSCI_RUNNER_H
+#define SSCI_RUNNER_H
+
+#include <stdint.h>
+
+#include "proto.h"
+#include "summary.h"
+
+struct event_base;
+struct event;
+struct conn;
+struct spawn;
+
+#define RUNNER_KILL_GRACE_MS 5000
+#define RUNNER_GIT_OUTPUT_MAX (64 * 1024)
+
+struct runner {
+	struct event_base *base;
+	struct conn *conn;
+	char *name;
+	const char *clone;	/* the seed's way: one given clone, or NULL */
+	const char *work_dir;	/* clones per repository when clone is NULL */
+	const char *test_cmd;	/* or NULL */
+	int job_timeout_s;	/* overrides the dispatcher's if > 0 */
+	int nslots;
+	struct runjob **slots;
+	int registered;
+};
+
+enum runjob_step {
+	STEP_CLONE,
+	STEP_HAVE_COMMIT,
+	STEP_FETCH,
+	STEP_FETCH_COMMIT,
+	STEP_CHECKOUT,
+	STEP_CLEAN,
+	STEP_TEST,
+};
+
+struct runjob {
+	struct runner *r;
+	int slot;
+	int64_t id;
+	char *repo;
+	char commit[65];
+	char *branch;
+	int timeout_s;
+	int attempt;
+	char *repo_dir;		/* the clone */
+	char *tree;		/* where the commit is checked out */
+	enum runjob_step step;
+	struct spawn *child;
+	struct summary_parser summary;
+	int64_t started_ms;	/* monotonic */
+	struct event *ev_timeout;
+	struct event *ev_kill;
+	enum job_state ending;	/* JOB_TIMEOUT or JOB_CANCELLED once asked to stop */
+	int paused;
+};
+
+/* runjob.c */
+/*
+ * Start a job in free slot (r->slots[slot] is set); the result is sent when
+ * it ends, which may be at once, and then runner_job_done frees the slot.
+ */
+void runjob_start(struct runner *r, int slot, const struct proto_msg *msg);
+/* Stop it (cancel from the dispatcher, or shutdown). */
+void runjob_stop(struct runjob *j, enum job_state why);
+/* The connection can take output again. */
+void runjob_resume(struct runjob *j);
+void runjob_free(struct runjob *j);
+
+/* runner.c */
+/* The job is over: empty its slot and free it. */
+void runner_job_done(struct runner *r, struct runjob *j);
+
+#endif

@@ -1,0 +1,348 @@
+/*
+ * sched.c - the queue and the runner pool.  The store is the truth about
+ * jobs; this file keeps only what lives with a connection: which runner
+ * holds which job.  FIFO: the job at the front of the queue goes to the
+ * least busy runner with a free slot.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dispatcher.h"
+#include "store.h"
+#include "util.h"
+
+static struct assignment *
+sched_find(struct peer *p, int64_t job)
+{
+	for (struct assignment *a = p->jobs; a != NULL; a = a->next) {
+		if (a->job == job)
+			return a;
+	}
+	return NULL;
+}
+
+/* Take an assignment off its runner and free it. */
+static void
+sched_unassign(struct assignment *a)
+{
+	struct peer *p = a->runner;
+
+	for (struct assignment **pp = &p->jobs; *pp != NULL;
+	    pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	}
+	p->busy--;
+	if (a->log_fd != -1)
+		close(a->log_fd);
+	free(a->repo);
+	free(a);
+}
+
+void
+sched_dispatch(struct peer *p, const struct proto_msg *msg)
+{
+	struct dispatcher *d = p->d;
+	enum job_state state;
+	int64_t id;
+	int existing;
+
+	if (store_dispatch(d->store, msg->repo, msg->commit, msg->branch,
+	    msg->rebuild, &id, &state, &existing) == -1) {
+		peer_send_error(p, "store", "unable to record the job");
+		return;
+	}
+	if (!existing)
+		log_info("job %lld queued: %s %s", (long long)id, msg->repo,
+		    msg->commit);
+	peer_send(p, proto_encode_ok_job(id, state, existing, NULL));
+	sched_run(d);
+}
+
+void
+sched_register(struct peer *p, const struct proto_msg *msg)
+{
+	struct dispatcher *d = p->d;
+
+	if (p->registered) {
+		peer_send_error(p, "bad_state", "already registered");
+		return;
+	}
+	for (struct peer *q = d->peers; q != NULL; q = q->next) {
+		if (q->registered && strcmp(q->name, msg->name) == 0) {
+			peer_send_error(p, "name_taken",
+			    "a runner named '%s' is connected", msg->name);
+			return;
+		}
+	}
+	p->registered = 1;
+	p->name = xstrdup(msg->name);
+	p->slots = msg->slots;
+	store_runner_seen(d->store, p->name, p->addr);
+	log_info("runner '%s' registered from %s with %d slot%s", p->name,
+	    p->addr, p->slots, p->slots == 1 ? "" : "s");
+	peer_send(p, proto_encode_ok(NULL));
+	sched_run(d);
+}
+
+/* The free runner with the most free slots, or NULL. */
+static struct peer *
+sched_pick_runner(struct dispatcher *d)
+{
+	struct peer *best = NULL;
+
+	for (struct peer *p = d->peers; p != NULL; p = p->next) {
+		if (!p->registered || p->closing || p->busy >= p->slots)
+			continue;
+		if (best == NULL || p->slots - p->busy > best->slots - best->busy)
+			best = p;
+	}
+	return best;
+}
+
+/* Hand one queued job to runner p.  Returns 0, or -1 to stop for now. */
+static int
+sched_hand_out(struct dispatcher *d, struct peer *p, struct job *job)
+{
+	struct assignment *a;
+	char *line;
+
+	if (store_job_start(d->store, job->id, p->name) == -1)
+		return -1;
+	a = xcalloc(1, sizeof *a);
+	a->job = job->id;
+	memcpy(a->commit, job->commit, sizeof a->commit);
+	a->repo = xstrdup(job->repo);
+	a->attempt = job->attempt + 1;
+	a->runner = p;
+	a->log_fd = results_log_open(d, job->id);
+	a->next = p->jobs;
+	p->jobs = a;
+	p->busy++;
+	log_info("job %lld (%s) to runner '%s', attempt %d", (long long)job->id,
+	    job->commit, p->name, a->attempt);
+	line = proto_encode_job(job->id, job->repo, job->commit, job->branch,
+	    d->cfg.job_timeout_s, a->attempt, NULL);
+	peer_send(p, line);
+	return 0;
+}
+
+void
+sched_run(struct dispatcher *d)
+{
+	struct peer *p;
+	struct job job;
+
+	while ((p = sched_pick_runner(d)) != NULL) {
+		int rc = store_next_queued(d->store, &job);
+
+		if (rc != 1)
+			return;
+		rc = sched_hand_out(d, p, &job);
+		job_release(&job);
+		if (rc == -1)
+			return;
+	}
+}
+
+/* End a job that never got a result, with a note in its log. */
+static void
+sched_give_up(struct dispatcher *d, struct assignment *a, const char *why)
+{
+	struct proto_result r = {
+		.job = a->job, .state = JOB_ERROR, .exit_code = -1,
+		.duration_ms = -1, .tests = { -1, -1, -1 }, .message = why,
+	};
+	char note[512];
+	int n;
+
+	n = snprintf(note, sizeof note, "\nssci: %s\n", why);
+	results_log_append(d, a, note, (size_t)n);
+	if (store_job_finish(d->store, &r) == 0)
+		results_write(d, a->job);
+	log_info("job %lld (%s) ended as error: %s", (long long)a->job,
+	    a->commit, why);
+}
+
+void
+sched_runner_lost(struct peer *p, const char *why)
+{
+	struct dispatcher *d = p->d;
+	char reason[512];
+
+	while (p->jobs != NULL) {
+		struct assignment *a = p->jobs;
+
+		snprintf(reason, sizeof reason, "runner '%s' lost (%s) on "
+		    "attempt %d", p->name, why, a->attempt);
+		if (a->attempt >= d->cfg.max_attempts) {
+			char giveup[600];
+
+			snprintf(giveup, sizeof giveup, "gave up after %d "
+			    "attempts; last: %s", a->attempt, reason);
+			sched_give_up(d, a, giveup);
+		} else if (store_job_requeue(d->store, a->job, reason) == 0)
+			log_info("job %lld back in the queue: %s",
+			    (long long)a->job, reason);
+		sched_unassign(a);
+	}
+	p->registered = 0;
+	sched_run(d);
+}
+
+void
+sched_forget(struct peer *p)
+{
+	while (p->jobs != NULL)
+		sched_unassign(p->jobs);
+}
+
+/* The assignment a runner's message names, or NULL after answering. */
+static struct assignment *
+sched_held(struct peer *p, int64_t job)
+{
+	struct assignment *a = sched_find(p, job);
+
+	if (a == NULL)
+		peer_send_error(p, "not_yours", "job %lld is not held by '%s'",
+		    (long long)job, p->name);
+	return a;
+}
+
+void
+sched_accepted(struct peer *p, const struct proto_msg *msg)
+{
+	sched_held(p, msg->job);
+}
+
+void
+sched_log(struct peer *p, const struct proto_msg *msg)
+{
+	struct assignment *a = sched_find(p, msg->job);
+
+	/* Logs get no reply; a stray chunk is only worth a note. */
+	if (a == NULL) {
+		log_debug("log for job %lld not held by '%s' dropped",
+		    (long long)msg->job, p->name);
+		return;
+	}
+	results_log_append(p->d, a, msg->data, msg->data_len);
+}
+
+void
+sched_result(struct peer *p, const struct proto_msg *msg)
+{
+	struct dispatcher *d = p->d;
+	struct assignment *a = sched_held(p, msg->job);
+	struct proto_result r;
+
+	if (a == NULL)
+		return;
+	r.job = msg->job;
+	r.state = msg->state;
+	r.exit_code = msg->exit_code;
+	r.duration_ms = msg->duration_ms;
+	r.tests = msg->tests;
+	r.message = msg->message;
+	if (store_job_finish(d->store, &r) == -1) {
+		peer_send_error(p, "store", "unable to record the result");
+		return;
+	}
+	if (a->log_fd != -1)
+		fsync(a->log_fd);
+	results_write(d, a->job);
+	log_info("job %lld (%s) %s on runner '%s'", (long long)a->job,
+	    a->commit, job_state_name(msg->state), p->name);
+	sched_unassign(a);
+	peer_send(p, proto_encode_ok(NULL));
+	sched_run(d);
+}
+
+void
+sched_cancel(struct peer *p, const struct proto_msg *msg)
+{
+	struct dispatcher *d = p->d;
+	struct proto_result r = {
+		.job = msg->job, .state = JOB_CANCELLED, .exit_code = -1,
+		.duration_ms = -1, .tests = { -1, -1, -1 },
+		.message = "cancelled before it started",
+	};
+	struct job job;
+
+	if (store_job_get(d->store, msg->job, &job) != 1) {
+		peer_send_error(p, "no_such_job", "no job %lld",
+		    (long long)msg->job);
+		return;
+	}
+	if (job.state == JOB_QUEUED) {
+		if (store_job_finish(d->store, &r) == 0)
+			results_write(d, job.id);
+	} else if (job.state == JOB_RUNNING) {
+		for (struct peer *q = d->peers; q != NULL; q = q->next) {
+			if (q->registered && sched_find(q, job.id) != NULL)
+				peer_send(q, proto_encode_cancel(job.id, NULL));
+		}
+	}
+	peer_send(p, proto_encode_ok_job(job.id, job.state, 1, NULL));
+	job_release(&job);
+}
+
+void
+sched_status(struct peer *p)
+{
+	struct dispatcher *d = p->d;
+	struct proto_status st = { 0 };
+	struct proto_status_runner *runners;
+	struct proto_status_job *running;
+	size_t nr = 0, nj = 0;
+
+	for (struct peer *q = d->peers; q != NULL; q = q->next) {
+		if (q->registered) {
+			nr++;
+			nj += (size_t)q->busy;
+		}
+	}
+	runners = xcalloc(nr, sizeof *runners);
+	running = xcalloc(nj, sizeof *running);
+	nr = nj = 0;
+	for (struct peer *q = d->peers; q != NULL; q = q->next) {
+		if (!q->registered)
+			continue;
+		runners[nr++] = (struct proto_status_runner){ q->name,
+		    q->slots, q->busy };
+		for (struct assignment *a = q->jobs; a != NULL; a = a->next)
+			running[nj++] = (struct proto_status_job){ a->job,
+			    a->commit, q->name };
+	}
+	st.queued = store_count_state(d->store, JOB_QUEUED);
+	st.runners = runners;
+	st.nrunners = nr;
+	st.running = running;
+	st.nrunning = nj;
+	peer_send(p, proto_encode_status_reply(&st, NULL));
+	free(runners);
+	free(running);
+}
+
+void
+sched_heartbeat(struct dispatcher *d)
+{
+	int64_t now = mono_ms();
+	int64_t limit = (int64_t)d->cfg.runner_timeout_s * 1000;
+	struct peer *p, *next;
+
+	for (p = d->peers; p != NULL; p = next) {
+		next = p->next;
+		if (!p->registered || p->closing)
+			continue;
+		if (now - p->last_heard_ms > limit) {
+			peer_lost(p, "no answer to heartbeats");
+			continue;
+		}
+		peer_send(p, proto_encode_ping(NULL));
+	}
+}

@@ -1,0 +1,456 @@
+/*
+ * spawn.c - fork and exec children in their own process group and watch
+ * them on the libevent loop.  Between fork and exec the child makes only
+ * async-signal-safe calls: everything it needs (the program's path, the
+ * environment) is prepared before the fork.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "spawn.h"
+#include "util.h"
+
+extern char **environ;
+
+struct spawn {
+	pid_t pid;
+	int fd;			/* read end of the output pipe, -1 at EOF */
+	int exited;
+	int status;
+	int paused;
+	struct event *ev_read;
+	struct event *ev_linger;
+	spawn_output_cb on_output;
+	spawn_done_cb on_done;
+	void *arg;
+	struct spawn *next;
+};
+
+static struct event_base *spawn_base;
+static struct event *spawn_sigchld;
+static struct spawn *spawn_list;
+
+/* Find argv0 in PATH as execvp would, before the fork. */
+static char *
+spawn_find_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL, *candidate;
+
+	if (strchr(name, '/') != NULL)
+		return xstrdup(name);
+	if (path == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	copy = xstrdup(path);
+	for (dir = strtok_r(copy, ":", &save); dir != NULL;
+	    dir = strtok_r(NULL, ":", &save)) {
+		xasprintf(&candidate, "%s/%s", *dir ? dir : ".", name);
+		if (access(candidate, X_OK) == 0) {
+			free(copy);
+			return candidate;
+		}
+		free(candidate);
+	}
+	free(copy);
+	return NULL;
+}
+
+/* environ plus the extra entries, which win over same-named ones. */
+static char **
+spawn_build_env(const char *const *extra)
+{
+	size_t n = 0, m = 0, k = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	while (extra != NULL && extra[m] != NULL)
+		m++;
+	env = xcalloc(n + m + 1, sizeof *env);
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(environ[i], '=');
+		size_t nlen = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+		int overridden = 0;
+
+		for (size_t j = 0; j < m; j++) {
+			if (strncmp(extra[j], environ[i], nlen) == 0 &&
+			    extra[j][nlen] == '=')
+				overridden = 1;
+		}
+		if (!overridden)
+			env[k++] = environ[i];
+	}
+	for (size_t j = 0; j < m; j++)
+		env[k++] = (char *)extra[j];
+	env[k] = NULL;
+	return env;
+}
+
+/*
+ * In the child: set up and exec, or write errno to errfd and _exit.  Only
+ * async-signal-safe calls from here on.
+ */
+static void __attribute__((noreturn))
+spawn_child(const char *path, char *const *argv, char *const *env,
+    const char *dir, int outfd, int errfd)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int nullfd, err;
+
+	setpgid(0, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	nullfd = open("/dev/null", O_RDONLY);
+	if (nullfd == -1 || dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
+	    dup2(outfd, 2) == -1)
+		goto fail;
+	if (dir != NULL && chdir(dir) == -1)
+		goto fail;
+	execve(path, argv, env);
+fail:
+	err = errno;
+	while (write(errfd, &err, sizeof err) == -1 && errno == EINTR)
+		;
+	_exit(127);
+}
+
+/* Fork and exec; returns the pid and the output pipe's read end, or -1. */
+static pid_t
+spawn_fork(const char *const *argv, const char *dir, const char *const *extra,
+    int *outfd)
+{
+	int outpipe[2], errpipe[2], err;
+	char *path, **env;
+	ssize_t n;
+	pid_t pid;
+
+	path = spawn_find_program(argv[0]);
+	if (path == NULL) {
+		log_warnx("unable to run '%s': not found in PATH", argv[0]);
+		return -1;
+	}
+	if (pipe2(outpipe, O_CLOEXEC) == -1 || pipe2(errpipe, O_CLOEXEC) == -1) {
+		log_warn("unable to run '%s': pipe", argv[0]);
+		free(path);
+		return -1;
+	}
+	env = spawn_build_env(extra);
+	pid = fork();
+	if (pid == 0)
+		spawn_child(path, (char *const *)argv, env, dir, outpipe[1],
+		    errpipe[1]);
+	err = errno;
+	free(path);
+	free(env);
+	close(outpipe[1]);
+	close(errpipe[1]);
+	if (pid == -1) {
+		errno = err;
+		log_warn("unable to run '%s': fork", argv[0]);
+		close(outpipe[0]);
+		close(errpipe[0]);
+		return -1;
+	}
+	/* Also in the parent, so a signal sent at once reaches the group. */
+	setpgid(pid, pid);
+	do
+		n = read(errpipe[0], &err, sizeof err);
+	while (n == -1 && errno == EINTR);
+	close(errpipe[0]);
+	if (n == sizeof err) {
+		waitpid(pid, NULL, 0);
+		close(outpipe[0]);
+		errno = err;
+		if (dir != NULL)
+			log_warn("unable to run '%s' in '%s'", argv[0], dir);
+		else
+			log_warn("unable to run '%s'", argv[0]);
+		return -1;
+	}
+	*outfd = outpipe[0];
+	return pid;
+}
+
+static void
+spawn_unlink(struct spawn *sp)
+{
+	for (struct spawn **pp = &spawn_list; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == sp) {
+			*pp = sp->next;
+			return;
+		}
+	}
+}
+
+/* Done once exited and at EOF: report, then free. */
+static void
+spawn_check_done(struct spawn *sp)
+{
+	if (!sp->exited || sp->fd != -1)
+		return;
+	spawn_unlink(sp);
+	if (sp->ev_linger != NULL)
+		event_free(sp->ev_linger);
+	sp->on_done(sp, sp->status, sp->arg);
+	free(sp);
+}
+
+static void
+spawn_close_output(struct spawn *sp)
+{
+	if (sp->fd == -1)
+		return;
+	event_free(sp->ev_read);
+	sp->ev_read = NULL;
+	close(sp->fd);
+	sp->fd = -1;
+}
+
+static void
+spawn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct spawn *sp = arg;
+	char buf[65536];
+	ssize_t n;
+
+	(void)what;
+	n = read(fd, buf, sizeof buf);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		spawn_close_output(sp);
+		spawn_check_done(sp);
+		return;
+	}
+	if (sp->on_output != NULL)
+		sp->on_output(sp, buf, (size_t)n, sp->arg);
+}
+
+/* The child exited long ago but something still holds its pipe. */
+static void
+spawn_linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct spawn *sp = arg;
+
+	(void)fd;
+	(void)what;
+	killpg(sp->pid, SIGKILL);
+	spawn_close_output(sp);
+	spawn_check_done(sp);
+}
+
+static void
+spawn_exited(struct spawn *sp, int wstatus)
+{
+	struct timeval tv = { SPAWN_LINGER_MS / 1000,
+	    (SPAWN_LINGER_MS % 1000) * 1000 };
+
+	sp->exited = 1;
+	if (WIFSIGNALED(wstatus))
+		sp->status = 128 + WTERMSIG(wstatus);
+	else
+		sp->status = WEXITSTATUS(wstatus);
+	if (sp->fd != -1) {
+		/* A paused reader must still drain to see EOF. */
+		spawn_resume(sp);
+		sp->ev_linger = evtimer_new(spawn_base, spawn_linger_cb, sp);
+		evtimer_add(sp->ev_linger, &tv);
+	}
+	spawn_check_done(sp);
+}
+
+static void
+spawn_sigchld_cb(evutil_socket_t sig, short what, void *arg)
+{
+	int wstatus;
+	pid_t pid;
+
+	(void)sig;
+	(void)what;
+	(void)arg;
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		if (!WIFEXITED(wstatus) && !WIFSIGNALED(wstatus))
+			continue;
+		for (struct spawn *sp = spawn_list; sp != NULL; sp = sp->next) {
+			if (sp->pid == pid && !sp->exited) {
+				spawn_exited(sp, wstatus);
+				break;
+			}
+		}
+	}
+}
+
+void
+spawn_init(struct event_base *base)
+{
+	spawn_base = base;
+	spawn_sigchld = evsignal_new(base, SIGCHLD, spawn_sigchld_cb, NULL);
+	if (spawn_sigchld == NULL || evsignal_add(spawn_sigchld, NULL) == -1)
+		fatalx("unable to watch SIGCHLD");
+}
+
+struct spawn *
+spawn_start(const struct spawn_opts *opts)
+{
+	struct spawn *sp;
+	int fd;
+	pid_t pid;
+
+	pid = spawn_fork(opts->argv, opts->dir, opts->env, &fd);
+	if (pid == -1)
+		return NULL;
+	evutil_make_socket_nonblocking(fd);
+	sp = xcalloc(1, sizeof *sp);
+	sp->pid = pid;
+	sp->fd = fd;
+	sp->on_output = opts->on_output;
+	sp->on_done = opts->on_done;
+	sp->arg = opts->arg;
+	sp->ev_read = event_new(spawn_base, fd, EV_READ | EV_PERSIST,
+	    spawn_read_cb, sp);
+	event_add(sp->ev_read, NULL);
+	sp->next = spawn_list;
+	spawn_list = sp;
+	/* It may have exited before we listed it; look now. */
+	spawn_sigchld_cb(SIGCHLD, 0, NULL);
+	return sp;
+}
+
+void
+spawn_kill(struct spawn *sp, int sig)
+{
+	if (killpg(sp->pid, sig) == -1 && errno != ESRCH)
+		log_warn("unable to signal process group %ld", (long)sp->pid);
+}
+
+void
+spawn_pause(struct spawn *sp)
+{
+	if (sp->fd != -1 && !sp->paused) {
+		event_del(sp->ev_read);
+		sp->paused = 1;
+	}
+}
+
+void
+spawn_resume(struct spawn *sp)
+{
+	if (sp->fd != -1 && sp->paused) {
+		event_add(sp->ev_read, NULL);
+		sp->paused = 0;
+	}
+}
+
+pid_t
+spawn_pid(const struct spawn *sp)
+{
+	return sp->pid;
+}
+
+struct spawn_capture {
+	char *buf;
+	size_t len;
+	size_t limit;
+	spawn_capture_cb cb;
+	void *arg;
+};
+
+static void
+spawn_capture_output(struct spawn *sp, const char *data, size_t len,
+    void *arg)
+{
+	struct spawn_capture *cap = arg;
+
+	(void)sp;
+	if (len > cap->limit - cap->len)
+		len = cap->limit - cap->len;
+	memcpy(cap->buf + cap->len, data, len);
+	cap->len += len;
+}
+
+static void
+spawn_capture_done(struct spawn *sp, int status, void *arg)
+{
+	struct spawn_capture *cap = arg;
+
+	(void)sp;
+	cap->buf[cap->len] = '\0';
+	cap->cb(status, cap->buf, cap->len, cap->arg);
+	free(cap->buf);
+	free(cap);
+}
+
+struct spawn *
+spawn_capture(const char *const *argv, const char *dir, size_t limit,
+    spawn_capture_cb cb, void *arg)
+{
+	struct spawn_capture *cap = xcalloc(1, sizeof *cap);
+	struct spawn_opts opts = {
+		.argv = argv, .dir = dir, .on_output = spawn_capture_output,
+		.on_done = spawn_capture_done, .arg = cap,
+	};
+	struct spawn *sp;
+
+	cap->buf = xmalloc(limit + 1);
+	cap->limit = limit;
+	cap->cb = cb;
+	cap->arg = arg;
+	sp = spawn_start(&opts);
+	if (sp == NULL) {
+		free(cap->buf);
+		free(cap);
+	}
+	return sp;
+}
+
+int
+spawn_run_sync(const char *const *argv, const char *dir, char **out)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = xmalloc(cap);
+	int fd, wstatus;
+	ssize_t n;
+	pid_t pid;
+
+	pid = spawn_fork(argv, dir, NULL, &fd);
+	if (pid == -1) {
+		free(buf);
+		return -1;
+	}
+	for (;;) {
+		if (len + 4096 > cap)
+			buf = xrealloc(buf, cap *= 2);
+		n = read(fd, buf + len, cap - len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	while (waitpid(pid, &wstatus, 0) == -1) {
+		if (errno != EINTR) {
+			free(buf);
+			return -1;
+		}
+	}
+	if (out != NULL)
+		*out = buf;
+	else
+		free(buf);
+	return WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) :
+	    WEXITSTATUS(wstatus);
+}

@@ -1,0 +1,88 @@
+/*
+ * store.h - the dispatcher's durable state in SQLite (WAL): repositories,
+ * jobs and the runners seen.  Only store.c includes sqlite3.h.  Every
+ * function that changes state has committed it when it returns 0, so a
+ * caller may acknowledge the change to a peer right after.
+ *
+ * The queue is the set of jobs in state queued, ordered by a queue position:
+ * new jobs go to the back, jobs taken back from a lost runner to the front.
+ */
+#ifndef SSCI_STORE_H
+#define SSCI_STORE_H
+
+#include <stdint.h>
+
+#include "job.h"
+#include "proto.h"
+
+struct store;
+
+/* A job row.  Strings are owned; release with job_release. */
+struct job {
+	int64_t id;
+	char *repo;
+	char commit[65];
+	char *branch;		/* may be NULL */
+	enum job_state state;
+	int attempt;		/* how many times it was handed to a runner */
+	char *runner;		/* last runner, may be NULL */
+	int64_t created_ms;
+	int64_t started_ms;	/* 0 if never started */
+	int64_t finished_ms;	/* 0 if not finished */
+	int exit_code;		/* -1 if unknown */
+	int64_t duration_ms;	/* -1 if unknown */
+	struct proto_tests tests;	/* -1 where unknown */
+	char *reason;		/* why it ended as error or was re-queued; may be NULL */
+};
+
+void job_release(struct job *job);
+
+/*
+ * Open (creating if needed) DIR/ssci.db, DIR itself and DIR/logs, set WAL,
+ * apply migrations.  Returns NULL after logging the error.
+ */
+struct store *store_open(const char *dir);
+void store_close(struct store *store);
+
+/*
+ * After a restart: every job still running goes back to the front of the
+ * queue (its attempt already counted).  Returns how many, or -1.
+ */
+int store_requeue_running(struct store *store);
+
+/*
+ * Queue a job for (repo, commit) unless one exists and rebuild is 0; then
+ * the latest existing job is returned instead.  Sets *job_id, *state and
+ * *existing (1 if no new job was made).  Returns 0 or -1.
+ */
+int store_dispatch(struct store *store, const char *repo, const char *commit,
+    const char *branch, int rebuild, int64_t *job_id, enum job_state *state,
+    int *existing);
+
+/* The job at the front of the queue: 1 and *job filled, 0 if empty, -1. */
+int store_next_queued(struct store *store, struct job *job);
+
+/* queued -> running on runner; attempt is raised by one.  0 or -1. */
+int store_job_start(struct store *store, int64_t id, const char *runner);
+
+/* running -> queued at the front, remembering reason.  0 or -1. */
+int store_job_requeue(struct store *store, int64_t id, const char *reason);
+
+/*
+ * Record a final state (result must hold a final state).  Only a job that is
+ * running (or queued, for cancel and give-up) changes; returns 0, 1 if the
+ * job was already final (nothing written), or -1.
+ */
+int store_job_finish(struct store *store, const struct proto_result *result);
+
+/* Read one job: 1 found, 0 no such job, -1 error. */
+int store_job_get(struct store *store, int64_t id, struct job *job);
+
+/* Number of jobs in a state, or -1. */
+int store_count_state(struct store *store, enum job_state state);
+
+/* Remember a runner by name with its address and the time.  0 or -1. */
+int store_runner_seen(struct store *store, const char *name,
+    const char *address);
+
+#endif

@@ -1,0 +1,448 @@
+/*
+ * summary.c - pick test counts out of a test command's output.
+ *
+ * Output arrives in chunks that may split lines anywhere, so bytes are
+ * gathered into the parser's one fixed line buffer and each whole line is
+ * matched against every format.  Each format keeps its own counts; the most
+ * specific one found is chosen at the end.  Nothing here allocates: the
+ * input is whatever a repository's tests print, so memory must not depend
+ * on it.
+ */
+#include <limits.h>
+#include <string.h>
+#include <strings.h>
+
+#include "summary.h"
+
+/* Where unittest stands: nothing yet, "Ran N tests" awaiting a verdict, done. */
+enum { UT_NONE, UT_RAN, UT_DONE };
+
+#define nitems(a) (sizeof (a) / sizeof (a)[0])
+#define DIGITS "0123456789"
+#define WORD DIGITS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-"
+
+/* The counts a unittest verdict or a pytest closing line may name. */
+enum {
+	CNT_PASSED,
+	CNT_FAILED,
+	CNT_ERRORS,
+	CNT_SKIPPED,
+	CNT_XFAILED,
+	CNT_XPASSED,
+	CNT_UNEXPECTED,
+	CNT_MAX
+};
+
+/*
+ * unittest says "failures=1", pytest "1 failed"; one table serves both.
+ * Names not listed (warnings, deselected, rerun, plug-ins' own) are skipped
+ * rather than refused so that a new word does not hide the whole line.
+ */
+static const struct {
+	const char *name;
+	int idx;
+} count_names[] = {
+	{ "passed", CNT_PASSED },
+	{ "failed", CNT_FAILED },
+	{ "failures", CNT_FAILED },
+	{ "error", CNT_ERRORS },
+	{ "errors", CNT_ERRORS },
+	{ "skipped", CNT_SKIPPED },
+	{ "xfailed", CNT_XFAILED },
+	{ "expected failures", CNT_XFAILED },
+	{ "xpassed", CNT_XPASSED },
+	{ "unexpected successes", CNT_UNEXPECTED },
+};
+
+/* The part of a line not matched yet; lines may hold NULs, so no strlen. */
+struct span {
+	const char *p;
+	const char *end;
+};
+
+/* Counts come from untrusted text: saturate rather than overflow. */
+static int
+add_sat(int a, int b)
+{
+	return a > INT_MAX - b ? INT_MAX : a + b;
+}
+
+/* Trailing blanks, "\r" of "\r\n" included, do not change a line's meaning. */
+static int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Whether the span starts with lit. */
+static int
+span_at(const struct span *sp, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return (size_t)(sp->end - sp->p) >= n && memcmp(sp->p, lit, n) == 0;
+}
+
+/* Consume lit if the span starts with it. */
+static int
+span_lit(struct span *sp, const char *lit)
+{
+	if (!span_at(sp, lit))
+		return 0;
+	sp->p += strlen(lit);
+	return 1;
+}
+
+/* Consume a run of bytes from set (never NUL); returns how many. */
+static size_t
+span_while(struct span *sp, const char *set)
+{
+	const char *start = sp->p;
+
+	while (sp->p < sp->end && *sp->p != '\0' && strchr(set, *sp->p))
+		sp->p++;
+	return (size_t)(sp->p - start);
+}
+
+/*
+ * Consume a decimal count.  One over INT_MAX is no real test count, so the
+ * line is refused rather than clamped.
+ */
+static int
+span_num(struct span *sp, int *out)
+{
+	const char *q = sp->p;
+	int v = 0;
+
+	for (; q < sp->end && *q >= '0' && *q <= '9'; q++) {
+		if (v > (INT_MAX - (*q - '0')) / 10)
+			return 0;
+		v = v * 10 + (*q - '0');
+	}
+	if (q == sp->p)
+		return 0;
+	sp->p = q;
+	*out = v;
+	return 1;
+}
+
+/* Add n to the count called name (len bytes), if it is one we know. */
+static void
+count_add(int *c, const char *name, size_t len, int n)
+{
+	for (size_t i = 0; i < nitems(count_names); i++) {
+		if (strlen(count_names[i].name) == len &&
+		    memcmp(count_names[i].name, name, len) == 0) {
+			c[count_names[i].idx] = add_sat(c[count_names[i].idx], n);
+			return;
+		}
+	}
+}
+
+/* "Ran 3 tests in 0.002s": the run count, ahead of its verdict line. */
+static int
+match_ut_ran(struct summary_parser *p, struct span sp)
+{
+	int n;
+
+	if (!span_lit(&sp, "Ran ") || !span_num(&sp, &n) ||
+	    !span_lit(&sp, " test"))
+		return 0;
+	span_lit(&sp, "s");
+	if (!span_lit(&sp, " in "))
+		return 0;
+	/* A run that never gave a verdict leaves the totals unknown. */
+	if (p->ut_seen == UT_RAN) {
+		p->ut_failed = -1;
+		p->ut_skipped = -1;
+	}
+	p->ut_run = add_sat(p->ut_run, n);
+	p->ut_seen = UT_RAN;
+	return 1;
+}
+
+/* "failures=1, errors=2)": the part of a verdict in brackets. */
+static int
+ut_infos(struct span *sp, int *c)
+{
+	const char *name, *eq;
+	int n;
+
+	do {
+		name = sp->p;
+		eq = memchr(name, '=', (size_t)(sp->end - name));
+		if (eq == NULL)
+			return 0;
+		sp->p = eq + 1;
+		if (!span_num(sp, &n))
+			return 0;
+		count_add(c, name, (size_t)(eq - name), n);
+	} while (span_lit(sp, ", "));
+	return span_lit(sp, ")");
+}
+
+/* "OK", "OK (skipped=1)", "FAILED (failures=1, errors=2)", "NO TESTS RAN". */
+static int
+match_ut_verdict(struct summary_parser *p, struct span sp)
+{
+	int c[CNT_MAX] = { 0 };
+	int failed;
+
+	if (p->ut_seen != UT_RAN)
+		return 0;
+	if (span_lit(&sp, "FAILED (")) {
+		if (!ut_infos(&sp, c))
+			return 0;
+	} else if (span_lit(&sp, "OK") || span_lit(&sp, "NO TESTS RAN")) {
+		if (sp.p != sp.end &&
+		    !(span_lit(&sp, " (") && ut_infos(&sp, c)))
+			return 0;
+	} else
+		return 0;
+	if (sp.p != sp.end)
+		return 0;
+	p->ut_seen = UT_DONE;
+	if (p->ut_failed < 0)
+		return 1;
+	failed = add_sat(add_sat(c[CNT_FAILED], c[CNT_ERRORS]),
+	    c[CNT_UNEXPECTED]);
+	p->ut_failed = add_sat(p->ut_failed, failed);
+	p->ut_skipped = add_sat(p->ut_skipped, c[CNT_SKIPPED]);
+	return 1;
+}
+
+/* "2 failed, 3 passed, 2 subtests passed in " - labels may be several words. */
+static int
+py_items(struct span *sp, int *c)
+{
+	const char *name;
+	int n;
+
+	do {
+		if (!span_num(sp, &n) || !span_lit(sp, " "))
+			return 0;
+		name = sp->p;
+		while (sp->p < sp->end && *sp->p != ',' && !span_at(sp, " in "))
+			sp->p++;
+		if (sp->p == name)
+			return 0;
+		count_add(c, name, (size_t)(sp->p - name), n);
+	} while (span_lit(sp, ", "));
+	return span_lit(sp, " in ");
+}
+
+/* "0.12s", "61.23s (0:01:01)" or, from old versions, "0.12 seconds". */
+static int
+py_duration(struct span *sp)
+{
+	if (span_while(sp, DIGITS) == 0 ||
+	    (span_lit(sp, ".") && span_while(sp, DIGITS) == 0))
+		return 0;
+	if (!span_lit(sp, "s") && !span_lit(sp, " seconds"))
+		return 0;
+	if (span_lit(sp, " (") &&
+	    !(span_while(sp, DIGITS ":") > 0 && span_lit(sp, ")")))
+		return 0;
+	return 1;
+}
+
+/* "==== 2 failed, 3 passed, 1 skipped, 1 warning in 0.12s ====". */
+static int
+match_pytest(struct summary_parser *p, struct span sp)
+{
+	int c[CNT_MAX] = { 0 };
+	int run;
+
+	if (span_while(&sp, "=") == 0 || !span_lit(&sp, " "))
+		return 0;
+	if (!span_lit(&sp, "no tests ran in ") && !py_items(&sp, c))
+		return 0;
+	if (!py_duration(&sp) || !span_lit(&sp, " ") ||
+	    span_while(&sp, "=") == 0 || sp.p != sp.end)
+		return 0;
+	run = add_sat(c[CNT_PASSED], c[CNT_FAILED]);
+	run = add_sat(run, c[CNT_ERRORS]);
+	run = add_sat(run, c[CNT_XFAILED]);
+	p->py_seen = 1;
+	p->py_run = add_sat(run, c[CNT_XPASSED]);
+	p->py_failed = add_sat(c[CNT_FAILED], c[CNT_ERRORS]);
+	p->py_skipped = c[CNT_SKIPPED];
+	return 1;
+}
+
+/* "3 passed, 0 failed[, 1 skipped]", perhaps after "word: ". */
+static int
+match_plain(struct summary_parser *p, struct span sp)
+{
+	struct span word = sp;
+	int passed, failed, skipped = 0;
+
+	if (span_while(&word, WORD) > 0 && span_lit(&word, ":") &&
+	    span_while(&word, " ") > 0)
+		sp = word;
+	if (!span_num(&sp, &passed) || !span_lit(&sp, " passed, ") ||
+	    !span_num(&sp, &failed) || !span_lit(&sp, " failed"))
+		return 0;
+	if (span_lit(&sp, ", ") &&
+	    !(span_num(&sp, &skipped) && span_lit(&sp, " skipped")))
+		return 0;
+	if (sp.p != sp.end)
+		return 0;
+	p->plain_seen = 1;
+	p->plain_run = add_sat(passed, failed);
+	p->plain_failed = failed;
+	p->plain_skipped = skipped;
+	return 1;
+}
+
+/*
+ * The directive of a TAP line: 'S' for "# SKIP", 'T' for "# TODO", else 0.
+ * The first '#' not escaped as "\#" starts it; case does not matter.
+ */
+static int
+tap_directive(struct span sp)
+{
+	for (; sp.p < sp.end; sp.p++) {
+		if (*sp.p == '\\' && sp.p + 1 < sp.end)
+			sp.p++;
+		else if (*sp.p == '#')
+			break;
+	}
+	if (sp.p == sp.end)
+		return 0;
+	sp.p++;
+	span_while(&sp, " \t");
+	if (sp.end - sp.p < 4)
+		return 0;
+	if (strncasecmp(sp.p, "skip", 4) == 0)
+		return 'S';
+	if (strncasecmp(sp.p, "todo", 4) == 0)
+		return 'T';
+	return 0;
+}
+
+/* "ok 1 - name", "not ok 2 # TODO later", "ok 3 # SKIP no network". */
+static int
+match_tap(struct summary_parser *p, struct span sp)
+{
+	int ok = 1, directive;
+
+	if (span_lit(&sp, "not ok"))
+		ok = 0;
+	else if (!span_lit(&sp, "ok"))
+		return 0;
+	/* "okay" or "ok," is prose, not TAP. */
+	if (sp.p != sp.end && *sp.p != ' ' && *sp.p != '\t')
+		return 0;
+	directive = tap_directive(sp);
+	p->tap_seen = 1;
+	p->tap_run = add_sat(p->tap_run, 1);
+	if (ok && directive == 'S')
+		p->tap_skipped = add_sat(p->tap_skipped, 1);
+	if (!ok && directive != 'T')
+		p->tap_failed = add_sat(p->tap_failed, 1);
+	return 1;
+}
+
+/*
+ * Match the buffered line and empty the buffer.  A cut line still counts
+ * where its start says enough ("Ran N tests", TAP); the formats that are
+ * checked to the end of the line would only be guessing.
+ */
+static void
+summary_line(struct summary_parser *p)
+{
+	int cut = p->linelen > SUMMARY_LINE_MAX;
+	size_t len = cut ? SUMMARY_LINE_MAX : p->linelen;
+	struct span sp;
+
+	p->linelen = 0;
+	while (len > 0 && is_blank(p->line[len - 1]))
+		len--;
+	sp.p = p->line;
+	sp.end = p->line + len;
+	if (match_ut_ran(p, sp) || match_tap(p, sp) || cut)
+		return;
+	if (!match_ut_verdict(p, sp) && !match_pytest(p, sp))
+		match_plain(p, sp);
+}
+
+/*
+ * Keep what fits.  Past the buffer only note that the line was cut, unless
+ * the excess is blanks ("\r" of "\r\n") that matching would drop anyway.
+ */
+static void
+summary_append(struct summary_parser *p, const char *data, size_t len)
+{
+	size_t room, n;
+
+	if (p->linelen > SUMMARY_LINE_MAX)
+		return;
+	room = SUMMARY_LINE_MAX - p->linelen;
+	n = len < room ? len : room;
+	memcpy(p->line + p->linelen, data, n);
+	p->linelen += n;
+	for (; n < len; n++) {
+		if (!is_blank(data[n])) {
+			p->linelen = SUMMARY_LINE_MAX + 1;
+			return;
+		}
+	}
+}
+
+void
+summary_init(struct summary_parser *p)
+{
+	memset(p, 0, sizeof *p);
+}
+
+void
+summary_feed(struct summary_parser *p, const char *data, size_t len)
+{
+	const char *nl;
+	size_t n;
+
+	while (len > 0) {
+		nl = memchr(data, '\n', len);
+		n = nl != NULL ? (size_t)(nl - data) : len;
+		summary_append(p, data, n);
+		if (nl == NULL)
+			return;
+		summary_line(p);
+		data += n + 1;
+		len -= n + 1;
+	}
+}
+
+/* Store the counts of the chosen format and return its name. */
+static const char *
+summary_set(struct proto_tests *out, int run, int failed, int skipped,
+    const char *name)
+{
+	out->run = run;
+	out->failed = failed;
+	out->skipped = skipped;
+	return name;
+}
+
+const char *
+summary_finish(struct summary_parser *p, struct proto_tests *out)
+{
+	if (p->linelen > 0)
+		summary_line(p);
+	if (p->ut_seen == UT_RAN)
+		return summary_set(out, p->ut_run, -1, -1, "unittest");
+	if (p->ut_seen == UT_DONE)
+		return summary_set(out, p->ut_run, p->ut_failed, p->ut_skipped,
+		    "unittest");
+	if (p->py_seen)
+		return summary_set(out, p->py_run, p->py_failed, p->py_skipped,
+		    "pytest");
+	if (p->plain_seen)
+		return summary_set(out, p->plain_run, p->plain_failed,
+		    p->plain_skipped, "plain");
+	if (p->tap_seen)
+		return summary_set(out, p->tap_run, p->tap_failed,
+		    p->tap_skipped, "tap");
+	return summary_set(out, -1, -1, -1, NULL);
+}

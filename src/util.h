@@ -1,0 +1,86 @@
+/*
+ * util.h - memory helpers that never return NULL, logging, and small
+ * validators shared by every ssci command.
+ */
+#ifndef SSCI_UTIL_H
+#define SSCI_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SSCI_VERSION "0.1.0"
+
+/* Allocation: abort with a message on out-of-memory, never return NULL. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+int xasprintf(char **ret, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Logging to stderr, one line each, prefixed with the program's role set by
+ * log_init ("dispatcher: ...").  log_warn appends strerror(errno).
+ * fatal/fatalx exit(1) and are for start-up, out of memory or broken
+ * invariants only, never for a peer's input.
+ */
+void log_init(const char *role, int verbose);
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+/* Milliseconds: wall clock since the epoch, and a monotonic clock. */
+int64_t now_ms(void);
+int64_t mono_ms(void);
+
+/*
+ * Commit ids: 40 (SHA-1) or 64 (SHA-256) hex digits.  commit_id_normalize
+ * copies a valid id, lower-cased, into out (at least 65 bytes) and returns 0;
+ * it returns -1 for anything else ("", "../../x", "--upload-pack=...").
+ */
+int commit_id_normalize(const char *in, char out[65]);
+
+/*
+ * A repository URL or path as accepted from a peer: 1..4096 bytes, no
+ * control characters, and not starting with '-' (git would read an option).
+ */
+int repo_url_valid(const char *url);
+
+/*
+ * A branch name as accepted from a peer: a conservative subset of git's
+ * check-ref-format: 1..255 bytes, no control characters, no space, none of
+ * ~^:?*[\, no "..", "@{", "//", no leading '-' or '/' and no trailing '/',
+ * '.' or ".lock".
+ */
+int branch_name_valid(const char *name);
+
+/*
+ * Copy len bytes of possibly invalid UTF-8 into a new NUL-terminated string,
+ * replacing each invalid byte and each NUL with U+FFFD, so that it can be
+ * carried in a JSON string.  *outlen (if not NULL) gets the result's length.
+ */
+char *utf8_sanitize(const char *data, size_t len, size_t *outlen);
+
+/*
+ * Write len bytes to path atomically: a temporary file in the same folder,
+ * fsync, rename.  Returns 0, or -1 after logging the error.
+ */
+int write_file_atomic(const char *path, const void *data, size_t len);
+
+/* mkdir -p with mode 0755; returns 0 or -1 after logging. */
+int mkdir_p(const char *path);
+
+/* Parse "HOST:PORT" (port 0..65535); host is malloc'd.  -1 if malformed. */
+int parse_host_port(const char *s, char **host, int *port);
+
+/* Parse a non-negative decimal integer within [min, max]; -1 if not. */
+int parse_long(const char *s, long min, long max, long *out);
+
+#endif

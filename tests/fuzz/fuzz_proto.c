@@ -1,0 +1,162 @@
+/*
+ * fuzz_proto.c - libFuzzer target for the wire protocol.  Any input must be
+ * parsed or refused without a crash or leak, and whatever is accepted must
+ * survive a round trip: encoded again, it parses back to the same fields.
+ * A mismatch calls abort() so that the fuzzer keeps the input.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* Both NULL, or the same string. */
+static int
+same_string(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static void
+check(int ok)
+{
+	if (!ok)
+		abort();
+}
+
+/* Parse an encoder's line, which must be accepted, into out. */
+static void
+reparse(char *line, size_t len, enum proto_type type, struct proto_msg *out)
+{
+	struct proto_error	err;
+
+	check(len > 0 && line[len - 1] == '\n');
+	check(memchr(line, '\n', len - 1) == NULL);
+	check(proto_parse(line, len - 1, out, &err) == 0);
+	check(out->type == type);
+	free(line);
+}
+
+/* Encode what m says, parse it again and compare the fields. */
+static void
+round_trip(const struct proto_msg *m)
+{
+	struct proto_msg	 r;
+	struct proto_result	 res;
+	size_t			 len;
+	char			*line = NULL;
+
+	switch (m->type) {
+	case PROTO_HELLO:
+		line = proto_encode_hello(m->role, m->token, &len);
+		break;
+	case PROTO_OK:
+		if (m->job > 0 && m->has_state)
+			line = proto_encode_ok_job(m->job, m->state,
+			    m->existing, &len);
+		else
+			line = proto_encode_ok(&len);
+		break;
+	case PROTO_ERROR:
+		line = proto_encode_error(m->code, m->message, &len);
+		break;
+	case PROTO_DISPATCH:
+		line = proto_encode_dispatch(m->repo, m->commit, m->branch,
+		    m->rebuild, &len);
+		break;
+	case PROTO_STATUS:
+		line = proto_encode_status(&len);
+		break;
+	case PROTO_REGISTER:
+		line = proto_encode_register(m->name, m->slots, &len);
+		break;
+	case PROTO_JOB:
+		line = proto_encode_job(m->job, m->repo, m->commit, m->branch,
+		    m->timeout, m->attempt, &len);
+		break;
+	case PROTO_ACCEPTED:
+		line = proto_encode_accepted(m->job, &len);
+		break;
+	case PROTO_LOG:
+		line = proto_encode_log(m->job, m->data, m->data_len, &len);
+		break;
+	case PROTO_RESULT:
+		res.job = m->job;
+		res.state = m->state;
+		res.exit_code = m->exit_code;
+		res.duration_ms = m->duration_ms;
+		res.tests = m->tests;
+		res.message = m->message;
+		line = proto_encode_result(&res, &len);
+		break;
+	case PROTO_PING:
+		line = proto_encode_ping(&len);
+		break;
+	case PROTO_PONG:
+		line = proto_encode_pong(&len);
+		break;
+	case PROTO_CANCEL:
+		line = proto_encode_cancel(m->job, &len);
+		break;
+	}
+	check(line != NULL);
+	reparse(line, len, m->type, &r);
+
+	/*
+	 * Fields a type does not use are zero (or -1) on both sides, so one
+	 * comparison of everything serves every type.  The bare "ok" drops
+	 * a job or state given alone, so those are compared only together.
+	 */
+	check(r.role == m->role && r.version == m->version);
+	check(same_string(r.token, m->token));
+	check(same_string(r.code, m->code));
+	check(same_string(r.message, m->message));
+	if (m->type != PROTO_OK || (m->job > 0 && m->has_state)) {
+		check(r.job == m->job && r.has_state == m->has_state);
+		check(!m->has_state || r.state == m->state);
+		check(r.existing == m->existing);
+	}
+	check(same_string(r.repo, m->repo));
+	check(strcmp(r.commit, m->commit) == 0);
+	check(same_string(r.branch, m->branch));
+	check(r.rebuild == m->rebuild);
+	check(same_string(r.name, m->name) && r.slots == m->slots);
+	check(r.timeout == m->timeout && r.attempt == m->attempt);
+	check(r.data_len == m->data_len);
+	check(m->data == NULL || memcmp(r.data, m->data, m->data_len) == 0);
+	check(r.exit_code == m->exit_code);
+	check(r.duration_ms == m->duration_ms);
+	check(r.tests.run == m->tests.run);
+	check(r.tests.failed == m->tests.failed);
+	check(r.tests.skipped == m->tests.skipped);
+	proto_msg_release(&r);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct proto_msg	 msg;
+	struct proto_error	 err;
+	size_t			 len;
+	char			*line;
+
+	if (proto_parse((const char *)data, size, &msg, &err) == -1) {
+		/* A refusal must say why, in a message safe to send back. */
+		check(err.code != NULL);
+		check(memchr(err.message, '\0', sizeof err.message) != NULL);
+		line = proto_encode_error(err.code, err.message, &len);
+		reparse(line, len, PROTO_ERROR, &msg);
+		check(strcmp(msg.code, err.code) == 0);
+		check(strcmp(msg.message, err.message) == 0);
+		proto_msg_release(&msg);
+		return 0;
+	}
+	round_trip(&msg);
+	proto_msg_release(&msg);
+	return 0;
+}

@@ -1,0 +1,813 @@
+/*
+ * test_proto.c - unit tests of the wire protocol: every message type makes
+ * the round trip through proto_encode_* and proto_parse, and every class of
+ * bad input is refused with the right error code instead of crashing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "job.h"
+#include "proto.h"
+#include "util.h"
+
+#define SHA1 "0123456789abcdef0123456789abcdef01234567"
+#define SHA256 \
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* Parse a NUL-terminated line that must be accepted. */
+static void
+parse_good(const char *line, struct proto_msg *msg)
+{
+	struct proto_error	err = { NULL, "" };
+
+	if (proto_parse(line, strlen(line), msg, &err) != 0)
+		fail_msg("refused %s: %s: %s", line, err.code, err.message);
+}
+
+/* Parse an encoder's output, checking it is one line. */
+static void
+parse_encoded(char *line, size_t len, struct proto_msg *msg)
+{
+	struct proto_error	err = { NULL, "" };
+
+	assert_int_equal(len, strlen(line));
+	assert_true(len > 0 && line[len - 1] == '\n');
+	assert_null(memchr(line, '\n', len - 1));
+	if (proto_parse(line, len - 1, msg, &err) != 0)
+		fail_msg("refused %s: %s: %s", line, err.code, err.message);
+	free(line);
+}
+
+/*
+ * Parse len bytes that must be refused with code, and a message holding
+ * want (if not NULL).  The message must come back zeroed.
+ */
+static void
+parse_bad_len(const char *line, size_t len, const char *code,
+    const char *want)
+{
+	struct proto_msg	msg, zero;
+	struct proto_error	err = { NULL, "" };
+
+	memset(&zero, 0, sizeof zero);
+	assert_int_equal(proto_parse(line, len, &msg, &err), -1);
+	assert_non_null(err.code);
+	assert_string_equal(err.code, code);
+	if (want != NULL && strstr(err.message, want) == NULL)
+		fail_msg("message '%s' lacks '%s'", err.message, want);
+	assert_memory_equal(&msg, &zero, sizeof msg);
+}
+
+static void
+parse_bad(const char *line, const char *code, const char *want)
+{
+	parse_bad_len(line, strlen(line), code, want);
+}
+
+static void
+test_hello(void **state)
+{
+	struct proto_msg	 msg;
+	size_t			 len;
+	char			*line;
+
+	(void)state;
+	line = proto_encode_hello(PROTO_ROLE_RUNNER, "s3cret", &len);
+	assert_string_equal(line,
+	    "{\"type\":\"hello\",\"role\":\"runner\",\"version\":1,"
+	    "\"token\":\"s3cret\"}\n");
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.type, PROTO_HELLO);
+	assert_int_equal(msg.role, PROTO_ROLE_RUNNER);
+	assert_int_equal(msg.version, PROTO_VERSION);
+	assert_string_equal(msg.token, "s3cret");
+	proto_msg_release(&msg);
+
+	line = proto_encode_hello(PROTO_ROLE_OBSERVER, NULL, &len);
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.role, PROTO_ROLE_OBSERVER);
+	assert_null(msg.token);
+	proto_msg_release(&msg);
+
+	parse_bad("{\"type\":\"hello\",\"role\":\"admin\",\"version\":1}",
+	    "bad_field", "'role'");
+	parse_bad("{\"type\":\"hello\",\"version\":1}", "bad_field",
+	    "missing field 'role'");
+}
+
+static void
+test_ok(void **state)
+{
+	struct proto_msg	 msg;
+	size_t			 len;
+	char			*line;
+
+	(void)state;
+	line = proto_encode_ok(&len);
+	assert_string_equal(line, "{\"type\":\"ok\"}\n");
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.type, PROTO_OK);
+	assert_int_equal(msg.job, 0);
+	assert_int_equal(msg.has_state, 0);
+	assert_int_equal(msg.exit_code, -1);
+	assert_int_equal(msg.duration_ms, -1);
+	assert_int_equal(msg.tests.run, -1);
+	proto_msg_release(&msg);
+
+	line = proto_encode_ok_job(42, JOB_QUEUED, 0, &len);
+	assert_string_equal(line, "{\"type\":\"ok\",\"job\":42,"
+	    "\"state\":\"queued\",\"existing\":false}\n");
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.job, 42);
+	assert_true(msg.has_state);
+	assert_int_equal(msg.state, JOB_QUEUED);
+	assert_int_equal(msg.existing, 0);
+	proto_msg_release(&msg);
+
+	line = proto_encode_ok_job(7, JOB_PASSED, 1, &len);
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.state, JOB_PASSED);
+	assert_int_equal(msg.existing, 1);
+	proto_msg_release(&msg);
+
+	parse_bad("{\"type\":\"ok\",\"state\":\"bogus\"}", "bad_field",
+	    "'state'");
+	parse_bad("{\"type\":\"ok\",\"job\":0}", "bad_field", "'job'");
+}
+
+static void
+test_error(void **state)
+{
+	struct proto_msg	 msg;
+	size_t			 len;
+	char			*line;
+
+	(void)state;
+	line = proto_encode_error("bad_commit", "no \"such\" commit", &len);
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.type, PROTO_ERROR);
+	assert_string_equal(msg.code, "bad_commit");
+	assert_string_equal(msg.message, "no \"such\" commit");
+	proto_msg_release(&msg);
+
+	/* A message that is not UTF-8 must still make a valid line. */
+	line = proto_encode_error("x", "caf\xe9", &len);
+	parse_encoded(line, len, &msg);
+	assert_string_equal(msg.message, "caf\xef\xbf\xbd");
+	proto_msg_release(&msg);
+
+	parse_bad("{\"type\":\"error\",\"code\":\"x\"}", "bad_field",
+	    "missing field 'message'");
+}
+
+static void
+test_dispatch(void **state)
+{
+	struct proto_msg	 msg;
+	size_t			 len;
+	char			*line;
+
+	(void)state;
+	line = proto_encode_dispatch("/srv/repo.git", SHA1, "main", 0, &len);
+	assert_string_equal(line, "{\"type\":\"dispatch\",\"repo\":"
+	    "\"/srv/repo.git\",\"commit\":\"" SHA1 "\",\"branch\":\"main\"}\n");
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.type, PROTO_DISPATCH);
+	assert_string_equal(msg.repo, "/srv/repo.git");
+	assert_string_equal(msg.commit, SHA1);
+	assert_string_equal(msg.branch, "main");
+	assert_int_equal(msg.rebuild, 0);
+	proto_msg_release(&msg);
+
+	line = proto_encode_dispatch("https://example.com/r.git", SHA1, NULL,
+	    1, &len);
+	parse_encoded(line, len, &msg);
+	assert_null(msg.branch);
+	assert_int_equal(msg.rebuild, 1);
+	proto_msg_release(&msg);
+}
+
+static void
+test_bare_types(void **state)
+{
+	struct {
+		char		*(*encode)(size_t *);
+		enum proto_type	 type;
+		const char	*line;
+	} t[] = {
+		{ proto_encode_status, PROTO_STATUS, "{\"type\":\"status\"}\n" },
+		{ proto_encode_ping, PROTO_PING, "{\"type\":\"ping\"}\n" },
+		{ proto_encode_pong, PROTO_PONG, "{\"type\":\"pong\"}\n" },
+	};
+	struct proto_msg	 msg;
+	size_t			 i, len;
+	char			*line;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		line = t[i].encode(&len);
+		assert_string_equal(line, t[i].line);
+		parse_encoded(line, len, &msg);
+		assert_int_equal(msg.type, t[i].type);
+		assert_string_equal(proto_type_name(msg.type),
+		    proto_type_name(t[i].type));
+		proto_msg_release(&msg);
+	}
+}
+
+static void
+test_status_reply(void **state)
+{
+	struct proto_status_runner	 runners[] = {
+		{ "r1", 2, 1 }, { "r2", 1, 0 },
+	};
+	struct proto_status_job		 running[] = { { 5, SHA1, "r1" } };
+	struct proto_status		 st = { 3, runners, 2, running, 1 };
+	struct proto_msg		 msg;
+	size_t				 len;
+	char				*line;
+
+	(void)state;
+	line = proto_encode_status_reply(&st, &len);
+	assert_string_equal(line, "{\"type\":\"ok\",\"queued\":3,\"runners\":["
+	    "{\"name\":\"r1\",\"slots\":2,\"busy\":1},"
+	    "{\"name\":\"r2\",\"slots\":1,\"busy\":0}],\"running\":["
+	    "{\"job\":5,\"commit\":\"" SHA1 "\",\"runner\":\"r1\"}]}\n");
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.type, PROTO_OK);
+	proto_msg_release(&msg);
+
+	st.nrunners = st.nrunning = 0;
+	line = proto_encode_status_reply(&st, &len);
+	assert_string_equal(line, "{\"type\":\"ok\",\"queued\":3,"
+	    "\"runners\":[],\"running\":[]}\n");
+	free(line);
+}
+
+static void
+test_register(void **state)
+{
+	struct proto_msg	 msg;
+	size_t			 len;
+	char			*line;
+
+	(void)state;
+	line = proto_encode_register("builder-1", 4, &len);
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.type, PROTO_REGISTER);
+	assert_string_equal(msg.name, "builder-1");
+	assert_int_equal(msg.slots, 4);
+	proto_msg_release(&msg);
+
+	parse_good("{\"type\":\"register\",\"name\":\"b\","
+	    "\"labels\":[\"linux\",\"x86_64\"]}", &msg);
+	assert_int_equal(msg.slots, 1);
+	proto_msg_release(&msg);
+}
+
+static void
+test_register_limits(void **state)
+{
+	struct proto_msg	msg;
+
+	(void)state;
+	parse_bad("{\"type\":\"register\",\"name\":\"b\",\"slots\":0}",
+	    "bad_field", "'slots'");
+	parse_bad("{\"type\":\"register\",\"name\":\"b\",\"slots\":5000}",
+	    "bad_field", "between 1 and 1024");
+	parse_bad("{\"type\":\"register\",\"name\":\"b\",\"slots\":-1}",
+	    "bad_field", "'slots'");
+	parse_good("{\"type\":\"register\",\"name\":\"b\",\"slots\":1024}",
+	    &msg);
+	assert_int_equal(msg.slots, 1024);
+	proto_msg_release(&msg);
+	parse_bad("{\"type\":\"register\",\"name\":\"\"}", "bad_field",
+	    "'name'");
+	parse_bad("{\"type\":\"register\",\"name\":\"-x\"}", "bad_field",
+	    "'name'");
+	parse_bad("{\"type\":\"register\",\"name\":\"a\\nb\"}", "bad_field",
+	    "'name'");
+	parse_bad("{\"type\":\"register\",\"name\":\"b\",\"labels\":[1]}",
+	    "bad_field", "'labels'");
+	parse_bad("{\"type\":\"register\",\"name\":\"b\",\"labels\":\"x\"}",
+	    "bad_field", "field 'labels' must be an array");
+}
+
+static void
+test_job(void **state)
+{
+	struct proto_msg	 msg;
+	size_t			 len;
+	char			*line;
+
+	(void)state;
+	line = proto_encode_job(3, "/x", SHA1, "main", 1800, 1, &len);
+	assert_string_equal(line, "{\"type\":\"job\",\"id\":3,\"repo\":\"/x\","
+	    "\"commit\":\"" SHA1 "\",\"branch\":\"main\",\"timeout\":1800,"
+	    "\"attempt\":1}\n");
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.type, PROTO_JOB);
+	assert_int_equal(msg.job, 3);
+	assert_string_equal(msg.repo, "/x");
+	assert_string_equal(msg.commit, SHA1);
+	assert_string_equal(msg.branch, "main");
+	assert_int_equal(msg.timeout, 1800);
+	assert_int_equal(msg.attempt, 1);
+	proto_msg_release(&msg);
+
+	line = proto_encode_job(INT64_MAX, "/x", SHA256, NULL, 0, 3, &len);
+	parse_encoded(line, len, &msg);
+	assert_true(msg.job == INT64_MAX);
+	assert_null(msg.branch);
+	assert_int_equal(msg.attempt, 3);
+	proto_msg_release(&msg);
+
+	parse_good("{\"type\":\"job\",\"id\":1,\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\"}", &msg);
+	assert_int_equal(msg.timeout, 0);
+	assert_int_equal(msg.attempt, 1);
+	proto_msg_release(&msg);
+	parse_bad("{\"type\":\"job\",\"id\":1,\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"attempt\":0}", "bad_field", "'attempt'");
+	parse_bad("{\"type\":\"job\",\"id\":1,\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"timeout\":-5}", "bad_field", "'timeout'");
+}
+
+static void
+test_accepted_cancel(void **state)
+{
+	struct proto_msg	 msg;
+	size_t			 len;
+	char			*line;
+
+	(void)state;
+	line = proto_encode_accepted(9, &len);
+	assert_string_equal(line, "{\"type\":\"accepted\",\"id\":9}\n");
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.type, PROTO_ACCEPTED);
+	assert_int_equal(msg.job, 9);
+	proto_msg_release(&msg);
+
+	line = proto_encode_cancel(10, &len);
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.type, PROTO_CANCEL);
+	assert_int_equal(msg.job, 10);
+	proto_msg_release(&msg);
+
+	parse_bad("{\"type\":\"cancel\",\"id\":0}", "bad_field", "'id'");
+	parse_bad("{\"type\":\"cancel\",\"id\":-3}", "bad_field", "'id'");
+	parse_bad("{\"type\":\"accepted\"}", "bad_field", "missing field 'id'");
+}
+
+static void
+test_log(void **state)
+{
+	struct proto_msg	 msg;
+	size_t			 len;
+	char			*line;
+	const char		 data[] = "line 1\n\tline \"2\"\r\n\xc3\xa9t\xc3\xa9";
+
+	(void)state;
+	line = proto_encode_log(4, data, sizeof data - 1, &len);
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.type, PROTO_LOG);
+	assert_int_equal(msg.job, 4);
+	assert_int_equal(msg.data_len, sizeof data - 1);
+	assert_memory_equal(msg.data, data, sizeof data);
+	proto_msg_release(&msg);
+
+	line = proto_encode_log(4, NULL, 0, &len);
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.data_len, 0);
+	assert_string_equal(msg.data, "");
+	proto_msg_release(&msg);
+}
+
+/* Invalid UTF-8 and NUL bytes in output become U+FFFD, never a bad line. */
+static void
+test_log_not_utf8(void **state)
+{
+	struct proto_msg	 msg;
+	size_t			 len;
+	char			*line;
+	const char		 data[] = { 'a', '\xff', 'b', '\0', 'c', '\xc3' };
+
+	(void)state;
+	line = proto_encode_log(1, data, sizeof data, &len);
+	parse_encoded(line, len, &msg);
+	assert_string_equal(msg.data,
+	    "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd");
+	assert_int_equal(msg.data_len, strlen(msg.data));
+	proto_msg_release(&msg);
+}
+
+static void
+test_log_limit(void **state)
+{
+	struct proto_msg	 msg;
+	struct proto_error	 err;
+	size_t			 n, len;
+	char			*line, *big;
+
+	(void)state;
+	big = malloc(PROTO_MAX_LOG_CHUNK + 64);
+	assert_non_null(big);
+
+	/* Exactly the limit passes. */
+	memset(big, 'x', PROTO_MAX_LOG_CHUNK + 1);
+	line = proto_encode_log(1, big, PROTO_MAX_LOG_CHUNK, &len);
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.data_len, PROTO_MAX_LOG_CHUNK);
+	proto_msg_release(&msg);
+
+	/* One more byte on the wire is refused. */
+	n = (size_t)snprintf(big, PROTO_MAX_LOG_CHUNK + 64,
+	    "{\"type\":\"log\",\"id\":1,\"data\":\"");
+	memset(big + n, 'x', PROTO_MAX_LOG_CHUNK + 1);
+	n += PROTO_MAX_LOG_CHUNK + 1;
+	memcpy(big + n, "\"}", 2);
+	assert_int_equal(proto_parse(big, n + 2, &msg, &err), -1);
+	assert_string_equal(err.code, "bad_field");
+	assert_non_null(strstr(err.message, "'data'"));
+
+	/*
+	 * Replacement can triple invalid data; the encoder keeps the line
+	 * parseable by cutting at a character boundary.
+	 */
+	memset(big, '\xff', PROTO_MAX_LOG_CHUNK);
+	line = proto_encode_log(1, big, PROTO_MAX_LOG_CHUNK, &len);
+	parse_encoded(line, len, &msg);
+	assert_true(msg.data_len <= PROTO_MAX_LOG_CHUNK);
+	assert_int_equal(msg.data_len % 3, 0);
+	proto_msg_release(&msg);
+	free(big);
+}
+
+static void
+test_result(void **state)
+{
+	struct proto_result	 r = { 12, JOB_FAILED, 1, 1234, { 10, 2, 1 },
+				    NULL };
+	struct proto_msg	 msg;
+	size_t			 len;
+	char			*line;
+
+	(void)state;
+	line = proto_encode_result(&r, &len);
+	assert_string_equal(line, "{\"type\":\"result\",\"id\":12,\"status\":"
+	    "\"failed\",\"exit_code\":1,\"duration_ms\":1234,\"tests\":"
+	    "{\"run\":10,\"failed\":2,\"skipped\":1}}\n");
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.type, PROTO_RESULT);
+	assert_int_equal(msg.job, 12);
+	assert_true(msg.has_state);
+	assert_int_equal(msg.state, JOB_FAILED);
+	assert_int_equal(msg.exit_code, 1);
+	assert_int_equal(msg.duration_ms, 1234);
+	assert_int_equal(msg.tests.run, 10);
+	assert_int_equal(msg.tests.failed, 2);
+	assert_int_equal(msg.tests.skipped, 1);
+	assert_null(msg.message);
+	proto_msg_release(&msg);
+}
+
+/* Unknown values are left out on the wire and come back as -1. */
+static void
+test_result_unknowns(void **state)
+{
+	struct proto_result	 r = { 13, JOB_ERROR, -1, 0, { 5, -1, -1 },
+				    "git clone failed" };
+	struct proto_msg	 msg;
+	size_t			 len;
+	char			*line;
+
+	(void)state;
+	line = proto_encode_result(&r, &len);
+	assert_string_equal(line, "{\"type\":\"result\",\"id\":13,\"status\":"
+	    "\"error\",\"duration_ms\":0,\"tests\":{\"run\":5},"
+	    "\"message\":\"git clone failed\"}\n");
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.state, JOB_ERROR);
+	assert_int_equal(msg.exit_code, -1);
+	assert_int_equal(msg.duration_ms, 0);
+	assert_int_equal(msg.tests.run, 5);
+	assert_int_equal(msg.tests.failed, -1);
+	assert_int_equal(msg.tests.skipped, -1);
+	assert_string_equal(msg.message, "git clone failed");
+	proto_msg_release(&msg);
+
+	r.duration_ms = -1;
+	r.tests.run = -1;
+	r.message = NULL;
+	line = proto_encode_result(&r, &len);
+	assert_string_equal(line,
+	    "{\"type\":\"result\",\"id\":13,\"status\":\"error\"}\n");
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.duration_ms, -1);
+	assert_int_equal(msg.tests.run, -1);
+	proto_msg_release(&msg);
+
+	parse_bad("{\"type\":\"result\",\"id\":1,\"status\":\"passed\","
+	    "\"tests\":{\"run\":-2}}", "bad_field", "'run'");
+	parse_bad("{\"type\":\"result\",\"id\":1,\"status\":\"passed\","
+	    "\"tests\":[1]}", "bad_field", "'tests' must be an object");
+	parse_bad("{\"type\":\"result\",\"id\":1,\"status\":\"passed\","
+	    "\"duration_ms\":-1}", "bad_field", "'duration_ms'");
+}
+
+static void
+test_result_not_final(void **state)
+{
+	(void)state;
+	parse_bad("{\"type\":\"result\",\"id\":1,\"status\":\"running\"}",
+	    "bad_field", "'status'");
+	parse_bad("{\"type\":\"result\",\"id\":1,\"status\":\"queued\"}",
+	    "bad_field", "'status'");
+	parse_bad("{\"type\":\"result\",\"id\":1,\"status\":\"PASSED\"}",
+	    "bad_field", "'status'");
+	parse_bad("{\"type\":\"result\",\"id\":1}", "bad_field",
+	    "missing field 'status'");
+}
+
+static void
+test_bad_json(void **state)
+{
+	(void)state;
+	parse_bad("", "bad_json", NULL);
+	parse_bad_len(NULL, 0, "bad_json", NULL);
+	parse_bad("{", "bad_json", NULL);
+	parse_bad("{\"type\":\"ping\"", "bad_json", NULL);
+	parse_bad("{\"type\":\"ping\"} {}", "bad_json", NULL);
+	parse_bad("hello", "bad_json", NULL);
+	parse_bad("{'type':'ping'}", "bad_json", NULL);
+	parse_bad("{\"type\":\"ping\",\"type\":\"pong\"}", "bad_json",
+	    "duplicate");
+	parse_bad("{\"type\":\"log\",\"id\":1,\"data\":\"\xff\"}", "bad_json",
+	    NULL);
+}
+
+static void
+test_not_object(void **state)
+{
+	(void)state;
+	parse_bad("[]", "bad_json", "not a JSON object");
+	parse_bad("[{\"type\":\"ping\"}]", "bad_json", "not a JSON object");
+	parse_bad("\"ping\"", "bad_json", NULL);
+	parse_bad("42", "bad_json", NULL);
+	parse_bad("null", "bad_json", NULL);
+}
+
+static void
+test_unknown_type(void **state)
+{
+	(void)state;
+	parse_bad("{\"type\":\"runtest\"}", "unknown_type", "'runtest'");
+	parse_bad("{\"type\":\"\"}", "unknown_type", NULL);
+	parse_bad("{\"type\":\"PING\"}", "unknown_type", NULL);
+	parse_bad("{}", "unknown_type", "missing field 'type'");
+	parse_bad("{\"type\":1}", "unknown_type", "must be a string");
+	parse_bad("{\"type\":null}", "unknown_type", "must be a string");
+}
+
+static void
+test_missing_field(void **state)
+{
+	(void)state;
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\"}", "bad_field",
+	    "missing field 'commit'");
+	parse_bad("{\"type\":\"dispatch\",\"commit\":\"" SHA1 "\"}",
+	    "bad_field", "missing field 'repo'");
+	parse_bad("{\"type\":\"log\",\"id\":1}", "bad_field",
+	    "missing field 'data'");
+	parse_bad("{\"type\":\"register\"}", "bad_field",
+	    "missing field 'name'");
+	parse_bad("{\"type\":\"hello\",\"role\":\"client\"}", "bad_field",
+	    "missing field 'version'");
+}
+
+static void
+test_wrong_type_field(void **state)
+{
+	(void)state;
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":42}",
+	    "bad_field", "field 'commit' must be a string");
+	parse_bad("{\"type\":\"cancel\",\"id\":\"3\"}", "bad_field",
+	    "field 'id' must be an integer");
+	parse_bad("{\"type\":\"cancel\",\"id\":3.0}", "bad_field",
+	    "field 'id' must be an integer");
+	parse_bad("{\"type\":\"cancel\",\"id\":null}", "bad_field",
+	    "field 'id' must be an integer");
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":\"" SHA1
+	    "\",\"rebuild\":\"yes\"}", "bad_field",
+	    "field 'rebuild' must be a boolean");
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":\"" SHA1
+	    "\",\"rebuild\":1}", "bad_field", "'rebuild'");
+	parse_bad("{\"type\":\"hello\",\"role\":\"client\",\"version\":\"1\"}",
+	    "bad_field", "field 'version' must be an integer");
+	parse_bad("{\"type\":\"hello\",\"role\":\"client\",\"version\":1,"
+	    "\"token\":7}", "bad_field", "field 'token' must be a string");
+	parse_bad("{\"type\":\"register\",\"name\":\"b\",\"slots\":2.5}",
+	    "bad_field", "'slots'");
+}
+
+static void
+test_bad_commit(void **state)
+{
+	static const char *const bad[] = {
+		"../../x",
+		"--upload-pack=x",
+		"",
+		"0123456789abcdef0123456789abcdef0123456",	/* 39 */
+		"0123456789abcdef0123456789abcdef012345678",	/* 41 */
+		"0123456789abcdef0123456789abcdef0123456g",
+		" 0123456789abcdef0123456789abcdef0123456",
+		SHA1 SHA1,
+	};
+	char	line[512];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(line, sizeof line, "{\"type\":\"dispatch\","
+		    "\"repo\":\"/x\",\"commit\":\"%s\"}", bad[i]);
+		parse_bad(line, "bad_commit", "'commit'");
+	}
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\","
+	    "\"commit\":\"--upload-pack=x\"}", "bad_commit",
+	    "'--upload-pack=x'");
+	/* A long value is quoted only in part. */
+	parse_bad("{\"type\":\"job\",\"id\":1,\"repo\":\"/x\",\"commit\":\""
+	    SHA1 SHA1 SHA1 "\"}", "bad_commit", "...'");
+}
+
+static void
+test_commit_normalized(void **state)
+{
+	struct proto_msg	msg;
+
+	(void)state;
+	parse_good("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":"
+	    "\"0123456789ABCDEF0123456789ABCDEF01234567\"}", &msg);
+	assert_string_equal(msg.commit, SHA1);
+	proto_msg_release(&msg);
+
+	parse_good("{\"type\":\"job\",\"id\":2,\"repo\":\"/x\",\"commit\":\""
+	    SHA256 "\"}", &msg);
+	assert_string_equal(msg.commit, SHA256);
+	proto_msg_release(&msg);
+}
+
+static void
+test_bad_repo_branch(void **state)
+{
+	(void)state;
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"--upload-pack=x\","
+	    "\"commit\":\"" SHA1 "\"}", "bad_field", "'repo'");
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"\",\"commit\":\"" SHA1
+	    "\"}", "bad_field", "'repo'");
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":\"" SHA1
+	    "\",\"branch\":\"../x\"}", "bad_field", "'branch'");
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":\"" SHA1
+	    "\",\"branch\":\"-f\"}", "bad_field", "'branch'");
+}
+
+static void
+test_bad_version(void **state)
+{
+	(void)state;
+	parse_bad("{\"type\":\"hello\",\"role\":\"client\",\"version\":2}",
+	    "bad_version", "version 2");
+	parse_bad("{\"type\":\"hello\",\"role\":\"client\",\"version\":0}",
+	    "bad_version", NULL);
+	parse_bad("{\"type\":\"hello\",\"role\":\"client\","
+	    "\"version\":4294967297}", "bad_version", NULL);
+	/* Version is checked first: a newer peer may have new roles. */
+	parse_bad("{\"type\":\"hello\",\"role\":\"robot\",\"version\":9}",
+	    "bad_version", NULL);
+}
+
+static void
+test_embedded_nul(void **state)
+{
+	static const char	raw[] = "{\"type\":\"ping\"}\0garbage";
+	static const char	inner[] = "{\"type\":\"\0ping\"}";
+
+	(void)state;
+	parse_bad_len(raw, sizeof raw - 1, "bad_json", NULL);
+	parse_bad_len(inner, sizeof inner - 1, "bad_json", NULL);
+	parse_bad("{\"type\":\"error\",\"code\":\"a\\u0000b\","
+	    "\"message\":\"m\"}", "bad_json", NULL);
+	parse_bad("{\"type\":\"log\",\"id\":1,\"data\":\"\\u0000\"}",
+	    "bad_json", NULL);
+}
+
+static void
+test_hostile(void **state)
+{
+	struct proto_msg	 msg;
+	struct proto_error	 err;
+	static const char	 prefix[] = "{\"type\":\"ping\",\"x\":";
+	char			*deep;
+	size_t			 i, n = 100000, p = sizeof prefix - 1;
+
+	(void)state;
+	parse_bad("{\"type\":\"cancel\",\"id\":99999999999999999999999}",
+	    "bad_json", NULL);
+	parse_bad("{\"type\":\"cancel\",\"id\":1e999}", "bad_json", NULL);
+	parse_bad("{\"type\":\"register\",\"name\":\"b\","
+	    "\"slots\":4294967297}", "bad_field", "'slots'");
+	parse_bad("{\"type\":\"result\",\"id\":1,\"status\":\"failed\","
+	    "\"exit_code\":2147483648}", "bad_field", "'exit_code'");
+
+	/* Far deeper than jansson's limit, balanced, in a valid message. */
+	deep = malloc(p + 2 * n + 1);
+	assert_non_null(deep);
+	memcpy(deep, prefix, p);
+	for (i = 0; i < n; i++) {
+		deep[p + i] = '[';
+		deep[p + 2 * n - 1 - i] = ']';
+	}
+	deep[p + 2 * n] = '}';
+	parse_bad_len(deep, p + 2 * n + 1, "bad_json", "depth");
+	parse_bad_len(deep + p, 2 * n, "bad_json", "depth");
+	free(deep);
+
+	assert_int_equal(proto_parse("{}", (size_t)PROTO_MAX_LINE + 1, &msg,
+	    &err), -1);
+	assert_string_equal(err.code, "too_long");
+
+	/* Control bytes from the peer never reach the error message. */
+	parse_bad("{\"type\":\"a\\u001b[31mb\"}", "unknown_type", "'a?[31mb'");
+}
+
+static void
+test_extra_fields(void **state)
+{
+	struct proto_msg	msg;
+
+	(void)state;
+	parse_good("{\"x\":{\"y\":[1,2,null]},\"type\":\"cancel\",\"id\":5,"
+	    "\"future\":true}", &msg);
+	assert_int_equal(msg.type, PROTO_CANCEL);
+	assert_int_equal(msg.job, 5);
+	proto_msg_release(&msg);
+}
+
+static void
+test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(proto_type_name(PROTO_HELLO), "hello");
+	assert_string_equal(proto_type_name(PROTO_RESULT), "result");
+	assert_string_equal(proto_type_name(PROTO_CANCEL), "cancel");
+	assert_string_equal(proto_type_name((enum proto_type)99), "unknown");
+	assert_string_equal(proto_role_name(PROTO_ROLE_RUNNER), "runner");
+	assert_string_equal(proto_role_name(PROTO_ROLE_OBSERVER), "observer");
+	assert_string_equal(proto_role_name(PROTO_ROLE_CLIENT), "client");
+	assert_string_equal(proto_role_name((enum proto_role)-1), "unknown");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hello),
+		cmocka_unit_test(test_ok),
+		cmocka_unit_test(test_error),
+		cmocka_unit_test(test_dispatch),
+		cmocka_unit_test(test_bare_types),
+		cmocka_unit_test(test_status_reply),
+		cmocka_unit_test(test_register),
+		cmocka_unit_test(test_register_limits),
+		cmocka_unit_test(test_job),
+		cmocka_unit_test(test_accepted_cancel),
+		cmocka_unit_test(test_log),
+		cmocka_unit_test(test_log_not_utf8),
+		cmocka_unit_test(test_log_limit),
+		cmocka_unit_test(test_result),
+		cmocka_unit_test(test_result_unknowns),
+		cmocka_unit_test(test_result_not_final),
+		cmocka_unit_test(test_bad_json),
+		cmocka_unit_test(test_not_object),
+		cmocka_unit_test(test_unknown_type),
+		cmocka_unit_test(test_missing_field),
+		cmocka_unit_test(test_wrong_type_field),
+		cmocka_unit_test(test_bad_commit),
+		cmocka_unit_test(test_commit_normalized),
+		cmocka_unit_test(test_bad_repo_branch),
+		cmocka_unit_test(test_bad_version),
+		cmocka_unit_test(test_embedded_nul),
+		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_extra_fields),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

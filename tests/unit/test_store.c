@@ -1,0 +1,670 @@
+/*
+ * test_store.c - the SQLite store: the queue's order, the job life cycle,
+ * refusals, durability across close and open, and migrations.  Each test
+ * has its own temporary folder, removed afterwards; a second sqlite3
+ * connection looks at the file directly where the API cannot tell.
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+#include "util.h"
+
+#define REPO1 "/srv/git/one.git"
+#define REPO2 "https://example.org/two.git"
+#define C1 "1111111111111111111111111111111111111111"
+#define C2 "2222222222222222222222222222222222222222"
+#define C3 "3333333333333333333333333333333333333333"
+#define C4 "4444444444444444444444444444444444444444"
+
+struct fixture {
+	char dir[256];		/* the test's temporary folder */
+	char state[300];	/* dir/state, the store's folder */
+	char errfile[300];	/* captured stderr */
+	int saved_stderr;	/* -1 unless stderr is captured */
+	struct store *store;
+};
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(f->dir, sizeof f->dir, "%s/ssci-store-XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
+	snprintf(f->errfile, sizeof f->errfile, "%s/stderr", f->dir);
+	f->saved_stderr = -1;
+	f->store = store_open(f->state);
+	*state = f;
+	return f->store == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->saved_stderr != -1) {
+		dup2(f->saved_stderr, 2);
+		close(f->saved_stderr);
+	}
+	store_close(f->store);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* Send stderr to a file so expected errors don't clutter a passing run. */
+static void
+capture_stderr(struct fixture *f)
+{
+	int fd;
+
+	fflush(stderr);
+	f->saved_stderr = dup(2);
+	fd = open(f->errfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(f->saved_stderr != -1 && fd != -1);
+	dup2(fd, 2);
+	close(fd);
+}
+
+/* Restore stderr and return what was written meanwhile (static buffer). */
+static const char *
+captured(struct fixture *f)
+{
+	static char buf[4096];
+	FILE *fp;
+	size_t n;
+
+	fflush(stderr);
+	dup2(f->saved_stderr, 2);
+	close(f->saved_stderr);
+	f->saved_stderr = -1;
+	fp = fopen(f->errfile, "r");
+	assert_non_null(fp);
+	n = fread(buf, 1, sizeof buf - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static void
+reopen(struct fixture *f)
+{
+	store_close(f->store);
+	f->store = store_open(f->state);
+	assert_non_null(f->store);
+}
+
+static int64_t
+dispatch(struct fixture *f, const char *repo, const char *commit,
+    int rebuild, int *existing)
+{
+	enum job_state st;
+	int64_t id = 0;
+	int ex;
+
+	assert_int_equal(store_dispatch(f->store, repo, commit, "main",
+	    rebuild, &id, &st, &ex), 0);
+	assert_true(id > 0);
+	if (existing != NULL)
+		*existing = ex;
+	return id;
+}
+
+/* The id at the front of the queue, 0 if it is empty. */
+static int64_t
+front(struct fixture *f)
+{
+	struct job job;
+	int64_t id;
+
+	switch (store_next_queued(f->store, &job)) {
+	case 0:
+		return 0;
+	case 1:
+		assert_int_equal(job.state, JOB_QUEUED);
+		id = job.id;
+		job_release(&job);
+		return id;
+	default:
+		fail_msg("store_next_queued failed");
+	}
+	return -1;
+}
+
+static enum job_state
+state_of(struct fixture *f, int64_t id)
+{
+	struct job job;
+	enum job_state st;
+
+	assert_int_equal(store_job_get(f->store, id, &job), 1);
+	st = job.state;
+	job_release(&job);
+	return st;
+}
+
+/* A second connection on the file, to check what the API doesn't show. */
+static int64_t
+sql_int(struct fixture *f, const char *sql)
+{
+	char path[400];
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	int64_t v;
+
+	snprintf(path, sizeof path, "%s/ssci.db", f->state);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+sql_exec(struct fixture *f, const char *sql)
+{
+	char path[400];
+	sqlite3 *db;
+
+	snprintf(path, sizeof path, "%s/ssci.db", f->state);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void
+test_open_creates(void **state)
+{
+	struct fixture *f = *state;
+	char path[400];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/logs", f->state);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	snprintf(path, sizeof path, "%s/ssci.db", f->state);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(sql_int(f, "SELECT journal_mode = 'wal' "
+	    "FROM pragma_journal_mode"), 1);
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), 1);
+	assert_int_equal(store_count_state(f->store, JOB_QUEUED), 0);
+	assert_int_equal(front(f), 0);
+}
+
+static void
+test_dispatch_queues(void **state)
+{
+	struct fixture *f = *state;
+	struct job job;
+	enum job_state st = JOB_ERROR;
+	int64_t id = 0;
+	int existing = -1;
+
+	assert_int_equal(store_dispatch(f->store, REPO1, C1, "main", 0, &id,
+	    &st, &existing), 0);
+	assert_true(id > 0);
+	assert_int_equal(st, JOB_QUEUED);
+	assert_int_equal(existing, 0);
+
+	assert_int_equal(store_job_get(f->store, id, &job), 1);
+	assert_string_equal(job.repo, REPO1);
+	assert_string_equal(job.commit, C1);
+	assert_string_equal(job.branch, "main");
+	assert_int_equal(job.state, JOB_QUEUED);
+	assert_int_equal(job.attempt, 0);
+	assert_null(job.runner);
+	assert_null(job.reason);
+	assert_true(job.created_ms > 0);
+	assert_int_equal(job.started_ms, 0);
+	assert_int_equal(job.finished_ms, 0);
+	assert_int_equal(job.exit_code, -1);
+	assert_int_equal(job.duration_ms, -1);
+	assert_int_equal(job.tests.run, -1);
+	assert_int_equal(job.tests.failed, -1);
+	assert_int_equal(job.tests.skipped, -1);
+	job_release(&job);
+	assert_null(job.repo);
+	assert_int_equal(store_count_state(f->store, JOB_QUEUED), 1);
+}
+
+static void
+test_dispatch_duplicate(void **state)
+{
+	struct fixture *f = *state;
+	enum job_state st;
+	int64_t id, again;
+	int existing;
+
+	id = dispatch(f, REPO1, C1, 0, &existing);
+	assert_int_equal(store_job_start(f->store, id, "r1"), 0);
+	assert_int_equal(store_dispatch(f->store, REPO1, C1, NULL, 0, &again,
+	    &st, &existing), 0);
+	assert_int_equal(again, id);
+	assert_int_equal(existing, 1);
+	assert_int_equal(st, JOB_RUNNING);
+	assert_int_equal(store_count_state(f->store, JOB_QUEUED), 0);
+	assert_int_equal(store_count_state(f->store, JOB_RUNNING), 1);
+}
+
+static void
+test_dispatch_rebuild(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id, rebuilt;
+	int existing;
+
+	id = dispatch(f, REPO1, C1, 0, NULL);
+	rebuilt = dispatch(f, REPO1, C1, 1, &existing);
+	assert_true(rebuilt != id);
+	assert_int_equal(existing, 0);
+	/* Without rebuild the latest job is the one returned. */
+	assert_int_equal(dispatch(f, REPO1, C1, 0, &existing), rebuilt);
+	assert_int_equal(existing, 1);
+	assert_int_equal(store_count_state(f->store, JOB_QUEUED), 2);
+}
+
+static void
+test_dispatch_two_repos(void **state)
+{
+	struct fixture *f = *state;
+	struct job job;
+	int64_t a, b;
+	int existing;
+
+	a = dispatch(f, REPO1, C1, 0, NULL);
+	b = dispatch(f, REPO2, C1, 0, &existing);
+	assert_true(a != b);
+	assert_int_equal(existing, 0);
+	assert_int_equal(store_job_get(f->store, b, &job), 1);
+	assert_string_equal(job.repo, REPO2);
+	job_release(&job);
+	assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM repos"), 2);
+}
+
+static void
+test_queue_fifo(void **state)
+{
+	struct fixture *f = *state;
+	int64_t a, b, c;
+
+	a = dispatch(f, REPO1, C1, 0, NULL);
+	b = dispatch(f, REPO2, C2, 0, NULL);
+	c = dispatch(f, REPO1, C3, 0, NULL);
+	assert_int_equal(front(f), a);
+	assert_int_equal(store_job_start(f->store, a, "r1"), 0);
+	assert_int_equal(front(f), b);
+	assert_int_equal(store_job_start(f->store, b, "r1"), 0);
+	assert_int_equal(front(f), c);
+	assert_int_equal(store_job_start(f->store, c, "r2"), 0);
+	assert_int_equal(front(f), 0);
+}
+
+static void
+test_start_raises_attempt(void **state)
+{
+	struct fixture *f = *state;
+	struct job job;
+	int64_t id;
+
+	id = dispatch(f, REPO1, C1, 0, NULL);
+	assert_int_equal(store_job_start(f->store, id, "r1"), 0);
+	assert_int_equal(store_job_get(f->store, id, &job), 1);
+	assert_int_equal(job.state, JOB_RUNNING);
+	assert_int_equal(job.attempt, 1);
+	assert_string_equal(job.runner, "r1");
+	assert_true(job.started_ms > 0);
+	job_release(&job);
+
+	capture_stderr(f);
+	assert_int_equal(store_job_start(f->store, id, "r2"), -1);
+	assert_non_null(strstr(captured(f), "not queued"));
+
+	assert_int_equal(store_job_requeue(f->store, id, "runner lost"), 0);
+	assert_int_equal(store_job_start(f->store, id, "r2"), 0);
+	assert_int_equal(store_job_get(f->store, id, &job), 1);
+	assert_int_equal(job.attempt, 2);
+	assert_string_equal(job.runner, "r2");
+	job_release(&job);
+}
+
+static void
+test_requeue_goes_first(void **state)
+{
+	struct fixture *f = *state;
+	struct job job;
+	int64_t a, b, c, d;
+
+	a = dispatch(f, REPO1, C1, 0, NULL);
+	b = dispatch(f, REPO1, C2, 0, NULL);
+	c = dispatch(f, REPO1, C3, 0, NULL);
+	assert_int_equal(store_job_start(f->store, a, "r1"), 0);
+	assert_int_equal(store_job_start(f->store, b, "r2"), 0);
+	d = dispatch(f, REPO1, C4, 0, NULL);
+
+	assert_int_equal(store_job_requeue(f->store, b, "runner lost"), 0);
+	assert_int_equal(front(f), b);
+	assert_int_equal(store_job_requeue(f->store, a, "runner lost"), 0);
+	assert_int_equal(store_next_queued(f->store, &job), 1);
+	assert_int_equal(job.id, a);
+	assert_string_equal(job.reason, "runner lost");
+	assert_string_equal(job.runner, "r1");
+	assert_int_equal(job.attempt, 1);
+	job_release(&job);
+
+	/* The rest keep their order: a, b, c, d. */
+	assert_int_equal(store_job_start(f->store, a, "r1"), 0);
+	assert_int_equal(front(f), b);
+	assert_int_equal(store_job_start(f->store, b, "r1"), 0);
+	assert_int_equal(front(f), c);
+	assert_int_equal(store_job_start(f->store, c, "r1"), 0);
+	assert_int_equal(front(f), d);
+
+	capture_stderr(f);
+	assert_int_equal(store_job_requeue(f->store, d, "x"), -1);
+	assert_non_null(strstr(captured(f), "not running"));
+}
+
+static void
+test_requeue_running_after_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct job job;
+	int64_t a, b, c, d;
+
+	a = dispatch(f, REPO1, C1, 0, NULL);
+	b = dispatch(f, REPO1, C2, 0, NULL);
+	c = dispatch(f, REPO1, C3, 0, NULL);
+	d = dispatch(f, REPO1, C4, 0, NULL);
+	assert_int_equal(store_job_start(f->store, a, "r1"), 0);
+	assert_int_equal(store_job_start(f->store, b, "r1"), 0);
+	assert_int_equal(store_job_start(f->store, c, "r2"), 0);
+	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	    .job = a, .state = JOB_PASSED, .exit_code = 0,
+	    .tests = { -1, -1, -1 } }), 0);
+
+	reopen(f);
+	assert_int_equal(store_requeue_running(f->store), 2);
+	assert_int_equal(store_count_state(f->store, JOB_RUNNING), 0);
+	assert_int_equal(store_count_state(f->store, JOB_QUEUED), 3);
+	assert_int_equal(state_of(f, a), JOB_PASSED);
+
+	/* b and c in front of d, in their old order, attempt kept. */
+	assert_int_equal(store_next_queued(f->store, &job), 1);
+	assert_int_equal(job.id, b);
+	assert_int_equal(job.attempt, 1);
+	assert_non_null(job.reason);
+	job_release(&job);
+	assert_int_equal(store_job_start(f->store, b, "r3"), 0);
+	assert_int_equal(front(f), c);
+	assert_int_equal(store_job_start(f->store, c, "r3"), 0);
+	assert_int_equal(front(f), d);
+	assert_int_equal(store_requeue_running(f->store), 2);
+	assert_int_equal(front(f), b);
+}
+
+static void
+test_finish_once(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_result res = {
+		.state = JOB_FAILED, .exit_code = 1, .duration_ms = 1234,
+		.tests = { 10, 2, 3 },
+	};
+	struct job job;
+
+	res.job = dispatch(f, REPO1, C1, 0, NULL);
+	assert_int_equal(store_job_start(f->store, res.job, "r1"), 0);
+	assert_int_equal(store_job_finish(f->store, &res), 0);
+
+	/* A second, different result changes nothing. */
+	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	    .job = res.job, .state = JOB_PASSED, .exit_code = 0,
+	    .duration_ms = 1, .tests = { 1, 0, 0 } }), 1);
+
+	assert_int_equal(store_job_get(f->store, res.job, &job), 1);
+	assert_int_equal(job.state, JOB_FAILED);
+	assert_int_equal(job.exit_code, 1);
+	assert_int_equal(job.duration_ms, 1234);
+	assert_int_equal(job.tests.run, 10);
+	assert_int_equal(job.tests.failed, 2);
+	assert_int_equal(job.tests.skipped, 3);
+	assert_true(job.finished_ms >= job.started_ms && job.started_ms > 0);
+	assert_null(job.reason);
+	job_release(&job);
+	assert_int_equal(store_count_state(f->store, JOB_FAILED), 1);
+}
+
+static void
+test_finish_unknowns(void **state)
+{
+	struct fixture *f = *state;
+	struct job job;
+	int64_t running, queued;
+
+	running = dispatch(f, REPO1, C1, 0, NULL);
+	queued = dispatch(f, REPO1, C2, 0, NULL);
+	assert_int_equal(store_job_start(f->store, running, "r1"), 0);
+	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	    .job = running, .state = JOB_ERROR, .exit_code = -1,
+	    .duration_ms = -1, .tests = { -1, -1, -1 },
+	    .message = "gave up after 3 attempts" }), 0);
+	/* A queued job may end too: cancel. */
+	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	    .job = queued, .state = JOB_CANCELLED, .exit_code = -1,
+	    .duration_ms = -1, .tests = { -1, -1, -1 } }), 0);
+
+	assert_int_equal(store_job_get(f->store, running, &job), 1);
+	assert_int_equal(job.state, JOB_ERROR);
+	assert_int_equal(job.exit_code, -1);
+	assert_int_equal(job.duration_ms, -1);
+	assert_int_equal(job.tests.run, -1);
+	assert_int_equal(job.tests.skipped, -1);
+	assert_string_equal(job.reason, "gave up after 3 attempts");
+	job_release(&job);
+	assert_int_equal(state_of(f, queued), JOB_CANCELLED);
+	assert_int_equal(front(f), 0);
+}
+
+static void
+test_finish_nonfinal_refused(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id;
+
+	id = dispatch(f, REPO1, C1, 0, NULL);
+	assert_int_equal(store_job_start(f->store, id, "r1"), 0);
+	capture_stderr(f);
+	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	    .job = id, .state = JOB_QUEUED, .exit_code = 0 }), -1);
+	assert_non_null(strstr(captured(f), "not a final state"));
+	assert_int_equal(state_of(f, id), JOB_RUNNING);
+}
+
+static void
+test_unknown_job(void **state)
+{
+	struct fixture *f = *state;
+	struct job job;
+	const char *err;
+
+	assert_int_equal(store_job_get(f->store, 42, &job), 0);
+	capture_stderr(f);
+	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	    .job = 42, .state = JOB_PASSED, .exit_code = 0 }), -1);
+	assert_int_equal(store_job_start(f->store, 42, "r1"), -1);
+	assert_int_equal(store_job_requeue(f->store, 42, "x"), -1);
+	err = captured(f);
+	assert_non_null(strstr(err, "unable to finish job 42: no such job"));
+	assert_non_null(strstr(err, "unable to start job 42"));
+	assert_int_equal(store_count_state(f->store, JOB_QUEUED), 0);
+}
+
+static void
+test_reopen_keeps_everything(void **state)
+{
+	struct fixture *f = *state;
+	struct job job;
+	int64_t a, b;
+	int existing;
+
+	a = dispatch(f, REPO1, C1, 0, NULL);
+	b = dispatch(f, REPO2, C2, 0, NULL);
+	assert_int_equal(store_job_start(f->store, a, "r1"), 0);
+	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	    .job = a, .state = JOB_PASSED, .exit_code = 0, .duration_ms = 7,
+	    .tests = { 4, 0, 1 } }), 0);
+	assert_int_equal(store_runner_seen(f->store, "r1", "10.0.0.1:4000"),
+	    0);
+
+	reopen(f);
+	assert_int_equal(store_requeue_running(f->store), 0);
+	assert_int_equal(store_job_get(f->store, a, &job), 1);
+	assert_int_equal(job.state, JOB_PASSED);
+	assert_string_equal(job.runner, "r1");
+	assert_int_equal(job.duration_ms, 7);
+	assert_int_equal(job.tests.run, 4);
+	assert_int_equal(job.tests.skipped, 1);
+	job_release(&job);
+	assert_int_equal(front(f), b);
+	assert_int_equal(dispatch(f, REPO1, C1, 0, &existing), a);
+	assert_int_equal(existing, 1);
+	/* Ids are never reused: a new job comes after both. */
+	assert_true(dispatch(f, REPO1, C3, 0, NULL) > b);
+	assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM runners"), 1);
+}
+
+static void
+test_runner_seen_upserts(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(store_runner_seen(f->store, "r1", "10.0.0.1:1"), 0);
+	assert_int_equal(store_runner_seen(f->store, "r2", NULL), 0);
+	assert_int_equal(store_runner_seen(f->store, "r1", "10.0.0.2:2"), 0);
+	assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM runners"), 2);
+	assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM runners "
+	    "WHERE name = 'r1' AND address = '10.0.0.2:2' "
+	    "AND last_seen_ms >= first_seen_ms"), 1);
+}
+
+static void
+test_future_version_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	dispatch(f, REPO1, C1, 0, NULL);
+	store_close(f->store);
+	f->store = NULL;
+	sql_exec(f, "PRAGMA user_version = 99");
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), 99);
+
+	capture_stderr(f);
+	assert_null(store_open(f->state));
+	assert_non_null(strstr(captured(f), "schema version 99 is newer"));
+	/* Refusing did not touch it. */
+	assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM jobs"), 1);
+}
+
+static void
+test_open_unwritable(void **state)
+{
+	struct fixture *f = *state;
+	char file[400], under[500];
+	const char *err;
+	FILE *fp;
+
+	snprintf(file, sizeof file, "%s/plain", f->dir);
+	snprintf(under, sizeof under, "%s/state", file);
+	fp = fopen(file, "w");
+	assert_non_null(fp);
+	fclose(fp);
+
+	capture_stderr(f);
+	assert_null(store_open(under));
+	err = captured(f);
+	assert_non_null(strstr(err, "unable to create"));
+	assert_non_null(strstr(err, file));
+}
+
+static void
+test_open_not_a_database(void **state)
+{
+	struct fixture *f = *state;
+	char other[400], db[450];
+	FILE *fp;
+
+	snprintf(other, sizeof other, "%s/other", f->dir);
+	snprintf(db, sizeof db, "%s/ssci.db", other);
+	assert_int_equal(mkdir(other, 0755), 0);
+	fp = fopen(db, "w");
+	assert_non_null(fp);
+	for (int i = 0; i < 256; i++)
+		fputs("this is not an SQLite database\n", fp);
+	fclose(fp);
+
+	capture_stderr(f);
+	assert_null(store_open(other));
+	assert_non_null(strstr(captured(f), db));
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_open_creates),
+		T(test_dispatch_queues),
+		T(test_dispatch_duplicate),
+		T(test_dispatch_rebuild),
+		T(test_dispatch_two_repos),
+		T(test_queue_fifo),
+		T(test_start_raises_attempt),
+		T(test_requeue_goes_first),
+		T(test_requeue_running_after_restart),
+		T(test_finish_once),
+		T(test_finish_unknowns),
+		T(test_finish_nonfinal_refused),
+		T(test_unknown_job),
+		T(test_reopen_keeps_everything),
+		T(test_runner_seen_upserts),
+		T(test_future_version_refused),
+		T(test_open_unwritable),
+		T(test_open_not_a_database),
+	};
+
+	log_init("test_store", 0);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
