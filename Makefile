@@ -29,7 +29,7 @@ deps:
 
 ifeq ($(BUILD),build)
 ssci: $(BUILD)/ssci
-	cp $(BUILD)/ssci ssci
+	cp $(BUILD)/ssci ssci.tmp && mv -f ssci.tmp ssci
 endif
 
 $(BUILD)/ssci: $(BUILD)/main.o $(BUILD)/libssci.a

@@ -386,3 +386,9 @@ conn_server(const struct conn *c)
 {
 	return c->server;
 }
+
+void *
+conn_arg(const struct conn *c)
+{
+	return c->arg;
+}

@@ -65,6 +65,9 @@ int conn_request(struct conn *c, char *line, conn_reply_cb cb, void *arg);
 /* Send a line that gets no reply (log, pong, accepted); taken and freed. */
 int conn_send(struct conn *c, char *line);
 
+/* The arg given to conn_new. */
+void *conn_arg(const struct conn *c);
+
 /* The dispatcher's address as given ("HOST:PORT"). */
 const char *conn_server(const struct conn *c);
 

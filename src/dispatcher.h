@@ -31,9 +31,15 @@ struct dispatcher_config {
 	int64_t max_log_bytes;
 };
 
-/* A job handed to a runner and not yet finished. */
+/*
+ * A job handed to a runner and not yet finished.  A foreign one is a job a
+ * reconnecting runner still holds that is no longer its own (re-queued and
+ * given to another runner, or over): it takes a slot until the runner
+ * reports on it, and that report is refused.
+ */
 struct assignment {
 	int64_t job;
+	int foreign;
 	char commit[65];
 	char *repo;
 	int attempt;
@@ -99,8 +105,11 @@ void sched_run(struct dispatcher *d);
 void sched_heartbeat(struct dispatcher *d);
 
 /* results.c */
-/* Open (truncating) logs/<job>.log for a new attempt; fd or -1. */
-int results_log_open(struct dispatcher *d, int64_t job);
+/*
+ * Open logs/<job>.log for appending, emptied first for a new attempt
+ * (fresh), kept for a runner that reconnects mid-job; fd or -1.
+ */
+int results_log_open(struct dispatcher *d, int64_t job, int fresh);
 /* Append a chunk, honouring max_log_bytes. */
 void results_log_append(struct dispatcher *d, struct assignment *a,
     const char *data, size_t len);

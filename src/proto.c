@@ -63,6 +63,7 @@ enum field_kind {
 	F_DATA,		/* data and data_len, at most max bytes */
 	F_LABELS,	/* array of strings checked by valid; not stored */
 	F_TESTS,	/* object of test counts, see proto_test_fields */
+	F_IDS,		/* array of job ids (jobs, njobs), at most max */
 };
 
 static const json_type field_json[] = {
@@ -77,6 +78,7 @@ static const json_type field_json[] = {
 	[F_DATA] = JSON_STRING,
 	[F_LABELS] = JSON_ARRAY,
 	[F_TESTS] = JSON_OBJECT,
+	[F_IDS] = JSON_ARRAY,
 };
 
 struct proto_field {
@@ -128,6 +130,8 @@ static const struct proto_field proto_fields[] = {
 	{ PROTO_REGISTER, "slots", F_INT, OPT, 1, PROTO_MAX_SLOTS, 1,
 	    M(slots), NULL },
 	{ PROTO_REGISTER, "labels", F_LABELS, OPT, 0, 0, 0, 0, name_valid },
+	{ PROTO_REGISTER, "jobs", F_IDS, OPT, 0, PROTO_MAX_SLOTS, 0, M(jobs),
+	    NULL },
 
 	ID(PROTO_JOB),
 	{ PROTO_JOB, "repo", F_STRING, REQ, 0, 0, 0, M(repo),
@@ -352,6 +356,20 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 	case F_TESTS:
 		return get_fields(v, PROTO_RESULT, proto_test_fields,
 		    nitems(proto_test_fields), msg, err);
+	case F_IDS:
+		if (json_array_size(v) > (size_t)f->max)
+			return set_error(err, "bad_field",
+			    "field '%s' holds more than %lld ids", f->key,
+			    (long long)f->max);
+		msg->jobs = xcalloc(json_array_size(v), sizeof *msg->jobs);
+		json_array_foreach(v, i, item) {
+			if (!json_is_integer(item) ||
+			    json_integer_value(item) < 1)
+				return set_error(err, "bad_field",
+				    "field '%s' must hold job ids", f->key);
+			msg->jobs[msg->njobs++] = json_integer_value(item);
+		}
+		return 0;
 	}
 	return 0;
 }
@@ -437,6 +455,7 @@ proto_msg_release(struct proto_msg *msg)
 	free(msg->branch);
 	free(msg->name);
 	free(msg->data);
+	free(msg->jobs);
 	memset(msg, 0, sizeof *msg);
 }
 
@@ -609,12 +628,21 @@ proto_encode_status_reply(const struct proto_status *status, size_t *len)
 }
 
 char *
-proto_encode_register(const char *name, int slots, size_t *len)
+proto_encode_register(const char *name, int slots, const int64_t *jobs,
+    size_t njobs, size_t *len)
 {
 	json_t	*obj = msg_new(PROTO_REGISTER);
+	json_t	*ids;
 
 	set_string(obj, "name", name);
 	set_int(obj, "slots", slots);
+	if (njobs > 0) {
+		ids = json_check(json_array());
+		for (size_t i = 0; i < njobs; i++)
+			json_array_append_new(ids,
+			    json_check(json_integer(jobs[i])));
+		set_json(obj, "jobs", ids);
+	}
 	return msg_finish(obj, len);
 }
 

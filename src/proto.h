@@ -63,7 +63,8 @@ struct proto_tests {
  *   ERROR     code, message
  *   DISPATCH  repo, commit, branch (may be NULL), rebuild
  *   STATUS    -
- *   REGISTER  name, slots (default 1)
+ *   REGISTER  name, slots (default 1), jobs / njobs: the jobs it still
+ *             holds from before a reconnect (at most PROTO_MAX_SLOTS)
  *   JOB       job, repo, commit, branch (may be NULL), timeout, attempt
  *   ACCEPTED  job
  *   LOG       job, data / data_len (UTF-8, data_len <= PROTO_MAX_LOG_CHUNK)
@@ -90,6 +91,8 @@ struct proto_msg {
 	int rebuild;
 	char *name;
 	int slots;
+	int64_t *jobs;
+	size_t njobs;
 	int timeout;
 	int attempt;
 	char *data;
@@ -164,7 +167,8 @@ char *proto_encode_dispatch(const char *repo, const char *commit,
 char *proto_encode_status(size_t *len);
 char *proto_encode_status_reply(const struct proto_status *status,
     size_t *len);
-char *proto_encode_register(const char *name, int slots, size_t *len);
+char *proto_encode_register(const char *name, int slots,
+    const int64_t *jobs, size_t njobs, size_t *len);
 char *proto_encode_job(int64_t job, const char *repo, const char *commit,
     const char *branch, int timeout, int attempt, size_t *len);
 char *proto_encode_accepted(int64_t job, size_t *len);

@@ -17,14 +17,14 @@
 #include "util.h"
 
 int
-results_log_open(struct dispatcher *d, int64_t job)
+results_log_open(struct dispatcher *d, int64_t job, int fresh)
 {
 	char *path;
 	int fd;
 
 	xasprintf(&path, "%s/%lld.log", d->logs_dir, (long long)job);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-	    0644);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+	    (fresh ? O_TRUNC : 0), 0644);
 	if (fd == -1)
 		log_warn("unable to open '%s'", path);
 	free(path);

@@ -24,16 +24,38 @@
 
 static void runjob_step(struct runjob *j, enum runjob_step step);
 
+/*
+ * Where to cut data[0..len) so that no UTF-8 character is split: len, or
+ * the start of a character whose last bytes are not there yet.
+ */
+static size_t
+utf8_cut(const char *data, size_t len)
+{
+	for (size_t back = 1; back <= 3 && back <= len; back++) {
+		unsigned char c = (unsigned char)data[len - back];
+		size_t need;
+
+		if ((c & 0xc0) == 0x80)
+			continue;	/* a continuation byte: look further back */
+		need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		return need > back ? len - back : len;
+	}
+	return len;
+}
+
 /* Send output to the dispatcher; paused reading resumes on drain. */
 static void
-runjob_log(struct runjob *j, const char *data, size_t len)
+runjob_send(struct runjob *j, const char *data, size_t len)
 {
 	struct conn *c = j->r->conn;
 
 	while (len > 0) {
-		size_t chunk = len > PROTO_MAX_LOG_CHUNK ? PROTO_MAX_LOG_CHUNK :
-		    len;
+		size_t chunk = len;
 
+		if (chunk > RUNNER_LOG_CHUNK)
+			chunk = utf8_cut(data, RUNNER_LOG_CHUNK);
+		if (chunk == 0)
+			chunk = len > RUNNER_LOG_CHUNK ? RUNNER_LOG_CHUNK : len;
 		conn_send(c, proto_encode_log(j->id, data, chunk, NULL));
 		data += chunk;
 		len -= chunk;
@@ -42,6 +64,34 @@ runjob_log(struct runjob *j, const char *data, size_t len)
 		spawn_pause(j->child);
 		j->paused = 1;
 	}
+}
+
+/*
+ * Output as it comes: a character cut by the end of a read waits in carry
+ * for the rest of it, so that it is not sent as two invalid halves.
+ */
+static void
+runjob_log(struct runjob *j, const char *data, size_t len)
+{
+	size_t total = j->ncarry + len, cut;
+	char *joined = xmalloc(total);
+
+	memcpy(joined, j->carry, j->ncarry);
+	memcpy(joined + j->ncarry, data, len);
+	cut = utf8_cut(joined, total);
+	runjob_send(j, joined, cut);
+	j->ncarry = total - cut;	/* at most 3 */
+	memcpy(j->carry, joined + cut, j->ncarry);
+	free(joined);
+}
+
+/* Send what is still carried, at the end of the output. */
+static void
+runjob_log_flush(struct runjob *j)
+{
+	if (j->ncarry > 0)
+		runjob_send(j, j->carry, j->ncarry);
+	j->ncarry = 0;
 }
 
 static void
@@ -68,18 +118,6 @@ runjob_note(struct runjob *j, const char *fmt, ...)
 	runjob_log(j, buf, (size_t)n);
 }
 
-static void
-runjob_result_reply(struct conn *c, struct proto_msg *reply, void *arg)
-{
-	int64_t *id = arg;
-
-	(void)c;
-	if (reply != NULL && reply->type == PROTO_ERROR)
-		log_warnx("result of job %lld refused: %s", (long long)*id,
-		    reply->message);
-	free(id);
-}
-
 /* Report the result and free the slot. */
 static void
 runjob_finish(struct runjob *j, enum job_state state, int exit_code,
@@ -87,9 +125,8 @@ runjob_finish(struct runjob *j, enum job_state state, int exit_code,
 {
 	struct proto_result res = { 0 };
 	const char *format;
-	int64_t *idp;
-	char *line;
 
+	runjob_log_flush(j);
 	format = summary_finish(&j->summary, &res.tests);
 	res.job = j->id;
 	res.state = state;
@@ -99,14 +136,7 @@ runjob_finish(struct runjob *j, enum job_state state, int exit_code,
 	log_info("job %lld (%s) %s in %lld ms%s%s", (long long)j->id,
 	    j->commit, job_state_name(state), (long long)res.duration_ms,
 	    format ? ", summary from " : "", format ? format : "");
-	line = proto_encode_result(&res, NULL);
-	idp = xmalloc(sizeof *idp);
-	*idp = j->id;
-	if (conn_request(j->r->conn, line, runjob_result_reply, idp) == -1) {
-		log_warnx("result of job %lld lost: not connected",
-		    (long long)j->id);
-		free(idp);
-	}
+	runner_deliver(j->r, j->id, proto_encode_result(&res, NULL));
 	runner_job_done(j->r, j);
 }
 

@@ -23,6 +23,58 @@ static const char runner_usage[] =
     "                   [--work-dir DIR] [--test-cmd CMD]\n"
     "                   [--job-timeout SECONDS] [-v] [CLONE]\n";
 
+static void runner_flush_outbox(struct runner *r);
+
+static void
+runner_outbox_reply(struct conn *c, struct proto_msg *reply, void *arg)
+{
+	struct outbox *o = arg;
+	struct runner *r = conn_arg(c);
+
+	o->in_flight = 0;
+	if (reply == NULL)
+		return;		/* lost: sent again after reconnecting */
+	if (reply->type == PROTO_ERROR)
+		log_warnx("result of job %lld refused: %s", (long long)o->job,
+		    reply->message);
+	for (struct outbox **pp = &r->outbox; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == o) {
+			*pp = o->next;
+			break;
+		}
+	}
+	free(o->line);
+	free(o);
+}
+
+static void
+runner_flush_outbox(struct runner *r)
+{
+	if (!r->registered)
+		return;
+	for (struct outbox *o = r->outbox; o != NULL; o = o->next) {
+		if (o->in_flight)
+			continue;
+		if (conn_request(r->conn, xstrdup(o->line), runner_outbox_reply,
+		    o) == -1)
+			return;
+		o->in_flight = 1;
+	}
+}
+
+void
+runner_deliver(struct runner *r, int64_t job, char *line)
+{
+	struct outbox *o = xcalloc(1, sizeof *o), **pp;
+
+	o->job = job;
+	o->line = line;
+	for (pp = &r->outbox; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = o;
+	runner_flush_outbox(r);
+}
+
 static void
 runner_register_reply(struct conn *c, struct proto_msg *reply, void *arg)
 {
@@ -37,15 +89,26 @@ runner_register_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	}
 	r->registered = 1;
 	log_info("registered with %s as '%s'", conn_server(c), r->name);
+	runner_flush_outbox(r);
 }
 
+/* Register, naming the jobs still held: running, or with results unsent. */
 static void
 runner_ready(struct conn *c, void *arg)
 {
 	struct runner *r = arg;
-	char *line = proto_encode_register(r->name, r->nslots, NULL);
+	int64_t held[PROTO_MAX_SLOTS];
+	size_t n = 0;
 
-	conn_request(c, line, runner_register_reply, r);
+	for (int i = 0; i < r->nslots; i++) {
+		if (r->slots[i] != NULL)
+			held[n++] = r->slots[i]->id;
+	}
+	for (struct outbox *o = r->outbox; o != NULL && n < PROTO_MAX_SLOTS;
+	    o = o->next)
+		held[n++] = o->job;
+	conn_request(c, proto_encode_register(r->name, r->nslots, held, n,
+	    NULL), runner_register_reply, r);
 }
 
 /* A job from the dispatcher: take it into a free slot or refuse it. */
@@ -240,6 +303,14 @@ cmd_runner(int argc, char **argv)
 
 	runner_kill_jobs(&r);
 	conn_free(r.conn);
+	while (r.outbox != NULL) {
+		struct outbox *o = r.outbox;
+
+		r.outbox = o->next;
+		log_warnx("result of job %lld not delivered", (long long)o->job);
+		free(o->line);
+		free(o);
+	}
 	event_free(ev_int);
 	event_free(ev_term);
 	free(r.slots);

@@ -17,6 +17,20 @@ struct spawn;
 
 #define RUNNER_KILL_GRACE_MS 5000
 #define RUNNER_GIT_OUTPUT_MAX (64 * 1024)
+/*
+ * Output goes out in chunks of at most this many bytes, cut between UTF-8
+ * characters: even if every byte were invalid and became U+FFFD (three
+ * bytes), a chunk stays within PROTO_MAX_LOG_CHUNK.
+ */
+#define RUNNER_LOG_CHUNK (PROTO_MAX_LOG_CHUNK / 4)
+
+/* A result not yet acknowledged by the dispatcher; resent after reconnecting. */
+struct outbox {
+	int64_t job;
+	char *line;
+	int in_flight;
+	struct outbox *next;
+};
 
 struct runner {
 	struct event_base *base;
@@ -29,6 +43,7 @@ struct runner {
 	int nslots;
 	struct runjob **slots;
 	int registered;
+	struct outbox *outbox;
 };
 
 enum runjob_step {
@@ -60,6 +75,8 @@ struct runjob {
 	struct event *ev_kill;
 	enum job_state ending;	/* JOB_TIMEOUT or JOB_CANCELLED once asked to stop */
 	int paused;
+	char carry[4];		/* the start of a UTF-8 character cut by a read */
+	size_t ncarry;
 };
 
 /* runjob.c */
@@ -77,5 +94,7 @@ void runjob_free(struct runjob *j);
 /* runner.c */
 /* The job is over: empty its slot and free it. */
 void runner_job_done(struct runner *r, struct runjob *j);
+/* Deliver a result line (taken over) until the dispatcher answers it. */
+void runner_deliver(struct runner *r, int64_t job, char *line);
 
 #endif

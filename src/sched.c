@@ -13,6 +13,8 @@
 #include "store.h"
 #include "util.h"
 
+static void sched_reclaim(struct peer *p, int64_t id);
+
 static struct assignment *
 sched_find(struct peer *p, int64_t job)
 {
@@ -86,7 +88,69 @@ sched_register(struct peer *p, const struct proto_msg *msg)
 	log_info("runner '%s' registered from %s with %d slot%s", p->name,
 	    p->addr, p->slots, p->slots == 1 ? "" : "s");
 	peer_send(p, proto_encode_ok(NULL));
+	for (size_t i = 0; i < msg->njobs; i++)
+		sched_reclaim(p, msg->jobs[i]);
 	sched_run(d);
+}
+
+/* Add an assignment of job to runner p. */
+static struct assignment *
+sched_assign(struct peer *p, const struct job *job, int attempt, int foreign)
+{
+	struct assignment *a = xcalloc(1, sizeof *a);
+
+	a->job = job->id;
+	a->foreign = foreign;
+	memcpy(a->commit, job->commit, sizeof a->commit);
+	a->repo = xstrdup(job->repo);
+	a->attempt = attempt;
+	a->runner = p;
+	a->log_fd = -1;
+	a->next = p->jobs;
+	p->jobs = a;
+	p->busy++;
+	return a;
+}
+
+/* Whether a connected runner other than p holds job. */
+static int
+sched_held_elsewhere(struct peer *p, int64_t job)
+{
+	for (struct peer *q = p->d->peers; q != NULL; q = q->next) {
+		if (q != p && q->registered && sched_find(q, job) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A runner registering again still holds job (it lost its connection, or
+ * we restarted).  If the job is still wanted and nobody else has it, it is
+ * the runner's again and its result will count; if not, the runner is told
+ * to stop it and its report will be refused.
+ */
+static void
+sched_reclaim(struct peer *p, int64_t id)
+{
+	struct dispatcher *d = p->d;
+	struct job job;
+
+	if (sched_find(p, id) != NULL || store_job_get(d->store, id, &job) != 1)
+		return;
+	if (!sched_held_elsewhere(p, id) &&
+	    store_job_adopt(d->store, id, p->name) == 0) {
+		struct assignment *a = sched_assign(p, &job, job.attempt, 0);
+
+		a->log_fd = results_log_open(d, id, 0);
+		log_info("job %lld (%s) taken back by runner '%s'",
+		    (long long)id, job.commit, p->name);
+	} else {
+		sched_assign(p, &job, job.attempt, 1);
+		peer_send(p, proto_encode_cancel(id, NULL));
+		log_info("job %lld held by runner '%s' is no longer its own",
+		    (long long)id, p->name);
+	}
+	job_release(&job);
 }
 
 /* The free runner with the most free slots, or NULL. */
@@ -113,16 +177,8 @@ sched_hand_out(struct dispatcher *d, struct peer *p, struct job *job)
 
 	if (store_job_start(d->store, job->id, p->name) == -1)
 		return -1;
-	a = xcalloc(1, sizeof *a);
-	a->job = job->id;
-	memcpy(a->commit, job->commit, sizeof a->commit);
-	a->repo = xstrdup(job->repo);
-	a->attempt = job->attempt + 1;
-	a->runner = p;
-	a->log_fd = results_log_open(d, job->id);
-	a->next = p->jobs;
-	p->jobs = a;
-	p->busy++;
+	a = sched_assign(p, job, job->attempt + 1, 0);
+	a->log_fd = results_log_open(d, job->id, 1);
 	log_info("job %lld (%s) to runner '%s', attempt %d", (long long)job->id,
 	    job->commit, p->name, a->attempt);
 	line = proto_encode_job(job->id, job->repo, job->commit, job->branch,
@@ -168,26 +224,35 @@ sched_give_up(struct dispatcher *d, struct assignment *a, const char *why)
 	    a->commit, why);
 }
 
+/* The runner of a lost runner's job is gone: queue it again, or give up. */
+static void
+sched_requeue_or_give_up(struct dispatcher *d, struct assignment *a,
+    const char *why)
+{
+	char reason[512], giveup[600];
+
+	snprintf(reason, sizeof reason, "runner '%s' lost (%s) on attempt %d",
+	    a->runner->name, why, a->attempt);
+	if (a->attempt >= d->cfg.max_attempts) {
+		snprintf(giveup, sizeof giveup, "gave up after %d attempts; "
+		    "last: %s", a->attempt, reason);
+		sched_give_up(d, a, giveup);
+	} else if (store_job_requeue(d->store, a->job, reason) == 0)
+		log_info("job %lld back in the queue: %s", (long long)a->job,
+		    reason);
+}
+
 void
 sched_runner_lost(struct peer *p, const char *why)
 {
 	struct dispatcher *d = p->d;
-	char reason[512];
 
 	while (p->jobs != NULL) {
 		struct assignment *a = p->jobs;
 
-		snprintf(reason, sizeof reason, "runner '%s' lost (%s) on "
-		    "attempt %d", p->name, why, a->attempt);
-		if (a->attempt >= d->cfg.max_attempts) {
-			char giveup[600];
-
-			snprintf(giveup, sizeof giveup, "gave up after %d "
-			    "attempts; last: %s", a->attempt, reason);
-			sched_give_up(d, a, giveup);
-		} else if (store_job_requeue(d->store, a->job, reason) == 0)
-			log_info("job %lld back in the queue: %s",
-			    (long long)a->job, reason);
+		/* A foreign job is not this runner's to give back. */
+		if (!a->foreign)
+			sched_requeue_or_give_up(d, a, why);
 		sched_unassign(a);
 	}
 	p->registered = 0;
@@ -225,7 +290,7 @@ sched_log(struct peer *p, const struct proto_msg *msg)
 	struct assignment *a = sched_find(p, msg->job);
 
 	/* Logs get no reply; a stray chunk is only worth a note. */
-	if (a == NULL) {
+	if (a == NULL || a->foreign) {
 		log_debug("log for job %lld not held by '%s' dropped",
 		    (long long)msg->job, p->name);
 		return;
@@ -242,6 +307,15 @@ sched_result(struct peer *p, const struct proto_msg *msg)
 
 	if (a == NULL)
 		return;
+	if (a->foreign) {
+		peer_send_error(p, "not_yours", "job %lld was given to another "
+		    "runner or is over; result refused", (long long)msg->job);
+		log_info("late result for job %lld from runner '%s' refused",
+		    (long long)msg->job, p->name);
+		sched_unassign(a);
+		sched_run(d);
+		return;
+	}
 	r.job = msg->job;
 	r.state = msg->state;
 	r.exit_code = msg->exit_code;

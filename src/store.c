@@ -32,6 +32,7 @@ enum store_stmt {
 	ST_JOB_GET,
 	ST_JOB_FINAL,
 	ST_JOB_START,
+	ST_JOB_ADOPT,
 	ST_JOB_REQUEUE,
 	ST_JOB_LAST_RUNNING,
 	ST_JOB_FINISH,
@@ -84,6 +85,9 @@ static const struct {
 	    "UPDATE jobs SET state = 'running', attempt = attempt + 1, "
 	    "runner = ?2, started_ms = ?3, finished_ms = NULL "
 	    "WHERE id = ?1 AND state = 'queued'" },
+	[ST_JOB_ADOPT] = { "adopt job",
+	    "UPDATE jobs SET state = 'running', runner = ?2 "
+	    "WHERE id = ?1 AND state IN ('queued', 'running')" },
 	[ST_JOB_REQUEUE] = { "requeue job",
 	    "UPDATE jobs SET state = 'queued', queue_pos = " FRONT_POS ", "
 	    "reason = ?2 WHERE id = ?1 AND state = 'running'" },
@@ -599,6 +603,16 @@ store_job_start(struct store *store, int64_t id, const char *runner)
 	store_bind_text(store, ST_JOB_START, 2, runner);
 	store_bind_int64(store, ST_JOB_START, 3, now_ms());
 	return store_update_job(store, ST_JOB_START, id, "queued");
+}
+
+int
+store_job_adopt(struct store *store, int64_t id, const char *runner)
+{
+	store_bind_int64(store, ST_JOB_ADOPT, 1, id);
+	store_bind_text(store, ST_JOB_ADOPT, 2, runner);
+	if (store_run(store, ST_JOB_ADOPT) == -1)
+		return -1;
+	return sqlite3_changes(store->db) == 1 ? 0 : 1;
 }
 
 int

@@ -65,6 +65,13 @@ int store_next_queued(struct store *store, struct job *job);
 /* queued -> running on runner; attempt is raised by one.  0 or -1. */
 int store_job_start(struct store *store, int64_t id, const char *runner);
 
+/*
+ * A runner that reconnects still holding job id takes it back: a queued
+ * (or running) job becomes running on runner, its attempt unchanged.
+ * Returns 0, 1 if the job is final or unknown (nothing changed), or -1.
+ */
+int store_job_adopt(struct store *store, int64_t id, const char *runner);
+
 /* running -> queued at the front, remembering reason.  0 or -1. */
 int store_job_requeue(struct store *store, int64_t id, const char *reason);
 

@@ -14,7 +14,7 @@
 
 #include "summary.h"
 
-/* Where unittest stands: nothing yet, "Ran N tests" awaiting a verdict, done. */
+/* Where unittest is: nothing yet, "Ran N tests" awaiting a verdict, done. */
 enum { UT_NONE, UT_RAN, UT_DONE };
 
 #define nitems(a) (sizeof (a) / sizeof (a)[0])
@@ -131,9 +131,11 @@ static void
 count_add(int *c, const char *name, size_t len, int n)
 {
 	for (size_t i = 0; i < nitems(count_names); i++) {
+		int idx = count_names[i].idx;
+
 		if (strlen(count_names[i].name) == len &&
 		    memcmp(count_names[i].name, name, len) == 0) {
-			c[count_names[i].idx] = add_sat(c[count_names[i].idx], n);
+			c[idx] = add_sat(c[idx], n);
 			return;
 		}
 	}

@@ -73,7 +73,8 @@ round_trip(const struct proto_msg *m)
 		line = proto_encode_status(&len);
 		break;
 	case PROTO_REGISTER:
-		line = proto_encode_register(m->name, m->slots, &len);
+		line = proto_encode_register(m->name, m->slots, m->jobs,
+		    m->njobs, &len);
 		break;
 	case PROTO_JOB:
 		line = proto_encode_job(m->job, m->repo, m->commit, m->branch,
@@ -126,6 +127,8 @@ round_trip(const struct proto_msg *m)
 	check(same_string(r.branch, m->branch));
 	check(r.rebuild == m->rebuild);
 	check(same_string(r.name, m->name) && r.slots == m->slots);
+	check(r.njobs == m->njobs && (m->njobs == 0 ||
+	    memcmp(r.jobs, m->jobs, m->njobs * sizeof *m->jobs) == 0));
 	check(r.timeout == m->timeout && r.attempt == m->attempt);
 	check(r.data_len == m->data_len);
 	check(m->data == NULL || memcmp(r.data, m->data, m->data_len) == 0);

@@ -258,13 +258,23 @@ test_register(void **state)
 	size_t			 len;
 	char			*line;
 
+	static const int64_t held[] = { 7, 42 };
+
 	(void)state;
-	line = proto_encode_register("builder-1", 4, &len);
+	line = proto_encode_register("builder-1", 4, held, 2, &len);
 	parse_encoded(line, len, &msg);
 	assert_int_equal(msg.type, PROTO_REGISTER);
 	assert_string_equal(msg.name, "builder-1");
 	assert_int_equal(msg.slots, 4);
+	assert_int_equal(msg.njobs, 2);
+	assert_int_equal(msg.jobs[0], 7);
+	assert_int_equal(msg.jobs[1], 42);
 	proto_msg_release(&msg);
+
+	parse_bad("{\"type\":\"register\",\"name\":\"b\",\"jobs\":[0]}",
+	    "bad_field", "jobs");
+	parse_bad("{\"type\":\"register\",\"name\":\"b\",\"jobs\":[\"1\"]}",
+	    "bad_field", "jobs");
 
 	parse_good("{\"type\":\"register\",\"name\":\"b\","
 	    "\"labels\":[\"linux\",\"x86_64\"]}", &msg);

@@ -15,6 +15,12 @@
 
 #include "summary.h"
 
+/* unittest's rules, 70 characters wide. */
+#define DASHES "-----------------------------------"	\
+	"-----------------------------------\n"
+#define EQUALS "==================================="	\
+	"===================================\n"
+
 /* python3.11 -m unittest -v, one skip and one expected failure. */
 static const char ut_ok[] =
 	"test_a (test_ok.T.test_a) ... ok\n"
@@ -22,7 +28,7 @@ static const char ut_ok[] =
 	"test_c (test_ok.T.test_c) ... skipped 'no network'\n"
 	"test_xf (test_ok.T.test_xf) ... expected failure\n"
 	"\n"
-	"----------------------------------------------------------------------\n"
+	DASHES
 	"Ran 4 tests in 0.000s\n"
 	"\n"
 	"OK (skipped=1, expected failures=1)\n";
@@ -30,27 +36,27 @@ static const char ut_ok[] =
 /* python3.11 -m unittest with every kind of outcome. */
 static const char ut_failed[] =
 	"EF.sxu\n"
-	"======================================================================\n"
+	EQUALS
 	"ERROR: test_err (test_x.T.test_err)\n"
-	"----------------------------------------------------------------------\n"
+	DASHES
 	"Traceback (most recent call last):\n"
 	"  File \"/tmp/samp/test_x.py\", line 5, in test_err\n"
 	"    def test_err(self): raise ValueError(\"boom\")\n"
 	"                        ^^^^^^^^^^^^^^^^^^^^^^^^\n"
 	"ValueError: boom\n"
 	"\n"
-	"======================================================================\n"
+	EQUALS
 	"FAIL: test_fail (test_x.T.test_fail)\n"
-	"----------------------------------------------------------------------\n"
+	DASHES
 	"Traceback (most recent call last):\n"
 	"  File \"/tmp/samp/test_x.py\", line 4, in test_fail\n"
 	"    def test_fail(self): self.assertEqual(1, 2)\n"
 	"                         ^^^^^^^^^^^^^^^^^^^^^^\n"
 	"AssertionError: 1 != 2\n"
 	"\n"
-	"======================================================================\n"
+	EQUALS
 	"UNEXPECTED SUCCESS: test_xp (test_x.T.test_xp)\n"
-	"----------------------------------------------------------------------\n"
+	DASHES
 	"Ran 6 tests in 0.001s\n"
 	"\n"
 	"FAILED (failures=1, errors=1, skipped=1, expected failures=1, "
@@ -91,7 +97,8 @@ static const char py_mixed[] =
 	"test_py.py::test_w\n"
 	"  /tmp/samp/test_py.py:13: UserWarning: old api\n"
 	"\n"
-	"-- Docs: https://docs.pytest.org/en/stable/how-to/capture-warnings.html\n"
+	"-- Docs: https://docs.pytest.org/en/stable/how-to/"
+	"capture-warnings.html\n"
 	"=========================== short test summary info "
 	"============================\n"
 	"FAILED test_py.py::test_f1 - assert 1 == 2\n"
@@ -118,8 +125,11 @@ parse_steps(const char *data, size_t len, size_t step, struct proto_tests *t)
 	struct summary_parser p;
 
 	summary_init(&p);
-	for (size_t off = 0; off < len; off += step)
-		summary_feed(&p, data + off, len - off < step ? len - off : step);
+	for (size_t off = 0; off < len; off += step) {
+		size_t n = len - off < step ? len - off : step;
+
+		summary_feed(&p, data + off, n);
+	}
 	return summary_finish(&p, t);
 }
 

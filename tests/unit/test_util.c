@@ -65,6 +65,12 @@ tmpdir_setup(void **state)
 	return 0;
 }
 
+static int
+is_dot(const char *name)
+{
+	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
 /* Remove the folder and everything in it; tests make at most two levels. */
 static void
 rm_tree(const char *path)
@@ -78,7 +84,7 @@ rm_tree(const char *path)
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (is_dot(de->d_name))
 			continue;
 		xasprintf(&sub, "%s/%s", path, de->d_name);
 		rm_tree(sub);
@@ -106,7 +112,7 @@ count_entries(const char *path)
 
 	assert_non_null(d);
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (!is_dot(de->d_name))
 			n++;
 	}
 	closedir(d);
@@ -270,15 +276,18 @@ test_utf8_invalid_replaced(void **state)
 	check_utf8("\xff", 1, FFFD);
 	check_utf8("a\x80z", 3, "a" FFFD "z");
 	check_utf8("a\0b", 3, "a" FFFD "b");
-	check_utf8("\xc0\xaf", 2, FFFD FFFD);			/* overlong '/' */
+	/* Overlong forms. */
+	check_utf8("\xc0\xaf", 2, FFFD FFFD);
 	check_utf8("\xc1\xbf", 2, FFFD FFFD);
-	check_utf8("\xe0\x80\xaf", 3, FFFD FFFD FFFD);		/* overlong */
+	check_utf8("\xe0\x80\xaf", 3, FFFD FFFD FFFD);
 	check_utf8("\xf0\x80\x80\xaf", 4, FFFD FFFD FFFD FFFD);
-	check_utf8("\xed\xa0\x80", 3, FFFD FFFD FFFD);		/* surrogate */
+	/* Surrogates, and past U+10FFFF. */
+	check_utf8("\xed\xa0\x80", 3, FFFD FFFD FFFD);
 	check_utf8("\xed\xbf\xbf", 3, FFFD FFFD FFFD);
-	check_utf8("\xf4\x90\x80\x80", 4, FFFD FFFD FFFD FFFD);	/* > 10FFFF */
+	check_utf8("\xf4\x90\x80\x80", 4, FFFD FFFD FFFD FFFD);
 	check_utf8("\xf5\x80\x80\x80", 4, FFFD FFFD FFFD FFFD);
-	check_utf8("\xe2\x82", 2, FFFD FFFD);			/* cut short */
+	/* Sequences cut short. */
+	check_utf8("\xe2\x82", 2, FFFD FFFD);
 	check_utf8("\xe2\x82" "A", 3, FFFD FFFD "A");
 	check_utf8("\xc3" "\xc3\xa9", 3, FFFD "\xc3\xa9");
 }

@@ -1,0 +1,292 @@
+"""harness.py - what every integration test needs: a temporary folder,
+git repositories made in it, the real ssci programs started on loopback
+with port 0 (the port read from the "listening on" line), waiting for
+states with a deadline instead of sleeping, and cleanup by PID.
+
+A test that fails has the stderr of every process it started appended to
+its failure message; set SSCI_KEEP=1 to keep the temporary folder.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+
+SSCI = os.environ.get("SSCI_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "ssci")
+SSCI = os.path.abspath(SSCI)
+DEADLINE = float(os.environ.get("SSCI_TEST_DEADLINE", "60"))
+
+PASSING_TEST = '''import unittest
+
+
+class TestPass(unittest.TestCase):
+    def test_one(self):
+        self.assertEqual(1 + 1, 2)
+
+    def test_two(self):
+        self.assertTrue(True)
+'''
+
+FAILING_TEST = '''import unittest
+
+
+class TestFail(unittest.TestCase):
+    def test_broken(self):
+        self.assertEqual(1 + 1, 3)
+'''
+
+MARKER_TEST = '''import unittest
+
+
+class TestMarker(unittest.TestCase):
+    def test_marker(self):
+        print("%s")
+'''
+
+FINAL_STATES = ("passed", "failed", "error", "timeout", "cancelled")
+
+
+def git(cwd, *args, check=True):
+    """Run git in cwd; its stdout, stripped."""
+    env = dict(os.environ, GIT_AUTHOR_NAME="Test", GIT_AUTHOR_EMAIL="t@x",
+               GIT_COMMITTER_NAME="Test", GIT_COMMITTER_EMAIL="t@x")
+    proc = subprocess.run(["git", *args], cwd=cwd, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed in {cwd}: "
+                             f"{proc.stderr}")
+    return proc.stdout.strip()
+
+
+def free_port():
+    """A loopback port where nothing listens (bound to port 0, closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Proc:
+    """A started program with its output in files."""
+
+    def __init__(self, name, argv, cwd, env=None):
+        self.name = name
+        self.argv = argv
+        self.out_path = os.path.join(cwd, f"{name}.out")
+        self.err_path = os.path.join(cwd, f"{name}.err")
+        self.out = open(self.out_path, "w")
+        self.err = open(self.err_path, "w")
+        self.popen = subprocess.Popen(argv, cwd=cwd, stdout=self.out,
+                                      stderr=self.err, stdin=subprocess.DEVNULL,
+                                      env=env, start_new_session=True)
+        self.pid = self.popen.pid
+
+    def stdout(self):
+        with open(self.out_path, errors="replace") as f:
+            return f.read()
+
+    def stderr(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def signal(self, sig):
+        if self.alive():
+            os.kill(self.pid, sig)
+
+    def stop(self, timeout=10):
+        """SIGTERM, then SIGKILL; returns the exit status."""
+        if self.alive():
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.popen.wait()
+        self.out.close()
+        self.err.close()
+        return self.popen.returncode
+
+    def kill_group(self):
+        """SIGKILL the process group (the program and its children)."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.popen.wait()
+
+
+class Dispatcher(Proc):
+    def __init__(self, test, name="dispatcher", port=0, args=()):
+        self.state_dir = os.path.join(test.tmp, f"{name}-state")
+        self.results_dir = os.path.join(test.tmp, f"{name}-results")
+        argv = [SSCI, "dispatcher", "--port", str(port), "--host",
+                "127.0.0.1", "--state-dir", self.state_dir,
+                "--results-dir", self.results_dir, *args]
+        super().__init__(name, argv, test.tmp)
+        line = test.wait_for(lambda: re.search(
+            r"^listening on (\S+):(\d+)$", self.stdout(), re.M),
+            f"{name} to listen")
+        self.port = int(line.group(2))
+        self.address = f"127.0.0.1:{self.port}"
+
+    def db(self):
+        conn = sqlite3.connect(os.path.join(self.state_dir, "ssci.db"),
+                               timeout=10)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def jobs(self):
+        with self.db() as conn:
+            rows = conn.execute(
+                "SELECT jobs.*, repos.url AS repo FROM jobs "
+                "JOIN repos ON repos.id = jobs.repo_id ORDER BY jobs.id"
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def result(self, commit):
+        """The text of test_results/<commit>, or None."""
+        path = os.path.join(self.results_dir, commit)
+        if not os.path.exists(path):
+            return None
+        with open(path, errors="replace") as f:
+            return f.read()
+
+
+class SsciTest(unittest.TestCase):
+    """Base class: a temporary folder and the processes started in it."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ssci-test-")
+        self.procs = []
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        for p in reversed(self.procs):
+            try:
+                p.stop()
+            except OSError:
+                pass
+        if not os.environ.get("SSCI_KEEP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def logs(self):
+        parts = []
+        for p in self.procs:
+            parts.append(f"--- {p.name} (pid {p.pid}) stderr:\n{p.stderr()}")
+        return "\n".join(parts)
+
+    def fail_with_logs(self, msg):
+        self.fail(f"{msg}\n{self.logs()}")
+
+    def wait_for(self, fn, what, timeout=DEADLINE):
+        """Poll fn until it returns something true; fail after timeout."""
+        end = time.monotonic() + timeout
+        while True:
+            value = fn()
+            if value:
+                return value
+            if time.monotonic() > end:
+                self.fail_with_logs(f"timed out waiting for {what}")
+            time.sleep(0.02)
+
+    def start(self, name, *args, env=None):
+        p = Proc(name, [SSCI, *args], self.tmp, env=env)
+        self.procs.append(p)
+        return p
+
+    def dispatcher(self, name="dispatcher", port=0, args=()):
+        d = Dispatcher(self, name, port, args)
+        self.procs.append(d)
+        return d
+
+    def runner(self, d, name, clone=None, args=()):
+        argv = ["runner", "--dispatcher-server", d.address, "--name", name,
+                "--work-dir", os.path.join(self.tmp, f"{name}-work"), *args]
+        if clone is not None:
+            argv.append(clone)
+        p = self.start(name, *argv)
+        self.wait_for(lambda: "registered with" in p.stderr() or
+                      not p.alive(), f"runner {name} to register")
+        return p
+
+    def observer(self, d, clone, name="observer", interval=1, args=()):
+        return self.start(name, "observer", "--dispatcher-server", d.address,
+                          "--interval", str(interval), *args, clone)
+
+    def make_repo(self, name="repo", tests=PASSING_TEST):
+        """A repository with tests/test_example.py; returns its path."""
+        path = os.path.join(self.tmp, name)
+        os.makedirs(os.path.join(path, "tests"))
+        git(path, "init", "-q", "-b", "main")
+        with open(os.path.join(path, "tests", "test_example.py"), "w") as f:
+            f.write(tests)
+        git(path, "add", "tests")
+        git(path, "commit", "-q", "-m", "add tests")
+        return path
+
+    def commit(self, repo, message, files=None):
+        """Commit files ({path: text}, or one new file); returns the id."""
+        files = files or {f"file-{time.monotonic_ns()}": message}
+        for rel, text in files.items():
+            full = os.path.join(repo, rel)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "w") as f:
+                f.write(text)
+            if rel.startswith(".ssci/"):
+                os.chmod(full, 0o755)
+            git(repo, "add", rel)
+        git(repo, "commit", "-q", "-m", message)
+        return git(repo, "rev-parse", "HEAD")
+
+    def clone(self, repo, name):
+        path = os.path.join(self.tmp, name)
+        git(self.tmp, "clone", "-q", repo, path)
+        return path
+
+    def wait_results(self, d, commits, what="results"):
+        """Wait until every commit has its test_results file."""
+        self.wait_for(lambda: all(d.result(c) and "\nresult: " in
+                                  "\n" + d.result(c) for c in commits),
+                      f"{what} for {len(commits)} commits")
+
+    def ssci(self, *args, cwd=None, timeout=30):
+        """Run a one-shot ssci command; its CompletedProcess (text)."""
+        return subprocess.run([SSCI, *args], cwd=cwd or self.tmp, text=True,
+                              stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=timeout)
+
+    def notify(self, d, repo, *args):
+        """ssci notify against dispatcher d (or an address), run in repo."""
+        address = d if isinstance(d, str) else d.address
+        return self.ssci("notify", "--dispatcher-server", address, *args,
+                         cwd=repo)
+
+    def marker_commits(self, repo, count, prefix="MARKER"):
+        """count commits, each rewriting tests/test_marker.py to print its
+        own marker; returns [(commit, marker)], oldest first."""
+        made = []
+        for i in range(count):
+            marker = f"{prefix}-{i:03d}-{time.monotonic_ns()}"
+            commit = self.commit(repo, f"commit {i}", {
+                "tests/test_marker.py": MARKER_TEST % marker})
+            made.append((commit, marker))
+        return made
+
+    def wait_jobs(self, d, count, what="jobs"):
+        """Wait until d has at least count jobs, all in a final state."""
+        def done():
+            jobs = d.jobs()
+            if len(jobs) >= count and all(j["state"] in FINAL_STATES
+                                          for j in jobs):
+                return jobs
+            return None
+        return self.wait_for(done, f"{count} {what} to finish")
