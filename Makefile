@@ -19,6 +19,8 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+# The parsers and what they use: fuzz targets link only these.
+FUZZ_LIB_SRC = src/proto.c src/summary.c src/util.c src/job.c
 FUZZ_SECONDS ?= 20
 
 .PHONY: all deps install test unit asan fuzz clean
@@ -29,22 +31,25 @@ deps:
 
 ifeq ($(BUILD),build)
 ssci: $(BUILD)/ssci
-	cp $(BUILD)/ssci ssci.tmp && mv -f ssci.tmp ssci
+	@cp $(BUILD)/ssci ssci.tmp && mv -f ssci.tmp ssci
 endif
 
 $(BUILD)/ssci: $(BUILD)/main.o $(BUILD)/libssci.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LINK $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/libssci.a: $(LIB_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	@rm -f $@
+	@ar rcs $@ $^
 
 $(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC   $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libssci.a src/*.h | $(BUILD)
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libssci.a $(LIBS) \
+	@echo "  CC   $<"
+	@$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libssci.a $(LIBS) \
 		$(shell pkg-config --libs cmocka)
 
 $(BUILD):
@@ -69,11 +74,12 @@ asan:
 		SSCI_BIN=$(CURDIR)/build-asan/ssci \
 		SSCI_UNIT_DIR=$(CURDIR)/build-asan/tests tests/run
 
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) src/*.h
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) src/*.h
 	@mkdir -p build-fuzz
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	@echo "  FUZZ $<"
+	@clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		$(shell pkg-config --cflags $(PKGS)) -Isrc -o $@ $< \
-		$(LIB_SRC) $(LIBS)
+		$(FUZZ_LIB_SRC) $(LIBS)
 
 # Each fuzz target runs for FUZZ_SECONDS on its seed corpus.
 fuzz: deps $(FUZZ_BIN)

@@ -28,6 +28,12 @@ static const char observer_usage[] =
 struct watched {
 	char *name;
 	char mark[65];		/* last commit reported, "" if none */
+	/*
+	 * With no mark yet: the tip when the observer started, reported
+	 * first, then everything after it, even if the dispatcher was not
+	 * up at the time.
+	 */
+	char base[65];
 	char **pending;		/* commits to dispatch, oldest first */
 	size_t npending;
 	size_t next;
@@ -188,12 +194,27 @@ observer_revlist_done(int status, const char *out, size_t len, void *arg)
 		if (*p == '\n')
 			p++;
 	}
+	if (w->mark[0] == '\0' && w->base[0] != '\0') {
+		w->pending = xrealloc(w->pending,
+		    (w->npending + 1) * sizeof *w->pending);
+		memmove(w->pending + 1, w->pending,
+		    w->npending * sizeof *w->pending);
+		w->pending[0] = xstrdup(w->base);
+		w->npending++;
+	}
 	if (w->npending > OBSERVER_MAX_NEW) {
 		log_warnx("%zu new commits on '%s': reporting the newest %d",
 		    w->npending, w->name, OBSERVER_MAX_NEW);
 		w->next = w->npending - OBSERVER_MAX_NEW;
 	}
 	observer_send_next(o);
+}
+
+/* Where new commits start: after the mark, or from the start-up tip. */
+static const char *
+observer_from(const struct watched *w)
+{
+	return w->mark[0] != '\0' ? w->mark : w->base;
 }
 
 /* Only the tip: first start, or the mark is not an ancestor (force-push). */
@@ -220,7 +241,7 @@ observer_ancestor_done(int status, const char *out, size_t len, void *arg)
 		observer_tip_only(o, w);
 		return;
 	}
-	xasprintf(&exclude, "^%s", w->mark);
+	xasprintf(&exclude, "^%s", observer_from(w));
 	if (spawn_capture((const char *const[]){ "git", "rev-list", "--reverse",
 	    o->tip, exclude, "--", NULL }, o->clone, 4 << 20,
 	    observer_revlist_done, o) == NULL)
@@ -246,12 +267,12 @@ observer_tip_done(int status, const char *out, size_t len, void *arg)
 		observer_next_branch(o);
 		return;
 	}
-	if (w->mark[0] == '\0') {
+	if (observer_from(w)[0] == '\0' || strcmp(o->tip, w->base) == 0) {
 		observer_tip_only(o, w);
 		return;
 	}
 	if (spawn_capture((const char *const[]){ "git", "merge-base",
-	    "--is-ancestor", w->mark, o->tip, NULL }, o->clone, 4096,
+	    "--is-ancestor", observer_from(w), o->tip, NULL }, o->clone, 4096,
 	    observer_ancestor_done, o) == NULL)
 		observer_next_branch(o);
 }
@@ -361,6 +382,39 @@ observer_add_branch(struct observer *o, const char *name)
 	o->branches[o->nbranches++].name = xstrdup(name);
 }
 
+/*
+ * First start of a branch: remember its tip now, so that commits made
+ * before the dispatcher answers are not skipped.
+ */
+static void
+observer_baseline(struct observer *o)
+{
+	int fetched = 0;
+	char *ref, *out;
+
+	for (size_t i = 0; i < o->nbranches; i++) {
+		struct watched *w = &o->branches[i];
+
+		if (w->mark[0] != '\0')
+			continue;
+		if (o->has_origin && !fetched++ && spawn_run_sync(
+		    (const char *const[]){ "git", "fetch", "--quiet", "origin",
+		    NULL }, o->clone, NULL) != 0)
+			log_warnx("git fetch in '%s' failed", o->clone);
+		xasprintf(&ref, "refs/%s/%s^{commit}", o->has_origin ?
+		    "remotes/origin" : "heads", w->name);
+		out = NULL;
+		if (spawn_run_sync((const char *const[]){ "git", "rev-parse",
+		    "--verify", "--quiet", ref, NULL }, o->clone, &out) == 0) {
+			out[strcspn(out, "\n")] = '\0';
+			if (commit_id_normalize(out, w->base) == -1)
+				w->base[0] = '\0';
+		}
+		free(out);
+		free(ref);
+	}
+}
+
 /* Where the clone is, what it is called and what to watch. */
 static int
 observer_setup(struct observer *o)
@@ -387,6 +441,7 @@ observer_setup(struct observer *o)
 		free(branch);
 	}
 	observer_load(o);
+	observer_baseline(o);
 	return 0;
 }
 
@@ -458,6 +513,7 @@ cmd_observer(int argc, char **argv)
 
 	event_base_dispatch(o.base);
 
+	spawn_shutdown();
 	conn_free(o.conn);
 	event_free(o.ev_poll);
 	event_free(ev_int);

@@ -157,6 +157,7 @@ results_write(struct dispatcher *d, int64_t id)
 		log_warn("unable to rename '%s' to '%s'", tmp, path);
 		goto done;
 	}
+	sync_parent_dir(path);
 	rc = 0;
 done:
 	if (in != -1)

@@ -203,9 +203,12 @@ runner_signal_cb(evutil_socket_t sig, short what, void *arg)
 static void
 runner_kill_jobs(struct runner *r)
 {
+	spawn_shutdown();
 	for (int i = 0; i < r->nslots; i++) {
-		if (r->slots[i] != NULL && r->slots[i]->child != NULL)
-			spawn_kill(r->slots[i]->child, SIGKILL);
+		if (r->slots[i] != NULL) {
+			runjob_free(r->slots[i]);
+			r->slots[i] = NULL;
+		}
 	}
 }
 

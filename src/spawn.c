@@ -30,6 +30,7 @@ struct spawn {
 	spawn_output_cb on_output;
 	spawn_done_cb on_done;
 	void *arg;
+	void (*free_arg)(void *);	/* for spawn_shutdown; may be NULL */
 	struct spawn *next;
 };
 
@@ -392,6 +393,15 @@ spawn_capture_done(struct spawn *sp, int status, void *arg)
 	free(cap);
 }
 
+static void
+spawn_capture_free(void *arg)
+{
+	struct spawn_capture *cap = arg;
+
+	free(cap->buf);
+	free(cap);
+}
+
 struct spawn *
 spawn_capture(const char *const *argv, const char *dir, size_t limit,
     spawn_capture_cb cb, void *arg)
@@ -408,11 +418,35 @@ spawn_capture(const char *const *argv, const char *dir, size_t limit,
 	cap->cb = cb;
 	cap->arg = arg;
 	sp = spawn_start(&opts);
-	if (sp == NULL) {
-		free(cap->buf);
-		free(cap);
-	}
+	if (sp == NULL)
+		spawn_capture_free(cap);
+	else
+		sp->free_arg = spawn_capture_free;
 	return sp;
+}
+
+void
+spawn_shutdown(void)
+{
+	struct spawn *sp;
+
+	while ((sp = spawn_list) != NULL) {
+		spawn_list = sp->next;
+		if (!sp->exited) {
+			killpg(sp->pid, SIGKILL);
+			waitpid(sp->pid, NULL, 0);
+		}
+		spawn_close_output(sp);
+		if (sp->ev_linger != NULL)
+			event_free(sp->ev_linger);
+		if (sp->free_arg != NULL)
+			sp->free_arg(sp->arg);
+		free(sp);
+	}
+	if (spawn_sigchld != NULL) {
+		event_free(spawn_sigchld);
+		spawn_sigchld = NULL;
+	}
 }
 
 int

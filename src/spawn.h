@@ -60,6 +60,12 @@ void spawn_resume(struct spawn *sp);
 pid_t spawn_pid(const struct spawn *sp);
 
 /*
+ * At exit: SIGKILL every child's group and free them without calling their
+ * callbacks (what they would report to is going away too).
+ */
+void spawn_shutdown(void);
+
+/*
  * Run argv on the loop and collect its output (up to limit bytes; the rest
  * is dropped).  cb gets the status as above and the output, NUL-terminated.
  * Returns the child, or NULL (cb not called) if it could not start.

@@ -6,9 +6,10 @@
  * "OK (skipped=N)" or "FAILED (failures=N, errors=N, skipped=N)"), pytest's
  * closing line ("== 2 failed, 3 passed, 1 skipped in 0.1s =="), the plain
  * line "N passed, N failed[, N skipped]" (optionally after one word and a
- * colon), and TAP ("ok N", "not ok N", "# SKIP").  When several appear, the
- * last complete summary of the most specific kind wins: unittest, then
- * pytest, then the plain line, then TAP.
+ * colon), and TAP ("ok N", "not ok N", "# SKIP").  Several unittest runs
+ * in one output add up; of the other kinds the last summary counts.  When
+ * several kinds appear, the most specific wins: unittest, then pytest,
+ * then the plain line, then TAP.
  *
  * Usage: summary_init, summary_feed as often as output arrives (chunks may
  * split lines anywhere), summary_finish once to get the counts.

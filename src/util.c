@@ -193,8 +193,10 @@ commit_id_normalize(const char *in, char out[65])
 	for (size_t i = 0; i < len; i++) {
 		if (!isxdigit((unsigned char)in[i]))
 			return -1;
-		out[i] = (char)tolower((unsigned char)in[i]);
 	}
+	/* Only a valid id is copied: out is untouched on failure. */
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)tolower((unsigned char)in[i]);
 	out[len] = '\0';
 	return 0;
 }
@@ -225,17 +227,18 @@ branch_name_valid(const char *name)
 
 	if (len == 0 || len > 255 || has_control(name))
 		return 0;
-	if (name[0] == '-' || name[0] == '/' || name[len - 1] == '/' ||
-	    name[len - 1] == '.')
+	if (name[0] == '-' || name[0] == '/' || name[0] == '.' ||
+	    name[len - 1] == '/' || name[len - 1] == '.')
 		return 0;
 	if (strpbrk(name, " ~^:?*[\\") != NULL)
 		return 0;
 	if (strstr(name, "..") != NULL || strstr(name, "@{") != NULL ||
 	    strstr(name, "//") != NULL || strstr(name, "/.") != NULL)
 		return 0;
-	if (len >= 5 && strcmp(name + len - 5, ".lock") == 0)
+	if ((len >= 5 && strcmp(name + len - 5, ".lock") == 0) ||
+	    strstr(name, ".lock/") != NULL)
 		return 0;
-	if (strcmp(name, "@") == 0)
+	if (strcmp(name, "@") == 0 || strcmp(name, "HEAD") == 0)
 		return 0;
 	return 1;
 }
@@ -300,6 +303,21 @@ utf8_sanitize(const char *data, size_t len, size_t *outlen)
 	return out;
 }
 
+void
+sync_parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? xstrdup(".") :
+	    xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd != -1) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 int
 write_file_atomic(const char *path, const void *data, size_t len)
 {
@@ -308,7 +326,8 @@ write_file_atomic(const char *path, const void *data, size_t len)
 	int fd;
 
 	xasprintf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
 	if (fd == -1) {
 		log_warn("unable to create '%s'", tmp);
 		free(tmp);
@@ -330,7 +349,12 @@ write_file_atomic(const char *path, const void *data, size_t len)
 		log_warn("unable to sync '%s'", tmp);
 		goto fail;
 	}
-	close(fd);
+	if (close(fd) == -1) {
+		log_warn("unable to write '%s'", tmp);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
 	if (rename(tmp, path) == -1) {
 		log_warn("unable to rename '%s' to '%s'", tmp, path);
 		unlink(tmp);
@@ -338,6 +362,7 @@ write_file_atomic(const char *path, const void *data, size_t len)
 		return -1;
 	}
 	free(tmp);
+	sync_parent_dir(path);
 	return 0;
 fail:
 	close(fd);
@@ -400,13 +425,22 @@ int
 parse_host_port(const char *s, char **host, int *port)
 {
 	const char *colon = strrchr(s, ':');
+	const char *start = s, *end = colon;
 	long p;
 
 	if (colon == NULL || colon == s)
 		return -1;
 	if (parse_long(colon + 1, 0, 65535, &p) == -1)
 		return -1;
-	*host = xstrndup(s, (size_t)(colon - s));
+	/* "[::1]:8888": an IPv6 address in brackets. */
+	if (s[0] == '[') {
+		if (colon[-1] != ']' || colon - s < 3)
+			return -1;
+		start = s + 1;
+		end = colon - 1;
+	} else if (memchr(s, ':', (size_t)(colon - s)) != NULL)
+		return -1;	/* a bare IPv6 address needs brackets */
+	*host = xstrndup(start, (size_t)(end - start));
 	*port = (int)p;
 	return 0;
 }

@@ -16,6 +16,7 @@ void *xmalloc(size_t size);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
+/* Copies exactly n bytes of s (which must have them) and a NUL. */
 char *xstrndup(const char *s, size_t n);
 int xasprintf(char **ret, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -74,10 +75,16 @@ char *utf8_sanitize(const char *data, size_t len, size_t *outlen);
  */
 int write_file_atomic(const char *path, const void *data, size_t len);
 
+/* fsync the folder holding path, so that a rename in it is durable. */
+void sync_parent_dir(const char *path);
+
 /* mkdir -p with mode 0755; returns 0 or -1 after logging. */
 int mkdir_p(const char *path);
 
-/* Parse "HOST:PORT" (port 0..65535); host is malloc'd.  -1 if malformed. */
+/*
+ * Parse "HOST:PORT" or "[IPV6]:PORT" (port 0..65535); host is malloc'd,
+ * without brackets.  -1 if malformed.
+ */
 int parse_host_port(const char *s, char **host, int *port);
 
 /* Parse a non-negative decimal integer within [min, max]; -1 if not. */

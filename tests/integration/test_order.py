@@ -105,4 +105,11 @@ class TestOrder(SsciTest):
         self.assertEqual(self.mark(obs), "", "nothing reported yet")
         d = self.dispatcher(port=int(address.rsplit(":", 1)[1]))
         self.runner(d, "solo", clone=self.clone(repo, "run"))
+        # Oldest first: once the newest has a job, so must all the others.
+        self.wait_for(lambda: made[-1][0] in [j["commit_id"] for j in
+                                              d.jobs()], "the newest commit")
+        queued = [j["commit_id"] for j in d.jobs()]
+        missing = [c for c, _ in made if c not in queued]
+        self.assertEqual(missing, [], "commits made while the dispatcher "
+                         f"was not up yet were never reported\n{self.logs()}")
         self.check_in_order(d, made)

@@ -176,8 +176,12 @@ test_commit_id_invalid(void **state)
 	char sha255[64];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memset(out, 'z', sizeof out);
 		assert_int_equal(commit_id_normalize(bad[i], out), -1);
+		/* A refused id leaves out as it was. */
+		assert_int_equal(out[0], 'z');
+	}
 	memcpy(sha255, SHA256, 63);
 	sha255[63] = '\0';
 	assert_int_equal(commit_id_normalize(sha255, out), -1);
@@ -220,7 +224,7 @@ test_branch_name_valid(void **state)
 		"", "-x", "a..b", "a b", "x.lock", "x/", "a~1", "a^1", "a:b",
 		"a?b", "a*b", "a[b", "a\\b", "a@{1}", "@", "/x", "a//b", "x.",
 		"a/.b", "a/./b", ".", "..", "a\x01b", "a\tb", "a\nb", "a\x7f",
-		"a/x.lock",
+		"a/x.lock", ".hidden", "a.lock/b", "a/x.lock/b", "HEAD",
 	};
 	char name[257];
 
@@ -407,6 +411,7 @@ test_parse_host_port(void **state)
 	static const char *bad[] = {
 		"[bad", ":80", "h:70000", "h:x", "h:", "h", "", "h:-1", "h:+80",
 		"h:80 ", "h: 80", "h:0x50", "h:65536", "h:99999999999999999999",
+		"::1:80", "[::1]80", "[]:80", "[::1:80",
 	};
 	char *host = NULL;
 	int port = -1;
@@ -422,6 +427,10 @@ test_parse_host_port(void **state)
 	free(host);
 	assert_int_equal(parse_host_port("h:65535", &host, &port), 0);
 	assert_int_equal(port, 65535);
+	free(host);
+	assert_int_equal(parse_host_port("[::1]:8888", &host, &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 8888);
 	free(host);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		host = NULL;

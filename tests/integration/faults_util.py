@@ -1,0 +1,150 @@
+"""faults_util.py - what the fault tests (issue 3) share on top of
+harness.py: repositories whose test is an executable .ssci/test shell
+script, a "started" file each run of it appends "RUNNER_PID TEST_PID JOB"
+to (its parent is the runner), a "release" file the test creates to let
+waiting runs finish, a dispatcher restart on the same port and state
+folder, and cleanup of every process a test's script left behind.
+
+Every process a script starts carries SSCI_FAULTS_TMP=<the test's
+folder> in its environment (the script re-executes itself with it), so
+the processes of one test are found by reading /proc/*/environ.
+"""
+import os
+import re
+import signal
+import time
+
+from harness import Dispatcher, SsciTest
+
+MARK = "SSCI_FAULTS_TMP"
+FAST = ("--heartbeat", "1", "--runner-timeout", "2")
+# The waiting run: records itself, then waits (bounded) for the release.
+WAIT_BODY = '''echo "$PPID $$ $SSCI_JOB" >> "$T/started"
+n=0
+while [ ! -e "$T/release" ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done
+echo "tested $SSCI_COMMIT"
+echo "$PPID $$ $SSCI_JOB" >> "$T/finished"
+'''
+
+
+def pid_alive(pid):
+    """Whether pid is a live process (a zombie counts as dead)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+class FaultTest(SsciTest):
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self.kill_leftovers)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def script(self, body):
+        """The text of a .ssci/test: sh, $T the test's folder, body."""
+        return ("#!/bin/sh\n"
+                f'[ -n "${MARK}" ] || exec env {MARK}="{self.tmp}" "$0" "$@"\n'
+                f'T="${MARK}"\n{body}')
+
+    def repo_with(self, body, name="repo"):
+        """A repository whose last commit adds .ssci/test with body;
+        returns (repo, that commit)."""
+        repo = self.make_repo(name)
+        return repo, self.commit(repo, "add .ssci/test",
+                                 {".ssci/test": self.script(body)})
+
+    def release(self):
+        open(self.path("release"), "w").close()
+
+    def runs(self, name="started"):
+        """[(runner pid, test pid, job)] from the started/finished file."""
+        try:
+            with open(self.path(name)) as f:
+                return [tuple(int(x) for x in line.split())
+                        for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    def wait_runs(self, count, name="started"):
+        return self.wait_for(lambda: len(self.runs(name)) >= count and
+                             self.runs(name), f"{count} runs {name}")
+
+    def runner_of(self, pid):
+        """The runner Proc whose pid is pid."""
+        return next(p for p in self.procs if p.pid == pid)
+
+    def notify_ok(self, d, repo, *commits):
+        proc = self.notify(d, repo, *commits)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc
+
+    def final_job(self, d, commit):
+        """The one job row of commit, once it is final (asserts one)."""
+        def final():
+            rows = [j for j in d.jobs() if j["commit_id"] == commit]
+            return rows if rows and rows[0]["finished_ms"] else None
+        rows = self.wait_for(final, f"the job of {commit[:12]} to end")
+        self.assertEqual(len(rows), 1, rows)
+        return rows[0]
+
+    def result_lines(self, d, commit):
+        """The "result: " lines of commit's results file (waits for one)."""
+        self.wait_results(d, [commit])
+        return re.findall(r"^result: .*$", d.result(commit), re.M)
+
+    def assert_result(self, d, commit, state, runner, attempt):
+        """Exactly one result line, with this state, runner and attempt;
+        and the job row agrees."""
+        lines = self.result_lines(d, commit)
+        self.assertEqual(len(lines), 1, d.result(commit))
+        self.assertRegex(lines[0], rf"^result: {state} .* runner={runner} "
+                         rf"attempt={attempt} job=\d+$")
+        job = self.final_job(d, commit)
+        self.assertEqual((job["state"], job["runner"], job["attempt"]),
+                         (state, runner, attempt), job)
+        return job
+
+    def wait_log(self, proc, text, what=None):
+        """Wait until proc's stderr contains text; the time it took."""
+        t0 = time.monotonic()
+        self.wait_for(lambda: text in proc.stderr(),
+                      what or f"{proc.name} to log '{text}'")
+        return time.monotonic() - t0
+
+    def restart_dispatcher(self, d, args=()):
+        """Start d again at once on its port and state folder; d's old
+        output is kept as NAME-before.out/.err."""
+        for attr in ("out_path", "err_path"):
+            old = getattr(d, attr)
+            new = os.path.join(os.path.dirname(old), f"{d.name}-before" +
+                               os.path.splitext(old)[1])
+            os.rename(old, new)
+            setattr(d, attr, new)
+        return self.dispatcher(d.name, port=d.port, args=args)
+
+    def leftovers(self):
+        """Live pids whose environment names this test's folder."""
+        needle = f"\0{MARK}={self.tmp}\0".encode()
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    env = b"\0" + f.read() + b"\0"
+            except OSError:
+                continue
+            if needle in env and pid_alive(int(entry)):
+                found.append(int(entry))
+        return found
+
+    def kill_leftovers(self):
+        for pid in self.leftovers():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
