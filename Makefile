@@ -23,7 +23,7 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_SRC = src/proto.c src/summary.c src/util.c src/job.c
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps install test unit asan fuzz clean
+.PHONY: all deps install test unit asan valgrind fuzz clean
 all: deps ssci
 
 deps:
@@ -73,6 +73,12 @@ asan:
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		SSCI_BIN=$(CURDIR)/build-asan/ssci \
 		SSCI_UNIT_DIR=$(CURDIR)/build-asan/tests tests/run
+
+# The unit tests under valgrind: any leak or memory error fails.
+valgrind: all
+	@scripts/deps test
+	@$(MAKE) --no-print-directory unit
+	@SSCI_VALGRIND=1 SSCI_UNIT_DIR=$(CURDIR)/$(BUILD)/tests tests/run --unit
 
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) src/*.h
 	@mkdir -p build-fuzz

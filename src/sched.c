@@ -281,7 +281,10 @@ sched_held(struct peer *p, int64_t job)
 void
 sched_accepted(struct peer *p, const struct proto_msg *msg)
 {
-	sched_held(p, msg->job);
+	/* A reply gets no reply, even a wrong one: it would be misread. */
+	if (sched_find(p, msg->job) == NULL)
+		log_warnx("runner '%s' accepted job %lld it does not hold",
+		    p->name, (long long)msg->job);
 }
 
 void

@@ -101,7 +101,7 @@ class FaultTest(SsciTest):
         and the job row agrees."""
         lines = self.result_lines(d, commit)
         self.assertEqual(len(lines), 1, d.result(commit))
-        self.assertRegex(lines[0], rf"^result: {state} .* runner={runner} "
+        self.assertRegex(lines[0], rf"^result: {state}( .*)? runner={runner} "
                          rf"attempt={attempt} job=\d+$")
         job = self.final_job(d, commit)
         self.assertEqual((job["state"], job["runner"], job["attempt"]),

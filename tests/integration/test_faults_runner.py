@@ -1,0 +1,110 @@
+"""Runner loss (issue 3, DESIGN.md section 3): a runner killed with -9 or
+frozen with SIGSTOP mid-test loses its job to another runner (or to one
+that registers later) with the attempt raised; a frozen runner's late
+result is refused; a job that kills its runner every time ends as error
+after 3 attempts.  The test of each job is an .ssci/test that records
+"runner pid, test pid, job" and waits for a release file."""
+import re
+import signal
+import time
+
+from faults_util import FAST, WAIT_BODY, FaultTest
+
+HEARTBEAT, RUNNER_TIMEOUT = 1, 2
+# Declared lost within the runner timeout, give or take a heartbeat.
+LOST_WITHIN = RUNNER_TIMEOUT + HEARTBEAT + 1.5
+KILL_MY_RUNNER = '''echo "$PPID $$ $SSCI_JOB" >> "$T/started"
+kill -9 $PPID
+'''
+
+
+class TestRunnerFaults(FaultTest):
+    def fleet(self, body, runners):
+        """A dispatcher, runners runner1..N, and one commit whose
+        .ssci/test is body, dispatched; returns (dispatcher, commit)."""
+        repo, commit = self.repo_with(body)
+        d = self.dispatcher(args=FAST)
+        for i in range(runners):
+            self.runner(d, f"runner{i + 1}")
+        self.notify_ok(d, repo, commit)
+        return d, commit
+
+    def kill9(self, runner):
+        runner.signal(signal.SIGKILL)
+        runner.popen.wait()
+
+    def wait_lost(self, d, runner):
+        """Wait for d to log runner as lost."""
+        pattern = rf"runner '{runner.name}' \(\S+\) lost"
+        self.wait_for(lambda: re.search(pattern, d.stderr()),
+                      f"the dispatcher to declare {runner.name} lost")
+
+    def test_killed_runner_job_done_by_another(self):
+        d, commit = self.fleet(WAIT_BODY, 2)
+        first = self.runner_of(self.wait_runs(1)[0][0])
+        self.kill9(first)
+        second = self.runner_of(self.wait_runs(2)[1][0])
+        self.assertIsNot(second, first)
+        self.release()
+        self.assert_result(d, commit, "passed", second.name, 2)
+        self.assertIn(f"tested {commit}", d.result(commit))
+        self.assertEqual(len(d.jobs()), 1, d.jobs())
+
+    def test_killed_only_runner_job_waits_for_next_runner(self):
+        d, commit = self.fleet(WAIT_BODY, 1)
+        only = self.runner_of(self.wait_runs(1)[0][0])
+        self.kill9(only)
+        self.wait_lost(d, only)
+        job = self.wait_for(lambda: [j for j in d.jobs()
+                                     if j["state"] == "queued"],
+                            "the job to be queued again")[0]
+        self.assertEqual(job["commit_id"], commit)
+        late = self.runner(d, "latecomer")
+        self.assertEqual(self.wait_runs(2)[1][0], late.pid)
+        self.release()
+        self.assert_result(d, commit, "passed", "latecomer", 2)
+        self.assertEqual(len(d.jobs()), 1, d.jobs())
+
+    def test_frozen_runner_lost_and_late_result_refused(self):
+        d, commit = self.fleet(WAIT_BODY, 2)
+        frozen = self.runner_of(self.wait_runs(1)[0][0])
+        self.addCleanup(frozen.signal, signal.SIGCONT)
+        t0 = time.monotonic()
+        frozen.signal(signal.SIGSTOP)
+        self.wait_lost(d, frozen)
+        self.assertLess(time.monotonic() - t0, LOST_WITHIN,
+                        "declared lost within the runner timeout")
+        other = self.runner_of(self.wait_runs(2)[1][0])
+        self.assertIsNot(other, frozen)
+        self.release()
+        self.assert_result(d, commit, "passed", other.name, 2)
+        # The frozen runner's test has finished too: it has a result to
+        # send once it runs again, and that result must be refused.
+        self.wait_for(lambda: any(r[0] == frozen.pid
+                                  for r in self.runs("finished")),
+                      "the frozen runner's test to finish")
+        frozen.signal(signal.SIGCONT)
+        self.wait_log(frozen, "refused")
+        self.assertRegex(frozen.stderr(), r"result of job \d+ refused: ")
+        self.assertTrue(frozen.alive(), frozen.stderr())
+        self.assert_result(d, commit, "passed", other.name, 2)
+        self.assertEqual(len(d.jobs()), 1, d.jobs())
+
+    def test_job_killing_its_runner_gives_up_after_3_attempts(self):
+        d, commit = self.fleet(KILL_MY_RUNNER, 4)
+        job = self.final_job(d, commit)
+        runs = self.runs()
+        self.assertEqual(len(runs), 3, runs)
+        self.assertEqual(len({pid for pid, _, _ in runs}), 3,
+                         "each attempt on another runner")
+        last = self.runner_of(runs[2][0])
+        self.assert_result(d, commit, "error", last.name, 3)
+        self.assertIn("ssci: gave up after 3 attempts; ", d.result(commit))
+        self.assertIn("gave up after 3 attempts", job["reason"] or "")
+        dead = [p for p in self.procs if p.pid in {r[0] for r in runs}]
+        self.assertFalse(any(p.alive() for p in dead))
+        spare = [p for p in self.procs if p.name.startswith("runner") and
+                 p not in dead]
+        self.assertEqual(len(spare), 1)
+        self.assertTrue(spare[0].alive(), "the fourth runner got no 4th try")
+        self.assertEqual(len(self.runs()), 3)
