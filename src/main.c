@@ -21,6 +21,7 @@ static const struct cmd_entry cmd_table[] = {
 	{ "observer", cmd_observer,
 	    "poll a clone and report every new commit" },
 	{ "notify", cmd_notify, "report commits now (for a git hook)" },
+	{ "hook", cmd_hook, "install or remove the git hook that notifies" },
 };
 
 static void

@@ -1,23 +1,36 @@
 /*
  * notify.c - "ssci notify COMMIT...": report the commits named, once, for
- * a git hook.  Exits 0 when the dispatcher accepted every one, 1 if not.
+ * a git hook.  With --post-receive it reads the "old new ref" lines git
+ * gives that hook and reports every new commit of every pushed branch,
+ * oldest first.  Exits 0 when the dispatcher accepted every one, 1 if not.
  */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "cmd.h"
 #include "conn.h"
 #include "repo.h"
+#include "spawn.h"
 #include "util.h"
+
+#define NOTIFY_DEFAULT_SERVER "localhost:8888"
 
 static const char notify_usage[] =
     "usage: ssci notify [--dispatcher-server HOST:PORT] [--repo URL]\n"
-    "                   [--branch NAME] [--rebuild] [-v] COMMIT...\n";
+    "                   [--branch NAME] [--rebuild] [-v] COMMIT...\n"
+    "       ssci notify [--dispatcher-server HOST:PORT] [--repo URL]\n"
+    "                   --post-receive < \"old new ref\" lines\n";
+
+struct notify_item {
+	char commit[65];
+	char *branch;		/* may be NULL */
+};
 
 struct notify {
 	struct event_base *base;
@@ -25,19 +38,30 @@ struct notify {
 	char *repo;
 	char *branch;
 	int rebuild;
-	char (*commits)[65];
-	int ncommits;
-	int next;
+	struct notify_item *items;
+	size_t nitems;
+	size_t next;
 	int failed;
 };
 
 static void notify_send_next(struct notify *n);
 
 static void
+notify_add(struct notify *n, const char *commit, const char *branch)
+{
+	struct notify_item *it;
+
+	n->items = xrealloc(n->items, (n->nitems + 1) * sizeof *n->items);
+	it = &n->items[n->nitems++];
+	memcpy(it->commit, commit, sizeof it->commit);
+	it->branch = branch ? xstrdup(branch) : NULL;
+}
+
+static void
 notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 {
 	struct notify *n = arg;
-	const char *id = n->commits[n->next];
+	const char *id = n->items[n->next].commit;
 
 	(void)c;
 	if (reply == NULL) {
@@ -58,15 +82,15 @@ notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 static void
 notify_send_next(struct notify *n)
 {
-	char *line;
+	struct notify_item *it;
 
-	if (n->next >= n->ncommits) {
+	if (n->next >= n->nitems) {
 		event_base_loopexit(n->base, NULL);
 		return;
 	}
-	line = proto_encode_dispatch(n->repo, n->commits[n->next], n->branch,
-	    n->rebuild, NULL);
-	if (conn_request(n->conn, line, notify_reply, n) == -1) {
+	it = &n->items[n->next];
+	if (conn_request(n->conn, proto_encode_dispatch(n->repo, it->commit,
+	    it->branch, n->rebuild, NULL), notify_reply, n) == -1) {
 		n->failed = 1;
 		event_base_loopexit(n->base, NULL);
 	}
@@ -105,34 +129,111 @@ notify_refused(struct conn *c, const char *why, void *arg)
 	notify_gone(c, arg);
 }
 
-/* Fill in the repository, branch and commit ids from the local repo. */
+/* The commits named on the command line, on the given or current branch. */
 static int
-notify_resolve(struct notify *n, char **revs, int nrevs)
+notify_revisions(struct notify *n, char **revs, int nrevs)
 {
-	if (n->repo == NULL) {
-		/* A hook runs in the repository itself: name that one. */
-		n->repo = repo_self(".");
-		if (n->repo == NULL)
-			return -1;
-	} else if (!repo_url_valid(n->repo)) {
-		log_warnx("invalid repository URL '%s'", n->repo);
-		return -1;
-	}
+	char id[65];
+
 	if (n->branch == NULL)
 		n->branch = repo_current_branch(".");
 	if (n->branch != NULL && !branch_name_valid(n->branch)) {
 		free(n->branch);
 		n->branch = NULL;
 	}
-	n->commits = xcalloc((size_t)nrevs, sizeof *n->commits);
 	for (int i = 0; i < nrevs; i++) {
-		if (commit_id_normalize(revs[i], n->commits[i]) == 0)
-			continue;
-		if (repo_resolve_commit(".", revs[i], n->commits[i]) == -1)
+		if (commit_id_normalize(revs[i], id) == -1 &&
+		    repo_resolve_commit(".", revs[i], id) == -1)
 			return -1;
+		notify_add(n, id, n->branch);
 	}
-	n->ncommits = nrevs;
 	return 0;
+}
+
+/* Add the commits of one pushed branch: new ones oldest first, or the tip. */
+static int
+notify_pushed(struct notify *n, const char *old, const char *new,
+    const char *branch)
+{
+	char *exclude, *out = NULL, id[65];
+	int status = -1;
+
+	if (strspn(old, "0") != strlen(old) && spawn_run_sync((const char *const[]){ "git", "merge-base",
+	    "--is-ancestor", old, new, NULL }, ".", NULL) == 0) {
+		xasprintf(&exclude, "^%s", old);
+		status = spawn_run_sync((const char *const[]){ "git",
+		    "rev-list", "--reverse", new, exclude, "--", NULL }, ".",
+		    &out);
+		free(exclude);
+	}
+	if (status != 0) {
+		/* A new branch, or a force-push: its tip. */
+		notify_add(n, new, branch);
+		free(out);
+		return 0;
+	}
+	for (char *line = strtok(out, "\n"); line != NULL;
+	    line = strtok(NULL, "\n")) {
+		if (commit_id_normalize(line, id) == 0)
+			notify_add(n, id, branch);
+	}
+	free(out);
+	return 0;
+}
+
+/* The "old new ref" lines of a post-receive hook, from stdin. */
+static int
+notify_post_receive(struct notify *n)
+{
+	char line[1024], oldarg[80], newarg[80], ref[600], old[65], new[65];
+
+	while (fgets(line, sizeof line, stdin) != NULL) {
+		if (sscanf(line, "%79s %79s %599s", oldarg, newarg, ref) != 3 ||
+		    commit_id_normalize(oldarg, old) == -1 ||
+		    commit_id_normalize(newarg, new) == -1) {
+			log_warnx("unable to read the hook line '%.*s'",
+			    (int)strcspn(line, "\n"), line);
+			return -1;
+		}
+		if (strncmp(ref, "refs/heads/", 11) != 0 ||
+		    strspn(new, "0") == strlen(new))
+			continue;	/* a tag, or a deleted branch */
+		if (!branch_name_valid(ref + 11)) {
+			log_warnx("skipping branch '%s': name not supported",
+			    ref + 11);
+			continue;
+		}
+		notify_pushed(n, old, new, ref + 11);
+	}
+	return 0;
+}
+
+/*
+ * The dispatcher to tell: as given, or the address "ssci up" left in the
+ * repository's .git/ssci, or the default.
+ */
+static char *
+notify_server(const char *given)
+{
+	char *gitdir, *path, buf[300];
+	FILE *f;
+
+	if (given != NULL)
+		return xstrdup(given);
+	if ((gitdir = repo_git_dir(".")) == NULL)
+		return xstrdup(NOTIFY_DEFAULT_SERVER);
+	xasprintf(&path, "%s/ssci/dispatcher.addr", gitdir);
+	free(gitdir);
+	f = fopen(path, "re");
+	free(path);
+	if (f != NULL && fgets(buf, sizeof buf, f) != NULL) {
+		fclose(f);
+		buf[strcspn(buf, "\n")] = '\0';
+		return xstrdup(buf);
+	}
+	if (f != NULL)
+		fclose(f);
+	return xstrdup(NOTIFY_DEFAULT_SERVER);
 }
 
 int
@@ -143,6 +244,7 @@ cmd_notify(int argc, char **argv)
 		{ "repo", required_argument, NULL, 'r' },
 		{ "branch", required_argument, NULL, 'b' },
 		{ "rebuild", no_argument, NULL, 'R' },
+		{ "post-receive", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -151,16 +253,22 @@ cmd_notify(int argc, char **argv)
 		.on_ready = notify_ready, .on_message = notify_message,
 		.on_refused = notify_refused, .on_lost = notify_gone,
 	};
-	const char *server = "localhost:8888";
+	const char *given = NULL;
 	struct notify n = { 0 };
-	int ch, verbose = 0;
+	int ch, verbose = 0, post_receive = 0, rc;
+	char *server = NULL;
 
 	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
-			server = optarg;
+			given = optarg;
 			break;
 		case 'r':
+			if (!repo_url_valid(optarg)) {
+				fprintf(stderr, "ssci: invalid repository "
+				    "URL '%s'\n", optarg);
+				cmd_usage(notify_usage);
+			}
 			free(n.repo);
 			n.repo = xstrdup(optarg);
 			break;
@@ -176,6 +284,9 @@ cmd_notify(int argc, char **argv)
 		case 'R':
 			n.rebuild = 1;
 			break;
+		case 'P':
+			post_receive = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -185,14 +296,22 @@ cmd_notify(int argc, char **argv)
 			cmd_usage(notify_usage);
 		}
 	}
-	if (optind >= argc)
+	if (post_receive ? optind != argc : optind >= argc)
 		cmd_usage(notify_usage);
 	log_init("notify", verbose);
 	signal(SIGPIPE, SIG_IGN);
-	if (notify_resolve(&n, argv + optind, argc - optind) == -1) {
+	/* A hook runs in the repository itself: name that one. */
+	if (n.repo == NULL && (n.repo = repo_self(".")) == NULL) {
 		n.failed = 1;
 		goto out;
 	}
+	rc = post_receive ? notify_post_receive(&n) :
+	    notify_revisions(&n, argv + optind, argc - optind);
+	if (rc == -1 || n.nitems == 0) {
+		n.failed = rc == -1;
+		goto out;
+	}
+	server = notify_server(given);
 	n.base = event_base_new();
 	if (n.base == NULL)
 		fatalx("unable to create the event loop");
@@ -205,8 +324,11 @@ cmd_notify(int argc, char **argv)
 	conn_free(n.conn);
 	event_base_free(n.base);
 out:
-	free(n.commits);
+	for (size_t i = 0; i < n.nitems; i++)
+		free(n.items[i].branch);
+	free(n.items);
 	free(n.repo);
 	free(n.branch);
+	free(server);
 	return n.failed ? 1 : 0;
 }

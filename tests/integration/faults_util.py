@@ -14,7 +14,7 @@ import re
 import signal
 import time
 
-from harness import Dispatcher, SsciTest
+from harness import SsciTest
 
 MARK = "SSCI_FAULTS_TMP"
 FAST = ("--heartbeat", "1", "--runner-timeout", "2")
@@ -32,7 +32,7 @@ def pid_alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError, IndexError):
+    except (OSError, IndexError):
         return False
 
 
@@ -48,7 +48,7 @@ class FaultTest(SsciTest):
         """The text of a .ssci/test: sh, $T the test's folder, body."""
         return ("#!/bin/sh\n"
                 f'[ -n "${MARK}" ] || exec env {MARK}="{self.tmp}" "$0" "$@"\n'
-                f'T="${MARK}"\n{body}')
+                f'T="${MARK}"\nexport T\n{body}')
 
     def repo_with(self, body, name="repo"):
         """A repository whose last commit adds .ssci/test with body;
@@ -114,6 +114,13 @@ class FaultTest(SsciTest):
         self.wait_for(lambda: text in proc.stderr(),
                       what or f"{proc.name} to log '{text}'")
         return time.monotonic() - t0
+
+    def wait_lost(self, d, runner):
+        """Wait for d to log runner as lost; the reason it gives."""
+        pattern = rf"runner '{runner.name}' \(\S+\) lost: (.*)"
+        return self.wait_for(lambda: re.search(pattern, d.stderr()),
+                             f"the dispatcher to declare {runner.name} lost"
+                             ).group(1)
 
     def restart_dispatcher(self, d, args=()):
         """Start d again at once on its port and state folder; d's old

@@ -1,0 +1,163 @@
+/*
+ * hook.c - "ssci hook install|remove REPO": a git hook that runs
+ * "ssci notify" for new commits, so testing starts at once instead of at
+ * the observer's next poll.  A working repository gets post-commit, a bare
+ * one post-receive.  A hook that is not ours is never overwritten.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "repo.h"
+#include "spawn.h"
+#include "util.h"
+
+#define HOOK_MARKER "# Installed by \"ssci hook install\""
+
+static const char hook_usage[] =
+    "usage: ssci hook install REPO\n"
+    "       ssci hook remove REPO\n";
+
+/* The hook's path for the repository at repo, or NULL (logged). */
+static char *
+hook_path(const char *repo)
+{
+	char *gitdir, *bare = NULL, *path, *dir;
+	int is_bare;
+
+	if ((gitdir = repo_git_dir(repo)) == NULL)
+		return NULL;
+	spawn_run_sync((const char *const[]){ "git", "rev-parse",
+	    "--is-bare-repository", NULL }, repo, &bare);
+	is_bare = bare != NULL && strncmp(bare, "true", 4) == 0;
+	free(bare);
+	xasprintf(&path, "%s/hooks", gitdir);
+	free(gitdir);
+	if (mkdir_p(path) == -1) {
+		free(path);
+		return NULL;
+	}
+	dir = path;
+	xasprintf(&path, "%s/%s", dir, is_bare ? "post-receive" :
+	    "post-commit");
+	free(dir);
+	return path;
+}
+
+/* Whether the file at path is a hook we installed; -1 if it is absent. */
+static int
+hook_is_ours(const char *path)
+{
+	char line[256];
+	FILE *f = fopen(path, "re");
+	int ours = 0;
+
+	if (f == NULL)
+		return errno == ENOENT ? -1 : 0;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strncmp(line, HOOK_MARKER, strlen(HOOK_MARKER)) == 0)
+			ours = 1;
+	}
+	fclose(f);
+	return ours;
+}
+
+/* path quoted for sh: inside single quotes, ' written as '\''. */
+static char *
+sh_quote(const char *s)
+{
+	char *out = xmalloc(strlen(s) * 4 + 3), *o = out;
+
+	*o++ = '\'';
+	for (; *s != '\0'; s++) {
+		if (*s == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else
+			*o++ = *s;
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+static int
+hook_install(const char *path)
+{
+	char self[PATH_MAX], *quoted, *text;
+	ssize_t n;
+	int rc;
+
+	if (hook_is_ours(path) == 0) {
+		log_warnx("unable to install '%s': a hook is there already; "
+		    "remove it, or add \"ssci notify HEAD\" to it yourself",
+		    path);
+		return 1;
+	}
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n == -1)
+		fatal("unable to find the ssci binary");
+	self[n] = '\0';
+	quoted = sh_quote(self);
+	xasprintf(&text, "#!/bin/sh\n%s: it reports new commits to\n"
+	    "# SuperSimpleCI.  Take it out with \"ssci hook remove\".\n"
+	    "exec %s notify %s\n", HOOK_MARKER, quoted,
+	    strstr(path, "post-receive") ? "--post-receive" : "HEAD");
+	rc = write_file_atomic(path, text, strlen(text));
+	free(quoted);
+	free(text);
+	if (rc == -1)
+		return 1;
+	if (chmod(path, 0755) == -1) {
+		log_warn("unable to make '%s' executable", path);
+		return 1;
+	}
+	printf("installed %s\n", path);
+	return 0;
+}
+
+static int
+hook_remove(const char *path)
+{
+	switch (hook_is_ours(path)) {
+	case -1:
+		log_warnx("no hook at '%s'", path);
+		return 1;
+	case 0:
+		log_warnx("unable to remove '%s': it was not installed by ssci",
+		    path);
+		return 1;
+	}
+	if (unlink(path) == -1) {
+		log_warn("unable to remove '%s'", path);
+		return 1;
+	}
+	printf("removed %s\n", path);
+	return 0;
+}
+
+int
+cmd_hook(int argc, char **argv)
+{
+	char *path;
+	int rc;
+
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0))
+		cmd_help(hook_usage);
+	if (argc != 3 || (strcmp(argv[1], "install") != 0 &&
+	    strcmp(argv[1], "remove") != 0))
+		cmd_usage(hook_usage);
+	log_init("hook", 0);
+	if ((path = hook_path(argv[2])) == NULL)
+		return 1;
+	rc = strcmp(argv[1], "install") == 0 ? hook_install(path) :
+	    hook_remove(path);
+	free(path);
+	return rc;
+}
