@@ -12,6 +12,7 @@ int cmd_runner(int argc, char **argv);
 int cmd_observer(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
+int cmd_up(int argc, char **argv);
 
 /* Print usage to stdout and exit 0 (for --help). */
 void cmd_help(const char *usage) __attribute__((noreturn));

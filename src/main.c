@@ -15,6 +15,7 @@ struct cmd_entry {
 };
 
 static const struct cmd_entry cmd_table[] = {
+	{ "up", cmd_up, "the whole system for one repository, in one command" },
 	{ "dispatcher", cmd_dispatcher,
 	    "keep the queue and hand commits to runners" },
 	{ "runner", cmd_runner, "check commits out and run their tests" },

@@ -56,7 +56,8 @@ runjob_send(struct runjob *j, const char *data, size_t len)
 			chunk = utf8_cut(data, RUNNER_LOG_CHUNK);
 		if (chunk == 0)
 			chunk = len > RUNNER_LOG_CHUNK ? RUNNER_LOG_CHUNK : len;
-		conn_send(c, proto_encode_log(j->id, data, chunk, NULL));
+		runner_send_log(j->r, j->id,
+		    proto_encode_log(j->id, data, chunk, NULL));
 		data += chunk;
 		len -= chunk;
 	}

@@ -26,17 +26,8 @@ static const char runner_usage[] =
 static void runner_flush_outbox(struct runner *r);
 
 static void
-runner_outbox_reply(struct conn *c, struct proto_msg *reply, void *arg)
+runner_outbox_remove(struct runner *r, struct outbox *o)
 {
-	struct outbox *o = arg;
-	struct runner *r = conn_arg(c);
-
-	o->in_flight = 0;
-	if (reply == NULL)
-		return;		/* lost: sent again after reconnecting */
-	if (reply->type == PROTO_ERROR)
-		log_warnx("result of job %lld refused: %s", (long long)o->job,
-		    reply->message);
 	for (struct outbox **pp = &r->outbox; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == o) {
 			*pp = o->next;
@@ -48,31 +39,92 @@ runner_outbox_reply(struct conn *c, struct proto_msg *reply, void *arg)
 }
 
 static void
+runner_outbox_reply(struct conn *c, struct proto_msg *reply, void *arg)
+{
+	struct outbox *o = arg;
+	struct runner *r = conn_arg(c);
+
+	o->in_flight = 0;
+	if (reply == NULL) {
+		r->unsent++;	/* lost: sent again after reconnecting */
+		return;
+	}
+	if (reply->type == PROTO_ERROR)
+		log_warnx("result of job %lld refused: %s", (long long)o->job,
+		    reply->message);
+	runner_outbox_remove(r, o);
+}
+
+/* Send what waits, in order, once registered again. */
+static void
 runner_flush_outbox(struct runner *r)
 {
+	struct outbox *o, *next;
+
 	if (!r->registered)
 		return;
-	for (struct outbox *o = r->outbox; o != NULL; o = o->next) {
+	if (r->outbox_dropped) {
+		log_warnx("output past %d bytes made while the dispatcher was "
+		    "away was dropped", RUNNER_OUTBOX_LOG_MAX);
+		r->outbox_dropped = 0;
+	}
+	for (o = r->outbox; o != NULL; o = next) {
+		next = o->next;
 		if (o->in_flight)
 			continue;
+		if (!o->is_result) {
+			if (conn_send(r->conn, xstrdup(o->line)) == -1)
+				return;
+			r->outbox_log_bytes -= strlen(o->line);
+			r->unsent--;
+			runner_outbox_remove(r, o);
+			continue;
+		}
 		if (conn_request(r->conn, xstrdup(o->line), runner_outbox_reply,
 		    o) == -1)
 			return;
 		o->in_flight = 1;
+		r->unsent--;
 	}
 }
 
-void
-runner_deliver(struct runner *r, int64_t job, char *line)
+static void
+runner_outbox_add(struct runner *r, int64_t job, char *line, int is_result)
 {
 	struct outbox *o = xcalloc(1, sizeof *o), **pp;
 
 	o->job = job;
 	o->line = line;
+	o->is_result = is_result;
 	for (pp = &r->outbox; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = o;
+	r->unsent++;
+}
+
+void
+runner_deliver(struct runner *r, int64_t job, char *line)
+{
+	runner_outbox_add(r, job, line, 1);
 	runner_flush_outbox(r);
+}
+
+void
+runner_send_log(struct runner *r, int64_t job, char *line)
+{
+	size_t len = strlen(line);
+
+	if (r->registered && r->unsent == 0) {
+		conn_send(r->conn, line);
+		return;
+	}
+	if (r->outbox_log_bytes + len > RUNNER_OUTBOX_LOG_MAX) {
+		r->outbox_dropped = 1;
+		free(line);
+		return;
+	}
+	r->outbox_log_bytes += len;
+	runner_outbox_add(r, job, line, 0);
 }
 
 static void
@@ -105,8 +157,10 @@ runner_ready(struct conn *c, void *arg)
 			held[n++] = r->slots[i]->id;
 	}
 	for (struct outbox *o = r->outbox; o != NULL && n < PROTO_MAX_SLOTS;
-	    o = o->next)
-		held[n++] = o->job;
+	    o = o->next) {
+		if (o->is_result)
+			held[n++] = o->job;
+	}
 	conn_request(c, proto_encode_register(r->name, r->nslots, held, n,
 	    NULL), runner_register_reply, r);
 }
@@ -310,7 +364,9 @@ cmd_runner(int argc, char **argv)
 		struct outbox *o = r.outbox;
 
 		r.outbox = o->next;
-		log_warnx("result of job %lld not delivered", (long long)o->job);
+		if (o->is_result)
+			log_warnx("result of job %lld not delivered",
+			    (long long)o->job);
 		free(o->line);
 		free(o);
 	}

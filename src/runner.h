@@ -24,13 +24,20 @@ struct spawn;
  */
 #define RUNNER_LOG_CHUNK (PROTO_MAX_LOG_CHUNK / 4)
 
-/* A result not yet acknowledged by the dispatcher; resent after reconnecting. */
+/*
+ * What could not be sent while the dispatcher was away, in order: output
+ * lines, and results, which stay until the dispatcher answers them.
+ */
 struct outbox {
 	int64_t job;
 	char *line;
+	int is_result;
 	int in_flight;
 	struct outbox *next;
 };
+
+/* Output kept for a dispatcher that is away; past this it is dropped. */
+#define RUNNER_OUTBOX_LOG_MAX (16 * 1024 * 1024)
 
 struct runner {
 	struct event_base *base;
@@ -44,6 +51,9 @@ struct runner {
 	struct runjob **slots;
 	int registered;
 	struct outbox *outbox;
+	int unsent;		/* outbox entries not sent yet */
+	size_t outbox_log_bytes;
+	int outbox_dropped;	/* output was dropped while away */
 };
 
 enum runjob_step {
@@ -96,5 +106,7 @@ void runjob_free(struct runjob *j);
 void runner_job_done(struct runner *r, struct runjob *j);
 /* Deliver a result line (taken over) until the dispatcher answers it. */
 void runner_deliver(struct runner *r, int64_t job, char *line);
+/* Send an output line (taken over), or keep it while the dispatcher is away. */
+void runner_send_log(struct runner *r, int64_t job, char *line);
 
 #endif

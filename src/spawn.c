@@ -259,6 +259,11 @@ spawn_exited(struct spawn *sp, int wstatus)
 	    (SPAWN_LINGER_MS % 1000) * 1000 };
 
 	sp->exited = 1;
+	/*
+	 * The leader is gone: whatever it left in its group (a daemon it
+	 * started, children that ignored SIGTERM) goes with it.
+	 */
+	killpg(sp->pid, SIGKILL);
 	if (WIFSIGNALED(wstatus))
 		sp->status = 128 + WTERMSIG(wstatus);
 	else

@@ -7,9 +7,10 @@
  * stdout and stderr together on one pipe, which the loop reads as output
  * arrives.  A failure to exec is reported by spawn_start itself through a
  * close-on-exec pipe.  A child counts as done only when it has exited and
- * its output reached end of file, so no trailing output is lost; if a
- * grandchild keeps the pipe open after the child exits, the group is killed
- * and the pipe closed after SPAWN_LINGER_MS.
+ * its output reached end of file, so no trailing output is lost.  When it
+ * exits, whatever is left in its process group is killed, so no grandchild
+ * outlives it; if something outside the group still holds the pipe, it is
+ * closed after SPAWN_LINGER_MS.
  *
  * Usage: spawn_init once per process with the loop, then spawn_start.  The
  * done callback runs exactly once, after which the struct spawn is freed.

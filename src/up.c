@@ -1,0 +1,454 @@
+/*
+ * up.c - "ssci up REPO": the whole system on one machine in one command.
+ * Starts a dispatcher, N runners and an observer as child processes of
+ * this one, relays their logs, restarts any that dies, and stops them all
+ * on SIGINT or SIGTERM.  State lives in REPO/.git/ssci (or --state-dir), so
+ * a second "ssci up" resumes where the first left off.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cmd.h"
+#include "repo.h"
+#include "spawn.h"
+#include "util.h"
+
+#define UP_RESTART_DELAY_MS 1000
+#define UP_STOP_GRACE_MS 10000
+#define UP_MAX_ARGS 32
+
+static const char up_usage[] =
+    "usage: ssci up [--runners N] [--host HOST] [--port PORT]\n"
+    "               [--state-dir DIR] [--results-dir DIR] [--interval S]\n"
+    "               [--branch NAME]... [--test-cmd CMD] [-v] REPO\n";
+
+struct up;
+
+struct child {
+	struct up *up;
+	char name[32];
+	const char *argv[UP_MAX_ARGS];
+	int argc;
+	struct spawn *sp;
+	struct event *ev_restart;
+	char line[512];		/* the dispatcher's output, for its address */
+	size_t linelen;
+	char runner_name[48];
+	char *work_dir;
+};
+
+struct up {
+	struct event_base *base;
+	char self[PATH_MAX];
+	char *repo;		/* absolute path, or the URL as given */
+	char *state_dir;
+	char *results_dir;
+	char *observer_clone;
+	const char *host;
+	int port;		/* the dispatcher's, once known */
+	char portarg[16];
+	char address[300];
+	char interval[16];
+	const char *test_cmd;
+	const char **branches;
+	int nbranches;
+	int nrunners;
+	struct child *children;	/* [0] dispatcher, then runners, observer */
+	int nchildren;
+	int started;		/* runners and observer are up */
+	int stopping;
+	int running;		/* children alive */
+	struct event *ev_kill;
+};
+
+static void child_start(struct child *c);
+
+static void
+child_arg(struct child *c, const char *arg)
+{
+	if (c->argc >= UP_MAX_ARGS - 1)
+		fatalx("too many arguments for %s", c->name);
+	c->argv[c->argc++] = arg;
+	c->argv[c->argc] = NULL;
+}
+
+/* The dispatcher said where it listens: tell everyone else. */
+static void
+up_dispatcher_ready(struct up *u, const char *address)
+{
+	const char *colon = strrchr(address, ':');
+	char *path;
+
+	u->port = atoi(colon + 1);
+	snprintf(u->portarg, sizeof u->portarg, "%d", u->port);
+	snprintf(u->address, sizeof u->address, "%s", address);
+	printf("listening on %s\n", address);
+	printf("results in %s\n", u->results_dir);
+	fflush(stdout);
+	xasprintf(&path, "%s/dispatcher.addr", u->state_dir);
+	write_file_atomic(path, address, strlen(address));
+	free(path);
+	if (u->started)
+		return;
+	u->started = 1;
+	for (int i = 1; i < u->nchildren; i++)
+		child_start(&u->children[i]);
+}
+
+/* Relay a child's output; watch the dispatcher's for its address. */
+static void
+child_output(struct spawn *sp, const char *data, size_t len, void *arg)
+{
+	struct child *c = arg;
+
+	(void)sp;
+	fwrite(data, 1, len, stderr);
+	fflush(stderr);
+	if (c != &c->up->children[0])
+		return;
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] != '\n') {
+			if (c->linelen < sizeof c->line - 1)
+				c->line[c->linelen++] = data[i];
+			continue;
+		}
+		c->line[c->linelen] = '\0';
+		c->linelen = 0;
+		if (strncmp(c->line, "listening on ", 13) == 0 &&
+		    strchr(c->line, ':') != NULL)
+			up_dispatcher_ready(c->up, c->line + 13);
+	}
+}
+
+static void
+child_restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct child *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (!c->up->stopping)
+		child_start(c);
+}
+
+static void
+child_done(struct spawn *sp, int status, void *arg)
+{
+	struct child *c = arg;
+	struct up *u = c->up;
+	struct timeval tv = { UP_RESTART_DELAY_MS / 1000,
+	    (UP_RESTART_DELAY_MS % 1000) * 1000 };
+
+	(void)sp;
+	c->sp = NULL;
+	u->running--;
+	if (u->stopping) {
+		if (u->running == 0)
+			event_base_loopexit(u->base, NULL);
+		return;
+	}
+	log_warnx("lost child: %s exited with status %d; restarting it",
+	    c->name, status);
+	evtimer_add(c->ev_restart, &tv);
+}
+
+static void
+child_start(struct child *c)
+{
+	struct spawn_opts opts = {
+		.argv = c->argv, .on_output = child_output,
+		.on_done = child_done, .arg = c,
+	};
+
+	c->linelen = 0;
+	c->sp = spawn_start(&opts);
+	if (c->sp == NULL) {
+		struct timeval tv = { UP_RESTART_DELAY_MS / 1000, 0 };
+
+		evtimer_add(c->ev_restart, &tv);
+		return;
+	}
+	c->up->running++;
+	log_debug("started %s (pid %ld)", c->name, (long)spawn_pid(c->sp));
+}
+
+static void
+up_kill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct up *u = arg;
+
+	(void)fd;
+	(void)what;
+	for (int i = 0; i < u->nchildren; i++) {
+		if (u->children[i].sp != NULL)
+			spawn_kill(u->children[i].sp, SIGKILL);
+	}
+}
+
+static void
+up_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct up *u = arg;
+	struct timeval tv = { UP_STOP_GRACE_MS / 1000, 0 };
+
+	(void)what;
+	if (u->stopping)
+		return;
+	log_info("stopping on signal %d", (int)sig);
+	u->stopping = 1;
+	if (u->running == 0) {
+		event_base_loopexit(u->base, NULL);
+		return;
+	}
+	/* Observer and runners first would be nicer; all at once is enough. */
+	for (int i = 0; i < u->nchildren; i++) {
+		if (u->children[i].sp != NULL)
+			spawn_kill(u->children[i].sp, SIGTERM);
+	}
+	evtimer_add(u->ev_kill, &tv);
+}
+
+/* The argument vectors of every child. */
+static void
+up_children(struct up *u)
+{
+	char host[64];
+	struct child *c;
+
+	u->nchildren = u->nrunners + 2;
+	u->children = xcalloc((size_t)u->nchildren, sizeof *u->children);
+	for (int i = 0; i < u->nchildren; i++) {
+		c = &u->children[i];
+		c->up = u;
+		c->ev_restart = evtimer_new(u->base, child_restart_cb, c);
+		child_arg(c, u->self);
+	}
+	c = &u->children[0];
+	snprintf(c->name, sizeof c->name, "dispatcher");
+	child_arg(c, "dispatcher");
+	child_arg(c, "--host");
+	child_arg(c, u->host);
+	child_arg(c, "--port");
+	child_arg(c, u->portarg);
+	child_arg(c, "--state-dir");
+	child_arg(c, u->state_dir);
+	child_arg(c, "--results-dir");
+	child_arg(c, u->results_dir);
+	if (gethostname(host, sizeof host) == -1)
+		snprintf(host, sizeof host, "local");
+	host[sizeof host - 1] = '\0';
+	for (int i = 1; i <= u->nrunners; i++) {
+		c = &u->children[i];
+		snprintf(c->name, sizeof c->name, "runner %d", i);
+		snprintf(c->runner_name, sizeof c->runner_name, "%.24s-up-%d",
+		    host, i);
+		xasprintf(&c->work_dir, "%s/runner-%d", u->state_dir, i);
+		child_arg(c, "runner");
+		child_arg(c, "--dispatcher-server");
+		child_arg(c, u->address);
+		child_arg(c, "--name");
+		child_arg(c, c->runner_name);
+		child_arg(c, "--work-dir");
+		child_arg(c, c->work_dir);
+		if (u->test_cmd != NULL) {
+			child_arg(c, "--test-cmd");
+			child_arg(c, u->test_cmd);
+		}
+	}
+	c = &u->children[u->nchildren - 1];
+	snprintf(c->name, sizeof c->name, "observer");
+	child_arg(c, "observer");
+	child_arg(c, "--dispatcher-server");
+	child_arg(c, u->address);
+	child_arg(c, "--interval");
+	child_arg(c, u->interval);
+	for (int i = 0; i < u->nbranches && i < 8; i++) {
+		child_arg(c, "--branch");
+		child_arg(c, u->branches[i]);
+	}
+	child_arg(c, u->observer_clone);
+}
+
+/*
+ * Where things go: REPO/.git/ssci for a local repository, else --state-dir
+ * (default ./ssci-data); the observer's own clone inside it, made now.
+ */
+static int
+up_setup(struct up *u, const char *repo, const char *state_dir,
+    const char *results_dir)
+{
+	char resolved[PATH_MAX], *gitdir = NULL, *out = NULL;
+	struct stat st;
+	int status;
+
+	if (stat(repo, &st) == 0) {
+		if (realpath(repo, resolved) == NULL)
+			fatal("unable to resolve '%s'", repo);
+		u->repo = xstrdup(resolved);
+		if ((gitdir = repo_git_dir(u->repo)) == NULL)
+			return -1;
+	} else if (!repo_url_valid(repo) || strstr(repo, ":") == NULL) {
+		log_warnx("unable to use '%s': no such repository", repo);
+		return -1;
+	} else
+		u->repo = xstrdup(repo);
+	if (state_dir != NULL)
+		u->state_dir = xstrdup(state_dir);
+	else if (gitdir != NULL)
+		xasprintf(&u->state_dir, "%s/ssci", gitdir);
+	else
+		u->state_dir = xstrdup("ssci-data");
+	free(gitdir);
+	if (results_dir != NULL)
+		u->results_dir = xstrdup(results_dir);
+	else
+		xasprintf(&u->results_dir, "%s/test_results", u->state_dir);
+	if (mkdir_p(u->state_dir) == -1)
+		return -1;
+	xasprintf(&u->observer_clone, "%s/observer", u->state_dir);
+	if (stat(u->observer_clone, &st) == 0)
+		return 0;
+	status = spawn_run_sync((const char *const[]){ "git", "clone",
+	    "--quiet", "--no-checkout", "--", u->repo, u->observer_clone,
+	    NULL }, NULL, &out);
+	if (status != 0) {
+		log_warnx("unable to clone '%s': %s", u->repo, out ? out : "");
+		free(out);
+		return -1;
+	}
+	free(out);
+	return 0;
+}
+
+static void
+up_free(struct up *u)
+{
+	for (int i = 0; i < u->nchildren; i++) {
+		event_free(u->children[i].ev_restart);
+		free(u->children[i].work_dir);
+	}
+	free(u->children);
+	free(u->branches);
+	free(u->repo);
+	free(u->state_dir);
+	free(u->results_dir);
+	free(u->observer_clone);
+}
+
+int
+cmd_up(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "runners", required_argument, NULL, 'n' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "results-dir", required_argument, NULL, 'r' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "branch", required_argument, NULL, 'b' },
+		{ "test-cmd", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *state_dir = NULL, *results_dir = NULL;
+	struct up u = { 0 };
+	struct event *ev_int, *ev_term;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int ch, verbose = 0;
+	ssize_t n;
+
+	u.host = "127.0.0.1";
+	u.nrunners = ncpu > 0 ? (int)ncpu : 1;
+	snprintf(u.portarg, sizeof u.portarg, "8888");
+	snprintf(u.interval, sizeof u.interval, "5");
+	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			u.nrunners = (int)cmd_number(up_usage, opts, ch, optarg,
+			    1, 64);
+			break;
+		case 'H':
+			u.host = optarg;
+			break;
+		case 'p':
+			snprintf(u.portarg, sizeof u.portarg, "%ld",
+			    cmd_number(up_usage, opts, ch, optarg, 0, 65535));
+			break;
+		case 's':
+			state_dir = optarg;
+			break;
+		case 'r':
+			results_dir = optarg;
+			break;
+		case 'i':
+			snprintf(u.interval, sizeof u.interval, "%ld",
+			    cmd_number(up_usage, opts, ch, optarg, 1, 86400));
+			break;
+		case 'b':
+			if (!branch_name_valid(optarg) || u.nbranches >= 8) {
+				fprintf(stderr, "ssci: invalid or too many "
+				    "branches at '%s'\n", optarg);
+				cmd_usage(up_usage);
+			}
+			u.branches = xrealloc(u.branches,
+			    (size_t)(u.nbranches + 1) * sizeof *u.branches);
+			u.branches[u.nbranches++] = optarg;
+			break;
+		case 'c':
+			u.test_cmd = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			cmd_help(up_usage);
+		default:
+			cmd_usage(up_usage);
+		}
+	}
+	if (argc - optind != 1)
+		cmd_usage(up_usage);
+	log_init("up", verbose);
+	signal(SIGPIPE, SIG_IGN);
+	n = readlink("/proc/self/exe", u.self, sizeof u.self - 1);
+	if (n == -1)
+		fatal("unable to find the ssci binary");
+	u.self[n] = '\0';
+	if (up_setup(&u, argv[optind], state_dir, results_dir) == -1) {
+		up_free(&u);
+		return 1;
+	}
+	u.base = event_base_new();
+	if (u.base == NULL)
+		fatalx("unable to create the event loop");
+	spawn_init(u.base);
+	u.ev_kill = evtimer_new(u.base, up_kill_cb, &u);
+	up_children(&u);
+	ev_int = evsignal_new(u.base, SIGINT, up_signal_cb, &u);
+	ev_term = evsignal_new(u.base, SIGTERM, up_signal_cb, &u);
+	evsignal_add(ev_int, NULL);
+	evsignal_add(ev_term, NULL);
+	log_info("testing %s with %d runner%s; state in %s", u.repo,
+	    u.nrunners, u.nrunners == 1 ? "" : "s", u.state_dir);
+	child_start(&u.children[0]);
+
+	event_base_dispatch(u.base);
+
+	spawn_shutdown();
+	event_free(ev_int);
+	event_free(ev_term);
+	event_free(u.ev_kill);
+	up_free(&u);
+	event_base_free(u.base);
+	log_info("stopped");
+	return 0;
+}
