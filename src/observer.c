@@ -23,7 +23,8 @@
 
 static const char observer_usage[] =
     "usage: ssci observer [--dispatcher-server HOST:PORT]\n"
-    "                     [--interval SECONDS] [--branch NAME]... [-v] CLONE\n";
+    "                     [--interval SECONDS] [--branch NAME]...\n"
+    "                     [--all-branches] [-v] CLONE\n";
 
 struct watched {
 	char *name;
@@ -50,6 +51,7 @@ struct observer {
 	size_t nbranches;
 	size_t current;		/* branch being polled */
 	int busy;		/* a poll is under way */
+	int all_branches;	/* watch every branch, new ones too */
 	struct event *ev_poll;
 	struct timeval interval;
 	char tip[65];
@@ -299,6 +301,65 @@ observer_branch(struct observer *o)
 }
 
 static void
+observer_watch(struct observer *o, const char *name)
+{
+	o->branches = xrealloc(o->branches,
+	    (o->nbranches + 1) * sizeof *o->branches);
+	memset(&o->branches[o->nbranches], 0, sizeof *o->branches);
+	o->branches[o->nbranches++].name = xstrdup(name);
+}
+
+/* Watch every branch named in for-each-ref's output not watched yet. */
+static void
+observer_add_listed(struct observer *o, const char *out)
+{
+	char *copy = xstrdup(out), *save = NULL;
+
+	for (char *name = strtok_r(copy, "\n", &save); name != NULL;
+	    name = strtok_r(NULL, "\n", &save)) {
+		size_t i;
+
+		if (!branch_name_valid(name) || strcmp(name, "HEAD") == 0)
+			continue;
+		for (i = 0; i < o->nbranches; i++) {
+			if (strcmp(o->branches[i].name, name) == 0)
+				break;
+		}
+		if (i == o->nbranches) {
+			if (o->busy)
+				log_info("new branch '%s': testing its tip",
+				    name);
+			observer_watch(o, name);
+		}
+	}
+	free(copy);
+}
+
+/* for-each-ref's argument vector listing the branches of the clone. */
+static const char *const *
+observer_list_argv(const struct observer *o)
+{
+	static const char *const remote[] = { "git", "for-each-ref",
+	    "--format=%(refname:lstrip=3)", "refs/remotes/origin", NULL };
+	static const char *const local[] = { "git", "for-each-ref",
+	    "--format=%(refname:lstrip=2)", "refs/heads", NULL };
+
+	return o->has_origin ? remote : local;
+}
+
+static void
+observer_list_done(int status, const char *out, size_t len, void *arg)
+{
+	struct observer *o = arg;
+
+	(void)len;
+	if (status == 0)
+		observer_add_listed(o, out);
+	o->current = 0;
+	observer_branch(o);
+}
+
+static void
 observer_fetch_done(int status, const char *out, size_t len, void *arg)
 {
 	struct observer *o = arg;
@@ -306,6 +367,9 @@ observer_fetch_done(int status, const char *out, size_t len, void *arg)
 	(void)len;
 	if (status != 0)
 		log_warnx("git fetch in '%s' failed: %s", o->clone, out);
+	if (o->all_branches && spawn_capture(observer_list_argv(o), o->clone,
+	    1 << 20, observer_list_done, o) != NULL)
+		return;
 	o->current = 0;
 	observer_branch(o);
 }
@@ -429,7 +493,13 @@ observer_setup(struct observer *o)
 	o->url = repo_url(o->clone, &o->has_origin);
 	if (o->url == NULL)
 		return -1;
-	if (o->nbranches == 0) {
+	if (o->all_branches) {
+		char *out = NULL;
+
+		if (spawn_run_sync(observer_list_argv(o), o->clone, &out) == 0)
+			observer_add_listed(o, out);
+		free(out);
+	} else if (o->nbranches == 0) {
 		branch = repo_current_branch(o->clone);
 		if (branch == NULL || !branch_name_valid(branch)) {
 			log_warnx("unable to tell the branch of '%s': name one "
@@ -452,6 +522,7 @@ cmd_observer(int argc, char **argv)
 		{ "dispatcher-server", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "branch", required_argument, NULL, 'b' },
+		{ "all-branches", no_argument, NULL, 'a' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -477,6 +548,9 @@ cmd_observer(int argc, char **argv)
 			break;
 		case 'b':
 			observer_add_branch(&o, optarg);
+			break;
+		case 'a':
+			o.all_branches = 1;
 			break;
 		case 'v':
 			verbose = 1;

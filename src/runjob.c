@@ -158,6 +158,43 @@ runjob_fail(struct runjob *j, const char *what, int status, const char *out)
 	runjob_finish(j, JOB_ERROR, -1, msg);
 }
 
+/* Whether the slot's tree is there: the clone itself, or a worktree. */
+static int
+runjob_has_tree(struct runjob *j)
+{
+	char *dotgit;
+	int has;
+
+	if (strcmp(j->tree, j->repo_dir) == 0)
+		return 1;
+	xasprintf(&dotgit, "%s/.git", j->tree);
+	has = access(dotgit, F_OK) == 0;
+	free(dotgit);
+	return has;
+}
+
+static void
+runjob_rm_done(int status, const char *out, size_t len, void *arg)
+{
+	(void)status;
+	(void)out;
+	(void)len;
+	(void)arg;
+}
+
+/*
+ * The first clone of a repository was made aside and is now moved into
+ * place; if another slot's clone got there first, ours is thrown away.
+ */
+static void
+runjob_clone_done(struct runjob *j)
+{
+	if (rename(j->clone_tmp, j->repo_dir) == 0)
+		return;
+	spawn_capture((const char *const[]){ "rm", "-rf", "--", j->clone_tmp,
+	    NULL }, NULL, 0, runjob_rm_done, NULL);
+}
+
 static void
 runjob_git_done(int status, const char *out, size_t len, void *arg)
 {
@@ -174,18 +211,28 @@ runjob_git_done(int status, const char *out, size_t len, void *arg)
 	case STEP_CLONE:
 		if (status != 0)
 			return runjob_fail(j, "git clone", status, out);
+		runjob_clone_done(j);
 		runjob_step(j, STEP_HAVE_COMMIT);
 		break;
 	case STEP_HAVE_COMMIT:
-		runjob_step(j, status == 0 ? STEP_CHECKOUT : STEP_FETCH);
+		runjob_step(j, status == 0 ? STEP_WORKTREE : STEP_FETCH);
 		break;
 	case STEP_FETCH:
+		/*
+		 * Another slot fetching at the same time may hold a lock: say
+		 * so and go on; checkout tells whether the commit came.
+		 */
 		if (status != 0)
-			return runjob_fail(j, "git fetch", status, out);
+			runjob_log(j, out, strlen(out));
 		runjob_step(j, STEP_FETCH_COMMIT);
 		break;
 	case STEP_FETCH_COMMIT:
 		/* Fetching by id fails harmlessly if the fetch brought it. */
+		runjob_step(j, STEP_WORKTREE);
+		break;
+	case STEP_WORKTREE:
+		if (status != 0)
+			return runjob_fail(j, "git worktree add", status, out);
 		runjob_step(j, STEP_CHECKOUT);
 		break;
 	case STEP_CHECKOUT:
@@ -314,8 +361,17 @@ runjob_step(struct runjob *j, enum runjob_step step)
 	switch (step) {
 	case STEP_CLONE:
 		runjob_git(j, NULL, (const char *const[]){ "git", "clone",
-		    "--quiet", "--no-checkout", "--", j->repo, j->repo_dir,
+		    "--quiet", "--no-checkout", "--", j->repo, j->clone_tmp,
 		    NULL });
+		break;
+	case STEP_WORKTREE:
+		if (runjob_has_tree(j)) {
+			runjob_step(j, STEP_CHECKOUT);
+			break;
+		}
+		runjob_git(j, j->repo_dir, (const char *const[]){ "git",
+		    "worktree", "add", "--quiet", "--force", "--detach",
+		    "--no-checkout", "--", j->tree, j->commit, NULL });
 		break;
 	case STEP_HAVE_COMMIT:
 		runjob_git(j, j->repo_dir, (const char *const[]){ "git",
@@ -342,6 +398,17 @@ runjob_step(struct runjob *j, enum runjob_step step)
 		runjob_test(j);
 		break;
 	}
+}
+
+/* mkdir -p of the folder that will hold path. */
+static int
+mkdir_p_parent(const char *path)
+{
+	char *dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+	int rc = mkdir_p(dir);
+
+	free(dir);
+	return rc;
 }
 
 /* A folder name for a repository URL: its last part and a hash of it. */
@@ -418,22 +485,26 @@ runjob_start(struct runner *r, int slot, const struct proto_msg *msg)
 	}
 	log_info("job %lld: %s %s (attempt %d)", (long long)j->id, j->repo,
 	    j->commit, j->attempt);
-	if (r->clone != NULL) {
-		j->repo_dir = xstrdup(r->clone);
-		j->tree = xstrdup(r->clone);
-		runjob_step(j, STEP_HAVE_COMMIT);
-		return;
-	}
-	slug = runjob_repo_slug(j->repo);
+	slug = runjob_repo_slug(r->clone != NULL ? r->clone : j->repo);
 	xasprintf(&repos, "%s/repos", r->work_dir);
-	xasprintf(&j->repo_dir, "%s/%s", repos, slug);
-	j->tree = xstrdup(j->repo_dir);
+	if (r->clone != NULL)
+		j->repo_dir = xstrdup(r->clone);
+	else
+		xasprintf(&j->repo_dir, "%s/%s", repos, slug);
+	xasprintf(&j->clone_tmp, "%s.tmp-%d", j->repo_dir, slot);
+	/* One slot works in the clone; more get a worktree each. */
+	if (r->nslots == 1)
+		j->tree = xstrdup(j->repo_dir);
+	else
+		xasprintf(&j->tree, "%s/trees/%s-%d", r->work_dir, slug, slot);
 	xasprintf(&gitdir, "%s/.git", j->repo_dir);
 	free(slug);
-	have_clone = access(gitdir, F_OK) == 0;
+	have_clone = r->clone != NULL || access(gitdir, F_OK) == 0;
 	free(gitdir);
-	if (!have_clone && mkdir_p(repos) == -1) {
-		runjob_note(j, "unable to create the work folder '%s'", repos);
+	if ((!have_clone && mkdir_p(repos) == -1) || (r->nslots > 1 &&
+	    mkdir_p_parent(j->tree) == -1)) {
+		runjob_note(j, "unable to create the work folder '%s'",
+		    r->work_dir);
 		free(repos);
 		runjob_finish(j, JOB_ERROR, -1, "unable to create work folder");
 		return;
@@ -474,6 +545,7 @@ runjob_free(struct runjob *j)
 	free(j->repo);
 	free(j->branch);
 	free(j->repo_dir);
+	free(j->clone_tmp);
 	free(j->tree);
 	free(j);
 }

@@ -21,7 +21,7 @@
 static const char runner_usage[] =
     "usage: ssci runner [--dispatcher-server HOST:PORT] [--name NAME]\n"
     "                   [--work-dir DIR] [--test-cmd CMD]\n"
-    "                   [--job-timeout SECONDS] [-v] [CLONE]\n";
+    "                   [--job-timeout SECONDS] [--jobs N] [-v] [CLONE]\n";
 
 static void runner_flush_outbox(struct runner *r);
 
@@ -288,6 +288,7 @@ cmd_runner(int argc, char **argv)
 		{ "work-dir", required_argument, NULL, 'w' },
 		{ "test-cmd", required_argument, NULL, 'c' },
 		{ "job-timeout", required_argument, NULL, 't' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -322,6 +323,10 @@ cmd_runner(int argc, char **argv)
 		case 't':
 			r.job_timeout_s = (int)cmd_number(runner_usage, opts, ch,
 			    optarg, 1, 1000000);
+			break;
+		case 'j':
+			r.nslots = (int)cmd_number(runner_usage, opts, ch,
+			    optarg, 1, 64);
 			break;
 		case 'v':
 			verbose = 1;

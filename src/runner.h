@@ -61,6 +61,7 @@ enum runjob_step {
 	STEP_HAVE_COMMIT,
 	STEP_FETCH,
 	STEP_FETCH_COMMIT,
+	STEP_WORKTREE,
 	STEP_CHECKOUT,
 	STEP_CLEAN,
 	STEP_TEST,
@@ -76,6 +77,7 @@ struct runjob {
 	int timeout_s;
 	int attempt;
 	char *repo_dir;		/* the clone */
+	char *clone_tmp;	/* where a first clone is made, then renamed */
 	char *tree;		/* where the commit is checked out */
 	enum runjob_step step;
 	struct spawn *child;

@@ -23,7 +23,7 @@ class TestCli(SsciTest):
     def fails_clearly(self, *args, mentions=()):
         """The command must exit non-zero at once with a message."""
         try:
-            proc = self.ssci(*args, timeout=10)
+            proc = self.ssci(*args, timeout=5)
         except subprocess.TimeoutExpired:
             self.fail(f"ssci {' '.join(args)} kept running instead of "
                       f"failing")
