@@ -23,7 +23,7 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_SRC = src/proto.c src/summary.c src/util.c src/job.c
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps install test unit asan valgrind fuzz clean
+.PHONY: all deps install test unit asan valgrind fuzz demo clean
 all: deps ssci
 
 deps:
@@ -97,6 +97,10 @@ fuzz: deps $(FUZZ_BIN)
 			>build-fuzz/$$name.log 2>&1 || \
 			{ tail -40 build-fuzz/$$name.log; exit 1; }; \
 	done
+
+# SuperSimpleCI on an example repository, start to finish.
+demo: all
+	@scripts/demo
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
