@@ -154,8 +154,15 @@ peer_handle_line(struct peer *p, const char *line, size_t len)
 	struct proto_msg msg;
 	struct proto_error err;
 
-	if (proto_parse(line, len, &msg, &err) == -1)
+	if (proto_parse(line, len, &msg, &err) == -1) {
+		if (!p->said_hello && err.type == PROTO_HELLO) {
+			/* A refused hello ends the connection. */
+			peer_send_error(p, err.code, "%s", err.message);
+			peer_close_after_flush(p, "hello refused");
+			return -1;
+		}
 		return peer_bad(p, err.code, err.message);
+	}
 	if (!p->said_hello && msg.type != PROTO_HELLO) {
 		proto_msg_release(&msg);
 		return peer_bad(p, "bad_state", "say hello first");

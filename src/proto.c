@@ -398,6 +398,7 @@ proto_parse(const char *line, size_t len, struct proto_msg *msg,
 	int		 i;
 
 	memset(msg, 0, sizeof *msg);
+	err->type = -1;
 	msg->exit_code = -1;
 	msg->duration_ms = -1;
 	msg->tests.run = msg->tests.failed = msg->tests.skipped = -1;
@@ -433,6 +434,7 @@ proto_parse(const char *line, size_t len, struct proto_msg *msg,
 		goto fail;
 	}
 	msg->type = (enum proto_type)i;
+	err->type = i;
 	if (get_fields(root, msg->type, proto_fields, nitems(proto_fields),
 	    msg, err) == -1)
 		goto fail;

@@ -110,6 +110,7 @@ struct proto_msg {
 struct proto_error {
 	const char *code;
 	char message[256];
+	int type;		/* the message's enum proto_type if known, else -1 */
 };
 
 /*

@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "conn.h"
+#include "repo.h"
 #include "runner.h"
 #include "spawn.h"
 #include "util.h"
@@ -343,8 +344,15 @@ cmd_runner(int argc, char **argv)
 		r.clone = argv[optind];
 	log_init("runner", verbose);
 	signal(SIGPIPE, SIG_IGN);
-	if (r.clone != NULL && access(r.clone, F_OK) == -1)
-		fatal("unable to use clone '%s'", r.clone);
+	if (r.clone != NULL) {
+		char *gitdir;
+
+		if (access(r.clone, F_OK) == -1)
+			fatal("unable to use clone '%s'", r.clone);
+		if ((gitdir = repo_git_dir(r.clone)) == NULL)
+			return 1;
+		free(gitdir);
+	}
 	if (r.name == NULL)
 		r.name = runner_default_name();
 	r.slots = xcalloc((size_t)r.nslots, sizeof *r.slots);

@@ -6,7 +6,7 @@ import subprocess
 
 from harness import SsciTest, free_port
 
-COMMANDS = ("dispatcher", "runner", "observer", "notify")
+COMMANDS = ("dispatcher", "runner", "observer", "notify", "up", "hook")
 
 
 class TestCli(SsciTest):
@@ -60,8 +60,10 @@ class TestCli(SsciTest):
     def test_bad_option(self):
         self.usage_error("--frobnicate")
         for cmd in COMMANDS:
-            self.usage_error(cmd, "--frobnicate", mentions=(
-                "frobnicate", f"usage: ssci {cmd}"))
+            self.usage_error(cmd, "--frobnicate",
+                             mentions=(f"usage: ssci {cmd}",))
+        for cmd in COMMANDS[:4]:
+            self.usage_error(cmd, "--frobnicate", mentions=("frobnicate",))
 
     def test_missing_arguments(self):
         self.usage_error("notify", mentions=("usage: ssci notify",))

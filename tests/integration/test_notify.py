@@ -77,6 +77,8 @@ class TestNotify(SsciTest):
         self.assertNotEqual(job3, job1)
         jobs = self.wait_jobs(self.d, 2)
         self.assertEqual([j["state"] for j in jobs], ["passed", "passed"])
+        self.wait_for(lambda: f" job={job3}" in self.d.result(self.second),
+                      "the results file of the rebuild")
         self.assertRegex(self.d.result(self.second),
                          rf"\nresult: passed .*job={job3}\n?$")
 

@@ -93,6 +93,7 @@ class TestOrder(SsciTest):
         repo = self.make_repo("master")
         obs = self.clone(repo, "obs")
         address = f"127.0.0.1:{free_port()}"
+        start_tip = git(repo, "rev-parse", "HEAD")
         observer = self.start("observer", "observer", "--dispatcher-server",
                               address, "--interval", "1", obs)
         self.wait_for(lambda: "watching" in observer.stderr() or
@@ -113,3 +114,6 @@ class TestOrder(SsciTest):
         self.assertEqual(missing, [], "commits made while the dispatcher "
                          f"was not up yet were never reported\n{self.logs()}")
         self.check_in_order(d, made)
+        self.assertEqual([j["commit_id"] for j in d.jobs()],
+                         [start_tip] + [c for c, _ in made],
+                         "the tip at start-up first, then every new commit")
