@@ -15,37 +15,19 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_int.h"
 #include "util.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_RESTART_REASON "the dispatcher restarted while the job ran"
 
-enum store_stmt {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_REPO_FIND,
-	ST_REPO_ADD,
-	ST_JOB_LATEST,
-	ST_JOB_ADD,
-	ST_JOB_NEXT,
-	ST_JOB_GET,
-	ST_JOB_FINAL,
-	ST_JOB_START,
-	ST_JOB_ADOPT,
-	ST_JOB_REQUEUE,
-	ST_JOB_LAST_RUNNING,
-	ST_JOB_FINISH,
-	ST_COUNT_STATE,
-	ST_RUNNER_SEEN,
-	ST_MAX
-};
 
 /* The columns job_fill reads, in its order. */
 #define JOB_COLUMNS \
 	"SELECT jobs.id, repos.url, commit_id, branch, state, attempt, " \
 	"runner, jobs.created_ms, started_ms, finished_ms, exit_code, " \
-	"duration_ms, tests_run, tests_failed, tests_skipped, reason " \
+	"duration_ms, tests_run, tests_failed, tests_skipped, reason, " \
+	"subject, author " \
 	"FROM jobs JOIN repos ON repos.id = jobs.repo_id "
 
 /*
@@ -56,10 +38,7 @@ enum store_stmt {
 	"MIN(queue_pos, COALESCE((SELECT MIN(q.queue_pos) FROM jobs q " \
 	"WHERE q.state = 'queued'), queue_pos)) - 1"
 
-static const struct {
-	const char *what;	/* for "unable to <what>" */
-	const char *sql;
-} store_sql[ST_MAX] = {
+const struct store_sql store_sql[ST_MAX] = {
 	[ST_BEGIN] = { "begin a transaction", "BEGIN IMMEDIATE" },
 	[ST_COMMIT] = { "commit", "COMMIT" },
 	[ST_ROLLBACK] = { "roll back", "ROLLBACK" },
@@ -101,6 +80,27 @@ static const struct {
 	    "WHERE id = ?1 AND state IN ('queued', 'running')" },
 	[ST_COUNT_STATE] = { "count jobs",
 	    "SELECT COUNT(*) FROM jobs WHERE state = ?1" },
+	[ST_JOB_DESCRIBE] = { "describe a job",
+	    "UPDATE jobs SET subject = COALESCE(subject, ?2), "
+	    "author = COALESCE(author, ?3) WHERE id = ?1" },
+	[ST_JOB_LIST] = { "list jobs",
+	    JOB_COLUMNS "WHERE (?1 IS NULL OR repos.url = ?1 OR "
+	    "CAST(repos.id AS TEXT) = ?1) AND (?2 IS NULL OR branch = ?2) "
+	    "AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR jobs.id < ?4) "
+	    "ORDER BY jobs.id DESC LIMIT ?5" },
+	[ST_QUEUE_LIST] = { "list the queue",
+	    JOB_COLUMNS "WHERE state = 'queued' "
+	    "ORDER BY queue_pos, jobs.id LIMIT ?1" },
+	[ST_BRANCH_HEADS] = { "list branches",
+	    JOB_COLUMNS "WHERE jobs.id IN (SELECT MAX(id) FROM jobs "
+	    "GROUP BY repo_id, branch) ORDER BY repos.url, jobs.branch" },
+	[ST_COUNT_STATES] = { "count jobs by state",
+	    "SELECT state, COUNT(*) FROM jobs GROUP BY state" },
+	[ST_OLDEST_QUEUED] = { "find the oldest queued job",
+	    "SELECT MIN(created_ms) FROM jobs WHERE state = 'queued'" },
+	[ST_JOB_BY_COMMIT] = { "find a commit's job",
+	    JOB_COLUMNS "WHERE commit_id LIKE ?1 || '%' "
+	    "ORDER BY jobs.id DESC LIMIT 1" },
 	[ST_RUNNER_SEEN] = { "remember a runner",
 	    "INSERT INTO runners (name, address, first_seen_ms, last_seen_ms) "
 	    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET "
@@ -130,19 +130,20 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE runners (name TEXT PRIMARY KEY, address TEXT,"
 	"  first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
 	"PRAGMA user_version = 1;",
+
+	"ALTER TABLE jobs ADD COLUMN subject TEXT;"
+	"ALTER TABLE jobs ADD COLUMN author TEXT;"
+	"CREATE INDEX jobs_commit_id ON jobs (commit_id);"
+	"CREATE INDEX jobs_branch ON jobs (repo_id, branch, id);"
+	"PRAGMA user_version = 2;",
 };
 
 #define STORE_VERSION \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))
 
-struct store {
-	sqlite3 *db;
-	char *path;			/* DIR/ssci.db, for messages */
-	sqlite3_stmt *stmt[ST_MAX];
-};
 
 /* Step a statement; anything but a row or the end is logged. */
-static int
+int
 store_step(struct store *store, enum store_stmt id)
 {
 	int rc;
@@ -155,7 +156,7 @@ store_step(struct store *store, enum store_stmt id)
 }
 
 /* Make a statement ready for its next use, dropping old values. */
-static void
+void
 store_reset(struct store *store, enum store_stmt id)
 {
 	sqlite3_reset(store->stmt[id]);
@@ -163,7 +164,7 @@ store_reset(struct store *store, enum store_stmt id)
 }
 
 /* Run a statement that returns no rows: 0 or -1. */
-static int
+int
 store_run(struct store *store, enum store_stmt id)
 {
 	int rc;
@@ -174,7 +175,7 @@ store_run(struct store *store, enum store_stmt id)
 }
 
 /* Run a query for one number: 1 and *out set, 0 if no row, -1. */
-static int
+int
 store_scalar(struct store *store, enum store_stmt id, int64_t *out)
 {
 	int rc;
@@ -201,7 +202,7 @@ store_bind_check(struct store *store, enum store_stmt id, int rc)
 		    store_sql[id].what, store->path, sqlite3_errstr(rc));
 }
 
-static void
+void
 store_bind_int64(struct store *store, enum store_stmt id, int idx, int64_t v)
 {
 	store_bind_check(store, id, sqlite3_bind_int64(store->stmt[id], idx,
@@ -209,7 +210,7 @@ store_bind_int64(struct store *store, enum store_stmt id, int idx, int64_t v)
 }
 
 /* A negative number means unknown and is stored as NULL. */
-static void
+void
 store_bind_known(struct store *store, enum store_stmt id, int idx, int64_t v)
 {
 	if (v < 0)
@@ -220,7 +221,7 @@ store_bind_known(struct store *store, enum store_stmt id, int idx, int64_t v)
 }
 
 /* NULL binds NULL; the text is copied, callers' buffers are short-lived. */
-static void
+void
 store_bind_text(struct store *store, enum store_stmt id, int idx,
     const char *s)
 {
@@ -277,7 +278,7 @@ column_state(sqlite3_stmt *stmt, int col, enum job_state *state)
 }
 
 /* Fill *job from a row of JOB_COLUMNS: 1, or -1 for a row we can't read. */
-static int
+int
 job_fill(sqlite3_stmt *stmt, struct job *job)
 {
 	const unsigned char *commit;
@@ -302,6 +303,8 @@ job_fill(sqlite3_stmt *stmt, struct job *job)
 	job->tests.failed = (int)column_int64(stmt, 13, -1);
 	job->tests.skipped = (int)column_int64(stmt, 14, -1);
 	job->reason = column_strdup(stmt, 15);
+	job->subject = column_strdup(stmt, 16);
+	job->author = column_strdup(stmt, 17);
 	return 1;
 }
 
@@ -312,6 +315,8 @@ job_release(struct job *job)
 	free(job->branch);
 	free(job->runner);
 	free(job->reason);
+	free(job->subject);
+	free(job->author);
 	memset(job, 0, sizeof *job);
 }
 
@@ -696,6 +701,16 @@ store_count_state(struct store *store, enum job_state state)
 	if (store_scalar(store, ST_COUNT_STATE, &n) != 1)
 		return -1;
 	return (int)n;
+}
+
+int
+store_job_describe(struct store *store, int64_t id, const char *subject,
+    const char *author)
+{
+	store_bind_int64(store, ST_JOB_DESCRIBE, 1, id);
+	store_bind_text(store, ST_JOB_DESCRIBE, 2, subject);
+	store_bind_text(store, ST_JOB_DESCRIBE, 3, author);
+	return store_run(store, ST_JOB_DESCRIBE);
 }
 
 int

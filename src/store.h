@@ -33,7 +33,21 @@ struct job {
 	int64_t duration_ms;	/* -1 if unknown */
 	struct proto_tests tests;	/* -1 where unknown */
 	char *reason;		/* why it ended as error or was re-queued; may be NULL */
+	char *subject;		/* the commit's subject line, may be NULL */
+	char *author;		/* the commit's author, may be NULL */
 };
+
+/* Filters for store_list_jobs; NULL / 0 means any. */
+struct job_filter {
+	const char *repo;	/* URL, or the repository's id as text */
+	const char *branch;
+	const char *state;
+	int64_t before;		/* only jobs with a smaller id */
+	int limit;		/* at most this many (1..1000) */
+};
+
+/* Called for each job of a list, in order; returning -1 stops the list. */
+typedef int (*store_job_cb)(const struct job *job, void *arg);
 
 void job_release(struct job *job);
 
@@ -87,6 +101,36 @@ int store_job_get(struct store *store, int64_t id, struct job *job);
 
 /* Number of jobs in a state, or -1. */
 int store_count_state(struct store *store, enum job_state state);
+
+/* Keep a commit's subject and author with its job (first ones win). */
+int store_job_describe(struct store *store, int64_t id, const char *subject,
+    const char *author);
+
+/*
+ * Lists (store_query.c).  Each calls cb for every job and returns how many
+ * it listed, or -1.
+ */
+/* Jobs matching filter, newest first. */
+int store_list_jobs(struct store *store, const struct job_filter *filter,
+    store_job_cb cb, void *arg);
+/* Queued jobs in the order they will run, at most limit. */
+int store_list_queue(struct store *store, int limit, store_job_cb cb,
+    void *arg);
+/* The latest job of every (repository, branch). */
+int store_list_heads(struct store *store, store_job_cb cb, void *arg);
+
+/* counts[state] = number of jobs in each state; 0 or -1. */
+int store_count_states(struct store *store, int64_t counts[7]);
+
+/* created_ms of the oldest queued job: 1 and *ms set, 0 if none, -1. */
+int store_oldest_queued(struct store *store, int64_t *ms);
+
+/*
+ * The latest job of the commit whose id starts with prefix (4 to 64 hex
+ * digits): 1 found, 0 not, -1 error or a bad prefix.
+ */
+int store_job_by_commit(struct store *store, const char *prefix,
+    struct job *job);
 
 /* Remember a runner by name with its address and the time.  0 or -1. */
 int store_runner_seen(struct store *store, const char *name,

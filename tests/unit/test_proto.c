@@ -25,7 +25,7 @@
 static void
 parse_good(const char *line, struct proto_msg *msg)
 {
-	struct proto_error	err = { NULL, "" };
+	struct proto_error	err = { NULL, "", -1 };
 
 	if (proto_parse(line, strlen(line), msg, &err) != 0)
 		fail_msg("refused %s: %s: %s", line, err.code, err.message);
@@ -35,7 +35,7 @@ parse_good(const char *line, struct proto_msg *msg)
 static void
 parse_encoded(char *line, size_t len, struct proto_msg *msg)
 {
-	struct proto_error	err = { NULL, "" };
+	struct proto_error	err = { NULL, "", -1 };
 
 	assert_int_equal(len, strlen(line));
 	assert_true(len > 0 && line[len - 1] == '\n');
@@ -54,7 +54,7 @@ parse_bad_len(const char *line, size_t len, const char *code,
     const char *want)
 {
 	struct proto_msg	msg, zero;
-	struct proto_error	err = { NULL, "" };
+	struct proto_error	err = { NULL, "", -1 };
 
 	memset(&zero, 0, sizeof zero);
 	assert_int_equal(proto_parse(line, len, &msg, &err), -1);
