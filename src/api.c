@@ -1,0 +1,227 @@
+/*
+ * api.c - the dispatcher's state as JSON objects, built once here for the
+ * HTTP API, the event stream and the command-line client.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "dispatcher.h"
+#include "util.h"
+
+/* jansson fails only when out of memory. */
+static json_t *
+api_check(json_t *v)
+{
+	if (v == NULL)
+		fatalx("jansson: out of memory");
+	return v;
+}
+
+static void
+api_set(json_t *obj, const char *key, json_t *v)
+{
+	if (json_object_set_new(obj, key, api_check(v)) == -1)
+		fatalx("jansson: unable to set '%s'", key);
+}
+
+/* A string, or null; bytes that are not UTF-8 become U+FFFD. */
+static json_t *
+api_string(const char *s)
+{
+	json_t *v;
+	char *clean;
+
+	if (s == NULL)
+		return json_null();
+	if ((v = json_string(s)) != NULL)
+		return v;
+	clean = utf8_sanitize(s, strlen(s), NULL);
+	v = json_string(clean);
+	free(clean);
+	return v;
+}
+
+/* A number, or null when unknown (negative). */
+static json_t *
+api_known(int64_t n)
+{
+	return n < 0 ? json_null() : json_integer(n);
+}
+
+json_t *
+api_job(const struct job *job)
+{
+	json_t *obj = api_check(json_object()), *tests;
+
+	api_set(obj, "id", json_integer(job->id));
+	api_set(obj, "repo", api_string(job->repo));
+	api_set(obj, "commit", api_string(job->commit));
+	api_set(obj, "branch", api_string(job->branch));
+	api_set(obj, "state", json_string(job_state_name(job->state)));
+	api_set(obj, "attempt", json_integer(job->attempt));
+	api_set(obj, "runner", api_string(job->runner));
+	api_set(obj, "created_ms", json_integer(job->created_ms));
+	api_set(obj, "started_ms", job->started_ms ?
+	    json_integer(job->started_ms) : json_null());
+	api_set(obj, "finished_ms", job->finished_ms ?
+	    json_integer(job->finished_ms) : json_null());
+	api_set(obj, "exit_code", api_known(job->exit_code));
+	api_set(obj, "duration_ms", api_known(job->duration_ms));
+	tests = api_check(json_object());
+	api_set(tests, "run", api_known(job->tests.run));
+	api_set(tests, "failed", api_known(job->tests.failed));
+	api_set(tests, "skipped", api_known(job->tests.skipped));
+	api_set(obj, "tests", tests);
+	api_set(obj, "reason", api_string(job->reason));
+	api_set(obj, "subject", api_string(job->subject));
+	api_set(obj, "author", api_string(job->author));
+	return obj;
+}
+
+static int
+api_append_job(const struct job *job, void *arg)
+{
+	json_array_append_new(arg, api_job(job));
+	return 0;
+}
+
+json_t *
+api_jobs(struct dispatcher *d, const struct job_filter *filter)
+{
+	json_t *list = api_check(json_array());
+
+	if (store_list_jobs(d->store, filter, api_append_job, list) == -1) {
+		json_decref(list);
+		return NULL;
+	}
+	return list;
+}
+
+json_t *
+api_runners(struct dispatcher *d)
+{
+	json_t *list = api_check(json_array());
+	int64_t now = mono_ms();
+
+	for (struct peer *p = d->peers; p != NULL; p = p->next) {
+		json_t *obj, *jobs;
+
+		if (!p->registered)
+			continue;
+		obj = api_check(json_object());
+		jobs = api_check(json_array());
+		for (struct assignment *a = p->jobs; a != NULL; a = a->next) {
+			if (!a->foreign)
+				json_array_append_new(jobs,
+				    json_integer(a->job));
+		}
+		api_set(obj, "name", api_string(p->name));
+		api_set(obj, "address", api_string(p->addr));
+		api_set(obj, "slots", json_integer(p->slots));
+		api_set(obj, "busy", json_integer(p->busy));
+		api_set(obj, "state", json_string(p->busy > 0 ? "busy" :
+		    "idle"));
+		api_set(obj, "jobs", jobs);
+		api_set(obj, "last_heard_ms", json_integer(now -
+		    p->last_heard_ms));
+		json_array_append_new(list, obj);
+	}
+	return list;
+}
+
+struct api_queue_ctx {
+	json_t *list;
+	int position;
+	int free_slots;
+	int runners;
+};
+
+static int
+api_append_queued(const struct job *job, void *arg)
+{
+	struct api_queue_ctx *q = arg;
+	json_t *obj = api_job(job);
+	const char *why;
+
+	q->position++;
+	if (q->runners == 0)
+		why = "no runner connected";
+	else if (q->position <= q->free_slots)
+		why = "next";
+	else
+		why = "all runners busy";
+	api_set(obj, "position", json_integer(q->position));
+	api_set(obj, "waiting", json_string(why));
+	json_array_append_new(q->list, obj);
+	return 0;
+}
+
+json_t *
+api_queue(struct dispatcher *d, int limit)
+{
+	struct api_queue_ctx q = { api_check(json_array()), 0, 0, 0 };
+
+	for (struct peer *p = d->peers; p != NULL; p = p->next) {
+		if (p->registered) {
+			q.runners++;
+			q.free_slots += p->slots > p->busy ? p->slots - p->busy :
+			    0;
+		}
+	}
+	store_list_queue(d->store, limit, api_append_queued, &q);
+	return q.list;
+}
+
+json_t *
+api_running(struct dispatcher *d)
+{
+	json_t *list = api_check(json_array());
+	int64_t now = now_ms();
+	struct job job;
+
+	for (struct peer *p = d->peers; p != NULL; p = p->next) {
+		if (!p->registered)
+			continue;
+		for (struct assignment *a = p->jobs; a != NULL; a = a->next) {
+			json_t *obj;
+
+			if (a->foreign || store_job_get(d->store, a->job,
+			    &job) != 1)
+				continue;
+			obj = api_job(&job);
+			api_set(obj, "elapsed_ms", json_integer(job.started_ms ?
+			    now - job.started_ms : 0));
+			json_array_append_new(list, obj);
+			job_release(&job);
+		}
+	}
+	return list;
+}
+
+json_t *
+api_heads(struct dispatcher *d)
+{
+	json_t *list = api_check(json_array());
+
+	store_list_heads(d->store, api_append_job, list);
+	return list;
+}
+
+json_t *
+api_status(struct dispatcher *d)
+{
+	struct job_filter recent = { .limit = API_RECENT_JOBS };
+	json_t *obj = api_check(json_object()), *jobs;
+
+	api_set(obj, "uptime_ms", json_integer(now_ms() - d->started_ms));
+	api_set(obj, "queued", json_integer(store_count_state(d->store,
+	    JOB_QUEUED)));
+	api_set(obj, "runners", api_runners(d));
+	api_set(obj, "running", api_running(d));
+	api_set(obj, "queue", api_queue(d, 50));
+	jobs = api_jobs(d, &recent);
+	api_set(obj, "recent", jobs != NULL ? jobs : json_array());
+	api_set(obj, "heads", api_heads(d));
+	return obj;
+}

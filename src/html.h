@@ -1,0 +1,50 @@
+/*
+ * html.h - the web pages, server-rendered: the dashboard, a job's page with
+ * its log, a branch's history picture and the status badge; and the static
+ * stylesheet and script they use.  Everything a test printed or a commit
+ * says is HTML-escaped, and ANSI colour codes in logs are stripped, before
+ * it reaches a page.
+ */
+#ifndef SSCI_HTML_H
+#define SSCI_HTML_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+struct dispatcher;
+struct evbuffer;
+
+/* Append s to out, HTML-escaped (& < > " '). */
+void html_escape(struct evbuffer *out, const char *s);
+
+/* Append len bytes of log text, escaped, with ANSI escape codes removed. */
+void html_escape_log(struct evbuffer *out, const char *s, size_t len);
+
+/* The dashboard, "/". */
+void html_dashboard(struct dispatcher *d, struct evbuffer *out);
+
+/* A job's page, "/jobs/ID" and "/commits/SHA". */
+void html_job(struct dispatcher *d, const struct job *job,
+    struct evbuffer *out);
+
+/*
+ * A branch's history, "/history/REPO/BRANCH" (REPO is the repository's id):
+ * recent jobs as a strip of pass/fail marks and their durations as a chart,
+ * both inline SVG.  Returns 0, or -1 if the branch has no jobs.
+ */
+int html_history(struct dispatcher *d, const char *repo, const char *branch,
+    struct evbuffer *out);
+
+/* The status badge of a branch's latest finished job, as SVG. */
+void html_badge(struct dispatcher *d, const char *repo, const char *branch,
+    struct evbuffer *out);
+
+/*
+ * A static file by name ("style.css", "app.js"): its bytes, length and
+ * content type, or NULL.
+ */
+const char *html_asset(const char *name, size_t *len,
+    const char **content_type);
+
+#endif
