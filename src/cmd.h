@@ -13,6 +13,11 @@ int cmd_observer(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
 int cmd_up(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
+int cmd_retry(int argc, char **argv);
 
 /* Print usage to stdout and exit 0 (for --help). */
 void cmd_help(const char *usage) __attribute__((noreturn));

@@ -23,7 +23,8 @@
 #include "util.h"
 
 static const char dispatcher_usage[] =
-    "usage: ssci dispatcher [--host HOST] [--port PORT] [--state-dir DIR]\n"
+    "usage: ssci dispatcher [--host HOST] [--port PORT] [--http HOST:PORT|off]\n"
+    "                       [--state-dir DIR]\n"
     "                       [--results-dir DIR] [--heartbeat SECONDS]\n"
     "                       [--runner-timeout SECONDS] [--job-timeout SECONDS]\n"
     "                       [--max-attempts N] [--max-log-bytes N] [-v]\n";
@@ -131,6 +132,7 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 	static const struct option opts[] = {
 		{ "host", required_argument, NULL, 'H' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "http", required_argument, NULL, 'w' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "results-dir", required_argument, NULL, 'r' },
 		{ "heartbeat", required_argument, NULL, 'b' },
@@ -152,6 +154,9 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 			break;
 		case 's':
 			cfg->state_dir = optarg;
+			break;
+		case 'w':
+			cfg->http = strcmp(optarg, "off") == 0 ? NULL : optarg;
 			break;
 		case 'r':
 			cfg->results_dir = optarg;
@@ -203,6 +208,7 @@ cmd_dispatcher(int argc, char **argv)
 
 	d.cfg = (struct dispatcher_config){
 		.host = "localhost", .port = DISPATCHER_DEFAULT_PORT,
+		.http = "localhost:8080",
 		.state_dir = "ssci-data", .results_dir = "test_results",
 		.heartbeat_s = 1, .runner_timeout_s = 5, .job_timeout_s = 1800,
 		.max_attempts = 3, .max_log_bytes = 16 << 20,
@@ -225,6 +231,8 @@ cmd_dispatcher(int argc, char **argv)
 		fatalx("unable to create the event loop");
 	d.started_ms = now_ms();
 	l = dispatcher_listen(&d);
+	if (d.cfg.http != NULL)
+		http_start(&d);
 	tv.tv_sec = d.cfg.heartbeat_s;
 	tv.tv_usec = 0;
 	d.ev_heartbeat = event_new(d.base, -1, EV_PERSIST,
@@ -238,6 +246,7 @@ cmd_dispatcher(int argc, char **argv)
 	event_base_dispatch(d.base);
 
 	evconnlistener_free(l);
+	http_stop(&d);
 	peer_free_all(&d);
 	event_free(d.ev_heartbeat);
 	event_free(ev_int);

@@ -12,6 +12,9 @@
 #include "proto.h"
 
 struct event_base;
+struct evbuffer;
+struct evhttp;
+struct events_client;
 struct bufferevent;
 struct event;
 struct store;
@@ -22,6 +25,7 @@ struct store;
 struct dispatcher_config {
 	const char *host;
 	int port;
+	const char *http;	/* "HOST:PORT", or NULL for none */
 	const char *state_dir;
 	const char *results_dir;
 	int heartbeat_s;
@@ -67,6 +71,15 @@ struct peer {
 	struct peer *next;
 };
 
+/* Job durations since start, for /metrics. */
+#define METRICS_BUCKETS 12
+
+struct metrics {
+	int64_t bucket[METRICS_BUCKETS];	/* cumulative, as Prometheus */
+	int64_t count;
+	double sum_s;
+};
+
 struct dispatcher {
 	struct dispatcher_config cfg;
 	struct event_base *base;
@@ -75,6 +88,10 @@ struct dispatcher {
 	struct peer *peers;
 	struct event *ev_heartbeat;
 	int64_t started_ms;
+	struct evhttp *http;
+	struct event *ev_ping;		/* keeps event streams alive */
+	struct events_client *events;
+	struct metrics metrics;
 };
 
 /* peer.c */
@@ -88,13 +105,23 @@ void peer_lost(struct peer *p, const char *why);
 void peer_free_all(struct dispatcher *d);
 
 /* sched.c */
-void sched_dispatch(struct peer *p, const struct proto_msg *msg);
+/*
+ * Queue a job for msg's repo, commit and branch (see store_dispatch),
+ * keep its subject and author, and hand out what can be.  0 or -1.
+ */
+int sched_queue_job(struct dispatcher *d, const struct proto_msg *msg,
+    int64_t *id, enum job_state *state, int *existing);
+/*
+ * Cancel a job: a queued one ends now, a running one's runner is told to
+ * stop it.  *state is its state after that.  0, 1 if no such job.
+ */
+int sched_cancel_job(struct dispatcher *d, int64_t id, enum job_state *state);
+/* Queue a finished job again: 0 and *new_id, 1 no such job, 2 not over. */
+int sched_retry_job(struct dispatcher *d, int64_t id, int64_t *new_id);
 void sched_register(struct peer *p, const struct proto_msg *msg);
 void sched_result(struct peer *p, const struct proto_msg *msg);
 void sched_log(struct peer *p, const struct proto_msg *msg);
 void sched_accepted(struct peer *p, const struct proto_msg *msg);
-void sched_cancel(struct peer *p, const struct proto_msg *msg);
-void sched_status(struct peer *p);
 /* Give every job of a lost runner back to the queue (or up on it). */
 void sched_runner_lost(struct peer *p, const char *why);
 /* Drop a runner's assignments without touching the store (shutdown). */
@@ -103,6 +130,20 @@ void sched_forget(struct peer *p);
 void sched_run(struct dispatcher *d);
 /* Ping runners; declare silent ones lost. */
 void sched_heartbeat(struct dispatcher *d);
+
+/* query.c: what clients ask (dispatch, status, jobs, show, tail, cancel, retry) */
+void query_handle(struct peer *p, const struct proto_msg *msg);
+
+/* metrics.c */
+void metrics_job_finished(struct dispatcher *d, enum job_state state,
+    int64_t duration_ms);
+/* The Prometheus text of "/metrics". */
+void metrics_write(struct dispatcher *d, struct evbuffer *out);
+
+/* http.c */
+/* Serve the web pages and the API on cfg.http; exits if it cannot. */
+void http_start(struct dispatcher *d);
+void http_stop(struct dispatcher *d);
 
 /* results.c */
 /*
@@ -113,6 +154,12 @@ int results_log_open(struct dispatcher *d, int64_t job, int fresh);
 /* Append a chunk, honouring max_log_bytes. */
 void results_log_append(struct dispatcher *d, struct assignment *a,
     const char *data, size_t len);
+/*
+ * Read up to max bytes of job's log from offset into a new buffer (*data,
+ * *len); *size is the log's whole size.  0, or -1 if there is no log.
+ */
+int results_log_read(struct dispatcher *d, int64_t job, int64_t offset,
+    size_t max, char **data, size_t *len, int64_t *size);
 /* Write results/<commit> atomically: the log, then the result line. */
 int results_write(struct dispatcher *d, int64_t job);
 

@@ -23,6 +23,11 @@ static const struct cmd_entry cmd_table[] = {
 	    "poll a clone and report every new commit" },
 	{ "notify", cmd_notify, "report commits now (for a git hook)" },
 	{ "hook", cmd_hook, "install or remove the git hook that notifies" },
+	{ "status", cmd_status, "runners, queue, running and recent jobs" },
+	{ "jobs", cmd_jobs, "list jobs" },
+	{ "log", cmd_log, "print a job's output (-f to follow it)" },
+	{ "cancel", cmd_cancel, "cancel a job" },
+	{ "retry", cmd_retry, "queue a finished job again" },
 };
 
 static void

@@ -30,6 +30,7 @@ static const char notify_usage[] =
 struct notify_item {
 	char commit[65];
 	char *branch;		/* may be NULL */
+	char *info;		/* "author US subject" from git log, or NULL */
 };
 
 struct notify {
@@ -55,6 +56,41 @@ notify_add(struct notify *n, const char *commit, const char *branch)
 	it = &n->items[n->nitems++];
 	memcpy(it->commit, commit, sizeof it->commit);
 	it->branch = branch ? xstrdup(branch) : NULL;
+	it->info = NULL;
+	/* Before the loop runs: this may wait for git. */
+	if (spawn_run_sync((const char *const[]){ "git", "log", "-1",
+	    "--format=%an%x1f%s", commit, "--", NULL }, ".", &it->info) != 0) {
+		free(it->info);
+		it->info = NULL;
+	}
+}
+
+/* Author and subject from info, control characters made spaces. */
+static void
+notify_info(char *info, char **author, char **subject)
+{
+	char *sep;
+
+	*author = *subject = NULL;
+	if (info == NULL || (sep = strchr(info, '\x1f')) == NULL)
+		return;
+	*sep = '\0';
+	info[strcspn(info, "\n")] = '\0';
+	sep[1 + strcspn(sep + 1, "\n")] = '\0';
+	for (char *c = info; *c != '\0'; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	}
+	for (char *c = sep + 1; *c != '\0'; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	}
+	if (strlen(info) > 1000)
+		info[1000] = '\0';
+	if (strlen(sep + 1) > 1000)
+		sep[1001] = '\0';
+	*author = info;
+	*subject = sep + 1;
 }
 
 static void
@@ -83,14 +119,17 @@ static void
 notify_send_next(struct notify *n)
 {
 	struct notify_item *it;
+	char *author, *subject;
 
 	if (n->next >= n->nitems) {
 		event_base_loopexit(n->base, NULL);
 		return;
 	}
 	it = &n->items[n->next];
-	if (conn_request(n->conn, proto_encode_dispatch(n->repo, it->commit,
-	    it->branch, n->rebuild, NULL), notify_reply, n) == -1) {
+	notify_info(it->info, &author, &subject);
+	if (conn_request(n->conn, proto_encode_dispatch_info(n->repo,
+	    it->commit, it->branch, subject, author, n->rebuild, NULL),
+	    notify_reply, n) == -1) {
 		n->failed = 1;
 		event_base_loopexit(n->base, NULL);
 	}
@@ -324,8 +363,10 @@ cmd_notify(int argc, char **argv)
 	conn_free(n.conn);
 	event_base_free(n.base);
 out:
-	for (size_t i = 0; i < n.nitems; i++)
+	for (size_t i = 0; i < n.nitems; i++) {
 		free(n.items[i].branch);
+		free(n.items[i].info);
+	}
 	free(n.items);
 	free(n.repo);
 	free(n.branch);

@@ -35,7 +35,11 @@ struct watched {
 	 * up at the time.
 	 */
 	char base[65];
-	char **pending;		/* commits to dispatch, oldest first */
+	/*
+	 * Commits to dispatch, oldest first, each as git log printed it:
+	 * "id US author US subject".
+	 */
+	char **pending;
 	size_t npending;
 	size_t next;
 };
@@ -131,9 +135,11 @@ observer_dispatch_reply(struct conn *c, struct proto_msg *reply, void *arg)
 {
 	struct observer *o = arg;
 	struct watched *w = &o->branches[o->current];
-	const char *id = w->pending[w->next];
+	const char *entry = w->pending[w->next];
+	char id[65];
 
 	(void)c;
+	snprintf(id, sizeof id, "%.*s", (int)strcspn(entry, "\x1f"), entry);
 	if (reply == NULL) {
 		observer_poll_done(o);	/* lost: the mark stays */
 		return;
@@ -152,6 +158,38 @@ observer_dispatch_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	observer_send_next(o);
 }
 
+#define OBSERVER_LOG_FORMAT "--format=%H%x1f%an%x1f%s"
+
+/*
+ * The dispatch of one pending entry.  Control characters in the author or
+ * subject would be refused by the dispatcher: they become spaces.
+ */
+static char *
+observer_encode(struct observer *o, struct watched *w, const char *entry)
+{
+	char *copy = xstrdup(entry), *fields[3] = { copy, NULL, NULL };
+	char *line;
+
+	for (int i = 1; i < 3; i++) {
+		fields[i] = strchr(fields[i - 1], '\x1f');
+		if (fields[i] == NULL)
+			break;
+		*fields[i]++ = '\0';
+	}
+	for (int i = 1; i < 3; i++) {
+		for (char *c = fields[i]; c != NULL && *c != '\0'; c++) {
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = ' ';
+		}
+		if (fields[i] != NULL && strlen(fields[i]) > 1000)
+			fields[i][1000] = '\0';
+	}
+	line = proto_encode_dispatch_info(o->url, copy, w->name, fields[2],
+	    fields[1], 0, NULL);
+	free(copy);
+	return line;
+}
+
 static void
 observer_send_next(struct observer *o)
 {
@@ -162,8 +200,7 @@ observer_send_next(struct observer *o)
 		observer_next_branch(o);
 		return;
 	}
-	line = proto_encode_dispatch(o->url, w->pending[w->next], w->name, 0,
-	    NULL);
+	line = observer_encode(o, w, w->pending[w->next]);
 	if (conn_request(o->conn, line, observer_dispatch_reply, o) == -1)
 		observer_poll_done(o);
 }
@@ -178,7 +215,7 @@ observer_revlist_done(int status, const char *out, size_t len, void *arg)
 
 	(void)len;
 	if (status != 0) {
-		log_warnx("git rev-list failed on '%s': %s", w->name, out);
+		log_warnx("git log failed on '%s': %s", w->name, out);
 		observer_next_branch(o);
 		return;
 	}
@@ -186,23 +223,16 @@ observer_revlist_done(int status, const char *out, size_t len, void *arg)
 		size_t n = strcspn(p, "\n");
 		char *one = xstrndup(p, n);
 
+		one[strcspn(one, "\x1f")] = '\0';
 		if (commit_id_normalize(one, id) == 0) {
 			w->pending = xrealloc(w->pending,
 			    (w->npending + 1) * sizeof *w->pending);
-			w->pending[w->npending++] = xstrdup(id);
+			w->pending[w->npending++] = xstrndup(p, n);
 		}
 		free(one);
 		p += n;
 		if (*p == '\n')
 			p++;
-	}
-	if (w->mark[0] == '\0' && w->base[0] != '\0') {
-		w->pending = xrealloc(w->pending,
-		    (w->npending + 1) * sizeof *w->pending);
-		memmove(w->pending + 1, w->pending,
-		    w->npending * sizeof *w->pending);
-		w->pending[0] = xstrdup(w->base);
-		w->npending++;
 	}
 	if (w->npending > OBSERVER_MAX_NEW) {
 		log_warnx("%zu new commits on '%s': reporting the newest %d",
@@ -219,14 +249,22 @@ observer_from(const struct watched *w)
 	return w->mark[0] != '\0' ? w->mark : w->base;
 }
 
+/* List commits with git log (args after the format); oldest first. */
+static void
+observer_list(struct observer *o, const char *a1, const char *a2)
+{
+	if (spawn_capture((const char *const[]){ "git", "log", "--reverse",
+	    OBSERVER_LOG_FORMAT, a1, a2, "--", NULL }, o->clone, 4 << 20,
+	    observer_revlist_done, o) == NULL)
+		observer_next_branch(o);
+}
+
 /* Only the tip: first start, or the mark is not an ancestor (force-push). */
 static void
 observer_tip_only(struct observer *o, struct watched *w)
 {
-	w->pending = xcalloc(1, sizeof *w->pending);
-	w->pending[0] = xstrdup(o->tip);
-	w->npending = 1;
-	observer_send_next(o);
+	(void)w;
+	observer_list(o, "-1", o->tip);
 }
 
 static void
@@ -243,11 +281,10 @@ observer_ancestor_done(int status, const char *out, size_t len, void *arg)
 		observer_tip_only(o, w);
 		return;
 	}
-	xasprintf(&exclude, "^%s", observer_from(w));
-	if (spawn_capture((const char *const[]){ "git", "rev-list", "--reverse",
-	    o->tip, exclude, "--", NULL }, o->clone, 4 << 20,
-	    observer_revlist_done, o) == NULL)
-		observer_next_branch(o);
+	/* From the start-up tip, that tip itself is new too: ^BASE^@. */
+	xasprintf(&exclude, "^%s%s", observer_from(w), w->mark[0] != '\0' ?
+	    "" : "^@");
+	observer_list(o, o->tip, exclude);
 	free(exclude);
 }
 

@@ -119,6 +119,10 @@ peer_allowed(struct peer *p, const struct proto_msg *msg)
 	case PROTO_DISPATCH:
 	case PROTO_STATUS:
 	case PROTO_CANCEL:
+	case PROTO_JOBS:
+	case PROTO_SHOW:
+	case PROTO_TAIL:
+	case PROTO_RETRY:
 		if (p->role == PROTO_ROLE_RUNNER) {
 			peer_bad(p, "bad_role", "runners may not send this");
 			return 0;
@@ -177,10 +181,13 @@ peer_handle_line(struct peer *p, const char *line, size_t len)
 		peer_hello(p, &msg);
 		break;
 	case PROTO_DISPATCH:
-		sched_dispatch(p, &msg);
-		break;
 	case PROTO_STATUS:
-		sched_status(p);
+	case PROTO_CANCEL:
+	case PROTO_JOBS:
+	case PROTO_SHOW:
+	case PROTO_TAIL:
+	case PROTO_RETRY:
+		query_handle(p, &msg);
 		break;
 	case PROTO_REGISTER:
 		sched_register(p, &msg);
@@ -193,9 +200,6 @@ peer_handle_line(struct peer *p, const char *line, size_t len)
 		break;
 	case PROTO_RESULT:
 		sched_result(p, &msg);
-		break;
-	case PROTO_CANCEL:
-		sched_cancel(p, &msg);
 		break;
 	case PROTO_ERROR:
 		log_warnx("runner '%s' answered with an error: %s", p->name,

@@ -40,6 +40,10 @@ static const char *const proto_types[] = {
 	[PROTO_PING] = "ping",
 	[PROTO_PONG] = "pong",
 	[PROTO_CANCEL] = "cancel",
+	[PROTO_JOBS] = "jobs",
+	[PROTO_SHOW] = "show",
+	[PROTO_TAIL] = "tail",
+	[PROTO_RETRY] = "retry",
 };
 #define PROTO_NTYPES (sizeof proto_types / sizeof proto_types[0])
 
@@ -64,6 +68,7 @@ enum field_kind {
 	F_LABELS,	/* array of strings checked by valid; not stored */
 	F_TESTS,	/* object of test counts, see proto_test_fields */
 	F_IDS,		/* array of job ids (jobs, njobs), at most max */
+	F_PREFIX,	/* char[65]: 4 to 64 hex digits, lower-cased */
 };
 
 static const json_type field_json[] = {
@@ -79,6 +84,7 @@ static const json_type field_json[] = {
 	[F_LABELS] = JSON_ARRAY,
 	[F_TESTS] = JSON_OBJECT,
 	[F_IDS] = JSON_ARRAY,
+	[F_PREFIX] = JSON_STRING,
 };
 
 struct proto_field {
@@ -94,6 +100,7 @@ struct proto_field {
 };
 
 static int	name_valid(const char *);
+static int	text_valid(const char *);
 
 #define M(f) offsetof(struct proto_msg, f)
 #define REQ 1
@@ -124,6 +131,26 @@ static const struct proto_field proto_fields[] = {
 	{ PROTO_DISPATCH, "branch", F_STRING, OPT, 0, 0, 0, M(branch),
 	    branch_name_valid },
 	{ PROTO_DISPATCH, "rebuild", F_BOOL, OPT, 0, 0, 0, M(rebuild), NULL },
+	{ PROTO_DISPATCH, "subject", F_STRING, OPT, 0, 0, 0, M(subject),
+	    text_valid },
+	{ PROTO_DISPATCH, "author", F_STRING, OPT, 0, 0, 0, M(author),
+	    text_valid },
+
+	{ PROTO_JOBS, "repo", F_STRING, OPT, 0, 0, 0, M(repo), repo_url_valid },
+	{ PROTO_JOBS, "branch", F_STRING, OPT, 0, 0, 0, M(branch),
+	    branch_name_valid },
+	{ PROTO_JOBS, "state", F_STATE, OPT, 0, 0, 0, M(state), NULL },
+	{ PROTO_JOBS, "limit", F_INT, OPT, 1, 1000, 20, M(limit), NULL },
+	{ PROTO_JOBS, "before", F_INT64, OPT, 1, INT64_MAX, 0, M(before),
+	    NULL },
+
+	{ PROTO_SHOW, "id", F_INT64, OPT, 1, INT64_MAX, 0, M(job), NULL },
+	{ PROTO_SHOW, "commit", F_PREFIX, OPT, 0, 0, 0, M(commit), NULL },
+	{ PROTO_TAIL, "id", F_INT64, OPT, 1, INT64_MAX, 0, M(job), NULL },
+	{ PROTO_TAIL, "commit", F_PREFIX, OPT, 0, 0, 0, M(commit), NULL },
+	{ PROTO_TAIL, "offset", F_INT64, OPT, 0, INT64_MAX, 0, M(offset),
+	    NULL },
+	ID(PROTO_RETRY),
 
 	{ PROTO_REGISTER, "name", F_STRING, REQ, 0, 0, 0, M(name),
 	    name_valid },
@@ -196,6 +223,19 @@ name_index(const char *const *names, size_t n, const char *s)
 			return (int)i;
 	}
 	return -1;
+}
+
+/* A commit's subject or author: at most 1024 bytes, no control characters. */
+static int
+text_valid(const char *s)
+{
+	if (strlen(s) > 1024)
+		return 0;
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	}
+	return 1;
 }
 
 /* A runner's name or label: like a repository, but at most 255 bytes. */
@@ -356,6 +396,15 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 	case F_TESTS:
 		return get_fields(v, PROTO_RESULT, proto_test_fields,
 		    nitems(proto_test_fields), msg, err);
+	case F_PREFIX:
+		if (strlen(s) < 4 || strlen(s) > 64 ||
+		    strspn(s, "0123456789abcdefABCDEF") != strlen(s))
+			return bad_value(err, "bad_commit", f->key, s);
+		for (i = 0; s[i] != '\0'; i++)
+			p[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ?
+			    s[i] - 'A' + 'a' : s[i]);
+		p[i] = '\0';
+		return 0;
 	case F_IDS:
 		if (json_array_size(v) > (size_t)f->max)
 			return set_error(err, "bad_field",
@@ -438,6 +487,13 @@ proto_parse(const char *line, size_t len, struct proto_msg *msg,
 	if (get_fields(root, msg->type, proto_fields, nitems(proto_fields),
 	    msg, err) == -1)
 		goto fail;
+	if ((msg->type == PROTO_SHOW || msg->type == PROTO_TAIL) &&
+	    msg->job == 0 && msg->commit[0] == '\0') {
+		set_error(err, "bad_field", "field 'id' or 'commit' is needed");
+		goto fail;
+	}
+	if (msg->type == PROTO_OK)
+		msg->raw = xstrndup(line, len);
 	json_decref(root);
 	return 0;
 
@@ -458,292 +514,8 @@ proto_msg_release(struct proto_msg *msg)
 	free(msg->name);
 	free(msg->data);
 	free(msg->jobs);
+	free(msg->subject);
+	free(msg->author);
+	free(msg->raw);
 	memset(msg, 0, sizeof *msg);
-}
-
-/* jansson's constructors fail only when out of memory. */
-static json_t *
-json_check(json_t *v)
-{
-	if (v == NULL)
-		fatalx("jansson: out of memory");
-	return v;
-}
-
-static void
-set_json(json_t *obj, const char *key, json_t *v)
-{
-	if (json_object_set_new(obj, key, json_check(v)) == -1)
-		fatalx("%s: out of memory", __func__);
-}
-
-static void
-append_json(json_t *list, json_t *v)
-{
-	if (json_array_append_new(list, json_check(v)) == -1)
-		fatalx("%s: out of memory", __func__);
-}
-
-/*
- * Add a string unless it is NULL.  jansson refuses invalid UTF-8, and a
- * field silently dropped would be worse than a replaced byte.
- */
-static void
-set_string(json_t *obj, const char *key, const char *s)
-{
-	json_t	*v;
-	char	*clean;
-	size_t	 n;
-
-	if (s == NULL)
-		return;
-	if ((v = json_string(s)) == NULL) {
-		clean = utf8_sanitize(s, strlen(s), &n);
-		v = json_stringn_nocheck(clean, n);
-		free(clean);
-	}
-	set_json(obj, key, v);
-}
-
-static void
-set_int(json_t *obj, const char *key, int64_t n)
-{
-	set_json(obj, key, json_integer(n));
-}
-
-/* Start a message of the given type; "type" comes first on the wire. */
-static json_t *
-msg_new(enum proto_type type)
-{
-	json_t	*obj = json_check(json_object());
-
-	set_string(obj, "type", proto_type_name(type));
-	return obj;
-}
-
-/* Turn obj into a line ending in '\n' and free it. */
-static char *
-msg_finish(json_t *obj, size_t *len)
-{
-	char	*s, *line;
-	size_t	 n;
-
-	if ((s = json_dumps(obj, JSON_COMPACT)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	json_decref(obj);
-	n = strlen(s);
-	line = xmalloc(n + 2);
-	memcpy(line, s, n);
-	line[n] = '\n';
-	line[n + 1] = '\0';
-	free(s);
-	if (len != NULL)
-		*len = n + 1;
-	return line;
-}
-
-char *
-proto_encode_hello(enum proto_role role, const char *token, size_t *len)
-{
-	json_t	*obj = msg_new(PROTO_HELLO);
-
-	set_string(obj, "role", proto_role_name(role));
-	set_int(obj, "version", PROTO_VERSION);
-	set_string(obj, "token", token);
-	return msg_finish(obj, len);
-}
-
-char *
-proto_encode_ok(size_t *len)
-{
-	return msg_finish(msg_new(PROTO_OK), len);
-}
-
-char *
-proto_encode_ok_job(int64_t job, enum job_state state, int existing,
-    size_t *len)
-{
-	json_t	*obj = msg_new(PROTO_OK);
-
-	set_int(obj, "job", job);
-	set_string(obj, "state", job_state_name(state));
-	set_json(obj, "existing", json_boolean(existing));
-	return msg_finish(obj, len);
-}
-
-char *
-proto_encode_error(const char *code, const char *message, size_t *len)
-{
-	json_t	*obj = msg_new(PROTO_ERROR);
-
-	set_string(obj, "code", code != NULL ? code : "");
-	set_string(obj, "message", message != NULL ? message : "");
-	return msg_finish(obj, len);
-}
-
-char *
-proto_encode_dispatch(const char *repo, const char *commit,
-    const char *branch, int rebuild, size_t *len)
-{
-	json_t	*obj = msg_new(PROTO_DISPATCH);
-
-	set_string(obj, "repo", repo);
-	set_string(obj, "commit", commit);
-	set_string(obj, "branch", branch);
-	if (rebuild)
-		set_json(obj, "rebuild", json_true());
-	return msg_finish(obj, len);
-}
-
-char *
-proto_encode_status(size_t *len)
-{
-	return msg_finish(msg_new(PROTO_STATUS), len);
-}
-
-char *
-proto_encode_status_reply(const struct proto_status *status, size_t *len)
-{
-	json_t	*obj = msg_new(PROTO_OK), *list, *item;
-	size_t	 i;
-
-	set_int(obj, "queued", status->queued);
-	list = json_check(json_array());
-	for (i = 0; i < status->nrunners; i++) {
-		item = json_check(json_object());
-		set_string(item, "name", status->runners[i].name);
-		set_int(item, "slots", status->runners[i].slots);
-		set_int(item, "busy", status->runners[i].busy);
-		append_json(list, item);
-	}
-	set_json(obj, "runners", list);
-	list = json_check(json_array());
-	for (i = 0; i < status->nrunning; i++) {
-		item = json_check(json_object());
-		set_int(item, "job", status->running[i].job);
-		set_string(item, "commit", status->running[i].commit);
-		set_string(item, "runner", status->running[i].runner);
-		append_json(list, item);
-	}
-	set_json(obj, "running", list);
-	return msg_finish(obj, len);
-}
-
-char *
-proto_encode_register(const char *name, int slots, const int64_t *jobs,
-    size_t njobs, size_t *len)
-{
-	json_t	*obj = msg_new(PROTO_REGISTER);
-	json_t	*ids;
-
-	set_string(obj, "name", name);
-	set_int(obj, "slots", slots);
-	if (njobs > 0) {
-		ids = json_check(json_array());
-		for (size_t i = 0; i < njobs; i++)
-			json_array_append_new(ids,
-			    json_check(json_integer(jobs[i])));
-		set_json(obj, "jobs", ids);
-	}
-	return msg_finish(obj, len);
-}
-
-char *
-proto_encode_job(int64_t job, const char *repo, const char *commit,
-    const char *branch, int timeout, int attempt, size_t *len)
-{
-	json_t	*obj = msg_new(PROTO_JOB);
-
-	set_int(obj, "id", job);
-	set_string(obj, "repo", repo);
-	set_string(obj, "commit", commit);
-	set_string(obj, "branch", branch);
-	set_int(obj, "timeout", timeout);
-	set_int(obj, "attempt", attempt);
-	return msg_finish(obj, len);
-}
-
-/* A message that carries only the id of the job it is about. */
-static char *
-encode_id(enum proto_type type, int64_t job, size_t *len)
-{
-	json_t	*obj = msg_new(type);
-
-	set_int(obj, "id", job);
-	return msg_finish(obj, len);
-}
-
-char *
-proto_encode_accepted(int64_t job, size_t *len)
-{
-	return encode_id(PROTO_ACCEPTED, job, len);
-}
-
-/*
- * Replacing invalid bytes can triple the data, so the result is cut at a
- * character boundary to stay within PROTO_MAX_LOG_CHUNK, which the
- * receiver enforces; callers that cannot lose bytes send chunks of at most
- * PROTO_MAX_LOG_CHUNK / 3.
- */
-char *
-proto_encode_log(int64_t job, const char *data, size_t datalen, size_t *len)
-{
-	json_t	*obj = msg_new(PROTO_LOG);
-	char	*clean;
-	size_t	 n;
-
-	clean = utf8_sanitize(data, datalen, &n);
-	if (n > PROTO_MAX_LOG_CHUNK) {
-		n = PROTO_MAX_LOG_CHUNK;
-		while (n > 0 && ((unsigned char)clean[n] & 0xc0) == 0x80)
-			n--;
-	}
-	set_int(obj, "id", job);
-	set_json(obj, "data", json_stringn_nocheck(clean, n));
-	free(clean);
-	return msg_finish(obj, len);
-}
-
-char *
-proto_encode_result(const struct proto_result *result, size_t *len)
-{
-	const struct proto_tests	*t = &result->tests;
-	json_t				*obj = msg_new(PROTO_RESULT), *tests;
-
-	set_int(obj, "id", result->job);
-	set_string(obj, "status", job_state_name(result->state));
-	if (result->exit_code != -1)
-		set_int(obj, "exit_code", result->exit_code);
-	if (result->duration_ms >= 0)
-		set_int(obj, "duration_ms", result->duration_ms);
-	if (t->run >= 0 || t->failed >= 0 || t->skipped >= 0) {
-		tests = json_check(json_object());
-		if (t->run >= 0)
-			set_int(tests, "run", t->run);
-		if (t->failed >= 0)
-			set_int(tests, "failed", t->failed);
-		if (t->skipped >= 0)
-			set_int(tests, "skipped", t->skipped);
-		set_json(obj, "tests", tests);
-	}
-	set_string(obj, "message", result->message);
-	return msg_finish(obj, len);
-}
-
-char *
-proto_encode_ping(size_t *len)
-{
-	return msg_finish(msg_new(PROTO_PING), len);
-}
-
-char *
-proto_encode_pong(size_t *len)
-{
-	return msg_finish(msg_new(PROTO_PONG), len);
-}
-
-char *
-proto_encode_cancel(int64_t job, size_t *len)
-{
-	return encode_id(PROTO_CANCEL, job, len);
 }

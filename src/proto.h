@@ -39,6 +39,10 @@ enum proto_type {
 	PROTO_PING,
 	PROTO_PONG,
 	PROTO_CANCEL,
+	PROTO_JOBS,
+	PROTO_SHOW,
+	PROTO_TAIL,
+	PROTO_RETRY,
 };
 
 enum proto_role {
@@ -59,9 +63,11 @@ struct proto_tests {
  * others are zero / NULL / -1.  All strings are NUL-terminated and owned.
  *
  *   HELLO     role, version, token (may be NULL)
- *   OK        job (0 if absent), state (valid if has_state), existing
+ *   OK        job (0 if absent), state (valid if has_state), existing,
+ *             raw (the whole line, for clients that read more of it)
  *   ERROR     code, message
- *   DISPATCH  repo, commit, branch (may be NULL), rebuild
+ *   DISPATCH  repo, commit, branch (may be NULL), rebuild, subject and
+ *             author of the commit (may be NULL)
  *   STATUS    -
  *   REGISTER  name, slots (default 1), jobs / njobs: the jobs it still
  *             holds from before a reconnect (at most PROTO_MAX_SLOTS)
@@ -73,6 +79,11 @@ struct proto_tests {
  *             be NULL: why a job ended as error)
  *   PING, PONG -
  *   CANCEL    job
+ *   JOBS      repo, branch (may be NULL), state (if has_state), limit
+ *             (default 20), before (0 if absent): a client's job list
+ *   SHOW      job, or commit (a prefix of 4 to 64 hex digits): one job
+ *   TAIL      job or commit, offset: a job and its log from offset
+ *   RETRY     job: queue it again
  */
 struct proto_msg {
 	enum proto_type type;
@@ -100,6 +111,12 @@ struct proto_msg {
 	int exit_code;
 	int64_t duration_ms;
 	struct proto_tests tests;
+	char *subject;
+	char *author;
+	int limit;
+	int64_t before;
+	int64_t offset;
+	char *raw;
 };
 
 /*
@@ -165,6 +182,10 @@ char *proto_encode_ok_job(int64_t job, enum job_state state, int existing,
 char *proto_encode_error(const char *code, const char *message, size_t *len);
 char *proto_encode_dispatch(const char *repo, const char *commit,
     const char *branch, int rebuild, size_t *len);
+/* A dispatch that also names the commit's subject and author. */
+char *proto_encode_dispatch_info(const char *repo, const char *commit,
+    const char *branch, const char *subject, const char *author, int rebuild,
+    size_t *len);
 char *proto_encode_status(size_t *len);
 char *proto_encode_status_reply(const struct proto_status *status,
     size_t *len);
@@ -180,5 +201,20 @@ char *proto_encode_result(const struct proto_result *result, size_t *len);
 char *proto_encode_ping(size_t *len);
 char *proto_encode_pong(size_t *len);
 char *proto_encode_cancel(int64_t job, size_t *len);
+
+/* A client's questions; NULL / 0 leave a field out. */
+char *proto_encode_jobs(const char *repo, const char *branch,
+    const char *state, int limit, int64_t before, size_t *len);
+char *proto_encode_show(int64_t job, const char *commit, size_t *len);
+char *proto_encode_tail(int64_t job, const char *commit, int64_t offset,
+    size_t *len);
+char *proto_encode_retry(int64_t job, size_t *len);
+
+/*
+ * An ok carrying more: the members of fields (a jansson object, whose
+ * reference is taken) after "type":"ok".
+ */
+struct json_t;
+char *proto_encode_ok_json(struct json_t *fields, size_t *len);
 
 #endif

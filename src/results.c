@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "dispatcher.h"
 #include "store.h"
@@ -74,6 +75,40 @@ results_log_append(struct dispatcher *d, struct assignment *a,
 		    "dropped\n", (long long)d->cfg.max_log_bytes);
 		write_all(a->log_fd, note, (size_t)n);
 	}
+}
+
+int
+results_log_read(struct dispatcher *d, int64_t job, int64_t offset,
+    size_t max, char **data, size_t *len, int64_t *size)
+{
+	struct stat st;
+	char *path;
+	ssize_t n;
+	int fd;
+
+	*data = NULL;
+	*len = 0;
+	*size = 0;
+	xasprintf(&path, "%s/%lld.log", d->logs_dir, (long long)job);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	*size = st.st_size;
+	if (offset < *size) {
+		size_t want = (size_t)(*size - offset) < max ?
+		    (size_t)(*size - offset) : max;
+
+		*data = xmalloc(want + 1);
+		n = pread(fd, *data, want, offset);
+		*len = n > 0 ? (size_t)n : 0;
+		(*data)[*len] = '\0';
+	}
+	close(fd);
+	return 0;
 }
 
 /* Copy the whole of fd in to fd out with the kernel's help. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dispatcher.h"
+#include "events.h"
 #include "store.h"
 #include "util.h"
 
@@ -45,24 +46,23 @@ sched_unassign(struct assignment *a)
 	free(a);
 }
 
-void
-sched_dispatch(struct peer *p, const struct proto_msg *msg)
+int
+sched_queue_job(struct dispatcher *d, const struct proto_msg *msg,
+    int64_t *id, enum job_state *state, int *existing)
 {
-	struct dispatcher *d = p->d;
-	enum job_state state;
-	int64_t id;
-	int existing;
-
 	if (store_dispatch(d->store, msg->repo, msg->commit, msg->branch,
-	    msg->rebuild, &id, &state, &existing) == -1) {
-		peer_send_error(p, "store", "unable to record the job");
-		return;
-	}
-	if (!existing)
-		log_info("job %lld queued: %s %s", (long long)id, msg->repo,
+	    msg->rebuild, id, state, existing) == -1)
+		return -1;
+	if (!*existing) {
+		if (msg->subject != NULL || msg->author != NULL)
+			store_job_describe(d->store, *id, msg->subject,
+			    msg->author);
+		log_info("job %lld queued: %s %s", (long long)*id, msg->repo,
 		    msg->commit);
-	peer_send(p, proto_encode_ok_job(id, state, existing, NULL));
+		events_job(d, *id, "queued");
+	}
 	sched_run(d);
+	return 0;
 }
 
 void
@@ -87,6 +87,7 @@ sched_register(struct peer *p, const struct proto_msg *msg)
 	store_runner_seen(d->store, p->name, p->addr);
 	log_info("runner '%s' registered from %s with %d slot%s", p->name,
 	    p->addr, p->slots, p->slots == 1 ? "" : "s");
+	events_runner(d, "joined", p->name);
 	peer_send(p, proto_encode_ok(NULL));
 	for (size_t i = 0; i < msg->njobs; i++)
 		sched_reclaim(p, msg->jobs[i]);
@@ -184,6 +185,7 @@ sched_hand_out(struct dispatcher *d, struct peer *p, struct job *job)
 	line = proto_encode_job(job->id, job->repo, job->commit, job->branch,
 	    d->cfg.job_timeout_s, a->attempt, NULL);
 	peer_send(p, line);
+	events_job(d, job->id, "started");
 	return 0;
 }
 
@@ -218,8 +220,10 @@ sched_give_up(struct dispatcher *d, struct assignment *a, const char *why)
 
 	n = snprintf(note, sizeof note, "\nssci: %s\n", why);
 	results_log_append(d, a, note, (size_t)n);
-	if (store_job_finish(d->store, &r) == 0)
+	if (store_job_finish(d->store, &r) == 0) {
 		results_write(d, a->job);
+		events_job(d, a->job, "finished");
+	}
 	log_info("job %lld (%s) ended as error: %s", (long long)a->job,
 	    a->commit, why);
 }
@@ -256,6 +260,7 @@ sched_runner_lost(struct peer *p, const char *why)
 		sched_unassign(a);
 	}
 	p->registered = 0;
+	events_runner(d, "lost", p->name);
 	sched_run(d);
 }
 
@@ -298,6 +303,7 @@ sched_log(struct peer *p, const struct proto_msg *msg)
 		    (long long)msg->job, p->name);
 		return;
 	}
+	events_log(p->d, a->job, a->log_bytes, msg->data, msg->data_len);
 	results_log_append(p->d, a, msg->data, msg->data_len);
 }
 
@@ -332,6 +338,8 @@ sched_result(struct peer *p, const struct proto_msg *msg)
 	if (a->log_fd != -1)
 		fsync(a->log_fd);
 	results_write(d, a->job);
+	metrics_job_finished(d, msg->state, msg->duration_ms);
+	events_job(d, a->job, "finished");
 	log_info("job %lld (%s) %s on runner '%s'", (long long)a->job,
 	    a->commit, job_state_name(msg->state), p->name);
 	sched_unassign(a);
@@ -339,70 +347,62 @@ sched_result(struct peer *p, const struct proto_msg *msg)
 	sched_run(d);
 }
 
-void
-sched_cancel(struct peer *p, const struct proto_msg *msg)
+int
+sched_cancel_job(struct dispatcher *d, int64_t id, enum job_state *state)
 {
-	struct dispatcher *d = p->d;
 	struct proto_result r = {
-		.job = msg->job, .state = JOB_CANCELLED, .exit_code = -1,
+		.job = id, .state = JOB_CANCELLED, .exit_code = -1,
 		.duration_ms = -1, .tests = { -1, -1, -1 },
 		.message = "cancelled before it started",
 	};
 	struct job job;
 
-	if (store_job_get(d->store, msg->job, &job) != 1) {
-		peer_send_error(p, "no_such_job", "no job %lld",
-		    (long long)msg->job);
-		return;
-	}
+	if (store_job_get(d->store, id, &job) != 1)
+		return 1;
+	*state = job.state;
 	if (job.state == JOB_QUEUED) {
-		if (store_job_finish(d->store, &r) == 0)
+		if (store_job_finish(d->store, &r) == 0) {
 			results_write(d, job.id);
+			*state = JOB_CANCELLED;
+			log_info("job %lld cancelled before it started",
+			    (long long)id);
+			events_job(d, id, "finished");
+		}
 	} else if (job.state == JOB_RUNNING) {
 		for (struct peer *q = d->peers; q != NULL; q = q->next) {
 			if (q->registered && sched_find(q, job.id) != NULL)
 				peer_send(q, proto_encode_cancel(job.id, NULL));
 		}
+		log_info("job %lld: asked runner '%s' to cancel it",
+		    (long long)id, job.runner ? job.runner : "?");
 	}
-	peer_send(p, proto_encode_ok_job(job.id, job.state, 1, NULL));
 	job_release(&job);
+	return 0;
 }
 
-void
-sched_status(struct peer *p)
+int
+sched_retry_job(struct dispatcher *d, int64_t id, int64_t *new_id)
 {
-	struct dispatcher *d = p->d;
-	struct proto_status st = { 0 };
-	struct proto_status_runner *runners;
-	struct proto_status_job *running;
-	size_t nr = 0, nj = 0;
+	struct proto_msg msg = { 0 };
+	enum job_state state;
+	struct job job;
+	int existing, rc;
 
-	for (struct peer *q = d->peers; q != NULL; q = q->next) {
-		if (q->registered) {
-			nr++;
-			nj += (size_t)q->busy;
-		}
+	if (store_job_get(d->store, id, &job) != 1)
+		return 1;
+	if (!job_state_final(job.state)) {
+		job_release(&job);
+		return 2;
 	}
-	runners = xcalloc(nr, sizeof *runners);
-	running = xcalloc(nj, sizeof *running);
-	nr = nj = 0;
-	for (struct peer *q = d->peers; q != NULL; q = q->next) {
-		if (!q->registered)
-			continue;
-		runners[nr++] = (struct proto_status_runner){ q->name,
-		    q->slots, q->busy };
-		for (struct assignment *a = q->jobs; a != NULL; a = a->next)
-			running[nj++] = (struct proto_status_job){ a->job,
-			    a->commit, q->name };
-	}
-	st.queued = store_count_state(d->store, JOB_QUEUED);
-	st.runners = runners;
-	st.nrunners = nr;
-	st.running = running;
-	st.nrunning = nj;
-	peer_send(p, proto_encode_status_reply(&st, NULL));
-	free(runners);
-	free(running);
+	msg.repo = job.repo;
+	memcpy(msg.commit, job.commit, sizeof msg.commit);
+	msg.branch = job.branch;
+	msg.subject = job.subject;
+	msg.author = job.author;
+	msg.rebuild = 1;
+	rc = sched_queue_job(d, &msg, new_id, &state, &existing);
+	job_release(&job);
+	return rc;
 }
 
 void

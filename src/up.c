@@ -27,6 +27,7 @@
 
 static const char up_usage[] =
     "usage: ssci up [--runners N] [--host HOST] [--port PORT]\n"
+    "               [--http HOST:PORT|off]\n"
     "               [--state-dir DIR] [--results-dir DIR] [--interval S]\n"
     "               [--branch NAME]... [--test-cmd CMD] [-v] REPO\n";
 
@@ -53,6 +54,7 @@ struct up {
 	char *results_dir;
 	char *observer_clone;
 	const char *host;
+	const char *http;	/* "HOST:PORT" or "off" */
 	int port;		/* the dispatcher's, once known */
 	char portarg[16];
 	char address[300];
@@ -125,6 +127,11 @@ child_output(struct spawn *sp, const char *data, size_t len, void *arg)
 		if (strncmp(c->line, "listening on ", 13) == 0 &&
 		    strchr(c->line, ':') != NULL)
 			up_dispatcher_ready(c->up, c->line + 13);
+		else if (strncmp(c->line, "http listening on ", 18) == 0) {
+			printf("%s\ndashboard at http://%s/\n", c->line,
+			    c->line + 18);
+			fflush(stdout);
+		}
 	}
 }
 
@@ -242,6 +249,8 @@ up_children(struct up *u)
 	child_arg(c, u->state_dir);
 	child_arg(c, "--results-dir");
 	child_arg(c, u->results_dir);
+	child_arg(c, "--http");
+	child_arg(c, u->http);
 	if (gethostname(host, sizeof host) == -1)
 		snprintf(host, sizeof host, "local");
 	host[sizeof host - 1] = '\0';
@@ -350,6 +359,7 @@ cmd_up(int argc, char **argv)
 		{ "runners", required_argument, NULL, 'n' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "http", required_argument, NULL, 'w' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "results-dir", required_argument, NULL, 'r' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -367,6 +377,7 @@ cmd_up(int argc, char **argv)
 	ssize_t n;
 
 	u.host = "127.0.0.1";
+	u.http = "localhost:8080";
 	u.nrunners = ncpu > 0 ? (int)ncpu : 1;
 	snprintf(u.portarg, sizeof u.portarg, "8888");
 	snprintf(u.interval, sizeof u.interval, "5");
@@ -385,6 +396,9 @@ cmd_up(int argc, char **argv)
 			break;
 		case 's':
 			state_dir = optarg;
+			break;
+		case 'w':
+			u.http = optarg;
 			break;
 		case 'r':
 			results_dir = optarg;

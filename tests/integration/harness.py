@@ -124,18 +124,28 @@ class Proc:
 
 
 class Dispatcher(Proc):
-    def __init__(self, test, name="dispatcher", port=0, args=()):
+    """A dispatcher on a free port; with http=True its web side too, on
+    another free port (self.http_url)."""
+
+    def __init__(self, test, name="dispatcher", port=0, args=(), http=False):
         self.state_dir = os.path.join(test.tmp, f"{name}-state")
         self.results_dir = os.path.join(test.tmp, f"{name}-results")
         argv = [SSCI, "dispatcher", "--port", str(port), "--host",
                 "127.0.0.1", "--state-dir", self.state_dir,
-                "--results-dir", self.results_dir, *args]
+                "--results-dir", self.results_dir,
+                "--http", "127.0.0.1:0" if http else "off", *args]
         super().__init__(name, argv, test.tmp)
         line = test.wait_for(lambda: re.search(
             r"^listening on (\S+):(\d+)$", self.stdout(), re.M),
             f"{name} to listen")
         self.port = int(line.group(2))
         self.address = f"127.0.0.1:{self.port}"
+        self.http_url = None
+        if http:
+            line = test.wait_for(lambda: re.search(
+                r"^http listening on (\S+):(\d+)$", self.stdout(), re.M),
+                f"{name} to serve HTTP")
+            self.http_url = f"http://127.0.0.1:{line.group(2)}"
 
     def db(self):
         conn = sqlite3.connect(os.path.join(self.state_dir, "ssci.db"),
@@ -202,8 +212,8 @@ class SsciTest(unittest.TestCase):
         self.procs.append(p)
         return p
 
-    def dispatcher(self, name="dispatcher", port=0, args=()):
-        d = Dispatcher(self, name, port, args)
+    def dispatcher(self, name="dispatcher", port=0, args=(), http=False):
+        d = Dispatcher(self, name, port, args, http)
         self.procs.append(d)
         return d
 

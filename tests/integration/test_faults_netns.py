@@ -44,8 +44,8 @@ class NsDispatcher(Dispatcher):
         self.results_dir = test.path("dispatcher-results")
         Proc.__init__(self, "dispatcher", [
             "ip", "netns", "exec", ns, SSCI, "dispatcher", "--host", host,
-            "--port", "0", "--state-dir", self.state_dir, "--results-dir",
-            self.results_dir, *args], test.tmp)
+            "--port", "0", "--http", "off", "--state-dir", self.state_dir,
+            "--results-dir", self.results_dir, *args], test.tmp)
         test.procs.append(self)
         line = test.wait_for(lambda: re.search(
             r"^listening on (\S+):(\d+)$", self.stdout(), re.M),

@@ -62,7 +62,8 @@ class Up(Proc):
     result = Dispatcher.result
 
     def __init__(self, test, repo, name, args):
-        super().__init__(name, [SSCI, "up", "--port", "0", *args, repo],
+        super().__init__(name, [SSCI, "up", "--port", "0", "--http",
+                                "127.0.0.1:0", *args, repo],
                          test.tmp)
         test.procs.append(self)
         self.state_dir = os.path.join(repo, ".git", "ssci")

@@ -1,0 +1,39 @@
+/*
+ * client.h - the command-line client's commands (client_cmds.c) and the
+ * machinery that runs them (client.c).
+ */
+#ifndef SSCI_CLIENT_H
+#define SSCI_CLIENT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct client_args {
+	const char *server;
+	int json;
+	const char *repo;
+	const char *branch;
+	const char *state;
+	int limit;
+	int follow;
+	const char *which;	/* JOB or COMMIT, for commands that take one */
+};
+
+struct client_cmd {
+	const char *name;
+	const char *usage;
+	const char *options;	/* getopt letters allowed beyond -d, --json */
+	int takes_job;
+	/* Check the arguments before connecting: 0, or -1 after saying why. */
+	int (*check)(struct client_args *a);
+	/* The request line (offset: for log, where to go on). */
+	char *(*request)(const struct client_args *a, int64_t offset);
+	/* Print the answer for a person; color on a terminal. */
+	void (*print)(json_t *reply, const struct client_args *a, int color);
+};
+
+/* Run cmd with its command line; the exit status. */
+int client_run(const struct client_cmd *cmd, int argc, char **argv);
+
+#endif

@@ -1,0 +1,318 @@
+/*
+ * client_cmds.c - what "ssci status", "jobs", "log", "cancel" and "retry"
+ * ask and how they print the answer: compact tables, states in colour on a
+ * terminal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "job.h"
+#include "proto.h"
+#include "util.h"
+
+static const char *
+str(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s != NULL ? s : "-";
+}
+
+static long long
+num(json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+/* A state, coloured on a terminal, padded to width. */
+static void
+print_state(const char *state, int color, int width)
+{
+	static const struct { const char *state, *code; } colors[] = {
+		{ "passed", "32" }, { "failed", "31" }, { "error", "35" },
+		{ "timeout", "33" }, { "cancelled", "90" }, { "running", "34" },
+		{ "queued", "90" },
+	};
+	const char *code = NULL;
+
+	for (size_t i = 0; i < sizeof colors / sizeof colors[0]; i++) {
+		if (strcmp(colors[i].state, state) == 0)
+			code = colors[i].code;
+	}
+	if (color && code != NULL)
+		printf("\033[%sm%-*s\033[0m", code, width, state);
+	else
+		printf("%-*s", width, state);
+}
+
+/* "1.2s", "3m04s", or "-". */
+static const char *
+duration(json_t *v, char *buf, size_t size)
+{
+	long long ms;
+
+	if (!json_is_integer(v))
+		return "-";
+	ms = json_integer_value(v);
+	if (ms < 60000)
+		snprintf(buf, size, "%.1fs", (double)ms / 1000.0);
+	else
+		snprintf(buf, size, "%lldm%02llds", ms / 60000,
+		    (ms / 1000) % 60);
+	return buf;
+}
+
+static void
+print_job_row(json_t *job, int color)
+{
+	json_t *tests = json_object_get(job, "tests");
+	char tbuf[32] = "-", dbuf[32];
+
+	if (json_is_integer(json_object_get(tests, "run")))
+		snprintf(tbuf, sizeof tbuf, "%lld/%lld", num(tests, "run") -
+		    num(tests, "failed"), num(tests, "run"));
+	printf("  %-6lld ", num(job, "id"));
+	print_state(str(job, "state"), color, 9);
+	printf(" %.10s  %-14.14s %-8s %-8s %-16.16s %.40s\n", str(job, "commit"),
+	    str(job, "branch"), tbuf, duration(json_object_get(job,
+	    "duration_ms"), dbuf, sizeof dbuf), str(job, "runner"),
+	    str(job, "subject"));
+}
+
+static void
+print_jobs_table(json_t *jobs, int color)
+{
+	size_t i;
+	json_t *job;
+
+	printf("  %-6s %-9s %-10s  %-14s %-8s %-8s %-16s %s\n", "JOB", "STATE",
+	    "COMMIT", "BRANCH", "PASSED", "TIME", "RUNNER", "SUBJECT");
+	json_array_foreach(jobs, i, job)
+		print_job_row(job, color);
+}
+
+static void
+print_status(json_t *reply, const struct client_args *a, int color)
+{
+	json_t *list = json_object_get(reply, "runners"), *r, *j;
+	size_t i;
+
+	(void)a;
+	printf("RUNNERS (%zu)\n", json_array_size(list));
+	json_array_foreach(list, i, r) {
+		printf("  %-24.24s ", str(r, "name"));
+		print_state(str(r, "state"), color, 5);
+		printf(" %lld/%lld slots  heard %.1fs ago\n", num(r, "busy"),
+		    num(r, "slots"), (double)num(r, "last_heard_ms") / 1000.0);
+	}
+	list = json_object_get(reply, "queue");
+	printf("QUEUE (%lld)\n", num(reply, "queued"));
+	json_array_foreach(list, i, j)
+		printf("  %3lld. job %-6lld %.10s %-14.14s %s\n",
+		    num(j, "position"), num(j, "id"), str(j, "commit"),
+		    str(j, "branch"), str(j, "waiting"));
+	list = json_object_get(reply, "running");
+	printf("RUNNING (%zu)\n", json_array_size(list));
+	json_array_foreach(list, i, j)
+		printf("  job %-6lld %.10s %-14.14s on %-16s %.1fs\n",
+		    num(j, "id"), str(j, "commit"), str(j, "branch"),
+		    str(j, "runner"), (double)num(j, "elapsed_ms") / 1000.0);
+	printf("RECENT\n");
+	print_jobs_table(json_object_get(reply, "recent"), color);
+}
+
+static void
+print_jobs(json_t *reply, const struct client_args *a, int color)
+{
+	(void)a;
+	print_jobs_table(json_object_get(reply, "jobs"), color);
+}
+
+static void
+print_nothing(json_t *reply, const struct client_args *a, int color)
+{
+	(void)reply;
+	(void)a;
+	(void)color;
+}
+
+static void
+print_cancel(json_t *reply, const struct client_args *a, int color)
+{
+	(void)a;
+	printf("job %lld: ", num(reply, "job"));
+	print_state(str(reply, "state"), color, 0);
+	printf("%s\n", strcmp(str(reply, "state"), "running") == 0 ?
+	    " (its runner was told to stop it)" : "");
+}
+
+static void
+print_retry(json_t *reply, const struct client_args *a, int color)
+{
+	(void)color;
+	printf("job %s queued again as job %lld\n", a->which,
+	    num(reply, "job"));
+}
+
+static int
+check_jobs(struct client_args *a)
+{
+	enum job_state state;
+
+	if (a->state != NULL && job_state_parse(a->state, &state) == -1) {
+		fprintf(stderr, "ssci: unknown state '%s'\n", a->state);
+		return -1;
+	}
+	if ((a->branch != NULL && !branch_name_valid(a->branch)) ||
+	    (a->repo != NULL && !repo_url_valid(a->repo))) {
+		fprintf(stderr, "ssci: invalid --branch or --repo\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* JOB: a job number; COMMIT: 4 or more hex digits (12 or more if all
+ * digits, so that a number is never taken for a commit). */
+static int
+job_number(const char *s, int64_t *id)
+{
+	long v;
+
+	if (strlen(s) < 12 && parse_long(s, 1, 2147483647L, &v) == 0) {
+		*id = v;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+check_job(struct client_args *a)
+{
+	int64_t id;
+
+	if (job_number(a->which, &id))
+		return 0;
+	fprintf(stderr, "ssci: '%s' is not a job number\n", a->which);
+	return -1;
+}
+
+static int
+check_job_or_commit(struct client_args *a)
+{
+	int64_t id;
+	size_t len = strlen(a->which);
+
+	if (job_number(a->which, &id) || (len >= 4 && len <= 64 &&
+	    strspn(a->which, "0123456789abcdefABCDEF") == len))
+		return 0;
+	fprintf(stderr, "ssci: '%s' is neither a job number nor a commit\n",
+	    a->which);
+	return -1;
+}
+
+static char *
+request_status(const struct client_args *a, int64_t offset)
+{
+	(void)a;
+	(void)offset;
+	return proto_encode_status(NULL);
+}
+
+static char *
+request_jobs(const struct client_args *a, int64_t offset)
+{
+	(void)offset;
+	return proto_encode_jobs(a->repo, a->branch, a->state, a->limit, 0,
+	    NULL);
+}
+
+static char *
+request_tail(const struct client_args *a, int64_t offset)
+{
+	int64_t id = 0;
+
+	if (job_number(a->which, &id))
+		return proto_encode_tail(id, NULL, offset, NULL);
+	return proto_encode_tail(0, a->which, offset, NULL);
+}
+
+static char *
+request_cancel(const struct client_args *a, int64_t offset)
+{
+	int64_t id = 0;
+
+	(void)offset;
+	job_number(a->which, &id);
+	return proto_encode_cancel(id, NULL);
+}
+
+static char *
+request_retry(const struct client_args *a, int64_t offset)
+{
+	int64_t id = 0;
+
+	(void)offset;
+	job_number(a->which, &id);
+	return proto_encode_retry(id, NULL);
+}
+
+#define COMMON "[--dispatcher-server HOST:PORT] [--json]"
+
+static const struct client_cmd client_cmds[] = {
+	{ "status", "usage: ssci status " COMMON "\n", "", 0, NULL,
+	    request_status, print_status },
+	{ "jobs", "usage: ssci jobs " COMMON "\n"
+	    "                 [--repo URL] [--branch NAME] [--state STATE] "
+	    "[--limit N]\n", "rbsl", 0, check_jobs, request_jobs, print_jobs },
+	{ "log", "usage: ssci log " COMMON " [-f] JOB|COMMIT\n", "f", 1,
+	    check_job_or_commit, request_tail, print_nothing },
+	{ "cancel", "usage: ssci cancel " COMMON " JOB\n", "", 1, check_job,
+	    request_cancel, print_cancel },
+	{ "retry", "usage: ssci retry " COMMON " JOB\n", "", 1, check_job,
+	    request_retry, print_retry },
+};
+
+/* Run the client command named argv[0]. */
+static int
+client_cmd_run(const char *name, int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof client_cmds / sizeof client_cmds[0];
+	    i++) {
+		if (strcmp(client_cmds[i].name, name) == 0)
+			return client_run(&client_cmds[i], argc, argv);
+	}
+	fatalx("no client command '%s'", name);
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	return client_cmd_run("status", argc, argv);
+}
+
+int
+cmd_jobs(int argc, char **argv)
+{
+	return client_cmd_run("jobs", argc, argv);
+}
+
+int
+cmd_log(int argc, char **argv)
+{
+	return client_cmd_run("log", argc, argv);
+}
+
+int
+cmd_cancel(int argc, char **argv)
+{
+	return client_cmd_run("cancel", argc, argv);
+}
+
+int
+cmd_retry(int argc, char **argv)
+{
+	return client_cmd_run("retry", argc, argv);
+}

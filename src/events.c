@@ -1,0 +1,187 @@
+/*
+ * events.c - the "/api/events" stream: each event is formatted once and
+ * written to every listening client's connection.  Nothing is done when
+ * nobody listens, so the scheduler may announce freely.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "api.h"
+#include "dispatcher.h"
+#include "events.h"
+#include "util.h"
+
+struct events_client {
+	struct dispatcher *d;
+	struct evhttp_request *req;
+	struct events_client *next;
+};
+
+static void
+events_unlink(struct events_client *c)
+{
+	for (struct events_client **pp = &c->d->events; *pp != NULL;
+	    pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+	}
+}
+
+/* The browser went away. */
+static void
+events_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct events_client *c = arg;
+
+	(void)evcon;
+	events_unlink(c);
+	free(c);
+}
+
+/* End one client's stream ourselves. */
+static void
+events_end(struct events_client *c)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	events_unlink(c);
+	evhttp_send_reply_end(c->req);
+	free(c);
+}
+
+/* Bytes waiting to go out to the client. */
+static size_t
+events_backlog(struct events_client *c)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+
+	return bev == NULL ? 0 :
+	    evbuffer_get_length(bufferevent_get_output(bev));
+}
+
+/* Send "event: type" with data (reference taken) to every client. */
+static void
+events_send(struct dispatcher *d, const char *type, json_t *data)
+{
+	struct events_client *c, *next;
+	struct evbuffer *buf;
+	char *json;
+
+	json = json_dumps(data, JSON_COMPACT);
+	json_decref(data);
+	if (json == NULL)
+		fatalx("jansson: out of memory");
+	for (c = d->events; c != NULL; c = next) {
+		next = c->next;
+		if (events_backlog(c) > EVENTS_CLIENT_BACKLOG) {
+			log_info("event stream client too slow: cut off");
+			events_end(c);
+			continue;
+		}
+		buf = evbuffer_new();
+		evbuffer_add_printf(buf, "event: %s\ndata: ", type);
+		evbuffer_add(buf, json, strlen(json));
+		evbuffer_add(buf, "\n\n", 2);
+		evhttp_send_reply_chunk(c->req, buf);
+		evbuffer_free(buf);
+	}
+	free(json);
+}
+
+void
+events_job(struct dispatcher *d, int64_t id, const char *event)
+{
+	struct job job;
+	json_t *obj;
+
+	if (d->events == NULL || store_job_get(d->store, id, &job) != 1)
+		return;
+	obj = api_job(&job);
+	json_object_set_new(obj, "event", json_string(event));
+	job_release(&job);
+	events_send(d, "job", obj);
+}
+
+void
+events_runner(struct dispatcher *d, const char *event, const char *name)
+{
+	if (d->events == NULL)
+		return;
+	events_send(d, "runner", json_pack("{s:s, s:s?}", "event", event,
+	    "name", name));
+}
+
+void
+events_log(struct dispatcher *d, int64_t job, int64_t offset,
+    const char *data, size_t len)
+{
+	json_t *obj;
+
+	if (d->events == NULL)
+		return;
+	/* data came through proto, so it is already valid UTF-8. */
+	obj = json_pack("{s:I, s:I, s:s%}", "id", (json_int_t)job, "offset",
+	    (json_int_t)offset, "data", data, len);
+	if (obj != NULL)
+		events_send(d, "log", obj);
+}
+
+void
+events_subscribe(struct dispatcher *d, struct evhttp_request *req)
+{
+	struct events_client *c = xcalloc(1, sizeof *c);
+	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+	struct evbuffer *hello = evbuffer_new();
+
+	c->d = d;
+	c->req = req;
+	c->next = d->events;
+	d->events = c;
+	evhttp_add_header(headers, "Content-Type", "text/event-stream");
+	evhttp_add_header(headers, "Cache-Control", "no-cache");
+	evhttp_send_reply_start(req, HTTP_OK, "OK");
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	    events_closed, c);
+	evbuffer_add_printf(hello, ": ssci events\n\n");
+	evhttp_send_reply_chunk(req, hello);
+	evbuffer_free(hello);
+}
+
+void
+events_ping(struct dispatcher *d)
+{
+	struct evbuffer *buf;
+
+	for (struct events_client *c = d->events; c != NULL; c = c->next) {
+		buf = evbuffer_new();
+		evbuffer_add_printf(buf, ": ping\n\n");
+		evhttp_send_reply_chunk(c->req, buf);
+		evbuffer_free(buf);
+	}
+}
+
+int
+events_clients(const struct dispatcher *d)
+{
+	int n = 0;
+
+	for (const struct events_client *c = d->events; c != NULL; c = c->next)
+		n++;
+	return n;
+}
+
+void
+events_close_all(struct dispatcher *d)
+{
+	while (d->events != NULL)
+		events_end(d->events);
+}

@@ -1,0 +1,40 @@
+/*
+ * events.h - server-sent events for browsers and scripts ("/api/events"):
+ * job queued, started, finished; log output as it arrives; runners joined
+ * and lost.  A client that cannot keep up is cut off, never waited for.
+ */
+#ifndef SSCI_EVENTS_H
+#define SSCI_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dispatcher;
+struct evhttp_request;
+
+/* Beyond this much unsent output a client is dropped. */
+#define EVENTS_CLIENT_BACKLOG (1024 * 1024)
+
+/* Job id changed: event is "queued", "started" or "finished". */
+void events_job(struct dispatcher *d, int64_t job, const char *event);
+
+/* A runner "joined" or was "lost". */
+void events_runner(struct dispatcher *d, const char *event, const char *name);
+
+/* Output of job at offset in its log. */
+void events_log(struct dispatcher *d, int64_t job, int64_t offset,
+    const char *data, size_t len);
+
+/* Turn req into an event stream that gets every event from now on. */
+void events_subscribe(struct dispatcher *d, struct evhttp_request *req);
+
+/* Number of clients listening. */
+int events_clients(const struct dispatcher *d);
+
+/* A comment line to every client, so idle streams stay open. */
+void events_ping(struct dispatcher *d);
+
+/* End every stream (at shutdown). */
+void events_close_all(struct dispatcher *d);
+
+#endif

@@ -1,0 +1,367 @@
+/*
+ * html_dash.c - the dashboard, "/": every branch with its latest status and
+ * a strip of its recent jobs, the running jobs, the queue, the runners and
+ * the recent jobs.  It is drawn from the same JSON objects as the API
+ * (api.c), so the page and the API never disagree; the script in assets.c
+ * fetches the page again when an event arrives and swaps <main id="live">.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "api.h"
+#include "dispatcher.h"
+#include "html_int.h"
+#include "svg.h"
+#include "util.h"
+
+#define HTML_RECENT_JOBS 30
+#define HTML_QUEUE_SHOWN 50
+#define HTML_STRIP_JOBS 20
+
+/* Append s escaped, or an empty cell's dash when s is NULL or "". */
+static void
+html_text(struct evbuffer *out, const char *s)
+{
+	if (s == NULL || *s == '\0')
+		evbuffer_add_printf(out, "<span class=\"muted\">–</span>");
+	else
+		html_escape(out, s);
+}
+
+/* The commit's short id linked to its job, then its subject. */
+static void
+html_commit_cell(struct evbuffer *out, json_t *job)
+{
+	evbuffer_add_printf(out, "<td class=\"commit\">");
+	html_job_link(out, job);
+	evbuffer_add_printf(out, " <span class=\"subject\">");
+	html_escape(out, html_json_str(job, "subject") != NULL ?
+	    html_json_str(job, "subject") : "");
+	evbuffer_add_printf(out, "</span></td>");
+}
+
+/* A row's start: <tr class="job state-X" data-job="ID">. */
+static void
+html_job_tr(struct evbuffer *out, json_t *job)
+{
+	evbuffer_add_printf(out, "<tr class=\"job state-%s\" "
+	    "data-job=\"%lld\">", job_state_name(html_json_state(job)),
+	    (long long)html_json_int(job, "id", 0));
+}
+
+/* A repository's name as people say it: the last part of its URL. */
+static void
+html_repo_name(struct evbuffer *out, const char *url)
+{
+	size_t len = strlen(url), start;
+
+	while (len > 1 && url[len - 1] == '/')
+		len--;
+	if (len > 4 && strncmp(url + len - 4, ".git", 4) == 0)
+		len -= 4;
+	for (start = len; start > 0 && url[start - 1] != '/' &&
+	    url[start - 1] != ':'; start--)
+		;
+	if (start == len)
+		start = 0;
+	evbuffer_add_printf(out, "<span class=\"repo\" title=\"");
+	html_escape(out, url);
+	evbuffer_add_printf(out, "\">");
+	html_escape_log(out, url + start, len - start);
+	evbuffer_add_printf(out, "</span>");
+}
+
+/* The small history strip of a branch, linked to its history page. */
+static void
+html_branch_strip(struct dispatcher *d, struct evbuffer *out,
+    const char *repo, const char *branch)
+{
+	struct job_filter filter = { .repo = repo, .branch = branch,
+	    .limit = HTML_STRIP_JOBS };
+	struct svg_mark *marks;
+	json_t *jobs;
+	size_t n;
+
+	/* Without a branch a filter would match every branch. */
+	if (branch == NULL || (jobs = api_jobs(d, &filter)) == NULL)
+		return;
+	marks = html_marks(jobs, &n);
+	evbuffer_add_printf(out, "<a class=\"history\" href=\"");
+	html_history_href(out, repo, branch);
+	evbuffer_add_printf(out, "\" title=\"history\">");
+	svg_strip(out, marks, n, 0);
+	evbuffer_add_printf(out, "</a>");
+	html_marks_free(marks, n);
+	json_decref(jobs);
+}
+
+static void
+html_branch_row(struct dispatcher *d, struct evbuffer *out, json_t *job)
+{
+	const char *repo = html_json_str(job, "repo");
+	const char *branch = html_json_str(job, "branch");
+	char age[HTML_FMT_SIZE];
+
+	if (repo == NULL)
+		return;
+	html_fmt_age(age, sizeof age, now_ms() -
+	    html_json_int(job, "created_ms", 0));
+	evbuffer_add_printf(out, "<tr class=\"branch state-%s\" data-repo=\"",
+	    job_state_name(html_json_state(job)));
+	html_escape(out, repo);
+	evbuffer_add_printf(out, "\" data-branch=\"");
+	html_escape(out, branch != NULL ? branch : "");
+	evbuffer_add_printf(out, "\"><td class=\"repo\">");
+	html_repo_name(out, repo);
+	evbuffer_add_printf(out, "</td><td class=\"branch\">");
+	if (branch != NULL) {
+		evbuffer_add_printf(out, "<a href=\"");
+		html_history_href(out, repo, branch);
+		evbuffer_add_printf(out, "\">");
+		html_escape(out, branch);
+		evbuffer_add_printf(out, "</a>");
+	} else
+		html_text(out, NULL);
+	evbuffer_add_printf(out, "</td><td class=\"status\">");
+	html_pill(out, html_json_state(job));
+	evbuffer_add_printf(out, "</td>");
+	html_commit_cell(out, job);
+	evbuffer_add_printf(out, "<td class=\"strip\">");
+	html_branch_strip(d, out, repo, branch);
+	evbuffer_add_printf(out, "</td><td class=\"age\">%s</td></tr>\n", age);
+}
+
+static void
+html_dash_branches(struct dispatcher *d, struct evbuffer *out, json_t *heads)
+{
+	size_t i;
+	json_t *job;
+
+	html_section(out, "branches", "Branches", json_array_size(heads));
+	if (json_array_size(heads) == 0) {
+		evbuffer_add_printf(out, "<p class=\"empty\">No jobs yet: "
+		    "push a commit or dispatch one.</p></section>\n");
+		return;
+	}
+	evbuffer_add_printf(out, "<table><thead><tr><th>Repository</th>"
+	    "<th>Branch</th><th>Status</th><th>Latest commit</th>"
+	    "<th>Recent jobs</th><th>When</th></tr></thead><tbody>\n");
+	json_array_foreach(heads, i, job)
+		html_branch_row(d, out, job);
+	evbuffer_add_printf(out, "</tbody></table></section>\n");
+}
+
+static void
+html_dash_running(struct evbuffer *out, json_t *running)
+{
+	char elapsed[HTML_FMT_SIZE];
+	size_t i;
+	json_t *job;
+
+	html_section(out, "running", "Running", json_array_size(running));
+	if (json_array_size(running) == 0) {
+		evbuffer_add_printf(out, "<p class=\"empty\">Nothing running"
+		    "</p></section>\n");
+		return;
+	}
+	evbuffer_add_printf(out, "<table><thead><tr><th>Commit</th>"
+	    "<th>Branch</th><th>Runner</th><th>Elapsed</th></tr></thead>"
+	    "<tbody>\n");
+	json_array_foreach(running, i, job) {
+		html_fmt_duration(elapsed, sizeof elapsed,
+		    html_json_int(job, "elapsed_ms", 0));
+		html_job_tr(out, job);
+		html_commit_cell(out, job);
+		evbuffer_add_printf(out, "<td class=\"branch\">");
+		html_text(out, html_json_str(job, "branch"));
+		evbuffer_add_printf(out, "</td><td class=\"runner\">");
+		html_text(out, html_json_str(job, "runner"));
+		evbuffer_add_printf(out, "</td><td class=\"elapsed\">%s</td>"
+		    "</tr>\n", elapsed);
+	}
+	evbuffer_add_printf(out, "</tbody></table></section>\n");
+}
+
+static void
+html_dash_queue(struct evbuffer *out, json_t *queue)
+{
+	char age[HTML_FMT_SIZE];
+	size_t i;
+	json_t *job;
+
+	html_section(out, "queue", "Queue", json_array_size(queue));
+	if (json_array_size(queue) == 0) {
+		evbuffer_add_printf(out, "<p class=\"empty\">Queue empty</p>"
+		    "</section>\n");
+		return;
+	}
+	evbuffer_add_printf(out, "<table><thead><tr><th>#</th><th>Commit</th>"
+	    "<th>Branch</th><th>Waiting</th><th>Queued</th></tr></thead>"
+	    "<tbody>\n");
+	json_array_foreach(queue, i, job) {
+		html_fmt_age(age, sizeof age, now_ms() -
+		    html_json_int(job, "created_ms", 0));
+		html_job_tr(out, job);
+		evbuffer_add_printf(out, "<td class=\"position\">%lld</td>",
+		    (long long)html_json_int(job, "position", 0));
+		html_commit_cell(out, job);
+		evbuffer_add_printf(out, "<td class=\"branch\">");
+		html_text(out, html_json_str(job, "branch"));
+		evbuffer_add_printf(out, "</td><td class=\"waiting\">");
+		html_text(out, html_json_str(job, "waiting"));
+		evbuffer_add_printf(out, "</td><td class=\"age\">%s</td>"
+		    "</tr>\n", age);
+	}
+	evbuffer_add_printf(out, "</tbody></table></section>\n");
+}
+
+/* "0.4 s ago": a runner's heartbeat is news at a finer grain than a job. */
+static void
+html_heard(struct evbuffer *out, int64_t ms)
+{
+	char buf[HTML_FMT_SIZE];
+
+	if (ms < 60000)
+		evbuffer_add_printf(out, "%lld.%lld s ago",
+		    (long long)(ms / 1000), (long long)(ms % 1000 / 100));
+	else {
+		html_fmt_age(buf, sizeof buf, ms);
+		evbuffer_add_printf(out, "%s", buf);
+	}
+}
+
+static void
+html_runner_row(struct evbuffer *out, json_t *r)
+{
+	const char *state = html_json_str(r, "state");
+	json_t *jobs = json_object_get(r, "jobs"), *id;
+	size_t i;
+
+	state = state != NULL && strcmp(state, "busy") == 0 ? "busy" : "idle";
+	evbuffer_add_printf(out, "<tr class=\"runner runner-%s\" "
+	    "data-runner=\"", state);
+	html_escape(out, html_json_str(r, "name") != NULL ?
+	    html_json_str(r, "name") : "");
+	evbuffer_add_printf(out, "\"><td class=\"name\">");
+	html_text(out, html_json_str(r, "name"));
+	evbuffer_add_printf(out, " <span class=\"muted\">");
+	html_escape(out, html_json_str(r, "address") != NULL ?
+	    html_json_str(r, "address") : "");
+	evbuffer_add_printf(out, "</span></td><td class=\"state\"><span "
+	    "class=\"pill runner-%s\">%s</span></td><td class=\"current\">",
+	    state, state);
+	json_array_foreach(jobs, i, id)
+		evbuffer_add_printf(out, "%s<a href=\"/jobs/%lld\">#%lld</a>",
+		    i > 0 ? " " : "", (long long)json_integer_value(id),
+		    (long long)json_integer_value(id));
+	evbuffer_add_printf(out, "</td><td class=\"heard\">");
+	html_heard(out, html_json_int(r, "last_heard_ms", 0));
+	evbuffer_add_printf(out, "</td><td class=\"slots\">%lld / %lld</td>"
+	    "</tr>\n", (long long)html_json_int(r, "busy", 0),
+	    (long long)html_json_int(r, "slots", 0));
+}
+
+static void
+html_dash_runners(struct evbuffer *out, json_t *runners)
+{
+	size_t i;
+	json_t *r;
+
+	html_section(out, "runners", "Runners", json_array_size(runners));
+	if (json_array_size(runners) == 0) {
+		evbuffer_add_printf(out, "<p class=\"empty\">No runner "
+		    "connected</p></section>\n");
+		return;
+	}
+	evbuffer_add_printf(out, "<table><thead><tr><th>Name</th>"
+	    "<th>State</th><th>Jobs</th><th>Last heard</th><th>Busy / slots"
+	    "</th></tr></thead><tbody>\n");
+	json_array_foreach(runners, i, r)
+		html_runner_row(out, r);
+	evbuffer_add_printf(out, "</tbody></table></section>\n");
+}
+
+static void
+html_job_row(struct evbuffer *out, json_t *job)
+{
+	enum job_state state = html_json_state(job);
+	char tests[HTML_FMT_SIZE], took[HTML_FMT_SIZE], age[HTML_FMT_SIZE];
+	char when[HTML_FMT_SIZE];
+	json_t *t = json_object_get(job, "tests");
+	int64_t started = html_json_int(job, "started_ms", 0);
+	int64_t created = html_json_int(job, "created_ms", 0);
+	int64_t finished = html_json_int(job, "finished_ms", 0);
+
+	html_fmt_tests(tests, sizeof tests, html_json_int(t, "run", -1),
+	    html_json_int(t, "failed", -1), html_json_int(t, "skipped", -1));
+	html_fmt_duration(took, sizeof took, state == JOB_RUNNING && started ?
+	    now_ms() - started : html_json_int(job, "duration_ms", -1));
+	html_fmt_age(age, sizeof age, now_ms() - (finished ? finished :
+	    created));
+	html_fmt_utc(when, sizeof when, finished ? finished : created);
+	html_job_tr(out, job);
+	evbuffer_add_printf(out, "<td class=\"commit\">");
+	html_job_link(out, job);
+	evbuffer_add_printf(out, "</td><td class=\"subject\">");
+	html_text(out, html_json_str(job, "subject"));
+	evbuffer_add_printf(out, "</td><td class=\"author\">");
+	html_text(out, html_json_str(job, "author"));
+	evbuffer_add_printf(out, "</td><td class=\"branch\">");
+	html_text(out, html_json_str(job, "branch"));
+	evbuffer_add_printf(out, "</td><td class=\"status\">");
+	html_pill(out, state);
+	evbuffer_add_printf(out, "</td><td class=\"tests\">%s</td>"
+	    "<td class=\"duration\">%s</td><td class=\"runner\">", tests, took);
+	html_text(out, html_json_str(job, "runner"));
+	evbuffer_add_printf(out, "</td><td class=\"attempt\">%lld</td>"
+	    "<td class=\"age\" title=\"%s\">%s</td></tr>\n",
+	    (long long)html_json_int(job, "attempt", 0), when, age);
+}
+
+void
+html_jobs_table(struct evbuffer *out, json_t *jobs, const char *empty)
+{
+	size_t i;
+	json_t *job;
+
+	if (json_array_size(jobs) == 0) {
+		evbuffer_add_printf(out, "<p class=\"empty\">%s</p>\n", empty);
+		return;
+	}
+	evbuffer_add_printf(out, "<table class=\"jobs\"><thead><tr>"
+	    "<th>Commit</th><th>Subject</th><th>Author</th><th>Branch</th>"
+	    "<th>Status</th><th>Tests</th><th>Duration</th><th>Runner</th>"
+	    "<th>Attempt</th><th>When</th></tr></thead><tbody>\n");
+	json_array_foreach(jobs, i, job)
+		html_job_row(out, job);
+	evbuffer_add_printf(out, "</tbody></table>\n");
+}
+
+void
+html_dashboard(struct dispatcher *d, struct evbuffer *out)
+{
+	struct job_filter filter = { .limit = HTML_RECENT_JOBS };
+	json_t *heads = api_heads(d), *running = api_running(d);
+	json_t *queue = api_queue(d, HTML_QUEUE_SHOWN);
+	json_t *runners = api_runners(d), *recent = api_jobs(d, &filter);
+
+	html_page_start(d, out, "SuperSimpleCI", "dashboard", NULL);
+	html_dash_branches(d, out, heads);
+	evbuffer_add_printf(out, "<div class=\"row\">\n");
+	html_dash_running(out, running);
+	html_dash_queue(out, queue);
+	evbuffer_add_printf(out, "</div>\n");
+	html_dash_runners(out, runners);
+	html_section(out, "recent", "Recent jobs", json_array_size(recent));
+	html_jobs_table(out, recent, recent != NULL ? "No jobs yet" :
+	    "The jobs could not be read.");
+	evbuffer_add_printf(out, "</section>\n");
+	html_page_end(out);
+	json_decref(heads);
+	json_decref(running);
+	json_decref(queue);
+	json_decref(runners);
+	json_decref(recent);
+}

@@ -1,0 +1,95 @@
+/*
+ * html_int.h - what the files of the web pages share and nobody else sees:
+ * the page frame, number and time formats, links, and reading job objects
+ * built by api.c.  html.c holds these and the escaping; html_dash.c the
+ * dashboard; html_job.c a job's page; html_history.c the history and the
+ * badge; svg.c the pictures; assets.c the stylesheet and the script.
+ */
+#ifndef SSCI_HTML_INT_H
+#define SSCI_HTML_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "html.h"
+#include "job.h"
+
+struct evbuffer;
+struct dispatcher;
+struct svg_mark;
+
+/* A commit's id as shown in a page: its first characters. */
+#define HTML_SHORT_ID 7
+
+/* The most of a log a page holds; the rest is left to the API. */
+#define HTML_LOG_MAX (2 * 1024 * 1024)
+
+/* Room for any text html_fmt_* writes. */
+#define HTML_FMT_SIZE 64
+
+/*
+ * Start a page: doctype, head with title (unescaped), the header bar with
+ * the uptime, and <main id="live" data-page="page" ...>; attrs, if not
+ * NULL, is trusted markup added inside the <main> tag.
+ */
+void html_page_start(struct dispatcher *d, struct evbuffer *out,
+    const char *title, const char *page, const char *attrs);
+/* Close <main> and the page. */
+void html_page_end(struct evbuffer *out);
+
+/* "850 ms", "1.2 s", "3 min 4 s", "2 h 5 min"; "" if ms < 0. */
+void html_fmt_duration(char *buf, size_t size, int64_t ms);
+/* How long ago: "just now", "5 s ago", "3 min ago", "2 h ago", "4 d ago". */
+void html_fmt_age(char *buf, size_t size, int64_t ms);
+/* A wall-clock time in ms as "2024-05-01 12:03:04 UTC"; "" for 0. */
+void html_fmt_utc(char *buf, size_t size, int64_t ms);
+/* "3 run, 1 failed" (", 2 skipped" when some were); "" if unknown. */
+void html_fmt_tests(char *buf, size_t size, int64_t run, int64_t failed,
+    int64_t skipped);
+
+/*
+ * Append s percent-encoded for a URL path, all but unreserved characters
+ * (and '/', when keep_slash is set).
+ */
+void html_url_part(struct evbuffer *out, const char *s, int keep_slash);
+/* Append "/history/REPO/BRANCH" for a repository URL and a branch. */
+void html_history_href(struct evbuffer *out, const char *repo,
+    const char *branch);
+
+/* Append a status pill: <span class="pill state-X">X</span>. */
+void html_pill(struct evbuffer *out, enum job_state state);
+
+/* Members of a job object from api.c, or the fallback when absent. */
+const char *html_json_str(json_t *obj, const char *key);
+int64_t html_json_int(json_t *obj, const char *key, int64_t fallback);
+enum job_state html_json_state(json_t *obj);
+
+/*
+ * A table of job objects with the columns of the dashboard's recent jobs
+ * (html_dash.c); the history page shows the same table.
+ */
+void html_jobs_table(struct evbuffer *out, json_t *jobs, const char *empty);
+
+/*
+ * The jobs of a newest-first array as marks for svg.c, oldest first, with
+ * tooltips; *n gets how many.  Free with html_marks_free.
+ */
+struct svg_mark *html_marks(json_t *jobs, size_t *n);
+void html_marks_free(struct svg_mark *marks, size_t n);
+
+/* Append <a href="/jobs/ID">SHORT</a> for a job object. */
+void html_job_link(struct evbuffer *out, json_t *job);
+/* Append a section's start: <section id="id" class="card"><h2>... */
+void html_section(struct evbuffer *out, const char *id, const char *title,
+    size_t count);
+
+/*
+ * The length of the longest prefix of a growing log that ends neither in
+ * an unfinished escape sequence nor in a part of a UTF-8 character, so that
+ * the page and the script that follows the log meet cleanly.
+ */
+size_t html_log_whole(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,232 @@
+/*
+ * html_job.c - a job's page, "/jobs/ID" and "/commits/SHA": its status,
+ * commit, times, runner and attempts, and its log.  The log is read from
+ * logs/<id>.log with a bound (the last HTML_LOG_MAX bytes), escaped and
+ * stripped of ANSI codes; while the job runs, the script in assets.c
+ * follows it from the byte this page stopped at (data-offset).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "dispatcher.h"
+#include "html_int.h"
+#include "util.h"
+
+/* A cut log starts at a line: look this far for the first newline. */
+#define HTML_LOG_LINE_MAX 65536
+
+/* The part of a log the page shows. */
+struct html_log {
+	char *data;		/* what was read, from file offset start */
+	size_t skip;		/* bytes of data not shown (a cut line) */
+	size_t len;		/* bytes of data shown after skip */
+	int64_t start;
+	int64_t size;		/* the file's size when it was read */
+};
+
+/* Read up to len bytes at offset; how many were read. */
+static size_t
+html_pread_all(int fd, char *buf, size_t len, int64_t offset)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = pread(fd, buf + got, len - got, (off_t)offset + (off_t)got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+/*
+ * Read the tail of a job's log.  A missing log is an empty one: a queued
+ * job has none yet.  While the job goes on, a partial escape code or
+ * character at the end is left for the script to fetch whole.
+ */
+static void
+html_log_read(struct dispatcher *d, const struct job *job,
+    struct html_log *log)
+{
+	struct stat st;
+	char *path, *nl;
+	size_t want, got;
+	int fd;
+
+	memset(log, 0, sizeof *log);
+	if (d->logs_dir == NULL)
+		return;
+	xasprintf(&path, "%s/%" PRId64 ".log", d->logs_dir, job->id);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 && errno != ENOENT)
+		log_warn("unable to open '%s'", path);
+	free(path);
+	if (fd == -1)
+		return;
+	if (fstat(fd, &st) == -1 || st.st_size <= 0) {
+		close(fd);
+		return;
+	}
+	log->size = st.st_size;
+	if (log->size > HTML_LOG_MAX)
+		log->start = log->size - HTML_LOG_MAX;
+	want = (size_t)(log->size - log->start);
+	log->data = xmalloc(want + 1);
+	got = html_pread_all(fd, log->data, want, log->start);
+	close(fd);
+	if (log->start > 0 && (nl = memchr(log->data, '\n', got <
+	    HTML_LOG_LINE_MAX ? got : HTML_LOG_LINE_MAX)) != NULL)
+		log->skip = (size_t)(nl + 1 - log->data);
+	log->len = got - log->skip;
+	if (!job_state_final(job->state))
+		log->len = html_log_whole(log->data + log->skip, log->len);
+}
+
+/* One line of the summary: <dt>label</dt><dd class="cls">value</dd>. */
+static void
+html_dd(struct evbuffer *out, const char *cls, const char *label,
+    const char *value)
+{
+	evbuffer_add_printf(out, "<dt>%s</dt><dd class=\"%s\">", label, cls);
+	if (value == NULL || *value == '\0')
+		evbuffer_add_printf(out, "<span class=\"muted\">–</span>");
+	else
+		html_escape(out, value);
+	evbuffer_add_printf(out, "</dd>\n");
+}
+
+/* The heading: status, job number, short commit id and subject. */
+static void
+html_job_title(struct evbuffer *out, const struct job *job)
+{
+	const char *state = job_state_name(job->state);
+
+	evbuffer_add_printf(out, "<h1><span id=\"status\" class=\"pill "
+	    "state-%s\">%s</span> Job #%" PRId64 " <code class=\"sha\">%.*s"
+	    "</code></h1>\n<p class=\"subject\">", state, state, job->id,
+	    HTML_SHORT_ID, job->commit);
+	html_escape(out, job->subject != NULL ? job->subject : "");
+	evbuffer_add_printf(out, "</p>\n");
+}
+
+/* Branch, linked to its history. */
+static void
+html_job_branch(struct evbuffer *out, const struct job *job)
+{
+	if (job->branch == NULL) {
+		html_dd(out, "branch", "Branch", NULL);
+		return;
+	}
+	evbuffer_add_printf(out, "<dt>Branch</dt><dd class=\"branch\">"
+	    "<a href=\"");
+	html_history_href(out, job->repo, job->branch);
+	evbuffer_add_printf(out, "\">");
+	html_escape(out, job->branch);
+	evbuffer_add_printf(out, "</a></dd>\n");
+}
+
+/* Queued, started, finished and how long it took (or has taken). */
+static void
+html_job_times(struct evbuffer *out, const struct job *job)
+{
+	char buf[HTML_FMT_SIZE], took[HTML_FMT_SIZE + 16];
+
+	html_fmt_utc(buf, sizeof buf, job->created_ms);
+	html_dd(out, "queued", "Queued", buf);
+	html_fmt_utc(buf, sizeof buf, job->started_ms);
+	html_dd(out, "started", "Started", buf);
+	html_fmt_utc(buf, sizeof buf, job->finished_ms);
+	html_dd(out, "finished", "Finished", buf);
+	if (job->state == JOB_RUNNING && job->started_ms > 0) {
+		html_fmt_duration(buf, sizeof buf, now_ms() - job->started_ms);
+		snprintf(took, sizeof took, "%s so far", buf);
+	} else
+		html_fmt_duration(took, sizeof took, job->duration_ms);
+	html_dd(out, "duration", "Duration", took);
+}
+
+static void
+html_job_summary(struct evbuffer *out, const struct job *job)
+{
+	char buf[HTML_FMT_SIZE];
+
+	evbuffer_add_printf(out, "<section id=\"job\" class=\"card "
+	    "state-%s\">\n", job_state_name(job->state));
+	html_job_title(out, job);
+	evbuffer_add_printf(out, "<dl id=\"summary\">\n");
+	html_dd(out, "commit", "Commit", job->commit);
+	html_dd(out, "author", "Author", job->author);
+	html_job_branch(out, job);
+	html_dd(out, "repo", "Repository", job->repo);
+	html_job_times(out, job);
+	html_dd(out, "runner", "Runner", job->runner);
+	snprintf(buf, sizeof buf, "%d", job->attempt);
+	html_dd(out, "attempt", "Attempt", buf);
+	if (job->exit_code >= 0)
+		snprintf(buf, sizeof buf, "%d", job->exit_code);
+	else
+		buf[0] = '\0';
+	html_dd(out, "exit-code", "Exit code", buf);
+	html_fmt_tests(buf, sizeof buf, job->tests.run, job->tests.failed,
+	    job->tests.skipped);
+	html_dd(out, "tests", "Tests", buf);
+	if (job->reason != NULL && *job->reason != '\0')
+		html_dd(out, "reason", "Reason", job->reason);
+	evbuffer_add_printf(out, "</dl>\n</section>\n");
+}
+
+static void
+html_job_log(struct evbuffer *out, const struct job *job,
+    const struct html_log *log)
+{
+	char size[HTML_FMT_SIZE];
+
+	evbuffer_add_printf(out, "<section id=\"output\" class=\"card\">"
+	    "<h2>Log</h2>\n");
+	if (log->start > 0) {
+		snprintf(size, sizeof size, "%.1f MiB",
+		    (double)log->size / (1024 * 1024));
+		evbuffer_add_printf(out, "<p id=\"log-note\" class=\"note\">"
+		    "The log is %s: earlier output not shown, only the last "
+		    "%d MiB.</p>\n", size, HTML_LOG_MAX / (1024 * 1024));
+	}
+	if (log->len == 0 && job->state == JOB_QUEUED)
+		evbuffer_add_printf(out, "<p id=\"log-empty\" class=\"empty\">"
+		    "Waiting for a runner.</p>\n");
+	evbuffer_add_printf(out, "<pre id=\"log\" class=\"log\">");
+	if (log->data != NULL)
+		html_escape_log(out, log->data + log->skip, log->len);
+	evbuffer_add_printf(out, "</pre>\n</section>\n");
+}
+
+void
+html_job(struct dispatcher *d, const struct job *job, struct evbuffer *out)
+{
+	struct html_log log;
+	char *title, *attrs;
+
+	html_log_read(d, job, &log);
+	xasprintf(&title, "%s · #%" PRId64 " %.*s · SuperSimpleCI",
+	    job_state_name(job->state), job->id, HTML_SHORT_ID, job->commit);
+	xasprintf(&attrs, "data-job=\"%" PRId64 "\" data-state=\"%s\" "
+	    "data-offset=\"%" PRId64 "\"", job->id,
+	    job_state_name(job->state),
+	    log.start + (int64_t)(log.skip + log.len));
+	html_page_start(d, out, title, "job", attrs);
+	html_job_summary(out, job);
+	html_job_log(out, job, &log);
+	html_page_end(out);
+	free(attrs);
+	free(title);
+	free(log.data);
+}

@@ -1,0 +1,310 @@
+/*
+ * http.c - the dispatcher's HTTP side on libevent's evhttp: the web pages
+ * (html.c), the JSON API (api.c), the event stream (events.c) and
+ * /metrics.  One generic callback routes by path; every error is JSON with
+ * a status that fits for /api, a short page otherwise.  Requests are
+ * bounded in size and time, and no reply is larger than a few MiB, so a
+ * slow client costs memory, never the loop.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "api.h"
+#include "dispatcher.h"
+#include "events.h"
+#include "html.h"
+#include "http.h"
+#include "util.h"
+
+#define HTTP_MAX_BODY (64 * 1024)
+#define HTTP_MAX_HEADERS (16 * 1024)
+#define HTTP_TIMEOUT_S 30
+
+static void
+http_send(struct evhttp_request *req, int status, const char *type,
+    struct evbuffer *body)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(h, "Content-Type", type);
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_send_reply(req, status, NULL, body);
+}
+
+void
+http_json(struct evhttp_request *req, int status, json_t *value)
+{
+	struct evbuffer *body = evbuffer_new();
+	char *text = json_dumps(value, JSON_COMPACT);
+
+	json_decref(value);
+	if (text == NULL)
+		fatalx("jansson: out of memory");
+	evbuffer_add(body, text, strlen(text));
+	evbuffer_add(body, "\n", 1);
+	free(text);
+	http_send(req, status, "application/json", body);
+	evbuffer_free(body);
+}
+
+void
+http_error(struct evhttp_request *req, int status, const char *code,
+    const char *fmt, ...)
+{
+	char message[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	http_json(req, status, json_pack("{s:{s:s, s:s}}", "error", "code",
+	    code, "message", message));
+}
+
+/* A page or an error for the browser. */
+static void
+http_page(struct evhttp_request *req, int status, struct evbuffer *body)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Security-Policy", "default-src 'self'; "
+	    "style-src 'self'; script-src 'self'; img-src 'self' data:");
+	http_send(req, status, "text/html; charset=utf-8", body);
+}
+
+static void
+http_not_found(struct evhttp_request *req, const char *path)
+{
+	struct evbuffer *body = evbuffer_new();
+
+	evbuffer_add_printf(body, "<!doctype html><title>Not found</title>"
+	    "<h1>Not found</h1><p>Nothing at ");
+	html_escape(body, path);
+	evbuffer_add_printf(body, ". <a href=\"/\">Dashboard</a></p>\n");
+	http_page(req, HTTP_NOTFOUND, body);
+	evbuffer_free(body);
+}
+
+/* A job id from a path segment: > 0, or 0 if it is not one. */
+int64_t
+http_job_id(const char *s)
+{
+	long v;
+
+	if (parse_long(s, 1, 2147483647L, &v) == -1)
+		return 0;
+	return v;
+}
+
+static void
+http_job_page(struct http_ctx *h, struct job *job, int found)
+{
+	struct evbuffer *body;
+
+	if (found != 1) {
+		http_not_found(h->req, h->path);
+		return;
+	}
+	body = evbuffer_new();
+	html_job(h->d, job, body);
+	http_page(h->req, HTTP_OK, body);
+	evbuffer_free(body);
+	job_release(job);
+}
+
+/* Pages: /, /jobs/ID, /commits/SHA, /history/REPO/BRANCH, /badge, /static. */
+static int
+http_pages(struct http_ctx *h)
+{
+	struct evbuffer *body;
+	const char *data, *type;
+	struct job job;
+	size_t len;
+
+	if (strcmp(h->path, "/") == 0) {
+		body = evbuffer_new();
+		html_dashboard(h->d, body);
+		http_page(h->req, HTTP_OK, body);
+		evbuffer_free(body);
+	} else if (h->nparts == 2 && strcmp(h->parts[0], "jobs") == 0) {
+		http_job_page(h, &job, http_job_id(h->parts[1]) > 0 ?
+		    store_job_get(h->d->store, http_job_id(h->parts[1]), &job) :
+		    0);
+	} else if (h->nparts == 2 && strcmp(h->parts[0], "commits") == 0) {
+		http_job_page(h, &job, store_job_by_commit(h->d->store,
+		    h->parts[1], &job));
+	} else if (h->nparts >= 3 && strcmp(h->parts[0], "history") == 0) {
+		body = evbuffer_new();
+		if (html_history(h->d, h->parts[1], h->rest[2], body) == -1)
+			http_not_found(h->req, h->path);
+		else
+			http_page(h->req, HTTP_OK, body);
+		evbuffer_free(body);
+	} else if (h->nparts >= 3 && strcmp(h->parts[0], "badge") == 0 &&
+	    http_strip_suffix(h->rest[2], ".svg")) {
+		body = evbuffer_new();
+		html_badge(h->d, h->parts[1], h->rest[2], body);
+		evhttp_add_header(evhttp_request_get_output_headers(h->req),
+		    "Cache-Control", "no-cache");
+		http_send(h->req, HTTP_OK, "image/svg+xml", body);
+		evbuffer_free(body);
+	} else if (h->nparts == 2 && strcmp(h->parts[0], "static") == 0 &&
+	    (data = html_asset(h->parts[1], &len, &type)) != NULL) {
+		body = evbuffer_new();
+		evbuffer_add_reference(body, data, len, NULL, NULL);
+		http_send(h->req, HTTP_OK, type, body);
+		evbuffer_free(body);
+	} else if (strcmp(h->path, "/metrics") == 0) {
+		body = evbuffer_new();
+		metrics_write(h->d, body);
+		http_send(h->req, HTTP_OK, "text/plain; version=0.0.4", body);
+		evbuffer_free(body);
+	} else
+		return 0;
+	return 1;
+}
+
+int
+http_strip_suffix(char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	if (n <= m || strcmp(s + n - m, suffix) != 0)
+		return 0;
+	s[n - m] = '\0';
+	return 1;
+}
+
+/* Split the decoded path into segments; rest[i] is the path from part i. */
+static int
+http_split(struct http_ctx *h)
+{
+	char *p = h->split;
+
+	h->nparts = 0;
+	while (*p == '/')
+		p++;
+	while (*p != '\0' && h->nparts < HTTP_MAX_PARTS) {
+		h->rest[h->nparts] = h->rest_buf + (p - h->split);
+		h->parts[h->nparts++] = p;
+		p += strcspn(p, "/");
+		if (*p == '/')
+			*p++ = '\0';
+	}
+	return *p == '\0' ? 0 : -1;
+}
+
+static void
+http_cb(struct evhttp_request *req, void *arg)
+{
+	struct http_ctx h = { .d = arg, .req = req };
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *raw = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	size_t len;
+
+	h.method = evhttp_request_get_command(req);
+	if (raw == NULL || *raw == '\0')
+		raw = "/";
+	h.path = evhttp_uridecode(raw, 0, &len);
+	if (h.path == NULL || strlen(h.path) != len || len > 4096) {
+		http_error(req, HTTP_BADREQUEST, "bad_path", "invalid path");
+		free(h.path);
+		return;
+	}
+	h.split = xstrdup(h.path);
+	h.rest_buf = xstrdup(h.path);
+	if (uri != NULL && evhttp_uri_get_query(uri) != NULL &&
+	    evhttp_parse_query_str(evhttp_uri_get_query(uri), &h.query) == -1) {
+		http_error(req, HTTP_BADREQUEST, "bad_query",
+		    "invalid query string");
+		goto done;
+	}
+	if (http_split(&h) == -1)
+		http_error(req, HTTP_BADREQUEST, "bad_path", "path too deep");
+	else if (h.nparts > 0 && strcmp(h.parts[0], "api") == 0)
+		http_api(&h);
+	else if (h.method != EVHTTP_REQ_GET && h.method != EVHTTP_REQ_HEAD)
+		http_error(req, HTTP_BADMETHOD, "bad_method",
+		    "only GET here");
+	else if (!http_pages(&h))
+		http_not_found(req, h.path);
+done:
+	evhttp_clear_headers(&h.query);
+	free(h.path);
+	free(h.split);
+	free(h.rest_buf);
+}
+
+static void
+http_ping_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	events_ping(arg);
+}
+
+void
+http_start(struct dispatcher *d)
+{
+	struct evhttp_bound_socket *sock;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof ss;
+	char *host, addr[INET6_ADDRSTRLEN] = "?";
+	struct timeval tv = { HTTP_PING_S, 0 };
+	int port;
+
+	if (parse_host_port(d->cfg.http, &host, &port) == -1)
+		fatalx("invalid --http address '%s': expected HOST:PORT or off",
+		    d->cfg.http);
+	d->http = evhttp_new(d->base);
+	if (d->http == NULL)
+		fatalx("unable to create the HTTP server");
+	evhttp_set_max_body_size(d->http, HTTP_MAX_BODY);
+	evhttp_set_max_headers_size(d->http, HTTP_MAX_HEADERS);
+	evhttp_set_timeout(d->http, HTTP_TIMEOUT_S);
+	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_POST);
+	evhttp_set_gencb(d->http, http_cb, d);
+	sock = evhttp_bind_socket_with_handle(d->http, host, (ev_uint16_t)port);
+	if (sock == NULL)
+		fatal("unable to listen for HTTP on '%s'", d->cfg.http);
+	free(host);
+	getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss,
+	    &sslen);
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof addr);
+		printf("http listening on [%s]:%d\n", addr,
+		    ntohs(in6->sin6_port));
+	} else {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, addr, sizeof addr);
+		printf("http listening on %s:%d\n", addr, ntohs(in->sin_port));
+	}
+	fflush(stdout);
+	d->ev_ping = event_new(d->base, -1, EV_PERSIST, http_ping_cb, d);
+	event_add(d->ev_ping, &tv);
+}
+
+void
+http_stop(struct dispatcher *d)
+{
+	if (d->http == NULL)
+		return;
+	events_close_all(d);
+	event_free(d->ev_ping);
+	evhttp_free(d->http);
+	d->http = NULL;
+}

@@ -1,0 +1,49 @@
+/*
+ * http.h - what http.c (server, routing, pages) and http_api.c (the JSON
+ * API) share.
+ */
+#ifndef SSCI_HTTP_H
+#define SSCI_HTTP_H
+
+#include <stdint.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+struct dispatcher;
+
+#define HTTP_MAX_PARTS 16
+#define HTTP_PING_S 15
+
+/* One request: its decoded path split into segments, its query. */
+struct http_ctx {
+	struct dispatcher *d;
+	struct evhttp_request *req;
+	enum evhttp_cmd_type method;
+	char *path;			/* decoded */
+	char *split;			/* a copy cut into parts */
+	char *rest_buf;			/* a copy that rest points into */
+	char *parts[HTTP_MAX_PARTS];
+	char *rest[HTTP_MAX_PARTS];	/* the path from parts[i] on */
+	int nparts;
+	struct evkeyvalq query;
+};
+
+/* Answer with value (reference taken) as JSON. */
+void http_json(struct evhttp_request *req, int status, json_t *value);
+
+/* Answer {"error":{"code":code,"message":...}} with status. */
+void http_error(struct evhttp_request *req, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* A job id from a path segment or parameter: > 0, or 0 if not one. */
+int64_t http_job_id(const char *s);
+
+/* Cut suffix off s if it ends with it: 1, else 0. */
+int http_strip_suffix(char *s, const char *suffix);
+
+/* Everything under /api. */
+void http_api(struct http_ctx *h);
+
+#endif

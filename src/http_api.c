@@ -1,0 +1,287 @@
+/*
+ * http_api.c - the JSON API under /api (documented in docs/API.md):
+ *
+ *   GET  /api/status, /api/jobs, /api/jobs/ID, /api/jobs/ID/log,
+ *        /api/runners, /api/queue, /api/events
+ *   POST /api/dispatch, /api/jobs/ID/cancel, /api/jobs/ID/retry
+ *
+ * A dispatch is checked by the protocol's own parser, so the rules for a
+ * repository, commit and branch are the same on both doors.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "api.h"
+#include "dispatcher.h"
+#include "events.h"
+#include "http.h"
+#include "util.h"
+
+#define HTTP_LOG_MAX (1024 * 1024)
+
+static const char *
+http_param(struct http_ctx *h, const char *name)
+{
+	return evhttp_find_header(&h->query, name);
+}
+
+/* A numeric parameter in [min, max], def if absent; -1 after answering. */
+static int
+http_number(struct http_ctx *h, const char *name, long min, long max,
+    long def, long *out)
+{
+	const char *s = http_param(h, name);
+
+	*out = def;
+	if (s == NULL)
+		return 0;
+	if (parse_long(s, min, max, out) == -1) {
+		http_error(h->req, HTTP_BADREQUEST, "bad_parameter",
+		    "'%s' must be a whole number from %ld to %ld", name, min,
+		    max);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+api_get_jobs(struct http_ctx *h)
+{
+	struct job_filter f = { 0 };
+	enum job_state state;
+	long limit, before;
+	json_t *jobs;
+
+	f.repo = http_param(h, "repo");
+	f.branch = http_param(h, "branch");
+	f.state = http_param(h, "state");
+	if (http_number(h, "limit", 1, 1000, 50, &limit) == -1 ||
+	    http_number(h, "before", 1, 2147483647L, 0, &before) == -1)
+		return;
+	if ((f.state != NULL && job_state_parse(f.state, &state) == -1) ||
+	    (f.branch != NULL && !branch_name_valid(f.branch)) ||
+	    (f.repo != NULL && !repo_url_valid(f.repo))) {
+		http_error(h->req, HTTP_BADREQUEST, "bad_parameter",
+		    "invalid repo, branch or state");
+		return;
+	}
+	f.limit = (int)limit;
+	f.before = before;
+	if ((jobs = api_jobs(h->d, &f)) == NULL)
+		http_error(h->req, HTTP_INTERNAL, "store", "unable to list jobs");
+	else
+		http_json(h->req, HTTP_OK, json_pack("{s:o}", "jobs", jobs));
+}
+
+/* The job named by parts[2]; 1, or 0 after answering 404. */
+static int
+api_find_job(struct http_ctx *h, struct job *job)
+{
+	int64_t id = http_job_id(h->parts[2]);
+
+	if (id > 0 && store_job_get(h->d->store, id, job) == 1)
+		return 1;
+	http_error(h->req, HTTP_NOTFOUND, "no_such_job", "no job '%s'",
+	    h->parts[2]);
+	return 0;
+}
+
+static void
+api_get_log(struct http_ctx *h, struct job *job)
+{
+	long offset, limit;
+	char *data = NULL, *clean;
+	size_t len = 0, cleanlen;
+	int64_t size = 0;
+
+	if (http_number(h, "offset", 0, 2147483647L, 0, &offset) == -1 ||
+	    http_number(h, "limit", 1, HTTP_LOG_MAX, HTTP_LOG_MAX, &limit) == -1)
+		return;
+	results_log_read(h->d, job->id, offset, (size_t)limit, &data, &len,
+	    &size);
+	clean = utf8_sanitize(data != NULL ? data : "", len, &cleanlen);
+	http_json(h->req, HTTP_OK, json_pack("{s:I, s:I, s:I, s:I, s:s, s:s%}",
+	    "id", (json_int_t)job->id, "offset", (json_int_t)offset,
+	    "next_offset", (json_int_t)(offset + (long)len),
+	    "size", (json_int_t)size, "state", job_state_name(job->state),
+	    "data", clean, cleanlen));
+	free(clean);
+	free(data);
+}
+
+/* The request's body as a JSON object (or a form); NULL after answering. */
+static json_t *
+api_body(struct http_ctx *h)
+{
+	struct evbuffer *buf = evhttp_request_get_input_buffer(h->req);
+	const char *type = evhttp_find_header(
+	    evhttp_request_get_input_headers(h->req), "Content-Type");
+	size_t len = evbuffer_get_length(buf);
+	char *text = xmalloc(len + 1);
+	json_error_t jerr;
+	json_t *obj = NULL;
+
+	evbuffer_remove(buf, text, len);
+	text[len] = '\0';
+	/* curl -d says form even for JSON: a leading '{' decides. */
+	if (type != NULL && strncmp(type, "application/x-www-form-urlencoded",
+	    33) == 0 && text[strspn(text, " \t\r\n")] != '{') {
+		struct evkeyvalq form;
+		struct evkeyval *kv;
+
+		if (evhttp_parse_query_str(text, &form) == 0) {
+			obj = json_object();
+			for (kv = form.tqh_first; kv != NULL;
+			    kv = kv->next.tqe_next)
+				json_object_set_new(obj, kv->key,
+				    strcmp(kv->key, "rebuild") == 0 ?
+				    json_boolean(strcmp(kv->value, "1") == 0 ||
+				    strcmp(kv->value, "true") == 0) :
+				    json_string(kv->value));
+			evhttp_clear_headers(&form);
+		}
+	} else
+		obj = json_loadb(text, len, 0, &jerr);
+	free(text);
+	if (obj == NULL || !json_is_object(obj)) {
+		json_decref(obj);
+		http_error(h->req, HTTP_BADREQUEST, "bad_json",
+		    "the body must be a JSON object or a form");
+		return NULL;
+	}
+	return obj;
+}
+
+static void
+api_dispatch(struct http_ctx *h)
+{
+	struct proto_msg msg;
+	struct proto_error err;
+	enum job_state state;
+	json_t *obj;
+	char *line;
+	int64_t id;
+	int existing;
+
+	if ((obj = api_body(h)) == NULL)
+		return;
+	json_object_set_new(obj, "type", json_string("dispatch"));
+	line = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (line == NULL || proto_parse(line, strlen(line), &msg, &err) == -1) {
+		http_error(h->req, HTTP_BADREQUEST, line ? err.code : "bad_json",
+		    "%s", line ? err.message : "unreadable body");
+		free(line);
+		return;
+	}
+	free(line);
+	if (sched_queue_job(h->d, &msg, &id, &state, &existing) == -1)
+		http_error(h->req, HTTP_INTERNAL, "store",
+		    "unable to record the job");
+	else
+		http_json(h->req, existing ? HTTP_OK : 201, json_pack(
+		    "{s:I, s:s, s:b}", "job", (json_int_t)id, "state",
+		    job_state_name(state), "existing", existing));
+	proto_msg_release(&msg);
+}
+
+static void
+api_post_job(struct http_ctx *h, struct job *job)
+{
+	enum job_state state;
+	int64_t id;
+	int rc;
+
+	if (strcmp(h->parts[3], "cancel") == 0) {
+		sched_cancel_job(h->d, job->id, &state);
+		http_json(h->req, HTTP_OK, json_pack("{s:I, s:s}", "job",
+		    (json_int_t)job->id, "state", job_state_name(state)));
+		return;
+	}
+	rc = sched_retry_job(h->d, job->id, &id);
+	if (rc == 0)
+		http_json(h->req, 201, json_pack("{s:I, s:s, s:I}", "job",
+		    (json_int_t)id, "state", "queued", "retry_of",
+		    (json_int_t)job->id));
+	else if (rc == 2)
+		http_error(h->req, 409, "bad_state", "job %lld is still %s",
+		    (long long)job->id, job_state_name(job->state));
+	else
+		http_error(h->req, HTTP_INTERNAL, "store",
+		    "unable to queue the job again");
+}
+
+/* /api/jobs/ID[/log|/cancel|/retry] */
+static void
+api_job_path(struct http_ctx *h, int get)
+{
+	struct job job;
+	int is_action = h->nparts == 4 && (strcmp(h->parts[3], "cancel") == 0 ||
+	    strcmp(h->parts[3], "retry") == 0);
+	int is_log = h->nparts == 4 && strcmp(h->parts[3], "log") == 0;
+
+	if (h->nparts > 4 || (h->nparts == 4 && !is_action && !is_log)) {
+		http_error(h->req, HTTP_NOTFOUND, "not_found", "no such API");
+		return;
+	}
+	if (get == is_action) {
+		http_error(h->req, HTTP_BADMETHOD, "bad_method",
+		    "use %s here", get ? "POST" : "GET");
+		return;
+	}
+	if (!api_find_job(h, &job))
+		return;
+	if (is_action)
+		api_post_job(h, &job);
+	else if (is_log)
+		api_get_log(h, &job);
+	else
+		http_json(h->req, HTTP_OK, api_job(&job));
+	job_release(&job);
+}
+
+void
+http_api(struct http_ctx *h)
+{
+	int get = h->method == EVHTTP_REQ_GET || h->method == EVHTTP_REQ_HEAD;
+	const char *what = h->nparts > 1 ? h->parts[1] : "";
+
+	if (h->nparts >= 3 && strcmp(what, "jobs") == 0) {
+		api_job_path(h, get);
+		return;
+	}
+	if (h->nparts != 2) {
+		http_error(h->req, HTTP_NOTFOUND, "not_found", "no such API");
+		return;
+	}
+	if (strcmp(what, "dispatch") == 0) {
+		if (get)
+			http_error(h->req, HTTP_BADMETHOD, "bad_method",
+			    "use POST here");
+		else
+			api_dispatch(h);
+		return;
+	}
+	if (!get) {
+		http_error(h->req, HTTP_BADMETHOD, "bad_method",
+		    "use GET here");
+		return;
+	}
+	if (strcmp(what, "status") == 0)
+		http_json(h->req, HTTP_OK, api_status(h->d));
+	else if (strcmp(what, "jobs") == 0)
+		api_get_jobs(h);
+	else if (strcmp(what, "runners") == 0)
+		http_json(h->req, HTTP_OK, json_pack("{s:o}", "runners",
+		    api_runners(h->d)));
+	else if (strcmp(what, "queue") == 0)
+		http_json(h->req, HTTP_OK, json_pack("{s:o}", "queue",
+		    api_queue(h->d, 1000)));
+	else if (strcmp(what, "events") == 0)
+		events_subscribe(h->d, h->req);
+	else
+		http_error(h->req, HTTP_NOTFOUND, "not_found", "no such API");
+}

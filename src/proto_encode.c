@@ -1,0 +1,376 @@
+/*
+ * proto_encode.c - build the protocol's lines (see proto.h): one compact
+ * JSON object each, ending in a newline.  Strings that are not valid
+ * UTF-8 have the bad bytes replaced rather than the field dropped.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "job.h"
+#include "proto.h"
+#include "util.h"
+
+/* jansson's constructors fail only when out of memory. */
+static json_t *
+json_check(json_t *v)
+{
+	if (v == NULL)
+		fatalx("jansson: out of memory");
+	return v;
+}
+
+static void
+set_json(json_t *obj, const char *key, json_t *v)
+{
+	if (json_object_set_new(obj, key, json_check(v)) == -1)
+		fatalx("%s: out of memory", __func__);
+}
+
+static void
+append_json(json_t *list, json_t *v)
+{
+	if (json_array_append_new(list, json_check(v)) == -1)
+		fatalx("%s: out of memory", __func__);
+}
+
+/*
+ * Add a string unless it is NULL.  jansson refuses invalid UTF-8, and a
+ * field silently dropped would be worse than a replaced byte.
+ */
+static void
+set_string(json_t *obj, const char *key, const char *s)
+{
+	json_t	*v;
+	char	*clean;
+	size_t	 n;
+
+	if (s == NULL)
+		return;
+	if ((v = json_string(s)) == NULL) {
+		clean = utf8_sanitize(s, strlen(s), &n);
+		v = json_stringn_nocheck(clean, n);
+		free(clean);
+	}
+	set_json(obj, key, v);
+}
+
+static void
+set_int(json_t *obj, const char *key, int64_t n)
+{
+	set_json(obj, key, json_integer(n));
+}
+
+/* Start a message of the given type; "type" comes first on the wire. */
+static json_t *
+msg_new(enum proto_type type)
+{
+	json_t	*obj = json_check(json_object());
+
+	set_string(obj, "type", proto_type_name(type));
+	return obj;
+}
+
+/* Turn obj into a line ending in '\n' and free it. */
+static char *
+msg_finish(json_t *obj, size_t *len)
+{
+	char	*s, *line;
+	size_t	 n;
+
+	if ((s = json_dumps(obj, JSON_COMPACT)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	json_decref(obj);
+	n = strlen(s);
+	line = xmalloc(n + 2);
+	memcpy(line, s, n);
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	free(s);
+	if (len != NULL)
+		*len = n + 1;
+	return line;
+}
+
+char *
+proto_encode_hello(enum proto_role role, const char *token, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_HELLO);
+
+	set_string(obj, "role", proto_role_name(role));
+	set_int(obj, "version", PROTO_VERSION);
+	set_string(obj, "token", token);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_ok(size_t *len)
+{
+	return msg_finish(msg_new(PROTO_OK), len);
+}
+
+char *
+proto_encode_ok_job(int64_t job, enum job_state state, int existing,
+    size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_OK);
+
+	set_int(obj, "job", job);
+	set_string(obj, "state", job_state_name(state));
+	set_json(obj, "existing", json_boolean(existing));
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_error(const char *code, const char *message, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_ERROR);
+
+	set_string(obj, "code", code != NULL ? code : "");
+	set_string(obj, "message", message != NULL ? message : "");
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_dispatch(const char *repo, const char *commit,
+    const char *branch, int rebuild, size_t *len)
+{
+	return proto_encode_dispatch_info(repo, commit, branch, NULL, NULL,
+	    rebuild, len);
+}
+
+char *
+proto_encode_dispatch_info(const char *repo, const char *commit,
+    const char *branch, const char *subject, const char *author, int rebuild,
+    size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_DISPATCH);
+
+	set_string(obj, "repo", repo);
+	set_string(obj, "commit", commit);
+	set_string(obj, "branch", branch);
+	set_string(obj, "subject", subject);
+	set_string(obj, "author", author);
+	if (rebuild)
+		set_json(obj, "rebuild", json_true());
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_status(size_t *len)
+{
+	return msg_finish(msg_new(PROTO_STATUS), len);
+}
+
+char *
+proto_encode_status_reply(const struct proto_status *status, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_OK), *list, *item;
+	size_t	 i;
+
+	set_int(obj, "queued", status->queued);
+	list = json_check(json_array());
+	for (i = 0; i < status->nrunners; i++) {
+		item = json_check(json_object());
+		set_string(item, "name", status->runners[i].name);
+		set_int(item, "slots", status->runners[i].slots);
+		set_int(item, "busy", status->runners[i].busy);
+		append_json(list, item);
+	}
+	set_json(obj, "runners", list);
+	list = json_check(json_array());
+	for (i = 0; i < status->nrunning; i++) {
+		item = json_check(json_object());
+		set_int(item, "job", status->running[i].job);
+		set_string(item, "commit", status->running[i].commit);
+		set_string(item, "runner", status->running[i].runner);
+		append_json(list, item);
+	}
+	set_json(obj, "running", list);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_register(const char *name, int slots, const int64_t *jobs,
+    size_t njobs, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_REGISTER);
+	json_t	*ids;
+
+	set_string(obj, "name", name);
+	set_int(obj, "slots", slots);
+	if (njobs > 0) {
+		ids = json_check(json_array());
+		for (size_t i = 0; i < njobs; i++)
+			json_array_append_new(ids,
+			    json_check(json_integer(jobs[i])));
+		set_json(obj, "jobs", ids);
+	}
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_job(int64_t job, const char *repo, const char *commit,
+    const char *branch, int timeout, int attempt, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_JOB);
+
+	set_int(obj, "id", job);
+	set_string(obj, "repo", repo);
+	set_string(obj, "commit", commit);
+	set_string(obj, "branch", branch);
+	set_int(obj, "timeout", timeout);
+	set_int(obj, "attempt", attempt);
+	return msg_finish(obj, len);
+}
+
+/* A message that carries only the id of the job it is about. */
+static char *
+encode_id(enum proto_type type, int64_t job, size_t *len)
+{
+	json_t	*obj = msg_new(type);
+
+	set_int(obj, "id", job);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_accepted(int64_t job, size_t *len)
+{
+	return encode_id(PROTO_ACCEPTED, job, len);
+}
+
+/*
+ * Replacing invalid bytes can triple the data, so the result is cut at a
+ * character boundary to stay within PROTO_MAX_LOG_CHUNK, which the
+ * receiver enforces; callers that cannot lose bytes send chunks of at most
+ * PROTO_MAX_LOG_CHUNK / 3.
+ */
+char *
+proto_encode_log(int64_t job, const char *data, size_t datalen, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_LOG);
+	char	*clean;
+	size_t	 n;
+
+	clean = utf8_sanitize(data, datalen, &n);
+	if (n > PROTO_MAX_LOG_CHUNK) {
+		n = PROTO_MAX_LOG_CHUNK;
+		while (n > 0 && ((unsigned char)clean[n] & 0xc0) == 0x80)
+			n--;
+	}
+	set_int(obj, "id", job);
+	set_json(obj, "data", json_stringn_nocheck(clean, n));
+	free(clean);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_result(const struct proto_result *result, size_t *len)
+{
+	const struct proto_tests	*t = &result->tests;
+	json_t				*obj = msg_new(PROTO_RESULT), *tests;
+
+	set_int(obj, "id", result->job);
+	set_string(obj, "status", job_state_name(result->state));
+	if (result->exit_code != -1)
+		set_int(obj, "exit_code", result->exit_code);
+	if (result->duration_ms >= 0)
+		set_int(obj, "duration_ms", result->duration_ms);
+	if (t->run >= 0 || t->failed >= 0 || t->skipped >= 0) {
+		tests = json_check(json_object());
+		if (t->run >= 0)
+			set_int(tests, "run", t->run);
+		if (t->failed >= 0)
+			set_int(tests, "failed", t->failed);
+		if (t->skipped >= 0)
+			set_int(tests, "skipped", t->skipped);
+		set_json(obj, "tests", tests);
+	}
+	set_string(obj, "message", result->message);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_ping(size_t *len)
+{
+	return msg_finish(msg_new(PROTO_PING), len);
+}
+
+char *
+proto_encode_pong(size_t *len)
+{
+	return msg_finish(msg_new(PROTO_PONG), len);
+}
+
+char *
+proto_encode_cancel(int64_t job, size_t *len)
+{
+	return encode_id(PROTO_CANCEL, job, len);
+}
+
+char *
+proto_encode_jobs(const char *repo, const char *branch, const char *state,
+    int limit, int64_t before, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_JOBS);
+
+	set_string(obj, "repo", repo);
+	set_string(obj, "branch", branch);
+	set_string(obj, "state", state);
+	if (limit > 0)
+		set_int(obj, "limit", limit);
+	if (before > 0)
+		set_int(obj, "before", before);
+	return msg_finish(obj, len);
+}
+
+/* show and tail name a job by id or by a commit prefix. */
+static json_t *
+encode_which(enum proto_type type, int64_t job, const char *commit)
+{
+	json_t	*obj = msg_new(type);
+
+	if (job > 0)
+		set_int(obj, "id", job);
+	set_string(obj, "commit", commit);
+	return obj;
+}
+
+char *
+proto_encode_show(int64_t job, const char *commit, size_t *len)
+{
+	return msg_finish(encode_which(PROTO_SHOW, job, commit), len);
+}
+
+char *
+proto_encode_tail(int64_t job, const char *commit, int64_t offset,
+    size_t *len)
+{
+	json_t	*obj = encode_which(PROTO_TAIL, job, commit);
+
+	set_int(obj, "offset", offset);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_retry(int64_t job, size_t *len)
+{
+	return encode_id(PROTO_RETRY, job, len);
+}
+
+char *
+proto_encode_ok_json(struct json_t *fields, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_OK);
+
+	if (json_object_update(obj, fields) == -1)
+		fatalx("%s: out of memory", __func__);
+	json_decref(fields);
+	/* "type" must stay "ok" whatever fields held. */
+	set_string(obj, "type", proto_type_name(PROTO_OK));
+	return msg_finish(obj, len);
+}

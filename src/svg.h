@@ -1,0 +1,46 @@
+/*
+ * svg.h - the pictures of the web pages, drawn by the server as SVG: a
+ * branch's recent jobs as a strip of coloured marks, their durations as a
+ * bar chart, and the status badge.
+ */
+#ifndef SSCI_SVG_H
+#define SSCI_SVG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "job.h"
+
+struct evbuffer;
+
+/* One job in a picture. */
+struct svg_mark {
+	int64_t id;		/* the job, for its link; 0 for no link */
+	enum job_state state;
+	int64_t duration_ms;	/* -1 if unknown */
+	const char *title;	/* tooltip (unescaped), may be NULL */
+};
+
+/* The colour of a state, "#rrggbb". */
+const char *svg_state_colour(enum job_state state);
+
+/*
+ * Marks (oldest first) as a row of rectangles.  A small strip (large == 0)
+ * fits a table cell and has no links of its own; a large one links each
+ * mark to its job's page.
+ */
+void svg_strip(struct evbuffer *out, const struct svg_mark *marks, size_t n,
+    int large);
+
+/*
+ * Durations of the marks as bars under a large strip (same columns),
+ * scaled to the longest, labelled with it.
+ */
+void svg_durations(struct evbuffer *out, const struct svg_mark *marks,
+    size_t n);
+
+/* A shields-style badge "label | message" with the message on colour. */
+void svg_badge(struct evbuffer *out, const char *label, const char *message,
+    const char *colour);
+
+#endif

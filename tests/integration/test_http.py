@@ -1,0 +1,328 @@
+"""The dispatcher's HTTP side over real HTTP on loopback: dispatch through
+the API, the event stream, tailing a running job's log, cancel, retry,
+/metrics, the error answers, and the pages (escaping a test's output)."""
+import collections
+import os
+import re
+import socket
+
+from browser_util import (EventStream, api, quote, request, slow_script,
+                          text, touch)
+from harness import FAILING_TEST, SsciTest
+
+XSS = "<script>alert(1)</script>"
+
+
+class HttpTest(SsciTest):
+    def setUp(self):
+        super().setUp()
+        self.gate = os.path.join(self.tmp, "gate")
+        os.makedirs(self.gate)
+
+    def system(self, runner=True):
+        self.d = self.dispatcher(http=True)
+        self.url = self.d.http_url
+        if runner:
+            self.runner(self.d, "r1")
+        return self.d
+
+    def dispatch(self, repo, commit, branch="main", **more):
+        return api(self.url, "/api/dispatch", "POST",
+                   {"repo": repo, "commit": commit, "branch": branch, **more})
+
+    def job(self, job_id):
+        status, job = api(self.url, f"/api/jobs/{job_id}")
+        self.assertEqual(status, 200, job)
+        return job
+
+    def wait_state(self, job_id, *states):
+        return self.wait_for(lambda: (lambda j: j if j["state"] in states
+                                      else None)(self.job(job_id)),
+                             f"job {job_id} to be {'/'.join(states)}")
+
+    def slow_repo(self, extra="", exit_code=0):
+        repo = self.make_repo()
+        commit = self.commit(repo, "slow test", {
+            ".ssci/test": slow_script(self.gate, extra, exit_code)})
+        return repo, commit
+
+    def test_dispatch_events_and_live_log(self):
+        self.system(runner=False)
+        events = EventStream(self.url)
+        self.addCleanup(events.close)
+        self.assertEqual(events.status, 200)
+        self.assertTrue(events.content_type.startswith("text/event-stream"))
+        self.runner(self.d, "r1")
+        self.wait_for(lambda: events.find("runner", event="joined",
+                                          name="r1"), "runner joined event")
+        repo, commit = self.slow_repo()
+        status, body = self.dispatch(repo, commit, subject="slow one",
+                                     author="Ann")
+        self.assertEqual(status, 201, body)
+        self.assertEqual((body["state"], body["existing"]), ("queued", False))
+        job = body["job"]
+        status, dup = self.dispatch(repo, commit)
+        self.assertEqual((status, dup["job"], dup["existing"]),
+                         (200, job, True))
+        status, dup = api(self.url, "/api/dispatch", "POST",
+                          f"repo={quote(repo)}&commit={commit}&branch=main",
+                          {"Content-Type":
+                           "application/x-www-form-urlencoded"})
+        self.assertEqual((status, dup["job"], dup["existing"]),
+                         (200, job, True), "a form works too")
+        self.wait_for(lambda: events.find("job", id=job, event="queued"),
+                      "queued event")
+        started = self.wait_for(lambda: events.find(
+            "job", id=job, event="started"), "started event")[0]
+        self.assertEqual((started["state"], started["runner"]),
+                         ("running", "r1"))
+        self.wait_for(lambda: f"job {job} started" in events.log_text(job),
+                      "log event with the test's first line")
+        # Tail the log while the test runs: offsets advance, text adds up.
+        first = self.wait_for(lambda: (lambda r: r if "started" in r["data"]
+                              else None)(api(self.url,
+                              f"/api/jobs/{job}/log")[1]), "first log part")
+        self.assertEqual((first["id"], first["offset"], first["state"]),
+                         (job, 0, "running"))
+        n = first["next_offset"]
+        self.assertEqual(n, len(first["data"].encode()))
+        self.assertGreaterEqual(first["size"], n)
+        touch(self.gate, "step", job)
+        more = self.wait_for(lambda: (lambda r: r if "step line" in r["data"]
+                             else None)(api(self.url,
+                             f"/api/jobs/{job}/log?offset={n}")[1]),
+                             "the step line past the first offset")
+        self.assertEqual(more["offset"], n)
+        self.assertGreater(more["next_offset"], n)
+        self.assertNotIn("started", more["data"])
+        status, part = api(self.url, f"/api/jobs/{job}/log?offset=0&limit=5")
+        self.assertEqual((status, part["next_offset"], len(part["data"])),
+                         (200, 5, 5))
+        self.assertIn("step line", events.log_text(job))
+        status, runners = api(self.url, "/api/runners")
+        (r1,) = runners["runners"]
+        self.assertEqual((r1["name"], r1["state"], r1["jobs"]),
+                         ("r1", "busy", [job]))
+        status, st = api(self.url, "/api/status")
+        self.assertEqual([j["id"] for j in st["running"]], [job])
+        self.assertGreater(st["uptime_ms"], 0)
+        touch(self.gate, "release", job)
+        done = self.wait_for(lambda: events.find("job", id=job,
+                             event="finished"), "finished event")[0]
+        self.assertEqual(done["state"], "passed")
+        info = self.job(job)
+        self.assertEqual((info["state"], info["exit_code"], info["subject"],
+                          info["author"], info["branch"], info["commit"]),
+                         ("passed", 0, "slow one", "Ann", "main", commit))
+        self.assertEqual(info["tests"]["failed"], 0)
+        status, whole = api(self.url, f"/api/jobs/{job}/log")
+        self.assertRegex(whole["data"], r"(?s)started.*step line.*released")
+        self.assertEqual(whole["state"], "passed")
+        # A rebuild is a new job of the same commit.
+        status, again = self.dispatch(repo, commit, rebuild=True)
+        self.assertEqual((status, again["existing"]), (201, False))
+        self.assertNotEqual(again["job"], job)
+        touch(self.gate, "release", again["job"])
+        self.wait_state(again["job"], "passed")
+        self.assertEqual(events.errors, [])
+        self.assertTrue(events.comments, "the stream's greeting or pings")
+
+    def test_cancel_and_retry(self):
+        self.system()
+        repo, commit = self.slow_repo()
+        job = self.dispatch(repo, commit)[1]["job"]
+        self.wait_for(lambda: os.path.exists(f"{self.gate}/pid-{job}"),
+                      "the test to start")
+        with open(f"{self.gate}/pid-{job}") as f:
+            pid = int(f.read())
+        status, err = api(self.url, f"/api/jobs/{job}/retry", "POST")
+        self.assertEqual((status, err["error"]["code"]), (409, "bad_state"))
+        # A second job waits while the only runner is busy; cancel it.
+        other = self.commit(repo, "another")
+        queued = self.dispatch(repo, other)[1]["job"]
+        status, queue = api(self.url, "/api/queue")
+        (q,) = queue["queue"]
+        self.assertEqual((q["id"], q["position"], q["waiting"]),
+                         (queued, 1, "all runners busy"))
+        status, body = api(self.url, f"/api/jobs/{queued}/cancel", "POST")
+        self.assertEqual((status, body["job"], body["state"]),
+                         (200, queued, "cancelled"))
+        status, body = api(self.url, f"/api/jobs/{job}/cancel", "POST")
+        self.assertEqual((status, body["job"]), (200, job))
+        self.assertEqual(self.wait_state(job, "cancelled", "passed",
+                                         "failed")["state"], "cancelled")
+        self.wait_for(lambda: not pid_alive(pid), "the test process to end")
+        status, body = api(self.url, f"/api/jobs/{job}/retry", "POST")
+        self.assertEqual((status, body["state"], body["retry_of"]),
+                         (201, "queued", job), body)
+        new = body["job"]
+        self.assertNotEqual(new, job)
+        touch(self.gate, "release", new)
+        info = self.wait_state(new, "passed", "failed", "error")
+        self.assertEqual((info["state"], info["commit"]), ("passed", commit))
+        states = {j["id"]: j["state"] for j in self.d.jobs()}
+        self.assertEqual(states, {job: "cancelled", queued: "cancelled",
+                                  new: "passed"})
+
+    def test_metrics(self):
+        self.system()
+        repo = self.make_repo()
+        good = self.commit(repo, "good")
+        bad = self.commit(repo, "bad", {"tests/test_bad.py": FAILING_TEST})
+        for c in (good, bad):
+            self.dispatch(repo, c)
+        self.wait_jobs(self.d, 2)
+        status, ctype, body = text(self.url, "/metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(ctype.startswith("text/plain"), ctype)
+        m = {}
+        for line in body.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                m[name] = float(value)
+        counts = collections.Counter(j["state"] for j in self.d.jobs())
+        for state in ("queued", "running", "passed", "failed", "error",
+                      "timeout", "cancelled"):
+            self.assertEqual(m[f'ssci_jobs{{state="{state}"}}'],
+                             counts[state], state)
+        self.assertEqual(m["ssci_queue_length"], 0)
+        self.assertEqual(m["ssci_queue_oldest_age_seconds"], 0)
+        self.assertEqual((m["ssci_runners_connected"], m["ssci_runners_busy"],
+                          m["ssci_runner_slots"]), (1, 0, 1))
+        self.assertEqual(m["ssci_job_duration_seconds_count"], 2)
+        self.assertEqual(m['ssci_job_duration_seconds_bucket{le="+Inf"}'], 2)
+        buckets = [v for k, v in m.items() if k.startswith(
+            "ssci_job_duration_seconds_bucket")]
+        self.assertEqual(buckets, sorted(buckets), "cumulative")
+        self.assertGreater(m["ssci_job_duration_seconds_sum"], 0)
+        self.assertGreater(m["ssci_uptime_seconds"], 0)
+
+    def test_errors_change_nothing(self):
+        self.system(runner=False)
+        repo = self.make_repo()
+        commit = self.commit(repo, "one")
+        job = self.dispatch(repo, commit)[1]["job"]
+        before = self.d.jobs()
+        json_type = {"Content-Type": "application/json"}
+        cases = [
+            ("POST", "/api/dispatch", "{not json", json_type, 400),
+            ("POST", "/api/dispatch", "[1, 2]", json_type, 400),
+            ("POST", "/api/dispatch", {"repo": repo}, None, 400),
+            ("POST", "/api/dispatch", {"repo": repo, "commit": "../../x"},
+             None, 400),
+            ("POST", "/api/dispatch", {"repo": repo, "commit": commit,
+                                       "branch": "a..b"}, None, 400),
+            ("GET", "/api/jobs?limit=abc", None, None, 400),
+            ("GET", "/api/jobs?limit=0", None, None, 400),
+            ("GET", "/api/jobs?state=bogus", None, None, 400),
+            ("GET", f"/api/jobs/{job}/log?offset=-1", None, None, 400),
+            ("GET", "/api/jobs/999999", None, None, 404),
+            ("GET", "/api/jobs/abc", None, None, 404),
+            ("POST", "/api/jobs/999999/cancel", None, None, 404),
+            ("POST", "/api/jobs/999999/retry", None, None, 404),
+            ("GET", f"/api/jobs/{job}/nothing", None, None, 404),
+            ("GET", "/api/nothing", None, None, 404),
+            ("GET", "/api/dispatch", None, None, 405),
+            ("POST", "/api/jobs", "{}", json_type, 405),
+            ("POST", f"/api/jobs/{job}", "{}", json_type, 405),
+            ("GET", f"/api/jobs/{job}/cancel", None, None, 405),
+        ]
+        for method, path, body, headers, want in cases:
+            with self.subTest(method=method, path=path):
+                status, err = api(self.url, path, method, body, headers)
+                self.assertEqual(status, want, err)
+                self.assertIsInstance(err["error"]["code"], str)
+                self.assertTrue(err["error"]["message"])
+        self.assertEqual(request(self.url, "/nothing/here")[0], 404)
+        self.assertEqual(request(self.url, "/", "POST", "x")[0], 405)
+        self.assertEqual(request(self.url, "/static/nothing.css")[0], 404)
+        self.assertIn(huge_post(self.url, 70 * 1024), (413,))
+        self.assertEqual(self.d.jobs(), before)
+        self.assertEqual(len(api(self.url, "/api/jobs")[1]["jobs"]), 1)
+
+    def test_pages_escape_and_badges(self):
+        self.system()
+        repo = self.make_repo()
+        good = self.commit(repo, "all <b>good</b>")
+        bad = self.commit(repo, "bad", {"tests/test_bad.py": FAILING_TEST})
+        evil = self.commit(repo, "evil output", {".ssci/test":
+                           f"#!/bin/sh\necho '{XSS}'\n"
+                           "printf '\\033[31mRED\\033[0m\\n'\n"})
+        ids = [self.dispatch(repo, good)[1]["job"],
+               self.dispatch(repo, evil, "evil")[1]["job"],
+               self.dispatch(repo, bad, "broken")[1]["job"]]
+        self.wait_jobs(self.d, 3)
+        status, ctype, page = text(self.url, "/")
+        self.assertEqual(status, 200)
+        self.assertTrue(ctype.startswith("text/html"), ctype)
+        for job in ids:
+            self.assertIn(f'data-job="{job}"', page)
+        self.assertRegex(page, rf'<tr class="job state-passed" '
+                         rf'data-job="{ids[0]}">')
+        self.assertRegex(page, rf'<tr class="job state-failed" '
+                         rf'data-job="{ids[2]}">')
+        self.assertIn('<td class="tests">2 run, 0 failed</td>', page)
+        self.assertIn('<td class="tests">3 run, 1 failed</td>', page)
+        self.assertIn("all &lt;b&gt;good&lt;/b&gt;", page)
+        self.assertNotIn("<b>good", page)
+        status, ctype, page = text(self.url, f"/jobs/{ids[1]}")
+        self.assertEqual(status, 200)
+        self.assertTrue(ctype.startswith("text/html"), ctype)
+        self.assertIn(evil, page)
+        self.assertRegex(page, r'<pre[^>]* id="log"|<pre id="log"')
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", page)
+        self.assertNotIn(XSS, page)
+        self.assertNotIn("\x1b", page, "ANSI codes stripped")
+        self.assertIn("RED", page)
+        status, _, by_commit = text(self.url, f"/commits/{evil}")
+        self.assertEqual(status, 200)
+        self.assertIn(evil, by_commit)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", by_commit)
+        self.assertEqual(text(self.url, "/jobs/999999")[0], 404)
+        status, ctype, hist = text(self.url,
+                                   f"/history/{quote(repo)}/main")
+        self.assertEqual(status, 200)
+        self.assertIn("<svg", hist)
+        for branch, word in (("main", "passing"), ("broken", "failing")):
+            status, hdrs, svg = request(self.url,
+                                        f"/badge/{quote(repo)}/{branch}.svg")
+            self.assertEqual(status, 200)
+            self.assertTrue(hdrs["content-type"].startswith("image/svg+xml"))
+            self.assertIn(word, svg.decode())
+        for name, kind in (("style.css", "text/css"),
+                           ("app.js", "javascript")):
+            status, ctype, _ = text(self.url, f"/static/{name}")
+            self.assertEqual(status, 200)
+            self.assertIn(kind, ctype)
+
+
+def pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return re.sub(r"^.*\) ", "", f.read())[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def huge_post(base, size):
+    """POST a body of size bytes; the status line's code (0 if none)."""
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"POST /api/dispatch HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: "
+                  + str(size).encode() + b"\r\n\r\n")
+        try:
+            s.sendall(b"{" + b" " * (size - 2) + b"}")
+        except OSError:
+            pass  # the server may answer and close before reading it all
+        reply = b""
+        try:
+            while b"\r\n" not in reply:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        except OSError:
+            pass
+    m = re.match(rb"HTTP/1\.[01] (\d+)", reply)
+    return int(m.group(1)) if m else 0
