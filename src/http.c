@@ -174,63 +174,19 @@ http_pages(struct http_ctx *h)
 	return 1;
 }
 
-int
-http_strip_suffix(char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	if (n <= m || strcmp(s + n - m, suffix) != 0)
-		return 0;
-	s[n - m] = '\0';
-	return 1;
-}
-
-/* Split the decoded path into segments; rest[i] is the path from part i. */
-static int
-http_split(struct http_ctx *h)
-{
-	char *p = h->split;
-
-	h->nparts = 0;
-	while (*p == '/')
-		p++;
-	while (*p != '\0' && h->nparts < HTTP_MAX_PARTS) {
-		h->rest[h->nparts] = h->rest_buf + (p - h->split);
-		h->parts[h->nparts++] = p;
-		p += strcspn(p, "/");
-		if (*p == '/')
-			*p++ = '\0';
-	}
-	return *p == '\0' ? 0 : -1;
-}
 
 static void
 http_cb(struct evhttp_request *req, void *arg)
 {
 	struct http_ctx h = { .d = arg, .req = req };
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *raw = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	size_t len;
+	const char *why;
 
 	h.method = evhttp_request_get_command(req);
-	if (raw == NULL || *raw == '\0')
-		raw = "/";
-	h.path = evhttp_uridecode(raw, 0, &len);
-	if (h.path == NULL || strlen(h.path) != len || len > 4096) {
-		http_error(req, HTTP_BADREQUEST, "bad_path", "invalid path");
-		free(h.path);
-		return;
-	}
-	h.split = xstrdup(h.path);
-	h.rest_buf = xstrdup(h.path);
-	if (uri != NULL && evhttp_uri_get_query(uri) != NULL &&
-	    evhttp_parse_query_str(evhttp_uri_get_query(uri), &h.query) == -1) {
-		http_error(req, HTTP_BADREQUEST, "bad_query",
-		    "invalid query string");
-		goto done;
-	}
-	if (http_split(&h) == -1)
-		http_error(req, HTTP_BADREQUEST, "bad_path", "path too deep");
+	why = http_parse(&h, uri != NULL ? evhttp_uri_get_path(uri) : NULL,
+	    uri != NULL ? evhttp_uri_get_query(uri) : NULL);
+	if (why != NULL)
+		http_error(req, HTTP_BADREQUEST, "bad_request", "%s", why);
 	else if (h.nparts > 0 && strcmp(h.parts[0], "api") == 0)
 		http_api(&h);
 	else if (h.method != EVHTTP_REQ_GET && h.method != EVHTTP_REQ_HEAD)
@@ -238,11 +194,7 @@ http_cb(struct evhttp_request *req, void *arg)
 		    "only GET here");
 	else if (!http_pages(&h))
 		http_not_found(req, h.path);
-done:
-	evhttp_clear_headers(&h.query);
-	free(h.path);
-	free(h.split);
-	free(h.rest_buf);
+	http_release(&h);
 }
 
 static void

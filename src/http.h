@@ -43,6 +43,15 @@ int64_t http_job_id(const char *s);
 /* Cut suffix off s if it ends with it: 1, else 0. */
 int http_strip_suffix(char *s, const char *suffix);
 
+/*
+ * Take raw (the request's path, NULL for "/") and query (may be NULL)
+ * apart into h: path decoded, parts, rest, query.  NULL, or why the
+ * request is refused.  http_release frees it either way.
+ */
+const char *http_parse(struct http_ctx *h, const char *raw,
+    const char *query);
+void http_release(struct http_ctx *h);
+
 /* Everything under /api. */
 void http_api(struct http_ctx *h);
 

@@ -8,12 +8,16 @@ browser part is at the end.
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import urllib.parse
+
+from harness import SsciTest
 
 CHROMIUM = os.environ.get("SSCI_CHROMIUM", "/usr/bin/chromium")
 
@@ -97,10 +101,12 @@ class EventStream:
         self.conn = http.client.HTTPConnection(url.hostname, url.port,
                                                timeout=60)
         self.conn.request("GET", "/api/events")
+        self.sock = self.conn.sock
         self.resp = self.conn.getresponse()
         self.status = self.resp.status
         self.content_type = self.resp.getheader("Content-Type", "")
         self.events, self.comments, self.errors = [], [], []
+        self.closing = False
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
@@ -126,6 +132,8 @@ class EventStream:
                             data))))
                     kind, data = None, []
         except (OSError, ValueError, http.client.HTTPException) as e:
+            if self.closing:
+                return
             with self.lock:
                 self.errors.append(repr(e))
 
@@ -139,12 +147,95 @@ class EventStream:
         return "".join(d.get("data", "") for d in self.find("log", id=job))
 
     def close(self):
+        """Shut the socket (which ends the reader's read), then close."""
+        self.closing = True
         try:
-            self.conn.sock and self.conn.sock.shutdown(2)
+            self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-        self.conn.close()
         self.thread.join(10)
+        self.conn.close()
+
+
+def pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return re.sub(r"^.*\) ", "", f.read())[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def huge_post(base, size):
+    """POST a body of size bytes; the status line's code (0 if none)."""
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"POST /api/dispatch HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: "
+                  + str(size).encode() + b"\r\n\r\n")
+        try:
+            s.sendall(b"{" + b" " * (size - 2) + b"}")
+        except OSError:
+            pass  # the server may answer and close before reading it all
+        reply = b""
+        try:
+            while b"\r\n" not in reply:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        except OSError:
+            pass
+    m = re.match(rb"HTTP/1\.[01] (\d+)", reply)
+    return int(m.group(1)) if m else 0
+
+
+
+def metrics(base):
+    """(status, content type, {sample: value}) of /metrics."""
+    status, ctype, body = text(base, "/metrics")
+    samples = {}
+    for line in body.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return status, ctype, samples
+
+
+class WebTest(SsciTest):
+    """A dispatcher with its HTTP side (self.d, self.url), a runner, and a
+    folder of gate files (self.gate) for slow_script."""
+
+    def setUp(self):
+        super().setUp()
+        self.gate = os.path.join(self.tmp, "gate")
+        os.makedirs(self.gate)
+
+    def system(self, runner=True):
+        self.d = self.dispatcher(http=True)
+        self.url = self.d.http_url
+        if runner:
+            self.runner(self.d, "r1")
+        return self.d
+
+    def dispatch(self, repo, commit, branch="main", **more):
+        return api(self.url, "/api/dispatch", "POST",
+                   {"repo": repo, "commit": commit, "branch": branch, **more})
+
+    def job(self, job_id):
+        status, job = api(self.url, f"/api/jobs/{job_id}")
+        self.assertEqual(status, 200, job)
+        return job
+
+    def wait_state(self, job_id, *states):
+        return self.wait_for(lambda: (lambda j: j if j["state"] in states
+                                      else None)(self.job(job_id)),
+                             f"job {job_id} to be {'/'.join(states)}")
+
+    def slow_repo(self, extra="", exit_code=0):
+        repo = self.make_repo()
+        commit = self.commit(repo, "slow test", {
+            ".ssci/test": slow_script(self.gate, extra, exit_code)})
+        return repo, commit
 
 
 # --- headless Chromium -----------------------------------------------------

@@ -3,49 +3,15 @@ the API, the event stream, tailing a running job's log, cancel, retry,
 /metrics, the error answers, and the pages (escaping a test's output)."""
 import collections
 import os
-import re
-import socket
 
-from browser_util import (EventStream, api, quote, request, slow_script,
-                          text, touch)
-from harness import FAILING_TEST, SsciTest
+from browser_util import (EventStream, WebTest, api, huge_post, metrics,
+                          pid_alive, quote, request, text, touch)
+from harness import FAILING_TEST
 
 XSS = "<script>alert(1)</script>"
 
 
-class HttpTest(SsciTest):
-    def setUp(self):
-        super().setUp()
-        self.gate = os.path.join(self.tmp, "gate")
-        os.makedirs(self.gate)
-
-    def system(self, runner=True):
-        self.d = self.dispatcher(http=True)
-        self.url = self.d.http_url
-        if runner:
-            self.runner(self.d, "r1")
-        return self.d
-
-    def dispatch(self, repo, commit, branch="main", **more):
-        return api(self.url, "/api/dispatch", "POST",
-                   {"repo": repo, "commit": commit, "branch": branch, **more})
-
-    def job(self, job_id):
-        status, job = api(self.url, f"/api/jobs/{job_id}")
-        self.assertEqual(status, 200, job)
-        return job
-
-    def wait_state(self, job_id, *states):
-        return self.wait_for(lambda: (lambda j: j if j["state"] in states
-                                      else None)(self.job(job_id)),
-                             f"job {job_id} to be {'/'.join(states)}")
-
-    def slow_repo(self, extra="", exit_code=0):
-        repo = self.make_repo()
-        commit = self.commit(repo, "slow test", {
-            ".ssci/test": slow_script(self.gate, extra, exit_code)})
-        return repo, commit
-
+class HttpTest(WebTest):
     def test_dispatch_events_and_live_log(self):
         self.system(runner=False)
         events = EventStream(self.url)
@@ -144,6 +110,11 @@ class HttpTest(SsciTest):
         (q,) = queue["queue"]
         self.assertEqual((q["id"], q["position"], q["waiting"]),
                          (queued, 1, "all runners busy"))
+        m = metrics(self.url)[2]
+        self.assertEqual((m['ssci_jobs{state="running"}'],
+                          m["ssci_queue_length"], m["ssci_runners_busy"]),
+                         (1, 1, 1))
+        self.assertGreaterEqual(m["ssci_queue_oldest_age_seconds"], 0)
         status, body = api(self.url, f"/api/jobs/{queued}/cancel", "POST")
         self.assertEqual((status, body["job"], body["state"]),
                          (200, queued, "cancelled"))
@@ -172,14 +143,9 @@ class HttpTest(SsciTest):
         for c in (good, bad):
             self.dispatch(repo, c)
         self.wait_jobs(self.d, 2)
-        status, ctype, body = text(self.url, "/metrics")
+        status, ctype, m = metrics(self.url)
         self.assertEqual(status, 200)
         self.assertTrue(ctype.startswith("text/plain"), ctype)
-        m = {}
-        for line in body.splitlines():
-            if line and not line.startswith("#"):
-                name, value = line.rsplit(" ", 1)
-                m[name] = float(value)
         counts = collections.Counter(j["state"] for j in self.d.jobs())
         for state in ("queued", "running", "passed", "failed", "error",
                       "timeout", "cancelled"):
@@ -248,11 +214,13 @@ class HttpTest(SsciTest):
         evil = self.commit(repo, "evil output", {".ssci/test":
                            f"#!/bin/sh\necho '{XSS}'\n"
                            "printf '\\033[31mRED\\033[0m\\n'\n"})
-        ids = [self.dispatch(repo, good)[1]["job"],
+        ids = [self.dispatch(repo, good, subject="all <b>good</b>",
+                             author="Eve <eve@x>")[1]["job"],
                self.dispatch(repo, evil, "evil")[1]["job"],
                self.dispatch(repo, bad, "broken")[1]["job"]]
         self.wait_jobs(self.d, 3)
         status, ctype, page = text(self.url, "/")
+        dash = page
         self.assertEqual(status, 200)
         self.assertTrue(ctype.startswith("text/html"), ctype)
         for job in ids:
@@ -264,6 +232,7 @@ class HttpTest(SsciTest):
         self.assertIn('<td class="tests">2 run, 0 failed</td>', page)
         self.assertIn('<td class="tests">3 run, 1 failed</td>', page)
         self.assertIn("all &lt;b&gt;good&lt;/b&gt;", page)
+        self.assertIn("Eve &lt;eve@x&gt;", page)
         self.assertNotIn("<b>good", page)
         status, ctype, page = text(self.url, f"/jobs/{ids[1]}")
         self.assertEqual(status, 200)
@@ -279,50 +248,25 @@ class HttpTest(SsciTest):
         self.assertIn(evil, by_commit)
         self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", by_commit)
         self.assertEqual(text(self.url, "/jobs/999999")[0], 404)
-        status, ctype, hist = text(self.url,
-                                   f"/history/{quote(repo)}/main")
-        self.assertEqual(status, 200)
-        self.assertIn("<svg", hist)
-        for branch, word in (("main", "passing"), ("broken", "failing")):
-            status, hdrs, svg = request(self.url,
-                                        f"/badge/{quote(repo)}/{branch}.svg")
-            self.assertEqual(status, 200)
-            self.assertTrue(hdrs["content-type"].startswith("image/svg+xml"))
-            self.assertIn(word, svg.decode())
+        # REPO as the repository's id, and as its URL, URL-encoded (the
+        # form the dashboard's own links use).
+        self.assertIn(f'href="/history/{quote(repo)}/main"', dash)
+        for ref in ("1", quote(repo)):
+            with self.subTest(repo=ref):
+                status, _, hist = text(self.url, f"/history/{ref}/main")
+                self.assertEqual(status, 200, f"/history/{ref}/main")
+                self.assertIn("<svg", hist)
+                for branch, word in (("main", "passing"),
+                                     ("broken", "failing")):
+                    status, hdrs, svg = request(
+                        self.url, f"/badge/{ref}/{branch}.svg")
+                    self.assertEqual(status, 200)
+                    self.assertTrue(hdrs["content-type"].startswith(
+                        "image/svg+xml"))
+                    self.assertIn(word, svg.decode())
         for name, kind in (("style.css", "text/css"),
                            ("app.js", "javascript")):
             status, ctype, _ = text(self.url, f"/static/{name}")
             self.assertEqual(status, 200)
             self.assertIn(kind, ctype)
 
-
-def pid_alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return re.sub(r"^.*\) ", "", f.read())[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def huge_post(base, size):
-    """POST a body of size bytes; the status line's code (0 if none)."""
-    port = int(base.rsplit(":", 1)[1])
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(b"POST /api/dispatch HTTP/1.1\r\nHost: x\r\n"
-                  b"Content-Type: application/json\r\nContent-Length: "
-                  + str(size).encode() + b"\r\n\r\n")
-        try:
-            s.sendall(b"{" + b" " * (size - 2) + b"}")
-        except OSError:
-            pass  # the server may answer and close before reading it all
-        reply = b""
-        try:
-            while b"\r\n" not in reply:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                reply += chunk
-        except OSError:
-            pass
-    m = re.match(rb"HTTP/1\.[01] (\d+)", reply)
-    return int(m.group(1)) if m else 0

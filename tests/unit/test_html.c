@@ -1,0 +1,567 @@
+/*
+ * test_html.c - the web pages: escaping of text and logs (ANSI codes and
+ * control characters gone, truncated sequences too), the static assets,
+ * and the pages drawn from a real store in a temporary folder: the badge,
+ * the dashboard (a hostile commit subject shown escaped, never raw), a
+ * job's page with its log, a branch's history.
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/buffer.h>
+
+#include "dispatcher.h"
+#include "html.h"
+#include "html_int.h"
+#include "store.h"
+#include "util.h"
+
+#define REPO "/srv/git/one.git"
+#define C1 "1a2b3c4d5e1111111111111111111111111111111"
+#define C2 "2222222222222222222222222222222222222222"
+#define C3 "3333333333333333333333333333333333333333"
+#define XSS "<script>alert(1)</script>"
+
+struct fixture {
+	char dir[256];
+	char state[300];
+	char logs[320];
+	struct dispatcher d;
+};
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(f->dir, sizeof f->dir, "%s/ssci-html-XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
+	snprintf(f->logs, sizeof f->logs, "%s/logs", f->state);
+	f->d.store = store_open(f->state);
+	f->d.logs_dir = f->logs;
+	f->d.started_ms = now_ms();
+	*state = f;
+	return f->d.store == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->d.store);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* What a buffer holds, as a string; the buffer is freed. */
+static char *
+take(struct evbuffer *b)
+{
+	size_t len = evbuffer_get_length(b);
+	char *s = xmalloc(len + 1);
+
+	evbuffer_remove(b, s, len);
+	s[len] = '\0';
+	evbuffer_free(b);
+	return s;
+}
+
+static struct evbuffer *
+buffer(void)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	assert_non_null(b);
+	return b;
+}
+
+static char *
+escaped(const char *s)
+{
+	struct evbuffer *b = buffer();
+
+	html_escape(b, s);
+	return take(b);
+}
+
+static char *
+escaped_log(const char *s, size_t len)
+{
+	struct evbuffer *b = buffer();
+
+	html_escape_log(b, s, len);
+	return take(b);
+}
+
+/* Assert that html_escape_log turns the string literal in into out. */
+#define assert_log(in, out) do {					\
+	char *got_ = escaped_log(in, sizeof(in) - 1);			\
+	assert_string_equal(got_, out);					\
+	free(got_);							\
+} while (0)
+
+static int64_t
+dispatch(struct fixture *f, const char *commit, const char *branch,
+    const char *subject)
+{
+	enum job_state state;
+	int64_t id;
+	int existing;
+
+	assert_int_equal(store_dispatch(f->d.store, REPO, commit, branch, 0,
+	    &id, &state, &existing), 0);
+	if (subject != NULL)
+		assert_int_equal(store_job_describe(f->d.store, id, subject,
+		    "Ada <ada@example.org>"), 0);
+	return id;
+}
+
+static void
+finish(struct fixture *f, int64_t id, enum job_state state)
+{
+	assert_int_equal(store_job_start(f->d.store, id, "r1"), 0);
+	assert_int_equal(store_job_finish(f->d.store, &(struct proto_result){
+	    .job = id, .state = state, .exit_code = state == JOB_PASSED ? 0 : 1,
+	    .duration_ms = 1234, .tests = { 3, state == JOB_PASSED ? 0 : 1,
+	    0 } }), 0);
+}
+
+static char *
+dashboard(struct fixture *f)
+{
+	struct evbuffer *b = buffer();
+
+	html_dashboard(&f->d, b);
+	return take(b);
+}
+
+static char *
+badge(struct fixture *f, const char *repo, const char *branch)
+{
+	struct evbuffer *b = buffer();
+
+	html_badge(&f->d, repo, branch, b);
+	return take(b);
+}
+
+static char *
+job_page(struct fixture *f, int64_t id)
+{
+	struct evbuffer *b = buffer();
+	struct job job;
+
+	assert_int_equal(store_job_get(f->d.store, id, &job), 1);
+	html_job(&f->d, &job, b);
+	job_release(&job);
+	return take(b);
+}
+
+static void
+write_log(struct fixture *f, int64_t id, const char *data, size_t len)
+{
+	char path[400];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/%lld.log", f->logs, (long long)id);
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	fclose(fp);
+}
+
+static void
+test_escape(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = escaped(XSS);
+	assert_string_equal(s, "&lt;script&gt;alert(1)&lt;/script&gt;");
+	free(s);
+	s = escaped("a & \"b\" 'c'");
+	assert_string_equal(s, "a &amp; &quot;b&quot; &#39;c&#39;");
+	free(s);
+	s = escaped("");
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static void
+test_escape_log(void **state)
+{
+	(void)state;
+	assert_log("\x1b[31mred\x1b[0m", "red");
+	assert_log("\x1b[1;32mok\x1b[39;49m done", "ok done");
+	assert_log("a\nb\tc\r\n", "a\nb\tc\n");
+	assert_log("x\x01y\x07z\x7f\x08!", "xyz!");
+	assert_log("a\0b", "ab");
+	assert_log(XSS "\n", "&lt;script&gt;alert(1)&lt;/script&gt;\n");
+	assert_log("caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac");
+	assert_log("c1\xc2\x9b" "31m", "c131m");
+	/* Title, hyperlink (ST), character set, and a bare ESC. */
+	assert_log("\x1b]0;title\x07" "after", "after");
+	assert_log("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\.", "link.");
+	assert_log("\x1b(Bplain\x1b" "7", "plain");
+	assert_log("\x1b\x1b[2Kline", "line");
+	/* An unterminated string ends at the line, not the log. */
+	assert_log("\x1b]0;never ends\nnext", "\nnext");
+	/* Truncated sequences and an ESC at the very end. */
+	assert_log("x\x1b", "x");
+	assert_log("x\x1b[", "x");
+	assert_log("x\x1b[31", "x");
+	assert_log("x\x1b]0;t", "x");
+	assert_log("x\x1b(", "x");
+	assert_log("a\x1b[31\nb", "a\nb");
+	assert_log("", "");
+}
+
+static void
+test_log_whole(void **state)
+{
+	(void)state;
+	assert_int_equal(html_log_whole("abc", 3), 3);
+	assert_int_equal(html_log_whole("abc\x1b[3", 6), 3);
+	assert_int_equal(html_log_whole("abc\x1b[31m", 8), 8);
+	assert_int_equal(html_log_whole("abc\x1b", 4), 3);
+	assert_int_equal(html_log_whole("x\x1b]0;t", 5), 1);
+	assert_int_equal(html_log_whole("x\x1b]0;t\x07", 6), 6);
+	assert_int_equal(html_log_whole("ab\xc3", 3), 2);
+	assert_int_equal(html_log_whole("ab\xe2\x82", 4), 2);
+	assert_int_equal(html_log_whole("ab\xe2\x82\xac", 5), 5);
+	assert_int_equal(html_log_whole("ab\xf0\x9f\x98", 5), 2);
+	assert_int_equal(html_log_whole("", 0), 0);
+}
+
+static void
+test_formats(void **state)
+{
+	char buf[HTML_FMT_SIZE];
+	struct evbuffer *b = buffer();
+	char *s;
+
+	(void)state;
+	html_fmt_duration(buf, sizeof buf, 850);
+	assert_string_equal(buf, "850 ms");
+	html_fmt_duration(buf, sizeof buf, 1234);
+	assert_string_equal(buf, "1.2 s");
+	html_fmt_duration(buf, sizeof buf, 65000);
+	assert_string_equal(buf, "1 min 5 s");
+	html_fmt_duration(buf, sizeof buf, -1);
+	assert_string_equal(buf, "");
+	html_fmt_age(buf, sizeof buf, 120000);
+	assert_string_equal(buf, "2 min ago");
+	html_fmt_tests(buf, sizeof buf, 3, 1, 0);
+	assert_string_equal(buf, "3 run, 1 failed");
+	html_fmt_tests(buf, sizeof buf, 5, 0, 2);
+	assert_string_equal(buf, "5 run, 0 failed, 2 skipped");
+	html_fmt_utc(buf, sizeof buf, 86400000);
+	assert_string_equal(buf, "1970-01-02 00:00:00 UTC");
+	html_history_href(b, "/srv/a b.git", "feat/x\"y");
+	s = take(b);
+	assert_string_equal(s, "/history/%2Fsrv%2Fa%20b.git/feat/x%22y");
+	free(s);
+}
+
+static void
+test_assets(void **state)
+{
+	const char *type, *data;
+	size_t len = 0;
+
+	(void)state;
+	data = html_asset("style.css", &len, &type);
+	assert_non_null(data);
+	assert_int_equal(len, strlen(data));
+	assert_true(len > 100);
+	assert_string_equal(type, "text/css; charset=utf-8");
+	data = html_asset("app.js", &len, &type);
+	assert_non_null(data);
+	assert_int_equal(len, strlen(data));
+	assert_non_null(strstr(data, "EventSource"));
+	assert_string_equal(type, "text/javascript; charset=utf-8");
+	assert_null(html_asset("../x", &len, &type));
+	assert_null(html_asset("../style.css", &len, &type));
+	assert_null(html_asset("style.css/", &len, &type));
+	assert_null(html_asset("", &len, &type));
+	assert_null(html_asset("index.html", &len, &type));
+}
+
+static void
+test_badge(void **state)
+{
+	struct fixture *f = *state;
+	int64_t a, b;
+	char *s;
+
+	s = badge(f, REPO, "main");
+	assert_non_null(strstr(s, ">unknown<"));
+	assert_non_null(strstr(s, "<svg"));
+	free(s);
+
+	/* Queued and running jobs say nothing yet. */
+	a = dispatch(f, C1, "main", "first");
+	s = badge(f, REPO, "main");
+	assert_non_null(strstr(s, ">unknown<"));
+	free(s);
+	finish(f, a, JOB_PASSED);
+	b = dispatch(f, C2, "main", "second");
+	assert_int_equal(store_job_start(f->d.store, b, "r1"), 0);
+	s = badge(f, REPO, "main");
+	assert_non_null(strstr(s, ">passing<"));
+	assert_null(strstr(s, ">unknown<"));
+	free(s);
+	s = badge(f, "1", "main");
+	assert_non_null(strstr(s, ">passing<"));
+	free(s);
+
+	assert_int_equal(store_job_finish(f->d.store, &(struct proto_result){
+	    .job = b, .state = JOB_FAILED, .exit_code = 1,
+	    .tests = { -1, -1, -1 } }), 0);
+	s = badge(f, REPO, "main");
+	assert_non_null(strstr(s, ">failing<"));
+	free(s);
+	s = badge(f, REPO, "other");
+	assert_non_null(strstr(s, ">unknown<"));
+	free(s);
+}
+
+static void
+test_dashboard_empty(void **state)
+{
+	struct fixture *f = *state;
+	char *s = dashboard(f);
+
+	assert_non_null(strstr(s, "<main id=\"live\""));
+	assert_non_null(strstr(s, "SuperSimpleCI"));
+	assert_non_null(strstr(s, "No runner connected"));
+	assert_non_null(strstr(s, "Queue empty"));
+	assert_non_null(strstr(s, "/static/app.js"));
+	free(s);
+}
+
+static void
+test_dashboard_jobs(void **state)
+{
+	struct fixture *f = *state;
+	char *s, row[64];
+	int64_t a;
+
+	a = dispatch(f, C1, "main", "Fix the parser");
+	finish(f, a, JOB_PASSED);
+	dispatch(f, C2, "main", "Waits");
+	s = dashboard(f);
+	assert_non_null(strstr(s, "1a2b3c4"));
+	assert_non_null(strstr(s, "state-passed"));
+	snprintf(row, sizeof row, "data-job=\"%lld\"", (long long)a);
+	assert_non_null(strstr(s, row));
+	assert_non_null(strstr(s, "<td class=\"tests\">3 run, 0 failed</td>"));
+	assert_non_null(strstr(s, "Fix the parser"));
+	assert_non_null(strstr(s, "Ada &lt;ada@example.org&gt;"));
+	/* The queue, waiting for a runner; the branch with its history. */
+	assert_non_null(strstr(s, "<td class=\"waiting\">no runner connected"));
+	assert_non_null(strstr(s, "href=\"/history/%2Fsrv%2Fgit%2Fone.git/"
+	    "main\""));
+	assert_non_null(strstr(s, "class=\"mark state-passed\""));
+	free(s);
+}
+
+static void
+test_dashboard_escapes(void **state)
+{
+	struct fixture *f = *state;
+	char *s;
+
+	finish(f, dispatch(f, C1, "main", XSS), JOB_FAILED);
+	s = dashboard(f);
+	assert_non_null(strstr(s, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	assert_null(strstr(s, "<script>alert"));
+	assert_null(strstr(s, "alert(1)</script>"));
+	free(s);
+}
+
+static void
+test_dashboard_runners(void **state)
+{
+	struct fixture *f = *state;
+	struct assignment a = { .log_fd = -1 };
+	struct peer p = { .registered = 1, .name = "r1", .slots = 2,
+	    .busy = 1, .jobs = &a };
+	char *s;
+
+	a.job = dispatch(f, C1, "main", "Runs");
+	assert_int_equal(store_job_start(f->d.store, a.job, "r1"), 0);
+	p.last_heard_ms = mono_ms();
+	f->d.peers = &p;
+	s = dashboard(f);
+	f->d.peers = NULL;
+	assert_non_null(strstr(s, "<tr class=\"runner runner-busy\" "
+	    "data-runner=\"r1\">"));
+	assert_non_null(strstr(s, "<tr class=\"job state-running\" "
+	    "data-job=\"1\">"));
+	assert_non_null(strstr(s, "<td class=\"elapsed\">"));
+	assert_null(strstr(s, "No runner connected"));
+	free(s);
+}
+
+static void
+test_job_page(void **state)
+{
+	struct fixture *f = *state;
+	static const char log[] = "\x1b[1mbuild\x1b[0m\r\n" XSS "\nok\n";
+	int64_t id;
+	char *s;
+
+	id = dispatch(f, C1, "feat/x", XSS);
+	finish(f, id, JOB_FAILED);
+	write_log(f, id, log, sizeof log - 1);
+	s = job_page(f, id);
+	assert_non_null(strstr(s, "data-job=\"1\""));
+	assert_non_null(strstr(s, "data-state=\"failed\""));
+	assert_non_null(strstr(s, "data-offset=\"40\""));
+	assert_non_null(strstr(s, "<span id=\"status\" class=\"pill "
+	    "state-failed\">failed</span>"));
+	assert_non_null(strstr(s, "<pre id=\"log\" class=\"log\">build\n"
+	    "&lt;script&gt;alert(1)&lt;/script&gt;\nok\n</pre>"));
+	assert_non_null(strstr(s, "<dd class=\"tests\">3 run, 1 failed</dd>"));
+	assert_non_null(strstr(s, "<dd class=\"exit-code\">1</dd>"));
+	assert_null(strstr(s, "<script>alert"));
+	assert_null(strchr(s, 0x1b));
+	assert_null(strstr(s, "earlier output not shown"));
+	free(s);
+}
+
+static void
+test_job_page_running(void **state)
+{
+	struct fixture *f = *state;
+	static const char log[] = "step one\npartial \x1b[3";
+	int64_t id;
+	char *s;
+
+	/* A queued job has no log yet. */
+	id = dispatch(f, C1, "main", "Runs");
+	s = job_page(f, id);
+	assert_non_null(strstr(s, "data-state=\"queued\" data-offset=\"0\""));
+	assert_non_null(strstr(s, "<pre id=\"log\" class=\"log\"></pre>"));
+	free(s);
+
+	/* The script is to fetch the cut escape code whole. */
+	assert_int_equal(store_job_start(f->d.store, id, "r1"), 0);
+	write_log(f, id, log, sizeof log - 1);
+	s = job_page(f, id);
+	assert_non_null(strstr(s, "data-state=\"running\" "
+	    "data-offset=\"17\""));
+	assert_non_null(strstr(s, "step one\npartial </pre>"));
+	free(s);
+}
+
+static void
+test_job_page_big_log(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = HTML_LOG_MAX + 100000;
+	char *log = xmalloc(len), *s, attr[64];
+	int64_t id;
+
+	for (size_t i = 0; i < len; i++)
+		log[i] = i % 50 == 49 ? '\n' : 'a' + (char)(i % 26);
+	memcpy(log, "FIRST LINE", 10);
+	id = dispatch(f, C1, "main", "Big");
+	finish(f, id, JOB_PASSED);
+	write_log(f, id, log, len);
+	s = job_page(f, id);
+	assert_non_null(strstr(s, "earlier output not shown"));
+	assert_null(strstr(s, "FIRST LINE"));
+	snprintf(attr, sizeof attr, "data-offset=\"%zu\"", len);
+	assert_non_null(strstr(s, attr));
+	assert_true(strlen(s) < HTML_LOG_MAX + 10000);
+	/* The shown part starts at a line. */
+	assert_non_null(strstr(s, "class=\"log\">"));
+	assert_int_equal(strstr(s, "class=\"log\">")[12], 'a');
+	free(s);
+	free(log);
+}
+
+static void
+test_history(void **state)
+{
+	struct fixture *f = *state;
+	struct evbuffer *b = buffer();
+	char *s;
+
+	assert_int_equal(html_history(&f->d, REPO, "main", b), -1);
+	finish(f, dispatch(f, C1, "main", "One"), JOB_PASSED);
+	finish(f, dispatch(f, C2, "main", XSS), JOB_FAILED);
+	dispatch(f, C3, "other", "Elsewhere");
+	assert_int_equal(html_history(&f->d, REPO, "nope", b), -1);
+	assert_int_equal(html_history(&f->d, "1", "main", b), 0);
+	s = take(b);
+	assert_non_null(strstr(s, "data-page=\"history\""));
+	assert_non_null(strstr(s, "<svg class=\"strip large\""));
+	assert_non_null(strstr(s, "<svg class=\"durations\""));
+	assert_non_null(strstr(s, "<a href=\"/jobs/1\"><rect class=\"mark "
+	    "state-passed\""));
+	assert_non_null(strstr(s, "<rect class=\"mark state-failed\""));
+	assert_non_null(strstr(s, ">1.2 s</text>"));
+	assert_non_null(strstr(s, REPO));
+	assert_null(strstr(s, "Elsewhere"));
+	assert_null(strstr(s, "<script>alert"));
+	/* Oldest on the left: job 1's mark comes before job 2's. */
+	assert_true(strstr(s, "data-job=\"1\" x=") <
+	    strstr(s, "data-job=\"2\" x="));
+	free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_escape_log),
+		cmocka_unit_test(test_log_whole),
+		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_assets),
+		cmocka_unit_test_setup_teardown(test_badge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dashboard_empty, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_dashboard_jobs, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_dashboard_escapes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_dashboard_runners, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_job_page, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_job_page_running, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_job_page_big_log, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
