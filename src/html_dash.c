@@ -166,13 +166,16 @@ html_dash_running(struct evbuffer *out, json_t *running)
 		    "</p></section>\n");
 		return;
 	}
-	evbuffer_add_printf(out, "<table><thead><tr><th>Commit</th>"
-	    "<th>Branch</th><th>Runner</th><th>Elapsed</th></tr></thead>"
-	    "<tbody>\n");
+	evbuffer_add_printf(out, "<table><thead><tr><th>Job</th>"
+	    "<th>Commit</th><th>Branch</th><th>Runner</th><th>Elapsed</th>"
+	    "</tr></thead><tbody>\n");
 	json_array_foreach(running, i, job) {
 		html_fmt_duration(elapsed, sizeof elapsed,
 		    html_json_int(job, "elapsed_ms", 0));
 		html_job_tr(out, job);
+		evbuffer_add_printf(out, "<td class=\"id\"><a href=\"/jobs/"
+		    "%lld\">#%lld</a></td>", (long long)html_json_int(job, "id", 0),
+		    (long long)html_json_int(job, "id", 0));
 		html_commit_cell(out, job);
 		evbuffer_add_printf(out, "<td class=\"branch\">");
 		html_text(out, html_json_str(job, "branch"));

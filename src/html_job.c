@@ -123,8 +123,8 @@ html_job_title(struct evbuffer *out, const struct job *job)
 static void
 html_job_branch(struct evbuffer *out, const struct job *job)
 {
-	if (job->branch == NULL) {
-		html_dd(out, "branch", "Branch", NULL);
+	if (job->branch == NULL || job->repo == NULL) {
+		html_dd(out, "branch", "Branch", job->branch);
 		return;
 	}
 	evbuffer_add_printf(out, "<dt>Branch</dt><dd class=\"branch\">"

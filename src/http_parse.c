@@ -26,7 +26,8 @@ http_split(struct http_ctx *h)
 		h->rest[h->nparts] = h->rest_buf + (p - h->split);
 		h->parts[h->nparts++] = p;
 		p += strcspn(p, "/");
-		if (*p == '/')
+		/* "a//b" is "a/b": no segment is ever empty. */
+		while (*p == '/')
 			*p++ = '\0';
 	}
 	return *p == '\0' ? 0 : -1;
