@@ -4,7 +4,7 @@
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
-PKGS = libevent jansson sqlite3
+PKGS = libevent libevent_openssl openssl jansson sqlite3
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Wsign-compare -Wformat=2 -Wno-format-nonliteral

@@ -110,7 +110,9 @@ static const char html_script[] =
     " * app.js - live pages without a framework.  The dashboard and a history\n"
     " * page fetch themselves again when the server reports an event (and every\n"
     " * 5 s, for the clocks) and swap in their <main id=\"live\">.  A job's page\n"
-    " * follows the job's log from data-offset while it is queued or running.\n"
+    " * asks for the job's state and its log from data-offset, then again each\n"
+    " * second while the job is queued or running; once it is over, the summary\n"
+    " * is fetched fresh (times, exit code, test counts).\n"
     " * Text from the server goes in with textContent only, never as markup.\n"
     " */\n"
     "\"use strict\";\n"
@@ -260,8 +262,7 @@ static const char html_script[] =
     "\n"
     "\tif (live.dataset.page === \"dashboard\" || live.dataset.page === \"history\")\n"
     "\t\trefreshing();\n"
-    "\telse if (live.dataset.page === \"job\" &&\n"
-    "\t    !FINAL.includes(live.dataset.state))\n"
+    "\telse if (live.dataset.page === \"job\")\n"
     "\t\tfollowing();\n"
     "})();\n";
 

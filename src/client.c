@@ -177,6 +177,7 @@ client_options(const struct client_cmd *cmd, int argc, char **argv,
 		{ "state", required_argument, NULL, 's' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "follow", no_argument, NULL, 'f' },
+		CMD_SECURITY_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -184,6 +185,8 @@ client_options(const struct client_cmd *cmd, int argc, char **argv,
 
 	a->server = "localhost:8888";
 	while ((ch = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		if (cmd_security_option(&a->sec, ch, optarg))
+			continue;
 		if (ch == 'h')
 			cmd_help(cmd->usage);
 		if (ch == '?' || (strchr(cmd->options, ch) == NULL &&
@@ -228,6 +231,7 @@ client_run(const struct client_cmd *cmd, int argc, char **argv)
 		.on_refused = client_refused, .on_lost = client_gone,
 	};
 	struct client cl = { .cmd = cmd };
+	struct conn_auth auth;
 
 	client_options(cmd, argc, argv, &cl.args);
 	log_init("ssci", 0);
@@ -238,13 +242,15 @@ client_run(const struct client_cmd *cmd, int argc, char **argv)
 	if (cl.base == NULL)
 		fatalx("unable to create the event loop");
 	cl.ev_follow = evtimer_new(cl.base, client_follow_cb, &cl);
-	cl.conn = conn_new(cl.base, cl.args.server, PROTO_ROLE_CLIENT,
-	    cmd_token(), 0, &cbs, &cl);
+	cmd_conn_auth(&cl.args.sec, &auth);
+	cl.conn = conn_new(cl.base, cl.args.server, PROTO_ROLE_CLIENT, &auth,
+	    0, &cbs, &cl);
 	if (cl.conn == NULL)
 		cl.status = 1;
 	else
 		event_base_dispatch(cl.base);
 	conn_free(cl.conn);
+	cmd_conn_auth_release(&auth);
 	event_free(cl.ev_follow);
 	event_base_free(cl.base);
 	return cl.status;

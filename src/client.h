@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "cmd.h"
+
 struct client_args {
 	const char *server;
 	int json;
@@ -18,6 +20,7 @@ struct client_args {
 	int limit;
 	int follow;
 	const char *which;	/* JOB or COMMIT, for commands that take one */
+	struct cmd_security sec;
 };
 
 struct client_cmd {

@@ -259,7 +259,8 @@ request_retry(const struct client_args *a, int64_t offset)
 	return proto_encode_retry(id, NULL);
 }
 
-#define COMMON "[--dispatcher-server HOST:PORT] [--json]"
+#define COMMON "[--dispatcher-server HOST:PORT] [--json]\n" \
+	"                 [" CMD_SECURITY_USAGE "]"
 
 static const struct client_cmd client_cmds[] = {
 	{ "status", "usage: ssci status " COMMON "\n", "", 0, NULL,

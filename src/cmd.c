@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "auth.h"
 #include "cmd.h"
+#include "conn.h"
+#include "tls.h"
 #include "util.h"
 
 void
@@ -41,10 +44,37 @@ cmd_number(const char *usage, const struct option *opts, int ch,
 	return v;
 }
 
-const char *
-cmd_token(void)
+int
+cmd_security_option(struct cmd_security *sec, int ch, const char *arg)
 {
-	const char *t = getenv("SSCI_TOKEN");
+	switch (ch) {
+	case CMD_OPT_TOKEN_FILE:
+		sec->token_file = arg;
+		return 1;
+	case CMD_OPT_TLS_CA:
+		sec->tls_ca = arg;
+		sec->tls = 1;
+		return 1;
+	case CMD_OPT_TLS:
+		sec->tls = 1;
+		return 1;
+	}
+	return 0;
+}
 
-	return t != NULL && *t != '\0' ? t : NULL;
+void
+cmd_conn_auth(const struct cmd_security *sec, struct conn_auth *auth)
+{
+	auth->token = auth_token(sec->token_file);
+	auth->tls = sec->tls ? tls_client(sec->tls_ca) : NULL;
+}
+
+void
+cmd_conn_auth_release(struct conn_auth *auth)
+{
+	free((char *)auth->token);
+	if (auth->tls != NULL)
+		tls_free(auth->tls);
+	auth->token = NULL;
+	auth->tls = NULL;
 }

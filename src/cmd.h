@@ -32,7 +32,36 @@ void cmd_usage(const char *usage) __attribute__((noreturn));
 long cmd_number(const char *usage, const struct option *opts, int ch,
     const char *arg, long min, long max);
 
-/* The token from SSCI_TOKEN, or NULL. */
-const char *cmd_token(void);
+/*
+ * How a client command reaches the dispatcher: --token-file FILE (else
+ * $SSCI_TOKEN), --tls-ca FILE or --tls (the system's CA store).  Put
+ * CMD_SECURITY_OPTIONS in the option table, pass every option to
+ * cmd_security_option, then cmd_conn_auth makes what conn_new takes.
+ */
+struct conn_auth;
+
+struct cmd_security {
+	const char *token_file;
+	const char *tls_ca;
+	int tls;
+};
+
+#define CMD_OPT_TOKEN_FILE 256
+#define CMD_OPT_TLS_CA 257
+#define CMD_OPT_TLS 258
+#define CMD_SECURITY_OPTIONS \
+	{ "token-file", required_argument, NULL, CMD_OPT_TOKEN_FILE }, \
+	{ "tls-ca", required_argument, NULL, CMD_OPT_TLS_CA }, \
+	{ "tls", no_argument, NULL, CMD_OPT_TLS }
+#define CMD_SECURITY_USAGE "[--token-file FILE] [--tls | --tls-ca FILE]"
+
+/* 1 if ch was one of the security options (and is noted in sec), else 0. */
+int cmd_security_option(struct cmd_security *sec, int ch, const char *arg);
+
+/* Load the token and the TLS context; exits if one is unusable. */
+void cmd_conn_auth(const struct cmd_security *sec, struct conn_auth *auth);
+
+/* Free what cmd_conn_auth loaded. */
+void cmd_conn_auth_release(struct conn_auth *auth);
 
 #endif

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "conn.h"
+#include "tls.h"
 #include "util.h"
 
 struct conn_pending {
@@ -26,6 +27,8 @@ struct conn_pending {
 struct conn {
 	struct event_base *base;
 	char *server;
+	char *host;			/* as given, for TLS name checks */
+	struct ssl_ctx_st *tls;		/* NULL for plain TCP */
 	enum proto_role role;
 	char *token;
 	int reconnect;
@@ -251,8 +254,11 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_EOF)
 		conn_drop(c, "connection closed");
 	else if (what & BEV_EVENT_ERROR) {
-		const char *why = evutil_socket_error_to_string(
-		    EVUTIL_SOCKET_ERROR());
+		const char *why = c->tls != NULL ? tls_error(bev) : NULL;
+
+		if (why == NULL)
+			why = evutil_socket_error_to_string(
+			    EVUTIL_SOCKET_ERROR());
 
 		if (!c->ready && c->naddrs > 1 && c->next_addr != 0) {
 			/* Another address may answer: try it at once. */
@@ -271,7 +277,12 @@ conn_connect(struct conn *c)
 	size_t i = c->next_addr;
 
 	c->next_addr = (c->next_addr + 1) % c->naddrs;
-	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = c->tls != NULL ? tls_connect(c->base, c->tls, c->host) :
+	    bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		conn_drop(c, "unable to set up the connection");
+		return;
+	}
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_HIGH_WATER / 2, 0);
@@ -283,8 +294,8 @@ conn_connect(struct conn *c)
 
 struct conn *
 conn_new(struct event_base *base, const char *server, enum proto_role role,
-    const char *token, int reconnect, const struct conn_callbacks *cbs,
-    void *arg)
+    const struct conn_auth *auth, int reconnect,
+    const struct conn_callbacks *cbs, void *arg)
 {
 	struct conn *c;
 	char *host;
@@ -303,11 +314,12 @@ conn_new(struct event_base *base, const char *server, enum proto_role role,
 		free(c);
 		return NULL;
 	}
-	free(host);
+	c->host = host;
 	c->base = base;
 	c->server = xstrdup(server);
 	c->role = role;
-	c->token = token ? xstrdup(token) : NULL;
+	c->token = auth->token ? xstrdup(auth->token) : NULL;
+	c->tls = auth->tls;
 	c->reconnect = reconnect;
 	c->cbs = *cbs;
 	c->arg = arg;
@@ -332,6 +344,7 @@ conn_free(struct conn *c)
 	free(c->addrs);
 	free(c->addrlens);
 	free(c->server);
+	free(c->host);
 	free(c->token);
 	free(c);
 }

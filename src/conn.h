@@ -20,6 +20,7 @@
 
 struct event_base;
 struct conn;
+struct ssl_ctx_st;
 
 #define CONN_BACKOFF_MIN_MS 100
 #define CONN_BACKOFF_MAX_MS 30000
@@ -40,12 +41,18 @@ struct conn_callbacks {
 typedef void (*conn_reply_cb)(struct conn *c, struct proto_msg *reply,
     void *arg);
 
+/* How a client proves itself: a token (or NULL), TLS (or NULL). */
+struct conn_auth {
+	const char *token;
+	struct ssl_ctx_st *tls;
+};
+
 /*
  * Connect to "HOST:PORT".  Returns NULL (after logging) if the address
- * cannot be resolved.  token may be NULL.
+ * cannot be resolved.
  */
 struct conn *conn_new(struct event_base *base, const char *server,
-    enum proto_role role, const char *token, int reconnect,
+    enum proto_role role, const struct conn_auth *auth, int reconnect,
     const struct conn_callbacks *cbs, void *arg);
 void conn_free(struct conn *c);
 

@@ -20,6 +20,8 @@
 #include "cmd.h"
 #include "dispatcher.h"
 #include "store.h"
+#include "tls.h"
+#include "auth.h"
 #include "util.h"
 
 static const char dispatcher_usage[] =
@@ -27,7 +29,11 @@ static const char dispatcher_usage[] =
     "                       [--state-dir DIR]\n"
     "                       [--results-dir DIR] [--heartbeat SECONDS]\n"
     "                       [--runner-timeout SECONDS] [--job-timeout SECONDS]\n"
-    "                       [--max-attempts N] [--max-log-bytes N] [-v]\n";
+    "                       [--max-attempts N] [--max-log-bytes N]\n"
+    "                       [--token-file FILE] [--runner-token-file FILE]\n"
+    "                       [--http-auth] [--tls-cert FILE --tls-key FILE]\n"
+    "                       [--max-connections N] [--max-queued-per-repo N]\n"
+    "                       [--http-rate N] [-v]\n";
 
 /* "127.0.0.1:8888" or "[::1]:8888" from a socket address. */
 static void
@@ -127,7 +133,7 @@ dispatcher_signal_cb(evutil_socket_t sig, short what, void *arg)
 /* Parse the options into cfg; returns 0, or exits on a bad one. */
 static void
 dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
-    int *verbose)
+    int *verbose, const char **token_file, const char **runner_token_file)
 {
 	static const struct option opts[] = {
 		{ "host", required_argument, NULL, 'H' },
@@ -140,6 +146,14 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 		{ "job-timeout", required_argument, NULL, 'j' },
 		{ "max-attempts", required_argument, NULL, 'a' },
 		{ "max-log-bytes", required_argument, NULL, 'l' },
+		{ "token-file", required_argument, NULL, 'T' },
+		{ "runner-token-file", required_argument, NULL, 'R' },
+		{ "http-auth", no_argument, NULL, 'A' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "max-connections", required_argument, NULL, 'M' },
+		{ "max-queued-per-repo", required_argument, NULL, 'Q' },
+		{ "http-rate", required_argument, NULL, 'E' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -166,6 +180,33 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 			break;
 		case 'h':
 			cmd_help(dispatcher_usage);
+			break;
+		case 'T':
+			*token_file = optarg;
+			break;
+		case 'R':
+			*runner_token_file = optarg;
+			break;
+		case 'A':
+			cfg->http_auth = 1;
+			break;
+		case 'C':
+			cfg->tls_cert = optarg;
+			break;
+		case 'K':
+			cfg->tls_key = optarg;
+			break;
+		case 'M':
+			cfg->max_connections = (int)cmd_number(dispatcher_usage,
+			    opts, ch, optarg, 1, 1000000);
+			break;
+		case 'Q':
+			cfg->max_queued_per_repo = (int)cmd_number(
+			    dispatcher_usage, opts, ch, optarg, 1, 100000000);
+			break;
+		case 'E':
+			cfg->http_rate = (int)cmd_number(dispatcher_usage, opts,
+			    ch, optarg, 1, 1000000);
 			break;
 		case 'p':
 		case 'b':
@@ -195,6 +236,15 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 	}
 	if (optind != argc)
 		cmd_usage(dispatcher_usage);
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		fprintf(stderr, "ssci: --tls-cert and --tls-key go together\n");
+		cmd_usage(dispatcher_usage);
+	}
+	if (cfg->http_auth && *token_file == NULL && getenv("SSCI_TOKEN") ==
+	    NULL) {
+		fprintf(stderr, "ssci: --http-auth needs a token\n");
+		cmd_usage(dispatcher_usage);
+	}
 }
 
 int
@@ -204,6 +254,7 @@ cmd_dispatcher(int argc, char **argv)
 	struct evconnlistener *l;
 	struct event *ev_int, *ev_term;
 	struct timeval tv;
+	const char *token_file = NULL, *runner_token_file = NULL;
 	int verbose = 0, requeued;
 
 	d.cfg = (struct dispatcher_config){
@@ -212,9 +263,18 @@ cmd_dispatcher(int argc, char **argv)
 		.state_dir = "ssci-data", .results_dir = "test_results",
 		.heartbeat_s = 1, .runner_timeout_s = 5, .job_timeout_s = 1800,
 		.max_attempts = 3, .max_log_bytes = 16 << 20,
+		.max_connections = 20000, .max_queued_per_repo = 100000,
+		.http_rate = 100,
 	};
-	dispatcher_options(argc, argv, &d.cfg, &verbose);
+	dispatcher_options(argc, argv, &d.cfg, &verbose, &token_file,
+	    &runner_token_file);
 	log_init("dispatcher", verbose);
+	d.cfg.token = auth_token(token_file);
+	if (runner_token_file != NULL &&
+	    (d.cfg.runner_token = auth_read_token(runner_token_file)) == NULL)
+		return 1;
+	if (d.cfg.tls_cert != NULL)
+		d.tls = tls_server(d.cfg.tls_cert, d.cfg.tls_key);
 	signal(SIGPIPE, SIG_IGN);
 	if (mkdir_p(d.cfg.results_dir) == -1)
 		return 1;
@@ -254,5 +314,9 @@ cmd_dispatcher(int argc, char **argv)
 	event_base_free(d.base);
 	store_close(d.store);
 	free(d.logs_dir);
+	free(d.cfg.token);
+	free(d.cfg.runner_token);
+	if (d.tls != NULL)
+		tls_free(d.tls);
 	return 0;
 }

@@ -33,6 +33,14 @@ struct dispatcher_config {
 	int job_timeout_s;
 	int max_attempts;
 	int64_t max_log_bytes;
+	char *token;		/* clients' and observers' (and runners' if alone) */
+	char *runner_token;	/* runners', if apart */
+	int http_auth;		/* reads on HTTP need the token too */
+	const char *tls_cert;
+	const char *tls_key;
+	int max_connections;
+	int max_queued_per_repo;
+	int http_rate;		/* requests per second per address */
 };
 
 /*
@@ -57,7 +65,8 @@ struct assignment {
 struct peer {
 	struct dispatcher *d;
 	struct bufferevent *bev;
-	char addr[64];
+	char addr[64];		/* "IP:PORT" */
+	char ip[64];		/* the address alone, for auth_* */
 	int said_hello;
 	enum proto_role role;
 	int registered;
@@ -88,6 +97,8 @@ struct dispatcher {
 	struct peer *peers;
 	struct event *ev_heartbeat;
 	int64_t started_ms;
+	int npeers;
+	struct ssl_ctx_st *tls;		/* SSL_CTX, when serving TLS */
 	struct evhttp *http;
 	struct event *ev_ping;		/* keeps event streams alive */
 	struct events_client *events;
@@ -96,6 +107,8 @@ struct dispatcher {
 
 /* peer.c */
 struct peer *peer_new(struct dispatcher *d, int fd, const char *addr);
+/* The IP part of "IP:PORT" or "[IP6]:PORT" into ip. */
+void peer_ip(const char *addr, char *ip, size_t size);
 /* Send a NUL-terminated line (taken over and freed). */
 void peer_send(struct peer *p, char *line);
 void peer_send_error(struct peer *p, const char *code, const char *fmt, ...)
@@ -107,7 +120,8 @@ void peer_free_all(struct dispatcher *d);
 /* sched.c */
 /*
  * Queue a job for msg's repo, commit and branch (see store_dispatch),
- * keep its subject and author, and hand out what can be.  0 or -1.
+ * keep its subject and author, and hand out what can be.  0, -1 on a
+ * store error, -2 if the repository's queue is full.
  */
 int sched_queue_job(struct dispatcher *d, const struct proto_msg *msg,
     int64_t *id, enum job_state *state, int *existing);

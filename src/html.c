@@ -106,7 +106,7 @@ html_ansi_len(const unsigned char *s, size_t len, int *done)
 	return i;
 }
 
-/* A C1 control written as UTF-8 (U+0080..U+009F), which a page has no use for. */
+/* A C1 control in UTF-8 (U+0080..U+009F): a page has no use for one. */
 static int
 html_is_c1(const unsigned char *s, size_t left)
 {
@@ -295,14 +295,63 @@ html_url_part(struct evbuffer *out, const char *s, int keep_slash)
 	}
 }
 
+/*
+ * The repository's URL is encoded twice: a router that decodes the path
+ * before it splits it at '/' would otherwise cut the URL in pieces, and
+ * html_history decodes what is left (html_url_decode).
+ */
 void
 html_history_href(struct evbuffer *out, const char *repo,
     const char *branch)
 {
+	struct evbuffer *once = evbuffer_new();
+	size_t len;
+
+	if (once == NULL)
+		fatalx("evbuffer_new: out of memory");
+	html_url_part(once, repo, 0);
+	evbuffer_add(once, "", 1);
+	len = evbuffer_get_length(once);
 	evbuffer_add_printf(out, "/history/");
-	html_url_part(out, repo, 0);
+	html_url_part(out, (const char *)evbuffer_pullup(once, (ssize_t)len),
+	    0);
+	evbuffer_free(once);
 	evbuffer_add_printf(out, "/");
 	html_url_part(out, branch, 1);
+}
+
+/* The value of a hex digit, or -1. */
+static int
+html_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *
+html_url_decode(const char *s)
+{
+	char *out, *o;
+	int hi, lo;
+
+	if (strchr(s, '%') == NULL)
+		return NULL;
+	o = out = xmalloc(strlen(s) + 1);
+	for (; *s != '\0'; s++) {
+		if (*s == '%' && (hi = html_hex(s[1])) != -1 &&
+		    (lo = html_hex(s[2])) != -1 && (hi != 0 || lo != 0)) {
+			*o++ = (char)(hi << 4 | lo);
+			s += 2;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return out;
 }
 
 void

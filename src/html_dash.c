@@ -157,6 +157,7 @@ static void
 html_dash_running(struct evbuffer *out, json_t *running)
 {
 	char elapsed[HTML_FMT_SIZE];
+	int64_t id;
 	size_t i;
 	json_t *job;
 
@@ -173,9 +174,9 @@ html_dash_running(struct evbuffer *out, json_t *running)
 		html_fmt_duration(elapsed, sizeof elapsed,
 		    html_json_int(job, "elapsed_ms", 0));
 		html_job_tr(out, job);
+		id = html_json_int(job, "id", 0);
 		evbuffer_add_printf(out, "<td class=\"id\"><a href=\"/jobs/"
-		    "%lld\">#%lld</a></td>", (long long)html_json_int(job, "id", 0),
-		    (long long)html_json_int(job, "id", 0));
+		    "%lld\">#%lld</a></td>", (long long)id, (long long)id);
 		html_commit_cell(out, job);
 		evbuffer_add_printf(out, "<td class=\"branch\">");
 		html_text(out, html_json_str(job, "branch"));

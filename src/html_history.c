@@ -124,7 +124,8 @@ html_history_pictures(struct evbuffer *out, json_t *jobs, const char *repo,
 	evbuffer_add_printf(out, "</span> <span class=\"muted\">of</span> "
 	    "<span class=\"repo\">");
 	html_escape(out, repo);
-	evbuffer_add_printf(out, "</span> <span id=\"status\" class=\"status\">");
+	evbuffer_add_printf(out, "</span> <span id=\"status\" "
+	    "class=\"status\">");
 	html_pill(out, html_json_state(json_array_get(jobs, 0)));
 	evbuffer_add_printf(out, "</span></h1>\n");
 	html_history_counts(out, jobs);
@@ -138,13 +139,33 @@ html_history_pictures(struct evbuffer *out, json_t *jobs, const char *repo,
 	html_marks_free(marks, n);
 }
 
-int
-html_history(struct dispatcher *d, const char *repo, const char *branch,
-    struct evbuffer *out)
+/*
+ * The branch's latest jobs, the repository named as given or, if that
+ * names none, percent-decoded once more (see html_history_href).
+ */
+static json_t *
+html_history_jobs(struct dispatcher *d, const char *repo, const char *branch)
 {
 	struct job_filter filter = { .repo = repo, .branch = branch,
 	    .limit = HTML_HISTORY_JOBS };
 	json_t *jobs = api_jobs(d, &filter);
+	char *decoded;
+
+	if (json_array_size(jobs) > 0 ||
+	    (decoded = html_url_decode(repo)) == NULL)
+		return jobs;
+	json_decref(jobs);
+	filter.repo = decoded;
+	jobs = api_jobs(d, &filter);
+	free(decoded);
+	return jobs;
+}
+
+int
+html_history(struct dispatcher *d, const char *repo, const char *branch,
+    struct evbuffer *out)
+{
+	json_t *jobs = html_history_jobs(d, repo, branch);
 	const char *url;
 	char *title, *attrs;
 
@@ -190,10 +211,16 @@ html_badge(struct dispatcher *d, const char *repo, const char *branch,
 	    .limit = 1000 };
 	enum job_state state = JOB_QUEUED;
 	const char *message = "unknown", *colour = "#9f9f9f";
+	char *decoded;
 
 	/* A cancelled job says nothing about the code: it is skipped too. */
-	if (store_list_jobs(d->store, &filter, html_badge_pick, &state) > 0 &&
-	    state != JOB_QUEUED) {
+	if (store_list_jobs(d->store, &filter, html_badge_pick, &state) == 0 &&
+	    (decoded = html_url_decode(repo)) != NULL) {
+		filter.repo = decoded;
+		store_list_jobs(d->store, &filter, html_badge_pick, &state);
+		free(decoded);
+	}
+	if (state != JOB_QUEUED) {
 		colour = svg_state_colour(state);
 		switch (state) {
 		case JOB_PASSED:

@@ -21,6 +21,8 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "auth.h"
+#include "tls.h"
 #include "dispatcher.h"
 #include "events.h"
 #include "html.h"
@@ -175,18 +177,106 @@ http_pages(struct http_ctx *h)
 }
 
 
+/* One token bucket per address, in a small table that forgets the idle. */
+struct http_bucket {
+	char ip[64];
+	double tokens;
+	int64_t last_ms;
+};
+
+#define HTTP_BUCKETS 256
+
+/* Whether ip may make a request now (rate per second, burst twice that). */
+static int
+http_rate_ok(struct dispatcher *d, const char *ip)
+{
+	static struct http_bucket buckets[HTTP_BUCKETS];
+	struct http_bucket *b = NULL, *victim = &buckets[0];
+	double rate = d->cfg.http_rate, burst = 2.0 * rate;
+	int64_t now = mono_ms();
+
+	for (int i = 0; i < HTTP_BUCKETS && b == NULL; i++) {
+		if (strcmp(buckets[i].ip, ip) == 0)
+			b = &buckets[i];
+		else if (buckets[i].last_ms < victim->last_ms)
+			victim = &buckets[i];
+	}
+	if (b == NULL) {
+		b = victim;
+		snprintf(b->ip, sizeof b->ip, "%s", ip);
+		b->tokens = burst;
+		b->last_ms = now;
+	}
+	b->tokens += rate * (double)(now - b->last_ms) / 1000.0;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->last_ms = now;
+	if (b->tokens < 1.0)
+		return 0;
+	b->tokens -= 1.0;
+	return 1;
+}
+
+/*
+ * Writes (and, with --http-auth, everything) need "Authorization: Bearer
+ * TOKEN".  Returns 1 if the request may go on, 0 after refusing it.
+ */
+static int
+http_authorized(struct http_ctx *h, const char *ip)
+{
+	const char *want = h->d->cfg.token, *given;
+	int64_t wait;
+
+	if (want == NULL || (h->method != EVHTTP_REQ_POST &&
+	    !h->d->cfg.http_auth))
+		return 1;
+	if ((wait = auth_penalty(ip)) > 0) {
+		http_error(h->req, 429, "slow_down", "too many refused tokens; "
+		    "try again in %lld ms", (long long)wait);
+		return 0;
+	}
+	given = evhttp_find_header(evhttp_request_get_input_headers(h->req),
+	    "Authorization");
+	if (given != NULL && strncmp(given, "Bearer ", 7) == 0 &&
+	    auth_equal(given + 7, want)) {
+		auth_succeeded(ip);
+		return 1;
+	}
+	auth_failed(ip);
+	log_warnx("refused HTTP %s %s from %s: %s token", h->method ==
+	    EVHTTP_REQ_POST ? "POST" : "GET", h->path, ip, given == NULL ?
+	    "no" : "wrong");
+	evhttp_add_header(evhttp_request_get_output_headers(h->req),
+	    "WWW-Authenticate", "Bearer");
+	http_error(h->req, 401, "bad_token",
+	    "this needs the token: Authorization: Bearer TOKEN");
+	return 0;
+}
+
 static void
 http_cb(struct evhttp_request *req, void *arg)
 {
 	struct http_ctx h = { .d = arg, .req = req };
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *why;
+	char *peer = NULL;
+	const char *why, *ip;
+	ev_uint16_t port;
 
 	h.method = evhttp_request_get_command(req);
+	evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer,
+	    &port);
+	ip = peer != NULL ? peer : "?";
 	why = http_parse(&h, uri != NULL ? evhttp_uri_get_path(uri) : NULL,
 	    uri != NULL ? evhttp_uri_get_query(uri) : NULL);
-	if (why != NULL)
+	if (!http_rate_ok(h.d, ip)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "1");
+		http_error(req, 429, "too_many_requests",
+		    "more than %d requests a second", h.d->cfg.http_rate);
+	} else if (why != NULL)
 		http_error(req, HTTP_BADREQUEST, "bad_request", "%s", why);
+	else if (!http_authorized(&h, ip))
+		;	/* refused and answered */
 	else if (h.nparts > 0 && strcmp(h.parts[0], "api") == 0)
 		http_api(&h);
 	else if (h.method != EVHTTP_REQ_GET && h.method != EVHTTP_REQ_HEAD)
@@ -195,6 +285,15 @@ http_cb(struct evhttp_request *req, void *arg)
 	else if (!http_pages(&h))
 		http_not_found(req, h.path);
 	http_release(&h);
+}
+
+/* With TLS, each HTTP connection gets an OpenSSL bufferevent. */
+static struct bufferevent *
+http_tls_bev(struct event_base *base, void *arg)
+{
+	struct dispatcher *d = arg;
+
+	return tls_accept(base, d->tls, -1);
 }
 
 static void
@@ -227,6 +326,8 @@ http_start(struct dispatcher *d)
 	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST);
 	evhttp_set_gencb(d->http, http_cb, d);
+	if (d->tls != NULL)
+		evhttp_set_bevcb(d->http, http_tls_bev, d);
 	sock = evhttp_bind_socket_with_handle(d->http, host, (ev_uint16_t)port);
 	if (sock == NULL)
 		fatal("unable to listen for HTTP on '%s'", d->cfg.http);

@@ -164,7 +164,7 @@ api_dispatch(struct http_ctx *h)
 	json_t *obj;
 	char *line;
 	int64_t id;
-	int existing;
+	int existing, rc;
 
 	if ((obj = api_body(h)) == NULL)
 		return;
@@ -178,7 +178,11 @@ api_dispatch(struct http_ctx *h)
 		return;
 	}
 	free(line);
-	if (sched_queue_job(h->d, &msg, &id, &state, &existing) == -1)
+	rc = sched_queue_job(h->d, &msg, &id, &state, &existing);
+	if (rc == -2)
+		http_error(h->req, 429, "queue_full", "the queue of %s is full",
+		    msg.repo);
+	else if (rc == -1)
 		http_error(h->req, HTTP_INTERNAL, "store",
 		    "unable to record the job");
 	else

@@ -23,7 +23,8 @@
 
 static const char notify_usage[] =
     "usage: ssci notify [--dispatcher-server HOST:PORT] [--repo URL]\n"
-    "                   [--branch NAME] [--rebuild] [-v] COMMIT...\n"
+    "                   [--branch NAME] [--rebuild] [" CMD_SECURITY_USAGE "]\n"
+    "                   [-v] COMMIT...\n"
     "       ssci notify [--dispatcher-server HOST:PORT] [--repo URL]\n"
     "                   --post-receive < \"old new ref\" lines\n";
 
@@ -43,6 +44,7 @@ struct notify {
 	size_t nitems;
 	size_t next;
 	int failed;
+	char *token_file;	/* the one "ssci up" left, if any */
 };
 
 static void notify_send_next(struct notify *n);
@@ -275,6 +277,22 @@ notify_server(const char *given)
 	return xstrdup(NOTIFY_DEFAULT_SERVER);
 }
 
+/* The token "ssci up" left in the repository's .git/ssci, or NULL. */
+static char *
+notify_token_file(void)
+{
+	char *gitdir, *path;
+
+	if ((gitdir = repo_git_dir(".")) == NULL)
+		return NULL;
+	xasprintf(&path, "%s/ssci/token", gitdir);
+	free(gitdir);
+	if (access(path, R_OK) == 0)
+		return path;
+	free(path);
+	return NULL;
+}
+
 int
 cmd_notify(int argc, char **argv)
 {
@@ -284,6 +302,7 @@ cmd_notify(int argc, char **argv)
 		{ "branch", required_argument, NULL, 'b' },
 		{ "rebuild", no_argument, NULL, 'R' },
 		{ "post-receive", no_argument, NULL, 'P' },
+		CMD_SECURITY_OPTIONS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -295,9 +314,13 @@ cmd_notify(int argc, char **argv)
 	const char *given = NULL;
 	struct notify n = { 0 };
 	int ch, verbose = 0, post_receive = 0, rc;
+	struct cmd_security sec = { 0 };
+	struct conn_auth auth = { 0 };
 	char *server = NULL;
 
 	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		if (cmd_security_option(&sec, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'd':
 			given = optarg;
@@ -354,14 +377,19 @@ cmd_notify(int argc, char **argv)
 	n.base = event_base_new();
 	if (n.base == NULL)
 		fatalx("unable to create the event loop");
-	n.conn = conn_new(n.base, server, PROTO_ROLE_OBSERVER, cmd_token(), 0,
-	    &cbs, &n);
+	if (sec.token_file == NULL && getenv("SSCI_TOKEN") == NULL)
+		sec.token_file = n.token_file = notify_token_file();
+	cmd_conn_auth(&sec, &auth);
+	n.conn = conn_new(n.base, server, PROTO_ROLE_OBSERVER, &auth, 0, &cbs,
+	    &n);
 	if (n.conn == NULL)
 		n.failed = 1;
 	else
 		event_base_dispatch(n.base);
 	conn_free(n.conn);
 	event_base_free(n.base);
+	cmd_conn_auth_release(&auth);
+	free(n.token_file);
 out:
 	for (size_t i = 0; i < n.nitems; i++) {
 		free(n.items[i].branch);

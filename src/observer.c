@@ -24,7 +24,8 @@
 static const char observer_usage[] =
     "usage: ssci observer [--dispatcher-server HOST:PORT]\n"
     "                     [--interval SECONDS] [--branch NAME]...\n"
-    "                     [--all-branches] [-v] CLONE\n";
+    "                     [--all-branches] [" CMD_SECURITY_USAGE "]\n"
+    "                     [-v] CLONE\n";
 
 struct watched {
 	char *name;
@@ -560,6 +561,7 @@ cmd_observer(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "branch", required_argument, NULL, 'b' },
 		{ "all-branches", no_argument, NULL, 'a' },
+		CMD_SECURITY_OPTIONS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -571,10 +573,14 @@ cmd_observer(int argc, char **argv)
 	const char *server = "localhost:8888";
 	struct observer o = { 0 };
 	struct event *ev_int, *ev_term;
+	struct cmd_security sec = { 0 };
+	struct conn_auth auth;
 	int ch, verbose = 0, rc = 0;
 
 	o.interval.tv_sec = 5;
 	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		if (cmd_security_option(&sec, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'd':
 			server = optarg;
@@ -609,8 +615,9 @@ cmd_observer(int argc, char **argv)
 	if (o.base == NULL)
 		fatalx("unable to create the event loop");
 	spawn_init(o.base);
-	o.conn = conn_new(o.base, server, PROTO_ROLE_OBSERVER, cmd_token(), 1,
-	    &cbs, &o);
+	cmd_conn_auth(&sec, &auth);
+	o.conn = conn_new(o.base, server, PROTO_ROLE_OBSERVER, &auth, 1, &cbs,
+	    &o);
 	if (o.conn == NULL)
 		return 1;
 	log_info("watching '%s' (%s) every %ld s", o.clone, o.url,
@@ -626,6 +633,7 @@ cmd_observer(int argc, char **argv)
 
 	spawn_shutdown();
 	conn_free(o.conn);
+	cmd_conn_auth_release(&auth);
 	event_free(o.ev_poll);
 	event_free(ev_int);
 	event_free(ev_term);

@@ -14,7 +14,9 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "auth.h"
 #include "dispatcher.h"
+#include "tls.h"
 #include "util.h"
 
 static void
@@ -31,6 +33,7 @@ peer_unlink(struct peer *p)
 static void
 peer_free(struct peer *p)
 {
+	p->d->npeers--;
 	peer_unlink(p);
 	if (p->bev != NULL)
 		bufferevent_free(p->bev);
@@ -101,8 +104,36 @@ peer_bad(struct peer *p, const char *code, const char *message)
 static int
 peer_hello(struct peer *p, const struct proto_msg *msg)
 {
+	const struct dispatcher_config *cfg = &p->d->cfg;
+	const char *want = msg->role == PROTO_ROLE_RUNNER &&
+	    cfg->runner_token != NULL ? cfg->runner_token : cfg->token;
+	int64_t wait;
+
 	if (p->said_hello)
 		return peer_bad(p, "bad_state", "hello was already said");
+	if (want != NULL) {
+		/* A guesser's next try is not even looked at for a while. */
+		if ((wait = auth_penalty(p->ip)) > 0) {
+			peer_send_error(p, "slow_down", "too many refused "
+			    "tokens from %s; try again in %lld ms", p->ip,
+			    (long long)wait);
+			peer_close_after_flush(p, "still waiting after refused "
+			    "tokens");
+			return -1;
+		}
+		if (msg->token == NULL || !auth_equal(msg->token, want)) {
+			auth_failed(p->ip);
+			log_warnx("refused %s hello from %s: %s token",
+			    proto_role_name(msg->role), p->addr,
+			    msg->token == NULL ? "no" : "wrong");
+			peer_send_error(p, "bad_token", "%s token for a %s",
+			    msg->token == NULL ? "no" : "wrong",
+			    proto_role_name(msg->role));
+			peer_close_after_flush(p, "refused token");
+			return -1;
+		}
+		auth_succeeded(p->ip);
+	}
 	p->said_hello = 1;
 	p->role = msg->role;
 	peer_send(p, proto_encode_ok(NULL));
@@ -178,7 +209,10 @@ peer_handle_line(struct peer *p, const char *line, size_t len)
 	p->last_heard_ms = mono_ms();
 	switch (msg.type) {
 	case PROTO_HELLO:
-		peer_hello(p, &msg);
+		if (peer_hello(p, &msg) == -1) {
+			proto_msg_release(&msg);
+			return -1;
+		}
 		break;
 	case PROTO_DISPATCH:
 	case PROTO_STATUS:
@@ -257,13 +291,15 @@ static void
 peer_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct peer *p = arg;
+	const char *why;
 
-	(void)bev;
 	if (what & BEV_EVENT_EOF)
 		peer_lost(p, "connection closed");
-	else if (what & BEV_EVENT_ERROR)
-		peer_lost(p, evutil_socket_error_to_string(
+	else if (what & BEV_EVENT_ERROR) {
+		why = p->d->tls != NULL ? tls_error(bev) : NULL;
+		peer_lost(p, why != NULL ? why : evutil_socket_error_to_string(
 		    EVUTIL_SOCKET_ERROR()));
+	}
 }
 
 struct peer *
@@ -273,8 +309,10 @@ peer_new(struct dispatcher *d, int fd, const char *addr)
 
 	p->d = d;
 	snprintf(p->addr, sizeof p->addr, "%s", addr);
+	peer_ip(addr, p->ip, sizeof p->ip);
 	p->last_heard_ms = mono_ms();
-	p->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	p->bev = d->tls != NULL ? tls_accept(d->base, d->tls, fd) :
+	    bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (p->bev == NULL) {
 		log_warnx("unable to set up connection from %s", addr);
 		evutil_closesocket(fd);
@@ -285,7 +323,25 @@ peer_new(struct dispatcher *d, int fd, const char *addr)
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	p->next = d->peers;
 	d->peers = p;
+	if (++d->npeers > d->cfg.max_connections) {
+		peer_send_error(p, "too_many", "the dispatcher has %d "
+		    "connections already", d->cfg.max_connections);
+		peer_close_after_flush(p, "too many connections");
+	}
 	return p;
+}
+
+void
+peer_ip(const char *addr, char *ip, size_t size)
+{
+	const char *colon = strrchr(addr, ':');
+	size_t n = colon != NULL ? (size_t)(colon - addr) : strlen(addr);
+
+	if (addr[0] == '[' && n >= 2 && addr[n - 1] == ']') {
+		addr++;
+		n -= 2;
+	}
+	snprintf(ip, size, "%.*s", (int)n, addr);
 }
 
 void

@@ -21,9 +21,13 @@ query_dispatch(struct peer *p, const struct proto_msg *msg)
 {
 	enum job_state state;
 	int64_t id;
-	int existing;
+	int existing, rc;
 
-	if (sched_queue_job(p->d, msg, &id, &state, &existing) == -1)
+	rc = sched_queue_job(p->d, msg, &id, &state, &existing);
+	if (rc == -2)
+		peer_send_error(p, "queue_full", "the queue of %s is full "
+		    "(%d jobs)", msg->repo, p->d->cfg.max_queued_per_repo);
+	else if (rc == -1)
 		peer_send_error(p, "store", "unable to record the job");
 	else
 		peer_send(p, proto_encode_ok_job(id, state, existing, NULL));

@@ -22,7 +22,8 @@
 static const char runner_usage[] =
     "usage: ssci runner [--dispatcher-server HOST:PORT] [--name NAME]\n"
     "                   [--work-dir DIR] [--test-cmd CMD]\n"
-    "                   [--job-timeout SECONDS] [--jobs N] [-v] [CLONE]\n";
+    "                   [--job-timeout SECONDS] [--jobs N]\n"
+    "                   [" CMD_SECURITY_USAGE "] [-v] [CLONE]\n";
 
 static void runner_flush_outbox(struct runner *r);
 
@@ -290,6 +291,7 @@ cmd_runner(int argc, char **argv)
 		{ "test-cmd", required_argument, NULL, 'c' },
 		{ "job-timeout", required_argument, NULL, 't' },
 		{ "jobs", required_argument, NULL, 'j' },
+		CMD_SECURITY_OPTIONS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -302,11 +304,15 @@ cmd_runner(int argc, char **argv)
 	const char *server = "localhost:8888";
 	struct runner r = { 0 };
 	struct event *ev_int, *ev_term;
+	struct cmd_security sec = { 0 };
+	struct conn_auth auth;
 	int ch, verbose = 0;
 
 	r.work_dir = "ssci-work";
 	r.nslots = 1;
 	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		if (cmd_security_option(&sec, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'd':
 			server = optarg;
@@ -360,8 +366,10 @@ cmd_runner(int argc, char **argv)
 	if (r.base == NULL)
 		fatalx("unable to create the event loop");
 	spawn_init(r.base);
-	r.conn = conn_new(r.base, server, PROTO_ROLE_RUNNER, cmd_token(), 1,
-	    &cbs, &r);
+	cmd_conn_auth(&sec, &auth);
+	r.token_file = sec.token_file;
+	r.conn = conn_new(r.base, server, PROTO_ROLE_RUNNER, &auth, 1, &cbs,
+	    &r);
 	if (r.conn == NULL)
 		return 1;
 	ev_int = evsignal_new(r.base, SIGINT, runner_signal_cb, &r);
@@ -373,6 +381,7 @@ cmd_runner(int argc, char **argv)
 
 	runner_kill_jobs(&r);
 	conn_free(r.conn);
+	cmd_conn_auth_release(&auth);
 	while (r.outbox != NULL) {
 		struct outbox *o = r.outbox;
 

@@ -46,6 +46,7 @@ struct runner {
 	const char *clone;	/* the seed's way: one given clone, or NULL */
 	const char *work_dir;	/* clones per repository when clone is NULL */
 	const char *test_cmd;	/* or NULL */
+	const char *token_file;	/* hidden from sandboxed tests */
 	int job_timeout_s;	/* overrides the dispatcher's if > 0 */
 	int nslots;
 	struct runjob **slots;

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,9 +64,25 @@ spawn_find_program(const char *name)
 	return NULL;
 }
 
-/* environ plus the extra entries, which win over same-named ones. */
+/* Whether entry ("NAME=value") names one of names. */
+static int
+spawn_env_named(const char *entry, const char *const *names)
+{
+	size_t n = strcspn(entry, "=");
+
+	for (; names != NULL && *names != NULL; names++) {
+		if (strlen(*names) == n && strncmp(*names, entry, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * environ plus the extra entries, which win over same-named ones, less
+ * the names in unset.
+ */
 static char **
-spawn_build_env(const char *const *extra)
+spawn_build_env(const char *const *extra, const char *const *unset)
 {
 	size_t n = 0, m = 0, k = 0;
 	char **env;
@@ -85,7 +102,7 @@ spawn_build_env(const char *const *extra)
 			    extra[j][nlen] == '=')
 				overridden = 1;
 		}
-		if (!overridden)
+		if (!overridden && !spawn_env_named(environ[i], unset))
 			env[k++] = environ[i];
 	}
 	for (size_t j = 0; j < m; j++)
@@ -100,13 +117,24 @@ spawn_build_env(const char *const *extra)
  */
 static void __attribute__((noreturn))
 spawn_child(const char *path, char *const *argv, char *const *env,
-    const char *dir, int outfd, int errfd)
+    const struct spawn_opts *opts, int outfd, int errfd)
 {
+	const char *dir = opts->dir;
 	struct sigaction sa;
+	struct rlimit rl;
 	sigset_t none;
 	int nullfd, err;
 
 	setpgid(0, 0);
+	for (int i = 0; i < opts->njoin_fds; i++) {
+		if (write(opts->join_fds[i], "0", 1) != 1)
+			goto fail;
+	}
+	if (opts->memory_limit > 0) {
+		rl.rlim_cur = rl.rlim_max = (rlim_t)opts->memory_limit;
+		if (setrlimit(RLIMIT_AS, &rl) == -1)
+			goto fail;
+	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
@@ -129,9 +157,10 @@ fail:
 
 /* Fork and exec; returns the pid and the output pipe's read end, or -1. */
 static pid_t
-spawn_fork(const char *const *argv, const char *dir, const char *const *extra,
-    int *outfd)
+spawn_fork(const struct spawn_opts *opts, int *outfd)
 {
+	const char *const *argv = opts->argv;
+	const char *dir = opts->dir;
 	int outpipe[2], errpipe[2], err;
 	char *path, **env;
 	ssize_t n;
@@ -147,10 +176,10 @@ spawn_fork(const char *const *argv, const char *dir, const char *const *extra,
 		free(path);
 		return -1;
 	}
-	env = spawn_build_env(extra);
+	env = spawn_build_env(opts->env, opts->unset);
 	pid = fork();
 	if (pid == 0)
-		spawn_child(path, (char *const *)argv, env, dir, outpipe[1],
+		spawn_child(path, (char *const *)argv, env, opts, outpipe[1],
 		    errpipe[1]);
 	err = errno;
 	free(path);
@@ -314,7 +343,7 @@ spawn_start(const struct spawn_opts *opts)
 	int fd;
 	pid_t pid;
 
-	pid = spawn_fork(opts->argv, opts->dir, opts->env, &fd);
+	pid = spawn_fork(opts, &fd);
 	if (pid == -1)
 		return NULL;
 	evutil_make_socket_nonblocking(fd);
@@ -457,13 +486,14 @@ spawn_shutdown(void)
 int
 spawn_run_sync(const char *const *argv, const char *dir, char **out)
 {
+	struct spawn_opts opts = { .argv = argv, .dir = dir };
 	size_t len = 0, cap = 4096;
 	char *buf = xmalloc(cap);
 	int fd, wstatus;
 	ssize_t n;
 	pid_t pid;
 
-	pid = spawn_fork(argv, dir, NULL, &fd);
+	pid = spawn_fork(&opts, &fd);
 	if (pid == -1) {
 		free(buf);
 		return -1;

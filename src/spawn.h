@@ -40,6 +40,10 @@ struct spawn_opts {
 	const char *const *argv;	/* argv[0] is looked up in PATH */
 	const char *dir;		/* working folder, or NULL */
 	const char *const *env;		/* extra "NAME=value", NULL-ended, or NULL */
+	const char *const *unset;	/* names to leave out, NULL-ended, or NULL */
+	const int *join_fds;		/* cgroup.procs files the child joins */
+	int njoin_fds;
+	long long memory_limit;		/* RLIMIT_AS in bytes; 0 for none */
 	spawn_output_cb on_output;	/* may be NULL: output is dropped */
 	spawn_done_cb on_done;
 	void *arg;

@@ -101,6 +101,9 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_JOB_BY_COMMIT] = { "find a commit's job",
 	    JOB_COLUMNS "WHERE commit_id LIKE ?1 || '%' "
 	    "ORDER BY jobs.id DESC LIMIT 1" },
+	[ST_COUNT_QUEUED_REPO] = { "count a repository's queue",
+	    "SELECT COUNT(*) FROM jobs JOIN repos ON repos.id = jobs.repo_id "
+	    "WHERE repos.url = ?1 AND state = 'queued'" },
 	[ST_RUNNER_SEEN] = { "remember a runner",
 	    "INSERT INTO runners (name, address, first_seen_ms, last_seen_ms) "
 	    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET "
@@ -690,6 +693,16 @@ store_job_finish(struct store *store, const struct proto_result *result)
 	log_warnx("unable to finish job %lld: %s", (long long)result->job,
 	    found ? "its state changed meanwhile" : "no such job");
 	return -1;
+}
+
+int
+store_count_queued(struct store *store, const char *repo)
+{
+	int64_t n = 0;
+
+	store_bind_text(store, ST_COUNT_QUEUED_REPO, 1, repo);
+	return store_scalar(store, ST_COUNT_QUEUED_REPO, &n) == -1 ? -1 :
+	    (int)n;
 }
 
 int

@@ -99,6 +99,9 @@ int store_job_finish(struct store *store, const struct proto_result *result);
 /* Read one job: 1 found, 0 no such job, -1 error. */
 int store_job_get(struct store *store, int64_t id, struct job *job);
 
+/* Number of queued jobs of one repository (by URL), or -1. */
+int store_count_queued(struct store *store, const char *repo);
+
 /* Number of jobs in a state, or -1. */
 int store_count_state(struct store *store, enum job_state state);
 

@@ -160,7 +160,8 @@ svg_durations(struct evbuffer *out, const struct svg_mark *marks, size_t n)
 	svg_axis(out, max, width);
 	for (size_t i = 0; i < n; i++) {
 		if (marks[i].duration_ms >= 0)
-			svg_bar(out, &marks[i], SVG_MARGIN + (int)i * step, max);
+			svg_bar(out, &marks[i], SVG_MARGIN + (int)i * step,
+			    max);
 	}
 	evbuffer_add_printf(out, "</svg>");
 }

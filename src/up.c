@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "auth.h"
 #include "cmd.h"
 #include "repo.h"
 #include "spawn.h"
@@ -29,7 +30,8 @@ static const char up_usage[] =
     "usage: ssci up [--runners N] [--host HOST] [--port PORT]\n"
     "               [--http HOST:PORT|off]\n"
     "               [--state-dir DIR] [--results-dir DIR] [--interval S]\n"
-    "               [--branch NAME]... [--test-cmd CMD] [-v] REPO\n";
+    "               [--branch NAME]... [--test-cmd CMD] [--token-file FILE]\n"
+    "               [-v] REPO\n";
 
 struct up;
 
@@ -60,6 +62,7 @@ struct up {
 	char address[300];
 	char interval[16];
 	const char *test_cmd;
+	char *token_path;	/* STATE/token, when there is a token */
 	const char **branches;
 	int nbranches;
 	int nrunners;
@@ -284,6 +287,32 @@ up_children(struct up *u)
 		child_arg(c, u->branches[i]);
 	}
 	child_arg(c, u->observer_clone);
+	/* GNU getopt takes options after the clone too. */
+	for (int i = 0; i < u->nchildren && u->token_path != NULL; i++) {
+		child_arg(&u->children[i], "--token-file");
+		child_arg(&u->children[i], u->token_path);
+	}
+}
+
+/*
+ * With a token (--token-file or $SSCI_TOKEN), keep it in STATE/token,
+ * readable by us alone: the children and the commit hook read it there.
+ */
+static int
+up_token(struct up *u, const char *file)
+{
+	char *token = auth_token(file);
+	mode_t old;
+	int rc;
+
+	if (token == NULL)
+		return 0;
+	xasprintf(&u->token_path, "%s/token", u->state_dir);
+	old = umask(077);
+	rc = write_file_atomic(u->token_path, token, strlen(token));
+	umask(old);
+	free(token);
+	return rc;
 }
 
 /*
@@ -350,6 +379,7 @@ up_free(struct up *u)
 	free(u->state_dir);
 	free(u->results_dir);
 	free(u->observer_clone);
+	free(u->token_path);
 }
 
 int
@@ -365,11 +395,12 @@ cmd_up(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "branch", required_argument, NULL, 'b' },
 		{ "test-cmd", required_argument, NULL, 'c' },
+		{ "token-file", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state_dir = NULL, *results_dir = NULL;
+	const char *state_dir = NULL, *results_dir = NULL, *token_file = NULL;
 	struct up u = { 0 };
 	struct event *ev_int, *ev_term;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -420,6 +451,9 @@ cmd_up(int argc, char **argv)
 		case 'c':
 			u.test_cmd = optarg;
 			break;
+		case 'T':
+			token_file = optarg;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -437,7 +471,8 @@ cmd_up(int argc, char **argv)
 	if (n == -1)
 		fatal("unable to find the ssci binary");
 	u.self[n] = '\0';
-	if (up_setup(&u, argv[optind], state_dir, results_dir) == -1) {
+	if (up_setup(&u, argv[optind], state_dir, results_dir) == -1 ||
+	    up_token(&u, token_file) == -1) {
 		up_free(&u);
 		return 1;
 	}

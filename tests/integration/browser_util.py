@@ -5,6 +5,7 @@ test script that waits on gate files, and headless Chromium.
 Despite the name it serves test_http.py and test_client.py too; the
 browser part is at the end.
 """
+import base64
 import http.client
 import json
 import os
@@ -13,8 +14,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import select
 import tempfile
 import threading
+import time
 import urllib.parse
 
 from harness import SsciTest
@@ -240,57 +243,164 @@ class WebTest(SsciTest):
 
 # --- headless Chromium -----------------------------------------------------
 
-def chromium_argv(profile, *extra):
-    """Chromium that talks to nobody but 127.0.0.1."""
-    return [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--disable-default-apps", "--disable-extensions",
-            "--disable-dev-shm-usage", "--hide-scrollbars",
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            f"--user-data-dir={profile}", *extra]
+class Browser:
+    """Headless Chromium driven over --remote-debugging-pipe: the DevTools
+    protocol as JSON messages ending in NUL, commands on its fd 3, replies
+    and events on its fd 4.  (--dump-dom with --virtual-time-budget never
+    returns on these pages: their event stream stays open, so virtual time
+    never runs out.)  Every request the page makes is paused and let
+    through only to origin (or data:); others fail and land in blocked.
+    A JavaScript dialog (alert) is answered and recorded in dialogs."""
 
+    def __init__(self, origin, width=1280, height=1000, timeout=60):
+        if not origin.startswith("http://127.0.0.1:"):
+            raise AssertionError(f"Chromium may load only loopback: {origin}")
+        self.origin, self.timeout = origin, timeout
+        self.profile = tempfile.mkdtemp(prefix="ssci-chromium-")
+        cmd_r, self.cmd_w = os.pipe()
+        self.out_r, out_w = os.pipe()
+        argv = ["/bin/bash", "-c", f'exec "$0" "$@" 3<&{cmd_r} 4>&{out_w}',
+                CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-quic", "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--disable-default-apps", "--disable-extensions",
+                "--disable-dev-shm-usage", "--hide-scrollbars",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                f"--user-data-dir={self.profile}", "--remote-debugging-pipe",
+                f"--window-size={width},{height}", "about:blank"]
+        self.err = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(argv, pass_fds=(cmd_r, out_w),
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=self.err, start_new_session=True)
+        os.close(cmd_r)
+        os.close(out_w)
+        self.buf, self.next_id, self.replies = b"", 0, {}
+        self.events, self.requests, self.blocked, self.dialogs = [], [], [], []
+        self.session = None
+        target = self.call("Target.createTarget", url="about:blank")
+        self.session = self.call("Target.attachToTarget", flatten=True,
+                                 targetId=target["targetId"])["sessionId"]
+        for method in ("Page.enable", "Network.enable", "Runtime.enable"):
+            self.call(method)
+        self.call("Fetch.enable", patterns=[{"urlPattern": "*"}])
+        self.call("Emulation.setDeviceMetricsOverride", width=width,
+                  height=height, deviceScaleFactor=1, mobile=False)
 
-def chromium(url, *extra, timeout=90):
-    """Run Chromium once on a loopback url; its CompletedProcess."""
-    if not url.startswith("http://127.0.0.1:"):
-        raise AssertionError(f"Chromium may load only loopback: {url}")
-    profile = tempfile.mkdtemp(prefix="ssci-chromium-")
-    argv = chromium_argv(profile, *extra, url)
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, text=True,
-                            errors="replace", stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        out, err = "", "timed out"
-    finally:
+    def send(self, method, **params):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params}
+        if self.session:
+            msg["sessionId"] = self.session
+        os.write(self.cmd_w, json.dumps(msg).encode() + b"\0")
+        return self.next_id
+
+    def call(self, method, **params):
+        """Send a command and wait for its result."""
+        n = self.send(method, **params)
+        self.pump(lambda: n in self.replies, method)
+        reply = self.replies.pop(n)
+        if "error" in reply:
+            raise AssertionError(f"{method}: {reply['error']}")
+        return reply.get("result", {})
+
+    def pump(self, done, what):
+        """Read messages, answering paused requests and dialogs, until
+        done() is true."""
+        deadline = time.monotonic() + self.timeout
+        while not done():
+            while b"\0" not in self.buf:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self.out_r], [], [],
+                                                  left)[0]:
+                    raise AssertionError(f"Chromium: timed out: {what}\n"
+                                         f"{self.stderr()[-2000:]}")
+                chunk = os.read(self.out_r, 1 << 16)
+                if not chunk:
+                    raise AssertionError(f"Chromium ended: {what}\n"
+                                         f"{self.stderr()[-2000:]}")
+                self.buf += chunk
+            raw, self.buf = self.buf.split(b"\0", 1)
+            self.handle(json.loads(raw))
+
+    def handle(self, msg):
+        if "id" in msg:
+            self.replies[msg["id"]] = msg
+            return
+        method, params = msg.get("method"), msg.get("params", {})
+        self.events.append((method, params))
+        if method == "Fetch.requestPaused":
+            url = params["request"]["url"]
+            self.requests.append(url)
+            if url.startswith(self.origin + "/") or url.startswith("data:"):
+                self.send("Fetch.continueRequest",
+                          requestId=params["requestId"])
+            else:
+                self.blocked.append(url)
+                self.send("Fetch.failRequest", requestId=params["requestId"],
+                          errorReason="BlockedByClient")
+        elif method == "Page.javascriptDialogOpening":
+            self.dialogs.append(params.get("message"))
+            self.send("Page.handleJavaScriptDialog", accept=True)
+
+    def answered(self, path):
+        """How many requests to origin+path (any query) were answered:
+        loaded in full, or for the endless event stream, its headers."""
+        url = self.origin + path
+        ids = {p["requestId"] for m, p in self.events
+               if m == "Network.requestWillBeSent" and
+               (p["request"]["url"] == url or
+                p["request"]["url"].startswith(url + "?"))}
+        end = ("Network.responseReceived" if path == "/api/events" else
+               "Network.loadingFinished")
+        return sum(1 for m, p in self.events
+                   if m == end and p.get("requestId") in ids)
+
+    def open(self, path, *wait_for):
+        """Load origin+path; wait for its load event and for a response
+        to each (path, count) of wait_for (requests of its scripts)."""
+        self.events.clear()
+        self.call("Page.navigate", url=self.origin + path)
+        self.pump(lambda: any(m == "Page.loadEventFired"
+                              for m, _ in self.events), f"load {path}")
+        for want, count in wait_for:
+            self.pump(lambda: self.answered(want) >= count,
+                      f"{count} responses to {want}")
+        # Let the tasks those responses queued run before looking.
+        self.evaluate("new Promise(r => setTimeout(r, 0))", True)
+
+    def evaluate(self, expr, await_promise=False):
+        result = self.call("Runtime.evaluate", expression=expr,
+                           returnByValue=True, awaitPromise=await_promise)
+        return result["result"].get("value")
+
+    def dom(self):
+        return self.evaluate("document.documentElement.outerHTML")
+
+    def screenshot(self, path):
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".tmp", "wb") as f:
+            f.write(base64.b64decode(data))
+        os.replace(path + ".tmp", path)
+
+    def stderr(self):
+        self.err.seek(0)
+        return self.err.read().decode("utf-8", "replace")
+
+    def close(self):
+        try:
+            self.send("Browser.close")
+            self.proc.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
         try:  # its own process group: Chromium and the helpers it started
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        proc.wait()
-        shutil.rmtree(profile, ignore_errors=True)
-    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
-
-
-def dump_dom(url):
-    """The DOM of url after its scripts ran, as HTML text."""
-    proc = chromium(url, "--virtual-time-budget=3000", "--dump-dom")
-    if proc.returncode != 0 or "<html" not in proc.stdout:
-        raise AssertionError(f"chromium --dump-dom {url}: exit "
-                             f"{proc.returncode}\n{proc.stderr[-2000:]}")
-    return proc.stdout
-
-
-def screenshot(url, path):
-    """A 1280x1000 PNG of url at path."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    if os.path.exists(path):
-        os.unlink(path)
-    proc = chromium(url, "--virtual-time-budget=3000",
-                    "--window-size=1280,1000", f"--screenshot={path}")
-    if not os.path.exists(path):
-        raise AssertionError(f"chromium --screenshot {url}: exit "
-                             f"{proc.returncode}\n{proc.stderr[-2000:]}")
-    return path
+        self.proc.wait()
+        os.close(self.cmd_w)
+        os.close(self.out_r)
+        self.err.close()
+        shutil.rmtree(self.profile, ignore_errors=True)

@@ -283,9 +283,13 @@ test_formats(void **state)
 	assert_string_equal(buf, "5 run, 0 failed, 2 skipped");
 	html_fmt_utc(buf, sizeof buf, 86400000);
 	assert_string_equal(buf, "1970-01-02 00:00:00 UTC");
+	s = html_url_decode("%2Fa%2fb%zz%00%4");
+	assert_string_equal(s, "/a/b%zz%00%4");
+	free(s);
+	assert_null(html_url_decode("plain"));
 	html_history_href(b, "/srv/a b.git", "feat/x\"y");
 	s = take(b);
-	assert_string_equal(s, "/history/%2Fsrv%2Fa%20b.git/feat/x%22y");
+	assert_string_equal(s, "/history/%252Fsrv%252Fa%2520b.git/feat/x%22y");
 	free(s);
 }
 
@@ -340,6 +344,9 @@ test_badge(void **state)
 	s = badge(f, "1", "main");
 	assert_non_null(strstr(s, ">passing<"));
 	free(s);
+	s = badge(f, "%2Fsrv%2Fgit%2Fone.git", "main");
+	assert_non_null(strstr(s, ">passing<"));
+	free(s);
 
 	assert_int_equal(store_job_finish(f->d.store, &(struct proto_result){
 	    .job = b, .state = JOB_FAILED, .exit_code = 1,
@@ -386,8 +393,8 @@ test_dashboard_jobs(void **state)
 	assert_non_null(strstr(s, "Ada &lt;ada@example.org&gt;"));
 	/* The queue, waiting for a runner; the branch with its history. */
 	assert_non_null(strstr(s, "<td class=\"waiting\">no runner connected"));
-	assert_non_null(strstr(s, "href=\"/history/%2Fsrv%2Fgit%2Fone.git/"
-	    "main\""));
+	assert_non_null(strstr(s, "href=\"/history/%252Fsrv%252Fgit%252F"
+	    "one.git/main\""));
 	assert_non_null(strstr(s, "class=\"mark state-passed\""));
 	free(s);
 }
@@ -526,6 +533,11 @@ test_history(void **state)
 	finish(f, dispatch(f, C2, "main", XSS), JOB_FAILED);
 	dispatch(f, C3, "other", "Elsewhere");
 	assert_int_equal(html_history(&f->d, REPO, "nope", b), -1);
+	assert_int_equal(html_history(&f->d, "%2Fsrv%2Fgit%2Fone.git", "main",
+	    b), 0);
+	assert_non_null(strstr(s = take(b), "data-repo=\"" REPO "\""));
+	free(s);
+	b = buffer();
 	assert_int_equal(html_history(&f->d, "1", "main", b), 0);
 	s = take(b);
 	assert_non_null(strstr(s, "data-page=\"history\""));

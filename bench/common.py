@@ -1,0 +1,286 @@
+"""common.py - what every benchmark in bench/ needs: a temporary folder,
+git repositories, ssci programs started on loopback with port 0 (the port
+read from their "listening on" line), CPU and memory read from /proc,
+"figure NAME=VALUE UNIT" lines, and cleanup of exactly the processes we
+started, by PID.
+"""
+import atexit
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SSCI = os.path.abspath(os.environ.get("SSCI_BIN") or os.path.join(ROOT, "ssci"))
+LOADGEN = os.environ.get("LOADGEN")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+GIT_ENV = dict(os.environ, GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="b@x",
+               GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="b@x")
+
+TRIVIAL_TEST = "#!/bin/sh\nexit 0\n"
+
+_started = []           # every Proc we started, for cleanup
+
+
+def figure(name, value, unit, digits=3):
+    """Print one machine-readable line."""
+    if isinstance(value, float):
+        value = f"{value:.{digits}f}"
+    print(f"figure {name}={value} {unit}", flush=True)
+
+
+def note(msg):
+    print(f"# {msg}", flush=True)
+
+
+def median(xs):
+    s = sorted(xs)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def workdir(name):
+    """A fresh temporary folder for one benchmark, removed at exit unless
+    SSCI_BENCH_KEEP is set."""
+    base = os.environ.get("SSCI_BENCH_TMP") or None
+    path = tempfile.mkdtemp(prefix=f"ssci-bench-{name}-", dir=base)
+    if not os.environ.get("SSCI_BENCH_KEEP"):
+        def clean():
+            stop_all()          # nothing of ours may still write there
+            shutil.rmtree(path, True)
+        atexit.register(clean)
+    return path
+
+
+def git(cwd, *args, check=True):
+    proc = subprocess.run(["git", *args], cwd=cwd, env=GIT_ENV, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} in {cwd}: {proc.stderr}")
+    return proc.stdout.strip()
+
+
+def make_repo(path, test_script=TRIVIAL_TEST):
+    """A repository whose .ssci/test is test_script; returns path."""
+    os.makedirs(os.path.join(path, ".ssci"))
+    git(path, "init", "-q", "-b", "main")
+    with open(os.path.join(path, ".ssci", "test"), "w") as f:
+        f.write(test_script)
+    os.chmod(os.path.join(path, ".ssci", "test"), 0o755)
+    with open(os.path.join(path, "f"), "w") as f:
+        f.write("0\n")
+    git(path, "add", ".ssci", "f")
+    git(path, "commit", "-q", "-m", "start")
+    return path
+
+
+def one_line_commit(repo, i):
+    """Change the one line of f and commit; returns the commit id."""
+    with open(os.path.join(repo, "f"), "w") as f:
+        f.write(f"{i} {time.monotonic_ns()}\n")
+    git(repo, "commit", "-q", "-a", "-m", f"change {i}")
+    return git(repo, "rev-parse", "HEAD")
+
+
+def _raise_nofile():
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class Proc:
+    """A program we started, in its own session, output in files (or a
+    pipe for stdout when asked)."""
+
+    def __init__(self, name, argv, cwd, stdin=subprocess.DEVNULL,
+                 pipe_stdout=False, many_fds=False):
+        self.name = name
+        self.out_path = os.path.join(cwd, f"{name}.out")
+        self.err_path = os.path.join(cwd, f"{name}.err")
+        self.err = open(self.err_path, "w")
+        self.out = None if pipe_stdout else open(self.out_path, "w")
+        self.popen = subprocess.Popen(
+            argv, cwd=cwd, stdin=stdin,
+            stdout=subprocess.PIPE if pipe_stdout else self.out,
+            stderr=self.err, start_new_session=True,
+            preexec_fn=_raise_nofile if many_fds else None)
+        self.pid = self.popen.pid
+        _started.append(self)
+
+    def stdout(self):
+        with open(self.out_path, errors="replace") as f:
+            return f.read()
+
+    def stderr(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def stop(self, timeout=10):
+        """SIGTERM to our PID, then SIGKILL to its group (which it leads)."""
+        if self.alive():
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.popen.wait()
+            except ProcessLookupError:
+                pass
+        for f in (self.out, self.err):
+            if f is not None:
+                f.close()
+        if self in _started:
+            _started.remove(self)
+        return self.popen.returncode
+
+
+def stop_all():
+    for p in reversed(list(_started)):
+        try:
+            p.stop()
+        except OSError:
+            pass
+
+
+atexit.register(stop_all)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def wait_for(fn, what, timeout=60, step=0.005):
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(step)
+
+
+def dispatcher(tmp, name="dispatcher", args=(), many_fds=False):
+    """Start a dispatcher on a free loopback port; (proc, address, state,
+    results)."""
+    state = os.path.join(tmp, f"{name}-state")
+    results = os.path.join(tmp, f"{name}-results")
+    p = Proc(name, [SSCI, "dispatcher", "--port", "0", "--host", "127.0.0.1",
+                    "--http", "off", "--state-dir", state, "--results-dir",
+                    results, *args], tmp, many_fds=many_fds)
+    m = wait_for(lambda: re.search(r"^listening on (\S+):(\d+)$", p.stdout(),
+                                   re.M) or (not p.alive() and "dead"),
+                 f"{name} to listen")
+    if m == "dead":
+        raise RuntimeError(f"{name} died: {p.stderr()}")
+    return p, f"127.0.0.1:{m.group(2)}", state, results
+
+
+def runner(tmp, address, name, clone=None, args=()):
+    argv = [SSCI, "runner", "--dispatcher-server", address, "--name", name,
+            "--work-dir", os.path.join(tmp, f"{name}-work"), *args]
+    if clone is not None:
+        argv.append(clone)
+    p = Proc(name, argv, tmp)
+    wait_for(lambda: "registered with" in p.stderr() or not p.alive(),
+             f"runner {name} to register")
+    if not p.alive():
+        raise RuntimeError(f"runner {name} died: {p.stderr()}")
+    return p
+
+
+def cpu_s(pid):
+    """(own utime+stime, waited-for children's cutime+cstime) in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is state (field 3); utime is field 14 -> index 11.
+    own = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    kids = (int(fields[13]) + int(fields[14])) / CLK_TCK
+    return own, kids
+
+
+def rss_kib(pid):
+    """VmRSS in KiB, or 0 if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def rss_statm_kib(pid):
+    """Resident pages from /proc/PID/statm (cheaper than status)."""
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * PAGE_KIB
+    except OSError:
+        return 0
+
+
+def idle_sample(pids, seconds):
+    """{pid: (cpu percent of one core, VmRSS KiB)} over seconds of idleness."""
+    before = {pid: cpu_s(pid)[0] for pid in pids}
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    dt = time.monotonic() - t0
+    return {pid: ((cpu_s(pid)[0] - before[pid]) / dt * 100, rss_kib(pid))
+            for pid in pids}
+
+
+class RssSampler(threading.Thread):
+    """Sample the VmRSS of some processes every interval; keep the peak."""
+
+    def __init__(self, pids, interval=0.05):
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.interval = interval
+        self.peak = {pid: 0 for pid in pids}
+        self.samples = 0
+        self._stop_evt = threading.Event()
+
+    def run(self):
+        while not self._stop_evt.is_set():
+            for pid in self.pids:
+                self.peak[pid] = max(self.peak[pid], rss_kib(pid))
+            self.samples += 1
+            self._stop_evt.wait(self.interval)
+
+    def stop(self):
+        self._stop_evt.set()
+        self.join()
+
+
+def result_files(results_dir):
+    try:
+        return [n for n in os.listdir(results_dir) if not n.startswith(".")]
+    except FileNotFoundError:
+        return []
+
+
+def result_line(path):
+    """The fields of the last "result:" line of a results file."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - 4096))
+        tail = f.read().decode(errors="replace")
+    line = [ln for ln in tail.splitlines() if ln.startswith("result: ")][-1]
+    parts = line.split()
+    fields = {"state": parts[1]}
+    for kv in parts[2:]:
+        k, _, v = kv.partition("=")
+        fields[k] = v
+    return fields

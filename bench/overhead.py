@@ -1,0 +1,149 @@
+"""overhead: 200 one-line commits made at once, tested by a dispatcher and
+two runners of one slot each, against the floor: a plain shell loop doing
+the same git work and the same trivial test with the same parallelism.
+
+Each runner gets its own clone as its CLONE argument, made (like the
+floor's two clones) before the 200 commits, so that both have to bring
+them in with one fetch.  The rounds alternate floor and ssci; the figures
+are the best round of each (the machine is shared, noise only slows).
+"""
+import os
+import subprocess
+import sys
+import time
+
+from common import (SSCI, figure, note, workdir, git, make_repo,
+                    one_line_commit, dispatcher, runner, cpu_s, idle_sample,
+                    result_files, result_line, wait_for, median)
+
+COMMITS = int(os.environ.get("SSCI_BENCH_COMMITS", "200"))
+ROUNDS = int(os.environ.get("SSCI_BENCH_ROUNDS", "2"))
+IDLE_S = 5
+
+# Exactly the git work a runner does for a commit in its clone, and the test.
+FLOOR_WORKER = r'''
+cd "$1" || exit 1
+while read -r c; do
+    git cat-file -e "$c^{commit}" 2>/dev/null || git fetch --quiet origin
+    git checkout --quiet --force --detach "$c"
+    git clean -ffdxq
+    ./.ssci/test </dev/null >/dev/null 2>&1
+done < "$2"
+'''
+
+
+def floor_round(tmp, clones, commits):
+    """Two shell workers, commits split between them; jobs/s."""
+    script = os.path.join(tmp, "floor-worker.sh")
+    with open(script, "w") as f:
+        f.write(FLOOR_WORKER)
+    lists = []
+    for w in range(2):
+        path = os.path.join(tmp, f"floor-list-{w}-{os.path.basename(clones[w])}")
+        with open(path, "w") as f:
+            f.write("".join(c + "\n" for c in commits[w::2]))
+        lists.append(path)
+    t0 = time.monotonic()
+    workers = [subprocess.Popen(["bash", script, clones[w], lists[w]])
+               for w in range(2)]
+    rcs = [w.wait() for w in workers]
+    dt = time.monotonic() - t0
+    if any(rcs):
+        raise RuntimeError(f"floor workers failed: {rcs}")
+    return len(commits) / dt, dt
+
+
+def ssci_round(tmp, repo, clones, commits, r, report):
+    sub = os.path.join(tmp, f"round-{r}")
+    os.makedirs(sub)
+    d, address, state, results = dispatcher(sub)
+    runners = [runner(sub, address, f"bench-{w}", clone=clones[w])
+               for w in range(2)]
+    pids = [d.pid] + [p.pid for p in runners]
+    before = {pid: cpu_s(pid) for pid in pids}
+    t0 = time.monotonic()
+    proc = subprocess.run([SSCI, "notify", "--dispatcher-server", address,
+                           "--repo", repo, *commits], cwd=repo, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    t_notified = time.monotonic()
+    if proc.returncode != 0:
+        raise RuntimeError(f"notify failed: {proc.stderr}")
+    wait_for(lambda: len(result_files(results)) >= len(commits),
+             f"{len(commits)} results", timeout=600, step=0.002)
+    t1 = time.monotonic()
+    after = {pid: cpu_s(pid) for pid in pids}
+    states = [result_line(os.path.join(results, c))["state"] for c in commits]
+    durations = [int(result_line(os.path.join(results, c))["duration_ms"])
+                 for c in commits]
+    rate = len(commits) / (t1 - t0)
+    out = {"rate": rate, "wall": t1 - t0, "notify": t_notified - t0,
+           "passed": states.count("passed"),
+           "job_ms_median": median(durations),
+           "d_cpu": after[d.pid][0] - before[d.pid][0],
+           "r_cpu": sum(after[p.pid][0] - before[p.pid][0] for p in runners),
+           "r_kids_cpu": sum(after[p.pid][1] - before[p.pid][1]
+                             for p in runners)}
+    if report:
+        time.sleep(1)   # let the last writes settle
+        idle = idle_sample(pids, IDLE_S)
+        out["d_idle"] = idle[d.pid]
+        out["r_idle"] = [idle[p.pid] for p in runners]
+    for p in runners:
+        p.stop()
+    d.stop()
+    return out
+
+
+def main():
+    tmp = workdir("overhead")
+    repo = make_repo(os.path.join(tmp, "repo"))
+    clones = {}
+    for r in range(ROUNDS):
+        for kind in ("floor", "ssci"):
+            clones[kind, r] = [os.path.join(tmp, f"{kind}-{r}-clone-{w}")
+                               for w in range(2)]
+            for c in clones[kind, r]:
+                git(tmp, "clone", "-q", repo, c)
+    t0 = time.monotonic()
+    commits = [one_line_commit(repo, i) for i in range(COMMITS)]
+    note(f"made {COMMITS} commits in {time.monotonic() - t0:.1f} s")
+
+    floors, sscis = [], []
+    for r in range(ROUNDS):
+        rate, dt = floor_round(tmp, clones["floor", r], commits)
+        floors.append(rate)
+        note(f"round {r + 1}: floor {rate:.1f} jobs/s ({dt:.2f} s)")
+        res = ssci_round(tmp, repo, clones["ssci", r], commits, r,
+                         report=(r == ROUNDS - 1))
+        sscis.append(res)
+        note(f"round {r + 1}: ssci {res['rate']:.1f} jobs/s "
+             f"({res['wall']:.2f} s; notify took {res['notify']:.2f} s; "
+             f"{res['passed']}/{COMMITS} passed; job duration_ms median "
+             f"{res['job_ms_median']}; dispatcher CPU {res['d_cpu']:.2f} s, "
+             f"runners {res['r_cpu']:.2f} s + children {res['r_kids_cpu']:.2f} s)")
+        if res["passed"] != COMMITS:
+            note(f"WARNING: only {res['passed']} of {COMMITS} passed")
+
+    best = max(sscis, key=lambda x: x["rate"])
+    last = sscis[-1]
+    floor = max(floors)
+    figure("overhead_floor_jobs_per_s", floor, "jobs/s", 1)
+    figure("overhead_ssci_jobs_per_s", best["rate"], "jobs/s", 1)
+    figure("overhead_ratio", best["rate"] / floor, "ssci/floor", 3)
+    figure("overhead_per_job_ms", (1 / best["rate"] - 1 / floor) * 2 * 1000,
+           "ms (per job per runner, over the floor)", 1)
+    figure("overhead_notify_s", best["notify"], "s", 3)
+    figure("overhead_dispatcher_cpu_s", best["d_cpu"], "s", 2)
+    figure("overhead_runners_cpu_s", best["r_cpu"], "s", 2)
+    figure("overhead_runners_children_cpu_s", best["r_kids_cpu"], "s", 2)
+    figure("overhead_idle_dispatcher_rss_mib", last["d_idle"][1] / 1024,
+           "MiB", 2)
+    figure("overhead_idle_dispatcher_cpu_pct", last["d_idle"][0], "%", 2)
+    figure("overhead_idle_runner_rss_mib",
+           max(x[1] for x in last["r_idle"]) / 1024, "MiB", 2)
+    figure("overhead_idle_runner_cpu_pct",
+           max(x[0] for x in last["r_idle"]), "%", 2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

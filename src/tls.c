@@ -1,0 +1,112 @@
+/*
+ * tls.c - OpenSSL contexts and bufferevents (TLS 1.2 at least).  Only this
+ * file includes OpenSSL's headers.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "tls.h"
+#include "util.h"
+
+static void
+tls_fatal(const char *what, const char *file)
+{
+	char buf[256];
+
+	ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+	fatalx("unable to %s '%s': %s", what, file, buf);
+}
+
+struct ssl_ctx_st *
+tls_server(const char *cert, const char *key)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL)
+		fatalx("unable to create a TLS context");
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+		tls_fatal("load the certificate", cert);
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+		tls_fatal("load the key", key);
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		tls_fatal("match the key to the certificate", key);
+	return ctx;
+}
+
+struct ssl_ctx_st *
+tls_client(const char *ca)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL)
+		fatalx("unable to create a TLS context");
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (ca != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1)
+			tls_fatal("load the CA file", ca);
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1)
+		tls_fatal("load the system's CA store", "default");
+	return ctx;
+}
+
+struct bufferevent *
+tls_accept(struct event_base *base, struct ssl_ctx_st *ctx, int fd)
+{
+	SSL *ssl = SSL_new(ctx);
+
+	if (ssl == NULL)
+		return NULL;
+	return bufferevent_openssl_socket_new(base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+struct bufferevent *
+tls_connect(struct event_base *base, struct ssl_ctx_st *ctx, const char *host)
+{
+	SSL *ssl = SSL_new(ctx);
+
+	if (ssl == NULL)
+		return NULL;
+	/* The certificate must name the host we asked for. */
+	SSL_set_tlsext_host_name(ssl, host);
+	if (SSL_set1_host(ssl, host) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	return bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+const char *
+tls_error(struct bufferevent *bev)
+{
+	static char buf[300];
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	unsigned long e = bufferevent_get_openssl_error(bev);
+	long verify;
+
+	if (ssl != NULL && (verify = SSL_get_verify_result(ssl)) != X509_V_OK) {
+		snprintf(buf, sizeof buf, "certificate refused: %s",
+		    X509_verify_cert_error_string(verify));
+		return buf;
+	}
+	if (e != 0) {
+		ERR_error_string_n(e, buf, sizeof buf);
+		return buf;
+	}
+	return NULL;
+}
+
+void
+tls_free(struct ssl_ctx_st *ctx)
+{
+	SSL_CTX_free(ctx);
+}

@@ -1,0 +1,34 @@
+/*
+ * tls.h - TLS for the dispatcher's port and its HTTP side, with OpenSSL
+ * through libevent's bufferevents.  The dispatcher presents a certificate;
+ * runners and clients check it against a CA file or the system's store and
+ * the name they connected to, and refuse a wrong one.
+ */
+#ifndef SSCI_TLS_H
+#define SSCI_TLS_H
+
+struct ssl_ctx_st;
+struct ssl_st;
+struct event_base;
+struct bufferevent;
+
+/* A server context from a certificate chain and key; exits if unusable. */
+struct ssl_ctx_st *tls_server(const char *cert, const char *key);
+
+/* A client context trusting ca (a PEM file) or, if NULL, the system store. */
+struct ssl_ctx_st *tls_client(const char *ca);
+
+/* A server-side bufferevent on accepted fd. */
+struct bufferevent *tls_accept(struct event_base *base,
+    struct ssl_ctx_st *ctx, int fd);
+
+/* A client-side bufferevent, to be connected, that checks host's name. */
+struct bufferevent *tls_connect(struct event_base *base,
+    struct ssl_ctx_st *ctx, const char *host);
+
+/* Why the last TLS failure on bev happened, for a log line. */
+const char *tls_error(struct bufferevent *bev);
+
+void tls_free(struct ssl_ctx_st *ctx);
+
+#endif

@@ -1,0 +1,185 @@
+"""A real browser on the web pages: the system runs jobs that pass and
+fail, one whose output and subject hold <script> payloads; headless
+Chromium loads the dashboard and a job page (on 127.0.0.1 only), and the
+rendered DOM, after the page's own scripts ran, must show the statuses,
+test counts and log lines, and show the payloads as text without running
+them.  Screenshots of both pages go to docs/screenshots/."""
+import html.parser
+import os
+import shlex
+import unittest
+
+from browser_util import CHROMIUM, Browser, WebTest, slow_script, touch
+from harness import FAILING_TEST
+
+SHOTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                     "docs", "screenshots")
+ALERT = "<script>alert(1)</script>"
+PWN = '<script>document.title="PWNED"</script>'
+IMG = "<img src=x onerror=\"document.title='PWNED'\">"
+EVIL_TEST = "#!/bin/sh\n" + "".join(
+    f"echo {shlex.quote(line)}\n" for line in
+    ("EVIL-LOG-LINE before", ALERT, PWN, IMG)) + (
+    "printf '\\033[1;31mred words\\033[0m\\n'\n"
+    "echo 'EVIL-LOG-LINE after'\n")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+        "meta", "source", "track", "wbr"}
+
+
+class Node:
+    def __init__(self, tag, attrs, parent=None):
+        self.tag, self.attrs, self.parent = tag, dict(attrs), parent
+        self.children = []
+
+    def text(self):
+        return "".join(c if isinstance(c, str) else c.text()
+                       for c in self.children)
+
+    def all(self, tag=None, cls=None, **attrs):
+        """Descendants by tag, a class, and attribute values (id=...)."""
+        for c in self.children:
+            if isinstance(c, str):
+                continue
+            if ((tag is None or c.tag == tag) and (cls is None or cls in
+                 (c.attrs.get("class") or "").split()) and
+                    all(c.attrs.get(k.replace("_", "-")) == v
+                        for k, v in attrs.items())):
+                yield c
+            yield from c.all(tag, cls, **attrs)
+
+    def one(self, *args, **kwargs):
+        found = list(self.all(*args, **kwargs))
+        if len(found) != 1:
+            raise AssertionError(f"{len(found)} elements {args} {kwargs} "
+                                 f"in <{self.tag} {self.attrs}>")
+        return found[0]
+
+
+class Dom(html.parser.HTMLParser):
+    """The tree of Chromium's --dump-dom output."""
+
+    def __init__(self, text):
+        super().__init__(convert_charrefs=True)
+        self.root = self.cur = Node("#root", {})
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, attrs, self.cur)
+        self.cur.children.append(node)
+        if tag not in VOID:
+            self.cur = node
+
+    def handle_endtag(self, tag):
+        node = self.cur
+        while node is not self.root and node.tag != tag:
+            node = node.parent
+        if node is not self.root:
+            self.cur = node.parent
+
+    def handle_data(self, data):
+        self.cur.children.append(data)
+
+
+@unittest.skipUnless(os.access(CHROMIUM, os.X_OK), f"no {CHROMIUM}")
+class BrowserTest(WebTest):
+    def assert_safe(self, page, raw):
+        """Nothing of the payloads became markup or ran."""
+        root = page.root
+        self.assertNotIn("PWNED", root.one("head").one("title").text())
+        for s in root.all("script"):
+            self.assertEqual((s.attrs.get("src"), s.text().strip()),
+                             ("/static/app.js", ""))
+        self.assertEqual(list(root.all("img")), [])
+        self.assertEqual([k for n in root.all() for k in n.attrs
+                          if k.startswith("on")], [], "no event handlers")
+        self.assertNotIn("\x1b", raw)
+
+    def test_dashboard_and_job_page(self):
+        self.system()
+        repo = self.make_repo()
+        good = self.commit(repo, "good change")
+        bad = self.commit(repo, "break it", {"tests/test_bad.py":
+                                             FAILING_TEST})
+        evil = self.commit(repo, "evil", {".ssci/test": EVIL_TEST})
+        slow = self.commit(repo, "slow", {".ssci/test":
+                                          slow_script(self.gate)})
+        ids = {}
+        for name, commit, branch, subject in (
+                ("good", good, "main", "Make it faster"),
+                ("bad", bad, "broken", "Break the sum"),
+                ("evil", evil, "evil", f"Subject {PWN}")):
+            ids[name] = self.dispatch(repo, commit, branch, subject=subject,
+                                      author="Ann <ann@example.com>")[1]["job"]
+            self.wait_state(ids[name], "passed", "failed", "error")
+        # One job running and one waiting, for the dashboard's live parts.
+        ids["slow"] = self.dispatch(repo, slow, "main",
+                                    subject="A slow one")[1]["job"]
+        self.addCleanup(touch, self.gate, "release", ids["slow"])
+        self.wait_for(lambda: os.path.exists(
+            f"{self.gate}/pid-{ids['slow']}"), "the slow test to start")
+        ids["waiting"] = self.dispatch(repo, good, "main", rebuild=True,
+                                       subject="Waiting")[1]["job"]
+
+        browser = Browser(self.url)
+        self.addCleanup(browser.close)
+        # The dashboard's script has run once it opened the event stream.
+        browser.open("/", ("/api/events", 1))
+        raw = browser.dom()
+        page = Dom(raw)
+        dom = page.root
+        self.assertEqual(dom.one("head").one("title").text(), "SuperSimpleCI")
+        recent = dom.one("section", id="recent")
+        want = {"good": ("passed", "2 run, 0 failed"),
+                "bad": ("failed", "3 run, 1 failed"),
+                "evil": ("passed", ""), "slow": ("running", "")}
+        for name, (state, tests) in want.items():
+            row = recent.one("tr", data_job=str(ids[name]))
+            self.assertIn(f"state-{state}", row.attrs["class"])
+            self.assertEqual(row.one("td", "status").text().strip(), state)
+            self.assertEqual(row.one("td", "tests").text().strip(), tests)
+        evil_row = recent.one("tr", data_job=str(ids["evil"]))
+        self.assertEqual(evil_row.one("td", "subject").text(),
+                         f"Subject {PWN}")
+        running = dom.one("section", id="running")
+        self.assertIsNotNone(running.one("tr", data_job=str(ids["slow"])))
+        queued = dom.one("section", id="queue").one(
+            "tr", data_job=str(ids["waiting"]))
+        self.assertEqual(queued.one("td", "waiting").text(),
+                         "all runners busy")
+        runner = dom.one("section", id="runners").one("tr", data_runner="r1")
+        self.assertIn("busy", runner.text())
+        self.assert_safe(page, raw)
+        browser.screenshot(os.path.join(SHOTS, "dashboard.png"))
+
+        # A finished job's page: its script asks for the job, the rest of
+        # the log, and the page again, then it is done.
+        job = f"/jobs/{ids['evil']}"
+        browser.open(job, (f"/api{job}", 1), (f"/api{job}/log", 1),
+                     (job, 2))
+        raw = browser.dom()
+        page = Dom(raw)
+        dom = page.root
+        self.assertIn("passed", dom.one("head").one("title").text())
+        self.assertEqual(dom.one(id="status").text(), "passed")
+        self.assertEqual(dom.one("dd", "runner").text(), "r1")
+        self.assertEqual(dom.one("p", "subject").text(), f"Subject {PWN}")
+        log = dom.one("pre", id="log").text()
+        for line in ("EVIL-LOG-LINE before", ALERT, PWN, IMG, "red words",
+                     "EVIL-LOG-LINE after"):
+            self.assertIn(line + "\n", log)
+        self.assertEqual(log.count("EVIL-LOG-LINE"), 2, "shown once")
+        self.assert_safe(page, raw)
+        browser.screenshot(os.path.join(SHOTS, "job.png"))
+
+        job = f"/jobs/{ids['bad']}"
+        browser.open(job, (f"/api{job}/log", 1), (job, 2))
+        dom = Dom(browser.dom()).root
+        self.assertEqual(dom.one(id="status").text(), "failed")
+        self.assertEqual(dom.one("dd", "tests").text(), "3 run, 1 failed")
+        self.assertIn("FAILED (failures=1)", dom.one("pre", id="log").text())
+        self.assertEqual((browser.dialogs, browser.blocked), ([], []))
+        self.assertTrue(all(u.startswith(self.url + "/")
+                            for u in browser.requests), browser.requests)
+        touch(self.gate, "release", ids["slow"])
+        self.wait_state(ids["waiting"], "passed", "failed")
