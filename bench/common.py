@@ -277,7 +277,8 @@ def result_line(path):
         size = f.tell()
         f.seek(max(0, size - 4096))
         tail = f.read().decode(errors="replace")
-    line = [ln for ln in tail.splitlines() if ln.startswith("result: ")][-1]
+    # Output that does not end in a newline has the line glued to it.
+    line = tail[tail.rindex("result: "):].splitlines()[0]
     parts = line.split()
     fields = {"state": parts[1]}
     for kv in parts[2:]:

@@ -304,18 +304,9 @@ void
 html_history_href(struct evbuffer *out, const char *repo,
     const char *branch)
 {
-	struct evbuffer *once = evbuffer_new();
-	size_t len;
-
-	if (once == NULL)
-		fatalx("evbuffer_new: out of memory");
-	html_url_part(once, repo, 0);
-	evbuffer_add(once, "", 1);
-	len = evbuffer_get_length(once);
+	/* The router decodes each segment: the URL is one, slashes and all. */
 	evbuffer_add_printf(out, "/history/");
-	html_url_part(out, (const char *)evbuffer_pullup(once, (ssize_t)len),
-	    0);
-	evbuffer_free(once);
+	html_url_part(out, repo, 0);
 	evbuffer_add_printf(out, "/");
 	html_url_part(out, branch, 1);
 }

@@ -13,24 +13,54 @@
 
 #define HTTP_MAX_PATH 4096
 
-/* Split the decoded path into segments; rest[i] is the path from part i. */
-static int
-http_split(struct http_ctx *h)
+/*
+ * Split the raw path at '/' first and decode each segment after, so that
+ * an encoded slash (a repository URL as one segment) stays inside its
+ * segment.  parts[i] is segment i decoded; rest[i] is segments i.. joined
+ * by '/'.  Empty segments ("a//b") are skipped.
+ */
+static const char *
+http_split(struct http_ctx *h, const char *raw)
 {
-	char *p = h->split;
+	size_t cap = strlen(raw) + 1, used = 0;
+	const char *p = raw;
 
+	h->split = xmalloc(cap);
+	h->rest_buf = xmalloc(cap);
 	h->nparts = 0;
-	while (*p == '/')
-		p++;
-	while (*p != '\0' && h->nparts < HTTP_MAX_PARTS) {
-		h->rest[h->nparts] = h->rest_buf + (p - h->split);
-		h->parts[h->nparts++] = p;
-		p += strcspn(p, "/");
-		/* "a//b" is "a/b": no segment is ever empty. */
-		while (*p == '/')
-			*p++ = '\0';
+	while (*p != '\0') {
+		size_t n = strcspn(p, "/"), len;
+		char *seg, *dec;
+
+		if (n == 0) {
+			p++;
+			continue;
+		}
+		if (h->nparts == HTTP_MAX_PARTS)
+			return "path too deep";
+		seg = xstrndup(p, n);
+		dec = evhttp_uridecode(seg, 0, &len);
+		free(seg);
+		/* A %00 would cut a name short where we look at it. */
+		if (dec == NULL || strlen(dec) != len || len == 0) {
+			free(dec);
+			return "invalid path";
+		}
+		/* Decoding only shrinks, so the buffers are big enough. */
+		memcpy(h->split + used, dec, len + 1);
+		memcpy(h->rest_buf + used, dec, len);
+		h->rest_buf[used + len] = '/';
+		h->parts[h->nparts] = h->split + used;
+		h->rest[h->nparts++] = h->rest_buf + used;
+		used += len + 1;
+		free(dec);
+		p += n;
 	}
-	return *p == '\0' ? 0 : -1;
+	if (used > 0)
+		h->rest_buf[used - 1] = '\0';
+	else
+		h->rest_buf[0] = '\0';
+	return NULL;
 }
 
 const char *
@@ -45,16 +75,11 @@ http_parse(struct http_ctx *h, const char *raw, const char *query)
 	if (strlen(raw) > HTTP_MAX_PATH)
 		return "path too long";
 	h->path = evhttp_uridecode(raw, 0, &len);
-	/* A %00 would cut the path short where we look and not where git does. */
 	if (h->path == NULL || strlen(h->path) != len)
 		return "invalid path";
-	h->split = xstrdup(h->path);
-	h->rest_buf = xstrdup(h->path);
 	if (query != NULL && evhttp_parse_query_str(query, &h->query) == -1)
 		return "invalid query string";
-	if (http_split(h) == -1)
-		return "path too deep";
-	return NULL;
+	return http_split(h, raw);
 }
 
 void

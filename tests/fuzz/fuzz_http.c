@@ -33,9 +33,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&h, 0, sizeof h);
 	if (http_parse(&h, path, query) == NULL) {
 		check(h.path != NULL && h.nparts <= HTTP_MAX_PARTS);
-		for (int i = 0; i < h.nparts; i++)
-			check(strchr(h.parts[i], '/') == NULL &&
-			    *h.parts[i] != '\0');
+		for (int i = 0; i < h.nparts; i++) {
+			/* rest[i] starts with parts[i]; no segment is empty. */
+			check(*h.parts[i] != '\0');
+			check(strncmp(h.rest[i], h.parts[i],
+			    strlen(h.parts[i])) == 0);
+		}
 	}
 	http_release(&h);
 

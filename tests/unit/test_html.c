@@ -289,7 +289,7 @@ test_formats(void **state)
 	assert_null(html_url_decode("plain"));
 	html_history_href(b, "/srv/a b.git", "feat/x\"y");
 	s = take(b);
-	assert_string_equal(s, "/history/%252Fsrv%252Fa%2520b.git/feat/x%22y");
+	assert_string_equal(s, "/history/%2Fsrv%2Fa%20b.git/feat/x%22y");
 	free(s);
 }
 
@@ -393,7 +393,7 @@ test_dashboard_jobs(void **state)
 	assert_non_null(strstr(s, "Ada &lt;ada@example.org&gt;"));
 	/* The queue, waiting for a runner; the branch with its history. */
 	assert_non_null(strstr(s, "<td class=\"waiting\">no runner connected"));
-	assert_non_null(strstr(s, "href=\"/history/%252Fsrv%252Fgit%252F"
+	assert_non_null(strstr(s, "href=\"/history/%2Fsrv%2Fgit%2F"
 	    "one.git/main\""));
 	assert_non_null(strstr(s, "class=\"mark state-passed\""));
 	free(s);
