@@ -8,6 +8,7 @@ them in with one fetch.  The rounds alternate floor and ssci; the figures
 are the best round of each (the machine is shared, noise only slows).
 """
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -61,6 +62,7 @@ def ssci_round(tmp, repo, clones, commits, r, report):
                for w in range(2)]
     pids = [d.pid] + [p.pid for p in runners]
     before = {pid: cpu_s(pid) for pid in pids}
+    wall0 = time.time() * 1000
     t0 = time.monotonic()
     proc = subprocess.run([SSCI, "notify", "--dispatcher-server", address,
                            "--repo", repo, *commits], cwd=repo, text=True,
@@ -76,9 +78,24 @@ def ssci_round(tmp, repo, clones, commits, r, report):
     durations = [int(result_line(os.path.join(results, c))["duration_ms"])
                  for c in commits]
     rate = len(commits) / (t1 - t0)
+    # Where a runner's time goes, from the store (wall clock, ms): the
+    # job's own duration_ms on the runner, and the rest of each cycle from
+    # one hand-out to the same runner's next (result stored, next job out).
+    db = sqlite3.connect(os.path.join(state, "ssci.db"), timeout=10)
+    rows = db.execute("SELECT runner, created_ms, started_ms, finished_ms, "
+                      "duration_ms FROM jobs ORDER BY started_ms").fetchall()
+    db.close()
+    gaps = []
+    for name in {r[0] for r in rows}:
+        mine = [r for r in rows if r[0] == name]
+        for a, b in zip(mine, mine[1:]):
+            gaps.append(b[2] - a[2] - a[4])
     out = {"rate": rate, "wall": t1 - t0, "notify": t_notified - t0,
            "passed": states.count("passed"),
            "job_ms_median": median(durations),
+           "gap_ms_median": median(gaps),
+           "first_queued_ms": min(r[1] for r in rows) - wall0,
+           "last_queued_ms": max(r[1] for r in rows) - wall0,
            "d_cpu": after[d.pid][0] - before[d.pid][0],
            "r_cpu": sum(after[p.pid][0] - before[p.pid][0] for p in runners),
            "r_kids_cpu": sum(after[p.pid][1] - before[p.pid][1]
@@ -119,7 +136,10 @@ def main():
         note(f"round {r + 1}: ssci {res['rate']:.1f} jobs/s "
              f"({res['wall']:.2f} s; notify took {res['notify']:.2f} s; "
              f"{res['passed']}/{COMMITS} passed; job duration_ms median "
-             f"{res['job_ms_median']}; dispatcher CPU {res['d_cpu']:.2f} s, "
+             f"{res['job_ms_median']}; between a runner's jobs median "
+             f"{res['gap_ms_median']} ms; first job queued after "
+             f"{res['first_queued_ms']:.0f} ms, last after "
+             f"{res['last_queued_ms']:.0f} ms; dispatcher CPU {res['d_cpu']:.2f} s, "
              f"runners {res['r_cpu']:.2f} s + children {res['r_kids_cpu']:.2f} s)")
         if res["passed"] != COMMITS:
             note(f"WARNING: only {res['passed']} of {COMMITS} passed")
@@ -133,6 +153,10 @@ def main():
     figure("overhead_per_job_ms", (1 / best["rate"] - 1 / floor) * 2 * 1000,
            "ms (per job per runner, over the floor)", 1)
     figure("overhead_notify_s", best["notify"], "s", 3)
+    figure("overhead_first_queued_ms", best["first_queued_ms"], "ms", 0)
+    figure("overhead_job_duration_median_ms", best["job_ms_median"], "ms", 1)
+    figure("overhead_between_jobs_median_ms", best["gap_ms_median"], "ms", 1)
+    figure("overhead_floor_per_job_ms", 2000 / floor, "ms", 2)
     figure("overhead_dispatcher_cpu_s", best["d_cpu"], "s", 2)
     figure("overhead_runners_cpu_s", best["r_cpu"], "s", 2)
     figure("overhead_runners_children_cpu_s", best["r_kids_cpu"], "s", 2)

@@ -23,6 +23,7 @@ from common import SSCI, figure, note, workdir, dispatcher, median
 FINISHED = int(os.environ.get("SSCI_BENCH_FINISHED", "100000"))
 QUEUED = int(os.environ.get("SSCI_BENCH_QUEUED", "10000"))
 TRIES = 3
+RTT_DISPATCHES = 20
 REPO_URL = "https://example.invalid/restart.git"
 
 
@@ -130,6 +131,22 @@ def one_start(tmp, state, results, k):
         for t in threads:
             t.join(60)
         res["listen"] = t_listen - t0
+        # Then dispatches one after another on one connection, the store
+        # as full as it is: the steady round trip.
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b'{"type":"hello","role":"client","version":1}\n')
+        read_lines(s, 1)
+        rtts = []
+        for j in range(RTT_DISPATCHES):
+            c = hashlib.sha1(b"restart rtt %d %d" % (k, j)).hexdigest()
+            t = time.monotonic()
+            s.sendall(json.dumps({"type": "dispatch", "repo": REPO_URL,
+                                  "commit": c, "branch": "main"}).encode()
+                      + b"\n")
+            read_lines(s, 1)
+            rtts.append(time.monotonic() - t)
+        s.close()
+        res["rtts"] = rtts
     finally:
         p.terminate()
         try:
@@ -145,6 +162,8 @@ def main():
     d, address, state, results = dispatcher(tmp)
     d.stop()
     empty = one_start(tmp, state, results, 0)
+    figure("restart_empty_dispatch_rtt_median_ms",
+           median(empty["rtts"]) * 1000, "ms", 2)
     note(f"empty store: listening after {empty['listen'] * 1000:.1f} ms, "
          f"dispatch answered after {empty['dispatch'] * 1000:.1f} ms")
     # Only the dispatch of the try above is in the store: start afresh.
@@ -179,6 +198,8 @@ def main():
            median([r["job"] for r in tries]) * 1000, "ms", 1)
     figure("restart_first_job_max_ms",
            max(r["job"] for r in tries) * 1000, "ms", 1)
+    figure("restart_full_store_dispatch_rtt_median_ms",
+           median([x for r in tries for x in r["rtts"]]) * 1000, "ms", 2)
 
 
 if __name__ == "__main__":

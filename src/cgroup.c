@@ -256,7 +256,7 @@ cgroup_remove(char *dir)
 }
 
 void
-cgroup_job_destroy(struct cgroup_job *cg)
+cgroup_cleanup(void)
 {
 	for (size_t i = 0; i < sizeof cgroup_stale / sizeof cgroup_stale[0];
 	    i++) {
@@ -266,6 +266,12 @@ cgroup_job_destroy(struct cgroup_job *cg)
 			cgroup_stale[i] = NULL;
 		}
 	}
+}
+
+void
+cgroup_job_destroy(struct cgroup_job *cg)
+{
+	cgroup_cleanup();
 	for (int i = 0; i < cg->n; i++) {
 		close(cg->fds[i]);
 		cgroup_kill_all(cg->dirs[i]);

@@ -39,4 +39,7 @@ int cgroup_job_oom(const struct cgroup_job *cg);
 /* Kill what is left in the groups and remove them. */
 void cgroup_job_destroy(struct cgroup_job *cg);
 
+/* Remove the groups that were still busy when their jobs ended. */
+void cgroup_cleanup(void);
+
 #endif

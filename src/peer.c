@@ -126,7 +126,7 @@ peer_hello(struct peer *p, const struct proto_msg *msg)
 			log_warnx("refused %s hello from %s: %s token",
 			    proto_role_name(msg->role), p->addr,
 			    msg->token == NULL ? "no" : "wrong");
-			peer_send_error(p, "bad_token", "%s token for a %s",
+			peer_send_error(p, "bad_token", "%s token for role %s",
 			    msg->token == NULL ? "no" : "wrong",
 			    proto_role_name(msg->role));
 			peer_close_after_flush(p, "refused token");

@@ -7,6 +7,7 @@
  * or URL.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -279,6 +280,21 @@ runjob_test_done(struct spawn *sp, int status, void *arg)
 
 	(void)sp;
 	j->child = NULL;
+	if (j->has_cgroup) {
+		int oom = cgroup_job_oom(&j->cgroup);
+
+		cgroup_job_destroy(&j->cgroup);
+		j->has_cgroup = 0;
+		if (oom && j->ending == JOB_RUNNING) {
+			char why[96];
+
+			snprintf(why, sizeof why, "memory limit of %lld MiB "
+			    "exceeded", j->r->job_memory >> 20);
+			runjob_note(j, "%s: the test was killed", why);
+			runjob_finish(j, JOB_FAILED, status, why);
+			return;
+		}
+	}
 	if (j->ending == JOB_TIMEOUT) {
 		runjob_note(j, "killed after the job timeout of %d s",
 		    j->timeout_s);
@@ -299,14 +315,100 @@ is_executable(const char *path)
 	    access(path, X_OK) == 0;
 }
 
+/* A NULL-ended vector of malloc'd strings, freed. */
+static void
+runjob_free_argv(char **argv)
+{
+	for (char **a = argv; a != NULL && *a != NULL; a++)
+		free(*a);
+	free(argv);
+}
+
+/*
+ * The test's argv wrapped in bubblewrap: everything read-only but the
+ * work tree, a /tmp of its own, no network unless asked, its own process
+ * numbers, and the runner's work folder (other trees, clones) and token
+ * file out of sight.
+ */
+static char **
+runjob_sandbox_argv(struct runjob *j, const char *const *test)
+{
+	const char *fixed[] = { "bwrap", "--die-with-parent", "--new-session",
+	    "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+	    "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+	    "--tmpfs", "/tmp", NULL };
+	char tree[PATH_MAX], **argv;
+	size_t n = 0, cap = 64;
+
+	if (realpath(j->tree, tree) == NULL)
+		snprintf(tree, sizeof tree, "%s", j->tree);
+	argv = xcalloc(cap, sizeof *argv);
+	for (const char *const *a = fixed; *a != NULL; a++)
+		argv[n++] = xstrdup(*a);
+	if (!j->r->sandbox_net)
+		argv[n++] = xstrdup("--unshare-net");
+	argv[n++] = xstrdup("--tmpfs");
+	argv[n++] = xstrdup(j->r->work_abs);
+	if (j->r->token_file != NULL) {
+		argv[n++] = xstrdup("--ro-bind");
+		argv[n++] = xstrdup("/dev/null");
+		argv[n++] = xstrdup(j->r->token_file);
+	}
+	argv[n++] = xstrdup("--bind");
+	argv[n++] = xstrdup(tree);
+	argv[n++] = xstrdup(tree);
+	argv[n++] = xstrdup("--chdir");
+	argv[n++] = xstrdup(tree);
+	argv[n++] = xstrdup("--");
+	for (; *test != NULL && n < cap - 1; test++)
+		argv[n++] = xstrdup(*test);
+	argv[n] = NULL;
+	return argv;
+}
+
+/*
+ * Memory and process limits for the test: its own control groups where
+ * the kernel lets us, else an address-space limit per process.  -1 after
+ * ending the job if the groups could not be made.
+ */
+static int
+runjob_limits(struct runjob *j, struct spawn_opts *opts)
+{
+	struct runner *r = j->r;
+	char name[64];
+
+	if (r->job_memory == 0 && r->job_pids == 0)
+		return 0;
+	if (!r->use_cgroups) {
+		opts->memory_limit = r->job_memory;
+		if (r->job_pids > 0)
+			runjob_note(j, "process limit not enforced: no writable "
+			    "pids control group on this runner");
+		return 0;
+	}
+	snprintf(name, sizeof name, "%ld-%lld", (long)getpid(),
+	    (long long)j->id);
+	if (cgroup_job_create(&j->cgroup, name, r->job_memory,
+	    r->job_pids) == -1) {
+		runjob_note(j, "unable to make the job's control group");
+		runjob_finish(j, JOB_ERROR, -1, "unable to limit the job");
+		return -1;
+	}
+	j->has_cgroup = 1;
+	opts->join_fds = j->cgroup.fds;
+	opts->njoin_fds = j->cgroup.n;
+	return 0;
+}
+
 static void
 runjob_test(struct runjob *j)
 {
 	static const char *const unittest[] = { "python3", "-m", "unittest",
 	    "discover", "-s", "tests", NULL };
+	static const char *const runjob_unset[] = { "SSCI_TOKEN", NULL };
 	const char *argv[4] = { NULL };
 	const char *const *args = argv;
-	char *script, *tests, *env[6];
+	char *script, *tests, *env[6], **argv_sandbox = NULL;
 	struct spawn_opts opts = { 0 };
 	struct stat st;
 
@@ -329,6 +431,14 @@ runjob_test(struct runjob *j)
 		runjob_finish(j, JOB_ERROR, -1, "no test command");
 		return;
 	}
+	if (runjob_limits(j, &opts) == -1) {
+		free(script);
+		return;
+	}
+	if (j->r->sandbox) {
+		argv_sandbox = runjob_sandbox_argv(j, args);
+		args = (const char *const *)argv_sandbox;
+	}
 	xasprintf(&env[0], "CI=true");
 	xasprintf(&env[1], "SSCI_COMMIT=%s", j->commit);
 	xasprintf(&env[2], "SSCI_BRANCH=%s", j->branch ? j->branch : "");
@@ -338,6 +448,7 @@ runjob_test(struct runjob *j)
 	opts.argv = args;
 	opts.dir = j->tree;
 	opts.env = (const char *const *)env;
+	opts.unset = runjob_unset;
 	opts.on_output = runjob_test_output;
 	opts.on_done = runjob_test_done;
 	opts.arg = j;
@@ -345,6 +456,7 @@ runjob_test(struct runjob *j)
 	for (int i = 0; i < 5; i++)
 		free(env[i]);
 	free(script);
+	runjob_free_argv(argv_sandbox);
 	if (j->child == NULL) {
 		runjob_note(j, "unable to start the test command '%s'", args[0]);
 		runjob_finish(j, JOB_ERROR, -1, "unable to start the test command");
@@ -486,7 +598,7 @@ runjob_start(struct runner *r, int slot, const struct proto_msg *msg)
 	log_info("job %lld: %s %s (attempt %d)", (long long)j->id, j->repo,
 	    j->commit, j->attempt);
 	slug = runjob_repo_slug(r->clone != NULL ? r->clone : j->repo);
-	xasprintf(&repos, "%s/repos", r->work_dir);
+	xasprintf(&repos, "%s/repos", r->work_abs);
 	if (r->clone != NULL)
 		j->repo_dir = xstrdup(r->clone);
 	else
@@ -496,7 +608,7 @@ runjob_start(struct runner *r, int slot, const struct proto_msg *msg)
 	if (r->nslots == 1)
 		j->tree = xstrdup(j->repo_dir);
 	else
-		xasprintf(&j->tree, "%s/trees/%s-%d", r->work_dir, slug, slot);
+		xasprintf(&j->tree, "%s/trees/%s-%d", r->work_abs, slug, slot);
 	xasprintf(&gitdir, "%s/.git", j->repo_dir);
 	free(slug);
 	have_clone = r->clone != NULL || access(gitdir, F_OK) == 0;
@@ -540,6 +652,8 @@ runjob_resume(struct runjob *j)
 void
 runjob_free(struct runjob *j)
 {
+	if (j->has_cgroup)
+		cgroup_job_destroy(&j->cgroup);
 	event_free(j->ev_timeout);
 	event_free(j->ev_kill);
 	free(j->repo);

@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "conn.h"
+#include "cgroup.h"
 #include "repo.h"
 #include "runner.h"
 #include "spawn.h"
@@ -23,6 +24,8 @@ static const char runner_usage[] =
     "usage: ssci runner [--dispatcher-server HOST:PORT] [--name NAME]\n"
     "                   [--work-dir DIR] [--test-cmd CMD]\n"
     "                   [--job-timeout SECONDS] [--jobs N]\n"
+    "                   [--sandbox] [--sandbox-net] [--job-memory SIZE]\n"
+    "                   [--job-pids N]\n"
     "                   [" CMD_SECURITY_USAGE "] [-v] [CLONE]\n";
 
 static void runner_flush_outbox(struct runner *r);
@@ -268,6 +271,38 @@ runner_kill_jobs(struct runner *r)
 	}
 }
 
+/*
+ * Check what --sandbox and the job limits need, once, and say plainly what
+ * this machine cannot do.  -1 if the runner cannot run as asked.
+ */
+static int
+runner_setup_isolation(struct runner *r)
+{
+	char why[256];
+
+	if (mkdir_p(r->work_dir) == -1)
+		return -1;
+	if ((r->work_abs = realpath(r->work_dir, NULL)) == NULL)
+		fatal("unable to resolve '%s'", r->work_dir);
+	if (r->sandbox && spawn_run_sync((const char *const[]){ "bwrap",
+	    "--version", NULL }, NULL, NULL) != 0) {
+		log_warnx("unable to sandbox tests: bubblewrap ('bwrap') is not "
+		    "installed (apt-get install bubblewrap)");
+		return -1;
+	}
+	if (r->job_memory == 0 && r->job_pids == 0)
+		return 0;
+	if (cgroup_probe(r->job_memory > 0, r->job_pids > 0, why,
+	    sizeof why) == 0) {
+		r->use_cgroups = 1;
+		return 0;
+	}
+	log_warnx("job limits without control groups: %s; memory is limited "
+	    "per process (RLIMIT_AS) instead%s", why, r->job_pids > 0 ?
+	    ", and --job-pids is not enforced" : "");
+	return 0;
+}
+
 static char *
 runner_default_name(void)
 {
@@ -291,6 +326,10 @@ cmd_runner(int argc, char **argv)
 		{ "test-cmd", required_argument, NULL, 'c' },
 		{ "job-timeout", required_argument, NULL, 't' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "sandbox", no_argument, NULL, 'S' },
+		{ "sandbox-net", no_argument, NULL, 'N' },
+		{ "job-memory", required_argument, NULL, 'm' },
+		{ "job-pids", required_argument, NULL, 'p' },
 		CMD_SECURITY_OPTIONS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -306,6 +345,7 @@ cmd_runner(int argc, char **argv)
 	struct event *ev_int, *ev_term;
 	struct cmd_security sec = { 0 };
 	struct conn_auth auth;
+	char *clone_abs = NULL;
 	int ch, verbose = 0;
 
 	r.work_dir = "ssci-work";
@@ -335,6 +375,24 @@ cmd_runner(int argc, char **argv)
 			r.nslots = (int)cmd_number(runner_usage, opts, ch,
 			    optarg, 1, 64);
 			break;
+		case 'S':
+			r.sandbox = 1;
+			break;
+		case 'N':
+			r.sandbox = r.sandbox_net = 1;
+			break;
+		case 'm':
+			if (parse_size(optarg, &r.job_memory) == -1 ||
+			    r.job_memory < (1 << 20)) {
+				fprintf(stderr, "ssci: invalid --job-memory '%s': "
+				    "expected a size like 512M or 2G\n", optarg);
+				cmd_usage(runner_usage);
+			}
+			break;
+		case 'p':
+			r.job_pids = (int)cmd_number(runner_usage, opts, ch,
+			    optarg, 1, 1000000);
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -358,16 +416,24 @@ cmd_runner(int argc, char **argv)
 		if ((gitdir = repo_git_dir(r.clone)) == NULL)
 			return 1;
 		free(gitdir);
+		/* Absolute: tests run in it after a chdir, maybe sandboxed. */
+		if ((clone_abs = realpath(r.clone, NULL)) == NULL)
+			fatal("unable to resolve '%s'", r.clone);
+		r.clone = clone_abs;
 	}
 	if (r.name == NULL)
 		r.name = runner_default_name();
+	if (runner_setup_isolation(&r) == -1)
+		return 1;
 	r.slots = xcalloc((size_t)r.nslots, sizeof *r.slots);
 	r.base = event_base_new();
 	if (r.base == NULL)
 		fatalx("unable to create the event loop");
 	spawn_init(r.base);
 	cmd_conn_auth(&sec, &auth);
-	r.token_file = sec.token_file;
+	/* Absolute, so that the sandbox can hide it wherever we were run. */
+	if (sec.token_file != NULL)
+		r.token_file = realpath(sec.token_file, NULL);
 	r.conn = conn_new(r.base, server, PROTO_ROLE_RUNNER, &auth, 1, &cbs,
 	    &r);
 	if (r.conn == NULL)
@@ -380,6 +446,7 @@ cmd_runner(int argc, char **argv)
 	event_base_dispatch(r.base);
 
 	runner_kill_jobs(&r);
+	cgroup_cleanup();
 	conn_free(r.conn);
 	cmd_conn_auth_release(&auth);
 	while (r.outbox != NULL) {
@@ -396,6 +463,9 @@ cmd_runner(int argc, char **argv)
 	event_free(ev_term);
 	free(r.slots);
 	free(r.name);
+	free(r.work_abs);
+	free(clone_abs);
+	free((char *)r.token_file);
 	event_base_free(r.base);
 	return 0;
 }

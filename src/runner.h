@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "proto.h"
+#include "cgroup.h"
 #include "summary.h"
 
 struct event_base;
@@ -47,6 +48,12 @@ struct runner {
 	const char *work_dir;	/* clones per repository when clone is NULL */
 	const char *test_cmd;	/* or NULL */
 	const char *token_file;	/* hidden from sandboxed tests */
+	int sandbox;		/* run tests inside bubblewrap */
+	int sandbox_net;	/* ... with the network */
+	char *work_abs;		/* work_dir made absolute, for the sandbox */
+	long long job_memory;	/* bytes, 0 for no limit */
+	int job_pids;		/* 0 for no limit */
+	int use_cgroups;	/* limits by control group, else what we can */
 	int job_timeout_s;	/* overrides the dispatcher's if > 0 */
 	int nslots;
 	struct runjob **slots;
@@ -90,6 +97,8 @@ struct runjob {
 	int paused;
 	char carry[4];		/* the start of a UTF-8 character cut by a read */
 	size_t ncarry;
+	struct cgroup_job cgroup;
+	int has_cgroup;
 };
 
 /* runjob.c */

@@ -422,6 +422,40 @@ parse_long(const char *s, long min, long max, long *out)
 }
 
 int
+parse_size(const char *s, long long *bytes)
+{
+	char *end;
+	long long v, unit = 1;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K':
+		unit = 1LL << 10;
+		end++;
+		break;
+	case 'm': case 'M':
+		unit = 1LL << 20;
+		end++;
+		break;
+	case 'g': case 'G':
+		unit = 1LL << 30;
+		end++;
+		break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || v > (1LL << 50) / unit)
+		return -1;
+	*bytes = v * unit;
+	return 0;
+}
+
+int
 parse_host_port(const char *s, char **host, int *port)
 {
 	const char *colon = strrchr(s, ':');

@@ -87,6 +87,9 @@ int mkdir_p(const char *path);
  */
 int parse_host_port(const char *s, char **host, int *port);
 
+/* Parse a size: a number with an optional K, M or G (powers of 1024). */
+int parse_size(const char *s, long long *bytes);
+
 /* Parse a non-negative decimal integer within [min, max]; -1 if not. */
 int parse_long(const char *s, long min, long max, long *out);
 
