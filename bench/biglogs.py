@@ -12,7 +12,7 @@ import sys
 import time
 
 from common import (SSCI, figure, note, workdir, git, make_repo, dispatcher,
-                    runner, rss_kib, RssSampler, wait_for, result_files,
+                    runner, rss_kib, cpu_s, RssSampler, wait_for, result_files,
                     result_line)
 
 MIB = int(os.environ.get("SSCI_BENCH_LOG_MIB", "100"))
@@ -47,6 +47,7 @@ def main():
     direct_before, size = direct(clone, os.path.join(tmp, "direct.out"))
     note(f"direct run: {direct_before:.2f} s, {size >> 20} MiB")
 
+    cpu0 = {pid: cpu_s(pid) for pid in (d.pid, r.pid)}
     sampler = RssSampler([d.pid, r.pid], 0.05)
     sampler.start()
     t0 = time.monotonic()
@@ -57,6 +58,7 @@ def main():
              timeout=600, step=0.01)
     t1 = time.monotonic()
     sampler.stop()
+    cpu1 = {pid: cpu_s(pid) for pid in (d.pid, r.pid)}
     fields = result_line(os.path.join(results, commit))
     result_size = os.path.getsize(os.path.join(results, commit))
     log_size = os.path.getsize(os.path.join(state, "logs", f"{fields['job']}.log"))
@@ -75,6 +77,10 @@ def main():
     figure("biglogs_end_to_end_s", t1 - t0, "s", 3)
     figure("biglogs_wall_ratio", dur / base, "job/direct", 3)
     figure("biglogs_end_to_end_ratio", (t1 - t0) / base, "job/direct", 3)
+    figure("biglogs_dispatcher_cpu_s", cpu1[d.pid][0] - cpu0[d.pid][0], "s",
+           2)
+    figure("biglogs_runner_cpu_s", cpu1[r.pid][0] - cpu0[r.pid][0], "s", 2)
+    figure("biglogs_test_cpu_s", cpu1[r.pid][1] - cpu0[r.pid][1], "s", 2)
     figure("biglogs_dispatcher_rss_idle_mib", d0 / 1024, "MiB", 2)
     figure("biglogs_dispatcher_rss_peak_mib", sampler.peak[d.pid] / 1024,
            "MiB", 2)

@@ -458,8 +458,12 @@ main(int argc, char **argv)
 		die("epoll_create1");
 	ev.events = EPOLLIN;
 	ev.data.ptr = NULL;	/* standard input */
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) == -1)
-		die("epoll_ctl stdin");
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) == -1) {
+		/* A file or /dev/null: no commands, run until killed. */
+		if (errno != EPERM)
+			die("epoll_ctl stdin");
+		say("# standard input is not a pipe: no commands\n");
+	}
 	conn_start(&conns[nrunners]);
 	connect_more();
 

@@ -7,7 +7,11 @@ floor's two clones) before the 200 commits, so that both have to bring
 them in with one fetch.  The rounds alternate floor and ssci; the figures
 are the best round of each (the machine is shared, noise only slows).
 """
+import json
 import os
+import resource
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,8 +22,9 @@ from common import (SSCI, figure, note, workdir, git, make_repo,
                     result_files, result_line, wait_for, median)
 
 COMMITS = int(os.environ.get("SSCI_BENCH_COMMITS", "200"))
-ROUNDS = int(os.environ.get("SSCI_BENCH_ROUNDS", "2"))
+ROUNDS = int(os.environ.get("SSCI_BENCH_ROUNDS", "3"))
 IDLE_S = 5
+PROFILE = os.environ.get("SSCI_BENCH_PROFILE")
 
 # Exactly the git work a runner does for a commit in its clone, and the test.
 FLOOR_WORKER = r'''
@@ -54,26 +59,75 @@ def floor_round(tmp, clones, commits):
     return len(commits) / dt, dt
 
 
-def ssci_round(tmp, repo, clones, commits, r, report):
-    sub = os.path.join(tmp, f"round-{r}")
+def raw_dispatch(address, repo, commits):
+    """Dispatch every commit over one connection, all sent at once, then
+    read the replies: what notify would cost with no git work and no wait
+    between requests.  Returns a CompletedProcess-like object."""
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port))) as s:
+        msgs = [{"type": "hello", "role": "client", "version": 1}]
+        msgs += [{"type": "dispatch", "repo": repo, "commit": c,
+                  "branch": "main"} for c in commits]
+        s.sendall(b"".join(json.dumps(m).encode() + b"\n" for m in msgs))
+        buf = b""
+        while buf.count(b"\n") < len(msgs):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    bad = [ln for ln in buf.splitlines() if b'"ok"' not in ln]
+    return subprocess.CompletedProcess([], 1 if bad or
+                                       buf.count(b"\n") < len(msgs) else 0,
+                                       "", b"\n".join(bad).decode())
+
+
+def ssci_round(tmp, repo, clones, commits, r, report, raw=False):
+    sub = os.path.join(tmp, f"round-{r}{'-raw' if raw else ''}")
     os.makedirs(sub)
     d, address, state, results = dispatcher(sub)
     runners = [runner(sub, address, f"bench-{w}", clone=clones[w])
                for w in range(2)]
     pids = [d.pid] + [p.pid for p in runners]
+    tracers = []
+    if PROFILE:
+        # Profiling only (SSCI_BENCH_PROFILE=strace|perf:DIR): syscall
+        # counts (strace -c -f) or samples (perf record -g) of the
+        # dispatcher and runner 0 over the round; slows what it watches.
+        tool, _, outdir = PROFILE.partition(":")
+        os.makedirs(outdir, exist_ok=True)
+        for name, pid in (("dispatcher", d.pid), ("runner", runners[0].pid)):
+            if tool == "strace":
+                argv = ["strace", "-c", "-f", "-p", str(pid), "-o",
+                        os.path.join(outdir, f"strace-{name}-{r}.txt")]
+            else:
+                argv = ["perf", "record", "-F", "4000", "-g", "-p", str(pid),
+                        "-o", os.path.join(outdir, f"perf-{name}-{r}.data")]
+            tracers.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL))
+        time.sleep(1)
     before = {pid: cpu_s(pid) for pid in pids}
     wall0 = time.time() * 1000
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    proc = subprocess.run([SSCI, "notify", "--dispatcher-server", address,
-                           "--repo", repo, *commits], cwd=repo, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if raw:
+        proc = raw_dispatch(address, repo, commits)
+    else:
+        proc = subprocess.run([SSCI, "notify", "--dispatcher-server",
+                               address, "--repo", repo, *commits], cwd=repo,
+                              text=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
     t_notified = time.monotonic()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    notify_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     if proc.returncode != 0:
         raise RuntimeError(f"notify failed: {proc.stderr}")
     wait_for(lambda: len(result_files(results)) >= len(commits),
              f"{len(commits)} results", timeout=600, step=0.002)
     t1 = time.monotonic()
     after = {pid: cpu_s(pid) for pid in pids}
+    for t in tracers:
+        t.send_signal(signal.SIGINT)
+        t.wait()
     states = [result_line(os.path.join(results, c))["state"] for c in commits]
     durations = [int(result_line(os.path.join(results, c))["duration_ms"])
                  for c in commits]
@@ -91,7 +145,7 @@ def ssci_round(tmp, repo, clones, commits, r, report):
         for a, b in zip(mine, mine[1:]):
             gaps.append(b[2] - a[2] - a[4])
     out = {"rate": rate, "wall": t1 - t0, "notify": t_notified - t0,
-           "passed": states.count("passed"),
+           "passed": states.count("passed"), "notify_cpu": notify_cpu,
            "job_ms_median": median(durations),
            "gap_ms_median": median(gaps),
            "first_queued_ms": min(r[1] for r in rows) - wall0,
@@ -121,6 +175,9 @@ def main():
                                for w in range(2)]
             for c in clones[kind, r]:
                 git(tmp, "clone", "-q", repo, c)
+    clones["raw"] = [os.path.join(tmp, f"raw-clone-{w}") for w in range(2)]
+    for c in clones["raw"]:
+        git(tmp, "clone", "-q", repo, c)
     t0 = time.monotonic()
     commits = [one_line_commit(repo, i) for i in range(COMMITS)]
     note(f"made {COMMITS} commits in {time.monotonic() - t0:.1f} s")
@@ -139,10 +196,20 @@ def main():
              f"{res['job_ms_median']}; between a runner's jobs median "
              f"{res['gap_ms_median']} ms; first job queued after "
              f"{res['first_queued_ms']:.0f} ms, last after "
-             f"{res['last_queued_ms']:.0f} ms; dispatcher CPU {res['d_cpu']:.2f} s, "
+             f"{res['last_queued_ms']:.0f} ms; notify CPU "
+             f"{res['notify_cpu']:.2f} s; dispatcher CPU {res['d_cpu']:.2f} s, "
              f"runners {res['r_cpu']:.2f} s + children {res['r_kids_cpu']:.2f} s)")
         if res["passed"] != COMMITS:
             note(f"WARNING: only {res['passed']} of {COMMITS} passed")
+
+    # One more round with the dispatches sent by a plain socket client
+    # instead of "ssci notify": the dispatcher and runners alone.
+    raw = ssci_round(tmp, repo, clones["raw"], commits, ROUNDS, False,
+                     raw=True)
+    note(f"raw dispatch: ssci {raw['rate']:.1f} jobs/s ({raw['wall']:.2f} s; "
+         f"dispatch took {raw['notify']:.2f} s; {raw['passed']}/{COMMITS} "
+         f"passed; between a runner's jobs median {raw['gap_ms_median']} ms; "
+         f"dispatcher CPU {raw['d_cpu']:.2f} s, runners {raw['r_cpu']:.2f} s)")
 
     best = max(sscis, key=lambda x: x["rate"])
     last = sscis[-1]
@@ -150,6 +217,9 @@ def main():
     figure("overhead_floor_jobs_per_s", floor, "jobs/s", 1)
     figure("overhead_ssci_jobs_per_s", best["rate"], "jobs/s", 1)
     figure("overhead_ratio", best["rate"] / floor, "ssci/floor", 3)
+    figure("overhead_raw_dispatch_jobs_per_s", raw["rate"], "jobs/s", 1)
+    figure("overhead_raw_dispatch_ratio", raw["rate"] / floor, "ssci/floor",
+           3)
     figure("overhead_per_job_ms", (1 / best["rate"] - 1 / floor) * 2 * 1000,
            "ms (per job per runner, over the floor)", 1)
     figure("overhead_notify_s", best["notify"], "s", 3)
@@ -157,6 +227,7 @@ def main():
     figure("overhead_job_duration_median_ms", best["job_ms_median"], "ms", 1)
     figure("overhead_between_jobs_median_ms", best["gap_ms_median"], "ms", 1)
     figure("overhead_floor_per_job_ms", 2000 / floor, "ms", 2)
+    figure("overhead_notify_cpu_s", best["notify_cpu"], "s", 2)
     figure("overhead_dispatcher_cpu_s", best["d_cpu"], "s", 2)
     figure("overhead_runners_cpu_s", best["r_cpu"], "s", 2)
     figure("overhead_runners_children_cpu_s", best["r_kids_cpu"], "s", 2)

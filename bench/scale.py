@@ -15,6 +15,7 @@ import time
 from common import (LOADGEN, figure, note, workdir, dispatcher, Proc,
                     rss_kib, cpu_s, idle_sample, RssSampler)
 
+# SSCI_BENCH_DISPATCHER_ARGS adds options, e.g. "--heartbeat 5".
 RUNNERS = int(os.environ.get("SSCI_BENCH_RUNNERS", "10000"))
 JOBS = int(os.environ.get("SSCI_BENCH_JOBS", "1000"))
 IDLE_S = 10
@@ -29,7 +30,8 @@ def main():
     if not LOADGEN:
         raise RuntimeError("LOADGEN is not set: run this through bench/run")
     tmp = workdir("scale")
-    d, address, state, results = dispatcher(tmp, many_fds=True)
+    extra = os.environ.get("SSCI_BENCH_DISPATCHER_ARGS", "").split()
+    d, address, state, results = dispatcher(tmp, args=extra, many_fds=True)
     idle0 = rss_kib(d.pid)
     host, port = address.split(":")
     lg = Proc("loadgen", [LOADGEN, host, port, str(RUNNERS), str(JOBS),

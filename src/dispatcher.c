@@ -281,6 +281,7 @@ cmd_dispatcher(int argc, char **argv)
 	d.store = store_open(d.cfg.state_dir);
 	if (d.store == NULL)
 		return 1;
+	store_set_queue_limit(d.store, d.cfg.max_queued_per_repo);
 	xasprintf(&d.logs_dir, "%s/logs", d.cfg.state_dir);
 	requeued = store_requeue_running(d.store);
 	if (requeued > 0)

@@ -42,6 +42,12 @@ events_closed(struct evhttp_connection *evcon, void *arg)
 
 	(void)evcon;
 	events_unlink(c);
+	/*
+	 * A request cut off mid-reply is left to us to free once its
+	 * connection has let go of it.
+	 */
+	if (evhttp_request_get_connection(c->req) == NULL)
+		evhttp_request_free(c->req);
 	free(c);
 }
 

@@ -57,6 +57,7 @@ struct observer {
 	size_t current;		/* branch being polled */
 	int busy;		/* a poll is under way */
 	int all_branches;	/* watch every branch, new ones too */
+	int refused;		/* the dispatcher refused us: exit 1 */
 	struct event *ev_poll;
 	struct timeval interval;
 	char tip[65];
@@ -458,6 +459,7 @@ observer_refused(struct conn *c, const char *why, void *arg)
 
 	(void)c;
 	(void)why;
+	o->refused = 1;
 	event_base_loopexit(o->base, NULL);
 }
 
@@ -645,5 +647,5 @@ cmd_observer(int argc, char **argv)
 	free(o.branches);
 	free(o.url);
 	free(o.state_path);
-	return rc;
+	return o.refused ? 1 : rc;
 }

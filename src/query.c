@@ -113,7 +113,8 @@ query_cancel(struct peer *p, const struct proto_msg *msg)
 		peer_send_error(p, "no_such_job", "no job %lld",
 		    (long long)msg->job);
 	else
-		peer_send(p, proto_encode_ok_job(msg->job, state, 1, NULL));
+		peer_send(p, proto_encode_ok_json(json_pack("{s:I, s:s}", "job",
+		    (json_int_t)msg->job, "state", job_state_name(state)), NULL));
 }
 
 static void

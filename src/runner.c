@@ -141,6 +141,7 @@ runner_register_reply(struct conn *c, struct proto_msg *reply, void *arg)
 		return;
 	if (reply->type == PROTO_ERROR) {
 		log_warnx("registration refused: %s", reply->message);
+		r->status = 1;
 		event_base_loopexit(r->base, NULL);
 		return;
 	}
@@ -217,6 +218,7 @@ runner_refused(struct conn *c, const char *why, void *arg)
 
 	(void)c;
 	(void)why;
+	r->status = 1;
 	event_base_loopexit(r->base, NULL);
 }
 
@@ -467,5 +469,5 @@ cmd_runner(int argc, char **argv)
 	free(clone_abs);
 	free((char *)r.token_file);
 	event_base_free(r.base);
-	return 0;
+	return r.status;
 }

@@ -59,6 +59,7 @@ struct runner {
 	struct runjob **slots;
 	int registered;
 	struct outbox *outbox;
+	int status;		/* exit status: 1 once refused */
 	int unsent;		/* outbox entries not sent yet */
 	size_t outbox_log_bytes;
 	int outbox_dropped;	/* output was dropped while away */

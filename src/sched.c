@@ -50,15 +50,14 @@ int
 sched_queue_job(struct dispatcher *d, const struct proto_msg *msg,
     int64_t *id, enum job_state *state, int *existing)
 {
-	if (store_count_queued(d->store, msg->repo) >=
-	    d->cfg.max_queued_per_repo) {
+	int rc = store_dispatch(d->store, msg->repo, msg->commit, msg->branch,
+	    msg->rebuild, id, state, existing);
+
+	if (rc == -2)
 		log_warnx("refused a dispatch for %s: its queue is full",
 		    msg->repo);
-		return -2;
-	}
-	if (store_dispatch(d->store, msg->repo, msg->commit, msg->branch,
-	    msg->rebuild, id, state, existing) == -1)
-		return -1;
+	if (rc < 0)
+		return rc;
 	if (!*existing) {
 		if (msg->subject != NULL || msg->author != NULL)
 			store_job_describe(d->store, *id, msg->subject,

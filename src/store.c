@@ -102,8 +102,7 @@ const struct store_sql store_sql[ST_MAX] = {
 	    JOB_COLUMNS "WHERE commit_id LIKE ?1 || '%' "
 	    "ORDER BY jobs.id DESC LIMIT 1" },
 	[ST_COUNT_QUEUED_REPO] = { "count a repository's queue",
-	    "SELECT COUNT(*) FROM jobs JOIN repos ON repos.id = jobs.repo_id "
-	    "WHERE repos.url = ?1 AND state = 'queued'" },
+	    "SELECT COUNT(*) FROM jobs WHERE repo_id = ?1 AND state = 'queued'" },
 	[ST_RUNNER_SEEN] = { "remember a runner",
 	    "INSERT INTO runners (name, address, first_seen_ms, last_seen_ms) "
 	    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET "
@@ -543,6 +542,17 @@ store_dispatch(struct store *store, const char *repo, const char *commit,
 	    (found = store_job_latest(store, repo_id, commit, job_id,
 	    state)) == -1)
 		goto fail;
+	if (!found && store->max_queued > 0) {
+		int64_t queued = 0;
+
+		store_bind_int64(store, ST_COUNT_QUEUED_REPO, 1, repo_id);
+		if (store_scalar(store, ST_COUNT_QUEUED_REPO, &queued) == -1)
+			goto fail;
+		if (queued >= store->max_queued) {
+			store_rollback(store);
+			return -2;
+		}
+	}
 	if (!found) {
 		store_bind_int64(store, ST_JOB_ADD, 1, repo_id);
 		store_bind_text(store, ST_JOB_ADD, 2, commit);
@@ -695,14 +705,10 @@ store_job_finish(struct store *store, const struct proto_result *result)
 	return -1;
 }
 
-int
-store_count_queued(struct store *store, const char *repo)
+void
+store_set_queue_limit(struct store *store, int max_queued_per_repo)
 {
-	int64_t n = 0;
-
-	store_bind_text(store, ST_COUNT_QUEUED_REPO, 1, repo);
-	return store_scalar(store, ST_COUNT_QUEUED_REPO, &n) == -1 ? -1 :
-	    (int)n;
+	store->max_queued = max_queued_per_repo;
 }
 
 int

@@ -67,7 +67,8 @@ int store_requeue_running(struct store *store);
 /*
  * Queue a job for (repo, commit) unless one exists and rebuild is 0; then
  * the latest existing job is returned instead.  Sets *job_id, *state and
- * *existing (1 if no new job was made).  Returns 0 or -1.
+ * *existing (1 if no new job was made).  Returns 0, -1, or -2 if a new job
+ * was needed but the repository's queue is full.
  */
 int store_dispatch(struct store *store, const char *repo, const char *commit,
     const char *branch, int rebuild, int64_t *job_id, enum job_state *state,
@@ -99,8 +100,8 @@ int store_job_finish(struct store *store, const struct proto_result *result);
 /* Read one job: 1 found, 0 no such job, -1 error. */
 int store_job_get(struct store *store, int64_t id, struct job *job);
 
-/* Number of queued jobs of one repository (by URL), or -1. */
-int store_count_queued(struct store *store, const char *repo);
+/* Refuse new jobs for a repository with this many queued (0: no limit). */
+void store_set_queue_limit(struct store *store, int max_queued_per_repo);
 
 /* Number of jobs in a state, or -1. */
 int store_count_state(struct store *store, enum job_state state);

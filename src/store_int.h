@@ -53,6 +53,7 @@ struct store {
 	sqlite3 *db;
 	char *path;			/* DIR/ssci.db, for messages */
 	sqlite3_stmt *stmt[ST_MAX];
+	int max_queued;			/* per repository; 0 for no limit */
 };
 
 /* Step a statement; anything but a row or the end is logged. */

@@ -21,6 +21,8 @@ SSCI = os.environ.get("SSCI_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "ssci")
 SSCI = os.path.abspath(SSCI)
 DEADLINE = float(os.environ.get("SSCI_TEST_DEADLINE", "60"))
+SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|"
+                       r"runtime error: ")
 
 PASSING_TEST = '''import unittest
 
@@ -184,8 +186,15 @@ class SsciTest(unittest.TestCase):
                 p.stop()
             except OSError:
                 pass
-        if not os.environ.get("SSCI_KEEP"):
+        # Under make asan, a sanitizer's report in any program's stderr
+        # fails the test that ran it, leaks found at exit included.
+        reports = [f"--- {p.name} (pid {p.pid}):\n{p.stderr()}"
+                   for p in self.procs if SANITIZER.search(p.stderr())]
+        if not os.environ.get("SSCI_KEEP") and not reports:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if reports:
+            raise AssertionError("sanitizer report (kept " + self.tmp +
+                                 "):\n" + "\n".join(reports))
 
     def logs(self):
         parts = []

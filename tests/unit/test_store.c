@@ -639,6 +639,66 @@ test_open_not_a_database(void **state)
 	assert_non_null(strstr(captured(f), db));
 }
 
+/* A full queue refuses new jobs but still answers with existing ones. */
+static void
+test_queue_limit(void **state)
+{
+	struct fixture *f = *state;
+	enum job_state st;
+	int64_t first, id;
+	int existing;
+
+	store_set_queue_limit(f->store, 2);
+	first = dispatch(f, REPO1, C1, 0, NULL);
+	dispatch(f, REPO1, C2, 0, NULL);
+	assert_int_equal(store_dispatch(f->store, REPO1, C3, "main", 0, &id,
+	    &st, &existing), -2);
+	assert_int_equal(store_dispatch(f->store, REPO1, C1, "main", 0, &id,
+	    &st, &existing), 0);
+	assert_int_equal(id, first);
+	assert_int_equal(existing, 1);
+	/* Another repository has its own queue. */
+	dispatch(f, REPO2, C3, 0, NULL);
+	assert_int_equal(store_count_state(f->store, JOB_QUEUED), 3);
+}
+
+/* The lists for the web side and the client. */
+static int
+count_job(const struct job *job, void *arg)
+{
+	(void)job;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_lists(void **state)
+{
+	struct fixture *f = *state;
+	struct job_filter all = { .limit = 10 }, one = { .repo = REPO2,
+	    .limit = 10 };
+	struct job job;
+	int64_t counts[7], oldest;
+	int n = 0;
+
+	dispatch(f, REPO1, C1, 0, NULL);
+	dispatch(f, REPO1, C2, 0, NULL);
+	dispatch(f, REPO2, C3, 0, NULL);
+	assert_int_equal(store_list_jobs(f->store, &all, count_job, &n), 3);
+	n = 0;
+	assert_int_equal(store_list_jobs(f->store, &one, count_job, &n), 1);
+	assert_int_equal(store_list_queue(f->store, 2, count_job, &n), 2);
+	assert_int_equal(store_list_heads(f->store, count_job, &n), 2);
+	assert_int_equal(store_count_states(f->store, counts), 0);
+	assert_int_equal(counts[JOB_QUEUED], 3);
+	assert_int_equal(store_oldest_queued(f->store, &oldest), 1);
+	assert_int_equal(store_job_by_commit(f->store, "2222", &job), 1);
+	assert_string_equal(job.commit, C2);
+	job_release(&job);
+	assert_int_equal(store_job_by_commit(f->store, "9999", &job), 0);
+	assert_int_equal(store_job_by_commit(f->store, "zz%_", &job), -1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -663,6 +723,8 @@ main(void)
 		T(test_future_version_refused),
 		T(test_open_unwritable),
 		T(test_open_not_a_database),
+		T(test_queue_limit),
+		T(test_lists),
 	};
 
 	log_init("test_store", 0);
