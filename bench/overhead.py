@@ -4,8 +4,11 @@ the same git work and the same trivial test with the same parallelism.
 
 Each runner gets its own clone as its CLONE argument, made (like the
 floor's two clones) before the 200 commits, so that both have to bring
-them in with one fetch.  The rounds alternate floor and ssci; the figures
-are the best round of each (the machine is shared, noise only slows).
+them in with one fetch.  Each round runs the floor, ssci fed by
+"ssci notify", and ssci fed by a plain socket client that sends all 200
+dispatches at once ("raw dispatch": the dispatcher and runners without
+notify's own cost).  Ratios are taken within a round and the median over
+the rounds is reported: the machine is shared and noise comes in bursts.
 """
 import json
 import os
@@ -22,7 +25,7 @@ from common import (SSCI, figure, note, workdir, git, make_repo,
                     result_files, result_line, wait_for, median)
 
 COMMITS = int(os.environ.get("SSCI_BENCH_COMMITS", "200"))
-ROUNDS = int(os.environ.get("SSCI_BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("SSCI_BENCH_ROUNDS", "5"))
 IDLE_S = 5
 PROFILE = os.environ.get("SSCI_BENCH_PROFILE")
 
@@ -165,24 +168,37 @@ def ssci_round(tmp, repo, clones, commits, r, report, raw=False):
     return out
 
 
+def describe(res):
+    return (f"{res['rate']:.1f} jobs/s ({res['wall']:.2f} s; dispatch took "
+            f"{res['notify']:.2f} s; {res['passed']}/{COMMITS} passed; job "
+            f"duration_ms median {res['job_ms_median']}; between a runner's "
+            f"jobs median {res['gap_ms_median']} ms; first job queued after "
+            f"{res['first_queued_ms']:.0f} ms, last after "
+            f"{res['last_queued_ms']:.0f} ms; notify CPU "
+            f"{res['notify_cpu']:.2f} s; dispatcher CPU {res['d_cpu']:.2f} s, "
+            f"runners {res['r_cpu']:.2f} s + children "
+            f"{res['r_kids_cpu']:.2f} s)")
+
+
 def main():
     tmp = workdir("overhead")
     repo = make_repo(os.path.join(tmp, "repo"))
     clones = {}
     for r in range(ROUNDS):
-        for kind in ("floor", "ssci"):
+        for kind in ("floor", "ssci", "raw"):
             clones[kind, r] = [os.path.join(tmp, f"{kind}-{r}-clone-{w}")
                                for w in range(2)]
             for c in clones[kind, r]:
                 git(tmp, "clone", "-q", repo, c)
-    clones["raw"] = [os.path.join(tmp, f"raw-clone-{w}") for w in range(2)]
-    for c in clones["raw"]:
-        git(tmp, "clone", "-q", repo, c)
     t0 = time.monotonic()
     commits = [one_line_commit(repo, i) for i in range(COMMITS)]
     note(f"made {COMMITS} commits in {time.monotonic() - t0:.1f} s")
 
-    floors, sscis = [], []
+    # Each round: the floor, ssci with "ssci notify", and ssci with the
+    # dispatches sent by a plain socket client (the dispatcher and runners
+    # alone).  Ratios are taken within a round, next to each other in
+    # time, and the median over rounds is reported.
+    floors, sscis, raws = [], [], []
     for r in range(ROUNDS):
         rate, dt = floor_round(tmp, clones["floor", r], commits)
         floors.append(rate)
@@ -190,47 +206,42 @@ def main():
         res = ssci_round(tmp, repo, clones["ssci", r], commits, r,
                          report=(r == ROUNDS - 1))
         sscis.append(res)
-        note(f"round {r + 1}: ssci {res['rate']:.1f} jobs/s "
-             f"({res['wall']:.2f} s; notify took {res['notify']:.2f} s; "
-             f"{res['passed']}/{COMMITS} passed; job duration_ms median "
-             f"{res['job_ms_median']}; between a runner's jobs median "
-             f"{res['gap_ms_median']} ms; first job queued after "
-             f"{res['first_queued_ms']:.0f} ms, last after "
-             f"{res['last_queued_ms']:.0f} ms; notify CPU "
-             f"{res['notify_cpu']:.2f} s; dispatcher CPU {res['d_cpu']:.2f} s, "
-             f"runners {res['r_cpu']:.2f} s + children {res['r_kids_cpu']:.2f} s)")
-        if res["passed"] != COMMITS:
-            note(f"WARNING: only {res['passed']} of {COMMITS} passed")
+        note(f"round {r + 1}: ssci {describe(res)}")
+        raw = ssci_round(tmp, repo, clones["raw", r], commits, r, False,
+                         raw=True)
+        raws.append(raw)
+        note(f"round {r + 1}: raw dispatch {describe(raw)}")
+        for x in (res, raw):
+            if x["passed"] != COMMITS:
+                note(f"WARNING: only {x['passed']} of {COMMITS} passed")
 
-    # One more round with the dispatches sent by a plain socket client
-    # instead of "ssci notify": the dispatcher and runners alone.
-    raw = ssci_round(tmp, repo, clones["raw"], commits, ROUNDS, False,
-                     raw=True)
-    note(f"raw dispatch: ssci {raw['rate']:.1f} jobs/s ({raw['wall']:.2f} s; "
-         f"dispatch took {raw['notify']:.2f} s; {raw['passed']}/{COMMITS} "
-         f"passed; between a runner's jobs median {raw['gap_ms_median']} ms; "
-         f"dispatcher CPU {raw['d_cpu']:.2f} s, runners {raw['r_cpu']:.2f} s)")
+    ratios = [x["rate"] / f for x, f in zip(sscis, floors)]
+    raw_ratios = [x["rate"] / f for x, f in zip(raws, floors)]
+    note("ratios per round: " + " ".join(f"{x:.3f}" for x in ratios) +
+         "; raw dispatch: " + " ".join(f"{x:.3f}" for x in raw_ratios))
 
-    best = max(sscis, key=lambda x: x["rate"])
+    def med(key, runs=sscis):
+        return median([x[key] for x in runs])
     last = sscis[-1]
-    floor = max(floors)
+    floor = median(floors)
     figure("overhead_floor_jobs_per_s", floor, "jobs/s", 1)
-    figure("overhead_ssci_jobs_per_s", best["rate"], "jobs/s", 1)
-    figure("overhead_ratio", best["rate"] / floor, "ssci/floor", 3)
-    figure("overhead_raw_dispatch_jobs_per_s", raw["rate"], "jobs/s", 1)
-    figure("overhead_raw_dispatch_ratio", raw["rate"] / floor, "ssci/floor",
-           3)
-    figure("overhead_per_job_ms", (1 / best["rate"] - 1 / floor) * 2 * 1000,
+    figure("overhead_ssci_jobs_per_s", med("rate"), "jobs/s", 1)
+    figure("overhead_ratio", median(ratios), "ssci/floor", 3)
+    figure("overhead_ratio_best", max(x["rate"] for x in sscis) / max(floors),
+           "ssci/floor", 3)
+    figure("overhead_raw_dispatch_jobs_per_s", med("rate", raws), "jobs/s", 1)
+    figure("overhead_raw_dispatch_ratio", median(raw_ratios), "ssci/floor", 3)
+    figure("overhead_per_job_ms", (1 / med("rate") - 1 / floor) * 2 * 1000,
            "ms (per job per runner, over the floor)", 1)
-    figure("overhead_notify_s", best["notify"], "s", 3)
-    figure("overhead_first_queued_ms", best["first_queued_ms"], "ms", 0)
-    figure("overhead_job_duration_median_ms", best["job_ms_median"], "ms", 1)
-    figure("overhead_between_jobs_median_ms", best["gap_ms_median"], "ms", 1)
     figure("overhead_floor_per_job_ms", 2000 / floor, "ms", 2)
-    figure("overhead_notify_cpu_s", best["notify_cpu"], "s", 2)
-    figure("overhead_dispatcher_cpu_s", best["d_cpu"], "s", 2)
-    figure("overhead_runners_cpu_s", best["r_cpu"], "s", 2)
-    figure("overhead_runners_children_cpu_s", best["r_kids_cpu"], "s", 2)
+    figure("overhead_job_duration_median_ms", med("job_ms_median"), "ms", 1)
+    figure("overhead_between_jobs_median_ms", med("gap_ms_median"), "ms", 1)
+    figure("overhead_notify_s", med("notify"), "s", 3)
+    figure("overhead_first_queued_ms", med("first_queued_ms"), "ms", 0)
+    figure("overhead_notify_cpu_s", med("notify_cpu"), "s", 2)
+    figure("overhead_dispatcher_cpu_s", med("d_cpu"), "s", 2)
+    figure("overhead_runners_cpu_s", med("r_cpu"), "s", 2)
+    figure("overhead_runners_children_cpu_s", med("r_kids_cpu"), "s", 2)
     figure("overhead_idle_dispatcher_rss_mib", last["d_idle"][1] / 1024,
            "MiB", 2)
     figure("overhead_idle_dispatcher_cpu_pct", last["d_idle"][0], "%", 2)

@@ -140,14 +140,6 @@ client_ready(struct conn *c, void *arg)
 }
 
 static void
-client_message(struct conn *c, struct proto_msg *msg, void *arg)
-{
-	(void)arg;
-	if (msg->type == PROTO_PING)
-		conn_send(c, proto_encode_pong(NULL));
-}
-
-static void
 client_gone(struct conn *c, void *arg)
 {
 	struct client *cl = arg;
@@ -227,7 +219,7 @@ int
 client_run(const struct client_cmd *cmd, int argc, char **argv)
 {
 	const struct conn_callbacks cbs = {
-		.on_ready = client_ready, .on_message = client_message,
+		.on_ready = client_ready, 
 		.on_refused = client_refused, .on_lost = client_gone,
 	};
 	struct client cl = { .cmd = cmd };

@@ -2,8 +2,11 @@
  * cmd.c - what the subcommands share for their command lines: usage,
  * numeric options, the token from the environment.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <event2/event.h>
 
 #include "auth.h"
 #include "cmd.h"
@@ -42,6 +45,41 @@ cmd_number(const char *usage, const struct option *opts, int ch,
 		cmd_usage(usage);
 	}
 	return v;
+}
+
+struct cmd_signals {
+	struct event *ev_int;
+	struct event *ev_term;
+};
+
+static void
+cmd_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_info("stopping on signal %d", (int)sig);
+	event_base_loopexit(arg, NULL);
+}
+
+struct cmd_signals *
+cmd_stop_on_signals(struct event_base *base)
+{
+	struct cmd_signals *s = xcalloc(1, sizeof *s);
+
+	s->ev_int = evsignal_new(base, SIGINT, cmd_signal_cb, base);
+	s->ev_term = evsignal_new(base, SIGTERM, cmd_signal_cb, base);
+	if (s->ev_int == NULL || s->ev_term == NULL ||
+	    evsignal_add(s->ev_int, NULL) == -1 ||
+	    evsignal_add(s->ev_term, NULL) == -1)
+		fatalx("unable to watch SIGINT and SIGTERM");
+	return s;
+}
+
+void
+cmd_signals_free(struct cmd_signals *s)
+{
+	event_free(s->ev_int);
+	event_free(s->ev_term);
+	free(s);
 }
 
 int

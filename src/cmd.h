@@ -19,6 +19,15 @@ int cmd_log(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 int cmd_retry(int argc, char **argv);
 
+/*
+ * Leave base's loop on SIGINT or SIGTERM, logging which; the events are
+ * freed by cmd_signals_free.
+ */
+struct cmd_signals;
+struct event_base;
+struct cmd_signals *cmd_stop_on_signals(struct event_base *base);
+void cmd_signals_free(struct cmd_signals *s);
+
 /* Print usage to stdout and exit 0 (for --help). */
 void cmd_help(const char *usage) __attribute__((noreturn));
 

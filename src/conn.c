@@ -199,7 +199,11 @@ conn_handle_line(struct conn *c, const char *line, size_t len)
 			c->pending_tail = &c->pending_head;
 		p->cb(c, &msg, p->arg);
 		free(p);
-	} else if (c->ready)
+	} else if (msg.type == PROTO_PING) {
+		/* Any client answers a heartbeat; no caller needs to. */
+		if (c->ready)
+			conn_send(c, proto_encode_pong(NULL));
+	} else if (c->ready && c->cbs.on_message != NULL)
 		c->cbs.on_message(c, &msg, c->arg);
 	proto_msg_release(&msg);
 	return c->bev == NULL ? -1 : 0;

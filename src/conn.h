@@ -5,8 +5,9 @@
  * conn_new resolves the dispatcher's address and connects; once connected
  * it says hello and, when the dispatcher answers ok, calls on_ready.  The
  * dispatcher answers every request in order, so replies (ok, error) go to
- * the callbacks of conn_request in the order the requests were sent; other
- * messages (job, ping, cancel) go to on_message.  When the connection is
+ * the callbacks of conn_request in the order the requests were sent; pings
+ * are answered here; other messages (job, cancel) go to on_message, which
+ * may be NULL for a client that expects none.  When the connection is
  * lost, every pending request is answered with NULL, on_lost is called and,
  * if reconnect is set, a new connection is tried with capped exponential
  * backoff (CONN_BACKOFF_MIN_MS doubling up to CONN_BACKOFF_MAX_MS).

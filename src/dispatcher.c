@@ -120,16 +120,6 @@ dispatcher_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	sched_heartbeat(arg);
 }
 
-static void
-dispatcher_signal_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct dispatcher *d = arg;
-
-	(void)what;
-	log_info("stopping on signal %d", (int)sig);
-	event_base_loopexit(d->base, NULL);
-}
-
 /* Parse the options into cfg; returns 0, or exits on a bad one. */
 static void
 dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
@@ -252,7 +242,7 @@ cmd_dispatcher(int argc, char **argv)
 {
 	struct dispatcher d = { 0 };
 	struct evconnlistener *l;
-	struct event *ev_int, *ev_term;
+	struct cmd_signals *sigs;
 	struct timeval tv;
 	const char *token_file = NULL, *runner_token_file = NULL;
 	int verbose = 0, requeued;
@@ -299,10 +289,7 @@ cmd_dispatcher(int argc, char **argv)
 	d.ev_heartbeat = event_new(d.base, -1, EV_PERSIST,
 	    dispatcher_heartbeat_cb, &d);
 	event_add(d.ev_heartbeat, &tv);
-	ev_int = evsignal_new(d.base, SIGINT, dispatcher_signal_cb, &d);
-	ev_term = evsignal_new(d.base, SIGTERM, dispatcher_signal_cb, &d);
-	evsignal_add(ev_int, NULL);
-	evsignal_add(ev_term, NULL);
+	sigs = cmd_stop_on_signals(d.base);
 
 	event_base_dispatch(d.base);
 
@@ -310,8 +297,7 @@ cmd_dispatcher(int argc, char **argv)
 	http_stop(&d);
 	peer_free_all(&d);
 	event_free(d.ev_heartbeat);
-	event_free(ev_int);
-	event_free(ev_term);
+	cmd_signals_free(sigs);
 	event_base_free(d.base);
 	store_close(d.store);
 	free(d.logs_dir);

@@ -144,14 +144,6 @@ notify_ready(struct conn *c, void *arg)
 	notify_send_next(arg);
 }
 
-static void
-notify_message(struct conn *c, struct proto_msg *msg, void *arg)
-{
-	(void)arg;
-	if (msg->type == PROTO_PING)
-		conn_send(c, proto_encode_pong(NULL));
-}
-
 /* Refused, or could not connect at all. */
 static void
 notify_gone(struct conn *c, void *arg)
@@ -308,7 +300,7 @@ cmd_notify(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct conn_callbacks cbs = {
-		.on_ready = notify_ready, .on_message = notify_message,
+		.on_ready = notify_ready, 
 		.on_refused = notify_refused, .on_lost = notify_gone,
 	};
 	const char *given = NULL;

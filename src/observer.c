@@ -445,14 +445,6 @@ observer_ready(struct conn *c, void *arg)
 }
 
 static void
-observer_message(struct conn *c, struct proto_msg *msg, void *arg)
-{
-	(void)arg;
-	if (msg->type == PROTO_PING)
-		conn_send(c, proto_encode_pong(NULL));
-}
-
-static void
 observer_refused(struct conn *c, const char *why, void *arg)
 {
 	struct observer *o = arg;
@@ -460,16 +452,6 @@ observer_refused(struct conn *c, const char *why, void *arg)
 	(void)c;
 	(void)why;
 	o->refused = 1;
-	event_base_loopexit(o->base, NULL);
-}
-
-static void
-observer_signal_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct observer *o = arg;
-
-	(void)what;
-	log_info("stopping on signal %d", (int)sig);
 	event_base_loopexit(o->base, NULL);
 }
 
@@ -569,12 +551,12 @@ cmd_observer(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct conn_callbacks cbs = {
-		.on_ready = observer_ready, .on_message = observer_message,
+		.on_ready = observer_ready, 
 		.on_refused = observer_refused,
 	};
 	const char *server = "localhost:8888";
 	struct observer o = { 0 };
-	struct event *ev_int, *ev_term;
+	struct cmd_signals *sigs;
 	struct cmd_security sec = { 0 };
 	struct conn_auth auth;
 	int ch, verbose = 0, rc = 0;
@@ -626,10 +608,7 @@ cmd_observer(int argc, char **argv)
 	    (long)o.interval.tv_sec);
 	o.ev_poll = event_new(o.base, -1, EV_PERSIST, observer_timer_cb, &o);
 	event_add(o.ev_poll, &o.interval);
-	ev_int = evsignal_new(o.base, SIGINT, observer_signal_cb, &o);
-	ev_term = evsignal_new(o.base, SIGTERM, observer_signal_cb, &o);
-	evsignal_add(ev_int, NULL);
-	evsignal_add(ev_term, NULL);
+	sigs = cmd_stop_on_signals(o.base);
 
 	event_base_dispatch(o.base);
 
@@ -637,8 +616,7 @@ cmd_observer(int argc, char **argv)
 	conn_free(o.conn);
 	cmd_conn_auth_release(&auth);
 	event_free(o.ev_poll);
-	event_free(ev_int);
-	event_free(ev_term);
+	cmd_signals_free(sigs);
 	event_base_free(o.base);
 	for (size_t i = 0; i < o.nbranches; i++) {
 		observer_clear_pending(&o.branches[i]);

@@ -192,9 +192,6 @@ runner_message(struct conn *c, struct proto_msg *msg, void *arg)
 	struct runner *r = arg;
 
 	switch (msg->type) {
-	case PROTO_PING:
-		conn_send(c, proto_encode_pong(NULL));
-		break;
 	case PROTO_JOB:
 		runner_job(r, msg);
 		break;
@@ -248,16 +245,6 @@ runner_job_done(struct runner *r, struct runjob *j)
 {
 	r->slots[j->slot] = NULL;
 	runjob_free(j);
-}
-
-static void
-runner_signal_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct runner *r = arg;
-
-	(void)what;
-	log_info("stopping on signal %d", (int)sig);
-	event_base_loopexit(r->base, NULL);
 }
 
 /* Kill what still runs, at exit; the dispatcher re-queues those jobs. */
@@ -344,7 +331,7 @@ cmd_runner(int argc, char **argv)
 	};
 	const char *server = "localhost:8888";
 	struct runner r = { 0 };
-	struct event *ev_int, *ev_term;
+	struct cmd_signals *sigs;
 	struct cmd_security sec = { 0 };
 	struct conn_auth auth;
 	char *clone_abs = NULL;
@@ -440,10 +427,7 @@ cmd_runner(int argc, char **argv)
 	    &r);
 	if (r.conn == NULL)
 		return 1;
-	ev_int = evsignal_new(r.base, SIGINT, runner_signal_cb, &r);
-	ev_term = evsignal_new(r.base, SIGTERM, runner_signal_cb, &r);
-	evsignal_add(ev_int, NULL);
-	evsignal_add(ev_term, NULL);
+	sigs = cmd_stop_on_signals(r.base);
 
 	event_base_dispatch(r.base);
 
@@ -461,8 +445,7 @@ cmd_runner(int argc, char **argv)
 		free(o->line);
 		free(o);
 	}
-	event_free(ev_int);
-	event_free(ev_term);
+	cmd_signals_free(sigs);
 	free(r.slots);
 	free(r.name);
 	free(r.work_abs);

@@ -13,7 +13,6 @@ import re
 import socket
 import ssl
 import subprocess
-import time
 import urllib.parse
 
 from harness import DEADLINE, SsciTest
@@ -290,7 +289,3 @@ def accepted_any(sock):
             return got
         got = True
         conn.close()
-
-
-def elapsed_ms(t0):
-    return (time.monotonic() - t0) * 1000.0

@@ -10,7 +10,8 @@ dispatcher and to a listener of ours - and prints what happened. The test
 here checks from the outside that none of it worked, while an ordinary
 unittest suite passes inside the sandbox, and that with --sandbox-net the
 connection does work.  A test must also not be able to leave something in
-its clone's .git that the runner later runs outside the sandbox.
+its clone's .git that the runner later runs outside the sandbox, nor use
+the capabilities of a runner run as root to undo the sandbox.
 
 With --job-memory 64M a test allocating 300 MB ends failed with the reason;
 with --job-pids 20 a test starting 100 processes is refused and fails.
@@ -117,7 +118,7 @@ probe("read-token-file", read_token)
 for i, path in enumerate(WRITES):
     probe(f"write-outside-{i}", lambda path=path: write(path))
 probe("write-tree", lambda: write(os.path.join(os.getcwd(), "in-tree")))
-probe("write-tmp", lambda: write("/tmp/ssci-probe-own-tmp"))
+probe("write-tmp", lambda: write(%(own_tmp)r))
 for name, port in PORTS.items():
     probe(f"connect-{name}", lambda port=port: connect(port))
 print("PROBE environ-token:", environ_tokens(), flush=True)
@@ -154,6 +155,8 @@ if (echo escaped > '%(target)s') 2>/dev/null; then
 else
     echo "write outside: denied"
 fi
+umount '%(token_file)s' 2>&1 && echo "token unmounted"
+echo "token file: $(cat '%(token_file)s' 2>&1)"
 exit 0
 '''
 
@@ -183,6 +186,13 @@ MEMORY_TEST = '''#!/bin/sh
 echo "allocating 300 MB"
 exec python3 -c "bytearray(300*1024*1024); print('allocated 300 MB')"
 '''
+
+
+def remove_if_there(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def outside_folder():
@@ -248,11 +258,15 @@ class SandboxTest(SandboxBase):
                   os.path.join(self.d.results_dir, "0" * 40),
                   f"/root/ssci-escaped-{os.getpid()}",
                   f"/var/tmp/ssci-escaped-{os.getpid()}"]
+        own_tmp = f"/tmp/ssci-probe-{os.getpid()}-{id(self)}"
+        for path in writes[-2:] + [own_tmp]:
+            self.addCleanup(remove_if_there, path)
         r = self.sandboxed_runner()
 
         # An ordinary unittest suite passes inside the sandbox (and leaves
         # a secret in its tree for the probe to look for).
-        plain, plain_commit = self.make_test_repo("plain", {"secret.txt": secret})
+        plain, plain_commit = self.make_test_repo("plain",
+                                                  {"secret.txt": secret})
         self.notify_ok(plain, plain_commit)
         job, text = self.final(plain_commit)
         self.assertEqual(job["state"], "passed", text)
@@ -261,7 +275,7 @@ class SandboxTest(SandboxBase):
                          r"tests_failed=0 ")
 
         probe = PROBE % {"token_file": self.runner_token, "writes": writes,
-                         "work": os.path.realpath(work),
+                         "own_tmp": own_tmp, "work": os.path.realpath(work),
                          "ports": {"dispatcher": self.d.port,
                                    "sentinel": sentinel.getsockname()[1]}}
         hostile, commit = self.make_test_repo("hostile", {".ssci/test": probe})
@@ -274,7 +288,7 @@ class SandboxTest(SandboxBase):
         self.assertTrue(seen.get("write-tree", "").startswith("allowed"),
                         msg)
         self.assertTrue(seen.get("write-tmp", "").startswith("allowed"), msg)
-        self.assertFalse(os.path.exists("/tmp/ssci-probe-own-tmp"),
+        self.assertFalse(os.path.exists(own_tmp),
                          "the sandbox's /tmp is the host's")
         # The token: not in the file it could open, not in any environment.
         self.assertNotIn(TOKEN, text, "the token leaked into the results")
@@ -313,6 +327,7 @@ class SandboxTest(SandboxBase):
         self.addCleanup(sentinel.close)
         self.sandboxed_runner(args=("--sandbox-net",))
         probe = PROBE % {"token_file": self.runner_token, "writes": [],
+                         "own_tmp": f"/tmp/ssci-probe-{id(self)}",
                          "work": "/nonexistent",
                          "ports": {"sentinel": sentinel.getsockname()[1]}}
         repo, commit = self.make_test_repo("net", {".ssci/test": probe})
@@ -354,19 +369,26 @@ class SandboxTest(SandboxBase):
                          f"({job['state']}):\n{text}\nsecond job "
                          f"({job2['state']}):\n{text2}\n{self.logs()}")
 
-    def test_test_cannot_make_the_file_system_writable(self):
-        """A runner run as root (as here, in a container) must not hand
-        its capabilities to the test: with CAP_SYS_ADMIN the test remounts
-        / read-write and writes anywhere on the host."""
+    def test_test_cannot_undo_the_sandbox(self):
+        """A runner run as root (as in a container) must not hand root's
+        capabilities to the test: with CAP_SYS_ADMIN a test can remount /
+        read-write and write anywhere on the host, or unmount what hides the
+        runner's token file and read it.  (Run as another user the runner
+        has no capabilities to hand over, and this passes trivially.)"""
         target = os.path.join(self.outside, "written-after-remount")
         self.sandboxed_runner()
         repo, commit = self.make_test_repo("remount", {
-            ".ssci/test": REMOUNT % {"target": target}})
+            ".ssci/test": REMOUNT % {"target": target,
+                                     "token_file": self.runner_token}})
         self.notify_ok(repo, commit)
         job, text = self.final(commit)
-        self.assertFalse(os.path.exists(target), "a sandboxed test "
-                         f"remounted / read-write and wrote {target} "
-                         f"(runner uid {os.getuid()})\n{text}")
+        escapes = []
+        if os.path.exists(target):
+            escapes.append(f"remounted / read-write and wrote {target}")
+        if TOKEN in text:
+            escapes.append("unmounted what hid the token file and read it")
+        self.assertEqual(escapes, [], f"a sandboxed test (runner uid "
+                         f"{os.getuid()}):\n{text}")
         self.assertIn("write outside: denied", text)
 
     def test_limits_apply_inside_the_sandbox(self):
