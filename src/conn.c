@@ -150,6 +150,15 @@ static void
 conn_hello_reply(struct conn *c, struct proto_msg *msg)
 {
 	c->hello_pending = 0;
+	if (msg->type != PROTO_OK && msg->code != NULL &&
+	    (strcmp(msg->code, "slow_down") == 0 ||
+	    strcmp(msg->code, "too_many") == 0)) {
+		/* Not about us: try again later, as after a lost connection. */
+		log_warnx("dispatcher %s is busy: %s", c->server,
+		    msg->message ? msg->message : "no reason given");
+		conn_drop(c, "asked to come back later");
+		return;
+	}
 	if (msg->type != PROTO_OK) {
 		log_warnx("dispatcher %s refused us: %s", c->server,
 		    msg->message ? msg->message : "no reason given");

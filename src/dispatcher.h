@@ -21,6 +21,7 @@ struct store;
 
 #define DISPATCHER_DEFAULT_PORT 8888
 #define DISPATCHER_BAD_MESSAGES_MAX 10
+#define DISPATCHER_HELLO_TIMEOUT_MS 10000
 
 struct dispatcher_config {
 	const char *host;
@@ -113,6 +114,8 @@ void peer_ip(const char *addr, char *ip, size_t size);
 void peer_send(struct peer *p, char *line);
 void peer_send_error(struct peer *p, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Send what is queued, then close; a runner's jobs go back to the queue. */
+void peer_close_after_flush(struct peer *p, const char *why);
 /* Close now: its jobs go back to the queue.  why is logged. */
 void peer_lost(struct peer *p, const char *why);
 void peer_free_all(struct dispatcher *d);

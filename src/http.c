@@ -218,6 +218,27 @@ http_rate_ok(struct dispatcher *d, const char *ip)
 }
 
 /*
+ * A browser says where a page came from: a POST carrying an Origin that is
+ * not this server comes from another site's page (CSRF) and is refused.
+ * Scripts and curl send no Origin.
+ */
+static int
+http_same_origin(struct http_ctx *h)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(h->req);
+	const char *origin = evhttp_find_header(in, "Origin");
+	const char *host = evhttp_find_header(in, "Host");
+	const char *rest;
+
+	if (origin == NULL)
+		return 1;
+	if (host == NULL)
+		return 0;
+	rest = strstr(origin, "://");
+	return rest != NULL && strcmp(rest + 3, host) == 0;
+}
+
+/*
  * Writes (and, with --http-auth, everything) need "Authorization: Bearer
  * TOKEN".  Returns 1 if the request may go on, 0 after refusing it.
  */
@@ -227,6 +248,11 @@ http_authorized(struct http_ctx *h, const char *ip)
 	const char *want = h->d->cfg.token, *given;
 	int64_t wait;
 
+	if (h->method == EVHTTP_REQ_POST && !http_same_origin(h)) {
+		http_error(h->req, 403, "cross_origin", "a write from "
+		    "another site's page is refused");
+		return 0;
+	}
 	if (want == NULL || (h->method != EVHTTP_REQ_POST &&
 	    !h->d->cfg.http_auth))
 		return 1;

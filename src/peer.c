@@ -73,7 +73,7 @@ peer_send_error(struct peer *p, const char *code, const char *fmt, ...)
 }
 
 /* Send what is queued, then close (the write callback finishes it). */
-static void
+void
 peer_close_after_flush(struct peer *p, const char *why)
 {
 	if (p->registered) {

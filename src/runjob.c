@@ -333,8 +333,10 @@ runjob_free_argv(char **argv)
 static char **
 runjob_sandbox_argv(struct runjob *j, const char *const *test)
 {
+	/* --cap-drop ALL: a runner running as root must not lend its power. */
 	const char *fixed[] = { "bwrap", "--die-with-parent", "--new-session",
-	    "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+	    "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc",
+	    "--unshare-uts",
 	    "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
 	    "--tmpfs", "/tmp", NULL };
 	char tree[PATH_MAX], **argv;
@@ -357,6 +359,13 @@ runjob_sandbox_argv(struct runjob *j, const char *const *test)
 	argv[n++] = xstrdup("--bind");
 	argv[n++] = xstrdup(tree);
 	argv[n++] = xstrdup(tree);
+	/*
+	 * The runner runs git in this tree after the test: a test that could
+	 * write .git (hooks, config) would run code outside the sandbox.
+	 */
+	argv[n++] = xstrdup("--ro-bind");
+	xasprintf(&argv[n++], "%s/.git", tree);
+	xasprintf(&argv[n++], "%s/.git", tree);
 	argv[n++] = xstrdup("--chdir");
 	argv[n++] = xstrdup(tree);
 	argv[n++] = xstrdup("--");

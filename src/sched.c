@@ -419,6 +419,14 @@ sched_heartbeat(struct dispatcher *d)
 
 	for (p = d->peers; p != NULL; p = next) {
 		next = p->next;
+		if (!p->said_hello && !p->closing &&
+		    now - p->last_heard_ms > DISPATCHER_HELLO_TIMEOUT_MS) {
+			/* Silent connections would hold slots for nothing. */
+			peer_send_error(p, "timeout", "no hello within %d s",
+			    DISPATCHER_HELLO_TIMEOUT_MS / 1000);
+			peer_close_after_flush(p, "no hello");
+			continue;
+		}
 		if (!p->registered || p->closing)
 			continue;
 		if (now - p->last_heard_ms > limit) {
