@@ -112,6 +112,8 @@ struct peer *peer_new(struct dispatcher *d, int fd, const char *addr);
 void peer_ip(const char *addr, char *ip, size_t size);
 /* Send a NUL-terminated line (taken over and freed). */
 void peer_send(struct peer *p, char *line);
+/* Send a line that stays ours (not freed). */
+void peer_send_static(struct peer *p, const char *line, size_t len);
 void peer_send_error(struct peer *p, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Send what is queued, then close; a runner's jobs go back to the queue. */

@@ -42,12 +42,10 @@ struct notify {
 	int rebuild;
 	struct notify_item *items;
 	size_t nitems;
-	size_t next;
+	size_t answered;
 	int failed;
 	char *token_file;	/* the one "ssci up" left, if any */
 };
-
-static void notify_send_next(struct notify *n);
 
 static void
 notify_add(struct notify *n, const char *commit, const char *branch)
@@ -59,12 +57,43 @@ notify_add(struct notify *n, const char *commit, const char *branch)
 	memcpy(it->commit, commit, sizeof it->commit);
 	it->branch = branch ? xstrdup(branch) : NULL;
 	it->info = NULL;
-	/* Before the loop runs: this may wait for git. */
-	if (spawn_run_sync((const char *const[]){ "git", "log", "-1",
-	    "--format=%an%x1f%s", commit, "--", NULL }, ".", &it->info) != 0) {
-		free(it->info);
-		it->info = NULL;
+}
+
+/*
+ * Authors and subjects of every commit with one git log, before the loop
+ * runs.  Commits git does not know keep none.
+ */
+static void
+notify_describe(struct notify *n)
+{
+	const char **argv = xcalloc(n->nitems + 6, sizeof *argv);
+	char *out = NULL, *save = NULL;
+	size_t k = 0;
+
+	argv[k++] = "git";
+	argv[k++] = "log";
+	argv[k++] = "--no-walk=unsorted";
+	argv[k++] = "--format=%H%x1f%an%x1f%s";
+	for (size_t i = 0; i < n->nitems; i++)
+		argv[k++] = n->items[i].commit;
+	argv[k++] = "--";
+	if (spawn_run_sync(argv, ".", &out) == 0) {
+		for (char *line = strtok_r(out, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			size_t idlen = strcspn(line, "\x1f");
+
+			for (size_t i = 0; i < n->nitems; i++) {
+				if (n->items[i].info == NULL && idlen ==
+				    strlen(n->items[i].commit) && strncmp(line,
+				    n->items[i].commit, idlen) == 0 &&
+				    line[idlen] != '\0')
+					n->items[i].info = xstrdup(line +
+					    idlen + 1);
+			}
+		}
 	}
+	free(out);
+	free(argv);
 }
 
 /* Author and subject from info, control characters made spaces. */
@@ -99,7 +128,7 @@ static void
 notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 {
 	struct notify *n = arg;
-	const char *id = n->items[n->next].commit;
+	const char *id = n->items[n->answered].commit;
 
 	(void)c;
 	if (reply == NULL) {
@@ -113,27 +142,30 @@ notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	} else
 		printf("%s job %lld %s\n", id, (long long)reply->job,
 		    reply->has_state ? job_state_name(reply->state) : "");
-	n->next++;
-	notify_send_next(n);
+	if (++n->answered == n->nitems)
+		event_base_loopexit(n->base, NULL);
 }
 
+/*
+ * Every dispatch at once: the dispatcher answers in order, so the replies
+ * need not be waited for one by one.
+ */
 static void
-notify_send_next(struct notify *n)
+notify_send_all(struct notify *n)
 {
-	struct notify_item *it;
 	char *author, *subject;
 
-	if (n->next >= n->nitems) {
-		event_base_loopexit(n->base, NULL);
-		return;
-	}
-	it = &n->items[n->next];
-	notify_info(it->info, &author, &subject);
-	if (conn_request(n->conn, proto_encode_dispatch_info(n->repo,
-	    it->commit, it->branch, subject, author, n->rebuild, NULL),
-	    notify_reply, n) == -1) {
-		n->failed = 1;
-		event_base_loopexit(n->base, NULL);
+	for (size_t i = 0; i < n->nitems; i++) {
+		struct notify_item *it = &n->items[i];
+
+		notify_info(it->info, &author, &subject);
+		if (conn_request(n->conn, proto_encode_dispatch_info(n->repo,
+		    it->commit, it->branch, subject, author, n->rebuild, NULL),
+		    notify_reply, n) == -1) {
+			n->failed = 1;
+			event_base_loopexit(n->base, NULL);
+			return;
+		}
 	}
 }
 
@@ -141,7 +173,7 @@ static void
 notify_ready(struct conn *c, void *arg)
 {
 	(void)c;
-	notify_send_next(arg);
+	notify_send_all(arg);
 }
 
 /* Refused, or could not connect at all. */
@@ -365,6 +397,7 @@ cmd_notify(int argc, char **argv)
 		n.failed = rc == -1;
 		goto out;
 	}
+	notify_describe(&n);
 	server = notify_server(given);
 	n.base = event_base_new();
 	if (n.base == NULL)

@@ -61,6 +61,13 @@ peer_send(struct peer *p, char *line)
 }
 
 void
+peer_send_static(struct peer *p, const char *line, size_t len)
+{
+	if (p->bev != NULL && !p->closing)
+		bufferevent_write(p->bev, line, len);
+}
+
+void
 peer_send_error(struct peer *p, const char *code, const char *fmt, ...)
 {
 	char message[512];
@@ -268,7 +275,11 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 
 		if (len > PROTO_MAX_LINE)
 			peer_too_long(p);
-		else
+		else if (p->registered && proto_is_pong(line, len)) {
+			/* Most lines from idle runners: no parse needed. */
+			p->last_heard_ms = mono_ms();
+			rc = 0;
+		} else
 			rc = peer_handle_line(p, line, len);
 		free(line);
 		if (rc == -1)

@@ -199,6 +199,14 @@ char *proto_encode_log(int64_t job, const char *data, size_t datalen,
     size_t *len);
 char *proto_encode_result(const struct proto_result *result, size_t *len);
 char *proto_encode_ping(size_t *len);
+
+/*
+ * The ping line, shared and constant: heartbeats to thousands of runners
+ * need not build it each time.  And whether a line is exactly the pong
+ * proto_encode_pong makes, so the dispatcher can skip parsing it.
+ */
+const char *proto_ping_line(size_t *len);
+int proto_is_pong(const char *line, size_t len);
 char *proto_encode_pong(size_t *len);
 char *proto_encode_cancel(int64_t job, size_t *len);
 

@@ -294,6 +294,23 @@ proto_encode_result(const struct proto_result *result, size_t *len)
 	return msg_finish(obj, len);
 }
 
+#define PROTO_PING_LINE "{\"type\":\"ping\"}\n"
+#define PROTO_PONG_LINE "{\"type\":\"pong\"}"
+
+const char *
+proto_ping_line(size_t *len)
+{
+	*len = sizeof PROTO_PING_LINE - 1;
+	return PROTO_PING_LINE;
+}
+
+int
+proto_is_pong(const char *line, size_t len)
+{
+	return len == sizeof PROTO_PONG_LINE - 1 &&
+	    memcmp(line, PROTO_PONG_LINE, len) == 0;
+}
+
 char *
 proto_encode_ping(size_t *len)
 {

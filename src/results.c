@@ -183,7 +183,12 @@ results_write(struct dispatcher *d, int64_t id)
 		log_warn("unable to copy '%s' to '%s'", logpath, tmp);
 		goto done;
 	}
-	n = results_line(&job, line, sizeof line);
+	n = 0;
+	/* Output without a last newline must not swallow the result line. */
+	if (in != -1 && lseek(in, -1, SEEK_END) != -1 && read(in, line, 1) == 1 &&
+	    line[0] != '\n')
+		line[n++] = '\n';
+	n += results_line(&job, line + n, sizeof line - (size_t)n);
 	if (write_all(out, line, (size_t)n) == -1 || fsync(out) == -1) {
 		log_warn("unable to write '%s'", tmp);
 		goto done;

@@ -216,7 +216,9 @@ runjob_git_done(int status, const char *out, size_t len, void *arg)
 		runjob_step(j, STEP_HAVE_COMMIT);
 		break;
 	case STEP_HAVE_COMMIT:
-		runjob_step(j, status == 0 ? STEP_WORKTREE : STEP_FETCH);
+		/* Missing after a fetch: the commit is on no branch; ask by id. */
+		runjob_step(j, status == 0 ? STEP_WORKTREE : j->fetched ?
+		    STEP_FETCH_COMMIT : STEP_FETCH);
 		break;
 	case STEP_FETCH:
 		/*
@@ -225,7 +227,8 @@ runjob_git_done(int status, const char *out, size_t len, void *arg)
 		 */
 		if (status != 0)
 			runjob_log(j, out, strlen(out));
-		runjob_step(j, STEP_FETCH_COMMIT);
+		j->fetched = 1;
+		runjob_step(j, STEP_HAVE_COMMIT);
 		break;
 	case STEP_FETCH_COMMIT:
 		/* Fetching by id fails harmlessly if the fetch brought it. */
@@ -464,12 +467,12 @@ runjob_test(struct runjob *j)
 	j->child = spawn_start(&opts);
 	for (int i = 0; i < 5; i++)
 		free(env[i]);
-	free(script);
-	runjob_free_argv(argv_sandbox);
 	if (j->child == NULL) {
 		runjob_note(j, "unable to start the test command '%s'", args[0]);
 		runjob_finish(j, JOB_ERROR, -1, "unable to start the test command");
 	}
+	free(script);
+	runjob_free_argv(argv_sandbox);
 }
 
 static void
@@ -499,12 +502,15 @@ runjob_step(struct runjob *j, enum runjob_step step)
 		    "cat-file", "-e", spec, NULL });
 		break;
 	case STEP_FETCH:
+		/* No automatic gc or maintenance in the middle of a job. */
 		runjob_git(j, j->repo_dir, (const char *const[]){ "git",
-		    "fetch", "--quiet", "origin", NULL });
+		    "-c", "gc.auto=0", "-c", "maintenance.auto=false", "fetch",
+		    "--quiet", "origin", NULL });
 		break;
 	case STEP_FETCH_COMMIT:
 		runjob_git(j, j->repo_dir, (const char *const[]){ "git",
-		    "fetch", "--quiet", "origin", j->commit, NULL });
+		    "-c", "gc.auto=0", "-c", "maintenance.auto=false", "fetch",
+		    "--quiet", "origin", j->commit, NULL });
 		break;
 	case STEP_CHECKOUT:
 		runjob_git(j, j->tree, (const char *const[]){ "git",

@@ -89,6 +89,7 @@ struct runjob {
 	char *clone_tmp;	/* where a first clone is made, then renamed */
 	char *tree;		/* where the commit is checked out */
 	enum runjob_step step;
+	int fetched;		/* a fetch of origin was done for this job */
 	struct spawn *child;
 	struct summary_parser summary;
 	int64_t started_ms;	/* monotonic */

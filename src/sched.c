@@ -318,6 +318,7 @@ sched_result(struct peer *p, const struct proto_msg *msg)
 	struct dispatcher *d = p->d;
 	struct assignment *a = sched_held(p, msg->job);
 	struct proto_result r;
+	int64_t id;
 
 	if (a == NULL)
 		return;
@@ -340,16 +341,16 @@ sched_result(struct peer *p, const struct proto_msg *msg)
 		peer_send_error(p, "store", "unable to record the result");
 		return;
 	}
-	if (a->log_fd != -1)
-		fsync(a->log_fd);
-	results_write(d, a->job);
-	metrics_job_finished(d, msg->state, msg->duration_ms);
-	events_job(d, a->job, "finished");
+	id = a->job;
 	log_info("job %lld (%s) %s on runner '%s'", (long long)a->job,
 	    a->commit, job_state_name(msg->state), p->name);
 	sched_unassign(a);
 	peer_send(p, proto_encode_ok(NULL));
+	/* The slot is free: the next job starts while we write this one up. */
 	sched_run(d);
+	results_write(d, id);
+	metrics_job_finished(d, msg->state, msg->duration_ms);
+	events_job(d, id, "finished");
 }
 
 int
@@ -416,6 +417,8 @@ sched_heartbeat(struct dispatcher *d)
 	int64_t now = mono_ms();
 	int64_t limit = (int64_t)d->cfg.runner_timeout_s * 1000;
 	struct peer *p, *next;
+	size_t pinglen;
+	const char *ping = proto_ping_line(&pinglen);
 
 	for (p = d->peers; p != NULL; p = next) {
 		next = p->next;
@@ -433,6 +436,6 @@ sched_heartbeat(struct dispatcher *d)
 			peer_lost(p, "no answer to heartbeats");
 			continue;
 		}
-		peer_send(p, proto_encode_ping(NULL));
+		peer_send_static(p, ping, pinglen);
 	}
 }

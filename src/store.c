@@ -138,6 +138,11 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX jobs_commit_id ON jobs (commit_id);"
 	"CREATE INDEX jobs_branch ON jobs (repo_id, branch, id);"
 	"PRAGMA user_version = 2;",
+
+	/* A repository's queue and the next queue position, without scans. */
+	"CREATE INDEX jobs_repo_state ON jobs (repo_id, state);"
+	"CREATE INDEX jobs_queue_pos ON jobs (queue_pos);"
+	"PRAGMA user_version = 3;",
 };
 
 #define STORE_VERSION \

@@ -45,3 +45,13 @@ class TestWalkthrough(SsciTest):
         self.assertRegex(text, r"\nresult: failed exit_code=1 tests_run=3 "
                          r"tests_failed=1 ")
         self.assertEqual(re.findall(r"^result: ", text, re.M), ["result: "])
+
+    def test_output_without_last_newline_keeps_result_line_apart(self):
+        repo = self.make_repo("test_repo")
+        d = self.dispatcher()
+        self.runner(d, "r", clone=self.clone(repo, "clone_runner"))
+        commit = self.commit(repo, "no newline", {
+            ".ssci/test": "#!/bin/sh\nprintf 'last words'\n"})
+        self.notify(d, repo, commit)
+        self.wait_results(d, [commit])
+        self.assertRegex(d.result(commit), r"last words\nresult: passed ")

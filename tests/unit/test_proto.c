@@ -784,6 +784,29 @@ test_names(void **state)
 	assert_string_equal(proto_role_name((enum proto_role)-1), "unknown");
 }
 
+/* The heartbeat's shared lines parse as what they claim to be. */
+static void
+test_ping_pong_lines(void **state)
+{
+	struct proto_msg	 msg;
+	struct proto_error	 err = { NULL, "", -1 };
+	const char		*ping;
+	char			*pong;
+	size_t			 len;
+
+	(void)state;
+	ping = proto_ping_line(&len);
+	assert_int_equal(ping[len - 1], '\n');
+	assert_int_equal(proto_parse(ping, len - 1, &msg, &err), 0);
+	assert_int_equal(msg.type, PROTO_PING);
+	proto_msg_release(&msg);
+	pong = proto_encode_pong(&len);
+	assert_true(proto_is_pong(pong, len - 1));
+	assert_false(proto_is_pong(pong, len));
+	assert_false(proto_is_pong("{\"type\":\"ping\"}", 15));
+	free(pong);
+}
+
 int
 main(void)
 {
@@ -795,6 +818,7 @@ main(void)
 		cmocka_unit_test(test_bare_types),
 		cmocka_unit_test(test_status_reply),
 		cmocka_unit_test(test_register),
+		cmocka_unit_test(test_ping_pong_lines),
 		cmocka_unit_test(test_register_limits),
 		cmocka_unit_test(test_job),
 		cmocka_unit_test(test_accepted_cancel),
