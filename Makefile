@@ -24,7 +24,7 @@ FUZZ_LIB_SRC = src/proto.c src/proto_encode.c src/summary.c src/util.c \
 	src/job.c src/http_parse.c
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps install test unit asan valgrind fuzz demo clean
+.PHONY: all deps install test unit asan valgrind fuzz demo bench clean
 all: deps ssci
 
 deps:
@@ -102,6 +102,10 @@ fuzz: deps $(FUZZ_BIN)
 # SuperSimpleCI on an example repository, start to finish.
 demo: all
 	@scripts/demo
+
+# The benchmarks of docs/PERFORMANCE.md: "figure NAME=VALUE UNIT" lines.
+bench: all
+	@bench/run
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

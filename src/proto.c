@@ -437,8 +437,160 @@ get_fields(json_t *obj, enum proto_type type,
 	return 0;
 }
 
+#define LOG_PREFIX "{\"type\":\"log\",\"id\":"
+#define LOG_DATA ",\"data\":\""
+
+/* The value of hex digit c, or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Four hex digits at s; -1 if they are not. */
+static long
+hex4(const char *s)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(s[i]);
+
+		if (h == -1)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/*
+ * Decode the JSON string body at s (after its opening quote) into out;
+ * *used is how many input bytes up to and including the closing quote.
+ * Returns the decoded length, or -1 for anything unusual (left to the
+ * general parser to judge).
+ */
+static long
+json_unescape(const char *s, size_t avail, char *out, size_t *used)
+{
+	static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
+	size_t i = 0, o = 0;
+	const char *e;
+	long cp, lo;
+
+	while (i < avail && s[i] != '"') {
+		if ((unsigned char)s[i] < 0x20)
+			return -1;
+		if (s[i] != '\\') {
+			out[o++] = s[i++];
+			continue;
+		}
+		if (i + 1 >= avail)
+			return -1;
+		if (s[i + 1] != 'u') {
+			if ((e = strchr(esc_in, s[i + 1])) == NULL || s[i + 1] == 0)
+				return -1;
+			out[o++] = esc_out[e - esc_in];
+			i += 2;
+			continue;
+		}
+		if (i + 6 > avail || (cp = hex4(s + i + 2)) <= 0)
+			return -1;
+		i += 6;
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (i + 6 > avail || s[i] != '\\' || s[i + 1] != 'u' ||
+			    (lo = hex4(s + i + 2)) < 0xdc00 || lo > 0xdfff)
+				return -1;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			i += 6;
+		} else if (cp >= 0xdc00 && cp <= 0xdfff)
+			return -1;
+		if (cp < 0x80)
+			out[o++] = (char)cp;
+		else if (cp < 0x800) {
+			out[o++] = (char)(0xc0 | (cp >> 6));
+			out[o++] = (char)(0x80 | (cp & 0x3f));
+		} else if (cp < 0x10000) {
+			out[o++] = (char)(0xe0 | (cp >> 12));
+			out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			out[o++] = (char)(0x80 | (cp & 0x3f));
+		} else {
+			out[o++] = (char)(0xf0 | (cp >> 18));
+			out[o++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+			out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			out[o++] = (char)(0x80 | (cp & 0x3f));
+		}
+	}
+	if (i >= avail)
+		return -1;
+	*used = i + 1;
+	return (long)o;
+}
+
+/*
+ * Output chunks are most of what a dispatcher reads: a line exactly as
+ * proto_encode_log writes it is taken apart here without building a JSON
+ * tree.  Returns 1 with msg filled, or 0 to leave the line to the general
+ * parser (which then accepts or refuses it as it would anyway).
+ */
+static int
+proto_parse_log_fast(const char *line, size_t len, struct proto_msg *msg)
+{
+	size_t plen = sizeof LOG_PREFIX - 1, dlen = sizeof LOG_DATA - 1;
+	size_t i = plen, used;
+	int64_t id = 0;
+	long n;
+
+	if (len < plen || memcmp(line, LOG_PREFIX, plen) != 0)
+		return 0;
+	if (i >= len || line[i] < '1' || line[i] > '9')
+		return 0;
+	for (; i < len && line[i] >= '0' && line[i] <= '9'; i++) {
+		if (id > (INT64_MAX - 9) / 10)
+			return 0;
+		id = id * 10 + (line[i] - '0');
+	}
+	if (len - i < dlen || memcmp(line + i, LOG_DATA, dlen) != 0)
+		return 0;
+	i += dlen;
+	msg->data = xmalloc(len - i + 1);
+	n = json_unescape(line + i, len - i, msg->data, &used);
+	if (n < 0 || (size_t)n > PROTO_MAX_LOG_CHUNK || i + used + 1 != len ||
+	    line[i + used] != '}' || !utf8_valid(msg->data, (size_t)n)) {
+		free(msg->data);
+		msg->data = NULL;
+		return 0;
+	}
+	msg->data[n] = '\0';
+	msg->data_len = (size_t)n;
+	msg->type = PROTO_LOG;
+	msg->job = id;
+	return 1;
+}
+
 int
 proto_parse(const char *line, size_t len, struct proto_msg *msg,
+    struct proto_error *err)
+{
+	if (len <= PROTO_MAX_LINE) {
+		memset(msg, 0, sizeof *msg);
+		msg->exit_code = -1;
+		msg->duration_ms = -1;
+		msg->tests.run = msg->tests.failed = msg->tests.skipped = -1;
+		err->type = -1;
+		if (proto_parse_log_fast(line, len, msg))
+			return 0;
+	}
+	return proto_parse_general(line, len, msg, err);
+}
+
+int
+proto_parse_general(const char *line, size_t len, struct proto_msg *msg,
     struct proto_error *err)
 {
 	json_t		*root = NULL, *v;

@@ -137,6 +137,13 @@ struct proto_error {
 int proto_parse(const char *line, size_t len, struct proto_msg *msg,
     struct proto_error *err);
 
+/*
+ * proto_parse without its shortcut for output lines: every line through
+ * jansson.  For tests that compare the two.
+ */
+int proto_parse_general(const char *line, size_t len, struct proto_msg *msg,
+    struct proto_error *err);
+
 /* Free the strings of a parsed message and zero it. */
 void proto_msg_release(struct proto_msg *msg);
 

@@ -23,7 +23,7 @@ struct spawn;
  * characters: even if every byte were invalid and became U+FFFD (three
  * bytes), a chunk stays within PROTO_MAX_LOG_CHUNK.
  */
-#define RUNNER_LOG_CHUNK (PROTO_MAX_LOG_CHUNK / 4)
+#define RUNNER_LOG_CHUNK (PROTO_MAX_LOG_CHUNK / 3)
 
 /*
  * What could not be sent while the dispatcher was away, in order: output

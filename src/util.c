@@ -277,6 +277,18 @@ utf8_seq_len(const unsigned char *s, size_t avail)
 	return need;
 }
 
+int
+utf8_valid(const char *data, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)data;
+
+	for (size_t i = 0, n; i < len; i += n) {
+		if ((n = utf8_seq_len(s + i, len - i)) == 0)
+			return 0;
+	}
+	return 1;
+}
+
 char *
 utf8_sanitize(const char *data, size_t len, size_t *outlen)
 {

@@ -69,6 +69,9 @@ int branch_name_valid(const char *name);
  */
 char *utf8_sanitize(const char *data, size_t len, size_t *outlen);
 
+/* Whether len bytes are valid UTF-8 without NUL. */
+int utf8_valid(const char *data, size_t len);
+
 /*
  * Write len bytes to path atomically: a temporary file in the same folder,
  * fsync, rename.  Returns 0, or -1 after logging the error.

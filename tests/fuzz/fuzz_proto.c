@@ -143,10 +143,24 @@ round_trip(const struct proto_msg *m)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct proto_msg	 msg;
-	struct proto_error	 err;
+	struct proto_msg	 msg, general;
+	struct proto_error	 err, gerr;
 	size_t			 len;
 	char			*line;
+	int			 fast, slow;
+
+	/* The shortcut for log lines must agree with the general parser. */
+	fast = proto_parse((const char *)data, size, &msg, &err);
+	slow = proto_parse_general((const char *)data, size, &general, &gerr);
+	check(fast == slow);
+	if (fast == 0) {
+		check(msg.type == general.type && msg.job == general.job);
+		check(msg.data_len == general.data_len);
+		check(msg.data == NULL || memcmp(msg.data, general.data,
+		    msg.data_len) == 0);
+		proto_msg_release(&msg);
+		proto_msg_release(&general);
+	}
 
 	if (proto_parse((const char *)data, size, &msg, &err) == -1) {
 		/* A refusal must say why, in a message safe to send back. */

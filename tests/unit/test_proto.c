@@ -807,6 +807,47 @@ test_ping_pong_lines(void **state)
 	free(pong);
 }
 
+/* Log lines are written and read by hand; jansson must agree with both. */
+static void
+test_log_shortcut_agrees(void **state)
+{
+	static const char data[] = "plain \"quoted\" back\\slash\n\t\r\b\f"
+	    "\x01\x1f\x7f caf\xc3\xa9 \xf0\x9f\x98\x80 bad\xff end";
+	struct proto_msg	 fast, slow;
+	struct proto_error	 err = { NULL, "", -1 };
+	size_t			 len;
+	char			*line;
+
+	(void)state;
+	line = proto_encode_log(42, data, sizeof data - 1, &len);
+	assert_int_equal(proto_parse(line, len - 1, &fast, &err), 0);
+	assert_int_equal(proto_parse_general(line, len - 1, &slow, &err), 0);
+	assert_int_equal(fast.type, PROTO_LOG);
+	assert_int_equal(fast.job, 42);
+	assert_int_equal(fast.data_len, slow.data_len);
+	assert_memory_equal(fast.data, slow.data, slow.data_len);
+	/* The one invalid byte became U+FFFD, the rest came through. */
+	assert_non_null(strstr(fast.data, "bad\xef\xbf\xbd end"));
+	proto_msg_release(&fast);
+	proto_msg_release(&slow);
+	free(line);
+	/* Unusual but valid JSON goes the general way and still parses. */
+	line = "{\"type\":\"log\",\"id\":3,\"data\":\"\\ud83d\\ude00\"}";
+	assert_int_equal(proto_parse(line, strlen(line), &fast, &err), 0);
+	assert_string_equal(fast.data, "\xf0\x9f\x98\x80");
+	proto_msg_release(&fast);
+	line = "{\"type\":\"log\", \"id\":3,\"data\":\"x\"}";
+	assert_int_equal(proto_parse(line, strlen(line), &fast, &err), 0);
+	proto_msg_release(&fast);
+	/* And what jansson refuses, the shortcut does not take. */
+	line = "{\"type\":\"log\",\"id\":3,\"data\":\"\\u0000\"}";
+	assert_int_equal(proto_parse(line, strlen(line), &fast, &err), -1);
+	line = "{\"type\":\"log\",\"id\":3,\"data\":\"\\ud800\"}";
+	assert_int_equal(proto_parse(line, strlen(line), &fast, &err), -1);
+	line = "{\"type\":\"log\",\"id\":03,\"data\":\"x\"}";
+	assert_int_equal(proto_parse(line, strlen(line), &fast, &err), -1);
+}
+
 int
 main(void)
 {
@@ -819,6 +860,7 @@ main(void)
 		cmocka_unit_test(test_status_reply),
 		cmocka_unit_test(test_register),
 		cmocka_unit_test(test_ping_pong_lines),
+		cmocka_unit_test(test_log_shortcut_agrees),
 		cmocka_unit_test(test_register_limits),
 		cmocka_unit_test(test_job),
 		cmocka_unit_test(test_accepted_cancel),
