@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -63,8 +64,24 @@ peer_send(struct peer *p, char *line)
 void
 peer_send_static(struct peer *p, const char *line, size_t len)
 {
-	if (p->bev != NULL && !p->closing)
-		bufferevent_write(p->bev, line, len);
+	ssize_t n = 0;
+
+	if (p->bev == NULL || p->closing)
+		return;
+	/*
+	 * Heartbeats go to every runner each second: when nothing waits to go
+	 * out on a plain socket, write at once and spare the event loop the
+	 * work of watching for writability.
+	 */
+	if (p->d->tls == NULL &&
+	    evbuffer_get_length(bufferevent_get_output(p->bev)) == 0) {
+		n = send(bufferevent_getfd(p->bev), line, len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			n = 0;
+	}
+	if ((size_t)n < len)
+		bufferevent_write(p->bev, line + n, len - (size_t)n);
 }
 
 void

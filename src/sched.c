@@ -165,9 +165,15 @@ sched_pick_runner(struct dispatcher *d)
 {
 	struct peer *best = NULL;
 
+	/*
+	 * An idle runner ends the search: with thousands connected, the scan
+	 * stops at the first one instead of walking them all.
+	 */
 	for (struct peer *p = d->peers; p != NULL; p = p->next) {
 		if (!p->registered || p->closing || p->busy >= p->slots)
 			continue;
+		if (p->busy == 0)
+			return p;
 		if (best == NULL || p->slots - p->busy > best->slots - best->busy)
 			best = p;
 	}
@@ -199,12 +205,14 @@ sched_run(struct dispatcher *d)
 {
 	struct peer *p;
 	struct job job;
+	int rc;
 
-	while ((p = sched_pick_runner(d)) != NULL) {
-		int rc = store_next_queued(d->store, &job);
-
-		if (rc != 1)
+	/* The queue first: when it is empty, no runner need be looked at. */
+	while ((rc = store_next_queued(d->store, &job)) == 1) {
+		if ((p = sched_pick_runner(d)) == NULL) {
+			job_release(&job);
 			return;
+		}
 		rc = sched_hand_out(d, p, &job);
 		job_release(&job);
 		if (rc == -1)
