@@ -284,8 +284,12 @@ cmd_dispatcher(int argc, char **argv)
 	l = dispatcher_listen(&d);
 	if (d.cfg.http != NULL)
 		http_start(&d);
-	tv.tv_sec = d.cfg.heartbeat_s;
-	tv.tv_usec = 0;
+	tv.tv_sec = 0;
+	tv.tv_usec = d.cfg.heartbeat_s * 1000000L / DISPATCHER_TICKS;
+	while (tv.tv_usec >= 1000000) {
+		tv.tv_sec++;
+		tv.tv_usec -= 1000000;
+	}
 	d.ev_heartbeat = event_new(d.base, -1, EV_PERSIST,
 	    dispatcher_heartbeat_cb, &d);
 	event_add(d.ev_heartbeat, &tv);

@@ -22,6 +22,7 @@ struct store;
 #define DISPATCHER_DEFAULT_PORT 8888
 #define DISPATCHER_BAD_MESSAGES_MAX 10
 #define DISPATCHER_HELLO_TIMEOUT_MS 10000
+#define DISPATCHER_TICKS 10
 
 struct dispatcher_config {
 	const char *host;
@@ -76,6 +77,7 @@ struct peer {
 	int busy;
 	struct assignment *jobs;
 	int64_t last_heard_ms;	/* monotonic */
+	int64_t next_ping_ms;	/* monotonic; pings are spread over the interval */
 	int bad_messages;
 	int closing;		/* flush the output, then free */
 	struct peer *next;
@@ -147,7 +149,11 @@ void sched_runner_lost(struct peer *p, const char *why);
 void sched_forget(struct peer *p);
 /* Hand queued jobs to free runner slots. */
 void sched_run(struct dispatcher *d);
-/* Ping runners; declare silent ones lost. */
+/*
+ * Ping the runners whose turn it is and declare silent ones lost; called
+ * DISPATCHER_TICKS times per heartbeat, so that with thousands of runners
+ * the pings go out in small groups, not one burst.
+ */
 void sched_heartbeat(struct dispatcher *d);
 
 /* query.c: what clients ask (dispatch, status, jobs, show, tail, cancel, retry) */

@@ -87,6 +87,7 @@ sched_register(struct peer *p, const struct proto_msg *msg)
 		}
 	}
 	p->registered = 1;
+	p->next_ping_ms = mono_ms() + (int64_t)d->cfg.heartbeat_s * 1000;
 	p->name = xstrdup(msg->name);
 	p->slots = msg->slots;
 	store_runner_seen(d->store, p->name, p->addr);
@@ -444,6 +445,9 @@ sched_heartbeat(struct dispatcher *d)
 			peer_lost(p, "no answer to heartbeats");
 			continue;
 		}
+		if (now < p->next_ping_ms)
+			continue;
 		peer_send_static(p, ping, pinglen);
+		p->next_ping_ms = now + (int64_t)d->cfg.heartbeat_s * 1000;
 	}
 }
