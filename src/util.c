@@ -283,6 +283,10 @@ utf8_valid(const char *data, size_t len)
 	const unsigned char *s = (const unsigned char *)data;
 
 	for (size_t i = 0, n; i < len; i += n) {
+		if (s[i] != 0 && s[i] < 0x80) {
+			n = 1;
+			continue;
+		}
 		if ((n = utf8_seq_len(s + i, len - i)) == 0)
 			return 0;
 	}
@@ -297,8 +301,18 @@ utf8_sanitize(const char *data, size_t len, size_t *outlen)
 	size_t o = 0, i = 0;
 
 	while (i < len) {
-		size_t n = utf8_seq_len(s + i, len - i);
+		size_t n, run = i;
 
+		/* Output is mostly ASCII: copy runs of it at once. */
+		while (run < len && s[run] != 0 && s[run] < 0x80)
+			run++;
+		if (run > i) {
+			memcpy(out + o, s + i, run - i);
+			o += run - i;
+			i = run;
+			continue;
+		}
+		n = utf8_seq_len(s + i, len - i);
 		if (n == 0) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;
