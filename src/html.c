@@ -311,40 +311,6 @@ html_history_href(struct evbuffer *out, const char *repo,
 	html_url_part(out, branch, 1);
 }
 
-/* The value of a hex digit, or -1. */
-static int
-html_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-char *
-html_url_decode(const char *s)
-{
-	char *out, *o;
-	int hi, lo;
-
-	if (strchr(s, '%') == NULL)
-		return NULL;
-	o = out = xmalloc(strlen(s) + 1);
-	for (; *s != '\0'; s++) {
-		if (*s == '%' && (hi = html_hex(s[1])) != -1 &&
-		    (lo = html_hex(s[2])) != -1 && (hi != 0 || lo != 0)) {
-			*o++ = (char)(hi << 4 | lo);
-			s += 2;
-		} else
-			*o++ = *s;
-	}
-	*o = '\0';
-	return out;
-}
-
 void
 html_pill(struct evbuffer *out, enum job_state state)
 {

@@ -139,26 +139,14 @@ html_history_pictures(struct evbuffer *out, json_t *jobs, const char *repo,
 	html_marks_free(marks, n);
 }
 
-/*
- * The branch's latest jobs, the repository named as given or, if that
- * names none, percent-decoded once more (see html_history_href).
- */
+/* The branch's latest jobs; repo is a URL or a repository's id. */
 static json_t *
 html_history_jobs(struct dispatcher *d, const char *repo, const char *branch)
 {
 	struct job_filter filter = { .repo = repo, .branch = branch,
 	    .limit = HTML_HISTORY_JOBS };
-	json_t *jobs = api_jobs(d, &filter);
-	char *decoded;
 
-	if (json_array_size(jobs) > 0 ||
-	    (decoded = html_url_decode(repo)) == NULL)
-		return jobs;
-	json_decref(jobs);
-	filter.repo = decoded;
-	jobs = api_jobs(d, &filter);
-	free(decoded);
-	return jobs;
+	return api_jobs(d, &filter);
 }
 
 int
@@ -211,15 +199,9 @@ html_badge(struct dispatcher *d, const char *repo, const char *branch,
 	    .limit = 1000 };
 	enum job_state state = JOB_QUEUED;
 	const char *message = "unknown", *colour = "#9f9f9f";
-	char *decoded;
 
 	/* A cancelled job says nothing about the code: it is skipped too. */
-	if (store_list_jobs(d->store, &filter, html_badge_pick, &state) == 0 &&
-	    (decoded = html_url_decode(repo)) != NULL) {
-		filter.repo = decoded;
-		store_list_jobs(d->store, &filter, html_badge_pick, &state);
-		free(decoded);
-	}
+	store_list_jobs(d->store, &filter, html_badge_pick, &state);
 	if (state != JOB_QUEUED) {
 		colour = svg_state_colour(state);
 		switch (state) {

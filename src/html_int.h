@@ -57,12 +57,6 @@ void html_url_part(struct evbuffer *out, const char *s, int keep_slash);
 /* Append "/history/REPO/BRANCH" for a repository URL and a branch. */
 void html_history_href(struct evbuffer *out, const char *repo,
     const char *branch);
-/*
- * s percent-decoded as a new string (%00 kept as it is), or NULL if s has
- * no '%' and so would not change.
- */
-char *html_url_decode(const char *s);
-
 /* Append a status pill: <span class="pill state-X">X</span>. */
 void html_pill(struct evbuffer *out, enum job_state state);
 

@@ -213,7 +213,7 @@ class WebTest(SsciTest):
         self.gate = os.path.join(self.tmp, "gate")
         os.makedirs(self.gate)
 
-    def system(self, runner=True):
+    def start_system(self, runner=True):
         self.d = self.dispatcher(http=True)
         self.url = self.d.http_url
         if runner:

@@ -96,7 +96,7 @@ class BrowserTest(WebTest):
         self.assertNotIn("\x1b", raw)
 
     def test_dashboard_and_job_page(self):
-        self.system()
+        self.start_system()
         repo = self.make_repo()
         good = self.commit(repo, "good change")
         bad = self.commit(repo, "break it", {"tests/test_bad.py":

@@ -13,7 +13,7 @@ from harness import FAILING_TEST, SSCI, free_port, git
 class ClientTest(WebTest):
     def setUp(self):
         super().setUp()
-        self.system()
+        self.start_system()
         self.repo = self.make_repo()
         self.good = git(self.repo, "rev-parse", "HEAD")
         self.bad = self.commit(self.repo, "bad", {"tests/test_bad.py":

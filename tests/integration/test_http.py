@@ -13,7 +13,7 @@ XSS = "<script>alert(1)</script>"
 
 class HttpTest(WebTest):
     def test_dispatch_events_and_live_log(self):
-        self.system(runner=False)
+        self.start_system(runner=False)
         events = EventStream(self.url)
         self.addCleanup(events.close)
         self.assertEqual(events.status, 200)
@@ -94,7 +94,7 @@ class HttpTest(WebTest):
         self.assertTrue(events.comments, "the stream's greeting or pings")
 
     def test_cancel_and_retry(self):
-        self.system()
+        self.start_system()
         repo, commit = self.slow_repo()
         job = self.dispatch(repo, commit)[1]["job"]
         self.wait_for(lambda: os.path.exists(f"{self.gate}/pid-{job}"),
@@ -136,7 +136,7 @@ class HttpTest(WebTest):
                                   new: "passed"})
 
     def test_metrics(self):
-        self.system()
+        self.start_system()
         repo = self.make_repo()
         good = self.commit(repo, "good")
         bad = self.commit(repo, "bad", {"tests/test_bad.py": FAILING_TEST})
@@ -164,7 +164,7 @@ class HttpTest(WebTest):
         self.assertGreater(m["ssci_uptime_seconds"], 0)
 
     def test_errors_change_nothing(self):
-        self.system(runner=False)
+        self.start_system(runner=False)
         repo = self.make_repo()
         commit = self.commit(repo, "one")
         job = self.dispatch(repo, commit)[1]["job"]
@@ -211,7 +211,7 @@ class HttpTest(WebTest):
         self.assertEqual(len(api(self.url, "/api/jobs")[1]["jobs"]), 1)
 
     def test_pages_escape_and_badges(self):
-        self.system()
+        self.start_system()
         repo = self.make_repo()
         good = self.commit(repo, "all <b>good</b>")
         bad = self.commit(repo, "bad", {"tests/test_bad.py": FAILING_TEST})
