@@ -44,6 +44,7 @@ struct notify {
 	size_t nitems;
 	size_t answered;
 	int failed;
+	char *gitdir;		/* of the repository it runs in, or NULL */
 	char *token_file;	/* the one "ssci up" left, if any */
 };
 
@@ -194,18 +195,120 @@ notify_refused(struct conn *c, const char *why, void *arg)
 	notify_gone(c, arg);
 }
 
+/*
+ * What notify needs of the repository it runs in, with one git for the
+ * common case (a hook's): its git dir, whether it is bare, its branch.
+ * The repository is named by its work tree, or its git dir when bare.
+ */
+static int
+notify_repo_facts(struct notify *n)
+{
+	char *out = NULL, *save = NULL, *dir, *bare, *branch;
+	size_t len;
+
+	if (spawn_run_sync((const char *const[]){ "git", "rev-parse",
+	    "--absolute-git-dir", "--is-bare-repository", "--abbrev-ref", "HEAD",
+	    NULL }, ".", &out) != 0 || (dir = strtok_r(out, "\n", &save)) ==
+	    NULL || (bare = strtok_r(NULL, "\n", &save)) == NULL ||
+	    (branch = strtok_r(NULL, "\n", &save)) == NULL) {
+		/* No commit yet, or not a repository: ask the long way. */
+		free(out);
+		n->gitdir = repo_git_dir(".");
+		if (n->repo == NULL && (n->repo = repo_self(".")) == NULL)
+			return -1;
+		if (n->branch == NULL)
+			n->branch = repo_current_branch(".");
+		return 0;
+	}
+	n->gitdir = xstrdup(dir);
+	len = strlen(dir);
+	if (n->repo == NULL) {
+		if (strcmp(bare, "true") == 0)
+			n->repo = xstrdup(dir);
+		else if (len > 5 && strcmp(dir + len - 5, "/.git") == 0)
+			n->repo = xstrndup(dir, len - 5);
+		else if ((n->repo = repo_self(".")) == NULL) {
+			free(out);
+			return -1;
+		}
+	}
+	if (n->branch == NULL && strcmp(branch, "HEAD") != 0)
+		n->branch = xstrdup(branch);
+	free(out);
+	return 0;
+}
+
+/*
+ * Revisions that are not full ids resolved, with authors and subjects,
+ * by the one git log that notify_describe would run anyway.  0 when every
+ * revision got its line, -1 to go the long way.
+ */
+static int
+notify_log_revisions(struct notify *n, char **revs, int nrevs)
+{
+	const char **argv = xcalloc((size_t)nrevs + 6, sizeof *argv);
+	char *out = NULL, *save = NULL, *line, id[65];
+	size_t k = 0;
+	int got = 0;
+
+	argv[k++] = "git";
+	argv[k++] = "log";
+	argv[k++] = "--no-walk=unsorted";
+	argv[k++] = "--format=%H%x1f%an%x1f%s";
+	for (int i = 0; i < nrevs; i++) {
+		if (revs[i][0] == '-') {
+			free(argv);
+			return -1;
+		}
+		argv[k++] = revs[i];
+	}
+	argv[k++] = "--";
+	if (spawn_run_sync(argv, ".", &out) == 0) {
+		for (line = strtok_r(out, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			got++;
+	}
+	free(argv);
+	/* One line each, or some revisions named the same commit. */
+	if (got != nrevs) {
+		free(out);
+		return -1;
+	}
+	line = out;
+	for (int i = 0; i < nrevs; i++, line += strlen(line) + 1) {
+		size_t idlen = strcspn(line, "\x1f");
+
+		snprintf(id, sizeof id, "%.*s", (int)idlen, line);
+		if (commit_id_normalize(id, id) == -1) {
+			n->nitems = 0;
+			free(out);
+			return -1;
+		}
+		notify_add(n, id, n->branch);
+		if (line[idlen] != '\0')
+			n->items[n->nitems - 1].info = xstrdup(line + idlen + 1);
+	}
+	free(out);
+	return 0;
+}
+
 /* The commits named on the command line, on the given or current branch. */
 static int
 notify_revisions(struct notify *n, char **revs, int nrevs)
 {
 	char id[65];
 
-	if (n->branch == NULL)
-		n->branch = repo_current_branch(".");
 	if (n->branch != NULL && !branch_name_valid(n->branch)) {
 		free(n->branch);
 		n->branch = NULL;
 	}
+	if (notify_log_revisions(n, revs, nrevs) == 0)
+		return 0;
+	for (size_t i = 0; i < n->nitems; i++) {
+		free(n->items[i].branch);
+		free(n->items[i].info);
+	}
+	n->nitems = 0;
 	for (int i = 0; i < nrevs; i++) {
 		if (commit_id_normalize(revs[i], id) == -1 &&
 		    repo_resolve_commit(".", revs[i], id) == -1)
@@ -278,17 +381,16 @@ notify_post_receive(struct notify *n)
  * repository's .git/ssci, or the default.
  */
 static char *
-notify_server(const char *given)
+notify_server(const struct notify *n, const char *given)
 {
-	char *gitdir, *path, buf[300];
+	char *path, buf[300];
 	FILE *f;
 
 	if (given != NULL)
 		return xstrdup(given);
-	if ((gitdir = repo_git_dir(".")) == NULL)
+	if (n->gitdir == NULL)
 		return xstrdup(NOTIFY_DEFAULT_SERVER);
-	xasprintf(&path, "%s/ssci/dispatcher.addr", gitdir);
-	free(gitdir);
+	xasprintf(&path, "%s/ssci/dispatcher.addr", n->gitdir);
 	f = fopen(path, "re");
 	free(path);
 	if (f != NULL && fgets(buf, sizeof buf, f) != NULL) {
@@ -303,14 +405,13 @@ notify_server(const char *given)
 
 /* The token "ssci up" left in the repository's .git/ssci, or NULL. */
 static char *
-notify_token_file(void)
+notify_token_file(const struct notify *n)
 {
-	char *gitdir, *path;
+	char *path;
 
-	if ((gitdir = repo_git_dir(".")) == NULL)
+	if (n->gitdir == NULL)
 		return NULL;
-	xasprintf(&path, "%s/ssci/token", gitdir);
-	free(gitdir);
+	xasprintf(&path, "%s/ssci/token", n->gitdir);
 	if (access(path, R_OK) == 0)
 		return path;
 	free(path);
@@ -387,7 +488,7 @@ cmd_notify(int argc, char **argv)
 	log_init("notify", verbose);
 	signal(SIGPIPE, SIG_IGN);
 	/* A hook runs in the repository itself: name that one. */
-	if (n.repo == NULL && (n.repo = repo_self(".")) == NULL) {
+	if (notify_repo_facts(&n) == -1) {
 		n.failed = 1;
 		goto out;
 	}
@@ -397,13 +498,19 @@ cmd_notify(int argc, char **argv)
 		n.failed = rc == -1;
 		goto out;
 	}
-	notify_describe(&n);
-	server = notify_server(given);
+	/* Pushed commits and full ids have no author and subject yet. */
+	for (size_t i = 0; i < n.nitems; i++) {
+		if (n.items[i].info == NULL) {
+			notify_describe(&n);
+			break;
+		}
+	}
+	server = notify_server(&n, given);
 	n.base = event_base_new();
 	if (n.base == NULL)
 		fatalx("unable to create the event loop");
 	if (sec.token_file == NULL && getenv("SSCI_TOKEN") == NULL)
-		sec.token_file = n.token_file = notify_token_file();
+		sec.token_file = n.token_file = notify_token_file(&n);
 	cmd_conn_auth(&sec, &auth);
 	n.conn = conn_new(n.base, server, PROTO_ROLE_OBSERVER, &auth, 0, &cbs,
 	    &n);
@@ -423,6 +530,7 @@ out:
 	free(n.items);
 	free(n.repo);
 	free(n.branch);
+	free(n.gitdir);
 	free(server);
 	return n.failed ? 1 : 0;
 }
