@@ -175,16 +175,6 @@ events_ping(struct dispatcher *d)
 	}
 }
 
-int
-events_clients(const struct dispatcher *d)
-{
-	int n = 0;
-
-	for (const struct events_client *c = d->events; c != NULL; c = c->next)
-		n++;
-	return n;
-}
-
 void
 events_close_all(struct dispatcher *d)
 {

@@ -28,9 +28,6 @@ void events_log(struct dispatcher *d, int64_t job, int64_t offset,
 /* Turn req into an event stream that gets every event from now on. */
 void events_subscribe(struct dispatcher *d, struct evhttp_request *req);
 
-/* Number of clients listening. */
-int events_clients(const struct dispatcher *d);
-
 /* A comment line to every client, so idle streams stay open. */
 void events_ping(struct dispatcher *d);
 

@@ -161,27 +161,6 @@ struct proto_result {
 	const char *message;	/* NULL, or why it ended as error */
 };
 
-/* One runner and one running job, for the status reply. */
-struct proto_status_runner {
-	const char *name;
-	int slots;
-	int busy;
-};
-
-struct proto_status_job {
-	int64_t job;
-	const char *commit;
-	const char *runner;
-};
-
-struct proto_status {
-	int queued;
-	const struct proto_status_runner *runners;
-	size_t nrunners;
-	const struct proto_status_job *running;
-	size_t nrunning;
-};
-
 char *proto_encode_hello(enum proto_role role, const char *token, size_t *len);
 char *proto_encode_ok(size_t *len);
 char *proto_encode_ok_job(int64_t job, enum job_state state, int existing,
@@ -194,8 +173,6 @@ char *proto_encode_dispatch_info(const char *repo, const char *commit,
     const char *branch, const char *subject, const char *author, int rebuild,
     size_t *len);
 char *proto_encode_status(size_t *len);
-char *proto_encode_status_reply(const struct proto_status *status,
-    size_t *len);
 char *proto_encode_register(const char *name, int slots,
     const int64_t *jobs, size_t njobs, size_t *len);
 char *proto_encode_job(int64_t job, const char *repo, const char *commit,

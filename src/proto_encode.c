@@ -166,34 +166,6 @@ proto_encode_status(size_t *len)
 }
 
 char *
-proto_encode_status_reply(const struct proto_status *status, size_t *len)
-{
-	json_t	*obj = msg_new(PROTO_OK), *list, *item;
-	size_t	 i;
-
-	set_int(obj, "queued", status->queued);
-	list = json_check(json_array());
-	for (i = 0; i < status->nrunners; i++) {
-		item = json_check(json_object());
-		set_string(item, "name", status->runners[i].name);
-		set_int(item, "slots", status->runners[i].slots);
-		set_int(item, "busy", status->runners[i].busy);
-		append_json(list, item);
-	}
-	set_json(obj, "runners", list);
-	list = json_check(json_array());
-	for (i = 0; i < status->nrunning; i++) {
-		item = json_check(json_object());
-		set_int(item, "job", status->running[i].job);
-		set_string(item, "commit", status->running[i].commit);
-		set_string(item, "runner", status->running[i].runner);
-		append_json(list, item);
-	}
-	set_json(obj, "running", list);
-	return msg_finish(obj, len);
-}
-
-char *
 proto_encode_register(const char *name, int slots, const int64_t *jobs,
     size_t njobs, size_t *len)
 {
@@ -205,8 +177,7 @@ proto_encode_register(const char *name, int slots, const int64_t *jobs,
 	if (njobs > 0) {
 		ids = json_check(json_array());
 		for (size_t i = 0; i < njobs; i++)
-			json_array_append_new(ids,
-			    json_check(json_integer(jobs[i])));
+			append_json(ids, json_integer(jobs[i]));
 		set_json(obj, "jobs", ids);
 	}
 	return msg_finish(obj, len);
