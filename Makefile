@@ -84,17 +84,19 @@ valgrind: all
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) src/*.h
 	@mkdir -p build-fuzz
 	@echo "  FUZZ $<"
-	@clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	@clang -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 \
+		-fsanitize=fuzzer,address,undefined \
 		$(shell pkg-config --cflags $(PKGS)) -Isrc -o $@ $< \
 		$(FUZZ_LIB_SRC) $(LIBS)
 
-# Each fuzz target runs for FUZZ_SECONDS on its seed corpus.
+# Each fuzz target runs for FUZZ_SECONDS on its corpus.  What it finds
+# new is written to tests/fuzz/corpus/NAME, so a run grows the corpus the
+# next one starts from (commit what is worth keeping).
 fuzz: deps $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \
-		name=$$(basename $$f); mkdir -p build-fuzz/corpus-$$name; \
+		name=$$(basename $$f); dir=tests/fuzz/corpus/$${name#fuzz_}; \
 		echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-			build-fuzz/corpus-$$name tests/fuzz/corpus/$${name#fuzz_} \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dir \
 			>build-fuzz/$$name.log 2>&1 || \
 			{ tail -40 build-fuzz/$$name.log; exit 1; }; \
 	done

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -288,11 +289,23 @@ static void
 conn_connect(struct conn *c)
 {
 	size_t i = c->next_addr;
+	int fd;
 
 	c->next_addr = (c->next_addr + 1) % c->naddrs;
-	c->bev = c->tls != NULL ? tls_connect(c->base, c->tls, c->host) :
-	    bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	/*
+	 * Our own socket, close-on-exec: libevent would make one without,
+	 * and every test the runner starts would hold this connection.
+	 */
+	fd = socket(c->addrs[i].ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		conn_drop(c, strerror(errno));
+		return;
+	}
+	c->bev = c->tls != NULL ? tls_connect(c->base, c->tls, c->host, fd) :
+	    bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
+		close(fd);
 		conn_drop(c, "unable to set up the connection");
 		return;
 	}

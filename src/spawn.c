@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,13 +112,36 @@ spawn_build_env(const char *const *extra, const char *const *unset)
 	return env;
 }
 
+/* What the child needs that must be found before the fork. */
+struct spawn_child_ctx {
+	pid_t parent;		/* to notice a parent that died before prctl */
+	int death_signal;
+	int max_fd;		/* for the fallback of close_range */
+};
+
+/*
+ * Every descriptor above 2 is closed at exec, whoever opened it and
+ * however: the test must not hold the runner's connection, whatever a
+ * library forgot to mark.  Marked rather than closed so that errfd still
+ * works until exec.
+ */
+static void
+spawn_child_cloexec(const struct spawn_child_ctx *ctx)
+{
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	for (int fd = 3; fd < ctx->max_fd; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
 /*
  * In the child: set up and exec, or write errno to errfd and _exit.  Only
  * async-signal-safe calls from here on.
  */
 static void __attribute__((noreturn))
 spawn_child(const char *path, char *const *argv, char *const *env,
-    const struct spawn_opts *opts, int outfd, int errfd)
+    const struct spawn_opts *opts, const struct spawn_child_ctx *ctx,
+    int outfd, int errfd)
 {
 	const char *dir = opts->dir;
 	struct sigaction sa;
@@ -125,6 +149,15 @@ spawn_child(const char *path, char *const *argv, char *const *env,
 	sigset_t none;
 	int nullfd, err;
 
+	/*
+	 * The child dies with us: a supervisor killed with -9 must not leave
+	 * its children running unsupervised.  A parent that died before the
+	 * prctl took effect is seen by getppid.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, ctx->death_signal) == -1)
+		goto fail;
+	if (getppid() != ctx->parent)
+		_exit(127);
 	setpgid(0, 0);
 	for (int i = 0; i < opts->njoin_fds; i++) {
 		if (write(opts->join_fds[i], "0", 1) != 1)
@@ -141,10 +174,11 @@ spawn_child(const char *path, char *const *argv, char *const *env,
 		sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	nullfd = open("/dev/null", O_RDONLY);
+	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nullfd == -1 || dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
 	    dup2(outfd, 2) == -1)
 		goto fail;
+	spawn_child_cloexec(ctx);
 	if (dir != NULL && chdir(dir) == -1)
 		goto fail;
 	execve(path, argv, env);
@@ -161,7 +195,10 @@ spawn_fork(const struct spawn_opts *opts, int *outfd)
 {
 	const char *const *argv = opts->argv;
 	const char *dir = opts->dir;
+	struct spawn_child_ctx ctx = { .parent = getpid(),
+	    .death_signal = opts->death_signal ? opts->death_signal : SIGKILL };
 	int outpipe[2], errpipe[2], err;
+	struct rlimit rl;
 	char *path, **env;
 	ssize_t n;
 	pid_t pid;
@@ -177,10 +214,12 @@ spawn_fork(const struct spawn_opts *opts, int *outfd)
 		return -1;
 	}
 	env = spawn_build_env(opts->env, opts->unset);
+	ctx.max_fd = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
 	pid = fork();
 	if (pid == 0)
-		spawn_child(path, (char *const *)argv, env, opts, outpipe[1],
-		    errpipe[1]);
+		spawn_child(path, (char *const *)argv, env, opts, &ctx,
+		    outpipe[1], errpipe[1]);
 	err = errno;
 	free(path);
 	free(env);

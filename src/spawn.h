@@ -5,7 +5,7 @@
  * A child runs an argument vector (never a shell line built from our
  * input) in a process group of its own, with stdin from /dev/null and
  * stdout and stderr together on one pipe, which the loop reads as output
- * arrives.  A failure to exec is reported by spawn_start itself through a
+ * arrives.  It gets no other descriptor of ours, and it dies with us.  A failure to exec is reported by spawn_start itself through a
  * close-on-exec pipe.  A child counts as done only when it has exited and
  * its output reached end of file, so no trailing output is lost.  When it
  * exits, whatever is left in its process group is killed, so no grandchild
@@ -44,6 +44,11 @@ struct spawn_opts {
 	const int *join_fds;		/* cgroup.procs files the child joins */
 	int njoin_fds;
 	long long memory_limit;		/* RLIMIT_AS in bytes; 0 for none */
+	/*
+	 * What the child gets when this process dies (PR_SET_PDEATHSIG):
+	 * 0 for SIGKILL; a supervisor's daemons get SIGTERM to stop cleanly.
+	 */
+	int death_signal;
 	spawn_output_cb on_output;	/* may be NULL: output is dropped */
 	spawn_done_cb on_done;
 	void *arg;

@@ -69,7 +69,8 @@ tls_accept(struct event_base *base, struct ssl_ctx_st *ctx, int fd)
 }
 
 struct bufferevent *
-tls_connect(struct event_base *base, struct ssl_ctx_st *ctx, const char *host)
+tls_connect(struct event_base *base, struct ssl_ctx_st *ctx, const char *host,
+    int fd)
 {
 	SSL *ssl = SSL_new(ctx);
 
@@ -81,7 +82,7 @@ tls_connect(struct event_base *base, struct ssl_ctx_st *ctx, const char *host)
 		SSL_free(ssl);
 		return NULL;
 	}
-	return bufferevent_openssl_socket_new(base, -1, ssl,
+	return bufferevent_openssl_socket_new(base, fd, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
 }
 

@@ -22,9 +22,12 @@ struct ssl_ctx_st *tls_client(const char *ca);
 struct bufferevent *tls_accept(struct event_base *base,
     struct ssl_ctx_st *ctx, int fd);
 
-/* A client-side bufferevent, to be connected, that checks host's name. */
+/*
+ * A client-side bufferevent on the unconnected socket fd, to be connected,
+ * that checks host's name.
+ */
 struct bufferevent *tls_connect(struct event_base *base,
-    struct ssl_ctx_st *ctx, const char *host);
+    struct ssl_ctx_st *ctx, const char *host, int fd);
 
 /* Why the last TLS failure on bev happened, for a log line. */
 const char *tls_error(struct bufferevent *bev);
