@@ -24,7 +24,8 @@ FUZZ_LIB_SRC = src/proto.c src/proto_encode.c src/summary.c src/util.c \
 	src/job.c src/http_parse.c
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps install test unit asan valgrind fuzz demo bench clean
+.PHONY: all deps install test unit asan valgrind fuzz demo bench clean \
+	screenshots
 all: deps ssci
 
 deps:
@@ -74,6 +75,12 @@ asan:
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		SSCI_BIN=$(CURDIR)/build-asan/ssci \
 		SSCI_UNIT_DIR=$(CURDIR)/build-asan/tests tests/run
+
+# The pictures in docs/screenshots/, taken by the headless-browser test.
+screenshots: all
+	@scripts/deps test
+	@SSCI_BIN=$(CURDIR)/$(BUILD)/ssci \
+		SSCI_SCREENSHOTS=$(CURDIR)/docs/screenshots tests/run 'test_browser*'
 
 # The unit tests under valgrind: any leak or memory error fails.
 valgrind: all

@@ -115,9 +115,13 @@ dispatcher_listen(struct dispatcher *d)
 static void
 dispatcher_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
+	static int ticks;
+
 	(void)fd;
 	(void)what;
 	sched_heartbeat(arg);
+	if (++ticks % DISPATCHER_TICKS == 0)
+		sched_housekeeping(arg);
 }
 
 /* Parse the options into cfg; returns 0, or exits on a bad one. */
@@ -282,6 +286,7 @@ cmd_dispatcher(int argc, char **argv)
 		fatalx("unable to create the event loop");
 	d.started_ms = now_ms();
 	l = dispatcher_listen(&d);
+	results_start(&d);
 	if (d.cfg.http != NULL)
 		http_start(&d);
 	tv.tv_sec = 0;
@@ -300,6 +305,8 @@ cmd_dispatcher(int argc, char **argv)
 	evconnlistener_free(l);
 	http_stop(&d);
 	peer_free_all(&d);
+	results_stop(&d);
+	free(d.orphans);
 	event_free(d.ev_heartbeat);
 	cmd_signals_free(sigs);
 	event_base_free(d.base);

@@ -60,6 +60,11 @@ struct assignment {
 	int log_fd;
 	int64_t log_bytes;
 	int log_truncated;
+	/*
+	 * Its result was refused for a passing reason (disk full): the
+	 * runner sends it again later; the slot is free meanwhile.
+	 */
+	int result_pending;
 	struct peer *runner;
 	struct assignment *next;
 };
@@ -106,6 +111,16 @@ struct dispatcher {
 	struct event *ev_ping;		/* keeps event streams alive */
 	struct events_client *events;
 	struct metrics metrics;
+	int64_t housekeeping;		/* seconds of sched_housekeeping */
+	int64_t *orphans;		/* running jobs no runner held last look */
+	size_t norphans;
+	/* results.c: files to write again, and the start-up check */
+	char (*results_retry)[65];
+	size_t nresults_retry;
+	int results_backoff_s;
+	struct event *ev_results_retry;
+	struct event *ev_results_sweep;
+	char sweep_after[65];
 };
 
 /* peer.c */
@@ -150,6 +165,12 @@ void sched_forget(struct peer *p);
 /* Hand queued jobs to free runner slots. */
 void sched_run(struct dispatcher *d);
 /*
+ * Once a second: hand out what a failing store held back, and every
+ * SCHED_ORPHAN_EVERY seconds requeue running jobs that no runner holds.
+ */
+#define SCHED_ORPHAN_EVERY 5
+void sched_housekeeping(struct dispatcher *d);
+/*
  * Ping the runners whose turn it is and declare silent ones lost; called
  * DISPATCHER_TICKS times per heartbeat, so that with thousands of runners
  * the pings go out in small groups, not one burst.
@@ -185,7 +206,25 @@ void results_log_append(struct dispatcher *d, struct assignment *a,
  */
 int results_log_read(struct dispatcher *d, int64_t job, int64_t offset,
     size_t max, char **data, size_t *len, int64_t *size);
-/* Write results/<commit> atomically: the log, then the result line. */
+/*
+ * Write results/<commit> atomically: the log, then the result line.  If it
+ * cannot be written now, it is tried again on a timer with backoff (up to
+ * RESULTS_RETRY_MAX_S apart), with the commit's latest result then.
+ */
+#define RESULTS_RETRY_MAX_S 30
 int results_write(struct dispatcher *d, int64_t job);
+/*
+ * Start the retry timer and the start-up check: every finished commit's
+ * file, RESULTS_SWEEP_PAGE commits a turn of the loop, is written again if
+ * it is missing or holds an older result.
+ */
+#define RESULTS_SWEEP_PAGE 200
+void results_start(struct dispatcher *d);
+void results_stop(struct dispatcher *d);
+/*
+ * Logs stop (with a note) when the state dir's disk has less than this
+ * free: the store needs room to record the jobs' ends.
+ */
+#define RESULTS_LOG_FLOOR (4LL << 20)
 
 #endif

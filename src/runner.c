@@ -43,6 +43,44 @@ runner_outbox_remove(struct runner *r, struct outbox *o)
 	free(o);
 }
 
+/*
+ * The dispatcher could not store a result for a reason that passes (its
+ * disk is full): keep it and send it again later, backing off.
+ */
+static void
+runner_defer(struct runner *r, struct outbox *o)
+{
+	struct timeval tv;
+
+	o->deferred = 1;
+	if (evtimer_pending(r->ev_retry, NULL))
+		return;
+	tv.tv_sec = r->retry_backoff_ms / 1000;
+	tv.tv_usec = (r->retry_backoff_ms % 1000) * 1000;
+	evtimer_add(r->ev_retry, &tv);
+	log_info("dispatcher cannot take the result of job %lld now; sending "
+	    "it again in %d ms", (long long)o->job, r->retry_backoff_ms);
+	r->retry_backoff_ms *= 2;
+	if (r->retry_backoff_ms > RUNNER_RETRY_MAX_MS)
+		r->retry_backoff_ms = RUNNER_RETRY_MAX_MS;
+}
+
+static void
+runner_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct runner *r = arg;
+
+	(void)fd;
+	(void)what;
+	for (struct outbox *o = r->outbox; o != NULL; o = o->next) {
+		if (o->deferred) {
+			o->deferred = 0;
+			r->unsent++;
+		}
+	}
+	runner_flush_outbox(r);
+}
+
 static void
 runner_outbox_reply(struct conn *c, struct proto_msg *reply, void *arg)
 {
@@ -54,9 +92,16 @@ runner_outbox_reply(struct conn *c, struct proto_msg *reply, void *arg)
 		r->unsent++;	/* lost: sent again after reconnecting */
 		return;
 	}
+	if (reply->type == PROTO_ERROR && reply->code != NULL &&
+	    strcmp(reply->code, "try_again") == 0) {
+		runner_defer(r, o);
+		return;
+	}
 	if (reply->type == PROTO_ERROR)
 		log_warnx("result of job %lld refused: %s", (long long)o->job,
 		    reply->message);
+	else
+		r->retry_backoff_ms = RUNNER_RETRY_MIN_MS;
 	runner_outbox_remove(r, o);
 }
 
@@ -75,7 +120,7 @@ runner_flush_outbox(struct runner *r)
 	}
 	for (o = r->outbox; o != NULL; o = next) {
 		next = o->next;
-		if (o->in_flight)
+		if (o->in_flight || o->deferred)
 			continue;
 		if (!o->is_result) {
 			if (conn_send(r->conn, xstrdup(o->line)) == -1)
@@ -419,6 +464,8 @@ cmd_runner(int argc, char **argv)
 	if (r.base == NULL)
 		fatalx("unable to create the event loop");
 	spawn_init(r.base);
+	r.retry_backoff_ms = RUNNER_RETRY_MIN_MS;
+	r.ev_retry = evtimer_new(r.base, runner_retry_cb, &r);
 	cmd_conn_auth(&sec, &auth);
 	/* Absolute, so that the sandbox can hide it wherever we were run. */
 	if (sec.token_file != NULL)
@@ -446,6 +493,7 @@ cmd_runner(int argc, char **argv)
 		free(o);
 	}
 	cmd_signals_free(sigs);
+	event_free(r.ev_retry);
 	free(r.slots);
 	free(r.name);
 	free(r.work_abs);

@@ -34,8 +34,13 @@ struct outbox {
 	char *line;
 	int is_result;
 	int in_flight;
+	int deferred;		/* refused for now: sent again by ev_retry */
 	struct outbox *next;
 };
+
+/* A result the dispatcher could not store yet is sent again this late. */
+#define RUNNER_RETRY_MIN_MS 500
+#define RUNNER_RETRY_MAX_MS 30000
 
 /* Output kept for a dispatcher that is away; past this it is dropped. */
 #define RUNNER_OUTBOX_LOG_MAX (16 * 1024 * 1024)
@@ -63,6 +68,8 @@ struct runner {
 	int unsent;		/* outbox entries not sent yet */
 	size_t outbox_log_bytes;
 	int outbox_dropped;	/* output was dropped while away */
+	struct event *ev_retry;	/* sends deferred results again */
+	int retry_backoff_ms;
 };
 
 enum runjob_step {

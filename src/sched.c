@@ -39,7 +39,8 @@ sched_unassign(struct assignment *a)
 			break;
 		}
 	}
-	p->busy--;
+	if (!a->result_pending)
+		p->busy--;
 	if (a->log_fd != -1)
 		close(a->log_fd);
 	free(a->repo);
@@ -142,10 +143,19 @@ sched_reclaim(struct peer *p, int64_t id)
 	struct dispatcher *d = p->d;
 	struct job job;
 
+	int adopted;
+
 	if (sched_find(p, id) != NULL || store_job_get(d->store, id, &job) != 1)
 		return;
-	if (!sched_held_elsewhere(p, id) &&
-	    store_job_adopt(d->store, id, p->name) == 0) {
+	/*
+	 * A store that fails now (disk full) must not make the runner's job
+	 * foreign: its result would be refused for good.  It stays the
+	 * runner's; the result's own write tells whether the store is back.
+	 */
+	adopted = sched_held_elsewhere(p, id) ? 1 :
+	    store_job_adopt(d->store, id, p->name);
+	if (adopted == 0 || (adopted == -1 &&
+	    store_error_transient(d->store))) {
 		struct assignment *a = sched_assign(p, &job, job.attempt, 0);
 
 		a->log_fd = results_log_open(d, id, 0);
@@ -321,6 +331,24 @@ sched_log(struct peer *p, const struct proto_msg *msg)
 	results_log_append(p->d, a, msg->data, msg->data_len);
 }
 
+/*
+ * The store could not take a result for a reason that passes (disk full,
+ * I/O error): the runner keeps it and sends it again later.  Its slot is
+ * free meanwhile, so the queue goes on; the assignment stays, so that the
+ * result is still the runner's to give.
+ */
+static void
+sched_result_later(struct peer *p, struct assignment *a)
+{
+	peer_send_error(p, "try_again", "unable to record the result of job "
+	    "%lld now; send it again later", (long long)a->job);
+	if (!a->result_pending) {
+		a->result_pending = 1;
+		p->busy--;
+	}
+	sched_run(p->d);
+}
+
 void
 sched_result(struct peer *p, const struct proto_msg *msg)
 {
@@ -347,7 +375,14 @@ sched_result(struct peer *p, const struct proto_msg *msg)
 	r.tests = msg->tests;
 	r.message = msg->message;
 	if (store_job_finish(d->store, &r) == -1) {
+		if (store_error_transient(d->store)) {
+			sched_result_later(p, a);
+			return;
+		}
+		/* The job is not the runner's to end any more: let it go. */
 		peer_send_error(p, "store", "unable to record the result");
+		sched_unassign(a);
+		sched_run(d);
 		return;
 	}
 	id = a->job;
@@ -450,4 +485,64 @@ sched_heartbeat(struct dispatcher *d)
 		peer_send_static(p, ping, pinglen);
 		p->next_ping_ms = now + (int64_t)d->cfg.heartbeat_s * 1000;
 	}
+}
+
+/* Whether any connected runner holds job. */
+static int
+sched_held_anywhere(struct dispatcher *d, int64_t job)
+{
+	for (struct peer *p = d->peers; p != NULL; p = p->next) {
+		if (p->registered && sched_find(p, job) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Jobs the store says are running that no runner holds: a requeue that
+ * failed while the disk was full left them so.  Seen twice in a row, a
+ * job goes back to the queue; the second look rules out a job caught
+ * between two steps.
+ */
+static void
+sched_requeue_orphans(struct dispatcher *d)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, kept = 0;
+
+	if (store_running_ids(d->store, &ids, &n) == -1)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int seen = 0;
+
+		if (sched_held_anywhere(d, ids[i]))
+			continue;
+		for (size_t k = 0; k < d->norphans; k++)
+			seen |= d->orphans[k] == ids[i];
+		if (!seen) {
+			ids[kept++] = ids[i];
+			continue;
+		}
+		if (store_job_requeue(d->store, ids[i], "no runner held it "
+		    "(the store failed while it ran)") == 0) {
+			log_info("job %lld back in the queue: no runner held it",
+			    (long long)ids[i]);
+			events_job(d, ids[i], "queued");
+		}
+	}
+	free(d->orphans);
+	d->orphans = ids;
+	d->norphans = kept;
+}
+
+void
+sched_housekeeping(struct dispatcher *d)
+{
+	/*
+	 * A hand-out refused by a failing store stops the queue until the
+	 * next event; this is that event, once a second.
+	 */
+	sched_run(d);
+	if (++d->housekeeping % SCHED_ORPHAN_EVERY == 0)
+		sched_requeue_orphans(d);
 }

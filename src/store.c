@@ -103,6 +103,15 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "ORDER BY jobs.id DESC LIMIT 1" },
 	[ST_COUNT_QUEUED_REPO] = { "count a repository's queue",
 	    "SELECT COUNT(*) FROM jobs WHERE repo_id = ?1 AND state = 'queued'" },
+	[ST_RUNNING_IDS] = { "list running jobs",
+	    "SELECT id FROM jobs WHERE state = 'running' ORDER BY id" },
+	[ST_FINAL_HEADS_PAGE] = { "list finished commits",
+	    "SELECT commit_id, MAX(id) FROM jobs WHERE commit_id > ?1 AND "
+	    "state NOT IN ('queued', 'running') GROUP BY commit_id "
+	    "ORDER BY commit_id LIMIT ?2" },
+	[ST_LATEST_FINAL] = { "find a commit's latest result",
+	    "SELECT MAX(id) FROM jobs WHERE commit_id = ?1 AND "
+	    "state NOT IN ('queued', 'running')" },
 	[ST_RUNNER_SEEN] = { "remember a runner",
 	    "INSERT INTO runners (name, address, first_seen_ms, last_seen_ms) "
 	    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET "
@@ -149,6 +158,32 @@ static const char *const store_migrations[] = {
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))
 
 
+/*
+ * Failures that may pass without anyone changing the database: space or
+ * I/O on its disk, another process holding it.
+ */
+static int
+store_rc_transient(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
+		return 1;
+	}
+	return 0;
+}
+
+int
+store_error_transient(const struct store *store)
+{
+	return store->transient;
+}
+
 /* Step a statement; anything but a row or the end is logged. */
 int
 store_step(struct store *store, enum store_stmt id)
@@ -156,9 +191,11 @@ store_step(struct store *store, enum store_stmt id)
 	int rc;
 
 	rc = sqlite3_step(store->stmt[id]);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_warnx("unable to %s in '%s': %s", store_sql[id].what,
 		    store->path, sqlite3_errmsg(store->db));
+		store->transient = store_rc_transient(rc);
+	}
 	return rc;
 }
 

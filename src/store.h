@@ -10,6 +10,7 @@
 #ifndef SSCI_STORE_H
 #define SSCI_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "job.h"
@@ -135,6 +136,26 @@ int store_oldest_queued(struct store *store, int64_t *ms);
  */
 int store_job_by_commit(struct store *store, const char *prefix,
     struct job *job);
+
+/*
+ * Whether the store's last failure may pass by itself (disk full, I/O
+ * error, locked): worth trying again later, unlike a refused change.
+ */
+int store_error_transient(const struct store *store);
+
+/* The ids of every running job into *ids (malloc'd), *n of them; 0 or -1. */
+int store_running_ids(struct store *store, int64_t **ids, size_t *n);
+
+/*
+ * The latest final job of each commit whose id sorts after after ("" for
+ * the first page), at most limit, in commit order: cb(commit, job id,
+ * arg) for each.  Returns how many, or -1.
+ */
+int store_final_heads(struct store *store, const char *after, int limit,
+    void (*cb)(const char *commit, int64_t id, void *arg), void *arg);
+
+/* The latest final job of commit: 1 and *id, 0 if none, -1. */
+int store_latest_final(struct store *store, const char *commit, int64_t *id);
 
 /* Remember a runner by name with its address and the time.  0 or -1. */
 int store_runner_seen(struct store *store, const char *name,

@@ -39,6 +39,9 @@ enum store_stmt {
 	ST_OLDEST_QUEUED,
 	ST_JOB_BY_COMMIT,
 	ST_COUNT_QUEUED_REPO,
+	ST_RUNNING_IDS,
+	ST_FINAL_HEADS_PAGE,
+	ST_LATEST_FINAL,
 	ST_MAX
 };
 
@@ -54,6 +57,7 @@ struct store {
 	char *path;			/* DIR/ssci.db, for messages */
 	sqlite3_stmt *stmt[ST_MAX];
 	int max_queued;			/* per repository; 0 for no limit */
+	int transient;			/* the last failure may pass by itself */
 };
 
 /* Step a statement; anything but a row or the end is logged. */

@@ -4,6 +4,7 @@
  * latest job of every branch, counts.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
@@ -118,4 +119,59 @@ store_job_by_commit(struct store *store, const char *prefix, struct job *job)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return -1;
 	return found == 1 ? 1 : found == -1 ? -1 : 0;
+}
+
+int
+store_running_ids(struct store *store, int64_t **ids, size_t *n)
+{
+	size_t cap = 16;
+	int rc;
+
+	*n = 0;
+	*ids = xcalloc(cap, sizeof **ids);
+	while ((rc = store_step(store, ST_RUNNING_IDS)) == SQLITE_ROW) {
+		if (*n == cap)
+			*ids = xrealloc(*ids, (cap *= 2) * sizeof **ids);
+		(*ids)[(*n)++] = sqlite3_column_int64(
+		    store->stmt[ST_RUNNING_IDS], 0);
+	}
+	store_reset(store, ST_RUNNING_IDS);
+	if (rc == SQLITE_DONE)
+		return 0;
+	free(*ids);
+	*ids = NULL;
+	*n = 0;
+	return -1;
+}
+
+int
+store_final_heads(struct store *store, const char *after, int limit,
+    void (*cb)(const char *commit, int64_t id, void *arg), void *arg)
+{
+	sqlite3_stmt *stmt = store->stmt[ST_FINAL_HEADS_PAGE];
+	int rc, n = 0;
+
+	store_bind_text(store, ST_FINAL_HEADS_PAGE, 1, after);
+	store_bind_int64(store, ST_FINAL_HEADS_PAGE, 2, limit);
+	while ((rc = store_step(store, ST_FINAL_HEADS_PAGE)) == SQLITE_ROW) {
+		const unsigned char *commit = sqlite3_column_text(stmt, 0);
+
+		if (commit != NULL)
+			cb((const char *)commit, sqlite3_column_int64(stmt, 1),
+			    arg);
+		n++;
+	}
+	store_reset(store, ST_FINAL_HEADS_PAGE);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+int
+store_latest_final(struct store *store, const char *commit, int64_t *id)
+{
+	int found;
+
+	store_bind_text(store, ST_LATEST_FINAL, 1, commit);
+	found = store_scalar(store, ST_LATEST_FINAL, id);
+	/* MAX over no rows is one NULL row. */
+	return found == 1 && *id == 0 ? 0 : found;
 }

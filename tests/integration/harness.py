@@ -136,6 +136,12 @@ class Dispatcher(Proc):
                 "127.0.0.1", "--state-dir", self.state_dir,
                 "--results-dir", self.results_dir,
                 "--http", "127.0.0.1:0" if http else "off", *args]
+        # The last --state-dir or --results-dir given is the one used.
+        for i, arg in enumerate(argv[:-1]):
+            if arg == "--state-dir":
+                self.state_dir = argv[i + 1]
+            elif arg == "--results-dir":
+                self.results_dir = argv[i + 1]
         super().__init__(name, argv, test.tmp)
         line = test.wait_for(lambda: re.search(
             r"^listening on (\S+):(\d+)$", self.stdout(), re.M),
