@@ -19,6 +19,7 @@
 
 #include "cmd.h"
 #include "dispatcher.h"
+#include "lock.h"
 #include "store.h"
 #include "tls.h"
 #include "auth.h"
@@ -107,6 +108,8 @@ dispatcher_listen(struct dispatcher *d)
 	freeaddrinfo(res);
 	getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &sslen);
 	format_addr((struct sockaddr *)&ss, addr, sizeof addr);
+	snprintf(d->lock.address, sizeof d->lock.address, "%s", addr);
+	lock_note(d->lock_fd, &d->lock);
 	printf("listening on %s\n", addr);
 	fflush(stdout);
 	return l;
@@ -241,6 +244,37 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 	}
 }
 
+/*
+ * One dispatcher per state dir: two would share a database and hand the
+ * same jobs out twice.  The lock file says our pid, address and, when
+ * "ssci up" started us, its pid.
+ */
+static int
+dispatcher_lock(struct dispatcher *d)
+{
+	const char *up = getenv("SSCI_UP_PID");
+	struct lock_holder holder;
+	char *path;
+	long v;
+
+	if (mkdir_p(d->cfg.state_dir) == -1)
+		return -1;
+	xasprintf(&path, "%s/dispatcher.lock", d->cfg.state_dir);
+	d->lock_fd = lock_take(path, &holder);
+	free(path);
+	if (d->lock_fd == -2)
+		log_warnx("unable to use state dir '%s': a dispatcher (pid %ld%s%s) "
+		    "uses it", d->cfg.state_dir, (long)holder.pid,
+		    holder.address[0] ? ", listening on " : "", holder.address);
+	if (d->lock_fd < 0)
+		return -1;
+	d->lock.pid = getpid();
+	if (up != NULL && parse_long(up, 1, 1L << 30, &v) == 0)
+		d->lock.up = (pid_t)v;
+	unsetenv("SSCI_UP_PID");
+	return 0;
+}
+
 int
 cmd_dispatcher(int argc, char **argv)
 {
@@ -270,11 +304,14 @@ cmd_dispatcher(int argc, char **argv)
 	if (d.cfg.tls_cert != NULL)
 		d.tls = tls_server(d.cfg.tls_cert, d.cfg.tls_key);
 	signal(SIGPIPE, SIG_IGN);
-	if (mkdir_p(d.cfg.results_dir) == -1)
+	if (dispatcher_lock(&d) == -1 || mkdir_p(d.cfg.results_dir) == -1 ||
+	    (d.store = store_open(d.cfg.state_dir)) == NULL) {
+		free(d.cfg.token);
+		free(d.cfg.runner_token);
+		if (d.tls != NULL)
+			tls_free(d.tls);
 		return 1;
-	d.store = store_open(d.cfg.state_dir);
-	if (d.store == NULL)
-		return 1;
+	}
 	store_set_queue_limit(d.store, d.cfg.max_queued_per_repo);
 	xasprintf(&d.logs_dir, "%s/logs", d.cfg.state_dir);
 	requeued = store_requeue_running(d.store);

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "lock.h"
 #include "proto.h"
 
 struct event_base;
@@ -111,6 +112,8 @@ struct dispatcher {
 	struct event *ev_ping;		/* keeps event streams alive */
 	struct events_client *events;
 	struct metrics metrics;
+	int lock_fd;			/* STATE/dispatcher.lock */
+	struct lock_holder lock;	/* what it says of us */
 	int64_t housekeeping;		/* seconds of sched_housekeeping */
 	int64_t *orphans;		/* running jobs no runner held last look */
 	size_t norphans;

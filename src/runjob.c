@@ -352,8 +352,10 @@ runjob_sandbox_argv(struct runjob *j, const char *const *test)
 		argv[n++] = xstrdup(*a);
 	if (!j->r->sandbox_net)
 		argv[n++] = xstrdup("--unshare-net");
-	argv[n++] = xstrdup("--tmpfs");
-	argv[n++] = xstrdup(j->r->work_abs);
+	if (j->r->work_abs != NULL) {
+		argv[n++] = xstrdup("--tmpfs");
+		argv[n++] = xstrdup(j->r->work_abs);
+	}
 	if (j->r->token_file != NULL) {
 		argv[n++] = xstrdup("--ro-bind");
 		argv[n++] = xstrdup("/dev/null");
@@ -467,6 +469,11 @@ runjob_test(struct runjob *j)
 	j->child = spawn_start(&opts);
 	for (int i = 0; i < 5; i++)
 		free(env[i]);
+	if (j->child != NULL && !j->r->sandbox) {
+		/* bwrap ends its tests itself when we die (--die-with-parent). */
+		workdir_record(j->r, j->slot, spawn_pid(j->child));
+		j->recorded = 1;
+	}
 	if (j->child == NULL) {
 		runjob_note(j, "unable to start the test command '%s'", args[0]);
 		runjob_finish(j, JOB_ERROR, -1, "unable to start the test command");
@@ -586,11 +593,22 @@ runjob_kill_cb(evutil_socket_t fd, short what, void *arg)
 void
 runjob_start(struct runner *r, int slot, const struct proto_msg *msg)
 {
-	struct runjob *j = xcalloc(1, sizeof *j);
+	struct runjob *j;
 	struct timeval tv;
 	char *gitdir, *slug, *repos;
 	int have_clone;
 
+	/*
+	 * The work dir is made when a job first needs it.  If another
+	 * runner holds it, we must not work there: leaving without a result
+	 * gives the job back to the dispatcher's queue.
+	 */
+	if ((r->clone == NULL || r->nslots > 1) && workdir_ensure(r) == -1) {
+		r->status = 1;
+		event_base_loopexit(r->base, NULL);
+		return;
+	}
+	j = xcalloc(1, sizeof *j);
 	j->r = r;
 	j->slot = slot;
 	r->slots[slot] = j;
@@ -667,6 +685,8 @@ runjob_resume(struct runjob *j)
 void
 runjob_free(struct runjob *j)
 {
+	if (j->recorded)
+		workdir_forget(j->r, j->slot);
 	if (j->has_cgroup)
 		cgroup_job_destroy(&j->cgroup);
 	event_free(j->ev_timeout);

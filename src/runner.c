@@ -314,10 +314,6 @@ runner_setup_isolation(struct runner *r)
 {
 	char why[256];
 
-	if (mkdir_p(r->work_dir) == -1)
-		return -1;
-	if ((r->work_abs = realpath(r->work_dir, NULL)) == NULL)
-		fatal("unable to resolve '%s'", r->work_dir);
 	if (r->sandbox && spawn_run_sync((const char *const[]){ "bwrap",
 	    "--version", NULL }, NULL, NULL) != 0) {
 		log_warnx("unable to sandbox tests: bubblewrap ('bwrap') is not "
@@ -335,6 +331,22 @@ runner_setup_isolation(struct runner *r)
 	    "per process (RLIMIT_AS) instead%s", why, r->job_pids > 0 ?
 	    ", and --job-pids is not enforced" : "");
 	return 0;
+}
+
+/*
+ * "ssci up" says who it is in SSCI_UP_PID, for our lock file: a later
+ * "ssci up" can then tell a runner left by one that died from one started
+ * by hand.  The tests we run need not see it.
+ */
+static void
+runner_take_up_pid(struct runner *r)
+{
+	const char *up = getenv("SSCI_UP_PID");
+	long v;
+
+	if (up != NULL && parse_long(up, 1, 1L << 30, &v) == 0)
+		r->up_pid = v;
+	unsetenv("SSCI_UP_PID");
 }
 
 static char *
@@ -379,8 +391,8 @@ cmd_runner(int argc, char **argv)
 	struct cmd_signals *sigs;
 	struct cmd_security sec = { 0 };
 	struct conn_auth auth;
-	char *clone_abs = NULL;
-	int ch, verbose = 0;
+	char *clone_abs = NULL, *gitdir = NULL;
+	int ch, rc, verbose = 0;
 
 	r.work_dir = "ssci-work";
 	r.nslots = 1;
@@ -443,13 +455,10 @@ cmd_runner(int argc, char **argv)
 	log_init("runner", verbose);
 	signal(SIGPIPE, SIG_IGN);
 	if (r.clone != NULL) {
-		char *gitdir;
-
 		if (access(r.clone, F_OK) == -1)
 			fatal("unable to use clone '%s'", r.clone);
 		if ((gitdir = repo_git_dir(r.clone)) == NULL)
 			return 1;
-		free(gitdir);
 		/* Absolute: tests run in it after a chdir, maybe sandboxed. */
 		if ((clone_abs = realpath(r.clone, NULL)) == NULL)
 			fatal("unable to resolve '%s'", r.clone);
@@ -457,8 +466,15 @@ cmd_runner(int argc, char **argv)
 	}
 	if (r.name == NULL)
 		r.name = runner_default_name();
-	if (runner_setup_isolation(&r) == -1)
+	runner_take_up_pid(&r);
+	rc = workdir_open(&r, gitdir);
+	free(gitdir);
+	if (rc == -1 || runner_setup_isolation(&r) == -1) {
+		workdir_close(&r);
+		free(r.name);
+		free(clone_abs);
 		return 1;
+	}
 	r.slots = xcalloc((size_t)r.nslots, sizeof *r.slots);
 	r.base = event_base_new();
 	if (r.base == NULL)
@@ -497,6 +513,7 @@ cmd_runner(int argc, char **argv)
 	free(r.slots);
 	free(r.name);
 	free(r.work_abs);
+	workdir_close(&r);
 	free(clone_abs);
 	free((char *)r.token_file);
 	event_base_free(r.base);

@@ -6,6 +6,7 @@
 #define SSCI_RUNNER_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "proto.h"
 #include "cgroup.h"
@@ -55,7 +56,10 @@ struct runner {
 	const char *token_file;	/* hidden from sandboxed tests */
 	int sandbox;		/* run tests inside bubblewrap */
 	int sandbox_net;	/* ... with the network */
-	char *work_abs;		/* work_dir made absolute, for the sandbox */
+	char *work_abs;		/* work_dir made absolute, once made */
+	char *own_dir;		/* holds runner.lock and tests/ (workdir.c) */
+	int lock_fd;
+	long up_pid;		/* the "ssci up" that started us, or 0 */
 	long long job_memory;	/* bytes, 0 for no limit */
 	int job_pids;		/* 0 for no limit */
 	int use_cgroups;	/* limits by control group, else what we can */
@@ -108,12 +112,14 @@ struct runjob {
 	size_t ncarry;
 	struct cgroup_job cgroup;
 	int has_cgroup;
+	int recorded;		/* its test group is noted in the work dir */
 };
 
 /* runjob.c */
 /*
  * Start a job in free slot (r->slots[slot] is set); the result is sent when
  * it ends, which may be at once, and then runner_job_done frees the slot.
+ * If the work dir cannot be had, the runner leaves its loop instead.
  */
 void runjob_start(struct runner *r, int slot, const struct proto_msg *msg);
 /* Stop it (cancel from the dispatcher, or shutdown). */
@@ -121,6 +127,21 @@ void runjob_stop(struct runjob *j, enum job_state why);
 /* The connection can take output again. */
 void runjob_resume(struct runjob *j);
 void runjob_free(struct runjob *j);
+
+/* workdir.c */
+/*
+ * At start: with a clone (its git dir given), lock CLONE/.git/ssci-runner;
+ * else lock the work dir if it exists already.  Groups of tests that an
+ * earlier runner left there are ended.  0, or -1 (logged): another runner
+ * works there, or the folder is unusable.
+ */
+int workdir_open(struct runner *r, const char *clone_gitdir);
+/* Make (and lock) the work dir for a job that needs it: 0 or -1. */
+int workdir_ensure(struct runner *r);
+/* Note the test group of slot, for a runner started after us; and forget it. */
+void workdir_record(struct runner *r, int slot, pid_t pgid);
+void workdir_forget(struct runner *r, int slot);
+void workdir_close(struct runner *r);
 
 /* runner.c */
 /* The job is over: empty its slot and free it. */

@@ -5,19 +5,23 @@
  * on SIGINT or SIGTERM.  State lives in REPO/.git/ssci (or --state-dir), so
  * a second "ssci up" resumes where the first left off.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "auth.h"
 #include "cmd.h"
+#include "lock.h"
 #include "repo.h"
 #include "spawn.h"
 #include "util.h"
@@ -72,9 +76,13 @@ struct up {
 	int stopping;
 	int running;		/* children alive */
 	struct event *ev_kill;
+	int lock_fd;		/* STATE/up.lock */
+	struct lock_holder lock;
+	char up_env[40];	/* "SSCI_UP_PID=N" for the children */
 };
 
 static void child_start(struct child *c);
+static int up_lock(struct up *u);
 
 static void
 child_arg(struct child *c, const char *arg)
@@ -98,6 +106,8 @@ up_dispatcher_ready(struct up *u, const char *address)
 	printf("listening on %s\n", address);
 	printf("results in %s\n", u->results_dir);
 	fflush(stdout);
+	snprintf(u->lock.address, sizeof u->lock.address, "%s", address);
+	lock_note(u->lock_fd, &u->lock);
 	xasprintf(&path, "%s/dispatcher.addr", u->state_dir);
 	write_file_atomic(path, address, strlen(address));
 	free(path);
@@ -173,9 +183,11 @@ child_done(struct spawn *sp, int status, void *arg)
 static void
 child_start(struct child *c)
 {
+	const char *env[] = { c->up->up_env, NULL };
+	/* SIGTERM if we die: the children stop cleanly, as on Ctrl-C. */
 	struct spawn_opts opts = {
-		.argv = c->argv, .on_output = child_output,
-		.on_done = child_done, .arg = c,
+		.argv = c->argv, .env = env, .on_output = child_output,
+		.on_done = child_done, .arg = c, .death_signal = SIGTERM,
 	};
 
 	c->linelen = 0;
@@ -349,7 +361,7 @@ up_setup(struct up *u, const char *repo, const char *state_dir,
 		u->results_dir = xstrdup(results_dir);
 	else
 		xasprintf(&u->results_dir, "%s/test_results", u->state_dir);
-	if (mkdir_p(u->state_dir) == -1)
+	if (mkdir_p(u->state_dir) == -1 || up_lock(u) == -1)
 		return -1;
 	xasprintf(&u->observer_clone, "%s/observer", u->state_dir);
 	if (stat(u->observer_clone, &st) == 0)
@@ -366,6 +378,94 @@ up_setup(struct up *u, const char *repo, const char *state_dir,
 	return 0;
 }
 
+/* Wait up to ms for the lock at path to be let go: 1 if it was. */
+static int
+up_wait_unlocked(const char *path, int ms)
+{
+	struct lock_holder holder;
+	struct timespec tick = { 0, 50 * 1000000L };
+
+	for (int waited = 0; waited <= ms; waited += 50) {
+		if (lock_probe(path, &holder) == 0)
+			return 1;
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
+/*
+ * A lock in the state dir held by a process of an earlier "ssci up"
+ * (which is gone: we hold up.lock) is a leftover: stop it and take over.
+ * One held by a process started by hand is not ours to stop.  Runs at
+ * start-up, before the loop.  0, or -1 after saying why we cannot start.
+ */
+static int
+up_take_over(struct up *u, const char *path, const char *what)
+{
+	struct lock_holder holder;
+
+	if (lock_probe(path, &holder) != 1)
+		return 0;
+	if (holder.up == 0 || holder.pid <= 1) {
+		log_warnx("unable to start: a %s not started by ssci up (pid %ld%s"
+		    "%s) uses '%s'; stop it first", what, (long)holder.pid,
+		    holder.address[0] ? ", listening on " : "", holder.address,
+		    u->state_dir);
+		return -1;
+	}
+	log_warnx("a %s left by an earlier ssci up (pid %ld) still runs in "
+	    "'%s': stopping it", what, (long)holder.pid, u->state_dir);
+	if (kill(holder.pid, SIGTERM) == -1 && errno != ESRCH)
+		log_warn("unable to stop pid %ld", (long)holder.pid);
+	if (up_wait_unlocked(path, UP_STOP_GRACE_MS))
+		return 0;
+	kill(holder.pid, SIGKILL);
+	if (up_wait_unlocked(path, 5000))
+		return 0;
+	log_warnx("unable to start: pid %ld still holds '%s'",
+	    (long)holder.pid, path);
+	return -1;
+}
+
+/*
+ * One "ssci up" per state dir, for its life: two would share the database
+ * and the runners' clones, and mix commits.  Then whatever an earlier one
+ * that died left running there is stopped.
+ */
+static int
+up_lock(struct up *u)
+{
+	struct lock_holder holder;
+	char *path;
+	glob_t g;
+	int rc = 0;
+
+	xasprintf(&path, "%s/up.lock", u->state_dir);
+	u->lock_fd = lock_take(path, &holder);
+	free(path);
+	if (u->lock_fd == -2)
+		log_warnx("ssci up is already running on '%s' (pid %ld%s%s); "
+		    "stop it first, or give this one another --state-dir",
+		    u->repo, (long)holder.pid, holder.address[0] ?
+		    ", dispatcher at " : "", holder.address);
+	if (u->lock_fd < 0)
+		return -1;
+	u->lock.pid = getpid();
+	snprintf(u->up_env, sizeof u->up_env, "SSCI_UP_PID=%ld",
+	    (long)getpid());
+	xasprintf(&path, "%s/dispatcher.lock", u->state_dir);
+	rc = up_take_over(u, path, "dispatcher");
+	free(path);
+	xasprintf(&path, "%s/runner-*/runner.lock", u->state_dir);
+	if (rc == 0 && glob(path, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
+			rc = up_take_over(u, g.gl_pathv[i], "runner");
+		globfree(&g);
+	}
+	free(path);
+	return rc;
+}
+
 static void
 up_free(struct up *u)
 {
@@ -380,6 +480,8 @@ up_free(struct up *u)
 	free(u->results_dir);
 	free(u->observer_clone);
 	free(u->token_path);
+	if (u->lock_fd >= 0)
+		close(u->lock_fd);
 }
 
 int
@@ -471,6 +573,7 @@ cmd_up(int argc, char **argv)
 	if (n == -1)
 		fatal("unable to find the ssci binary");
 	u.self[n] = '\0';
+	u.lock_fd = -1;
 	if (up_setup(&u, argv[optind], state_dir, results_dir) == -1 ||
 	    up_token(&u, token_file) == -1) {
 		up_free(&u);
