@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <event2/event.h>
@@ -30,10 +31,12 @@ static const char dispatcher_usage[] =
     "                       [--state-dir DIR]\n"
     "                       [--results-dir DIR] [--heartbeat SECONDS]\n"
     "                       [--runner-timeout SECONDS] [--job-timeout SECONDS]\n"
+    "                       [--client-timeout SECONDS] [--http-timeout SECONDS]\n"
     "                       [--max-attempts N] [--max-log-bytes N]\n"
     "                       [--token-file FILE] [--runner-token-file FILE]\n"
     "                       [--http-auth] [--tls-cert FILE --tls-key FILE]\n"
-    "                       [--max-connections N] [--max-queued-per-repo N]\n"
+    "                       [--max-connections N] [--max-http-connections N]\n"
+    "                       [--max-queued-per-repo N]\n"
     "                       [--http-rate N] [-v]\n";
 
 /* "127.0.0.1:8888" or "[::1]:8888" from a socket address. */
@@ -69,6 +72,7 @@ dispatcher_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 
 	(void)l;
 	(void)salen;
+	gate_accepted(&d->proto_gate);
 	format_addr(sa, addr, sizeof addr);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	evutil_make_socket_nonblocking(fd);
@@ -106,6 +110,7 @@ dispatcher_listen(struct dispatcher *d)
 	if (l == NULL)
 		fatal("unable to listen on '%s:%d'", d->cfg.host, d->cfg.port);
 	freeaddrinfo(res);
+	gate_init(&d->proto_gate, d->base, l, "protocol");
 	getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &sslen);
 	format_addr((struct sockaddr *)&ss, addr, sizeof addr);
 	snprintf(d->lock.address, sizeof d->lock.address, "%s", addr);
@@ -140,6 +145,8 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 		{ "results-dir", required_argument, NULL, 'r' },
 		{ "heartbeat", required_argument, NULL, 'b' },
 		{ "runner-timeout", required_argument, NULL, 't' },
+		{ "client-timeout", required_argument, NULL, 'c' },
+		{ "http-timeout", required_argument, NULL, 'o' },
 		{ "job-timeout", required_argument, NULL, 'j' },
 		{ "max-attempts", required_argument, NULL, 'a' },
 		{ "max-log-bytes", required_argument, NULL, 'l' },
@@ -149,6 +156,7 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "max-connections", required_argument, NULL, 'M' },
+		{ "max-http-connections", required_argument, NULL, 'W' },
 		{ "max-queued-per-repo", required_argument, NULL, 'Q' },
 		{ "http-rate", required_argument, NULL, 'E' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -197,6 +205,10 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 			cfg->max_connections = (int)cmd_number(dispatcher_usage,
 			    opts, ch, optarg, 1, 1000000);
 			break;
+		case 'W':
+			cfg->max_http_connections = (int)cmd_number(
+			    dispatcher_usage, opts, ch, optarg, 1, 1000000);
+			break;
 		case 'Q':
 			cfg->max_queued_per_repo = (int)cmd_number(
 			    dispatcher_usage, opts, ch, optarg, 1, 100000000);
@@ -204,6 +216,14 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 		case 'E':
 			cfg->http_rate = (int)cmd_number(dispatcher_usage, opts,
 			    ch, optarg, 1, 1000000);
+			break;
+		case 'c':
+			cfg->client_timeout_s = (int)cmd_number(dispatcher_usage,
+			    opts, ch, optarg, 1, 1000000);
+			break;
+		case 'o':
+			cfg->http_timeout_s = (int)cmd_number(dispatcher_usage,
+			    opts, ch, optarg, 1, 1000000);
 			break;
 		case 'p':
 		case 'b':
@@ -275,6 +295,47 @@ dispatcher_lock(struct dispatcher *d)
 	return 0;
 }
 
+/*
+ * Descriptors: as many as we may have (the soft limit raised to the hard
+ * one), and connection limits that leave room for the store, the logs of
+ * running jobs and the HTTP side, so that no kind of client can take the
+ * descriptors another needs.  Limits given on the command line stay.
+ */
+static void
+dispatcher_fd_limits(struct dispatcher_config *cfg)
+{
+	struct rlimit rl;
+	rlim_t was;
+	long budget;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("unable to read the descriptor limit");
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			rl.rlim_cur = was;
+	}
+	budget = rl.rlim_cur > (1 << 24) ? (1 << 24) : (long)rl.rlim_cur;
+	budget = budget > 2 * DISPATCHER_FD_RESERVE ?
+	    budget - DISPATCHER_FD_RESERVE : budget / 2;
+	if (cfg->max_connections == 0)
+		cfg->max_connections = budget / 2 > DISPATCHER_MAX_CONNECTIONS ?
+		    DISPATCHER_MAX_CONNECTIONS : budget / 2 > 4 ? (int)budget / 2 : 4;
+	if (cfg->max_http_connections == 0)
+		cfg->max_http_connections = budget / 4 > DISPATCHER_MAX_HTTP ?
+		    DISPATCHER_MAX_HTTP : budget / 4 > 4 ? (int)budget / 4 : 4;
+	if (rl.rlim_cur != was)
+		log_info("descriptor limit raised from %llu to %llu: at most %d "
+		    "protocol and %d HTTP connections", (unsigned long long)was,
+		    (unsigned long long)rl.rlim_cur, cfg->max_connections,
+		    cfg->max_http_connections);
+	else
+		log_info("descriptor limit %llu: at most %d protocol and %d HTTP "
+		    "connections", (unsigned long long)rl.rlim_cur,
+		    cfg->max_connections, cfg->max_http_connections);
+}
+
 int
 cmd_dispatcher(int argc, char **argv)
 {
@@ -290,13 +351,15 @@ cmd_dispatcher(int argc, char **argv)
 		.http = "localhost:8080",
 		.state_dir = "ssci-data", .results_dir = "test_results",
 		.heartbeat_s = 1, .runner_timeout_s = 5, .job_timeout_s = 1800,
+		.client_timeout_s = 60, .http_timeout_s = 30,
 		.max_attempts = 3, .max_log_bytes = 16 << 20,
-		.max_connections = 20000, .max_queued_per_repo = 100000,
+		.max_queued_per_repo = 100000,
 		.http_rate = 100,
 	};
 	dispatcher_options(argc, argv, &d.cfg, &verbose, &token_file,
 	    &runner_token_file);
 	log_init("dispatcher", verbose);
+	dispatcher_fd_limits(&d.cfg);
 	d.cfg.token = auth_token(token_file);
 	if (runner_token_file != NULL &&
 	    (d.cfg.runner_token = auth_read_token(runner_token_file)) == NULL)
@@ -339,9 +402,10 @@ cmd_dispatcher(int argc, char **argv)
 
 	event_base_dispatch(d.base);
 
-	evconnlistener_free(l);
 	http_stop(&d);
 	peer_free_all(&d);
+	evconnlistener_free(l);
+	gate_release(&d.proto_gate);
 	results_stop(&d);
 	free(d.orphans);
 	event_free(d.ev_heartbeat);

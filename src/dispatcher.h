@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "gate.h"
+#include "http_conn.h"
 #include "lock.h"
 #include "proto.h"
 
@@ -24,6 +26,11 @@ struct store;
 #define DISPATCHER_BAD_MESSAGES_MAX 10
 #define DISPATCHER_HELLO_TIMEOUT_MS 10000
 #define DISPATCHER_TICKS 10
+/* Descriptors kept for the store, logs and listeners, of the limit. */
+#define DISPATCHER_FD_RESERVE 64
+/* Default connection limits, when the descriptor limit allows more. */
+#define DISPATCHER_MAX_CONNECTIONS 50000
+#define DISPATCHER_MAX_HTTP 1024
 
 struct dispatcher_config {
 	const char *host;
@@ -33,6 +40,8 @@ struct dispatcher_config {
 	const char *results_dir;
 	int heartbeat_s;
 	int runner_timeout_s;
+	int client_timeout_s;	/* silent non-runners, unfinished lines */
+	int http_timeout_s;	/* idle HTTP connections, whole requests */
 	int job_timeout_s;
 	int max_attempts;
 	int64_t max_log_bytes;
@@ -42,6 +51,7 @@ struct dispatcher_config {
 	const char *tls_cert;
 	const char *tls_key;
 	int max_connections;
+	int max_http_connections;	/* web pages and event streams */
 	int max_queued_per_repo;
 	int http_rate;		/* requests per second per address */
 };
@@ -84,6 +94,7 @@ struct peer {
 	struct assignment *jobs;
 	int64_t last_heard_ms;	/* monotonic */
 	int64_t next_ping_ms;	/* monotonic; pings are spread over the interval */
+	int64_t partial_since_ms;	/* monotonic: a line began, or 0 */
 	int bad_messages;
 	int closing;		/* flush the output, then free */
 	struct peer *next;
@@ -112,6 +123,9 @@ struct dispatcher {
 	struct event *ev_ping;		/* keeps event streams alive */
 	struct events_client *events;
 	struct metrics metrics;
+	struct gate proto_gate;		/* the protocol listener's */
+	struct gate http_gate;		/* the HTTP listener's */
+	struct http_conns http_conns;
 	int lock_fd;			/* STATE/dispatcher.lock */
 	struct lock_holder lock;	/* what it says of us */
 	int64_t housekeeping;		/* seconds of sched_housekeeping */

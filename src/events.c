@@ -3,6 +3,7 @@
  * written to every listening client's connection.  Nothing is done when
  * nobody listens, so the scheduler may announce freely.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,11 +15,13 @@
 #include "api.h"
 #include "dispatcher.h"
 #include "events.h"
+#include "http_conn.h"
 #include "util.h"
 
 struct events_client {
 	struct dispatcher *d;
 	struct evhttp_request *req;
+	char ip[64];
 	struct events_client *next;
 };
 
@@ -63,15 +66,34 @@ events_end(struct events_client *c)
 	free(c);
 }
 
-/* Bytes waiting to go out to the client. */
-static size_t
-events_backlog(struct events_client *c)
+/*
+ * Slow readers hold what we send them in memory: one past its own cap is
+ * cut off, and while all of them together hold more than the total cap,
+ * the one holding most goes.
+ */
+static void
+events_trim(struct dispatcher *d)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	struct events_client *c, *worst;
+	size_t total, most, n;
 
-	return bev == NULL ? 0 :
-	    evbuffer_get_length(bufferevent_get_output(bev));
+	for (;;) {
+		total = most = 0;
+		worst = NULL;
+		for (c = d->events; c != NULL; c = c->next) {
+			n = http_conn_backlog(c->req);
+			total += n;
+			if (worst == NULL || n > most) {
+				worst = c;
+				most = n;
+			}
+		}
+		if (worst == NULL || total <= EVENTS_TOTAL_BACKLOG)
+			return;
+		log_info("event stream clients hold %zu KiB unsent: the "
+		    "slowest (%s) cut off", total / 1024, worst->ip);
+		events_end(worst);
+	}
 }
 
 /* Send "event: type" with data (reference taken) to every client. */
@@ -86,9 +108,10 @@ events_send(struct dispatcher *d, const char *type, json_t *data)
 	json_decref(data);
 	if (json == NULL)
 		fatalx("jansson: out of memory");
+	events_trim(d);
 	for (c = d->events; c != NULL; c = next) {
 		next = c->next;
-		if (events_backlog(c) > EVENTS_CLIENT_BACKLOG) {
+		if (http_conn_backlog(c->req) > EVENTS_CLIENT_BACKLOG) {
 			log_info("event stream client too slow: cut off");
 			events_end(c);
 			continue;
@@ -141,13 +164,26 @@ events_log(struct dispatcher *d, int64_t job, int64_t offset,
 		events_send(d, "log", obj);
 }
 
-void
-events_subscribe(struct dispatcher *d, struct evhttp_request *req)
+int
+events_subscribe(struct dispatcher *d, struct evhttp_request *req,
+    const char *ip)
 {
-	struct events_client *c = xcalloc(1, sizeof *c);
 	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
-	struct evbuffer *hello = evbuffer_new();
+	struct events_client *c;
+	struct evbuffer *hello;
+	int all = 0, same = 0;
 
+	for (c = d->events; c != NULL; c = c->next) {
+		all++;
+		same += strcmp(c->ip, ip) == 0;
+	}
+	if (same >= EVENTS_MAX_PER_ADDRESS)
+		return -1;
+	if (all >= EVENTS_MAX_CLIENTS || all >= d->cfg.max_http_connections / 2)
+		return -2;
+	c = xcalloc(1, sizeof *c);
+	hello = evbuffer_new();
+	snprintf(c->ip, sizeof c->ip, "%s", ip);
 	c->d = d;
 	c->req = req;
 	c->next = d->events;
@@ -160,6 +196,7 @@ events_subscribe(struct dispatcher *d, struct evhttp_request *req)
 	evbuffer_add_printf(hello, ": ssci events\n\n");
 	evhttp_send_reply_chunk(req, hello);
 	evbuffer_free(hello);
+	return 0;
 }
 
 void

@@ -14,6 +14,11 @@ struct evhttp_request;
 
 /* Beyond this much unsent output a client is dropped. */
 #define EVENTS_CLIENT_BACKLOG (1024 * 1024)
+/* All clients together: past it, the one holding most is dropped. */
+#define EVENTS_TOTAL_BACKLOG (16 * 1024 * 1024)
+/* Streams from one address, and in all (and at most half the HTTP limit). */
+#define EVENTS_MAX_PER_ADDRESS 16
+#define EVENTS_MAX_CLIENTS 256
 
 /* Job id changed: event is "queued", "started" or "finished". */
 void events_job(struct dispatcher *d, int64_t job, const char *event);
@@ -25,8 +30,13 @@ void events_runner(struct dispatcher *d, const char *event, const char *name);
 void events_log(struct dispatcher *d, int64_t job, int64_t offset,
     const char *data, size_t len);
 
-/* Turn req into an event stream that gets every event from now on. */
-void events_subscribe(struct dispatcher *d, struct evhttp_request *req);
+/*
+ * Turn req (from ip) into an event stream that gets every event from now
+ * on: 0; or -1 if ip has EVENTS_MAX_PER_ADDRESS streams already, -2 if
+ * there are as many as may be in all (req is then not answered).
+ */
+int events_subscribe(struct dispatcher *d, struct evhttp_request *req,
+    const char *ip);
 
 /* A comment line to every client, so idle streams stay open. */
 void events_ping(struct dispatcher *d);

@@ -25,13 +25,14 @@
 #include "tls.h"
 #include "dispatcher.h"
 #include "events.h"
+#include "gate.h"
 #include "html.h"
 #include "http.h"
+#include "http_conn.h"
 #include "util.h"
 
 #define HTTP_MAX_BODY (64 * 1024)
 #define HTTP_MAX_HEADERS (16 * 1024)
-#define HTTP_TIMEOUT_S 30
 
 static void
 http_send(struct evhttp_request *req, int status, const char *type,
@@ -288,10 +289,12 @@ http_cb(struct evhttp_request *req, void *arg)
 	const char *why, *ip;
 	ev_uint16_t port;
 
+	http_conn_answered(&h.d->http_conns, req);
 	h.method = evhttp_request_get_command(req);
 	evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer,
 	    &port);
 	ip = peer != NULL ? peer : "?";
+	h.ip = ip;
 	why = http_parse(&h, uri != NULL ? evhttp_uri_get_path(uri) : NULL,
 	    uri != NULL ? evhttp_uri_get_query(uri) : NULL);
 	if (!http_rate_ok(h.d, ip)) {
@@ -313,13 +316,13 @@ http_cb(struct evhttp_request *req, void *arg)
 	http_release(&h);
 }
 
-/* With TLS, each HTTP connection gets an OpenSSL bufferevent. */
+/* Each connection's bufferevent is ours, to count and time it. */
 static struct bufferevent *
-http_tls_bev(struct event_base *base, void *arg)
+http_new_bev(struct event_base *base, void *arg)
 {
 	struct dispatcher *d = arg;
 
-	return tls_accept(base, d->tls, -1);
+	return http_conn_new(&d->http_conns, base, d->tls);
 }
 
 static void
@@ -348,16 +351,21 @@ http_start(struct dispatcher *d)
 		fatalx("unable to create the HTTP server");
 	evhttp_set_max_body_size(d->http, HTTP_MAX_BODY);
 	evhttp_set_max_headers_size(d->http, HTTP_MAX_HEADERS);
-	evhttp_set_timeout(d->http, HTTP_TIMEOUT_S);
+	evhttp_set_timeout(d->http, d->cfg.http_timeout_s);
 	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST);
 	evhttp_set_gencb(d->http, http_cb, d);
-	if (d->tls != NULL)
-		evhttp_set_bevcb(d->http, http_tls_bev, d);
+	evhttp_set_bevcb(d->http, http_new_bev, d);
 	sock = evhttp_bind_socket_with_handle(d->http, host, (ev_uint16_t)port);
 	if (sock == NULL)
 		fatal("unable to listen for HTTP on '%s'", d->cfg.http);
 	free(host);
+	gate_init(&d->http_gate, d->base, evhttp_bound_socket_get_listener(sock),
+	    "HTTP");
+	d->http_conns.max = d->cfg.max_http_connections;
+	d->http_conns.deadline_s = d->cfg.http_timeout_s;
+	d->http_conns.gate = &d->http_gate;
+	http_conn_init(&d->http_conns, d->base);
 	getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss,
 	    &sslen);
 	if (ss.ss_family == AF_INET6) {
@@ -384,6 +392,9 @@ http_stop(struct dispatcher *d)
 		return;
 	events_close_all(d);
 	event_free(d->ev_ping);
+	http_conn_stop(&d->http_conns);
 	evhttp_free(d->http);
+	http_conn_release(&d->http_conns);
 	d->http = NULL;
+	gate_release(&d->http_gate);
 }

@@ -21,6 +21,7 @@ struct http_ctx {
 	struct dispatcher *d;
 	struct evhttp_request *req;
 	enum evhttp_cmd_type method;
+	const char *ip;			/* the client's address */
 	char *path;			/* decoded */
 	char *split;			/* a copy cut into parts */
 	char *rest_buf;			/* a copy that rest points into */

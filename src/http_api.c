@@ -47,6 +47,22 @@ http_number(struct http_ctx *h, const char *name, long min, long max,
 	return 0;
 }
 
+/* The event stream, within the limits of events.h. */
+static void
+api_events(struct http_ctx *h)
+{
+	switch (events_subscribe(h->d, h->req, h->ip)) {
+	case -1:
+		http_error(h->req, 503, "too_many_streams", "%d event streams "
+		    "from %s already", EVENTS_MAX_PER_ADDRESS, h->ip);
+		break;
+	case -2:
+		http_error(h->req, 503, "too_many_streams", "as many event "
+		    "streams as the dispatcher serves already");
+		break;
+	}
+}
+
 static void
 api_get_jobs(struct http_ctx *h)
 {
@@ -285,7 +301,7 @@ http_api(struct http_ctx *h)
 		http_json(h->req, HTTP_OK, json_pack("{s:o}", "queue",
 		    api_queue(h->d, 1000)));
 	else if (strcmp(what, "events") == 0)
-		events_subscribe(h->d, h->req);
+		api_events(h);
 	else
 		http_error(h->req, HTTP_NOTFOUND, "not_found", "no such API");
 }

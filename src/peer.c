@@ -34,12 +34,15 @@ peer_unlink(struct peer *p)
 static void
 peer_free(struct peer *p)
 {
-	p->d->npeers--;
+	struct dispatcher *d = p->d;
+
+	d->npeers--;
 	peer_unlink(p);
 	if (p->bev != NULL)
 		bufferevent_free(p->bev);
 	free(p->name);
 	free(p);
+	gate_closed(&d->proto_gate);
 }
 
 void
@@ -189,10 +192,11 @@ peer_allowed(struct peer *p, const struct proto_msg *msg)
 			return 0;
 		}
 		return 1;
+	case PROTO_PONG:
+		return 1;	/* every peer answers heartbeats */
 	case PROTO_ACCEPTED:
 	case PROTO_LOG:
 	case PROTO_RESULT:
-	case PROTO_PONG:
 	case PROTO_OK:
 	case PROTO_ERROR:
 		if (!p->registered) {
@@ -292,8 +296,8 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 
 		if (len > PROTO_MAX_LINE)
 			peer_too_long(p);
-		else if (p->registered && proto_is_pong(line, len)) {
-			/* Most lines from idle runners: no parse needed. */
+		else if (p->said_hello && proto_is_pong(line, len)) {
+			/* Most lines from idle peers: no parse needed. */
 			p->last_heard_ms = mono_ms();
 			rc = 0;
 		} else
@@ -302,8 +306,14 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 		if (rc == -1)
 			return;
 	}
-	if (!p->closing && evbuffer_get_length(in) > PROTO_MAX_LINE)
+	if (p->closing)
+		return;
+	if (evbuffer_get_length(in) > PROTO_MAX_LINE)
 		peer_too_long(p);
+	else if (evbuffer_get_length(in) == 0)
+		p->partial_since_ms = 0;
+	else if (p->partial_since_ms == 0)
+		p->partial_since_ms = mono_ms();	/* a line has begun */
 }
 
 static void

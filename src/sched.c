@@ -455,29 +455,48 @@ sched_retry_job(struct dispatcher *d, int64_t id, int64_t *new_id)
 	return rc;
 }
 
+/* Close p, telling it why: a timeout of some kind. */
+static void
+sched_time_out(struct peer *p, const char *why)
+{
+	peer_send_error(p, "timeout", "%s", why);
+	peer_close_after_flush(p, why);
+}
+
 void
 sched_heartbeat(struct dispatcher *d)
 {
 	int64_t now = mono_ms();
-	int64_t limit = (int64_t)d->cfg.runner_timeout_s * 1000;
+	int64_t runner_limit = (int64_t)d->cfg.runner_timeout_s * 1000;
+	int64_t client_limit = (int64_t)d->cfg.client_timeout_s * 1000;
 	struct peer *p, *next;
 	size_t pinglen;
 	const char *ping = proto_ping_line(&pinglen);
 
 	for (p = d->peers; p != NULL; p = next) {
 		next = p->next;
-		if (!p->said_hello && !p->closing &&
-		    now - p->last_heard_ms > DISPATCHER_HELLO_TIMEOUT_MS) {
-			/* Silent connections would hold slots for nothing. */
-			peer_send_error(p, "timeout", "no hello within %d s",
-			    DISPATCHER_HELLO_TIMEOUT_MS / 1000);
-			peer_close_after_flush(p, "no hello");
+		if (p->closing)
+			continue;
+		if (p->partial_since_ms != 0 &&
+		    now - p->partial_since_ms > client_limit) {
+			/* A line trickled in a byte at a time holds a slot. */
+			sched_time_out(p, "line not finished in time");
 			continue;
 		}
-		if (!p->registered || p->closing)
+		if (!p->said_hello) {
+			/* Silent connections would hold slots for nothing. */
+			if (now - p->last_heard_ms > DISPATCHER_HELLO_TIMEOUT_MS)
+				sched_time_out(p, "no hello in time");
 			continue;
-		if (now - p->last_heard_ms > limit) {
+		}
+		if (p->registered && now - p->last_heard_ms > runner_limit) {
 			peer_lost(p, "no answer to heartbeats");
+			continue;
+		}
+		if (!p->registered) {
+			/* Only runners are pinged: a client's silence is idleness. */
+			if (now - p->last_heard_ms > client_limit)
+				sched_time_out(p, "idle for too long");
 			continue;
 		}
 		if (now < p->next_ping_ms)

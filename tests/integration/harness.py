@@ -129,10 +129,11 @@ class Dispatcher(Proc):
     """A dispatcher on a free port; with http=True its web side too, on
     another free port (self.http_url)."""
 
-    def __init__(self, test, name="dispatcher", port=0, args=(), http=False):
+    def __init__(self, test, name="dispatcher", port=0, args=(), http=False,
+                 wrap=()):
         self.state_dir = os.path.join(test.tmp, f"{name}-state")
         self.results_dir = os.path.join(test.tmp, f"{name}-results")
-        argv = [SSCI, "dispatcher", "--port", str(port), "--host",
+        argv = [*wrap, SSCI, "dispatcher", "--port", str(port), "--host",
                 "127.0.0.1", "--state-dir", self.state_dir,
                 "--results-dir", self.results_dir,
                 "--http", "127.0.0.1:0" if http else "off", *args]
@@ -227,8 +228,10 @@ class SsciTest(unittest.TestCase):
         self.procs.append(p)
         return p
 
-    def dispatcher(self, name="dispatcher", port=0, args=(), http=False):
-        d = Dispatcher(self, name, port, args, http)
+    def dispatcher(self, name="dispatcher", port=0, args=(), http=False,
+                   wrap=()):
+        """A dispatcher; wrap is a command it runs under (prlimit ...)."""
+        d = Dispatcher(self, name, port, args, http, wrap)
         self.procs.append(d)
         return d
 
