@@ -17,6 +17,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "conn.h"
+#include "term.h"
 #include "util.h"
 
 #define CLIENT_FOLLOW_MS 500
@@ -29,7 +30,30 @@ struct client {
 	struct event *ev_follow;
 	int64_t offset;
 	int status;		/* exit status */
+	int to_terminal;	/* log output goes through term */
+	struct term_filter term;
 };
+
+/*
+ * A test's output, as it is unless it goes to a terminal: then only its
+ * colours pass, never a sequence that would act on the terminal.
+ */
+static void
+client_write_log(struct client *cl, const char *data, size_t len, int end)
+{
+	struct term_buf safe = { 0 };
+
+	if (!cl->to_terminal) {
+		fwrite(data, 1, len, stdout);
+		return;
+	}
+	term_filter_feed(&cl->term, data, len, &safe);
+	if (end)
+		term_filter_end(&cl->term, &safe);
+	if (safe.len > 0)
+		fwrite(safe.data, 1, safe.len, stdout);
+	free(safe.data);
+}
 
 static void client_ask(struct client *cl);
 
@@ -77,7 +101,7 @@ client_tail(struct client *cl, json_t *obj)
 	    strcmp(state, "running") != 0;
 
 	if (data != NULL && !cl->args.json)
-		fputs(data, stdout);
+		client_write_log(cl, data, strlen(data), 0);
 	fflush(stdout);
 	cl->offset = offset;
 	if (offset < size) {
@@ -91,6 +115,7 @@ client_tail(struct client *cl, json_t *obj)
 	if (cl->args.follow)
 		cl->status = state != NULL && strcmp(state, "passed") == 0 ?
 		    0 : 1;
+	client_write_log(cl, "", 0, 1);
 	return 0;
 }
 
@@ -169,6 +194,7 @@ client_options(const struct client_cmd *cmd, int argc, char **argv,
 		{ "state", required_argument, NULL, 's' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "follow", no_argument, NULL, 'f' },
+		{ "raw", no_argument, NULL, 'R' },
 		CMD_SECURITY_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -207,6 +233,9 @@ client_options(const struct client_cmd *cmd, int argc, char **argv,
 		case 'f':
 			a->follow = 1;
 			break;
+		case 'R':
+			a->raw = 1;
+			break;
 		}
 	}
 	if (argc - optind != (cmd->takes_job ? 1 : 0))
@@ -234,6 +263,8 @@ client_run(const struct client_cmd *cmd, int argc, char **argv)
 	if (cl.base == NULL)
 		fatalx("unable to create the event loop");
 	cl.ev_follow = evtimer_new(cl.base, client_follow_cb, &cl);
+	cl.to_terminal = !cl.args.raw && isatty(STDOUT_FILENO);
+	term_filter_init(&cl.term);
 	cmd_conn_auth(&cl.args.sec, &auth);
 	cl.conn = conn_new(cl.base, cl.args.server, PROTO_ROLE_CLIENT, &auth,
 	    0, &cbs, &cl);

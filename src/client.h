@@ -19,6 +19,7 @@ struct client_args {
 	const char *state;
 	int limit;
 	int follow;
+	int raw;		/* log: the bytes, even to a terminal */
 	const char *which;	/* JOB or COMMIT, for commands that take one */
 	struct cmd_security sec;
 };

@@ -268,7 +268,7 @@ static const struct client_cmd client_cmds[] = {
 	{ "jobs", "usage: ssci jobs " COMMON "\n"
 	    "                 [--repo URL] [--branch NAME] [--state STATE] "
 	    "[--limit N]\n", "rbsl", 0, check_jobs, request_jobs, print_jobs },
-	{ "log", "usage: ssci log " COMMON " [-f] JOB|COMMIT\n", "f", 1,
+	{ "log", "usage: ssci log " COMMON " [-f] [--raw] JOB|COMMIT\n", "fR", 1,
 	    check_job_or_commit, request_tail, print_nothing },
 	{ "cancel", "usage: ssci cancel " COMMON " JOB\n", "", 1, check_job,
 	    request_cancel, print_cancel },

@@ -46,6 +46,7 @@ struct conn {
 	int was_ready;
 	int hello_pending;
 	int refused;
+	int idle_closed;	/* the dispatcher closed us for idleness */
 	int backoff_ms;
 	struct event *ev_retry;
 	struct conn_pending *pending_head, **pending_tail;
@@ -123,7 +124,9 @@ conn_drop(struct conn *c, const char *why)
 	}
 	c->ready = 0;
 	c->hello_pending = 0;
-	if (was_ready)
+	if (was_ready && c->idle_closed)
+		log_debug("dispatcher %s closed an idle connection", c->server);
+	else if (was_ready)
 		log_warnx("lost dispatcher %s: %s", c->server, why);
 	conn_fail_pending(c);
 	if (was_ready && c->cbs.on_lost != NULL)
@@ -171,8 +174,9 @@ conn_hello_reply(struct conn *c, struct proto_msg *msg)
 	}
 	c->ready = 1;
 	c->backoff_ms = CONN_BACKOFF_MIN_MS;
-	if (c->was_ready)
+	if (c->was_ready && !c->idle_closed)
 		log_info("reconnected to dispatcher %s", c->server);
+	c->idle_closed = 0;
 	c->was_ready = 1;
 	c->cbs.on_ready(c, c->arg);
 }
@@ -198,6 +202,13 @@ conn_handle_line(struct conn *c, const char *line, size_t len)
 			return c->bev == NULL ? -1 : 0;
 		}
 		p = c->pending_head;
+		if (p == NULL && msg.type == PROTO_ERROR && msg.code != NULL &&
+		    strcmp(msg.code, "timeout") == 0) {
+			/* Closed for idleness: reconnect, without alarm. */
+			c->idle_closed = 1;
+			proto_msg_release(&msg);
+			return 0;
+		}
 		if (p == NULL) {
 			log_warnx("unexpected %s from dispatcher %s",
 			    proto_type_name(msg.type), c->server);

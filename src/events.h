@@ -14,8 +14,11 @@ struct evhttp_request;
 
 /* Beyond this much unsent output a client is dropped. */
 #define EVENTS_CLIENT_BACKLOG (1024 * 1024)
-/* All clients together: past it, the one holding most is dropped. */
-#define EVENTS_TOTAL_BACKLOG (16 * 1024 * 1024)
+/*
+ * All clients together: past it, the one holding most is dropped.  Bytes,
+ * which small events hold several times over in buffers: kept low.
+ */
+#define EVENTS_TOTAL_BACKLOG (4 * 1024 * 1024)
 /* Streams from one address, and in all (and at most half the HTTP limit). */
 #define EVENTS_MAX_PER_ADDRESS 16
 #define EVENTS_MAX_CLIENTS 256

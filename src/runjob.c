@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "conn.h"
+#include "lineguard.h"
 #include "runner.h"
 #include "spawn.h"
 #include "util.h"
@@ -100,7 +101,13 @@ static void
 runjob_note(struct runjob *j, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* A line of our own in the job's log, "ssci: ...". */
+static void
+runjob_guarded(const char *data, size_t len, void *arg)
+{
+	runjob_log(arg, data, len);
+}
+
+/* A line of our own in the job's log, "ssci: ...", on a line of its own. */
 static void
 runjob_note(struct runjob *j, const char *fmt, ...)
 {
@@ -108,6 +115,7 @@ runjob_note(struct runjob *j, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	line_guard_flush(&j->guard, runjob_guarded, j);
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
 	va_end(ap);
@@ -128,6 +136,7 @@ runjob_finish(struct runjob *j, enum job_state state, int exit_code,
 	struct proto_result res = { 0 };
 	const char *format;
 
+	line_guard_flush(&j->guard, runjob_guarded, j);
 	runjob_log_flush(j);
 	format = summary_finish(&j->summary, &res.tests);
 	res.job = j->id;
@@ -272,7 +281,7 @@ runjob_test_output(struct spawn *sp, const char *data, size_t len, void *arg)
 
 	(void)sp;
 	summary_feed(&j->summary, data, len);
-	runjob_log(j, data, len);
+	line_guard_feed(&j->guard, data, len, runjob_guarded, j);
 }
 
 static void
@@ -621,6 +630,7 @@ runjob_start(struct runner *r, int slot, const struct proto_msg *msg)
 	j->started_ms = mono_ms();
 	j->ending = JOB_RUNNING;
 	summary_init(&j->summary);
+	line_guard_init(&j->guard);
 	j->ev_timeout = evtimer_new(r->base, runjob_timeout_cb, j);
 	j->ev_kill = evtimer_new(r->base, runjob_kill_cb, j);
 	if (j->timeout_s > 0) {

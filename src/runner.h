@@ -10,6 +10,7 @@
 
 #include "proto.h"
 #include "cgroup.h"
+#include "lineguard.h"
 #include "summary.h"
 
 struct event_base;
@@ -103,6 +104,7 @@ struct runjob {
 	int fetched;		/* a fetch of origin was done for this job */
 	struct spawn *child;
 	struct summary_parser summary;
+	struct line_guard guard;	/* the test's lines never pass for ours */
 	int64_t started_ms;	/* monotonic */
 	struct event *ev_timeout;
 	struct event *ev_kill;

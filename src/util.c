@@ -85,17 +85,22 @@ log_init(const char *role, int verbose)
 	log_verbose = verbose;
 }
 
-/* One line to stderr: "role: message[: strerror]". */
+/*
+ * One line to stderr: "role: message[: strerror]".  Messages quote what
+ * peers and tests sent: their control characters are escaped, so that a
+ * newline cannot forge a line of ours.
+ */
 static void
 log_vline(const char *fmt, va_list ap, int errnum)
 {
-	char msg[2048];
+	char msg[2048], safe[sizeof msg * 4];
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	log_escape(msg, safe, sizeof safe);
 	if (errnum)
-		fprintf(stderr, "%s: %s: %s\n", log_role, msg, strerror(errnum));
+		fprintf(stderr, "%s: %s: %s\n", log_role, safe, strerror(errnum));
 	else
-		fprintf(stderr, "%s: %s\n", log_role, msg);
+		fprintf(stderr, "%s: %s\n", log_role, safe);
 	fflush(stderr);
 }
 
@@ -275,6 +280,39 @@ utf8_seq_len(const unsigned char *s, size_t avail)
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
 	return need;
+}
+
+void
+log_escape(const char *in, char *out, size_t size)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0, len = strlen(in), n;
+
+	for (size_t i = 0; i < len && o + 7 < size; i += n) {
+		n = utf8_seq_len(s + i, len - i);
+		if (n == 1 && s[i] >= 0x20 && s[i] != 0x7f) {
+			out[o++] = (char)s[i];
+			continue;
+		}
+		if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0) {
+			/* C1 controls, which terminals obey too. */
+			o += (size_t)snprintf(out + o, size - o, "\\u%04x",
+			    s[i + 1]);
+			continue;
+		}
+		if (n > 1) {
+			memcpy(out + o, s + i, n);
+			o += n;
+			continue;
+		}
+		n = 1;
+		if (s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
+			out[o++] = '\\';
+			out[o++] = s[i] == '\n' ? 'n' : s[i] == '\t' ? 't' : 'r';
+		} else
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", s[i]);
+	}
+	out[o] = '\0';
 }
 
 int

@@ -69,6 +69,13 @@ int branch_name_valid(const char *name);
  */
 char *utf8_sanitize(const char *data, size_t len, size_t *outlen);
 
+/*
+ * in (NUL-terminated) made safe for one log line in out (size bytes, at
+ * least 8): control characters (C0, DEL, C1) as \n, \t, \r, \xNN or
+ * \u00NN, bytes that are not UTF-8 as \xNN; cut short if out is full.
+ */
+void log_escape(const char *in, char *out, size_t size);
+
 /* Whether len bytes are valid UTF-8 without NUL. */
 int utf8_valid(const char *data, size_t len);
 

@@ -64,7 +64,9 @@ class HttpTest(WebTest):
         status, part = api(self.url, f"/api/jobs/{job}/log?offset=0&limit=5")
         self.assertEqual((status, part["next_offset"], len(part["data"])),
                          (200, 5, 5))
-        self.assertIn("step line", events.log_text(job))
+        # The stream is another connection: its event may come a bit later.
+        self.wait_for(lambda: "step line" in events.log_text(job),
+                      "the step line on the event stream")
         status, runners = api(self.url, "/api/runners")
         (r1,) = runners["runners"]
         self.assertEqual((r1["name"], r1["state"], r1["jobs"]),

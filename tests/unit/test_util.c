@@ -142,6 +142,28 @@ is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* What peers send cannot make a log line of its own, nor a terminal act. */
+static void
+test_log_escape(void **state)
+{
+	char out[256];
+
+	(void)state;
+	log_escape("plain text, caf\xc3\xa9", out, sizeof out);
+	assert_string_equal(out, "plain text, caf\xc3\xa9");
+	log_escape("x\ndispatcher: forged\r\t", out, sizeof out);
+	assert_string_equal(out, "x\\ndispatcher: forged\\r\\t");
+	log_escape("\x1b]0;title\x07\x7f", out, sizeof out);
+	assert_string_equal(out, "\\x1b]0;title\\x07\\x7f");
+	/* C1 controls as UTF-8, and bytes that are not UTF-8. */
+	log_escape("a\xc2\x9b" "2Jb\xff\xc3", out, sizeof out);
+	assert_string_equal(out, "a\\u009b2Jb\\xff\\xc3");
+	/* A full buffer cuts the line short, still terminated. */
+	log_escape("\n\n\n\n\n\n", out, 12);
+	assert_true(strlen(out) < 12);
+	assert_string_equal(out, "\\n\\n\\n");
+}
+
 static void
 test_commit_id_valid(void **state)
 {
@@ -476,6 +498,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_log_escape),
 		cmocka_unit_test(test_commit_id_valid),
 		cmocka_unit_test(test_commit_id_invalid),
 		cmocka_unit_test(test_repo_url_valid),
