@@ -175,7 +175,8 @@ def dispatcher(tmp, name="dispatcher", args=(), many_fds=False):
     results)."""
     state = os.path.join(tmp, f"{name}-state")
     results = os.path.join(tmp, f"{name}-results")
-    p = Proc(name, [SSCI, "dispatcher", "--port", "0", "--host", "127.0.0.1",
+    p = Proc(name, [SSCI, "dispatcher", "--local-repos", "--port", "0",
+                    "--host", "127.0.0.1",
                     "--http", "off", "--state-dir", state, "--results-dir",
                     results, *args], tmp, many_fds=many_fds)
     m = wait_for(lambda: re.search(r"^listening on (\S+):(\d+)$", p.stdout(),

@@ -28,13 +28,15 @@
 
 static const char dispatcher_usage[] =
     "usage: ssci dispatcher [--host HOST] [--port PORT] [--http HOST:PORT|off]\n"
+    "                       [--http-host NAME]...\n"
     "                       [--state-dir DIR]\n"
     "                       [--results-dir DIR] [--heartbeat SECONDS]\n"
     "                       [--runner-timeout SECONDS] [--job-timeout SECONDS]\n"
     "                       [--client-timeout SECONDS] [--http-timeout SECONDS]\n"
     "                       [--max-attempts N] [--max-log-bytes N]\n"
     "                       [--token-file FILE] [--runner-token-file FILE]\n"
-    "                       [--http-auth] [--tls-cert FILE --tls-key FILE]\n"
+    "                       [--http-auth] [--local-repos]\n"
+    "                       [--tls-cert FILE --tls-key FILE]\n"
     "                       [--max-connections N] [--max-http-connections N]\n"
     "                       [--max-queued-per-repo N]\n"
     "                       [--http-rate N] [-v]\n";
@@ -141,6 +143,7 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 		{ "host", required_argument, NULL, 'H' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "http", required_argument, NULL, 'w' },
+		{ "http-host", required_argument, NULL, 'N' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "results-dir", required_argument, NULL, 'r' },
 		{ "heartbeat", required_argument, NULL, 'b' },
@@ -153,6 +156,7 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 		{ "token-file", required_argument, NULL, 'T' },
 		{ "runner-token-file", required_argument, NULL, 'R' },
 		{ "http-auth", no_argument, NULL, 'A' },
+		{ "local-repos", no_argument, NULL, 'L' },
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "max-connections", required_argument, NULL, 'M' },
@@ -180,6 +184,14 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 		case 'r':
 			cfg->results_dir = optarg;
 			break;
+		case 'N':
+			if (cfg->nhttp_hosts == DISPATCHER_MAX_HTTP_HOSTS) {
+				fprintf(stderr, "ssci: at most %d --http-host\n",
+				    DISPATCHER_MAX_HTTP_HOSTS);
+				cmd_usage(dispatcher_usage);
+			}
+			cfg->http_hosts[cfg->nhttp_hosts++] = optarg;
+			break;
 		case 'v':
 			*verbose = 1;
 			break;
@@ -194,6 +206,9 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 			break;
 		case 'A':
 			cfg->http_auth = 1;
+			break;
+		case 'L':
+			cfg->local_repos = 1;
 			break;
 		case 'C':
 			cfg->tls_cert = optarg;

@@ -26,6 +26,7 @@ struct store;
 #define DISPATCHER_BAD_MESSAGES_MAX 10
 #define DISPATCHER_HELLO_TIMEOUT_MS 10000
 #define DISPATCHER_TICKS 10
+#define DISPATCHER_MAX_HTTP_HOSTS 16
 /* Descriptors kept for the store, logs and listeners, of the limit. */
 #define DISPATCHER_FD_RESERVE 64
 /* Default connection limits, when the descriptor limit allows more. */
@@ -36,6 +37,9 @@ struct dispatcher_config {
 	const char *host;
 	int port;
 	const char *http;	/* "HOST:PORT", or NULL for none */
+	const char *http_listen_host;	/* its HOST, once parsed */
+	const char *http_hosts[DISPATCHER_MAX_HTTP_HOSTS];	/* --http-host */
+	int nhttp_hosts;
 	const char *state_dir;
 	const char *results_dir;
 	int heartbeat_s;
@@ -48,6 +52,7 @@ struct dispatcher_config {
 	char *token;		/* clients' and observers' (and runners' if alone) */
 	char *runner_token;	/* runners', if apart */
 	int http_auth;		/* reads on HTTP need the token too */
+	int local_repos;	/* paths and file:// may be dispatched */
 	const char *tls_cert;
 	const char *tls_key;
 	int max_connections;
@@ -157,6 +162,12 @@ void peer_lost(struct peer *p, const char *why);
 void peer_free_all(struct dispatcher *d);
 
 /* sched.c */
+/*
+ * Whether a dispatch of repo must be refused (why says so): a URL git
+ * would run a helper for, or a local path without --local-repos.
+ */
+int sched_repo_refused(const struct dispatcher *d, const char *repo,
+    char *why, size_t size);
 /*
  * Queue a job for msg's repo, commit and branch (see store_dispatch),
  * keep its subject and author, and hand out what can be.  0, -1 on a

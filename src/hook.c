@@ -23,48 +23,41 @@ static const char hook_usage[] =
     "usage: ssci hook install REPO\n"
     "       ssci hook remove REPO\n";
 
-/* The hook's path for the repository at repo, or NULL (logged). */
+/*
+ * The hook's path for the repository at repo, or NULL (logged): where git
+ * will look for it, which core.hooksPath may move out of .git/hooks.
+ */
 static char *
 hook_path(const char *repo)
 {
-	char *gitdir, *bare = NULL, *path, *dir;
+	char *gitdir, *bare = NULL, *out = NULL, *path;
+	const char *name;
 	int is_bare;
 
 	if ((gitdir = repo_git_dir(repo)) == NULL)
 		return NULL;
+	free(gitdir);
 	spawn_run_sync((const char *const[]){ "git", "rev-parse",
 	    "--is-bare-repository", NULL }, repo, &bare);
 	is_bare = bare != NULL && strncmp(bare, "true", 4) == 0;
 	free(bare);
-	xasprintf(&path, "%s/hooks", gitdir);
-	free(gitdir);
-	if (mkdir_p(path) == -1) {
-		free(path);
+	name = is_bare ? "hooks/post-receive" : "hooks/post-commit";
+	if (spawn_run_sync((const char *const[]){ "git", "rev-parse",
+	    "--git-path", name, NULL }, repo, &out) != 0 || out == NULL ||
+	    out[0] == '\0') {
+		log_warnx("unable to find where the hooks of '%s' go", repo);
+		free(out);
 		return NULL;
 	}
-	dir = path;
-	xasprintf(&path, "%s/%s", dir, is_bare ? "post-receive" :
-	    "post-commit");
-	free(dir);
-	return path;
-}
-
-/* Whether the file at path is a hook we installed; -1 if it is absent. */
-static int
-hook_is_ours(const char *path)
-{
-	char line[256];
-	FILE *f = fopen(path, "re");
-	int ours = 0;
-
-	if (f == NULL)
-		return errno == ENOENT ? -1 : 0;
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (strncmp(line, HOOK_MARKER, strlen(HOOK_MARKER)) == 0)
-			ours = 1;
+	out[strcspn(out, "\n")] = '\0';
+	/* Relative to the repository, as git answers it. */
+	if (out[0] == '/')
+		path = out;
+	else {
+		xasprintf(&path, "%s/%s", repo, out);
+		free(out);
 	}
-	fclose(f);
-	return ours;
+	return path;
 }
 
 /* path quoted for sh: inside single quotes, ' written as '\''. */
@@ -86,6 +79,50 @@ sh_quote(const char *s)
 	return out;
 }
 
+/* The whole text of our hook running the ssci quoted as quoted. */
+static char *
+hook_text(const char *quoted, int post_receive)
+{
+	char *text;
+
+	xasprintf(&text, "#!/bin/sh\n%s: it reports new commits to\n"
+	    "# SuperSimpleCI.  Take it out with \"ssci hook remove\".\n"
+	    "exec %s notify %s\n", HOOK_MARKER, quoted,
+	    post_receive ? "--post-receive" : "HEAD");
+	return text;
+}
+
+/*
+ * Whether the file at path is exactly a hook we installed (a hook that
+ * only mentions us is the user's); -1 if it is absent.  Its exec line
+ * names the binary: the text we would write with it must be the file.
+ */
+static int
+hook_is_ours(const char *path)
+{
+	char buf[4096], *exec, *end, *quoted, *text;
+	size_t n;
+	FILE *f = fopen(path, "re");
+	int ours = 0;
+
+	if (f == NULL)
+		return errno == ENOENT ? -1 : 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((exec = strstr(buf, "\nexec ")) == NULL ||
+	    (end = strstr(exec, " notify ")) == NULL)
+		return 0;
+	quoted = xstrndup(exec + 6, (size_t)(end - (exec + 6)));
+	for (int pr = 0; pr <= 1 && !ours; pr++) {
+		text = hook_text(quoted, pr);
+		ours = strlen(text) == n && memcmp(text, buf, n) == 0;
+		free(text);
+	}
+	free(quoted);
+	return ours;
+}
+
 static int
 hook_install(const char *path)
 {
@@ -104,10 +141,13 @@ hook_install(const char *path)
 		fatal("unable to find the ssci binary");
 	self[n] = '\0';
 	quoted = sh_quote(self);
-	xasprintf(&text, "#!/bin/sh\n%s: it reports new commits to\n"
-	    "# SuperSimpleCI.  Take it out with \"ssci hook remove\".\n"
-	    "exec %s notify %s\n", HOOK_MARKER, quoted,
-	    strstr(path, "post-receive") ? "--post-receive" : "HEAD");
+	text = hook_text(quoted, strstr(path, "post-receive") != NULL);
+	/* A core.hooksPath folder may not exist yet. */
+	if (mkdir_p_parent(path) == -1) {
+		free(quoted);
+		free(text);
+		return 1;
+	}
 	rc = write_file_atomic(path, text, strlen(text));
 	free(quoted);
 	free(text);

@@ -28,62 +28,12 @@
 #include "gate.h"
 #include "html.h"
 #include "http.h"
+#include "http_auth.h"
 #include "http_conn.h"
 #include "util.h"
 
 #define HTTP_MAX_BODY (64 * 1024)
 #define HTTP_MAX_HEADERS (16 * 1024)
-
-static void
-http_send(struct evhttp_request *req, int status, const char *type,
-    struct evbuffer *body)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-
-	evhttp_add_header(h, "Content-Type", type);
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_send_reply(req, status, NULL, body);
-}
-
-void
-http_json(struct evhttp_request *req, int status, json_t *value)
-{
-	struct evbuffer *body = evbuffer_new();
-	char *text = json_dumps(value, JSON_COMPACT);
-
-	json_decref(value);
-	if (text == NULL)
-		fatalx("jansson: out of memory");
-	evbuffer_add(body, text, strlen(text));
-	evbuffer_add(body, "\n", 1);
-	free(text);
-	http_send(req, status, "application/json", body);
-	evbuffer_free(body);
-}
-
-void
-http_error(struct evhttp_request *req, int status, const char *code,
-    const char *fmt, ...)
-{
-	char message[300];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof message, fmt, ap);
-	va_end(ap);
-	http_json(req, status, json_pack("{s:{s:s, s:s}}", "error", "code",
-	    code, "message", message));
-}
-
-/* A page or an error for the browser. */
-static void
-http_page(struct evhttp_request *req, int status, struct evbuffer *body)
-{
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Security-Policy", "default-src 'self'; "
-	    "style-src 'self'; script-src 'self'; img-src 'self' data:");
-	http_send(req, status, "text/html; charset=utf-8", body);
-}
 
 static void
 http_not_found(struct evhttp_request *req, const char *path)
@@ -96,17 +46,6 @@ http_not_found(struct evhttp_request *req, const char *path)
 	evbuffer_add_printf(body, ". <a href=\"/\">Dashboard</a></p>\n");
 	http_page(req, HTTP_NOTFOUND, body);
 	evbuffer_free(body);
-}
-
-/* A job id from a path segment: > 0, or 0 if it is not one. */
-int64_t
-http_job_id(const char *s)
-{
-	long v;
-
-	if (parse_long(s, 1, 2147483647L, &v) == -1)
-		return 0;
-	return v;
 }
 
 static void
@@ -178,108 +117,6 @@ http_pages(struct http_ctx *h)
 }
 
 
-/* One token bucket per address, in a small table that forgets the idle. */
-struct http_bucket {
-	char ip[64];
-	double tokens;
-	int64_t last_ms;
-};
-
-#define HTTP_BUCKETS 256
-
-/* Whether ip may make a request now (rate per second, burst twice that). */
-static int
-http_rate_ok(struct dispatcher *d, const char *ip)
-{
-	static struct http_bucket buckets[HTTP_BUCKETS];
-	struct http_bucket *b = NULL, *victim = &buckets[0];
-	double rate = d->cfg.http_rate, burst = 2.0 * rate;
-	int64_t now = mono_ms();
-
-	for (int i = 0; i < HTTP_BUCKETS && b == NULL; i++) {
-		if (strcmp(buckets[i].ip, ip) == 0)
-			b = &buckets[i];
-		else if (buckets[i].last_ms < victim->last_ms)
-			victim = &buckets[i];
-	}
-	if (b == NULL) {
-		b = victim;
-		snprintf(b->ip, sizeof b->ip, "%s", ip);
-		b->tokens = burst;
-		b->last_ms = now;
-	}
-	b->tokens += rate * (double)(now - b->last_ms) / 1000.0;
-	if (b->tokens > burst)
-		b->tokens = burst;
-	b->last_ms = now;
-	if (b->tokens < 1.0)
-		return 0;
-	b->tokens -= 1.0;
-	return 1;
-}
-
-/*
- * A browser says where a page came from: a POST carrying an Origin that is
- * not this server comes from another site's page (CSRF) and is refused.
- * Scripts and curl send no Origin.
- */
-static int
-http_same_origin(struct http_ctx *h)
-{
-	struct evkeyvalq *in = evhttp_request_get_input_headers(h->req);
-	const char *origin = evhttp_find_header(in, "Origin");
-	const char *host = evhttp_find_header(in, "Host");
-	const char *rest;
-
-	if (origin == NULL)
-		return 1;
-	if (host == NULL)
-		return 0;
-	rest = strstr(origin, "://");
-	return rest != NULL && strcmp(rest + 3, host) == 0;
-}
-
-/*
- * Writes (and, with --http-auth, everything) need "Authorization: Bearer
- * TOKEN".  Returns 1 if the request may go on, 0 after refusing it.
- */
-static int
-http_authorized(struct http_ctx *h, const char *ip)
-{
-	const char *want = h->d->cfg.token, *given;
-	int64_t wait;
-
-	if (h->method == EVHTTP_REQ_POST && !http_same_origin(h)) {
-		http_error(h->req, 403, "cross_origin", "a write from "
-		    "another site's page is refused");
-		return 0;
-	}
-	if (want == NULL || (h->method != EVHTTP_REQ_POST &&
-	    !h->d->cfg.http_auth))
-		return 1;
-	if ((wait = auth_penalty(ip)) > 0) {
-		http_error(h->req, 429, "slow_down", "too many refused tokens; "
-		    "try again in %lld ms", (long long)wait);
-		return 0;
-	}
-	given = evhttp_find_header(evhttp_request_get_input_headers(h->req),
-	    "Authorization");
-	if (given != NULL && strncmp(given, "Bearer ", 7) == 0 &&
-	    auth_equal(given + 7, want)) {
-		auth_succeeded(ip);
-		return 1;
-	}
-	auth_failed(ip);
-	log_warnx("refused HTTP %s %s from %s: %s token", h->method ==
-	    EVHTTP_REQ_POST ? "POST" : "GET", h->path, ip, given == NULL ?
-	    "no" : "wrong");
-	evhttp_add_header(evhttp_request_get_output_headers(h->req),
-	    "WWW-Authenticate", "Bearer");
-	http_error(h->req, 401, "bad_token",
-	    "this needs the token: Authorization: Bearer TOKEN");
-	return 0;
-}
-
 static void
 http_cb(struct evhttp_request *req, void *arg)
 {
@@ -297,14 +134,11 @@ http_cb(struct evhttp_request *req, void *arg)
 	h.ip = ip;
 	why = http_parse(&h, uri != NULL ? evhttp_uri_get_path(uri) : NULL,
 	    uri != NULL ? evhttp_uri_get_query(uri) : NULL);
-	if (!http_rate_ok(h.d, ip)) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Retry-After", "1");
-		http_error(req, 429, "too_many_requests",
-		    "more than %d requests a second", h.d->cfg.http_rate);
-	} else if (why != NULL)
+	if (!http_auth_rate(&h))
+		;	/* refused and answered */
+	else if (why != NULL)
 		http_error(req, HTTP_BADREQUEST, "bad_request", "%s", why);
-	else if (!http_authorized(&h, ip))
+	else if (!http_auth_check(&h))
 		;	/* refused and answered */
 	else if (h.nparts > 0 && strcmp(h.parts[0], "api") == 0)
 		http_api(&h);
@@ -359,7 +193,8 @@ http_start(struct dispatcher *d)
 	sock = evhttp_bind_socket_with_handle(d->http, host, (ev_uint16_t)port);
 	if (sock == NULL)
 		fatal("unable to listen for HTTP on '%s'", d->cfg.http);
-	free(host);
+	/* Kept: it is one of the names a write may use (http_auth.c). */
+	d->cfg.http_listen_host = host;
 	gate_init(&d->http_gate, d->base, evhttp_bound_socket_get_listener(sock),
 	    "HTTP");
 	d->http_conns.max = d->cfg.max_http_connections;
@@ -396,5 +231,7 @@ http_stop(struct dispatcher *d)
 	evhttp_free(d->http);
 	http_conn_release(&d->http_conns);
 	d->http = NULL;
+	free((char *)d->cfg.http_listen_host);
+	d->cfg.http_listen_host = NULL;
 	gate_release(&d->http_gate);
 }

@@ -31,6 +31,12 @@ struct http_ctx {
 	struct evkeyvalq query;
 };
 
+/* http_reply.c: the answers. */
+/* Answer with body as type, with the headers every reply has. */
+void http_send(struct evhttp_request *req, int status, const char *type,
+    struct evbuffer *body);
+/* A page for the browser, under the site's content security policy. */
+void http_page(struct evhttp_request *req, int status, struct evbuffer *body);
 /* Answer with value (reference taken) as JSON. */
 void http_json(struct evhttp_request *req, int status, json_t *value);
 

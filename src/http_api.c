@@ -177,6 +177,7 @@ api_dispatch(struct http_ctx *h)
 	struct proto_msg msg;
 	struct proto_error err;
 	enum job_state state;
+	char why[400];
 	json_t *obj;
 	char *line;
 	int64_t id;
@@ -194,6 +195,11 @@ api_dispatch(struct http_ctx *h)
 		return;
 	}
 	free(line);
+	if (sched_repo_refused(h->d, msg.repo, why, sizeof why)) {
+		http_error(h->req, HTTP_BADREQUEST, "bad_repo", "%s", why);
+		proto_msg_release(&msg);
+		return;
+	}
 	rc = sched_queue_job(h->d, &msg, &id, &state, &existing);
 	if (rc == -2)
 		http_error(h->req, 429, "queue_full", "the queue of %s is full",

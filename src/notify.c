@@ -2,7 +2,10 @@
  * notify.c - "ssci notify COMMIT...": report the commits named, once, for
  * a git hook.  With --post-receive it reads the "old new ref" lines git
  * gives that hook and reports every new commit of every pushed branch,
- * oldest first.  Exits 0 when the dispatcher accepted every one, 1 if not.
+ * oldest first.  What the dispatcher does not take (it is down, or cannot
+ * store the job now) is kept in the repository's .git/ssci/pending and
+ * reported first by the next notify (or "notify --flush").  Exits 0 when
+ * the dispatcher accepted every one, 1 if not.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -15,8 +18,8 @@
 
 #include "cmd.h"
 #include "conn.h"
-#include "repo.h"
-#include "spawn.h"
+#include "notify.h"
+#include "pending.h"
 #include "util.h"
 
 #define NOTIFY_DEFAULT_SERVER "localhost:8888"
@@ -26,76 +29,8 @@ static const char notify_usage[] =
     "                   [--branch NAME] [--rebuild] [" CMD_SECURITY_USAGE "]\n"
     "                   [-v] COMMIT...\n"
     "       ssci notify [--dispatcher-server HOST:PORT] [--repo URL]\n"
-    "                   --post-receive < \"old new ref\" lines\n";
-
-struct notify_item {
-	char commit[65];
-	char *branch;		/* may be NULL */
-	char *info;		/* "author US subject" from git log, or NULL */
-};
-
-struct notify {
-	struct event_base *base;
-	struct conn *conn;
-	char *repo;
-	char *branch;
-	int rebuild;
-	struct notify_item *items;
-	size_t nitems;
-	size_t answered;
-	int failed;
-	char *gitdir;		/* of the repository it runs in, or NULL */
-	char *token_file;	/* the one "ssci up" left, if any */
-};
-
-static void
-notify_add(struct notify *n, const char *commit, const char *branch)
-{
-	struct notify_item *it;
-
-	n->items = xrealloc(n->items, (n->nitems + 1) * sizeof *n->items);
-	it = &n->items[n->nitems++];
-	memcpy(it->commit, commit, sizeof it->commit);
-	it->branch = branch ? xstrdup(branch) : NULL;
-	it->info = NULL;
-}
-
-/*
- * Authors and subjects of every commit with one git log, before the loop
- * runs.  Commits git does not know keep none.
- */
-static void
-notify_describe(struct notify *n)
-{
-	const char **argv = xcalloc(n->nitems + 6, sizeof *argv);
-	char *out = NULL, *save = NULL;
-	size_t k = 0;
-
-	argv[k++] = "git";
-	argv[k++] = "log";
-	argv[k++] = "--no-walk=unsorted";
-	argv[k++] = "--format=%H%x1f%an%x1f%s";
-	for (size_t i = 0; i < n->nitems; i++)
-		argv[k++] = n->items[i].commit;
-	argv[k++] = "--";
-	if (spawn_run_sync(argv, ".", &out) == 0) {
-		for (char *line = strtok_r(out, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save)) {
-			size_t idlen = strcspn(line, "\x1f");
-
-			for (size_t i = 0; i < n->nitems; i++) {
-				if (n->items[i].info == NULL && idlen ==
-				    strlen(n->items[i].commit) && strncmp(line,
-				    n->items[i].commit, idlen) == 0 &&
-				    line[idlen] != '\0')
-					n->items[i].info = xstrdup(line +
-					    idlen + 1);
-			}
-		}
-	}
-	free(out);
-	free(argv);
-}
+    "                   --post-receive < \"old new ref\" lines\n"
+    "       ssci notify [--dispatcher-server HOST:PORT] --flush\n";
 
 /* Author and subject from info, control characters made spaces. */
 static void
@@ -129,7 +64,7 @@ static void
 notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 {
 	struct notify *n = arg;
-	const char *id = n->items[n->answered].commit;
+	struct notify_item *it = &n->items[n->answered];
 
 	(void)c;
 	if (reply == NULL) {
@@ -138,11 +73,16 @@ notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 		return;
 	}
 	if (reply->type != PROTO_OK) {
-		log_warnx("dispatcher refused %s: %s", id, reply->message);
+		log_warnx("dispatcher refused %s: %s", it->commit,
+		    reply->message);
+		it->outcome = pending_refusal_passes(reply->code) ?
+		    NOTIFY_LATER : NOTIFY_REFUSED;
 		n->failed = 1;
-	} else
-		printf("%s job %lld %s\n", id, (long long)reply->job,
+	} else {
+		it->outcome = NOTIFY_DELIVERED;
+		printf("%s job %lld %s\n", it->commit, (long long)reply->job,
 		    reply->has_state ? job_state_name(reply->state) : "");
+	}
 	if (++n->answered == n->nitems)
 		event_base_loopexit(n->base, NULL);
 }
@@ -160,14 +100,76 @@ notify_send_all(struct notify *n)
 		struct notify_item *it = &n->items[i];
 
 		notify_info(it->info, &author, &subject);
-		if (conn_request(n->conn, proto_encode_dispatch_info(n->repo,
-		    it->commit, it->branch, subject, author, n->rebuild, NULL),
-		    notify_reply, n) == -1) {
+		if (conn_request(n->conn, proto_encode_dispatch_info(it->repo ?
+		    it->repo : n->repo, it->commit, it->branch, subject,
+		    author, it->rebuild || n->rebuild, NULL), notify_reply,
+		    n) == -1) {
 			n->failed = 1;
 			event_base_loopexit(n->base, NULL);
 			return;
 		}
 	}
+}
+
+/*
+ * What was kept from earlier runs goes first, oldest first, then the
+ * commits of this one.  0, or -1 if the list could not be read (then
+ * nothing is lost: it stays as it was).
+ */
+static int
+notify_take_pending(struct notify *n, struct pending *pend)
+{
+	struct notify_item *mine = n->items;
+	size_t nmine = n->nitems;
+	char *path;
+	int rc;
+
+	xasprintf(&path, "%s/ssci/pending", n->gitdir);
+	rc = pending_open(pend, path, 1);
+	free(path);
+	if (rc != 0)
+		return -1;
+	n->items = NULL;
+	n->nitems = 0;
+	for (size_t i = 0; i < pend->n; i++) {
+		const struct pending_item *p = &pend->items[i];
+
+		notify_add(n, p->commit, p->branch);
+		n->items[n->nitems - 1].repo = xstrdup(p->repo);
+		n->items[n->nitems - 1].rebuild = p->rebuild;
+	}
+	for (size_t i = 0; i < nmine; i++) {
+		n->items = xrealloc(n->items, (n->nitems + 1) *
+		    sizeof *n->items);
+		n->items[n->nitems++] = mine[i];
+	}
+	free(mine);
+	return 0;
+}
+
+/* Keep what was not delivered (nor refused for good) for the next run. */
+static void
+notify_keep_pending(struct notify *n, struct pending *pend)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < pend->n; i++)
+		pending_item_release(&pend->items[i]);
+	pend->n = 0;
+	for (size_t i = 0; i < n->nitems; i++) {
+		const struct notify_item *it = &n->items[i];
+
+		if (it->outcome == NOTIFY_DELIVERED ||
+		    it->outcome == NOTIFY_REFUSED)
+			continue;
+		pending_add(pend, it->commit, it->branch, it->repo ? it->repo :
+		    n->repo, it->rebuild || n->rebuild);
+		kept++;
+	}
+	if (pending_close(pend) == 0 && kept > 0)
+		log_warnx("%zu commit%s kept in %s/ssci/pending: the next ssci "
+		    "notify, or the observer of ssci up, reports %s", kept,
+		    kept == 1 ? "" : "s", n->gitdir, kept == 1 ? "it" : "them");
 }
 
 static void
@@ -193,187 +195,6 @@ notify_refused(struct conn *c, const char *why, void *arg)
 {
 	(void)why;
 	notify_gone(c, arg);
-}
-
-/*
- * What notify needs of the repository it runs in, with one git for the
- * common case (a hook's): its git dir, whether it is bare, its branch.
- * The repository is named by its work tree, or its git dir when bare.
- */
-static int
-notify_repo_facts(struct notify *n)
-{
-	char *out = NULL, *save = NULL, *dir, *bare, *branch;
-	size_t len;
-
-	if (spawn_run_sync((const char *const[]){ "git", "rev-parse",
-	    "--absolute-git-dir", "--is-bare-repository", "--abbrev-ref", "HEAD",
-	    NULL }, ".", &out) != 0 || (dir = strtok_r(out, "\n", &save)) ==
-	    NULL || (bare = strtok_r(NULL, "\n", &save)) == NULL ||
-	    (branch = strtok_r(NULL, "\n", &save)) == NULL) {
-		/* No commit yet, or not a repository: ask the long way. */
-		free(out);
-		n->gitdir = repo_git_dir(".");
-		if (n->repo == NULL && (n->repo = repo_self(".")) == NULL)
-			return -1;
-		if (n->branch == NULL)
-			n->branch = repo_current_branch(".");
-		return 0;
-	}
-	n->gitdir = xstrdup(dir);
-	len = strlen(dir);
-	if (n->repo == NULL) {
-		if (strcmp(bare, "true") == 0)
-			n->repo = xstrdup(dir);
-		else if (len > 5 && strcmp(dir + len - 5, "/.git") == 0)
-			n->repo = xstrndup(dir, len - 5);
-		else if ((n->repo = repo_self(".")) == NULL) {
-			free(out);
-			return -1;
-		}
-	}
-	if (n->branch == NULL && strcmp(branch, "HEAD") != 0)
-		n->branch = xstrdup(branch);
-	free(out);
-	return 0;
-}
-
-/*
- * Revisions that are not full ids resolved, with authors and subjects,
- * by the one git log that notify_describe would run anyway.  0 when every
- * revision got its line, -1 to go the long way.
- */
-static int
-notify_log_revisions(struct notify *n, char **revs, int nrevs)
-{
-	const char **argv = xcalloc((size_t)nrevs + 6, sizeof *argv);
-	char *out = NULL, *save = NULL, *line, id[65];
-	size_t k = 0;
-	int got = 0;
-
-	argv[k++] = "git";
-	argv[k++] = "log";
-	argv[k++] = "--no-walk=unsorted";
-	argv[k++] = "--format=%H%x1f%an%x1f%s";
-	for (int i = 0; i < nrevs; i++) {
-		if (revs[i][0] == '-') {
-			free(argv);
-			return -1;
-		}
-		argv[k++] = revs[i];
-	}
-	argv[k++] = "--";
-	if (spawn_run_sync(argv, ".", &out) == 0) {
-		for (line = strtok_r(out, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save))
-			got++;
-	}
-	free(argv);
-	/* One line each, or some revisions named the same commit. */
-	if (got != nrevs) {
-		free(out);
-		return -1;
-	}
-	line = out;
-	for (int i = 0; i < nrevs; i++, line += strlen(line) + 1) {
-		size_t idlen = strcspn(line, "\x1f");
-
-		snprintf(id, sizeof id, "%.*s", (int)idlen, line);
-		if (commit_id_normalize(id, id) == -1) {
-			n->nitems = 0;
-			free(out);
-			return -1;
-		}
-		notify_add(n, id, n->branch);
-		if (line[idlen] != '\0')
-			n->items[n->nitems - 1].info = xstrdup(line + idlen + 1);
-	}
-	free(out);
-	return 0;
-}
-
-/* The commits named on the command line, on the given or current branch. */
-static int
-notify_revisions(struct notify *n, char **revs, int nrevs)
-{
-	char id[65];
-
-	if (n->branch != NULL && !branch_name_valid(n->branch)) {
-		free(n->branch);
-		n->branch = NULL;
-	}
-	if (notify_log_revisions(n, revs, nrevs) == 0)
-		return 0;
-	for (size_t i = 0; i < n->nitems; i++) {
-		free(n->items[i].branch);
-		free(n->items[i].info);
-	}
-	n->nitems = 0;
-	for (int i = 0; i < nrevs; i++) {
-		if (commit_id_normalize(revs[i], id) == -1 &&
-		    repo_resolve_commit(".", revs[i], id) == -1)
-			return -1;
-		notify_add(n, id, n->branch);
-	}
-	return 0;
-}
-
-/* Add the commits of one pushed branch: new ones oldest first, or the tip. */
-static int
-notify_pushed(struct notify *n, const char *old, const char *new,
-    const char *branch)
-{
-	char *exclude, *out = NULL, id[65];
-	int status = -1;
-
-	if (strspn(old, "0") != strlen(old) && spawn_run_sync((const char *const[]){ "git", "merge-base",
-	    "--is-ancestor", old, new, NULL }, ".", NULL) == 0) {
-		xasprintf(&exclude, "^%s", old);
-		status = spawn_run_sync((const char *const[]){ "git",
-		    "rev-list", "--reverse", new, exclude, "--", NULL }, ".",
-		    &out);
-		free(exclude);
-	}
-	if (status != 0) {
-		/* A new branch, or a force-push: its tip. */
-		notify_add(n, new, branch);
-		free(out);
-		return 0;
-	}
-	for (char *line = strtok(out, "\n"); line != NULL;
-	    line = strtok(NULL, "\n")) {
-		if (commit_id_normalize(line, id) == 0)
-			notify_add(n, id, branch);
-	}
-	free(out);
-	return 0;
-}
-
-/* The "old new ref" lines of a post-receive hook, from stdin. */
-static int
-notify_post_receive(struct notify *n)
-{
-	char line[1024], oldarg[80], newarg[80], ref[600], old[65], new[65];
-
-	while (fgets(line, sizeof line, stdin) != NULL) {
-		if (sscanf(line, "%79s %79s %599s", oldarg, newarg, ref) != 3 ||
-		    commit_id_normalize(oldarg, old) == -1 ||
-		    commit_id_normalize(newarg, new) == -1) {
-			log_warnx("unable to read the hook line '%.*s'",
-			    (int)strcspn(line, "\n"), line);
-			return -1;
-		}
-		if (strncmp(ref, "refs/heads/", 11) != 0 ||
-		    strspn(new, "0") == strlen(new))
-			continue;	/* a tag, or a deleted branch */
-		if (!branch_name_valid(ref + 11)) {
-			log_warnx("skipping branch '%s': name not supported",
-			    ref + 11);
-			continue;
-		}
-		notify_pushed(n, old, new, ref + 11);
-	}
-	return 0;
 }
 
 /*
@@ -427,6 +248,7 @@ cmd_notify(int argc, char **argv)
 		{ "branch", required_argument, NULL, 'b' },
 		{ "rebuild", no_argument, NULL, 'R' },
 		{ "post-receive", no_argument, NULL, 'P' },
+		{ "flush", no_argument, NULL, 'F' },
 		CMD_SECURITY_OPTIONS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -438,7 +260,9 @@ cmd_notify(int argc, char **argv)
 	};
 	const char *given = NULL;
 	struct notify n = { 0 };
-	int ch, verbose = 0, post_receive = 0, rc;
+	int ch, verbose = 0, post_receive = 0, flush = 0, rc = 0;
+	struct pending pend = { .lock_fd = -1 };
+	int have_pending = 0;
 	struct cmd_security sec = { 0 };
 	struct conn_auth auth = { 0 };
 	char *server = NULL;
@@ -474,6 +298,9 @@ cmd_notify(int argc, char **argv)
 		case 'P':
 			post_receive = 1;
 			break;
+		case 'F':
+			flush = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -483,7 +310,7 @@ cmd_notify(int argc, char **argv)
 			cmd_usage(notify_usage);
 		}
 	}
-	if (post_receive ? optind != argc : optind >= argc)
+	if (post_receive || flush ? optind != argc : optind >= argc)
 		cmd_usage(notify_usage);
 	log_init("notify", verbose);
 	signal(SIGPIPE, SIG_IGN);
@@ -492,8 +319,11 @@ cmd_notify(int argc, char **argv)
 		n.failed = 1;
 		goto out;
 	}
-	rc = post_receive ? notify_post_receive(&n) :
-	    notify_revisions(&n, argv + optind, argc - optind);
+	if (!flush)
+		rc = post_receive ? notify_post_receive(&n) :
+		    notify_revisions(&n, argv + optind, argc - optind);
+	if (rc == 0 && n.gitdir != NULL)
+		have_pending = notify_take_pending(&n, &pend) == 0;
 	if (rc == -1 || n.nitems == 0) {
 		n.failed = rc == -1;
 		goto out;
@@ -523,8 +353,11 @@ cmd_notify(int argc, char **argv)
 	cmd_conn_auth_release(&auth);
 	free(n.token_file);
 out:
+	if (have_pending)
+		notify_keep_pending(&n, &pend);
 	for (size_t i = 0; i < n.nitems; i++) {
 		free(n.items[i].branch);
+		free(n.items[i].repo);
 		free(n.items[i].info);
 	}
 	free(n.items);

@@ -15,6 +15,7 @@
 
 #include "cmd.h"
 #include "conn.h"
+#include "pending.h"
 #include "repo.h"
 #include "spawn.h"
 #include "util.h"
@@ -24,7 +25,8 @@
 static const char observer_usage[] =
     "usage: ssci observer [--dispatcher-server HOST:PORT]\n"
     "                     [--interval SECONDS] [--branch NAME]...\n"
-    "                     [--all-branches] [" CMD_SECURITY_USAGE "]\n"
+    "                     [--all-branches] [--pending FILE]\n"
+    "                     [" CMD_SECURITY_USAGE "]\n"
     "                     [-v] CLONE\n";
 
 struct watched {
@@ -58,6 +60,7 @@ struct observer {
 	int busy;		/* a poll is under way */
 	int all_branches;	/* watch every branch, new ones too */
 	int refused;		/* the dispatcher refused us: exit 1 */
+	const char *pending;	/* a hook's undelivered commits, or NULL */
 	struct event *ev_poll;
 	struct timeval interval;
 	char tip[65];
@@ -414,11 +417,8 @@ observer_fetch_done(int status, const char *out, size_t len, void *arg)
 }
 
 static void
-observer_poll(struct observer *o)
+observer_fetch(struct observer *o)
 {
-	if (o->busy || !conn_is_ready(o->conn))
-		return;
-	o->busy = 1;
 	if (!o->has_origin) {
 		observer_fetch_done(0, "", 0, o);
 		return;
@@ -427,6 +427,28 @@ observer_poll(struct observer *o)
 	    "--prune", "origin", NULL }, o->clone, 16384, observer_fetch_done,
 	    o) == NULL)
 		o->busy = 0;
+}
+
+static void
+observer_pending_done(void *arg)
+{
+	observer_fetch(arg);
+}
+
+/*
+ * A poll: first what a hook could not report (with --pending), then the
+ * new commits of every branch.
+ */
+static void
+observer_poll(struct observer *o)
+{
+	if (o->busy || !conn_is_ready(o->conn))
+		return;
+	o->busy = 1;
+	if (o->pending != NULL && pending_send(o->conn, o->pending,
+	    observer_pending_done, o) == 0)
+		return;
+	observer_fetch(o);
 }
 
 static void
@@ -469,13 +491,13 @@ observer_add_branch(struct observer *o, const char *name)
 }
 
 /*
- * First start of a branch: remember its tip now, so that commits made
- * before the dispatcher answers are not skipped.
+ * First start of a branch: remember the tip the clone has now, before any
+ * fetch, so that it and every commit after it are reported, those made
+ * before the observer started and before the dispatcher answers included.
  */
 static void
 observer_baseline(struct observer *o)
 {
-	int fetched = 0;
 	char *ref, *out;
 
 	for (size_t i = 0; i < o->nbranches; i++) {
@@ -483,10 +505,6 @@ observer_baseline(struct observer *o)
 
 		if (w->mark[0] != '\0')
 			continue;
-		if (o->has_origin && !fetched++ && spawn_run_sync(
-		    (const char *const[]){ "git", "fetch", "--quiet", "origin",
-		    NULL }, o->clone, NULL) != 0)
-			log_warnx("git fetch in '%s' failed", o->clone);
 		xasprintf(&ref, "refs/%s/%s^{commit}", o->has_origin ?
 		    "remotes/origin" : "heads", w->name);
 		out = NULL;
@@ -545,6 +563,7 @@ cmd_observer(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "branch", required_argument, NULL, 'b' },
 		{ "all-branches", no_argument, NULL, 'a' },
+		{ "pending", required_argument, NULL, 'p' },
 		CMD_SECURITY_OPTIONS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -578,6 +597,9 @@ cmd_observer(int argc, char **argv)
 			break;
 		case 'a':
 			o.all_branches = 1;
+			break;
+		case 'p':
+			o.pending = optarg;
 			break;
 		case 'v':
 			verbose = 1;

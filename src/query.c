@@ -20,13 +20,21 @@ static void
 query_dispatch(struct peer *p, const struct proto_msg *msg)
 {
 	enum job_state state;
+	char why[400];
 	int64_t id;
 	int existing, rc;
 
+	if (sched_repo_refused(p->d, msg->repo, why, sizeof why)) {
+		peer_send_error(p, "bad_repo", "%s", why);
+		return;
+	}
 	rc = sched_queue_job(p->d, msg, &id, &state, &existing);
 	if (rc == -2)
 		peer_send_error(p, "queue_full", "the queue of %s is full "
 		    "(%d jobs)", msg->repo, p->d->cfg.max_queued_per_repo);
+	else if (rc == -1 && store_error_transient(p->d->store))
+		peer_send_error(p, "try_again", "unable to record the job now; "
+		    "send it again later");
 	else if (rc == -1)
 		peer_send_error(p, "store", "unable to record the job");
 	else

@@ -543,17 +543,6 @@ runjob_step(struct runjob *j, enum runjob_step step)
 	}
 }
 
-/* mkdir -p of the folder that will hold path. */
-static int
-mkdir_p_parent(const char *path)
-{
-	char *dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
-	int rc = mkdir_p(dir);
-
-	free(dir);
-	return rc;
-}
-
 /* A folder name for a repository URL: its last part and a hash of it. */
 static char *
 runjob_repo_slug(const char *url)

@@ -48,10 +48,32 @@ sched_unassign(struct assignment *a)
 }
 
 int
+sched_repo_refused(const struct dispatcher *d, const char *repo, char *why,
+    size_t size)
+{
+	switch (repo_url_kind(repo)) {
+	case REPO_URL_REFUSED:
+		snprintf(why, size, "repository URL '%.200s' refused: git would "
+		    "hand it to a remote helper", repo);
+		return 1;
+	case REPO_URL_LOCAL:
+		if (d->cfg.local_repos)
+			return 0;
+		snprintf(why, size, "repository '%.200s' is a local path: this "
+		    "dispatcher takes only remote URLs (start it with "
+		    "--local-repos to allow paths and file://)", repo);
+		return 1;
+	}
+	return 0;
+}
+
+int
 sched_queue_job(struct dispatcher *d, const struct proto_msg *msg,
     int64_t *id, enum job_state *state, int *existing)
 {
-	int rc = store_dispatch(d->store, msg->repo, msg->commit, msg->branch,
+	int rc;
+
+	rc = store_dispatch(d->store, msg->repo, msg->commit, msg->branch,
 	    msg->rebuild, id, state, existing);
 
 	if (rc == -2)

@@ -59,6 +59,7 @@ struct up {
 	char *state_dir;
 	char *results_dir;
 	char *observer_clone;
+	char *pending;		/* REPO/.git/ssci/pending, for a local REPO */
 	const char *host;
 	const char *http;	/* "HOST:PORT" or "off" */
 	int port;		/* the dispatcher's, once known */
@@ -266,6 +267,8 @@ up_children(struct up *u)
 	child_arg(c, u->results_dir);
 	child_arg(c, "--http");
 	child_arg(c, u->http);
+	/* One machine, its own repositories: paths are what they are named by. */
+	child_arg(c, "--local-repos");
 	if (gethostname(host, sizeof host) == -1)
 		snprintf(host, sizeof host, "local");
 	host[sizeof host - 1] = '\0';
@@ -297,6 +300,11 @@ up_children(struct up *u)
 	for (int i = 0; i < u->nbranches && i < 8; i++) {
 		child_arg(c, "--branch");
 		child_arg(c, u->branches[i]);
+	}
+	if (u->pending != NULL) {
+		/* What the commit hook's notify could not report. */
+		child_arg(c, "--pending");
+		child_arg(c, u->pending);
 	}
 	child_arg(c, u->observer_clone);
 	/* GNU getopt takes options after the clone too. */
@@ -350,6 +358,8 @@ up_setup(struct up *u, const char *repo, const char *state_dir,
 		return -1;
 	} else
 		u->repo = xstrdup(repo);
+	if (gitdir != NULL)
+		xasprintf(&u->pending, "%s/ssci/pending", gitdir);
 	if (state_dir != NULL)
 		u->state_dir = xstrdup(state_dir);
 	else if (gitdir != NULL)
@@ -479,6 +489,7 @@ up_free(struct up *u)
 	free(u->state_dir);
 	free(u->results_dir);
 	free(u->observer_clone);
+	free(u->pending);
 	free(u->token_path);
 	if (u->lock_fd >= 0)
 		close(u->lock_fd);

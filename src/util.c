@@ -226,6 +226,34 @@ repo_url_valid(const char *url)
 }
 
 int
+repo_url_kind(const char *url)
+{
+	static const char *const schemes[] = { "http://", "https://",
+	    "ssh://", "git://", "git+ssh://", "ssh+git://" };
+	size_t n = strspn(url, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+	const char *colon = strchr(url, ':');
+	const char *slash = strchr(url, '/');
+
+	/* "<transport>::<address>": a remote helper, ext:: runs commands. */
+	if (n > 0 && strncmp(url + n, "::", 2) == 0)
+		return REPO_URL_REFUSED;
+	if (strncmp(url, "file://", 7) == 0)
+		return REPO_URL_LOCAL;
+	if (strstr(url, "://") != NULL) {
+		for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+			if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+				return REPO_URL_REMOTE;
+		}
+		return REPO_URL_REFUSED;	/* another helper's scheme */
+	}
+	/* "host:path" as scp writes it, when the colon comes first. */
+	if (colon != NULL && (slash == NULL || colon < slash))
+		return REPO_URL_REMOTE;
+	return REPO_URL_LOCAL;
+}
+
+int
 branch_name_valid(const char *name)
 {
 	size_t len = strlen(name);
@@ -467,6 +495,21 @@ mkdir_p(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+int
+mkdir_p_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int rc;
+
+	if (slash == NULL || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	rc = mkdir_p(dir);
+	free(dir);
+	return rc;
 }
 
 int

@@ -55,6 +55,16 @@ int commit_id_normalize(const char *in, char out[65]);
 int repo_url_valid(const char *url);
 
 /*
+ * What a repository URL asks git to do, as git reads it: REPO_URL_REMOTE
+ * (http(s)://, ssh://, git://, host:path), REPO_URL_LOCAL (a path or
+ * file://: only with a dispatcher told to allow them), or REPO_URL_REFUSED
+ * (a remote helper, "ext::..." runs any command; or a scheme git would
+ * hand to one).
+ */
+enum { REPO_URL_REMOTE, REPO_URL_LOCAL, REPO_URL_REFUSED };
+int repo_url_kind(const char *url);
+
+/*
  * A branch name as accepted from a peer: a conservative subset of git's
  * check-ref-format: 1..255 bytes, no control characters, no space, none of
  * ~^:?*[\, no "..", "@{", "//", no leading '-' or '/' and no trailing '/',
@@ -90,6 +100,8 @@ void sync_parent_dir(const char *path);
 
 /* mkdir -p with mode 0755; returns 0 or -1 after logging. */
 int mkdir_p(const char *path);
+/* mkdir -p of the folder that holds path (none for a bare name). */
+int mkdir_p_parent(const char *path);
 
 /*
  * Parse "HOST:PORT" or "[IPV6]:PORT" (port 0..65535); host is malloc'd,

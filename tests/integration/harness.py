@@ -133,7 +133,9 @@ class Dispatcher(Proc):
                  wrap=()):
         self.state_dir = os.path.join(test.tmp, f"{name}-state")
         self.results_dir = os.path.join(test.tmp, f"{name}-results")
-        argv = [*wrap, SSCI, "dispatcher", "--port", str(port), "--host",
+        # Test repositories are local paths.
+        argv = [*wrap, SSCI, "dispatcher", "--local-repos", "--port",
+                str(port), "--host",
                 "127.0.0.1", "--state-dir", self.state_dir,
                 "--results-dir", self.results_dir,
                 "--http", "127.0.0.1:0" if http else "off", *args]

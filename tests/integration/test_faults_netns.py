@@ -43,7 +43,8 @@ class NsDispatcher(Dispatcher):
         self.state_dir = test.path("dispatcher-state")
         self.results_dir = test.path("dispatcher-results")
         Proc.__init__(self, "dispatcher", [
-            "ip", "netns", "exec", ns, SSCI, "dispatcher", "--host", host,
+            "ip", "netns", "exec", ns, SSCI, "dispatcher", "--local-repos",
+            "--host", host,
             "--port", "0", "--http", "off", "--state-dir", self.state_dir,
             "--results-dir", self.results_dir, *args], test.tmp)
         test.procs.append(self)

@@ -1,0 +1,192 @@
+/*
+ * http_auth.c - who may ask the HTTP side what: a request rate per
+ * address, writes only from this server's own pages (no cross-site POST,
+ * and no host name that is not ours: DNS rebinding), and the bearer token
+ * for writes (and for reads with --http-auth).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "auth.h"
+#include "dispatcher.h"
+#include "http.h"
+#include "http_auth.h"
+#include "util.h"
+
+/* One token bucket per address, in a small table that forgets the idle. */
+struct http_bucket {
+	char ip[64];
+	double tokens;
+	int64_t last_ms;
+};
+
+#define HTTP_BUCKETS 256
+
+/* Whether ip may make a request now (rate per second, burst twice that). */
+static int
+http_rate_ok(struct dispatcher *d, const char *ip)
+{
+	static struct http_bucket buckets[HTTP_BUCKETS];
+	struct http_bucket *b = NULL, *victim = &buckets[0];
+	double rate = d->cfg.http_rate, burst = 2.0 * rate;
+	int64_t now = mono_ms();
+
+	for (int i = 0; i < HTTP_BUCKETS && b == NULL; i++) {
+		if (strcmp(buckets[i].ip, ip) == 0)
+			b = &buckets[i];
+		else if (buckets[i].last_ms < victim->last_ms)
+			victim = &buckets[i];
+	}
+	if (b == NULL) {
+		b = victim;
+		snprintf(b->ip, sizeof b->ip, "%s", ip);
+		b->tokens = burst;
+		b->last_ms = now;
+	}
+	b->tokens += rate * (double)(now - b->last_ms) / 1000.0;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->last_ms = now;
+	if (b->tokens < 1.0)
+		return 0;
+	b->tokens -= 1.0;
+	return 1;
+}
+
+/*
+ * A browser says where a page came from: a POST carrying an Origin that is
+ * not this server comes from another site's page (CSRF) and is refused.
+ * Scripts and curl send no Origin.
+ */
+static int
+http_same_origin(struct http_ctx *h)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(h->req);
+	const char *origin = evhttp_find_header(in, "Origin");
+	const char *host = evhttp_find_header(in, "Host");
+	const char *rest;
+
+	if (origin == NULL)
+		return 1;
+	if (host == NULL)
+		return 0;
+	rest = strstr(origin, "://");
+	return rest != NULL && strcmp(rest + 3, host) == 0;
+}
+
+/*
+ * Whether the Host header names this server.  A page of evil.example whose
+ * name was made to point at us (DNS rebinding) sends Host: evil.example
+ * and a matching Origin; an address cannot be rebound, a name can.  Ours
+ * are localhost, the name --http listens on and those of --http-host.
+ * Requests without Host (HTTP/1.0 scripts) do not come from a browser.
+ */
+static int
+http_host_ours(struct http_ctx *h)
+{
+	const struct dispatcher_config *cfg = &h->d->cfg;
+	const char *host = evhttp_find_header(
+	    evhttp_request_get_input_headers(h->req), "Host");
+	char name[256], addr[16];
+	const char *colon;
+	size_t n;
+
+	if (host == NULL)
+		return 1;
+	if (host[0] == '[') {
+		n = strcspn(host + 1, "]");
+		snprintf(name, sizeof name, "%.*s", (int)n, host + 1);
+		return inet_pton(AF_INET6, name, addr) == 1;
+	}
+	colon = strchr(host, ':');
+	n = colon != NULL ? (size_t)(colon - host) : strlen(host);
+	if (n == 0 || n >= sizeof name)
+		return 0;
+	snprintf(name, sizeof name, "%.*s", (int)n, host);
+	if (inet_pton(AF_INET, name, addr) == 1 ||
+	    strcasecmp(name, "localhost") == 0 ||
+	    (cfg->http_listen_host != NULL &&
+	    strcasecmp(name, cfg->http_listen_host) == 0))
+		return 1;
+	for (int i = 0; i < cfg->nhttp_hosts; i++) {
+		if (strcasecmp(name, cfg->http_hosts[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Writes (and, with --http-auth, everything) need "Authorization: Bearer
+ * TOKEN"; so do writes by a host name that is not ours.  Returns 1 if the
+ * request may go on, 0 after refusing it.
+ */
+static int
+http_authorized(struct http_ctx *h, const char *ip)
+{
+	const char *want = h->d->cfg.token, *given;
+	int post = h->method == EVHTTP_REQ_POST, foreign = 0;
+	int64_t wait;
+
+	if (post && !http_same_origin(h)) {
+		http_error(h->req, 403, "cross_origin", "a write from "
+		    "another site's page is refused");
+		return 0;
+	}
+	if (post && !http_host_ours(h)) {
+		if (want == NULL) {
+			http_error(h->req, 403, "bad_host", "a write to this "
+			    "server by another host name is refused; name it "
+			    "with --http-host");
+			return 0;
+		}
+		foreign = 1;
+	}
+	if (want == NULL || (!post && !h->d->cfg.http_auth && !foreign))
+		return 1;
+	if ((wait = auth_penalty(ip)) > 0) {
+		http_error(h->req, 429, "slow_down", "too many refused tokens; "
+		    "try again in %lld ms", (long long)wait);
+		return 0;
+	}
+	given = evhttp_find_header(evhttp_request_get_input_headers(h->req),
+	    "Authorization");
+	if (given != NULL && strncmp(given, "Bearer ", 7) == 0 &&
+	    auth_equal(given + 7, want)) {
+		auth_succeeded(ip);
+		return 1;
+	}
+	auth_failed(ip);
+	log_warnx("refused HTTP %s %s from %s: %s token", h->method ==
+	    EVHTTP_REQ_POST ? "POST" : "GET", h->path, ip, given == NULL ?
+	    "no" : "wrong");
+	evhttp_add_header(evhttp_request_get_output_headers(h->req),
+	    "WWW-Authenticate", "Bearer");
+	http_error(h->req, 401, "bad_token",
+	    "this needs the token: Authorization: Bearer TOKEN");
+	return 0;
+}
+
+
+int
+http_auth_rate(struct http_ctx *h)
+{
+	if (http_rate_ok(h->d, h->ip))
+		return 1;
+	evhttp_add_header(evhttp_request_get_output_headers(h->req),
+	    "Retry-After", "1");
+	http_error(h->req, 429, "too_many_requests",
+	    "more than %d requests a second", h->d->cfg.http_rate);
+	return 0;
+}
+
+int
+http_auth_check(struct http_ctx *h)
+{
+	return http_authorized(h, h->ip);
+}

@@ -1,0 +1,79 @@
+/*
+ * http_reply.c - how the HTTP side answers: JSON for the API, pages for
+ * browsers, each with the headers every reply carries.  Shared by the
+ * routing (http.c), the API (http_api.c) and the checks (http_auth.c).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "http.h"
+#include "util.h"
+
+void
+http_send(struct evhttp_request *req, int status, const char *type,
+    struct evbuffer *body)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(h, "Content-Type", type);
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_send_reply(req, status, NULL, body);
+}
+
+void
+http_json(struct evhttp_request *req, int status, json_t *value)
+{
+	struct evbuffer *body = evbuffer_new();
+	char *text = json_dumps(value, JSON_COMPACT);
+
+	json_decref(value);
+	if (text == NULL)
+		fatalx("jansson: out of memory");
+	evbuffer_add(body, text, strlen(text));
+	evbuffer_add(body, "\n", 1);
+	free(text);
+	http_send(req, status, "application/json", body);
+	evbuffer_free(body);
+}
+
+void
+http_error(struct evhttp_request *req, int status, const char *code,
+    const char *fmt, ...)
+{
+	char message[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	http_json(req, status, json_pack("{s:{s:s, s:s}}", "error", "code",
+	    code, "message", message));
+}
+
+/* A page or an error for the browser. */
+void
+http_page(struct evhttp_request *req, int status, struct evbuffer *body)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Security-Policy", "default-src 'self'; "
+	    "style-src 'self'; script-src 'self'; img-src 'self' data:");
+	http_send(req, status, "text/html; charset=utf-8", body);
+}
+
+/* A job id from a path segment: > 0, or 0 if it is not one. */
+int64_t
+http_job_id(const char *s)
+{
+	long v;
+
+	if (parse_long(s, 1, 2147483647L, &v) == -1)
+		return 0;
+	return v;
+}

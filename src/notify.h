@@ -1,0 +1,56 @@
+/*
+ * notify.h - "ssci notify": notify.c reports the commits to the
+ * dispatcher and keeps what it could not deliver (pending.c);
+ * notify_git.c finds the commits and what git knows of them.
+ */
+#ifndef SSCI_NOTIFY_H
+#define SSCI_NOTIFY_H
+
+#include <stddef.h>
+
+struct conn;
+struct event_base;
+
+enum notify_outcome {
+	NOTIFY_UNSENT,		/* not answered (yet) */
+	NOTIFY_DELIVERED,
+	NOTIFY_REFUSED,		/* for good: dropped */
+	NOTIFY_LATER,		/* refused for now: kept */
+};
+
+struct notify_item {
+	char commit[65];
+	char *branch;		/* may be NULL */
+	char *repo;		/* a pending item's own, else NULL: notify's */
+	int rebuild;
+	char *info;		/* "author US subject" from git log, or NULL */
+	enum notify_outcome outcome;
+};
+
+struct notify {
+	struct event_base *base;
+	struct conn *conn;
+	char *repo;
+	char *branch;
+	int rebuild;
+	struct notify_item *items;
+	size_t nitems;
+	size_t answered;
+	int failed;
+	char *gitdir;		/* of the repository it runs in, or NULL */
+	char *token_file;	/* the one "ssci up" left, if any */
+};
+
+/* notify_git.c */
+/* Add commit (a full id) on branch (may be NULL) to the items. */
+void notify_add(struct notify *n, const char *commit, const char *branch);
+/* Fill each item's info with one git log. */
+void notify_describe(struct notify *n);
+/* The git dir, the repository's name and its branch: 0, or -1 (logged). */
+int notify_repo_facts(struct notify *n);
+/* Items for the revisions named: 0, or -1 (logged). */
+int notify_revisions(struct notify *n, char **revs, int nrevs);
+/* Items for the "old new ref" lines of a post-receive hook on stdin. */
+int notify_post_receive(struct notify *n);
+
+#endif
