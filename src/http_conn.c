@@ -137,7 +137,8 @@ http_conn_new(struct http_conns *all, struct event_base *base,
 	struct bufferevent *bev;
 	struct http_conn *c;
 
-	gate_accepted(all->gate);
+	if (all->gate != NULL)
+		gate_accepted(all->gate);
 	bev = tls != NULL ? tls_accept(base, tls, -1) :
 	    bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
@@ -153,7 +154,7 @@ http_conn_new(struct http_conns *all, struct event_base *base,
 	if (all->head != NULL)
 		all->head->prev = c;
 	all->head = c;
-	if (++all->count >= all->max)
+	if (++all->count >= all->max && all->gate != NULL)
 		gate_set_full(all->gate, 1);
 	return bev;
 }

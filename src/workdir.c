@@ -59,11 +59,12 @@ proc_group(pid_t pid, pid_t *pgid, unsigned long long *start)
 static void
 workdir_kill_group(pid_t pgid, unsigned long long leader_start)
 {
-	DIR *dir = opendir("/proc");
+	DIR *dir;
 	struct dirent *e;
 	int killed = 0;
 
-	if (dir == NULL)
+	/* Our own group's number may be the old one's, reused. */
+	if (pgid == getpgrp() || (dir = opendir("/proc")) == NULL)
 		return;
 	while ((e = readdir(dir)) != NULL) {
 		unsigned long long start;

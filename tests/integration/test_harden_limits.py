@@ -182,8 +182,10 @@ class TestLimits(FaultTest):
         self.runner(d, "runner1")
         self.notify_ok(d, repo, commit)
         self.wait_jobs(d, 1)
-        self.assertLess(peak_rss_kib(d.pid), 120 * 1024,
-                        "unsent event output is bounded")
+        # AddressSanitizer keeps freed memory in quarantine: no measure.
+        if "ASAN_OPTIONS" not in os.environ:
+            self.assertLess(peak_rss_kib(d.pid), 120 * 1024,
+                            "unsent event output is bounded")
         self.assertIn("the slowest", d.stderr())
         self.assertEqual(json.loads(json.dumps(d.jobs()[0]["state"])),
                          "passed")
