@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # SuperSimpleCI - plain Makefile.  "make" builds ./ssci, "make test" runs
 # every test, "make asan" runs them under AddressSanitizer and UBSan.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """big logs: one job whose test prints 100 MiB (lines of 100 "x").  The
 dispatcher's and the runner's VmRSS are sampled every 50 ms for their
 peaks; the job's wall time (duration_ms, which includes the runner's git

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """common.py - what every benchmark in bench/ needs: a temporary folder,
 git repositories, ssci programs started on loopback with port 0 (the port
 read from their "listening on" line), CPU and memory read from /proc,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """latency: commit -> result stored, hook-triggered.  A repository with
 "ssci hook install", a dispatcher (its address written to
 REPO/.git/ssci/dispatcher.addr, where the hook's "ssci notify HEAD" looks)

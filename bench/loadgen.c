@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * loadgen.c - many fake runners in one process, for bench/run's "scale"
  * benchmark.  It opens N connections to a dispatcher with epoll, and each

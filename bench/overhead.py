@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """overhead: 200 one-line commits made at once, tested by a dispatcher and
 two runners of one slot each, against the floor: a plain shell loop doing
 the same git work and the same trivial test with the same parallelism.

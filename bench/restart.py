@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """restart: a store holding 100,000 finished jobs and 10,000 queued ones.
 A dispatcher is started once on an empty state folder to create the
 schema and stopped; the rows are then written with Python's sqlite3 in

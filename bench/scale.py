@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """scale: 10,000 fake runners (bench/loadgen.c, one process, epoll) connect
 and register with one dispatcher and answer its heartbeats; with all of
 them connected and idle, the dispatcher's RSS and CPU share are sampled;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api.c - the dispatcher's state as JSON objects, built once here for the
  * HTTP API, the event stream and the command-line client.

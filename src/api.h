@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api.h - the dispatcher's state as JSON (jansson), the same for the HTTP
  * API, the server-sent events and the command-line client's replies.

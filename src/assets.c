@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * assets.c - the stylesheet and the script of the web pages, kept in the
  * binary as strings so that the dispatcher is one file to install and the

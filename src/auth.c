@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * auth.c - tokens and the slowing down of guessers.  Failures are counted
  * per address in a small table; the oldest entry makes room for a new one,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * auth.h - shared-secret tokens: reading them, comparing them in constant
  * time, and slowing down an address that keeps guessing.

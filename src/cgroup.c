@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cgroup.c - a control group per job.  The runner makes the groups, writes
  * the limits, and hands the child open cgroup.procs files to join by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cgroup.h - memory and process-count limits for one job, with a control
  * group of its own (cgroup v2, or the v1 memory and pids hierarchies).

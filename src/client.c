@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client.c - the command-line client: "ssci status", "jobs", "log",
  * "cancel" and "retry".  Each opens one connection to the dispatcher, asks

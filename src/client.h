@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client.h - the command-line client's commands (client_cmds.c) and the
  * machinery that runs them (client.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client_cmds.c - what "ssci status", "jobs", "log", "cancel" and "retry"
  * ask and how they print the answer: compact tables, states in colour on a

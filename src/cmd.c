@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd.c - what the subcommands share for their command lines: usage,
  * numeric options, the token from the environment.

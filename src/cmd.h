@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd.h - the ssci subcommands and the helpers they share for their
  * command lines.  Each command is one entry in main.c's table.

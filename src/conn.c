@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn.c - the client side of the dispatcher protocol: connect, hello,
  * match replies to requests in order, reconnect with backoff.

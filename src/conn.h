@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn.h - a client's connection to the dispatcher, as runners, observers
  * and the command-line clients keep it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dispatcher.c - "ssci dispatcher": options, the store, the listening
  * socket and the heartbeat timer.  Connections are peer.c's, the queue is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dispatcher.h - the dispatcher's internals, shared by its rooms:
  * dispatcher.c (options, listener, heartbeat timer), peer.c (one connection:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * events.c - the "/api/events" stream: each event is formatted once and
  * written to every listening client's connection.  Nothing is done when

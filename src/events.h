@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * events.h - server-sent events for browsers and scripts ("/api/events"):
  * job queued, started, finished; log output as it arrives; runners joined

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gate.c - pause a listener that cannot accept, instead of spinning on it.
  * libevent's listener, left alone, logs and returns on EMFILE and is

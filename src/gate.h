@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gate.h - a listening socket that never spins: when accept() fails for
  * want of descriptors (EMFILE, ENFILE) the listener pauses, says so once

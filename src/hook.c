@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hook.c - "ssci hook install|remove REPO": a git hook that runs
  * "ssci notify" for new commits, so testing starts at once instead of at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * html.c - what every page needs: escaping (a test's output and a commit's
  * words are never trusted), the page frame, number and time formats and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * html.h - the web pages, server-rendered: the dashboard, a job's page with
  * its log, a branch's history picture and the status badge; and the static

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * html_dash.c - the dashboard, "/": every branch with its latest status and
  * a strip of its recent jobs, the running jobs, the queue, the runners and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * html_history.c - a branch's history, "/history/REPO/BRANCH": its recent
  * jobs as a strip of pass/fail marks over a chart of their durations, so

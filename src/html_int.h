@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * html_int.h - what the files of the web pages share and nobody else sees:
  * the page frame, number and time formats, links, and reading job objects

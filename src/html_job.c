@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * html_job.c - a job's page, "/jobs/ID" and "/commits/SHA": its status,
  * commit, times, runner and attempts, and its log.  The log is read from

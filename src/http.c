@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http.c - the dispatcher's HTTP side on libevent's evhttp: the web pages
  * (html.c), the JSON API (api.c), the event stream (events.c) and

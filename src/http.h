@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http.h - what http.c (server, routing, pages) and http_api.c (the JSON
  * API) share.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_api.c - the JSON API under /api (documented in docs/API.md):
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_auth.c - who may ask the HTTP side what: a request rate per
  * address, writes only from this server's own pages (no cross-site POST,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_auth.h - the checks every HTTP request passes before it is served
  * (http_auth.c).  Each returns 1 if the request may go on, or 0 after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_conn.c - the HTTP side's connections, which evhttp can neither
  * count nor bound in time.  Each accepted connection gets a bufferevent of

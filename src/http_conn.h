@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_conn.h - counting the HTTP side's connections and bounding each
  * request in time (http_conn.c).

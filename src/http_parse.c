@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_parse.c - a request's path and query taken apart: decoded, split
  * into segments, checked.  Kept apart from the server so that a fuzzer can

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_reply.c - how the HTTP side answers: JSON for the API, pages for
  * browsers, each with the headers every reply carries.  Shared by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * job.h - the states a job goes through, shared by the store, the protocol
  * and the dispatcher: queued -> running -> passed|failed|error|timeout|cancelled.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lineguard.c - mark a test's lines that look like ssci's.  Bytes are
  * passed on in runs; only the first few bytes of a line are held back,

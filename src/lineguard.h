@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lineguard.h - a test's output cannot pass for ssci's own lines: a line
  * of it that begins with "result:" or "ssci:" is written with "> " in

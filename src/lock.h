@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lock.h - one process per folder: an exclusive flock on a lock file,
  * held for the life of the process.  The file says who holds it ("pid N",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - "ssci COMMAND ...": find the command in the table and run it.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * metrics.c - "/metrics" in Prometheus' text format: jobs by state, the
  * queue and the age of its oldest job, runners connected and busy, job

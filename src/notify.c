@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * notify.c - "ssci notify COMMIT...": report the commits named, once, for
  * a git hook.  With --post-receive it reads the "old new ref" lines git

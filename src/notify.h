@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * notify.h - "ssci notify": notify.c reports the commits to the
  * dispatcher and keeps what it could not deliver (pending.c);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * notify_git.c - what "ssci notify" asks git in the repository it runs in:
  * the repository's facts, the commits named on the command line or pushed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * observer.c - "ssci observer CLONE": every interval, fetch, find the
  * commits on each watched branch that were not reported yet and dispatch

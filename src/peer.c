@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * peer.c - one connection to the dispatcher.  Reads lines, parses them,
  * checks that the sender may say what it says (hello first, runner messages

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pending.c - the list of commits still to report, in a file of the
  * repository, read and replaced under a lock.

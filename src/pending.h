@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pending.h - commits that could not be reported, kept in the repository
  * (.git/ssci/pending) until they are: "ssci notify" adds what its

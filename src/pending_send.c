@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pending_send.c - deliver the commits a hook could not report, from a
  * process that keeps a connection (the observer of "ssci up").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto.c - the dispatcher's wire protocol (DESIGN.md section 2): parse and
  * build newline-delimited JSON messages with jansson.  This is the only file

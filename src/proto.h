@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto.h - the dispatcher's wire protocol: newline-delimited JSON, one
  * object per line (DESIGN.md section 2).  Only proto.c knows the format;

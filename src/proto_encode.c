@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto_encode.c - build the protocol's lines (see proto.h): one compact
  * JSON object each, ending in a newline.  Strings that are not valid

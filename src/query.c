@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * query.c - what observers, notify and the command-line client ask of the
  * dispatcher over the protocol: dispatch, status, jobs, show, tail,

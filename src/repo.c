@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * repo.c - ask git about a local repository, synchronously, at start-up.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * repo.h - facts about a local git repository, asked of git at start-up
  * (these run git synchronously: never from inside the event loop).

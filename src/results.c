@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * results.c - a job's output on disk: logs/<job>.log, appended as chunks
  * stream in, and, once the job ends, the seed's test_results/<commit>,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runjob.c - one job on a runner, as a chain of child processes: clone the
  * repository if this runner has no clone of it yet, make sure the commit is

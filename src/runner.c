@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner.c - "ssci runner [CLONE]": one connection to the dispatcher, kept
  * open; registers, takes jobs into its slots, answers pings, forwards

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner.h - the runner's internals: runner.c keeps the connection and the
  * slots, runjob.c takes one job from checkout to result.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sched.c - the queue and the runner pool.  The store is the truth about
  * jobs; this file keeps only what lives with a connection: which runner

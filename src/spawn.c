@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spawn.c - fork and exec children in their own process group and watch
  * them on the libevent loop.  Between fork and exec the child makes only

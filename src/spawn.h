@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spawn.h - child processes watched by the libevent loop.  Only spawn.c
  * forks.

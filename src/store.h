@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.h - the dispatcher's durable state in SQLite (WAL): repositories,
  * jobs and the runners seen.  Only store.c includes sqlite3.h.  Every

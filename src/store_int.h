@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_int.h - what the files of the store share and nobody else sees:
  * the prepared statements and the helpers that run them.  store.c opens,

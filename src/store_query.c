@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_query.c - read-only lists from the store, for the web pages, the
  * JSON API and the command-line client: jobs by filter, the queue, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * summary.h - read test counts from a test command's output as it streams
  * past, in constant memory.

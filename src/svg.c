@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * svg.c - pictures drawn by the server: a strip of pass/fail marks, a bar
  * chart of durations and the status badge.  Plain SVG with the colours in

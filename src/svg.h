@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * svg.h - the pictures of the web pages, drawn by the server as SVG: a
  * branch's recent jobs as a strip of coloured marks, their durations as a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * term.c - a small state machine over the escape sequences of ECMA-48 as
  * terminals read them: ESC [ ... final (CSI), ESC ] P X ^ _ ... BEL or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * term.h - test output made safe for a terminal: of the escape sequences a
  * test may print, only colours (SGR: ESC [ digits and ; m) pass; every

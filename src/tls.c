@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls.c - OpenSSL contexts and bufferevents (TLS 1.2 at least).  Only this
  * file includes OpenSSL's headers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls.h - TLS for the dispatcher's port and its HTTP side, with OpenSSL
  * through libevent's bufferevents.  The dispatcher presents a certificate;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * up.c - "ssci up REPO": the whole system on one machine in one command.
  * Starts a dispatcher, N runners and an observer as child processes of

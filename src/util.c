@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c - allocation that never fails, logging, clocks, validators for the
  * identifiers peers send us, and small file helpers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.h - memory helpers that never return NULL, logging, and small
  * validators shared by every ssci command.

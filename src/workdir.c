@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * workdir.c - the runner's hold on the folder it works in: one runner per
  * folder (a lock file), made only when a job needs it, and a record of

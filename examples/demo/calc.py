@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A tiny calculator: the project the SuperSimpleCI demo tests."""
 
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_files.c - libFuzzer target for the files ssci reads back that
  * anyone with the repository or the state dir could have written: a line

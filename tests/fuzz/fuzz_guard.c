@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_guard.c - libFuzzer target for the line guard.  Whatever a test
  * prints, cut into two reads anywhere, no line of the output begins with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_http.c - libFuzzer target for what ssci parses of an HTTP request
  * itself: the path and query (http_parse), and the UTF-8 sanitising that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_proto.c - libFuzzer target for the wire protocol.  Any input must be
  * parsed or refused without a crash or leak, and whatever is accepted must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_summary.c - libFuzzer target for the test-count reader.  A runner
  * feeds it whatever chunks the pipe gives, so the counts must not depend on

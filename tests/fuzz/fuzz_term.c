@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_term.c - libFuzzer target for the terminal filter of "ssci log".
  * Whatever the input and however it is cut into reads, the output is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """browser_util.py - what the web tests share: plain HTTP requests on
 loopback (standard library only), a reader of the /api/events stream, a
 test script that waits on gate files, and headless Chromium.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """faults_util.py - what the fault tests (issue 3) share on top of
 harness.py: repositories whose test is an executable .ssci/test shell
 script, a "started" file each run of it appends "RUNNER_PID TEST_PID JOB"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """harness.py - what every integration test needs: a temporary folder,
 git repositories made in it, the real ssci programs started on loopback
 with port 0 (the port read from the "listening on" line), waiting for

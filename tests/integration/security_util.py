@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """security_util.py - what the security tests (issue 6) share on top of
 harness.py: token files (mode 600), a raw protocol client over plain TCP
 or TLS, HTTP(S) requests with or without a bearer token, certificates made

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A real browser on the web pages: the system runs jobs that pass and
 fail, one whose output and subject hold <script> payloads; headless
 Chromium loads the dashboard and a job page (on 127.0.0.1 only), and the

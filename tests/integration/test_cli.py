@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The command line: help, version, usage errors (exit 2, usage on stderr)
 and clear failures for paths that cannot be used."""
 import os

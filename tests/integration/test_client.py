@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The command-line client against a real dispatcher: ssci status, jobs,
 log (by job and by commit, and -f on a running job), cancel and retry, as
 tables and with --json, and its errors."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """make demo's script, end to end: an example repository under ssci up,
 three commits, their results as they land, everything stopped after."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Dispatcher loss (issue 3, DESIGN.md section 3): a dispatcher killed with
 -9 while 2 jobs run and 20 wait, and restarted at once on the same port
 and state folder, ends all 22 with exactly one result each while the

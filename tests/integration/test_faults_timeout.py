@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Runaway tests (issue 3, DESIGN.md section 3): a test that hangs is ended
 by the job timeout as `timeout` with no process of it left, even a
 grandchild that ignores SIGTERM; a test that exits while a grandchild keeps

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A full disk (issue 10, bugs 1 and 2): the state dir or the results dir
 fills up while jobs run, then space comes back.  No job stays stuck, no
 result is lost, every final job gets its results file, and a job's own

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Descriptors (issue 10, bug 0): a test gets only 0, 1 and 2 from its
 runner, never the runner's connection to the dispatcher; so a runner killed
 with -9 is noticed by the dispatcher at once, even while processes of its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Limits (issue 10, bug 5 and the weaknesses of slow and many clients):
 with few descriptors and more idle HTTP clients than descriptors the
 dispatcher neither spins nor floods its log, keeps serving runners and

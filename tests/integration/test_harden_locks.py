@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """One process per folder (issue 10, bugs 3 and 4, and the runner's
 leftover tests): a second "ssci up", dispatcher or runner on the same state
 or work dir is refused, naming the first; "ssci up" killed with -9 takes

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The weaknesses an adversarial pass found (issue 10): forged log lines,
 escape sequences on the terminal, forged result lines, DNS rebinding,
 hooks, the observer's first report, commits lost while the dispatcher is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The dispatcher's HTTP side over real HTTP on loopback: dispatch through
 the API, the event stream, tailing a running job's log, cancel, retry,
 /metrics, the error answers, and the pages (escaping a test's output)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Many repositories, branches and slots (issue 5): one dispatcher keeps
 the results of two repositories with two branches each apart, runners keep
 a cached clone per repository, "runner --jobs 3" runs 3 jobs at once in

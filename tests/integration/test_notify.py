@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """ssci notify: report commits named on the command line (for a git hook).
 No runner is started, so jobs stay queued and the table is easy to read."""
 import os

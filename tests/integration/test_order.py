@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Ten commits pushed at once are all tested, oldest first, not only the
 last (issue 2); the observer's mark does not move while the dispatcher is
 down, so commits made meanwhile all arrive once it is back."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The dispatcher's wire protocol spoken over a raw socket: hello first,
 every request answered, bad input refused without changing anything, a
 peer sending garbage cut off while the others are served."""

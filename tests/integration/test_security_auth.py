@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Tokens and limits (issue 6): a runner, observer, notify or client
 without the dispatcher's token, or with a wrong one, is refused and
 changes nothing, while with the right one the system works end to end; a

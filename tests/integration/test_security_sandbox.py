@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Sandboxed tests and job limits (issue 6).
 
 With `ssci runner --sandbox` a repository's test runs inside bubblewrap. A

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """TLS (issue 6): a dispatcher with --tls-cert/--tls-key speaks TLS on its
 protocol port and its HTTP side.  A runner given the CA that signed the
 certificate registers and runs a job end to end; one given another CA (or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Several runners share the work: 20 commits with 3 runners are all
 tested, each exactly once, each result under its own commit (issue 2)."""
 import os

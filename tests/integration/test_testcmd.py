@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Which test command a runner runs, what the test sees, how its exit
 status is reported, and that every job starts from a clean tree."""
 import os

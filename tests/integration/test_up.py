@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """ssci up (issue 5): one command starts a dispatcher, runners and an
 observer on a repository; with the hook installed a new commit is tested
 at once; Ctrl-C leaves no process behind; a second "ssci up" resumes

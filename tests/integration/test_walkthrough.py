@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The seed's walkthrough with ssci: a master repository with Python
 unittest tests, a clone for the observer and one for the runner, then
 dispatcher, runner, observer; a new commit leads to test_results/<commit>

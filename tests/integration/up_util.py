@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """up_util.py - what the issue 5 tests (test_up.py, test_many.py) share on
 top of faults_util.py: "ssci up" started as a Proc whose job rows and
 results are read like a harness Dispatcher's, the process table read from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_files.c - the small files ssci keeps beside repositories and state:
  * a hook's undelivered commits (pending.c) and who holds a lock (lock.c);

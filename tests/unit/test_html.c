@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_html.c - the web pages: escaping of text and logs (ANSI codes and
  * control characters gone, truncated sequences too), the static assets,

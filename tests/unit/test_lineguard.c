@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_lineguard.c - a test's lines that begin like ssci's are marked,
  * wherever its output is cut into reads; nothing else changes.

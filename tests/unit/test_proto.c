@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_proto.c - unit tests of the wire protocol: every message type makes
  * the round trip through proto_encode_* and proto_parse, and every class of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_store.c - the SQLite store: the queue's order, the job life cycle,
  * refusals, durability across close and open, and migrations.  Each test

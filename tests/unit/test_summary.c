@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_summary.c - the test-count reader on real unittest, pytest and TAP
  * output, fed whole, a byte at a time and split at every position, since a

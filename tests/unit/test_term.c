@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_term.c - what "ssci log" lets through to a terminal: colours, text,
  * newlines and tabs; never a title, a clipboard write, a screen clear or

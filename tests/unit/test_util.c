@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_util.c - the validators that stand between a peer's text and git's
  * argv, the UTF-8 cleaner for logs, and the file helpers, each in a private
