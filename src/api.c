@@ -74,6 +74,9 @@ api_job(const struct job *job)
 	api_set(tests, "failed", api_known(job->tests.failed));
 	api_set(tests, "skipped", api_known(job->tests.skipped));
 	api_set(obj, "tests", tests);
+	/* A pass of a command that reported 0 tests is not a normal pass. */
+	api_set(obj, "no_tests", json_boolean(job->state == JOB_PASSED &&
+	    job->tests.run == 0));
 	api_set(obj, "reason", api_string(job->reason));
 	api_set(obj, "subject", api_string(job->subject));
 	api_set(obj, "author", api_string(job->author));

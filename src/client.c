@@ -182,36 +182,68 @@ client_refused(struct conn *c, const char *why, void *arg)
 	client_gone(c, arg);
 }
 
-/* Options shared by every client command; exits on a bad one. */
+/*
+ * Every client option; each command takes those of its letters
+ * (client_cmd.options) and the ones all take (dispatcher, JSON, auth,
+ * verbose, help).
+ */
+static const struct cmd_opt client_all_opts[] = {
+	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
+	    "the repository's .git/ssci/dispatcher.addr, $SSCI_DISPATCHER, "
+	    "localhost:8888", "the dispatcher" },
+	{ "json", no_argument, 'J', NULL, NULL,
+	    "print the dispatcher's answer as JSON" },
+	{ "repo", required_argument, 'r', "URL", NULL,
+	    "only this repository's jobs (its URL or id)" },
+	{ "branch", required_argument, 'b', "NAME", NULL,
+	    "only this branch's jobs" },
+	{ "state", required_argument, 's', "STATE", NULL,
+	    "only jobs in this state" },
+	{ "limit", required_argument, 'l', "N", "20", "at most N jobs" },
+	{ "follow", no_argument, 'f', NULL, NULL,
+	    "follow a running job until it ends (-f): exit 0 if it passed" },
+	{ "raw", no_argument, 'R', NULL, NULL,
+	    "write the test's bytes as they are, even to a terminal" },
+	CMD_SECURITY_OPTIONS,
+	CMD_OPT_VERBOSE,
+	CMD_OPT_HELP,
+	CMD_OPT_END,
+};
+
+/* cmd's own spec: the options it takes, in the table's order. */
+static void
+client_spec(const struct client_cmd *cmd, struct cmd_spec *spec,
+    struct cmd_opt *opts)
+{
+	size_t n = 0;
+
+	for (const struct cmd_opt *o = client_all_opts; o->name != NULL; o++) {
+		if (o->val > 255 || strchr("dJvh", o->val) != NULL ||
+		    strchr(cmd->options, o->val) != NULL)
+			opts[n++] = *o;
+	}
+	opts[n] = (struct cmd_opt)CMD_OPT_END;
+	spec->synopsis = cmd->usage;
+	spec->shorts = strchr(cmd->options, 'f') != NULL ? "fhv" : "hv";
+	spec->opts = opts;
+}
+
+/* Options of a client command; exits on a bad one. */
 static void
 client_options(const struct client_cmd *cmd, int argc, char **argv,
     struct client_args *a)
 {
-	static const struct option opts[] = {
-		{ "dispatcher-server", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "repo", required_argument, NULL, 'r' },
-		{ "branch", required_argument, NULL, 'b' },
-		{ "state", required_argument, NULL, 's' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "raw", no_argument, NULL, 'R' },
-		CMD_SECURITY_OPTIONS,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static struct cmd_opt opts[CMD_MAX_OPTS + 1];
+	struct cmd_spec spec;
 	int ch;
 
-	a->server = "localhost:8888";
-	while ((ch = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+	client_spec(cmd, &spec, opts);
+	while ((ch = cmd_getopt(argc, argv, &spec)) != -1) {
 		if (cmd_security_option(&a->sec, ch, optarg))
 			continue;
-		if (ch == 'h')
-			cmd_help(cmd->usage);
-		if (ch == '?' || (strchr(cmd->options, ch) == NULL &&
-		    ch != 'd' && ch != 'J'))
-			cmd_usage(cmd->usage);
 		switch (ch) {
+		case 'h':
+			cmd_help(&spec);
 		case 'd':
 			a->server = optarg;
 			break;
@@ -228,8 +260,7 @@ client_options(const struct client_cmd *cmd, int argc, char **argv,
 			a->state = optarg;
 			break;
 		case 'l':
-			a->limit = (int)cmd_number(cmd->usage, opts, ch, optarg,
-			    1, 1000);
+			a->limit = (int)cmd_number(&spec, ch, optarg, 1, 1000);
 			break;
 		case 'f':
 			a->follow = 1;
@@ -237,10 +268,15 @@ client_options(const struct client_cmd *cmd, int argc, char **argv,
 		case 'R':
 			a->raw = 1;
 			break;
+		case 'v':
+			a->verbose = 1;
+			break;
+		default:
+			cmd_usage(&spec);
 		}
 	}
 	if (argc - optind != (cmd->takes_job ? 1 : 0))
-		cmd_usage(cmd->usage);
+		cmd_usage(&spec);
 	if (cmd->takes_job)
 		a->which = argv[optind];
 }
@@ -253,10 +289,11 @@ client_run(const struct client_cmd *cmd, int argc, char **argv)
 		.on_refused = client_refused, .on_lost = client_gone,
 	};
 	struct client cl = { .cmd = cmd };
+	struct cmd_target target;
 	struct conn_auth auth;
 
 	client_options(cmd, argc, argv, &cl.args);
-	log_init("ssci", 0);
+	log_init("ssci", cl.args.verbose);
 	signal(SIGPIPE, SIG_IGN);
 	if (cmd->check != NULL && cmd->check(&cl.args) == -1)
 		return 2;
@@ -266,8 +303,14 @@ client_run(const struct client_cmd *cmd, int argc, char **argv)
 	cl.ev_follow = evtimer_new(cl.base, client_follow_cb, &cl);
 	cl.to_terminal = !cl.args.raw && isatty(STDOUT_FILENO);
 	term_filter_init(&cl.term);
+	/* The dispatcher of the repository we are in, if "ssci up" runs it. */
+	cmd_target_find(&target, cl.args.server, NULL);
+	cl.args.target = &target;
+	if (cl.args.sec.token_file == NULL && getenv("SSCI_TOKEN") == NULL)
+		cl.args.sec.token_file = target.token_file;
+	log_debug("dispatcher %s (from %s)", target.server, target.from);
 	cmd_conn_auth(&cl.args.sec, &auth);
-	cl.conn = conn_new(cl.base, cl.args.server, PROTO_ROLE_CLIENT, &auth,
+	cl.conn = conn_new(cl.base, target.server, PROTO_ROLE_CLIENT, &auth,
 	    0, &cbs, &cl);
 	if (cl.conn == NULL)
 		cl.status = 1;
@@ -275,6 +318,7 @@ client_run(const struct client_cmd *cmd, int argc, char **argv)
 		event_base_dispatch(cl.base);
 	conn_free(cl.conn);
 	cmd_conn_auth_release(&auth);
+	cmd_target_release(&target);
 	event_free(cl.ev_follow);
 	event_base_free(cl.base);
 	return cl.status;

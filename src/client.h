@@ -13,7 +13,9 @@
 #include "cmd.h"
 
 struct client_args {
-	const char *server;
+	const char *server;	/* --dispatcher-server, or NULL to find it */
+	const struct cmd_target *target;	/* the one found */
+	int verbose;
 	int json;
 	const char *repo;
 	const char *branch;

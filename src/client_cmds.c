@@ -72,7 +72,9 @@ print_job_row(json_t *job, int color)
 	json_t *tests = json_object_get(job, "tests");
 	char tbuf[32] = "-", dbuf[32];
 
-	if (json_is_integer(json_object_get(tests, "run")))
+	if (json_is_true(json_object_get(job, "no_tests")))
+		snprintf(tbuf, sizeof tbuf, "no tests");
+	else if (json_is_integer(json_object_get(tests, "run")))
 		snprintf(tbuf, sizeof tbuf, "%lld/%lld", num(tests, "run") -
 		    num(tests, "failed"), num(tests, "run"));
 	printf("  %-6lld ", num(job, "id"));
@@ -101,7 +103,10 @@ print_status(json_t *reply, const struct client_args *a, int color)
 	json_t *list = json_object_get(reply, "runners"), *r, *j;
 	size_t i;
 
-	(void)a;
+	/* Another dispatcher than the default: say which, and why. */
+	if (a->target != NULL && !a->target->is_default)
+		printf("DISPATCHER %s (from %s)\n", a->target->server,
+		    a->target->from);
 	printf("RUNNERS (%zu)\n", json_array_size(list));
 	json_array_foreach(list, i, r) {
 		printf("  %-24.24s ", str(r, "name"));
@@ -260,20 +265,16 @@ request_retry(const struct client_args *a, int64_t offset)
 	return proto_encode_retry(id, NULL);
 }
 
-#define COMMON "[--dispatcher-server HOST:PORT] [--json]\n" \
-	"                 [" CMD_SECURITY_USAGE "]"
-
 static const struct client_cmd client_cmds[] = {
-	{ "status", "usage: ssci status " COMMON "\n", "", 0, NULL,
+	{ "status", "usage: ssci status [OPTIONS]\n", "", 0, NULL,
 	    request_status, print_status },
-	{ "jobs", "usage: ssci jobs " COMMON "\n"
-	    "                 [--repo URL] [--branch NAME] [--state STATE] "
-	    "[--limit N]\n", "rbsl", 0, check_jobs, request_jobs, print_jobs },
-	{ "log", "usage: ssci log " COMMON " [-f] [--raw] JOB|COMMIT\n", "fR", 1,
+	{ "jobs", "usage: ssci jobs [OPTIONS]\n", "rbsl", 0, check_jobs,
+	    request_jobs, print_jobs },
+	{ "log", "usage: ssci log [OPTIONS] JOB|COMMIT\n", "fR", 1,
 	    check_job_or_commit, request_tail, print_nothing },
-	{ "cancel", "usage: ssci cancel " COMMON " JOB\n", "", 1, check_job,
+	{ "cancel", "usage: ssci cancel [OPTIONS] JOB\n", "", 1, check_job,
 	    request_cancel, print_cancel },
-	{ "retry", "usage: ssci retry " COMMON " JOB\n", "", 1, check_job,
+	{ "retry", "usage: ssci retry [OPTIONS] JOB\n", "", 1, check_job,
 	    request_retry, print_retry },
 };
 

@@ -6,47 +6,17 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "auth.h"
 #include "cmd.h"
 #include "conn.h"
+#include "repo.h"
 #include "tls.h"
 #include "util.h"
-
-void
-cmd_help(const char *usage)
-{
-	fputs(usage, stdout);
-	exit(0);
-}
-
-void
-cmd_usage(const char *usage)
-{
-	fputs(usage, stderr);
-	exit(2);
-}
-
-long
-cmd_number(const char *usage, const struct option *opts, int ch,
-    const char *arg, long min, long max)
-{
-	const char *name = "?";
-	long v;
-
-	for (; opts->name != NULL; opts++) {
-		if (opts->val == ch)
-			name = opts->name;
-	}
-	if (parse_long(arg, min, max, &v) == -1) {
-		fprintf(stderr, "ssci: invalid value '%s' for --%s: expected "
-		    "a whole number from %ld to %ld\n", arg, name, min, max);
-		cmd_usage(usage);
-	}
-	return v;
-}
 
 struct cmd_signals {
 	struct event *ev_int;
@@ -116,4 +86,70 @@ cmd_conn_auth_release(struct conn_auth *auth)
 		tls_free(auth->tls);
 	auth->token = NULL;
 	auth->tls = NULL;
+}
+
+/* The first line of path, or NULL. */
+static char *
+cmd_first_line(const char *path)
+{
+	char buf[300];
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+
+	if (f == NULL)
+		return NULL;
+	if (fgets(buf, sizeof buf, f) != NULL) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (buf[0] != '\0')
+			line = xstrdup(buf);
+	}
+	fclose(f);
+	return line;
+}
+
+void
+cmd_target_find(struct cmd_target *t, const char *given, const char *gitdir)
+{
+	const char *env = getenv("SSCI_DISPATCHER");
+	char *found = NULL, *path;
+
+	memset(t, 0, sizeof *t);
+	if (gitdir == NULL)
+		found = repo_git_dir_quiet(".");
+	else
+		found = xstrdup(gitdir);
+	if (found != NULL) {
+		xasprintf(&path, "%s/ssci/token", found);
+		if (access(path, R_OK) == 0)
+			t->token_file = path;
+		else
+			free(path);
+	}
+	if (given != NULL) {
+		t->server = xstrdup(given);
+		t->from = "--dispatcher-server";
+	} else if (found != NULL) {
+		xasprintf(&path, "%s/ssci/dispatcher.addr", found);
+		t->server = cmd_first_line(path);
+		free(path);
+		t->from = ".git/ssci/dispatcher.addr";
+	}
+	free(found);
+	if (t->server == NULL && env != NULL && *env != '\0') {
+		t->server = xstrdup(env);
+		t->from = "$SSCI_DISPATCHER";
+	}
+	if (t->server == NULL) {
+		t->server = xstrdup(CMD_DEFAULT_DISPATCHER);
+		t->from = "the default";
+		t->is_default = 1;
+	}
+}
+
+void
+cmd_target_release(struct cmd_target *t)
+{
+	free(t->server);
+	free(t->token_file);
+	memset(t, 0, sizeof *t);
 }

@@ -27,20 +27,68 @@
 #include "auth.h"
 #include "util.h"
 
-static const char dispatcher_usage[] =
-    "usage: ssci dispatcher [--host HOST] [--port PORT] [--http HOST:PORT|off]\n"
-    "                       [--http-host NAME]...\n"
-    "                       [--state-dir DIR]\n"
-    "                       [--results-dir DIR] [--heartbeat SECONDS]\n"
-    "                       [--runner-timeout SECONDS] [--job-timeout SECONDS]\n"
-    "                       [--client-timeout SECONDS] [--http-timeout SECONDS]\n"
-    "                       [--max-attempts N] [--max-log-bytes N]\n"
-    "                       [--token-file FILE] [--runner-token-file FILE]\n"
-    "                       [--http-auth] [--local-repos]\n"
-    "                       [--tls-cert FILE --tls-key FILE]\n"
-    "                       [--max-connections N] [--max-http-connections N]\n"
-    "                       [--max-queued-per-repo N]\n"
-    "                       [--http-rate N] [-v]\n";
+static const struct cmd_opt dispatcher_opts[] = {
+	{ "host", required_argument, 'H', "HOST", "localhost",
+	    "address to listen on" },
+	{ "port", required_argument, 'p', "PORT", "8888",
+	    "port to listen on; 0 takes a free one" },
+	{ "http", required_argument, 'w', "HOST:PORT|off", "localhost:8080",
+	    "web pages, JSON API and /metrics; off for none, port 0 for a free "
+	    "one" },
+	{ "http-host", required_argument, 'N', "NAME", NULL,
+	    "another name the web side is reached by (repeatable): writes by "
+	    "other names need the token" },
+	{ "state-dir", required_argument, 's', "DIR", "./ssci-data",
+	    "the database ssci.db and the logs of jobs" },
+	{ "results-dir", required_argument, 'r', "DIR", "./test_results",
+	    "one file per tested commit" },
+	{ "heartbeat", required_argument, 'b', "SECONDS", "1",
+	    "how often runners are pinged" },
+	{ "runner-timeout", required_argument, 't', "SECONDS", "5",
+	    "a runner silent this long is lost" },
+	{ "client-timeout", required_argument, 'c', "SECONDS", "60",
+	    "an observer or client silent this long, or a line not finished "
+	    "in this time, is closed" },
+	{ "http-timeout", required_argument, 'o', "SECONDS", "30",
+	    "idle HTTP connections are closed, and a request must arrive "
+	    "whole, in this time" },
+	{ "job-timeout", required_argument, 'j', "SECONDS", "1800",
+	    "a test running longer is killed and ends as timeout" },
+	{ "max-attempts", required_argument, 'a', "N", "3",
+	    "a job whose runner was lost this many times ends as error" },
+	{ "max-log-bytes", required_argument, 'l', "N", "16777216",
+	    "output past this is dropped, with a note in the log" },
+	{ "token-file", required_argument, 'T', "FILE", "$SSCI_TOKEN",
+	    "every hello and HTTP write must carry this token" },
+	{ "runner-token-file", required_argument, 'R', "FILE", NULL,
+	    "a token of their own for runners" },
+	{ "http-auth", no_argument, 'A', NULL, NULL,
+	    "HTTP reads need the token too" },
+	{ "local-repos", no_argument, 'L', NULL, NULL,
+	    "take local paths and file:// URLs as repositories" },
+	{ "tls-cert", required_argument, 'C', "FILE", NULL,
+	    "serve TLS with this certificate (with --tls-key)" },
+	{ "tls-key", required_argument, 'K', "FILE", NULL,
+	    "the certificate's key" },
+	{ "max-connections", required_argument, 'M', "N",
+	    "half the descriptors, at most 50000",
+	    "protocol connections past this are refused" },
+	{ "max-http-connections", required_argument, 'W', "N",
+	    "a quarter of the descriptors, at most 1024",
+	    "HTTP connections past this wait in the kernel's queue" },
+	{ "max-queued-per-repo", required_argument, 'Q', "N", "100000",
+	    "dispatches past this many queued jobs of one repository are "
+	    "refused" },
+	{ "http-rate", required_argument, 'E', "N", "100",
+	    "HTTP requests per second per address (bursts of twice that)" },
+	CMD_OPT_VERBOSE,
+	CMD_OPT_HELP,
+	CMD_OPT_END,
+};
+
+static const struct cmd_spec dispatcher_spec = {
+	"usage: ssci dispatcher [OPTIONS]\n", "vh", dispatcher_opts,
+};
 
 /* "127.0.0.1:8888" or "[::1]:8888" from a socket address. */
 static void
@@ -140,38 +188,10 @@ static void
 dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
     int *verbose, const char **token_file, const char **runner_token_file)
 {
-	static const struct option opts[] = {
-		{ "host", required_argument, NULL, 'H' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "http", required_argument, NULL, 'w' },
-		{ "http-host", required_argument, NULL, 'N' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "results-dir", required_argument, NULL, 'r' },
-		{ "heartbeat", required_argument, NULL, 'b' },
-		{ "runner-timeout", required_argument, NULL, 't' },
-		{ "client-timeout", required_argument, NULL, 'c' },
-		{ "http-timeout", required_argument, NULL, 'o' },
-		{ "job-timeout", required_argument, NULL, 'j' },
-		{ "max-attempts", required_argument, NULL, 'a' },
-		{ "max-log-bytes", required_argument, NULL, 'l' },
-		{ "token-file", required_argument, NULL, 'T' },
-		{ "runner-token-file", required_argument, NULL, 'R' },
-		{ "http-auth", no_argument, NULL, 'A' },
-		{ "local-repos", no_argument, NULL, 'L' },
-		{ "tls-cert", required_argument, NULL, 'C' },
-		{ "tls-key", required_argument, NULL, 'K' },
-		{ "max-connections", required_argument, NULL, 'M' },
-		{ "max-http-connections", required_argument, NULL, 'W' },
-		{ "max-queued-per-repo", required_argument, NULL, 'Q' },
-		{ "http-rate", required_argument, NULL, 'E' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long v;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(argc, argv, &dispatcher_spec)) != -1) {
 		switch (ch) {
 		case 'H':
 			cfg->host = optarg;
@@ -189,7 +209,7 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 			if (cfg->nhttp_hosts == DISPATCHER_MAX_HTTP_HOSTS) {
 				fprintf(stderr, "ssci: at most %d --http-host\n",
 				    DISPATCHER_MAX_HTTP_HOSTS);
-				cmd_usage(dispatcher_usage);
+				cmd_usage(&dispatcher_spec);
 			}
 			cfg->http_hosts[cfg->nhttp_hosts++] = optarg;
 			break;
@@ -197,7 +217,7 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 			*verbose = 1;
 			break;
 		case 'h':
-			cmd_help(dispatcher_usage);
+			cmd_help(&dispatcher_spec);
 			break;
 		case 'T':
 			*token_file = optarg;
@@ -218,35 +238,29 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 			cfg->tls_key = optarg;
 			break;
 		case 'M':
-			cfg->max_connections = (int)cmd_number(dispatcher_usage,
-			    opts, ch, optarg, 1, 1000000);
+			cfg->max_connections = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 1000000);
 			break;
 		case 'W':
-			cfg->max_http_connections = (int)cmd_number(
-			    dispatcher_usage, opts, ch, optarg, 1, 1000000);
+			cfg->max_http_connections = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 1000000);
 			break;
 		case 'Q':
-			cfg->max_queued_per_repo = (int)cmd_number(
-			    dispatcher_usage, opts, ch, optarg, 1, 100000000);
+			cfg->max_queued_per_repo = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 100000000);
 			break;
 		case 'E':
-			cfg->http_rate = (int)cmd_number(dispatcher_usage, opts,
-			    ch, optarg, 1, 1000000);
+			cfg->http_rate = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 1000000);
 			break;
 		case 'c':
-			cfg->client_timeout_s = (int)cmd_number(dispatcher_usage,
-			    opts, ch, optarg, 1, 1000000);
+			cfg->client_timeout_s = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 1000000);
 			break;
 		case 'o':
-			cfg->http_timeout_s = (int)cmd_number(dispatcher_usage,
-			    opts, ch, optarg, 1, 1000000);
+			cfg->http_timeout_s = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 1000000);
 			break;
 		case 'p':
 		case 'b':
 		case 't':
 		case 'j':
 		case 'a':
-			v = cmd_number(dispatcher_usage, opts, ch, optarg, ch == 'p' ?
+			v = cmd_number(&dispatcher_spec, ch, optarg, ch == 'p' ?
 			    0 : 1, ch == 'p' ? 65535 : 1000000);
 			if (ch == 'p')
 				cfg->port = (int)v;
@@ -260,23 +274,22 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 				cfg->max_attempts = (int)v;
 			break;
 		case 'l':
-			cfg->max_log_bytes = cmd_number(dispatcher_usage, opts,
-			    ch, optarg, 1, 1L << 40);
+			cfg->max_log_bytes = cmd_number(&dispatcher_spec, ch, optarg, 1, 1L << 40);
 			break;
 		default:
-			cmd_usage(dispatcher_usage);
+			cmd_usage(&dispatcher_spec);
 		}
 	}
 	if (optind != argc)
-		cmd_usage(dispatcher_usage);
+		cmd_usage(&dispatcher_spec);
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
 		fprintf(stderr, "ssci: --tls-cert and --tls-key go together\n");
-		cmd_usage(dispatcher_usage);
+		cmd_usage(&dispatcher_spec);
 	}
 	if (cfg->http_auth && *token_file == NULL && getenv("SSCI_TOKEN") ==
 	    NULL) {
 		fprintf(stderr, "ssci: --http-auth needs a token\n");
-		cmd_usage(dispatcher_usage);
+		cmd_usage(&dispatcher_spec);
 	}
 }
 

@@ -20,9 +20,15 @@
 
 #define HOOK_MARKER "# Installed by \"ssci hook install\""
 
-static const char hook_usage[] =
-    "usage: ssci hook install REPO\n"
-    "       ssci hook remove REPO\n";
+static const struct cmd_opt hook_opts[] = {
+	CMD_OPT_HELP,
+	CMD_OPT_END,
+};
+
+static const struct cmd_spec hook_spec = {
+	"usage: ssci hook install REPO\n"
+	"       ssci hook remove REPO\n", "h", hook_opts,
+};
 
 /*
  * The hook's path for the repository at repo, or NULL (logged): where git
@@ -80,9 +86,34 @@ sh_quote(const char *s)
 	return out;
 }
 
-/* The whole text of our hook running the ssci quoted as quoted. */
+/*
+ * The whole text of our hook, running the ssci quoted as quoted ('ssci'
+ * when it is on PATH).  The hook never fails a commit or a push: without
+ * ssci it says what to do; a dispatcher that is down gets the commits
+ * later (notify keeps them in .git/ssci/pending).
+ */
 static char *
 hook_text(const char *quoted, int post_receive)
+{
+	char *text;
+
+	xasprintf(&text, "#!/bin/sh\n%s: it reports new commits to\n"
+	    "# SuperSimpleCI.  Take it out with \"ssci hook remove\".\n"
+	    "ssci=%s\n"
+	    "if ! command -v \"$ssci\" >/dev/null 2>&1; then\n"
+	    "\techo \"ssci hook: $ssci not found: put ssci on PATH, or run "
+	    "'ssci hook install' again\" >&2\n"
+	    "\texit 0\n"
+	    "fi\n"
+	    "\"$ssci\" notify %s\n"
+	    "exit 0\n", HOOK_MARKER, quoted,
+	    post_receive ? "--post-receive" : "HEAD");
+	return text;
+}
+
+/* The hook of ssci before it looked for ssci on PATH, to recognise it. */
+static char *
+hook_text_v1(const char *quoted, int post_receive)
 {
 	char *text;
 
@@ -93,15 +124,29 @@ hook_text(const char *quoted, int post_receive)
 	return text;
 }
 
+/* The quoted word after key ("\nssci=", "\nexec ") up to end, or NULL. */
+static char *
+hook_word(const char *buf, const char *key, const char *end)
+{
+	const char *start = strstr(buf, key), *stop;
+
+	if (start == NULL)
+		return NULL;
+	start += strlen(key);
+	if ((stop = strstr(start, end)) == NULL)
+		return NULL;
+	return xstrndup(start, (size_t)(stop - start));
+}
+
 /*
  * Whether the file at path is exactly a hook we installed (a hook that
- * only mentions us is the user's); -1 if it is absent.  Its exec line
- * names the binary: the text we would write with it must be the file.
+ * only mentions us is the user's); -1 if it is absent.  The file names
+ * the binary: the text we would write with it must be the whole file.
  */
 static int
 hook_is_ours(const char *path)
 {
-	char buf[4096], *exec, *end, *quoted, *text;
+	char buf[4096], *quoted, *text;
 	size_t n;
 	FILE *f = fopen(path, "re");
 	int ours = 0;
@@ -111,24 +156,42 @@ hook_is_ours(const char *path)
 	n = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	if ((exec = strstr(buf, "\nexec ")) == NULL ||
-	    (end = strstr(exec, " notify ")) == NULL)
-		return 0;
-	quoted = xstrndup(exec + 6, (size_t)(end - (exec + 6)));
-	for (int pr = 0; pr <= 1 && !ours; pr++) {
-		text = hook_text(quoted, pr);
-		ours = strlen(text) == n && memcmp(text, buf, n) == 0;
-		free(text);
+	for (int v = 0; v <= 1 && !ours; v++) {
+		quoted = v == 0 ? hook_word(buf, "\nssci=", "\n") :
+		    hook_word(buf, "\nexec ", " notify ");
+		for (int pr = 0; quoted != NULL && pr <= 1 && !ours; pr++) {
+			text = v == 0 ? hook_text(quoted, pr) :
+			    hook_text_v1(quoted, pr);
+			ours = strlen(text) == n && memcmp(text, buf, n) == 0;
+			free(text);
+		}
+		free(quoted);
 	}
-	free(quoted);
 	return ours;
+}
+
+/* How the hook names ssci: 'ssci' when PATH has one, else this binary. */
+static char *
+hook_ssci(void)
+{
+	char self[PATH_MAX], *found = spawn_find_program("ssci");
+	ssize_t n;
+
+	if (found != NULL) {
+		free(found);
+		return xstrdup("ssci");
+	}
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n == -1)
+		fatal("unable to find the ssci binary");
+	self[n] = '\0';
+	return sh_quote(self);
 }
 
 static int
 hook_install(const char *path)
 {
-	char self[PATH_MAX], *quoted, *text;
-	ssize_t n;
+	char *quoted, *text;
 	int rc;
 
 	if (hook_is_ours(path) == 0) {
@@ -137,11 +200,7 @@ hook_install(const char *path)
 		    path);
 		return 1;
 	}
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n == -1)
-		fatal("unable to find the ssci binary");
-	self[n] = '\0';
-	quoted = sh_quote(self);
+	quoted = hook_ssci();
 	text = hook_text(quoted, strstr(path, "post-receive") != NULL);
 	/* A core.hooksPath folder may not exist yet. */
 	if (mkdir_p_parent(path) == -1) {
@@ -190,10 +249,10 @@ cmd_hook(int argc, char **argv)
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0))
-		cmd_help(hook_usage);
+		cmd_help(&hook_spec);
 	if (argc != 3 || (strcmp(argv[1], "install") != 0 &&
 	    strcmp(argv[1], "remove") != 0))
-		cmd_usage(hook_usage);
+		cmd_usage(&hook_spec);
 	log_init("hook", 0);
 	if ((path = hook_path(argv[2])) == NULL)
 		return 1;

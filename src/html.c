@@ -271,6 +271,10 @@ html_fmt_tests(char *buf, size_t size, int64_t run, int64_t failed,
 		snprintf(buf, size, "%s", "");
 		return;
 	}
+	if (run == 0) {
+		snprintf(buf, size, "%s", "no tests");
+		return;
+	}
 	snprintf(buf, size, "%" PRId64 " run, %" PRId64 " failed%s", run,
 	    failed < 0 ? 0 : failed, skipped > 0 ? ", " : "");
 	if (skipped > 0)
@@ -319,6 +323,16 @@ html_pill(struct evbuffer *out, enum job_state state)
 
 	evbuffer_add_printf(out, "<span class=\"pill state-%s\">%s</span>",
 	    name, name);
+}
+
+void
+html_no_tests(struct evbuffer *out, enum job_state state, int64_t run)
+{
+	/* A pass that tested nothing must never look like a normal pass. */
+	if (state == JOB_PASSED && run == 0)
+		evbuffer_add_printf(out, " <span class=\"tag no-tests\" "
+		    "title=\"the test command reported 0 tests\">no tests"
+		    "</span>");
 }
 
 const char *

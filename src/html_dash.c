@@ -317,6 +317,7 @@ html_job_row(struct evbuffer *out, json_t *job)
 	html_text(out, html_json_str(job, "branch"));
 	evbuffer_add_printf(out, "</td><td class=\"status\">");
 	html_pill(out, state);
+	html_no_tests(out, state, html_json_int(t, "run", -1));
 	evbuffer_add_printf(out, "</td><td class=\"tests\">%s</td>"
 	    "<td class=\"duration\">%s</td><td class=\"runner\">", tests, took);
 	html_text(out, html_json_str(job, "runner"));

@@ -60,6 +60,8 @@ void html_history_href(struct evbuffer *out, const char *repo,
     const char *branch);
 /* Append a status pill: <span class="pill state-X">X</span>. */
 void html_pill(struct evbuffer *out, enum job_state state);
+/* A "no tests" mark after a pass whose command reported 0 tests. */
+void html_no_tests(struct evbuffer *out, enum job_state state, int64_t run);
 
 /* Members of a job object from api.c, or the fallback when absent. */
 const char *html_json_str(json_t *obj, const char *key);

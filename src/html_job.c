@@ -113,9 +113,11 @@ html_job_title(struct evbuffer *out, const struct job *job)
 	const char *state = job_state_name(job->state);
 
 	evbuffer_add_printf(out, "<h1><span id=\"status\" class=\"pill "
-	    "state-%s\">%s</span> Job #%" PRId64 " <code class=\"sha\">%.*s"
-	    "</code></h1>\n<p class=\"subject\">", state, state, job->id,
-	    HTML_SHORT_ID, job->commit);
+	    "state-%s\">%s</span>", state, state);
+	html_no_tests(out, job->state, job->tests.run);
+	evbuffer_add_printf(out, " Job #%" PRId64 " <code class=\"sha\">%.*s"
+	    "</code></h1>\n<p class=\"subject\">", job->id, HTML_SHORT_ID,
+	    job->commit);
 	html_escape(out, job->subject != NULL ? job->subject : "");
 	evbuffer_add_printf(out, "</p>\n");
 }

@@ -23,15 +23,32 @@
 #include "pending.h"
 #include "util.h"
 
-#define NOTIFY_DEFAULT_SERVER "localhost:8888"
+static const struct cmd_opt notify_opts[] = {
+	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
+	    "the repository's .git/ssci/dispatcher.addr, $SSCI_DISPATCHER, "
+	    "localhost:8888", "the dispatcher" },
+	{ "repo", required_argument, 'r', "URL", "the repository it runs in",
+	    "repository runners fetch from" },
+	{ "branch", required_argument, 'b', "NAME", "the current branch",
+	    "branch the commits are on" },
+	{ "rebuild", no_argument, 'R', NULL, NULL,
+	    "queue a new job even if the commit was tested" },
+	{ "post-receive", no_argument, 'P', NULL, NULL,
+	    "read 'old new ref' lines as git gives a post-receive hook and "
+	    "report every new commit of each pushed branch" },
+	{ "flush", no_argument, 'F', NULL, NULL,
+	    "report only what earlier runs kept in .git/ssci/pending" },
+	CMD_SECURITY_OPTIONS,
+	CMD_OPT_VERBOSE,
+	CMD_OPT_HELP,
+	CMD_OPT_END,
+};
 
-static const char notify_usage[] =
-    "usage: ssci notify [--dispatcher-server HOST:PORT] [--repo URL]\n"
-    "                   [--branch NAME] [--rebuild] [" CMD_SECURITY_USAGE "]\n"
-    "                   [-v] COMMIT...\n"
-    "       ssci notify [--dispatcher-server HOST:PORT] [--repo URL]\n"
-    "                   --post-receive < \"old new ref\" lines\n"
-    "       ssci notify [--dispatcher-server HOST:PORT] --flush\n";
+static const struct cmd_spec notify_spec = {
+	"usage: ssci notify [OPTIONS] COMMIT...\n"
+	"       ssci notify [OPTIONS] --post-receive < \"old new ref\" lines\n"
+	"       ssci notify [OPTIONS] --flush\n", "vh", notify_opts,
+};
 
 /* Author and subject from info, control characters made spaces. */
 static void
@@ -198,63 +215,9 @@ notify_refused(struct conn *c, const char *why, void *arg)
 	notify_gone(c, arg);
 }
 
-/*
- * The dispatcher to tell: as given, or the address "ssci up" left in the
- * repository's .git/ssci, or the default.
- */
-static char *
-notify_server(const struct notify *n, const char *given)
-{
-	char *path, buf[300];
-	FILE *f;
-
-	if (given != NULL)
-		return xstrdup(given);
-	if (n->gitdir == NULL)
-		return xstrdup(NOTIFY_DEFAULT_SERVER);
-	xasprintf(&path, "%s/ssci/dispatcher.addr", n->gitdir);
-	f = fopen(path, "re");
-	free(path);
-	if (f != NULL && fgets(buf, sizeof buf, f) != NULL) {
-		fclose(f);
-		buf[strcspn(buf, "\n")] = '\0';
-		return xstrdup(buf);
-	}
-	if (f != NULL)
-		fclose(f);
-	return xstrdup(NOTIFY_DEFAULT_SERVER);
-}
-
-/* The token "ssci up" left in the repository's .git/ssci, or NULL. */
-static char *
-notify_token_file(const struct notify *n)
-{
-	char *path;
-
-	if (n->gitdir == NULL)
-		return NULL;
-	xasprintf(&path, "%s/ssci/token", n->gitdir);
-	if (access(path, R_OK) == 0)
-		return path;
-	free(path);
-	return NULL;
-}
-
 int
 cmd_notify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dispatcher-server", required_argument, NULL, 'd' },
-		{ "repo", required_argument, NULL, 'r' },
-		{ "branch", required_argument, NULL, 'b' },
-		{ "rebuild", no_argument, NULL, 'R' },
-		{ "post-receive", no_argument, NULL, 'P' },
-		{ "flush", no_argument, NULL, 'F' },
-		CMD_SECURITY_OPTIONS,
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct conn_callbacks cbs = {
 		.on_ready = notify_ready, 
 		.on_refused = notify_refused, .on_lost = notify_gone,
@@ -266,9 +229,9 @@ cmd_notify(int argc, char **argv)
 	int have_pending = 0;
 	struct cmd_security sec = { 0 };
 	struct conn_auth auth = { 0 };
-	char *server = NULL;
+	struct cmd_target target = { 0 };
 
-	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(argc, argv, &notify_spec)) != -1) {
 		if (cmd_security_option(&sec, ch, optarg))
 			continue;
 		switch (ch) {
@@ -279,7 +242,7 @@ cmd_notify(int argc, char **argv)
 			if (!repo_url_valid(optarg)) {
 				fprintf(stderr, "ssci: invalid repository "
 				    "URL '%s'\n", optarg);
-				cmd_usage(notify_usage);
+				cmd_usage(&notify_spec);
 			}
 			free(n.repo);
 			n.repo = xstrdup(optarg);
@@ -288,7 +251,7 @@ cmd_notify(int argc, char **argv)
 			if (!branch_name_valid(optarg)) {
 				fprintf(stderr, "ssci: invalid branch name "
 				    "'%s'\n", optarg);
-				cmd_usage(notify_usage);
+				cmd_usage(&notify_spec);
 			}
 			free(n.branch);
 			n.branch = xstrdup(optarg);
@@ -306,13 +269,13 @@ cmd_notify(int argc, char **argv)
 			verbose = 1;
 			break;
 		case 'h':
-			cmd_help(notify_usage);
+			cmd_help(&notify_spec);
 		default:
-			cmd_usage(notify_usage);
+			cmd_usage(&notify_spec);
 		}
 	}
 	if (post_receive || flush ? optind != argc : optind >= argc)
-		cmd_usage(notify_usage);
+		cmd_usage(&notify_spec);
 	log_init("notify", verbose);
 	signal(SIGPIPE, SIG_IGN);
 	/* A hook runs in the repository itself: name that one. */
@@ -336,15 +299,16 @@ cmd_notify(int argc, char **argv)
 			break;
 		}
 	}
-	server = notify_server(&n, given);
+	cmd_target_find(&target, given, n.gitdir);
 	n.base = event_base_new();
 	if (n.base == NULL)
 		fatalx("unable to create the event loop");
 	if (sec.token_file == NULL && getenv("SSCI_TOKEN") == NULL)
-		sec.token_file = n.token_file = notify_token_file(&n);
+		sec.token_file = target.token_file;
 	cmd_conn_auth(&sec, &auth);
-	n.conn = conn_new(n.base, server, PROTO_ROLE_OBSERVER, &auth, 0, &cbs,
-	    &n);
+	log_debug("dispatcher %s (%s)", target.server, target.from);
+	n.conn = conn_new(n.base, target.server, PROTO_ROLE_OBSERVER, &auth, 0,
+	    &cbs, &n);
 	if (n.conn == NULL)
 		n.failed = 1;
 	else
@@ -352,7 +316,6 @@ cmd_notify(int argc, char **argv)
 	conn_free(n.conn);
 	event_base_free(n.base);
 	cmd_conn_auth_release(&auth);
-	free(n.token_file);
 out:
 	if (have_pending)
 		notify_keep_pending(&n, &pend);
@@ -365,6 +328,6 @@ out:
 	free(n.repo);
 	free(n.branch);
 	free(n.gitdir);
-	free(server);
+	cmd_target_release(&target);
 	return n.failed ? 1 : 0;
 }

@@ -39,7 +39,6 @@ struct notify {
 	size_t answered;
 	int failed;
 	char *gitdir;		/* of the repository it runs in, or NULL */
-	char *token_file;	/* the one "ssci up" left, if any */
 };
 
 /* notify_git.c */

@@ -23,12 +23,27 @@
 
 #define OBSERVER_MAX_NEW 1000
 
-static const char observer_usage[] =
-    "usage: ssci observer [--dispatcher-server HOST:PORT]\n"
-    "                     [--interval SECONDS] [--branch NAME]...\n"
-    "                     [--all-branches] [--pending FILE]\n"
-    "                     [" CMD_SECURITY_USAGE "]\n"
-    "                     [-v] CLONE\n";
+static const struct cmd_opt observer_opts[] = {
+	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
+	    "localhost:8888", "the dispatcher" },
+	{ "interval", required_argument, 'i', "SECONDS", "5",
+	    "how often to fetch" },
+	{ "branch", required_argument, 'b', "NAME", "the clone's current branch",
+	    "branch to watch; repeat for more" },
+	{ "all-branches", no_argument, 'a', NULL, NULL,
+	    "watch every branch; a new one is tested from its tip" },
+	{ "pending", required_argument, 'p', "FILE", NULL,
+	    "also report the commits a hook kept in FILE (a repository's "
+	    ".git/ssci/pending)" },
+	CMD_SECURITY_OPTIONS,
+	CMD_OPT_VERBOSE,
+	CMD_OPT_HELP,
+	CMD_OPT_END,
+};
+
+static const struct cmd_spec observer_spec = {
+	"usage: ssci observer [OPTIONS] CLONE\n", "vh", observer_opts,
+};
 
 struct watched {
 	char *name;
@@ -62,6 +77,7 @@ struct observer {
 	int all_branches;	/* watch every branch, new ones too */
 	int refused;		/* the dispatcher refused us: exit 1 */
 	const char *pending;	/* a hook's undelivered commits, or NULL */
+	int said_ready;
 	struct event *ev_poll;
 	struct timeval interval;
 	char tip[65];
@@ -463,8 +479,13 @@ observer_timer_cb(evutil_socket_t fd, short what, void *arg)
 static void
 observer_ready(struct conn *c, void *arg)
 {
+	struct observer *o = arg;
+
 	(void)c;
-	observer_poll(arg);
+	/* Said once the dispatcher took us: "ssci up" waits for it. */
+	if (!o->said_ready++)
+		log_info("reporting to dispatcher %s", conn_server(c));
+	observer_poll(o);
 }
 
 static void
@@ -483,7 +504,7 @@ observer_add_branch(struct observer *o, const char *name)
 {
 	if (!branch_name_valid(name)) {
 		fprintf(stderr, "ssci: invalid branch name '%s'\n", name);
-		cmd_usage(observer_usage);
+		cmd_usage(&observer_spec);
 	}
 	o->branches = xrealloc(o->branches,
 	    (o->nbranches + 1) * sizeof *o->branches);
@@ -559,17 +580,6 @@ observer_setup(struct observer *o)
 int
 cmd_observer(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dispatcher-server", required_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "branch", required_argument, NULL, 'b' },
-		{ "all-branches", no_argument, NULL, 'a' },
-		{ "pending", required_argument, NULL, 'p' },
-		CMD_SECURITY_OPTIONS,
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct conn_callbacks cbs = {
 		.on_ready = observer_ready, 
 		.on_refused = observer_refused,
@@ -582,7 +592,7 @@ cmd_observer(int argc, char **argv)
 	int ch, verbose = 0, rc = 0;
 
 	o.interval.tv_sec = 5;
-	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(argc, argv, &observer_spec)) != -1) {
 		if (cmd_security_option(&sec, ch, optarg))
 			continue;
 		switch (ch) {
@@ -590,7 +600,7 @@ cmd_observer(int argc, char **argv)
 			server = optarg;
 			break;
 		case 'i':
-			o.interval.tv_sec = cmd_number(observer_usage, opts, ch,
+			o.interval.tv_sec = cmd_number(&observer_spec, ch,
 			    optarg, 1, 86400);
 			break;
 		case 'b':
@@ -606,13 +616,13 @@ cmd_observer(int argc, char **argv)
 			verbose = 1;
 			break;
 		case 'h':
-			cmd_help(observer_usage);
+			cmd_help(&observer_spec);
 		default:
-			cmd_usage(observer_usage);
+			cmd_usage(&observer_spec);
 		}
 	}
 	if (argc - optind != 1)
-		cmd_usage(observer_usage);
+		cmd_usage(&observer_spec);
 	o.clone = argv[optind];
 	log_init("observer", verbose);
 	signal(SIGPIPE, SIG_IGN);

@@ -31,6 +31,13 @@ repo_git_line(const char *path, const char *const *argv)
 }
 
 char *
+repo_git_dir_quiet(const char *path)
+{
+	return repo_git_line(path, (const char *const[]){ "git", "rev-parse",
+	    "--absolute-git-dir", NULL });
+}
+
+char *
 repo_git_dir(const char *path)
 {
 	char *dir = repo_git_line(path, (const char *const[]){ "git",

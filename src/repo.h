@@ -8,6 +8,8 @@
 
 /* The absolute .git folder of the repository at path, or NULL (logged). */
 char *repo_git_dir(const char *path);
+/* The same, or NULL without a word: path need not be in a repository. */
+char *repo_git_dir_quiet(const char *path);
 
 /* The repository's own absolute path: its work tree, or its git dir if bare. */
 char *repo_self(const char *path);

@@ -23,6 +23,7 @@
 #include "lineguard.h"
 #include "runner.h"
 #include "spawn.h"
+#include "testcmd.h"
 #include "util.h"
 
 static void runjob_step(struct runjob *j, enum runjob_step step);
@@ -285,6 +286,31 @@ runjob_test_output(struct spawn *sp, const char *data, size_t len, void *arg)
 	line_guard_feed(&j->guard, data, len, runjob_guarded, j);
 }
 
+/*
+ * The default command (unittest discovery) passing with no test found is
+ * no pass: a newcomer's pytest suite, or a .ssci/test forgotten, would be
+ * green.  Say what to do.  Python 3.12 exits 5 when no test ran.
+ */
+static int
+runjob_ran_nothing(struct runjob *j, int status)
+{
+	struct proto_tests tests;
+	char file[300];
+
+	if (!j->default_cmd || (status != 0 && status != 5))
+		return 0;
+	summary_finish(&j->summary, &tests);
+	if (tests.run != 0)
+		return 0;
+	runjob_note(j, "no tests ran; add an executable .ssci/test or "
+	    "--test-cmd");
+	if (testcmd_pytest_style(j->tree, file, sizeof file))
+		runjob_note(j, "tests/ holds pytest-style tests (%s), which "
+		    "unittest does not find: make .ssci/test run pytest, "
+		    "for example 'python3 -m pytest'", file);
+	return 1;
+}
+
 static void
 runjob_test_done(struct spawn *sp, int status, void *arg)
 {
@@ -314,18 +340,10 @@ runjob_test_done(struct spawn *sp, int status, void *arg)
 		runjob_finish(j, JOB_TIMEOUT, status, "job timeout");
 	} else if (j->ending == JOB_CANCELLED)
 		runjob_finish(j, JOB_CANCELLED, status, "cancelled");
+	else if (runjob_ran_nothing(j, status))
+		runjob_finish(j, JOB_ERROR, status, "no tests ran");
 	else
 		runjob_finish(j, state, status, NULL);
-}
-
-/* Whether path is an executable regular file. */
-static int
-is_executable(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    access(path, X_OK) == 0;
 }
 
 /* A NULL-ended vector of malloc'd strings, freed. */
@@ -427,28 +445,25 @@ runjob_limits(struct runjob *j, struct spawn_opts *opts)
 static void
 runjob_test(struct runjob *j)
 {
-	static const char *const unittest[] = { "python3", "-m", "unittest",
-	    "discover", "-s", "tests", NULL };
 	static const char *const runjob_unset[] = { "SSCI_TOKEN", NULL };
-	const char *argv[4] = { NULL };
-	const char *const *args = argv;
-	char *script, *tests, *env[6], **argv_sandbox = NULL;
+	const char *const *args;
+	char *env[6], **argv_sandbox = NULL;
 	struct spawn_opts opts = { 0 };
-	struct stat st;
+	struct testcmd tc;
 
-	xasprintf(&script, "%s/.ssci/test", j->tree);
-	xasprintf(&tests, "%s/tests", j->tree);
-	if (is_executable(script))
-		argv[0] = script;
-	else if (j->r->test_cmd != NULL) {
-		argv[0] = "/bin/sh";
-		argv[1] = "-c";
-		argv[2] = j->r->test_cmd;
-	} else if (stat(tests, &st) == 0 && S_ISDIR(st.st_mode))
-		args = unittest;
-	free(tests);
-	if (argv[0] == NULL && args == argv) {
-		free(script);
+	testcmd_choose(&tc, j->tree, j->r->test_cmd);
+	j->default_cmd = tc.kind == TESTCMD_DEFAULT;
+	args = tc.argv;
+	if (tc.kind == TESTCMD_NOT_EXECUTABLE) {
+		testcmd_release(&tc);
+		runjob_note(j, ".ssci/test is not executable: run "
+		    "'chmod +x .ssci/test' (or 'git update-index --chmod=+x "
+		    ".ssci/test') and commit it");
+		runjob_finish(j, JOB_ERROR, -1, "'.ssci/test' is not executable");
+		return;
+	}
+	if (tc.kind == TESTCMD_NONE) {
+		testcmd_release(&tc);
 		runjob_note(j, "no test command: the repository has no "
 		    "executable .ssci/test and no tests/ folder, and the runner "
 		    "has no --test-cmd");
@@ -456,7 +471,7 @@ runjob_test(struct runjob *j)
 		return;
 	}
 	if (runjob_limits(j, &opts) == -1) {
-		free(script);
+		testcmd_release(&tc);
 		return;
 	}
 	if (j->r->sandbox) {
@@ -488,7 +503,7 @@ runjob_test(struct runjob *j)
 		runjob_note(j, "unable to start the test command '%s'", args[0]);
 		runjob_finish(j, JOB_ERROR, -1, "unable to start the test command");
 	}
-	free(script);
+	testcmd_release(&tc);
 	runjob_free_argv(argv_sandbox);
 }
 

@@ -21,13 +21,39 @@
 #include "spawn.h"
 #include "util.h"
 
-static const char runner_usage[] =
-    "usage: ssci runner [--dispatcher-server HOST:PORT] [--name NAME]\n"
-    "                   [--work-dir DIR] [--test-cmd CMD]\n"
-    "                   [--job-timeout SECONDS] [--jobs N]\n"
-    "                   [--sandbox] [--sandbox-net] [--job-memory SIZE]\n"
-    "                   [--job-pids N]\n"
-    "                   [" CMD_SECURITY_USAGE "] [-v] [CLONE]\n";
+static const struct cmd_opt runner_opts[] = {
+	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
+	    "localhost:8888", "the dispatcher" },
+	{ "name", required_argument, 'n', "NAME", "host name and pid",
+	    "how the runner is known" },
+	{ "work-dir", required_argument, 'w', "DIR", "./ssci-work",
+	    "clones of each repository, when no CLONE is given; made when a "
+	    "job first needs it" },
+	{ "test-cmd", required_argument, 'c', "CMD", NULL,
+	    "test command (run with /bin/sh -c) for repositories without "
+	    ".ssci/test" },
+	{ "job-timeout", required_argument, 't', "SECONDS", "the dispatcher's",
+	    "overrides the job timeout on this runner" },
+	{ "jobs", required_argument, 'j', "N", "1",
+	    "run up to N jobs at once, each in a git worktree of its own" },
+	{ "sandbox", no_argument, 'S', NULL, NULL,
+	    "run each test inside bubblewrap: read-only file system but its "
+	    "tree, its own /tmp, no network" },
+	{ "sandbox-net", no_argument, 'N', NULL, NULL,
+	    "the same, with the network" },
+	{ "job-memory", required_argument, 'm', "SIZE", NULL,
+	    "memory limit per job (512M, 2G), by a control group" },
+	{ "job-pids", required_argument, 'p', "N", NULL,
+	    "process limit per job, by a control group" },
+	CMD_SECURITY_OPTIONS,
+	CMD_OPT_VERBOSE,
+	CMD_OPT_HELP,
+	CMD_OPT_END,
+};
+
+static const struct cmd_spec runner_spec = {
+	"usage: ssci runner [OPTIONS] [CLONE]\n", "vh", runner_opts,
+};
 
 static void runner_flush_outbox(struct runner *r);
 
@@ -366,22 +392,6 @@ runner_default_name(void)
 int
 cmd_runner(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dispatcher-server", required_argument, NULL, 'd' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "work-dir", required_argument, NULL, 'w' },
-		{ "test-cmd", required_argument, NULL, 'c' },
-		{ "job-timeout", required_argument, NULL, 't' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "sandbox", no_argument, NULL, 'S' },
-		{ "sandbox-net", no_argument, NULL, 'N' },
-		{ "job-memory", required_argument, NULL, 'm' },
-		{ "job-pids", required_argument, NULL, 'p' },
-		CMD_SECURITY_OPTIONS,
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct conn_callbacks cbs = {
 		.on_ready = runner_ready, .on_message = runner_message,
 		.on_refused = runner_refused, .on_lost = runner_lost,
@@ -397,7 +407,7 @@ cmd_runner(int argc, char **argv)
 
 	r.work_dir = "ssci-work";
 	r.nslots = 1;
-	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(argc, argv, &runner_spec)) != -1) {
 		if (cmd_security_option(&sec, ch, optarg))
 			continue;
 		switch (ch) {
@@ -415,11 +425,11 @@ cmd_runner(int argc, char **argv)
 			r.test_cmd = optarg;
 			break;
 		case 't':
-			r.job_timeout_s = (int)cmd_number(runner_usage, opts, ch,
+			r.job_timeout_s = (int)cmd_number(&runner_spec, ch,
 			    optarg, 1, 1000000);
 			break;
 		case 'j':
-			r.nslots = (int)cmd_number(runner_usage, opts, ch,
+			r.nslots = (int)cmd_number(&runner_spec, ch,
 			    optarg, 1, 64);
 			break;
 		case 'S':
@@ -433,24 +443,24 @@ cmd_runner(int argc, char **argv)
 			    r.job_memory < (1 << 20)) {
 				fprintf(stderr, "ssci: invalid --job-memory '%s': "
 				    "expected a size like 512M or 2G\n", optarg);
-				cmd_usage(runner_usage);
+				cmd_usage(&runner_spec);
 			}
 			break;
 		case 'p':
-			r.job_pids = (int)cmd_number(runner_usage, opts, ch,
+			r.job_pids = (int)cmd_number(&runner_spec, ch,
 			    optarg, 1, 1000000);
 			break;
 		case 'v':
 			verbose = 1;
 			break;
 		case 'h':
-			cmd_help(runner_usage);
+			cmd_help(&runner_spec);
 		default:
-			cmd_usage(runner_usage);
+			cmd_usage(&runner_spec);
 		}
 	}
 	if (argc - optind > 1)
-		cmd_usage(runner_usage);
+		cmd_usage(&runner_spec);
 	if (argc - optind == 1)
 		r.clone = argv[optind];
 	log_init("runner", verbose);

@@ -116,6 +116,7 @@ struct runjob {
 	struct cgroup_job cgroup;
 	int has_cgroup;
 	int recorded;		/* its test group is noted in the work dir */
+	int default_cmd;	/* the test is the default (unittest) */
 };
 
 /* runjob.c */

@@ -42,7 +42,7 @@ static struct event *spawn_sigchld;
 static struct spawn *spawn_list;
 
 /* Find argv0 in PATH as execvp would, before the fork. */
-static char *
+char *
 spawn_find_program(const char *name)
 {
 	const char *path = getenv("PATH");

@@ -55,6 +55,12 @@ struct spawn_opts {
 	void *arg;
 };
 
+/*
+ * Where a program is found as execvp would find it (a name with a '/' is
+ * taken as it is): a malloc'd path, or NULL.
+ */
+char *spawn_find_program(const char *name);
+
 /* Watch SIGCHLD on base.  Call once before the first spawn_start. */
 void spawn_init(struct event_base *base);
 

@@ -14,13 +14,10 @@
 #include <strings.h>
 
 #include "summary.h"
+#include "summary_int.h"
 
 /* Where unittest is: nothing yet, "Ran N tests" awaiting a verdict, done. */
 enum { UT_NONE, UT_RAN, UT_DONE };
-
-#define nitems(a) (sizeof (a) / sizeof (a)[0])
-#define DIGITS "0123456789"
-#define WORD DIGITS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-"
 
 /* The counts a unittest verdict or a pytest closing line may name. */
 enum {
@@ -54,78 +51,6 @@ static const struct {
 	{ "xpassed", CNT_XPASSED },
 	{ "unexpected successes", CNT_UNEXPECTED },
 };
-
-/* The part of a line not matched yet; lines may hold NULs, so no strlen. */
-struct span {
-	const char *p;
-	const char *end;
-};
-
-/* Counts come from untrusted text: saturate rather than overflow. */
-static int
-add_sat(int a, int b)
-{
-	return a > INT_MAX - b ? INT_MAX : a + b;
-}
-
-/* Trailing blanks, "\r" of "\r\n" included, do not change a line's meaning. */
-static int
-is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
-/* Whether the span starts with lit. */
-static int
-span_at(const struct span *sp, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return (size_t)(sp->end - sp->p) >= n && memcmp(sp->p, lit, n) == 0;
-}
-
-/* Consume lit if the span starts with it. */
-static int
-span_lit(struct span *sp, const char *lit)
-{
-	if (!span_at(sp, lit))
-		return 0;
-	sp->p += strlen(lit);
-	return 1;
-}
-
-/* Consume a run of bytes from set (never NUL); returns how many. */
-static size_t
-span_while(struct span *sp, const char *set)
-{
-	const char *start = sp->p;
-
-	while (sp->p < sp->end && *sp->p != '\0' && strchr(set, *sp->p))
-		sp->p++;
-	return (size_t)(sp->p - start);
-}
-
-/*
- * Consume a decimal count.  One over INT_MAX is no real test count, so the
- * line is refused rather than clamped.
- */
-static int
-span_num(struct span *sp, int *out)
-{
-	const char *q = sp->p;
-	int v = 0;
-
-	for (; q < sp->end && *q >= '0' && *q <= '9'; q++) {
-		if (v > (INT_MAX - (*q - '0')) / 10)
-			return 0;
-		v = v * 10 + (*q - '0');
-	}
-	if (q == sp->p)
-		return 0;
-	sp->p = q;
-	*out = v;
-	return 1;
-}
 
 /* Add n to the count called name (len bytes), if it is one we know. */
 static void
@@ -249,19 +174,25 @@ py_duration(struct span *sp)
 	return 1;
 }
 
-/* "==== 2 failed, 3 passed, 1 skipped, 1 warning in 0.12s ====". */
+/*
+ * "==== 2 failed, 3 passed, 1 skipped, 1 warning in 0.12s ====", or the
+ * same without the borders from pytest -q.
+ */
 static int
 match_pytest(struct summary_parser *p, struct span sp)
 {
 	int c[CNT_MAX] = { 0 };
 	int run;
 
-	if (span_while(&sp, "=") == 0 || !span_lit(&sp, " "))
+	/* "==== ... ====" in full, bare with -q. */
+	int bordered = span_while(&sp, "=") > 0;
+
+	if (bordered && !span_lit(&sp, " "))
 		return 0;
 	if (!span_lit(&sp, "no tests ran in ") && !py_items(&sp, c))
 		return 0;
-	if (!py_duration(&sp) || !span_lit(&sp, " ") ||
-	    span_while(&sp, "=") == 0 || sp.p != sp.end)
+	if (!py_duration(&sp) || (bordered && (!span_lit(&sp, " ") ||
+	    span_while(&sp, "=") == 0)) || sp.p != sp.end)
 		return 0;
 	run = add_sat(c[CNT_PASSED], c[CNT_FAILED]);
 	run = add_sat(run, c[CNT_ERRORS]);
@@ -364,11 +295,15 @@ summary_line(struct summary_parser *p)
 		len--;
 	sp.p = p->line;
 	sp.end = p->line + len;
-	if (match_ut_ran(p, sp) || match_tap(p, sp) || cut)
+	if (match_ut_ran(p, sp) || summary_match_go(p, sp) ||
+	    match_tap(p, sp) || cut)
+		return;
+	if (match_ut_verdict(p, sp) || match_pytest(p, sp) ||
+	    summary_match_cargo(p, sp) || summary_match_maven(p, sp) ||
+	    summary_match_ctest(p, sp))
 		return;
 	/* Most lines are no summary: a plain one must say "passed". */
-	if (!match_ut_verdict(p, sp) && !match_pytest(p, sp) &&
-	    memmem(p->line, len, "passed", 6) != NULL)
+	if (memmem(p->line, len, "passed", 6) != NULL)
 		match_plain(p, sp);
 }
 
@@ -443,6 +378,24 @@ summary_finish(struct summary_parser *p, struct proto_tests *out)
 	if (p->py_seen)
 		return summary_set(out, p->py_run, p->py_failed, p->py_skipped,
 		    "pytest");
+	if (p->cargo_seen)
+		return summary_set(out, p->cargo_run, p->cargo_failed,
+		    p->cargo_skipped, "cargo");
+	if (p->maven_seen)
+		return summary_set(out, p->maven_run, p->maven_failed,
+		    p->maven_skipped, "maven");
+	if (p->ctest_seen)
+		return summary_set(out, p->ctest_total -
+		    (p->ctest_listed_skipped < p->ctest_total ?
+		    p->ctest_listed_skipped : p->ctest_total), p->ctest_failed,
+		    p->ctest_listed_skipped, "ctest");
+	/* Without -v, go names only failures: then the run is unknown. */
+	if (p->go_seen && p->go_pass + p->go_skipped > 0)
+		return summary_set(out, add_sat(p->go_pass, p->go_failed),
+		    p->go_failed, p->go_skipped, "go");
+	if (p->go_seen)
+		return summary_set(out, -1, p->go_failed > 0 ? p->go_failed :
+		    -1, -1, "go");
 	if (p->plain_seen)
 		return summary_set(out, p->plain_run, p->plain_failed,
 		    p->plain_skipped, "plain");

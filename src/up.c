@@ -28,15 +28,40 @@
 #include "util.h"
 
 #define UP_RESTART_DELAY_MS 1000
+#define UP_RESTART_MAX_MS 30000
 #define UP_STOP_GRACE_MS 10000
 #define UP_MAX_ARGS 32
 
-static const char up_usage[] =
-    "usage: ssci up [--runners N] [--host HOST] [--port PORT]\n"
-    "               [--http HOST:PORT|off]\n"
-    "               [--state-dir DIR] [--results-dir DIR] [--interval S]\n"
-    "               [--branch NAME]... [--test-cmd CMD] [--token-file FILE]\n"
-    "               [-v] REPO\n";
+static const struct cmd_opt up_opts[] = {
+	{ "runners", required_argument, 'n', "N", "the number of cores",
+	    "local runners, each with its own clone in STATE/runner-N" },
+	{ "host", required_argument, 'H', "HOST", "127.0.0.1",
+	    "the dispatcher's address" },
+	{ "port", required_argument, 'p', "PORT", "8888",
+	    "the dispatcher's port; 0 takes a free one" },
+	{ "http", required_argument, 'w', "HOST:PORT|off", "localhost:8080",
+	    "the web side; off for none, port 0 for a free one" },
+	{ "state-dir", required_argument, 's', "DIR", "REPO/.git/ssci",
+	    "where everything is kept" },
+	{ "results-dir", required_argument, 'r', "DIR", "STATE/test_results",
+	    "one file per tested commit" },
+	{ "interval", required_argument, 'i', "SECONDS", "5",
+	    "the observer's polling interval" },
+	{ "branch", required_argument, 'b', "NAME", "the current branch",
+	    "branch to watch; repeat for more" },
+	{ "test-cmd", required_argument, 'c', "CMD", NULL,
+	    "the runners' --test-cmd" },
+	{ "token-file", required_argument, 'T', "FILE", "$SSCI_TOKEN",
+	    "require this token; kept in STATE/token (mode 600) for the "
+	    "children and the hook" },
+	CMD_OPT_VERBOSE,
+	CMD_OPT_HELP,
+	CMD_OPT_END,
+};
+
+static const struct cmd_spec up_spec = {
+	"usage: ssci up [OPTIONS] REPO\n", "vh", up_opts,
+};
 
 struct up;
 
@@ -47,8 +72,12 @@ struct child {
 	int argc;
 	struct spawn *sp;
 	struct event *ev_restart;
-	char line[512];		/* the dispatcher's output, for its address */
+	char line[512];		/* the line being read of its output */
 	size_t linelen;
+	char last[512];		/* its last whole line, for its last words */
+	const char *ready_mark;	/* the line that says it has started */
+	int ready;		/* it said so */
+	int restarts;		/* in a row, since it last started well */
 	char runner_name[48];
 	char *work_dir;
 };
@@ -77,6 +106,7 @@ struct up {
 	int started;		/* runners and observer are up */
 	int stopping;
 	int running;		/* children alive */
+	int status;		/* our exit status: 1 once a child could not start */
 	struct event *ev_kill;
 	int lock_fd;		/* STATE/up.lock */
 	struct lock_holder lock;
@@ -120,7 +150,29 @@ up_dispatcher_ready(struct up *u, const char *address)
 		child_start(&u->children[i]);
 }
 
-/* Relay a child's output; watch the dispatcher's for its address. */
+/* A whole line of a child's output. */
+static void
+child_line(struct child *c)
+{
+	struct up *u = c->up;
+
+	snprintf(c->last, sizeof c->last, "%s", c->line);
+	if (!c->ready && strstr(c->line, c->ready_mark) != NULL) {
+		c->ready = 1;
+		c->restarts = 0;
+	}
+	if (c != &u->children[0])
+		return;
+	if (strncmp(c->line, "listening on ", 13) == 0 &&
+	    strchr(c->line, ':') != NULL)
+		up_dispatcher_ready(u, c->line + 13);
+	else if (strncmp(c->line, "http listening on ", 18) == 0) {
+		printf("%s\ndashboard at http://%s/\n", c->line, c->line + 18);
+		fflush(stdout);
+	}
+}
+
+/* Relay a child's output; read it line by line for what it says. */
 static void
 child_output(struct spawn *sp, const char *data, size_t len, void *arg)
 {
@@ -129,8 +181,6 @@ child_output(struct spawn *sp, const char *data, size_t len, void *arg)
 	(void)sp;
 	fwrite(data, 1, len, stderr);
 	fflush(stderr);
-	if (c != &c->up->children[0])
-		return;
 	for (size_t i = 0; i < len; i++) {
 		if (data[i] != '\n') {
 			if (c->linelen < sizeof c->line - 1)
@@ -139,15 +189,29 @@ child_output(struct spawn *sp, const char *data, size_t len, void *arg)
 		}
 		c->line[c->linelen] = '\0';
 		c->linelen = 0;
-		if (strncmp(c->line, "listening on ", 13) == 0 &&
-		    strchr(c->line, ':') != NULL)
-			up_dispatcher_ready(c->up, c->line + 13);
-		else if (strncmp(c->line, "http listening on ", 18) == 0) {
-			printf("%s\ndashboard at http://%s/\n", c->line,
-			    c->line + 18);
-			fflush(stdout);
-		}
+		child_line(c);
 	}
+}
+
+static void up_stop(struct up *u);
+
+/*
+ * A child that dies before it said it started (a port in use, a bad
+ * option, a token it cannot read) would die again: stop, and say why.
+ */
+static void
+child_could_not_start(struct child *c, int status)
+{
+	struct up *u = c->up;
+	const char *why = c->last[0] != '\0' ? c->last : "no reason given";
+
+	log_warnx("the %s could not start (exit status %d): %s", c->name,
+	    status, why);
+	if (strstr(why, "Address already in use") != NULL)
+		log_warnx("another program listens there: stop it, or take a "
+		    "free port with --port 0 (and --http 127.0.0.1:0)");
+	u->status = 1;
+	up_stop(u);
 }
 
 static void
@@ -166,8 +230,8 @@ child_done(struct spawn *sp, int status, void *arg)
 {
 	struct child *c = arg;
 	struct up *u = c->up;
-	struct timeval tv = { UP_RESTART_DELAY_MS / 1000,
-	    (UP_RESTART_DELAY_MS % 1000) * 1000 };
+	int delay = UP_RESTART_DELAY_MS;
+	struct timeval tv;
 
 	(void)sp;
 	c->sp = NULL;
@@ -177,8 +241,20 @@ child_done(struct spawn *sp, int status, void *arg)
 			event_base_loopexit(u->base, NULL);
 		return;
 	}
-	log_warnx("lost child: %s exited with status %d; restarting it",
-	    c->name, status);
+	if (!c->ready && status != 0) {
+		child_could_not_start(c, status);
+		return;
+	}
+	/* Restarts back off: a child that keeps dying is not hammered. */
+	for (int i = 0; i < c->restarts && delay < UP_RESTART_MAX_MS; i++)
+		delay *= 2;
+	if (delay > UP_RESTART_MAX_MS)
+		delay = UP_RESTART_MAX_MS;
+	c->restarts++;
+	log_warnx("lost child: %s exited with status %d; restarting it in "
+	    "%d s", c->name, status, delay / 1000);
+	tv.tv_sec = delay / 1000;
+	tv.tv_usec = (delay % 1000) * 1000;
 	evtimer_add(c->ev_restart, &tv);
 }
 
@@ -193,6 +269,8 @@ child_start(struct child *c)
 	};
 
 	c->linelen = 0;
+	c->ready = 0;
+	c->last[0] = '\0';
 	c->sp = spawn_start(&opts);
 	if (c->sp == NULL) {
 		struct timeval tv = { UP_RESTART_DELAY_MS / 1000, 0 };
@@ -217,16 +295,12 @@ up_kill_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Stop every child: SIGTERM now, SIGKILL after the grace period. */
 static void
-up_signal_cb(evutil_socket_t sig, short what, void *arg)
+up_stop(struct up *u)
 {
-	struct up *u = arg;
 	struct timeval tv = { UP_STOP_GRACE_MS / 1000, 0 };
 
-	(void)what;
-	if (u->stopping)
-		return;
-	log_info("stopping on signal %d", (int)sig);
 	u->stopping = 1;
 	if (u->running == 0) {
 		event_base_loopexit(u->base, NULL);
@@ -238,6 +312,18 @@ up_signal_cb(evutil_socket_t sig, short what, void *arg)
 			spawn_kill(u->children[i].sp, SIGTERM);
 	}
 	evtimer_add(u->ev_kill, &tv);
+}
+
+static void
+up_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct up *u = arg;
+
+	(void)what;
+	if (u->stopping)
+		return;
+	log_info("stopping on signal %d", (int)sig);
+	up_stop(u);
 }
 
 /* The argument vectors of every child. */
@@ -257,6 +343,7 @@ up_children(struct up *u)
 	}
 	c = &u->children[0];
 	snprintf(c->name, sizeof c->name, "dispatcher");
+	c->ready_mark = "listening on ";
 	child_arg(c, "dispatcher");
 	child_arg(c, "--host");
 	child_arg(c, u->host);
@@ -276,6 +363,7 @@ up_children(struct up *u)
 	for (int i = 1; i <= u->nrunners; i++) {
 		c = &u->children[i];
 		snprintf(c->name, sizeof c->name, "runner %d", i);
+		c->ready_mark = "registered with ";
 		snprintf(c->runner_name, sizeof c->runner_name, "%.24s-up-%d",
 		    host, i);
 		xasprintf(&c->work_dir, "%s/runner-%d", u->state_dir, i);
@@ -293,6 +381,7 @@ up_children(struct up *u)
 	}
 	c = &u->children[u->nchildren - 1];
 	snprintf(c->name, sizeof c->name, "observer");
+	c->ready_mark = "reporting to dispatcher ";
 	child_arg(c, "observer");
 	child_arg(c, "--dispatcher-server");
 	child_arg(c, u->address);
@@ -499,21 +588,6 @@ up_free(struct up *u)
 int
 cmd_up(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "runners", required_argument, NULL, 'n' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "http", required_argument, NULL, 'w' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "results-dir", required_argument, NULL, 'r' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "branch", required_argument, NULL, 'b' },
-		{ "test-cmd", required_argument, NULL, 'c' },
-		{ "token-file", required_argument, NULL, 'T' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *state_dir = NULL, *results_dir = NULL, *token_file = NULL;
 	struct up u = { 0 };
 	struct event *ev_int, *ev_term;
@@ -526,10 +600,10 @@ cmd_up(int argc, char **argv)
 	u.nrunners = ncpu > 0 ? (int)ncpu : 1;
 	snprintf(u.portarg, sizeof u.portarg, "8888");
 	snprintf(u.interval, sizeof u.interval, "5");
-	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(argc, argv, &up_spec)) != -1) {
 		switch (ch) {
 		case 'n':
-			u.nrunners = (int)cmd_number(up_usage, opts, ch, optarg,
+			u.nrunners = (int)cmd_number(&up_spec, ch, optarg,
 			    1, 64);
 			break;
 		case 'H':
@@ -537,7 +611,7 @@ cmd_up(int argc, char **argv)
 			break;
 		case 'p':
 			snprintf(u.portarg, sizeof u.portarg, "%ld",
-			    cmd_number(up_usage, opts, ch, optarg, 0, 65535));
+			    cmd_number(&up_spec, ch, optarg, 0, 65535));
 			break;
 		case 's':
 			state_dir = optarg;
@@ -550,13 +624,13 @@ cmd_up(int argc, char **argv)
 			break;
 		case 'i':
 			snprintf(u.interval, sizeof u.interval, "%ld",
-			    cmd_number(up_usage, opts, ch, optarg, 1, 86400));
+			    cmd_number(&up_spec, ch, optarg, 1, 86400));
 			break;
 		case 'b':
 			if (!branch_name_valid(optarg) || u.nbranches >= 8) {
 				fprintf(stderr, "ssci: invalid or too many "
 				    "branches at '%s'\n", optarg);
-				cmd_usage(up_usage);
+				cmd_usage(&up_spec);
 			}
 			u.branches = xrealloc(u.branches,
 			    (size_t)(u.nbranches + 1) * sizeof *u.branches);
@@ -572,13 +646,13 @@ cmd_up(int argc, char **argv)
 			verbose = 1;
 			break;
 		case 'h':
-			cmd_help(up_usage);
+			cmd_help(&up_spec);
 		default:
-			cmd_usage(up_usage);
+			cmd_usage(&up_spec);
 		}
 	}
 	if (argc - optind != 1)
-		cmd_usage(up_usage);
+		cmd_usage(&up_spec);
 	log_init("up", verbose);
 	signal(SIGPIPE, SIG_IGN);
 	n = readlink("/proc/self/exe", u.self, sizeof u.self - 1);
@@ -614,5 +688,5 @@ cmd_up(int argc, char **argv)
 	up_free(&u);
 	event_base_free(u.base);
 	log_info("stopped");
-	return 0;
+	return u.status;
 }

@@ -43,7 +43,8 @@ class TestTestCommand(SsciTest):
         self.assertNotIn("Ran 1 test", text)
         self.assertEqual(job["state"], "passed", text)
 
-    def test_script_that_is_not_executable_is_not_used(self):
+    def test_script_that_is_not_executable_is_an_error(self):
+        """Issue 12: never the default's green pass in its stead."""
         repo = self.make_repo()
         os.makedirs(os.path.join(repo, ".ssci"))
         with open(os.path.join(repo, ".ssci", "test"), "w") as f:
@@ -53,8 +54,11 @@ class TestTestCommand(SsciTest):
         c = self.commit(repo, "not executable")
         job, text = self.run_one(repo, c)
         self.assertNotIn("FROM-SSCI-TEST", text)
-        self.assertIn("Ran 2 tests", text)
-        self.assertEqual(job["state"], "passed")
+        self.assertNotIn("Ran 2 tests", text)
+        self.assertRegex(text, r"(?m)^ssci: \.ssci/test is not executable: "
+                         r"run 'chmod \+x \.ssci/test'")
+        self.assertEqual(job["state"], "error")
+        self.assertEqual(job["reason"], "'.ssci/test' is not executable")
 
     def test_no_test_command_is_an_error(self):
         repo = self.make_repo()

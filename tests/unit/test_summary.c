@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_summary.c - the test-count reader on real unittest, pytest and TAP
- * output, fed whole, a byte at a time and split at every position, since a
+ * test_summary.c - the test-count reader on real unittest, pytest, go,
+ * cargo, ctest, Maven and TAP output, fed whole, a byte at a time and split at every position, since a
  * runner hands it whatever chunks the pipe gives.
  */
 #include <setjmp.h>
@@ -519,6 +519,85 @@ test_reuse(void **state)
 	assert_int_equal(t.skipped, 0);
 }
 
+/*
+ * Real outputs of the tools Debian has, captured here into
+ * tests/fixtures/summary/ (see its README): pytest 7.2 -q and in full,
+ * go 1.19 test with and without -v, cargo 1.95 test, ctest 3.25, Maven
+ * 3.8 with Surefire 2.22.  Read from the repository's root, where make
+ * test runs.
+ */
+static char *
+fixture(const char *name)
+{
+	char path[256], *data;
+	FILE *f;
+	long len;
+
+	snprintf(path, sizeof path, "tests/fixtures/summary/%s.txt", name);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		fail_msg("unable to open '%s' (run from the repository's root)",
+		    path);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	rewind(f);
+	data = malloc((size_t)len + 1);
+	assert_non_null(data);
+	assert_int_equal(fread(data, 1, (size_t)len, f), (size_t)len);
+	data[len] = '\0';
+	fclose(f);
+	return data;
+}
+
+static void
+test_tool_outputs(void **state)
+{
+	static const struct {
+		const char *file, *name;
+		int run, failed, skipped;
+	} cases[] = {
+		{ "pytest-q-pass", "pytest", 2, 0, 0 },
+		{ "pytest-q-mixed", "pytest", 6, 2, 1 },
+		{ "pytest-q-none", "pytest", 0, 0, 0 },
+		{ "pytest-q-deselected", "pytest", 1, 0, 0 },
+		{ "pytest-full-pass", "pytest", 2, 0, 0 },
+		{ "go-v-pass", "go", 3, 0, 1 },
+		{ "go-v-fail", "go", 4, 1, 1 },
+		{ "go-pass", "go", -1, -1, -1 },
+		{ "go-fail", "go", -1, 1, -1 },
+		{ "cargo-pass", "cargo", 3, 0, 1 },
+		{ "cargo-fail", "cargo", 2, 1, 1 },
+		{ "ctest-pass", "ctest", 2, 0, 1 },
+		{ "ctest-fail", "ctest", 3, 1, 1 },
+		{ "maven-pass", "maven", 2, 0, 1 },
+		{ "maven-fail", "maven", 2, 1, 1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *data = fixture(cases[i].file);
+
+		print_message("%s\n", cases[i].file);
+		check(data, cases[i].name, cases[i].run, cases[i].failed,
+		    cases[i].skipped);
+		free(data);
+	}
+}
+
+/* pytest -q's closing line in the orders and words it may use. */
+static void
+test_pytest_quiet_lines(void **state)
+{
+	(void)state;
+	check("..\n2 passed in 0.01s\n", "pytest", 2, 0, 0);
+	check("3 warnings, 1 error, 2 skipped, 1 xpassed, 4 passed in 1.50s\n",
+	    "pytest", 6, 1, 2);
+	check("5 deselected in 0.01s\n", "pytest", 0, 0, 0);
+	check("1 failed in 61.23s (0:01:01)\n", "pytest", 1, 1, 0);
+	check("2 passed in\n", NULL, -1, -1, -1);
+	check("passed in 0.1s\n", NULL, -1, -1, -1);
+}
+
 static void
 test_nothing(void **state)
 {
@@ -555,6 +634,8 @@ main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_nothing),
+		cmocka_unit_test(test_tool_outputs),
+		cmocka_unit_test(test_pytest_quiet_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
