@@ -15,7 +15,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
 LIBS = $(shell pkg-config --libs $(PKGS))
 
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
+WEB = src/web/style.css src/web/app.js
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
@@ -46,6 +47,14 @@ $(BUILD)/ssci: $(BUILD)/main.o $(BUILD)/libssci.a
 $(BUILD)/libssci.a: $(LIB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
+
+# The web side's stylesheet and script, built into the binary.
+$(BUILD)/web_assets.c: $(WEB) scripts/embed | $(BUILD)
+	@scripts/embed $@ html_style=src/web/style.css html_script=src/web/app.js
+
+$(BUILD)/web_assets.o: $(BUILD)/web_assets.c
+	@echo "  CC   $<"
+	@$(CC) $(ALL_CFLAGS) -Wno-missing-variable-declarations -c -o $@ $<
 
 $(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
 	@echo "  CC   $<"
