@@ -80,6 +80,8 @@ api_job(const struct job *job)
 	api_set(obj, "reason", api_string(job->reason));
 	api_set(obj, "subject", api_string(job->subject));
 	api_set(obj, "author", api_string(job->author));
+	api_set(obj, "retry_of", job->retry_of > 0 ?
+	    json_integer(job->retry_of) : json_null());
 	return obj;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "auth.h"
@@ -142,4 +143,45 @@ auth_succeeded(const char *address)
 
 	if (f != NULL)
 		f->count = 0;
+}
+
+static struct {
+	char id[65];
+	int64_t expires_ms;
+} auth_sessions[AUTH_SESSIONS];
+
+int
+auth_session_new(char id[65])
+{
+	unsigned char raw[32];
+	size_t slot = 0;
+	int64_t now = now_ms();
+
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+		return -1;
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	/* A free or expired slot, else the one that expires first. */
+	for (size_t i = 1; i < AUTH_SESSIONS; i++) {
+		if (auth_sessions[i].expires_ms < auth_sessions[slot].expires_ms)
+			slot = i;
+	}
+	memcpy(auth_sessions[slot].id, id, 65);
+	auth_sessions[slot].expires_ms = now + AUTH_SESSION_MS;
+	return 0;
+}
+
+int
+auth_session_valid(const char *id)
+{
+	int64_t now = now_ms();
+	int ok = 0;
+
+	if (strlen(id) != 64)
+		return 0;
+	/* Every slot looked at, each in the same time. */
+	for (size_t i = 0; i < AUTH_SESSIONS; i++)
+		ok |= auth_sessions[i].expires_ms > now &&
+		    auth_equal(auth_sessions[i].id, id);
+	return ok;
 }

@@ -41,4 +41,19 @@ int64_t auth_penalty(const char *address);
 /* A success from address forgives its failures. */
 void auth_succeeded(const char *address);
 
+/*
+ * Browser sessions, made by a login with the token: a random id that a
+ * cookie carries instead of the token, valid for AUTH_SESSION_MS, at most
+ * AUTH_SESSIONS at once (the oldest goes first).  They live in memory: a
+ * restart logs everyone out.
+ */
+#define AUTH_SESSIONS 64
+#define AUTH_SESSION_MS (7LL * 24 * 3600 * 1000)
+
+/* A new session's id (64 hex digits) into id: 0, or -1 without randomness. */
+int auth_session_new(char id[65]);
+
+/* Whether id names a live session. */
+int auth_session_valid(const char *id);
+
 #endif

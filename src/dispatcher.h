@@ -82,6 +82,7 @@ struct assignment {
 	 * runner sends it again later; the slot is free meanwhile.
 	 */
 	int result_pending;
+	char *cancelled_by;	/* who asked to cancel it, or NULL */
 	struct peer *runner;
 	struct assignment *next;
 };
@@ -177,10 +178,13 @@ int sched_repo_refused(const struct dispatcher *d, const char *repo,
 int sched_queue_job(struct dispatcher *d, const struct proto_msg *msg,
     int64_t *id, enum job_state *state, int *existing);
 /*
- * Cancel a job: a queued one ends now, a running one's runner is told to
- * stop it.  *state is its state after that.  0, 1 if no such job.
+ * Cancel a job for who ("a client at ADDR"): a queued one ends now, a
+ * running one's runner is told to stop it; its log and reason say who.
+ * *state is its state after that.  0; 1 if no such job; 2 if it was over
+ * already (*state says how it ended).
  */
-int sched_cancel_job(struct dispatcher *d, int64_t id, enum job_state *state);
+int sched_cancel_job(struct dispatcher *d, int64_t id, const char *who,
+    enum job_state *state);
 /* Queue a finished job again: 0 and *new_id, 1 no such job, 2 not over. */
 int sched_retry_job(struct dispatcher *d, int64_t id, int64_t *new_id);
 void sched_register(struct peer *p, const struct proto_msg *msg);
@@ -226,6 +230,8 @@ void http_stop(struct dispatcher *d);
  * (fresh), kept for a runner that reconnects mid-job; fd or -1.
  */
 int results_log_open(struct dispatcher *d, int64_t job, int fresh);
+/* Append a line of ssci's own to job's log, made if need be. */
+void results_log_note(struct dispatcher *d, int64_t job, const char *line);
 /* Append a chunk, honouring max_log_bytes. */
 void results_log_append(struct dispatcher *d, struct assignment *a,
     const char *data, size_t len);

@@ -16,8 +16,6 @@
 #include "html_int.h"
 #include "util.h"
 
-#define ESC 0x1b
-
 /* The entity for a byte HTML gives a meaning to, or NULL. */
 static const char *
 html_entity(unsigned char c)
@@ -38,12 +36,12 @@ html_entity(unsigned char c)
 }
 
 void
-html_escape(struct evbuffer *out, const char *s)
+html_escape_len(struct evbuffer *out, const char *s, size_t len)
 {
-	const char *run = s, *entity;
+	const char *run = s, *end = s + len, *entity;
 
 	/* Runs of plain bytes go in whole; a byte at a time would be slow. */
-	for (; *s != '\0'; s++) {
+	for (; s < end; s++) {
 		if ((entity = html_entity((unsigned char)*s)) == NULL)
 			continue;
 		evbuffer_add(out, run, (size_t)(s - run));
@@ -53,141 +51,21 @@ html_escape(struct evbuffer *out, const char *s)
 	evbuffer_add(out, run, (size_t)(s - run));
 }
 
-/*
- * The length of the escape sequence at s (s[0] is ESC), at most len;
- * *done is 0 if the text ended before the sequence did.  String sequences
- * (OSC, DCS, ...) end at BEL or ST as in a terminal, and also before a
- * newline, so that one unterminated title cannot hide the rest of a log.
- */
-static size_t
-html_ansi_len(const unsigned char *s, size_t len, int *done)
-{
-	size_t i;
-
-	*done = 1;
-	if (len < 2) {
-		*done = 0;
-		return len;
-	}
-	switch (s[1]) {
-	case '[':
-		for (i = 2; i < len && s[i] >= 0x30 && s[i] <= 0x3f; i++)
-			;
-		for (; i < len && s[i] >= 0x20 && s[i] <= 0x2f; i++)
-			;
-		if (i == len)
-			*done = 0;
-		else if (s[i] >= 0x40 && s[i] <= 0x7e)
-			i++;
-		return i;
-	case ']':
-	case 'P':
-	case 'X':
-	case '^':
-	case '_':
-		for (i = 2; i < len; i++) {
-			if (s[i] == 0x07)
-				return i + 1;
-			if (s[i] == '\n')
-				return i;
-			if (s[i] == ESC && i + 1 < len)
-				return s[i + 1] == '\\' ? i + 2 : i;
-			if (s[i] == ESC)
-				break;
-		}
-		*done = 0;
-		return len;
-	}
-	for (i = 1; i < len && s[i] >= 0x20 && s[i] <= 0x2f; i++)
-		;
-	if (i == len)
-		*done = 0;
-	else if (s[i] >= 0x30 && s[i] <= 0x7e)
-		i++;
-	return i;
-}
-
-/* A C1 control in UTF-8 (U+0080..U+009F): a page has no use for one. */
-static int
-html_is_c1(const unsigned char *s, size_t left)
-{
-	return s[0] == 0xc2 && left > 1 && s[1] >= 0x80 && s[1] <= 0x9f;
-}
-
-/* Whether a log byte goes to the page as it is. */
-static int
-html_log_plain(const unsigned char *s, size_t left)
-{
-	if (s[0] == '\n' || s[0] == '\t')
-		return 1;
-	if (s[0] < 0x20 || s[0] == 0x7f || html_entity(s[0]) != NULL)
-		return 0;
-	return !html_is_c1(s, left);
-}
-
 void
-html_escape_log(struct evbuffer *out, const char *text, size_t len)
+html_escape(struct evbuffer *out, const char *s)
 {
-	const unsigned char *s = (const unsigned char *)text;
-	const char *entity;
-	size_t i = 0, run = 0;
-	int done;
-
-	while (i < len) {
-		if (html_log_plain(s + i, len - i)) {
-			i++;
-			continue;
-		}
-		evbuffer_add(out, s + run, i - run);
-		if (s[i] == ESC)
-			i += html_ansi_len(s + i, len - i, &done);
-		else if ((entity = html_entity(s[i])) != NULL) {
-			evbuffer_add(out, entity, strlen(entity));
-			i++;
-		} else if (html_is_c1(s + i, len - i))
-			i += 2;
-		else
-			i++;	/* \r and the other control characters */
-		run = i;
-	}
-	evbuffer_add(out, s + run, i - run);
-}
-
-size_t
-html_log_whole(const char *text, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	size_t i, n, lead, need;
-	int done;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] != ESC)
-			continue;
-		n = html_ansi_len(s + i, len - i, &done);
-		if (!done)
-			return i;
-		i += n - 1;
-	}
-	/* A UTF-8 character cut short: its lead byte and 0 to 2 more. */
-	for (lead = len; lead > 0 && len - lead < 4; lead--) {
-		if ((s[lead - 1] & 0xc0) == 0x80)
-			continue;
-		lead--;
-		if (s[lead] < 0xc0)
-			return len;
-		need = s[lead] >= 0xf0 ? 4 : s[lead] >= 0xe0 ? 3 : 2;
-		return len - lead < need ? lead : len;
-	}
-	return len;
+	html_escape_len(out, s, strlen(s));
 }
 
 void
 html_page_start(struct dispatcher *d, struct evbuffer *out,
     const char *title, const char *page, const char *attrs)
 {
-	char up[HTML_FMT_SIZE];
+	char up[HTML_FMT_SIZE] = "";
 
-	html_fmt_duration(up, sizeof up, now_ms() - d->started_ms);
+	/* An error page may be made without the dispatcher at hand. */
+	if (d != NULL)
+		html_fmt_duration(up, sizeof up, now_ms() - d->started_ms);
 	evbuffer_add_printf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
 	    "content=\"width=device-width, initial-scale=1\">\n<title>");
@@ -198,8 +76,10 @@ html_page_start(struct dispatcher *d, struct evbuffer *out,
 	    "<script src=\"/static/app.js\" defer></script>\n"
 	    "</head><body>\n<header class=\"top\"><a class=\"brand\" "
 	    "href=\"/\"><span class=\"logo\"></span>SuperSimpleCI</a>"
-	    "<span id=\"uptime\" class=\"uptime\">up %s</span></header>\n"
-	    "<main id=\"live\" data-page=\"%s\"%s%s>\n", up, page,
+	    "<span id=\"uptime\" class=\"uptime\">%s%s</span>"
+	    "<a class=\"login\" href=\"/login\">log in</a></header>\n"
+	    "<main id=\"live\" data-page=\"%s\"%s%s>\n", up[0] ? "up " : "",
+	    up, page,
 	    attrs != NULL ? " " : "", attrs != NULL ? attrs : "");
 }
 

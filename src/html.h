@@ -3,8 +3,8 @@
  * html.h - the web pages, server-rendered: the dashboard, a job's page with
  * its log, a branch's history picture and the status badge; and the static
  * stylesheet and script they use.  Everything a test printed or a commit
- * says is HTML-escaped, and ANSI colour codes in logs are stripped, before
- * it reaches a page.
+ * says is HTML-escaped before it reaches a page; of a log's escape
+ * sequences only its colours stay, as classes.
  */
 #ifndef SSCI_HTML_H
 #define SSCI_HTML_H
@@ -19,7 +19,11 @@ struct evbuffer;
 /* Append s to out, HTML-escaped (& < > " '). */
 void html_escape(struct evbuffer *out, const char *s);
 
-/* Append len bytes of log text, escaped, with ANSI escape codes removed. */
+/*
+ * Append len bytes of log text, escaped: colours (SGR) as spans with
+ * classes ("fg-1 sgr-b"), every other escape sequence and control taken
+ * out as term.c does for a terminal.
+ */
 void html_escape_log(struct evbuffer *out, const char *s, size_t len);
 
 /* The dashboard, "/". */
@@ -40,6 +44,23 @@ int html_history(struct dispatcher *d, const char *repo, const char *branch,
 /* The status badge of a branch's latest finished job, as SVG. */
 void html_badge(struct dispatcher *d, const char *repo, const char *branch,
     struct evbuffer *out);
+
+/*
+ * The login form (html_page.c): the token, then back to next (a path of
+ * ours); error, if not NULL, says why the last try failed.
+ */
+void html_login(struct dispatcher *d, struct evbuffer *out, const char *next,
+    const char *error);
+
+/*
+ * An error page in the site's style: status and its title ("Not found"),
+ * and a sentence saying more.  d may be NULL (then no uptime is shown).
+ */
+void html_error_page(struct dispatcher *d, struct evbuffer *out, int status,
+    const char *title, const char *message);
+
+/* Append s percent-encoded as a URL query's value. */
+void html_url_query(struct evbuffer *out, const char *s);
 
 /*
  * A static file by name ("style.css", "app.js"): its bytes, length and

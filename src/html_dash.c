@@ -21,37 +21,6 @@
 #define HTML_QUEUE_SHOWN 50
 #define HTML_STRIP_JOBS 20
 
-/* Append s escaped, or an empty cell's dash when s is NULL or "". */
-static void
-html_text(struct evbuffer *out, const char *s)
-{
-	if (s == NULL || *s == '\0')
-		evbuffer_add_printf(out, "<span class=\"muted\">–</span>");
-	else
-		html_escape(out, s);
-}
-
-/* The commit's short id linked to its job, then its subject. */
-static void
-html_commit_cell(struct evbuffer *out, json_t *job)
-{
-	evbuffer_add_printf(out, "<td class=\"commit\">");
-	html_job_link(out, job);
-	evbuffer_add_printf(out, " <span class=\"subject\">");
-	html_escape(out, html_json_str(job, "subject") != NULL ?
-	    html_json_str(job, "subject") : "");
-	evbuffer_add_printf(out, "</span></td>");
-}
-
-/* A row's start: <tr class="job state-X" data-job="ID">. */
-static void
-html_job_tr(struct evbuffer *out, json_t *job)
-{
-	evbuffer_add_printf(out, "<tr class=\"job state-%s\" "
-	    "data-job=\"%lld\">", job_state_name(html_json_state(job)),
-	    (long long)html_json_int(job, "id", 0));
-}
-
 /* A repository's name as people say it: the last part of its URL. */
 static void
 html_repo_name(struct evbuffer *out, const char *url)
@@ -131,7 +100,13 @@ html_branch_row(struct dispatcher *d, struct evbuffer *out, json_t *job)
 	html_commit_cell(out, job);
 	evbuffer_add_printf(out, "<td class=\"strip\">");
 	html_branch_strip(d, out, repo, branch);
-	evbuffer_add_printf(out, "</td><td class=\"age\">%s</td></tr>\n", age);
+	evbuffer_add_printf(out, "</td><td class=\"age\">%s</td>"
+	    "<td class=\"actions\">", age);
+	/* The tip again: the branch's latest job, retried once it is over. */
+	if (job_state_final(html_json_state(job)))
+		html_actions(out, html_json_state(job), html_json_int(job, "id",
+		    0), "Rebuild tip");
+	evbuffer_add_printf(out, "</td></tr>\n");
 }
 
 static void
@@ -146,12 +121,13 @@ html_dash_branches(struct dispatcher *d, struct evbuffer *out, json_t *heads)
 		    "push a commit or dispatch one.</p></section>\n");
 		return;
 	}
-	evbuffer_add_printf(out, "<table><thead><tr><th>Repository</th>"
-	    "<th>Branch</th><th>Status</th><th>Latest commit</th>"
-	    "<th>Recent jobs</th><th>When</th></tr></thead><tbody>\n");
+	evbuffer_add_printf(out, "<div class=\"scroll\"><table><thead><tr>"
+	    "<th>Repository</th><th>Branch</th><th>Status</th>"
+	    "<th>Latest commit</th><th>Recent jobs</th><th>When</th><th></th>"
+	    "</tr></thead><tbody>\n");
 	json_array_foreach(heads, i, job)
 		html_branch_row(d, out, job);
-	evbuffer_add_printf(out, "</tbody></table></section>\n");
+	evbuffer_add_printf(out, "</tbody></table></div></section>\n");
 }
 
 static void
@@ -168,25 +144,26 @@ html_dash_running(struct evbuffer *out, json_t *running)
 		    "</p></section>\n");
 		return;
 	}
-	evbuffer_add_printf(out, "<table><thead><tr><th>Job</th>"
-	    "<th>Commit</th><th>Branch</th><th>Runner</th><th>Elapsed</th>"
-	    "</tr></thead><tbody>\n");
+	evbuffer_add_printf(out, "<div class=\"scroll\"><table><thead><tr>"
+	    "<th>Job</th><th>Commit</th><th>Branch</th><th>Runner</th>"
+	    "<th>Elapsed</th><th></th></tr></thead><tbody>\n");
 	json_array_foreach(running, i, job) {
 		html_fmt_duration(elapsed, sizeof elapsed,
 		    html_json_int(job, "elapsed_ms", 0));
 		html_job_tr(out, job);
 		id = html_json_int(job, "id", 0);
-		evbuffer_add_printf(out, "<td class=\"id\"><a href=\"/jobs/"
-		    "%lld\">#%lld</a></td>", (long long)id, (long long)id);
+		html_job_number(out, job);
 		html_commit_cell(out, job);
 		evbuffer_add_printf(out, "<td class=\"branch\">");
 		html_text(out, html_json_str(job, "branch"));
 		evbuffer_add_printf(out, "</td><td class=\"runner\">");
 		html_text(out, html_json_str(job, "runner"));
 		evbuffer_add_printf(out, "</td><td class=\"elapsed\">%s</td>"
-		    "</tr>\n", elapsed);
+		    "<td class=\"actions\">", elapsed);
+		html_actions(out, JOB_RUNNING, id, "Retry");
+		evbuffer_add_printf(out, "</td></tr>\n");
 	}
-	evbuffer_add_printf(out, "</tbody></table></section>\n");
+	evbuffer_add_printf(out, "</tbody></table></div></section>\n");
 }
 
 static void
@@ -202,24 +179,28 @@ html_dash_queue(struct evbuffer *out, json_t *queue)
 		    "</section>\n");
 		return;
 	}
-	evbuffer_add_printf(out, "<table><thead><tr><th>#</th><th>Commit</th>"
-	    "<th>Branch</th><th>Waiting</th><th>Queued</th></tr></thead>"
-	    "<tbody>\n");
+	evbuffer_add_printf(out, "<div class=\"scroll\"><table><thead><tr>"
+	    "<th>#</th><th>Job</th><th>Commit</th><th>Branch</th>"
+	    "<th>Waiting</th><th>Queued</th><th></th></tr></thead><tbody>\n");
 	json_array_foreach(queue, i, job) {
 		html_fmt_age(age, sizeof age, now_ms() -
 		    html_json_int(job, "created_ms", 0));
 		html_job_tr(out, job);
 		evbuffer_add_printf(out, "<td class=\"position\">%lld</td>",
 		    (long long)html_json_int(job, "position", 0));
+		html_job_number(out, job);
 		html_commit_cell(out, job);
 		evbuffer_add_printf(out, "<td class=\"branch\">");
 		html_text(out, html_json_str(job, "branch"));
 		evbuffer_add_printf(out, "</td><td class=\"waiting\">");
 		html_text(out, html_json_str(job, "waiting"));
 		evbuffer_add_printf(out, "</td><td class=\"age\">%s</td>"
-		    "</tr>\n", age);
+		    "<td class=\"actions\">", age);
+		html_actions(out, JOB_QUEUED, html_json_int(job, "id", 0),
+		    "Retry");
+		evbuffer_add_printf(out, "</td></tr>\n");
 	}
-	evbuffer_add_printf(out, "</tbody></table></section>\n");
+	evbuffer_add_printf(out, "</tbody></table></div></section>\n");
 }
 
 /* "0.4 s ago": a runner's heartbeat is news at a finer grain than a job. */
@@ -286,63 +267,6 @@ html_dash_runners(struct evbuffer *out, json_t *runners)
 	json_array_foreach(runners, i, r)
 		html_runner_row(out, r);
 	evbuffer_add_printf(out, "</tbody></table></section>\n");
-}
-
-static void
-html_job_row(struct evbuffer *out, json_t *job)
-{
-	enum job_state state = html_json_state(job);
-	char tests[HTML_FMT_SIZE], took[HTML_FMT_SIZE], age[HTML_FMT_SIZE];
-	char when[HTML_FMT_SIZE];
-	json_t *t = json_object_get(job, "tests");
-	int64_t started = html_json_int(job, "started_ms", 0);
-	int64_t created = html_json_int(job, "created_ms", 0);
-	int64_t finished = html_json_int(job, "finished_ms", 0);
-
-	html_fmt_tests(tests, sizeof tests, html_json_int(t, "run", -1),
-	    html_json_int(t, "failed", -1), html_json_int(t, "skipped", -1));
-	html_fmt_duration(took, sizeof took, state == JOB_RUNNING && started ?
-	    now_ms() - started : html_json_int(job, "duration_ms", -1));
-	html_fmt_age(age, sizeof age, now_ms() - (finished ? finished :
-	    created));
-	html_fmt_utc(when, sizeof when, finished ? finished : created);
-	html_job_tr(out, job);
-	evbuffer_add_printf(out, "<td class=\"commit\">");
-	html_job_link(out, job);
-	evbuffer_add_printf(out, "</td><td class=\"subject\">");
-	html_text(out, html_json_str(job, "subject"));
-	evbuffer_add_printf(out, "</td><td class=\"author\">");
-	html_text(out, html_json_str(job, "author"));
-	evbuffer_add_printf(out, "</td><td class=\"branch\">");
-	html_text(out, html_json_str(job, "branch"));
-	evbuffer_add_printf(out, "</td><td class=\"status\">");
-	html_pill(out, state);
-	html_no_tests(out, state, html_json_int(t, "run", -1));
-	evbuffer_add_printf(out, "</td><td class=\"tests\">%s</td>"
-	    "<td class=\"duration\">%s</td><td class=\"runner\">", tests, took);
-	html_text(out, html_json_str(job, "runner"));
-	evbuffer_add_printf(out, "</td><td class=\"attempt\">%lld</td>"
-	    "<td class=\"age\" title=\"%s\">%s</td></tr>\n",
-	    (long long)html_json_int(job, "attempt", 0), when, age);
-}
-
-void
-html_jobs_table(struct evbuffer *out, json_t *jobs, const char *empty)
-{
-	size_t i;
-	json_t *job;
-
-	if (json_array_size(jobs) == 0) {
-		evbuffer_add_printf(out, "<p class=\"empty\">%s</p>\n", empty);
-		return;
-	}
-	evbuffer_add_printf(out, "<table class=\"jobs\"><thead><tr>"
-	    "<th>Commit</th><th>Subject</th><th>Author</th><th>Branch</th>"
-	    "<th>Status</th><th>Tests</th><th>Duration</th><th>Runner</th>"
-	    "<th>Attempt</th><th>When</th></tr></thead><tbody>\n");
-	json_array_foreach(jobs, i, job)
-		html_job_row(out, job);
-	evbuffer_add_printf(out, "</tbody></table>\n");
 }
 
 void

@@ -19,53 +19,6 @@
 #define HTML_HISTORY_JOBS 50
 
 /* "#12 passed · 1a2b3c4 · Fix the parser · 1.2 s": a mark's tooltip. */
-static char *
-html_mark_title(json_t *job)
-{
-	const char *commit = html_json_str(job, "commit");
-	const char *subject = html_json_str(job, "subject");
-	char took[HTML_FMT_SIZE];
-	char *title;
-
-	html_fmt_duration(took, sizeof took,
-	    html_json_int(job, "duration_ms", -1));
-	xasprintf(&title, "#%lld %s · %.*s%s%s%s%s",
-	    (long long)html_json_int(job, "id", 0),
-	    job_state_name(html_json_state(job)), HTML_SHORT_ID,
-	    commit != NULL ? commit : "", subject != NULL ? " · " : "",
-	    subject != NULL ? subject : "", *took != '\0' ? " · " : "", took);
-	return title;
-}
-
-struct svg_mark *
-html_marks(json_t *jobs, size_t *n)
-{
-	struct svg_mark *marks;
-	size_t i, count = json_array_size(jobs);
-	json_t *job;
-
-	marks = xcalloc(count > 0 ? count : 1, sizeof *marks);
-	json_array_foreach(jobs, i, job) {
-		struct svg_mark *m = &marks[count - 1 - i];
-
-		m->id = html_json_int(job, "id", 0);
-		m->state = html_json_state(job);
-		m->duration_ms = html_json_int(job, "duration_ms", -1);
-		m->title = html_mark_title(job);
-	}
-	*n = count;
-	return marks;
-}
-
-void
-html_marks_free(struct svg_mark *marks, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free((char *)marks[i].title);
-	free(marks);
-}
-
-/* "12 jobs: 9 passed, 2 failed, 1 error", counting only what happened. */
 static void
 html_history_counts(struct evbuffer *out, json_t *jobs)
 {

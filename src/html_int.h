@@ -21,6 +21,9 @@ struct evbuffer;
 struct dispatcher;
 struct svg_mark;
 
+/* Append len bytes of s, HTML-escaped. */
+void html_escape_len(struct evbuffer *out, const char *s, size_t len);
+
 /* A commit's id as shown in a page: its first characters. */
 #define HTML_SHORT_ID 7
 
@@ -68,11 +71,26 @@ const char *html_json_str(json_t *obj, const char *key);
 int64_t html_json_int(json_t *obj, const char *key, int64_t fallback);
 enum job_state html_json_state(json_t *obj);
 
+/* html_rows.c */
 /*
- * A table of job objects with the columns of the dashboard's recent jobs
- * (html_dash.c); the history page shows the same table.
+ * A table of job objects with the columns of the dashboard's recent jobs;
+ * the history page shows the same table.
  */
 void html_jobs_table(struct evbuffer *out, json_t *jobs, const char *empty);
+/* s escaped, or an empty cell's dash when s is NULL or "". */
+void html_text(struct evbuffer *out, const char *s);
+/* The commit's short id linked to its job, then its subject, as a cell. */
+void html_commit_cell(struct evbuffer *out, json_t *job);
+/* A row's start: <tr class="job state-X" data-job="ID">. */
+void html_job_tr(struct evbuffer *out, json_t *job);
+/* The job's number linked to its page, as a cell. */
+void html_job_number(struct evbuffer *out, json_t *job);
+/*
+ * The buttons a job in state has: Cancel while queued or running, else a
+ * retry labelled retry_label ("Retry", "Rebuild").
+ */
+void html_actions(struct evbuffer *out, enum job_state state, int64_t id,
+    const char *retry_label);
 
 /*
  * The jobs of a newest-first array as marks for svg.c, oldest first, with

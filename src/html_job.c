@@ -116,8 +116,10 @@ html_job_title(struct evbuffer *out, const struct job *job)
 	    "state-%s\">%s</span>", state, state);
 	html_no_tests(out, job->state, job->tests.run);
 	evbuffer_add_printf(out, " Job #%" PRId64 " <code class=\"sha\">%.*s"
-	    "</code></h1>\n<p class=\"subject\">", job->id, HTML_SHORT_ID,
+	    "</code> <span class=\"actions\">", job->id, HTML_SHORT_ID,
 	    job->commit);
+	html_actions(out, job->state, job->id, "Retry");
+	evbuffer_add_printf(out, "</span></h1>\n<p class=\"subject\">");
 	html_escape(out, job->subject != NULL ? job->subject : "");
 	evbuffer_add_printf(out, "</p>\n");
 }
@@ -175,6 +177,10 @@ html_job_summary(struct evbuffer *out, const struct job *job)
 	html_dd(out, "runner", "Runner", job->runner);
 	snprintf(buf, sizeof buf, "%d", job->attempt);
 	html_dd(out, "attempt", "Attempt", buf);
+	if (job->retry_of > 0)
+		evbuffer_add_printf(out, "<dt>Retry of</dt><dd class=\"retry-of\">"
+		    "<a href=\"/jobs/%" PRId64 "\">#%" PRId64 "</a></dd>\n",
+		    job->retry_of, job->retry_of);
 	if (job->exit_code >= 0)
 		snprintf(buf, sizeof buf, "%d", job->exit_code);
 	else

@@ -37,16 +37,16 @@
 #define HTTP_MAX_HEADERS (16 * 1024)
 
 static void
-http_not_found(struct evhttp_request *req, const char *path)
+http_not_found(struct http_ctx *h)
 {
 	struct evbuffer *body = evbuffer_new();
+	char *message;
 
-	evbuffer_add_printf(body, "<!doctype html><title>Not found</title>"
-	    "<h1>Not found</h1><p>Nothing at ");
-	html_escape(body, path);
-	evbuffer_add_printf(body, ". <a href=\"/\">Dashboard</a></p>\n");
-	http_page(req, HTTP_NOTFOUND, body);
+	xasprintf(&message, "There is nothing at %.300s.", h->path);
+	html_error_page(h->d, body, HTTP_NOTFOUND, "Not found", message);
+	http_page(h->req, HTTP_NOTFOUND, body);
 	evbuffer_free(body);
+	free(message);
 }
 
 static void
@@ -55,7 +55,7 @@ http_job_page(struct http_ctx *h, struct job *job, int found)
 	struct evbuffer *body;
 
 	if (found != 1) {
-		http_not_found(h->req, h->path);
+		http_not_found(h);
 		return;
 	}
 	body = evbuffer_new();
@@ -89,7 +89,7 @@ http_pages(struct http_ctx *h)
 	} else if (h->nparts >= 3 && strcmp(h->parts[0], "history") == 0) {
 		body = evbuffer_new();
 		if (html_history(h->d, h->parts[1], h->rest[2], body) == -1)
-			http_not_found(h->req, h->path);
+			http_not_found(h);
 		else
 			http_page(h->req, HTTP_OK, body);
 		evbuffer_free(body);
@@ -139,6 +139,8 @@ http_cb(struct evhttp_request *req, void *arg)
 		;	/* refused and answered */
 	else if (why != NULL)
 		http_error(req, HTTP_BADREQUEST, "bad_request", "%s", why);
+	else if (http_auth_login(&h))
+		;	/* the login form, or its answer */
 	else if (!http_auth_check(&h))
 		;	/* refused and answered */
 	else if (h.nparts > 0 && strcmp(h.parts[0], "api") == 0)
@@ -147,7 +149,7 @@ http_cb(struct evhttp_request *req, void *arg)
 		http_error(req, HTTP_BADMETHOD, "bad_method",
 		    "only GET here");
 	else if (!http_pages(&h))
-		http_not_found(req, h.path);
+		http_not_found(&h);
 	http_release(&h);
 }
 

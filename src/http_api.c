@@ -219,13 +219,20 @@ static void
 api_post_job(struct http_ctx *h, struct job *job)
 {
 	enum job_state state;
+	char who[100];
 	int64_t id;
 	int rc;
 
 	if (strcmp(h->parts[3], "cancel") == 0) {
-		sched_cancel_job(h->d, job->id, &state);
-		http_json(h->req, HTTP_OK, json_pack("{s:I, s:s}", "job",
-		    (json_int_t)job->id, "state", job_state_name(state)));
+		snprintf(who, sizeof who, "the web, from %s", h->ip);
+		if (sched_cancel_job(h->d, job->id, who, &state) == 2)
+			http_error(h->req, 409, "bad_state", "job %lld has "
+			    "already finished: %s", (long long)job->id,
+			    job_state_name(state));
+		else
+			http_json(h->req, HTTP_OK, json_pack("{s:I, s:s}",
+			    "job", (json_int_t)job->id, "state",
+			    job_state_name(state)));
 		return;
 	}
 	rc = sched_retry_job(h->d, job->id, &id);

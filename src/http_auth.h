@@ -18,4 +18,14 @@ int http_auth_rate(struct http_ctx *h);
  */
 int http_auth_check(struct http_ctx *h);
 
+/* The cookie a login sets: a session's id, never the token itself. */
+#define HTTP_SESSION_COOKIE "ssci_session"
+
+/*
+ * GET /login: the form; POST /login: the token checked (same origin and
+ * host as every write), then a session cookie (HttpOnly, SameSite=Strict)
+ * and back to next.  1 if the request was /login and is answered, else 0.
+ */
+int http_auth_login(struct http_ctx *h);
+
 #endif

@@ -14,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "html.h"
 #include "http.h"
 #include "util.h"
 
@@ -44,18 +45,64 @@ http_json(struct evhttp_request *req, int status, json_t *value)
 	evbuffer_free(body);
 }
 
+/* What a person is told a status means. */
+static const char *
+http_status_title(int status)
+{
+	switch (status) {
+	case 400:
+		return "Bad request";
+	case 401:
+		return "Log in first";
+	case 403:
+		return "Refused";
+	case 404:
+		return "Not found";
+	case 405:
+		return "Not here";
+	case 409:
+		return "Not now";
+	case 429:
+		return "Too many requests";
+	case 503:
+		return "Busy";
+	}
+	return "Error";
+}
+
+/* Whether the request is for the API, which answers in JSON. */
+static int
+http_for_api(struct evhttp_request *req)
+{
+	const char *uri = evhttp_request_get_uri(req);
+
+	return uri != NULL && strncmp(uri, "/api", 4) == 0 &&
+	    (uri[4] == '/' || uri[4] == '?' || uri[4] == '\0');
+}
+
 void
 http_error(struct evhttp_request *req, int status, const char *code,
     const char *fmt, ...)
 {
 	char message[300];
+	struct evbuffer *body;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
-	http_json(req, status, json_pack("{s:{s:s, s:s}}", "error", "code",
-	    code, "message", message));
+	if (http_for_api(req)) {
+		http_json(req, status, json_pack("{s:{s:s, s:s}}", "error",
+		    "code", code, "message", message));
+		return;
+	}
+	/* A browser's error: a page in the site's style. */
+	body = evbuffer_new();
+	(void)code;
+	html_error_page(NULL, body, status, http_status_title(status),
+	    message);
+	http_page(req, status, body);
+	evbuffer_free(body);
 }
 
 /* A page or an error for the browser. */

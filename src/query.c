@@ -117,13 +117,22 @@ static void
 query_cancel(struct peer *p, const struct proto_msg *msg)
 {
 	enum job_state state;
+	char who[100];
 
-	if (sched_cancel_job(p->d, msg->job, &state) != 0)
+	snprintf(who, sizeof who, "a client at %s", p->addr);
+	switch (sched_cancel_job(p->d, msg->job, who, &state)) {
+	case 1:
 		peer_send_error(p, "no_such_job", "no job %lld",
 		    (long long)msg->job);
-	else
+		break;
+	case 2:
+		peer_send_error(p, "bad_state", "job %lld has already "
+		    "finished: %s", (long long)msg->job, job_state_name(state));
+		break;
+	default:
 		peer_send(p, proto_encode_ok_json(json_pack("{s:I, s:s}", "job",
 		    (json_int_t)msg->job, "state", job_state_name(state)), NULL));
+	}
 }
 
 static void

@@ -59,6 +59,18 @@ write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+void
+results_log_note(struct dispatcher *d, int64_t job, const char *line)
+{
+	int fd = results_log_open(d, job, 0);
+
+	if (fd == -1)
+		return;
+	if (write_all(fd, line, strlen(line)) == -1)
+		log_warn("unable to write the log of job %lld", (long long)job);
+	close(fd);
+}
+
 /* Free bytes for us on the disk holding fd, or -1 if unknown. */
 static int64_t
 results_free_bytes(int fd)
@@ -190,9 +202,12 @@ copy_fd(int in, int out)
 	return n == 0 ? 0 : -1;
 }
 
-/* "result: passed exit_code=0 tests_run=3 ... attempt=1\n" */
+/*
+ * "result: passed exit_code=0 tests_run=3 ... attempt=1 job=7\n"; replaces
+ * names the commit's earlier result this file replaces (0: none).
+ */
 static int
-results_line(const struct job *job, char *buf, size_t size)
+results_line(const struct job *job, int64_t replaces, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "result: %s", job_state_name(job->state));
 
@@ -207,6 +222,8 @@ results_line(const struct job *job, char *buf, size_t size)
 		ADD(" tests_skipped=%d", job->tests.skipped);
 	if (job->duration_ms != -1)
 		ADD(" duration_ms=%lld", (long long)job->duration_ms);
+	if (replaces > 0)
+		ADD(" replaces=%lld", (long long)replaces);
 	ADD(" runner=%s attempt=%d job=%lld\n",
 	    job->runner ? job->runner : "-", job->attempt, (long long)job->id);
 #undef ADD
@@ -220,6 +237,7 @@ results_write_job(struct dispatcher *d, int64_t id, char commit[65])
 	char *logpath = NULL, *path = NULL, *tmp = NULL;
 	char line[1024];
 	struct job job;
+	int64_t replaces;
 	int in = -1, out = -1, rc = -1, n;
 
 	if (store_job_get(d->store, id, &job) != 1)
@@ -244,7 +262,9 @@ results_write_job(struct dispatcher *d, int64_t id, char commit[65])
 	if (in != -1 && lseek(in, -1, SEEK_END) != -1 && read(in, line, 1) == 1 &&
 	    line[0] != '\n')
 		line[n++] = '\n';
-	n += results_line(&job, line + n, sizeof line - (size_t)n);
+	if (store_final_before(d->store, job.commit, id, &replaces) != 1)
+		replaces = 0;
+	n += results_line(&job, replaces, line + n, sizeof line - (size_t)n);
 	if (write_all(out, line, (size_t)n) == -1 || fsync(out) == -1) {
 		log_warn("unable to write '%s'", tmp);
 		goto done;

@@ -45,6 +45,7 @@ sched_unassign(struct assignment *a)
 	if (a->log_fd != -1)
 		close(a->log_fd);
 	free(a->repo);
+	free(a->cancelled_by);
 	free(a);
 }
 
@@ -378,6 +379,7 @@ sched_result(struct peer *p, const struct proto_msg *msg)
 	struct dispatcher *d = p->d;
 	struct assignment *a = sched_held(p, msg->job);
 	struct proto_result r;
+	char note[320], reason[300];
 	int64_t id;
 
 	if (a == NULL)
@@ -397,6 +399,16 @@ sched_result(struct peer *p, const struct proto_msg *msg)
 	r.duration_ms = msg->duration_ms;
 	r.tests = msg->tests;
 	r.message = msg->message;
+	if (msg->state == JOB_CANCELLED && a->cancelled_by != NULL) {
+		/* Who asked, once: not again if the result comes twice. */
+		snprintf(note, sizeof note, "ssci: cancelled by %s\n",
+		    a->cancelled_by);
+		if (!a->result_pending)
+			results_log_append(d, a, note, strlen(note));
+		snprintf(reason, sizeof reason, "cancelled by %s",
+		    a->cancelled_by);
+		r.message = reason;
+	}
 	if (store_job_finish(d->store, &r) == -1) {
 		if (store_error_transient(d->store)) {
 			sched_result_later(p, a);
@@ -421,36 +433,48 @@ sched_result(struct peer *p, const struct proto_msg *msg)
 }
 
 int
-sched_cancel_job(struct dispatcher *d, int64_t id, enum job_state *state)
+sched_cancel_job(struct dispatcher *d, int64_t id, const char *who,
+    enum job_state *state)
 {
+	char reason[300], note[340];
 	struct proto_result r = {
 		.job = id, .state = JOB_CANCELLED, .exit_code = -1,
-		.duration_ms = -1, .tests = { -1, -1, -1 },
-		.message = "cancelled before it started",
+		.duration_ms = -1, .tests = { -1, -1, -1 }, .message = reason,
 	};
+	struct assignment *a;
 	struct job job;
+	int rc = 0;
 
 	if (store_job_get(d->store, id, &job) != 1)
 		return 1;
 	*state = job.state;
+	snprintf(reason, sizeof reason, "cancelled by %s", who);
 	if (job.state == JOB_QUEUED) {
+		snprintf(note, sizeof note, "ssci: %s before it started\n",
+		    reason);
+		results_log_note(d, id, note);
 		if (store_job_finish(d->store, &r) == 0) {
 			results_write(d, job.id);
 			*state = JOB_CANCELLED;
-			log_info("job %lld cancelled before it started",
-			    (long long)id);
+			log_info("job %lld %s before it started", (long long)id,
+			    reason);
 			events_job(d, id, "finished");
 		}
 	} else if (job.state == JOB_RUNNING) {
 		for (struct peer *q = d->peers; q != NULL; q = q->next) {
-			if (q->registered && sched_find(q, job.id) != NULL)
-				peer_send(q, proto_encode_cancel(job.id, NULL));
+			if (!q->registered || (a = sched_find(q, job.id)) == NULL)
+				continue;
+			/* Said in the log and the reason when it has stopped. */
+			free(a->cancelled_by);
+			a->cancelled_by = xstrdup(who);
+			peer_send(q, proto_encode_cancel(job.id, NULL));
 		}
-		log_info("job %lld: asked runner '%s' to cancel it",
-		    (long long)id, job.runner ? job.runner : "?");
-	}
+		log_info("job %lld: asked runner '%s' to cancel it (%s)",
+		    (long long)id, job.runner ? job.runner : "?", reason);
+	} else
+		rc = 2;
 	job_release(&job);
-	return 0;
+	return rc;
 }
 
 int
@@ -474,6 +498,8 @@ sched_retry_job(struct dispatcher *d, int64_t id, int64_t *new_id)
 	msg.author = job.author;
 	msg.rebuild = 1;
 	rc = sched_queue_job(d, &msg, new_id, &state, &existing);
+	if (rc == 0)
+		store_job_retries(d->store, *new_id, id);
 	job_release(&job);
 	return rc;
 }

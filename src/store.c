@@ -28,7 +28,7 @@
 	"SELECT jobs.id, repos.url, commit_id, branch, state, attempt, " \
 	"runner, jobs.created_ms, started_ms, finished_ms, exit_code, " \
 	"duration_ms, tests_run, tests_failed, tests_skipped, reason, " \
-	"subject, author " \
+	"subject, author, retry_of " \
 	"FROM jobs JOIN repos ON repos.id = jobs.repo_id "
 
 /*
@@ -113,6 +113,11 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_LATEST_FINAL] = { "find a commit's latest result",
 	    "SELECT MAX(id) FROM jobs WHERE commit_id = ?1 AND "
 	    "state NOT IN ('queued', 'running')" },
+	[ST_JOB_RETRY_OF] = { "note what a job retries",
+	    "UPDATE jobs SET retry_of = ?2 WHERE id = ?1" },
+	[ST_FINAL_BEFORE] = { "find a commit's earlier result",
+	    "SELECT MAX(id) FROM jobs WHERE commit_id = ?1 AND id < ?2 AND "
+	    "state NOT IN ('queued', 'running')" },
 	[ST_RUNNER_SEEN] = { "remember a runner",
 	    "INSERT INTO runners (name, address, first_seen_ms, last_seen_ms) "
 	    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET "
@@ -153,6 +158,10 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX jobs_repo_state ON jobs (repo_id, state);"
 	"CREATE INDEX jobs_queue_pos ON jobs (queue_pos);"
 	"PRAGMA user_version = 3;",
+
+	/* A retry names the job it retries. */
+	"ALTER TABLE jobs ADD COLUMN retry_of INTEGER;"
+	"PRAGMA user_version = 4;",
 };
 
 #define STORE_VERSION \
@@ -350,6 +359,7 @@ job_fill(sqlite3_stmt *stmt, struct job *job)
 	job->reason = column_strdup(stmt, 15);
 	job->subject = column_strdup(stmt, 16);
 	job->author = column_strdup(stmt, 17);
+	job->retry_of = column_int64(stmt, 18, 0);
 	return 1;
 }
 
@@ -773,6 +783,27 @@ store_job_describe(struct store *store, int64_t id, const char *subject,
 	store_bind_text(store, ST_JOB_DESCRIBE, 2, subject);
 	store_bind_text(store, ST_JOB_DESCRIBE, 3, author);
 	return store_run(store, ST_JOB_DESCRIBE);
+}
+
+int
+store_job_retries(struct store *store, int64_t id, int64_t retry_of)
+{
+	store_bind_int64(store, ST_JOB_RETRY_OF, 1, id);
+	store_bind_int64(store, ST_JOB_RETRY_OF, 2, retry_of);
+	return store_run(store, ST_JOB_RETRY_OF);
+}
+
+int
+store_final_before(struct store *store, const char *commit, int64_t id,
+    int64_t *before)
+{
+	int found;
+
+	store_bind_text(store, ST_FINAL_BEFORE, 1, commit);
+	store_bind_int64(store, ST_FINAL_BEFORE, 2, id);
+	found = store_scalar(store, ST_FINAL_BEFORE, before);
+	/* MAX over no rows is one NULL row. */
+	return found == 1 && *before == 0 ? 0 : found;
 }
 
 int

@@ -37,6 +37,7 @@ struct job {
 	char *reason;		/* why it ended as error or was re-queued; may be NULL */
 	char *subject;		/* the commit's subject line, may be NULL */
 	char *author;		/* the commit's author, may be NULL */
+	int64_t retry_of;	/* the job this one retries, or 0 */
 };
 
 /* Filters for store_list_jobs; NULL / 0 means any. */
@@ -157,6 +158,16 @@ int store_final_heads(struct store *store, const char *after, int limit,
 
 /* The latest final job of commit: 1 and *id, 0 if none, -1. */
 int store_latest_final(struct store *store, const char *commit, int64_t *id);
+
+/* Note that job id retries job retry_of.  0 or -1. */
+int store_job_retries(struct store *store, int64_t id, int64_t retry_of);
+
+/*
+ * The latest final job of commit before job id (the one whose results
+ * file id's replaces): 1 and *before, 0 if none, -1.
+ */
+int store_final_before(struct store *store, const char *commit, int64_t id,
+    int64_t *before);
 
 /* Remember a runner by name with its address and the time.  0 or -1. */
 int store_runner_seen(struct store *store, const char *name,

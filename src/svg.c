@@ -15,14 +15,18 @@
 
 /* A large strip and the chart share columns and the left margin. */
 #define SVG_MARGIN 56
-#define SVG_MARK_W 14
-#define SVG_MARK_GAP 4
 #define SVG_MARK_H 28
 #define SVG_SMALL_W 8
 #define SVG_SMALL_GAP 2
 #define SVG_SMALL_H 18
 #define SVG_CHART_H 90
 #define SVG_CHART_TOP 8
+/*
+ * A history's strip and chart are drawn this wide and shown as wide as
+ * their card: the columns spread over it, at most SVG_STEP_MAX apart.
+ */
+#define SVG_WIDE 1000
+#define SVG_STEP_MAX 48
 
 static const char *const svg_colours[] = {
 	[JOB_QUEUED] = "#afb8c1",
@@ -53,6 +57,16 @@ svg_title(struct evbuffer *out, const char *title)
 	evbuffer_add_printf(out, "</title>");
 }
 
+/* The columns of a large strip and its chart: step apart, w wide. */
+static void
+svg_columns(size_t n, int *step, int *w)
+{
+	*step = n > 0 ? (SVG_WIDE - SVG_MARGIN) / (int)n : SVG_STEP_MAX;
+	if (*step > SVG_STEP_MAX)
+		*step = SVG_STEP_MAX;
+	*w = *step * 3 / 4 > 2 ? *step * 3 / 4 : 2;
+}
+
 /* One rectangle of a strip, with its job's state as a class for the tests. */
 static void
 svg_mark(struct evbuffer *out, const struct svg_mark *m, int x, int w, int h,
@@ -77,16 +91,19 @@ void
 svg_strip(struct evbuffer *out, const struct svg_mark *marks, size_t n,
     int large)
 {
-	int w = large ? SVG_MARK_W : SVG_SMALL_W;
-	int step = w + (large ? SVG_MARK_GAP : SVG_SMALL_GAP);
+	int w = SVG_SMALL_W, step = SVG_SMALL_W + SVG_SMALL_GAP;
 	int h = large ? SVG_MARK_H : SVG_SMALL_H;
 	int x0 = large ? SVG_MARGIN : 0;
-	int width = x0 + (int)n * step;
+	int width;
 
+	if (large)
+		svg_columns(n, &step, &w);
+	width = large ? SVG_WIDE : x0 + (int)n * step;
 	evbuffer_add_printf(out, "<svg class=\"strip%s\" "
-	    "xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-	    "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"recent jobs, "
-	    "oldest first\">", large ? " large" : "", width, h, width, h);
+	    "xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+	    "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
+	    "aria-label=\"recent jobs, oldest first\">", large ? " large" : "",
+	    width, h, width, h);
 	if (large)
 		evbuffer_add_printf(out, "<text class=\"axis\" x=\"%d\" "
 		    "y=\"%d\" text-anchor=\"end\" font-size=\"11\" "
@@ -117,9 +134,10 @@ svg_axis(struct evbuffer *out, int64_t max, int width)
 	    SVG_CHART_TOP, SVG_MARGIN - 4, bottom, width, bottom);
 }
 
-/* One bar, its height in proportion to the longest duration. */
+/* One bar, w wide, its height in proportion to the longest duration. */
 static void
-svg_bar(struct evbuffer *out, const struct svg_mark *m, int x, int64_t max)
+svg_bar(struct evbuffer *out, const struct svg_mark *m, int x, int w,
+    int64_t max)
 {
 	char label[HTML_FMT_SIZE];
 	int h = (int)(m->duration_ms * SVG_CHART_H / max);
@@ -131,22 +149,20 @@ svg_bar(struct evbuffer *out, const struct svg_mark *m, int x, int64_t max)
 	    "y=\"%d\" width=\"%d\" height=\"%d\" rx=\"1\" fill=\"%s\" "
 	    "fill-opacity=\"0.75\"><title>#%lld: %s</title></rect>",
 	    job_state_name(m->state), x, SVG_CHART_TOP + SVG_CHART_H - h,
-	    SVG_MARK_W, h, svg_state_colour(m->state), (long long)m->id, label);
+	    w, h, svg_state_colour(m->state), (long long)m->id, label);
 }
 
 void
 svg_durations(struct evbuffer *out, const struct svg_mark *marks, size_t n)
 {
-	int step = SVG_MARK_W + SVG_MARK_GAP;
-	int width = SVG_MARGIN + (int)n * step, height;
+	int step, w, width = SVG_WIDE, height;
 	int64_t max = 0;
 
+	svg_columns(n, &step, &w);
 	for (size_t i = 0; i < n; i++) {
 		if (marks[i].duration_ms > max)
 			max = marks[i].duration_ms;
 	}
-	if (width < 240)
-		width = 240;
 	height = SVG_CHART_TOP + SVG_CHART_H + 6;
 	evbuffer_add_printf(out, "<svg class=\"durations\" "
 	    "xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -161,7 +177,7 @@ svg_durations(struct evbuffer *out, const struct svg_mark *marks, size_t n)
 	svg_axis(out, max, width);
 	for (size_t i = 0; i < n; i++) {
 		if (marks[i].duration_ms >= 0)
-			svg_bar(out, &marks[i], SVG_MARGIN + (int)i * step,
+			svg_bar(out, &marks[i], SVG_MARGIN + (int)i * step, w,
 			    max);
 	}
 	evbuffer_add_printf(out, "</svg>");

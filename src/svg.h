@@ -35,7 +35,8 @@ void svg_strip(struct evbuffer *out, const struct svg_mark *marks, size_t n,
 
 /*
  * Durations of the marks as bars under a large strip (same columns),
- * scaled to the longest, labelled with it.
+ * scaled to the longest, labelled with it.  Both are drawn wide, for the
+ * page to show as wide as the card that holds them.
  */
 void svg_durations(struct evbuffer *out, const struct svg_mark *marks,
     size_t n);

@@ -4,7 +4,9 @@
  * terminals read them: ESC [ ... final (CSI), ESC ] P X ^ _ ... BEL or
  * ESC \ (strings: OSC, DCS, SOS, PM, APC), ESC and one more byte, and the
  * same introduced by the C1 controls U+009B, U+009D, ...  Only CSI ... m
- * with plain parameters is written out again.
+ * with plain parameters is written out again.  Unlike a terminal, a newline
+ * ends any sequence left open, so that one cut short hides no more than
+ * the rest of its line.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -131,10 +133,17 @@ term_code(struct term_filter *f, unsigned int c, struct term_buf *out)
 			break;
 		}
 		if (c < 0x20 || c == 0x7f) {
-			/* A control inside a CSI acts and the CSI goes on. */
+			/*
+			 * A control inside a CSI: ESC starts another; a
+			 * newline ends this one unfinished, so that a cut
+			 * sequence cannot swallow the next line.
+			 */
 			if (c == 0x1b)
 				f->state = T_ESC;
-			else if (c == '\n' || c == '\t')
+			else if (c == '\n') {
+				f->state = T_TEXT;
+				buf_add(out, &b, 1);
+			} else if (c == '\t')
 				buf_add(out, &b, 1);
 			break;
 		}
@@ -145,14 +154,18 @@ term_code(struct term_filter *f, unsigned int c, struct term_buf *out)
 			f->params[f->nparams++] = (char)c;
 		break;
 	case T_STRING:
-		if (c == 0x07)
+	case T_STRING_ESC:
+		/* A title never ended must not hide the rest of the log. */
+		if (c == '\n') {
+			f->state = T_TEXT;
+			buf_add(out, &b, 1);
+		} else if (f->state == T_STRING_ESC)
+			f->state = c == 0x1b ? T_STRING_ESC : c == '\\' ?
+			    T_TEXT : T_STRING;
+		else if (c == 0x07)
 			f->state = T_TEXT;
 		else if (c == 0x1b)
 			f->state = T_STRING_ESC;
-		break;
-	case T_STRING_ESC:
-		f->state = c == 0x1b ? T_STRING_ESC : c == '\\' ? T_TEXT :
-		    T_STRING;
 		break;
 	}
 }

@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: MIT
 /*
- * app.js - live pages without a framework.  The dashboard and a history
+ * app.js - live pages without a framework, and their buttons.  The dashboard and a history
  * page fetch themselves again when the server reports an event (and every
  * 5 s, for the clocks) and swap in their <main id="live">.  A job's page
  * asks for the job's state and its log from data-offset, then again each
  * second while the job is queued or running; once it is over, the summary
  * is fetched fresh (times, exit code, test counts).
+ * A log's colours become spans with the classes the server gives them
+ * (html_log.c), so that what the page held and what follows look alike.
+ * Cancel, Retry and Rebuild post to the API; without a session they lead
+ * to the login page first.
  * Text from the server goes in with textContent only, never as markup.
  */
 "use strict";
 (function () {
 	const FINAL = ["passed", "failed", "error", "timeout", "cancelled"];
-	/* ANSI escape codes and control characters, as the server strips them. */
+	/* A colour sequence: kept, as spans. */
+	const SGR = /\x1b\[([0-9;:]*)m/;
+	/* Other ANSI escape codes and control characters: taken out. */
 	const ANSI = /\x1b\[[0-?]*[ -\/]*[@-~]?|\x1b[\]PX^_][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[ -\/]*[0-~]?|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 	/* An escape code cut at the end of a chunk: kept for the next one. */
 	const PARTIAL = /\x1b(?:\[[0-?]*[ -\/]*|[\]PX^_][^\x07\x1b\n]*|[ -\/]*)$/;
@@ -20,6 +26,99 @@
 		return;
 
 	const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+	/* The state of the colour sequences so far, as html_log.c keeps it. */
+	function sgrState() {
+		return { fg: -1, bg: -1, b: 0, d: 0, i: 0, u: 0 };
+	}
+
+	function sgrApply(st, params) {
+		const v = params === "" ? [0] : params.split(/[;:]/).map(Number);
+		for (let i = 0; i < v.length; i++) {
+			const c = v[i] || 0;
+			if (c === 0)
+				Object.assign(st, sgrState());
+			else if (c === 1)
+				st.b = 1;
+			else if (c === 2)
+				st.d = 1;
+			else if (c === 3)
+				st.i = 1;
+			else if (c === 4)
+				st.u = 1;
+			else if (c === 22)
+				st.b = st.d = 0;
+			else if (c === 23)
+				st.i = 0;
+			else if (c === 24)
+				st.u = 0;
+			else if (c >= 30 && c <= 37)
+				st.fg = c - 30;
+			else if (c >= 90 && c <= 97)
+				st.fg = c - 90 + 8;
+			else if (c === 39)
+				st.fg = -1;
+			else if (c >= 40 && c <= 47)
+				st.bg = c - 40;
+			else if (c >= 100 && c <= 107)
+				st.bg = c - 100 + 8;
+			else if (c === 49)
+				st.bg = -1;
+			else if ((c === 38 || c === 48) && v[i + 1] === 5) {
+				if (v[i + 2] < 16)
+					st[c === 38 ? "fg" : "bg"] = v[i + 2];
+				i += 2;
+			} else if ((c === 38 || c === 48) && v[i + 1] === 2)
+				i += 4;
+		}
+	}
+
+	function sgrClass(st) {
+		const c = [];
+		if (st.fg >= 0)
+			c.push("fg-" + st.fg);
+		if (st.bg >= 0)
+			c.push("bg-" + st.bg);
+		for (const k of ["b", "d", "i", "u"])
+			if (st[k])
+				c.push("sgr-" + k);
+		return c.join(" ");
+	}
+
+	/* Buttons: post the action, log in first if the dispatcher says so. */
+	async function act(button) {
+		const id = button.dataset.job, what = button.dataset.act;
+		button.disabled = true;
+		try {
+			const r = await fetch("/api/jobs/" + id + "/" + what,
+			    { method: "POST", credentials: "same-origin" });
+			if (r.status === 401) {
+				location.href = "/login?next=" +
+				    encodeURIComponent(location.pathname);
+				return;
+			}
+			const body = await r.json();
+			if (!r.ok) {
+				button.classList.add("refused");
+				button.title = body.error ? body.error.message :
+				    String(r.status);
+				return;
+			}
+			if (what === "retry" && body.job)
+				location.href = "/jobs/" + body.job;
+			else if (live && live.dataset.page !== "job")
+				location.reload();
+		} catch (e) {
+			button.title = String(e);
+		} finally {
+			button.disabled = false;
+		}
+	}
+	document.addEventListener("click", (e) => {
+		const b = e.target.closest && e.target.closest("button.act");
+		if (b)
+			act(b);
+	});
 
 	async function getJSON(url) {
 		const r = await fetch(url, { cache: "no-store" });
@@ -81,17 +180,37 @@
 	function following() {
 		const id = live.dataset.job, log = document.getElementById("log");
 		let offset = Number(live.dataset.offset) || 0, held = "";
+		const st = sgrState();
 
 		function show(text) {
 			const bottom = window.innerHeight + window.scrollY >=
 			    document.body.scrollHeight - 40;
 			const empty = document.getElementById("log-empty");
-			text = text.replace(ANSI, "");
-			if (!text)
+			const parts = text.replace(/\r\n?/g, "\n").split(SGR);
+			let any = false;
+			/* Text, then the parameters of a colour, then text ... */
+			for (let i = 0; i < parts.length; i++) {
+				if (i % 2) {
+					sgrApply(st, parts[i]);
+					continue;
+				}
+				const t = parts[i].replace(ANSI, "");
+				if (!t)
+					continue;
+				const cls = sgrClass(st);
+				if (cls) {
+					const span = document.createElement("span");
+					span.className = cls;
+					span.textContent = t;
+					log.append(span);
+				} else
+					log.append(t);
+				any = true;
+			}
+			if (!any)
 				return;
 			if (empty)
 				empty.remove();
-			log.append(text);
 			if (bottom)
 				window.scrollTo(0, document.body.scrollHeight);
 		}

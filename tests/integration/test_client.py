@@ -163,8 +163,11 @@ class ClientTest(WebTest):
         third = int(out.split()[-1])
         self.assertEqual(self.wait_state(third, "passed")["commit"],
                          self.good)
-        self.assertEqual(self.cli("cancel", str(third)).stdout,
-                         f"job {third}: passed\n", "over already: no change")
+        # Issue 12: cancelling a finished job says so and fails.
+        proc = self.cli("cancel", str(third), ok=False)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn(f"job {third} has already finished: passed",
+                      proc.stderr)
 
     def test_errors(self):
         for args in (("log", "999999"), ("log", "abcdef1234"),

@@ -218,14 +218,19 @@ static void
 test_escape_log(void **state)
 {
 	(void)state;
-	assert_log("\x1b[31mred\x1b[0m", "red");
-	assert_log("\x1b[1;32mok\x1b[39;49m done", "ok done");
+	/* Colours become classed spans; other sequences go (term.c). */
+	assert_log("\x1b[31mred\x1b[0m", "<span class=\"fg-1\">red</span>");
+	assert_log("\x1b[1;32mok\x1b[39;49m done", "<span class=\"fg-2 "
+	    "sgr-b\">ok</span><span class=\"sgr-b\"> done</span>");
+	assert_log("\x1b[38;5;12mhi\x1b[m.", "<span class=\"fg-12\">hi</span>.");
 	assert_log("a\nb\tc\r\n", "a\nb\tc\n");
-	assert_log("x\x01y\x07z\x7f\x08!", "xyz!");
-	assert_log("a\0b", "ab");
+	assert_log("x\x01y\x07z\x7f\x08!", "x^Ayz^?^H!");
+	assert_log("a\0b", "a^@b");
 	assert_log(XSS "\n", "&lt;script&gt;alert(1)&lt;/script&gt;\n");
+	assert_log("\x1b[1m<b>\x1b[0m", "<span class=\"sgr-b\">&lt;b&gt;"
+	    "</span>");
 	assert_log("caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac");
-	assert_log("c1\xc2\x9b" "31m", "c131m");
+	assert_log("c1\xc2\x9b" "2Jx", "c1x");
 	/* Title, hyperlink (ST), character set, and a bare ESC. */
 	assert_log("\x1b]0;title\x07" "after", "after");
 	assert_log("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\.", "link.");
@@ -453,8 +458,9 @@ test_job_page(void **state)
 	assert_non_null(strstr(s, attr));
 	assert_non_null(strstr(s, "<span id=\"status\" class=\"pill "
 	    "state-failed\">failed</span>"));
-	assert_non_null(strstr(s, "<pre id=\"log\" class=\"log\">build\n"
-	    "&lt;script&gt;alert(1)&lt;/script&gt;\nok\n</pre>"));
+	assert_non_null(strstr(s, "<pre id=\"log\" class=\"log\"><span "
+	    "class=\"sgr-b\">build</span>\n&lt;script&gt;alert(1)&lt;/script&gt;"
+	    "\nok\n</pre>"));
 	assert_non_null(strstr(s, "<dd class=\"tests\">3 run, 1 failed</dd>"));
 	assert_non_null(strstr(s, "<dd class=\"exit-code\">1</dd>"));
 	assert_null(strstr(s, "<script>alert"));

@@ -65,6 +65,9 @@ test_other_sequences_removed(void **state)
 	expect("\x1bPq#0;2;0;0;0\x1b\\z\x1b" "c", "z");
 	expect("\x1b[31;<mno", "no");
 	expect("\x1b[" "11111111112222222222333333333344444m" "long", "long");
+	/* A sequence left open ends at the line. */
+	expect("\x1b]0;never ends\nnext", "\nnext");
+	expect("a\x1b[31\nb", "a\nb");
 }
 
 static void
