@@ -6,7 +6,7 @@ import subprocess
 import unittest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SOURCES = (".c", ".h", ".py")
+SOURCES = (".c", ".h", ".py", ".css", ".js")
 SCRIPTS = ("Makefile", ".ci/run", "bench/run", "scripts/demo",
            "scripts/deps", "tests/run")
 
