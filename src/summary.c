@@ -381,21 +381,26 @@ summary_finish(struct summary_parser *p, struct proto_tests *out)
 	if (p->cargo_seen)
 		return summary_set(out, p->cargo_run, p->cargo_failed,
 		    p->cargo_skipped, "cargo");
+	/* Counts from text need not add up: failures stay within the run. */
 	if (p->maven_seen)
-		return summary_set(out, p->maven_run, p->maven_failed,
+		return summary_set(out, p->maven_run, p->maven_failed <
+		    p->maven_run ? p->maven_failed : p->maven_run,
 		    p->maven_skipped, "maven");
-	if (p->ctest_seen)
-		return summary_set(out, p->ctest_total -
-		    (p->ctest_listed_skipped < p->ctest_total ?
-		    p->ctest_listed_skipped : p->ctest_total), p->ctest_failed,
-		    p->ctest_listed_skipped, "ctest");
-	/* Without -v, go names only failures: then the run is unknown. */
+	if (p->ctest_seen) {
+		int skipped = p->ctest_listed_skipped < p->ctest_total ?
+		    p->ctest_listed_skipped : p->ctest_total;
+		int run = p->ctest_total - skipped;
+
+		return summary_set(out, run, p->ctest_failed < run ?
+		    p->ctest_failed : run, skipped, "ctest");
+	}
+	/*
+	 * Without -v, go names only the failures: a count of the run it
+	 * does not give is left unknown rather than guessed.
+	 */
 	if (p->go_seen && p->go_pass + p->go_skipped > 0)
 		return summary_set(out, add_sat(p->go_pass, p->go_failed),
 		    p->go_failed, p->go_skipped, "go");
-	if (p->go_seen)
-		return summary_set(out, -1, p->go_failed > 0 ? p->go_failed :
-		    -1, -1, "go");
 	if (p->plain_seen)
 		return summary_set(out, p->plain_run, p->plain_failed,
 		    p->plain_skipped, "plain");

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * summary_tools.c - test counts as build tools print them:
- *   go test:     "--- PASS: TestX (0.00s)" per test (-v), "--- FAIL: ..."
- *                (always), "--- SKIP: ..."; "ok  \tpkg\t0.1s" and
- *                "FAIL\tpkg\t0.1s" per package;
+ *   go test -v:  "--- PASS: TestX (0.00s)", "--- FAIL: ...", "--- SKIP:
+ *                ..." per test (without -v only failures are named, and
+ *                no count is given); "ok  \tpkg\t0.1s" and "FAIL\tpkg\t0.1s"
+ *                per package are taken for go's, never TAP's;
  *   cargo test:  "test result: ok. 2 passed; 0 failed; 1 ignored; ..."
  *                per test binary, added up;
  *   ctest:       "75% tests passed, 1 tests failed out of 4", and the
