@@ -31,7 +31,10 @@ def main():
     if not LOADGEN:
         raise RuntimeError("LOADGEN is not set: run this through bench/run")
     tmp = workdir("scale")
-    extra = os.environ.get("SSCI_BENCH_DISPATCHER_ARGS", "").split()
+    # The dispatcher keeps half its descriptors for the logs of running
+    # jobs unless told otherwise; these runners run one short job at a time.
+    extra = ["--max-connections", str(RUNNERS + 100)]
+    extra += os.environ.get("SSCI_BENCH_DISPATCHER_ARGS", "").split()
     d, address, state, results = dispatcher(tmp, args=extra, many_fds=True)
     idle0 = rss_kib(d.pid)
     host, port = address.split(":")
