@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "dispatcher.h"
+#include "sched.h"
 #include "util.h"
 
 /* jansson fails only when out of memory. */
@@ -110,25 +111,31 @@ api_runners(struct dispatcher *d)
 	json_t *list = api_check(json_array());
 	int64_t now = mono_ms();
 
-	for (struct peer *p = d->peers; p != NULL; p = p->next) {
-		json_t *obj, *jobs;
+	struct sched_runner *r;
+	struct sched_assignment *a;
 
-		if (!p->registered)
-			continue;
+	TAILQ_FOREACH(r, &d->sched->runners, entry) {
+		const struct peer *p = r->conn;
+		json_t *obj, *jobs, *labels;
+
 		obj = api_check(json_object());
 		jobs = api_check(json_array());
-		for (struct assignment *a = p->jobs; a != NULL; a = a->next) {
+		LIST_FOREACH(a, &r->jobs, entry) {
 			if (!a->foreign)
 				json_array_append_new(jobs,
 				    json_integer(a->job));
 		}
-		api_set(obj, "name", api_string(p->name));
-		api_set(obj, "address", api_string(p->addr));
-		api_set(obj, "slots", json_integer(p->slots));
-		api_set(obj, "busy", json_integer(p->busy));
-		api_set(obj, "state", json_string(p->busy > 0 ? "busy" :
+		labels = api_check(json_array());
+		for (size_t i = 0; i < r->nlabels; i++)
+			json_array_append_new(labels, api_string(r->labels[i]));
+		api_set(obj, "name", api_string(r->name));
+		api_set(obj, "address", api_string(r->addr));
+		api_set(obj, "slots", json_integer(r->slots));
+		api_set(obj, "busy", json_integer(r->busy));
+		api_set(obj, "state", json_string(r->busy > 0 ? "busy" :
 		    "idle"));
 		api_set(obj, "jobs", jobs);
+		api_set(obj, "labels", labels);
 		api_set(obj, "last_heard_ms", json_integer(now -
 		    p->last_heard_ms));
 		json_array_append_new(list, obj);
@@ -166,15 +173,9 @@ api_append_queued(const struct job *job, void *arg)
 json_t *
 api_queue(struct dispatcher *d, int limit)
 {
-	struct api_queue_ctx q = { api_check(json_array()), 0, 0, 0 };
+	struct api_queue_ctx q = { api_check(json_array()), 0,
+	    d->sched->free_slots, d->sched->nrunners };
 
-	for (struct peer *p = d->peers; p != NULL; p = p->next) {
-		if (p->registered) {
-			q.runners++;
-			q.free_slots += p->slots > p->busy ? p->slots - p->busy :
-			    0;
-		}
-	}
 	store_list_queue(d->store, limit, api_append_queued, &q);
 	return q.list;
 }
@@ -186,10 +187,11 @@ api_running(struct dispatcher *d)
 	int64_t now = now_ms();
 	struct job job;
 
-	for (struct peer *p = d->peers; p != NULL; p = p->next) {
-		if (!p->registered)
-			continue;
-		for (struct assignment *a = p->jobs; a != NULL; a = a->next) {
+	struct sched_runner *r;
+	struct sched_assignment *a;
+
+	TAILQ_FOREACH(r, &d->sched->runners, entry) {
+		LIST_FOREACH(a, &r->jobs, entry) {
 			json_t *obj;
 
 			if (a->foreign || store_job_get(d->store, a->job,

@@ -7,6 +7,7 @@
 #define SSCI_CMD_H
 
 #include <getopt.h>
+#include <stdint.h>
 
 int cmd_dispatcher(int argc, char **argv);
 int cmd_runner(int argc, char **argv);
@@ -71,6 +72,10 @@ void cmd_usage(const struct cmd_spec *spec) __attribute__((noreturn));
  */
 long cmd_number(const struct cmd_spec *spec, int ch, const char *arg,
     long min, long max);
+
+/* The same for seconds with up to three decimals, in milliseconds. */
+int64_t cmd_millis(const struct cmd_spec *spec, int ch, const char *arg,
+    int64_t min, int64_t max);
 
 /*
  * How a client command reaches the dispatcher: --token-file FILE (else

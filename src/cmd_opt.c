@@ -115,3 +115,23 @@ cmd_number(const struct cmd_spec *spec, int ch, const char *arg, long min,
 	}
 	return v;
 }
+
+int64_t
+cmd_millis(const struct cmd_spec *spec, int ch, const char *arg,
+    int64_t min, int64_t max)
+{
+	const char *name = "?";
+	int64_t v;
+
+	for (const struct cmd_opt *o = spec->opts; o->name != NULL; o++) {
+		if (o->val == ch)
+			name = o->name;
+	}
+	if (parse_millis(arg, min, max, &v) == -1) {
+		fprintf(stderr, "ssci: invalid value '%s' for --%s: expected "
+		    "seconds (up to three decimals) from %.3f to %.3f\n", arg,
+		    name, (double)min / 1000, (double)max / 1000);
+		cmd_usage(spec);
+	}
+	return v;
+}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dispatcher.c - "ssci dispatcher": options, the store, the listening
- * socket and the heartbeat timer.  Connections are peer.c's, the queue is
- * sched.c's.
+ * socket and the heartbeat timer, and what ties the rooms together: the
+ * scheduler (sched.c) reaches runners through peer.c and tells the event
+ * stream (events.c) and the metrics what happens.
  */
 #include <getopt.h>
 #include <netdb.h>
@@ -21,7 +22,10 @@
 
 #include "cmd.h"
 #include "dispatcher.h"
+#include "events.h"
 #include "lock.h"
+#include "results.h"
+#include "sched.h"
 #include "store.h"
 #include "tls.h"
 #include "auth.h"
@@ -171,24 +175,63 @@ dispatcher_listen(struct dispatcher *d)
 	return l;
 }
 
+/*
+ * DISPATCHER_TICKS times per heartbeat: the connections' liveness; once
+ * a second, the scheduler's housekeeping.
+ */
 static void
 dispatcher_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
-	static int ticks;
+	struct dispatcher *d = arg;
+	int64_t tick_ms = d->cfg.heartbeat_ms / DISPATCHER_TICKS;
 
 	(void)fd;
 	(void)what;
-	sched_heartbeat(arg);
-	if (++ticks % DISPATCHER_TICKS == 0)
-		sched_housekeeping(arg);
+	peer_heartbeat(d);
+	if (++d->ticks * (tick_ms > 0 ? tick_ms : 1) >= 1000) {
+		d->ticks = 0;
+		sched_housekeeping(d->sched);
+	}
 }
+
+/* What the scheduler does, told to the event stream and the metrics. */
+static void
+dispatcher_saw_job(void *arg, int64_t job, const char *what)
+{
+	events_job(arg, job, what);
+}
+
+static void
+dispatcher_saw_runner(void *arg, const char *what, const char *name)
+{
+	events_runner(arg, what, name);
+}
+
+static void
+dispatcher_saw_log(void *arg, int64_t job, int64_t offset, const char *data,
+    size_t len)
+{
+	events_log(arg, job, offset, data, len);
+}
+
+static void
+dispatcher_saw_result(void *arg, enum job_state state, int64_t duration_ms)
+{
+	metrics_job_finished(arg, state, duration_ms);
+}
+
+static const struct sched_watchers dispatcher_watchers = {
+	.job = dispatcher_saw_job,
+	.runner = dispatcher_saw_runner,
+	.log = dispatcher_saw_log,
+	.result = dispatcher_saw_result,
+};
 
 /* Parse the options into cfg; returns 0, or exits on a bad one. */
 static void
 dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
     int *verbose, const char **token_file, const char **runner_token_file)
 {
-	long v;
 	int ch;
 
 	while ((ch = cmd_getopt(argc, argv, &dispatcher_spec)) != -1) {
@@ -250,28 +293,31 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 			cfg->http_rate = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 1000000);
 			break;
 		case 'c':
-			cfg->client_timeout_s = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 1000000);
+			cfg->client_timeout_ms = cmd_millis(&dispatcher_spec, ch,
+			    optarg, 100, 1000000000);
+			break;
+		case 'b':
+			cfg->heartbeat_ms = cmd_millis(&dispatcher_spec, ch,
+			    optarg, 10, 1000000000);
+			break;
+		case 't':
+			cfg->runner_timeout_ms = cmd_millis(&dispatcher_spec, ch,
+			    optarg, 10, 1000000000);
 			break;
 		case 'o':
 			cfg->http_timeout_s = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 1000000);
 			break;
 		case 'p':
-		case 'b':
-		case 't':
+			cfg->port = (int)cmd_number(&dispatcher_spec, ch, optarg,
+			    0, 65535);
+			break;
 		case 'j':
+			cfg->job_timeout_s = (int)cmd_number(&dispatcher_spec, ch,
+			    optarg, 1, 1000000);
+			break;
 		case 'a':
-			v = cmd_number(&dispatcher_spec, ch, optarg, ch == 'p' ?
-			    0 : 1, ch == 'p' ? 65535 : 1000000);
-			if (ch == 'p')
-				cfg->port = (int)v;
-			else if (ch == 'b')
-				cfg->heartbeat_s = (int)v;
-			else if (ch == 't')
-				cfg->runner_timeout_s = (int)v;
-			else if (ch == 'j')
-				cfg->job_timeout_s = (int)v;
-			else
-				cfg->max_attempts = (int)v;
+			cfg->max_attempts = (int)cmd_number(&dispatcher_spec, ch,
+			    optarg, 1, 1000000);
 			break;
 		case 'l':
 			cfg->max_log_bytes = cmd_number(&dispatcher_spec, ch, optarg, 1, 1L << 40);
@@ -369,6 +415,7 @@ int
 cmd_dispatcher(int argc, char **argv)
 {
 	struct dispatcher d = { 0 };
+	struct sched_config sched_cfg;
 	struct evconnlistener *l;
 	struct cmd_signals *sigs;
 	struct timeval tv;
@@ -379,15 +426,16 @@ cmd_dispatcher(int argc, char **argv)
 		.host = "localhost", .port = DISPATCHER_DEFAULT_PORT,
 		.http = "localhost:8080",
 		.state_dir = "ssci-data", .results_dir = "test_results",
-		.heartbeat_s = 1, .runner_timeout_s = 5, .job_timeout_s = 1800,
-		.client_timeout_s = 60, .http_timeout_s = 30,
+		.heartbeat_ms = 1000, .runner_timeout_ms = 5000,
+		.job_timeout_s = 1800, .client_timeout_ms = 60000,
+		.http_timeout_s = 30,
 		.max_attempts = 3, .max_log_bytes = 16 << 20,
 		.max_queued_per_repo = 100000,
 		.http_rate = 100,
 	};
 	dispatcher_options(argc, argv, &d.cfg, &verbose, &token_file,
 	    &runner_token_file);
-	log_init("dispatcher", verbose);
+	log_init_daemon("dispatcher", verbose);
 	dispatcher_fd_limits(&d.cfg);
 	d.cfg.token = auth_token(token_file);
 	if (runner_token_file != NULL &&
@@ -405,7 +453,8 @@ cmd_dispatcher(int argc, char **argv)
 		return 1;
 	}
 	store_set_queue_limit(d.store, d.cfg.max_queued_per_repo);
-	xasprintf(&d.logs_dir, "%s/logs", d.cfg.state_dir);
+	xasprintf(&d.logs.dir, "%s/logs", d.cfg.state_dir);
+	d.logs.max_bytes = d.cfg.max_log_bytes;
 	requeued = store_requeue_running(d.store);
 	if (requeued > 0)
 		log_info("%d job%s that were running went back to the queue",
@@ -414,16 +463,21 @@ cmd_dispatcher(int argc, char **argv)
 	if (d.base == NULL)
 		fatalx("unable to create the event loop");
 	d.started_ms = now_ms();
+	LIST_INIT(&d.peers);
+	d.results = results_new(d.base, d.store, &d.logs, d.cfg.results_dir);
+	sched_cfg.job_timeout_s = d.cfg.job_timeout_s;
+	sched_cfg.max_attempts = d.cfg.max_attempts;
+	sched_cfg.local_repos = d.cfg.local_repos;
+	d.sched = sched_new(&sched_cfg, d.store, d.results, &d.logs,
+	    &peer_runner_ops, &dispatcher_watchers, &d);
 	l = dispatcher_listen(&d);
-	results_start(&d);
+	results_check_all(d.results);
 	if (d.cfg.http != NULL)
 		http_start(&d);
-	tv.tv_sec = 0;
-	tv.tv_usec = d.cfg.heartbeat_s * 1000000L / DISPATCHER_TICKS;
-	while (tv.tv_usec >= 1000000) {
-		tv.tv_sec++;
-		tv.tv_usec -= 1000000;
-	}
+	tv.tv_sec = d.cfg.heartbeat_ms / DISPATCHER_TICKS / 1000;
+	tv.tv_usec = d.cfg.heartbeat_ms / DISPATCHER_TICKS % 1000 * 1000;
+	if (tv.tv_sec == 0 && tv.tv_usec == 0)
+		tv.tv_usec = 1000;
 	d.ev_heartbeat = event_new(d.base, -1, EV_PERSIST,
 	    dispatcher_heartbeat_cb, &d);
 	event_add(d.ev_heartbeat, &tv);
@@ -433,15 +487,15 @@ cmd_dispatcher(int argc, char **argv)
 
 	http_stop(&d);
 	peer_free_all(&d);
+	sched_free(d.sched);
 	evconnlistener_free(l);
 	gate_release(&d.proto_gate);
-	results_stop(&d);
-	free(d.orphans);
+	results_free(d.results);
 	event_free(d.ev_heartbeat);
 	cmd_signals_free(sigs);
 	event_base_free(d.base);
 	store_close(d.store);
-	free(d.logs_dir);
+	free(d.logs.dir);
 	free(d.cfg.token);
 	free(d.cfg.runner_token);
 	if (d.tls != NULL)

@@ -65,9 +65,9 @@ html_log_read(struct dispatcher *d, const struct job *job,
 	int fd;
 
 	memset(log, 0, sizeof *log);
-	if (d->logs_dir == NULL)
+	if (d->logs.dir == NULL)
 		return;
-	xasprintf(&path, "%s/%" PRId64 ".log", d->logs_dir, job->id);
+	path = joblog_path(&d->logs, job->id);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1 && errno != ENOENT)
 		log_warn("unable to open '%s'", path);

@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "dispatcher.h"
+#include "sched.h"
 #include "events.h"
 #include "http.h"
 #include "util.h"
@@ -117,7 +118,7 @@ api_get_log(struct http_ctx *h, struct job *job)
 	if (http_number(h, "offset", 0, 2147483647L, 0, &offset) == -1 ||
 	    http_number(h, "limit", 1, HTTP_LOG_MAX, HTTP_LOG_MAX, &limit) == -1)
 		return;
-	results_log_read(h->d, job->id, offset, (size_t)limit, &data, &len,
+	joblog_read(&h->d->logs, job->id, offset, (size_t)limit, &data, &len,
 	    &size);
 	clean = utf8_sanitize(data != NULL ? data : "", len, &cleanlen);
 	http_json(h->req, HTTP_OK, json_pack("{s:I, s:I, s:I, s:I, s:s, s:s%}",
@@ -175,6 +176,7 @@ api_body(struct http_ctx *h)
 static void
 api_dispatch(struct http_ctx *h)
 {
+	struct job_request request;
 	struct proto_msg msg;
 	struct proto_error err;
 	enum job_state state;
@@ -196,12 +198,17 @@ api_dispatch(struct http_ctx *h)
 		return;
 	}
 	free(line);
-	if (sched_repo_refused(h->d, msg.repo, why, sizeof why)) {
+	if (sched_repo_refused(h->d->sched, msg.repo, why, sizeof why)) {
 		http_error(h->req, HTTP_BADREQUEST, "bad_repo", "%s", why);
 		proto_msg_release(&msg);
 		return;
 	}
-	rc = sched_queue_job(h->d, &msg, &id, &state, &existing);
+	request = (struct job_request){
+		.repo = msg.repo, .commit = msg.commit, .branch = msg.branch,
+		.subject = msg.subject, .author = msg.author,
+		.rebuild = msg.rebuild,
+	};
+	rc = sched_queue_job(h->d->sched, &request, &id, &state, &existing);
 	if (rc == -2)
 		http_error(h->req, 429, "queue_full", "the queue of %s is full",
 		    msg.repo);
@@ -225,7 +232,7 @@ api_post_job(struct http_ctx *h, struct job *job)
 
 	if (strcmp(h->parts[3], "cancel") == 0) {
 		snprintf(who, sizeof who, "the web, from %s", h->ip);
-		if (sched_cancel_job(h->d, job->id, who, &state) == 2)
+		if (sched_cancel_job(h->d->sched, job->id, who, &state) == 2)
 			http_error(h->req, 409, "bad_state", "job %lld has "
 			    "already finished: %s", (long long)job->id,
 			    job_state_name(state));
@@ -235,7 +242,7 @@ api_post_job(struct http_ctx *h, struct job *job)
 			    job_state_name(state)));
 		return;
 	}
-	rc = sched_retry_job(h->d, job->id, &id);
+	rc = sched_retry_job(h->d->sched, job->id, &id);
 	if (rc == 0)
 		http_json(h->req, 201, json_pack("{s:I, s:s, s:I}", "job",
 		    (json_int_t)id, "state", "queued", "retry_of",

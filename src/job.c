@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * job.c - names of job states.
+ * job.c - the job model: state names and releasing a job.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "job.h"
+#include "util.h"
 
 static const char *const job_state_names[] = {
 	[JOB_QUEUED] = "queued",
@@ -43,4 +45,34 @@ job_state_final(enum job_state state)
 {
 	return state != JOB_QUEUED && state != JOB_RUNNING &&
 	    (unsigned)state < JOB_STATE_COUNT;
+}
+
+void
+job_release(struct job *job)
+{
+	free(job->repo);
+	free(job->branch);
+	free(job->runner);
+	free(job->reason);
+	free(job->subject);
+	free(job->author);
+	memset(job, 0, sizeof *job);
+}
+
+static char *
+job_strdup(const char *s)
+{
+	return s == NULL ? NULL : xstrdup(s);
+}
+
+void
+job_copy(struct job *dst, const struct job *src)
+{
+	*dst = *src;
+	dst->repo = job_strdup(src->repo);
+	dst->branch = job_strdup(src->branch);
+	dst->runner = job_strdup(src->runner);
+	dst->reason = job_strdup(src->reason);
+	dst->subject = job_strdup(src->subject);
+	dst->author = job_strdup(src->author);
 }

@@ -7,6 +7,7 @@
 #include <event2/buffer.h>
 
 #include "dispatcher.h"
+#include "sched.h"
 #include "store.h"
 #include "util.h"
 
@@ -48,6 +49,7 @@ metrics_write(struct dispatcher *d, struct evbuffer *out)
 	const struct metrics *m = &d->metrics;
 	int64_t counts[7], oldest;
 	int runners = 0, busy = 0, slots = 0;
+	struct sched_runner *r;
 
 	metrics_head(out, "ssci_jobs", "gauge", "Jobs in the store by state.");
 	if (store_count_states(d->store, counts) == 0) {
@@ -64,12 +66,10 @@ metrics_write(struct dispatcher *d, struct evbuffer *out)
 	evbuffer_add_printf(out, "ssci_queue_oldest_age_seconds %.3f\n",
 	    store_oldest_queued(d->store, &oldest) == 1 ?
 	    (double)(now_ms() - oldest) / 1000.0 : 0.0);
-	for (struct peer *p = d->peers; p != NULL; p = p->next) {
-		if (p->registered) {
-			runners++;
-			slots += p->slots;
-			busy += p->busy > 0;
-		}
+	TAILQ_FOREACH(r, &d->sched->runners, entry) {
+		runners++;
+		slots += r->slots;
+		busy += r->busy > 0;
 	}
 	metrics_head(out, "ssci_runners_connected", "gauge",
 	    "Runners connected.");

@@ -624,7 +624,7 @@ cmd_observer(int argc, char **argv)
 	if (argc - optind != 1)
 		cmd_usage(&observer_spec);
 	o.clone = argv[optind];
-	log_init("observer", verbose);
+	log_init_daemon("observer", verbose);
 	signal(SIGPIPE, SIG_IGN);
 	if (observer_setup(&o) == -1)
 		return 1;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * peer.c - one connection to the dispatcher.  Reads lines, parses them,
- * checks that the sender may say what it says (hello first, runner messages
- * only from a registered runner) and hands the message to the scheduler.
- * Bad input is answered with an error and changes nothing; a peer that
- * keeps sending it, or a line over the limit, is disconnected.
+ * looks the message up in peer_messages (who may send it, and what
+ * handles it) and answers.  Bad input is answered with an error and
+ * changes nothing; a peer that keeps sending it, or a line over the
+ * limit, is disconnected.  A registered runner's side of the scheduler's
+ * runner interface (send a job, a cancel, an answer) is here too.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,18 +19,55 @@
 
 #include "auth.h"
 #include "dispatcher.h"
+#include "sched.h"
 #include "tls.h"
 #include "util.h"
 
-static void
-peer_unlink(struct peer *p)
+static int peer_on_hello(struct peer *p, const struct proto_msg *msg);
+static int peer_on_register(struct peer *p, const struct proto_msg *msg);
+static int peer_on_accepted(struct peer *p, const struct proto_msg *msg);
+static int peer_on_log(struct peer *p, const struct proto_msg *msg);
+static int peer_on_result(struct peer *p, const struct proto_msg *msg);
+static int peer_on_error(struct peer *p, const struct proto_msg *msg);
+static int peer_on_heard(struct peer *p, const struct proto_msg *msg);
+
+#define FROM_RUNNER (1u << PROTO_ROLE_RUNNER)
+#define FROM_CLIENTS ((1u << PROTO_ROLE_OBSERVER) | (1u << PROTO_ROLE_CLIENT))
+#define FROM_ANYONE (FROM_RUNNER | FROM_CLIENTS)
+
+/*
+ * Every message the dispatcher takes.  docs/PROTOCOL.md lists the same
+ * (tests/unit/test_messages.c compares them); a type not here is answered
+ * unknown_type.
+ */
+const struct peer_message peer_messages[] = {
+	{ PROTO_HELLO, FROM_ANYONE, PEER_BEFORE_HELLO, peer_on_hello, NULL },
+	{ PROTO_DISPATCH, FROM_CLIENTS, 0, NULL, query_dispatch },
+	{ PROTO_STATUS, FROM_CLIENTS, 0, NULL, query_status },
+	{ PROTO_JOBS, FROM_CLIENTS, 0, NULL, query_jobs },
+	{ PROTO_SHOW, FROM_CLIENTS, 0, NULL, query_show },
+	{ PROTO_TAIL, FROM_CLIENTS, 0, NULL, query_tail },
+	{ PROTO_CANCEL, FROM_CLIENTS, 0, NULL, query_cancel },
+	{ PROTO_RETRY, FROM_CLIENTS, 0, NULL, query_retry },
+	{ PROTO_REGISTER, FROM_RUNNER, 0, peer_on_register, NULL },
+	{ PROTO_ACCEPTED, FROM_RUNNER, PEER_REGISTERED, peer_on_accepted,
+	    NULL },
+	{ PROTO_LOG, FROM_RUNNER, PEER_REGISTERED, peer_on_log, NULL },
+	{ PROTO_RESULT, FROM_RUNNER, PEER_REGISTERED, peer_on_result, NULL },
+	{ PROTO_OK, FROM_RUNNER, PEER_REGISTERED, peer_on_heard, NULL },
+	{ PROTO_ERROR, FROM_RUNNER, PEER_REGISTERED, peer_on_error, NULL },
+	{ PROTO_PONG, FROM_ANYONE, 0, peer_on_heard, NULL },
+};
+const size_t peer_nmessages = sizeof peer_messages / sizeof peer_messages[0];
+
+static const struct peer_message *
+peer_message_find(enum proto_type type)
 {
-	for (struct peer **pp = &p->d->peers; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == p) {
-			*pp = p->next;
-			return;
-		}
+	for (size_t i = 0; i < peer_nmessages; i++) {
+		if (peer_messages[i].type == type)
+			return &peer_messages[i];
 	}
+	return NULL;
 }
 
 static void
@@ -38,21 +76,32 @@ peer_free(struct peer *p)
 	struct dispatcher *d = p->d;
 
 	d->npeers--;
-	peer_unlink(p);
+	LIST_REMOVE(p, entry);
 	if (p->bev != NULL)
 		bufferevent_free(p->bev);
-	free(p->name);
 	free(p);
 	gate_closed(&d->proto_gate);
+}
+
+/* A runner's connection is gone: the scheduler gives its jobs back. */
+static void
+peer_unregister(struct peer *p, const char *how, const char *why)
+{
+	struct sched_runner *r = p->runner;
+
+	if (r == NULL)
+		return;
+	log_info("runner '%s' (%s) %s: %s", r->name, p->addr, how, why);
+	p->runner = NULL;
+	sched_runner_lost(p->d->sched, r, why);
 }
 
 void
 peer_lost(struct peer *p, const char *why)
 {
-	if (p->registered) {
-		log_info("runner '%s' (%s) lost: %s", p->name, p->addr, why);
-		sched_runner_lost(p, why);
-	} else
+	if (p->runner != NULL)
+		peer_unregister(p, "lost", why);
+	else
 		log_debug("peer %s closed: %s", p->addr, why);
 	peer_free(p);
 }
@@ -88,28 +137,13 @@ peer_send_static(struct peer *p, const char *line, size_t len)
 		bufferevent_write(p->bev, line + n, len - (size_t)n);
 }
 
-void
-peer_send_error(struct peer *p, const char *code, const char *fmt, ...)
-{
-	char message[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof message, fmt, ap);
-	va_end(ap);
-	peer_send(p, proto_encode_error(code, message, NULL));
-}
-
 /* Send what is queued, then close (the write callback finishes it). */
 void
 peer_close_after_flush(struct peer *p, const char *why)
 {
-	if (p->registered) {
-		log_info("runner '%s' (%s) disconnected: %s", p->name, p->addr,
-		    why);
-		sched_runner_lost(p, why);
-		p->registered = 0;
-	} else
+	if (p->runner != NULL)
+		peer_unregister(p, "disconnected", why);
+	else
 		log_info("closing connection from %s: %s", p->addr, why);
 	p->closing = 1;
 	bufferevent_disable(p->bev, EV_READ);
@@ -119,9 +153,19 @@ peer_close_after_flush(struct peer *p, const char *why)
 
 /* A refused message: answered; too many of them close the connection. */
 static int
-peer_bad(struct peer *p, const char *code, const char *message)
+peer_bad(struct peer *p, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+peer_bad(struct peer *p, const char *code, const char *fmt, ...)
 {
-	peer_send_error(p, code, "%s", message);
+	char message[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	peer_send(p, proto_encode_error(code, message, NULL));
 	if (++p->bad_messages >= DISPATCHER_BAD_MESSAGES_MAX) {
 		peer_close_after_flush(p, "too many bad messages");
 		return -1;
@@ -129,8 +173,17 @@ peer_bad(struct peer *p, const char *code, const char *message)
 	return 0;
 }
 
+/* An answer that ends the connection. */
 static int
-peer_hello(struct peer *p, const struct proto_msg *msg)
+peer_refuse(struct peer *p, char *line, const char *why)
+{
+	peer_send(p, line);
+	peer_close_after_flush(p, why);
+	return -1;
+}
+
+static int
+peer_on_hello(struct peer *p, const struct proto_msg *msg)
 {
 	const struct dispatcher_config *cfg = &p->d->cfg;
 	const char *want = msg->role == PROTO_ROLE_RUNNER &&
@@ -141,24 +194,20 @@ peer_hello(struct peer *p, const struct proto_msg *msg)
 		return peer_bad(p, "bad_state", "hello was already said");
 	if (want != NULL) {
 		/* A guesser's next try is not even looked at for a while. */
-		if ((wait = auth_penalty(p->ip)) > 0) {
-			peer_send_error(p, "slow_down", "too many refused "
-			    "tokens from %s; try again in %lld ms", p->ip,
-			    (long long)wait);
-			peer_close_after_flush(p, "still waiting after refused "
-			    "tokens");
-			return -1;
-		}
+		if ((wait = auth_penalty(p->ip)) > 0)
+			return peer_refuse(p, proto_encode_errorf("slow_down",
+			    "too many refused tokens from %s; try again in "
+			    "%lld ms", p->ip, (long long)wait),
+			    "still waiting after refused tokens");
 		if (msg->token == NULL || !auth_equal(msg->token, want)) {
 			auth_failed(p->ip);
 			log_warnx("refused %s hello from %s: %s token",
 			    proto_role_name(msg->role), p->addr,
 			    msg->token == NULL ? "no" : "wrong");
-			peer_send_error(p, "bad_token", "%s token for role %s",
-			    msg->token == NULL ? "no" : "wrong",
-			    proto_role_name(msg->role));
-			peer_close_after_flush(p, "refused token");
-			return -1;
+			return peer_refuse(p, proto_encode_errorf("bad_token",
+			    "%s token for role %s", msg->token == NULL ? "no" :
+			    "wrong", proto_role_name(msg->role)),
+			    "refused token");
 		}
 		auth_succeeded(p->ip);
 	}
@@ -168,119 +217,119 @@ peer_hello(struct peer *p, const struct proto_msg *msg)
 	return 0;
 }
 
-/* Whether the message type may come from this peer now; answers if not. */
 static int
-peer_allowed(struct peer *p, const struct proto_msg *msg)
+peer_on_register(struct peer *p, const struct proto_msg *msg)
 {
-	switch (msg->type) {
-	case PROTO_HELLO:
-		return 1;
-	case PROTO_DISPATCH:
-	case PROTO_STATUS:
-	case PROTO_CANCEL:
-	case PROTO_JOBS:
-	case PROTO_SHOW:
-	case PROTO_TAIL:
-	case PROTO_RETRY:
-		if (p->role == PROTO_ROLE_RUNNER) {
-			peer_bad(p, "bad_role", "runners may not send this");
-			return 0;
-		}
-		return 1;
-	case PROTO_REGISTER:
-		if (p->role != PROTO_ROLE_RUNNER) {
-			peer_bad(p, "bad_role", "only a runner may register");
-			return 0;
-		}
-		return 1;
-	case PROTO_PONG:
-		return 1;	/* every peer answers heartbeats */
-	case PROTO_ACCEPTED:
-	case PROTO_LOG:
-	case PROTO_RESULT:
-	case PROTO_OK:
-	case PROTO_ERROR:
-		if (!p->registered) {
-			peer_bad(p, "bad_state", "register first");
-			return 0;
-		}
-		return 1;
-	default:
-		peer_bad(p, "unknown_type", "not a message a dispatcher takes");
-		return 0;
-	}
+	struct dispatcher *d = p->d;
+
+	if (p->runner != NULL)
+		return peer_bad(p, "bad_state", "already registered");
+	p->runner = sched_register(d->sched, p, msg->name, p->addr, msg->slots,
+	    msg->labels, msg->nlabels);
+	if (p->runner == NULL)
+		return peer_bad(p, "name_taken", "a runner named '%s' is "
+		    "connected", msg->name);
+	p->next_ping_ms = mono_ms() + d->cfg.heartbeat_ms;
+	peer_send(p, proto_encode_ok(NULL));
+	sched_runner_ready(d->sched, p->runner, msg->jobs, msg->njobs);
+	return 0;
+}
+
+static int
+peer_on_accepted(struct peer *p, const struct proto_msg *msg)
+{
+	sched_accepted(p->d->sched, p->runner, msg->job);
+	return 0;
+}
+
+static int
+peer_on_log(struct peer *p, const struct proto_msg *msg)
+{
+	sched_log(p->d->sched, p->runner, msg->job, msg->data, msg->data_len);
+	return 0;
+}
+
+static int
+peer_on_result(struct peer *p, const struct proto_msg *msg)
+{
+	struct job_result r = {
+		.job = msg->job, .state = msg->state,
+		.exit_code = msg->exit_code, .duration_ms = msg->duration_ms,
+		.tests = msg->tests, .message = msg->message,
+	};
+
+	sched_result(p->d->sched, p->runner, &r);
+	return 0;
+}
+
+static int
+peer_on_error(struct peer *p, const struct proto_msg *msg)
+{
+	log_warnx("runner '%s' answered with an error: %s", p->runner->name,
+	    msg->message);
+	return 0;
+}
+
+/* Pong and ok: hearing from the peer is enough. */
+static int
+peer_on_heard(struct peer *p, const struct proto_msg *msg)
+{
+	(void)p;
+	(void)msg;
+	return 0;
+}
+
+/* Whether this peer may send m now; answered in one place if not. */
+static int
+peer_may_send(struct peer *p, const struct peer_message *m,
+    const struct proto_msg *msg)
+{
+	if (m == NULL)
+		return peer_bad(p, "unknown_type", "not a message a "
+		    "dispatcher takes"), 0;
+	if (!p->said_hello && !(m->when & PEER_BEFORE_HELLO))
+		return peer_bad(p, "bad_state", "say hello first"), 0;
+	if (p->said_hello && !(m->from & (1u << p->role)))
+		return peer_bad(p, "bad_role", "a %s may not send %s",
+		    proto_role_name(p->role), proto_type_name(msg->type)), 0;
+	if ((m->when & PEER_REGISTERED) && p->runner == NULL)
+		return peer_bad(p, "bad_state", "register first"), 0;
+	return 1;
 }
 
 /* One line.  Returns -1 if the peer is gone or closing. */
 static int
 peer_handle_line(struct peer *p, const char *line, size_t len)
 {
+	const struct peer_message *m;
 	struct proto_msg msg;
 	struct proto_error err;
+	int rc = 0;
 
 	if (proto_parse(line, len, &msg, &err) == -1) {
-		if (!p->said_hello && err.type == PROTO_HELLO) {
+		if (!p->said_hello && err.type == PROTO_HELLO)
 			/* A refused hello ends the connection. */
-			peer_send_error(p, err.code, "%s", err.message);
-			peer_close_after_flush(p, "hello refused");
-			return -1;
-		}
-		return peer_bad(p, err.code, err.message);
+			return peer_refuse(p, proto_encode_error(err.code,
+			    err.message, NULL), "hello refused");
+		return peer_bad(p, err.code, "%s", err.message);
 	}
-	if (!p->said_hello && msg.type != PROTO_HELLO) {
-		proto_msg_release(&msg);
-		return peer_bad(p, "bad_state", "say hello first");
-	}
-	if (!peer_allowed(p, &msg)) {
-		proto_msg_release(&msg);
-		return p->closing ? -1 : 0;
-	}
-	p->last_heard_ms = mono_ms();
-	switch (msg.type) {
-	case PROTO_HELLO:
-		if (peer_hello(p, &msg) == -1) {
-			proto_msg_release(&msg);
-			return -1;
-		}
-		break;
-	case PROTO_DISPATCH:
-	case PROTO_STATUS:
-	case PROTO_CANCEL:
-	case PROTO_JOBS:
-	case PROTO_SHOW:
-	case PROTO_TAIL:
-	case PROTO_RETRY:
-		query_handle(p, &msg);
-		break;
-	case PROTO_REGISTER:
-		sched_register(p, &msg);
-		break;
-	case PROTO_ACCEPTED:
-		sched_accepted(p, &msg);
-		break;
-	case PROTO_LOG:
-		sched_log(p, &msg);
-		break;
-	case PROTO_RESULT:
-		sched_result(p, &msg);
-		break;
-	case PROTO_ERROR:
-		log_warnx("runner '%s' answered with an error: %s", p->name,
-		    msg.message);
-		break;
-	default:
-		break;		/* pong, ok: hearing from it is enough */
+	m = peer_message_find(msg.type);
+	if (peer_may_send(p, m, &msg)) {
+		p->last_heard_ms = mono_ms();
+		if (m->query != NULL)
+			peer_send(p, m->query(p->d, &msg, p->addr));
+		else
+			rc = m->handle(p, &msg);
 	}
 	proto_msg_release(&msg);
-	return p->closing ? -1 : 0;
+	return rc == -1 || p->closing ? -1 : 0;
 }
 
 static void
 peer_too_long(struct peer *p)
 {
-	peer_send_error(p, "too_long", "line longer than %d bytes",
-	    PROTO_MAX_LINE);
-	peer_close_after_flush(p, "line too long");
+	peer_refuse(p, proto_encode_errorf("too_long", "line longer than %d "
+	    "bytes", PROTO_MAX_LINE), "line too long");
 }
 
 static void
@@ -360,13 +409,11 @@ peer_new(struct dispatcher *d, int fd, const char *addr)
 	}
 	bufferevent_setcb(p->bev, peer_read_cb, peer_write_cb, peer_event_cb, p);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
-	p->next = d->peers;
-	d->peers = p;
-	if (++d->npeers > d->cfg.max_connections) {
-		peer_send_error(p, "too_many", "the dispatcher has %d "
-		    "connections already", d->cfg.max_connections);
-		peer_close_after_flush(p, "too many connections");
-	}
+	LIST_INSERT_HEAD(&d->peers, p, entry);
+	if (++d->npeers > d->cfg.max_connections)
+		peer_refuse(p, proto_encode_errorf("too_many", "the dispatcher "
+		    "has %d connections already", d->cfg.max_connections),
+		    "too many connections");
 	return p;
 }
 
@@ -386,11 +433,35 @@ peer_ip(const char *addr, char *ip, size_t size)
 void
 peer_free_all(struct dispatcher *d)
 {
-	while (d->peers != NULL) {
-		struct peer *p = d->peers;
-
-		/* Its jobs stay running in the store: the next start re-queues them. */
-		sched_forget(p);
-		peer_free(p);
-	}
+	/* Runners' jobs stay running in the store: the next start queues
+	 * them again.  sched_free forgets the runners themselves. */
+	while (!LIST_EMPTY(&d->peers))
+		peer_free(LIST_FIRST(&d->peers));
 }
+
+/* The scheduler's runner interface, on a peer. */
+static void
+peer_send_job(void *conn, const struct job *job, int attempt, int timeout_s)
+{
+	peer_send(conn, proto_encode_job(job->id, job->repo, job->commit,
+	    job->branch, timeout_s, attempt, NULL));
+}
+
+static void
+peer_send_cancel(void *conn, int64_t job)
+{
+	peer_send(conn, proto_encode_cancel(job, NULL));
+}
+
+static void
+peer_answer(void *conn, const char *code, const char *message)
+{
+	peer_send(conn, code == NULL ? proto_encode_ok(NULL) :
+	    proto_encode_error(code, message, NULL));
+}
+
+const struct sched_runner_ops peer_runner_ops = {
+	.send_job = peer_send_job,
+	.send_cancel = peer_send_cancel,
+	.answer = peer_answer,
+};

@@ -66,7 +66,8 @@ enum field_kind {
 	F_COMMIT,	/* char[65]: normalized hex, or "bad_commit" */
 	F_STATE,	/* state and has_state; min 1 asks for a final one */
 	F_DATA,		/* data and data_len, at most max bytes */
-	F_LABELS,	/* array of strings checked by valid; not stored */
+	F_LABELS,	/* array of strings checked by valid (labels, nlabels),
+			   at most max */
 	F_TESTS,	/* object of test counts, see proto_test_fields */
 	F_IDS,		/* array of job ids (jobs, njobs), at most max */
 	F_PREFIX,	/* char[65]: 4 to 64 hex digits, lower-cased */
@@ -157,7 +158,8 @@ static const struct proto_field proto_fields[] = {
 	    name_valid },
 	{ PROTO_REGISTER, "slots", F_INT, OPT, 1, PROTO_MAX_SLOTS, 1,
 	    M(slots), NULL },
-	{ PROTO_REGISTER, "labels", F_LABELS, OPT, 0, 0, 0, 0, name_valid },
+	{ PROTO_REGISTER, "labels", F_LABELS, OPT, 0, PROTO_MAX_LABELS, 0,
+	    M(labels), name_valid },
 	{ PROTO_REGISTER, "jobs", F_IDS, OPT, 0, PROTO_MAX_SLOTS, 0, M(jobs),
 	    NULL },
 
@@ -385,6 +387,9 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 		memcpy(msg->data, s, msg->data_len + 1);
 		return 0;
 	case F_LABELS:
+		if (json_array_size(v) > (size_t)f->max)
+			return set_error(err, "bad_field", "field '%s' holds "
+			    "more than %lld labels", f->key, (long long)f->max);
 		json_array_foreach(v, i, item) {
 			if (!json_is_string(item))
 				return set_error(err, "bad_field",
@@ -393,6 +398,11 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 			if (!f->valid(s))
 				return bad_value(err, "bad_field", f->key, s);
 		}
+		msg->labels = xcalloc(json_array_size(v) + 1,
+		    sizeof *msg->labels);
+		json_array_foreach(v, i, item)
+			msg->labels[msg->nlabels++] =
+			    xstrdup(json_string_value(item));
 		return 0;
 	case F_TESTS:
 		return get_fields(v, PROTO_RESULT, proto_test_fields,
@@ -667,6 +677,9 @@ proto_msg_release(struct proto_msg *msg)
 	free(msg->name);
 	free(msg->data);
 	free(msg->jobs);
+	for (size_t i = 0; i < msg->nlabels; i++)
+		free(msg->labels[i]);
+	free(msg->labels);
 	free(msg->subject);
 	free(msg->author);
 	free(msg->raw);

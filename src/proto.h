@@ -25,6 +25,7 @@
 #define PROTO_MAX_LINE (1024 * 1024)
 #define PROTO_MAX_LOG_CHUNK (64 * 1024)
 #define PROTO_MAX_SLOTS 1024
+#define PROTO_MAX_LABELS 64
 
 enum proto_type {
 	PROTO_HELLO,
@@ -52,13 +53,6 @@ enum proto_role {
 	PROTO_ROLE_CLIENT,
 };
 
-/* Test counts; -1 where unknown. */
-struct proto_tests {
-	int run;
-	int failed;
-	int skipped;
-};
-
 /*
  * A parsed message.  Which fields are meaningful depends on type; the
  * others are zero / NULL / -1.  All strings are NUL-terminated and owned.
@@ -71,7 +65,8 @@ struct proto_tests {
  *             author of the commit (may be NULL)
  *   STATUS    -
  *   REGISTER  name, slots (default 1), jobs / njobs: the jobs it still
- *             holds from before a reconnect (at most PROTO_MAX_SLOTS)
+ *             holds from before a reconnect (at most PROTO_MAX_SLOTS),
+ *             labels / nlabels: what it offers (at most PROTO_MAX_LABELS)
  *   JOB       job, repo, commit, branch (may be NULL), timeout, attempt
  *   ACCEPTED  job
  *   LOG       job, data / data_len (UTF-8, data_len <= PROTO_MAX_LOG_CHUNK)
@@ -105,13 +100,15 @@ struct proto_msg {
 	int slots;
 	int64_t *jobs;
 	size_t njobs;
+	char **labels;
+	size_t nlabels;
 	int timeout;
 	int attempt;
 	char *data;
 	size_t data_len;
 	int exit_code;
 	int64_t duration_ms;
-	struct proto_tests tests;
+	struct job_tests tests;
 	char *subject;
 	char *author;
 	int limit;
@@ -152,21 +149,14 @@ void proto_msg_release(struct proto_msg *msg);
 const char *proto_type_name(enum proto_type type);
 const char *proto_role_name(enum proto_role role);
 
-/* The fields of a result, for proto_encode_result. */
-struct proto_result {
-	int64_t job;
-	enum job_state state;
-	int exit_code;		/* -1 if the test never ran */
-	int64_t duration_ms;
-	struct proto_tests tests;
-	const char *message;	/* NULL, or why it ended as error */
-};
-
 char *proto_encode_hello(enum proto_role role, const char *token, size_t *len);
 char *proto_encode_ok(size_t *len);
 char *proto_encode_ok_job(int64_t job, enum job_state state, int existing,
     size_t *len);
 char *proto_encode_error(const char *code, const char *message, size_t *len);
+/* An error line with a formatted message (cut at 511 bytes). */
+char *proto_encode_errorf(const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 char *proto_encode_dispatch(const char *repo, const char *commit,
     const char *branch, int rebuild, size_t *len);
 /* A dispatch that also names the commit's subject and author. */
@@ -175,14 +165,15 @@ char *proto_encode_dispatch_info(const char *repo, const char *commit,
     size_t *len);
 char *proto_encode_status(size_t *len);
 char *proto_encode_register(const char *name, int slots,
-    const int64_t *jobs, size_t njobs, size_t *len);
+    char *const *labels, size_t nlabels, const int64_t *jobs, size_t njobs,
+    size_t *len);
 char *proto_encode_job(int64_t job, const char *repo, const char *commit,
     const char *branch, int timeout, int attempt, size_t *len);
 char *proto_encode_accepted(int64_t job, size_t *len);
 /* data may hold any bytes; invalid UTF-8 is replaced with U+FFFD. */
 char *proto_encode_log(int64_t job, const char *data, size_t datalen,
     size_t *len);
-char *proto_encode_result(const struct proto_result *result, size_t *len);
+char *proto_encode_result(const struct job_result *result, size_t *len);
 char *proto_encode_ping(size_t *len);
 
 /*

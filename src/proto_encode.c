@@ -4,6 +4,7 @@
  * JSON object each, ending in a newline.  Strings that are not valid
  * UTF-8 have the bad bytes replaced rather than the field dropped.
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,18 @@ proto_encode_error(const char *code, const char *message, size_t *len)
 }
 
 char *
+proto_encode_errorf(const char *code, const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	return proto_encode_error(code, message, NULL);
+}
+
+char *
 proto_encode_dispatch(const char *repo, const char *commit,
     const char *branch, int rebuild, size_t *len)
 {
@@ -167,14 +180,20 @@ proto_encode_status(size_t *len)
 }
 
 char *
-proto_encode_register(const char *name, int slots, const int64_t *jobs,
-    size_t njobs, size_t *len)
+proto_encode_register(const char *name, int slots, char *const *labels,
+    size_t nlabels, const int64_t *jobs, size_t njobs, size_t *len)
 {
 	json_t	*obj = msg_new(PROTO_REGISTER);
-	json_t	*ids;
+	json_t	*ids, *names;
 
 	set_string(obj, "name", name);
 	set_int(obj, "slots", slots);
+	if (nlabels > 0) {
+		names = json_check(json_array());
+		for (size_t i = 0; i < nlabels; i++)
+			append_json(names, json_check(json_string(labels[i])));
+		set_json(obj, "labels", names);
+	}
 	if (njobs > 0) {
 		ids = json_check(json_array());
 		for (size_t i = 0; i < njobs; i++)
@@ -270,7 +289,6 @@ encode_log_line(int64_t job, const char *clean, size_t n, size_t *len)
 char *
 proto_encode_log(int64_t job, const char *data, size_t datalen, size_t *len)
 {
-	json_t	*obj = msg_new(PROTO_LOG);
 	char	*clean, *line;
 	size_t	 n;
 
@@ -280,16 +298,15 @@ proto_encode_log(int64_t job, const char *data, size_t datalen, size_t *len)
 		while (n > 0 && ((unsigned char)clean[n] & 0xc0) == 0x80)
 			n--;
 	}
-	json_decref(obj);
 	line = encode_log_line(job, clean, n, len);
 	free(clean);
 	return line;
 }
 
 char *
-proto_encode_result(const struct proto_result *result, size_t *len)
+proto_encode_result(const struct job_result *result, size_t *len)
 {
-	const struct proto_tests	*t = &result->tests;
+	const struct job_tests	*t = &result->tests;
 	json_t				*obj = msg_new(PROTO_RESULT), *tests;
 
 	set_int(obj, "id", result->job);

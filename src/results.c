@@ -1,181 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * results.c - a job's output on disk: logs/<job>.log, appended as chunks
- * stream in, and, once the job ends, the seed's test_results/<commit>,
- * written atomically (temporary file, fsync, rename) as the log followed by
- * one "result:" line.  The log is copied by the kernel, never held whole
- * in memory.
- *
- * A full disk must cost output, never a result: logs stop growing while
- * the state dir's disk is nearly full, so that the store can still record
- * every job's end; a results file that cannot be written is tried again
- * on a timer, and at start-up every finished commit's file is checked.
+ * results.c - the results files (results.h).  The log is copied by the
+ * kernel, never held whole in memory.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 
 #include <event2/event.h>
 
-#include "dispatcher.h"
+#include "joblog.h"
+#include "results.h"
 #include "store.h"
 #include "util.h"
 
-int
-results_log_open(struct dispatcher *d, int64_t job, int fresh)
-{
-	char *path;
-	int fd;
-
-	xasprintf(&path, "%s/%lld.log", d->logs_dir, (long long)job);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-	    (fresh ? O_TRUNC : 0), 0644);
-	if (fd == -1)
-		log_warn("unable to open '%s'", path);
-	free(path);
-	return fd;
-}
-
-/* Write all of it; -1 on error (errno set). */
-static int
-write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-void
-results_log_note(struct dispatcher *d, int64_t job, const char *line)
-{
-	int fd = results_log_open(d, job, 0);
-
-	if (fd == -1)
-		return;
-	if (write_all(fd, line, strlen(line)) == -1)
-		log_warn("unable to write the log of job %lld", (long long)job);
-	close(fd);
-}
-
-/* Free bytes for us on the disk holding fd, or -1 if unknown. */
-static int64_t
-results_free_bytes(int fd)
-{
-	struct statvfs st;
-
-	if (fstatvfs(fd, &st) == -1)
-		return -1;
-	return (int64_t)st.f_bavail * (int64_t)st.f_frsize;
-}
-
-/* Stop a job's log here, saying why (if there is room to say it). */
-static void
-results_log_stop(struct assignment *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-results_log_stop(struct assignment *a, const char *fmt, ...)
-{
-	char note[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(note, sizeof note, fmt, ap);
-	va_end(ap);
-	a->log_truncated = 1;
-	if (n > 0 && write_all(a->log_fd, note, (size_t)n < sizeof note ?
-	    (size_t)n : sizeof note - 1) == -1) {
-		close(a->log_fd);
-		a->log_fd = -1;
-	}
-}
-
-void
-results_log_append(struct dispatcher *d, struct assignment *a,
-    const char *data, size_t len)
-{
-	int64_t room = d->cfg.max_log_bytes - a->log_bytes, avail;
-
-	if (a->log_fd == -1 || a->log_truncated)
-		return;
-	/*
-	 * The log shares its disk with the store: a job's output must not
-	 * take the room its own result needs.
-	 */
-	avail = results_free_bytes(a->log_fd);
-	if (avail != -1 && avail - (int64_t)len < RESULTS_LOG_FLOOR) {
-		log_warnx("output of job %lld dropped: only %lld KiB free for "
-		    "'%s'", (long long)a->job, (long long)avail / 1024,
-		    d->cfg.state_dir);
-		results_log_stop(a, "\nssci: output dropped from here: the "
-		    "dispatcher's disk is nearly full (%lld KiB free)\n",
-		    (long long)avail / 1024);
-		return;
-	}
-	if ((int64_t)len > room) {
-		len = room > 0 ? (size_t)room : 0;
-		a->log_truncated = 1;
-	}
-	if (write_all(a->log_fd, data, len) == -1) {
-		log_warn("unable to write the log of job %lld", (long long)a->job);
-		results_log_stop(a, "\nssci: output dropped from here: %s\n",
-		    strerror(errno));
-		return;
-	}
-	a->log_bytes += (int64_t)len;
-	if (a->log_truncated)
-		results_log_stop(a, "\nssci: output past %lld bytes dropped\n",
-		    (long long)d->cfg.max_log_bytes);
-}
-
-int
-results_log_read(struct dispatcher *d, int64_t job, int64_t offset,
-    size_t max, char **data, size_t *len, int64_t *size)
-{
-	struct stat st;
-	char *path;
-	ssize_t n;
-	int fd;
-
-	*data = NULL;
-	*len = 0;
-	*size = 0;
-	xasprintf(&path, "%s/%lld.log", d->logs_dir, (long long)job);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd == -1 || fstat(fd, &st) == -1) {
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	*size = st.st_size;
-	if (offset < *size) {
-		size_t want = (size_t)(*size - offset) < max ?
-		    (size_t)(*size - offset) : max;
-
-		*data = xmalloc(want + 1);
-		n = pread(fd, *data, want, offset);
-		*len = n > 0 ? (size_t)n : 0;
-		(*data)[*len] = '\0';
-	}
-	close(fd);
-	return 0;
-}
+struct results {
+	struct event_base *base;
+	struct store *store;
+	const struct joblogs *logs;
+	char *dir;
+	char (*retry)[65];	/* commits whose file is still to write */
+	size_t nretry;
+	int backoff_s;
+	struct event *ev_retry;
+	struct event *ev_sweep;
+	char sweep_after[65];	/* the start-up check's place */
+};
 
 /* Copy the whole of fd in to fd out with the kernel's help. */
 static int
@@ -232,7 +86,7 @@ results_line(const struct job *job, int64_t replaces, char *buf, size_t size)
 
 /* Write results/<commit> for job id: 0, or -1 after logging why not. */
 static int
-results_write_job(struct dispatcher *d, int64_t id, char commit[65])
+results_write_job(struct results *r, int64_t id, char commit[65])
 {
 	char *logpath = NULL, *path = NULL, *tmp = NULL;
 	char line[1024];
@@ -240,13 +94,13 @@ results_write_job(struct dispatcher *d, int64_t id, char commit[65])
 	int64_t replaces;
 	int in = -1, out = -1, rc = -1, n;
 
-	if (store_job_get(d->store, id, &job) != 1)
+	if (store_job_get(r->store, id, &job) != 1)
 		return -1;
 	memcpy(commit, job.commit, 65);
 	/* job.commit was validated as hex before it entered the store. */
-	xasprintf(&logpath, "%s/%lld.log", d->logs_dir, (long long)id);
-	xasprintf(&path, "%s/%s", d->cfg.results_dir, job.commit);
-	xasprintf(&tmp, "%s/.%s.tmp", d->cfg.results_dir, job.commit);
+	logpath = joblog_path(r->logs, id);
+	xasprintf(&path, "%s/%s", r->dir, job.commit);
+	xasprintf(&tmp, "%s/.%s.tmp", r->dir, job.commit);
 	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out == -1) {
 		log_warn("unable to create '%s'", tmp);
@@ -262,7 +116,7 @@ results_write_job(struct dispatcher *d, int64_t id, char commit[65])
 	if (in != -1 && lseek(in, -1, SEEK_END) != -1 && read(in, line, 1) == 1 &&
 	    line[0] != '\n')
 		line[n++] = '\n';
-	if (store_final_before(d->store, job.commit, id, &replaces) != 1)
+	if (store_final_before(r->store, job.commit, id, &replaces) != 1)
 		replaces = 0;
 	n += results_line(&job, replaces, line + n, sizeof line - (size_t)n);
 	if (write_all(out, line, (size_t)n) == -1 || fsync(out) == -1) {
@@ -291,43 +145,43 @@ done:
 
 /* Arm the retry timer after the current backoff, doubled for next time. */
 static void
-results_retry_later(struct dispatcher *d)
+results_retry_later(struct results *r)
 {
-	struct timeval tv = { d->results_backoff_s, 0 };
+	struct timeval tv = { r->backoff_s, 0 };
 
-	if (evtimer_pending(d->ev_results_retry, NULL))
+	if (evtimer_pending(r->ev_retry, NULL))
 		return;
-	evtimer_add(d->ev_results_retry, &tv);
-	d->results_backoff_s *= 2;
-	if (d->results_backoff_s > RESULTS_RETRY_MAX_S)
-		d->results_backoff_s = RESULTS_RETRY_MAX_S;
+	evtimer_add(r->ev_retry, &tv);
+	r->backoff_s *= 2;
+	if (r->backoff_s > RESULTS_RETRY_MAX_S)
+		r->backoff_s = RESULTS_RETRY_MAX_S;
 }
 
 /* Remember commit for another try, once. */
 static void
-results_retry_add(struct dispatcher *d, const char *commit)
+results_retry_add(struct results *r, const char *commit)
 {
-	for (size_t i = 0; i < d->nresults_retry; i++) {
-		if (strcmp(d->results_retry[i], commit) == 0)
+	for (size_t i = 0; i < r->nretry; i++) {
+		if (strcmp(r->retry[i], commit) == 0)
 			return;
 	}
-	d->results_retry = xrealloc(d->results_retry,
-	    (d->nresults_retry + 1) * sizeof *d->results_retry);
-	snprintf(d->results_retry[d->nresults_retry++], 65, "%s", commit);
+	r->retry = xrealloc(r->retry,
+	    (r->nretry + 1) * sizeof *r->retry);
+	snprintf(r->retry[r->nretry++], 65, "%s", commit);
 	log_warnx("results file of %s will be written when it can be",
 	    commit);
-	results_retry_later(d);
+	results_retry_later(r);
 }
 
 int
-results_write(struct dispatcher *d, int64_t id)
+results_write(struct results *r, int64_t id)
 {
 	char commit[65] = "";
 
-	if (results_write_job(d, id, commit) == 0)
+	if (results_write_job(r, id, commit) == 0)
 		return 0;
 	if (commit[0] != '\0')
-		results_retry_add(d, commit);
+		results_retry_add(r, commit);
 	return -1;
 }
 
@@ -338,36 +192,36 @@ results_write(struct dispatcher *d, int64_t id)
 static void
 results_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct dispatcher *d = arg;
+	struct results *r = arg;
 	char commit[65];
 	size_t kept = 0;
 	int64_t id;
 
 	(void)fd;
 	(void)what;
-	for (size_t i = 0; i < d->nresults_retry; i++) {
-		int found = store_latest_final(d->store, d->results_retry[i],
+	for (size_t i = 0; i < r->nretry; i++) {
+		int found = store_latest_final(r->store, r->retry[i],
 		    &id);
 
 		if (found == 0 || (found == 1 &&
-		    results_write_job(d, id, commit) == 0)) {
+		    results_write_job(r, id, commit) == 0)) {
 			if (found == 1)
 				log_info("results file of %s written",
-				    d->results_retry[i]);
+				    r->retry[i]);
 			continue;
 		}
-		memmove(d->results_retry[kept++], d->results_retry[i], 65);
+		memmove(r->retry[kept++], r->retry[i], 65);
 	}
-	d->nresults_retry = kept;
+	r->nretry = kept;
 	if (kept > 0)
-		results_retry_later(d);
+		results_retry_later(r);
 	else
-		d->results_backoff_s = 1;
+		r->backoff_s = 1;
 }
 
 /* Whether results/<commit> ends with the result line of job id. */
 static int
-results_file_is(struct dispatcher *d, const char *commit, int64_t id)
+results_file_is(struct results *r, const char *commit, int64_t id)
 {
 	char *path, tail[64], want[40];
 	struct stat st;
@@ -375,7 +229,7 @@ results_file_is(struct dispatcher *d, const char *commit, int64_t id)
 	ssize_t n;
 	int fd, same = 0;
 
-	xasprintf(&path, "%s/%s", d->cfg.results_dir, commit);
+	xasprintf(&path, "%s/%s", r->dir, commit);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (fd == -1)
@@ -393,15 +247,15 @@ results_file_is(struct dispatcher *d, const char *commit, int64_t id)
 static void
 results_sweep_one(const char *commit, int64_t id, void *arg)
 {
-	struct dispatcher *d = arg;
+	struct results *r = arg;
 	char written[65];
 
-	snprintf(d->sweep_after, sizeof d->sweep_after, "%s", commit);
-	if (results_file_is(d, commit, id))
+	snprintf(r->sweep_after, sizeof r->sweep_after, "%s", commit);
+	if (results_file_is(r, commit, id))
 		return;
 	log_info("results file of %s missing or stale: writing it", commit);
-	if (results_write_job(d, id, written) == -1)
-		results_retry_add(d, commit);
+	if (results_write_job(r, id, written) == -1)
+		results_retry_add(r, commit);
 }
 
 /*
@@ -411,34 +265,51 @@ results_sweep_one(const char *commit, int64_t id, void *arg)
 static void
 results_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct dispatcher *d = arg;
+	struct results *r = arg;
 	struct timeval now = { 0, 0 };
 
 	(void)fd;
 	(void)what;
-	if (store_final_heads(d->store, d->sweep_after, RESULTS_SWEEP_PAGE,
-	    results_sweep_one, d) == RESULTS_SWEEP_PAGE)
-		evtimer_add(d->ev_results_sweep, &now);
+	if (store_final_heads(r->store, r->sweep_after, RESULTS_SWEEP_PAGE,
+	    results_sweep_one, r) == RESULTS_SWEEP_PAGE)
+		evtimer_add(r->ev_sweep, &now);
+}
+
+struct results *
+results_new(struct event_base *base, struct store *store,
+    const struct joblogs *logs, const char *dir)
+{
+	struct results *r = xcalloc(1, sizeof *r);
+
+	r->base = base;
+	r->store = store;
+	r->logs = logs;
+	r->dir = xstrdup(dir);
+	r->backoff_s = 1;
+	r->ev_retry = evtimer_new(base, results_retry_cb, r);
+	r->ev_sweep = evtimer_new(base, results_sweep_cb, r);
+	if (r->ev_retry == NULL || r->ev_sweep == NULL)
+		fatalx("unable to make the results timers");
+	return r;
 }
 
 void
-results_start(struct dispatcher *d)
+results_check_all(struct results *r)
 {
 	struct timeval now = { 0, 0 };
 
-	d->results_backoff_s = 1;
-	d->ev_results_retry = evtimer_new(d->base, results_retry_cb, d);
-	d->ev_results_sweep = evtimer_new(d->base, results_sweep_cb, d);
-	d->sweep_after[0] = '\0';
-	evtimer_add(d->ev_results_sweep, &now);
+	r->sweep_after[0] = '\0';
+	evtimer_add(r->ev_sweep, &now);
 }
 
 void
-results_stop(struct dispatcher *d)
+results_free(struct results *r)
 {
-	event_free(d->ev_results_retry);
-	event_free(d->ev_results_sweep);
-	free(d->results_retry);
-	d->results_retry = NULL;
-	d->nresults_retry = 0;
+	if (r == NULL)
+		return;
+	event_free(r->ev_retry);
+	event_free(r->ev_sweep);
+	free(r->retry);
+	free(r->dir);
+	free(r);
 }

@@ -135,7 +135,7 @@ static void
 runjob_finish(struct runjob *j, enum job_state state, int exit_code,
     const char *message)
 {
-	struct proto_result res = { 0 };
+	struct job_result res = { 0 };
 	const char *format;
 
 	line_guard_flush(&j->guard, runjob_guarded, j);
@@ -294,7 +294,7 @@ runjob_test_output(struct spawn *sp, const char *data, size_t len, void *arg)
 static int
 runjob_ran_nothing(struct runjob *j, int status)
 {
-	struct proto_tests tests;
+	struct job_tests tests;
 	char file[300];
 
 	if (!j->default_cmd || (status != 0 && status != 5))

@@ -239,7 +239,7 @@ runner_ready(struct conn *c, void *arg)
 		if (o->is_result)
 			held[n++] = o->job;
 	}
-	conn_request(c, proto_encode_register(r->name, r->nslots, held, n,
+	conn_request(c, proto_encode_register(r->name, r->nslots, NULL, 0, held, n,
 	    NULL), runner_register_reply, r);
 }
 
@@ -463,7 +463,7 @@ cmd_runner(int argc, char **argv)
 		cmd_usage(&runner_spec);
 	if (argc - optind == 1)
 		r.clone = argv[optind];
-	log_init("runner", verbose);
+	log_init_daemon("runner", verbose);
 	signal(SIGPIPE, SIG_IGN);
 	if (r.clone != NULL) {
 		if (access(r.clone, F_OK) == -1)

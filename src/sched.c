@@ -1,265 +1,318 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sched.c - the queue and the runner pool.  The store is the truth about
- * jobs; this file keeps only what lives with a connection: which runner
- * holds which job.  FIFO: the job at the front of the queue goes to the
- * least busy runner with a free slot.
+ * sched.c - the runner pool and the hand-out of queued jobs (sched.h):
+ * registering, taking back what a reconnecting runner holds, picking a
+ * runner, results, lost runners.  What clients ask of the queue (queue,
+ * cancel, retry) and the orphan check are in sched_jobs.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "dispatcher.h"
-#include "events.h"
+#include "results.h"
+#include "sched.h"
 #include "store.h"
 #include "util.h"
 
-static void sched_reclaim(struct peer *p, int64_t id);
+/* Queued jobs looked at beyond the free slots, for those no runner takes. */
+#define SCHED_LOOKAHEAD 100
 
-static struct assignment *
-sched_find(struct peer *p, int64_t job)
+struct sched *
+sched_new(const struct sched_config *cfg, struct store *store,
+    struct results *results, const struct joblogs *logs,
+    const struct sched_runner_ops *ops, const struct sched_watchers *watchers,
+    void *arg)
 {
-	for (struct assignment *a = p->jobs; a != NULL; a = a->next) {
+	struct sched *s = xcalloc(1, sizeof *s);
+
+	s->cfg = *cfg;
+	s->store = store;
+	s->results = results;
+	s->logs = logs;
+	s->ops = ops;
+	s->watchers = watchers;
+	s->arg = arg;
+	TAILQ_INIT(&s->runners);
+	TAILQ_INIT(&s->free);
+	return s;
+}
+
+void
+sched_watch_job(struct sched *s, int64_t job, const char *what)
+{
+	if (s->watchers != NULL && s->watchers->job != NULL)
+		s->watchers->job(s->arg, job, what);
+}
+
+static void
+sched_watch_runner(struct sched *s, const char *what, const char *name)
+{
+	if (s->watchers != NULL && s->watchers->runner != NULL)
+		s->watchers->runner(s->arg, what, name);
+}
+
+/*
+ * Keep the list of runners with a free slot: idle ones at the front, so
+ * that with thousands connected a free runner is found at once.
+ */
+static void
+sched_free_update(struct sched *s, struct sched_runner *r)
+{
+	if (r->in_free) {
+		TAILQ_REMOVE(&s->free, r, free_entry);
+		r->in_free = 0;
+	}
+	if (r->busy >= r->slots)
+		return;
+	if (r->busy == 0)
+		TAILQ_INSERT_HEAD(&s->free, r, free_entry);
+	else
+		TAILQ_INSERT_TAIL(&s->free, r, free_entry);
+	r->in_free = 1;
+}
+
+/* A slot of r taken (+1) or given back (-1). */
+static void
+sched_busy(struct sched *s, struct sched_runner *r, int delta)
+{
+	r->busy += delta;
+	s->free_slots -= delta;
+	sched_free_update(s, r);
+}
+
+struct sched_assignment *
+sched_find(const struct sched_runner *r, int64_t job)
+{
+	struct sched_assignment *a;
+
+	LIST_FOREACH(a, &r->jobs, entry) {
 		if (a->job == job)
 			return a;
 	}
 	return NULL;
 }
 
-/* Take an assignment off its runner and free it. */
-static void
-sched_unassign(struct assignment *a)
+/* The connected runner holding job (as its own), or NULL. */
+struct sched_assignment *
+sched_holder(const struct sched *s, int64_t job)
 {
-	struct peer *p = a->runner;
+	struct sched_runner *r;
+	struct sched_assignment *a;
 
-	for (struct assignment **pp = &p->jobs; *pp != NULL;
-	    pp = &(*pp)->next) {
-		if (*pp == a) {
-			*pp = a->next;
-			break;
-		}
+	TAILQ_FOREACH(r, &s->runners, entry) {
+		if ((a = sched_find(r, job)) != NULL && !a->foreign)
+			return a;
 	}
-	if (!a->result_pending)
-		p->busy--;
-	if (a->log_fd != -1)
-		close(a->log_fd);
-	free(a->repo);
-	free(a->cancelled_by);
-	free(a);
+	return NULL;
 }
 
-int
-sched_repo_refused(const struct dispatcher *d, const char *repo, char *why,
-    size_t size)
+/* Add an assignment of job to runner r. */
+static struct sched_assignment *
+sched_assign(struct sched *s, struct sched_runner *r, const struct job *job,
+    int attempt, int foreign)
 {
-	switch (repo_url_kind(repo)) {
-	case REPO_URL_REFUSED:
-		snprintf(why, size, "repository URL '%.200s' refused: git would "
-		    "hand it to a remote helper", repo);
-		return 1;
-	case REPO_URL_LOCAL:
-		if (d->cfg.local_repos)
-			return 0;
-		snprintf(why, size, "repository '%.200s' is a local path: this "
-		    "dispatcher takes only remote URLs (start it with "
-		    "--local-repos to allow paths and file://)", repo);
-		return 1;
-	}
-	return 0;
-}
-
-int
-sched_queue_job(struct dispatcher *d, const struct proto_msg *msg,
-    int64_t *id, enum job_state *state, int *existing)
-{
-	int rc;
-
-	rc = store_dispatch(d->store, msg->repo, msg->commit, msg->branch,
-	    msg->rebuild, id, state, existing);
-
-	if (rc == -2)
-		log_warnx("refused a dispatch for %s: its queue is full",
-		    msg->repo);
-	if (rc < 0)
-		return rc;
-	if (!*existing) {
-		if (msg->subject != NULL || msg->author != NULL)
-			store_job_describe(d->store, *id, msg->subject,
-			    msg->author);
-		log_info("job %lld queued: %s %s", (long long)*id, msg->repo,
-		    msg->commit);
-		events_job(d, *id, "queued");
-	}
-	sched_run(d);
-	return 0;
-}
-
-void
-sched_register(struct peer *p, const struct proto_msg *msg)
-{
-	struct dispatcher *d = p->d;
-
-	if (p->registered) {
-		peer_send_error(p, "bad_state", "already registered");
-		return;
-	}
-	for (struct peer *q = d->peers; q != NULL; q = q->next) {
-		if (q->registered && strcmp(q->name, msg->name) == 0) {
-			peer_send_error(p, "name_taken",
-			    "a runner named '%s' is connected", msg->name);
-			return;
-		}
-	}
-	p->registered = 1;
-	p->next_ping_ms = mono_ms() + (int64_t)d->cfg.heartbeat_s * 1000;
-	p->name = xstrdup(msg->name);
-	p->slots = msg->slots;
-	store_runner_seen(d->store, p->name, p->addr);
-	log_info("runner '%s' registered from %s with %d slot%s", p->name,
-	    p->addr, p->slots, p->slots == 1 ? "" : "s");
-	events_runner(d, "joined", p->name);
-	peer_send(p, proto_encode_ok(NULL));
-	for (size_t i = 0; i < msg->njobs; i++)
-		sched_reclaim(p, msg->jobs[i]);
-	sched_run(d);
-}
-
-/* Add an assignment of job to runner p. */
-static struct assignment *
-sched_assign(struct peer *p, const struct job *job, int attempt, int foreign)
-{
-	struct assignment *a = xcalloc(1, sizeof *a);
+	struct sched_assignment *a = xcalloc(1, sizeof *a);
 
 	a->job = job->id;
 	a->foreign = foreign;
 	memcpy(a->commit, job->commit, sizeof a->commit);
-	a->repo = xstrdup(job->repo);
 	a->attempt = attempt;
-	a->runner = p;
-	a->log_fd = -1;
-	a->next = p->jobs;
-	p->jobs = a;
-	p->busy++;
+	a->runner = r;
+	a->log.fd = -1;
+	LIST_INSERT_HEAD(&r->jobs, a, entry);
+	sched_busy(s, r, 1);
 	return a;
 }
 
-/* Whether a connected runner other than p holds job. */
-static int
-sched_held_elsewhere(struct peer *p, int64_t job)
+/* Take an assignment off its runner and free it. */
+static void
+sched_unassign(struct sched *s, struct sched_assignment *a)
 {
-	for (struct peer *q = p->d->peers; q != NULL; q = q->next) {
-		if (q != p && q->registered && sched_find(q, job) != NULL)
+	LIST_REMOVE(a, entry);
+	if (!a->result_pending)
+		sched_busy(s, a->runner, -1);
+	joblog_close(&a->log);
+	free(a->cancelled_by);
+	free(a);
+}
+
+struct sched_runner *
+sched_register(struct sched *s, void *conn, const char *name,
+    const char *addr, int slots, char *const *labels, size_t nlabels)
+{
+	struct sched_runner *r;
+
+	TAILQ_FOREACH(r, &s->runners, entry) {
+		if (strcmp(r->name, name) == 0)
+			return NULL;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->name = xstrdup(name);
+	snprintf(r->addr, sizeof r->addr, "%s", addr);
+	r->slots = slots;
+	r->conn = conn;
+	LIST_INIT(&r->jobs);
+	if (nlabels > 0) {
+		r->labels = xcalloc(nlabels, sizeof *r->labels);
+		for (size_t i = 0; i < nlabels; i++)
+			r->labels[i] = xstrdup(labels[i]);
+		r->nlabels = nlabels;
+	}
+	TAILQ_INSERT_TAIL(&s->runners, r, entry);
+	s->nrunners++;
+	s->free_slots += slots;
+	sched_free_update(s, r);
+	store_runner_seen(s->store, name, addr);
+	log_info("runner '%s' registered from %s with %d slot%s", name, addr,
+	    slots, slots == 1 ? "" : "s");
+	sched_watch_runner(s, "joined", name);
+	return r;
+}
+
+/* Whether a connected runner other than r holds job. */
+static int
+sched_held_elsewhere(const struct sched *s, const struct sched_runner *r,
+    int64_t job)
+{
+	struct sched_runner *q;
+
+	TAILQ_FOREACH(q, &s->runners, entry) {
+		if (q != r && sched_find(q, job) != NULL)
 			return 1;
 	}
 	return 0;
 }
 
 /*
- * A runner registering again still holds job (it lost its connection, or
- * we restarted).  If the job is still wanted and nobody else has it, it is
- * the runner's again and its result will count; if not, the runner is told
- * to stop it and its report will be refused.
+ * A runner registering again still holds job id (it lost its connection,
+ * or we restarted).  If the job is still wanted and nobody else has it, it
+ * is the runner's again and its result will count; if not, the runner is
+ * told to stop it and its report will be refused.
  */
 static void
-sched_reclaim(struct peer *p, int64_t id)
+sched_reclaim(struct sched *s, struct sched_runner *r, int64_t id)
 {
-	struct dispatcher *d = p->d;
 	struct job job;
-
 	int adopted;
 
-	if (sched_find(p, id) != NULL || store_job_get(d->store, id, &job) != 1)
+	if (sched_find(r, id) != NULL || store_job_get(s->store, id, &job) != 1)
 		return;
 	/*
 	 * A store that fails now (disk full) must not make the runner's job
 	 * foreign: its result would be refused for good.  It stays the
 	 * runner's; the result's own write tells whether the store is back.
 	 */
-	adopted = sched_held_elsewhere(p, id) ? 1 :
-	    store_job_adopt(d->store, id, p->name);
+	adopted = sched_held_elsewhere(s, r, id) ? 1 :
+	    store_job_adopt(s->store, id, r->name);
 	if (adopted == 0 || (adopted == -1 &&
-	    store_error_transient(d->store))) {
-		struct assignment *a = sched_assign(p, &job, job.attempt, 0);
+	    store_error_transient(s->store))) {
+		struct sched_assignment *a = sched_assign(s, r, &job,
+		    job.attempt, 0);
 
-		a->log_fd = results_log_open(d, id, 0);
+		joblog_open(s->logs, &a->log, id, 0);
 		log_info("job %lld (%s) taken back by runner '%s'",
-		    (long long)id, job.commit, p->name);
+		    (long long)id, job.commit, r->name);
 	} else {
-		sched_assign(p, &job, job.attempt, 1);
-		peer_send(p, proto_encode_cancel(id, NULL));
+		sched_assign(s, r, &job, job.attempt, 1);
+		s->ops->send_cancel(r->conn, id);
 		log_info("job %lld held by runner '%s' is no longer its own",
-		    (long long)id, p->name);
+		    (long long)id, r->name);
 	}
 	job_release(&job);
 }
 
-/* The free runner with the most free slots, or NULL. */
-static struct peer *
-sched_pick_runner(struct dispatcher *d)
+void
+sched_runner_ready(struct sched *s, struct sched_runner *r,
+    const int64_t *held, size_t nheld)
 {
-	struct peer *best = NULL;
-
-	/*
-	 * An idle runner ends the search: with thousands connected, the scan
-	 * stops at the first one instead of walking them all.
-	 */
-	for (struct peer *p = d->peers; p != NULL; p = p->next) {
-		if (!p->registered || p->closing || p->busy >= p->slots)
-			continue;
-		if (p->busy == 0)
-			return p;
-		if (best == NULL || p->slots - p->busy > best->slots - best->busy)
-			best = p;
-	}
-	return best;
+	for (size_t i = 0; i < nheld; i++)
+		sched_reclaim(s, r, held[i]);
+	sched_run(s);
 }
 
-/* Hand one queued job to runner p.  Returns 0, or -1 to stop for now. */
-static int
-sched_hand_out(struct dispatcher *d, struct peer *p, struct job *job)
+/*
+ * The runner for job: the first with a free slot that takes it (idle
+ * ones come first), or NULL.  Every runner takes every job today; the
+ * ops' takes() is where a job's requirements meet a runner's labels.
+ */
+static struct sched_runner *
+sched_pick_runner(struct sched *s, const struct job *job)
 {
-	struct assignment *a;
-	char *line;
+	struct sched_runner *r;
 
-	if (store_job_start(d->store, job->id, p->name) == -1)
+	TAILQ_FOREACH(r, &s->free, free_entry) {
+		if (s->ops->takes == NULL || s->ops->takes(r->conn, job))
+			return r;
+	}
+	return NULL;
+}
+
+/* Hand one queued job to runner r.  Returns 0, or -1 if the store failed. */
+static int
+sched_hand_out(struct sched *s, struct sched_runner *r, const struct job *job)
+{
+	struct sched_assignment *a;
+
+	if (store_job_start(s->store, job->id, r->name) == -1)
 		return -1;
-	a = sched_assign(p, job, job->attempt + 1, 0);
-	a->log_fd = results_log_open(d, job->id, 1);
+	a = sched_assign(s, r, job, job->attempt + 1, 0);
+	joblog_open(s->logs, &a->log, job->id, 1);
 	log_info("job %lld (%s) to runner '%s', attempt %d", (long long)job->id,
-	    job->commit, p->name, a->attempt);
-	line = proto_encode_job(job->id, job->repo, job->commit, job->branch,
-	    d->cfg.job_timeout_s, a->attempt, NULL);
-	peer_send(p, line);
-	events_job(d, job->id, "started");
+	    job->commit, r->name, a->attempt);
+	s->ops->send_job(r->conn, job, a->attempt, s->cfg.job_timeout_s);
+	sched_watch_job(s, job->id, "started");
+	return 0;
+}
+
+struct sched_page {
+	struct job *jobs;
+	size_t n;
+};
+
+static int
+sched_page_add(const struct job *job, void *arg)
+{
+	struct sched_page *page = arg;
+
+	job_copy(&page->jobs[page->n++], job);
 	return 0;
 }
 
 void
-sched_run(struct dispatcher *d)
+sched_run(struct sched *s)
 {
-	struct peer *p;
-	struct job job;
-	int rc;
+	struct sched_page page;
+	struct sched_runner *r;
+	int limit, stop = 0;
 
-	/* The queue first: when it is empty, no runner need be looked at. */
-	while ((rc = store_next_queued(d->store, &job)) == 1) {
-		if ((p = sched_pick_runner(d)) == NULL) {
-			job_release(&job);
-			return;
-		}
-		rc = sched_hand_out(d, p, &job);
-		job_release(&job);
-		if (rc == -1)
-			return;
+	/* No free slot: the store need not even be asked. */
+	if (s->free_slots <= 0)
+		return;
+	/*
+	 * A page of the queue, in order, read whole before anything changes
+	 * it.  A job no free runner takes is passed over, not waited on.
+	 */
+	limit = s->free_slots + SCHED_LOOKAHEAD;
+	if (limit > 1000)
+		limit = 1000;
+	page.jobs = xcalloc((size_t)limit, sizeof *page.jobs);
+	page.n = 0;
+	store_list_queue(s->store, limit, sched_page_add, &page);
+	for (size_t i = 0; i < page.n; i++) {
+		if (!stop && s->free_slots > 0 &&
+		    (r = sched_pick_runner(s, &page.jobs[i])) != NULL &&
+		    sched_hand_out(s, r, &page.jobs[i]) == -1)
+			stop = 1;	/* housekeeping tries again */
+		job_release(&page.jobs[i]);
 	}
+	free(page.jobs);
 }
 
 /* End a job that never got a result, with a note in its log. */
 static void
-sched_give_up(struct dispatcher *d, struct assignment *a, const char *why)
+sched_give_up(struct sched *s, struct sched_assignment *a, const char *why)
 {
-	struct proto_result r = {
+	struct job_result r = {
 		.job = a->job, .state = JOB_ERROR, .exit_code = -1,
 		.duration_ms = -1, .tests = { -1, -1, -1 }, .message = why,
 	};
@@ -267,92 +320,104 @@ sched_give_up(struct dispatcher *d, struct assignment *a, const char *why)
 	int n;
 
 	n = snprintf(note, sizeof note, "\nssci: %s\n", why);
-	results_log_append(d, a, note, (size_t)n);
-	if (store_job_finish(d->store, &r) == 0) {
-		results_write(d, a->job);
-		events_job(d, a->job, "finished");
+	joblog_append(s->logs, &a->log, note, (size_t)n);
+	if (store_job_finish(s->store, &r) == 0) {
+		results_write(s->results, a->job);
+		sched_watch_job(s, a->job, "finished");
 	}
 	log_info("job %lld (%s) ended as error: %s", (long long)a->job,
 	    a->commit, why);
 }
 
-/* The runner of a lost runner's job is gone: queue it again, or give up. */
+/* The runner of a job is gone: queue it again, or give up on it. */
 static void
-sched_requeue_or_give_up(struct dispatcher *d, struct assignment *a,
+sched_requeue_or_give_up(struct sched *s, struct sched_assignment *a,
     const char *why)
 {
 	char reason[512], giveup[600];
 
 	snprintf(reason, sizeof reason, "runner '%s' lost (%s) on attempt %d",
 	    a->runner->name, why, a->attempt);
-	if (a->attempt >= d->cfg.max_attempts) {
+	if (a->attempt >= s->cfg.max_attempts) {
 		snprintf(giveup, sizeof giveup, "gave up after %d attempts; "
 		    "last: %s", a->attempt, reason);
-		sched_give_up(d, a, giveup);
-	} else if (store_job_requeue(d->store, a->job, reason) == 0)
+		sched_give_up(s, a, giveup);
+	} else if (store_job_requeue(s->store, a->job, reason) == 0) {
 		log_info("job %lld back in the queue: %s", (long long)a->job,
 		    reason);
+		sched_watch_job(s, a->job, "queued");
+	}
+}
+
+/* Unlink r and free it, with what it holds; the store is not touched. */
+static void
+sched_runner_free(struct sched *s, struct sched_runner *r)
+{
+	while (!LIST_EMPTY(&r->jobs))
+		sched_unassign(s, LIST_FIRST(&r->jobs));
+	if (r->in_free)
+		TAILQ_REMOVE(&s->free, r, free_entry);
+	TAILQ_REMOVE(&s->runners, r, entry);
+	s->nrunners--;
+	s->free_slots -= r->slots - r->busy;
+	for (size_t i = 0; i < r->nlabels; i++)
+		free(r->labels[i]);
+	free(r->labels);
+	free(r->name);
+	free(r);
 }
 
 void
-sched_runner_lost(struct peer *p, const char *why)
+sched_runner_lost(struct sched *s, struct sched_runner *r, const char *why)
 {
-	struct dispatcher *d = p->d;
+	struct sched_assignment *a;
 
-	while (p->jobs != NULL) {
-		struct assignment *a = p->jobs;
-
+	LIST_FOREACH(a, &r->jobs, entry) {
 		/* A foreign job is not this runner's to give back. */
 		if (!a->foreign)
-			sched_requeue_or_give_up(d, a, why);
-		sched_unassign(a);
+			sched_requeue_or_give_up(s, a, why);
 	}
-	p->registered = 0;
-	events_runner(d, "lost", p->name);
-	sched_run(d);
+	sched_watch_runner(s, "lost", r->name);
+	sched_runner_free(s, r);
+	sched_run(s);
 }
 
 void
-sched_forget(struct peer *p)
+sched_free(struct sched *s)
 {
-	while (p->jobs != NULL)
-		sched_unassign(p->jobs);
-}
-
-/* The assignment a runner's message names, or NULL after answering. */
-static struct assignment *
-sched_held(struct peer *p, int64_t job)
-{
-	struct assignment *a = sched_find(p, job);
-
-	if (a == NULL)
-		peer_send_error(p, "not_yours", "job %lld is not held by '%s'",
-		    (long long)job, p->name);
-	return a;
+	if (s == NULL)
+		return;
+	while (!TAILQ_EMPTY(&s->runners))
+		sched_runner_free(s, TAILQ_FIRST(&s->runners));
+	free(s->orphans);
+	free(s);
 }
 
 void
-sched_accepted(struct peer *p, const struct proto_msg *msg)
+sched_accepted(struct sched *s, struct sched_runner *r, int64_t job)
 {
+	(void)s;
 	/* A reply gets no reply, even a wrong one: it would be misread. */
-	if (sched_find(p, msg->job) == NULL)
+	if (sched_find(r, job) == NULL)
 		log_warnx("runner '%s' accepted job %lld it does not hold",
-		    p->name, (long long)msg->job);
+		    r->name, (long long)job);
 }
 
 void
-sched_log(struct peer *p, const struct proto_msg *msg)
+sched_log(struct sched *s, struct sched_runner *r, int64_t job,
+    const char *data, size_t len)
 {
-	struct assignment *a = sched_find(p, msg->job);
+	struct sched_assignment *a = sched_find(r, job);
 
 	/* Logs get no reply; a stray chunk is only worth a note. */
 	if (a == NULL || a->foreign) {
 		log_debug("log for job %lld not held by '%s' dropped",
-		    (long long)msg->job, p->name);
+		    (long long)job, r->name);
 		return;
 	}
-	events_log(p->d, a->job, a->log_bytes, msg->data, msg->data_len);
-	results_log_append(p->d, a, msg->data, msg->data_len);
+	if (s->watchers != NULL && s->watchers->log != NULL)
+		s->watchers->log(s->arg, a->job, a->log.bytes, data, len);
+	joblog_append(s->logs, &a->log, data, len);
 }
 
 /*
@@ -362,255 +427,79 @@ sched_log(struct peer *p, const struct proto_msg *msg)
  * result is still the runner's to give.
  */
 static void
-sched_result_later(struct peer *p, struct assignment *a)
+sched_result_later(struct sched *s, struct sched_assignment *a)
 {
-	peer_send_error(p, "try_again", "unable to record the result of job "
-	    "%lld now; send it again later", (long long)a->job);
+	char message[160];
+
+	snprintf(message, sizeof message, "unable to record the result of "
+	    "job %lld now; send it again later", (long long)a->job);
+	s->ops->answer(a->runner->conn, "try_again", message);
 	if (!a->result_pending) {
 		a->result_pending = 1;
-		p->busy--;
+		sched_busy(s, a->runner, -1);
 	}
-	sched_run(p->d);
+	sched_run(s);
+}
+
+/* A result that is not the runner's to give: refused, slot freed. */
+static void
+sched_result_refused(struct sched *s, struct sched_assignment *a,
+    const char *code, const char *message)
+{
+	s->ops->answer(a->runner->conn, code, message);
+	sched_unassign(s, a);
+	sched_run(s);
 }
 
 void
-sched_result(struct peer *p, const struct proto_msg *msg)
+sched_result(struct sched *s, struct sched_runner *r,
+    const struct job_result *result)
 {
-	struct dispatcher *d = p->d;
-	struct assignment *a = sched_held(p, msg->job);
-	struct proto_result r;
-	char note[320], reason[300];
-	int64_t id;
+	struct sched_assignment *a = sched_find(r, result->job);
+	struct job_result res = *result;
+	char note[320], reason[300], message[160];
+	int64_t id = result->job;
 
-	if (a == NULL)
-		return;
-	if (a->foreign) {
-		peer_send_error(p, "not_yours", "job %lld was given to another "
-		    "runner or is over; result refused", (long long)msg->job);
-		log_info("late result for job %lld from runner '%s' refused",
-		    (long long)msg->job, p->name);
-		sched_unassign(a);
-		sched_run(d);
+	if (a == NULL) {
+		snprintf(message, sizeof message, "job %lld is not held by "
+		    "'%s'", (long long)id, r->name);
+		s->ops->answer(r->conn, "not_yours", message);
 		return;
 	}
-	r.job = msg->job;
-	r.state = msg->state;
-	r.exit_code = msg->exit_code;
-	r.duration_ms = msg->duration_ms;
-	r.tests = msg->tests;
-	r.message = msg->message;
-	if (msg->state == JOB_CANCELLED && a->cancelled_by != NULL) {
+	if (a->foreign) {
+		log_info("late result for job %lld from runner '%s' refused",
+		    (long long)id, r->name);
+		snprintf(message, sizeof message, "job %lld was given to "
+		    "another runner or is over; result refused", (long long)id);
+		sched_result_refused(s, a, "not_yours", message);
+		return;
+	}
+	if (result->state == JOB_CANCELLED && a->cancelled_by != NULL) {
 		/* Who asked, once: not again if the result comes twice. */
 		snprintf(note, sizeof note, "ssci: cancelled by %s\n",
 		    a->cancelled_by);
 		if (!a->result_pending)
-			results_log_append(d, a, note, strlen(note));
+			joblog_append(s->logs, &a->log, note, strlen(note));
 		snprintf(reason, sizeof reason, "cancelled by %s",
 		    a->cancelled_by);
-		r.message = reason;
+		res.message = reason;
 	}
-	if (store_job_finish(d->store, &r) == -1) {
-		if (store_error_transient(d->store)) {
-			sched_result_later(p, a);
-			return;
-		}
-		/* The job is not the runner's to end any more: let it go. */
-		peer_send_error(p, "store", "unable to record the result");
-		sched_unassign(a);
-		sched_run(d);
+	if (store_job_finish(s->store, &res) == -1) {
+		if (store_error_transient(s->store))
+			sched_result_later(s, a);
+		else	/* the job is not the runner's to end any more */
+			sched_result_refused(s, a, "store", "unable to record "
+			    "the result");
 		return;
 	}
-	id = a->job;
-	log_info("job %lld (%s) %s on runner '%s'", (long long)a->job,
-	    a->commit, job_state_name(msg->state), p->name);
-	sched_unassign(a);
-	peer_send(p, proto_encode_ok(NULL));
+	log_info("job %lld (%s) %s on runner '%s'", (long long)id, a->commit,
+	    job_state_name(result->state), r->name);
+	sched_unassign(s, a);
+	s->ops->answer(r->conn, NULL, NULL);
 	/* The slot is free: the next job starts while we write this one up. */
-	sched_run(d);
-	results_write(d, id);
-	metrics_job_finished(d, msg->state, msg->duration_ms);
-	events_job(d, id, "finished");
-}
-
-int
-sched_cancel_job(struct dispatcher *d, int64_t id, const char *who,
-    enum job_state *state)
-{
-	char reason[300], note[340];
-	struct proto_result r = {
-		.job = id, .state = JOB_CANCELLED, .exit_code = -1,
-		.duration_ms = -1, .tests = { -1, -1, -1 }, .message = reason,
-	};
-	struct assignment *a;
-	struct job job;
-	int rc = 0;
-
-	if (store_job_get(d->store, id, &job) != 1)
-		return 1;
-	*state = job.state;
-	snprintf(reason, sizeof reason, "cancelled by %s", who);
-	if (job.state == JOB_QUEUED) {
-		snprintf(note, sizeof note, "ssci: %s before it started\n",
-		    reason);
-		results_log_note(d, id, note);
-		if (store_job_finish(d->store, &r) == 0) {
-			results_write(d, job.id);
-			*state = JOB_CANCELLED;
-			log_info("job %lld %s before it started", (long long)id,
-			    reason);
-			events_job(d, id, "finished");
-		}
-	} else if (job.state == JOB_RUNNING) {
-		for (struct peer *q = d->peers; q != NULL; q = q->next) {
-			if (!q->registered || (a = sched_find(q, job.id)) == NULL)
-				continue;
-			/* Said in the log and the reason when it has stopped. */
-			free(a->cancelled_by);
-			a->cancelled_by = xstrdup(who);
-			peer_send(q, proto_encode_cancel(job.id, NULL));
-		}
-		log_info("job %lld: asked runner '%s' to cancel it (%s)",
-		    (long long)id, job.runner ? job.runner : "?", reason);
-	} else
-		rc = 2;
-	job_release(&job);
-	return rc;
-}
-
-int
-sched_retry_job(struct dispatcher *d, int64_t id, int64_t *new_id)
-{
-	struct proto_msg msg = { 0 };
-	enum job_state state;
-	struct job job;
-	int existing, rc;
-
-	if (store_job_get(d->store, id, &job) != 1)
-		return 1;
-	if (!job_state_final(job.state)) {
-		job_release(&job);
-		return 2;
-	}
-	msg.repo = job.repo;
-	memcpy(msg.commit, job.commit, sizeof msg.commit);
-	msg.branch = job.branch;
-	msg.subject = job.subject;
-	msg.author = job.author;
-	msg.rebuild = 1;
-	rc = sched_queue_job(d, &msg, new_id, &state, &existing);
-	if (rc == 0)
-		store_job_retries(d->store, *new_id, id);
-	job_release(&job);
-	return rc;
-}
-
-/* Close p, telling it why: a timeout of some kind. */
-static void
-sched_time_out(struct peer *p, const char *why)
-{
-	peer_send_error(p, "timeout", "%s", why);
-	peer_close_after_flush(p, why);
-}
-
-void
-sched_heartbeat(struct dispatcher *d)
-{
-	int64_t now = mono_ms();
-	int64_t runner_limit = (int64_t)d->cfg.runner_timeout_s * 1000;
-	int64_t client_limit = (int64_t)d->cfg.client_timeout_s * 1000;
-	struct peer *p, *next;
-	size_t pinglen;
-	const char *ping = proto_ping_line(&pinglen);
-
-	for (p = d->peers; p != NULL; p = next) {
-		next = p->next;
-		if (p->closing)
-			continue;
-		if (p->partial_since_ms != 0 &&
-		    now - p->partial_since_ms > client_limit) {
-			/* A line trickled in a byte at a time holds a slot. */
-			sched_time_out(p, "line not finished in time");
-			continue;
-		}
-		if (!p->said_hello) {
-			/* Silent connections would hold slots for nothing. */
-			if (now - p->last_heard_ms > DISPATCHER_HELLO_TIMEOUT_MS)
-				sched_time_out(p, "no hello in time");
-			continue;
-		}
-		if (p->registered && now - p->last_heard_ms > runner_limit) {
-			peer_lost(p, "no answer to heartbeats");
-			continue;
-		}
-		if (!p->registered) {
-			/* Only runners are pinged: a client's silence is idleness. */
-			if (now - p->last_heard_ms > client_limit)
-				sched_time_out(p, "idle for too long");
-			continue;
-		}
-		if (now < p->next_ping_ms)
-			continue;
-		peer_send_static(p, ping, pinglen);
-		p->next_ping_ms = now + (int64_t)d->cfg.heartbeat_s * 1000;
-	}
-}
-
-/* Whether any connected runner holds job. */
-static int
-sched_held_anywhere(struct dispatcher *d, int64_t job)
-{
-	for (struct peer *p = d->peers; p != NULL; p = p->next) {
-		if (p->registered && sched_find(p, job) != NULL)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Jobs the store says are running that no runner holds: a requeue that
- * failed while the disk was full left them so.  Seen twice in a row, a
- * job goes back to the queue; the second look rules out a job caught
- * between two steps.
- */
-static void
-sched_requeue_orphans(struct dispatcher *d)
-{
-	int64_t *ids = NULL;
-	size_t n = 0, kept = 0;
-
-	if (store_running_ids(d->store, &ids, &n) == -1)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		int seen = 0;
-
-		if (sched_held_anywhere(d, ids[i]))
-			continue;
-		for (size_t k = 0; k < d->norphans; k++)
-			seen |= d->orphans[k] == ids[i];
-		if (!seen) {
-			ids[kept++] = ids[i];
-			continue;
-		}
-		if (store_job_requeue(d->store, ids[i], "no runner held it "
-		    "(the store failed while it ran)") == 0) {
-			log_info("job %lld back in the queue: no runner held it",
-			    (long long)ids[i]);
-			events_job(d, ids[i], "queued");
-		}
-	}
-	free(d->orphans);
-	d->orphans = ids;
-	d->norphans = kept;
-}
-
-void
-sched_housekeeping(struct dispatcher *d)
-{
-	/*
-	 * A hand-out refused by a failing store stops the queue until the
-	 * next event; this is that event, once a second.
-	 */
-	sched_run(d);
-	if (++d->housekeeping % SCHED_ORPHAN_EVERY == 0)
-		sched_requeue_orphans(d);
+	sched_run(s);
+	results_write(s->results, id);
+	if (s->watchers != NULL && s->watchers->result != NULL)
+		s->watchers->result(s->arg, result->state, result->duration_ms);
+	sched_watch_job(s, id, "finished");
 }

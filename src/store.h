@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store.h - the dispatcher's durable state in SQLite (WAL): repositories,
- * jobs and the runners seen.  Only store.c includes sqlite3.h.  Every
- * function that changes state has committed it when it returns 0, so a
- * caller may acknowledge the change to a peer right after.
+ * store.h - the dispatcher's durable state: repositories, jobs and the
+ * runners seen, behind one interface that a backend implements
+ * (store_backend.h; today SQLite, store_sqlite*.c).  Callers see struct
+ * job (job.h) and these functions only.  Every function that changes
+ * state has committed it when it returns 0, so a caller may acknowledge
+ * the change to a peer right after.
  *
  * The queue is the set of jobs in state queued, ordered by a queue position:
  * new jobs go to the back, jobs taken back from a lost runner to the front.
@@ -15,30 +17,8 @@
 #include <stdint.h>
 
 #include "job.h"
-#include "proto.h"
 
 struct store;
-
-/* A job row.  Strings are owned; release with job_release. */
-struct job {
-	int64_t id;
-	char *repo;
-	char commit[65];
-	char *branch;		/* may be NULL */
-	enum job_state state;
-	int attempt;		/* how many times it was handed to a runner */
-	char *runner;		/* last runner, may be NULL */
-	int64_t created_ms;
-	int64_t started_ms;	/* 0 if never started */
-	int64_t finished_ms;	/* 0 if not finished */
-	int exit_code;		/* -1 if unknown */
-	int64_t duration_ms;	/* -1 if unknown */
-	struct proto_tests tests;	/* -1 where unknown */
-	char *reason;		/* why it ended as error or was re-queued; may be NULL */
-	char *subject;		/* the commit's subject line, may be NULL */
-	char *author;		/* the commit's author, may be NULL */
-	int64_t retry_of;	/* the job this one retries, or 0 */
-};
 
 /* Filters for store_list_jobs; NULL / 0 means any. */
 struct job_filter {
@@ -52,11 +32,10 @@ struct job_filter {
 /* Called for each job of a list, in order; returning -1 stops the list. */
 typedef int (*store_job_cb)(const struct job *job, void *arg);
 
-void job_release(struct job *job);
-
 /*
- * Open (creating if needed) DIR/ssci.db, DIR itself and DIR/logs, set WAL,
- * apply migrations.  Returns NULL after logging the error.
+ * Open the store of state dir DIR (creating DIR, DIR/logs and the store
+ * if need be) and bring its schema up to date.  Returns NULL after
+ * logging the error.
  */
 struct store *store_open(const char *dir);
 void store_close(struct store *store);
@@ -68,14 +47,15 @@ void store_close(struct store *store);
 int store_requeue_running(struct store *store);
 
 /*
- * Queue a job for (repo, commit) unless one exists and rebuild is 0; then
- * the latest existing job is returned instead.  Sets *job_id, *state and
- * *existing (1 if no new job was made).  Returns 0, -1, or -2 if a new job
- * was needed but the repository's queue is full.
+ * Queue the job a request asks for (job.h: a commit's job), with its
+ * subject, author and what it retries, in one commit; unless the commit
+ * has a job already and rebuild is 0: then that latest job is returned
+ * instead.  Sets *job_id, *state and *existing (1 if no new job was made).
+ * Returns 0, -1, or -2 if a new job was needed but the repository's queue
+ * is full.
  */
-int store_dispatch(struct store *store, const char *repo, const char *commit,
-    const char *branch, int rebuild, int64_t *job_id, enum job_state *state,
-    int *existing);
+int store_dispatch(struct store *store, const struct job_request *request,
+    int64_t *job_id, enum job_state *state, int *existing);
 
 /* The job at the front of the queue: 1 and *job filled, 0 if empty, -1. */
 int store_next_queued(struct store *store, struct job *job);
@@ -98,7 +78,7 @@ int store_job_requeue(struct store *store, int64_t id, const char *reason);
  * running (or queued, for cancel and give-up) changes; returns 0, 1 if the
  * job was already final (nothing written), or -1.
  */
-int store_job_finish(struct store *store, const struct proto_result *result);
+int store_job_finish(struct store *store, const struct job_result *result);
 
 /* Read one job: 1 found, 0 no such job, -1 error. */
 int store_job_get(struct store *store, int64_t id, struct job *job);
@@ -109,14 +89,7 @@ void store_set_queue_limit(struct store *store, int max_queued_per_repo);
 /* Number of jobs in a state, or -1. */
 int store_count_state(struct store *store, enum job_state state);
 
-/* Keep a commit's subject and author with its job (first ones win). */
-int store_job_describe(struct store *store, int64_t id, const char *subject,
-    const char *author);
-
-/*
- * Lists (store_query.c).  Each calls cb for every job and returns how many
- * it listed, or -1.
- */
+/* Lists: each calls cb for every job and returns how many it listed, or -1. */
 /* Jobs matching filter, newest first. */
 int store_list_jobs(struct store *store, const struct job_filter *filter,
     store_job_cb cb, void *arg);
@@ -158,9 +131,6 @@ int store_final_heads(struct store *store, const char *after, int limit,
 
 /* The latest final job of commit: 1 and *id, 0 if none, -1. */
 int store_latest_final(struct store *store, const char *commit, int64_t *id);
-
-/* Note that job id retries job retry_of.  0 or -1. */
-int store_job_retries(struct store *store, int64_t id, int64_t retry_of);
 
 /*
  * The latest final job of commit before job id (the one whose results

@@ -356,7 +356,7 @@ summary_feed(struct summary_parser *p, const char *data, size_t len)
 
 /* Store the counts of the chosen format and return its name. */
 static const char *
-summary_set(struct proto_tests *out, int run, int failed, int skipped,
+summary_set(struct job_tests *out, int run, int failed, int skipped,
     const char *name)
 {
 	out->run = run;
@@ -366,7 +366,7 @@ summary_set(struct proto_tests *out, int run, int failed, int skipped,
 }
 
 const char *
-summary_finish(struct summary_parser *p, struct proto_tests *out)
+summary_finish(struct summary_parser *p, struct job_tests *out)
 {
 	if (p->linelen > 0)
 		summary_line(p);

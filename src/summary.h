@@ -81,6 +81,6 @@ void summary_feed(struct summary_parser *p, const char *data, size_t len);
  * name of the format found ("unittest", "pytest", "cargo", "maven",
  * "ctest", "go", "plain", "tap") or NULL.
  */
-const char *summary_finish(struct summary_parser *p, struct proto_tests *out);
+const char *summary_finish(struct summary_parser *p, struct job_tests *out);
 
 #endif

@@ -653,7 +653,7 @@ cmd_up(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		cmd_usage(&up_spec);
-	log_init("up", verbose);
+	log_init_daemon("up", verbose);
 	signal(SIGPIPE, SIG_IGN);
 	n = readlink("/proc/self/exe", u.self, sizeof u.self - 1);
 	if (n == -1)

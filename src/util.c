@@ -1,23 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * util.c - allocation that never fails, logging, clocks, validators for the
- * identifiers peers send us, and small file helpers.
+ * util.c - allocation that never fails, clocks, validators for the
+ * identifiers peers send us (commit ids, repository URLs, branch names),
+ * and parsers of numbers, sizes and addresses.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "util.h"
-
-static const char *log_role = "ssci";
-static int log_verbose;
 
 void *
 xmalloc(size_t size)
@@ -77,98 +72,6 @@ xasprintf(char **ret, const char *fmt, ...)
 	if (n < 0)
 		fatalx("out of memory formatting a string");
 	return n;
-}
-
-void
-log_init(const char *role, int verbose)
-{
-	log_role = role;
-	log_verbose = verbose;
-}
-
-/*
- * One line to stderr: "role: message[: strerror]".  Messages quote what
- * peers and tests sent: their control characters are escaped, so that a
- * newline cannot forge a line of ours.
- */
-static void
-log_vline(const char *fmt, va_list ap, int errnum)
-{
-	char msg[2048], safe[sizeof msg * 4];
-
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	log_escape(msg, safe, sizeof safe);
-	if (errnum)
-		fprintf(stderr, "%s: %s: %s\n", log_role, safe, strerror(errnum));
-	else
-		fprintf(stderr, "%s: %s\n", log_role, safe);
-	fflush(stderr);
-}
-
-void
-log_warn(const char *fmt, ...)
-{
-	int errnum = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vline(fmt, ap, errnum);
-	va_end(ap);
-}
-
-void
-log_warnx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vline(fmt, ap, 0);
-	va_end(ap);
-}
-
-void
-log_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vline(fmt, ap, 0);
-	va_end(ap);
-}
-
-void
-log_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!log_verbose)
-		return;
-	va_start(ap, fmt);
-	log_vline(fmt, ap, 0);
-	va_end(ap);
-}
-
-void
-fatal(const char *fmt, ...)
-{
-	int errnum = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vline(fmt, ap, errnum);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vline(fmt, ap, 0);
-	va_end(ap);
-	exit(1);
 }
 
 int64_t
@@ -277,242 +180,6 @@ branch_name_valid(const char *name)
 	return 1;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t avail)
-{
-	size_t need;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return s[0] == 0 ? 0 : 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		need = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (avail < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return need;
-}
-
-void
-log_escape(const char *in, char *out, size_t size)
-{
-	const unsigned char *s = (const unsigned char *)in;
-	size_t o = 0, len = strlen(in), n;
-
-	for (size_t i = 0; i < len && o + 7 < size; i += n) {
-		n = utf8_seq_len(s + i, len - i);
-		if (n == 1 && s[i] >= 0x20 && s[i] != 0x7f) {
-			out[o++] = (char)s[i];
-			continue;
-		}
-		if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0) {
-			/* C1 controls, which terminals obey too. */
-			o += (size_t)snprintf(out + o, size - o, "\\u%04x",
-			    s[i + 1]);
-			continue;
-		}
-		if (n > 1) {
-			memcpy(out + o, s + i, n);
-			o += n;
-			continue;
-		}
-		n = 1;
-		if (s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
-			out[o++] = '\\';
-			out[o++] = s[i] == '\n' ? 'n' : s[i] == '\t' ? 't' : 'r';
-		} else
-			o += (size_t)snprintf(out + o, size - o, "\\x%02x", s[i]);
-	}
-	out[o] = '\0';
-}
-
-int
-utf8_valid(const char *data, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)data;
-
-	for (size_t i = 0, n; i < len; i += n) {
-		if (s[i] != 0 && s[i] < 0x80) {
-			n = 1;
-			continue;
-		}
-		if ((n = utf8_seq_len(s + i, len - i)) == 0)
-			return 0;
-	}
-	return 1;
-}
-
-char *
-utf8_sanitize(const char *data, size_t len, size_t *outlen)
-{
-	const unsigned char *s = (const unsigned char *)data;
-	char *out = xmalloc(len * 3 + 1);
-	size_t o = 0, i = 0;
-
-	while (i < len) {
-		size_t n, run = i;
-
-		/* Output is mostly ASCII: copy runs of it at once. */
-		while (run < len && s[run] != 0 && s[run] < 0x80)
-			run++;
-		if (run > i) {
-			memcpy(out + o, s + i, run - i);
-			o += run - i;
-			i = run;
-			continue;
-		}
-		n = utf8_seq_len(s + i, len - i);
-		if (n == 0) {
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		} else {
-			memcpy(out + o, s + i, n);
-			o += n;
-			i += n;
-		}
-	}
-	out[o] = '\0';
-	if (outlen != NULL)
-		*outlen = o;
-	return out;
-}
-
-void
-sync_parent_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash == NULL ? xstrdup(".") :
-	    xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd != -1) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
-int
-write_file_atomic(const char *path, const void *data, size_t len)
-{
-	char *tmp;
-	const char *p = data;
-	int fd;
-
-	xasprintf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0644);
-	if (fd == -1) {
-		log_warn("unable to create '%s'", tmp);
-		free(tmp);
-		return -1;
-	}
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			log_warn("unable to write '%s'", tmp);
-			goto fail;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) == -1) {
-		log_warn("unable to sync '%s'", tmp);
-		goto fail;
-	}
-	if (close(fd) == -1) {
-		log_warn("unable to write '%s'", tmp);
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) == -1) {
-		log_warn("unable to rename '%s' to '%s'", tmp, path);
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	sync_parent_dir(path);
-	return 0;
-fail:
-	close(fd);
-	unlink(tmp);
-	free(tmp);
-	return -1;
-}
-
-int
-mkdir_p(const char *path)
-{
-	char *copy;
-	struct stat st;
-
-	if (*path == '\0') {
-		log_warnx("unable to create '': empty path");
-		return -1;
-	}
-	copy = xstrdup(path);
-	for (char *p = copy + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-
-		*p = '\0';
-		if (mkdir(copy, 0755) == -1 && errno != EEXIST) {
-			log_warn("unable to create '%s'", copy);
-			free(copy);
-			return -1;
-		}
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
-	free(copy);
-	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		log_warnx("unable to use '%s': not a directory", path);
-		return -1;
-	}
-	return 0;
-}
-
-int
-mkdir_p_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int rc;
-
-	if (slash == NULL || slash == path)
-		return 0;
-	dir = xstrndup(path, (size_t)(slash - path));
-	rc = mkdir_p(dir);
-	free(dir);
-	return rc;
-}
-
 int
 parse_long(const char *s, long min, long max, long *out)
 {
@@ -527,6 +194,35 @@ parse_long(const char *s, long min, long max, long *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int
+parse_millis(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	int64_t whole = 0, frac = 0;
+	const char *p = s;
+	int digits = 0, scale = 100;
+
+	while (*p >= '0' && *p <= '9') {
+		if (whole > INT64_MAX / 10000)
+			return -1;
+		whole = whole * 10 + (*p++ - '0');
+		digits++;
+	}
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			if (scale == 0)
+				return -1;	/* finer than a millisecond */
+			frac += (*p++ - '0') * scale;
+			scale /= 10;
+			digits++;
+		}
+	}
+	if (digits == 0 || *p != '\0')
+		return -1;
+	*out = whole * 1000 + frac;
+	return *out < min || *out > max ? -1 : 0;
 }
 
 int
@@ -586,3 +282,4 @@ parse_host_port(const char *s, char **host, int *port)
 	*port = (int)p;
 	return 0;
 }
+

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * util.h - memory helpers that never return NULL, logging, and small
- * validators shared by every ssci command.
+ * util.h - what every ssci command shares: allocation that never returns
+ * NULL, clocks, validators and parsers (util.c), logging (log.c), UTF-8
+ * (utf8.c) and small file helpers (files.c).
  */
 #ifndef SSCI_UTIL_H
 #define SSCI_UTIL_H
@@ -24,11 +25,14 @@ int xasprintf(char **ret, const char *fmt, ...)
 
 /*
  * Logging to stderr, one line each, prefixed with the program's role set by
- * log_init ("dispatcher: ...").  log_warn appends strerror(errno).
- * fatal/fatalx exit(1) and are for start-up, out of memory or broken
- * invariants only, never for a peer's input.
+ * log_init ("ssci: ...") or, for long-running processes, log_init_daemon,
+ * which adds the time and a level and routes libevent's own messages here
+ * ("2026-12-01T09:30:00.123Z dispatcher info: ...").  log_warn appends
+ * strerror(errno).  fatal/fatalx exit(1) and are for start-up, out of
+ * memory or broken invariants only, never for a peer's input.
  */
 void log_init(const char *role, int verbose);
+void log_init_daemon(const char *role, int verbose);
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -89,6 +93,11 @@ void log_escape(const char *in, char *out, size_t size);
 
 /* Whether len bytes are valid UTF-8 without NUL. */
 int utf8_valid(const char *data, size_t len);
+/* The length of the valid UTF-8 character at s (1..4), or 0 if invalid. */
+size_t utf8_seq_len(const unsigned char *s, size_t avail);
+
+/* Write all len bytes, through EINTR and short writes: 0, or -1 (errno). */
+int write_all(int fd, const void *data, size_t len);
 
 /*
  * Write len bytes to path atomically: a temporary file in the same folder,
@@ -112,6 +121,12 @@ int parse_host_port(const char *s, char **host, int *port);
 
 /* Parse a size: a number with an optional K, M or G (powers of 1024). */
 int parse_size(const char *s, long long *bytes);
+
+/*
+ * Parse seconds with up to three decimals ("2", "0.25") into milliseconds
+ * within [min, max]; -1 if not.
+ */
+int parse_millis(const char *s, int64_t min, int64_t max, int64_t *out);
 
 /* Parse a non-negative decimal integer within [min, max]; -1 if not. */
 int parse_long(const char *s, long min, long max, long *out);

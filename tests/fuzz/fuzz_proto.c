@@ -48,7 +48,7 @@ static void
 round_trip(const struct proto_msg *m)
 {
 	struct proto_msg	 r;
-	struct proto_result	 res;
+	struct job_result	 res;
 	size_t			 len;
 	char			*line = NULL;
 	/* show and tail name a job by id, by commit prefix, or not at all. */
@@ -80,8 +80,8 @@ round_trip(const struct proto_msg *m)
 		line = proto_encode_status(&len);
 		break;
 	case PROTO_REGISTER:
-		line = proto_encode_register(m->name, m->slots, m->jobs,
-		    m->njobs, &len);
+		line = proto_encode_register(m->name, m->slots, m->labels,
+		    m->nlabels, m->jobs, m->njobs, &len);
 		break;
 	case PROTO_JOB:
 		line = proto_encode_job(m->job, m->repo, m->commit, m->branch,

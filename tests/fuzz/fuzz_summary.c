@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Feed text in chunks of the given sizes, cycling; return the result. */
 static const char *
 feed_chunks(const char *text, size_t len, const uint8_t *sizes, size_t nsizes,
-    struct proto_tests *t)
+    struct job_tests *t)
 {
 	struct summary_parser p;
 	size_t off = 0, n, i = 0, empty = 0;
@@ -41,8 +41,8 @@ feed_chunks(const char *text, size_t len, const uint8_t *sizes, size_t nsizes,
 }
 
 static void
-check_same(const char *name1, const struct proto_tests *t1,
-    const char *name2, const struct proto_tests *t2)
+check_same(const char *name1, const struct job_tests *t1,
+    const char *name2, const struct job_tests *t2)
 {
 	if (name1 != name2 || memcmp(t1, t2, sizeof *t1) != 0)
 		abort();
@@ -50,7 +50,7 @@ check_same(const char *name1, const struct proto_tests *t1,
 
 /* Counts hold together: all unknown or none; failures within the run. */
 static void
-check_sane(const char *name, const struct proto_tests *t)
+check_sane(const char *name, const struct job_tests *t)
 {
 	if (name == NULL) {
 		if (t->run != -1 || t->failed != -1 || t->skipped != -1)
@@ -71,7 +71,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t one = 1;
-	struct proto_tests whole, bytes, chunks;
+	struct job_tests whole, bytes, chunks;
 	const char *nwhole, *nbytes, *nchunks, *text;
 	size_t nsizes, len;
 

@@ -97,7 +97,8 @@ class TestUp(UpTest):
         runners = u.runner_pids()
         self.assertEqual(len(runners), 2, u.children())
         def registered():
-            return len(re.findall(r"^dispatcher: runner '[^']*' registered",
+            return len(re.findall(r"Z dispatcher info: runner '[^']*' "
+                                  r"registered",
                                   u.stderr(), re.M))
         before = registered()
         os.kill(runners[0], signal.SIGKILL)

@@ -118,8 +118,9 @@ class UpTest(FaultTest):
     def wait_ready(self, u, runners):
         """Wait until runners runners registered and the observer
         watches (counted in u's stderr from now on)."""
-        self.wait_for(lambda: u.stderr().count("runner: registered with")
-                      >= runners and "observer: watching" in u.stderr(),
+        self.wait_for(lambda: u.stderr().count("runner info: registered "
+                                               "with") >= runners and
+                      "observer info: watching" in u.stderr(),
                       f"{u.name}'s {runners} runners and observer")
 
     def jobs_of(self, d, commit):

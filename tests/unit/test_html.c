@@ -22,6 +22,8 @@
 #include <event2/buffer.h>
 
 #include "dispatcher.h"
+#include "joblog.h"
+#include "sched.h"
 #include "html.h"
 #include "html_int.h"
 #include "store.h"
@@ -49,6 +51,37 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return remove(path);
 }
 
+/* Runners on the dashboard are the scheduler's; these hear nothing. */
+static void
+quiet_send_job(void *conn, const struct job *job, int attempt, int timeout_s)
+{
+	(void)conn;
+	(void)job;
+	(void)attempt;
+	(void)timeout_s;
+}
+
+static void
+quiet_send_cancel(void *conn, int64_t job)
+{
+	(void)conn;
+	(void)job;
+}
+
+static void
+quiet_answer(void *conn, const char *code, const char *message)
+{
+	(void)conn;
+	(void)code;
+	(void)message;
+}
+
+static const struct sched_runner_ops quiet_runner_ops = {
+	quiet_send_job, quiet_send_cancel, quiet_answer, NULL,
+};
+
+static const struct sched_config sched_cfg = { 1800, 3, 1 };
+
 static int
 setup(void **state)
 {
@@ -62,8 +95,11 @@ setup(void **state)
 	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
 	snprintf(f->logs, sizeof f->logs, "%s/logs", f->state);
 	f->d.store = store_open(f->state);
-	f->d.logs_dir = f->logs;
+	f->d.logs.dir = f->logs;
+	f->d.logs.max_bytes = 1 << 20;
 	f->d.started_ms = now_ms();
+	f->d.sched = sched_new(&sched_cfg, f->d.store, NULL, &f->d.logs,
+	    &quiet_runner_ops, NULL, NULL);
 	*state = f;
 	return f->d.store == NULL ? -1 : 0;
 }
@@ -73,6 +109,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	sched_free(f->d.sched);
 	store_close(f->d.store);
 	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
@@ -133,15 +170,17 @@ static int64_t
 dispatch(struct fixture *f, const char *commit, const char *branch,
     const char *subject)
 {
+	struct job_request request = {
+		.repo = REPO, .commit = commit, .branch = branch,
+		.subject = subject,
+		.author = subject != NULL ? "Ada <ada@example.org>" : NULL,
+	};
 	enum job_state state;
 	int64_t id;
 	int existing;
 
-	assert_int_equal(store_dispatch(f->d.store, REPO, commit, branch, 0,
-	    &id, &state, &existing), 0);
-	if (subject != NULL)
-		assert_int_equal(store_job_describe(f->d.store, id, subject,
-		    "Ada <ada@example.org>"), 0);
+	assert_int_equal(store_dispatch(f->d.store, &request, &id, &state,
+	    &existing), 0);
 	return id;
 }
 
@@ -149,7 +188,7 @@ static void
 finish(struct fixture *f, int64_t id, enum job_state state)
 {
 	assert_int_equal(store_job_start(f->d.store, id, "r1"), 0);
-	assert_int_equal(store_job_finish(f->d.store, &(struct proto_result){
+	assert_int_equal(store_job_finish(f->d.store, &(struct job_result){
 	    .job = id, .state = state, .exit_code = state == JOB_PASSED ? 0 : 1,
 	    .duration_ms = 1234, .tests = { 3, state == JOB_PASSED ? 0 : 1,
 	    0 } }), 0);
@@ -351,7 +390,7 @@ test_badge(void **state)
 	assert_non_null(strstr(s, ">passing<"));
 	free(s);
 
-	assert_int_equal(store_job_finish(f->d.store, &(struct proto_result){
+	assert_int_equal(store_job_finish(f->d.store, &(struct job_result){
 	    .job = b, .state = JOB_FAILED, .exit_code = 1,
 	    .tests = { -1, -1, -1 } }), 0);
 	s = badge(f, REPO, "main");
@@ -420,17 +459,16 @@ static void
 test_dashboard_runners(void **state)
 {
 	struct fixture *f = *state;
-	struct assignment a = { .log_fd = -1 };
-	struct peer p = { .registered = 1, .name = "r1", .slots = 2,
-	    .busy = 1, .jobs = &a };
+	struct peer p = { .last_heard_ms = mono_ms() };
+	struct sched_runner *r;
 	char *s;
 
-	a.job = dispatch(f, C1, "main", "Runs");
-	assert_int_equal(store_job_start(f->d.store, a.job, "r1"), 0);
-	p.last_heard_ms = mono_ms();
-	f->d.peers = &p;
+	dispatch(f, C1, "main", "Runs");
+	r = sched_register(f->d.sched, &p, "r1", "127.0.0.1:1", 2, NULL, 0);
+	assert_non_null(r);
+	sched_runner_ready(f->d.sched, r, NULL, 0);
+	assert_int_equal(r->busy, 1);
 	s = dashboard(f);
-	f->d.peers = NULL;
 	assert_non_null(strstr(s, "<tr class=\"runner runner-busy\" "
 	    "data-runner=\"r1\">"));
 	assert_non_null(strstr(s, "<tr class=\"job state-running\" "

@@ -255,7 +255,7 @@ test_register(void **state)
 	static const int64_t held[] = { 7, 42 };
 
 	(void)state;
-	line = proto_encode_register("builder-1", 4, held, 2, &len);
+	line = proto_encode_register("builder-1", 4, NULL, 0, held, 2, &len);
 	parse_encoded(line, len, &msg);
 	assert_int_equal(msg.type, PROTO_REGISTER);
 	assert_string_equal(msg.name, "builder-1");
@@ -457,7 +457,7 @@ test_log_limit(void **state)
 static void
 test_result(void **state)
 {
-	struct proto_result	 r = { 12, JOB_FAILED, 1, 1234, { 10, 2, 1 },
+	struct job_result	 r = { 12, JOB_FAILED, 1, 1234, { 10, 2, 1 },
 				    NULL };
 	struct proto_msg	 msg;
 	size_t			 len;
@@ -486,7 +486,7 @@ test_result(void **state)
 static void
 test_result_unknowns(void **state)
 {
-	struct proto_result	 r = { 13, JOB_ERROR, -1, 0, { 5, -1, -1 },
+	struct job_result	 r = { 13, JOB_ERROR, -1, 0, { 5, -1, -1 },
 				    "git clone failed" };
 	struct proto_msg	 msg;
 	size_t			 len;

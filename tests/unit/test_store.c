@@ -30,6 +30,11 @@
 #define C3 "3333333333333333333333333333333333333333"
 #define C4 "4444444444444444444444444444444444444444"
 
+/* A request for commit of repo on branch, rebuilt or not. */
+#define REQ(repo_, commit_, branch_, rebuild_) \
+	(&(struct job_request){ .repo = (repo_), .commit = (commit_), \
+	    .branch = (branch_), .rebuild = (rebuild_) })
+
 struct fixture {
 	char dir[256];		/* the test's temporary folder */
 	char state[300];	/* dir/state, the store's folder */
@@ -130,8 +135,8 @@ dispatch(struct fixture *f, const char *repo, const char *commit,
 	int64_t id = 0;
 	int ex;
 
-	assert_int_equal(store_dispatch(f->store, repo, commit, "main",
-	    rebuild, &id, &st, &ex), 0);
+	assert_int_equal(store_dispatch(f->store, REQ(repo, commit, "main",
+	    rebuild), &id, &st, &ex), 0);
 	assert_true(id > 0);
 	if (existing != NULL)
 		*existing = ex;
@@ -233,7 +238,7 @@ test_dispatch_queues(void **state)
 	int64_t id = 0;
 	int existing = -1;
 
-	assert_int_equal(store_dispatch(f->store, REPO1, C1, "main", 0, &id,
+	assert_int_equal(store_dispatch(f->store, REQ(REPO1, C1, "main", 0), &id,
 	    &st, &existing), 0);
 	assert_true(id > 0);
 	assert_int_equal(st, JOB_QUEUED);
@@ -270,7 +275,7 @@ test_dispatch_duplicate(void **state)
 
 	id = dispatch(f, REPO1, C1, 0, &existing);
 	assert_int_equal(store_job_start(f->store, id, "r1"), 0);
-	assert_int_equal(store_dispatch(f->store, REPO1, C1, NULL, 0, &again,
+	assert_int_equal(store_dispatch(f->store, REQ(REPO1, C1, NULL, 0), &again,
 	    &st, &existing), 0);
 	assert_int_equal(again, id);
 	assert_int_equal(existing, 1);
@@ -411,7 +416,7 @@ test_requeue_running_after_restart(void **state)
 	assert_int_equal(store_job_start(f->store, a, "r1"), 0);
 	assert_int_equal(store_job_start(f->store, b, "r1"), 0);
 	assert_int_equal(store_job_start(f->store, c, "r2"), 0);
-	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	assert_int_equal(store_job_finish(f->store, &(struct job_result){
 	    .job = a, .state = JOB_PASSED, .exit_code = 0,
 	    .tests = { -1, -1, -1 } }), 0);
 
@@ -439,7 +444,7 @@ static void
 test_finish_once(void **state)
 {
 	struct fixture *f = *state;
-	struct proto_result res = {
+	struct job_result res = {
 		.state = JOB_FAILED, .exit_code = 1, .duration_ms = 1234,
 		.tests = { 10, 2, 3 },
 	};
@@ -450,7 +455,7 @@ test_finish_once(void **state)
 	assert_int_equal(store_job_finish(f->store, &res), 0);
 
 	/* A second, different result changes nothing. */
-	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	assert_int_equal(store_job_finish(f->store, &(struct job_result){
 	    .job = res.job, .state = JOB_PASSED, .exit_code = 0,
 	    .duration_ms = 1, .tests = { 1, 0, 0 } }), 1);
 
@@ -477,12 +482,12 @@ test_finish_unknowns(void **state)
 	running = dispatch(f, REPO1, C1, 0, NULL);
 	queued = dispatch(f, REPO1, C2, 0, NULL);
 	assert_int_equal(store_job_start(f->store, running, "r1"), 0);
-	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	assert_int_equal(store_job_finish(f->store, &(struct job_result){
 	    .job = running, .state = JOB_ERROR, .exit_code = -1,
 	    .duration_ms = -1, .tests = { -1, -1, -1 },
 	    .message = "gave up after 3 attempts" }), 0);
 	/* A queued job may end too: cancel. */
-	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	assert_int_equal(store_job_finish(f->store, &(struct job_result){
 	    .job = queued, .state = JOB_CANCELLED, .exit_code = -1,
 	    .duration_ms = -1, .tests = { -1, -1, -1 } }), 0);
 
@@ -507,7 +512,7 @@ test_finish_nonfinal_refused(void **state)
 	id = dispatch(f, REPO1, C1, 0, NULL);
 	assert_int_equal(store_job_start(f->store, id, "r1"), 0);
 	capture_stderr(f);
-	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	assert_int_equal(store_job_finish(f->store, &(struct job_result){
 	    .job = id, .state = JOB_QUEUED, .exit_code = 0 }), -1);
 	assert_non_null(strstr(captured(f), "not a final state"));
 	assert_int_equal(state_of(f, id), JOB_RUNNING);
@@ -522,7 +527,7 @@ test_unknown_job(void **state)
 
 	assert_int_equal(store_job_get(f->store, 42, &job), 0);
 	capture_stderr(f);
-	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	assert_int_equal(store_job_finish(f->store, &(struct job_result){
 	    .job = 42, .state = JOB_PASSED, .exit_code = 0 }), -1);
 	assert_int_equal(store_job_start(f->store, 42, "r1"), -1);
 	assert_int_equal(store_job_requeue(f->store, 42, "x"), -1);
@@ -543,7 +548,7 @@ test_reopen_keeps_everything(void **state)
 	a = dispatch(f, REPO1, C1, 0, NULL);
 	b = dispatch(f, REPO2, C2, 0, NULL);
 	assert_int_equal(store_job_start(f->store, a, "r1"), 0);
-	assert_int_equal(store_job_finish(f->store, &(struct proto_result){
+	assert_int_equal(store_job_finish(f->store, &(struct job_result){
 	    .job = a, .state = JOB_PASSED, .exit_code = 0, .duration_ms = 7,
 	    .tests = { 4, 0, 1 } }), 0);
 	assert_int_equal(store_runner_seen(f->store, "r1", "10.0.0.1:4000"),
@@ -652,9 +657,9 @@ test_queue_limit(void **state)
 	store_set_queue_limit(f->store, 2);
 	first = dispatch(f, REPO1, C1, 0, NULL);
 	dispatch(f, REPO1, C2, 0, NULL);
-	assert_int_equal(store_dispatch(f->store, REPO1, C3, "main", 0, &id,
+	assert_int_equal(store_dispatch(f->store, REQ(REPO1, C3, "main", 0), &id,
 	    &st, &existing), -2);
-	assert_int_equal(store_dispatch(f->store, REPO1, C1, "main", 0, &id,
+	assert_int_equal(store_dispatch(f->store, REQ(REPO1, C1, "main", 0), &id,
 	    &st, &existing), 0);
 	assert_int_equal(id, first);
 	assert_int_equal(existing, 1);

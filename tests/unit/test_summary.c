@@ -121,7 +121,7 @@ static const char tap_mixed[] =
 
 /* Feed data in pieces of at most step bytes and return the format name. */
 static const char *
-parse_steps(const char *data, size_t len, size_t step, struct proto_tests *t)
+parse_steps(const char *data, size_t len, size_t step, struct job_tests *t)
 {
 	struct summary_parser p;
 
@@ -135,7 +135,7 @@ parse_steps(const char *data, size_t len, size_t step, struct proto_tests *t)
 }
 
 static const char *
-parse(const char *data, struct proto_tests *t)
+parse(const char *data, struct job_tests *t)
 {
 	return parse_steps(data, strlen(data), strlen(data) + 1, t);
 }
@@ -144,7 +144,7 @@ parse(const char *data, struct proto_tests *t)
 static void
 check(const char *data, const char *name, int run, int failed, int skipped)
 {
-	struct proto_tests t;
+	struct job_tests t;
 	const char *got = parse(data, &t);
 
 	if (name == NULL)
@@ -163,7 +163,7 @@ static void
 check_splits(const char *data, size_t len)
 {
 	struct summary_parser p;
-	struct proto_tests whole, t;
+	struct job_tests whole, t;
 	const char *name = parse_steps(data, len, len + 1, &whole);
 
 	assert_ptr_equal(parse_steps(data, len, 1, &t), name);
@@ -377,7 +377,7 @@ test_crlf(void **state)
 {
 	const char *samples[] = { ut_ok, ut_failed, py_mixed, tap_mixed,
 	    "x: 3 passed, 1 failed, 1 skipped\n" };
-	struct proto_tests lf, cr;
+	struct job_tests lf, cr;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
@@ -398,7 +398,7 @@ static void
 test_unterminated(void **state)
 {
 	struct summary_parser p;
-	struct proto_tests t;
+	struct job_tests t;
 
 	(void)state;
 	check("Ran 2 tests in 0.1s\n\nOK (skipped=2)", "unittest", 2, 0, 2);
@@ -482,7 +482,7 @@ test_garbage(void **state)
 	    "3 passed\0, 1 failed\n";
 	char buf[65536];
 	uint32_t x = 12345;
-	struct proto_tests t;
+	struct job_tests t;
 	struct summary_parser p;
 
 	(void)state;
@@ -504,7 +504,7 @@ static void
 test_reuse(void **state)
 {
 	struct summary_parser p;
-	struct proto_tests t;
+	struct job_tests t;
 
 	(void)state;
 	summary_init(&p);

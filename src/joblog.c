@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * joblog.c - a job's output on disk (joblog.h).  Chunks are written as
+ * they come; nothing of a log is held in memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "joblog.h"
+#include "util.h"
+
+char *
+joblog_path(const struct joblogs *logs, int64_t job)
+{
+	char *path;
+
+	xasprintf(&path, "%s/%lld.log", logs->dir, (long long)job);
+	return path;
+}
+
+static int
+joblog_open_fd(const struct joblogs *logs, int64_t job, int fresh)
+{
+	char *path = joblog_path(logs, job);
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+	    (fresh ? O_TRUNC : 0), 0644);
+	if (fd == -1)
+		log_warn("unable to open '%s'", path);
+	free(path);
+	return fd;
+}
+
+int
+joblog_open(const struct joblogs *logs, struct joblog *log, int64_t job,
+    int fresh)
+{
+	memset(log, 0, sizeof *log);
+	log->job = job;
+	log->fd = joblog_open_fd(logs, job, fresh);
+	return log->fd == -1 ? -1 : 0;
+}
+
+void
+joblog_close(struct joblog *log)
+{
+	if (log->fd != -1)
+		close(log->fd);
+	log->fd = -1;
+}
+
+void
+joblog_note(const struct joblogs *logs, int64_t job, const char *line)
+{
+	int fd = joblog_open_fd(logs, job, 0);
+
+	if (fd == -1)
+		return;
+	if (write_all(fd, line, strlen(line)) == -1)
+		log_warn("unable to write the log of job %lld", (long long)job);
+	close(fd);
+}
+
+/* Free bytes for us on the disk holding fd, or -1 if unknown. */
+static int64_t
+joblog_free_bytes(int fd)
+{
+	struct statvfs st;
+
+	if (fstatvfs(fd, &st) == -1)
+		return -1;
+	return (int64_t)st.f_bavail * (int64_t)st.f_frsize;
+}
+
+/* Stop a job's log here, saying why (if there is room to say it). */
+static void
+joblog_stop(struct joblog *log, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+joblog_stop(struct joblog *log, const char *fmt, ...)
+{
+	char note[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(note, sizeof note, fmt, ap);
+	va_end(ap);
+	log->truncated = 1;
+	if (n > 0 && write_all(log->fd, note, (size_t)n < sizeof note ?
+	    (size_t)n : sizeof note - 1) == -1)
+		joblog_close(log);
+}
+
+void
+joblog_append(const struct joblogs *logs, struct joblog *log,
+    const char *data, size_t len)
+{
+	int64_t room = logs->max_bytes - log->bytes, avail;
+
+	if (log->fd == -1 || log->truncated)
+		return;
+	/*
+	 * The log shares its disk with the store: a job's output must not
+	 * take the room its own result needs.
+	 */
+	avail = joblog_free_bytes(log->fd);
+	if (avail != -1 && avail - (int64_t)len < JOBLOG_FLOOR) {
+		log_warnx("output of job %lld dropped: only %lld KiB free for "
+		    "'%s'", (long long)log->job, (long long)avail / 1024,
+		    logs->dir);
+		joblog_stop(log, "\nssci: output dropped from here: the "
+		    "dispatcher's disk is nearly full (%lld KiB free)\n",
+		    (long long)avail / 1024);
+		return;
+	}
+	if ((int64_t)len > room) {
+		len = room > 0 ? (size_t)room : 0;
+		log->truncated = 1;
+	}
+	if (write_all(log->fd, data, len) == -1) {
+		log_warn("unable to write the log of job %lld",
+		    (long long)log->job);
+		joblog_stop(log, "\nssci: output dropped from here: %s\n",
+		    strerror(errno));
+		return;
+	}
+	log->bytes += (int64_t)len;
+	if (log->truncated)
+		joblog_stop(log, "\nssci: output past %lld bytes dropped\n",
+		    (long long)logs->max_bytes);
+}
+
+int
+joblog_read(const struct joblogs *logs, int64_t job, int64_t offset,
+    size_t max, char **data, size_t *len, int64_t *size)
+{
+	char *path = joblog_path(logs, job);
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	*data = NULL;
+	*len = 0;
+	*size = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	*size = st.st_size;
+	if (offset < *size) {
+		size_t want = (size_t)(*size - offset) < max ?
+		    (size_t)(*size - offset) : max;
+
+		*data = xmalloc(want + 1);
+		n = pread(fd, *data, want, offset);
+		*len = n > 0 ? (size_t)n : 0;
+		(*data)[*len] = '\0';
+	}
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * joblog.h - a job's output on disk, STATE/logs/<job>.log: appended as
+ * chunks stream in from its runner, read by the pages, the API and the
+ * client, and copied into the results file when the job ends.
+ *
+ * A full disk must cost output, never a result: a log stops growing (with
+ * a note saying so) while its disk has less than JOBLOG_FLOOR free, so
+ * that the store can still record every job's end.
+ */
+#ifndef SSCI_JOBLOG_H
+#define SSCI_JOBLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOBLOG_FLOOR (4LL << 20)
+
+/* Where the logs are and how long one may grow. */
+struct joblogs {
+	char *dir;		/* STATE/logs */
+	int64_t max_bytes;	/* per job; output past it is dropped */
+};
+
+/* One job's log while the job runs. */
+struct joblog {
+	int64_t job;
+	int fd;			/* -1 when closed or unwritable */
+	int64_t bytes;		/* written this attempt */
+	int truncated;		/* stopped: nothing more is written */
+};
+
+/* The path of job's log (malloc'd). */
+char *joblog_path(const struct joblogs *logs, int64_t job);
+/*
+ * Open job's log for appending into *log, emptied first for a new attempt
+ * (fresh), kept for a runner that reconnects mid-job.  0, or -1 (logged;
+ * *log is then closed, and appends do nothing).
+ */
+int joblog_open(const struct joblogs *logs, struct joblog *log, int64_t job,
+    int fresh);
+void joblog_close(struct joblog *log);
+/* Append a chunk, honouring max_bytes and the free-space floor. */
+void joblog_append(const struct joblogs *logs, struct joblog *log,
+    const char *data, size_t len);
+/* Append a line of ssci's own to job's log, made if need be. */
+void joblog_note(const struct joblogs *logs, int64_t job, const char *line);
+/*
+ * Read up to max bytes of job's log from offset into a new buffer (*data,
+ * *len, NUL-terminated); *size is the log's whole size.  0, or -1 if there
+ * is no log.
+ */
+int joblog_read(const struct joblogs *logs, int64_t job, int64_t offset,
+    size_t max, char **data, size_t *len, int64_t *size);
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * results.h - the seed's plain results files, RESULTS/<commit>: once a
+ * job ends, its log followed by one "result:" line, written atomically
+ * (temporary file, fsync, rename).  A file that cannot be written now is
+ * tried again on a timer with backoff (up to RESULTS_RETRY_MAX_S apart),
+ * with the commit's latest result then; at start-up every finished
+ * commit's file is checked, RESULTS_SWEEP_PAGE commits a turn of the loop,
+ * and written again if it is missing or holds an older result.
+ */
+#ifndef SSCI_RESULTS_H
+#define SSCI_RESULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct joblogs;
+struct store;
+
+#define RESULTS_RETRY_MAX_S 30
+#define RESULTS_SWEEP_PAGE 200
+
+struct results;
+
+/* Files in dir (which exists), from the jobs of store and their logs. */
+struct results *results_new(struct event_base *base, struct store *store,
+    const struct joblogs *logs, const char *dir);
+void results_free(struct results *results);
+/* Write the file of job id's commit now, or later: 0 if written now. */
+int results_write(struct results *results, int64_t id);
+/* Begin the start-up check. */
+void results_check_all(struct results *results);
+
+#endif

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched.h - the queue and the runner pool, with no sockets.  The store is
+ * the truth about jobs; the scheduler keeps only what lives with a
+ * connected runner: which runner holds which job.  It talks to runners
+ * through a small interface (struct sched_runner_ops: send a job, send a
+ * cancel, answer a message), is told when one is lost, and tells its
+ * watchers (the event stream, the metrics) what happened; so a test can
+ * drive it with fake runners (tests/unit/test_sched.c).
+ *
+ * The rules: the queue is FIFO; the job at its front goes to the least
+ * busy runner with a free slot that can take it, and a job no runner can
+ * take does not hold up the jobs behind it.  A lost runner's jobs go back
+ * to the front of the queue, or end as error once they have had
+ * max_attempts runners.  A runner that comes back still holding a job gets
+ * it back if nobody else has it and it is still wanted; otherwise it is
+ * told to stop it, and its result is refused.
+ */
+#ifndef SSCI_SCHED_H
+#define SSCI_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "job.h"
+#include "joblog.h"
+
+struct results;
+struct store;
+
+/* A job handed to a runner and not yet finished. */
+struct sched_assignment {
+	int64_t job;
+	/*
+	 * A job a reconnecting runner still holds that is no longer its own
+	 * (queued again and given to another runner, or over): it takes a
+	 * slot until the runner reports on it, and that report is refused.
+	 */
+	int foreign;
+	char commit[65];
+	int attempt;
+	struct joblog log;
+	/*
+	 * Its result was refused for a passing reason (disk full): the
+	 * runner sends it again later; the slot is free meanwhile.
+	 */
+	int result_pending;
+	char *cancelled_by;	/* who asked to cancel it, or NULL */
+	struct sched_runner *runner;
+	LIST_ENTRY(sched_assignment) entry;
+};
+
+struct sched_runner {
+	char *name;
+	char addr[64];		/* where it connected from, for the pages */
+	char **labels;		/* what it said it offers (register) */
+	size_t nlabels;
+	int slots;
+	int busy;		/* slots taken */
+	LIST_HEAD(, sched_assignment) jobs;
+	void *conn;		/* the connection, for sched_runner_ops */
+	TAILQ_ENTRY(sched_runner) entry;	/* all runners */
+	TAILQ_ENTRY(sched_runner) free_entry;	/* runners with a free slot */
+	int in_free;
+};
+
+TAILQ_HEAD(sched_runners, sched_runner);
+
+/* How the scheduler reaches a runner; conn is sched_register's. */
+struct sched_runner_ops {
+	void (*send_job)(void *conn, const struct job *job, int attempt,
+	    int timeout_s);
+	void (*send_cancel)(void *conn, int64_t job);
+	/* Answer the runner's message: ok if code is NULL, else an error. */
+	void (*answer)(void *conn, const char *code, const char *message);
+	/*
+	 * Whether the runner can take the job; NULL: every job.  Where a
+	 * job's requirements will meet a runner's labels.
+	 */
+	int (*takes)(void *conn, const struct job *job);
+};
+
+/* Who watches the scheduler; any may be NULL.  arg is sched_new's. */
+struct sched_watchers {
+	/* Job id was "queued", "started" or "finished". */
+	void (*job)(void *arg, int64_t job, const char *what);
+	/* A runner "joined" or was "lost". */
+	void (*runner)(void *arg, const char *what, const char *name);
+	/* Output of a job at offset in its log. */
+	void (*log)(void *arg, int64_t job, int64_t offset, const char *data,
+	    size_t len);
+	/* A runner reported how a job ended. */
+	void (*result)(void *arg, enum job_state state, int64_t duration_ms);
+};
+
+struct sched_config {
+	int job_timeout_s;	/* given to runners with each job */
+	int max_attempts;	/* runners a job may have before error */
+	int local_repos;	/* paths and file:// may be dispatched */
+};
+
+struct sched {
+	struct sched_config cfg;
+	struct store *store;
+	struct results *results;
+	const struct joblogs *logs;
+	const struct sched_runner_ops *ops;
+	const struct sched_watchers *watchers;
+	void *arg;
+	struct sched_runners runners;
+	struct sched_runners free;	/* idle ones first */
+	int nrunners;
+	int free_slots;
+	int64_t *orphans;	/* running jobs no runner held last look */
+	size_t norphans;
+	int64_t housekeeping;	/* calls of sched_housekeeping */
+};
+
+struct sched *sched_new(const struct sched_config *cfg, struct store *store,
+    struct results *results, const struct joblogs *logs,
+    const struct sched_runner_ops *ops, const struct sched_watchers *watchers,
+    void *arg);
+/* Forget every runner without touching the store (shutdown): the next
+ * start queues their jobs again. */
+void sched_free(struct sched *s);
+
+/*
+ * Whether a dispatch of repo must be refused (why says so): a URL git
+ * would run a helper for, or a local path without local_repos.
+ */
+int sched_repo_refused(const struct sched *s, const char *repo, char *why,
+    size_t size);
+/*
+ * Queue the job a request asks for (see store_dispatch) and hand out what
+ * can be.  0, -1 on a store error, -2 if the repository's queue is full.
+ */
+int sched_queue_job(struct sched *s, const struct job_request *request,
+    int64_t *id, enum job_state *state, int *existing);
+/*
+ * Cancel a job for who ("a client at ADDR"): a queued one ends now, a
+ * running one's runner is told to stop it; its log and reason say who.
+ * *state is its state after that.  0; 1 if no such job; 2 if it was over
+ * already (*state says how it ended).
+ */
+int sched_cancel_job(struct sched *s, int64_t id, const char *who,
+    enum job_state *state);
+/* Queue a finished job again: 0 and *new_id, 1 no such job, 2 not over. */
+int sched_retry_job(struct sched *s, int64_t id, int64_t *new_id);
+
+/*
+ * A runner registers: NULL if the name is taken by a connected runner.
+ * Labels are copied.  The caller answers, then calls sched_runner_ready.
+ */
+struct sched_runner *sched_register(struct sched *s, void *conn,
+    const char *name, const char *addr, int slots, char *const *labels,
+    size_t nlabels);
+/*
+ * Its answer sent, a registered runner takes back the jobs it still holds
+ * from before a reconnect (or is told to stop them), then gets work.
+ */
+void sched_runner_ready(struct sched *s, struct sched_runner *r,
+    const int64_t *held, size_t nheld);
+/* Runner messages.  A result is answered through ops->answer. */
+void sched_accepted(struct sched *s, struct sched_runner *r, int64_t job);
+void sched_log(struct sched *s, struct sched_runner *r, int64_t job,
+    const char *data, size_t len);
+void sched_result(struct sched *s, struct sched_runner *r,
+    const struct job_result *result);
+/*
+ * The runner's connection is gone (why says how): its jobs go back to the
+ * queue, or end; r is freed.
+ */
+void sched_runner_lost(struct sched *s, struct sched_runner *r,
+    const char *why);
+
+/* Hand queued jobs to free runner slots. */
+void sched_run(struct sched *s);
+/*
+ * Once a second: hand out what a failing store held back, and every
+ * SCHED_ORPHAN_EVERY calls queue again the running jobs no runner holds.
+ */
+#define SCHED_ORPHAN_EVERY 5
+void sched_housekeeping(struct sched *s);
+
+/* Shared by sched.c and sched_jobs.c. */
+/* The assignment of job to r, or NULL. */
+struct sched_assignment *sched_find(const struct sched_runner *r,
+    int64_t job);
+/* The assignment of job to whichever runner holds it as its own, or NULL. */
+struct sched_assignment *sched_holder(const struct sched *s, int64_t job);
+/* Tell the watchers that job was "queued", "started" or "finished". */
+void sched_watch_job(struct sched *s, int64_t job, const char *what);
+
+#endif

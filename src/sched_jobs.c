@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched_jobs.c - what clients ask of the queue (sched.h): queue a job,
+ * cancel one, retry one; the repositories a dispatcher refuses; and,
+ * once a second, the check for running jobs that no runner holds.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results.h"
+#include "sched.h"
+#include "store.h"
+#include "util.h"
+
+int
+sched_repo_refused(const struct sched *s, const char *repo, char *why,
+    size_t size)
+{
+	switch (repo_url_kind(repo)) {
+	case REPO_URL_REFUSED:
+		snprintf(why, size, "repository URL '%.200s' refused: git would "
+		    "hand it to a remote helper", repo);
+		return 1;
+	case REPO_URL_LOCAL:
+		if (s->cfg.local_repos)
+			return 0;
+		snprintf(why, size, "repository '%.200s' is a local path: this "
+		    "dispatcher takes only remote URLs (start it with "
+		    "--local-repos to allow paths and file://)", repo);
+		return 1;
+	}
+	return 0;
+}
+
+int
+sched_queue_job(struct sched *s, const struct job_request *request,
+    int64_t *id, enum job_state *state, int *existing)
+{
+	int rc;
+
+	rc = store_dispatch(s->store, request, id, state, existing);
+	if (rc == -2)
+		log_warnx("refused a dispatch for %s: its queue is full",
+		    request->repo);
+	if (rc < 0)
+		return rc;
+	if (!*existing) {
+		log_info("job %lld queued: %s %s", (long long)*id,
+		    request->repo, request->commit);
+		sched_watch_job(s, *id, "queued");
+	}
+	sched_run(s);
+	return 0;
+}
+
+/* A queued job ends now, cancelled by reason's who. */
+static void
+sched_cancel_queued(struct sched *s, int64_t id, const char *reason,
+    enum job_state *state)
+{
+	struct job_result r = {
+		.job = id, .state = JOB_CANCELLED, .exit_code = -1,
+		.duration_ms = -1, .tests = { -1, -1, -1 }, .message = reason,
+	};
+	char note[340];
+
+	snprintf(note, sizeof note, "ssci: %s before it started\n", reason);
+	joblog_note(s->logs, id, note);
+	if (store_job_finish(s->store, &r) == 0) {
+		results_write(s->results, id);
+		*state = JOB_CANCELLED;
+		log_info("job %lld %s before it started", (long long)id, reason);
+		sched_watch_job(s, id, "finished");
+	}
+}
+
+int
+sched_cancel_job(struct sched *s, int64_t id, const char *who,
+    enum job_state *state)
+{
+	struct sched_assignment *a;
+	char reason[300];
+	struct job job;
+	int rc = 0;
+
+	if (store_job_get(s->store, id, &job) != 1)
+		return 1;
+	*state = job.state;
+	snprintf(reason, sizeof reason, "cancelled by %s", who);
+	if (job.state == JOB_QUEUED)
+		sched_cancel_queued(s, id, reason, state);
+	else if (job.state == JOB_RUNNING) {
+		if ((a = sched_holder(s, id)) != NULL) {
+			/* Said in the log and the reason when it has stopped. */
+			free(a->cancelled_by);
+			a->cancelled_by = xstrdup(who);
+			s->ops->send_cancel(a->runner->conn, id);
+		}
+		log_info("job %lld: asked runner '%s' to cancel it (%s)",
+		    (long long)id, job.runner ? job.runner : "?", reason);
+	} else
+		rc = 2;
+	job_release(&job);
+	return rc;
+}
+
+int
+sched_retry_job(struct sched *s, int64_t id, int64_t *new_id)
+{
+	struct job_request request;
+	enum job_state state;
+	struct job job;
+	int existing, rc;
+
+	if (store_job_get(s->store, id, &job) != 1)
+		return 1;
+	if (!job_state_final(job.state)) {
+		job_release(&job);
+		return 2;
+	}
+	request = (struct job_request){
+		.repo = job.repo, .commit = job.commit, .branch = job.branch,
+		.subject = job.subject, .author = job.author, .rebuild = 1,
+		.retry_of = id,
+	};
+	rc = sched_queue_job(s, &request, new_id, &state, &existing);
+	job_release(&job);
+	return rc;
+}
+
+/*
+ * Jobs the store says are running that no runner holds: a requeue that
+ * failed while the disk was full left them so.  Seen twice in a row, a
+ * job goes back to the queue; the second look rules out a job caught
+ * between two steps.
+ */
+static void
+sched_requeue_orphans(struct sched *s)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, kept = 0;
+
+	if (store_running_ids(s->store, &ids, &n) == -1)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int seen = 0;
+
+		if (sched_holder(s, ids[i]) != NULL)
+			continue;
+		for (size_t k = 0; k < s->norphans; k++)
+			seen |= s->orphans[k] == ids[i];
+		if (!seen) {
+			ids[kept++] = ids[i];
+			continue;
+		}
+		if (store_job_requeue(s->store, ids[i], "no runner held it "
+		    "(the store failed while it ran)") == 0) {
+			log_info("job %lld back in the queue: no runner held it",
+			    (long long)ids[i]);
+			sched_watch_job(s, ids[i], "queued");
+		}
+	}
+	free(s->orphans);
+	s->orphans = ids;
+	s->norphans = kept;
+}
+
+void
+sched_housekeeping(struct sched *s)
+{
+	/*
+	 * A hand-out refused by a failing store stops the queue until the
+	 * next event; this is that event, once a second.
+	 */
+	sched_run(s);
+	if (++s->housekeeping % SCHED_ORPHAN_EVERY == 0)
+		sched_requeue_orphans(s);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_backend.h - what a store backend implements, for store.c to call.
+ * A backend's own struct begins with a struct store, which store.c hands
+ * to every function; store.c has checked the arguments already (a final
+ * state to finish with, a commit prefix of 4 to 64 lowercase hex digits, a
+ * list limit of 1 to 1000), so a backend only keeps and finds.  The
+ * meaning of each function is that of its store_* namesake in store.h.
+ */
+#ifndef SSCI_STORE_BACKEND_H
+#define SSCI_STORE_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct store {
+	const struct store_backend *backend;
+	int max_queued;		/* per repository; 0 for no limit */
+	int transient;		/* the last failure may pass by itself */
+};
+
+struct store_backend {
+	const char *name;
+	struct store *(*open)(const char *dir);
+	void (*close)(struct store *store);
+	int (*requeue_running)(struct store *store);
+	int (*dispatch)(struct store *store, const struct job_request *request,
+	    int64_t *job_id, enum job_state *state, int *existing);
+	int (*next_queued)(struct store *store, struct job *job);
+	int (*job_start)(struct store *store, int64_t id, const char *runner);
+	int (*job_adopt)(struct store *store, int64_t id, const char *runner);
+	int (*job_requeue)(struct store *store, int64_t id, const char *reason);
+	int (*job_finish)(struct store *store, const struct job_result *result);
+	int (*job_get)(struct store *store, int64_t id, struct job *job);
+	int (*count_state)(struct store *store, enum job_state state);
+	int (*list_jobs)(struct store *store, const struct job_filter *filter,
+	    store_job_cb cb, void *arg);
+	int (*list_queue)(struct store *store, int limit, store_job_cb cb,
+	    void *arg);
+	int (*list_heads)(struct store *store, store_job_cb cb, void *arg);
+	int (*count_states)(struct store *store, int64_t counts[7]);
+	int (*oldest_queued)(struct store *store, int64_t *ms);
+	int (*job_by_commit)(struct store *store, const char *prefix,
+	    struct job *job);
+	int (*running_ids)(struct store *store, int64_t **ids, size_t *n);
+	int (*final_heads)(struct store *store, const char *after, int limit,
+	    void (*cb)(const char *commit, int64_t id, void *arg), void *arg);
+	int (*latest_final)(struct store *store, const char *commit,
+	    int64_t *id);
+	int (*final_before)(struct store *store, const char *commit,
+	    int64_t id, int64_t *before);
+	int (*runner_seen)(struct store *store, const char *name,
+	    const char *address);
+};
+
+/* store_sqlite.c: DIR/ssci.db, WAL, synchronous=FULL. */
+extern const struct store_backend store_sqlite_backend;
+
+#endif

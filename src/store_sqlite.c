@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite.c - the SQLite backend's table of functions, for store.c.
+ * The data lives in STATE/ssci.db; see store_sqlite_db.c for how.
+ */
+#include "store_sqlite.h"
+
+const struct store_backend store_sqlite_backend = {
+	.name = "sqlite",
+	.open = sql_open,
+	.close = sql_close,
+	.requeue_running = sqlite_requeue_running,
+	.dispatch = sqlite_dispatch,
+	.next_queued = sqlite_next_queued,
+	.job_start = sqlite_job_start,
+	.job_adopt = sqlite_job_adopt,
+	.job_requeue = sqlite_job_requeue,
+	.job_finish = sqlite_job_finish,
+	.job_get = sqlite_job_get,
+	.count_state = sqlite_count_state,
+	.list_jobs = sqlite_list_jobs,
+	.list_queue = sqlite_list_queue,
+	.list_heads = sqlite_list_heads,
+	.count_states = sqlite_count_states,
+	.oldest_queued = sqlite_oldest_queued,
+	.job_by_commit = sqlite_job_by_commit,
+	.running_ids = sqlite_running_ids,
+	.final_heads = sqlite_final_heads,
+	.latest_final = sqlite_latest_final,
+	.final_before = sqlite_final_before,
+	.runner_seen = sqlite_runner_seen,
+};

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite.h - what the files of the SQLite store share and nobody
+ * else sees: the statements (store_sqlite_sql.c), the connection and the
+ * helpers that run statements (store_sqlite_db.c), and the backend's
+ * functions that store_sqlite.c puts in its table (store_sqlite_jobs.c,
+ * store_sqlite_query.c).
+ */
+#ifndef SSCI_STORE_SQLITE_H
+#define SSCI_STORE_SQLITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store_backend.h"
+
+enum store_stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_REPO_FIND,
+	ST_REPO_ADD,
+	ST_JOB_LATEST,
+	ST_JOB_ADD,
+	ST_JOB_NEXT,
+	ST_JOB_GET,
+	ST_JOB_FINAL,
+	ST_JOB_START,
+	ST_JOB_ADOPT,
+	ST_JOB_REQUEUE,
+	ST_JOB_LAST_RUNNING,
+	ST_JOB_FINISH,
+	ST_COUNT_STATE,
+	ST_RUNNER_SEEN,
+	ST_JOB_LIST,
+	ST_QUEUE_LIST,
+	ST_BRANCH_HEADS,
+	ST_COUNT_STATES,
+	ST_OLDEST_QUEUED,
+	ST_JOB_BY_COMMIT,
+	ST_COUNT_QUEUED_REPO,
+	ST_RUNNING_IDS,
+	ST_FINAL_HEADS_PAGE,
+	ST_LATEST_FINAL,
+	ST_FINAL_BEFORE,
+	ST_MAX
+};
+
+struct store_sql {
+	const char *what;	/* for "unable to <what>" */
+	const char *sql;
+};
+
+/* store_sqlite_sql.c */
+extern const struct store_sql store_sql[ST_MAX];
+/* Migration i takes the schema from version i to i + 1. */
+extern const char *const store_migrations[];
+extern const int store_version;
+
+struct store_sqlite {
+	struct store base;
+	sqlite3 *db;
+	char *path;			/* DIR/ssci.db, for messages */
+	sqlite3_stmt *stmt[ST_MAX];
+};
+
+/* store_sqlite_db.c */
+struct store *sql_open(const char *dir);
+void sql_close(struct store *base);
+/* Step a statement; anything but a row or the end is logged. */
+int sql_step(struct store_sqlite *store, enum store_stmt id);
+/* Make a statement ready for its next use, dropping old values. */
+void sql_reset(struct store_sqlite *store, enum store_stmt id);
+/* Run a statement that returns no rows: 0 or -1. */
+int sql_run(struct store_sqlite *store, enum store_stmt id);
+/* Run a query for one number: 1 and *out set, 0 if no row, -1. */
+int sql_scalar(struct store_sqlite *store, enum store_stmt id, int64_t *out);
+/* Rows the last change touched. */
+int sql_changes(struct store_sqlite *store);
+/* The row id the last insert made. */
+int64_t sql_last_id(struct store_sqlite *store);
+/* Roll back after an error, if SQLite has not done so already. */
+void sql_rollback(struct store_sqlite *store);
+/* Commit, or roll back if that fails: 0 or -1. */
+int sql_commit(struct store_sqlite *store);
+void sql_bind_int64(struct store_sqlite *store, enum store_stmt id, int idx,
+    int64_t v);
+/* A negative number means unknown and is bound as NULL. */
+void sql_bind_known(struct store_sqlite *store, enum store_stmt id, int idx,
+    int64_t v);
+/* NULL binds NULL; the text is copied. */
+void sql_bind_text(struct store_sqlite *store, enum store_stmt id, int idx,
+    const char *s);
+/* A job state column: 0 and *state, or -1 (logged) for a name we don't know. */
+int sql_column_state(sqlite3_stmt *stmt, int col, enum job_state *state);
+/* Fill *job from a row of JOB_COLUMNS: 1, or -1 for a row we can't read. */
+int sql_job_fill(sqlite3_stmt *stmt, struct job *job);
+/* Read one job row from a JOB_COLUMNS statement: 1, 0 if none, -1. */
+int sql_read_job(struct store_sqlite *store, enum store_stmt id,
+    struct job *job);
+/* Run an update of one job that must be in state from: 0 or -1. */
+int sql_update_job(struct store_sqlite *store, enum store_stmt st, int64_t id,
+    const char *from);
+
+/* store_sqlite_jobs.c: changes, and single jobs */
+int sqlite_requeue_running(struct store *base);
+int sqlite_dispatch(struct store *base, const struct job_request *request,
+    int64_t *job_id, enum job_state *state, int *existing);
+int sqlite_next_queued(struct store *base, struct job *job);
+int sqlite_job_start(struct store *base, int64_t id, const char *runner);
+int sqlite_job_adopt(struct store *base, int64_t id, const char *runner);
+int sqlite_job_requeue(struct store *base, int64_t id, const char *reason);
+int sqlite_job_finish(struct store *base, const struct job_result *result);
+int sqlite_job_get(struct store *base, int64_t id, struct job *job);
+int sqlite_count_state(struct store *base, enum job_state state);
+int sqlite_final_before(struct store *base, const char *commit, int64_t id,
+    int64_t *before);
+int sqlite_runner_seen(struct store *base, const char *name,
+    const char *address);
+
+/* store_sqlite_query.c: lists */
+int sqlite_list_jobs(struct store *base, const struct job_filter *filter,
+    store_job_cb cb, void *arg);
+int sqlite_list_queue(struct store *base, int limit, store_job_cb cb,
+    void *arg);
+int sqlite_list_heads(struct store *base, store_job_cb cb, void *arg);
+int sqlite_count_states(struct store *base, int64_t counts[7]);
+int sqlite_oldest_queued(struct store *base, int64_t *ms);
+int sqlite_job_by_commit(struct store *base, const char *prefix,
+    struct job *job);
+int sqlite_running_ids(struct store *base, int64_t **ids, size_t *n);
+int sqlite_final_heads(struct store *base, const char *after, int limit,
+    void (*cb)(const char *commit, int64_t id, void *arg), void *arg);
+int sqlite_latest_final(struct store *base, const char *commit, int64_t *id);
+
+#endif

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite_db.c - the SQLite store's connection: opening in WAL mode
+ * with synchronous=FULL (a change is on disk when its COMMIT returns, so a
+ * dispatcher killed with -9 right after acknowledging a dispatch still has
+ * the job when it restarts), migrations, prepared statements, and the
+ * helpers the other store_sqlite files run them with.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_sqlite.h"
+#include "util.h"
+
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+
+/*
+ * Failures that may pass without anyone changing the database: space or
+ * I/O on its disk, another process holding it.
+ */
+static int
+store_rc_transient(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
+		return 1;
+	}
+	return 0;
+}
+
+/* Step a statement; anything but a row or the end is logged. */
+int
+sql_step(struct store_sqlite *store, enum store_stmt id)
+{
+	int rc;
+
+	rc = sqlite3_step(store->stmt[id]);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("unable to %s in '%s': %s", store_sql[id].what,
+		    store->path, sqlite3_errmsg(store->db));
+		store->base.transient = store_rc_transient(rc);
+	}
+	return rc;
+}
+
+/* Make a statement ready for its next use, dropping old values. */
+void
+sql_reset(struct store_sqlite *store, enum store_stmt id)
+{
+	sqlite3_reset(store->stmt[id]);
+	sqlite3_clear_bindings(store->stmt[id]);
+}
+
+/* Run a statement that returns no rows: 0 or -1. */
+int
+sql_run(struct store_sqlite *store, enum store_stmt id)
+{
+	int rc;
+
+	rc = sql_step(store, id);
+	sql_reset(store, id);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Run a query for one number: 1 and *out set, 0 if no row, -1. */
+int
+sql_scalar(struct store_sqlite *store, enum store_stmt id, int64_t *out)
+{
+	int rc;
+
+	rc = sql_step(store, id);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(store->stmt[id], 0);
+	sql_reset(store, id);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Binding fails only for a wrong index, out of memory or a value past
+ * SQLite's limits, which proto's line limit rules out: all broken
+ * invariants, so no caller has to handle it.
+ */
+static void
+sql_bind_check(struct store_sqlite *store, enum store_stmt id, int rc)
+{
+	if (rc != SQLITE_OK)
+		fatalx("unable to bind a value to %s in '%s': %s",
+		    store_sql[id].what, store->path, sqlite3_errstr(rc));
+}
+
+void
+sql_bind_int64(struct store_sqlite *store, enum store_stmt id, int idx, int64_t v)
+{
+	sql_bind_check(store, id, sqlite3_bind_int64(store->stmt[id], idx,
+	    v));
+}
+
+/* A negative number means unknown and is stored as NULL. */
+void
+sql_bind_known(struct store_sqlite *store, enum store_stmt id, int idx, int64_t v)
+{
+	if (v < 0)
+		sql_bind_check(store, id, sqlite3_bind_null(store->stmt[id],
+		    idx));
+	else
+		sql_bind_int64(store, id, idx, v);
+}
+
+/* NULL binds NULL; the text is copied, callers' buffers are short-lived. */
+void
+sql_bind_text(struct store_sqlite *store, enum store_stmt id, int idx,
+    const char *s)
+{
+	sql_bind_check(store, id, sqlite3_bind_text(store->stmt[id], idx, s,
+	    -1, SQLITE_TRANSIENT));
+}
+
+/* Roll back after an error, if SQLite has not done so already. */
+void
+sql_rollback(struct store_sqlite *store)
+{
+	if (!sqlite3_get_autocommit(store->db))
+		sql_run(store, ST_ROLLBACK);
+}
+
+/* Commit, or roll back if that fails so no transaction is left open. */
+int
+sql_commit(struct store_sqlite *store)
+{
+	if (sql_run(store, ST_COMMIT) == 0)
+		return 0;
+	sql_rollback(store);
+	return -1;
+}
+
+static char *
+sql_column_strdup(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, col);
+
+	return s == NULL ? NULL : xstrdup((const char *)s);
+}
+
+/* A number column; NULL reads as def. */
+static int64_t
+sql_column_int64(sqlite3_stmt *stmt, int col, int64_t def)
+{
+	if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
+		return def;
+	return sqlite3_column_int64(stmt, col);
+}
+
+int
+sql_column_state(sqlite3_stmt *stmt, int col, enum job_state *state)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, col);
+
+	if (s == NULL || job_state_parse((const char *)s, state) == -1) {
+		log_warnx("unknown job state '%s' in the database",
+		    s == NULL ? "" : (const char *)s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fill *job from a row of JOB_COLUMNS: 1, or -1 for a row we can't read. */
+int
+sql_job_fill(sqlite3_stmt *stmt, struct job *job)
+{
+	const unsigned char *commit;
+
+	memset(job, 0, sizeof *job);
+	if (sql_column_state(stmt, 4, &job->state) == -1)
+		return -1;
+	job->id = sqlite3_column_int64(stmt, 0);
+	job->repo = sql_column_strdup(stmt, 1);
+	commit = sqlite3_column_text(stmt, 2);
+	snprintf(job->commit, sizeof job->commit, "%s",
+	    commit == NULL ? "" : (const char *)commit);
+	job->branch = sql_column_strdup(stmt, 3);
+	job->attempt = (int)sql_column_int64(stmt, 5, 0);
+	job->runner = sql_column_strdup(stmt, 6);
+	job->created_ms = sql_column_int64(stmt, 7, 0);
+	job->started_ms = sql_column_int64(stmt, 8, 0);
+	job->finished_ms = sql_column_int64(stmt, 9, 0);
+	job->exit_code = (int)sql_column_int64(stmt, 10, -1);
+	job->duration_ms = sql_column_int64(stmt, 11, -1);
+	job->tests.run = (int)sql_column_int64(stmt, 12, -1);
+	job->tests.failed = (int)sql_column_int64(stmt, 13, -1);
+	job->tests.skipped = (int)sql_column_int64(stmt, 14, -1);
+	job->reason = sql_column_strdup(stmt, 15);
+	job->subject = sql_column_strdup(stmt, 16);
+	job->author = sql_column_strdup(stmt, 17);
+	job->retry_of = sql_column_int64(stmt, 18, 0);
+	return 1;
+}
+
+/* Run a fixed script (no values in it) at open time. */
+static int
+store_exec(struct store_sqlite *store, const char *what, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(store->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("unable to %s '%s': %s", what, store->path,
+		    err != NULL ? err : sqlite3_errmsg(store->db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read one integer from a one-off query at open time. */
+static int
+store_query_int(struct store_sqlite *store, const char *sql, int *out)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		*out = sqlite3_column_int(stmt, 0);
+	if (rc != SQLITE_ROW)
+		log_warnx("unable to read '%s': %s", store->path,
+		    sqlite3_errmsg(store->db));
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * WAL makes a commit one append and lets readers go on during a write; a
+ * filesystem without shared memory refuses it, and then we want to know.
+ */
+static int
+store_connect(struct store_sqlite *store)
+{
+	int rc, wal;
+
+	rc = sqlite3_open_v2(store->path, &store->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_warnx("unable to open '%s': %s", store->path,
+		    store->db != NULL ? sqlite3_errmsg(store->db) :
+		    sqlite3_errstr(rc));
+		return -1;
+	}
+	sqlite3_busy_timeout(store->db, STORE_BUSY_TIMEOUT_MS);
+	if (store_exec(store, "set up", "PRAGMA foreign_keys = ON;"
+	    "PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL;") == -1 ||
+	    store_query_int(store, "SELECT journal_mode = 'wal' "
+	    "FROM pragma_journal_mode", &wal) == -1)
+		return -1;
+	if (!wal) {
+		log_warnx("unable to use '%s': WAL mode refused", store->path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Apply one pending migration inside its own transaction.  The version is
+ * read after BEGIN IMMEDIATE so that two processes opening the same new
+ * database cannot both run a migration.  Returns 1 when the schema is
+ * current, 0 after a step, -1 on error.
+ */
+static int
+store_migrate_step(struct store_sqlite *store)
+{
+	int version, after;
+
+	if (store_exec(store, "lock", "BEGIN IMMEDIATE") == -1)
+		return -1;
+	if (store_query_int(store, "PRAGMA user_version", &version) == -1)
+		goto fail;
+	if (version < 0 || version > store_version) {
+		log_warnx("unable to use '%s': its schema version %d is newer "
+		    "than this ssci knows (%d)", store->path, version,
+		    store_version);
+		goto fail;
+	}
+	if (version == store_version)
+		return store_exec(store, "commit", "COMMIT") == 0 ? 1 : -1;
+	if (store_exec(store, "migrate", store_migrations[version]) == -1 ||
+	    store_query_int(store, "PRAGMA user_version", &after) == -1)
+		goto fail;
+	if (after != version + 1) {
+		log_warnx("unable to migrate '%s': migration %d set version %d",
+		    store->path, version + 1, after);
+		goto fail;
+	}
+	if (store_exec(store, "commit", "COMMIT") == -1)
+		goto fail;
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(store->db))
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int
+store_migrate(struct store_sqlite *store)
+{
+	int rc;
+
+	while ((rc = store_migrate_step(store)) == 0)
+		continue;
+	return rc == 1 ? 0 : -1;
+}
+
+static int
+store_prepare(struct store_sqlite *store)
+{
+	for (int i = 0; i < ST_MAX; i++) {
+		if (sqlite3_prepare_v3(store->db, store_sql[i].sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &store->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			log_warnx("unable to prepare '%s' for '%s': %s",
+			    store_sql[i].sql, store->path,
+			    sqlite3_errmsg(store->db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct store *
+sql_open(const char *dir)
+{
+	struct store_sqlite *store;
+	char *logs;
+
+	/* Creating DIR/logs creates DIR on the way. */
+	xasprintf(&logs, "%s/logs", dir);
+	if (mkdir_p(logs) == -1) {
+		free(logs);
+		return NULL;
+	}
+	free(logs);
+
+	store = xcalloc(1, sizeof *store);
+	store->base.backend = &store_sqlite_backend;
+	xasprintf(&store->path, "%s/ssci.db", dir);
+	if (store_connect(store) == -1 || store_migrate(store) == -1 ||
+	    store_prepare(store) == -1) {
+		sql_close(&store->base);
+		return NULL;
+	}
+	return &store->base;
+}
+
+void
+sql_close(struct store *base)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	for (int i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(store->stmt[i]);
+	if (sqlite3_close(store->db) != SQLITE_OK)
+		log_warnx("unable to close '%s': %s", store->path,
+		    sqlite3_errmsg(store->db));
+	free(store->path);
+	free(store);
+}
+
+/* Read one job row from a JOB_COLUMNS statement: 1, 0 if none, -1. */
+int
+sql_read_job(struct store_sqlite *store, enum store_stmt id, struct job *job)
+{
+	int rc, found = 0;
+
+	rc = sql_step(store, id);
+	if (rc == SQLITE_ROW)
+		found = sql_job_fill(store->stmt[id], job);
+	sql_reset(store, id);
+	if (found == -1)
+		job_release(job);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? found : -1;
+}
+
+/* Run an update of one job that must be in state from: 0 or -1. */
+int
+sql_update_job(struct store_sqlite *store, enum store_stmt st, int64_t id,
+    const char *from)
+{
+	if (sql_run(store, st) == -1)
+		return -1;
+	if (sql_changes(store) == 1)
+		return 0;
+	log_warnx("unable to %s %lld: it is not %s", store_sql[st].what,
+	    (long long)id, from);
+	return -1;
+}
+
+int
+sql_changes(struct store_sqlite *store)
+{
+	return sqlite3_changes(store->db);
+}
+
+int64_t
+sql_last_id(struct store_sqlite *store)
+{
+	return sqlite3_last_insert_rowid(store->db);
+}

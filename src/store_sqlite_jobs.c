@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite_jobs.c - the SQLite store's changes to jobs (queue, start,
+ * adopt, requeue, finish) and its look-ups of one job.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_sqlite.h"
+#include "util.h"
+
+#define STORE_RESTART_REASON "the dispatcher restarted while the job ran"
+
+/* Find or add the repository's row; inside a transaction. */
+static int
+store_repo_id(struct store_sqlite *store, const char *url, int64_t *repo_id)
+{
+	int found;
+
+	sql_bind_text(store, ST_REPO_FIND, 1, url);
+	if ((found = sql_scalar(store, ST_REPO_FIND, repo_id)) != 0)
+		return found == 1 ? 0 : -1;
+
+	sql_bind_text(store, ST_REPO_ADD, 1, url);
+	sql_bind_int64(store, ST_REPO_ADD, 2, now_ms());
+	if (sql_run(store, ST_REPO_ADD) == -1)
+		return -1;
+	*repo_id = sql_last_id(store);
+	return 0;
+}
+
+/* The latest job for a commit: 1 found, 0 none, -1 error. */
+static int
+store_job_latest(struct store_sqlite *store, int64_t repo_id,
+    const char *commit, int64_t *job_id, enum job_state *state)
+{
+	sqlite3_stmt *stmt = store->stmt[ST_JOB_LATEST];
+	int rc, found = 0;
+
+	sql_bind_int64(store, ST_JOB_LATEST, 1, repo_id);
+	sql_bind_text(store, ST_JOB_LATEST, 2, commit);
+	rc = sql_step(store, ST_JOB_LATEST);
+	if (rc == SQLITE_ROW) {
+		*job_id = sqlite3_column_int64(stmt, 0);
+		found = sql_column_state(stmt, 1, state) == 0 ? 1 : -1;
+	}
+	sql_reset(store, ST_JOB_LATEST);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? found : -1;
+}
+
+int
+sqlite_dispatch(struct store *base, const struct job_request *request,
+    int64_t *job_id, enum job_state *state, int *existing)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	int64_t repo_id;
+	int found = 0;
+
+	/* IMMEDIATE: the look-up and the insert must see the same queue. */
+	if (sql_run(store, ST_BEGIN) == -1)
+		return -1;
+	if (store_repo_id(store, request->repo, &repo_id) == -1)
+		goto fail;
+	if (!request->rebuild &&
+	    (found = store_job_latest(store, repo_id, request->commit, job_id,
+	    state)) == -1)
+		goto fail;
+	if (!found && store->base.max_queued > 0) {
+		int64_t queued = 0;
+
+		sql_bind_int64(store, ST_COUNT_QUEUED_REPO, 1, repo_id);
+		if (sql_scalar(store, ST_COUNT_QUEUED_REPO, &queued) == -1)
+			goto fail;
+		if (queued >= store->base.max_queued) {
+			sql_rollback(store);
+			return -2;
+		}
+	}
+	if (!found) {
+		sql_bind_int64(store, ST_JOB_ADD, 1, repo_id);
+		sql_bind_text(store, ST_JOB_ADD, 2, request->commit);
+		sql_bind_text(store, ST_JOB_ADD, 3, request->branch);
+		sql_bind_int64(store, ST_JOB_ADD, 4, now_ms());
+		sql_bind_text(store, ST_JOB_ADD, 5, request->subject);
+		sql_bind_text(store, ST_JOB_ADD, 6, request->author);
+		if (request->retry_of > 0)
+			sql_bind_int64(store, ST_JOB_ADD, 7, request->retry_of);
+		if (sql_run(store, ST_JOB_ADD) == -1)
+			goto fail;
+		*job_id = sql_last_id(store);
+		*state = JOB_QUEUED;
+	}
+	if (sql_commit(store) == -1)
+		return -1;
+	*existing = found;
+	return 0;
+fail:
+	sql_rollback(store);
+	return -1;
+}
+
+int
+sqlite_next_queued(struct store *base, struct job *job)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	return sql_read_job(store, ST_JOB_NEXT, job);
+}
+
+int
+sqlite_job_get(struct store *base, int64_t id, struct job *job)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_JOB_GET, 1, id);
+	return sql_read_job(store, ST_JOB_GET, job);
+}
+
+int
+sqlite_job_start(struct store *base, int64_t id, const char *runner)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_JOB_START, 1, id);
+	sql_bind_text(store, ST_JOB_START, 2, runner);
+	sql_bind_int64(store, ST_JOB_START, 3, now_ms());
+	return sql_update_job(store, ST_JOB_START, id, "queued");
+}
+
+int
+sqlite_job_adopt(struct store *base, int64_t id, const char *runner)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_JOB_ADOPT, 1, id);
+	sql_bind_text(store, ST_JOB_ADOPT, 2, runner);
+	if (sql_run(store, ST_JOB_ADOPT) == -1)
+		return -1;
+	return sql_changes(store) == 1 ? 0 : 1;
+}
+
+int
+sqlite_job_requeue(struct store *base, int64_t id, const char *reason)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_JOB_REQUEUE, 1, id);
+	sql_bind_text(store, ST_JOB_REQUEUE, 2, reason);
+	return sql_update_job(store, ST_JOB_REQUEUE, id, "running");
+}
+
+/*
+ * Taking the running jobs from the back and putting each at the front
+ * keeps their order.  One row at a time, because a query must not go on
+ * reading the index that its own updates move rows in.
+ */
+int
+sqlite_requeue_running(struct store *base)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	int64_t id;
+	int found, n = 0;
+
+	if (sql_run(store, ST_BEGIN) == -1)
+		return -1;
+	while ((found = sql_scalar(store, ST_JOB_LAST_RUNNING, &id)) == 1) {
+		if (sqlite_job_requeue(base, id, STORE_RESTART_REASON) == -1)
+			goto fail;
+		n++;
+	}
+	if (found == -1)
+		goto fail;
+	return sql_commit(store) == 0 ? n : -1;
+fail:
+	sql_rollback(store);
+	return -1;
+}
+
+int
+sqlite_job_finish(struct store *base, const struct job_result *result)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	enum store_stmt st = ST_JOB_FINISH;
+	int64_t final;
+	int found;
+
+	sql_bind_int64(store, st, 1, result->job);
+	sql_bind_text(store, st, 2, job_state_name(result->state));
+	sql_bind_known(store, st, 3, result->exit_code);
+	sql_bind_known(store, st, 4, result->duration_ms);
+	sql_bind_known(store, st, 5, result->tests.run);
+	sql_bind_known(store, st, 6, result->tests.failed);
+	sql_bind_known(store, st, 7, result->tests.skipped);
+	sql_bind_text(store, st, 8, result->message);
+	sql_bind_int64(store, st, 9, now_ms());
+	if (sql_run(store, st) == -1)
+		return -1;
+	if (sql_changes(store) == 1)
+		return 0;
+
+	/* Nothing changed: a late or repeated result, or a wrong id. */
+	sql_bind_int64(store, ST_JOB_FINAL, 1, result->job);
+	if ((found = sql_scalar(store, ST_JOB_FINAL, &final)) == -1)
+		return -1;
+	if (found && final)
+		return 1;
+	log_warnx("unable to finish job %lld: %s", (long long)result->job,
+	    found ? "its state changed meanwhile" : "no such job");
+	return -1;
+}
+
+int
+sqlite_count_state(struct store *base, enum job_state state)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	int64_t n;
+
+	sql_bind_text(store, ST_COUNT_STATE, 1, job_state_name(state));
+	if (sql_scalar(store, ST_COUNT_STATE, &n) != 1)
+		return -1;
+	return (int)n;
+}
+
+int
+sqlite_final_before(struct store *base, const char *commit, int64_t id,
+    int64_t *before)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	int found;
+
+	sql_bind_text(store, ST_FINAL_BEFORE, 1, commit);
+	sql_bind_int64(store, ST_FINAL_BEFORE, 2, id);
+	found = sql_scalar(store, ST_FINAL_BEFORE, before);
+	/* MAX over no rows is one NULL row. */
+	return found == 1 && *before == 0 ? 0 : found;
+}
+
+int
+sqlite_runner_seen(struct store *base, const char *name, const char *address)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_text(store, ST_RUNNER_SEEN, 1, name);
+	sql_bind_text(store, ST_RUNNER_SEEN, 2, address);
+	sql_bind_int64(store, ST_RUNNER_SEEN, 3, now_ms());
+	return sql_run(store, ST_RUNNER_SEEN);
+}
+

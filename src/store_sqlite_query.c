@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite_query.c - the SQLite store's read-only lists, for the web
+ * pages, the JSON API and the command-line client: jobs by filter, the
+ * queue, the latest job of every branch, counts.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_sqlite.h"
+#include "util.h"
+
+/* Step through the rows of statement id, a job each, calling cb. */
+static int
+sql_each_job(struct store_sqlite *store, enum store_stmt id, store_job_cb cb,
+    void *arg)
+{
+	struct job job;
+	int rc, n = 0;
+
+	while ((rc = sql_step(store, id)) == SQLITE_ROW) {
+		if (sql_job_fill(store->stmt[id], &job) == -1)
+			continue;
+		rc = cb(&job, arg);
+		job_release(&job);
+		n++;
+		if (rc == -1)
+			break;
+	}
+	sql_reset(store, id);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE || rc == -1 ? n : -1;
+}
+
+int
+sqlite_list_jobs(struct store *base, const struct job_filter *filter,
+    store_job_cb cb, void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_text(store, ST_JOB_LIST, 1, filter->repo);
+	sql_bind_text(store, ST_JOB_LIST, 2, filter->branch);
+	sql_bind_text(store, ST_JOB_LIST, 3, filter->state);
+	if (filter->before > 0)
+		sql_bind_int64(store, ST_JOB_LIST, 4, filter->before);
+	sql_bind_int64(store, ST_JOB_LIST, 5, filter->limit);
+	return sql_each_job(store, ST_JOB_LIST, cb, arg);
+}
+
+int
+sqlite_list_queue(struct store *base, int limit, store_job_cb cb, void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_QUEUE_LIST, 1, limit);
+	return sql_each_job(store, ST_QUEUE_LIST, cb, arg);
+}
+
+int
+sqlite_list_heads(struct store *base, store_job_cb cb, void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	return sql_each_job(store, ST_BRANCH_HEADS, cb, arg);
+}
+
+int
+sqlite_count_states(struct store *base, int64_t counts[7])
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_stmt *stmt = store->stmt[ST_COUNT_STATES];
+	enum job_state state;
+	int rc;
+
+	while ((rc = sql_step(store, ST_COUNT_STATES)) == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(stmt, 0);
+
+		if (name != NULL &&
+		    job_state_parse((const char *)name, &state) == 0)
+			counts[state] = sqlite3_column_int64(stmt, 1);
+	}
+	sql_reset(store, ST_COUNT_STATES);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+sqlite_oldest_queued(struct store *base, int64_t *ms)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_stmt *stmt = store->stmt[ST_OLDEST_QUEUED];
+	int rc, found = 0;
+
+	rc = sql_step(store, ST_OLDEST_QUEUED);
+	if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
+		*ms = sqlite3_column_int64(stmt, 0);
+		found = 1;
+	}
+	sql_reset(store, ST_OLDEST_QUEUED);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
+}
+
+int
+sqlite_job_by_commit(struct store *base, const char *prefix, struct job *job)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	size_t len = strlen(prefix);
+	char past[65];
+	int rc, found = 0;
+
+	/*
+	 * The ids that start with prefix are those from prefix up to, not
+	 * including, prefix with its last digit raised by one: a range the
+	 * commit_id index answers, where LIKE would read every row.  The
+	 * digit after '9' is ':', which sorts below 'a' and above '9'.
+	 */
+	memcpy(past, prefix, len + 1);
+	past[len - 1]++;
+	sql_bind_text(store, ST_JOB_BY_COMMIT, 1, prefix);
+	sql_bind_text(store, ST_JOB_BY_COMMIT, 2, past);
+	rc = sql_step(store, ST_JOB_BY_COMMIT);
+	if (rc == SQLITE_ROW)
+		found = sql_job_fill(store->stmt[ST_JOB_BY_COMMIT], job);
+	sql_reset(store, ST_JOB_BY_COMMIT);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	return found == 1 ? 1 : found == -1 ? -1 : 0;
+}
+
+int
+sqlite_running_ids(struct store *base, int64_t **ids, size_t *n)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	size_t cap = 16;
+	int rc;
+
+	*n = 0;
+	*ids = xcalloc(cap, sizeof **ids);
+	while ((rc = sql_step(store, ST_RUNNING_IDS)) == SQLITE_ROW) {
+		if (*n == cap)
+			*ids = xrealloc(*ids, (cap *= 2) * sizeof **ids);
+		(*ids)[(*n)++] = sqlite3_column_int64(
+		    store->stmt[ST_RUNNING_IDS], 0);
+	}
+	sql_reset(store, ST_RUNNING_IDS);
+	if (rc == SQLITE_DONE)
+		return 0;
+	free(*ids);
+	*ids = NULL;
+	*n = 0;
+	return -1;
+}
+
+int
+sqlite_final_heads(struct store *base, const char *after, int limit,
+    void (*cb)(const char *commit, int64_t id, void *arg), void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_stmt *stmt = store->stmt[ST_FINAL_HEADS_PAGE];
+	int rc, n = 0;
+
+	sql_bind_text(store, ST_FINAL_HEADS_PAGE, 1, after);
+	sql_bind_int64(store, ST_FINAL_HEADS_PAGE, 2, limit);
+	while ((rc = sql_step(store, ST_FINAL_HEADS_PAGE)) == SQLITE_ROW) {
+		const unsigned char *commit = sqlite3_column_text(stmt, 0);
+
+		if (commit != NULL)
+			cb((const char *)commit, sqlite3_column_int64(stmt, 1),
+			    arg);
+		n++;
+	}
+	sql_reset(store, ST_FINAL_HEADS_PAGE);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+int
+sqlite_latest_final(struct store *base, const char *commit, int64_t *id)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	int found;
+
+	sql_bind_text(store, ST_LATEST_FINAL, 1, commit);
+	found = sql_scalar(store, ST_LATEST_FINAL, id);
+	/* MAX over no rows is one NULL row. */
+	return found == 1 && *id == 0 ? 0 : found;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite_sql.c - every SQL text of the SQLite store: the statements,
+ * prepared once when the store opens and run with bound values only, and
+ * the migrations that build the schema, keyed by PRAGMA user_version.
+ */
+#include "store_sqlite.h"
+
+/* The columns sql_job_fill reads, in its order. */
+#define JOB_COLUMNS \
+	"SELECT jobs.id, repos.url, commit_id, branch, state, attempt, " \
+	"runner, jobs.created_ms, started_ms, finished_ms, exit_code, " \
+	"duration_ms, tests_run, tests_failed, tests_skipped, reason, " \
+	"subject, author, retry_of " \
+	"FROM jobs JOIN repos ON repos.id = jobs.repo_id "
+
+/*
+ * A requeued job goes in front of every queued job; the job's own position
+ * counts too so that it never moves behind where it was.
+ */
+#define FRONT_POS \
+	"MIN(queue_pos, COALESCE((SELECT MIN(q.queue_pos) FROM jobs q " \
+	"WHERE q.state = 'queued'), queue_pos)) - 1"
+
+const struct store_sql store_sql[ST_MAX] = {
+	[ST_BEGIN] = { "begin a transaction", "BEGIN IMMEDIATE" },
+	[ST_COMMIT] = { "commit", "COMMIT" },
+	[ST_ROLLBACK] = { "roll back", "ROLLBACK" },
+	[ST_REPO_FIND] = { "look up a repository",
+	    "SELECT id FROM repos WHERE url = ?1" },
+	[ST_REPO_ADD] = { "add a repository",
+	    "INSERT INTO repos (url, created_ms) VALUES (?1, ?2)" },
+	[ST_JOB_LATEST] = { "look up a commit's job",
+	    "SELECT id, state FROM jobs WHERE repo_id = ?1 AND commit_id = ?2 "
+	    "ORDER BY id DESC LIMIT 1" },
+	[ST_JOB_ADD] = { "queue a job",
+	    "INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, "
+	    "created_ms, subject, author, retry_of) VALUES (?1, ?2, ?3, "
+	    "'queued', (SELECT COALESCE(MAX(queue_pos), 0) + 1 FROM jobs), "
+	    "?4, ?5, ?6, ?7)" },
+	[ST_JOB_NEXT] = { "read the queue",
+	    JOB_COLUMNS "WHERE state = 'queued' "
+	    "ORDER BY queue_pos, jobs.id LIMIT 1" },
+	[ST_JOB_GET] = { "read a job", JOB_COLUMNS "WHERE jobs.id = ?1" },
+	[ST_JOB_FINAL] = { "read a job's state",
+	    "SELECT state NOT IN ('queued', 'running') FROM jobs "
+	    "WHERE id = ?1" },
+	[ST_JOB_START] = { "start job",
+	    "UPDATE jobs SET state = 'running', attempt = attempt + 1, "
+	    "runner = ?2, started_ms = ?3, finished_ms = NULL "
+	    "WHERE id = ?1 AND state = 'queued'" },
+	[ST_JOB_ADOPT] = { "adopt job",
+	    "UPDATE jobs SET state = 'running', runner = ?2 "
+	    "WHERE id = ?1 AND state IN ('queued', 'running')" },
+	[ST_JOB_REQUEUE] = { "requeue job",
+	    "UPDATE jobs SET state = 'queued', queue_pos = " FRONT_POS ", "
+	    "reason = ?2 WHERE id = ?1 AND state = 'running'" },
+	[ST_JOB_LAST_RUNNING] = { "find running jobs",
+	    "SELECT id FROM jobs WHERE state = 'running' "
+	    "ORDER BY queue_pos DESC, id DESC LIMIT 1" },
+	[ST_JOB_FINISH] = { "finish a job",
+	    "UPDATE jobs SET state = ?2, exit_code = ?3, duration_ms = ?4, "
+	    "tests_run = ?5, tests_failed = ?6, tests_skipped = ?7, "
+	    "reason = ?8, finished_ms = ?9 "
+	    "WHERE id = ?1 AND state IN ('queued', 'running')" },
+	[ST_COUNT_STATE] = { "count jobs",
+	    "SELECT COUNT(*) FROM jobs WHERE state = ?1" },
+	[ST_JOB_LIST] = { "list jobs",
+	    JOB_COLUMNS "WHERE (?1 IS NULL OR repos.url = ?1 OR "
+	    "CAST(repos.id AS TEXT) = ?1) AND (?2 IS NULL OR branch = ?2) "
+	    "AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR jobs.id < ?4) "
+	    "ORDER BY jobs.id DESC LIMIT ?5" },
+	[ST_QUEUE_LIST] = { "list the queue",
+	    JOB_COLUMNS "WHERE state = 'queued' "
+	    "ORDER BY queue_pos, jobs.id LIMIT ?1" },
+	[ST_BRANCH_HEADS] = { "list branches",
+	    JOB_COLUMNS "WHERE jobs.id IN (SELECT MAX(id) FROM jobs "
+	    "GROUP BY repo_id, branch) ORDER BY repos.url, jobs.branch" },
+	[ST_COUNT_STATES] = { "count jobs by state",
+	    "SELECT state, COUNT(*) FROM jobs GROUP BY state" },
+	[ST_OLDEST_QUEUED] = { "find the oldest queued job",
+	    "SELECT MIN(created_ms) FROM jobs WHERE state = 'queued'" },
+	[ST_JOB_BY_COMMIT] = { "find a commit's job",
+	    JOB_COLUMNS "WHERE commit_id >= ?1 AND commit_id < ?2 "
+	    "ORDER BY jobs.id DESC LIMIT 1" },
+	[ST_COUNT_QUEUED_REPO] = { "count a repository's queue",
+	    "SELECT COUNT(*) FROM jobs WHERE repo_id = ?1 AND state = 'queued'" },
+	[ST_RUNNING_IDS] = { "list running jobs",
+	    "SELECT id FROM jobs WHERE state = 'running' ORDER BY id" },
+	[ST_FINAL_HEADS_PAGE] = { "list finished commits",
+	    "SELECT commit_id, MAX(id) FROM jobs WHERE commit_id > ?1 AND "
+	    "state NOT IN ('queued', 'running') GROUP BY commit_id "
+	    "ORDER BY commit_id LIMIT ?2" },
+	[ST_LATEST_FINAL] = { "find a commit's latest result",
+	    "SELECT MAX(id) FROM jobs WHERE commit_id = ?1 AND "
+	    "state NOT IN ('queued', 'running')" },
+	[ST_FINAL_BEFORE] = { "find a commit's earlier result",
+	    "SELECT MAX(id) FROM jobs WHERE commit_id = ?1 AND id < ?2 AND "
+	    "state NOT IN ('queued', 'running')" },
+	[ST_RUNNER_SEEN] = { "remember a runner",
+	    "INSERT INTO runners (name, address, first_seen_ms, last_seen_ms) "
+	    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET "
+	    "address = excluded.address, "
+	    "last_seen_ms = excluded.last_seen_ms" },
+};
+
+/*
+ * Migration i brings the schema from version i to i + 1 and must end by
+ * setting user_version to i + 1 (checked): the number is part of the
+ * script so that no SQL is ever built at run time.  Append only; never edit
+ * a migration that has shipped.
+ */
+const char *const store_migrations[] = {
+	"CREATE TABLE repos (id INTEGER PRIMARY KEY, url TEXT UNIQUE NOT NULL,"
+	"  created_ms INTEGER NOT NULL);"
+	"CREATE TABLE jobs (id INTEGER PRIMARY KEY,"
+	"  repo_id INTEGER NOT NULL REFERENCES repos(id),"
+	"  commit_id TEXT NOT NULL, branch TEXT, state TEXT NOT NULL,"
+	"  attempt INTEGER NOT NULL DEFAULT 0, queue_pos INTEGER NOT NULL,"
+	"  runner TEXT, created_ms INTEGER NOT NULL, started_ms INTEGER,"
+	"  finished_ms INTEGER, exit_code INTEGER, duration_ms INTEGER,"
+	"  tests_run INTEGER, tests_failed INTEGER, tests_skipped INTEGER,"
+	"  reason TEXT);"
+	"CREATE INDEX jobs_queue ON jobs (state, queue_pos);"
+	"CREATE INDEX jobs_commit ON jobs (repo_id, commit_id);"
+	"CREATE TABLE runners (name TEXT PRIMARY KEY, address TEXT,"
+	"  first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
+	"PRAGMA user_version = 1;",
+
+	"ALTER TABLE jobs ADD COLUMN subject TEXT;"
+	"ALTER TABLE jobs ADD COLUMN author TEXT;"
+	"CREATE INDEX jobs_commit_id ON jobs (commit_id);"
+	"CREATE INDEX jobs_branch ON jobs (repo_id, branch, id);"
+	"PRAGMA user_version = 2;",
+
+	/* A repository's queue and the next queue position, without scans. */
+	"CREATE INDEX jobs_repo_state ON jobs (repo_id, state);"
+	"CREATE INDEX jobs_queue_pos ON jobs (queue_pos);"
+	"PRAGMA user_version = 3;",
+
+	/* A retry names the job it retries. */
+	"ALTER TABLE jobs ADD COLUMN retry_of INTEGER;"
+	"PRAGMA user_version = 4;",
+};
+
+const int store_version =
+    (int)(sizeof store_migrations / sizeof store_migrations[0]);
