@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_sqlite.h"
 #include "util.h"
 
 #define REPO1 "/srv/git/one.git"
@@ -705,6 +706,111 @@ test_lists(void **state)
 	assert_int_equal(store_job_by_commit(f->store, "zz%_", &job), -1);
 }
 
+/* Ids that share a prefix up to a digit at either end of the hex range. */
+#define P9A "abc9000000000000000000000000000000000000"
+#define P9B "abc9ffffffffffffffffffffffffffffffffffff"
+#define PA "abca000000000000000000000000000000000000"
+#define PF "abcf000000000000000000000000000000000000"
+#define PG "abd0000000000000000000000000000000000000"
+
+static void
+test_commit_prefix_is_a_range(void **state)
+{
+	struct fixture *f = *state;
+	struct job job;
+	int64_t a, b;
+
+	a = dispatch(f, REPO1, P9A, 0, NULL);
+	b = dispatch(f, REPO1, P9B, 0, NULL);
+	dispatch(f, REPO1, PA, 0, NULL);
+	dispatch(f, REPO1, PF, 0, NULL);
+	dispatch(f, REPO1, PG, 0, NULL);
+	/* The latest of the commits the prefix names. */
+	assert_int_equal(store_job_by_commit(f->store, "abc9", &job), 1);
+	assert_int_equal(job.id, b);
+	job_release(&job);
+	assert_int_equal(store_job_by_commit(f->store, "ABC90", &job), 1);
+	assert_int_equal(job.id, a);
+	job_release(&job);
+	assert_int_equal(store_job_by_commit(f->store, "abcf", &job), 1);
+	assert_string_equal(job.commit, PF);
+	job_release(&job);
+	assert_int_equal(store_job_by_commit(f->store, "abca", &job), 1);
+	assert_string_equal(job.commit, PA);
+	job_release(&job);
+	assert_int_equal(store_job_by_commit(f->store, P9B, &job), 1);
+	assert_int_equal(job.id, b);
+	job_release(&job);
+	assert_int_equal(store_job_by_commit(f->store, "abce", &job), 0);
+	assert_int_equal(store_job_by_commit(f->store, "abc", &job), -1);
+}
+
+/* What EXPLAIN QUERY PLAN says of statement st, its lines joined. */
+static void
+query_plan(struct fixture *f, enum store_stmt st, char *out, size_t size)
+{
+	char path[400], *sql;
+	sqlite3_stmt *stmt;
+	sqlite3 *db;
+	size_t n = 0;
+
+	snprintf(path, sizeof path, "%s/ssci.db", f->state);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	xasprintf(&sql, "EXPLAIN QUERY PLAN %s", store_sql[st].sql);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
+	    SQLITE_OK);
+	out[0] = '\0';
+	while (sqlite3_step(stmt) == SQLITE_ROW && n < size)
+		n += (size_t)snprintf(out + n, size - n, "%s\n",
+		    (const char *)sqlite3_column_text(stmt, 3));
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	free(sql);
+}
+
+static void
+test_commit_lookup_uses_the_index(void **state)
+{
+	struct fixture *f = *state;
+	char plan[1024];
+
+	dispatch(f, REPO1, C1, 0, NULL);
+	query_plan(f, ST_JOB_BY_COMMIT, plan, sizeof plan);
+	assert_non_null(strstr(plan, "USING INDEX jobs_commit_id"));
+	assert_null(strstr(plan, "SCAN jobs"));
+}
+
+static void
+test_dispatch_keeps_subject_author_and_retry(void **state)
+{
+	struct fixture *f = *state;
+	struct job_request request = {
+		.repo = REPO1, .commit = C1, .branch = "main",
+		.subject = "Fix the frobnicator", .author = "Ada <ada@x.org>",
+	};
+	enum job_state st;
+	struct job job;
+	int64_t id, again;
+	int existing;
+
+	assert_int_equal(store_dispatch(f->store, &request, &id, &st,
+	    &existing), 0);
+	request.rebuild = 1;
+	request.retry_of = id;
+	assert_int_equal(store_dispatch(f->store, &request, &again, &st,
+	    &existing), 0);
+	assert_int_equal(store_job_get(f->store, id, &job), 1);
+	assert_string_equal(job.subject, "Fix the frobnicator");
+	assert_string_equal(job.author, "Ada <ada@x.org>");
+	assert_int_equal(job.retry_of, 0);
+	job_release(&job);
+	assert_int_equal(store_job_get(f->store, again, &job), 1);
+	assert_int_equal(job.retry_of, id);
+	assert_string_equal(job.subject, "Fix the frobnicator");
+	job_release(&job);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -731,6 +837,9 @@ main(void)
 		T(test_open_not_a_database),
 		T(test_queue_limit),
 		T(test_lists),
+		T(test_commit_prefix_is_a_range),
+		T(test_commit_lookup_uses_the_index),
+		T(test_dispatch_keeps_subject_author_and_retry),
 	};
 
 	log_init("test_store", 0);

@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_sched.c - the scheduler's rules, driven with fake runners and no
+ * socket: FIFO hand-out to the least busy runner, a job no runner takes
+ * passed over, a lost runner's job queued again at the front, the limit
+ * on attempts, a late result refused, cancel (queued and running), retry,
+ * runners coming back with their jobs, and running jobs nobody holds.
+ * The store is a real SQLite file and the results files real files, in a
+ * temporary folder of each test.
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "joblog.h"
+#include "results.h"
+#include "sched.h"
+#include "store.h"
+#include "util.h"
+
+#define REPO "https://example.org/one.git"
+#define OTHER "https://example.org/other.git"
+#define C1 "1111111111111111111111111111111111111111"
+#define C2 "2222222222222222222222222222222222222222"
+#define C3 "3333333333333333333333333333333333333333"
+
+/* What a fake runner was told, in order. */
+struct fake {
+	int64_t jobs[16];	/* job ids received */
+	int attempts[16];
+	int njobs;
+	int64_t cancels[16];
+	int ncancels;
+	char answers[16][32];	/* "ok" or an error code */
+	int nanswers;
+	const char *refuses;	/* a repository it does not take */
+};
+
+struct fixture {
+	char dir[256];
+	char state[300];
+	char results_dir[300];
+	struct event_base *base;
+	struct store *store;
+	struct joblogs logs;
+	struct results *results;
+	struct sched *sched;
+	char events[64][48];	/* "queued 1", "runner joined r1", ... */
+	int nevents;
+};
+
+static void
+fake_send_job(void *conn, const struct job *job, int attempt, int timeout_s)
+{
+	struct fake *r = conn;
+
+	(void)timeout_s;
+	assert_true(r->njobs < 16);
+	r->attempts[r->njobs] = attempt;
+	r->jobs[r->njobs++] = job->id;
+}
+
+static void
+fake_send_cancel(void *conn, int64_t job)
+{
+	struct fake *r = conn;
+
+	assert_true(r->ncancels < 16);
+	r->cancels[r->ncancels++] = job;
+}
+
+static void
+fake_answer(void *conn, const char *code, const char *message)
+{
+	struct fake *r = conn;
+
+	(void)message;
+	assert_true(r->nanswers < 16);
+	snprintf(r->answers[r->nanswers++], 32, "%s", code ? code : "ok");
+}
+
+static int
+fake_takes(void *conn, const struct job *job)
+{
+	struct fake *r = conn;
+
+	return r->refuses == NULL || strcmp(r->refuses, job->repo) != 0;
+}
+
+static const struct sched_runner_ops fake_ops = {
+	fake_send_job, fake_send_cancel, fake_answer, fake_takes,
+};
+
+static void
+saw_job(void *arg, int64_t job, const char *what)
+{
+	struct fixture *f = arg;
+
+	if (f->nevents < 64)
+		snprintf(f->events[f->nevents++], 48, "%s %lld", what,
+		    (long long)job);
+}
+
+static void
+saw_runner(void *arg, const char *what, const char *name)
+{
+	struct fixture *f = arg;
+
+	if (f->nevents < 64)
+		snprintf(f->events[f->nevents++], 48, "runner %s %s", what,
+		    name);
+}
+
+static const struct sched_watchers watchers = {
+	saw_job, saw_runner, NULL, NULL,
+};
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup_with(void **state, int max_attempts)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+	const char *tmp = getenv("TMPDIR");
+	struct sched_config cfg = { 60, max_attempts, 0 };
+
+	snprintf(f->dir, sizeof f->dir, "%s/ssci-sched-XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
+	snprintf(f->results_dir, sizeof f->results_dir, "%s/results", f->dir);
+	if (mkdir(f->results_dir, 0755) == -1)
+		return -1;
+	f->base = event_base_new();
+	f->store = store_open(f->state);
+	if (f->base == NULL || f->store == NULL)
+		return -1;
+	xasprintf(&f->logs.dir, "%s/logs", f->state);
+	f->logs.max_bytes = 1 << 20;
+	f->results = results_new(f->base, f->store, &f->logs, f->results_dir);
+	f->sched = sched_new(&cfg, f->store, f->results, &f->logs, &fake_ops,
+	    &watchers, f);
+	*state = f;
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_with(state, 3);
+}
+
+static int
+setup_two_attempts(void **state)
+{
+	return setup_with(state, 2);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sched_free(f->sched);
+	results_free(f->results);
+	store_close(f->store);
+	event_base_free(f->base);
+	free(f->logs.dir);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static int64_t
+queue(struct fixture *f, const char *repo, const char *commit)
+{
+	struct job_request request = { .repo = repo, .commit = commit,
+	    .branch = "main" };
+	enum job_state state;
+	int64_t id;
+	int existing;
+
+	assert_int_equal(sched_queue_job(f->sched, &request, &id, &state,
+	    &existing), 0);
+	return id;
+}
+
+static struct sched_runner *
+join(struct fixture *f, struct fake *fake, const char *name, int slots,
+    const int64_t *held, size_t nheld)
+{
+	struct sched_runner *r;
+
+	r = sched_register(f->sched, fake, name, "127.0.0.1:9", slots, NULL,
+	    0);
+	assert_non_null(r);
+	sched_runner_ready(f->sched, r, held, nheld);
+	return r;
+}
+
+static void
+report(struct fixture *f, struct sched_runner *r, int64_t job,
+    enum job_state state)
+{
+	struct job_result res = {
+		.job = job, .state = state, .exit_code = 0, .duration_ms = 5,
+		.tests = { 1, 0, 0 },
+	};
+
+	sched_result(f->sched, r, &res);
+}
+
+static struct job
+get(struct fixture *f, int64_t id)
+{
+	struct job job;
+
+	assert_int_equal(store_job_get(f->store, id, &job), 1);
+	return job;
+}
+
+static enum job_state
+state_of(struct fixture *f, int64_t id)
+{
+	struct job job = get(f, id);
+	enum job_state state = job.state;
+
+	job_release(&job);
+	return state;
+}
+
+/* The results file of commit, whole (static buffer), or "" if none. */
+static const char *
+results_file(struct fixture *f, const char *commit)
+{
+	static char buf[4096];
+	char path[400];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", f->results_dir, commit);
+	buf[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return buf;
+	n = read(fd, buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return buf;
+}
+
+static int
+saw(struct fixture *f, const char *event)
+{
+	for (int i = 0; i < f->nevents; i++) {
+		if (strcmp(f->events[i], event) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+test_fifo_to_one_runner(void **state)
+{
+	struct fixture *f = *state;
+	struct fake fake = { 0 };
+	struct sched_runner *r;
+	int64_t a, b, c;
+
+	a = queue(f, REPO, C1);
+	b = queue(f, REPO, C2);
+	c = queue(f, REPO, C3);
+	r = join(f, &fake, "r1", 1, NULL, 0);
+	assert_int_equal(fake.njobs, 1);
+	assert_int_equal(fake.jobs[0], a);
+	assert_int_equal(fake.attempts[0], 1);
+	report(f, r, a, JOB_PASSED);
+	assert_string_equal(fake.answers[0], "ok");
+	assert_int_equal(fake.njobs, 2);
+	assert_int_equal(fake.jobs[1], b);
+	report(f, r, b, JOB_FAILED);
+	assert_int_equal(fake.jobs[2], c);
+	assert_int_equal(state_of(f, a), JOB_PASSED);
+	assert_int_equal(state_of(f, b), JOB_FAILED);
+	assert_int_equal(state_of(f, c), JOB_RUNNING);
+	assert_non_null(strstr(results_file(f, C1), "result: passed"));
+	assert_true(saw(f, "queued 1") && saw(f, "started 1") &&
+	    saw(f, "finished 1") && saw(f, "runner joined r1"));
+}
+
+static void
+test_least_busy_runner_first(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 }, two = { 0 };
+	struct sched_runner *r1, *r2;
+
+	r1 = join(f, &one, "r1", 2, NULL, 0);
+	r2 = join(f, &two, "r2", 2, NULL, 0);
+	queue(f, REPO, C1);
+	queue(f, REPO, C2);
+	/* Each runner gets one before either gets a second. */
+	assert_int_equal(one.njobs, 1);
+	assert_int_equal(two.njobs, 1);
+	assert_int_equal(r1->busy + r2->busy, 2);
+	queue(f, REPO, C3);
+	assert_int_equal(one.njobs + two.njobs, 3);
+	assert_int_equal(f->sched->free_slots, 1);
+}
+
+static void
+test_job_no_runner_takes_does_not_hold_up_the_queue(void **state)
+{
+	struct fixture *f = *state;
+	struct fake picky = { .refuses = OTHER };
+	struct sched_runner *r;
+	int64_t blocked, next;
+
+	blocked = queue(f, OTHER, C1);
+	next = queue(f, REPO, C2);
+	r = join(f, &picky, "r1", 1, NULL, 0);
+	assert_int_equal(picky.njobs, 1);
+	assert_int_equal(picky.jobs[0], next);
+	assert_int_equal(state_of(f, blocked), JOB_QUEUED);
+	report(f, r, next, JOB_PASSED);
+	/* Still nobody for it: it waits, the runner idles. */
+	assert_int_equal(picky.njobs, 1);
+	assert_int_equal(state_of(f, blocked), JOB_QUEUED);
+	assert_int_equal(r->busy, 0);
+}
+
+static void
+test_lost_runner_job_goes_to_the_front(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 }, two = { 0 };
+	struct sched_runner *r1;
+	struct job job;
+	int64_t a, b;
+
+	r1 = join(f, &one, "r1", 1, NULL, 0);
+	a = queue(f, REPO, C1);
+	b = queue(f, REPO, C2);
+	assert_int_equal(one.jobs[0], a);
+	sched_runner_lost(f->sched, r1, "connection closed");
+	assert_int_equal(state_of(f, a), JOB_QUEUED);
+	join(f, &two, "r2", 1, NULL, 0);
+	/* a, queued again, goes before b, which was queued before it was. */
+	assert_int_equal(two.njobs, 1);
+	assert_int_equal(two.jobs[0], a);
+	assert_int_equal(two.attempts[0], 2);
+	job = get(f, a);
+	assert_non_null(strstr(job.reason, "runner 'r1' lost (connection "
+	    "closed) on attempt 1"));
+	job_release(&job);
+	assert_int_equal(state_of(f, b), JOB_QUEUED);
+	assert_true(saw(f, "runner lost r1"));
+}
+
+static void
+test_max_attempts_then_error(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 }, two = { 0 }, three = { 0 };
+	struct sched_runner *r;
+	struct job job;
+	int64_t a;
+
+	a = queue(f, REPO, C1);
+	r = join(f, &one, "r1", 1, NULL, 0);
+	sched_runner_lost(f->sched, r, "gone");
+	r = join(f, &two, "r2", 1, NULL, 0);
+	assert_int_equal(two.attempts[0], 2);
+	sched_runner_lost(f->sched, r, "gone again");
+	job = get(f, a);
+	assert_int_equal(job.state, JOB_ERROR);
+	assert_int_equal(job.attempt, 2);
+	assert_non_null(strstr(job.reason, "gave up after 2 attempts"));
+	job_release(&job);
+	assert_non_null(strstr(results_file(f, C1), "result: error"));
+	assert_non_null(strstr(results_file(f, C1), "ssci: gave up after 2"));
+	join(f, &three, "r3", 1, NULL, 0);
+	assert_int_equal(three.njobs, 0);
+}
+
+static void
+test_late_result_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 }, two = { 0 }, back = { 0 };
+	struct sched_runner *r1, *r2;
+	int64_t a;
+
+	a = queue(f, REPO, C1);
+	r1 = join(f, &one, "r1", 1, NULL, 0);
+	sched_runner_lost(f->sched, r1, "silent");
+	r2 = join(f, &two, "r2", 1, NULL, 0);
+	assert_int_equal(two.jobs[0], a);
+	/* r1 comes back still running a: not its own any more. */
+	r1 = join(f, &back, "r1", 1, &a, 1);
+	assert_int_equal(back.ncancels, 1);
+	assert_int_equal(back.cancels[0], a);
+	assert_int_equal(back.njobs, 0);
+	report(f, r1, a, JOB_FAILED);
+	assert_string_equal(back.answers[0], "not_yours");
+	assert_int_equal(state_of(f, a), JOB_RUNNING);
+	report(f, r2, a, JOB_PASSED);
+	assert_string_equal(two.answers[0], "ok");
+	assert_int_equal(state_of(f, a), JOB_PASSED);
+	/* A result for a job it never had. */
+	report(f, r2, 99, JOB_PASSED);
+	assert_string_equal(two.answers[1], "not_yours");
+}
+
+static void
+test_runner_back_with_its_job_keeps_it(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 }, back = { 0 };
+	struct sched_runner *r;
+	struct job job;
+	int64_t a;
+
+	a = queue(f, REPO, C1);
+	r = join(f, &one, "r1", 1, NULL, 0);
+	/* The dispatcher forgets its connections, as a restart would. */
+	sched_free(f->sched);
+	f->sched = sched_new(&(struct sched_config){ 60, 3, 0 }, f->store,
+	    f->results, &f->logs, &fake_ops, &watchers, f);
+	r = join(f, &back, "r1", 1, &a, 1);
+	assert_int_equal(back.ncancels, 0);
+	assert_int_equal(back.njobs, 0);
+	assert_int_equal(r->busy, 1);
+	report(f, r, a, JOB_PASSED);
+	assert_string_equal(back.answers[0], "ok");
+	job = get(f, a);
+	assert_int_equal(job.state, JOB_PASSED);
+	assert_int_equal(job.attempt, 1);
+	job_release(&job);
+}
+
+static void
+test_name_taken(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 }, two = { 0 };
+
+	join(f, &one, "r1", 1, NULL, 0);
+	assert_null(sched_register(f->sched, &two, "r1", "127.0.0.1:10", 1,
+	    NULL, 0));
+	assert_int_equal(f->sched->nrunners, 1);
+}
+
+static void
+test_cancel_queued_and_running(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 };
+	struct sched_runner *r;
+	enum job_state st;
+	struct job job;
+	int64_t a, b;
+
+	a = queue(f, REPO, C1);
+	b = queue(f, REPO, C2);
+	r = join(f, &one, "r1", 1, NULL, 0);
+	assert_int_equal(sched_cancel_job(f->sched, b, "a client at x", &st),
+	    0);
+	assert_int_equal(st, JOB_CANCELLED);
+	assert_non_null(strstr(results_file(f, C2), "ssci: cancelled by a "
+	    "client at x before it started"));
+	assert_int_equal(sched_cancel_job(f->sched, a, "the web", &st), 0);
+	assert_int_equal(st, JOB_RUNNING);
+	assert_int_equal(one.ncancels, 1);
+	assert_int_equal(one.cancels[0], a);
+	report(f, r, a, JOB_CANCELLED);
+	job = get(f, a);
+	assert_int_equal(job.state, JOB_CANCELLED);
+	assert_string_equal(job.reason, "cancelled by the web");
+	job_release(&job);
+	assert_int_equal(sched_cancel_job(f->sched, a, "x", &st), 2);
+	assert_int_equal(st, JOB_CANCELLED);
+	assert_int_equal(sched_cancel_job(f->sched, 99, "x", &st), 1);
+}
+
+static void
+test_retry(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 };
+	struct sched_runner *r;
+	struct job job;
+	int64_t a, again;
+
+	a = queue(f, REPO, C1);
+	r = join(f, &one, "r1", 1, NULL, 0);
+	assert_int_equal(sched_retry_job(f->sched, a, &again), 2);
+	report(f, r, a, JOB_FAILED);
+	assert_int_equal(sched_retry_job(f->sched, a, &again), 0);
+	assert_true(again > a);
+	assert_int_equal(one.njobs, 2);
+	assert_int_equal(one.jobs[1], again);
+	job = get(f, again);
+	assert_int_equal(job.retry_of, a);
+	assert_string_equal(job.commit, C1);
+	job_release(&job);
+	assert_int_equal(sched_retry_job(f->sched, 99, &again), 1);
+}
+
+static void
+test_running_job_nobody_holds_is_queued_again(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 };
+	int64_t a;
+
+	a = queue(f, REPO, C1);
+	/* Running in the store, held by no connected runner. */
+	assert_int_equal(store_job_start(f->store, a, "gone"), 0);
+	for (int i = 0; i < SCHED_ORPHAN_EVERY; i++)
+		sched_housekeeping(f->sched);
+	/* Seen once: it might be between two steps. */
+	assert_int_equal(state_of(f, a), JOB_RUNNING);
+	for (int i = 0; i < SCHED_ORPHAN_EVERY; i++)
+		sched_housekeeping(f->sched);
+	assert_int_equal(state_of(f, a), JOB_QUEUED);
+	join(f, &one, "r1", 1, NULL, 0);
+	assert_int_equal(one.jobs[0], a);
+	assert_int_equal(one.attempts[0], 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fifo_to_one_runner,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_least_busy_runner_first,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_job_no_runner_takes_does_not_hold_up_the_queue,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_lost_runner_job_goes_to_the_front, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_attempts_then_error,
+		    setup_two_attempts, teardown),
+		cmocka_unit_test_setup_teardown(test_late_result_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_runner_back_with_its_job_keeps_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_taken, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_queued_and_running,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_running_job_nobody_holds_is_queued_again, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
