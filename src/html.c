@@ -253,7 +253,7 @@ html_job_link(struct evbuffer *out, json_t *job)
 	    "title=\"", (long long)html_json_int(job, "id", 0));
 	html_escape(out, commit);
 	evbuffer_add_printf(out, "\">");
-	html_escape_log(out, commit, strnlen(commit, HTML_SHORT_ID));
+	html_escape_len(out, commit, strnlen(commit, HTML_SHORT_ID));
 	evbuffer_add_printf(out, "</a>");
 }
 

@@ -101,7 +101,6 @@ struct proto_field {
 	int		(*valid)(const char *);
 };
 
-static int	name_valid(const char *);
 static int	text_valid(const char *);
 
 #define M(f) offsetof(struct proto_msg, f)
@@ -242,12 +241,6 @@ text_valid(const char *s)
 }
 
 /* A runner's name or label: like a repository, but at most 255 bytes. */
-static int
-name_valid(const char *s)
-{
-	return strlen(s) <= 255 && repo_url_valid(s);
-}
-
 /*
  * Fill err and return -1.  The message may quote a peer's bytes and is both
  * logged and sent back in JSON, so anything but printable ASCII becomes '?':

@@ -51,8 +51,6 @@ utf8_cut(const char *data, size_t len)
 static void
 runjob_send(struct runjob *j, const char *data, size_t len)
 {
-	struct conn *c = j->r->conn;
-
 	while (len > 0) {
 		size_t chunk = len;
 
@@ -60,12 +58,13 @@ runjob_send(struct runjob *j, const char *data, size_t len)
 			chunk = utf8_cut(data, RUNNER_LOG_CHUNK);
 		if (chunk == 0)
 			chunk = len > RUNNER_LOG_CHUNK ? RUNNER_LOG_CHUNK : len;
-		runner_send_log(j->r, j->id,
+		j->cfg->output(j->cfg->arg, j->id,
 		    proto_encode_log(j->id, data, chunk, NULL));
 		data += chunk;
 		len -= chunk;
 	}
-	if (j->child != NULL && j->step == STEP_TEST && conn_congested(c)) {
+	if (j->child != NULL && j->step == STEP_TEST &&
+	    j->cfg->congested(j->cfg->arg)) {
 		spawn_pause(j->child);
 		j->paused = 1;
 	}
@@ -149,8 +148,7 @@ runjob_finish(struct runjob *j, enum job_state state, int exit_code,
 	log_info("job %lld (%s) %s in %lld ms%s%s", (long long)j->id,
 	    j->commit, job_state_name(state), (long long)res.duration_ms,
 	    format ? ", summary from " : "", format ? format : "");
-	runner_deliver(j->r, j->id, proto_encode_result(&res, NULL));
-	runner_job_done(j->r, j);
+	j->cfg->done(j->cfg->arg, j, proto_encode_result(&res, NULL));
 }
 
 /* A step's child failed to start or failed: end as error. */
@@ -328,7 +326,7 @@ runjob_test_done(struct spawn *sp, int status, void *arg)
 			char why[96];
 
 			snprintf(why, sizeof why, "memory limit of %lld MiB "
-			    "exceeded", j->r->job_memory >> 20);
+			    "exceeded", j->cfg->job_memory >> 20);
 			runjob_note(j, "%s: the test was killed", why);
 			runjob_finish(j, JOB_FAILED, status, why);
 			return;
@@ -378,16 +376,16 @@ runjob_sandbox_argv(struct runjob *j, const char *const *test)
 	argv = xcalloc(cap, sizeof *argv);
 	for (const char *const *a = fixed; *a != NULL; a++)
 		argv[n++] = xstrdup(*a);
-	if (!j->r->sandbox_net)
+	if (!j->cfg->sandbox_net)
 		argv[n++] = xstrdup("--unshare-net");
-	if (j->r->work_abs != NULL) {
+	if (j->cfg->work_abs != NULL) {
 		argv[n++] = xstrdup("--tmpfs");
-		argv[n++] = xstrdup(j->r->work_abs);
+		argv[n++] = xstrdup(j->cfg->work_abs);
 	}
-	if (j->r->token_file != NULL) {
+	if (j->cfg->token_file != NULL) {
 		argv[n++] = xstrdup("--ro-bind");
 		argv[n++] = xstrdup("/dev/null");
-		argv[n++] = xstrdup(j->r->token_file);
+		argv[n++] = xstrdup(j->cfg->token_file);
 	}
 	argv[n++] = xstrdup("--bind");
 	argv[n++] = xstrdup(tree);
@@ -416,22 +414,22 @@ runjob_sandbox_argv(struct runjob *j, const char *const *test)
 static int
 runjob_limits(struct runjob *j, struct spawn_opts *opts)
 {
-	struct runner *r = j->r;
+	const struct runjob_config *cfg = j->cfg;
 	char name[64];
 
-	if (r->job_memory == 0 && r->job_pids == 0)
+	if (cfg->job_memory == 0 && cfg->job_pids == 0)
 		return 0;
-	if (!r->use_cgroups) {
-		opts->memory_limit = r->job_memory;
-		if (r->job_pids > 0)
+	if (!cfg->use_cgroups) {
+		opts->memory_limit = cfg->job_memory;
+		if (cfg->job_pids > 0)
 			runjob_note(j, "process limit not enforced: no writable "
 			    "pids control group on this runner");
 		return 0;
 	}
 	snprintf(name, sizeof name, "%ld-%lld", (long)getpid(),
 	    (long long)j->id);
-	if (cgroup_job_create(&j->cgroup, name, r->job_memory,
-	    r->job_pids) == -1) {
+	if (cgroup_job_create(&j->cgroup, name, cfg->job_memory,
+	    cfg->job_pids) == -1) {
 		runjob_note(j, "unable to make the job's control group");
 		runjob_finish(j, JOB_ERROR, -1, "unable to limit the job");
 		return -1;
@@ -451,7 +449,7 @@ runjob_test(struct runjob *j)
 	struct spawn_opts opts = { 0 };
 	struct testcmd tc;
 
-	testcmd_choose(&tc, j->tree, j->r->test_cmd);
+	testcmd_choose(&tc, j->tree, j->cfg->test_cmd);
 	j->default_cmd = tc.kind == TESTCMD_DEFAULT;
 	args = tc.argv;
 	if (tc.kind == TESTCMD_NOT_EXECUTABLE) {
@@ -474,7 +472,7 @@ runjob_test(struct runjob *j)
 		testcmd_release(&tc);
 		return;
 	}
-	if (j->r->sandbox) {
+	if (j->cfg->sandbox) {
 		argv_sandbox = runjob_sandbox_argv(j, args);
 		args = (const char *const *)argv_sandbox;
 	}
@@ -494,9 +492,10 @@ runjob_test(struct runjob *j)
 	j->child = spawn_start(&opts);
 	for (int i = 0; i < 5; i++)
 		free(env[i]);
-	if (j->child != NULL && !j->r->sandbox) {
+	if (j->child != NULL && !j->cfg->sandbox) {
 		/* bwrap ends its tests itself when we die (--die-with-parent). */
-		workdir_record(j->r, j->slot, spawn_pid(j->child));
+		j->cfg->test_started(j->cfg->arg, j->slot,
+		    spawn_pid(j->child));
 		j->recorded = 1;
 	}
 	if (j->child == NULL) {
@@ -604,40 +603,38 @@ runjob_kill_cb(evutil_socket_t fd, short what, void *arg)
 		spawn_kill(j->child, SIGKILL);
 }
 
-void
-runjob_start(struct runner *r, int slot, const struct proto_msg *msg)
+struct runjob *
+runjob_new(const struct runjob_config *cfg, int slot,
+    const struct proto_msg *msg)
 {
-	struct runjob *j;
-	struct timeval tv;
-	char *gitdir, *slug, *repos;
-	int have_clone;
+	struct runjob *j = xcalloc(1, sizeof *j);
 
-	/*
-	 * The work dir is made when a job first needs it.  If another
-	 * runner holds it, we must not work there: leaving without a result
-	 * gives the job back to the dispatcher's queue.
-	 */
-	if ((r->clone == NULL || r->nslots > 1) && workdir_ensure(r) == -1) {
-		r->status = 1;
-		event_base_loopexit(r->base, NULL);
-		return;
-	}
-	j = xcalloc(1, sizeof *j);
-	j->r = r;
+	j->cfg = cfg;
 	j->slot = slot;
-	r->slots[slot] = j;
 	j->id = msg->job;
 	j->repo = xstrdup(msg->repo);
 	memcpy(j->commit, msg->commit, sizeof j->commit);
 	j->branch = msg->branch ? xstrdup(msg->branch) : NULL;
-	j->timeout_s = r->job_timeout_s > 0 ? r->job_timeout_s : msg->timeout;
+	j->timeout_s = cfg->job_timeout_s > 0 ? cfg->job_timeout_s :
+	    msg->timeout;
 	j->attempt = msg->attempt;
-	j->started_ms = mono_ms();
 	j->ending = JOB_RUNNING;
 	summary_init(&j->summary);
 	line_guard_init(&j->guard);
-	j->ev_timeout = evtimer_new(r->base, runjob_timeout_cb, j);
-	j->ev_kill = evtimer_new(r->base, runjob_kill_cb, j);
+	j->ev_timeout = evtimer_new(cfg->base, runjob_timeout_cb, j);
+	j->ev_kill = evtimer_new(cfg->base, runjob_kill_cb, j);
+	return j;
+}
+
+void
+runjob_run(struct runjob *j)
+{
+	const struct runjob_config *cfg = j->cfg;
+	struct timeval tv;
+	char *gitdir, *slug, *repos = NULL;
+	int have_clone;
+
+	j->started_ms = mono_ms();
 	if (j->timeout_s > 0) {
 		tv.tv_sec = j->timeout_s;
 		tv.tv_usec = 0;
@@ -645,26 +642,28 @@ runjob_start(struct runner *r, int slot, const struct proto_msg *msg)
 	}
 	log_info("job %lld: %s %s (attempt %d)", (long long)j->id, j->repo,
 	    j->commit, j->attempt);
-	slug = runjob_repo_slug(r->clone != NULL ? r->clone : j->repo);
-	xasprintf(&repos, "%s/repos", r->work_abs);
-	if (r->clone != NULL)
-		j->repo_dir = xstrdup(r->clone);
-	else
+	slug = runjob_repo_slug(cfg->clone != NULL ? cfg->clone : j->repo);
+	if (cfg->clone != NULL)
+		j->repo_dir = xstrdup(cfg->clone);
+	else {
+		xasprintf(&repos, "%s/repos", cfg->work_abs);
 		xasprintf(&j->repo_dir, "%s/%s", repos, slug);
-	xasprintf(&j->clone_tmp, "%s.tmp-%d", j->repo_dir, slot);
+	}
+	xasprintf(&j->clone_tmp, "%s.tmp-%d", j->repo_dir, j->slot);
 	/* One slot works in the clone; more get a worktree each. */
-	if (r->nslots == 1)
+	if (cfg->nslots == 1)
 		j->tree = xstrdup(j->repo_dir);
 	else
-		xasprintf(&j->tree, "%s/trees/%s-%d", r->work_abs, slug, slot);
+		xasprintf(&j->tree, "%s/trees/%s-%d", cfg->work_abs, slug,
+		    j->slot);
 	xasprintf(&gitdir, "%s/.git", j->repo_dir);
 	free(slug);
-	have_clone = r->clone != NULL || access(gitdir, F_OK) == 0;
+	have_clone = cfg->clone != NULL || access(gitdir, F_OK) == 0;
 	free(gitdir);
-	if ((!have_clone && mkdir_p(repos) == -1) || (r->nslots > 1 &&
+	if ((!have_clone && mkdir_p(repos) == -1) || (cfg->nslots > 1 &&
 	    mkdir_p_parent(j->tree) == -1)) {
 		runjob_note(j, "unable to create the work folder '%s'",
-		    r->work_dir);
+		    cfg->work_dir);
 		free(repos);
 		runjob_finish(j, JOB_ERROR, -1, "unable to create work folder");
 		return;
@@ -701,7 +700,7 @@ void
 runjob_free(struct runjob *j)
 {
 	if (j->recorded)
-		workdir_forget(j->r, j->slot);
+		j->cfg->test_ended(j->cfg->arg, j->slot);
 	if (j->has_cgroup)
 		cgroup_job_destroy(&j->cgroup);
 	event_free(j->ev_timeout);

@@ -45,6 +45,9 @@ static const struct cmd_opt runner_opts[] = {
 	    "memory limit per job (512M, 2G), by a control group" },
 	{ "job-pids", required_argument, 'p', "N", NULL,
 	    "process limit per job, by a control group" },
+	{ "label", required_argument, 'l', "NAME", NULL,
+	    "something this runner offers, told to the dispatcher "
+	    "(repeatable; shown in its status)" },
 	CMD_SECURITY_OPTIONS,
 	CMD_OPT_VERBOSE,
 	CMD_OPT_HELP,
@@ -179,14 +182,14 @@ runner_outbox_add(struct runner *r, int64_t job, char *line, int is_result)
 	r->unsent++;
 }
 
-void
+static void
 runner_deliver(struct runner *r, int64_t job, char *line)
 {
 	runner_outbox_add(r, job, line, 1);
 	runner_flush_outbox(r);
 }
 
-void
+static void
 runner_send_log(struct runner *r, int64_t job, char *line)
 {
 	size_t len = strlen(line);
@@ -230,7 +233,7 @@ runner_ready(struct conn *c, void *arg)
 	int64_t held[PROTO_MAX_SLOTS];
 	size_t n = 0;
 
-	for (int i = 0; i < r->nslots; i++) {
+	for (int i = 0; i < r->jobs.nslots; i++) {
 		if (r->slots[i] != NULL)
 			held[n++] = r->slots[i]->id;
 	}
@@ -239,20 +242,32 @@ runner_ready(struct conn *c, void *arg)
 		if (o->is_result)
 			held[n++] = o->job;
 	}
-	conn_request(c, proto_encode_register(r->name, r->nslots, NULL, 0, held, n,
-	    NULL), runner_register_reply, r);
+	conn_request(c, proto_encode_register(r->name, r->jobs.nslots,
+	    r->labels, r->nlabels, held, n, NULL), runner_register_reply, r);
 }
 
 /* A job from the dispatcher: take it into a free slot or refuse it. */
 static void
 runner_job(struct runner *r, struct proto_msg *msg)
 {
-	for (int i = 0; i < r->nslots; i++) {
-		if (r->slots[i] == NULL) {
-			conn_send(r->conn, proto_encode_accepted(msg->job, NULL));
-			runjob_start(r, i, msg);
+	for (int i = 0; i < r->jobs.nslots; i++) {
+		if (r->slots[i] != NULL)
+			continue;
+		/*
+		 * The work dir is made when a job first needs it.  If another
+		 * runner holds it, we must not work there: leaving without a
+		 * result gives the job back to the dispatcher's queue.
+		 */
+		if ((r->jobs.clone == NULL || r->jobs.nslots > 1) &&
+		    workdir_ensure(r) == -1) {
+			r->status = 1;
+			event_base_loopexit(r->base, NULL);
 			return;
 		}
+		conn_send(r->conn, proto_encode_accepted(msg->job, NULL));
+		r->slots[i] = runjob_new(&r->jobs, i, msg);
+		runjob_run(r->slots[i]);
+		return;
 	}
 	conn_send(r->conn, proto_encode_error("busy", "every slot is busy",
 	    NULL));
@@ -268,7 +283,7 @@ runner_message(struct conn *c, struct proto_msg *msg, void *arg)
 		runner_job(r, msg);
 		break;
 	case PROTO_CANCEL:
-		for (int i = 0; i < r->nslots; i++) {
+		for (int i = 0; i < r->jobs.nslots; i++) {
 			if (r->slots[i] != NULL && r->slots[i]->id == msg->job)
 				runjob_stop(r->slots[i], JOB_CANCELLED);
 		}
@@ -306,15 +321,45 @@ runner_drained(struct conn *c, void *arg)
 	struct runner *r = arg;
 
 	(void)c;
-	for (int i = 0; i < r->nslots; i++) {
+	for (int i = 0; i < r->jobs.nslots; i++) {
 		if (r->slots[i] != NULL)
 			runjob_resume(r->slots[i]);
 	}
 }
 
-void
-runner_job_done(struct runner *r, struct runjob *j)
+/* What a job tells its runner (struct runjob_config). */
+static void
+runner_job_output(void *arg, int64_t job, char *line)
 {
+	runner_send_log(arg, job, line);
+}
+
+static int
+runner_congested(void *arg)
+{
+	struct runner *r = arg;
+
+	return conn_congested(r->conn);
+}
+
+static void
+runner_test_started(void *arg, int slot, pid_t pgid)
+{
+	workdir_record(arg, slot, pgid);
+}
+
+static void
+runner_test_ended(void *arg, int slot)
+{
+	workdir_forget(arg, slot);
+}
+
+static void
+runner_job_done(void *arg, struct runjob *j, char *result)
+{
+	struct runner *r = arg;
+
+	runner_deliver(r, j->id, result);
 	r->slots[j->slot] = NULL;
 	runjob_free(j);
 }
@@ -324,7 +369,7 @@ static void
 runner_kill_jobs(struct runner *r)
 {
 	spawn_shutdown();
-	for (int i = 0; i < r->nslots; i++) {
+	for (int i = 0; i < r->jobs.nslots; i++) {
 		if (r->slots[i] != NULL) {
 			runjob_free(r->slots[i]);
 			r->slots[i] = NULL;
@@ -341,21 +386,21 @@ runner_setup_isolation(struct runner *r)
 {
 	char why[256];
 
-	if (r->sandbox && spawn_run_sync((const char *const[]){ "bwrap",
+	if (r->jobs.sandbox && spawn_run_sync((const char *const[]){ "bwrap",
 	    "--version", NULL }, NULL, NULL) != 0) {
 		log_warnx("unable to sandbox tests: bubblewrap ('bwrap') is not "
 		    "installed (apt-get install bubblewrap)");
 		return -1;
 	}
-	if (r->job_memory == 0 && r->job_pids == 0)
+	if (r->jobs.job_memory == 0 && r->jobs.job_pids == 0)
 		return 0;
-	if (cgroup_probe(r->job_memory > 0, r->job_pids > 0, why,
+	if (cgroup_probe(r->jobs.job_memory > 0, r->jobs.job_pids > 0, why,
 	    sizeof why) == 0) {
-		r->use_cgroups = 1;
+		r->jobs.use_cgroups = 1;
 		return 0;
 	}
 	log_warnx("job limits without control groups: %s; memory is limited "
-	    "per process (RLIMIT_AS) instead%s", why, r->job_pids > 0 ?
+	    "per process (RLIMIT_AS) instead%s", why, r->jobs.job_pids > 0 ?
 	    ", and --job-pids is not enforced" : "");
 	return 0;
 }
@@ -374,6 +419,20 @@ runner_take_up_pid(struct runner *r)
 	if (up != NULL && parse_long(up, 1, 1L << 30, &v) == 0)
 		r->up_pid = v;
 	unsetenv("SSCI_UP_PID");
+}
+
+static void
+runner_add_label(struct runner *r, const char *label)
+{
+	if (!name_valid(label) || r->nlabels == PROTO_MAX_LABELS) {
+		fprintf(stderr, "ssci: invalid --label '%s': at most %d labels, "
+		    "each 1 to 255 bytes without control characters, not "
+		    "starting with '-'\n", label, PROTO_MAX_LABELS);
+		cmd_usage(&runner_spec);
+	}
+	r->labels = xrealloc(r->labels, (r->nlabels + 1) *
+	    sizeof *r->labels);
+	r->labels[r->nlabels++] = xstrdup(label);
 }
 
 static char *
@@ -405,8 +464,8 @@ cmd_runner(int argc, char **argv)
 	char *clone_abs = NULL, *gitdir = NULL;
 	int ch, rc, verbose = 0;
 
-	r.work_dir = "ssci-work";
-	r.nslots = 1;
+	r.jobs.work_dir = "ssci-work";
+	r.jobs.nslots = 1;
 	while ((ch = cmd_getopt(argc, argv, &runner_spec)) != -1) {
 		if (cmd_security_option(&sec, ch, optarg))
 			continue;
@@ -418,36 +477,39 @@ cmd_runner(int argc, char **argv)
 			free(r.name);
 			r.name = xstrdup(optarg);
 			break;
+		case 'l':
+			runner_add_label(&r, optarg);
+			break;
 		case 'w':
-			r.work_dir = optarg;
+			r.jobs.work_dir = optarg;
 			break;
 		case 'c':
-			r.test_cmd = optarg;
+			r.jobs.test_cmd = optarg;
 			break;
 		case 't':
-			r.job_timeout_s = (int)cmd_number(&runner_spec, ch,
+			r.jobs.job_timeout_s = (int)cmd_number(&runner_spec, ch,
 			    optarg, 1, 1000000);
 			break;
 		case 'j':
-			r.nslots = (int)cmd_number(&runner_spec, ch,
+			r.jobs.nslots = (int)cmd_number(&runner_spec, ch,
 			    optarg, 1, 64);
 			break;
 		case 'S':
-			r.sandbox = 1;
+			r.jobs.sandbox = 1;
 			break;
 		case 'N':
-			r.sandbox = r.sandbox_net = 1;
+			r.jobs.sandbox = r.jobs.sandbox_net = 1;
 			break;
 		case 'm':
-			if (parse_size(optarg, &r.job_memory) == -1 ||
-			    r.job_memory < (1 << 20)) {
+			if (parse_size(optarg, &r.jobs.job_memory) == -1 ||
+			    r.jobs.job_memory < (1 << 20)) {
 				fprintf(stderr, "ssci: invalid --job-memory '%s': "
 				    "expected a size like 512M or 2G\n", optarg);
 				cmd_usage(&runner_spec);
 			}
 			break;
 		case 'p':
-			r.job_pids = (int)cmd_number(&runner_spec, ch,
+			r.jobs.job_pids = (int)cmd_number(&runner_spec, ch,
 			    optarg, 1, 1000000);
 			break;
 		case 'v':
@@ -462,18 +524,18 @@ cmd_runner(int argc, char **argv)
 	if (argc - optind > 1)
 		cmd_usage(&runner_spec);
 	if (argc - optind == 1)
-		r.clone = argv[optind];
+		r.jobs.clone = argv[optind];
 	log_init_daemon("runner", verbose);
 	signal(SIGPIPE, SIG_IGN);
-	if (r.clone != NULL) {
-		if (access(r.clone, F_OK) == -1)
-			fatal("unable to use clone '%s'", r.clone);
-		if ((gitdir = repo_git_dir(r.clone)) == NULL)
+	if (r.jobs.clone != NULL) {
+		if (access(r.jobs.clone, F_OK) == -1)
+			fatal("unable to use clone '%s'", r.jobs.clone);
+		if ((gitdir = repo_git_dir(r.jobs.clone)) == NULL)
 			return 1;
 		/* Absolute: tests run in it after a chdir, maybe sandboxed. */
-		if ((clone_abs = realpath(r.clone, NULL)) == NULL)
-			fatal("unable to resolve '%s'", r.clone);
-		r.clone = clone_abs;
+		if ((clone_abs = realpath(r.jobs.clone, NULL)) == NULL)
+			fatal("unable to resolve '%s'", r.jobs.clone);
+		r.jobs.clone = clone_abs;
 	}
 	if (r.name == NULL)
 		r.name = runner_default_name();
@@ -486,17 +548,24 @@ cmd_runner(int argc, char **argv)
 		free(clone_abs);
 		return 1;
 	}
-	r.slots = xcalloc((size_t)r.nslots, sizeof *r.slots);
+	r.slots = xcalloc((size_t)r.jobs.nslots, sizeof *r.slots);
 	r.base = event_base_new();
 	if (r.base == NULL)
 		fatalx("unable to create the event loop");
+	r.jobs.base = r.base;
+	r.jobs.output = runner_job_output;
+	r.jobs.congested = runner_congested;
+	r.jobs.test_started = runner_test_started;
+	r.jobs.test_ended = runner_test_ended;
+	r.jobs.done = runner_job_done;
+	r.jobs.arg = &r;
 	spawn_init(r.base);
 	r.retry_backoff_ms = RUNNER_RETRY_MIN_MS;
 	r.ev_retry = evtimer_new(r.base, runner_retry_cb, &r);
 	cmd_conn_auth(&sec, &auth);
 	/* Absolute, so that the sandbox can hide it wherever we were run. */
 	if (sec.token_file != NULL)
-		r.token_file = realpath(sec.token_file, NULL);
+		r.jobs.token_file = realpath(sec.token_file, NULL);
 	r.conn = conn_new(r.base, server, PROTO_ROLE_RUNNER, &auth, 1, &cbs,
 	    &r);
 	if (r.conn == NULL)
@@ -523,10 +592,13 @@ cmd_runner(int argc, char **argv)
 	event_free(r.ev_retry);
 	free(r.slots);
 	free(r.name);
-	free(r.work_abs);
+	for (size_t i = 0; i < r.nlabels; i++)
+		free(r.labels[i]);
+	free(r.labels);
+	free(r.jobs.work_abs);
 	workdir_close(&r);
 	free(clone_abs);
-	free((char *)r.token_file);
+	free((char *)r.jobs.token_file);
 	event_base_free(r.base);
 	return r.status;
 }

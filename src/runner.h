@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * runner.h - the runner's internals: runner.c keeps the connection and the
- * slots, runjob.c takes one job from checkout to result.
+ * slots, runjob.c takes one job from checkout to result (knowing its
+ * runner only through struct runjob_config), workdir.c keeps the work dir.
  */
 #ifndef SSCI_RUNNER_H
 #define SSCI_RUNNER_H
@@ -48,25 +49,48 @@ struct outbox {
 /* Output kept for a dispatcher that is away; past this it is dropped. */
 #define RUNNER_OUTBOX_LOG_MAX (16 * 1024 * 1024)
 
-struct runner {
+struct runjob;
+
+/*
+ * What a job needs of its runner: the runner's settings (work_abs once
+ * the work dir is made), and where what the job produces goes.
+ */
+struct runjob_config {
 	struct event_base *base;
-	struct conn *conn;
-	char *name;
 	const char *clone;	/* the seed's way: one given clone, or NULL */
 	const char *work_dir;	/* clones per repository when clone is NULL */
+	char *work_abs;		/* work_dir made absolute, once made */
 	const char *test_cmd;	/* or NULL */
 	const char *token_file;	/* hidden from sandboxed tests */
 	int sandbox;		/* run tests inside bubblewrap */
 	int sandbox_net;	/* ... with the network */
-	char *work_abs;		/* work_dir made absolute, once made */
-	char *own_dir;		/* holds runner.lock and tests/ (workdir.c) */
-	int lock_fd;
-	long up_pid;		/* the "ssci up" that started us, or 0 */
 	long long job_memory;	/* bytes, 0 for no limit */
 	int job_pids;		/* 0 for no limit */
 	int use_cgroups;	/* limits by control group, else what we can */
 	int job_timeout_s;	/* overrides the dispatcher's if > 0 */
 	int nslots;
+	/* A chunk of output as a log line (taken over). */
+	void (*output)(void *arg, int64_t job, char *line);
+	/* Whether output must wait: the connection is backed up. */
+	int (*congested)(void *arg);
+	/* The test of slot runs as process group pgid; and has ended. */
+	void (*test_started)(void *arg, int slot, pid_t pgid);
+	void (*test_ended)(void *arg, int slot);
+	/* The job is over, with its result line (taken over): free it. */
+	void (*done)(void *arg, struct runjob *j, char *result);
+	void *arg;
+};
+
+struct runner {
+	struct event_base *base;
+	struct conn *conn;
+	char *name;
+	char **labels;		/* --label, said when registering */
+	size_t nlabels;
+	struct runjob_config jobs;
+	char *own_dir;		/* holds runner.lock and tests/ (workdir.c) */
+	int lock_fd;
+	long up_pid;		/* the "ssci up" that started us, or 0 */
 	struct runjob **slots;
 	int registered;
 	struct outbox *outbox;
@@ -90,7 +114,7 @@ enum runjob_step {
 };
 
 struct runjob {
-	struct runner *r;
+	const struct runjob_config *cfg;
 	int slot;
 	int64_t id;
 	char *repo;
@@ -120,12 +144,14 @@ struct runjob {
 };
 
 /* runjob.c */
+/* A job for slot, from the dispatcher's message; nothing runs yet. */
+struct runjob *runjob_new(const struct runjob_config *cfg, int slot,
+    const struct proto_msg *msg);
 /*
- * Start a job in free slot (r->slots[slot] is set); the result is sent when
- * it ends, which may be at once, and then runner_job_done frees the slot.
- * If the work dir cannot be had, the runner leaves its loop instead.
+ * Run it: its steps go on in the loop; cfg->done is called when it ends,
+ * which may be at once.
  */
-void runjob_start(struct runner *r, int slot, const struct proto_msg *msg);
+void runjob_run(struct runjob *j);
 /* Stop it (cancel from the dispatcher, or shutdown). */
 void runjob_stop(struct runjob *j, enum job_state why);
 /* The connection can take output again. */
@@ -146,13 +172,5 @@ int workdir_ensure(struct runner *r);
 void workdir_record(struct runner *r, int slot, pid_t pgid);
 void workdir_forget(struct runner *r, int slot);
 void workdir_close(struct runner *r);
-
-/* runner.c */
-/* The job is over: empty its slot and free it. */
-void runner_job_done(struct runner *r, struct runjob *j);
-/* Deliver a result line (taken over) until the dispatcher answers it. */
-void runner_deliver(struct runner *r, int64_t job, char *line);
-/* Send an output line (taken over), or keep it while the dispatcher is away. */
-void runner_send_log(struct runner *r, int64_t job, char *line);
 
 #endif

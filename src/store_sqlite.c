@@ -5,9 +5,19 @@
  */
 #include "store_sqlite.h"
 
+static struct store *
+sqlite_open(const char *dir)
+{
+	struct store *store = sql_open(dir);
+
+	if (store != NULL)
+		store->backend = &store_sqlite_backend;
+	return store;
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
-	.open = sql_open,
+	.open = sqlite_open,
 	.close = sql_close,
 	.requeue_running = sqlite_requeue_running,
 	.dispatch = sqlite_dispatch,

@@ -348,7 +348,6 @@ sql_open(const char *dir)
 	free(logs);
 
 	store = xcalloc(1, sizeof *store);
-	store->base.backend = &store_sqlite_backend;
 	xasprintf(&store->path, "%s/ssci.db", dir);
 	if (store_connect(store) == -1 || store_migrate(store) == -1 ||
 	    store_prepare(store) == -1) {

@@ -130,6 +130,12 @@ repo_url_valid(const char *url)
 }
 
 int
+name_valid(const char *s)
+{
+	return strlen(s) <= 255 && repo_url_valid(s);
+}
+
+int
 repo_url_kind(const char *url)
 {
 	static const char *const schemes[] = { "http://", "https://",

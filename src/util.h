@@ -59,6 +59,9 @@ int commit_id_normalize(const char *in, char out[65]);
  */
 int repo_url_valid(const char *url);
 
+/* A runner's name or label: a repo_url_valid string of at most 255 bytes. */
+int name_valid(const char *name);
+
 /*
  * What a repository URL asks git to do, as git reads it: REPO_URL_REMOTE
  * (http(s)://, ssh://, git://, host:path), REPO_URL_LOCAL (a path or

@@ -162,26 +162,26 @@ workdir_open(struct runner *r, const char *clone_gitdir)
 		return workdir_lock(r);
 	}
 	/* Made by the first job that needs it; locked now if it is there. */
-	if (stat(r->work_dir, &st) == -1)
+	if (stat(r->jobs.work_dir, &st) == -1)
 		return errno == ENOENT ? 0 : (log_warn("unable to use '%s'",
-		    r->work_dir), -1);
+		    r->jobs.work_dir), -1);
 	return workdir_ensure(r);
 }
 
 int
 workdir_ensure(struct runner *r)
 {
-	if (r->work_abs != NULL)
+	if (r->jobs.work_abs != NULL)
 		return 0;
-	if (mkdir_p(r->work_dir) == -1)
+	if (mkdir_p(r->jobs.work_dir) == -1)
 		return -1;
-	if ((r->work_abs = realpath(r->work_dir, NULL)) == NULL) {
-		log_warn("unable to resolve '%s'", r->work_dir);
+	if ((r->jobs.work_abs = realpath(r->jobs.work_dir, NULL)) == NULL) {
+		log_warn("unable to resolve '%s'", r->jobs.work_dir);
 		return -1;
 	}
 	if (r->own_dir != NULL)
 		return 0;
-	r->own_dir = xstrdup(r->work_abs);
+	r->own_dir = xstrdup(r->jobs.work_abs);
 	return workdir_lock(r);
 }
 

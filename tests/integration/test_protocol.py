@@ -232,3 +232,23 @@ class TestProtocol(SsciTest):
         self.assertEqual([(r["name"], r["slots"], r["busy"])
                           for r in status["runners"]], [("r1", 1, 0)])
         self.assertEqual(status.get("running"), [])
+
+    def test_runner_labels_kept_and_shown(self):
+        raw = Client(self, self.d, dict(HELLO, role="runner"))
+        raw.error({"type": "register", "name": "x", "labels": ["-bad"]},
+                  "bad_field")
+        raw.error({"type": "register", "name": "x", "labels": ["a"] * 65},
+                  "bad_field")
+        self.assertEqual(raw.request({"type": "register", "name": "raw",
+                                      "labels": ["gpu", "linux"]}),
+                         {"type": "ok"})
+        self.runner(self.d, "r1", args=("--label", "arm64",
+                                        "--label", "big disk"))
+        c = Client(self, self.d)
+        runners = c.request({"type": "status"})["runners"]
+        self.assertEqual(sorted((r["name"], r["labels"]) for r in runners),
+                         [("r1", ["arm64", "big disk"]),
+                          ("raw", ["gpu", "linux"])])
+        p = self.ssci("runner", "--label", "-x")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("invalid --label '-x'", p.stderr)
