@@ -177,21 +177,18 @@ dispatcher_listen(struct dispatcher *d)
 
 /*
  * DISPATCHER_TICKS times per heartbeat: the connections' liveness; once
- * a second, the scheduler's housekeeping.
+ * a heartbeat, the scheduler's housekeeping.
  */
 static void
 dispatcher_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dispatcher *d = arg;
-	int64_t tick_ms = d->cfg.heartbeat_ms / DISPATCHER_TICKS;
 
 	(void)fd;
 	(void)what;
 	peer_heartbeat(d);
-	if (++d->ticks * (tick_ms > 0 ? tick_ms : 1) >= 1000) {
-		d->ticks = 0;
+	if (++d->ticks % DISPATCHER_TICKS == 0)
 		sched_housekeeping(d->sched);
-	}
 }
 
 /* What the scheduler does, told to the event stream and the metrics. */

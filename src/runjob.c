@@ -218,6 +218,11 @@ runjob_git_done(int status, const char *out, size_t len, void *arg)
 		return;
 	}
 	switch (j->step) {
+	case STEP_CLEAR:
+		if (status != 0)
+			return runjob_fail(j, "rm -rf", status, out);
+		runjob_step(j, STEP_CLONE);
+		break;
 	case STEP_CLONE:
 		if (status != 0)
 			return runjob_fail(j, "git clone", status, out);
@@ -264,14 +269,15 @@ runjob_git_done(int status, const char *out, size_t len, void *arg)
 	}
 }
 
-/* Run a git command in dir as the current step. */
+/* Run a git command (or rm) in dir as the current step. */
 static void
 runjob_git(struct runjob *j, const char *dir, const char *const *argv)
 {
 	j->child = spawn_capture(argv, dir, RUNNER_GIT_OUTPUT_MAX,
 	    runjob_git_done, j);
 	if (j->child == NULL)
-		runjob_fail(j, argv[1], -1, NULL);
+		runjob_fail(j, strcmp(argv[0], "git") == 0 ? argv[1] : argv[0],
+		    -1, NULL);
 }
 
 static void
@@ -514,6 +520,17 @@ runjob_step(struct runjob *j, enum runjob_step step)
 	j->step = step;
 	snprintf(spec, sizeof spec, "%s^{commit}", j->commit);
 	switch (step) {
+	case STEP_CLEAR:
+		/* A runner killed while cloning left its clone half made. */
+		if (access(j->clone_tmp, F_OK) == -1) {
+			runjob_step(j, STEP_CLONE);
+			break;
+		}
+		runjob_note(j, "removing '%s', a clone left unfinished",
+		    j->clone_tmp);
+		runjob_git(j, NULL, (const char *const[]){ "rm", "-rf", "--",
+		    j->clone_tmp, NULL });
+		break;
 	case STEP_CLONE:
 		runjob_git(j, NULL, (const char *const[]){ "git", "clone",
 		    "--quiet", "--no-checkout", "--", j->repo, j->clone_tmp,
@@ -669,7 +686,7 @@ runjob_run(struct runjob *j)
 		return;
 	}
 	free(repos);
-	runjob_step(j, have_clone ? STEP_HAVE_COMMIT : STEP_CLONE);
+	runjob_step(j, have_clone ? STEP_HAVE_COMMIT : STEP_CLEAR);
 }
 
 void

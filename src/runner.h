@@ -103,6 +103,7 @@ struct runner {
 };
 
 enum runjob_step {
+	STEP_CLEAR,
 	STEP_CLONE,
 	STEP_HAVE_COMMIT,
 	STEP_FETCH,

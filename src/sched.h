@@ -177,7 +177,7 @@ void sched_runner_lost(struct sched *s, struct sched_runner *r,
 /* Hand queued jobs to free runner slots. */
 void sched_run(struct sched *s);
 /*
- * Once a second: hand out what a failing store held back, and every
+ * Once a heartbeat: hand out what a failing store held back, and every
  * SCHED_ORPHAN_EVERY calls queue again the running jobs no runner holds.
  */
 #define SCHED_ORPHAN_EVERY 5

@@ -2,7 +2,7 @@
 /*
  * sched_jobs.c - what clients ask of the queue (sched.h): queue a job,
  * cancel one, retry one; the repositories a dispatcher refuses; and,
- * once a second, the check for running jobs that no runner holds.
+ * once a heartbeat, the check for running jobs that no runner holds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,7 +171,7 @@ sched_housekeeping(struct sched *s)
 {
 	/*
 	 * A hand-out refused by a failing store stops the queue until the
-	 * next event; this is that event, once a second.
+	 * next event; this is that event, once a heartbeat.
 	 */
 	sched_run(s);
 	if (++s->housekeeping % SCHED_ORPHAN_EVERY == 0)

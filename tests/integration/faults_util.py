@@ -18,7 +18,7 @@ import time
 from harness import SsciTest
 
 MARK = "SSCI_FAULTS_TMP"
-FAST = ("--heartbeat", "1", "--runner-timeout", "2")
+FAST = ("--heartbeat", "0.25", "--runner-timeout", "1")
 # The waiting run: records itself, then waits (bounded) for the release.
 WAIT_BODY = '''echo "$PPID $$ $SSCI_JOB" >> "$T/started"
 n=0

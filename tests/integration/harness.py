@@ -216,15 +216,20 @@ class SsciTest(unittest.TestCase):
         self.fail(f"{msg}\n{self.logs()}")
 
     def wait_for(self, fn, what, timeout=DEADLINE):
-        """Poll fn until it returns something true; fail after timeout."""
+        """Poll fn until it returns something true; fail after timeout.
+        The polls slow down from 10 to 100 ms: quick answers come
+        quickly, and a long wait does not spend the CPU the processes
+        under test need."""
         end = time.monotonic() + timeout
+        pause = 0.01
         while True:
             value = fn()
             if value:
                 return value
             if time.monotonic() > end:
                 self.fail_with_logs(f"timed out waiting for {what}")
-            time.sleep(0.02)
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.1)
 
     def start(self, name, *args, env=None):
         p = Proc(name, [SSCI, *args], self.tmp, env=env)

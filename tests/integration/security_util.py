@@ -151,7 +151,8 @@ def make_ca(folder, name):
     """A self-signed CA; (cert path, key path)."""
     key = os.path.join(folder, f"{name}.key")
     cert = os.path.join(folder, f"{name}.pem")
-    openssl(folder, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+    openssl(folder, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", key, "-out", cert, "-days", "2",
             "-subj", f"/CN={name}",
             "-addext", "basicConstraints=critical,CA:TRUE",
@@ -169,9 +170,10 @@ def make_server_cert(folder, ca_cert, ca_key, name="server",
     with open(ext, "w") as f:
         f.write(f"subjectAltName={san}\n"
                 "basicConstraints=CA:FALSE\n"
-                "keyUsage=digitalSignature,keyEncipherment\n"
+                "keyUsage=digitalSignature\n"
                 "extendedKeyUsage=serverAuth\n")
-    openssl(folder, "req", "-new", "-newkey", "rsa:2048", "-nodes",
+    openssl(folder, "req", "-new", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", key, "-out", csr, "-subj", "/CN=localhost")
     openssl(folder, "x509", "-req", "-in", csr, "-CA", ca_cert,
             "-CAkey", ca_key, "-CAcreateserial", "-out", cert,

@@ -5,12 +5,14 @@ that registers later) with the attempt raised; a frozen runner's late
 result is refused; a job that kills its runner every time ends as error
 after 3 attempts.  The test of each job is an .ssci/test that records
 "runner pid, test pid, job" and waits for a release file."""
+import os
 import signal
 import time
 
 from faults_util import FAST, WAIT_BODY, FaultTest
+from harness import git
 
-HEARTBEAT, RUNNER_TIMEOUT = 1, 2
+HEARTBEAT, RUNNER_TIMEOUT = 0.25, 1
 # Declared lost within the runner timeout, give or take a heartbeat.
 LOST_WITHIN = RUNNER_TIMEOUT + HEARTBEAT + 1.5
 KILL_MY_RUNNER = '''echo "$PPID $$ $SSCI_JOB" >> "$T/started"
@@ -102,3 +104,26 @@ class TestRunnerFaults(FaultTest):
         self.assertEqual(len(spare), 1)
         self.assertTrue(spare[0].alive(), "the fourth runner got no 4th try")
         self.assertEqual(len(self.runs()), 3)
+
+    def test_clone_left_unfinished_is_made_again(self):
+        """A runner killed while it cloned leaves REPOS/<name>.tmp-<slot>
+        behind; the next runner in that work dir clones again instead of
+        failing every job of the repository."""
+        repo = self.make_repo()
+        d = self.dispatcher(args=FAST)
+        first = self.runner(d, "runner1")
+        self.notify_ok(d, repo, git(repo, "rev-parse", "HEAD"))
+        self.wait_jobs(d, 1)
+        repos = os.path.join(self.tmp, "runner1-work", "repos")
+        (clone,) = os.listdir(repos)
+        first.stop()
+        # What the kill leaves: a clone under its temporary name only.
+        os.rename(os.path.join(repos, clone),
+                  os.path.join(repos, clone + ".tmp-0"))
+        self.runner(d, "runner1")
+        later = self.commit(repo, "after the kill")
+        self.notify_ok(d, repo, later)
+        job = self.final_job(d, later)
+        self.assertEqual(job["state"], "passed", d.result(later))
+        self.assertIn("a clone left unfinished", d.result(later))
+        self.assertEqual(sorted(os.listdir(repos)), [clone])

@@ -76,8 +76,8 @@ class TestFullDisk(FaultTest):
         state = self.mount("state", "32m")
         repo, commit = self.repo_with(WAIT_BODY)
         d = self.dispatcher(args=("--state-dir", os.path.join(state, "s"),
-                                  "--heartbeat", "1", "--runner-timeout",
-                                  "2"))
+                                  "--heartbeat", "0.2", "--runner-timeout",
+                                  "0.6"))
         first = self.runner(d, "runner1")
         self.notify_ok(d, repo, commit)
         self.wait_runs(1)
