@@ -14,6 +14,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -22,6 +23,11 @@ SSCI = os.environ.get("SSCI_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "ssci")
 SSCI = os.path.abspath(SSCI)
 DEADLINE = float(os.environ.get("SSCI_TEST_DEADLINE", "60"))
+# The tests of the repositories under test run the python3 that runs
+# these, found first on PATH: a wrapper such as pyenv's shim would cost
+# a shell and its own start-up on every job.
+os.environ["PATH"] = os.path.dirname(os.path.realpath(sys.executable)) + \
+    os.pathsep + os.environ.get("PATH", "")
 SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|"
                        r"runtime error: ")
 

@@ -124,6 +124,7 @@ class TestRunnerFaults(FaultTest):
         later = self.commit(repo, "after the kill")
         self.notify_ok(d, repo, later)
         job = self.final_job(d, later)
+        self.wait_results(d, [later])
         self.assertEqual(job["state"], "passed", d.result(later))
         self.assertIn("a clone left unfinished", d.result(later))
         self.assertEqual(sorted(os.listdir(repos)), [clone])
