@@ -2,7 +2,8 @@
 /*
  * http.c - the dispatcher's HTTP side on libevent's evhttp: the web pages
  * (html.c), the JSON API (api.c), the event stream (events.c) and
- * /metrics.  One generic callback routes by path; every error is JSON with
+ * /metrics.  One generic callback routes by a table of paths (and /api by
+ * http_api.c's); every error is JSON with
  * a status that fits for /api, a short page otherwise.  Requests are
  * bounded in size and time, and no reply is larger than a few MiB, so a
  * slow client costs memory, never the loop.
@@ -49,74 +50,142 @@ http_not_found(struct http_ctx *h)
 	free(message);
 }
 
-static void
+static int
 http_job_page(struct http_ctx *h, struct job *job, int found)
 {
 	struct evbuffer *body;
 
-	if (found != 1) {
-		http_not_found(h);
-		return;
-	}
+	if (found != 1)
+		return 0;
 	body = evbuffer_new();
 	html_job(h->d, job, body);
 	http_page(h->req, HTTP_OK, body);
 	evbuffer_free(body);
 	job_release(job);
-}
-
-/* Pages: /, /jobs/ID, /commits/SHA, /history/REPO/BRANCH, /badge, /static. */
-static int
-http_pages(struct http_ctx *h)
-{
-	struct evbuffer *body;
-	const char *data, *type;
-	struct job job;
-	size_t len;
-
-	if (strcmp(h->path, "/") == 0) {
-		body = evbuffer_new();
-		html_dashboard(h->d, body);
-		http_page(h->req, HTTP_OK, body);
-		evbuffer_free(body);
-	} else if (h->nparts == 2 && strcmp(h->parts[0], "jobs") == 0) {
-		http_job_page(h, &job, http_job_id(h->parts[1]) > 0 ?
-		    store_job_get(h->d->store, http_job_id(h->parts[1]), &job) :
-		    0);
-	} else if (h->nparts == 2 && strcmp(h->parts[0], "commits") == 0) {
-		http_job_page(h, &job, store_job_by_commit(h->d->store,
-		    h->parts[1], &job));
-	} else if (h->nparts >= 3 && strcmp(h->parts[0], "history") == 0) {
-		body = evbuffer_new();
-		if (html_history(h->d, h->parts[1], h->rest[2], body) == -1)
-			http_not_found(h);
-		else
-			http_page(h->req, HTTP_OK, body);
-		evbuffer_free(body);
-	} else if (h->nparts >= 3 && strcmp(h->parts[0], "badge") == 0 &&
-	    http_strip_suffix(h->rest[2], ".svg")) {
-		body = evbuffer_new();
-		html_badge(h->d, h->parts[1], h->rest[2], body);
-		evhttp_add_header(evhttp_request_get_output_headers(h->req),
-		    "Cache-Control", "no-cache");
-		http_send(h->req, HTTP_OK, "image/svg+xml", body);
-		evbuffer_free(body);
-	} else if (h->nparts == 2 && strcmp(h->parts[0], "static") == 0 &&
-	    (data = html_asset(h->parts[1], &len, &type)) != NULL) {
-		body = evbuffer_new();
-		evbuffer_add_reference(body, data, len, NULL, NULL);
-		http_send(h->req, HTTP_OK, type, body);
-		evbuffer_free(body);
-	} else if (strcmp(h->path, "/metrics") == 0) {
-		body = evbuffer_new();
-		metrics_write(h->d, body);
-		http_send(h->req, HTTP_OK, "text/plain; version=0.0.4", body);
-		evbuffer_free(body);
-	} else
-		return 0;
 	return 1;
 }
 
+static int
+page_dashboard(struct http_ctx *h)
+{
+	struct evbuffer *body = evbuffer_new();
+
+	html_dashboard(h->d, body);
+	http_page(h->req, HTTP_OK, body);
+	evbuffer_free(body);
+	return 1;
+}
+
+static int
+page_job(struct http_ctx *h)
+{
+	int64_t id = http_job_id(h->parts[1]);
+	struct job job;
+
+	return http_job_page(h, &job, id > 0 ?
+	    store_job_get(h->d->store, id, &job) : 0);
+}
+
+static int
+page_commit(struct http_ctx *h)
+{
+	struct job job;
+
+	return http_job_page(h, &job, store_job_by_commit(h->d->store,
+	    h->parts[1], &job));
+}
+
+/* /history/REPO/BRANCH: the branch may hold slashes. */
+static int
+page_history(struct http_ctx *h)
+{
+	struct evbuffer *body = evbuffer_new();
+	int found = html_history(h->d, h->parts[1], h->rest[2], body) != -1;
+
+	if (found)
+		http_page(h->req, HTTP_OK, body);
+	evbuffer_free(body);
+	return found;
+}
+
+static int
+page_badge(struct http_ctx *h)
+{
+	struct evbuffer *body;
+
+	if (!http_strip_suffix(h->rest[2], ".svg"))
+		return 0;
+	body = evbuffer_new();
+	html_badge(h->d, h->parts[1], h->rest[2], body);
+	evhttp_add_header(evhttp_request_get_output_headers(h->req),
+	    "Cache-Control", "no-cache");
+	http_send(h->req, HTTP_OK, "image/svg+xml", body);
+	evbuffer_free(body);
+	return 1;
+}
+
+static int
+page_static(struct http_ctx *h)
+{
+	const char *data, *type;
+	struct evbuffer *body;
+	size_t len;
+
+	if ((data = html_asset(h->parts[1], &len, &type)) == NULL)
+		return 0;
+	body = evbuffer_new();
+	evbuffer_add_reference(body, data, len, NULL, NULL);
+	http_send(h->req, HTTP_OK, type, body);
+	evbuffer_free(body);
+	return 1;
+}
+
+static int
+page_metrics(struct http_ctx *h)
+{
+	struct evbuffer *body = evbuffer_new();
+
+	metrics_write(h->d, body);
+	http_send(h->req, HTTP_OK, "text/plain; version=0.0.4", body);
+	evbuffer_free(body);
+	return 1;
+}
+
+static const struct http_route http_page_routes[] = {
+	{ "/", HTTP_GET, page_dashboard },
+	{ "/jobs/*", HTTP_GET, page_job },
+	{ "/commits/*", HTTP_GET, page_commit },
+	{ "/history/*/**", HTTP_GET, page_history },
+	{ "/badge/*/**", HTTP_GET, page_badge },
+	{ "/static/*", HTTP_GET, page_static },
+	{ "/metrics", HTTP_GET, page_metrics },
+	{ NULL, HTTP_GET, NULL }
+};
+
+/*
+ * Answer h from its route: 404 where nothing is, 405 naming the method
+ * the path takes; under /api both as JSON.
+ */
+static void
+http_route(struct http_ctx *h)
+{
+	int api = h->nparts > 0 && strcmp(h->parts[0], "api") == 0;
+	const struct http_route *r;
+	const char *allowed;
+
+	r = http_route_find(h, api ? http_api_routes : http_page_routes,
+	    &allowed);
+	if (r != NULL && r->handle(h))
+		return;
+	if (r == NULL && allowed != NULL)
+		http_error(h->req, HTTP_BADMETHOD, "bad_method",
+		    "use %s here", allowed);
+	else if (api)
+		http_error(h->req, HTTP_NOTFOUND, "not_found",
+		    "no such API");
+	else
+		http_not_found(h);
+}
 
 static void
 http_cb(struct evhttp_request *req, void *arg)
@@ -143,13 +212,8 @@ http_cb(struct evhttp_request *req, void *arg)
 		;	/* the login form, or its answer */
 	else if (!http_auth_check(&h))
 		;	/* refused and answered */
-	else if (h.nparts > 0 && strcmp(h.parts[0], "api") == 0)
-		http_api(&h);
-	else if (h.method != EVHTTP_REQ_GET && h.method != EVHTTP_REQ_HEAD)
-		http_error(req, HTTP_BADMETHOD, "bad_method",
-		    "only GET here");
-	else if (!http_pages(&h))
-		http_not_found(&h);
+	else
+		http_route(&h);
 	http_release(&h);
 }
 

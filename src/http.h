@@ -60,7 +60,30 @@ const char *http_parse(struct http_ctx *h, const char *raw,
     const char *query);
 void http_release(struct http_ctx *h);
 
-/* Everything under /api. */
-void http_api(struct http_ctx *h);
+/*
+ * A route: a path pattern, the method it answers and its handler.  The
+ * pattern's segments are literal, "*" (any one segment) or a last "**"
+ * (one segment or more).  GET routes answer HEAD too.  A handler returns
+ * 1 once it has answered, 0 when there is nothing at that path (the
+ * router then answers 404).
+ */
+enum http_method { HTTP_GET, HTTP_POST };
+
+struct http_route {
+	const char *pattern;		/* "/metrics", "/history/STAR/STARSTAR" */
+	enum http_method method;
+	int (*handle)(struct http_ctx *h);
+};
+
+/*
+ * The route of table (ended by a NULL pattern) for h's path and method,
+ * or NULL; then *allowed is the method the path takes, if another does,
+ * else NULL.
+ */
+const struct http_route *http_route_find(const struct http_ctx *h,
+    const struct http_route *table, const char **allowed);
+
+/* http_api.c: the routes under /api. */
+extern const struct http_route http_api_routes[];
 
 #endif

@@ -50,7 +50,7 @@ http_number(struct http_ctx *h, const char *name, long min, long max,
 }
 
 /* The event stream, within the limits of events.h. */
-static void
+static int
 api_events(struct http_ctx *h)
 {
 	switch (events_subscribe(h->d, h->req, h->ip)) {
@@ -63,9 +63,10 @@ api_events(struct http_ctx *h)
 		    "streams as the dispatcher serves already");
 		break;
 	}
+	return 1;
 }
 
-static void
+static int
 api_get_jobs(struct http_ctx *h)
 {
 	struct job_filter f = { 0 };
@@ -78,13 +79,13 @@ api_get_jobs(struct http_ctx *h)
 	f.state = http_param(h, "state");
 	if (http_number(h, "limit", 1, 1000, 50, &limit) == -1 ||
 	    http_number(h, "before", 1, 2147483647L, 0, &before) == -1)
-		return;
+		return 1;
 	if ((f.state != NULL && job_state_parse(f.state, &state) == -1) ||
 	    (f.branch != NULL && !branch_name_valid(f.branch)) ||
 	    (f.repo != NULL && !repo_url_valid(f.repo))) {
 		http_error(h->req, HTTP_BADREQUEST, "bad_parameter",
 		    "invalid repo, branch or state");
-		return;
+		return 1;
 	}
 	f.limit = (int)limit;
 	f.before = before;
@@ -92,6 +93,7 @@ api_get_jobs(struct http_ctx *h)
 		http_error(h->req, HTTP_INTERNAL, "store", "unable to list jobs");
 	else
 		http_json(h->req, HTTP_OK, json_pack("{s:o}", "jobs", jobs));
+	return 1;
 }
 
 /* The job named by parts[2]; 1, or 0 after answering 404. */
@@ -173,7 +175,7 @@ api_body(struct http_ctx *h)
 	return obj;
 }
 
-static void
+static int
 api_dispatch(struct http_ctx *h)
 {
 	struct job_request request;
@@ -187,7 +189,7 @@ api_dispatch(struct http_ctx *h)
 	int existing, rc;
 
 	if ((obj = api_body(h)) == NULL)
-		return;
+		return 1;
 	json_object_set_new(obj, "type", json_string("dispatch"));
 	line = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
@@ -195,13 +197,13 @@ api_dispatch(struct http_ctx *h)
 		http_error(h->req, HTTP_BADREQUEST, line ? err.code : "bad_json",
 		    "%s", line ? err.message : "unreadable body");
 		free(line);
-		return;
+		return 1;
 	}
 	free(line);
 	if (sched_repo_refused(h->d->sched, msg.repo, why, sizeof why)) {
 		http_error(h->req, HTTP_BADREQUEST, "bad_repo", "%s", why);
 		proto_msg_release(&msg);
-		return;
+		return 1;
 	}
 	request = (struct job_request){
 		.repo = msg.repo, .commit = msg.commit, .branch = msg.branch,
@@ -220,6 +222,7 @@ api_dispatch(struct http_ctx *h)
 		    "{s:I, s:s, s:b}", "job", (json_int_t)id, "state",
 		    job_state_name(state), "existing", existing));
 	proto_msg_release(&msg);
+	return 1;
 }
 
 static void
@@ -255,74 +258,78 @@ api_post_job(struct http_ctx *h, struct job *job)
 		    "unable to queue the job again");
 }
 
-/* /api/jobs/ID[/log|/cancel|/retry] */
-static void
-api_job_path(struct http_ctx *h, int get)
+/* /api/jobs/ID/cancel, /api/jobs/ID/retry */
+static int
+api_job_action(struct http_ctx *h)
 {
 	struct job job;
-	int is_action = h->nparts == 4 && (strcmp(h->parts[3], "cancel") == 0 ||
-	    strcmp(h->parts[3], "retry") == 0);
-	int is_log = h->nparts == 4 && strcmp(h->parts[3], "log") == 0;
 
-	if (h->nparts > 4 || (h->nparts == 4 && !is_action && !is_log)) {
-		http_error(h->req, HTTP_NOTFOUND, "not_found", "no such API");
-		return;
-	}
-	if (get == is_action) {
-		http_error(h->req, HTTP_BADMETHOD, "bad_method",
-		    "use %s here", get ? "POST" : "GET");
-		return;
-	}
-	if (!api_find_job(h, &job))
-		return;
-	if (is_action)
+	if (api_find_job(h, &job)) {
 		api_post_job(h, &job);
-	else if (is_log)
-		api_get_log(h, &job);
-	else
-		http_json(h->req, HTTP_OK, api_job(&job));
-	job_release(&job);
+		job_release(&job);
+	}
+	return 1;
 }
 
-void
-http_api(struct http_ctx *h)
+/* /api/jobs/ID/log */
+static int
+api_job_log(struct http_ctx *h)
 {
-	int get = h->method == EVHTTP_REQ_GET || h->method == EVHTTP_REQ_HEAD;
-	const char *what = h->nparts > 1 ? h->parts[1] : "";
+	struct job job;
 
-	if (h->nparts >= 3 && strcmp(what, "jobs") == 0) {
-		api_job_path(h, get);
-		return;
+	if (api_find_job(h, &job)) {
+		api_get_log(h, &job);
+		job_release(&job);
 	}
-	if (h->nparts != 2) {
-		http_error(h->req, HTTP_NOTFOUND, "not_found", "no such API");
-		return;
-	}
-	if (strcmp(what, "dispatch") == 0) {
-		if (get)
-			http_error(h->req, HTTP_BADMETHOD, "bad_method",
-			    "use POST here");
-		else
-			api_dispatch(h);
-		return;
-	}
-	if (!get) {
-		http_error(h->req, HTTP_BADMETHOD, "bad_method",
-		    "use GET here");
-		return;
-	}
-	if (strcmp(what, "status") == 0)
-		http_json(h->req, HTTP_OK, api_status(h->d));
-	else if (strcmp(what, "jobs") == 0)
-		api_get_jobs(h);
-	else if (strcmp(what, "runners") == 0)
-		http_json(h->req, HTTP_OK, json_pack("{s:o}", "runners",
-		    api_runners(h->d)));
-	else if (strcmp(what, "queue") == 0)
-		http_json(h->req, HTTP_OK, json_pack("{s:o}", "queue",
-		    api_queue(h->d, 1000)));
-	else if (strcmp(what, "events") == 0)
-		api_events(h);
-	else
-		http_error(h->req, HTTP_NOTFOUND, "not_found", "no such API");
+	return 1;
 }
+
+static int
+api_job_one(struct http_ctx *h)
+{
+	struct job job;
+
+	if (api_find_job(h, &job)) {
+		http_json(h->req, HTTP_OK, api_job(&job));
+		job_release(&job);
+	}
+	return 1;
+}
+
+static int
+api_get_status(struct http_ctx *h)
+{
+	http_json(h->req, HTTP_OK, api_status(h->d));
+	return 1;
+}
+
+static int
+api_get_runners(struct http_ctx *h)
+{
+	http_json(h->req, HTTP_OK, json_pack("{s:o}", "runners",
+	    api_runners(h->d)));
+	return 1;
+}
+
+static int
+api_get_queue(struct http_ctx *h)
+{
+	http_json(h->req, HTTP_OK, json_pack("{s:o}", "queue",
+	    api_queue(h->d, 1000)));
+	return 1;
+}
+
+/* Everything under /api; docs/API.md describes each. */
+const struct http_route http_api_routes[] = {
+	{ "/api/status", HTTP_GET, api_get_status },
+	{ "/api/jobs", HTTP_GET, api_get_jobs },
+	{ "/api/jobs/*", HTTP_GET, api_job_one },
+	{ "/api/jobs/*/log", HTTP_GET, api_job_log },
+	{ "/api/jobs/*/cancel", HTTP_POST, api_job_action },
+	{ "/api/jobs/*/retry", HTTP_POST, api_job_action },
+	{ "/api/runners", HTTP_GET, api_get_runners },
+	{ "/api/queue", HTTP_GET, api_get_queue },
+	{ "/api/events", HTTP_GET, api_events },
+	{ "/api/dispatch", HTTP_POST, api_dispatch },
+	{ NULL, HTTP_GET, NULL }
+};

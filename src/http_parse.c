@@ -103,3 +103,51 @@ http_strip_suffix(char *s, const char *suffix)
 	s[n - m] = '\0';
 	return 1;
 }
+
+/* Does pattern (see struct http_route) match h's path segments? */
+static int
+http_route_matches(const char *pattern, const struct http_ctx *h)
+{
+	const char *p = pattern;
+	int i = 0;
+
+	while (*p == '/')
+		p++;
+	while (*p != '\0') {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && strncmp(p, "**", 2) == 0)
+			return i < h->nparts;
+		if (i == h->nparts)
+			return 0;
+		if (!(n == 1 && *p == '*') && (strlen(h->parts[i]) != n ||
+		    strncmp(h->parts[i], p, n) != 0))
+			return 0;
+		i++;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return i == h->nparts;
+}
+
+const struct http_route *
+http_route_find(const struct http_ctx *h, const struct http_route *table,
+    const char **allowed)
+{
+	enum http_method method = h->method == EVHTTP_REQ_POST ? HTTP_POST :
+	    HTTP_GET;
+	int takes_get = h->method == EVHTTP_REQ_GET ||
+	    h->method == EVHTTP_REQ_HEAD;
+
+	*allowed = NULL;
+	for (const struct http_route *r = table; r->pattern != NULL; r++) {
+		if (!http_route_matches(r->pattern, h))
+			continue;
+		if ((r->method == HTTP_GET && takes_get) ||
+		    (r->method == HTTP_POST && method == HTTP_POST))
+			return r;
+		*allowed = r->method == HTTP_GET ? "GET" : "POST";
+	}
+	return NULL;
+}
