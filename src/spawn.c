@@ -136,8 +136,38 @@ spawn_child_cloexec(const struct spawn_child_ctx *ctx)
 }
 
 /*
- * In the child: set up and exec, or write errno to errfd and _exit.  Only
- * async-signal-safe calls from here on.
+ * The steps of a child's setup, so that a failure says which one failed
+ * (as git's run-command does): the child writes the step and errno.
+ */
+enum spawn_step {
+	SPAWN_STEP_DEATH_SIGNAL,
+	SPAWN_STEP_CGROUP,
+	SPAWN_STEP_MEMORY_LIMIT,
+	SPAWN_STEP_DESCRIPTORS,
+	SPAWN_STEP_CHDIR,
+	SPAWN_STEP_EXEC,
+};
+
+static const char *const spawn_step_names[] = {
+	[SPAWN_STEP_DEATH_SIGNAL] = "setting its death signal",
+	[SPAWN_STEP_CGROUP] = "joining its cgroup",
+	[SPAWN_STEP_MEMORY_LIMIT] = "limiting its memory",
+	[SPAWN_STEP_DESCRIPTORS] = "setting up its descriptors",
+	[SPAWN_STEP_CHDIR] = "changing to its folder",
+	[SPAWN_STEP_EXEC] = "exec",
+};
+
+struct spawn_failure {
+	int step;
+	int err;
+};
+
+/*
+ * In the child: set up and exec, or write the failed step and errno to
+ * errfd and _exit.  Only async-signal-safe calls from here on.  Every
+ * signal is blocked on entry (see spawn_fork) and unblocked only once
+ * every handler is back to its default, so that no handler of the
+ * parent's (libevent's, which writes to the parent's loop) runs here.
  */
 static void __attribute__((noreturn))
 spawn_child(const char *path, char *const *argv, char *const *env,
@@ -147,23 +177,27 @@ spawn_child(const char *path, char *const *argv, char *const *env,
 	const char *dir = opts->dir;
 	struct sigaction sa;
 	struct rlimit rl;
+	struct spawn_failure failure;
+	int nullfd, step;
 	sigset_t none;
-	int nullfd, err;
 
 	/*
 	 * The child dies with us: a supervisor killed with -9 must not leave
 	 * its children running unsupervised.  A parent that died before the
 	 * prctl took effect is seen by getppid.
 	 */
+	step = SPAWN_STEP_DEATH_SIGNAL;
 	if (prctl(PR_SET_PDEATHSIG, ctx->death_signal) == -1)
 		goto fail;
 	if (getppid() != ctx->parent)
 		_exit(127);
 	setpgid(0, 0);
+	step = SPAWN_STEP_CGROUP;
 	for (int i = 0; i < opts->njoin_fds; i++) {
 		if (write(opts->join_fds[i], "0", 1) != 1)
 			goto fail;
 	}
+	step = SPAWN_STEP_MEMORY_LIMIT;
 	if (opts->memory_limit > 0) {
 		rl.rlim_cur = rl.rlim_max = (rlim_t)opts->memory_limit;
 		if (setrlimit(RLIMIT_AS, &rl) == -1)
@@ -175,19 +209,38 @@ spawn_child(const char *path, char *const *argv, char *const *env,
 		sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	step = SPAWN_STEP_DESCRIPTORS;
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nullfd == -1 || dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
 	    dup2(outfd, 2) == -1)
 		goto fail;
 	spawn_child_cloexec(ctx);
+	step = SPAWN_STEP_CHDIR;
 	if (dir != NULL && chdir(dir) == -1)
 		goto fail;
+	step = SPAWN_STEP_EXEC;
 	execve(path, argv, env);
 fail:
-	err = errno;
-	while (write(errfd, &err, sizeof err) == -1 && errno == EINTR)
+	failure.step = step;
+	failure.err = errno;
+	while (write(errfd, &failure, sizeof failure) == -1 && errno == EINTR)
 		;
 	_exit(127);
+}
+
+static void
+spawn_report_failure(const char *program, const char *dir,
+    const struct spawn_failure *failure)
+{
+	const char *step = failure->step >= 0 && failure->step <=
+	    SPAWN_STEP_EXEC ? spawn_step_names[failure->step] : "?";
+
+	if (dir != NULL)
+		log_warnx("unable to run '%s' in '%s': %s: %s", program, dir,
+		    step, strerror(failure->err));
+	else
+		log_warnx("unable to run '%s': %s: %s", program, step,
+		    strerror(failure->err));
 }
 
 /* Fork and exec; returns the pid and the output pipe's read end, or -1. */
@@ -198,7 +251,9 @@ spawn_fork(const struct spawn_opts *opts, int *outfd)
 	const char *dir = opts->dir;
 	struct spawn_child_ctx ctx = { .parent = getpid(),
 	    .death_signal = opts->death_signal ? opts->death_signal : SIGKILL };
+	struct spawn_failure failure;
 	int outpipe[2], errpipe[2], err;
+	sigset_t all, old;
 	struct rlimit rl;
 	char *path, **env;
 	ssize_t n;
@@ -217,11 +272,14 @@ spawn_fork(const struct spawn_opts *opts, int *outfd)
 	env = spawn_build_env(opts->env, opts->unset);
 	ctx.max_fd = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
 		spawn_child(path, (char *const *)argv, env, opts, &ctx,
 		    outpipe[1], errpipe[1]);
 	err = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(path);
 	free(env);
 	close(outpipe[1]);
@@ -236,17 +294,13 @@ spawn_fork(const struct spawn_opts *opts, int *outfd)
 	/* Also in the parent, so a signal sent at once reaches the group. */
 	setpgid(pid, pid);
 	do
-		n = read(errpipe[0], &err, sizeof err);
+		n = read(errpipe[0], &failure, sizeof failure);
 	while (n == -1 && errno == EINTR);
 	close(errpipe[0]);
-	if (n == sizeof err) {
+	if (n == sizeof failure) {
 		waitpid(pid, NULL, 0);
 		close(outpipe[0]);
-		errno = err;
-		if (dir != NULL)
-			log_warn("unable to run '%s' in '%s'", argv[0], dir);
-		else
-			log_warn("unable to run '%s'", argv[0]);
+		spawn_report_failure(argv[0], dir, &failure);
 		return -1;
 	}
 	*outfd = outpipe[0];

@@ -6,8 +6,10 @@
  * A child runs an argument vector (never a shell line built from our
  * input) in a process group of its own, with stdin from /dev/null and
  * stdout and stderr together on one pipe, which the loop reads as output
- * arrives.  It gets no other descriptor of ours, and it dies with us.  A failure to exec is reported by spawn_start itself through a
- * close-on-exec pipe.  A child counts as done only when it has exited and
+ * arrives.  It gets no other descriptor of ours, no handler or blocked
+ * signal of ours, and it dies with us.  A child that cannot start is
+ * reported by spawn_start itself, naming the step of its setup that
+ * failed, through a close-on-exec pipe.  A child counts as done only when it has exited and
  * its output reached end of file, so no trailing output is lost.  When it
  * exits, whatever is left in its process group is killed, so no grandchild
  * outlives it; if something outside the group still holds the pipe, it is
