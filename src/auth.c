@@ -14,17 +14,6 @@
 #include "auth.h"
 #include "util.h"
 
-#define AUTH_TABLE 256
-#define AUTH_FORGET_MS (10 * 60 * 1000)
-
-struct auth_failure {
-	char address[64];
-	int count;
-	int64_t last_ms;
-};
-
-static struct auth_failure auth_table[AUTH_TABLE];
-
 char *
 auth_read_token(const char *file)
 {
@@ -83,66 +72,6 @@ auth_equal(const char *a, const char *b)
 		diff |= (unsigned char)((i < la ? a[i] : 0) ^
 		    (i < lb ? b[i] : 0));
 	return diff == 0;
-}
-
-static struct auth_failure *
-auth_find(const char *address, int create)
-{
-	struct auth_failure *victim = NULL;
-	int64_t now = mono_ms();
-
-	for (int i = 0; i < AUTH_TABLE; i++) {
-		struct auth_failure *f = &auth_table[i];
-
-		if (f->count > 0 && now - f->last_ms > AUTH_FORGET_MS)
-			f->count = 0;
-		if (f->count > 0 && strcmp(f->address, address) == 0)
-			return f;
-		/* A free entry, else the one unused the longest. */
-		if (victim == NULL || (victim->count != 0 && (f->count == 0 ||
-		    f->last_ms < victim->last_ms)))
-			victim = f;
-	}
-	if (!create)
-		return NULL;
-	memset(victim, 0, sizeof *victim);
-	snprintf(victim->address, sizeof victim->address, "%s", address);
-	return victim;
-}
-
-void
-auth_failed(const char *address)
-{
-	struct auth_failure *f = auth_find(address, 1);
-
-	f->count++;
-	f->last_ms = mono_ms();
-}
-
-int64_t
-auth_penalty(const char *address)
-{
-	struct auth_failure *f = auth_find(address, 0);
-	int64_t delay = 100, left;
-
-	if (f == NULL || f->count < AUTH_FREE_FAILURES)
-		return 0;
-	for (int i = AUTH_FREE_FAILURES; i < f->count && delay <
-	    AUTH_MAX_DELAY_MS; i++)
-		delay *= 2;
-	if (delay > AUTH_MAX_DELAY_MS)
-		delay = AUTH_MAX_DELAY_MS;
-	left = f->last_ms + delay - mono_ms();
-	return left > 0 ? left : 0;
-}
-
-void
-auth_succeeded(const char *address)
-{
-	struct auth_failure *f = auth_find(address, 0);
-
-	if (f != NULL)
-		f->count = 0;
 }
 
 static struct {

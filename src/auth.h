@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * auth.h - shared-secret tokens: reading them, comparing them in constant
- * time, and slowing down an address that keeps guessing.
+ * time, and browser sessions.  (Slowing down an address that keeps
+ * guessing is address.c's.)
  */
 #ifndef SSCI_AUTH_H
 #define SSCI_AUTH_H
 
 #include <stdint.h>
-
-/* After this many failures from one address, each refusal waits longer. */
-#define AUTH_FREE_FAILURES 3
-#define AUTH_MAX_DELAY_MS 10000
 
 /*
  * The token in file (its first line, without surrounding blanks), or NULL
@@ -27,19 +24,6 @@ char *auth_token(const char *file);
 
 /* Whether a equals b, taking the same time wherever they differ. */
 int auth_equal(const char *a, const char *b);
-
-/* Note a failed attempt from address (an IP, without its port). */
-void auth_failed(const char *address);
-
-/*
- * How many milliseconds address must still wait before its next attempt
- * is even looked at: 0 for the first few failures, then doubling up to
- * AUTH_MAX_DELAY_MS after each.
- */
-int64_t auth_penalty(const char *address);
-
-/* A success from address forgives its failures. */
-void auth_succeeded(const char *address);
 
 /*
  * Browser sessions, made by a login with the token: a random id that a

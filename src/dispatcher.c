@@ -28,6 +28,7 @@
 #include "sched.h"
 #include "store.h"
 #include "tls.h"
+#include "address.h"
 #include "auth.h"
 #include "util.h"
 
@@ -461,6 +462,7 @@ cmd_dispatcher(int argc, char **argv)
 		fatalx("unable to create the event loop");
 	d.started_ms = now_ms();
 	LIST_INIT(&d.peers);
+	d.addresses = address_table_new();
 	d.results = results_new(d.base, d.store, &d.logs, d.cfg.results_dir);
 	sched_cfg.job_timeout_s = d.cfg.job_timeout_s;
 	sched_cfg.max_attempts = d.cfg.max_attempts;
@@ -488,6 +490,7 @@ cmd_dispatcher(int argc, char **argv)
 	evconnlistener_free(l);
 	gate_release(&d.proto_gate);
 	results_free(d.results);
+	address_table_free(d.addresses);
 	event_free(d.ev_heartbeat);
 	cmd_signals_free(sigs);
 	event_base_free(d.base);

@@ -118,6 +118,7 @@ struct dispatcher {
 	struct joblogs logs;
 	struct results *results;
 	struct sched *sched;
+	struct address_table *addresses;	/* guessers, HTTP budgets */
 	LIST_HEAD(, peer) peers;
 	struct event *ev_heartbeat;
 	int64_t started_ms;

@@ -18,52 +18,13 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "address.h"
 #include "auth.h"
 #include "dispatcher.h"
 #include "html.h"
 #include "http.h"
 #include "http_auth.h"
 #include "util.h"
-
-/* One token bucket per address, in a small table that forgets the idle. */
-struct http_bucket {
-	char ip[64];
-	double tokens;
-	int64_t last_ms;
-};
-
-#define HTTP_BUCKETS 256
-
-/* Whether ip may make a request now (rate per second, burst twice that). */
-static int
-http_rate_ok(struct dispatcher *d, const char *ip)
-{
-	static struct http_bucket buckets[HTTP_BUCKETS];
-	struct http_bucket *b = NULL, *victim = &buckets[0];
-	double rate = d->cfg.http_rate, burst = 2.0 * rate;
-	int64_t now = mono_ms();
-
-	for (int i = 0; i < HTTP_BUCKETS && b == NULL; i++) {
-		if (strcmp(buckets[i].ip, ip) == 0)
-			b = &buckets[i];
-		else if (buckets[i].last_ms < victim->last_ms)
-			victim = &buckets[i];
-	}
-	if (b == NULL) {
-		b = victim;
-		snprintf(b->ip, sizeof b->ip, "%s", ip);
-		b->tokens = burst;
-		b->last_ms = now;
-	}
-	b->tokens += rate * (double)(now - b->last_ms) / 1000.0;
-	if (b->tokens > burst)
-		b->tokens = burst;
-	b->last_ms = now;
-	if (b->tokens < 1.0)
-		return 0;
-	b->tokens -= 1.0;
-	return 1;
-}
 
 /*
  * A browser says where a page came from: a POST carrying an Origin that is
@@ -218,7 +179,7 @@ http_authorized(struct http_ctx *h, const char *ip)
 	}
 	if (want == NULL || (!post && !h->d->cfg.http_auth && !foreign))
 		return 1;
-	if ((wait = auth_penalty(ip)) > 0) {
+	if ((wait = address_penalty(h->d->addresses, ip)) > 0) {
 		http_error(h->req, 429, "slow_down", "too many refused tokens; "
 		    "try again in %lld ms", (long long)wait);
 		return 0;
@@ -227,7 +188,7 @@ http_authorized(struct http_ctx *h, const char *ip)
 	    "Authorization");
 	if (given != NULL && strncmp(given, "Bearer ", 7) == 0 &&
 	    auth_equal(given + 7, want)) {
-		auth_succeeded(ip);
+		address_succeeded(h->d->addresses, ip);
 		return 1;
 	}
 	/* A browser logged in with the token carries its session instead. */
@@ -237,7 +198,7 @@ http_authorized(struct http_ctx *h, const char *ip)
 		http_to_login(h);
 		return 0;
 	}
-	auth_failed(ip);
+	address_failed(h->d->addresses, ip);
 	log_warnx("refused HTTP %s %s from %s: %s token", h->method ==
 	    EVHTTP_REQ_POST ? "POST" : "GET", h->path, ip, given == NULL ?
 	    "no" : "wrong");
@@ -252,7 +213,7 @@ http_authorized(struct http_ctx *h, const char *ip)
 int
 http_auth_rate(struct http_ctx *h)
 {
-	if (http_rate_ok(h->d, h->ip))
+	if (address_rate_ok(h->d->addresses, h->ip, h->d->cfg.http_rate))
 		return 1;
 	evhttp_add_header(evhttp_request_get_output_headers(h->req),
 	    "Retry-After", "1");
@@ -297,18 +258,18 @@ http_login_post(struct http_ctx *h, const char *want)
 	next = evhttp_find_header(&form, "next");
 	if (!http_next_ok(next))
 		next = "/";
-	if ((wait = auth_penalty(h->ip)) > 0)
+	if ((wait = address_penalty(h->d->addresses, h->ip)) > 0)
 		http_login_page(h, 429, next, "Too many wrong tokens: wait a "
 		    "moment and try again.");
 	else if (token == NULL || !auth_equal(token, want)) {
-		auth_failed(h->ip);
+		address_failed(h->d->addresses, h->ip);
 		log_warnx("refused a login from %s: wrong token", h->ip);
 		http_login_page(h, 401, next, "That is not the token.");
 	} else if (auth_session_new(id) == -1) {
 		log_warn("unable to make a session");
 		http_login_page(h, 500, next, "No session could be made.");
 	} else {
-		auth_succeeded(h->ip);
+		address_succeeded(h->d->addresses, h->ip);
 		snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; "
 		    "SameSite=Strict; Max-Age=%lld%s", HTTP_SESSION_COOKIE, id,
 		    AUTH_SESSION_MS / 1000, h->d->tls != NULL ? "; Secure" : "");

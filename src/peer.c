@@ -17,6 +17,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "address.h"
 #include "auth.h"
 #include "dispatcher.h"
 #include "sched.h"
@@ -194,13 +195,13 @@ peer_on_hello(struct peer *p, const struct proto_msg *msg)
 		return peer_bad(p, "bad_state", "hello was already said");
 	if (want != NULL) {
 		/* A guesser's next try is not even looked at for a while. */
-		if ((wait = auth_penalty(p->ip)) > 0)
+		if ((wait = address_penalty(p->d->addresses, p->ip)) > 0)
 			return peer_refuse(p, proto_encode_errorf("slow_down",
 			    "too many refused tokens from %s; try again in "
 			    "%lld ms", p->ip, (long long)wait),
 			    "still waiting after refused tokens");
 		if (msg->token == NULL || !auth_equal(msg->token, want)) {
-			auth_failed(p->ip);
+			address_failed(p->d->addresses, p->ip);
 			log_warnx("refused %s hello from %s: %s token",
 			    proto_role_name(msg->role), p->addr,
 			    msg->token == NULL ? "no" : "wrong");
@@ -209,7 +210,7 @@ peer_on_hello(struct peer *p, const struct proto_msg *msg)
 			    "wrong", proto_role_name(msg->role)),
 			    "refused token");
 		}
-		auth_succeeded(p->ip);
+		address_succeeded(p->d->addresses, p->ip);
 	}
 	p->said_hello = 1;
 	p->role = msg->role;
