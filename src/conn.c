@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -23,7 +24,7 @@
 struct conn_pending {
 	conn_reply_cb cb;
 	void *arg;
-	struct conn_pending *next;
+	STAILQ_ENTRY(conn_pending) entry;
 };
 
 struct conn {
@@ -50,7 +51,7 @@ struct conn {
 	int idle_closed;	/* the dispatcher closed us for idleness */
 	int backoff_ms;
 	struct event *ev_retry;
-	struct conn_pending *pending_head, **pending_tail;
+	STAILQ_HEAD(, conn_pending) pending;	/* replies awaited, in order */
 };
 
 static void conn_connect(struct conn *c);
@@ -95,10 +96,8 @@ conn_fail_pending(struct conn *c)
 {
 	struct conn_pending *p;
 
-	while ((p = c->pending_head) != NULL) {
-		c->pending_head = p->next;
-		if (c->pending_head == NULL)
-			c->pending_tail = &c->pending_head;
+	while ((p = STAILQ_FIRST(&c->pending)) != NULL) {
+		STAILQ_REMOVE_HEAD(&c->pending, entry);
 		p->cb(c, NULL, p->arg);
 		free(p);
 	}
@@ -202,7 +201,7 @@ conn_handle_line(struct conn *c, const char *line, size_t len)
 			proto_msg_release(&msg);
 			return c->bev == NULL ? -1 : 0;
 		}
-		p = c->pending_head;
+		p = STAILQ_FIRST(&c->pending);
 		if (p == NULL && msg.type == PROTO_ERROR && msg.code != NULL &&
 		    strcmp(msg.code, "timeout") == 0) {
 			/* Closed for idleness: reconnect, without alarm. */
@@ -216,9 +215,7 @@ conn_handle_line(struct conn *c, const char *line, size_t len)
 			proto_msg_release(&msg);
 			return 0;
 		}
-		c->pending_head = p->next;
-		if (c->pending_head == NULL)
-			c->pending_tail = &c->pending_head;
+		STAILQ_REMOVE_HEAD(&c->pending, entry);
 		p->cb(c, &msg, p->arg);
 		free(p);
 	} else if (msg.type == PROTO_PING) {
@@ -362,7 +359,7 @@ conn_new(struct event_base *base, const char *server, enum proto_role role,
 	c->cbs = *cbs;
 	c->arg = arg;
 	c->backoff_ms = CONN_BACKOFF_MIN_MS;
-	c->pending_tail = &c->pending_head;
+	STAILQ_INIT(&c->pending);
 	c->ev_retry = evtimer_new(base, conn_retry_cb, c);
 	conn_connect(c);
 	return c;
@@ -415,8 +412,7 @@ conn_request(struct conn *c, char *line, conn_reply_cb cb, void *arg)
 	p = xcalloc(1, sizeof *p);
 	p->cb = cb;
 	p->arg = arg;
-	*c->pending_tail = p;
-	c->pending_tail = &p->next;
+	STAILQ_INSERT_TAIL(&c->pending, p, entry);
 	return 0;
 }
 

@@ -126,7 +126,7 @@ struct dispatcher {
 	struct ssl_ctx_st *tls;		/* SSL_CTX, when serving TLS */
 	struct evhttp *http;
 	struct event *ev_ping;		/* keeps event streams alive */
-	struct events_client *events;
+	LIST_HEAD(, events_client) events;	/* event streams */
 	struct metrics metrics;
 	struct gate proto_gate;		/* the protocol listener's */
 	struct gate http_gate;		/* the HTTP listener's */

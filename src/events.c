@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -23,20 +24,8 @@ struct events_client {
 	struct dispatcher *d;
 	struct evhttp_request *req;
 	char ip[64];
-	struct events_client *next;
+	LIST_ENTRY(events_client) entry;
 };
-
-static void
-events_unlink(struct events_client *c)
-{
-	for (struct events_client **pp = &c->d->events; *pp != NULL;
-	    pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			return;
-		}
-	}
-}
 
 /* The browser went away. */
 static void
@@ -45,7 +34,7 @@ events_closed(struct evhttp_connection *evcon, void *arg)
 	struct events_client *c = arg;
 
 	(void)evcon;
-	events_unlink(c);
+	LIST_REMOVE(c, entry);
 	/*
 	 * A request cut off mid-reply is left to us to free once its
 	 * connection has let go of it.
@@ -62,7 +51,7 @@ events_end(struct events_client *c)
 	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
 
 	evhttp_connection_set_closecb(evcon, NULL, NULL);
-	events_unlink(c);
+	LIST_REMOVE(c, entry);
 	evhttp_send_reply_end(c->req);
 	free(c);
 }
@@ -81,7 +70,7 @@ events_trim(struct dispatcher *d)
 	for (;;) {
 		total = most = 0;
 		worst = NULL;
-		for (c = d->events; c != NULL; c = c->next) {
+		LIST_FOREACH(c, &d->events, entry) {
 			n = http_conn_backlog(c->req);
 			total += n;
 			if (worst == NULL || n > most) {
@@ -110,8 +99,8 @@ events_send(struct dispatcher *d, const char *type, json_t *data)
 	if (json == NULL)
 		fatalx("jansson: out of memory");
 	events_trim(d);
-	for (c = d->events; c != NULL; c = next) {
-		next = c->next;
+	for (c = LIST_FIRST(&d->events); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
 		if (http_conn_backlog(c->req) > EVENTS_CLIENT_BACKLOG) {
 			log_info("event stream client too slow: cut off");
 			events_end(c);
@@ -133,7 +122,7 @@ events_job(struct dispatcher *d, int64_t id, const char *event)
 	struct job job;
 	json_t *obj;
 
-	if (d->events == NULL || store_job_get(d->store, id, &job) != 1)
+	if (LIST_EMPTY(&d->events) || store_job_get(d->store, id, &job) != 1)
 		return;
 	obj = api_job(&job);
 	json_object_set_new(obj, "event", json_string(event));
@@ -144,7 +133,7 @@ events_job(struct dispatcher *d, int64_t id, const char *event)
 void
 events_runner(struct dispatcher *d, const char *event, const char *name)
 {
-	if (d->events == NULL)
+	if (LIST_EMPTY(&d->events))
 		return;
 	events_send(d, "runner", json_pack("{s:s, s:s?}", "event", event,
 	    "name", name));
@@ -156,7 +145,7 @@ events_log(struct dispatcher *d, int64_t job, int64_t offset,
 {
 	json_t *obj;
 
-	if (d->events == NULL)
+	if (LIST_EMPTY(&d->events))
 		return;
 	/* data came through proto, so it is already valid UTF-8. */
 	obj = json_pack("{s:I, s:I, s:s%}", "id", (json_int_t)job, "offset",
@@ -174,7 +163,7 @@ events_subscribe(struct dispatcher *d, struct evhttp_request *req,
 	struct evbuffer *hello;
 	int all = 0, same = 0;
 
-	for (c = d->events; c != NULL; c = c->next) {
+	LIST_FOREACH(c, &d->events, entry) {
 		all++;
 		same += strcmp(c->ip, ip) == 0;
 	}
@@ -187,8 +176,7 @@ events_subscribe(struct dispatcher *d, struct evhttp_request *req,
 	snprintf(c->ip, sizeof c->ip, "%s", ip);
 	c->d = d;
 	c->req = req;
-	c->next = d->events;
-	d->events = c;
+	LIST_INSERT_HEAD(&d->events, c, entry);
 	evhttp_add_header(headers, "Content-Type", "text/event-stream");
 	evhttp_add_header(headers, "Cache-Control", "no-cache");
 	evhttp_send_reply_start(req, HTTP_OK, "OK");
@@ -205,7 +193,9 @@ events_ping(struct dispatcher *d)
 {
 	struct evbuffer *buf;
 
-	for (struct events_client *c = d->events; c != NULL; c = c->next) {
+	struct events_client *c;
+
+	LIST_FOREACH(c, &d->events, entry) {
 		buf = evbuffer_new();
 		evbuffer_add_printf(buf, ": ping\n\n");
 		evhttp_send_reply_chunk(c->req, buf);
@@ -216,6 +206,6 @@ events_ping(struct dispatcher *d)
 void
 events_close_all(struct dispatcher *d)
 {
-	while (d->events != NULL)
-		events_end(d->events);
+	while (!LIST_EMPTY(&d->events))
+		events_end(LIST_FIRST(&d->events));
 }

@@ -31,7 +31,7 @@ struct http_conn {
 	struct evbuffer_cb_entry *watch;
 	struct event *ev_deadline;
 	int in_request;			/* bytes of a request came, no answer yet */
-	struct http_conn *prev, *next;
+	LIST_ENTRY(http_conn) entry;
 };
 
 /* Whether evhttp has let c's connection go (it clears the callbacks). */
@@ -51,12 +51,7 @@ http_conn_drop(struct http_conn *c)
 {
 	struct http_conns *all = c->all;
 
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		all->head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, entry);
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->watch);
 	event_free(c->ev_deadline);
 	/* Ours was the last reference: this closes the socket. */
@@ -77,8 +72,8 @@ http_conn_sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (c = all->head; c != NULL; c = next) {
-		next = c->next;
+	for (c = LIST_FIRST(&all->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
 		if (http_conn_gone(c))
 			http_conn_drop(c);
 	}
@@ -126,6 +121,7 @@ http_conn_init(struct http_conns *all, struct event_base *base)
 {
 	struct timeval tv = { 0, HTTP_CONN_SWEEP_MS * 1000 };
 
+	LIST_INIT(&all->conns);
 	all->ev_sweep = event_new(base, -1, EV_PERSIST, http_conn_sweep_cb,
 	    all);
 	event_add(all->ev_sweep, &tv);
@@ -151,10 +147,7 @@ http_conn_new(struct http_conns *all, struct event_base *base,
 	c->watch = evbuffer_add_cb(bufferevent_get_input(bev),
 	    http_conn_input_cb, c);
 	c->ev_deadline = evtimer_new(base, http_conn_deadline_cb, c);
-	c->next = all->head;
-	if (all->head != NULL)
-		all->head->prev = c;
-	all->head = c;
+	LIST_INSERT_HEAD(&all->conns, c, entry);
 	if (++all->count >= all->max && all->gate != NULL)
 		gate_set_full(all->gate, 1);
 	return bev;
@@ -167,7 +160,9 @@ http_conn_answered(struct http_conns *all, struct evhttp_request *req)
 	struct bufferevent *bev = evcon != NULL ?
 	    evhttp_connection_get_bufferevent(evcon) : NULL;
 
-	for (struct http_conn *c = all->head; c != NULL; c = c->next) {
+	struct http_conn *c;
+
+	LIST_FOREACH(c, &all->conns, entry) {
 		if (c->bev != bev)
 			continue;
 		c->in_request = 0;
@@ -192,8 +187,8 @@ void
 http_conn_release(struct http_conns *all)
 {
 	/* After evhttp_free: every connection is let go by now. */
-	while (all->head != NULL)
-		http_conn_drop(all->head);
+	while (!LIST_EMPTY(&all->conns))
+		http_conn_drop(LIST_FIRST(&all->conns));
 }
 
 size_t

@@ -17,6 +17,8 @@
 struct bufferevent;
 struct event;
 struct event_base;
+#include <sys/queue.h>
+
 struct evhttp_request;
 struct gate;
 struct http_conn;
@@ -26,7 +28,7 @@ struct ssl_ctx_st;
 #define HTTP_CONN_SWEEP_MS 250
 
 struct http_conns {
-	struct http_conn *head;
+	LIST_HEAD(, http_conn) conns;
 	int count;
 	int max;		/* the gate closes at this many */
 	int deadline_s;		/* a request's headers and body arrive within */

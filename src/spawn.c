@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,12 +35,12 @@ struct spawn {
 	spawn_done_cb on_done;
 	void *arg;
 	void (*free_arg)(void *);	/* for spawn_shutdown; may be NULL */
-	struct spawn *next;
+	LIST_ENTRY(spawn) entry;
 };
 
 static struct event_base *spawn_base;
 static struct event *spawn_sigchld;
-static struct spawn *spawn_list;
+static LIST_HEAD(, spawn) spawn_list = LIST_HEAD_INITIALIZER(spawn_list);
 
 /* Find argv0 in PATH as execvp would, before the fork. */
 char *
@@ -307,24 +308,13 @@ spawn_fork(const struct spawn_opts *opts, int *outfd)
 	return pid;
 }
 
-static void
-spawn_unlink(struct spawn *sp)
-{
-	for (struct spawn **pp = &spawn_list; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == sp) {
-			*pp = sp->next;
-			return;
-		}
-	}
-}
-
 /* Done once exited and at EOF: report, then free. */
 static void
 spawn_check_done(struct spawn *sp)
 {
 	if (!sp->exited || sp->fd != -1)
 		return;
-	spawn_unlink(sp);
+	LIST_REMOVE(sp, entry);
 	if (sp->ev_linger != NULL)
 		event_free(sp->ev_linger);
 	sp->on_done(sp, sp->status, sp->arg);
@@ -403,6 +393,7 @@ spawn_exited(struct spawn *sp, int wstatus)
 static void
 spawn_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 {
+	struct spawn *sp;
 	int wstatus;
 	pid_t pid;
 
@@ -412,7 +403,7 @@ spawn_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
 		if (!WIFEXITED(wstatus) && !WIFSIGNALED(wstatus))
 			continue;
-		for (struct spawn *sp = spawn_list; sp != NULL; sp = sp->next) {
+		LIST_FOREACH(sp, &spawn_list, entry) {
 			if (sp->pid == pid && !sp->exited) {
 				spawn_exited(sp, wstatus);
 				break;
@@ -450,8 +441,7 @@ spawn_start(const struct spawn_opts *opts)
 	sp->ev_read = event_new(spawn_base, fd, EV_READ | EV_PERSIST,
 	    spawn_read_cb, sp);
 	event_add(sp->ev_read, NULL);
-	sp->next = spawn_list;
-	spawn_list = sp;
+	LIST_INSERT_HEAD(&spawn_list, sp, entry);
 	/* It may have exited before we listed it; look now. */
 	spawn_sigchld_cb(SIGCHLD, 0, NULL);
 	return sp;
@@ -558,8 +548,8 @@ spawn_shutdown(void)
 {
 	struct spawn *sp;
 
-	while ((sp = spawn_list) != NULL) {
-		spawn_list = sp->next;
+	while ((sp = LIST_FIRST(&spawn_list)) != NULL) {
+		LIST_REMOVE(sp, entry);
 		if (!sp->exited) {
 			killpg(sp->pid, SIGKILL);
 			waitpid(sp->pid, NULL, 0);
