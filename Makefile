@@ -64,7 +64,8 @@ $(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libssci.a src/*.h | $(BUILD)
 	@mkdir -p $(BUILD)/tests
 	@echo "  CC   $<"
-	@$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libssci.a $(LIBS) \
+	@$(CC) $(ALL_CFLAGS) -Isrc -DSSCI_SOURCE_DIR='"$(CURDIR)"' -o $@ $< \
+		$(BUILD)/libssci.a $(LIBS) \
 		$(shell pkg-config --libs cmocka)
 
 $(BUILD):

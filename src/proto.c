@@ -188,6 +188,17 @@ static const struct proto_field proto_fields[] = {
 	{ PROTO_RESULT, "message", F_STRING, OPT, 0, 0, 0, M(message), NULL },
 };
 
+const char *
+proto_field_name(enum proto_type type, size_t i)
+{
+	for (size_t k = 0; k < sizeof proto_fields / sizeof proto_fields[0];
+	    k++) {
+		if (proto_fields[k].type == type && i-- == 0)
+			return proto_fields[k].key;
+	}
+	return NULL;
+}
+
 /* Inside a result's "tests" object. */
 static const struct proto_field proto_test_fields[] = {
 	{ PROTO_RESULT, "run", F_INT, OPT, 0, INT_MAX, -1, M(tests.run),

@@ -147,6 +147,11 @@ void proto_msg_release(struct proto_msg *msg);
 
 /* Names on the wire. */
 const char *proto_type_name(enum proto_type type);
+/*
+ * The i-th field (from 0) a message of type may carry, as the parser
+ * checks it, or NULL past the last: docs/PROTOCOL.md is tested against it.
+ */
+const char *proto_field_name(enum proto_type type, size_t i);
 const char *proto_role_name(enum proto_role role);
 
 char *proto_encode_hello(enum proto_role role, const char *token, size_t *len);
