@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * proto.c - the dispatcher's wire protocol (DESIGN.md section 2): parse and
- * build newline-delimited JSON messages with jansson.  This is the only file
- * that knows the wire format.  A line comes from a peer we do not trust, so
- * every field is checked for presence, JSON type and range before it reaches
- * a struct proto_msg; the fields of every type are one table, proto_fields,
- * read by one extractor rather than a hand-written parser per type.
+ * proto.c - the dispatcher's wire protocol (docs/PROTOCOL.md): parse
+ * newline-delimited JSON messages with jansson (proto_encode.c builds
+ * them); only these two files know the wire format.  A line comes from a
+ * peer we do not trust, so every field is checked for presence, JSON type
+ * and range before it reaches a struct proto_msg; the fields of every type
+ * are one table, proto_fields, read by one extractor rather than a
+ * hand-written parser per type.
  */
 #include <limits.h>
 #include <stdarg.h>

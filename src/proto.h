@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * proto.h - the dispatcher's wire protocol: newline-delimited JSON, one
- * object per line (DESIGN.md section 2).  Only proto.c knows the format;
- * everyone else sees struct proto_msg and the proto_encode_* functions.
+ * object per line, described in docs/PROTOCOL.md.  Only proto.c and
+ * proto_encode.c know the format; everyone else sees struct proto_msg and the proto_encode_* functions.
  *
  * Receiving: split the stream into lines (at most PROTO_MAX_LINE bytes, not
  * counting the '\n'), call proto_parse on each.  It validates the type and
