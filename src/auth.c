@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * auth.c - tokens and the slowing down of guessers.  Failures are counted
- * per address in a small table; the oldest entry makes room for a new one,
- * so a flood of addresses costs a fixed amount of memory.
+ * auth.c - tokens (read from files that only their owner can read,
+ * compared in constant time) and browser sessions.  Guessers are slowed
+ * down by the dispatcher's address table (address.c).
  */
 #include <errno.h>
 #include <stdio.h>
