@@ -443,7 +443,10 @@ cmd_dispatcher(int argc, char **argv)
 		d.tls = tls_server(d.cfg.tls_cert, d.cfg.tls_key);
 	signal(SIGPIPE, SIG_IGN);
 	if (dispatcher_lock(&d) == -1 || mkdir_p(d.cfg.results_dir) == -1 ||
-	    (d.store = store_open(d.cfg.state_dir)) == NULL) {
+	    (d.store = store_open(d.cfg.state_dir)) == NULL ||
+	    joblogs_init(&d.logs, d.cfg.state_dir, d.cfg.max_log_bytes) == -1) {
+		if (d.store != NULL)
+			store_close(d.store);
 		free(d.cfg.token);
 		free(d.cfg.runner_token);
 		if (d.tls != NULL)
@@ -451,8 +454,6 @@ cmd_dispatcher(int argc, char **argv)
 		return 1;
 	}
 	store_set_queue_limit(d.store, d.cfg.max_queued_per_repo);
-	xasprintf(&d.logs.dir, "%s/logs", d.cfg.state_dir);
-	d.logs.max_bytes = d.cfg.max_log_bytes;
 	requeued = store_requeue_running(d.store);
 	if (requeued > 0)
 		log_info("%d job%s that were running went back to the queue",
@@ -496,7 +497,7 @@ cmd_dispatcher(int argc, char **argv)
 	cmd_signals_free(sigs);
 	event_base_free(d.base);
 	store_close(d.store);
-	free(d.logs.dir);
+	joblogs_release(&d.logs);
 	free(d.cfg.token);
 	free(d.cfg.runner_token);
 	if (d.tls != NULL)

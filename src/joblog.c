@@ -16,6 +16,25 @@
 #include "joblog.h"
 #include "util.h"
 
+int
+joblogs_init(struct joblogs *logs, const char *state_dir, int64_t max_bytes)
+{
+	xasprintf(&logs->dir, "%s/logs", state_dir);
+	logs->max_bytes = max_bytes;
+	if (mkdir_p(logs->dir) == -1) {
+		joblogs_release(logs);
+		return -1;
+	}
+	return 0;
+}
+
+void
+joblogs_release(struct joblogs *logs)
+{
+	free(logs->dir);
+	logs->dir = NULL;
+}
+
 char *
 joblog_path(const struct joblogs *logs, int64_t job)
 {

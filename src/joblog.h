@@ -30,6 +30,14 @@ struct joblog {
 	int truncated;		/* stopped: nothing more is written */
 };
 
+/*
+ * Where the logs of a dispatcher with state_dir go (STATE/logs, made if
+ * need be): 0, or -1 after saying why.  joblogs_release frees it.
+ */
+int joblogs_init(struct joblogs *logs, const char *state_dir,
+    int64_t max_bytes);
+void joblogs_release(struct joblogs *logs);
+
 /* The path of job's log (malloc'd). */
 char *joblog_path(const struct joblogs *logs, int64_t job);
 /*

@@ -337,15 +337,9 @@ struct store *
 sql_open(const char *dir)
 {
 	struct store_sqlite *store;
-	char *logs;
 
-	/* Creating DIR/logs creates DIR on the way. */
-	xasprintf(&logs, "%s/logs", dir);
-	if (mkdir_p(logs) == -1) {
-		free(logs);
+	if (mkdir_p(dir) == -1)
 		return NULL;
-	}
-	free(logs);
 
 	store = xcalloc(1, sizeof *store);
 	xasprintf(&store->path, "%s/ssci.db", dir);
