@@ -6,6 +6,9 @@ states with a deadline instead of sleeping, and cleanup by PID.
 
 A test that fails has the stderr of every process it started appended to
 its failure message; set SSCI_KEEP=1 to keep the temporary folder.
+
+The network clients (protocol Client, http(), EventStream) are in
+harness_net.py, imported here.
 """
 import os
 import re
@@ -19,10 +22,12 @@ import tempfile
 import time
 import unittest
 
+from harness_net import (DEADLINE, Client, EventStream, Reply,  # noqa: F401
+                         hello, http, http_json)
+
 SSCI = os.environ.get("SSCI_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "ssci")
 SSCI = os.path.abspath(SSCI)
-DEADLINE = float(os.environ.get("SSCI_TEST_DEADLINE", "60"))
 # The tests of the repositories under test run the python3 that runs
 # these, found first on PATH: a wrapper such as pyenv's shim would cost
 # a shell and its own start-up on every job.
@@ -236,6 +241,19 @@ class SsciTest(unittest.TestCase):
                 self.fail_with_logs(f"timed out waiting for {what}")
             time.sleep(pause)
             pause = min(pause * 1.5, 0.1)
+
+    def connect(self, d, role="client", token=None, hello=True,
+                ssl_context=None, timeout=DEADLINE):
+        """A protocol Client to d (a Dispatcher, or a port), closed when
+        the test ends; with hello, it said hello as role (with token) and
+        was answered ok."""
+        port = d if isinstance(d, int) else d.port
+        c = Client(port, ssl_context=ssl_context, timeout=timeout)
+        self.addCleanup(c.close)
+        if hello:
+            self.assertEqual(c.hello(role, token), {"type": "ok"},
+                             f"hello as {role}")
+        return c
 
     def start(self, name, *args, env=None):
         p = Proc(name, [SSCI, *args], self.tmp, env=env)

@@ -13,8 +13,7 @@ import socket
 import subprocess
 import time
 
-from browser_util import api, text
-from harness import SSCI, git
+from harness import SSCI, git, http, http_json
 from up_util import UpTest
 
 PYTEST_STYLE = '''def test_sum():
@@ -79,14 +78,14 @@ class TestFirstHour(UpTest):
         self.runner(d, "r1")
         self.notify_ok(d, repo, commit)
         self.wait_jobs(d, 1)
-        job = api(d.http_url, "/api/jobs/1")[1]
+        job = http_json(d.http_url, "/api/jobs/1")[1]
         self.assertEqual((job["state"], job["tests"]["run"], job["no_tests"]),
                          ("passed", 0, True))
         out = self.ssci("jobs", "--dispatcher-server", d.address).stdout
         self.assertRegex(out, r"(?m)^  1 +passed +\S+ +main +no tests ")
-        page = text(d.http_url, "/jobs/1")[2]
+        page = http(d.http_url, "/jobs/1").text()
         self.assertIn('<span class="tag no-tests"', page)
-        dash = text(d.http_url, "/")[2]
+        dash = http(d.http_url, "/").text()
         self.assertIn("no tests</span>", dash)
 
     def test_clients_talk_to_the_repositorys_dispatcher(self):

@@ -4,12 +4,28 @@ the API, the event stream, tailing a running job's log, cancel, retry,
 /metrics, the error answers, and the pages (escaping a test's output)."""
 import collections
 import os
+import urllib.parse
 
-from browser_util import (EventStream, WebTest, api, huge_post, metrics,
-                          pid_alive, quote, request, text, touch)
-from harness import FAILING_TEST
+from browser_util import WebTest, pid_alive, touch
+from harness import FAILING_TEST, EventStream, http, http_json
 
 XSS = "<script>alert(1)</script>"
+
+
+def quote_path(s):
+    """s as one segment of a path (slashes too quoted)."""
+    return urllib.parse.quote(s, safe="")
+
+
+def metrics(base):
+    """(status, content type, {sample: value}) of /metrics."""
+    reply = http(base, "/metrics")
+    samples = {}
+    for line in reply.text().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return reply.status, reply.headers.get("content-type", ""), samples
 
 
 class HttpTest(WebTest):
@@ -31,8 +47,8 @@ class HttpTest(WebTest):
         status, dup = self.dispatch(repo, commit)
         self.assertEqual((status, dup["job"], dup["existing"]),
                          (200, job, True))
-        status, dup = api(self.url, "/api/dispatch", "POST",
-                          f"repo={quote(repo)}&commit={commit}&branch=main",
+        status, dup = http_json(self.url, "/api/dispatch", "POST",
+                          f"repo={quote_path(repo)}&commit={commit}&branch=main",
                           {"Content-Type":
                            "application/x-www-form-urlencoded"})
         self.assertEqual((status, dup["job"], dup["existing"]),
@@ -47,7 +63,7 @@ class HttpTest(WebTest):
                       "log event with the test's first line")
         # Tail the log while the test runs: offsets advance, text adds up.
         first = self.wait_for(lambda: (lambda r: r if "started" in r["data"]
-                              else None)(api(self.url,
+                              else None)(http_json(self.url,
                               f"/api/jobs/{job}/log")[1]), "first log part")
         self.assertEqual((first["id"], first["offset"], first["state"]),
                          (job, 0, "running"))
@@ -56,23 +72,23 @@ class HttpTest(WebTest):
         self.assertGreaterEqual(first["size"], n)
         touch(self.gate, "step", job)
         more = self.wait_for(lambda: (lambda r: r if "step line" in r["data"]
-                             else None)(api(self.url,
+                             else None)(http_json(self.url,
                              f"/api/jobs/{job}/log?offset={n}")[1]),
                              "the step line past the first offset")
         self.assertEqual(more["offset"], n)
         self.assertGreater(more["next_offset"], n)
         self.assertNotIn("started", more["data"])
-        status, part = api(self.url, f"/api/jobs/{job}/log?offset=0&limit=5")
+        status, part = http_json(self.url, f"/api/jobs/{job}/log?offset=0&limit=5")
         self.assertEqual((status, part["next_offset"], len(part["data"])),
                          (200, 5, 5))
         # The stream is another connection: its event may come a bit later.
         self.wait_for(lambda: "step line" in events.log_text(job),
                       "the step line on the event stream")
-        status, runners = api(self.url, "/api/runners")
+        status, runners = http_json(self.url, "/api/runners")
         (r1,) = runners["runners"]
         self.assertEqual((r1["name"], r1["state"], r1["jobs"]),
                          ("r1", "busy", [job]))
-        status, st = api(self.url, "/api/status")
+        status, st = http_json(self.url, "/api/status")
         self.assertEqual([j["id"] for j in st["running"]], [job])
         self.assertGreater(st["uptime_ms"], 0)
         touch(self.gate, "release", job)
@@ -84,7 +100,7 @@ class HttpTest(WebTest):
                           info["author"], info["branch"], info["commit"]),
                          ("passed", 0, "slow one", "Ann", "main", commit))
         self.assertEqual(info["tests"]["failed"], 0)
-        status, whole = api(self.url, f"/api/jobs/{job}/log")
+        status, whole = http_json(self.url, f"/api/jobs/{job}/log")
         self.assertRegex(whole["data"], r"(?s)started.*step line.*released")
         self.assertEqual(whole["state"], "passed")
         # A rebuild is a new job of the same commit.
@@ -104,12 +120,12 @@ class HttpTest(WebTest):
                       "the test to start")
         with open(f"{self.gate}/pid-{job}") as f:
             pid = int(f.read())
-        status, err = api(self.url, f"/api/jobs/{job}/retry", "POST")
+        status, err = http_json(self.url, f"/api/jobs/{job}/retry", "POST")
         self.assertEqual((status, err["error"]["code"]), (409, "bad_state"))
         # A second job waits while the only runner is busy; cancel it.
         other = self.commit(repo, "another")
         queued = self.dispatch(repo, other)[1]["job"]
-        status, queue = api(self.url, "/api/queue")
+        status, queue = http_json(self.url, "/api/queue")
         (q,) = queue["queue"]
         self.assertEqual((q["id"], q["position"], q["waiting"]),
                          (queued, 1, "all runners busy"))
@@ -118,15 +134,15 @@ class HttpTest(WebTest):
                           m["ssci_queue_length"], m["ssci_runners_busy"]),
                          (1, 1, 1))
         self.assertGreaterEqual(m["ssci_queue_oldest_age_seconds"], 0)
-        status, body = api(self.url, f"/api/jobs/{queued}/cancel", "POST")
+        status, body = http_json(self.url, f"/api/jobs/{queued}/cancel", "POST")
         self.assertEqual((status, body["job"], body["state"]),
                          (200, queued, "cancelled"))
-        status, body = api(self.url, f"/api/jobs/{job}/cancel", "POST")
+        status, body = http_json(self.url, f"/api/jobs/{job}/cancel", "POST")
         self.assertEqual((status, body["job"]), (200, job))
         self.assertEqual(self.wait_state(job, "cancelled", "passed",
                                          "failed")["state"], "cancelled")
         self.wait_for(lambda: not pid_alive(pid), "the test process to end")
-        status, body = api(self.url, f"/api/jobs/{job}/retry", "POST")
+        status, body = http_json(self.url, f"/api/jobs/{job}/retry", "POST")
         self.assertEqual((status, body["state"], body["retry_of"]),
                          (201, "queued", job), body)
         new = body["job"]
@@ -198,20 +214,23 @@ class HttpTest(WebTest):
         ]
         for method, path, body, headers, want in cases:
             with self.subTest(method=method, path=path):
-                status, err = api(self.url, path, method, body, headers)
+                status, err = http_json(self.url, path, method, body, headers)
                 self.assertEqual(status, want, err)
                 self.assertIsInstance(err["error"]["code"], str)
                 self.assertTrue(err["error"]["message"])
-        self.assertEqual(request(self.url, "/nothing/here")[0], 404)
-        self.assertEqual(request(self.url, "/", "POST", "x")[0], 405)
-        self.assertEqual(request(self.url, "/static/nothing.css")[0], 404)
+        self.assertEqual(http(self.url, "/nothing/here").status, 404)
+        self.assertEqual(http(self.url, "/", "POST", "x").status, 405)
+        self.assertEqual(http(self.url, "/static/nothing.css").status, 404)
         # Methods the server has no use for anywhere: libevent says 501.
         for method in ("DELETE", "PUT"):
-            self.assertIn(request(self.url, f"/api/jobs/{job}", method)[0],
+            self.assertIn(http(self.url, f"/api/jobs/{job}", method).status,
                           (405, 501), method)
-        self.assertEqual(huge_post(self.url, 70 * 1024), 413)
+        huge = b"{" + b" " * (70 * 1024 - 2) + b"}"
+        self.assertEqual(http(self.url, "/api/dispatch", "POST", huge,
+                              {"Content-Type": "application/json"}).status,
+                         413)
         self.assertEqual(self.d.jobs(), before)
-        self.assertEqual(len(api(self.url, "/api/jobs")[1]["jobs"]), 1)
+        self.assertEqual(len(http_json(self.url, "/api/jobs")[1]["jobs"]), 1)
 
     def test_pages_escape_and_badges(self):
         self.start_system()
@@ -226,7 +245,9 @@ class HttpTest(WebTest):
                self.dispatch(repo, evil, "evil")[1]["job"],
                self.dispatch(repo, bad, "broken")[1]["job"]]
         self.wait_jobs(self.d, 3)
-        status, ctype, page = text(self.url, "/")
+        reply = http(self.url, "/")
+        status, ctype, page = reply.status, reply.headers["content-type"], \
+            reply.text()
         dash = page
         self.assertEqual(status, 200)
         self.assertTrue(ctype.startswith("text/html"), ctype)
@@ -241,7 +262,9 @@ class HttpTest(WebTest):
         self.assertIn("all &lt;b&gt;good&lt;/b&gt;", page)
         self.assertIn("Eve &lt;eve@x&gt;", page)
         self.assertNotIn("<b>good", page)
-        status, ctype, page = text(self.url, f"/jobs/{ids[1]}")
+        reply = http(self.url, f"/jobs/{ids[1]}")
+        status, ctype, page = reply.status, reply.headers["content-type"], \
+            reply.text()
         self.assertEqual(status, 200)
         self.assertTrue(ctype.startswith("text/html"), ctype)
         self.assertIn(evil, page)
@@ -250,22 +273,23 @@ class HttpTest(WebTest):
         self.assertNotIn(XSS, page)
         self.assertNotIn("\x1b", page, "ANSI codes stripped")
         self.assertIn("RED", page)
-        status, _, by_commit = text(self.url, f"/commits/{evil}")
+        reply = http(self.url, f"/commits/{evil}")
+        status, by_commit = reply.status, reply.text()
         self.assertEqual(status, 200)
         self.assertIn(evil, by_commit)
         self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", by_commit)
-        self.assertEqual(text(self.url, "/jobs/999999")[0], 404)
+        self.assertEqual(http(self.url, "/jobs/999999").status, 404)
         # REPO as the repository's id, and as its URL, URL-encoded (the
         # form the dashboard's own links use).
-        self.assertIn(f'href="/history/{quote(repo)}/main"', dash)
-        for ref in ("1", quote(repo)):
+        self.assertIn(f'href="/history/{quote_path(repo)}/main"', dash)
+        for ref in ("1", quote_path(repo)):
             with self.subTest(repo=ref):
-                status, _, hist = text(self.url, f"/history/{ref}/main")
-                self.assertEqual(status, 200, f"/history/{ref}/main")
-                self.assertIn("<svg", hist)
+                reply = http(self.url, f"/history/{ref}/main")
+                self.assertEqual(reply.status, 200, f"/history/{ref}/main")
+                self.assertIn("<svg", reply.text())
                 for branch, word in (("main", "passing"),
                                      ("broken", "failing")):
-                    status, hdrs, svg = request(
+                    status, hdrs, svg = http(
                         self.url, f"/badge/{ref}/{branch}.svg")
                     self.assertEqual(status, 200)
                     self.assertTrue(hdrs["content-type"].startswith(
@@ -273,7 +297,7 @@ class HttpTest(WebTest):
                     self.assertIn(word, svg.decode())
         for name, kind in (("style.css", "text/css"),
                            ("app.js", "javascript")):
-            status, ctype, _ = text(self.url, f"/static/{name}")
-            self.assertEqual(status, 200)
-            self.assertIn(kind, ctype)
+            reply = http(self.url, f"/static/{name}")
+            self.assertEqual(reply.status, 200)
+            self.assertIn(kind, reply.headers["content-type"])
 
