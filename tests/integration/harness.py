@@ -7,15 +7,16 @@ states with a deadline instead of sleeping, and cleanup by PID.
 A test that fails has the stderr of every process it started appended to
 its failure message; set SSCI_KEEP=1 to keep the temporary folder.
 
-The network clients (protocol Client, http(), EventStream) are in
-harness_net.py, imported here.
+What the tests know of a dispatcher's state they ask it, over its
+protocol (Dispatcher.jobs(), .query()) or its HTTP side, never from its
+database.  The network clients (protocol Client, http(), EventStream) are
+in harness_net.py, imported here.
 """
 import os
 import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -91,6 +92,7 @@ class Proc:
     def __init__(self, name, argv, cwd, env=None):
         self.name = name
         self.argv = argv
+        self.cwd = cwd
         self.out_path = os.path.join(cwd, f"{name}.out")
         self.err_path = os.path.join(cwd, f"{name}.err")
         self.out = open(self.out_path, "w")
@@ -137,7 +139,85 @@ class Proc:
         self.popen.wait()
 
 
-class Dispatcher(Proc):
+class Queryable:
+    """What a test asks of a running dispatcher (Dispatcher, or the one
+    "ssci up" runs): needs name, argv, cwd, port, results_dir."""
+    host = "127.0.0.1"
+    ssl_context = None
+
+    def option(self, name):
+        """The value of the last --name the program was started with."""
+        value = None
+        for i, arg in enumerate(self.argv[:-1]):
+            if arg == name:
+                value = self.argv[i + 1]
+        return value
+
+    def token(self):
+        """The token its --token-file holds (None without one)."""
+        path = self.option("--token-file")
+        if path is None:
+            return None
+        with open(path if os.path.isabs(path) else
+                  os.path.join(self.cwd, path)) as f:
+            return f.read().strip()
+
+    def connect(self, timeout=DEADLINE):
+        """A new Client to the protocol port (TLS with self.ssl_context,
+        which a test sets for a dispatcher started with --tls-cert)."""
+        if self.option("--tls-cert") is not None and \
+                self.ssl_context is None:
+            raise AssertionError(f"{self.name} speaks TLS: set its "
+                                 "ssl_context to query it")
+        return Client(self.port, self.host, self.ssl_context,
+                      timeout=timeout)
+
+    def query(self, msg, via=None):
+        """msg's reply, asked as a client on a connection of its own (with
+        the token, waiting out a slow_down), or on via, a Client that said
+        hello already."""
+        if via is not None:
+            return via.request(msg)
+        end = time.monotonic() + DEADLINE
+        while True:
+            with self.connect() as c:
+                reply = c.hello("client", self.token())
+                if reply == {"type": "ok"}:
+                    return c.request(msg)
+            wait = re.search(r"try again in (\d+) ms",
+                             reply.get("message", ""))
+            if reply.get("code") != "slow_down" or not wait or \
+                    time.monotonic() > end:
+                raise AssertionError(f"{self.name} refused the harness's "
+                                     f"hello: {reply}")
+            time.sleep(int(wait.group(1)) / 1000 + 0.01)
+
+    def jobs(self, via=None):
+        """Every job, oldest first, as the API's job objects (fields as in
+        docs/API.md): the protocol's jobs query, page by page."""
+        jobs, before = [], None
+        while True:
+            msg = {"type": "jobs", "limit": 1000}
+            if before is not None:
+                msg["before"] = before
+            reply = self.query(msg, via)
+            if reply.get("type") != "ok":
+                raise AssertionError(f"jobs query refused: {reply}")
+            jobs += reply["jobs"]
+            if len(reply["jobs"]) < 1000:
+                return sorted(jobs, key=lambda j: j["id"])
+            before = reply["jobs"][-1]["id"]
+
+    def result(self, commit):
+        """The text of test_results/<commit>, or None."""
+        path = os.path.join(self.results_dir, commit)
+        if not os.path.exists(path):
+            return None
+        with open(path, errors="replace") as f:
+            return f.read()
+
+
+class Dispatcher(Queryable, Proc):
     """A dispatcher on a free port; with http=True its web side too, on
     another free port (self.http_url)."""
 
@@ -169,28 +249,6 @@ class Dispatcher(Proc):
                 r"^http listening on (\S+):(\d+)$", self.stdout(), re.M),
                 f"{name} to serve HTTP")
             self.http_url = f"http://127.0.0.1:{line.group(2)}"
-
-    def db(self):
-        conn = sqlite3.connect(os.path.join(self.state_dir, "ssci.db"),
-                               timeout=10)
-        conn.row_factory = sqlite3.Row
-        return conn
-
-    def jobs(self):
-        with self.db() as conn:
-            rows = conn.execute(
-                "SELECT jobs.*, repos.url AS repo FROM jobs "
-                "JOIN repos ON repos.id = jobs.repo_id ORDER BY jobs.id"
-            ).fetchall()
-        return [dict(r) for r in rows]
-
-    def result(self, commit):
-        """The text of test_results/<commit>, or None."""
-        path = os.path.join(self.results_dir, commit)
-        if not os.path.exists(path):
-            return None
-        with open(path, errors="replace") as f:
-            return f.read()
 
 
 class SsciTest(unittest.TestCase):
@@ -341,10 +399,11 @@ class SsciTest(unittest.TestCase):
             made.append((commit, marker))
         return made
 
-    def wait_jobs(self, d, count, what="jobs"):
-        """Wait until d has at least count jobs, all in a final state."""
+    def wait_jobs(self, d, count, what="jobs", via=None):
+        """Wait until d has at least count jobs, all in a final state
+        (asked on via, a Client, if given: see Dispatcher.query)."""
         def done():
-            jobs = d.jobs()
+            jobs = d.jobs(via)
             if len(jobs) >= count and all(j["state"] in FINAL_STATES
                                           for j in jobs):
                 return jobs

@@ -64,7 +64,9 @@ class TestLimits(FaultTest):
         commit = self.commit(repo, "tested while flooded")
         d = self.dispatcher(http=True, wrap=LIMIT, args=args)
         runner = self.runner(d, "early") if runner_first else None
-        # An observer's connection, made while descriptors were free.
+        # An observer's connection, made while descriptors were free (the
+        # jobs are asked for on it too: a new connection may have to wait
+        # for a descriptor).
         observer = self.connect(d, "observer")
         lines_before = d.stderr().count("\n")
         _, close_all = self.idle_clients(self.http_port(d), 400)
@@ -75,8 +77,9 @@ class TestLimits(FaultTest):
         reply = observer.request({"type": "dispatch", "repo": repo,
                                   "commit": commit, "branch": "main"})
         self.assertEqual(reply["type"], "ok", reply)
-        self.wait_jobs(d, 1)
-        self.assertEqual(d.jobs()[0]["state"], "passed", d.jobs())
+        self.wait_jobs(d, 1, via=observer)
+        jobs = d.jobs(via=observer)
+        self.assertEqual(jobs[0]["state"], "passed", jobs)
         time.sleep(max(0, 2 - (time.monotonic() - t0)))
         used = cpu_seconds(d.pid) - cpu0
         self.assertLess(used / (time.monotonic() - t0), 0.3,

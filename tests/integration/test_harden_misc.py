@@ -161,7 +161,7 @@ class TestHardening(UpTest):
         self.runner(d, "runner1")
         self.observer(d, clone)
         self.wait_jobs(d, 2)
-        self.assertEqual([j["commit_id"] for j in d.jobs()],
+        self.assertEqual([j["commit"] for j in d.jobs()],
                          [first, made_before])
 
     def test_commits_kept_while_dispatcher_down(self):
@@ -185,7 +185,7 @@ class TestHardening(UpTest):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertFalse(os.path.exists(pending))
         self.wait_jobs(d, 3)
-        self.assertEqual([j["commit_id"] for j in d.jobs()], lost)
+        self.assertEqual([j["commit"] for j in d.jobs()], lost)
 
     def test_up_observer_delivers_what_the_hook_could_not(self):
         repo = self.make_repo()
@@ -264,7 +264,7 @@ class TestHardening(UpTest):
         self.assertIn("idle for too long", d.stderr())
         commit = self.commit(repo, "after some idle time")
         self.wait_jobs(d, 2)
-        self.assertEqual(d.jobs()[1]["commit_id"], commit)
+        self.assertEqual(d.jobs()[1]["commit"], commit)
         self.assertNotIn("lost dispatcher", obs.stderr())
         self.assertNotIn("unexpected", obs.stderr())
         self.assertEqual(json.loads(json.dumps(obs.alive())), True)

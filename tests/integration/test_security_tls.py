@@ -36,6 +36,8 @@ class TlsTest(SecurityTest):
         d = self.dispatcher(name, args=["--tls-cert", cert or self.cert,
                                         "--tls-key", key or self.key,
                                         *args], http=http)
+        # What the harness asks d (its jobs), it asks over TLS too.
+        d.ssl_context = self.context()
         if http:
             d.https_url = d.http_url.replace("http://", "https://", 1)
         return d
@@ -85,7 +87,7 @@ class TlsTest(SecurityTest):
         self.assertRegex(d.result(first), r"Ran 2 tests")
         self.assertRegex(d.result(first), r"\nresult: passed exit_code=0 "
                          r".*runner=r-good attempt=1 job=\d+\n?$")
-        (job,) = [j for j in d.jobs() if j["commit_id"] == first]
+        (job,) = [j for j in d.jobs() if j["commit"] == first]
         self.assertEqual((job["state"], job["runner"]), ("passed", "r-good"))
         second = self.commit(repo, "notified", {"n": "2"})
         proc = self.ssci("notify", "--dispatcher-server",
