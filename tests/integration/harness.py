@@ -10,8 +10,10 @@ its failure message; set SSCI_KEEP=1 to keep the temporary folder.
 What the tests know of a dispatcher's state they ask it, over its
 protocol (Dispatcher.jobs(), .query()) or its HTTP side, never from its
 database.  The network clients (protocol Client, http(), EventStream) are
-in harness_net.py, imported here.
+in harness_net.py, imported here; parse_html() reads a page into a tree of
+Elements to check its structure.
 """
+import html.parser
 import os
 import re
 import shutil
@@ -77,6 +79,88 @@ def git(cwd, *args, check=True):
         raise AssertionError(f"git {' '.join(args)} failed in {cwd}: "
                              f"{proc.stderr}")
     return proc.stdout.strip()
+
+
+# Elements that have no end tag.
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+        "meta", "source", "track", "wbr"}
+
+
+class Element:
+    """An element of a page read by parse_html: tag, attrs ({name:
+    value}), children (Elements and strings of text), parent."""
+
+    def __init__(self, tag, attrs, parent=None):
+        self.tag, self.attrs, self.parent = tag, dict(attrs), parent
+        self.children = []
+
+    def __repr__(self):
+        attrs = "".join(f' {k}="{v}"' for k, v in self.attrs.items())
+        return f"<{self.tag}{attrs}>"
+
+    @property
+    def classes(self):
+        return set((self.attrs.get("class") or "").split())
+
+    def text(self):
+        """The text of the element and its descendants, entities decoded."""
+        return "".join(c if isinstance(c, str) else c.text()
+                       for c in self.children)
+
+    def elements(self):
+        """The child elements (not the text between them)."""
+        return [c for c in self.children if isinstance(c, Element)]
+
+    def find_all(self, tag=None, cls=None, **attrs):
+        """Descendants, in document order, by tag, by one of their classes
+        and by attribute values (id="log"; data_job="3" for data-job)."""
+        for c in self.elements():
+            if ((tag is None or c.tag == tag) and
+                    (cls is None or cls in c.classes) and
+                    all(c.attrs.get(k.replace("_", "-")) == v
+                        for k, v in attrs.items())):
+                yield c
+            yield from c.find_all(tag, cls, **attrs)
+
+    def one(self, tag=None, cls=None, **attrs):
+        """The one descendant find_all finds (an error if not one)."""
+        found = list(self.find_all(tag, cls, **attrs))
+        if len(found) != 1:
+            raise AssertionError(f"{len(found)} elements tag={tag} cls={cls} "
+                                 f"{attrs} in {self!r}: {found[:5]}")
+        return found[0]
+
+
+class _TreeBuilder(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = self.cur = Element("#document", {})
+
+    def handle_starttag(self, tag, attrs):
+        node = Element(tag, attrs, self.cur)
+        self.cur.children.append(node)
+        if tag not in VOID:
+            self.cur = node
+
+    def handle_endtag(self, tag):
+        node = self.cur
+        while node is not self.root and node.tag != tag:
+            node = node.parent
+        if node is not self.root:
+            self.cur = node.parent
+
+    def handle_data(self, data):
+        self.cur.children.append(data)
+
+
+def parse_html(text):
+    """The tree of an HTML (or SVG) text: its root Element, "#document"."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    builder = _TreeBuilder()
+    builder.feed(text)
+    builder.close()
+    return builder.root
 
 
 def free_port():

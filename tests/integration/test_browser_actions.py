@@ -14,7 +14,7 @@ import unittest
 import urllib.parse
 
 from browser_util import CHROMIUM, Browser, WebTest, slow_script, touch
-from harness import http, http_json
+from harness import http, http_json, parse_html
 from security_util import TOKEN, write_token
 from test_browser import SHOTS
 
@@ -71,8 +71,9 @@ class TestBrowserActions(WebTest):
         self.addCleanup(browser.close)
         browser.open("/", ("/api/events", 1))
         row = f'section#queue tr[data-job="{queued}"]'
-        self.assertIn(f">#{queued}<", browser.evaluate(
-            f"document.querySelector({row!r}).outerHTML"), "job numbers")
+        cell = parse_html(browser.evaluate(
+            f"document.querySelector({row!r}).outerHTML")).one("td", "id")
+        self.assertEqual(cell.text(), f"#{queued}", "job numbers")
         # No session yet: the click leads to the login, and back.
         self.go(browser, self.click(browser, row + " button.act"),
                 "the login page")

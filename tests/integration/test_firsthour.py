@@ -13,7 +13,7 @@ import socket
 import subprocess
 import time
 
-from harness import SSCI, git, http, http_json
+from harness import SSCI, git, http, http_json, parse_html
 from up_util import UpTest
 
 PYTEST_STYLE = '''def test_sum():
@@ -83,10 +83,13 @@ class TestFirstHour(UpTest):
                          ("passed", 0, True))
         out = self.ssci("jobs", "--dispatcher-server", d.address).stdout
         self.assertRegex(out, r"(?m)^  1 +passed +\S+ +main +no tests ")
-        page = http(d.http_url, "/jobs/1").text()
-        self.assertIn('<span class="tag no-tests"', page)
-        dash = http(d.http_url, "/").text()
-        self.assertIn("no tests</span>", dash)
+        page = parse_html(http(d.http_url, "/jobs/1").body)
+        self.assertEqual(page.one("span", "no-tests").classes,
+                         {"tag", "no-tests"})
+        self.assertEqual(page.one("span", "no-tests").text(), "no tests")
+        dash = parse_html(http(d.http_url, "/").body)
+        row = dash.one("section", id="recent").one("tr", data_job="1")
+        self.assertEqual(row.one("span", "no-tests").text(), "no tests")
 
     def test_clients_talk_to_the_repositorys_dispatcher(self):
         repo = self.make_repo()

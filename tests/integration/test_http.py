@@ -7,7 +7,7 @@ import os
 import urllib.parse
 
 from browser_util import WebTest, pid_alive, touch
-from harness import FAILING_TEST, EventStream, http, http_json
+from harness import FAILING_TEST, EventStream, http, http_json, parse_html
 
 XSS = "<script>alert(1)</script>"
 
@@ -246,55 +246,82 @@ class HttpTest(WebTest):
                self.dispatch(repo, bad, "broken")[1]["job"]]
         self.wait_jobs(self.d, 3)
         reply = http(self.url, "/")
-        status, ctype, page = reply.status, reply.headers["content-type"], \
-            reply.text()
-        dash = page
-        self.assertEqual(status, 200)
-        self.assertTrue(ctype.startswith("text/html"), ctype)
-        for job in ids:
-            self.assertIn(f'data-job="{job}"', page)
-        self.assertRegex(page, rf'<tr class="job state-passed" '
-                         rf'data-job="{ids[0]}">')
-        self.assertRegex(page, rf'<tr class="job state-failed" '
-                         rf'data-job="{ids[2]}">')
-        self.assertIn('<td class="tests">2 run, 0 failed</td>', page)
-        self.assertIn('<td class="tests">3 run, 1 failed</td>', page)
-        self.assertIn("all &lt;b&gt;good&lt;/b&gt;", page)
-        self.assertIn("Eve &lt;eve@x&gt;", page)
-        self.assertNotIn("<b>good", page)
+        self.assertEqual(reply.status, 200)
+        self.assertTrue(reply.headers["content-type"].startswith(
+            "text/html"), reply.headers)
+        dash = parse_html(reply.body)
+        recent = dash.one("section", id="recent")
+        rows = [recent.one("tr", data_job=str(job)) for job in ids]
+        self.assertEqual([r.classes for r in rows],
+                         [{"job", "state-passed"}, {"job", "state-passed"},
+                          {"job", "state-failed"}])
+        self.assertEqual([r.one("td", "tests").text() for r in rows],
+                         ["2 run, 0 failed", "", "3 run, 1 failed"])
+        # The subject and author are text, with no element made of them.
+        for cls, shown in (("subject", "all <b>good</b>"),
+                           ("author", "Eve <eve@x>")):
+            cell = rows[0].one("td", cls)
+            self.assertEqual((cell.text(), cell.elements()), (shown, []))
+        self.assertEqual(list(dash.find_all("b")), [])
+        # And in the bytes sent: escaped, never raw (a parser that
+        # recovers from bad markup could hide the difference).
+        self.assertIn("all &lt;b&gt;good&lt;/b&gt;", reply.text())
+        self.assertIn("Eve &lt;eve@x&gt;", reply.text())
+        self.assertNotIn("<b>good", reply.text())
+
         reply = http(self.url, f"/jobs/{ids[1]}")
-        status, ctype, page = reply.status, reply.headers["content-type"], \
-            reply.text()
-        self.assertEqual(status, 200)
-        self.assertTrue(ctype.startswith("text/html"), ctype)
-        self.assertIn(evil, page)
-        self.assertRegex(page, r'<pre[^>]* id="log"|<pre id="log"')
-        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", page)
-        self.assertNotIn(XSS, page)
-        self.assertNotIn("\x1b", page, "ANSI codes stripped")
-        self.assertIn("RED", page)
+        self.assertEqual(reply.status, 200)
+        self.assertTrue(reply.headers["content-type"].startswith(
+            "text/html"), reply.headers)
+        page = parse_html(reply.body)
+        self.assertEqual(page.one("dd", "commit").text(), evil)
+        log = page.one("pre", id="log")
+        self.assertEqual(log.text(), f"{XSS}\nRED\n")
+        # The test's colour is a classed span, its <script> no element.
+        self.assertEqual([(e.tag, e.classes, e.text())
+                          for e in log.elements()],
+                         [("span", {"fg-1"}, "RED")])
+        self.assertEqual([e.attrs for e in page.find_all("script")],
+                         [{"src": "/static/app.js", "defer": None}])
+        # The bytes sent: the payload escaped, never raw; no escape codes.
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", reply.text())
+        self.assertNotIn(XSS, reply.text())
+        self.assertNotIn("\x1b", reply.text(), "ANSI codes stripped")
         reply = http(self.url, f"/commits/{evil}")
-        status, by_commit = reply.status, reply.text()
-        self.assertEqual(status, 200)
-        self.assertIn(evil, by_commit)
-        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", by_commit)
+        self.assertEqual(reply.status, 200)
+        by_commit = parse_html(reply.body)
+        self.assertEqual(by_commit.one("dd", "commit").text(), evil)
+        self.assertIn(XSS, by_commit.one("pre", id="log").text())
+        self.assertEqual(by_commit.one("pre", id="log").one("span").text(),
+                         "RED")
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", reply.text())
+        self.assertNotIn(XSS, reply.text())
         self.assertEqual(http(self.url, "/jobs/999999").status, 404)
         # REPO as the repository's id, and as its URL, URL-encoded (the
         # form the dashboard's own links use).
-        self.assertIn(f'href="/history/{quote_path(repo)}/main"', dash)
+        main = dash.one("section", id="branches").one("tr", data_branch="main")
+        self.assertEqual(main.one("td", "branch").one("a").attrs["href"],
+                         f"/history/{quote_path(repo)}/main")
         for ref in ("1", quote_path(repo)):
             with self.subTest(repo=ref):
                 reply = http(self.url, f"/history/{ref}/main")
                 self.assertEqual(reply.status, 200, f"/history/{ref}/main")
-                self.assertIn("<svg", reply.text())
+                charts = parse_html(reply.body).one("figure", "charts")
+                mark = charts.one("svg", "strip").one("rect", "mark")
+                self.assertEqual((mark.attrs["data-job"], mark.classes),
+                                 (str(ids[0]), {"mark", "state-passed"}))
+                self.assertIsNotNone(charts.one("svg", "durations"))
                 for branch, word in (("main", "passing"),
                                      ("broken", "failing")):
-                    status, hdrs, svg = http(
-                        self.url, f"/badge/{ref}/{branch}.svg")
-                    self.assertEqual(status, 200)
-                    self.assertTrue(hdrs["content-type"].startswith(
+                    reply = http(self.url, f"/badge/{ref}/{branch}.svg")
+                    self.assertEqual(reply.status, 200)
+                    self.assertTrue(reply.headers["content-type"].startswith(
                         "image/svg+xml"))
-                    self.assertIn(word, svg.decode())
+                    badge = parse_html(reply.body).one("svg")
+                    self.assertEqual(badge.attrs["aria-label"],
+                                     f"ssci: {word}")
+                    self.assertEqual(badge.one("title").text(),
+                                     f"ssci: {word}")
         for name, kind in (("style.css", "text/css"),
                            ("app.js", "javascript")):
             reply = http(self.url, f"/static/{name}")

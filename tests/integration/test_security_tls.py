@@ -14,7 +14,7 @@ import os
 import ssl
 from http.client import HTTPException
 
-from harness import Client, git, hello, http, http_json
+from harness import Client, git, hello, http, http_json, parse_html
 from security_util import TOKEN, SecurityTest, make_ca, make_server_cert
 
 
@@ -170,7 +170,8 @@ class TlsTest(SecurityTest):
         self.assertEqual(st["runners"], [])
         status, _, page = http(d.https_url, "/", ssl_context=ctx)
         self.assertEqual(status, 200)
-        self.assertIn(b"<html", page.lower())
+        self.assertEqual(parse_html(page).one("html").one("head").one(
+            "title").text(), "SuperSimpleCI")
         # Writes over HTTPS still need the token.
         body = {"repo": repo, "commit": head, "branch": "main"}
         status, err = http_json(d.https_url, "/api/dispatch", "POST",
