@@ -1,27 +1,24 @@
 # SPDX-License-Identifier: MIT
-"""browser_util.py - what the web tests share: plain HTTP requests on
-loopback (standard library only), a reader of the /api/events stream, a
-test script that waits on gate files, and headless Chromium.
+"""browser_util.py - what the web tests share: a dispatcher with its HTTP
+side, a test script that waits on gate files, and headless Chromium.
+(HTTP requests and the event stream are harness's http() and
+EventStream.)
 
 Despite the name it serves test_http.py and test_client.py too; the
 browser part is at the end.
 """
 import base64
-import http.client
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import select
 import tempfile
-import threading
 import time
-import urllib.parse
 
-from harness import SsciTest
+from harness import SsciTest, http_json
 
 CHROMIUM = os.environ.get("SSCI_CHROMIUM", "/usr/bin/chromium")
 
@@ -58,151 +55,12 @@ def touch(gate, name, job):
         pass
 
 
-def request(base, path, method="GET", body=None, headers=None, timeout=10):
-    """(status, {header: value} lower-cased, body bytes)."""
-    url = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(url.hostname, url.port,
-                                      timeout=timeout)
-    try:
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-            headers = {"Content-Type": "application/json", **(headers or {})}
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        data = resp.read()
-        return (resp.status, {k.lower(): v for k, v in resp.getheaders()},
-                data)
-    finally:
-        conn.close()
-
-
-def api(base, path, method="GET", body=None, headers=None):
-    """(status, parsed JSON) of an API call; the reply must be JSON."""
-    status, hdrs, data = request(base, path, method, body, headers)
-    if not hdrs.get("content-type", "").startswith("application/json"):
-        raise AssertionError(f"{method} {path}: {status} "
-                             f"{hdrs.get('content-type')}: {data[:300]!r}")
-    return status, json.loads(data)
-
-
-def text(base, path):
-    """(status, content type, text) of a GET."""
-    status, hdrs, data = request(base, path)
-    return status, hdrs.get("content-type", ""), data.decode("utf-8",
-                                                             "replace")
-
-
-def quote(s):
-    return urllib.parse.quote(s, safe="")
-
-
-class EventStream:
-    """GET /api/events read by a thread; self.events holds (type, data)
-    with data parsed from JSON, self.comments the ': ...' lines."""
-
-    def __init__(self, base):
-        url = urllib.parse.urlsplit(base)
-        self.conn = http.client.HTTPConnection(url.hostname, url.port,
-                                               timeout=60)
-        self.conn.request("GET", "/api/events")
-        self.sock = self.conn.sock
-        self.resp = self.conn.getresponse()
-        self.status = self.resp.status
-        self.content_type = self.resp.getheader("Content-Type", "")
-        self.events, self.comments, self.errors = [], [], []
-        self.closing = False
-        self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        kind, data = None, []
-        try:
-            while True:
-                line = self.resp.readline()
-                if not line:
-                    return
-                line = line.decode("utf-8").rstrip("\r\n")
-                if line.startswith(":"):
-                    with self.lock:
-                        self.comments.append(line)
-                elif line.startswith("event:"):
-                    kind = line[6:].strip()
-                elif line.startswith("data:"):
-                    data.append(line[5:].lstrip(" "))
-                elif line == "" and data:
-                    with self.lock:
-                        self.events.append((kind, json.loads("\n".join(
-                            data))))
-                    kind, data = None, []
-        except (OSError, ValueError, http.client.HTTPException) as e:
-            if self.closing:
-                return
-            with self.lock:
-                self.errors.append(repr(e))
-
-    def find(self, kind, **match):
-        """Events of kind whose data has every key=value of match."""
-        with self.lock:
-            return [d for k, d in self.events if k == kind and
-                    all(d.get(key) == v for key, v in match.items())]
-
-    def log_text(self, job):
-        return "".join(d.get("data", "") for d in self.find("log", id=job))
-
-    def close(self):
-        """Shut the socket (which ends the reader's read), then close."""
-        self.closing = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.thread.join(10)
-        self.conn.close()
-
-
 def pid_alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
             return re.sub(r"^.*\) ", "", f.read())[0] != "Z"
     except FileNotFoundError:
         return False
-
-
-def huge_post(base, size):
-    """POST a body of size bytes; the status line's code (0 if none)."""
-    port = int(base.rsplit(":", 1)[1])
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(b"POST /api/dispatch HTTP/1.1\r\nHost: x\r\n"
-                  b"Content-Type: application/json\r\nContent-Length: "
-                  + str(size).encode() + b"\r\n\r\n")
-        try:
-            s.sendall(b"{" + b" " * (size - 2) + b"}")
-        except OSError:
-            pass  # the server may answer and close before reading it all
-        reply = b""
-        try:
-            while b"\r\n" not in reply:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                reply += chunk
-        except OSError:
-            pass
-    m = re.match(rb"HTTP/1\.[01] (\d+)", reply)
-    return int(m.group(1)) if m else 0
-
-
-
-def metrics(base):
-    """(status, content type, {sample: value}) of /metrics."""
-    status, ctype, body = text(base, "/metrics")
-    samples = {}
-    for line in body.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            samples[name] = float(value)
-    return status, ctype, samples
 
 
 class WebTest(SsciTest):
@@ -222,11 +80,13 @@ class WebTest(SsciTest):
         return self.d
 
     def dispatch(self, repo, commit, branch="main", **more):
-        return api(self.url, "/api/dispatch", "POST",
-                   {"repo": repo, "commit": commit, "branch": branch, **more})
+        """POST /api/dispatch; (status, parsed answer)."""
+        return http_json(self.url, "/api/dispatch", "POST",
+                         {"repo": repo, "commit": commit, "branch": branch,
+                          **more})
 
     def job(self, job_id):
-        status, job = api(self.url, f"/api/jobs/{job_id}")
+        status, job = http_json(self.url, f"/api/jobs/{job_id}")
         self.assertEqual(status, 200, job)
         return job
 

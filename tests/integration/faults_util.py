@@ -84,9 +84,9 @@ class FaultTest(SsciTest):
         return proc
 
     def final_job(self, d, commit):
-        """The one job row of commit, once it is final (asserts one)."""
+        """The one job of commit, once it is final (asserts one)."""
         def final():
-            rows = [j for j in d.jobs() if j["commit_id"] == commit]
+            rows = [j for j in d.jobs() if j["commit"] == commit]
             return rows if rows and rows[0]["finished_ms"] else None
         rows = self.wait_for(final, f"the job of {commit[:12]} to end")
         self.assertEqual(len(rows), 1, rows)
@@ -99,7 +99,7 @@ class FaultTest(SsciTest):
 
     def assert_result(self, d, commit, state, runner, attempt):
         """Exactly one result line, with this state, runner and attempt;
-        and the job row agrees."""
+        and the job agrees."""
         lines = self.result_lines(d, commit)
         self.assertEqual(len(lines), 1, d.result(commit))
         self.assertRegex(lines[0], rf"^result: {state}( .*)? runner={runner} "

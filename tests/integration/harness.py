@@ -6,23 +6,31 @@ states with a deadline instead of sleeping, and cleanup by PID.
 
 A test that fails has the stderr of every process it started appended to
 its failure message; set SSCI_KEEP=1 to keep the temporary folder.
+
+What the tests know of a dispatcher's state they ask it, over its
+protocol (Dispatcher.jobs(), .query()) or its HTTP side, never from its
+database.  The network clients (protocol Client, http(), EventStream) are
+in harness_net.py, imported here; parse_html() reads a page into a tree of
+Elements to check its structure.
 """
+import html.parser
 import os
 import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
+from harness_net import (DEADLINE, Client, EventStream, Reply,  # noqa: F401
+                         hello, http, http_json)
+
 SSCI = os.environ.get("SSCI_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "ssci")
 SSCI = os.path.abspath(SSCI)
-DEADLINE = float(os.environ.get("SSCI_TEST_DEADLINE", "60"))
 # The tests of the repositories under test run the python3 that runs
 # these, found first on PATH: a wrapper such as pyenv's shim would cost
 # a shell and its own start-up on every job.
@@ -73,6 +81,88 @@ def git(cwd, *args, check=True):
     return proc.stdout.strip()
 
 
+# Elements that have no end tag.
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+        "meta", "source", "track", "wbr"}
+
+
+class Element:
+    """An element of a page read by parse_html: tag, attrs ({name:
+    value}), children (Elements and strings of text), parent."""
+
+    def __init__(self, tag, attrs, parent=None):
+        self.tag, self.attrs, self.parent = tag, dict(attrs), parent
+        self.children = []
+
+    def __repr__(self):
+        attrs = "".join(f' {k}="{v}"' for k, v in self.attrs.items())
+        return f"<{self.tag}{attrs}>"
+
+    @property
+    def classes(self):
+        return set((self.attrs.get("class") or "").split())
+
+    def text(self):
+        """The text of the element and its descendants, entities decoded."""
+        return "".join(c if isinstance(c, str) else c.text()
+                       for c in self.children)
+
+    def elements(self):
+        """The child elements (not the text between them)."""
+        return [c for c in self.children if isinstance(c, Element)]
+
+    def find_all(self, tag=None, cls=None, **attrs):
+        """Descendants, in document order, by tag, by one of their classes
+        and by attribute values (id="log"; data_job="3" for data-job)."""
+        for c in self.elements():
+            if ((tag is None or c.tag == tag) and
+                    (cls is None or cls in c.classes) and
+                    all(c.attrs.get(k.replace("_", "-")) == v
+                        for k, v in attrs.items())):
+                yield c
+            yield from c.find_all(tag, cls, **attrs)
+
+    def one(self, tag=None, cls=None, **attrs):
+        """The one descendant find_all finds (an error if not one)."""
+        found = list(self.find_all(tag, cls, **attrs))
+        if len(found) != 1:
+            raise AssertionError(f"{len(found)} elements tag={tag} cls={cls} "
+                                 f"{attrs} in {self!r}: {found[:5]}")
+        return found[0]
+
+
+class _TreeBuilder(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = self.cur = Element("#document", {})
+
+    def handle_starttag(self, tag, attrs):
+        node = Element(tag, attrs, self.cur)
+        self.cur.children.append(node)
+        if tag not in VOID:
+            self.cur = node
+
+    def handle_endtag(self, tag):
+        node = self.cur
+        while node is not self.root and node.tag != tag:
+            node = node.parent
+        if node is not self.root:
+            self.cur = node.parent
+
+    def handle_data(self, data):
+        self.cur.children.append(data)
+
+
+def parse_html(text):
+    """The tree of an HTML (or SVG) text: its root Element, "#document"."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    builder = _TreeBuilder()
+    builder.feed(text)
+    builder.close()
+    return builder.root
+
+
 def free_port():
     """A loopback port where nothing listens (bound to port 0, closed)."""
     with socket.socket() as s:
@@ -86,6 +176,7 @@ class Proc:
     def __init__(self, name, argv, cwd, env=None):
         self.name = name
         self.argv = argv
+        self.cwd = cwd
         self.out_path = os.path.join(cwd, f"{name}.out")
         self.err_path = os.path.join(cwd, f"{name}.err")
         self.out = open(self.out_path, "w")
@@ -132,7 +223,85 @@ class Proc:
         self.popen.wait()
 
 
-class Dispatcher(Proc):
+class Queryable:
+    """What a test asks of a running dispatcher (Dispatcher, or the one
+    "ssci up" runs): needs name, argv, cwd, port, results_dir."""
+    host = "127.0.0.1"
+    ssl_context = None
+
+    def option(self, name):
+        """The value of the last --name the program was started with."""
+        value = None
+        for i, arg in enumerate(self.argv[:-1]):
+            if arg == name:
+                value = self.argv[i + 1]
+        return value
+
+    def token(self):
+        """The token its --token-file holds (None without one)."""
+        path = self.option("--token-file")
+        if path is None:
+            return None
+        with open(path if os.path.isabs(path) else
+                  os.path.join(self.cwd, path)) as f:
+            return f.read().strip()
+
+    def connect(self, timeout=DEADLINE):
+        """A new Client to the protocol port (TLS with self.ssl_context,
+        which a test sets for a dispatcher started with --tls-cert)."""
+        if self.option("--tls-cert") is not None and \
+                self.ssl_context is None:
+            raise AssertionError(f"{self.name} speaks TLS: set its "
+                                 "ssl_context to query it")
+        return Client(self.port, self.host, self.ssl_context,
+                      timeout=timeout)
+
+    def query(self, msg, via=None):
+        """msg's reply, asked as a client on a connection of its own (with
+        the token, waiting out a slow_down), or on via, a Client that said
+        hello already."""
+        if via is not None:
+            return via.request(msg)
+        end = time.monotonic() + DEADLINE
+        while True:
+            with self.connect() as c:
+                reply = c.hello("client", self.token())
+                if reply == {"type": "ok"}:
+                    return c.request(msg)
+            wait = re.search(r"try again in (\d+) ms",
+                             reply.get("message", ""))
+            if reply.get("code") != "slow_down" or not wait or \
+                    time.monotonic() > end:
+                raise AssertionError(f"{self.name} refused the harness's "
+                                     f"hello: {reply}")
+            time.sleep(int(wait.group(1)) / 1000 + 0.01)
+
+    def jobs(self, via=None):
+        """Every job, oldest first, as the API's job objects (fields as in
+        docs/API.md): the protocol's jobs query, page by page."""
+        jobs, before = [], None
+        while True:
+            msg = {"type": "jobs", "limit": 1000}
+            if before is not None:
+                msg["before"] = before
+            reply = self.query(msg, via)
+            if reply.get("type") != "ok":
+                raise AssertionError(f"jobs query refused: {reply}")
+            jobs += reply["jobs"]
+            if len(reply["jobs"]) < 1000:
+                return sorted(jobs, key=lambda j: j["id"])
+            before = reply["jobs"][-1]["id"]
+
+    def result(self, commit):
+        """The text of test_results/<commit>, or None."""
+        path = os.path.join(self.results_dir, commit)
+        if not os.path.exists(path):
+            return None
+        with open(path, errors="replace") as f:
+            return f.read()
+
+
+class Dispatcher(Queryable, Proc):
     """A dispatcher on a free port; with http=True its web side too, on
     another free port (self.http_url)."""
 
@@ -164,28 +333,6 @@ class Dispatcher(Proc):
                 r"^http listening on (\S+):(\d+)$", self.stdout(), re.M),
                 f"{name} to serve HTTP")
             self.http_url = f"http://127.0.0.1:{line.group(2)}"
-
-    def db(self):
-        conn = sqlite3.connect(os.path.join(self.state_dir, "ssci.db"),
-                               timeout=10)
-        conn.row_factory = sqlite3.Row
-        return conn
-
-    def jobs(self):
-        with self.db() as conn:
-            rows = conn.execute(
-                "SELECT jobs.*, repos.url AS repo FROM jobs "
-                "JOIN repos ON repos.id = jobs.repo_id ORDER BY jobs.id"
-            ).fetchall()
-        return [dict(r) for r in rows]
-
-    def result(self, commit):
-        """The text of test_results/<commit>, or None."""
-        path = os.path.join(self.results_dir, commit)
-        if not os.path.exists(path):
-            return None
-        with open(path, errors="replace") as f:
-            return f.read()
 
 
 class SsciTest(unittest.TestCase):
@@ -236,6 +383,19 @@ class SsciTest(unittest.TestCase):
                 self.fail_with_logs(f"timed out waiting for {what}")
             time.sleep(pause)
             pause = min(pause * 1.5, 0.1)
+
+    def connect(self, d, role="client", token=None, hello=True,
+                ssl_context=None, timeout=DEADLINE):
+        """A protocol Client to d (a Dispatcher, or a port), closed when
+        the test ends; with hello, it said hello as role (with token) and
+        was answered ok."""
+        port = d if isinstance(d, int) else d.port
+        c = Client(port, ssl_context=ssl_context, timeout=timeout)
+        self.addCleanup(c.close)
+        if hello:
+            self.assertEqual(c.hello(role, token), {"type": "ok"},
+                             f"hello as {role}")
+        return c
 
     def start(self, name, *args, env=None):
         p = Proc(name, [SSCI, *args], self.tmp, env=env)
@@ -323,10 +483,11 @@ class SsciTest(unittest.TestCase):
             made.append((commit, marker))
         return made
 
-    def wait_jobs(self, d, count, what="jobs"):
-        """Wait until d has at least count jobs, all in a final state."""
+    def wait_jobs(self, d, count, what="jobs", via=None):
+        """Wait until d has at least count jobs, all in a final state
+        (asked on via, a Client, if given: see Dispatcher.query)."""
         def done():
-            jobs = d.jobs()
+            jobs = d.jobs(via)
             if len(jobs) >= count and all(j["state"] in FINAL_STATES
                                           for j in jobs):
                 return jobs

@@ -1,93 +1,22 @@
 # SPDX-License-Identifier: MIT
 """security_util.py - what the security tests (issue 6) share on top of
-harness.py: token files (mode 600), a raw protocol client over plain TCP
-or TLS, HTTP(S) requests with or without a bearer token, certificates made
-with the openssl command, and waiting out the dispatcher's slowing down of
-an address that sent wrong tokens.
+harness.py: token files (mode 600), certificates made with the openssl
+command, and waiting out the dispatcher's slowing down of an address that
+sent wrong tokens.  (The protocol Client and http() are harness's.)
 
 Every connection goes to 127.0.0.1.
 """
-import http.client
 import json
 import os
 import re
 import socket
-import ssl
 import subprocess
-import urllib.parse
 
-from harness import DEADLINE, SsciTest
+from harness import Client, SsciTest, hello
 
 TOKEN = "s3cret-token-for-tests-0123456789"
 RUNNER_TOKEN = "runner-only-token-9876543210"
 WRONG = "wrong-token-guessed"
-
-
-class Raw:
-    """One protocol connection: JSON lines over TCP (or TLS)."""
-
-    def __init__(self, port, ssl_context=None, server_hostname="localhost",
-                 timeout=DEADLINE):
-        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        if ssl_context is not None:
-            sock = ssl_context.wrap_socket(sock,
-                                           server_hostname=server_hostname)
-        self.sock = sock
-        self.file = sock.makefile("rb")
-
-    def close(self):
-        try:
-            self.file.close()
-            self.sock.close()
-        except OSError:
-            pass
-
-    def send(self, msg):
-        line = msg if isinstance(msg, bytes) else json.dumps(msg).encode()
-        self.sock.sendall(line + b"\n")
-
-    def recv(self, timeout=None):
-        """The next message; None if the connection closed (or timed out
-        with timeout given)."""
-        if timeout is not None:
-            self.sock.settimeout(timeout)
-        try:
-            line = self.file.readline()
-        except (ConnectionResetError, ssl.SSLError):
-            return None
-        except TimeoutError:
-            if timeout is None:
-                raise
-            return None
-        finally:
-            if timeout is not None:
-                self.sock.settimeout(DEADLINE)
-        if not line:
-            return None
-        return json.loads(line)
-
-    def request(self, msg):
-        self.send(msg)
-        return self.recv()
-
-    def closed(self, timeout=5):
-        """Whether the other side closes within timeout, sending nothing."""
-        self.sock.settimeout(timeout)
-        try:
-            return self.file.readline() == b""
-        except (ConnectionResetError, ssl.SSLError):
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            self.sock.settimeout(DEADLINE)
-
-
-def hello(role="client", token=None):
-    msg = {"type": "hello", "role": role, "version": 1}
-    if token is not None:
-        msg["token"] = token
-    return msg
 
 
 def write_token(path, token):
@@ -97,45 +26,6 @@ def write_token(path, token):
         f.write(token + "\n")
     os.chmod(path, 0o600)
     return path
-
-
-def http_request(base, path, method="GET", body=None, token=None,
-                 ssl_context=None, timeout=10):
-    """(status, {header: value} lower-cased, body bytes); base is
-    http://... or https://... (then ssl_context is used)."""
-    url = urllib.parse.urlsplit(base)
-    if url.scheme == "https":
-        conn = http.client.HTTPSConnection(url.hostname, url.port,
-                                           timeout=timeout,
-                                           context=ssl_context)
-    else:
-        conn = http.client.HTTPConnection(url.hostname, url.port,
-                                          timeout=timeout)
-    headers = {}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body)
-        headers["Content-Type"] = "application/json"
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        return (resp.status, {k.lower(): v for k, v in resp.getheaders()},
-                data)
-    finally:
-        conn.close()
-
-
-def http_json(base, path, method="GET", body=None, token=None,
-              ssl_context=None):
-    """(status, headers, parsed JSON body)."""
-    status, hdrs, data = http_request(base, path, method, body, token,
-                                      ssl_context)
-    if not hdrs.get("content-type", "").startswith("application/json"):
-        raise AssertionError(f"{method} {path}: {status} "
-                             f"{hdrs.get('content-type')}: {data[:300]!r}")
-    return status, hdrs, json.loads(data)
 
 
 def openssl(cwd, *args):
@@ -221,17 +111,13 @@ class SecurityTest(SsciTest):
         return proc.popen.returncode
 
     def raw(self, d, ssl_context=None):
-        c = Raw(d.port, ssl_context)
-        self.addCleanup(c.close)
-        return c
+        """A protocol Client to d that has said nothing yet."""
+        return self.connect(d, hello=False, ssl_context=ssl_context)
 
     def raw_hello(self, d, role="client", token=None, ssl_context=None):
         """The reply to one hello on a new connection (closed after)."""
-        c = Raw(d.port, ssl_context)
-        try:
+        with Client(d.port, ssl_context=ssl_context) as c:
             return c.request(hello(role, token))
-        finally:
-            c.close()
 
     def wait_not_slowed(self, d, role="client", token=TOKEN,
                         ssl_context=None):

@@ -6,13 +6,12 @@ rendered DOM, after the page's own scripts ran, must show the statuses,
 test counts and log lines, and show the payloads as text without running
 them.  Screenshots of both pages go to $SSCI_SCREENSHOTS (make screenshots
 sets it to docs/screenshots/), else to the test's own folder."""
-import html.parser
 import os
 import shlex
 import unittest
 
 from browser_util import CHROMIUM, Browser, WebTest, slow_script, touch
-from harness import FAILING_TEST
+from harness import FAILING_TEST, parse_html
 
 SHOTS = os.environ.get("SSCI_SCREENSHOTS")
 ALERT = "<script>alert(1)</script>"
@@ -23,77 +22,20 @@ EVIL_TEST = "#!/bin/sh\n" + "".join(
     ("EVIL-LOG-LINE before", ALERT, PWN, IMG)) + (
     "printf '\\033[1;31mred words\\033[0m\\n'\n"
     "echo 'EVIL-LOG-LINE after'\n")
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
-        "meta", "source", "track", "wbr"}
-
-
-class Node:
-    def __init__(self, tag, attrs, parent=None):
-        self.tag, self.attrs, self.parent = tag, dict(attrs), parent
-        self.children = []
-
-    def text(self):
-        return "".join(c if isinstance(c, str) else c.text()
-                       for c in self.children)
-
-    def all(self, tag=None, cls=None, **attrs):
-        """Descendants by tag, a class, and attribute values (id=...)."""
-        for c in self.children:
-            if isinstance(c, str):
-                continue
-            if ((tag is None or c.tag == tag) and (cls is None or cls in
-                 (c.attrs.get("class") or "").split()) and
-                    all(c.attrs.get(k.replace("_", "-")) == v
-                        for k, v in attrs.items())):
-                yield c
-            yield from c.all(tag, cls, **attrs)
-
-    def one(self, *args, **kwargs):
-        found = list(self.all(*args, **kwargs))
-        if len(found) != 1:
-            raise AssertionError(f"{len(found)} elements {args} {kwargs} "
-                                 f"in <{self.tag} {self.attrs}>")
-        return found[0]
-
-
-class Dom(html.parser.HTMLParser):
-    """The tree of Chromium's --dump-dom output."""
-
-    def __init__(self, text):
-        super().__init__(convert_charrefs=True)
-        self.root = self.cur = Node("#root", {})
-        self.feed(text)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, attrs, self.cur)
-        self.cur.children.append(node)
-        if tag not in VOID:
-            self.cur = node
-
-    def handle_endtag(self, tag):
-        node = self.cur
-        while node is not self.root and node.tag != tag:
-            node = node.parent
-        if node is not self.root:
-            self.cur = node.parent
-
-    def handle_data(self, data):
-        self.cur.children.append(data)
 
 
 @unittest.skipUnless(os.access(CHROMIUM, os.X_OK), f"no {CHROMIUM}")
 class BrowserTest(WebTest):
-    def assert_safe(self, page, raw):
+    def assert_safe(self, root, raw):
         """Nothing of the payloads became markup or ran."""
-        root = page.root
         self.assertNotIn("PWNED", root.one("head").one("title").text())
-        for s in root.all("script"):
+        for s in root.find_all("script"):
             self.assertEqual((s.attrs.get("src"), s.text().strip()),
                              ("/static/app.js", ""))
-        self.assertEqual(list(root.all("img")), [])
-        self.assertEqual([k for n in root.all() for k in n.attrs
+        self.assertEqual(list(root.find_all("img")), [])
+        self.assertEqual([k for n in root.find_all() for k in n.attrs
                           if k.startswith("on")], [], "no event handlers")
+        # Bytes: no escape sequence of the log reached the page.
         self.assertNotIn("\x1b", raw)
 
     def test_dashboard_and_job_page(self):
@@ -127,8 +69,7 @@ class BrowserTest(WebTest):
         # The dashboard's script has run once it opened the event stream.
         browser.open("/", ("/api/events", 1))
         raw = browser.dom()
-        page = Dom(raw)
-        dom = page.root
+        dom = parse_html(raw)
         self.assertEqual(dom.one("head").one("title").text(), "SuperSimpleCI")
         recent = dom.one("section", id="recent")
         want = {"good": ("passed", "2 run, 0 failed"),
@@ -150,7 +91,7 @@ class BrowserTest(WebTest):
                          "all runners busy")
         runner = dom.one("section", id="runners").one("tr", data_runner="r1")
         self.assertIn("busy", runner.text())
-        self.assert_safe(page, raw)
+        self.assert_safe(dom, raw)
         browser.screenshot(os.path.join(SHOTS or self.tmp, "dashboard.png"))
 
         # A finished job's page: its script asks for the job, the rest of
@@ -159,8 +100,7 @@ class BrowserTest(WebTest):
         browser.open(job, (f"/api{job}", 1), (f"/api{job}/log", 1),
                      (job, 2))
         raw = browser.dom()
-        page = Dom(raw)
-        dom = page.root
+        dom = parse_html(raw)
         self.assertIn("passed", dom.one("head").one("title").text())
         self.assertEqual(dom.one(id="status").text(), "passed")
         self.assertEqual(dom.one("dd", "runner").text(), "r1")
@@ -170,12 +110,12 @@ class BrowserTest(WebTest):
                      "EVIL-LOG-LINE after"):
             self.assertIn(line + "\n", log)
         self.assertEqual(log.count("EVIL-LOG-LINE"), 2, "shown once")
-        self.assert_safe(page, raw)
+        self.assert_safe(dom, raw)
         browser.screenshot(os.path.join(SHOTS or self.tmp, "job.png"))
 
         job = f"/jobs/{ids['bad']}"
         browser.open(job, (f"/api{job}/log", 1), (job, 2))
-        dom = Dom(browser.dom()).root
+        dom = parse_html(browser.dom())
         self.assertEqual(dom.one(id="status").text(), "failed")
         self.assertEqual(dom.one("dd", "tests").text(), "3 run, 1 failed")
         self.assertIn("FAILED (failures=1)", dom.one("pre", id="log").text())

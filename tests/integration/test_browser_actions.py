@@ -13,8 +13,8 @@ import re
 import unittest
 import urllib.parse
 
-from browser_util import (CHROMIUM, Browser, WebTest, api, request,
-                          slow_script, touch)
+from browser_util import CHROMIUM, Browser, WebTest, slow_script, touch
+from harness import http, http_json, parse_html
 from security_util import TOKEN, write_token
 from test_browser import SHOTS
 
@@ -35,15 +35,14 @@ class TestBrowserActions(WebTest):
         return os.path.join(self.tmp, name)
 
     def post(self, path, body=None):
-        return api(self.url, path, "POST", body,
-                   {"Authorization": f"Bearer {TOKEN}"})
+        return http_json(self.url, path, "POST", body, token=TOKEN)
 
     def dispatch(self, repo, commit, branch="main", **more):
         return self.post("/api/dispatch", {"repo": repo, "commit": commit,
                                            "branch": branch, **more})
 
     def job(self, job_id):
-        status, job = api(self.url, f"/api/jobs/{job_id}")
+        status, job = http_json(self.url, f"/api/jobs/{job_id}")
         self.assertEqual(status, 200, job)
         return job
 
@@ -72,8 +71,9 @@ class TestBrowserActions(WebTest):
         self.addCleanup(browser.close)
         browser.open("/", ("/api/events", 1))
         row = f'section#queue tr[data-job="{queued}"]'
-        self.assertIn(f">#{queued}<", browser.evaluate(
-            f"document.querySelector({row!r}).outerHTML"), "job numbers")
+        cell = parse_html(browser.evaluate(
+            f"document.querySelector({row!r}).outerHTML")).one("td", "id")
+        self.assertEqual(cell.text(), f"#{queued}", "job numbers")
         # No session yet: the click leads to the login, and back.
         self.go(browser, self.click(browser, row + " button.act"),
                 "the login page")
@@ -99,7 +99,7 @@ class TestBrowserActions(WebTest):
             self.job(running)), "the running job to be cancelled")
         self.assertEqual(info["reason"], "cancelled by the web, from "
                          "127.0.0.1")
-        status, log = api(self.url, f"/api/jobs/{running}/log")
+        status, log = http_json(self.url, f"/api/jobs/{running}/log")
         self.assertTrue(log["data"].endswith("\nssci: cancelled by the web, "
                                              "from 127.0.0.1\n"), log)
         # Retry it from its page: the new job's page, linked back.
@@ -121,7 +121,7 @@ class TestBrowserActions(WebTest):
                          rf".*job={new}\n$")
         # The first job's own result and log stay reachable.
         self.assertEqual(self.job(running)["state"], "cancelled")
-        self.assertEqual(request(self.url, f"/jobs/{running}")[0], 200)
+        self.assertEqual(http(self.url, f"/jobs/{running}").status, 200)
 
         # Colours of a log as colours (the queued job, retried through
         # the API with the token).
@@ -158,10 +158,9 @@ class TestBrowserActions(WebTest):
             c = self.commit(repo, f"a commit with a rather long subject {i}")
             self.dispatch(repo, c, subject=f"A long subject line {i} " * 3,
                           author="Somebody With A Long Name")
-        self.wait_for(lambda: len(api(self.url, "/api/jobs")[1]["jobs"]) == 3
-                      and all(j["state"] == "passed" for j in
-                              api(self.url, "/api/jobs")[1]["jobs"]),
-                      "three jobs")
+        self.wait_for(lambda: (lambda jobs: len(jobs) == 3 and all(
+            j["state"] == "passed" for j in jobs))(
+                http_json(self.url, "/api/jobs")[1]["jobs"]), "three jobs")
         phone = Browser(self.url, width=390, height=844)
         self.addCleanup(phone.close)
         phone.open("/", ("/api/events", 1))

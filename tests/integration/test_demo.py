@@ -1,14 +1,12 @@
 # SPDX-License-Identifier: MIT
 """make demo's script, end to end: an example repository under ssci up,
 three commits, their results as they land, everything stopped after."""
-import json
 import os
 import re
 import signal
 import subprocess
-import urllib.request
 
-from harness import SsciTest
+from harness import SsciTest, http_json
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -46,12 +44,12 @@ class TestDemo(SsciTest):
                              open(out).read(), "the demo to wait", 120)
         url = re.search(r"stays up with these results: (http://[^\s\x1b]+)",
                         text).group(1)
-        with urllib.request.urlopen(url + "api/status", timeout=10) as r:
-            status = json.load(r)
+        code, status = http_json(url, "/api/status")
+        self.assertEqual(code, 200, status)
         self.assertEqual(len(status["recent"]), 3, status)
         self.assertIsNone(demo.poll(), "still up")
         os.killpg(demo.pid, signal.SIGINT)   # as a terminal's Ctrl-C
         self.assertEqual(demo.wait(30), 0, open(out).read())
         self.assertIn("stopping", open(out).read())
         with self.assertRaises(OSError):
-            urllib.request.urlopen(url + "api/status", timeout=5)
+            http_json(url, "/api/status", timeout=5)

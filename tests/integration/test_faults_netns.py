@@ -7,16 +7,27 @@ end of the link is set down, so that not one packet (no FIN, no RST, no
 ACK) reaches the dispatcher again.  The dispatcher must declare "far" lost
 by its heartbeat within the runner timeout and runner "near" (in A) must
 do the job, attempt 2.  Needs root and `ip netns`."""
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 import unittest
 
 from faults_util import WAIT_BODY, FaultTest
 from harness import SSCI, Dispatcher, Proc
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+# One query from inside a namespace: the harness's Client, run there.
+QUERY = """import json, sys
+sys.path.insert(0, sys.argv[1])
+from harness_net import Client
+with Client(int(sys.argv[3]), sys.argv[2]) as c:
+    assert c.hello() == {"type": "ok"}
+    print(json.dumps(c.request(json.loads(sys.argv[4]))))
+"""
 HEARTBEAT, RUNNER_TIMEOUT = 1, 3
 LOST_WITHIN = RUNNER_TIMEOUT + HEARTBEAT + 1.5
 SUBNET = f"10.213.{os.getpid() % 250 + 1}"
@@ -52,8 +63,23 @@ class NsDispatcher(Dispatcher):
         line = test.wait_for(lambda: re.search(
             r"^listening on (\S+):(\d+)$", self.stdout(), re.M),
             "the dispatcher to listen")
+        self.ns, self.host = ns, host
         self.port = int(line.group(2))
         self.address = f"{host}:{self.port}"
+
+    def query(self, msg, via=None):
+        """msg's reply, asked from inside the namespace (the test's own
+        network cannot reach it)."""
+        if via is not None:
+            return via.request(msg)
+        proc = subprocess.run(["ip", "netns", "exec", self.ns,
+                               sys.executable, "-c", QUERY, HERE, self.host,
+                               str(self.port), json.dumps(msg)],
+                              text=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60)
+        if proc.returncode != 0:
+            raise AssertionError(f"query in {self.ns}: {proc.stderr}")
+        return json.loads(proc.stdout)
 
 
 @unittest.skipUnless(netns_available(), "needs root and `ip netns`")

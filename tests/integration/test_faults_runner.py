@@ -54,7 +54,7 @@ class TestRunnerFaults(FaultTest):
         job = self.wait_for(lambda: [j for j in d.jobs()
                                      if j["state"] == "queued"],
                             "the job to be queued again")[0]
-        self.assertEqual(job["commit_id"], commit)
+        self.assertEqual(job["commit"], commit)
         late = self.runner(d, "latecomer")
         self.assertEqual(self.wait_runs(2)[1][0], late.pid)
         self.release()

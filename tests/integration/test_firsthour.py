@@ -13,8 +13,7 @@ import socket
 import subprocess
 import time
 
-from browser_util import api, text
-from harness import SSCI, git
+from harness import SSCI, git, http, http_json, parse_html
 from up_util import UpTest
 
 PYTEST_STYLE = '''def test_sum():
@@ -79,15 +78,18 @@ class TestFirstHour(UpTest):
         self.runner(d, "r1")
         self.notify_ok(d, repo, commit)
         self.wait_jobs(d, 1)
-        job = api(d.http_url, "/api/jobs/1")[1]
+        job = http_json(d.http_url, "/api/jobs/1")[1]
         self.assertEqual((job["state"], job["tests"]["run"], job["no_tests"]),
                          ("passed", 0, True))
         out = self.ssci("jobs", "--dispatcher-server", d.address).stdout
         self.assertRegex(out, r"(?m)^  1 +passed +\S+ +main +no tests ")
-        page = text(d.http_url, "/jobs/1")[2]
-        self.assertIn('<span class="tag no-tests"', page)
-        dash = text(d.http_url, "/")[2]
-        self.assertIn("no tests</span>", dash)
+        page = parse_html(http(d.http_url, "/jobs/1").body)
+        self.assertEqual(page.one("span", "no-tests").classes,
+                         {"tag", "no-tests"})
+        self.assertEqual(page.one("span", "no-tests").text(), "no tests")
+        dash = parse_html(http(d.http_url, "/").body)
+        row = dash.one("section", id="recent").one("tr", data_job="1")
+        self.assertEqual(row.one("span", "no-tests").text(), "no tests")
 
     def test_clients_talk_to_the_repositorys_dispatcher(self):
         repo = self.make_repo()

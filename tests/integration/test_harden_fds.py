@@ -42,9 +42,13 @@ class TestDescriptors(FaultTest):
         self.runner(d, "runner1")
         self.notify_ok(d, repo, commit)
         pid = self.read_pid("pid")
-        # exec has happened once /proc shows sleep.
+        # Look once sleep sleeps: exec has happened, and so has sleep's
+        # own start-up, which opens files of its own for a moment (such as
+        # /etc/locale.alias) that are not the runner's.
         self.wait_for(lambda: open(f"/proc/{pid}/comm").read().strip() ==
-                      "sleep", "the test to exec sleep")
+                      "sleep" and "nanosleep" in
+                      open(f"/proc/{pid}/wchan").read(),
+                      "the test to exec sleep and sleep")
         self.assertEqual(fds(pid), [0, 1, 2],
                          [os.readlink(f"/proc/{pid}/fd/{fd}")
                           for fd in fds(pid)])

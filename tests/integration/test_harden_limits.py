@@ -10,9 +10,10 @@ import json
 import os
 import socket
 import time
+from http.client import HTTPException
 
 from faults_util import FaultTest
-from security_util import Raw, hello
+from harness import http
 
 LIMIT = ("prlimit", "--nofile=256:256", "--")
 FLOOD = 'head -c 60000000 /dev/zero | tr "\\0" "x" | fold -w 100\n'
@@ -53,11 +54,9 @@ class TestLimits(FaultTest):
 
     def status_ok(self, d, timeout=2):
         try:
-            with socket.create_connection(("127.0.0.1", self.http_port(d)),
-                                          timeout=timeout) as s:
-                s.sendall(b"GET /api/status HTTP/1.0\r\n\r\n")
-                return s.recv(100).startswith(b"HTTP/1.0 200")
-        except OSError:
+            return http(d.http_url, "/api/status", timeout=timeout).status \
+                == 200
+        except (OSError, HTTPException):
             return False
 
     def flood_then_serve_a_runner(self, args, runner_first):
@@ -65,10 +64,10 @@ class TestLimits(FaultTest):
         commit = self.commit(repo, "tested while flooded")
         d = self.dispatcher(http=True, wrap=LIMIT, args=args)
         runner = self.runner(d, "early") if runner_first else None
-        # An observer's connection, made while descriptors were free.
-        observer = Raw(d.port)
-        self.addCleanup(observer.close)
-        self.assertEqual(observer.request(hello("observer")), {"type": "ok"})
+        # An observer's connection, made while descriptors were free (the
+        # jobs are asked for on it too: a new connection may have to wait
+        # for a descriptor).
+        observer = self.connect(d, "observer")
         lines_before = d.stderr().count("\n")
         _, close_all = self.idle_clients(self.http_port(d), 400)
         time.sleep(1)
@@ -78,8 +77,9 @@ class TestLimits(FaultTest):
         reply = observer.request({"type": "dispatch", "repo": repo,
                                   "commit": commit, "branch": "main"})
         self.assertEqual(reply["type"], "ok", reply)
-        self.wait_jobs(d, 1)
-        self.assertEqual(d.jobs()[0]["state"], "passed", d.jobs())
+        self.wait_jobs(d, 1, via=observer)
+        jobs = d.jobs(via=observer)
+        self.assertEqual(jobs[0]["state"], "passed", jobs)
         time.sleep(max(0, 2 - (time.monotonic() - t0)))
         used = cpu_seconds(d.pid) - cpu0
         self.assertLess(used / (time.monotonic() - t0), 0.3,
@@ -131,14 +131,10 @@ class TestLimits(FaultTest):
 
     def test_protocol_trickle_and_idle_client_cut_off(self):
         d = self.dispatcher(args=("--client-timeout", "2"))
-        trickler = Raw(d.port)
-        idle = Raw(d.port)
-        self.addCleanup(trickler.close)
-        self.addCleanup(idle.close)
-        self.assertEqual(trickler.request(hello()), {"type": "ok"})
-        self.assertEqual(idle.request(hello()), {"type": "ok"})
+        trickler = self.connect(d)
+        idle = self.connect(d)
         t0 = time.monotonic()
-        trickler.sock.sendall(b'{"type":')
+        trickler.send_bytes(b'{"type":')
         reply = trickler.recv(timeout=10)
         self.assertEqual(reply["code"], "timeout", reply)
         self.assertIn("line not finished", reply["message"])

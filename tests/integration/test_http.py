@@ -4,12 +4,28 @@ the API, the event stream, tailing a running job's log, cancel, retry,
 /metrics, the error answers, and the pages (escaping a test's output)."""
 import collections
 import os
+import urllib.parse
 
-from browser_util import (EventStream, WebTest, api, huge_post, metrics,
-                          pid_alive, quote, request, text, touch)
-from harness import FAILING_TEST
+from browser_util import WebTest, pid_alive, touch
+from harness import FAILING_TEST, EventStream, http, http_json, parse_html
 
 XSS = "<script>alert(1)</script>"
+
+
+def quote_path(s):
+    """s as one segment of a path (slashes too quoted)."""
+    return urllib.parse.quote(s, safe="")
+
+
+def metrics(base):
+    """(status, content type, {sample: value}) of /metrics."""
+    reply = http(base, "/metrics")
+    samples = {}
+    for line in reply.text().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return reply.status, reply.headers.get("content-type", ""), samples
 
 
 class HttpTest(WebTest):
@@ -31,8 +47,8 @@ class HttpTest(WebTest):
         status, dup = self.dispatch(repo, commit)
         self.assertEqual((status, dup["job"], dup["existing"]),
                          (200, job, True))
-        status, dup = api(self.url, "/api/dispatch", "POST",
-                          f"repo={quote(repo)}&commit={commit}&branch=main",
+        status, dup = http_json(self.url, "/api/dispatch", "POST",
+                          f"repo={quote_path(repo)}&commit={commit}&branch=main",
                           {"Content-Type":
                            "application/x-www-form-urlencoded"})
         self.assertEqual((status, dup["job"], dup["existing"]),
@@ -47,7 +63,7 @@ class HttpTest(WebTest):
                       "log event with the test's first line")
         # Tail the log while the test runs: offsets advance, text adds up.
         first = self.wait_for(lambda: (lambda r: r if "started" in r["data"]
-                              else None)(api(self.url,
+                              else None)(http_json(self.url,
                               f"/api/jobs/{job}/log")[1]), "first log part")
         self.assertEqual((first["id"], first["offset"], first["state"]),
                          (job, 0, "running"))
@@ -56,23 +72,23 @@ class HttpTest(WebTest):
         self.assertGreaterEqual(first["size"], n)
         touch(self.gate, "step", job)
         more = self.wait_for(lambda: (lambda r: r if "step line" in r["data"]
-                             else None)(api(self.url,
+                             else None)(http_json(self.url,
                              f"/api/jobs/{job}/log?offset={n}")[1]),
                              "the step line past the first offset")
         self.assertEqual(more["offset"], n)
         self.assertGreater(more["next_offset"], n)
         self.assertNotIn("started", more["data"])
-        status, part = api(self.url, f"/api/jobs/{job}/log?offset=0&limit=5")
+        status, part = http_json(self.url, f"/api/jobs/{job}/log?offset=0&limit=5")
         self.assertEqual((status, part["next_offset"], len(part["data"])),
                          (200, 5, 5))
         # The stream is another connection: its event may come a bit later.
         self.wait_for(lambda: "step line" in events.log_text(job),
                       "the step line on the event stream")
-        status, runners = api(self.url, "/api/runners")
+        status, runners = http_json(self.url, "/api/runners")
         (r1,) = runners["runners"]
         self.assertEqual((r1["name"], r1["state"], r1["jobs"]),
                          ("r1", "busy", [job]))
-        status, st = api(self.url, "/api/status")
+        status, st = http_json(self.url, "/api/status")
         self.assertEqual([j["id"] for j in st["running"]], [job])
         self.assertGreater(st["uptime_ms"], 0)
         touch(self.gate, "release", job)
@@ -84,7 +100,7 @@ class HttpTest(WebTest):
                           info["author"], info["branch"], info["commit"]),
                          ("passed", 0, "slow one", "Ann", "main", commit))
         self.assertEqual(info["tests"]["failed"], 0)
-        status, whole = api(self.url, f"/api/jobs/{job}/log")
+        status, whole = http_json(self.url, f"/api/jobs/{job}/log")
         self.assertRegex(whole["data"], r"(?s)started.*step line.*released")
         self.assertEqual(whole["state"], "passed")
         # A rebuild is a new job of the same commit.
@@ -104,12 +120,12 @@ class HttpTest(WebTest):
                       "the test to start")
         with open(f"{self.gate}/pid-{job}") as f:
             pid = int(f.read())
-        status, err = api(self.url, f"/api/jobs/{job}/retry", "POST")
+        status, err = http_json(self.url, f"/api/jobs/{job}/retry", "POST")
         self.assertEqual((status, err["error"]["code"]), (409, "bad_state"))
         # A second job waits while the only runner is busy; cancel it.
         other = self.commit(repo, "another")
         queued = self.dispatch(repo, other)[1]["job"]
-        status, queue = api(self.url, "/api/queue")
+        status, queue = http_json(self.url, "/api/queue")
         (q,) = queue["queue"]
         self.assertEqual((q["id"], q["position"], q["waiting"]),
                          (queued, 1, "all runners busy"))
@@ -118,15 +134,15 @@ class HttpTest(WebTest):
                           m["ssci_queue_length"], m["ssci_runners_busy"]),
                          (1, 1, 1))
         self.assertGreaterEqual(m["ssci_queue_oldest_age_seconds"], 0)
-        status, body = api(self.url, f"/api/jobs/{queued}/cancel", "POST")
+        status, body = http_json(self.url, f"/api/jobs/{queued}/cancel", "POST")
         self.assertEqual((status, body["job"], body["state"]),
                          (200, queued, "cancelled"))
-        status, body = api(self.url, f"/api/jobs/{job}/cancel", "POST")
+        status, body = http_json(self.url, f"/api/jobs/{job}/cancel", "POST")
         self.assertEqual((status, body["job"]), (200, job))
         self.assertEqual(self.wait_state(job, "cancelled", "passed",
                                          "failed")["state"], "cancelled")
         self.wait_for(lambda: not pid_alive(pid), "the test process to end")
-        status, body = api(self.url, f"/api/jobs/{job}/retry", "POST")
+        status, body = http_json(self.url, f"/api/jobs/{job}/retry", "POST")
         self.assertEqual((status, body["state"], body["retry_of"]),
                          (201, "queued", job), body)
         new = body["job"]
@@ -198,20 +214,23 @@ class HttpTest(WebTest):
         ]
         for method, path, body, headers, want in cases:
             with self.subTest(method=method, path=path):
-                status, err = api(self.url, path, method, body, headers)
+                status, err = http_json(self.url, path, method, body, headers)
                 self.assertEqual(status, want, err)
                 self.assertIsInstance(err["error"]["code"], str)
                 self.assertTrue(err["error"]["message"])
-        self.assertEqual(request(self.url, "/nothing/here")[0], 404)
-        self.assertEqual(request(self.url, "/", "POST", "x")[0], 405)
-        self.assertEqual(request(self.url, "/static/nothing.css")[0], 404)
+        self.assertEqual(http(self.url, "/nothing/here").status, 404)
+        self.assertEqual(http(self.url, "/", "POST", "x").status, 405)
+        self.assertEqual(http(self.url, "/static/nothing.css").status, 404)
         # Methods the server has no use for anywhere: libevent says 501.
         for method in ("DELETE", "PUT"):
-            self.assertIn(request(self.url, f"/api/jobs/{job}", method)[0],
+            self.assertIn(http(self.url, f"/api/jobs/{job}", method).status,
                           (405, 501), method)
-        self.assertEqual(huge_post(self.url, 70 * 1024), 413)
+        huge = b"{" + b" " * (70 * 1024 - 2) + b"}"
+        self.assertEqual(http(self.url, "/api/dispatch", "POST", huge,
+                              {"Content-Type": "application/json"}).status,
+                         413)
         self.assertEqual(self.d.jobs(), before)
-        self.assertEqual(len(api(self.url, "/api/jobs")[1]["jobs"]), 1)
+        self.assertEqual(len(http_json(self.url, "/api/jobs")[1]["jobs"]), 1)
 
     def test_pages_escape_and_badges(self):
         self.start_system()
@@ -226,54 +245,86 @@ class HttpTest(WebTest):
                self.dispatch(repo, evil, "evil")[1]["job"],
                self.dispatch(repo, bad, "broken")[1]["job"]]
         self.wait_jobs(self.d, 3)
-        status, ctype, page = text(self.url, "/")
-        dash = page
-        self.assertEqual(status, 200)
-        self.assertTrue(ctype.startswith("text/html"), ctype)
-        for job in ids:
-            self.assertIn(f'data-job="{job}"', page)
-        self.assertRegex(page, rf'<tr class="job state-passed" '
-                         rf'data-job="{ids[0]}">')
-        self.assertRegex(page, rf'<tr class="job state-failed" '
-                         rf'data-job="{ids[2]}">')
-        self.assertIn('<td class="tests">2 run, 0 failed</td>', page)
-        self.assertIn('<td class="tests">3 run, 1 failed</td>', page)
-        self.assertIn("all &lt;b&gt;good&lt;/b&gt;", page)
-        self.assertIn("Eve &lt;eve@x&gt;", page)
-        self.assertNotIn("<b>good", page)
-        status, ctype, page = text(self.url, f"/jobs/{ids[1]}")
-        self.assertEqual(status, 200)
-        self.assertTrue(ctype.startswith("text/html"), ctype)
-        self.assertIn(evil, page)
-        self.assertRegex(page, r'<pre[^>]* id="log"|<pre id="log"')
-        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", page)
-        self.assertNotIn(XSS, page)
-        self.assertNotIn("\x1b", page, "ANSI codes stripped")
-        self.assertIn("RED", page)
-        status, _, by_commit = text(self.url, f"/commits/{evil}")
-        self.assertEqual(status, 200)
-        self.assertIn(evil, by_commit)
-        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", by_commit)
-        self.assertEqual(text(self.url, "/jobs/999999")[0], 404)
+        reply = http(self.url, "/")
+        self.assertEqual(reply.status, 200)
+        self.assertTrue(reply.headers["content-type"].startswith(
+            "text/html"), reply.headers)
+        dash = parse_html(reply.body)
+        recent = dash.one("section", id="recent")
+        rows = [recent.one("tr", data_job=str(job)) for job in ids]
+        self.assertEqual([r.classes for r in rows],
+                         [{"job", "state-passed"}, {"job", "state-passed"},
+                          {"job", "state-failed"}])
+        self.assertEqual([r.one("td", "tests").text() for r in rows],
+                         ["2 run, 0 failed", "", "3 run, 1 failed"])
+        # The subject and author are text, with no element made of them.
+        for cls, shown in (("subject", "all <b>good</b>"),
+                           ("author", "Eve <eve@x>")):
+            cell = rows[0].one("td", cls)
+            self.assertEqual((cell.text(), cell.elements()), (shown, []))
+        self.assertEqual(list(dash.find_all("b")), [])
+        # And in the bytes sent: escaped, never raw (a parser that
+        # recovers from bad markup could hide the difference).
+        self.assertIn("all &lt;b&gt;good&lt;/b&gt;", reply.text())
+        self.assertIn("Eve &lt;eve@x&gt;", reply.text())
+        self.assertNotIn("<b>good", reply.text())
+
+        reply = http(self.url, f"/jobs/{ids[1]}")
+        self.assertEqual(reply.status, 200)
+        self.assertTrue(reply.headers["content-type"].startswith(
+            "text/html"), reply.headers)
+        page = parse_html(reply.body)
+        self.assertEqual(page.one("dd", "commit").text(), evil)
+        log = page.one("pre", id="log")
+        self.assertEqual(log.text(), f"{XSS}\nRED\n")
+        # The test's colour is a classed span, its <script> no element.
+        self.assertEqual([(e.tag, e.classes, e.text())
+                          for e in log.elements()],
+                         [("span", {"fg-1"}, "RED")])
+        self.assertEqual([e.attrs for e in page.find_all("script")],
+                         [{"src": "/static/app.js", "defer": None}])
+        # The bytes sent: the payload escaped, never raw; no escape codes.
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", reply.text())
+        self.assertNotIn(XSS, reply.text())
+        self.assertNotIn("\x1b", reply.text(), "ANSI codes stripped")
+        reply = http(self.url, f"/commits/{evil}")
+        self.assertEqual(reply.status, 200)
+        by_commit = parse_html(reply.body)
+        self.assertEqual(by_commit.one("dd", "commit").text(), evil)
+        self.assertIn(XSS, by_commit.one("pre", id="log").text())
+        self.assertEqual(by_commit.one("pre", id="log").one("span").text(),
+                         "RED")
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", reply.text())
+        self.assertNotIn(XSS, reply.text())
+        self.assertEqual(http(self.url, "/jobs/999999").status, 404)
         # REPO as the repository's id, and as its URL, URL-encoded (the
         # form the dashboard's own links use).
-        self.assertIn(f'href="/history/{quote(repo)}/main"', dash)
-        for ref in ("1", quote(repo)):
+        main = dash.one("section", id="branches").one("tr", data_branch="main")
+        self.assertEqual(main.one("td", "branch").one("a").attrs["href"],
+                         f"/history/{quote_path(repo)}/main")
+        for ref in ("1", quote_path(repo)):
             with self.subTest(repo=ref):
-                status, _, hist = text(self.url, f"/history/{ref}/main")
-                self.assertEqual(status, 200, f"/history/{ref}/main")
-                self.assertIn("<svg", hist)
+                reply = http(self.url, f"/history/{ref}/main")
+                self.assertEqual(reply.status, 200, f"/history/{ref}/main")
+                charts = parse_html(reply.body).one("figure", "charts")
+                mark = charts.one("svg", "strip").one("rect", "mark")
+                self.assertEqual((mark.attrs["data-job"], mark.classes),
+                                 (str(ids[0]), {"mark", "state-passed"}))
+                self.assertIsNotNone(charts.one("svg", "durations"))
                 for branch, word in (("main", "passing"),
                                      ("broken", "failing")):
-                    status, hdrs, svg = request(
-                        self.url, f"/badge/{ref}/{branch}.svg")
-                    self.assertEqual(status, 200)
-                    self.assertTrue(hdrs["content-type"].startswith(
+                    reply = http(self.url, f"/badge/{ref}/{branch}.svg")
+                    self.assertEqual(reply.status, 200)
+                    self.assertTrue(reply.headers["content-type"].startswith(
                         "image/svg+xml"))
-                    self.assertIn(word, svg.decode())
+                    badge = parse_html(reply.body).one("svg")
+                    self.assertEqual(badge.attrs["aria-label"],
+                                     f"ssci: {word}")
+                    self.assertEqual(badge.one("title").text(),
+                                     f"ssci: {word}")
         for name, kind in (("style.css", "text/css"),
                            ("app.js", "javascript")):
-            status, ctype, _ = text(self.url, f"/static/{name}")
-            self.assertEqual(status, 200)
-            self.assertIn(kind, ctype)
+            reply = http(self.url, f"/static/{name}")
+            self.assertEqual(reply.status, 200)
+            self.assertIn(kind, reply.headers["content-type"])
 

@@ -29,7 +29,7 @@ class TestNotify(SsciTest):
         self.assertEqual([(c, s) for c, _, s in got],
                          [(self.first, "queued"), (self.second, "queued")])
         jobs = self.d.jobs()
-        self.assertEqual([(j["id"], j["commit_id"]) for j in jobs],
+        self.assertEqual([(j["id"], j["commit"]) for j in jobs],
                          [(job, c) for c, job, _ in got])
         for j in jobs:
             self.assertEqual(j["repo"], self.repo)
@@ -39,7 +39,7 @@ class TestNotify(SsciTest):
     def test_revisions_are_resolved(self):
         got = self.notify_ok("HEAD~1", "HEAD")
         self.assertEqual([c for c, _, _ in got], [self.first, self.second])
-        self.assertEqual([j["commit_id"] for j in self.d.jobs()],
+        self.assertEqual([j["commit"] for j in self.d.jobs()],
                          [self.first, self.second])
 
     def test_short_id_and_subfolder(self):
@@ -66,7 +66,7 @@ class TestNotify(SsciTest):
         self.assertEqual(state, "queued")
         jobs = self.d.jobs()
         self.assertEqual([j["id"] for j in jobs], sorted([job1, job2]))
-        self.assertEqual({j["commit_id"] for j in jobs}, {self.second})
+        self.assertEqual({j["commit"] for j in jobs}, {self.second})
 
     def test_rebuild_of_finished_job_is_tested_again(self):
         self.runner(self.d, "r", clone=self.clone(self.repo, "run"))

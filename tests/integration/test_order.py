@@ -30,7 +30,7 @@ class TestOrder(SsciTest):
     def jobs_for(self, d, commits):
         """The final jobs of these commits, in commit order (waits)."""
         def ready():
-            jobs = {j["commit_id"]: j for j in d.jobs()}
+            jobs = {j["commit"]: j for j in d.jobs()}
             if all(c in jobs and jobs[c]["finished_ms"] for c in commits):
                 return [jobs[c] for c in commits]
             return None
@@ -53,7 +53,7 @@ class TestOrder(SsciTest):
                                  "one runner runs one job at a time")
         counts = {}
         for j in d.jobs():
-            counts[j["commit_id"]] = counts.get(j["commit_id"], 0) + 1
+            counts[j["commit"]] = counts.get(j["commit"], 0) + 1
         self.assertEqual([counts[c] for c in commits], [1] * len(commits),
                          "each commit queued once")
 
@@ -108,13 +108,13 @@ class TestOrder(SsciTest):
         d = self.dispatcher(port=int(address.rsplit(":", 1)[1]))
         self.runner(d, "solo", clone=self.clone(repo, "run"))
         # Oldest first: once the newest has a job, so must all the others.
-        self.wait_for(lambda: made[-1][0] in [j["commit_id"] for j in
+        self.wait_for(lambda: made[-1][0] in [j["commit"] for j in
                                               d.jobs()], "the newest commit")
-        queued = [j["commit_id"] for j in d.jobs()]
+        queued = [j["commit"] for j in d.jobs()]
         missing = [c for c, _ in made if c not in queued]
         self.assertEqual(missing, [], "commits made while the dispatcher "
                          f"was not up yet were never reported\n{self.logs()}")
         self.check_in_order(d, made)
-        self.assertEqual([j["commit_id"] for j in d.jobs()],
+        self.assertEqual([j["commit"] for j in d.jobs()],
                          [start_tip] + [c for c, _ in made],
                          "the tip at start-up first, then every new commit")

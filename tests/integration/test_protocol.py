@@ -4,80 +4,11 @@ every request answered, bad input refused without changing anything, a
 peer sending garbage cut off while the others are served."""
 import json
 import os
-import socket
 
-from harness import DEADLINE, SsciTest, git
+from harness import SsciTest, git, hello
 
-HELLO = {"type": "hello", "role": "client", "version": 1}
+HELLO = hello()
 MIB = 1024 * 1024
-
-
-class Client:
-    def __init__(self, test, d, hello=HELLO):
-        self.test = test
-        self.sock = socket.create_connection(("127.0.0.1", d.port))
-        self.sock.settimeout(DEADLINE)
-        self.file = self.sock.makefile("rb")
-        test.addCleanup(self.close)
-        if hello is not None:
-            test.assertEqual(self.request(hello), {"type": "ok"})
-
-    def close(self):
-        self.file.close()
-        self.sock.close()
-
-    def send(self, msg):
-        line = msg if isinstance(msg, bytes) else json.dumps(msg).encode()
-        self.sock.sendall(line + b"\n")
-
-    def recv(self):
-        line = self.file.readline()
-        self.test.assertTrue(line.endswith(b"\n"), f"a reply, got {line!r}")
-        return json.loads(line)
-
-    def request(self, msg):
-        self.send(msg)
-        return self.recv()
-
-    def error(self, msg, code=None):
-        """msg must be answered with an error (of this code)."""
-        reply = self.request(msg)
-        self.test.assertEqual(reply.get("type"), "error", (msg, reply))
-        self.test.assertIsInstance(reply.get("code"), str, reply)
-        self.test.assertIsInstance(reply.get("message"), str, reply)
-        if code is not None:
-            self.test.assertEqual(reply["code"], code, (msg, reply))
-        return reply
-
-    def drain(self, timeout=5):
-        """Replies until the dispatcher closes; None if it does not."""
-        replies = []
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                line = self.file.readline()
-                if not line:
-                    return replies
-                replies.append(json.loads(line))
-        except ConnectionResetError:
-            return replies
-        except TimeoutError:
-            return None
-        finally:
-            self.sock.settimeout(DEADLINE)
-
-    def closed(self, timeout=5):
-        """Whether the dispatcher closes the connection (EOF or reset)
-        within timeout seconds, without sending anything more."""
-        self.sock.settimeout(timeout)
-        try:
-            return self.file.readline() == b""
-        except ConnectionResetError:
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            self.sock.settimeout(DEADLINE)
 
 
 class TestProtocol(SsciTest):
@@ -86,6 +17,24 @@ class TestProtocol(SsciTest):
         self.repo = self.make_repo("master")
         self.head = git(self.repo, "rev-parse", "HEAD")
         self.d = self.dispatcher()
+
+    def client(self, hello=HELLO):
+        """A Client to the dispatcher that said hello (if given) and was
+        answered ok."""
+        c = self.connect(self.d, hello=False)
+        if hello is not None:
+            self.assertEqual(c.request(hello), {"type": "ok"})
+        return c
+
+    def error(self, c, msg, code=None):
+        """msg must be answered on c with an error (of this code)."""
+        reply = c.request(msg)
+        self.assertEqual(reply.get("type"), "error", (msg, reply))
+        self.assertIsInstance(reply.get("code"), str, reply)
+        self.assertIsInstance(reply.get("message"), str, reply)
+        if code is not None:
+            self.assertEqual(reply["code"], code, (msg, reply))
+        return reply
 
     def dispatch(self, commit=None, **fields):
         msg = {"type": "dispatch", "repo": self.repo, "commit": self.head,
@@ -108,7 +57,7 @@ class TestProtocol(SsciTest):
                 for p, _, fs in os.walk(self.tmp) for f in fs}
 
     def test_dispatch_and_repeat(self):
-        c = Client(self, self.d)
+        c = self.client()
         first = c.request(self.dispatch())
         self.assertEqual(first, {"type": "ok", "job": first["job"],
                                  "state": "queued", "existing": False})
@@ -119,19 +68,19 @@ class TestProtocol(SsciTest):
 
     def test_hello_first(self):
         before = self.tree()
-        c = Client(self, self.d, hello=None)
-        c.error(self.dispatch(), "bad_state")
-        c.error({"type": "status"})
+        c = self.client(hello=None)
+        self.error(c, self.dispatch(), "bad_state")
+        self.error(c, {"type": "status"})
         self.assertEqual(c.request(HELLO), {"type": "ok"})
-        c.error(HELLO)  # only once
+        self.error(c, HELLO)  # only once
         self.assert_nothing_changed(before)
 
     def test_bad_hello_is_refused_and_closed(self):
         bad = [dict(HELLO, version=2), dict(HELLO, version="1"),
                dict(HELLO, role="overlord"), {"type": "hello", "version": 1}]
         for hello in bad:
-            c = Client(self, self.d, hello=None)
-            reply = c.error(hello)
+            c = self.client(hello=None)
+            reply = self.error(c, hello)
             if hello.get("version") == 2:
                 self.assertEqual(reply["code"], "bad_version")
             self.assertTrue(c.closed(), f"closed after refusing {hello}")
@@ -163,8 +112,8 @@ class TestProtocol(SsciTest):
                  {"type": "log", "id": 1, "data": "x"},
                  {"type": "accepted", "id": 1}]
         for case in cases:
-            c = Client(self, self.d)
-            c.error(case)
+            c = self.client()
+            self.error(c, case)
             self.assertEqual(c.request({"type": "status"})["type"], "ok",
                              f"still served after {case!r}")
         self.assert_nothing_changed(before)
@@ -172,32 +121,34 @@ class TestProtocol(SsciTest):
 
     def test_register_needs_runner_role(self):
         for role in ("client", "observer"):
-            c = Client(self, self.d, dict(HELLO, role=role))
-            c.error({"type": "register", "name": "x", "slots": 1}, "bad_role")
-        self.assertEqual(Client(self, self.d).request(
+            c = self.client(dict(HELLO, role=role))
+            self.error(c, {"type": "register", "name": "x", "slots": 1},
+                       "bad_role")
+        self.assertEqual(self.client().request(
             {"type": "status"})["runners"], [])
 
     def test_line_just_under_limit_is_answered(self):
-        c = Client(self, self.d)
+        c = self.client()
         msg = {"type": "status", "pad": ""}
         msg["pad"] = "x" * (MIB - len(json.dumps(msg)) - 16)
         self.assertEqual(c.request(msg)["type"], "ok")
 
     def test_line_over_limit_is_refused_then_closed(self):
         for tail in (b"\n", b""):
-            c = Client(self, self.d)
-            c.sock.sendall(b'{"type":"status","pad":"' + b"x" * MIB +
-                           b'"}' + tail)
+            c = self.client()
+            c.send_bytes(b'{"type":"status","pad":"' + b"x" * MIB +
+                         b'"}' + tail)
             reply = c.recv()
+            self.assertIsNotNone(reply, "a reply before the close")
             self.assertEqual((reply["type"], reply["code"]),
                              ("error", "too_long"))
             self.assertTrue(c.closed())
-        self.assertEqual(Client(self, self.d).request(
+        self.assertEqual(self.client().request(
             {"type": "status"})["type"], "ok")
 
     def test_garbage_peer_cut_off_other_peer_served(self):
-        good = Client(self, self.d)
-        bad = Client(self, self.d)
+        good = self.client()
+        bad = self.client()
         for i in range(12):
             try:
                 bad.send(b"garbage %d" % i)
@@ -217,7 +168,7 @@ class TestProtocol(SsciTest):
         self.assertTrue(self.d.alive())
 
     def test_status(self):
-        c = Client(self, self.d)
+        c = self.client()
         status = c.request({"type": "status"})
         self.assertEqual((status["type"], status["queued"], status["runners"]),
                          ("ok", 0, []))
@@ -234,17 +185,17 @@ class TestProtocol(SsciTest):
         self.assertEqual(status.get("running"), [])
 
     def test_runner_labels_kept_and_shown(self):
-        raw = Client(self, self.d, dict(HELLO, role="runner"))
-        raw.error({"type": "register", "name": "x", "labels": ["-bad"]},
-                  "bad_field")
-        raw.error({"type": "register", "name": "x", "labels": ["a"] * 65},
-                  "bad_field")
+        raw = self.client(dict(HELLO, role="runner"))
+        self.error(raw, {"type": "register", "name": "x",
+                         "labels": ["-bad"]}, "bad_field")
+        self.error(raw, {"type": "register", "name": "x",
+                         "labels": ["a"] * 65}, "bad_field")
         self.assertEqual(raw.request({"type": "register", "name": "raw",
                                       "labels": ["gpu", "linux"]}),
                          {"type": "ok"})
         self.runner(self.d, "r1", args=("--label", "arm64",
                                         "--label", "big disk"))
-        c = Client(self, self.d)
+        c = self.client()
         runners = c.request({"type": "status"})["runners"]
         self.assertEqual(sorted((r["name"], r["labels"]) for r in runners),
                          [("r1", ["arm64", "big disk"]),

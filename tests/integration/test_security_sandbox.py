@@ -238,7 +238,7 @@ class SandboxBase(SecurityTest):
 
     def final(self, commit):
         self.wait_results(self.d, [commit])
-        (job,) = [j for j in self.d.jobs() if j["commit_id"] == commit]
+        (job,) = [j for j in self.d.jobs() if j["commit"] == commit]
         return job, self.d.result(commit)
 
     def probe_lines(self, text):

@@ -10,13 +10,12 @@ API to a client that trusts the CA.
 The certificates are made with the openssl command in the test's folder:
 a CA, a server certificate for localhost and 127.0.0.1 signed by it, and an
 unrelated second CA."""
-import http.client
 import os
 import ssl
+from http.client import HTTPException
 
-from harness import git
-from security_util import (TOKEN, Raw, SecurityTest, hello, http_json,
-                           http_request, make_ca, make_server_cert)
+from harness import Client, git, hello, http, http_json, parse_html
+from security_util import TOKEN, SecurityTest, make_ca, make_server_cert
 
 
 class TlsTest(SecurityTest):
@@ -37,6 +36,8 @@ class TlsTest(SecurityTest):
         d = self.dispatcher(name, args=["--tls-cert", cert or self.cert,
                                         "--tls-key", key or self.key,
                                         *args], http=http)
+        # What the harness asks d (its jobs), it asks over TLS too.
+        d.ssl_context = self.context()
         if http:
             d.https_url = d.http_url.replace("http://", "https://", 1)
         return d
@@ -46,8 +47,8 @@ class TlsTest(SecurityTest):
 
     def runners_seen(self, d):
         """The runners the dispatcher lists, asked over HTTPS."""
-        status, _, body = http_json(d.https_url, "/api/runners",
-                                    ssl_context=self.context())
+        status, body = http_json(d.https_url, "/api/runners",
+                                 ssl_context=self.context())
         self.assertEqual(status, 200, body)
         return [r["name"] for r in body["runners"]]
 
@@ -86,7 +87,7 @@ class TlsTest(SecurityTest):
         self.assertRegex(d.result(first), r"Ran 2 tests")
         self.assertRegex(d.result(first), r"\nresult: passed exit_code=0 "
                          r".*runner=r-good attempt=1 job=\d+\n?$")
-        (job,) = [j for j in d.jobs() if j["commit_id"] == first]
+        (job,) = [j for j in d.jobs() if j["commit"] == first]
         self.assertEqual((job["state"], job["runner"]), ("passed", "r-good"))
         second = self.commit(repo, "notified", {"n": "2"})
         proc = self.ssci("notify", "--dispatcher-server",
@@ -117,28 +118,17 @@ class TlsTest(SecurityTest):
 
     def test_plain_tcp_gets_no_ok(self):
         d = self.tls_dispatcher(http=False)
-        c = Raw(d.port, timeout=10)
-        self.addCleanup(c.close)
+        c = self.connect(d, hello=False, timeout=10)
         try:
             c.send(hello("runner"))
             c.send({"type": "register", "name": "plain", "slots": 1})
         except OSError:
             pass
-        data = b""
-        c.sock.settimeout(10)
-        try:
-            while True:
-                chunk = c.sock.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-        except (ConnectionResetError, TimeoutError):
-            pass
+        data, _ = c.drain_bytes(timeout=10)
         self.assertNotIn(b'"ok"', data)
         self.assertNotIn(b'"type"', data, "a JSON answer to plain text")
         # Over TLS the same hello is answered.
-        t = Raw(d.port, self.context())
-        self.addCleanup(t.close)
+        t = self.connect(d, hello=False, ssl_context=self.context())
         self.assertEqual(t.request(hello("runner")), {"type": "ok"})
         self.assertEqual(t.request({"type": "register", "name": "tls",
                                     "slots": 1}).get("type"), "ok")
@@ -147,8 +137,9 @@ class TlsTest(SecurityTest):
         # The Python client checks the name the same way: ok for localhost
         # and 127.0.0.1, refused for a CA it does not trust.
         with self.assertRaises(ssl.SSLCertVerificationError):
-            Raw(d.port, self.context(self.other_ca))
-        u = Raw(d.port, self.context(), server_hostname="127.0.0.1")
+            Client(d.port, ssl_context=self.context(self.other_ca))
+        u = Client(d.port, ssl_context=self.context(),
+                   server_hostname="127.0.0.1")
         self.addCleanup(u.close)
         self.assertEqual(u.request(hello()), {"type": "ok"})
         self.assertTrue(d.alive())
@@ -174,29 +165,29 @@ class TlsTest(SecurityTest):
         tok = self.token_file("token", TOKEN)
         d = self.tls_dispatcher(args=["--token-file", tok])
         ctx = self.context()
-        status, hdrs, st = http_json(d.https_url, "/api/status",
-                                     ssl_context=ctx)
+        status, st = http_json(d.https_url, "/api/status", ssl_context=ctx)
         self.assertEqual(status, 200)
         self.assertEqual(st["runners"], [])
-        status, _, page = http_request(d.https_url, "/", ssl_context=ctx)
+        status, _, page = http(d.https_url, "/", ssl_context=ctx)
         self.assertEqual(status, 200)
-        self.assertIn(b"<html", page.lower())
+        self.assertEqual(parse_html(page).one("html").one("head").one(
+            "title").text(), "SuperSimpleCI")
         # Writes over HTTPS still need the token.
         body = {"repo": repo, "commit": head, "branch": "main"}
-        status, _, err = http_json(d.https_url, "/api/dispatch", "POST",
-                                   body, ssl_context=ctx)
+        status, err = http_json(d.https_url, "/api/dispatch", "POST",
+                                body, ssl_context=ctx)
         self.assertEqual((status, err["error"]["code"]), (401, "bad_token"))
-        status, _, ok = http_json(d.https_url, "/api/dispatch", "POST", body,
-                                  TOKEN, ssl_context=ctx)
+        status, ok = http_json(d.https_url, "/api/dispatch", "POST", body,
+                               token=TOKEN, ssl_context=ctx)
         self.assertEqual(status, 201, ok)
         # A client that does not trust the CA refuses the server.
         with self.assertRaises(ssl.SSLCertVerificationError):
-            http_request(d.https_url, "/api/status",
-                         ssl_context=self.context(self.other_ca))
+            http(d.https_url, "/api/status",
+                 ssl_context=self.context(self.other_ca))
         # Plain HTTP to the HTTPS port gets no answer.
         try:
-            status = http_request(d.http_url, "/api/status", timeout=5)[0]
-        except (OSError, http.client.HTTPException) as e:  # closed, reset
+            status = http(d.http_url, "/api/status", timeout=5).status
+        except (OSError, HTTPException) as e:  # closed, reset
             status = type(e).__name__
         self.assertNotEqual(status, 200)
         # A runner with the token and the CA runs the job.
@@ -205,7 +196,7 @@ class TlsTest(SecurityTest):
         self.assertIn("registered with", r.stderr(), self.logs())
         self.wait_results(d, [head])
         self.assertRegex(d.result(head), r"\nresult: passed .*runner=r1 ")
-        status, _, job = http_json(d.https_url, f"/api/jobs/{ok['job']}",
-                                   ssl_context=ctx)
+        status, job = http_json(d.https_url, f"/api/jobs/{ok['job']}",
+                                ssl_context=ctx)
         self.assertEqual((status, job["state"]), (200, "passed"))
         self.assertTrue(d.alive())

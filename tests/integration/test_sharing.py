@@ -30,7 +30,7 @@ class TestSharing(SsciTest):
         self.check_results(d, made)
         self.check_jobs(jobs, commits, repo)
         # Job ids printed by notify are the ones that ran.
-        ids = {j["commit_id"]: j["id"] for j in jobs}
+        ids = {j["commit"]: j["id"] for j in jobs}
         for commit, job, _ in printed:
             self.assertEqual(ids[commit], int(job))
 
@@ -53,7 +53,7 @@ class TestSharing(SsciTest):
 
     def check_jobs(self, jobs, commits, repo):
         self.assertEqual(len(jobs), COMMITS, jobs)
-        self.assertEqual(sorted(j["commit_id"] for j in jobs), sorted(commits),
+        self.assertEqual(sorted(j["commit"] for j in jobs), sorted(commits),
                          "each commit has exactly one job")
         for j in jobs:
             self.assertEqual(j["state"], "passed", j)

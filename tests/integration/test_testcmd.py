@@ -19,7 +19,7 @@ class TestTestCommand(SsciTest):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.wait_results(d, commits)
         jobs = self.wait_jobs(d, len(commits))
-        by_commit = {j["commit_id"]: j for j in jobs}
+        by_commit = {j["commit"]: j for j in jobs}
         return [by_commit[c] for c in commits], [d.result(c) for c in commits]
 
     def run_one(self, repo, commit, runner_args=()):

@@ -80,11 +80,11 @@ class TestUp(UpTest):
         u2 = self.up(repo, "--runners", "1", "--interval", "1", name="up-2")
         self.assert_passed(u2, later)
         after = u2.jobs()
-        keys = ("id", "commit_id", "branch", "state", "finished_ms")
+        keys = ("id", "commit", "branch", "state", "finished_ms")
         self.assertEqual([{k: j[k] for k in keys} for j in after
                           if j["id"] <= before[-1]["id"]],
                          [{k: j[k] for k in keys} for j in before])
-        commits = [j["commit_id"] for j in after]
+        commits = [j["commit"] for j in after]
         self.assertEqual(len(commits), len(set(commits)), after)
         self.assertEqual(commits.count(first), 1, after)
         self.assertEqual(len(after), len(before) + 2, after)

@@ -24,7 +24,7 @@ class TestWalkthrough(SsciTest):
         self.assertRegex(last, r"^result: passed exit_code=0 tests_run=2 "
                          r"tests_failed=0 tests_skipped=0 duration_ms=\d+ "
                          r"runner=runner1 attempt=1 job=\d+$")
-        jobs = [j for j in d.jobs() if j["commit_id"] == first]
+        jobs = [j for j in d.jobs() if j["commit"] == first]
         self.assertEqual(len(jobs), 1)
         self.assertEqual(jobs[0]["state"], "passed")
         self.assertEqual(jobs[0]["repo"], repo)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """up_util.py - what the issue 5 tests (test_up.py, test_many.py) share on
-top of faults_util.py: "ssci up" started as a Proc whose job rows and
-results are read like a harness Dispatcher's, the process table read from
+top of faults_util.py: "ssci up" started as a Proc whose jobs and
+results are asked for like a harness Dispatcher's, the process table read from
 /proc (children, process groups, processes naming the test's folder), and
 cleanup that stops every "ssci up" before killing what is left of the
 test's processes, by PID.
@@ -12,7 +12,7 @@ import signal
 import socket
 
 from faults_util import FaultTest, pid_alive
-from harness import SSCI, Dispatcher, Proc
+from harness import SSCI, Proc, Queryable
 
 
 def proc_stat(pid):
@@ -55,12 +55,9 @@ def up_runner_name(i):
     return f"{socket.gethostname()[:24]}-up-{i}"
 
 
-class Up(Proc):
+class Up(Queryable, Proc):
     """A running "ssci up REPO --port 0"; jobs() and result() as for a
     harness Dispatcher (state in REPO/.git/ssci)."""
-    db = Dispatcher.db
-    jobs = Dispatcher.jobs
-    result = Dispatcher.result
 
     def __init__(self, test, repo, name, args):
         super().__init__(name, [SSCI, "up", "--port", "0", "--http",
@@ -124,10 +121,10 @@ class UpTest(FaultTest):
                       f"{u.name}'s {runners} runners and observer")
 
     def jobs_of(self, d, commit):
-        return [j for j in d.jobs() if j["commit_id"] == commit]
+        return [j for j in d.jobs() if j["commit"] == commit]
 
     def assert_passed(self, d, commits):
-        """Each commit has one job row, passed, and a passed result."""
+        """Each commit has one job, passed, and a passed result."""
         self.wait_results(d, commits)
         for c in commits:
             rows = self.wait_for(lambda: [j for j in self.jobs_of(d, c)
