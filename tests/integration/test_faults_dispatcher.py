@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Dispatcher loss (issue 3, DESIGN.md section 3): a dispatcher killed with
+"""Dispatcher loss (issue 3, docs/PROTOCOL.md): a dispatcher killed with
 -9 while 2 jobs run and 20 wait, and restarted at once on the same port
 and state folder, ends all 22 with exactly one result each while the
 runners reconnect by themselves; commits made while the dispatcher is down

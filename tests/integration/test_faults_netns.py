@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""A runner machine that vanishes (issue 3, DESIGN.md section 3): two test
+"""A runner machine that vanishes (issue 3, docs/PROTOCOL.md): two test
 hosts of this test's own, network namespaces A and B joined by a veth pair
 (10.213.X.1 in A, 10.213.X.2 in B) and linked to nothing else.  The
 dispatcher runs in A, runner "far" in B; "far" gets a long job, then B's

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Runner loss (issue 3, DESIGN.md section 3): a runner killed with -9 or
+"""Runner loss (issue 3, docs/PROTOCOL.md): a runner killed with -9 or
 frozen with SIGSTOP mid-test loses its job to another runner (or to one
 that registers later) with the attempt raised; a frozen runner's late
 result is refused; a job that kills its runner every time ends as error

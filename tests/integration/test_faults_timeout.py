@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Runaway tests (issue 3, DESIGN.md section 3): a test that hangs is ended
+"""Runaway tests (issue 3, docs/PROTOCOL.md): a test that hangs is ended
 by the job timeout as `timeout` with no process of it left, even a
 grandchild that ignores SIGTERM; a test that exits while a grandchild keeps
 its output pipe open, or that closes its output and runs on, is still

@@ -218,8 +218,16 @@ class HttpTest(WebTest):
                 self.assertEqual(status, want, err)
                 self.assertIsInstance(err["error"]["code"], str)
                 self.assertTrue(err["error"]["message"])
+                if want == 405:
+                    # The route table says which method the path takes.
+                    self.assertEqual(err["error"]["message"], "use %s here"
+                                     % ("GET" if method == "POST" else "POST"))
         self.assertEqual(http(self.url, "/nothing/here").status, 404)
         self.assertEqual(http(self.url, "/", "POST", "x").status, 405)
+        self.assertEqual(http(self.url, "/metrics", "POST", "x").status, 405)
+        self.assertEqual(http(self.url, "/history/only-repo").status, 404)
+        self.assertEqual(http(self.url, "/badge/r/main.png").status, 404)
+        self.assertEqual(http(self.url, f"/jobs/{job}/more").status, 404)
         self.assertEqual(http(self.url, "/static/nothing.css").status, 404)
         # Methods the server has no use for anywhere: libevent says 501.
         for method in ("DELETE", "PUT"):
