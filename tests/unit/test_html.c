@@ -95,8 +95,8 @@ setup(void **state)
 	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
 	snprintf(f->logs, sizeof f->logs, "%s/logs", f->state);
 	f->d.store = store_open(f->state);
-	f->d.logs.dir = f->logs;
-	f->d.logs.max_bytes = 1 << 20;
+	if (joblogs_init(&f->d.logs, f->state, 1 << 20) == -1)
+		return -1;
 	f->d.started_ms = now_ms();
 	f->d.sched = sched_new(&sched_cfg, f->d.store, NULL, &f->d.logs,
 	    &quiet_runner_ops, NULL, NULL);
@@ -111,6 +111,7 @@ teardown(void **state)
 
 	sched_free(f->d.sched);
 	store_close(f->d.store);
+	joblogs_release(&f->d.logs);
 	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
 	return 0;

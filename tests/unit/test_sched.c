@@ -154,8 +154,8 @@ setup_with(void **state, int max_attempts)
 	f->store = store_open(f->state);
 	if (f->base == NULL || f->store == NULL)
 		return -1;
-	xasprintf(&f->logs.dir, "%s/logs", f->state);
-	f->logs.max_bytes = 1 << 20;
+	if (joblogs_init(&f->logs, f->state, 1 << 20) == -1)
+		return -1;
 	f->results = results_new(f->base, f->store, &f->logs, f->results_dir);
 	f->sched = sched_new(&cfg, f->store, f->results, &f->logs, &fake_ops,
 	    &watchers, f);
@@ -184,7 +184,7 @@ teardown(void **state)
 	results_free(f->results);
 	store_close(f->store);
 	event_base_free(f->base);
-	free(f->logs.dir);
+	joblogs_release(&f->logs);
 	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
 	return 0;
