@@ -28,6 +28,11 @@ FUZZ_LIB_SRC = src/proto.c src/proto_encode.c src/summary.c src/util.c \
 	src/job.c src/http_parse.c src/term.c src/lineguard.c src/pending.c \
 	src/lock.c
 FUZZ_SECONDS ?= 20
+# The tests run on Debian's python3 (scripts/deps installs it), and so do
+# the Python test commands of their jobs: they start it hundreds of times,
+# and another installation first on PATH (a pyenv shim, a python whose
+# site-packages import more at start-up) can cost several times as much.
+PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 
 .PHONY: all deps install test unit asan valgrind fuzz demo bench clean \
 	screenshots
@@ -78,7 +83,7 @@ test: all
 	@scripts/deps test
 	@$(MAKE) --no-print-directory unit
 	@SSCI_BIN=$(CURDIR)/$(BUILD)/ssci SSCI_UNIT_DIR=$(CURDIR)/$(BUILD)/tests \
-		tests/run
+		$(PYTHON) tests/run
 
 asan:
 	@scripts/deps test
@@ -88,19 +93,19 @@ asan:
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		SSCI_BIN=$(CURDIR)/build-asan/ssci \
-		SSCI_UNIT_DIR=$(CURDIR)/build-asan/tests tests/run
+		SSCI_UNIT_DIR=$(CURDIR)/build-asan/tests $(PYTHON) tests/run
 
 # The pictures in docs/screenshots/, taken by the headless-browser test.
 screenshots: all
 	@scripts/deps test
 	@SSCI_BIN=$(CURDIR)/$(BUILD)/ssci \
-		SSCI_SCREENSHOTS=$(CURDIR)/docs/screenshots tests/run 'test_browser*'
+		SSCI_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PYTHON) tests/run 'test_browser*'
 
 # The unit tests under valgrind: any leak or memory error fails.
 valgrind: all
 	@scripts/deps test
 	@$(MAKE) --no-print-directory unit
-	@SSCI_VALGRIND=1 SSCI_UNIT_DIR=$(CURDIR)/$(BUILD)/tests tests/run --unit
+	@SSCI_VALGRIND=1 SSCI_UNIT_DIR=$(CURDIR)/$(BUILD)/tests $(PYTHON) tests/run --unit
 
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) src/*.h
 	@mkdir -p build-fuzz

@@ -25,6 +25,25 @@ on_usr2(int sig)
 	(void)sig;
 }
 
+/*
+ * The signals of a /proc/PID/status line ("SigIgn:" ...) that a program
+ * can set: glibc keeps the two between 31 and SIGRTMIN for itself and
+ * refuses to touch them, so whatever started us (make does) may have left
+ * them ignored, for us and for every child.
+ */
+static unsigned long long
+signal_set(const char *status, const char *line)
+{
+	const char *p = strstr(status, line);
+	unsigned long long set;
+
+	assert_non_null(p);
+	set = strtoull(p + strlen(line), NULL, 16);
+	for (int sig = 32; sig < SIGRTMIN; sig++)
+		set &= ~(1ULL << (sig - 1));
+	return set;
+}
+
 /* The child's "SigBlk:", "SigIgn:" and "SigCgt:" lines, all zero. */
 static void
 test_child_starts_with_default_signals(void **state)
@@ -45,9 +64,9 @@ test_child_starts_with_default_signals(void **state)
 	sigprocmask(SIG_BLOCK, NULL, &before);
 
 	assert_int_equal(spawn_run_sync(argv, NULL, &out), 0);
-	assert_non_null(strstr(out, "SigBlk:\t0000000000000000\n"));
-	assert_non_null(strstr(out, "SigIgn:\t0000000000000000\n"));
-	assert_non_null(strstr(out, "SigCgt:\t0000000000000000\n"));
+	assert_int_equal(signal_set(out, "SigBlk:"), 0);
+	assert_int_equal(signal_set(out, "SigIgn:"), 0);
+	assert_int_equal(signal_set(out, "SigCgt:"), 0);
 	free(out);
 
 	/* All blocked around the fork, the parent's mask is back after it. */
