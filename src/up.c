@@ -30,7 +30,6 @@
 #define UP_RESTART_DELAY_MS 1000
 #define UP_RESTART_MAX_MS 30000
 #define UP_STOP_GRACE_MS 10000
-#define UP_MAX_ARGS 32
 
 static const struct cmd_opt up_opts[] = {
 	{ "runners", required_argument, 'n', "N", "the number of cores",
@@ -68,8 +67,8 @@ struct up;
 struct child {
 	struct up *up;
 	char name[32];
-	const char *argv[UP_MAX_ARGS];
-	int argc;
+	const char **argv;	/* grown by child_arg, NULL-terminated */
+	size_t argc;
 	struct spawn *sp;
 	struct event *ev_restart;
 	char line[512];		/* the line being read of its output */
@@ -116,11 +115,11 @@ struct up {
 static void child_start(struct child *c);
 static int up_lock(struct up *u);
 
+/* Add arg (kept, not copied) to the argument vector of c. */
 static void
 child_arg(struct child *c, const char *arg)
 {
-	if (c->argc >= UP_MAX_ARGS - 1)
-		fatalx("too many arguments for %s", c->name);
+	c->argv = xrealloc(c->argv, (c->argc + 2) * sizeof *c->argv);
 	c->argv[c->argc++] = arg;
 	c->argv[c->argc] = NULL;
 }
@@ -387,7 +386,7 @@ up_children(struct up *u)
 	child_arg(c, u->address);
 	child_arg(c, "--interval");
 	child_arg(c, u->interval);
-	for (int i = 0; i < u->nbranches && i < 8; i++) {
+	for (int i = 0; i < u->nbranches; i++) {
 		child_arg(c, "--branch");
 		child_arg(c, u->branches[i]);
 	}
@@ -571,6 +570,7 @@ up_free(struct up *u)
 {
 	for (int i = 0; i < u->nchildren; i++) {
 		event_free(u->children[i].ev_restart);
+		free(u->children[i].argv);
 		free(u->children[i].work_dir);
 	}
 	free(u->children);
@@ -627,9 +627,9 @@ cmd_up(int argc, char **argv)
 			    cmd_number(&up_spec, ch, optarg, 1, 86400));
 			break;
 		case 'b':
-			if (!branch_name_valid(optarg) || u.nbranches >= 8) {
-				fprintf(stderr, "ssci: invalid or too many "
-				    "branches at '%s'\n", optarg);
+			if (!branch_name_valid(optarg)) {
+				fprintf(stderr, "ssci: invalid branch name '%s'\n",
+				    optarg);
 				cmd_usage(&up_spec);
 			}
 			u.branches = xrealloc(u.branches,
