@@ -50,34 +50,6 @@ static const struct cmd_spec notify_spec = {
 	"       ssci notify [OPTIONS] --flush\n", "vh", notify_opts,
 };
 
-/* Author and subject from info, control characters made spaces. */
-static void
-notify_info(char *info, char **author, char **subject)
-{
-	char *sep;
-
-	*author = *subject = NULL;
-	if (info == NULL || (sep = strchr(info, '\x1f')) == NULL)
-		return;
-	*sep = '\0';
-	info[strcspn(info, "\n")] = '\0';
-	sep[1 + strcspn(sep + 1, "\n")] = '\0';
-	for (char *c = info; *c != '\0'; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = ' ';
-	}
-	for (char *c = sep + 1; *c != '\0'; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = ' ';
-	}
-	if (strlen(info) > 1000)
-		info[1000] = '\0';
-	if (strlen(sep + 1) > 1000)
-		sep[1001] = '\0';
-	*author = info;
-	*subject = sep + 1;
-}
-
 static void
 notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 {
@@ -112,15 +84,12 @@ notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 static void
 notify_send_all(struct notify *n)
 {
-	char *author, *subject;
-
 	for (size_t i = 0; i < n->nitems; i++) {
 		struct notify_item *it = &n->items[i];
 
-		notify_info(it->info, &author, &subject);
 		if (conn_request(n->conn, proto_encode_dispatch_info(it->repo ?
-		    it->repo : n->repo, it->commit, it->branch, subject,
-		    author, it->rebuild || n->rebuild, NULL), notify_reply,
+		    it->repo : n->repo, it->commit, it->branch, it->subject,
+		    it->author, it->rebuild || n->rebuild, NULL), notify_reply,
 		    n) == -1) {
 			n->failed = 1;
 			event_base_loopexit(n->base, NULL);
@@ -294,7 +263,7 @@ cmd_notify(int argc, char **argv)
 	}
 	/* Pushed commits and full ids have no author and subject yet. */
 	for (size_t i = 0; i < n.nitems; i++) {
-		if (n.items[i].info == NULL) {
+		if (!n.items[i].described) {
 			notify_describe(&n);
 			break;
 		}
@@ -322,7 +291,8 @@ out:
 	for (size_t i = 0; i < n.nitems; i++) {
 		free(n.items[i].branch);
 		free(n.items[i].repo);
-		free(n.items[i].info);
+		free(n.items[i].author);
+		free(n.items[i].subject);
 	}
 	free(n.items);
 	free(n.repo);

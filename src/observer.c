@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "commit_desc.h"
 #include "conn.h"
 #include "pending.h"
 #include "repo.h"
@@ -54,11 +55,7 @@ struct watched {
 	 * up at the time.
 	 */
 	char base[65];
-	/*
-	 * Commits to dispatch, oldest first, each as git log printed it:
-	 * "id US author US subject".
-	 */
-	char **pending;
+	struct commit_desc *pending;	/* to dispatch, oldest first */
 	size_t npending;
 	size_t next;
 };
@@ -127,9 +124,7 @@ observer_load(struct observer *o)
 static void
 observer_clear_pending(struct watched *w)
 {
-	for (size_t i = 0; i < w->npending; i++)
-		free(w->pending[i]);
-	free(w->pending);
+	commit_desc_free(w->pending, w->npending);
 	w->pending = NULL;
 	w->npending = w->next = 0;
 }
@@ -157,11 +152,9 @@ observer_dispatch_reply(struct conn *c, struct proto_msg *reply, void *arg)
 {
 	struct observer *o = arg;
 	struct watched *w = &o->branches[o->current];
-	const char *entry = w->pending[w->next];
-	char id[65];
+	const char *id = w->pending[w->next].id;
 
 	(void)c;
-	snprintf(id, sizeof id, "%.*s", (int)strcspn(entry, "\x1f"), entry);
 	if (reply == NULL) {
 		observer_poll_done(o);	/* lost: the mark stays */
 		return;
@@ -180,49 +173,20 @@ observer_dispatch_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	observer_send_next(o);
 }
 
-#define OBSERVER_LOG_FORMAT "--format=%H%x1f%an%x1f%s"
-
-/*
- * The dispatch of one pending entry.  Control characters in the author or
- * subject would be refused by the dispatcher: they become spaces.
- */
-static char *
-observer_encode(struct observer *o, struct watched *w, const char *entry)
-{
-	char *copy = xstrdup(entry), *fields[3] = { copy, NULL, NULL };
-	char *line;
-
-	for (int i = 1; i < 3; i++) {
-		fields[i] = strchr(fields[i - 1], '\x1f');
-		if (fields[i] == NULL)
-			break;
-		*fields[i]++ = '\0';
-	}
-	for (int i = 1; i < 3; i++) {
-		for (char *c = fields[i]; c != NULL && *c != '\0'; c++) {
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = ' ';
-		}
-		if (fields[i] != NULL && strlen(fields[i]) > 1000)
-			fields[i][1000] = '\0';
-	}
-	line = proto_encode_dispatch_info(o->url, copy, w->name, fields[2],
-	    fields[1], 0, NULL);
-	free(copy);
-	return line;
-}
-
 static void
 observer_send_next(struct observer *o)
 {
 	struct watched *w = &o->branches[o->current];
+	const struct commit_desc *d;
 	char *line;
 
 	if (w->next >= w->npending) {
 		observer_next_branch(o);
 		return;
 	}
-	line = observer_encode(o, w, w->pending[w->next]);
+	d = &w->pending[w->next];
+	line = proto_encode_dispatch_info(o->url, d->id, w->name, d->subject,
+	    d->author, 0, NULL);
 	if (conn_request(o->conn, line, observer_dispatch_reply, o) == -1)
 		observer_poll_done(o);
 }
@@ -233,7 +197,6 @@ observer_revlist_done(int status, const char *out, size_t len, void *arg)
 {
 	struct observer *o = arg;
 	struct watched *w = &o->branches[o->current];
-	char id[65];
 
 	(void)len;
 	if (status != 0) {
@@ -241,21 +204,8 @@ observer_revlist_done(int status, const char *out, size_t len, void *arg)
 		observer_next_branch(o);
 		return;
 	}
-	for (const char *p = out; *p != '\0'; ) {
-		size_t n = strcspn(p, "\n");
-		char *one = xstrndup(p, n);
-
-		one[strcspn(one, "\x1f")] = '\0';
-		if (commit_id_normalize(one, id) == 0) {
-			w->pending = xrealloc(w->pending,
-			    (w->npending + 1) * sizeof *w->pending);
-			w->pending[w->npending++] = xstrndup(p, n);
-		}
-		free(one);
-		p += n;
-		if (*p == '\n')
-			p++;
-	}
+	observer_clear_pending(w);
+	w->npending = commit_desc_parse(out, &w->pending);
 	if (w->npending > OBSERVER_MAX_NEW) {
 		log_warnx("%zu new commits on '%s': reporting the newest %d",
 		    w->npending, w->name, OBSERVER_MAX_NEW);
@@ -276,7 +226,7 @@ static void
 observer_list(struct observer *o, const char *a1, const char *a2)
 {
 	if (spawn_capture((const char *const[]){ "git", "log", "--reverse",
-	    OBSERVER_LOG_FORMAT, a1, a2, "--", NULL }, o->clone, 4 << 20,
+	    COMMIT_DESC_FORMAT, a1, a2, "--", NULL }, o->clone, 4 << 20,
 	    observer_revlist_done, o) == NULL)
 		observer_next_branch(o);
 }
