@@ -19,6 +19,9 @@
 #include "util.h"
 
 struct cmd_signals {
+	struct event_base *base;
+	void (*fn)(int sig, void *arg);
+	void *arg;
 	struct event *ev_int;
 	struct event *ev_term;
 };
@@ -26,18 +29,28 @@ struct cmd_signals {
 static void
 cmd_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
+	struct cmd_signals *s = arg;
+
 	(void)what;
+	if (s->fn != NULL) {
+		s->fn((int)sig, s->arg);
+		return;
+	}
 	log_info("stopping on signal %d", (int)sig);
-	event_base_loopexit(arg, NULL);
+	event_base_loopexit(s->base, NULL);
 }
 
 struct cmd_signals *
-cmd_stop_on_signals(struct event_base *base)
+cmd_on_signals(struct event_base *base, void (*fn)(int sig, void *arg),
+    void *arg)
 {
 	struct cmd_signals *s = xcalloc(1, sizeof *s);
 
-	s->ev_int = evsignal_new(base, SIGINT, cmd_signal_cb, base);
-	s->ev_term = evsignal_new(base, SIGTERM, cmd_signal_cb, base);
+	s->base = base;
+	s->fn = fn;
+	s->arg = arg;
+	s->ev_int = evsignal_new(base, SIGINT, cmd_signal_cb, s);
+	s->ev_term = evsignal_new(base, SIGTERM, cmd_signal_cb, s);
 	if (s->ev_int == NULL || s->ev_term == NULL ||
 	    evsignal_add(s->ev_int, NULL) == -1 ||
 	    evsignal_add(s->ev_term, NULL) == -1)
@@ -45,9 +58,17 @@ cmd_stop_on_signals(struct event_base *base)
 	return s;
 }
 
+struct cmd_signals *
+cmd_stop_on_signals(struct event_base *base)
+{
+	return cmd_on_signals(base, NULL, NULL);
+}
+
 void
 cmd_signals_free(struct cmd_signals *s)
 {
+	if (s == NULL)
+		return;
 	event_free(s->ev_int);
 	event_free(s->ev_term);
 	free(s);

@@ -28,6 +28,9 @@ int cmd_retry(int argc, char **argv);
 struct cmd_signals;
 struct event_base;
 struct cmd_signals *cmd_stop_on_signals(struct event_base *base);
+/* The same, but fn(sig, arg) is called instead, if it is not NULL. */
+struct cmd_signals *cmd_on_signals(struct event_base *base,
+    void (*fn)(int sig, void *arg), void *arg);
 void cmd_signals_free(struct cmd_signals *s);
 
 /*

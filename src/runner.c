@@ -5,7 +5,6 @@
  * cancels.  What happens to a job is runjob.c's.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,14 +152,14 @@ runner_flush_outbox(struct runner *r)
 		if (o->in_flight || o->deferred)
 			continue;
 		if (!o->is_result) {
-			if (conn_send(r->conn, xstrdup(o->line)) == -1)
+			if (conn_send(r->client.conn, xstrdup(o->line)) == -1)
 				return;
 			r->outbox_log_bytes -= strlen(o->line);
 			r->unsent--;
 			runner_outbox_remove(r, o);
 			continue;
 		}
-		if (conn_request(r->conn, xstrdup(o->line), runner_outbox_reply,
+		if (conn_request(r->client.conn, xstrdup(o->line), runner_outbox_reply,
 		    o) == -1)
 			return;
 		o->in_flight = 1;
@@ -195,7 +194,7 @@ runner_send_log(struct runner *r, int64_t job, char *line)
 	size_t len = strlen(line);
 
 	if (r->registered && r->unsent == 0) {
-		conn_send(r->conn, line);
+		conn_send(r->client.conn, line);
 		return;
 	}
 	if (r->outbox_log_bytes + len > RUNNER_OUTBOX_LOG_MAX) {
@@ -217,7 +216,7 @@ runner_register_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	if (reply->type == PROTO_ERROR) {
 		log_warnx("registration refused: %s", reply->message);
 		r->status = 1;
-		event_base_loopexit(r->base, NULL);
+		event_base_loopexit(r->client.base, NULL);
 		return;
 	}
 	r->registered = 1;
@@ -261,15 +260,15 @@ runner_job(struct runner *r, struct proto_msg *msg)
 		if ((r->jobs.clone == NULL || r->jobs.nslots > 1) &&
 		    workdir_ensure(r) == -1) {
 			r->status = 1;
-			event_base_loopexit(r->base, NULL);
+			event_base_loopexit(r->client.base, NULL);
 			return;
 		}
-		conn_send(r->conn, proto_encode_accepted(msg->job, NULL));
+		conn_send(r->client.conn, proto_encode_accepted(msg->job, NULL));
 		r->slots[i] = runjob_new(&r->jobs, i, msg);
 		runjob_run(r->slots[i]);
 		return;
 	}
-	conn_send(r->conn, proto_encode_error("busy", "every slot is busy",
+	conn_send(r->client.conn, proto_encode_error("busy", "every slot is busy",
 	    NULL));
 }
 
@@ -303,7 +302,7 @@ runner_refused(struct conn *c, const char *why, void *arg)
 	(void)c;
 	(void)why;
 	r->status = 1;
-	event_base_loopexit(r->base, NULL);
+	event_base_loopexit(r->client.base, NULL);
 }
 
 static void
@@ -339,7 +338,7 @@ runner_congested(void *arg)
 {
 	struct runner *r = arg;
 
-	return conn_congested(r->conn);
+	return conn_congested(r->client.conn);
 }
 
 static void
@@ -448,30 +447,32 @@ runner_default_name(void)
 	return name;
 }
 
+static const struct conn_callbacks runner_conn_cbs = {
+	.on_ready = runner_ready, .on_message = runner_message,
+	.on_refused = runner_refused, .on_lost = runner_lost,
+	.on_drained = runner_drained,
+};
+
+static const struct cmd_client_kind runner_kind = {
+	.log_name = "runner", .daemon = 1, .spawns = 1, .stop_on_signals = 1,
+	.cbs = &runner_conn_cbs, .role = PROTO_ROLE_RUNNER, .reconnect = 1,
+};
+
 int
 cmd_runner(int argc, char **argv)
 {
-	const struct conn_callbacks cbs = {
-		.on_ready = runner_ready, .on_message = runner_message,
-		.on_refused = runner_refused, .on_lost = runner_lost,
-		.on_drained = runner_drained,
-	};
-	const char *server = "localhost:8888";
 	struct runner r = { 0 };
-	struct cmd_signals *sigs;
-	struct cmd_security sec = { 0 };
-	struct conn_auth auth;
 	char *clone_abs = NULL, *gitdir = NULL;
-	int ch, rc, verbose = 0;
+	int ch, rc;
 
 	r.jobs.work_dir = "ssci-work";
 	r.jobs.nslots = 1;
 	while ((ch = cmd_getopt(argc, argv, &runner_spec)) != -1) {
-		if (cmd_security_option(&sec, ch, optarg))
+		if (cmd_security_option(&r.client.sec, ch, optarg))
 			continue;
 		switch (ch) {
 		case 'd':
-			server = optarg;
+			r.client.server = optarg;
 			break;
 		case 'n':
 			free(r.name);
@@ -513,7 +514,7 @@ cmd_runner(int argc, char **argv)
 			    optarg, 1, 1000000);
 			break;
 		case 'v':
-			verbose = 1;
+			r.client.verbose = 1;
 			break;
 		case 'h':
 			cmd_help(&runner_spec);
@@ -525,8 +526,7 @@ cmd_runner(int argc, char **argv)
 		cmd_usage(&runner_spec);
 	if (argc - optind == 1)
 		r.jobs.clone = argv[optind];
-	log_init_daemon("runner", verbose);
-	signal(SIGPIPE, SIG_IGN);
+	cmd_client_init(&r.client, &runner_kind, &r);
 	if (r.jobs.clone != NULL) {
 		if (access(r.jobs.clone, F_OK) == -1)
 			fatal("unable to use clone '%s'", r.jobs.clone);
@@ -549,35 +549,28 @@ cmd_runner(int argc, char **argv)
 		return 1;
 	}
 	r.slots = xcalloc((size_t)r.jobs.nslots, sizeof *r.slots);
-	r.base = event_base_new();
-	if (r.base == NULL)
-		fatalx("unable to create the event loop");
-	r.jobs.base = r.base;
+	cmd_client_start(&r.client);
+	r.jobs.base = r.client.base;
 	r.jobs.output = runner_job_output;
 	r.jobs.congested = runner_congested;
 	r.jobs.test_started = runner_test_started;
 	r.jobs.test_ended = runner_test_ended;
 	r.jobs.done = runner_job_done;
 	r.jobs.arg = &r;
-	spawn_init(r.base);
 	r.retry_backoff_ms = RUNNER_RETRY_MIN_MS;
-	r.ev_retry = evtimer_new(r.base, runner_retry_cb, &r);
-	cmd_conn_auth(&sec, &auth);
+	r.ev_retry = evtimer_new(r.client.base, runner_retry_cb, &r);
 	/* Absolute, so that the sandbox can hide it wherever we were run. */
-	if (sec.token_file != NULL)
-		r.jobs.token_file = realpath(sec.token_file, NULL);
-	r.conn = conn_new(r.base, server, PROTO_ROLE_RUNNER, &auth, 1, &cbs,
-	    &r);
-	if (r.conn == NULL)
-		return 1;
-	sigs = cmd_stop_on_signals(r.base);
-
-	event_base_dispatch(r.base);
+	if (r.client.sec.token_file != NULL)
+		r.jobs.token_file = realpath(r.client.sec.token_file, NULL);
+	if (cmd_client_connect(&r.client) == 0)
+		cmd_client_run(&r.client);
+	else
+		r.status = 1;
 
 	runner_kill_jobs(&r);
 	cgroup_cleanup();
-	conn_free(r.conn);
-	cmd_conn_auth_release(&auth);
+	event_free(r.ev_retry);
+	cmd_client_end(&r.client);
 	while (r.outbox != NULL) {
 		struct outbox *o = r.outbox;
 
@@ -588,8 +581,6 @@ cmd_runner(int argc, char **argv)
 		free(o->line);
 		free(o);
 	}
-	cmd_signals_free(sigs);
-	event_free(r.ev_retry);
 	free(r.slots);
 	free(r.name);
 	for (size_t i = 0; i < r.nlabels; i++)
@@ -599,6 +590,5 @@ cmd_runner(int argc, char **argv)
 	workdir_close(&r);
 	free(clone_abs);
 	free((char *)r.jobs.token_file);
-	event_base_free(r.base);
 	return r.status;
 }
