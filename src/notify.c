@@ -9,7 +9,6 @@
  * the dispatcher accepted every one, 1 if not.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "cmd_client.h"
 #include "conn.h"
 #include "notify.h"
 #include "pending.h"
@@ -59,7 +59,7 @@ notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	(void)c;
 	if (reply == NULL) {
 		n->failed = 1;
-		event_base_loopexit(n->base, NULL);
+		event_base_loopexit(n->client.base, NULL);
 		return;
 	}
 	if (reply->type != PROTO_OK) {
@@ -74,7 +74,7 @@ notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 		    reply->has_state ? job_state_name(reply->state) : "");
 	}
 	if (++n->answered == n->nitems)
-		event_base_loopexit(n->base, NULL);
+		event_base_loopexit(n->client.base, NULL);
 }
 
 /*
@@ -87,12 +87,12 @@ notify_send_all(struct notify *n)
 	for (size_t i = 0; i < n->nitems; i++) {
 		struct notify_item *it = &n->items[i];
 
-		if (conn_request(n->conn, proto_encode_dispatch_info(it->repo ?
+		if (conn_request(n->client.conn, proto_encode_dispatch_info(it->repo ?
 		    it->repo : n->repo, it->commit, it->branch, it->subject,
 		    it->author, it->rebuild || n->rebuild, NULL), notify_reply,
 		    n) == -1) {
 			n->failed = 1;
-			event_base_loopexit(n->base, NULL);
+			event_base_loopexit(n->client.base, NULL);
 			return;
 		}
 	}
@@ -174,7 +174,7 @@ notify_gone(struct conn *c, void *arg)
 
 	(void)c;
 	n->failed = 1;
-	event_base_loopexit(n->base, NULL);
+	event_base_loopexit(n->client.base, NULL);
 }
 
 static void
@@ -184,28 +184,30 @@ notify_refused(struct conn *c, const char *why, void *arg)
 	notify_gone(c, arg);
 }
 
+static const struct conn_callbacks notify_conn_cbs = {
+	.on_ready = notify_ready, .on_refused = notify_refused,
+	.on_lost = notify_gone,
+};
+
+static const struct cmd_client_kind notify_kind = {
+	.log_name = "notify", .cbs = &notify_conn_cbs,
+	.role = PROTO_ROLE_OBSERVER, .find_dispatcher = 1,
+};
+
 int
 cmd_notify(int argc, char **argv)
 {
-	const struct conn_callbacks cbs = {
-		.on_ready = notify_ready, 
-		.on_refused = notify_refused, .on_lost = notify_gone,
-	};
-	const char *given = NULL;
 	struct notify n = { 0 };
-	int ch, verbose = 0, post_receive = 0, flush = 0, rc = 0;
+	int ch, post_receive = 0, flush = 0, rc = 0;
 	struct pending pend = { .lock_fd = -1 };
 	int have_pending = 0;
-	struct cmd_security sec = { 0 };
-	struct conn_auth auth = { 0 };
-	struct cmd_target target = { 0 };
 
 	while ((ch = cmd_getopt(argc, argv, &notify_spec)) != -1) {
-		if (cmd_security_option(&sec, ch, optarg))
+		if (cmd_security_option(&n.client.sec, ch, optarg))
 			continue;
 		switch (ch) {
 		case 'd':
-			given = optarg;
+			n.client.server = optarg;
 			break;
 		case 'r':
 			if (!repo_url_valid(optarg)) {
@@ -235,7 +237,7 @@ cmd_notify(int argc, char **argv)
 			flush = 1;
 			break;
 		case 'v':
-			verbose = 1;
+			n.client.verbose = 1;
 			break;
 		case 'h':
 			cmd_help(&notify_spec);
@@ -245,8 +247,7 @@ cmd_notify(int argc, char **argv)
 	}
 	if (post_receive || flush ? optind != argc : optind >= argc)
 		cmd_usage(&notify_spec);
-	log_init("notify", verbose);
-	signal(SIGPIPE, SIG_IGN);
+	cmd_client_init(&n.client, &notify_kind, &n);
 	/* A hook runs in the repository itself: name that one. */
 	if (notify_repo_facts(&n) == -1) {
 		n.failed = 1;
@@ -268,24 +269,14 @@ cmd_notify(int argc, char **argv)
 			break;
 		}
 	}
-	cmd_target_find(&target, given, n.gitdir);
-	n.base = event_base_new();
-	if (n.base == NULL)
-		fatalx("unable to create the event loop");
-	if (sec.token_file == NULL && getenv("SSCI_TOKEN") == NULL)
-		sec.token_file = target.token_file;
-	cmd_conn_auth(&sec, &auth);
-	log_debug("dispatcher %s (%s)", target.server, target.from);
-	n.conn = conn_new(n.base, target.server, PROTO_ROLE_OBSERVER, &auth, 0,
-	    &cbs, &n);
-	if (n.conn == NULL)
-		n.failed = 1;
+	n.client.gitdir = n.gitdir;
+	cmd_client_start(&n.client);
+	if (cmd_client_connect(&n.client) == 0)
+		cmd_client_run(&n.client);
 	else
-		event_base_dispatch(n.base);
-	conn_free(n.conn);
-	event_base_free(n.base);
-	cmd_conn_auth_release(&auth);
+		n.failed = 1;
 out:
+	cmd_client_end(&n.client);
 	if (have_pending)
 		notify_keep_pending(&n, &pend);
 	for (size_t i = 0; i < n.nitems; i++) {
@@ -298,6 +289,5 @@ out:
 	free(n.repo);
 	free(n.branch);
 	free(n.gitdir);
-	cmd_target_release(&target);
 	return n.failed ? 1 : 0;
 }

@@ -9,8 +9,7 @@
 
 #include <stddef.h>
 
-struct conn;
-struct event_base;
+#include "cmd_client.h"
 
 enum notify_outcome {
 	NOTIFY_UNSENT,		/* not answered (yet) */
@@ -31,8 +30,7 @@ struct notify_item {
 };
 
 struct notify {
-	struct event_base *base;
-	struct conn *conn;
+	struct cmd_client client;	/* the loop and the connection */
 	char *repo;
 	char *branch;
 	int rebuild;

@@ -7,7 +7,6 @@
  * dispatcher that is down loses nothing: the same commits go next time.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "cmd_client.h"
 #include "commit_desc.h"
 #include "conn.h"
 #include "pending.h"
@@ -61,8 +61,7 @@ struct watched {
 };
 
 struct observer {
-	struct event_base *base;
-	struct conn *conn;
+	struct cmd_client client;	/* the loop and the connection */
 	const char *clone;
 	char *url;
 	int has_origin;
@@ -72,7 +71,7 @@ struct observer {
 	size_t current;		/* branch being polled */
 	int busy;		/* a poll is under way */
 	int all_branches;	/* watch every branch, new ones too */
-	int refused;		/* the dispatcher refused us: exit 1 */
+	int status;		/* exit status: 1 once the dispatcher refused us */
 	const char *pending;	/* a hook's undelivered commits, or NULL */
 	int said_ready;
 	struct event *ev_poll;
@@ -187,7 +186,7 @@ observer_send_next(struct observer *o)
 	d = &w->pending[w->next];
 	line = proto_encode_dispatch_info(o->url, d->id, w->name, d->subject,
 	    d->author, 0, NULL);
-	if (conn_request(o->conn, line, observer_dispatch_reply, o) == -1)
+	if (conn_request(o->client.conn, line, observer_dispatch_reply, o) == -1)
 		observer_poll_done(o);
 }
 
@@ -295,7 +294,7 @@ observer_branch(struct observer *o)
 	struct watched *w;
 	char *ref;
 
-	if (o->current >= o->nbranches || !conn_is_ready(o->conn)) {
+	if (o->current >= o->nbranches || !conn_is_ready(o->client.conn)) {
 		observer_poll_done(o);
 		return;
 	}
@@ -409,10 +408,10 @@ observer_pending_done(void *arg)
 static void
 observer_poll(struct observer *o)
 {
-	if (o->busy || !conn_is_ready(o->conn))
+	if (o->busy || !conn_is_ready(o->client.conn))
 		return;
 	o->busy = 1;
-	if (o->pending != NULL && pending_send(o->conn, o->pending,
+	if (o->pending != NULL && pending_send(o->client.conn, o->pending,
 	    observer_pending_done, o) == 0)
 		return;
 	observer_fetch(o);
@@ -445,8 +444,8 @@ observer_refused(struct conn *c, const char *why, void *arg)
 
 	(void)c;
 	(void)why;
-	o->refused = 1;
-	event_base_loopexit(o->base, NULL);
+	o->status = 1;
+	event_base_loopexit(o->client.base, NULL);
 }
 
 static void
@@ -527,27 +526,46 @@ observer_setup(struct observer *o)
 	return 0;
 }
 
+static const struct conn_callbacks observer_conn_cbs = {
+	.on_ready = observer_ready, .on_refused = observer_refused,
+};
+
+static const struct cmd_client_kind observer_kind = {
+	.log_name = "observer", .daemon = 1, .spawns = 1, .stop_on_signals = 1,
+	.cbs = &observer_conn_cbs, .role = PROTO_ROLE_OBSERVER, .reconnect = 1,
+};
+
+/* Poll every interval until stopped (or refused). */
+static void
+observer_run(struct observer *o)
+{
+	cmd_client_start(&o->client);
+	if (cmd_client_connect(&o->client) == -1) {
+		o->status = 1;
+		return;
+	}
+	log_info("watching '%s' (%s) every %ld s", o->clone, o->url,
+	    (long)o->interval.tv_sec);
+	o->ev_poll = event_new(o->client.base, -1, EV_PERSIST,
+	    observer_timer_cb, o);
+	event_add(o->ev_poll, &o->interval);
+	cmd_client_run(&o->client);
+	event_free(o->ev_poll);
+}
+
 int
 cmd_observer(int argc, char **argv)
 {
-	const struct conn_callbacks cbs = {
-		.on_ready = observer_ready, 
-		.on_refused = observer_refused,
-	};
-	const char *server = "localhost:8888";
 	struct observer o = { 0 };
-	struct cmd_signals *sigs;
-	struct cmd_security sec = { 0 };
-	struct conn_auth auth;
-	int ch, verbose = 0, rc = 0;
+	int ch;
 
 	o.interval.tv_sec = 5;
 	while ((ch = cmd_getopt(argc, argv, &observer_spec)) != -1) {
-		if (cmd_security_option(&sec, ch, optarg))
+		if (cmd_security_option(&o.client.sec, ch, optarg))
 			continue;
 		switch (ch) {
 		case 'd':
-			server = optarg;
+			o.client.server = optarg;
 			break;
 		case 'i':
 			o.interval.tv_sec = cmd_number(&observer_spec, ch,
@@ -563,7 +581,7 @@ cmd_observer(int argc, char **argv)
 			o.pending = optarg;
 			break;
 		case 'v':
-			verbose = 1;
+			o.client.verbose = 1;
 			break;
 		case 'h':
 			cmd_help(&observer_spec);
@@ -574,33 +592,12 @@ cmd_observer(int argc, char **argv)
 	if (argc - optind != 1)
 		cmd_usage(&observer_spec);
 	o.clone = argv[optind];
-	log_init_daemon("observer", verbose);
-	signal(SIGPIPE, SIG_IGN);
-	if (observer_setup(&o) == -1)
-		return 1;
-	o.base = event_base_new();
-	if (o.base == NULL)
-		fatalx("unable to create the event loop");
-	spawn_init(o.base);
-	cmd_conn_auth(&sec, &auth);
-	o.conn = conn_new(o.base, server, PROTO_ROLE_OBSERVER, &auth, 1, &cbs,
-	    &o);
-	if (o.conn == NULL)
-		return 1;
-	log_info("watching '%s' (%s) every %ld s", o.clone, o.url,
-	    (long)o.interval.tv_sec);
-	o.ev_poll = event_new(o.base, -1, EV_PERSIST, observer_timer_cb, &o);
-	event_add(o.ev_poll, &o.interval);
-	sigs = cmd_stop_on_signals(o.base);
-
-	event_base_dispatch(o.base);
-
-	spawn_shutdown();
-	conn_free(o.conn);
-	cmd_conn_auth_release(&auth);
-	event_free(o.ev_poll);
-	cmd_signals_free(sigs);
-	event_base_free(o.base);
+	cmd_client_init(&o.client, &observer_kind, &o);
+	if (observer_setup(&o) == 0)
+		observer_run(&o);
+	else
+		o.status = 1;
+	cmd_client_end(&o.client);
 	for (size_t i = 0; i < o.nbranches; i++) {
 		observer_clear_pending(&o.branches[i]);
 		free(o.branches[i].name);
@@ -608,5 +605,5 @@ cmd_observer(int argc, char **argv)
 	free(o.branches);
 	free(o.url);
 	free(o.state_path);
-	return o.refused ? 1 : rc;
+	return o.status;
 }
