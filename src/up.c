@@ -22,6 +22,7 @@
 
 #include "auth.h"
 #include "cmd.h"
+#include "cmd_client.h"
 #include "lock.h"
 #include "repo.h"
 #include "spawn.h"
@@ -82,7 +83,7 @@ struct child {
 };
 
 struct up {
-	struct event_base *base;
+	struct cmd_client client;	/* the loop; no connection */
 	char self[PATH_MAX];
 	char *repo;		/* absolute path, or the URL as given */
 	char *state_dir;
@@ -237,7 +238,7 @@ child_done(struct spawn *sp, int status, void *arg)
 	u->running--;
 	if (u->stopping) {
 		if (u->running == 0)
-			event_base_loopexit(u->base, NULL);
+			event_base_loopexit(u->client.base, NULL);
 		return;
 	}
 	if (!c->ready && status != 0) {
@@ -302,7 +303,7 @@ up_stop(struct up *u)
 
 	u->stopping = 1;
 	if (u->running == 0) {
-		event_base_loopexit(u->base, NULL);
+		event_base_loopexit(u->client.base, NULL);
 		return;
 	}
 	/* Observer and runners first would be nicer; all at once is enough. */
@@ -314,14 +315,13 @@ up_stop(struct up *u)
 }
 
 static void
-up_signal_cb(evutil_socket_t sig, short what, void *arg)
+up_on_signal(int sig, void *arg)
 {
 	struct up *u = arg;
 
-	(void)what;
 	if (u->stopping)
 		return;
-	log_info("stopping on signal %d", (int)sig);
+	log_info("stopping on signal %d", sig);
 	up_stop(u);
 }
 
@@ -337,7 +337,7 @@ up_children(struct up *u)
 	for (int i = 0; i < u->nchildren; i++) {
 		c = &u->children[i];
 		c->up = u;
-		c->ev_restart = evtimer_new(u->base, child_restart_cb, c);
+		c->ev_restart = evtimer_new(u->client.base, child_restart_cb, c);
 		child_arg(c, u->self);
 	}
 	c = &u->children[0];
@@ -585,14 +585,17 @@ up_free(struct up *u)
 		close(u->lock_fd);
 }
 
+static const struct cmd_client_kind up_kind = {
+	.log_name = "up", .daemon = 1, .spawns = 1, .on_signal = up_on_signal,
+};
+
 int
 cmd_up(int argc, char **argv)
 {
 	const char *state_dir = NULL, *results_dir = NULL, *token_file = NULL;
 	struct up u = { 0 };
-	struct event *ev_int, *ev_term;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int ch, verbose = 0;
+	int ch;
 	ssize_t n;
 
 	u.host = "127.0.0.1";
@@ -643,7 +646,7 @@ cmd_up(int argc, char **argv)
 			token_file = optarg;
 			break;
 		case 'v':
-			verbose = 1;
+			u.client.verbose = 1;
 			break;
 		case 'h':
 			cmd_help(&up_spec);
@@ -653,8 +656,7 @@ cmd_up(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		cmd_usage(&up_spec);
-	log_init_daemon("up", verbose);
-	signal(SIGPIPE, SIG_IGN);
+	cmd_client_init(&u.client, &up_kind, &u);
 	n = readlink("/proc/self/exe", u.self, sizeof u.self - 1);
 	if (n == -1)
 		fatal("unable to find the ssci binary");
@@ -665,28 +667,18 @@ cmd_up(int argc, char **argv)
 		up_free(&u);
 		return 1;
 	}
-	u.base = event_base_new();
-	if (u.base == NULL)
-		fatalx("unable to create the event loop");
-	spawn_init(u.base);
-	u.ev_kill = evtimer_new(u.base, up_kill_cb, &u);
+	cmd_client_start(&u.client);
+	u.ev_kill = evtimer_new(u.client.base, up_kill_cb, &u);
 	up_children(&u);
-	ev_int = evsignal_new(u.base, SIGINT, up_signal_cb, &u);
-	ev_term = evsignal_new(u.base, SIGTERM, up_signal_cb, &u);
-	evsignal_add(ev_int, NULL);
-	evsignal_add(ev_term, NULL);
 	log_info("testing %s with %d runner%s; state in %s", u.repo,
 	    u.nrunners, u.nrunners == 1 ? "" : "s", u.state_dir);
 	child_start(&u.children[0]);
+	cmd_client_run(&u.client);
 
-	event_base_dispatch(u.base);
-
-	spawn_shutdown();
-	event_free(ev_int);
-	event_free(ev_term);
+	spawn_shutdown();	/* children first: they point into u.children */
 	event_free(u.ev_kill);
 	up_free(&u);
-	event_base_free(u.base);
+	cmd_client_end(&u.client);
 	log_info("stopped");
 	return u.status;
 }
