@@ -189,22 +189,28 @@ client_refused(struct conn *c, const char *why, void *arg)
 static const struct cmd_opt client_all_opts[] = {
 	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
 	    "the repository's .git/ssci/dispatcher.addr, $SSCI_DISPATCHER, "
-	    "localhost:8888", "the dispatcher" },
+	    "localhost:8888", "the dispatcher",
+	    CMD_STR(struct client, client.server) },
 	{ "json", no_argument, 'J', NULL, NULL,
-	    "print the dispatcher's answer as JSON" },
+	    "print the dispatcher's answer as JSON",
+	    CMD_FLAG(struct client, args.json) },
 	{ "repo", required_argument, 'r', "URL", NULL,
-	    "only this repository's jobs (its URL or id)" },
+	    "only this repository's jobs (its URL or id)",
+	    CMD_STR(struct client, args.repo) },
 	{ "branch", required_argument, 'b', "NAME", NULL,
-	    "only this branch's jobs" },
+	    "only this branch's jobs", CMD_STR(struct client, args.branch) },
 	{ "state", required_argument, 's', "STATE", NULL,
-	    "only jobs in this state" },
-	{ "limit", required_argument, 'l', "N", "20", "at most N jobs" },
+	    "only jobs in this state", CMD_STR(struct client, args.state) },
+	{ "limit", required_argument, 'l', "N", "20", "at most N jobs",
+	    CMD_INT(struct client, args.limit, 1, 1000) },
 	{ "follow", no_argument, 'f', NULL, NULL,
-	    "follow a running job until it ends (-f): exit 0 if it passed" },
+	    "follow a running job until it ends (-f): exit 0 if it passed",
+	    CMD_FLAG(struct client, args.follow) },
 	{ "raw", no_argument, 'R', NULL, NULL,
-	    "write the test's bytes as they are, even to a terminal" },
-	CMD_SECURITY_OPTIONS,
-	CMD_OPT_VERBOSE,
+	    "write the test's bytes as they are, even to a terminal",
+	    CMD_FLAG(struct client, args.raw) },
+	CMD_SECURITY_OPTIONS(struct client, client.sec),
+	CMD_OPT_VERBOSE(struct client, client.verbose),
 	CMD_OPT_HELP,
 	CMD_OPT_END,
 };
@@ -232,53 +238,15 @@ static void
 client_options(struct client *cl, int argc, char **argv)
 {
 	static struct cmd_opt opts[CMD_MAX_OPTS + 1];
-	const struct client_cmd *cmd = cl->cmd;
-	struct client_args *a = &cl->args;
 	struct cmd_spec spec;
-	int ch;
+	int first;
 
-	client_spec(cmd, &spec, opts);
-	while ((ch = cmd_getopt(argc, argv, &spec)) != -1) {
-		if (cmd_security_option(&cl->client.sec, ch, optarg))
-			continue;
-		switch (ch) {
-		case 'h':
-			cmd_help(&spec);
-		case 'd':
-			cl->client.server = optarg;
-			break;
-		case 'J':
-			a->json = 1;
-			break;
-		case 'r':
-			a->repo = optarg;
-			break;
-		case 'b':
-			a->branch = optarg;
-			break;
-		case 's':
-			a->state = optarg;
-			break;
-		case 'l':
-			a->limit = (int)cmd_number(&spec, ch, optarg, 1, 1000);
-			break;
-		case 'f':
-			a->follow = 1;
-			break;
-		case 'R':
-			a->raw = 1;
-			break;
-		case 'v':
-			cl->client.verbose = 1;
-			break;
-		default:
-			cmd_usage(&spec);
-		}
-	}
-	if (argc - optind != (cmd->takes_job ? 1 : 0))
+	client_spec(cl->cmd, &spec, opts);
+	first = cmd_parse(argc, argv, &spec, cl);
+	if (argc - first != (cl->cmd->takes_job ? 1 : 0))
 		cmd_usage(&spec);
-	if (cmd->takes_job)
-		a->which = argv[optind];
+	if (cl->cmd->takes_job)
+		cl->args.which = argv[first];
 }
 
 static const struct conn_callbacks client_conn_cbs = {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd.c - what the subcommands share for their command lines: usage,
- * numeric options, the token from the environment.
+ * cmd.c - what the subcommands share beyond their options: stopping on
+ * signals, a client's token and TLS, and which dispatcher a client talks
+ * to.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -74,29 +75,12 @@ cmd_signals_free(struct cmd_signals *s)
 	free(s);
 }
 
-int
-cmd_security_option(struct cmd_security *sec, int ch, const char *arg)
-{
-	switch (ch) {
-	case CMD_OPT_TOKEN_FILE:
-		sec->token_file = arg;
-		return 1;
-	case CMD_OPT_TLS_CA:
-		sec->tls_ca = arg;
-		sec->tls = 1;
-		return 1;
-	case CMD_OPT_TLS:
-		sec->tls = 1;
-		return 1;
-	}
-	return 0;
-}
-
 void
 cmd_conn_auth(const struct cmd_security *sec, struct conn_auth *auth)
 {
 	auth->token = auth_token(sec->token_file);
-	auth->tls = sec->tls ? tls_client(sec->tls_ca) : NULL;
+	auth->tls = sec->tls || sec->tls_ca != NULL ? tls_client(sec->tls_ca) :
+	    NULL;
 }
 
 void

@@ -26,20 +26,28 @@
 static const struct cmd_opt notify_opts[] = {
 	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
 	    "the repository's .git/ssci/dispatcher.addr, $SSCI_DISPATCHER, "
-	    "localhost:8888", "the dispatcher" },
+	    "localhost:8888", "the dispatcher",
+	    CMD_STR(struct notify, client.server) },
 	{ "repo", required_argument, 'r', "URL", "the repository it runs in",
-	    "repository runners fetch from" },
+	    "repository runners fetch from",
+	    CMD_COPY_VALID(struct notify, repo, repo_url_valid,
+	    "repository URL") },
 	{ "branch", required_argument, 'b', "NAME", "the current branch",
-	    "branch the commits are on" },
+	    "branch the commits are on",
+	    CMD_COPY_VALID(struct notify, branch, branch_name_valid,
+	    "branch name") },
 	{ "rebuild", no_argument, 'R', NULL, NULL,
-	    "queue a new job even if the commit was tested" },
+	    "queue a new job even if the commit was tested",
+	    CMD_FLAG(struct notify, rebuild) },
 	{ "post-receive", no_argument, 'P', NULL, NULL,
 	    "read 'old new ref' lines as git gives a post-receive hook and "
-	    "report every new commit of each pushed branch" },
+	    "report every new commit of each pushed branch",
+	    CMD_FLAG(struct notify, post_receive) },
 	{ "flush", no_argument, 'F', NULL, NULL,
-	    "report only what earlier runs kept in .git/ssci/pending" },
-	CMD_SECURITY_OPTIONS,
-	CMD_OPT_VERBOSE,
+	    "report only what earlier runs kept in .git/ssci/pending",
+	    CMD_FLAG(struct notify, flush) },
+	CMD_SECURITY_OPTIONS(struct notify, client.sec),
+	CMD_OPT_VERBOSE(struct notify, client.verbose),
 	CMD_OPT_HELP,
 	CMD_OPT_END,
 };
@@ -184,6 +192,21 @@ notify_refused(struct conn *c, const char *why, void *arg)
 	notify_gone(c, arg);
 }
 
+static void
+notify_free(struct notify *n)
+{
+	for (size_t i = 0; i < n->nitems; i++) {
+		free(n->items[i].branch);
+		free(n->items[i].repo);
+		free(n->items[i].author);
+		free(n->items[i].subject);
+	}
+	free(n->items);
+	free(n->repo);
+	free(n->branch);
+	free(n->gitdir);
+}
+
 static const struct conn_callbacks notify_conn_cbs = {
 	.on_ready = notify_ready, .on_refused = notify_refused,
 	.on_lost = notify_gone,
@@ -198,54 +221,11 @@ int
 cmd_notify(int argc, char **argv)
 {
 	struct notify n = { 0 };
-	int ch, post_receive = 0, flush = 0, rc = 0;
 	struct pending pend = { .lock_fd = -1 };
-	int have_pending = 0;
+	int first, rc = 0, have_pending = 0;
 
-	while ((ch = cmd_getopt(argc, argv, &notify_spec)) != -1) {
-		if (cmd_security_option(&n.client.sec, ch, optarg))
-			continue;
-		switch (ch) {
-		case 'd':
-			n.client.server = optarg;
-			break;
-		case 'r':
-			if (!repo_url_valid(optarg)) {
-				fprintf(stderr, "ssci: invalid repository "
-				    "URL '%s'\n", optarg);
-				cmd_usage(&notify_spec);
-			}
-			free(n.repo);
-			n.repo = xstrdup(optarg);
-			break;
-		case 'b':
-			if (!branch_name_valid(optarg)) {
-				fprintf(stderr, "ssci: invalid branch name "
-				    "'%s'\n", optarg);
-				cmd_usage(&notify_spec);
-			}
-			free(n.branch);
-			n.branch = xstrdup(optarg);
-			break;
-		case 'R':
-			n.rebuild = 1;
-			break;
-		case 'P':
-			post_receive = 1;
-			break;
-		case 'F':
-			flush = 1;
-			break;
-		case 'v':
-			n.client.verbose = 1;
-			break;
-		case 'h':
-			cmd_help(&notify_spec);
-		default:
-			cmd_usage(&notify_spec);
-		}
-	}
-	if (post_receive || flush ? optind != argc : optind >= argc)
+	first = cmd_parse(argc, argv, &notify_spec, &n);
+	if (n.post_receive || n.flush ? first != argc : first >= argc)
 		cmd_usage(&notify_spec);
 	cmd_client_init(&n.client, &notify_kind, &n);
 	/* A hook runs in the repository itself: name that one. */
@@ -253,9 +233,9 @@ cmd_notify(int argc, char **argv)
 		n.failed = 1;
 		goto out;
 	}
-	if (!flush)
-		rc = post_receive ? notify_post_receive(&n) :
-		    notify_revisions(&n, argv + optind, argc - optind);
+	if (!n.flush)
+		rc = n.post_receive ? notify_post_receive(&n) :
+		    notify_revisions(&n, argv + first, argc - first);
 	if (rc == 0 && n.gitdir != NULL)
 		have_pending = notify_take_pending(&n, &pend) == 0;
 	if (rc == -1 || n.nitems == 0) {
@@ -263,12 +243,7 @@ cmd_notify(int argc, char **argv)
 		goto out;
 	}
 	/* Pushed commits and full ids have no author and subject yet. */
-	for (size_t i = 0; i < n.nitems; i++) {
-		if (!n.items[i].described) {
-			notify_describe(&n);
-			break;
-		}
-	}
+	notify_describe(&n);
 	n.client.gitdir = n.gitdir;
 	cmd_client_start(&n.client);
 	if (cmd_client_connect(&n.client) == 0)
@@ -279,15 +254,6 @@ out:
 	cmd_client_end(&n.client);
 	if (have_pending)
 		notify_keep_pending(&n, &pend);
-	for (size_t i = 0; i < n.nitems; i++) {
-		free(n.items[i].branch);
-		free(n.items[i].repo);
-		free(n.items[i].author);
-		free(n.items[i].subject);
-	}
-	free(n.items);
-	free(n.repo);
-	free(n.branch);
-	free(n.gitdir);
+	notify_free(&n);
 	return n.failed ? 1 : 0;
 }

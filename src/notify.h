@@ -34,6 +34,8 @@ struct notify {
 	char *repo;
 	char *branch;
 	int rebuild;
+	int post_receive;	/* the commits come as a hook's lines */
+	int flush;		/* only what earlier runs kept */
 	struct notify_item *items;
 	size_t nitems;
 	size_t answered;

@@ -37,28 +37,33 @@ notify_take_desc(struct notify_item *it, const struct commit_desc *d)
 }
 
 /*
- * Authors and subjects of every commit with one git log, before the loop
- * runs.  Commits git does not know keep none.
+ * Authors and subjects of every commit not described yet, with one git
+ * log, before the loop runs.  Commits git does not know keep none.
  */
 void
 notify_describe(struct notify *n)
 {
-	const char **argv = xcalloc(n->nitems + 6, sizeof *argv);
+	const char **argv;
 	struct commit_desc *descs;
 	char *out = NULL;
-	size_t k = 0, ndescs;
+	size_t k = 0, ndescs, i;
 
+	for (i = 0; i < n->nitems && n->items[i].described; i++)
+		;
+	if (i == n->nitems)
+		return;
+	argv = xcalloc(n->nitems + 6, sizeof *argv);
 	argv[k++] = "git";
 	argv[k++] = "log";
 	argv[k++] = "--no-walk=unsorted";
 	argv[k++] = COMMIT_DESC_FORMAT;
-	for (size_t i = 0; i < n->nitems; i++)
+	for (i = 0; i < n->nitems; i++)
 		argv[k++] = n->items[i].commit;
 	argv[k++] = "--";
 	if (spawn_run_sync(argv, ".", &out) == 0) {
 		ndescs = commit_desc_parse(out, &descs);
 		for (size_t j = 0; j < ndescs; j++) {
-			for (size_t i = 0; i < n->nitems; i++) {
+			for (i = 0; i < n->nitems; i++) {
 				if (!n->items[i].described && strcmp(descs[j].id,
 				    n->items[i].commit) == 0)
 					notify_take_desc(&n->items[i],

@@ -24,28 +24,6 @@
 
 #define OBSERVER_MAX_NEW 1000
 
-static const struct cmd_opt observer_opts[] = {
-	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
-	    "localhost:8888", "the dispatcher" },
-	{ "interval", required_argument, 'i', "SECONDS", "5",
-	    "how often to fetch" },
-	{ "branch", required_argument, 'b', "NAME", "the clone's current branch",
-	    "branch to watch; repeat for more" },
-	{ "all-branches", no_argument, 'a', NULL, NULL,
-	    "watch every branch; a new one is tested from its tip" },
-	{ "pending", required_argument, 'p', "FILE", NULL,
-	    "also report the commits a hook kept in FILE (a repository's "
-	    ".git/ssci/pending)" },
-	CMD_SECURITY_OPTIONS,
-	CMD_OPT_VERBOSE,
-	CMD_OPT_HELP,
-	CMD_OPT_END,
-};
-
-static const struct cmd_spec observer_spec = {
-	"usage: ssci observer [OPTIONS] CLONE\n", "vh", observer_opts,
-};
-
 struct watched {
 	char *name;
 	char mark[65];		/* last commit reported, "" if none */
@@ -75,8 +53,36 @@ struct observer {
 	const char *pending;	/* a hook's undelivered commits, or NULL */
 	int said_ready;
 	struct event *ev_poll;
-	struct timeval interval;
+	int interval_s;		/* between polls */
+	struct cmd_list given;	/* --branch: the branches to watch */
 	char tip[65];
+};
+
+static const struct cmd_opt observer_opts[] = {
+	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
+	    "localhost:8888", "the dispatcher",
+	    CMD_STR(struct observer, client.server) },
+	{ "interval", required_argument, 'i', "SECONDS", "5",
+	    "how often to fetch",
+	    CMD_INT(struct observer, interval_s, 1, 86400) },
+	{ "branch", required_argument, 'b', "NAME", "the clone's current branch",
+	    "branch to watch; repeat for more",
+	    CMD_LIST_VALID(struct observer, given, branch_name_valid,
+	    "branch name") },
+	{ "all-branches", no_argument, 'a', NULL, NULL,
+	    "watch every branch; a new one is tested from its tip",
+	    CMD_FLAG(struct observer, all_branches) },
+	{ "pending", required_argument, 'p', "FILE", NULL,
+	    "also report the commits a hook kept in FILE (a repository's "
+	    ".git/ssci/pending)", CMD_STR(struct observer, pending) },
+	CMD_SECURITY_OPTIONS(struct observer, client.sec),
+	CMD_OPT_VERBOSE(struct observer, client.verbose),
+	CMD_OPT_HELP,
+	CMD_OPT_END,
+};
+
+static const struct cmd_spec observer_spec = {
+	"usage: ssci observer [OPTIONS] CLONE\n", "vh", observer_opts,
 };
 
 static void observer_branch(struct observer *o);
@@ -448,19 +454,6 @@ observer_refused(struct conn *c, const char *why, void *arg)
 	event_base_loopexit(o->client.base, NULL);
 }
 
-static void
-observer_add_branch(struct observer *o, const char *name)
-{
-	if (!branch_name_valid(name)) {
-		fprintf(stderr, "ssci: invalid branch name '%s'\n", name);
-		cmd_usage(&observer_spec);
-	}
-	o->branches = xrealloc(o->branches,
-	    (o->nbranches + 1) * sizeof *o->branches);
-	memset(&o->branches[o->nbranches], 0, sizeof *o->branches);
-	o->branches[o->nbranches++].name = xstrdup(name);
-}
-
 /*
  * First start of a branch: remember the tip the clone has now, before any
  * fetch, so that it and every commit after it are reported, those made
@@ -504,6 +497,8 @@ observer_setup(struct observer *o)
 	o->url = repo_url(o->clone, &o->has_origin);
 	if (o->url == NULL)
 		return -1;
+	for (size_t i = 0; i < o->given.n; i++)
+		observer_watch(o, o->given.items[i]);
 	if (o->all_branches) {
 		char *out = NULL;
 
@@ -518,7 +513,7 @@ observer_setup(struct observer *o)
 			free(branch);
 			return -1;
 		}
-		observer_add_branch(o, branch);
+		observer_watch(o, branch);
 		free(branch);
 	}
 	observer_load(o);
@@ -539,16 +534,18 @@ static const struct cmd_client_kind observer_kind = {
 static void
 observer_run(struct observer *o)
 {
+	struct timeval interval = { o->interval_s, 0 };
+
 	cmd_client_start(&o->client);
 	if (cmd_client_connect(&o->client) == -1) {
 		o->status = 1;
 		return;
 	}
-	log_info("watching '%s' (%s) every %ld s", o->clone, o->url,
-	    (long)o->interval.tv_sec);
+	log_info("watching '%s' (%s) every %d s", o->clone, o->url,
+	    o->interval_s);
 	o->ev_poll = event_new(o->client.base, -1, EV_PERSIST,
 	    observer_timer_cb, o);
-	event_add(o->ev_poll, &o->interval);
+	event_add(o->ev_poll, &interval);
 	cmd_client_run(&o->client);
 	event_free(o->ev_poll);
 }
@@ -556,42 +553,13 @@ observer_run(struct observer *o)
 int
 cmd_observer(int argc, char **argv)
 {
-	struct observer o = { 0 };
-	int ch;
+	struct observer o = { .interval_s = 5 };
+	int first;
 
-	o.interval.tv_sec = 5;
-	while ((ch = cmd_getopt(argc, argv, &observer_spec)) != -1) {
-		if (cmd_security_option(&o.client.sec, ch, optarg))
-			continue;
-		switch (ch) {
-		case 'd':
-			o.client.server = optarg;
-			break;
-		case 'i':
-			o.interval.tv_sec = cmd_number(&observer_spec, ch,
-			    optarg, 1, 86400);
-			break;
-		case 'b':
-			observer_add_branch(&o, optarg);
-			break;
-		case 'a':
-			o.all_branches = 1;
-			break;
-		case 'p':
-			o.pending = optarg;
-			break;
-		case 'v':
-			o.client.verbose = 1;
-			break;
-		case 'h':
-			cmd_help(&observer_spec);
-		default:
-			cmd_usage(&observer_spec);
-		}
-	}
-	if (argc - optind != 1)
+	first = cmd_parse(argc, argv, &observer_spec, &o);
+	if (argc - first != 1)
 		cmd_usage(&observer_spec);
-	o.clone = argv[optind];
+	o.clone = argv[first];
 	cmd_client_init(&o.client, &observer_kind, &o);
 	if (observer_setup(&o) == 0)
 		observer_run(&o);
@@ -603,6 +571,7 @@ cmd_observer(int argc, char **argv)
 		free(o.branches[i].name);
 	}
 	free(o.branches);
+	free(o.given.items);
 	free(o.url);
 	free(o.state_path);
 	return o.status;
