@@ -6,10 +6,11 @@
  * What differs between them is said once, in a struct cmd_client_kind;
  * each keeps only what is its own.
  *
- * Usage: the options fill a struct cmd_client (CMD_CLIENT_OPTIONS);
- * cmd_client_init (logging), the command's own start-up, cmd_client_start
- * (the loop), cmd_client_connect (token, TLS, connection), cmd_client_run;
- * then, once the command has freed its own events, cmd_client_end.
+ * Usage: the command's option table fills the struct cmd_client in it
+ * (--dispatcher-server, CMD_SECURITY_OPTIONS, -v); then cmd_client_init
+ * (the log), the command's own start-up, cmd_client_start (the loop),
+ * cmd_client_connect (token, TLS, connection), cmd_client_run; then, once
+ * the command has freed its own events, cmd_client_end.
  */
 #ifndef SSCI_CMD_CLIENT_H
 #define SSCI_CMD_CLIENT_H
