@@ -6,7 +6,6 @@
  * answer as a table, or as the JSON the dispatcher sent with --json.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "cmd_client.h"
 #include "conn.h"
 #include "term.h"
 #include "util.h"
@@ -24,8 +24,7 @@
 #define CLIENT_FOLLOW_MS 500
 
 struct client {
-	struct event_base *base;
-	struct conn *conn;
+	struct cmd_client client;	/* the loop and the connection */
 	const struct client_cmd *cmd;
 	struct client_args args;
 	struct event *ev_follow;
@@ -67,7 +66,7 @@ client_reply_json(struct client *cl, struct proto_msg *reply)
 
 	if (reply == NULL) {
 		fprintf(stderr, "ssci: lost the dispatcher at %s\n",
-		    conn_server(cl->conn));
+		    conn_server(cl->client.conn));
 		return NULL;
 	}
 	if (reply->type == PROTO_ERROR) {
@@ -129,7 +128,7 @@ client_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	(void)c;
 	if (obj == NULL) {
 		cl->status = 1;
-		event_base_loopexit(cl->base, NULL);
+		event_base_loopexit(cl->client.base, NULL);
 		return;
 	}
 	if (cl->args.json) {
@@ -143,7 +142,7 @@ client_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	if (!cl->args.json)
 		cl->cmd->print(obj, &cl->args, isatty(STDOUT_FILENO));
 	json_decref(obj);
-	event_base_loopexit(cl->base, NULL);
+	event_base_loopexit(cl->client.base, NULL);
 }
 
 static void
@@ -151,10 +150,10 @@ client_ask(struct client *cl)
 {
 	char *line = cl->cmd->request(&cl->args, cl->offset);
 
-	if (line == NULL || conn_request(cl->conn, line, client_reply,
+	if (line == NULL || conn_request(cl->client.conn, line, client_reply,
 	    cl) == -1) {
 		cl->status = 1;
-		event_base_loopexit(cl->base, NULL);
+		event_base_loopexit(cl->client.base, NULL);
 	}
 }
 
@@ -172,7 +171,7 @@ client_gone(struct conn *c, void *arg)
 
 	(void)c;
 	cl->status = 1;
-	event_base_loopexit(cl->base, NULL);
+	event_base_loopexit(cl->client.base, NULL);
 }
 
 static void
@@ -190,22 +189,28 @@ client_refused(struct conn *c, const char *why, void *arg)
 static const struct cmd_opt client_all_opts[] = {
 	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
 	    "the repository's .git/ssci/dispatcher.addr, $SSCI_DISPATCHER, "
-	    "localhost:8888", "the dispatcher" },
+	    "localhost:8888", "the dispatcher",
+	    CMD_STR(struct client, client.server) },
 	{ "json", no_argument, 'J', NULL, NULL,
-	    "print the dispatcher's answer as JSON" },
+	    "print the dispatcher's answer as JSON",
+	    CMD_FLAG(struct client, args.json) },
 	{ "repo", required_argument, 'r', "URL", NULL,
-	    "only this repository's jobs (its URL or id)" },
+	    "only this repository's jobs (its URL or id)",
+	    CMD_STR(struct client, args.repo) },
 	{ "branch", required_argument, 'b', "NAME", NULL,
-	    "only this branch's jobs" },
+	    "only this branch's jobs", CMD_STR(struct client, args.branch) },
 	{ "state", required_argument, 's', "STATE", NULL,
-	    "only jobs in this state" },
-	{ "limit", required_argument, 'l', "N", "20", "at most N jobs" },
+	    "only jobs in this state", CMD_STR(struct client, args.state) },
+	{ "limit", required_argument, 'l', "N", "20", "at most N jobs",
+	    CMD_INT(struct client, args.limit, 1, 1000) },
 	{ "follow", no_argument, 'f', NULL, NULL,
-	    "follow a running job until it ends (-f): exit 0 if it passed" },
+	    "follow a running job until it ends (-f): exit 0 if it passed",
+	    CMD_FLAG(struct client, args.follow) },
 	{ "raw", no_argument, 'R', NULL, NULL,
-	    "write the test's bytes as they are, even to a terminal" },
-	CMD_SECURITY_OPTIONS,
-	CMD_OPT_VERBOSE,
+	    "write the test's bytes as they are, even to a terminal",
+	    CMD_FLAG(struct client, args.raw) },
+	CMD_SECURITY_OPTIONS(struct client, client.sec),
+	CMD_OPT_VERBOSE(struct client, client.verbose),
 	CMD_OPT_HELP,
 	CMD_OPT_END,
 };
@@ -230,96 +235,49 @@ client_spec(const struct client_cmd *cmd, struct cmd_spec *spec,
 
 /* Options of a client command; exits on a bad one. */
 static void
-client_options(const struct client_cmd *cmd, int argc, char **argv,
-    struct client_args *a)
+client_options(struct client *cl, int argc, char **argv)
 {
 	static struct cmd_opt opts[CMD_MAX_OPTS + 1];
 	struct cmd_spec spec;
-	int ch;
+	int first;
 
-	client_spec(cmd, &spec, opts);
-	while ((ch = cmd_getopt(argc, argv, &spec)) != -1) {
-		if (cmd_security_option(&a->sec, ch, optarg))
-			continue;
-		switch (ch) {
-		case 'h':
-			cmd_help(&spec);
-		case 'd':
-			a->server = optarg;
-			break;
-		case 'J':
-			a->json = 1;
-			break;
-		case 'r':
-			a->repo = optarg;
-			break;
-		case 'b':
-			a->branch = optarg;
-			break;
-		case 's':
-			a->state = optarg;
-			break;
-		case 'l':
-			a->limit = (int)cmd_number(&spec, ch, optarg, 1, 1000);
-			break;
-		case 'f':
-			a->follow = 1;
-			break;
-		case 'R':
-			a->raw = 1;
-			break;
-		case 'v':
-			a->verbose = 1;
-			break;
-		default:
-			cmd_usage(&spec);
-		}
-	}
-	if (argc - optind != (cmd->takes_job ? 1 : 0))
+	client_spec(cl->cmd, &spec, opts);
+	first = cmd_parse(argc, argv, &spec, cl);
+	if (argc - first != (cl->cmd->takes_job ? 1 : 0))
 		cmd_usage(&spec);
-	if (cmd->takes_job)
-		a->which = argv[optind];
+	if (cl->cmd->takes_job)
+		cl->args.which = argv[first];
 }
+
+static const struct conn_callbacks client_conn_cbs = {
+	.on_ready = client_ready, .on_refused = client_refused,
+	.on_lost = client_gone,
+};
+
+static const struct cmd_client_kind client_kind = {
+	.log_name = "ssci", .cbs = &client_conn_cbs, .role = PROTO_ROLE_CLIENT,
+	.find_dispatcher = 1,
+};
 
 int
 client_run(const struct client_cmd *cmd, int argc, char **argv)
 {
-	const struct conn_callbacks cbs = {
-		.on_ready = client_ready, 
-		.on_refused = client_refused, .on_lost = client_gone,
-	};
 	struct client cl = { .cmd = cmd };
-	struct cmd_target target;
-	struct conn_auth auth;
 
-	client_options(cmd, argc, argv, &cl.args);
-	log_init("ssci", cl.args.verbose);
-	signal(SIGPIPE, SIG_IGN);
+	client_options(&cl, argc, argv);
+	cmd_client_init(&cl.client, &client_kind, &cl);
 	if (cmd->check != NULL && cmd->check(&cl.args) == -1)
 		return 2;
-	cl.base = event_base_new();
-	if (cl.base == NULL)
-		fatalx("unable to create the event loop");
-	cl.ev_follow = evtimer_new(cl.base, client_follow_cb, &cl);
+	cmd_client_start(&cl.client);
+	cl.ev_follow = evtimer_new(cl.client.base, client_follow_cb, &cl);
 	cl.to_terminal = !cl.args.raw && isatty(STDOUT_FILENO);
 	term_filter_init(&cl.term);
-	/* The dispatcher of the repository we are in, if "ssci up" runs it. */
-	cmd_target_find(&target, cl.args.server, NULL);
-	cl.args.target = &target;
-	if (cl.args.sec.token_file == NULL && getenv("SSCI_TOKEN") == NULL)
-		cl.args.sec.token_file = target.token_file;
-	log_debug("dispatcher %s (from %s)", target.server, target.from);
-	cmd_conn_auth(&cl.args.sec, &auth);
-	cl.conn = conn_new(cl.base, target.server, PROTO_ROLE_CLIENT, &auth,
-	    0, &cbs, &cl);
-	if (cl.conn == NULL)
+	if (cmd_client_connect(&cl.client) == 0) {
+		cl.args.target = &cl.client.target;
+		cmd_client_run(&cl.client);
+	} else
 		cl.status = 1;
-	else
-		event_base_dispatch(cl.base);
-	conn_free(cl.conn);
-	cmd_conn_auth_release(&auth);
-	cmd_target_release(&target);
 	event_free(cl.ev_follow);
-	event_base_free(cl.base);
+	cmd_client_end(&cl.client);
 	return cl.status;
 }

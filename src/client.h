@@ -13,9 +13,7 @@
 #include "cmd.h"
 
 struct client_args {
-	const char *server;	/* --dispatcher-server, or NULL to find it */
-	const struct cmd_target *target;	/* the one found */
-	int verbose;
+	const struct cmd_target *target;	/* the dispatcher found */
 	int json;
 	const char *repo;
 	const char *branch;
@@ -24,7 +22,6 @@ struct client_args {
 	int follow;
 	int raw;		/* log: the bytes, even to a terminal */
 	const char *which;	/* JOB or COMMIT, for commands that take one */
-	struct cmd_security sec;
 };
 
 struct client_cmd {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd.c - what the subcommands share for their command lines: usage,
- * numeric options, the token from the environment.
+ * cmd.c - what the subcommands share beyond their options: stopping on
+ * signals, a client's token and TLS, and which dispatcher a client talks
+ * to.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,9 @@
 #include "util.h"
 
 struct cmd_signals {
+	struct event_base *base;
+	void (*fn)(int sig, void *arg);
+	void *arg;
 	struct event *ev_int;
 	struct event *ev_term;
 };
@@ -26,18 +30,28 @@ struct cmd_signals {
 static void
 cmd_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
+	struct cmd_signals *s = arg;
+
 	(void)what;
+	if (s->fn != NULL) {
+		s->fn((int)sig, s->arg);
+		return;
+	}
 	log_info("stopping on signal %d", (int)sig);
-	event_base_loopexit(arg, NULL);
+	event_base_loopexit(s->base, NULL);
 }
 
 struct cmd_signals *
-cmd_stop_on_signals(struct event_base *base)
+cmd_on_signals(struct event_base *base, void (*fn)(int sig, void *arg),
+    void *arg)
 {
 	struct cmd_signals *s = xcalloc(1, sizeof *s);
 
-	s->ev_int = evsignal_new(base, SIGINT, cmd_signal_cb, base);
-	s->ev_term = evsignal_new(base, SIGTERM, cmd_signal_cb, base);
+	s->base = base;
+	s->fn = fn;
+	s->arg = arg;
+	s->ev_int = evsignal_new(base, SIGINT, cmd_signal_cb, s);
+	s->ev_term = evsignal_new(base, SIGTERM, cmd_signal_cb, s);
 	if (s->ev_int == NULL || s->ev_term == NULL ||
 	    evsignal_add(s->ev_int, NULL) == -1 ||
 	    evsignal_add(s->ev_term, NULL) == -1)
@@ -45,37 +59,28 @@ cmd_stop_on_signals(struct event_base *base)
 	return s;
 }
 
+struct cmd_signals *
+cmd_stop_on_signals(struct event_base *base)
+{
+	return cmd_on_signals(base, NULL, NULL);
+}
+
 void
 cmd_signals_free(struct cmd_signals *s)
 {
+	if (s == NULL)
+		return;
 	event_free(s->ev_int);
 	event_free(s->ev_term);
 	free(s);
-}
-
-int
-cmd_security_option(struct cmd_security *sec, int ch, const char *arg)
-{
-	switch (ch) {
-	case CMD_OPT_TOKEN_FILE:
-		sec->token_file = arg;
-		return 1;
-	case CMD_OPT_TLS_CA:
-		sec->tls_ca = arg;
-		sec->tls = 1;
-		return 1;
-	case CMD_OPT_TLS:
-		sec->tls = 1;
-		return 1;
-	}
-	return 0;
 }
 
 void
 cmd_conn_auth(const struct cmd_security *sec, struct conn_auth *auth)
 {
 	auth->token = auth_token(sec->token_file);
-	auth->tls = sec->tls ? tls_client(sec->tls_ca) : NULL;
+	auth->tls = sec->tls || sec->tls_ca != NULL ? tls_client(sec->tls_ca) :
+	    NULL;
 }
 
 void

@@ -7,6 +7,7 @@
 #define SSCI_CMD_H
 
 #include <getopt.h>
+#include <stddef.h>
 #include <stdint.h>
 
 int cmd_dispatcher(int argc, char **argv);
@@ -28,37 +29,102 @@ int cmd_retry(int argc, char **argv);
 struct cmd_signals;
 struct event_base;
 struct cmd_signals *cmd_stop_on_signals(struct event_base *base);
+/* The same, but fn(sig, arg) is called instead, if it is not NULL. */
+struct cmd_signals *cmd_on_signals(struct event_base *base,
+    void (*fn)(int sig, void *arg), void *arg);
 void cmd_signals_free(struct cmd_signals *s);
 
 /*
- * cmd_opt.c: a command's options as one table, from which both getopt's
- * and the help are made, so that they cannot drift apart.  Each command
- * has a struct cmd_spec; cmd_getopt is getopt_long over it.
+ * cmd_opt.c: a command's options as one table, from which getopt's array,
+ * the help and the parsing are made, so that they cannot drift apart.
+ * Each option names where its value goes (an offset into the struct given
+ * to cmd_parse, its type checked by CMD_DEST) and how it is checked; the
+ * few that need real code name a function (CMD_CALL).
  */
+enum cmd_kind {
+	CMD_KIND_NONE,		/* a table's end */
+	CMD_KIND_HELP,		/* print the help, exit 0 */
+	CMD_KIND_FLAG,		/* int: set to 1 */
+	CMD_KIND_STR,		/* const char *: the argument as given */
+	CMD_KIND_COPY,		/* char *: a copy (an earlier one freed) */
+	CMD_KIND_LIST,		/* struct cmd_list: the argument added */
+	CMD_KIND_INT,		/* int: a whole number in [min, max] */
+	CMD_KIND_INT64,		/* int64_t: the same */
+	CMD_KIND_MILLIS,	/* int64_t: seconds (three decimals) in ms */
+	CMD_KIND_CALL,		/* call(dest, argument) */
+};
+
+/* What a repeatable option was given, in order (grown by cmd_parse). */
+struct cmd_list {
+	const char **items;
+	size_t n;
+};
+
 struct cmd_opt {
 	const char *name;	/* the long name, without "--" */
 	int has_arg;		/* no_argument or required_argument */
-	int val;		/* what cmd_getopt returns for it */
+	int val;		/* getopt's answer for it: a letter or 256+ */
 	const char *arg;	/* its value's name in the help: "PORT" */
 	const char *def;	/* its default as the help says it, or NULL */
 	const char *help;	/* what it does */
+	enum cmd_kind kind;
+	size_t dest;		/* where: an offset into cmd_parse's struct */
+	int64_t min, max;	/* INT, INT64: the range; MILLIS: in ms */
+	/* STR, COPY, LIST: refused if it says 0, as "invalid WHAT 'ARG'". */
+	int (*valid)(const char *arg);
+	const char *what;
+	/* CALL: 0, or -1 after saying why on stderr (then the usage). */
+	int (*call)(void *dest, const char *arg);
 };
+
+/*
+ * The offset of field in type, which must be of type ctype: a destination
+ * of the wrong type does not compile.
+ */
+#define CMD_DEST(type, field, ctype) \
+	_Generic(((type *)0)->field, ctype: offsetof(type, field))
+
+/* What follows an option's help in its table entry, by kind. */
+#define CMD_FLAG(type, field) \
+	.kind = CMD_KIND_FLAG, .dest = CMD_DEST(type, field, int)
+#define CMD_STR(type, field) \
+	.kind = CMD_KIND_STR, .dest = CMD_DEST(type, field, const char *)
+#define CMD_COPY(type, field) \
+	.kind = CMD_KIND_COPY, .dest = CMD_DEST(type, field, char *)
+#define CMD_COPY_VALID(type, field, fn, whatis) CMD_COPY(type, field), \
+	.valid = (fn), .what = (whatis)
+#define CMD_LIST_VALID(type, field, fn, whatis) \
+	.kind = CMD_KIND_LIST, .dest = CMD_DEST(type, field, struct cmd_list), \
+	.valid = (fn), .what = (whatis)
+#define CMD_INT(type, field, lo, hi) .kind = CMD_KIND_INT, \
+	.dest = CMD_DEST(type, field, int), .min = (lo), .max = (hi)
+#define CMD_INT64(type, field, lo, hi) .kind = CMD_KIND_INT64, \
+	.dest = CMD_DEST(type, field, int64_t), .min = (lo), .max = (hi)
+#define CMD_MILLIS(type, field, lo, hi) .kind = CMD_KIND_MILLIS, \
+	.dest = CMD_DEST(type, field, int64_t), .min = (lo), .max = (hi)
+#define CMD_CALL(fn) .kind = CMD_KIND_CALL, .call = (fn)
 
 struct cmd_spec {
 	const char *synopsis;	/* "usage: ssci NAME ...\n", whole lines */
 	const char *shorts;	/* getopt's short options: "vh" */
-	const struct cmd_opt *opts;	/* ended by a NULL name */
+	const struct cmd_opt *opts;	/* ended by CMD_OPT_END */
 };
 
 #define CMD_MAX_OPTS 48
-#define CMD_OPT_VERBOSE { "verbose", no_argument, 'v', NULL, NULL, \
-	"log more (-v)" }
+#define CMD_OPT_VERBOSE(type, field) { "verbose", no_argument, 'v', NULL, \
+	NULL, "log more (-v)", CMD_FLAG(type, field) }
 #define CMD_OPT_HELP { "help", no_argument, 'h', NULL, NULL, \
-	"print this help (-h)" }
-#define CMD_OPT_END { NULL, 0, 0, NULL, NULL, NULL }
+	"print this help (-h)", .kind = CMD_KIND_HELP }
+#define CMD_OPT_END { .name = NULL }
 
-/* The next option (getopt_long's answer) of argv by spec. */
-int cmd_getopt(int argc, char **argv, const struct cmd_spec *spec);
+/*
+ * Parse argv's options by spec into dest (the struct the options' offsets
+ * are in); a wrong option or value is reported, naming the option, and
+ * exits 2 with the usage; --help exits 0.  Returns the index in argv of
+ * the first argument that is not an option.
+ */
+int cmd_parse(int argc, char **argv, const struct cmd_spec *spec,
+    void *dest);
 
 /* The synopsis and every option with its meaning and default; exit 0. */
 void cmd_help(const struct cmd_spec *spec) __attribute__((noreturn));
@@ -67,44 +133,32 @@ void cmd_help(const struct cmd_spec *spec) __attribute__((noreturn));
 void cmd_usage(const struct cmd_spec *spec) __attribute__((noreturn));
 
 /*
- * The number given to the option whose value is ch, within [min, max]; a
- * bad one is reported with the option's name and exits 2.
- */
-long cmd_number(const struct cmd_spec *spec, int ch, const char *arg,
-    long min, long max);
-
-/* The same for seconds with up to three decimals, in milliseconds. */
-int64_t cmd_millis(const struct cmd_spec *spec, int ch, const char *arg,
-    int64_t min, int64_t max);
-
-/*
  * How a client command reaches the dispatcher: --token-file FILE (else
  * $SSCI_TOKEN), --tls-ca FILE or --tls (the system's CA store).  Put
- * CMD_SECURITY_OPTIONS in the option table, pass every option to
- * cmd_security_option, then cmd_conn_auth makes what conn_new takes.
+ * CMD_SECURITY_OPTIONS, naming a struct cmd_security, in the option
+ * table; then cmd_conn_auth makes what conn_new takes.
  */
 struct conn_auth;
 
 struct cmd_security {
 	const char *token_file;
-	const char *tls_ca;
-	int tls;
+	const char *tls_ca;	/* speak TLS, checking against this CA */
+	int tls;		/* speak TLS (the system's CAs without tls_ca) */
 };
 
 #define CMD_OPT_TOKEN_FILE 256
 #define CMD_OPT_TLS_CA 257
 #define CMD_OPT_TLS 258
-#define CMD_SECURITY_OPTIONS \
+#define CMD_SECURITY_OPTIONS(type, sec) \
 	{ "token-file", required_argument, CMD_OPT_TOKEN_FILE, "FILE", \
-	    "$SSCI_TOKEN", "the token to say hello with" }, \
+	    "$SSCI_TOKEN", "the token to say hello with", \
+	    CMD_STR(type, sec.token_file) }, \
 	{ "tls-ca", required_argument, CMD_OPT_TLS_CA, "FILE", NULL, \
 	    "speak TLS and check the dispatcher's certificate against this " \
-	    "CA" }, \
+	    "CA", CMD_STR(type, sec.tls_ca) }, \
 	{ "tls", no_argument, CMD_OPT_TLS, NULL, NULL, \
-	    "speak TLS, checking the certificate against the system's CAs" }
-
-/* 1 if ch was one of the security options (and is noted in sec), else 0. */
-int cmd_security_option(struct cmd_security *sec, int ch, const char *arg);
+	    "speak TLS, checking the certificate against the system's CAs", \
+	    CMD_FLAG(type, sec.tls) }
 
 /* Load the token and the TLS context; exits if one is unusable. */
 void cmd_conn_auth(const struct cmd_security *sec, struct conn_auth *auth);

@@ -2,7 +2,8 @@
 /*
  * cmd_opt.c - a command's options from one table: getopt_long's array,
  * the --help text (every option, its meaning and its default), the usage
- * line of a wrong option, and numbers checked against their range.
+ * line of a wrong option, and each value checked and stored where its
+ * option says.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 #define CMD_HELP_WIDTH 79
 #define CMD_HELP_COLUMN 30
 
-int
+/* The next option (getopt_long's answer) of argv by spec. */
+static int
 cmd_getopt(int argc, char **argv, const struct cmd_spec *spec)
 {
 	static const struct cmd_spec *made;
@@ -97,41 +99,94 @@ cmd_usage(const struct cmd_spec *spec)
 	exit(2);
 }
 
-long
-cmd_number(const struct cmd_spec *spec, int ch, const char *arg, long min,
-    long max)
+/* A number for o, checked against its range: 0, or -1 after saying why. */
+static int
+cmd_number(const struct cmd_opt *o, const char *arg, int64_t *v)
 {
-	const char *name = "?";
-	long v;
+	long n;
 
-	for (const struct cmd_opt *o = spec->opts; o->name != NULL; o++) {
-		if (o->val == ch)
-			name = o->name;
-	}
-	if (parse_long(arg, min, max, &v) == -1) {
+	if (parse_long(arg, (long)o->min, (long)o->max, &n) == -1) {
 		fprintf(stderr, "ssci: invalid value '%s' for --%s: expected "
-		    "a whole number from %ld to %ld\n", arg, name, min, max);
-		cmd_usage(spec);
+		    "a whole number from %ld to %ld\n", arg, o->name,
+		    (long)o->min, (long)o->max);
+		return -1;
 	}
-	return v;
+	*v = n;
+	return 0;
 }
 
-int64_t
-cmd_millis(const struct cmd_spec *spec, int ch, const char *arg,
-    int64_t min, int64_t max)
+static int
+cmd_millis(const struct cmd_opt *o, const char *arg, int64_t *v)
 {
-	const char *name = "?";
-	int64_t v;
-
-	for (const struct cmd_opt *o = spec->opts; o->name != NULL; o++) {
-		if (o->val == ch)
-			name = o->name;
-	}
-	if (parse_millis(arg, min, max, &v) == -1) {
+	if (parse_millis(arg, o->min, o->max, v) == -1) {
 		fprintf(stderr, "ssci: invalid value '%s' for --%s: expected "
 		    "seconds (up to three decimals) from %.3f to %.3f\n", arg,
-		    name, (double)min / 1000, (double)max / 1000);
-		cmd_usage(spec);
+		    o->name, (double)o->min / 1000, (double)o->max / 1000);
+		return -1;
 	}
-	return v;
+	return 0;
+}
+
+/* Store arg where o says in dest: 0, or -1 after saying why. */
+static int
+cmd_store(const struct cmd_spec *spec, const struct cmd_opt *o,
+    const char *arg, void *dest)
+{
+	void *to = (char *)dest + o->dest;
+	struct cmd_list *list = to;
+	int64_t v;
+
+	if (o->valid != NULL && !o->valid(arg)) {
+		fprintf(stderr, "ssci: invalid %s '%s'\n", o->what, arg);
+		return -1;
+	}
+	switch (o->kind) {
+	case CMD_KIND_HELP:
+		cmd_help(spec);
+	case CMD_KIND_FLAG:
+		*(int *)to = 1;
+		return 0;
+	case CMD_KIND_STR:
+		*(const char **)to = arg;
+		return 0;
+	case CMD_KIND_COPY:
+		free(*(char **)to);
+		*(char **)to = xstrdup(arg);
+		return 0;
+	case CMD_KIND_LIST:
+		list->items = xrealloc(list->items, (list->n + 1) *
+		    sizeof *list->items);
+		list->items[list->n++] = arg;
+		return 0;
+	case CMD_KIND_INT:
+		if (cmd_number(o, arg, &v) == -1)
+			return -1;
+		*(int *)to = (int)v;
+		return 0;
+	case CMD_KIND_INT64:
+		return cmd_number(o, arg, to);
+	case CMD_KIND_MILLIS:
+		return cmd_millis(o, arg, to);
+	case CMD_KIND_CALL:
+		return o->call(dest, arg);
+	case CMD_KIND_NONE:
+		break;
+	}
+	fatalx("option --%s has nowhere to go", o->name);
+}
+
+int
+cmd_parse(int argc, char **argv, const struct cmd_spec *spec, void *dest)
+{
+	const struct cmd_opt *o;
+	int ch;
+
+	while ((ch = cmd_getopt(argc, argv, spec)) != -1) {
+		/* '?' matches none: getopt said what was wrong. */
+		for (o = spec->opts; o->name != NULL && o->val != ch; o++)
+			;
+		if (o->name == NULL || cmd_store(spec, o, optarg, dest) == -1)
+			cmd_usage(spec);
+	}
+	return optind;
 }

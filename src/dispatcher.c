@@ -32,61 +32,109 @@
 #include "auth.h"
 #include "util.h"
 
+/* What the command line sets: the configuration, and three things more. */
+struct dispatcher_args {
+	struct dispatcher_config cfg;
+	int verbose;
+	const char *token_file;
+	const char *runner_token_file;
+};
+
+static int
+dispatcher_http_host(void *arg, const char *host)
+{
+	struct dispatcher_args *a = arg;
+
+	if (a->cfg.nhttp_hosts == DISPATCHER_MAX_HTTP_HOSTS) {
+		fprintf(stderr, "ssci: at most %d --http-host\n",
+		    DISPATCHER_MAX_HTTP_HOSTS);
+		return -1;
+	}
+	a->cfg.http_hosts[a->cfg.nhttp_hosts++] = host;
+	return 0;
+}
+
 static const struct cmd_opt dispatcher_opts[] = {
 	{ "host", required_argument, 'H', "HOST", "localhost",
-	    "address to listen on" },
+	    "address to listen on", CMD_STR(struct dispatcher_args, cfg.host) },
 	{ "port", required_argument, 'p', "PORT", "8888",
-	    "port to listen on; 0 takes a free one" },
+	    "port to listen on; 0 takes a free one",
+	    CMD_INT(struct dispatcher_args, cfg.port, 0, 65535) },
 	{ "http", required_argument, 'w', "HOST:PORT|off", "localhost:8080",
 	    "web pages, JSON API and /metrics; off for none, port 0 for a free "
-	    "one" },
+	    "one", CMD_STR(struct dispatcher_args, cfg.http) },
 	{ "http-host", required_argument, 'N', "NAME", NULL,
 	    "another name the web side is reached by (repeatable): writes by "
-	    "other names need the token" },
+	    "other names need the token", CMD_CALL(dispatcher_http_host) },
 	{ "state-dir", required_argument, 's', "DIR", "./ssci-data",
-	    "the database ssci.db and the logs of jobs" },
+	    "the database ssci.db and the logs of jobs",
+	    CMD_STR(struct dispatcher_args, cfg.state_dir) },
 	{ "results-dir", required_argument, 'r', "DIR", "./test_results",
-	    "one file per tested commit" },
+	    "one file per tested commit",
+	    CMD_STR(struct dispatcher_args, cfg.results_dir) },
 	{ "heartbeat", required_argument, 'b', "SECONDS", "1",
-	    "how often runners are pinged" },
+	    "how often runners are pinged",
+	    CMD_MILLIS(struct dispatcher_args,
+	    cfg.heartbeat_ms, 10, 1000000000) },
 	{ "runner-timeout", required_argument, 't', "SECONDS", "5",
-	    "a runner silent this long is lost" },
+	    "a runner silent this long is lost",
+	    CMD_MILLIS(struct dispatcher_args,
+	    cfg.runner_timeout_ms, 10, 1000000000) },
 	{ "client-timeout", required_argument, 'c', "SECONDS", "60",
 	    "an observer or client silent this long, or a line not finished "
-	    "in this time, is closed" },
+	    "in this time, is closed",
+	    CMD_MILLIS(struct dispatcher_args,
+	    cfg.client_timeout_ms, 100, 1000000000) },
 	{ "http-timeout", required_argument, 'o', "SECONDS", "30",
 	    "idle HTTP connections are closed, and a request must arrive "
-	    "whole, in this time" },
+	    "whole, in this time",
+	    CMD_INT(struct dispatcher_args, cfg.http_timeout_s, 1, 1000000) },
 	{ "job-timeout", required_argument, 'j', "SECONDS", "1800",
-	    "a test running longer is killed and ends as timeout" },
+	    "a test running longer is killed and ends as timeout",
+	    CMD_INT(struct dispatcher_args, cfg.job_timeout_s, 1, 1000000) },
 	{ "max-attempts", required_argument, 'a', "N", "3",
-	    "a job whose runner was lost this many times ends as error" },
+	    "a job whose runner was lost this many times ends as error",
+	    CMD_INT(struct dispatcher_args, cfg.max_attempts, 1, 1000000) },
 	{ "max-log-bytes", required_argument, 'l', "N", "16777216",
-	    "output past this is dropped, with a note in the log" },
+	    "output past this is dropped, with a note in the log",
+	    CMD_INT64(struct dispatcher_args,
+	    cfg.max_log_bytes, 1, 1LL << 40) },
 	{ "token-file", required_argument, 'T', "FILE", "$SSCI_TOKEN",
-	    "every hello and HTTP write must carry this token" },
+	    "every hello and HTTP write must carry this token",
+	    CMD_STR(struct dispatcher_args, token_file) },
 	{ "runner-token-file", required_argument, 'R', "FILE", NULL,
-	    "a token of their own for runners" },
+	    "a token of their own for runners",
+	    CMD_STR(struct dispatcher_args, runner_token_file) },
 	{ "http-auth", no_argument, 'A', NULL, NULL,
-	    "HTTP reads need the token too" },
+	    "HTTP reads need the token too",
+	    CMD_FLAG(struct dispatcher_args, cfg.http_auth) },
 	{ "local-repos", no_argument, 'L', NULL, NULL,
-	    "take local paths and file:// URLs as repositories" },
+	    "take local paths and file:// URLs as repositories",
+	    CMD_FLAG(struct dispatcher_args, cfg.local_repos) },
 	{ "tls-cert", required_argument, 'C', "FILE", NULL,
-	    "serve TLS with this certificate (with --tls-key)" },
+	    "serve TLS with this certificate (with --tls-key)",
+	    CMD_STR(struct dispatcher_args, cfg.tls_cert) },
 	{ "tls-key", required_argument, 'K', "FILE", NULL,
-	    "the certificate's key" },
+	    "the certificate's key",
+	    CMD_STR(struct dispatcher_args, cfg.tls_key) },
 	{ "max-connections", required_argument, 'M', "N",
 	    "half the descriptors, at most 50000",
-	    "protocol connections past this are refused" },
+	    "protocol connections past this are refused",
+	    CMD_INT(struct dispatcher_args, cfg.max_connections, 1, 1000000) },
 	{ "max-http-connections", required_argument, 'W', "N",
 	    "a quarter of the descriptors, at most 1024",
-	    "HTTP connections past this wait in the kernel's queue" },
+	    "HTTP connections past this wait in the kernel's queue",
+	    CMD_INT(struct dispatcher_args,
+	    cfg.max_http_connections, 1, 1000000) },
 	{ "max-queued-per-repo", required_argument, 'Q', "N", "100000",
 	    "dispatches past this many queued jobs of one repository are "
-	    "refused" },
+	    "refused",
+	    CMD_INT(struct dispatcher_args,
+	    cfg.max_queued_per_repo, 1, 100000000) },
 	{ "http-rate", required_argument, 'E', "N", "100",
-	    "HTTP requests per second per address (bursts of twice that)" },
-	CMD_OPT_VERBOSE,
+	    "HTTP requests per second per address (bursts of twice that)",
+	    CMD_INT(struct dispatcher_args, cfg.http_rate, 1, 1000000) },
+	CMD_OPT_VERBOSE(struct dispatcher_args, verbose),
 	CMD_OPT_HELP,
 	CMD_OPT_END,
 };
@@ -225,116 +273,30 @@ static const struct sched_watchers dispatcher_watchers = {
 	.result = dispatcher_saw_result,
 };
 
-/* Parse the options into cfg; returns 0, or exits on a bad one. */
+/* Parse the options into cfg (its defaults set); exits on a bad one. */
 static void
 dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
     int *verbose, const char **token_file, const char **runner_token_file)
 {
-	int ch;
+	struct dispatcher_args a = { .cfg = *cfg };
 
-	while ((ch = cmd_getopt(argc, argv, &dispatcher_spec)) != -1) {
-		switch (ch) {
-		case 'H':
-			cfg->host = optarg;
-			break;
-		case 's':
-			cfg->state_dir = optarg;
-			break;
-		case 'w':
-			cfg->http = strcmp(optarg, "off") == 0 ? NULL : optarg;
-			break;
-		case 'r':
-			cfg->results_dir = optarg;
-			break;
-		case 'N':
-			if (cfg->nhttp_hosts == DISPATCHER_MAX_HTTP_HOSTS) {
-				fprintf(stderr, "ssci: at most %d --http-host\n",
-				    DISPATCHER_MAX_HTTP_HOSTS);
-				cmd_usage(&dispatcher_spec);
-			}
-			cfg->http_hosts[cfg->nhttp_hosts++] = optarg;
-			break;
-		case 'v':
-			*verbose = 1;
-			break;
-		case 'h':
-			cmd_help(&dispatcher_spec);
-			break;
-		case 'T':
-			*token_file = optarg;
-			break;
-		case 'R':
-			*runner_token_file = optarg;
-			break;
-		case 'A':
-			cfg->http_auth = 1;
-			break;
-		case 'L':
-			cfg->local_repos = 1;
-			break;
-		case 'C':
-			cfg->tls_cert = optarg;
-			break;
-		case 'K':
-			cfg->tls_key = optarg;
-			break;
-		case 'M':
-			cfg->max_connections = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 1000000);
-			break;
-		case 'W':
-			cfg->max_http_connections = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 1000000);
-			break;
-		case 'Q':
-			cfg->max_queued_per_repo = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 100000000);
-			break;
-		case 'E':
-			cfg->http_rate = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 1000000);
-			break;
-		case 'c':
-			cfg->client_timeout_ms = cmd_millis(&dispatcher_spec, ch,
-			    optarg, 100, 1000000000);
-			break;
-		case 'b':
-			cfg->heartbeat_ms = cmd_millis(&dispatcher_spec, ch,
-			    optarg, 10, 1000000000);
-			break;
-		case 't':
-			cfg->runner_timeout_ms = cmd_millis(&dispatcher_spec, ch,
-			    optarg, 10, 1000000000);
-			break;
-		case 'o':
-			cfg->http_timeout_s = (int)cmd_number(&dispatcher_spec, ch, optarg, 1, 1000000);
-			break;
-		case 'p':
-			cfg->port = (int)cmd_number(&dispatcher_spec, ch, optarg,
-			    0, 65535);
-			break;
-		case 'j':
-			cfg->job_timeout_s = (int)cmd_number(&dispatcher_spec, ch,
-			    optarg, 1, 1000000);
-			break;
-		case 'a':
-			cfg->max_attempts = (int)cmd_number(&dispatcher_spec, ch,
-			    optarg, 1, 1000000);
-			break;
-		case 'l':
-			cfg->max_log_bytes = cmd_number(&dispatcher_spec, ch, optarg, 1, 1L << 40);
-			break;
-		default:
-			cmd_usage(&dispatcher_spec);
-		}
-	}
-	if (optind != argc)
+	if (cmd_parse(argc, argv, &dispatcher_spec, &a) != argc)
 		cmd_usage(&dispatcher_spec);
-	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+	if (a.cfg.http != NULL && strcmp(a.cfg.http, "off") == 0)
+		a.cfg.http = NULL;
+	if ((a.cfg.tls_cert == NULL) != (a.cfg.tls_key == NULL)) {
 		fprintf(stderr, "ssci: --tls-cert and --tls-key go together\n");
 		cmd_usage(&dispatcher_spec);
 	}
-	if (cfg->http_auth && *token_file == NULL && getenv("SSCI_TOKEN") ==
-	    NULL) {
+	if (a.cfg.http_auth && a.token_file == NULL &&
+	    getenv("SSCI_TOKEN") == NULL) {
 		fprintf(stderr, "ssci: --http-auth needs a token\n");
 		cmd_usage(&dispatcher_spec);
 	}
+	*cfg = a.cfg;
+	*verbose = a.verbose;
+	*token_file = a.token_file;
+	*runner_token_file = a.runner_token_file;
 }
 
 /*

@@ -9,7 +9,6 @@
  * the dispatcher accepted every one, 1 if not.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "cmd_client.h"
 #include "conn.h"
 #include "notify.h"
 #include "pending.h"
@@ -26,20 +26,28 @@
 static const struct cmd_opt notify_opts[] = {
 	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
 	    "the repository's .git/ssci/dispatcher.addr, $SSCI_DISPATCHER, "
-	    "localhost:8888", "the dispatcher" },
+	    "localhost:8888", "the dispatcher",
+	    CMD_STR(struct notify, client.server) },
 	{ "repo", required_argument, 'r', "URL", "the repository it runs in",
-	    "repository runners fetch from" },
+	    "repository runners fetch from",
+	    CMD_COPY_VALID(struct notify, repo, repo_url_valid,
+	    "repository URL") },
 	{ "branch", required_argument, 'b', "NAME", "the current branch",
-	    "branch the commits are on" },
+	    "branch the commits are on",
+	    CMD_COPY_VALID(struct notify, branch, branch_name_valid,
+	    "branch name") },
 	{ "rebuild", no_argument, 'R', NULL, NULL,
-	    "queue a new job even if the commit was tested" },
+	    "queue a new job even if the commit was tested",
+	    CMD_FLAG(struct notify, rebuild) },
 	{ "post-receive", no_argument, 'P', NULL, NULL,
 	    "read 'old new ref' lines as git gives a post-receive hook and "
-	    "report every new commit of each pushed branch" },
+	    "report every new commit of each pushed branch",
+	    CMD_FLAG(struct notify, post_receive) },
 	{ "flush", no_argument, 'F', NULL, NULL,
-	    "report only what earlier runs kept in .git/ssci/pending" },
-	CMD_SECURITY_OPTIONS,
-	CMD_OPT_VERBOSE,
+	    "report only what earlier runs kept in .git/ssci/pending",
+	    CMD_FLAG(struct notify, flush) },
+	CMD_SECURITY_OPTIONS(struct notify, client.sec),
+	CMD_OPT_VERBOSE(struct notify, client.verbose),
 	CMD_OPT_HELP,
 	CMD_OPT_END,
 };
@@ -50,34 +58,6 @@ static const struct cmd_spec notify_spec = {
 	"       ssci notify [OPTIONS] --flush\n", "vh", notify_opts,
 };
 
-/* Author and subject from info, control characters made spaces. */
-static void
-notify_info(char *info, char **author, char **subject)
-{
-	char *sep;
-
-	*author = *subject = NULL;
-	if (info == NULL || (sep = strchr(info, '\x1f')) == NULL)
-		return;
-	*sep = '\0';
-	info[strcspn(info, "\n")] = '\0';
-	sep[1 + strcspn(sep + 1, "\n")] = '\0';
-	for (char *c = info; *c != '\0'; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = ' ';
-	}
-	for (char *c = sep + 1; *c != '\0'; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = ' ';
-	}
-	if (strlen(info) > 1000)
-		info[1000] = '\0';
-	if (strlen(sep + 1) > 1000)
-		sep[1001] = '\0';
-	*author = info;
-	*subject = sep + 1;
-}
-
 static void
 notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 {
@@ -87,7 +67,7 @@ notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	(void)c;
 	if (reply == NULL) {
 		n->failed = 1;
-		event_base_loopexit(n->base, NULL);
+		event_base_loopexit(n->client.base, NULL);
 		return;
 	}
 	if (reply->type != PROTO_OK) {
@@ -102,7 +82,7 @@ notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 		    reply->has_state ? job_state_name(reply->state) : "");
 	}
 	if (++n->answered == n->nitems)
-		event_base_loopexit(n->base, NULL);
+		event_base_loopexit(n->client.base, NULL);
 }
 
 /*
@@ -112,18 +92,15 @@ notify_reply(struct conn *c, struct proto_msg *reply, void *arg)
 static void
 notify_send_all(struct notify *n)
 {
-	char *author, *subject;
-
 	for (size_t i = 0; i < n->nitems; i++) {
 		struct notify_item *it = &n->items[i];
 
-		notify_info(it->info, &author, &subject);
-		if (conn_request(n->conn, proto_encode_dispatch_info(it->repo ?
-		    it->repo : n->repo, it->commit, it->branch, subject,
-		    author, it->rebuild || n->rebuild, NULL), notify_reply,
+		if (conn_request(n->client.conn, proto_encode_dispatch_info(it->repo ?
+		    it->repo : n->repo, it->commit, it->branch, it->subject,
+		    it->author, it->rebuild || n->rebuild, NULL), notify_reply,
 		    n) == -1) {
 			n->failed = 1;
-			event_base_loopexit(n->base, NULL);
+			event_base_loopexit(n->client.base, NULL);
 			return;
 		}
 	}
@@ -205,7 +182,7 @@ notify_gone(struct conn *c, void *arg)
 
 	(void)c;
 	n->failed = 1;
-	event_base_loopexit(n->base, NULL);
+	event_base_loopexit(n->client.base, NULL);
 }
 
 static void
@@ -215,77 +192,50 @@ notify_refused(struct conn *c, const char *why, void *arg)
 	notify_gone(c, arg);
 }
 
+static void
+notify_free(struct notify *n)
+{
+	for (size_t i = 0; i < n->nitems; i++) {
+		free(n->items[i].branch);
+		free(n->items[i].repo);
+		free(n->items[i].author);
+		free(n->items[i].subject);
+	}
+	free(n->items);
+	free(n->repo);
+	free(n->branch);
+	free(n->gitdir);
+}
+
+static const struct conn_callbacks notify_conn_cbs = {
+	.on_ready = notify_ready, .on_refused = notify_refused,
+	.on_lost = notify_gone,
+};
+
+static const struct cmd_client_kind notify_kind = {
+	.log_name = "notify", .cbs = &notify_conn_cbs,
+	.role = PROTO_ROLE_OBSERVER, .find_dispatcher = 1,
+};
+
 int
 cmd_notify(int argc, char **argv)
 {
-	const struct conn_callbacks cbs = {
-		.on_ready = notify_ready, 
-		.on_refused = notify_refused, .on_lost = notify_gone,
-	};
-	const char *given = NULL;
 	struct notify n = { 0 };
-	int ch, verbose = 0, post_receive = 0, flush = 0, rc = 0;
 	struct pending pend = { .lock_fd = -1 };
-	int have_pending = 0;
-	struct cmd_security sec = { 0 };
-	struct conn_auth auth = { 0 };
-	struct cmd_target target = { 0 };
+	int first, rc = 0, have_pending = 0;
 
-	while ((ch = cmd_getopt(argc, argv, &notify_spec)) != -1) {
-		if (cmd_security_option(&sec, ch, optarg))
-			continue;
-		switch (ch) {
-		case 'd':
-			given = optarg;
-			break;
-		case 'r':
-			if (!repo_url_valid(optarg)) {
-				fprintf(stderr, "ssci: invalid repository "
-				    "URL '%s'\n", optarg);
-				cmd_usage(&notify_spec);
-			}
-			free(n.repo);
-			n.repo = xstrdup(optarg);
-			break;
-		case 'b':
-			if (!branch_name_valid(optarg)) {
-				fprintf(stderr, "ssci: invalid branch name "
-				    "'%s'\n", optarg);
-				cmd_usage(&notify_spec);
-			}
-			free(n.branch);
-			n.branch = xstrdup(optarg);
-			break;
-		case 'R':
-			n.rebuild = 1;
-			break;
-		case 'P':
-			post_receive = 1;
-			break;
-		case 'F':
-			flush = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			cmd_help(&notify_spec);
-		default:
-			cmd_usage(&notify_spec);
-		}
-	}
-	if (post_receive || flush ? optind != argc : optind >= argc)
+	first = cmd_parse(argc, argv, &notify_spec, &n);
+	if (n.post_receive || n.flush ? first != argc : first >= argc)
 		cmd_usage(&notify_spec);
-	log_init("notify", verbose);
-	signal(SIGPIPE, SIG_IGN);
+	cmd_client_init(&n.client, &notify_kind, &n);
 	/* A hook runs in the repository itself: name that one. */
 	if (notify_repo_facts(&n) == -1) {
 		n.failed = 1;
 		goto out;
 	}
-	if (!flush)
-		rc = post_receive ? notify_post_receive(&n) :
-		    notify_revisions(&n, argv + optind, argc - optind);
+	if (!n.flush)
+		rc = n.post_receive ? notify_post_receive(&n) :
+		    notify_revisions(&n, argv + first, argc - first);
 	if (rc == 0 && n.gitdir != NULL)
 		have_pending = notify_take_pending(&n, &pend) == 0;
 	if (rc == -1 || n.nitems == 0) {
@@ -293,41 +243,17 @@ cmd_notify(int argc, char **argv)
 		goto out;
 	}
 	/* Pushed commits and full ids have no author and subject yet. */
-	for (size_t i = 0; i < n.nitems; i++) {
-		if (n.items[i].info == NULL) {
-			notify_describe(&n);
-			break;
-		}
-	}
-	cmd_target_find(&target, given, n.gitdir);
-	n.base = event_base_new();
-	if (n.base == NULL)
-		fatalx("unable to create the event loop");
-	if (sec.token_file == NULL && getenv("SSCI_TOKEN") == NULL)
-		sec.token_file = target.token_file;
-	cmd_conn_auth(&sec, &auth);
-	log_debug("dispatcher %s (%s)", target.server, target.from);
-	n.conn = conn_new(n.base, target.server, PROTO_ROLE_OBSERVER, &auth, 0,
-	    &cbs, &n);
-	if (n.conn == NULL)
-		n.failed = 1;
+	notify_describe(&n);
+	n.client.gitdir = n.gitdir;
+	cmd_client_start(&n.client);
+	if (cmd_client_connect(&n.client) == 0)
+		cmd_client_run(&n.client);
 	else
-		event_base_dispatch(n.base);
-	conn_free(n.conn);
-	event_base_free(n.base);
-	cmd_conn_auth_release(&auth);
+		n.failed = 1;
 out:
+	cmd_client_end(&n.client);
 	if (have_pending)
 		notify_keep_pending(&n, &pend);
-	for (size_t i = 0; i < n.nitems; i++) {
-		free(n.items[i].branch);
-		free(n.items[i].repo);
-		free(n.items[i].info);
-	}
-	free(n.items);
-	free(n.repo);
-	free(n.branch);
-	free(n.gitdir);
-	cmd_target_release(&target);
+	notify_free(&n);
 	return n.failed ? 1 : 0;
 }

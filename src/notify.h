@@ -9,8 +9,7 @@
 
 #include <stddef.h>
 
-struct conn;
-struct event_base;
+#include "cmd_client.h"
 
 enum notify_outcome {
 	NOTIFY_UNSENT,		/* not answered (yet) */
@@ -24,16 +23,19 @@ struct notify_item {
 	char *branch;		/* may be NULL */
 	char *repo;		/* a pending item's own, else NULL: notify's */
 	int rebuild;
-	char *info;		/* "author US subject" from git log, or NULL */
+	int described;		/* git log said who wrote it and what it is */
+	char *author;		/* from git log, or NULL */
+	char *subject;		/* the same */
 	enum notify_outcome outcome;
 };
 
 struct notify {
-	struct event_base *base;
-	struct conn *conn;
+	struct cmd_client client;	/* the loop and the connection */
 	char *repo;
 	char *branch;
 	int rebuild;
+	int post_receive;	/* the commits come as a hook's lines */
+	int flush;		/* only what earlier runs kept */
 	struct notify_item *items;
 	size_t nitems;
 	size_t answered;
@@ -44,7 +46,7 @@ struct notify {
 /* notify_git.c */
 /* Add commit (a full id) on branch (may be NULL) to the items. */
 void notify_add(struct notify *n, const char *commit, const char *branch);
-/* Fill each item's info with one git log. */
+/* Describe every item not described yet, with one git log. */
 void notify_describe(struct notify *n);
 /* The git dir, the repository's name and its branch: 0, or -1 (logged). */
 int notify_repo_facts(struct notify *n);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit_desc.h"
 #include "notify.h"
 #include "repo.h"
 #include "spawn.h"
@@ -26,38 +27,50 @@ notify_add(struct notify *n, const char *commit, const char *branch)
 	it->branch = branch ? xstrdup(branch) : NULL;
 }
 
+/* it is what d says. */
+static void
+notify_take_desc(struct notify_item *it, const struct commit_desc *d)
+{
+	it->described = 1;
+	it->author = d->author != NULL ? xstrdup(d->author) : NULL;
+	it->subject = d->subject != NULL ? xstrdup(d->subject) : NULL;
+}
+
 /*
- * Authors and subjects of every commit with one git log, before the loop
- * runs.  Commits git does not know keep none.
+ * Authors and subjects of every commit not described yet, with one git
+ * log, before the loop runs.  Commits git does not know keep none.
  */
 void
 notify_describe(struct notify *n)
 {
-	const char **argv = xcalloc(n->nitems + 6, sizeof *argv);
-	char *out = NULL, *save = NULL;
-	size_t k = 0;
+	const char **argv;
+	struct commit_desc *descs;
+	char *out = NULL;
+	size_t k = 0, ndescs, i;
 
+	for (i = 0; i < n->nitems && n->items[i].described; i++)
+		;
+	if (i == n->nitems)
+		return;
+	argv = xcalloc(n->nitems + 6, sizeof *argv);
 	argv[k++] = "git";
 	argv[k++] = "log";
 	argv[k++] = "--no-walk=unsorted";
-	argv[k++] = "--format=%H%x1f%an%x1f%s";
-	for (size_t i = 0; i < n->nitems; i++)
+	argv[k++] = COMMIT_DESC_FORMAT;
+	for (i = 0; i < n->nitems; i++)
 		argv[k++] = n->items[i].commit;
 	argv[k++] = "--";
 	if (spawn_run_sync(argv, ".", &out) == 0) {
-		for (char *line = strtok_r(out, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save)) {
-			size_t idlen = strcspn(line, "\x1f");
-
-			for (size_t i = 0; i < n->nitems; i++) {
-				if (n->items[i].info == NULL && idlen ==
-				    strlen(n->items[i].commit) && strncmp(line,
-				    n->items[i].commit, idlen) == 0 &&
-				    line[idlen] != '\0')
-					n->items[i].info = xstrdup(line +
-					    idlen + 1);
+		ndescs = commit_desc_parse(out, &descs);
+		for (size_t j = 0; j < ndescs; j++) {
+			for (i = 0; i < n->nitems; i++) {
+				if (!n->items[i].described && strcmp(descs[j].id,
+				    n->items[i].commit) == 0)
+					notify_take_desc(&n->items[i],
+					    &descs[j]);
 			}
 		}
+		commit_desc_free(descs, ndescs);
 	}
 	free(out);
 	free(argv);
@@ -115,14 +128,14 @@ static int
 notify_log_revisions(struct notify *n, char **revs, int nrevs)
 {
 	const char **argv = xcalloc((size_t)nrevs + 6, sizeof *argv);
-	char *out = NULL, *save = NULL, *line, id[65];
-	size_t k = 0;
-	int got = 0;
+	struct commit_desc *descs = NULL;
+	char *out = NULL;
+	size_t k = 0, ndescs = 0;
 
 	argv[k++] = "git";
 	argv[k++] = "log";
 	argv[k++] = "--no-walk=unsorted";
-	argv[k++] = "--format=%H%x1f%an%x1f%s";
+	argv[k++] = COMMIT_DESC_FORMAT;
 	for (int i = 0; i < nrevs; i++) {
 		if (revs[i][0] == '-') {
 			free(argv);
@@ -131,32 +144,20 @@ notify_log_revisions(struct notify *n, char **revs, int nrevs)
 		argv[k++] = revs[i];
 	}
 	argv[k++] = "--";
-	if (spawn_run_sync(argv, ".", &out) == 0) {
-		for (line = strtok_r(out, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save))
-			got++;
-	}
+	if (spawn_run_sync(argv, ".", &out) == 0)
+		ndescs = commit_desc_parse(out, &descs);
 	free(argv);
+	free(out);
 	/* One line each, or some revisions named the same commit. */
-	if (got != nrevs) {
-		free(out);
+	if (ndescs != (size_t)nrevs) {
+		commit_desc_free(descs, ndescs);
 		return -1;
 	}
-	line = out;
-	for (int i = 0; i < nrevs; i++, line += strlen(line) + 1) {
-		size_t idlen = strcspn(line, "\x1f");
-
-		snprintf(id, sizeof id, "%.*s", (int)idlen, line);
-		if (commit_id_normalize(id, id) == -1) {
-			n->nitems = 0;
-			free(out);
-			return -1;
-		}
-		notify_add(n, id, n->branch);
-		if (line[idlen] != '\0')
-			n->items[n->nitems - 1].info = xstrdup(line + idlen + 1);
+	for (size_t i = 0; i < ndescs; i++) {
+		notify_add(n, descs[i].id, n->branch);
+		notify_take_desc(&n->items[n->nitems - 1], &descs[i]);
 	}
-	free(out);
+	commit_desc_free(descs, ndescs);
 	return 0;
 }
 
@@ -174,7 +175,8 @@ notify_revisions(struct notify *n, char **revs, int nrevs)
 		return 0;
 	for (size_t i = 0; i < n->nitems; i++) {
 		free(n->items[i].branch);
-		free(n->items[i].info);
+		free(n->items[i].author);
+		free(n->items[i].subject);
 	}
 	n->nitems = 0;
 	for (int i = 0; i < nrevs; i++) {

@@ -7,7 +7,6 @@
  * dispatcher that is down loses nothing: the same commits go next time.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,8 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "cmd_client.h"
+#include "commit_desc.h"
 #include "conn.h"
 #include "pending.h"
 #include "repo.h"
@@ -22,28 +23,6 @@
 #include "util.h"
 
 #define OBSERVER_MAX_NEW 1000
-
-static const struct cmd_opt observer_opts[] = {
-	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
-	    "localhost:8888", "the dispatcher" },
-	{ "interval", required_argument, 'i', "SECONDS", "5",
-	    "how often to fetch" },
-	{ "branch", required_argument, 'b', "NAME", "the clone's current branch",
-	    "branch to watch; repeat for more" },
-	{ "all-branches", no_argument, 'a', NULL, NULL,
-	    "watch every branch; a new one is tested from its tip" },
-	{ "pending", required_argument, 'p', "FILE", NULL,
-	    "also report the commits a hook kept in FILE (a repository's "
-	    ".git/ssci/pending)" },
-	CMD_SECURITY_OPTIONS,
-	CMD_OPT_VERBOSE,
-	CMD_OPT_HELP,
-	CMD_OPT_END,
-};
-
-static const struct cmd_spec observer_spec = {
-	"usage: ssci observer [OPTIONS] CLONE\n", "vh", observer_opts,
-};
 
 struct watched {
 	char *name;
@@ -54,18 +33,13 @@ struct watched {
 	 * up at the time.
 	 */
 	char base[65];
-	/*
-	 * Commits to dispatch, oldest first, each as git log printed it:
-	 * "id US author US subject".
-	 */
-	char **pending;
+	struct commit_desc *pending;	/* to dispatch, oldest first */
 	size_t npending;
 	size_t next;
 };
 
 struct observer {
-	struct event_base *base;
-	struct conn *conn;
+	struct cmd_client client;	/* the loop and the connection */
 	const char *clone;
 	char *url;
 	int has_origin;
@@ -75,12 +49,40 @@ struct observer {
 	size_t current;		/* branch being polled */
 	int busy;		/* a poll is under way */
 	int all_branches;	/* watch every branch, new ones too */
-	int refused;		/* the dispatcher refused us: exit 1 */
+	int status;		/* exit status: 1 once the dispatcher refused us */
 	const char *pending;	/* a hook's undelivered commits, or NULL */
 	int said_ready;
 	struct event *ev_poll;
-	struct timeval interval;
+	int interval_s;		/* between polls */
+	struct cmd_list given;	/* --branch: the branches to watch */
 	char tip[65];
+};
+
+static const struct cmd_opt observer_opts[] = {
+	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
+	    "localhost:8888", "the dispatcher",
+	    CMD_STR(struct observer, client.server) },
+	{ "interval", required_argument, 'i', "SECONDS", "5",
+	    "how often to fetch",
+	    CMD_INT(struct observer, interval_s, 1, 86400) },
+	{ "branch", required_argument, 'b', "NAME", "the clone's current branch",
+	    "branch to watch; repeat for more",
+	    CMD_LIST_VALID(struct observer, given, branch_name_valid,
+	    "branch name") },
+	{ "all-branches", no_argument, 'a', NULL, NULL,
+	    "watch every branch; a new one is tested from its tip",
+	    CMD_FLAG(struct observer, all_branches) },
+	{ "pending", required_argument, 'p', "FILE", NULL,
+	    "also report the commits a hook kept in FILE (a repository's "
+	    ".git/ssci/pending)", CMD_STR(struct observer, pending) },
+	CMD_SECURITY_OPTIONS(struct observer, client.sec),
+	CMD_OPT_VERBOSE(struct observer, client.verbose),
+	CMD_OPT_HELP,
+	CMD_OPT_END,
+};
+
+static const struct cmd_spec observer_spec = {
+	"usage: ssci observer [OPTIONS] CLONE\n", "vh", observer_opts,
 };
 
 static void observer_branch(struct observer *o);
@@ -127,9 +129,7 @@ observer_load(struct observer *o)
 static void
 observer_clear_pending(struct watched *w)
 {
-	for (size_t i = 0; i < w->npending; i++)
-		free(w->pending[i]);
-	free(w->pending);
+	commit_desc_free(w->pending, w->npending);
 	w->pending = NULL;
 	w->npending = w->next = 0;
 }
@@ -157,11 +157,9 @@ observer_dispatch_reply(struct conn *c, struct proto_msg *reply, void *arg)
 {
 	struct observer *o = arg;
 	struct watched *w = &o->branches[o->current];
-	const char *entry = w->pending[w->next];
-	char id[65];
+	const char *id = w->pending[w->next].id;
 
 	(void)c;
-	snprintf(id, sizeof id, "%.*s", (int)strcspn(entry, "\x1f"), entry);
 	if (reply == NULL) {
 		observer_poll_done(o);	/* lost: the mark stays */
 		return;
@@ -180,50 +178,21 @@ observer_dispatch_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	observer_send_next(o);
 }
 
-#define OBSERVER_LOG_FORMAT "--format=%H%x1f%an%x1f%s"
-
-/*
- * The dispatch of one pending entry.  Control characters in the author or
- * subject would be refused by the dispatcher: they become spaces.
- */
-static char *
-observer_encode(struct observer *o, struct watched *w, const char *entry)
-{
-	char *copy = xstrdup(entry), *fields[3] = { copy, NULL, NULL };
-	char *line;
-
-	for (int i = 1; i < 3; i++) {
-		fields[i] = strchr(fields[i - 1], '\x1f');
-		if (fields[i] == NULL)
-			break;
-		*fields[i]++ = '\0';
-	}
-	for (int i = 1; i < 3; i++) {
-		for (char *c = fields[i]; c != NULL && *c != '\0'; c++) {
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = ' ';
-		}
-		if (fields[i] != NULL && strlen(fields[i]) > 1000)
-			fields[i][1000] = '\0';
-	}
-	line = proto_encode_dispatch_info(o->url, copy, w->name, fields[2],
-	    fields[1], 0, NULL);
-	free(copy);
-	return line;
-}
-
 static void
 observer_send_next(struct observer *o)
 {
 	struct watched *w = &o->branches[o->current];
+	const struct commit_desc *d;
 	char *line;
 
 	if (w->next >= w->npending) {
 		observer_next_branch(o);
 		return;
 	}
-	line = observer_encode(o, w, w->pending[w->next]);
-	if (conn_request(o->conn, line, observer_dispatch_reply, o) == -1)
+	d = &w->pending[w->next];
+	line = proto_encode_dispatch_info(o->url, d->id, w->name, d->subject,
+	    d->author, 0, NULL);
+	if (conn_request(o->client.conn, line, observer_dispatch_reply, o) == -1)
 		observer_poll_done(o);
 }
 
@@ -233,7 +202,6 @@ observer_revlist_done(int status, const char *out, size_t len, void *arg)
 {
 	struct observer *o = arg;
 	struct watched *w = &o->branches[o->current];
-	char id[65];
 
 	(void)len;
 	if (status != 0) {
@@ -241,21 +209,8 @@ observer_revlist_done(int status, const char *out, size_t len, void *arg)
 		observer_next_branch(o);
 		return;
 	}
-	for (const char *p = out; *p != '\0'; ) {
-		size_t n = strcspn(p, "\n");
-		char *one = xstrndup(p, n);
-
-		one[strcspn(one, "\x1f")] = '\0';
-		if (commit_id_normalize(one, id) == 0) {
-			w->pending = xrealloc(w->pending,
-			    (w->npending + 1) * sizeof *w->pending);
-			w->pending[w->npending++] = xstrndup(p, n);
-		}
-		free(one);
-		p += n;
-		if (*p == '\n')
-			p++;
-	}
+	observer_clear_pending(w);
+	w->npending = commit_desc_parse(out, &w->pending);
 	if (w->npending > OBSERVER_MAX_NEW) {
 		log_warnx("%zu new commits on '%s': reporting the newest %d",
 		    w->npending, w->name, OBSERVER_MAX_NEW);
@@ -276,7 +231,7 @@ static void
 observer_list(struct observer *o, const char *a1, const char *a2)
 {
 	if (spawn_capture((const char *const[]){ "git", "log", "--reverse",
-	    OBSERVER_LOG_FORMAT, a1, a2, "--", NULL }, o->clone, 4 << 20,
+	    COMMIT_DESC_FORMAT, a1, a2, "--", NULL }, o->clone, 4 << 20,
 	    observer_revlist_done, o) == NULL)
 		observer_next_branch(o);
 }
@@ -345,7 +300,7 @@ observer_branch(struct observer *o)
 	struct watched *w;
 	char *ref;
 
-	if (o->current >= o->nbranches || !conn_is_ready(o->conn)) {
+	if (o->current >= o->nbranches || !conn_is_ready(o->client.conn)) {
 		observer_poll_done(o);
 		return;
 	}
@@ -459,10 +414,10 @@ observer_pending_done(void *arg)
 static void
 observer_poll(struct observer *o)
 {
-	if (o->busy || !conn_is_ready(o->conn))
+	if (o->busy || !conn_is_ready(o->client.conn))
 		return;
 	o->busy = 1;
-	if (o->pending != NULL && pending_send(o->conn, o->pending,
+	if (o->pending != NULL && pending_send(o->client.conn, o->pending,
 	    observer_pending_done, o) == 0)
 		return;
 	observer_fetch(o);
@@ -495,21 +450,8 @@ observer_refused(struct conn *c, const char *why, void *arg)
 
 	(void)c;
 	(void)why;
-	o->refused = 1;
-	event_base_loopexit(o->base, NULL);
-}
-
-static void
-observer_add_branch(struct observer *o, const char *name)
-{
-	if (!branch_name_valid(name)) {
-		fprintf(stderr, "ssci: invalid branch name '%s'\n", name);
-		cmd_usage(&observer_spec);
-	}
-	o->branches = xrealloc(o->branches,
-	    (o->nbranches + 1) * sizeof *o->branches);
-	memset(&o->branches[o->nbranches], 0, sizeof *o->branches);
-	o->branches[o->nbranches++].name = xstrdup(name);
+	o->status = 1;
+	event_base_loopexit(o->client.base, NULL);
 }
 
 /*
@@ -555,6 +497,8 @@ observer_setup(struct observer *o)
 	o->url = repo_url(o->clone, &o->has_origin);
 	if (o->url == NULL)
 		return -1;
+	for (size_t i = 0; i < o->given.n; i++)
+		observer_watch(o, o->given.items[i]);
 	if (o->all_branches) {
 		char *out = NULL;
 
@@ -569,7 +513,7 @@ observer_setup(struct observer *o)
 			free(branch);
 			return -1;
 		}
-		observer_add_branch(o, branch);
+		observer_watch(o, branch);
 		free(branch);
 	}
 	observer_load(o);
@@ -577,86 +521,58 @@ observer_setup(struct observer *o)
 	return 0;
 }
 
+static const struct conn_callbacks observer_conn_cbs = {
+	.on_ready = observer_ready, .on_refused = observer_refused,
+};
+
+static const struct cmd_client_kind observer_kind = {
+	.log_name = "observer", .daemon = 1, .spawns = 1, .stop_on_signals = 1,
+	.cbs = &observer_conn_cbs, .role = PROTO_ROLE_OBSERVER, .reconnect = 1,
+};
+
+/* Poll every interval until stopped (or refused). */
+static void
+observer_run(struct observer *o)
+{
+	struct timeval interval = { o->interval_s, 0 };
+
+	cmd_client_start(&o->client);
+	if (cmd_client_connect(&o->client) == -1) {
+		o->status = 1;
+		return;
+	}
+	log_info("watching '%s' (%s) every %d s", o->clone, o->url,
+	    o->interval_s);
+	o->ev_poll = event_new(o->client.base, -1, EV_PERSIST,
+	    observer_timer_cb, o);
+	event_add(o->ev_poll, &interval);
+	cmd_client_run(&o->client);
+	event_free(o->ev_poll);
+}
+
 int
 cmd_observer(int argc, char **argv)
 {
-	const struct conn_callbacks cbs = {
-		.on_ready = observer_ready, 
-		.on_refused = observer_refused,
-	};
-	const char *server = "localhost:8888";
-	struct observer o = { 0 };
-	struct cmd_signals *sigs;
-	struct cmd_security sec = { 0 };
-	struct conn_auth auth;
-	int ch, verbose = 0, rc = 0;
+	struct observer o = { .interval_s = 5 };
+	int first;
 
-	o.interval.tv_sec = 5;
-	while ((ch = cmd_getopt(argc, argv, &observer_spec)) != -1) {
-		if (cmd_security_option(&sec, ch, optarg))
-			continue;
-		switch (ch) {
-		case 'd':
-			server = optarg;
-			break;
-		case 'i':
-			o.interval.tv_sec = cmd_number(&observer_spec, ch,
-			    optarg, 1, 86400);
-			break;
-		case 'b':
-			observer_add_branch(&o, optarg);
-			break;
-		case 'a':
-			o.all_branches = 1;
-			break;
-		case 'p':
-			o.pending = optarg;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			cmd_help(&observer_spec);
-		default:
-			cmd_usage(&observer_spec);
-		}
-	}
-	if (argc - optind != 1)
+	first = cmd_parse(argc, argv, &observer_spec, &o);
+	if (argc - first != 1)
 		cmd_usage(&observer_spec);
-	o.clone = argv[optind];
-	log_init_daemon("observer", verbose);
-	signal(SIGPIPE, SIG_IGN);
-	if (observer_setup(&o) == -1)
-		return 1;
-	o.base = event_base_new();
-	if (o.base == NULL)
-		fatalx("unable to create the event loop");
-	spawn_init(o.base);
-	cmd_conn_auth(&sec, &auth);
-	o.conn = conn_new(o.base, server, PROTO_ROLE_OBSERVER, &auth, 1, &cbs,
-	    &o);
-	if (o.conn == NULL)
-		return 1;
-	log_info("watching '%s' (%s) every %ld s", o.clone, o.url,
-	    (long)o.interval.tv_sec);
-	o.ev_poll = event_new(o.base, -1, EV_PERSIST, observer_timer_cb, &o);
-	event_add(o.ev_poll, &o.interval);
-	sigs = cmd_stop_on_signals(o.base);
-
-	event_base_dispatch(o.base);
-
-	spawn_shutdown();
-	conn_free(o.conn);
-	cmd_conn_auth_release(&auth);
-	event_free(o.ev_poll);
-	cmd_signals_free(sigs);
-	event_base_free(o.base);
+	o.clone = argv[first];
+	cmd_client_init(&o.client, &observer_kind, &o);
+	if (observer_setup(&o) == 0)
+		observer_run(&o);
+	else
+		o.status = 1;
+	cmd_client_end(&o.client);
 	for (size_t i = 0; i < o.nbranches; i++) {
 		observer_clear_pending(&o.branches[i]);
 		free(o.branches[i].name);
 	}
 	free(o.branches);
+	free(o.given.items);
 	free(o.url);
 	free(o.state_path);
-	return o.refused ? 1 : rc;
+	return o.status;
 }

@@ -5,7 +5,6 @@
  * cancels.  What happens to a job is runjob.c's.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,35 +20,73 @@
 #include "spawn.h"
 #include "util.h"
 
+static int
+runner_add_label(void *arg, const char *label)
+{
+	struct runner *r = arg;
+
+	if (!name_valid(label) || r->nlabels == PROTO_MAX_LABELS) {
+		fprintf(stderr, "ssci: invalid --label '%s': at most %d labels, "
+		    "each 1 to 255 bytes without control characters, not "
+		    "starting with '-'\n", label, PROTO_MAX_LABELS);
+		return -1;
+	}
+	r->labels = xrealloc(r->labels, (r->nlabels + 1) *
+	    sizeof *r->labels);
+	r->labels[r->nlabels++] = xstrdup(label);
+	return 0;
+}
+
+static int
+runner_job_memory(void *arg, const char *size)
+{
+	struct runner *r = arg;
+
+	if (parse_size(size, &r->jobs.job_memory) == -1 ||
+	    r->jobs.job_memory < (1 << 20)) {
+		fprintf(stderr, "ssci: invalid --job-memory '%s': expected a "
+		    "size like 512M or 2G\n", size);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct cmd_opt runner_opts[] = {
 	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
-	    "localhost:8888", "the dispatcher" },
+	    "localhost:8888", "the dispatcher",
+	    CMD_STR(struct runner, client.server) },
 	{ "name", required_argument, 'n', "NAME", "host name and pid",
-	    "how the runner is known" },
+	    "how the runner is known", CMD_COPY(struct runner, name) },
 	{ "work-dir", required_argument, 'w', "DIR", "./ssci-work",
 	    "clones of each repository, when no CLONE is given; made when a "
-	    "job first needs it" },
+	    "job first needs it", CMD_STR(struct runner, jobs.work_dir) },
 	{ "test-cmd", required_argument, 'c', "CMD", NULL,
 	    "test command (run with /bin/sh -c) for repositories without "
-	    ".ssci/test" },
+	    ".ssci/test", CMD_STR(struct runner, jobs.test_cmd) },
 	{ "job-timeout", required_argument, 't', "SECONDS", "the dispatcher's",
-	    "overrides the job timeout on this runner" },
+	    "overrides the job timeout on this runner",
+	    CMD_INT(struct runner, jobs.job_timeout_s, 1, 1000000) },
 	{ "jobs", required_argument, 'j', "N", "1",
-	    "run up to N jobs at once, each in a git worktree of its own" },
+	    "run up to N jobs at once, each in a git worktree of its own",
+	    CMD_INT(struct runner, jobs.nslots, 1, 64) },
 	{ "sandbox", no_argument, 'S', NULL, NULL,
 	    "run each test inside bubblewrap: read-only file system but its "
-	    "tree, its own /tmp, no network" },
+	    "tree, its own /tmp, no network",
+	    CMD_FLAG(struct runner, jobs.sandbox) },
 	{ "sandbox-net", no_argument, 'N', NULL, NULL,
-	    "the same, with the network" },
+	    "the same, with the network",
+	    CMD_FLAG(struct runner, jobs.sandbox_net) },
 	{ "job-memory", required_argument, 'm', "SIZE", NULL,
-	    "memory limit per job (512M, 2G), by a control group" },
+	    "memory limit per job (512M, 2G), by a control group",
+	    CMD_CALL(runner_job_memory) },
 	{ "job-pids", required_argument, 'p', "N", NULL,
-	    "process limit per job, by a control group" },
+	    "process limit per job, by a control group",
+	    CMD_INT(struct runner, jobs.job_pids, 1, 1000000) },
 	{ "label", required_argument, 'l', "NAME", NULL,
 	    "something this runner offers, told to the dispatcher "
-	    "(repeatable; shown in its status)" },
-	CMD_SECURITY_OPTIONS,
-	CMD_OPT_VERBOSE,
+	    "(repeatable; shown in its status)", CMD_CALL(runner_add_label) },
+	CMD_SECURITY_OPTIONS(struct runner, client.sec),
+	CMD_OPT_VERBOSE(struct runner, client.verbose),
 	CMD_OPT_HELP,
 	CMD_OPT_END,
 };
@@ -153,14 +190,14 @@ runner_flush_outbox(struct runner *r)
 		if (o->in_flight || o->deferred)
 			continue;
 		if (!o->is_result) {
-			if (conn_send(r->conn, xstrdup(o->line)) == -1)
+			if (conn_send(r->client.conn, xstrdup(o->line)) == -1)
 				return;
 			r->outbox_log_bytes -= strlen(o->line);
 			r->unsent--;
 			runner_outbox_remove(r, o);
 			continue;
 		}
-		if (conn_request(r->conn, xstrdup(o->line), runner_outbox_reply,
+		if (conn_request(r->client.conn, xstrdup(o->line), runner_outbox_reply,
 		    o) == -1)
 			return;
 		o->in_flight = 1;
@@ -195,7 +232,7 @@ runner_send_log(struct runner *r, int64_t job, char *line)
 	size_t len = strlen(line);
 
 	if (r->registered && r->unsent == 0) {
-		conn_send(r->conn, line);
+		conn_send(r->client.conn, line);
 		return;
 	}
 	if (r->outbox_log_bytes + len > RUNNER_OUTBOX_LOG_MAX) {
@@ -217,7 +254,7 @@ runner_register_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	if (reply->type == PROTO_ERROR) {
 		log_warnx("registration refused: %s", reply->message);
 		r->status = 1;
-		event_base_loopexit(r->base, NULL);
+		event_base_loopexit(r->client.base, NULL);
 		return;
 	}
 	r->registered = 1;
@@ -261,15 +298,15 @@ runner_job(struct runner *r, struct proto_msg *msg)
 		if ((r->jobs.clone == NULL || r->jobs.nslots > 1) &&
 		    workdir_ensure(r) == -1) {
 			r->status = 1;
-			event_base_loopexit(r->base, NULL);
+			event_base_loopexit(r->client.base, NULL);
 			return;
 		}
-		conn_send(r->conn, proto_encode_accepted(msg->job, NULL));
+		conn_send(r->client.conn, proto_encode_accepted(msg->job, NULL));
 		r->slots[i] = runjob_new(&r->jobs, i, msg);
 		runjob_run(r->slots[i]);
 		return;
 	}
-	conn_send(r->conn, proto_encode_error("busy", "every slot is busy",
+	conn_send(r->client.conn, proto_encode_error("busy", "every slot is busy",
 	    NULL));
 }
 
@@ -303,7 +340,7 @@ runner_refused(struct conn *c, const char *why, void *arg)
 	(void)c;
 	(void)why;
 	r->status = 1;
-	event_base_loopexit(r->base, NULL);
+	event_base_loopexit(r->client.base, NULL);
 }
 
 static void
@@ -339,7 +376,7 @@ runner_congested(void *arg)
 {
 	struct runner *r = arg;
 
-	return conn_congested(r->conn);
+	return conn_congested(r->client.conn);
 }
 
 static void
@@ -421,20 +458,6 @@ runner_take_up_pid(struct runner *r)
 	unsetenv("SSCI_UP_PID");
 }
 
-static void
-runner_add_label(struct runner *r, const char *label)
-{
-	if (!name_valid(label) || r->nlabels == PROTO_MAX_LABELS) {
-		fprintf(stderr, "ssci: invalid --label '%s': at most %d labels, "
-		    "each 1 to 255 bytes without control characters, not "
-		    "starting with '-'\n", label, PROTO_MAX_LABELS);
-		cmd_usage(&runner_spec);
-	}
-	r->labels = xrealloc(r->labels, (r->nlabels + 1) *
-	    sizeof *r->labels);
-	r->labels[r->nlabels++] = xstrdup(label);
-}
-
 static char *
 runner_default_name(void)
 {
@@ -448,85 +471,84 @@ runner_default_name(void)
 	return name;
 }
 
+static const struct conn_callbacks runner_conn_cbs = {
+	.on_ready = runner_ready, .on_message = runner_message,
+	.on_refused = runner_refused, .on_lost = runner_lost,
+	.on_drained = runner_drained,
+};
+
+static const struct cmd_client_kind runner_kind = {
+	.log_name = "runner", .daemon = 1, .spawns = 1, .stop_on_signals = 1,
+	.cbs = &runner_conn_cbs, .role = PROTO_ROLE_RUNNER, .reconnect = 1,
+};
+
+/* The loop's part: what jobs tell us, the retry timer, the connection. */
+static void
+runner_run(struct runner *r)
+{
+	r->slots = xcalloc((size_t)r->jobs.nslots, sizeof *r->slots);
+	cmd_client_start(&r->client);
+	r->jobs.base = r->client.base;
+	r->jobs.output = runner_job_output;
+	r->jobs.congested = runner_congested;
+	r->jobs.test_started = runner_test_started;
+	r->jobs.test_ended = runner_test_ended;
+	r->jobs.done = runner_job_done;
+	r->jobs.arg = r;
+	r->retry_backoff_ms = RUNNER_RETRY_MIN_MS;
+	r->ev_retry = evtimer_new(r->client.base, runner_retry_cb, r);
+	/* Absolute, so that the sandbox can hide it wherever we were run. */
+	if (r->client.sec.token_file != NULL)
+		r->jobs.token_file = realpath(r->client.sec.token_file, NULL);
+	if (cmd_client_connect(&r->client) == 0)
+		cmd_client_run(&r->client);
+	else
+		r->status = 1;
+	runner_kill_jobs(r);
+	cgroup_cleanup();
+	event_free(r->ev_retry);
+	cmd_client_end(&r->client);
+}
+
+/* At exit: results never delivered are said, and the work dir let go. */
+static void
+runner_free(struct runner *r)
+{
+	while (r->outbox != NULL) {
+		struct outbox *o = r->outbox;
+
+		r->outbox = o->next;
+		if (o->is_result)
+			log_warnx("result of job %lld not delivered",
+			    (long long)o->job);
+		free(o->line);
+		free(o);
+	}
+	free(r->slots);
+	free(r->name);
+	for (size_t i = 0; i < r->nlabels; i++)
+		free(r->labels[i]);
+	free(r->labels);
+	free(r->jobs.work_abs);
+	workdir_close(r);
+	free((char *)r->jobs.token_file);
+}
+
 int
 cmd_runner(int argc, char **argv)
 {
-	const struct conn_callbacks cbs = {
-		.on_ready = runner_ready, .on_message = runner_message,
-		.on_refused = runner_refused, .on_lost = runner_lost,
-		.on_drained = runner_drained,
-	};
-	const char *server = "localhost:8888";
-	struct runner r = { 0 };
-	struct cmd_signals *sigs;
-	struct cmd_security sec = { 0 };
-	struct conn_auth auth;
+	struct runner r = { .jobs = { .work_dir = "ssci-work", .nslots = 1 } };
 	char *clone_abs = NULL, *gitdir = NULL;
-	int ch, rc, verbose = 0;
+	int first, rc;
 
-	r.jobs.work_dir = "ssci-work";
-	r.jobs.nslots = 1;
-	while ((ch = cmd_getopt(argc, argv, &runner_spec)) != -1) {
-		if (cmd_security_option(&sec, ch, optarg))
-			continue;
-		switch (ch) {
-		case 'd':
-			server = optarg;
-			break;
-		case 'n':
-			free(r.name);
-			r.name = xstrdup(optarg);
-			break;
-		case 'l':
-			runner_add_label(&r, optarg);
-			break;
-		case 'w':
-			r.jobs.work_dir = optarg;
-			break;
-		case 'c':
-			r.jobs.test_cmd = optarg;
-			break;
-		case 't':
-			r.jobs.job_timeout_s = (int)cmd_number(&runner_spec, ch,
-			    optarg, 1, 1000000);
-			break;
-		case 'j':
-			r.jobs.nslots = (int)cmd_number(&runner_spec, ch,
-			    optarg, 1, 64);
-			break;
-		case 'S':
-			r.jobs.sandbox = 1;
-			break;
-		case 'N':
-			r.jobs.sandbox = r.jobs.sandbox_net = 1;
-			break;
-		case 'm':
-			if (parse_size(optarg, &r.jobs.job_memory) == -1 ||
-			    r.jobs.job_memory < (1 << 20)) {
-				fprintf(stderr, "ssci: invalid --job-memory '%s': "
-				    "expected a size like 512M or 2G\n", optarg);
-				cmd_usage(&runner_spec);
-			}
-			break;
-		case 'p':
-			r.jobs.job_pids = (int)cmd_number(&runner_spec, ch,
-			    optarg, 1, 1000000);
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			cmd_help(&runner_spec);
-		default:
-			cmd_usage(&runner_spec);
-		}
-	}
-	if (argc - optind > 1)
+	first = cmd_parse(argc, argv, &runner_spec, &r);
+	if (argc - first > 1)
 		cmd_usage(&runner_spec);
-	if (argc - optind == 1)
-		r.jobs.clone = argv[optind];
-	log_init_daemon("runner", verbose);
-	signal(SIGPIPE, SIG_IGN);
+	if (argc - first == 1)
+		r.jobs.clone = argv[first];
+	/* --sandbox-net is a sandbox too. */
+	r.jobs.sandbox |= r.jobs.sandbox_net;
+	cmd_client_init(&r.client, &runner_kind, &r);
 	if (r.jobs.clone != NULL) {
 		if (access(r.jobs.clone, F_OK) == -1)
 			fatal("unable to use clone '%s'", r.jobs.clone);
@@ -542,63 +564,11 @@ cmd_runner(int argc, char **argv)
 	runner_take_up_pid(&r);
 	rc = workdir_open(&r, gitdir);
 	free(gitdir);
-	if (rc == -1 || runner_setup_isolation(&r) == -1) {
-		workdir_close(&r);
-		free(r.name);
-		free(clone_abs);
-		return 1;
-	}
-	r.slots = xcalloc((size_t)r.jobs.nslots, sizeof *r.slots);
-	r.base = event_base_new();
-	if (r.base == NULL)
-		fatalx("unable to create the event loop");
-	r.jobs.base = r.base;
-	r.jobs.output = runner_job_output;
-	r.jobs.congested = runner_congested;
-	r.jobs.test_started = runner_test_started;
-	r.jobs.test_ended = runner_test_ended;
-	r.jobs.done = runner_job_done;
-	r.jobs.arg = &r;
-	spawn_init(r.base);
-	r.retry_backoff_ms = RUNNER_RETRY_MIN_MS;
-	r.ev_retry = evtimer_new(r.base, runner_retry_cb, &r);
-	cmd_conn_auth(&sec, &auth);
-	/* Absolute, so that the sandbox can hide it wherever we were run. */
-	if (sec.token_file != NULL)
-		r.jobs.token_file = realpath(sec.token_file, NULL);
-	r.conn = conn_new(r.base, server, PROTO_ROLE_RUNNER, &auth, 1, &cbs,
-	    &r);
-	if (r.conn == NULL)
-		return 1;
-	sigs = cmd_stop_on_signals(r.base);
-
-	event_base_dispatch(r.base);
-
-	runner_kill_jobs(&r);
-	cgroup_cleanup();
-	conn_free(r.conn);
-	cmd_conn_auth_release(&auth);
-	while (r.outbox != NULL) {
-		struct outbox *o = r.outbox;
-
-		r.outbox = o->next;
-		if (o->is_result)
-			log_warnx("result of job %lld not delivered",
-			    (long long)o->job);
-		free(o->line);
-		free(o);
-	}
-	cmd_signals_free(sigs);
-	event_free(r.ev_retry);
-	free(r.slots);
-	free(r.name);
-	for (size_t i = 0; i < r.nlabels; i++)
-		free(r.labels[i]);
-	free(r.labels);
-	free(r.jobs.work_abs);
-	workdir_close(&r);
+	if (rc == -1 || runner_setup_isolation(&r) == -1)
+		r.status = 1;
+	else
+		runner_run(&r);
+	runner_free(&r);
 	free(clone_abs);
-	free((char *)r.jobs.token_file);
-	event_base_free(r.base);
 	return r.status;
 }

@@ -12,6 +12,7 @@
 
 #include "proto.h"
 #include "cgroup.h"
+#include "cmd_client.h"
 #include "lineguard.h"
 #include "summary.h"
 
@@ -82,8 +83,7 @@ struct runjob_config {
 };
 
 struct runner {
-	struct event_base *base;
-	struct conn *conn;
+	struct cmd_client client;	/* the loop and the connection */
 	char *name;
 	char **labels;		/* --label, said when registering */
 	size_t nlabels;

@@ -22,6 +22,7 @@
 
 #include "auth.h"
 #include "cmd.h"
+#include "cmd_client.h"
 #include "lock.h"
 #include "repo.h"
 #include "spawn.h"
@@ -30,46 +31,14 @@
 #define UP_RESTART_DELAY_MS 1000
 #define UP_RESTART_MAX_MS 30000
 #define UP_STOP_GRACE_MS 10000
-#define UP_MAX_ARGS 32
-
-static const struct cmd_opt up_opts[] = {
-	{ "runners", required_argument, 'n', "N", "the number of cores",
-	    "local runners, each with its own clone in STATE/runner-N" },
-	{ "host", required_argument, 'H', "HOST", "127.0.0.1",
-	    "the dispatcher's address" },
-	{ "port", required_argument, 'p', "PORT", "8888",
-	    "the dispatcher's port; 0 takes a free one" },
-	{ "http", required_argument, 'w', "HOST:PORT|off", "localhost:8080",
-	    "the web side; off for none, port 0 for a free one" },
-	{ "state-dir", required_argument, 's', "DIR", "REPO/.git/ssci",
-	    "where everything is kept" },
-	{ "results-dir", required_argument, 'r', "DIR", "STATE/test_results",
-	    "one file per tested commit" },
-	{ "interval", required_argument, 'i', "SECONDS", "5",
-	    "the observer's polling interval" },
-	{ "branch", required_argument, 'b', "NAME", "the current branch",
-	    "branch to watch; repeat for more" },
-	{ "test-cmd", required_argument, 'c', "CMD", NULL,
-	    "the runners' --test-cmd" },
-	{ "token-file", required_argument, 'T', "FILE", "$SSCI_TOKEN",
-	    "require this token; kept in STATE/token (mode 600) for the "
-	    "children and the hook" },
-	CMD_OPT_VERBOSE,
-	CMD_OPT_HELP,
-	CMD_OPT_END,
-};
-
-static const struct cmd_spec up_spec = {
-	"usage: ssci up [OPTIONS] REPO\n", "vh", up_opts,
-};
 
 struct up;
 
 struct child {
 	struct up *up;
 	char name[32];
-	const char *argv[UP_MAX_ARGS];
-	int argc;
+	const char **argv;	/* grown by child_arg, NULL-terminated */
+	size_t argc;
 	struct spawn *sp;
 	struct event *ev_restart;
 	char line[512];		/* the line being read of its output */
@@ -83,23 +52,27 @@ struct child {
 };
 
 struct up {
-	struct event_base *base;
+	struct cmd_client client;	/* the loop; no connection */
 	char self[PATH_MAX];
 	char *repo;		/* absolute path, or the URL as given */
 	char *state_dir;
 	char *results_dir;
 	char *observer_clone;
 	char *pending;		/* REPO/.git/ssci/pending, for a local REPO */
+	/* As the command line gave them (or NULL). */
+	const char *given_state_dir;
+	const char *given_results_dir;
+	const char *token_file;
 	const char *host;
 	const char *http;	/* "HOST:PORT" or "off" */
-	int port;		/* the dispatcher's, once known */
+	int port;		/* the dispatcher's: as asked, then as it said */
 	char portarg[16];
 	char address[300];
+	int interval_s;		/* the observer's */
 	char interval[16];
 	const char *test_cmd;
 	char *token_path;	/* STATE/token, when there is a token */
-	const char **branches;
-	int nbranches;
+	struct cmd_list branches;
 	int nrunners;
 	struct child *children;	/* [0] dispatcher, then runners, observer */
 	int nchildren;
@@ -113,14 +86,52 @@ struct up {
 	char up_env[40];	/* "SSCI_UP_PID=N" for the children */
 };
 
+static const struct cmd_opt up_opts[] = {
+	{ "runners", required_argument, 'n', "N", "the number of cores",
+	    "local runners, each with its own clone in STATE/runner-N",
+	    CMD_INT(struct up, nrunners, 1, 64) },
+	{ "host", required_argument, 'H', "HOST", "127.0.0.1",
+	    "the dispatcher's address", CMD_STR(struct up, host) },
+	{ "port", required_argument, 'p', "PORT", "8888",
+	    "the dispatcher's port; 0 takes a free one",
+	    CMD_INT(struct up, port, 0, 65535) },
+	{ "http", required_argument, 'w', "HOST:PORT|off", "localhost:8080",
+	    "the web side; off for none, port 0 for a free one",
+	    CMD_STR(struct up, http) },
+	{ "state-dir", required_argument, 's', "DIR", "REPO/.git/ssci",
+	    "where everything is kept", CMD_STR(struct up, given_state_dir) },
+	{ "results-dir", required_argument, 'r', "DIR", "STATE/test_results",
+	    "one file per tested commit",
+	    CMD_STR(struct up, given_results_dir) },
+	{ "interval", required_argument, 'i', "SECONDS", "5",
+	    "the observer's polling interval",
+	    CMD_INT(struct up, interval_s, 1, 86400) },
+	{ "branch", required_argument, 'b', "NAME", "the current branch",
+	    "branch to watch; repeat for more",
+	    CMD_LIST_VALID(struct up, branches, branch_name_valid,
+	    "branch name") },
+	{ "test-cmd", required_argument, 'c', "CMD", NULL,
+	    "the runners' --test-cmd", CMD_STR(struct up, test_cmd) },
+	{ "token-file", required_argument, 'T', "FILE", "$SSCI_TOKEN",
+	    "require this token; kept in STATE/token (mode 600) for the "
+	    "children and the hook", CMD_STR(struct up, token_file) },
+	CMD_OPT_VERBOSE(struct up, client.verbose),
+	CMD_OPT_HELP,
+	CMD_OPT_END,
+};
+
+static const struct cmd_spec up_spec = {
+	"usage: ssci up [OPTIONS] REPO\n", "vh", up_opts,
+};
+
 static void child_start(struct child *c);
 static int up_lock(struct up *u);
 
+/* Add arg (kept, not copied) to the argument vector of c. */
 static void
 child_arg(struct child *c, const char *arg)
 {
-	if (c->argc >= UP_MAX_ARGS - 1)
-		fatalx("too many arguments for %s", c->name);
+	c->argv = xrealloc(c->argv, (c->argc + 2) * sizeof *c->argv);
 	c->argv[c->argc++] = arg;
 	c->argv[c->argc] = NULL;
 }
@@ -238,7 +249,7 @@ child_done(struct spawn *sp, int status, void *arg)
 	u->running--;
 	if (u->stopping) {
 		if (u->running == 0)
-			event_base_loopexit(u->base, NULL);
+			event_base_loopexit(u->client.base, NULL);
 		return;
 	}
 	if (!c->ready && status != 0) {
@@ -303,7 +314,7 @@ up_stop(struct up *u)
 
 	u->stopping = 1;
 	if (u->running == 0) {
-		event_base_loopexit(u->base, NULL);
+		event_base_loopexit(u->client.base, NULL);
 		return;
 	}
 	/* Observer and runners first would be nicer; all at once is enough. */
@@ -315,14 +326,13 @@ up_stop(struct up *u)
 }
 
 static void
-up_signal_cb(evutil_socket_t sig, short what, void *arg)
+up_on_signal(int sig, void *arg)
 {
 	struct up *u = arg;
 
-	(void)what;
 	if (u->stopping)
 		return;
-	log_info("stopping on signal %d", (int)sig);
+	log_info("stopping on signal %d", sig);
 	up_stop(u);
 }
 
@@ -338,7 +348,7 @@ up_children(struct up *u)
 	for (int i = 0; i < u->nchildren; i++) {
 		c = &u->children[i];
 		c->up = u;
-		c->ev_restart = evtimer_new(u->base, child_restart_cb, c);
+		c->ev_restart = evtimer_new(u->client.base, child_restart_cb, c);
 		child_arg(c, u->self);
 	}
 	c = &u->children[0];
@@ -387,9 +397,9 @@ up_children(struct up *u)
 	child_arg(c, u->address);
 	child_arg(c, "--interval");
 	child_arg(c, u->interval);
-	for (int i = 0; i < u->nbranches && i < 8; i++) {
+	for (size_t i = 0; i < u->branches.n; i++) {
 		child_arg(c, "--branch");
-		child_arg(c, u->branches[i]);
+		child_arg(c, u->branches.items[i]);
 	}
 	if (u->pending != NULL) {
 		/* What the commit hook's notify could not report. */
@@ -409,9 +419,9 @@ up_children(struct up *u)
  * readable by us alone: the children and the commit hook read it there.
  */
 static int
-up_token(struct up *u, const char *file)
+up_token(struct up *u)
 {
-	char *token = auth_token(file);
+	char *token = auth_token(u->token_file);
 	mode_t old;
 	int rc;
 
@@ -430,8 +440,7 @@ up_token(struct up *u, const char *file)
  * (default ./ssci-data); the observer's own clone inside it, made now.
  */
 static int
-up_setup(struct up *u, const char *repo, const char *state_dir,
-    const char *results_dir)
+up_setup(struct up *u, const char *repo)
 {
 	char resolved[PATH_MAX], *gitdir = NULL, *out = NULL;
 	struct stat st;
@@ -450,15 +459,15 @@ up_setup(struct up *u, const char *repo, const char *state_dir,
 		u->repo = xstrdup(repo);
 	if (gitdir != NULL)
 		xasprintf(&u->pending, "%s/ssci/pending", gitdir);
-	if (state_dir != NULL)
-		u->state_dir = xstrdup(state_dir);
+	if (u->given_state_dir != NULL)
+		u->state_dir = xstrdup(u->given_state_dir);
 	else if (gitdir != NULL)
 		xasprintf(&u->state_dir, "%s/ssci", gitdir);
 	else
 		u->state_dir = xstrdup("ssci-data");
 	free(gitdir);
-	if (results_dir != NULL)
-		u->results_dir = xstrdup(results_dir);
+	if (u->given_results_dir != NULL)
+		u->results_dir = xstrdup(u->given_results_dir);
 	else
 		xasprintf(&u->results_dir, "%s/test_results", u->state_dir);
 	if (mkdir_p(u->state_dir) == -1 || up_lock(u) == -1)
@@ -571,10 +580,11 @@ up_free(struct up *u)
 {
 	for (int i = 0; i < u->nchildren; i++) {
 		event_free(u->children[i].ev_restart);
+		free(u->children[i].argv);
 		free(u->children[i].work_dir);
 	}
 	free(u->children);
-	free(u->branches);
+	free(u->branches.items);
 	free(u->repo);
 	free(u->state_dir);
 	free(u->results_dir);
@@ -585,108 +595,46 @@ up_free(struct up *u)
 		close(u->lock_fd);
 }
 
+static const struct cmd_client_kind up_kind = {
+	.log_name = "up", .daemon = 1, .spawns = 1, .on_signal = up_on_signal,
+};
+
 int
 cmd_up(int argc, char **argv)
 {
-	const char *state_dir = NULL, *results_dir = NULL, *token_file = NULL;
-	struct up u = { 0 };
-	struct event *ev_int, *ev_term;
+	struct up u = { .host = "127.0.0.1", .http = "localhost:8080",
+	    .port = 8888, .interval_s = 5, .lock_fd = -1 };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int ch, verbose = 0;
+	int first;
 	ssize_t n;
 
-	u.host = "127.0.0.1";
-	u.http = "localhost:8080";
 	u.nrunners = ncpu > 0 ? (int)ncpu : 1;
-	snprintf(u.portarg, sizeof u.portarg, "8888");
-	snprintf(u.interval, sizeof u.interval, "5");
-	while ((ch = cmd_getopt(argc, argv, &up_spec)) != -1) {
-		switch (ch) {
-		case 'n':
-			u.nrunners = (int)cmd_number(&up_spec, ch, optarg,
-			    1, 64);
-			break;
-		case 'H':
-			u.host = optarg;
-			break;
-		case 'p':
-			snprintf(u.portarg, sizeof u.portarg, "%ld",
-			    cmd_number(&up_spec, ch, optarg, 0, 65535));
-			break;
-		case 's':
-			state_dir = optarg;
-			break;
-		case 'w':
-			u.http = optarg;
-			break;
-		case 'r':
-			results_dir = optarg;
-			break;
-		case 'i':
-			snprintf(u.interval, sizeof u.interval, "%ld",
-			    cmd_number(&up_spec, ch, optarg, 1, 86400));
-			break;
-		case 'b':
-			if (!branch_name_valid(optarg) || u.nbranches >= 8) {
-				fprintf(stderr, "ssci: invalid or too many "
-				    "branches at '%s'\n", optarg);
-				cmd_usage(&up_spec);
-			}
-			u.branches = xrealloc(u.branches,
-			    (size_t)(u.nbranches + 1) * sizeof *u.branches);
-			u.branches[u.nbranches++] = optarg;
-			break;
-		case 'c':
-			u.test_cmd = optarg;
-			break;
-		case 'T':
-			token_file = optarg;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			cmd_help(&up_spec);
-		default:
-			cmd_usage(&up_spec);
-		}
-	}
-	if (argc - optind != 1)
+	first = cmd_parse(argc, argv, &up_spec, &u);
+	if (argc - first != 1)
 		cmd_usage(&up_spec);
-	log_init_daemon("up", verbose);
-	signal(SIGPIPE, SIG_IGN);
+	snprintf(u.portarg, sizeof u.portarg, "%d", u.port);
+	snprintf(u.interval, sizeof u.interval, "%d", u.interval_s);
+	cmd_client_init(&u.client, &up_kind, &u);
 	n = readlink("/proc/self/exe", u.self, sizeof u.self - 1);
 	if (n == -1)
 		fatal("unable to find the ssci binary");
 	u.self[n] = '\0';
-	u.lock_fd = -1;
-	if (up_setup(&u, argv[optind], state_dir, results_dir) == -1 ||
-	    up_token(&u, token_file) == -1) {
+	if (up_setup(&u, argv[first]) == -1 || up_token(&u) == -1) {
 		up_free(&u);
 		return 1;
 	}
-	u.base = event_base_new();
-	if (u.base == NULL)
-		fatalx("unable to create the event loop");
-	spawn_init(u.base);
-	u.ev_kill = evtimer_new(u.base, up_kill_cb, &u);
+	cmd_client_start(&u.client);
+	u.ev_kill = evtimer_new(u.client.base, up_kill_cb, &u);
 	up_children(&u);
-	ev_int = evsignal_new(u.base, SIGINT, up_signal_cb, &u);
-	ev_term = evsignal_new(u.base, SIGTERM, up_signal_cb, &u);
-	evsignal_add(ev_int, NULL);
-	evsignal_add(ev_term, NULL);
 	log_info("testing %s with %d runner%s; state in %s", u.repo,
 	    u.nrunners, u.nrunners == 1 ? "" : "s", u.state_dir);
 	child_start(&u.children[0]);
+	cmd_client_run(&u.client);
 
-	event_base_dispatch(u.base);
-
-	spawn_shutdown();
-	event_free(ev_int);
-	event_free(ev_term);
+	spawn_shutdown();	/* children first: they point into u.children */
 	event_free(u.ev_kill);
 	up_free(&u);
-	event_base_free(u.base);
+	cmd_client_end(&u.client);
 	log_info("stopped");
 	return u.status;
 }

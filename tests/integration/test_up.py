@@ -111,3 +111,20 @@ class TestUp(UpTest):
         self.assertIn(runners[1], now)
         later = self.commit(repo, "after the restart")
         self.assert_passed(u, [later])
+
+    def test_ten_branches_are_all_watched(self):
+        # Each --branch is two words of the observer's command line: with
+        # ten, the tenth must still reach it (up once kept a fixed array).
+        repo = self.make_repo()
+        branches = [f"b{i}" for i in range(1, 11)]
+        for b in branches:
+            git(repo, "branch", b)
+        args = [a for b in branches for a in ("--branch", b)]
+        u = self.up(repo, "--runners", "1", "--interval", "1", *args)
+        self.wait_ready(u, 1)
+        self.assert_passed(u, [git(repo, "rev-parse", "HEAD")])
+        git(repo, "checkout", "-q", "b10")
+        commit = self.commit(repo, "on the tenth branch")
+        self.assert_passed(u, [commit])
+        self.assertEqual([j["branch"] for j in self.jobs_of(u, commit)],
+                         ["b10"])
