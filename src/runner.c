@@ -100,12 +100,7 @@ static void runner_flush_outbox(struct runner *r);
 static void
 runner_outbox_remove(struct runner *r, struct outbox *o)
 {
-	for (struct outbox **pp = &r->outbox; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == o) {
-			*pp = o->next;
-			break;
-		}
-	}
+	TAILQ_REMOVE(&r->outbox, o, entry);
 	free(o->line);
 	free(o);
 }
@@ -139,7 +134,9 @@ runner_retry_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (struct outbox *o = r->outbox; o != NULL; o = o->next) {
+	struct outbox *o;
+
+	TAILQ_FOREACH(o, &r->outbox, entry) {
 		if (o->deferred) {
 			o->deferred = 0;
 			r->unsent++;
@@ -185,8 +182,8 @@ runner_flush_outbox(struct runner *r)
 		    "away was dropped", RUNNER_OUTBOX_LOG_MAX);
 		r->outbox_dropped = 0;
 	}
-	for (o = r->outbox; o != NULL; o = next) {
-		next = o->next;
+	for (o = TAILQ_FIRST(&r->outbox); o != NULL; o = next) {
+		next = TAILQ_NEXT(o, entry);
 		if (o->in_flight || o->deferred)
 			continue;
 		if (!o->is_result) {
@@ -208,14 +205,12 @@ runner_flush_outbox(struct runner *r)
 static void
 runner_outbox_add(struct runner *r, int64_t job, char *line, int is_result)
 {
-	struct outbox *o = xcalloc(1, sizeof *o), **pp;
+	struct outbox *o = xcalloc(1, sizeof *o);
 
 	o->job = job;
 	o->line = line;
 	o->is_result = is_result;
-	for (pp = &r->outbox; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = o;
+	TAILQ_INSERT_TAIL(&r->outbox, o, entry);
 	r->unsent++;
 }
 
@@ -268,14 +263,16 @@ runner_ready(struct conn *c, void *arg)
 {
 	struct runner *r = arg;
 	int64_t held[PROTO_MAX_SLOTS];
+	struct outbox *o;
 	size_t n = 0;
 
 	for (int i = 0; i < r->jobs.nslots; i++) {
 		if (r->slots[i] != NULL)
 			held[n++] = r->slots[i]->id;
 	}
-	for (struct outbox *o = r->outbox; o != NULL && n < PROTO_MAX_SLOTS;
-	    o = o->next) {
+	TAILQ_FOREACH(o, &r->outbox, entry) {
+		if (n == PROTO_MAX_SLOTS)
+			break;
 		if (o->is_result)
 			held[n++] = o->job;
 	}
@@ -514,10 +511,10 @@ runner_run(struct runner *r)
 static void
 runner_free(struct runner *r)
 {
-	while (r->outbox != NULL) {
-		struct outbox *o = r->outbox;
+	struct outbox *o;
 
-		r->outbox = o->next;
+	while ((o = TAILQ_FIRST(&r->outbox)) != NULL) {
+		TAILQ_REMOVE(&r->outbox, o, entry);
 		if (o->is_result)
 			log_warnx("result of job %lld not delivered",
 			    (long long)o->job);
@@ -541,6 +538,7 @@ cmd_runner(int argc, char **argv)
 	char *clone_abs = NULL, *gitdir = NULL;
 	int first, rc;
 
+	TAILQ_INIT(&r.outbox);
 	first = cmd_parse(argc, argv, &runner_spec, &r);
 	if (argc - first > 1)
 		cmd_usage(&runner_spec);

@@ -8,6 +8,7 @@
 #define SSCI_RUNNER_H
 
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/types.h>
 
 #include "proto.h"
@@ -40,7 +41,7 @@ struct outbox {
 	int is_result;
 	int in_flight;
 	int deferred;		/* refused for now: sent again by ev_retry */
-	struct outbox *next;
+	TAILQ_ENTRY(outbox) entry;
 };
 
 /* A result the dispatcher could not store yet is sent again this late. */
@@ -93,7 +94,7 @@ struct runner {
 	long up_pid;		/* the "ssci up" that started us, or 0 */
 	struct runjob **slots;
 	int registered;
-	struct outbox *outbox;
+	TAILQ_HEAD(, outbox) outbox;	/* oldest first */
 	int status;		/* exit status: 1 once refused */
 	int unsent;		/* outbox entries not sent yet */
 	size_t outbox_log_bytes;
