@@ -42,6 +42,18 @@ gate_retry_cb(evutil_socket_t fd, short what, void *arg)
 	gate_update(g);
 }
 
+/* Accepting without a failure for GATE_CALM_MS: the episode is over. */
+static void
+gate_calm_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gate *g = arg;
+
+	(void)fd;
+	(void)what;
+	g->logging = 0;
+	log_info("accepting %s connections again", g->what);
+}
+
 /*
  * libevent hands the error callback the listener's own argument (evhttp's
  * for the HTTP side), so the gate is found by its listener.
@@ -66,6 +78,7 @@ gate_error_cb(struct evconnlistener *l, void *arg)
 		return;
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
 	    err == ENOMEM) {
+		event_del(g->ev_calm);
 		if (!g->logging) {
 			getrlimit(RLIMIT_NOFILE, &rl);
 			log_warnx("unable to accept %s connections: %s (limit %ld "
@@ -93,6 +106,7 @@ gate_init(struct gate *g, struct event_base *base,
 	g->enabled = 1;
 	g->logging = 0;
 	g->ev_retry = evtimer_new(base, gate_retry_cb, g);
+	g->ev_calm = evtimer_new(base, gate_calm_cb, g);
 	for (int i = 0; i < GATE_MAX; i++) {
 		if (gates[i] == NULL) {
 			gates[i] = g;
@@ -111,16 +125,18 @@ gate_release(struct gate *g)
 	}
 	if (g->ev_retry != NULL)
 		event_free(g->ev_retry);
-	g->ev_retry = NULL;
+	if (g->ev_calm != NULL)
+		event_free(g->ev_calm);
+	g->ev_retry = g->ev_calm = NULL;
 }
 
 void
 gate_accepted(struct gate *g)
 {
-	if (!g->logging)
-		return;
-	g->logging = 0;
-	log_info("accepting %s connections again", g->what);
+	struct timeval tv = { GATE_CALM_MS / 1000, GATE_CALM_MS % 1000 * 1000 };
+
+	if (g->logging && !evtimer_pending(g->ev_calm, NULL))
+		evtimer_add(g->ev_calm, &tv);
 }
 
 void
