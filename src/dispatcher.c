@@ -88,7 +88,8 @@ static const struct cmd_opt dispatcher_opts[] = {
 	{ "http-timeout", required_argument, 'o', "SECONDS", "30",
 	    "idle HTTP connections are closed, and a request must arrive "
 	    "whole, in this time",
-	    CMD_INT(struct dispatcher_args, cfg.http_timeout_s, 1, 1000000) },
+	    CMD_MILLIS(struct dispatcher_args,
+	    cfg.http_timeout_ms, 100, 1000000000) },
 	{ "job-timeout", required_argument, 'j', "SECONDS", "1800",
 	    "a test running longer is killed and ends as timeout",
 	    CMD_INT(struct dispatcher_args, cfg.job_timeout_s, 1, 1000000) },
@@ -388,7 +389,7 @@ cmd_dispatcher(int argc, char **argv)
 		.state_dir = "ssci-data", .results_dir = "test_results",
 		.heartbeat_ms = 1000, .runner_timeout_ms = 5000,
 		.job_timeout_s = 1800, .client_timeout_ms = 60000,
-		.http_timeout_s = 30,
+		.http_timeout_ms = 30000,
 		.max_attempts = 3, .max_log_bytes = 16 << 20,
 		.max_queued_per_repo = 100000,
 		.http_rate = 100,

@@ -52,7 +52,7 @@ struct dispatcher_config {
 	int64_t heartbeat_ms;
 	int64_t runner_timeout_ms;
 	int64_t client_timeout_ms;	/* silent non-runners, unfinished lines */
-	int http_timeout_s;	/* idle HTTP connections, whole requests */
+	int64_t http_timeout_ms;	/* idle HTTP connections, whole requests */
 	int job_timeout_s;
 	int max_attempts;
 	int64_t max_log_bytes;

@@ -242,6 +242,7 @@ http_start(struct dispatcher *d)
 	socklen_t sslen = sizeof ss;
 	char *host, addr[INET6_ADDRSTRLEN] = "?";
 	struct timeval tv = { HTTP_PING_S, 0 };
+	struct timeval idle;
 	int port;
 
 	if (parse_host_port(d->cfg.http, &host, &port) == -1)
@@ -252,7 +253,9 @@ http_start(struct dispatcher *d)
 		fatalx("unable to create the HTTP server");
 	evhttp_set_max_body_size(d->http, HTTP_MAX_BODY);
 	evhttp_set_max_headers_size(d->http, HTTP_MAX_HEADERS);
-	evhttp_set_timeout(d->http, d->cfg.http_timeout_s);
+	idle.tv_sec = d->cfg.http_timeout_ms / 1000;
+	idle.tv_usec = d->cfg.http_timeout_ms % 1000 * 1000;
+	evhttp_set_timeout_tv(d->http, &idle);
 	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST);
 	evhttp_set_gencb(d->http, http_cb, d);
@@ -265,7 +268,7 @@ http_start(struct dispatcher *d)
 	gate_init(&d->http_gate, d->base, evhttp_bound_socket_get_listener(sock),
 	    "HTTP");
 	d->http_conns.max = d->cfg.max_http_connections;
-	d->http_conns.deadline_s = d->cfg.http_timeout_s;
+	d->http_conns.deadline_ms = d->cfg.http_timeout_ms;
 	d->http_conns.gate = &d->http_gate;
 	http_conn_init(&d->http_conns, d->base);
 	getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss,

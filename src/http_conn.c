@@ -88,8 +88,8 @@ http_conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (http_conn_gone(c))
 		return;
-	log_info("HTTP request not complete within %d s: connection closed",
-	    c->all->deadline_s);
+	log_info("HTTP request not complete within %.10g s: connection closed",
+	    (double)c->all->deadline_ms / 1000);
 	/* evhttp closes a connection whose read timed out. */
 	bufferevent_trigger_event(c->bev, BEV_EVENT_READING |
 	    BEV_EVENT_TIMEOUT, 0);
@@ -98,7 +98,8 @@ http_conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 static void
 http_conn_arm(struct http_conn *c)
 {
-	struct timeval tv = { c->all->deadline_s, 0 };
+	struct timeval tv = { c->all->deadline_ms / 1000,
+	    c->all->deadline_ms % 1000 * 1000 };
 
 	c->in_request = 1;
 	evtimer_add(c->ev_deadline, &tv);

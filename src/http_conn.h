@@ -3,7 +3,7 @@
  * http_conn.h - counting the HTTP side's connections and bounding each
  * request in time (http_conn.c).
  *
- * Usage: fill max, deadline_s and gate of a struct http_conns, call
+ * Usage: fill max, deadline_ms and gate of a struct http_conns, call
  * http_conn_init, have evhttp's bevcb call http_conn_new, and call
  * http_conn_answered when a request has arrived whole (evhttp called the
  * request callback).  At the end: http_conn_stop before evhttp_free (which
@@ -13,6 +13,7 @@
 #define SSCI_HTTP_CONN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct bufferevent;
 struct event;
@@ -31,7 +32,7 @@ struct http_conns {
 	LIST_HEAD(, http_conn) conns;
 	int count;
 	int max;		/* the gate closes at this many */
-	int deadline_s;		/* a request's headers and body arrive within */
+	int64_t deadline_ms;	/* a request's headers and body arrive within */
 	struct gate *gate;	/* the HTTP listener's */
 	struct event *ev_sweep;
 };

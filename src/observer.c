@@ -53,7 +53,7 @@ struct observer {
 	const char *pending;	/* a hook's undelivered commits, or NULL */
 	int said_ready;
 	struct event *ev_poll;
-	int interval_s;		/* between polls */
+	int64_t interval_ms;	/* between polls */
 	struct cmd_list given;	/* --branch: the branches to watch */
 	char tip[65];
 };
@@ -64,7 +64,7 @@ static const struct cmd_opt observer_opts[] = {
 	    CMD_STR(struct observer, client.server) },
 	{ "interval", required_argument, 'i', "SECONDS", "5",
 	    "how often to fetch",
-	    CMD_INT(struct observer, interval_s, 1, 86400) },
+	    CMD_MILLIS(struct observer, interval_ms, 10, 86400000) },
 	{ "branch", required_argument, 'b', "NAME", "the clone's current branch",
 	    "branch to watch; repeat for more",
 	    CMD_LIST_VALID(struct observer, given, branch_name_valid,
@@ -534,15 +534,16 @@ static const struct cmd_client_kind observer_kind = {
 static void
 observer_run(struct observer *o)
 {
-	struct timeval interval = { o->interval_s, 0 };
+	struct timeval interval = { o->interval_ms / 1000,
+	    o->interval_ms % 1000 * 1000 };
 
 	cmd_client_start(&o->client);
 	if (cmd_client_connect(&o->client) == -1) {
 		o->status = 1;
 		return;
 	}
-	log_info("watching '%s' (%s) every %d s", o->clone, o->url,
-	    o->interval_s);
+	log_info("watching '%s' (%s) every %.10g s", o->clone, o->url,
+	    (double)o->interval_ms / 1000);
 	o->ev_poll = event_new(o->client.base, -1, EV_PERSIST,
 	    observer_timer_cb, o);
 	event_add(o->ev_poll, &interval);
@@ -553,7 +554,7 @@ observer_run(struct observer *o)
 int
 cmd_observer(int argc, char **argv)
 {
-	struct observer o = { .interval_s = 5 };
+	struct observer o = { .interval_ms = 5000 };
 	int first;
 
 	first = cmd_parse(argc, argv, &observer_spec, &o);

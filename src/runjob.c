@@ -27,6 +27,7 @@
 #include "util.h"
 
 static void runjob_step(struct runjob *j, enum runjob_step step);
+static void runjob_turn_over(struct runjob *j);
 
 /*
  * Where to cut data[0..len) so that no UTF-8 character is split: len, or
@@ -137,6 +138,7 @@ runjob_finish(struct runjob *j, enum job_state state, int exit_code,
 	struct job_result res = { 0 };
 	const char *format;
 
+	runjob_turn_over(j);
 	line_guard_flush(&j->guard, runjob_guarded, j);
 	runjob_log_flush(j);
 	format = summary_finish(&j->summary, &res.tests);
@@ -205,6 +207,24 @@ runjob_clone_done(struct runjob *j)
 	    NULL }, NULL, 0, runjob_rm_done, NULL);
 }
 
+/* j's worktree is added (or not): the next job waiting adds its own. */
+static void
+runjob_turn_over(struct runjob *j)
+{
+	struct runjob_turns *turns = j->cfg->worktree_turns;
+	struct runjob *next;
+
+	if (!j->has_turn)
+		return;
+	j->has_turn = 0;
+	turns->busy = 0;
+	if ((next = TAILQ_FIRST(&turns->waiting)) != NULL) {
+		TAILQ_REMOVE(&turns->waiting, next, turn_entry);
+		next->waiting = 0;
+		runjob_step(next, STEP_WORKTREE);
+	}
+}
+
 static void
 runjob_git_done(int status, const char *out, size_t len, void *arg)
 {
@@ -212,6 +232,7 @@ runjob_git_done(int status, const char *out, size_t len, void *arg)
 
 	(void)len;
 	j->child = NULL;
+	runjob_turn_over(j);
 	if (j->ending != JOB_RUNNING) {
 		runjob_finish(j, j->ending, -1, j->ending == JOB_TIMEOUT ?
 		    "job timeout" : "cancelled");
@@ -541,6 +562,14 @@ runjob_step(struct runjob *j, enum runjob_step step)
 			runjob_step(j, STEP_CHECKOUT);
 			break;
 		}
+		if (j->cfg->worktree_turns->busy) {
+			TAILQ_INSERT_TAIL(&j->cfg->worktree_turns->waiting, j,
+			    turn_entry);
+			j->waiting = 1;
+			break;
+		}
+		j->cfg->worktree_turns->busy = 1;
+		j->has_turn = 1;
 		runjob_git(j, j->repo_dir, (const char *const[]){ "git",
 		    "worktree", "add", "--quiet", "--force", "--detach",
 		    "--no-checkout", "--", j->tree, j->commit, NULL });
@@ -698,6 +727,14 @@ runjob_stop(struct runjob *j, enum job_state why)
 	if (j->ending != JOB_RUNNING)
 		return;
 	j->ending = why;
+	if (j->waiting) {
+		/* No child to end: it ends now, without its turn. */
+		TAILQ_REMOVE(&j->cfg->worktree_turns->waiting, j, turn_entry);
+		j->waiting = 0;
+		runjob_finish(j, why, -1, why == JOB_TIMEOUT ? "job timeout" :
+		    "cancelled");
+		return;
+	}
 	if (j->child == NULL)
 		return;
 	spawn_kill(j->child, SIGTERM);
@@ -716,6 +753,11 @@ runjob_resume(struct runjob *j)
 void
 runjob_free(struct runjob *j)
 {
+	/* At shutdown: nobody else is to be woken. */
+	if (j->waiting)
+		TAILQ_REMOVE(&j->cfg->worktree_turns->waiting, j, turn_entry);
+	if (j->has_turn)
+		j->cfg->worktree_turns->busy = 0;
 	if (j->recorded)
 		j->cfg->test_ended(j->cfg->arg, j->slot);
 	if (j->has_cgroup)

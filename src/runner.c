@@ -539,6 +539,8 @@ cmd_runner(int argc, char **argv)
 	int first, rc;
 
 	TAILQ_INIT(&r.outbox);
+	TAILQ_INIT(&r.worktree_turns.waiting);
+	r.jobs.worktree_turns = &r.worktree_turns;
 	first = cmd_parse(argc, argv, &runner_spec, &r);
 	if (argc - first > 1)
 		cmd_usage(&runner_spec);

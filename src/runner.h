@@ -57,8 +57,19 @@ struct runjob;
  * What a job needs of its runner: the runner's settings (work_abs once
  * the work dir is made), and where what the job produces goes.
  */
+/*
+ * A runner's jobs add their worktrees one at a time: git's "worktree add"
+ * reads every worktree of the clone, and one that another add has only
+ * half made fails it ("failed to read .git/worktrees/X/commondir").
+ */
+struct runjob_turns {
+	TAILQ_HEAD(, runjob) waiting;
+	int busy;
+};
+
 struct runjob_config {
 	struct event_base *base;
+	struct runjob_turns *worktree_turns;	/* the runner's */
 	const char *clone;	/* the seed's way: one given clone, or NULL */
 	const char *work_dir;	/* clones per repository when clone is NULL */
 	char *work_abs;		/* work_dir made absolute, once made */
@@ -89,6 +100,7 @@ struct runner {
 	char **labels;		/* --label, said when registering */
 	size_t nlabels;
 	struct runjob_config jobs;
+	struct runjob_turns worktree_turns;
 	char *own_dir;		/* holds runner.lock and tests/ (workdir.c) */
 	int lock_fd;
 	long up_pid;		/* the "ssci up" that started us, or 0 */
@@ -143,6 +155,9 @@ struct runjob {
 	int has_cgroup;
 	int recorded;		/* its test group is noted in the work dir */
 	int default_cmd;	/* the test is the default (unittest) */
+	int waiting;		/* for its turn to add its worktree */
+	int has_turn;		/* adding its worktree */
+	TAILQ_ENTRY(runjob) turn_entry;
 };
 
 /* runjob.c */

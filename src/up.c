@@ -68,7 +68,7 @@ struct up {
 	int port;		/* the dispatcher's: as asked, then as it said */
 	char portarg[16];
 	char address[300];
-	int interval_s;		/* the observer's */
+	int64_t interval_ms;	/* the observer's */
 	char interval[16];
 	const char *test_cmd;
 	char *token_path;	/* STATE/token, when there is a token */
@@ -105,7 +105,7 @@ static const struct cmd_opt up_opts[] = {
 	    CMD_STR(struct up, given_results_dir) },
 	{ "interval", required_argument, 'i', "SECONDS", "5",
 	    "the observer's polling interval",
-	    CMD_INT(struct up, interval_s, 1, 86400) },
+	    CMD_MILLIS(struct up, interval_ms, 10, 86400000) },
 	{ "branch", required_argument, 'b', "NAME", "the current branch",
 	    "branch to watch; repeat for more",
 	    CMD_LIST_VALID(struct up, branches, branch_name_valid,
@@ -603,7 +603,7 @@ int
 cmd_up(int argc, char **argv)
 {
 	struct up u = { .host = "127.0.0.1", .http = "localhost:8080",
-	    .port = 8888, .interval_s = 5, .lock_fd = -1 };
+	    .port = 8888, .interval_ms = 5000, .lock_fd = -1 };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int first;
 	ssize_t n;
@@ -613,7 +613,8 @@ cmd_up(int argc, char **argv)
 	if (argc - first != 1)
 		cmd_usage(&up_spec);
 	snprintf(u.portarg, sizeof u.portarg, "%d", u.port);
-	snprintf(u.interval, sizeof u.interval, "%d", u.interval_s);
+	snprintf(u.interval, sizeof u.interval, "%.3f",
+	    (double)u.interval_ms / 1000);
 	cmd_client_init(&u.client, &up_kind, &u);
 	n = readlink("/proc/self/exe", u.self, sizeof u.self - 1);
 	if (n == -1)

@@ -107,7 +107,7 @@ class TestLimits(FaultTest):
         self.assertIn("accepting HTTP connections again", d.stderr())
 
     def test_trickled_http_request_cut_off(self):
-        d = self.dispatcher(http=True, args=("--http-timeout", "3"))
+        d = self.dispatcher(http=True, args=("--http-timeout", "1"))
         s = socket.create_connection(("127.0.0.1", self.http_port(d)))
         self.addCleanup(s.close)
         t0 = time.monotonic()
@@ -118,7 +118,7 @@ class TestLimits(FaultTest):
             except OSError:
                 closed = True
                 break
-            s.settimeout(0.5)
+            s.settimeout(0.2)
             try:
                 if s.recv(100) == b"":
                     closed = True
@@ -130,10 +130,10 @@ class TestLimits(FaultTest):
                 break
         self.assertTrue(closed, "the trickled request was cut off")
         self.assertLess(time.monotonic() - t0, 8)
-        self.assertIn("HTTP request not complete within 3 s", d.stderr())
+        self.assertIn("HTTP request not complete within 1 s", d.stderr())
 
     def test_protocol_trickle_and_idle_client_cut_off(self):
-        d = self.dispatcher(args=("--client-timeout", "2"))
+        d = self.dispatcher(args=("--client-timeout", "0.5"))
         trickler = self.connect(d)
         idle = self.connect(d)
         t0 = time.monotonic()
@@ -148,7 +148,7 @@ class TestLimits(FaultTest):
         self.assertLess(time.monotonic() - t0, 8)
         # A runner may be quiet between jobs: it is pinged, not cut off.
         r = self.runner(d, "quiet")
-        time.sleep(3)
+        time.sleep(1.5)
         self.assertTrue(r.alive())
         self.assertNotIn("'quiet'", d.stderr().split("registered")[-1])
 

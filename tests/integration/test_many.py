@@ -71,6 +71,23 @@ class TestMany(UpTest):
             self.assertEqual(urls, ran, f"{r.name}: {entries}")
         self.assertEqual({j["repo"] for j in d.jobs()}, set(repos.values()))
 
+    def test_slots_add_their_worktrees_one_at_a_time(self):
+        # git's "worktree add" reads every worktree of the clone, and one
+        # half made by another add fails it: twelve slots of each of two
+        # runners that have no worktree yet all add theirs at once.
+        repo = self.make_repo()
+        self.commit(repo, "a quick test", {".ssci/test": "#!/bin/sh\n"})
+        commits = [self.commit(repo, f"c{i}") for i in range(24)]
+        d = self.dispatcher()
+        runners = [self.runner(d, f"r{i}", args=("--jobs", "12"))
+                   for i in range(2)]
+        self.notify_ok(d, repo, *commits)
+        self.assert_passed(d, commits)
+        for job in d.jobs():
+            self.assertEqual(job["attempt"], 1, job)
+        self.assertEqual({j["runner"] for j in d.jobs()},
+                         {r.name for r in runners})
+
     def test_runner_with_3_slots_runs_3_jobs_at_once(self):
         repo, first = self.repo_with(OVERLAP_BODY)
         commits = [first, self.commit(repo, "second"),
@@ -116,9 +133,12 @@ class TestMany(UpTest):
         d = self.dispatcher()
         self.runner(d, "r1")
         o = self.watch(d, repo, "all", "--all-branches")
-        git(repo, "checkout", "-q", "-b", "topic")
+        # Both commits made before the branch exists, so that however soon
+        # the observer polls, the branch's first tip is the second.
+        git(repo, "checkout", "-q", "--detach")
         inner = self.commit(repo, "topic 1")
         tip = self.commit(repo, "topic 2")
+        git(repo, "checkout", "-q", "-b", "topic")
         self.assert_passed(d, [tip])
         self.wait_log(o, "new branch 'topic'")
         later = self.commit(repo, "topic 3")
