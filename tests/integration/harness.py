@@ -419,7 +419,7 @@ class SsciTest(unittest.TestCase):
                       not p.alive(), f"runner {name} to register")
         return p
 
-    def observer(self, d, clone, name="observer", interval=0.3, args=()):
+    def observer(self, d, clone, name="observer", interval=1, args=()):
         return self.start(name, "observer", "--dispatcher-server", d.address,
                           "--interval", str(interval), *args, clone)
 

@@ -74,7 +74,7 @@ class TestLocks(UpTest):
 
     def test_up_killed_takes_its_children_and_restarts_cleanly(self):
         repo = self.make_repo()
-        u = self.up(repo, "--runners", "2", "--interval", "0.3")
+        u = self.up(repo, "--runners", "2", "--interval", "1")
         self.wait_ready(u, 2)
         kids = list(u.children())
         self.assertEqual(len(kids), 4, kids)
@@ -82,7 +82,7 @@ class TestLocks(UpTest):
         u.popen.wait()
         self.wait_for(lambda: not any(pid_alive(p) for p in kids),
                       "the children of the killed up to end", timeout=20)
-        u2 = self.up(repo, "--runners", "1", "--interval", "0.3", name="up-2")
+        u2 = self.up(repo, "--runners", "1", "--interval", "1", name="up-2")
         self.wait_ready(u2, 1)
         commit = self.commit(repo, "after the restart")
         self.assert_passed(u2, [commit])

@@ -195,7 +195,7 @@ class TestHardening(UpTest):
         commit = self.commit(repo, "made while nothing ran")
         pending = os.path.join(repo, ".git", "ssci", "pending")
         self.assertTrue(os.path.exists(pending))
-        u = self.up(repo, "--runners", "1", "--interval", "0.3")
+        u = self.up(repo, "--runners", "1", "--interval", "1")
         self.assert_passed(u, [commit])
         self.wait_for(lambda: not os.path.exists(pending),
                       "the pending list to empty")

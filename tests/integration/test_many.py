@@ -73,13 +73,13 @@ class TestMany(UpTest):
 
     def test_slots_add_their_worktrees_one_at_a_time(self):
         # git's "worktree add" reads every worktree of the clone, and one
-        # half made by another add fails it: twelve slots of each of two
+        # half made by another add fails it: eight slots of each of two
         # runners that have no worktree yet all add theirs at once.
         repo = self.make_repo()
         self.commit(repo, "a quick test", {".ssci/test": "#!/bin/sh\n"})
-        commits = [self.commit(repo, f"c{i}") for i in range(24)]
+        commits = [self.commit(repo, f"c{i}") for i in range(16)]
         d = self.dispatcher()
-        runners = [self.runner(d, f"r{i}", args=("--jobs", "12"))
+        runners = [self.runner(d, f"r{i}", args=("--jobs", "8"))
                    for i in range(2)]
         self.notify_ok(d, repo, *commits)
         self.assert_passed(d, commits)

@@ -96,7 +96,7 @@ class TestOrder(SsciTest):
         address = f"127.0.0.1:{free_port()}"
         start_tip = git(repo, "rev-parse", "HEAD")
         observer = self.start("observer", "observer", "--dispatcher-server",
-                              address, "--interval", "0.3", obs)
+                              address, "--interval", "1", obs)
         self.wait_for(lambda: "watching" in observer.stderr() or
                       not observer.alive(), "the observer to start")
         self.assertTrue(observer.alive(), observer.stderr())

@@ -87,7 +87,7 @@ class AuthTest(SecurityTest):
                 ("obs-env", [], with_token_env(WRONG), "wrong token")):
             self.wait_not_slowed(d)
             p = self.start(name, "observer", "--dispatcher-server",
-                           d.address, "--interval", "0.3", *args, obs,
+                           d.address, "--interval", "1", *args, obs,
                            env=env)
             self.wait_exit(p)
             self.assertIn(f"refused us: {expect} for role observer",
@@ -151,7 +151,7 @@ class AuthTest(SecurityTest):
                               env=no_token_env())
         self.assertIn("registered with", r.stderr(), self.logs())
         self.start("observer", "observer", "--dispatcher-server",
-                   d.address, "--interval", "0.3", obs,
+                   d.address, "--interval", "1", obs,
                    env=with_token_env(TOKEN))
         self.wait_results(d, [first])
         second = self.commit(repo, "second", {"second": "2"})

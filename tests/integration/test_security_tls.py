@@ -81,7 +81,7 @@ class TlsTest(SecurityTest):
                               args=["--tls-ca", self.ca])
         self.assertIn("registered with", r.stderr(), self.logs())
         self.start("observer", "observer", "--dispatcher-server", d.address,
-                   "--interval", "0.3", "--tls-ca", self.ca, obs)
+                   "--interval", "1", "--tls-ca", self.ca, obs)
         first = self.commit(repo, "over tls", {"tls": "1"})
         self.wait_results(d, [first])
         self.assertRegex(d.result(first), r"Ran 2 tests")

@@ -38,7 +38,7 @@ class TestUp(UpTest):
 
     def test_ctrl_c_leaves_no_process(self):
         repo, _ = self.repo_with(WAIT_BODY)
-        u = self.up(repo, "--runners", "2", "--interval", "0.3")
+        u = self.up(repo, "--runners", "2", "--interval", "1")
         # The start-up tip's test is running (waiting for a release).
         runner_pid, test_pid, _ = self.wait_runs(1)[0]
         kids = u.children()
@@ -68,7 +68,7 @@ class TestUp(UpTest):
 
     def test_restarted_up_resumes(self):
         repo = self.make_repo()
-        u = self.up(repo, "--runners", "1", "--interval", "0.3")
+        u = self.up(repo, "--runners", "1", "--interval", "1")
         self.wait_ready(u, 1)
         self.assert_passed(u, [git(repo, "rev-parse", "HEAD")])
         first = self.commit(repo, "first")
@@ -77,7 +77,7 @@ class TestUp(UpTest):
         self.assertEqual(u.stop(), 0, u.stderr())
         later = [self.commit(repo, "while down 1"),
                  self.commit(repo, "while down 2")]
-        u2 = self.up(repo, "--runners", "1", "--interval", "0.3", name="up-2")
+        u2 = self.up(repo, "--runners", "1", "--interval", "1", name="up-2")
         self.assert_passed(u2, later)
         after = u2.jobs()
         keys = ("id", "commit", "branch", "state", "finished_ms")
@@ -91,7 +91,7 @@ class TestUp(UpTest):
 
     def test_dead_child_is_restarted(self):
         repo = self.make_repo()
-        u = self.up(repo, "--runners", "2", "--interval", "0.3")
+        u = self.up(repo, "--runners", "2", "--interval", "1")
         self.wait_ready(u, 2)
         self.assert_passed(u, [git(repo, "rev-parse", "HEAD")])
         runners = u.runner_pids()
@@ -120,7 +120,7 @@ class TestUp(UpTest):
         for b in branches:
             git(repo, "branch", b)
         args = [a for b in branches for a in ("--branch", b)]
-        u = self.up(repo, "--runners", "1", "--interval", "0.3", *args)
+        u = self.up(repo, "--runners", "1", "--interval", "1", *args)
         self.wait_ready(u, 1)
         self.assert_passed(u, [git(repo, "rev-parse", "HEAD")])
         git(repo, "checkout", "-q", "b10")
