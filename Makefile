@@ -66,7 +66,7 @@ $(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
 	@echo "  CC   $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libssci.a src/*.h | $(BUILD)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libssci.a src/*.h tests/unit/*.h | $(BUILD)
 	@mkdir -p $(BUILD)/tests
 	@echo "  CC   $<"
 	@$(CC) $(ALL_CFLAGS) -Isrc -DSSCI_SOURCE_DIR='"$(CURDIR)"' -o $@ $< \

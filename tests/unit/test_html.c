@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "unit_dir.h"
 #include <event2/buffer.h>
 
 #include "dispatcher.h"
@@ -41,15 +43,6 @@ struct fixture {
 	char logs[320];
 	struct dispatcher d;
 };
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* Runners on the dashboard are the scheduler's; these hear nothing. */
 static void
@@ -86,11 +79,8 @@ static int
 setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof *f);
-	const char *tmp = getenv("TMPDIR");
 
-	snprintf(f->dir, sizeof f->dir, "%s/ssci-html-XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(f->dir) == NULL)
+	if (unit_dir_make(f->dir, sizeof f->dir, "html") == -1)
 		return -1;
 	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
 	snprintf(f->logs, sizeof f->logs, "%s/logs", f->state);
@@ -112,7 +102,7 @@ teardown(void **state)
 	sched_free(f->d.sched);
 	store_close(f->d.store);
 	joblogs_release(&f->d.logs);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_dir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "unit_dir.h"
 #include <event2/event.h>
 
 #include "joblog.h"
@@ -127,24 +129,12 @@ static const struct sched_watchers watchers = {
 };
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup_with(void **state, int max_attempts)
 {
 	struct fixture *f = xcalloc(1, sizeof *f);
-	const char *tmp = getenv("TMPDIR");
 	struct sched_config cfg = { 60, max_attempts, 0 };
 
-	snprintf(f->dir, sizeof f->dir, "%s/ssci-sched-XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(f->dir) == NULL)
+	if (unit_dir_make(f->dir, sizeof f->dir, "sched") == -1)
 		return -1;
 	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
 	snprintf(f->results_dir, sizeof f->results_dir, "%s/results", f->dir);
@@ -185,7 +175,7 @@ teardown(void **state)
 	store_close(f->store);
 	event_base_free(f->base);
 	joblogs_release(&f->logs);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_dir_remove(f->dir);
 	free(f);
 	return 0;
 }

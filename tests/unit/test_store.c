@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "unit_dir.h"
 #include <sqlite3.h>
 
 #include "store.h"
@@ -45,23 +47,11 @@ struct fixture {
 };
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof *f);
-	const char *tmp = getenv("TMPDIR");
 
-	snprintf(f->dir, sizeof f->dir, "%s/ssci-store-XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(f->dir) == NULL)
+	if (unit_dir_make(f->dir, sizeof f->dir, "store") == -1)
 		return -1;
 	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
 	snprintf(f->errfile, sizeof f->errfile, "%s/stderr", f->dir);
@@ -81,7 +71,7 @@ teardown(void **state)
 		close(f->saved_stderr);
 	}
 	store_close(f->store);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_dir_remove(f->dir);
 	free(f);
 	return 0;
 }
