@@ -16,6 +16,8 @@
 
 /* Queued jobs looked at beyond the free slots, for those no runner takes. */
 #define SCHED_LOOKAHEAD 100
+/* The most jobs read from the store at once. */
+#define SCHED_PAGE_MAX 1000
 
 struct sched *
 sched_new(const struct sched_config *cfg, struct store *store,
@@ -148,7 +150,7 @@ sched_register(struct sched *s, void *conn, const char *name,
 	}
 	r = xcalloc(1, sizeof *r);
 	r->name = xstrdup(name);
-	snprintf(r->addr, sizeof r->addr, "%s", addr);
+	r->addr = addr;
 	r->slots = slots;
 	r->conn = conn;
 	LIST_INIT(&r->jobs);
@@ -278,34 +280,62 @@ sched_page_add(const struct job *job, void *arg)
 	return 0;
 }
 
-void
-sched_run(struct sched *s)
+/*
+ * Read the first limit jobs of the queue, in order, whole before anything
+ * changes it; hand each to a free runner that takes it.  A job no free
+ * runner takes is passed over, not waited on.  Returns how many were
+ * passed over, and in *full whether the page was full; -1 if the store
+ * failed (housekeeping tries again).
+ */
+static int
+sched_run_page(struct sched *s, int limit, int *full)
 {
 	struct sched_page page;
 	struct sched_runner *r;
-	int limit, stop = 0;
+	int passed_over = 0, failed = 0;
+
+	page.jobs = xcalloc((size_t)limit, sizeof *page.jobs);
+	page.n = 0;
+	store_list_queue(s->store, limit, sched_page_add, &page);
+	for (size_t i = 0; i < page.n; i++) {
+		if (failed || s->free_slots <= 0)
+			;
+		else if ((r = sched_pick_runner(s, &page.jobs[i])) == NULL)
+			passed_over++;
+		else if (sched_hand_out(s, r, &page.jobs[i]) == -1)
+			failed = 1;
+		job_release(&page.jobs[i]);
+	}
+	*full = page.n == (size_t)limit;
+	free(page.jobs);
+	return failed ? -1 : passed_over;
+}
+
+void
+sched_run(struct sched *s)
+{
+	int limit, most, passed_over, full;
 
 	/* No free slot: the store need not even be asked. */
 	if (s->free_slots <= 0)
 		return;
 	/*
-	 * A page of the queue, in order, read whole before anything changes
-	 * it.  A job no free runner takes is passed over, not waited on.
+	 * As many jobs as there are free slots first: while every runner
+	 * takes every job, that is all there is to read.  Only when some are
+	 * passed over is the page read again, twice as long, up to
+	 * SCHED_LOOKAHEAD jobs past the free slots.
 	 */
-	limit = s->free_slots + SCHED_LOOKAHEAD;
-	if (limit > 1000)
-		limit = 1000;
-	page.jobs = xcalloc((size_t)limit, sizeof *page.jobs);
-	page.n = 0;
-	store_list_queue(s->store, limit, sched_page_add, &page);
-	for (size_t i = 0; i < page.n; i++) {
-		if (!stop && s->free_slots > 0 &&
-		    (r = sched_pick_runner(s, &page.jobs[i])) != NULL &&
-		    sched_hand_out(s, r, &page.jobs[i]) == -1)
-			stop = 1;	/* housekeeping tries again */
-		job_release(&page.jobs[i]);
+	most = s->free_slots + SCHED_LOOKAHEAD;
+	if (most > SCHED_PAGE_MAX)
+		most = SCHED_PAGE_MAX;
+	limit = s->free_slots < most ? s->free_slots : most;
+	for (;;) {
+		passed_over = sched_run_page(s, limit, &full);
+		if (passed_over <= 0 || !full || s->free_slots <= 0 ||
+		    limit >= most)
+			return;
+		limit = limit * 2 < most ? limit * 2 : most;
 	}
-	free(page.jobs);
 }
 
 /* End a job that never got a result, with a note in its log. */

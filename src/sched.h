@@ -53,7 +53,7 @@ struct sched_assignment {
 
 struct sched_runner {
 	char *name;
-	char addr[64];		/* where it connected from, for the pages */
+	const char *addr;	/* where it connected from (sched_register's) */
 	char **labels;		/* what it said it offers (register) */
 	size_t nlabels;
 	int slots;
@@ -150,7 +150,9 @@ int sched_retry_job(struct sched *s, int64_t id, int64_t *new_id);
 
 /*
  * A runner registers: NULL if the name is taken by a connected runner.
- * Labels are copied.  The caller answers, then calls sched_runner_ready.
+ * Labels are copied; addr is kept, and must last as long as the runner
+ * (the connection's own).  The caller answers, then calls
+ * sched_runner_ready.
  */
 struct sched_runner *sched_register(struct sched *s, void *conn,
     const char *name, const char *addr, int slots, char *const *labels,

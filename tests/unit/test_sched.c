@@ -325,6 +325,14 @@ test_job_no_runner_takes_does_not_hold_up_the_queue(void **state)
 	int64_t blocked, next;
 
 	blocked = queue(f, OTHER, C1);
+	/* Pages longer than one slot's worth: it reads further. */
+	for (int i = 0; i < 5; i++) {
+		char commit[41];
+
+		memset(commit, 'a' + i, 40);
+		commit[40] = '\0';
+		queue(f, OTHER, commit);
+	}
 	next = queue(f, REPO, C2);
 	r = join(f, &picky, "r1", 1, NULL, 0);
 	assert_int_equal(picky.njobs, 1);
