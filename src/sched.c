@@ -266,9 +266,10 @@ sched_hand_out(struct sched *s, struct sched_runner *r, const struct job *job)
 	return 0;
 }
 
+/* A page of the queue, grown as rows come: usually one or two. */
 struct sched_page {
 	struct job *jobs;
-	size_t n;
+	size_t n, cap;
 };
 
 static int
@@ -276,6 +277,11 @@ sched_page_add(const struct job *job, void *arg)
 {
 	struct sched_page *page = arg;
 
+	if (page->n == page->cap) {
+		page->cap = page->cap ? page->cap * 2 : 4;
+		page->jobs = xrealloc(page->jobs, page->cap *
+		    sizeof *page->jobs);
+	}
 	job_copy(&page->jobs[page->n++], job);
 	return 0;
 }
@@ -294,8 +300,8 @@ sched_run_page(struct sched *s, int limit, int *full)
 	struct sched_runner *r;
 	int passed_over = 0, failed = 0;
 
-	page.jobs = xcalloc((size_t)limit, sizeof *page.jobs);
-	page.n = 0;
+	page.jobs = NULL;
+	page.n = page.cap = 0;
 	store_list_queue(s->store, limit, sched_page_add, &page);
 	for (size_t i = 0; i < page.n; i++) {
 		if (failed || s->free_slots <= 0)
