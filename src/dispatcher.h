@@ -76,7 +76,6 @@ struct peer {
 	struct dispatcher *d;
 	struct bufferevent *bev;
 	char addr[64];		/* "IP:PORT" */
-	char ip[64];		/* the address alone, for auth_* */
 	int said_hello;
 	enum proto_role role;
 	struct sched_runner *runner;	/* once registered */
