@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "spawn.h"
+#include "unit_stderr.h"
 
 static void
 on_usr2(int sig)
@@ -81,26 +82,14 @@ test_child_starts_with_default_signals(void **state)
 }
 
 /* What fn logged on stderr while it ran. */
-static char *
+static const char *
 stderr_of(int (*fn)(void), int *rc)
 {
-	FILE *tmp = tmpfile();
-	int saved = dup(2);
-	static char text[4096];
-	size_t n;
+	struct unit_stderr caught;
 
-	assert_non_null(tmp);
-	fflush(stderr);
-	dup2(fileno(tmp), 2);
+	unit_stderr_catch(&caught);
 	*rc = fn();
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(tmp);
-	n = fread(text, 1, sizeof text - 1, tmp);
-	text[n] = '\0';
-	fclose(tmp);
-	return text;
+	return unit_stderr_release(&caught);
 }
 
 static int
@@ -122,7 +111,7 @@ run_a_directory(void)
 static void
 test_failed_step_is_named(void **state)
 {
-	char *said;
+	const char *said;
 	int rc;
 
 	(void)state;

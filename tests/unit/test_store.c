@@ -5,7 +5,6 @@
  * has its own temporary folder, removed afterwards; a second sqlite3
  * connection looks at the file directly where the API cannot tell.
  */
-#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +19,7 @@
 #include <cmocka.h>
 
 #include "unit_dir.h"
+#include "unit_stderr.h"
 #include <sqlite3.h>
 
 #include "store.h"
@@ -41,8 +41,7 @@
 struct fixture {
 	char dir[256];		/* the test's temporary folder */
 	char state[300];	/* dir/state, the store's folder */
-	char errfile[300];	/* captured stderr */
-	int saved_stderr;	/* -1 unless stderr is captured */
+	struct unit_stderr err;	/* what the store logs, when caught */
 	struct store *store;
 };
 
@@ -54,8 +53,6 @@ setup(void **state)
 	if (unit_dir_make(f->dir, sizeof f->dir, "store") == -1)
 		return -1;
 	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
-	snprintf(f->errfile, sizeof f->errfile, "%s/stderr", f->dir);
-	f->saved_stderr = -1;
 	f->store = store_open(f->state);
 	*state = f;
 	return f->store == NULL ? -1 : 0;
@@ -66,10 +63,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	if (f->saved_stderr != -1) {
-		dup2(f->saved_stderr, 2);
-		close(f->saved_stderr);
-	}
+	unit_stderr_release(&f->err);
 	store_close(f->store);
 	unit_dir_remove(f->dir);
 	free(f);
@@ -77,39 +71,6 @@ teardown(void **state)
 }
 
 /* Send stderr to a file so expected errors don't clutter a passing run. */
-static void
-capture_stderr(struct fixture *f)
-{
-	int fd;
-
-	fflush(stderr);
-	f->saved_stderr = dup(2);
-	fd = open(f->errfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(f->saved_stderr != -1 && fd != -1);
-	dup2(fd, 2);
-	close(fd);
-}
-
-/* Restore stderr and return what was written meanwhile (static buffer). */
-static const char *
-captured(struct fixture *f)
-{
-	static char buf[4096];
-	FILE *fp;
-	size_t n;
-
-	fflush(stderr);
-	dup2(f->saved_stderr, 2);
-	close(f->saved_stderr);
-	f->saved_stderr = -1;
-	fp = fopen(f->errfile, "r");
-	assert_non_null(fp);
-	n = fread(buf, 1, sizeof buf - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
-}
-
 static void
 reopen(struct fixture *f)
 {
@@ -344,9 +305,9 @@ test_start_raises_attempt(void **state)
 	assert_true(job.started_ms > 0);
 	job_release(&job);
 
-	capture_stderr(f);
+	unit_stderr_catch(&f->err);
 	assert_int_equal(store_job_start(f->store, id, "r2"), -1);
-	assert_non_null(strstr(captured(f), "not queued"));
+	assert_non_null(strstr(unit_stderr_release(&f->err), "not queued"));
 
 	assert_int_equal(store_job_requeue(f->store, id, "runner lost"), 0);
 	assert_int_equal(store_job_start(f->store, id, "r2"), 0);
@@ -388,9 +349,9 @@ test_requeue_goes_first(void **state)
 	assert_int_equal(store_job_start(f->store, c, "r1"), 0);
 	assert_int_equal(front(f), d);
 
-	capture_stderr(f);
+	unit_stderr_catch(&f->err);
 	assert_int_equal(store_job_requeue(f->store, d, "x"), -1);
-	assert_non_null(strstr(captured(f), "not running"));
+	assert_non_null(strstr(unit_stderr_release(&f->err), "not running"));
 }
 
 static void
@@ -502,10 +463,10 @@ test_finish_nonfinal_refused(void **state)
 
 	id = dispatch(f, REPO1, C1, 0, NULL);
 	assert_int_equal(store_job_start(f->store, id, "r1"), 0);
-	capture_stderr(f);
+	unit_stderr_catch(&f->err);
 	assert_int_equal(store_job_finish(f->store, &(struct job_result){
 	    .job = id, .state = JOB_QUEUED, .exit_code = 0 }), -1);
-	assert_non_null(strstr(captured(f), "not a final state"));
+	assert_non_null(strstr(unit_stderr_release(&f->err), "not a final state"));
 	assert_int_equal(state_of(f, id), JOB_RUNNING);
 }
 
@@ -517,12 +478,12 @@ test_unknown_job(void **state)
 	const char *err;
 
 	assert_int_equal(store_job_get(f->store, 42, &job), 0);
-	capture_stderr(f);
+	unit_stderr_catch(&f->err);
 	assert_int_equal(store_job_finish(f->store, &(struct job_result){
 	    .job = 42, .state = JOB_PASSED, .exit_code = 0 }), -1);
 	assert_int_equal(store_job_start(f->store, 42, "r1"), -1);
 	assert_int_equal(store_job_requeue(f->store, 42, "x"), -1);
-	err = captured(f);
+	err = unit_stderr_release(&f->err);
 	assert_non_null(strstr(err, "unable to finish job 42: no such job"));
 	assert_non_null(strstr(err, "unable to start job 42"));
 	assert_int_equal(store_count_state(f->store, JOB_QUEUED), 0);
@@ -587,9 +548,9 @@ test_future_version_refused(void **state)
 	sql_exec(f, "PRAGMA user_version = 99");
 	assert_int_equal(sql_int(f, "PRAGMA user_version"), 99);
 
-	capture_stderr(f);
+	unit_stderr_catch(&f->err);
 	assert_null(store_open(f->state));
-	assert_non_null(strstr(captured(f), "schema version 99 is newer"));
+	assert_non_null(strstr(unit_stderr_release(&f->err), "schema version 99 is newer"));
 	/* Refusing did not touch it. */
 	assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM jobs"), 1);
 }
@@ -608,9 +569,9 @@ test_open_unwritable(void **state)
 	assert_non_null(fp);
 	fclose(fp);
 
-	capture_stderr(f);
+	unit_stderr_catch(&f->err);
 	assert_null(store_open(under));
-	err = captured(f);
+	err = unit_stderr_release(&f->err);
 	assert_non_null(strstr(err, "unable to create"));
 	assert_non_null(strstr(err, file));
 }
@@ -631,9 +592,9 @@ test_open_not_a_database(void **state)
 		fputs("this is not an SQLite database\n", fp);
 	fclose(fp);
 
-	capture_stderr(f);
+	unit_stderr_catch(&f->err);
 	assert_null(store_open(other));
-	assert_non_null(strstr(captured(f), db));
+	assert_non_null(strstr(unit_stderr_release(&f->err), db));
 }
 
 /* A full queue refuses new jobs but still answers with existing ones. */
