@@ -51,8 +51,13 @@ peer_heartbeat(struct dispatcher *d)
 			continue;
 		}
 		if (p->runner == NULL) {
-			/* Only runners are pinged: a client's silence is idleness. */
-			if (now - p->last_heard_ms > client_limit)
+			/*
+			 * Only runners are pinged: a client's silence is
+			 * idleness.  One with a line under way is not idle;
+			 * the check above times that line out.
+			 */
+			if (p->partial_since_ms == 0 &&
+			    now - p->last_heard_ms > client_limit)
 				peer_time_out(p, "idle for too long");
 			continue;
 		}

@@ -137,6 +137,9 @@ class TestLimits(FaultTest):
         trickler = self.connect(d)
         idle = self.connect(d)
         t0 = time.monotonic()
+        # Well after hello, so that the idle limit would come first: a
+        # line under way is not idleness.
+        time.sleep(0.3)
         trickler.send_bytes(b'{"type":')
         reply = trickler.recv(timeout=10)
         self.assertEqual(reply["code"], "timeout", reply)
