@@ -3,6 +3,7 @@
  * api.c - the dispatcher's state as JSON objects, built once here for the
  * HTTP API, the event stream and the command-line client.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,25 @@ api_known(int64_t n)
 	return n < 0 ? json_null() : json_integer(n);
 }
 
+/* Space-separated words as an array of strings. */
+static json_t *
+api_words(const char *words)
+{
+	json_t *list = api_check(json_array());
+	const char *p = words, *end;
+
+	while (p != NULL && *p != '\0') {
+		end = strchr(p, ' ');
+		if (end == NULL)
+			end = p + strlen(p);
+		if (end > p)
+			json_array_append_new(list, api_check(json_stringn(p,
+			    (size_t)(end - p))));
+		p = *end != '\0' ? end + 1 : end;
+	}
+	return list;
+}
+
 json_t *
 api_job(const struct job *job)
 {
@@ -83,6 +103,12 @@ api_job(const struct job *job)
 	api_set(obj, "author", api_string(job->author));
 	api_set(obj, "retry_of", job->retry_of > 0 ?
 	    json_integer(job->retry_of) : json_null());
+	api_set(obj, "pipeline", json_integer(job->pipeline));
+	api_set(obj, "pipeline_state",
+	    json_string(job_state_name(job->pipeline_state)));
+	api_set(obj, "name", api_string(job->name));
+	api_set(obj, "labels", api_words(job->labels));
+	api_set(obj, "allow_failure", json_boolean(job->allow_failure));
 	return obj;
 }
 
@@ -144,11 +170,42 @@ api_runners(struct dispatcher *d)
 }
 
 struct api_queue_ctx {
+	struct dispatcher *d;
+	char why[300];
 	json_t *list;
 	int position;
 	int free_slots;
 	int runners;
 };
+
+/* Whether a connected runner has every label the job asks for. */
+static int
+api_some_runner_takes(struct dispatcher *d, const struct job *job)
+{
+	struct sched_runner *r;
+
+	TAILQ_FOREACH(r, &d->sched->runners, entry) {
+		if (sched_runner_takes(r, job->labels))
+			return 1;
+	}
+	return 0;
+}
+
+static const char *
+api_waiting_labels(struct api_queue_ctx *q, const struct job *job)
+{
+	snprintf(q->why, sizeof q->why, "no runner with labels [%s]",
+	    job->labels);
+	return q->why;
+}
+
+static const char *
+api_waiting_needs(struct api_queue_ctx *q, const struct job *job)
+{
+	snprintf(q->why, sizeof q->why, "waiting for %d job%s it needs",
+	    job->needs_pending, job->needs_pending == 1 ? "" : "s");
+	return q->why;
+}
 
 static int
 api_append_queued(const struct job *job, void *arg)
@@ -158,8 +215,12 @@ api_append_queued(const struct job *job, void *arg)
 	const char *why;
 
 	q->position++;
-	if (q->runners == 0)
+	if (job->needs_pending > 0)
+		why = api_waiting_needs(q, job);
+	else if (q->runners == 0)
 		why = "no runner connected";
+	else if (!api_some_runner_takes(q->d, job))
+		why = api_waiting_labels(q, job);
 	else if (q->position <= q->free_slots)
 		why = "next";
 	else
@@ -173,7 +234,7 @@ api_append_queued(const struct job *job, void *arg)
 json_t *
 api_queue(struct dispatcher *d, int limit)
 {
-	struct api_queue_ctx q = { api_check(json_array()), 0,
+	struct api_queue_ctx q = { d, "", api_check(json_array()), 0,
 	    d->sched->free_slots, d->sched->nrunners };
 
 	store_list_queue(d->store, limit, api_append_queued, &q);

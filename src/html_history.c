@@ -22,7 +22,7 @@
 static void
 html_history_counts(struct evbuffer *out, json_t *jobs)
 {
-	size_t counts[JOB_CANCELLED + 1] = { 0 }, i;
+	size_t counts[JOB_STATES] = { 0 }, i;
 	const char *sep = ": ";
 	json_t *job;
 
@@ -30,7 +30,7 @@ html_history_counts(struct evbuffer *out, json_t *jobs)
 		counts[html_json_state(job)]++;
 	evbuffer_add_printf(out, "<p class=\"counts\">%zu job%s",
 	    json_array_size(jobs), json_array_size(jobs) == 1 ? "" : "s");
-	for (i = 0; i <= JOB_CANCELLED; i++) {
+	for (i = 0; i < JOB_STATES; i++) {
 		if (counts[i] == 0)
 			continue;
 		evbuffer_add_printf(out, "%s<span class=\"count-%s\">%zu %s"

@@ -16,6 +16,7 @@ static const char *const job_state_names[] = {
 	[JOB_ERROR] = "error",
 	[JOB_TIMEOUT] = "timeout",
 	[JOB_CANCELLED] = "cancelled",
+	[JOB_SKIPPED] = "skipped",
 };
 
 #define JOB_STATE_COUNT (sizeof job_state_names / sizeof job_state_names[0])
@@ -56,6 +57,9 @@ job_release(struct job *job)
 	free(job->reason);
 	free(job->subject);
 	free(job->author);
+	free(job->name);
+	free(job->spec);
+	free(job->labels);
 	memset(job, 0, sizeof *job);
 }
 
@@ -75,4 +79,58 @@ job_copy(struct job *dst, const struct job *src)
 	dst->reason = job_strdup(src->reason);
 	dst->subject = job_strdup(src->subject);
 	dst->author = job_strdup(src->author);
+	dst->name = job_strdup(src->name);
+	dst->spec = job_strdup(src->spec);
+	dst->labels = job_strdup(src->labels);
+}
+
+void
+pipeline_release(struct pipeline *pipeline)
+{
+	free(pipeline->plan);
+	memset(pipeline, 0, sizeof *pipeline);
+}
+
+/* How bad a required job's ending is for its pipeline. */
+static int
+job_badness(enum job_state state)
+{
+	switch (state) {
+	case JOB_CANCELLED:
+		return 4;
+	case JOB_ERROR:
+		return 3;
+	case JOB_TIMEOUT:
+		return 2;
+	case JOB_FAILED:
+	case JOB_SKIPPED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+enum job_state
+job_pipeline_state(const enum job_state *states, const int *allow_failure,
+    size_t n)
+{
+	enum job_state worst = JOB_PASSED;
+	int pending = 0, started = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!job_state_final(states[i])) {
+			pending = 1;
+			started |= states[i] == JOB_RUNNING;
+			continue;
+		}
+		started = 1;
+		if (allow_failure[i])
+			continue;
+		if (job_badness(states[i]) > job_badness(worst))
+			worst = states[i] == JOB_SKIPPED ? JOB_FAILED :
+			    states[i];
+	}
+	if (pending)
+		return started ? JOB_RUNNING : JOB_QUEUED;
+	return worst;
 }

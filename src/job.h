@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * job.h - the job model, shared by the store, the protocol, the scheduler,
- * the pages and the runner.  A job is one run of a repository's tests at
- * one commit; it goes queued -> running -> passed|failed|error|timeout|
- * cancelled.
+ * the pages and the runner.  A job is one piece of a commit's testing; it
+ * goes queued -> running -> passed|failed|error|timeout|cancelled, or
+ * queued -> skipped when a job it needs did not pass.
  *
- * A commit has jobs.  Today a dispatch of a commit asks for exactly one
- * (struct job_request), which runs the repository's test command (chosen
- * by the runner, testcmd.c), and the commit's latest job stands for the
- * commit: its results file, its page, its branch's badge.  Everything
- * that relies on "one job per commit" goes through job_request and the
- * store's per-commit functions (store_dispatch, store_job_by_commit,
- * store_latest_final, store_final_heads, store_final_before), so that
- * pipelines (several jobs per commit) change those and nothing else.
+ * A commit has pipelines, and a pipeline has jobs.  A dispatch makes a
+ * pipeline of one job whose runner chooses what to run: the plan in the
+ * tree's .ssci.yml (plan.h), which makes that job the first of several
+ * (store_pipeline_plan), or else the repository's test command
+ * (testcmd.c).  A pipeline's id is the id of its first job, so a pipeline
+ * of one job is that job.  The commit's latest pipeline stands for the
+ * commit: its results file, its branch's badge.
  */
 #ifndef SSCI_JOB_H
 #define SSCI_JOB_H
@@ -27,7 +26,10 @@ enum job_state {
 	JOB_ERROR,
 	JOB_TIMEOUT,
 	JOB_CANCELLED,
+	JOB_SKIPPED,		/* a job it needs did not pass */
 };
+
+#define JOB_STATES (JOB_SKIPPED + 1)
 
 /* "queued", "running", "passed", ...; never NULL for a valid state. */
 const char *job_state_name(enum job_state state);
@@ -35,7 +37,7 @@ const char *job_state_name(enum job_state state);
 /* Parse a state name; returns 0 and sets *out, or -1 if unknown. */
 int job_state_parse(const char *name, enum job_state *out);
 
-/* Whether the state is final (passed, failed, error, timeout, cancelled). */
+/* Whether the state is final (any but queued and running). */
 int job_state_final(enum job_state state);
 
 /* Test counts; -1 where unknown. */
@@ -74,6 +76,14 @@ struct job {
 	char *subject;		/* the commit's subject line, may be NULL */
 	char *author;		/* the commit's author, may be NULL */
 	int64_t retry_of;	/* the job this one retries, or 0 */
+	int64_t pipeline;	/* its pipeline: the id of the first job */
+	enum job_state pipeline_state;
+	char *name;		/* in its pipeline's plan; NULL: not planned */
+	char *spec;		/* what to run (plan_spec_encode); NULL: the
+				 * runner chooses, and plans */
+	char *labels;		/* a runner must have each word; may be NULL */
+	int allow_failure;	/* its failure does not fail the pipeline */
+	int needs_pending;	/* jobs it needs that have not passed */
 };
 
 void job_release(struct job *job);
@@ -92,6 +102,45 @@ struct job_request {
 	const char *author;	/* the commit's author, may be NULL */
 	int rebuild;		/* a new job even if the commit has one */
 	int64_t retry_of;	/* the job this one retries, or 0 */
+	const struct job_plan *plan;	/* a planned pipeline, or NULL */
 };
+
+/* One job of a plan as the store keeps it.  Strings are borrowed. */
+struct job_plan_entry {
+	const char *name;
+	const char *spec;	/* plan_spec_encode's */
+	const char *labels;	/* words joined by spaces, or NULL */
+	int allow_failure;
+	const size_t *needs;	/* indexes of entries before or after */
+	size_t nneeds;
+	int64_t carried;	/* a retry keeps this passed job: its id */
+};
+
+struct job_plan {
+	const char *text;	/* the .ssci.yml it came from */
+	const struct job_plan_entry *jobs;
+	size_t njobs;
+	size_t first;		/* the entry the planning job becomes */
+};
+
+/* A pipeline as the store keeps it; plan is owned (NULL: not planned). */
+struct pipeline {
+	int64_t id;
+	enum job_state state;
+	char *plan;
+	int64_t finished_ms;	/* 0 if not finished */
+};
+
+void pipeline_release(struct pipeline *pipeline);
+
+/*
+ * A pipeline's state from its jobs' (state, allow_failure) pairs: running
+ * while any job is queued or running and one has started, queued while
+ * none has; then passed if every job not allowed to fail passed, else
+ * the worst of theirs: cancelled, error, timeout, failed (skipped counts
+ * as failed).
+ */
+enum job_state job_pipeline_state(const enum job_state *states,
+    const int *allow_failure, size_t n);
 
 #endif

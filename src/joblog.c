@@ -191,3 +191,19 @@ joblog_read(const struct joblogs *logs, int64_t job, int64_t offset,
 	close(fd);
 	return 0;
 }
+
+void
+joblog_share(const struct joblogs *logs, int64_t from, int64_t to)
+{
+	char *src = joblog_path(logs, from), *dst = joblog_path(logs, to);
+	char note[120];
+
+	if (link(src, dst) == -1 && errno != ENOENT) {
+		log_warn("unable to link '%s' to '%s'", src, dst);
+		snprintf(note, sizeof note, "ssci: passed in job %lld; its "
+		    "output is there\n", (long long)from);
+		joblog_note(logs, to, note);
+	}
+	free(src);
+	free(dst);
+}

@@ -54,6 +54,11 @@ void joblog_append(const struct joblogs *logs, struct joblog *log,
 /* Append a line of ssci's own to job's log, made if need be. */
 void joblog_note(const struct joblogs *logs, int64_t job, const char *line);
 /*
+ * Job to shows job from's log (a retry keeps a job that passed): a hard
+ * link, the log being final; or, failing that, a note saying where it is.
+ */
+void joblog_share(const struct joblogs *logs, int64_t from, int64_t to);
+/*
  * Read up to max bytes of job's log from offset into a new buffer (*data,
  * *len, NUL-terminated); *size is the log's whole size.  0, or -1 if there
  * is no log.

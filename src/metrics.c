@@ -47,13 +47,13 @@ void
 metrics_write(struct dispatcher *d, struct evbuffer *out)
 {
 	const struct metrics *m = &d->metrics;
-	int64_t counts[7], oldest;
+	int64_t counts[JOB_STATES], oldest;
 	int runners = 0, busy = 0, slots = 0;
 	struct sched_runner *r;
 
 	metrics_head(out, "ssci_jobs", "gauge", "Jobs in the store by state.");
 	if (store_count_states(d->store, counts) == 0) {
-		for (int s = JOB_QUEUED; s <= JOB_CANCELLED; s++)
+		for (int s = JOB_QUEUED; s < JOB_STATES; s++)
 			evbuffer_add_printf(out, "ssci_jobs{state=\"%s\"} %lld\n",
 			    job_state_name((enum job_state)s),
 			    (long long)counts[s]);

@@ -20,6 +20,7 @@
 #include "address.h"
 #include "auth.h"
 #include "dispatcher.h"
+#include "plan.h"
 #include "sched.h"
 #include "tls.h"
 #include "util.h"
@@ -29,6 +30,7 @@ static int peer_on_register(struct peer *p, const struct proto_msg *msg);
 static int peer_on_accepted(struct peer *p, const struct proto_msg *msg);
 static int peer_on_log(struct peer *p, const struct proto_msg *msg);
 static int peer_on_result(struct peer *p, const struct proto_msg *msg);
+static int peer_on_plan(struct peer *p, const struct proto_msg *msg);
 static int peer_on_error(struct peer *p, const struct proto_msg *msg);
 static int peer_on_heard(struct peer *p, const struct proto_msg *msg);
 
@@ -55,6 +57,7 @@ const struct peer_message peer_messages[] = {
 	    NULL },
 	{ PROTO_LOG, FROM_RUNNER, PEER_REGISTERED, peer_on_log, NULL },
 	{ PROTO_RESULT, FROM_RUNNER, PEER_REGISTERED, peer_on_result, NULL },
+	{ PROTO_PLAN, FROM_RUNNER, PEER_REGISTERED, peer_on_plan, NULL },
 	{ PROTO_OK, FROM_RUNNER, PEER_REGISTERED, peer_on_heard, NULL },
 	{ PROTO_ERROR, FROM_RUNNER, PEER_REGISTERED, peer_on_error, NULL },
 	{ PROTO_PONG, FROM_ANYONE, 0, peer_on_heard, NULL },
@@ -267,6 +270,13 @@ peer_on_result(struct peer *p, const struct proto_msg *msg)
 }
 
 static int
+peer_on_plan(struct peer *p, const struct proto_msg *msg)
+{
+	sched_plan(p->d->sched, p->runner, msg->job, msg->data, msg->data_len);
+	return 0;
+}
+
+static int
 peer_on_error(struct peer *p, const struct proto_msg *msg)
 {
 	log_warnx("runner '%s' answered with an error: %s", p->runner->name,
@@ -444,10 +454,19 @@ peer_free_all(struct dispatcher *d)
 
 /* The scheduler's runner interface, on a peer. */
 static void
-peer_send_job(void *conn, const struct job *job, int attempt, int timeout_s)
+peer_send_job(void *conn, const struct job *job,
+    const struct plan_spec *spec, int attempt, int timeout_s)
 {
-	peer_send(conn, proto_encode_job(job->id, job->repo, job->commit,
-	    job->branch, timeout_s, attempt, NULL));
+	struct proto_run run = { .name = job->name, .plan = spec == NULL };
+
+	if (spec != NULL) {
+		run.run = spec->run;
+		run.nrun = spec->nrun;
+		run.env = spec->env;
+		run.nenv = spec->nenv;
+	}
+	peer_send(conn, proto_encode_job_run(job->id, job->repo, job->commit,
+	    job->branch, timeout_s, attempt, &run, NULL));
 }
 
 static void

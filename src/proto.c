@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "job.h"
+#include "plan.h"
 #include "proto.h"
 #include "util.h"
 
@@ -46,6 +47,7 @@ static const char *const proto_types[] = {
 	[PROTO_SHOW] = "show",
 	[PROTO_TAIL] = "tail",
 	[PROTO_RETRY] = "retry",
+	[PROTO_PLAN] = "plan",
 };
 #define PROTO_NTYPES (sizeof proto_types / sizeof proto_types[0])
 
@@ -69,6 +71,8 @@ enum field_kind {
 	F_DATA,		/* data and data_len, at most max bytes */
 	F_LABELS,	/* array of strings checked by valid (labels, nlabels),
 			   at most max */
+	F_RUN,		/* the same, into run and nrun */
+	F_ENV,		/* the same, into env and nenv */
 	F_TESTS,	/* object of test counts, see proto_test_fields */
 	F_IDS,		/* array of job ids (jobs, njobs), at most max */
 	F_PREFIX,	/* char[65]: 4 to 64 hex digits, lower-cased */
@@ -85,6 +89,8 @@ static const json_type field_json[] = {
 	[F_STATE] = JSON_STRING,
 	[F_DATA] = JSON_STRING,
 	[F_LABELS] = JSON_ARRAY,
+	[F_RUN] = JSON_ARRAY,
+	[F_ENV] = JSON_ARRAY,
 	[F_TESTS] = JSON_OBJECT,
 	[F_IDS] = JSON_ARRAY,
 	[F_PREFIX] = JSON_STRING,
@@ -103,6 +109,8 @@ struct proto_field {
 };
 
 static int	text_valid(const char *);
+static int	command_valid(const char *);
+static int	env_valid(const char *);
 
 #define M(f) offsetof(struct proto_msg, f)
 #define REQ 1
@@ -171,6 +179,15 @@ static const struct proto_field proto_fields[] = {
 	    branch_name_valid },
 	{ PROTO_JOB, "timeout", F_INT, OPT, 0, INT_MAX, 0, M(timeout), NULL },
 	{ PROTO_JOB, "attempt", F_INT, OPT, 1, INT_MAX, 1, M(attempt), NULL },
+	{ PROTO_JOB, "name", F_STRING, OPT, 0, 0, 0, M(name), text_valid },
+	{ PROTO_JOB, "run", F_RUN, OPT, 0, PLAN_MAX_RUN, 0, M(run),
+	    command_valid },
+	{ PROTO_JOB, "env", F_ENV, OPT, 0, PLAN_MAX_ENV, 0, M(env), env_valid },
+	{ PROTO_JOB, "plan", F_BOOL, OPT, 0, 0, 0, M(plan), NULL },
+
+	ID(PROTO_PLAN),
+	{ PROTO_PLAN, "text", F_DATA, REQ, 0, PLAN_MAX_BYTES, 0, M(data),
+	    NULL },
 
 	ID(PROTO_ACCEPTED),
 	ID(PROTO_CANCEL),
@@ -252,6 +269,24 @@ text_valid(const char *s)
 	return 1;
 }
 
+/* One command of a job's run: the shell's to read, any text but empty. */
+static int
+command_valid(const char *s)
+{
+	return *s != '\0' && strlen(s) <= PLAN_MAX_COMMAND;
+}
+
+/* "KEY=VALUE" with a variable name for KEY. */
+static int
+env_valid(const char *s)
+{
+	size_t key = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_");
+
+	return key > 0 && !(s[0] >= '0' && s[0] <= '9') && s[key] == '=' &&
+	    strlen(s) <= PLAN_MAX_COMMAND;
+}
+
 /* A runner's name or label: like a repository, but at most 255 bytes. */
 /*
  * Fill err and return -1.  The message may quote a peer's bytes and is both
@@ -301,6 +336,33 @@ bad_range(struct proto_error *err, const struct proto_field *f)
 static int	get_fields(json_t *, enum proto_type,
 		    const struct proto_field *, size_t, struct proto_msg *,
 		    struct proto_error *);
+
+/* An array of at most f->max strings, each checked by f->valid. */
+static int
+get_strings(json_t *v, const struct proto_field *f, char ***out, size_t *n,
+    struct proto_error *err)
+{
+	json_t		*item;
+	const char	*s;
+	size_t		 i;
+
+	if (json_array_size(v) > (size_t)f->max)
+		return set_error(err, "bad_field", "field '%s' holds more "
+		    "than %lld %s", f->key, (long long)f->max,
+		    f->kind == F_LABELS ? "labels" : "strings");
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item))
+			return set_error(err, "bad_field",
+			    "field '%s' must hold strings", f->key);
+		s = json_string_value(item);
+		if (strlen(s) != json_string_length(item) || !f->valid(s))
+			return bad_value(err, "bad_field", f->key, s);
+	}
+	*out = xcalloc(json_array_size(v) + 1, sizeof **out);
+	json_array_foreach(v, i, item)
+		(*out)[(*n)++] = xstrdup(json_string_value(item));
+	return 0;
+}
 
 /*
  * Check and store one field of obj as f says.  Returns 0, or -1 with err
@@ -392,23 +454,11 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 		memcpy(msg->data, s, msg->data_len + 1);
 		return 0;
 	case F_LABELS:
-		if (json_array_size(v) > (size_t)f->max)
-			return set_error(err, "bad_field", "field '%s' holds "
-			    "more than %lld labels", f->key, (long long)f->max);
-		json_array_foreach(v, i, item) {
-			if (!json_is_string(item))
-				return set_error(err, "bad_field",
-				    "field '%s' must hold strings", f->key);
-			s = json_string_value(item);
-			if (!f->valid(s))
-				return bad_value(err, "bad_field", f->key, s);
-		}
-		msg->labels = xcalloc(json_array_size(v) + 1,
-		    sizeof *msg->labels);
-		json_array_foreach(v, i, item)
-			msg->labels[msg->nlabels++] =
-			    xstrdup(json_string_value(item));
-		return 0;
+		return get_strings(v, f, &msg->labels, &msg->nlabels, err);
+	case F_RUN:
+		return get_strings(v, f, &msg->run, &msg->nrun, err);
+	case F_ENV:
+		return get_strings(v, f, &msg->env, &msg->nenv, err);
 	case F_TESTS:
 		return get_fields(v, PROTO_RESULT, proto_test_fields,
 		    nitems(proto_test_fields), msg, err);
@@ -685,6 +735,12 @@ proto_msg_release(struct proto_msg *msg)
 	for (size_t i = 0; i < msg->nlabels; i++)
 		free(msg->labels[i]);
 	free(msg->labels);
+	for (size_t i = 0; i < msg->nrun; i++)
+		free(msg->run[i]);
+	free(msg->run);
+	for (size_t i = 0; i < msg->nenv; i++)
+		free(msg->env[i]);
+	free(msg->env);
 	free(msg->subject);
 	free(msg->author);
 	free(msg->raw);

@@ -45,6 +45,7 @@ enum proto_type {
 	PROTO_SHOW,
 	PROTO_TAIL,
 	PROTO_RETRY,
+	PROTO_PLAN,
 };
 
 enum proto_role {
@@ -67,7 +68,9 @@ enum proto_role {
  *   REGISTER  name, slots (default 1), jobs / njobs: the jobs it still
  *             holds from before a reconnect (at most PROTO_MAX_SLOTS),
  *             labels / nlabels: what it offers (at most PROTO_MAX_LABELS)
- *   JOB       job, repo, commit, branch (may be NULL), timeout, attempt
+ *   JOB       job, repo, commit, branch (may be NULL), timeout, attempt,
+ *             name (may be NULL), run / nrun and env / nenv: what to run
+ *             (none: the runner chooses), plan: look for .ssci.yml
  *   ACCEPTED  job
  *   LOG       job, data / data_len (UTF-8, data_len <= PROTO_MAX_LOG_CHUNK)
  *   RESULT    job, state (passed|failed|error|timeout|cancelled),
@@ -80,6 +83,7 @@ enum proto_role {
  *   SHOW      job, or commit (a prefix of 4 to 64 hex digits): one job
  *   TAIL      job or commit, offset: a job and its log from offset
  *   RETRY     job: queue it again
+ *   PLAN      job, data / data_len: the .ssci.yml found at its commit
  */
 struct proto_msg {
 	enum proto_type type;
@@ -114,7 +118,22 @@ struct proto_msg {
 	int limit;
 	int64_t before;
 	int64_t offset;
+	char **run;
+	size_t nrun;
+	char **env;
+	size_t nenv;
+	int plan;
 	char *raw;
+};
+
+/* What a job message says of what to run; see PROTO_JOB. */
+struct proto_run {
+	const char *name;
+	char *const *run;
+	size_t nrun;
+	char *const *env;
+	size_t nenv;
+	int plan;
 };
 
 /*
@@ -174,6 +193,13 @@ char *proto_encode_register(const char *name, int slots,
     size_t *len);
 char *proto_encode_job(int64_t job, const char *repo, const char *commit,
     const char *branch, int timeout, int attempt, size_t *len);
+/* A job with what to run (run may be NULL: as proto_encode_job). */
+char *proto_encode_job_run(int64_t job, const char *repo, const char *commit,
+    const char *branch, int timeout, int attempt, const struct proto_run *run,
+    size_t *len);
+/* A runner's plan for job: the text of its .ssci.yml (len bytes). */
+char *proto_encode_plan(int64_t job, const char *text, size_t textlen,
+    size_t *len);
 char *proto_encode_accepted(int64_t job, size_t *len);
 /* data may hold any bytes; invalid UTF-8 is replaced with U+FFFD. */
 char *proto_encode_log(int64_t job, const char *data, size_t datalen,

@@ -207,6 +207,35 @@ char *
 proto_encode_job(int64_t job, const char *repo, const char *commit,
     const char *branch, int timeout, int attempt, size_t *len)
 {
+	return proto_encode_job_run(job, repo, commit, branch, timeout, attempt,
+	    NULL, len);
+}
+
+/* An array of strings, if there are any. */
+static void
+set_strings(json_t *obj, const char *key, char *const *v, size_t n)
+{
+	json_t	*list;
+
+	if (n == 0)
+		return;
+	list = json_check(json_array());
+	for (size_t i = 0; i < n; i++) {
+		json_t	*item = json_object();
+
+		/* Through set_string, which mends what is not UTF-8. */
+		set_string(json_check(item), "s", v[i]);
+		append_json(list, json_incref(json_object_get(item, "s")));
+		json_decref(item);
+	}
+	set_json(obj, key, list);
+}
+
+char *
+proto_encode_job_run(int64_t job, const char *repo, const char *commit,
+    const char *branch, int timeout, int attempt, const struct proto_run *run,
+    size_t *len)
+{
 	json_t	*obj = msg_new(PROTO_JOB);
 
 	set_int(obj, "id", job);
@@ -215,6 +244,28 @@ proto_encode_job(int64_t job, const char *repo, const char *commit,
 	set_string(obj, "branch", branch);
 	set_int(obj, "timeout", timeout);
 	set_int(obj, "attempt", attempt);
+	if (run != NULL) {
+		set_string(obj, "name", run->name);
+		set_strings(obj, "run", run->run, run->nrun);
+		set_strings(obj, "env", run->env, run->nenv);
+		if (run->plan)
+			set_json(obj, "plan", json_true());
+	}
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_plan(int64_t job, const char *text, size_t textlen, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_PLAN);
+	char	*clean;
+	size_t	 n;
+
+	set_int(obj, "id", job);
+	/* Read as text: bytes that are not UTF-8 become U+FFFD. */
+	clean = utf8_sanitize(text, textlen, &n);
+	set_json(obj, "text", json_stringn_nocheck(clean, n));
+	free(clean);
 	return msg_finish(obj, len);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * results.c - the results files (results.h).  The log is copied by the
- * kernel, never held whole in memory.
+ * results.c - the results files (results.h): written atomically when a
+ * pipeline ends, tried again, checked at start-up.  What they hold is
+ * results_body.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,95 +32,35 @@ struct results {
 	char sweep_after[65];	/* the start-up check's place */
 };
 
-/* Copy the whole of fd in to fd out with the kernel's help. */
-static int
-copy_fd(int in, int out)
-{
-	char buf[65536];
-	ssize_t n;
-
-	for (;;) {
-		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-		if (n > 0)
-			continue;
-		if (n == 0)
-			return 0;
-		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
-		    errno != EOPNOTSUPP)
-			return -1;
-		break;
-	}
-	while ((n = read(in, buf, sizeof buf)) > 0) {
-		if (write_all(out, buf, (size_t)n) == -1)
-			return -1;
-	}
-	return n == 0 ? 0 : -1;
-}
-
 /*
- * "result: passed exit_code=0 tests_run=3 ... attempt=1 job=7\n"; replaces
- * names the commit's earlier result this file replaces (0: none).
+ * Write results/<commit> for pipeline id: 0, or -1 after logging why not.
+ * commit is set as soon as it is known.
  */
 static int
-results_line(const struct job *job, int64_t replaces, char *buf, size_t size)
+results_write_pipeline(struct results *r, int64_t id, char commit[65])
 {
-	int n = snprintf(buf, size, "result: %s", job_state_name(job->state));
-
-#define ADD(...) n += snprintf(buf + n, size - (size_t)n, __VA_ARGS__)
-	if (job->exit_code != -1)
-		ADD(" exit_code=%d", job->exit_code);
-	if (job->tests.run != -1)
-		ADD(" tests_run=%d", job->tests.run);
-	if (job->tests.failed != -1)
-		ADD(" tests_failed=%d", job->tests.failed);
-	if (job->tests.skipped != -1)
-		ADD(" tests_skipped=%d", job->tests.skipped);
-	if (job->duration_ms != -1)
-		ADD(" duration_ms=%lld", (long long)job->duration_ms);
-	if (replaces > 0)
-		ADD(" replaces=%lld", (long long)replaces);
-	ADD(" runner=%s attempt=%d job=%lld\n",
-	    job->runner ? job->runner : "-", job->attempt, (long long)job->id);
-#undef ADD
-	return n;
-}
-
-/* Write results/<commit> for job id: 0, or -1 after logging why not. */
-static int
-results_write_job(struct results *r, int64_t id, char commit[65])
-{
-	char *logpath = NULL, *path = NULL, *tmp = NULL;
-	char line[1024];
+	char *path = NULL, *tmp = NULL;
+	struct pipeline p;
 	struct job job;
-	int64_t replaces;
-	int in = -1, out = -1, rc = -1, n;
+	int out = -1, rc = -1;
 
 	if (store_job_get(r->store, id, &job) != 1)
 		return -1;
-	memcpy(commit, job.commit, 65);
 	/* job.commit was validated as hex before it entered the store. */
-	logpath = joblog_path(r->logs, id);
-	xasprintf(&path, "%s/%s", r->dir, job.commit);
-	xasprintf(&tmp, "%s/.%s.tmp", r->dir, job.commit);
+	memcpy(commit, job.commit, 65);
+	job_release(&job);
+	if (store_pipeline_get(r->store, id, &p) != 1)
+		return -1;
+	xasprintf(&path, "%s/%s", r->dir, commit);
+	xasprintf(&tmp, "%s/.%s.tmp", r->dir, commit);
 	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out == -1) {
 		log_warn("unable to create '%s'", tmp);
 		goto done;
 	}
-	in = open(logpath, O_RDONLY | O_CLOEXEC);
-	if (in != -1 && copy_fd(in, out) == -1) {
-		log_warn("unable to copy '%s' to '%s'", logpath, tmp);
+	if (results_body(r->store, r->logs, &p, commit, out, tmp) == -1)
 		goto done;
-	}
-	n = 0;
-	/* Output without a last newline must not swallow the result line. */
-	if (in != -1 && lseek(in, -1, SEEK_END) != -1 && read(in, line, 1) == 1 &&
-	    line[0] != '\n')
-		line[n++] = '\n';
-	if (store_final_before(r->store, job.commit, id, &replaces) != 1)
-		replaces = 0;
-	n += results_line(&job, replaces, line + n, sizeof line - (size_t)n);
-	if (write_all(out, line, (size_t)n) == -1 || fsync(out) == -1) {
+	if (fsync(out) == -1) {
 		log_warn("unable to write '%s'", tmp);
 		goto done;
 	}
@@ -130,16 +71,13 @@ results_write_job(struct results *r, int64_t id, char commit[65])
 	sync_parent_dir(path);
 	rc = 0;
 done:
-	if (in != -1)
-		close(in);
 	if (out != -1)
 		close(out);
 	if (rc == -1 && out != -1)
 		unlink(tmp);
-	free(logpath);
+	pipeline_release(&p);
 	free(path);
 	free(tmp);
-	job_release(&job);
 	return rc;
 }
 
@@ -177,8 +115,18 @@ int
 results_write(struct results *r, int64_t id)
 {
 	char commit[65] = "";
+	struct job job;
+	enum job_state state;
 
-	if (results_write_job(r, id, commit) == 0)
+	/* A pipeline's file is written once all of its jobs are over. */
+	if (store_job_get(r->store, id, &job) != 1)
+		return -1;
+	id = job.pipeline;
+	state = job.pipeline_state;
+	job_release(&job);
+	if (!job_state_final(state))
+		return 0;
+	if (results_write_pipeline(r, id, commit) == 0)
 		return 0;
 	if (commit[0] != '\0')
 		results_retry_add(r, commit);
@@ -204,7 +152,7 @@ results_retry_cb(evutil_socket_t fd, short what, void *arg)
 		    &id);
 
 		if (found == 0 || (found == 1 &&
-		    results_write_job(r, id, commit) == 0)) {
+		    results_write_pipeline(r, id, commit) == 0)) {
 			if (found == 1)
 				log_info("results file of %s written",
 				    r->retry[i]);
@@ -219,23 +167,26 @@ results_retry_cb(evutil_socket_t fd, short what, void *arg)
 		r->backoff_s = 1;
 }
 
-/* Whether results/<commit> ends with the result line of job id. */
+/* Whether results/<commit> ends with the result line of pipeline id. */
 static int
 results_file_is(struct results *r, const char *commit, int64_t id)
 {
 	char *path, tail[64], want[40];
+	struct pipeline p;
 	struct stat st;
 	size_t wlen;
 	ssize_t n;
 	int fd, same = 0;
 
+	if (store_pipeline_get(r->store, id, &p) != 1)
+		return 0;
+	wlen = results_tail(&p, want, sizeof want);
+	pipeline_release(&p);
 	xasprintf(&path, "%s/%s", r->dir, commit);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (fd == -1)
 		return 0;
-	wlen = (size_t)snprintf(want, sizeof want, " job=%lld\n",
-	    (long long)id);
 	if (fstat(fd, &st) == 0 && st.st_size >= (off_t)wlen) {
 		n = pread(fd, tail, wlen, st.st_size - (off_t)wlen);
 		same = n == (ssize_t)wlen && memcmp(tail, want, wlen) == 0;
@@ -254,7 +205,7 @@ results_sweep_one(const char *commit, int64_t id, void *arg)
 	if (results_file_is(r, commit, id))
 		return;
 	log_info("results file of %s missing or stale: writing it", commit);
-	if (results_write_job(r, id, written) == -1)
+	if (results_write_pipeline(r, id, written) == -1)
 		results_retry_add(r, commit);
 }
 

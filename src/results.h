@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * results.h - the seed's plain results files, RESULTS/<commit>: once a
- * job ends, its log followed by one "result:" line, written atomically
+ * pipeline ends, its jobs' logs followed by one "result:" line (see
+ * results_body.c), written atomically
  * (temporary file, fsync, rename).  A file that cannot be written now is
  * tried again on a timer with backoff (up to RESULTS_RETRY_MAX_S apart),
  * with the commit's latest result then; at start-up every finished
@@ -16,6 +17,7 @@
 
 struct event_base;
 struct joblogs;
+struct pipeline;
 struct store;
 
 #define RESULTS_RETRY_MAX_S 30
@@ -27,9 +29,23 @@ struct results;
 struct results *results_new(struct event_base *base, struct store *store,
     const struct joblogs *logs, const char *dir);
 void results_free(struct results *results);
-/* Write the file of job id's commit now, or later: 0 if written now. */
+/*
+ * Job id has ended: once its pipeline is over, write the file of its
+ * commit now, or later.  0 if written now or not due yet.
+ */
 int results_write(struct results *results, int64_t id);
 /* Begin the start-up check. */
 void results_check_all(struct results *results);
+
+/* results_body.c */
+/*
+ * What the file of pipeline p of commit holds, written to out (outpath,
+ * for messages): 0, or -1 (logged).
+ */
+int results_body(struct store *store, const struct joblogs *logs,
+    const struct pipeline *p, const char *commit, int out,
+    const char *outpath);
+/* How p's file ends (" job=N\n" or " pipeline=N\n") into buf: its length. */
+size_t results_tail(const struct pipeline *p, char *buf, size_t size);
 
 #endif

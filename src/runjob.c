@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "lineguard.h"
 #include "runner.h"
+#include "runplan.h"
 #include "spawn.h"
 #include "testcmd.h"
 #include "util.h"
@@ -282,7 +283,7 @@ runjob_git_done(int status, const char *out, size_t len, void *arg)
 	case STEP_CLEAN:
 		if (status != 0)
 			return runjob_fail(j, "git clean", status, out);
-		runjob_step(j, STEP_TEST);
+		runjob_step(j, j->plan ? STEP_PLAN : STEP_TEST);
 		break;
 	default:
 		fatalx("job %lld: git finished in step %d", (long long)j->id,
@@ -467,48 +468,84 @@ runjob_limits(struct runjob *j, struct spawn_opts *opts)
 	return 0;
 }
 
+/*
+ * The test's environment: who it is, then a planned job's own (matrix
+ * values, env); malloc'd, NULL-ended.
+ */
+static char **
+runjob_env(struct runjob *j)
+{
+	char **env = xcalloc(7 + j->nenv, sizeof *env);
+	size_t n = 0;
+
+	xasprintf(&env[n++], "CI=true");
+	xasprintf(&env[n++], "SSCI_COMMIT=%s", j->commit);
+	xasprintf(&env[n++], "SSCI_BRANCH=%s", j->branch ? j->branch : "");
+	xasprintf(&env[n++], "SSCI_JOB=%lld", (long long)j->id);
+	xasprintf(&env[n++], "SSCI_REPO=%s", j->repo);
+	if (j->name != NULL)
+		xasprintf(&env[n++], "SSCI_JOB_NAME=%s", j->name);
+	for (size_t i = 0; i < j->nenv; i++)
+		env[n++] = xstrdup(j->env[i]);
+	env[n] = NULL;
+	return env;
+}
+
+/*
+ * What tests the tree: a planned job's commands, else the repository's
+ * test command.  0 and *args, or -1 once the job has ended.
+ */
+static int
+runjob_command(struct runjob *j, struct testcmd *tc, const char ***planned,
+    const char *const **args)
+{
+	if (j->nrun > 0) {
+		memset(tc, 0, sizeof *tc);
+		*planned = runplan_argv(j->run, j->nrun);
+		*args = *planned;
+		return 0;
+	}
+	testcmd_choose(tc, j->tree, j->cfg->test_cmd);
+	j->default_cmd = tc->kind == TESTCMD_DEFAULT;
+	*args = tc->argv;
+	if (tc->kind == TESTCMD_NOT_EXECUTABLE) {
+		runjob_note(j, ".ssci/test is not executable: run "
+		    "'chmod +x .ssci/test' (or 'git update-index --chmod=+x "
+		    ".ssci/test') and commit it");
+		runjob_finish(j, JOB_ERROR, -1, "'.ssci/test' is not executable");
+		return -1;
+	}
+	if (tc->kind == TESTCMD_NONE) {
+		runjob_note(j, "no test command: the repository has no "
+		    "executable .ssci/test, no .ssci.yml and no tests/ folder, "
+		    "and the runner has no --test-cmd");
+		runjob_finish(j, JOB_ERROR, -1, "no test command");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 runjob_test(struct runjob *j)
 {
 	static const char *const runjob_unset[] = { "SSCI_TOKEN", NULL };
 	const char *const *args;
-	char *env[6], **argv_sandbox = NULL;
+	const char **planned = NULL;
+	char **env, **argv_sandbox = NULL;
 	struct spawn_opts opts = { 0 };
 	struct testcmd tc;
 
-	testcmd_choose(&tc, j->tree, j->cfg->test_cmd);
-	j->default_cmd = tc.kind == TESTCMD_DEFAULT;
-	args = tc.argv;
-	if (tc.kind == TESTCMD_NOT_EXECUTABLE) {
+	if (runjob_command(j, &tc, &planned, &args) == -1 ||
+	    runjob_limits(j, &opts) == -1) {
 		testcmd_release(&tc);
-		runjob_note(j, ".ssci/test is not executable: run "
-		    "'chmod +x .ssci/test' (or 'git update-index --chmod=+x "
-		    ".ssci/test') and commit it");
-		runjob_finish(j, JOB_ERROR, -1, "'.ssci/test' is not executable");
-		return;
-	}
-	if (tc.kind == TESTCMD_NONE) {
-		testcmd_release(&tc);
-		runjob_note(j, "no test command: the repository has no "
-		    "executable .ssci/test and no tests/ folder, and the runner "
-		    "has no --test-cmd");
-		runjob_finish(j, JOB_ERROR, -1, "no test command");
-		return;
-	}
-	if (runjob_limits(j, &opts) == -1) {
-		testcmd_release(&tc);
+		free(planned);
 		return;
 	}
 	if (j->cfg->sandbox) {
 		argv_sandbox = runjob_sandbox_argv(j, args);
 		args = (const char *const *)argv_sandbox;
 	}
-	xasprintf(&env[0], "CI=true");
-	xasprintf(&env[1], "SSCI_COMMIT=%s", j->commit);
-	xasprintf(&env[2], "SSCI_BRANCH=%s", j->branch ? j->branch : "");
-	xasprintf(&env[3], "SSCI_JOB=%lld", (long long)j->id);
-	xasprintf(&env[4], "SSCI_REPO=%s", j->repo);
-	env[5] = NULL;
+	env = runjob_env(j);
 	opts.argv = args;
 	opts.dir = j->tree;
 	opts.env = (const char *const *)env;
@@ -517,8 +554,7 @@ runjob_test(struct runjob *j)
 	opts.on_done = runjob_test_done;
 	opts.arg = j;
 	j->child = spawn_start(&opts);
-	for (int i = 0; i < 5; i++)
-		free(env[i]);
+	runjob_free_argv(env);
 	if (j->child != NULL && !j->cfg->sandbox) {
 		/* bwrap ends its tests itself when we die (--die-with-parent). */
 		j->cfg->test_started(j->cfg->arg, j->slot,
@@ -530,7 +566,29 @@ runjob_test(struct runjob *j)
 		runjob_finish(j, JOB_ERROR, -1, "unable to start the test command");
 	}
 	testcmd_release(&tc);
+	free(planned);
 	runjob_free_argv(argv_sandbox);
+}
+
+/* Send the tree's plan, if it has one; else test as without pipelines. */
+static void
+runjob_plan(struct runjob *j)
+{
+	char err[300], *text;
+	size_t len;
+
+	switch (runplan_read(j->tree, &text, &len, err, sizeof err)) {
+	case 0:
+		runjob_step(j, STEP_TEST);
+		return;
+	case -1:
+		runjob_note(j, "%s", err);
+		runjob_finish(j, JOB_ERROR, -1, err);
+		return;
+	}
+	j->planning = 1;
+	j->cfg->plan(j->cfg->arg, j, text, len);
+	free(text);
 }
 
 static void
@@ -598,6 +656,9 @@ runjob_step(struct runjob *j, enum runjob_step step)
 		runjob_git(j, j->tree, (const char *const[]){ "git", "clean",
 		    "-ffdxq", NULL });
 		break;
+	case STEP_PLAN:
+		runjob_plan(j);
+		break;
 	case STEP_TEST:
 		runjob_test(j);
 		break;
@@ -649,6 +710,90 @@ runjob_kill_cb(evutil_socket_t fd, short what, void *arg)
 		spawn_kill(j->child, SIGKILL);
 }
 
+static void
+runjob_drop_spec(struct runjob *j)
+{
+	for (size_t i = 0; i < j->nrun; i++)
+		free(j->run[i]);
+	free(j->run);
+	for (size_t i = 0; i < j->nenv; i++)
+		free(j->env[i]);
+	free(j->env);
+	free(j->name);
+	j->run = j->env = NULL;
+	j->name = NULL;
+	j->nrun = j->nenv = 0;
+}
+
+/* What to run, from a job message that says (a planned job). */
+static void
+runjob_take_spec(struct runjob *j, const struct proto_msg *msg)
+{
+	runjob_drop_spec(j);
+	if (msg->name != NULL)
+		j->name = xstrdup(msg->name);
+	j->run = xcalloc(msg->nrun + 1, sizeof *j->run);
+	for (size_t i = 0; i < msg->nrun; i++)
+		j->run[j->nrun++] = xstrdup(msg->run[i]);
+	j->env = xcalloc(msg->nenv + 1, sizeof *j->env);
+	for (size_t i = 0; i < msg->nenv; i++)
+		j->env[j->nenv++] = xstrdup(msg->env[i]);
+}
+
+void
+runjob_planned(struct runjob *j, const struct proto_msg *msg)
+{
+	struct timeval tv = { 0, 0 };
+	int64_t left;
+
+	if (!j->planning || msg->nrun == 0) {
+		log_warnx("job %lld: sent again while not waiting for its plan",
+		    (long long)j->id);
+		return;
+	}
+	j->planning = 0;
+	j->planned = 1;
+	runjob_take_spec(j, msg);
+	/* The job's own timeout, counted from its start. */
+	if (j->cfg->job_timeout_s == 0 && msg->timeout > 0) {
+		j->timeout_s = msg->timeout;
+		left = (int64_t)msg->timeout * 1000 - (mono_ms() - j->started_ms);
+		tv.tv_sec = left > 0 ? left / 1000 : 0;
+		tv.tv_usec = left > 0 ? (left % 1000) * 1000 : 0;
+		evtimer_add(j->ev_timeout, &tv);
+	}
+	log_info("job %lld: planned as '%s'", (long long)j->id,
+	    j->name != NULL ? j->name : "?");
+	runjob_step(j, STEP_TEST);
+}
+
+void
+runjob_plan_answer(struct runjob *j, const char *code, const char *message)
+{
+	char why[700];
+
+	if (!j->planning && !j->planned)
+		return;
+	if (code == NULL) {
+		if (j->planning) {
+			/*
+			 * Queued for a runner with its labels, or the
+			 * dispatcher is gone: the job is not ours any more.
+			 */
+			log_info("job %lld: planned; it runs elsewhere",
+			    (long long)j->id);
+			j->planning = 0;
+			j->cfg->done(j->cfg->arg, j, NULL);
+		}
+		return;
+	}
+	j->planning = 0;
+	snprintf(why, sizeof why, "%s", message != NULL ? message :
+	    "the dispatcher refused the plan");
+	runjob_note(j, "%s", why);
+	runjob_finish(j, JOB_ERROR, -1, why);
+}
+
 struct runjob *
 runjob_new(const struct runjob_config *cfg, int slot,
     const struct proto_msg *msg)
@@ -664,6 +809,8 @@ runjob_new(const struct runjob_config *cfg, int slot,
 	j->timeout_s = cfg->job_timeout_s > 0 ? cfg->job_timeout_s :
 	    msg->timeout;
 	j->attempt = msg->attempt;
+	runjob_take_spec(j, msg);
+	j->plan = msg->plan && msg->nrun == 0;
 	j->ending = JOB_RUNNING;
 	summary_init(&j->summary);
 	line_guard_init(&j->guard);
@@ -735,6 +882,13 @@ runjob_stop(struct runjob *j, enum job_state why)
 		    "cancelled");
 		return;
 	}
+	if (j->planning) {
+		/* Nothing runs yet: it ends now; a late plan is ignored. */
+		j->planning = 0;
+		runjob_finish(j, why, -1, why == JOB_TIMEOUT ? "job timeout" :
+		    "cancelled");
+		return;
+	}
 	if (j->child == NULL)
 		return;
 	spawn_kill(j->child, SIGTERM);
@@ -764,6 +918,7 @@ runjob_free(struct runjob *j)
 		cgroup_job_destroy(&j->cgroup);
 	event_free(j->ev_timeout);
 	event_free(j->ev_kill);
+	runjob_drop_spec(j);
 	free(j->repo);
 	free(j->branch);
 	free(j->repo_dir);

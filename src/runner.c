@@ -280,10 +280,28 @@ runner_ready(struct conn *c, void *arg)
 	    r->labels, r->nlabels, held, n, NULL), runner_register_reply, r);
 }
 
+/* The slot holding job id, or -1. */
+static int
+runner_slot_of(const struct runner *r, int64_t id)
+{
+	for (int i = 0; i < r->jobs.nslots; i++) {
+		if (r->slots[i] != NULL && r->slots[i]->id == id)
+			return i;
+	}
+	return -1;
+}
+
 /* A job from the dispatcher: take it into a free slot or refuse it. */
 static void
 runner_job(struct runner *r, struct proto_msg *msg)
 {
+	int held = runner_slot_of(r, msg->job);
+
+	/* A job we planned comes back with what to run. */
+	if (held != -1) {
+		runjob_planned(r->slots[held], msg);
+		return;
+	}
 	for (int i = 0; i < r->jobs.nslots; i++) {
 		if (r->slots[i] != NULL)
 			continue;
@@ -393,9 +411,57 @@ runner_job_done(void *arg, struct runjob *j, char *result)
 {
 	struct runner *r = arg;
 
-	runner_deliver(r, j->id, result);
+	if (result != NULL)
+		runner_deliver(r, j->id, result);
 	r->slots[j->slot] = NULL;
 	runjob_free(j);
+}
+
+/* The dispatcher's answer to a plan, for the job it is about. */
+struct runner_plan {
+	struct runner *r;
+	int64_t job;
+};
+
+static void
+runner_plan_reply(struct conn *c, struct proto_msg *reply, void *arg)
+{
+	struct runner_plan *rp = arg;
+	struct runner *r = rp->r;
+	int slot = runner_slot_of(r, rp->job);
+
+	(void)c;
+	free(rp);
+	if (slot == -1)
+		return;
+	if (reply == NULL) {
+		/*
+		 * Lost with the connection: the dispatcher gives the job to
+		 * a runner again, planned or not; ours must not go on.
+		 */
+		log_info("job %lld: connection lost while planning: left to "
+		    "the dispatcher", (long long)r->slots[slot]->id);
+		runjob_plan_answer(r->slots[slot], NULL, NULL);
+		return;
+	}
+	runjob_plan_answer(r->slots[slot], reply->type == PROTO_ERROR ?
+	    reply->code : NULL, reply->message);
+}
+
+static void
+runner_job_plan(void *arg, struct runjob *j, const char *text, size_t len)
+{
+	struct runner *r = arg;
+	struct runner_plan *rp = xmalloc(sizeof *rp);
+
+	rp->r = r;
+	rp->job = j->id;
+	if (conn_request(r->client.conn, proto_encode_plan(j->id, text, len,
+	    NULL), runner_plan_reply, rp) == -1) {
+		/* Not connected: the dispatcher will give the job out again. */
+		free(rp);
+		runjob_plan_answer(j, NULL, NULL);
+	}
 }
 
 /* Kill what still runs, at exit; the dispatcher re-queues those jobs. */
@@ -491,6 +557,7 @@ runner_run(struct runner *r)
 	r->jobs.test_started = runner_test_started;
 	r->jobs.test_ended = runner_test_ended;
 	r->jobs.done = runner_job_done;
+	r->jobs.plan = runner_job_plan;
 	r->jobs.arg = r;
 	r->retry_backoff_ms = RUNNER_RETRY_MIN_MS;
 	r->ev_retry = evtimer_new(r->client.base, runner_retry_cb, r);

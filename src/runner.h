@@ -89,8 +89,14 @@ struct runjob_config {
 	/* The test of slot runs as process group pgid; and has ended. */
 	void (*test_started)(void *arg, int slot, pid_t pgid);
 	void (*test_ended)(void *arg, int slot);
-	/* The job is over, with its result line (taken over): free it. */
+	/*
+	 * The job is over, with its result line (taken over): free it.  A
+	 * NULL result: it was given back (planned, to run elsewhere).
+	 */
 	void (*done)(void *arg, struct runjob *j, char *result);
+	/* Send the plan of job j (len bytes of .ssci.yml). */
+	void (*plan)(void *arg, struct runjob *j, const char *text,
+	    size_t len);
 	void *arg;
 };
 
@@ -124,6 +130,7 @@ enum runjob_step {
 	STEP_WORKTREE,
 	STEP_CHECKOUT,
 	STEP_CLEAN,
+	STEP_PLAN,
 	STEP_TEST,
 };
 
@@ -136,6 +143,14 @@ struct runjob {
 	char *branch;
 	int timeout_s;
 	int attempt;
+	char *name;		/* in its pipeline, or NULL */
+	char **run;		/* a planned job's commands, or none */
+	size_t nrun;
+	char **env;		/* and its environment */
+	size_t nenv;
+	int plan;		/* look for .ssci.yml and send it */
+	int planning;		/* sent it, waiting for the answer */
+	int planned;		/* told what to run after planning */
 	char *repo_dir;		/* the clone */
 	char *clone_tmp;	/* where a first clone is made, then renamed */
 	char *tree;		/* where the commit is checked out */
@@ -169,6 +184,11 @@ struct runjob *runjob_new(const struct runjob_config *cfg, int slot,
  * which may be at once.
  */
 void runjob_run(struct runjob *j);
+/* The dispatcher's answer to j's plan: ok (code NULL) or an error. */
+void runjob_plan_answer(struct runjob *j, const char *code,
+    const char *message);
+/* The job again, now with what to run: it goes on. */
+void runjob_planned(struct runjob *j, const struct proto_msg *msg);
 /* Stop it (cancel from the dispatcher, or shutdown). */
 void runjob_stop(struct runjob *j, enum job_state why);
 /* The connection can take output again. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan.h"
 #include "results.h"
 #include "sched.h"
 #include "store.h"
@@ -126,8 +127,7 @@ sched_assign(struct sched *s, struct sched_runner *r, const struct job *job,
 	return a;
 }
 
-/* Take an assignment off its runner and free it. */
-static void
+void
 sched_unassign(struct sched *s, struct sched_assignment *a)
 {
 	LIST_REMOVE(a, entry);
@@ -232,10 +232,31 @@ sched_runner_ready(struct sched *s, struct sched_runner *r,
 	sched_run(s);
 }
 
+int
+sched_runner_takes(const struct sched_runner *r, const char *labels)
+{
+	const char *p = labels, *end;
+
+	while (p != NULL && *p != '\0') {
+		size_t len, i;
+
+		end = strchr(p, ' ');
+		len = end != NULL ? (size_t)(end - p) : strlen(p);
+		for (i = 0; i < r->nlabels; i++) {
+			if (strlen(r->labels[i]) == len &&
+			    memcmp(r->labels[i], p, len) == 0)
+				break;
+		}
+		if (len > 0 && i == r->nlabels)
+			return 0;
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return 1;
+}
+
 /*
- * The runner for job: the first with a free slot that takes it (idle
- * ones come first), or NULL.  Every runner takes every job today; the
- * ops' takes() is where a job's requirements meet a runner's labels.
+ * The runner for job: the first with a free slot that has the job's
+ * labels and takes it (idle ones come first), or NULL.
  */
 static struct sched_runner *
 sched_pick_runner(struct sched *s, const struct job *job)
@@ -243,10 +264,26 @@ sched_pick_runner(struct sched *s, const struct job *job)
 	struct sched_runner *r;
 
 	TAILQ_FOREACH(r, &s->free, free_entry) {
-		if (s->ops->takes == NULL || s->ops->takes(r->conn, job))
+		if (sched_runner_takes(r, job->labels) &&
+		    (s->ops->takes == NULL || s->ops->takes(r->conn, job)))
 			return r;
 	}
 	return NULL;
+}
+
+void
+sched_send_job(struct sched *s, struct sched_runner *r, const struct job *job,
+    int attempt)
+{
+	struct plan_spec spec = { 0 };
+	int timeout_s = s->cfg.job_timeout_s;
+
+	if (job->spec != NULL && plan_spec_decode(job->spec, &spec) == 0 &&
+	    spec.timeout_s > 0)
+		timeout_s = spec.timeout_s;
+	s->ops->send_job(r->conn, job, job->spec != NULL ? &spec : NULL,
+	    attempt, timeout_s);
+	plan_spec_release(&spec);
 }
 
 /* Hand one queued job to runner r.  Returns 0, or -1 if the store failed. */
@@ -261,7 +298,7 @@ sched_hand_out(struct sched *s, struct sched_runner *r, const struct job *job)
 	joblog_open(s->logs, &a->log, job->id, 1);
 	log_info("job %lld (%s) to runner '%s', attempt %d", (long long)job->id,
 	    job->commit, r->name, a->attempt);
-	s->ops->send_job(r->conn, job, a->attempt, s->cfg.job_timeout_s);
+	sched_send_job(s, r, job, a->attempt);
 	sched_watch_job(s, job->id, "started");
 	return 0;
 }
@@ -302,7 +339,7 @@ sched_run_page(struct sched *s, int limit, int *full)
 
 	page.jobs = NULL;
 	page.n = page.cap = 0;
-	store_list_queue(s->store, limit, sched_page_add, &page);
+	store_list_runnable(s->store, limit, sched_page_add, &page);
 	for (size_t i = 0; i < page.n; i++) {
 		if (failed || s->free_slots <= 0)
 			;

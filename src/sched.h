@@ -8,9 +8,12 @@
  * watchers (the event stream, the metrics) what happened; so a test can
  * drive it with fake runners (tests/unit/test_sched.c).
  *
- * The rules: the queue is FIFO; the job at its front goes to the least
- * busy runner with a free slot that can take it, and a job no runner can
- * take does not hold up the jobs behind it.  A lost runner's jobs go back
+ * The rules: the queue is FIFO; the runnable job at its front (every job
+ * it needs has passed) goes to the least busy runner with a free slot that
+ * has its labels, and a job no runner can take does not hold up the jobs
+ * behind it.  A runner that checks out a pipeline's first job sends the
+ * plan it found (sched_plan.c); the plan's jobs join the queue where that
+ * job was.  A lost runner's jobs go back
  * to the front of the queue, or end as error once they have had
  * max_attempts runners.  A runner that comes back still holding a job gets
  * it back if nobody else has it and it is still wanted; otherwise it is
@@ -26,6 +29,7 @@
 #include "job.h"
 #include "joblog.h"
 
+struct plan_spec;
 struct results;
 struct store;
 
@@ -69,8 +73,9 @@ TAILQ_HEAD(sched_runners, sched_runner);
 
 /* How the scheduler reaches a runner; conn is sched_register's. */
 struct sched_runner_ops {
-	void (*send_job)(void *conn, const struct job *job, int attempt,
-	    int timeout_s);
+	/* spec: what to run, or NULL: the runner chooses, and plans. */
+	void (*send_job)(void *conn, const struct job *job,
+	    const struct plan_spec *spec, int attempt, int timeout_s);
 	void (*send_cancel)(void *conn, int64_t job);
 	/* Answer the runner's message: ok if code is NULL, else an error. */
 	void (*answer)(void *conn, const char *code, const char *message);
@@ -138,14 +143,18 @@ int sched_repo_refused(const struct sched *s, const char *repo, char *why,
 int sched_queue_job(struct sched *s, const struct job_request *request,
     int64_t *id, enum job_state *state, int *existing);
 /*
- * Cancel a job for who ("a client at ADDR"): a queued one ends now, a
- * running one's runner is told to stop it; its log and reason say who.
- * *state is its state after that.  0; 1 if no such job; 2 if it was over
- * already (*state says how it ended).
+ * Cancel a job's pipeline for who ("a client at ADDR"): each queued job
+ * ends now, each running one's runner is told to stop it; logs and
+ * reasons say who.  *state is the job's state after that.  0; 1 if no
+ * such job; 2 if the whole pipeline was over already (*state says how
+ * the job ended).
  */
 int sched_cancel_job(struct sched *s, int64_t id, const char *who,
     enum job_state *state);
-/* Queue a finished job again: 0 and *new_id, 1 no such job, 2 not over. */
+/*
+ * Queue a finished job's pipeline again (sched_retry_planned for a
+ * planned one): 0 and *new_id, 1 no such job, 2 not over, -1, -2 full.
+ */
 int sched_retry_job(struct sched *s, int64_t id, int64_t *new_id);
 
 /*
@@ -185,7 +194,34 @@ void sched_run(struct sched *s);
 #define SCHED_ORPHAN_EVERY 5
 void sched_housekeeping(struct sched *s);
 
-/* Shared by sched.c and sched_jobs.c. */
+/*
+ * A runner sends the .ssci.yml (len bytes) of job, the first of its
+ * pipeline: the plan's jobs are queued and it goes on with one of them
+ * (it is sent that job again, with what to run, before the answer), or
+ * the job goes back to the queue for a runner with its labels (only the
+ * answer), or the plan is bad (an error answer: the runner ends the job
+ * with that message).
+ */
+void sched_plan(struct sched *s, struct sched_runner *r, int64_t job,
+    const char *text, size_t len);
+
+/*
+ * Retry the planned pipeline of job: a new pipeline of the same plan that
+ * keeps the jobs that passed (their logs shared) and runs the others.
+ * 0 and *new_id, -1 (logged), -2 if the repository's queue is full.
+ */
+int sched_retry_planned(struct sched *s, const struct job *job,
+    const struct pipeline *pipeline, int64_t *new_id);
+
+/* Whether runner r has every label of labels (words, may be NULL). */
+int sched_runner_takes(const struct sched_runner *r, const char *labels);
+
+/* Shared by sched.c, sched_jobs.c and sched_plan.c. */
+/* Take an assignment off its runner (its slot is free) and free it. */
+void sched_unassign(struct sched *s, struct sched_assignment *a);
+/* Send job to r, with what to run if it is planned. */
+void sched_send_job(struct sched *s, struct sched_runner *r,
+    const struct job *job, int attempt);
 /* The assignment of job to r, or NULL. */
 struct sched_assignment *sched_find(const struct sched_runner *r,
     int64_t job);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sched_jobs.c - what clients ask of the queue (sched.h): queue a job,
- * cancel one, retry one; the repositories a dispatcher refuses; and,
+ * cancel one (with the rest of its pipeline), retry one (its pipeline); the repositories a dispatcher refuses; and,
  * once a heartbeat, the check for running jobs that no runner holds.
  */
 #include <stdio.h>
@@ -75,32 +75,73 @@ sched_cancel_queued(struct sched *s, int64_t id, const char *reason,
 	}
 }
 
+/* The ids and states of a pipeline's jobs, read before any changes. */
+struct sched_members {
+	int64_t *ids;
+	enum job_state *states;
+	size_t n;
+};
+
+static int
+sched_member_add(const struct job *job, void *arg)
+{
+	struct sched_members *m = arg;
+
+	m->ids = xrealloc(m->ids, (m->n + 1) * sizeof *m->ids);
+	m->states = xrealloc(m->states, (m->n + 1) * sizeof *m->states);
+	m->ids[m->n] = job->id;
+	m->states[m->n++] = job->state;
+	return 0;
+}
+
+/* Cancel one job of a pipeline, queued or running. */
+static void
+sched_cancel_one(struct sched *s, int64_t id, enum job_state was,
+    const char *who, const char *reason, enum job_state *state)
+{
+	struct sched_assignment *a;
+
+	if (was == JOB_QUEUED) {
+		sched_cancel_queued(s, id, reason, state);
+		return;
+	}
+	if ((a = sched_holder(s, id)) != NULL) {
+		/* Said in the log and the reason when it has stopped. */
+		free(a->cancelled_by);
+		a->cancelled_by = xstrdup(who);
+		s->ops->send_cancel(a->runner->conn, id);
+	}
+	log_info("job %lld: asked runner '%s' to cancel it (%s)",
+	    (long long)id, a != NULL ? a->runner->name : "?", reason);
+}
+
 int
 sched_cancel_job(struct sched *s, int64_t id, const char *who,
     enum job_state *state)
 {
-	struct sched_assignment *a;
+	struct sched_members m = { NULL, NULL, 0 };
 	char reason[300];
 	struct job job;
-	int rc = 0;
+	int rc = 2;
 
 	if (store_job_get(s->store, id, &job) != 1)
 		return 1;
 	*state = job.state;
 	snprintf(reason, sizeof reason, "cancelled by %s", who);
-	if (job.state == JOB_QUEUED)
-		sched_cancel_queued(s, id, reason, state);
-	else if (job.state == JOB_RUNNING) {
-		if ((a = sched_holder(s, id)) != NULL) {
-			/* Said in the log and the reason when it has stopped. */
-			free(a->cancelled_by);
-			a->cancelled_by = xstrdup(who);
-			s->ops->send_cancel(a->runner->conn, id);
-		}
-		log_info("job %lld: asked runner '%s' to cancel it (%s)",
-		    (long long)id, job.runner ? job.runner : "?", reason);
-	} else
-		rc = 2;
+	/* A job stands for its pipeline: every job not over is cancelled. */
+	store_pipeline_jobs(s->store, job.pipeline, sched_member_add, &m);
+	for (size_t i = 0; i < m.n; i++) {
+		enum job_state after = m.states[i];
+
+		if (job_state_final(m.states[i]))
+			continue;
+		rc = 0;
+		sched_cancel_one(s, m.ids[i], m.states[i], who, reason, &after);
+		if (m.ids[i] == id)
+			*state = after;
+	}
+	free(m.ids);
+	free(m.states);
 	job_release(&job);
 	return rc;
 }
@@ -109,16 +150,29 @@ int
 sched_retry_job(struct sched *s, int64_t id, int64_t *new_id)
 {
 	struct job_request request;
+	struct pipeline pipeline;
 	enum job_state state;
 	struct job job;
 	int existing, rc;
 
 	if (store_job_get(s->store, id, &job) != 1)
 		return 1;
-	if (!job_state_final(job.state)) {
+	if (store_pipeline_get(s->store, job.pipeline, &pipeline) != 1) {
+		job_release(&job);
+		return -1;
+	}
+	if (!job_state_final(pipeline.state)) {
+		pipeline_release(&pipeline);
 		job_release(&job);
 		return 2;
 	}
+	if (pipeline.plan != NULL) {
+		rc = sched_retry_planned(s, &job, &pipeline, new_id);
+		pipeline_release(&pipeline);
+		job_release(&job);
+		return rc;
+	}
+	pipeline_release(&pipeline);
 	request = (struct job_request){
 		.repo = job.repo, .commit = job.commit, .branch = job.branch,
 		.subject = job.subject, .author = job.author, .rebuild = 1,

@@ -123,9 +123,9 @@ store_list_heads(struct store *store, store_job_cb cb, void *arg)
 }
 
 int
-store_count_states(struct store *store, int64_t counts[7])
+store_count_states(struct store *store, int64_t counts[JOB_STATES])
 {
-	memset(counts, 0, 7 * sizeof counts[0]);
+	memset(counts, 0, JOB_STATES * sizeof counts[0]);
 	return store->backend->count_states(store, counts);
 }
 
@@ -176,6 +176,42 @@ store_final_before(struct store *store, const char *commit, int64_t id,
     int64_t *before)
 {
 	return store->backend->final_before(store, commit, id, before);
+}
+
+int
+store_pipeline_plan(struct store *store, int64_t job,
+    const struct job_plan *plan, int64_t *ids)
+{
+	if (plan->njobs == 0 || plan->first >= plan->njobs)
+		return -1;
+	return store->backend->pipeline_plan(store, job, plan, ids);
+}
+
+int
+store_pipeline_get(struct store *store, int64_t id, struct pipeline *pipeline)
+{
+	return store->backend->pipeline_get(store, id, pipeline);
+}
+
+int
+store_pipeline_jobs(struct store *store, int64_t id, store_job_cb cb,
+    void *arg)
+{
+	return store->backend->pipeline_jobs(store, id, cb, arg);
+}
+
+int
+store_pipeline_needs(struct store *store, int64_t id,
+    void (*cb)(int64_t job, int64_t need, void *arg), void *arg)
+{
+	return store->backend->pipeline_needs(store, id, cb, arg);
+}
+
+int
+store_list_runnable(struct store *store, int limit, store_job_cb cb,
+    void *arg)
+{
+	return store->backend->list_runnable(store, limit, cb, arg);
 }
 
 int

@@ -8,7 +8,9 @@
  * the change to a peer right after.
  *
  * The queue is the set of jobs in state queued, ordered by a queue position:
- * new jobs go to the back, jobs taken back from a lost runner to the front.
+ * new jobs go to the back, jobs taken back from a lost runner to the front,
+ * and the jobs a plan adds to where their pipeline's first job was.  A
+ * queued job is runnable once every job it needs has passed.
  */
 #ifndef SSCI_STORE_H
 #define SSCI_STORE_H
@@ -27,6 +29,7 @@ struct job_filter {
 	const char *state;
 	int64_t before;		/* only jobs with a smaller id */
 	int limit;		/* at most this many (1..1000) */
+	int pipelines;		/* only each pipeline's first job */
 };
 
 /* Called for each job of a list, in order; returning -1 stops the list. */
@@ -47,12 +50,13 @@ void store_close(struct store *store);
 int store_requeue_running(struct store *store);
 
 /*
- * Queue the job a request asks for (job.h: a commit's job), with its
- * subject, author and what it retries, in one commit; unless the commit
- * has a job already and rebuild is 0: then that latest job is returned
- * instead.  Sets *job_id, *state and *existing (1 if no new job was made).
- * Returns 0, -1, or -2 if a new job was needed but the repository's queue
- * is full.
+ * Queue the pipeline a request asks for (job.h), with its subject, author
+ * and what it retries, in one commit: one job to plan it, or with
+ * request->plan the plan's jobs (the carried ones passed already).  Unless
+ * the commit has a pipeline already and rebuild is 0: then that latest
+ * pipeline is returned instead.  Sets *job_id (the pipeline's id), *state
+ * and *existing (1 if nothing new was made).  Returns 0, -1, or -2 if the
+ * repository's queue is full.
  */
 int store_dispatch(struct store *store, const struct job_request *request,
     int64_t *job_id, enum job_state *state, int *existing);
@@ -75,7 +79,9 @@ int store_job_requeue(struct store *store, int64_t id, const char *reason);
 
 /*
  * Record a final state (result must hold a final state).  Only a job that is
- * running (or queued, for cancel and give-up) changes; returns 0, 1 if the
+ * running (or queued, for cancel and give-up) changes; when it did not
+ * pass, the queued jobs that need it (and what needs those) are skipped;
+ * its pipeline's state follows, all in one commit.  Returns 0, 1 if the
  * job was already final (nothing written), or -1.
  */
 int store_job_finish(struct store *store, const struct job_result *result);
@@ -100,7 +106,7 @@ int store_list_queue(struct store *store, int limit, store_job_cb cb,
 int store_list_heads(struct store *store, store_job_cb cb, void *arg);
 
 /* counts[state] = number of jobs in each state; 0 or -1. */
-int store_count_states(struct store *store, int64_t counts[7]);
+int store_count_states(struct store *store, int64_t counts[JOB_STATES]);
 
 /* created_ms of the oldest queued job: 1 and *ms set, 0 if none, -1. */
 int store_oldest_queued(struct store *store, int64_t *ms);
@@ -138,6 +144,32 @@ int store_latest_final(struct store *store, const char *commit, int64_t *id);
  */
 int store_final_before(struct store *store, const char *commit, int64_t id,
     int64_t *before);
+
+/*
+ * The planning job (running, not planned yet) becomes plan->jobs[first],
+ * and the plan's other jobs join its pipeline, queued where it was, with
+ * their needs and the plan's text, in one commit.  ids (njobs of them)
+ * gets each entry's job id.  0; 1 if the job is not waiting for a plan
+ * (nothing changed); -1.
+ */
+int store_pipeline_plan(struct store *store, int64_t job,
+    const struct job_plan *plan, int64_t *ids);
+
+/* Read pipeline id: 1 found, 0 none, -1 error. */
+int store_pipeline_get(struct store *store, int64_t id,
+    struct pipeline *pipeline);
+
+/* The jobs of pipeline id, first to last: how many, or -1. */
+int store_pipeline_jobs(struct store *store, int64_t id, store_job_cb cb,
+    void *arg);
+
+/* Each need of pipeline id's jobs, cb(job, needed job): how many, or -1. */
+int store_pipeline_needs(struct store *store, int64_t id,
+    void (*cb)(int64_t job, int64_t need, void *arg), void *arg);
+
+/* Runnable queued jobs in the order they will run, at most limit. */
+int store_list_runnable(struct store *store, int limit, store_job_cb cb,
+    void *arg);
 
 /* Remember a runner by name with its address and the time.  0 or -1. */
 int store_runner_seen(struct store *store, const char *name,

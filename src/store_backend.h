@@ -40,7 +40,7 @@ struct store_backend {
 	int (*list_queue)(struct store *store, int limit, store_job_cb cb,
 	    void *arg);
 	int (*list_heads)(struct store *store, store_job_cb cb, void *arg);
-	int (*count_states)(struct store *store, int64_t counts[7]);
+	int (*count_states)(struct store *store, int64_t counts[JOB_STATES]);
 	int (*oldest_queued)(struct store *store, int64_t *ms);
 	int (*job_by_commit)(struct store *store, const char *prefix,
 	    struct job *job);
@@ -53,6 +53,16 @@ struct store_backend {
 	    int64_t id, int64_t *before);
 	int (*runner_seen)(struct store *store, const char *name,
 	    const char *address);
+	int (*pipeline_plan)(struct store *store, int64_t job,
+	    const struct job_plan *plan, int64_t *ids);
+	int (*pipeline_get)(struct store *store, int64_t id,
+	    struct pipeline *pipeline);
+	int (*pipeline_jobs)(struct store *store, int64_t id,
+	    store_job_cb cb, void *arg);
+	int (*pipeline_needs)(struct store *store, int64_t id,
+	    void (*cb)(int64_t job, int64_t need, void *arg), void *arg);
+	int (*list_runnable)(struct store *store, int limit, store_job_cb cb,
+	    void *arg);
 };
 
 /* store_sqlite.c: DIR/ssci.db, WAL, synchronous=FULL. */

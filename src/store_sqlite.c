@@ -39,4 +39,9 @@ const struct store_backend store_sqlite_backend = {
 	.latest_final = sqlite_latest_final,
 	.final_before = sqlite_final_before,
 	.runner_seen = sqlite_runner_seen,
+	.pipeline_plan = sqlite_pipeline_plan,
+	.pipeline_get = sqlite_pipeline_get,
+	.pipeline_jobs = sqlite_pipeline_jobs,
+	.pipeline_needs = sqlite_pipeline_needs,
+	.list_runnable = sqlite_list_runnable,
 };

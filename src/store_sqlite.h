@@ -45,6 +45,21 @@ enum store_stmt {
 	ST_FINAL_HEADS_PAGE,
 	ST_LATEST_FINAL,
 	ST_FINAL_BEFORE,
+	ST_JOB_ADD_LIKE,
+	ST_JOB_CARRY,
+	ST_JOB_SET_PIPELINE,
+	ST_JOB_PLAN,
+	ST_NEED_ADD,
+	ST_SKIP_AFTER,
+	ST_PIPELINE_ADD,
+	ST_PIPELINE_SET_PLAN,
+	ST_PIPELINE_OF,
+	ST_PIPELINE_STATES,
+	ST_PIPELINE_SET_STATE,
+	ST_PIPELINE_GET,
+	ST_PIPELINE_JOBS,
+	ST_PIPELINE_NEEDS,
+	ST_RUNNABLE_LIST,
 	ST_MAX
 };
 
@@ -120,13 +135,42 @@ int sqlite_final_before(struct store *base, const char *commit, int64_t id,
 int sqlite_runner_seen(struct store *base, const char *name,
     const char *address);
 
+/* store_sqlite_pipe.c: pipelines; the sql_ ones inside a transaction */
+/* The pipeline of job: 1 and *pipeline, 0 no such job, -1. */
+int sql_pipeline_of(struct store_sqlite *store, int64_t job,
+    int64_t *pipeline);
+/* Job first, just added, begins a pipeline (plan may be NULL). */
+int sql_pipeline_start(struct store_sqlite *store, int64_t first,
+    const char *commit, const char *plan);
+/* The pipeline's state from its jobs'. */
+int sql_pipeline_settle(struct store_sqlite *store, int64_t pipeline);
+/* The queued jobs that need job (named name), which ended in state, skip. */
+int sql_skip_after(struct store_sqlite *store, int64_t job, const char *name,
+    enum job_state state);
+/*
+ * Job first stands for plan->jobs[plan->first]: the others join its
+ * pipeline at its place in the queue, the needs and plan are kept, the
+ * state settled.  ids gets each entry's job id.
+ */
+int sql_plan_fill(struct store_sqlite *store, int64_t first,
+    const struct job_plan *plan, int64_t *ids);
+int sqlite_pipeline_plan(struct store *base, int64_t job,
+    const struct job_plan *plan, int64_t *ids);
+int sqlite_pipeline_get(struct store *base, int64_t id, struct pipeline *p);
+int sqlite_pipeline_needs(struct store *base, int64_t id,
+    void (*cb)(int64_t job, int64_t need, void *arg), void *arg);
+
 /* store_sqlite_query.c: lists */
+int sqlite_pipeline_jobs(struct store *base, int64_t id, store_job_cb cb,
+    void *arg);
+int sqlite_list_runnable(struct store *base, int limit, store_job_cb cb,
+    void *arg);
 int sqlite_list_jobs(struct store *base, const struct job_filter *filter,
     store_job_cb cb, void *arg);
 int sqlite_list_queue(struct store *base, int limit, store_job_cb cb,
     void *arg);
 int sqlite_list_heads(struct store *base, store_job_cb cb, void *arg);
-int sqlite_count_states(struct store *base, int64_t counts[7]);
+int sqlite_count_states(struct store *base, int64_t counts[JOB_STATES]);
 int sqlite_oldest_queued(struct store *base, int64_t *ms);
 int sqlite_job_by_commit(struct store *base, const char *prefix,
     struct job *job);

@@ -202,6 +202,15 @@ sql_job_fill(sqlite3_stmt *stmt, struct job *job)
 	job->subject = sql_column_strdup(stmt, 16);
 	job->author = sql_column_strdup(stmt, 17);
 	job->retry_of = sql_column_int64(stmt, 18, 0);
+	job->pipeline = sql_column_int64(stmt, 19, job->id);
+	if (sqlite3_column_type(stmt, 20) == SQLITE_NULL ||
+	    sql_column_state(stmt, 20, &job->pipeline_state) == -1)
+		job->pipeline_state = job->state;
+	job->name = sql_column_strdup(stmt, 21);
+	job->spec = sql_column_strdup(stmt, 22);
+	job->labels = sql_column_strdup(stmt, 23);
+	job->allow_failure = (int)sql_column_int64(stmt, 24, 0);
+	job->needs_pending = (int)sql_column_int64(stmt, 25, 0);
 	return 1;
 }
 

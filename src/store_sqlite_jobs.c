@@ -49,6 +49,48 @@ store_job_latest(struct store_sqlite *store, int64_t repo_id,
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? found : -1;
 }
 
+/*
+ * A new pipeline: its first job, then with a plan the others (the first
+ * entry is one to run: a retry re-runs at least one).  Inside a
+ * transaction.
+ */
+static int
+store_pipeline_add(struct store_sqlite *store, int64_t repo_id,
+    const struct job_request *request, int64_t *job_id)
+{
+	const struct job_plan *plan = request->plan;
+	const struct job_plan_entry *e = plan ? &plan->jobs[plan->first] : NULL;
+	int64_t *ids;
+	int rc;
+
+	sql_bind_int64(store, ST_JOB_ADD, 1, repo_id);
+	sql_bind_text(store, ST_JOB_ADD, 2, request->commit);
+	sql_bind_text(store, ST_JOB_ADD, 3, request->branch);
+	sql_bind_int64(store, ST_JOB_ADD, 4, now_ms());
+	sql_bind_text(store, ST_JOB_ADD, 5, request->subject);
+	sql_bind_text(store, ST_JOB_ADD, 6, request->author);
+	if (request->retry_of > 0)
+		sql_bind_int64(store, ST_JOB_ADD, 7, request->retry_of);
+	if (e != NULL) {
+		sql_bind_text(store, ST_JOB_ADD, 8, e->name);
+		sql_bind_text(store, ST_JOB_ADD, 9, e->spec);
+		sql_bind_text(store, ST_JOB_ADD, 10, e->labels);
+	}
+	sql_bind_int64(store, ST_JOB_ADD, 11, e != NULL && e->allow_failure);
+	if (sql_run(store, ST_JOB_ADD) == -1)
+		return -1;
+	*job_id = sql_last_id(store);
+	if (sql_pipeline_start(store, *job_id, request->commit,
+	    plan ? plan->text : NULL) == -1)
+		return -1;
+	if (plan == NULL)
+		return 0;
+	ids = xcalloc(plan->njobs, sizeof *ids);
+	rc = sql_plan_fill(store, *job_id, plan, ids);
+	free(ids);
+	return rc;
+}
+
 int
 sqlite_dispatch(struct store *base, const struct job_request *request,
     int64_t *job_id, enum job_state *state, int *existing)
@@ -77,20 +119,10 @@ sqlite_dispatch(struct store *base, const struct job_request *request,
 			return -2;
 		}
 	}
-	if (!found) {
-		sql_bind_int64(store, ST_JOB_ADD, 1, repo_id);
-		sql_bind_text(store, ST_JOB_ADD, 2, request->commit);
-		sql_bind_text(store, ST_JOB_ADD, 3, request->branch);
-		sql_bind_int64(store, ST_JOB_ADD, 4, now_ms());
-		sql_bind_text(store, ST_JOB_ADD, 5, request->subject);
-		sql_bind_text(store, ST_JOB_ADD, 6, request->author);
-		if (request->retry_of > 0)
-			sql_bind_int64(store, ST_JOB_ADD, 7, request->retry_of);
-		if (sql_run(store, ST_JOB_ADD) == -1)
-			goto fail;
-		*job_id = sql_last_id(store);
+	if (!found && store_pipeline_add(store, repo_id, request, job_id) == -1)
+		goto fail;
+	if (!found)
 		*state = JOB_QUEUED;
-	}
 	if (sql_commit(store) == -1)
 		return -1;
 	*existing = found;
@@ -117,15 +149,33 @@ sqlite_job_get(struct store *base, int64_t id, struct job *job)
 	return sql_read_job(store, ST_JOB_GET, job);
 }
 
+/* The state of job id's pipeline follows its jobs'. */
+static int
+store_settle_of(struct store_sqlite *store, int64_t id)
+{
+	int64_t pipeline;
+
+	if (sql_pipeline_of(store, id, &pipeline) != 1)
+		return -1;
+	return sql_pipeline_settle(store, pipeline);
+}
+
 int
 sqlite_job_start(struct store *base, int64_t id, const char *runner)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 
+	if (sql_run(store, ST_BEGIN) == -1)
+		return -1;
 	sql_bind_int64(store, ST_JOB_START, 1, id);
 	sql_bind_text(store, ST_JOB_START, 2, runner);
 	sql_bind_int64(store, ST_JOB_START, 3, now_ms());
-	return sql_update_job(store, ST_JOB_START, id, "queued");
+	if (sql_update_job(store, ST_JOB_START, id, "queued") == -1 ||
+	    store_settle_of(store, id) == -1) {
+		sql_rollback(store);
+		return -1;
+	}
+	return sql_commit(store);
 }
 
 int
@@ -140,14 +190,30 @@ sqlite_job_adopt(struct store *base, int64_t id, const char *runner)
 	return sql_changes(store) == 1 ? 0 : 1;
 }
 
+/* running -> queued at the front; inside a transaction. */
+static int
+store_job_requeue_in(struct store_sqlite *store, int64_t id,
+    const char *reason)
+{
+	sql_bind_int64(store, ST_JOB_REQUEUE, 1, id);
+	sql_bind_text(store, ST_JOB_REQUEUE, 2, reason);
+	if (sql_update_job(store, ST_JOB_REQUEUE, id, "running") == -1)
+		return -1;
+	return store_settle_of(store, id);
+}
+
 int
 sqlite_job_requeue(struct store *base, int64_t id, const char *reason)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 
-	sql_bind_int64(store, ST_JOB_REQUEUE, 1, id);
-	sql_bind_text(store, ST_JOB_REQUEUE, 2, reason);
-	return sql_update_job(store, ST_JOB_REQUEUE, id, "running");
+	if (sql_run(store, ST_BEGIN) == -1)
+		return -1;
+	if (store_job_requeue_in(store, id, reason) == -1) {
+		sql_rollback(store);
+		return -1;
+	}
+	return sql_commit(store);
 }
 
 /*
@@ -165,7 +231,7 @@ sqlite_requeue_running(struct store *base)
 	if (sql_run(store, ST_BEGIN) == -1)
 		return -1;
 	while ((found = sql_scalar(store, ST_JOB_LAST_RUNNING, &id)) == 1) {
-		if (sqlite_job_requeue(base, id, STORE_RESTART_REASON) == -1)
+		if (store_job_requeue_in(store, id, STORE_RESTART_REASON) == -1)
 			goto fail;
 		n++;
 	}
@@ -177,6 +243,29 @@ fail:
 	return -1;
 }
 
+/*
+ * A job that did not pass leaves what needs it skipped; its pipeline's
+ * state follows.  Inside the finish's transaction.
+ */
+static int
+store_job_settle(struct store_sqlite *store, const struct job_result *result)
+{
+	struct job job;
+
+	if (result->state != JOB_PASSED) {
+		sql_bind_int64(store, ST_JOB_GET, 1, result->job);
+		if (sql_read_job(store, ST_JOB_GET, &job) != 1)
+			return -1;
+		if (sql_skip_after(store, job.id, job.name,
+		    result->state) == -1) {
+			job_release(&job);
+			return -1;
+		}
+		job_release(&job);
+	}
+	return store_settle_of(store, result->job);
+}
+
 int
 sqlite_job_finish(struct store *base, const struct job_result *result)
 {
@@ -185,6 +274,8 @@ sqlite_job_finish(struct store *base, const struct job_result *result)
 	int64_t final;
 	int found;
 
+	if (sql_run(store, ST_BEGIN) == -1)
+		return -1;
 	sql_bind_int64(store, st, 1, result->job);
 	sql_bind_text(store, st, 2, job_state_name(result->state));
 	sql_bind_known(store, st, 3, result->exit_code);
@@ -195,9 +286,13 @@ sqlite_job_finish(struct store *base, const struct job_result *result)
 	sql_bind_text(store, st, 8, result->message);
 	sql_bind_int64(store, st, 9, now_ms());
 	if (sql_run(store, st) == -1)
-		return -1;
-	if (sql_changes(store) == 1)
-		return 0;
+		goto fail;
+	if (sql_changes(store) == 1) {
+		if (store_job_settle(store, result) == -1)
+			goto fail;
+		return sql_commit(store);
+	}
+	sql_rollback(store);
 
 	/* Nothing changed: a late or repeated result, or a wrong id. */
 	sql_bind_int64(store, ST_JOB_FINAL, 1, result->job);
@@ -207,6 +302,9 @@ sqlite_job_finish(struct store *base, const struct job_result *result)
 		return 1;
 	log_warnx("unable to finish job %lld: %s", (long long)result->job,
 	    found ? "its state changed meanwhile" : "no such job");
+	return -1;
+fail:
+	sql_rollback(store);
 	return -1;
 }
 

@@ -43,7 +43,29 @@ sqlite_list_jobs(struct store *base, const struct job_filter *filter,
 	if (filter->before > 0)
 		sql_bind_int64(store, ST_JOB_LIST, 4, filter->before);
 	sql_bind_int64(store, ST_JOB_LIST, 5, filter->limit);
+	if (filter->pipelines)
+		sql_bind_int64(store, ST_JOB_LIST, 6, 1);
 	return sql_each_job(store, ST_JOB_LIST, cb, arg);
+}
+
+int
+sqlite_pipeline_jobs(struct store *base, int64_t id, store_job_cb cb,
+    void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_PIPELINE_JOBS, 1, id);
+	return sql_each_job(store, ST_PIPELINE_JOBS, cb, arg);
+}
+
+int
+sqlite_list_runnable(struct store *base, int limit, store_job_cb cb,
+    void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_RUNNABLE_LIST, 1, limit);
+	return sql_each_job(store, ST_RUNNABLE_LIST, cb, arg);
 }
 
 int
@@ -64,7 +86,7 @@ sqlite_list_heads(struct store *base, store_job_cb cb, void *arg)
 }
 
 int
-sqlite_count_states(struct store *base, int64_t counts[7])
+sqlite_count_states(struct store *base, int64_t counts[JOB_STATES])
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 	sqlite3_stmt *stmt = store->stmt[ST_COUNT_STATES];

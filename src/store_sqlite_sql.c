@@ -11,8 +11,25 @@
 	"SELECT jobs.id, repos.url, commit_id, branch, state, attempt, " \
 	"runner, jobs.created_ms, started_ms, finished_ms, exit_code, " \
 	"duration_ms, tests_run, tests_failed, tests_skipped, reason, " \
-	"subject, author, retry_of " \
-	"FROM jobs JOIN repos ON repos.id = jobs.repo_id "
+	"subject, author, retry_of, jobs.pipeline_id, pl.pipeline_state, " \
+	"jobs.name, jobs.spec, jobs.labels, jobs.allow_failure, " \
+	"(SELECT COUNT(*) FROM job_needs n JOIN jobs d ON d.id = n.need_id " \
+	"WHERE n.job_id = jobs.id AND d.state <> 'passed') " \
+	"FROM jobs JOIN repos ON repos.id = jobs.repo_id " \
+	"LEFT JOIN (SELECT id AS pipeline, state AS pipeline_state " \
+	"FROM pipelines) pl ON pl.pipeline = jobs.pipeline_id "
+
+/* Queued jobs whose needs have all passed. */
+#define RUNNABLE \
+	"state = 'queued' AND NOT EXISTS (SELECT 1 FROM job_needs n " \
+	"JOIN jobs d ON d.id = n.need_id WHERE n.job_id = jobs.id AND " \
+	"d.state <> 'passed') "
+
+/* The columns a new job copies from another of its pipeline. */
+#define JOB_LIKE \
+	"INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, " \
+	"created_ms, subject, author, retry_of, pipeline_id, name, spec, " \
+	"labels, allow_failure) SELECT repo_id, commit_id, branch, "
 
 /*
  * A requeued job goes in front of every queued job; the job's own position
@@ -30,17 +47,68 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "SELECT id FROM repos WHERE url = ?1" },
 	[ST_REPO_ADD] = { "add a repository",
 	    "INSERT INTO repos (url, created_ms) VALUES (?1, ?2)" },
-	[ST_JOB_LATEST] = { "look up a commit's job",
-	    "SELECT id, state FROM jobs WHERE repo_id = ?1 AND commit_id = ?2 "
-	    "ORDER BY id DESC LIMIT 1" },
+	[ST_JOB_LATEST] = { "look up a commit's pipeline",
+	    "SELECT p.id, p.state FROM pipelines p JOIN jobs j ON j.id = p.id "
+	    "WHERE j.repo_id = ?1 AND p.commit_id = ?2 "
+	    "ORDER BY p.id DESC LIMIT 1" },
 	[ST_JOB_ADD] = { "queue a job",
 	    "INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, "
-	    "created_ms, subject, author, retry_of) VALUES (?1, ?2, ?3, "
+	    "created_ms, subject, author, retry_of, name, spec, labels, "
+	    "allow_failure) VALUES (?1, ?2, ?3, "
 	    "'queued', (SELECT COALESCE(MAX(queue_pos), 0) + 1 FROM jobs), "
-	    "?4, ?5, ?6, ?7)" },
+	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)" },
 	[ST_JOB_NEXT] = { "read the queue",
-	    JOB_COLUMNS "WHERE state = 'queued' "
+	    JOB_COLUMNS "WHERE " RUNNABLE
 	    "ORDER BY queue_pos, jobs.id LIMIT 1" },
+	[ST_JOB_ADD_LIKE] = { "add a job to a pipeline",
+	    JOB_LIKE "'queued', queue_pos, ?2, subject, author, retry_of, "
+	    "pipeline_id, ?3, ?4, ?5, ?6 FROM jobs WHERE id = ?1" },
+	[ST_JOB_CARRY] = { "keep a passed job in a pipeline",
+	    "INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, "
+	    "created_ms, subject, author, retry_of, pipeline_id, name, spec, "
+	    "labels, allow_failure, attempt, runner, started_ms, finished_ms, "
+	    "exit_code, duration_ms, tests_run, tests_failed, tests_skipped, "
+	    "reason) SELECT repo_id, commit_id, branch, 'passed', queue_pos, "
+	    "?2, subject, author, id, ?3, name, spec, labels, allow_failure, "
+	    "attempt, runner, started_ms, finished_ms, exit_code, "
+	    "duration_ms, tests_run, tests_failed, tests_skipped, ?4 "
+	    "FROM jobs WHERE id = ?1 AND state = 'passed'" },
+	[ST_JOB_SET_PIPELINE] = { "start a pipeline",
+	    "UPDATE jobs SET pipeline_id = ?2 WHERE id = ?1" },
+	[ST_JOB_PLAN] = { "plan a pipeline",
+	    "UPDATE jobs SET name = ?2, spec = ?3, labels = ?4, "
+	    "allow_failure = ?5 WHERE id = ?1 AND name IS NULL AND "
+	    "state = 'running'" },
+	[ST_NEED_ADD] = { "add a job's need",
+	    "INSERT OR IGNORE INTO job_needs (job_id, need_id) VALUES (?1, ?2)" },
+	[ST_SKIP_AFTER] = { "skip the jobs that need a job",
+	    "WITH RECURSIVE after(id) AS (SELECT job_id FROM job_needs "
+	    "WHERE need_id = ?1 UNION SELECT n.job_id FROM job_needs n "
+	    "JOIN after ON n.need_id = after.id) "
+	    "UPDATE jobs SET state = 'skipped', reason = ?2, finished_ms = ?3 "
+	    "WHERE state = 'queued' AND id IN (SELECT id FROM after)" },
+	[ST_PIPELINE_ADD] = { "add a pipeline",
+	    "INSERT INTO pipelines (id, commit_id, state, plan) "
+	    "VALUES (?1, ?2, 'queued', ?3)" },
+	[ST_PIPELINE_SET_PLAN] = { "keep a pipeline's plan",
+	    "UPDATE pipelines SET plan = ?2 WHERE id = ?1" },
+	[ST_PIPELINE_OF] = { "find a job's pipeline",
+	    "SELECT pipeline_id FROM jobs WHERE id = ?1" },
+	[ST_PIPELINE_STATES] = { "read a pipeline's jobs",
+	    "SELECT state, allow_failure FROM jobs WHERE pipeline_id = ?1" },
+	[ST_PIPELINE_SET_STATE] = { "set a pipeline's state",
+	    "UPDATE pipelines SET state = ?2, finished_ms = ?3 WHERE id = ?1" },
+	[ST_PIPELINE_GET] = { "read a pipeline",
+	    "SELECT id, state, plan, finished_ms FROM pipelines WHERE id = ?1" },
+	[ST_PIPELINE_JOBS] = { "list a pipeline's jobs",
+	    JOB_COLUMNS "WHERE jobs.pipeline_id = ?1 ORDER BY jobs.id" },
+	[ST_PIPELINE_NEEDS] = { "list a pipeline's needs",
+	    "SELECT n.job_id, n.need_id FROM job_needs n "
+	    "JOIN jobs j ON j.id = n.job_id WHERE j.pipeline_id = ?1 "
+	    "ORDER BY n.job_id, n.need_id" },
+	[ST_RUNNABLE_LIST] = { "read the runnable queue",
+	    JOB_COLUMNS "WHERE " RUNNABLE
+	    "ORDER BY queue_pos, jobs.id LIMIT ?1" },
 	[ST_JOB_GET] = { "read a job", JOB_COLUMNS "WHERE jobs.id = ?1" },
 	[ST_JOB_FINAL] = { "read a job's state",
 	    "SELECT state NOT IN ('queued', 'running') FROM jobs "
@@ -69,12 +137,13 @@ const struct store_sql store_sql[ST_MAX] = {
 	    JOB_COLUMNS "WHERE (?1 IS NULL OR repos.url = ?1 OR "
 	    "CAST(repos.id AS TEXT) = ?1) AND (?2 IS NULL OR branch = ?2) "
 	    "AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR jobs.id < ?4) "
+	    "AND (?6 IS NULL OR jobs.id = jobs.pipeline_id) "
 	    "ORDER BY jobs.id DESC LIMIT ?5" },
 	[ST_QUEUE_LIST] = { "list the queue",
 	    JOB_COLUMNS "WHERE state = 'queued' "
 	    "ORDER BY queue_pos, jobs.id LIMIT ?1" },
 	[ST_BRANCH_HEADS] = { "list branches",
-	    JOB_COLUMNS "WHERE jobs.id IN (SELECT MAX(id) FROM jobs "
+	    JOB_COLUMNS "WHERE jobs.id IN (SELECT MAX(pipeline_id) FROM jobs "
 	    "GROUP BY repo_id, branch) ORDER BY repos.url, jobs.branch" },
 	[ST_COUNT_STATES] = { "count jobs by state",
 	    "SELECT state, COUNT(*) FROM jobs GROUP BY state" },
@@ -82,21 +151,21 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "SELECT MIN(created_ms) FROM jobs WHERE state = 'queued'" },
 	[ST_JOB_BY_COMMIT] = { "find a commit's job",
 	    JOB_COLUMNS "WHERE commit_id >= ?1 AND commit_id < ?2 "
-	    "ORDER BY jobs.id DESC LIMIT 1" },
+	    "AND jobs.id = jobs.pipeline_id ORDER BY jobs.id DESC LIMIT 1" },
 	[ST_COUNT_QUEUED_REPO] = { "count a repository's queue",
 	    "SELECT COUNT(*) FROM jobs WHERE repo_id = ?1 AND state = 'queued'" },
 	[ST_RUNNING_IDS] = { "list running jobs",
 	    "SELECT id FROM jobs WHERE state = 'running' ORDER BY id" },
 	[ST_FINAL_HEADS_PAGE] = { "list finished commits",
-	    "SELECT commit_id, MAX(id) FROM jobs WHERE commit_id > ?1 AND "
+	    "SELECT commit_id, MAX(id) FROM pipelines WHERE commit_id > ?1 AND "
 	    "state NOT IN ('queued', 'running') GROUP BY commit_id "
 	    "ORDER BY commit_id LIMIT ?2" },
 	[ST_LATEST_FINAL] = { "find a commit's latest result",
-	    "SELECT MAX(id) FROM jobs WHERE commit_id = ?1 AND "
+	    "SELECT MAX(id) FROM pipelines WHERE commit_id = ?1 AND "
 	    "state NOT IN ('queued', 'running')" },
 	[ST_FINAL_BEFORE] = { "find a commit's earlier result",
-	    "SELECT MAX(id) FROM jobs WHERE commit_id = ?1 AND id < ?2 AND "
-	    "state NOT IN ('queued', 'running')" },
+	    "SELECT MAX(id) FROM pipelines WHERE commit_id = ?1 AND id < ?2 "
+	    "AND state NOT IN ('queued', 'running')" },
 	[ST_RUNNER_SEEN] = { "remember a runner",
 	    "INSERT INTO runners (name, address, first_seen_ms, last_seen_ms) "
 	    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET "
@@ -141,6 +210,29 @@ const char *const store_migrations[] = {
 	/* A retry names the job it retries. */
 	"ALTER TABLE jobs ADD COLUMN retry_of INTEGER;"
 	"PRAGMA user_version = 4;",
+
+	/*
+	 * Pipelines: a commit's jobs, planned from its .ssci.yml.  A
+	 * pipeline's id is its first job's, so each job so far is one.
+	 */
+	"CREATE TABLE pipelines (id INTEGER PRIMARY KEY,"
+	"  commit_id TEXT NOT NULL, state TEXT NOT NULL, plan TEXT,"
+	"  finished_ms INTEGER);"
+	"INSERT INTO pipelines (id, commit_id, state, finished_ms)"
+	"  SELECT id, commit_id, state, finished_ms FROM jobs;"
+	"CREATE INDEX pipelines_commit ON pipelines (commit_id, state);"
+	"ALTER TABLE jobs ADD COLUMN pipeline_id INTEGER;"
+	"UPDATE jobs SET pipeline_id = id;"
+	"ALTER TABLE jobs ADD COLUMN name TEXT;"
+	"ALTER TABLE jobs ADD COLUMN spec TEXT;"
+	"ALTER TABLE jobs ADD COLUMN labels TEXT;"
+	"ALTER TABLE jobs ADD COLUMN allow_failure INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX jobs_pipeline ON jobs (pipeline_id);"
+	"CREATE TABLE job_needs (job_id INTEGER NOT NULL,"
+	"  need_id INTEGER NOT NULL, PRIMARY KEY (job_id, need_id))"
+	"  WITHOUT ROWID;"
+	"CREATE INDEX job_needs_need ON job_needs (need_id);"
+	"PRAGMA user_version = 5;",
 };
 
 const int store_version =

@@ -36,6 +36,7 @@ static const char *const svg_colours[] = {
 	[JOB_ERROR] = "#8250df",
 	[JOB_TIMEOUT] = "#d4a72c",
 	[JOB_CANCELLED] = "#8c959f",
+	[JOB_SKIPPED] = "#d0d7de",
 };
 
 const char *

@@ -66,7 +66,7 @@ class TestMarker(unittest.TestCase):
         print("%s")
 '''
 
-FINAL_STATES = ("passed", "failed", "error", "timeout", "cancelled")
+FINAL_STATES = ("passed", "failed", "error", "timeout", "cancelled", "skipped")
 
 
 def git(cwd, *args, check=True):

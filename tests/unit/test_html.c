@@ -46,10 +46,12 @@ struct fixture {
 
 /* Runners on the dashboard are the scheduler's; these hear nothing. */
 static void
-quiet_send_job(void *conn, const struct job *job, int attempt, int timeout_s)
+quiet_send_job(void *conn, const struct job *job, const struct plan_spec *spec,
+    int attempt, int timeout_s)
 {
 	(void)conn;
 	(void)job;
+	(void)spec;
 	(void)attempt;
 	(void)timeout_s;
 }

@@ -63,11 +63,13 @@ struct fixture {
 };
 
 static void
-fake_send_job(void *conn, const struct job *job, int attempt, int timeout_s)
+fake_send_job(void *conn, const struct job *job, const struct plan_spec *spec,
+    int attempt, int timeout_s)
 {
 	struct fake *r = conn;
 
 	(void)timeout_s;
+	(void)spec;
 	assert_true(r->njobs < 16);
 	r->attempts[r->njobs] = attempt;
 	r->jobs[r->njobs++] = job->id;

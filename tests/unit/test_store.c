@@ -176,7 +176,7 @@ test_open_creates(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(sql_int(f, "SELECT journal_mode = 'wal' "
 	    "FROM pragma_journal_mode"), 1);
-	assert_int_equal(sql_int(f, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), 5);
 	assert_int_equal(store_count_state(f->store, JOB_QUEUED), 0);
 	assert_int_equal(front(f), 0);
 }
@@ -636,7 +636,7 @@ test_lists(void **state)
 	struct job_filter all = { .limit = 10 }, one = { .repo = REPO2,
 	    .limit = 10 };
 	struct job job;
-	int64_t counts[7], oldest;
+	int64_t counts[JOB_STATES], oldest;
 	int n = 0;
 
 	dispatch(f, REPO1, C1, 0, NULL);

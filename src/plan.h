@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plan.h - a pipeline's plan: the repository's .ssci.yml read with
+ * libyaml, checked against the schema of docs/PIPELINES.md, its matrices
+ * expanded into jobs; and a job's spec (what a runner runs) as text for
+ * the store and back.
+ *
+ * The file is untrusted: every failure is an error message naming the
+ * file, line and column (".ssci.yml:3:5: unknown key 'foo' in job
+ * 'build'"), never a crash; aliases are refused, so nothing expands.
+ */
+#ifndef SSCI_PLAN_H
+#define SSCI_PLAN_H
+
+#include <stddef.h>
+
+#define PLAN_FILE ".ssci.yml"
+#define PLAN_MAX_BYTES (64 * 1024)	/* a bigger file is an error */
+#define PLAN_MAX_JOBS 256		/* after matrix expansion */
+#define PLAN_MAX_RUN 64			/* commands of one job */
+#define PLAN_MAX_NAME 64		/* a job's name in the file, a label */
+#define PLAN_MAX_TIMEOUT_S (7 * 24 * 3600)
+#define PLAN_MAX_COMMAND (64 * 1024)	/* bytes of one command, one env entry */
+#define PLAN_MAX_ENV 256		/* env entries of one job */
+
+/* What a runner runs for a job. */
+struct plan_spec {
+	char **run;		/* shell commands, run in order, stopping at
+				 * the first that fails */
+	size_t nrun;
+	char **env;		/* "KEY=VALUE": the matrix's, then env's */
+	size_t nenv;
+	int timeout_s;		/* 0: the dispatcher's --job-timeout */
+};
+
+struct plan_job {
+	char *name;		/* "build"; "integration[PY=3.11]" once expanded */
+	struct plan_spec spec;
+	char **labels;		/* a runner must have every one */
+	size_t nlabels;
+	size_t *needs;		/* indexes into plan.jobs, each job once */
+	size_t nneeds;
+	int allow_failure;
+};
+
+/* The jobs in file order, each matrix's jobs in place of its job. */
+struct plan {
+	struct plan_job *jobs;
+	size_t njobs;
+};
+
+/*
+ * Parse len bytes of .ssci.yml.  0 and *plan filled (release it with
+ * plan_release), or -1 with err holding the message (plan is then empty).
+ */
+int plan_parse(const char *text, size_t len, struct plan *plan, char *err,
+    size_t errsize);
+void plan_release(struct plan *plan);
+
+/* A spec as one line of JSON text (malloc'd), and back: 0, or -1 if bad. */
+char *plan_spec_encode(const struct plan_spec *spec);
+int plan_spec_decode(const char *text, struct plan_spec *spec);
+void plan_spec_release(struct plan_spec *spec);
+
+/* Labels as the store keeps them: words joined by single spaces. */
+char *plan_labels_join(char *const *labels, size_t nlabels);
+
+#endif

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite_pipe.c - the SQLite store's pipelines: a new pipeline's
+ * row, a plan's jobs and needs added in one transaction, a pipeline's
+ * state kept in step with its jobs, and what a job that did not pass
+ * leaves skipped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_sqlite.h"
+#include "util.h"
+
+int
+sql_pipeline_of(struct store_sqlite *store, int64_t job, int64_t *pipeline)
+{
+	sql_bind_int64(store, ST_PIPELINE_OF, 1, job);
+	return sql_scalar(store, ST_PIPELINE_OF, pipeline);
+}
+
+int
+sql_pipeline_start(struct store_sqlite *store, int64_t first,
+    const char *commit, const char *plan)
+{
+	sql_bind_int64(store, ST_JOB_SET_PIPELINE, 1, first);
+	sql_bind_int64(store, ST_JOB_SET_PIPELINE, 2, first);
+	if (sql_run(store, ST_JOB_SET_PIPELINE) == -1)
+		return -1;
+	sql_bind_int64(store, ST_PIPELINE_ADD, 1, first);
+	sql_bind_text(store, ST_PIPELINE_ADD, 2, commit);
+	sql_bind_text(store, ST_PIPELINE_ADD, 3, plan);
+	return sql_run(store, ST_PIPELINE_ADD);
+}
+
+int
+sql_pipeline_settle(struct store_sqlite *store, int64_t pipeline)
+{
+	sqlite3_stmt *stmt = store->stmt[ST_PIPELINE_STATES];
+	enum job_state *states = NULL, state;
+	int *allowed = NULL, rc;
+	size_t n = 0, cap = 0;
+
+	sql_bind_int64(store, ST_PIPELINE_STATES, 1, pipeline);
+	while ((rc = sql_step(store, ST_PIPELINE_STATES)) == SQLITE_ROW) {
+		if (sql_column_state(stmt, 0, &state) == -1)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			states = xrealloc(states, cap * sizeof *states);
+			allowed = xrealloc(allowed, cap * sizeof *allowed);
+		}
+		states[n] = state;
+		allowed[n++] = sqlite3_column_int(stmt, 1);
+	}
+	sql_reset(store, ST_PIPELINE_STATES);
+	if (rc != SQLITE_DONE) {
+		free(states);
+		free(allowed);
+		return -1;
+	}
+	state = job_pipeline_state(states, allowed, n);
+	free(states);
+	free(allowed);
+	sql_bind_int64(store, ST_PIPELINE_SET_STATE, 1, pipeline);
+	sql_bind_text(store, ST_PIPELINE_SET_STATE, 2, job_state_name(state));
+	if (job_state_final(state))
+		sql_bind_int64(store, ST_PIPELINE_SET_STATE, 3, now_ms());
+	return sql_run(store, ST_PIPELINE_SET_STATE);
+}
+
+int
+sql_skip_after(struct store_sqlite *store, int64_t job, const char *name,
+    enum job_state state)
+{
+	char reason[200];
+
+	snprintf(reason, sizeof reason, "needs '%s', which %s",
+	    name != NULL ? name : "?", state == JOB_CANCELLED ?
+	    "was cancelled" : state == JOB_SKIPPED ? "was skipped" :
+	    state == JOB_TIMEOUT ? "timed out" : state == JOB_ERROR ?
+	    "ended in error" : "failed");
+	sql_bind_int64(store, ST_SKIP_AFTER, 1, job);
+	sql_bind_text(store, ST_SKIP_AFTER, 2, reason);
+	sql_bind_int64(store, ST_SKIP_AFTER, 3, now_ms());
+	return sql_run(store, ST_SKIP_AFTER);
+}
+
+/* Entry i as a new job like job like (its pipeline, its queue place). */
+static int
+sql_plan_add(struct store_sqlite *store, int64_t like,
+    const struct job_plan_entry *e, int64_t *id)
+{
+	if (e->carried > 0) {
+		char reason[80];
+
+		snprintf(reason, sizeof reason, "passed in job %lld",
+		    (long long)e->carried);
+		sql_bind_int64(store, ST_JOB_CARRY, 1, e->carried);
+		sql_bind_int64(store, ST_JOB_CARRY, 2, now_ms());
+		sql_bind_int64(store, ST_JOB_CARRY, 3, like);
+		sql_bind_text(store, ST_JOB_CARRY, 4, reason);
+		if (sql_run(store, ST_JOB_CARRY) == -1)
+			return -1;
+		if (sql_changes(store) != 1) {
+			log_warnx("unable to keep job %lld: it did not pass",
+			    (long long)e->carried);
+			return -1;
+		}
+	} else {
+		sql_bind_int64(store, ST_JOB_ADD_LIKE, 1, like);
+		sql_bind_int64(store, ST_JOB_ADD_LIKE, 2, now_ms());
+		sql_bind_text(store, ST_JOB_ADD_LIKE, 3, e->name);
+		sql_bind_text(store, ST_JOB_ADD_LIKE, 4, e->spec);
+		sql_bind_text(store, ST_JOB_ADD_LIKE, 5, e->labels);
+		sql_bind_int64(store, ST_JOB_ADD_LIKE, 6, e->allow_failure);
+		if (sql_run(store, ST_JOB_ADD_LIKE) == -1)
+			return -1;
+	}
+	*id = sql_last_id(store);
+	return 0;
+}
+
+/* The needs of every entry, now that each has its id. */
+static int
+sql_plan_needs(struct store_sqlite *store, const struct job_plan *plan,
+    const int64_t *ids)
+{
+	for (size_t i = 0; i < plan->njobs; i++) {
+		const struct job_plan_entry *e = &plan->jobs[i];
+
+		for (size_t k = 0; k < e->nneeds; k++) {
+			if (e->needs[k] >= plan->njobs)
+				return -1;
+			sql_bind_int64(store, ST_NEED_ADD, 1, ids[i]);
+			sql_bind_int64(store, ST_NEED_ADD, 2, ids[e->needs[k]]);
+			if (sql_run(store, ST_NEED_ADD) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+sql_plan_fill(struct store_sqlite *store, int64_t first,
+    const struct job_plan *plan, int64_t *ids)
+{
+	for (size_t i = 0; i < plan->njobs; i++) {
+		if (i != plan->first &&
+		    sql_plan_add(store, first, &plan->jobs[i], &ids[i]) == -1)
+			return -1;
+	}
+	ids[plan->first] = first;
+	if (sql_plan_needs(store, plan, ids) == -1)
+		return -1;
+	sql_bind_int64(store, ST_PIPELINE_SET_PLAN, 1, first);
+	sql_bind_text(store, ST_PIPELINE_SET_PLAN, 2, plan->text);
+	if (sql_run(store, ST_PIPELINE_SET_PLAN) == -1)
+		return -1;
+	return sql_pipeline_settle(store, first);
+}
+
+int
+sqlite_pipeline_plan(struct store *base, int64_t job,
+    const struct job_plan *plan, int64_t *ids)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	const struct job_plan_entry *e = &plan->jobs[plan->first];
+
+	if (sql_run(store, ST_BEGIN) == -1)
+		return -1;
+	sql_bind_int64(store, ST_JOB_PLAN, 1, job);
+	sql_bind_text(store, ST_JOB_PLAN, 2, e->name);
+	sql_bind_text(store, ST_JOB_PLAN, 3, e->spec);
+	sql_bind_text(store, ST_JOB_PLAN, 4, e->labels);
+	sql_bind_int64(store, ST_JOB_PLAN, 5, e->allow_failure);
+	if (sql_run(store, ST_JOB_PLAN) == -1)
+		goto fail;
+	if (sql_changes(store) != 1) {
+		sql_rollback(store);
+		return 1;
+	}
+	if (sql_plan_fill(store, job, plan, ids) == -1)
+		goto fail;
+	return sql_commit(store);
+fail:
+	sql_rollback(store);
+	return -1;
+}
+
+int
+sqlite_pipeline_get(struct store *base, int64_t id, struct pipeline *p)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_stmt *stmt = store->stmt[ST_PIPELINE_GET];
+	const unsigned char *plan;
+	int rc, found = 0;
+
+	memset(p, 0, sizeof *p);
+	sql_bind_int64(store, ST_PIPELINE_GET, 1, id);
+	rc = sql_step(store, ST_PIPELINE_GET);
+	if (rc == SQLITE_ROW && sql_column_state(stmt, 1, &p->state) == 0) {
+		found = 1;
+		p->id = sqlite3_column_int64(stmt, 0);
+		plan = sqlite3_column_text(stmt, 2);
+		p->plan = plan != NULL ? xstrdup((const char *)plan) : NULL;
+		p->finished_ms = sqlite3_column_int64(stmt, 3);
+	}
+	sql_reset(store, ST_PIPELINE_GET);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
+}
+
+int
+sqlite_pipeline_needs(struct store *base, int64_t id,
+    void (*cb)(int64_t job, int64_t need, void *arg), void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_stmt *stmt = store->stmt[ST_PIPELINE_NEEDS];
+	int rc, n = 0;
+
+	sql_bind_int64(store, ST_PIPELINE_NEEDS, 1, id);
+	while ((rc = sql_step(store, ST_PIPELINE_NEEDS)) == SQLITE_ROW) {
+		cb(sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1),
+		    arg);
+		n++;
+	}
+	sql_reset(store, ST_PIPELINE_NEEDS);
+	return rc == SQLITE_DONE ? n : -1;
+}
