@@ -2,8 +2,9 @@
 /*
  * runjob.c - one job on a runner, as a chain of child processes: clone the
  * repository if this runner has no clone of it yet, make sure the commit is
- * there (fetching if not), check it out clean, then run the test command
- * with its output streamed to the dispatcher, and report the result.
+ * there (fetching if not), check it out clean, send the tree's plan if
+ * asked to, then run the test step (runjob_test.c) with its output
+ * streamed to the dispatcher (runjob_out.c), and report the result.
  * Every step is an argument vector; no shell ever sees a commit id, branch
  * or URL.
  */
@@ -21,154 +22,18 @@
 
 #include "conn.h"
 #include "lineguard.h"
-#include "runner.h"
+#include "runjob_int.h"
 #include "runplan.h"
 #include "spawn.h"
-#include "testcmd.h"
 #include "util.h"
 
 static void runjob_step(struct runjob *j, enum runjob_step step);
-static void runjob_turn_over(struct runjob *j);
 
-/*
- * Where to cut data[0..len) so that no UTF-8 character is split: len, or
- * the start of a character whose last bytes are not there yet.
- */
-static size_t
-utf8_cut(const char *data, size_t len)
-{
-	for (size_t back = 1; back <= 3 && back <= len; back++) {
-		unsigned char c = (unsigned char)data[len - back];
-		size_t need;
-
-		if ((c & 0xc0) == 0x80)
-			continue;	/* a continuation byte: look further back */
-		need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-		return need > back ? len - back : len;
-	}
-	return len;
-}
-
-/* Send output to the dispatcher; paused reading resumes on drain. */
+/* A job whose turn has come adds its worktree (struct runjob_turns). */
 static void
-runjob_send(struct runjob *j, const char *data, size_t len)
+runjob_wake(struct runjob *j)
 {
-	while (len > 0) {
-		size_t chunk = len;
-
-		if (chunk > RUNNER_LOG_CHUNK)
-			chunk = utf8_cut(data, RUNNER_LOG_CHUNK);
-		if (chunk == 0)
-			chunk = len > RUNNER_LOG_CHUNK ? RUNNER_LOG_CHUNK : len;
-		j->cfg->output(j->cfg->arg, j->id,
-		    proto_encode_log(j->id, data, chunk, NULL));
-		data += chunk;
-		len -= chunk;
-	}
-	if (j->child != NULL && j->step == STEP_TEST &&
-	    j->cfg->congested(j->cfg->arg)) {
-		spawn_pause(j->child);
-		j->paused = 1;
-	}
-}
-
-/*
- * Output as it comes: a character cut by the end of a read waits in carry
- * for the rest of it, so that it is not sent as two invalid halves.
- */
-static void
-runjob_log(struct runjob *j, const char *data, size_t len)
-{
-	size_t total = j->ncarry + len, cut;
-	char *joined = xmalloc(total);
-
-	memcpy(joined, j->carry, j->ncarry);
-	memcpy(joined + j->ncarry, data, len);
-	cut = utf8_cut(joined, total);
-	runjob_send(j, joined, cut);
-	j->ncarry = total - cut;	/* at most 3 */
-	memcpy(j->carry, joined + cut, j->ncarry);
-	free(joined);
-}
-
-/* Send what is still carried, at the end of the output. */
-static void
-runjob_log_flush(struct runjob *j)
-{
-	if (j->ncarry > 0)
-		runjob_send(j, j->carry, j->ncarry);
-	j->ncarry = 0;
-}
-
-static void
-runjob_note(struct runjob *j, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-runjob_guarded(const char *data, size_t len, void *arg)
-{
-	runjob_log(arg, data, len);
-}
-
-/* A line of our own in the job's log, "ssci: ...", on a line of its own. */
-static void
-runjob_note(struct runjob *j, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	line_guard_flush(&j->guard, runjob_guarded, j);
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof buf - 2)
-		n = sizeof buf - 2;
-	buf[n++] = '\n';
-	runjob_log(j, "ssci: ", 6);
-	runjob_log(j, buf, (size_t)n);
-}
-
-/* Report the result and free the slot. */
-static void
-runjob_finish(struct runjob *j, enum job_state state, int exit_code,
-    const char *message)
-{
-	struct job_result res = { 0 };
-	const char *format;
-
-	runjob_turn_over(j);
-	line_guard_flush(&j->guard, runjob_guarded, j);
-	runjob_log_flush(j);
-	format = summary_finish(&j->summary, &res.tests);
-	res.job = j->id;
-	res.state = state;
-	res.exit_code = exit_code;
-	res.duration_ms = mono_ms() - j->started_ms;
-	res.message = message;
-	log_info("job %lld (%s) %s in %lld ms%s%s", (long long)j->id,
-	    j->commit, job_state_name(state), (long long)res.duration_ms,
-	    format ? ", summary from " : "", format ? format : "");
-	j->cfg->done(j->cfg->arg, j, proto_encode_result(&res, NULL));
-}
-
-/* A step's child failed to start or failed: end as error. */
-static void
-runjob_fail(struct runjob *j, const char *what, int status, const char *out)
-{
-	char msg[512];
-
-	if (out != NULL && *out != '\0')
-		runjob_log(j, out, strlen(out));
-	if (status == -1)
-		snprintf(msg, sizeof msg, "unable to run %s", what);
-	else
-		snprintf(msg, sizeof msg, "%s failed with exit status %d", what,
-		    status);
-	runjob_note(j, "%s", msg);
-	runjob_finish(j, JOB_ERROR, -1, msg);
+	runjob_step(j, STEP_WORKTREE);
 }
 
 /* Whether the slot's tree is there: the clone itself, or a worktree. */
@@ -206,24 +71,6 @@ runjob_clone_done(struct runjob *j)
 		return;
 	spawn_capture((const char *const[]){ "rm", "-rf", "--", j->clone_tmp,
 	    NULL }, NULL, 0, runjob_rm_done, NULL);
-}
-
-/* j's worktree is added (or not): the next job waiting adds its own. */
-static void
-runjob_turn_over(struct runjob *j)
-{
-	struct runjob_turns *turns = j->cfg->worktree_turns;
-	struct runjob *next;
-
-	if (!j->has_turn)
-		return;
-	j->has_turn = 0;
-	turns->busy = 0;
-	if ((next = TAILQ_FIRST(&turns->waiting)) != NULL) {
-		TAILQ_REMOVE(&turns->waiting, next, turn_entry);
-		next->waiting = 0;
-		runjob_step(next, STEP_WORKTREE);
-	}
 }
 
 static void
@@ -300,274 +147,6 @@ runjob_git(struct runjob *j, const char *dir, const char *const *argv)
 	if (j->child == NULL)
 		runjob_fail(j, strcmp(argv[0], "git") == 0 ? argv[1] : argv[0],
 		    -1, NULL);
-}
-
-static void
-runjob_test_output(struct spawn *sp, const char *data, size_t len, void *arg)
-{
-	struct runjob *j = arg;
-
-	(void)sp;
-	summary_feed(&j->summary, data, len);
-	line_guard_feed(&j->guard, data, len, runjob_guarded, j);
-}
-
-/*
- * The default command (unittest discovery) passing with no test found is
- * no pass: a newcomer's pytest suite, or a .ssci/test forgotten, would be
- * green.  Say what to do.  Python 3.12 exits 5 when no test ran.
- */
-static int
-runjob_ran_nothing(struct runjob *j, int status)
-{
-	struct job_tests tests;
-	char file[300];
-
-	if (!j->default_cmd || (status != 0 && status != 5))
-		return 0;
-	summary_finish(&j->summary, &tests);
-	if (tests.run != 0)
-		return 0;
-	runjob_note(j, "no tests ran; add an executable .ssci/test or "
-	    "--test-cmd");
-	if (testcmd_pytest_style(j->tree, file, sizeof file))
-		runjob_note(j, "tests/ holds pytest-style tests (%s), which "
-		    "unittest does not find: make .ssci/test run pytest, "
-		    "for example 'python3 -m pytest'", file);
-	return 1;
-}
-
-static void
-runjob_test_done(struct spawn *sp, int status, void *arg)
-{
-	struct runjob *j = arg;
-	enum job_state state = status == 0 ? JOB_PASSED : JOB_FAILED;
-
-	(void)sp;
-	j->child = NULL;
-	if (j->has_cgroup) {
-		int oom = cgroup_job_oom(&j->cgroup);
-
-		cgroup_job_destroy(&j->cgroup);
-		j->has_cgroup = 0;
-		if (oom && j->ending == JOB_RUNNING) {
-			char why[96];
-
-			snprintf(why, sizeof why, "memory limit of %lld MiB "
-			    "exceeded", j->cfg->job_memory >> 20);
-			runjob_note(j, "%s: the test was killed", why);
-			runjob_finish(j, JOB_FAILED, status, why);
-			return;
-		}
-	}
-	if (j->ending == JOB_TIMEOUT) {
-		runjob_note(j, "killed after the job timeout of %d s",
-		    j->timeout_s);
-		runjob_finish(j, JOB_TIMEOUT, status, "job timeout");
-	} else if (j->ending == JOB_CANCELLED)
-		runjob_finish(j, JOB_CANCELLED, status, "cancelled");
-	else if (runjob_ran_nothing(j, status))
-		runjob_finish(j, JOB_ERROR, status, "no tests ran");
-	else
-		runjob_finish(j, state, status, NULL);
-}
-
-/* A NULL-ended vector of malloc'd strings, freed. */
-static void
-runjob_free_argv(char **argv)
-{
-	for (char **a = argv; a != NULL && *a != NULL; a++)
-		free(*a);
-	free(argv);
-}
-
-/*
- * The test's argv wrapped in bubblewrap: everything read-only but the
- * work tree, a /tmp of its own, no network unless asked, its own process
- * numbers, and the runner's work folder (other trees, clones) and token
- * file out of sight.
- */
-static char **
-runjob_sandbox_argv(struct runjob *j, const char *const *test)
-{
-	/* --cap-drop ALL: a runner running as root must not lend its power. */
-	const char *fixed[] = { "bwrap", "--die-with-parent", "--new-session",
-	    "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc",
-	    "--unshare-uts",
-	    "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-	    "--tmpfs", "/tmp", NULL };
-	char tree[PATH_MAX], **argv;
-	size_t n = 0, cap = 64;
-
-	if (realpath(j->tree, tree) == NULL)
-		snprintf(tree, sizeof tree, "%s", j->tree);
-	argv = xcalloc(cap, sizeof *argv);
-	for (const char *const *a = fixed; *a != NULL; a++)
-		argv[n++] = xstrdup(*a);
-	if (!j->cfg->sandbox_net)
-		argv[n++] = xstrdup("--unshare-net");
-	if (j->cfg->work_abs != NULL) {
-		argv[n++] = xstrdup("--tmpfs");
-		argv[n++] = xstrdup(j->cfg->work_abs);
-	}
-	if (j->cfg->token_file != NULL) {
-		argv[n++] = xstrdup("--ro-bind");
-		argv[n++] = xstrdup("/dev/null");
-		argv[n++] = xstrdup(j->cfg->token_file);
-	}
-	argv[n++] = xstrdup("--bind");
-	argv[n++] = xstrdup(tree);
-	argv[n++] = xstrdup(tree);
-	/*
-	 * The runner runs git in this tree after the test: a test that could
-	 * write .git (hooks, config) would run code outside the sandbox.
-	 */
-	argv[n++] = xstrdup("--ro-bind");
-	xasprintf(&argv[n++], "%s/.git", tree);
-	xasprintf(&argv[n++], "%s/.git", tree);
-	argv[n++] = xstrdup("--chdir");
-	argv[n++] = xstrdup(tree);
-	argv[n++] = xstrdup("--");
-	for (; *test != NULL && n < cap - 1; test++)
-		argv[n++] = xstrdup(*test);
-	argv[n] = NULL;
-	return argv;
-}
-
-/*
- * Memory and process limits for the test: its own control groups where
- * the kernel lets us, else an address-space limit per process.  -1 after
- * ending the job if the groups could not be made.
- */
-static int
-runjob_limits(struct runjob *j, struct spawn_opts *opts)
-{
-	const struct runjob_config *cfg = j->cfg;
-	char name[64];
-
-	if (cfg->job_memory == 0 && cfg->job_pids == 0)
-		return 0;
-	if (!cfg->use_cgroups) {
-		opts->memory_limit = cfg->job_memory;
-		if (cfg->job_pids > 0)
-			runjob_note(j, "process limit not enforced: no writable "
-			    "pids control group on this runner");
-		return 0;
-	}
-	snprintf(name, sizeof name, "%ld-%lld", (long)getpid(),
-	    (long long)j->id);
-	if (cgroup_job_create(&j->cgroup, name, cfg->job_memory,
-	    cfg->job_pids) == -1) {
-		runjob_note(j, "unable to make the job's control group");
-		runjob_finish(j, JOB_ERROR, -1, "unable to limit the job");
-		return -1;
-	}
-	j->has_cgroup = 1;
-	opts->join_fds = j->cgroup.fds;
-	opts->njoin_fds = j->cgroup.n;
-	return 0;
-}
-
-/*
- * The test's environment: who it is, then a planned job's own (matrix
- * values, env); malloc'd, NULL-ended.
- */
-static char **
-runjob_env(struct runjob *j)
-{
-	char **env = xcalloc(7 + j->nenv, sizeof *env);
-	size_t n = 0;
-
-	xasprintf(&env[n++], "CI=true");
-	xasprintf(&env[n++], "SSCI_COMMIT=%s", j->commit);
-	xasprintf(&env[n++], "SSCI_BRANCH=%s", j->branch ? j->branch : "");
-	xasprintf(&env[n++], "SSCI_JOB=%lld", (long long)j->id);
-	xasprintf(&env[n++], "SSCI_REPO=%s", j->repo);
-	if (j->name != NULL)
-		xasprintf(&env[n++], "SSCI_JOB_NAME=%s", j->name);
-	for (size_t i = 0; i < j->nenv; i++)
-		env[n++] = xstrdup(j->env[i]);
-	env[n] = NULL;
-	return env;
-}
-
-/*
- * What tests the tree: a planned job's commands, else the repository's
- * test command.  0 and *args, or -1 once the job has ended.
- */
-static int
-runjob_command(struct runjob *j, struct testcmd *tc, const char ***planned,
-    const char *const **args)
-{
-	if (j->nrun > 0) {
-		memset(tc, 0, sizeof *tc);
-		*planned = runplan_argv(j->run, j->nrun);
-		*args = *planned;
-		return 0;
-	}
-	testcmd_choose(tc, j->tree, j->cfg->test_cmd);
-	j->default_cmd = tc->kind == TESTCMD_DEFAULT;
-	*args = tc->argv;
-	if (tc->kind == TESTCMD_NOT_EXECUTABLE) {
-		runjob_note(j, ".ssci/test is not executable: run "
-		    "'chmod +x .ssci/test' (or 'git update-index --chmod=+x "
-		    ".ssci/test') and commit it");
-		runjob_finish(j, JOB_ERROR, -1, "'.ssci/test' is not executable");
-		return -1;
-	}
-	if (tc->kind == TESTCMD_NONE) {
-		runjob_note(j, "no test command: the repository has no "
-		    "executable .ssci/test, no .ssci.yml and no tests/ folder, "
-		    "and the runner has no --test-cmd");
-		runjob_finish(j, JOB_ERROR, -1, "no test command");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-runjob_test(struct runjob *j)
-{
-	static const char *const runjob_unset[] = { "SSCI_TOKEN", NULL };
-	const char *const *args;
-	const char **planned = NULL;
-	char **env, **argv_sandbox = NULL;
-	struct spawn_opts opts = { 0 };
-	struct testcmd tc;
-
-	if (runjob_command(j, &tc, &planned, &args) == -1 ||
-	    runjob_limits(j, &opts) == -1) {
-		testcmd_release(&tc);
-		free(planned);
-		return;
-	}
-	if (j->cfg->sandbox) {
-		argv_sandbox = runjob_sandbox_argv(j, args);
-		args = (const char *const *)argv_sandbox;
-	}
-	env = runjob_env(j);
-	opts.argv = args;
-	opts.dir = j->tree;
-	opts.env = (const char *const *)env;
-	opts.unset = runjob_unset;
-	opts.on_output = runjob_test_output;
-	opts.on_done = runjob_test_done;
-	opts.arg = j;
-	j->child = spawn_start(&opts);
-	runjob_free_argv(env);
-	if (j->child != NULL && !j->cfg->sandbox) {
-		/* bwrap ends its tests itself when we die (--die-with-parent). */
-		j->cfg->test_started(j->cfg->arg, j->slot,
-		    spawn_pid(j->child));
-		j->recorded = 1;
-	}
-	if (j->child == NULL) {
-		runjob_note(j, "unable to start the test command '%s'", args[0]);
-		runjob_finish(j, JOB_ERROR, -1, "unable to start the test command");
-	}
-	testcmd_release(&tc);
-	free(planned);
-	runjob_free_argv(argv_sandbox);
 }
 
 /* Send the tree's plan, if it has one; else test as without pipelines. */
@@ -814,6 +393,7 @@ runjob_new(const struct runjob_config *cfg, int slot,
 	j->ending = JOB_RUNNING;
 	summary_init(&j->summary);
 	line_guard_init(&j->guard);
+	cfg->worktree_turns->wake = runjob_wake;
 	j->ev_timeout = evtimer_new(cfg->base, runjob_timeout_cb, j);
 	j->ev_kill = evtimer_new(cfg->base, runjob_kill_cb, j);
 	return j;

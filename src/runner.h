@@ -65,6 +65,7 @@ struct runjob;
 struct runjob_turns {
 	TAILQ_HEAD(, runjob) waiting;
 	int busy;
+	void (*wake)(struct runjob *j);	/* its turn has come */
 };
 
 struct runjob_config {
