@@ -27,6 +27,7 @@
 
 #include "joblog.h"
 #include "results.h"
+#include "plan.h"
 #include "sched.h"
 #include "store.h"
 #include "util.h"
@@ -47,6 +48,7 @@ struct fake {
 	char answers[16][32];	/* "ok" or an error code */
 	int nanswers;
 	const char *refuses;	/* a repository it does not take */
+	int specs;		/* jobs received with what to run */
 };
 
 struct fixture {
@@ -69,7 +71,7 @@ fake_send_job(void *conn, const struct job *job, const struct plan_spec *spec,
 	struct fake *r = conn;
 
 	(void)timeout_s;
-	(void)spec;
+	r->specs += spec != NULL && spec->nrun > 0;
 	assert_true(r->njobs < 16);
 	r->attempts[r->njobs] = attempt;
 	r->jobs[r->njobs++] = job->id;
@@ -547,6 +549,87 @@ test_running_job_nobody_holds_is_queued_again(void **state)
 	assert_int_equal(one.attempts[0], 2);
 }
 
+#define PLAN "jobs:\n  build:\n    run: make\n  unit:\n    needs: [build]\n" \
+	"    run: make unit\n  lint:\n    run: make lint\n"
+
+static void
+test_plan_goes_on_and_queues_the_rest(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 }, two = { 0 };
+	struct sched_runner *r1;
+	struct job job;
+	int64_t a;
+
+	a = queue(f, REPO, C1);
+	r1 = join(f, &one, "r1", 1, NULL, 0);
+	assert_int_equal(one.specs, 0);
+	sched_plan(f->sched, r1, a, PLAN, strlen(PLAN));
+	assert_string_equal(one.answers[one.nanswers - 1], "ok");
+	assert_int_equal(one.njobs, 2);
+	assert_int_equal(one.jobs[1], a);
+	assert_int_equal(one.specs, 1);
+	job = get(f, a);
+	assert_string_equal(job.name, "build");
+	job_release(&job);
+	/* The next runner gets lint: unit waits for build. */
+	join(f, &two, "r2", 1, NULL, 0);
+	assert_int_equal(two.njobs, 1);
+	job = get(f, two.jobs[0]);
+	assert_string_equal(job.name, "lint");
+	job_release(&job);
+	report(f, r1, a, JOB_PASSED);
+	assert_int_equal(one.njobs, 3);
+	job = get(f, one.jobs[2]);
+	assert_string_equal(job.name, "unit");
+	job_release(&job);
+	assert_int_equal(one.specs, 2);
+}
+
+static void
+test_plan_hands_back_what_the_runner_cannot_take(void **state)
+{
+	static const char gpu_plan[] = "jobs:\n  render:\n    run: x\n"
+	    "    labels: [gpu]\n";
+	struct fixture *f = *state;
+	struct fake plain = { 0 }, gpu = { 0 };
+	struct sched_runner *r1, *r2;
+	char *labels[] = { "gpu" };
+	int64_t a;
+
+	a = queue(f, REPO, C1);
+	r1 = join(f, &plain, "plain", 1, NULL, 0);
+	sched_plan(f->sched, r1, a, gpu_plan, strlen(gpu_plan));
+	assert_string_equal(plain.answers[plain.nanswers - 1], "ok");
+	assert_int_equal(plain.njobs, 1);
+	assert_int_equal(state_of(f, a), JOB_QUEUED);
+	assert_int_equal(r1->busy, 0);
+	r2 = sched_register(f->sched, &gpu, "gpu", "127.0.0.1:9", 1, labels,
+	    1);
+	sched_runner_ready(f->sched, r2, NULL, 0);
+	assert_int_equal(gpu.njobs, 1);
+	assert_int_equal(gpu.jobs[0], a);
+	assert_int_equal(gpu.specs, 1);
+	assert_int_equal(plain.njobs, 1);
+}
+
+static void
+test_bad_plan_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 };
+	struct sched_runner *r1;
+	int64_t a;
+
+	a = queue(f, REPO, C1);
+	r1 = join(f, &one, "r1", 1, NULL, 0);
+	sched_plan(f->sched, r1, a, "jobs: [", 7);
+	assert_string_equal(one.answers[one.nanswers - 1], "bad_plan");
+	assert_int_equal(state_of(f, a), JOB_RUNNING);
+	report(f, r1, a, JOB_ERROR);
+	assert_non_null(strstr(results_file(f, C1), "result: error"));
+}
+
 int
 main(void)
 {
@@ -573,6 +656,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_running_job_nobody_holds_is_queued_again, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_plan_goes_on_and_queues_the_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_plan_hands_back_what_the_runner_cannot_take, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bad_plan_refused, setup,
 		    teardown),
 	};
 
