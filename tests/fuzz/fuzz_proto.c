@@ -23,6 +23,18 @@ same_string(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+static int
+same_strings(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++) {
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 static void
 check(int ok)
 {
@@ -49,6 +61,7 @@ round_trip(const struct proto_msg *m)
 {
 	struct proto_msg	 r;
 	struct job_result	 res;
+	struct proto_run	 run;
 	size_t			 len;
 	char			*line = NULL;
 	/* show and tail name a job by id, by commit prefix, or not at all. */
@@ -84,8 +97,14 @@ round_trip(const struct proto_msg *m)
 		    m->nlabels, m->jobs, m->njobs, &len);
 		break;
 	case PROTO_JOB:
-		line = proto_encode_job(m->job, m->repo, m->commit, m->branch,
-		    m->timeout, m->attempt, &len);
+		run = (struct proto_run){ .name = m->name, .run = m->run,
+		    .nrun = m->nrun, .env = m->env, .nenv = m->nenv,
+		    .plan = m->plan };
+		line = proto_encode_job_run(m->job, m->repo, m->commit,
+		    m->branch, m->timeout, m->attempt, &run, &len);
+		break;
+	case PROTO_PLAN:
+		line = proto_encode_plan(m->job, m->data, m->data_len, &len);
 		break;
 	case PROTO_ACCEPTED:
 		line = proto_encode_accepted(m->job, &len);
@@ -161,6 +180,9 @@ round_trip(const struct proto_msg *m)
 	check(same_string(r.author, m->author));
 	check(r.limit == m->limit && r.before == m->before);
 	check(r.offset == m->offset);
+	check(r.plan == m->plan);
+	check(same_strings(r.run, r.nrun, m->run, m->nrun));
+	check(same_strings(r.env, r.nenv, m->env, m->nenv));
 	proto_msg_release(&r);
 }
 
