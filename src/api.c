@@ -131,6 +131,102 @@ api_jobs(struct dispatcher *d, const struct job_filter *filter)
 	return list;
 }
 
+/* A pipeline being read: its jobs (id order) and their ids. */
+struct api_pipeline_ctx {
+	json_t *jobs;
+	int64_t *ids;
+	size_t n, cap;
+};
+
+static int
+api_pipeline_job(const struct job *job, void *arg)
+{
+	struct api_pipeline_ctx *p = arg;
+	json_t *obj = api_job(job);
+
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 8;
+		p->ids = xrealloc(p->ids, p->cap * sizeof *p->ids);
+	}
+	p->ids[p->n++] = job->id;
+	api_set(obj, "needs", json_array());
+	json_array_append_new(p->jobs, obj);
+	return 0;
+}
+
+/* The index of job id in p (its jobs come in id order), or -1. */
+static long
+api_pipeline_find(const struct api_pipeline_ctx *p, int64_t id)
+{
+	size_t lo = 0, hi = p->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (p->ids[mid] == id)
+			return (long)mid;
+		if (p->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static void
+api_pipeline_need(int64_t job, int64_t need, void *arg)
+{
+	struct api_pipeline_ctx *p = arg;
+	long i = api_pipeline_find(p, job);
+
+	if (i >= 0)
+		json_array_append_new(json_object_get(json_array_get(p->jobs,
+		    (size_t)i), "needs"), api_check(json_integer(need)));
+}
+
+int
+api_pipeline(struct dispatcher *d, int64_t id, json_t **out)
+{
+	struct api_pipeline_ctx p = { api_check(json_array()), NULL, 0, 0 };
+	struct pipeline pipeline;
+	struct job first;
+	json_t *obj;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_pipeline_get(d->store, id, &pipeline)) != 1) {
+		json_decref(p.jobs);
+		return rc;
+	}
+	if ((rc = store_job_get(d->store, id, &first)) != 1 ||
+	    store_pipeline_jobs(d->store, id, api_pipeline_job, &p) == -1 ||
+	    store_pipeline_needs(d->store, id, api_pipeline_need, &p) == -1) {
+		if (rc == 1)
+			job_release(&first);
+		pipeline_release(&pipeline);
+		json_decref(p.jobs);
+		free(p.ids);
+		return -1;
+	}
+	obj = api_check(json_object());
+	api_set(obj, "id", json_integer(pipeline.id));
+	api_set(obj, "state", json_string(job_state_name(pipeline.state)));
+	api_set(obj, "commit", api_string(first.commit));
+	api_set(obj, "repo", api_string(first.repo));
+	api_set(obj, "branch", api_string(first.branch));
+	api_set(obj, "subject", api_string(first.subject));
+	api_set(obj, "created_ms", json_integer(first.created_ms));
+	api_set(obj, "finished_ms", pipeline.finished_ms > 0 &&
+	    job_state_final(pipeline.state) ?
+	    json_integer(pipeline.finished_ms) : json_null());
+	api_set(obj, "planned", json_boolean(pipeline.plan != NULL));
+	api_set(obj, "jobs", p.jobs);
+	job_release(&first);
+	pipeline_release(&pipeline);
+	free(p.ids);
+	*out = obj;
+	return 1;
+}
+
 json_t *
 api_runners(struct dispatcher *d)
 {

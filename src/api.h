@@ -6,8 +6,9 @@
  *
  * A job is an object: id, repo, commit, branch, state, attempt, runner,
  * created_ms, started_ms, finished_ms, exit_code, duration_ms,
- * tests {run, failed, skipped}, reason, subject, author (unknown values are
- * null).
+ * tests {run, failed, skipped}, reason, subject, author, retry_of,
+ * pipeline, pipeline_state, name, labels [words], allow_failure (unknown
+ * values are null).
  */
 #ifndef SSCI_API_H
 #define SSCI_API_H
@@ -21,6 +22,14 @@ struct dispatcher;
 #define API_RECENT_JOBS 20
 
 json_t *api_job(const struct job *job);
+
+/*
+ * Pipeline id (the id of its first job): id, state, commit, repo, branch,
+ * subject, created_ms, finished_ms (null until it is over), planned, and
+ * jobs (first to last), each a job with "needs" [ids].  1 and *out set;
+ * 0 no such pipeline; -1 the store failed.
+ */
+int api_pipeline(struct dispatcher *d, int64_t id, json_t **out);
 
 /* Jobs matching filter, newest first; NULL on a store error. */
 json_t *api_jobs(struct dispatcher *d, const struct job_filter *filter);

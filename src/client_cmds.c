@@ -35,7 +35,7 @@ print_state(const char *state, int color, int width)
 	static const struct { const char *state, *code; } colors[] = {
 		{ "passed", "32" }, { "failed", "31" }, { "error", "35" },
 		{ "timeout", "33" }, { "cancelled", "90" }, { "running", "34" },
-		{ "queued", "90" },
+		{ "queued", "90" }, { "skipped", "90" },
 	};
 	const char *code = NULL;
 
@@ -79,10 +79,11 @@ print_job_row(json_t *job, int color)
 		    num(tests, "failed"), num(tests, "run"));
 	printf("  %-6lld ", num(job, "id"));
 	print_state(str(job, "state"), color, 9);
-	printf(" %.10s  %-14.14s %-8s %-8s %-16.16s %.40s\n", str(job, "commit"),
-	    str(job, "branch"), tbuf, duration(json_object_get(job,
-	    "duration_ms"), dbuf, sizeof dbuf), str(job, "runner"),
-	    str(job, "subject"));
+	/* A job's name in its pipeline's plan ("-": not planned). */
+	printf(" %.10s  %-14.14s %-20.20s %-8s %-8s %-16.16s %.40s\n",
+	    str(job, "commit"), str(job, "branch"), str(job, "name"), tbuf,
+	    duration(json_object_get(job, "duration_ms"), dbuf, sizeof dbuf),
+	    str(job, "runner"), str(job, "subject"));
 }
 
 static void
@@ -91,8 +92,9 @@ print_jobs_table(json_t *jobs, int color)
 	size_t i;
 	json_t *job;
 
-	printf("  %-6s %-9s %-10s  %-14s %-8s %-8s %-16s %s\n", "JOB", "STATE",
-	    "COMMIT", "BRANCH", "PASSED", "TIME", "RUNNER", "SUBJECT");
+	printf("  %-6s %-9s %-10s  %-14s %-20s %-8s %-8s %-16s %s\n", "JOB",
+	    "STATE", "COMMIT", "BRANCH", "NAME", "PASSED", "TIME", "RUNNER",
+	    "SUBJECT");
 	json_array_foreach(jobs, i, job)
 		print_job_row(job, color);
 }
@@ -272,9 +274,12 @@ static const struct client_cmd client_cmds[] = {
 	    request_jobs, print_jobs },
 	{ "log", "usage: ssci log [OPTIONS] JOB|COMMIT\n", "fR", 1,
 	    check_job_or_commit, request_tail, print_nothing },
-	{ "cancel", "usage: ssci cancel [OPTIONS] JOB\n", "", 1, check_job,
-	    request_cancel, print_cancel },
-	{ "retry", "usage: ssci retry [OPTIONS] JOB\n", "", 1, check_job,
+	{ "cancel", "usage: ssci cancel [OPTIONS] JOB\n"
+	    "Cancel the job's pipeline: every job of it that is queued or "
+	    "running.\n", "", 1, check_job, request_cancel, print_cancel },
+	{ "retry", "usage: ssci retry [OPTIONS] JOB\n"
+	    "Queue the job's pipeline again once it is over, as a new "
+	    "pipeline\nthat keeps the jobs that passed.\n", "", 1, check_job,
 	    request_retry, print_retry },
 };
 

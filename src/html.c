@@ -2,8 +2,8 @@
 /*
  * html.c - what every page needs: escaping (a test's output and a commit's
  * words are never trusted), the page frame, number and time formats and
- * links.  The pages themselves are in html_dash.c, html_job.c and
- * html_history.c.
+ * links.  The pages themselves are in html_dash.c, html_job.c,
+ * html_pipeline.c and html_history.c.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -240,6 +240,29 @@ html_json_state(json_t *obj)
 	if (name == NULL || job_state_parse(name, &state) == -1)
 		return JOB_ERROR;
 	return state;
+}
+
+enum job_state
+html_json_pipeline_state(json_t *obj)
+{
+	const char *name = html_json_str(obj, "pipeline_state");
+	enum job_state state;
+
+	if (name == NULL || job_state_parse(name, &state) == -1)
+		return html_json_state(obj);
+	return state;
+}
+
+void
+html_dd(struct evbuffer *out, const char *cls, const char *label,
+    const char *value)
+{
+	evbuffer_add_printf(out, "<dt>%s</dt><dd class=\"%s\">", label, cls);
+	if (value == NULL || *value == '\0')
+		evbuffer_add_printf(out, "<span class=\"muted\">–</span>");
+	else
+		html_escape(out, value);
+	evbuffer_add_printf(out, "</dd>\n");
 }
 
 void

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * html.h - the web pages, server-rendered: the dashboard, a job's page with
- * its log, a branch's history picture and the status badge; and the static
- * stylesheet and script they use.  Everything a test printed or a commit
- * says is HTML-escaped before it reaches a page; of a log's escape
- * sequences only its colours stay, as classes.
+ * its log, a pipeline's page, a branch's history picture and the status
+ * badge; and the static stylesheet and script they use.  Everything a
+ * test printed or a commit says is HTML-escaped before it reaches a page;
+ * of a log's escape sequences only its colours stay, as classes.
  */
 #ifndef SSCI_HTML_H
 #define SSCI_HTML_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store.h"
 
@@ -32,6 +33,12 @@ void html_dashboard(struct dispatcher *d, struct evbuffer *out);
 /* A job's page, "/jobs/ID" and "/commits/SHA". */
 void html_job(struct dispatcher *d, const struct job *job,
     struct evbuffer *out);
+
+/*
+ * A pipeline's page, "/pipelines/ID": its jobs as a graph and a table.
+ * Returns 0, or -1 if there is no such pipeline.
+ */
+int html_pipeline(struct dispatcher *d, int64_t id, struct evbuffer *out);
 
 /*
  * A branch's history, "/history/REPO/BRANCH" (REPO is the repository's id):

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * html_dash.c - the dashboard, "/": every branch with its latest status and
- * a strip of its recent jobs, the running jobs, the queue, the runners and
- * the recent jobs.  It is drawn from the same JSON objects as the API
+ * html_dash.c - the dashboard, "/": every branch with the state of its
+ * latest pipeline and a strip of its recent pipelines, the running jobs,
+ * the queue, the runners and the recent jobs.  It is drawn from the same JSON objects as the API
  * (api.c), so the page and the API never disagree; the script in assets.c
  * fetches the page again when an event arrives and swaps <main id="live">.
  */
@@ -43,13 +43,16 @@ html_repo_name(struct evbuffer *out, const char *url)
 	evbuffer_add_printf(out, "</span>");
 }
 
-/* The small history strip of a branch, linked to its history page. */
+/*
+ * The small history strip of a branch, a mark per pipeline, linked to its
+ * history page.
+ */
 static void
 html_branch_strip(struct dispatcher *d, struct evbuffer *out,
     const char *repo, const char *branch)
 {
 	struct job_filter filter = { .repo = repo, .branch = branch,
-	    .limit = HTML_STRIP_JOBS };
+	    .limit = HTML_STRIP_JOBS, .pipelines = 1 };
 	struct svg_mark *marks;
 	json_t *jobs;
 	size_t n;
@@ -57,7 +60,7 @@ html_branch_strip(struct dispatcher *d, struct evbuffer *out,
 	/* Without a branch a filter would match every branch. */
 	if (branch == NULL || (jobs = api_jobs(d, &filter)) == NULL)
 		return;
-	marks = html_marks(jobs, &n);
+	marks = html_marks(jobs, &n, 1);
 	evbuffer_add_printf(out, "<a class=\"history\" href=\"");
 	html_history_href(out, repo, branch);
 	evbuffer_add_printf(out, "\" title=\"history\">");
@@ -67,11 +70,13 @@ html_branch_strip(struct dispatcher *d, struct evbuffer *out,
 	json_decref(jobs);
 }
 
+/* A branch's latest pipeline, given by its first job. */
 static void
 html_branch_row(struct dispatcher *d, struct evbuffer *out, json_t *job)
 {
 	const char *repo = html_json_str(job, "repo");
 	const char *branch = html_json_str(job, "branch");
+	enum job_state state = html_json_pipeline_state(job);
 	char age[HTML_FMT_SIZE];
 
 	if (repo == NULL)
@@ -79,7 +84,7 @@ html_branch_row(struct dispatcher *d, struct evbuffer *out, json_t *job)
 	html_fmt_age(age, sizeof age, now_ms() -
 	    html_json_int(job, "created_ms", 0));
 	evbuffer_add_printf(out, "<tr class=\"branch state-%s\" data-repo=\"",
-	    job_state_name(html_json_state(job)));
+	    job_state_name(state));
 	html_escape(out, repo);
 	evbuffer_add_printf(out, "\" data-branch=\"");
 	html_escape(out, branch != NULL ? branch : "");
@@ -95,17 +100,17 @@ html_branch_row(struct dispatcher *d, struct evbuffer *out, json_t *job)
 	} else
 		html_text(out, NULL);
 	evbuffer_add_printf(out, "</td><td class=\"status\">");
-	html_pill(out, html_json_state(job));
+	html_pill(out, state);
 	evbuffer_add_printf(out, "</td>");
-	html_commit_cell(out, job);
+	html_commit_cell(out, job, 0);
 	evbuffer_add_printf(out, "<td class=\"strip\">");
 	html_branch_strip(d, out, repo, branch);
 	evbuffer_add_printf(out, "</td><td class=\"age\">%s</td>"
 	    "<td class=\"actions\">", age);
-	/* The tip again: the branch's latest job, retried once it is over. */
-	if (job_state_final(html_json_state(job)))
-		html_actions(out, html_json_state(job), html_json_int(job, "id",
-		    0), "Rebuild tip");
+	/* The tip again: its latest pipeline, retried once it is over. */
+	if (job_state_final(state))
+		html_actions(out, state, html_json_int(job, "id", 0),
+		    "Rebuild tip");
 	evbuffer_add_printf(out, "</td></tr>\n");
 }
 
@@ -153,7 +158,7 @@ html_dash_running(struct evbuffer *out, json_t *running)
 		html_job_tr(out, job);
 		id = html_json_int(job, "id", 0);
 		html_job_number(out, job);
-		html_commit_cell(out, job);
+		html_commit_cell(out, job, 1);
 		evbuffer_add_printf(out, "<td class=\"branch\">");
 		html_text(out, html_json_str(job, "branch"));
 		evbuffer_add_printf(out, "</td><td class=\"runner\">");
@@ -189,7 +194,7 @@ html_dash_queue(struct evbuffer *out, json_t *queue)
 		evbuffer_add_printf(out, "<td class=\"position\">%lld</td>",
 		    (long long)html_json_int(job, "position", 0));
 		html_job_number(out, job);
-		html_commit_cell(out, job);
+		html_commit_cell(out, job, 1);
 		evbuffer_add_printf(out, "<td class=\"branch\">");
 		html_text(out, html_json_str(job, "branch"));
 		evbuffer_add_printf(out, "</td><td class=\"waiting\">");

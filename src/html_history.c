@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * html_history.c - a branch's history, "/history/REPO/BRANCH": its recent
- * jobs as a strip of pass/fail marks over a chart of their durations, so
- * that one sees at a glance when it broke and when it got slow, and the
- * jobs as a table below; and the branch's status badge for a README.
+ * pipelines as a strip of pass/fail marks over a chart of their
+ * durations, so that one sees at a glance when it broke and when it got
+ * slow, and its recent jobs as a table below; and the branch's status
+ * badge for a README, from its latest finished pipeline.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 
 #define HTML_HISTORY_JOBS 50
 
-/* "#12 passed · 1a2b3c4 · Fix the parser · 1.2 s": a mark's tooltip. */
+/* "12 jobs: 9 passed, 2 failed, 1 error", counting only what happened. */
 static void
 html_history_counts(struct evbuffer *out, json_t *jobs)
 {
@@ -64,10 +65,34 @@ html_history_attrs(const char *repo, const char *branch)
 	return attrs;
 }
 
-/* The heading, the counts and both pictures. */
+/*
+ * A planned pipeline's duration, for its mark: from its first job's
+ * queueing to its end (its jobs wait for each other and for runners with
+ * their labels, so no one job's time is the pipeline's).
+ */
 static void
-html_history_pictures(struct evbuffer *out, json_t *jobs, const char *repo,
-    const char *branch)
+html_history_durations(struct dispatcher *d, json_t *pipelines,
+    struct svg_mark *marks, size_t n)
+{
+	struct pipeline pipeline;
+	json_t *job;
+
+	for (size_t i = 0; i < n; i++) {
+		job = json_array_get(pipelines, n - 1 - i);
+		if (html_json_str(job, "name") == NULL ||
+		    store_pipeline_get(d->store, marks[i].id, &pipeline) != 1)
+			continue;
+		if (job_state_final(pipeline.state) && pipeline.finished_ms > 0)
+			marks[i].duration_ms = pipeline.finished_ms -
+			    html_json_int(job, "created_ms", 0);
+		pipeline_release(&pipeline);
+	}
+}
+
+/* The heading, the counts and both pictures, one mark per pipeline. */
+static void
+html_history_pictures(struct dispatcher *d, struct evbuffer *out,
+    json_t *pipelines, json_t *jobs, const char *repo, const char *branch)
 {
 	struct svg_mark *marks;
 	size_t n;
@@ -80,25 +105,31 @@ html_history_pictures(struct evbuffer *out, json_t *jobs, const char *repo,
 	html_escape(out, repo);
 	evbuffer_add_printf(out, "</span> <span id=\"status\" "
 	    "class=\"status\">");
-	html_pill(out, html_json_state(json_array_get(jobs, 0)));
+	html_pill(out, html_json_pipeline_state(json_array_get(pipelines, 0)));
 	evbuffer_add_printf(out, "</span></h1>\n");
 	html_history_counts(out, jobs);
-	marks = html_marks(jobs, &n);
+	marks = html_marks(pipelines, &n, 1);
+	html_history_durations(d, pipelines, marks, n);
 	evbuffer_add_printf(out, "<figure class=\"charts\">");
 	svg_strip(out, marks, n, 1);
 	svg_durations(out, marks, n);
-	evbuffer_add_printf(out, "<figcaption>Oldest on the left; "
-	    "bar height is the job's duration.</figcaption></figure>"
-	    "</section>\n");
+	evbuffer_add_printf(out, "<figcaption>One mark per pipeline, oldest "
+	    "on the left; bar height is how long it took (a pipeline of "
+	    "planned jobs: from its queueing to its end).</figcaption>"
+	    "</figure></section>\n");
 	html_marks_free(marks, n);
 }
 
-/* The branch's latest jobs; repo is a URL or a repository's id. */
+/*
+ * The branch's latest jobs, or with pipelines its latest pipelines (their
+ * first jobs); repo is a URL or a repository's id.
+ */
 static json_t *
-html_history_jobs(struct dispatcher *d, const char *repo, const char *branch)
+html_history_jobs(struct dispatcher *d, const char *repo, const char *branch,
+    int pipelines)
 {
 	struct job_filter filter = { .repo = repo, .branch = branch,
-	    .limit = HTML_HISTORY_JOBS };
+	    .limit = HTML_HISTORY_JOBS, .pipelines = pipelines };
 
 	return api_jobs(d, &filter);
 }
@@ -107,22 +138,23 @@ int
 html_history(struct dispatcher *d, const char *repo, const char *branch,
     struct evbuffer *out)
 {
-	json_t *jobs = html_history_jobs(d, repo, branch);
+	json_t *pipelines = html_history_jobs(d, repo, branch, 1), *jobs;
 	const char *url;
 	char *title, *attrs;
 
-	if (jobs == NULL || json_array_size(jobs) == 0) {
-		json_decref(jobs);
+	if (pipelines == NULL || json_array_size(pipelines) == 0 ||
+	    (jobs = html_history_jobs(d, repo, branch, 0)) == NULL) {
+		json_decref(pipelines);
 		return -1;
 	}
 	/* repo may be an id: name the repository by its URL. */
-	url = html_json_str(json_array_get(jobs, 0), "repo");
+	url = html_json_str(json_array_get(pipelines, 0), "repo");
 	if (url == NULL)
 		url = repo;
 	xasprintf(&title, "%s · history · SuperSimpleCI", branch);
 	attrs = html_history_attrs(url, branch);
 	html_page_start(d, out, title, "history", attrs);
-	html_history_pictures(out, jobs, url, branch);
+	html_history_pictures(d, out, pipelines, jobs, url, branch);
 	html_section(out, "jobs", "Jobs", json_array_size(jobs));
 	html_jobs_table(out, jobs, "No jobs");
 	evbuffer_add_printf(out, "</section>\n");
@@ -130,18 +162,20 @@ html_history(struct dispatcher *d, const char *repo, const char *branch,
 	free(attrs);
 	free(title);
 	json_decref(jobs);
+	json_decref(pipelines);
 	return 0;
 }
 
-/* Stop at the first job that says something about the code. */
+/* Stop at the first pipeline that says something about the code. */
 static int
 html_badge_pick(const struct job *job, void *arg)
 {
 	enum job_state *state = arg;
 
-	if (!job_state_final(job->state) || job->state == JOB_CANCELLED)
+	if (!job_state_final(job->pipeline_state) ||
+	    job->pipeline_state == JOB_CANCELLED)
 		return 0;
-	*state = job->state;
+	*state = job->pipeline_state;
 	return -1;
 }
 
@@ -150,11 +184,14 @@ html_badge(struct dispatcher *d, const char *repo, const char *branch,
     struct evbuffer *out)
 {
 	struct job_filter filter = { .repo = repo, .branch = branch,
-	    .limit = 1000 };
+	    .limit = 1000, .pipelines = 1 };
 	enum job_state state = JOB_QUEUED;
 	const char *message = "unknown", *colour = "#9f9f9f";
 
-	/* A cancelled job says nothing about the code: it is skipped too. */
+	/*
+	 * Each pipeline's first job stands for it.  A cancelled pipeline
+	 * says nothing about the code: it is passed over too.
+	 */
 	store_list_jobs(d->store, &filter, html_badge_pick, &state);
 	if (state != JOB_QUEUED) {
 		colour = svg_state_colour(state);

@@ -3,8 +3,9 @@
  * html_int.h - what the files of the web pages share and nobody else sees:
  * the page frame, number and time formats, links, and reading job objects
  * built by api.c.  html.c holds these and the escaping; html_dash.c the
- * dashboard; html_job.c a job's page; html_history.c the history and the
- * badge; svg.c the pictures; assets.c the stylesheet and the script.
+ * dashboard; html_job.c a job's page; html_pipeline.c a pipeline's page
+ * and graph; html_history.c the history and the badge; svg.c and
+ * svg_graph.c the pictures; assets.c the stylesheet and the script.
  */
 #ifndef SSCI_HTML_INT_H
 #define SSCI_HTML_INT_H
@@ -70,6 +71,15 @@ void html_no_tests(struct evbuffer *out, enum job_state state, int64_t run);
 const char *html_json_str(json_t *obj, const char *key);
 int64_t html_json_int(json_t *obj, const char *key, int64_t fallback);
 enum job_state html_json_state(json_t *obj);
+/* The state of a job object's pipeline (its own state if not given). */
+enum job_state html_json_pipeline_state(json_t *obj);
+
+/*
+ * One line of a summary: <dt>label</dt><dd class="cls">value</dd>, value
+ * escaped, a dash when it is NULL or "".
+ */
+void html_dd(struct evbuffer *out, const char *cls, const char *label,
+    const char *value);
 
 /* html_rows.c */
 /*
@@ -79,8 +89,13 @@ enum job_state html_json_state(json_t *obj);
 void html_jobs_table(struct evbuffer *out, json_t *jobs, const char *empty);
 /* s escaped, or an empty cell's dash when s is NULL or "". */
 void html_text(struct evbuffer *out, const char *s);
-/* The commit's short id linked to its job, then its subject, as a cell. */
-void html_commit_cell(struct evbuffer *out, json_t *job);
+/*
+ * The commit's short id linked to its job, then (with_name) the job's
+ * name when it has one, then its subject, as a cell.
+ */
+void html_commit_cell(struct evbuffer *out, json_t *job, int with_name);
+/* " <span class="job-name">NAME</span>" when the job has a name. */
+void html_job_name(struct evbuffer *out, json_t *job);
 /* A row's start: <tr class="job state-X" data-job="ID">. */
 void html_job_tr(struct evbuffer *out, json_t *job);
 /* The job's number linked to its page, as a cell. */
@@ -94,10 +109,21 @@ void html_actions(struct evbuffer *out, enum job_state state, int64_t id,
 
 /*
  * The jobs of a newest-first array as marks for svg.c, oldest first, with
- * tooltips; *n gets how many.  Free with html_marks_free.
+ * tooltips; *n gets how many.  With pipelines, each job (the first of its
+ * pipeline) stands for its pipeline: its pipeline's state, and for a
+ * planned pipeline no duration (the job's own is not the pipeline's).
+ * Free with html_marks_free.
  */
-struct svg_mark *html_marks(json_t *jobs, size_t *n);
+struct svg_mark *html_marks(json_t *jobs, size_t *n, int pipelines);
 void html_marks_free(struct svg_mark *marks, size_t n);
+
+/* html_pipeline.c */
+/*
+ * A pipeline object of api_pipeline as a graph (svg_graph.c) in a
+ * <div class="graph">, the box of job current (0: none) outlined.
+ */
+void html_pipeline_graph(struct evbuffer *out, json_t *pipeline,
+    int64_t current);
 
 /* Append <a href="/jobs/ID">SHORT</a> for a job object. */
 void html_job_link(struct evbuffer *out, json_t *job);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * html_job.c - a job's page, "/jobs/ID" and "/commits/SHA": its status,
- * commit, times, runner and attempts, and its log.  The log is read from
+ * commit, times, runner and attempts, its pipeline's graph when it is
+ * one of several jobs, and its log.  The log is read from
  * logs/<id>.log with a bound (the last HTML_LOG_MAX bytes), escaped and
  * stripped of ANSI codes; while the job runs, the script in assets.c
  * follows it from the byte this page stopped at (data-offset).
@@ -16,6 +17,7 @@
 
 #include <event2/buffer.h>
 
+#include "api.h"
 #include "dispatcher.h"
 #include "html_int.h"
 #include "util.h"
@@ -93,20 +95,7 @@ html_log_read(struct dispatcher *d, const struct job *job,
 		log->len = html_log_whole(log->data + log->skip, log->len);
 }
 
-/* One line of the summary: <dt>label</dt><dd class="cls">value</dd>. */
-static void
-html_dd(struct evbuffer *out, const char *cls, const char *label,
-    const char *value)
-{
-	evbuffer_add_printf(out, "<dt>%s</dt><dd class=\"%s\">", label, cls);
-	if (value == NULL || *value == '\0')
-		evbuffer_add_printf(out, "<span class=\"muted\">–</span>");
-	else
-		html_escape(out, value);
-	evbuffer_add_printf(out, "</dd>\n");
-}
-
-/* The heading: status, job number, short commit id and subject. */
+/* The heading: status, job number and name, short commit id, subject. */
 static void
 html_job_title(struct evbuffer *out, const struct job *job)
 {
@@ -115,9 +104,18 @@ html_job_title(struct evbuffer *out, const struct job *job)
 	evbuffer_add_printf(out, "<h1><span id=\"status\" class=\"pill "
 	    "state-%s\">%s</span>", state, state);
 	html_no_tests(out, job->state, job->tests.run);
-	evbuffer_add_printf(out, " Job #%" PRId64 " <code class=\"sha\">%.*s"
-	    "</code> <span class=\"actions\">", job->id, HTML_SHORT_ID,
-	    job->commit);
+	evbuffer_add_printf(out, " Job #%" PRId64, job->id);
+	if (job->name != NULL) {
+		evbuffer_add_printf(out, " <span class=\"job-name\">");
+		html_escape(out, job->name);
+		evbuffer_add_printf(out, "</span>");
+	}
+	if (job->allow_failure)
+		evbuffer_add_printf(out, " <span class=\"tag allow-failure\" "
+		    "title=\"its failure does not fail the pipeline\">allowed "
+		    "to fail</span>");
+	evbuffer_add_printf(out, " <code class=\"sha\">%.*s"
+	    "</code> <span class=\"actions\">", HTML_SHORT_ID, job->commit);
 	html_actions(out, job->state, job->id, "Retry");
 	evbuffer_add_printf(out, "</span></h1>\n<p class=\"subject\">");
 	html_escape(out, job->subject != NULL ? job->subject : "");
@@ -160,8 +158,40 @@ html_job_times(struct evbuffer *out, const struct job *job)
 	html_dd(out, "duration", "Duration", took);
 }
 
+/* Its pipeline, linked, with the pipeline's state; its labels. */
 static void
-html_job_summary(struct evbuffer *out, const struct job *job)
+html_job_pipeline(struct evbuffer *out, const struct job *job, int shown)
+{
+	if (shown) {
+		evbuffer_add_printf(out, "<dt>Pipeline</dt><dd class=\"pipeline\">"
+		    "<a href=\"/pipelines/%" PRId64 "\">#%" PRId64 "</a> ",
+		    job->pipeline, job->pipeline);
+		html_pill(out, job->pipeline_state);
+		evbuffer_add_printf(out, "</dd>\n");
+	}
+	if (job->labels != NULL && *job->labels != '\0')
+		html_dd(out, "labels", "Labels", job->labels);
+}
+
+/*
+ * The pipeline of several jobs this job is one of: its graph, this job's
+ * box outlined, and a link to the pipeline's page.
+ */
+static void
+html_job_graph(struct evbuffer *out, const struct job *job, json_t *pipeline)
+{
+	evbuffer_add_printf(out, "<section id=\"pipeline\" class=\"card\">"
+	    "<h2>Pipeline <a href=\"/pipelines/%" PRId64 "\">#%" PRId64
+	    "</a> ", job->pipeline, job->pipeline);
+	html_pill(out, html_json_state(pipeline));
+	evbuffer_add_printf(out, "</h2>\n");
+	html_pipeline_graph(out, pipeline, job->id);
+	evbuffer_add_printf(out, "</section>\n");
+}
+
+static void
+html_job_summary(struct evbuffer *out, const struct job *job,
+    int in_pipeline)
 {
 	char buf[HTML_FMT_SIZE];
 
@@ -170,6 +200,7 @@ html_job_summary(struct evbuffer *out, const struct job *job)
 	html_job_title(out, job);
 	evbuffer_add_printf(out, "<dl id=\"summary\">\n");
 	html_dd(out, "commit", "Commit", job->commit);
+	html_job_pipeline(out, job, in_pipeline);
 	html_dd(out, "author", "Author", job->author);
 	html_job_branch(out, job);
 	html_dd(out, "repo", "Repository", job->repo);
@@ -211,7 +242,8 @@ html_job_log(struct evbuffer *out, const struct job *job,
 	}
 	if (log->len == 0 && job->state == JOB_QUEUED)
 		evbuffer_add_printf(out, "<p id=\"log-empty\" class=\"empty\">"
-		    "Waiting for a runner.</p>\n");
+		    "%s</p>\n", job->needs_pending > 0 ? "Waiting for the jobs "
+		    "it needs." : "Waiting for a runner.");
 	evbuffer_add_printf(out, "<pre id=\"log\" class=\"log\">");
 	if (log->data != NULL)
 		html_escape_log(out, log->data + log->skip, log->len);
@@ -223,8 +255,15 @@ html_job(struct dispatcher *d, const struct job *job, struct evbuffer *out)
 {
 	struct html_log log;
 	char *title, *attrs;
+	json_t *pipeline = NULL;
+	int several;
 
 	html_log_read(d, job, &log);
+	/* A pipeline of one job is that job: nothing more to show. */
+	if (job->pipeline <= 0 ||
+	    api_pipeline(d, job->pipeline, &pipeline) != 1)
+		pipeline = NULL;
+	several = json_array_size(json_object_get(pipeline, "jobs")) > 1;
 	xasprintf(&title, "%s · #%" PRId64 " %.*s · SuperSimpleCI",
 	    job_state_name(job->state), job->id, HTML_SHORT_ID, job->commit);
 	xasprintf(&attrs, "data-job=\"%" PRId64 "\" data-state=\"%s\" "
@@ -232,9 +271,12 @@ html_job(struct dispatcher *d, const struct job *job, struct evbuffer *out)
 	    job_state_name(job->state),
 	    log.start + (int64_t)(log.skip + log.len));
 	html_page_start(d, out, title, "job", attrs);
-	html_job_summary(out, job);
+	html_job_summary(out, job, several);
+	if (several)
+		html_job_graph(out, job, pipeline);
 	html_job_log(out, job, &log);
 	html_page_end(out);
+	json_decref(pipeline);
 	free(attrs);
 	free(title);
 	free(log.data);

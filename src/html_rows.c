@@ -25,12 +25,26 @@ html_text(struct evbuffer *out, const char *s)
 		html_escape(out, s);
 }
 
-/* The commit's short id linked to its job, then its subject. */
 void
-html_commit_cell(struct evbuffer *out, json_t *job)
+html_job_name(struct evbuffer *out, json_t *job)
+{
+	const char *name = html_json_str(job, "name");
+
+	if (name == NULL || *name == '\0')
+		return;
+	evbuffer_add_printf(out, " <span class=\"job-name\">");
+	html_escape(out, name);
+	evbuffer_add_printf(out, "</span>");
+}
+
+/* The commit's short id linked to its job, its name, then its subject. */
+void
+html_commit_cell(struct evbuffer *out, json_t *job, int with_name)
 {
 	evbuffer_add_printf(out, "<td class=\"commit\">");
 	html_job_link(out, job);
+	if (with_name)
+		html_job_name(out, job);
 	evbuffer_add_printf(out, " <span class=\"subject\">");
 	html_escape(out, html_json_str(job, "subject") != NULL ?
 	    html_json_str(job, "subject") : "");
@@ -46,26 +60,26 @@ html_job_tr(struct evbuffer *out, json_t *job)
 	    (long long)html_json_int(job, "id", 0));
 }
 
+/* "#12 passed · 1a2b3c4 · Fix the parser · 1.2 s": a mark's tooltip. */
 static char *
-html_mark_title(json_t *job)
+html_mark_title(json_t *job, const struct svg_mark *m, int pipeline)
 {
 	const char *commit = html_json_str(job, "commit");
 	const char *subject = html_json_str(job, "subject");
 	char took[HTML_FMT_SIZE];
 	char *title;
 
-	html_fmt_duration(took, sizeof took,
-	    html_json_int(job, "duration_ms", -1));
-	xasprintf(&title, "#%lld %s · %.*s%s%s%s%s",
-	    (long long)html_json_int(job, "id", 0),
-	    job_state_name(html_json_state(job)), HTML_SHORT_ID,
+	html_fmt_duration(took, sizeof took, m->duration_ms);
+	xasprintf(&title, "%s#%lld %s · %.*s%s%s%s%s",
+	    pipeline ? "pipeline " : "", (long long)m->id,
+	    job_state_name(m->state), HTML_SHORT_ID,
 	    commit != NULL ? commit : "", subject != NULL ? " · " : "",
 	    subject != NULL ? subject : "", *took != '\0' ? " · " : "", took);
 	return title;
 }
 
 struct svg_mark *
-html_marks(json_t *jobs, size_t *n)
+html_marks(json_t *jobs, size_t *n, int pipelines)
 {
 	struct svg_mark *marks;
 	size_t i, count = json_array_size(jobs);
@@ -74,11 +88,16 @@ html_marks(json_t *jobs, size_t *n)
 	marks = xcalloc(count > 0 ? count : 1, sizeof *marks);
 	json_array_foreach(jobs, i, job) {
 		struct svg_mark *m = &marks[count - 1 - i];
+		/* A planned pipeline's first job has a name; an unplanned
+		 * pipeline is its one job. */
+		int planned = pipelines && html_json_str(job, "name") != NULL;
 
 		m->id = html_json_int(job, "id", 0);
-		m->state = html_json_state(job);
-		m->duration_ms = html_json_int(job, "duration_ms", -1);
-		m->title = html_mark_title(job);
+		m->state = pipelines ? html_json_pipeline_state(job) :
+		    html_json_state(job);
+		m->duration_ms = planned ? -1 :
+		    html_json_int(job, "duration_ms", -1);
+		m->title = html_mark_title(job, m, planned);
 	}
 	*n = count;
 	return marks;
@@ -92,7 +111,6 @@ html_marks_free(struct svg_mark *marks, size_t n)
 	free(marks);
 }
 
-/* "12 jobs: 9 passed, 2 failed, 1 error", counting only what happened. */
 static void
 html_job_row(struct evbuffer *out, json_t *job)
 {
@@ -115,6 +133,7 @@ html_job_row(struct evbuffer *out, json_t *job)
 	html_job_number(out, job);
 	evbuffer_add_printf(out, "<td class=\"commit\">");
 	html_job_link(out, job);
+	html_job_name(out, job);
 	evbuffer_add_printf(out, "</td><td class=\"subject\">");
 	html_text(out, html_json_str(job, "subject"));
 	evbuffer_add_printf(out, "</td><td class=\"author\">");

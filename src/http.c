@@ -95,6 +95,23 @@ page_commit(struct http_ctx *h)
 	    h->parts[1], &job));
 }
 
+static int
+page_pipeline(struct http_ctx *h)
+{
+	int64_t id = http_job_id(h->parts[1]);
+	struct evbuffer *body;
+	int found;
+
+	if (id <= 0)
+		return 0;
+	body = evbuffer_new();
+	found = html_pipeline(h->d, id, body) == 0;
+	if (found)
+		http_page(h->req, HTTP_OK, body);
+	evbuffer_free(body);
+	return found;
+}
+
 /* /history/REPO/BRANCH: the branch may hold slashes. */
 static int
 page_history(struct http_ctx *h)
@@ -155,6 +172,7 @@ static const struct http_route http_page_routes[] = {
 	{ "/", HTTP_GET, page_dashboard },
 	{ "/jobs/*", HTTP_GET, page_job },
 	{ "/commits/*", HTTP_GET, page_commit },
+	{ "/pipelines/*", HTTP_GET, page_pipeline },
 	{ "/history/*/**", HTTP_GET, page_history },
 	{ "/badge/*/**", HTTP_GET, page_badge },
 	{ "/static/*", HTTP_GET, page_static },

@@ -86,4 +86,8 @@ const struct http_route *http_route_find(const struct http_ctx *h,
 /* http_api.c: the routes under /api. */
 extern const struct http_route http_api_routes[];
 
+/* http_api_pipe.c: GET /api/pipelines/ID; its cancel and retry. */
+int http_api_pipeline(struct http_ctx *h);
+int http_api_pipeline_action(struct http_ctx *h);
+
 #endif

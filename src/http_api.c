@@ -3,11 +3,13 @@
  * http_api.c - the JSON API under /api (documented in docs/API.md):
  *
  *   GET  /api/status, /api/jobs, /api/jobs/ID, /api/jobs/ID/log,
- *        /api/runners, /api/queue, /api/events
- *   POST /api/dispatch, /api/jobs/ID/cancel, /api/jobs/ID/retry
+ *        /api/pipelines/ID, /api/runners, /api/queue, /api/events
+ *   POST /api/dispatch, /api/jobs/ID/cancel, /api/jobs/ID/retry,
+ *        /api/pipelines/ID/cancel, /api/pipelines/ID/retry
  *
  * A dispatch is checked by the protocol's own parser, so the rules for a
- * repository, commit and branch are the same on both doors.
+ * repository, commit and branch are the same on both doors.  The
+ * pipelines' handlers are in http_api_pipe.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +227,18 @@ api_dispatch(struct http_ctx *h)
 	return 1;
 }
 
+/* A retry that sched_retry_job refused for want of room or a store. */
+static void
+api_retry_failed(struct http_ctx *h, int rc, const char *repo)
+{
+	if (rc == -2)
+		http_error(h->req, 429, "queue_full", "the queue of %s is full",
+		    repo != NULL ? repo : "the repository");
+	else
+		http_error(h->req, HTTP_INTERNAL, "store",
+		    "unable to queue the job again");
+}
+
 static void
 api_post_job(struct http_ctx *h, struct job *job)
 {
@@ -250,12 +264,15 @@ api_post_job(struct http_ctx *h, struct job *job)
 		http_json(h->req, 201, json_pack("{s:I, s:s, s:I}", "job",
 		    (json_int_t)id, "state", "queued", "retry_of",
 		    (json_int_t)job->id));
-	else if (rc == 2)
+	else if (rc == 2 && !job_state_final(job->state))
 		http_error(h->req, 409, "bad_state", "job %lld is still %s",
 		    (long long)job->id, job_state_name(job->state));
+	else if (rc == 2)
+		http_error(h->req, 409, "bad_state", "the pipeline of job %lld "
+		    "is still %s", (long long)job->id,
+		    job_state_name(job->pipeline_state));
 	else
-		http_error(h->req, HTTP_INTERNAL, "store",
-		    "unable to queue the job again");
+		api_retry_failed(h, rc, job->repo);
 }
 
 /* /api/jobs/ID/cancel, /api/jobs/ID/retry */
@@ -327,6 +344,9 @@ const struct http_route http_api_routes[] = {
 	{ "/api/jobs/*/log", HTTP_GET, api_job_log },
 	{ "/api/jobs/*/cancel", HTTP_POST, api_job_action },
 	{ "/api/jobs/*/retry", HTTP_POST, api_job_action },
+	{ "/api/pipelines/*", HTTP_GET, http_api_pipeline },
+	{ "/api/pipelines/*/cancel", HTTP_POST, http_api_pipeline_action },
+	{ "/api/pipelines/*/retry", HTTP_POST, http_api_pipeline_action },
 	{ "/api/runners", HTTP_GET, api_get_runners },
 	{ "/api/queue", HTTP_GET, api_get_queue },
 	{ "/api/events", HTTP_GET, api_events },

@@ -27,8 +27,8 @@ static const struct cmd_entry cmd_table[] = {
 	{ "status", cmd_status, "runners, queue, running and recent jobs" },
 	{ "jobs", cmd_jobs, "list jobs" },
 	{ "log", cmd_log, "print a job's output (-f to follow it)" },
-	{ "cancel", cmd_cancel, "cancel a job" },
-	{ "retry", cmd_retry, "queue a finished job again" },
+	{ "cancel", cmd_cancel, "cancel a job's pipeline" },
+	{ "retry", cmd_retry, "queue a finished job's pipeline again" },
 };
 
 static void

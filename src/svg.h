@@ -2,7 +2,8 @@
 /*
  * svg.h - the pictures of the web pages, drawn by the server as SVG: a
  * branch's recent jobs as a strip of coloured marks, their durations as a
- * bar chart, and the status badge.
+ * bar chart, the status badge (svg.c), and a pipeline's jobs as a graph
+ * (svg_graph.c).
  */
 #ifndef SSCI_SVG_H
 #define SSCI_SVG_H
@@ -40,6 +41,25 @@ void svg_strip(struct evbuffer *out, const struct svg_mark *marks, size_t n,
  */
 void svg_durations(struct evbuffer *out, const struct svg_mark *marks,
     size_t n);
+
+/* One job of a pipeline's graph (svg_graph.c). */
+struct svg_node {
+	int64_t id;		/* the job, for its link */
+	enum job_state state;
+	const char *name;	/* unescaped; NULL: "#id" */
+	const size_t *needs;	/* indexes of the nodes it needs */
+	size_t nneeds;
+};
+
+/*
+ * A pipeline's jobs as boxes in columns by depth (a job that needs
+ * nothing is in the first column, any other one column right of the
+ * deepest job it needs), each coloured by its state, holding its name and
+ * state and linked to its page, with an arrow from each need to the job
+ * that needs it.  The box of job current (0: none) has a thick outline.
+ */
+void svg_pipeline(struct evbuffer *out, const struct svg_node *nodes,
+    size_t n, int64_t current);
 
 /* A shields-style badge "label | message" with the message on colour. */
 void svg_badge(struct evbuffer *out, const char *label, const char *message,

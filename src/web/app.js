@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * app.js - live pages without a framework, and their buttons.  The dashboard and a history
- * page fetch themselves again when the server reports an event (and every
- * 5 s, for the clocks) and swap in their <main id="live">.  A job's page
- * asks for the job's state and its log from data-offset, then again each
- * second while the job is queued or running; once it is over, the summary
- * is fetched fresh (times, exit code, test counts).
+ * app.js - live pages without a framework, and their buttons.  The dashboard, a history
+ * and a pipeline's page fetch themselves again when the server reports an
+ * event (and every 5 s, for the clocks) and swap in their <main id="live">.
+ * A job's page asks for the job's state and its log from data-offset, then
+ * again each second while the job is queued or running; once it is over,
+ * the summary (times, exit code, test counts) and its pipeline's graph are
+ * fetched fresh.
  * A log's colours become spans with the classes the server gives them
  * (html_log.c), so that what the page held and what follows look alike.
  * Cancel, Retry and Rebuild post to the API; without a session they lead
@@ -14,7 +15,8 @@
  */
 "use strict";
 (function () {
-	const FINAL = ["passed", "failed", "error", "timeout", "cancelled"];
+	const FINAL = ["passed", "failed", "error", "timeout", "cancelled",
+	    "skipped"];
 	/* A colour sequence: kept, as spans. */
 	const SGR = /\x1b\[([0-9;:]*)m/;
 	/* Other ANSI escape codes and control characters: taken out. */
@@ -105,7 +107,9 @@
 				return;
 			}
 			if (what === "retry" && body.job)
-				location.href = "/jobs/" + body.job;
+				location.href = (live && live.dataset.page ===
+				    "pipeline" ? "/pipelines/" : "/jobs/") +
+				    body.job;
 			else if (live && live.dataset.page !== "job")
 				location.reload();
 		} catch (e) {
@@ -247,6 +251,11 @@
 				const job = doc.getElementById("job");
 				if (job)
 					document.getElementById("job").replaceWith(job);
+				/* Its pipeline's graph, with this job's box. */
+				const graph = doc.getElementById("pipeline");
+				const old = document.getElementById("pipeline");
+				if (graph && old)
+					old.replaceWith(graph);
 				document.title = doc.title;
 			} catch (e) {
 				/* The status pill is right already. */
@@ -272,7 +281,8 @@
 		})();
 	}
 
-	if (live.dataset.page === "dashboard" || live.dataset.page === "history")
+	if (live.dataset.page === "dashboard" || live.dataset.page === "history" ||
+	    live.dataset.page === "pipeline")
 		refreshing();
 	else if (live.dataset.page === "job")
 		following();

@@ -4,7 +4,8 @@
  * control characters gone, truncated sequences too), the static assets,
  * and the pages drawn from a real store in a temporary folder: the badge,
  * the dashboard (a hostile commit subject shown escaped, never raw), a
- * job's page with its log, a branch's history.
+ * job's page with its log, a branch's history, a pipeline's graph and
+ * page, and the pipeline's state where a branch is summed up.
  */
 #include <fcntl.h>
 #include <ftw.h>
@@ -175,6 +176,45 @@ dispatch(struct fixture *f, const char *commit, const char *branch,
 	assert_int_equal(store_dispatch(f->d.store, &request, &id, &state,
 	    &existing), 0);
 	return id;
+}
+
+/* build; "a<b" (a name plan.c would refuse) and lint need build. */
+static const size_t needs_build[] = { 0 };
+static const struct job_plan_entry three[] = {
+	{ "build", "{\"run\":[\"make\"]}", NULL, 0, NULL, 0, 0 },
+	{ "a<b", "{\"run\":[\"make unit\"]}", "linux", 0, needs_build, 1, 0 },
+	{ "lint", "{\"run\":[\"make lint\"]}", NULL, 0, needs_build, 1, 0 },
+};
+static const struct job_plan three_plan = { "jobs: {}\n", three, 3, 0 };
+
+/* A planned pipeline of three jobs; its id (its first job's). */
+static int64_t
+dispatch_plan(struct fixture *f, const char *commit, const char *branch)
+{
+	struct job_request request = {
+		.repo = REPO, .commit = commit, .branch = branch,
+		.subject = "Planned", .rebuild = 1, .plan = &three_plan,
+	};
+	enum job_state state;
+	int64_t id;
+	int existing;
+
+	assert_int_equal(store_dispatch(f->d.store, &request, &id, &state,
+	    &existing), 0);
+	return id;
+}
+
+/* How many times needle is in s. */
+static size_t
+count(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
 }
 
 static void
@@ -590,6 +630,168 @@ test_history(void **state)
 	free(s);
 }
 
+/* The x of the box of job id in a pipeline's graph. */
+static int
+box_x(const char *s, int64_t id)
+{
+	char needle[64];
+	const char *at;
+
+	snprintf(needle, sizeof needle, "href=\"/jobs/%lld\" data-job=",
+	    (long long)id);
+	at = strstr(s, needle);
+	assert_non_null(at);
+	at = strstr(at, "<rect x=\"");
+	assert_non_null(at);
+	return atoi(at + 9);
+}
+
+static char *
+pipeline_page(struct fixture *f, int64_t id)
+{
+	struct evbuffer *b = buffer();
+
+	if (html_pipeline(&f->d, id, b) == -1) {
+		evbuffer_free(b);
+		return NULL;
+	}
+	return take(b);
+}
+
+static void
+test_pipeline_graph(void **state)
+{
+	struct fixture *f = *state;
+	char *s, *graph, *end, needle[96];
+	int64_t id, single;
+
+	id = dispatch_plan(f, C1, "main");
+	single = dispatch(f, C2, "main", "Alone");
+	s = job_page(f, id + 1);
+	assert_non_null(graph = strstr(s, "<svg class=\"pipeline-graph\""));
+	assert_non_null(end = strstr(graph, "</svg>"));
+	*end = '\0';
+	/* Three boxes, each a link to its job; two arrows, from build. */
+	assert_int_equal(count(graph, "<a class=\"node "), 3);
+	for (int64_t j = id; j < id + 3; j++) {
+		snprintf(needle, sizeof needle, "href=\"/jobs/%lld\"",
+		    (long long)j);
+		assert_int_equal(count(graph, needle), 1);
+	}
+	assert_int_equal(count(graph, "class=\"edge\""), 2);
+	assert_int_equal(count(graph, "marker-end=\"url(#ssci-arrow)\""), 2);
+	snprintf(needle, sizeof needle, "data-from=\"%lld\" data-to=\"%lld\"",
+	    (long long)id, (long long)id + 1);
+	assert_non_null(strstr(graph, needle));
+	snprintf(needle, sizeof needle, "data-from=\"%lld\" data-to=\"%lld\"",
+	    (long long)id, (long long)id + 2);
+	assert_non_null(strstr(graph, needle));
+	/* Columns by depth: build, then both that need it, one over other. */
+	assert_true(box_x(graph, id) < box_x(graph, id + 1));
+	assert_int_equal(box_x(graph, id + 1), box_x(graph, id + 2));
+	/* This page's job is the one outlined; the colours are the states'. */
+	snprintf(needle, sizeof needle, "<a class=\"node state-queued current\" "
+	    "href=\"/jobs/%lld\"", (long long)id + 1);
+	assert_non_null(strstr(graph, needle));
+	assert_int_equal(count(graph, " current\""), 1);
+	assert_int_equal(count(graph, "stroke-width=\"3\""), 1);
+	assert_non_null(strstr(graph, "fill=\"#afb8c1\""));
+	/* The name, escaped: in the box and its tooltip, never raw. */
+	assert_int_equal(count(graph, ">a&lt;b<"), 1);
+	assert_non_null(strstr(graph, "<title>a&lt;b (#"));
+	*end = '<';
+	assert_null(strstr(s, "a<b"));
+	assert_non_null(strstr(s, "<span class=\"job-name\">a&lt;b</span>"));
+	snprintf(needle, sizeof needle, "<a href=\"/pipelines/%lld\">",
+	    (long long)id);
+	assert_non_null(strstr(s, needle));
+	assert_null(strstr(s, "style="));
+	assert_non_null(strstr(s, "Waiting for the jobs it needs."));
+	free(s);
+
+	/* A pipeline of one job is that job: no graph, no link. */
+	s = job_page(f, single);
+	assert_null(strstr(s, "pipeline-graph"));
+	assert_null(strstr(s, "/pipelines/"));
+	free(s);
+
+	/* The pipeline's page: the graph, nothing outlined, and a table. */
+	assert_non_null(s = pipeline_page(f, id));
+	assert_non_null(strstr(s, "data-page=\"pipeline\""));
+	assert_int_equal(count(s, "<a class=\"node "), 3);
+	assert_int_equal(count(s, " current\""), 0);
+	assert_int_equal(count(s, "class=\"edge\""), 2);
+	assert_int_equal(count(s, "<tr class=\"job state-queued\""), 3);
+	assert_int_equal(count(s, "<td class=\"name\">a&lt;b</td>"), 1);
+	assert_null(strstr(s, "a<b"));
+	free(s);
+	assert_null(pipeline_page(f, id + 1));
+	assert_null(pipeline_page(f, 9999));
+	assert_non_null(s = pipeline_page(f, single));
+	free(s);
+}
+
+static void
+test_pipeline_state_shown(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id, other;
+	char *s;
+
+	id = dispatch_plan(f, C1, "main");
+	finish(f, id, JOB_PASSED);
+	/* Its first job passed, but the pipeline goes on: nothing yet. */
+	s = badge(f, REPO, "main");
+	assert_non_null(strstr(s, ">unknown<"));
+	free(s);
+	s = dashboard(f);
+	assert_non_null(strstr(s, "<tr class=\"branch state-running\""));
+	free(s);
+	finish(f, id + 1, JOB_FAILED);
+	finish(f, id + 2, JOB_PASSED);
+	/* The newest job and the first passed; the pipeline failed. */
+	s = badge(f, REPO, "main");
+	assert_non_null(strstr(s, ">failing<"));
+	free(s);
+	s = dashboard(f);
+	assert_non_null(strstr(s, "<tr class=\"branch state-failed\""));
+	/* The branch's strip: one mark for the pipeline, its state's. */
+	assert_int_equal(count(s, "class=\"mark "), 1);
+	assert_non_null(strstr(s, "<rect class=\"mark state-failed\""));
+	/* Recent jobs: each row names its job. */
+	assert_non_null(strstr(s, "<span class=\"job-name\">build</span>"));
+	assert_non_null(strstr(s, "<span class=\"job-name\">a&lt;b</span>"));
+	assert_null(strstr(s, "a<b"));
+	free(s);
+
+	/* The history: one mark per pipeline over a table of every job. */
+	{
+		struct evbuffer *b = buffer();
+
+		assert_int_equal(html_history(&f->d, REPO, "main", b), 0);
+		s = take(b);
+	}
+	assert_int_equal(count(s, "<rect class=\"mark "), 1);
+	assert_non_null(strstr(s, "<rect class=\"mark state-failed\""));
+	assert_int_equal(count(s, "<tr class=\"job "), 3);
+	assert_non_null(strstr(s, "<span class=\"pill state-failed\">"));
+	assert_non_null(strstr(s, "<span class=\"job-name\">lint</span>"));
+	free(s);
+
+	/* A build that fails skips what needs it. */
+	other = dispatch_plan(f, C2, "other");
+	finish(f, other, JOB_FAILED);
+	s = job_page(f, other + 1);
+	assert_non_null(strstr(s, "<span id=\"status\" class=\"pill "
+	    "state-skipped\">skipped</span>"));
+	assert_non_null(strstr(s, "<a class=\"node state-skipped current\""));
+	assert_non_null(strstr(s, "fill=\"#d0d7de\""));
+	free(s);
+	s = badge(f, REPO, "other");
+	assert_non_null(strstr(s, ">failing<"));
+	free(s);
+}
+
 int
 main(void)
 {
@@ -615,6 +817,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_job_page_big_log, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipeline_graph, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pipeline_state_shown, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
