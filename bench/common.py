@@ -6,10 +6,12 @@ read from their "listening on" line), CPU and memory read from /proc,
 started, by PID.
 """
 import atexit
+import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -287,3 +289,73 @@ def result_line(path):
         k, _, v = kv.partition("=")
         fields[k] = v
     return fields
+
+
+def loadavg():
+    """The 1, 5 and 15 minute load averages, as /proc/loadavg gives them."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+class Client:
+    """One protocol connection as a client (hello sent and answered):
+    requests sent together, their replies read in order."""
+
+    def __init__(self, address, timeout=60):
+        host, port = address.rsplit(":", 1)
+        self.sock = socket.create_connection((host, int(port)),
+                                             timeout=timeout)
+        # Small requests one after another: no Nagle delay behind an ACK.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        (reply,) = self.request({"type": "hello", "role": "client",
+                                 "version": 1})
+        if reply.get("type") != "ok":
+            raise RuntimeError(f"hello refused: {reply}")
+
+    def request(self, *msgs):
+        """Send msgs at once; their replies, in order."""
+        self.sock.sendall(b"".join(json.dumps(m).encode() + b"\n"
+                                   for m in msgs))
+        replies = []
+        while len(replies) < len(msgs):
+            while b"\n" not in self.buf:
+                chunk = self.sock.recv(1 << 20)
+                if not chunk:
+                    raise RuntimeError("dispatcher closed the connection")
+                self.buf += chunk
+            line, _, self.buf = self.buf.partition(b"\n")
+            replies.append(json.loads(line))
+        return replies
+
+    def close(self):
+        self.sock.close()
+
+
+def dispatch(address, repo, commits, branch="main"):
+    """Dispatch commits over one new client connection, all sent at once
+    (no git work, unlike ssci notify); their job ids."""
+    c = Client(address)
+    try:
+        replies = c.request(*({"type": "dispatch", "repo": repo,
+                               "commit": commit, "branch": branch}
+                              for commit in commits))
+    finally:
+        c.close()
+    bad = [r for r in replies if r.get("type") != "ok"]
+    if bad:
+        raise RuntimeError(f"dispatch refused: {bad[0]}")
+    return [r["job"] for r in replies]
+
+
+def jobs(address, limit=1000):
+    """The newest jobs (at most limit, up to 1000), as the "jobs" query
+    gives them (docs/API.md), newest first."""
+    c = Client(address)
+    try:
+        (reply,) = c.request({"type": "jobs", "limit": limit})
+    finally:
+        c.close()
+    if reply.get("type") != "ok":
+        raise RuntimeError(f"jobs query refused: {reply}")
+    return reply["jobs"]
