@@ -67,7 +67,7 @@ duration(json_t *v, char *buf, size_t size)
 }
 
 static void
-print_job_row(json_t *job, int color)
+print_job_row(json_t *job, int color, int named)
 {
 	json_t *tests = json_object_get(job, "tests");
 	char tbuf[32] = "-", dbuf[32];
@@ -79,9 +79,11 @@ print_job_row(json_t *job, int color)
 		    num(tests, "failed"), num(tests, "run"));
 	printf("  %-6lld ", num(job, "id"));
 	print_state(str(job, "state"), color, 9);
+	printf(" %.10s  %-14.14s ", str(job, "commit"), str(job, "branch"));
 	/* A job's name in its pipeline's plan ("-": not planned). */
-	printf(" %.10s  %-14.14s %-20.20s %-8s %-8s %-16.16s %.40s\n",
-	    str(job, "commit"), str(job, "branch"), str(job, "name"), tbuf,
+	if (named)
+		printf("%-20.20s ", str(job, "name"));
+	printf("%-8s %-8s %-16.16s %.40s\n", tbuf,
 	    duration(json_object_get(job, "duration_ms"), dbuf, sizeof dbuf),
 	    str(job, "runner"), str(job, "subject"));
 }
@@ -91,12 +93,17 @@ print_jobs_table(json_t *jobs, int color)
 {
 	size_t i;
 	json_t *job;
+	int named = 0;
 
-	printf("  %-6s %-9s %-10s  %-14s %-20s %-8s %-8s %-16s %s\n", "JOB",
-	    "STATE", "COMMIT", "BRANCH", "NAME", "PASSED", "TIME", "RUNNER",
-	    "SUBJECT");
+	/* Without pipelines, the table is as it always was. */
 	json_array_foreach(jobs, i, job)
-		print_job_row(job, color);
+		named |= json_is_string(json_object_get(job, "name"));
+	printf("  %-6s %-9s %-10s  %-14s ", "JOB", "STATE", "COMMIT", "BRANCH");
+	if (named)
+		printf("%-20s ", "NAME");
+	printf("%-8s %-8s %-16s %s\n", "PASSED", "TIME", "RUNNER", "SUBJECT");
+	json_array_foreach(jobs, i, job)
+		print_job_row(job, color, named);
 }
 
 static void
@@ -118,10 +125,13 @@ print_status(json_t *reply, const struct client_args *a, int color)
 	}
 	list = json_object_get(reply, "queue");
 	printf("QUEUE (%lld)\n", num(reply, "queued"));
-	json_array_foreach(list, i, j)
-		printf("  %3lld. job %-6lld %.10s %-14.14s %s\n",
-		    num(j, "position"), num(j, "id"), str(j, "commit"),
-		    str(j, "branch"), str(j, "waiting"));
+	json_array_foreach(list, i, j) {
+		printf("  %3lld. job %-6lld %.10s %-14.14s ", num(j, "position"),
+		    num(j, "id"), str(j, "commit"), str(j, "branch"));
+		if (json_is_string(json_object_get(j, "name")))
+			printf("%s: ", str(j, "name"));
+		printf("%s\n", str(j, "waiting"));
+	}
 	list = json_object_get(reply, "running");
 	printf("RUNNING (%zu)\n", json_array_size(list));
 	json_array_foreach(list, i, j)

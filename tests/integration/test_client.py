@@ -61,9 +61,9 @@ class ClientTest(WebTest):
         self.assertRegex(out, rf"(?m)^ +1\. job {waiting} .*all runners busy")
         self.assertRegex(out, rf"(?m)^  job {slow} +{self.slow[:10]} .* on r1")
         self.assertRegex(out, rf"(?m)^  {good} +passed +{self.good[:10]} +"
-                         r"main +- +2/2 .* r1 +good one$")
+                         r"main +2/2 .* r1 +good one$")
         self.assertRegex(out, rf"(?m)^  {bad} +failed +{self.bad[:10]} +"
-                         r"broken +- +2/3 ")
+                         r"broken +2/3 ")
         self.assertNotIn("\x1b", out, "no colour when not on a terminal")
         st = self.cli_json("status")
         self.assertEqual([r["name"] for r in st["runners"]], ["r1"])
@@ -88,7 +88,7 @@ class ClientTest(WebTest):
                          [(bad, "failed")])
         rows = self.cli("jobs", "--state", "failed").stdout.splitlines()
         self.assertEqual(rows[0].split(), ["JOB", "STATE", "COMMIT", "BRANCH",
-                                           "NAME", "PASSED", "TIME", "RUNNER",
+                                           "PASSED", "TIME", "RUNNER",
                                            "SUBJECT"])
         self.assertEqual([r.split()[:2] for r in rows[1:]],
                          [[str(bad), "failed"]])

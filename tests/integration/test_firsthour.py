@@ -82,7 +82,7 @@ class TestFirstHour(UpTest):
         self.assertEqual((job["state"], job["tests"]["run"], job["no_tests"]),
                          ("passed", 0, True))
         out = self.ssci("jobs", "--dispatcher-server", d.address).stdout
-        self.assertRegex(out, r"(?m)^  1 +passed +\S+ +main +- +no tests ")
+        self.assertRegex(out, r"(?m)^  1 +passed +\S+ +main +no tests ")
         page = parse_html(http(d.http_url, "/jobs/1").body)
         self.assertEqual(page.one("span", "no-tests").classes,
                          {"tag", "no-tests"})
