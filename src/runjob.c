@@ -331,8 +331,13 @@ runjob_planned(struct runjob *j, const struct proto_msg *msg)
 		return;
 	}
 	j->planning = 0;
-	j->planned = 1;
 	runjob_take_spec(j, msg);
+	if (j->ending != JOB_RUNNING) {
+		/* Stopped while its plan was on the way: it ends here. */
+		runjob_finish(j, j->ending, -1, j->ending == JOB_TIMEOUT ?
+		    "job timeout" : "cancelled");
+		return;
+	}
 	/* The job's own timeout, counted from its start. */
 	if (j->cfg->job_timeout_s == 0 && msg->timeout > 0) {
 		j->timeout_s = msg->timeout;
@@ -351,22 +356,24 @@ runjob_plan_answer(struct runjob *j, const char *code, const char *message)
 {
 	char why[700];
 
-	if (!j->planning && !j->planned)
+	if (!j->planning)
 		return;
+	j->planning = 0;
 	if (code == NULL) {
-		if (j->planning) {
-			/*
-			 * Queued for a runner with its labels, or the
-			 * dispatcher is gone: the job is not ours any more.
-			 */
-			log_info("job %lld: planned; it runs elsewhere",
-			    (long long)j->id);
-			j->planning = 0;
-			j->cfg->done(j->cfg->arg, j, NULL);
-		}
+		/*
+		 * Not sent back with what to run: queued for a runner with
+		 * its labels, or the dispatcher is gone.  It is not ours.
+		 */
+		log_info("job %lld: planned; it runs elsewhere",
+		    (long long)j->id);
+		j->cfg->done(j->cfg->arg, j, NULL);
 		return;
 	}
-	j->planning = 0;
+	if (j->ending != JOB_RUNNING) {
+		runjob_finish(j, j->ending, -1, j->ending == JOB_TIMEOUT ?
+		    "job timeout" : "cancelled");
+		return;
+	}
 	snprintf(why, sizeof why, "%s", message != NULL ? message :
 	    "the dispatcher refused the plan");
 	runjob_note(j, "%s", why);
@@ -463,10 +470,11 @@ runjob_stop(struct runjob *j, enum job_state why)
 		return;
 	}
 	if (j->planning) {
-		/* Nothing runs yet: it ends now; a late plan is ignored. */
-		j->planning = 0;
-		runjob_finish(j, why, -1, why == JOB_TIMEOUT ? "job timeout" :
-		    "cancelled");
+		/*
+		 * Nothing runs yet, but the dispatcher has its plan: the job
+		 * ends once it answers, so that its slot is not taken by
+		 * the job sent back meanwhile.
+		 */
 		return;
 	}
 	if (j->child == NULL)

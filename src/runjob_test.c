@@ -112,8 +112,10 @@ runjob_sandbox_argv(struct runjob *j, const char *const *test)
 	    "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
 	    "--tmpfs", "/tmp", NULL };
 	char tree[PATH_MAX], **argv;
-	size_t n = 0, cap = 64;
+	size_t n = 0, cap = 40 + 3 * (j->nenv + 1);
 
+	for (const char *const *t = test; *t != NULL; t++)
+		cap++;
 	if (realpath(j->tree, tree) == NULL)
 		snprintf(tree, sizeof tree, "%s", j->tree);
 	argv = xcalloc(cap, sizeof *argv);
@@ -142,6 +144,25 @@ runjob_sandbox_argv(struct runjob *j, const char *const *test)
 	xasprintf(&argv[n++], "%s/.git", tree);
 	argv[n++] = xstrdup("--chdir");
 	argv[n++] = xstrdup(tree);
+	/*
+	 * What the job's plan sets is set inside only: in bwrap's own
+	 * environment, LD_PRELOAD and its kind would run the repository's
+	 * code outside the sandbox.
+	 */
+	if (j->name != NULL) {
+		argv[n++] = xstrdup("--setenv");
+		argv[n++] = xstrdup("SSCI_JOB_NAME");
+		argv[n++] = xstrdup(j->name);
+	}
+	for (size_t i = 0; i < j->nenv; i++) {
+		const char *eq = strchr(j->env[i], '=');
+
+		if (eq == NULL)
+			continue;
+		argv[n++] = xstrdup("--setenv");
+		argv[n++] = xstrndup(j->env[i], (size_t)(eq - j->env[i]));
+		argv[n++] = xstrdup(eq + 1);
+	}
 	argv[n++] = xstrdup("--");
 	for (; *test != NULL && n < cap - 1; test++)
 		argv[n++] = xstrdup(*test);
@@ -185,10 +206,11 @@ runjob_limits(struct runjob *j, struct spawn_opts *opts)
 
 /*
  * The test's environment: who it is, then a planned job's own (matrix
- * values, env); malloc'd, NULL-ended.
+ * values, env), unless the sandbox sets those inside; malloc'd,
+ * NULL-ended.
  */
 static char **
-runjob_env(struct runjob *j)
+runjob_env(struct runjob *j, int sandboxed)
 {
 	char **env = xcalloc(7 + j->nenv, sizeof *env);
 	size_t n = 0;
@@ -198,9 +220,9 @@ runjob_env(struct runjob *j)
 	xasprintf(&env[n++], "SSCI_BRANCH=%s", j->branch ? j->branch : "");
 	xasprintf(&env[n++], "SSCI_JOB=%lld", (long long)j->id);
 	xasprintf(&env[n++], "SSCI_REPO=%s", j->repo);
-	if (j->name != NULL)
+	if (j->name != NULL && !sandboxed)
 		xasprintf(&env[n++], "SSCI_JOB_NAME=%s", j->name);
-	for (size_t i = 0; i < j->nenv; i++)
+	for (size_t i = 0; i < j->nenv && !sandboxed; i++)
 		env[n++] = xstrdup(j->env[i]);
 	env[n] = NULL;
 	return env;
@@ -260,7 +282,7 @@ runjob_test(struct runjob *j)
 		argv_sandbox = runjob_sandbox_argv(j, args);
 		args = (const char *const *)argv_sandbox;
 	}
-	env = runjob_env(j);
+	env = runjob_env(j, j->cfg->sandbox);
 	opts.argv = args;
 	opts.dir = j->tree;
 	opts.env = (const char *const *)env;

@@ -151,7 +151,6 @@ struct runjob {
 	size_t nenv;
 	int plan;		/* look for .ssci.yml and send it */
 	int planning;		/* sent it, waiting for the answer */
-	int planned;		/* told what to run after planning */
 	char *repo_dir;		/* the clone */
 	char *clone_tmp;	/* where a first clone is made, then renamed */
 	char *tree;		/* where the commit is checked out */

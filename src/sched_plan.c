@@ -131,6 +131,12 @@ sched_plan(struct sched *s, struct sched_runner *r, int64_t id,
 		s->ops->answer(r->conn, "not_yours", err);
 		return;
 	}
+	if (a->cancelled_by != NULL) {
+		/* Its pipeline is being cancelled: plan nothing more. */
+		s->ops->answer(r->conn, "bad_state", "the job is being "
+		    "cancelled");
+		return;
+	}
 	if (plan_parse(text, len, &plan, err, sizeof err) == -1) {
 		log_info("job %lld (%s): %s", (long long)id, a->commit, err);
 		s->ops->answer(r->conn, "bad_plan", err);

@@ -6,8 +6,53 @@ loses nothing and repeats no finished job; a bad file is an error that
 names its line."""
 import os
 import signal
+import socket
+import threading
 
 from harness import SsciTest, git
+
+
+class PlanHolder:
+    """A proxy between a runner and the dispatcher that holds back the
+    runner's plan message until released: what the dispatcher does when
+    a cancel crosses a plan."""
+
+    def __init__(self, test, port):
+        self.port_to = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        test.addCleanup(self.listener.close)
+        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.socks = []
+        test.addCleanup(lambda: [s.close() for s in self.socks])
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def pump(self, src, dst, hold):
+        buf = b""
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if hold and b'"type":"plan"' in line and \
+                        not self.held.is_set():
+                    self.held.set()
+                    self.release.wait(30)
+                dst.sendall(line + b"\n")
+
+    def serve(self):
+        runner, _ = self.listener.accept()
+        disp = socket.create_connection(("127.0.0.1", self.port_to))
+        self.socks += [runner, disp]
+        threading.Thread(target=self.pump, args=(disp, runner, False),
+                         daemon=True).start()
+        self.pump(runner, disp, True)
 
 EXAMPLE = """\
 jobs:
@@ -288,6 +333,27 @@ class TestPipelines(SsciTest):
         self.assertEqual(jobs["a"]["state"], "cancelled")
         self.assertIn(jobs["b"]["state"], ("cancelled", "skipped"))
         self.assertEqual(jobs["a"]["pipeline_state"], "cancelled")
+
+    def test_cancel_that_crosses_the_plan_stops_everything(self):
+        plan = ("jobs:\n  a:\n    run: 'echo A-STARTED; sleep 5'\n"
+                "  b:\n    run: echo B-STARTED\n")
+        repo, commit = self.repo_with(plan)
+        d = self.dispatcher()
+        holder = PlanHolder(self, d.port)
+        self.runner(holder, "r1")
+        self.send(d, repo, "HEAD")
+        self.wait_for(holder.held.is_set, "the plan to be held back")
+        (job,) = d.jobs()
+        reply = self.ssci("cancel", "--dispatcher-server", d.address,
+                          str(job["id"]))
+        self.assertEqual(reply.returncode, 0, reply.stderr)
+        holder.release.set()
+        self.wait_results(d, [commit])
+        jobs = d.jobs()
+        self.assertEqual([(j["state"], j["pipeline_state"]) for j in jobs],
+                         [("cancelled", "cancelled")], jobs)
+        self.assertNotIn("STARTED", d.result(commit))
+        self.assertRegex(self.last_line(d, commit), r"^result: cancelled ")
 
     def test_plain_repository_keeps_one_job(self):
         repo = self.make_repo()

@@ -370,6 +370,27 @@ class SandboxTest(SandboxBase):
                          f"({job['state']}):\n{text}\nsecond job "
                          f"({job2['state']}):\n{text2}\n{self.logs()}")
 
+    def test_plan_env_is_set_inside_the_sandbox_only(self):
+        """A pipeline's env and matrix come from the repository: set in
+        bubblewrap's own environment, LD_PRELOAD would load the
+        repository's code outside the sandbox.  Inside, the job sees
+        them; bwrap's process (pid 1 of the sandbox) does not, and every
+        command of a long run list still runs."""
+        self.sandboxed_runner()
+        plan = ("jobs:\n  probe:\n    matrix: {M: [m1]}\n"
+                "    env: {PLANTED: from-the-plan}\n"
+                "    run: ['echo inside=$PLANTED/$M/$SSCI_JOB_NAME',\n"
+                "          'echo pid1=$(grep -c PLANTED /proc/1/environ)',\n"
+                "          " + ", ".join(["true"] * 60) +
+                ", 'echo LAST-COMMAND']\n")
+        repo, commit = self.make_test_repo("planenv", {".ssci.yml": plan})
+        self.notify_ok(repo, commit)
+        job, text = self.final(commit)
+        self.assertIn("inside=from-the-plan/m1/probe[M=m1]", text)
+        self.assertIn("pid1=0", text)
+        self.assertIn("LAST-COMMAND", text)
+        self.assertEqual(job["state"], "passed", text)
+
     def test_test_cannot_undo_the_sandbox(self):
         """A runner run as root (as in a container) must not hand root's
         capabilities to the test: with CAP_SYS_ADMIN a test can remount /

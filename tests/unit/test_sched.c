@@ -630,6 +630,30 @@ test_bad_plan_refused(void **state)
 	assert_non_null(strstr(results_file(f, C1), "result: error"));
 }
 
+static void
+test_plan_of_a_job_being_cancelled_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 };
+	struct sched_runner *r1;
+	enum job_state st;
+	struct job job;
+	int64_t a;
+
+	a = queue(f, REPO, C1);
+	r1 = join(f, &one, "r1", 1, NULL, 0);
+	assert_int_equal(sched_cancel_job(f->sched, a, "a test", &st), 0);
+	assert_int_equal(one.ncancels, 1);
+	sched_plan(f->sched, r1, a, PLAN, strlen(PLAN));
+	assert_string_equal(one.answers[one.nanswers - 1], "bad_state");
+	assert_int_equal(one.njobs, 1);
+	job = get(f, a);
+	assert_null(job.name);
+	job_release(&job);
+	report(f, r1, a, JOB_CANCELLED);
+	assert_int_equal(state_of(f, a), JOB_CANCELLED);
+}
+
 int
 main(void)
 {
@@ -663,6 +687,9 @@ main(void)
 		    test_plan_hands_back_what_the_runner_cannot_take, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_plan_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_plan_of_a_job_being_cancelled_refused, setup,
 		    teardown),
 	};
 
