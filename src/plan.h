@@ -21,7 +21,14 @@
 #define PLAN_MAX_NAME 64		/* a job's name in the file, a label */
 #define PLAN_MAX_TIMEOUT_S (7 * 24 * 3600)
 #define PLAN_MAX_COMMAND (64 * 1024)	/* bytes of one command, one env entry */
-#define PLAN_MAX_ENV 256		/* env entries of one job */
+#define PLAN_MAX_ENV 256		/* variables in one job's env */
+#define PLAN_MAX_KEYS 8			/* a matrix's keys */
+#define PLAN_MAX_VALUE 64		/* a matrix value */
+/* A job's environment once expanded: its matrix's values, then its env. */
+#define PLAN_MAX_JOB_ENV (PLAN_MAX_KEYS + PLAN_MAX_ENV)
+/* An expanded name: "name[K1=v1,...]". */
+#define PLAN_MAX_JOB_NAME \
+	(PLAN_MAX_NAME + 2 + PLAN_MAX_KEYS * (PLAN_MAX_NAME + PLAN_MAX_VALUE + 2))
 
 /* What a runner runs for a job. */
 struct plan_spec {

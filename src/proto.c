@@ -110,6 +110,7 @@ struct proto_field {
 
 static int	text_valid(const char *);
 static int	command_valid(const char *);
+static int	job_name_valid(const char *);
 static int	env_valid(const char *);
 
 #define M(f) offsetof(struct proto_msg, f)
@@ -179,10 +180,11 @@ static const struct proto_field proto_fields[] = {
 	    branch_name_valid },
 	{ PROTO_JOB, "timeout", F_INT, OPT, 0, INT_MAX, 0, M(timeout), NULL },
 	{ PROTO_JOB, "attempt", F_INT, OPT, 1, INT_MAX, 1, M(attempt), NULL },
-	{ PROTO_JOB, "name", F_STRING, OPT, 0, 0, 0, M(name), text_valid },
+	{ PROTO_JOB, "name", F_STRING, OPT, 0, 0, 0, M(name), job_name_valid },
 	{ PROTO_JOB, "run", F_RUN, OPT, 0, PLAN_MAX_RUN, 0, M(run),
 	    command_valid },
-	{ PROTO_JOB, "env", F_ENV, OPT, 0, PLAN_MAX_ENV, 0, M(env), env_valid },
+	{ PROTO_JOB, "env", F_ENV, OPT, 0, PLAN_MAX_JOB_ENV, 0, M(env),
+	    env_valid },
 	{ PROTO_JOB, "plan", F_BOOL, OPT, 0, 0, 0, M(plan), NULL },
 
 	ID(PROTO_PLAN),
@@ -274,6 +276,19 @@ static int
 command_valid(const char *s)
 {
 	return *s != '\0' && strlen(s) <= PLAN_MAX_COMMAND;
+}
+
+/* A job's name in its pipeline, matrix values and all. */
+static int
+job_name_valid(const char *s)
+{
+	if (*s == '\0' || strlen(s) > PLAN_MAX_JOB_NAME)
+		return 0;
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	}
+	return 1;
 }
 
 /* "KEY=VALUE" with a variable name for KEY. */

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,17 +110,22 @@ struct results_sum {
 	int jobs, passed;
 	struct job_tests tests;
 	int64_t first_start, last_end;
-	char failed_jobs[600], skipped_jobs[600], allowed[600];
+	char *failed_jobs, *skipped_jobs, *allowed;	/* NULL: none */
 };
 
-/* Add name to a comma-separated list, which stops growing when full. */
+/* Add name to a comma-separated list (malloc'd, NULL while empty). */
 static void
-results_list_add(char *list, size_t size, const char *name)
+results_list_add(char **list, const char *name)
 {
-	size_t len = strlen(list);
+	char *longer;
 
-	if (len + strlen(name) + 2 < size)
-		snprintf(list + len, size - len, "%s%s", len ? "," : "", name);
+	if (*list == NULL) {
+		*list = xstrdup(name);
+		return;
+	}
+	xasprintf(&longer, "%s,%s", *list, name);
+	free(*list);
+	*list = longer;
 }
 
 static int
@@ -127,25 +133,23 @@ results_sum_job(const struct job *job, void *arg)
 {
 	struct results_sum *sum = arg;
 	const char *name = job->name ? job->name : "test";
-	char head[200];
-	int n;
+	char *head;
 
-	n = snprintf(head, sizeof head, "=== %s: %s (job %lld) ===\n", name,
+	xasprintf(&head, "=== %s: %s (job %lld) ===\n", name,
 	    job_state_name(job->state), (long long)job->id);
-	if (write_all(sum->out, head, (size_t)n) == -1 ||
+	if (write_all(sum->out, head, strlen(head)) == -1 ||
 	    results_copy_log(sum->logs, job->id, sum->out, sum->outpath) == -1)
 		sum->failed = 1;
+	free(head);
 	sum->jobs++;
 	if (job->state == JOB_PASSED)
 		sum->passed++;
 	else if (job->allow_failure)
-		results_list_add(sum->allowed, sizeof sum->allowed, name);
+		results_list_add(&sum->allowed, name);
 	else if (job->state == JOB_SKIPPED)
-		results_list_add(sum->skipped_jobs, sizeof sum->skipped_jobs,
-		    name);
+		results_list_add(&sum->skipped_jobs, name);
 	else
-		results_list_add(sum->failed_jobs, sizeof sum->failed_jobs,
-		    name);
+		results_list_add(&sum->failed_jobs, name);
 	if (job->tests.run >= 0) {
 		sum->tests.run += job->tests.run;
 		sum->tests.failed += job->tests.failed > 0 ?
@@ -161,31 +165,49 @@ results_sum_job(const struct job *job, void *arg)
 	return 0;
 }
 
-static int
-results_pipeline_line(const struct pipeline *p, const struct results_sum *sum,
-    int64_t replaces, char *buf, size_t size)
+/* Append to a malloc'd line. */
+static void __attribute__((format(printf, 2, 3)))
+results_add(char **line, const char *fmt, ...)
 {
-	int n = snprintf(buf, size, "result: %s jobs=%d passed=%d",
-	    job_state_name(p->state), sum->jobs, sum->passed);
+	char *more, *longer;
+	va_list ap;
 
-#define ADD(...) n += snprintf(buf + n, size - (size_t)n, __VA_ARGS__)
-	if (sum->failed_jobs[0] != '\0')
-		ADD(" failed_jobs=%s", sum->failed_jobs);
-	if (sum->skipped_jobs[0] != '\0')
-		ADD(" skipped_jobs=%s", sum->skipped_jobs);
-	if (sum->allowed[0] != '\0')
-		ADD(" allowed_failures=%s", sum->allowed);
+	va_start(ap, fmt);
+	if (vasprintf(&more, fmt, ap) == -1)
+		fatalx("out of memory");
+	va_end(ap);
+	xasprintf(&longer, "%s%s", *line, more);
+	free(more);
+	free(*line);
+	*line = longer;
+}
+
+/* The pipeline's result line (malloc'd). */
+static char *
+results_pipeline_line(const struct pipeline *p, const struct results_sum *sum,
+    int64_t replaces)
+{
+	char *line;
+
+	xasprintf(&line, "result: %s jobs=%d passed=%d",
+	    job_state_name(p->state), sum->jobs, sum->passed);
+	if (sum->failed_jobs != NULL)
+		results_add(&line, " failed_jobs=%s", sum->failed_jobs);
+	if (sum->skipped_jobs != NULL)
+		results_add(&line, " skipped_jobs=%s", sum->skipped_jobs);
+	if (sum->allowed != NULL)
+		results_add(&line, " allowed_failures=%s", sum->allowed);
 	if (sum->tests.run > 0)
-		ADD(" tests_run=%d tests_failed=%d tests_skipped=%d",
-		    sum->tests.run, sum->tests.failed, sum->tests.skipped);
+		results_add(&line, " tests_run=%d tests_failed=%d "
+		    "tests_skipped=%d", sum->tests.run, sum->tests.failed,
+		    sum->tests.skipped);
 	if (sum->first_start > 0 && sum->last_end >= sum->first_start)
-		ADD(" duration_ms=%lld",
+		results_add(&line, " duration_ms=%lld",
 		    (long long)(sum->last_end - sum->first_start));
 	if (replaces > 0)
-		ADD(" replaces=%lld", (long long)replaces);
-	ADD(" pipeline=%lld\n", (long long)p->id);
-#undef ADD
-	return n;
+		results_add(&line, " replaces=%lld", (long long)replaces);
+	results_add(&line, " pipeline=%lld\n", (long long)p->id);
+	return line;
 }
 
 int
@@ -194,35 +216,42 @@ results_body(struct store *store, const struct joblogs *logs,
     const char *outpath)
 {
 	struct results_sum sum;
-	char line[2600];
+	char *line = NULL;
 	int64_t replaces;
 	struct job job;
-	int n;
+	int rc = -1;
 
 	if (store_final_before(store, commit, p->id, &replaces) != 1)
 		replaces = 0;
+	memset(&sum, 0, sizeof sum);
 	if (p->plan == NULL) {
 		if (store_job_get(store, p->id, &job) != 1)
 			return -1;
-		n = results_job_line(&job, replaces, line, sizeof line);
+		line = xmalloc(1024);
+		results_job_line(&job, replaces, line, 1024);
 		job_release(&job);
 		if (results_copy_log(logs, p->id, out, outpath) == -1)
-			return -1;
+			goto done;
 	} else {
-		memset(&sum, 0, sizeof sum);
 		sum.logs = logs;
 		sum.out = out;
 		sum.outpath = outpath;
 		if (store_pipeline_jobs(store, p->id, results_sum_job,
 		    &sum) == -1 || sum.failed)
-			return -1;
-		n = results_pipeline_line(p, &sum, replaces, line, sizeof line);
+			goto done;
+		line = results_pipeline_line(p, &sum, replaces);
 	}
-	if (write_all(out, line, (size_t)n) == -1) {
+	if (write_all(out, line, strlen(line)) == -1) {
 		log_warn("unable to write '%s'", outpath);
-		return -1;
+		goto done;
 	}
-	return 0;
+	rc = 0;
+done:
+	free(line);
+	free(sum.failed_jobs);
+	free(sum.skipped_jobs);
+	free(sum.allowed);
+	return rc;
 }
 
 size_t

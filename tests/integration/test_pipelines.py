@@ -5,6 +5,7 @@ loopback; failures skip what depends on them; a lost runner or dispatcher
 loses nothing and repeats no finished job; a bad file is an error that
 names its line."""
 import os
+import re
 import signal
 import socket
 import threading
@@ -354,6 +355,28 @@ class TestPipelines(SsciTest):
                          [("cancelled", "cancelled")], jobs)
         self.assertNotIn("STARTED", d.result(commit))
         self.assertRegex(self.last_line(d, commit), r"^result: cancelled ")
+
+    def test_longest_names_in_the_results_file(self):
+        """A matrix makes long names: each is written whole, in its
+        header and in the result line, whatever its length."""
+        base = "n" * 64
+        keys = "".join(f"      K{i}: [{'v' * 64}]\n" for i in range(8))
+        plan = (f"jobs:\n  {base}:\n    run: exit 1\n    matrix:\n{keys}"
+                "  ok:\n    run: 'true'\n")
+        repo, commit = self.repo_with(plan)
+        d = self.dispatcher()
+        self.runner(d, "r1")
+        self.send(d, repo, "HEAD")
+        jobs = self.pipeline_jobs(d, commit, 2)
+        (long_name,) = [n for n in jobs if n != "ok"]
+        self.assertEqual(long_name, base + "[" + ",".join(
+            f"K{i}={'v' * 64}" for i in range(8)) + "]")
+        self.assertEqual(jobs[long_name]["state"], "failed")
+        self.assertIn(f"\n=== {long_name}: failed (job ", "\n" +
+                      d.result(commit))
+        self.assertRegex(self.last_line(d, commit),
+                         rf"^result: failed jobs=2 passed=1 "
+                         rf"failed_jobs={re.escape(long_name)} ")
 
     def test_plain_repository_keeps_one_job(self):
         repo = self.make_repo()

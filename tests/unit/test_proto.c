@@ -17,6 +17,7 @@
 
 #include "job.h"
 
+#include "plan.h"
 #include "proto.h"
 #include "util.h"
 
@@ -342,6 +343,62 @@ test_job(void **state)
 	    SHA1 "\",\"attempt\":0}", "bad_field", "'attempt'");
 	parse_bad("{\"type\":\"job\",\"id\":1,\"repo\":\"/x\",\"commit\":\""
 	    SHA1 "\",\"timeout\":-5}", "bad_field", "'timeout'");
+}
+
+/*
+ * A planned job's message carries whatever a plan may hold: the longest
+ * expanded name and the most variables a job can have.
+ */
+static void
+test_job_run(void **state)
+{
+	static char name[PLAN_MAX_JOB_NAME + 2];
+	char *env[PLAN_MAX_JOB_ENV + 1], *run[] = { "make", "make check" };
+	struct proto_run r = { name, run, 2, env, PLAN_MAX_JOB_ENV, 0 };
+	struct proto_msg msg;
+	size_t len, i;
+	char *line;
+
+	(void)state;
+	memset(name, 'n', PLAN_MAX_JOB_NAME);
+	name[PLAN_MAX_JOB_NAME] = '\0';
+	for (i = 0; i < PLAN_MAX_JOB_ENV; i++)
+		xasprintf(&env[i], "V%zu=%zu", i, i);
+	line = proto_encode_job_run(3, "/x", SHA1, NULL, 60, 1, &r, &len);
+	parse_encoded(line, len, &msg);
+	assert_string_equal(msg.name, name);
+	assert_int_equal(msg.nrun, 2);
+	assert_string_equal(msg.run[1], "make check");
+	assert_int_equal(msg.nenv, PLAN_MAX_JOB_ENV);
+	assert_string_equal(msg.env[PLAN_MAX_JOB_ENV - 1], "V263=263");
+	assert_false(msg.plan);
+	proto_msg_release(&msg);
+
+	/* One more of either is refused. */
+	name[PLAN_MAX_JOB_NAME] = 'n';
+	name[PLAN_MAX_JOB_NAME + 1] = '\0';
+	line = proto_encode_job_run(3, "/x", SHA1, NULL, 60, 1, &r, &len);
+	line[len - 1] = '\0';
+	parse_bad(line, "bad_field", "'name'");
+	free(line);
+	name[PLAN_MAX_JOB_NAME] = '\0';
+	xasprintf(&env[PLAN_MAX_JOB_ENV], "X=1");
+	r.nenv++;
+	line = proto_encode_job_run(3, "/x", SHA1, NULL, 60, 1, &r, &len);
+	line[len - 1] = '\0';
+	parse_bad(line, "bad_field", "'env'");
+	free(line);
+	for (i = 0; i <= PLAN_MAX_JOB_ENV; i++)
+		free(env[i]);
+
+	parse_bad("{\"type\":\"job\",\"id\":1,\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"env\":[\"1X=2\"]}", "bad_field", "'env'");
+	parse_bad("{\"type\":\"job\",\"id\":1,\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"run\":[\"\"]}", "bad_field", "'run'");
+	parse_good("{\"type\":\"plan\",\"id\":4,\"text\":\"jobs: {}\"}", &msg);
+	assert_int_equal(msg.type, PROTO_PLAN);
+	assert_int_equal(msg.data_len, 8);
+	proto_msg_release(&msg);
 }
 
 static void
@@ -857,6 +914,7 @@ main(void)
 		cmocka_unit_test(test_log_shortcut_agrees),
 		cmocka_unit_test(test_register_limits),
 		cmocka_unit_test(test_job),
+		cmocka_unit_test(test_job_run),
 		cmocka_unit_test(test_accepted_cancel),
 		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_log_not_utf8),
