@@ -65,9 +65,11 @@ sched_cancel_queued(struct sched *s, int64_t id, const char *reason,
 	};
 	char note[340];
 
-	snprintf(note, sizeof note, "ssci: %s before it started\n", reason);
-	joblog_note(s->logs, id, note);
 	if (store_job_finish(s->store, &r) == 0) {
+		/* Not for a job its pipeline's cancel has skipped already. */
+		snprintf(note, sizeof note, "ssci: %s before it started\n",
+		    reason);
+		joblog_note(s->logs, id, note);
 		results_write(s->results, id);
 		*state = JOB_CANCELLED;
 		log_info("job %lld %s before it started", (long long)id, reason);

@@ -104,7 +104,7 @@ sched_plan_go_on(struct sched *s, struct sched_assignment *a, int64_t id)
 	} else {
 		snprintf(note, sizeof note, "planned; '%s' waits for a runner "
 		    "with labels [%s]", job.name, job.labels);
-		if (store_job_requeue(s->store, id, note) == 0) {
+		if (store_job_hand_back(s->store, id, note) == 0) {
 			s->ops->answer(a->runner->conn, NULL, NULL);
 			sched_unassign(s, a);
 		} else

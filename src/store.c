@@ -76,6 +76,12 @@ store_job_requeue(struct store *store, int64_t id, const char *reason)
 }
 
 int
+store_job_hand_back(struct store *store, int64_t id, const char *reason)
+{
+	return store->backend->job_hand_back(store, id, reason);
+}
+
+int
 store_job_finish(struct store *store, const struct job_result *result)
 {
 	if (!job_state_final(result->state)) {

@@ -76,6 +76,11 @@ int store_job_adopt(struct store *store, int64_t id, const char *runner);
 
 /* running -> queued at the front, remembering reason.  0 or -1. */
 int store_job_requeue(struct store *store, int64_t id, const char *reason);
+/*
+ * The same for a job its runner could not run (it lacks the labels the
+ * plan gave it): its attempt is not counted.  0 or -1.
+ */
+int store_job_hand_back(struct store *store, int64_t id, const char *reason);
 
 /*
  * Record a final state (result must hold a final state).  Only a job that is

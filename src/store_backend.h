@@ -32,6 +32,8 @@ struct store_backend {
 	int (*job_start)(struct store *store, int64_t id, const char *runner);
 	int (*job_adopt)(struct store *store, int64_t id, const char *runner);
 	int (*job_requeue)(struct store *store, int64_t id, const char *reason);
+	int (*job_hand_back)(struct store *store, int64_t id,
+	    const char *reason);
 	int (*job_finish)(struct store *store, const struct job_result *result);
 	int (*job_get)(struct store *store, int64_t id, struct job *job);
 	int (*count_state)(struct store *store, enum job_state state);

@@ -25,6 +25,7 @@ const struct store_backend store_sqlite_backend = {
 	.job_start = sqlite_job_start,
 	.job_adopt = sqlite_job_adopt,
 	.job_requeue = sqlite_job_requeue,
+	.job_hand_back = sqlite_job_hand_back,
 	.job_finish = sqlite_job_finish,
 	.job_get = sqlite_job_get,
 	.count_state = sqlite_count_state,

@@ -60,6 +60,7 @@ enum store_stmt {
 	ST_PIPELINE_JOBS,
 	ST_PIPELINE_NEEDS,
 	ST_RUNNABLE_LIST,
+	ST_JOB_HAND_BACK,
 	ST_MAX
 };
 
@@ -127,6 +128,7 @@ int sqlite_next_queued(struct store *base, struct job *job);
 int sqlite_job_start(struct store *base, int64_t id, const char *runner);
 int sqlite_job_adopt(struct store *base, int64_t id, const char *runner);
 int sqlite_job_requeue(struct store *base, int64_t id, const char *reason);
+int sqlite_job_hand_back(struct store *base, int64_t id, const char *reason);
 int sqlite_job_finish(struct store *base, const struct job_result *result);
 int sqlite_job_get(struct store *base, int64_t id, struct job *job);
 int sqlite_count_state(struct store *base, enum job_state state);

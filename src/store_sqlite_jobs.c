@@ -77,6 +77,8 @@ store_pipeline_add(struct store_sqlite *store, int64_t repo_id,
 		sql_bind_text(store, ST_JOB_ADD, 10, e->labels);
 	}
 	sql_bind_int64(store, ST_JOB_ADD, 11, e != NULL && e->allow_failure);
+	if (e != NULL)
+		sql_bind_int64(store, ST_JOB_ADD, 12, (int64_t)plan->first);
 	if (sql_run(store, ST_JOB_ADD) == -1)
 		return -1;
 	*job_id = sql_last_id(store);
@@ -190,30 +192,43 @@ sqlite_job_adopt(struct store *base, int64_t id, const char *runner)
 	return sql_changes(store) == 1 ? 0 : 1;
 }
 
-/* running -> queued at the front; inside a transaction. */
+/* running -> queued at the front (st says how); inside a transaction. */
 static int
-store_job_requeue_in(struct store_sqlite *store, int64_t id,
-    const char *reason)
+store_job_requeue_in(struct store_sqlite *store, enum store_stmt st,
+    int64_t id, const char *reason)
 {
-	sql_bind_int64(store, ST_JOB_REQUEUE, 1, id);
-	sql_bind_text(store, ST_JOB_REQUEUE, 2, reason);
-	if (sql_update_job(store, ST_JOB_REQUEUE, id, "running") == -1)
+	sql_bind_int64(store, st, 1, id);
+	sql_bind_text(store, st, 2, reason);
+	if (sql_update_job(store, st, id, "running") == -1)
 		return -1;
 	return store_settle_of(store, id);
+}
+
+static int
+store_job_requeue_as(struct store_sqlite *store, enum store_stmt st,
+    int64_t id, const char *reason)
+{
+	if (sql_run(store, ST_BEGIN) == -1)
+		return -1;
+	if (store_job_requeue_in(store, st, id, reason) == -1) {
+		sql_rollback(store);
+		return -1;
+	}
+	return sql_commit(store);
+}
+
+int
+sqlite_job_hand_back(struct store *base, int64_t id, const char *reason)
+{
+	return store_job_requeue_as((struct store_sqlite *)base,
+	    ST_JOB_HAND_BACK, id, reason);
 }
 
 int
 sqlite_job_requeue(struct store *base, int64_t id, const char *reason)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
-
-	if (sql_run(store, ST_BEGIN) == -1)
-		return -1;
-	if (store_job_requeue_in(store, id, reason) == -1) {
-		sql_rollback(store);
-		return -1;
-	}
-	return sql_commit(store);
+	return store_job_requeue_as((struct store_sqlite *)base,
+	    ST_JOB_REQUEUE, id, reason);
 }
 
 /*
@@ -231,7 +246,8 @@ sqlite_requeue_running(struct store *base)
 	if (sql_run(store, ST_BEGIN) == -1)
 		return -1;
 	while ((found = sql_scalar(store, ST_JOB_LAST_RUNNING, &id)) == 1) {
-		if (store_job_requeue_in(store, id, STORE_RESTART_REASON) == -1)
+		if (store_job_requeue_in(store, ST_JOB_REQUEUE, id,
+		    STORE_RESTART_REASON) == -1)
 			goto fail;
 		n++;
 	}

@@ -89,7 +89,7 @@ sql_skip_after(struct store_sqlite *store, int64_t job, const char *name,
 /* Entry i as a new job like job like (its pipeline, its queue place). */
 static int
 sql_plan_add(struct store_sqlite *store, int64_t like,
-    const struct job_plan_entry *e, int64_t *id)
+    const struct job_plan_entry *e, size_t i, int64_t *id)
 {
 	if (e->carried > 0) {
 		char reason[80];
@@ -100,6 +100,7 @@ sql_plan_add(struct store_sqlite *store, int64_t like,
 		sql_bind_int64(store, ST_JOB_CARRY, 2, now_ms());
 		sql_bind_int64(store, ST_JOB_CARRY, 3, like);
 		sql_bind_text(store, ST_JOB_CARRY, 4, reason);
+		sql_bind_int64(store, ST_JOB_CARRY, 5, (int64_t)i);
 		if (sql_run(store, ST_JOB_CARRY) == -1)
 			return -1;
 		if (sql_changes(store) != 1) {
@@ -114,6 +115,7 @@ sql_plan_add(struct store_sqlite *store, int64_t like,
 		sql_bind_text(store, ST_JOB_ADD_LIKE, 4, e->spec);
 		sql_bind_text(store, ST_JOB_ADD_LIKE, 5, e->labels);
 		sql_bind_int64(store, ST_JOB_ADD_LIKE, 6, e->allow_failure);
+		sql_bind_int64(store, ST_JOB_ADD_LIKE, 7, (int64_t)i);
 		if (sql_run(store, ST_JOB_ADD_LIKE) == -1)
 			return -1;
 	}
@@ -147,7 +149,7 @@ sql_plan_fill(struct store_sqlite *store, int64_t first,
 {
 	for (size_t i = 0; i < plan->njobs; i++) {
 		if (i != plan->first &&
-		    sql_plan_add(store, first, &plan->jobs[i], &ids[i]) == -1)
+		    sql_plan_add(store, first, &plan->jobs[i], i, &ids[i]) == -1)
 			return -1;
 	}
 	ids[plan->first] = first;
@@ -174,6 +176,7 @@ sqlite_pipeline_plan(struct store *base, int64_t job,
 	sql_bind_text(store, ST_JOB_PLAN, 3, e->spec);
 	sql_bind_text(store, ST_JOB_PLAN, 4, e->labels);
 	sql_bind_int64(store, ST_JOB_PLAN, 5, e->allow_failure);
+	sql_bind_int64(store, ST_JOB_PLAN, 6, (int64_t)plan->first);
 	if (sql_run(store, ST_JOB_PLAN) == -1)
 		goto fail;
 	if (sql_changes(store) != 1) {

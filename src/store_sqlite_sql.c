@@ -29,7 +29,7 @@
 #define JOB_LIKE \
 	"INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, " \
 	"created_ms, subject, author, retry_of, pipeline_id, name, spec, " \
-	"labels, allow_failure) SELECT repo_id, commit_id, branch, "
+	"labels, allow_failure, plan_index) SELECT repo_id, commit_id, branch, "
 
 /*
  * A requeued job goes in front of every queued job; the job's own position
@@ -54,31 +54,31 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_JOB_ADD] = { "queue a job",
 	    "INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, "
 	    "created_ms, subject, author, retry_of, name, spec, labels, "
-	    "allow_failure) VALUES (?1, ?2, ?3, "
+	    "allow_failure, plan_index) VALUES (?1, ?2, ?3, "
 	    "'queued', (SELECT COALESCE(MAX(queue_pos), 0) + 1 FROM jobs), "
-	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)" },
+	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)" },
 	[ST_JOB_NEXT] = { "read the queue",
 	    JOB_COLUMNS "WHERE " RUNNABLE
 	    "ORDER BY queue_pos, jobs.id LIMIT 1" },
 	[ST_JOB_ADD_LIKE] = { "add a job to a pipeline",
 	    JOB_LIKE "'queued', queue_pos, ?2, subject, author, retry_of, "
-	    "pipeline_id, ?3, ?4, ?5, ?6 FROM jobs WHERE id = ?1" },
+	    "pipeline_id, ?3, ?4, ?5, ?6, ?7 FROM jobs WHERE id = ?1" },
 	[ST_JOB_CARRY] = { "keep a passed job in a pipeline",
 	    "INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, "
 	    "created_ms, subject, author, retry_of, pipeline_id, name, spec, "
 	    "labels, allow_failure, attempt, runner, started_ms, finished_ms, "
 	    "exit_code, duration_ms, tests_run, tests_failed, tests_skipped, "
-	    "reason) SELECT repo_id, commit_id, branch, 'passed', queue_pos, "
-	    "?2, subject, author, id, ?3, name, spec, labels, allow_failure, "
-	    "attempt, runner, started_ms, finished_ms, exit_code, "
-	    "duration_ms, tests_run, tests_failed, tests_skipped, ?4 "
-	    "FROM jobs WHERE id = ?1 AND state = 'passed'" },
+	    "reason, plan_index) SELECT repo_id, commit_id, branch, 'passed', "
+	    "queue_pos, ?2, subject, author, id, ?3, name, spec, labels, "
+	    "allow_failure, attempt, runner, started_ms, finished_ms, "
+	    "exit_code, duration_ms, tests_run, tests_failed, tests_skipped, "
+	    "?4, ?5 FROM jobs WHERE id = ?1 AND state = 'passed'" },
 	[ST_JOB_SET_PIPELINE] = { "start a pipeline",
 	    "UPDATE jobs SET pipeline_id = ?2 WHERE id = ?1" },
 	[ST_JOB_PLAN] = { "plan a pipeline",
 	    "UPDATE jobs SET name = ?2, spec = ?3, labels = ?4, "
-	    "allow_failure = ?5 WHERE id = ?1 AND name IS NULL AND "
-	    "state = 'running'" },
+	    "allow_failure = ?5, plan_index = ?6 WHERE id = ?1 AND "
+	    "name IS NULL AND state = 'running'" },
 	[ST_NEED_ADD] = { "add a job's need",
 	    "INSERT OR IGNORE INTO job_needs (job_id, need_id) VALUES (?1, ?2)" },
 	[ST_SKIP_AFTER] = { "skip the jobs that need a job",
@@ -101,7 +101,8 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_PIPELINE_GET] = { "read a pipeline",
 	    "SELECT id, state, plan, finished_ms FROM pipelines WHERE id = ?1" },
 	[ST_PIPELINE_JOBS] = { "list a pipeline's jobs",
-	    JOB_COLUMNS "WHERE jobs.pipeline_id = ?1 ORDER BY jobs.id" },
+	    JOB_COLUMNS "WHERE jobs.pipeline_id = ?1 "
+	    "ORDER BY COALESCE(jobs.plan_index, 0), jobs.id" },
 	[ST_PIPELINE_NEEDS] = { "list a pipeline's needs",
 	    "SELECT n.job_id, n.need_id FROM job_needs n "
 	    "JOIN jobs j ON j.id = n.job_id WHERE j.pipeline_id = ?1 "
@@ -123,6 +124,10 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_JOB_REQUEUE] = { "requeue job",
 	    "UPDATE jobs SET state = 'queued', queue_pos = " FRONT_POS ", "
 	    "reason = ?2 WHERE id = ?1 AND state = 'running'" },
+	[ST_JOB_HAND_BACK] = { "hand back job",
+	    "UPDATE jobs SET state = 'queued', queue_pos = " FRONT_POS ", "
+	    "attempt = MAX(attempt - 1, 0), reason = ?2 "
+	    "WHERE id = ?1 AND state = 'running'" },
 	[ST_JOB_LAST_RUNNING] = { "find running jobs",
 	    "SELECT id FROM jobs WHERE state = 'running' "
 	    "ORDER BY queue_pos DESC, id DESC LIMIT 1" },
@@ -227,6 +232,7 @@ const char *const store_migrations[] = {
 	"ALTER TABLE jobs ADD COLUMN spec TEXT;"
 	"ALTER TABLE jobs ADD COLUMN labels TEXT;"
 	"ALTER TABLE jobs ADD COLUMN allow_failure INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN plan_index INTEGER;"
 	"CREATE INDEX jobs_pipeline ON jobs (pipeline_id);"
 	"CREATE TABLE job_needs (job_id INTEGER NOT NULL,"
 	"  need_id INTEGER NOT NULL, PRIMARY KEY (job_id, need_id))"

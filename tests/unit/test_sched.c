@@ -610,6 +610,8 @@ test_plan_hands_back_what_the_runner_cannot_take(void **state)
 	assert_int_equal(gpu.njobs, 1);
 	assert_int_equal(gpu.jobs[0], a);
 	assert_int_equal(gpu.specs, 1);
+	/* Handed back, it did not use up an attempt. */
+	assert_int_equal(gpu.attempts[0], 1);
 	assert_int_equal(plain.njobs, 1);
 }
 

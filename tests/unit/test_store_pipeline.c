@@ -280,6 +280,8 @@ test_retry_keeps_what_passed(void **state)
 	for (int i = 0; i < all.n; i++) {
 		job = get(f, all.v[i]);
 		assert_int_equal(job.pipeline, id);
+		/* In the file's order, whichever was made first. */
+		assert_string_equal(job.name, four[i].name);
 		if (strcmp(job.name, "build") == 0 ||
 		    strcmp(job.name, "lint") == 0) {
 			assert_int_equal(job.state, JOB_PASSED);
