@@ -117,7 +117,7 @@ struct job_plan_entry {
 };
 
 struct job_plan {
-	const char *text;	/* the .ssci.yml it came from */
+	const char *text;	/* the plan it came from (plan_encode's) */
 	const struct job_plan_entry *jobs;
 	size_t njobs;
 	size_t first;		/* the entry the planning job becomes */

@@ -542,21 +542,3 @@ plan_parse(const char *text, size_t len, struct plan *plan, char *err,
 		plan_release(plan);
 	return rc;
 }
-
-void
-plan_release(struct plan *plan)
-{
-	struct plan_job *j;
-
-	for (size_t i = 0; i < plan->njobs; i++) {
-		j = &plan->jobs[i];
-		free(j->name);
-		plan_spec_release(&j->spec);
-		for (size_t k = 0; k < j->nlabels; k++)
-			free(j->labels[k]);
-		free(j->labels);
-		free(j->needs);
-	}
-	free(plan->jobs);
-	memset(plan, 0, sizeof *plan);
-}

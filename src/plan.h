@@ -26,6 +26,9 @@
 #define PLAN_MAX_VALUE 64		/* a matrix value */
 /* A job's environment once expanded: its matrix's values, then its env. */
 #define PLAN_MAX_JOB_ENV (PLAN_MAX_KEYS + PLAN_MAX_ENV)
+/* An encoded plan, which must fit a protocol line. */
+#define PLAN_MAX_ENCODED (1000 * 1024)
+#define PLAN_MAX_LABELS 32		/* a job's labels */
 /* An expanded name: "name[K1=v1,...]". */
 #define PLAN_MAX_JOB_NAME \
 	(PLAN_MAX_NAME + 2 + PLAN_MAX_KEYS * (PLAN_MAX_NAME + PLAN_MAX_VALUE + 2))
@@ -63,6 +66,15 @@ struct plan {
 int plan_parse(const char *text, size_t len, struct plan *plan, char *err,
     size_t errsize);
 void plan_release(struct plan *plan);
+
+/*
+ * A plan as one line of JSON (malloc'd), as a runner sends it, and back:
+ * 0, or -1 with err saying what is wrong (plan is then empty).  Decoding
+ * checks everything plan_parse guarantees but the file's own rules.
+ */
+char *plan_encode(const struct plan *plan);
+int plan_decode(const char *text, size_t len, struct plan *plan, char *err,
+    size_t errsize);
 
 /* A spec as one line of JSON text (malloc'd), and back: 0, or -1 if bad. */
 char *plan_spec_encode(const struct plan_spec *spec);

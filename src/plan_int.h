@@ -14,7 +14,6 @@
 #define PLAN_MAX_DEPTH 32	/* nested lists and mappings */
 #define PLAN_MAX_NODES 10000	/* texts, lists and mappings in the file */
 #define PLAN_MAX_ENV_VALUE 4096
-#define PLAN_MAX_LABELS 32
 /* What the expanded jobs may take, strings and arrays counted. */
 #define PLAN_MAX_EXPANDED (4 * 1024 * 1024)
 /* Characters of the file's text quoted in a message, and their room. */

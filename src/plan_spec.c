@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plan_spec.c - a job's spec as the store keeps it and a runner receives
- * it: one line of JSON, {"run":["make"],"env":["K=v"],"timeout":600},
- * timeout left out when 0; and a job's labels as one string.
+ * plan_spec.c - a plan and a job's spec as JSON.  The spec is what the
+ * store keeps and a runner receives: one line, {"run":["make"],
+ * "env":["K=v"],"timeout":600}, timeout left out when 0; and a job's
+ * labels as one string.  The plan is what a runner sends once it has read
+ * .ssci.yml, and what the store keeps for a retry: {"jobs":[{"name",
+ * "run", "env", "timeout", "labels", "needs" (indexes), "allow_failure"}]}.
  *
  * Decoding is strict, since the text crossed the store and the wire:
  * anything but that shape (another key, a wrong type, an empty command,
- * an env entry that is not NAME=VALUE) is refused whole.
+ * an env entry that is not NAME=VALUE, a need out of range, a cycle) is
+ * refused whole.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,12 +167,8 @@ out:
 void
 plan_spec_release(struct plan_spec *spec)
 {
-	for (size_t i = 0; i < spec->nrun; i++)
-		free(spec->run[i]);
-	free(spec->run);
-	for (size_t i = 0; i < spec->nenv; i++)
-		free(spec->env[i]);
-	free(spec->env);
+	strv_free(spec->run, spec->nrun);
+	strv_free(spec->env, spec->nenv);
 	memset(spec, 0, sizeof *spec);
 }
 
@@ -188,4 +189,239 @@ plan_labels_join(char *const *labels, size_t nlabels)
 	}
 	s[n] = '\0';
 	return s;
+}
+
+/* A job of a plan as JSON. */
+static json_t *
+plan_job_json(const struct plan_job *pj)
+{
+	json_t *obj = json_check(json_object()), *needs;
+
+	needs = json_check(json_array());
+	for (size_t k = 0; k < pj->nneeds; k++)
+		if (json_array_append_new(needs,
+		    json_check(json_integer((json_int_t)pj->needs[k]))) == -1)
+			fatalx("%s: out of memory", __func__);
+	if (json_object_set_new(obj, "name", string_of(pj->name)) == -1 ||
+	    json_object_set_new(obj, "run", strings_of(pj->spec.run,
+	    pj->spec.nrun)) == -1 ||
+	    json_object_set_new(obj, "env", strings_of(pj->spec.env,
+	    pj->spec.nenv)) == -1 ||
+	    json_object_set_new(obj, "timeout",
+	    json_check(json_integer(pj->spec.timeout_s))) == -1 ||
+	    json_object_set_new(obj, "labels", strings_of(pj->labels,
+	    pj->nlabels)) == -1 ||
+	    json_object_set_new(obj, "needs", needs) == -1 ||
+	    json_object_set_new(obj, "allow_failure",
+	    json_boolean(pj->allow_failure)) == -1)
+		fatalx("%s: out of memory", __func__);
+	return obj;
+}
+
+char *
+plan_encode(const struct plan *plan)
+{
+	json_t *root = json_check(json_object()), *jobs;
+	char *s;
+
+	jobs = json_check(json_array());
+	for (size_t i = 0; i < plan->njobs; i++)
+		if (json_array_append_new(jobs, plan_job_json(&plan->jobs[i]))
+		    == -1)
+			fatalx("%s: out of memory", __func__);
+	if (json_object_set_new(root, "jobs", jobs) == -1 ||
+	    (s = json_dumps(root, JSON_COMPACT)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	json_decref(root);
+	return s;
+}
+
+/* A job's name once expanded: printable text, not empty. */
+static int
+job_name_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > PLAN_MAX_JOB_NAME)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* A label: a word of the file's rule. */
+static int
+label_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len <= PLAN_MAX_NAME && s[0] != '-' &&
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_.-") == len;
+}
+
+static int
+plan_decode_fail(char *err, size_t errsize, size_t i, const char *what)
+{
+	snprintf(err, errsize, "plan: job %zu: %s", i + 1, what);
+	return -1;
+}
+
+/* needs of job i: distinct indexes of other jobs. */
+static int
+plan_decode_needs(const json_t *a, size_t njobs, size_t i,
+    struct plan_job *pj)
+{
+	size_t n = json_array_size(a);
+
+	if (!json_is_array(a) || n > njobs)
+		return -1;
+	pj->needs = xcalloc(n + 1, sizeof *pj->needs);
+	for (size_t k = 0; k < n; k++) {
+		const json_t *v = json_array_get(a, k);
+		json_int_t need = json_integer_value(v);
+
+		if (!json_is_integer(v) || need < 0 || (size_t)need >= njobs ||
+		    (size_t)need == i)
+			return -1;
+		for (size_t o = 0; o < pj->nneeds; o++)
+			if (pj->needs[o] == (size_t)need)
+				return -1;
+		pj->needs[pj->nneeds++] = (size_t)need;
+	}
+	return 0;
+}
+
+/* One job of the "jobs" array into pj: 0, or -1 with err written. */
+static int
+plan_decode_job(const json_t *obj, size_t njobs, size_t i,
+    struct plan_job *pj, char *err, size_t errsize)
+{
+	static const char *const keys[] = { "name", "run", "env", "timeout",
+	    "labels", "needs", "allow_failure" };
+	const json_t *v, *t = json_object_get(obj, "timeout");
+	const char *key;
+	size_t k;
+
+	if (!json_is_object(obj))
+		return plan_decode_fail(err, errsize, i, "not an object");
+	json_object_foreach((json_t *)obj, key, v) {
+		for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			if (strcmp(key, keys[k]) == 0)
+				break;
+		if (k == sizeof keys / sizeof keys[0])
+			return plan_decode_fail(err, errsize, i, "unknown key");
+	}
+	v = json_object_get(obj, "name");
+	if (!json_is_string(v) || !job_name_valid(json_string_value(v)))
+		return plan_decode_fail(err, errsize, i, "bad name");
+	pj->name = xstrdup(json_string_value(v));
+	if (!json_is_integer(t) || json_integer_value(t) < 0 ||
+	    json_integer_value(t) > PLAN_MAX_TIMEOUT_S)
+		return plan_decode_fail(err, errsize, i, "bad timeout");
+	pj->spec.timeout_s = (int)json_integer_value(t);
+	v = json_object_get(obj, "allow_failure");
+	if (!json_is_boolean(v))
+		return plan_decode_fail(err, errsize, i, "bad allow_failure");
+	pj->allow_failure = json_is_true(v);
+	if (decode_strings(json_object_get(obj, "run"), 1, PLAN_MAX_RUN,
+	    command_valid, &pj->spec.run, &pj->spec.nrun) == -1)
+		return plan_decode_fail(err, errsize, i, "bad run");
+	if (decode_strings(json_object_get(obj, "env"), 0, PLAN_MAX_JOB_ENV,
+	    env_valid, &pj->spec.env, &pj->spec.nenv) == -1)
+		return plan_decode_fail(err, errsize, i, "bad env");
+	if (decode_strings(json_object_get(obj, "labels"), 0,
+	    PLAN_MAX_LABELS, label_valid, &pj->labels, &pj->nlabels) == -1)
+		return plan_decode_fail(err, errsize, i, "bad labels");
+	if (plan_decode_needs(json_object_get(obj, "needs"), njobs, i,
+	    pj) == -1)
+		return plan_decode_fail(err, errsize, i, "bad needs");
+	return 0;
+}
+
+/* Whether following needs from job i comes back to a job on the way. */
+static int
+plan_cycle_from(const struct plan *plan, size_t i, unsigned char *mark)
+{
+	if (mark[i] == 1)
+		return 1;
+	if (mark[i] == 2)
+		return 0;
+	mark[i] = 1;
+	for (size_t k = 0; k < plan->jobs[i].nneeds; k++)
+		if (plan_cycle_from(plan, plan->jobs[i].needs[k], mark))
+			return 1;
+	mark[i] = 2;
+	return 0;
+}
+
+/* Names are each used once and needs go round in no circle. */
+static int
+plan_decode_check(const struct plan *plan, char *err, size_t errsize)
+{
+	unsigned char *mark = xcalloc(plan->njobs, 1);
+	int bad = 0;
+
+	for (size_t i = 0; i < plan->njobs && !bad; i++) {
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(plan->jobs[i].name, plan->jobs[k].name) == 0)
+				bad = plan_decode_fail(err, errsize, i,
+				    "a name used twice");
+		if (!bad && plan_cycle_from(plan, i, mark))
+			bad = plan_decode_fail(err, errsize, i,
+			    "needs that form a cycle");
+	}
+	free(mark);
+	return bad ? -1 : 0;
+}
+
+int
+plan_decode(const char *text, size_t len, struct plan *plan, char *err,
+    size_t errsize)
+{
+	const json_t *jobs;
+	json_t *root;
+	size_t n;
+	int rc = -1;
+
+	memset(plan, 0, sizeof *plan);
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	jobs = json_object_get(root, "jobs");
+	if (!json_is_object(root) || json_object_size(root) != 1 ||
+	    !json_is_array(jobs) || (n = json_array_size(jobs)) == 0 ||
+	    n > PLAN_MAX_JOBS) {
+		snprintf(err, errsize, "plan: not an object of 1 to %d jobs",
+		    PLAN_MAX_JOBS);
+		goto out;
+	}
+	plan->jobs = xcalloc(n, sizeof *plan->jobs);
+	for (size_t i = 0; i < n; i++) {
+		plan->njobs++;
+		if (plan_decode_job(json_array_get(jobs, i), n, i,
+		    &plan->jobs[i], err, errsize) == -1)
+			goto out;
+	}
+	rc = plan_decode_check(plan, err, errsize);
+out:
+	if (rc == -1)
+		plan_release(plan);
+	json_decref(root);
+	return rc;
+}
+
+void
+plan_release(struct plan *plan)
+{
+	struct plan_job *j;
+
+	for (size_t i = 0; i < plan->njobs; i++) {
+		j = &plan->jobs[i];
+		free(j->name);
+		plan_spec_release(&j->spec);
+		strv_free(j->labels, j->nlabels);
+		free(j->needs);
+	}
+	free(plan->jobs);
+	memset(plan, 0, sizeof *plan);
 }

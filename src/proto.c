@@ -73,6 +73,8 @@ enum field_kind {
 			   at most max */
 	F_RUN,		/* the same, into run and nrun */
 	F_ENV,		/* the same, into env and nenv */
+	F_OBJECT,	/* an object, as compact JSON text in data and
+			   data_len, at most max bytes */
 	F_TESTS,	/* object of test counts, see proto_test_fields */
 	F_IDS,		/* array of job ids (jobs, njobs), at most max */
 	F_PREFIX,	/* char[65]: 4 to 64 hex digits, lower-cased */
@@ -91,6 +93,7 @@ static const json_type field_json[] = {
 	[F_LABELS] = JSON_ARRAY,
 	[F_RUN] = JSON_ARRAY,
 	[F_ENV] = JSON_ARRAY,
+	[F_OBJECT] = JSON_OBJECT,
 	[F_TESTS] = JSON_OBJECT,
 	[F_IDS] = JSON_ARRAY,
 	[F_PREFIX] = JSON_STRING,
@@ -188,7 +191,7 @@ static const struct proto_field proto_fields[] = {
 	{ PROTO_JOB, "plan", F_BOOL, OPT, 0, 0, 0, M(plan), NULL },
 
 	ID(PROTO_PLAN),
-	{ PROTO_PLAN, "text", F_DATA, REQ, 0, PLAN_MAX_BYTES, 0, M(data),
+	{ PROTO_PLAN, "plan", F_OBJECT, REQ, 0, PLAN_MAX_ENCODED, 0, M(data),
 	    NULL },
 
 	ID(PROTO_ACCEPTED),
@@ -258,17 +261,24 @@ name_index(const char *const *names, size_t n, const char *s)
 	return -1;
 }
 
-/* A commit's subject or author: at most 1024 bytes, no control characters. */
+/* At most max bytes, no control characters. */
 static int
-text_valid(const char *s)
+printable_text(const char *s, size_t max)
 {
-	if (strlen(s) > 1024)
+	if (strlen(s) > max)
 		return 0;
 	for (; *s != '\0'; s++) {
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return 0;
 	}
 	return 1;
+}
+
+/* A commit's subject or author. */
+static int
+text_valid(const char *s)
+{
+	return printable_text(s, 1024);
 }
 
 /* One command of a job's run: the shell's to read, any text but empty. */
@@ -282,13 +292,7 @@ command_valid(const char *s)
 static int
 job_name_valid(const char *s)
 {
-	if (*s == '\0' || strlen(s) > PLAN_MAX_JOB_NAME)
-		return 0;
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	}
-	return 1;
+	return *s != '\0' && printable_text(s, PLAN_MAX_JOB_NAME);
 }
 
 /* "KEY=VALUE" with a variable name for KEY. */
@@ -474,6 +478,15 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 		return get_strings(v, f, &msg->run, &msg->nrun, err);
 	case F_ENV:
 		return get_strings(v, f, &msg->env, &msg->nenv, err);
+	case F_OBJECT:
+		msg->data = json_dumps(v, JSON_COMPACT);
+		if (msg->data == NULL)
+			fatalx("%s: out of memory", __func__);
+		msg->data_len = strlen(msg->data);
+		if (msg->data_len > (size_t)f->max)
+			return set_error(err, "bad_field", "field '%s' is longer "
+			    "than %lld bytes", f->key, (long long)f->max);
+		return 0;
 	case F_TESTS:
 		return get_fields(v, PROTO_RESULT, proto_test_fields,
 		    nitems(proto_test_fields), msg, err);
@@ -747,15 +760,9 @@ proto_msg_release(struct proto_msg *msg)
 	free(msg->name);
 	free(msg->data);
 	free(msg->jobs);
-	for (size_t i = 0; i < msg->nlabels; i++)
-		free(msg->labels[i]);
-	free(msg->labels);
-	for (size_t i = 0; i < msg->nrun; i++)
-		free(msg->run[i]);
-	free(msg->run);
-	for (size_t i = 0; i < msg->nenv; i++)
-		free(msg->env[i]);
-	free(msg->env);
+	strv_free(msg->labels, msg->nlabels);
+	strv_free(msg->run, msg->nrun);
+	strv_free(msg->env, msg->nenv);
 	free(msg->subject);
 	free(msg->author);
 	free(msg->raw);

@@ -83,7 +83,8 @@ enum proto_role {
  *   SHOW      job, or commit (a prefix of 4 to 64 hex digits): one job
  *   TAIL      job or commit, offset: a job and its log from offset
  *   RETRY     job: queue it again
- *   PLAN      job, data / data_len: the .ssci.yml found at its commit
+ *   PLAN      job, data / data_len: the plan read from the .ssci.yml at
+ *             its commit, as plan_encode's JSON text
  */
 struct proto_msg {
 	enum proto_type type;
@@ -197,8 +198,8 @@ char *proto_encode_job(int64_t job, const char *repo, const char *commit,
 char *proto_encode_job_run(int64_t job, const char *repo, const char *commit,
     const char *branch, int timeout, int attempt, const struct proto_run *run,
     size_t *len);
-/* A runner's plan for job: the text of its .ssci.yml (len bytes). */
-char *proto_encode_plan(int64_t job, const char *text, size_t textlen,
+/* A runner's plan for job: plan_encode's JSON (planlen bytes). */
+char *proto_encode_plan(int64_t job, const char *plan, size_t planlen,
     size_t *len);
 char *proto_encode_accepted(int64_t job, size_t *len);
 /* data may hold any bytes; invalid UTF-8 is replaced with U+FFFD. */

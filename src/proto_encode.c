@@ -255,17 +255,16 @@ proto_encode_job_run(int64_t job, const char *repo, const char *commit,
 }
 
 char *
-proto_encode_plan(int64_t job, const char *text, size_t textlen, size_t *len)
+proto_encode_plan(int64_t job, const char *plan, size_t planlen, size_t *len)
 {
-	json_t	*obj = msg_new(PROTO_PLAN);
-	char	*clean;
-	size_t	 n;
+	json_t	*obj = msg_new(PROTO_PLAN), *v;
 
 	set_int(obj, "id", job);
-	/* Read as text: bytes that are not UTF-8 become U+FFFD. */
-	clean = utf8_sanitize(text, textlen, &n);
-	set_json(obj, "text", json_stringn_nocheck(clean, n));
-	free(clean);
+	/* plan_encode's, so valid: anything else is a bug of ours. */
+	if ((v = json_loadb(plan, planlen, 0, NULL)) == NULL ||
+	    !json_is_object(v))
+		fatalx("%s: not a JSON object", __func__);
+	set_json(obj, "plan", v);
 	return msg_finish(obj, len);
 }
 

@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "lineguard.h"
 #include "runjob_int.h"
+#include "plan.h"
 #include "runplan.h"
 #include "spawn.h"
 #include "util.h"
@@ -149,11 +150,16 @@ runjob_git(struct runjob *j, const char *dir, const char *const *argv)
 		    -1, NULL);
 }
 
-/* Send the tree's plan, if it has one; else test as without pipelines. */
+/*
+ * Read the tree's plan, if it has one, and send it; else test as without
+ * pipelines.  The file is parsed here, on the runner: the dispatcher
+ * never reads a repository's YAML, only the plan made of it.
+ */
 static void
 runjob_plan(struct runjob *j)
 {
-	char err[300], *text;
+	char err[600], *text, *json;
+	struct plan plan;
 	size_t len;
 
 	switch (runplan_read(j->tree, &text, &len, err, sizeof err)) {
@@ -165,9 +171,27 @@ runjob_plan(struct runjob *j)
 		runjob_finish(j, JOB_ERROR, -1, err);
 		return;
 	}
-	j->planning = 1;
-	j->cfg->plan(j->cfg->arg, j, text, len);
+	if (plan_parse(text, len, &plan, err, sizeof err) == -1) {
+		free(text);
+		runjob_note(j, "%s", err);
+		runjob_finish(j, JOB_ERROR, -1, err);
+		return;
+	}
 	free(text);
+	json = plan_encode(&plan);
+	plan_release(&plan);
+	if (strlen(json) > PLAN_MAX_ENCODED) {
+		snprintf(err, sizeof err, "%s: the plan takes %zu bytes once "
+		    "expanded, more than %d", PLAN_FILE, strlen(json),
+		    PLAN_MAX_ENCODED);
+		free(json);
+		runjob_note(j, "%s", err);
+		runjob_finish(j, JOB_ERROR, -1, err);
+		return;
+	}
+	j->planning = 1;
+	j->cfg->plan(j->cfg->arg, j, json, strlen(json));
+	free(json);
 }
 
 static void
@@ -292,12 +316,8 @@ runjob_kill_cb(evutil_socket_t fd, short what, void *arg)
 static void
 runjob_drop_spec(struct runjob *j)
 {
-	for (size_t i = 0; i < j->nrun; i++)
-		free(j->run[i]);
-	free(j->run);
-	for (size_t i = 0; i < j->nenv; i++)
-		free(j->env[i]);
-	free(j->env);
+	strv_free(j->run, j->nrun);
+	strv_free(j->env, j->nenv);
 	free(j->name);
 	j->run = j->env = NULL;
 	j->name = NULL;

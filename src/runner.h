@@ -95,7 +95,7 @@ struct runjob_config {
 	 * NULL result: it was given back (planned, to run elsewhere).
 	 */
 	void (*done)(void *arg, struct runjob *j, char *result);
-	/* Send the plan of job j (len bytes of .ssci.yml). */
+	/* Send the plan of job j (plan_encode's JSON, len bytes). */
 	void (*plan)(void *arg, struct runjob *j, const char *text,
 	    size_t len);
 	void *arg;

@@ -195,12 +195,13 @@ void sched_run(struct sched *s);
 void sched_housekeeping(struct sched *s);
 
 /*
- * A runner sends the .ssci.yml (len bytes) of job, the first of its
- * pipeline: the plan's jobs are queued and it goes on with one of them
+ * A runner sends the plan (plan_encode's JSON, len bytes) it read from
+ * the .ssci.yml of job, the first of its pipeline: the plan's jobs are
+ * queued and it goes on with one of them
  * (it is sent that job again, with what to run, before the answer), or
  * the job goes back to the queue for a runner with its labels (only the
- * answer), or the plan is bad (an error answer: the runner ends the job
- * with that message).
+ * answer), or the plan does not decode (an error answer: the runner ends
+ * the job with that message).
  */
 void sched_plan(struct sched *s, struct sched_runner *r, int64_t job,
     const char *text, size_t len);

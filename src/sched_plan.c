@@ -137,8 +137,10 @@ sched_plan(struct sched *s, struct sched_runner *r, int64_t id,
 		    "cancelled");
 		return;
 	}
-	if (plan_parse(text, len, &plan, err, sizeof err) == -1) {
-		log_info("job %lld (%s): %s", (long long)id, a->commit, err);
+	/* The runner read .ssci.yml; what it made of it is checked here. */
+	if (plan_decode(text, len, &plan, err, sizeof err) == -1) {
+		log_warnx("job %lld (%s): runner '%s' sent a bad plan: %s",
+		    (long long)id, a->commit, r->name, err);
 		s->ops->answer(r->conn, "bad_plan", err);
 		return;
 	}
@@ -224,7 +226,7 @@ sched_retry_planned(struct sched *s, const struct job *job,
 	struct plan plan;
 	int existing, rc;
 
-	if (plan_parse(pipeline->plan, strlen(pipeline->plan), &plan, err,
+	if (plan_decode(pipeline->plan, strlen(pipeline->plan), &plan, err,
 	    sizeof err) == -1) {
 		log_warnx("pipeline %lld: its plan no longer reads: %s",
 		    (long long)pipeline->id, err);

@@ -50,6 +50,14 @@ xstrdup(const char *s)
 	return xstrndup(s, strlen(s));
 }
 
+void
+strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 char *
 xstrndup(const char *s, size_t n)
 {

@@ -20,6 +20,8 @@ void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 /* Copies exactly n bytes of s (which must have them) and a NUL. */
 char *xstrndup(const char *s, size_t n);
+/* Free n strings of v, then v. */
+void strv_free(char **v, size_t n);
 int xasprintf(char **ret, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

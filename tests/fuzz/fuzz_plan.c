@@ -79,6 +79,24 @@ check_plan(const struct plan *p)
 	}
 }
 
+/* A plan as a runner sends it decodes to the same plan. */
+static void
+check_plan_round_trip(const struct plan *p)
+{
+	struct plan back;
+	char err[512], *text, *again;
+
+	text = plan_encode(p);
+	if (plan_decode(text, strlen(text), &back, err, sizeof err) != 0)
+		abort();
+	again = plan_encode(&back);
+	if (strcmp(text, again) != 0)
+		abort();
+	free(again);
+	free(text);
+	plan_release(&back);
+}
+
 static void
 check_refused(const struct plan *p, const char *err)
 {
@@ -100,9 +118,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (plan_parse((const char *)data, size, &p, err, sizeof err) == 0) {
 		check_plan(&p);
+		check_plan_round_trip(&p);
 		plan_release(&p);
 	} else
 		check_refused(&p, err);
+
+	/* What a runner sends, as the dispatcher decodes it. */
+	if (plan_decode((const char *)data, size, &p, err, sizeof err) == 0) {
+		check_plan(&p);
+		check_plan_round_trip(&p);
+		plan_release(&p);
+	} else if (p.njobs != 0 || p.jobs != NULL)
+		abort();
 
 	text = malloc(size + 1);
 	if (text == NULL)

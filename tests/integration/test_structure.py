@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The code's structure, as docs/ARCHITECTURE.md states it: no two files of
 src/ use each other's functions (read from the built objects' symbol
-tables with nm), SQLite is spoken only by the SQLite backend, the store
+tables with nm), only the runner parses a repository's YAML, SQLite is
+spoken only by the SQLite backend, the store
 knows nothing of the wire protocol, and the file map names every file of
 src/ (and no file that is gone)."""
 import os
@@ -75,6 +76,18 @@ class Structure(unittest.TestCase):
         self.assertEqual([f for f in src_files(r"store.*\.[ch]")
                           if "proto.h" in open(os.path.join(SRC, f)).read()],
                          [])
+
+    def test_only_runners_read_yaml(self):
+        """A repository's .ssci.yml is parsed on the runner (runjob.c
+        calls plan_parse); the dispatcher's files only decode the plan
+        the runner sent."""
+        build = objects_dir()
+        objs = {c: os.path.join(build, c[:-2] + ".o")
+                for c in src_files(r"[a-z0-9_]+\.c")}
+        table = symbols(list(objs.values()))
+        readers = sorted(c for c, obj in objs.items()
+                         if "plan_parse" in table[obj][1])
+        self.assertEqual(readers, ["runjob.c"])
 
     def test_the_file_map_names_every_file(self):
         with open(os.path.join(ROOT, "docs", "ARCHITECTURE.md")) as f:

@@ -796,6 +796,92 @@ test_labels_join(void **state)
 	free(s);
 }
 
+/* The plan a runner sends decodes to the same plan. */
+static void
+test_plan_json_round_trip(void **state)
+{
+	struct plan p, back;
+	char err[512], *text, *again;
+
+	(void)state;
+	assert_int_equal(plan_parse(example, strlen(example), &p, err,
+	    sizeof err), 0);
+	text = plan_encode(&p);
+	assert_int_equal(plan_decode(text, strlen(text), &back, err,
+	    sizeof err), 0);
+	assert_int_equal(back.njobs, 5);
+	assert_string_equal(back.jobs[2].name, "integration[PY=3.11]");
+	assert_int_equal(back.jobs[2].nneeds, 1);
+	assert_int_equal(back.jobs[2].needs[0], 0);
+	assert_string_equal(back.jobs[2].labels[0], "linux");
+	assert_int_equal(back.jobs[2].spec.timeout_s, 600);
+	assert_true(back.jobs[4].allow_failure);
+	again = plan_encode(&back);
+	assert_string_equal(text, again);
+	free(again);
+	free(text);
+	plan_release(&back);
+	plan_release(&p);
+}
+
+/* A runner's plan is checked whole: each of these is refused. */
+static void
+test_plan_json_refused(void **state)
+{
+#define JOB(extra) "{\"name\":\"a\",\"run\":[\"x\"],\"env\":[]," \
+	"\"timeout\":0,\"labels\":[],\"needs\":[],\"allow_failure\":false" \
+	extra "}"
+	static const char *const bad[] = {
+		"", "[]", "{\"jobs\":[]}", "{\"jobs\":{}}",
+		"{\"jobs\":[" JOB("") "],\"more\":1}",
+		"{\"jobs\":[" JOB(",\"other\":1") "]}",
+		"{\"jobs\":[{\"name\":\"a\",\"run\":[\"x\"]}]}",
+		"{\"jobs\":[" JOB("") "," JOB("") "]}",
+		"{\"jobs\":[{\"name\":\"a\",\"run\":[],\"env\":[],"
+		    "\"timeout\":0,\"labels\":[],\"needs\":[],"
+		    "\"allow_failure\":false}]}",
+		"{\"jobs\":[{\"name\":\"a\",\"run\":[\"x\"],\"env\":[\"1=2\"],"
+		    "\"timeout\":0,\"labels\":[],\"needs\":[],"
+		    "\"allow_failure\":false}]}",
+		"{\"jobs\":[{\"name\":\"a\",\"run\":[\"x\"],\"env\":[],"
+		    "\"timeout\":0,\"labels\":[\"no way\"],\"needs\":[],"
+		    "\"allow_failure\":false}]}",
+		"{\"jobs\":[{\"name\":\"a\",\"run\":[\"x\"],\"env\":[],"
+		    "\"timeout\":-1,\"labels\":[],\"needs\":[],"
+		    "\"allow_failure\":false}]}",
+		"{\"jobs\":[{\"name\":\"a\",\"run\":[\"x\"],\"env\":[],"
+		    "\"timeout\":0,\"labels\":[],\"needs\":[0],"
+		    "\"allow_failure\":false}]}",
+		"{\"jobs\":[{\"name\":\"a\",\"run\":[\"x\"],\"env\":[],"
+		    "\"timeout\":0,\"labels\":[],\"needs\":[1],"
+		    "\"allow_failure\":false}]}",
+		"{\"jobs\":[{\"name\":\"a\",\"run\":[\"x\"],\"env\":[],"
+		    "\"timeout\":0,\"labels\":[],\"needs\":[1],"
+		    "\"allow_failure\":false},{\"name\":\"b\",\"run\":[\"x\"],"
+		    "\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[0],"
+		    "\"allow_failure\":false}]}",
+		"{\"jobs\":[{\"name\":\"\\u0001\",\"run\":[\"x\"],"
+		    "\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[],"
+		    "\"allow_failure\":false}]}",
+	};
+	struct plan p;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (plan_decode(bad[i], strlen(bad[i]), &p, err,
+		    sizeof err) != -1)
+			fail_msg("accepted: %s", bad[i]);
+		assert_int_equal(p.njobs, 0);
+		assert_null(p.jobs);
+		assert_non_null(strstr(err, "plan: "));
+	}
+	assert_int_equal(plan_decode("{\"jobs\":[" JOB("") "]}",
+	    strlen("{\"jobs\":[" JOB("") "]}"), &p, err, sizeof err), 0);
+	plan_release(&p);
+#undef JOB
+}
+
 int
 main(void)
 {
@@ -818,6 +904,8 @@ main(void)
 		cmocka_unit_test(test_spec_bad),
 		cmocka_unit_test(test_spec_round_trip),
 		cmocka_unit_test(test_labels_join),
+		cmocka_unit_test(test_plan_json_round_trip),
+		cmocka_unit_test(test_plan_json_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

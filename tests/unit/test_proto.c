@@ -395,10 +395,18 @@ test_job_run(void **state)
 	    SHA1 "\",\"env\":[\"1X=2\"]}", "bad_field", "'env'");
 	parse_bad("{\"type\":\"job\",\"id\":1,\"repo\":\"/x\",\"commit\":\""
 	    SHA1 "\",\"run\":[\"\"]}", "bad_field", "'run'");
-	parse_good("{\"type\":\"plan\",\"id\":4,\"text\":\"jobs: {}\"}", &msg);
+	parse_good("{\"type\":\"plan\",\"id\":4,\"plan\":{\"jobs\": []}}",
+	    &msg);
 	assert_int_equal(msg.type, PROTO_PLAN);
-	assert_int_equal(msg.data_len, 8);
+	assert_string_equal(msg.data, "{\"jobs\":[]}");
+	assert_int_equal(msg.data_len, 11);
 	proto_msg_release(&msg);
+	line = proto_encode_plan(4, "{\"jobs\":[]}", 11, &len);
+	assert_string_equal(line, "{\"type\":\"plan\",\"id\":4,"
+	    "\"plan\":{\"jobs\":[]}}\n");
+	free(line);
+	parse_bad("{\"type\":\"plan\",\"id\":4,\"plan\":\"jobs: []\"}",
+	    "bad_field", "'plan'");
 }
 
 static void

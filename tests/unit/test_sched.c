@@ -549,8 +549,27 @@ test_running_job_nobody_holds_is_queued_again(void **state)
 	assert_int_equal(one.attempts[0], 2);
 }
 
-#define PLAN "jobs:\n  build:\n    run: make\n  unit:\n    needs: [build]\n" \
-	"    run: make unit\n  lint:\n    run: make lint\n"
+#define PLAN_YAML "jobs:\n  build:\n    run: make\n  unit:\n" \
+	"    needs: [build]\n    run: make unit\n  lint:\n    run: make lint\n"
+
+/* What a runner sends for a .ssci.yml (a static buffer). */
+static const char *
+plan_of(const char *yaml)
+{
+	static char json[4096];
+	struct plan plan;
+	char err[300], *s;
+
+	if (plan_parse(yaml, strlen(yaml), &plan, err, sizeof err) == -1)
+		fail_msg("%s", err);
+	s = plan_encode(&plan);
+	snprintf(json, sizeof json, "%s", s);
+	free(s);
+	plan_release(&plan);
+	return json;
+}
+
+#define PLAN plan_of(PLAN_YAML)
 
 static void
 test_plan_goes_on_and_queues_the_rest(void **state)
@@ -589,8 +608,8 @@ test_plan_goes_on_and_queues_the_rest(void **state)
 static void
 test_plan_hands_back_what_the_runner_cannot_take(void **state)
 {
-	static const char gpu_plan[] = "jobs:\n  render:\n    run: x\n"
-	    "    labels: [gpu]\n";
+	const char *gpu_plan = plan_of("jobs:\n  render:\n    run: x\n"
+	    "    labels: [gpu]\n");
 	struct fixture *f = *state;
 	struct fake plain = { 0 }, gpu = { 0 };
 	struct sched_runner *r1, *r2;
@@ -625,7 +644,7 @@ test_bad_plan_refused(void **state)
 
 	a = queue(f, REPO, C1);
 	r1 = join(f, &one, "r1", 1, NULL, 0);
-	sched_plan(f->sched, r1, a, "jobs: [", 7);
+	sched_plan(f->sched, r1, a, "{\"jobs\":[{\"name\":\"a\"}]}", 23);
 	assert_string_equal(one.answers[one.nanswers - 1], "bad_plan");
 	assert_int_equal(state_of(f, a), JOB_RUNNING);
 	report(f, r1, a, JOB_ERROR);
