@@ -47,6 +47,10 @@ PIPELINE_JOBS = 8
 PLAN_COMMITS = 20
 
 ONE_JOB_PLAN = 'jobs:\n  j1:\n    run: "exit 0"\n'
+# What a runner sends for it: the plan it made of the file (plan_encode).
+ONE_JOB_JSON = {"jobs": [{"name": "j1", "run": ["exit 0"], "env": [],
+                          "timeout": 0, "labels": [], "needs": [],
+                          "allow_failure": False}]}
 # What a planned job's shell does with `run: "exit 0"` (RUNPLAN_SCRIPT in
 # src/runplan.c): say the command, then run it in a shell of its own.
 SAME_COMMAND_TEST = ("#!/bin/sh\nprintf '$ %s\\n' 'exit 0'\n"
@@ -348,13 +352,14 @@ def plan_round_trip(tmp):
             raise RuntimeError(f"expected a job to plan: {job}")
         fake.send({"type": "accepted", "id": job["id"]})
         t0 = time.perf_counter()
-        fake.send({"type": "plan", "id": job["id"], "text": ONE_JOB_PLAN})
+        fake.send({"type": "plan", "id": job["id"], "plan": ONE_JOB_JSON})
         back = fake.read()
         t1 = time.perf_counter()
+        if back["type"] != "job" or back.get("run") != ["exit 0"]:
+            raise RuntimeError(f"plan answered {back}")
         ok = fake.read()
         t2 = time.perf_counter()
-        if back["type"] != "job" or back.get("run") != ["exit 0"] or \
-                ok["type"] != "ok":
+        if ok["type"] != "ok":
             raise RuntimeError(f"plan answered {back} then {ok}")
         fake.send({"type": "log", "id": job["id"], "data": "$ exit 0\n"})
         t3 = time.perf_counter()
