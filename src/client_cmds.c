@@ -118,10 +118,18 @@ print_status(json_t *reply, const struct client_args *a, int color)
 		    a->target->from);
 	printf("RUNNERS (%zu)\n", json_array_size(list));
 	json_array_foreach(list, i, r) {
+		json_t *labels = json_object_get(r, "labels"), *label;
+		size_t k;
+
 		printf("  %-24.24s ", str(r, "name"));
 		print_state(str(r, "state"), color, 5);
-		printf(" %lld/%lld slots  heard %.1fs ago\n", num(r, "busy"),
+		printf(" %lld/%lld slots  heard %.1fs ago", num(r, "busy"),
 		    num(r, "slots"), (double)num(r, "last_heard_ms") / 1000.0);
+		json_array_foreach(labels, k, label)
+			printf("%s%s", k == 0 ? "  labels " : ",",
+			    json_is_string(label) ? json_string_value(label) :
+			    "?");
+		printf("\n");
 	}
 	list = json_object_get(reply, "queue");
 	printf("QUEUE (%lld)\n", num(reply, "queued"));

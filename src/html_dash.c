@@ -227,7 +227,7 @@ static void
 html_runner_row(struct evbuffer *out, json_t *r)
 {
 	const char *state = html_json_str(r, "state");
-	json_t *jobs = json_object_get(r, "jobs"), *id;
+	json_t *jobs = json_object_get(r, "jobs"), *id, *label;
 	size_t i;
 
 	state = state != NULL && strcmp(state, "busy") == 0 ? "busy" : "idle";
@@ -240,7 +240,14 @@ html_runner_row(struct evbuffer *out, json_t *r)
 	evbuffer_add_printf(out, " <span class=\"muted\">");
 	html_escape(out, html_json_str(r, "address") != NULL ?
 	    html_json_str(r, "address") : "");
-	evbuffer_add_printf(out, "</span></td><td class=\"state\"><span "
+	evbuffer_add_printf(out, "</span>");
+	/* What it offers, for the jobs whose plan asks for labels. */
+	json_array_foreach(json_object_get(r, "labels"), i, label) {
+		evbuffer_add_printf(out, " <span class=\"tag label\">");
+		html_text(out, json_string_value(label));
+		evbuffer_add_printf(out, "</span>");
+	}
+	evbuffer_add_printf(out, "</td><td class=\"state\"><span "
 	    "class=\"pill runner-%s\">%s</span></td><td class=\"current\">",
 	    state, state);
 	json_array_foreach(jobs, i, id)

@@ -494,10 +494,10 @@ test_dashboard_runners(void **state)
 	struct fixture *f = *state;
 	struct peer p = { .last_heard_ms = mono_ms() };
 	struct sched_runner *r;
-	char *s;
+	char *s, *labels[] = { "linux", "gpu" };
 
 	dispatch(f, C1, "main", "Runs");
-	r = sched_register(f->d.sched, &p, "r1", "127.0.0.1:1", 2, NULL, 0);
+	r = sched_register(f->d.sched, &p, "r1", "127.0.0.1:1", 2, labels, 2);
 	assert_non_null(r);
 	sched_runner_ready(f->d.sched, r, NULL, 0);
 	assert_int_equal(r->busy, 1);
@@ -508,6 +508,8 @@ test_dashboard_runners(void **state)
 	    "data-job=\"1\">"));
 	assert_non_null(strstr(s, "<td class=\"elapsed\">"));
 	assert_null(strstr(s, "No runner connected"));
+	assert_non_null(strstr(s, "<span class=\"tag label\">linux</span> "
+	    "<span class=\"tag label\">gpu</span>"));
 	free(s);
 }
 
