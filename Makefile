@@ -109,7 +109,7 @@ valgrind: all
 	@$(MAKE) --no-print-directory unit
 	@SSCI_VALGRIND=1 SSCI_UNIT_DIR=$(CURDIR)/$(BUILD)/tests $(PYTHON) tests/run --unit
 
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) src/*.h
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) src/*.h $(wildcard tests/fuzz/*.h)
 	@mkdir -p build-fuzz
 	@echo "  FUZZ $<"
 	@clang -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 \

@@ -2,140 +2,43 @@
 /*
  * fuzz_junit.c - libFuzzer target for the JUnit XML reader.  A runner
  * feeds it a file in whatever chunks it reads, so the records must not
- * depend on where the chunks end: the report is fed once whole, once a
- * byte at a time and once in chunks whose sizes the fuzzer picks, and all
- * three must give the same records and the same verdict.  Every record
- * holds bounded UTF-8; a refusal says where, with no control character.
- *
- * Input: byte 0 says how many size bytes follow (0..15); the sizes are used
- * in turn, 0 meaning an empty feed; the rest is the report.
+ * depend on where the chunks end (fuzz_records.h); every record holds
+ * bounded UTF-8, a refusal says where with no control character, and
+ * expat's memory stays under its cap.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "fuzz_records.h"
 #include "report.h"
-#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* What the records were: their number and a hash of every field. */
-struct seen {
-	size_t n;
-	uint64_t hash;
-};
-
-static void
-hash_bytes(struct seen *s, const void *p, size_t len)
+static void *
+junit_open(struct seen *s)
 {
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < len; i++) {
-		s->hash ^= b[i];
-		s->hash *= 1099511628211ULL;
-	}
-}
-
-static void
-hash_string(struct seen *s, const char *str, size_t max)
-{
-	size_t len;
-
-	if (str == NULL) {
-		hash_bytes(s, "\xff", 1);
-		return;
-	}
-	len = strlen(str);
-	if (len > max || !utf8_valid(str, len))
-		abort();
-	hash_bytes(s, str, len + 1);
+	return junit_new("report.xml", record, s);
 }
 
 static int
-record(const struct test_record *r, void *arg)
+junit_feed_any(void *p, const char *data, size_t len)
 {
-	struct seen *s = arg;
-
-	if (r->name == NULL || testrec_status_name(r->status) == NULL ||
-	    r->duration_us < -1)
-		abort();
-	hash_string(s, r->name, TESTREC_MAX_NAME);
-	hash_string(s, r->suite, TESTREC_MAX_NAME);
-	hash_string(s, r->file, TESTREC_MAX_NAME);
-	hash_string(s, r->message, TESTREC_MAX_MESSAGE);
-	hash_bytes(s, &r->status, sizeof r->status);
-	hash_bytes(s, &r->duration_us, sizeof r->duration_us);
-	s->n++;
-	return 0;
+	return junit_feed(p, data, len);
 }
 
-/* Feed text in chunks of the given sizes, cycling; return the verdict. */
 static int
-feed_chunks(const char *text, size_t len, const uint8_t *sizes,
-    size_t nsizes, struct seen *s)
+junit_close(void *p, char *err, size_t errsize)
 {
-	struct junit_parser *p;
-	size_t off = 0, n, i = 0, empty = 0;
-	char err[512];
-	int fed = 0, rc;
+	int rc = junit_finish(p, err, errsize);
 
-	memset(s, 0, sizeof *s);
-	s->hash = 14695981039346656037ULL;
-	p = junit_new("report.xml", record, s);
-	while (off < len) {
-		n = nsizes > 0 ? sizes[i++ % nsizes] : len;
-		if (n > len - off)
-			n = len - off;
-		/* All-zero sizes must still make progress. */
-		if (n == 0 && ++empty > nsizes)
-			n = 1;
-		if (n > 0)
-			empty = 0;
-		if (junit_feed(p, text + off, n) == -1)
-			fed = -1;
-		off += n;
-	}
-	rc = junit_finish(p, err, sizeof err);
 	if (junit_peak_memory(p) > JUNIT_MAX_MEMORY)
 		abort();
 	junit_free(p);
-	if (fed == -1 && rc != -1)
-		abort();
-	if (rc == -1) {
-		if (strncmp(err, "report.xml:", 11) != 0)
-			abort();
-		for (const char *c = err; *c != '\0'; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				abort();
-	}
-	if (s->n > TESTREC_MAX_TESTS)
-		abort();
 	return rc;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t one = 1;
-	struct seen whole, bytes, chunks;
-	const char *text;
-	size_t nsizes, len;
-	int rc;
+	static const struct fuzz_reader rd = { junit_open, junit_feed_any,
+	    junit_close, "report.xml:" };
 
-	if (size == 0)
-		return 0;
-	nsizes = data[0] % 16;
-	if (nsizes > size - 1)
-		nsizes = size - 1;
-	text = (const char *)data + 1 + nsizes;
-	len = size - 1 - nsizes;
-
-	rc = feed_chunks(text, len, NULL, 0, &whole);
-	if (feed_chunks(text, len, &one, 1, &bytes) != rc ||
-	    memcmp(&whole, &bytes, sizeof whole) != 0)
-		abort();
-	if (feed_chunks(text, len, data + 1, nsizes, &chunks) != rc ||
-	    memcmp(&whole, &chunks, sizeof whole) != 0)
-		abort();
-	return 0;
+	return fuzz_records(&rd, data, size);
 }
