@@ -246,6 +246,16 @@ check_matrix_values(struct checker *c, const struct pnode *key, size_t v)
 	return 0;
 }
 
+/* Whether key k of mapping v was given before it (libyaml lets it be). */
+static int
+key_seen(const struct ptree *t, size_t v, size_t k)
+{
+	for (size_t o = v + 1; o < k; o = t->nodes[o + 1].end)
+		if (strcmp(t->nodes[o].text, t->nodes[k].text) == 0)
+			return 1;
+	return 0;
+}
+
 /* matrix: variables' names to lists of values, one job per combination. */
 static int
 check_matrix(struct checker *c, struct pjob *j, size_t v)
@@ -271,11 +281,9 @@ check_matrix(struct checker *c, struct pjob *j, size_t v)
 			return plan_fail_at(c->e, key, "matrix key '%s' in job "
 			    "'%s' is not a variable name: " VAR_RULE, q,
 			    c->name);
-		for (size_t o = v + 1; o < k; o = t->nodes[o + 1].end)
-			if (strcmp(t->nodes[o].text, key->text) == 0)
-				return plan_fail_at(c->e, key, "duplicate key "
-				    "'%s' in 'matrix' of job '%s'", q,
-				    c->name);
+		if (key_seen(t, v, k))
+			return plan_fail_at(c->e, key, "duplicate key "
+			    "'%s' in 'matrix' of job '%s'", q, c->name);
 		/*
 		 * The count first, so that no long list is looked through;
 		 * combos stays within the limit, so it cannot overflow.
@@ -317,11 +325,9 @@ check_env(struct checker *c, struct pjob *j, size_t v)
 			return plan_fail_at(c->e, key, "variable '%s' in 'env' "
 			    "of job '%s' is not a variable name: " VAR_RULE, q,
 			    c->name);
-		for (size_t o = v + 1; o < k; o = t->nodes[o + 1].end)
-			if (strcmp(t->nodes[o].text, key->text) == 0)
-				return plan_fail_at(c->e, key, "duplicate "
-				    "variable '%s' in 'env' of job '%s'", q,
-				    c->name);
+		if (key_seen(t, v, k))
+			return plan_fail_at(c->e, key, "duplicate "
+			    "variable '%s' in 'env' of job '%s'", q, c->name);
 		/* A value is taken as written: "X:" is empty. */
 		if (val->kind != PNODE_SCALAR)
 			return plan_fail_at(c->e, val, "'%s' in 'env' of job "
