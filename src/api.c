@@ -12,46 +12,6 @@
 #include "sched.h"
 #include "util.h"
 
-/* jansson fails only when out of memory. */
-static json_t *
-api_check(json_t *v)
-{
-	if (v == NULL)
-		fatalx("jansson: out of memory");
-	return v;
-}
-
-static void
-api_set(json_t *obj, const char *key, json_t *v)
-{
-	if (json_object_set_new(obj, key, api_check(v)) == -1)
-		fatalx("jansson: unable to set '%s'", key);
-}
-
-/* A string, or null; bytes that are not UTF-8 become U+FFFD. */
-static json_t *
-api_string(const char *s)
-{
-	json_t *v;
-	char *clean;
-
-	if (s == NULL)
-		return json_null();
-	if ((v = json_string(s)) != NULL)
-		return v;
-	clean = utf8_sanitize(s, strlen(s), NULL);
-	v = json_string(clean);
-	free(clean);
-	return v;
-}
-
-/* A number, or null when unknown (negative). */
-static json_t *
-api_known(int64_t n)
-{
-	return n < 0 ? json_null() : json_integer(n);
-}
-
 /* Space-separated words as an array of strings. */
 static json_t *
 api_words(const char *words)
@@ -109,6 +69,8 @@ api_job(const struct job *job)
 	api_set(obj, "name", api_string(job->name));
 	api_set(obj, "labels", api_words(job->labels));
 	api_set(obj, "allow_failure", json_boolean(job->allow_failure));
+	api_set(obj, "flaky", json_boolean(job->flaky));
+	api_set(obj, "fail_retries", json_integer(job->fail_retries));
 	return obj;
 }
 

@@ -21,6 +21,16 @@ struct dispatcher;
 
 #define API_RECENT_JOBS 20
 
+/* api_json.c: what every answer is built of. */
+/* v, or a fatal error: jansson fails only when out of memory. */
+json_t *api_check(json_t *v);
+/* Set obj[key] to v (a new reference, taken). */
+void api_set(json_t *obj, const char *key, json_t *v);
+/* A string, or null; bytes that are not UTF-8 become U+FFFD. */
+json_t *api_string(const char *s);
+/* A number, or null when unknown (negative). */
+json_t *api_known(int64_t n);
+
 json_t *api_job(const struct job *job);
 
 /*
@@ -59,5 +69,38 @@ json_t *api_heads(struct dispatcher *d);
  * (first 50), recent (API_RECENT_JOBS jobs), heads.
  */
 json_t *api_status(struct dispatcher *d);
+
+/* api_tests.c: per-test results. */
+/* Failed tests of a job given "failing_since", the first this many. */
+#define API_SINCE_MAX 50
+
+/*
+ * A test's run: index, name, suite, file, status, duration_us, message,
+ * flaky, quarantined.
+ */
+json_t *api_test_run(const struct test_run *run);
+/*
+ * A job's tests (its latest attempt): job, attempt, flaky, counts {total,
+ * passed, failed, skipped, quarantined_failed, flaky} and tests [runs],
+ * failed first, the first API_SINCE_MAX failed ones with failing_since
+ * {commit, job, commits_ago, at_least}.  NULL on a store error.
+ */
+json_t *api_job_tests(struct dispatcher *d, const struct job *job,
+    int failed_only, int limit);
+/*
+ * A test's history on a branch: repo, branch, name, runs, flips,
+ * flip_rate, flipping (testhist.h's rule) and history [runs, newest
+ * first, each with job, attempt, commit, job_state, finished_ms].
+ */
+json_t *api_test_history(struct dispatcher *d, const char *repo,
+    const char *branch, const char *name, int limit);
+/*
+ * The flakiest tests: tests [repo, name, flakes, quarantined, last_flake
+ * {job, commit, branch, finished_ms}, runs, flips, flip_rate, flipping,
+ * commits [{commit, job, status}] of its flaky runs].
+ */
+json_t *api_flaky(struct dispatcher *d, int limit);
+/* quarantined [repo, name, since_ms, by], of repo or all (NULL). */
+json_t *api_quarantined(struct dispatcher *d, const char *repo);
 
 #endif

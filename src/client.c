@@ -242,11 +242,18 @@ client_options(struct client *cl, int argc, char **argv)
 	int first;
 
 	client_spec(cl->cmd, &spec, opts);
+	int n, min, max;
+
 	first = cmd_parse(argc, argv, &spec, cl);
-	if (argc - first != (cl->cmd->takes_job ? 1 : 0))
+	n = argc - first;
+	min = cl->cmd->nargs < 0 ? 1 : cl->cmd->nargs;
+	max = cl->cmd->nargs < 0 ? -cl->cmd->nargs : cl->cmd->nargs;
+	if (n < min || n > max)
 		cmd_usage(&spec);
-	if (cl->cmd->takes_job)
+	if (n > 0)
 		cl->args.which = argv[first];
+	cl->args.words = argv + first;
+	cl->args.nwords = n;
 }
 
 static const struct conn_callbacks client_conn_cbs = {

@@ -22,13 +22,15 @@ struct client_args {
 	int follow;
 	int raw;		/* log: the bytes, even to a terminal */
 	const char *which;	/* JOB or COMMIT, for commands that take one */
+	char *const *words;	/* the arguments, which the first */
+	int nwords;
 };
 
 struct client_cmd {
 	const char *name;
 	const char *usage;
 	const char *options;	/* getopt letters allowed beyond -d, --json */
-	int takes_job;
+	int nargs;		/* arguments: exactly N, or -N for 1 to N */
 	/* Check the arguments before connecting: 0, or -1 after saying why. */
 	int (*check)(struct client_args *a);
 	/* The request line (offset: for log, where to go on). */
@@ -36,6 +38,15 @@ struct client_cmd {
 	/* Print the answer for a person; color on a terminal. */
 	void (*print)(json_t *reply, const struct client_args *a, int color);
 };
+
+/* client_tests.c: "ssci tests JOB", "ssci quarantine ...". */
+char *client_request_tests(const struct client_args *a, int64_t offset);
+void client_print_tests(json_t *reply, const struct client_args *a,
+    int color);
+int client_check_quarantine(struct client_args *a);
+char *client_request_quarantine(const struct client_args *a, int64_t offset);
+void client_print_quarantine(json_t *reply, const struct client_args *a,
+    int color);
 
 /* Run cmd with its command line; the exit status. */
 int client_run(const struct client_cmd *cmd, int argc, char **argv);

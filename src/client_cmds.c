@@ -299,6 +299,14 @@ static const struct client_cmd client_cmds[] = {
 	    "Queue the job's pipeline again once it is over, as a new "
 	    "pipeline\nthat keeps the jobs that passed.\n", "", 1, check_job,
 	    request_retry, print_retry },
+	{ "tests", "usage: ssci tests [OPTIONS] JOB\n"
+	    "The tests of the job's latest attempt, failed first.\n", "l", 1,
+	    check_job, client_request_tests, client_print_tests },
+	{ "quarantine", "usage: ssci quarantine [OPTIONS] add|remove REPO "
+	    "TEST\n       ssci quarantine [OPTIONS] list [REPO]\n"
+	    "A quarantined test's failures are shown but do not fail its "
+	    "job.\n", "", -3, client_check_quarantine,
+	    client_request_quarantine, client_print_quarantine },
 };
 
 /* Run the client command named argv[0]. */
@@ -341,4 +349,16 @@ int
 cmd_retry(int argc, char **argv)
 {
 	return client_cmd_run("retry", argc, argv);
+}
+
+int
+cmd_tests(int argc, char **argv)
+{
+	return client_cmd_run("tests", argc, argv);
+}
+
+int
+cmd_quarantine(int argc, char **argv)
+{
+	return client_cmd_run("quarantine", argc, argv);
 }

@@ -22,6 +22,7 @@
 
 #include "cmd.h"
 #include "dispatcher.h"
+#include "plan.h"
 #include "events.h"
 #include "lock.h"
 #include "results.h"
@@ -96,6 +97,10 @@ static const struct cmd_opt dispatcher_opts[] = {
 	{ "max-attempts", required_argument, 'a', "N", "3",
 	    "a job whose runner was lost this many times ends as error",
 	    CMD_INT(struct dispatcher_args, cfg.max_attempts, 1, 1000000) },
+	{ "retry-failed", required_argument, 'F', "N", "0",
+	    "a failed job runs again up to N times (preferably on another "
+	    "runner) to tell a flaky failure; a pass after one is 'flaky'",
+	    CMD_INT(struct dispatcher_args, cfg.retry_failed, 0, PLAN_MAX_RETRY) },
 	{ "max-log-bytes", required_argument, 'l', "N", "16777216",
 	    "output past this is dropped, with a note in the log",
 	    CMD_INT64(struct dispatcher_args,
@@ -431,6 +436,7 @@ cmd_dispatcher(int argc, char **argv)
 	d.results = results_new(d.base, d.store, &d.logs, d.cfg.results_dir);
 	sched_cfg.job_timeout_s = d.cfg.job_timeout_s;
 	sched_cfg.max_attempts = d.cfg.max_attempts;
+	sched_cfg.retry_failed = d.cfg.retry_failed;
 	sched_cfg.local_repos = d.cfg.local_repos;
 	d.sched = sched_new(&sched_cfg, d.store, d.results, &d.logs,
 	    &peer_runner_ops, &dispatcher_watchers, &d);

@@ -55,6 +55,7 @@ struct dispatcher_config {
 	int64_t http_timeout_ms;	/* idle HTTP connections, whole requests */
 	int job_timeout_s;
 	int max_attempts;
+	int retry_failed;	/* re-runs of a failed job (verdict.h) */
 	int64_t max_log_bytes;
 	char *token;		/* clients' and observers' (and runners' if alone) */
 	char *runner_token;	/* runners', if apart */
@@ -173,6 +174,11 @@ char *query_tail(struct dispatcher *d, const struct proto_msg *msg,
 char *query_cancel(struct dispatcher *d, const struct proto_msg *msg,
     const char *who);
 char *query_retry(struct dispatcher *d, const struct proto_msg *msg,
+    const char *who);
+/* query_tests.c */
+char *query_job_tests(struct dispatcher *d, const struct proto_msg *msg,
+    const char *who);
+char *query_quarantine(struct dispatcher *d, const struct proto_msg *msg,
     const char *who);
 
 /* metrics.c */

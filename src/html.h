@@ -48,6 +48,16 @@ int html_pipeline(struct dispatcher *d, int64_t id, struct evbuffer *out);
 int html_history(struct dispatcher *d, const char *repo, const char *branch,
     struct evbuffer *out);
 
+/*
+ * A test's page, "/tests/REPO/BRANCH/TEST" (branch NULL: jobs without
+ * one): its recent runs as a strip and a duration chart, flips,
+ * quarantine.  0, or -1 if it never ran there.
+ */
+int html_test_page(struct dispatcher *d, const char *repo,
+    const char *branch, const char *name, struct evbuffer *out);
+/* "/flaky": the flakiest tests.  0, or -1 if the store failed. */
+int html_flaky(struct dispatcher *d, struct evbuffer *out);
+
 /* The status badge of a branch's latest finished job, as SVG. */
 void html_badge(struct dispatcher *d, const char *repo, const char *branch,
     struct evbuffer *out);

@@ -117,6 +117,11 @@ void html_actions(struct evbuffer *out, enum job_state state, int64_t id,
 struct svg_mark *html_marks(json_t *jobs, size_t *n, int pipelines);
 void html_marks_free(struct svg_mark *marks, size_t n);
 
+/* html_tests.c */
+/* A job's tests as a section of its page (none without records). */
+void html_job_tests(struct dispatcher *d, const struct job *job,
+    struct evbuffer *out);
+
 /* html_pipeline.c */
 /*
  * A pipeline object of api_pipeline as a graph (svg_graph.c) in a

@@ -274,6 +274,7 @@ html_job(struct dispatcher *d, const struct job *job, struct evbuffer *out)
 	html_job_summary(out, job, several);
 	if (several)
 		html_job_graph(out, job, pipeline);
+	html_job_tests(d, job, out);
 	html_job_log(out, job, &log);
 	html_page_end(out);
 	json_decref(pipeline);

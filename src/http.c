@@ -126,6 +126,35 @@ page_history(struct http_ctx *h)
 }
 
 static int
+page_test(struct http_ctx *h)
+{
+	struct evbuffer *body = evbuffer_new();
+	const char *branch = strcmp(h->parts[2], "-") == 0 ? NULL :
+	    h->parts[2];
+	int found = html_test_page(h->d, h->parts[1], branch, h->parts[3],
+	    body) != -1;
+
+	if (found)
+		http_page(h->req, HTTP_OK, body);
+	evbuffer_free(body);
+	return found;
+}
+
+static int
+page_flaky(struct http_ctx *h)
+{
+	struct evbuffer *body = evbuffer_new();
+
+	if (html_flaky(h->d, body) == 0)
+		http_page(h->req, HTTP_OK, body);
+	else
+		http_error(h->req, HTTP_INTERNAL, "store", "unable to read the "
+		    "flaky tests");
+	evbuffer_free(body);
+	return 1;
+}
+
+static int
 page_badge(struct http_ctx *h)
 {
 	struct evbuffer *body;
@@ -175,6 +204,8 @@ static const struct http_route http_page_routes[] = {
 	{ "/pipelines/*", HTTP_GET, page_pipeline },
 	{ "/history/*/**", HTTP_GET, page_history },
 	{ "/badge/*/**", HTTP_GET, page_badge },
+	{ "/tests/*/*/*", HTTP_GET, page_test },
+	{ "/flaky", HTTP_GET, page_flaky },
 	{ "/static/*", HTTP_GET, page_static },
 	{ "/metrics", HTTP_GET, page_metrics },
 	{ NULL, HTTP_GET, NULL }

@@ -83,11 +83,30 @@ struct http_route {
 const struct http_route *http_route_find(const struct http_ctx *h,
     const struct http_route *table, const char **allowed);
 
+/* http_input.c: what a request brings. */
+/* A query parameter, or NULL. */
+const char *http_param(struct http_ctx *h, const char *name);
+/* A numeric parameter in [min, max], def if absent; -1 after answering. */
+int http_number(struct http_ctx *h, const char *name, long min, long max,
+    long def, long *out);
+/*
+ * The body as a JSON object, or a form's fields as one ("rebuild" and
+ * "remove" as booleans); NULL after answering.
+ */
+json_t *http_body_object(struct http_ctx *h);
+
 /* http_api.c: the routes under /api. */
 extern const struct http_route http_api_routes[];
 
 /* http_api_pipe.c: GET /api/pipelines/ID; its cancel and retry. */
 int http_api_pipeline(struct http_ctx *h);
 int http_api_pipeline_action(struct http_ctx *h);
+
+/* http_api_tests.c: per-test results. */
+int http_api_job_tests(struct http_ctx *h);
+int http_api_test_history(struct http_ctx *h);
+int http_api_flaky(struct http_ctx *h);
+/* GET lists, POST changes. */
+int http_api_quarantine(struct http_ctx *h);
 
 #endif

@@ -3,7 +3,8 @@
  * http_api.c - the JSON API under /api (documented in docs/API.md):
  *
  *   GET  /api/status, /api/jobs, /api/jobs/ID, /api/jobs/ID/log,
- *        /api/pipelines/ID, /api/runners, /api/queue, /api/events
+ *        /api/pipelines/ID, /api/runners, /api/queue, /api/events,
+ *        and the tests' (http_api_tests.c)
  *   POST /api/dispatch, /api/jobs/ID/cancel, /api/jobs/ID/retry,
  *        /api/pipelines/ID/cancel, /api/pipelines/ID/retry
  *
@@ -25,31 +26,6 @@
 #include "util.h"
 
 #define HTTP_LOG_MAX (1024 * 1024)
-
-static const char *
-http_param(struct http_ctx *h, const char *name)
-{
-	return evhttp_find_header(&h->query, name);
-}
-
-/* A numeric parameter in [min, max], def if absent; -1 after answering. */
-static int
-http_number(struct http_ctx *h, const char *name, long min, long max,
-    long def, long *out)
-{
-	const char *s = http_param(h, name);
-
-	*out = def;
-	if (s == NULL)
-		return 0;
-	if (parse_long(s, min, max, out) == -1) {
-		http_error(h->req, HTTP_BADREQUEST, "bad_parameter",
-		    "'%s' must be a whole number from %ld to %ld", name, min,
-		    max);
-		return -1;
-	}
-	return 0;
-}
 
 /* The event stream, within the limits of events.h. */
 static int
@@ -134,48 +110,6 @@ api_get_log(struct http_ctx *h, struct job *job)
 	free(data);
 }
 
-/* The request's body as a JSON object (or a form); NULL after answering. */
-static json_t *
-api_body(struct http_ctx *h)
-{
-	struct evbuffer *buf = evhttp_request_get_input_buffer(h->req);
-	const char *type = evhttp_find_header(
-	    evhttp_request_get_input_headers(h->req), "Content-Type");
-	size_t len = evbuffer_get_length(buf);
-	char *text = xmalloc(len + 1);
-	json_error_t jerr;
-	json_t *obj = NULL;
-
-	evbuffer_remove(buf, text, len);
-	text[len] = '\0';
-	/* curl -d says form even for JSON: a leading '{' decides. */
-	if (type != NULL && strncmp(type, "application/x-www-form-urlencoded",
-	    33) == 0 && text[strspn(text, " \t\r\n")] != '{') {
-		struct evkeyvalq form;
-		struct evkeyval *kv;
-
-		if (evhttp_parse_query_str(text, &form) == 0) {
-			obj = json_object();
-			for (kv = form.tqh_first; kv != NULL;
-			    kv = kv->next.tqe_next)
-				json_object_set_new(obj, kv->key,
-				    strcmp(kv->key, "rebuild") == 0 ?
-				    json_boolean(strcmp(kv->value, "1") == 0 ||
-				    strcmp(kv->value, "true") == 0) :
-				    json_string(kv->value));
-			evhttp_clear_headers(&form);
-		}
-	} else
-		obj = json_loadb(text, len, 0, &jerr);
-	free(text);
-	if (obj == NULL || !json_is_object(obj)) {
-		json_decref(obj);
-		http_error(h->req, HTTP_BADREQUEST, "bad_json",
-		    "the body must be a JSON object or a form");
-		return NULL;
-	}
-	return obj;
-}
 
 static int
 api_dispatch(struct http_ctx *h)
@@ -190,7 +124,7 @@ api_dispatch(struct http_ctx *h)
 	int64_t id;
 	int existing, rc;
 
-	if ((obj = api_body(h)) == NULL)
+	if ((obj = http_body_object(h)) == NULL)
 		return 1;
 	json_object_set_new(obj, "type", json_string("dispatch"));
 	line = json_dumps(obj, JSON_COMPACT);
@@ -344,6 +278,11 @@ const struct http_route http_api_routes[] = {
 	{ "/api/jobs/*/log", HTTP_GET, api_job_log },
 	{ "/api/jobs/*/cancel", HTTP_POST, api_job_action },
 	{ "/api/jobs/*/retry", HTTP_POST, api_job_action },
+	{ "/api/jobs/*/tests", HTTP_GET, http_api_job_tests },
+	{ "/api/tests", HTTP_GET, http_api_test_history },
+	{ "/api/flaky", HTTP_GET, http_api_flaky },
+	{ "/api/quarantine", HTTP_GET, http_api_quarantine },
+	{ "/api/quarantine", HTTP_POST, http_api_quarantine },
 	{ "/api/pipelines/*", HTTP_GET, http_api_pipeline },
 	{ "/api/pipelines/*/cancel", HTTP_POST, http_api_pipeline_action },
 	{ "/api/pipelines/*/retry", HTTP_POST, http_api_pipeline_action },

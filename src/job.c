@@ -63,6 +63,26 @@ job_release(struct job *job)
 	memset(job, 0, sizeof *job);
 }
 
+void
+test_run_release(struct test_run *run)
+{
+	free(run->name);
+	free(run->suite);
+	free(run->file);
+	free(run->message);
+	free(run->branch);
+	memset(run, 0, sizeof *run);
+}
+
+void
+flaky_test_release(struct flaky_test *f)
+{
+	free(f->repo);
+	free(f->name);
+	free(f->last_branch);
+	memset(f, 0, sizeof *f);
+}
+
 static char *
 job_strdup(const char *s)
 {

@@ -18,6 +18,8 @@
 
 #include <stdint.h>
 
+#include "testrec.h"
+
 enum job_state {
 	JOB_QUEUED,
 	JOB_RUNNING,
@@ -84,9 +86,64 @@ struct job {
 	char *labels;		/* a runner must have each word; may be NULL */
 	int allow_failure;	/* its failure does not fail the pipeline */
 	int needs_pending;	/* jobs it needs that have not passed */
+	int flaky;		/* passed on a re-run after failing */
+	int fail_retries;	/* re-runs it had after failing */
 };
 
 void job_release(struct job *job);
+
+/*
+ * One test's result in a job's attempt, as the store keeps it (from a
+ * runner's struct test_record).  A test is known by its repository and
+ * its name: the record's suite and name joined by a dot (testrec_key).
+ * The job's commit, branch and state come with it in a test's history.
+ * Strings are owned; release with test_run_release.
+ */
+struct test_run {
+	int64_t job;
+	int attempt;
+	int64_t index;		/* its place in the job's records, from 0 */
+	char *name;
+	char *suite;		/* may be NULL */
+	char *file;		/* may be NULL */
+	enum test_status status;
+	int64_t duration_us;	/* -1 if unknown */
+	char *message;		/* may be NULL */
+	int flaky;		/* another run on its commit had the other outcome */
+	int quarantined;	/* its failures do not fail a job */
+	char commit[65];
+	char *branch;		/* may be NULL */
+	enum job_state job_state;
+	int64_t finished_ms;	/* the job's; 0 if not finished */
+};
+
+void test_run_release(struct test_run *run);
+
+/* A job's records by outcome, for its latest attempt. */
+struct test_counts {
+	int64_t total;
+	int64_t passed;
+	int64_t failed;		/* failed or error */
+	int64_t skipped;
+	int64_t quarantined_failed;	/* of failed: quarantined tests */
+	int64_t flaky;
+};
+
+/* A test seen flaky, for /flaky. */
+struct flaky_test {
+	char *repo;
+	char *name;
+	int64_t flakes;		/* runs marked flaky */
+	int64_t runs;		/* runs in its recent history */
+	int64_t flips;		/* outcome changes between those runs */
+	int64_t last_job;	/* the latest job with a flaky run */
+	char last_commit[65];
+	char *last_branch;
+	int64_t last_ms;
+	int quarantined;
+};
+
+void flaky_test_release(struct flaky_test *f);
 /* A copy of src that owns its own strings. */
 void job_copy(struct job *dst, const struct job *src);
 

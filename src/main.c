@@ -29,6 +29,8 @@ static const struct cmd_entry cmd_table[] = {
 	{ "log", cmd_log, "print a job's output (-f to follow it)" },
 	{ "cancel", cmd_cancel, "cancel a job's pipeline" },
 	{ "retry", cmd_retry, "queue a finished job's pipeline again" },
+	{ "tests", cmd_tests, "show a job's tests, failed first" },
+	{ "quarantine", cmd_quarantine, "quarantine a test, or let it out" },
 };
 
 static void

@@ -31,6 +31,7 @@ static int peer_on_accepted(struct peer *p, const struct proto_msg *msg);
 static int peer_on_log(struct peer *p, const struct proto_msg *msg);
 static int peer_on_result(struct peer *p, const struct proto_msg *msg);
 static int peer_on_plan(struct peer *p, const struct proto_msg *msg);
+static int peer_on_tests(struct peer *p, const struct proto_msg *msg);
 static int peer_on_error(struct peer *p, const struct proto_msg *msg);
 static int peer_on_heard(struct peer *p, const struct proto_msg *msg);
 
@@ -52,12 +53,15 @@ const struct peer_message peer_messages[] = {
 	{ PROTO_TAIL, FROM_CLIENTS, 0, NULL, query_tail },
 	{ PROTO_CANCEL, FROM_CLIENTS, 0, NULL, query_cancel },
 	{ PROTO_RETRY, FROM_CLIENTS, 0, NULL, query_retry },
+	{ PROTO_JOB_TESTS, FROM_CLIENTS, 0, NULL, query_job_tests },
+	{ PROTO_QUARANTINE, FROM_CLIENTS, 0, NULL, query_quarantine },
 	{ PROTO_REGISTER, FROM_RUNNER, 0, peer_on_register, NULL },
 	{ PROTO_ACCEPTED, FROM_RUNNER, PEER_REGISTERED, peer_on_accepted,
 	    NULL },
 	{ PROTO_LOG, FROM_RUNNER, PEER_REGISTERED, peer_on_log, NULL },
 	{ PROTO_RESULT, FROM_RUNNER, PEER_REGISTERED, peer_on_result, NULL },
 	{ PROTO_PLAN, FROM_RUNNER, PEER_REGISTERED, peer_on_plan, NULL },
+	{ PROTO_TESTS, FROM_RUNNER, PEER_REGISTERED, peer_on_tests, NULL },
 	{ PROTO_OK, FROM_RUNNER, PEER_REGISTERED, peer_on_heard, NULL },
 	{ PROTO_ERROR, FROM_RUNNER, PEER_REGISTERED, peer_on_error, NULL },
 	{ PROTO_PONG, FROM_ANYONE, 0, peer_on_heard, NULL },
@@ -277,6 +281,14 @@ peer_on_plan(struct peer *p, const struct proto_msg *msg)
 }
 
 static int
+peer_on_tests(struct peer *p, const struct proto_msg *msg)
+{
+	sched_tests(p->d->sched, p->runner, msg->job, msg->attempt, msg->first,
+	    msg->records, msg->nrecords);
+	return 0;
+}
+
+static int
 peer_on_error(struct peer *p, const struct proto_msg *msg)
 {
 	log_warnx("runner '%s' answered with an error: %s", p->runner->name,
@@ -464,6 +476,8 @@ peer_send_job(void *conn, const struct job *job,
 		run.nrun = spec->nrun;
 		run.env = spec->env;
 		run.nenv = spec->nenv;
+		run.reports = spec->reports;
+		run.nreports = spec->nreports;
 	}
 	peer_send(conn, proto_encode_job_run(job->id, job->repo, job->commit,
 	    job->branch, timeout_s, attempt, &run, NULL));

@@ -27,14 +27,18 @@ enum {
 	KEY_ENV,
 	KEY_TIMEOUT,
 	KEY_ALLOW_FAILURE,
+	KEY_RETRY,
+	KEY_REPORTS,
 	KEY_MAX
 };
 
 static const char *const job_keys[KEY_MAX] = {
 	"run", "needs", "labels", "matrix", "env", "timeout", "allow_failure",
+	"retry", "reports",
 };
 
-#define JOB_KEYS_LIST "run, needs, labels, matrix, env, timeout, allow_failure"
+#define JOB_KEYS_LIST "run, needs, labels, matrix, env, timeout, " \
+	"allow_failure, retry, reports"
 
 #define WORD_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
 	"0123456789_"
@@ -357,6 +361,58 @@ check_timeout(struct checker *c, struct pjob *j, size_t v)
 }
 
 static int
+check_retry(struct checker *c, struct pjob *j, size_t v)
+{
+	const struct pnode *nd = &c->t->nodes[v];
+	long n;
+
+	if (nd->kind != PNODE_SCALAR ||
+	    parse_long(nd->text, 0, PLAN_MAX_RETRY, &n) == -1)
+		return expected(c, nd, "retry", "a number of re-runs from 0 "
+		    "to 10");
+	j->retry = (int)n;
+	return 0;
+}
+
+/* One report path of job j at nd. */
+static int
+check_report(struct checker *c, const struct pnode *nd)
+{
+	char q[PLAN_QUOTE_SIZE];
+
+	if (!is_text(nd))
+		return expected(c, nd, "reports", "a list of paths");
+	plan_quote(nd->text, q);
+	if (!plan_report_valid(nd->text))
+		return plan_fail_at(c->e, nd, "report path '%s' in job '%s' "
+		    "must be relative, within the tree (no '..') and at most "
+		    "%d bytes", q, c->name, PLAN_MAX_REPORT);
+	return 0;
+}
+
+/* reports: a path pattern, or a list of them, inside the tree. */
+static int
+check_reports(struct checker *c, struct pjob *j, size_t v)
+{
+	const struct pnode *nd = &c->t->nodes[v];
+
+	if (nd->kind == PNODE_MAP || plan_is_null(nd) ||
+	    (nd->kind == PNODE_SEQ && nd->nkids == 0))
+		return expected(c, nd, "reports", "a path or a list of paths");
+	if (nd->kind == PNODE_SEQ && nd->nkids > PLAN_MAX_REPORTS)
+		return plan_fail_at(c->e, nd, "'reports' in job '%s' has more "
+		    "than %d paths", c->name, PLAN_MAX_REPORTS);
+	if (nd->kind != PNODE_SEQ && check_report(c, nd) == -1)
+		return -1;
+	for (size_t k = v + 1; nd->kind == PNODE_SEQ && k < nd->end;
+	    k = c->t->nodes[k].end)
+		if (check_report(c, &c->t->nodes[k]) == -1)
+			return -1;
+	j->reports = v;
+	return 0;
+}
+
+static int
 check_allow_failure(struct checker *c, struct pjob *j, size_t v)
 {
 	static const char *const yes[] = { "true", "yes", "on" };
@@ -392,6 +448,10 @@ check_field(struct checker *c, struct pjob *j, int which, size_t v)
 		return check_env(c, j, v);
 	case KEY_TIMEOUT:
 		return check_timeout(c, j, v);
+	case KEY_RETRY:
+		return check_retry(c, j, v);
+	case KEY_REPORTS:
+		return check_reports(c, j, v);
 	default:
 		return check_allow_failure(c, j, v);
 	}

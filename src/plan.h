@@ -29,6 +29,9 @@
 /* An encoded plan, which must fit a protocol line. */
 #define PLAN_MAX_ENCODED (1000 * 1024)
 #define PLAN_MAX_LABELS 32		/* a job's labels */
+#define PLAN_MAX_RETRY 10		/* re-runs of a failed job */
+#define PLAN_MAX_REPORTS 16		/* report globs of a job */
+#define PLAN_MAX_REPORT 256		/* bytes of one */
 /* An expanded name: "name[K1=v1,...]". */
 #define PLAN_MAX_JOB_NAME \
 	(PLAN_MAX_NAME + 2 + PLAN_MAX_KEYS * (PLAN_MAX_NAME + PLAN_MAX_VALUE + 2))
@@ -41,6 +44,9 @@ struct plan_spec {
 	char **env;		/* "KEY=VALUE": the matrix's, then env's */
 	size_t nenv;
 	int timeout_s;		/* 0: the dispatcher's --job-timeout */
+	int retry;		/* re-runs after a failure; 0: --retry-failed */
+	char **reports;		/* JUnit XML files the job writes, as globs */
+	size_t nreports;
 };
 
 struct plan_job {
@@ -80,6 +86,12 @@ int plan_decode(const char *text, size_t len, struct plan *plan, char *err,
 char *plan_spec_encode(const struct plan_spec *spec);
 int plan_spec_decode(const char *text, struct plan_spec *spec);
 void plan_spec_release(struct plan_spec *spec);
+
+/*
+ * A report glob: a path relative to the tree ("reports/junit-[a-z]*.xml"),
+ * printable, with no ".." part; at most PLAN_MAX_REPORT bytes.
+ */
+int plan_report_valid(const char *s);
 
 /* Labels as the store keeps them: words joined by single spaces. */
 char *plan_labels_join(char *const *labels, size_t nlabels);

@@ -216,6 +216,10 @@ expand_one(const struct ptree *t, const struct pjob *j, size_t combo,
 
 	out->spec.run = copy_texts(t, j->run, &out->spec.nrun, cost);
 	out->spec.timeout_s = j->timeout_s;
+	out->spec.retry = j->retry;
+	if (j->reports != 0)
+		out->spec.reports = copy_texts(t, j->reports,
+		    &out->spec.nreports, cost);
 	if (j->labels != 0)
 		out->labels = copy_texts(t, j->labels, &out->nlabels, cost);
 	out->allow_failure = j->allow_failure;

@@ -86,7 +86,7 @@ struct pneed {
  */
 struct pjob {
 	size_t key;		/* its name */
-	size_t run, labels, matrix, env;
+	size_t run, labels, matrix, env, reports;
 	size_t *needs_at;	/* the needs entries' nodes */
 	size_t nneeds_at;
 	struct pneed *needs;	/* resolved by plan_expand, each job once */
@@ -94,6 +94,7 @@ struct pjob {
 	size_t combos;		/* jobs its matrix makes (1 without) */
 	int timeout_s;
 	int allow_failure;
+	int retry;
 };
 
 /*

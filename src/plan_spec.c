@@ -70,7 +70,11 @@ plan_spec_encode(const struct plan_spec *spec)
 	    spec->nrun)) == -1 || json_object_set_new(obj, "env",
 	    strings_of(spec->env, spec->nenv)) == -1 || (spec->timeout_s != 0 &&
 	    json_object_set_new(obj, "timeout",
-	    json_check(json_integer(spec->timeout_s))) == -1))
+	    json_check(json_integer(spec->timeout_s))) == -1) ||
+	    (spec->retry != 0 && json_object_set_new(obj, "retry",
+	    json_check(json_integer(spec->retry))) == -1) ||
+	    (spec->nreports != 0 && json_object_set_new(obj, "reports",
+	    strings_of(spec->reports, spec->nreports)) == -1))
 		fatalx("%s: out of memory", __func__);
 	if ((s = json_dumps(obj, JSON_COMPACT)) == NULL)
 		fatalx("%s: out of memory", __func__);
@@ -126,6 +130,38 @@ command_valid(const char *s)
 }
 
 int
+plan_report_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > PLAN_MAX_REPORT || s[0] == '/')
+		return 0;
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	for (const char *p = s; *p != '\0'; p += strcspn(p, "/"),
+	    p += *p == '/') {
+		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
+			return 0;
+	}
+	return 1;
+}
+
+/* A retry count as the spec and plan hold it: 1 and *out, 0 absent, -1. */
+static int
+decode_retry(const json_t *v, int *out)
+{
+	*out = 0;
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > PLAN_MAX_RETRY)
+		return -1;
+	*out = (int)json_integer_value(v);
+	return 1;
+}
+
+int
 plan_spec_decode(const char *text, struct plan_spec *spec)
 {
 	json_t *root, *v, *timeout;
@@ -141,7 +177,8 @@ plan_spec_decode(const char *text, struct plan_spec *spec)
 		goto out;
 	json_object_foreach(root, key, v)
 		if (strcmp(key, "run") != 0 && strcmp(key, "env") != 0 &&
-		    strcmp(key, "timeout") != 0)
+		    strcmp(key, "timeout") != 0 && strcmp(key, "retry") != 0 &&
+		    strcmp(key, "reports") != 0)
 			goto out;
 	if ((timeout = json_object_get(root, "timeout")) != NULL) {
 		if (!json_is_integer(timeout))
@@ -153,7 +190,11 @@ plan_spec_decode(const char *text, struct plan_spec *spec)
 	if (decode_strings(json_object_get(root, "run"), 1, PLAN_MAX_RUN,
 	    command_valid, &spec->run, &spec->nrun) == -1 ||
 	    decode_strings(json_object_get(root, "env"), 0, SIZE_MAX,
-	    env_valid, &spec->env, &spec->nenv) == -1)
+	    env_valid, &spec->env, &spec->nenv) == -1 ||
+	    decode_strings(json_object_get(root, "reports"), 0,
+	    PLAN_MAX_REPORTS, plan_report_valid, &spec->reports,
+	    &spec->nreports) == -1 ||
+	    decode_retry(json_object_get(root, "retry"), &spec->retry) == -1)
 		goto out;
 	spec->timeout_s = (int)t;
 	rc = 0;
@@ -169,6 +210,7 @@ plan_spec_release(struct plan_spec *spec)
 {
 	strv_free(spec->run, spec->nrun);
 	strv_free(spec->env, spec->nenv);
+	strv_free(spec->reports, spec->nreports);
 	memset(spec, 0, sizeof *spec);
 }
 
@@ -213,7 +255,11 @@ plan_job_json(const struct plan_job *pj)
 	    pj->nlabels)) == -1 ||
 	    json_object_set_new(obj, "needs", needs) == -1 ||
 	    json_object_set_new(obj, "allow_failure",
-	    json_boolean(pj->allow_failure)) == -1)
+	    json_boolean(pj->allow_failure)) == -1 ||
+	    (pj->spec.retry != 0 && json_object_set_new(obj, "retry",
+	    json_check(json_integer(pj->spec.retry))) == -1) ||
+	    (pj->spec.nreports != 0 && json_object_set_new(obj, "reports",
+	    strings_of(pj->spec.reports, pj->spec.nreports)) == -1))
 		fatalx("%s: out of memory", __func__);
 	return obj;
 }
@@ -299,7 +345,7 @@ plan_decode_job(const json_t *obj, size_t njobs, size_t i,
     struct plan_job *pj, char *err, size_t errsize)
 {
 	static const char *const keys[] = { "name", "run", "env", "timeout",
-	    "labels", "needs", "allow_failure" };
+	    "labels", "needs", "allow_failure", "retry", "reports" };
 	const json_t *v, *t = json_object_get(obj, "timeout");
 	const char *key;
 	size_t k;
@@ -325,6 +371,12 @@ plan_decode_job(const json_t *obj, size_t njobs, size_t i,
 	if (!json_is_boolean(v))
 		return plan_decode_fail(err, errsize, i, "bad allow_failure");
 	pj->allow_failure = json_is_true(v);
+	if (decode_retry(json_object_get(obj, "retry"), &pj->spec.retry) == -1)
+		return plan_decode_fail(err, errsize, i, "bad retry");
+	if (decode_strings(json_object_get(obj, "reports"), 0,
+	    PLAN_MAX_REPORTS, plan_report_valid, &pj->spec.reports,
+	    &pj->spec.nreports) == -1)
+		return plan_decode_fail(err, errsize, i, "bad reports");
 	if (decode_strings(json_object_get(obj, "run"), 1, PLAN_MAX_RUN,
 	    command_valid, &pj->spec.run, &pj->spec.nrun) == -1)
 		return plan_decode_fail(err, errsize, i, "bad run");

@@ -48,6 +48,9 @@ static const char *const proto_types[] = {
 	[PROTO_TAIL] = "tail",
 	[PROTO_RETRY] = "retry",
 	[PROTO_PLAN] = "plan",
+	[PROTO_TESTS] = "tests",
+	[PROTO_JOB_TESTS] = "job_tests",
+	[PROTO_QUARANTINE] = "quarantine",
 };
 #define PROTO_NTYPES (sizeof proto_types / sizeof proto_types[0])
 
@@ -73,11 +76,13 @@ enum field_kind {
 			   at most max */
 	F_RUN,		/* the same, into run and nrun */
 	F_ENV,		/* the same, into env and nenv */
+	F_REPORTS,	/* the same, into reports and nreports */
 	F_OBJECT,	/* an object, as compact JSON text in data and
 			   data_len, at most max bytes */
 	F_TESTS,	/* object of test counts, see proto_test_fields */
 	F_IDS,		/* array of job ids (jobs, njobs), at most max */
 	F_PREFIX,	/* char[65]: 4 to 64 hex digits, lower-cased */
+	F_RECORDS,	/* array of test records (records, nrecords) */
 };
 
 static const json_type field_json[] = {
@@ -93,10 +98,12 @@ static const json_type field_json[] = {
 	[F_LABELS] = JSON_ARRAY,
 	[F_RUN] = JSON_ARRAY,
 	[F_ENV] = JSON_ARRAY,
+	[F_REPORTS] = JSON_ARRAY,
 	[F_OBJECT] = JSON_OBJECT,
 	[F_TESTS] = JSON_OBJECT,
 	[F_IDS] = JSON_ARRAY,
 	[F_PREFIX] = JSON_STRING,
+	[F_RECORDS] = JSON_ARRAY,
 };
 
 struct proto_field {
@@ -115,6 +122,7 @@ static int	text_valid(const char *);
 static int	command_valid(const char *);
 static int	job_name_valid(const char *);
 static int	env_valid(const char *);
+static int	test_name_valid(const char *);
 
 #define M(f) offsetof(struct proto_msg, f)
 #define REQ 1
@@ -188,11 +196,33 @@ static const struct proto_field proto_fields[] = {
 	    command_valid },
 	{ PROTO_JOB, "env", F_ENV, OPT, 0, PLAN_MAX_JOB_ENV, 0, M(env),
 	    env_valid },
+	{ PROTO_JOB, "reports", F_REPORTS, OPT, 0, PLAN_MAX_REPORTS, 0,
+	    M(reports), plan_report_valid },
 	{ PROTO_JOB, "plan", F_BOOL, OPT, 0, 0, 0, M(plan), NULL },
 
 	ID(PROTO_PLAN),
 	{ PROTO_PLAN, "plan", F_OBJECT, REQ, 0, PLAN_MAX_ENCODED, 0, M(data),
 	    NULL },
+
+	ID(PROTO_TESTS),
+	{ PROTO_TESTS, "attempt", F_INT, REQ, 1, INT_MAX, 0, M(attempt),
+	    NULL },
+	{ PROTO_TESTS, "first", F_INT64, REQ, 0, TESTREC_MAX_TESTS, 0,
+	    M(first), NULL },
+	{ PROTO_TESTS, "tests", F_RECORDS, REQ, 0, PROTO_MAX_RECORDS, 0,
+	    M(records), NULL },
+
+	ID(PROTO_JOB_TESTS),
+	{ PROTO_JOB_TESTS, "failed", F_BOOL, OPT, 0, 0, 0, M(failed_only),
+	    NULL },
+	{ PROTO_JOB_TESTS, "limit", F_INT, OPT, 1, TESTREC_MAX_TESTS, 1000,
+	    M(limit), NULL },
+
+	{ PROTO_QUARANTINE, "repo", F_STRING, REQ, 0, 0, 0, M(repo),
+	    repo_url_valid },
+	{ PROTO_QUARANTINE, "test", F_STRING, OPT, 0, 0, 0, M(test),
+	    test_name_valid },
+	{ PROTO_QUARANTINE, "remove", F_BOOL, OPT, 0, 0, 0, M(remove), NULL },
 
 	ID(PROTO_ACCEPTED),
 	ID(PROTO_CANCEL),
@@ -293,6 +323,13 @@ static int
 job_name_valid(const char *s)
 {
 	return *s != '\0' && printable_text(s, PLAN_MAX_JOB_NAME);
+}
+
+/* A test's name as a job's records give it (testrec_key). */
+static int
+test_name_valid(const char *s)
+{
+	return *s != '\0' && strlen(s) <= 2 * TESTREC_MAX_NAME + 1;
 }
 
 /* "KEY=VALUE" with a variable name for KEY. */
@@ -478,6 +515,8 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 		return get_strings(v, f, &msg->run, &msg->nrun, err);
 	case F_ENV:
 		return get_strings(v, f, &msg->env, &msg->nenv, err);
+	case F_REPORTS:
+		return get_strings(v, f, &msg->reports, &msg->nreports, err);
 	case F_OBJECT:
 		msg->data = json_dumps(v, JSON_COMPACT);
 		if (msg->data == NULL)
@@ -499,6 +538,14 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 			    s[i] - 'A' + 'a' : s[i]);
 		p[i] = '\0';
 		return 0;
+	case F_RECORDS: {
+		char why[160];
+
+		if (proto_records_get(v, (size_t)f->max, &msg->records,
+		    &msg->nrecords, why, sizeof why) == -1)
+			return set_error(err, "bad_field", "%s", why);
+		return 0;
+	}
 	case F_IDS:
 		if (json_array_size(v) > (size_t)f->max)
 			return set_error(err, "bad_field",
@@ -763,8 +810,11 @@ proto_msg_release(struct proto_msg *msg)
 	strv_free(msg->labels, msg->nlabels);
 	strv_free(msg->run, msg->nrun);
 	strv_free(msg->env, msg->nenv);
+	strv_free(msg->reports, msg->nreports);
 	free(msg->subject);
 	free(msg->author);
+	proto_records_free(msg->records, msg->nrecords);
+	free(msg->test);
 	free(msg->raw);
 	memset(msg, 0, sizeof *msg);
 }

@@ -20,12 +20,15 @@
 #include <stdint.h>
 
 #include "job.h"
+#include "testrec.h"
 
 #define PROTO_VERSION 1
 #define PROTO_MAX_LINE (1024 * 1024)
 #define PROTO_MAX_LOG_CHUNK (64 * 1024)
 #define PROTO_MAX_SLOTS 1024
 #define PROTO_MAX_LABELS 64
+/* Test records in one tests message. */
+#define PROTO_MAX_RECORDS 1000
 
 enum proto_type {
 	PROTO_HELLO,
@@ -46,6 +49,9 @@ enum proto_type {
 	PROTO_TAIL,
 	PROTO_RETRY,
 	PROTO_PLAN,
+	PROTO_TESTS,
+	PROTO_JOB_TESTS,
+	PROTO_QUARANTINE,
 };
 
 enum proto_role {
@@ -70,7 +76,8 @@ enum proto_role {
  *             labels / nlabels: what it offers (at most PROTO_MAX_LABELS)
  *   JOB       job, repo, commit, branch (may be NULL), timeout, attempt,
  *             name (may be NULL), run / nrun and env / nenv: what to run
- *             (none: the runner chooses), plan: look for .ssci.yml
+ *             (none: the runner chooses), reports / nreports: where
+ *             its JUnit XML reports are, plan: look for .ssci.yml
  *   ACCEPTED  job
  *   LOG       job, data / data_len (UTF-8, data_len <= PROTO_MAX_LOG_CHUNK)
  *   RESULT    job, state (passed|failed|error|timeout|cancelled),
@@ -85,6 +92,13 @@ enum proto_role {
  *   RETRY     job: queue it again
  *   PLAN      job, data / data_len: the plan read from the .ssci.yml at
  *             its commit, as plan_encode's JSON text
+ *   TESTS     job, attempt, first, records / nrecords (1 to
+ *             PROTO_MAX_RECORDS): a job's per-test results, records
+ *             first.. of its attempt
+ *   JOB_TESTS job, failed_only, limit (default 1000): a client asks for
+ *             a job's tests
+ *   QUARANTINE repo, test (NULL: list), remove: a client quarantines a
+ *             test, lets it out, or lists them
  */
 struct proto_msg {
 	enum proto_type type;
@@ -123,7 +137,15 @@ struct proto_msg {
 	size_t nrun;
 	char **env;
 	size_t nenv;
+	char **reports;
+	size_t nreports;
 	int plan;
+	struct test_record *records;
+	size_t nrecords;
+	int64_t first;
+	int failed_only;
+	char *test;
+	int remove;
 	char *raw;
 };
 
@@ -134,6 +156,8 @@ struct proto_run {
 	size_t nrun;
 	char *const *env;
 	size_t nenv;
+	char *const *reports;
+	size_t nreports;
 	int plan;
 };
 
@@ -226,11 +250,42 @@ char *proto_encode_tail(int64_t job, const char *commit, int64_t offset,
     size_t *len);
 char *proto_encode_retry(int64_t job, size_t *len);
 
+/* A client's questions about tests; test NULL lists the quarantined. */
+char *proto_encode_job_tests(int64_t job, int failed_only, int limit,
+    size_t *len);
+char *proto_encode_quarantine(const char *repo, const char *test, int remove,
+    size_t *len);
+
+/*
+ * Records for a tests message, checked (proto_tests.c): 1 to max objects
+ * with a name, a status and perhaps suite, file, duration_us and message,
+ * each within testrec.h's bounds.  0 and *out (free with
+ * proto_records_free), or -1 and a message in err.
+ */
+struct json_t;
+int proto_records_get(struct json_t *array, size_t max,
+    struct test_record **out, size_t *n, char *err, size_t errsize);
+void proto_records_free(struct test_record *recs, size_t n);
+
+/*
+ * A runner's records of a job's attempt, gathered into tests messages:
+ * add while one fits, then take the line (which empties the batch and
+ * counts on from where it ended).
+ */
+struct proto_tests_batch;
+struct proto_tests_batch *proto_tests_batch_new(int64_t job, int attempt);
+int proto_tests_batch_fits(const struct proto_tests_batch *b,
+    const struct test_record *rec);
+void proto_tests_batch_add(struct proto_tests_batch *b,
+    const struct test_record *rec);
+size_t proto_tests_batch_count(const struct proto_tests_batch *b);
+char *proto_tests_batch_take(struct proto_tests_batch *b, size_t *len);
+void proto_tests_batch_free(struct proto_tests_batch *b);
+
 /*
  * An ok carrying more: the members of fields (a jansson object, whose
  * reference is taken) after "type":"ok".
  */
-struct json_t;
 char *proto_encode_ok_json(struct json_t *fields, size_t *len);
 
 #endif

@@ -248,6 +248,9 @@ proto_encode_job_run(int64_t job, const char *repo, const char *commit,
 		set_string(obj, "name", run->name);
 		set_strings(obj, "run", run->run, run->nrun);
 		set_strings(obj, "env", run->env, run->nenv);
+		if (run->nreports > 0)
+			set_strings(obj, "reports", run->reports,
+			    run->nreports);
 		if (run->plan)
 			set_json(obj, "plan", json_true());
 	}
@@ -474,5 +477,32 @@ proto_encode_ok_json(struct json_t *fields, size_t *len)
 	json_decref(fields);
 	/* "type" must stay "ok" whatever fields held. */
 	set_string(obj, "type", proto_type_name(PROTO_OK));
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_job_tests(int64_t job, int failed_only, int limit, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_JOB_TESTS);
+
+	set_int(obj, "id", job);
+	if (failed_only)
+		set_json(obj, "failed", json_true());
+	if (limit > 0)
+		set_int(obj, "limit", limit);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_quarantine(const char *repo, const char *test, int remove,
+    size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_QUARANTINE);
+
+	set_string(obj, "repo", repo);
+	if (test != NULL)
+		set_string(obj, "test", test);
+	if (remove)
+		set_json(obj, "remove", json_true());
 	return msg_finish(obj, len);
 }

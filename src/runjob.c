@@ -318,10 +318,11 @@ runjob_drop_spec(struct runjob *j)
 {
 	strv_free(j->run, j->nrun);
 	strv_free(j->env, j->nenv);
+	strv_free(j->reports, j->nreports);
 	free(j->name);
-	j->run = j->env = NULL;
+	j->run = j->env = j->reports = NULL;
 	j->name = NULL;
-	j->nrun = j->nenv = 0;
+	j->nrun = j->nenv = j->nreports = 0;
 }
 
 /* What to run, from a job message that says (a planned job). */
@@ -337,6 +338,9 @@ runjob_take_spec(struct runjob *j, const struct proto_msg *msg)
 	j->env = xcalloc(msg->nenv + 1, sizeof *j->env);
 	for (size_t i = 0; i < msg->nenv; i++)
 		j->env[j->nenv++] = xstrdup(msg->env[i]);
+	j->reports = xcalloc(msg->nreports + 1, sizeof *j->reports);
+	for (size_t i = 0; i < msg->nreports; i++)
+		j->reports[j->nreports++] = xstrdup(msg->reports[i]);
 }
 
 void
@@ -524,6 +528,7 @@ runjob_free(struct runjob *j)
 		j->cfg->test_ended(j->cfg->arg, j->slot);
 	if (j->has_cgroup)
 		cgroup_job_destroy(&j->cgroup);
+	runreport_free(j);
 	event_free(j->ev_timeout);
 	event_free(j->ev_kill);
 	runjob_drop_spec(j);

@@ -28,6 +28,23 @@ void runjob_fail(struct runjob *j, const char *what, int status,
 /* j's worktree is added (or not): the next job waiting adds its own. */
 void runjob_turn_over(struct runjob *j);
 
+/* runreport.c */
+/* Where a job may write JUnit XML for us: $SSCI_REPORTS, in its tree. */
+#define RUNREPORT_DIR ".ssci-reports"
+/* Before the test: its output is read for tests, its report folder made. */
+void runreport_start(struct runjob *j);
+/* $SSCI_REPORTS's path, or NULL before runreport_start. */
+const char *runreport_dir(const struct runjob *j);
+/* The test's output as it comes. */
+void runreport_output(struct runjob *j, const char *data, size_t len);
+/*
+ * The test ended in state: its reports are read and their records sent
+ * (in later turns of the loop), then runjob_finish is called.
+ */
+void runreport_finish(struct runjob *j, enum job_state state,
+    int exit_code);
+void runreport_free(struct runjob *j);
+
 /* runjob_test.c */
 /* Run the test step in j's tree. */
 void runjob_test(struct runjob *j);

@@ -24,6 +24,7 @@ runjob_test_output(struct spawn *sp, const char *data, size_t len, void *arg)
 
 	(void)sp;
 	summary_feed(&j->summary, data, len);
+	runreport_output(j, data, len);
 	line_guard_feed(&j->guard, data, len, runjob_guarded, j);
 }
 
@@ -84,7 +85,7 @@ runjob_test_done(struct spawn *sp, int status, void *arg)
 	else if (runjob_ran_nothing(j, status))
 		runjob_finish(j, JOB_ERROR, status, "no tests ran");
 	else
-		runjob_finish(j, state, status, NULL);
+		runreport_finish(j, state, status);
 }
 
 /* A NULL-ended vector of malloc'd strings, freed. */
@@ -212,7 +213,7 @@ runjob_limits(struct runjob *j, struct spawn_opts *opts)
 static char **
 runjob_env(struct runjob *j, int sandboxed)
 {
-	char **env = xcalloc(7 + j->nenv, sizeof *env);
+	char **env = xcalloc(8 + j->nenv, sizeof *env);
 	size_t n = 0;
 
 	xasprintf(&env[n++], "CI=true");
@@ -220,6 +221,8 @@ runjob_env(struct runjob *j, int sandboxed)
 	xasprintf(&env[n++], "SSCI_BRANCH=%s", j->branch ? j->branch : "");
 	xasprintf(&env[n++], "SSCI_JOB=%lld", (long long)j->id);
 	xasprintf(&env[n++], "SSCI_REPO=%s", j->repo);
+	if (runreport_dir(j) != NULL)
+		xasprintf(&env[n++], "SSCI_REPORTS=%s", runreport_dir(j));
 	if (j->name != NULL && !sandboxed)
 		xasprintf(&env[n++], "SSCI_JOB_NAME=%s", j->name);
 	for (size_t i = 0; i < j->nenv && !sandboxed; i++)
@@ -278,6 +281,7 @@ runjob_test(struct runjob *j)
 		free(planned);
 		return;
 	}
+	runreport_start(j);
 	if (j->cfg->sandbox) {
 		argv_sandbox = runjob_sandbox_argv(j, args);
 		args = (const char *const *)argv_sandbox;

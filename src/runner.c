@@ -17,6 +17,7 @@
 #include "cgroup.h"
 #include "repo.h"
 #include "runner.h"
+#include "plan.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -51,6 +52,21 @@ runner_job_memory(void *arg, const char *size)
 	return 0;
 }
 
+static int
+runner_reports(void *arg, const char *glob)
+{
+	struct runner *r = arg;
+
+	if (!plan_report_valid(glob)) {
+		fprintf(stderr, "ssci: invalid --reports '%s': a path relative "
+		    "to the tree, without '..', at most %d bytes\n", glob,
+		    PLAN_MAX_REPORT);
+		return -1;
+	}
+	r->jobs.reports = glob;
+	return 0;
+}
+
 static const struct cmd_opt runner_opts[] = {
 	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
 	    "localhost:8888", "the dispatcher",
@@ -82,6 +98,10 @@ static const struct cmd_opt runner_opts[] = {
 	{ "job-pids", required_argument, 'p', "N", NULL,
 	    "process limit per job, by a control group",
 	    CMD_INT(struct runner, jobs.job_pids, 1, 1000000) },
+	{ "reports", required_argument, 'r', "GLOB", NULL,
+	    "JUnit XML reports every job may write, relative to its tree "
+	    "(build/junit-*.xml); read after the test for per-test results",
+	    CMD_CALL(runner_reports) },
 	{ "label", required_argument, 'l', "NAME", NULL,
 	    "something this runner offers, told to the dispatcher "
 	    "(repeatable; shown in its status)", CMD_CALL(runner_add_label) },
@@ -100,6 +120,8 @@ static void runner_flush_outbox(struct runner *r);
 static void
 runner_outbox_remove(struct runner *r, struct outbox *o)
 {
+	if (o->is_tests)
+		r->outbox_tests_bytes -= strlen(o->line);
 	TAILQ_REMOVE(&r->outbox, o, entry);
 	free(o->line);
 	free(o);
@@ -120,8 +142,9 @@ runner_defer(struct runner *r, struct outbox *o)
 	tv.tv_sec = r->retry_backoff_ms / 1000;
 	tv.tv_usec = (r->retry_backoff_ms % 1000) * 1000;
 	evtimer_add(r->ev_retry, &tv);
-	log_info("dispatcher cannot take the result of job %lld now; sending "
-	    "it again in %d ms", (long long)o->job, r->retry_backoff_ms);
+	log_info("dispatcher cannot take the %s of job %lld now; sending "
+	    "it again in %d ms", o->is_tests ? "tests" : "result",
+	    (long long)o->job, r->retry_backoff_ms);
 	r->retry_backoff_ms *= 2;
 	if (r->retry_backoff_ms > RUNNER_RETRY_MAX_MS)
 		r->retry_backoff_ms = RUNNER_RETRY_MAX_MS;
@@ -162,8 +185,8 @@ runner_outbox_reply(struct conn *c, struct proto_msg *reply, void *arg)
 		return;
 	}
 	if (reply->type == PROTO_ERROR)
-		log_warnx("result of job %lld refused: %s", (long long)o->job,
-		    reply->message);
+		log_warnx("%s of job %lld refused: %s", o->is_tests ? "tests" :
+		    "result", (long long)o->job, reply->message);
 	else
 		r->retry_backoff_ms = RUNNER_RETRY_MIN_MS;
 	runner_outbox_remove(r, o);
@@ -221,6 +244,26 @@ runner_deliver(struct runner *r, int64_t job, char *line)
 	runner_flush_outbox(r);
 }
 
+/* A job's tests go like its result: kept until answered, in order. */
+static void
+runner_job_tests(void *arg, struct runjob *j, char *line)
+{
+	struct runner *r = arg;
+
+	r->outbox_tests_bytes += strlen(line);
+	runner_outbox_add(r, j->id, line, 1);
+	TAILQ_LAST(&r->outbox, outbox_list)->is_tests = 1;
+	runner_flush_outbox(r);
+}
+
+static size_t
+runner_tests_backlog(void *arg)
+{
+	const struct runner *r = arg;
+
+	return r->outbox_tests_bytes;
+}
+
 static void
 runner_send_log(struct runner *r, int64_t job, char *line)
 {
@@ -271,9 +314,14 @@ runner_ready(struct conn *c, void *arg)
 			held[n++] = r->slots[i]->id;
 	}
 	TAILQ_FOREACH(o, &r->outbox, entry) {
+		size_t k;
+
 		if (n == PROTO_MAX_SLOTS)
 			break;
-		if (o->is_result)
+		/* A job's tests and result wait together: name it once. */
+		for (k = 0; k < n && held[k] != o->job; k++)
+			;
+		if (o->is_result && k == n)
 			held[n++] = o->job;
 	}
 	conn_request(c, proto_encode_register(r->name, r->jobs.nslots,
@@ -558,6 +606,8 @@ runner_run(struct runner *r)
 	r->jobs.test_ended = runner_test_ended;
 	r->jobs.done = runner_job_done;
 	r->jobs.plan = runner_job_plan;
+	r->jobs.tests = runner_job_tests;
+	r->jobs.tests_backlog = runner_tests_backlog;
 	r->jobs.arg = r;
 	r->retry_backoff_ms = RUNNER_RETRY_MIN_MS;
 	r->ev_retry = evtimer_new(r->client.base, runner_retry_cb, r);
@@ -583,8 +633,8 @@ runner_free(struct runner *r)
 	while ((o = TAILQ_FIRST(&r->outbox)) != NULL) {
 		TAILQ_REMOVE(&r->outbox, o, entry);
 		if (o->is_result)
-			log_warnx("result of job %lld not delivered",
-			    (long long)o->job);
+			log_warnx("%s of job %lld not delivered", o->is_tests ?
+			    "tests" : "result", (long long)o->job);
 		free(o->line);
 		free(o);
 	}

@@ -38,7 +38,8 @@ struct spawn;
 struct outbox {
 	int64_t job;
 	char *line;
-	int is_result;
+	int is_result;		/* sent until answered: a result or tests */
+	int is_tests;
 	int in_flight;
 	int deferred;		/* refused for now: sent again by ev_retry */
 	TAILQ_ENTRY(outbox) entry;
@@ -52,6 +53,7 @@ struct outbox {
 #define RUNNER_OUTBOX_LOG_MAX (16 * 1024 * 1024)
 
 struct runjob;
+struct runreport;
 
 /*
  * What a job needs of its runner: the runner's settings (work_abs once
@@ -82,6 +84,7 @@ struct runjob_config {
 	int job_pids;		/* 0 for no limit */
 	int use_cgroups;	/* limits by control group, else what we can */
 	int job_timeout_s;	/* overrides the dispatcher's if > 0 */
+	const char *reports;	/* --reports: JUnit XML every job may write */
 	int nslots;
 	/* A chunk of output as a log line (taken over). */
 	void (*output)(void *arg, int64_t job, char *line);
@@ -95,6 +98,10 @@ struct runjob_config {
 	 * NULL result: it was given back (planned, to run elsewhere).
 	 */
 	void (*done)(void *arg, struct runjob *j, char *result);
+	/* A tests message of job j (taken over), sent before its result. */
+	void (*tests)(void *arg, struct runjob *j, char *line);
+	/* Bytes of tests messages not acknowledged yet. */
+	size_t (*tests_backlog)(void *arg);
 	/* Send the plan of job j (plan_encode's JSON, len bytes). */
 	void (*plan)(void *arg, struct runjob *j, const char *text,
 	    size_t len);
@@ -113,10 +120,11 @@ struct runner {
 	long up_pid;		/* the "ssci up" that started us, or 0 */
 	struct runjob **slots;
 	int registered;
-	TAILQ_HEAD(, outbox) outbox;	/* oldest first */
+	TAILQ_HEAD(outbox_list, outbox) outbox;	/* oldest first */
 	int status;		/* exit status: 1 once refused */
 	int unsent;		/* outbox entries not sent yet */
 	size_t outbox_log_bytes;
+	size_t outbox_tests_bytes;	/* tests messages not answered */
 	int outbox_dropped;	/* output was dropped while away */
 	struct event *ev_retry;	/* sends deferred results again */
 	int retry_backoff_ms;
@@ -149,6 +157,9 @@ struct runjob {
 	size_t nrun;
 	char **env;		/* and its environment */
 	size_t nenv;
+	char **reports;		/* its plan's report globs */
+	size_t nreports;
+	struct runreport *report;	/* its tests, read */
 	int plan;		/* look for .ssci.yml and send it */
 	int planning;		/* sent it, waiting for the answer */
 	char *repo_dir;		/* the clone */

@@ -12,6 +12,7 @@
 #include "plan.h"
 #include "results.h"
 #include "sched.h"
+#include "verdict.h"
 #include "store.h"
 #include "util.h"
 
@@ -261,14 +262,22 @@ sched_runner_takes(const struct sched_runner *r, const char *labels)
 static struct sched_runner *
 sched_pick_runner(struct sched *s, const struct job *job)
 {
-	struct sched_runner *r;
+	struct sched_runner *r, *avoided = NULL;
 
 	TAILQ_FOREACH(r, &s->free, free_entry) {
-		if (sched_runner_takes(r, job->labels) &&
-		    (s->ops->takes == NULL || s->ops->takes(r->conn, job)))
-			return r;
+		if (!sched_runner_takes(r, job->labels) ||
+		    (s->ops->takes != NULL && !s->ops->takes(r->conn, job)))
+			continue;
+		/* A failure re-run goes elsewhere if it can: flakiness may
+		 * be the machine's. */
+		if (job->fail_retries > 0 && job->runner != NULL &&
+		    strcmp(job->runner, r->name) == 0) {
+			avoided = r;
+			continue;
+		}
+		return r;
 	}
-	return NULL;
+	return avoided;
 }
 
 void
@@ -295,7 +304,9 @@ sched_hand_out(struct sched *s, struct sched_runner *r, const struct job *job)
 	if (store_job_start(s->store, job->id, r->name) == -1)
 		return -1;
 	a = sched_assign(s, r, job, job->attempt + 1, 0);
-	joblog_open(s->logs, &a->log, job->id, 1);
+	a->fail_retries = job->fail_retries;
+	/* A failure re-run's log follows the failed attempt's. */
+	joblog_open(s->logs, &a->log, job->id, job->fail_retries == 0);
 	log_info("job %lld (%s) to runner '%s', attempt %d", (long long)job->id,
 	    job->commit, r->name, a->attempt);
 	sched_send_job(s, r, job, a->attempt);
@@ -411,7 +422,7 @@ sched_requeue_or_give_up(struct sched *s, struct sched_assignment *a,
 
 	snprintf(reason, sizeof reason, "runner '%s' lost (%s) on attempt %d",
 	    a->runner->name, why, a->attempt);
-	if (a->attempt >= s->cfg.max_attempts) {
+	if (a->attempt - a->fail_retries >= s->cfg.max_attempts) {
 		snprintf(giveup, sizeof giveup, "gave up after %d attempts; "
 		    "last: %s", a->attempt, reason);
 		sched_give_up(s, a, giveup);
@@ -524,6 +535,56 @@ sched_result_refused(struct sched *s, struct sched_assignment *a,
 	sched_run(s);
 }
 
+/*
+ * Judge a result again from the job's tests (verdict.h).  1 if it was
+ * dealt with here (the job runs again, or must wait for the store); 0 to
+ * record res.
+ */
+static int
+sched_judge(struct sched *s, struct sched_assignment *a,
+    struct job_result *res)
+{
+	struct verdict v;
+	struct job job;
+	char reason[200];
+	int found;
+
+	if ((found = store_job_get(s->store, a->job, &job)) != 1) {
+		if (found == -1 && store_error_transient(s->store)) {
+			sched_result_later(s, a);
+			return 1;
+		}
+		return 0;
+	}
+	if (verdict_judge(s->store, &job, s->cfg.retry_failed, res, &v) == -1)
+		v.action = VERDICT_FINISH;
+	if (v.action == VERDICT_RERUN) {
+		snprintf(reason, sizeof reason, "failed on attempt %d; re-run "
+		    "%d of %d", job.attempt, v.rerun, v.reruns);
+		if (store_job_retry_failed(s->store, a->job, reason) == -1) {
+			job_release(&job);
+			if (store_error_transient(s->store)) {
+				sched_result_later(s, a);
+				return 1;
+			}
+			return 0;
+		}
+		joblog_append(s->logs, &a->log, v.note, strlen(v.note));
+		log_info("job %lld (%s) failed on runner '%s'; %s",
+		    (long long)a->job, a->commit, a->runner->name, reason);
+		job_release(&job);
+		s->ops->answer(a->runner->conn, NULL, NULL);
+		sched_unassign(s, a);
+		sched_watch_job(s, res->job, "queued");
+		sched_run(s);
+		return 1;
+	}
+	if (v.note[0] != '\0' && !a->result_pending)
+		joblog_append(s->logs, &a->log, v.note, strlen(v.note));
+	job_release(&job);
+	return 0;
+}
+
 void
 sched_result(struct sched *s, struct sched_runner *r,
     const struct job_result *result)
@@ -557,6 +618,8 @@ sched_result(struct sched *s, struct sched_runner *r,
 		    a->cancelled_by);
 		res.message = reason;
 	}
+	if (sched_judge(s, a, &res) == 1)
+		return;
 	if (store_job_finish(s->store, &res) == -1) {
 		if (store_error_transient(s->store))
 			sched_result_later(s, a);
@@ -566,13 +629,15 @@ sched_result(struct sched *s, struct sched_runner *r,
 		return;
 	}
 	log_info("job %lld (%s) %s on runner '%s'", (long long)id, a->commit,
-	    job_state_name(result->state), r->name);
+	    job_state_name(res.state), r->name);
 	sched_unassign(s, a);
 	s->ops->answer(r->conn, NULL, NULL);
 	/* The slot is free: the next job starts while we write this one up. */
 	sched_run(s);
+	if (res.tests.failed > 0)
+		verdict_mark_flipping(s->store, id);
 	results_write(s->results, id);
 	if (s->watchers != NULL && s->watchers->result != NULL)
-		s->watchers->result(s->arg, result->state, result->duration_ms);
+		s->watchers->result(s->arg, res.state, res.duration_ms);
 	sched_watch_job(s, id, "finished");
 }

@@ -51,6 +51,7 @@ struct sched_assignment {
 	 */
 	int result_pending;
 	char *cancelled_by;	/* who asked to cancel it, or NULL */
+	int fail_retries;	/* of its attempts, failure re-runs */
 	struct sched_runner *runner;
 	LIST_ENTRY(sched_assignment) entry;
 };
@@ -103,6 +104,7 @@ struct sched_config {
 	int job_timeout_s;	/* given to runners with each job */
 	int max_attempts;	/* runners a job may have before error */
 	int local_repos;	/* paths and file:// may be dispatched */
+	int retry_failed;	/* re-runs of a failed job (verdict.h) */
 };
 
 struct sched {
@@ -178,6 +180,12 @@ void sched_log(struct sched *s, struct sched_runner *r, int64_t job,
     const char *data, size_t len);
 void sched_result(struct sched *s, struct sched_runner *r,
     const struct job_result *result);
+/*
+ * A runner's per-test records of job (records first.. of attempt), kept
+ * if it holds that attempt; answered through ops->answer (sched_tests.c).
+ */
+void sched_tests(struct sched *s, struct sched_runner *r, int64_t job,
+    int attempt, int64_t first, const struct test_record *recs, size_t n);
 /*
  * The runner's connection is gone (why says how): its jobs go back to the
  * queue, or end; r is freed.

@@ -225,3 +225,90 @@ store_runner_seen(struct store *store, const char *name, const char *address)
 {
 	return store->backend->runner_seen(store, name, address);
 }
+
+int
+store_job_retry_failed(struct store *store, int64_t id, const char *reason)
+{
+	return store->backend->job_retry_failed(store, id, reason);
+}
+
+int
+store_tests_add(struct store *store, int64_t job, int attempt, int64_t first,
+    const struct test_record *recs, size_t n)
+{
+	if (job < 1 || attempt < 1 || first < 0 || n == 0) {
+		log_warnx("%s: bad arguments (job %lld)", __func__,
+		    (long long)job);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (recs[i].name == NULL || *recs[i].name == '\0' ||
+		    testrec_status_name(recs[i].status) == NULL) {
+			log_warnx("%s: record %zu of job %lld has no name or "
+			    "status", __func__, i, (long long)job);
+			return -1;
+		}
+	}
+	return store->backend->tests_add(store, job, attempt, first, recs, n);
+}
+
+int
+store_job_tests(struct store *store, int64_t job, int failed_only,
+    int limit, int64_t offset, store_test_cb cb, void *arg)
+{
+	if (limit < 1 || limit > TESTREC_MAX_TESTS || offset < 0)
+		return -1;
+	return store->backend->job_tests(store, job, failed_only, limit,
+	    offset, cb, arg);
+}
+
+int
+store_job_test_counts(struct store *store, int64_t job,
+    struct test_counts *counts)
+{
+	return store->backend->job_test_counts(store, job, counts);
+}
+
+int
+store_test_history(struct store *store, const char *repo, const char *branch,
+    const char *name, int64_t upto, int limit, store_test_cb cb, void *arg)
+{
+	if (repo == NULL || name == NULL || limit < 1 || limit > 1000)
+		return -1;
+	return store->backend->test_history(store, repo, branch, name, upto,
+	    limit, cb, arg);
+}
+
+int
+store_flaky_tests(struct store *store, int limit, store_flaky_cb cb,
+    void *arg)
+{
+	if (limit < 1 || limit > 1000)
+		return -1;
+	return store->backend->flaky_tests(store, limit, cb, arg);
+}
+
+int
+store_test_quarantine(struct store *store, const char *repo,
+    const char *name, int on, const char *by)
+{
+	if (repo == NULL || name == NULL || *name == '\0' ||
+	    strlen(name) > 2 * TESTREC_MAX_NAME + 1)
+		return -1;
+	return store->backend->test_quarantine(store, repo, name, on, by);
+}
+
+int
+store_quarantined(struct store *store, const char *repo,
+    void (*cb)(const char *repo, const char *name, int64_t since_ms,
+    const char *by, void *arg), void *arg)
+{
+	return store->backend->quarantined(store, repo, cb, arg);
+}
+
+int
+store_test_mark_flaky(struct store *store, int64_t job, int attempt,
+    int64_t index)
+{
+	return store->backend->test_mark_flaky(store, job, attempt, index);
+}

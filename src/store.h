@@ -176,6 +176,67 @@ int store_pipeline_needs(struct store *store, int64_t id,
 int store_list_runnable(struct store *store, int limit, store_job_cb cb,
     void *arg);
 
+/*
+ * A failed job goes back to the front of the queue for another attempt,
+ * its failure re-runs counted (fail_retries), remembering reason.  0 or -1.
+ */
+int store_job_retry_failed(struct store *store, int64_t id,
+    const char *reason);
+
+/*
+ * Per-test results.  A runner sends a job's records in batches; first is
+ * the index of recs[0] among the attempt's records, so that a batch sent
+ * twice replaces itself.  Kept only while attempt is the job's latest:
+ * 0 stored, 1 not (another attempt, or no such job), -1 error.
+ */
+int store_tests_add(struct store *store, int64_t job, int attempt,
+    int64_t first, const struct test_record *recs, size_t n);
+
+typedef int (*store_test_cb)(const struct test_run *run, void *arg);
+
+/*
+ * The tests of a job's latest attempt: failed and errored first, then in
+ * the order they came; only those with failed_only; at most limit (1 to
+ * 100000) from offset.  How many, or -1.
+ */
+int store_job_tests(struct store *store, int64_t job, int failed_only,
+    int limit, int64_t offset, store_test_cb cb, void *arg);
+/* Its counts by outcome: 0 or -1. */
+int store_job_test_counts(struct store *store, int64_t job,
+    struct test_counts *counts);
+
+/*
+ * A test's runs on a branch (NULL: jobs without one), newest first, in
+ * jobs up to upto (0: any), at most limit (1 to 1000).  How many, or -1.
+ */
+int store_test_history(struct store *store, const char *repo,
+    const char *branch, const char *name, int64_t upto, int limit,
+    store_test_cb cb, void *arg);
+
+/* Mark one run flaky (its branch's history flips): 0 or -1. */
+int store_test_mark_flaky(struct store *store, int64_t job, int attempt,
+    int64_t index);
+
+typedef int (*store_flaky_cb)(const struct flaky_test *f, void *arg);
+/*
+ * Tests with runs marked flaky, most flakes first, at most limit (1 to
+ * 1000): repo, name, flakes, last_job and quarantined are filled.  How
+ * many, or -1.
+ */
+int store_flaky_tests(struct store *store, int limit, store_flaky_cb cb,
+    void *arg);
+
+/*
+ * Quarantine a test of a repository (on), or let it out; by says who.
+ * The test need not have run yet.  0, 1 if the repository is unknown, -1.
+ */
+int store_test_quarantine(struct store *store, const char *repo,
+    const char *name, int on, const char *by);
+/* The quarantined tests (of repo, or all with NULL): how many, or -1. */
+int store_quarantined(struct store *store, const char *repo,
+    void (*cb)(const char *repo, const char *name, int64_t since_ms,
+    const char *by, void *arg), void *arg);
+
 /* Remember a runner by name with its address and the time.  0 or -1. */
 int store_runner_seen(struct store *store, const char *name,
     const char *address);

@@ -65,6 +65,26 @@ struct store_backend {
 	    void (*cb)(int64_t job, int64_t need, void *arg), void *arg);
 	int (*list_runnable)(struct store *store, int limit, store_job_cb cb,
 	    void *arg);
+	int (*job_retry_failed)(struct store *store, int64_t id,
+	    const char *reason);
+	int (*tests_add)(struct store *store, int64_t job, int attempt,
+	    int64_t first, const struct test_record *recs, size_t n);
+	int (*job_tests)(struct store *store, int64_t job, int failed_only,
+	    int limit, int64_t offset, store_test_cb cb, void *arg);
+	int (*job_test_counts)(struct store *store, int64_t job,
+	    struct test_counts *counts);
+	int (*test_history)(struct store *store, const char *repo,
+	    const char *branch, const char *name, int64_t upto, int limit,
+	    store_test_cb cb, void *arg);
+	int (*flaky_tests)(struct store *store, int limit, store_flaky_cb cb,
+	    void *arg);
+	int (*test_mark_flaky)(struct store *store, int64_t job, int attempt,
+	    int64_t index);
+	int (*test_quarantine)(struct store *store, const char *repo,
+	    const char *name, int on, const char *by);
+	int (*quarantined)(struct store *store, const char *repo,
+	    void (*cb)(const char *repo, const char *name, int64_t since_ms,
+	    const char *by, void *arg), void *arg);
 };
 
 /* store_sqlite.c: DIR/ssci.db, WAL, synchronous=FULL. */

@@ -45,4 +45,13 @@ const struct store_backend store_sqlite_backend = {
 	.pipeline_jobs = sqlite_pipeline_jobs,
 	.pipeline_needs = sqlite_pipeline_needs,
 	.list_runnable = sqlite_list_runnable,
+	.job_retry_failed = sqlite_job_retry_failed,
+	.tests_add = sqlite_tests_add,
+	.job_tests = sqlite_job_tests,
+	.job_test_counts = sqlite_job_test_counts,
+	.test_history = sqlite_test_history,
+	.flaky_tests = sqlite_flaky_tests,
+	.test_mark_flaky = sqlite_test_mark_flaky,
+	.test_quarantine = sqlite_test_quarantine,
+	.quarantined = sqlite_quarantined,
 };

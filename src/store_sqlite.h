@@ -61,6 +61,21 @@ enum store_stmt {
 	ST_PIPELINE_NEEDS,
 	ST_RUNNABLE_LIST,
 	ST_JOB_HAND_BACK,
+	ST_JOB_RETRY_FAILED,
+	ST_JOB_SET_FLAKY,
+	ST_TEST_JOB,
+	ST_TEST_FIND,
+	ST_TEST_ADD,
+	ST_TEST_RUN_ADD,
+	ST_JOB_TESTS,
+	ST_JOB_TEST_COUNTS,
+	ST_TEST_HISTORY,
+	ST_TEST_OTHER_RUNS,
+	ST_TEST_MARK_FLAKY,
+	ST_TEST_RUN_FLAKY,
+	ST_FLAKY_LIST,
+	ST_TEST_QUARANTINE,
+	ST_QUARANTINE_LIST,
 	ST_MAX
 };
 
@@ -109,6 +124,10 @@ void sql_bind_known(struct store_sqlite *store, enum store_stmt id, int idx,
 /* NULL binds NULL; the text is copied. */
 void sql_bind_text(struct store_sqlite *store, enum store_stmt id, int idx,
     const char *s);
+/* A text column, malloc'd; NULL stays NULL. */
+char *sql_column_strdup(sqlite3_stmt *stmt, int col);
+/* A number column; NULL reads as def. */
+int64_t sql_column_int64(sqlite3_stmt *stmt, int col, int64_t def);
 /* A job state column: 0 and *state, or -1 (logged) for a name we don't know. */
 int sql_column_state(sqlite3_stmt *stmt, int col, enum job_state *state);
 /* Fill *job from a row of JOB_COLUMNS: 1, or -1 for a row we can't read. */
@@ -130,6 +149,8 @@ int sqlite_job_adopt(struct store *base, int64_t id, const char *runner);
 int sqlite_job_requeue(struct store *base, int64_t id, const char *reason);
 int sqlite_job_hand_back(struct store *base, int64_t id, const char *reason);
 int sqlite_job_finish(struct store *base, const struct job_result *result);
+int sqlite_job_retry_failed(struct store *base, int64_t id,
+    const char *reason);
 int sqlite_job_get(struct store *base, int64_t id, struct job *job);
 int sqlite_count_state(struct store *base, enum job_state state);
 int sqlite_final_before(struct store *base, const char *commit, int64_t id,
@@ -161,6 +182,28 @@ int sqlite_pipeline_plan(struct store *base, int64_t job,
 int sqlite_pipeline_get(struct store *base, int64_t id, struct pipeline *p);
 int sqlite_pipeline_needs(struct store *base, int64_t id,
     void (*cb)(int64_t job, int64_t need, void *arg), void *arg);
+
+/* store_sqlite_tests.c: per-test results */
+int sqlite_tests_add(struct store *base, int64_t job, int attempt,
+    int64_t first, const struct test_record *recs, size_t n);
+/* In a finish's transaction: the job's flaky marks and its tests'. */
+int sql_tests_settle(struct store_sqlite *store, int64_t job);
+int sqlite_job_tests(struct store *base, int64_t job, int failed_only,
+    int limit, int64_t offset, store_test_cb cb, void *arg);
+int sqlite_job_test_counts(struct store *base, int64_t job,
+    struct test_counts *counts);
+int sqlite_test_history(struct store *base, const char *repo,
+    const char *branch, const char *name, int64_t upto, int limit,
+    store_test_cb cb, void *arg);
+int sqlite_test_mark_flaky(struct store *base, int64_t job, int attempt,
+    int64_t index);
+int sqlite_flaky_tests(struct store *base, int limit, store_flaky_cb cb,
+    void *arg);
+int sqlite_test_quarantine(struct store *base, const char *repo,
+    const char *name, int on, const char *by);
+int sqlite_quarantined(struct store *base, const char *repo,
+    void (*cb)(const char *repo, const char *name, int64_t since_ms,
+    const char *by, void *arg), void *arg);
 
 /* store_sqlite_query.c: lists */
 int sqlite_pipeline_jobs(struct store *base, int64_t id, store_job_cb cb,

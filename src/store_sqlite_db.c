@@ -143,7 +143,7 @@ sql_commit(struct store_sqlite *store)
 	return -1;
 }
 
-static char *
+char *
 sql_column_strdup(sqlite3_stmt *stmt, int col)
 {
 	const unsigned char *s = sqlite3_column_text(stmt, col);
@@ -151,8 +151,7 @@ sql_column_strdup(sqlite3_stmt *stmt, int col)
 	return s == NULL ? NULL : xstrdup((const char *)s);
 }
 
-/* A number column; NULL reads as def. */
-static int64_t
+int64_t
 sql_column_int64(sqlite3_stmt *stmt, int col, int64_t def)
 {
 	if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
@@ -211,6 +210,8 @@ sql_job_fill(sqlite3_stmt *stmt, struct job *job)
 	job->labels = sql_column_strdup(stmt, 23);
 	job->allow_failure = (int)sql_column_int64(stmt, 24, 0);
 	job->needs_pending = (int)sql_column_int64(stmt, 25, 0);
+	job->flaky = (int)sql_column_int64(stmt, 26, 0);
+	job->fail_retries = (int)sql_column_int64(stmt, 27, 0);
 	return 1;
 }
 

@@ -304,7 +304,8 @@ sqlite_job_finish(struct store *base, const struct job_result *result)
 	if (sql_run(store, st) == -1)
 		goto fail;
 	if (sql_changes(store) == 1) {
-		if (store_job_settle(store, result) == -1)
+		if (store_job_settle(store, result) == -1 ||
+		    sql_tests_settle(store, result->job) == -1)
 			goto fail;
 		return sql_commit(store);
 	}
@@ -322,6 +323,16 @@ sqlite_job_finish(struct store *base, const struct job_result *result)
 fail:
 	sql_rollback(store);
 	return -1;
+}
+
+int
+sqlite_job_retry_failed(struct store *base, int64_t id, const char *reason)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_JOB_RETRY_FAILED, 1, id);
+	sql_bind_text(store, ST_JOB_RETRY_FAILED, 2, reason);
+	return sql_update_job(store, ST_JOB_RETRY_FAILED, id, "running");
 }
 
 int

@@ -14,7 +14,8 @@
 	"subject, author, retry_of, jobs.pipeline_id, pl.pipeline_state, " \
 	"jobs.name, jobs.spec, jobs.labels, jobs.allow_failure, " \
 	"(SELECT COUNT(*) FROM job_needs n JOIN jobs d ON d.id = n.need_id " \
-	"WHERE n.job_id = jobs.id AND d.state <> 'passed') " \
+	"WHERE n.job_id = jobs.id AND d.state <> 'passed'), " \
+	"jobs.flaky, jobs.fail_retries " \
 	"FROM jobs JOIN repos ON repos.id = jobs.repo_id " \
 	"LEFT JOIN (SELECT id AS pipeline, state AS pipeline_state " \
 	"FROM pipelines) pl ON pl.pipeline = jobs.pipeline_id "
@@ -38,6 +39,16 @@
 #define FRONT_POS \
 	"MIN(queue_pos, COALESCE((SELECT MIN(q.queue_pos) FROM jobs q " \
 	"WHERE q.state = 'queued'), queue_pos)) - 1"
+
+/* The columns sql_test_run_fill reads, in its order. */
+#define TEST_RUN_COLUMNS \
+	"SELECT r.job_id, r.attempt, r.idx, t.name, r.suite, r.file, " \
+	"r.status, r.duration_us, r.message, r.flaky, " \
+	"t.quarantined_ms IS NOT NULL, j.commit_id, j.branch, j.state, " \
+	"j.finished_ms FROM test_runs r JOIN jobs j ON j.id = r.job_id " \
+	"JOIN tests t ON t.id = r.test_id "
+
+#define TEST_FAILED "r.status IN ('failed', 'error')"
 
 const struct store_sql store_sql[ST_MAX] = {
 	[ST_BEGIN] = { "begin a transaction", "BEGIN IMMEDIATE" },
@@ -176,6 +187,76 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET "
 	    "address = excluded.address, "
 	    "last_seen_ms = excluded.last_seen_ms" },
+	[ST_JOB_RETRY_FAILED] = { "queue a failed job again",
+	    "UPDATE jobs SET state = 'queued', queue_pos = " FRONT_POS ", "
+	    "fail_retries = fail_retries + 1, reason = ?2 "
+	    "WHERE id = ?1 AND state = 'running'" },
+	[ST_JOB_SET_FLAKY] = { "mark a job flaky",
+	    "UPDATE jobs SET flaky = 1 WHERE id = ?1 AND state = 'passed' AND "
+	    "fail_retries > 0" },
+	[ST_TEST_JOB] = { "read a job for its tests",
+	    "SELECT repo_id, branch, attempt, commit_id FROM jobs "
+	    "WHERE id = ?1" },
+	[ST_TEST_FIND] = { "look up a test",
+	    "SELECT id FROM tests WHERE repo_id = ?1 AND name = ?2" },
+	[ST_TEST_ADD] = { "add a test",
+	    "INSERT INTO tests (repo_id, name) VALUES (?1, ?2)" },
+	[ST_TEST_RUN_ADD] = { "record a test's result",
+	    "INSERT OR REPLACE INTO test_runs (job_id, attempt, idx, test_id, "
+	    "branch, status, duration_us, suite, file, message) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
+	[ST_JOB_TESTS] = { "list a job's tests",
+	    TEST_RUN_COLUMNS "WHERE r.job_id = ?1 AND r.attempt = j.attempt "
+	    "AND (?2 = 0 OR " TEST_FAILED ") "
+	    "ORDER BY " TEST_FAILED " DESC, r.idx LIMIT ?3 OFFSET ?4" },
+	[ST_JOB_TEST_COUNTS] = { "count a job's tests",
+	    "SELECT COUNT(*), TOTAL(r.status = 'passed'), TOTAL(" TEST_FAILED
+	    "), TOTAL(r.status = 'skipped'), TOTAL(" TEST_FAILED " AND "
+	    "t.quarantined_ms IS NOT NULL), TOTAL(r.flaky) "
+	    "FROM test_runs r JOIN jobs j ON j.id = r.job_id "
+	    "JOIN tests t ON t.id = r.test_id "
+	    "WHERE r.job_id = ?1 AND r.attempt = j.attempt" },
+	[ST_TEST_HISTORY] = { "read a test's history",
+	    TEST_RUN_COLUMNS "WHERE t.repo_id = (SELECT id FROM repos WHERE "
+	    "url = ?1) AND t.name = ?2 AND r.branch IS ?3 AND "
+	    "r.attempt = j.attempt AND (?4 IS NULL OR r.job_id <= ?4) "
+	    "ORDER BY r.job_id DESC LIMIT ?5" },
+	[ST_TEST_OTHER_RUNS] = { "look for other runs of a commit",
+	    "SELECT EXISTS (SELECT 1 FROM jobs j JOIN test_runs r ON "
+	    "r.job_id = j.id WHERE j.commit_id = ?2 AND "
+	    "(j.id <> ?1 OR r.attempt <> ?3))" },
+	/*
+	 * A test of this attempt that passed where another run of the same
+	 * commit on its branch failed, or the other way round, is flaky.
+	 */
+	[ST_TEST_MARK_FLAKY] = { "mark flaky tests",
+	    "UPDATE test_runs SET flaky = 1 WHERE job_id = ?1 AND attempt = ?3 "
+	    "AND status <> 'skipped' AND EXISTS (SELECT 1 FROM test_runs o "
+	    "WHERE o.test_id = test_runs.test_id AND "
+	    "o.branch IS test_runs.branch AND o.job_id IN (SELECT id FROM "
+	    "jobs WHERE commit_id = ?2) AND NOT (o.job_id = ?1 AND "
+	    "o.attempt = ?3) AND o.status <> 'skipped' AND "
+	    "(o.status = 'passed') <> (test_runs.status = 'passed'))" },
+	[ST_TEST_RUN_FLAKY] = { "mark a test's run flaky",
+	    "UPDATE test_runs SET flaky = 1 WHERE job_id = ?1 AND "
+	    "attempt = ?2 AND idx = ?3" },
+	[ST_FLAKY_LIST] = { "list flaky tests",
+	    "SELECT repos.url, t.name, COUNT(*), MAX(r.job_id), "
+	    "t.quarantined_ms IS NOT NULL FROM test_runs r "
+	    "JOIN tests t ON t.id = r.test_id "
+	    "JOIN repos ON repos.id = t.repo_id WHERE r.flaky = 1 "
+	    "GROUP BY r.test_id ORDER BY COUNT(*) DESC, MAX(r.job_id) DESC "
+	    "LIMIT ?1" },
+	[ST_TEST_QUARANTINE] = { "quarantine a test",
+	    "INSERT INTO tests (repo_id, name, quarantined_ms, quarantined_by) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (repo_id, name) DO UPDATE SET "
+	    "quarantined_ms = excluded.quarantined_ms, "
+	    "quarantined_by = excluded.quarantined_by" },
+	[ST_QUARANTINE_LIST] = { "list quarantined tests",
+	    "SELECT repos.url, t.name, t.quarantined_ms, t.quarantined_by "
+	    "FROM tests t JOIN repos ON repos.id = t.repo_id "
+	    "WHERE t.quarantined_ms IS NOT NULL AND "
+	    "(?1 IS NULL OR repos.url = ?1) ORDER BY repos.url, t.name" },
 };
 
 /*
@@ -239,6 +320,27 @@ const char *const store_migrations[] = {
 	"  WITHOUT ROWID;"
 	"CREATE INDEX job_needs_need ON job_needs (need_id);"
 	"PRAGMA user_version = 5;",
+
+	/*
+	 * Per-test results: a test is a repository's name; each job's
+	 * attempt has a run of each test it reported, found by test and
+	 * branch for a test's history.
+	 */
+	"CREATE TABLE tests (id INTEGER PRIMARY KEY,"
+	"  repo_id INTEGER NOT NULL REFERENCES repos(id),"
+	"  name TEXT NOT NULL, quarantined_ms INTEGER, quarantined_by TEXT,"
+	"  UNIQUE (repo_id, name));"
+	"CREATE TABLE test_runs (job_id INTEGER NOT NULL,"
+	"  attempt INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	"  test_id INTEGER NOT NULL REFERENCES tests(id), branch TEXT,"
+	"  status TEXT NOT NULL, duration_us INTEGER, suite TEXT, file TEXT,"
+	"  message TEXT, flaky INTEGER NOT NULL DEFAULT 0);"
+	"CREATE UNIQUE INDEX test_runs_job ON test_runs (job_id, attempt, idx);"
+	"CREATE INDEX test_runs_history ON test_runs (test_id, branch, job_id);"
+	"CREATE INDEX test_runs_flaky ON test_runs (test_id) WHERE flaky = 1;"
+	"ALTER TABLE jobs ADD COLUMN flaky INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN fail_retries INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 6;",
 };
 
 const int store_version =

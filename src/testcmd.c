@@ -21,8 +21,9 @@
 void
 testcmd_choose(struct testcmd *tc, const char *tree, const char *runner_cmd)
 {
+	/* -v: a line per test, which the runner reads as its results. */
 	static const char *const fallback[] = { "python3", "-m", "unittest",
-	    "discover", "-s", "tests", NULL };
+	    "discover", "-v", "-s", "tests", NULL };
 	char *tests;
 	struct stat st;
 

@@ -17,6 +17,18 @@ static const char *const testrec_names[] = {
 
 #define TESTREC_NSTATUS (sizeof testrec_names / sizeof testrec_names[0])
 
+char *
+testrec_key(const char *suite, const char *name)
+{
+	size_t n = suite != NULL ? strlen(suite) : 0;
+	char *key;
+
+	if (n == 0 || (strncmp(name, suite, n) == 0 && name[n] == '.'))
+		return xstrdup(name);
+	xasprintf(&key, "%s.%s", suite, name);
+	return key;
+}
+
 const char *
 testrec_status_name(enum test_status status)
 {

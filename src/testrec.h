@@ -45,6 +45,13 @@ struct test_record {
  */
 typedef int (*testrec_cb)(const struct test_record *rec, void *arg);
 
+/*
+ * What a test is known by across jobs: its suite and name joined by a dot
+ * ("tests.test_math.test_add"), or its name alone when it has no suite
+ * or its name begins with the suite already; malloc'd.
+ */
+char *testrec_key(const char *suite, const char *name);
+
 /* "passed", "failed", "error", "skipped"; NULL for anything else. */
 const char *testrec_status_name(enum test_status status);
 /* The status a name above stands for: 0, or -1 if none. */

@@ -90,9 +90,16 @@
 	/* Buttons: post the action, log in first if the dispatcher says so. */
 	async function act(button) {
 		const id = button.dataset.job, what = button.dataset.act;
+		const quarantine = what === "quarantine" || what === "release";
 		button.disabled = true;
 		try {
-			const r = await fetch("/api/jobs/" + id + "/" + what,
+			const r = quarantine ? await fetch("/api/quarantine", {
+			    method: "POST", credentials: "same-origin",
+			    headers: { "Content-Type": "application/json" },
+			    body: JSON.stringify({ repo: button.dataset.repo,
+			    test: button.dataset.test,
+			    remove: what === "release" }) }) :
+			    await fetch("/api/jobs/" + id + "/" + what,
 			    { method: "POST", credentials: "same-origin" });
 			if (r.status === 401) {
 				location.href = "/login?next=" +
@@ -106,7 +113,9 @@
 				    String(r.status);
 				return;
 			}
-			if (what === "retry" && body.job)
+			if (quarantine)
+				location.reload();
+			else if (what === "retry" && body.job)
 				location.href = (live && live.dataset.page ===
 				    "pipeline" ? "/pipelines/" : "/jobs/") +
 				    body.job;

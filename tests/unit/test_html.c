@@ -76,7 +76,7 @@ static const struct sched_runner_ops quiet_runner_ops = {
 	quiet_send_job, quiet_send_cancel, quiet_answer, NULL,
 };
 
-static const struct sched_config sched_cfg = { 1800, 3, 1 };
+static const struct sched_config sched_cfg = { 1800, 3, 1, 0 };
 
 static int
 setup(void **state)

@@ -211,7 +211,7 @@ test_needs(void **state)
 	(void)state;
 	refused(text, ".ssci.yml:11:5: ", "unknown key 'needs_not' in job 'e' "
 	    "(known: run, needs, labels, matrix, env, timeout, "
-	    "allow_failure)");
+	    "allow_failure, retry, reports)");
 	parse_ok("jobs:\n"
 	    "  a:\n"
 	    "    needs: [d, m, d]\n"
@@ -343,7 +343,7 @@ test_bad_jobs(void **state)
 	(void)state;
 	refused("jobs:\n  build:\n    run: make\n    foo: 1\n",
 	    ".ssci.yml:4:5: ", "unknown key 'foo' in job 'build' (known: run, "
-	    "needs, labels, matrix, env, timeout, allow_failure)");
+	    "needs, labels, matrix, env, timeout, allow_failure, retry, reports)");
 	refused("jobs:\n  a:\n    labels: [linux]\n", ".ssci.yml:2:3: ",
 	    "job 'a' has no 'run'");
 	refused("jobs:\n  a:\n  b: {run: x}\n", ".ssci.yml:2:5: ",
@@ -662,7 +662,8 @@ test_spec(void **state)
 {
 	static char *run[] = { "make", "make \"check\"\n\tdone", "ünïcode" };
 	static char *env[] = { "PY=3.11", "A=b=c", "E=" };
-	struct plan_spec spec = { run, 3, env, 3, 600 }, back;
+	static char *reports[] = { "build/junit-[a-z]*.xml" };
+	struct plan_spec spec = { run, 3, env, 3, 600, 0, NULL, 0 }, back;
 	char *text, *again;
 
 	(void)state;
@@ -696,7 +697,27 @@ test_spec(void **state)
 	assert_int_equal(plan_spec_decode("{\"run\":[\"x\"]}", &back), 0);
 	assert_int_equal(back.nrun, 1);
 	assert_int_equal(back.nenv, 0);
+	assert_int_equal(back.retry, 0);
+	assert_int_equal(back.nreports, 0);
 	plan_spec_release(&back);
+
+	/* A job's re-runs and reports, kept when set. */
+	spec.retry = 2;
+	spec.reports = reports;
+	spec.nreports = 1;
+	text = plan_spec_encode(&spec);
+	assert_non_null(strstr(text, "\"retry\":2"));
+	assert_int_equal(plan_spec_decode(text, &back), 0);
+	assert_int_equal(back.retry, 2);
+	STRINGS(back.reports, back.nreports, "build/junit-[a-z]*.xml");
+	plan_spec_release(&back);
+	free(text);
+	assert_int_equal(plan_spec_decode("{\"run\":[\"x\"],\"retry\":11}",
+	    &back), -1);
+	assert_int_equal(plan_spec_decode("{\"run\":[\"x\"],"
+	    "\"reports\":[\"../x.xml\"]}", &back), -1);
+	assert_int_equal(plan_spec_decode("{\"run\":[\"x\"],"
+	    "\"reports\":[\"/etc/x.xml\"]}", &back), -1);
 }
 
 static void

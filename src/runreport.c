@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runreport.c - a job's per-test results on the runner (runjob_int.h).
+ * While the test runs, its output is read for TAP and unittest lines;
+ * once it has ended, the JUnit XML reports the job names (its plan's
+ * "reports", the runner's --reports, and any *.xml in $SSCI_REPORTS) are
+ * read, a piece per turn of the loop, and their records go to the
+ * dispatcher in tests messages before the result.  The output's records
+ * are sent only when no report file was found.
+ *
+ * Reports are written by whoever can push a commit: a file must be a
+ * regular file inside the tree, and reading stops at RUNREPORT_MAX_FILES
+ * files and RUNREPORT_MAX_BYTES bytes, each stop said in the job's log.
+ * Memory stays bounded: the readers are (report.h), records wait in at
+ * most one batch, batches not yet acknowledged stop the reading past
+ * RUNREPORT_BACKLOG bytes, and the output's batches are held up to
+ * RUNREPORT_HELD_MAX bytes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "plan.h"
+#include "report.h"
+#include "runjob_int.h"
+#include "util.h"
+
+#define RUNREPORT_MAX_FILES 64
+#define RUNREPORT_MAX_BYTES (256LL * 1024 * 1024)
+#define RUNREPORT_CHUNK (256 * 1024)
+#define RUNREPORT_BACKLOG (4 * 1024 * 1024)
+#define RUNREPORT_HELD_MAX (16 * 1024 * 1024)
+/* How long to wait for the dispatcher to take the batches sent. */
+#define RUNREPORT_WAIT_MS 20
+
+struct runreport {
+	struct runjob *j;
+	char *dir;		/* $SSCI_REPORTS */
+	/* The output's records, held until the files are looked for. */
+	struct report_lines *lines;
+	struct proto_tests_batch *out_batch;
+	char **held;
+	size_t nheld, held_sent, held_bytes;
+	int64_t out_records;
+	int out_dropped;
+	/* The files. */
+	char **files;		/* real paths, in order, each once */
+	size_t nfiles, next_file;
+	int too_many;		/* more matched than RUNREPORT_MAX_FILES */
+	int fd;			/* the file being read, or -1 */
+	const char *name;	/* its name in notes: relative to the tree */
+	struct junit_parser *junit;
+	int64_t file_records;	/* of the file being read */
+	int64_t records;	/* sent from files */
+	long long bytes;	/* read from files */
+	struct proto_tests_batch *batch;
+	struct event *ev_tick;
+	/* How the test ended, for runjob_finish. */
+	enum job_state state;
+	int exit_code;
+};
+
+static int
+runreport_held_add(struct runreport *rr, char *line)
+{
+	size_t len = strlen(line);
+
+	if (rr->held_bytes + len > RUNREPORT_HELD_MAX) {
+		free(line);
+		rr->out_dropped = 1;
+		return -1;
+	}
+	rr->held = xrealloc(rr->held, (rr->nheld + 1) * sizeof *rr->held);
+	rr->held[rr->nheld++] = line;
+	rr->held_bytes += len;
+	return 0;
+}
+
+/* A record from the output: held in batches until the end. */
+static int
+runreport_out_record(const struct test_record *rec, void *arg)
+{
+	struct runreport *rr = arg;
+
+	if (rr->out_dropped)
+		return -1;
+	if (!proto_tests_batch_fits(rr->out_batch, rec) &&
+	    runreport_held_add(rr, proto_tests_batch_take(rr->out_batch,
+	    NULL)) == -1)
+		return -1;
+	proto_tests_batch_add(rr->out_batch, rec);
+	rr->out_records++;
+	return 0;
+}
+
+/* A record from a file: sent once its batch is full. */
+static int
+runreport_file_record(const struct test_record *rec, void *arg)
+{
+	struct runreport *rr = arg;
+	struct runjob *j = rr->j;
+
+	if (rr->records >= TESTREC_MAX_TESTS)
+		return -1;
+	if (!proto_tests_batch_fits(rr->batch, rec))
+		j->cfg->tests(j->cfg->arg, j, proto_tests_batch_take(rr->batch,
+		    NULL));
+	proto_tests_batch_add(rr->batch, rec);
+	rr->records++;
+	rr->file_records++;
+	return 0;
+}
+
+void
+runreport_start(struct runjob *j)
+{
+	struct runreport *rr = xcalloc(1, sizeof *rr);
+
+	rr->j = j;
+	rr->fd = -1;
+	rr->lines = report_lines_new(runreport_out_record, rr);
+	rr->out_batch = proto_tests_batch_new(j->id, j->attempt);
+	rr->batch = proto_tests_batch_new(j->id, j->attempt);
+	/* git clean emptied the tree: a folder left from before is gone. */
+	xasprintf(&rr->dir, "%s/%s", j->tree, RUNREPORT_DIR);
+	if (mkdir(rr->dir, 0755) == -1 && errno != EEXIST)
+		runjob_note(j, "unable to make '%s' for reports: %s",
+		    RUNREPORT_DIR, strerror(errno));
+	j->report = rr;
+}
+
+const char *
+runreport_dir(const struct runjob *j)
+{
+	return j->report != NULL ? j->report->dir : NULL;
+}
+
+void
+runreport_output(struct runjob *j, const char *data, size_t len)
+{
+	if (j->report != NULL && !j->report->out_dropped)
+		report_lines_feed(j->report->lines, data, len);
+}
+
+/* Add path once if it is a file inside the tree (real is the tree's). */
+static void
+runreport_add_file(struct runreport *rr, const char *tree, const char *path)
+{
+	char *real = realpath(path, NULL);
+	size_t n = strlen(tree);
+
+	if (real == NULL)
+		return;
+	if (strncmp(real, tree, n) != 0 || real[n] != '/') {
+		runjob_note(rr->j, "report '%s' is outside the tree: not read",
+		    path + n + 1);
+		free(real);
+		return;
+	}
+	for (size_t i = 0; i < rr->nfiles; i++) {
+		if (strcmp(rr->files[i], real) == 0) {
+			free(real);
+			return;
+		}
+	}
+	if (rr->nfiles == RUNREPORT_MAX_FILES) {
+		if (!rr->too_many)
+			runjob_note(rr->j, "more than %d report files: only the "
+			    "first %d are read", RUNREPORT_MAX_FILES,
+			    RUNREPORT_MAX_FILES);
+		rr->too_many = 1;
+		free(real);
+		return;
+	}
+	rr->files = xrealloc(rr->files, (rr->nfiles + 1) * sizeof *rr->files);
+	rr->files[rr->nfiles++] = real;
+}
+
+/* The files a pattern (relative to the tree) names. */
+static void
+runreport_glob(struct runreport *rr, const char *tree, const char *pattern)
+{
+	char *full;
+	glob_t g;
+
+	if (!plan_report_valid(pattern)) {
+		runjob_note(rr->j, "report path '%s' must be relative and "
+		    "within the tree: not read", pattern);
+		return;
+	}
+	xasprintf(&full, "%s/%s", tree, pattern);
+	memset(&g, 0, sizeof g);
+	if (glob(full, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			runreport_add_file(rr, tree, g.gl_pathv[i]);
+	}
+	globfree(&g);
+	free(full);
+}
+
+static void
+runreport_find_files(struct runreport *rr)
+{
+	struct runjob *j = rr->j;
+	char tree[PATH_MAX];
+
+	if (realpath(j->tree, tree) == NULL)
+		return;
+	for (size_t i = 0; i < j->nreports; i++)
+		runreport_glob(rr, tree, j->reports[i]);
+	if (j->cfg->reports != NULL)
+		runreport_glob(rr, tree, j->cfg->reports);
+	runreport_glob(rr, tree, RUNREPORT_DIR "/*.xml");
+}
+
+/* Open the next file: 1, or 0 when none is left. */
+static int
+runreport_open_next(struct runreport *rr)
+{
+	struct stat st;
+	size_t skip;
+
+	while (rr->next_file < rr->nfiles) {
+		const char *path = rr->files[rr->next_file++];
+		char tree[PATH_MAX];
+
+		skip = realpath(rr->j->tree, tree) != NULL ? strlen(tree) + 1 : 0;
+		rr->name = strlen(path) > skip ? path + skip : path;
+		/* No FIFO may hold us, no link may lead elsewhere now. */
+		rr->fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+		if (rr->fd == -1) {
+			runjob_note(rr->j, "unable to open report '%s': %s",
+			    rr->name, strerror(errno));
+			continue;
+		}
+		if (fstat(rr->fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+			runjob_note(rr->j, "report '%s' is not a regular file: "
+			    "not read", rr->name);
+			close(rr->fd);
+			rr->fd = -1;
+			continue;
+		}
+		rr->junit = junit_new(rr->name, runreport_file_record, rr);
+		rr->file_records = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* The file being read is over (or cut short): say what it gave. */
+static void
+runreport_close_file(struct runreport *rr, const char *why)
+{
+	char err[512];
+
+	if (junit_finish(rr->junit, err, sizeof err) == -1)
+		runjob_note(rr->j, "%s; its %lld tests before that are kept",
+		    err, (long long)rr->file_records);
+	else if (why != NULL)
+		runjob_note(rr->j, "report '%s': %s; its %lld tests read are "
+		    "kept", rr->name, why, (long long)rr->file_records);
+	else
+		runjob_note(rr->j, "read %lld tests from '%s'",
+		    (long long)rr->file_records, rr->name);
+	junit_free(rr->junit);
+	rr->junit = NULL;
+	close(rr->fd);
+	rr->fd = -1;
+}
+
+/* Read a chunk of the current file: 0 to go on, 1 when it is over. */
+static int
+runreport_read_chunk(struct runreport *rr)
+{
+	char *buf;
+	ssize_t n;
+
+	if (rr->bytes >= RUNREPORT_MAX_BYTES) {
+		runreport_close_file(rr, "the reports' bytes passed their "
+		    "limit of 256 MiB");
+		rr->next_file = rr->nfiles;
+		return 1;
+	}
+	buf = xmalloc(RUNREPORT_CHUNK);
+	n = read(rr->fd, buf, RUNREPORT_CHUNK);
+	if (n > 0) {
+		rr->bytes += n;
+		if (junit_feed(rr->junit, buf, (size_t)n) == -1)
+			n = 0;	/* it stopped: finish says why */
+	}
+	free(buf);
+	if (n == -1) {
+		runreport_close_file(rr, strerror(errno));
+		return 1;
+	}
+	if (n == 0) {
+		runreport_close_file(rr, NULL);
+		return 1;
+	}
+	return 0;
+}
+
+static void runreport_tick(evutil_socket_t fd, short what, void *arg);
+
+static void
+runreport_later(struct runreport *rr, int ms)
+{
+	struct timeval tv = { 0, ms * 1000 };
+
+	evtimer_add(rr->ev_tick, &tv);
+}
+
+/* Everything is read: what is left goes out, then the result. */
+static void
+runreport_done(struct runreport *rr)
+{
+	struct runjob *j = rr->j;
+	enum job_state state = rr->state;
+	int exit_code = rr->exit_code;
+
+	if (proto_tests_batch_count(rr->batch) > 0)
+		j->cfg->tests(j->cfg->arg, j, proto_tests_batch_take(rr->batch,
+		    NULL));
+	if (j->ending != JOB_RUNNING)
+		runjob_finish(j, j->ending, exit_code, j->ending ==
+		    JOB_TIMEOUT ? "job timeout" : "cancelled");
+	else
+		runjob_finish(j, state, exit_code, NULL);
+}
+
+/* No file was found: the output's records are sent instead. */
+static int
+runreport_send_held(struct runreport *rr)
+{
+	struct runjob *j = rr->j;
+
+	while (rr->held_sent < rr->nheld) {
+		if (j->cfg->tests_backlog(j->cfg->arg) > RUNREPORT_BACKLOG)
+			return 0;
+		j->cfg->tests(j->cfg->arg, j, rr->held[rr->held_sent]);
+		rr->held[rr->held_sent++] = NULL;
+	}
+	return 1;
+}
+
+static void
+runreport_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct runreport *rr = arg;
+	struct runjob *j = rr->j;
+
+	(void)fd;
+	(void)what;
+	if (j->ending != JOB_RUNNING) {
+		runreport_done(rr);
+		return;
+	}
+	if (j->cfg->tests_backlog(j->cfg->arg) > RUNREPORT_BACKLOG) {
+		runreport_later(rr, RUNREPORT_WAIT_MS);
+		return;
+	}
+	if (rr->fd == -1 && !runreport_open_next(rr)) {
+		if (rr->nfiles == 0 && !runreport_send_held(rr)) {
+			runreport_later(rr, RUNREPORT_WAIT_MS);
+			return;
+		}
+		runreport_done(rr);
+		return;
+	}
+	runreport_read_chunk(rr);
+	runreport_later(rr, 0);
+}
+
+/* The output's reader is over: its last records join the held ones. */
+static void
+runreport_lines_over(struct runreport *rr)
+{
+	char err[256];
+
+	if (report_lines_finish(rr->lines, err, sizeof err) == -1 &&
+	    rr->out_records > 0 && rr->nfiles == 0)
+		runjob_note(rr->j, "test output: %s", err);
+	if (proto_tests_batch_count(rr->out_batch) > 0)
+		runreport_held_add(rr, proto_tests_batch_take(rr->out_batch,
+		    NULL));
+	if (rr->nfiles > 0)
+		return;
+	if (rr->out_dropped)
+		runjob_note(rr->j, "test records from the output past %d MiB "
+		    "were dropped", RUNREPORT_HELD_MAX >> 20);
+	if (rr->out_records > 0)
+		runjob_note(rr->j, "read %lld tests from the output (TAP, "
+		    "unittest)", (long long)rr->out_records);
+}
+
+void
+runreport_finish(struct runjob *j, enum job_state state, int exit_code)
+{
+	struct runreport *rr = j->report;
+
+	if (rr == NULL) {
+		runjob_finish(j, state, exit_code, NULL);
+		return;
+	}
+	rr->state = state;
+	rr->exit_code = exit_code;
+	runreport_find_files(rr);
+	runreport_lines_over(rr);
+	rr->ev_tick = evtimer_new(j->cfg->base, runreport_tick, rr);
+	runreport_later(rr, 0);
+}
+
+void
+runreport_free(struct runjob *j)
+{
+	struct runreport *rr = j->report;
+
+	if (rr == NULL)
+		return;
+	if (rr->ev_tick != NULL)
+		event_free(rr->ev_tick);
+	if (rr->junit != NULL)
+		junit_free(rr->junit);
+	if (rr->fd != -1)
+		close(rr->fd);
+	report_lines_free(rr->lines);
+	proto_tests_batch_free(rr->out_batch);
+	proto_tests_batch_free(rr->batch);
+	for (size_t i = 0; i < rr->nheld; i++)
+		free(rr->held[i]);
+	free(rr->held);
+	for (size_t i = 0; i < rr->nfiles; i++)
+		free(rr->files[i]);
+	free(rr->files);
+	free(rr->dir);
+	free(rr);
+	j->report = NULL;
+}

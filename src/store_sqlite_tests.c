@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite_tests.c - the SQLite store's per-test results: a runner's
+ * records kept per job and attempt, a job's tests and their counts, a
+ * test's history on a branch, tests seen flaky, and quarantine.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_sqlite.h"
+#include "util.h"
+
+/* Fill *run from a row of TEST_RUN_COLUMNS: 1, or -1 for a bad row. */
+static int
+sql_test_run_fill(sqlite3_stmt *stmt, struct test_run *run)
+{
+	const unsigned char *status = sqlite3_column_text(stmt, 6);
+	const unsigned char *commit = sqlite3_column_text(stmt, 11);
+
+	memset(run, 0, sizeof *run);
+	if (status == NULL || testrec_status_parse((const char *)status,
+	    &run->status) == -1 || sql_column_state(stmt, 13,
+	    &run->job_state) == -1) {
+		log_warnx("unknown test status '%s' in the database",
+		    status == NULL ? "" : (const char *)status);
+		return -1;
+	}
+	run->job = sqlite3_column_int64(stmt, 0);
+	run->attempt = (int)sqlite3_column_int64(stmt, 1);
+	run->index = sqlite3_column_int64(stmt, 2);
+	run->name = sql_column_strdup(stmt, 3);
+	run->suite = sql_column_strdup(stmt, 4);
+	run->file = sql_column_strdup(stmt, 5);
+	run->duration_us = sql_column_int64(stmt, 7, -1);
+	run->message = sql_column_strdup(stmt, 8);
+	run->flaky = (int)sqlite3_column_int64(stmt, 9);
+	run->quarantined = (int)sqlite3_column_int64(stmt, 10);
+	snprintf(run->commit, sizeof run->commit, "%s",
+	    commit == NULL ? "" : (const char *)commit);
+	run->branch = sql_column_strdup(stmt, 12);
+	run->finished_ms = sql_column_int64(stmt, 14, 0);
+	return 1;
+}
+
+/* Call cb for each row of a TEST_RUN_COLUMNS statement: how many, or -1. */
+static int
+sql_each_test_run(struct store_sqlite *store, enum store_stmt id,
+    store_test_cb cb, void *arg)
+{
+	struct test_run run;
+	int rc, n = 0, stop = 0;
+
+	while (!stop && (rc = sql_step(store, id)) == SQLITE_ROW) {
+		if (sql_test_run_fill(store->stmt[id], &run) == -1) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		n++;
+		stop = cb(&run, arg) == -1;
+		test_run_release(&run);
+	}
+	sql_reset(store, id);
+	return stop || rc == SQLITE_DONE ? n : -1;
+}
+
+/* The id of the test named name in repository repo_id, made if new. */
+static int
+sql_test_id(struct store_sqlite *store, int64_t repo_id, const char *name,
+    int64_t *id)
+{
+	int found;
+
+	sql_bind_int64(store, ST_TEST_FIND, 1, repo_id);
+	sql_bind_text(store, ST_TEST_FIND, 2, name);
+	if ((found = sql_scalar(store, ST_TEST_FIND, id)) != 0)
+		return found == 1 ? 0 : -1;
+	sql_bind_int64(store, ST_TEST_ADD, 1, repo_id);
+	sql_bind_text(store, ST_TEST_ADD, 2, name);
+	if (sql_run(store, ST_TEST_ADD) == -1)
+		return -1;
+	*id = sql_last_id(store);
+	return 0;
+}
+
+/* The job's repository, branch (malloc'd) and attempt: 1, 0 none, -1. */
+static int
+sql_test_job(struct store_sqlite *store, int64_t job, int64_t *repo_id,
+    char **branch, int *attempt, char commit[65])
+{
+	sqlite3_stmt *stmt = store->stmt[ST_TEST_JOB];
+	int rc;
+
+	sql_bind_int64(store, ST_TEST_JOB, 1, job);
+	rc = sql_step(store, ST_TEST_JOB);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *c = sqlite3_column_text(stmt, 3);
+
+		*repo_id = sqlite3_column_int64(stmt, 0);
+		*branch = sql_column_strdup(stmt, 1);
+		*attempt = (int)sqlite3_column_int64(stmt, 2);
+		snprintf(commit, 65, "%s", c == NULL ? "" : (const char *)c);
+	}
+	sql_reset(store, ST_TEST_JOB);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+sqlite_tests_add(struct store *base, int64_t job, int attempt,
+    int64_t first, const struct test_record *recs, size_t n)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	enum store_stmt st = ST_TEST_RUN_ADD;
+	int64_t repo_id, test_id;
+	char *branch = NULL, commit[65];
+	int found, current;
+
+	if (sql_run(store, ST_BEGIN) == -1)
+		return -1;
+	found = sql_test_job(store, job, &repo_id, &branch, &current, commit);
+	if (found != 1 || current != attempt) {
+		sql_rollback(store);
+		free(branch);
+		return found == -1 ? -1 : 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *key = testrec_key(recs[i].suite, recs[i].name);
+
+		if (sql_test_id(store, repo_id, key, &test_id) == -1) {
+			free(key);
+			goto fail;
+		}
+		free(key);
+		sql_bind_int64(store, st, 1, job);
+		sql_bind_int64(store, st, 2, attempt);
+		sql_bind_int64(store, st, 3, first + (int64_t)i);
+		sql_bind_int64(store, st, 4, test_id);
+		sql_bind_text(store, st, 5, branch);
+		sql_bind_text(store, st, 6, testrec_status_name(recs[i].status));
+		sql_bind_known(store, st, 7, recs[i].duration_us);
+		sql_bind_text(store, st, 8, recs[i].suite);
+		sql_bind_text(store, st, 9, recs[i].file);
+		sql_bind_text(store, st, 10, recs[i].message);
+		if (sql_run(store, st) == -1)
+			goto fail;
+	}
+	free(branch);
+	return sql_commit(store);
+fail:
+	free(branch);
+	sql_rollback(store);
+	return -1;
+}
+
+int
+sql_tests_settle(struct store_sqlite *store, int64_t job)
+{
+	int64_t repo_id, others;
+	char *branch = NULL, commit[65];
+	int attempt, found;
+
+	sql_bind_int64(store, ST_JOB_SET_FLAKY, 1, job);
+	if (sql_run(store, ST_JOB_SET_FLAKY) == -1)
+		return -1;
+	found = sql_test_job(store, job, &repo_id, &branch, &attempt, commit);
+	free(branch);
+	if (found != 1)
+		return found;
+	/* Most commits run once: then there is nothing to compare. */
+	sql_bind_int64(store, ST_TEST_OTHER_RUNS, 1, job);
+	sql_bind_text(store, ST_TEST_OTHER_RUNS, 2, commit);
+	sql_bind_int64(store, ST_TEST_OTHER_RUNS, 3, attempt);
+	if (sql_scalar(store, ST_TEST_OTHER_RUNS, &others) != 1)
+		return -1;
+	if (!others)
+		return 0;
+	sql_bind_int64(store, ST_TEST_MARK_FLAKY, 1, job);
+	sql_bind_text(store, ST_TEST_MARK_FLAKY, 2, commit);
+	sql_bind_int64(store, ST_TEST_MARK_FLAKY, 3, attempt);
+	return sql_run(store, ST_TEST_MARK_FLAKY);
+}
+
+int
+sqlite_job_tests(struct store *base, int64_t job, int failed_only,
+    int limit, int64_t offset, store_test_cb cb, void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_JOB_TESTS, 1, job);
+	sql_bind_int64(store, ST_JOB_TESTS, 2, failed_only);
+	sql_bind_int64(store, ST_JOB_TESTS, 3, limit);
+	sql_bind_int64(store, ST_JOB_TESTS, 4, offset);
+	return sql_each_test_run(store, ST_JOB_TESTS, cb, arg);
+}
+
+int
+sqlite_job_test_counts(struct store *base, int64_t job,
+    struct test_counts *counts)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_stmt *stmt = store->stmt[ST_JOB_TEST_COUNTS];
+	int rc;
+
+	memset(counts, 0, sizeof *counts);
+	sql_bind_int64(store, ST_JOB_TEST_COUNTS, 1, job);
+	rc = sql_step(store, ST_JOB_TEST_COUNTS);
+	if (rc == SQLITE_ROW) {
+		counts->total = sqlite3_column_int64(stmt, 0);
+		counts->passed = sqlite3_column_int64(stmt, 1);
+		counts->failed = sqlite3_column_int64(stmt, 2);
+		counts->skipped = sqlite3_column_int64(stmt, 3);
+		counts->quarantined_failed = sqlite3_column_int64(stmt, 4);
+		counts->flaky = sqlite3_column_int64(stmt, 5);
+	}
+	sql_reset(store, ST_JOB_TEST_COUNTS);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+sqlite_test_history(struct store *base, const char *repo, const char *branch,
+    const char *name, int64_t upto, int limit, store_test_cb cb, void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	enum store_stmt st = ST_TEST_HISTORY;
+
+	sql_bind_text(store, st, 1, repo);
+	sql_bind_text(store, st, 2, name);
+	sql_bind_text(store, st, 3, branch);
+	sql_bind_known(store, st, 4, upto > 0 ? upto : -1);
+	sql_bind_int64(store, st, 5, limit);
+	return sql_each_test_run(store, st, cb, arg);
+}
+
+int
+sqlite_test_mark_flaky(struct store *base, int64_t job, int attempt,
+    int64_t index)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_TEST_RUN_FLAKY, 1, job);
+	sql_bind_int64(store, ST_TEST_RUN_FLAKY, 2, attempt);
+	sql_bind_int64(store, ST_TEST_RUN_FLAKY, 3, index);
+	return sql_run(store, ST_TEST_RUN_FLAKY);
+}
+
+int
+sqlite_flaky_tests(struct store *base, int limit, store_flaky_cb cb,
+    void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_stmt *stmt = store->stmt[ST_FLAKY_LIST];
+	struct flaky_test f;
+	int rc, n = 0, stop = 0;
+
+	sql_bind_int64(store, ST_FLAKY_LIST, 1, limit);
+	while (!stop && (rc = sql_step(store, ST_FLAKY_LIST)) == SQLITE_ROW) {
+		memset(&f, 0, sizeof f);
+		f.repo = sql_column_strdup(stmt, 0);
+		f.name = sql_column_strdup(stmt, 1);
+		f.flakes = sqlite3_column_int64(stmt, 2);
+		f.last_job = sqlite3_column_int64(stmt, 3);
+		f.quarantined = (int)sqlite3_column_int64(stmt, 4);
+		n++;
+		stop = cb(&f, arg) == -1;
+		flaky_test_release(&f);
+	}
+	sql_reset(store, ST_FLAKY_LIST);
+	return stop || rc == SQLITE_DONE ? n : -1;
+}
+
+int
+sqlite_test_quarantine(struct store *base, const char *repo,
+    const char *name, int on, const char *by)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	enum store_stmt st = ST_TEST_QUARANTINE;
+	int64_t repo_id;
+	int found;
+
+	sql_bind_text(store, ST_REPO_FIND, 1, repo);
+	if ((found = sql_scalar(store, ST_REPO_FIND, &repo_id)) != 1)
+		return found == 0 ? 1 : -1;
+	sql_bind_int64(store, st, 1, repo_id);
+	sql_bind_text(store, st, 2, name);
+	sql_bind_known(store, st, 3, on ? now_ms() : -1);
+	sql_bind_text(store, st, 4, on ? by : NULL);
+	return sql_run(store, st);
+}
+
+int
+sqlite_quarantined(struct store *base, const char *repo,
+    void (*cb)(const char *repo, const char *name, int64_t since_ms,
+    const char *by, void *arg), void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_stmt *stmt = store->stmt[ST_QUARANTINE_LIST];
+	int rc, n = 0;
+
+	sql_bind_text(store, ST_QUARANTINE_LIST, 1, repo);
+	while ((rc = sql_step(store, ST_QUARANTINE_LIST)) == SQLITE_ROW) {
+		cb((const char *)sqlite3_column_text(stmt, 0),
+		    (const char *)sqlite3_column_text(stmt, 1),
+		    sqlite3_column_int64(stmt, 2),
+		    (const char *)sqlite3_column_text(stmt, 3), arg);
+		n++;
+	}
+	sql_reset(store, ST_QUARANTINE_LIST);
+	return rc == SQLITE_DONE ? n : -1;
+}

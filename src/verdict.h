@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * verdict.h - a runner's result judged again from what the store knows of
+ * the job's tests, before it is recorded:
+ *
+ * - a job whose records name tests has its counts from them;
+ * - a failed job whose every failed test is quarantined passed: its
+ *   failures are shown, but they do not fail it (only with records: the
+ *   exit status alone names no test);
+ * - a failed job with re-runs left (the plan's "retry: N", else the
+ *   dispatcher's --retry-failed N) runs again instead of ending.  If a
+ *   re-run passes, the store marks the job and the tests that failed and
+ *   then passed flaky (store_job_finish).
+ */
+#ifndef SSCI_VERDICT_H
+#define SSCI_VERDICT_H
+
+#include <stddef.h>
+
+#include "job.h"
+
+struct store;
+
+enum verdict_action {
+	VERDICT_FINISH,		/* record the (perhaps changed) result */
+	VERDICT_RERUN,		/* queue the job again: a failure re-run */
+};
+
+struct verdict {
+	enum verdict_action action;
+	char note[320];		/* a line for the job's log, or "" */
+	int rerun;		/* which re-run this is, from 1 */
+	int reruns;		/* of how many */
+};
+
+/*
+ * Judge res (changed in place) for job, whose latest attempt it ends.
+ * retry_default is --retry-failed.  0, or -1 if the store failed (res is
+ * then as the runner sent it, and the action is to finish).
+ */
+int verdict_judge(struct store *store, const struct job *job,
+    int retry_default, struct job_result *res, struct verdict *v);
+
+/*
+ * Once job id is recorded: its failed tests (the first
+ * VERDICT_FLIP_CHECKS) whose history on the branch flips by
+ * testhist_flipping are marked flaky.  How many, or -1.
+ */
+#define VERDICT_FLIP_CHECKS 50
+int verdict_mark_flipping(struct store *store, int64_t id);
+
+#endif

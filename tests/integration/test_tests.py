@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: MIT
+"""Per-test results (issue 15): a pytest project's JUnit XML, a C program's
+TAP and a unittest suite's verbose lines become per-test records on real
+runners; they are shown on the job page and in the API; "failing since"
+names the first failing commit; hostile reports leave everything running
+with a note in the log."""
+import glob
+import json
+import os
+import re
+import urllib.request
+import xml.etree.ElementTree as ET
+
+from harness import SsciTest, git, parse_html
+
+PYTEST_TESTS = """\
+import time
+import pytest
+
+def test_adds():
+    time.sleep(0.05)
+    assert 1 + 1 == 2
+
+def test_divides():
+    assert 7 // 2 == 4, "seven halves"
+
+@pytest.mark.skip(reason="not today")
+def test_skipped():
+    pass
+
+class TestGroup:
+    def test_in_class(self):
+        time.sleep(0.02)
+"""
+
+PYTEST_CMD = """\
+#!/bin/sh
+exec python3 -m pytest -q -p no:cacheprovider --junitxml="$SSCI_REPORTS/junit.xml" tests
+"""
+
+TAP_C = r"""
+#include <stdio.h>
+int main(void) {
+	printf("1..3\n");
+	printf("ok 1 - adds small numbers\n");
+	printf("not ok 2 - divides by two\n");
+	printf("# expected 4, got 3\n");
+	printf("ok 3 - talks to the network # SKIP no network here\n");
+	return 1;
+}
+"""
+
+TAP_CMD = """\
+#!/bin/sh
+set -e
+cc -o /tmp/tap-$$ tap.c
+/tmp/tap-$$; status=$?
+rm -f /tmp/tap-$$
+exit $status
+"""
+
+UNITTEST_TESTS = """\
+import unittest
+
+class TestMath(unittest.TestCase):
+    def test_adds(self):
+        self.assertEqual(1 + 1, 2)
+
+    def test_fails(self):
+        self.assertEqual(2 * 2, 5, "four is not five")
+
+    @unittest.skip("later")
+    def test_later(self):
+        pass
+"""
+
+
+class TestPerTestResults(SsciTest):
+    def get(self, d, path):
+        with urllib.request.urlopen(d.http_url + path, timeout=10) as r:
+            return r.read().decode()
+
+    def get_json(self, d, path):
+        return json.loads(self.get(d, path))
+
+    def run_commit(self, d, repo, commit):
+        proc = self.notify(d, repo, commit)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.wait_results(d, [commit])
+        return [j for j in d.jobs() if j["commit"] == commit][0]
+
+    def log(self, d, job):
+        return d.query({"type": "tail", "id": job["id"]})["data"]
+
+    def records(self, d, job):
+        return {t["name"]: t for t in
+                self.get_json(d, f"/api/jobs/{job['id']}/tests")["tests"]}
+
+    def test_pytest_junit_records(self):
+        repo = self.make_repo()
+        commit = self.commit(repo, "pytest", {
+            "tests/test_p.py": PYTEST_TESTS, ".ssci/test": PYTEST_CMD})
+        git(repo, "rm", "-q", "tests/test_example.py")
+        git(repo, "commit", "-q", "-m", "only pytest")
+        commit = git(repo, "rev-parse", "HEAD")
+        d = self.dispatcher(http=True)
+        self.runner(d, "r1")
+        job = self.run_commit(d, repo, commit)
+        self.assertEqual(job["state"], "failed")
+        self.assertEqual(job["tests"], {"run": 3, "failed": 1,
+                                        "skipped": 1})
+        self.assertIn("ssci: read 4 tests from '.ssci-reports/junit.xml'",
+                      self.log(d, job))
+        tests = self.records(d, job)
+        self.assertEqual(sorted(tests), [
+            "tests.test_p.TestGroup.test_in_class", "tests.test_p.test_adds",
+            "tests.test_p.test_divides", "tests.test_p.test_skipped"])
+        self.assertEqual(tests["tests.test_p.test_adds"]["status"], "passed")
+        self.assertEqual(tests["tests.test_p.test_divides"]["status"],
+                         "failed")
+        self.assertIn("seven halves",
+                      tests["tests.test_p.test_divides"]["message"])
+        self.assertEqual(tests["tests.test_p.test_skipped"]["status"],
+                         "skipped")
+        # Durations as the report has them, to within 10 ms.
+        report = glob.glob(os.path.join(self.tmp, "r1-work", "repos", "*",
+                                        ".ssci-reports", "junit.xml"))
+        self.assertEqual(len(report), 1)
+        for case in ET.parse(report[0]).iter("testcase"):
+            name = case.get("classname") + "." + case.get("name")
+            self.assertAlmostEqual(tests[name]["duration_us"] / 1e6,
+                                   float(case.get("time")), delta=0.01)
+        self.assertGreaterEqual(
+            tests["tests.test_p.test_adds"]["duration_us"], 50000)
+        # The job page: failed tests first, with the message.
+        page = parse_html(self.get(d, f"/jobs/{job['id']}"))
+        rows = list(page.one("section", id="tests").find_all("tr",
+                                                         cls="test"))
+        self.assertIn("test_divides", rows[0].text())
+        self.assertIn("seven halves", page.one("section", id="tests").text())
+        # The CLI.
+        out = self.ssci("tests", "--dispatcher-server", d.address,
+                        str(job["id"]))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        lines = out.stdout.splitlines()
+        self.assertRegex(lines[1], r"^failed +tests\.test_p\.test_divides")
+        self.assertIn("4 tests: 2 passed, 1 failed, 1 skipped", out.stdout)
+
+    def test_tap_from_a_c_program(self):
+        repo = self.make_repo()
+        commit = self.commit(repo, "tap", {"tap.c": TAP_C,
+                                           ".ssci/test": TAP_CMD})
+        d = self.dispatcher(http=True)
+        self.runner(d, "r1")
+        job = self.run_commit(d, repo, commit)
+        self.assertEqual(job["state"], "failed")
+        tests = self.records(d, job)
+        self.assertEqual(tests["adds small numbers"]["status"], "passed")
+        self.assertEqual(tests["divides by two"]["status"], "failed")
+        self.assertIn("expected 4, got 3",
+                      tests["divides by two"]["message"])
+        self.assertEqual(tests["talks to the network"]["status"], "skipped")
+        self.assertIn("read 3 tests from the output", self.log(d, job))
+
+    def test_unittest_verbose_lines(self):
+        repo = self.make_repo(tests=UNITTEST_TESTS)
+        commit = git(repo, "rev-parse", "HEAD")
+        d = self.dispatcher(http=True)
+        self.runner(d, "r1")
+        job = self.run_commit(d, repo, commit)
+        self.assertEqual(job["state"], "failed")
+        tests = self.records(d, job)
+        self.assertEqual(
+            {n: t["status"] for n, t in tests.items()},
+            {"test_example.TestMath.test_adds": "passed",
+             "test_example.TestMath.test_fails": "failed",
+             "test_example.TestMath.test_later": "skipped"})
+        self.assertIn("four is not five",
+                      tests["test_example.TestMath.test_fails"]["message"])
