@@ -59,6 +59,8 @@ struct runreport {
 	const char *name;	/* its name in notes: relative to the tree */
 	struct junit_parser *junit;
 	int64_t file_records;	/* of the file being read */
+	int64_t file_started_ms;	/* when its reading began, monotonic */
+	long long file_bytes;
 	int64_t records;	/* sent from files */
 	long long bytes;	/* read from files */
 	struct proto_tests_batch *batch;
@@ -251,6 +253,8 @@ runreport_open_next(struct runreport *rr)
 		}
 		rr->junit = junit_new(rr->name, runreport_file_record, rr);
 		rr->file_records = 0;
+		rr->file_bytes = 0;
+		rr->file_started_ms = mono_ms();
 		return 1;
 	}
 	return 0;
@@ -269,8 +273,10 @@ runreport_close_file(struct runreport *rr, const char *why)
 		runjob_note(rr->j, "report '%s': %s; its %lld tests read are "
 		    "kept", rr->name, why, (long long)rr->file_records);
 	else
-		runjob_note(rr->j, "read %lld tests from '%s'",
-		    (long long)rr->file_records, rr->name);
+		runjob_note(rr->j, "read %lld tests from '%s' (%lld KiB) in "
+		    "%lld ms", (long long)rr->file_records, rr->name,
+		    (rr->file_bytes + 1023) / 1024,
+		    (long long)(mono_ms() - rr->file_started_ms));
 	junit_free(rr->junit);
 	rr->junit = NULL;
 	close(rr->fd);
@@ -294,6 +300,7 @@ runreport_read_chunk(struct runreport *rr)
 	n = read(rr->fd, buf, RUNREPORT_CHUNK);
 	if (n > 0) {
 		rr->bytes += n;
+		rr->file_bytes += n;
 		if (junit_feed(rr->junit, buf, (size_t)n) == -1)
 			n = 0;	/* it stopped: finish says why */
 	}

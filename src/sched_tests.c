@@ -15,6 +15,7 @@ sched_tests(struct sched *s, struct sched_runner *r, int64_t job, int attempt,
 {
 	struct sched_assignment *a = sched_find(r, job);
 	char message[200];
+	int64_t started;
 	int rc;
 
 	if (a == NULL || a->foreign || a->attempt != attempt) {
@@ -30,8 +31,12 @@ sched_tests(struct sched *s, struct sched_runner *r, int64_t job, int attempt,
 		s->ops->answer(r->conn, "bad_field", message);
 		return;
 	}
+	started = mono_us();
 	rc = store_tests_add(s->store, job, attempt, first, recs, n);
 	if (rc == 0) {
+		log_debug("job %lld: tests %lld to %lld stored in %lld us",
+		    (long long)job, (long long)first, (long long)(first +
+		    (int64_t)n - 1), (long long)(mono_us() - started));
 		s->ops->answer(r->conn, NULL, NULL);
 		return;
 	}

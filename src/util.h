@@ -47,6 +47,8 @@ void fatalx(const char *fmt, ...)
 /* Milliseconds: wall clock since the epoch, and a monotonic clock. */
 int64_t now_ms(void);
 int64_t mono_ms(void);
+/* The same in microseconds, for what takes less than a millisecond. */
+int64_t mono_us(void);
 
 /*
  * Commit ids: 40 (SHA-1) or 64 (SHA-256) hex digits.  commit_id_normalize
