@@ -22,7 +22,8 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 # The parsers and what they use: fuzz targets link only these.
-FUZZ_LIB_SRC = src/proto.c src/proto_encode.c src/summary.c src/util.c \
+FUZZ_LIB_SRC = src/proto.c src/proto_encode.c src/proto_tests.c src/summary.c \
+	src/util.c \
 	src/log.c src/utf8.c src/files.c \
 	src/summary_tools.c \
 	src/job.c src/http_parse.c src/term.c src/lineguard.c src/pending.c \

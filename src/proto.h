@@ -268,12 +268,12 @@ int proto_records_get(struct json_t *array, size_t max,
 void proto_records_free(struct test_record *recs, size_t n);
 
 /*
- * A runner's records of a job's attempt, gathered into tests messages:
- * add while one fits, then take the line (which empties the batch and
- * counts on from where it ended).
+ * A runner's records of a job's attempt, gathered into tests messages,
+ * the first holding record first: add while one fits, then take the
+ * line (which empties the batch and counts on from where it ended).
  */
 struct proto_tests_batch;
-struct proto_tests_batch *proto_tests_batch_new(int64_t job, int attempt);
+struct proto_tests_batch *proto_tests_batch_new(int64_t job, int attempt, int64_t first);
 int proto_tests_batch_fits(const struct proto_tests_batch *b,
     const struct test_record *rec);
 void proto_tests_batch_add(struct proto_tests_batch *b,

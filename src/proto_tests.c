@@ -136,12 +136,13 @@ proto_records_get(json_t *array, size_t max, struct test_record **out,
 }
 
 struct proto_tests_batch *
-proto_tests_batch_new(int64_t job, int attempt)
+proto_tests_batch_new(int64_t job, int attempt, int64_t first)
 {
 	struct proto_tests_batch *b = xcalloc(1, sizeof *b);
 
 	b->job = job;
 	b->attempt = attempt;
+	b->first = first;
 	b->tests = json_array();
 	if (b->tests == NULL)
 		fatalx("%s: out of memory", __func__);

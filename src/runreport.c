@@ -129,8 +129,8 @@ runreport_start(struct runjob *j)
 	rr->j = j;
 	rr->fd = -1;
 	rr->lines = report_lines_new(runreport_out_record, rr);
-	rr->out_batch = proto_tests_batch_new(j->id, j->attempt);
-	rr->batch = proto_tests_batch_new(j->id, j->attempt);
+	rr->out_batch = proto_tests_batch_new(j->id, j->attempt, 0);
+	rr->batch = proto_tests_batch_new(j->id, j->attempt, 0);
 	/* git clean emptied the tree: a folder left from before is gone. */
 	xasprintf(&rr->dir, "%s/%s", j->tree, RUNREPORT_DIR);
 	if (mkdir(rr->dir, 0755) == -1 && errno != EEXIST)

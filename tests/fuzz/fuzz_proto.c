@@ -62,6 +62,7 @@ round_trip(const struct proto_msg *m)
 	struct proto_msg	 r;
 	struct job_result	 res;
 	struct proto_run	 run;
+	struct proto_tests_batch *batch;
 	size_t			 len;
 	char			*line = NULL;
 	/* show and tail name a job by id, by commit prefix, or not at all. */
@@ -99,6 +100,7 @@ round_trip(const struct proto_msg *m)
 	case PROTO_JOB:
 		run = (struct proto_run){ .name = m->name, .run = m->run,
 		    .nrun = m->nrun, .env = m->env, .nenv = m->nenv,
+		    .reports = m->reports, .nreports = m->nreports,
 		    .plan = m->plan };
 		line = proto_encode_job_run(m->job, m->repo, m->commit,
 		    m->branch, m->timeout, m->attempt, &run, &len);
@@ -143,6 +145,21 @@ round_trip(const struct proto_msg *m)
 	case PROTO_RETRY:
 		line = proto_encode_retry(m->job, &len);
 		break;
+	case PROTO_TESTS:
+		batch = proto_tests_batch_new(m->job, m->attempt, m->first);
+		for (size_t i = 0; i < m->nrecords; i++)
+			proto_tests_batch_add(batch, &m->records[i]);
+		line = proto_tests_batch_take(batch, &len);
+		proto_tests_batch_free(batch);
+		break;
+	case PROTO_JOB_TESTS:
+		line = proto_encode_job_tests(m->job, m->failed_only, m->limit,
+		    &len);
+		break;
+	case PROTO_QUARANTINE:
+		line = proto_encode_quarantine(m->repo, m->test, m->remove,
+		    &len);
+		break;
 	}
 	check(line != NULL);
 	reparse(line, len, m->type, &r);
@@ -183,6 +200,20 @@ round_trip(const struct proto_msg *m)
 	check(r.plan == m->plan);
 	check(same_strings(r.run, r.nrun, m->run, m->nrun));
 	check(same_strings(r.env, r.nenv, m->env, m->nenv));
+	check(same_strings(r.reports, r.nreports, m->reports, m->nreports));
+	check(r.first == m->first && r.failed_only == m->failed_only);
+	check(same_string(r.test, m->test) && r.remove == m->remove);
+	check(r.nrecords == m->nrecords);
+	for (size_t i = 0; i < m->nrecords; i++) {
+		const struct test_record *a = &r.records[i], *b = &m->records[i];
+
+		check(same_string(a->name, b->name));
+		check(same_string(a->suite, b->suite));
+		check(same_string(a->file, b->file));
+		check(same_string(a->message, b->message));
+		check(a->status == b->status);
+		check(a->duration_us == b->duration_us);
+	}
 	proto_msg_release(&r);
 }
 

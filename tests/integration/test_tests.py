@@ -177,3 +177,68 @@ class TestPerTestResults(SsciTest):
              "test_example.TestMath.test_later": "skipped"})
         self.assertIn("four is not five",
                       tests["test_example.TestMath.test_fails"]["message"])
+
+
+HOSTILE_CMD = r"""#!/bin/sh
+set -e
+cd "$SSCI_REPORTS"
+cat > laughs.xml <<'X'
+<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>
+<testsuite><testcase name="&lol2;"/></testsuite>
+X
+cat > xxe.xml <<'X'
+<?xml version="1.0"?>
+<!DOCTYPE t [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<testsuite><testcase name="&x;"/></testsuite>
+X
+printf '<testsuite><testcase name="kept"/><testcase name="cut' > broken.xml
+python3 - <<'X'
+with open("huge.xml", "wb") as f:
+    f.truncate(1 << 30)
+with open("million.xml", "w") as f:
+    f.write("<testsuites><testsuite name='m'>\n")
+    for i in range(1000000):
+        f.write("<testcase classname='m' name='t%d'/>\n" % i)
+    f.write("</testsuite></testsuites>\n")
+X
+mkfifo fifo.xml
+ln -s /etc/passwd link.xml
+echo WROTE-HOSTILE-REPORTS
+"""
+
+
+class TestHostileReports(SsciTest):
+    def test_hostile_reports_leave_everything_running(self):
+        repo = self.make_repo()
+        commit = self.commit(repo, "hostile", {".ssci/test": HOSTILE_CMD})
+        d = self.dispatcher()
+        runner = self.runner(d, "r1")
+        proc = self.notify(d, repo, commit)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.wait_results(d, [commit])
+        job = [j for j in d.jobs() if j["commit"] == commit][0]
+        log = d.query({"type": "tail", "id": job["id"]})["data"]
+        self.assertIn("WROTE-HOSTILE-REPORTS", log)
+        self.assertIn("ssci: .ssci-reports/broken.xml:1:", log)
+        self.assertIn("its 1 tests before that are kept", log)
+        self.assertRegex(log, r"ssci: \.ssci-reports/huge\.xml:1:\d+: .*its 0 tests")
+        self.assertRegex(log, r"ssci: \.ssci-reports/laughs\.xml:2:\d+: .*DOCTYPE")
+        self.assertRegex(log, r"ssci: \.ssci-reports/xxe\.xml:2:\d+: .*DOCTYPE")
+        self.assertIn("report '.ssci-reports/fifo.xml' is not a regular file", log)
+        self.assertIn("report '.ssci-reports/link.xml' is outside the tree",
+                      log)
+        self.assertRegex(log, r"ssci: \.ssci-reports/million\.xml:\d+:\d+: reading "
+                         r"stopped after 100000 tests")
+        self.assertNotIn("root:", log)
+        self.assertEqual(job["state"], "passed")
+        self.assertEqual(job["tests"]["run"], 100000)
+        self.assertTrue(runner.alive())
+        self.assertTrue(d.alive())
+        # Both go on: the next commit is tested as usual.
+        after = self.commit(repo, "after", {".ssci/test":
+                                            "#!/bin/sh\necho FINE\n"})
+        proc = self.notify(d, repo, after)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.wait_results(d, [after])
+        self.assertIn("FINE", d.result(after))

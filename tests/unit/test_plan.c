@@ -252,7 +252,9 @@ test_values(void **state)
 	    "      NULL_TEXT: null\n"
 	    "      QUOTED: \"a\\tb\"\n"
 	    "    timeout: 604800\n"
-	    "    allow_failure: Off\n";
+	    "    allow_failure: Off\n"
+	    "    retry: 2\n"
+	    "    reports: [build/junit-*.xml, out/report.xml]\n";
 	struct plan p;
 	const struct plan_job *j;
 
@@ -269,6 +271,14 @@ test_values(void **state)
 	    "NULL_TEXT=null", "QUOTED=a\tb");
 	assert_int_equal(j->spec.timeout_s, 604800);
 	assert_int_equal(j->allow_failure, 0);
+	assert_int_equal(j->spec.retry, 2);
+	STRINGS(j->spec.reports, j->spec.nreports, "build/junit-*.xml",
+	    "out/report.xml");
+	plan_release(&p);
+
+	parse_ok("jobs:\n  a: {run: x, reports: one.xml}\n", &p);
+	STRINGS(p.jobs[0].spec.reports, p.jobs[0].spec.nreports, "one.xml");
+	assert_int_equal(p.jobs[0].spec.retry, 0);
 	plan_release(&p);
 
 	for (size_t i = 0; i < 6; i++) {
@@ -346,6 +356,17 @@ test_bad_jobs(void **state)
 	    "needs, labels, matrix, env, timeout, allow_failure, retry, reports)");
 	refused("jobs:\n  a:\n    labels: [linux]\n", ".ssci.yml:2:3: ",
 	    "job 'a' has no 'run'");
+	refused("jobs:\n  a:\n    run: x\n    retry: 11\n", ".ssci.yml:4:12: ",
+	    "retry");
+	refused("jobs:\n  a:\n    run: x\n    retry: -1\n", ".ssci.yml:4:12: ",
+	    "retry");
+	refused("jobs:\n  a:\n    run: x\n    reports: [ok.xml, ../up.xml]\n",
+	    ".ssci.yml:4:23: ", "report path '../up.xml' in job 'a' must be "
+	    "relative");
+	refused("jobs:\n  a:\n    run: x\n    reports: /etc/x.xml\n",
+	    ".ssci.yml:4:14: ", "must be relative");
+	refused("jobs:\n  a:\n    run: x\n    reports: []\n", ".ssci.yml:4:14: ",
+	    "reports");
 	refused("jobs:\n  a:\n  b: {run: x}\n", ".ssci.yml:2:5: ",
 	    "job 'a' must be a mapping with at least 'run', not nothing");
 	refused("jobs:\n  a: make\n", ".ssci.yml:2:6: ",

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_store_tests.c - per-test results in the SQLite store: batches kept
+ * per attempt (a batch sent twice replaces itself, another attempt's
+ * refused), a job's tests failed first with their counts, a test's
+ * history on a branch, flaky marks when runs of a commit disagree, a
+ * failure re-run, quarantine; and what the history says (testhist.c) and
+ * how a result is judged from it (verdict.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "unit_dir.h"
+#include "unit_stderr.h"
+#include "store.h"
+#include "testhist.h"
+#include "util.h"
+#include "verdict.h"
+
+#define REPO "/srv/git/tests.git"
+
+struct fixture {
+	char dir[256];
+	char state[300];
+	struct store *store;
+	int commits;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+
+	if (unit_dir_make(f->dir, sizeof f->dir, "tests") == -1)
+		return -1;
+	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
+	f->store = store_open(f->state);
+	*state = f;
+	return f->store == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->store);
+	unit_dir_remove(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A running job of commit number c (a new commit for each c). */
+static int64_t
+start_job(struct fixture *f, int c, const char *branch)
+{
+	struct job_request req = { .repo = REPO, .branch = branch,
+	    .rebuild = 1 };
+	char commit[41];
+	enum job_state st;
+	int64_t id = 0;
+	int existing;
+
+	snprintf(commit, sizeof commit, "%040d", c);
+	req.commit = commit;
+	assert_int_equal(store_dispatch(f->store, &req, &id, &st, &existing),
+	    0);
+	assert_int_equal(store_job_start(f->store, id, "r1"), 0);
+	return id;
+}
+
+static void
+finish(struct fixture *f, int64_t id, enum job_state state)
+{
+	struct job_result r = { .job = id, .state = state, .exit_code = 0,
+	    .duration_ms = 5, .tests = { -1, -1, -1 } };
+
+	assert_int_equal(store_job_finish(f->store, &r), 0);
+}
+
+/* Add one record per status letter of statuses (p f e s) as t0, t1, ... */
+static void
+add(struct fixture *f, int64_t job, int attempt, const char *statuses)
+{
+	struct test_record recs[16];
+	char names[16][8];
+	size_t n = strlen(statuses);
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(names[i], sizeof names[i], "t%zu", i);
+		recs[i] = (struct test_record){ .name = names[i],
+		    .suite = "pkg.mod", .status = statuses[i] == 'p' ?
+		    TEST_PASSED : statuses[i] == 'f' ? TEST_FAILED :
+		    statuses[i] == 'e' ? TEST_ERROR : TEST_SKIPPED,
+		    .duration_us = 1000 * (int64_t)(i + 1),
+		    .message = statuses[i] == 'p' ? NULL : "why" };
+	}
+	assert_int_equal(store_tests_add(f->store, job, attempt, 0, recs, n),
+	    0);
+}
+
+struct collected {
+	char names[32][32];
+	char status[33];
+	int flaky[32];
+	int quarantined[32];
+	char commits[32][65];
+	int n;
+};
+
+static int
+collect(const struct test_run *run, void *arg)
+{
+	struct collected *c = arg;
+
+	snprintf(c->names[c->n], sizeof c->names[0], "%s", run->name);
+	c->status[c->n] = testrec_status_name(run->status)[0];
+	c->flaky[c->n] = run->flaky;
+	c->quarantined[c->n] = run->quarantined;
+	memcpy(c->commits[c->n], run->commit, 65);
+	c->status[++c->n] = '\0';
+	return 0;
+}
+
+static void
+test_batches_and_order(void **state)
+{
+	struct fixture *f = *state;
+	int64_t job = start_job(f, 1, "main");
+	struct test_record again = { .name = "t0", .suite = "pkg.mod",
+	    .status = TEST_FAILED, .duration_us = -1, .message = "now" };
+	struct test_counts counts;
+	struct collected c = { 0 };
+	struct unit_stderr err;
+
+	add(f, job, 1, "pfps");
+	/* The batch again, its first record changed: replaced, not added. */
+	assert_int_equal(store_tests_add(f->store, job, 1, 0, &again, 1), 0);
+	/* Another attempt's records are not the job's. */
+	assert_int_equal(store_tests_add(f->store, job, 2, 0, &again, 1), 1);
+	assert_int_equal(store_tests_add(f->store, 999, 1, 0, &again, 1), 1);
+	assert_int_equal(store_job_tests(f->store, job, 0, 100, 0, collect, &c),
+	    4);
+	/* Failed first, then in the order they came. */
+	assert_string_equal(c.status, "ffps");
+	assert_string_equal(c.names[0], "pkg.mod.t0");
+	assert_string_equal(c.names[1], "pkg.mod.t1");
+	assert_string_equal(c.names[2], "pkg.mod.t2");
+	memset(&c, 0, sizeof c);
+	assert_int_equal(store_job_tests(f->store, job, 1, 100, 0, collect, &c),
+	    2);
+	assert_int_equal(store_job_test_counts(f->store, job, &counts), 0);
+	assert_int_equal(counts.total, 4);
+	assert_int_equal(counts.passed, 1);
+	assert_int_equal(counts.failed, 2);
+	assert_int_equal(counts.skipped, 1);
+	assert_int_equal(counts.quarantined_failed, 0);
+	/* Bad records never reach the backend. */
+	again.name = "";
+	unit_stderr_catch(&err);
+	assert_int_equal(store_tests_add(f->store, job, 1, 0, &again, 1), -1);
+	assert_non_null(strstr(unit_stderr_release(&err), "record 0 of job "
+	    "1 has no name or status"));
+}
+
+static void
+test_history_and_failing_since(void **state)
+{
+	struct fixture *f = *state;
+	struct failing_since since;
+	struct collected c = { 0 };
+	int64_t jobs[5], other;
+	int runs, flips;
+
+	/* t1 passes on commit 0, fails from commit 1 on; another branch
+	 * has its own history. */
+	for (int i = 0; i < 5; i++) {
+		jobs[i] = start_job(f, i, "main");
+		add(f, jobs[i], 1, i == 0 ? "pp" : "pf");
+		finish(f, jobs[i], i == 0 ? JOB_PASSED : JOB_FAILED);
+	}
+	other = start_job(f, 9, "topic");
+	add(f, other, 1, "pf");
+	finish(f, other, JOB_FAILED);
+	assert_int_equal(store_test_history(f->store, REPO, "main",
+	    "pkg.mod.t1", 0, 100, collect, &c), 5);
+	assert_string_equal(c.status, "ffffp");
+	memset(&c, 0, sizeof c);
+	assert_int_equal(store_test_history(f->store, REPO, "main",
+	    "pkg.mod.t1", jobs[2], 100, collect, &c), 3);
+	assert_int_equal(testhist_failing_since(f->store, REPO, "main",
+	    "pkg.mod.t1", jobs[4], &since), 1);
+	assert_int_equal(since.job, jobs[1]);
+	assert_int_equal(since.commits_ago, 3);
+	assert_int_equal(since.at_least, 0);
+	assert_int_equal(testhist_failing_since(f->store, REPO, "main",
+	    "pkg.mod.t0", jobs[4], &since), 0);
+	assert_int_equal(testhist_failing_since(f->store, REPO, "topic",
+	    "pkg.mod.t1", other, &since), 1);
+	assert_int_equal(since.commits_ago, 0);
+	assert_int_equal(testhist_flips(f->store, REPO, "main", "pkg.mod.t1", 0,
+	    &runs, &flips), 0);
+	assert_int_equal(runs, 5);
+	assert_int_equal(flips, 1);
+	assert_false(testhist_flipping(runs, flips));
+	/* Broken and fixed: explained by changes.  Every other run: not. */
+	assert_false(testhist_flipping(30, 2));
+	assert_true(testhist_flipping(30, 15));
+	assert_false(testhist_flipping(5, 4));
+}
+
+static void
+test_failure_rerun_marks_flaky(void **state)
+{
+	struct fixture *f = *state;
+	struct collected c = { 0 };
+	struct job job;
+	int64_t id = start_job(f, 1, "main");
+
+	add(f, id, 1, "pf");
+	assert_int_equal(store_job_retry_failed(f->store, id, "failed"), 0);
+	assert_int_equal(store_job_start(f->store, id, "r2"), 0);
+	add(f, id, 2, "pp");
+	finish(f, id, JOB_PASSED);
+	assert_int_equal(store_job_get(f->store, id, &job), 1);
+	assert_int_equal(job.attempt, 2);
+	assert_int_equal(job.fail_retries, 1);
+	assert_true(job.flaky);
+	job_release(&job);
+	assert_int_equal(store_job_tests(f->store, id, 0, 10, 0, collect, &c),
+	    2);
+	assert_string_equal(c.status, "pp");
+	assert_false(c.flaky[0]);	/* t0 passed both times */
+	assert_true(c.flaky[1]);	/* t1 failed, then passed */
+	/* A rebuild of the same commit that fails t1 is flaky too. */
+	id = start_job(f, 1, "main");
+	add(f, id, 1, "pf");
+	finish(f, id, JOB_FAILED);
+	memset(&c, 0, sizeof c);
+	store_job_tests(f->store, id, 0, 10, 0, collect, &c);
+	assert_string_equal(c.status, "fp");
+	assert_true(c.flaky[0]);
+	assert_false(c.flaky[1]);
+	/* A test that always fails never is. */
+	id = start_job(f, 2, "main");
+	add(f, id, 1, "ff");
+	assert_int_equal(store_job_retry_failed(f->store, id, "failed"), 0);
+	assert_int_equal(store_job_start(f->store, id, "r2"), 0);
+	add(f, id, 2, "ff");
+	finish(f, id, JOB_FAILED);
+	memset(&c, 0, sizeof c);
+	store_job_tests(f->store, id, 0, 10, 0, collect, &c);
+	assert_false(c.flaky[0] || c.flaky[1]);
+}
+
+static int
+count_flaky(const struct flaky_test *t, void *arg)
+{
+	int *n = arg;
+
+	assert_string_equal(t->repo, REPO);
+	assert_string_equal(t->name, "pkg.mod.t1");
+	assert_int_equal(t->flakes, 1);
+	(*n)++;
+	return 0;
+}
+
+static void
+test_flaky_list(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = start_job(f, 1, "main");
+	int n = 0;
+
+	add(f, id, 1, "pf");
+	store_job_retry_failed(f->store, id, "failed");
+	store_job_start(f->store, id, "r2");
+	add(f, id, 2, "pp");
+	finish(f, id, JOB_PASSED);
+	assert_int_equal(store_flaky_tests(f->store, 10, count_flaky, &n), 1);
+	assert_int_equal(n, 1);
+}
+
+static void
+test_quarantine_and_verdict(void **state)
+{
+	struct fixture *f = *state;
+	struct job_result res = { .state = JOB_FAILED, .exit_code = 1,
+	    .tests = { -1, -1, -1 } };
+	struct collected c = { 0 };
+	struct verdict v;
+	struct job job;
+	int64_t id = start_job(f, 1, "main");
+
+	add(f, id, 1, "pfs");
+	assert_int_equal(store_test_quarantine(f->store, "/no/such.git",
+	    "pkg.mod.t1", 1, "me"), 1);
+	assert_int_equal(store_test_quarantine(f->store, REPO, "pkg.mod.t1", 1,
+	    "me"), 0);
+	assert_int_equal(store_job_get(f->store, id, &job), 1);
+	res.job = id;
+	assert_int_equal(verdict_judge(f->store, &job, 0, &res, &v), 0);
+	assert_int_equal(res.state, JOB_PASSED);
+	assert_int_equal(v.action, VERDICT_FINISH);
+	assert_non_null(strstr(v.note, "only quarantined tests failed (1)"));
+	/* Counts come from the records. */
+	assert_int_equal(res.tests.run, 2);
+	assert_int_equal(res.tests.failed, 1);
+	assert_int_equal(res.tests.skipped, 1);
+	store_job_tests(f->store, id, 0, 10, 0, collect, &c);
+	assert_true(c.quarantined[0]);
+	/* Let out: the failure counts, and a re-run is asked for. */
+	assert_int_equal(store_test_quarantine(f->store, REPO, "pkg.mod.t1", 0,
+	    NULL), 0);
+	res.state = JOB_FAILED;
+	assert_int_equal(verdict_judge(f->store, &job, 1, &res, &v), 0);
+	assert_int_equal(res.state, JOB_FAILED);
+	assert_int_equal(v.action, VERDICT_RERUN);
+	assert_int_equal(v.rerun, 1);
+	assert_int_equal(v.reruns, 1);
+	/* No re-run left, or none asked for: it ends. */
+	job.fail_retries = 1;
+	assert_int_equal(verdict_judge(f->store, &job, 1, &res, &v), 0);
+	assert_int_equal(v.action, VERDICT_FINISH);
+	job.fail_retries = 0;
+	assert_int_equal(verdict_judge(f->store, &job, 0, &res, &v), 0);
+	assert_int_equal(v.action, VERDICT_FINISH);
+	/* A plan's retry: N decides over the default. */
+	free(job.spec);
+	job.spec = xstrdup("{\"run\":[\"x\"],\"retry\":3}");
+	assert_int_equal(verdict_judge(f->store, &job, 0, &res, &v), 0);
+	assert_int_equal(v.action, VERDICT_RERUN);
+	assert_int_equal(v.reruns, 3);
+	job_release(&job);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_batches_and_order),
+		T(test_history_and_failing_since),
+		T(test_failure_rerun_marks_flaky),
+		T(test_flaky_list),
+		T(test_quarantine_and_verdict),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
