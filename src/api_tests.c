@@ -76,7 +76,7 @@ api_counts(const struct test_counts *c)
 
 json_t *
 api_job_tests(struct dispatcher *d, const struct job *job, int failed_only,
-    int limit)
+    int limit, int64_t offset)
 {
 	struct api_tests_walk w = { .d = d, .job = job,
 	    .since_left = API_SINCE_MAX };
@@ -86,7 +86,7 @@ api_job_tests(struct dispatcher *d, const struct job *job, int failed_only,
 	if (store_job_test_counts(d->store, job->id, &counts) == -1)
 		return NULL;
 	w.list = api_check(json_array());
-	if (store_job_tests(d->store, job->id, failed_only, limit, 0,
+	if (store_job_tests(d->store, job->id, failed_only, limit, offset,
 	    api_tests_row, &w) == -1) {
 		json_decref(w.list);
 		return NULL;
@@ -96,6 +96,7 @@ api_job_tests(struct dispatcher *d, const struct job *job, int failed_only,
 	api_set(obj, "attempt", json_integer(job->attempt));
 	api_set(obj, "flaky", json_boolean(job->flaky));
 	api_set(obj, "counts", api_counts(&counts));
+	api_set(obj, "offset", json_integer(offset));
 	api_set(obj, "tests", w.list);
 	return obj;
 }

@@ -127,7 +127,7 @@ void
 html_job_tests(struct dispatcher *d, const struct job *job,
     struct evbuffer *out)
 {
-	json_t *obj = api_job_tests(d, job, 0, HTML_TESTS_MAX), *t;
+	json_t *obj = api_job_tests(d, job, 0, HTML_TESTS_MAX, 0), *t;
 	json_t *counts = json_object_get(obj, "counts");
 	int64_t total = html_json_int(counts, "total", 0);
 	int64_t quarantined = html_json_int(counts, "quarantined_failed", 0);
@@ -154,9 +154,10 @@ html_job_tests(struct dispatcher *d, const struct job *job,
 	evbuffer_add_printf(out, "</tbody></table>\n");
 	if (total > HTML_TESTS_MAX)
 		evbuffer_add_printf(out, "<p class=\"note\">The first %d of "
-		    "%" PRId64 " tests, failed first; <a href=\"/api/jobs/%"
-		    PRId64 "/tests?limit=100000\">all of them</a> as JSON.</p>\n",
-		    HTML_TESTS_MAX, total, job->id);
+		    "%" PRId64 " tests, failed first; all of them as JSON, "
+		    "<a href=\"/api/jobs/%" PRId64 "/tests?limit=%d\">%d at a "
+		    "time</a>.</p>\n", HTML_TESTS_MAX, total, job->id,
+		    TEST_RUNS_PAGE_MAX, TEST_RUNS_PAGE_MAX);
 	evbuffer_add_printf(out, "</section>\n");
 	json_decref(obj);
 }

@@ -2,7 +2,7 @@
 /*
  * http_api_tests.c - per-test results in the JSON API (docs/API.md):
  *
- *   GET  /api/jobs/ID/tests[?failed=1&limit=N]
+ *   GET  /api/jobs/ID/tests[?failed=1&limit=N&offset=K]
  *   GET  /api/tests?repo=URL&branch=B&name=TEST[&limit=N]
  *   GET  /api/flaky[?limit=N]
  *   GET  /api/quarantine[?repo=URL]
@@ -26,19 +26,21 @@ int
 http_api_job_tests(struct http_ctx *h)
 {
 	int64_t id = http_job_id(h->parts[2]);
-	long failed, limit;
+	long failed, limit, offset;
 	struct job job;
 	json_t *obj;
 
 	if (http_number(h, "failed", 0, 1, 0, &failed) == -1 ||
-	    http_number(h, "limit", 1, TESTREC_MAX_TESTS, 1000, &limit) == -1)
+	    http_number(h, "limit", 1, TEST_RUNS_PAGE_MAX, 1000, &limit) == -1 ||
+	    http_number(h, "offset", 0, TESTREC_MAX_TESTS, 0, &offset) == -1)
 		return 1;
 	if (id <= 0 || store_job_get(h->d->store, id, &job) != 1) {
 		http_error(h->req, HTTP_NOTFOUND, "no_such_job", "no job '%s'",
 		    h->parts[2]);
 		return 1;
 	}
-	if ((obj = api_job_tests(h->d, &job, (int)failed, (int)limit)) == NULL)
+	if ((obj = api_job_tests(h->d, &job, (int)failed, (int)limit,
+	    offset)) == NULL)
 		http_error(h->req, HTTP_INTERNAL, "store", "unable to read the "
 		    "tests of job %lld", (long long)id);
 	else

@@ -119,6 +119,12 @@ struct test_run {
 
 void test_run_release(struct test_run *run);
 
+/*
+ * The most tests one answer lists (an API page, a client's question): a
+ * job's 100,000 come a page at a time, so no answer holds them all.
+ */
+#define TEST_RUNS_PAGE_MAX 5000
+
 /* A job's records by outcome, for its latest attempt. */
 struct test_counts {
 	int64_t total;

@@ -215,7 +215,7 @@ static const struct proto_field proto_fields[] = {
 	ID(PROTO_JOB_TESTS),
 	{ PROTO_JOB_TESTS, "failed", F_BOOL, OPT, 0, 0, 0, M(failed_only),
 	    NULL },
-	{ PROTO_JOB_TESTS, "limit", F_INT, OPT, 1, TESTREC_MAX_TESTS, 1000,
+	{ PROTO_JOB_TESTS, "limit", F_INT, OPT, 1, TEST_RUNS_PAGE_MAX, 1000,
 	    M(limit), NULL },
 
 	{ PROTO_QUARANTINE, "repo", F_STRING, REQ, 0, 0, 0, M(repo),

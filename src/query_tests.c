@@ -36,7 +36,7 @@ query_job_tests(struct dispatcher *d, const struct proto_msg *msg,
 	/* Too many to answer in one line: fewer, said so (failed first). */
 	for (;;) {
 		if ((tests = api_job_tests(d, &job, msg->failed_only,
-		    limit)) == NULL) {
+		    limit, 0)) == NULL) {
 			reply = proto_encode_error("store", "unable to read the "
 			    "job's tests", NULL);
 			break;

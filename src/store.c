@@ -256,7 +256,7 @@ int
 store_job_tests(struct store *store, int64_t job, int failed_only,
     int limit, int64_t offset, store_test_cb cb, void *arg)
 {
-	if (limit < 1 || limit > TESTREC_MAX_TESTS || offset < 0)
+	if (limit < 1 || limit > TEST_RUNS_PAGE_MAX || offset < 0)
 		return -1;
 	return store->backend->job_tests(store, job, failed_only, limit,
 	    offset, cb, arg);

@@ -197,7 +197,7 @@ typedef int (*store_test_cb)(const struct test_run *run, void *arg);
 /*
  * The tests of a job's latest attempt: failed and errored first, then in
  * the order they came; only those with failed_only; at most limit (1 to
- * 100000) from offset.  How many, or -1.
+ * TEST_RUNS_PAGE_MAX) from offset.  How many, or -1.
  */
 int store_job_tests(struct store *store, int64_t job, int failed_only,
     int limit, int64_t offset, store_test_cb cb, void *arg);

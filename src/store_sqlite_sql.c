@@ -201,21 +201,38 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "SELECT id FROM tests WHERE repo_id = ?1 AND name = ?2" },
 	[ST_TEST_ADD] = { "add a test",
 	    "INSERT INTO tests (repo_id, name) VALUES (?1, ?2)" },
+	/* A batch sent again is the same batch: its rows are there. */
 	[ST_TEST_RUN_ADD] = { "record a test's result",
-	    "INSERT OR REPLACE INTO test_runs (job_id, attempt, idx, test_id, "
+	    "INSERT OR IGNORE INTO test_runs (job_id, attempt, idx, test_id, "
 	    "branch, status, duration_us, suite, file, message) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
-	[ST_JOB_TESTS] = { "list a job's tests",
+	/* Failed first, then the others: two walks of the job's index, no
+	 * sort of all its rows. */
+	[ST_JOB_TESTS_FAILED] = { "list a job's failed tests",
 	    TEST_RUN_COLUMNS "WHERE r.job_id = ?1 AND r.attempt = j.attempt "
-	    "AND (?2 = 0 OR " TEST_FAILED ") "
-	    "ORDER BY " TEST_FAILED " DESC, r.idx LIMIT ?3 OFFSET ?4" },
-	[ST_JOB_TEST_COUNTS] = { "count a job's tests",
-	    "SELECT COUNT(*), TOTAL(r.status = 'passed'), TOTAL(" TEST_FAILED
-	    "), TOTAL(r.status = 'skipped'), TOTAL(" TEST_FAILED " AND "
-	    "t.quarantined_ms IS NOT NULL), TOTAL(r.flaky) "
-	    "FROM test_runs r JOIN jobs j ON j.id = r.job_id "
-	    "JOIN tests t ON t.id = r.test_id "
-	    "WHERE r.job_id = ?1 AND r.attempt = j.attempt" },
+	    "AND " TEST_FAILED " ORDER BY r.idx LIMIT ?2 OFFSET ?3" },
+	[ST_JOB_TESTS_OTHERS] = { "list a job's tests",
+	    TEST_RUN_COLUMNS "WHERE r.job_id = ?1 AND r.attempt = j.attempt "
+	    "AND NOT " TEST_FAILED " ORDER BY r.idx LIMIT ?2 OFFSET ?3" },
+	[ST_TEST_COUNT_ADD] = { "count a job's tests",
+	    "INSERT INTO test_attempts (job_id, attempt, total, passed, failed, "
+	    "skipped) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (job_id, "
+	    "attempt) DO UPDATE SET total = total + excluded.total, "
+	    "passed = passed + excluded.passed, "
+	    "failed = failed + excluded.failed, "
+	    "skipped = skipped + excluded.skipped" },
+	[ST_TEST_COUNT_FLAKY] = { "count a job's flaky tests",
+	    "UPDATE test_attempts SET flaky = (SELECT COUNT(*) FROM test_runs "
+	    "WHERE job_id = ?1 AND attempt = ?2 AND flaky = 1) "
+	    "WHERE job_id = ?1 AND attempt = ?2" },
+	/* Counted as the records came; quarantine is read now. */
+	[ST_JOB_TEST_COUNTS] = { "read a job's test counts",
+	    "SELECT a.total, a.passed, a.failed, a.skipped, (SELECT COUNT(*) "
+	    "FROM test_runs r JOIN tests t ON t.id = r.test_id "
+	    "WHERE r.job_id = a.job_id AND r.attempt = a.attempt AND "
+	    TEST_FAILED " AND t.quarantined_ms IS NOT NULL), a.flaky "
+	    "FROM test_attempts a JOIN jobs j ON j.id = a.job_id AND "
+	    "a.attempt = j.attempt WHERE a.job_id = ?1" },
 	[ST_TEST_HISTORY] = { "read a test's history",
 	    TEST_RUN_COLUMNS "WHERE t.repo_id = (SELECT id FROM repos WHERE "
 	    "url = ?1) AND t.name = ?2 AND r.branch IS ?3 AND "
@@ -338,6 +355,11 @@ const char *const store_migrations[] = {
 	"CREATE UNIQUE INDEX test_runs_job ON test_runs (job_id, attempt, idx);"
 	"CREATE INDEX test_runs_history ON test_runs (test_id, branch, job_id);"
 	"CREATE INDEX test_runs_flaky ON test_runs (test_id) WHERE flaky = 1;"
+	"CREATE TABLE test_attempts (job_id INTEGER NOT NULL,"
+	"  attempt INTEGER NOT NULL, total INTEGER NOT NULL,"
+	"  passed INTEGER NOT NULL, failed INTEGER NOT NULL,"
+	"  skipped INTEGER NOT NULL, flaky INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (job_id, attempt)) WITHOUT ROWID;"
 	"ALTER TABLE jobs ADD COLUMN flaky INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE jobs ADD COLUMN fail_retries INTEGER NOT NULL DEFAULT 0;"
 	"PRAGMA user_version = 6;",

@@ -111,7 +111,7 @@ sqlite_tests_add(struct store *base, int64_t job, int attempt,
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 	enum store_stmt st = ST_TEST_RUN_ADD;
-	int64_t repo_id, test_id;
+	int64_t repo_id, test_id, added[TEST_SKIPPED + 1] = { 0 }, total = 0;
 	char *branch = NULL, commit[65];
 	int found, current;
 
@@ -143,13 +143,35 @@ sqlite_tests_add(struct store *base, int64_t job, int attempt,
 		sql_bind_text(store, st, 10, recs[i].message);
 		if (sql_run(store, st) == -1)
 			goto fail;
+		if (sql_changes(store) == 1) {
+			added[recs[i].status]++;
+			total++;
+		}
 	}
+	st = ST_TEST_COUNT_ADD;
+	sql_bind_int64(store, st, 1, job);
+	sql_bind_int64(store, st, 2, attempt);
+	sql_bind_int64(store, st, 3, total);
+	sql_bind_int64(store, st, 4, added[TEST_PASSED]);
+	sql_bind_int64(store, st, 5, added[TEST_FAILED] + added[TEST_ERROR]);
+	sql_bind_int64(store, st, 6, added[TEST_SKIPPED]);
+	if (sql_run(store, st) == -1)
+		goto fail;
 	free(branch);
 	return sql_commit(store);
 fail:
 	free(branch);
 	sql_rollback(store);
 	return -1;
+}
+
+/* The attempt's flaky runs counted again, after marks were made. */
+static int
+sql_count_flaky(struct store_sqlite *store, int64_t job, int attempt)
+{
+	sql_bind_int64(store, ST_TEST_COUNT_FLAKY, 1, job);
+	sql_bind_int64(store, ST_TEST_COUNT_FLAKY, 2, attempt);
+	return sql_run(store, ST_TEST_COUNT_FLAKY);
 }
 
 int
@@ -177,7 +199,20 @@ sql_tests_settle(struct store_sqlite *store, int64_t job)
 	sql_bind_int64(store, ST_TEST_MARK_FLAKY, 1, job);
 	sql_bind_text(store, ST_TEST_MARK_FLAKY, 2, commit);
 	sql_bind_int64(store, ST_TEST_MARK_FLAKY, 3, attempt);
-	return sql_run(store, ST_TEST_MARK_FLAKY);
+	if (sql_run(store, ST_TEST_MARK_FLAKY) == -1)
+		return -1;
+	return sql_count_flaky(store, job, attempt);
+}
+
+/* One of the two lists of a job's tests, from offset. */
+static int
+sql_job_test_list(struct store_sqlite *store, enum store_stmt st, int64_t job,
+    int64_t limit, int64_t offset, store_test_cb cb, void *arg)
+{
+	sql_bind_int64(store, st, 1, job);
+	sql_bind_int64(store, st, 2, limit);
+	sql_bind_int64(store, st, 3, offset);
+	return sql_each_test_run(store, st, cb, arg);
 }
 
 int
@@ -185,12 +220,22 @@ sqlite_job_tests(struct store *base, int64_t job, int failed_only,
     int limit, int64_t offset, store_test_cb cb, void *arg)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct test_counts counts;
+	int n = 0, more;
 
-	sql_bind_int64(store, ST_JOB_TESTS, 1, job);
-	sql_bind_int64(store, ST_JOB_TESTS, 2, failed_only);
-	sql_bind_int64(store, ST_JOB_TESTS, 3, limit);
-	sql_bind_int64(store, ST_JOB_TESTS, 4, offset);
-	return sql_each_test_run(store, ST_JOB_TESTS, cb, arg);
+	if (sqlite_job_test_counts(base, job, &counts) == -1)
+		return -1;
+	if (offset < counts.failed) {
+		n = sql_job_test_list(store, ST_JOB_TESTS_FAILED, job, limit,
+		    offset, cb, arg);
+		if (n == -1)
+			return -1;
+	}
+	if (failed_only || n == limit)
+		return n;
+	more = sql_job_test_list(store, ST_JOB_TESTS_OTHERS, job, limit - n,
+	    offset > counts.failed ? offset - counts.failed : 0, cb, arg);
+	return more == -1 ? -1 : n + more;
 }
 
 int
@@ -240,7 +285,9 @@ sqlite_test_mark_flaky(struct store *base, int64_t job, int attempt,
 	sql_bind_int64(store, ST_TEST_RUN_FLAKY, 1, job);
 	sql_bind_int64(store, ST_TEST_RUN_FLAKY, 2, attempt);
 	sql_bind_int64(store, ST_TEST_RUN_FLAKY, 3, index);
-	return sql_run(store, ST_TEST_RUN_FLAKY);
+	if (sql_run(store, ST_TEST_RUN_FLAKY) == -1)
+		return -1;
+	return sql_count_flaky(store, job, attempt);
 }
 
 int

@@ -141,7 +141,8 @@ test_batches_and_order(void **state)
 	struct unit_stderr err;
 
 	add(f, job, 1, "pfps");
-	/* The batch again, its first record changed: replaced, not added. */
+	/* A batch sent again is the same batch: kept once, counted once. */
+	add(f, job, 1, "pfps");
 	assert_int_equal(store_tests_add(f->store, job, 1, 0, &again, 1), 0);
 	/* Another attempt's records are not the job's. */
 	assert_int_equal(store_tests_add(f->store, job, 2, 0, &again, 1), 1);
@@ -149,17 +150,27 @@ test_batches_and_order(void **state)
 	assert_int_equal(store_job_tests(f->store, job, 0, 100, 0, collect, &c),
 	    4);
 	/* Failed first, then in the order they came. */
-	assert_string_equal(c.status, "ffps");
-	assert_string_equal(c.names[0], "pkg.mod.t0");
-	assert_string_equal(c.names[1], "pkg.mod.t1");
+	assert_string_equal(c.status, "fpps");
+	assert_string_equal(c.names[0], "pkg.mod.t1");
+	assert_string_equal(c.names[1], "pkg.mod.t0");
 	assert_string_equal(c.names[2], "pkg.mod.t2");
 	memset(&c, 0, sizeof c);
 	assert_int_equal(store_job_tests(f->store, job, 1, 100, 0, collect, &c),
+	    1);
+	/* A page from an offset, across the two lists. */
+	memset(&c, 0, sizeof c);
+	assert_int_equal(store_job_tests(f->store, job, 0, 2, 1, collect, &c),
 	    2);
+	assert_string_equal(c.names[0], "pkg.mod.t0");
+	assert_string_equal(c.names[1], "pkg.mod.t2");
+	memset(&c, 0, sizeof c);
+	assert_int_equal(store_job_tests(f->store, job, 0, 2, 3, collect, &c),
+	    1);
+	assert_string_equal(c.names[0], "pkg.mod.t3");
 	assert_int_equal(store_job_test_counts(f->store, job, &counts), 0);
 	assert_int_equal(counts.total, 4);
-	assert_int_equal(counts.passed, 1);
-	assert_int_equal(counts.failed, 2);
+	assert_int_equal(counts.passed, 2);
+	assert_int_equal(counts.failed, 1);
 	assert_int_equal(counts.skipped, 1);
 	assert_int_equal(counts.quarantined_failed, 0);
 	/* Bad records never reach the backend. */
@@ -221,6 +232,7 @@ test_failure_rerun_marks_flaky(void **state)
 {
 	struct fixture *f = *state;
 	struct collected c = { 0 };
+	struct test_counts counts;
 	struct job job;
 	int64_t id = start_job(f, 1, "main");
 
@@ -239,6 +251,9 @@ test_failure_rerun_marks_flaky(void **state)
 	assert_string_equal(c.status, "pp");
 	assert_false(c.flaky[0]);	/* t0 passed both times */
 	assert_true(c.flaky[1]);	/* t1 failed, then passed */
+	assert_int_equal(store_job_test_counts(f->store, id, &counts), 0);
+	assert_int_equal(counts.flaky, 1);
+	assert_int_equal(counts.total, 2);
 	/* A rebuild of the same commit that fails t1 is flaky too. */
 	id = start_job(f, 1, "main");
 	add(f, id, 1, "pf");
