@@ -225,12 +225,17 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "UPDATE test_attempts SET flaky = (SELECT COUNT(*) FROM test_runs "
 	    "WHERE job_id = ?1 AND attempt = ?2 AND flaky = 1) "
 	    "WHERE job_id = ?1 AND attempt = ?2" },
-	/* Counted as the records came; quarantine is read now. */
+	/*
+	 * Counted as the records came; quarantine is read now, from the
+	 * repository's few quarantined tests to their runs in this job
+	 * (CROSS JOIN keeps that order), not through the job's every row.
+	 */
 	[ST_JOB_TEST_COUNTS] = { "read a job's test counts",
 	    "SELECT a.total, a.passed, a.failed, a.skipped, (SELECT COUNT(*) "
-	    "FROM test_runs r JOIN tests t ON t.id = r.test_id "
-	    "WHERE r.job_id = a.job_id AND r.attempt = a.attempt AND "
-	    TEST_FAILED " AND t.quarantined_ms IS NOT NULL), a.flaky "
+	    "FROM tests t CROSS JOIN test_runs r ON r.test_id = t.id AND "
+	    "r.branch IS j.branch AND r.job_id = a.job_id AND "
+	    "r.attempt = a.attempt WHERE t.repo_id = j.repo_id AND "
+	    "t.quarantined_ms IS NOT NULL AND " TEST_FAILED "), a.flaky "
 	    "FROM test_attempts a JOIN jobs j ON j.id = a.job_id AND "
 	    "a.attempt = j.attempt WHERE a.job_id = ?1" },
 	[ST_TEST_HISTORY] = { "read a test's history",
@@ -355,6 +360,8 @@ const char *const store_migrations[] = {
 	"CREATE UNIQUE INDEX test_runs_job ON test_runs (job_id, attempt, idx);"
 	"CREATE INDEX test_runs_history ON test_runs (test_id, branch, job_id);"
 	"CREATE INDEX test_runs_flaky ON test_runs (test_id) WHERE flaky = 1;"
+	"CREATE INDEX tests_quarantined ON tests (repo_id)"
+	"  WHERE quarantined_ms IS NOT NULL;"
 	"CREATE TABLE test_attempts (job_id INTEGER NOT NULL,"
 	"  attempt INTEGER NOT NULL, total INTEGER NOT NULL,"
 	"  passed INTEGER NOT NULL, failed INTEGER NOT NULL,"

@@ -732,6 +732,32 @@ test_commit_lookup_uses_the_index(void **state)
 	assert_null(strstr(plan, "SCAN jobs"));
 }
 
+/*
+ * A test's history on a branch is an index seek, and a job's counts and
+ * failed tests never walk other jobs' runs (nor, for the counts, its own).
+ */
+static void
+test_test_queries_use_their_indexes(void **state)
+{
+	struct fixture *f = *state;
+	char plan[1024];
+
+	dispatch(f, REPO1, C1, 0, NULL);
+	query_plan(f, ST_TEST_HISTORY, plan, sizeof plan);
+	assert_non_null(strstr(plan, "USING INDEX test_runs_history (test_id=? "
+	    "AND branch=?"));
+	query_plan(f, ST_JOB_TEST_COUNTS, plan, sizeof plan);
+	assert_non_null(strstr(plan, "USING INDEX tests_quarantined"));
+	assert_non_null(strstr(plan, "test_runs_history (test_id=? AND "
+	    "branch=? AND job_id=?)"));
+	assert_null(strstr(plan, "SCAN"));
+	query_plan(f, ST_JOB_TESTS_FAILED, plan, sizeof plan);
+	assert_non_null(strstr(plan, "USING INDEX test_runs_job (job_id=? AND "
+	    "attempt=?)"));
+	assert_null(strstr(plan, "SCAN"));
+	assert_null(strstr(plan, "TEMP B-TREE"));
+}
+
 static void
 test_dispatch_keeps_subject_author_and_retry(void **state)
 {
@@ -790,6 +816,7 @@ main(void)
 		T(test_lists),
 		T(test_commit_prefix_is_a_range),
 		T(test_commit_lookup_uses_the_index),
+		T(test_test_queries_use_their_indexes),
 		T(test_dispatch_keeps_subject_author_and_retry),
 	};
 
