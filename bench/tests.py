@@ -391,15 +391,15 @@ def main():
     note("peak RSS (VmHWM), dispatcher/runner KiB: 10k pair at start "
          f"{small['start'][0]}/{small['start'][1]}, after {ROUNDS + 1} jobs"
          f" and their pages {small['pages'][0]}/{small['pages'][1]}, then "
-         f"with their tests?limit=10000 {small['all'][0]}/"
+         f"with every test through the API {small['all'][0]}/"
          f"{small['all'][1]}; 100k pair at start {big['start'][0]}/"
          f"{big['start'][1]}, after its job {big['stored'][0]}/"
          f"{big['stored'][1]}, its pages {big['pages'][0]}/"
-         f"{big['pages'][1]}, its tests?limit=100000 {big['all'][0]}/"
+         f"{big['pages'][1]}, every test through the API {big['all'][0]}/"
          f"{big['all'][1]}")
     note("the peak figures are through the job and its pages (GET /jobs/ID"
-         " and /api/jobs/ID/tests); the _all_ ones add one GET "
-         "/api/jobs/ID/tests?limit=N of every test")
+         " and /api/jobs/ID/tests); the _all_ ones add every test read "
+         f"through GET /api/jobs/ID/tests, {PAGE} at a time")
     for i, who in enumerate(("dispatcher", "runner")):
         figure(f"tests_10k_{who}_peak_kib", small["pages"][i], "KiB")
         figure(f"tests_100k_{who}_peak_kib", big["pages"][i], "KiB")
