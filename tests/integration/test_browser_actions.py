@@ -152,6 +152,41 @@ class TestBrowserActions(WebTest):
         self.assertGreater(widths[0], 500)
         self.assertLessEqual(abs(widths[0] - widths[1]), 2, widths)
 
+    def test_quarantine_button(self):
+        """A test's page quarantines it, for a logged-in user (issue 15):
+        the button leads to the login, then posts; the API says so, and
+        the page offers to let it out."""
+        repo = self.make_repo()
+        commit = self.commit(repo, "junit", {".ssci/test": (
+            "#!/bin/sh\nprintf '<testsuite><testcase classname=\"pkg\" "
+            "name=\"flaps\"><failure message=\"no\"/></testcase>"
+            "</testsuite>' > \"$SSCI_REPORTS/r.xml\"\nexit 1\n")})
+        job = self.dispatch(repo, commit)[1]["job"]
+        self.wait_for(lambda: self.job(job)["state"] == "failed", "the job")
+        page = ("/tests/" + urllib.parse.quote(repo, safe="") +
+                "/main/pkg.flaps")
+        browser = Browser(self.url)
+        self.addCleanup(browser.close)
+        browser.open(page)
+        button = "button.act.quarantine"
+        self.assertEqual(browser.evaluate(
+            f"document.querySelector({button!r}).textContent"), "Quarantine")
+        self.go(browser, self.click(browser, button), "the login page")
+        self.go(browser, "document.getElementById('token').value = "
+                f"{TOKEN!r}; document.querySelector('form').submit()",
+                "back from the login")
+        self.assertEqual(urllib.parse.unquote(
+            browser.evaluate("location.pathname")), urllib.parse.unquote(page))
+        self.go(browser, self.click(browser, button), "the page again")
+        status, listed = http_json(self.url, "/api/quarantine")
+        self.assertEqual(status, 200)
+        self.assertEqual([(t["repo"], t["name"]) for t in
+                          listed["quarantined"]], [(repo, "pkg.flaps")])
+        self.assertIn("127.0.0.1", listed["quarantined"][0]["by"])
+        self.assertEqual(browser.evaluate(
+            f"document.querySelector({button!r}).textContent"),
+            "Let out of quarantine")
+
     def test_phone_width(self):
         repo = self.make_repo()
         for i in range(3):

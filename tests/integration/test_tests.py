@@ -161,6 +161,12 @@ class TestPerTestResults(SsciTest):
                       tests["divides by two"]["message"])
         self.assertEqual(tests["talks to the network"]["status"], "skipped")
         self.assertIn("read 3 tests from the output", self.log(d, job))
+        self.assertEqual(job["tests"], {"run": 2, "failed": 1, "skipped": 1})
+        section = parse_html(self.get(d, f"/jobs/{job['id']}")).one(
+            "section", id="tests")
+        first = next(section.find_all("tr", cls="test"))
+        self.assertIn("divides by two", first.text())
+        self.assertIn("expected 4, got 3", first.text())
 
     def test_unittest_verbose_lines(self):
         repo = self.make_repo(tests=UNITTEST_TESTS)
@@ -177,6 +183,12 @@ class TestPerTestResults(SsciTest):
              "test_example.TestMath.test_later": "skipped"})
         self.assertIn("four is not five",
                       tests["test_example.TestMath.test_fails"]["message"])
+        section = parse_html(self.get(d, f"/jobs/{job['id']}")).one(
+            "section", id="tests")
+        rows = [r.text() for r in section.find_all("tr", cls="test")]
+        self.assertEqual(len(rows), 3)
+        self.assertIn("test_example.TestMath.test_fails", rows[0])
+        self.assertIn("four is not five", rows[0])
 
 
 HOSTILE_CMD = r"""#!/bin/sh
