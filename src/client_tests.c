@@ -38,6 +38,7 @@ print_test(json_t *t, int color)
 	const char *code = strcmp(status, "passed") == 0 ? "32" :
 	    strcmp(status, "skipped") == 0 ? "90" : "31";
 	char time[32] = "-";
+	long long ago;
 
 	if (json_is_integer(d))
 		snprintf(time, sizeof time, "%.3fs",
@@ -46,19 +47,22 @@ print_test(json_t *t, int color)
 		printf("\033[%sm%-8s\033[0m ", code, status);
 	else
 		printf("%-8s ", status);
+	printf("%9s  ", time);
 	print_clean(str(t, "name"), 200);
-	printf("  %s", time);
 	if (json_is_true(json_object_get(t, "flaky")))
 		printf("  flaky");
 	if (json_is_true(json_object_get(t, "quarantined")))
 		printf("  quarantined");
 	since = json_object_get(t, "failing_since");
-	if (since != NULL)
-		printf("  failing since %.7s%s", str(since, "commit"),
-		    json_integer_value(json_object_get(since, "commits_ago")) ==
-		    0 ? "" : " (earlier commit)");
+	ago = json_integer_value(json_object_get(since, "commits_ago"));
+	if (since != NULL && ago == 0)
+		printf("  new failure");
+	else if (since != NULL)
+		printf("  failing since %.7s (%s%lld commit%s ago)",
+		    str(since, "commit"), json_is_true(json_object_get(since,
+		    "at_least")) ? "at least " : "", ago, ago == 1 ? "" : "s");
 	if (json_is_string(json_object_get(t, "message"))) {
-		printf("\n         ");
+		printf("\n                    ");
 		print_clean(str(t, "message"), 160);
 	}
 	printf("\n");
@@ -72,7 +76,7 @@ client_print_tests(json_t *reply, const struct client_args *a, int color)
 	size_t i;
 
 	(void)a;
-	printf("STATUS   TEST  TIME\n");
+	printf("STATUS        TIME  TEST\n");
 	json_array_foreach(json_object_get(detail, "tests"), i, t)
 		print_test(t, color);
 	printf("%lld tests: %lld passed, %lld failed, %lld skipped",

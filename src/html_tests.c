@@ -206,7 +206,13 @@ html_test_runs(struct evbuffer *out, json_t *history)
 		json_object_set_new(run, "id", json_integer(html_json_int(run,
 		    "job", 0)));
 		html_job_link(out, run);
-		html_test_marks(out, run);
+		if (html_json_int(run, "attempt", 1) > 1)
+			evbuffer_add_printf(out, " <span class=\"muted\">attempt "
+			    "%" PRId64 "</span>", html_json_int(run, "attempt",
+			    1));
+		if (json_is_true(json_object_get(run, "flaky")))
+			evbuffer_add_printf(out, " <span class=\"tag flaky\">"
+			    "flaky</span>");
 		if (message != NULL && strcmp(status, "passed") != 0) {
 			evbuffer_add_printf(out, "<pre class=\"message\">");
 			html_escape(out, message);
@@ -273,10 +279,10 @@ html_test_page(struct dispatcher *d, const char *repo, const char *branch,
 	html_quarantine_button(out, repo, name, html_test_quarantined(history));
 	evbuffer_add_printf(out, "</dd>\n</dl>\n");
 	marks = html_test_marks_of(history, &n);
-	evbuffer_add_printf(out, "<div class=\"pictures\">");
+	evbuffer_add_printf(out, "<figure class=\"charts\">");
 	svg_strip(out, marks, n, 1);
 	svg_durations(out, marks, n);
-	evbuffer_add_printf(out, "</div>\n</section>\n");
+	evbuffer_add_printf(out, "</figure>\n</section>\n");
 	free(marks);
 	html_test_runs(out, history);
 	html_page_end(out);

@@ -127,9 +127,9 @@ http_api_quarantine(struct http_ctx *h)
 		return 1;
 	}
 	free(line);
-	if (msg.test == NULL) {
+	if (msg.test == NULL || msg.repo == NULL) {
 		http_error(h->req, HTTP_BADREQUEST, "bad_field",
-		    "missing field 'test'");
+		    "missing field '%s'", msg.repo == NULL ? "repo" : "test");
 		proto_msg_release(&msg);
 		return 1;
 	}

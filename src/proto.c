@@ -218,7 +218,7 @@ static const struct proto_field proto_fields[] = {
 	{ PROTO_JOB_TESTS, "limit", F_INT, OPT, 1, TEST_RUNS_PAGE_MAX, 1000,
 	    M(limit), NULL },
 
-	{ PROTO_QUARANTINE, "repo", F_STRING, REQ, 0, 0, 0, M(repo),
+	{ PROTO_QUARANTINE, "repo", F_STRING, OPT, 0, 0, 0, M(repo),
 	    repo_url_valid },
 	{ PROTO_QUARANTINE, "test", F_STRING, OPT, 0, 0, 0, M(test),
 	    test_name_valid },

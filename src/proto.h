@@ -97,8 +97,8 @@ enum proto_role {
  *             first.. of its attempt
  *   JOB_TESTS job, failed_only, limit (default 1000): a client asks for
  *             a job's tests
- *   QUARANTINE repo, test (NULL: list), remove: a client quarantines a
- *             test, lets it out, or lists them
+ *   QUARANTINE repo, test (NULL: list, of repo or of all with no repo),
+ *             remove: a client quarantines a test, lets it out, or lists
  */
 struct proto_msg {
 	enum proto_type type;

@@ -58,6 +58,7 @@ query_quarantine(struct dispatcher *d, const struct proto_msg *msg,
     const char *who)
 {
 	json_t *list;
+	char by[100];
 
 	if (msg->test == NULL) {
 		if ((list = api_quarantined(d, msg->repo)) == NULL)
@@ -65,11 +66,15 @@ query_quarantine(struct dispatcher *d, const struct proto_msg *msg,
 			    "quarantined tests", NULL);
 		return proto_encode_ok_json(list, NULL);
 	}
+	if (msg->repo == NULL)
+		return proto_encode_error("bad_field", "missing field 'repo'",
+		    NULL);
+	snprintf(by, sizeof by, "a client at %s", who);
 	switch (store_test_quarantine(d->store, msg->repo, msg->test,
-	    !msg->remove, who)) {
+	    !msg->remove, by)) {
 	case 0:
 		log_info("test '%s' of %s %s by %s", msg->test, msg->repo,
-		    msg->remove ? "let out of quarantine" : "quarantined", who);
+		    msg->remove ? "let out of quarantine" : "quarantined", by);
 		return proto_encode_ok(NULL);
 	case 1:
 		return proto_encode_errorf("no_such_repo", "no repository %s",

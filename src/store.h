@@ -206,8 +206,9 @@ int store_job_test_counts(struct store *store, int64_t job,
     struct test_counts *counts);
 
 /*
- * A test's runs on a branch (NULL: jobs without one), newest first, in
- * jobs up to upto (0: any), at most limit (1 to 1000).  How many, or -1.
+ * A test's runs on a branch (NULL: jobs without one), newest first (a
+ * job's attempts too, the latest first), in jobs up to upto (0: any), at
+ * most limit (1 to 1000).  How many, or -1.
  */
 int store_test_history(struct store *store, const char *repo,
     const char *branch, const char *name, int64_t upto, int limit,

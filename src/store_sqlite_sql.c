@@ -238,11 +238,12 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "t.quarantined_ms IS NOT NULL AND " TEST_FAILED "), a.flaky "
 	    "FROM test_attempts a JOIN jobs j ON j.id = a.job_id AND "
 	    "a.attempt = j.attempt WHERE a.job_id = ?1" },
+	/* Every run, a failed attempt's re-runs too: each is an outcome. */
 	[ST_TEST_HISTORY] = { "read a test's history",
 	    TEST_RUN_COLUMNS "WHERE t.repo_id = (SELECT id FROM repos WHERE "
 	    "url = ?1) AND t.name = ?2 AND r.branch IS ?3 AND "
-	    "r.attempt = j.attempt AND (?4 IS NULL OR r.job_id <= ?4) "
-	    "ORDER BY r.job_id DESC LIMIT ?5" },
+	    "(?4 IS NULL OR r.job_id <= ?4) "
+	    "ORDER BY r.job_id DESC, r.attempt DESC LIMIT ?5" },
 	[ST_TEST_OTHER_RUNS] = { "look for other runs of a commit",
 	    "SELECT EXISTS (SELECT 1 FROM jobs j JOIN test_runs r ON "
 	    "r.job_id = j.id WHERE j.commit_id = ?2 AND "
@@ -358,7 +359,8 @@ const char *const store_migrations[] = {
 	"  status TEXT NOT NULL, duration_us INTEGER, suite TEXT, file TEXT,"
 	"  message TEXT, flaky INTEGER NOT NULL DEFAULT 0);"
 	"CREATE UNIQUE INDEX test_runs_job ON test_runs (job_id, attempt, idx);"
-	"CREATE INDEX test_runs_history ON test_runs (test_id, branch, job_id);"
+	"CREATE INDEX test_runs_history ON test_runs (test_id, branch, job_id,"
+	"  attempt);"
 	"CREATE INDEX test_runs_flaky ON test_runs (test_id) WHERE flaky = 1;"
 	"CREATE INDEX tests_quarantined ON tests (repo_id)"
 	"  WHERE quarantined_ms IS NOT NULL;"

@@ -143,7 +143,9 @@ class TestPerTestResults(SsciTest):
                         str(job["id"]))
         self.assertEqual(out.returncode, 0, out.stderr)
         lines = out.stdout.splitlines()
-        self.assertRegex(lines[1], r"^failed +tests\.test_p\.test_divides")
+        self.assertRegex(lines[1], r"^failed +\d\.\d{3}s  tests\.test_p\."
+                         r"test_divides  new failure$")
+        self.assertIn("seven halves", lines[2])
         self.assertIn("4 tests: 2 passed, 1 failed, 1 skipped", out.stdout)
 
     def test_tap_from_a_c_program(self):
