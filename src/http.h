@@ -94,6 +94,14 @@ int http_number(struct http_ctx *h, const char *name, long min, long max,
  * "remove" as booleans); NULL after answering.
  */
 json_t *http_body_object(struct http_ctx *h);
+/*
+ * The body as the protocol message of type, checked by the protocol's own
+ * parser (so the rules are the same on both doors): 0 and *msg (release
+ * it), or -1 after answering 400.
+ */
+struct proto_msg;
+int http_body_message(struct http_ctx *h, const char *type,
+    struct proto_msg *msg);
 
 /* http_api.c: the routes under /api. */
 extern const struct http_route http_api_routes[];

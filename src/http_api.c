@@ -116,26 +116,13 @@ api_dispatch(struct http_ctx *h)
 {
 	struct job_request request;
 	struct proto_msg msg;
-	struct proto_error err;
 	enum job_state state;
 	char why[400];
-	json_t *obj;
-	char *line;
 	int64_t id;
 	int existing, rc;
 
-	if ((obj = http_body_object(h)) == NULL)
+	if (http_body_message(h, "dispatch", &msg) == -1)
 		return 1;
-	json_object_set_new(obj, "type", json_string("dispatch"));
-	line = json_dumps(obj, JSON_COMPACT);
-	json_decref(obj);
-	if (line == NULL || proto_parse(line, strlen(line), &msg, &err) == -1) {
-		http_error(h->req, HTTP_BADREQUEST, line ? err.code : "bad_json",
-		    "%s", line ? err.message : "unreadable body");
-		free(line);
-		return 1;
-	}
-	free(line);
 	if (sched_repo_refused(h->d->sched, msg.repo, why, sizeof why)) {
 		http_error(h->req, HTTP_BADREQUEST, "bad_repo", "%s", why);
 		proto_msg_release(&msg);

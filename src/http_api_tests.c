@@ -107,26 +107,13 @@ int
 http_api_quarantine(struct http_ctx *h)
 {
 	struct proto_msg msg;
-	struct proto_error err;
 	char who[100];
-	json_t *obj;
-	char *line;
 	int rc;
 
 	if (h->method != EVHTTP_REQ_POST)
 		return http_api_quarantine_get(h);
-	if ((obj = http_body_object(h)) == NULL)
+	if (http_body_message(h, "quarantine", &msg) == -1)
 		return 1;
-	json_object_set_new(obj, "type", json_string("quarantine"));
-	line = json_dumps(obj, JSON_COMPACT);
-	json_decref(obj);
-	if (line == NULL || proto_parse(line, strlen(line), &msg, &err) == -1) {
-		http_error(h->req, HTTP_BADREQUEST, line ? err.code : "bad_json",
-		    "%s", line ? err.message : "unreadable body");
-		free(line);
-		return 1;
-	}
-	free(line);
 	if (msg.test == NULL || msg.repo == NULL) {
 		http_error(h->req, HTTP_BADREQUEST, "bad_field",
 		    "missing field '%s'", msg.repo == NULL ? "repo" : "test");

@@ -10,6 +10,7 @@
 #include <event2/http.h>
 
 #include "http.h"
+#include "proto.h"
 #include "util.h"
 
 const char *
@@ -79,4 +80,26 @@ http_body_object(struct http_ctx *h)
 		return NULL;
 	}
 	return obj;
+}
+
+int
+http_body_message(struct http_ctx *h, const char *type,
+    struct proto_msg *msg)
+{
+	struct proto_error err;
+	json_t *obj;
+	char *line;
+	int rc;
+
+	if ((obj = http_body_object(h)) == NULL)
+		return -1;
+	json_object_set_new(obj, "type", json_string(type));
+	line = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	rc = line != NULL ? proto_parse(line, strlen(line), msg, &err) : -1;
+	if (rc == -1)
+		http_error(h->req, HTTP_BADREQUEST, line ? err.code : "bad_json",
+		    "%s", line ? err.message : "unreadable body");
+	free(line);
+	return rc;
 }

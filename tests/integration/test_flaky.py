@@ -5,17 +5,11 @@ the job pass with a flaky mark and shows on /flaky, while a test that
 always fails is never called flaky; a quarantined always-failing test no
 longer fails its job but its failure is still shown; "failing since" names
 the first failing commit across five commits."""
-import json
 import os
 import urllib.parse
-import urllib.request
 
-from harness import SsciTest, git, parse_html
-
-PYTEST_CMD = """\
-#!/bin/sh
-exec python3 -m pytest -q -p no:cacheprovider --junitxml="$SSCI_REPORTS/junit.xml" tests
-"""
+from harness import http_json, parse_html
+from tests_util import TestsTest
 
 # Fails on odd runs, passes on even ones: a counter outside the tree.
 EVERY_OTHER = """\
@@ -42,30 +36,7 @@ def test_always_broken():
 """
 
 
-class TestFlaky(SsciTest):
-    def get(self, d, path):
-        with urllib.request.urlopen(d.http_url + path, timeout=10) as r:
-            return r.read().decode()
-
-    def get_json(self, d, path):
-        return json.loads(self.get(d, path))
-
-    def pytest_repo(self, files):
-        repo = self.make_repo()
-        git(repo, "rm", "-q", "tests/test_example.py")
-        return repo, self.commit(repo, "pytest", {".ssci/test": PYTEST_CMD,
-                                                  **files})
-
-    def run_commit(self, d, repo, commit):
-        proc = self.notify(d, repo, commit)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.wait_results(d, [commit])
-        return [j for j in d.jobs() if j["commit"] == commit][0]
-
-    def records(self, d, job):
-        return {t["name"]: t for t in
-                self.get_json(d, f"/api/jobs/{job['id']}/tests")["tests"]}
-
+class TestFlaky(TestsTest):
     def test_flaky_test_found_by_a_rerun_and_listed(self):
         counter = os.path.join(self.tmp, "counter")
         repo, flaky_commit = self.pytest_repo(
@@ -78,7 +49,7 @@ class TestFlaky(SsciTest):
         self.assertTrue(job["flaky"])
         self.assertEqual(job["attempt"], 2)
         self.assertEqual(job["fail_retries"], 1)
-        log = d.query({"type": "tail", "id": job["id"]})["data"]
+        log = self.log(d, job)
         first = "r1" if job["runner"] == "r2" else "r2"
         self.assertIn(f"attempt 1 failed on runner '{first}'; running it "
                       "again", log)
@@ -109,8 +80,8 @@ class TestFlaky(SsciTest):
         self.assertIn("test_every_other_run", rows[0].text())
         self.assertNotIn("test_always_broken", self.get(d, "/flaky"))
         # The job page says so too.
-        self.assertIn("flaky", parse_html(self.get(
-            d, f"/jobs/{job['id']}")).one("section", id="tests").text())
+        self.assertIn("flaky", self.section(d, f"/jobs/{job['id']}",
+                                            "tests").text())
 
     def test_quarantined_failure_does_not_fail_its_job(self):
         repo, commit = self.pytest_repo({"tests/test_q.py": ALWAYS})
@@ -133,23 +104,19 @@ class TestFlaky(SsciTest):
         self.assertEqual(broken["status"], "failed")
         self.assertTrue(broken["quarantined"])
         self.assertIn("never works", broken["message"])
-        log = d.query({"type": "tail", "id": job["id"]})["data"]
+        log = self.log(d, job)
         self.assertIn("only quarantined tests failed (1): the job passes",
                       log)
-        section = parse_html(self.get(d, f"/jobs/{job['id']}")).one(
-            "section", id="tests")
+        section = self.section(d, f"/jobs/{job['id']}", "tests")
         self.assertIn("never works", section.text())
         self.assertIn("quarantined", section.text())
         # Let out (through the API, as the page's button does): it fails
         # its job again.
-        req = urllib.request.Request(
-            d.http_url + "/api/quarantine", method="POST",
-            data=json.dumps({"repo": repo, "test":
-                             "tests.test_q.test_always_broken",
-                             "remove": True}).encode(),
-            headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            self.assertFalse(json.loads(r.read())["quarantined"])
+        status, reply = http_json(d.http_url, "/api/quarantine", "POST", {
+            "repo": repo, "test": "tests.test_q.test_always_broken",
+            "remove": True})
+        self.assertEqual(status, 200, reply)
+        self.assertFalse(reply["quarantined"])
         third = self.commit(repo, "third", {"README": "third\n"})
         self.assertEqual(self.run_commit(d, repo, third)["state"], "failed")
 
@@ -173,8 +140,7 @@ class TestFlaky(SsciTest):
         self.assertEqual(self.records(d, first)[
             "tests.test_s.test_always_broken"]["failing_since"]
             ["commits_ago"], 0)
-        section = parse_html(self.get(d, f"/jobs/{last['id']}")).one(
-            "section", id="tests")
+        section = self.section(d, f"/jobs/{last['id']}", "tests")
         self.assertIn(f"failing since {first_bad[:7]}, 3 commits ago",
                       " ".join(section.text().split()))
         # The test's own page: five runs as a strip, newest last.

@@ -5,13 +5,11 @@ runners; they are shown on the job page and in the API; "failing since"
 names the first failing commit; hostile reports leave everything running
 with a note in the log."""
 import glob
-import json
 import os
-import re
-import urllib.request
 import xml.etree.ElementTree as ET
 
-from harness import SsciTest, git, parse_html
+from harness import SsciTest, git
+from tests_util import TestsTest
 
 PYTEST_TESTS = """\
 import time
@@ -31,11 +29,6 @@ def test_skipped():
 class TestGroup:
     def test_in_class(self):
         time.sleep(0.02)
-"""
-
-PYTEST_CMD = """\
-#!/bin/sh
-exec python3 -m pytest -q -p no:cacheprovider --junitxml="$SSCI_REPORTS/junit.xml" tests
 """
 
 TAP_C = r"""
@@ -75,34 +68,9 @@ class TestMath(unittest.TestCase):
 """
 
 
-class TestPerTestResults(SsciTest):
-    def get(self, d, path):
-        with urllib.request.urlopen(d.http_url + path, timeout=10) as r:
-            return r.read().decode()
-
-    def get_json(self, d, path):
-        return json.loads(self.get(d, path))
-
-    def run_commit(self, d, repo, commit):
-        proc = self.notify(d, repo, commit)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.wait_results(d, [commit])
-        return [j for j in d.jobs() if j["commit"] == commit][0]
-
-    def log(self, d, job):
-        return d.query({"type": "tail", "id": job["id"]})["data"]
-
-    def records(self, d, job):
-        return {t["name"]: t for t in
-                self.get_json(d, f"/api/jobs/{job['id']}/tests")["tests"]}
-
+class TestPerTestResults(TestsTest):
     def test_pytest_junit_records(self):
-        repo = self.make_repo()
-        commit = self.commit(repo, "pytest", {
-            "tests/test_p.py": PYTEST_TESTS, ".ssci/test": PYTEST_CMD})
-        git(repo, "rm", "-q", "tests/test_example.py")
-        git(repo, "commit", "-q", "-m", "only pytest")
-        commit = git(repo, "rev-parse", "HEAD")
+        repo, commit = self.pytest_repo({"tests/test_p.py": PYTEST_TESTS})
         d = self.dispatcher(http=True)
         self.runner(d, "r1")
         job = self.run_commit(d, repo, commit)
@@ -133,11 +101,10 @@ class TestPerTestResults(SsciTest):
         self.assertGreaterEqual(
             tests["tests.test_p.test_adds"]["duration_us"], 50000)
         # The job page: failed tests first, with the message.
-        page = parse_html(self.get(d, f"/jobs/{job['id']}"))
-        rows = list(page.one("section", id="tests").find_all("tr",
-                                                         cls="test"))
+        section = self.section(d, f"/jobs/{job['id']}", "tests")
+        rows = list(section.find_all("tr", cls="test"))
         self.assertIn("test_divides", rows[0].text())
-        self.assertIn("seven halves", page.one("section", id="tests").text())
+        self.assertIn("seven halves", section.text())
         # The CLI.
         out = self.ssci("tests", "--dispatcher-server", d.address,
                         str(job["id"]))
@@ -164,8 +131,7 @@ class TestPerTestResults(SsciTest):
         self.assertEqual(tests["talks to the network"]["status"], "skipped")
         self.assertIn("read 3 tests from the output", self.log(d, job))
         self.assertEqual(job["tests"], {"run": 2, "failed": 1, "skipped": 1})
-        section = parse_html(self.get(d, f"/jobs/{job['id']}")).one(
-            "section", id="tests")
+        section = self.section(d, f"/jobs/{job['id']}", "tests")
         first = next(section.find_all("tr", cls="test"))
         self.assertIn("divides by two", first.text())
         self.assertIn("expected 4, got 3", first.text())
@@ -185,8 +151,7 @@ class TestPerTestResults(SsciTest):
              "test_example.TestMath.test_later": "skipped"})
         self.assertIn("four is not five",
                       tests["test_example.TestMath.test_fails"]["message"])
-        section = parse_html(self.get(d, f"/jobs/{job['id']}")).one(
-            "section", id="tests")
+        section = self.section(d, f"/jobs/{job['id']}", "tests")
         rows = [r.text() for r in section.find_all("tr", cls="test")]
         self.assertEqual(len(rows), 3)
         self.assertIn("test_example.TestMath.test_fails", rows[0])

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "unit_dir.h"
+#include "unit_store.h"
 #include "unit_stderr.h"
 #include "store.h"
 #include "util.h"
@@ -24,34 +24,17 @@
 #define C1 "1111111111111111111111111111111111111111"
 #define C2 "2222222222222222222222222222222222222222"
 
-struct fixture {
-	char dir[256];
-	char state[300];
-	struct store *store;
-};
-
+/* Each test has a store of its own. */
 static int
 setup(void **state)
 {
-	struct fixture *f = xcalloc(1, sizeof *f);
-
-	if (unit_dir_make(f->dir, sizeof f->dir, "pipe") == -1)
-		return -1;
-	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
-	f->store = store_open(f->state);
-	*state = f;
-	return f->store == NULL ? -1 : 0;
+	return unit_store_setup(state, "pipe");
 }
 
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	store_close(f->store);
-	unit_dir_remove(f->dir);
-	free(f);
-	return 0;
+	return unit_store_teardown(state);
 }
 
 /* build; unit needs build; lint may fail; deploy needs unit. */
@@ -66,7 +49,7 @@ static const struct job_plan_entry four[] = {
 static const struct job_plan four_plan = { "jobs: {}\n", four, 4, 0 };
 
 static int64_t
-dispatch(struct fixture *f, const char *commit, const struct job_plan *plan,
+dispatch(struct unit_store *f, const char *commit, const struct job_plan *plan,
     int64_t retry_of)
 {
 	struct job_request req = { .repo = REPO, .commit = commit,
@@ -83,7 +66,7 @@ dispatch(struct fixture *f, const char *commit, const struct job_plan *plan,
 }
 
 static struct job
-get(struct fixture *f, int64_t id)
+get(struct unit_store *f, int64_t id)
 {
 	struct job job;
 
@@ -92,7 +75,7 @@ get(struct fixture *f, int64_t id)
 }
 
 static enum job_state
-state_of(struct fixture *f, int64_t id)
+state_of(struct unit_store *f, int64_t id)
 {
 	struct job job = get(f, id);
 	enum job_state st = job.state;
@@ -102,7 +85,7 @@ state_of(struct fixture *f, int64_t id)
 }
 
 static enum job_state
-pipeline_state(struct fixture *f, int64_t id)
+pipeline_state(struct unit_store *f, int64_t id)
 {
 	struct pipeline p;
 	enum job_state st;
@@ -114,7 +97,7 @@ pipeline_state(struct fixture *f, int64_t id)
 }
 
 static void
-finish(struct fixture *f, int64_t id, enum job_state state)
+finish(struct unit_store *f, int64_t id, enum job_state state)
 {
 	struct job_result r = { .job = id, .state = state, .exit_code = 0,
 	    .duration_ms = 5, .tests = { -1, -1, -1 } };
@@ -138,7 +121,7 @@ collect(const struct job *job, void *arg)
 }
 
 static struct ids
-runnable(struct fixture *f)
+runnable(struct unit_store *f)
 {
 	struct ids ids = { { 0 }, 0 };
 
@@ -156,7 +139,7 @@ count_need(int64_t job, int64_t need, void *arg)
 
 /* A dispatched commit planned on its runner: returns the four ids. */
 static void
-plan_four(struct fixture *f, int64_t ids[4])
+plan_four(struct unit_store *f, int64_t ids[4])
 {
 	int64_t first = dispatch(f, C1, NULL, 0);
 
@@ -171,7 +154,7 @@ plan_four(struct fixture *f, int64_t ids[4])
 static void
 test_plan_adds_jobs_in_one_step(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct ids all = { { 0 }, 0 }, ready;
 	struct pipeline p;
 	struct job job;
@@ -212,7 +195,7 @@ test_plan_adds_jobs_in_one_step(void **state)
 static void
 test_needs_gate_and_failures_skip(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct ids ready;
 	struct job job;
 	int64_t ids[4], final;
@@ -243,7 +226,7 @@ test_needs_gate_and_failures_skip(void **state)
 static void
 test_allowed_failure_passes(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	int64_t ids[4];
 
 	plan_four(f, ids);
@@ -258,7 +241,7 @@ test_allowed_failure_passes(void **state)
 static void
 test_retry_keeps_what_passed(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct job_plan_entry again[4];
 	struct job_plan plan = four_plan;
 	struct ids all = { { 0 }, 0 };
@@ -310,7 +293,7 @@ test_retry_keeps_what_passed(void **state)
 static void
 test_restart_requeues_and_settles(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	int64_t ids[4];
 
 	plan_four(f, ids);

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "unit_dir.h"
+#include "unit_store.h"
 #include "unit_stderr.h"
 #include "store.h"
 #include "testhist.h"
@@ -26,40 +26,22 @@
 
 #define REPO "/srv/git/tests.git"
 
-struct fixture {
-	char dir[256];
-	char state[300];
-	struct store *store;
-	int commits;
-};
-
+/* Each test has a store of its own. */
 static int
 setup(void **state)
 {
-	struct fixture *f = xcalloc(1, sizeof *f);
-
-	if (unit_dir_make(f->dir, sizeof f->dir, "tests") == -1)
-		return -1;
-	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
-	f->store = store_open(f->state);
-	*state = f;
-	return f->store == NULL ? -1 : 0;
+	return unit_store_setup(state, "tests");
 }
 
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	store_close(f->store);
-	unit_dir_remove(f->dir);
-	free(f);
-	return 0;
+	return unit_store_teardown(state);
 }
 
 /* A running job of commit number c (a new commit for each c). */
 static int64_t
-start_job(struct fixture *f, int c, const char *branch)
+start_job(struct unit_store *f, int c, const char *branch)
 {
 	struct job_request req = { .repo = REPO, .branch = branch,
 	    .rebuild = 1 };
@@ -77,7 +59,7 @@ start_job(struct fixture *f, int c, const char *branch)
 }
 
 static void
-finish(struct fixture *f, int64_t id, enum job_state state)
+finish(struct unit_store *f, int64_t id, enum job_state state)
 {
 	struct job_result r = { .job = id, .state = state, .exit_code = 0,
 	    .duration_ms = 5, .tests = { -1, -1, -1 } };
@@ -87,7 +69,7 @@ finish(struct fixture *f, int64_t id, enum job_state state)
 
 /* Add one record per status letter of statuses (p f e s) as t0, t1, ... */
 static void
-add(struct fixture *f, int64_t job, int attempt, const char *statuses)
+add(struct unit_store *f, int64_t job, int attempt, const char *statuses)
 {
 	struct test_record recs[16];
 	char names[16][8];
@@ -132,7 +114,7 @@ collect(const struct test_run *run, void *arg)
 static void
 test_batches_and_order(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	int64_t job = start_job(f, 1, "main");
 	struct test_record again = { .name = "t0", .suite = "pkg.mod",
 	    .status = TEST_FAILED, .duration_us = -1, .message = "now" };
@@ -184,7 +166,7 @@ test_batches_and_order(void **state)
 static void
 test_history_and_failing_since(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct failing_since since;
 	struct collected c = { 0 };
 	int64_t jobs[5], other;
@@ -230,7 +212,7 @@ test_history_and_failing_since(void **state)
 static void
 test_failure_rerun_marks_flaky(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct collected c = { 0 };
 	struct test_counts counts;
 	struct job job;
@@ -290,7 +272,7 @@ count_flaky(const struct flaky_test *t, void *arg)
 static void
 test_flaky_list(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	int64_t id = start_job(f, 1, "main");
 	int n = 0;
 
@@ -306,7 +288,7 @@ test_flaky_list(void **state)
 static void
 test_quarantine_and_verdict(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct job_result res = { .state = JOB_FAILED, .exit_code = 1,
 	    .tests = { -1, -1, -1 } };
 	struct collected c = { 0 };
