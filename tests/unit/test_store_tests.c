@@ -72,7 +72,7 @@ static void
 add(struct unit_store *f, int64_t job, int attempt, const char *statuses)
 {
 	struct test_record recs[16];
-	char names[16][8];
+	char names[16][24];
 	size_t n = strlen(statuses);
 
 	for (size_t i = 0; i < n; i++) {
