@@ -82,11 +82,12 @@ json_t *api_test_run(const struct test_run *run);
 /*
  * A job's tests (its latest attempt): job, attempt, flaky, counts {total,
  * passed, failed, skipped, quarantined_failed, flaky}, offset and tests
- * [runs], failed first, limit of them from offset, the first API_SINCE_MAX failed ones with failing_since
+ * [runs], failed first, limit of them from offset, fewer when they would
+ * take more than about max_bytes (then "limited" is true), the first API_SINCE_MAX failed ones with failing_since
  * {commit, job, commits_ago, at_least}.  NULL on a store error.
  */
 json_t *api_job_tests(struct dispatcher *d, const struct job *job,
-    int failed_only, int limit, int64_t offset);
+    int failed_only, int limit, int64_t offset, size_t max_bytes);
 /*
  * A test's history on a branch: repo, branch, name, runs, flips,
  * flip_rate, flipping (testhist.h's rule) and history [runs, newest

@@ -35,7 +35,22 @@ struct api_tests_walk {
 	struct dispatcher *d;
 	const struct job *job;
 	int since_left;		/* failed tests still given "failing_since" */
+	size_t bytes_left;	/* of the answer, about: past it, no more */
+	int limited;		/* some were left out for it */
 };
+
+/* About what a test takes as JSON: its texts, escaped, and the rest. */
+static size_t
+api_test_bytes(const struct test_run *run)
+{
+	size_t n = 256;
+
+	n += run->name != NULL ? 2 * strlen(run->name) : 0;
+	n += run->suite != NULL ? 2 * strlen(run->suite) : 0;
+	n += run->file != NULL ? 2 * strlen(run->file) : 0;
+	n += run->message != NULL ? 2 * strlen(run->message) : 0;
+	return n;
+}
 
 static json_t *
 api_since(const struct failing_since *since)
@@ -49,8 +64,16 @@ static int
 api_tests_row(const struct test_run *run, void *arg)
 {
 	struct api_tests_walk *w = arg;
-	json_t *obj = api_test_run(run);
 	struct failing_since since;
+	size_t bytes = api_test_bytes(run);
+	json_t *obj;
+
+	if (bytes > w->bytes_left) {
+		w->limited = 1;
+		return -1;
+	}
+	w->bytes_left -= bytes;
+	obj = api_test_run(run);
 
 	if ((run->status == TEST_FAILED || run->status == TEST_ERROR) &&
 	    w->since_left > 0) {
@@ -76,10 +99,10 @@ api_counts(const struct test_counts *c)
 
 json_t *
 api_job_tests(struct dispatcher *d, const struct job *job, int failed_only,
-    int limit, int64_t offset)
+    int limit, int64_t offset, size_t max_bytes)
 {
 	struct api_tests_walk w = { .d = d, .job = job,
-	    .since_left = API_SINCE_MAX };
+	    .since_left = API_SINCE_MAX, .bytes_left = max_bytes };
 	struct test_counts counts;
 	json_t *obj;
 
@@ -97,6 +120,7 @@ api_job_tests(struct dispatcher *d, const struct job *job, int failed_only,
 	api_set(obj, "flaky", json_boolean(job->flaky));
 	api_set(obj, "counts", api_counts(&counts));
 	api_set(obj, "offset", json_integer(offset));
+	api_set(obj, "limited", json_boolean(w.limited));
 	api_set(obj, "tests", w.list);
 	return obj;
 }

@@ -20,14 +20,25 @@ str(json_t *obj, const char *key)
 	return s != NULL ? s : "-";
 }
 
-/* A test's name or message for a terminal: control characters as '?'. */
+/*
+ * The first line of a test's name or message, at most max bytes, for a
+ * terminal: every control character (C0, DEL, C1) escaped as the logs
+ * escape them, so that no output of a test acts on the terminal.
+ */
 static void
 print_clean(const char *s, size_t max)
 {
-	size_t n = 0;
+	size_t len = strcspn(s, "\n");
+	char *line, *safe;
 
-	for (; *s != '\0' && *s != '\n' && n < max; s++, n++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+	if (len > max)
+		len = max;
+	line = xstrndup(s, len);
+	safe = xmalloc(6 * len + 8);
+	log_escape(line, safe, 6 * len + 8);
+	fputs(safe, stdout);
+	free(safe);
+	free(line);
 }
 
 static void

@@ -20,6 +20,8 @@
 
 /* A job's page lists this many tests; the API has them all. */
 #define HTML_TESTS_MAX 500
+/* And no more than about this much of them. */
+#define HTML_TESTS_MAX_BYTES (4 * 1024 * 1024)
 /* A test's page shows this many of its runs. */
 #define HTML_TEST_RUNS 100
 
@@ -127,7 +129,8 @@ void
 html_job_tests(struct dispatcher *d, const struct job *job,
     struct evbuffer *out)
 {
-	json_t *obj = api_job_tests(d, job, 0, HTML_TESTS_MAX, 0), *t;
+	json_t *obj = api_job_tests(d, job, 0, HTML_TESTS_MAX, 0,
+	    HTML_TESTS_MAX_BYTES), *t;
 	json_t *counts = json_object_get(obj, "counts");
 	int64_t total = html_json_int(counts, "total", 0);
 	int64_t quarantined = html_json_int(counts, "quarantined_failed", 0);

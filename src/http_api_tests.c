@@ -22,6 +22,9 @@
 #include "http.h"
 #include "util.h"
 
+/* An answer's tests, about: past this, fewer ("limited"). */
+#define HTTP_TESTS_MAX_BYTES (8 * 1024 * 1024)
+
 int
 http_api_job_tests(struct http_ctx *h)
 {
@@ -40,7 +43,7 @@ http_api_job_tests(struct http_ctx *h)
 		return 1;
 	}
 	if ((obj = api_job_tests(h->d, &job, (int)failed, (int)limit,
-	    offset)) == NULL)
+	    offset, HTTP_TESTS_MAX_BYTES)) == NULL)
 		http_error(h->req, HTTP_INTERNAL, "store", "unable to read the "
 		    "tests of job %lld", (long long)id);
 	else

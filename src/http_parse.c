@@ -12,7 +12,11 @@
 #include "http.h"
 #include "util.h"
 
-#define HTTP_MAX_PATH 4096
+/*
+ * A test's page holds a repository's URL and a test's name of up to 2
+ * KiB, each percent-encoded: three times as long at worst.
+ */
+#define HTTP_MAX_PATH 12288
 
 /*
  * Split the raw path at '/' first and decode each segment after, so that

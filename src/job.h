@@ -57,6 +57,11 @@ struct job_result {
 	int64_t duration_ms;
 	struct job_tests tests;
 	const char *message;	/* NULL, or why it ended as error */
+	/*
+	 * Its per-test records are not all its tests: a report cut short or
+	 * refused, a limit reached.  Quarantine then forgives nothing.
+	 */
+	int tests_partial;
 };
 
 /* A job as the store keeps it.  Strings are owned; release with job_release. */

@@ -267,6 +267,7 @@ peer_on_result(struct peer *p, const struct proto_msg *msg)
 		.job = msg->job, .state = msg->state,
 		.exit_code = msg->exit_code, .duration_ms = msg->duration_ms,
 		.tests = msg->tests, .message = msg->message,
+		.tests_partial = msg->tests_partial,
 	};
 
 	sched_result(p->d->sched, p->runner, &r);

@@ -239,6 +239,8 @@ static const struct proto_field proto_fields[] = {
 	    M(duration_ms), NULL },
 	{ PROTO_RESULT, "tests", F_TESTS, OPT, 0, 0, 0, M(tests), NULL },
 	{ PROTO_RESULT, "message", F_STRING, OPT, 0, 0, 0, M(message), NULL },
+	{ PROTO_RESULT, "tests_partial", F_BOOL, OPT, 0, 0, 0,
+	    M(tests_partial), NULL },
 };
 
 const char *

@@ -82,7 +82,7 @@ enum proto_role {
  *   LOG       job, data / data_len (UTF-8, data_len <= PROTO_MAX_LOG_CHUNK)
  *   RESULT    job, state (passed|failed|error|timeout|cancelled),
  *             exit_code (-1 if absent), duration_ms, tests, message (may
- *             be NULL: why a job ended as error)
+ *             be NULL: why a job ended as error), tests_partial
  *   PING, PONG -
  *   CANCEL    job
  *   JOBS      repo, branch (may be NULL), state (if has_state), limit
@@ -144,6 +144,7 @@ struct proto_msg {
 	size_t nrecords;
 	int64_t first;
 	int failed_only;
+	int tests_partial;
 	char *test;
 	int remove;
 	char *raw;

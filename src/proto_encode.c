@@ -379,6 +379,8 @@ proto_encode_result(const struct job_result *result, size_t *len)
 		set_json(obj, "tests", tests);
 	}
 	set_string(obj, "message", result->message);
+	if (result->tests_partial)
+		set_json(obj, "tests_partial", json_true());
 	return msg_finish(obj, len);
 }
 

@@ -33,15 +33,16 @@ query_job_tests(struct dispatcher *d, const struct proto_msg *msg,
 		return found == 0 ? proto_encode_errorf("no_such_job",
 		    "no job %lld", (long long)msg->job) :
 		    proto_encode_error("store", "unable to read the job", NULL);
-	/* Too many to answer in one line: fewer, said so (failed first). */
+	/* No more than fits a line, about; fewer if it still does not. */
 	for (;;) {
-		if ((tests = api_job_tests(d, &job, msg->failed_only,
-		    limit, 0)) == NULL) {
+		if ((tests = api_job_tests(d, &job, msg->failed_only, limit, 0,
+		    QUERY_TESTS_MAX_LINE)) == NULL) {
 			reply = proto_encode_error("store", "unable to read the "
 			    "job's tests", NULL);
 			break;
 		}
-		api_set(tests, "limited", json_boolean(limit < msg->limit));
+		if (limit < msg->limit)
+			api_set(tests, "limited", json_true());
 		reply = proto_encode_ok_json(json_pack("{s:o}", "detail", tests),
 		    &len);
 		if (len <= QUERY_TESTS_MAX_LINE || limit == 1)

@@ -125,6 +125,7 @@ runjob_finish(struct runjob *j, enum job_state state, int exit_code,
 	res.exit_code = exit_code;
 	res.duration_ms = mono_ms() - j->started_ms;
 	res.message = message;
+	res.tests_partial = j->tests_partial;
 	log_info("job %lld (%s) %s in %lld ms%s%s", (long long)j->id,
 	    j->commit, job_state_name(state), (long long)res.duration_ms,
 	    format ? ", summary from " : "", format ? format : "");

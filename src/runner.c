@@ -318,10 +318,11 @@ runner_ready(struct conn *c, void *arg)
 
 		if (n == PROTO_MAX_SLOTS)
 			break;
-		/* A job's tests and result wait together: name it once. */
+		/* A job in a slot may have its result waiting: name it once. */
 		for (k = 0; k < n && held[k] != o->job; k++)
 			;
-		if (o->is_result && k == n)
+		/* Tests alone (their result stored) are no job held. */
+		if (o->is_result && !o->is_tests && k == n)
 			held[n++] = o->job;
 	}
 	conn_request(c, proto_encode_register(r->name, r->jobs.nslots,

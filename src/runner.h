@@ -160,6 +160,7 @@ struct runjob {
 	char **reports;		/* its plan's report globs */
 	size_t nreports;
 	struct runreport *report;	/* its tests, read */
+	int tests_partial;	/* its records are not all its tests */
 	int plan;		/* look for .ssci.yml and send it */
 	int planning;		/* sent it, waiting for the answer */
 	char *repo_dir;		/* the clone */

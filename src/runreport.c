@@ -8,9 +8,11 @@
  * dispatcher in tests messages before the result.  The output's records
  * are sent only when no report file was found.
  *
- * Reports are written by whoever can push a commit: a file must be a
- * regular file inside the tree, and reading stops at RUNREPORT_MAX_FILES
- * files and RUNREPORT_MAX_BYTES bytes, each stop said in the job's log.
+ * Reports are written by whoever can push a commit: they are looked for
+ * without following a link and reading at most RUNREPORT_MAX_ENTRIES
+ * directory entries (reportglob.c), a file must be a regular file, and
+ * reading stops at RUNREPORT_MAX_FILES files and RUNREPORT_MAX_BYTES
+ * bytes, each stop said in the job's log and the records then partial.
  * Memory stays bounded: the readers are (report.h), records wait in at
  * most one batch, batches not yet acknowledged stop the reading past
  * RUNREPORT_BACKLOG bytes, and the output's batches are held up to
@@ -18,7 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,10 +31,12 @@
 
 #include "plan.h"
 #include "report.h"
+#include "reportglob.h"
 #include "runjob_int.h"
 #include "util.h"
 
 #define RUNREPORT_MAX_FILES 64
+#define RUNREPORT_MAX_ENTRIES 10000	/* directory entries, per pattern */
 #define RUNREPORT_MAX_BYTES (256LL * 1024 * 1024)
 #define RUNREPORT_CHUNK (256 * 1024)
 #define RUNREPORT_BACKLOG (4 * 1024 * 1024)
@@ -52,7 +55,8 @@ struct runreport {
 	int64_t out_records;
 	int out_dropped;
 	/* The files. */
-	char **files;		/* real paths, in order, each once */
+	char tree[PATH_MAX];	/* the job's tree, its real path */
+	char **files;		/* paths in the tree, in order, each once */
 	size_t nfiles, next_file;
 	int too_many;		/* more matched than RUNREPORT_MAX_FILES */
 	int fd;			/* the file being read, or -1 */
@@ -152,26 +156,13 @@ runreport_output(struct runjob *j, const char *data, size_t len)
 		report_lines_feed(j->report->lines, data, len);
 }
 
-/* Add path once if it is a file inside the tree (real is the tree's). */
+/* Add a report file (rel in the tree) once. */
 static void
-runreport_add_file(struct runreport *rr, const char *tree, const char *path)
+runreport_add_file(struct runreport *rr, const char *rel)
 {
-	char *real = realpath(path, NULL);
-	size_t n = strlen(tree);
-
-	if (real == NULL)
-		return;
-	if (strncmp(real, tree, n) != 0 || real[n] != '/') {
-		runjob_note(rr->j, "report '%s' is outside the tree: not read",
-		    path + n + 1);
-		free(real);
-		return;
-	}
 	for (size_t i = 0; i < rr->nfiles; i++) {
-		if (strcmp(rr->files[i], real) == 0) {
-			free(real);
+		if (strcmp(rr->files[i], rel) == 0)
 			return;
-		}
 	}
 	if (rr->nfiles == RUNREPORT_MAX_FILES) {
 		if (!rr->too_many)
@@ -179,74 +170,90 @@ runreport_add_file(struct runreport *rr, const char *tree, const char *path)
 			    "first %d are read", RUNREPORT_MAX_FILES,
 			    RUNREPORT_MAX_FILES);
 		rr->too_many = 1;
-		free(real);
+		rr->j->tests_partial = 1;
 		return;
 	}
 	rr->files = xrealloc(rr->files, (rr->nfiles + 1) * sizeof *rr->files);
-	rr->files[rr->nfiles++] = real;
+	rr->files[rr->nfiles++] = xstrdup(rel);
+}
+
+static void
+runreport_found(const char *rel, enum report_glob_kind kind, void *arg)
+{
+	struct runreport *rr = arg;
+
+	if (kind == REPORT_GLOB_FILE) {
+		runreport_add_file(rr, rel);
+		return;
+	}
+	runjob_note(rr->j, "report '%s' is %s: not read", rel,
+	    kind == REPORT_GLOB_LINK ? "a symbolic link" :
+	    "not a regular file");
+	rr->j->tests_partial = 1;
 }
 
 /* The files a pattern (relative to the tree) names. */
 static void
-runreport_glob(struct runreport *rr, const char *tree, const char *pattern)
+runreport_glob(struct runreport *rr, const char *pattern)
 {
-	char *full;
-	glob_t g;
+	size_t budget = RUNREPORT_MAX_ENTRIES;
 
 	if (!plan_report_valid(pattern)) {
 		runjob_note(rr->j, "report path '%s' must be relative and "
 		    "within the tree: not read", pattern);
+		rr->j->tests_partial = 1;
 		return;
 	}
-	xasprintf(&full, "%s/%s", tree, pattern);
-	memset(&g, 0, sizeof g);
-	if (glob(full, 0, NULL, &g) == 0) {
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			runreport_add_file(rr, tree, g.gl_pathv[i]);
+	if (report_glob(rr->tree, pattern, &budget, runreport_found,
+	    rr) == -1) {
+		runjob_note(rr->j, "stopped looking for reports of '%s' after "
+		    "%d directory entries", pattern, RUNREPORT_MAX_ENTRIES);
+		rr->j->tests_partial = 1;
 	}
-	globfree(&g);
-	free(full);
 }
 
 static void
 runreport_find_files(struct runreport *rr)
 {
 	struct runjob *j = rr->j;
-	char tree[PATH_MAX];
 
-	if (realpath(j->tree, tree) == NULL)
+	if (realpath(j->tree, rr->tree) == NULL)
 		return;
 	for (size_t i = 0; i < j->nreports; i++)
-		runreport_glob(rr, tree, j->reports[i]);
+		runreport_glob(rr, j->reports[i]);
 	if (j->cfg->reports != NULL)
-		runreport_glob(rr, tree, j->cfg->reports);
-	runreport_glob(rr, tree, RUNREPORT_DIR "/*.xml");
+		runreport_glob(rr, j->cfg->reports);
+	runreport_glob(rr, RUNREPORT_DIR "/*.xml");
 }
 
 /* Open the next file: 1, or 0 when none is left. */
 static int
 runreport_open_next(struct runreport *rr)
 {
+	char path[PATH_MAX];
 	struct stat st;
-	size_t skip;
 
 	while (rr->next_file < rr->nfiles) {
-		const char *path = rr->files[rr->next_file++];
-		char tree[PATH_MAX];
-
-		skip = realpath(rr->j->tree, tree) != NULL ? strlen(tree) + 1 : 0;
-		rr->name = strlen(path) > skip ? path + skip : path;
-		/* No FIFO may hold us, no link may lead elsewhere now. */
+		rr->name = rr->files[rr->next_file++];
+		if ((size_t)snprintf(path, sizeof path, "%s/%s", rr->tree,
+		    rr->name) >= sizeof path)
+			continue;	/* reportglob found no such path */
+		/*
+		 * Found without a link, but the test may still be running
+		 * children: no link now, no FIFO to hold us, a regular file.
+		 */
 		rr->fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 		    O_CLOEXEC);
 		if (rr->fd == -1) {
 			runjob_note(rr->j, "unable to open report '%s': %s",
 			    rr->name, strerror(errno));
+			rr->j->tests_partial = 1;
 			continue;
 		}
 		if (fstat(rr->fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 			runjob_note(rr->j, "report '%s' is not a regular file: "
 			    "not read", rr->name);
+			rr->j->tests_partial = 1;
 			close(rr->fd);
 			rr->fd = -1;
 			continue;
@@ -260,23 +267,29 @@ runreport_open_next(struct runreport *rr)
 	return 0;
 }
 
-/* The file being read is over (or cut short): say what it gave. */
+/*
+ * The file being read is over, or cut short by why: say what it gave.
+ * Anything but a whole file makes the job's records partial.
+ */
 static void
 runreport_close_file(struct runreport *rr, const char *why)
 {
 	char err[512];
+	int failed = junit_finish(rr->junit, err, sizeof err) == -1;
 
-	if (junit_finish(rr->junit, err, sizeof err) == -1)
-		runjob_note(rr->j, "%s; its %lld tests before that are kept",
-		    err, (long long)rr->file_records);
-	else if (why != NULL)
+	if (why != NULL)
 		runjob_note(rr->j, "report '%s': %s; its %lld tests read are "
 		    "kept", rr->name, why, (long long)rr->file_records);
+	else if (failed)
+		runjob_note(rr->j, "%s; its %lld tests before that are kept",
+		    err, (long long)rr->file_records);
 	else
 		runjob_note(rr->j, "read %lld tests from '%s' (%lld KiB) in "
 		    "%lld ms", (long long)rr->file_records, rr->name,
 		    (rr->file_bytes + 1023) / 1024,
 		    (long long)(mono_ms() - rr->file_started_ms));
+	if (why != NULL || failed)
+		rr->j->tests_partial = 1;
 	junit_free(rr->junit);
 	rr->junit = NULL;
 	close(rr->fd);
@@ -394,16 +407,20 @@ runreport_lines_over(struct runreport *rr)
 	char err[256];
 
 	if (report_lines_finish(rr->lines, err, sizeof err) == -1 &&
-	    rr->out_records > 0 && rr->nfiles == 0)
+	    rr->out_records > 0 && rr->nfiles == 0) {
 		runjob_note(rr->j, "test output: %s", err);
+		rr->j->tests_partial = 1;
+	}
 	if (proto_tests_batch_count(rr->out_batch) > 0)
 		runreport_held_add(rr, proto_tests_batch_take(rr->out_batch,
 		    NULL));
 	if (rr->nfiles > 0)
 		return;
-	if (rr->out_dropped)
+	if (rr->out_dropped) {
 		runjob_note(rr->j, "test records from the output past %d MiB "
 		    "were dropped", RUNREPORT_HELD_MAX >> 20);
+		rr->j->tests_partial = 1;
+	}
 	if (rr->out_records > 0)
 		runjob_note(rr->j, "read %lld tests from the output (TAP, "
 		    "unittest)", (long long)rr->out_records);

@@ -212,6 +212,7 @@ sched_reclaim(struct sched *s, struct sched_runner *r, int64_t id)
 		struct sched_assignment *a = sched_assign(s, r, &job,
 		    job.attempt, 0);
 
+		a->fail_retries = job.fail_retries;
 		joblog_open(s->logs, &a->log, id, 0);
 		log_info("job %lld (%s) taken back by runner '%s'",
 		    (long long)id, job.commit, r->name);
@@ -556,7 +557,8 @@ sched_judge(struct sched *s, struct sched_assignment *a,
 		}
 		return 0;
 	}
-	if (verdict_judge(s->store, &job, s->cfg.retry_failed, res, &v) == -1)
+	if (verdict_judge(s->store, &job, s->cfg.retry_failed, res, &v) == -1 ||
+	    a->cancelled_by != NULL)	/* a cancel crossed the failure */
 		v.action = VERDICT_FINISH;
 	if (v.action == VERDICT_RERUN) {
 		snprintf(reason, sizeof reason, "failed on attempt %d; re-run "
@@ -617,6 +619,11 @@ sched_result(struct sched *s, struct sched_runner *r,
 		snprintf(reason, sizeof reason, "cancelled by %s",
 		    a->cancelled_by);
 		res.message = reason;
+	}
+	/* Judged on every record or not at all: its tests come first. */
+	if (a->tests_later) {
+		sched_result_later(s, a);
+		return;
 	}
 	if (sched_judge(s, a, &res) == 1)
 		return;

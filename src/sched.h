@@ -52,6 +52,12 @@ struct sched_assignment {
 	int result_pending;
 	char *cancelled_by;	/* who asked to cancel it, or NULL */
 	int fail_retries;	/* of its attempts, failure re-runs */
+	/*
+	 * A tests message could not be stored for now: the result waits
+	 * (try_again) until it has been, so that no job is judged on part
+	 * of its records.
+	 */
+	int tests_later;
 	struct sched_runner *runner;
 	LIST_ENTRY(sched_assignment) entry;
 };

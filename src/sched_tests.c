@@ -34,6 +34,7 @@ sched_tests(struct sched *s, struct sched_runner *r, int64_t job, int attempt,
 	started = mono_us();
 	rc = store_tests_add(s->store, job, attempt, first, recs, n);
 	if (rc == 0) {
+		a->tests_later = 0;
 		log_debug("job %lld: tests %lld to %lld stored in %lld us",
 		    (long long)job, (long long)first, (long long)(first +
 		    (int64_t)n - 1), (long long)(mono_us() - started));
@@ -41,6 +42,7 @@ sched_tests(struct sched *s, struct sched_runner *r, int64_t job, int attempt,
 		return;
 	}
 	if (rc == -1 && store_error_transient(s->store)) {
+		a->tests_later = 1;
 		snprintf(message, sizeof message, "unable to record the tests "
 		    "of job %lld now; send them again later", (long long)job);
 		s->ops->answer(r->conn, "try_again", message);

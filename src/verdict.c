@@ -44,8 +44,15 @@ verdict_judge(struct store *store, const struct job *job, int retry_default,
 		res->tests.failed = (int)counts.failed;
 		res->tests.skipped = (int)counts.skipped;
 	}
+	/*
+	 * Forgiven only when the records are all the job's tests and the
+	 * command ended by itself: a crash (killed by a signal, 128 + N)
+	 * after a quarantined failure is no quarantined failure.
+	 */
 	if (res->state == JOB_FAILED && counts.failed > 0 &&
-	    counts.failed == counts.quarantined_failed) {
+	    counts.failed == counts.quarantined_failed &&
+	    !res->tests_partial && res->exit_code > 0 &&
+	    res->exit_code < 128) {
 		res->state = JOB_PASSED;
 		snprintf(v->note, sizeof v->note, "ssci: only quarantined "
 		    "tests failed (%lld): the job passes\n",

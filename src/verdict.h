@@ -5,8 +5,9 @@
  *
  * - a job whose records name tests has its counts from them;
  * - a failed job whose every failed test is quarantined passed: its
- *   failures are shown, but they do not fail it (only with records: the
- *   exit status alone names no test);
+ *   failures are shown, but they do not fail it (only with records that
+ *   are all its tests, and a command that exited by itself: the exit
+ *   status alone names no test, and a crash is no test's failure);
  * - a failed job with re-runs left (the plan's "retry: N", else the
  *   dispatcher's --retry-failed N) runs again instead of ending.  If a
  *   re-run passes, the store marks the job and the tests that failed and

@@ -156,3 +156,32 @@ class TestFlaky(TestsTest):
         self.assertEqual(hist["flips"], 1)
         self.assertIn("<svg", page)
         self.assertIn("Quarantine", page)
+
+    def test_quarantine_forgives_only_whole_records(self):
+        """A quarantined failure in TAP, then a clean exit 1: forgiven.
+        The same failure, then a crash (or a plan the output does not
+        meet): not, since the records are not all the job's tests."""
+        tap = ("#!/bin/sh\necho 1..2\necho 'not ok 1 - net_timeout'\n"
+               "echo 'ok 2 - adds'\n%s\n")
+        repo = self.make_repo()
+        first = self.commit(repo, "first", {".ssci/test": tap % "exit 1"})
+        d = self.dispatcher(http=True)
+        self.runner(d, "r1")
+        self.assertEqual(self.run_commit(d, repo, first)["state"], "failed")
+        out = self.ssci("quarantine", "--dispatcher-server", d.address,
+                        "add", repo, "net_timeout")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        clean = self.commit(repo, "clean", {"README": "clean\n"})
+        self.assertEqual(self.run_commit(d, repo, clean)["state"], "passed")
+        crash = self.commit(repo, "crash", {".ssci/test":
+                                            tap % "kill -SEGV $$"})
+        job = self.run_commit(d, repo, crash)
+        self.assertEqual(job["state"], "failed")
+        self.assertEqual(job["exit_code"], 139)
+        self.assertNotIn("only quarantined", self.log(d, job))
+        short = self.commit(repo, "short", {".ssci/test": (
+            "#!/bin/sh\necho 1..3\necho 'not ok 1 - net_timeout'\n"
+            "echo 'ok 2 - adds'\nexit 1\n")})
+        job = self.run_commit(d, repo, short)
+        self.assertEqual(job["state"], "failed")
+        self.assertIn("ssci: test output: ", self.log(d, job))

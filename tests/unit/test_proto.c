@@ -523,7 +523,7 @@ static void
 test_result(void **state)
 {
 	struct job_result	 r = { 12, JOB_FAILED, 1, 1234, { 10, 2, 1 },
-				    NULL };
+				    NULL, 0 };
 	struct proto_msg	 msg;
 	size_t			 len;
 	char			*line;
@@ -544,6 +544,14 @@ test_result(void **state)
 	assert_int_equal(msg.tests.failed, 2);
 	assert_int_equal(msg.tests.skipped, 1);
 	assert_null(msg.message);
+	assert_false(msg.tests_partial);
+	proto_msg_release(&msg);
+	/* Records that are not all the job's tests say so. */
+	r.tests_partial = 1;
+	line = proto_encode_result(&r, &len);
+	assert_non_null(strstr(line, ",\"tests_partial\":true"));
+	parse_encoded(line, len, &msg);
+	assert_true(msg.tests_partial);
 	proto_msg_release(&msg);
 }
 
@@ -552,7 +560,7 @@ static void
 test_result_unknowns(void **state)
 {
 	struct job_result	 r = { 13, JOB_ERROR, -1, 0, { 5, -1, -1 },
-				    "git clone failed" };
+				    "git clone failed", 0 };
 	struct proto_msg	 msg;
 	size_t			 len;
 	char			*line;

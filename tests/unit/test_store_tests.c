@@ -303,6 +303,15 @@ test_quarantine_and_verdict(void **state)
 	    "me"), 0);
 	assert_int_equal(store_job_get(f->store, id, &job), 1);
 	res.job = id;
+	/* Records cut short, or a command killed by a signal: no. */
+	res.tests_partial = 1;
+	assert_int_equal(verdict_judge(f->store, &job, 0, &res, &v), 0);
+	assert_int_equal(res.state, JOB_FAILED);
+	res.tests_partial = 0;
+	res.exit_code = 139;
+	assert_int_equal(verdict_judge(f->store, &job, 0, &res, &v), 0);
+	assert_int_equal(res.state, JOB_FAILED);
+	res.exit_code = 1;
 	assert_int_equal(verdict_judge(f->store, &job, 0, &res, &v), 0);
 	assert_int_equal(res.state, JOB_PASSED);
 	assert_int_equal(v.action, VERDICT_FINISH);
