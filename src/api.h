@@ -89,12 +89,13 @@ json_t *api_test_run(const struct test_run *run);
 json_t *api_job_tests(struct dispatcher *d, const struct job *job,
     int failed_only, int limit, int64_t offset, size_t max_bytes);
 /*
- * A test's history on a branch: repo, branch, name, runs, flips,
- * flip_rate, flipping (testhist.h's rule) and history [runs, newest
- * first, each with job, attempt, commit, job_state, finished_ms].
+ * A test's history (job.h's struct test_where): repo, branch, name,
+ * job_name (null: of every job), runs, flips, flip_rate, flipping
+ * (testhist.h's rule) and history [runs, newest first, each with job,
+ * job_name, attempt, commit, job_state, finished_ms].
  */
-json_t *api_test_history(struct dispatcher *d, const char *repo,
-    const char *branch, const char *name, int limit);
+json_t *api_test_history(struct dispatcher *d,
+    const struct test_where *where, int limit);
 /*
  * The flakiest tests: tests [repo, name, flakes, quarantined, last_flake
  * {job, commit, branch, finished_ms}, runs, flips, flip_rate, flipping,

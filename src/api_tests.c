@@ -77,9 +77,12 @@ api_tests_row(const struct test_run *run, void *arg)
 
 	if ((run->status == TEST_FAILED || run->status == TEST_ERROR) &&
 	    w->since_left > 0) {
+		struct test_where where = { w->job->repo, w->job->branch,
+		    run->name, w->job->name, 0 };
+
 		w->since_left--;
-		if (testhist_failing_since(w->d->store, w->job->repo,
-		    w->job->branch, run->name, w->job->id, &since) == 1)
+		if (testhist_failing_since(w->d->store, &where, w->job->id,
+		    &since) == 1)
 			api_set(obj, "failing_since", api_check(api_since(&since)));
 	}
 	if (json_array_append_new(w->list, obj) == -1)
@@ -131,6 +134,7 @@ api_history_row(const struct test_run *run, void *arg)
 	json_t *obj = api_test_run(run);
 
 	api_set(obj, "job", json_integer(run->job));
+	api_set(obj, "job_name", api_string(run->job_name));
 	api_set(obj, "attempt", json_integer(run->attempt));
 	api_set(obj, "commit", json_string(run->commit));
 	api_set(obj, "job_state", json_string(job_state_name(run->job_state)));
@@ -153,22 +157,24 @@ api_set_flips(json_t *obj, int runs, int flips)
 }
 
 json_t *
-api_test_history(struct dispatcher *d, const char *repo, const char *branch,
-    const char *name, int limit)
+api_test_history(struct dispatcher *d, const struct test_where *where,
+    int limit)
 {
 	json_t *obj, *runs = api_check(json_array());
 	int nruns, flips;
 
-	if (store_test_history(d->store, repo, branch, name, 0, limit,
-	    api_history_row, runs) == -1 || testhist_flips(d->store, repo,
-	    branch, name, 0, &nruns, &flips) == -1) {
+	if (store_test_history(d->store, where, 0, limit, api_history_row,
+	    runs) == -1 || testhist_flips(d->store, where, 0, &nruns,
+	    &flips) == -1) {
 		json_decref(runs);
 		return NULL;
 	}
 	obj = api_check(json_object());
-	api_set(obj, "repo", api_string(repo));
-	api_set(obj, "branch", api_string(branch));
-	api_set(obj, "name", api_string(name));
+	api_set(obj, "repo", api_string(where->repo));
+	api_set(obj, "branch", api_string(where->branch));
+	api_set(obj, "name", api_string(where->name));
+	api_set(obj, "job_name", where->any_job ? json_null() :
+	    api_string(where->job_name));
 	api_set_flips(obj, nruns, flips);
 	api_set(obj, "history", runs);
 	return obj;
@@ -207,15 +213,17 @@ api_flaky_row(const struct flaky_test *f, void *arg)
 	api_set(obj, "quarantined", json_boolean(f->quarantined));
 	commits = api_check(json_array());
 	if ((found = store_job_get(w->d->store, f->last_job, &job)) == 1) {
+		struct test_where where = { f->repo, job.branch, f->name,
+		    job.name, 0 };
+
 		api_set(obj, "last_flake", api_check(json_pack("{s:I, s:s, "
-		    "s:o, s:o}", "job", (json_int_t)job.id, "commit",
-		    job.commit, "branch", api_string(job.branch), "finished_ms",
-		    job.finished_ms ? json_integer(job.finished_ms) :
-		    json_null())));
-		if (testhist_flips(w->d->store, f->repo, job.branch, f->name, 0,
-		    &runs, &flips) == -1 || store_test_history(w->d->store,
-		    f->repo, job.branch, f->name, 0, 100, api_flaky_commit,
-		    commits) == -1)
+		    "s:o, s:o, s:o}", "job", (json_int_t)job.id, "commit",
+		    job.commit, "branch", api_string(job.branch), "job_name",
+		    api_string(job.name), "finished_ms", job.finished_ms ?
+		    json_integer(job.finished_ms) : json_null())));
+		if (testhist_flips(w->d->store, &where, 0, &runs, &flips) ==
+		    -1 || store_test_history(w->d->store, &where, 0, 100,
+		    api_flaky_commit, commits) == -1)
 			w->failed = 1;
 		job_release(&job);
 	} else if (found == -1)

@@ -49,12 +49,14 @@ int html_history(struct dispatcher *d, const char *repo, const char *branch,
     struct evbuffer *out);
 
 /*
- * A test's page, "/tests/REPO/BRANCH/TEST" (branch NULL: jobs without
- * one): its recent runs as a strip and a duration chart, flips,
- * quarantine.  0, or -1 if it never ran there.
+ * A test's page, "/tests/REPO/BRANCH/TEST[?job=NAME]" (branch NULL: jobs
+ * without one; without NAME the runs of every job): its recent runs as a
+ * strip and a duration chart, flips, quarantine.  0, or -1 if it never
+ * ran there.
  */
-int html_test_page(struct dispatcher *d, const char *repo,
-    const char *branch, const char *name, struct evbuffer *out);
+struct test_where;
+int html_test_page(struct dispatcher *d, const struct test_where *where,
+    struct evbuffer *out);
 /* "/flaky": the flakiest tests.  0, or -1 if the store failed. */
 int html_flaky(struct dispatcher *d, struct evbuffer *out);
 

@@ -25,10 +25,13 @@
 /* A test's page shows this many of its runs. */
 #define HTML_TEST_RUNS 100
 
-/* "/tests/REPO/BRANCH/TEST", each part one segment ("-": no branch). */
+/*
+ * "/tests/REPO/BRANCH/TEST", each part one segment ("-": no branch), and
+ * "?job=NAME" for the runs of the jobs of that name in their plans.
+ */
 static void
 html_test_href(struct evbuffer *out, const char *repo, const char *branch,
-    const char *name)
+    const char *name, const char *job_name)
 {
 	evbuffer_add_printf(out, "/tests/");
 	html_url_part(out, repo, 0);
@@ -36,6 +39,10 @@ html_test_href(struct evbuffer *out, const char *repo, const char *branch,
 	html_url_part(out, branch != NULL ? branch : "-", 0);
 	evbuffer_add_printf(out, "/");
 	html_url_part(out, name, 0);
+	if (job_name != NULL) {
+		evbuffer_add_printf(out, "?job=");
+		html_url_query(out, job_name);
+	}
 }
 
 static enum job_state
@@ -108,7 +115,7 @@ html_test_row(struct evbuffer *out, const struct job *job, json_t *t)
 	evbuffer_add_printf(out, "<tr class=\"test status-%s\"><td>", status);
 	html_pill(out, html_test_state(status));
 	evbuffer_add_printf(out, "</td><td class=\"name\"><a href=\"");
-	html_test_href(out, job->repo, job->branch, name);
+	html_test_href(out, job->repo, job->branch, name, job->name);
 	evbuffer_add_printf(out, "\">");
 	html_escape(out, name);
 	evbuffer_add_printf(out, "</a>");
@@ -251,10 +258,12 @@ html_test_marks_of(json_t *history, size_t *n)
 }
 
 int
-html_test_page(struct dispatcher *d, const char *repo, const char *branch,
-    const char *name, struct evbuffer *out)
+html_test_page(struct dispatcher *d, const struct test_where *where,
+    struct evbuffer *out)
 {
-	json_t *obj = api_test_history(d, repo, branch, name, HTML_TEST_RUNS);
+	const char *repo = where->repo, *branch = where->branch,
+	    *name = where->name;
+	json_t *obj = api_test_history(d, where, HTML_TEST_RUNS);
 	json_t *history = json_object_get(obj, "history");
 	struct svg_mark *marks;
 	char *title;
@@ -271,6 +280,8 @@ html_test_page(struct dispatcher *d, const char *repo, const char *branch,
 	evbuffer_add_printf(out, "</h1>\n<dl id=\"summary\">\n");
 	html_dd(out, "repo", "Repository", repo);
 	html_dd(out, "branch", "Branch", branch);
+	if (!where->any_job)
+		html_dd(out, "job-name", "Job", where->job_name);
 	evbuffer_add_printf(out, "<dt>Flips</dt><dd class=\"flips\">%" PRId64
 	    " in its last %" PRId64 " runs%s</dd>\n", html_json_int(obj,
 	    "flips", 0), html_json_int(obj, "runs", 0),
@@ -307,7 +318,8 @@ html_flaky_row(struct evbuffer *out, json_t *t)
 		return;
 	evbuffer_add_printf(out, "<tr class=\"flaky-test\"><td class=\"name\">"
 	    "<a href=\"");
-	html_test_href(out, repo, html_json_str(last, "branch"), name);
+	html_test_href(out, repo, html_json_str(last, "branch"), name,
+	    html_json_str(last, "job_name"));
 	evbuffer_add_printf(out, "\">");
 	html_escape(out, name);
 	evbuffer_add_printf(out, "</a>");

@@ -129,10 +129,13 @@ static int
 page_test(struct http_ctx *h)
 {
 	struct evbuffer *body = evbuffer_new();
-	const char *branch = strcmp(h->parts[2], "-") == 0 ? NULL :
-	    h->parts[2];
-	int found = html_test_page(h->d, h->parts[1], branch, h->parts[3],
-	    body) != -1;
+	struct test_where where = { .repo = h->parts[1], .name = h->parts[3],
+	    .branch = strcmp(h->parts[2], "-") == 0 ? NULL : h->parts[2],
+	    .job_name = http_param(h, "job") };
+	int found;
+
+	where.any_job = where.job_name == NULL;
+	found = html_test_page(h->d, &where, body) != -1;
 
 	if (found)
 		http_page(h->req, HTTP_OK, body);

@@ -3,7 +3,7 @@
  * http_api_tests.c - per-test results in the JSON API (docs/API.md):
  *
  *   GET  /api/jobs/ID/tests[?failed=1&limit=N&offset=K]
- *   GET  /api/tests?repo=URL&branch=B&name=TEST[&limit=N]
+ *   GET  /api/tests?repo=URL&branch=B&name=TEST[&job=NAME&limit=N]
  *   GET  /api/flaky[?limit=N]
  *   GET  /api/quarantine[?repo=URL]
  *   POST /api/quarantine  {"repo":URL, "test":TEST[, "remove":true]}
@@ -56,6 +56,7 @@ int
 http_api_test_history(struct http_ctx *h)
 {
 	const char *repo = http_param(h, "repo"), *name = http_param(h, "name");
+	struct test_where where;
 	long limit;
 	json_t *obj;
 
@@ -67,8 +68,11 @@ http_api_test_history(struct http_ctx *h)
 		    "none)");
 		return 1;
 	}
-	obj = api_test_history(h->d, repo, http_param(h, "branch"), name,
-	    (int)limit);
+	where = (struct test_where){ .repo = repo, .name = name,
+	    .branch = http_param(h, "branch"), .job_name = http_param(h,
+	    "job") };
+	where.any_job = where.job_name == NULL;
+	obj = api_test_history(h->d, &where, (int)limit);
 	if (obj == NULL)
 		http_error(h->req, HTTP_INTERNAL, "store", "unable to read the "
 		    "test's history");

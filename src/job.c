@@ -71,6 +71,7 @@ test_run_release(struct test_run *run)
 	free(run->file);
 	free(run->message);
 	free(run->branch);
+	free(run->job_name);
 	memset(run, 0, sizeof *run);
 }
 

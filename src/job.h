@@ -118,11 +118,27 @@ struct test_run {
 	int quarantined;	/* its failures do not fail a job */
 	char commit[65];
 	char *branch;		/* may be NULL */
+	char *job_name;		/* its job's name in its plan; NULL: unplanned */
 	enum job_state job_state;
 	int64_t finished_ms;	/* the job's; 0 if not finished */
 };
 
 void test_run_release(struct test_run *run);
+
+/*
+ * Which runs of a test make its history: the test name of repository
+ * repo on branch (NULL: jobs without one), in the jobs named job_name in
+ * their plan (NULL: unplanned jobs), or in every job with any_job.  The
+ * jobs of one name are the same work run again; two matrix entries that
+ * run the same suite are not.
+ */
+struct test_where {
+	const char *repo;
+	const char *branch;
+	const char *name;
+	const char *job_name;
+	int any_job;
+};
 
 /*
  * The most tests one answer lists (an API page, a client's question): a

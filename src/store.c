@@ -270,13 +270,14 @@ store_job_test_counts(struct store *store, int64_t job,
 }
 
 int
-store_test_history(struct store *store, const char *repo, const char *branch,
-    const char *name, int64_t upto, int limit, store_test_cb cb, void *arg)
+store_test_history(struct store *store, const struct test_where *where,
+    int64_t upto, int limit, store_test_cb cb, void *arg)
 {
-	if (repo == NULL || name == NULL || limit < 1 || limit > 1000)
+	if (where->repo == NULL || where->name == NULL || limit < 1 ||
+	    limit > 1000)
 		return -1;
-	return store->backend->test_history(store, repo, branch, name, upto,
-	    limit, cb, arg);
+	return store->backend->test_history(store, where, upto, limit, cb,
+	    arg);
 }
 
 int

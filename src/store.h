@@ -206,13 +206,12 @@ int store_job_test_counts(struct store *store, int64_t job,
     struct test_counts *counts);
 
 /*
- * A test's runs on a branch (NULL: jobs without one), newest first (a
- * job's attempts too, the latest first), in jobs up to upto (0: any), at
- * most limit (1 to 1000).  How many, or -1.
+ * A test's runs (job.h's struct test_where), newest first (a job's
+ * attempts too, the latest first), in jobs up to upto (0: any), at most
+ * limit (1 to 1000).  How many, or -1.
  */
-int store_test_history(struct store *store, const char *repo,
-    const char *branch, const char *name, int64_t upto, int limit,
-    store_test_cb cb, void *arg);
+int store_test_history(struct store *store, const struct test_where *where,
+    int64_t upto, int limit, store_test_cb cb, void *arg);
 
 /* Mark one run flaky (its branch's history flips): 0 or -1. */
 int store_test_mark_flaky(struct store *store, int64_t job, int attempt,

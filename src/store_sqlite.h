@@ -195,9 +195,8 @@ int sqlite_job_tests(struct store *base, int64_t job, int failed_only,
     int limit, int64_t offset, store_test_cb cb, void *arg);
 int sqlite_job_test_counts(struct store *base, int64_t job,
     struct test_counts *counts);
-int sqlite_test_history(struct store *base, const char *repo,
-    const char *branch, const char *name, int64_t upto, int limit,
-    store_test_cb cb, void *arg);
+int sqlite_test_history(struct store *base, const struct test_where *where,
+    int64_t upto, int limit, store_test_cb cb, void *arg);
 int sqlite_test_mark_flaky(struct store *base, int64_t job, int attempt,
     int64_t index);
 int sqlite_flaky_tests(struct store *base, int limit, store_flaky_cb cb,

@@ -45,8 +45,8 @@
 	"SELECT r.job_id, r.attempt, r.idx, t.name, r.suite, r.file, " \
 	"r.status, r.duration_us, r.message, r.flaky, " \
 	"t.quarantined_ms IS NOT NULL, j.commit_id, j.branch, j.state, " \
-	"j.finished_ms FROM test_runs r JOIN jobs j ON j.id = r.job_id " \
-	"JOIN tests t ON t.id = r.test_id "
+	"j.finished_ms, r.job_name FROM test_runs r " \
+	"JOIN jobs j ON j.id = r.job_id JOIN tests t ON t.id = r.test_id "
 
 #define TEST_FAILED "r.status IN ('failed', 'error')"
 
@@ -195,7 +195,7 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "UPDATE jobs SET flaky = 1 WHERE id = ?1 AND state = 'passed' AND "
 	    "fail_retries > 0" },
 	[ST_TEST_JOB] = { "read a job for its tests",
-	    "SELECT repo_id, branch, attempt, commit_id FROM jobs "
+	    "SELECT repo_id, branch, attempt, commit_id, name FROM jobs "
 	    "WHERE id = ?1" },
 	[ST_TEST_FIND] = { "look up a test",
 	    "SELECT id FROM tests WHERE repo_id = ?1 AND name = ?2" },
@@ -204,8 +204,8 @@ const struct store_sql store_sql[ST_MAX] = {
 	/* A batch sent again is the same batch: its rows are there. */
 	[ST_TEST_RUN_ADD] = { "record a test's result",
 	    "INSERT OR IGNORE INTO test_runs (job_id, attempt, idx, test_id, "
-	    "branch, status, duration_us, suite, file, message) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
+	    "branch, status, duration_us, suite, file, message, job_name) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)" },
 	/* Failed first, then the others: two walks of the job's index, no
 	 * sort of all its rows. */
 	[ST_JOB_TESTS_FAILED] = { "list a job's failed tests",
@@ -242,7 +242,8 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_TEST_HISTORY] = { "read a test's history",
 	    TEST_RUN_COLUMNS "WHERE t.repo_id = (SELECT id FROM repos WHERE "
 	    "url = ?1) AND t.name = ?2 AND r.branch IS ?3 AND "
-	    "(?4 IS NULL OR r.job_id <= ?4) "
+	    "(?4 IS NULL OR r.job_id <= ?4) AND "
+	    "(?6 <> 0 OR r.job_name IS ?7) "
 	    "ORDER BY r.job_id DESC, r.attempt DESC LIMIT ?5" },
 	[ST_TEST_OTHER_RUNS] = { "look for other runs of a commit",
 	    "SELECT EXISTS (SELECT 1 FROM jobs j JOIN test_runs r ON "
@@ -256,7 +257,8 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "UPDATE test_runs SET flaky = 1 WHERE job_id = ?1 AND attempt = ?3 "
 	    "AND status <> 'skipped' AND EXISTS (SELECT 1 FROM test_runs o "
 	    "WHERE o.test_id = test_runs.test_id AND "
-	    "o.branch IS test_runs.branch AND o.job_id IN (SELECT id FROM "
+	    "o.branch IS test_runs.branch AND "
+	    "o.job_name IS test_runs.job_name AND o.job_id IN (SELECT id FROM "
 	    "jobs WHERE commit_id = ?2) AND NOT (o.job_id = ?1 AND "
 	    "o.attempt = ?3) AND o.status <> 'skipped' AND "
 	    "(o.status = 'passed') <> (test_runs.status = 'passed'))" },
@@ -357,7 +359,7 @@ const char *const store_migrations[] = {
 	"  attempt INTEGER NOT NULL, idx INTEGER NOT NULL,"
 	"  test_id INTEGER NOT NULL REFERENCES tests(id), branch TEXT,"
 	"  status TEXT NOT NULL, duration_us INTEGER, suite TEXT, file TEXT,"
-	"  message TEXT, flaky INTEGER NOT NULL DEFAULT 0);"
+	"  message TEXT, flaky INTEGER NOT NULL DEFAULT 0, job_name TEXT);"
 	"CREATE UNIQUE INDEX test_runs_job ON test_runs (job_id, attempt, idx);"
 	"CREATE INDEX test_runs_history ON test_runs (test_id, branch, job_id,"
 	"  attempt);"

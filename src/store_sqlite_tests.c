@@ -40,6 +40,7 @@ sql_test_run_fill(sqlite3_stmt *stmt, struct test_run *run)
 	    commit == NULL ? "" : (const char *)commit);
 	run->branch = sql_column_strdup(stmt, 12);
 	run->finished_ms = sql_column_int64(stmt, 14, 0);
+	run->job_name = sql_column_strdup(stmt, 15);
 	return 1;
 }
 
@@ -83,23 +84,41 @@ sql_test_id(struct store_sqlite *store, int64_t repo_id, const char *name,
 	return 0;
 }
 
-/* The job's repository, branch (malloc'd) and attempt: 1, 0 none, -1. */
+/* What a job's test runs carry of it. */
+struct test_job {
+	int64_t repo_id;
+	char *branch;		/* malloc'd, may be NULL */
+	char *name;		/* malloc'd, may be NULL */
+	int attempt;
+	char commit[65];
+};
+
+static void
+test_job_release(struct test_job *tj)
+{
+	free(tj->branch);
+	free(tj->name);
+}
+
+/* Job job's repository, branch, name, attempt, commit: 1, 0 none, -1. */
 static int
-sql_test_job(struct store_sqlite *store, int64_t job, int64_t *repo_id,
-    char **branch, int *attempt, char commit[65])
+sql_test_job(struct store_sqlite *store, int64_t job, struct test_job *tj)
 {
 	sqlite3_stmt *stmt = store->stmt[ST_TEST_JOB];
 	int rc;
 
 	sql_bind_int64(store, ST_TEST_JOB, 1, job);
 	rc = sql_step(store, ST_TEST_JOB);
+	memset(tj, 0, sizeof *tj);
 	if (rc == SQLITE_ROW) {
 		const unsigned char *c = sqlite3_column_text(stmt, 3);
 
-		*repo_id = sqlite3_column_int64(stmt, 0);
-		*branch = sql_column_strdup(stmt, 1);
-		*attempt = (int)sqlite3_column_int64(stmt, 2);
-		snprintf(commit, 65, "%s", c == NULL ? "" : (const char *)c);
+		tj->repo_id = sqlite3_column_int64(stmt, 0);
+		tj->branch = sql_column_strdup(stmt, 1);
+		tj->attempt = (int)sqlite3_column_int64(stmt, 2);
+		snprintf(tj->commit, sizeof tj->commit, "%s",
+		    c == NULL ? "" : (const char *)c);
+		tj->name = sql_column_strdup(stmt, 4);
 	}
 	sql_reset(store, ST_TEST_JOB);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
@@ -111,22 +130,22 @@ sqlite_tests_add(struct store *base, int64_t job, int attempt,
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 	enum store_stmt st = ST_TEST_RUN_ADD;
-	int64_t repo_id, test_id, added[TEST_SKIPPED + 1] = { 0 }, total = 0;
-	char *branch = NULL, commit[65];
-	int found, current;
+	int64_t test_id, added[TEST_SKIPPED + 1] = { 0 }, total = 0;
+	struct test_job tj;
+	int found;
 
 	if (sql_run(store, ST_BEGIN) == -1)
 		return -1;
-	found = sql_test_job(store, job, &repo_id, &branch, &current, commit);
-	if (found != 1 || current != attempt) {
+	found = sql_test_job(store, job, &tj);
+	if (found != 1 || tj.attempt != attempt) {
 		sql_rollback(store);
-		free(branch);
+		test_job_release(&tj);
 		return found == -1 ? -1 : 1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		char *key = testrec_key(recs[i].suite, recs[i].name);
 
-		if (sql_test_id(store, repo_id, key, &test_id) == -1) {
+		if (sql_test_id(store, tj.repo_id, key, &test_id) == -1) {
 			free(key);
 			goto fail;
 		}
@@ -135,12 +154,13 @@ sqlite_tests_add(struct store *base, int64_t job, int attempt,
 		sql_bind_int64(store, st, 2, attempt);
 		sql_bind_int64(store, st, 3, first + (int64_t)i);
 		sql_bind_int64(store, st, 4, test_id);
-		sql_bind_text(store, st, 5, branch);
+		sql_bind_text(store, st, 5, tj.branch);
 		sql_bind_text(store, st, 6, testrec_status_name(recs[i].status));
 		sql_bind_known(store, st, 7, recs[i].duration_us);
 		sql_bind_text(store, st, 8, recs[i].suite);
 		sql_bind_text(store, st, 9, recs[i].file);
 		sql_bind_text(store, st, 10, recs[i].message);
+		sql_bind_text(store, st, 11, tj.name);
 		if (sql_run(store, st) == -1)
 			goto fail;
 		if (sql_changes(store) == 1) {
@@ -157,10 +177,10 @@ sqlite_tests_add(struct store *base, int64_t job, int attempt,
 	sql_bind_int64(store, st, 6, added[TEST_SKIPPED]);
 	if (sql_run(store, st) == -1)
 		goto fail;
-	free(branch);
+	test_job_release(&tj);
 	return sql_commit(store);
 fail:
-	free(branch);
+	test_job_release(&tj);
 	sql_rollback(store);
 	return -1;
 }
@@ -177,31 +197,31 @@ sql_count_flaky(struct store_sqlite *store, int64_t job, int attempt)
 int
 sql_tests_settle(struct store_sqlite *store, int64_t job)
 {
-	int64_t repo_id, others;
-	char *branch = NULL, commit[65];
-	int attempt, found;
+	struct test_job tj;
+	int64_t others;
+	int found;
 
 	sql_bind_int64(store, ST_JOB_SET_FLAKY, 1, job);
 	if (sql_run(store, ST_JOB_SET_FLAKY) == -1)
 		return -1;
-	found = sql_test_job(store, job, &repo_id, &branch, &attempt, commit);
-	free(branch);
+	found = sql_test_job(store, job, &tj);
+	test_job_release(&tj);
 	if (found != 1)
 		return found;
 	/* Most commits run once: then there is nothing to compare. */
 	sql_bind_int64(store, ST_TEST_OTHER_RUNS, 1, job);
-	sql_bind_text(store, ST_TEST_OTHER_RUNS, 2, commit);
-	sql_bind_int64(store, ST_TEST_OTHER_RUNS, 3, attempt);
+	sql_bind_text(store, ST_TEST_OTHER_RUNS, 2, tj.commit);
+	sql_bind_int64(store, ST_TEST_OTHER_RUNS, 3, tj.attempt);
 	if (sql_scalar(store, ST_TEST_OTHER_RUNS, &others) != 1)
 		return -1;
 	if (!others)
 		return 0;
 	sql_bind_int64(store, ST_TEST_MARK_FLAKY, 1, job);
-	sql_bind_text(store, ST_TEST_MARK_FLAKY, 2, commit);
-	sql_bind_int64(store, ST_TEST_MARK_FLAKY, 3, attempt);
+	sql_bind_text(store, ST_TEST_MARK_FLAKY, 2, tj.commit);
+	sql_bind_int64(store, ST_TEST_MARK_FLAKY, 3, tj.attempt);
 	if (sql_run(store, ST_TEST_MARK_FLAKY) == -1)
 		return -1;
-	return sql_count_flaky(store, job, attempt);
+	return sql_count_flaky(store, job, tj.attempt);
 }
 
 /* One of the two lists of a job's tests, from offset. */
@@ -262,17 +282,19 @@ sqlite_job_test_counts(struct store *base, int64_t job,
 }
 
 int
-sqlite_test_history(struct store *base, const char *repo, const char *branch,
-    const char *name, int64_t upto, int limit, store_test_cb cb, void *arg)
+sqlite_test_history(struct store *base, const struct test_where *where,
+    int64_t upto, int limit, store_test_cb cb, void *arg)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 	enum store_stmt st = ST_TEST_HISTORY;
 
-	sql_bind_text(store, st, 1, repo);
-	sql_bind_text(store, st, 2, name);
-	sql_bind_text(store, st, 3, branch);
+	sql_bind_text(store, st, 1, where->repo);
+	sql_bind_text(store, st, 2, where->name);
+	sql_bind_text(store, st, 3, where->branch);
 	sql_bind_known(store, st, 4, upto > 0 ? upto : -1);
 	sql_bind_int64(store, st, 5, limit);
+	sql_bind_int64(store, st, 6, where->any_job);
+	sql_bind_text(store, st, 7, where->job_name);
 	return sql_each_test_run(store, st, cb, arg);
 }
 

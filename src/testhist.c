@@ -50,15 +50,14 @@ since_row(const struct test_run *run, void *arg)
 }
 
 int
-testhist_failing_since(struct store *store, const char *repo,
-    const char *branch, const char *name, int64_t job,
-    struct failing_since *since)
+testhist_failing_since(struct store *store, const struct test_where *where,
+    int64_t job, struct failing_since *since)
 {
 	struct since_walk w = { .job = job, .since = since };
 
 	memset(since, 0, sizeof *since);
-	if (store_test_history(store, repo, branch, name, job,
-	    TESTHIST_SINCE_RUNS, since_row, &w) == -1)
+	if (store_test_history(store, where, job, TESTHIST_SINCE_RUNS,
+	    since_row, &w) == -1)
 		return -1;
 	if (!w.started)
 		return 0;
@@ -88,14 +87,14 @@ flip_row(const struct test_run *run, void *arg)
 }
 
 int
-testhist_flips(struct store *store, const char *repo, const char *branch,
-    const char *name, int64_t upto, int *runs, int *flips)
+testhist_flips(struct store *store, const struct test_where *where,
+    int64_t upto, int *runs, int *flips)
 {
 	struct flip_walk w = { 0, 0, 0 };
 
 	/* Skips are read but not counted: read a few more than needed. */
-	if (store_test_history(store, repo, branch, name, upto,
-	    2 * TESTHIST_FLIP_RUNS, flip_row, &w) == -1)
+	if (store_test_history(store, where, upto, 2 * TESTHIST_FLIP_RUNS,
+	    flip_row, &w) == -1)
 		return -1;
 	*runs = w.runs;
 	*flips = w.flips;

@@ -35,19 +35,18 @@ struct failing_since {
 };
 
 /*
- * Since when the test name of repo, failing in job on branch, has been
- * failing there: 1 and *since, 0 if it did not fail in job, -1.
+ * Since when the test, failing in job (one of where's), has been failing
+ * there: 1 and *since, 0 if it did not fail in job, -1.
  */
-int testhist_failing_since(struct store *store, const char *repo,
-    const char *branch, const char *name, int64_t job,
-    struct failing_since *since);
+int testhist_failing_since(struct store *store,
+    const struct test_where *where, int64_t job, struct failing_since *since);
 
 /*
- * Its outcome over its last TESTHIST_FLIP_RUNS runs on branch up to job
+ * Its outcome over its last TESTHIST_FLIP_RUNS runs of where, up to job
  * upto (0: the latest): runs (skips left out) and flips.  0 or -1.
  */
-int testhist_flips(struct store *store, const char *repo, const char *branch,
-    const char *name, int64_t upto, int *runs, int *flips);
+int testhist_flips(struct store *store, const struct test_where *where,
+    int64_t upto, int *runs, int *flips);
 
 /* Whether runs and flips make the flip rule's flaky. */
 int testhist_flipping(int runs, int flips);

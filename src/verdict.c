@@ -85,7 +85,7 @@ verdict_failed_row(const struct test_run *run, void *arg)
 
 	*copy = *run;
 	copy->name = xstrdup(run->name);
-	copy->suite = copy->file = copy->message = NULL;
+	copy->suite = copy->file = copy->message = copy->job_name = NULL;
 	copy->branch = run->branch != NULL ? xstrdup(run->branch) : NULL;
 	return 0;
 }
@@ -109,11 +109,13 @@ verdict_mark_flipping(struct store *store, int64_t id)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < f->n; i++) {
 		struct test_run *run = &f->runs[i];
+		struct test_where where = { job.repo, job.branch, run->name,
+		    job.name, 0 };
 
 		if (run->flaky)
 			continue;
-		if (testhist_flips(store, job.repo, job.branch, run->name, id,
-		    &runs, &flips) == -1 || (testhist_flipping(runs, flips) &&
+		if (testhist_flips(store, &where, id, &runs, &flips) == -1 ||
+		    (testhist_flipping(runs, flips) &&
 		    store_test_mark_flaky(store, id, run->attempt,
 		    run->index) == -1)) {
 			rc = -1;

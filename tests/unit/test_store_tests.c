@@ -167,6 +167,9 @@ static void
 test_history_and_failing_since(void **state)
 {
 	struct unit_store *f = *state;
+	struct test_where t1 = { REPO, "main", "pkg.mod.t1", NULL, 0 };
+	struct test_where t0 = { REPO, "main", "pkg.mod.t0", NULL, 0 };
+	struct test_where topic = { REPO, "topic", "pkg.mod.t1", NULL, 0 };
 	struct failing_since since;
 	struct collected c = { 0 };
 	int64_t jobs[5], other;
@@ -182,24 +185,23 @@ test_history_and_failing_since(void **state)
 	other = start_job(f, 9, "topic");
 	add(f, other, 1, "pf");
 	finish(f, other, JOB_FAILED);
-	assert_int_equal(store_test_history(f->store, REPO, "main",
-	    "pkg.mod.t1", 0, 100, collect, &c), 5);
+	assert_int_equal(store_test_history(f->store, &t1, 0, 100, collect,
+	    &c), 5);
 	assert_string_equal(c.status, "ffffp");
 	memset(&c, 0, sizeof c);
-	assert_int_equal(store_test_history(f->store, REPO, "main",
-	    "pkg.mod.t1", jobs[2], 100, collect, &c), 3);
-	assert_int_equal(testhist_failing_since(f->store, REPO, "main",
-	    "pkg.mod.t1", jobs[4], &since), 1);
+	assert_int_equal(store_test_history(f->store, &t1, jobs[2], 100,
+	    collect, &c), 3);
+	assert_int_equal(testhist_failing_since(f->store, &t1, jobs[4], &since),
+	    1);
 	assert_int_equal(since.job, jobs[1]);
 	assert_int_equal(since.commits_ago, 3);
 	assert_int_equal(since.at_least, 0);
-	assert_int_equal(testhist_failing_since(f->store, REPO, "main",
-	    "pkg.mod.t0", jobs[4], &since), 0);
-	assert_int_equal(testhist_failing_since(f->store, REPO, "topic",
-	    "pkg.mod.t1", other, &since), 1);
+	assert_int_equal(testhist_failing_since(f->store, &t0, jobs[4], &since),
+	    0);
+	assert_int_equal(testhist_failing_since(f->store, &topic, other,
+	    &since), 1);
 	assert_int_equal(since.commits_ago, 0);
-	assert_int_equal(testhist_flips(f->store, REPO, "main", "pkg.mod.t1", 0,
-	    &runs, &flips), 0);
+	assert_int_equal(testhist_flips(f->store, &t1, 0, &runs, &flips), 0);
 	assert_int_equal(runs, 5);
 	assert_int_equal(flips, 1);
 	assert_false(testhist_flipping(runs, flips));
@@ -255,6 +257,73 @@ test_failure_rerun_marks_flaky(void **state)
 	memset(&c, 0, sizeof c);
 	store_job_tests(f->store, id, 0, 10, 0, collect, &c);
 	assert_false(c.flaky[0] || c.flaky[1]);
+}
+
+/* A pipeline of two jobs of the same suite, as a matrix makes: ids. */
+static const struct job_plan_entry pair[] = {
+	{ "unit[PY=3.11]", "{\"run\":[\"t\"]}", NULL, 0, NULL, 0, 0 },
+	{ "unit[PY=3.12]", "{\"run\":[\"t\"]}", NULL, 0, NULL, 0, 0 },
+};
+static const struct job_plan pair_plan = { "jobs: {}\n", pair, 2, 0 };
+
+static void
+start_pair(struct unit_store *f, int c, int64_t ids[2])
+{
+	struct job_request req = { .repo = REPO, .branch = "main",
+	    .rebuild = 1, .plan = &pair_plan };
+	char commit[41];
+	enum job_state st;
+	int existing;
+
+	snprintf(commit, sizeof commit, "%040d", c);
+	req.commit = commit;
+	assert_int_equal(store_dispatch(f->store, &req, &ids[0], &st,
+	    &existing), 0);
+	ids[1] = ids[0] + 1;
+	assert_int_equal(store_job_start(f->store, ids[0], "r1"), 0);
+	assert_int_equal(store_job_start(f->store, ids[1], "r2"), 0);
+}
+
+/*
+ * Two jobs of one commit that run the same suite (a matrix) are not the
+ * same work run again: one failing a test the other passes is no flake,
+ * and each has its own history.
+ */
+static void
+test_jobs_of_other_names_apart(void **state)
+{
+	struct unit_store *f = *state;
+	struct test_where py11 = { REPO, "main", "pkg.mod.t1",
+	    "unit[PY=3.11]", 0 };
+	struct test_where any = { REPO, "main", "pkg.mod.t1", NULL, 1 };
+	struct failing_since since;
+	struct collected c = { 0 };
+	struct test_counts counts;
+	int64_t ids[2];
+	int runs, flips;
+
+	for (int i = 0; i < 5; i++) {
+		start_pair(f, i, ids);
+		add(f, ids[0], 1, "pf");	/* 3.11 fails t1 */
+		add(f, ids[1], 1, "pp");	/* 3.12 passes it */
+		finish(f, ids[0], JOB_FAILED);
+		finish(f, ids[1], JOB_PASSED);
+		assert_int_equal(store_job_test_counts(f->store, ids[0],
+		    &counts), 0);
+		assert_int_equal(counts.flaky, 0);
+		assert_int_equal(store_job_test_counts(f->store, ids[1],
+		    &counts), 0);
+		assert_int_equal(counts.flaky, 0);
+	}
+	assert_int_equal(testhist_failing_since(f->store, &py11, ids[0],
+	    &since), 1);
+	assert_int_equal(since.commits_ago, 4);
+	assert_int_equal(testhist_flips(f->store, &py11, 0, &runs, &flips), 0);
+	assert_int_equal(runs, 5);
+	assert_int_equal(flips, 0);
+	assert_int_equal(store_test_history(f->store, &any, 0, 100, collect,
+	    &c), 10);
+	assert_string_equal(c.names[0], "pkg.mod.t1");
 }
 
 static int
@@ -357,6 +426,7 @@ main(void)
 		T(test_history_and_failing_since),
 		T(test_failure_rerun_marks_flaky),
 		T(test_flaky_list),
+		T(test_jobs_of_other_names_apart),
 		T(test_quarantine_and_verdict),
 	};
 
