@@ -94,7 +94,8 @@ glob_level(struct glob_walk *w, const char *rel, size_t k)
 		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(dir);
-	qsort(names, n, sizeof *names, cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof *names, cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		if ((size_t)snprintf(sub, sizeof sub, "%s%s%s", rel,
 		    *rel != '\0' ? "/" : "", names[i]) < sizeof sub)

@@ -112,7 +112,7 @@ test_split_longest_first(void **state)
 		{ "long", 20000 }, { "m1", 5000 }, { "m2", 5000 },
 		{ "m3", 5000 }, { "m4", 5000 },
 	};
-	char names[7][8];
+	char names[7][16];
 	int shard[12];
 	int64_t totals[4];
 
