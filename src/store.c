@@ -313,3 +313,14 @@ store_test_mark_flaky(struct store *store, int64_t job, int attempt,
 {
 	return store->backend->test_mark_flaky(store, job, attempt, index);
 }
+
+int
+store_test_durations(struct store *store, const char *repo,
+    const char *branch, const char *job_name, int runs,
+    store_duration_cb cb, void *arg)
+{
+	if (repo == NULL || runs < 1 || runs > STORE_DURATION_RUNS_MAX)
+		return -1;
+	return store->backend->test_durations(store, repo, branch, job_name,
+	    runs, cb, arg);
+}

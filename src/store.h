@@ -213,6 +213,21 @@ int store_job_test_counts(struct store *store, int64_t job,
 int store_test_history(struct store *store, const struct test_where *where,
     int64_t upto, int limit, store_test_cb cb, void *arg);
 
+/*
+ * For splitting a suite (issue 18): the tests of the latest passed job
+ * named job_name (NULL: unplanned) on branch of repo that has records,
+ * each with the median of its durations over its last runs (1 to 100;
+ * skips and unknown durations left out) in jobs of that name there, or
+ * -1 if none is known; in name order.  How many tests (0: no such
+ * job), or -1.
+ */
+#define STORE_DURATION_RUNS_MAX 100
+typedef int (*store_duration_cb)(const char *name, int64_t median_us,
+    void *arg);
+int store_test_durations(struct store *store, const char *repo,
+    const char *branch, const char *job_name, int runs,
+    store_duration_cb cb, void *arg);
+
 /* Mark one run flaky (its branch's history flips): 0 or -1. */
 int store_test_mark_flaky(struct store *store, int64_t job, int attempt,
     int64_t index);

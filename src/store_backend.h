@@ -79,6 +79,9 @@ struct store_backend {
 	    void *arg);
 	int (*test_mark_flaky)(struct store *store, int64_t job, int attempt,
 	    int64_t index);
+	int (*test_durations)(struct store *store, const char *repo,
+	    const char *branch, const char *job_name, int runs,
+	    store_duration_cb cb, void *arg);
 	int (*test_quarantine)(struct store *store, const char *repo,
 	    const char *name, int on, const char *by);
 	int (*quarantined)(struct store *store, const char *repo,

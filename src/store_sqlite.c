@@ -52,6 +52,7 @@ const struct store_backend store_sqlite_backend = {
 	.test_history = sqlite_test_history,
 	.flaky_tests = sqlite_flaky_tests,
 	.test_mark_flaky = sqlite_test_mark_flaky,
+	.test_durations = sqlite_test_durations,
 	.test_quarantine = sqlite_test_quarantine,
 	.quarantined = sqlite_quarantined,
 };

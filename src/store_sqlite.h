@@ -76,6 +76,8 @@ enum store_stmt {
 	ST_TEST_OTHER_RUNS,
 	ST_TEST_MARK_FLAKY,
 	ST_TEST_RUN_FLAKY,
+	ST_TEST_LAST_PASSED,
+	ST_TEST_DURATIONS,
 	ST_FLAKY_LIST,
 	ST_TEST_QUARANTINE,
 	ST_QUARANTINE_LIST,
@@ -199,6 +201,9 @@ int sqlite_test_history(struct store *base, const struct test_where *where,
     int64_t upto, int limit, store_test_cb cb, void *arg);
 int sqlite_test_mark_flaky(struct store *base, int64_t job, int attempt,
     int64_t index);
+int sqlite_test_durations(struct store *base, const char *repo,
+    const char *branch, const char *job_name, int runs,
+    store_duration_cb cb, void *arg);
 int sqlite_flaky_tests(struct store *base, int limit, store_flaky_cb cb,
     void *arg);
 int sqlite_test_quarantine(struct store *base, const char *repo,

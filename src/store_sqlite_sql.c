@@ -262,6 +262,29 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "jobs WHERE commit_id = ?2) AND NOT (o.job_id = ?1 AND "
 	    "o.attempt = ?3) AND o.status <> 'skipped' AND "
 	    "(o.status = 'passed') <> (test_runs.status = 'passed'))" },
+	/* The latest passed job of a name on a branch that has records. */
+	[ST_TEST_LAST_PASSED] = { "find a job's last pass",
+	    "SELECT j.id, j.attempt FROM jobs j JOIN repos ON "
+	    "repos.id = j.repo_id WHERE repos.url = ?1 AND j.branch IS ?2 AND "
+	    "j.name IS ?3 AND j.state = 'passed' AND EXISTS (SELECT 1 FROM "
+	    "test_attempts a WHERE a.job_id = j.id AND a.attempt = j.attempt "
+	    "AND a.total > 0) ORDER BY j.id DESC LIMIT 1" },
+	/*
+	 * The tests of a job's attempt, each with the durations of its last
+	 * ?5 runs (not skipped) in jobs of the same name on the branch.
+	 */
+	[ST_TEST_DURATIONS] = { "read tests' durations",
+	    "WITH these AS (SELECT test_id FROM test_runs WHERE job_id = ?1 "
+	    "AND attempt = ?2), recent AS (SELECT r.test_id, r.duration_us, "
+	    "ROW_NUMBER() OVER (PARTITION BY r.test_id ORDER BY r.job_id DESC, "
+	    "r.attempt DESC) AS k FROM these CROSS JOIN test_runs r ON "
+	    "r.test_id = these.test_id AND r.branch IS ?3 WHERE "
+	    "r.job_name IS ?4 AND r.status <> 'skipped' AND "
+	    "r.duration_us IS NOT NULL AND r.job_id <= ?1) "
+	    "SELECT t.name, recent.duration_us FROM these "
+	    "JOIN tests t ON t.id = these.test_id LEFT JOIN recent ON "
+	    "recent.test_id = these.test_id AND recent.k <= ?5 "
+	    "ORDER BY t.name, recent.duration_us" },
 	[ST_TEST_RUN_FLAKY] = { "mark a test's run flaky",
 	    "UPDATE test_runs SET flaky = 1 WHERE job_id = ?1 AND "
 	    "attempt = ?2 AND idx = ?3" },

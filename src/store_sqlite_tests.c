@@ -312,6 +312,74 @@ sqlite_test_mark_flaky(struct store *base, int64_t job, int attempt,
 	return sql_count_flaky(store, job, attempt);
 }
 
+/* The median of n sorted durations. */
+static int64_t
+sql_median(const int64_t *d, size_t n)
+{
+	if (n == 0)
+		return -1;
+	if (n % 2 == 1)
+		return d[n / 2];
+	return d[n / 2 - 1] + (d[n / 2] - d[n / 2 - 1]) / 2;
+}
+
+int
+sqlite_test_durations(struct store *base, const char *repo,
+    const char *branch, const char *job_name, int runs,
+    store_duration_cb cb, void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_stmt *last = store->stmt[ST_TEST_LAST_PASSED];
+	sqlite3_stmt *stmt = store->stmt[ST_TEST_DURATIONS];
+	int64_t job, durations[STORE_DURATION_RUNS_MAX];
+	char *name = NULL;
+	size_t nd = 0;
+	int rc, attempt, n = 0, stop = 0;
+
+	sql_bind_text(store, ST_TEST_LAST_PASSED, 1, repo);
+	sql_bind_text(store, ST_TEST_LAST_PASSED, 2, branch);
+	sql_bind_text(store, ST_TEST_LAST_PASSED, 3, job_name);
+	rc = sql_step(store, ST_TEST_LAST_PASSED);
+	job = rc == SQLITE_ROW ? sqlite3_column_int64(last, 0) : 0;
+	attempt = rc == SQLITE_ROW ? (int)sqlite3_column_int64(last, 1) : 0;
+	sql_reset(store, ST_TEST_LAST_PASSED);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	sql_bind_int64(store, ST_TEST_DURATIONS, 1, job);
+	sql_bind_int64(store, ST_TEST_DURATIONS, 2, attempt);
+	sql_bind_text(store, ST_TEST_DURATIONS, 3, branch);
+	sql_bind_text(store, ST_TEST_DURATIONS, 4, job_name);
+	sql_bind_int64(store, ST_TEST_DURATIONS, 5, runs);
+	/* Rows come by name, durations sorted: one group per test. */
+	while (!stop && (rc = sql_step(store, ST_TEST_DURATIONS)) ==
+	    SQLITE_ROW) {
+		const char *row = (const char *)sqlite3_column_text(stmt, 0);
+
+		if (row == NULL)
+			continue;
+		if (name != NULL && strcmp(name, row) != 0) {
+			stop = cb(name, sql_median(durations, nd), arg) == -1;
+			n++;
+			free(name);
+			name = NULL;
+		}
+		if (name == NULL) {
+			name = xstrdup(row);
+			nd = 0;
+		}
+		if (sqlite3_column_type(stmt, 1) != SQLITE_NULL &&
+		    nd < STORE_DURATION_RUNS_MAX)
+			durations[nd++] = sqlite3_column_int64(stmt, 1);
+	}
+	if (!stop && name != NULL && (rc == SQLITE_DONE)) {
+		cb(name, sql_median(durations, nd), arg);
+		n++;
+	}
+	free(name);
+	sql_reset(store, ST_TEST_DURATIONS);
+	return stop || rc == SQLITE_DONE ? n : -1;
+}
+
 int
 sqlite_flaky_tests(struct store *base, int limit, store_flaky_cb cb,
     void *arg)

@@ -752,6 +752,9 @@ test_test_queries_use_their_indexes(void **state)
 	assert_non_null(strstr(plan, "test_runs_history (test_id=? AND "
 	    "branch=? AND job_id=? AND attempt=?)"));
 	assert_null(strstr(plan, "SCAN"));
+	query_plan(f, ST_TEST_DURATIONS, plan, sizeof plan);
+	assert_non_null(strstr(plan, "test_runs_history (test_id=? AND "
+	    "branch=?"));
 	query_plan(f, ST_JOB_TESTS_FAILED, plan, sizeof plan);
 	assert_non_null(strstr(plan, "USING INDEX test_runs_job (job_id=? AND "
 	    "attempt=?)"));

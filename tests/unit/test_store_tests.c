@@ -326,6 +326,74 @@ test_jobs_of_other_names_apart(void **state)
 	assert_string_equal(c.names[0], "pkg.mod.t1");
 }
 
+struct medians {
+	char names[8][32];
+	int64_t median[8];
+	int n;
+};
+
+static int
+collect_median(const char *name, int64_t median_us, void *arg)
+{
+	struct medians *m = arg;
+
+	snprintf(m->names[m->n], sizeof m->names[0], "%s", name);
+	m->median[m->n++] = median_us;
+	return 0;
+}
+
+/*
+ * What a split will weigh tests by: the tests of the last passed job of
+ * a name on a branch, each with its median duration over its last runs
+ * there (add gives t0 1 ms, t1 2 ms, t2 3 ms, or skips).
+ */
+static void
+test_durations_for_a_split(void **state)
+{
+	struct unit_store *f = *state;
+	struct test_record slow[2] = {
+		{ .name = "t0", .suite = "pkg.mod", .status = TEST_PASSED,
+		    .duration_us = 1000 },
+		{ .name = "t1", .suite = "pkg.mod", .status = TEST_PASSED,
+		    .duration_us = 1000000 },
+	};
+	struct medians m = { 0 };
+	int64_t id;
+
+	assert_int_equal(store_test_durations(f->store, REPO, "main", NULL, 5,
+	    collect_median, &m), 0);
+	for (int i = 0; i < 3; i++) {
+		id = start_job(f, i, "main");
+		add(f, id, 1, "pps");
+		finish(f, id, JOB_PASSED);
+	}
+	/* Once slow: the median of 2, 2, 2 and 1000 ms is still 2. */
+	id = start_job(f, 3, "main");
+	assert_int_equal(store_tests_add(f->store, id, 1, 0, slow, 2), 0);
+	add(f, id, 1, "pps");		/* t0, t1 kept; t2 added */
+	finish(f, id, JOB_PASSED);
+	/* A failed job is not the suite's last pass. */
+	id = start_job(f, 7, "main");
+	add(f, id, 1, "pfsp");
+	finish(f, id, JOB_FAILED);
+	assert_int_equal(store_test_durations(f->store, REPO, "main", NULL, 5,
+	    collect_median, &m), 3);
+	assert_string_equal(m.names[0], "pkg.mod.t0");
+	assert_int_equal(m.median[0], 1000);
+	assert_string_equal(m.names[1], "pkg.mod.t1");
+	assert_int_equal(m.median[1], 2000);
+	/* A test only ever skipped has no known duration. */
+	assert_string_equal(m.names[2], "pkg.mod.t2");
+	assert_int_equal(m.median[2], -1);
+	memset(&m, 0, sizeof m);
+	assert_int_equal(store_test_durations(f->store, REPO, "topic", NULL, 5,
+	    collect_median, &m), 0);
+	assert_int_equal(store_test_durations(f->store, REPO, "main", "unit",
+	    5, collect_median, &m), 0);
+	assert_int_equal(store_test_durations(f->store, REPO, "main", NULL, 0,
+	    collect_median, &m), -1);
+}
+
 static int
 count_flaky(const struct flaky_test *t, void *arg)
 {
@@ -427,6 +495,7 @@ main(void)
 		T(test_failure_rerun_marks_flaky),
 		T(test_flaky_list),
 		T(test_jobs_of_other_names_apart),
+		T(test_durations_for_a_split),
 		T(test_quarantine_and_verdict),
 	};
 
