@@ -105,4 +105,12 @@ json_t *api_flaky(struct dispatcher *d, int limit);
 /* quarantined [repo, name, since_ms, by], of repo or all (NULL). */
 json_t *api_quarantined(struct dispatcher *d, const char *repo);
 
+/*
+ * Up to max bytes of job's log from offset (joblog_read's terms: *data
+ * malloc'd, *size the whole log's): a sharded job's log is its shards',
+ * each under a header line, read as they are now.  0, or -1: no log.
+ */
+int api_log_read(struct dispatcher *d, const struct job *job, int64_t offset,
+    size_t max, char **data, size_t *len, int64_t *size);
+
 #endif

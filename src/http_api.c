@@ -23,6 +23,7 @@
 #include "sched.h"
 #include "events.h"
 #include "http.h"
+#include "plan.h"
 #include "util.h"
 
 #define HTTP_LOG_MAX (1024 * 1024)
@@ -98,8 +99,7 @@ api_get_log(struct http_ctx *h, struct job *job)
 	if (http_number(h, "offset", 0, 2147483647L, 0, &offset) == -1 ||
 	    http_number(h, "limit", 1, HTTP_LOG_MAX, HTTP_LOG_MAX, &limit) == -1)
 		return;
-	joblog_read(&h->d->logs, job->id, offset, (size_t)limit, &data, &len,
-	    &size);
+	api_log_read(h->d, job, offset, (size_t)limit, &data, &len, &size);
 	clean = utf8_sanitize(data != NULL ? data : "", len, &cleanlen);
 	http_json(h->req, HTTP_OK, json_pack("{s:I, s:I, s:I, s:I, s:s, s:s%}",
 	    "id", (json_int_t)job->id, "offset", (json_int_t)offset,
@@ -227,8 +227,22 @@ api_job_one(struct http_ctx *h)
 {
 	struct job job;
 
+	struct plan_spec spec;
+	json_t *obj;
+
 	if (api_find_job(h, &job)) {
-		http_json(h->req, HTTP_OK, api_job(&job));
+		obj = api_job(&job);
+		/* A shard's part of the split: its test ids. */
+		if (job.shard_of > 0 && plan_spec_decode(job.spec, &spec) == 0) {
+			json_t *ids = json_array();
+
+			for (size_t i = 0; i < spec.ntests; i++)
+				json_array_append_new(ids,
+				    json_string(spec.tests[i]));
+			json_object_set_new(obj, "shard_tests", ids);
+			plan_spec_release(&spec);
+		}
+		http_json(h->req, HTTP_OK, obj);
 		job_release(&job);
 	}
 	return 1;

@@ -93,6 +93,15 @@ struct job {
 	int needs_pending;	/* jobs it needs that have not passed */
 	int flaky;		/* passed on a re-run after failing */
 	int fail_retries;	/* re-runs it had after failing */
+	/*
+	 * Sharding: a sharded job has shards > 0 and is never run; its
+	 * shards are jobs of their own (shard_of its id, shard_index from 1)
+	 * and its state, times and counts follow theirs.
+	 */
+	int shards;
+	int64_t shard_of;	/* 0: not a shard */
+	int shard_index;
+	int64_t expected_ms;	/* a shard's expected time; -1 unknown */
 };
 
 void job_release(struct job *job);
@@ -198,6 +207,10 @@ struct job_plan_entry {
 	const size_t *needs;	/* indexes of entries before or after */
 	size_t nneeds;
 	int64_t carried;	/* a retry keeps this passed job: its id */
+	int shards;		/* a sharded job: how many shards */
+	size_t shard_of;	/* a shard: its job's index + 1; else 0 */
+	int shard_index;
+	int64_t expected_ms;	/* a shard's expected time, or -1 */
 };
 
 struct job_plan {

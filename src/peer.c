@@ -479,6 +479,8 @@ peer_send_job(void *conn, const struct job *job,
 		run.nenv = spec->nenv;
 		run.reports = spec->reports;
 		run.nreports = spec->nreports;
+		run.tests = spec->tests;
+		run.ntests = spec->ntests;
 	}
 	peer_send(conn, proto_encode_job_run(job->id, job->repo, job->commit,
 	    job->branch, timeout_s, attempt, &run, NULL));

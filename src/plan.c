@@ -29,16 +29,19 @@ enum {
 	KEY_ALLOW_FAILURE,
 	KEY_RETRY,
 	KEY_REPORTS,
+	KEY_SHARDS,
+	KEY_MAX_SHARDS,
+	KEY_LIST,
 	KEY_MAX
 };
 
 static const char *const job_keys[KEY_MAX] = {
 	"run", "needs", "labels", "matrix", "env", "timeout", "allow_failure",
-	"retry", "reports",
+	"retry", "reports", "shards", "max_shards", "list",
 };
 
 #define JOB_KEYS_LIST "run, needs, labels, matrix, env, timeout, " \
-	"allow_failure, retry, reports"
+	"allow_failure, retry, reports, shards, max_shards, list"
 
 #define WORD_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
 	"0123456789_"
@@ -452,6 +455,12 @@ check_field(struct checker *c, struct pjob *j, int which, size_t v)
 		return check_retry(c, j, v);
 	case KEY_REPORTS:
 		return check_reports(c, j, v);
+	case KEY_SHARDS:
+		return plan_check_shards(c->t, c->e, c->name, v, j);
+	case KEY_MAX_SHARDS:
+		return plan_check_max_shards(c->t, c->e, c->name, v, j);
+	case KEY_LIST:
+		return plan_check_list(c->t, c->e, c->name, v, j);
 	default:
 		return check_allow_failure(c, j, v);
 	}
@@ -523,6 +532,8 @@ check_job(struct checker *c, size_t k)
 		    c->name);
 		goto fail;
 	}
+	if (plan_check_sharding(t, c->e, c->name, k, &j) == -1)
+		goto fail;
 	c->total += j.combos;
 	c->jobs[c->njobs++] = j;
 	return 0;

@@ -13,6 +13,7 @@
 #define SSCI_PLAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define PLAN_FILE ".ssci.yml"
 #define PLAN_MAX_BYTES (64 * 1024)	/* a bigger file is an error */
@@ -32,6 +33,13 @@
 #define PLAN_MAX_RETRY 10		/* re-runs of a failed job */
 #define PLAN_MAX_REPORTS 16		/* report globs of a job */
 #define PLAN_MAX_REPORT 256		/* bytes of one */
+#define PLAN_SHARDS_AUTO (-1)		/* shards: auto */
+#define PLAN_MAX_SHARDS 64		/* shards of one job */
+#define PLAN_DEFAULT_MAX_SHARDS 8	/* auto's cap unless max_shards says */
+/* A shard's test ids, as its spec holds them and a job message sends. */
+#define PLAN_MAX_SHARD_TESTS_BYTES (512 * 1024)
+#define PLAN_MAX_TEST_ID 1024		/* bytes of one listed test id */
+#define PLAN_MAX_LISTED 100000		/* ids one list may print */
 /* An expanded name: "name[K1=v1,...]". */
 #define PLAN_MAX_JOB_NAME \
 	(PLAN_MAX_NAME + 2 + PLAN_MAX_KEYS * (PLAN_MAX_NAME + PLAN_MAX_VALUE + 2))
@@ -47,6 +55,9 @@ struct plan_spec {
 	int retry;		/* re-runs after a failure; 0: --retry-failed */
 	char **reports;		/* JUnit XML files the job writes, as globs */
 	size_t nreports;
+	char **tests;		/* a shard's test ids, one per line in
+				 * $SSCI_TESTS_FILE; none for other jobs */
+	size_t ntests;
 };
 
 struct plan_job {
@@ -57,6 +68,22 @@ struct plan_job {
 	size_t *needs;		/* indexes into plan.jobs, each job once */
 	size_t nneeds;
 	int allow_failure;
+	/* Sharding (docs/PIPELINES.md): split over runners. */
+	int shards;		/* 0: not split; N; or PLAN_SHARDS_AUTO */
+	int max_shards;		/* auto's cap */
+	char *list;		/* prints the ids to split; NULL: the last pass's */
+	char **listed;		/* what list printed, filled by the runner */
+	size_t nlisted;
+	int has_listed;		/* list ran (listed may still be empty) */
+	/*
+	 * Once the dispatcher split the job (never encoded): it stays as the
+	 * job its shards make up, shard_total of them, each a job after it
+	 * with shard_of its index + 1.
+	 */
+	size_t shard_of;
+	int shard_index;	/* 1 to shard_total */
+	int shard_total;
+	int64_t expected_ms;	/* a shard's expected time */
 };
 
 /* The jobs in file order, each matrix's jobs in place of its job. */
@@ -92,6 +119,9 @@ void plan_spec_release(struct plan_spec *spec);
  * printable, with no ".." part; at most PLAN_MAX_REPORT bytes.
  */
 int plan_report_valid(const char *s);
+
+/* A test id as a list prints it: 1 to PLAN_MAX_TEST_ID printable bytes. */
+int plan_test_id_valid(const char *s);
 
 /* Labels as the store keeps them: words joined by single spaces. */
 char *plan_labels_join(char *const *labels, size_t nlabels);

@@ -223,6 +223,13 @@ expand_one(const struct ptree *t, const struct pjob *j, size_t combo,
 	if (j->labels != 0)
 		out->labels = copy_texts(t, j->labels, &out->nlabels, cost);
 	out->allow_failure = j->allow_failure;
+	out->shards = j->shards;
+	out->max_shards = j->shards == PLAN_SHARDS_AUTO ? (j->max_shards != 0 ?
+	    j->max_shards : PLAN_DEFAULT_MAX_SHARDS) : 0;
+	if (j->list != 0) {
+		out->list = xstrdup(t->nodes[j->list].text);
+		*cost += t->nodes[j->list].len + 1;
+	}
 
 	/* The matrix's values, then env's but for what the matrix sets. */
 	env = &t->nodes[j->env];

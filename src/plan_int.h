@@ -95,7 +95,21 @@ struct pjob {
 	int timeout_s;
 	int allow_failure;
 	int retry;
+	int shards;		/* 0, N or PLAN_SHARDS_AUTO */
+	int max_shards;		/* 0: not given */
+	size_t list;		/* its node, or 0 */
 };
+
+/* plan_shards.c: the sharding keys of job name at node v into j. */
+int plan_check_shards(const struct ptree *t, struct plan_err *e,
+    const char *name, size_t v, struct pjob *j);
+int plan_check_max_shards(const struct ptree *t, struct plan_err *e,
+    const char *name, size_t v, struct pjob *j);
+int plan_check_list(const struct ptree *t, struct plan_err *e,
+    const char *name, size_t v, struct pjob *j);
+/* What the keys say together, once the job's are all read. */
+int plan_check_sharding(const struct ptree *t, struct plan_err *e,
+    const char *name, size_t key, const struct pjob *j);
 
 /*
  * Resolve the needs, refuse cycles and fill plan with the expanded jobs:

@@ -5,7 +5,9 @@
  * "env":["K=v"],"timeout":600}, timeout left out when 0; and a job's
  * labels as one string.  The plan is what a runner sends once it has read
  * .ssci.yml, and what the store keeps for a retry: {"jobs":[{"name",
- * "run", "env", "timeout", "labels", "needs" (indexes), "allow_failure"}]}.
+ * "run", "env", "timeout", "labels", "needs" (indexes), "allow_failure",
+ * and when set "retry", "reports", "shards", "max_shards", "list" and
+ * "listed" (the ids list printed)}]}; a shard's spec has its "tests".
  *
  * Decoding is strict, since the text crossed the store and the wire:
  * anything but that shape (another key, a wrong type, an empty command,
@@ -74,7 +76,9 @@ plan_spec_encode(const struct plan_spec *spec)
 	    (spec->retry != 0 && json_object_set_new(obj, "retry",
 	    json_check(json_integer(spec->retry))) == -1) ||
 	    (spec->nreports != 0 && json_object_set_new(obj, "reports",
-	    strings_of(spec->reports, spec->nreports)) == -1))
+	    strings_of(spec->reports, spec->nreports)) == -1) ||
+	    (spec->ntests != 0 && json_object_set_new(obj, "tests",
+	    strings_of(spec->tests, spec->ntests)) == -1))
 		fatalx("%s: out of memory", __func__);
 	if ((s = json_dumps(obj, JSON_COMPACT)) == NULL)
 		fatalx("%s: out of memory", __func__);
@@ -130,6 +134,19 @@ command_valid(const char *s)
 }
 
 int
+plan_test_id_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > PLAN_MAX_TEST_ID)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+int
 plan_report_valid(const char *s)
 {
 	size_t len = strlen(s);
@@ -178,7 +195,7 @@ plan_spec_decode(const char *text, struct plan_spec *spec)
 	json_object_foreach(root, key, v)
 		if (strcmp(key, "run") != 0 && strcmp(key, "env") != 0 &&
 		    strcmp(key, "timeout") != 0 && strcmp(key, "retry") != 0 &&
-		    strcmp(key, "reports") != 0)
+		    strcmp(key, "reports") != 0 && strcmp(key, "tests") != 0)
 			goto out;
 	if ((timeout = json_object_get(root, "timeout")) != NULL) {
 		if (!json_is_integer(timeout))
@@ -194,6 +211,8 @@ plan_spec_decode(const char *text, struct plan_spec *spec)
 	    decode_strings(json_object_get(root, "reports"), 0,
 	    PLAN_MAX_REPORTS, plan_report_valid, &spec->reports,
 	    &spec->nreports) == -1 ||
+	    decode_strings(json_object_get(root, "tests"), 0, PLAN_MAX_LISTED,
+	    plan_test_id_valid, &spec->tests, &spec->ntests) == -1 ||
 	    decode_retry(json_object_get(root, "retry"), &spec->retry) == -1)
 		goto out;
 	spec->timeout_s = (int)t;
@@ -211,6 +230,7 @@ plan_spec_release(struct plan_spec *spec)
 	strv_free(spec->run, spec->nrun);
 	strv_free(spec->env, spec->nenv);
 	strv_free(spec->reports, spec->nreports);
+	strv_free(spec->tests, spec->ntests);
 	memset(spec, 0, sizeof *spec);
 }
 
@@ -234,6 +254,25 @@ plan_labels_join(char *const *labels, size_t nlabels)
 }
 
 /* A job of a plan as JSON. */
+/* A job's sharding keys, where it has them. */
+static int
+plan_job_shards_json(json_t *obj, const struct plan_job *pj)
+{
+	if (pj->shards == 0)
+		return 0;
+	if (json_object_set_new(obj, "shards", pj->shards == PLAN_SHARDS_AUTO ?
+	    json_check(json_string("auto")) :
+	    json_check(json_integer(pj->shards))) == -1 ||
+	    (pj->shards == PLAN_SHARDS_AUTO && json_object_set_new(obj,
+	    "max_shards", json_check(json_integer(pj->max_shards))) == -1) ||
+	    (pj->list != NULL && json_object_set_new(obj, "list",
+	    string_of(pj->list)) == -1) ||
+	    (pj->has_listed && json_object_set_new(obj, "listed",
+	    strings_of(pj->listed, pj->nlisted)) == -1))
+		return -1;
+	return 0;
+}
+
 static json_t *
 plan_job_json(const struct plan_job *pj)
 {
@@ -259,7 +298,8 @@ plan_job_json(const struct plan_job *pj)
 	    (pj->spec.retry != 0 && json_object_set_new(obj, "retry",
 	    json_check(json_integer(pj->spec.retry))) == -1) ||
 	    (pj->spec.nreports != 0 && json_object_set_new(obj, "reports",
-	    strings_of(pj->spec.reports, pj->spec.nreports)) == -1))
+	    strings_of(pj->spec.reports, pj->spec.nreports)) == -1) ||
+	    plan_job_shards_json(obj, pj) == -1)
 		fatalx("%s: out of memory", __func__);
 	return obj;
 }
@@ -339,13 +379,57 @@ plan_decode_needs(const json_t *a, size_t njobs, size_t i,
 	return 0;
 }
 
+/* A number from 1 to 64 into *out: 0, or -1. */
+static int
+decode_shard_count(const json_t *v, int *out)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > PLAN_MAX_SHARDS)
+		return -1;
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
+/* shards, max_shards, list and listed: present together as encoded. */
+static int
+plan_decode_shards(const json_t *obj, struct plan_job *pj)
+{
+	const json_t *shards = json_object_get(obj, "shards");
+	const json_t *max = json_object_get(obj, "max_shards");
+	const json_t *list = json_object_get(obj, "list");
+	const json_t *listed = json_object_get(obj, "listed");
+
+	if (shards == NULL)
+		return max == NULL && list == NULL && listed == NULL ? 0 : -1;
+	if (json_is_string(shards) &&
+	    strcmp(json_string_value(shards), "auto") == 0) {
+		pj->shards = PLAN_SHARDS_AUTO;
+		if (decode_shard_count(max, &pj->max_shards) == -1)
+			return -1;
+	} else if (decode_shard_count(shards, &pj->shards) == -1 ||
+	    max != NULL)
+		return -1;
+	if (list != NULL) {
+		if (!json_is_string(list) ||
+		    !command_valid(json_string_value(list)))
+			return -1;
+		pj->list = xstrdup(json_string_value(list));
+	}
+	if (listed == NULL)
+		return 0;
+	pj->has_listed = 1;
+	return decode_strings(listed, 0, PLAN_MAX_LISTED, plan_test_id_valid,
+	    &pj->listed, &pj->nlisted);
+}
+
 /* One job of the "jobs" array into pj: 0, or -1 with err written. */
 static int
 plan_decode_job(const json_t *obj, size_t njobs, size_t i,
     struct plan_job *pj, char *err, size_t errsize)
 {
 	static const char *const keys[] = { "name", "run", "env", "timeout",
-	    "labels", "needs", "allow_failure", "retry", "reports" };
+	    "labels", "needs", "allow_failure", "retry", "reports", "shards",
+	    "max_shards", "list", "listed" };
 	const json_t *v, *t = json_object_get(obj, "timeout");
 	const char *key;
 	size_t k;
@@ -389,6 +473,8 @@ plan_decode_job(const json_t *obj, size_t njobs, size_t i,
 	if (plan_decode_needs(json_object_get(obj, "needs"), njobs, i,
 	    pj) == -1)
 		return plan_decode_fail(err, errsize, i, "bad needs");
+	if (plan_decode_shards(obj, pj) == -1)
+		return plan_decode_fail(err, errsize, i, "bad sharding");
 	return 0;
 }
 
@@ -473,6 +559,8 @@ plan_release(struct plan *plan)
 		plan_spec_release(&j->spec);
 		strv_free(j->labels, j->nlabels);
 		free(j->needs);
+		free(j->list);
+		strv_free(j->listed, j->nlisted);
 	}
 	free(plan->jobs);
 	memset(plan, 0, sizeof *plan);

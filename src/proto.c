@@ -77,6 +77,7 @@ enum field_kind {
 	F_RUN,		/* the same, into run and nrun */
 	F_ENV,		/* the same, into env and nenv */
 	F_REPORTS,	/* the same, into reports and nreports */
+	F_SHARD_TESTS,	/* the same, into shard_tests and nshard_tests */
 	F_OBJECT,	/* an object, as compact JSON text in data and
 			   data_len, at most max bytes */
 	F_TESTS,	/* object of test counts, see proto_test_fields */
@@ -98,6 +99,7 @@ static const json_type field_json[] = {
 	[F_LABELS] = JSON_ARRAY,
 	[F_RUN] = JSON_ARRAY,
 	[F_ENV] = JSON_ARRAY,
+	[F_SHARD_TESTS] = JSON_ARRAY,
 	[F_REPORTS] = JSON_ARRAY,
 	[F_OBJECT] = JSON_OBJECT,
 	[F_TESTS] = JSON_OBJECT,
@@ -198,6 +200,8 @@ static const struct proto_field proto_fields[] = {
 	    env_valid },
 	{ PROTO_JOB, "reports", F_REPORTS, OPT, 0, PLAN_MAX_REPORTS, 0,
 	    M(reports), plan_report_valid },
+	{ PROTO_JOB, "tests", F_SHARD_TESTS, OPT, 0, PLAN_MAX_LISTED, 0,
+	    M(shard_tests), plan_test_id_valid },
 	{ PROTO_JOB, "plan", F_BOOL, OPT, 0, 0, 0, M(plan), NULL },
 
 	ID(PROTO_PLAN),
@@ -519,6 +523,9 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 		return get_strings(v, f, &msg->env, &msg->nenv, err);
 	case F_REPORTS:
 		return get_strings(v, f, &msg->reports, &msg->nreports, err);
+	case F_SHARD_TESTS:
+		return get_strings(v, f, &msg->shard_tests, &msg->nshard_tests,
+		    err);
 	case F_OBJECT:
 		msg->data = json_dumps(v, JSON_COMPACT);
 		if (msg->data == NULL)
@@ -813,6 +820,7 @@ proto_msg_release(struct proto_msg *msg)
 	strv_free(msg->run, msg->nrun);
 	strv_free(msg->env, msg->nenv);
 	strv_free(msg->reports, msg->nreports);
+	strv_free(msg->shard_tests, msg->nshard_tests);
 	free(msg->subject);
 	free(msg->author);
 	proto_records_free(msg->records, msg->nrecords);

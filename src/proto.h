@@ -77,7 +77,8 @@ enum proto_role {
  *   JOB       job, repo, commit, branch (may be NULL), timeout, attempt,
  *             name (may be NULL), run / nrun and env / nenv: what to run
  *             (none: the runner chooses), reports / nreports: where
- *             its JUnit XML reports are, plan: look for .ssci.yml
+ *             its JUnit XML reports are, shard_tests / nshard_tests
+ *             ("tests"): a shard's test ids, plan: look for .ssci.yml
  *   ACCEPTED  job
  *   LOG       job, data / data_len (UTF-8, data_len <= PROTO_MAX_LOG_CHUNK)
  *   RESULT    job, state (passed|failed|error|timeout|cancelled),
@@ -139,6 +140,8 @@ struct proto_msg {
 	size_t nenv;
 	char **reports;
 	size_t nreports;
+	char **shard_tests;
+	size_t nshard_tests;
 	int plan;
 	struct test_record *records;
 	size_t nrecords;
@@ -159,6 +162,8 @@ struct proto_run {
 	size_t nenv;
 	char *const *reports;
 	size_t nreports;
+	char *const *tests;	/* a shard's test ids */
+	size_t ntests;
 	int plan;
 };
 

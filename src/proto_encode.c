@@ -251,6 +251,8 @@ proto_encode_job_run(int64_t job, const char *repo, const char *commit,
 		if (run->nreports > 0)
 			set_strings(obj, "reports", run->reports,
 			    run->nreports);
+		if (run->ntests > 0)
+			set_strings(obj, "tests", run->tests, run->ntests);
 		if (run->plan)
 			set_json(obj, "plan", json_true());
 	}

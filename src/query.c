@@ -123,8 +123,8 @@ query_tail(struct dispatcher *d, const struct proto_msg *msg,
 	(void)who;
 	if (!query_find(d, msg, &job, &reply))
 		return reply;
-	if (joblog_read(&d->logs, job.id, msg->offset, QUERY_TAIL_MAX, &data,
-	    &len, &size) == -1)
+	if (api_log_read(d, &job, msg->offset, QUERY_TAIL_MAX, &data, &len,
+	    &size) == -1)
 		len = 0;
 	clean = utf8_sanitize(data != NULL ? data : "", len, &cleanlen);
 	reply = proto_encode_ok_json(json_pack("{s:o, s:s%, s:I, s:I}",

@@ -5,7 +5,8 @@
  * then "result: passed exit_code=0 ... job=7".  A planned pipeline has
  * each job's log under a header line naming it, then one line for the
  * whole pipeline: "result: failed jobs=5 failed_jobs=build ...
- * pipeline=7".  Logs are copied by the kernel, never held whole.
+ * pipeline=7".  A sharded job's header is followed by its shards', each
+ * with its log; the line counts the job, not its shards.  Logs are copied by the kernel, never held whole.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -135,12 +136,22 @@ results_sum_job(const struct job *job, void *arg)
 	const char *name = job->name ? job->name : "test";
 	char *head;
 
-	xasprintf(&head, "=== %s: %s (job %lld) ===\n", name,
-	    job_state_name(job->state), (long long)job->id);
+	/* A sharded job heads its shards' logs, which follow it. */
+	if (job->shards > 0)
+		xasprintf(&head, "=== %s: %s (job %lld, %d shards) ===\n", name,
+		    job_state_name(job->state), (long long)job->id,
+		    job->shards);
+	else
+		xasprintf(&head, "=== %s: %s (job %lld) ===\n", name,
+		    job_state_name(job->state), (long long)job->id);
 	if (write_all(sum->out, head, strlen(head)) == -1 ||
-	    results_copy_log(sum->logs, job->id, sum->out, sum->outpath) == -1)
+	    (job->shards == 0 && results_copy_log(sum->logs, job->id, sum->out,
+	    sum->outpath) == -1))
 		sum->failed = 1;
 	free(head);
+	/* Its job counts for it. */
+	if (job->shard_of > 0)
+		return 0;
 	sum->jobs++;
 	if (job->state == JOB_PASSED)
 		sum->passed++;

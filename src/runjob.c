@@ -155,11 +155,34 @@ runjob_git(struct runjob *j, const char *dir, const char *const *argv)
  * pipelines.  The file is parsed here, on the runner: the dispatcher
  * never reads a repository's YAML, only the plan made of it.
  */
+/* The plan, its lists run: sent to the dispatcher. */
+static void
+runjob_plan_send(struct runjob *j, struct plan *plan)
+{
+	char err[600], *json;
+
+	json = plan_encode(plan);
+	plan_release(plan);
+	free(plan);
+	if (strlen(json) > PLAN_MAX_ENCODED) {
+		snprintf(err, sizeof err, "%s: the plan takes %zu bytes once "
+		    "expanded and listed, more than %d", PLAN_FILE, strlen(json),
+		    PLAN_MAX_ENCODED);
+		free(json);
+		runjob_note(j, "%s", err);
+		runjob_finish(j, JOB_ERROR, -1, err);
+		return;
+	}
+	j->planning = 1;
+	j->cfg->plan(j->cfg->arg, j, json, strlen(json));
+	free(json);
+}
+
 static void
 runjob_plan(struct runjob *j)
 {
-	char err[600], *text, *json;
-	struct plan plan;
+	char err[600], *text;
+	struct plan *plan;
 	size_t len;
 
 	switch (runplan_read(j->tree, &text, &len, err, sizeof err)) {
@@ -171,27 +194,16 @@ runjob_plan(struct runjob *j)
 		runjob_finish(j, JOB_ERROR, -1, err);
 		return;
 	}
-	if (plan_parse(text, len, &plan, err, sizeof err) == -1) {
+	plan = xmalloc(sizeof *plan);
+	if (plan_parse(text, len, plan, err, sizeof err) == -1) {
 		free(text);
+		free(plan);
 		runjob_note(j, "%s", err);
 		runjob_finish(j, JOB_ERROR, -1, err);
 		return;
 	}
 	free(text);
-	json = plan_encode(&plan);
-	plan_release(&plan);
-	if (strlen(json) > PLAN_MAX_ENCODED) {
-		snprintf(err, sizeof err, "%s: the plan takes %zu bytes once "
-		    "expanded, more than %d", PLAN_FILE, strlen(json),
-		    PLAN_MAX_ENCODED);
-		free(json);
-		runjob_note(j, "%s", err);
-		runjob_finish(j, JOB_ERROR, -1, err);
-		return;
-	}
-	j->planning = 1;
-	j->cfg->plan(j->cfg->arg, j, json, strlen(json));
-	free(json);
+	runlist_start(j, plan, runjob_plan_send);
 }
 
 static void
@@ -319,10 +331,11 @@ runjob_drop_spec(struct runjob *j)
 	strv_free(j->run, j->nrun);
 	strv_free(j->env, j->nenv);
 	strv_free(j->reports, j->nreports);
+	strv_free(j->tests, j->ntests);
 	free(j->name);
-	j->run = j->env = j->reports = NULL;
+	j->run = j->env = j->reports = j->tests = NULL;
 	j->name = NULL;
-	j->nrun = j->nenv = j->nreports = 0;
+	j->nrun = j->nenv = j->nreports = j->ntests = 0;
 }
 
 /* What to run, from a job message that says (a planned job). */
@@ -341,6 +354,9 @@ runjob_take_spec(struct runjob *j, const struct proto_msg *msg)
 	j->reports = xcalloc(msg->nreports + 1, sizeof *j->reports);
 	for (size_t i = 0; i < msg->nreports; i++)
 		j->reports[j->nreports++] = xstrdup(msg->reports[i]);
+	j->tests = xcalloc(msg->nshard_tests + 1, sizeof *j->tests);
+	for (size_t i = 0; i < msg->nshard_tests; i++)
+		j->tests[j->ntests++] = xstrdup(msg->shard_tests[i]);
 }
 
 void

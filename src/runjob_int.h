@@ -45,8 +45,40 @@ void runreport_finish(struct runjob *j, enum job_state state,
     int exit_code);
 void runreport_free(struct runjob *j);
 
+/* runlist.c */
+struct plan;
+/* The plan is listed: done owns it (malloc'd, released with plan_release). */
+typedef void (*runlist_done_cb)(struct runjob *j, struct plan *plan);
+/*
+ * Run the list command of each job of plan (malloc'd, now ours) that
+ * shards and has one, its ids into the plan, then call done; or end the
+ * job as error, saying why, if a list fails or prints what is no list.
+ */
+void runlist_start(struct runjob *j, struct plan *plan,
+    runlist_done_cb done);
+
 /* runjob_test.c */
+/* Where a shard's test ids are written, in its tree: $SSCI_TESTS_FILE. */
+#define RUNJOB_TESTS_FILE ".ssci-tests"
 /* Run the test step in j's tree. */
 void runjob_test(struct runjob *j);
+
+/* What runs in a job's tree: its name and environment from its plan. */
+struct runjob_what {
+	const char *name;	/* $SSCI_JOB_NAME, or NULL */
+	char *const *env;	/* "NAME=value" */
+	size_t nenv;
+	const char *tests_file;	/* $SSCI_TESTS_FILE, or NULL */
+};
+
+struct spawn_opts;
+/*
+ * Start args in j's tree as a test runs there: in the sandbox if the
+ * runner has one, with the job's environment; opts says the rest (its
+ * output and done callbacks, limits).  NULL if it could not start.
+ */
+struct spawn *runjob_spawn_in_tree(struct runjob *j,
+    const struct runjob_what *w, const char *const *args,
+    struct spawn_opts *opts);
 
 #endif

@@ -5,6 +5,8 @@
  * the sandbox and limits it runs in, its output read for test counts,
  * and how it ended.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +106,8 @@ runjob_free_argv(char **argv)
  * file out of sight.
  */
 static char **
-runjob_sandbox_argv(struct runjob *j, const char *const *test)
+runjob_sandbox_argv(struct runjob *j, const struct runjob_what *w,
+    const char *const *test)
 {
 	/* --cap-drop ALL: a runner running as root must not lend its power. */
 	const char *fixed[] = { "bwrap", "--die-with-parent", "--new-session",
@@ -113,7 +116,7 @@ runjob_sandbox_argv(struct runjob *j, const char *const *test)
 	    "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
 	    "--tmpfs", "/tmp", NULL };
 	char tree[PATH_MAX], **argv;
-	size_t n = 0, cap = 40 + 3 * (j->nenv + 1);
+	size_t n = 0, cap = 40 + 3 * (w->nenv + 1);
 
 	for (const char *const *t = test; *t != NULL; t++)
 		cap++;
@@ -150,18 +153,18 @@ runjob_sandbox_argv(struct runjob *j, const char *const *test)
 	 * environment, LD_PRELOAD and its kind would run the repository's
 	 * code outside the sandbox.
 	 */
-	if (j->name != NULL) {
+	if (w->name != NULL) {
 		argv[n++] = xstrdup("--setenv");
 		argv[n++] = xstrdup("SSCI_JOB_NAME");
-		argv[n++] = xstrdup(j->name);
+		argv[n++] = xstrdup(w->name);
 	}
-	for (size_t i = 0; i < j->nenv; i++) {
-		const char *eq = strchr(j->env[i], '=');
+	for (size_t i = 0; i < w->nenv; i++) {
+		const char *eq = strchr(w->env[i], '=');
 
 		if (eq == NULL)
 			continue;
 		argv[n++] = xstrdup("--setenv");
-		argv[n++] = xstrndup(j->env[i], (size_t)(eq - j->env[i]));
+		argv[n++] = xstrndup(w->env[i], (size_t)(eq - w->env[i]));
 		argv[n++] = xstrdup(eq + 1);
 	}
 	argv[n++] = xstrdup("--");
@@ -211,9 +214,9 @@ runjob_limits(struct runjob *j, struct spawn_opts *opts)
  * NULL-ended.
  */
 static char **
-runjob_env(struct runjob *j, int sandboxed)
+runjob_env(struct runjob *j, const struct runjob_what *w, int sandboxed)
 {
-	char **env = xcalloc(8 + j->nenv, sizeof *env);
+	char **env = xcalloc(10 + w->nenv, sizeof *env);
 	size_t n = 0;
 
 	xasprintf(&env[n++], "CI=true");
@@ -223,10 +226,12 @@ runjob_env(struct runjob *j, int sandboxed)
 	xasprintf(&env[n++], "SSCI_REPO=%s", j->repo);
 	if (runreport_dir(j) != NULL)
 		xasprintf(&env[n++], "SSCI_REPORTS=%s", runreport_dir(j));
-	if (j->name != NULL && !sandboxed)
-		xasprintf(&env[n++], "SSCI_JOB_NAME=%s", j->name);
-	for (size_t i = 0; i < j->nenv && !sandboxed; i++)
-		env[n++] = xstrdup(j->env[i]);
+	if (w->tests_file != NULL)
+		xasprintf(&env[n++], "SSCI_TESTS_FILE=%s", w->tests_file);
+	if (w->name != NULL && !sandboxed)
+		xasprintf(&env[n++], "SSCI_JOB_NAME=%s", w->name);
+	for (size_t i = 0; i < w->nenv && !sandboxed; i++)
+		env[n++] = xstrdup(w->env[i]);
 	env[n] = NULL;
 	return env;
 }
@@ -265,37 +270,86 @@ runjob_command(struct runjob *j, struct testcmd *tc, const char ***planned,
 	return 0;
 }
 
+struct spawn *
+runjob_spawn_in_tree(struct runjob *j, const struct runjob_what *w,
+    const char *const *args, struct spawn_opts *opts)
+{
+	static const char *const runjob_unset[] = { "SSCI_TOKEN", NULL };
+	char **env, **argv_sandbox = NULL;
+	struct spawn *sp;
+
+	if (j->cfg->sandbox) {
+		argv_sandbox = runjob_sandbox_argv(j, w, args);
+		args = (const char *const *)argv_sandbox;
+	}
+	env = runjob_env(j, w, j->cfg->sandbox);
+	opts->argv = args;
+	opts->dir = j->tree;
+	opts->env = (const char *const *)env;
+	opts->unset = runjob_unset;
+	sp = spawn_start(opts);
+	runjob_free_argv(env);
+	runjob_free_argv(argv_sandbox);
+	return sp;
+}
+
+/*
+ * A shard's test ids, one per line, in $SSCI_TESTS_FILE: inside the tree,
+ * where a sandboxed test sees it, and gone with git clean.  0, or -1 once
+ * the job has ended.
+ */
+static int
+runjob_tests_file(struct runjob *j, char **path)
+{
+	FILE *f = NULL;
+	int fd, bad;
+
+	*path = NULL;
+	if (j->ntests == 0)
+		return 0;
+	xasprintf(path, "%s/%s", j->tree, RUNJOB_TESTS_FILE);
+	fd = open(*path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (fd != -1 && (f = fdopen(fd, "w")) == NULL)
+		close(fd);
+	bad = f == NULL;
+	for (size_t i = 0; !bad && i < j->ntests; i++)
+		bad = fprintf(f, "%s\n", j->tests[i]) < 0;
+	if (f != NULL && fclose(f) == EOF)
+		bad = 1;
+	if (!bad)
+		return 0;
+	runjob_note(j, "unable to write '%s': %s", *path, strerror(errno));
+	runjob_finish(j, JOB_ERROR, -1, "unable to write the shard's tests");
+	free(*path);
+	*path = NULL;
+	return -1;
+}
+
 void
 runjob_test(struct runjob *j)
 {
-	static const char *const runjob_unset[] = { "SSCI_TOKEN", NULL };
 	const char *const *args;
 	const char **planned = NULL;
-	char **env, **argv_sandbox = NULL;
 	struct spawn_opts opts = { 0 };
+	struct runjob_what w = { j->name, j->env, j->nenv, NULL };
 	struct testcmd tc;
+	char *tests_file;
 
 	if (runjob_command(j, &tc, &planned, &args) == -1 ||
-	    runjob_limits(j, &opts) == -1) {
+	    runjob_limits(j, &opts) == -1 ||
+	    runjob_tests_file(j, &tests_file) == -1) {
 		testcmd_release(&tc);
 		free(planned);
 		return;
 	}
+	w.tests_file = tests_file;
 	runreport_start(j);
-	if (j->cfg->sandbox) {
-		argv_sandbox = runjob_sandbox_argv(j, args);
-		args = (const char *const *)argv_sandbox;
-	}
-	env = runjob_env(j, j->cfg->sandbox);
-	opts.argv = args;
-	opts.dir = j->tree;
-	opts.env = (const char *const *)env;
-	opts.unset = runjob_unset;
 	opts.on_output = runjob_test_output;
 	opts.on_done = runjob_test_done;
 	opts.arg = j;
-	j->child = spawn_start(&opts);
-	runjob_free_argv(env);
+	j->child = runjob_spawn_in_tree(j, &w, args, &opts);
+	free(tests_file);
 	if (j->child != NULL && !j->cfg->sandbox) {
 		/* bwrap ends its tests itself when we die (--die-with-parent). */
 		j->cfg->test_started(j->cfg->arg, j->slot,
@@ -308,6 +362,5 @@ runjob_test(struct runjob *j)
 	}
 	testcmd_release(&tc);
 	free(planned);
-	runjob_free_argv(argv_sandbox);
 }
 

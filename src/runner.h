@@ -159,6 +159,8 @@ struct runjob {
 	size_t nenv;
 	char **reports;		/* its plan's report globs */
 	size_t nreports;
+	char **tests;		/* a shard's test ids, for $SSCI_TESTS_FILE */
+	size_t ntests;
 	struct runreport *report;	/* its tests, read */
 	int tests_partial;	/* its records are not all its tests */
 	int plan;		/* look for .ssci.yml and send it */

@@ -228,6 +228,20 @@ void sched_plan(struct sched *s, struct sched_runner *r, int64_t job,
 int sched_retry_planned(struct sched *s, const struct job *job,
     const struct pipeline *pipeline, int64_t *new_id);
 
+/* sched_shard.c */
+struct plan;
+/*
+ * Split plan's jobs that say `shards` (docs/PIPELINES.md) for job, the
+ * planning job (its repository and branch), planned on planner (NULL: a
+ * retry): each keeps its place as the job its shards make up
+ * (shard_total), its shards added after the plan's jobs; a job with
+ * fewer than two tests or shards stays whole.  notes gets a line per job
+ * for the log.  0, or -1 with err saying why (a shard's ids too big).
+ */
+int sched_shard_plan(struct sched *s, const struct sched_runner *planner,
+    const struct job *job, struct plan *plan, char *notes, size_t size,
+    char *err, size_t errsize);
+
 /* Whether runner r has every label of labels (words, may be NULL). */
 int sched_runner_takes(const struct sched_runner *r, const char *labels);
 

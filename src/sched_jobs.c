@@ -81,6 +81,7 @@ sched_cancel_queued(struct sched *s, int64_t id, const char *reason,
 struct sched_members {
 	int64_t *ids;
 	enum job_state *states;
+	int *sharded;
 	size_t n;
 };
 
@@ -91,6 +92,8 @@ sched_member_add(const struct job *job, void *arg)
 
 	m->ids = xrealloc(m->ids, (m->n + 1) * sizeof *m->ids);
 	m->states = xrealloc(m->states, (m->n + 1) * sizeof *m->states);
+	m->sharded = xrealloc(m->sharded, (m->n + 1) * sizeof *m->sharded);
+	m->sharded[m->n] = job->shards > 0;
 	m->ids[m->n] = job->id;
 	m->states[m->n++] = job->state;
 	return 0;
@@ -121,7 +124,7 @@ int
 sched_cancel_job(struct sched *s, int64_t id, const char *who,
     enum job_state *state)
 {
-	struct sched_members m = { NULL, NULL, 0 };
+	struct sched_members m = { NULL, NULL, NULL, 0 };
 	char reason[300];
 	struct job job;
 	int rc = 2;
@@ -138,12 +141,16 @@ sched_cancel_job(struct sched *s, int64_t id, const char *who,
 		if (job_state_final(m.states[i]))
 			continue;
 		rc = 0;
+		/* A sharded job ends with its shards. */
+		if (m.sharded[i])
+			continue;
 		sched_cancel_one(s, m.ids[i], m.states[i], who, reason, &after);
 		if (m.ids[i] == id)
 			*state = after;
 	}
 	free(m.ids);
 	free(m.states);
+	free(m.sharded);
 	job_release(&job);
 	return rc;
 }

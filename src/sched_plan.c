@@ -42,6 +42,10 @@ sched_plan_rows(struct sched_plan_rows *rows, const struct plan *plan,
 		e->allow_failure = pj->allow_failure;
 		e->needs = pj->needs;
 		e->nneeds = pj->nneeds;
+		e->shards = pj->shard_of == 0 ? pj->shard_total : 0;
+		e->shard_of = pj->shard_of;
+		e->shard_index = pj->shard_index;
+		e->expected_ms = pj->expected_ms;
 	}
 	rows->plan = (struct job_plan){ .text = text, .jobs = rows->entries,
 	    .njobs = plan->njobs };
@@ -73,7 +77,8 @@ sched_plan_first(const struct sched_plan_rows *rows,
 	for (size_t i = 0; i < rows->plan.njobs; i++) {
 		const struct job_plan_entry *e = &rows->entries[i];
 
-		if (e->nneeds != 0)
+		/* A sharded job is never run: one of its shards is. */
+		if (e->nneeds != 0 || e->shards > 0)
 			continue;
 		if (sched_runner_takes(r, e->labels))
 			return i;
@@ -120,8 +125,9 @@ sched_plan(struct sched *s, struct sched_runner *r, int64_t id,
 {
 	struct sched_assignment *a = sched_find(r, id);
 	struct sched_plan_rows rows;
-	char err[600], note[700];
+	char err[600], note[700], split[2048];
 	struct plan plan;
+	struct job job;
 	int64_t *ids;
 	int rc;
 
@@ -144,6 +150,21 @@ sched_plan(struct sched *s, struct sched_runner *r, int64_t id,
 		s->ops->answer(r->conn, "bad_plan", err);
 		return;
 	}
+	if (store_job_get(s->store, id, &job) != 1) {
+		plan_release(&plan);
+		s->ops->answer(r->conn, "store", "unable to read the job");
+		return;
+	}
+	rc = sched_shard_plan(s, r, &job, &plan, split, sizeof split, err,
+	    sizeof err);
+	job_release(&job);
+	if (rc == -1) {
+		log_warnx("job %lld (%s): unable to shard: %s", (long long)id,
+		    a->commit, err);
+		plan_release(&plan);
+		s->ops->answer(r->conn, "bad_plan", err);
+		return;
+	}
 	sched_plan_rows(&rows, &plan, text);
 	rows.plan.first = sched_plan_first(&rows, r);
 	ids = xcalloc(plan.njobs, sizeof *ids);
@@ -154,6 +175,7 @@ sched_plan(struct sched *s, struct sched_runner *r, int64_t id,
 		snprintf(note, sizeof note, "ssci: %zu jobs planned from %s\n",
 		    plan.njobs, PLAN_FILE);
 		joblog_append(s->logs, &a->log, note, strlen(note));
+		joblog_append(s->logs, &a->log, split, strlen(split));
 		for (size_t i = 0; i < plan.njobs; i++) {
 			if (ids[i] != id)
 				sched_watch_job(s, ids[i], "queued");
@@ -196,13 +218,16 @@ sched_retry_carry(struct sched_plan_rows *rows,
 	for (size_t i = 0; i < rows->plan.njobs; i++) {
 		struct job_plan_entry *e = &rows->entries[i];
 
-		for (size_t k = 0; k < old->n; k++) {
+		/* A sharded job runs again whole, split anew. */
+		for (size_t k = 0; k < old->n && e->shards == 0 &&
+		    e->shard_of == 0; k++) {
 			if (old->jobs[k].name != NULL &&
 			    strcmp(old->jobs[k].name, e->name) == 0 &&
 			    old->jobs[k].state == JOB_PASSED)
 				e->carried = old->jobs[k].id;
 		}
-		if (e->carried == 0 && rerun++ == 0)
+		/* The first is a job that runs: not a sharded one. */
+		if (e->carried == 0 && e->shards == 0 && rerun++ == 0)
 			rows->plan.first = i;
 	}
 	if (rerun > 0)
@@ -211,6 +236,8 @@ sched_retry_carry(struct sched_plan_rows *rows,
 	for (size_t i = 0; i < rows->plan.njobs; i++)
 		rows->entries[i].carried = 0;
 	rows->plan.first = 0;
+	while (rows->entries[rows->plan.first].shards > 0)
+		rows->plan.first++;
 	return 0;
 }
 
@@ -222,7 +249,7 @@ sched_retry_planned(struct sched *s, const struct job *job,
 	struct sched_plan_rows rows;
 	struct job_request request;
 	enum job_state state;
-	char err[600];
+	char err[600], split[2048];
 	struct plan plan;
 	int existing, rc;
 
@@ -230,6 +257,13 @@ sched_retry_planned(struct sched *s, const struct job *job,
 	    sizeof err) == -1) {
 		log_warnx("pipeline %lld: its plan no longer reads: %s",
 		    (long long)pipeline->id, err);
+		return -1;
+	}
+	if (sched_shard_plan(s, NULL, job, &plan, split, sizeof split, err,
+	    sizeof err) == -1) {
+		log_warnx("pipeline %lld: unable to shard: %s",
+		    (long long)pipeline->id, err);
+		plan_release(&plan);
 		return -1;
 	}
 	store_pipeline_jobs(s->store, pipeline->id, sched_retry_add, &old);

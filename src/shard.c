@@ -239,3 +239,77 @@ shard_split(const struct shard_test *tests, size_t n, int nshards,
 		memcpy(totals, loads, (size_t)nshards * sizeof *totals);
 	return 0;
 }
+
+void
+shard_id_name(const char *id, char *out, size_t size)
+{
+	const char *sep = strstr(id, "::");
+	size_t n = 0, path;
+
+	if (size == 0)
+		return;
+	if (sep == NULL) {
+		snprintf(out, size, "%s", id);
+		return;
+	}
+	/* The file's path as a module: slashes are dots, no ".py". */
+	path = (size_t)(sep - id);
+	if (path >= 3 && strncmp(sep - 3, ".py", 3) == 0)
+		path -= 3;
+	for (size_t i = 0; i < path && n + 1 < size; i++)
+		out[n++] = id[i] == '/' ? '.' : id[i];
+	for (const char *p = sep; *p != '\0' && n + 1 < size;) {
+		if (strncmp(p, "::", 2) == 0) {
+			out[n++] = '.';
+			p += 2;
+		} else
+			out[n++] = *p++;
+	}
+	out[n] = '\0';
+}
+
+/* What needs no quotes in a shell word (brackets only match files). */
+#define SHARD_WORD_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+	"0123456789_./:=+,@%^-[]"
+
+char *
+shard_tests_words(char *const *ids, size_t n, size_t max)
+{
+	size_t len = 0, k = 0;
+	char *s;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t idlen = strlen(ids[i]), q = 0;
+
+		if (strspn(ids[i], SHARD_WORD_CHARS) != idlen) {
+			for (const char *p = ids[i]; *p != '\0'; p++)
+				q += *p == '\'' ? 3 : 0;
+			q += 2;
+		}
+		len += idlen + q + 1;
+		if (len > max + 1)
+			return NULL;
+	}
+	s = xmalloc(len + 1);
+	for (size_t i = 0; i < n; i++) {
+		const char *id = ids[i];
+		int bare = strspn(id, SHARD_WORD_CHARS) == strlen(id);
+
+		if (i > 0)
+			s[k++] = ' ';
+		if (!bare)
+			s[k++] = '\'';
+		for (; *id != '\0'; id++) {
+			/* A quote inside quotes: close, escaped quote, open. */
+			if (!bare && *id == '\'') {
+				memcpy(s + k, "'\\''", 4);
+				k += 4;
+			} else
+				s[k++] = *id;
+		}
+		if (!bare)
+			s[k++] = '\'';
+	}
+	s[k] = '\0';
+	return s;
+}

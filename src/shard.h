@@ -44,4 +44,19 @@ struct shard_test {
 int shard_split(const struct shard_test *tests, size_t n, int nshards,
     int *shard, int64_t *totals);
 
+/*
+ * The name a recorded test has (its suite and name joined by a dot) for a
+ * listed id in pytest's form, "dir/test_x.py::Class::test_y[1]":
+ * "dir.test_x.Class.test_y[1]", as pytest's JUnit report names it.  An
+ * id without "::" is its own name.  out gets at most size - 1 bytes.
+ */
+void shard_id_name(const char *id, char *out, size_t size);
+
+/*
+ * ids joined by spaces for $SSCI_TESTS, each in single quotes when it
+ * holds a character a shell would act on (brackets, which pytest's
+ * parameters use, are left bare); malloc'd, or NULL if longer than max.
+ */
+char *shard_tests_words(char *const *ids, size_t n, size_t max);
+
 #endif

@@ -212,6 +212,10 @@ sql_job_fill(sqlite3_stmt *stmt, struct job *job)
 	job->needs_pending = (int)sql_column_int64(stmt, 25, 0);
 	job->flaky = (int)sql_column_int64(stmt, 26, 0);
 	job->fail_retries = (int)sql_column_int64(stmt, 27, 0);
+	job->shards = (int)sql_column_int64(stmt, 28, 0);
+	job->shard_of = sql_column_int64(stmt, 29, 0);
+	job->shard_index = (int)sql_column_int64(stmt, 30, 0);
+	job->expected_ms = sql_column_int64(stmt, 31, -1);
 	return 1;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan.h"
 #include "store_sqlite.h"
 #include "util.h"
 
@@ -33,6 +34,84 @@ sql_pipeline_start(struct store_sqlite *store, int64_t first,
 	return sql_run(store, ST_PIPELINE_ADD);
 }
 
+/*
+ * A sharded job's state from its shards': running once one started,
+ * then passed only if every shard passed, else the worst of theirs.  The
+ * reason names the first shard that did not pass.
+ */
+static int
+sql_sharded_settle(struct store_sqlite *store, int64_t id, enum job_state was,
+    const char *name)
+{
+	sqlite3_stmt *stmt = store->stmt[ST_SHARD_STATES];
+	enum job_state states[PLAN_MAX_SHARDS], state, bad_state = JOB_PASSED;
+	int allowed[PLAN_MAX_SHARDS] = { 0 }, rc, bad = 0, total;
+	size_t n = 0;
+	char reason[160];
+
+	sql_bind_int64(store, ST_SHARD_STATES, 1, id);
+	while ((rc = sql_step(store, ST_SHARD_STATES)) == SQLITE_ROW &&
+	    n < PLAN_MAX_SHARDS) {
+		if (sql_column_state(stmt, 0, &state) == -1)
+			continue;
+		if (bad == 0 && job_state_final(state) && state != JOB_PASSED) {
+			bad = sqlite3_column_int(stmt, 1);
+			bad_state = state;
+		}
+		states[n++] = state;
+	}
+	sql_reset(store, ST_SHARD_STATES);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return -1;
+	if (n == 0)
+		return 0;
+	total = (int)n;
+	state = job_pipeline_state(states, allowed, n);
+	if (bad > 0)
+		snprintf(reason, sizeof reason, "shard %d of %d %s", bad, total,
+		    job_state_name(bad_state));
+	sql_bind_int64(store, ST_SHARDED_SET, 1, id);
+	sql_bind_text(store, ST_SHARDED_SET, 2, job_state_name(state));
+	sql_bind_int64(store, ST_SHARDED_SET, 3, job_state_final(state));
+	sql_bind_text(store, ST_SHARDED_SET, 4, bad > 0 ? reason : NULL);
+	if (sql_run(store, ST_SHARDED_SET) == -1)
+		return -1;
+	/* Once it has not passed, what needs it will not run. */
+	if (job_state_final(state) && state != JOB_PASSED &&
+	    !job_state_final(was))
+		return sql_skip_after(store, id, name, state);
+	return 0;
+}
+
+/* Each sharded job of a pipeline follows its shards. */
+static int
+sql_sharded_settle_all(struct store_sqlite *store, int64_t pipeline)
+{
+	sqlite3_stmt *stmt = store->stmt[ST_SHARDED_JOBS];
+	struct { int64_t id; enum job_state state; char *name; } *jobs = NULL;
+	size_t n = 0;
+	int rc, bad = 0;
+
+	sql_bind_int64(store, ST_SHARDED_JOBS, 1, pipeline);
+	while ((rc = sql_step(store, ST_SHARDED_JOBS)) == SQLITE_ROW) {
+		jobs = xrealloc(jobs, (n + 1) * sizeof *jobs);
+		if (sql_column_state(stmt, 1, &jobs[n].state) == -1)
+			continue;
+		jobs[n].id = sqlite3_column_int64(stmt, 0);
+		jobs[n].name = sql_column_strdup(stmt, 2);
+		n++;
+	}
+	sql_reset(store, ST_SHARDED_JOBS);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == SQLITE_DONE && !bad)
+			bad = sql_sharded_settle(store, jobs[i].id,
+			    jobs[i].state, jobs[i].name) == -1;
+		free(jobs[i].name);
+	}
+	free(jobs);
+	return rc == SQLITE_DONE && !bad ? 0 : -1;
+}
+
 int
 sql_pipeline_settle(struct store_sqlite *store, int64_t pipeline)
 {
@@ -41,6 +120,8 @@ sql_pipeline_settle(struct store_sqlite *store, int64_t pipeline)
 	int *allowed = NULL, rc;
 	size_t n = 0, cap = 0;
 
+	if (sql_sharded_settle_all(store, pipeline) == -1)
+		return -1;
 	sql_bind_int64(store, ST_PIPELINE_STATES, 1, pipeline);
 	while ((rc = sql_step(store, ST_PIPELINE_STATES)) == SQLITE_ROW) {
 		if (sql_column_state(stmt, 0, &state) == -1)
@@ -123,7 +204,7 @@ sql_plan_add(struct store_sqlite *store, int64_t like,
 	return 0;
 }
 
-/* The needs of every entry, now that each has its id. */
+/* The needs of every entry and each shard's job, now that each has its id. */
 static int
 sql_plan_needs(struct store_sqlite *store, const struct job_plan *plan,
     const int64_t *ids)
@@ -131,6 +212,22 @@ sql_plan_needs(struct store_sqlite *store, const struct job_plan *plan,
 	for (size_t i = 0; i < plan->njobs; i++) {
 		const struct job_plan_entry *e = &plan->jobs[i];
 
+		if (e->shard_of > plan->njobs)
+			return -1;
+		if (e->shards > 0 || e->shard_of > 0) {
+			enum store_stmt st = ST_JOB_SET_SHARD;
+
+			sql_bind_int64(store, st, 1, ids[i]);
+			sql_bind_int64(store, st, 2, e->shards);
+			sql_bind_known(store, st, 3, e->shard_of > 0 ?
+			    ids[e->shard_of - 1] : -1);
+			sql_bind_known(store, st, 4, e->shard_of > 0 ?
+			    e->shard_index : -1);
+			sql_bind_known(store, st, 5, e->shard_of > 0 ?
+			    e->expected_ms : -1);
+			if (sql_run(store, st) == -1)
+				return -1;
+		}
 		for (size_t k = 0; k < e->nneeds; k++) {
 			if (e->needs[k] >= plan->njobs)
 				return -1;

@@ -15,14 +15,18 @@
 	"jobs.name, jobs.spec, jobs.labels, jobs.allow_failure, " \
 	"(SELECT COUNT(*) FROM job_needs n JOIN jobs d ON d.id = n.need_id " \
 	"WHERE n.job_id = jobs.id AND d.state <> 'passed'), " \
-	"jobs.flaky, jobs.fail_retries " \
+	"jobs.flaky, jobs.fail_retries, jobs.shards, jobs.shard_of, " \
+	"jobs.shard_index, jobs.expected_ms " \
 	"FROM jobs JOIN repos ON repos.id = jobs.repo_id " \
 	"LEFT JOIN (SELECT id AS pipeline, state AS pipeline_state " \
 	"FROM pipelines) pl ON pl.pipeline = jobs.pipeline_id "
 
-/* Queued jobs whose needs have all passed. */
+/*
+ * Queued jobs whose needs have all passed.  A sharded job is never run:
+ * its shards are, and its state follows theirs.
+ */
 #define RUNNABLE \
-	"state = 'queued' AND NOT EXISTS (SELECT 1 FROM job_needs n " \
+	"state = 'queued' AND shards = 0 AND NOT EXISTS (SELECT 1 FROM job_needs n " \
 	"JOIN jobs d ON d.id = n.need_id WHERE n.job_id = jobs.id AND " \
 	"d.state <> 'passed') "
 
@@ -74,6 +78,10 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_JOB_ADD_LIKE] = { "add a job to a pipeline",
 	    JOB_LIKE "'queued', queue_pos, ?2, subject, author, retry_of, "
 	    "pipeline_id, ?3, ?4, ?5, ?6, ?7 FROM jobs WHERE id = ?1" },
+	[ST_JOB_SET_SHARD] = { "keep a job's sharding",
+	    "UPDATE jobs SET shards = ?2, shard_of = ?3, shard_index = ?4, "
+	    "expected_ms = ?5, plan_index = COALESCE((SELECT p.plan_index "
+	    "FROM jobs p WHERE p.id = ?3), plan_index) WHERE id = ?1" },
 	[ST_JOB_CARRY] = { "keep a passed job in a pipeline",
 	    "INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, "
 	    "created_ms, subject, author, retry_of, pipeline_id, name, spec, "
@@ -107,13 +115,36 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "SELECT pipeline_id FROM jobs WHERE id = ?1" },
 	[ST_PIPELINE_STATES] = { "read a pipeline's jobs",
 	    "SELECT state, allow_failure FROM jobs WHERE pipeline_id = ?1" },
+	[ST_SHARDED_JOBS] = { "read a pipeline's sharded jobs",
+	    "SELECT id, state, name FROM jobs WHERE pipeline_id = ?1 AND "
+	    "shards > 0" },
+	[ST_SHARD_STATES] = { "read a job's shards",
+	    "SELECT state, shard_index FROM jobs WHERE shard_of = ?1 "
+	    "ORDER BY shard_index" },
+	/* A sharded job's times, counts and attempts are its shards'. */
+	[ST_SHARDED_SET] = { "settle a sharded job",
+	    "UPDATE jobs SET state = ?2, reason = ?4, "
+	    "started_ms = (SELECT MIN(started_ms) FROM jobs s WHERE "
+	    "s.shard_of = ?1), finished_ms = CASE WHEN ?3 THEN (SELECT "
+	    "MAX(finished_ms) FROM jobs s WHERE s.shard_of = ?1) END, "
+	    "duration_ms = CASE WHEN ?3 THEN (SELECT MAX(finished_ms) - "
+	    "MIN(started_ms) FROM jobs s WHERE s.shard_of = ?1) END, "
+	    "exit_code = CASE WHEN ?3 THEN (SELECT MAX(exit_code) FROM jobs s "
+	    "WHERE s.shard_of = ?1) END, "
+	    "tests_run = (SELECT SUM(tests_run) FROM jobs s WHERE "
+	    "s.shard_of = ?1), tests_failed = (SELECT SUM(tests_failed) FROM "
+	    "jobs s WHERE s.shard_of = ?1), tests_skipped = (SELECT "
+	    "SUM(tests_skipped) FROM jobs s WHERE s.shard_of = ?1), "
+	    "attempt = (SELECT COALESCE(MAX(attempt), 0) FROM jobs s WHERE "
+	    "s.shard_of = ?1) WHERE id = ?1" },
 	[ST_PIPELINE_SET_STATE] = { "set a pipeline's state",
 	    "UPDATE pipelines SET state = ?2, finished_ms = ?3 WHERE id = ?1" },
 	[ST_PIPELINE_GET] = { "read a pipeline",
 	    "SELECT id, state, plan, finished_ms FROM pipelines WHERE id = ?1" },
 	[ST_PIPELINE_JOBS] = { "list a pipeline's jobs",
 	    JOB_COLUMNS "WHERE jobs.pipeline_id = ?1 "
-	    "ORDER BY COALESCE(jobs.plan_index, 0), jobs.id" },
+	    "ORDER BY COALESCE(jobs.plan_index, 0), "
+	    "COALESCE(jobs.shard_index, 0), jobs.id" },
 	[ST_PIPELINE_NEEDS] = { "list a pipeline's needs",
 	    "SELECT n.job_id, n.need_id FROM job_needs n "
 	    "JOIN jobs j ON j.id = n.job_id WHERE j.pipeline_id = ?1 "
@@ -128,10 +159,11 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_JOB_START] = { "start job",
 	    "UPDATE jobs SET state = 'running', attempt = attempt + 1, "
 	    "runner = ?2, started_ms = ?3, finished_ms = NULL "
-	    "WHERE id = ?1 AND state = 'queued'" },
+	    "WHERE id = ?1 AND state = 'queued' AND shards = 0" },
 	[ST_JOB_ADOPT] = { "adopt job",
 	    "UPDATE jobs SET state = 'running', runner = ?2 "
-	    "WHERE id = ?1 AND state IN ('queued', 'running')" },
+	    "WHERE id = ?1 AND state IN ('queued', 'running') AND "
+	    "shards = 0" },
 	[ST_JOB_REQUEUE] = { "requeue job",
 	    "UPDATE jobs SET state = 'queued', queue_pos = " FRONT_POS ", "
 	    "reason = ?2 WHERE id = ?1 AND state = 'running'" },
@@ -140,15 +172,16 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "attempt = MAX(attempt - 1, 0), reason = ?2 "
 	    "WHERE id = ?1 AND state = 'running'" },
 	[ST_JOB_LAST_RUNNING] = { "find running jobs",
-	    "SELECT id FROM jobs WHERE state = 'running' "
+	    "SELECT id FROM jobs WHERE state = 'running' AND shards = 0 "
 	    "ORDER BY queue_pos DESC, id DESC LIMIT 1" },
 	[ST_JOB_FINISH] = { "finish a job",
 	    "UPDATE jobs SET state = ?2, exit_code = ?3, duration_ms = ?4, "
 	    "tests_run = ?5, tests_failed = ?6, tests_skipped = ?7, "
 	    "reason = ?8, finished_ms = ?9 "
-	    "WHERE id = ?1 AND state IN ('queued', 'running')" },
+	    "WHERE id = ?1 AND state IN ('queued', 'running') AND "
+	    "shards = 0" },
 	[ST_COUNT_STATE] = { "count jobs",
-	    "SELECT COUNT(*) FROM jobs WHERE state = ?1" },
+	    "SELECT COUNT(*) FROM jobs WHERE state = ?1 AND shards = 0" },
 	[ST_JOB_LIST] = { "list jobs",
 	    JOB_COLUMNS "WHERE (?1 IS NULL OR repos.url = ?1 OR "
 	    "CAST(repos.id AS TEXT) = ?1) AND (?2 IS NULL OR branch = ?2) "
@@ -156,22 +189,26 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "AND (?6 IS NULL OR jobs.id = jobs.pipeline_id) "
 	    "ORDER BY jobs.id DESC LIMIT ?5" },
 	[ST_QUEUE_LIST] = { "list the queue",
-	    JOB_COLUMNS "WHERE state = 'queued' "
+	    JOB_COLUMNS "WHERE state = 'queued' AND shards = 0 "
 	    "ORDER BY queue_pos, jobs.id LIMIT ?1" },
 	[ST_BRANCH_HEADS] = { "list branches",
 	    JOB_COLUMNS "WHERE jobs.id IN (SELECT MAX(pipeline_id) FROM jobs "
 	    "GROUP BY repo_id, branch) ORDER BY repos.url, jobs.branch" },
 	[ST_COUNT_STATES] = { "count jobs by state",
-	    "SELECT state, COUNT(*) FROM jobs GROUP BY state" },
+	    "SELECT state, COUNT(*) FROM jobs WHERE shards = 0 "
+	    "GROUP BY state" },
 	[ST_OLDEST_QUEUED] = { "find the oldest queued job",
-	    "SELECT MIN(created_ms) FROM jobs WHERE state = 'queued'" },
+	    "SELECT MIN(created_ms) FROM jobs WHERE state = 'queued' AND "
+	    "shards = 0" },
 	[ST_JOB_BY_COMMIT] = { "find a commit's job",
 	    JOB_COLUMNS "WHERE commit_id >= ?1 AND commit_id < ?2 "
 	    "AND jobs.id = jobs.pipeline_id ORDER BY jobs.id DESC LIMIT 1" },
 	[ST_COUNT_QUEUED_REPO] = { "count a repository's queue",
-	    "SELECT COUNT(*) FROM jobs WHERE repo_id = ?1 AND state = 'queued'" },
+	    "SELECT COUNT(*) FROM jobs WHERE repo_id = ?1 AND state = 'queued' "
+	    "AND shards = 0" },
 	[ST_RUNNING_IDS] = { "list running jobs",
-	    "SELECT id FROM jobs WHERE state = 'running' ORDER BY id" },
+	    "SELECT id FROM jobs WHERE state = 'running' AND shards = 0 "
+	    "ORDER BY id" },
 	[ST_FINAL_HEADS_PAGE] = { "list finished commits",
 	    "SELECT commit_id, MAX(id) FROM pipelines WHERE commit_id > ?1 AND "
 	    "state NOT IN ('queued', 'running') GROUP BY commit_id "
@@ -194,8 +231,10 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_JOB_SET_FLAKY] = { "mark a job flaky",
 	    "UPDATE jobs SET flaky = 1 WHERE id = ?1 AND state = 'passed' AND "
 	    "fail_retries > 0" },
+	/* A shard's tests are its job's: they go by that job's name. */
 	[ST_TEST_JOB] = { "read a job for its tests",
-	    "SELECT repo_id, branch, attempt, commit_id, name FROM jobs "
+	    "SELECT repo_id, branch, attempt, commit_id, COALESCE((SELECT "
+	    "p.name FROM jobs p WHERE p.id = jobs.shard_of), name) FROM jobs "
 	    "WHERE id = ?1" },
 	[ST_TEST_FIND] = { "look up a test",
 	    "SELECT id FROM tests WHERE repo_id = ?1 AND name = ?2" },
@@ -214,6 +253,16 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_JOB_TESTS_OTHERS] = { "list a job's tests",
 	    TEST_RUN_COLUMNS "WHERE r.job_id = ?1 AND r.attempt = j.attempt "
 	    "AND NOT " TEST_FAILED " ORDER BY r.idx LIMIT ?2 OFFSET ?3" },
+	/* A sharded job's tests: its shards', shard by shard. */
+	[ST_SHARDED_TESTS_FAILED] = { "list a sharded job's failed tests",
+	    TEST_RUN_COLUMNS "WHERE j.shard_of = ?1 AND r.attempt = j.attempt "
+	    "AND " TEST_FAILED " ORDER BY r.job_id, r.idx LIMIT ?2 OFFSET ?3" },
+	[ST_SHARDED_TESTS_OTHERS] = { "list a sharded job's tests",
+	    TEST_RUN_COLUMNS "WHERE j.shard_of = ?1 AND r.attempt = j.attempt "
+	    "AND NOT " TEST_FAILED " ORDER BY r.job_id, r.idx "
+	    "LIMIT ?2 OFFSET ?3" },
+	[ST_JOB_SHARDS] = { "read whether a job is sharded",
+	    "SELECT shards FROM jobs WHERE id = ?1" },
 	[ST_TEST_COUNT_ADD] = { "count a job's tests",
 	    "INSERT INTO test_attempts (job_id, attempt, total, passed, failed, "
 	    "skipped) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (job_id, "
@@ -238,6 +287,15 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "t.quarantined_ms IS NOT NULL AND " TEST_FAILED "), a.flaky "
 	    "FROM test_attempts a JOIN jobs j ON j.id = a.job_id AND "
 	    "a.attempt = j.attempt WHERE a.job_id = ?1" },
+	[ST_SHARDED_TEST_COUNTS] = { "read a sharded job's test counts",
+	    "SELECT SUM(a.total), SUM(a.passed), SUM(a.failed), "
+	    "SUM(a.skipped), (SELECT COUNT(*) FROM jobs s JOIN tests t ON "
+	    "t.repo_id = s.repo_id AND t.quarantined_ms IS NOT NULL "
+	    "CROSS JOIN test_runs r ON r.test_id = t.id AND "
+	    "r.branch IS s.branch AND r.job_id = s.id AND "
+	    "r.attempt = s.attempt WHERE s.shard_of = ?1 AND " TEST_FAILED "), "
+	    "SUM(a.flaky), COUNT(*) FROM jobs j JOIN test_attempts a ON "
+	    "a.job_id = j.id AND a.attempt = j.attempt WHERE j.shard_of = ?1" },
 	/* Every run, a failed attempt's re-runs too: each is an outcome. */
 	[ST_TEST_HISTORY] = { "read a test's history",
 	    TEST_RUN_COLUMNS "WHERE t.repo_id = (SELECT id FROM repos WHERE "
@@ -262,25 +320,32 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "jobs WHERE commit_id = ?2) AND NOT (o.job_id = ?1 AND "
 	    "o.attempt = ?3) AND o.status <> 'skipped' AND "
 	    "(o.status = 'passed') <> (test_runs.status = 'passed'))" },
-	/* The latest passed job of a name on a branch that has records. */
-	[ST_TEST_LAST_PASSED] = { "find a job's last pass",
-	    "SELECT j.id, j.attempt FROM jobs j JOIN repos ON "
-	    "repos.id = j.repo_id WHERE repos.url = ?1 AND j.branch IS ?2 AND "
-	    "j.name IS ?3 AND j.state = 'passed' AND EXISTS (SELECT 1 FROM "
-	    "test_attempts a WHERE a.job_id = j.id AND a.attempt = j.attempt "
-	    "AND a.total > 0) ORDER BY j.id DESC LIMIT 1" },
 	/*
-	 * The tests of a job's attempt, each with the durations of its last
-	 * ?5 runs (not skipped) in jobs of the same name on the branch.
+	 * The latest passed job of a name on a branch that has records, its
+	 * own or, sharded, its shards'; and the last of those jobs' ids.
+	 */
+	[ST_TEST_LAST_PASSED] = { "find a job's last pass",
+	    "SELECT j.id, (SELECT MAX(s.id) FROM jobs s WHERE s.id = j.id OR "
+	    "s.shard_of = j.id) FROM jobs j JOIN repos ON "
+	    "repos.id = j.repo_id WHERE repos.url = ?1 AND j.branch IS ?2 AND "
+	    "j.name IS ?3 AND j.shard_of IS NULL AND j.state = 'passed' AND "
+	    "EXISTS (SELECT 1 FROM jobs s JOIN test_attempts a ON "
+	    "a.job_id = s.id AND a.attempt = s.attempt WHERE (s.id = j.id OR "
+	    "s.shard_of = j.id) AND a.total > 0) ORDER BY j.id DESC LIMIT 1" },
+	/*
+	 * The tests of a job's latest attempt (a sharded job's: its
+	 * shards'), each with the durations of its last ?5 runs (not
+	 * skipped) in jobs of the same name on the branch, up to job ?2.
 	 */
 	[ST_TEST_DURATIONS] = { "read tests' durations",
-	    "WITH these AS (SELECT test_id FROM test_runs WHERE job_id = ?1 "
-	    "AND attempt = ?2), recent AS (SELECT r.test_id, r.duration_us, "
+	    "WITH these AS (SELECT r.test_id FROM jobs s JOIN test_runs r ON "
+	    "r.job_id = s.id AND r.attempt = s.attempt WHERE s.id = ?1 OR "
+	    "s.shard_of = ?1), recent AS (SELECT r.test_id, r.duration_us, "
 	    "ROW_NUMBER() OVER (PARTITION BY r.test_id ORDER BY r.job_id DESC, "
 	    "r.attempt DESC) AS k FROM these CROSS JOIN test_runs r ON "
 	    "r.test_id = these.test_id AND r.branch IS ?3 WHERE "
 	    "r.job_name IS ?4 AND r.status <> 'skipped' AND "
-	    "r.duration_us IS NOT NULL AND r.job_id <= ?1) "
+	    "r.duration_us IS NOT NULL AND r.job_id <= ?2) "
 	    "SELECT t.name, recent.duration_us FROM these "
 	    "JOIN tests t ON t.id = these.test_id LEFT JOIN recent ON "
 	    "recent.test_id = these.test_id AND recent.k <= ?5 "
@@ -397,6 +462,18 @@ const char *const store_migrations[] = {
 	"ALTER TABLE jobs ADD COLUMN flaky INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE jobs ADD COLUMN fail_retries INTEGER NOT NULL DEFAULT 0;"
 	"PRAGMA user_version = 6;",
+
+	/*
+	 * Sharding: a sharded job (shards > 0) is never run; its shards
+	 * are, each a job with shard_of naming it.
+	 */
+	"ALTER TABLE jobs ADD COLUMN shards INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN shard_of INTEGER;"
+	"ALTER TABLE jobs ADD COLUMN shard_index INTEGER;"
+	"ALTER TABLE jobs ADD COLUMN expected_ms INTEGER;"
+	"CREATE INDEX jobs_shard_of ON jobs (shard_of) "
+	"  WHERE shard_of IS NOT NULL;"
+	"PRAGMA user_version = 7;",
 };
 
 const int store_version =

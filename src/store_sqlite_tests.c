@@ -235,25 +235,39 @@ sql_job_test_list(struct store_sqlite *store, enum store_stmt st, int64_t job,
 	return sql_each_test_run(store, st, cb, arg);
 }
 
+/* Whether job is sharded (its tests are its shards'): 1, 0, or -1. */
+static int
+sql_job_sharded(struct store_sqlite *store, int64_t job)
+{
+	int64_t shards = 0;
+
+	sql_bind_int64(store, ST_JOB_SHARDS, 1, job);
+	if (sql_scalar(store, ST_JOB_SHARDS, &shards) == -1)
+		return -1;
+	return shards > 0;
+}
+
 int
 sqlite_job_tests(struct store *base, int64_t job, int failed_only,
     int limit, int64_t offset, store_test_cb cb, void *arg)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 	struct test_counts counts;
-	int n = 0, more;
+	int n = 0, more, sharded;
 
-	if (sqlite_job_test_counts(base, job, &counts) == -1)
+	if ((sharded = sql_job_sharded(store, job)) == -1 ||
+	    sqlite_job_test_counts(base, job, &counts) == -1)
 		return -1;
 	if (offset < counts.failed) {
-		n = sql_job_test_list(store, ST_JOB_TESTS_FAILED, job, limit,
-		    offset, cb, arg);
+		n = sql_job_test_list(store, sharded ? ST_SHARDED_TESTS_FAILED :
+		    ST_JOB_TESTS_FAILED, job, limit, offset, cb, arg);
 		if (n == -1)
 			return -1;
 	}
 	if (failed_only || n == limit)
 		return n;
-	more = sql_job_test_list(store, ST_JOB_TESTS_OTHERS, job, limit - n,
+	more = sql_job_test_list(store, sharded ? ST_SHARDED_TESTS_OTHERS :
+	    ST_JOB_TESTS_OTHERS, job, limit - n,
 	    offset > counts.failed ? offset - counts.failed : 0, cb, arg);
 	return more == -1 ? -1 : n + more;
 }
@@ -263,12 +277,17 @@ sqlite_job_test_counts(struct store *base, int64_t job,
     struct test_counts *counts)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
-	sqlite3_stmt *stmt = store->stmt[ST_JOB_TEST_COUNTS];
-	int rc;
+	enum store_stmt st;
+	sqlite3_stmt *stmt;
+	int rc, sharded;
 
 	memset(counts, 0, sizeof *counts);
-	sql_bind_int64(store, ST_JOB_TEST_COUNTS, 1, job);
-	rc = sql_step(store, ST_JOB_TEST_COUNTS);
+	if ((sharded = sql_job_sharded(store, job)) == -1)
+		return -1;
+	st = sharded ? ST_SHARDED_TEST_COUNTS : ST_JOB_TEST_COUNTS;
+	stmt = store->stmt[st];
+	sql_bind_int64(store, st, 1, job);
+	rc = sql_step(store, st);
 	if (rc == SQLITE_ROW) {
 		counts->total = sqlite3_column_int64(stmt, 0);
 		counts->passed = sqlite3_column_int64(stmt, 1);
@@ -277,7 +296,7 @@ sqlite_job_test_counts(struct store *base, int64_t job,
 		counts->quarantined_failed = sqlite3_column_int64(stmt, 4);
 		counts->flaky = sqlite3_column_int64(stmt, 5);
 	}
-	sql_reset(store, ST_JOB_TEST_COUNTS);
+	sql_reset(store, st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -331,22 +350,22 @@ sqlite_test_durations(struct store *base, const char *repo,
 	struct store_sqlite *store = (struct store_sqlite *)base;
 	sqlite3_stmt *last = store->stmt[ST_TEST_LAST_PASSED];
 	sqlite3_stmt *stmt = store->stmt[ST_TEST_DURATIONS];
-	int64_t job, durations[STORE_DURATION_RUNS_MAX];
+	int64_t job, last_id, durations[STORE_DURATION_RUNS_MAX];
 	char *name = NULL;
 	size_t nd = 0;
-	int rc, attempt, n = 0, stop = 0;
+	int rc, n = 0, stop = 0;
 
 	sql_bind_text(store, ST_TEST_LAST_PASSED, 1, repo);
 	sql_bind_text(store, ST_TEST_LAST_PASSED, 2, branch);
 	sql_bind_text(store, ST_TEST_LAST_PASSED, 3, job_name);
 	rc = sql_step(store, ST_TEST_LAST_PASSED);
 	job = rc == SQLITE_ROW ? sqlite3_column_int64(last, 0) : 0;
-	attempt = rc == SQLITE_ROW ? (int)sqlite3_column_int64(last, 1) : 0;
+	last_id = rc == SQLITE_ROW ? sqlite3_column_int64(last, 1) : 0;
 	sql_reset(store, ST_TEST_LAST_PASSED);
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? 0 : -1;
 	sql_bind_int64(store, ST_TEST_DURATIONS, 1, job);
-	sql_bind_int64(store, ST_TEST_DURATIONS, 2, attempt);
+	sql_bind_int64(store, ST_TEST_DURATIONS, 2, last_id);
 	sql_bind_text(store, ST_TEST_DURATIONS, 3, branch);
 	sql_bind_text(store, ST_TEST_DURATIONS, 4, job_name);
 	sql_bind_int64(store, ST_TEST_DURATIONS, 5, runs);

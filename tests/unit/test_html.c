@@ -181,9 +181,9 @@ dispatch(struct fixture *f, const char *commit, const char *branch,
 /* build; "a<b" (a name plan.c would refuse) and lint need build. */
 static const size_t needs_build[] = { 0 };
 static const struct job_plan_entry three[] = {
-	{ "build", "{\"run\":[\"make\"]}", NULL, 0, NULL, 0, 0 },
-	{ "a<b", "{\"run\":[\"make unit\"]}", "linux", 0, needs_build, 1, 0 },
-	{ "lint", "{\"run\":[\"make lint\"]}", NULL, 0, needs_build, 1, 0 },
+	{ "build", "{\"run\":[\"make\"]}", NULL, 0, NULL, 0, 0, 0, 0, 0, 0 },
+	{ "a<b", "{\"run\":[\"make unit\"]}", "linux", 0, needs_build, 1, 0, 0, 0, 0, 0 },
+	{ "lint", "{\"run\":[\"make lint\"]}", NULL, 0, needs_build, 1, 0, 0, 0, 0, 0 },
 };
 static const struct job_plan three_plan = { "jobs: {}\n", three, 3, 0 };
 

@@ -211,7 +211,7 @@ test_needs(void **state)
 	(void)state;
 	refused(text, ".ssci.yml:11:5: ", "unknown key 'needs_not' in job 'e' "
 	    "(known: run, needs, labels, matrix, env, timeout, "
-	    "allow_failure, retry, reports)");
+	    "allow_failure, retry, reports, shards, max_shards, list)");
 	parse_ok("jobs:\n"
 	    "  a:\n"
 	    "    needs: [d, m, d]\n"
@@ -353,7 +353,7 @@ test_bad_jobs(void **state)
 	(void)state;
 	refused("jobs:\n  build:\n    run: make\n    foo: 1\n",
 	    ".ssci.yml:4:5: ", "unknown key 'foo' in job 'build' (known: run, "
-	    "needs, labels, matrix, env, timeout, allow_failure, retry, reports)");
+	    "needs, labels, matrix, env, timeout, allow_failure, retry, reports, shards, max_shards, list)");
 	refused("jobs:\n  a:\n    labels: [linux]\n", ".ssci.yml:2:3: ",
 	    "job 'a' has no 'run'");
 	refused("jobs:\n  a:\n    run: x\n    retry: 11\n", ".ssci.yml:4:12: ",
@@ -684,7 +684,7 @@ test_spec(void **state)
 	static char *run[] = { "make", "make \"check\"\n\tdone", "ünïcode" };
 	static char *env[] = { "PY=3.11", "A=b=c", "E=" };
 	static char *reports[] = { "build/junit-[a-z]*.xml" };
-	struct plan_spec spec = { run, 3, env, 3, 600, 0, NULL, 0 }, back;
+	struct plan_spec spec = { run, 3, env, 3, 600, 0, NULL, 0, NULL, 0 }, back;
 	char *text, *again;
 
 	(void)state;

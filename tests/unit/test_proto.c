@@ -354,7 +354,7 @@ test_job_run(void **state)
 {
 	static char name[PLAN_MAX_JOB_NAME + 2];
 	char *env[PLAN_MAX_JOB_ENV + 1], *run[] = { "make", "make check" };
-	struct proto_run r = { name, run, 2, env, PLAN_MAX_JOB_ENV, NULL, 0, 0 };
+	struct proto_run r = { name, run, 2, env, PLAN_MAX_JOB_ENV, NULL, 0, NULL, 0, 0 };
 	struct proto_msg msg;
 	size_t len, i;
 	char *line;

@@ -41,10 +41,10 @@ teardown(void **state)
 static const size_t needs_build[] = { 0 };
 static const size_t needs_unit[] = { 1 };
 static const struct job_plan_entry four[] = {
-	{ "build", "{\"run\":[\"make\"]}", NULL, 0, NULL, 0, 0 },
-	{ "unit", "{\"run\":[\"make unit\"]}", "linux", 0, needs_build, 1, 0 },
-	{ "lint", "{\"run\":[\"make lint\"]}", NULL, 1, NULL, 0, 0 },
-	{ "deploy", "{\"run\":[\"true\"]}", NULL, 0, needs_unit, 1, 0 },
+	{ "build", "{\"run\":[\"make\"]}", NULL, 0, NULL, 0, 0, 0, 0, 0, 0 },
+	{ "unit", "{\"run\":[\"make unit\"]}", "linux", 0, needs_build, 1, 0, 0, 0, 0, 0 },
+	{ "lint", "{\"run\":[\"make lint\"]}", NULL, 1, NULL, 0, 0, 0, 0, 0, 0 },
+	{ "deploy", "{\"run\":[\"true\"]}", NULL, 0, needs_unit, 1, 0, 0, 0, 0, 0 },
 };
 static const struct job_plan four_plan = { "jobs: {}\n", four, 4, 0 };
 

@@ -261,8 +261,8 @@ test_failure_rerun_marks_flaky(void **state)
 
 /* A pipeline of two jobs of the same suite, as a matrix makes: ids. */
 static const struct job_plan_entry pair[] = {
-	{ "unit[PY=3.11]", "{\"run\":[\"t\"]}", NULL, 0, NULL, 0, 0 },
-	{ "unit[PY=3.12]", "{\"run\":[\"t\"]}", NULL, 0, NULL, 0, 0 },
+	{ "unit[PY=3.11]", "{\"run\":[\"t\"]}", NULL, 0, NULL, 0, 0, 0, 0, 0, 0 },
+	{ "unit[PY=3.12]", "{\"run\":[\"t\"]}", NULL, 0, NULL, 0, 0, 0, 0, 0, 0 },
 };
 static const struct job_plan pair_plan = { "jobs: {}\n", pair, 2, 0 };
 
