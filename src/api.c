@@ -104,7 +104,7 @@ api_jobs(struct dispatcher *d, const struct job_filter *filter)
 	return list;
 }
 
-/* A pipeline being read: its jobs (id order) and their ids. */
+/* A pipeline being read: its jobs (plan order) and their ids. */
 struct api_pipeline_ctx {
 	json_t *jobs;
 	int64_t *ids;
@@ -127,21 +127,16 @@ api_pipeline_job(const struct job *job, void *arg)
 	return 0;
 }
 
-/* The index of job id in p (its jobs come in id order), or -1. */
+/*
+ * The index of job id in p, or -1.  Its jobs come in plan order, which
+ * is not id order (the planning job and shards are out of it).
+ */
 static long
 api_pipeline_find(const struct api_pipeline_ctx *p, int64_t id)
 {
-	size_t lo = 0, hi = p->n, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (p->ids[mid] == id)
-			return (long)mid;
-		if (p->ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	for (size_t i = 0; i < p->n; i++)
+		if (p->ids[i] == id)
+			return (long)i;
 	return -1;
 }
 

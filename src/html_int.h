@@ -122,6 +122,11 @@ void html_marks_free(struct svg_mark *marks, size_t n);
 void html_job_tests(struct dispatcher *d, const struct job *job,
     struct evbuffer *out);
 
+/* html_shards.c */
+/* A sharded job's shards (from its pipeline's API object) as a section. */
+void html_job_shards(struct evbuffer *out, const struct job *job,
+    json_t *pipeline);
+
 /* html_pipeline.c */
 /*
  * A pipeline object of api_pipeline as a graph (svg_graph.c) in a

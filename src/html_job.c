@@ -52,6 +52,29 @@ html_pread_all(int fd, char *buf, size_t len, int64_t offset)
 	return got;
 }
 
+/* A sharded job's log, its shards' read now: the tail the page shows. */
+static void
+html_log_sharded(struct dispatcher *d, const struct job *job,
+    struct html_log *log)
+{
+	char *nl;
+	size_t len;
+
+	if (api_log_read(d, job, 0, 0, &log->data, &len, &log->size) == -1)
+		return;
+	free(log->data);
+	log->data = NULL;
+	if (log->size > HTML_LOG_MAX)
+		log->start = log->size - HTML_LOG_MAX;
+	if (api_log_read(d, job, log->start, HTML_LOG_MAX, &log->data, &len,
+	    &log->size) == -1)
+		return;
+	if (log->start > 0 && (nl = memchr(log->data, '\n', len <
+	    HTML_LOG_LINE_MAX ? len : HTML_LOG_LINE_MAX)) != NULL)
+		log->skip = (size_t)(nl + 1 - log->data);
+	log->len = len - log->skip;
+}
+
 /*
  * Read the tail of a job's log.  A missing log is an empty one: a queued
  * job has none yet.  While the job goes on, a partial escape code or
@@ -69,6 +92,10 @@ html_log_read(struct dispatcher *d, const struct job *job,
 	memset(log, 0, sizeof *log);
 	if (d->logs.dir == NULL)
 		return;
+	if (job->shards > 0) {
+		html_log_sharded(d, job, log);
+		return;
+	}
 	path = joblog_path(&d->logs, job->id);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1 && errno != ENOENT)
@@ -222,6 +249,13 @@ html_job_summary(struct evbuffer *out, const struct job *job,
 	html_dd(out, "tests", "Tests", buf);
 	if (job->reason != NULL && *job->reason != '\0')
 		html_dd(out, "reason", "Reason", job->reason);
+	if (job->shard_of > 0) {
+		evbuffer_add_printf(out, "<dt>Shard</dt><dd class=\"shard\">"
+		    "%d of <a href=\"/jobs/%" PRId64 "\">#%" PRId64 "</a></dd>\n",
+		    job->shard_index, job->shard_of, job->shard_of);
+		html_fmt_duration(buf, sizeof buf, job->expected_ms);
+		html_dd(out, "expected", "Expected", buf);
+	}
 	evbuffer_add_printf(out, "</dl>\n</section>\n");
 }
 
@@ -270,10 +304,17 @@ html_job(struct dispatcher *d, const struct job *job, struct evbuffer *out)
 	    "data-offset=\"%" PRId64 "\"", job->id,
 	    job_state_name(job->state),
 	    log.start + (int64_t)(log.skip + log.len));
-	html_page_start(d, out, title, "job", attrs);
+	/*
+	 * A sharded job's log is put together from its shards': the page is
+	 * drawn again as they go, not followed from an offset.
+	 */
+	html_page_start(d, out, title, job->shards > 0 ? "sharded" : "job",
+	    attrs);
 	html_job_summary(out, job, several);
 	if (several)
 		html_job_graph(out, job, pipeline);
+	if (job->shards > 0 && pipeline != NULL)
+		html_job_shards(out, job, pipeline);
 	html_job_tests(d, job, out);
 	html_job_log(out, job, &log);
 	html_page_end(out);

@@ -18,54 +18,88 @@
 #include "svg.h"
 #include "util.h"
 
-/* The index of job id among ids (ascending, as the API lists jobs). */
+/* The index of job id among ids (the graph's boxes), or n. */
 static size_t
 html_pipeline_index(const int64_t *ids, size_t n, int64_t id)
 {
-	size_t lo = 0, hi = n, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (ids[mid] == id)
-			return mid;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return i;
 	return n;
+}
+
+/*
+ * The shards of the sharded jobs among the boxes, each in its job's box:
+ * a shard is no box of its own.  current, a shard, becomes its job.
+ */
+static struct svg_shard *
+html_pipeline_shards(json_t *jobs, struct svg_node *nodes, const int64_t *ids,
+    size_t nboxes, int64_t *current)
+{
+	size_t n = json_array_size(jobs), i, at, used = 0;
+	struct svg_shard *shards = xcalloc(n > 0 ? n : 1, sizeof *shards);
+	json_t *job;
+
+	for (size_t b = 0; b < nboxes; b++) {
+		nodes[b].shards = shards + used;
+		json_array_foreach(jobs, i, job) {
+			if (html_json_int(job, "shard_of", 0) != ids[b])
+				continue;
+			at = used++;
+			shards[at].id = html_json_int(job, "id", 0);
+			shards[at].state = html_json_state(job);
+			shards[at].index = (int)html_json_int(job, "shard_index",
+			    0);
+			shards[at].expected_ms = html_json_int(job,
+			    "expected_ms", -1);
+			shards[at].duration_ms = html_json_int(job,
+			    "duration_ms", -1);
+			nodes[b].nshards++;
+			if (shards[at].id == *current)
+				*current = ids[b];
+		}
+	}
+	return shards;
 }
 
 void
 html_pipeline_graph(struct evbuffer *out, json_t *pipeline, int64_t current)
 {
 	json_t *jobs = json_object_get(pipeline, "jobs"), *job, *need;
-	size_t n = json_array_size(jobs), total = 0, used = 0, i, k, at;
+	size_t n = json_array_size(jobs), total = 0, used = 0, i, k, at, b = 0;
 	struct svg_node *nodes = xcalloc(n > 0 ? n : 1, sizeof *nodes);
 	int64_t *ids = xcalloc(n > 0 ? n : 1, sizeof *ids);
+	struct svg_shard *shards;
+	json_t **boxes = xcalloc(n > 0 ? n : 1, sizeof *boxes);
 	size_t *needs;
 
 	json_array_foreach(jobs, i, job) {
-		ids[i] = html_json_int(job, "id", 0);
+		if (html_json_int(job, "shard_of", 0) > 0)
+			continue;
+		boxes[b] = job;
+		ids[b++] = html_json_int(job, "id", 0);
 		total += json_array_size(json_object_get(job, "needs"));
 	}
 	needs = xcalloc(total > 0 ? total : 1, sizeof *needs);
-	json_array_foreach(jobs, i, job) {
+	for (i = 0; i < b; i++) {
 		nodes[i].id = ids[i];
-		nodes[i].state = html_json_state(job);
-		nodes[i].name = html_json_str(job, "name");
+		nodes[i].state = html_json_state(boxes[i]);
+		nodes[i].name = html_json_str(boxes[i], "name");
 		nodes[i].needs = needs + used;
-		json_array_foreach(json_object_get(job, "needs"), k, need) {
-			at = html_pipeline_index(ids, n, json_integer_value(need));
-			if (at < n && used < total) {
+		json_array_foreach(json_object_get(boxes[i], "needs"), k, need) {
+			at = html_pipeline_index(ids, b, json_integer_value(need));
+			if (at < b && used < total) {
 				needs[used++] = at;
 				nodes[i].nneeds++;
 			}
 		}
 	}
+	shards = html_pipeline_shards(jobs, nodes, ids, b, &current);
 	evbuffer_add_printf(out, "<div class=\"graph\">");
-	svg_pipeline(out, nodes, n, current);
+	svg_pipeline(out, nodes, b, current);
 	evbuffer_add_printf(out, "</div>\n");
+	free(shards);
+	free(boxes);
 	free(needs);
 	free(ids);
 	free(nodes);
@@ -132,14 +166,28 @@ html_pipeline_row(struct evbuffer *out, json_t *job)
 	enum job_state state = html_json_state(job);
 	int64_t started = html_json_int(job, "started_ms", 0);
 	json_t *tests = json_object_get(job, "tests");
-	char took[HTML_FMT_SIZE];
+	char took[3 * HTML_FMT_SIZE];
+
+	int64_t expected = html_json_int(job, "expected_ms", -1);
+	char est[HTML_FMT_SIZE];
 
 	html_fmt_duration(took, sizeof took, state == JOB_RUNNING && started ?
 	    now_ms() - started : html_json_int(job, "duration_ms", -1));
+	/* A shard: how long the split expected it to take, too. */
+	if (expected >= 0) {
+		html_fmt_duration(est, sizeof est, expected);
+		snprintf(took + strlen(took), sizeof took - strlen(took),
+		    " (est. %s)", est);
+	}
 	html_job_tr(out, job);
 	html_job_number(out, job);
-	evbuffer_add_printf(out, "<td class=\"name\">");
+	evbuffer_add_printf(out, "<td class=\"name%s\">",
+	    html_json_int(job, "shard_of", 0) > 0 ? " shard" : "");
 	html_text(out, html_json_str(job, "name"));
+	if (html_json_int(job, "shards", 0) > 0)
+		evbuffer_add_printf(out, " <span class=\"tag sharded\" "
+		    "title=\"split over runners; its shards follow\">%lld "
+		    "shards</span>", (long long)html_json_int(job, "shards", 0));
 	if (json_is_true(json_object_get(job, "allow_failure")))
 		evbuffer_add_printf(out, " <span class=\"tag allow-failure\" "
 		    "title=\"its failure does not fail the pipeline\">allowed "

@@ -43,12 +43,23 @@ void svg_durations(struct evbuffer *out, const struct svg_mark *marks,
     size_t n);
 
 /* One job of a pipeline's graph (svg_graph.c). */
+/* A shard inside its sharded job's box. */
+struct svg_shard {
+	int64_t id;
+	enum job_state state;
+	int index;		/* from 1 */
+	int64_t expected_ms;	/* -1: unknown */
+	int64_t duration_ms;	/* -1: not over */
+};
+
 struct svg_node {
 	int64_t id;		/* the job, for its link */
 	enum job_state state;
 	const char *name;	/* unescaped; NULL: "#id" */
 	const size_t *needs;	/* indexes of the nodes it needs */
 	size_t nneeds;
+	const struct svg_shard *shards;	/* a sharded job's, in order */
+	size_t nshards;
 };
 
 /*
@@ -57,6 +68,8 @@ struct svg_node {
  * deepest job it needs), each coloured by its state, holding its name and
  * state and linked to its page, with an arrow from each need to the job
  * that needs it.  The box of job current (0: none) has a thick outline.
+ * A sharded job's box lists its shards, each with its state, expected
+ * and real duration, and a link to its own page.
  */
 void svg_pipeline(struct evbuffer *out, const struct svg_node *nodes,
     size_t n, int64_t current);

@@ -25,6 +25,8 @@
 /* The most of a name a box shows; the rest is in its tooltip. */
 #define SVG_NAME_CHARS 22
 #define SVG_EDGE "#8c959f"
+/* A shard's line in its job's box. */
+#define SVG_SHARD_H 16
 
 /* Where each job goes: its column (depth) and its place in it. */
 struct svg_layout {
@@ -32,6 +34,7 @@ struct svg_layout {
 	size_t *row;
 	size_t *rows;		/* jobs in each column */
 	size_t ncols, maxrows;
+	int box_h;		/* every box's: room for the most shards */
 };
 
 /* Text on a state's colour: dark on the light ones, as the pills have. */
@@ -87,6 +90,11 @@ svg_layout(const struct svg_node *nodes, size_t n, struct svg_layout *l)
 	l->row = xcalloc(n, sizeof *l->row);
 	l->rows = xcalloc(n, sizeof *l->rows);
 	l->ncols = l->maxrows = 0;
+	l->box_h = SVG_BOX_H;
+	for (size_t i = 0; i < n; i++)
+		if (SVG_BOX_H + (int)nodes[i].nshards * SVG_SHARD_H > l->box_h)
+			l->box_h = SVG_BOX_H + (int)nodes[i].nshards *
+			    SVG_SHARD_H;
 	svg_depths(nodes, n, l->depth);
 	for (size_t i = 0; i < n; i++) {
 		l->row[i] = l->rows[l->depth[i]]++;
@@ -113,8 +121,8 @@ svg_box_at(const struct svg_layout *l, size_t i, int *x, int *y)
 
 	*x = SVG_PAD + (int)col * (SVG_BOX_W + SVG_COL_GAP);
 	*y = SVG_PAD + (int)(l->maxrows - l->rows[col]) *
-	    (SVG_BOX_H + SVG_ROW_GAP) / 2 +
-	    (int)l->row[i] * (SVG_BOX_H + SVG_ROW_GAP);
+	    (l->box_h + SVG_ROW_GAP) / 2 +
+	    (int)l->row[i] * (l->box_h + SVG_ROW_GAP);
 }
 
 /* An arrow from the right of need's box to the left of job i's. */
@@ -127,9 +135,9 @@ svg_edge(struct evbuffer *out, const struct svg_layout *l,
 	svg_box_at(l, need, &x1, &y1);
 	svg_box_at(l, i, &x2, &y2);
 	x1 += SVG_BOX_W;
-	y1 += SVG_BOX_H / 2;
+	y1 += l->box_h / 2;
 	x2 -= 1;
-	y2 += SVG_BOX_H / 2;
+	y2 += l->box_h / 2;
 	bend = (x2 - x1) / 2;
 	evbuffer_add_printf(out, "<path class=\"edge\" data-from=\"%lld\" "
 	    "data-to=\"%lld\" d=\"M%d %dC%d %d %d %d %d %d\" fill=\"none\" "
@@ -162,6 +170,69 @@ svg_name(struct evbuffer *out, const char *name)
 	evbuffer_add_printf(out, "\xe2\x80\xa6");
 }
 
+/* Shard k's line in its job's box at (x, y): a link to its page. */
+static void
+svg_shard(struct evbuffer *out, const struct svg_node *node, size_t k,
+    int x, int y)
+{
+	const struct svg_shard *sh = &node->shards[k];
+	char expected[HTML_FMT_SIZE], took[HTML_FMT_SIZE];
+
+	html_fmt_duration(expected, sizeof expected, sh->expected_ms);
+	html_fmt_duration(took, sizeof took, sh->duration_ms);
+	evbuffer_add_printf(out, "<a class=\"shard state-%s\" "
+	    "href=\"/jobs/%lld\" data-job=\"%lld\"><title>shard %d of %zu "
+	    "(#%lld): %s; expected %s, took %s</title>",
+	    job_state_name(sh->state), (long long)sh->id, (long long)sh->id,
+	    sh->index, node->nshards, (long long)sh->id,
+	    job_state_name(sh->state), expected, took);
+	evbuffer_add_printf(out, "<rect x=\"%d\" y=\"%d\" width=\"10\" "
+	    "height=\"10\" rx=\"2\" fill=\"%s\" stroke=\"currentColor\" "
+	    "stroke-opacity=\".5\"/>", x, y + 2, svg_state_colour(sh->state));
+	evbuffer_add_printf(out, "<text x=\"%d\" y=\"%d\" font-size=\"11\" "
+	    "fill=\"%s\">%d/%zu %s · est. %s</text></a>", x + 15, y + 11,
+	    svg_ink(node->state), sh->index, node->nshards,
+	    sh->duration_ms >= 0 ? took : job_state_name(sh->state),
+	    expected);
+}
+
+/*
+ * A sharded job's box: its name linked to its page, and a line for each
+ * shard linked to the shard's (links do not nest, so the box is none).
+ */
+static void
+svg_sharded_box(struct evbuffer *out, const struct svg_layout *l,
+    const struct svg_node *node, size_t i, int current, const char *name)
+{
+	const char *state = job_state_name(node->state);
+	int x, y;
+
+	svg_box_at(l, i, &x, &y);
+	evbuffer_add_printf(out, "<g class=\"node sharded state-%s%s\" "
+	    "data-job=\"%lld\"><rect x=\"%d\" y=\"%d\" width=\"%d\" "
+	    "height=\"%d\" rx=\"6\" fill=\"%s\" stroke=\"currentColor\" "
+	    "stroke-width=\"%s\" stroke-opacity=\"%s\"/>", state,
+	    current ? " current" : "", (long long)node->id, x, y, SVG_BOX_W,
+	    l->box_h, svg_state_colour(node->state), current ? "3" : "1",
+	    current ? "1" : ".35");
+	evbuffer_add_printf(out, "<a href=\"/jobs/%lld\"><title>",
+	    (long long)node->id);
+	html_escape(out, name);
+	evbuffer_add_printf(out, " (#%lld): %s, %zu shards</title>"
+	    "<text class=\"name\" x=\"%d\" y=\"%d\" font-size=\"12\" "
+	    "font-weight=\"600\" fill=\"%s\">", (long long)node->id, state,
+	    node->nshards, x + 10, y + 18, svg_ink(node->state));
+	svg_name(out, name);
+	evbuffer_add_printf(out, "</text><text class=\"state\" x=\"%d\" "
+	    "y=\"%d\" font-size=\"11\" fill=\"%s\">%s · %zu shards</text>"
+	    "</a>", x + 10, y + 34, svg_ink(node->state), state,
+	    node->nshards);
+	for (size_t k = 0; k < node->nshards; k++)
+		svg_shard(out, node, k, x + 10, y + SVG_BOX_H - 4 +
+		    (int)k * SVG_SHARD_H);
+	evbuffer_add_printf(out, "</g>");
+}
+
 /* Job i's box: a link to its page, its name and state inside. */
 static void
 svg_box(struct evbuffer *out, const struct svg_layout *l,
@@ -177,6 +248,10 @@ svg_box(struct evbuffer *out, const struct svg_layout *l,
 		    (long long)node->id);
 		name = fallback;
 	}
+	if (node->nshards > 0) {
+		svg_sharded_box(out, l, node, i, current, name);
+		return;
+	}
 	svg_box_at(l, i, &x, &y);
 	evbuffer_add_printf(out, "<a class=\"node state-%s%s\" "
 	    "href=\"/jobs/%lld\" data-job=\"%lld\"><title>", state,
@@ -188,7 +263,7 @@ svg_box(struct evbuffer *out, const struct svg_layout *l,
 	evbuffer_add_printf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" "
 	    "height=\"%d\" rx=\"6\" fill=\"%s\" stroke=\"currentColor\" "
 	    "stroke-width=\"%s\" stroke-opacity=\"%s\"/>", x, y, SVG_BOX_W,
-	    SVG_BOX_H, svg_state_colour(node->state), current ? "3" : "1",
+	    l->box_h, svg_state_colour(node->state), current ? "3" : "1",
 	    current ? "1" : ".35");
 	evbuffer_add_printf(out, "<text class=\"name\" x=\"%d\" y=\"%d\" "
 	    "font-size=\"12\" font-weight=\"600\" fill=\"%s\">", x + 10,
@@ -211,7 +286,7 @@ svg_pipeline(struct evbuffer *out, const struct svg_node *nodes, size_t n,
 	svg_layout(nodes, n, &l);
 	width = 2 * SVG_PAD + (int)l.ncols * SVG_BOX_W +
 	    (int)(l.ncols - 1) * SVG_COL_GAP;
-	height = 2 * SVG_PAD + (int)l.maxrows * SVG_BOX_H +
+	height = 2 * SVG_PAD + (int)l.maxrows * l.box_h +
 	    (int)(l.maxrows - 1) * SVG_ROW_GAP;
 	evbuffer_add_printf(out, "<svg class=\"pipeline-graph\" "
 	    "xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "

@@ -291,7 +291,7 @@
 	}
 
 	if (live.dataset.page === "dashboard" || live.dataset.page === "history" ||
-	    live.dataset.page === "pipeline")
+	    live.dataset.page === "pipeline" || live.dataset.page === "sharded")
 		refreshing();
 	else if (live.dataset.page === "job")
 		following();
