@@ -37,7 +37,8 @@ check_round_trip(const struct plan_spec *spec)
 		abort();
 	if (!strings_equal(spec->run, spec->nrun, back.run, back.nrun) ||
 	    !strings_equal(spec->env, spec->nenv, back.env, back.nenv) ||
-	    spec->timeout_s != back.timeout_s)
+	    !strings_equal(spec->tests, spec->ntests, back.tests,
+	    back.ntests) || spec->timeout_s != back.timeout_s)
 		abort();
 	again = plan_spec_encode(&back);
 	if (strcmp(text, again) != 0)

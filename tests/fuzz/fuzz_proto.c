@@ -101,6 +101,7 @@ round_trip(const struct proto_msg *m)
 		run = (struct proto_run){ .name = m->name, .run = m->run,
 		    .nrun = m->nrun, .env = m->env, .nenv = m->nenv,
 		    .reports = m->reports, .nreports = m->nreports,
+		    .tests = m->shard_tests, .ntests = m->nshard_tests,
 		    .plan = m->plan };
 		line = proto_encode_job_run(m->job, m->repo, m->commit,
 		    m->branch, m->timeout, m->attempt, &run, &len);
@@ -201,6 +202,8 @@ round_trip(const struct proto_msg *m)
 	check(same_strings(r.run, r.nrun, m->run, m->nrun));
 	check(same_strings(r.env, r.nenv, m->env, m->nenv));
 	check(same_strings(r.reports, r.nreports, m->reports, m->nreports));
+	check(same_strings(r.shard_tests, r.nshard_tests, m->shard_tests,
+	    m->nshard_tests));
 	check(r.first == m->first && r.failed_only == m->failed_only);
 	check(same_string(r.test, m->test) && r.remove == m->remove);
 	check(r.nrecords == m->nrecords);

@@ -66,6 +66,28 @@ check_split(char **ids, size_t n, int nshards)
 	free(again);
 }
 
+/* Each id's recorded name and the ids as $SSCI_TESTS stay in bounds. */
+static void
+check_words(char **ids, size_t n, size_t max)
+{
+	char name[SHARD_MAX_ID + 1], *words;
+
+	for (size_t i = 0; i < n; i++) {
+		shard_id_name(ids[i], name, sizeof name);
+		check(strlen(name) <= strlen(ids[i]));
+		if (strstr(ids[i], "::") == NULL)
+			check(strcmp(name, ids[i]) == 0);
+	}
+	words = shard_tests_words(ids, n, max);
+	if (words == NULL)
+		return;
+	check(strlen(words) <= max);
+	for (size_t i = 0; n > 0 && i < n; i++)
+		check(strstr(words, "'") != NULL ||
+		    strstr(words, ids[i]) != NULL);
+	free(words);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -88,6 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(strcmp(ids[i], ids[i - 1]) != 0);
 	}
 	check_split(ids, n, size > 0 ? 1 + data[0] % SHARD_MAX_SHARDS : 1);
+	check_words(ids, n, size);
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);

@@ -866,6 +866,100 @@ test_plan_json_round_trip(void **state)
 	plan_release(&p);
 }
 
+/* shards, max_shards and list, as written and as a runner sends them. */
+static void
+test_shards(void **state)
+{
+	const char *text = "jobs:\n"
+	    "  unit:\n    run: pytest $SSCI_TESTS\n"
+	    "    list: pytest --collect-only -q\n    shards: auto\n"
+	    "  go:\n    run: go test\n    shards: 3\n"
+	    "  small:\n    run: t\n    shards: auto\n    max_shards: 2\n";
+	struct plan p, back;
+	char err[512], *json, *again;
+	char *listed[] = { "tests/a.py::t[1]", "b" };
+
+	(void)state;
+	parse_ok(text, &p);
+	assert_int_equal(p.jobs[0].shards, PLAN_SHARDS_AUTO);
+	assert_int_equal(p.jobs[0].max_shards, PLAN_DEFAULT_MAX_SHARDS);
+	assert_string_equal(p.jobs[0].list, "pytest --collect-only -q");
+	assert_int_equal(p.jobs[1].shards, 3);
+	assert_int_equal(p.jobs[1].max_shards, 0);
+	assert_null(p.jobs[1].list);
+	assert_int_equal(p.jobs[2].max_shards, 2);
+	/* What the list printed goes with the plan. */
+	p.jobs[0].listed = listed;
+	p.jobs[0].nlisted = 2;
+	p.jobs[0].has_listed = 1;
+	json = plan_encode(&p);
+	p.jobs[0].listed = NULL;
+	p.jobs[0].nlisted = 0;
+	assert_non_null(strstr(json, "\"shards\":\"auto\",\"max_shards\":8,"
+	    "\"list\":\"pytest --collect-only -q\",\"listed\":"
+	    "[\"tests/a.py::t[1]\",\"b\"]"));
+	assert_int_equal(plan_decode(json, strlen(json), &back, err,
+	    sizeof err), 0);
+	assert_int_equal(back.jobs[0].nlisted, 2);
+	assert_true(back.jobs[0].has_listed);
+	assert_false(back.jobs[1].has_listed);
+	assert_int_equal(back.jobs[1].shards, 3);
+	again = plan_encode(&back);
+	assert_string_equal(again, json);
+	free(again);
+	free(json);
+	plan_release(&back);
+	plan_release(&p);
+
+	refused("jobs:\n  a:\n    run: t\n    shards: 0\n", ".ssci.yml:4:13: ",
+	    "'shards' in job 'a' must be a number of shards from 1 to 64, or "
+	    "auto, not '0'");
+	refused("jobs:\n  a:\n    run: t\n    shards: 65\n", ".ssci.yml:4:13: ",
+	    "from 1 to 64");
+	refused("jobs:\n  a:\n    run: t\n    shards: 'auto'\n",
+	    ".ssci.yml:4:13: ", "not 'auto'");
+	refused("jobs:\n  a:\n    run: t\n    shards: [2]\n", ".ssci.yml:4:13: ",
+	    "not a list");
+	refused("jobs:\n  a:\n    run: t\n    shards: 2\n    max_shards: 4\n",
+	    ".ssci.yml:2:3: ", "'max_shards' in job 'a' caps 'shards: auto'");
+	refused("jobs:\n  a:\n    run: t\n    shards: auto\n"
+	    "    max_shards: x\n", ".ssci.yml:5:17: ", "'max_shards' in job "
+	    "'a' must be a number from 1 to 64, not 'x'");
+	refused("jobs:\n  a:\n    run: t\n    list: ls\n", ".ssci.yml:4:11: ",
+	    "'list' in job 'a' lists tests to split, but the job has no "
+	    "'shards'");
+	refused("jobs:\n  a:\n    run: t\n    shards: 2\n    list: {}\n",
+	    ".ssci.yml:5:11: ", "'list' in job 'a' must be a command, not a "
+	    "mapping");
+}
+
+/* A shard's ids in its spec: sent to its runner, read back the same. */
+static void
+test_spec_tests(void **state)
+{
+	static char *run[] = { "t" };
+	static char *tests[] = { "a::b", "c d" };
+	struct plan_spec spec = { run, 1, NULL, 0, 0, 0, NULL, 0, tests, 2 };
+	struct plan_spec back;
+	char *text;
+
+	(void)state;
+	text = plan_spec_encode(&spec);
+	assert_string_equal(text, "{\"run\":[\"t\"],\"env\":[],\"tests\":"
+	    "[\"a::b\",\"c d\"]}");
+	assert_int_equal(plan_spec_decode(text, &back), 0);
+	assert_int_equal(back.ntests, 2);
+	assert_string_equal(back.tests[1], "c d");
+	plan_spec_release(&back);
+	free(text);
+	assert_int_equal(plan_spec_decode("{\"run\":[\"t\"],\"tests\":"
+	    "[\"a\\nb\"]}", &back), -1);
+	assert_int_equal(plan_spec_decode("{\"run\":[\"t\"],\"tests\":"
+	    "[\"\"]}", &back), -1);
+	assert_int_equal(plan_spec_decode("{\"run\":[\"t\"],\"tests\":"
+	    "\"a\"}", &back), -1);
+}
+
 /* A runner's plan is checked whole: each of these is refused. */
 static void
 test_plan_json_refused(void **state)
@@ -905,6 +999,17 @@ test_plan_json_refused(void **state)
 		"{\"jobs\":[{\"name\":\"\\u0001\",\"run\":[\"x\"],"
 		    "\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[],"
 		    "\"allow_failure\":false}]}",
+		/* Sharding: counts in range, keys only together. */
+		"{\"jobs\":[" JOB(",\"shards\":0") "]}",
+		"{\"jobs\":[" JOB(",\"shards\":65") "]}",
+		"{\"jobs\":[" JOB(",\"shards\":\"all\"") "]}",
+		"{\"jobs\":[" JOB(",\"shards\":\"auto\"") "]}",
+		"{\"jobs\":[" JOB(",\"shards\":2,\"max_shards\":2") "]}",
+		"{\"jobs\":[" JOB(",\"listed\":[]") "]}",
+		"{\"jobs\":[" JOB(",\"shards\":2,\"list\":\"\"") "]}",
+		"{\"jobs\":[" JOB(",\"shards\":2,\"listed\":[\"a\\u0007\"]")
+		    "]}",
+		"{\"jobs\":[" JOB(",\"shards\":2,\"listed\":[1]") "]}",
 	};
 	struct plan p;
 	char err[256];
@@ -947,6 +1052,8 @@ main(void)
 		cmocka_unit_test(test_spec_round_trip),
 		cmocka_unit_test(test_labels_join),
 		cmocka_unit_test(test_plan_json_round_trip),
+		cmocka_unit_test(test_shards),
+		cmocka_unit_test(test_spec_tests),
 		cmocka_unit_test(test_plan_json_refused),
 	};
 

@@ -675,6 +675,122 @@ test_plan_of_a_job_being_cancelled_refused(void **state)
 	assert_int_equal(state_of(f, a), JOB_CANCELLED);
 }
 
+/* The jobs of pipeline id, in the store's order. */
+struct pipe_jobs {
+	struct job jobs[16];
+	int n;
+};
+
+static int
+pipe_job(const struct job *job, void *arg)
+{
+	struct pipe_jobs *p = arg;
+
+	assert_true(p->n < 16);
+	job_copy(&p->jobs[p->n++], job);
+	return 0;
+}
+
+static void
+pipe_jobs_release(struct pipe_jobs *p)
+{
+	for (int i = 0; i < p->n; i++)
+		job_release(&p->jobs[i]);
+	p->n = 0;
+}
+
+/*
+ * A plan whose job shards over the idle slots: the planning runner's own
+ * and another runner's two make three shards of the five listed ids; the
+ * planning runner goes on with shard 1, the others get shards 2 and 3.
+ */
+static void
+test_auto_shards_over_idle_slots(void **state)
+{
+	const char *sharded = "{\"jobs\":[{\"name\":\"unit\",\"run\":[\"t "
+	    "$SSCI_TESTS\"],\"env\":[],\"timeout\":0,\"labels\":[],"
+	    "\"needs\":[],\"allow_failure\":false,\"shards\":\"auto\","
+	    "\"max_shards\":8,\"list\":\"ls\",\"listed\":[\"a\",\"b c\","
+	    "\"d\",\"e\",\"f\"]}]}";
+	struct fixture *f = *state;
+	struct fake one = { 0 }, two = { 0 };
+	struct pipe_jobs p = { .n = 0 };
+	struct plan_spec spec;
+	struct sched_runner *r1;
+	size_t tests = 0;
+	int64_t a;
+
+	a = queue(f, REPO, C1);
+	r1 = join(f, &one, "r1", 1, NULL, 0);
+	join(f, &two, "r2", 2, NULL, 0);
+	sched_plan(f->sched, r1, a, sharded, strlen(sharded));
+	assert_string_equal(one.answers[one.nanswers - 1], "ok");
+	assert_int_equal(store_pipeline_jobs(f->store, a, pipe_job, &p), 4);
+	assert_string_equal(p.jobs[0].name, "unit");
+	assert_int_equal(p.jobs[0].shards, 3);
+	for (int k = 1; k <= 3; k++) {
+		char name[16], env[32];
+
+		snprintf(name, sizeof name, "unit[%d/3]", k);
+		assert_string_equal(p.jobs[k].name, name);
+		assert_int_equal(p.jobs[k].shard_of, p.jobs[0].id);
+		assert_int_equal(p.jobs[k].shard_index, k);
+		assert_int_equal(p.jobs[k].state, JOB_RUNNING);
+		assert_int_equal(plan_spec_decode(p.jobs[k].spec, &spec), 0);
+		snprintf(env, sizeof env, "SSCI_SHARD_INDEX=%d", k);
+		assert_string_equal(spec.env[0], env);
+		assert_string_equal(spec.env[1], "SSCI_SHARD_TOTAL=3");
+		assert_int_equal(strncmp(spec.env[2], "SSCI_TESTS=", 11), 0);
+		/* An id with a blank is quoted for the shell. */
+		if (strstr(spec.env[2], "b c") != NULL)
+			assert_non_null(strstr(spec.env[2], "'b c'"));
+		tests += spec.ntests;
+		plan_spec_release(&spec);
+	}
+	assert_int_equal(tests, 5);
+	/* Shard 1 is the planning job, going on on its runner. */
+	assert_int_equal(p.jobs[1].id, a);
+	assert_int_equal(one.njobs, 2);
+	assert_int_equal(two.njobs, 2);
+	assert_int_equal(p.jobs[0].state, JOB_RUNNING);
+	pipe_jobs_release(&p);
+	report(f, r1, a, JOB_PASSED);
+	assert_int_equal(state_of(f, a), JOB_PASSED);
+}
+
+/* Fewer than two tests to split, or none known: the job runs whole. */
+static void
+test_nothing_to_split_runs_whole(void **state)
+{
+	const char *one_test = "{\"jobs\":[{\"name\":\"unit\",\"run\":"
+	    "[\"t\"],\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[],"
+	    "\"allow_failure\":false,\"shards\":4,\"list\":\"ls\","
+	    "\"listed\":[\"only\"]}]}";
+	const char *unknown = "{\"jobs\":[{\"name\":\"unit\",\"run\":"
+	    "[\"t\"],\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[],"
+	    "\"allow_failure\":false,\"shards\":4}]}";
+	struct fixture *f = *state;
+	struct fake one = { 0 };
+	struct pipe_jobs p = { .n = 0 };
+	struct sched_runner *r1;
+	int64_t a, b;
+
+	a = queue(f, REPO, C1);
+	r1 = join(f, &one, "r1", 1, NULL, 0);
+	sched_plan(f->sched, r1, a, one_test, strlen(one_test));
+	assert_string_equal(one.answers[one.nanswers - 1], "ok");
+	assert_int_equal(store_pipeline_jobs(f->store, a, pipe_job, &p), 1);
+	assert_int_equal(p.jobs[0].shards, 0);
+	assert_string_equal(p.jobs[0].name, "unit");
+	pipe_jobs_release(&p);
+	report(f, r1, a, JOB_PASSED);
+	b = queue(f, REPO, C2);
+	sched_plan(f->sched, r1, b, unknown, strlen(unknown));
+	assert_int_equal(store_pipeline_jobs(f->store, b, pipe_job, &p), 1);
+	assert_int_equal(p.jobs[0].shards, 0);
+	pipe_jobs_release(&p);
+}
+
 int
 main(void)
 {
@@ -707,6 +823,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_plan_hands_back_what_the_runner_cannot_take, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_auto_shards_over_idle_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_nothing_to_split_runs_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_plan_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(

@@ -176,6 +176,46 @@ test_split_unknown_as_median_and_stable(void **state)
 	assert_int_equal(totals[0], 5000);
 }
 
+/* A listed id finds its recorded name: pytest's node ids, others as is. */
+static void
+test_id_names(void **state)
+{
+	char out[64];
+
+	(void)state;
+	shard_id_name("tests/test_x.py::TestK::test_y[1-a]", out, sizeof out);
+	assert_string_equal(out, "tests.test_x.TestK.test_y[1-a]");
+	shard_id_name("test_x.py::test_y", out, sizeof out);
+	assert_string_equal(out, "test_x.test_y");
+	shard_id_name("pkg.mod.Class.test_a", out, sizeof out);
+	assert_string_equal(out, "pkg.mod.Class.test_a");
+	shard_id_name("dir/check::case", out, sizeof out);
+	assert_string_equal(out, "dir.check.case");
+	shard_id_name("tests/test_long_name.py::t", out, 8);
+	assert_string_equal(out, "tests.t");
+}
+
+/* $SSCI_TESTS: bare words where a shell leaves them be, else quoted. */
+static void
+test_tests_words(void **state)
+{
+	char *ids[] = { "tests/a.py::t[1]", "it's two", "x$y" };
+	char *s;
+
+	(void)state;
+	s = shard_tests_words(ids, 3, 1000);
+	assert_string_equal(s, "tests/a.py::t[1] 'it'\\''s two' 'x$y'");
+	free(s);
+	s = shard_tests_words(ids, 1, 16);
+	assert_string_equal(s, "tests/a.py::t[1]");
+	free(s);
+	assert_null(shard_tests_words(ids, 1, 15));
+	assert_null(shard_tests_words(ids, 3, 30));
+	s = shard_tests_words(ids, 0, 10);
+	assert_string_equal(s, "");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -185,6 +225,8 @@ main(void)
 		cmocka_unit_test(test_list_refuses_hostile_lines),
 		cmocka_unit_test(test_split_longest_first),
 		cmocka_unit_test(test_split_unknown_as_median_and_stable),
+		cmocka_unit_test(test_id_names),
+		cmocka_unit_test(test_tests_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
