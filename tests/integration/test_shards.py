@@ -5,6 +5,7 @@ durations; every test runs once, the merged result names them all, a
 failure in a shard fails the job naming its test, and a runner killed
 mid-shard costs only that shard's re-run."""
 import os
+import re
 import signal
 
 from harness import git
@@ -57,6 +58,34 @@ jobs:
     shards: 4
     reports: [report.xml]
 """
+
+
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                    "docs", "PIPELINES.md")
+
+
+def adapters(names):
+    """The jobs names of docs/PIPELINES.md's adapters, as a .ssci.yml."""
+    with open(DOCS) as f:
+        text = f.read()
+    block = text.split("### Adapters", 1)[1].split("```yaml\n", 1)[1]
+    block = block.split("```", 1)[0]
+    jobs, name = {}, None
+    for line in block.split("\n")[1:]:
+        if line.startswith("  ") and not line.startswith("   ") and \
+                line.rstrip().endswith(":"):
+            name = line.strip()[:-1]
+            jobs[name] = [line]
+        elif name and line.startswith("    "):
+            jobs[name].append(line)
+    return "jobs:\n" + "".join("\n".join(jobs[n]) + "\n" for n in names)
+
+
+UNITTESTS = "import unittest\n\n\nclass TestU(unittest.TestCase):\n" + \
+    "".join(f"    def test_{i}(self):\n        pass\n\n" for i in range(6))
+C_TEST = '#include <stdio.h>\nint main(void) { puts("RAN %s"); return 0; }\n'
+MAKEFILE = ("check:\n\t@for t in $(TESTS); do cc -o $$t $$t.c && ./$$t "
+            "|| exit 1; done\n")
 
 
 class TestShards(TestsTest):
@@ -201,3 +230,38 @@ class TestShards(TestsTest):
                 self.assertEqual(done[f"unit[{k}/4]"]["attempt"], 1)
         self.assertEqual(done["unit"]["state"], "passed")
         self.assertEqual(len(self.merged(done["unit"])), 40)
+
+    def test_adapters_from_the_docs(self):
+        files = {".ssci.yml": adapters(["pytest", "unittest", "c"]),
+                 "tests/__init__.py": "", "tests/test_u.py": UNITTESTS,
+                 "Makefile": MAKEFILE,
+                 **{f"tests/t{i}.c": C_TEST % f"t{i}" for i in range(5)}}
+        commit = self.commit(self.repo, "adapters", files)
+        jobs = self.pipeline(commit)
+        for name in ("pytest", "unittest", "c"):
+            job = jobs[name]
+            self.assertEqual(job["state"], "passed", self.d.query(
+                {"type": "tail", "id": job["id"]})["data"])
+            self.assertGreaterEqual(job["shards"], 2, job)
+            shards = [j for j in jobs.values() if j["shard_of"] == job["id"]]
+            self.assertEqual(len(shards), job["shards"])
+            split = self.shard_tests({j["name"]: j for j in shards})
+            every = sorted(t for ids in split.values() for t in ids)
+            self.assertEqual(len(every), len(set(every)), split)
+            want = 6 if name != "c" else 5
+            self.assertEqual(len(every), want, every)
+            for j in shards:
+                ran = split[j["shard_index"]]
+                if name == "c":
+                    log = self.d.query({"type": "tail",
+                                        "id": j["id"]})["data"]
+                    self.assertEqual(sorted(re.findall(r"RAN (t\d)", log)),
+                                     sorted(t.split("/")[1] for t in ran))
+                    continue
+                # What ran is the shard's ids, by the tests' own names.
+                got = sorted(r["name"].split(".")[-1] for r in self.get_json(
+                    self.d, f"/api/jobs/{j['id']}/tests")["tests"])
+                self.assertEqual(got, sorted(re.split(r"::|\.", t)[-1]
+                                             for t in ran), j["name"])
+            if name != "c":
+                self.assertEqual(len(self.merged(job)), want)
