@@ -77,13 +77,15 @@ api_tests_row(const struct test_run *run, void *arg)
 
 	if ((run->status == TEST_FAILED || run->status == TEST_ERROR) &&
 	    w->since_left > 0) {
+		char *job_name = job_tests_name(w->job);
 		struct test_where where = { w->job->repo, w->job->branch,
-		    run->name, w->job->name, 0 };
+		    run->name, job_name, 0 };
 
 		w->since_left--;
 		if (testhist_failing_since(w->d->store, &where, w->job->id,
 		    &since) == 1)
 			api_set(obj, "failing_since", api_check(api_since(&since)));
+		free(job_name);
 	}
 	if (json_array_append_new(w->list, obj) == -1)
 		fatalx("jansson: out of memory");

@@ -104,7 +104,8 @@ html_failing_since(struct evbuffer *out, json_t *since)
 }
 
 static void
-html_test_row(struct evbuffer *out, const struct job *job, json_t *t)
+html_test_row(struct evbuffer *out, const struct job *job,
+    const char *job_name, json_t *t)
 {
 	const char *status = html_json_str(t, "status");
 	const char *name = html_json_str(t, "name");
@@ -115,7 +116,7 @@ html_test_row(struct evbuffer *out, const struct job *job, json_t *t)
 	evbuffer_add_printf(out, "<tr class=\"test status-%s\"><td>", status);
 	html_pill(out, html_test_state(status));
 	evbuffer_add_printf(out, "</td><td class=\"name\"><a href=\"");
-	html_test_href(out, job->repo, job->branch, name, job->name);
+	html_test_href(out, job->repo, job->branch, name, job_name);
 	evbuffer_add_printf(out, "\">");
 	html_escape(out, name);
 	evbuffer_add_printf(out, "</a>");
@@ -142,6 +143,7 @@ html_job_tests(struct dispatcher *d, const struct job *job,
 	int64_t total = html_json_int(counts, "total", 0);
 	int64_t quarantined = html_json_int(counts, "quarantined_failed", 0);
 	size_t i;
+	char *job_name;
 
 	if (obj == NULL || total == 0) {
 		json_decref(obj);
@@ -159,8 +161,11 @@ html_job_tests(struct dispatcher *d, const struct job *job,
 		evbuffer_add_printf(out, "; <span class=\"tag flaky\">flaky"
 		    "</span> it failed, then passed on a re-run");
 	evbuffer_add_printf(out, "</p>\n<table class=\"tests\"><tbody>\n");
+	/* A shard's tests link to their history as its job's. */
+	job_name = job_tests_name(job);
 	json_array_foreach(json_object_get(obj, "tests"), i, t)
-		html_test_row(out, job, t);
+		html_test_row(out, job, job_name, t);
+	free(job_name);
 	evbuffer_add_printf(out, "</tbody></table>\n");
 	if (total > HTML_TESTS_MAX)
 		evbuffer_add_printf(out, "<p class=\"note\">The first %d of "

@@ -155,3 +155,15 @@ job_pipeline_state(const enum job_state *states, const int *allow_failure,
 		return started ? JOB_RUNNING : JOB_QUEUED;
 	return worst;
 }
+
+char *
+job_tests_name(const struct job *job)
+{
+	const char *cut;
+
+	if (job->name == NULL)
+		return NULL;
+	if (job->shard_of > 0 && (cut = strrchr(job->name, '[')) != NULL)
+		return xstrndup(job->name, (size_t)(cut - job->name));
+	return xstrdup(job->name);
+}

@@ -107,6 +107,13 @@ struct job {
 void job_release(struct job *job);
 
 /*
+ * The name a job's tests go by in their history (struct test_where): a
+ * shard's are its job's ("unit" for "unit[2/4]"), others' its own.
+ * malloc'd; NULL for a job that was not planned.
+ */
+char *job_tests_name(const struct job *job);
+
+/*
  * One test's result in a job's attempt, as the store keeps it (from a
  * runner's struct test_record).  A test is known by its repository and
  * its name: the record's suite and name joined by a dot (testrec_key).

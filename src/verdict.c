@@ -95,6 +95,7 @@ verdict_mark_flipping(struct store *store, int64_t id)
 {
 	struct failed_runs *f;
 	struct job job;
+	char *job_name;
 	int runs, flips, marked = 0, rc = 0;
 
 	if (store_job_get(store, id, &job) != 1)
@@ -107,10 +108,11 @@ verdict_mark_flipping(struct store *store, int64_t id)
 	if (store_job_tests(store, id, 1, VERDICT_FLIP_CHECKS, 0,
 	    verdict_failed_row, f) == -1)
 		rc = -1;
+	job_name = job_tests_name(&job);
 	for (size_t i = 0; rc == 0 && i < f->n; i++) {
 		struct test_run *run = &f->runs[i];
 		struct test_where where = { job.repo, job.branch, run->name,
-		    job.name, 0 };
+		    job_name, 0 };
 
 		if (run->flaky)
 			continue;
@@ -126,6 +128,7 @@ verdict_mark_flipping(struct store *store, int64_t id)
 	for (size_t i = 0; i < f->n; i++)
 		test_run_release(&f->runs[i]);
 	free(f);
+	free(job_name);
 	job_release(&job);
 	return rc == -1 ? -1 : marked;
 }

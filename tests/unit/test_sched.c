@@ -758,6 +758,42 @@ test_auto_shards_over_idle_slots(void **state)
 	assert_int_equal(state_of(f, a), JOB_PASSED);
 }
 
+/* A cancel stops every shard; the sharded job ends with them. */
+static void
+test_cancel_sharded(void **state)
+{
+	const char *sharded = "{\"jobs\":[{\"name\":\"unit\",\"run\":[\"t\"],"
+	    "\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[],"
+	    "\"allow_failure\":false,\"shards\":3,\"list\":\"ls\","
+	    "\"listed\":[\"a\",\"b\",\"c\",\"d\"]}]}";
+	struct fixture *f = *state;
+	struct fake one = { 0 }, two = { 0 };
+	struct pipe_jobs p = { .n = 0 };
+	struct sched_runner *r1, *r2;
+	enum job_state st;
+	int64_t a;
+
+	a = queue(f, REPO, C1);
+	r1 = join(f, &one, "r1", 1, NULL, 0);
+	r2 = join(f, &two, "r2", 1, NULL, 0);
+	sched_plan(f->sched, r1, a, sharded, strlen(sharded));
+	assert_int_equal(store_pipeline_jobs(f->store, a, pipe_job, &p), 4);
+	/* Two shards run, the third waits: none is the sharded job. */
+	assert_int_equal(sched_cancel_job(f->sched, p.jobs[0].id, "a test",
+	    &st), 0);
+	assert_int_equal(one.ncancels, 1);
+	assert_int_equal(two.ncancels, 1);
+	assert_int_equal(state_of(f, p.jobs[3].id), JOB_CANCELLED);
+	report(f, r1, one.cancels[0], JOB_CANCELLED);
+	assert_int_equal(state_of(f, p.jobs[0].id), JOB_RUNNING);
+	report(f, r2, two.cancels[0], JOB_CANCELLED);
+	assert_int_equal(state_of(f, p.jobs[0].id), JOB_CANCELLED);
+	assert_non_null(strstr(results_file(f, C1), "result: cancelled"));
+	assert_non_null(strstr(results_file(f, C1), "=== unit[3/3]: "
+	    "cancelled"));
+	pipe_jobs_release(&p);
+}
+
 /* Fewer than two tests to split, or none known: the job runs whole. */
 static void
 test_nothing_to_split_runs_whole(void **state)
@@ -827,6 +863,8 @@ main(void)
 		    test_auto_shards_over_idle_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_nothing_to_split_runs_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_sharded, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_plan_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(

@@ -126,6 +126,7 @@ test_sharded_job_follows_its_shards(void **state)
 	int64_t runnable[8] = { 0 };
 	struct job unit = get(f, p.unit), s2 = get(f, p.s2);
 	struct unit_stderr err = { 0 };
+	char *name;
 
 	assert_int_equal(unit.shards, 2);
 	assert_int_equal(unit.shard_of, 0);
@@ -133,6 +134,13 @@ test_sharded_job_follows_its_shards(void **state)
 	assert_int_equal(s2.shard_of, p.unit);
 	assert_int_equal(s2.shard_index, 2);
 	assert_int_equal(s2.expected_ms, 200);
+	/* A shard's tests go by its job's name. */
+	name = job_tests_name(&s2);
+	assert_string_equal(name, "unit");
+	free(name);
+	name = job_tests_name(&unit);
+	assert_string_equal(name, "unit");
+	free(name);
 	job_release(&unit);
 	job_release(&s2);
 	/* Only shard 2 can be handed out: not unit, not deploy yet. */
