@@ -733,6 +733,76 @@ test_pipeline_graph(void **state)
 	free(s);
 }
 
+/* build, then unit, split in 2: entries 2 and 3 are its shards. */
+static const size_t needs_first[] = { 0 };
+static const struct job_plan_entry sharded[] = {
+	{ "build", "{\"run\":[\"make\"]}", NULL, 0, NULL, 0, 0, 0, 0, 0, -1 },
+	{ "unit", "{\"run\":[\"t\"]}", NULL, 0, needs_first, 1, 0, 2, 0, 0, -1 },
+	{ "unit[1/2]", "{\"run\":[\"t\"]}", NULL, 0, needs_first, 1, 0, 0, 2,
+	    1, 61000 },
+	{ "unit[2/2]", "{\"run\":[\"t\"]}", NULL, 0, needs_first, 1, 0, 0, 2,
+	    2, 59000 },
+};
+static const struct job_plan sharded_plan = { "jobs: {}\n", sharded, 4, 0 };
+
+/* A sharded job is one box with a line per shard; its page lists them. */
+static void
+test_sharded_job_shown(void **state)
+{
+	struct fixture *f = *state;
+	struct job_request request = { .repo = REPO, .commit = C1,
+	    .branch = "main", .rebuild = 1, .plan = &sharded_plan };
+	enum job_state st;
+	char *s, *graph, *end, needle[256];
+	int64_t id;
+	int existing;
+
+	assert_int_equal(store_dispatch(f->d.store, &request, &id, &st,
+	    &existing), 0);
+	finish(f, id, JOB_PASSED);
+	finish(f, id + 2, JOB_PASSED);
+	write_log(f, id + 2, "SHARD-ONE-OUT\n", 14);
+	write_log(f, id + 3, "SHARD-TWO-OUT\n", 14);
+	assert_non_null(s = pipeline_page(f, id));
+	assert_non_null(graph = strstr(s, "<svg class=\"pipeline-graph\""));
+	assert_non_null(end = strstr(graph, "</svg>"));
+	*end = '\0';
+	/* Two boxes: build, and unit holding its shards; one arrow. */
+	assert_int_equal(count(graph, "<a class=\"node "), 1);
+	snprintf(needle, sizeof needle, "<g class=\"node sharded state-running\""
+	    " data-job=\"%lld\"", (long long)id + 1);
+	assert_int_equal(count(graph, needle), 1);
+	assert_int_equal(count(graph, "class=\"edge\""), 1);
+	snprintf(needle, sizeof needle, "<a class=\"shard state-passed\" "
+	    "href=\"/jobs/%lld\"", (long long)id + 2);
+	assert_int_equal(count(graph, needle), 1);
+	snprintf(needle, sizeof needle, "<a class=\"shard state-queued\" "
+	    "href=\"/jobs/%lld\"", (long long)id + 3);
+	assert_int_equal(count(graph, needle), 1);
+	assert_non_null(strstr(graph, ">1/2 1.2 s · est. 1 min 1 s</text>"));
+	assert_non_null(strstr(graph, ">2/2 queued · est. 59 s</text>"));
+	*end = '<';
+	assert_int_equal(count(s, "<td class=\"name shard\">"), 2);
+	assert_non_null(strstr(s, "2 shards</span>"));
+	free(s);
+	/* Its page: the shards' table and their logs under headers. */
+	s = job_page(f, id + 1);
+	assert_non_null(strstr(s, "data-page=\"sharded\""));
+	assert_non_null(strstr(s, "<section id=\"shards\""));
+	assert_int_equal(count(s, "<td class=\"expected\">"), 2);
+	snprintf(needle, sizeof needle, "=== unit[1/2]: passed (job %lld) ===\n"
+	    "SHARD-ONE-OUT\n=== unit[2/2]: queued (job %lld) ===\n"
+	    "SHARD-TWO-OUT", (long long)id + 2, (long long)id + 3);
+	assert_non_null(strstr(s, needle));
+	free(s);
+	/* A shard's page says whose shard it is. */
+	s = job_page(f, id + 2);
+	snprintf(needle, sizeof needle, "<dd class=\"shard\">1 of <a href="
+	    "\"/jobs/%lld\">", (long long)id + 1);
+	assert_non_null(strstr(s, needle));
+	free(s);
+}
+
 static void
 test_pipeline_state_shown(void **state)
 {
@@ -819,6 +889,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_job_page_big_log, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sharded_job_shown, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_pipeline_graph, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pipeline_state_shown, setup,
