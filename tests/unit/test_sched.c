@@ -771,7 +771,7 @@ test_cancel_sharded(void **state)
 	struct pipe_jobs p = { .n = 0 };
 	struct sched_runner *r1, *r2;
 	enum job_state st;
-	int64_t a;
+	int64_t a, b;
 
 	a = queue(f, REPO, C1);
 	r1 = join(f, &one, "r1", 1, NULL, 0);
@@ -791,6 +791,17 @@ test_cancel_sharded(void **state)
 	assert_non_null(strstr(results_file(f, C1), "result: cancelled"));
 	assert_non_null(strstr(results_file(f, C1), "=== unit[3/3]: "
 	    "cancelled"));
+	pipe_jobs_release(&p);
+	/* A retry splits the job anew: a sharded job is never carried. */
+	assert_int_equal(sched_retry_job(f->sched, a, &b), 0);
+	assert_int_equal(store_pipeline_jobs(f->store, b, pipe_job, &p), 4);
+	assert_string_equal(p.jobs[0].name, "unit");
+	assert_int_equal(p.jobs[0].shards, 3);
+	for (int k = 1; k <= 3; k++) {
+		assert_int_equal(p.jobs[k].shard_of, p.jobs[0].id);
+		assert_true(p.jobs[k].state == JOB_QUEUED ||
+		    p.jobs[k].state == JOB_RUNNING);
+	}
 	pipe_jobs_release(&p);
 }
 
