@@ -20,10 +20,16 @@
 /* The most $SSCI_TESTS holds; past it, only $SSCI_TESTS_FILE has them. */
 #define SHARD_WORDS_MAX (60 * 1024)
 
-/* The tests a job's last pass recorded, by name, with their medians. */
+/*
+ * The tests a job's last pass recorded, by name, with their medians; and
+ * by the last part of their name (after its last dot), where only one
+ * test has that part.
+ */
 struct shard_known {
 	struct shard_test *tests;	/* id: the recorded name, owned */
 	size_t n;
+	struct shard_test *tails;	/* id: into a test's name */
+	size_t ntails;
 };
 
 static int
@@ -43,6 +49,7 @@ shard_known_free(struct shard_known *k)
 	for (size_t i = 0; i < k->n; i++)
 		free((char *)k->tests[i].id);
 	free(k->tests);
+	free(k->tails);
 }
 
 static int
@@ -52,7 +59,41 @@ shard_by_id(const void *a, const void *b)
 	    ((const struct shard_test *)b)->id);
 }
 
-/* A listed id's measured duration: by its own name or pytest's; or -1. */
+/* Both sorted: the names, and the last parts no two tests share. */
+static void
+shard_known_sort(struct shard_known *k)
+{
+	const char *dot;
+	size_t i, j, kept = 0;
+
+	if (k->n > 1)
+		qsort(k->tests, k->n, sizeof *k->tests, shard_by_id);
+	k->tails = xcalloc(k->n + 1, sizeof *k->tails);
+	for (i = 0; i < k->n; i++) {
+		if ((dot = strrchr(k->tests[i].id, '.')) == NULL ||
+		    dot[1] == '\0')
+			continue;
+		k->tails[k->ntails].id = dot + 1;
+		k->tails[k->ntails++].duration_us = k->tests[i].duration_us;
+	}
+	if (k->ntails > 1)
+		qsort(k->tails, k->ntails, sizeof *k->tails, shard_by_id);
+	for (i = 0; i < k->ntails; i = j) {
+		for (j = i + 1; j < k->ntails &&
+		    strcmp(k->tails[j].id, k->tails[i].id) == 0; j++)
+			;
+		if (j == i + 1)
+			k->tails[kept++] = k->tails[i];
+	}
+	k->ntails = kept;
+}
+
+/*
+ * A listed id's measured duration, -1 if none: by its own name, by
+ * pytest's name for it, or, for an id without a dot, by the one test
+ * whose name ends in ".ID" (go test's TestX, which a JUnit converter
+ * names pkg/path.TestX).
+ */
 static int64_t
 shard_known_duration(const struct shard_known *k, const char *id)
 {
@@ -66,6 +107,11 @@ shard_known_duration(const struct shard_known *k, const char *id)
 		shard_id_name(id, name, sizeof name);
 		key.id = name;
 		hit = bsearch(&key, k->tests, k->n, sizeof *k->tests,
+		    shard_by_id);
+	}
+	if (hit == NULL && k->ntails > 0 && strchr(id, '.') == NULL) {
+		key.id = id;
+		hit = bsearch(&key, k->tails, k->ntails, sizeof *k->tails,
 		    shard_by_id);
 	}
 	return hit != NULL ? hit->duration_us : -1;
@@ -139,7 +185,8 @@ shard_plan_shard(struct plan *plan, size_t i, int k, int total,
 	sj->labels = shard_strv_copy(pj->labels, pj->nlabels, 0);
 	sj->nlabels = pj->nlabels;
 	sj->needs = xcalloc(pj->nneeds + 1, sizeof *sj->needs);
-	memcpy(sj->needs, pj->needs, pj->nneeds * sizeof *sj->needs);
+	if (pj->nneeds > 0)
+		memcpy(sj->needs, pj->needs, pj->nneeds * sizeof *sj->needs);
 	sj->nneeds = pj->nneeds;
 	sj->allow_failure = pj->allow_failure;
 	sj->shard_of = i + 1;
@@ -177,7 +224,7 @@ shard_job(struct sched *s, const struct sched_runner *planner,
     size_t notesize, char *err, size_t errsize)
 {
 	struct plan_job *pj = &plan->jobs[i];
-	struct shard_known known = { NULL, 0 };
+	struct shard_known known = { NULL, 0, NULL, 0 };
 	struct shard_test *tests;
 	int64_t totals[PLAN_MAX_SHARDS], measured = 0;
 	int *shard, nshards;
@@ -186,7 +233,7 @@ shard_job(struct sched *s, const struct sched_runner *planner,
 
 	store_test_durations(s->store, job->repo, job->branch, pj->name,
 	    SHARD_HISTORY_RUNS, shard_known_add, &known);
-	qsort(known.tests, known.n, sizeof *known.tests, shard_by_id);
+	shard_known_sort(&known);
 	shard_ids(pj, &known, &tests, &n);
 	labels = plan_labels_join(pj->labels, pj->nlabels);
 	nshards = pj->shards != PLAN_SHARDS_AUTO ? pj->shards :

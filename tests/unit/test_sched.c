@@ -729,7 +729,7 @@ test_auto_shards_over_idle_slots(void **state)
 	assert_string_equal(p.jobs[0].name, "unit");
 	assert_int_equal(p.jobs[0].shards, 3);
 	for (int k = 1; k <= 3; k++) {
-		char name[16], env[32];
+		char name[32], env[48];
 
 		snprintf(name, sizeof name, "unit[%d/3]", k);
 		assert_string_equal(p.jobs[k].name, name);
@@ -805,6 +805,55 @@ test_cancel_sharded(void **state)
 	pipe_jobs_release(&p);
 }
 
+/*
+ * The split follows the times the last pass measured: listed ids found by
+ * the last part of their recorded names ("A" is "pkg.A"), the slow test
+ * alone in its shard.
+ */
+static void
+test_split_by_measured_times(void **state)
+{
+	const char *unit = "{\"jobs\":[{\"name\":\"unit\",\"run\":[\"t\"],"
+	    "\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[],"
+	    "\"allow_failure\":false}]}";
+	const char *sharded = "{\"jobs\":[{\"name\":\"unit\",\"run\":[\"t\"],"
+	    "\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[],"
+	    "\"allow_failure\":false,\"shards\":2,\"list\":\"ls\","
+	    "\"listed\":[\"A\",\"B\",\"C\",\"D\"]}]}";
+	struct test_record recs[4] = {
+		{ .name = "A", .suite = "pkg", .status = TEST_PASSED,
+		    .duration_us = 4000000 },
+		{ .name = "B", .suite = "pkg", .status = TEST_PASSED,
+		    .duration_us = 1000000 },
+		{ .name = "C", .suite = "pkg", .status = TEST_PASSED,
+		    .duration_us = 1000000 },
+		{ .name = "D", .suite = "pkg", .status = TEST_PASSED,
+		    .duration_us = 1000000 },
+	};
+	struct fixture *f = *state;
+	struct fake one = { 0 };
+	struct pipe_jobs p = { .n = 0 };
+	struct plan_spec spec;
+	struct sched_runner *r1;
+	int64_t a, b;
+
+	a = queue(f, REPO, C1);
+	r1 = join(f, &one, "r1", 1, NULL, 0);
+	sched_plan(f->sched, r1, a, unit, strlen(unit));
+	assert_int_equal(store_tests_add(f->store, a, 1, 0, recs, 4), 0);
+	report(f, r1, a, JOB_PASSED);
+	b = queue(f, REPO, C2);
+	sched_plan(f->sched, r1, b, sharded, strlen(sharded));
+	assert_int_equal(store_pipeline_jobs(f->store, b, pipe_job, &p), 3);
+	assert_int_equal(p.jobs[1].expected_ms, 4000);
+	assert_int_equal(p.jobs[2].expected_ms, 3000);
+	assert_int_equal(plan_spec_decode(p.jobs[1].spec, &spec), 0);
+	assert_int_equal(spec.ntests, 1);
+	assert_string_equal(spec.tests[0], "A");
+	plan_spec_release(&spec);
+	pipe_jobs_release(&p);
+}
+
 /* Fewer than two tests to split, or none known: the job runs whole. */
 static void
 test_nothing_to_split_runs_whole(void **state)
@@ -876,6 +925,8 @@ main(void)
 		    test_nothing_to_split_runs_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_sharded, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_split_by_measured_times,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_plan_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
