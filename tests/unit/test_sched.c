@@ -675,6 +675,11 @@ test_plan_of_a_job_being_cancelled_refused(void **state)
 	assert_int_equal(state_of(f, a), JOB_CANCELLED);
 }
 
+/* A plan of one job, unit, with more keys (extra), as a runner sends it. */
+#define UNIT_PLAN(extra) "{\"jobs\":[{\"name\":\"unit\",\"run\":[\"t\"]," \
+	"\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[]," \
+	"\"allow_failure\":false" extra "}]}"
+
 /* The jobs of pipeline id, in the store's order. */
 struct pipe_jobs {
 	struct job jobs[16];
@@ -707,11 +712,9 @@ pipe_jobs_release(struct pipe_jobs *p)
 static void
 test_auto_shards_over_idle_slots(void **state)
 {
-	const char *sharded = "{\"jobs\":[{\"name\":\"unit\",\"run\":[\"t "
-	    "$SSCI_TESTS\"],\"env\":[],\"timeout\":0,\"labels\":[],"
-	    "\"needs\":[],\"allow_failure\":false,\"shards\":\"auto\","
+	const char *sharded = UNIT_PLAN(",\"shards\":\"auto\","
 	    "\"max_shards\":8,\"list\":\"ls\",\"listed\":[\"a\",\"b c\","
-	    "\"d\",\"e\",\"f\"]}]}";
+	    "\"d\",\"e\",\"f\"]");
 	struct fixture *f = *state;
 	struct fake one = { 0 }, two = { 0 };
 	struct pipe_jobs p = { .n = 0 };
@@ -762,10 +765,8 @@ test_auto_shards_over_idle_slots(void **state)
 static void
 test_cancel_sharded(void **state)
 {
-	const char *sharded = "{\"jobs\":[{\"name\":\"unit\",\"run\":[\"t\"],"
-	    "\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[],"
-	    "\"allow_failure\":false,\"shards\":3,\"list\":\"ls\","
-	    "\"listed\":[\"a\",\"b\",\"c\",\"d\"]}]}";
+	const char *sharded = UNIT_PLAN(",\"shards\":3,\"list\":\"ls\","
+	    "\"listed\":[\"a\",\"b\",\"c\",\"d\"]");
 	struct fixture *f = *state;
 	struct fake one = { 0 }, two = { 0 };
 	struct pipe_jobs p = { .n = 0 };
@@ -813,13 +814,9 @@ test_cancel_sharded(void **state)
 static void
 test_split_by_measured_times(void **state)
 {
-	const char *unit = "{\"jobs\":[{\"name\":\"unit\",\"run\":[\"t\"],"
-	    "\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[],"
-	    "\"allow_failure\":false}]}";
-	const char *sharded = "{\"jobs\":[{\"name\":\"unit\",\"run\":[\"t\"],"
-	    "\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[],"
-	    "\"allow_failure\":false,\"shards\":2,\"list\":\"ls\","
-	    "\"listed\":[\"A\",\"B\",\"C\",\"D\"]}]}";
+	const char *unit = UNIT_PLAN("");
+	const char *sharded = UNIT_PLAN(",\"shards\":2,\"list\":\"ls\","
+	    "\"listed\":[\"A\",\"B\",\"C\",\"D\"]");
 	struct test_record recs[4] = {
 		{ .name = "A", .suite = "pkg", .status = TEST_PASSED,
 		    .duration_us = 4000000 },
@@ -858,13 +855,9 @@ test_split_by_measured_times(void **state)
 static void
 test_nothing_to_split_runs_whole(void **state)
 {
-	const char *one_test = "{\"jobs\":[{\"name\":\"unit\",\"run\":"
-	    "[\"t\"],\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[],"
-	    "\"allow_failure\":false,\"shards\":4,\"list\":\"ls\","
-	    "\"listed\":[\"only\"]}]}";
-	const char *unknown = "{\"jobs\":[{\"name\":\"unit\",\"run\":"
-	    "[\"t\"],\"env\":[],\"timeout\":0,\"labels\":[],\"needs\":[],"
-	    "\"allow_failure\":false,\"shards\":4}]}";
+	const char *one_test = UNIT_PLAN(",\"shards\":4,\"list\":\"ls\","
+	    "\"listed\":[\"only\"]");
+	const char *unknown = UNIT_PLAN(",\"shards\":4");
 	struct fixture *f = *state;
 	struct fake one = { 0 };
 	struct pipe_jobs p = { .n = 0 };
