@@ -135,8 +135,56 @@ html_dash_branches(struct dispatcher *d, struct evbuffer *out, json_t *heads)
 	evbuffer_add_printf(out, "</tbody></table></div></section>\n");
 }
 
+/* Sharded job id of pipeline p as a graph of its one box, its shards in. */
 static void
-html_dash_running(struct evbuffer *out, json_t *running)
+html_dash_sharded_box(struct dispatcher *d, struct evbuffer *out,
+    int64_t pipeline, int64_t id)
+{
+	json_t *p, *jobs, *job, *one;
+	size_t i;
+
+	if (api_pipeline(d, pipeline, &p) != 1)
+		return;
+	jobs = json_array();
+	json_array_foreach(json_object_get(p, "jobs"), i, job) {
+		if (html_json_int(job, "id", 0) == id) {
+			json_t *copy = json_copy(job);
+
+			json_object_set_new(copy, "needs", json_array());
+			json_array_append_new(jobs, copy);
+		} else if (html_json_int(job, "shard_of", 0) == id)
+			json_array_append(jobs, job);
+	}
+	one = json_pack("{s:o}", "jobs", jobs);
+	if (one != NULL)
+		html_pipeline_graph(out, one, 0);
+	json_decref(one);
+	json_decref(p);
+}
+
+/* The running shards' jobs, each once, as boxes with their shards. */
+static void
+html_dash_sharded(struct dispatcher *d, struct evbuffer *out, json_t *running)
+{
+	json_t *job, *other;
+	size_t i, k;
+	int64_t of;
+
+	json_array_foreach(running, i, job) {
+		if ((of = html_json_int(job, "shard_of", 0)) <= 0)
+			continue;
+		json_array_foreach(running, k, other)
+			if (k >= i || html_json_int(other, "shard_of", 0) == of)
+				break;
+		if (k < i)
+			continue;	/* drawn for an earlier shard */
+		html_dash_sharded_box(d, out, html_json_int(job, "pipeline", 0),
+		    of);
+	}
+}
+
+static void
+html_dash_running(struct dispatcher *d, struct evbuffer *out, json_t *running)
 {
 	char elapsed[HTML_FMT_SIZE];
 	int64_t id;
@@ -168,7 +216,9 @@ html_dash_running(struct evbuffer *out, json_t *running)
 		html_actions(out, JOB_RUNNING, id, "Retry");
 		evbuffer_add_printf(out, "</td></tr>\n");
 	}
-	evbuffer_add_printf(out, "</tbody></table></div></section>\n");
+	evbuffer_add_printf(out, "</tbody></table></div>\n");
+	html_dash_sharded(d, out, running);
+	evbuffer_add_printf(out, "</section>\n");
 }
 
 static void
@@ -292,7 +342,7 @@ html_dashboard(struct dispatcher *d, struct evbuffer *out)
 	html_page_start(d, out, "SuperSimpleCI", "dashboard", NULL);
 	html_dash_branches(d, out, heads);
 	evbuffer_add_printf(out, "<div class=\"row\">\n");
-	html_dash_running(out, running);
+	html_dash_running(d, out, running);
 	html_dash_queue(out, queue);
 	evbuffer_add_printf(out, "</div>\n");
 	html_dash_runners(out, runners);

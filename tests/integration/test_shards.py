@@ -214,6 +214,13 @@ class TestShards(TestsTest):
                 return running[0]
             return None
         shard = self.wait_for(running_sleepy, "the sleepy shard alone")
+        # The dashboard shows the running job as one box, shards inside.
+        page = self.get(self.d, "/")
+        self.assertIn(f'<g class="node sharded state-running" '
+                      f'data-job="{shard["shard_of"]}"', page)
+        self.assertIn(f'<a class="shard state-running" '
+                      f'href="/jobs/{shard["id"]}"', page)
+        self.assertEqual(page.count('class="node sharded'), 1)
         victim = self.runners[shard["runner"]]
         victim.signal(signal.SIGKILL)
         victim.popen.wait()
