@@ -4,8 +4,9 @@ build, unit tests needing it, a two-value matrix and a lint allowed to
 fail; headless Chromium loads /pipelines/ID and a job's page, and the
 rendered DOM holds the graph: a box per job, linked to its page and
 coloured by its state, an arrow per need, the current job marked, and the
-commit's subject (a <script> payload) as text.  Screenshots go to
-$SSCI_SCREENSHOTS (make screenshots) as pipeline.png."""
+commit's subject (a <script> payload) as text.  A sharded job (issue 18)
+is one box with its shards inside, each linked.  Screenshots go to
+$SSCI_SCREENSHOTS (make screenshots) as pipeline.png and shards.png."""
 import os
 import unittest
 
@@ -29,6 +30,21 @@ jobs:
   lint:
     run: [echo linting, 'exit 1']
     allow_failure: true
+"""
+
+
+SHARDED = """\
+jobs:
+  build:
+    run: echo built
+  unit:
+    needs: [build]
+    run: for t in $SSCI_TESTS; do echo "ran $t"; sleep 0.2; done
+    list: printf 'test_%s\\n' alpha beta gamma delta epsilon zeta
+    shards: 3
+  deploy:
+    needs: [unit]
+    run: echo deployed
 """
 
 
@@ -77,6 +93,50 @@ class BrowserPipelineTest(WebTest):
         self.assertEqual(len(list(graph.find_all("a"))), 5)
         self.assertEqual(len(list(graph.find_all(cls="current"))), 1)
         self.assertIn("linting", dom.one("pre", id="log").text())
+        self.assertEqual((browser.dialogs, browser.blocked), ([], []))
+
+    def test_sharded_job_in_a_browser(self):
+        self.start_system()
+        self.runner(self.d, "r2")
+        repo = self.make_repo()
+        commit = self.commit(repo, "sharded", {".ssci.yml": SHARDED})
+        status, answer = self.dispatch(repo, commit, "main",
+                                       subject="Split the unit tests")
+        self.assertEqual(status, 201, answer)
+        pipeline = answer["job"]
+
+        def over():
+            code, p = self.http_pipeline(pipeline)
+            return p if code == 200 and p["state"] not in (
+                "queued", "running") else None
+        p = self.wait_for(over, "the pipeline to end")
+        self.assertEqual(p["state"], "passed", p)
+        unit = [j for j in p["jobs"] if j["name"] == "unit"][0]
+        shards = [j for j in p["jobs"] if j["shard_of"] == unit["id"]]
+        self.assertEqual(len(shards), 3)
+
+        browser = Browser(self.url)
+        self.addCleanup(browser.close)
+        browser.open(f"/pipelines/{pipeline}", ("/api/events", 1))
+        dom = parse_html(browser.dom())
+        svg = dom.one("svg", "pipeline-graph")
+        box = svg.one("g", "sharded")
+        self.assertEqual({a.attrs.get("href") for a in box.find_all(
+            "a", "shard")}, {f"/jobs/{j['id']}" for j in shards})
+        for k in (1, 2, 3):
+            self.assertIn(f"{k}/3 ", box.text())
+        # Three boxes: build, unit with its shards, deploy.
+        self.assertEqual(len(list(svg.find_all("a", "node"))), 2)
+        self.assertEqual(len(list(svg.find_all("path", "edge"))), 2)
+        browser.screenshot(os.path.join(SHOTS or self.tmp, "shards.png"))
+
+        browser.open(f"/jobs/{unit['id']}", ("/api/events", 1))
+        dom = parse_html(browser.dom())
+        rows = list(dom.one("table", "shards").find_all("tr", "job"))
+        self.assertEqual(len(rows), 3)
+        log = dom.one("pre", id="log").text()
+        for name in ("alpha", "beta", "gamma", "delta", "epsilon", "zeta"):
+            self.assertEqual(log.count(f"ran test_{name}"), 1, log)
         self.assertEqual((browser.dialogs, browser.blocked), ([], []))
 
     def http_pipeline(self, pipeline):
