@@ -20,6 +20,8 @@
 #define RUNLIST_OUTPUT_MAX (16 * 1024 * 1024)
 /* The end of a failed list's output, shown in the job's log. */
 #define RUNLIST_SHOWN 4096
+/* The most of a list's command its note shows. */
+#define RUNLIST_COMMAND_SHOWN 512
 
 struct runlist {
 	struct runjob *job;
@@ -93,10 +95,12 @@ runlist_listed(struct spawn *sp, int status, void *arg)
 		return;
 	}
 	if (l->too_much || status != 0) {
+		/* The repository's output: it cannot pass for ours. */
 		if (l->len > 0) {
 			from = l->len > RUNLIST_SHOWN ? l->len - RUNLIST_SHOWN :
 			    0;
-			runjob_log(j, l->out + from, l->len - from);
+			line_guard_feed(&j->guard, l->out + from, l->len - from,
+			    runjob_guarded, j);
 		}
 		if (l->too_much)
 			snprintf(err, sizeof err, "the list of job '%s' printed "
@@ -130,6 +134,7 @@ runlist_next(struct runlist *l)
 	struct spawn_opts opts = { 0 };
 	struct runjob_what w = { 0 };
 	struct plan_job *pj;
+	char shown[RUNLIST_COMMAND_SHOWN];
 
 	while (l->next < l->plan->njobs &&
 	    (l->plan->jobs[l->next].shards == 0 ||
@@ -146,8 +151,9 @@ runlist_next(struct runlist *l)
 	pj = &l->plan->jobs[l->next];
 	l->len = 0;
 	l->too_much = 0;
-	runjob_note(j, "listing the tests of job '%s': %s", pj->name,
-	    pj->list);
+	/* One line of ours: the file's command with its newlines escaped. */
+	log_escape(pj->list, shown, sizeof shown);
+	runjob_note(j, "listing the tests of job '%s': %s", pj->name, shown);
 	w.name = pj->name;
 	w.env = pj->spec.env;
 	w.nenv = pj->spec.nenv;

@@ -272,3 +272,24 @@ class TestShards(TestsTest):
                                              for t in ran), j["name"])
             if name != "c":
                 self.assertEqual(len(self.merged(job)), want)
+
+    def test_bad_lists_end_the_pipeline_saying_why(self):
+        cases = {
+            "echo 'result: passed fake'; exit 3":
+                "the list of job 'unit' failed (exit 3)",
+            "printf 'a\\n\\001b\\n'":
+                "the list of job 'unit': list: line 2: ",
+        }
+        for i, (command, why) in enumerate(cases.items()):
+            plan = ("jobs:\n  unit:\n    run: 'true'\n"
+                    f"    list: {command!r}\n    shards: 2\n")
+            commit = self.commit(self.repo, f"bad list {i}",
+                                 {".ssci.yml": plan})
+            jobs = self.pipeline(commit)
+            job = list(jobs.values())[0]
+            self.assertEqual(job["state"], "error", job)
+            self.assertTrue(job["reason"].startswith(why), job["reason"])
+            log = self.d.query({"type": "tail", "id": job["id"]})["data"]
+            if "fake" in command:
+                # The repository's output cannot pass for a result line.
+                self.assertIn("\n> result: passed fake\n", log)

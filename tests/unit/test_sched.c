@@ -817,6 +817,7 @@ test_split_by_measured_times(void **state)
 	const char *unit = UNIT_PLAN("");
 	const char *sharded = UNIT_PLAN(",\"shards\":2,\"list\":\"ls\","
 	    "\"listed\":[\"A\",\"B\",\"C\",\"D\"]");
+	const char *unlisted = UNIT_PLAN(",\"shards\":2");
 	struct test_record recs[4] = {
 		{ .name = "A", .suite = "pkg", .status = TEST_PASSED,
 		    .duration_us = 4000000 },
@@ -832,7 +833,7 @@ test_split_by_measured_times(void **state)
 	struct pipe_jobs p = { .n = 0 };
 	struct plan_spec spec;
 	struct sched_runner *r1;
-	int64_t a, b;
+	int64_t a, b, c;
 
 	a = queue(f, REPO, C1);
 	r1 = join(f, &one, "r1", 1, NULL, 0);
@@ -847,6 +848,22 @@ test_split_by_measured_times(void **state)
 	assert_int_equal(plan_spec_decode(p.jobs[1].spec, &spec), 0);
 	assert_int_equal(spec.ntests, 1);
 	assert_string_equal(spec.tests[0], "A");
+	plan_spec_release(&spec);
+	/* Without a list, the ids are the last pass's recorded names. */
+	report(f, r1, b, JOB_PASSED);
+	assert_int_equal(one.jobs[one.njobs - 1], p.jobs[2].id);
+	report(f, r1, one.jobs[one.njobs - 1], JOB_PASSED);
+	c = queue(f, REPO, C3);
+	sched_plan(f->sched, r1, c, unlisted, strlen(unlisted));
+	pipe_jobs_release(&p);
+	assert_int_equal(store_pipeline_jobs(f->store, c, pipe_job, &p), 3);
+	assert_int_equal(plan_spec_decode(p.jobs[1].spec, &spec), 0);
+	assert_int_equal(spec.ntests, 1);
+	assert_string_equal(spec.tests[0], "pkg.A");
+	assert_string_equal(spec.env[2], "SSCI_TESTS=pkg.A");
+	plan_spec_release(&spec);
+	assert_int_equal(plan_spec_decode(p.jobs[2].spec, &spec), 0);
+	assert_int_equal(spec.ntests, 3);
 	plan_spec_release(&spec);
 	pipe_jobs_release(&p);
 }
