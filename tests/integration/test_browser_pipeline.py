@@ -58,12 +58,7 @@ class BrowserPipelineTest(WebTest):
                                        subject=f"Pipeline {PWN}")
         self.assertEqual(status, 201, answer)
         pipeline = answer["job"]
-
-        def over():
-            code, p = self.http_pipeline(pipeline)
-            return p if code == 200 and p["state"] not in (
-                "queued", "running") else None
-        p = self.wait_for(over, "the pipeline to end")
+        p = self.finished_pipeline(pipeline)
         self.assertEqual(p["state"], "passed")
         states = {j["name"]: j["state"] for j in p["jobs"]}
         self.assertEqual(states["lint"], "failed")
@@ -104,12 +99,7 @@ class BrowserPipelineTest(WebTest):
                                        subject="Split the unit tests")
         self.assertEqual(status, 201, answer)
         pipeline = answer["job"]
-
-        def over():
-            code, p = self.http_pipeline(pipeline)
-            return p if code == 200 and p["state"] not in (
-                "queued", "running") else None
-        p = self.wait_for(over, "the pipeline to end")
+        p = self.finished_pipeline(pipeline)
         self.assertEqual(p["state"], "passed", p)
         unit = [j for j in p["jobs"] if j["name"] == "unit"][0]
         shards = [j for j in p["jobs"] if j["shard_of"] == unit["id"]]
@@ -138,6 +128,14 @@ class BrowserPipelineTest(WebTest):
         for name in ("alpha", "beta", "gamma", "delta", "epsilon", "zeta"):
             self.assertEqual(log.count(f"ran test_{name}"), 1, log)
         self.assertEqual((browser.dialogs, browser.blocked), ([], []))
+
+    def finished_pipeline(self, pipeline):
+        """The API's pipeline object once it is over."""
+        def over():
+            code, p = self.http_pipeline(pipeline)
+            return p if code == 200 and p["state"] not in (
+                "queued", "running") else None
+        return self.wait_for(over, "the pipeline to end")
 
     def http_pipeline(self, pipeline):
         return http_json(self.url, f"/api/pipelines/{pipeline}")
