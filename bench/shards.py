@@ -31,14 +31,27 @@ results file (polled every 5 ms):
 The ideal is max(40 s / N, 4 s) plus the zero run's time (median); the
 ratio of the ssci run to it is the target (<= 1.15).  ROUNDS rounds,
 median and worst.
+
+Then the split's own cost on a big suite, on the loop of the dispatcher:
+a job named unit reports the same 10,000 tests (JUnit, each with a time)
+in 10 runs without shards (the history a split reads: each test's median
+over its last 5 runs); then ROUNDS commits whose unit says `shards: 4` and lists
+the 10,000 ids (pytest's form, matched to the recorded names).  The
+figures are the planning job's log line "split into 4 shards: ... (read
+in X ms, split in Y ms)": the store's read of the durations, and the
+whole split (read, match, split, the shards' specs).
+
+SSCI_BENCH_SHARDS=suite or =split runs only that part.
 """
 import os
 import random
+import re
 import sys
 import time
 
 from common import (figure, note, workdir, git, dispatcher, runner,
-                    result_files, wait_for, median, loadavg, dispatch)
+                    result_files, wait_for, median, loadavg, dispatch,
+                    Client)
 
 ROUNDS = int(os.environ.get("SSCI_BENCH_ROUNDS", "5"))
 RUNNERS = 8
@@ -132,8 +145,83 @@ def run(address, repo, results, mode, n, i):
     return took
 
 
-def main():
-    tmp = workdir("shards")
+BIG = 10000
+BIG_HISTORY = 10
+BIG_PLAN = """jobs:
+  unit:
+    run: cp report.xml "$SSCI_REPORTS/junit.xml"
+{more}"""
+SPLIT_LINE = re.compile(r"split into (\d+) shards: (\d+) tests, (\d+) with "
+                        r"measured times \(read in (\d+) ms, split in "
+                        r"(\d+) ms\)")
+
+
+def big_suite(repo):
+    """10,000 tests as JUnit (pkg/mod_K.py::test_I in pytest's names) and
+    their ids as a list would print them."""
+    cases, ids = [], []
+    for i in range(BIG):
+        mod = f"mod_{i % 100:02d}"
+        cases.append(f'<testcase classname="pkg.{mod}" name="test_{i:05d}" '
+                     f'time="{(i % 37) / 1000:.3f}"/>')
+        ids.append(f"pkg/{mod}.py::test_{i:05d}")
+    with open(os.path.join(repo, "report.xml"), "w") as f:
+        f.write("<testsuite>" + "".join(cases) + "</testsuite>\n")
+    with open(os.path.join(repo, "ids.txt"), "w") as f:
+        f.write("\n".join(ids) + "\n")
+
+
+def big_commit(repo, more, i):
+    with open(os.path.join(repo, ".ssci.yml"), "w") as f:
+        f.write(BIG_PLAN.format(more=more))
+    with open(os.path.join(repo, "f"), "w") as f:
+        f.write(f"big {i} {time.monotonic_ns()}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", f"big {i}")
+    return git(repo, "rev-parse", "HEAD")
+
+
+def split_cost(tmp):
+    """The split's read and whole time for 10,000 tests; ROUNDS of each."""
+    repo = os.path.join(tmp, "big")
+    os.makedirs(repo)
+    git(repo, "init", "-q", "-b", "main")
+    big_suite(repo)
+    _, address, _, results = dispatcher(tmp, "big-dispatcher")
+    for k in range(4):
+        runner(tmp, address, f"big{k + 1}")
+    for i in range(BIG_HISTORY):
+        c = big_commit(repo, "", i)
+        dispatch(address, repo, [c])
+        wait_for(lambda: c in result_files(results), "a history run",
+                 timeout=300)
+    reads, splits = [], []
+    for r in range(ROUNDS):
+        c = big_commit(repo, "    list: cat ids.txt\n    shards: 4\n",
+                       BIG_HISTORY + r)
+        (job,) = dispatch(address, repo, [c])
+        wait_for(lambda: c in result_files(results), "a split run",
+                 timeout=300)
+        client = Client(address)
+        try:
+            (reply,) = client.request({"type": "tail", "id": job})
+        finally:
+            client.close()
+        m = SPLIT_LINE.search(reply.get("data", ""))
+        if m is None or int(m.group(3)) != BIG:
+            raise RuntimeError(f"no split of {BIG} measured tests: "
+                               f"{reply.get('data', '')[-500:]}")
+        reads.append(int(m.group(4)))
+        splits.append(int(m.group(5)))
+    note(f"{BIG} tests, {BIG_HISTORY} runs of history; load {loadavg()}")
+    figure("shards_10k_read_median", median(reads), "ms")
+    figure("shards_10k_read_worst", max(reads), "ms")
+    figure("shards_10k_split_median", median(splits), "ms")
+    figure("shards_10k_split_worst", max(splits), "ms")
+
+
+def suite_runs(tmp):
+    """The 40-test suite on 1, 2, 4 and 8 runners: ssci, zero, naive."""
     repo = os.path.join(tmp, "repo")
     os.makedirs(repo)
     git(repo, "init", "-q", "-b", "main")
@@ -174,6 +262,16 @@ def main():
             figure(f"shards_{n}_{mode.replace('-', '_')}_median", median(ts),
                    "s")
             figure(f"shards_{n}_{mode.replace('-', '_')}_worst", max(ts), "s")
+
+
+def main():
+    """SSCI_BENCH_SHARDS=suite or split runs one part only."""
+    tmp = workdir("shards")
+    part = os.environ.get("SSCI_BENCH_SHARDS", "")
+    if part in ("", "suite"):
+        suite_runs(tmp)
+    if part in ("", "split"):
+        split_cost(tmp)
     note(f"load at the end {loadavg()}")
 
 

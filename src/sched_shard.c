@@ -16,7 +16,7 @@
 #include "util.h"
 
 /* Runs of a test whose median is its expected duration. */
-#define SHARD_HISTORY_RUNS 10
+#define SHARD_HISTORY_RUNS 5
 /* The most $SSCI_TESTS holds; past it, only $SSCI_TESTS_FILE has them. */
 #define SHARD_WORDS_MAX (60 * 1024)
 
@@ -226,13 +226,13 @@ shard_job(struct sched *s, const struct sched_runner *planner,
 	struct plan_job *pj = &plan->jobs[i];
 	struct shard_known known = { NULL, 0, NULL, 0 };
 	struct shard_test *tests;
-	int64_t totals[PLAN_MAX_SHARDS], measured = 0, read_us;
+	int64_t totals[PLAN_MAX_SHARDS], measured = 0, read_us, start_us;
 	int *shard, nshards;
 	char *labels;
 	size_t n;
 
 	/* The store's one read for a split, on the loop: timed in the note. */
-	read_us = mono_us();
+	read_us = start_us = mono_us();
 	store_test_durations(s->store, job->repo, job->branch, pj->name,
 	    SHARD_HISTORY_RUNS, shard_known_add, &known);
 	read_us = mono_us() - read_us;
@@ -289,8 +289,10 @@ shard_job(struct sched *s, const struct sched_runner *planner,
 		return -1;
 	pj->shard_total = nshards;
 	snprintf(note, notesize, "ssci: job '%s' split into %d shards: %zu "
-	    "tests, %lld with measured times (read in %lld ms)\n", pj->name,
-	    nshards, n, (long long)measured, (long long)(read_us / 1000));
+	    "tests, %lld with measured times (read in %lld ms, split in %lld "
+	    "ms)\n", pj->name, nshards, n, (long long)measured,
+	    (long long)(read_us / 1000),
+	    (long long)((mono_us() - start_us) / 1000));
 	return 0;
 }
 

@@ -340,16 +340,17 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_TEST_DURATIONS] = { "read tests' durations",
 	    "WITH these AS (SELECT r.test_id FROM jobs s JOIN test_runs r ON "
 	    "r.job_id = s.id AND r.attempt = s.attempt WHERE s.id = ?1 OR "
-	    "s.shard_of = ?1), recent AS (SELECT r.test_id, r.duration_us, "
-	    "ROW_NUMBER() OVER (PARTITION BY r.test_id ORDER BY r.job_id DESC, "
-	    "r.attempt DESC) AS k FROM these CROSS JOIN test_runs r ON "
-	    "r.test_id = these.test_id AND r.branch IS ?3 WHERE "
-	    "r.job_name IS ?4 AND r.status <> 'skipped' AND "
-	    "r.duration_us IS NOT NULL AND r.job_id <= ?2) "
-	    "SELECT t.name, recent.duration_us FROM these "
-	    "JOIN tests t ON t.id = these.test_id LEFT JOIN recent ON "
-	    "recent.test_id = these.test_id AND recent.k <= ?5 "
-	    "ORDER BY t.name, recent.duration_us" },
+	    "s.shard_of = ?1) "
+	    "SELECT t.name, d.duration_us FROM these "
+	    "JOIN tests t ON t.id = these.test_id "
+	    /* Each test's last runs: a walk back along the history index
+	     * that stops after ?5 of them. */
+	    "LEFT JOIN test_runs d ON d.rowid IN (SELECT r.rowid FROM "
+	    "test_runs r WHERE r.test_id = these.test_id AND "
+	    "r.branch IS ?3 AND r.job_id <= ?2 AND r.job_name IS ?4 AND "
+	    "r.status <> 'skipped' AND r.duration_us IS NOT NULL "
+	    "ORDER BY r.job_id DESC, r.attempt DESC LIMIT ?5) "
+	    "ORDER BY t.name, d.duration_us" },
 	[ST_TEST_RUN_FLAKY] = { "mark a test's run flaky",
 	    "UPDATE test_runs SET flaky = 1 WHERE job_id = ?1 AND "
 	    "attempt = ?2 AND idx = ?3" },

@@ -752,9 +752,18 @@ test_test_queries_use_their_indexes(void **state)
 	assert_non_null(strstr(plan, "test_runs_history (test_id=? AND "
 	    "branch=? AND job_id=? AND attempt=?)"));
 	assert_null(strstr(plan, "SCAN"));
+	/* A split reads each test's last runs, never all of them. */
 	query_plan(f, ST_TEST_DURATIONS, plan, sizeof plan);
+	assert_non_null(strstr(plan, "CORRELATED LIST SUBQUERY"));
 	assert_non_null(strstr(plan, "test_runs_history (test_id=? AND "
-	    "branch=?"));
+	    "branch=? AND job_id<?)"));
+	assert_non_null(strstr(plan, "jobs_shard_of (shard_of=?)"));
+	assert_null(strstr(plan, "SCAN"));
+	query_plan(f, ST_SHARDED_TESTS_FAILED, plan, sizeof plan);
+	assert_non_null(strstr(plan, "jobs_shard_of (shard_of=?)"));
+	assert_non_null(strstr(plan, "test_runs_job (job_id=? AND "
+	    "attempt=?)"));
+	assert_null(strstr(plan, "SCAN"));
 	query_plan(f, ST_JOB_TESTS_FAILED, plan, sizeof plan);
 	assert_non_null(strstr(plan, "USING INDEX test_runs_job (job_id=? AND "
 	    "attempt=?)"));
