@@ -218,8 +218,8 @@ int store_test_history(struct store *store, const struct test_where *where,
  * named job_name (NULL: unplanned) on branch of repo that has records,
  * each with the median of its durations over its last runs (1 to 100;
  * skips and unknown durations left out) in jobs of that name there, or
- * -1 if none is known; in name order.  How many tests (0: no such
- * job), or -1.
+ * -1 if none is known; in the order the job recorded them.  How many
+ * tests (0: no such job), or -1.
  */
 #define STORE_DURATION_RUNS_MAX 100
 typedef int (*store_duration_cb)(const char *name, int64_t median_us,

@@ -335,13 +335,14 @@ const struct store_sql store_sql[ST_MAX] = {
 	/*
 	 * The tests of a job's latest attempt (a sharded job's: its
 	 * shards'), each with the durations of its last ?5 runs (not
-	 * skipped) in jobs of the same name on the branch, up to job ?2.
+	 * skipped) in jobs of the same name on the branch, up to job ?2:
+	 * a test's rows together, in the job's order (no sort of them all).
 	 */
 	[ST_TEST_DURATIONS] = { "read tests' durations",
 	    "WITH these AS (SELECT r.test_id FROM jobs s JOIN test_runs r ON "
 	    "r.job_id = s.id AND r.attempt = s.attempt WHERE s.id = ?1 OR "
 	    "s.shard_of = ?1) "
-	    "SELECT t.name, d.duration_us FROM these "
+	    "SELECT t.name, d.duration_us, these.test_id FROM these "
 	    "JOIN tests t ON t.id = these.test_id "
 	    /* Each test's last runs: a walk back along the history index
 	     * that stops after ?5 of them. */
@@ -349,8 +350,7 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "test_runs r WHERE r.test_id = these.test_id AND "
 	    "r.branch IS ?3 AND r.job_id <= ?2 AND r.job_name IS ?4 AND "
 	    "r.status <> 'skipped' AND r.duration_us IS NOT NULL "
-	    "ORDER BY r.job_id DESC, r.attempt DESC LIMIT ?5) "
-	    "ORDER BY t.name, d.duration_us" },
+	    "ORDER BY r.job_id DESC, r.attempt DESC LIMIT ?5)" },
 	[ST_TEST_RUN_FLAKY] = { "mark a test's run flaky",
 	    "UPDATE test_runs SET flaky = 1 WHERE job_id = ?1 AND "
 	    "attempt = ?2 AND idx = ?3" },

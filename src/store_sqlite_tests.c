@@ -333,8 +333,16 @@ sqlite_test_mark_flaky(struct store *base, int64_t job, int attempt,
 
 /* The median of n sorted durations. */
 static int64_t
-sql_median(const int64_t *d, size_t n)
+sql_median(int64_t *d, size_t n)
 {
+	/* A few values: sorted in place. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && d[k - 1] > d[k]; k--) {
+			int64_t swap = d[k];
+
+			d[k] = d[k - 1];
+			d[k - 1] = swap;
+		}
 	if (n == 0)
 		return -1;
 	if (n % 2 == 1)
@@ -350,7 +358,7 @@ sqlite_test_durations(struct store *base, const char *repo,
 	struct store_sqlite *store = (struct store_sqlite *)base;
 	sqlite3_stmt *last = store->stmt[ST_TEST_LAST_PASSED];
 	sqlite3_stmt *stmt = store->stmt[ST_TEST_DURATIONS];
-	int64_t job, last_id, durations[STORE_DURATION_RUNS_MAX];
+	int64_t job, last_id, test = 0, durations[STORE_DURATION_RUNS_MAX];
 	char *name = NULL;
 	size_t nd = 0;
 	int rc, n = 0, stop = 0;
@@ -369,14 +377,14 @@ sqlite_test_durations(struct store *base, const char *repo,
 	sql_bind_text(store, ST_TEST_DURATIONS, 3, branch);
 	sql_bind_text(store, ST_TEST_DURATIONS, 4, job_name);
 	sql_bind_int64(store, ST_TEST_DURATIONS, 5, runs);
-	/* Rows come by name, durations sorted: one group per test. */
+	/* A test's rows come together: one group per test. */
 	while (!stop && (rc = sql_step(store, ST_TEST_DURATIONS)) ==
 	    SQLITE_ROW) {
 		const char *row = (const char *)sqlite3_column_text(stmt, 0);
 
 		if (row == NULL)
 			continue;
-		if (name != NULL && strcmp(name, row) != 0) {
+		if (name != NULL && sqlite3_column_int64(stmt, 2) != test) {
 			stop = cb(name, sql_median(durations, nd), arg) == -1;
 			n++;
 			free(name);
@@ -384,6 +392,7 @@ sqlite_test_durations(struct store *base, const char *repo,
 		}
 		if (name == NULL) {
 			name = xstrdup(row);
+			test = sqlite3_column_int64(stmt, 2);
 			nd = 0;
 		}
 		if (sqlite3_column_type(stmt, 1) != SQLITE_NULL &&
