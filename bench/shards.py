@@ -33,8 +33,8 @@ ratio of the ssci run to it is the target (<= 1.15).  ROUNDS rounds,
 median and worst.
 
 Then the split's own cost on a big suite, on the loop of the dispatcher:
-a job named unit reports the same 10,000 tests (JUnit, each with a time)
-in 10 runs without shards (the history a split reads: each test's median
+a job named unit reports the same 10,000 tests (JUnit, each with a time;
+a shard only its own) in 10 runs without shards (the history a split reads: each test's median
 over its last 5 runs); then ROUNDS commits whose unit says `shards: 4` and lists
 the 10,000 ids (pytest's form, matched to the recorded names).  The
 figures are the planning job's log line "split into 4 shards: ... (read
@@ -149,8 +149,21 @@ BIG = 10000
 BIG_HISTORY = 10
 BIG_PLAN = """jobs:
   unit:
-    run: cp report.xml "$SSCI_REPORTS/junit.xml"
+    run: python3 report.py
 {more}"""
+# The big suite's "tests": a report of the shard's ids (all without one).
+REPORT_PY = """import os
+ids = None
+if "SSCI_TESTS_FILE" in os.environ:
+    with open(os.environ["SSCI_TESTS_FILE"]) as f:
+        ids = set(f.read().split())
+with open("report.xml") as f, \\
+        open(os.path.join(os.environ["SSCI_REPORTS"], "junit.xml"), "w") as o:
+    for line, test_id in zip(f, [None] + open("ids.txt").read().split()):
+        if test_id is None or ids is None or test_id in ids:
+            o.write(line)
+    o.write("</testsuite>\\n")
+"""
 SPLIT_LINE = re.compile(r"split into (\d+) shards: (\d+) tests, (\d+) with "
                         r"measured times \(read in (\d+) ms, split in "
                         r"(\d+) ms\)")
@@ -165,10 +178,13 @@ def big_suite(repo):
         cases.append(f'<testcase classname="pkg.{mod}" name="test_{i:05d}" '
                      f'time="{(i % 37) / 1000:.3f}"/>')
         ids.append(f"pkg/{mod}.py::test_{i:05d}")
+    # One line per test after the first, which the last one closes.
     with open(os.path.join(repo, "report.xml"), "w") as f:
-        f.write("<testsuite>" + "".join(cases) + "</testsuite>\n")
+        f.write("<testsuite>\n" + "\n".join(cases) + "\n")
     with open(os.path.join(repo, "ids.txt"), "w") as f:
         f.write("\n".join(ids) + "\n")
+    with open(os.path.join(repo, "report.py"), "w") as f:
+        f.write(REPORT_PY)
 
 
 def big_commit(repo, more, i):
