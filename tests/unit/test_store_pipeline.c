@@ -24,18 +24,7 @@
 #define C1 "1111111111111111111111111111111111111111"
 #define C2 "2222222222222222222222222222222222222222"
 
-/* Each test has a store of its own. */
-static int
-setup(void **state)
-{
-	return unit_store_setup(state, "pipe");
-}
-
-static int
-teardown(void **state)
-{
-	return unit_store_teardown(state);
-}
+UNIT_STORE_FIXTURE("pipe")
 
 /* build; unit needs build; lint may fail; deploy needs unit. */
 static const size_t needs_build[] = { 0 };
@@ -63,25 +52,6 @@ dispatch(struct unit_store *f, const char *commit, const struct job_plan *plan,
 	    0);
 	assert_false(existing);
 	return id;
-}
-
-static struct job
-get(struct unit_store *f, int64_t id)
-{
-	struct job job;
-
-	assert_int_equal(store_job_get(f->store, id, &job), 1);
-	return job;
-}
-
-static enum job_state
-state_of(struct unit_store *f, int64_t id)
-{
-	struct job job = get(f, id);
-	enum job_state st = job.state;
-
-	job_release(&job);
-	return st;
 }
 
 static enum job_state
@@ -162,12 +132,12 @@ test_plan_adds_jobs_in_one_step(void **state)
 	int nneeds = 0;
 
 	plan_four(f, ids);
-	job = get(f, ids[0]);
+	job = unit_job(f, ids[0]);
 	assert_string_equal(job.name, "build");
 	assert_string_equal(job.spec, "{\"run\":[\"make\"]}");
 	assert_int_equal(job.state, JOB_RUNNING);
 	job_release(&job);
-	job = get(f, ids[1]);
+	job = unit_job(f, ids[1]);
 	assert_int_equal(job.pipeline, ids[0]);
 	assert_string_equal(job.labels, "linux");
 	assert_int_equal(job.needs_pending, 1);
@@ -207,7 +177,7 @@ test_needs_gate_and_failures_skip(void **state)
 	assert_int_equal(ready.v[0], ids[1]);
 	assert_int_equal(store_job_start(f->store, ids[1], "r1"), 0);
 	finish(f, ids[1], JOB_FAILED);
-	job = get(f, ids[3]);
+	job = unit_job(f, ids[3]);
 	assert_int_equal(job.state, JOB_SKIPPED);
 	assert_string_equal(job.reason, "needs 'unit', which failed");
 	assert_true(job.finished_ms > 0);
@@ -218,7 +188,7 @@ test_needs_gate_and_failures_skip(void **state)
 	assert_int_equal(pipeline_state(f, ids[0]), JOB_FAILED);
 	assert_int_equal(store_latest_final(f->store, C1, &final), 1);
 	assert_int_equal(final, ids[0]);
-	job = get(f, ids[2]);
+	job = unit_job(f, ids[2]);
 	assert_int_equal(job.pipeline_state, JOB_FAILED);
 	job_release(&job);
 }
@@ -261,7 +231,7 @@ test_retry_keeps_what_passed(void **state)
 	id = dispatch(f, C1, &plan, ids[0]);
 	assert_int_equal(store_pipeline_jobs(f->store, id, collect, &all), 4);
 	for (int i = 0; i < all.n; i++) {
-		job = get(f, all.v[i]);
+		job = unit_job(f, all.v[i]);
 		assert_int_equal(job.pipeline, id);
 		/* In the file's order, whichever was made first. */
 		assert_string_equal(job.name, four[i].name);
@@ -274,7 +244,7 @@ test_retry_keeps_what_passed(void **state)
 			assert_int_equal(job.state, JOB_QUEUED);
 		job_release(&job);
 	}
-	job = get(f, id);
+	job = unit_job(f, id);
 	assert_string_equal(job.name, "unit");
 	assert_int_equal(job.retry_of, ids[0]);
 	assert_int_equal(job.needs_pending, 0);
@@ -298,7 +268,7 @@ test_restart_requeues_and_settles(void **state)
 
 	plan_four(f, ids);
 	assert_int_equal(store_requeue_running(f->store), 1);
-	assert_int_equal(state_of(f, ids[0]), JOB_QUEUED);
+	assert_int_equal(unit_job_state(f, ids[0]), JOB_QUEUED);
 	assert_int_equal(pipeline_state(f, ids[0]), JOB_QUEUED);
 }
 

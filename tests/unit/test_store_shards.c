@@ -23,17 +23,7 @@
 
 #define REPO "/srv/git/shards.git"
 
-static int
-setup(void **state)
-{
-	return unit_store_setup(state, "shards");
-}
-
-static int
-teardown(void **state)
-{
-	return unit_store_teardown(state);
-}
+UNIT_STORE_FIXTURE("shards")
 
 /*
  * unit (sharded in 2: entries 2 and 3), and deploy, which needs unit.
@@ -76,25 +66,6 @@ planned(struct unit_store *f, int c)
 	return (struct ids){ ids[0], ids[1], ids[2], ids[3] };
 }
 
-static struct job
-get(struct unit_store *f, int64_t id)
-{
-	struct job job;
-
-	assert_int_equal(store_job_get(f->store, id, &job), 1);
-	return job;
-}
-
-static enum job_state
-state_of(struct unit_store *f, int64_t id)
-{
-	struct job job = get(f, id);
-	enum job_state st = job.state;
-
-	job_release(&job);
-	return st;
-}
-
 static void
 finish(struct unit_store *f, int64_t id, enum job_state state, int run)
 {
@@ -124,7 +95,7 @@ test_sharded_job_follows_its_shards(void **state)
 	struct unit_store *f = *state;
 	struct ids p = planned(f, 1);
 	int64_t runnable[8] = { 0 };
-	struct job unit = get(f, p.unit), s2 = get(f, p.s2);
+	struct job unit = unit_job(f, p.unit), s2 = unit_job(f, p.s2);
 	struct unit_stderr err = { 0 };
 	char *name;
 
@@ -152,10 +123,10 @@ test_sharded_job_follows_its_shards(void **state)
 	assert_int_equal(store_job_start(f->store, p.unit, "r2"), -1);
 	assert_non_null(strstr(unit_stderr_release(&err), "not queued"));
 	finish(f, p.s1, JOB_PASSED, 3);
-	assert_int_equal(state_of(f, p.unit), JOB_RUNNING);
+	assert_int_equal(unit_job_state(f, p.unit), JOB_RUNNING);
 	assert_int_equal(store_job_start(f->store, p.s2, "r2"), 0);
 	finish(f, p.s2, JOB_FAILED, 4);
-	unit = get(f, p.unit);
+	unit = unit_job(f, p.unit);
 	assert_int_equal(unit.state, JOB_FAILED);
 	assert_string_equal(unit.reason, "shard 2 of 2 failed");
 	assert_int_equal(unit.tests.run, 7);
@@ -163,7 +134,7 @@ test_sharded_job_follows_its_shards(void **state)
 	assert_int_equal(unit.exit_code, 1);
 	assert_true(unit.finished_ms >= unit.started_ms);
 	job_release(&unit);
-	assert_int_equal(state_of(f, p.deploy), JOB_SKIPPED);
+	assert_int_equal(unit_job_state(f, p.deploy), JOB_SKIPPED);
 	/* Counted once: running jobs and states leave the sharded one out. */
 	assert_int_equal(store_count_state(f->store, JOB_FAILED), 1);
 }
@@ -178,42 +149,27 @@ test_all_shards_pass(void **state)
 	assert_int_equal(store_job_start(f->store, p.s2, "r2"), 0);
 	/* A lost shard goes back alone; its job keeps running. */
 	assert_int_equal(store_job_requeue(f->store, p.s2, "lost"), 0);
-	assert_int_equal(state_of(f, p.unit), JOB_RUNNING);
+	assert_int_equal(unit_job_state(f, p.unit), JOB_RUNNING);
 	assert_int_equal(store_requeue_running(f->store), 1);
-	assert_int_equal(state_of(f, p.unit), JOB_QUEUED);
+	assert_int_equal(unit_job_state(f, p.unit), JOB_QUEUED);
 	assert_int_equal(store_job_start(f->store, p.s1, "r1"), 0);
 	assert_int_equal(store_job_start(f->store, p.s2, "r2"), 0);
 	finish(f, p.s2, JOB_PASSED, 2);
 	finish(f, p.s1, JOB_PASSED, 2);
-	assert_int_equal(state_of(f, p.unit), JOB_PASSED);
+	assert_int_equal(unit_job_state(f, p.unit), JOB_PASSED);
 	assert_int_equal(store_list_runnable(f->store, 8, collect_id,
 	    runnable), 1);
 	assert_int_equal(runnable[0], p.deploy);
 }
 
-struct names {
-	char v[8][32];
-	int64_t us[8];
-	int n;
-};
-
+/* A run's name, with "!" when it failed. */
 static int
 collect_run(const struct test_run *run, void *arg)
 {
-	struct names *names = arg;
+	struct unit_medians *names = arg;
 
-	snprintf(names->v[names->n++], sizeof names->v[0], "%s%s", run->name,
-	    run->status == TEST_FAILED ? "!" : "");
-	return 0;
-}
-
-static int
-collect_median(const char *name, int64_t median_us, void *arg)
-{
-	struct names *names = arg;
-
-	snprintf(names->v[names->n], sizeof names->v[0], "%s", name);
-	names->us[names->n++] = median_us;
+	snprintf(names->names[names->n++], sizeof names->names[0], "%s%s",
+	    run->name, run->status == TEST_FAILED ? "!" : "");
 	return 0;
 }
 
@@ -234,7 +190,7 @@ test_tests_are_the_shards(void **state)
 	struct unit_store *f = *state;
 	struct ids p = planned(f, 1);
 	struct test_counts counts;
-	struct names names = { 0 };
+	struct unit_medians names = { 0 };
 
 	assert_int_equal(store_job_start(f->store, p.s2, "r2"), 0);
 	add(f, p.s1, "a", TEST_PASSED, 3000);
@@ -248,12 +204,12 @@ test_tests_are_the_shards(void **state)
 	/* Failed first, then the rest, over every shard. */
 	assert_int_equal(store_job_tests(f->store, p.unit, 0, 10, 0,
 	    collect_run, &names), 2);
-	assert_string_equal(names.v[0], "s.b!");
-	assert_string_equal(names.v[1], "s.a");
+	assert_string_equal(names.names[0], "s.b!");
+	assert_string_equal(names.names[1], "s.a");
 	/* A shard's tests are in its job's history, by its job's name. */
 	memset(&names, 0, sizeof names);
 	assert_int_equal(store_test_durations(f->store, REPO, "main", "unit",
-	    5, collect_median, &names), 0);
+	    5, unit_collect_median, &names), 0);
 	/* A sharded pass is the suite's last pass: both shards' tests. */
 	p = planned(f, 2);
 	assert_int_equal(store_job_start(f->store, p.s2, "r2"), 0);
@@ -262,11 +218,11 @@ test_tests_are_the_shards(void **state)
 	finish(f, p.s1, JOB_PASSED, 1);
 	finish(f, p.s2, JOB_PASSED, 1);
 	assert_int_equal(store_test_durations(f->store, REPO, "main", "unit",
-	    5, collect_median, &names), 2);
-	assert_string_equal(names.v[0], "s.a");
-	assert_int_equal(names.us[0], 4000);
-	assert_string_equal(names.v[1], "s.b");
-	assert_int_equal(names.us[1], 1500);
+	    5, unit_collect_median, &names), 2);
+	assert_string_equal(names.names[0], "s.a");
+	assert_int_equal(names.median[0], 4000);
+	assert_string_equal(names.names[1], "s.b");
+	assert_int_equal(names.median[1], 1500);
 }
 
 int

@@ -27,17 +27,7 @@
 #define REPO "/srv/git/tests.git"
 
 /* Each test has a store of its own. */
-static int
-setup(void **state)
-{
-	return unit_store_setup(state, "tests");
-}
-
-static int
-teardown(void **state)
-{
-	return unit_store_teardown(state);
-}
+UNIT_STORE_FIXTURE("tests")
 
 /* A running job of commit number c (a new commit for each c). */
 static int64_t
@@ -326,21 +316,6 @@ test_jobs_of_other_names_apart(void **state)
 	assert_string_equal(c.names[0], "pkg.mod.t1");
 }
 
-struct medians {
-	char names[8][32];
-	int64_t median[8];
-	int n;
-};
-
-static int
-collect_median(const char *name, int64_t median_us, void *arg)
-{
-	struct medians *m = arg;
-
-	snprintf(m->names[m->n], sizeof m->names[0], "%s", name);
-	m->median[m->n++] = median_us;
-	return 0;
-}
 
 /*
  * What a split will weigh tests by: the tests of the last passed job of
@@ -357,11 +332,11 @@ test_durations_for_a_split(void **state)
 		{ .name = "t1", .suite = "pkg.mod", .status = TEST_PASSED,
 		    .duration_us = 1000000 },
 	};
-	struct medians m = { 0 };
+	struct unit_medians m = { 0 };
 	int64_t id;
 
 	assert_int_equal(store_test_durations(f->store, REPO, "main", NULL, 5,
-	    collect_median, &m), 0);
+	    unit_collect_median, &m), 0);
 	for (int i = 0; i < 3; i++) {
 		id = start_job(f, i, "main");
 		add(f, id, 1, "pps");
@@ -377,7 +352,7 @@ test_durations_for_a_split(void **state)
 	add(f, id, 1, "pfsp");
 	finish(f, id, JOB_FAILED);
 	assert_int_equal(store_test_durations(f->store, REPO, "main", NULL, 5,
-	    collect_median, &m), 3);
+	    unit_collect_median, &m), 3);
 	assert_string_equal(m.names[0], "pkg.mod.t0");
 	assert_int_equal(m.median[0], 1000);
 	assert_string_equal(m.names[1], "pkg.mod.t1");
@@ -387,11 +362,11 @@ test_durations_for_a_split(void **state)
 	assert_int_equal(m.median[2], -1);
 	memset(&m, 0, sizeof m);
 	assert_int_equal(store_test_durations(f->store, REPO, "topic", NULL, 5,
-	    collect_median, &m), 0);
+	    unit_collect_median, &m), 0);
 	assert_int_equal(store_test_durations(f->store, REPO, "main", "unit",
-	    5, collect_median, &m), 0);
+	    5, unit_collect_median, &m), 0);
 	assert_int_equal(store_test_durations(f->store, REPO, "main", NULL, 0,
-	    collect_median, &m), -1);
+	    unit_collect_median, &m), -1);
 }
 
 static int

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * unit_store.h - a unit test's store: a real SQLite store in a temporary
- * folder of its own (unit_dir.h), opened for a test and removed after.
+ * folder of its own (unit_dir.h), opened for a test and removed after;
+ * and what the store's tests share.  Include it after cmocka.h.
  */
 #ifndef SSCI_UNIT_STORE_H
 #define SSCI_UNIT_STORE_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -51,6 +53,52 @@ unit_store_teardown(void **state)
 {
 	unit_store_close(*state);
 	free(*state);
+	return 0;
+}
+
+/* Job id, which must be there (cmocka.h comes first), and its state. */
+static inline struct job
+unit_job(struct unit_store *u, int64_t id)
+{
+	struct job job;
+
+	assert_int_equal(store_job_get(u->store, id, &job), 1);
+	return job;
+}
+
+static inline enum job_state
+unit_job_state(struct unit_store *u, int64_t id)
+{
+	struct job job = unit_job(u, id);
+	enum job_state st = job.state;
+
+	job_release(&job);
+	return st;
+}
+
+/* A test file's setup and teardown, each test on a store of its own. */
+#define UNIT_STORE_FIXTURE(name) \
+	static int setup(void **state) \
+	{ return unit_store_setup(state, name); } \
+	static int teardown(void **state) \
+	{ return unit_store_teardown(state); }
+
+/* What store_test_durations gave: names and medians, in its order. */
+struct unit_medians {
+	char names[8][32];
+	int64_t median[8];
+	int n;
+};
+
+static inline int
+unit_collect_median(const char *name, int64_t median_us, void *arg)
+{
+	struct unit_medians *m = arg;
+
+	if (m->n == 8)
+		return -1;
+	snprintf(m->names[m->n], sizeof m->names[0], "%s", name);
+	m->median[m->n++] = median_us;
 	return 0;
 }
 
