@@ -31,9 +31,6 @@ api_words(const char *words)
 	return list;
 }
 
-/* The most of each shard's log a sharded job's log holds. */
-#define API_SHARD_LOG_MAX (16 * 1024 * 1024)
-
 json_t *
 api_job(const struct job *job)
 {
@@ -357,64 +354,4 @@ api_status(struct dispatcher *d)
 	api_set(obj, "recent", jobs != NULL ? jobs : json_array());
 	api_set(obj, "heads", api_heads(d));
 	return obj;
-}
-
-/* A sharded job's shards, in index order, for its log. */
-struct api_shard_log {
-	struct dispatcher *d;
-	int64_t of;
-	char *text;
-	size_t len;
-};
-
-static int
-api_shard_log_add(const struct job *job, void *arg)
-{
-	struct api_shard_log *l = arg;
-	char *head, *data = NULL;
-	size_t len = 0;
-	int64_t size = 0;
-
-	if (job->shard_of != l->of)
-		return 0;
-	xasprintf(&head, "=== %s: %s (job %lld) ===\n", job->name != NULL ?
-	    job->name : "?", job_state_name(job->state), (long long)job->id);
-	if (joblog_read(&l->d->logs, job->id, 0, API_SHARD_LOG_MAX, &data,
-	    &len, &size) == -1)
-		len = 0;
-	l->text = xrealloc(l->text, l->len + strlen(head) + len + 2);
-	memcpy(l->text + l->len, head, strlen(head));
-	l->len += strlen(head);
-	if (len > 0)
-		memcpy(l->text + l->len, data, len);
-	l->len += len;
-	if (len > 0 && data[len - 1] != '\n')
-		l->text[l->len++] = '\n';
-	free(head);
-	free(data);
-	return 0;
-}
-
-int
-api_log_read(struct dispatcher *d, const struct job *job, int64_t offset,
-    size_t max, char **data, size_t *len, int64_t *size)
-{
-	struct api_shard_log l = { d, job->id, NULL, 0 };
-	size_t from, n;
-
-	if (job->shards == 0)
-		return joblog_read(&d->logs, job->id, offset, max, data, len,
-		    size);
-	store_pipeline_jobs(d->store, job->pipeline, api_shard_log_add, &l);
-	from = offset > 0 && (size_t)offset < l.len ? (size_t)offset :
-	    offset > 0 ? l.len : 0;
-	n = l.len - from < max ? l.len - from : max;
-	*data = xmalloc(n + 1);
-	if (n > 0)
-		memcpy(*data, l.text + from, n);
-	(*data)[n] = '\0';
-	*len = n;
-	*size = (int64_t)l.len;
-	free(l.text);
-	return 0;
 }

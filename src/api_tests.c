@@ -82,7 +82,8 @@ api_tests_row(const struct test_run *run, void *arg)
 		    run->name, job_name, 0 };
 
 		w->since_left--;
-		if (testhist_failing_since(w->d->store, &where, w->job->id,
+		/* Its own job's: a sharded job's tests are its shards'. */
+		if (testhist_failing_since(w->d->store, &where, run->job,
 		    &since) == 1)
 			api_set(obj, "failing_since", api_check(api_since(&since)));
 		free(job_name);
@@ -215,18 +216,20 @@ api_flaky_row(const struct flaky_test *f, void *arg)
 	api_set(obj, "quarantined", json_boolean(f->quarantined));
 	commits = api_check(json_array());
 	if ((found = store_job_get(w->d->store, f->last_job, &job)) == 1) {
+		char *job_name = job_tests_name(&job);
 		struct test_where where = { f->repo, job.branch, f->name,
-		    job.name, 0 };
+		    job_name, 0 };
 
 		api_set(obj, "last_flake", api_check(json_pack("{s:I, s:s, "
 		    "s:o, s:o, s:o}", "job", (json_int_t)job.id, "commit",
 		    job.commit, "branch", api_string(job.branch), "job_name",
-		    api_string(job.name), "finished_ms", job.finished_ms ?
+		    api_string(job_name), "finished_ms", job.finished_ms ?
 		    json_integer(job.finished_ms) : json_null())));
 		if (testhist_flips(w->d->store, &where, 0, &runs, &flips) ==
 		    -1 || store_test_history(w->d->store, &where, 0, 100,
 		    api_flaky_commit, commits) == -1)
 			w->failed = 1;
+		free(job_name);
 		job_release(&job);
 	} else if (found == -1)
 		w->failed = 1;

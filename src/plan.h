@@ -40,6 +40,7 @@
 #define PLAN_MAX_SHARD_TESTS_BYTES (512 * 1024)
 #define PLAN_MAX_TEST_ID 1024		/* bytes of one listed test id */
 #define PLAN_MAX_LISTED 100000		/* ids one list may print */
+#define PLAN_MAX_SPLIT_JOBS 1024	/* a plan's jobs once split in shards */
 /* An expanded name: "name[K1=v1,...]". */
 #define PLAN_MAX_JOB_NAME \
 	(PLAN_MAX_NAME + 2 + PLAN_MAX_KEYS * (PLAN_MAX_NAME + PLAN_MAX_VALUE + 2))

@@ -73,12 +73,21 @@ struct runjob_what {
 
 struct spawn_opts;
 /*
+ * The job's memory and process limits into opts, before a child starts:
+ * 0, or -1 once the job has ended (its control group could not be made).
+ */
+int runjob_limits(struct runjob *j, struct spawn_opts *opts);
+/*
  * Start args in j's tree as a test runs there: in the sandbox if the
- * runner has one, with the job's environment; opts says the rest (its
- * output and done callbacks, limits).  NULL if it could not start.
+ * runner has one, with the job's environment, its process group recorded
+ * (a runner started again ends it); opts says the rest (its output and
+ * done callbacks, limits).  NULL if it could not start.
  */
 struct spawn *runjob_spawn_in_tree(struct runjob *j,
     const struct runjob_what *w, const char *const *args,
     struct spawn_opts *opts);
+/* A child of runjob_spawn_in_tree ended: its limits and record go; 1 if
+ * it ran out of memory. */
+int runjob_child_done(struct runjob *j);
 
 #endif

@@ -63,20 +63,14 @@ runjob_test_done(struct spawn *sp, int status, void *arg)
 
 	(void)sp;
 	j->child = NULL;
-	if (j->has_cgroup) {
-		int oom = cgroup_job_oom(&j->cgroup);
+	if (runjob_child_done(j) && j->ending == JOB_RUNNING) {
+		char why[96];
 
-		cgroup_job_destroy(&j->cgroup);
-		j->has_cgroup = 0;
-		if (oom && j->ending == JOB_RUNNING) {
-			char why[96];
-
-			snprintf(why, sizeof why, "memory limit of %lld MiB "
-			    "exceeded", j->cfg->job_memory >> 20);
-			runjob_note(j, "%s: the test was killed", why);
-			runjob_finish(j, JOB_FAILED, status, why);
-			return;
-		}
+		snprintf(why, sizeof why, "memory limit of %lld MiB exceeded",
+		    j->cfg->job_memory >> 20);
+		runjob_note(j, "%s: the test was killed", why);
+		runjob_finish(j, JOB_FAILED, status, why);
+		return;
 	}
 	if (j->ending == JOB_TIMEOUT) {
 		runjob_note(j, "killed after the job timeout of %d s",
@@ -179,7 +173,7 @@ runjob_sandbox_argv(struct runjob *j, const struct runjob_what *w,
  * the kernel lets us, else an address-space limit per process.  -1 after
  * ending the job if the groups could not be made.
  */
-static int
+int
 runjob_limits(struct runjob *j, struct spawn_opts *opts)
 {
 	const struct runjob_config *cfg = j->cfg;
@@ -290,7 +284,29 @@ runjob_spawn_in_tree(struct runjob *j, const struct runjob_what *w,
 	sp = spawn_start(opts);
 	runjob_free_argv(env);
 	runjob_free_argv(argv_sandbox);
+	if (sp != NULL && !j->cfg->sandbox) {
+		/* bwrap ends its tests itself when we die (--die-with-parent). */
+		j->cfg->test_started(j->cfg->arg, j->slot, spawn_pid(sp));
+		j->recorded = 1;
+	}
 	return sp;
+}
+
+int
+runjob_child_done(struct runjob *j)
+{
+	int oom = 0;
+
+	if (j->has_cgroup) {
+		oom = cgroup_job_oom(&j->cgroup);
+		cgroup_job_destroy(&j->cgroup);
+		j->has_cgroup = 0;
+	}
+	if (j->recorded) {
+		j->cfg->test_ended(j->cfg->arg, j->slot);
+		j->recorded = 0;
+	}
+	return oom;
 }
 
 /*
@@ -350,12 +366,6 @@ runjob_test(struct runjob *j)
 	opts.arg = j;
 	j->child = runjob_spawn_in_tree(j, &w, args, &opts);
 	free(tests_file);
-	if (j->child != NULL && !j->cfg->sandbox) {
-		/* bwrap ends its tests itself when we die (--die-with-parent). */
-		j->cfg->test_started(j->cfg->arg, j->slot,
-		    spawn_pid(j->child));
-		j->recorded = 1;
-	}
 	if (j->child == NULL) {
 		runjob_note(j, "unable to start the test command '%s'", args[0]);
 		runjob_finish(j, JOB_ERROR, -1, "unable to start the test command");

@@ -6,6 +6,7 @@
  * (sandbox, the job's environment), and the ids it printed
  * (shard_list_parse's rules) go into the plan for the dispatcher to split.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +61,10 @@ runlist_output(struct spawn *sp, const char *data, size_t len, void *arg)
 {
 	struct runlist *l = arg;
 
-	(void)sp;
 	if (l->too_much || len > RUNLIST_OUTPUT_MAX - l->len) {
+		/* No use going on: the list is refused already. */
+		if (!l->too_much)
+			spawn_kill(sp, SIGKILL);
 		l->too_much = 1;
 		return;
 	}
@@ -83,15 +86,24 @@ runlist_listed(struct spawn *sp, int status, void *arg)
 	struct plan_job *pj = &l->plan->jobs[l->next];
 	char err[700], perr[300];
 	size_t from;
+	int oom;
 
 	(void)sp;
 	j->child = NULL;
+	oom = runjob_child_done(j);
 	if (j->ending != JOB_RUNNING) {
 		plan_release(l->plan);
 		free(l->plan);
 		runlist_free(l);
 		runjob_finish(j, j->ending, -1, j->ending == JOB_TIMEOUT ?
 		    "job timeout" : "cancelled");
+		return;
+	}
+	if (oom) {
+		snprintf(err, sizeof err, "the list of job '%s' exceeded the "
+		    "memory limit of %lld MiB", pj->name,
+		    j->cfg->job_memory >> 20);
+		runlist_fail(l, err);
 		return;
 	}
 	if (l->too_much || status != 0) {
@@ -157,6 +169,13 @@ runlist_next(struct runlist *l)
 	w.name = pj->name;
 	w.env = pj->spec.env;
 	w.nenv = pj->spec.nenv;
+	/* The repository's code: the job's limits hold for it too. */
+	if (runjob_limits(j, &opts) == -1) {
+		plan_release(l->plan);
+		free(l->plan);
+		runlist_free(l);
+		return;
+	}
 	opts.on_output = runlist_output;
 	opts.on_done = runlist_listed;
 	opts.arg = l;

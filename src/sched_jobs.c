@@ -151,6 +151,13 @@ sched_cancel_job(struct sched *s, int64_t id, const char *who,
 	free(m.ids);
 	free(m.states);
 	free(m.sharded);
+	/* A sharded job's state followed its shards': read it again. */
+	if (job.shards > 0 && rc == 0) {
+		job_release(&job);
+		if (store_job_get(s->store, id, &job) != 1)
+			return rc;
+		*state = job.state;
+	}
 	job_release(&job);
 	return rc;
 }

@@ -222,6 +222,8 @@ sched_retry_carry(struct sched_plan_rows *rows,
 		for (size_t k = 0; k < old->n && e->shards == 0 &&
 		    e->shard_of == 0; k++) {
 			if (old->jobs[k].name != NULL &&
+			    old->jobs[k].shards == 0 &&
+			    old->jobs[k].shard_of == 0 &&
 			    strcmp(old->jobs[k].name, e->name) == 0 &&
 			    old->jobs[k].state == JOB_PASSED)
 				e->carried = old->jobs[k].id;
@@ -278,6 +280,9 @@ sched_retry_planned(struct sched *s, const struct job *job,
 	if (rc == 0) {
 		struct sched_retry_jobs now = { NULL, 0 };
 
+		/* What the split did, in the log of the retry's first job. */
+		if (split[0] != '\0')
+			joblog_note(s->logs, *new_id, split);
 		store_pipeline_jobs(s->store, *new_id, sched_retry_add, &now);
 		for (size_t i = 0; i < now.n; i++) {
 			if (now.jobs[i].state == JOB_PASSED)

@@ -227,41 +227,53 @@ shard_job(struct sched *s, const struct sched_runner *planner,
 	struct shard_known known = { NULL, 0, NULL, 0 };
 	struct shard_test *tests;
 	int64_t totals[PLAN_MAX_SHARDS], measured = 0, read_us, start_us;
+	size_t counts[PLAN_MAX_SHARDS] = { 0 };
+	char why[120] = "";
 	int *shard, nshards;
 	char *labels;
 	size_t n;
 
-	/* The store's one read for a split, on the loop: timed in the note. */
-	read_us = start_us = mono_us();
-	store_test_durations(s->store, job->repo, job->branch, pj->name,
-	    SHARD_HISTORY_RUNS, shard_known_add, &known);
-	read_us = mono_us() - read_us;
-	shard_known_sort(&known);
-	shard_ids(pj, &known, &tests, &n);
 	labels = plan_labels_join(pj->labels, pj->nlabels);
 	nshards = pj->shards != PLAN_SHARDS_AUTO ? pj->shards :
 	    shard_idle_slots(s, planner, labels[0] != '\0' ? labels : NULL);
 	free(labels);
 	if (pj->shards == PLAN_SHARDS_AUTO && nshards > pj->max_shards)
 		nshards = pj->max_shards;
+	/* The store's one read for a split, on the loop: only when it can
+	 * split, and timed in the note. */
+	read_us = start_us = mono_us();
+	if (nshards >= 2 && (!pj->has_listed || pj->nlisted >= 2))
+		store_test_durations(s->store, job->repo, job->branch,
+		    pj->name, SHARD_HISTORY_RUNS, shard_known_add, &known);
+	read_us = mono_us() - read_us;
+	shard_known_sort(&known);
+	shard_ids(pj, &known, &tests, &n);
+	if (nshards < 2)
+		snprintf(why, sizeof why, "%d shard%s (%s)", nshards,
+		    nshards == 1 ? "" : "s", pj->shards == PLAN_SHARDS_AUTO ?
+		    "idle runner slots with its labels" : "its 'shards'");
+	else if (n < 2)
+		snprintf(why, sizeof why, "%s", n == 1 ? "one test" :
+		    pj->has_listed ? "its list printed no test" : "no list, "
+		    "and no passing run with tests on this branch to take "
+		    "them from");
 	if ((size_t)nshards > n)
 		nshards = (int)n;
 	if (nshards < 2) {
 		snprintf(note, notesize, "ssci: job '%s' runs whole: %s\n",
-		    pj->name, n == 0 ? (pj->has_listed ? "its list printed no "
-		    "test" : "no list, and no passing run with tests on this "
-		    "branch to take them from") : n == 1 ? "one test" :
-		    "one shard");
+		    pj->name, why);
 		free(tests);
 		shard_known_free(&known);
 		return 0;
 	}
 	shard = xcalloc(n, sizeof *shard);
 	shard_split(tests, n, nshards, shard, totals);
-	for (size_t t = 0; t < n; t++)
+	for (size_t t = 0; t < n; t++) {
 		measured += tests[t].duration_us >= 0;
+		counts[shard[t]]++;
+	}
 	for (int k = 0; k < nshards; k++) {
-		char **ids = xcalloc(n + 1, sizeof *ids);
+		char **ids = xcalloc(counts[k] + 1, sizeof *ids);
 		size_t nids = 0, bytes = 0;
 
 		for (size_t t = 0; t < n; t++) {
@@ -313,6 +325,11 @@ sched_shard_plan(struct sched *s, const struct sched_runner *planner,
 		if (shard_job(s, planner, job, plan, i, note, sizeof note, err,
 		    errsize) == -1)
 			return -1;
+		if (plan->njobs > PLAN_MAX_SPLIT_JOBS) {
+			snprintf(err, errsize, "more than %d jobs once split in "
+			    "shards", PLAN_MAX_SPLIT_JOBS);
+			return -1;
+		}
 		if (used + strlen(note) < size) {
 			memcpy(notes + used, note, strlen(note) + 1);
 			used += strlen(note);

@@ -49,6 +49,12 @@ sql_sharded_settle(struct store_sqlite *store, int64_t id, enum job_state was,
 	size_t n = 0;
 	char reason[160];
 
+	/*
+	 * Over: its shards all ended, or what it needs did not pass and it
+	 * was skipped with them (ST_SKIP_AFTER), which says why.
+	 */
+	if (job_state_final(was))
+		return 0;
 	sql_bind_int64(store, ST_SHARD_STATES, 1, id);
 	while ((rc = sql_step(store, ST_SHARD_STATES)) == SQLITE_ROW &&
 	    n < PLAN_MAX_SHARDS) {

@@ -166,11 +166,11 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "shards = 0" },
 	[ST_JOB_REQUEUE] = { "requeue job",
 	    "UPDATE jobs SET state = 'queued', queue_pos = " FRONT_POS ", "
-	    "reason = ?2 WHERE id = ?1 AND state = 'running'" },
+	    "reason = ?2 WHERE id = ?1 AND state = 'running' AND shards = 0" },
 	[ST_JOB_HAND_BACK] = { "hand back job",
 	    "UPDATE jobs SET state = 'queued', queue_pos = " FRONT_POS ", "
 	    "attempt = MAX(attempt - 1, 0), reason = ?2 "
-	    "WHERE id = ?1 AND state = 'running'" },
+	    "WHERE id = ?1 AND state = 'running' AND shards = 0" },
 	[ST_JOB_LAST_RUNNING] = { "find running jobs",
 	    "SELECT id FROM jobs WHERE state = 'running' AND shards = 0 "
 	    "ORDER BY queue_pos DESC, id DESC LIMIT 1" },
@@ -227,7 +227,7 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_JOB_RETRY_FAILED] = { "queue a failed job again",
 	    "UPDATE jobs SET state = 'queued', queue_pos = " FRONT_POS ", "
 	    "fail_retries = fail_retries + 1, reason = ?2 "
-	    "WHERE id = ?1 AND state = 'running'" },
+	    "WHERE id = ?1 AND state = 'running' AND shards = 0" },
 	[ST_JOB_SET_FLAKY] = { "mark a job flaky",
 	    "UPDATE jobs SET flaky = 1 WHERE id = ?1 AND state = 'passed' AND "
 	    "fail_retries > 0" },

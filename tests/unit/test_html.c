@@ -24,6 +24,7 @@
 #include "unit_dir.h"
 #include <event2/buffer.h>
 
+#include "api.h"
 #include "dispatcher.h"
 #include "joblog.h"
 #include "sched.h"
@@ -745,6 +746,37 @@ static const struct job_plan_entry sharded[] = {
 };
 static const struct job_plan sharded_plan = { "jobs: {}\n", sharded, 4, 0 };
 
+/* Every window of a sharded job's log, against the whole. */
+static void
+sharded_log_windows(struct fixture *f, int64_t id)
+{
+	static const size_t widths[] = { 1, 5, 17, 1000 };
+	char *whole, *part;
+	size_t len, plen;
+	int64_t size, psize;
+	struct job job;
+
+	assert_int_equal(store_job_get(f->d.store, id, &job), 1);
+	assert_int_equal(api_log_read(&f->d, &job, 0, 1 << 20, &whole, &len,
+	    &size), 0);
+	assert_int_equal((int64_t)len, size);
+	/* A shard's log without a last newline gets one. */
+	assert_non_null(strstr(whole, "SHARD-TWO-OUT\n"));
+	for (size_t off = 0; off <= len + 1; off++)
+		for (size_t w = 0; w < 4; w++) {
+			assert_int_equal(api_log_read(&f->d, &job, (int64_t)off,
+			    widths[w], &part, &plen, &psize), 0);
+			assert_int_equal(psize, size);
+			assert_int_equal(plen, off >= len ? 0 : len - off <
+			    widths[w] ? len - off : widths[w]);
+			assert_memory_equal(part, whole + (off < len ? off : len),
+			    plen);
+			free(part);
+		}
+	free(whole);
+	job_release(&job);
+}
+
 /* A sharded job is one box with a line per shard; its page lists them. */
 static void
 test_sharded_job_shown(void **state)
@@ -762,7 +794,7 @@ test_sharded_job_shown(void **state)
 	finish(f, id, JOB_PASSED);
 	finish(f, id + 2, JOB_PASSED);
 	write_log(f, id + 2, "SHARD-ONE-OUT\n", 14);
-	write_log(f, id + 3, "SHARD-TWO-OUT\n", 14);
+	write_log(f, id + 3, "SHARD-TWO-OUT", 13);
 	assert_non_null(s = pipeline_page(f, id));
 	assert_non_null(graph = strstr(s, "<svg class=\"pipeline-graph\""));
 	assert_non_null(end = strstr(graph, "</svg>"));
@@ -795,6 +827,8 @@ test_sharded_job_shown(void **state)
 	    "SHARD-TWO-OUT", (long long)id + 2, (long long)id + 3);
 	assert_non_null(strstr(s, needle));
 	free(s);
+	/* Any window of the assembled log is that part of the whole. */
+	sharded_log_windows(f, id + 1);
 	/* A shard's page says whose shard it is. */
 	s = job_page(f, id + 2);
 	snprintf(needle, sizeof needle, "<dd class=\"shard\">1 of <a href="

@@ -41,6 +41,20 @@ static const struct job_plan_entry entries[] = {
 };
 static const struct job_plan plan = { "{\"jobs\":[]}", entries, 4, 2 };
 
+/* build, then unit in 2 shards, which need build as unit does. */
+static const size_t needs_build[] = { 0 };
+static const struct job_plan_entry after_build[] = {
+	{ "build", "{\"run\":[\"b\"]}", NULL, 0, NULL, 0, 0, 0, 0, 0, -1 },
+	{ "unit", "{\"run\":[\"t\"]}", NULL, 0, needs_build, 1, 0, 2, 0, 0,
+	    -1 },
+	{ "unit[1/2]", "{\"run\":[\"t\"]}", NULL, 0, needs_build, 1, 0, 0, 2,
+	    1, 1 },
+	{ "unit[2/2]", "{\"run\":[\"t\"]}", NULL, 0, needs_build, 1, 0, 0, 2,
+	    2, 1 },
+};
+static const struct job_plan build_plan = { "{\"jobs\":[]}", after_build, 4,
+    0 };
+
 struct ids {
 	int64_t unit, deploy, s1, s2;
 };
@@ -225,6 +239,33 @@ test_tests_are_the_shards(void **state)
 	assert_int_equal(names.median[1], 1500);
 }
 
+/* A sharded job whose need failed is skipped, saying why, as any job. */
+static void
+test_skipped_with_its_need(void **state)
+{
+	struct unit_store *f = *state;
+	struct job_request req = { .repo = REPO, .commit = "1", .branch = "main",
+	    .rebuild = 1 };
+	int64_t ids[4] = { 0 }, id = 0;
+	enum job_state st;
+	struct job unit;
+	int existing;
+
+	req.commit = "0000000000000000000000000000000000000001";
+	assert_int_equal(store_dispatch(f->store, &req, &id, &st, &existing),
+	    0);
+	assert_int_equal(store_job_start(f->store, id, "r1"), 0);
+	assert_int_equal(store_pipeline_plan(f->store, id, &build_plan, ids),
+	    0);
+	finish(f, ids[0], JOB_FAILED, 1);
+	unit = unit_job(f, ids[1]);
+	assert_int_equal(unit.state, JOB_SKIPPED);
+	assert_string_equal(unit.reason, "needs 'build', which failed");
+	job_release(&unit);
+	assert_int_equal(unit_job_state(f, ids[2]), JOB_SKIPPED);
+	assert_int_equal(unit_job_state(f, ids[3]), JOB_SKIPPED);
+}
+
 int
 main(void)
 {
@@ -233,6 +274,7 @@ main(void)
 		T(test_sharded_job_follows_its_shards),
 		T(test_all_shards_pass),
 		T(test_tests_are_the_shards),
+		T(test_skipped_with_its_need),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
