@@ -79,6 +79,11 @@ api_job(const struct job *job)
 	    json_integer(job->shard_index) : json_null());
 	api_set(obj, "expected_ms", job->shard_of > 0 ?
 	    api_known(job->expected_ms) : json_null());
+	/* A forge's pull request that its pipeline tests. */
+	api_set(obj, "pull_request", job->pr_title != NULL ||
+	    job->pr_url != NULL ? api_check(json_pack("{s:o, s:o}", "title",
+	    api_string(job->pr_title), "url", api_string(job->pr_url))) :
+	    json_null());
 	return obj;
 }
 

@@ -26,7 +26,10 @@
 #include "events.h"
 #include "lock.h"
 #include "results.h"
+#include "outbox.h"
 #include "sched.h"
+#include "spawn.h"
+#include "statuses.h"
 #include "store.h"
 #include "tls.h"
 #include "address.h"
@@ -53,6 +56,19 @@ dispatcher_http_host(void *arg, const char *host)
 	}
 	a->cfg.http_hosts[a->cfg.nhttp_hosts++] = host;
 	return 0;
+}
+
+/* A URL notifications may go to: http(s), no spaces or controls. */
+static int
+dispatcher_url_valid(const char *url)
+{
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return 0;
+	for (const char *c = url; *c != '\0'; c++) {
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return 0;
+	}
+	return strlen(url) <= 2000;
 }
 
 static const struct cmd_opt dispatcher_opts[] = {
@@ -137,6 +153,31 @@ static const struct cmd_opt dispatcher_opts[] = {
 	    "refused",
 	    CMD_INT(struct dispatcher_args,
 	    cfg.max_queued_per_repo, 1, 100000000) },
+	{ "forge", required_argument, 'G', "NAME=KIND,URL,SECRET_FILE"
+	    "[,TOKEN_FILE]", NULL,
+	    "take webhooks at /hooks/KIND from a forge (github, gitea, "
+	    "forgejo, gitlab) at URL signed with the secret in SECRET_FILE, "
+	    "and report statuses with the token in TOKEN_FILE (repeatable)",
+	    CMD_LIST_VALID(struct dispatcher_args, cfg.forge_specs, NULL,
+	    NULL) },
+	{ "forge-repo", required_argument, 'g', "OWNER/NAME|*", NULL,
+	    "a forge's repository that may be built (repeatable; * for all)",
+	    CMD_LIST_VALID(struct dispatcher_args, cfg.forge_repos,
+	    forge_repo_valid, "--forge-repo") },
+	{ "public-url", required_argument, 'P', "URL", "http://HTTP-ADDRESS",
+	    "where others reach the job pages (statuses and notifications "
+	    "link to them)", CMD_STR(struct dispatcher_args, cfg.public_url) },
+	{ "notify-url", required_argument, 'U', "URL", NULL,
+	    "POST JSON (Slack-compatible) here when a branch breaks or is "
+	    "fixed (repeatable)", CMD_LIST_VALID(struct dispatcher_args,
+	    cfg.notify_urls, dispatcher_url_valid, "--notify-url") },
+	{ "notify-email", required_argument, 'm', "ADDRESS", NULL,
+	    "mail these events to ADDRESS with sendmail (repeatable)",
+	    CMD_LIST_VALID(struct dispatcher_args, cfg.notify_emails,
+	    notices_address_valid, "--notify-email") },
+	{ "notify-all", no_argument, 'n', NULL, NULL,
+	    "notify every failure, not only the first",
+	    CMD_FLAG(struct dispatcher_args, cfg.notify_all) },
 	{ "http-rate", required_argument, 'E', "N", "100",
 	    "HTTP requests per second per address (bursts of twice that)",
 	    CMD_INT(struct dispatcher_args, cfg.http_rate, 1, 1000000) },
@@ -250,7 +291,13 @@ dispatcher_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 static void
 dispatcher_saw_job(void *arg, int64_t job, const char *what)
 {
+	struct dispatcher *d = arg;
+
 	events_job(arg, job, what);
+	if (d->statuses != NULL)
+		statuses_job(d->statuses, job);
+	if (d->notices != NULL && strcmp(what, "finished") == 0)
+		notices_job(d->notices, job);
 }
 
 static void
@@ -292,6 +339,15 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 		a.cfg.http = NULL;
 	if ((a.cfg.tls_cert == NULL) != (a.cfg.tls_key == NULL)) {
 		fprintf(stderr, "ssci: --tls-cert and --tls-key go together\n");
+		cmd_usage(&dispatcher_spec);
+	}
+	if (a.cfg.public_url != NULL && !dispatcher_url_valid(a.cfg.public_url)) {
+		fprintf(stderr, "ssci: invalid --public-url '%s'\n",
+		    a.cfg.public_url);
+		cmd_usage(&dispatcher_spec);
+	}
+	if (a.cfg.forge_specs.n > 0 && a.cfg.http == NULL) {
+		fprintf(stderr, "ssci: --forge needs the HTTP side (--http)\n");
 		cmd_usage(&dispatcher_spec);
 	}
 	if (a.cfg.http_auth && a.token_file == NULL &&
@@ -377,6 +433,38 @@ dispatcher_fd_limits(struct dispatcher_config *cfg)
 		    cfg->max_connections, cfg->max_http_connections);
 }
 
+/*
+ * What tells others: the outbox and, for forges with a token and for
+ * --notify-*, what fills it.  Without an HTTP side the links go to
+ * --public-url, or to nowhere useful ("http://localhost").
+ */
+static void
+dispatcher_tellers(struct dispatcher *d)
+{
+	int tokens = 0;
+
+	for (size_t i = 0; i < d->forges.n; i++)
+		tokens += d->forges.list[i].token != NULL;
+	if (tokens == 0 && d->cfg.notify_urls.n == 0 &&
+	    d->cfg.notify_emails.n == 0)
+		return;
+	if (d->public_url == NULL)
+		d->public_url = xstrdup("http://localhost");
+	if (d->cfg.notify_emails.n > 0)
+		spawn_init(d->base);
+	d->outbox = outbox_new(d->base, d->store, &d->forges,
+	    d->cfg.notify_urls.items, d->cfg.notify_urls.n,
+	    d->cfg.notify_emails.n > 0, d->cfg.state_dir);
+	if (tokens > 0)
+		d->statuses = statuses_new(d->store, d->outbox, &d->forges,
+		    d->public_url);
+	if (d->cfg.notify_urls.n > 0 || d->cfg.notify_emails.n > 0)
+		d->notices = notices_new(d->store, d->outbox,
+		    d->cfg.notify_urls.items, d->cfg.notify_urls.n,
+		    d->cfg.notify_emails.items, d->cfg.notify_emails.n,
+		    d->cfg.notify_all, d->public_url);
+}
+
 int
 cmd_dispatcher(int argc, char **argv)
 {
@@ -409,6 +497,16 @@ cmd_dispatcher(int argc, char **argv)
 		return 1;
 	if (d.cfg.tls_cert != NULL)
 		d.tls = tls_server(d.cfg.tls_cert, d.cfg.tls_key);
+	if (forges_load(&d.forges, d.cfg.forge_specs.items,
+	    d.cfg.forge_specs.n, d.cfg.forge_repos.items,
+	    d.cfg.forge_repos.n) == -1)
+		exit(1);
+	if (d.cfg.public_url != NULL) {
+		d.public_url = xstrdup(d.cfg.public_url);
+		while (*d.public_url != '\0' &&
+		    d.public_url[strlen(d.public_url) - 1] == '/')
+			d.public_url[strlen(d.public_url) - 1] = '\0';
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (dispatcher_lock(&d) == -1 || mkdir_p(d.cfg.results_dir) == -1 ||
 	    (d.store = store_open(d.cfg.state_dir)) == NULL ||
@@ -444,6 +542,7 @@ cmd_dispatcher(int argc, char **argv)
 	results_check_all(d.results);
 	if (d.cfg.http != NULL)
 		http_start(&d);
+	dispatcher_tellers(&d);
 	tv.tv_sec = d.cfg.heartbeat_ms / DISPATCHER_TICKS / 1000;
 	tv.tv_usec = d.cfg.heartbeat_ms / DISPATCHER_TICKS % 1000 * 1000;
 	if (tv.tv_sec == 0 && tv.tv_usec == 0)
@@ -456,6 +555,16 @@ cmd_dispatcher(int argc, char **argv)
 	event_base_dispatch(d.base);
 
 	http_stop(&d);
+	statuses_free(d.statuses);
+	notices_free(d.notices);
+	if (d.outbox != NULL)
+		outbox_free(d.outbox);
+	forges_release(&d.forges);
+	free(d.public_url);
+	free(d.cfg.forge_specs.items);
+	free(d.cfg.forge_repos.items);
+	free(d.cfg.notify_urls.items);
+	free(d.cfg.notify_emails.items);
 	peer_free_all(&d);
 	sched_free(d.sched);
 	evconnlistener_free(l);

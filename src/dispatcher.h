@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "cmd.h"
+#include "forge.h"
 #include "gate.h"
 #include "joblog.h"
 #include "http_conn.h"
@@ -28,6 +30,9 @@ struct sched_runner_ops;
 struct bufferevent;
 struct event;
 struct store;
+struct outbox;
+struct statuses;
+struct notices;
 
 #define DISPATCHER_DEFAULT_PORT 8888
 #define DISPATCHER_BAD_MESSAGES_MAX 10
@@ -67,6 +72,13 @@ struct dispatcher_config {
 	int max_http_connections;	/* web pages and event streams */
 	int max_queued_per_repo;
 	int http_rate;		/* requests per second per address */
+	/* Forges (http_hooks.c, statuses.c) and notifications (notices.c). */
+	struct cmd_list forge_specs;	/* --forge */
+	struct cmd_list forge_repos;	/* --forge-repo */
+	const char *public_url;	/* job pages' base for others; NULL: --http */
+	struct cmd_list notify_urls;
+	struct cmd_list notify_emails;
+	int notify_all;
 };
 
 /* What may come when, for struct peer_message. */
@@ -134,6 +146,11 @@ struct dispatcher {
 	int lock_fd;			/* STATE/dispatcher.lock */
 	struct lock_holder lock;	/* what it says of us */
 	int ticks;			/* of the heartbeat timer */
+	struct forges forges;
+	struct outbox *outbox;		/* NULL: nothing to tell anyone */
+	struct statuses *statuses;	/* NULL: no forge has a token */
+	struct notices *notices;	/* NULL: no --notify-* */
+	char *public_url;		/* without a trailing '/' */
 };
 
 /* peer.c */

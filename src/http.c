@@ -27,6 +27,7 @@
 #include "tls.h"
 #include "dispatcher.h"
 #include "events.h"
+#include "forge.h"
 #include "gate.h"
 #include "html.h"
 #include "http.h"
@@ -239,6 +240,18 @@ http_route(struct http_ctx *h)
 		http_not_found(h);
 }
 
+/* /hooks/KIND: a forge's webhook, POST only. */
+static void
+http_hook_route(struct http_ctx *h)
+{
+	if (h->method != EVHTTP_REQ_POST)
+		http_error(h->req, HTTP_BADMETHOD, "bad_method", "use POST "
+		    "here");
+	else if (!http_hook(h))
+		http_error(h->req, HTTP_NOTFOUND, "not_found", "no forge of "
+		    "that kind is configured");
+}
+
 static void
 http_cb(struct evhttp_request *req, void *arg)
 {
@@ -260,6 +273,12 @@ http_cb(struct evhttp_request *req, void *arg)
 		;	/* refused and answered */
 	else if (why != NULL)
 		http_error(req, HTTP_BADREQUEST, "bad_request", "%s", why);
+	else if (h.nparts == 2 && strcmp(h.parts[0], "hooks") == 0)
+		http_hook_route(&h);	/* signed, not authorized by a token */
+	else if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
+	    HTTP_MAX_BODY)
+		http_error(req, 413, "too_large", "a request's body is at "
+		    "most %d KiB", HTTP_MAX_BODY >> 10);
 	else if (http_auth_login(&h))
 		;	/* the login form, or its answer */
 	else if (!http_auth_check(&h))
@@ -303,7 +322,13 @@ http_start(struct dispatcher *d)
 	d->http = evhttp_new(d->base);
 	if (d->http == NULL)
 		fatalx("unable to create the HTTP server");
-	evhttp_set_max_body_size(d->http, HTTP_MAX_BODY);
+	/*
+	 * A forge's webhook may weigh 25 MiB (http_hooks.c); every other
+	 * request's body is refused past 64 KiB once it has arrived.  A
+	 * body over the limit is refused (413) by evhttp itself.
+	 */
+	evhttp_set_max_body_size(d->http, d->forges.n > 0 ?
+	    FORGE_HOOK_MAX_BODY : HTTP_MAX_BODY);
 	evhttp_set_max_headers_size(d->http, HTTP_MAX_HEADERS);
 	idle.tv_sec = d->cfg.http_timeout_ms / 1000;
 	idle.tv_usec = d->cfg.http_timeout_ms % 1000 * 1000;
@@ -331,11 +356,18 @@ http_start(struct dispatcher *d)
 		inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof addr);
 		printf("http listening on [%s]:%d\n", addr,
 		    ntohs(in6->sin6_port));
+		if (d->public_url == NULL)
+			xasprintf(&d->public_url, "%s://[%s]:%d", d->tls ?
+			    "https" : "http", addr, ntohs(in6->sin6_port));
 	} else {
 		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 
 		inet_ntop(AF_INET, &in->sin_addr, addr, sizeof addr);
 		printf("http listening on %s:%d\n", addr, ntohs(in->sin_port));
+		/* Where the job pages are, unless --public-url says. */
+		if (d->public_url == NULL)
+			xasprintf(&d->public_url, "%s://%s:%d", d->tls ?
+			    "https" : "http", addr, ntohs(in->sin_port));
 	}
 	fflush(stdout);
 	d->ev_ping = event_new(d->base, -1, EV_PERSIST, http_ping_cb, d);

@@ -103,6 +103,9 @@ struct proto_msg;
 int http_body_message(struct http_ctx *h, const char *type,
     struct proto_msg *msg);
 
+/* http_hooks.c: POST /hooks/KIND, a forge's webhook; 0 if no such forge. */
+int http_hook(struct http_ctx *h);
+
 /* http_api.c: the routes under /api. */
 extern const struct http_route http_api_routes[];
 

@@ -76,8 +76,10 @@ http_for_api(struct evhttp_request *req)
 {
 	const char *uri = evhttp_request_get_uri(req);
 
-	return uri != NULL && strncmp(uri, "/api", 4) == 0 &&
-	    (uri[4] == '/' || uri[4] == '?' || uri[4] == '\0');
+	/* A forge reads the answers to its webhooks as JSON too. */
+	return uri != NULL && ((strncmp(uri, "/api", 4) == 0 &&
+	    (uri[4] == '/' || uri[4] == '?' || uri[4] == '\0')) ||
+	    strncmp(uri, "/hooks/", 7) == 0);
 }
 
 void

@@ -60,6 +60,8 @@ job_release(struct job *job)
 	free(job->name);
 	free(job->spec);
 	free(job->labels);
+	free(job->pr_title);
+	free(job->pr_url);
 	memset(job, 0, sizeof *job);
 }
 
@@ -103,6 +105,8 @@ job_copy(struct job *dst, const struct job *src)
 	dst->name = job_strdup(src->name);
 	dst->spec = job_strdup(src->spec);
 	dst->labels = job_strdup(src->labels);
+	dst->pr_title = job_strdup(src->pr_title);
+	dst->pr_url = job_strdup(src->pr_url);
 }
 
 void

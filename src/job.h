@@ -102,6 +102,9 @@ struct job {
 	int64_t shard_of;	/* 0: not a shard */
 	int shard_index;
 	int64_t expected_ms;	/* a shard's expected time; -1 unknown */
+	/* Its pipeline tests a pull request: its title and page; or NULL. */
+	char *pr_title;
+	char *pr_url;
 };
 
 void job_release(struct job *job);
@@ -203,6 +206,8 @@ struct job_request {
 	int rebuild;		/* a new job even if the commit has one */
 	int64_t retry_of;	/* the job this one retries, or 0 */
 	const struct job_plan *plan;	/* a planned pipeline, or NULL */
+	const char *pr_title;	/* a pull request's title, or NULL */
+	const char *pr_url;	/* its page on the forge, or NULL */
 };
 
 /* One job of a plan as the store keeps it.  Strings are borrowed. */

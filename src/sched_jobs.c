@@ -192,7 +192,7 @@ sched_retry_job(struct sched *s, int64_t id, int64_t *new_id)
 	request = (struct job_request){
 		.repo = job.repo, .commit = job.commit, .branch = job.branch,
 		.subject = job.subject, .author = job.author, .rebuild = 1,
-		.retry_of = id,
+		.retry_of = id, .pr_title = job.pr_title, .pr_url = job.pr_url,
 	};
 	rc = sched_queue_job(s, &request, new_id, &state, &existing);
 	job_release(&job);

@@ -275,6 +275,7 @@ sched_retry_planned(struct sched *s, const struct job *job,
 		.repo = job->repo, .commit = job->commit, .branch = job->branch,
 		.subject = job->subject, .author = job->author, .rebuild = 1,
 		.retry_of = pipeline->id, .plan = &rows.plan,
+		.pr_title = job->pr_title, .pr_url = job->pr_url,
 	};
 	rc = store_dispatch(s->store, &request, new_id, &state, &existing);
 	if (rc == 0) {

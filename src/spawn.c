@@ -211,7 +211,8 @@ spawn_child(const char *path, char *const *argv, char *const *env,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	step = SPAWN_STEP_DESCRIPTORS;
-	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	nullfd = open(opts->stdin_path != NULL ? opts->stdin_path :
+	    "/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nullfd == -1 || dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
 	    dup2(outfd, 2) == -1)
 		goto fail;

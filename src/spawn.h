@@ -4,7 +4,8 @@
  * forks.
  *
  * A child runs an argument vector (never a shell line built from our
- * input) in a process group of its own, with stdin from /dev/null and
+ * input) in a process group of its own, with stdin from /dev/null (or a
+ * file it names) and
  * stdout and stderr together on one pipe, which the loop reads as output
  * arrives.  It gets no other descriptor of ours, no handler or blocked
  * signal of ours, and it dies with us.  A child that cannot start is
@@ -42,6 +43,7 @@ typedef void (*spawn_done_cb)(struct spawn *sp, int status, void *arg);
 struct spawn_opts {
 	const char *const *argv;	/* argv[0] is looked up in PATH */
 	const char *dir;		/* working folder, or NULL */
+	const char *stdin_path;		/* the child's stdin; NULL: /dev/null */
 	const char *const *env;		/* extra "NAME=value", NULL-ended, or NULL */
 	const char *const *unset;	/* names to leave out, NULL-ended, or NULL */
 	const int *join_fds;		/* cgroup.procs files the child joins */

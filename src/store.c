@@ -227,6 +227,63 @@ store_runner_seen(struct store *store, const char *name, const char *address)
 }
 
 int
+store_outbox_add(struct store *store, const char *target, const char *key,
+    const char *url, const char *body)
+{
+	if (target == NULL || key == NULL || url == NULL || body == NULL) {
+		log_warnx("%s: bad arguments", __func__);
+		return -1;
+	}
+	return store->backend->outbox_add(store, target, key, url, body);
+}
+
+int
+store_outbox_list(struct store *store, const char *target, int limit,
+    store_outbox_cb cb, void *arg)
+{
+	if (target == NULL || limit < 1 || limit > 1000) {
+		log_warnx("%s: bad arguments", __func__);
+		return -1;
+	}
+	return store->backend->outbox_list(store, target, limit, cb, arg);
+}
+
+int
+store_outbox_remove(struct store *store, int64_t id)
+{
+	return store->backend->outbox_remove(store, id);
+}
+
+int
+store_outbox_count(struct store *store, int64_t *n)
+{
+	return store->backend->outbox_count(store, n);
+}
+
+int
+store_delivery_known(struct store *store, const char *forge, const char *id,
+    int64_t since_ms)
+{
+	if (forge == NULL || id == NULL) {
+		log_warnx("%s: bad arguments", __func__);
+		return -1;
+	}
+	return store->backend->delivery_known(store, forge, id, since_ms);
+}
+
+int
+store_delivery_add(struct store *store, const char *forge, const char *id,
+    int64_t now_ms, int64_t since_ms)
+{
+	if (forge == NULL || id == NULL) {
+		log_warnx("%s: bad arguments", __func__);
+		return -1;
+	}
+	return store->backend->delivery_add(store, forge, id, now_ms,
+	    since_ms);
+}
+
+int
 store_job_retry_failed(struct store *store, int64_t id, const char *reason)
 {
 	return store->backend->job_retry_failed(store, id, reason);

@@ -256,4 +256,41 @@ int store_quarantined(struct store *store, const char *repo,
 int store_runner_seen(struct store *store, const char *name,
     const char *address);
 
+/*
+ * The outbox: statuses and notifications kept until their target took
+ * them (outbox.c sends them).  A message goes to target ("forge:NAME",
+ * "url:URL", "mail"), at url (an address for mail), after every earlier
+ * message of its key.  Strings are borrowed in callbacks.
+ */
+struct outbox_message {
+	int64_t id;
+	const char *target;
+	const char *key;
+	const char *url;
+	const char *body;
+	int64_t created_ms;
+};
+
+/* Keep a message to send: 0 or -1. */
+int store_outbox_add(struct store *store, const char *target,
+    const char *key, const char *url, const char *body);
+typedef int (*store_outbox_cb)(const struct outbox_message *m, void *arg);
+/* The oldest messages to target, first first, at most limit: how many, or -1. */
+int store_outbox_list(struct store *store, const char *target, int limit,
+    store_outbox_cb cb, void *arg);
+/* A message was taken (or refused for good): 0 or -1. */
+int store_outbox_remove(struct store *store, int64_t id);
+/* How many messages wait: 0 and *n, or -1. */
+int store_outbox_count(struct store *store, int64_t *n);
+
+/*
+ * Webhook deliveries: whether forge's delivery id was taken since
+ * since_ms (1, 0, or -1); remember one taken at now_ms, forgetting those
+ * before since_ms (0 or -1).
+ */
+int store_delivery_known(struct store *store, const char *forge,
+    const char *id, int64_t since_ms);
+int store_delivery_add(struct store *store, const char *forge, const char *id,
+    int64_t now_ms, int64_t since_ms);
+
 #endif

@@ -55,6 +55,16 @@ struct store_backend {
 	    int64_t id, int64_t *before);
 	int (*runner_seen)(struct store *store, const char *name,
 	    const char *address);
+	int (*outbox_add)(struct store *store, const char *target,
+	    const char *key, const char *url, const char *body);
+	int (*outbox_list)(struct store *store, const char *target, int limit,
+	    store_outbox_cb cb, void *arg);
+	int (*outbox_remove)(struct store *store, int64_t id);
+	int (*outbox_count)(struct store *store, int64_t *n);
+	int (*delivery_known)(struct store *store, const char *forge,
+	    const char *id, int64_t since_ms);
+	int (*delivery_add)(struct store *store, const char *forge,
+	    const char *id, int64_t now_ms, int64_t since_ms);
 	int (*pipeline_plan)(struct store *store, int64_t job,
 	    const struct job_plan *plan, int64_t *ids);
 	int (*pipeline_get)(struct store *store, int64_t id,

@@ -55,4 +55,10 @@ const struct store_backend store_sqlite_backend = {
 	.test_durations = sqlite_test_durations,
 	.test_quarantine = sqlite_test_quarantine,
 	.quarantined = sqlite_quarantined,
+	.outbox_add = sqlite_outbox_add,
+	.outbox_list = sqlite_outbox_list,
+	.outbox_remove = sqlite_outbox_remove,
+	.outbox_count = sqlite_outbox_count,
+	.delivery_known = sqlite_delivery_known,
+	.delivery_add = sqlite_delivery_add,
 };

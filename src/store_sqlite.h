@@ -89,6 +89,13 @@ enum store_stmt {
 	ST_SHARDED_JOBS,
 	ST_SHARD_STATES,
 	ST_SHARDED_SET,
+	ST_OUTBOX_ADD,
+	ST_OUTBOX_LIST,
+	ST_OUTBOX_REMOVE,
+	ST_OUTBOX_COUNT,
+	ST_DELIVERY_FIND,
+	ST_DELIVERY_ADD,
+	ST_DELIVERY_PRUNE,
 	ST_MAX
 };
 
@@ -175,9 +182,9 @@ int sqlite_runner_seen(struct store *base, const char *name,
 /* The pipeline of job: 1 and *pipeline, 0 no such job, -1. */
 int sql_pipeline_of(struct store_sqlite *store, int64_t job,
     int64_t *pipeline);
-/* Job first, just added, begins a pipeline (plan may be NULL). */
+/* Job first, just added for request, begins a pipeline (plan may be NULL). */
 int sql_pipeline_start(struct store_sqlite *store, int64_t first,
-    const char *commit, const char *plan);
+    const struct job_request *request, const char *plan);
 /* The pipeline's state from its jobs'. */
 int sql_pipeline_settle(struct store_sqlite *store, int64_t pipeline);
 /* The queued jobs that need job (named name), which ended in state, skip. */
@@ -238,5 +245,17 @@ int sqlite_running_ids(struct store *base, int64_t **ids, size_t *n);
 int sqlite_final_heads(struct store *base, const char *after, int limit,
     void (*cb)(const char *commit, int64_t id, void *arg), void *arg);
 int sqlite_latest_final(struct store *base, const char *commit, int64_t *id);
+
+/* store_sqlite_outbox.c: the outbox and webhook deliveries */
+int sqlite_outbox_add(struct store *base, const char *target, const char *key,
+    const char *url, const char *body);
+int sqlite_outbox_list(struct store *base, const char *target, int limit,
+    store_outbox_cb cb, void *arg);
+int sqlite_outbox_remove(struct store *base, int64_t id);
+int sqlite_outbox_count(struct store *base, int64_t *n);
+int sqlite_delivery_known(struct store *base, const char *forge,
+    const char *id, int64_t since_ms);
+int sqlite_delivery_add(struct store *base, const char *forge, const char *id,
+    int64_t now_ms, int64_t since_ms);
 
 #endif

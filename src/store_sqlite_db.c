@@ -216,6 +216,8 @@ sql_job_fill(sqlite3_stmt *stmt, struct job *job)
 	job->shard_of = sql_column_int64(stmt, 29, 0);
 	job->shard_index = (int)sql_column_int64(stmt, 30, 0);
 	job->expected_ms = sql_column_int64(stmt, 31, -1);
+	job->pr_title = sql_column_strdup(stmt, 32);
+	job->pr_url = sql_column_strdup(stmt, 33);
 	return 1;
 }
 

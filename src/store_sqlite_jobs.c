@@ -82,7 +82,7 @@ store_pipeline_add(struct store_sqlite *store, int64_t repo_id,
 	if (sql_run(store, ST_JOB_ADD) == -1)
 		return -1;
 	*job_id = sql_last_id(store);
-	if (sql_pipeline_start(store, *job_id, request->commit,
+	if (sql_pipeline_start(store, *job_id, request,
 	    plan ? plan->text : NULL) == -1)
 		return -1;
 	if (plan == NULL)

@@ -22,15 +22,17 @@ sql_pipeline_of(struct store_sqlite *store, int64_t job, int64_t *pipeline)
 
 int
 sql_pipeline_start(struct store_sqlite *store, int64_t first,
-    const char *commit, const char *plan)
+    const struct job_request *request, const char *plan)
 {
 	sql_bind_int64(store, ST_JOB_SET_PIPELINE, 1, first);
 	sql_bind_int64(store, ST_JOB_SET_PIPELINE, 2, first);
 	if (sql_run(store, ST_JOB_SET_PIPELINE) == -1)
 		return -1;
 	sql_bind_int64(store, ST_PIPELINE_ADD, 1, first);
-	sql_bind_text(store, ST_PIPELINE_ADD, 2, commit);
+	sql_bind_text(store, ST_PIPELINE_ADD, 2, request->commit);
 	sql_bind_text(store, ST_PIPELINE_ADD, 3, plan);
+	sql_bind_text(store, ST_PIPELINE_ADD, 4, request->pr_title);
+	sql_bind_text(store, ST_PIPELINE_ADD, 5, request->pr_url);
 	return sql_run(store, ST_PIPELINE_ADD);
 }
 

@@ -16,10 +16,10 @@
 	"(SELECT COUNT(*) FROM job_needs n JOIN jobs d ON d.id = n.need_id " \
 	"WHERE n.job_id = jobs.id AND d.state <> 'passed'), " \
 	"jobs.flaky, jobs.fail_retries, jobs.shards, jobs.shard_of, " \
-	"jobs.shard_index, jobs.expected_ms " \
+	"jobs.shard_index, jobs.expected_ms, pl.pr_title, pl.pr_url " \
 	"FROM jobs JOIN repos ON repos.id = jobs.repo_id " \
-	"LEFT JOIN (SELECT id AS pipeline, state AS pipeline_state " \
-	"FROM pipelines) pl ON pl.pipeline = jobs.pipeline_id "
+	"LEFT JOIN (SELECT id AS pipeline, state AS pipeline_state, " \
+	"pr_title, pr_url FROM pipelines) pl ON pl.pipeline = jobs.pipeline_id "
 
 /*
  * Queued jobs whose needs have all passed.  A sharded job is never run:
@@ -107,8 +107,8 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "UPDATE jobs SET state = 'skipped', reason = ?2, finished_ms = ?3 "
 	    "WHERE state = 'queued' AND id IN (SELECT id FROM after)" },
 	[ST_PIPELINE_ADD] = { "add a pipeline",
-	    "INSERT INTO pipelines (id, commit_id, state, plan) "
-	    "VALUES (?1, ?2, 'queued', ?3)" },
+	    "INSERT INTO pipelines (id, commit_id, state, plan, pr_title, "
+	    "pr_url) VALUES (?1, ?2, 'queued', ?3, ?4, ?5)" },
 	[ST_PIPELINE_SET_PLAN] = { "keep a pipeline's plan",
 	    "UPDATE pipelines SET plan = ?2 WHERE id = ?1" },
 	[ST_PIPELINE_OF] = { "find a job's pipeline",
@@ -137,6 +137,24 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "SUM(tests_skipped) FROM jobs s WHERE s.shard_of = ?1), "
 	    "attempt = (SELECT COALESCE(MAX(attempt), 0) FROM jobs s WHERE "
 	    "s.shard_of = ?1) WHERE id = ?1" },
+	[ST_OUTBOX_ADD] = { "add to the outbox",
+	    "INSERT INTO outbox (target, key, url, body, created_ms) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)" },
+	[ST_OUTBOX_LIST] = { "read the outbox",
+	    "SELECT id, target, key, url, body, created_ms FROM outbox "
+	    "WHERE target = ?1 ORDER BY id LIMIT ?2" },
+	[ST_OUTBOX_REMOVE] = { "take a message out of the outbox",
+	    "DELETE FROM outbox WHERE id = ?1" },
+	[ST_OUTBOX_COUNT] = { "count the outbox",
+	    "SELECT COUNT(*) FROM outbox" },
+	[ST_DELIVERY_FIND] = { "look up a webhook delivery",
+	    "SELECT received_ms FROM deliveries WHERE forge = ?1 AND id = ?2 "
+	    "AND received_ms >= ?3" },
+	[ST_DELIVERY_ADD] = { "remember a webhook delivery",
+	    "INSERT OR REPLACE INTO deliveries (forge, id, received_ms) "
+	    "VALUES (?1, ?2, ?3)" },
+	[ST_DELIVERY_PRUNE] = { "forget old webhook deliveries",
+	    "DELETE FROM deliveries WHERE received_ms < ?1" },
 	[ST_PIPELINE_SET_STATE] = { "set a pipeline's state",
 	    "UPDATE pipelines SET state = ?2, finished_ms = ?3 WHERE id = ?1" },
 	[ST_PIPELINE_GET] = { "read a pipeline",
@@ -475,6 +493,23 @@ const char *const store_migrations[] = {
 	"CREATE INDEX jobs_shard_of ON jobs (shard_of) "
 	"  WHERE shard_of IS NOT NULL;"
 	"PRAGMA user_version = 7;",
+
+	/*
+	 * Forges: a pull request's title and page on the pipelines that
+	 * test it; the outbox of statuses and notifications still to send,
+	 * in order per key; the webhook deliveries taken lately, so that a
+	 * redelivery queues nothing twice.
+	 */
+	"ALTER TABLE pipelines ADD COLUMN pr_title TEXT;"
+	"ALTER TABLE pipelines ADD COLUMN pr_url TEXT;"
+	"CREATE TABLE outbox (id INTEGER PRIMARY KEY, target TEXT NOT NULL,"
+	"  key TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL);"
+	"CREATE INDEX outbox_target ON outbox (target, id);"
+	"CREATE TABLE deliveries (forge TEXT NOT NULL, id TEXT NOT NULL,"
+	"  received_ms INTEGER NOT NULL, PRIMARY KEY (forge, id));"
+	"CREATE INDEX deliveries_age ON deliveries (received_ms);"
+	"PRAGMA user_version = 8;",
 };
 
 const int store_version =

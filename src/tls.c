@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tls.c - OpenSSL contexts and bufferevents (TLS 1.2 at least).  Only this
- * file includes OpenSSL's headers.
+ * tls.c - OpenSSL contexts and bufferevents (TLS 1.2 at least), and the
+ * one other thing we ask of OpenSSL: HMAC-SHA256 for forges' webhook
+ * signatures.  Only this file includes OpenSSL's headers.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -111,4 +114,28 @@ void
 tls_free(struct ssl_ctx_st *ctx)
 {
 	SSL_CTX_free(ctx);
+}
+
+void
+tls_hmac_sha256_hex(const char *key, const void *data, size_t len,
+    char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+
+	/* An empty body still has a MAC: HMAC wants a non-NULL pointer. */
+	if (HMAC(EVP_sha256(), key, (int)strlen(key),
+	    data != NULL ? data : (const void *)"", len, mac, &maclen) == NULL ||
+	    maclen != 32) {
+		/* "x" never matches a signature of hex digits. */
+		memset(hex, 'x', 64);
+		hex[64] = '\0';
+		return;
+	}
+	for (unsigned int i = 0; i < maclen; i++) {
+		hex[2 * i] = digits[mac[i] >> 4];
+		hex[2 * i + 1] = digits[mac[i] & 15];
+	}
+	hex[64] = '\0';
 }

@@ -35,4 +35,11 @@ const char *tls_error(struct bufferevent *bev);
 
 void tls_free(struct ssl_ctx_st *ctx);
 
+/*
+ * HMAC-SHA256 of data with key (a forge's webhook signature), as 64
+ * lowercase hex digits into hex.
+ */
+void tls_hmac_sha256_hex(const char *key, const void *data, size_t len,
+    char hex[65]);
+
 #endif

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * notices.c - a branch that broke or was fixed, told to people: when a
+ * pipeline on a branch is over, it is compared with the branch's
+ * previous pipeline that ended (a cancelled one says nothing): "broken"
+ * if it did not pass and that one passed (or there was none), "fixed" if
+ * it passed and that one did not, and with --notify-all "failed" for
+ * every other failure.  Each event goes into the outbox once per URL (a
+ * JSON POST whose "text" Slack and Mattermost show) and once per mail
+ * address (a message for sendmail -t, its headers cleaned).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "idmap.h"
+#include "outbox.h"
+#include "statuses.h"
+#include "store.h"
+#include "util.h"
+
+/* How far back the previous ended pipeline of a branch is looked for. */
+#define NOTICE_LOOK_BACK 100
+
+struct notices {
+	struct store *store;
+	struct outbox *outbox;
+	char **urls;
+	size_t nurls;
+	char **mails;
+	size_t nmails;
+	int all;
+	char *public_url;
+	struct idmap told;	/* pipelines already judged */
+};
+
+int
+notices_address_valid(const char *a)
+{
+	const char *at = strrchr(a, '@');
+	size_t n = strlen(a);
+
+	if (at == NULL || at == a || at[1] == '\0' || n > 254 || *a == '-')
+		return 0;
+	for (const char *c = a; c < at; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || strchr(".!#$%&'*+/=?^_`{|}~-",
+		    *c) != NULL))
+			return 0;
+	}
+	for (const char *c = at + 1; *c != '\0'; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* The previous ended pipeline of the branch (not cancelled), if any. */
+struct notice_previous {
+	int found;
+	enum job_state state;
+	int64_t id;
+	char commit[65];
+};
+
+static int
+notice_previous_cb(const struct job *job, void *arg)
+{
+	struct notice_previous *p = arg;
+
+	if (!job_state_final(job->pipeline_state) ||
+	    job->pipeline_state == JOB_CANCELLED)
+		return 0;
+	p->found = 1;
+	p->state = job->pipeline_state;
+	p->id = job->pipeline;
+	memcpy(p->commit, job->commit, sizeof p->commit);
+	return -1;
+}
+
+/* Text for Slack: its three special characters escaped. */
+static void
+notice_slack_escape(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 6 < size; in++) {
+		const char *rep = *in == '&' ? "&amp;" : *in == '<' ? "&lt;" :
+		    *in == '>' ? "&gt;" : NULL;
+
+		if (rep != NULL) {
+			memcpy(out + o, rep, strlen(rep));
+			o += strlen(rep);
+		} else
+			out[o++] = *in;
+	}
+	out[o] = '\0';
+}
+
+/*
+ * One header line's text: control characters made spaces; with any byte
+ * past ASCII, the whole as an RFC 2047 encoded word (UTF-8, base64).
+ */
+static char *
+notice_header_text(const char *s)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), o = 0;
+	int ascii = 1;
+	char *out, *clean = xstrdup(s);
+
+	for (char *c = clean; *c != '\0'; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+		if ((unsigned char)*c >= 0x80)
+			ascii = 0;
+	}
+	if (ascii)
+		return clean;
+	out = xmalloc(n / 3 * 4 + 16 + 4);
+	memcpy(out, "=?UTF-8?B?", 10);
+	o = 10;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)clean[i] << 16;
+
+		v |= i + 1 < n ? (unsigned char)clean[i + 1] << 8 : 0;
+		v |= i + 2 < n ? (unsigned char)clean[i + 2] : 0;
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	memcpy(out + o, "?=", 3);
+	free(clean);
+	return out;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+notice_append(char *text, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(text);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+static void
+notice_send(struct notices *n, const char *event, const struct job *pipe,
+    const struct notice_previous *prev)
+{
+	char text[2000], slack[4000], *url, *body, *subject, *mail, *key;
+	const char *verb = strcmp(event, "broken") == 0 ? "is broken" :
+	    strcmp(event, "fixed") == 0 ? "is fixed" : "still fails";
+	json_t *obj;
+
+	xasprintf(&url, "%s/jobs/%lld", n->public_url, (long long)pipe->id);
+	snprintf(text, sizeof text, "%s of %s %s: %.12s", pipe->branch,
+	    pipe->repo, verb, pipe->commit);
+	if (pipe->subject != NULL)
+		notice_append(text, sizeof text, " \"%s\"", pipe->subject);
+	if (pipe->author != NULL)
+		notice_append(text, sizeof text, " by %s", pipe->author);
+	notice_append(text, sizeof text, " %s. %s",
+	    job_state_name(pipe->pipeline_state), url);
+	xasprintf(&key, "notice %s %lld", pipe->branch, (long long)pipe->id);
+	notice_slack_escape(text, slack, sizeof slack);
+	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o}",
+	    "text", slack, "event", event, "repo", pipe->repo, "branch",
+	    pipe->branch, "commit", pipe->commit, "pipeline",
+	    (json_int_t)pipe->id, "state", job_state_name(pipe->pipeline_state),
+	    "url", url, "previous", prev->found ? json_pack("{s:I, s:s, s:s}",
+	    "pipeline", (json_int_t)prev->id, "state",
+	    job_state_name(prev->state), "commit", prev->commit) : json_null(),
+	    "job", api_job(pipe));
+	body = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+	if (body == NULL)
+		fatalx("jansson: out of memory");
+	json_decref(obj);
+	for (size_t i = 0; i < n->nurls; i++) {
+		char *target;
+
+		xasprintf(&target, "url:%s", n->urls[i]);
+		outbox_put(n->outbox, target, key, n->urls[i], body);
+		free(target);
+	}
+	free(body);
+	xasprintf(&body, "[ssci] %s: %.200s of %.300s (%.7s)", event,
+	    pipe->branch, pipe->repo, pipe->commit);
+	subject = notice_header_text(body);
+	free(body);
+	for (size_t i = 0; i < n->nmails; i++) {
+		xasprintf(&mail, "To: %s\nSubject: %s\nMIME-Version: 1.0\n"
+		    "Content-Type: text/plain; charset=utf-8\n"
+		    "Content-Transfer-Encoding: 8bit\n"
+		    "Auto-Submitted: auto-generated\n\n%s\n", n->mails[i],
+		    subject, text);
+		outbox_put(n->outbox, "mail", key, n->mails[i], mail);
+		free(mail);
+	}
+	log_info("pipeline %lld: %s of %s %s", (long long)pipe->id,
+	    pipe->branch, pipe->repo, verb);
+	free(subject);
+	free(key);
+	free(url);
+}
+
+void
+notices_job(struct notices *n, int64_t id)
+{
+	struct notice_previous prev = { 0 };
+	struct job job, pipe;
+	struct job_filter filter = { 0 };
+	const char *event = NULL;
+	int told;
+
+	if (store_job_get(n->store, id, &job) != 1)
+		return;
+	if (store_job_get(n->store, job.pipeline, &pipe) != 1) {
+		job_release(&job);
+		return;
+	}
+	job_release(&job);
+	if (pipe.branch == NULL || !job_state_final(pipe.pipeline_state) ||
+	    pipe.pipeline_state == JOB_CANCELLED ||
+	    idmap_get(&n->told, pipe.id, &told)) {
+		job_release(&pipe);
+		return;
+	}
+	idmap_set(&n->told, pipe.id, 1);
+	filter.repo = pipe.repo;
+	filter.branch = pipe.branch;
+	filter.before = pipe.id;
+	filter.pipelines = 1;
+	filter.limit = NOTICE_LOOK_BACK;
+	store_list_jobs(n->store, &filter, notice_previous_cb, &prev);
+	if (pipe.pipeline_state == JOB_PASSED) {
+		if (prev.found && prev.state != JOB_PASSED)
+			event = "fixed";
+	} else if (!prev.found || prev.state == JOB_PASSED)
+		event = "broken";
+	else if (n->all)
+		event = "failed";
+	if (event != NULL)
+		notice_send(n, event, &pipe, &prev);
+	job_release(&pipe);
+}
+
+struct notices *
+notices_new(struct store *store, struct outbox *outbox,
+    const char *const *urls, size_t nurls, const char *const *mails,
+    size_t nmails, int all, const char *public_url)
+{
+	struct notices *n = xcalloc(1, sizeof *n);
+
+	n->store = store;
+	n->outbox = outbox;
+	n->urls = xcalloc(nurls + 1, sizeof *n->urls);
+	for (size_t i = 0; i < nurls; i++)
+		n->urls[n->nurls++] = xstrdup(urls[i]);
+	n->mails = xcalloc(nmails + 1, sizeof *n->mails);
+	for (size_t i = 0; i < nmails; i++)
+		n->mails[n->nmails++] = xstrdup(mails[i]);
+	n->all = all;
+	n->public_url = xstrdup(public_url);
+	idmap_init(&n->told);
+	return n;
+}
+
+void
+notices_free(struct notices *n)
+{
+	if (n == NULL)
+		return;
+	strv_free(n->urls, n->nurls);
+	strv_free(n->mails, n->nmails);
+	free(n->public_url);
+	idmap_release(&n->told);
+	free(n);
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite_outbox.c - the SQLite store's outbox (statuses and
+ * notifications kept until their target took them) and the webhook
+ * deliveries it remembers.  Each change is one statement, so one
+ * transaction and one sync.
+ */
+#include <sqlite3.h>
+
+#include "store_sqlite.h"
+#include "util.h"
+
+int
+sqlite_outbox_add(struct store *base, const char *target, const char *key,
+    const char *url, const char *body)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_text(store, ST_OUTBOX_ADD, 1, target);
+	sql_bind_text(store, ST_OUTBOX_ADD, 2, key);
+	sql_bind_text(store, ST_OUTBOX_ADD, 3, url);
+	sql_bind_text(store, ST_OUTBOX_ADD, 4, body);
+	sql_bind_int64(store, ST_OUTBOX_ADD, 5, now_ms());
+	return sql_run(store, ST_OUTBOX_ADD);
+}
+
+int
+sqlite_outbox_list(struct store *base, const char *target, int limit,
+    store_outbox_cb cb, void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_stmt *stmt = store->stmt[ST_OUTBOX_LIST];
+	struct outbox_message m;
+	int rc, n = 0, stop = 0;
+
+	sql_bind_text(store, ST_OUTBOX_LIST, 1, target);
+	sql_bind_int64(store, ST_OUTBOX_LIST, 2, limit);
+	while (!stop && (rc = sql_step(store, ST_OUTBOX_LIST)) == SQLITE_ROW) {
+		m.id = sqlite3_column_int64(stmt, 0);
+		m.target = (const char *)sqlite3_column_text(stmt, 1);
+		m.key = (const char *)sqlite3_column_text(stmt, 2);
+		m.url = (const char *)sqlite3_column_text(stmt, 3);
+		m.body = (const char *)sqlite3_column_text(stmt, 4);
+		m.created_ms = sqlite3_column_int64(stmt, 5);
+		if (m.target == NULL || m.key == NULL || m.url == NULL ||
+		    m.body == NULL)
+			continue;
+		n++;
+		stop = cb(&m, arg) == -1;
+	}
+	sql_reset(store, ST_OUTBOX_LIST);
+	return stop || rc == SQLITE_DONE ? n : -1;
+}
+
+int
+sqlite_outbox_remove(struct store *base, int64_t id)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_OUTBOX_REMOVE, 1, id);
+	return sql_run(store, ST_OUTBOX_REMOVE);
+}
+
+int
+sqlite_outbox_count(struct store *base, int64_t *n)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	return sql_scalar(store, ST_OUTBOX_COUNT, n) == 1 ? 0 : -1;
+}
+
+int
+sqlite_delivery_known(struct store *base, const char *forge, const char *id,
+    int64_t since_ms)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	int64_t at;
+
+	sql_bind_text(store, ST_DELIVERY_FIND, 1, forge);
+	sql_bind_text(store, ST_DELIVERY_FIND, 2, id);
+	sql_bind_int64(store, ST_DELIVERY_FIND, 3, since_ms);
+	return sql_scalar(store, ST_DELIVERY_FIND, &at);
+}
+
+int
+sqlite_delivery_add(struct store *base, const char *forge, const char *id,
+    int64_t now, int64_t since_ms)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_DELIVERY_PRUNE, 1, since_ms);
+	if (sql_run(store, ST_DELIVERY_PRUNE) == -1)
+		return -1;
+	sql_bind_text(store, ST_DELIVERY_ADD, 1, forge);
+	sql_bind_text(store, ST_DELIVERY_ADD, 2, id);
+	sql_bind_int64(store, ST_DELIVERY_ADD, 3, now);
+	return sql_run(store, ST_DELIVERY_ADD);
+}
