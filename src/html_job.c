@@ -165,6 +165,25 @@ html_job_branch(struct evbuffer *out, const struct job *job)
 	evbuffer_add_printf(out, "</a></dd>\n");
 }
 
+/* The forge's pull request the pipeline tests: its title, linked. */
+static void
+html_job_pull_request(struct evbuffer *out, const struct job *job)
+{
+	if (job->pr_title == NULL && job->pr_url == NULL)
+		return;
+	evbuffer_add_printf(out, "<dt>Pull request</dt>"
+	    "<dd class=\"pull-request\">");
+	/* forge_hook.c took only an http(s) address. */
+	if (job->pr_url != NULL) {
+		evbuffer_add_printf(out, "<a href=\"");
+		html_escape(out, job->pr_url);
+		evbuffer_add_printf(out, "\" rel=\"noopener noreferrer\">");
+	}
+	html_escape(out, job->pr_title != NULL ? job->pr_title : job->pr_url);
+	evbuffer_add_printf(out, "%s</dd>\n", job->pr_url != NULL ? "</a>" :
+	    "");
+}
+
 /* Queued, started, finished and how long it took (or has taken). */
 static void
 html_job_times(struct evbuffer *out, const struct job *job)
@@ -230,6 +249,7 @@ html_job_summary(struct evbuffer *out, const struct job *job,
 	html_job_pipeline(out, job, in_pipeline);
 	html_dd(out, "author", "Author", job->author);
 	html_job_branch(out, job);
+	html_job_pull_request(out, job);
 	html_dd(out, "repo", "Repository", job->repo);
 	html_job_times(out, job);
 	html_dd(out, "runner", "Runner", job->runner);

@@ -47,7 +47,7 @@ void
 metrics_write(struct dispatcher *d, struct evbuffer *out)
 {
 	const struct metrics *m = &d->metrics;
-	int64_t counts[JOB_STATES], oldest;
+	int64_t counts[JOB_STATES], oldest, outbox;
 	int runners = 0, busy = 0, slots = 0;
 	struct sched_runner *r;
 
@@ -91,6 +91,10 @@ metrics_write(struct dispatcher *d, struct evbuffer *out)
 	evbuffer_add_printf(out, "ssci_job_duration_seconds_sum %.3f\n"
 	    "ssci_job_duration_seconds_count %lld\n", m->sum_s,
 	    (long long)m->count);
+	metrics_head(out, "ssci_outbox_messages", "gauge",
+	    "Statuses and notifications not yet taken by their target.");
+	evbuffer_add_printf(out, "ssci_outbox_messages %lld\n",
+	    store_outbox_count(d->store, &outbox) == 0 ? (long long)outbox : 0);
 	metrics_head(out, "ssci_uptime_seconds", "gauge",
 	    "Seconds since the dispatcher started.");
 	evbuffer_add_printf(out, "ssci_uptime_seconds %.3f\n",
