@@ -242,28 +242,50 @@ forges_release(struct forges *f)
 	memset(f, 0, sizeof *f);
 }
 
+int
+forge_match(const struct forge *g, const char *url, char **path)
+{
+	size_t base = strlen(g->url), len;
+	const char *rest;
+
+	*path = NULL;
+	if (url == NULL || strncasecmp(url, g->url, base) != 0 ||
+	    url[base] != '/')
+		return 0;
+	rest = url + base + 1;
+	len = strlen(rest);
+	if (len > 4 && strcmp(rest + len - 4, ".git") == 0)
+		len -= 4;
+	*path = xstrndup(rest, len);
+	if (forge_path_valid(*path))
+		return 1;
+	free(*path);
+	*path = NULL;
+	return 0;
+}
+
 const struct forge *
 forges_match(const struct forges *f, int kind, const char *url, char **path)
 {
+	const struct forge *best = NULL;
+	char *p;
+
+	*path = NULL;
 	for (size_t i = 0; i < f->n; i++) {
 		const struct forge *g = &f->list[i];
-		size_t base = strlen(g->url), len;
-		const char *rest;
 
 		if ((kind >= 0 && (int)g->kind != kind) ||
-		    strncasecmp(url, g->url, base) != 0 || url[base] != '/')
+		    !forge_match(g, url, &p))
 			continue;
-		rest = url + base + 1;
-		len = strlen(rest);
-		if (len > 4 && strcmp(rest + len - 4, ".git") == 0)
-			len -= 4;
-		*path = xstrndup(rest, len);
-		if (forge_path_valid(*path))
-			return g;
-		free(*path);
-		*path = NULL;
+		/* A forge under another's URL (http://h/gitlab) is the nearer. */
+		if (best == NULL || strlen(g->url) > strlen(best->url)) {
+			free(*path);
+			*path = p;
+			best = g;
+		} else
+			free(p);
 	}
-	return NULL;
+	return best;
 }
 
 int

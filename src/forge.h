@@ -67,9 +67,15 @@ int forges_load(struct forges *f, const char *const *specs, size_t nspecs,
 void forges_release(struct forges *f);
 
 /*
+ * Whether a repository URL lies under forge g: 1 with the repository's
+ * "OWNER/NAME" (malloc'd) in *path, or 0.  The URL may end in ".git".
+ */
+int forge_match(const struct forge *g, const char *url, char **path);
+
+/*
  * The forge (of kind, or of any kind if kind < 0) that a repository URL
- * lies under, with the repository's "OWNER/NAME" (malloc'd) in *path; or
- * NULL.  The URL may end in ".git" or not.
+ * lies under, the one with the longest URL if several do, with *path as
+ * forge_match's; or NULL.
  */
 const struct forge *forges_match(const struct forges *f, int kind,
     const char *url, char **path);
@@ -95,7 +101,8 @@ struct forge_commit {
 struct forge_event {
 	enum forge_event_kind kind;
 	char *why;		/* IGNORED: why nothing is built */
-	char *clone_url;	/* the repository to build */
+	char *clone_url;	/* the repository to build; NULL: an IGNORED
+				 * event that names none */
 	char *branch;		/* a push's branch; "pr/N" for a pull request */
 	struct forge_commit *commits;	/* oldest first, the tip last */
 	size_t ncommits;

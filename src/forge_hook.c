@@ -322,6 +322,8 @@ forge_hook_parse(enum forge_kind kind, const char *event, const char *body,
 	memset(ev, 0, sizeof *ev);
 	if (event == NULL || *event == '\0')
 		return hook_fail(why, size, "the event's kind is not given");
+	if (len == 0)
+		return hook_fail(why, size, "the body is empty");
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL)
 		return hook_fail(why, size, "not JSON: %s (line %d)", err.text,
@@ -335,8 +337,15 @@ forge_hook_parse(enum forge_kind kind, const char *event, const char *body,
 	else if (strcmp(event, kind == FORGE_GITLAB ? "Merge Request Hook" :
 	    "pull_request") == 0)
 		rc = hook_pull(kind, root, ev, why, size);
-	else
+	else {
+		/* Its repository, if it names one, for the check that follows. */
+		const char *url = kind == FORGE_GITLAB ?
+		    hook_path(root, "project", "git_http_url", NULL) :
+		    hook_path(root, "repository", "clone_url", NULL);
+
 		hook_ignore(ev, "a '%.60s' event builds nothing", event);
+		ev->clone_url = url != NULL ? xstrdup(url) : NULL;
+	}
 	json_decref(root);
 	if (rc == -1)
 		forge_event_release(ev);

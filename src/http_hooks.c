@@ -100,6 +100,16 @@ hook_signer(struct http_ctx *h, enum forge_kind kind, const char *body,
 	return NULL;
 }
 
+static int
+hook_kind_configured(const struct forges *f, enum forge_kind kind)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->list[i].kind == kind)
+			return 1;
+	}
+	return 0;
+}
+
 /* A delivery id worth remembering: printable, not too long. */
 static int
 hook_delivery_valid(const char *id)
@@ -118,7 +128,7 @@ hook_delivery_valid(const char *id)
 /* Queue ev's commits: a JSON list of what became of each, or NULL after answering. */
 static json_t *
 hook_queue(struct http_ctx *h, const struct forge *g,
-    const struct forge_event *ev)
+    const struct forge_event *ev, size_t *fresh)
 {
 	struct dispatcher *d = h->d;
 	json_t *queued = json_array();
@@ -151,6 +161,7 @@ hook_queue(struct http_ctx *h, const struct forge *g,
 			json_decref(queued);
 			return NULL;
 		}
+		*fresh += !existing;
 		json_array_append_new(queued, json_pack("{s:s, s:I, s:s, s:b}",
 		    "commit", c->id, "job", (json_int_t)id, "state",
 		    job_state_name(state), "existing", existing));
@@ -164,6 +175,7 @@ http_hook(struct http_ctx *h)
 	struct evbuffer *in = evhttp_request_get_input_buffer(h->req);
 	size_t len = evbuffer_get_length(in);
 	const struct forge *g, *match;
+	size_t fresh = 0;
 	struct forge_event ev;
 	enum forge_kind kind;
 	const char *body, *delivery, *event;
@@ -171,7 +183,8 @@ http_hook(struct http_ctx *h)
 	json_t *queued;
 	int given, known;
 
-	if (forge_kind_parse(h->parts[1], &kind) == -1 || h->d->forges.n == 0)
+	if (forge_kind_parse(h->parts[1], &kind) == -1 ||
+	    !hook_kind_configured(&h->d->forges, kind))
 		return 0;
 	if (len > FORGE_HOOK_MAX_BODY) {
 		log_warnx("refused a webhook from %s: its body of %zu bytes is "
@@ -223,11 +236,17 @@ http_hook(struct http_ctx *h)
 		forge_event_release(&ev);
 		return 1;
 	}
-	match = forges_match(&h->d->forges, (int)kind, ev.clone_url, &path);
-	if (match != g || !forges_allowed(&h->d->forges, path)) {
+	if (ev.kind == FORGE_EVENT_IGNORED && ev.clone_url == NULL) {
+		log_info("webhook from forge '%s': %s", g->name, ev.why);
+		http_json(h->req, 200, json_pack("{s:s}", "ignored", ev.why));
+		forge_event_release(&ev);
+		return 1;
+	}
+	match = forge_match(g, ev.clone_url, &path) ? g : NULL;
+	if (match == NULL || !forges_allowed(&h->d->forges, path)) {
 		log_escape(ev.clone_url, esc, sizeof esc);
 		log_warnx("refused a webhook from forge '%s' at %s: repository "
-		    "'%s' is not %s", g->name, h->ip, esc, match != g ?
+		    "'%s' is not %s", g->name, h->ip, esc, match == NULL ?
 		    "under the forge's URL" : "allowed (--forge-repo)");
 		http_error(h->req, 403, "repo_not_allowed", "this repository "
 		    "is not built here");
@@ -239,15 +258,15 @@ http_hook(struct http_ctx *h)
 		log_info("webhook from forge '%s' for %s: %s", g->name, path,
 		    ev.why);
 		http_json(h->req, 200, json_pack("{s:s}", "ignored", ev.why));
-	} else if ((queued = hook_queue(h, g, &ev)) != NULL) {
+	} else if ((queued = hook_queue(h, g, &ev, &fresh)) != NULL) {
 		if (delivery != NULL && store_delivery_add(h->d->store, g->name,
 		    delivery, now_ms(), now_ms() - HOOK_DELIVERY_KEEP_MS) == -1)
 			log_warnx("unable to remember webhook delivery %s: a "
 			    "redelivery would find its jobs queued", delivery);
-		log_info("webhook %s from forge '%s': %zu commit%s of %s %s "
-		    "queued", ev.kind == FORGE_EVENT_PUSH ? "push" :
+		log_info("webhook %s from forge '%s': %zu commit%s of %s %s, "
+		    "%zu newly queued", ev.kind == FORGE_EVENT_PUSH ? "push" :
 		    "pull request", g->name, ev.ncommits, ev.ncommits == 1 ?
-		    "" : "s", path, ev.branch);
+		    "" : "s", path, ev.branch, fresh);
 		http_json(h->req, 200, json_pack("{s:s, s:s, s:s, s:o}",
 		    "event", ev.kind == FORGE_EVENT_PUSH ? "push" :
 		    "pull_request", "forge", g->name, "branch", ev.branch,

@@ -102,18 +102,43 @@ notice_slack_escape(const char *in, char *out, size_t size)
 	out[o] = '\0';
 }
 
-/*
- * One header line's text: control characters made spaces; with any byte
- * past ASCII, the whole as an RFC 2047 encoded word (UTF-8, base64).
- */
-static char *
-notice_header_text(const char *s)
+/* RFC 2047's encoded words: at most 75 characters, so 45 bytes each. */
+#define NOTICE_WORD_BYTES 45
+
+/* len bytes of s as one encoded word (UTF-8, base64), at out. */
+static size_t
+notice_encoded_word(const char *s, size_t len, char *out)
 {
 	static const char b64[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(s), o = 0;
-	int ascii = 1;
+	size_t o = 10;
+
+	memcpy(out, "=?UTF-8?B?", 10);
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)(unsigned char)s[i] << 16;
+
+		v |= i + 1 < len ? (unsigned)(unsigned char)s[i + 1] << 8 : 0;
+		v |= i + 2 < len ? (unsigned char)s[i + 2] : 0;
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < len ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? b64[v & 63] : '=';
+	}
+	memcpy(out + o, "?=", 2);
+	return o + 2;
+}
+
+/*
+ * One header's text: control characters made spaces; with any byte past
+ * ASCII, encoded words of whole UTF-8 characters, each on a line of its
+ * own (folded), as mail wants.
+ */
+char *
+notices_header_text(const char *s)
+{
+	size_t n = strlen(s), o = 0, chunk;
 	char *out, *clean = xstrdup(s);
+	int ascii = 1;
 
 	for (char *c = clean; *c != '\0'; c++) {
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
@@ -123,20 +148,20 @@ notice_header_text(const char *s)
 	}
 	if (ascii)
 		return clean;
-	out = xmalloc(n / 3 * 4 + 16 + 4);
-	memcpy(out, "=?UTF-8?B?", 10);
-	o = 10;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)clean[i] << 16;
-
-		v |= i + 1 < n ? (unsigned char)clean[i + 1] << 8 : 0;
-		v |= i + 2 < n ? (unsigned char)clean[i + 2] : 0;
-		out[o++] = b64[v >> 18 & 63];
-		out[o++] = b64[v >> 12 & 63];
-		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	/* Words of 42 bytes at least (whole characters), 74 + 2 each. */
+	out = xmalloc((n / 40 + 2) * 80 + 1);
+	for (size_t i = 0; i < n; i += chunk) {
+		chunk = n - i < NOTICE_WORD_BYTES ? n - i : NOTICE_WORD_BYTES;
+		while (i + chunk < n && chunk > 1 &&
+		    ((unsigned char)clean[i + chunk] & 0xc0) == 0x80)
+			chunk--;
+		if (i > 0) {
+			memcpy(out + o, "\n ", 2);
+			o += 2;
+		}
+		o += notice_encoded_word(clean + i, chunk, out + o);
 	}
-	memcpy(out + o, "?=", 3);
+	out[o] = '\0';
 	free(clean);
 	return out;
 }
@@ -170,7 +195,8 @@ notice_send(struct notices *n, const char *event, const struct job *pipe,
 		notice_append(text, sizeof text, " by %s", pipe->author);
 	notice_append(text, sizeof text, " %s. %s",
 	    job_state_name(pipe->pipeline_state), url);
-	xasprintf(&key, "notice %s %lld", pipe->branch, (long long)pipe->id);
+	/* One key: a target's notifications arrive in the order told. */
+	key = xstrdup("notice");
 	notice_slack_escape(text, slack, sizeof slack);
 	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o}",
 	    "text", slack, "event", event, "repo", pipe->repo, "branch",
@@ -194,7 +220,7 @@ notice_send(struct notices *n, const char *event, const struct job *pipe,
 	free(body);
 	xasprintf(&body, "[ssci] %s: %.200s of %.300s (%.7s)", event,
 	    pipe->branch, pipe->repo, pipe->commit);
-	subject = notice_header_text(body);
+	subject = notices_header_text(body);
 	free(body);
 	for (size_t i = 0; i < n->nmails; i++) {
 		xasprintf(&mail, "To: %s\nSubject: %s\nMIME-Version: 1.0\n"

@@ -70,11 +70,25 @@ struct outbox {
 
 static void outbox_pump_soon(struct outbox *o);
 
-/* Why a message may be dropped for good: the target said it is wrong. */
+/*
+ * Why a message may be dropped for good: the target said it is wrong, or
+ * sent it elsewhere (redirects are not followed: the token would go too).
+ */
 static int
 outbox_refused(long status)
 {
-	return status >= 400 && status < 500 && status != 408 && status != 429;
+	return (status >= 300 && status < 500 && status != 408 &&
+	    status != 429) || (status > 0 && status < 200);
+}
+
+/*
+ * sendmail's exit codes (sysexits.h) that sending again will not change:
+ * a bad command line, bad data, an unknown user or host.
+ */
+static int
+outbox_mail_refused(int status)
+{
+	return status >= 64 && status <= 68;
 }
 
 static void
@@ -125,8 +139,8 @@ outbox_done(struct outbox_send *s, int ok, int drop, const char *why)
 		if (store_outbox_remove(s->o->store, s->id) == -1)
 			log_warnx("message %lld to %s stays in the outbox: it "
 			    "may be sent again", (long long)s->id, t->name);
-		if (ok)
-			t->failures = 0;
+		/* A target that answered is up, whatever it said. */
+		t->failures = 0;
 	} else {
 		t->failures++;
 		wait = t->failures > 6 ? OUTBOX_BACKOFF_MAX_MS :
@@ -328,7 +342,7 @@ outbox_mail_done(struct spawn *sp, int status, void *arg)
 	log_escape(s->reply, esc, sizeof esc);
 	snprintf(why, sizeof why, "sendmail exited with %d%s%s", status,
 	    esc[0] != '\0' ? ": " : "", esc);
-	outbox_done(s, status == 0, 0, why);
+	outbox_done(s, status == 0, outbox_mail_refused(status), why);
 }
 
 /* sendmail -t reads the message, which names its recipients, from a file. */
@@ -356,6 +370,16 @@ outbox_start_mail(struct outbox_send *s, const struct outbox_message *m)
 	sp = spawn_start(&opts);
 	free(program);
 	return sp != NULL ? 0 : -1;
+}
+
+/*
+ * How many messages t may have on their way: one for mail, and one for a
+ * target that failed last (a probe, until it takes one again).
+ */
+static int
+outbox_room(const struct outbox_target *t)
+{
+	return t->mail || t->failures > 0 ? 1 : OUTBOX_INFLIGHT;
 }
 
 /* A message of target t's page, started if nothing earlier holds its key. */
@@ -389,7 +413,7 @@ outbox_consider(const struct outbox_message *m, void *arg)
 			on_way = 1;
 	}
 	if (on_way || outbox_held(p, m->key) || t->paused ||
-	    t->inflight >= (t->mail ? 1 : OUTBOX_INFLIGHT)) {
+	    t->inflight >= outbox_room(t)) {
 		p->held = xrealloc(p->held, (p->nheld + 1) * sizeof *p->held);
 		p->held[p->nheld++] = xstrdup(m->key);
 		return 0;
@@ -422,7 +446,7 @@ outbox_pump_cb(evutil_socket_t fd, short what, void *arg)
 		struct outbox_target *t = &o->targets[i];
 		struct outbox_page page = { .t = t };
 
-		if (t->paused || t->inflight >= (t->mail ? 1 : OUTBOX_INFLIGHT))
+		if (t->paused || t->inflight >= outbox_room(t))
 			continue;
 		store_outbox_list(o->store, t->name, OUTBOX_PAGE,
 		    outbox_consider, &page);

@@ -24,7 +24,7 @@ struct outbox;
 struct store;
 
 #define OUTBOX_BACKOFF_MAX_MS 30000
-/* A target's messages on their way at once. */
+/* A target's messages on their way at once (one while it fails). */
 #define OUTBOX_INFLIGHT 4
 /* What one answer of a target may say in the log. */
 #define OUTBOX_REPLY_MAX 300

@@ -59,7 +59,8 @@ status_state(enum forge_kind kind, enum job_state state)
 	case JOB_CANCELLED:
 		return gitlab ? "canceled" : "error";
 	case JOB_SKIPPED:
-		return gitlab ? "skipped" : "error";
+		/* Not every GitLab takes "skipped"; the description says it. */
+		return gitlab ? "canceled" : "error";
 	case JOB_ERROR:
 	case JOB_TIMEOUT:
 	default:
@@ -77,9 +78,15 @@ status_describe(const struct job *job, enum job_state state,
 
 	if (state == JOB_RUNNING && job->runner != NULL && tally == NULL)
 		snprintf(out, size, "running on %s", job->runner);
-	else if (tally != NULL && tally->jobs > 1 && job_state_final(state))
-		snprintf(out, size, "%s: %d of %d jobs passed", name,
-		    tally->passed, tally->jobs);
+	else if (tally != NULL && tally->jobs > 1 && job_state_final(state)) {
+		if (tally->tests >= 0)
+			snprintf(out, size, "%s: %d of %d jobs passed, %lld "
+			    "tests", name, tally->passed, tally->jobs,
+			    (long long)tally->tests);
+		else
+			snprintf(out, size, "%s: %d of %d jobs passed", name,
+			    tally->passed, tally->jobs);
+	}
 	else if ((state == JOB_PASSED || state == JOB_FAILED) &&
 	    job->tests.run >= 0) {
 		if (job->tests.failed > 0)
@@ -233,6 +240,12 @@ statuses_job(struct statuses *st, int64_t id)
 		}
 	} else if (several)
 		status_tell_job(st, forge, path, &job);
+	/*
+	 * The planning job was running before it had a name: its state is
+	 * told once the plan gives it one.
+	 */
+	if (several && pipe.name != NULL && pipe.id != job.id)
+		status_tell_job(st, forge, path, &pipe);
 	if (job_state_final(pipe.pipeline_state) && several) {
 		tally.forge = forge;
 		tally.path = path;

@@ -43,6 +43,12 @@ void notices_free(struct notices *n);
 /* Job id finished: if its pipeline is over, whether its branch changed. */
 void notices_job(struct notices *n, int64_t id);
 
+/*
+ * A mail header's text (malloc'd): control characters made spaces, and
+ * past ASCII as RFC 2047 encoded words, folded.
+ */
+char *notices_header_text(const char *s);
+
 /* A mail address --notify-email takes: local@domain, nothing else. */
 int notices_address_valid(const char *address);
 

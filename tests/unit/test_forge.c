@@ -158,6 +158,20 @@ test_load_and_match(void **state)
 	assert_false(forges_allowed(&f, "owner/other"));
 	forges_release(&f);
 
+	/* A forge under another's URL is the nearer match. */
+	snprintf(spec, sizeof spec, "a=github,http://h,%s", secret);
+	snprintf(spec2, sizeof spec2, "b=gitlab,http://h/gl,%s", secret);
+	assert_int_equal(forges_load(&f, specs, 2, repos, 0), 0);
+	g = forges_match(&f, -1, "http://h/gl/o/r.git", &path);
+	assert_ptr_equal(g, &f.list[1]);
+	assert_string_equal(path, "o/r");
+	free(path);
+	g = forges_match(&f, -1, "http://h/gl/r.git", &path);
+	assert_ptr_equal(g, &f.list[0]);
+	assert_string_equal(path, "gl/r");
+	free(path);
+	forges_release(&f);
+
 	/* A secret others can read is refused, and so is a bad repository. */
 	snprintf(spec, sizeof spec, "gh=github,http://x,%s", open_file);
 	assert_int_equal(forges_load(&f, specs, 1, repos, 1), -1);
@@ -276,7 +290,16 @@ test_nothing_to_build(void **state)
 	/* Another event; a ping. */
 	assert_int_equal(parse(FORGE_GITHUB, "issues", "{}", &ev, why), 0);
 	assert_int_equal(ev.kind, FORGE_EVENT_IGNORED);
+	assert_null(ev.clone_url);
 	forge_event_release(&ev);
+	/* One that names its repository has it checked like any other. */
+	assert_int_equal(parse(FORGE_GITLAB, "Tag Push Hook", "{\"project\":"
+	    "{\"git_http_url\":\"https://h/o/r.git\"}}", &ev, why), 0);
+	assert_int_equal(ev.kind, FORGE_EVENT_IGNORED);
+	assert_string_equal(ev.clone_url, "https://h/o/r.git");
+	forge_event_release(&ev);
+	assert_int_equal(parse(FORGE_GITHUB, "push", "", &ev, why), -1);
+	assert_string_equal(why, "the body is empty");
 	assert_int_equal(parse(FORGE_GITHUB, "ping", "{\"zen\":\"x\"}", &ev,
 	    why), 0);
 	assert_int_equal(ev.kind, FORGE_EVENT_PING);
@@ -381,6 +404,24 @@ test_hmac_and_addresses(void **state)
 	tls_hmac_sha256_hex("k", NULL, 0, hex);
 	assert_int_equal(strlen(hex), 64);
 
+	{
+		char *h = notices_header_text("[ssci] broken:\r\nBcc: x");
+
+		assert_string_equal(h, "[ssci] broken:  Bcc: x");
+		free(h);
+		/* 30 two-byte characters: two words, whole characters each. */
+		char text[61];
+
+
+		for (int i = 0; i < 30; i++)
+			memcpy(text + 2 * i, "\xc3\xa9", 2);
+		text[60] = '\0';
+		h = notices_header_text(text);
+		assert_string_equal(h, "=?UTF-8?B?w6nDqcOpw6nDqcOpw6nDqcOpw6n"
+		    "DqcOpw6nDqcOpw6nDqcOpw6nDqcOpw6k=?=\n =?UTF-8?B?"
+		    "w6nDqcOpw6nDqcOpw6nDqQ==?=");
+		free(h);
+	}
 	assert_true(notices_address_valid("dev+ci@example.org"));
 	assert_false(notices_address_valid("a@b\nBcc: x@y"));
 	assert_false(notices_address_valid("Name <a@b>"));
