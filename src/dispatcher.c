@@ -557,6 +557,9 @@ cmd_dispatcher(int argc, char **argv)
 	http_stop(&d);
 	statuses_free(d.statuses);
 	notices_free(d.notices);
+	/* A sendmail still running is killed, and reports to no one. */
+	if (d.outbox != NULL && d.cfg.notify_emails.n > 0)
+		spawn_shutdown();
 	if (d.outbox != NULL)
 		outbox_free(d.outbox);
 	forges_release(&d.forges);
