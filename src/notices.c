@@ -23,6 +23,9 @@
 #include "store.h"
 #include "util.h"
 
+/* A mail's subject is cut here (bytes, between characters). */
+#define NOTICE_SUBJECT_MAX 300
+
 /* How far back the previous ended pipeline of a branch is looked for. */
 #define NOTICE_LOOK_BACK 100
 
@@ -83,13 +86,14 @@ notice_previous_cb(const struct job *job, void *arg)
 	return -1;
 }
 
-/* Text for Slack: its three special characters escaped. */
-static void
-notice_slack_escape(const char *in, char *out, size_t size)
+/* Text for Slack (malloc'd): its three special characters escaped. */
+static char *
+notice_slack_escape(const char *in)
 {
+	char *out = xmalloc(5 * strlen(in) + 1);
 	size_t o = 0;
 
-	for (; *in != '\0' && o + 6 < size; in++) {
+	for (; *in != '\0'; in++) {
 		const char *rep = *in == '&' ? "&amp;" : *in == '<' ? "&lt;" :
 		    *in == '>' ? "&gt;" : NULL;
 
@@ -100,6 +104,7 @@ notice_slack_escape(const char *in, char *out, size_t size)
 			out[o++] = *in;
 	}
 	out[o] = '\0';
+	return out;
 }
 
 /* RFC 2047's encoded words: at most 75 characters, so 45 bytes each. */
@@ -148,8 +153,11 @@ notices_header_text(const char *s)
 	}
 	if (ascii)
 		return clean;
-	/* Words of 42 bytes at least (whole characters), 74 + 2 each. */
-	out = xmalloc((n / 40 + 2) * 80 + 1);
+	/*
+	 * Each byte may be a word of its own (bytes that are not UTF-8):
+	 * 10 + 4 + 2 characters and a fold of 2.
+	 */
+	out = xmalloc(n * 18 + 1);
 	for (size_t i = 0; i < n; i += chunk) {
 		chunk = n - i < NOTICE_WORD_BYTES ? n - i : NOTICE_WORD_BYTES;
 		while (i + chunk < n && chunk > 1 &&
@@ -166,38 +174,48 @@ notices_header_text(const char *s)
 	return out;
 }
 
-static void __attribute__((format(printf, 3, 4)))
-notice_append(char *text, size_t size, const char *fmt, ...)
+/* Add to a malloc'd text. */
+static void __attribute__((format(printf, 2, 3)))
+notice_append(char **text, const char *fmt, ...)
 {
-	size_t len = strlen(text);
+	char *more, *joined;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text + len, size - len, fmt, ap);
+	if (vasprintf(&more, fmt, ap) == -1)
+		fatalx("out of memory");
 	va_end(ap);
+	xasprintf(&joined, "%s%s", *text, more);
+	free(*text);
+	free(more);
+	*text = joined;
 }
 
 static void
 notice_send(struct notices *n, const char *event, const struct job *pipe,
     const struct notice_previous *prev)
 {
-	char text[2000], slack[4000], *url, *body, *subject, *mail, *key;
+	char *text, *slack, *url, *body, *subject, *mail, *key, *clean;
 	const char *verb = strcmp(event, "broken") == 0 ? "is broken" :
 	    strcmp(event, "fixed") == 0 ? "is fixed" : "still fails";
 	json_t *obj;
 
+	/* Nothing is cut: every part is whole UTF-8, and so is the text. */
 	xasprintf(&url, "%s/jobs/%lld", n->public_url, (long long)pipe->id);
-	snprintf(text, sizeof text, "%s of %s %s: %.12s", pipe->branch,
-	    pipe->repo, verb, pipe->commit);
+	xasprintf(&text, "%s of %s %s: %.12s", pipe->branch, pipe->repo, verb,
+	    pipe->commit);
 	if (pipe->subject != NULL)
-		notice_append(text, sizeof text, " \"%s\"", pipe->subject);
+		notice_append(&text, " \"%s\"", pipe->subject);
 	if (pipe->author != NULL)
-		notice_append(text, sizeof text, " by %s", pipe->author);
-	notice_append(text, sizeof text, " %s. %s",
-	    job_state_name(pipe->pipeline_state), url);
+		notice_append(&text, " by %s", pipe->author);
+	notice_append(&text, " %s. %s", job_state_name(pipe->pipeline_state),
+	    url);
+	clean = utf8_sanitize(text, strlen(text), NULL);
+	free(text);
+	text = clean;
 	/* One key: a target's notifications arrive in the order told. */
 	key = xstrdup("notice");
-	notice_slack_escape(text, slack, sizeof slack);
+	slack = notice_slack_escape(text);
 	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o}",
 	    "text", slack, "event", event, "repo", pipe->repo, "branch",
 	    pipe->branch, "commit", pipe->commit, "pipeline",
@@ -206,10 +224,17 @@ notice_send(struct notices *n, const char *event, const struct job *pipe,
 	    "pipeline", (json_int_t)prev->id, "state",
 	    job_state_name(prev->state), "commit", prev->commit) : json_null(),
 	    "job", api_job(pipe));
+	free(slack);
 	body = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
-	if (body == NULL)
-		fatalx("jansson: out of memory");
 	json_decref(obj);
+	if (body == NULL) {
+		log_warnx("unable to make pipeline %lld's notification: its "
+		    "texts are not UTF-8", (long long)pipe->id);
+		free(text);
+		free(key);
+		free(url);
+		return;
+	}
 	for (size_t i = 0; i < n->nurls; i++) {
 		char *target;
 
@@ -218,9 +243,19 @@ notice_send(struct notices *n, const char *event, const struct job *pipe,
 		free(target);
 	}
 	free(body);
-	xasprintf(&body, "[ssci] %s: %.200s of %.300s (%.7s)", event,
-	    pipe->branch, pipe->repo, pipe->commit);
-	subject = notices_header_text(body);
+	xasprintf(&body, "[ssci] %s: %s of %s (%.7s)", event, pipe->branch,
+	    pipe->repo, pipe->commit);
+	clean = utf8_sanitize(body, strlen(body), NULL);
+	/* A header line stays well under mail's 998 characters. */
+	if (strlen(clean) > NOTICE_SUBJECT_MAX) {
+		size_t cut = NOTICE_SUBJECT_MAX;
+
+		while (cut > 0 && ((unsigned char)clean[cut] & 0xc0) == 0x80)
+			cut--;
+		clean[cut] = '\0';
+	}
+	subject = notices_header_text(clean);
+	free(clean);
 	free(body);
 	for (size_t i = 0; i < n->nmails; i++) {
 		xasprintf(&mail, "To: %s\nSubject: %s\nMIME-Version: 1.0\n"
@@ -234,6 +269,7 @@ notice_send(struct notices *n, const char *event, const struct job *pipe,
 	log_info("pipeline %lld: %s of %s %s", (long long)pipe->id,
 	    pipe->branch, pipe->repo, verb);
 	free(subject);
+	free(text);
 	free(key);
 	free(url);
 }

@@ -66,6 +66,13 @@ struct outbox {
 	struct event *ev_pump;		/* start what can start, soon */
 	LIST_HEAD(, outbox_send) sends;
 	int inflight;
+	/*
+	 * Messages taken by their target whose removal from the store
+	 * failed: never sent again by this run, removed when the store
+	 * takes it.
+	 */
+	int64_t *taken;
+	size_t ntaken;
 };
 
 static void outbox_pump_soon(struct outbox *o);
@@ -136,9 +143,14 @@ outbox_done(struct outbox_send *s, int ok, int drop, const char *why)
 		if (drop)
 			log_warnx("dropped message %lld to %s: %s",
 			    (long long)s->id, t->name, why);
-		if (store_outbox_remove(s->o->store, s->id) == -1)
-			log_warnx("message %lld to %s stays in the outbox: it "
-			    "may be sent again", (long long)s->id, t->name);
+		if (store_outbox_remove(s->o->store, s->id) == -1) {
+			log_warnx("message %lld to %s stays in the outbox for "
+			    "now: it is removed later", (long long)s->id,
+			    t->name);
+			s->o->taken = xrealloc(s->o->taken, (s->o->ntaken + 1) *
+			    sizeof *s->o->taken);
+			s->o->taken[s->o->ntaken++] = s->id;
+		}
 		/* A target that answered is up, whatever it said. */
 		t->failures = 0;
 	} else {
@@ -285,6 +297,10 @@ outbox_start_http(struct outbox_send *s, const struct outbox_message *m)
 	char *auth = NULL;
 	CURL *e;
 
+	/* The token goes to its forge's API only, whatever the store says. */
+	if (g != NULL && (strncmp(m->url, g->api, strlen(g->api)) != 0 ||
+	    m->url[strlen(g->api)] != '/'))
+		return -2;
 	if ((e = curl_easy_init()) == NULL)
 		return -1;
 	s->easy = e;
@@ -412,6 +428,10 @@ outbox_consider(const struct outbox_message *m, void *arg)
 		if (s->id == m->id)
 			on_way = 1;
 	}
+	for (size_t i = 0; i < o->ntaken; i++) {
+		if (o->taken[i] == m->id)
+			on_way = 1;
+	}
 	if (on_way || outbox_held(p, m->key) || t->paused ||
 	    t->inflight >= outbox_room(t)) {
 		p->held = xrealloc(p->held, (p->nheld + 1) * sizeof *p->held);
@@ -429,7 +449,10 @@ outbox_consider(const struct outbox_message *m, void *arg)
 	p->held = xrealloc(p->held, (p->nheld + 1) * sizeof *p->held);
 	p->held[p->nheld++] = xstrdup(m->key);
 	rc = t->mail ? outbox_start_mail(s, m) : outbox_start_http(s, m);
-	if (rc == -1)
+	if (rc == -2)
+		outbox_done(s, 0, 1, "its address is not the forge's API any more "
+		    "(was --forge changed?)");
+	else if (rc == -1)
 		/* Not started: kept, and tried again after a pause. */
 		outbox_done(s, 0, 0, "unable to start sending it");
 	return 0;
@@ -442,6 +465,18 @@ outbox_pump_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* What was taken but not removed: removed now, if the store can. */
+	for (size_t i = 0; i < o->ntaken;) {
+		if (store_outbox_remove(o->store, o->taken[i]) == 0)
+			o->taken[i] = o->taken[--o->ntaken];
+		else
+			i++;
+	}
+	if (o->ntaken > 0) {
+		struct timeval tv = { 1, 0 };
+
+		event_add(o->ev_pump, &tv);
+	}
 	for (size_t i = 0; i < o->ntargets; i++) {
 		struct outbox_target *t = &o->targets[i];
 		struct outbox_page page = { .t = t };
@@ -527,6 +562,7 @@ outbox_free(struct outbox *o)
 		free(o->targets[i].name);
 	}
 	free(o->targets);
+	free(o->taken);
 	event_free(o->ev_timer);
 	event_free(o->ev_pump);
 	free(o->mail_dir);

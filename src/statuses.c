@@ -150,10 +150,14 @@ status_tell(struct statuses *st, const struct forge *forge, const char *path,
 	    "description", description,
 	    forge->kind == FORGE_GITLAB ? "name" : "context", context);
 	body = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
-	if (body == NULL)
-		fatalx("jansson: out of memory");
 	json_decref(obj);
 	free(target);
+	if (body == NULL) {
+		log_warnx("unable to make job %lld's status: its texts are not "
+		    "UTF-8", (long long)job->id);
+		free(url);
+		return;
+	}
 	xasprintf(&target, "forge:%s", forge->name);
 	xasprintf(&key, "%s %s", job->commit, context);
 	outbox_put(st->outbox, target, key, url, body);

@@ -795,6 +795,34 @@ class TestForgeOutage(ForgeTest):
         self.no_stray_calls()
 
 
+    def test_moved_forge_gets_no_message_meant_for_the_old_address(self):
+        """Statuses kept for a forge whose --forge URL then changes (the
+        same name) are dropped with a log line: the token goes to the
+        forge's own API only, never to an address the store kept."""
+        self.forge.fail_until(300)
+        d = self.start_dispatcher("github")
+        repo = self.work_repo()
+        commit = self.commit(repo, "kept while the forge is down")
+        push = self.forge.push(repo, OWNER, NAME)
+        self.hook_ok(self.forge.send_push(d.http_url, "github", push,
+                                          self.secret), [commit])
+        self.wait_for(lambda: self.forge.status_calls(accepted=False),
+                      "the dispatcher to try the forge")
+        d.stop()
+        tried = len(self.forge.status_calls())
+        moved = ForgeStandin(os.path.join(self.tmp, "moved"))
+        self.addCleanup(moved.close)
+        d = self.restart(d, self.forge_args("github", forge=moved))
+        self.wait_for(lambda: "is not the forge's API any more" in d.stderr(),
+                      "the kept status to be dropped")
+        time.sleep(1)
+        self.assertEqual(moved.status_calls(), [],
+                         "the moved forge got a message meant for the old")
+        self.assertEqual(len(self.forge.status_calls()), tried,
+                         "the old address was tried again with the token")
+        self.assertNotIn(self.token, d.stderr())
+
+
 class TestSlowForge(ForgeTest):
     def test_slow_forge_stalls_nothing(self):
         """A forge that takes a second to answer each status: hooks,
