@@ -23,6 +23,8 @@
 #include "store.h"
 #include "util.h"
 
+/* A mail's body lines are cut here (bytes, between characters). */
+#define NOTICE_LINE_MAX 900
 /* A mail's subject is cut here (bytes, between characters). */
 #define NOTICE_SUBJECT_MAX 300
 
@@ -191,6 +193,29 @@ notice_append(char **text, const char *fmt, ...)
 	*text = joined;
 }
 
+/*
+ * text (malloc'd) as a mail's body: lines of at most NOTICE_LINE_MAX
+ * bytes, cut between characters, since mail takes no longer ones.
+ */
+static char *
+notice_mail_body(const char *text)
+{
+	size_t n = strlen(text), o = 0, chunk;
+	char *out = xmalloc(n + n / 64 + 2);
+
+	for (size_t i = 0; i < n; i += chunk) {
+		chunk = n - i < NOTICE_LINE_MAX ? n - i : NOTICE_LINE_MAX;
+		while (i + chunk < n && chunk > 4 &&
+		    ((unsigned char)text[i + chunk] & 0xc0) == 0x80)
+			chunk--;
+		memcpy(out + o, text + i, chunk);
+		o += chunk;
+		out[o++] = '\n';
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static void
 notice_send(struct notices *n, const char *event, const struct job *pipe,
     const struct notice_previous *prev)
@@ -257,17 +282,19 @@ notice_send(struct notices *n, const char *event, const struct job *pipe,
 	subject = notices_header_text(clean);
 	free(clean);
 	free(body);
+	body = notice_mail_body(text);
 	for (size_t i = 0; i < n->nmails; i++) {
 		xasprintf(&mail, "To: %s\nSubject: %s\nMIME-Version: 1.0\n"
 		    "Content-Type: text/plain; charset=utf-8\n"
 		    "Content-Transfer-Encoding: 8bit\n"
-		    "Auto-Submitted: auto-generated\n\n%s\n", n->mails[i],
-		    subject, text);
+		    "Auto-Submitted: auto-generated\n\n%s", n->mails[i],
+		    subject, body);
 		outbox_put(n->outbox, "mail", key, n->mails[i], mail);
 		free(mail);
 	}
 	log_info("pipeline %lld: %s of %s %s", (long long)pipe->id,
 	    pipe->branch, pipe->repo, verb);
+	free(body);
 	free(subject);
 	free(text);
 	free(key);

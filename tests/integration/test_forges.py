@@ -15,6 +15,7 @@ back by a forge answering 503 for a minute all arrive once and in order,
 a dispatcher killed -9 meanwhile included; a branch that breaks and is
 fixed notifies once each, by webhook and by mail; and the token shows in
 no log, page or API answer."""
+import email.header
 import email.parser
 import http.client as http_client
 import json
@@ -950,6 +951,43 @@ class TestForgeNotify(ForgeTest):
                              rf"{OWNER}/{NAME}\S* \({commit[:7]}\)$")
             body = msg.get_payload()
             self.assertIn(f"{d.http_url}/jobs/{job}", body, msg.as_string())
+
+    def test_hostile_branch_and_subject_are_told_whole(self):
+        """A branch of 200 '&' and a subject of 540 '&' and 180 'é' (text
+        Slack escapes to over 4,000 bytes, which a fixed buffer cut, at
+        times inside a character): the notification arrives whole,
+        escaped for Slack, and the mail's subject is folded encoded
+        words."""
+        bindir, mailbox = self.sendmail()
+        d = self.dispatcher(args=[
+            "--local-repos", "--notify-url", f"{self.forge.url}/notify",
+            "--notify-email", "dev@example.org"], http=True,
+            wrap=("env", f"PATH={bindir}{os.pathsep}{os.environ['PATH']}"))
+        self.runner(d, "r1")
+        repo = self.make_repo("amp")
+        branch = "&" * 200
+        git(repo, "checkout", "-q", "-b", branch)
+        subject = "&&&é" * 180
+        commit = self.commit(repo, subject,
+                             {"tests/test_example.py": FAILING_TEST})
+        proc = self.notify(d, repo, commit)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.wait_for(self.forge.notifications, "the broken notification")
+        self.wait_for(lambda: self.mails(mailbox), "the mail")
+        (note,) = self.forge.notifications()
+        b = note["body"]
+        self.assertEqual((b["event"], b["branch"], b["commit"]),
+                         ("broken", branch, commit), b)
+        self.assertIn("&amp;" * 200 + " of ", b["text"])
+        self.assertIn('"' + "&amp;&amp;&amp;é" * 180 + '"', b["text"])
+        ((argv, msg),) = self.mails(mailbox)
+        decoded = str(email.header.make_header(email.header.decode_header(
+            msg["Subject"])))
+        self.assertTrue(decoded.startswith("[ssci] broken: " + branch),
+                        decoded)
+        for line in msg.as_string().split("\n"):
+            self.assertLess(len(line), 998)
+        self.assertNotIn("jansson", d.stderr())
 
     def test_notify_all_reports_every_failure(self):
         """With --notify-all: fail (no pipeline before: broken), fail
