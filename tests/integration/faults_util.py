@@ -123,17 +123,6 @@ class FaultTest(SsciTest):
                              f"the dispatcher to declare {runner.name} lost"
                              ).group(1)
 
-    def restart_dispatcher(self, d, args=()):
-        """Start d again at once on its port and state folder; d's old
-        output is kept as NAME-before.out/.err."""
-        for attr in ("out_path", "err_path"):
-            old = getattr(d, attr)
-            new = os.path.join(os.path.dirname(old), f"{d.name}-before" +
-                               os.path.splitext(old)[1])
-            os.rename(old, new)
-            setattr(d, attr, new)
-        return self.dispatcher(d.name, port=d.port, args=args)
-
     def leftovers(self):
         """Live pids whose environment names this test's folder."""
         needle = f"\0{MARK}={self.tmp}\0".encode()

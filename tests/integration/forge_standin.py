@@ -41,6 +41,7 @@ from forge_payloads import ZERO, Commit, PullRequest, Push, Repo
 from forge_payloads import gitea as gitea_payloads
 from forge_payloads import github as github_payloads
 from forge_payloads import gitlab as gitlab_payloads
+from harness import git
 from harness_net import http as http_request
 
 # The status APIs: (forge, pattern of the path without its query).
@@ -63,17 +64,6 @@ STATES = {
 }
 HOOK_PATHS = {"github": "/hooks/github", "gitea": "/hooks/gitea",
               "forgejo": "/hooks/gitea", "gitlab": "/hooks/gitlab"}
-
-
-def git(cwd, *args, check=True):
-    env = dict(os.environ, GIT_AUTHOR_NAME="Test", GIT_AUTHOR_EMAIL="t@x",
-               GIT_COMMITTER_NAME="Test", GIT_COMMITTER_EMAIL="t@x")
-    proc = subprocess.run(["git", *args], cwd=cwd, env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed in {cwd}: "
-                             f"{proc.stderr}")
-    return proc.stdout.strip()
 
 
 def hmac_hex(secret, body, digest=hashlib.sha256):

@@ -409,6 +409,17 @@ class SsciTest(unittest.TestCase):
         self.procs.append(d)
         return d
 
+    def restart_dispatcher(self, d, args=(), **kw):
+        """Start d again at once on its port and state folder (kw as
+        dispatcher()'s); d's old output is kept as NAME-before.out/.err."""
+        for attr in ("out_path", "err_path"):
+            old = getattr(d, attr)
+            new = os.path.join(os.path.dirname(old), f"{d.name}-before" +
+                               os.path.splitext(old)[1])
+            os.rename(old, new)
+            setattr(d, attr, new)
+        return self.dispatcher(d.name, port=d.port, args=args, **kw)
+
     def runner(self, d, name, clone=None, args=()):
         argv = ["runner", "--dispatcher-server", d.address, "--name", name,
                 "--work-dir", os.path.join(self.tmp, f"{name}-work"), *args]

@@ -130,17 +130,10 @@ class ForgeTest(SsciTest):
 
     def restart(self, d, args):
         """Start d again at once on its state folder, protocol port and
-        HTTP port (so its public URL stays); d's output is kept as
-        NAME-before.out/.err."""
-        for attr in ("out_path", "err_path"):
-            old = getattr(d, attr)
-            new = os.path.join(os.path.dirname(old), f"{d.name}-before" +
-                               os.path.splitext(old)[1])
-            os.rename(old, new)
-            setattr(d, attr, new)
+        HTTP port (so its public URL stays)."""
         port = urllib.parse.urlsplit(d.http_url).port
-        return self.dispatcher(d.name, port=d.port, http=True, args=[
-            *args, "--http", f"127.0.0.1:{port}"])
+        return self.restart_dispatcher(
+            d, [*args, "--http", f"127.0.0.1:{port}"], http=True)
 
     def work_repo(self, name="work"):
         """A working repository whose first commit is on the forge's
@@ -1066,7 +1059,7 @@ class TestForgeSecrecy(ForgeTest):
                  "runner stderr": runner.stderr()}
         repo_q = quote_path(self.clone_url)
         pages = ["/", "/flaky", "/metrics", "/login",
-                 f"/history/{repo_q}/main", f"/history/1/main",
+                 f"/history/{repo_q}/main", "/history/1/main",
                  f"/badge/{repo_q}/main.svg",
                  "/api/jobs", "/api/status", "/api/runners", "/api/queue",
                  "/api/flaky", f"/api/quarantine?repo={repo_q}",
