@@ -20,6 +20,7 @@ import email.parser
 import http.client as http_client
 import json
 import os
+import re
 import secrets
 import stat
 import subprocess
@@ -217,6 +218,15 @@ class ForgeTest(SsciTest):
         self.assertIn(sha, page.text(), f"GET {target}")
         return calls
 
+    def wait_outbox_empty(self, d, timeout=DEADLINE):
+        """Wait until d's outbox holds nothing (/metrics): every status
+        and notification taken or dropped, so nothing more will come."""
+        def empty():
+            body = get(d.http_url + "/metrics").body.decode()
+            m = re.search(r"^ssci_outbox_messages (\d+)$", body, re.M)
+            return m is not None and m.group(1) == "0"
+        self.wait_for(empty, "the outbox to be empty", timeout=timeout)
+
     def no_stray_calls(self):
         """Nothing but git GETs, status calls and /notify reached the
         forge (a status at a wrong path would show here)."""
@@ -263,7 +273,7 @@ class TestForgePush(ForgeTest):
         self.assertEqual(jobs[-1]["state"], "failed", jobs[-1])
         self.check_statuses(d, kind, bad, bad_job, passed=False)
         # Once each: nothing more comes.
-        time.sleep(1)
+        self.wait_outbox_empty(d)
         for commit in commits + [bad]:
             self.assertEqual(len(self.forge.states(commit)), 3,
                              self.calls_text())
@@ -769,7 +779,7 @@ class TestForgeOutage(ForgeTest):
         # Back: the backoff is at most 30 s.
         for job, commit in zip(ids, first + after):
             self.wait_final("github", commit, timeout=left + 45)
-        time.sleep(2)
+        self.wait_outbox_empty(d)
         refused = self.forge.status_calls(accepted=False)
         accepted = self.forge.status_calls(accepted=True)
         report = self.calls_text()
@@ -809,7 +819,7 @@ class TestForgeOutage(ForgeTest):
         d = self.restart(d, self.forge_args("github", forge=moved))
         self.wait_for(lambda: "is not the forge's API any more" in d.stderr(),
                       "the kept status to be dropped")
-        time.sleep(1)
+        self.wait_outbox_empty(d)
         self.assertEqual(moved.status_calls(), [],
                          "the moved forge got a message meant for the old")
         self.assertEqual(len(self.forge.status_calls()), tried,
@@ -926,7 +936,7 @@ class TestForgeNotify(ForgeTest):
         self.wait_for(lambda: len(self.forge.notifications()) >= 2,
                       "the fixed notification")
         self.wait_for(lambda: len(self.mails(mailbox)) >= 2, "two mails")
-        time.sleep(1)
+        self.wait_outbox_empty(d)
         notes = self.forge.notifications()
         self.assertEqual([n["body"].get("event") for n in notes],
                          ["broken", "fixed"], notes)
@@ -1001,7 +1011,7 @@ class TestForgeNotify(ForgeTest):
         made.append(self.build_one(d, repo, "fixed", PASSING_TEST, 3))
         self.wait_for(lambda: len(self.forge.notifications()) >= 3,
                       "the fixed notification")
-        time.sleep(1)
+        self.wait_outbox_empty(d)
         notes = self.forge.notifications()
         self.assertEqual(len(notes), 3, notes)
         refused = self.forge.notifications(accepted=False)
