@@ -58,7 +58,8 @@ hook_signer(struct http_ctx *h, enum forge_kind kind, const char *body,
 {
 	const struct forges *f = &h->d->forges;
 	const char *sig;
-	char hex[65];
+	char hex[65], lower[65];
+	size_t n;
 
 	if (kind == FORGE_GITHUB) {
 		sig = hook_header(h, "X-Hub-Signature-256");
@@ -74,6 +75,16 @@ hook_signer(struct http_ctx *h, enum forge_kind kind, const char *body,
 	*given = sig != NULL && *sig != '\0';
 	if (!*given)
 		return NULL;
+	/* An HMAC's hex digits, in either case: no MAC is made for less. */
+	n = strlen(sig);
+	if (kind != FORGE_GITLAB) {
+		if (n != 64)
+			return NULL;
+		for (size_t j = 0; j <= n; j++)
+			lower[j] = sig[j] >= 'A' && sig[j] <= 'F' ?
+			    (char)(sig[j] - 'A' + 'a') : sig[j];
+		sig = lower;
+	}
 	for (size_t i = 0; i < f->n; i++) {
 		const struct forge *g = &f->list[i];
 
@@ -85,16 +96,7 @@ hook_signer(struct http_ctx *h, enum forge_kind kind, const char *body,
 			continue;
 		}
 		tls_hmac_sha256_hex(g->secret, body, len, hex);
-		/* Hex digits in either case, compared in constant time. */
-		char lower[65];
-		size_t n = strlen(sig);
-
-		if (n != 64)
-			continue;
-		for (size_t j = 0; j <= n; j++)
-			lower[j] = sig[j] >= 'A' && sig[j] <= 'F' ?
-			    (char)(sig[j] - 'A' + 'a') : sig[j];
-		if (auth_equal(lower, hex))
+		if (auth_equal(sig, hex))
 			return g;
 	}
 	return NULL;
