@@ -9,7 +9,6 @@
  * JSON POST whose "text" Slack and Mattermost show) and once per mail
  * address (a message for sendmail -t, its headers cleaned).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,23 +175,6 @@ notices_header_text(const char *s)
 	return out;
 }
 
-/* Add to a malloc'd text. */
-static void __attribute__((format(printf, 2, 3)))
-notice_append(char **text, const char *fmt, ...)
-{
-	char *more, *joined;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&more, fmt, ap) == -1)
-		fatalx("out of memory");
-	va_end(ap);
-	xasprintf(&joined, "%s%s", *text, more);
-	free(*text);
-	free(more);
-	*text = joined;
-}
-
 /*
  * text (malloc'd) as a mail's body: lines of at most NOTICE_LINE_MAX
  * bytes, cut between characters, since mail takes no longer ones.
@@ -230,10 +212,10 @@ notice_send(struct notices *n, const char *event, const struct job *pipe,
 	xasprintf(&text, "%s of %s %s: %.12s", pipe->branch, pipe->repo, verb,
 	    pipe->commit);
 	if (pipe->subject != NULL)
-		notice_append(&text, " \"%s\"", pipe->subject);
+		xappendf(&text, " \"%s\"", pipe->subject);
 	if (pipe->author != NULL)
-		notice_append(&text, " by %s", pipe->author);
-	notice_append(&text, " %s. %s", job_state_name(pipe->pipeline_state),
+		xappendf(&text, " by %s", pipe->author);
+	xappendf(&text, " %s. %s", job_state_name(pipe->pipeline_state),
 	    url);
 	clean = utf8_sanitize(text, strlen(text), NULL);
 	free(text);

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,23 +175,6 @@ results_sum_job(const struct job *job, void *arg)
 	return 0;
 }
 
-/* Append to a malloc'd line. */
-static void __attribute__((format(printf, 2, 3)))
-results_add(char **line, const char *fmt, ...)
-{
-	char *more, *longer;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&more, fmt, ap) == -1)
-		fatalx("out of memory");
-	va_end(ap);
-	xasprintf(&longer, "%s%s", *line, more);
-	free(more);
-	free(*line);
-	*line = longer;
-}
-
 /* The pipeline's result line (malloc'd). */
 static char *
 results_pipeline_line(const struct pipeline *p, const struct results_sum *sum,
@@ -203,21 +185,21 @@ results_pipeline_line(const struct pipeline *p, const struct results_sum *sum,
 	xasprintf(&line, "result: %s jobs=%d passed=%d",
 	    job_state_name(p->state), sum->jobs, sum->passed);
 	if (sum->failed_jobs != NULL)
-		results_add(&line, " failed_jobs=%s", sum->failed_jobs);
+		xappendf(&line, " failed_jobs=%s", sum->failed_jobs);
 	if (sum->skipped_jobs != NULL)
-		results_add(&line, " skipped_jobs=%s", sum->skipped_jobs);
+		xappendf(&line, " skipped_jobs=%s", sum->skipped_jobs);
 	if (sum->allowed != NULL)
-		results_add(&line, " allowed_failures=%s", sum->allowed);
+		xappendf(&line, " allowed_failures=%s", sum->allowed);
 	if (sum->tests.run > 0)
-		results_add(&line, " tests_run=%d tests_failed=%d "
+		xappendf(&line, " tests_run=%d tests_failed=%d "
 		    "tests_skipped=%d", sum->tests.run, sum->tests.failed,
 		    sum->tests.skipped);
 	if (sum->first_start > 0 && sum->last_end >= sum->first_start)
-		results_add(&line, " duration_ms=%lld",
+		xappendf(&line, " duration_ms=%lld",
 		    (long long)(sum->last_end - sum->first_start));
 	if (replaces > 0)
-		results_add(&line, " replaces=%lld", (long long)replaces);
-	results_add(&line, " pipeline=%lld\n", (long long)p->id);
+		xappendf(&line, " replaces=%lld", (long long)replaces);
+	xappendf(&line, " pipeline=%lld\n", (long long)p->id);
 	return line;
 }
 

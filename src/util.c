@@ -82,6 +82,22 @@ xasprintf(char **ret, const char *fmt, ...)
 	return n;
 }
 
+void
+xappendf(char **s, const char *fmt, ...)
+{
+	char *more, *joined;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&more, fmt, ap) < 0)
+		fatalx("out of memory formatting a string");
+	va_end(ap);
+	xasprintf(&joined, "%s%s", *s, more);
+	free(more);
+	free(*s);
+	*s = joined;
+}
+
 int64_t
 now_ms(void)
 {
