@@ -881,14 +881,17 @@ class TestForgeNotify(ForgeTest):
         return bindir, mailbox
 
     def mails(self, mailbox):
-        """[(argv, message)] from the mailbox."""
+        """[(argv, message)] of the messages in the mailbox that the
+        stand-in sendmail has finished writing (one may be half there)."""
         try:
             with open(mailbox) as f:
                 text = f.read()
         except FileNotFoundError:
             return []
         found = []
-        for chunk in text.split("\n--END-OF-MESSAGE--\n"):
+        marker = "\n--END-OF-MESSAGE--\n"
+        complete = text[:text.rfind(marker)] if marker in text else ""
+        for chunk in complete.split(marker):
             if not chunk.strip():
                 continue
             argv, _, message = chunk.partition("\n")
