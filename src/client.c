@@ -238,7 +238,7 @@ static void
 client_options(struct client *cl, int argc, char **argv)
 {
 	static struct cmd_opt opts[CMD_MAX_OPTS + 1];
-	struct cmd_spec spec;
+	struct cmd_spec spec = { .section = NULL };
 	int first;
 
 	client_spec(cl->cmd, &spec, opts);

@@ -23,6 +23,7 @@ int cmd_cancel(int argc, char **argv);
 int cmd_retry(int argc, char **argv);
 int cmd_tests(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 /*
  * Leave base's loop on SIGINT or SIGTERM, logging which; the events are
@@ -54,6 +55,7 @@ enum cmd_kind {
 	CMD_KIND_INT64,		/* int64_t: the same */
 	CMD_KIND_MILLIS,	/* int64_t: seconds (three decimals) in ms */
 	CMD_KIND_CALL,		/* call(dest, argument) */
+	CMD_KIND_CONFIG,	/* the configuration file: read by cmd_parse */
 };
 
 /* What a repeatable option was given, in order (grown by cmd_parse). */
@@ -75,7 +77,7 @@ struct cmd_opt {
 	/* STR, COPY, LIST: refused if it says 0, as "invalid WHAT 'ARG'". */
 	int (*valid)(const char *arg);
 	const char *what;
-	/* CALL: 0, or -1 after saying why on stderr (then the usage). */
+	/* CALL: 0, or -1 after saying why with cmd_error. */
 	int (*call)(void *dest, const char *arg);
 };
 
@@ -110,7 +112,19 @@ struct cmd_spec {
 	const char *synopsis;	/* "usage: ssci NAME ...\n", whole lines */
 	const char *shorts;	/* getopt's short options: "vh" */
 	const struct cmd_opt *opts;	/* ended by CMD_OPT_END */
+	/*
+	 * With CMD_OPT_CONFIG in opts: the configuration file's [section]
+	 * whose "option = value" lines come before the command line's, and
+	 * the size of the struct the options go in (for "ssci config check").
+	 */
+	const char *section;
+	size_t size;
 };
+
+/* The commands that read the configuration file, for "ssci config". */
+extern const struct cmd_spec cmd_dispatcher_spec;
+extern const struct cmd_spec cmd_runner_spec;
+extern const struct cmd_spec cmd_observer_spec;
 
 #define CMD_MAX_OPTS 48
 #define CMD_OPT_VERBOSE(type, field) { "verbose", no_argument, 'v', NULL, \
@@ -118,6 +132,15 @@ struct cmd_spec {
 #define CMD_OPT_HELP { "help", no_argument, 'h', NULL, NULL, \
 	"print this help (-h)", .kind = CMD_KIND_HELP }
 #define CMD_OPT_END { .name = NULL }
+#define CMD_OPT_CONFIG_VAL 259
+#ifndef SSCI_SYSCONFDIR
+#define SSCI_SYSCONFDIR "/etc"
+#endif
+#define CMD_CONFIG_DEFAULT SSCI_SYSCONFDIR "/ssci/ssci.conf"
+#define CMD_OPT_CONFIG { "config", required_argument, CMD_OPT_CONFIG_VAL, \
+	"FILE", CMD_CONFIG_DEFAULT " if it exists", "read options from this " \
+	"file's section for the command; options given here come after it " \
+	"(a repeatable one replaces the file's)", .kind = CMD_KIND_CONFIG }
 
 /*
  * Parse argv's options by spec into dest (the struct the options' offsets
@@ -127,6 +150,20 @@ struct cmd_spec {
  */
 int cmd_parse(int argc, char **argv, const struct cmd_spec *spec,
     void *dest);
+
+/*
+ * Say what is wrong with an option's value on stderr, once: "ssci: " and,
+ * while a configuration file is read, its name and line first.
+ */
+void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * "ssci config check": every section of the file at path whose name is a
+ * spec's section is read into a scratch struct by that spec: 0 if every
+ * line is right, else -1 after saying where the first wrong one is.
+ */
+int cmd_config_check(const char *path, const struct cmd_spec *const *specs,
+    size_t nspecs);
 
 /* The synopsis and every option with its meaning and default; exit 0. */
 void cmd_help(const struct cmd_spec *spec) __attribute__((noreturn));

@@ -50,8 +50,7 @@ dispatcher_http_host(void *arg, const char *host)
 	struct dispatcher_args *a = arg;
 
 	if (a->cfg.nhttp_hosts == DISPATCHER_MAX_HTTP_HOSTS) {
-		fprintf(stderr, "ssci: at most %d --http-host\n",
-		    DISPATCHER_MAX_HTTP_HOSTS);
+		cmd_error("at most %d --http-host", DISPATCHER_MAX_HTTP_HOSTS);
 		return -1;
 	}
 	a->cfg.http_hosts[a->cfg.nhttp_hosts++] = host;
@@ -181,13 +180,15 @@ static const struct cmd_opt dispatcher_opts[] = {
 	{ "http-rate", required_argument, 'E', "N", "100",
 	    "HTTP requests per second per address (bursts of twice that)",
 	    CMD_INT(struct dispatcher_args, cfg.http_rate, 1, 1000000) },
+	CMD_OPT_CONFIG,
 	CMD_OPT_VERBOSE(struct dispatcher_args, verbose),
 	CMD_OPT_HELP,
 	CMD_OPT_END,
 };
 
-static const struct cmd_spec dispatcher_spec = {
+const struct cmd_spec cmd_dispatcher_spec = {
 	"usage: ssci dispatcher [OPTIONS]\n", "vh", dispatcher_opts,
+	"dispatcher", sizeof(struct dispatcher_args),
 };
 
 /* "127.0.0.1:8888" or "[::1]:8888" from a socket address. */
@@ -333,27 +334,27 @@ dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
 {
 	struct dispatcher_args a = { .cfg = *cfg };
 
-	if (cmd_parse(argc, argv, &dispatcher_spec, &a) != argc)
-		cmd_usage(&dispatcher_spec);
+	if (cmd_parse(argc, argv, &cmd_dispatcher_spec, &a) != argc)
+		cmd_usage(&cmd_dispatcher_spec);
 	if (a.cfg.http != NULL && strcmp(a.cfg.http, "off") == 0)
 		a.cfg.http = NULL;
 	if ((a.cfg.tls_cert == NULL) != (a.cfg.tls_key == NULL)) {
 		fprintf(stderr, "ssci: --tls-cert and --tls-key go together\n");
-		cmd_usage(&dispatcher_spec);
+		cmd_usage(&cmd_dispatcher_spec);
 	}
 	if (a.cfg.public_url != NULL && !dispatcher_url_valid(a.cfg.public_url)) {
 		fprintf(stderr, "ssci: invalid --public-url '%s'\n",
 		    a.cfg.public_url);
-		cmd_usage(&dispatcher_spec);
+		cmd_usage(&cmd_dispatcher_spec);
 	}
 	if (a.cfg.forge_specs.n > 0 && a.cfg.http == NULL) {
 		fprintf(stderr, "ssci: --forge needs the HTTP side (--http)\n");
-		cmd_usage(&dispatcher_spec);
+		cmd_usage(&cmd_dispatcher_spec);
 	}
 	if (a.cfg.http_auth && a.token_file == NULL &&
 	    getenv("SSCI_TOKEN") == NULL) {
 		fprintf(stderr, "ssci: --http-auth needs a token\n");
-		cmd_usage(&dispatcher_spec);
+		cmd_usage(&cmd_dispatcher_spec);
 	}
 	*cfg = a.cfg;
 	*verbose = a.verbose;

@@ -31,6 +31,7 @@ static const struct cmd_entry cmd_table[] = {
 	{ "retry", cmd_retry, "queue a finished job's pipeline again" },
 	{ "tests", cmd_tests, "show a job's tests, failed first" },
 	{ "quarantine", cmd_quarantine, "quarantine a test, or let it out" },
+	{ "config", cmd_config, "check a configuration file: config check FILE" },
 };
 
 static void

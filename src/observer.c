@@ -75,14 +75,16 @@ static const struct cmd_opt observer_opts[] = {
 	{ "pending", required_argument, 'p', "FILE", NULL,
 	    "also report the commits a hook kept in FILE (a repository's "
 	    ".git/ssci/pending)", CMD_STR(struct observer, pending) },
+	CMD_OPT_CONFIG,
 	CMD_SECURITY_OPTIONS(struct observer, client.sec),
 	CMD_OPT_VERBOSE(struct observer, client.verbose),
 	CMD_OPT_HELP,
 	CMD_OPT_END,
 };
 
-static const struct cmd_spec observer_spec = {
+const struct cmd_spec cmd_observer_spec = {
 	"usage: ssci observer [OPTIONS] CLONE\n", "vh", observer_opts,
+	"observer", sizeof(struct observer),
 };
 
 static void observer_branch(struct observer *o);
@@ -557,9 +559,9 @@ cmd_observer(int argc, char **argv)
 	struct observer o = { .interval_ms = 5000 };
 	int first;
 
-	first = cmd_parse(argc, argv, &observer_spec, &o);
+	first = cmd_parse(argc, argv, &cmd_observer_spec, &o);
 	if (argc - first != 1)
-		cmd_usage(&observer_spec);
+		cmd_usage(&cmd_observer_spec);
 	o.clone = argv[first];
 	cmd_client_init(&o.client, &observer_kind, &o);
 	if (observer_setup(&o) == 0)

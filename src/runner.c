@@ -22,31 +22,14 @@
 #include "util.h"
 
 static int
-runner_add_label(void *arg, const char *label)
-{
-	struct runner *r = arg;
-
-	if (!name_valid(label) || r->nlabels == PROTO_MAX_LABELS) {
-		fprintf(stderr, "ssci: invalid --label '%s': at most %d labels, "
-		    "each 1 to 255 bytes without control characters, not "
-		    "starting with '-'\n", label, PROTO_MAX_LABELS);
-		return -1;
-	}
-	r->labels = xrealloc(r->labels, (r->nlabels + 1) *
-	    sizeof *r->labels);
-	r->labels[r->nlabels++] = xstrdup(label);
-	return 0;
-}
-
-static int
 runner_job_memory(void *arg, const char *size)
 {
 	struct runner *r = arg;
 
 	if (parse_size(size, &r->jobs.job_memory) == -1 ||
 	    r->jobs.job_memory < (1 << 20)) {
-		fprintf(stderr, "ssci: invalid --job-memory '%s': expected a "
-		    "size like 512M or 2G\n", size);
+		cmd_error("invalid --job-memory '%s': expected a size like "
+		    "512M or 2G", size);
 		return -1;
 	}
 	return 0;
@@ -58,8 +41,8 @@ runner_reports(void *arg, const char *glob)
 	struct runner *r = arg;
 
 	if (!plan_report_valid(glob)) {
-		fprintf(stderr, "ssci: invalid --reports '%s': a path relative "
-		    "to the tree, without '..', at most %d bytes\n", glob,
+		cmd_error("invalid --reports '%s': a path relative to the "
+		    "tree, without '..', at most %d bytes", glob,
 		    PLAN_MAX_REPORT);
 		return -1;
 	}
@@ -104,15 +87,19 @@ static const struct cmd_opt runner_opts[] = {
 	    CMD_CALL(runner_reports) },
 	{ "label", required_argument, 'l', "NAME", NULL,
 	    "something this runner offers, told to the dispatcher "
-	    "(repeatable; shown in its status)", CMD_CALL(runner_add_label) },
+	    "(repeatable, up to 64; shown in its status; 1 to 255 bytes "
+	    "without control characters, not starting with '-')",
+	    CMD_LIST_VALID(struct runner, label_args, name_valid, "--label") },
+	CMD_OPT_CONFIG,
 	CMD_SECURITY_OPTIONS(struct runner, client.sec),
 	CMD_OPT_VERBOSE(struct runner, client.verbose),
 	CMD_OPT_HELP,
 	CMD_OPT_END,
 };
 
-static const struct cmd_spec runner_spec = {
+const struct cmd_spec cmd_runner_spec = {
 	"usage: ssci runner [OPTIONS] [CLONE]\n", "vh", runner_opts,
+	"runner", sizeof(struct runner),
 };
 
 static void runner_flush_outbox(struct runner *r);
@@ -644,6 +631,7 @@ runner_free(struct runner *r)
 	for (size_t i = 0; i < r->nlabels; i++)
 		free(r->labels[i]);
 	free(r->labels);
+	free(r->label_args.items);
 	free(r->jobs.work_abs);
 	workdir_close(r);
 	free((char *)r->jobs.token_file);
@@ -659,11 +647,18 @@ cmd_runner(int argc, char **argv)
 	TAILQ_INIT(&r.outbox);
 	TAILQ_INIT(&r.worktree_turns.waiting);
 	r.jobs.worktree_turns = &r.worktree_turns;
-	first = cmd_parse(argc, argv, &runner_spec, &r);
+	first = cmd_parse(argc, argv, &cmd_runner_spec, &r);
 	if (argc - first > 1)
-		cmd_usage(&runner_spec);
+		cmd_usage(&cmd_runner_spec);
 	if (argc - first == 1)
 		r.jobs.clone = argv[first];
+	if (r.label_args.n > PROTO_MAX_LABELS) {
+		fprintf(stderr, "ssci: at most %d --label\n", PROTO_MAX_LABELS);
+		cmd_usage(&cmd_runner_spec);
+	}
+	r.labels = xcalloc(r.label_args.n + 1, sizeof *r.labels);
+	for (r.nlabels = 0; r.nlabels < r.label_args.n; r.nlabels++)
+		r.labels[r.nlabels] = xstrdup(r.label_args.items[r.nlabels]);
 	/* --sandbox-net is a sandbox too. */
 	r.jobs.sandbox |= r.jobs.sandbox_net;
 	cmd_client_init(&r.client, &runner_kind, &r);

@@ -111,7 +111,8 @@ struct runjob_config {
 struct runner {
 	struct cmd_client client;	/* the loop and the connection */
 	char *name;
-	char **labels;		/* --label, said when registering */
+	struct cmd_list label_args;	/* --label as given */
+	char **labels;		/* the same, said when registering */
 	size_t nlabels;
 	struct runjob_config jobs;
 	struct runjob_turns worktree_turns;

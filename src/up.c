@@ -122,6 +122,7 @@ static const struct cmd_opt up_opts[] = {
 
 static const struct cmd_spec up_spec = {
 	"usage: ssci up [OPTIONS] REPO\n", "vh", up_opts,
+	NULL, 0,
 };
 
 static void child_start(struct child *c);
@@ -336,6 +337,17 @@ up_on_signal(int sig, void *arg)
 	up_stop(u);
 }
 
+/*
+ * "ssci up" is one repository's world, set by its own options: a machine's
+ * configuration file (/etc/ssci/ssci.conf) is for its services, not for it.
+ */
+static void
+up_no_config(struct child *c)
+{
+	child_arg(c, "--config");
+	child_arg(c, "/dev/null");
+}
+
 /* The argument vectors of every child. */
 static void
 up_children(struct up *u)
@@ -355,6 +367,7 @@ up_children(struct up *u)
 	snprintf(c->name, sizeof c->name, "dispatcher");
 	c->ready_mark = "listening on ";
 	child_arg(c, "dispatcher");
+	up_no_config(c);
 	child_arg(c, "--host");
 	child_arg(c, u->host);
 	child_arg(c, "--port");
@@ -378,6 +391,7 @@ up_children(struct up *u)
 		    host, i);
 		xasprintf(&c->work_dir, "%s/runner-%d", u->state_dir, i);
 		child_arg(c, "runner");
+		up_no_config(c);
 		child_arg(c, "--dispatcher-server");
 		child_arg(c, u->address);
 		child_arg(c, "--name");
@@ -393,6 +407,7 @@ up_children(struct up *u)
 	snprintf(c->name, sizeof c->name, "observer");
 	c->ready_mark = "reporting to dispatcher ";
 	child_arg(c, "observer");
+	up_no_config(c);
 	child_arg(c, "--dispatcher-server");
 	child_arg(c, u->address);
 	child_arg(c, "--interval");
