@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "api.h"
+#include "diskuse.h"
 #include "dispatcher.h"
+#include "retention.h"
 #include "sched.h"
 #include "util.h"
 
@@ -343,6 +345,31 @@ api_heads(struct dispatcher *d)
 	return list;
 }
 
+/* The state and results folders' room, and why dispatches are refused. */
+static json_t *
+api_disk(struct dispatcher *d)
+{
+	static const char *const names[DISKUSE_DIRS] = { "state", "results" };
+	json_t *obj = api_check(json_object());
+	const char *refusing = diskuse_refusing(d->diskuse);
+	struct diskuse_figures f;
+
+	for (int i = 0; i < DISKUSE_DIRS; i++) {
+		diskuse_get(d->diskuse, (enum diskuse_dir)i, &f);
+		/* A path that is not UTF-8 is shown as null. */
+		api_set(obj, names[i], json_pack("{s:o?, s:o, s:I, s:I, s:I}",
+		    "path", json_string(f.path), "used", f.used >= 0 ?
+		    json_integer(f.used) : json_null(), "free",
+		    (json_int_t)f.free, "size", (json_int_t)f.size, "min_free",
+		    (json_int_t)f.min_free));
+	}
+	api_set(obj, "refusing", refusing != NULL ? json_string(refusing) :
+	    json_null());
+	api_set(obj, "pruned_jobs", json_integer(retention_removed(
+	    d->retention)));
+	return obj;
+}
+
 json_t *
 api_status(struct dispatcher *d)
 {
@@ -358,5 +385,6 @@ api_status(struct dispatcher *d)
 	jobs = api_jobs(d, &recent);
 	api_set(obj, "recent", jobs != NULL ? jobs : json_array());
 	api_set(obj, "heads", api_heads(d));
+	api_set(obj, "disk", api_disk(d));
 	return obj;
 }

@@ -106,6 +106,53 @@ print_jobs_table(json_t *jobs, int color)
 		print_job_row(job, color, named);
 }
 
+/* bytes as "812 KiB", "3.2 GiB". */
+static void
+print_size(const char *what, json_t *bytes)
+{
+	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB",
+	    "TiB" };
+	double v = (double)json_integer_value(bytes);
+	int u = 0;
+
+	if (!json_is_integer(bytes)) {
+		printf("%s not counted yet", what);
+		return;
+	}
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	printf(u == 0 ? "%s %.0f %s" : "%s %.1f %s", what, v, units[u]);
+}
+
+/* The state and results folders' room, and a refusal if there is one. */
+static void
+print_disk(json_t *disk)
+{
+	static const char *const dirs[] = { "state", "results" };
+	const char *refusing = json_string_value(json_object_get(disk,
+	    "refusing"));
+
+	if (!json_is_object(disk))
+		return;
+	printf("DISK\n");
+	for (size_t i = 0; i < 2; i++) {
+		json_t *d = json_object_get(disk, dirs[i]);
+
+		printf("  %-8s %s  ", dirs[i], str(d, "path"));
+		print_size("used", json_object_get(d, "used"));
+		print_size(",", json_object_get(d, "free"));
+		print_size(" free (dispatches refused under",
+		    json_object_get(d, "min_free"));
+		printf(")\n");
+	}
+	if (refusing != NULL)
+		printf("  refusing new dispatches: %s\n", refusing);
+	printf("  retention: %lld jobs removed since the dispatcher started\n",
+	    num(disk, "pruned_jobs"));
+}
+
 static void
 print_status(json_t *reply, const struct client_args *a, int color)
 {
@@ -148,6 +195,7 @@ print_status(json_t *reply, const struct client_args *a, int color)
 		    str(j, "runner"), (double)num(j, "elapsed_ms") / 1000.0);
 	printf("RECENT\n");
 	print_jobs_table(json_object_get(reply, "recent"), color);
+	print_disk(json_object_get(reply, "disk"));
 }
 
 static void

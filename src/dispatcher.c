@@ -26,6 +26,7 @@
 #include "events.h"
 #include "lock.h"
 #include "results.h"
+#include "retention.h"
 #include "outbox.h"
 #include "sched.h"
 #include "spawn.h"
@@ -54,6 +55,19 @@ dispatcher_http_host(void *arg, const char *host)
 		return -1;
 	}
 	a->cfg.http_hosts[a->cfg.nhttp_hosts++] = host;
+	return 0;
+}
+
+static int
+dispatcher_min_free(void *arg, const char *value)
+{
+	struct dispatcher_args *a = arg;
+
+	if (diskuse_min_parse(value, &a->cfg.min_free) == -1) {
+		cmd_error("invalid --min-free '%s': expected a size like 512M "
+		    "or 2G, or a percentage of the disk like 5%%", value);
+		return -1;
+	}
 	return 0;
 }
 
@@ -177,6 +191,20 @@ static const struct cmd_opt dispatcher_opts[] = {
 	{ "notify-all", no_argument, 'n', NULL, NULL,
 	    "notify every failure, not only the first",
 	    CMD_FLAG(struct dispatcher_args, cfg.notify_all) },
+	{ "keep-days", required_argument, 'k', "DAYS", "90",
+	    "jobs that ended longer ago are removed with their logs and "
+	    "tests, unless among the newest --keep-jobs of their branch "
+	    "(0: keep every job)",
+	    CMD_INT(struct dispatcher_args, cfg.keep_days, 0, 1000000) },
+	{ "keep-jobs", required_argument, 'J', "N", "10000",
+	    "the newest N jobs of each repository and branch are kept, "
+	    "however old (0: keep every job)",
+	    CMD_INT(struct dispatcher_args, cfg.keep_jobs, 0, 1000000000) },
+	{ "min-free", required_argument, 'Z', "SIZE|N%",
+	    "1G, or 5% of a smaller disk",
+	    "new dispatches are refused while the state or results dir's "
+	    "disk has less room; running jobs go on",
+	    CMD_CALL(dispatcher_min_free) },
 	{ "http-rate", required_argument, 'E', "N", "100",
 	    "HTTP requests per second per address (bursts of twice that)",
 	    CMD_INT(struct dispatcher_args, cfg.http_rate, 1, 1000000) },
@@ -487,6 +515,8 @@ cmd_dispatcher(int argc, char **argv)
 		.max_attempts = 3, .max_log_bytes = 16 << 20,
 		.max_queued_per_repo = 100000,
 		.http_rate = 100,
+		.keep_days = 90, .keep_jobs = 10000,
+		.min_free = { .bytes = -1, .percent = 0 },
 	};
 	dispatcher_options(argc, argv, &d.cfg, &verbose, &token_file,
 	    &runner_token_file);
@@ -539,6 +569,10 @@ cmd_dispatcher(int argc, char **argv)
 	sched_cfg.local_repos = d.cfg.local_repos;
 	d.sched = sched_new(&sched_cfg, d.store, d.results, &d.logs,
 	    &peer_runner_ops, &dispatcher_watchers, &d);
+	d.retention = retention_new(d.base, d.store, &d.logs, d.cfg.keep_days,
+	    d.cfg.keep_jobs);
+	d.diskuse = diskuse_new(d.base, d.sched, d.cfg.state_dir,
+	    d.cfg.results_dir, &d.cfg.min_free);
 	l = dispatcher_listen(&d);
 	results_check_all(d.results);
 	if (d.cfg.http != NULL)
@@ -570,6 +604,8 @@ cmd_dispatcher(int argc, char **argv)
 	free(d.cfg.notify_urls.items);
 	free(d.cfg.notify_emails.items);
 	peer_free_all(&d);
+	retention_free(d.retention);
+	diskuse_free(d.diskuse);
 	sched_free(d.sched);
 	evconnlistener_free(l);
 	gate_release(&d.proto_gate);

@@ -12,6 +12,7 @@
 #include <sys/queue.h>
 
 #include "cmd.h"
+#include "diskuse.h"
 #include "forge.h"
 #include "gate.h"
 #include "joblog.h"
@@ -33,6 +34,7 @@ struct store;
 struct outbox;
 struct statuses;
 struct notices;
+struct retention;
 
 #define DISPATCHER_DEFAULT_PORT 8888
 #define DISPATCHER_BAD_MESSAGES_MAX 10
@@ -79,6 +81,10 @@ struct dispatcher_config {
 	struct cmd_list notify_urls;
 	struct cmd_list notify_emails;
 	int notify_all;
+	/* Retention (retention.c) and room on the disk (diskuse.c). */
+	int keep_days;		/* 0: keep forever */
+	int keep_jobs;		/* 0: keep every job */
+	struct diskuse_min min_free;
 };
 
 /* What may come when, for struct peer_message. */
@@ -151,6 +157,8 @@ struct dispatcher {
 	struct statuses *statuses;	/* NULL: no forge has a token */
 	struct notices *notices;	/* NULL: no --notify-* */
 	char *public_url;		/* without a trailing '/' */
+	struct retention *retention;	/* NULL: everything is kept */
+	struct diskuse *diskuse;
 };
 
 /* peer.c */

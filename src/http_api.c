@@ -134,7 +134,10 @@ api_dispatch(struct http_ctx *h)
 		.rebuild = msg.rebuild,
 	};
 	rc = sched_queue_job(h->d->sched, &request, &id, &state, &existing);
-	if (rc == -2)
+	if (rc == -3)
+		http_error(h->req, 507, "disk_full", "%s",
+		    sched_refusal(h->d->sched));
+	else if (rc == -2)
 		http_error(h->req, 429, "queue_full", "the queue of %s is full",
 		    msg.repo);
 	else if (rc == -1)
@@ -152,7 +155,10 @@ api_dispatch(struct http_ctx *h)
 static void
 api_retry_failed(struct http_ctx *h, int rc, const char *repo)
 {
-	if (rc == -2)
+	if (rc == -3)
+		http_error(h->req, 507, "disk_full", "%s",
+		    sched_refusal(h->d->sched));
+	else if (rc == -2)
 		http_error(h->req, 429, "queue_full", "the queue of %s is full",
 		    repo != NULL ? repo : "the repository");
 	else

@@ -107,6 +107,9 @@ api_post_pipeline(struct http_ctx *h, const struct pipeline *pipeline,
 	else if (rc == 2)
 		http_error(h->req, 409, "bad_state", "pipeline %lld is still %s",
 		    (long long)pipeline->id, job_state_name(pipeline->state));
+	else if (rc == -3)
+		http_error(h->req, 507, "disk_full", "%s",
+		    sched_refusal(h->d->sched));
 	else if (rc == -2)
 		http_error(h->req, 429, "queue_full", "the queue of %s is full",
 		    first->repo != NULL ? first->repo : "the repository");

@@ -156,6 +156,12 @@ hook_queue(struct http_ctx *h, const struct forge *g,
 		int existing, rc;
 
 		rc = sched_queue_job(d->sched, &request, &id, &state, &existing);
+		if (rc == -3) {
+			http_error(h->req, 503, "disk_full", "%s; deliver it "
+			    "again later", sched_refusal(d->sched));
+			json_decref(queued);
+			return NULL;
+		}
 		if (rc != 0) {
 			http_error(h->req, 503, rc == -2 ? "queue_full" :
 			    "try_again", "unable to queue %s now; deliver it "

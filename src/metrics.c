@@ -6,7 +6,9 @@
  */
 #include <event2/buffer.h>
 
+#include "diskuse.h"
 #include "dispatcher.h"
+#include "retention.h"
 #include "sched.h"
 #include "store.h"
 #include "util.h"
@@ -41,6 +43,47 @@ metrics_head(struct evbuffer *out, const char *name, const char *type,
 {
 	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
 	    name, type);
+}
+
+/* Room on the disk and retention's work (diskuse.c, retention.c). */
+static void
+metrics_disk(struct dispatcher *d, struct evbuffer *out)
+{
+	static const char *const names[DISKUSE_DIRS] = { "state", "results" };
+	struct diskuse_figures f[DISKUSE_DIRS];
+
+	for (int i = 0; i < DISKUSE_DIRS; i++)
+		diskuse_get(d->diskuse, (enum diskuse_dir)i, &f[i]);
+	metrics_head(out, "ssci_disk_used_bytes", "gauge", "What the state "
+	    "and results folders hold (counted in steps; absent until the "
+	    "first count ends).");
+	for (int i = 0; i < DISKUSE_DIRS; i++) {
+		if (f[i].used >= 0)
+			evbuffer_add_printf(out, "ssci_disk_used_bytes{dir=\"%s\"} "
+			    "%lld\n", names[i], (long long)f[i].used);
+	}
+	metrics_head(out, "ssci_disk_free_bytes", "gauge", "Room left on the "
+	    "folders' file systems.");
+	for (int i = 0; i < DISKUSE_DIRS; i++)
+		evbuffer_add_printf(out, "ssci_disk_free_bytes{dir=\"%s\"} "
+		    "%lld\n", names[i], (long long)f[i].free);
+	metrics_head(out, "ssci_disk_min_free_bytes", "gauge", "Under this "
+	    "room new dispatches are refused (--min-free).");
+	for (int i = 0; i < DISKUSE_DIRS; i++)
+		evbuffer_add_printf(out, "ssci_disk_min_free_bytes{dir=\"%s\"} "
+		    "%lld\n", names[i], (long long)f[i].min_free);
+	metrics_head(out, "ssci_dispatches_refused", "gauge",
+	    "1 while new dispatches are refused for want of room.");
+	evbuffer_add_printf(out, "ssci_dispatches_refused %d\n",
+	    diskuse_refusing(d->diskuse) != NULL);
+	metrics_head(out, "ssci_pruned_jobs_total", "counter",
+	    "Jobs removed by retention since the dispatcher started.");
+	evbuffer_add_printf(out, "ssci_pruned_jobs_total %lld\n",
+	    (long long)retention_removed(d->retention));
+	metrics_head(out, "ssci_prune_step_seconds_max", "gauge",
+	    "The longest step of retention since the dispatcher started.");
+	evbuffer_add_printf(out, "ssci_prune_step_seconds_max %.6f\n",
+	    (double)retention_slowest_us(d->retention) / 1e6);
 }
 
 void
@@ -95,6 +138,7 @@ metrics_write(struct dispatcher *d, struct evbuffer *out)
 	    "Statuses and notifications not yet taken by their target.");
 	evbuffer_add_printf(out, "ssci_outbox_messages %lld\n",
 	    store_outbox_count(d->store, &outbox) == 0 ? (long long)outbox : 0);
+	metrics_disk(d, out);
 	metrics_head(out, "ssci_uptime_seconds", "gauge",
 	    "Seconds since the dispatcher started.");
 	evbuffer_add_printf(out, "ssci_uptime_seconds %.3f\n",

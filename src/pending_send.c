@@ -22,7 +22,8 @@ int
 pending_refusal_passes(const char *code)
 {
 	return code != NULL && (strcmp(code, "try_again") == 0 ||
-	    strcmp(code, "queue_full") == 0 || strcmp(code, "store") == 0);
+	    strcmp(code, "queue_full") == 0 || strcmp(code, "store") == 0 ||
+	    strcmp(code, "disk_full") == 0);
 }
 
 /* Write back what is left, unlock, and tell the caller. */

@@ -38,6 +38,9 @@ query_dispatch(struct dispatcher *d, const struct proto_msg *msg,
 	if (sched_repo_refused(d->sched, msg->repo, why, sizeof why))
 		return proto_encode_error("bad_repo", why, NULL);
 	rc = sched_queue_job(d->sched, &request, &id, &state, &existing);
+	if (rc == -3)
+		return proto_encode_error("disk_full", sched_refusal(d->sched),
+		    NULL);
 	if (rc == -2)
 		return proto_encode_errorf("queue_full", "the queue of %s is "
 		    "full (%d jobs)", msg->repo, d->cfg.max_queued_per_repo);
@@ -175,6 +178,9 @@ query_retry(struct dispatcher *d, const struct proto_msg *msg,
 	case 2:
 		return proto_encode_errorf("bad_state", "job %lld is not over "
 		    "yet", (long long)msg->job);
+	case -3:
+		return proto_encode_error("disk_full", sched_refusal(d->sched),
+		    NULL);
 	default:
 		return proto_encode_error("store", "unable to queue the job "
 		    "again", NULL);

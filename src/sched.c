@@ -475,6 +475,7 @@ sched_free(struct sched *s)
 	while (!TAILQ_EMPTY(&s->runners))
 		sched_runner_free(s, TAILQ_FIRST(&s->runners));
 	free(s->orphans);
+	free(s->refusal);
 	free(s);
 }
 

@@ -128,6 +128,7 @@ struct sched {
 	int64_t *orphans;	/* running jobs no runner held last look */
 	size_t norphans;
 	int64_t housekeeping;	/* calls of sched_housekeeping */
+	char *refusal;		/* why new dispatches are refused, or NULL */
 };
 
 struct sched *sched_new(const struct sched_config *cfg, struct store *store,
@@ -145,8 +146,16 @@ void sched_free(struct sched *s);
 int sched_repo_refused(const struct sched *s, const char *repo, char *why,
     size_t size);
 /*
+ * Refuse every new dispatch and retry, saying why (the disk is nearly
+ * full), or take them again (why NULL).  Jobs already taken go on.
+ */
+void sched_set_refusal(struct sched *s, const char *why);
+/* Why dispatches are refused now, or NULL. */
+const char *sched_refusal(const struct sched *s);
+/*
  * Queue the job a request asks for (see store_dispatch) and hand out what
- * can be.  0, -1 on a store error, -2 if the repository's queue is full.
+ * can be.  0, -1 on a store error, -2 if the repository's queue is full,
+ * -3 while dispatches are refused (sched_refusal says why).
  */
 int sched_queue_job(struct sched *s, const struct job_request *request,
     int64_t *id, enum job_state *state, int *existing);
@@ -161,7 +170,8 @@ int sched_cancel_job(struct sched *s, int64_t id, const char *who,
     enum job_state *state);
 /*
  * Queue a finished job's pipeline again (sched_retry_planned for a
- * planned one): 0 and *new_id, 1 no such job, 2 not over, -1, -2 full.
+ * planned one): 0 and *new_id, 1 no such job, 2 not over, -1, -2 full,
+ * -3 refused (sched_refusal).
  */
 int sched_retry_job(struct sched *s, int64_t id, int64_t *new_id);
 

@@ -33,12 +33,27 @@ sched_repo_refused(const struct sched *s, const char *repo, char *why,
 	return 0;
 }
 
+void
+sched_set_refusal(struct sched *s, const char *why)
+{
+	free(s->refusal);
+	s->refusal = why != NULL ? xstrdup(why) : NULL;
+}
+
+const char *
+sched_refusal(const struct sched *s)
+{
+	return s->refusal;
+}
+
 int
 sched_queue_job(struct sched *s, const struct job_request *request,
     int64_t *id, enum job_state *state, int *existing)
 {
 	int rc;
 
+	if (s->refusal != NULL)
+		return -3;
 	rc = store_dispatch(s->store, request, id, state, existing);
 	if (rc == -2)
 		log_warnx("refused a dispatch for %s: its queue is full",
@@ -171,6 +186,8 @@ sched_retry_job(struct sched *s, int64_t id, int64_t *new_id)
 	struct job job;
 	int existing, rc;
 
+	if (s->refusal != NULL)
+		return -3;
 	if (store_job_get(s->store, id, &job) != 1)
 		return 1;
 	if (store_pipeline_get(s->store, job.pipeline, &pipeline) != 1) {

@@ -261,6 +261,18 @@ store_outbox_count(struct store *store, int64_t *n)
 }
 
 int
+store_prune(struct store *store, const struct store_retention *r,
+    int64_t *cursor, int scan, int remove, store_removed_cb cb, void *arg)
+{
+	if (r == NULL || r->keep_jobs < 1 || *cursor < 0 || scan < 1 ||
+	    scan > 10000 || remove < 1 || cb == NULL) {
+		log_warnx("%s: bad arguments", __func__);
+		return -1;
+	}
+	return store->backend->prune(store, r, cursor, scan, remove, cb, arg);
+}
+
+int
 store_delivery_known(struct store *store, const char *forge, const char *id,
     int64_t since_ms)
 {

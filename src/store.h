@@ -293,4 +293,29 @@ int store_delivery_known(struct store *store, const char *forge,
 int store_delivery_add(struct store *store, const char *forge, const char *id,
     int64_t now_ms, int64_t since_ms);
 
+/*
+ * Retention: a pipeline goes, with its jobs and their tests and needs,
+ * once it ended before before_ms and at least keep_jobs jobs newer than
+ * all of its own are on its repository and branch; so the newest
+ * keep_jobs of a branch, and its latest job always, stay.
+ */
+struct store_retention {
+	int64_t before_ms;
+	int keep_jobs;		/* 1 or more */
+};
+/* Called with each job removed, after the removal is committed. */
+typedef void (*store_removed_cb)(int64_t job, void *arg);
+
+/*
+ * One step of a pass over the pipelines after *cursor (0: from the
+ * first): at most scan of them are looked at, and of those r lets go the
+ * first at most remove are removed in one transaction that also gives
+ * free pages back to the file system; then cb for each job removed (its
+ * log, its files).  *cursor moves on past what was decided, to 0 once
+ * the pass has looked at the last pipeline.  The number of jobs removed,
+ * or -1.
+ */
+int store_prune(struct store *store, const struct store_retention *r,
+    int64_t *cursor, int scan, int remove, store_removed_cb cb, void *arg);
+
 #endif

@@ -61,6 +61,9 @@ struct store_backend {
 	    store_outbox_cb cb, void *arg);
 	int (*outbox_remove)(struct store *store, int64_t id);
 	int (*outbox_count)(struct store *store, int64_t *n);
+	int (*prune)(struct store *store, const struct store_retention *r,
+	    int64_t *cursor, int scan, int remove, store_removed_cb cb,
+	    void *arg);
 	int (*delivery_known)(struct store *store, const char *forge,
 	    const char *id, int64_t since_ms);
 	int (*delivery_add)(struct store *store, const char *forge,

@@ -59,6 +59,7 @@ const struct store_backend store_sqlite_backend = {
 	.outbox_list = sqlite_outbox_list,
 	.outbox_remove = sqlite_outbox_remove,
 	.outbox_count = sqlite_outbox_count,
+	.prune = sqlite_prune,
 	.delivery_known = sqlite_delivery_known,
 	.delivery_add = sqlite_delivery_add,
 };

@@ -16,6 +16,9 @@
 
 #include "store_backend.h"
 
+/* Free pages a step of retention gives back to the file system (4 MiB). */
+#define STORE_VACUUM_PAGES_SQL "1024"
+
 enum store_stmt {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -96,6 +99,15 @@ enum store_stmt {
 	ST_DELIVERY_FIND,
 	ST_DELIVERY_ADD,
 	ST_DELIVERY_PRUNE,
+	ST_PRUNE_SCAN,
+	ST_PRUNE_NTH,
+	ST_PRUNE_JOB_IDS,
+	ST_PRUNE_TEST_RUNS,
+	ST_PRUNE_TEST_ATTEMPTS,
+	ST_PRUNE_NEEDS,
+	ST_PRUNE_JOBS,
+	ST_PRUNE_PIPELINE,
+	ST_VACUUM_STEP,
 	ST_MAX
 };
 
@@ -252,6 +264,9 @@ int sqlite_outbox_add(struct store *base, const char *target, const char *key,
 int sqlite_outbox_list(struct store *base, const char *target, int limit,
     store_outbox_cb cb, void *arg);
 int sqlite_outbox_remove(struct store *base, int64_t id);
+/* store_sqlite_prune.c: retention */
+int sqlite_prune(struct store *base, const struct store_retention *r,
+    int64_t *cursor, int scan, int remove, store_removed_cb cb, void *arg);
 int sqlite_outbox_count(struct store *base, int64_t *n);
 int sqlite_delivery_known(struct store *base, const char *forge,
     const char *id, int64_t since_ms);

@@ -254,6 +254,31 @@ store_query_int(struct store_sqlite *store, const char *sql, int *out)
 }
 
 /*
+ * Retention gives pages back as it removes rows, which needs incremental
+ * auto-vacuum: set on a new database before anything is written to it
+ * (WAL mode too), or once by a VACUUM on one made before retention was.
+ */
+static int
+store_auto_vacuum(struct store_sqlite *store)
+{
+	int mode, tables;
+
+	if (store_query_int(store, "PRAGMA auto_vacuum", &mode) == -1 ||
+	    store_query_int(store, "SELECT COUNT(*) FROM sqlite_schema",
+	    &tables) == -1)
+		return -1;
+	if (mode == 2)
+		return 0;
+	if (tables == 0)
+		return store_exec(store, "set up",
+		    "PRAGMA auto_vacuum = INCREMENTAL");
+	log_info("'%s' gives space back from now on: rewriting it once",
+	    store->path);
+	return store_exec(store, "rewrite",
+	    "PRAGMA auto_vacuum = INCREMENTAL; VACUUM");
+}
+
+/*
  * WAL makes a commit one append and lets readers go on during a write; a
  * filesystem without shared memory refuses it, and then we want to know.
  */
@@ -271,6 +296,8 @@ store_connect(struct store_sqlite *store)
 		return -1;
 	}
 	sqlite3_busy_timeout(store->db, STORE_BUSY_TIMEOUT_MS);
+	if (store_auto_vacuum(store) == -1)
+		return -1;
 	if (store_exec(store, "set up", "PRAGMA foreign_keys = ON;"
 	    "PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL;") == -1 ||
 	    store_query_int(store, "SELECT journal_mode = 'wal' "

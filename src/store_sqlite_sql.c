@@ -155,6 +155,38 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "VALUES (?1, ?2, ?3)" },
 	[ST_DELIVERY_PRUNE] = { "forget old webhook deliveries",
 	    "DELETE FROM deliveries WHERE received_ms < ?1" },
+	/*
+	 * Retention (store_sqlite_prune.c): a step of a pass looks at the
+	 * pipelines after a cursor, each with its repository and branch
+	 * (its first job's, whose id it has) and its newest job.
+	 */
+	[ST_PRUNE_SCAN] = { "look for old pipelines",
+	    "SELECT p.id, p.state, p.finished_ms, j.repo_id, j.branch, "
+	    "(SELECT MAX(k.id) FROM jobs k WHERE k.pipeline_id = p.id) "
+	    "FROM pipelines p JOIN jobs j ON j.id = p.id "
+	    "WHERE p.id > ?1 ORDER BY p.id LIMIT ?2" },
+	/* The id of a branch's Nth newest job (N - 1 = ?3). */
+	[ST_PRUNE_NTH] = { "count a branch's newer jobs",
+	    "SELECT id FROM jobs WHERE repo_id = ?1 AND branch IS ?2 "
+	    "ORDER BY id DESC LIMIT 1 OFFSET ?3" },
+	[ST_PRUNE_JOB_IDS] = { "list an old pipeline's jobs",
+	    "SELECT id FROM jobs WHERE pipeline_id = ?1" },
+	[ST_PRUNE_TEST_RUNS] = { "remove an old pipeline's tests",
+	    "DELETE FROM test_runs WHERE job_id IN "
+	    "(SELECT id FROM jobs WHERE pipeline_id = ?1)" },
+	[ST_PRUNE_TEST_ATTEMPTS] = { "remove an old pipeline's test counts",
+	    "DELETE FROM test_attempts WHERE job_id IN "
+	    "(SELECT id FROM jobs WHERE pipeline_id = ?1)" },
+	[ST_PRUNE_NEEDS] = { "remove an old pipeline's needs",
+	    "DELETE FROM job_needs WHERE job_id IN "
+	    "(SELECT id FROM jobs WHERE pipeline_id = ?1)" },
+	[ST_PRUNE_JOBS] = { "remove an old pipeline's jobs",
+	    "DELETE FROM jobs WHERE pipeline_id = ?1" },
+	[ST_PRUNE_PIPELINE] = { "remove an old pipeline",
+	    "DELETE FROM pipelines WHERE id = ?1" },
+	/* Each step of it gives one free page back to the file system. */
+	[ST_VACUUM_STEP] = { "give free pages back",
+	    "PRAGMA incremental_vacuum(" STORE_VACUUM_PAGES_SQL ")" },
 	[ST_PIPELINE_SET_STATE] = { "set a pipeline's state",
 	    "UPDATE pipelines SET state = ?2, finished_ms = ?3 WHERE id = ?1" },
 	[ST_PIPELINE_GET] = { "read a pipeline",

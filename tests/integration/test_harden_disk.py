@@ -115,7 +115,11 @@ class TestFullDisk(FaultTest):
         results = self.mount("results", "4m")
         repo = self.make_repo()
         filler = self.fill(results)
-        d = self.dispatcher(args=("--results-dir", results))
+        # --min-free 0: dispatches taken on a full disk, so that the
+        # results file's wait is what is tried (test_retention tests
+        # the refusal).
+        d = self.dispatcher(args=("--results-dir", results,
+                                  "--min-free", "0"))
         self.runner(d, "runner1")
         first = self.commit(repo, "first")
         self.notify_ok(d, repo, first)
@@ -136,6 +140,7 @@ class TestFullDisk(FaultTest):
         d.signal(signal.SIGKILL)
         d.popen.wait()
         os.unlink(filler)
-        d2 = self.restart_dispatcher(d, args=("--results-dir", results))
+        d2 = self.restart_dispatcher(d, args=("--results-dir", results,
+                                              "--min-free", "0"))
         self.one_result(d2, second)
         self.one_result(d2, first)

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite_prune.c - retention in the SQLite store: a step of a pass
+ * over the pipelines, removing those past both limits in one transaction
+ * that also gives free pages back (the database is in incremental
+ * auto-vacuum, store_sqlite_db.c), so that the file shrinks as it goes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store_sqlite.h"
+#include "util.h"
+
+/* A pipeline old enough and ended, which may go if its branch allows. */
+struct prune_pick {
+	int64_t pipeline;
+	int64_t repo;
+	char *branch;		/* NULL: a job without a branch */
+	int64_t last_job;	/* its newest job */
+};
+
+struct prune_scan {
+	struct prune_pick *picks;
+	size_t n;
+	int64_t last;		/* the last pipeline looked at */
+	int seen;
+};
+
+static void
+prune_scan_release(struct prune_scan *sc)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		free(sc->picks[i].branch);
+	free(sc->picks);
+}
+
+/* The pipelines after cursor, the ended and old ones picked: 0 or -1. */
+static int
+prune_scan(struct store_sqlite *store, const struct store_retention *r,
+    int64_t cursor, int scan, struct prune_scan *sc)
+{
+	sqlite3_stmt *stmt = store->stmt[ST_PRUNE_SCAN];
+	enum job_state state;
+	int rc;
+
+	sql_bind_int64(store, ST_PRUNE_SCAN, 1, cursor);
+	sql_bind_int64(store, ST_PRUNE_SCAN, 2, scan);
+	while ((rc = sql_step(store, ST_PRUNE_SCAN)) == SQLITE_ROW) {
+		int64_t finished = sql_column_int64(stmt, 2, -1);
+
+		sc->last = sqlite3_column_int64(stmt, 0);
+		sc->seen++;
+		if (sql_column_state(stmt, 1, &state) == -1 ||
+		    !job_state_final(state) || finished < 0 ||
+		    finished >= r->before_ms)
+			continue;
+		sc->picks = xrealloc(sc->picks, (sc->n + 1) *
+		    sizeof *sc->picks);
+		sc->picks[sc->n++] = (struct prune_pick){
+			.pipeline = sc->last,
+			.repo = sqlite3_column_int64(stmt, 3),
+			.branch = sql_column_strdup(stmt, 4),
+			.last_job = sql_column_int64(stmt, 5, sc->last),
+		};
+	}
+	sql_reset(store, ST_PRUNE_SCAN);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+prune_same_branch(const struct prune_pick *a, const struct prune_pick *b)
+{
+	if (a->repo != b->repo || (a->branch == NULL) != (b->branch == NULL))
+		return 0;
+	return a->branch == NULL || strcmp(a->branch, b->branch) == 0;
+}
+
+/*
+ * Keep in sc only the picks their branch lets go: those whose newest job
+ * is older than the branch's keep_jobs-th newest.  Picks come in id order,
+ * so one branch's often follow each other: its answer is reused.
+ */
+static int
+prune_filter(struct store_sqlite *store, const struct store_retention *r,
+    struct prune_scan *sc)
+{
+	int64_t *nth = xcalloc(sc->n + 1, sizeof *nth);
+	size_t kept = 0, i;
+	int rc = 0;
+
+	for (i = 0; i < sc->n && rc != -1; i++) {
+		const struct prune_pick *p = &sc->picks[i];
+
+		if (i > 0 && prune_same_branch(&sc->picks[i - 1], p)) {
+			nth[i] = nth[i - 1];
+			continue;
+		}
+		sql_bind_int64(store, ST_PRUNE_NTH, 1, p->repo);
+		sql_bind_text(store, ST_PRUNE_NTH, 2, p->branch);
+		sql_bind_int64(store, ST_PRUNE_NTH, 3, r->keep_jobs - 1);
+		/* No row: the branch has fewer jobs than are kept. */
+		if ((rc = sql_scalar(store, ST_PRUNE_NTH, &nth[i])) == 0)
+			nth[i] = 0;
+	}
+	for (i = 0; i < sc->n; i++) {
+		if (rc != -1 && sc->picks[i].last_job < nth[i])
+			sc->picks[kept++] = sc->picks[i];
+		else
+			free(sc->picks[i].branch);
+	}
+	sc->n = kept;
+	free(nth);
+	return rc == -1 ? -1 : 0;
+}
+
+/* Run a statement that removes rows of pipeline: 0 or -1. */
+static int
+prune_run(struct store_sqlite *store, enum store_stmt id, int64_t pipeline)
+{
+	sql_bind_int64(store, id, 1, pipeline);
+	return sql_run(store, id);
+}
+
+/* Remove one pipeline's rows, its job ids added to *jobs: 0 or -1. */
+static int
+prune_pipeline(struct store_sqlite *store, int64_t pipeline, int64_t **jobs,
+    size_t *njobs)
+{
+	static const enum store_stmt order[] = { ST_PRUNE_TEST_RUNS,
+	    ST_PRUNE_TEST_ATTEMPTS, ST_PRUNE_NEEDS, ST_PRUNE_JOBS,
+	    ST_PRUNE_PIPELINE };
+	int rc;
+
+	sql_bind_int64(store, ST_PRUNE_JOB_IDS, 1, pipeline);
+	while ((rc = sql_step(store, ST_PRUNE_JOB_IDS)) == SQLITE_ROW) {
+		*jobs = xrealloc(*jobs, (*njobs + 1) * sizeof **jobs);
+		(*jobs)[(*njobs)++] = sqlite3_column_int64(
+		    store->stmt[ST_PRUNE_JOB_IDS], 0);
+	}
+	sql_reset(store, ST_PRUNE_JOB_IDS);
+	if (rc != SQLITE_DONE)
+		return -1;
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		if (prune_run(store, order[i], pipeline) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Run a pragma to its end: incremental_vacuum frees a page a step.
+ * 0 or -1.
+ */
+static int
+prune_pragma(struct store_sqlite *store, enum store_stmt id)
+{
+	int rc;
+
+	while ((rc = sql_step(store, id)) == SQLITE_ROW)
+		;
+	sql_reset(store, id);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+sqlite_prune(struct store *base, const struct store_retention *r,
+    int64_t *cursor, int scan, int remove, store_removed_cb cb, void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct prune_scan sc = { 0 };
+	int64_t *jobs = NULL;
+	size_t njobs = 0, i;
+	int rc = -1;
+
+	if (prune_scan(store, r, *cursor, scan, &sc) == -1 ||
+	    prune_filter(store, r, &sc) == -1)
+		goto out;
+	if (sc.n > (size_t)remove) {
+		/* The rest is decided again by the next step. */
+		for (i = (size_t)remove; i < sc.n; i++)
+			free(sc.picks[i].branch);
+		sc.n = (size_t)remove;
+		sc.last = sc.picks[sc.n - 1].pipeline;
+		sc.seen = scan;
+	}
+	if (sc.n > 0) {
+		if (sql_run(store, ST_BEGIN) == -1)
+			goto out;
+		for (i = 0; i < sc.n; i++) {
+			if (prune_pipeline(store, sc.picks[i].pipeline, &jobs,
+			    &njobs) == -1)
+				break;
+		}
+		if (i < sc.n || prune_pragma(store, ST_VACUUM_STEP) == -1) {
+			sql_rollback(store);
+			goto out;
+		}
+		if (sql_commit(store) == -1)
+			goto out;
+		for (i = 0; i < njobs; i++)
+			cb(jobs[i], arg);
+	}
+	/*
+	 * The file shrinks when SQLite's automatic checkpoint copies the
+	 * log's pages back; an explicit one here would hold the loop.
+	 */
+	*cursor = sc.seen < scan ? 0 : sc.last;
+	rc = (int)njobs;
+out:
+	free(jobs);
+	prune_scan_release(&sc);
+	return rc;
+}

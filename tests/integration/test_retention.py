@@ -1,0 +1,292 @@
+# SPDX-License-Identifier: MIT
+"""Retention and room on the disk (issue 20): a store of 20,000 old jobs
+is pruned to --keep-days/--keep-jobs in small steps (logs and per-test rows
+with them, each branch's newest kept, the file given its space back) while
+dispatches stay quick; and a state or results dir whose disk is nearly full
+refuses new dispatches with the reason, loses nothing it took, and takes
+dispatches again once there is room."""
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import time
+import unittest
+import urllib.request
+
+from faults_util import WAIT_BODY, FaultTest
+from harness import SsciTest
+
+DAY_MS = 24 * 3600 * 1000
+# (repository, branch, jobs, age in days): 20,000 jobs in all.
+FILL = [
+    ("https://example.org/a.git", "main", 10000, 120),
+    ("https://example.org/a.git", "dev", 5000, 200),
+    ("https://example.org/a.git", "tiny", 3, 300),
+    ("https://example.org/a.git", "recent", 1500, 10),
+    ("https://example.org/b.git", "main", 3497, 101),
+]
+KEEP_JOBS = 1000
+LOG = "line of output from an old test run\n" * 50
+
+
+def fill_store(state, fill=FILL):
+    """fill's jobs, each finished long ago with a log, a test record and
+    a subject, written into the store the dispatcher made in state; the
+    ids of each (repository, branch), oldest first."""
+    db = sqlite3.connect(os.path.join(state, "ssci.db"))
+    now = int(time.time() * 1000)
+    ids = {}
+    next_id = 1
+    logs = os.path.join(state, "logs")
+    with db:
+        for url in sorted({f[0] for f in fill}):
+            db.execute("INSERT INTO repos (url, created_ms) VALUES (?, ?)",
+                       (url, now))
+        repo_id = dict(db.execute("SELECT url, id FROM repos"))
+        test_id = {}
+        for url, rid in repo_id.items():
+            cur = db.execute("INSERT INTO tests (repo_id, name) VALUES "
+                             "(?, 'tests.t.one')", (rid,))
+            test_id[url] = cur.lastrowid
+        for url, branch, count, age in fill:
+            mine = ids.setdefault((url, branch), [])
+            for i in range(count):
+                job = next_id
+                next_id += 1
+                ended = now - age * DAY_MS + i * 1000
+                commit = f"{job:040x}"
+                db.execute(
+                    "INSERT INTO jobs (id, repo_id, commit_id, branch, "
+                    "state, attempt, queue_pos, runner, created_ms, "
+                    "started_ms, finished_ms, exit_code, duration_ms, "
+                    "tests_run, tests_failed, tests_skipped, subject, "
+                    "author, pipeline_id) VALUES (?, ?, ?, ?, 'passed', "
+                    "1, ?, 'r1', ?, ?, ?, 0, 1000, 1, 0, 0, ?, "
+                    "'A U Thor <a@example.org>', ?)",
+                    (job, repo_id[url], commit, branch, job, ended - 2000,
+                     ended - 1000, ended, f"commit {i} of {branch}: " +
+                     "x" * 150, job))
+                db.execute("INSERT INTO pipelines (id, commit_id, state, "
+                           "finished_ms) VALUES (?, ?, 'passed', ?)",
+                           (job, commit, ended))
+                db.execute("INSERT INTO test_runs (job_id, attempt, idx, "
+                           "test_id, branch, status, duration_us) VALUES "
+                           "(?, 1, 0, ?, ?, 'passed', 1500)",
+                           (job, test_id[url], branch))
+                db.execute("INSERT INTO test_attempts (job_id, attempt, "
+                           "total, passed, failed, skipped) VALUES "
+                           "(?, 1, 1, 1, 0, 0)", (job,))
+                with open(os.path.join(logs, f"{job}.log"), "w") as f:
+                    f.write(LOG)
+                mine.append(job)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return ids
+
+
+def metric(d, name):
+    with urllib.request.urlopen(f"{d.http_url}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    m = re.search(rf"^{name} (\S+)$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+class TestRetention(SsciTest):
+    def test_twenty_thousand_old_jobs_pruned_in_steps(self):
+        d = self.dispatcher(args=("--keep-days", "0"), http=True)
+        d.stop()
+        ids = fill_store(d.state_dir)
+        # As in a store that has been in use: each commit's results file
+        # written, by a dispatcher that keeps everything.
+        d = self.restart_dispatcher(d, args=("--keep-days", "0"), http=True)
+        self.wait_for(lambda: len(os.listdir(d.results_dir)) == 20000,
+                      "the results files of the 20,000 commits", 120)
+        self.assertEqual(d.stop(), 0)
+        db_path = os.path.join(d.state_dir, "ssci.db")
+        size_before = os.path.getsize(db_path)
+        d = self.restart_dispatcher(d, args=(
+            "--keep-days", "90", "--keep-jobs", str(KEEP_JOBS)), http=True)
+        # Dispatches while pruning runs: each one a round trip.
+        samples = []
+        with d.connect() as c:
+            self.assertEqual(c.hello("client", None), {"type": "ok"})
+            n = 0
+            while "retention: removed" not in d.stderr():
+                n += 1
+                t0 = time.perf_counter()
+                reply = c.request({
+                    "type": "dispatch", "repo": "https://example.org/c.git",
+                    "commit": f"{n:040x}", "branch": "main"})
+                samples.append(time.perf_counter() - t0)
+                self.assertEqual(reply["type"], "ok", reply)
+                time.sleep(0.002)
+                self.assertLess(n, 100000, "pruning never ended")
+        pruned = metric(d, "ssci_pruned_jobs_total")
+        expected_gone = sum(
+            max(0, len(v) - KEEP_JOBS) for (url, branch), v in ids.items()
+            if branch != "recent")
+        self.assertEqual(pruned, expected_gone)
+        self.assertGreater(len(samples), 50, "pruning was over too soon "
+                           "to measure the round trips it slows")
+        samples.sort()
+        p99 = samples[int(len(samples) * 0.99)]
+        self.assertLess(p99, 0.010, f"dispatch round trip p99 {p99 * 1000:.1f}"
+                        f" ms over {len(samples)} dispatches while pruning")
+        self.assertLessEqual(metric(d, "ssci_prune_step_seconds_max"), 0.010)
+        # Who stayed: each branch's newest KEEP_JOBS, every recent job.
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        left = {row[0] for row in db.execute("SELECT id FROM jobs")}
+        runs = {row[0] for row in db.execute("SELECT job_id FROM test_runs")}
+        pipes = {row[0] for row in db.execute("SELECT id FROM pipelines")}
+        db.close()
+        for (url, branch), mine in ids.items():
+            kept = mine if branch == "recent" else mine[-KEEP_JOBS:]
+            gone = set(mine) - set(kept)
+            self.assertTrue(set(kept) <= left, (url, branch))
+            self.assertFalse(gone & left, (url, branch))
+            self.assertFalse(gone & runs, (url, branch))
+            self.assertFalse(gone & pipes, (url, branch))
+            self.assertIn(mine[-1], left, "a branch's latest job")
+            for job in (mine[0], mine[-1]):
+                self.assertEqual(os.path.exists(os.path.join(
+                    d.state_dir, "logs", f"{job}.log")), job in kept)
+        logs = os.listdir(os.path.join(d.state_dir, "logs"))
+        self.assertEqual(len(logs), sum(
+            len(v) if b == "recent" else min(len(v), KEEP_JOBS)
+            for (u, b), v in ids.items()))
+        # The pages and the API still serve a kept job and say a pruned
+        # one is gone.
+        kept_job = ids[("https://example.org/a.git", "main")][-1]
+        gone_job = ids[("https://example.org/a.git", "main")][0]
+        with urllib.request.urlopen(f"{d.http_url}/api/jobs/{kept_job}",
+                                    timeout=10) as r:
+            self.assertEqual(json.load(r)["id"], kept_job)
+        with self.assertRaises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"{d.http_url}/api/jobs/{gone_job}",
+                                   timeout=10)
+        self.assertEqual(err.exception.code, 404)
+        # The file gave its space back (fully once the last checkpoint
+        # at close has run).
+        self.assertEqual(d.stop(), 0)
+        size_after = os.path.getsize(db_path)
+        self.assertLess(size_after, size_before / 2,
+                        f"{size_before} -> {size_after} bytes")
+
+    def test_zero_keeps_everything(self):
+        """--keep-days 0 or --keep-jobs 0 keeps every job; the same store
+        with both limits set is pruned (so the first would have been)."""
+        d = self.dispatcher(args=("--keep-days", "0"), http=True)
+        d.stop()
+        ids = fill_store(d.state_dir, [("https://example.org/a.git", "main",
+                                        5, 100)])
+        for args in (("--keep-days", "0", "--keep-jobs", "1"),
+                     ("--keep-days", "1", "--keep-jobs", "0")):
+            d = self.restart_dispatcher(d, args=args, http=True)
+            # The first pass would have ended a second after the start.
+            time.sleep(2)
+            self.assertEqual(metric(d, "ssci_pruned_jobs_total"), 0)
+            self.assertNotIn("retention", d.stderr())
+            self.assertEqual(len(d.jobs()), 5)
+            d.stop()
+        d = self.restart_dispatcher(d, args=("--keep-days", "1",
+                                              "--keep-jobs", "1"), http=True)
+        self.wait_log_of(d, "retention: removed 4 jobs")
+        self.assertEqual([j["id"] for j in d.jobs()],
+                         [ids[("https://example.org/a.git", "main")][-1]])
+
+    def wait_log_of(self, d, text):
+        self.wait_for(lambda: text in d.stderr(), f"'{text}'")
+
+
+@unittest.skipUnless(os.geteuid() == 0, "mounting a tmpfs needs root")
+class TestMinFree(FaultTest):
+    def mount(self, name, size):
+        path = self.path(name)
+        os.makedirs(path)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}",
+                        "tmpfs", path], check=True)
+
+        def unmount():
+            for p in self.procs:
+                p.stop()
+            subprocess.run(["umount", "-l", path])
+        self.addCleanup(unmount)
+        return path
+
+    def fill(self, path, leave=0):
+        """Write path/filler until less than leave bytes are free."""
+        filler = os.path.join(path, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            for size in (1 << 16, 512, 1):
+                try:
+                    while True:
+                        st = os.statvfs(path)
+                        if st.f_bavail * st.f_frsize < leave:
+                            return filler
+                        os.write(fd, b"\0" * size)
+                except OSError:
+                    pass
+        finally:
+            os.close(fd)
+        return filler
+
+    def refused(self, d, repo, commit, where):
+        """A dispatch of commit is refused for want of room in where."""
+        proc = self.notify(d, repo, commit)
+        self.assertNotEqual(proc.returncode, 0, proc.stdout)
+        self.assertRegex(proc.stderr, r"disk nearly full: \d+ MiB free in "
+                         rf"'{re.escape(where)}'")
+        self.assertFalse([j for j in d.jobs() if j["commit"] == commit])
+
+    def check_dir(self, which):
+        disk = self.mount("disk", "32m")
+        where = os.path.join(disk, which)
+        repo, first = self.repo_with(WAIT_BODY)
+        second = self.commit(repo, "second")
+        d = self.dispatcher(args=(f"--{which}-dir", where, "--min-free",
+                                  "8M"), http=True)
+        self.runner(d, "runner1")
+        self.notify_ok(d, repo, first)
+        self.wait_runs(1)
+        # Full: a dispatch is refused, the running job goes on.
+        filler = self.fill(disk)
+        self.wait_log(d, "refusing new dispatches: disk nearly full")
+        self.refused(d, repo, second, where)
+        self.assertEqual(metric(d, "ssci_dispatches_refused"), 1)
+        status = self.ssci("status", "--dispatcher-server", d.address)
+        self.assertIn("refusing new dispatches: disk nearly full", status.stdout)
+        # Some room, less than --min-free (and more than the log's own
+        # floor, 4 MiB): still refused, but the running job ends and its
+        # result is kept whole.
+        os.unlink(filler)
+        filler = self.fill(disk, leave=6 << 20)
+        self.release()
+        job = self.final_job(d, first)
+        self.assertEqual(job["state"], "passed", job)
+        self.assertRegex(d.result(first) or "", r"tested " + first)
+        self.refused(d, repo, second, where)
+        # Room again: dispatches are taken and run.
+        os.unlink(filler)
+        self.wait_log(d, "taking dispatches again")
+        self.notify_ok(d, repo, second)
+        self.assertEqual(self.final_job(d, second)["state"], "passed")
+        self.assertEqual(metric(d, "ssci_dispatches_refused"), 0)
+        self.assertEqual([j["state"] for j in d.jobs()], ["passed", "passed"])
+        self.assertIn(f"result: passed", d.result(first))
+        self.assertIn(f"result: passed", d.result(second))
+        db = sqlite3.connect(f"file:{d.state_dir}/ssci.db?mode=ro", uri=True)
+        self.assertEqual(db.execute("PRAGMA integrity_check").fetchone(),
+                         ("ok",))
+        db.close()
+
+    def test_state_dir_nearly_full(self):
+        self.check_dir("state")
+
+    def test_results_dir_nearly_full(self):
+        self.check_dir("results")
+
+
+if __name__ == "__main__":
+    unittest.main()
