@@ -139,9 +139,17 @@ demo: all
 bench: all
 	@bench/run
 
+# The binary, its man pages (man/) and its bash completion (completion/)
+# under PREFIX; DESTDIR stages them, as a package build does.
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 ssci $(DESTDIR)$(PREFIX)/bin/ssci
+	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 completion/ssci.bash $(DESTDIR)$(BASHCOMPDIR)/ssci
 
 clean:
 	rm -rf build build-asan build-fuzz ssci
