@@ -24,6 +24,8 @@ int cmd_retry(int argc, char **argv);
 int cmd_tests(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 /*
  * Leave base's loop on SIGINT or SIGTERM, logging which; the events are
@@ -119,6 +121,12 @@ struct cmd_spec {
 	 */
 	const char *section;
 	size_t size;
+	/*
+	 * The section is another command's whose options this one shares
+	 * some of (backup's --state-dir is the dispatcher's): the others
+	 * are skipped, not refused.
+	 */
+	int borrow;
 };
 
 /* The commands that read the configuration file, for "ssci config". */

@@ -15,7 +15,7 @@ static const struct cmd_opt config_opts[] = {
 };
 
 static const struct cmd_spec config_spec = {
-	"usage: ssci config check FILE\n", "h", config_opts, NULL, 0,
+	"usage: ssci config check FILE\n", "h", config_opts, NULL, 0, 0,
 };
 
 int

@@ -255,6 +255,8 @@ cmd_config_line(const struct cmd_spec *spec, const struct conf_entry *e,
 	const struct cmd_opt *o = cmd_find(spec, e->name);
 	int yes;
 
+	if (o == NULL && spec->borrow)
+		return 0;
 	if (o == NULL) {
 		cmd_error("unknown option '%s' in [%s]", e->name, spec->section);
 		return -1;

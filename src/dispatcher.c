@@ -216,7 +216,7 @@ static const struct cmd_opt dispatcher_opts[] = {
 
 const struct cmd_spec cmd_dispatcher_spec = {
 	"usage: ssci dispatcher [OPTIONS]\n", "vh", dispatcher_opts,
-	"dispatcher", sizeof(struct dispatcher_args),
+	"dispatcher", sizeof(struct dispatcher_args), 0,
 };
 
 /* "127.0.0.1:8888" or "[::1]:8888" from a socket address. */

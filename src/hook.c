@@ -28,7 +28,7 @@ static const struct cmd_opt hook_opts[] = {
 static const struct cmd_spec hook_spec = {
 	"usage: ssci hook install REPO\n"
 	"       ssci hook remove REPO\n", "h", hook_opts,
-	NULL, 0,
+	NULL, 0, 0,
 };
 
 /*

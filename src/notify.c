@@ -56,7 +56,7 @@ static const struct cmd_spec notify_spec = {
 	"usage: ssci notify [OPTIONS] COMMIT...\n"
 	"       ssci notify [OPTIONS] --post-receive < \"old new ref\" lines\n"
 	"       ssci notify [OPTIONS] --flush\n", "vh", notify_opts,
-	NULL, 0,
+	NULL, 0, 0,
 };
 
 static void

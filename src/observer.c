@@ -84,7 +84,7 @@ static const struct cmd_opt observer_opts[] = {
 
 const struct cmd_spec cmd_observer_spec = {
 	"usage: ssci observer [OPTIONS] CLONE\n", "vh", observer_opts,
-	"observer", sizeof(struct observer),
+	"observer", sizeof(struct observer), 0,
 };
 
 static void observer_branch(struct observer *o);

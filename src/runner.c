@@ -99,7 +99,7 @@ static const struct cmd_opt runner_opts[] = {
 
 const struct cmd_spec cmd_runner_spec = {
 	"usage: ssci runner [OPTIONS] [CLONE]\n", "vh", runner_opts,
-	"runner", sizeof(struct runner),
+	"runner", sizeof(struct runner), 0,
 };
 
 static void runner_flush_outbox(struct runner *r);

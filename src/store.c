@@ -18,6 +18,18 @@ store_open(const char *dir)
 	return store_sqlite_backend.open(dir);
 }
 
+int
+store_backup(const char *dir, const char *to)
+{
+	return store_sqlite_backend.backup(dir, to);
+}
+
+int
+store_check_file(const char *path)
+{
+	return store_sqlite_backend.check_file(path);
+}
+
 void
 store_close(struct store *store)
 {

@@ -44,6 +44,15 @@ struct store *store_open(const char *dir);
 void store_close(struct store *store);
 
 /*
+ * A copy of the store in dir as it is at one moment, made while a
+ * dispatcher may be using it (its writes go on), in the new file to: 0,
+ * or -1 after saying why.
+ */
+int store_backup(const char *dir, const char *to);
+/* Whether the file at path is a whole store: 0, or -1 after saying why. */
+int store_check_file(const char *path);
+
+/*
  * After a restart: every job still running goes back to the front of the
  * queue (its attempt already counted).  Returns how many, or -1.
  */

@@ -24,6 +24,8 @@ struct store {
 struct store_backend {
 	const char *name;
 	struct store *(*open)(const char *dir);
+	int (*backup)(const char *dir, const char *to);
+	int (*check_file)(const char *path);
 	void (*close)(struct store *store);
 	int (*requeue_running)(struct store *store);
 	int (*dispatch)(struct store *store, const struct job_request *request,

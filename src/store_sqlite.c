@@ -18,6 +18,8 @@ sqlite_open(const char *dir)
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.open = sqlite_open,
+	.backup = sqlite_backup,
+	.check_file = sqlite_check_file,
 	.close = sql_close,
 	.requeue_running = sqlite_requeue_running,
 	.dispatch = sqlite_dispatch,

@@ -16,6 +16,9 @@
 
 #include "store_backend.h"
 
+/* How long a statement waits for another process's lock. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
 /* Free pages a step of retention gives back to the file system (4 MiB). */
 #define STORE_VACUUM_PAGES_SQL "1024"
 
@@ -264,6 +267,10 @@ int sqlite_outbox_add(struct store *base, const char *target, const char *key,
 int sqlite_outbox_list(struct store *base, const char *target, int limit,
     store_outbox_cb cb, void *arg);
 int sqlite_outbox_remove(struct store *base, int64_t id);
+/* store_sqlite_backup.c: copies of a store, and their check */
+int sqlite_backup(const char *dir, const char *to);
+int sqlite_check_file(const char *path);
+
 /* store_sqlite_prune.c: retention */
 int sqlite_prune(struct store *base, const struct store_retention *r,
     int64_t *cursor, int scan, int remove, store_removed_cb cb, void *arg);

@@ -13,7 +13,6 @@
 #include "store_sqlite.h"
 #include "util.h"
 
-#define STORE_BUSY_TIMEOUT_MS 5000
 
 
 /*

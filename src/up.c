@@ -122,7 +122,7 @@ static const struct cmd_opt up_opts[] = {
 
 static const struct cmd_spec up_spec = {
 	"usage: ssci up [OPTIONS] REPO\n", "vh", up_opts,
-	NULL, 0,
+	NULL, 0, 0,
 };
 
 static void child_start(struct child *c);
