@@ -25,7 +25,31 @@ struct cmd_signals {
 	void *arg;
 	struct event *ev_int;
 	struct event *ev_term;
+	struct event *ev_hup;
+	void (*hangup)(void *arg);
+	void *hangup_arg;
 };
+
+static void
+cmd_hangup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct cmd_signals *s = arg;
+
+	(void)sig;
+	(void)what;
+	log_info("SIGHUP: reloading");
+	s->hangup(s->hangup_arg);
+}
+
+void
+cmd_on_hangup(struct cmd_signals *s, void (*fn)(void *arg), void *arg)
+{
+	s->hangup = fn;
+	s->hangup_arg = arg;
+	s->ev_hup = evsignal_new(s->base, SIGHUP, cmd_hangup_cb, s);
+	if (s->ev_hup == NULL || evsignal_add(s->ev_hup, NULL) == -1)
+		fatalx("unable to watch SIGHUP");
+}
 
 static void
 cmd_signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -72,6 +96,8 @@ cmd_signals_free(struct cmd_signals *s)
 		return;
 	event_free(s->ev_int);
 	event_free(s->ev_term);
+	if (s->ev_hup != NULL)
+		event_free(s->ev_hup);
 	free(s);
 }
 

@@ -38,6 +38,8 @@ struct cmd_signals *cmd_stop_on_signals(struct event_base *base);
 struct cmd_signals *cmd_on_signals(struct event_base *base,
     void (*fn)(int sig, void *arg), void *arg);
 void cmd_signals_free(struct cmd_signals *s);
+/* On SIGHUP, fn(arg) (a reload), where it would end the process. */
+void cmd_on_hangup(struct cmd_signals *s, void (*fn)(void *arg), void *arg);
 
 /*
  * cmd_opt.c: a command's options as one table, from which getopt's array,
@@ -172,6 +174,14 @@ void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int cmd_config_check(const char *path, const struct cmd_spec *const *specs,
     size_t nspecs);
+
+/*
+ * cmd_parse again, as a reload does (argv was parsed once already): a
+ * configuration file that has gone wrong since is said and gives -1,
+ * where cmd_parse would exit.
+ */
+int cmd_reparse(int argc, char **argv, const struct cmd_spec *spec,
+    void *dest);
 
 /* The synopsis and every option with its meaning and default; exit 0. */
 void cmd_help(const struct cmd_spec *spec) __attribute__((noreturn));

@@ -360,12 +360,17 @@ cmd_config_check(const char *path, const struct cmd_spec *const *specs,
  * --config FILE, or the default file if it exists, read into dest before
  * the command line's other options: a first pass over argv finds it.
  */
-static void
+static int
 cmd_parse_config(int argc, char **argv, const struct cmd_spec *spec,
     void *dest, unsigned char *from_file)
 {
-	/* What the file's options point into: kept while the process runs. */
-	static struct conf kept;
+	/*
+	 * What the files' options point into: kept while the process runs,
+	 * each one read (a reload reads the file again; what the first
+	 * reading set may still be in use).
+	 */
+	static struct conf *kept;
+	static size_t nkept;
 	const char *path = NULL;
 	int ch;
 
@@ -381,21 +386,27 @@ cmd_parse_config(int argc, char **argv, const struct cmd_spec *spec,
 	if (path == NULL && access(CMD_CONFIG_DEFAULT, F_OK) == 0)
 		path = CMD_CONFIG_DEFAULT;
 	if (path == NULL)
-		return;
-	conf_free(&kept);
-	if (cmd_config_load(path, &kept, spec, dest, from_file) == -1)
-		exit(2);
+		return 0;
+	kept = xrealloc(kept, (nkept + 1) * sizeof *kept);
+	return cmd_config_load(path, &kept[nkept++], spec, dest, from_file);
 }
 
-int
-cmd_parse(int argc, char **argv, const struct cmd_spec *spec, void *dest)
+/* cmd_parse, or after a wrong configuration file -1 if again, else exit. */
+static int
+cmd_parse_as(int argc, char **argv, const struct cmd_spec *spec, void *dest,
+    int again)
 {
 	unsigned char from_file[CMD_MAX_OPTS] = { 0 };
 	const struct cmd_opt *o;
 	int ch;
 
-	if (spec->section != NULL)
-		cmd_parse_config(argc, argv, spec, dest, from_file);
+	optind = 0;	/* glibc: a parse from the start, even a second one */
+	if (spec->section != NULL &&
+	    cmd_parse_config(argc, argv, spec, dest, from_file) == -1) {
+		if (again)
+			return -1;
+		exit(2);
+	}
 	while ((ch = cmd_getopt(argc, argv, spec)) != -1) {
 		/* '?' matches none: getopt said what was wrong. */
 		for (o = spec->opts; o->name != NULL && o->val != ch; o++)
@@ -412,4 +423,16 @@ cmd_parse(int argc, char **argv, const struct cmd_spec *spec, void *dest)
 			cmd_usage(spec);
 	}
 	return optind;
+}
+
+int
+cmd_reparse(int argc, char **argv, const struct cmd_spec *spec, void *dest)
+{
+	return cmd_parse_as(argc, argv, spec, dest, 1);
+}
+
+int
+cmd_parse(int argc, char **argv, const struct cmd_spec *spec, void *dest)
+{
+	return cmd_parse_as(argc, argv, spec, dest, 0);
 }

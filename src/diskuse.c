@@ -249,6 +249,13 @@ diskuse_free(struct diskuse *du)
 }
 
 void
+diskuse_set_min(struct diskuse *du, const struct diskuse_min *min)
+{
+	du->min = *min;
+	diskuse_check(du);
+}
+
+void
 diskuse_get(const struct diskuse *du, enum diskuse_dir which,
     struct diskuse_figures *out)
 {

@@ -38,6 +38,8 @@ struct diskuse *diskuse_new(struct event_base *base, struct sched *sched,
     const char *state_dir, const char *results_dir,
     const struct diskuse_min *min);
 void diskuse_free(struct diskuse *du);
+/* A new --min-free (a reload), applied at once. */
+void diskuse_set_min(struct diskuse *du, const struct diskuse_min *min);
 
 struct diskuse_figures {
 	const char *path;

@@ -37,188 +37,6 @@
 #include "auth.h"
 #include "util.h"
 
-/* What the command line sets: the configuration, and three things more. */
-struct dispatcher_args {
-	struct dispatcher_config cfg;
-	int verbose;
-	const char *token_file;
-	const char *runner_token_file;
-};
-
-static int
-dispatcher_http_host(void *arg, const char *host)
-{
-	struct dispatcher_args *a = arg;
-
-	if (a->cfg.nhttp_hosts == DISPATCHER_MAX_HTTP_HOSTS) {
-		cmd_error("at most %d --http-host", DISPATCHER_MAX_HTTP_HOSTS);
-		return -1;
-	}
-	a->cfg.http_hosts[a->cfg.nhttp_hosts++] = host;
-	return 0;
-}
-
-static int
-dispatcher_min_free(void *arg, const char *value)
-{
-	struct dispatcher_args *a = arg;
-
-	if (diskuse_min_parse(value, &a->cfg.min_free) == -1) {
-		cmd_error("invalid --min-free '%s': expected a size like 512M "
-		    "or 2G, or a percentage of the disk like 5%%", value);
-		return -1;
-	}
-	return 0;
-}
-
-/* A URL notifications may go to: http(s), no spaces or controls. */
-static int
-dispatcher_url_valid(const char *url)
-{
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-		return 0;
-	for (const char *c = url; *c != '\0'; c++) {
-		if ((unsigned char)*c <= ' ' || *c == 0x7f)
-			return 0;
-	}
-	return strlen(url) <= 2000;
-}
-
-static const struct cmd_opt dispatcher_opts[] = {
-	{ "host", required_argument, 'H', "HOST", "localhost",
-	    "address to listen on", CMD_STR(struct dispatcher_args, cfg.host) },
-	{ "port", required_argument, 'p', "PORT", "8888",
-	    "port to listen on; 0 takes a free one",
-	    CMD_INT(struct dispatcher_args, cfg.port, 0, 65535) },
-	{ "http", required_argument, 'w', "HOST:PORT|off", "localhost:8080",
-	    "web pages, JSON API and /metrics; off for none, port 0 for a free "
-	    "one", CMD_STR(struct dispatcher_args, cfg.http) },
-	{ "http-host", required_argument, 'N', "NAME", NULL,
-	    "another name the web side is reached by (repeatable): writes by "
-	    "other names need the token", CMD_CALL(dispatcher_http_host) },
-	{ "state-dir", required_argument, 's', "DIR", "./ssci-data",
-	    "the database ssci.db and the logs of jobs",
-	    CMD_STR(struct dispatcher_args, cfg.state_dir) },
-	{ "results-dir", required_argument, 'r', "DIR", "./test_results",
-	    "one file per tested commit",
-	    CMD_STR(struct dispatcher_args, cfg.results_dir) },
-	{ "heartbeat", required_argument, 'b', "SECONDS", "1",
-	    "how often runners are pinged",
-	    CMD_MILLIS(struct dispatcher_args,
-	    cfg.heartbeat_ms, 10, 1000000000) },
-	{ "runner-timeout", required_argument, 't', "SECONDS", "5",
-	    "a runner silent this long is lost",
-	    CMD_MILLIS(struct dispatcher_args,
-	    cfg.runner_timeout_ms, 10, 1000000000) },
-	{ "client-timeout", required_argument, 'c', "SECONDS", "60",
-	    "an observer or client silent this long, or a line not finished "
-	    "in this time, is closed",
-	    CMD_MILLIS(struct dispatcher_args,
-	    cfg.client_timeout_ms, 100, 1000000000) },
-	{ "http-timeout", required_argument, 'o', "SECONDS", "30",
-	    "idle HTTP connections are closed, and a request must arrive "
-	    "whole, in this time",
-	    CMD_MILLIS(struct dispatcher_args,
-	    cfg.http_timeout_ms, 100, 1000000000) },
-	{ "job-timeout", required_argument, 'j', "SECONDS", "1800",
-	    "a test running longer is killed and ends as timeout",
-	    CMD_INT(struct dispatcher_args, cfg.job_timeout_s, 1, 1000000) },
-	{ "max-attempts", required_argument, 'a', "N", "3",
-	    "a job whose runner was lost this many times ends as error",
-	    CMD_INT(struct dispatcher_args, cfg.max_attempts, 1, 1000000) },
-	{ "retry-failed", required_argument, 'F', "N", "0",
-	    "a failed job runs again up to N times (preferably on another "
-	    "runner) to tell a flaky failure; a pass after one is 'flaky'",
-	    CMD_INT(struct dispatcher_args, cfg.retry_failed, 0, PLAN_MAX_RETRY) },
-	{ "max-log-bytes", required_argument, 'l', "N", "16777216",
-	    "output past this is dropped, with a note in the log",
-	    CMD_INT64(struct dispatcher_args,
-	    cfg.max_log_bytes, 1, 1LL << 40) },
-	{ "token-file", required_argument, 'T', "FILE", "$SSCI_TOKEN",
-	    "every hello and HTTP write must carry this token",
-	    CMD_STR(struct dispatcher_args, token_file) },
-	{ "runner-token-file", required_argument, 'R', "FILE", NULL,
-	    "a token of their own for runners",
-	    CMD_STR(struct dispatcher_args, runner_token_file) },
-	{ "http-auth", no_argument, 'A', NULL, NULL,
-	    "HTTP reads need the token too",
-	    CMD_FLAG(struct dispatcher_args, cfg.http_auth) },
-	{ "local-repos", no_argument, 'L', NULL, NULL,
-	    "take local paths and file:// URLs as repositories",
-	    CMD_FLAG(struct dispatcher_args, cfg.local_repos) },
-	{ "tls-cert", required_argument, 'C', "FILE", NULL,
-	    "serve TLS with this certificate (with --tls-key)",
-	    CMD_STR(struct dispatcher_args, cfg.tls_cert) },
-	{ "tls-key", required_argument, 'K', "FILE", NULL,
-	    "the certificate's key",
-	    CMD_STR(struct dispatcher_args, cfg.tls_key) },
-	{ "max-connections", required_argument, 'M', "N",
-	    "half the descriptors, at most 50000",
-	    "protocol connections past this are refused",
-	    CMD_INT(struct dispatcher_args, cfg.max_connections, 1, 1000000) },
-	{ "max-http-connections", required_argument, 'W', "N",
-	    "a quarter of the descriptors, at most 1024",
-	    "HTTP connections past this wait in the kernel's queue",
-	    CMD_INT(struct dispatcher_args,
-	    cfg.max_http_connections, 1, 1000000) },
-	{ "max-queued-per-repo", required_argument, 'Q', "N", "100000",
-	    "dispatches past this many queued jobs of one repository are "
-	    "refused",
-	    CMD_INT(struct dispatcher_args,
-	    cfg.max_queued_per_repo, 1, 100000000) },
-	{ "forge", required_argument, 'G', "NAME=KIND,URL,SECRET_FILE"
-	    "[,TOKEN_FILE]", NULL,
-	    "take webhooks at /hooks/KIND from a forge (github, gitea, "
-	    "forgejo, gitlab) at URL signed with the secret in SECRET_FILE, "
-	    "and report statuses with the token in TOKEN_FILE (repeatable)",
-	    CMD_LIST_VALID(struct dispatcher_args, cfg.forge_specs, NULL,
-	    NULL) },
-	{ "forge-repo", required_argument, 'g', "OWNER/NAME|*", NULL,
-	    "a forge's repository that may be built (repeatable; * for all)",
-	    CMD_LIST_VALID(struct dispatcher_args, cfg.forge_repos,
-	    forge_repo_valid, "--forge-repo") },
-	{ "public-url", required_argument, 'P', "URL", "http://HTTP-ADDRESS",
-	    "where others reach the job pages (statuses and notifications "
-	    "link to them)", CMD_STR(struct dispatcher_args, cfg.public_url) },
-	{ "notify-url", required_argument, 'U', "URL", NULL,
-	    "POST JSON (Slack-compatible) here when a branch breaks or is "
-	    "fixed (repeatable)", CMD_LIST_VALID(struct dispatcher_args,
-	    cfg.notify_urls, dispatcher_url_valid, "--notify-url") },
-	{ "notify-email", required_argument, 'm', "ADDRESS", NULL,
-	    "mail these events to ADDRESS with sendmail (repeatable)",
-	    CMD_LIST_VALID(struct dispatcher_args, cfg.notify_emails,
-	    notices_address_valid, "--notify-email") },
-	{ "notify-all", no_argument, 'n', NULL, NULL,
-	    "notify every failure, not only the first",
-	    CMD_FLAG(struct dispatcher_args, cfg.notify_all) },
-	{ "keep-days", required_argument, 'k', "DAYS", "90",
-	    "jobs that ended longer ago are removed with their logs and "
-	    "tests, unless among the newest --keep-jobs of their branch "
-	    "(0: keep every job)",
-	    CMD_INT(struct dispatcher_args, cfg.keep_days, 0, 1000000) },
-	{ "keep-jobs", required_argument, 'J', "N", "10000",
-	    "the newest N jobs of each repository and branch are kept, "
-	    "however old (0: keep every job)",
-	    CMD_INT(struct dispatcher_args, cfg.keep_jobs, 0, 1000000000) },
-	{ "min-free", required_argument, 'Z', "SIZE|N%",
-	    "1G, or 5% of a smaller disk",
-	    "new dispatches are refused while the state or results dir's "
-	    "disk has less room; running jobs go on",
-	    CMD_CALL(dispatcher_min_free) },
-	{ "http-rate", required_argument, 'E', "N", "100",
-	    "HTTP requests per second per address (bursts of twice that)",
-	    CMD_INT(struct dispatcher_args, cfg.http_rate, 1, 1000000) },
-	CMD_OPT_CONFIG,
-	CMD_OPT_VERBOSE(struct dispatcher_args, verbose),
-	CMD_OPT_HELP,
-	CMD_OPT_END,
-};
-
-const struct cmd_spec cmd_dispatcher_spec = {
-	"usage: ssci dispatcher [OPTIONS]\n", "vh", dispatcher_opts,
-	"dispatcher", sizeof(struct dispatcher_args), 0,
-};
-
 /* "127.0.0.1:8888" or "[::1]:8888" from a socket address. */
 static void
 format_addr(const struct sockaddr *sa, char *buf, size_t size)
@@ -355,41 +173,6 @@ static const struct sched_watchers dispatcher_watchers = {
 	.result = dispatcher_saw_result,
 };
 
-/* Parse the options into cfg (its defaults set); exits on a bad one. */
-static void
-dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
-    int *verbose, const char **token_file, const char **runner_token_file)
-{
-	struct dispatcher_args a = { .cfg = *cfg };
-
-	if (cmd_parse(argc, argv, &cmd_dispatcher_spec, &a) != argc)
-		cmd_usage(&cmd_dispatcher_spec);
-	if (a.cfg.http != NULL && strcmp(a.cfg.http, "off") == 0)
-		a.cfg.http = NULL;
-	if ((a.cfg.tls_cert == NULL) != (a.cfg.tls_key == NULL)) {
-		fprintf(stderr, "ssci: --tls-cert and --tls-key go together\n");
-		cmd_usage(&cmd_dispatcher_spec);
-	}
-	if (a.cfg.public_url != NULL && !dispatcher_url_valid(a.cfg.public_url)) {
-		fprintf(stderr, "ssci: invalid --public-url '%s'\n",
-		    a.cfg.public_url);
-		cmd_usage(&cmd_dispatcher_spec);
-	}
-	if (a.cfg.forge_specs.n > 0 && a.cfg.http == NULL) {
-		fprintf(stderr, "ssci: --forge needs the HTTP side (--http)\n");
-		cmd_usage(&cmd_dispatcher_spec);
-	}
-	if (a.cfg.http_auth && a.token_file == NULL &&
-	    getenv("SSCI_TOKEN") == NULL) {
-		fprintf(stderr, "ssci: --http-auth needs a token\n");
-		cmd_usage(&cmd_dispatcher_spec);
-	}
-	*cfg = a.cfg;
-	*verbose = a.verbose;
-	*token_file = a.token_file;
-	*runner_token_file = a.runner_token_file;
-}
-
 /*
  * One dispatcher per state dir: two would share a database and hand the
  * same jobs out twice.  The lock file says our pid, address and, when
@@ -494,6 +277,12 @@ dispatcher_tellers(struct dispatcher *d)
 		    d->cfg.notify_all, d->public_url);
 }
 
+static void
+dispatcher_reload_cb(void *arg)
+{
+	dispatcher_reload(arg);
+}
+
 int
 cmd_dispatcher(int argc, char **argv)
 {
@@ -502,29 +291,20 @@ cmd_dispatcher(int argc, char **argv)
 	struct evconnlistener *l;
 	struct cmd_signals *sigs;
 	struct timeval tv;
-	const char *token_file = NULL, *runner_token_file = NULL;
+	struct dispatcher_files files;
 	int verbose = 0, requeued;
 
-	d.cfg = (struct dispatcher_config){
-		.host = "localhost", .port = DISPATCHER_DEFAULT_PORT,
-		.http = "localhost:8080",
-		.state_dir = "ssci-data", .results_dir = "test_results",
-		.heartbeat_ms = 1000, .runner_timeout_ms = 5000,
-		.job_timeout_s = 1800, .client_timeout_ms = 60000,
-		.http_timeout_ms = 30000,
-		.max_attempts = 3, .max_log_bytes = 16 << 20,
-		.max_queued_per_repo = 100000,
-		.http_rate = 100,
-		.keep_days = 90, .keep_jobs = 10000,
-		.min_free = { .bytes = -1, .percent = 0 },
-	};
-	dispatcher_options(argc, argv, &d.cfg, &verbose, &token_file,
-	    &runner_token_file);
+	dispatcher_options(argc, argv, &d.cfg, &files, &verbose);
+	d.argc = argc;
+	d.argv = argv;
+	d.log_file = files.log;
+	if (files.log != NULL && log_to_file(files.log) == -1)
+		return 1;
 	log_init_daemon("dispatcher", verbose);
 	dispatcher_fd_limits(&d.cfg);
-	d.cfg.token = auth_token(token_file);
-	if (runner_token_file != NULL &&
-	    (d.cfg.runner_token = auth_read_token(runner_token_file)) == NULL)
+	d.cfg.token = auth_token(files.token);
+	if (files.runner_token != NULL &&
+	    (d.cfg.runner_token = auth_read_token(files.runner_token)) == NULL)
 		return 1;
 	if (d.cfg.tls_cert != NULL)
 		d.tls = tls_server(d.cfg.tls_cert, d.cfg.tls_key);
@@ -586,6 +366,7 @@ cmd_dispatcher(int argc, char **argv)
 	    dispatcher_heartbeat_cb, &d);
 	event_add(d.ev_heartbeat, &tv);
 	sigs = cmd_stop_on_signals(d.base);
+	cmd_on_hangup(sigs, dispatcher_reload_cb, &d);
 
 	event_base_dispatch(d.base);
 

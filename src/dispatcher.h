@@ -159,7 +159,29 @@ struct dispatcher {
 	char *public_url;		/* without a trailing '/' */
 	struct retention *retention;	/* NULL: everything is kept */
 	struct diskuse *diskuse;
+	int argc;			/* the command line, for a reload */
+	char **argv;
+	const char *log_file;		/* --log-file, or NULL */
 };
+
+/* The files the options name, read apart from the configuration. */
+struct dispatcher_files {
+	const char *token;		/* --token-file */
+	const char *runner_token;	/* --runner-token-file */
+	const char *log;		/* --log-file */
+};
+
+/*
+ * dispatcher_opts.c: the options into cfg (the command line after the
+ * configuration file), checked together; exits on a wrong one.
+ */
+void dispatcher_options(int argc, char **argv, struct dispatcher_config *cfg,
+    struct dispatcher_files *files, int *verbose);
+/*
+ * SIGHUP: the log file reopened, the token files read again, and the
+ * options read again and those a reload applies applied; all or nothing.
+ */
+void dispatcher_reload(struct dispatcher *d);
 
 /* peer.c */
 extern const struct peer_message peer_messages[];

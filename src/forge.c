@@ -243,6 +243,40 @@ forges_release(struct forges *f)
 }
 
 int
+forges_reread(struct forges *f, const char *const *specs, size_t nspecs)
+{
+	struct forges fresh;
+	size_t i;
+
+	if (forges_load(&fresh, specs, nspecs, NULL, 0) == -1)
+		return -1;
+	for (i = 0; fresh.n == f->n && i < f->n; i++) {
+		const struct forge *a = &f->list[i], *b = &fresh.list[i];
+
+		if (strcmp(a->name, b->name) != 0 || a->kind != b->kind ||
+		    strcmp(a->url, b->url) != 0 ||
+		    (a->token == NULL) != (b->token == NULL))
+			break;
+	}
+	if (fresh.n != f->n || i < f->n) {
+		log_warnx("the forges (--forge) are not as at start: that "
+		    "takes a restart");
+		forges_release(&fresh);
+		return -1;
+	}
+	for (i = 0; i < f->n; i++) {
+		char *secret = f->list[i].secret, *token = f->list[i].token;
+
+		f->list[i].secret = fresh.list[i].secret;
+		f->list[i].token = fresh.list[i].token;
+		fresh.list[i].secret = secret;
+		fresh.list[i].token = token;
+	}
+	forges_release(&fresh);
+	return 0;
+}
+
+int
 forge_match(const struct forge *g, const char *url, char **path)
 {
 	size_t base = strlen(g->url), len;

@@ -67,6 +67,13 @@ int forges_load(struct forges *f, const char *const *specs, size_t nspecs,
 void forges_release(struct forges *f);
 
 /*
+ * Read the secret and token files of specs again (a reload) into f,
+ * which specs made: 0, or -1 after saying why (f as it was), also when
+ * specs now name other forges, which takes a restart.
+ */
+int forges_reread(struct forges *f, const char *const *specs, size_t nspecs);
+
+/*
  * Whether a repository URL lies under forge g: 1 with the repository's
  * "OWNER/NAME" (malloc'd) in *path, or 0.  The URL may end in ".git".
  */

@@ -8,11 +8,13 @@
  * escaped, so that a newline cannot forge a line of ours.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -30,6 +32,7 @@ static const char *const log_level_names[] = {
 static const char *log_role = "ssci";
 static int log_verbose;
 static int log_stamped;
+static const char *log_path;	/* --log-file, or NULL: standard error */
 
 static void log_line(enum log_level level, const char *msg, int errnum);
 
@@ -62,6 +65,40 @@ log_init_daemon(const char *role, int verbose)
 	log_init(role, verbose);
 	log_stamped = 1;
 	event_set_log_callback(log_from_libevent);
+}
+
+/* path opened (appending) as our standard error: 0, or -1 after saying why. */
+static int
+log_open_path(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOCTTY, 0640);
+
+	if (fd == -1 || dup2(fd, STDERR_FILENO) == -1) {
+		log_warn("unable to open log file '%s'", path);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+log_to_file(const char *path)
+{
+	if (log_open_path(path) == -1)
+		return -1;
+	log_path = path;
+	return 0;
+}
+
+void
+log_reopen(void)
+{
+	/* After logrotate moved it: a new file; if that fails, the old one. */
+	if (log_path != NULL && log_open_path(log_path) == 0)
+		log_info("log file '%s' reopened", log_path);
 }
 
 /* "2026-12-01T23:59:59.123Z role level: message[: strerror]" or "role: ..." */

@@ -137,6 +137,13 @@ retention_free(struct retention *r)
 	free(r);
 }
 
+void
+retention_set(struct retention *r, int keep_days, int keep_jobs)
+{
+	r->keep_days = keep_days;
+	r->keep_jobs = keep_jobs;
+}
+
 int64_t
 retention_removed(const struct retention *r)
 {

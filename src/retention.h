@@ -28,6 +28,8 @@ struct retention;
 struct retention *retention_new(struct event_base *base, struct store *store,
     const struct joblogs *logs, int keep_days, int keep_jobs);
 void retention_free(struct retention *r);
+/* New limits (a reload), both 1 or more: from the next step on. */
+void retention_set(struct retention *r, int keep_days, int keep_jobs);
 
 /* For /metrics: jobs removed since start, the slowest step (µs). */
 int64_t retention_removed(const struct retention *r);

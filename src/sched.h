@@ -150,6 +150,8 @@ int sched_repo_refused(const struct sched *s, const char *repo, char *why,
  * full), or take them again (why NULL).  Jobs already taken go on.
  */
 void sched_set_refusal(struct sched *s, const char *why);
+/* A new configuration (a reload): for the jobs handed out from now on. */
+void sched_set_config(struct sched *s, const struct sched_config *cfg);
 /* Why dispatches are refused now, or NULL. */
 const char *sched_refusal(const struct sched *s);
 /*

@@ -40,6 +40,12 @@ sched_set_refusal(struct sched *s, const char *why)
 	s->refusal = why != NULL ? xstrdup(why) : NULL;
 }
 
+void
+sched_set_config(struct sched *s, const struct sched_config *cfg)
+{
+	s->cfg = *cfg;
+}
+
 const char *
 sched_refusal(const struct sched *s)
 {

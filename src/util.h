@@ -38,6 +38,13 @@ void xappendf(char **s, const char *fmt, ...)
  */
 void log_init(const char *role, int verbose);
 void log_init_daemon(const char *role, int verbose);
+/*
+ * Log to the file at path (appended; made 0640) instead of standard
+ * error, which becomes that file: 0, or -1 after saying why.
+ */
+int log_to_file(const char *path);
+/* Open the log file's path again (SIGHUP, after logrotate moved it). */
+void log_reopen(void);
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

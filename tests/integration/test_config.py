@@ -8,6 +8,7 @@ when no --config is given."""
 import json
 import os
 import re
+import signal
 import subprocess
 import unittest
 
@@ -31,7 +32,8 @@ GOOD = {
         "forge-repo": "owner/name", "public-url": "https://ci.example.org",
         "notify-url": "https://chat.example.org/hook",
         "notify-email": "dev@example.org", "notify-all": "on",
-        "http-rate": "20", "verbose": "true",
+        "http-rate": "20", "verbose": "true", "keep-days": "30",
+        "keep-jobs": "500", "min-free": "5%", "log-file": "dispatcher.log",
     },
     "runner": {
         "dispatcher-server": "127.0.0.1:1", "name": "r1",
@@ -60,7 +62,8 @@ BAD = {
         "max-queued-per-repo": "0", "forge-repo": "no-slash",
         "notify-url": "ftp://example.org", "notify-email": "nobody",
         "http-rate": "0", "http-auth": "maybe", "local-repos": "2",
-        "notify-all": "yess", "verbose": "loud",
+        "notify-all": "yess", "verbose": "loud", "keep-days": "-1",
+        "keep-jobs": "many", "min-free": "100%",
     },
     "runner": {
         "job-timeout": "0", "jobs": "65", "job-memory": "1k",
@@ -302,3 +305,94 @@ exec "$@"
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestReload(SsciTest):
+    def test_sighup_reloads(self):
+        """SIGHUP: the log file reopened after a rotation, the token file
+        read again, the options a reload applies applied; a wrong file
+        changes nothing and the dispatcher goes on; what only a restart
+        applies is said."""
+        token = os.path.join(self.tmp, "token")
+        log = os.path.join(self.tmp, "dispatcher.log")
+        conf = os.path.join(self.tmp, "ssci.conf")
+
+        def write(path, text, mode=0o600):
+            with open(path, "w") as f:
+                f.write(text)
+            os.chmod(path, mode)
+
+        def settings(queue, port="0"):
+            return (f"[dispatcher]\nhost = 127.0.0.1\nport = {port}\n"
+                    f"http = off\nlocal-repos = yes\n"
+                    f"state-dir = {self.tmp}/state\n"
+                    f"results-dir = {self.tmp}/results\n"
+                    f"token-file = {token}\nlog-file = {log}\n"
+                    f"max-queued-per-repo = {queue}\n")
+
+        def logged(text):
+            return self.wait_for(lambda: os.path.exists(log) and
+                                 text in open(log).read(), f"'{text}'")
+
+        def status(tok):
+            write(os.path.join(self.tmp, "client-token"), tok)
+            return self.ssci("status", "--dispatcher-server", address,
+                             "--token-file",
+                             os.path.join(self.tmp, "client-token"))
+
+        write(token, "first-token\n")
+        write(conf, settings(1))
+        d = self.start("dispatcher", "dispatcher", "--config", conf)
+        port = self.wait_for(lambda: re.search(
+            r"^listening on 127\.0\.0\.1:(\d+)$", d.stdout(), re.M),
+            "the dispatcher to listen").group(1)
+        address = f"127.0.0.1:{port}"
+        logged("descriptor limit")
+        self.assertEqual(d.stderr(), "", "the log goes to the file")
+        self.assertEqual(status("first-token").returncode, 0)
+        repo = self.make_repo()
+        commits = [self.commit(repo, f"c{i}") for i in range(3)]
+        env = dict(os.environ, SSCI_TOKEN="first-token")
+        notify = subprocess.run(
+            [SSCI, "notify", "--dispatcher-server", address, *commits],
+            cwd=repo, env=env, text=True, capture_output=True)
+        self.assertNotEqual(notify.returncode, 0, "a queue of one")
+        self.assertIn("queue", notify.stderr)
+
+        # Rotate the log, change the token and the queue's limit.
+        os.rename(log, log + ".1")
+        write(token, "second-token\n")
+        write(conf, settings(10))
+        d.signal(signal.SIGHUP)
+        logged("reloaded: the token files")
+        self.assertIn("log file", open(log).read())
+        self.assertIn("descriptor limit", open(log + ".1").read())
+        self.assertNotEqual(status("first-token").returncode, 0)
+        self.assertEqual(status("second-token").returncode, 0)
+        env["SSCI_TOKEN"] = "second-token"
+        notify = subprocess.run(
+            [SSCI, "notify", "--dispatcher-server", address, *commits],
+            cwd=repo, env=env, text=True, capture_output=True)
+        self.assertEqual(notify.returncode, 0, notify.stderr)
+
+        # A wrong file, or an unreadable token file: nothing changes.
+        write(conf, settings(10) + "max-attempts = none\n")
+        d.signal(signal.SIGHUP)
+        logged("not reloaded")
+        self.assertIn("invalid value 'none' for --max-attempts",
+                      open(log).read())
+        write(conf, settings(10))
+        write(token, "third-token\n", mode=0o644)
+        d.signal(signal.SIGHUP)
+        self.wait_for(lambda: open(log).read().count("not reloaded") == 2,
+                      "the second refusal")
+        self.assertEqual(status("second-token").returncode, 0)
+        # What takes a restart is said, the rest applied.
+        write(token, "third-token\n")
+        write(conf, settings(10, port="1"))
+        d.signal(signal.SIGHUP)
+        logged("changed but applied only by a restart: --host/--port")
+        self.wait_for(lambda: open(log).read().count("reloaded: the") == 2,
+                      "the second reload")
+        self.assertEqual(status("third-token").returncode, 0)
+        self.assertTrue(d.alive())
