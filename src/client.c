@@ -203,6 +203,9 @@ static const struct cmd_opt client_all_opts[] = {
 	    "only jobs in this state", CMD_STR(struct client, args.state) },
 	{ "limit", required_argument, 'l', "N", "20", "at most N jobs",
 	    CMD_INT(struct client, args.limit, 1, 1000) },
+	/* The same word for tests: its own count and default. */
+	{ "limit", required_argument, 'L', "N", "1000", "at most N tests",
+	    CMD_INT(struct client, args.limit, 1, 1000) },
 	{ "follow", no_argument, 'f', NULL, NULL,
 	    "follow a running job until it ends (-f): exit 0 if it passed",
 	    CMD_FLAG(struct client, args.follow) },

@@ -348,7 +348,7 @@ static const struct client_cmd client_cmds[] = {
 	    "pipeline\nthat keeps the jobs that passed.\n", "", 1, check_job,
 	    request_retry, print_retry },
 	{ "tests", "usage: ssci tests [OPTIONS] JOB\n"
-	    "The tests of the job's latest attempt, failed first.\n", "l", 1,
+	    "The tests of the job's latest attempt, failed first.\n", "L", 1,
 	    check_job, client_request_tests, client_print_tests },
 	{ "quarantine", "usage: ssci quarantine [OPTIONS] add|remove REPO "
 	    "TEST\n       ssci quarantine [OPTIONS] list [REPO]\n"
