@@ -111,7 +111,7 @@ test_keeps_the_newest_of_each_branch(void **state)
 	    .commit = "eeee", .branch = "main" };
 	enum job_state st;
 	int64_t main_ids[5], dev, waiting;
-	char commit[8];
+	char commit[16];
 	int existing;
 
 	for (int i = 0; i < 5; i++) {
