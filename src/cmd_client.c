@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "auth.h"
 #include "cmd_client.h"
 #include "spawn.h"
 #include "util.h"
@@ -28,6 +29,31 @@ cmd_client_init(struct cmd_client *c, const struct cmd_client_kind *kind,
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * SIGHUP: the token file read again, said at the next hello (the
+ * connection there is stays); the other options take a restart.
+ */
+static void
+cmd_client_hangup(void *arg)
+{
+	struct cmd_client *c = arg;
+	char *token;
+
+	if (c->sec.token_file == NULL) {
+		log_info("reloaded: no token file to read again");
+		return;
+	}
+	if ((token = auth_read_token(c->sec.token_file)) == NULL) {
+		log_warnx("not reloaded (see above): the token stays as it was");
+		return;
+	}
+	free((char *)c->auth.token);
+	c->auth.token = token;
+	if (c->conn != NULL)
+		conn_set_token(c->conn, token);
+	log_info("reloaded: the token file, said at the next connection");
+}
+
 void
 cmd_client_start(struct cmd_client *c)
 {
@@ -40,6 +66,8 @@ cmd_client_start(struct cmd_client *c)
 		c->sigs = cmd_on_signals(c->base, c->kind->on_signal, c->arg);
 	else if (c->kind->stop_on_signals)
 		c->sigs = cmd_stop_on_signals(c->base);
+	if (c->kind->daemon && c->sigs != NULL)
+		cmd_on_hangup(c->sigs, cmd_client_hangup, c);
 }
 
 int

@@ -366,6 +366,13 @@ conn_new(struct event_base *base, const char *server, enum proto_role role,
 }
 
 void
+conn_set_token(struct conn *c, const char *token)
+{
+	free(c->token);
+	c->token = token != NULL ? xstrdup(token) : NULL;
+}
+
+void
 conn_free(struct conn *c)
 {
 	if (c == NULL)

@@ -57,6 +57,8 @@ struct conn *conn_new(struct event_base *base, const char *server,
     enum proto_role role, const struct conn_auth *auth, int reconnect,
     const struct conn_callbacks *cbs, void *arg);
 void conn_free(struct conn *c);
+/* The token the next hello says (a reload); the connection there stays. */
+void conn_set_token(struct conn *c, const char *token);
 
 /* Whether hello has been answered ok on the current connection. */
 int conn_is_ready(const struct conn *c);

@@ -396,3 +396,31 @@ class TestReload(SsciTest):
                       "the second reload")
         self.assertEqual(status("third-token").returncode, 0)
         self.assertTrue(d.alive())
+
+    def test_sighup_runner_reads_its_token_again(self):
+        """A runner's SIGHUP reads its token file again: after the token
+        is changed on both sides, the runner's next hello (the dispatcher
+        restarted) carries the new one and it registers again; without
+        the SIGHUP it would be refused."""
+        def write(path, text):
+            with open(path, "w") as f:
+                f.write(text)
+            os.chmod(path, 0o600)
+
+        dtoken = os.path.join(self.tmp, "dispatcher-token")
+        rtoken = os.path.join(self.tmp, "runner-token")
+        write(dtoken, "old-token\n")
+        write(rtoken, "old-token\n")
+        d = self.dispatcher(args=("--token-file", dtoken))
+        r = self.runner(d, "r1", args=("--token-file", rtoken))
+        write(dtoken, "new-token\n")
+        write(rtoken, "new-token\n")
+        r.signal(signal.SIGHUP)
+        self.wait_for(lambda: "reloaded: the token file" in r.stderr(),
+                      "the runner's reload")
+        self.assertTrue(r.alive())
+        d.stop()
+        d = self.restart_dispatcher(d, args=("--token-file", dtoken))
+        self.wait_for(lambda: r.stderr().count("registered with") == 2,
+                      "the runner to register again")
+        self.assertNotIn("bad_token", r.stderr())
