@@ -19,14 +19,24 @@
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define CGROUP_PARENT "ssci"
 
-/* Whether cgroup v2 is mounted at the root with these controllers. */
+/*
+ * Where the jobs' v2 groups go: NULL for the root (as root), else the
+ * group systemd delegated to us (cgroup_delegate).
+ */
+static char *cgroup_v2_base;
+
+/* Whether dir/file (cgroup.subtree_control...) names these controllers. */
 static int
-cgroup_v2_has(const char *controllers)
+cgroup_file_has(const char *dir, const char *file, const char *controllers)
 {
 	char buf[512] = "", *tok, *save = NULL, *want = xstrdup(controllers);
-	FILE *f = fopen(CGROUP_ROOT "/cgroup.subtree_control", "re");
+	char *path;
+	FILE *f;
 	int ok = 1;
 
+	xasprintf(&path, "%s/%s", dir, file);
+	f = fopen(path, "re");
+	free(path);
 	if (f == NULL) {
 		free(want);
 		return 0;
@@ -41,6 +51,14 @@ cgroup_v2_has(const char *controllers)
 	}
 	free(want);
 	return ok;
+}
+
+/* Whether cgroup v2 is mounted at the root with these controllers. */
+static int
+cgroup_v2_has(const char *controllers)
+{
+	return cgroup_file_has(cgroup_v2_base != NULL ? cgroup_v2_base :
+	    CGROUP_ROOT, "cgroup.subtree_control", controllers);
 }
 
 /* Write a short text to dir/file; 0 or -1 after logging. */
@@ -77,14 +95,94 @@ cgroup_v1_parent(const char *hierarchy)
 }
 
 int
+cgroup_delegate(const char *root, const char *self, const char *controllers,
+    pid_t pid, char **base)
+{
+	const char *line = NULL;
+	char *dir, *leaf, num[32], *plus = NULL, *tok, *save = NULL;
+	char *want = xstrdup(controllers);
+	size_t len;
+	int rc = -1;
+
+	*base = NULL;
+	/* The v2 line is "0::PATH"; v1 hierarchies have their own lines. */
+	if (strncmp(self, "0::/", 4) == 0)
+		line = self;
+	else if ((line = strstr(self, "\n0::/")) != NULL)
+		line++;
+	if (line == NULL) {
+		free(want);
+		return -1;
+	}
+	len = strcspn(line + 3, "\n");
+	xasprintf(&dir, "%s%.*s", root, (int)len, line + 3);
+	xasprintf(&leaf, "%s/runner", dir);
+	for (tok = strtok_r(want, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save))
+		xappendf(&plus, "%s+%s", plus != NULL ? " " : "", tok);
+	snprintf(num, sizeof num, "%ld", (long)pid);
+	/*
+	 * A group with processes in it gives its children no controller:
+	 * we move into a leaf of our own, then hand the controllers down.
+	 */
+	if (cgroup_file_has(dir, "cgroup.controllers", controllers) &&
+	    access(dir, W_OK) == 0 && (mkdir(leaf, 0755) == 0 ||
+	    errno == EEXIST) && cgroup_write(leaf, "cgroup.procs", num) == 0 &&
+	    cgroup_write(dir, "cgroup.subtree_control", plus) == 0) {
+		*base = dir;
+		dir = NULL;
+		rc = 0;
+	}
+	free(dir);
+	free(leaf);
+	free(plus);
+	free(want);
+	return rc;
+}
+
+/* The contents of /proc/self/cgroup, or NULL. */
+static char *
+cgroup_self(void)
+{
+	char *text = NULL;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	size_t cap = 0;
+	ssize_t n;
+	char *line = NULL;
+
+	if (f == NULL)
+		return NULL;
+	while ((n = getline(&line, &cap, f)) > 0)
+		xappendf(&text, "%s", line);
+	free(line);
+	fclose(f);
+	return text;
+}
+
+int
 cgroup_probe(int want_memory, int want_pids, char *why, size_t size)
 {
 	const char *need[2] = { want_memory ? "memory" : NULL,
 	    want_pids ? "pids" : NULL };
+	const char *want = want_memory && want_pids ? "memory pids" :
+	    want_memory ? "memory" : "pids";
+	char *self;
 
-	if (cgroup_v2_has(want_memory && want_pids ? "memory pids" :
-	    want_memory ? "memory" : "pids") && access(CGROUP_ROOT, W_OK) == 0)
+	if (cgroup_v2_has(want) && access(CGROUP_ROOT, W_OK) == 0)
 		return 0;
+	/* Not root, but systemd's Delegate=yes may have given us a group. */
+	if (cgroup_v2_base == NULL && access(CGROUP_ROOT "/cgroup.controllers",
+	    F_OK) == 0 && (self = cgroup_self()) != NULL) {
+		int rc = cgroup_delegate(CGROUP_ROOT, self, want, getpid(),
+		    &cgroup_v2_base);
+
+		free(self);
+		if (rc == 0) {
+			log_info("job groups under '%s', delegated to us",
+			    cgroup_v2_base);
+			return 0;
+		}
+	}
 	for (int i = 0; i < 2; i++) {
 		char *dir;
 
@@ -139,7 +237,8 @@ cgroup_job_create(struct cgroup_job *cg, const char *name,
 	cg->v2 = cgroup_v2_has(memory_bytes > 0 && pids > 0 ? "memory pids" :
 	    memory_bytes > 0 ? "memory" : "pids");
 	if (cg->v2) {
-		xasprintf(&dir, "%s/%s-%s", CGROUP_ROOT, CGROUP_PARENT, name);
+		xasprintf(&dir, "%s/%s-%s", cgroup_v2_base != NULL ?
+		    cgroup_v2_base : CGROUP_ROOT, CGROUP_PARENT, name);
 		if (cgroup_add(cg, dir) == -1)
 			return -1;
 		snprintf(num, sizeof num, "%lld", (long long)memory_bytes);

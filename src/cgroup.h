@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CGROUP_MAX_FDS 2
 
@@ -25,6 +26,17 @@ struct cgroup_job {
  * process counts (want_pids): 0, or -1 with why filled in.
  */
 int cgroup_probe(int want_memory, int want_pids, char *why, size_t size);
+
+/*
+ * cgroup v2 with a subtree delegated to this process (systemd's
+ * Delegate=yes, as in the runner's unit): the group of pid, read from
+ * self (the text of /proc/self/cgroup) under root (/sys/fs/cgroup),
+ * becomes the parent of the jobs' groups if it offers controllers ("memory
+ * pids") and we may write it: pid moves into its leaf "runner", and the
+ * controllers are handed down.  0 and *base (malloc'd), or -1.
+ */
+int cgroup_delegate(const char *root, const char *self, const char *controllers,
+    pid_t pid, char **base);
 
 /*
  * Make the groups of job name with the limits (0 for none) and open their

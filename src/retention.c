@@ -4,8 +4,9 @@
  * in steps RETENTION_GAP_MS apart that each look at RETENTION_SCAN
  * pipelines and remove as many as fit in about RETENTION_STEP_US (the
  * count halves after a slow step and doubles after a quick full one), so
- * that a pass over years of jobs never holds the loop.  What a step removes from the store, it removes from
- * the logs folder after the store has committed.
+ * that a pass over years of jobs never holds the loop.  What a step
+ * removes from the store, it removes from the logs folder after the store
+ * has committed.
  */
 #include <errno.h>
 #include <stdlib.h>

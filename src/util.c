@@ -92,7 +92,7 @@ xappendf(char **s, const char *fmt, ...)
 	if (vasprintf(&more, fmt, ap) < 0)
 		fatalx("out of memory formatting a string");
 	va_end(ap);
-	xasprintf(&joined, "%s%s", *s, more);
+	xasprintf(&joined, "%s%s", *s != NULL ? *s : "", more);
 	free(more);
 	free(*s);
 	*s = joined;

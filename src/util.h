@@ -24,7 +24,7 @@ char *xstrndup(const char *s, size_t n);
 void strv_free(char **v, size_t n);
 int xasprintf(char **ret, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Append what fmt says to *s (malloc'd), which is replaced. */
+/* Append what fmt says to *s (malloc'd, or NULL: none), which is replaced. */
 void xappendf(char **s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
