@@ -153,3 +153,16 @@ install: all
 
 clean:
 	rm -rf build build-asan build-fuzz ssci
+
+# The Debian package, build-deb/ssci_VERSION-REVISION_ARCH.deb, built with
+# debian/ from a copy of the tree and checked with lintian (scripts/deb;
+# JOBS=N for the build's parallel jobs).  docs/DEPLOY.md says what it
+# installs.
+.PHONY: deb clean-deb
+deb:
+	@scripts/deps deb
+	@scripts/deb
+
+clean: clean-deb
+clean-deb:
+	rm -rf build-deb

@@ -8,7 +8,7 @@ import unittest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SOURCES = (".c", ".h", ".py", ".css", ".js")
 SCRIPTS = ("Makefile", ".ci/run", "bench/run", "scripts/demo",
-           "scripts/deps", "tests/run")
+           "scripts/deps", "tests/run", "scripts/deb", "debian/rules")
 
 
 class TestLicense(unittest.TestCase):
