@@ -13,6 +13,7 @@ the processes of one test are found by reading /proc/*/environ.
 import os
 import re
 import signal
+import subprocess
 import time
 
 from harness import SsciTest
@@ -44,6 +45,40 @@ class FaultTest(SsciTest):
 
     def path(self, name):
         return os.path.join(self.tmp, name)
+
+    def mount(self, name, size):
+        """A tmpfs of size at tmp/name (needs root), unmounted after the
+        test once its processes have stopped."""
+        path = self.path(name)
+        os.makedirs(path)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}",
+                        "tmpfs", path], check=True)
+
+        def unmount():
+            for p in self.procs:
+                p.stop()
+            subprocess.run(["umount", "-l", path])
+        self.addCleanup(unmount)
+        return path
+
+    def fill(self, path, leave=0):
+        """Write path/filler until the disk is full, or until less than
+        leave bytes are free; its path."""
+        filler = os.path.join(path, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            for size in (1 << 16, 512, 1):
+                try:
+                    while True:
+                        st = os.statvfs(path)
+                        if st.f_bavail * st.f_frsize < leave:
+                            return filler
+                        os.write(fd, b"\0" * size)
+                except OSError:
+                    pass
+        finally:
+            os.close(fd)
+        return filler
 
     def script(self, body):
         """The text of a .ssci/test: sh, $T the test's folder, body."""

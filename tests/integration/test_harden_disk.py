@@ -7,7 +7,6 @@ root for the tmpfs mounts (CI runs as root)."""
 import os
 import re
 import signal
-import subprocess
 import unittest
 
 from faults_util import WAIT_BODY, FaultTest
@@ -17,35 +16,6 @@ FLOOD = 'head -c 40000000 /dev/zero | tr "\\0" "x" | fold -w 100\n'
 
 @unittest.skipUnless(os.geteuid() == 0, "mounting a tmpfs needs root")
 class TestFullDisk(FaultTest):
-    def mount(self, name, size):
-        """A tmpfs of size at tmp/name, unmounted after the test."""
-        path = self.path(name)
-        os.makedirs(path)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}",
-                        "tmpfs", path], check=True)
-
-        def unmount():
-            for p in self.procs:
-                p.stop()
-            subprocess.run(["umount", "-l", path])
-        self.addCleanup(unmount)
-        return path
-
-    def fill(self, path):
-        """Write a file at path/filler until the disk is full."""
-        filler = os.path.join(path, "filler")
-        fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        try:
-            for size in (1 << 16, 512, 1):
-                try:
-                    while True:
-                        os.write(fd, b"\0" * size)
-                except OSError:
-                    pass
-        finally:
-            os.close(fd)
-        return filler
-
     def one_result(self, d, commit, state="passed"):
         lines = self.result_lines(d, commit)
         self.assertEqual(len(lines), 1, d.result(commit))
