@@ -226,6 +226,41 @@ backup_logs_plain(const char *file, const char *dir)
 	return rc;
 }
 
+/*
+ * As root, what tar made is root's: give the store and the logs to the
+ * state dir's owner, who runs the dispatcher (the package's ssci).  0, or
+ * -1 after saying why.
+ */
+static int
+backup_give(const char *state, const char *db, const char *logs,
+    int with_logs)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	if (geteuid() != 0 || stat(state, &st) == -1 || st.st_uid == 0)
+		return 0;
+	if (chown(db, st.st_uid, st.st_gid) == -1 || (with_logs &&
+	    chown(logs, st.st_uid, st.st_gid) == -1)) {
+		log_warn("unable to give '%s' to its owner", db);
+		return -1;
+	}
+	if (!with_logs || (d = opendir(logs)) == NULL)
+		return 0;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] != '.' && fchownat(dirfd(d), e->d_name,
+		    st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) == -1) {
+			log_warn("unable to give '%s/%s' to its owner", logs,
+			    e->d_name);
+			rc = -1;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
 /* Remove the extracted files left in dir (plain files only), then it. */
 static void
 backup_remove_dir(const char *dir)
@@ -302,7 +337,8 @@ backup_restore(const char *state, const char *file)
 	    with_logs ? "logs" : NULL, NULL }, "read the backup", 0) == -1 ||
 	    lstat(db, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    store_check_file(db) == -1 || (with_logs && (lstat(logs, &st) ==
-	    -1 || !S_ISDIR(st.st_mode) || backup_logs_plain(file, logs) == -1)))
+	    -1 || !S_ISDIR(st.st_mode) || backup_logs_plain(file, logs) == -1)) ||
+	    backup_give(state, db, logs, with_logs) == -1)
 		goto clean;
 	for (size_t i = 0; i < sizeof olds / sizeof olds[0]; i++) {
 		if (backup_put_aside(state, olds[i], aside) == -1)

@@ -133,6 +133,7 @@ print_disk(json_t *disk)
 	static const char *const dirs[] = { "state", "results" };
 	const char *refusing = json_string_value(json_object_get(disk,
 	    "refusing"));
+	char safe[2048];
 
 	if (!json_is_object(disk))
 		return;
@@ -140,15 +141,19 @@ print_disk(json_t *disk)
 	for (size_t i = 0; i < 2; i++) {
 		json_t *d = json_object_get(disk, dirs[i]);
 
-		printf("  %-8s %s  ", dirs[i], str(d, "path"));
+		/* A folder's name is the dispatcher's to say, not to act on. */
+		log_escape(str(d, "path"), safe, sizeof safe);
+		printf("  %-8s %s  ", dirs[i], safe);
 		print_size("used", json_object_get(d, "used"));
 		print_size(",", json_object_get(d, "free"));
 		print_size(" free (dispatches refused under",
 		    json_object_get(d, "min_free"));
 		printf(")\n");
 	}
-	if (refusing != NULL)
-		printf("  refusing new dispatches: %s\n", refusing);
+	if (refusing != NULL) {
+		log_escape(refusing, safe, sizeof safe);
+		printf("  refusing new dispatches: %s\n", safe);
+	}
 	printf("  retention: %lld jobs removed since the dispatcher started\n",
 	    num(disk, "pruned_jobs"));
 }

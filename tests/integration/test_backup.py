@@ -6,9 +6,8 @@ it replaces, and refuses a state dir in use, a file that is not a backup,
 and a backup whose logs are links."""
 import json
 import os
-import subprocess
 import tarfile
-import time
+import unittest
 import urllib.request
 
 from harness import SsciTest
@@ -157,3 +156,27 @@ class TestBackup(SsciTest):
         self.assertTrue(os.path.exists(backup))
         proc = self.ssci("restore", "--config", conf, backup)
         self.assertIn(f"'{d.state_dir}': a dispatcher", proc.stderr)
+
+    @unittest.skipUnless(os.geteuid() == 0, "chown needs root")
+    def test_restore_as_root_gives_the_files_to_the_dirs_owner(self):
+        """Restored as root into a state dir a service user owns (the
+        package's ssci), the store and the logs are that user's, so that
+        the dispatcher, run as it, can write them."""
+        d = self.dispatcher()
+        self.runner(d, "r1")
+        repo = self.make_repo()
+        self.notify(d, repo, self.commit(repo, "one"))
+        self.wait_jobs(d, 1)
+        backup = os.path.join(self.tmp, "b.tar")
+        self.run_ok("backup", "--state-dir", d.state_dir, backup)
+        state = os.path.join(self.tmp, "owned")
+        os.makedirs(state)
+        os.chown(state, 65534, 65534)
+        self.run_ok("restore", "--state-dir", state, backup)
+        owned = [os.path.join(state, "ssci.db"), os.path.join(state, "logs")]
+        owned += [os.path.join(state, "logs", n)
+                  for n in os.listdir(os.path.join(state, "logs"))]
+        self.assertGreater(len(owned), 2)
+        for path in owned:
+            st = os.lstat(path)
+            self.assertEqual((st.st_uid, st.st_gid), (65534, 65534), path)
