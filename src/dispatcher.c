@@ -5,7 +5,6 @@
  * scheduler (sched.c) reaches runners through peer.c and tells the event
  * stream (events.c) and the metrics what happens.
  */
-#include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +21,6 @@
 
 #include "cmd.h"
 #include "dispatcher.h"
-#include "plan.h"
 #include "events.h"
 #include "lock.h"
 #include "results.h"

@@ -114,8 +114,12 @@ retention_new(struct event_base *base, struct store *store,
 {
 	struct retention *r;
 
-	if (keep_days == 0 || keep_jobs == 0)
+	if (keep_days == 0 || keep_jobs == 0) {
+		log_info("retention off: every job is kept");
 		return NULL;
+	}
+	log_info("retention: jobs that ended over %d days ago, beyond the "
+	    "newest %d of their branch, are removed", keep_days, keep_jobs);
 	r = xcalloc(1, sizeof *r);
 	r->store = store;
 	r->logs = logs;
