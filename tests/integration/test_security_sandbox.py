@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import unittest
 
-from harness import PASSING_TEST
+from harness import PASSING_TEST, Proc, SSCI
 from security_util import (TOKEN, SecurityTest, accepted_any,
                            free_listener)
 
@@ -485,5 +485,52 @@ class LimitsTest(SandboxBase):
         n = int(re.search(r"fork refused after (\d+)", text).group(1))
         self.assertLess(n, 20, text)
         self.assertRegex(text, r"\nresult: failed exit_code=1 ")
+        self.wait_for(lambda: not self.cgroups_left(r),
+                      "the jobs' control groups to be removed")
+
+
+    @unittest.skipUnless(os.geteuid() == 0, "changing users needs root")
+    def test_limits_for_a_service_user_given_the_groups(self):
+        """A runner that is not root (as the package's unit runs it, here
+        as nobody) on cgroup v1 limits its jobs in the groups an admin
+        made and gave it, as docs/DEPLOY.md says: mkdir and chown of
+        /sys/fs/cgroup/{memory,pids}/ssci."""
+        if not os.path.isdir("/sys/fs/cgroup/memory"):
+            self.skipTest("no cgroup v1 memory hierarchy here (a v2 "
+                          "machine delegates instead: test_cgroup.c)")
+        uid = 65534
+        for top in ("/sys/fs/cgroup/memory/ssci", "/sys/fs/cgroup/pids/ssci"):
+            os.makedirs(top, exist_ok=True)
+            os.chown(top, uid, uid)
+            self.addCleanup(os.chown, top, 0, 0)
+        os.chmod(self.tmp, 0o755)
+        work = self.path("svc-work")
+        os.makedirs(work)
+        os.chown(work, uid, uid)
+        token = os.path.join(work, "token")
+        with open(token, "w") as f:
+            f.write(TOKEN + "\n")
+        os.chmod(token, 0o600)
+        os.chown(token, uid, uid)
+        # git reads no repository of another user's unless told to.
+        with open(os.path.join(work, ".gitconfig"), "w") as f:
+            f.write("[safe]\n\tdirectory = *\n")
+        env = dict(os.environ, HOME=work)
+        r = Proc("svc", ["setpriv", "--reuid", str(uid), "--regid",
+                         str(uid), "--clear-groups", SSCI, "runner",
+                         "--dispatcher-server", self.d.address, "--name",
+                         "svc", "--work-dir", work, "--token-file", token,
+                         "--job-memory", "64M", "--job-pids", "50"],
+                 self.tmp, env=env)
+        self.procs.append(r)
+        self.wait_for(lambda: "registered with" in r.stderr() or
+                      not r.alive(), "the runner to register")
+        self.assertNotIn(NO_CGROUPS, r.stderr())
+        repo, big = self.make_test_repo("big", {".ssci/test": MEMORY_TEST})
+        self.notify_ok(repo, big)
+        job, text = self.final(big)
+        self.assertEqual((job["state"], job["reason"]),
+                         ("failed", "memory limit of 64 MiB exceeded"), text)
+        self.assertNotIn("allocated 300 MB", text)
         self.wait_for(lambda: not self.cgroups_left(r),
                       "the jobs' control groups to be removed")
