@@ -21,6 +21,11 @@
 
 #define RETENTION_SCAN 1000		/* pipelines a step looks at */
 #define RETENTION_REMOVE_MAX 1000	/* pipelines a step may remove */
+/*
+ * On a busy machine a step is slow for want of the CPU, not for its
+ * work: below this many, halving would only stretch the pass.
+ */
+#define RETENTION_REMOVE_MIN 8
 #define RETENTION_DAY_MS (24LL * 60 * 60 * 1000)
 
 struct retention {
@@ -85,7 +90,7 @@ retention_step(evutil_socket_t fd, short what, void *arg)
 	if (took > r->slowest_us)
 		r->slowest_us = took;
 	/* What costs is removing: its count follows the time it took. */
-	if (took > RETENTION_STEP_US && r->remove > 1)
+	if (took > RETENTION_STEP_US && r->remove / 2 >= RETENTION_REMOVE_MIN)
 		r->remove /= 2;
 	else if (took < RETENTION_STEP_US / 2 && n >= r->remove &&
 	    r->remove < RETENTION_REMOVE_MAX)

@@ -15,8 +15,9 @@ struct store;
 
 #define RETENTION_FIRST_MS 1000		/* the first pass, after start */
 #define RETENTION_PASS_MS (10 * 60 * 1000)	/* between passes */
+/* A dispatch that comes during a step waits for it: short steps. */
 #define RETENTION_GAP_MS 10		/* between steps of a pass */
-#define RETENTION_STEP_US 4000		/* what a step aims to take */
+#define RETENTION_STEP_US 3000		/* what a step aims to take */
 
 struct retention;
 
