@@ -19,7 +19,7 @@
 /* How long a statement waits for another process's lock. */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
-/* Free pages a step of retention gives back to the file system (4 MiB). */
+/* Free pages a step of retention gives back: 1,024 (4 MiB). */
 #define STORE_VACUUM_PAGES_SQL "1024"
 
 enum store_stmt {
