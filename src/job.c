@@ -41,6 +41,26 @@ job_state_parse(const char *name, enum job_state *out)
 	return -1;
 }
 
+const char *
+job_priority_name(int priority)
+{
+	return priority > 0 ? "high" : priority < 0 ? "low" : "normal";
+}
+
+int
+job_priority_parse(const char *name, int *out)
+{
+	if (strcmp(name, "high") == 0)
+		*out = JOB_PRIORITY_HIGH;
+	else if (strcmp(name, "normal") == 0)
+		*out = JOB_PRIORITY_NORMAL;
+	else if (strcmp(name, "low") == 0)
+		*out = JOB_PRIORITY_LOW;
+	else
+		return -1;
+	return 0;
+}
+
 int
 job_state_final(enum job_state state)
 {
@@ -62,6 +82,9 @@ job_release(struct job *job)
 	free(job->labels);
 	free(job->pr_title);
 	free(job->pr_url);
+	free(job->trigger);
+	free(job->params);
+	free(job->superseded_by);
 	memset(job, 0, sizeof *job);
 }
 
@@ -93,6 +116,18 @@ job_strdup(const char *s)
 }
 
 void
+bisection_release(struct bisection *b)
+{
+	free(b->repo);
+	free(b->branch);
+	free(b->state);
+	free(b->culprit_subject);
+	free(b->culprit_author);
+	free(b->note);
+	memset(b, 0, sizeof *b);
+}
+
+void
 job_copy(struct job *dst, const struct job *src)
 {
 	*dst = *src;
@@ -107,6 +142,9 @@ job_copy(struct job *dst, const struct job *src)
 	dst->labels = job_strdup(src->labels);
 	dst->pr_title = job_strdup(src->pr_title);
 	dst->pr_url = job_strdup(src->pr_url);
+	dst->trigger = job_strdup(src->trigger);
+	dst->params = job_strdup(src->params);
+	dst->superseded_by = job_strdup(src->superseded_by);
 }
 
 void

@@ -105,6 +105,18 @@ struct job {
 	/* Its pipeline tests a pull request: its title and page; or NULL. */
 	char *pr_title;
 	char *pr_url;
+	int priority;		/* enum job_priority, its pipeline's */
+	/*
+	 * What queued its pipeline (docs/QUEUE.md): "hook", "observer",
+	 * "webhook", "api", "schedule", "manual by ...", "retry of #N",
+	 * "bisect"; NULL for pipelines older than triggers.
+	 */
+	char *trigger;
+	char *params;		/* a manual run's NAME=VALUE pairs as a JSON
+				 * object, or NULL */
+	char *superseded_by;	/* coalescing skipped it for this commit */
+	int64_t bisection;	/* a bisection's run: its id; else 0 */
+	int coalescing;		/* a push on a branch that coalesces */
 };
 
 void job_release(struct job *job);
@@ -197,6 +209,20 @@ void job_copy(struct job *dst, const struct job *src);
  * What a dispatch asks for: the job of a commit.  Strings are borrowed.
  * Unless rebuild is set, a commit that has a job already gets no new one.
  */
+/*
+ * A pipeline's priority: higher goes first across the fair share of
+ * repositories and branches (docs/QUEUE.md).
+ */
+enum job_priority {
+	JOB_PRIORITY_LOW = -1,
+	JOB_PRIORITY_NORMAL = 0,
+	JOB_PRIORITY_HIGH = 1,
+};
+/* "low", "normal", "high". */
+const char *job_priority_name(int priority);
+/* Parse a priority's name: 0 and *out, or -1. */
+int job_priority_parse(const char *name, int *out);
+
 struct job_request {
 	const char *repo;
 	const char *commit;
@@ -208,6 +234,22 @@ struct job_request {
 	const struct job_plan *plan;	/* a planned pipeline, or NULL */
 	const char *pr_title;	/* a pull request's title, or NULL */
 	const char *pr_url;	/* its page on the forge, or NULL */
+	int priority;		/* enum job_priority */
+	int priority_set;	/* priority was asked for; else the branch's */
+	const char *trigger;	/* what queued it (struct job's), or NULL */
+	const char *params;	/* a manual run's parameters (JSON), or NULL */
+	/*
+	 * A push on a branch that coalesces: this pipeline supersedes the
+	 * branch's pushed pipelines that have not started, and bisection
+	 * reads the branch's pushes in their order.
+	 */
+	int coalesce;
+	/*
+	 * Not handed out before this time (ms, 0: at once): a coalescing
+	 * push waits for the rest of its burst (--coalesce-wait).
+	 */
+	int64_t hold_until_ms;
+	int64_t bisection;	/* a bisection's run, or 0 */
 };
 
 /* One job of a plan as the store keeps it.  Strings are borrowed. */
@@ -230,6 +272,42 @@ struct job_plan {
 	const struct job_plan_entry *jobs;
 	size_t njobs;
 	size_t first;		/* the entry the planning job becomes */
+};
+
+/*
+ * A bisection (docs/QUEUE.md): a coalescing branch's push that failed
+ * after skipped pushes, with the last tested push before them passed;
+ * the skipped pushes between good and bad are tested halfway until the
+ * first failing one is named.  Strings are owned; release with
+ * bisection_release.
+ */
+struct bisection {
+	int64_t id;
+	char *repo;
+	char *branch;
+	int64_t good;		/* the passed pipeline before the range */
+	int64_t bad;		/* the failed push that started it */
+	char *state;		/* "running", "found" or "stopped" */
+	int64_t culprit;	/* the first failing push's pipeline, or 0 */
+	char culprit_commit[65];
+	char *culprit_subject;	/* may be NULL */
+	char *culprit_author;	/* may be NULL */
+	int runs;		/* jobs it took, the failed push's included */
+	char *note;		/* why it stopped; may be NULL */
+	int64_t created_ms;
+	int64_t finished_ms;	/* 0 while running */
+};
+void bisection_release(struct bisection *b);
+
+/* One skipped push of a bisection's range, borrowed by a callback. */
+struct bisect_commit {
+	int64_t pipeline;	/* the superseded push */
+	const char *commit;
+	const char *subject;	/* may be NULL */
+	const char *author;	/* may be NULL */
+	int64_t run;		/* its latest run in the bisection, or 0 */
+	enum job_state state;	/* that run's state, if run */
+	int flaky;		/* a job of that run passed on a re-run */
 };
 
 /* A pipeline as the store keeps it; plan is owned (NULL: not planned). */

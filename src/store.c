@@ -405,3 +405,98 @@ store_test_durations(struct store *store, const char *repo,
 	return store->backend->test_durations(store, repo, branch, job_name,
 	    runs, cb, arg);
 }
+
+int
+store_supersede(struct store *store, int64_t pipeline, const char *commit,
+    void (*cb)(int64_t pipeline, void *arg), void *arg)
+{
+	if (pipeline <= 0 || commit == NULL || *commit == '\0')
+		return -1;
+	return store->backend->supersede(store, pipeline, commit, cb, arg);
+}
+
+int
+store_push_before(struct store *store, int64_t pipeline, int64_t *id,
+    enum job_state *state)
+{
+	return store->backend->push_before(store, pipeline, id, state);
+}
+
+int
+store_bisect_start(struct store *store, int64_t bad, int64_t good,
+    int64_t *id)
+{
+	if (good <= 0 || bad <= good)
+		return -1;
+	return store->backend->bisect_start(store, bad, good, id);
+}
+
+int
+store_bisect_of(struct store *store, int64_t bad, int64_t *id)
+{
+	return store->backend->bisect_of(store, bad, id);
+}
+
+int
+store_bisections_running(struct store *store, int64_t **ids, size_t *n)
+{
+	return store->backend->bisections_running(store, ids, n);
+}
+
+int
+store_bisect_get(struct store *store, int64_t id, struct bisection *b)
+{
+	return store->backend->bisect_get(store, id, b);
+}
+
+int
+store_bisect_latest(struct store *store, const char *repo, const char *branch,
+    struct bisection *b)
+{
+	if (repo == NULL || branch == NULL)
+		return -1;
+	return store->backend->bisect_latest(store, repo, branch, b);
+}
+
+int
+store_bisect_range(struct store *store, int64_t id,
+    void (*cb)(const struct bisect_commit *c, void *arg), void *arg)
+{
+	return store->backend->bisect_range(store, id, cb, arg);
+}
+
+int
+store_bisect_runs(struct store *store, int64_t id, int64_t *n)
+{
+	return store->backend->bisect_runs(store, id, n);
+}
+
+int
+store_bisect_end(struct store *store, const struct bisection *b)
+{
+	if (b->state == NULL || (strcmp(b->state, "found") != 0 &&
+	    strcmp(b->state, "stopped") != 0))
+		return -1;
+	return store->backend->bisect_end(store, b);
+}
+
+int
+store_branch_tip(struct store *store, const char *repo, const char *branch,
+    struct job *job)
+{
+	if (repo == NULL || branch == NULL)
+		return -1;
+	return store->backend->branch_tip(store, repo, branch, job);
+}
+
+int
+store_schedule_last(struct store *store, const char *spec, int64_t *ms)
+{
+	return store->backend->schedule_last(store, spec, ms);
+}
+
+int
+store_schedule_set(struct store *store, const char *spec, int64_t ms)
+{
+	return store->backend->schedule_set(store, spec, ms);
+}

@@ -181,7 +181,10 @@ int store_pipeline_jobs(struct store *store, int64_t id, store_job_cb cb,
 int store_pipeline_needs(struct store *store, int64_t id,
     void (*cb)(int64_t job, int64_t need, void *arg), void *arg);
 
-/* Runnable queued jobs in the order they will run, at most limit. */
+/*
+ * Runnable queued jobs in the order they will run, at most limit; a job
+ * held (struct job_request's hold_until_ms) is not runnable yet.
+ */
 int store_list_runnable(struct store *store, int limit, store_job_cb cb,
     void *arg);
 
@@ -326,5 +329,54 @@ typedef void (*store_removed_cb)(int64_t job, void *arg);
  */
 int store_prune(struct store *store, const struct store_retention *r,
     int64_t *cursor, int scan, int remove, store_removed_cb cb, void *arg);
+
+/*
+ * The queue's pushes and bisections (docs/QUEUE.md), each change one
+ * transaction.
+ *
+ * A push that coalesces (pipeline, of commit) supersedes its branch's
+ * older pushes that no runner has touched: their jobs end skipped,
+ * "superseded by COMMIT"; cb with each pipeline after the commit.  How
+ * many, or -1.
+ */
+int store_supersede(struct store *store, int64_t pipeline, const char *commit,
+    void (*cb)(int64_t pipeline, void *arg), void *arg);
+/*
+ * The push tested before pipeline on its branch (not superseded): 1 and
+ * *id and *state, 0 if none, -1.
+ */
+int store_push_before(struct store *store, int64_t pipeline, int64_t *id,
+    enum job_state *state);
+/* A bisection between the passed good and the failed bad: 0 and *id. */
+int store_bisect_start(struct store *store, int64_t bad, int64_t good,
+    int64_t *id);
+/* The bisection bad started: 1 and *id, 0 if none, -1. */
+int store_bisect_of(struct store *store, int64_t bad, int64_t *id);
+/* The running bisections' ids (malloc'd): 0, or -1. */
+int store_bisections_running(struct store *store, int64_t **ids, size_t *n);
+/* A bisection, by id: 1, 0 if none, -1. */
+int store_bisect_get(struct store *store, int64_t id, struct bisection *b);
+/* The latest bisection of a branch: 1, 0 if none, -1. */
+int store_bisect_latest(struct store *store, const char *repo,
+    const char *branch, struct bisection *b);
+/* A bisection's skipped pushes in their order: how many, or -1. */
+int store_bisect_range(struct store *store, int64_t id,
+    void (*cb)(const struct bisect_commit *c, void *arg), void *arg);
+/* How many runs (pipelines) a bisection queued: 0 and *n, or -1. */
+int store_bisect_runs(struct store *store, int64_t id, int64_t *n);
+/*
+ * A running bisection ends (b's state "found" or "stopped", its culprit,
+ * runs and note).  0, or -1.
+ */
+int store_bisect_end(struct store *store, const struct bisection *b);
+/*
+ * A branch's tip: its latest pipeline not run by a bisection.  1 and
+ * *job (the pipeline's first job), 0 if the branch has none, -1.
+ */
+int store_branch_tip(struct store *store, const char *repo,
+    const char *branch, struct job *job);
+/* When a schedule (its text) last ran: 1 and *ms, 0 never, -1. */
+int store_schedule_last(struct store *store, const char *spec, int64_t *ms);
+int store_schedule_set(struct store *store, const char *spec, int64_t ms);
 
 #endif

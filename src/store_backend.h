@@ -78,6 +78,28 @@ struct store_backend {
 	    store_job_cb cb, void *arg);
 	int (*pipeline_needs)(struct store *store, int64_t id,
 	    void (*cb)(int64_t job, int64_t need, void *arg), void *arg);
+	int (*supersede)(struct store *store, int64_t pipeline,
+	    const char *commit, void (*cb)(int64_t pipeline, void *arg),
+	    void *arg);
+	int (*push_before)(struct store *store, int64_t pipeline, int64_t *id,
+	    enum job_state *state);
+	int (*bisect_start)(struct store *store, int64_t bad, int64_t good,
+	    int64_t *id);
+	int (*bisect_of)(struct store *store, int64_t bad, int64_t *id);
+	int (*bisections_running)(struct store *store, int64_t **ids,
+	    size_t *n);
+	int (*bisect_get)(struct store *store, int64_t id, struct bisection *b);
+	int (*bisect_latest)(struct store *store, const char *repo,
+	    const char *branch, struct bisection *b);
+	int (*bisect_range)(struct store *store, int64_t id,
+	    void (*cb)(const struct bisect_commit *c, void *arg), void *arg);
+	int (*bisect_runs)(struct store *store, int64_t id, int64_t *n);
+	int (*bisect_end)(struct store *store, const struct bisection *b);
+	int (*branch_tip)(struct store *store, const char *repo,
+	    const char *branch, struct job *job);
+	int (*schedule_last)(struct store *store, const char *spec,
+	    int64_t *ms);
+	int (*schedule_set)(struct store *store, const char *spec, int64_t ms);
 	int (*list_runnable)(struct store *store, int limit, store_job_cb cb,
 	    void *arg);
 	int (*job_retry_failed)(struct store *store, int64_t id,

@@ -111,6 +111,25 @@ enum store_stmt {
 	ST_PRUNE_JOBS,
 	ST_PRUNE_PIPELINE,
 	ST_VACUUM_STEP,
+	ST_SERVED_MARK,
+	ST_LANE_ADD,
+	ST_SUPERSEDE_LIST,
+	ST_SUPERSEDE_JOBS,
+	ST_SUPERSEDE_PIPELINE,
+	ST_SUPERSEDE_REPOINT,
+	ST_SUPERSEDE_REASONS,
+	ST_BISECT_BEFORE,
+	ST_BISECT_ADD,
+	ST_BISECT_OF,
+	ST_BISECT_RUNNING,
+	ST_BISECT_GET,
+	ST_BISECT_LATEST,
+	ST_BISECT_RANGE,
+	ST_BISECT_RUNS,
+	ST_BISECT_END,
+	ST_BRANCH_TIP,
+	ST_SCHEDULE_GET,
+	ST_SCHEDULE_SET,
 	ST_MAX
 };
 
@@ -279,5 +298,26 @@ int sqlite_delivery_known(struct store *base, const char *forge,
     const char *id, int64_t since_ms);
 int sqlite_delivery_add(struct store *base, const char *forge, const char *id,
     int64_t now_ms, int64_t since_ms);
+
+/* store_sqlite_queue.c */
+int sqlite_supersede(struct store *base, int64_t pipeline, const char *commit,
+    void (*cb)(int64_t pipeline, void *arg), void *arg);
+int sqlite_push_before(struct store *base, int64_t pipeline, int64_t *id,
+    enum job_state *state);
+int sqlite_bisect_start(struct store *base, int64_t bad, int64_t good,
+    int64_t *id);
+int sqlite_bisect_of(struct store *base, int64_t bad, int64_t *id);
+int sqlite_bisections_running(struct store *base, int64_t **ids, size_t *n);
+int sqlite_bisect_get(struct store *base, int64_t id, struct bisection *b);
+int sqlite_bisect_latest(struct store *base, const char *repo,
+    const char *branch, struct bisection *b);
+int sqlite_bisect_range(struct store *base, int64_t id,
+    void (*cb)(const struct bisect_commit *c, void *arg), void *arg);
+int sqlite_bisect_runs(struct store *base, int64_t id, int64_t *n);
+int sqlite_bisect_end(struct store *base, const struct bisection *b);
+int sqlite_branch_tip(struct store *base, const char *repo,
+    const char *branch, struct job *job);
+int sqlite_schedule_last(struct store *base, const char *spec, int64_t *ms);
+int sqlite_schedule_set(struct store *base, const char *spec, int64_t ms);
 
 #endif

@@ -217,6 +217,12 @@ sql_job_fill(sqlite3_stmt *stmt, struct job *job)
 	job->expected_ms = sql_column_int64(stmt, 31, -1);
 	job->pr_title = sql_column_strdup(stmt, 32);
 	job->pr_url = sql_column_strdup(stmt, 33);
+	job->priority = (int)sql_column_int64(stmt, 34, 0);
+	job->trigger = sql_column_strdup(stmt, 35);
+	job->params = sql_column_strdup(stmt, 36);
+	job->superseded_by = sql_column_strdup(stmt, 37);
+	job->bisection = sql_column_int64(stmt, 38, 0);
+	job->coalescing = (int)sql_column_int64(stmt, 39, 0);
 	return 1;
 }
 

@@ -63,6 +63,11 @@ store_pipeline_add(struct store_sqlite *store, int64_t repo_id,
 	int64_t *ids;
 	int rc;
 
+	sql_bind_int64(store, ST_LANE_ADD, 1, repo_id);
+	sql_bind_text(store, ST_LANE_ADD, 2, request->branch);
+	sql_bind_int64(store, ST_LANE_ADD, 3, request->priority);
+	if (sql_run(store, ST_LANE_ADD) == -1)
+		return -1;
 	sql_bind_int64(store, ST_JOB_ADD, 1, repo_id);
 	sql_bind_text(store, ST_JOB_ADD, 2, request->commit);
 	sql_bind_text(store, ST_JOB_ADD, 3, request->branch);
@@ -79,6 +84,9 @@ store_pipeline_add(struct store_sqlite *store, int64_t repo_id,
 	sql_bind_int64(store, ST_JOB_ADD, 11, e != NULL && e->allow_failure);
 	if (e != NULL)
 		sql_bind_int64(store, ST_JOB_ADD, 12, (int64_t)plan->first);
+	sql_bind_int64(store, ST_JOB_ADD, 13, request->priority);
+	if (request->hold_until_ms > 0)
+		sql_bind_int64(store, ST_JOB_ADD, 14, request->hold_until_ms);
 	if (sql_run(store, ST_JOB_ADD) == -1)
 		return -1;
 	*job_id = sql_last_id(store);
@@ -139,6 +147,8 @@ sqlite_next_queued(struct store *base, struct job *job)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 
+	sql_bind_int64(store, ST_JOB_NEXT, 1, 1);
+	sql_bind_int64(store, ST_JOB_NEXT, 2, now_ms());
 	return sql_read_job(store, ST_JOB_NEXT, job);
 }
 
@@ -172,7 +182,9 @@ sqlite_job_start(struct store *base, int64_t id, const char *runner)
 	sql_bind_int64(store, ST_JOB_START, 1, id);
 	sql_bind_text(store, ST_JOB_START, 2, runner);
 	sql_bind_int64(store, ST_JOB_START, 3, now_ms());
+	sql_bind_int64(store, ST_SERVED_MARK, 1, id);
 	if (sql_update_job(store, ST_JOB_START, id, "queued") == -1 ||
+	    sql_run(store, ST_SERVED_MARK) == -1 ||
 	    store_settle_of(store, id) == -1) {
 		sql_rollback(store);
 		return -1;

@@ -33,6 +33,11 @@ sql_pipeline_start(struct store_sqlite *store, int64_t first,
 	sql_bind_text(store, ST_PIPELINE_ADD, 3, plan);
 	sql_bind_text(store, ST_PIPELINE_ADD, 4, request->pr_title);
 	sql_bind_text(store, ST_PIPELINE_ADD, 5, request->pr_url);
+	sql_bind_text(store, ST_PIPELINE_ADD, 6, request->trigger);
+	sql_bind_text(store, ST_PIPELINE_ADD, 7, request->params);
+	sql_bind_int64(store, ST_PIPELINE_ADD, 8, request->coalesce != 0);
+	if (request->bisection > 0)
+		sql_bind_int64(store, ST_PIPELINE_ADD, 9, request->bisection);
 	return sql_run(store, ST_PIPELINE_ADD);
 }
 

@@ -65,6 +65,7 @@ sqlite_list_runnable(struct store *base, int limit, store_job_cb cb,
 	struct store_sqlite *store = (struct store_sqlite *)base;
 
 	sql_bind_int64(store, ST_RUNNABLE_LIST, 1, limit);
+	sql_bind_int64(store, ST_RUNNABLE_LIST, 2, now_ms());
 	return sql_each_job(store, ST_RUNNABLE_LIST, cb, arg);
 }
 

@@ -16,17 +16,21 @@
 	"(SELECT COUNT(*) FROM job_needs n JOIN jobs d ON d.id = n.need_id " \
 	"WHERE n.job_id = jobs.id AND d.state <> 'passed'), " \
 	"jobs.flaky, jobs.fail_retries, jobs.shards, jobs.shard_of, " \
-	"jobs.shard_index, jobs.expected_ms, pl.pr_title, pl.pr_url " \
+	"jobs.shard_index, jobs.expected_ms, pl.pr_title, pl.pr_url, " \
+	"jobs.priority, pl.triggered_by, pl.params, pl.superseded_by, " \
+	"pl.bisection, pl.coalescing " \
 	"FROM jobs JOIN repos ON repos.id = jobs.repo_id " \
 	"LEFT JOIN (SELECT id AS pipeline, state AS pipeline_state, " \
-	"pr_title, pr_url FROM pipelines) pl ON pl.pipeline = jobs.pipeline_id "
+	"pr_title, pr_url, triggered_by, params, superseded_by, bisection, " \
+	"coalescing FROM pipelines) pl ON pl.pipeline = jobs.pipeline_id "
 
 /*
  * Queued jobs whose needs have all passed.  A sharded job is never run:
  * its shards are, and its state follows theirs.
  */
 #define RUNNABLE \
-	"state = 'queued' AND shards = 0 AND NOT EXISTS (SELECT 1 FROM job_needs n " \
+	"state = 'queued' AND shards = 0 AND COALESCE(jobs.hold_until, 0) " \
+	"<= ?2 AND NOT EXISTS (SELECT 1 FROM job_needs n " \
 	"JOIN jobs d ON d.id = n.need_id WHERE n.job_id = jobs.id AND " \
 	"d.state <> 'passed') "
 
@@ -34,12 +38,44 @@
 #define JOB_LIKE \
 	"INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, " \
 	"created_ms, subject, author, retry_of, pipeline_id, name, spec, " \
-	"labels, allow_failure, plan_index) SELECT repo_id, commit_id, branch, "
+	"labels, allow_failure, plan_index, priority, lane_id) SELECT " \
+	"repo_id, commit_id, branch, "
 
 /*
  * A requeued job goes in front of every queued job; the job's own position
  * counts too so that it never moves behind where it was.
  */
+/*
+ * The queue in the order jobs are handed out (docs/QUEUE.md): higher
+ * priority first; within a priority, round robin between repositories
+ * (the one served longest ago first) and within a repository between
+ * branches, FIFO within a branch.  A lane is a repository's branch at one
+ * priority; a lane's k-th job takes the k-th turn of its repository, and
+ * a repository's k-th turn comes after every other repository's (k-1)-th.
+ * A lane's turn says when it last had a job started, a repository's is
+ * its lanes' latest.  The lanes with queued jobs are found by one index
+ * seek each (l), and only each lane's first ?1 jobs are ranked (c), so a
+ * page costs in proportion to the lanes, not to the queue's length.
+ */
+#define FAIR_QUEUE(cond) \
+	"WITH RECURSIVE l(lane) AS (SELECT MIN(lane_id) FROM jobs " \
+	"WHERE state = 'queued' UNION ALL SELECT (SELECT MIN(lane_id) " \
+	"FROM jobs WHERE state = 'queued' AND lane_id > l.lane) FROM l " \
+	"WHERE l.lane IS NOT NULL), " \
+	"c AS (SELECT q.id, ln.priority AS pr, ln.repo_id AS repo, " \
+	"ln.turn AS bturn, (SELECT MAX(r.turn) FROM lanes r WHERE " \
+	"r.repo_id = ln.repo_id) AS rturn, q.queue_pos AS pos, " \
+	"ROW_NUMBER() OVER (PARTITION BY ln.id ORDER BY q.queue_pos, q.id) " \
+	"AS brank FROM l JOIN lanes ln ON ln.id = l.lane JOIN jobs q ON " \
+	"q.id IN (SELECT jobs.id FROM jobs WHERE state = 'queued' AND " \
+	"lane_id = l.lane AND " cond " ORDER BY queue_pos, jobs.id " \
+	"LIMIT ?1)), " \
+	"f AS (SELECT id, pr, rturn, pos, ROW_NUMBER() OVER (PARTITION BY " \
+	"pr, repo ORDER BY brank, bturn, pos, id) AS rrank FROM c), " \
+	"page AS (SELECT * FROM f ORDER BY pr DESC, rrank, rturn, pos, id " \
+	"LIMIT ?1) " JOB_COLUMNS "JOIN page ON page.id = jobs.id " \
+	"ORDER BY page.pr DESC, page.rrank, page.rturn, page.pos, page.id"
+
 #define FRONT_POS \
 	"MIN(queue_pos, COALESCE((SELECT MIN(q.queue_pos) FROM jobs q " \
 	"WHERE q.state = 'queued'), queue_pos)) - 1"
@@ -51,6 +87,13 @@
 	"t.quarantined_ms IS NOT NULL, j.commit_id, j.branch, j.state, " \
 	"j.finished_ms, r.job_name FROM test_runs r " \
 	"JOIN jobs j ON j.id = r.job_id JOIN tests t ON t.id = r.test_id "
+
+/* The columns sql_bisection_fill reads, in its order. */
+#define BISECT_COLUMNS \
+	"SELECT b.id, repos.url, b.branch, b.good, b.bad, b.state, " \
+	"b.culprit, b.culprit_commit, b.culprit_subject, b.culprit_author, " \
+	"b.runs, b.note, b.created_ms, b.finished_ms FROM bisections b " \
+	"JOIN repos ON repos.id = b.repo_id "
 
 #define TEST_FAILED "r.status IN ('failed', 'error')"
 
@@ -69,15 +112,21 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_JOB_ADD] = { "queue a job",
 	    "INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, "
 	    "created_ms, subject, author, retry_of, name, spec, labels, "
-	    "allow_failure, plan_index) VALUES (?1, ?2, ?3, "
-	    "'queued', (SELECT COALESCE(MAX(queue_pos), 0) + 1 FROM jobs), "
-	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)" },
-	[ST_JOB_NEXT] = { "read the queue",
-	    JOB_COLUMNS "WHERE " RUNNABLE
-	    "ORDER BY queue_pos, jobs.id LIMIT 1" },
+	    "allow_failure, plan_index, priority, lane_id, hold_until) "
+	    "VALUES (?1, ?2, "
+	    "?3, 'queued', (SELECT COALESCE(MAX(queue_pos), 0) + 1 FROM jobs), "
+	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, (SELECT id FROM "
+	    "lanes WHERE repo_id = ?1 AND branch = COALESCE(?3, '') AND "
+	    "priority = ?13), ?14)" },
+	[ST_LANE_ADD] = { "add a lane of the queue",
+	    "INSERT INTO lanes (repo_id, branch, priority) VALUES (?1, "
+	    "COALESCE(?2, ''), ?3) ON CONFLICT (repo_id, branch, priority) "
+	    "DO NOTHING" },
+	[ST_JOB_NEXT] = { "read the queue", FAIR_QUEUE(RUNNABLE) },
 	[ST_JOB_ADD_LIKE] = { "add a job to a pipeline",
 	    JOB_LIKE "'queued', queue_pos, ?2, subject, author, retry_of, "
-	    "pipeline_id, ?3, ?4, ?5, ?6, ?7 FROM jobs WHERE id = ?1" },
+	    "pipeline_id, ?3, ?4, ?5, ?6, ?7, priority, lane_id FROM jobs "
+	    "WHERE id = ?1" },
 	[ST_JOB_SET_SHARD] = { "keep a job's sharding",
 	    "UPDATE jobs SET shards = ?2, shard_of = ?3, shard_index = ?4, "
 	    "expected_ms = ?5, plan_index = COALESCE((SELECT p.plan_index "
@@ -108,7 +157,90 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "WHERE state = 'queued' AND id IN (SELECT id FROM after)" },
 	[ST_PIPELINE_ADD] = { "add a pipeline",
 	    "INSERT INTO pipelines (id, commit_id, state, plan, pr_title, "
-	    "pr_url) VALUES (?1, ?2, 'queued', ?3, ?4, ?5)" },
+	    "pr_url, triggered_by, params, coalescing, bisection) VALUES (?1, "
+	    "?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9)" },
+	/*
+	 * A branch's pushed pipelines that no runner has touched, older than
+	 * pipeline ?1, which supersedes them.
+	 */
+	[ST_SUPERSEDE_LIST] = { "find the pipelines a push supersedes",
+	    "SELECT p.id, p.commit_id FROM pipelines p JOIN jobs j ON "
+	    "j.id = p.id JOIN jobs n ON n.id = ?1 WHERE j.repo_id = n.repo_id "
+	    "AND j.branch = n.branch AND j.state = 'queued' AND j.attempt = 0 AND "
+	    "p.id < ?1 AND p.coalescing = 1 AND p.state = 'queued' AND "
+	    "p.superseded_by IS NULL ORDER BY p.id" },
+	[ST_SUPERSEDE_JOBS] = { "skip a superseded pipeline's jobs",
+	    "UPDATE jobs SET state = 'skipped', reason = 'superseded by ' || "
+	    "?2, finished_ms = ?3 WHERE pipeline_id = ?1 AND state = 'queued'" },
+	[ST_SUPERSEDE_PIPELINE] = { "mark a pipeline superseded",
+	    "UPDATE pipelines SET state = 'skipped', superseded_by = ?2, "
+	    "finished_ms = ?3 WHERE id = ?1" },
+	/* The last tested push before pipeline ?1 on its branch. */
+	/*
+	 * What superseded pipeline ?3 (commit) before is superseded by ?2
+	 * now, the push that superseded it: every skipped push names the
+	 * one that was tested.
+	 */
+	[ST_SUPERSEDE_REPOINT] = { "name the push that supersedes",
+	    "UPDATE pipelines SET superseded_by = ?2 WHERE superseded_by = ?3 "
+	    "AND id < ?1 AND EXISTS (SELECT 1 FROM jobs j JOIN jobs n ON "
+	    "n.id = ?1 WHERE j.id = pipelines.id AND j.repo_id = n.repo_id "
+	    "AND j.branch = n.branch)" },
+	[ST_SUPERSEDE_REASONS] = { "name the push that supersedes",
+	    "UPDATE jobs SET reason = 'superseded by ' || ?2 WHERE "
+	    "pipeline_id IN (SELECT id FROM pipelines WHERE superseded_by = ?2 "
+	    "AND id < ?1) AND state = 'skipped'" },
+	[ST_BISECT_BEFORE] = { "find the push tested before a pipeline",
+	    "SELECT p.id, p.state FROM pipelines p JOIN jobs j ON j.id = p.id "
+	    "JOIN jobs n ON n.id = ?1 WHERE j.repo_id = n.repo_id AND "
+	    "j.branch = n.branch AND p.id < ?1 AND p.coalescing = 1 AND "
+	    "p.superseded_by IS NULL ORDER BY p.id DESC LIMIT 1" },
+	[ST_BISECT_ADD] = { "start a bisection",
+	    "INSERT INTO bisections (repo_id, branch, good, bad, state, "
+	    "created_ms) SELECT repo_id, branch, ?2, ?1, 'running', ?3 "
+	    "FROM jobs WHERE id = ?1" },
+	[ST_BISECT_OF] = { "find a pipeline's bisection",
+	    "SELECT id FROM bisections WHERE bad = ?1" },
+	[ST_BISECT_RUNNING] = { "list running bisections",
+	    "SELECT id FROM bisections WHERE state = 'running' ORDER BY id" },
+	[ST_BISECT_GET] = { "read a bisection",
+	    BISECT_COLUMNS "WHERE b.id = ?1" },
+	[ST_BISECT_LATEST] = { "read a branch's latest bisection",
+	    BISECT_COLUMNS "WHERE repos.url = ?1 AND b.branch = ?2 "
+	    "ORDER BY b.id DESC LIMIT 1" },
+	/*
+	 * The pushes a bisection looks between, in the order they were
+	 * reported, each with the state of its latest run in the bisection
+	 * (NULL: not run) and whether a job of that run was flaky.
+	 */
+	[ST_BISECT_RANGE] = { "read a bisection's commits",
+	    "WITH r AS (SELECT p.id, p.commit_id, j.subject, j.author, "
+	    "(SELECT MAX(t.id) FROM pipelines t WHERE t.bisection = bs.id AND "
+	    "t.commit_id = p.commit_id) AS run FROM bisections bs "
+	    "JOIN jobs j ON j.repo_id = bs.repo_id AND j.branch = bs.branch "
+	    "AND j.id = j.pipeline_id JOIN pipelines p ON p.id = j.id "
+	    "WHERE bs.id = ?1 AND p.id > bs.good AND p.id < bs.bad AND "
+	    "p.coalescing = 1 AND p.superseded_by IS NOT NULL) "
+	    "SELECT r.id, r.commit_id, r.subject, r.author, r.run, "
+	    "(SELECT state FROM pipelines WHERE id = r.run), "
+	    "(SELECT MAX(flaky) FROM jobs WHERE pipeline_id = r.run) "
+	    "FROM r ORDER BY r.id" },
+	[ST_BISECT_RUNS] = { "count a bisection's runs",
+	    "SELECT COUNT(*) FROM pipelines WHERE bisection = ?1" },
+	[ST_BISECT_END] = { "end a bisection",
+	    "UPDATE bisections SET state = ?2, culprit = ?3, "
+	    "culprit_commit = ?4, culprit_subject = ?5, culprit_author = ?6, "
+	    "runs = ?7, note = ?8, finished_ms = ?9 WHERE id = ?1 AND "
+	    "state = 'running'" },
+	[ST_BRANCH_TIP] = { "find a branch's tip",
+	    JOB_COLUMNS "WHERE repos.url = ?1 AND jobs.branch = ?2 AND "
+	    "jobs.id = jobs.pipeline_id AND pl.bisection IS NULL "
+	    "ORDER BY jobs.id DESC LIMIT 1" },
+	[ST_SCHEDULE_GET] = { "read a schedule's last run",
+	    "SELECT last_ms FROM schedules WHERE spec = ?1" },
+	[ST_SCHEDULE_SET] = { "keep a schedule's last run",
+	    "INSERT INTO schedules (spec, last_ms) VALUES (?1, ?2) "
+	    "ON CONFLICT (spec) DO UPDATE SET last_ms = excluded.last_ms" },
 	[ST_PIPELINE_SET_PLAN] = { "keep a pipeline's plan",
 	    "UPDATE pipelines SET plan = ?2 WHERE id = ?1" },
 	[ST_PIPELINE_OF] = { "find a job's pipeline",
@@ -200,8 +332,10 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "JOIN jobs j ON j.id = n.job_id WHERE j.pipeline_id = ?1 "
 	    "ORDER BY n.job_id, n.need_id" },
 	[ST_RUNNABLE_LIST] = { "read the runnable queue",
-	    JOB_COLUMNS "WHERE " RUNNABLE
-	    "ORDER BY queue_pos, jobs.id LIMIT ?1" },
+	    FAIR_QUEUE(RUNNABLE) },
+	[ST_SERVED_MARK] = { "note whose turn it was",
+	    "UPDATE lanes SET turn = (SELECT COALESCE(MAX(turn), 0) + 1 FROM "
+	    "lanes) WHERE id = (SELECT lane_id FROM jobs WHERE id = ?1)" },
 	[ST_JOB_GET] = { "read a job", JOB_COLUMNS "WHERE jobs.id = ?1" },
 	[ST_JOB_FINAL] = { "read a job's state",
 	    "SELECT state NOT IN ('queued', 'running') FROM jobs "
@@ -239,11 +373,13 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "AND (?6 IS NULL OR jobs.id = jobs.pipeline_id) "
 	    "ORDER BY jobs.id DESC LIMIT ?5" },
 	[ST_QUEUE_LIST] = { "list the queue",
-	    JOB_COLUMNS "WHERE state = 'queued' AND shards = 0 "
-	    "ORDER BY queue_pos, jobs.id LIMIT ?1" },
+	    FAIR_QUEUE("state = 'queued' AND shards = 0") },
+	/* A bisection's runs test older commits: they are not the head. */
 	[ST_BRANCH_HEADS] = { "list branches",
-	    JOB_COLUMNS "WHERE jobs.id IN (SELECT MAX(pipeline_id) FROM jobs "
-	    "GROUP BY repo_id, branch) ORDER BY repos.url, jobs.branch" },
+	    JOB_COLUMNS "WHERE jobs.id IN (SELECT MAX(j.pipeline_id) FROM "
+	    "jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE "
+	    "p.bisection IS NULL GROUP BY j.repo_id, j.branch) "
+	    "ORDER BY repos.url, jobs.branch" },
 	[ST_COUNT_STATES] = { "count jobs by state",
 	    "SELECT state, COUNT(*) FROM jobs WHERE shards = 0 "
 	    "GROUP BY state" },
@@ -542,6 +678,51 @@ const char *const store_migrations[] = {
 	"  received_ms INTEGER NOT NULL, PRIMARY KEY (forge, id));"
 	"CREATE INDEX deliveries_age ON deliveries (received_ms);"
 	"PRAGMA user_version = 8;",
+
+	/*
+	 * The queue's order and its triggers (docs/QUEUE.md): each job's
+	 * priority; what queued each pipeline and a manual run's
+	 * parameters; pushes on coalescing branches, the commit that
+	 * superseded one, a bisection's runs; the queue's lanes (a
+	 * repository's branch at a priority) and when each last had a
+	 * turn; bisections; each schedule's last run.
+	 */
+	"ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE pipelines ADD COLUMN triggered_by TEXT;"
+	"ALTER TABLE pipelines ADD COLUMN params TEXT;"
+	"ALTER TABLE pipelines ADD COLUMN coalescing INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE pipelines ADD COLUMN superseded_by TEXT;"
+	"ALTER TABLE pipelines ADD COLUMN bisection INTEGER;"
+	"CREATE INDEX pipelines_bisection ON pipelines (bisection, commit_id)"
+	"  WHERE bisection IS NOT NULL;"
+	"CREATE INDEX pipelines_superseded ON pipelines (superseded_by)"
+	"  WHERE superseded_by IS NOT NULL;"
+	"CREATE TABLE lanes (id INTEGER PRIMARY KEY,"
+	"  repo_id INTEGER NOT NULL REFERENCES repos(id), branch TEXT NOT NULL,"
+	"  priority INTEGER NOT NULL, turn INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (repo_id, branch, priority));"
+	"CREATE INDEX lanes_turn ON lanes (turn);"
+	"CREATE INDEX lanes_repo ON lanes (repo_id, turn);"
+	"ALTER TABLE jobs ADD COLUMN lane_id INTEGER;"
+	"ALTER TABLE jobs ADD COLUMN hold_until INTEGER;"
+	"INSERT INTO lanes (repo_id, branch, priority)"
+	"  SELECT DISTINCT repo_id, COALESCE(branch, ''), 0 FROM jobs"
+	"  WHERE state IN ('queued', 'running');"
+	"UPDATE jobs SET lane_id = (SELECT l.id FROM lanes l WHERE"
+	"  l.repo_id = jobs.repo_id AND l.branch = COALESCE(jobs.branch, '')"
+	"  AND l.priority = 0) WHERE state IN ('queued', 'running');"
+	"CREATE INDEX jobs_lane ON jobs (state, lane_id, queue_pos);"
+	"CREATE TABLE bisections (id INTEGER PRIMARY KEY,"
+	"  repo_id INTEGER NOT NULL REFERENCES repos(id), branch TEXT NOT NULL,"
+	"  good INTEGER NOT NULL, bad INTEGER NOT NULL, state TEXT NOT NULL,"
+	"  culprit INTEGER, culprit_commit TEXT, culprit_subject TEXT,"
+	"  culprit_author TEXT, runs INTEGER NOT NULL DEFAULT 0, note TEXT,"
+	"  created_ms INTEGER NOT NULL, finished_ms INTEGER);"
+	"CREATE INDEX bisections_branch ON bisections (repo_id, branch, id);"
+	"CREATE INDEX bisections_bad ON bisections (bad);"
+	"CREATE TABLE schedules (spec TEXT PRIMARY KEY,"
+	"  last_ms INTEGER NOT NULL);"
+	"PRAGMA user_version = 9;",
 };
 
 const int store_version =

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite_queue.c - the SQLite store's coalescing and bisections
+ * (docs/QUEUE.md): pushes superseded by a newer one, the push tested
+ * before a pipeline, bisections kept and read with their range of
+ * skipped pushes, a branch's tip, and each schedule's last run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_sqlite.h"
+#include "util.h"
+
+int
+sqlite_supersede(struct store *base, int64_t pipeline, const char *commit,
+    void (*cb)(int64_t pipeline, void *arg), void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	int64_t *ids = NULL, now = now_ms();
+	char **commits = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (sql_run(store, ST_BEGIN) == -1)
+		return -1;
+	sql_bind_int64(store, ST_SUPERSEDE_LIST, 1, pipeline);
+	while ((rc = sql_step(store, ST_SUPERSEDE_LIST)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			ids = xrealloc(ids, cap * sizeof *ids);
+			commits = xrealloc(commits, cap * sizeof *commits);
+		}
+		ids[n] = sqlite3_column_int64(store->stmt[ST_SUPERSEDE_LIST],
+		    0);
+		commits[n++] = sql_column_strdup(
+		    store->stmt[ST_SUPERSEDE_LIST], 1);
+	}
+	sql_reset(store, ST_SUPERSEDE_LIST);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		sql_bind_int64(store, ST_SUPERSEDE_JOBS, 1, ids[i]);
+		sql_bind_text(store, ST_SUPERSEDE_JOBS, 2, commit);
+		sql_bind_int64(store, ST_SUPERSEDE_JOBS, 3, now);
+		sql_bind_int64(store, ST_SUPERSEDE_PIPELINE, 1, ids[i]);
+		sql_bind_text(store, ST_SUPERSEDE_PIPELINE, 2, commit);
+		sql_bind_int64(store, ST_SUPERSEDE_PIPELINE, 3, now);
+		sql_bind_int64(store, ST_SUPERSEDE_REPOINT, 1, pipeline);
+		sql_bind_text(store, ST_SUPERSEDE_REPOINT, 2, commit);
+		sql_bind_text(store, ST_SUPERSEDE_REPOINT, 3, commits[i]);
+		if (sql_run(store, ST_SUPERSEDE_JOBS) == -1 ||
+		    sql_run(store, ST_SUPERSEDE_PIPELINE) == -1 ||
+		    (commits[i] != NULL &&
+		    sql_run(store, ST_SUPERSEDE_REPOINT) == -1))
+			goto fail;
+	}
+	if (n > 0) {
+		sql_bind_int64(store, ST_SUPERSEDE_REASONS, 1, pipeline);
+		sql_bind_text(store, ST_SUPERSEDE_REASONS, 2, commit);
+	}
+	if (n > 0 && sql_run(store, ST_SUPERSEDE_REASONS) == -1)
+		goto fail;
+	if (sql_commit(store) == -1) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; cb != NULL && i < n; i++)
+		cb(ids[i], arg);
+	rc = (int)n;
+	goto out;
+fail:
+	sql_rollback(store);
+	rc = -1;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(commits[i]);
+	free(commits);
+	free(ids);
+	return rc;
+}
+
+int
+sqlite_push_before(struct store *base, int64_t pipeline, int64_t *id,
+    enum job_state *state)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_stmt *stmt = store->stmt[ST_BISECT_BEFORE];
+	int rc, found = 0;
+
+	sql_bind_int64(store, ST_BISECT_BEFORE, 1, pipeline);
+	if ((rc = sql_step(store, ST_BISECT_BEFORE)) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(stmt, 0);
+		found = sql_column_state(stmt, 1, state) == 0 ? 1 : -1;
+	}
+	sql_reset(store, ST_BISECT_BEFORE);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? found : -1;
+}
+
+int
+sqlite_bisect_start(struct store *base, int64_t bad, int64_t good,
+    int64_t *id)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_BISECT_ADD, 1, bad);
+	sql_bind_int64(store, ST_BISECT_ADD, 2, good);
+	sql_bind_int64(store, ST_BISECT_ADD, 3, now_ms());
+	if (sql_run(store, ST_BISECT_ADD) == -1)
+		return -1;
+	*id = sql_last_id(store);
+	return 0;
+}
+
+int
+sqlite_bisect_of(struct store *base, int64_t bad, int64_t *id)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_BISECT_OF, 1, bad);
+	return sql_scalar(store, ST_BISECT_OF, id);
+}
+
+int
+sqlite_bisections_running(struct store *base, int64_t **ids, size_t *n)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	size_t cap = 0;
+	int rc;
+
+	*n = 0;
+	*ids = NULL;
+	while ((rc = sql_step(store, ST_BISECT_RUNNING)) == SQLITE_ROW) {
+		if (*n == cap)
+			*ids = xrealloc(*ids, (cap = cap ? cap * 2 : 4) *
+			    sizeof **ids);
+		(*ids)[(*n)++] = sqlite3_column_int64(
+		    store->stmt[ST_BISECT_RUNNING], 0);
+	}
+	sql_reset(store, ST_BISECT_RUNNING);
+	if (rc == SQLITE_DONE)
+		return 0;
+	free(*ids);
+	*ids = NULL;
+	*n = 0;
+	return -1;
+}
+
+/* A row of BISECT_COLUMNS read: 1 found, 0 none, -1. */
+static int
+sql_bisection_read(struct store_sqlite *store, enum store_stmt id,
+    struct bisection *b)
+{
+	sqlite3_stmt *stmt = store->stmt[id];
+	const unsigned char *commit;
+	int rc, found = 0;
+
+	memset(b, 0, sizeof *b);
+	if ((rc = sql_step(store, id)) == SQLITE_ROW) {
+		found = 1;
+		b->id = sqlite3_column_int64(stmt, 0);
+		b->repo = sql_column_strdup(stmt, 1);
+		b->branch = sql_column_strdup(stmt, 2);
+		b->good = sqlite3_column_int64(stmt, 3);
+		b->bad = sqlite3_column_int64(stmt, 4);
+		b->state = sql_column_strdup(stmt, 5);
+		b->culprit = sql_column_int64(stmt, 6, 0);
+		commit = sqlite3_column_text(stmt, 7);
+		snprintf(b->culprit_commit, sizeof b->culprit_commit, "%s",
+		    commit == NULL ? "" : (const char *)commit);
+		b->culprit_subject = sql_column_strdup(stmt, 8);
+		b->culprit_author = sql_column_strdup(stmt, 9);
+		b->runs = (int)sql_column_int64(stmt, 10, 0);
+		b->note = sql_column_strdup(stmt, 11);
+		b->created_ms = sql_column_int64(stmt, 12, 0);
+		b->finished_ms = sql_column_int64(stmt, 13, 0);
+		if (b->repo == NULL || b->branch == NULL || b->state == NULL) {
+			bisection_release(b);
+			found = -1;
+		}
+	}
+	sql_reset(store, id);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? found : -1;
+}
+
+int
+sqlite_bisect_get(struct store *base, int64_t id, struct bisection *b)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_BISECT_GET, 1, id);
+	return sql_bisection_read(store, ST_BISECT_GET, b);
+}
+
+int
+sqlite_bisect_latest(struct store *base, const char *repo,
+    const char *branch, struct bisection *b)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_text(store, ST_BISECT_LATEST, 1, repo);
+	sql_bind_text(store, ST_BISECT_LATEST, 2, branch);
+	return sql_bisection_read(store, ST_BISECT_LATEST, b);
+}
+
+int
+sqlite_bisect_range(struct store *base, int64_t id,
+    void (*cb)(const struct bisect_commit *c, void *arg), void *arg)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_stmt *stmt = store->stmt[ST_BISECT_RANGE];
+	struct bisect_commit c;
+	int rc, n = 0;
+
+	sql_bind_int64(store, ST_BISECT_RANGE, 1, id);
+	while ((rc = sql_step(store, ST_BISECT_RANGE)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof c);
+		c.pipeline = sqlite3_column_int64(stmt, 0);
+		c.commit = (const char *)sqlite3_column_text(stmt, 1);
+		c.subject = (const char *)sqlite3_column_text(stmt, 2);
+		c.author = (const char *)sqlite3_column_text(stmt, 3);
+		c.run = sql_column_int64(stmt, 4, 0);
+		if (c.run > 0 && sql_column_state(stmt, 5, &c.state) == -1)
+			c.run = 0;
+		c.flaky = (int)sql_column_int64(stmt, 6, 0);
+		if (c.commit == NULL)
+			continue;
+		cb(&c, arg);
+		n++;
+	}
+	sql_reset(store, ST_BISECT_RANGE);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+int
+sqlite_bisect_runs(struct store *base, int64_t id, int64_t *n)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_BISECT_RUNS, 1, id);
+	return sql_scalar(store, ST_BISECT_RUNS, n) == -1 ? -1 : 0;
+}
+
+int
+sqlite_bisect_end(struct store *base, const struct bisection *b)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_int64(store, ST_BISECT_END, 1, b->id);
+	sql_bind_text(store, ST_BISECT_END, 2, b->state);
+	if (b->culprit > 0) {
+		sql_bind_int64(store, ST_BISECT_END, 3, b->culprit);
+		sql_bind_text(store, ST_BISECT_END, 4, b->culprit_commit);
+	}
+	sql_bind_text(store, ST_BISECT_END, 5, b->culprit_subject);
+	sql_bind_text(store, ST_BISECT_END, 6, b->culprit_author);
+	sql_bind_int64(store, ST_BISECT_END, 7, b->runs);
+	sql_bind_text(store, ST_BISECT_END, 8, b->note);
+	sql_bind_int64(store, ST_BISECT_END, 9, now_ms());
+	return sql_run(store, ST_BISECT_END);
+}
+
+int
+sqlite_branch_tip(struct store *base, const char *repo, const char *branch,
+    struct job *job)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_text(store, ST_BRANCH_TIP, 1, repo);
+	sql_bind_text(store, ST_BRANCH_TIP, 2, branch);
+	return sql_read_job(store, ST_BRANCH_TIP, job);
+}
+
+int
+sqlite_schedule_last(struct store *base, const char *spec, int64_t *ms)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_text(store, ST_SCHEDULE_GET, 1, spec);
+	return sql_scalar(store, ST_SCHEDULE_GET, ms);
+}
+
+int
+sqlite_schedule_set(struct store *base, const char *spec, int64_t ms)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sql_bind_text(store, ST_SCHEDULE_SET, 1, spec);
+	sql_bind_int64(store, ST_SCHEDULE_SET, 2, ms);
+	return sql_run(store, ST_SCHEDULE_SET);
+}
