@@ -7,7 +7,8 @@
 # their arguments from "ssci COMMAND --help" (lines "  --name ARG  help"),
 # and subcommands (hook install|remove, quarantine add|remove|list) from
 # the words in lower case that follow the command on its usage lines.
-# An option whose argument is FILE completes file names, DIR directories.
+# An option whose argument is FILE completes file names, DIR directories,
+# LEVEL the priorities.
 
 # The ssci being completed, as typed (./ssci, ~/bin/ssci or ssci on PATH).
 _ssci_bin() {
@@ -92,6 +93,9 @@ _ssci() {
 		DIR)
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -d -- "$cur"))
+			;;
+		LEVEL)
+			COMPREPLY=($(compgen -W "high normal low" -- "$cur"))
 			;;
 		esac
 		return 0

@@ -8,9 +8,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "diskuse.h"
 #include "dispatcher.h"
-#include "retention.h"
 #include "sched.h"
 #include "util.h"
 
@@ -36,7 +34,7 @@ api_words(const char *words)
 json_t *
 api_job(const struct job *job)
 {
-	json_t *obj = api_check(json_object()), *tests;
+	json_t *obj = api_check(json_object()), *tests, *params;
 
 	api_set(obj, "id", json_integer(job->id));
 	api_set(obj, "repo", api_string(job->repo));
@@ -86,6 +84,20 @@ api_job(const struct job *job)
 	    job->pr_url != NULL ? api_check(json_pack("{s:o, s:o}", "title",
 	    api_string(job->pr_title), "url", api_string(job->pr_url))) :
 	    json_null());
+	/* Coalescing (docs/QUEUE.md): skipped for a newer push, a
+	 * bisection's run. */
+	api_set(obj, "superseded_by", api_string(job->superseded_by));
+	api_set(obj, "bisection", job->bisection > 0 ?
+	    json_integer(job->bisection) : json_null());
+	/* What queued it, how soon, and a manual run's parameters. */
+	api_set(obj, "trigger", api_string(job->trigger));
+	api_set(obj, "priority", json_string(job_priority_name(job->priority)));
+	params = job->params != NULL ? json_loads(job->params, 0, NULL) : NULL;
+	if (params != NULL && !json_is_object(params)) {
+		json_decref(params);
+		params = NULL;
+	}
+	api_set(obj, "params", params != NULL ? params : json_null());
 	return obj;
 }
 
@@ -237,78 +249,6 @@ api_runners(struct dispatcher *d)
 	return list;
 }
 
-struct api_queue_ctx {
-	struct dispatcher *d;
-	char why[300];
-	json_t *list;
-	int position;
-	int free_slots;
-	int runners;
-};
-
-/* Whether a connected runner has every label the job asks for. */
-static int
-api_some_runner_takes(struct dispatcher *d, const struct job *job)
-{
-	struct sched_runner *r;
-
-	TAILQ_FOREACH(r, &d->sched->runners, entry) {
-		if (sched_runner_takes(r, job->labels))
-			return 1;
-	}
-	return 0;
-}
-
-static const char *
-api_waiting_labels(struct api_queue_ctx *q, const struct job *job)
-{
-	snprintf(q->why, sizeof q->why, "no runner with labels [%s]",
-	    job->labels);
-	return q->why;
-}
-
-static const char *
-api_waiting_needs(struct api_queue_ctx *q, const struct job *job)
-{
-	snprintf(q->why, sizeof q->why, "waiting for %d job%s it needs",
-	    job->needs_pending, job->needs_pending == 1 ? "" : "s");
-	return q->why;
-}
-
-static int
-api_append_queued(const struct job *job, void *arg)
-{
-	struct api_queue_ctx *q = arg;
-	json_t *obj = api_job(job);
-	const char *why;
-
-	q->position++;
-	if (job->needs_pending > 0)
-		why = api_waiting_needs(q, job);
-	else if (q->runners == 0)
-		why = "no runner connected";
-	else if (!api_some_runner_takes(q->d, job))
-		why = api_waiting_labels(q, job);
-	else if (q->position <= q->free_slots)
-		why = "next";
-	else
-		why = "all runners busy";
-	api_set(obj, "position", json_integer(q->position));
-	api_set(obj, "waiting", json_string(why));
-	json_array_append_new(q->list, obj);
-	return 0;
-}
-
-json_t *
-api_queue(struct dispatcher *d, int limit)
-{
-	struct api_queue_ctx q = { d, "", api_check(json_array()), 0,
-	    d->sched->free_slots, d->sched->nrunners };
-
-	store_list_queue(d->store, limit, api_append_queued, &q);
-	return q.list;
-}
-
 json_t *
 api_running(struct dispatcher *d)
 {
@@ -334,57 +274,4 @@ api_running(struct dispatcher *d)
 		}
 	}
 	return list;
-}
-
-json_t *
-api_heads(struct dispatcher *d)
-{
-	json_t *list = api_check(json_array());
-
-	store_list_heads(d->store, api_append_job, list);
-	return list;
-}
-
-/* The state and results folders' room, and why dispatches are refused. */
-static json_t *
-api_disk(struct dispatcher *d)
-{
-	static const char *const names[DISKUSE_DIRS] = { "state", "results" };
-	json_t *obj = api_check(json_object());
-	const char *refusing = diskuse_refusing(d->diskuse);
-	struct diskuse_figures f;
-
-	for (int i = 0; i < DISKUSE_DIRS; i++) {
-		diskuse_get(d->diskuse, (enum diskuse_dir)i, &f);
-		/* A path that is not UTF-8 is shown as null. */
-		api_set(obj, names[i], json_pack("{s:o?, s:o, s:I, s:I, s:I}",
-		    "path", json_string(f.path), "used", f.used >= 0 ?
-		    json_integer(f.used) : json_null(), "free",
-		    (json_int_t)f.free, "size", (json_int_t)f.size, "min_free",
-		    (json_int_t)f.min_free));
-	}
-	api_set(obj, "refusing", refusing != NULL ? json_string(refusing) :
-	    json_null());
-	api_set(obj, "pruned_jobs", json_integer(retention_removed(
-	    d->retention)));
-	return obj;
-}
-
-json_t *
-api_status(struct dispatcher *d)
-{
-	struct job_filter recent = { .limit = API_RECENT_JOBS };
-	json_t *obj = api_check(json_object()), *jobs;
-
-	api_set(obj, "uptime_ms", json_integer(now_ms() - d->started_ms));
-	api_set(obj, "queued", json_integer(store_count_state(d->store,
-	    JOB_QUEUED)));
-	api_set(obj, "runners", api_runners(d));
-	api_set(obj, "running", api_running(d));
-	api_set(obj, "queue", api_queue(d, 50));
-	jobs = api_jobs(d, &recent);
-	api_set(obj, "recent", jobs != NULL ? jobs : json_array());
-	api_set(obj, "heads", api_heads(d));
-	api_set(obj, "disk", api_disk(d));
-	return obj;
 }

@@ -52,17 +52,24 @@ json_t *api_jobs(struct dispatcher *d, const struct job_filter *filter);
 json_t *api_runners(struct dispatcher *d);
 
 /*
- * The queue in the order it will run (at most limit): each a job with
- * "position" (1 = next) and "waiting" (why: "no runner connected", "all
- * runners busy", or "next").
+ * api_status.c: the queue in the order it will run (at most limit): each
+ * a job with "position" (1 = next) and "waiting" (why: "next", "behind 3
+ * jobs of REPO, 1 of REPO2", "all runners busy", "no runner connected",
+ * "no runner with labels [...]", "waiting for N jobs it needs").
  */
 json_t *api_queue(struct dispatcher *d, int limit);
 
 /* Jobs running now, each with "elapsed_ms". */
 json_t *api_running(struct dispatcher *d);
 
-/* The latest job of every (repository, branch). */
+/*
+ * The latest job of every (repository, branch) but a bisection's runs,
+ * each with "bisection": its latest while running or while the branch
+ * has not passed since, else null.
+ */
 json_t *api_heads(struct dispatcher *d);
+/* A bisection (docs/QUEUE.md) as JSON: state, culprit, runs, note. */
+json_t *api_bisection(const struct bisection *b);
 
 /*
  * Everything at once: uptime_ms, queued (count), runners, running, queue

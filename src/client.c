@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * client.c - the command-line client: "ssci status", "jobs", "log",
- * "cancel" and "retry".  Each opens one connection to the dispatcher, asks
+ * "cancel", "retry", "run" and the tests' commands.  Each opens one connection to the dispatcher, asks
  * one question (log -f keeps asking until the job ends) and prints the
  * answer as a table, or as the JSON the dispatcher sent with --json.
  */
@@ -289,5 +289,6 @@ client_run(const struct client_cmd *cmd, int argc, char **argv)
 		cl.status = 1;
 	event_free(cl.ev_follow);
 	cmd_client_end(&cl.client);
+	free(cl.args.params);
 	return cl.status;
 }

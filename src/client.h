@@ -24,6 +24,7 @@ struct client_args {
 	const char *which;	/* JOB or COMMIT, for commands that take one */
 	char *const *words;	/* the arguments, which the first */
 	int nwords;
+	char *params;		/* run: its NAME=VALUE words as JSON (owned) */
 };
 
 struct client_cmd {

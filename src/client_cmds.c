@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * client_cmds.c - what "ssci status", "jobs", "log", "cancel" and "retry"
- * ask and how they print the answer: compact tables, states in colour on a
- * terminal.
+ * client_cmds.c - what "ssci status", "jobs", "log", "cancel", "retry" and
+ * "run" ask and how they print the answer: compact tables, states in
+ * colour on a terminal.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "job.h"
+#include "params.h"
 #include "proto.h"
 #include "util.h"
 
@@ -158,9 +160,43 @@ print_disk(json_t *disk)
 	    num(disk, "pruned_jobs"));
 }
 
+/* What the branches' bisections found (docs/QUEUE.md), escaped. */
+static void
+print_bisections(json_t *heads)
+{
+	char branch[256], repo[1024], subject[512], author[256], note[600];
+	json_t *h, *b, *c;
+	size_t i;
+	int shown = 0;
+
+	json_array_foreach(heads, i, h) {
+		if (!json_is_object(b = json_object_get(h, "bisection")))
+			continue;
+		if (!shown++)
+			printf("BISECTIONS\n");
+		log_escape(str(h, "branch"), branch, sizeof branch);
+		log_escape(str(h, "repo"), repo, sizeof repo);
+		printf("  %s of %s: ", branch, repo);
+		c = json_object_get(b, "culprit");
+		if (strcmp(str(b, "state"), "found") == 0 && json_is_object(c)) {
+			log_escape(str(c, "subject"), subject, sizeof subject);
+			log_escape(str(c, "author"), author, sizeof author);
+			printf("broken by %.12s (%s, %s), found in %lld runs\n",
+			    str(c, "commit"), subject, author, num(b, "runs"));
+		} else if (strcmp(str(b, "state"), "running") == 0)
+			printf("bisecting since pipeline %lld failed\n",
+			    num(b, "bad"));
+		else {
+			log_escape(str(b, "note"), note, sizeof note);
+			printf("bisection stopped: %s\n", note);
+		}
+	}
+}
+
 static void
 print_status(json_t *reply, const struct client_args *a, int color)
 {
+	char why[700];
 	json_t *list = json_object_get(reply, "runners"), *r, *j;
 	size_t i;
 
@@ -190,7 +226,8 @@ print_status(json_t *reply, const struct client_args *a, int color)
 		    num(j, "id"), str(j, "commit"), str(j, "branch"));
 		if (json_is_string(json_object_get(j, "name")))
 			printf("%s: ", str(j, "name"));
-		printf("%s\n", str(j, "waiting"));
+		log_escape(str(j, "waiting"), why, sizeof why);
+		printf("%s\n", why);
 	}
 	list = json_object_get(reply, "running");
 	printf("RUNNING (%zu)\n", json_array_size(list));
@@ -198,6 +235,7 @@ print_status(json_t *reply, const struct client_args *a, int color)
 		printf("  job %-6lld %.10s %-14.14s on %-16s %.1fs\n",
 		    num(j, "id"), str(j, "commit"), str(j, "branch"),
 		    str(j, "runner"), (double)num(j, "elapsed_ms") / 1000.0);
+	print_bisections(json_object_get(reply, "heads"));
 	printf("RECENT\n");
 	print_jobs_table(json_object_get(reply, "recent"), color);
 	print_disk(json_object_get(reply, "disk"));
@@ -234,6 +272,14 @@ print_retry(json_t *reply, const struct client_args *a, int color)
 	(void)color;
 	printf("job %s queued again as job %lld\n", a->which,
 	    num(reply, "job"));
+}
+
+static void
+print_run(json_t *reply, const struct client_args *a, int color)
+{
+	(void)color;
+	printf("job %lld queued: a run of %s at %.12s\n", num(reply, "job"),
+	    a->words[1], str(reply, "commit"));
 }
 
 static int
@@ -292,6 +338,36 @@ check_job_or_commit(struct client_args *a)
 	return -1;
 }
 
+#define RUN_USAGE "usage: ssci run [OPTIONS] REPO BRANCH [NAME=VALUE...]\n"
+
+/* REPO BRANCH [NAME=VALUE...]: checked here as the dispatcher would. */
+static int
+check_run(struct client_args *a)
+{
+	char why[300], safe[300];
+
+	if (a->nwords < 2) {
+		fprintf(stderr, "%s", RUN_USAGE);
+		return -1;
+	}
+	if (!repo_url_valid(a->words[0])) {
+		log_escape(a->words[0], safe, sizeof safe);
+		fprintf(stderr, "ssci: invalid repository '%s'\n", safe);
+		return -1;
+	}
+	if (!branch_name_valid(a->words[1])) {
+		log_escape(a->words[1], safe, sizeof safe);
+		fprintf(stderr, "ssci: invalid branch name '%s'\n", safe);
+		return -1;
+	}
+	if (params_from_pairs(a->words + 2, (size_t)a->nwords - 2, &a->params,
+	    why, sizeof why) == -1) {
+		fprintf(stderr, "ssci: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
 static char *
 request_status(const struct client_args *a, int64_t offset)
 {
@@ -338,6 +414,13 @@ request_retry(const struct client_args *a, int64_t offset)
 	return proto_encode_retry(id, NULL);
 }
 
+static char *
+request_run(const struct client_args *a, int64_t offset)
+{
+	(void)offset;
+	return proto_encode_run(a->words[0], a->words[1], a->params, NULL);
+}
+
 static const struct client_cmd client_cmds[] = {
 	{ "status", "usage: ssci status [OPTIONS]\n", "", 0, NULL,
 	    request_status, print_status },
@@ -352,6 +435,11 @@ static const struct client_cmd client_cmds[] = {
 	    "Queue the job's pipeline again once it is over, as a new "
 	    "pipeline\nthat keeps the jobs that passed.\n", "", 1, check_job,
 	    request_retry, print_retry },
+	/* Any number of words here: check_run says how many may be. */
+	{ "run", RUN_USAGE "Queue the branch's latest commit again, ahead of "
+	    "pushes, with each NAME=VALUE\nin its tests' environment.\n", "",
+	    -INT_MAX,
+	    check_run, request_run, print_run },
 	{ "tests", "usage: ssci tests [OPTIONS] JOB\n"
 	    "The tests of the job's latest attempt, failed first.\n", "L", 1,
 	    check_job, client_request_tests, client_print_tests },
@@ -402,6 +490,12 @@ int
 cmd_retry(int argc, char **argv)
 {
 	return client_cmd_run("retry", argc, argv);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	return client_cmd_run("run", argc, argv);
 }
 
 int

@@ -21,6 +21,7 @@ int cmd_jobs(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 int cmd_retry(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_tests(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_config(int argc, char **argv);

@@ -20,6 +20,7 @@
 #include <event2/listener.h>
 
 #include "cmd.h"
+#include "bisect.h"
 #include "dispatcher.h"
 #include "events.h"
 #include "lock.h"
@@ -27,6 +28,7 @@
 #include "retention.h"
 #include "outbox.h"
 #include "sched.h"
+#include "schedule.h"
 #include "spawn.h"
 #include "statuses.h"
 #include "store.h"
@@ -128,8 +130,11 @@ dispatcher_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	peer_heartbeat(d);
-	if (++d->ticks % DISPATCHER_TICKS == 0)
+	sched_tick(d->sched);
+	if (++d->ticks % DISPATCHER_TICKS == 0) {
 		sched_housekeeping(d->sched);
+		bisect_resume(d->bisect);
+	}
 }
 
 /* What the scheduler does, told to the event stream and the metrics. */
@@ -143,6 +148,18 @@ dispatcher_saw_job(void *arg, int64_t job, const char *what)
 		statuses_job(d->statuses, job);
 	if (d->notices != NULL && strcmp(what, "finished") == 0)
 		notices_job(d->notices, job);
+	if (strcmp(what, "finished") == 0)
+		bisect_job_finished(d->bisect, job);
+}
+
+/* A bisection ended: the branch's breaker is told like its breaking. */
+static void
+dispatcher_bisected(const struct bisection *b, void *arg)
+{
+	struct dispatcher *d = arg;
+
+	if (d->notices != NULL)
+		notices_bisection(d->notices, b);
 }
 
 static void
@@ -345,6 +362,11 @@ cmd_dispatcher(int argc, char **argv)
 	sched_cfg.max_attempts = d.cfg.max_attempts;
 	sched_cfg.retry_failed = d.cfg.retry_failed;
 	sched_cfg.local_repos = d.cfg.local_repos;
+	sched_cfg.coalesce = d.cfg.coalesce.items;
+	sched_cfg.ncoalesce = d.cfg.coalesce.n;
+	sched_cfg.priorities = d.cfg.branch_priorities;
+	sched_cfg.npriorities = d.cfg.nbranch_priorities;
+	sched_cfg.coalesce_wait_ms = d.cfg.coalesce_wait_ms;
 	d.sched = sched_new(&sched_cfg, d.store, d.results, &d.logs,
 	    &peer_runner_ops, &dispatcher_watchers, &d);
 	d.retention = retention_new(d.base, d.store, &d.logs, d.cfg.keep_days,
@@ -356,6 +378,10 @@ cmd_dispatcher(int argc, char **argv)
 	if (d.cfg.http != NULL)
 		http_start(&d);
 	dispatcher_tellers(&d);
+	d.bisect = bisect_new(d.store, d.sched, dispatcher_bisected, &d);
+	bisect_resume(d.bisect);
+	d.schedules = schedules_new(d.base, d.store, d.sched,
+	    d.cfg.schedules.items, d.cfg.schedules.n, d.cfg.schedule_clock);
 	tv.tv_sec = d.cfg.heartbeat_ms / DISPATCHER_TICKS / 1000;
 	tv.tv_usec = d.cfg.heartbeat_ms / DISPATCHER_TICKS % 1000 * 1000;
 	if (tv.tv_sec == 0 && tv.tv_usec == 0)
@@ -369,6 +395,8 @@ cmd_dispatcher(int argc, char **argv)
 	event_base_dispatch(d.base);
 
 	http_stop(&d);
+	schedules_free(d.schedules);
+	bisect_free(d.bisect);
 	statuses_free(d.statuses);
 	notices_free(d.notices);
 	/* A sendmail still running is killed, and reports to no one. */
@@ -382,6 +410,11 @@ cmd_dispatcher(int argc, char **argv)
 	free(d.cfg.forge_repos.items);
 	free(d.cfg.notify_urls.items);
 	free(d.cfg.notify_emails.items);
+	free(d.cfg.coalesce.items);
+	free(d.cfg.schedules.items);
+	for (size_t i = 0; i < d.cfg.nbranch_priorities; i++)
+		free((char *)d.cfg.branch_priorities[i].glob);
+	free(d.cfg.branch_priorities);
 	peer_free_all(&d);
 	retention_free(d.retention);
 	diskuse_free(d.diskuse);

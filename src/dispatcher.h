@@ -20,6 +20,8 @@
 #include "lock.h"
 #include "proto.h"
 
+struct sched_branch_priority;
+
 struct event_base;
 struct evbuffer;
 struct evhttp;
@@ -85,6 +87,13 @@ struct dispatcher_config {
 	int keep_days;		/* 0: keep forever */
 	int keep_jobs;		/* 0: keep every job */
 	struct diskuse_min min_free;
+	/* The queue (docs/QUEUE.md): sched.c, bisect.c, schedule.c. */
+	struct cmd_list coalesce;	/* --coalesce */
+	int64_t coalesce_wait_ms;	/* --coalesce-wait */
+	struct sched_branch_priority *branch_priorities;
+	size_t nbranch_priorities;
+	struct cmd_list schedules;	/* --schedule */
+	const char *schedule_clock;	/* --test-schedule-clock */
 };
 
 /* What may come when, for struct peer_message. */
@@ -159,6 +168,8 @@ struct dispatcher {
 	char *public_url;		/* without a trailing '/' */
 	struct retention *retention;	/* NULL: everything is kept */
 	struct diskuse *diskuse;
+	struct bisect *bisect;
+	struct schedules *schedules;	/* NULL: no --schedule */
 	int argc;			/* the command line, for a reload */
 	char **argv;
 	const char *log_file;		/* --log-file, or NULL */
@@ -221,6 +232,9 @@ char *query_tail(struct dispatcher *d, const struct proto_msg *msg,
 char *query_cancel(struct dispatcher *d, const struct proto_msg *msg,
     const char *who);
 char *query_retry(struct dispatcher *d, const struct proto_msg *msg,
+    const char *who);
+/* A manual run of a branch's tip, with parameters (manual.c). */
+char *query_run(struct dispatcher *d, const struct proto_msg *msg,
     const char *who);
 /* query_tests.c */
 char *query_job_tests(struct dispatcher *d, const struct proto_msg *msg,

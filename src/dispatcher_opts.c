@@ -21,6 +21,7 @@
 #include "plan.h"
 #include "retention.h"
 #include "sched.h"
+#include "schedule.h"
 #include "store.h"
 #include "util.h"
 
@@ -46,6 +47,19 @@ dispatcher_http_host(void *arg, const char *host)
 	return 0;
 }
 
+/* A branch glob (fnmatch's): not empty, no controls, not too long. */
+static int
+dispatcher_glob_valid(const char *glob)
+{
+	size_t n = 0;
+
+	for (const char *c = glob; *c != '\0' && *c != '='; c++, n++) {
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			return 0;
+	}
+	return n > 0 && n <= 255;
+}
+
 static int
 dispatcher_min_free(void *arg, const char *value)
 {
@@ -56,6 +70,63 @@ dispatcher_min_free(void *arg, const char *value)
 		    "or 2G, or a percentage of the disk like 5%%", value);
 		return -1;
 	}
+	return 0;
+}
+
+/* --branch-priority GLOB=LEVEL. */
+static int
+dispatcher_branch_priority(void *arg, const char *value)
+{
+	struct dispatcher_args *a = arg;
+	struct sched_branch_priority *p;
+	const char *eq = strrchr(value, '=');
+	int level;
+
+	if (eq == NULL || eq == value || job_priority_parse(eq + 1,
+	    &level) == -1 || !dispatcher_glob_valid(value)) {
+		cmd_error("invalid --branch-priority '%s': expected "
+		    "BRANCH-GLOB=high, normal or low", value);
+		return -1;
+	}
+	a->cfg.branch_priorities = xrealloc(a->cfg.branch_priorities,
+	    (a->cfg.nbranch_priorities + 1) * sizeof *p);
+	p = &a->cfg.branch_priorities[a->cfg.nbranch_priorities++];
+	p->glob = xstrndup(value, (size_t)(eq - value));
+	p->priority = level;
+	return 0;
+}
+
+/* --schedule 'REPO BRANCH CRON', checked now so that a typo stops start. */
+static int
+dispatcher_schedule(void *arg, const char *value)
+{
+	struct dispatcher_args *a = arg;
+	char err[300];
+
+	if (schedule_spec_check(value, err, sizeof err) == -1) {
+		cmd_error("invalid --schedule '%s': %s", value, err);
+		return -1;
+	}
+	a->cfg.schedules.items = xrealloc(a->cfg.schedules.items,
+	    (a->cfg.schedules.n + 1) * sizeof *a->cfg.schedules.items);
+	a->cfg.schedules.items[a->cfg.schedules.n++] = value;
+	return 0;
+}
+
+static int
+dispatcher_schedule_clock(void *arg, const char *value)
+{
+	struct dispatcher_args *a = arg;
+	char err[300];
+	int64_t epoch;
+	double speed;
+
+	if (schedule_clock_parse(value, &epoch, &speed, err,
+	    sizeof err) == -1) {
+		cmd_error("invalid --test-schedule-clock '%s': %s", value, err);
+		return -1;
+	}
+	a->cfg.schedule_clock = value;
 	return 0;
 }
 
@@ -199,6 +270,29 @@ static const struct cmd_opt dispatcher_opts[] = {
 	{ "http-rate", required_argument, 'E', "N", "100",
 	    "HTTP requests per second per address (bursts of twice that)",
 	    CMD_INT(struct dispatcher_args, cfg.http_rate, 1, 1000000) },
+	{ "coalesce", required_argument, 'B', "BRANCH-GLOB", NULL,
+	    "on matching branches only the newest queued push is tested; "
+	    "the first failing one is then found by bisection (repeatable)",
+	    CMD_LIST_VALID(struct dispatcher_args, cfg.coalesce,
+	    dispatcher_glob_valid, "--coalesce") },
+	{ "coalesce-wait", required_argument, 'D', "SECONDS", "0.3",
+	    "a push on a coalescing branch waits this long for the rest of "
+	    "its burst before a runner may take it",
+	    CMD_MILLIS(struct dispatcher_args,
+	    cfg.coalesce_wait_ms, 0, 600000) },
+	{ "branch-priority", required_argument, 'I', "BRANCH-GLOB=LEVEL",
+	    "pr/*=low",
+	    "dispatches on matching branches that ask for no priority get "
+	    "LEVEL (high, normal or low; repeatable, first match wins)",
+	    CMD_CALL(dispatcher_branch_priority) },
+	{ "schedule", required_argument, 'S', "SPEC", NULL,
+	    "'REPO BRANCH CRON': build the branch's tip again at the times "
+	    "of the five-field cron expression, in the dispatcher's time "
+	    "zone (repeatable)",
+	    CMD_CALL(dispatcher_schedule) },
+	{ "test-schedule-clock", required_argument, 'X', "EPOCH[,SPEED]",
+	    NULL, "for tests: the schedules' clock starts at EPOCH and runs "
+	    "SPEED times as fast", CMD_CALL(dispatcher_schedule_clock) },
 	CMD_OPT_CONFIG,
 	CMD_OPT_VERBOSE(struct dispatcher_args, verbose),
 	CMD_OPT_HELP,
@@ -226,6 +320,7 @@ dispatcher_defaults(struct dispatcher_args *a)
 		.http_rate = 100,
 		.keep_days = 90, .keep_jobs = 10000,
 		.min_free = { .bytes = -1, .percent = 0 },
+		.coalesce_wait_ms = 300,
 	} };
 }
 
@@ -251,6 +346,19 @@ dispatcher_check(struct dispatcher_args *a)
 		log_warnx("--forge needs the HTTP side (--http)");
 		return -1;
 	}
+	for (size_t i = 0; i < a->cfg.schedules.n; i++) {
+		char repo[2048];
+
+		/* A schedule's first word is its repository (schedule.h). */
+		sscanf(a->cfg.schedules.items[i], "%2047s", repo);
+		if (!a->cfg.local_repos &&
+		    repo_url_kind(repo) == REPO_URL_LOCAL) {
+			log_warnx("--schedule '%s': '%s' is a local path: "
+			    "start the dispatcher with --local-repos to build "
+			    "it", a->cfg.schedules.items[i], repo);
+			return -1;
+		}
+	}
 	if (a->cfg.http_auth && a->token_file == NULL &&
 	    getenv("SSCI_TOKEN") == NULL) {
 		log_warnx("--http-auth needs a token");
@@ -266,6 +374,11 @@ dispatcher_args_release(struct dispatcher_args *a)
 	free(a->cfg.forge_repos.items);
 	free(a->cfg.notify_urls.items);
 	free(a->cfg.notify_emails.items);
+	free(a->cfg.coalesce.items);
+	free(a->cfg.schedules.items);
+	for (size_t i = 0; i < a->cfg.nbranch_priorities; i++)
+		free((char *)a->cfg.branch_priorities[i].glob);
+	free(a->cfg.branch_priorities);
 }
 
 void
@@ -326,6 +439,11 @@ dispatcher_restart_needed(const struct dispatcher_config *was,
 	    was->notify_emails.n != now->notify_emails.n ||
 	    was->forge_repos.n != now->forge_repos.n)
 		strcat(names, " --public-url/--notify-*/--forge-repo");
+	if (was->coalesce.n != now->coalesce.n ||
+	    was->coalesce_wait_ms != now->coalesce_wait_ms ||
+	    was->nbranch_priorities != now->nbranch_priorities ||
+	    was->schedules.n != now->schedules.n)
+		strcat(names, " --coalesce/--branch-priority/--schedule");
 	if (!dispatcher_same(log_was, log_now))
 		strcat(names, " --log-file");
 	if (names[0] != '\0')
@@ -350,12 +468,13 @@ static void
 dispatcher_apply(struct dispatcher *d, const struct dispatcher_args *a)
 {
 	const struct dispatcher_config *c = &a->cfg;
-	struct sched_config sc = {
-		.job_timeout_s = c->job_timeout_s,
-		.max_attempts = c->max_attempts,
-		.local_repos = c->local_repos,
-		.retry_failed = c->retry_failed,
-	};
+	/* The queue's rules (coalescing, priorities) wait for a restart. */
+	struct sched_config sc = d->sched->cfg;
+
+	sc.job_timeout_s = c->job_timeout_s;
+	sc.max_attempts = c->max_attempts;
+	sc.local_repos = c->local_repos;
+	sc.retry_failed = c->retry_failed;
 
 	d->cfg.job_timeout_s = c->job_timeout_s;
 	d->cfg.max_attempts = c->max_attempts;

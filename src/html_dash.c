@@ -101,6 +101,7 @@ html_branch_row(struct dispatcher *d, struct evbuffer *out, json_t *job)
 		html_text(out, NULL);
 	evbuffer_add_printf(out, "</td><td class=\"status\">");
 	html_pill(out, state);
+	html_bisection(out, json_object_get(job, "bisection"));
 	evbuffer_add_printf(out, "</td>");
 	html_commit_cell(out, job, 0);
 	evbuffer_add_printf(out, "<td class=\"strip\">");

@@ -3,8 +3,9 @@
  * html_history.c - a branch's history, "/history/REPO/BRANCH": its recent
  * pipelines as a strip of pass/fail marks over a chart of their
  * durations, so that one sees at a glance when it broke and when it got
- * slow, and its recent jobs as a table below; and the branch's status
- * badge for a README, from its latest finished pipeline.
+ * slow, a form that runs its tip again with parameters (app.js posts it
+ * to /api/run), and its recent jobs as a table below; and the branch's
+ * status badge for a README, from its latest finished pipeline.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,35 @@ html_history_pictures(struct dispatcher *d, struct evbuffer *out,
 }
 
 /*
+ * The Run form: the tip (the latest pipeline's commit) queued again with
+ * NAME=VALUE lines as its parameters.  app.js sends it to /api/run and
+ * keeps it, as typed, when the page refreshes around it.
+ */
+static void
+html_history_run(struct evbuffer *out, json_t *tip)
+{
+	const char *commit = html_json_str(tip, "commit");
+
+	evbuffer_add_printf(out, "<section id=\"run\" class=\"card\">"
+	    "<h2>Run</h2>\n<form id=\"run-form\" class=\"run-form\">\n"
+	    "<p class=\"note\">Test the branch's latest commit");
+	if (commit != NULL) {
+		evbuffer_add_printf(out, " (<code class=\"sha\">");
+		html_escape_len(out, commit, strnlen(commit, HTML_SHORT_ID));
+		evbuffer_add_printf(out, "</code>)");
+	}
+	evbuffer_add_printf(out, " again, ahead of the queue's pushes, with "
+	    "these parameters in its tests' environment.</p>\n"
+	    "<label for=\"run-params\">Parameters, one <code>NAME=VALUE"
+	    "</code> a line</label>\n<textarea id=\"run-params\" "
+	    "name=\"params\" rows=\"3\" spellcheck=\"false\" "
+	    "autocomplete=\"off\" placeholder=\"NAME=VALUE\"></textarea>\n"
+	    "<div><button type=\"submit\" class=\"run\">Run</button> "
+	    "<span id=\"run-error\" class=\"error\" role=\"alert\"></span>"
+	    "</div>\n</form></section>\n");
+}
+
+/*
  * The branch's latest jobs, or with pipelines its latest pipelines (their
  * first jobs); repo is a URL or a repository's id.
  */
@@ -155,6 +185,7 @@ html_history(struct dispatcher *d, const char *repo, const char *branch,
 	attrs = html_history_attrs(url, branch);
 	html_page_start(d, out, title, "history", attrs);
 	html_history_pictures(d, out, pipelines, jobs, url, branch);
+	html_history_run(out, json_array_get(pipelines, 0));
 	html_section(out, "jobs", "Jobs", json_array_size(jobs));
 	html_jobs_table(out, jobs, "No jobs");
 	evbuffer_add_printf(out, "</section>\n");

@@ -104,6 +104,11 @@ void html_job_number(struct evbuffer *out, json_t *job);
  * The buttons a job in state has: Cancel while queued or running, else a
  * retry labelled retry_label ("Retry", "Rebuild").
  */
+/*
+ * What a branch's bisection found ("broken by <commit> (subject, author),
+ * found in K runs"), is doing, or why it stopped: api_bisection's JSON.
+ */
+void html_bisection(struct evbuffer *out, json_t *bisection);
 void html_actions(struct evbuffer *out, enum job_state state, int64_t id,
     const char *retry_label);
 

@@ -235,6 +235,43 @@ html_job_graph(struct evbuffer *out, const struct job *job, json_t *pipeline)
 	evbuffer_add_printf(out, "</section>\n");
 }
 
+/*
+ * What queued its pipeline ("manual by a client at ADDR", "hook", ...),
+ * its priority when it is not the usual, and a manual run's parameters
+ * as a table of NAME = VALUE, everything escaped.
+ */
+static void
+html_job_trigger(struct evbuffer *out, const struct job *job)
+{
+	json_t *params, *v;
+	const char *name;
+
+	if (job->trigger != NULL)
+		html_dd(out, "trigger", "Triggered by", job->trigger);
+	if (job->priority != JOB_PRIORITY_NORMAL)
+		html_dd(out, "priority", "Priority",
+		    job_priority_name(job->priority));
+	if (job->params == NULL ||
+	    (params = json_loads(job->params, 0, NULL)) == NULL)
+		return;
+	if (json_is_object(params) && json_object_size(params) > 0) {
+		evbuffer_add_printf(out, "<dt>Parameters</dt>"
+		    "<dd class=\"params\"><table class=\"params\"><tbody>\n");
+		json_object_foreach(params, name, v) {
+			evbuffer_add_printf(out, "<tr><th scope=\"row\">");
+			html_escape(out, name);
+			evbuffer_add_printf(out, "</th><td class=\"eq\">=</td>"
+			    "<td class=\"value\">");
+			if (json_is_string(v))
+				html_escape_len(out, json_string_value(v),
+				    json_string_length(v));
+			evbuffer_add_printf(out, "</td></tr>\n");
+		}
+		evbuffer_add_printf(out, "</tbody></table></dd>\n");
+	}
+	json_decref(params);
+}
+
 static void
 html_job_summary(struct evbuffer *out, const struct job *job,
     int in_pipeline)
@@ -259,6 +296,7 @@ html_job_summary(struct evbuffer *out, const struct job *job,
 		evbuffer_add_printf(out, "<dt>Retry of</dt><dd class=\"retry-of\">"
 		    "<a href=\"/jobs/%" PRId64 "\">#%" PRId64 "</a></dd>\n",
 		    job->retry_of, job->retry_of);
+	html_job_trigger(out, job);
 	if (job->exit_code >= 0)
 		snprintf(buf, sizeof buf, "%d", job->exit_code);
 	else
@@ -304,6 +342,34 @@ html_job_log(struct evbuffer *out, const struct job *job,
 	evbuffer_add_printf(out, "</pre>\n</section>\n");
 }
 
+/*
+ * The bisection this job took part in (docs/QUEUE.md): the failed push
+ * that started it, a push it skipped, one of its runs, or the culprit it
+ * named; "broken by ..., found in K runs" while it is the branch's latest.
+ */
+static void
+html_job_bisection(struct dispatcher *d, const struct job *job,
+    struct evbuffer *out)
+{
+	struct bisection b;
+	json_t *obj;
+
+	if (job->branch == NULL ||
+	    store_bisect_latest(d->store, job->repo, job->branch, &b) != 1)
+		return;
+	if (job->bisection == b.id || job->pipeline == b.bad ||
+	    job->pipeline == b.culprit || (job->superseded_by != NULL &&
+	    job->pipeline > b.good && job->pipeline < b.bad)) {
+		obj = api_bisection(&b);
+		evbuffer_add_printf(out, "<section id=\"bisection\" "
+		    "class=\"card\"><h2>Bisection</h2>");
+		html_bisection(out, obj);
+		evbuffer_add_printf(out, "</section>\n");
+		json_decref(obj);
+	}
+	bisection_release(&b);
+}
+
 void
 html_job(struct dispatcher *d, const struct job *job, struct evbuffer *out)
 {
@@ -331,6 +397,7 @@ html_job(struct dispatcher *d, const struct job *job, struct evbuffer *out)
 	html_page_start(d, out, title, job->shards > 0 ? "sharded" : "job",
 	    attrs);
 	html_job_summary(out, job, several);
+	html_job_bisection(d, job, out);
 	if (several)
 		html_job_graph(out, job, pipeline);
 	if (job->shards > 0 && pipeline != NULL)

@@ -197,3 +197,36 @@ html_actions(struct evbuffer *out, enum job_state state, int64_t id,
 		    "retry\" data-act=\"retry\" data-job=\"%" PRId64 "\">"
 		    "%s</button>", id, retry_label);
 }
+
+void
+html_bisection(struct evbuffer *out, json_t *b)
+{
+	json_t *culprit = json_object_get(b, "culprit");
+	const char *state = html_json_str(b, "state");
+	const char *commit = html_json_str(culprit, "commit");
+	int64_t runs = html_json_int(b, "runs", 0);
+
+	if (!json_is_object(b) || state == NULL)
+		return;
+	evbuffer_add_printf(out, "<div class=\"bisection %s\">",
+	    strcmp(state, "found") == 0 ? "found" : "other");
+	if (strcmp(state, "found") == 0 && commit != NULL) {
+		evbuffer_add_printf(out, "broken by <a href=\"/jobs/%" PRId64
+		    "\"><code>", html_json_int(culprit, "pipeline", 0));
+		html_escape(out, commit);
+		evbuffer_add_printf(out, "</code></a> (");
+		html_text(out, html_json_str(culprit, "subject"));
+		evbuffer_add_printf(out, ", ");
+		html_text(out, html_json_str(culprit, "author"));
+		evbuffer_add_printf(out, "), found in %" PRId64 " run%s", runs,
+		    runs == 1 ? "" : "s");
+	} else if (strcmp(state, "running") == 0)
+		evbuffer_add_printf(out, "bisecting the skipped commits since "
+		    "<a href=\"/jobs/%" PRId64 "\">#%" PRId64 "</a> failed",
+		    html_json_int(b, "bad", 0), html_json_int(b, "bad", 0));
+	else {
+		evbuffer_add_printf(out, "bisection stopped: ");
+		html_text(out, html_json_str(b, "note"));
+	}
+	evbuffer_add_printf(out, "</div>");
+}

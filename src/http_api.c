@@ -5,13 +5,15 @@
  *   GET  /api/status, /api/jobs, /api/jobs/ID, /api/jobs/ID/log,
  *        /api/pipelines/ID, /api/runners, /api/queue, /api/events,
  *        and the tests' (http_api_tests.c)
- *   POST /api/dispatch, /api/jobs/ID/cancel, /api/jobs/ID/retry,
+ *   POST /api/dispatch, /api/run, /api/jobs/ID/cancel, /api/jobs/ID/retry,
  *        /api/pipelines/ID/cancel, /api/pipelines/ID/retry
  *
- * A dispatch is checked by the protocol's own parser, so the rules for a
- * repository, commit and branch are the same on both doors.  The
+ * A dispatch or a run is checked by the protocol's own parser, so the
+ * rules for a repository, commit, branch, priority and parameters are the
+ * same on both doors; a run is queued by manual.c, as the protocol's is.  The
  * pipelines' handlers are in http_api_pipe.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,7 @@
 #include "sched.h"
 #include "events.h"
 #include "http.h"
+#include "manual.h"
 #include "plan.h"
 #include "util.h"
 
@@ -131,7 +134,8 @@ api_dispatch(struct http_ctx *h)
 	request = (struct job_request){
 		.repo = msg.repo, .commit = msg.commit, .branch = msg.branch,
 		.subject = msg.subject, .author = msg.author,
-		.rebuild = msg.rebuild,
+		.rebuild = msg.rebuild, .trigger = "api",
+		.priority = msg.priority, .priority_set = msg.priority_set,
 	};
 	rc = sched_queue_job(h->d->sched, &request, &id, &state, &existing);
 	if (rc == -3)
@@ -147,6 +151,48 @@ api_dispatch(struct http_ctx *h)
 		http_json(h->req, existing ? HTTP_OK : 201, json_pack(
 		    "{s:I, s:s, s:b}", "job", (json_int_t)id, "state",
 		    job_state_name(state), "existing", existing));
+	proto_msg_release(&msg);
+	return 1;
+}
+
+/* The HTTP status of a manual run's refusal (manual.h's codes). */
+static int
+api_run_status(const char *code)
+{
+	static const struct { const char *code; int status; } statuses[] = {
+		{ "no_commit", HTTP_NOTFOUND }, { "bad_repo", HTTP_BADREQUEST },
+		{ "disk_full", 507 }, { "queue_full", 429 },
+		{ "try_again", 503 },
+	};
+
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+		if (strcmp(statuses[i].code, code) == 0)
+			return statuses[i].status;
+	}
+	return HTTP_INTERNAL;
+}
+
+/* POST /api/run: {"repo", "branch", "params": {NAME: VALUE}}. */
+static int
+api_run(struct http_ctx *h)
+{
+	struct manual_run m = { 0 };
+	struct proto_msg msg;
+	char who[100];
+
+	if (http_body_message(h, "run", &msg) == -1)
+		return 1;
+	snprintf(who, sizeof who, "the web, from %s", h->ip);
+	m.repo = msg.repo;
+	m.branch = msg.branch;
+	m.params = msg.params;
+	m.who = who;
+	if (manual_run(h->d, &m) == -1)
+		http_error(h->req, api_run_status(m.code), m.code, "%s", m.why);
+	else
+		http_json(h->req, 201, json_pack("{s:I, s:s, s:b, s:s}", "job",
+		    (json_int_t)m.id, "state", job_state_name(m.state),
+		    "existing", 0, "commit", m.commit));
 	proto_msg_release(&msg);
 	return 1;
 }
@@ -297,5 +343,6 @@ const struct http_route http_api_routes[] = {
 	{ "/api/queue", HTTP_GET, api_get_queue },
 	{ "/api/events", HTTP_GET, api_events },
 	{ "/api/dispatch", HTTP_POST, api_dispatch },
+	{ "/api/run", HTTP_POST, api_run },
 	{ NULL, HTTP_GET, NULL }
 };

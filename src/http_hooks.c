@@ -149,7 +149,7 @@ hook_queue(struct http_ctx *h, const struct forge *g,
 			.repo = ev->clone_url, .commit = c->id,
 			.branch = ev->branch, .subject = c->subject,
 			.author = c->author, .pr_title = ev->pr_title,
-			.pr_url = ev->pr_url,
+			.pr_url = ev->pr_url, .trigger = "webhook",
 		};
 		enum job_state state;
 		int64_t id;

@@ -29,6 +29,7 @@ static const struct cmd_entry cmd_table[] = {
 	{ "log", cmd_log, "print a job's output (-f to follow it)" },
 	{ "cancel", cmd_cancel, "cancel a job's pipeline" },
 	{ "retry", cmd_retry, "queue a finished job's pipeline again" },
+	{ "run", cmd_run, "run a branch's tip again, with parameters" },
 	{ "tests", cmd_tests, "show a job's tests, failed first" },
 	{ "quarantine", cmd_quarantine, "quarantine a test, or let it out" },
 	{ "config", cmd_config, "check a configuration file: config check FILE" },

@@ -7,7 +7,9 @@
  * it passed and that one did not, and with --notify-all "failed" for
  * every other failure.  Each event goes into the outbox once per URL (a
  * JSON POST whose "text" Slack and Mattermost show) and once per mail
- * address (a message for sendmail -t, its headers cleaned).
+ * address (a message for sendmail -t, its headers cleaned).  A bisection's
+ * runs and the pushes coalescing skipped are not the branch's state; a
+ * bisection that names the first failing push is told as "culprit".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,8 +79,10 @@ notice_previous_cb(const struct job *job, void *arg)
 {
 	struct notice_previous *p = arg;
 
+	/* A bisection's runs and skipped pushes say nothing of the tip. */
 	if (!job_state_final(job->pipeline_state) ||
-	    job->pipeline_state == JOB_CANCELLED)
+	    job->pipeline_state == JOB_CANCELLED || job->bisection > 0 ||
+	    job->superseded_by != NULL)
 		return 0;
 	p->found = 1;
 	p->state = job->pipeline_state;
@@ -198,11 +202,53 @@ notice_mail_body(const char *text)
 	return out;
 }
 
+/*
+ * Put a notice into the outbox: body (JSON) for each URL, and for each
+ * mail address a message of text under subject (cleaned and cut here).
+ */
+static void
+notice_deliver(struct notices *n, const char *key, const char *text,
+    const char *json, const char *subject_raw)
+{
+	char *clean, *subject, *body, *mail;
+
+	for (size_t i = 0; i < n->nurls; i++) {
+		char *target;
+
+		xasprintf(&target, "url:%s", n->urls[i]);
+		outbox_put(n->outbox, target, key, n->urls[i], json);
+		free(target);
+	}
+	clean = utf8_sanitize(subject_raw, strlen(subject_raw), NULL);
+	/* A header line stays well under mail's 998 characters. */
+	if (strlen(clean) > NOTICE_SUBJECT_MAX) {
+		size_t cut = NOTICE_SUBJECT_MAX;
+
+		while (cut > 0 && ((unsigned char)clean[cut] & 0xc0) == 0x80)
+			cut--;
+		clean[cut] = '\0';
+	}
+	subject = notices_header_text(clean);
+	free(clean);
+	body = notice_mail_body(text);
+	for (size_t i = 0; i < n->nmails; i++) {
+		xasprintf(&mail, "To: %s\nSubject: %s\nMIME-Version: 1.0\n"
+		    "Content-Type: text/plain; charset=utf-8\n"
+		    "Content-Transfer-Encoding: 8bit\n"
+		    "Auto-Submitted: auto-generated\n\n%s", n->mails[i],
+		    subject, body);
+		outbox_put(n->outbox, "mail", key, n->mails[i], mail);
+		free(mail);
+	}
+	free(body);
+	free(subject);
+}
+
 static void
 notice_send(struct notices *n, const char *event, const struct job *pipe,
     const struct notice_previous *prev)
 {
-	char *text, *slack, *url, *body, *subject, *mail, *key, *clean;
+	char *text, *slack, *url, *body, *subject, *key, *clean;
 	const char *verb = strcmp(event, "broken") == 0 ? "is broken" :
 	    strcmp(event, "fixed") == 0 ? "is fixed" : "still fails";
 	json_t *obj;
@@ -242,42 +288,13 @@ notice_send(struct notices *n, const char *event, const struct job *pipe,
 		free(url);
 		return;
 	}
-	for (size_t i = 0; i < n->nurls; i++) {
-		char *target;
-
-		xasprintf(&target, "url:%s", n->urls[i]);
-		outbox_put(n->outbox, target, key, n->urls[i], body);
-		free(target);
-	}
-	free(body);
-	xasprintf(&body, "[ssci] %s: %s of %s (%.7s)", event, pipe->branch,
+	xasprintf(&subject, "[ssci] %s: %s of %s (%.7s)", event, pipe->branch,
 	    pipe->repo, pipe->commit);
-	clean = utf8_sanitize(body, strlen(body), NULL);
-	/* A header line stays well under mail's 998 characters. */
-	if (strlen(clean) > NOTICE_SUBJECT_MAX) {
-		size_t cut = NOTICE_SUBJECT_MAX;
-
-		while (cut > 0 && ((unsigned char)clean[cut] & 0xc0) == 0x80)
-			cut--;
-		clean[cut] = '\0';
-	}
-	subject = notices_header_text(clean);
-	free(clean);
+	notice_deliver(n, key, text, body, subject);
+	free(subject);
 	free(body);
-	body = notice_mail_body(text);
-	for (size_t i = 0; i < n->nmails; i++) {
-		xasprintf(&mail, "To: %s\nSubject: %s\nMIME-Version: 1.0\n"
-		    "Content-Type: text/plain; charset=utf-8\n"
-		    "Content-Transfer-Encoding: 8bit\n"
-		    "Auto-Submitted: auto-generated\n\n%s", n->mails[i],
-		    subject, body);
-		outbox_put(n->outbox, "mail", key, n->mails[i], mail);
-		free(mail);
-	}
 	log_info("pipeline %lld: %s of %s %s", (long long)pipe->id,
 	    pipe->branch, pipe->repo, verb);
-	free(body);
-	free(subject);
 	free(text);
 	free(key);
 	free(url);
@@ -300,7 +317,8 @@ notices_job(struct notices *n, int64_t id)
 	}
 	job_release(&job);
 	if (pipe.branch == NULL || !job_state_final(pipe.pipeline_state) ||
-	    pipe.pipeline_state == JOB_CANCELLED ||
+	    pipe.pipeline_state == JOB_CANCELLED || pipe.bisection > 0 ||
+	    pipe.superseded_by != NULL ||
 	    idmap_get(&n->told, pipe.id, &told)) {
 		job_release(&pipe);
 		return;
@@ -322,6 +340,46 @@ notices_job(struct notices *n, int64_t id)
 	if (event != NULL)
 		notice_send(n, event, &pipe, &prev);
 	job_release(&pipe);
+}
+
+void
+notices_bisection(struct notices *n, const struct bisection *b)
+{
+	char *text, *slack, *url, *body, *subject, *clean;
+	json_t *obj;
+
+	if (strcmp(b->state, "found") != 0)
+		return;
+	xasprintf(&url, "%s/jobs/%lld", n->public_url, (long long)b->culprit);
+	xasprintf(&text, "%s of %s was broken by %.12s", b->branch, b->repo,
+	    b->culprit_commit);
+	if (b->culprit_subject != NULL)
+		xappendf(&text, " \"%s\"", b->culprit_subject);
+	if (b->culprit_author != NULL)
+		xappendf(&text, " by %s", b->culprit_author);
+	xappendf(&text, ", found in %d runs. %s", b->runs, url);
+	clean = utf8_sanitize(text, strlen(text), NULL);
+	free(text);
+	text = clean;
+	slack = notice_slack_escape(text);
+	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:s}", "text",
+	    slack, "event", "culprit", "repo", b->repo, "branch", b->branch,
+	    "commit", b->culprit_commit, "pipeline", (json_int_t)b->culprit,
+	    "runs", b->runs, "url", url);
+	free(slack);
+	body = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+	json_decref(obj);
+	if (body != NULL) {
+		xasprintf(&subject, "[ssci] culprit: %s of %s broken by %.7s",
+		    b->branch, b->repo, b->culprit_commit);
+		notice_deliver(n, "notice", text, body, subject);
+		free(subject);
+		free(body);
+	} else
+		log_warnx("unable to make bisection %lld's notification: its "
+		    "texts are not UTF-8", (long long)b->id);
+	free(text);
+	free(url);
 }
 
 struct notices *

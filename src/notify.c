@@ -23,6 +23,15 @@
 #include "pending.h"
 #include "util.h"
 
+/* --priority's word. */
+static int
+notify_priority_valid(const char *s)
+{
+	int level;
+
+	return job_priority_parse(s, &level) == 0;
+}
+
 static const struct cmd_opt notify_opts[] = {
 	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
 	    "the repository's .git/ssci/dispatcher.addr, $SSCI_DISPATCHER, "
@@ -39,6 +48,11 @@ static const struct cmd_opt notify_opts[] = {
 	{ "rebuild", no_argument, 'R', NULL, NULL,
 	    "queue a new job even if the commit was tested",
 	    CMD_FLAG(struct notify, rebuild) },
+	{ "priority", required_argument, 'p', "LEVEL", "the branch's",
+	    "high, normal or low: how soon these commits are tested, before "
+	    "or after others waiting",
+	    CMD_COPY_VALID(struct notify, priority, notify_priority_valid,
+	    "priority (high, normal or low)") },
 	{ "post-receive", no_argument, 'P', NULL, NULL,
 	    "read 'old new ref' lines as git gives a post-receive hook and "
 	    "report every new commit of each pushed branch",
@@ -95,11 +109,20 @@ notify_send_all(struct notify *n)
 {
 	for (size_t i = 0; i < n->nitems; i++) {
 		struct notify_item *it = &n->items[i];
+		struct proto_dispatch msg = {
+			.repo = it->repo ? it->repo : n->repo,
+			.commit = it->commit, .branch = it->branch,
+			.subject = it->subject, .author = it->author,
+			.rebuild = it->rebuild || n->rebuild, .trigger = "hook",
+		};
 
-		if (conn_request(n->client.conn, proto_encode_dispatch_info(it->repo ?
-		    it->repo : n->repo, it->commit, it->branch, it->subject,
-		    it->author, it->rebuild || n->rebuild, NULL), notify_reply,
-		    n) == -1) {
+		/* Kept from an earlier run (its own repo): not this one's. */
+		if (n->priority != NULL && it->repo == NULL) {
+			job_priority_parse(n->priority, &msg.priority);
+			msg.priority_set = 1;
+		}
+		if (conn_request(n->client.conn, proto_encode_dispatch_msg(&msg,
+		    NULL), notify_reply, n) == -1) {
 			n->failed = 1;
 			event_base_loopexit(n->client.base, NULL);
 			return;
@@ -205,6 +228,7 @@ notify_free(struct notify *n)
 	free(n->items);
 	free(n->repo);
 	free(n->branch);
+	free(n->priority);
 	free(n->gitdir);
 }
 

@@ -34,6 +34,7 @@ struct notify {
 	char *repo;
 	char *branch;
 	int rebuild;
+	char *priority;		/* --priority: high, normal or low, or NULL */
 	int post_receive;	/* the commits come as a hook's lines */
 	int flush;		/* only what earlier runs kept */
 	struct notify_item *items;

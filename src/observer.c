@@ -185,6 +185,7 @@ observer_send_next(struct observer *o)
 {
 	struct watched *w = &o->branches[o->current];
 	const struct commit_desc *d;
+	struct proto_dispatch msg;
 	char *line;
 
 	if (w->next >= w->npending) {
@@ -192,8 +193,10 @@ observer_send_next(struct observer *o)
 		return;
 	}
 	d = &w->pending[w->next];
-	line = proto_encode_dispatch_info(o->url, d->id, w->name, d->subject,
-	    d->author, 0, NULL);
+	msg = (struct proto_dispatch){ .repo = o->url, .commit = d->id,
+	    .branch = w->name, .subject = d->subject, .author = d->author,
+	    .trigger = "observer" };
+	line = proto_encode_dispatch_msg(&msg, NULL);
 	if (conn_request(o->client.conn, line, observer_dispatch_reply, o) == -1)
 		observer_poll_done(o);
 }

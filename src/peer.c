@@ -53,6 +53,7 @@ const struct peer_message peer_messages[] = {
 	{ PROTO_TAIL, FROM_CLIENTS, 0, NULL, query_tail },
 	{ PROTO_CANCEL, FROM_CLIENTS, 0, NULL, query_cancel },
 	{ PROTO_RETRY, FROM_CLIENTS, 0, NULL, query_retry },
+	{ PROTO_RUN, FROM_CLIENTS, 0, NULL, query_run },
 	{ PROTO_JOB_TESTS, FROM_CLIENTS, 0, NULL, query_job_tests },
 	{ PROTO_QUARANTINE, FROM_CLIENTS, 0, NULL, query_quarantine },
 	{ PROTO_REGISTER, FROM_RUNNER, 0, peer_on_register, NULL },
@@ -482,6 +483,8 @@ peer_send_job(void *conn, const struct job *job,
 		run.tests = spec->tests;
 		run.ntests = spec->ntests;
 	}
+	/* A manual run's parameters go to every job of its pipeline. */
+	run.params = job->params;
 	peer_send(conn, proto_encode_job_run(job->id, job->repo, job->commit,
 	    job->branch, timeout_s, attempt, &run, NULL));
 }

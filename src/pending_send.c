@@ -90,9 +90,13 @@ pending_send(struct conn *c, const char *path, void (*done)(void *),
 	/* The connection is ready: every request is taken, and answered. */
 	for (size_t i = 0; i < ps->list.n; i++) {
 		const struct pending_item *it = &ps->list.items[i];
+		/* What a hook could not report: the hook's push still. */
+		struct proto_dispatch msg = { .repo = it->repo,
+		    .commit = it->commit, .branch = it->branch,
+		    .rebuild = it->rebuild, .trigger = "hook" };
 
-		conn_request(c, proto_encode_dispatch(it->repo, it->commit,
-		    it->branch, it->rebuild, NULL), pending_send_reply, ps);
+		conn_request(c, proto_encode_dispatch_msg(&msg, NULL),
+		    pending_send_reply, ps);
 	}
 	return 0;
 }

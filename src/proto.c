@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "job.h"
+#include "params.h"
 #include "plan.h"
 #include "proto.h"
 #include "util.h"
@@ -51,6 +52,7 @@ static const char *const proto_types[] = {
 	[PROTO_TESTS] = "tests",
 	[PROTO_JOB_TESTS] = "job_tests",
 	[PROTO_QUARANTINE] = "quarantine",
+	[PROTO_RUN] = "run",
 };
 #define PROTO_NTYPES (sizeof proto_types / sizeof proto_types[0])
 
@@ -84,6 +86,12 @@ enum field_kind {
 	F_IDS,		/* array of job ids (jobs, njobs), at most max */
 	F_PREFIX,	/* char[65]: 4 to 64 hex digits, lower-cased */
 	F_RECORDS,	/* array of test records (records, nrecords) */
+	F_PRIORITY,	/* "high", "normal" or "low": priority and
+			   priority_set */
+	F_PARAMS,	/* an object of parameters checked by params_encode,
+			   as its text (char *) */
+	F_JSON,		/* any JSON value, as compact text (char *), at
+			   most max bytes: checked by whoever reads it */
 };
 
 static const json_type field_json[] = {
@@ -106,6 +114,9 @@ static const json_type field_json[] = {
 	[F_IDS] = JSON_ARRAY,
 	[F_PREFIX] = JSON_STRING,
 	[F_RECORDS] = JSON_ARRAY,
+	[F_PRIORITY] = JSON_STRING,
+	[F_PARAMS] = JSON_OBJECT,
+	[F_JSON] = JSON_NULL,	/* any: not checked */
 };
 
 struct proto_field {
@@ -125,6 +136,7 @@ static int	command_valid(const char *);
 static int	job_name_valid(const char *);
 static int	env_valid(const char *);
 static int	test_name_valid(const char *);
+static int	trigger_valid(const char *);
 
 #define M(f) offsetof(struct proto_msg, f)
 #define REQ 1
@@ -159,6 +171,15 @@ static const struct proto_field proto_fields[] = {
 	    text_valid },
 	{ PROTO_DISPATCH, "author", F_STRING, OPT, 0, 0, 0, M(author),
 	    text_valid },
+	{ PROTO_DISPATCH, "trigger", F_STRING, OPT, 0, 0, 0, M(trigger),
+	    trigger_valid },
+	{ PROTO_DISPATCH, "priority", F_PRIORITY, OPT, 0, 0, 0, M(priority),
+	    NULL },
+
+	{ PROTO_RUN, "repo", F_STRING, REQ, 0, 0, 0, M(repo), repo_url_valid },
+	{ PROTO_RUN, "branch", F_STRING, REQ, 0, 0, 0, M(branch),
+	    branch_name_valid },
+	{ PROTO_RUN, "params", F_PARAMS, OPT, 0, 0, 0, M(params), NULL },
 
 	{ PROTO_JOBS, "repo", F_STRING, OPT, 0, 0, 0, M(repo), repo_url_valid },
 	{ PROTO_JOBS, "branch", F_STRING, OPT, 0, 0, 0, M(branch),
@@ -203,6 +224,8 @@ static const struct proto_field proto_fields[] = {
 	{ PROTO_JOB, "tests", F_SHARD_TESTS, OPT, 0, PLAN_MAX_LISTED, 0,
 	    M(shard_tests), plan_test_id_valid },
 	{ PROTO_JOB, "plan", F_BOOL, OPT, 0, 0, 0, M(plan), NULL },
+	{ PROTO_JOB, "params", F_JSON, OPT, 0, PROTO_MAX_LINE, 0, M(params),
+	    NULL },
 
 	ID(PROTO_PLAN),
 	{ PROTO_PLAN, "plan", F_OBJECT, REQ, 0, PLAN_MAX_ENCODED, 0, M(data),
@@ -338,6 +361,13 @@ test_name_valid(const char *s)
 	return *s != '\0' && strlen(s) <= 2 * TESTREC_MAX_NAME + 1;
 }
 
+/* What may say it queued a dispatch: the others set their own. */
+static int
+trigger_valid(const char *s)
+{
+	return strcmp(s, "hook") == 0 || strcmp(s, "observer") == 0;
+}
+
 /* "KEY=VALUE" with a variable name for KEY. */
 static int
 env_valid(const char *s)
@@ -459,7 +489,8 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 			*(int64_t *)p = f->def;
 		return 0;
 	}
-	if (want == JSON_TRUE ? !json_is_boolean(v) : json_typeof(v) != want)
+	if (f->kind != F_JSON && (want == JSON_TRUE ? !json_is_boolean(v) :
+	    json_typeof(v) != want))
 		return set_error(err, "bad_field", "field '%s' must be %s",
 		    f->key, what[want]);
 	s = json_string_value(v);	/* NULL unless a string */
@@ -532,6 +563,30 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 			fatalx("%s: out of memory", __func__);
 		msg->data_len = strlen(msg->data);
 		if (msg->data_len > (size_t)f->max)
+			return set_error(err, "bad_field", "field '%s' is longer "
+			    "than %lld bytes", f->key, (long long)f->max);
+		return 0;
+	case F_PRIORITY:
+		if (job_priority_parse(s, &msg->priority) == -1)
+			return set_error(err, "bad_field", "field '%s' must be "
+			    "high, normal or low, not '%.*s%s'", f->key,
+			    PROTO_QUOTE_MAX, s,
+			    strlen(s) > PROTO_QUOTE_MAX ? "..." : "");
+		msg->priority_set = 1;
+		return 0;
+	case F_PARAMS: {
+		char why[200];
+
+		if (params_encode(v, (char **)p, why, sizeof why) == -1)
+			return set_error(err, "bad_field", "field '%s': %s",
+			    f->key, why);
+		return 0;
+	}
+	case F_JSON:
+		*(char **)p = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (*(char **)p == NULL)
+			fatalx("%s: out of memory", __func__);
+		if (strlen(*(char **)p) > (size_t)f->max)
 			return set_error(err, "bad_field", "field '%s' is longer "
 			    "than %lld bytes", f->key, (long long)f->max);
 		return 0;
@@ -825,6 +880,8 @@ proto_msg_release(struct proto_msg *msg)
 	free(msg->author);
 	proto_records_free(msg->records, msg->nrecords);
 	free(msg->test);
+	free(msg->trigger);
+	free(msg->params);
 	free(msg->raw);
 	memset(msg, 0, sizeof *msg);
 }

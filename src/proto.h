@@ -52,6 +52,7 @@ enum proto_type {
 	PROTO_TESTS,
 	PROTO_JOB_TESTS,
 	PROTO_QUARANTINE,
+	PROTO_RUN,
 };
 
 enum proto_role {
@@ -69,7 +70,8 @@ enum proto_role {
  *             raw (the whole line, for clients that read more of it)
  *   ERROR     code, message
  *   DISPATCH  repo, commit, branch (may be NULL), rebuild, subject and
- *             author of the commit (may be NULL)
+ *             author of the commit (may be NULL), trigger ("hook" or
+ *             "observer", or NULL), priority if priority_set
  *   STATUS    -
  *   REGISTER  name, slots (default 1), jobs / njobs: the jobs it still
  *             holds from before a reconnect (at most PROTO_MAX_SLOTS),
@@ -78,7 +80,9 @@ enum proto_role {
  *             name (may be NULL), run / nrun and env / nenv: what to run
  *             (none: the runner chooses), reports / nreports: where
  *             its JUnit XML reports are, shard_tests / nshard_tests
- *             ("tests"): a shard's test ids, plan: look for .ssci.yml
+ *             ("tests"): a shard's test ids, plan: look for .ssci.yml,
+ *             params: its pipeline's parameters as JSON text, unchecked
+ *             (the runner checks them: params.h), or NULL
  *   ACCEPTED  job
  *   LOG       job, data / data_len (UTF-8, data_len <= PROTO_MAX_LOG_CHUNK)
  *   RESULT    job, state (passed|failed|error|timeout|cancelled),
@@ -100,6 +104,9 @@ enum proto_role {
  *             a job's tests
  *   QUARANTINE repo, test (NULL: list, of repo or of all with no repo),
  *             remove: a client quarantines a test, lets it out, or lists
+ *   RUN       repo, branch, params (checked by params_encode: compact
+ *             JSON, keys sorted, or NULL for none): a manual run of the
+ *             branch's tip
  */
 struct proto_msg {
 	enum proto_type type;
@@ -150,6 +157,10 @@ struct proto_msg {
 	int tests_partial;
 	char *test;
 	int remove;
+	char *trigger;
+	int priority;		/* enum job_priority */
+	int priority_set;
+	char *params;
 	char *raw;
 };
 
@@ -165,6 +176,7 @@ struct proto_run {
 	char *const *tests;	/* a shard's test ids */
 	size_t ntests;
 	int plan;
+	const char *params;	/* its pipeline's parameters (JSON), or NULL */
 };
 
 /*
@@ -218,6 +230,25 @@ char *proto_encode_dispatch(const char *repo, const char *commit,
 char *proto_encode_dispatch_info(const char *repo, const char *commit,
     const char *branch, const char *subject, const char *author, int rebuild,
     size_t *len);
+/*
+ * What a dispatch says, for proto_encode_dispatch_msg; NULL and 0 leave a
+ * field out.
+ */
+struct proto_dispatch {
+	const char *repo;
+	const char *commit;
+	const char *branch;
+	const char *subject;
+	const char *author;
+	int rebuild;
+	const char *trigger;	/* "hook" or "observer" */
+	int priority;		/* enum job_priority, sent if priority_set */
+	int priority_set;
+};
+char *proto_encode_dispatch_msg(const struct proto_dispatch *d, size_t *len);
+/* A manual run of branch's tip; params is JSON text (params.h) or NULL. */
+char *proto_encode_run(const char *repo, const char *branch,
+    const char *params, size_t *len);
 char *proto_encode_status(size_t *len);
 char *proto_encode_register(const char *name, int slots,
     char *const *labels, size_t nlabels, const int64_t *jobs, size_t njobs,

@@ -161,15 +161,60 @@ proto_encode_dispatch_info(const char *repo, const char *commit,
     const char *branch, const char *subject, const char *author, int rebuild,
     size_t *len)
 {
+	struct proto_dispatch d = {
+		.repo = repo, .commit = commit, .branch = branch,
+		.subject = subject, .author = author, .rebuild = rebuild,
+	};
+
+	return proto_encode_dispatch_msg(&d, len);
+}
+
+char *
+proto_encode_dispatch_msg(const struct proto_dispatch *d, size_t *len)
+{
 	json_t	*obj = msg_new(PROTO_DISPATCH);
 
-	set_string(obj, "repo", repo);
-	set_string(obj, "commit", commit);
-	set_string(obj, "branch", branch);
-	set_string(obj, "subject", subject);
-	set_string(obj, "author", author);
-	if (rebuild)
+	set_string(obj, "repo", d->repo);
+	set_string(obj, "commit", d->commit);
+	set_string(obj, "branch", d->branch);
+	set_string(obj, "subject", d->subject);
+	set_string(obj, "author", d->author);
+	if (d->rebuild)
 		set_json(obj, "rebuild", json_true());
+	set_string(obj, "trigger", d->trigger);
+	if (d->priority_set)
+		set_string(obj, "priority", job_priority_name(d->priority));
+	return msg_finish(obj, len);
+}
+
+/*
+ * Parameters as an object.  Text that is no JSON (a store's damage, not
+ * ours) goes as a string: the runner refuses it and fails the job, rather
+ * than run it without them.
+ */
+static void
+set_params(json_t *obj, const char *params)
+{
+	json_t	*v;
+
+	if (params == NULL)
+		return;
+	if ((v = json_loads(params, JSON_DECODE_ANY, NULL)) == NULL) {
+		set_string(obj, "params", params);
+		return;
+	}
+	set_json(obj, "params", v);
+}
+
+char *
+proto_encode_run(const char *repo, const char *branch, const char *params,
+    size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_RUN);
+
+	set_string(obj, "repo", repo);
+	set_string(obj, "branch", branch);
+	set_params(obj, params);
 	return msg_finish(obj, len);
 }
 
@@ -255,6 +300,7 @@ proto_encode_job_run(int64_t job, const char *repo, const char *commit,
 			set_strings(obj, "tests", run->tests, run->ntests);
 		if (run->plan)
 			set_json(obj, "plan", json_true());
+		set_params(obj, run->params);
 	}
 	return msg_finish(obj, len);
 }

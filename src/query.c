@@ -3,7 +3,8 @@
  * query.c - what observers, notify and the command-line client ask of the
  * dispatcher over the protocol: dispatch, status, jobs, show, tail,
  * cancel, retry.  Each returns its answer, one line, for peer.c to send;
- * the answers' contents are built by api.c, as the HTTP API's are.
+ * the answers' contents are built by api.c, as the HTTP API's are.  A
+ * run (manual.c) queues a branch's tip again with parameters.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "api.h"
 #include "dispatcher.h"
+#include "manual.h"
 #include "sched.h"
 #include "store.h"
 #include "util.h"
@@ -27,7 +29,8 @@ query_dispatch(struct dispatcher *d, const struct proto_msg *msg,
 	struct job_request request = {
 		.repo = msg->repo, .commit = msg->commit, .branch = msg->branch,
 		.subject = msg->subject, .author = msg->author,
-		.rebuild = msg->rebuild,
+		.rebuild = msg->rebuild, .trigger = msg->trigger,
+		.priority = msg->priority, .priority_set = msg->priority_set,
 	};
 	enum job_state state;
 	char why[400];
@@ -51,6 +54,22 @@ query_dispatch(struct dispatcher *d, const struct proto_msg *msg,
 		return proto_encode_error("store", "unable to record the job",
 		    NULL);
 	return proto_encode_ok_job(id, state, existing, NULL);
+}
+
+char *
+query_run(struct dispatcher *d, const struct proto_msg *msg, const char *who)
+{
+	struct manual_run m = { .repo = msg->repo, .branch = msg->branch,
+	    .params = msg->params };
+	char by[100];
+
+	snprintf(by, sizeof by, "a client at %s", who);
+	m.who = by;
+	if (manual_run(d, &m) == -1)
+		return proto_encode_error(m.code, m.why, NULL);
+	return proto_encode_ok_json(json_pack("{s:I, s:s, s:b, s:s}", "job",
+	    (json_int_t)m.id, "state", job_state_name(m.state), "existing", 0,
+	    "commit", m.commit), NULL);
 }
 
 char *

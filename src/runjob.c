@@ -22,6 +22,7 @@
 
 #include "conn.h"
 #include "lineguard.h"
+#include "params.h"
 #include "runjob_int.h"
 #include "plan.h"
 #include "runplan.h"
@@ -359,6 +360,24 @@ runjob_take_spec(struct runjob *j, const struct proto_msg *msg)
 		j->tests[j->ntests++] = xstrdup(msg->shard_tests[i]);
 }
 
+/*
+ * A manual run's parameters, checked again here (params.h): one that
+ * would not pass fails the job when it starts, rather than being passed
+ * or left out.  They stay for the job's life: the job sent again with
+ * its plan carries the same.
+ */
+static void
+runjob_take_params(struct runjob *j, const struct proto_msg *msg)
+{
+	char why[300];
+
+	if (msg->params == NULL)
+		return;
+	if (params_env(msg->params, &j->params, &j->nparams, why,
+	    sizeof why) == -1)
+		j->params_error = xstrdup(why);
+}
+
 void
 runjob_planned(struct runjob *j, const struct proto_msg *msg)
 {
@@ -436,6 +455,7 @@ runjob_new(const struct runjob_config *cfg, int slot,
 	    msg->timeout;
 	j->attempt = msg->attempt;
 	runjob_take_spec(j, msg);
+	runjob_take_params(j, msg);
 	j->plan = msg->plan && msg->nrun == 0;
 	j->ending = JOB_RUNNING;
 	summary_init(&j->summary);
@@ -462,6 +482,11 @@ runjob_run(struct runjob *j)
 	}
 	log_info("job %lld: %s %s (attempt %d)", (long long)j->id, j->repo,
 	    j->commit, j->attempt);
+	if (j->params_error != NULL) {
+		runjob_note(j, "refused to run it: %s", j->params_error);
+		runjob_finish(j, JOB_ERROR, -1, j->params_error);
+		return;
+	}
 	slug = runjob_repo_slug(cfg->clone != NULL ? cfg->clone : j->repo);
 	if (cfg->clone != NULL)
 		j->repo_dir = xstrdup(cfg->clone);
@@ -548,6 +573,8 @@ runjob_free(struct runjob *j)
 	event_free(j->ev_timeout);
 	event_free(j->ev_kill);
 	runjob_drop_spec(j);
+	strv_free(j->params, j->nparams);
+	free(j->params_error);
 	free(j->repo);
 	free(j->branch);
 	free(j->repo_dir);

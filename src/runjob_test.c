@@ -110,7 +110,7 @@ runjob_sandbox_argv(struct runjob *j, const struct runjob_what *w,
 	    "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
 	    "--tmpfs", "/tmp", NULL };
 	char tree[PATH_MAX], **argv;
-	size_t n = 0, cap = 40 + 3 * (w->nenv + 1);
+	size_t n = 0, cap = 40 + 3 * (w->nenv + j->nparams + 1);
 
 	for (const char *const *t = test; *t != NULL; t++)
 		cap++;
@@ -152,13 +152,16 @@ runjob_sandbox_argv(struct runjob *j, const struct runjob_what *w,
 		argv[n++] = xstrdup("SSCI_JOB_NAME");
 		argv[n++] = xstrdup(w->name);
 	}
-	for (size_t i = 0; i < w->nenv; i++) {
-		const char *eq = strchr(w->env[i], '=');
+	/* A manual run's parameters after the plan's: the later one wins. */
+	for (size_t i = 0; i < w->nenv + j->nparams; i++) {
+		const char *var = i < w->nenv ? w->env[i] :
+		    j->params[i - w->nenv];
+		const char *eq = strchr(var, '=');
 
 		if (eq == NULL)
 			continue;
 		argv[n++] = xstrdup("--setenv");
-		argv[n++] = xstrndup(w->env[i], (size_t)(eq - w->env[i]));
+		argv[n++] = xstrndup(var, (size_t)(eq - var));
 		argv[n++] = xstrdup(eq + 1);
 	}
 	argv[n++] = xstrdup("--");
@@ -202,15 +205,31 @@ runjob_limits(struct runjob *j, struct spawn_opts *opts)
 	return 0;
 }
 
+/* Whether var ("NAME=value") is named by one of the job's parameters. */
+static int
+runjob_param_named(const struct runjob *j, const char *var)
+{
+	size_t len = strcspn(var, "=");
+
+	for (size_t i = 0; i < j->nparams; i++) {
+		if (strncmp(j->params[i], var, len) == 0 &&
+		    j->params[i][len] == '=')
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The test's environment: who it is, then a planned job's own (matrix
- * values, env), unless the sandbox sets those inside; malloc'd,
- * NULL-ended.
+ * values, env) and a manual run's parameters (which win over the plan's
+ * of the same name: the person asked for them now), unless the sandbox
+ * sets those inside; malloc'd, NULL-ended.  Never through a shell: each
+ * is one entry of the child's environment.
  */
 static char **
 runjob_env(struct runjob *j, const struct runjob_what *w, int sandboxed)
 {
-	char **env = xcalloc(10 + w->nenv, sizeof *env);
+	char **env = xcalloc(10 + w->nenv + j->nparams, sizeof *env);
 	size_t n = 0;
 
 	xasprintf(&env[n++], "CI=true");
@@ -224,8 +243,12 @@ runjob_env(struct runjob *j, const struct runjob_what *w, int sandboxed)
 		xasprintf(&env[n++], "SSCI_TESTS_FILE=%s", w->tests_file);
 	if (w->name != NULL && !sandboxed)
 		xasprintf(&env[n++], "SSCI_JOB_NAME=%s", w->name);
-	for (size_t i = 0; i < w->nenv && !sandboxed; i++)
-		env[n++] = xstrdup(w->env[i]);
+	for (size_t i = 0; i < w->nenv && !sandboxed; i++) {
+		if (!runjob_param_named(j, w->env[i]))
+			env[n++] = xstrdup(w->env[i]);
+	}
+	for (size_t i = 0; i < j->nparams && !sandboxed; i++)
+		env[n++] = xstrdup(j->params[i]);
 	env[n] = NULL;
 	return env;
 }

@@ -162,6 +162,9 @@ struct runjob {
 	size_t nreports;
 	char **tests;		/* a shard's test ids, for $SSCI_TESTS_FILE */
 	size_t ntests;
+	char **params;		/* a manual run's "NAME=VALUE", checked */
+	size_t nparams;
+	char *params_error;	/* why its parameters were refused, or NULL */
 	struct runreport *report;	/* its tests, read */
 	int tests_partial;	/* its records are not all its tests */
 	int plan;		/* look for .ssci.yml and send it */

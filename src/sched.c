@@ -367,6 +367,15 @@ sched_run_page(struct sched *s, int limit, int *full)
 }
 
 void
+sched_tick(struct sched *s)
+{
+	if (s->held_until == 0 || now_ms() < s->held_until)
+		return;
+	s->held_until = 0;
+	sched_run(s);
+}
+
+void
 sched_run(struct sched *s)
 {
 	int limit, most, passed_over, full;

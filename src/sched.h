@@ -106,11 +106,25 @@ struct sched_watchers {
 	void (*result)(void *arg, enum job_state state, int64_t duration_ms);
 };
 
+/* --branch-priority: dispatches on branches matching glob get priority. */
+struct sched_branch_priority {
+	const char *glob;
+	int priority;		/* enum job_priority */
+};
+
 struct sched_config {
 	int job_timeout_s;	/* given to runners with each job */
 	int max_attempts;	/* runners a job may have before error */
 	int local_repos;	/* paths and file:// may be dispatched */
 	int retry_failed;	/* re-runs of a failed job (verdict.h) */
+	/* --coalesce: branches whose pushes supersede queued ones. */
+	const char *const *coalesce;
+	size_t ncoalesce;
+	/* First match wins; else pull requests (pr/N) low, others normal. */
+	const struct sched_branch_priority *priorities;
+	size_t npriorities;
+	/* A coalescing push waits this long for the rest of its burst. */
+	int64_t coalesce_wait_ms;
 };
 
 struct sched {
@@ -128,6 +142,7 @@ struct sched {
 	int64_t *orphans;	/* running jobs no runner held last look */
 	size_t norphans;
 	int64_t housekeeping;	/* calls of sched_housekeeping */
+	int64_t held_until;	/* a push is held until then (ms), or 0 */
 	char *refusal;		/* why new dispatches are refused, or NULL */
 };
 
@@ -156,7 +171,10 @@ void sched_set_config(struct sched *s, const struct sched_config *cfg);
 const char *sched_refusal(const struct sched *s);
 /*
  * Queue the job a request asks for (see store_dispatch) and hand out what
- * can be.  0, -1 on a store error, -2 if the repository's queue is full,
+ * can be.  Unless the request sets its priority, its branch's applies
+ * (sched_config's priorities); a push (trigger hook, observer, webhook or
+ * api) on a branch that coalesces supersedes the branch's queued pushes
+ * that have not started.  0, -1 on a store error, -2 if the repository's queue is full,
  * -3 while dispatches are refused (sched_refusal says why).
  */
 int sched_queue_job(struct sched *s, const struct job_request *request,
@@ -213,6 +231,11 @@ void sched_runner_lost(struct sched *s, struct sched_runner *r,
 
 /* Hand queued jobs to free runner slots. */
 void sched_run(struct sched *s);
+/*
+ * Often (the dispatcher's ticks): once a held coalescing push may go,
+ * hand out what can be.
+ */
+void sched_tick(struct sched *s);
 /*
  * Once a heartbeat: hand out what a failing store held back, and every
  * SCHED_ORPHAN_EVERY calls queue again the running jobs no runner holds.

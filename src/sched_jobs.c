@@ -4,6 +4,7 @@
  * cancel one (with the rest of its pipeline), retry one (its pipeline); the repositories a dispatcher refuses; and,
  * once a heartbeat, the check for running jobs that no runner holds.
  */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,25 +53,87 @@ sched_refusal(const struct sched *s)
 	return s->refusal;
 }
 
+/* A pipeline superseded by a newer push ended skipped: tell its watchers. */
+static void
+sched_superseded(int64_t pipeline, void *arg)
+{
+	struct sched *s = arg;
+
+	results_write(s->results, pipeline);
+	sched_watch_job(s, pipeline, "finished");
+}
+
+/* What queues a push: coalescing applies to these only. */
+static int
+sched_trigger_push(const char *trigger)
+{
+	return trigger == NULL || strcmp(trigger, "hook") == 0 ||
+	    strcmp(trigger, "observer") == 0 ||
+	    strcmp(trigger, "webhook") == 0 || strcmp(trigger, "api") == 0;
+}
+
+/* The priority of a dispatch on branch that did not ask for one. */
+static int
+sched_branch_priority(const struct sched *s, const char *branch)
+{
+	for (size_t i = 0; branch != NULL && i < s->cfg.npriorities; i++)
+		if (fnmatch(s->cfg.priorities[i].glob, branch, 0) == 0)
+			return s->cfg.priorities[i].priority;
+	/* Pull requests wait for the branches they would merge into. */
+	if (branch != NULL && strncmp(branch, "pr/", 3) == 0)
+		return JOB_PRIORITY_LOW;
+	return JOB_PRIORITY_NORMAL;
+}
+
+/* Whether pushes on branch coalesce (--coalesce). */
+static int
+sched_branch_coalesces(const struct sched *s, const char *branch)
+{
+	for (size_t i = 0; branch != NULL && i < s->cfg.ncoalesce; i++)
+		if (fnmatch(s->cfg.coalesce[i], branch, 0) == 0)
+			return 1;
+	return 0;
+}
+
 int
-sched_queue_job(struct sched *s, const struct job_request *request,
+sched_queue_job(struct sched *s, const struct job_request *asked,
     int64_t *id, enum job_state *state, int *existing)
 {
-	int rc;
+	struct job_request request = *asked;
+	int rc, n;
 
 	if (s->refusal != NULL)
 		return -3;
-	rc = store_dispatch(s->store, request, id, state, existing);
+	if (!request.priority_set)
+		request.priority = sched_branch_priority(s, request.branch);
+	request.coalesce = !request.rebuild && request.bisection == 0 &&
+	    sched_trigger_push(request.trigger) &&
+	    sched_branch_coalesces(s, request.branch);
+	/* A burst of pushes is coalesced before its first one starts. */
+	if (request.coalesce && s->cfg.coalesce_wait_ms > 0)
+		request.hold_until_ms = now_ms() + s->cfg.coalesce_wait_ms;
+	rc = store_dispatch(s->store, &request, id, state, existing);
 	if (rc == -2)
 		log_warnx("refused a dispatch for %s: its queue is full",
-		    request->repo);
+		    request.repo);
 	if (rc < 0)
 		return rc;
 	if (!*existing) {
 		log_info("job %lld queued: %s %s", (long long)*id,
-		    request->repo, request->commit);
+		    request.repo, request.commit);
 		sched_watch_job(s, *id, "queued");
 	}
+	/*
+	 * Its superseding is a transaction of its own: if it fails the
+	 * older pushes are tested, which loses nothing.
+	 */
+	if (!*existing && request.hold_until_ms > s->held_until)
+		s->held_until = request.hold_until_ms;
+	if (!*existing && request.coalesce &&
+	    (n = store_supersede(s->store, *id, request.commit,
+	    sched_superseded, s)) > 0)
+		log_info("job %lld (%s) superseded %d queued pushes of %s",
+		    (long long)*id, request.commit, n, request.branch);
 	sched_run(s);
 	return 0;
 }
@@ -190,6 +253,7 @@ sched_retry_job(struct sched *s, int64_t id, int64_t *new_id)
 	struct pipeline pipeline;
 	enum job_state state;
 	struct job job;
+	char trigger[40];
 	int existing, rc;
 
 	if (s->refusal != NULL)
@@ -212,10 +276,14 @@ sched_retry_job(struct sched *s, int64_t id, int64_t *new_id)
 		return rc;
 	}
 	pipeline_release(&pipeline);
+	snprintf(trigger, sizeof trigger, "retry of #%lld", (long long)id);
+	/* Someone is waiting for a retry: it goes first. */
 	request = (struct job_request){
 		.repo = job.repo, .commit = job.commit, .branch = job.branch,
 		.subject = job.subject, .author = job.author, .rebuild = 1,
 		.retry_of = id, .pr_title = job.pr_title, .pr_url = job.pr_url,
+		.priority = JOB_PRIORITY_HIGH, .priority_set = 1,
+		.trigger = trigger, .params = job.params,
 	};
 	rc = sched_queue_job(s, &request, new_id, &state, &existing);
 	job_release(&job);

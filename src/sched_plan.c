@@ -251,7 +251,7 @@ sched_retry_planned(struct sched *s, const struct job *job,
 	struct sched_plan_rows rows;
 	struct job_request request;
 	enum job_state state;
-	char err[600], split[2048];
+	char err[600], split[2048], trigger[40];
 	struct plan plan;
 	int existing, rc;
 
@@ -276,7 +276,11 @@ sched_retry_planned(struct sched *s, const struct job *job,
 		.subject = job->subject, .author = job->author, .rebuild = 1,
 		.retry_of = pipeline->id, .plan = &rows.plan,
 		.pr_title = job->pr_title, .pr_url = job->pr_url,
+		.priority = JOB_PRIORITY_HIGH, .priority_set = 1,
+		.trigger = trigger, .params = job->params,
 	};
+	snprintf(trigger, sizeof trigger, "retry of #%lld",
+	    (long long)pipeline->id);
 	rc = store_dispatch(s->store, &request, new_id, &state, &existing);
 	if (rc == 0) {
 		struct sched_retry_jobs now = { NULL, 0 };

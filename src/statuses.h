@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct bisection;
 struct forges;
 struct outbox;
 struct statuses;
@@ -42,6 +43,8 @@ void notices_free(struct notices *n);
 
 /* Job id finished: if its pipeline is over, whether its branch changed. */
 void notices_job(struct notices *n, int64_t id);
+/* A bisection ended: the culprit it found is told ("culprit"). */
+void notices_bisection(struct notices *n, const struct bisection *b);
 
 /*
  * A mail header's text (malloc'd): control characters made spaces, and

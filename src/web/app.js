@@ -10,7 +10,8 @@
  * A log's colours become spans with the classes the server gives them
  * (html_log.c), so that what the page held and what follows look alike.
  * Cancel, Retry and Rebuild post to the API; without a session they lead
- * to the login page first.
+ * to the login page first.  So does a history's Run form (/api/run), which
+ * a refresh leaves as it was typed (and waits while it is being typed in).
  * Text from the server goes in with textContent only, never as markup.
  */
 "use strict";
@@ -133,6 +134,64 @@
 			act(b);
 	});
 
+	/* A Run form's NAME=VALUE lines as an object; throws on a bad line. */
+	function runParams(text) {
+		const params = Object.create(null);
+		const lines = text.split(/\r?\n/);
+		for (let i = 0; i < lines.length; i++) {
+			if (!lines[i].trim())
+				continue;
+			const eq = lines[i].indexOf("=");
+			const name = eq > 0 ? lines[i].slice(0, eq).trim() : "";
+			if (!name)
+				throw new Error("line " + (i + 1) +
+				    ": NAME=VALUE expected");
+			if (name in params)
+				throw new Error("line " + (i + 1) + ": " + name +
+				    " is given twice");
+			params[name] = lines[i].slice(eq + 1);
+		}
+		return params;
+	}
+
+	/* Run: the branch's tip again with the parameters, then its page. */
+	async function run(form) {
+		const button = form.querySelector("button[type=submit]");
+		const error = document.getElementById("run-error");
+		error.textContent = "";
+		button.disabled = true;
+		try {
+			const params = runParams(form.elements.params.value);
+			const r = await fetch("/api/run", {
+			    method: "POST", credentials: "same-origin",
+			    headers: { "Content-Type": "application/json" },
+			    body: JSON.stringify({ repo: live.dataset.repo,
+			    branch: live.dataset.branch, params: params }) });
+			if (r.status === 401) {
+				location.href = "/login?next=" +
+				    encodeURIComponent(location.pathname);
+				return;
+			}
+			const body = await r.json();
+			if (!r.ok || !body.job) {
+				error.textContent = body.error ?
+				    body.error.message : String(r.status);
+				return;
+			}
+			location.href = "/jobs/" + body.job;
+		} catch (e) {
+			error.textContent = e.message || String(e);
+		} finally {
+			button.disabled = false;
+		}
+	}
+	document.addEventListener("submit", (e) => {
+		if (e.target.id === "run-form") {
+			e.preventDefault();
+			run(e.target);
+		}
+	});
+
 	async function getJSON(url) {
 		const r = await fetch(url, { cache: "no-store" });
 		if (!r.ok)
@@ -163,13 +222,19 @@
 
 		async function reload() {
 			timer = 0;
-			if (busy)
+			const form = document.getElementById("run-form");
+			/* Not under the hands of someone typing a Run. */
+			if (busy || (form && form.contains(document.activeElement)))
 				return;
 			busy = true;
 			try {
 				const doc = await getPage(location.pathname);
 				const fresh = doc.getElementById("live");
 				const up = doc.getElementById("uptime");
+				const slot = fresh && fresh.querySelector("#run-form");
+				/* What was typed in it stays. */
+				if (slot && form)
+					slot.replaceWith(form);
 				if (fresh) {
 					live.replaceWith(fresh);
 					live = fresh;

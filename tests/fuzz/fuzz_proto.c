@@ -62,6 +62,7 @@ round_trip(const struct proto_msg *m)
 	struct proto_msg	 r;
 	struct job_result	 res;
 	struct proto_run	 run;
+	struct proto_dispatch	 dispatch;
 	struct proto_tests_batch *batch;
 	size_t			 len;
 	char			*line = NULL;
@@ -87,8 +88,15 @@ round_trip(const struct proto_msg *m)
 		line = proto_encode_error(m->code, m->message, &len);
 		break;
 	case PROTO_DISPATCH:
-		line = proto_encode_dispatch_info(m->repo, m->commit,
-		    m->branch, m->subject, m->author, m->rebuild, &len);
+		dispatch = (struct proto_dispatch){ .repo = m->repo,
+		    .commit = m->commit, .branch = m->branch,
+		    .subject = m->subject, .author = m->author,
+		    .rebuild = m->rebuild, .trigger = m->trigger,
+		    .priority = m->priority, .priority_set = m->priority_set };
+		line = proto_encode_dispatch_msg(&dispatch, &len);
+		break;
+	case PROTO_RUN:
+		line = proto_encode_run(m->repo, m->branch, m->params, &len);
 		break;
 	case PROTO_STATUS:
 		line = proto_encode_status(&len);
@@ -102,7 +110,7 @@ round_trip(const struct proto_msg *m)
 		    .nrun = m->nrun, .env = m->env, .nenv = m->nenv,
 		    .reports = m->reports, .nreports = m->nreports,
 		    .tests = m->shard_tests, .ntests = m->nshard_tests,
-		    .plan = m->plan };
+		    .plan = m->plan, .params = m->params };
 		line = proto_encode_job_run(m->job, m->repo, m->commit,
 		    m->branch, m->timeout, m->attempt, &run, &len);
 		break;
@@ -206,6 +214,9 @@ round_trip(const struct proto_msg *m)
 	    m->nshard_tests));
 	check(r.first == m->first && r.failed_only == m->failed_only);
 	check(same_string(r.test, m->test) && r.remove == m->remove);
+	check(same_string(r.trigger, m->trigger));
+	check(r.priority == m->priority && r.priority_set == m->priority_set);
+	check(same_string(r.params, m->params));
 	check(r.nrecords == m->nrecords);
 	for (size_t i = 0; i < m->nrecords; i++) {
 		const struct test_record *a = &r.records[i], *b = &m->records[i];

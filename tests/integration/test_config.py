@@ -34,6 +34,10 @@ GOOD = {
         "notify-email": "dev@example.org", "notify-all": "on",
         "http-rate": "20", "verbose": "true", "keep-days": "30",
         "keep-jobs": "500", "min-free": "5%", "log-file": "dispatcher.log",
+        "coalesce": "main", "coalesce-wait": "0.5",
+        "branch-priority": "release/*=high",
+        "schedule": "/srv/git/r.git main 0 3 * * 1-5",
+        "test-schedule-clock": "1767225600,60",
     },
     "runner": {
         "dispatcher-server": "127.0.0.1:1", "name": "r1",
@@ -63,7 +67,10 @@ BAD = {
         "notify-url": "ftp://example.org", "notify-email": "nobody",
         "http-rate": "0", "http-auth": "maybe", "local-repos": "2",
         "notify-all": "yess", "verbose": "loud", "keep-days": "-1",
-        "keep-jobs": "many", "min-free": "100%",
+        "keep-jobs": "many", "min-free": "100%", "coalesce-wait": "-1",
+        "branch-priority": "main=urgent",
+        "schedule": "/srv/git/r.git main 61 * * * *",
+        "test-schedule-clock": "soon",
     },
     "runner": {
         "job-timeout": "0", "jobs": "65", "job-memory": "1k",

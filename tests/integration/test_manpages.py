@@ -270,6 +270,10 @@ class Completion(unittest.TestCase):
                          list(help_options("runner")))
         self.assertEqual(self.complete("log", "--fo"), ["--follow"])
         self.assertEqual(self.complete("dispatcher", "--port", ""), [])
+        self.assertEqual(self.complete("notify", "--priority", ""),
+                         ["high", "normal", "low"])
+        self.assertEqual(self.complete("notify", "--priority", "h"),
+                         ["high"])
 
     def test_file_and_directory_arguments(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -77,7 +77,9 @@ static const struct sched_runner_ops quiet_runner_ops = {
 	quiet_send_job, quiet_send_cancel, quiet_answer, NULL,
 };
 
-static const struct sched_config sched_cfg = { 1800, 3, 1, 0 };
+static const struct sched_config sched_cfg = {
+	.job_timeout_s = 1800, .max_attempts = 3, .local_repos = 1,
+};
 
 static int
 setup(void **state)

@@ -198,6 +198,167 @@ test_dispatch(void **state)
 	proto_msg_release(&msg);
 }
 
+/* What queued a dispatch and how soon it goes: only the known words. */
+static void
+test_dispatch_trigger_priority(void **state)
+{
+	struct proto_dispatch d = { .repo = "/srv/r.git", .commit = SHA1,
+	    .branch = "main", .trigger = "hook",
+	    .priority = JOB_PRIORITY_HIGH, .priority_set = 1 };
+	struct proto_msg msg;
+	size_t len;
+	char *line;
+
+	(void)state;
+	line = proto_encode_dispatch_msg(&d, &len);
+	assert_non_null(strstr(line, "\"trigger\":\"hook\""));
+	assert_non_null(strstr(line, "\"priority\":\"high\""));
+	parse_encoded(line, len, &msg);
+	assert_string_equal(msg.trigger, "hook");
+	assert_true(msg.priority_set);
+	assert_int_equal(msg.priority, JOB_PRIORITY_HIGH);
+	proto_msg_release(&msg);
+
+	d.trigger = "observer";
+	d.priority = JOB_PRIORITY_LOW;
+	line = proto_encode_dispatch_msg(&d, &len);
+	parse_encoded(line, len, &msg);
+	assert_string_equal(msg.trigger, "observer");
+	assert_int_equal(msg.priority, JOB_PRIORITY_LOW);
+	proto_msg_release(&msg);
+
+	/* Neither said (an older client): no trigger, the branch's priority. */
+	d.trigger = NULL;
+	d.priority_set = 0;
+	line = proto_encode_dispatch_msg(&d, &len);
+	assert_null(strstr(line, "trigger"));
+	assert_null(strstr(line, "priority"));
+	parse_encoded(line, len, &msg);
+	assert_null(msg.trigger);
+	assert_false(msg.priority_set);
+	assert_int_equal(msg.priority, JOB_PRIORITY_NORMAL);
+	proto_msg_release(&msg);
+
+	parse_good("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"priority\":\"normal\"}", &msg);
+	assert_true(msg.priority_set);
+	assert_int_equal(msg.priority, JOB_PRIORITY_NORMAL);
+	proto_msg_release(&msg);
+
+	/* Anything else is refused, saying what would do. */
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"priority\":\"urgent\"}", "bad_field",
+	    "field 'priority' must be high, normal or low, not 'urgent'");
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"priority\":\"HIGH\"}", "bad_field", "'priority'");
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"priority\":1}", "bad_field",
+	    "field 'priority' must be a string");
+	/* The others say what queued theirs themselves. */
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"trigger\":\"manual\"}", "bad_field",
+	    "field 'trigger' has an invalid value 'manual'");
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"trigger\":\"api\"}", "bad_field", "'trigger'");
+	parse_bad("{\"type\":\"dispatch\",\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"trigger\":\"\"}", "bad_field", "'trigger'");
+}
+
+/* A manual run: its parameters checked, kept as compact sorted JSON. */
+static void
+test_run(void **state)
+{
+	struct proto_msg msg;
+	size_t len;
+	char *line;
+
+	(void)state;
+	line = proto_encode_run("/srv/r.git", "main",
+	    "{\"B\":\"two words\",\"A\":\"1\"}", &len);
+	assert_string_equal(line, "{\"type\":\"run\",\"repo\":\"/srv/r.git\","
+	    "\"branch\":\"main\",\"params\":{\"B\":\"two words\","
+	    "\"A\":\"1\"}}\n");
+	parse_encoded(line, len, &msg);
+	assert_int_equal(msg.type, PROTO_RUN);
+	assert_string_equal(msg.repo, "/srv/r.git");
+	assert_string_equal(msg.branch, "main");
+	assert_string_equal(msg.params, "{\"A\":\"1\",\"B\":\"two words\"}");
+	proto_msg_release(&msg);
+
+	/* None, or an empty object: no parameters. */
+	line = proto_encode_run("/x", "b", NULL, &len);
+	parse_encoded(line, len, &msg);
+	assert_null(msg.params);
+	proto_msg_release(&msg);
+	parse_good("{\"type\":\"run\",\"repo\":\"/x\",\"branch\":\"b\","
+	    "\"params\":{}}", &msg);
+	assert_null(msg.params);
+	proto_msg_release(&msg);
+
+	parse_bad("{\"type\":\"run\",\"repo\":\"/x\"}", "bad_field",
+	    "missing field 'branch'");
+	parse_bad("{\"type\":\"run\",\"branch\":\"b\"}", "bad_field",
+	    "missing field 'repo'");
+	parse_bad("{\"type\":\"run\",\"repo\":\"/x\",\"branch\":\"-b\"}",
+	    "bad_field", "'branch'");
+	parse_bad("{\"type\":\"run\",\"repo\":\"/x\",\"branch\":\"b\","
+	    "\"params\":[\"A=1\"]}", "bad_field",
+	    "field 'params' must be an object");
+	parse_bad("{\"type\":\"run\",\"repo\":\"/x\",\"branch\":\"b\","
+	    "\"params\":{\"1X\":\"2\"}}", "bad_field",
+	    "field 'params': parameter '1X' is not a variable name");
+	parse_bad("{\"type\":\"run\",\"repo\":\"/x\",\"branch\":\"b\","
+	    "\"params\":{\"PATH\":\"/x\"}}", "bad_field",
+	    "parameter 'PATH' is reserved");
+	parse_bad("{\"type\":\"run\",\"repo\":\"/x\",\"branch\":\"b\","
+	    "\"params\":{\"SSCI_Y\":\"1\"}}", "bad_field",
+	    "no parameter may start with SSCI_");
+	parse_bad("{\"type\":\"run\",\"repo\":\"/x\",\"branch\":\"b\","
+	    "\"params\":{\"A\":1}}", "bad_field",
+	    "parameter 'A' must have a string for its value");
+	parse_bad("{\"type\":\"run\",\"repo\":\"/x\",\"branch\":\"b\","
+	    "\"params\":{\"A\":\"1\",\"A\":\"2\"}}", "bad_json", NULL);
+}
+
+/* A job carries its pipeline's parameters as they are: the runner judges. */
+static void
+test_job_params(void **state)
+{
+	struct proto_run r = { .params = "{\"A\":\"1\",\"B\":\"<b>\"}" };
+	struct proto_msg msg;
+	size_t len;
+	char *line;
+
+	(void)state;
+	line = proto_encode_job_run(5, "/x", SHA1, "main", 0, 1, &r, &len);
+	assert_non_null(strstr(line, "\"params\":{\"A\":\"1\",\"B\":\"<b>\"}"));
+	parse_encoded(line, len, &msg);
+	assert_string_equal(msg.params, "{\"A\":\"1\",\"B\":\"<b>\"}");
+	proto_msg_release(&msg);
+
+	/* Names the runner refuses still arrive, for it to fail the job. */
+	parse_good("{\"type\":\"job\",\"id\":1,\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"params\":{\"PATH\":\"/x\"}}", &msg);
+	assert_string_equal(msg.params, "{\"PATH\":\"/x\"}");
+	proto_msg_release(&msg);
+	parse_good("{\"type\":\"job\",\"id\":1,\"repo\":\"/x\",\"commit\":\""
+	    SHA1 "\",\"params\":[1]}", &msg);
+	assert_string_equal(msg.params, "[1]");
+	proto_msg_release(&msg);
+	/* Text that is no JSON goes as a string, which the runner refuses. */
+	r.params = "{not json";
+	line = proto_encode_job_run(5, "/x", SHA1, NULL, 0, 1, &r, &len);
+	parse_encoded(line, len, &msg);
+	assert_string_equal(msg.params, "\"{not json\"");
+	proto_msg_release(&msg);
+	/* None: none. */
+	r.params = NULL;
+	line = proto_encode_job_run(5, "/x", SHA1, NULL, 0, 1, &r, &len);
+	parse_encoded(line, len, &msg);
+	assert_null(msg.params);
+	proto_msg_release(&msg);
+}
+
 static void
 test_bare_types(void **state)
 {
@@ -354,7 +515,8 @@ test_job_run(void **state)
 {
 	static char name[PLAN_MAX_JOB_NAME + 2];
 	char *env[PLAN_MAX_JOB_ENV + 1], *run[] = { "make", "make check" };
-	struct proto_run r = { name, run, 2, env, PLAN_MAX_JOB_ENV, NULL, 0, NULL, 0, 0 };
+	struct proto_run r = { name, run, 2, env, PLAN_MAX_JOB_ENV, NULL, 0, NULL, 0, 0,
+	    NULL };
 	struct proto_msg msg;
 	size_t len, i;
 	char *line;
@@ -923,6 +1085,9 @@ main(void)
 		cmocka_unit_test(test_ok),
 		cmocka_unit_test(test_error),
 		cmocka_unit_test(test_dispatch),
+		cmocka_unit_test(test_dispatch_trigger_priority),
+		cmocka_unit_test(test_run),
+		cmocka_unit_test(test_job_params),
 		cmocka_unit_test(test_bare_types),
 		cmocka_unit_test(test_ok_json),
 		cmocka_unit_test(test_register),

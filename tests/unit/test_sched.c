@@ -136,7 +136,8 @@ static int
 setup_with(void **state, int max_attempts)
 {
 	struct fixture *f = xcalloc(1, sizeof *f);
-	struct sched_config cfg = { 60, max_attempts, 0, 0 };
+	struct sched_config cfg = { .job_timeout_s = 60,
+	    .max_attempts = max_attempts };
 
 	if (unit_dir_make(f->dir, sizeof f->dir, "sched") == -1)
 		return -1;
@@ -445,7 +446,8 @@ test_runner_back_with_its_job_keeps_it(void **state)
 	r = join(f, &one, "r1", 1, NULL, 0);
 	/* The dispatcher forgets its connections, as a restart would. */
 	sched_free(f->sched);
-	f->sched = sched_new(&(struct sched_config){ 60, 3, 0, 0 }, f->store,
+	f->sched = sched_new(&(struct sched_config){ .job_timeout_s = 60,
+	    .max_attempts = 3 }, f->store,
 	    f->results, &f->logs, &fake_ops, &watchers, f);
 	r = join(f, &back, "r1", 1, &a, 1);
 	assert_int_equal(back.ncancels, 0);
