@@ -333,6 +333,17 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "ORDER BY n.job_id, n.need_id" },
 	[ST_RUNNABLE_LIST] = { "read the runnable queue",
 	    FAIR_QUEUE(RUNNABLE) },
+	/*
+	 * The lanes with queued jobs, at most two: with one, its FIFO is the
+	 * order, and the fair query's ranking is not needed.
+	 */
+	[ST_QUEUED_LANES] = { "count the queue's lanes",
+	    "SELECT l.first, (SELECT MIN(lane_id) FROM jobs WHERE "
+	    "state = 'queued' AND lane_id > l.first) FROM (SELECT "
+	    "MIN(lane_id) AS first FROM jobs WHERE state = 'queued') l" },
+	[ST_LANE_RUNNABLE] = { "read a lane of the queue",
+	    JOB_COLUMNS "WHERE state = 'queued' AND lane_id = ?3 AND " RUNNABLE
+	    "ORDER BY queue_pos, jobs.id LIMIT ?1" },
 	[ST_SERVED_MARK] = { "note whose turn it was",
 	    "UPDATE lanes SET turn = (SELECT COALESCE(MAX(turn), 0) + 1 FROM "
 	    "lanes) WHERE id = (SELECT lane_id FROM jobs WHERE id = ?1)" },
