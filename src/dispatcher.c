@@ -381,7 +381,7 @@ cmd_dispatcher(int argc, char **argv)
 	d.bisect = bisect_new(d.store, d.sched, dispatcher_bisected, &d);
 	bisect_resume(d.bisect);
 	d.schedules = schedules_new(d.base, d.store, d.sched,
-	    d.cfg.schedules.items, d.cfg.schedules.n, d.cfg.schedule_clock);
+	    d.cfg.schedules, d.cfg.nschedules, d.cfg.schedule_clock);
 	tv.tv_sec = d.cfg.heartbeat_ms / DISPATCHER_TICKS / 1000;
 	tv.tv_usec = d.cfg.heartbeat_ms / DISPATCHER_TICKS % 1000 * 1000;
 	if (tv.tv_sec == 0 && tv.tv_usec == 0)
@@ -411,10 +411,6 @@ cmd_dispatcher(int argc, char **argv)
 	free(d.cfg.notify_urls.items);
 	free(d.cfg.notify_emails.items);
 	free(d.cfg.coalesce.items);
-	free(d.cfg.schedules.items);
-	for (size_t i = 0; i < d.cfg.nbranch_priorities; i++)
-		free((char *)d.cfg.branch_priorities[i].glob);
-	free(d.cfg.branch_priorities);
 	peer_free_all(&d);
 	retention_free(d.retention);
 	diskuse_free(d.diskuse);

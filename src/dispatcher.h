@@ -19,8 +19,8 @@
 #include "http_conn.h"
 #include "lock.h"
 #include "proto.h"
+#include "sched.h"
 
-struct sched_branch_priority;
 
 struct event_base;
 struct evbuffer;
@@ -43,6 +43,8 @@ struct retention;
 #define DISPATCHER_HELLO_TIMEOUT_MS 10000
 #define DISPATCHER_TICKS 10
 #define DISPATCHER_MAX_HTTP_HOSTS 16
+#define DISPATCHER_MAX_SCHEDULES 64
+#define DISPATCHER_MAX_PRIORITIES 32
 /* Descriptors kept for the store, logs and listeners, of the limit. */
 #define DISPATCHER_FD_RESERVE 64
 /* Default connection limits, when the descriptor limit allows more. */
@@ -90,9 +92,12 @@ struct dispatcher_config {
 	/* The queue (docs/QUEUE.md): sched.c, bisect.c, schedule.c. */
 	struct cmd_list coalesce;	/* --coalesce */
 	int64_t coalesce_wait_ms;	/* --coalesce-wait */
-	struct sched_branch_priority *branch_priorities;
+	/* Arrays, not lists: options a configuration check reads and drops. */
+	struct sched_branch_priority
+	    branch_priorities[DISPATCHER_MAX_PRIORITIES];
 	size_t nbranch_priorities;
-	struct cmd_list schedules;	/* --schedule */
+	const char *schedules[DISPATCHER_MAX_SCHEDULES];	/* --schedule */
+	size_t nschedules;
 	const char *schedule_clock;	/* --test-schedule-clock */
 };
 

@@ -88,10 +88,13 @@ dispatcher_branch_priority(void *arg, const char *value)
 		    "BRANCH-GLOB=high, normal or low", value);
 		return -1;
 	}
-	a->cfg.branch_priorities = xrealloc(a->cfg.branch_priorities,
-	    (a->cfg.nbranch_priorities + 1) * sizeof *p);
+	if (a->cfg.nbranch_priorities == DISPATCHER_MAX_PRIORITIES) {
+		cmd_error("at most %d --branch-priority",
+		    DISPATCHER_MAX_PRIORITIES);
+		return -1;
+	}
 	p = &a->cfg.branch_priorities[a->cfg.nbranch_priorities++];
-	p->glob = xstrndup(value, (size_t)(eq - value));
+	snprintf(p->glob, sizeof p->glob, "%.*s", (int)(eq - value), value);
 	p->priority = level;
 	return 0;
 }
@@ -107,9 +110,11 @@ dispatcher_schedule(void *arg, const char *value)
 		cmd_error("invalid --schedule '%s': %s", value, err);
 		return -1;
 	}
-	a->cfg.schedules.items = xrealloc(a->cfg.schedules.items,
-	    (a->cfg.schedules.n + 1) * sizeof *a->cfg.schedules.items);
-	a->cfg.schedules.items[a->cfg.schedules.n++] = value;
+	if (a->cfg.nschedules == DISPATCHER_MAX_SCHEDULES) {
+		cmd_error("at most %d --schedule", DISPATCHER_MAX_SCHEDULES);
+		return -1;
+	}
+	a->cfg.schedules[a->cfg.nschedules++] = value;
 	return 0;
 }
 
@@ -346,16 +351,16 @@ dispatcher_check(struct dispatcher_args *a)
 		log_warnx("--forge needs the HTTP side (--http)");
 		return -1;
 	}
-	for (size_t i = 0; i < a->cfg.schedules.n; i++) {
+	for (size_t i = 0; i < a->cfg.nschedules; i++) {
 		char repo[2048];
 
 		/* A schedule's first word is its repository (schedule.h). */
-		sscanf(a->cfg.schedules.items[i], "%2047s", repo);
+		sscanf(a->cfg.schedules[i], "%2047s", repo);
 		if (!a->cfg.local_repos &&
 		    repo_url_kind(repo) == REPO_URL_LOCAL) {
 			log_warnx("--schedule '%s': '%s' is a local path: "
 			    "start the dispatcher with --local-repos to build "
-			    "it", a->cfg.schedules.items[i], repo);
+			    "it", a->cfg.schedules[i], repo);
 			return -1;
 		}
 	}
@@ -375,10 +380,6 @@ dispatcher_args_release(struct dispatcher_args *a)
 	free(a->cfg.notify_urls.items);
 	free(a->cfg.notify_emails.items);
 	free(a->cfg.coalesce.items);
-	free(a->cfg.schedules.items);
-	for (size_t i = 0; i < a->cfg.nbranch_priorities; i++)
-		free((char *)a->cfg.branch_priorities[i].glob);
-	free(a->cfg.branch_priorities);
 }
 
 void
@@ -442,7 +443,7 @@ dispatcher_restart_needed(const struct dispatcher_config *was,
 	if (was->coalesce.n != now->coalesce.n ||
 	    was->coalesce_wait_ms != now->coalesce_wait_ms ||
 	    was->nbranch_priorities != now->nbranch_priorities ||
-	    was->schedules.n != now->schedules.n)
+	    was->nschedules != now->nschedules)
 		strcat(names, " --coalesce/--branch-priority/--schedule");
 	if (!dispatcher_same(log_was, log_now))
 		strcat(names, " --log-file");

@@ -107,8 +107,9 @@ struct sched_watchers {
 };
 
 /* --branch-priority: dispatches on branches matching glob get priority. */
+#define SCHED_GLOB_MAX 255
 struct sched_branch_priority {
-	const char *glob;
+	char glob[SCHED_GLOB_MAX + 1];
 	int priority;		/* enum job_priority */
 };
 
