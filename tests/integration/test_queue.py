@@ -100,16 +100,23 @@ class TestPriority(QueueTest):
         pr_id = self.dispatch(d, a, pr, branch="pr/7")[0]
         normal_ids = self.dispatch(d, a, normal)
         hot_id = self.dispatch(d, a, hot, branch="hot")[0]
+        # A dispatch that asks for it (notify --priority high).
+        self.commits(a, 0, branch="main")
+        urgent = self.commits(a, 1)
+        urgent_id = self.dispatch(d, a, urgent, priority="high")[0]
         queue = d.query({"type": "status"})["queue"]
-        self.assertEqual(queue[0]["id"], hot_id, queue)
+        self.assertEqual({queue[0]["id"], queue[1]["id"]},
+                         {hot_id, urgent_id}, queue)
         self.assertEqual(queue[0]["priority"], "high")
+        self.assertEqual(queue[1]["priority"], "high")
         # Pull requests wait for the branches they would merge into.
         self.assertEqual(queue[-1]["id"], pr_id, queue)
         self.assertEqual(queue[-1]["priority"], "low")
         self.runner(d, "solo")
-        jobs = {j["id"]: j for j in self.wait_jobs(d, 7)}
-        self.assertLess(jobs[hot_id]["started_ms"],
-                        min(jobs[i]["started_ms"] for i in normal_ids))
+        jobs = {j["id"]: j for j in self.wait_jobs(d, 8)}
+        for high in (hot_id, urgent_id):
+            self.assertLess(jobs[high]["started_ms"],
+                            min(jobs[i]["started_ms"] for i in normal_ids))
         self.assertGreater(jobs[pr_id]["started_ms"],
                            max(jobs[i]["started_ms"] for i in normal_ids))
 
