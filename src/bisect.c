@@ -129,6 +129,7 @@ bisect_found(struct bisect *b, struct bisection *bi,
     const struct bisect_range *r, size_t i)
 {
 	struct job bad;
+	int rc;
 
 	if (i < r->n) {
 		bi->culprit = r->c[i].pipeline;
@@ -137,7 +138,12 @@ bisect_found(struct bisect *b, struct bisection *bi,
 		bi->culprit_subject = bisect_strdup(r->c[i].subject);
 		bi->culprit_author = bisect_strdup(r->c[i].author);
 	} else {
-		if (store_job_get(b->store, bi->bad, &bad) != 1)
+		rc = store_job_get(b->store, bi->bad, &bad);
+		/* Removed by retention while the dispatcher was down. */
+		if (rc == 0)
+			bisect_end(b, bi, "stopped", "the failed push that "
+			    "started it is no longer in the store");
+		if (rc != 1)
 			return;
 		bi->culprit = bad.id;
 		snprintf(bi->culprit_commit, sizeof bi->culprit_commit, "%s",
@@ -243,12 +249,41 @@ out:
 	bisection_release(&bi);
 }
 
+/*
+ * Start a bisection of the failed push bad if it is one to bisect: its
+ * branch coalesces, it was tested, none was started for it, and the push
+ * tested before it passed.  With nothing skipped between them it is the
+ * culprit itself.
+ */
+static void
+bisect_consider(struct bisect *b, int64_t bad)
+{
+	enum job_state before_state;
+	int64_t before, bisection;
+	struct job pipe;
+
+	if (store_job_get(b->store, bad, &pipe) != 1)
+		return;
+	if (pipe.coalescing && pipe.superseded_by == NULL &&
+	    pipe.bisection == 0 && pipe.pipeline_state == JOB_FAILED &&
+	    store_bisect_of(b->store, pipe.id, &bisection) == 0 &&
+	    store_push_before(b->store, pipe.id, &before,
+	    &before_state) == 1 && before_state == JOB_PASSED &&
+	    store_bisect_start(b->store, pipe.id, before, &bisection) == 0) {
+		log_info("bisection %lld of %s %s: %.12s failed after %lld "
+		    "passed", (long long)bisection, pipe.branch, pipe.repo,
+		    pipe.commit, (long long)before);
+		bisect_step(b, bisection);
+	}
+	job_release(&pipe);
+}
+
 void
 bisect_job_finished(struct bisect *b, int64_t id)
 {
 	struct job job, pipe;
-	enum job_state before_state;
-	int64_t before, bisection;
+	enum job_state after_state;
+	int64_t after;
 
 	if (store_job_get(b->store, id, &job) != 1)
 		return;
@@ -257,29 +292,21 @@ bisect_job_finished(struct bisect *b, int64_t id)
 		return;
 	}
 	job_release(&job);
-	if (!job_state_final(pipe.pipeline_state))
-		goto out;
-	if (pipe.bisection > 0) {
+	if (!job_state_final(pipe.pipeline_state) ||
+	    pipe.superseded_by != NULL)
+		;
+	else if (pipe.bisection > 0)
 		bisect_step(b, pipe.bisection);
-		goto out;
-	}
+	else if (pipe.pipeline_state == JOB_FAILED)
+		bisect_consider(b, pipe.id);
 	/*
-	 * A failed push whose branch coalesces, after a passed one: with
-	 * nothing skipped between them it is the culprit itself.
+	 * A push that passed after the next push had already failed (two
+	 * runners, the later one quicker): that failure is bisected now.
 	 */
-	if (!pipe.coalescing || pipe.superseded_by != NULL ||
-	    pipe.pipeline_state != JOB_FAILED ||
-	    store_bisect_of(b->store, pipe.id, &bisection) != 0 ||
-	    store_push_before(b->store, pipe.id, &before, &before_state) != 1 ||
-	    before_state != JOB_PASSED)
-		goto out;
-	if (store_bisect_start(b->store, pipe.id, before, &bisection) == 0) {
-		log_info("bisection %lld of %s %s: %.12s failed after %lld "
-		    "passed", (long long)bisection, pipe.branch, pipe.repo,
-		    pipe.commit, (long long)before);
-		bisect_step(b, bisection);
-	}
-out:
+	else if (pipe.pipeline_state == JOB_PASSED &&
+	    store_push_after(b->store, pipe.id, &after, &after_state) == 1 &&
+	    after_state == JOB_FAILED)
+		bisect_consider(b, after);
 	job_release(&pipe);
 }
 

@@ -408,6 +408,40 @@ dispatcher_same(const char *a, const char *b)
 	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/* Two lists of the same strings in the same order. */
+static int
+dispatcher_same_list(const char *const *a, size_t na, const char *const *b,
+    size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (!dispatcher_same(a[i], b[i]))
+			return 0;
+	return 1;
+}
+
+/* The queue's rules: coalescing, its wait, priorities, schedules. */
+static int
+dispatcher_same_queue(const struct dispatcher_config *was,
+    const struct dispatcher_config *now)
+{
+	if (was->coalesce_wait_ms != now->coalesce_wait_ms ||
+	    was->nbranch_priorities != now->nbranch_priorities ||
+	    !dispatcher_same_list(was->coalesce.items, was->coalesce.n,
+	    now->coalesce.items, now->coalesce.n) ||
+	    !dispatcher_same_list(was->schedules, was->nschedules,
+	    now->schedules, now->nschedules))
+		return 0;
+	for (size_t i = 0; i < was->nbranch_priorities; i++)
+		if (strcmp(was->branch_priorities[i].glob,
+		    now->branch_priorities[i].glob) != 0 ||
+		    was->branch_priorities[i].priority !=
+		    now->branch_priorities[i].priority)
+			return 0;
+	return 1;
+}
+
 /* Say which options changed that only a restart applies. */
 static void
 dispatcher_restart_needed(const struct dispatcher_config *was,
@@ -440,10 +474,7 @@ dispatcher_restart_needed(const struct dispatcher_config *was,
 	    was->notify_emails.n != now->notify_emails.n ||
 	    was->forge_repos.n != now->forge_repos.n)
 		strcat(names, " --public-url/--notify-*/--forge-repo");
-	if (was->coalesce.n != now->coalesce.n ||
-	    was->coalesce_wait_ms != now->coalesce_wait_ms ||
-	    was->nbranch_priorities != now->nbranch_priorities ||
-	    was->nschedules != now->nschedules)
+	if (!dispatcher_same_queue(was, now))
 		strcat(names, " --coalesce/--branch-priority/--schedule");
 	if (!dispatcher_same(log_was, log_now))
 		strcat(names, " --log-file");

@@ -122,15 +122,22 @@ html_history_pictures(struct dispatcher *d, struct evbuffer *out,
 }
 
 /*
- * The Run form: the tip (the latest pipeline's commit) queued again with
+ * The Run form: the tip (the newest push's commit) queued again with
  * NAME=VALUE lines as its parameters.  app.js sends it to /api/run and
  * keeps it, as typed, when the page refreshes around it.
  */
 static void
-html_history_run(struct evbuffer *out, json_t *tip)
+html_history_run(struct dispatcher *d, struct evbuffer *out,
+    const char *repo, const char *branch)
 {
-	const char *commit = html_json_str(tip, "commit");
+	const char *commit = NULL;
+	struct job tip;
+	int found;
 
+	/* The commit a run builds: the newest push (store_branch_tip). */
+	found = store_branch_tip(d->store, repo, branch, &tip) == 1;
+	if (found)
+		commit = tip.commit;
 	evbuffer_add_printf(out, "<section id=\"run\" class=\"card\">"
 	    "<h2>Run</h2>\n<form id=\"run-form\" class=\"run-form\">\n"
 	    "<p class=\"note\">Test the branch's latest commit");
@@ -148,6 +155,8 @@ html_history_run(struct evbuffer *out, json_t *tip)
 	    "<div><button type=\"submit\" class=\"run\">Run</button> "
 	    "<span id=\"run-error\" class=\"error\" role=\"alert\"></span>"
 	    "</div>\n</form></section>\n");
+	if (found)
+		job_release(&tip);
 }
 
 /*
@@ -185,7 +194,7 @@ html_history(struct dispatcher *d, const char *repo, const char *branch,
 	attrs = html_history_attrs(url, branch);
 	html_page_start(d, out, title, "history", attrs);
 	html_history_pictures(d, out, pipelines, jobs, url, branch);
-	html_history_run(out, json_array_get(pipelines, 0));
+	html_history_run(d, out, url, branch);
 	html_section(out, "jobs", "Jobs", json_array_size(jobs));
 	html_jobs_table(out, jobs, "No jobs");
 	evbuffer_add_printf(out, "</section>\n");

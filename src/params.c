@@ -20,14 +20,26 @@
 /* How much of a refused name a message quotes. */
 #define PARAMS_QUOTE 48
 
-/* Names the runner sets or the system relies on. */
+/*
+ * Names the runner sets or the system relies on, and those that make a
+ * shell or an interpreter run code of their own before the test's: a
+ * parameter is data for the test, never a way to change what runs.
+ */
 static const char *const params_reserved[] = {
 	"PATH", "HOME", "USER", "SHELL", "PWD", "TMPDIR", "LANG", "IFS", "CI",
-	NULL
+	"ENV", "SHELLOPTS", "PS4", "PROMPT_COMMAND", "CDPATH", "GLOBIGNORE",
+	"GCONV_PATH", "LOCPATH", "NLSPATH", "HOSTALIASES", "RES_OPTIONS",
+	"PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB",
+	"NODE_OPTIONS", "NODE_PATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS",
+	"JDK_JAVA_OPTIONS", "CLASSPATH", NULL
 };
-/* Prefixes of the same: ssci's own, the dynamic linker's, git's. */
+/*
+ * Prefixes of the same: ssci's own, the dynamic linker's, git's, bash's
+ * (BASH_ENV, BASH_FUNC_*), Python's (PYTHONPATH, PYTHONSTARTUP), glibc's
+ * MALLOC_*.
+ */
 static const char *const params_reserved_prefix[] = {
-	"SSCI_", "LD_", "GIT_", NULL
+	"SSCI_", "LD_", "GIT_", "BASH", "PYTHON", "MALLOC_", "LC_", NULL
 };
 
 /* Fill why; -1.  The name is quoted with anything unprintable as '?'. */

@@ -423,6 +423,13 @@ store_push_before(struct store *store, int64_t pipeline, int64_t *id,
 }
 
 int
+store_push_after(struct store *store, int64_t pipeline, int64_t *id,
+    enum job_state *state)
+{
+	return store->backend->push_after(store, pipeline, id, state);
+}
+
+int
 store_bisect_start(struct store *store, int64_t bad, int64_t good,
     int64_t *id)
 {

@@ -342,10 +342,14 @@ int store_prune(struct store *store, const struct store_retention *r,
 int store_supersede(struct store *store, int64_t pipeline, const char *commit,
     void (*cb)(int64_t pipeline, void *arg), void *arg);
 /*
- * The push tested before pipeline on its branch (not superseded): 1 and
- * *id and *state, 0 if none, -1.
+ * The push tested before pipeline on its branch (a push: queued by a
+ * hook, the observer, a webhook or the API, not superseded): 1 and *id
+ * and *state, 0 if none, -1.
  */
 int store_push_before(struct store *store, int64_t pipeline, int64_t *id,
+    enum job_state *state);
+/* The push tested after pipeline on its branch: 1, 0 if none, -1. */
+int store_push_after(struct store *store, int64_t pipeline, int64_t *id,
     enum job_state *state);
 /* A bisection between the passed good and the failed bad: 0 and *id. */
 int store_bisect_start(struct store *store, int64_t bad, int64_t good,

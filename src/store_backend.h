@@ -83,6 +83,8 @@ struct store_backend {
 	    void *arg);
 	int (*push_before)(struct store *store, int64_t pipeline, int64_t *id,
 	    enum job_state *state);
+	int (*push_after)(struct store *store, int64_t pipeline, int64_t *id,
+	    enum job_state *state);
 	int (*bisect_start)(struct store *store, int64_t bad, int64_t good,
 	    int64_t *id);
 	int (*bisect_of)(struct store *store, int64_t bad, int64_t *id);

@@ -64,6 +64,7 @@ const struct store_backend store_sqlite_backend = {
 	.prune = sqlite_prune,
 	.supersede = sqlite_supersede,
 	.push_before = sqlite_push_before,
+	.push_after = sqlite_push_after,
 	.bisect_start = sqlite_bisect_start,
 	.bisect_of = sqlite_bisect_of,
 	.bisections_running = sqlite_bisections_running,

@@ -121,6 +121,7 @@ enum store_stmt {
 	ST_SUPERSEDE_REPOINT,
 	ST_SUPERSEDE_REASONS,
 	ST_BISECT_BEFORE,
+	ST_PUSH_AFTER,
 	ST_BISECT_ADD,
 	ST_BISECT_OF,
 	ST_BISECT_RUNNING,
@@ -305,6 +306,8 @@ int sqlite_delivery_add(struct store *base, const char *forge, const char *id,
 int sqlite_supersede(struct store *base, int64_t pipeline, const char *commit,
     void (*cb)(int64_t pipeline, void *arg), void *arg);
 int sqlite_push_before(struct store *base, int64_t pipeline, int64_t *id,
+    enum job_state *state);
+int sqlite_push_after(struct store *base, int64_t pipeline, int64_t *id,
     enum job_state *state);
 int sqlite_bisect_start(struct store *base, int64_t bad, int64_t good,
     int64_t *id);

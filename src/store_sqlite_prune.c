@@ -54,7 +54,7 @@ prune_scan(struct store_sqlite *store, const struct store_retention *r,
 		sc->seen++;
 		if (sql_column_state(stmt, 1, &state) == -1 ||
 		    !job_state_final(state) || finished < 0 ||
-		    finished >= r->before_ms)
+		    finished >= r->before_ms || sql_column_int64(stmt, 6, 0))
 			continue;
 		sc->picks = xrealloc(sc->picks, (sc->n + 1) *
 		    sizeof *sc->picks);

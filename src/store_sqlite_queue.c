@@ -80,21 +80,37 @@ out:
 	return rc;
 }
 
+/* A push next to pipeline: st is ST_BISECT_BEFORE or ST_PUSH_AFTER. */
+static int
+sql_push_next_to(struct store_sqlite *store, enum store_stmt st,
+    int64_t pipeline, int64_t *id, enum job_state *state)
+{
+	sqlite3_stmt *stmt = store->stmt[st];
+	int rc, found = 0;
+
+	sql_bind_int64(store, st, 1, pipeline);
+	if ((rc = sql_step(store, st)) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(stmt, 0);
+		found = sql_column_state(stmt, 1, state) == 0 ? 1 : -1;
+	}
+	sql_reset(store, st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? found : -1;
+}
+
 int
 sqlite_push_before(struct store *base, int64_t pipeline, int64_t *id,
     enum job_state *state)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
-	sqlite3_stmt *stmt = store->stmt[ST_BISECT_BEFORE];
-	int rc, found = 0;
+	return sql_push_next_to((struct store_sqlite *)base, ST_BISECT_BEFORE,
+	    pipeline, id, state);
+}
 
-	sql_bind_int64(store, ST_BISECT_BEFORE, 1, pipeline);
-	if ((rc = sql_step(store, ST_BISECT_BEFORE)) == SQLITE_ROW) {
-		*id = sqlite3_column_int64(stmt, 0);
-		found = sql_column_state(stmt, 1, state) == 0 ? 1 : -1;
-	}
-	sql_reset(store, ST_BISECT_BEFORE);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? found : -1;
+int
+sqlite_push_after(struct store *base, int64_t pipeline, int64_t *id,
+    enum job_state *state)
+{
+	return sql_push_next_to((struct store_sqlite *)base, ST_PUSH_AFTER,
+	    pipeline, id, state);
 }
 
 int

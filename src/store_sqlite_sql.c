@@ -59,15 +59,17 @@
  */
 #define FAIR_QUEUE(cond) \
 	"WITH RECURSIVE l(lane) AS (SELECT MIN(lane_id) FROM jobs " \
-	"WHERE state = 'queued' UNION ALL SELECT (SELECT MIN(lane_id) " \
-	"FROM jobs WHERE state = 'queued' AND lane_id > l.lane) FROM l " \
+	"INDEXED BY jobs_lane WHERE state = 'queued' UNION ALL SELECT " \
+	"(SELECT MIN(lane_id) FROM jobs INDEXED BY jobs_lane WHERE " \
+	"state = 'queued' AND lane_id > l.lane) FROM l " \
 	"WHERE l.lane IS NOT NULL), " \
 	"c AS (SELECT q.id, ln.priority AS pr, ln.repo_id AS repo, " \
 	"ln.turn AS bturn, (SELECT MAX(r.turn) FROM lanes r WHERE " \
 	"r.repo_id = ln.repo_id) AS rturn, q.queue_pos AS pos, " \
 	"ROW_NUMBER() OVER (PARTITION BY ln.id ORDER BY q.queue_pos, q.id) " \
 	"AS brank FROM l JOIN lanes ln ON ln.id = l.lane JOIN jobs q ON " \
-	"q.id IN (SELECT jobs.id FROM jobs WHERE state = 'queued' AND " \
+	"q.id IN (SELECT jobs.id FROM jobs INDEXED BY jobs_lane WHERE " \
+	"state = 'queued' AND " \
 	"lane_id = l.lane AND " cond " ORDER BY queue_pos, jobs.id " \
 	"LIMIT ?1)), " \
 	"f AS (SELECT id, pr, rturn, pos, ROW_NUMBER() OVER (PARTITION BY " \
@@ -94,6 +96,11 @@
 	"b.culprit, b.culprit_commit, b.culprit_subject, b.culprit_author, " \
 	"b.runs, b.note, b.created_ms, b.finished_ms FROM bisections b " \
 	"JOIN repos ON repos.id = b.repo_id "
+
+/* A pipeline p a push queued (hook, observer, webhook, the API). */
+#define PUSH_PIPELINE \
+	"(p.triggered_by IS NULL OR p.triggered_by IN ('hook', 'observer', " \
+	"'webhook', 'api')) "
 
 #define TEST_FAILED "r.status IN ('failed', 'error')"
 
@@ -175,7 +182,6 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_SUPERSEDE_PIPELINE] = { "mark a pipeline superseded",
 	    "UPDATE pipelines SET state = 'skipped', superseded_by = ?2, "
 	    "finished_ms = ?3 WHERE id = ?1" },
-	/* The last tested push before pipeline ?1 on its branch. */
 	/*
 	 * What superseded pipeline ?3 (commit) before is superseded by ?2
 	 * now, the push that superseded it: every skipped push names the
@@ -190,11 +196,23 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "UPDATE jobs SET reason = 'superseded by ' || ?2 WHERE "
 	    "pipeline_id IN (SELECT id FROM pipelines WHERE superseded_by = ?2 "
 	    "AND id < ?1) AND state = 'skipped'" },
+	/*
+	 * The last tested push before pipeline ?1 on its branch (coalescing
+	 * or not: a push tested while coalescing was off counts too).
+	 */
 	[ST_BISECT_BEFORE] = { "find the push tested before a pipeline",
 	    "SELECT p.id, p.state FROM pipelines p JOIN jobs j ON j.id = p.id "
 	    "JOIN jobs n ON n.id = ?1 WHERE j.repo_id = n.repo_id AND "
-	    "j.branch = n.branch AND p.id < ?1 AND p.coalescing = 1 AND "
-	    "p.superseded_by IS NULL ORDER BY p.id DESC LIMIT 1" },
+	    "j.branch = n.branch AND p.id < ?1 AND p.bisection IS NULL AND "
+	    "p.superseded_by IS NULL AND " PUSH_PIPELINE
+	    "ORDER BY p.id DESC LIMIT 1" },
+	/* The first tested push after pipeline ?1 on its branch. */
+	[ST_PUSH_AFTER] = { "find the push tested after a pipeline",
+	    "SELECT p.id, p.state FROM pipelines p JOIN jobs j ON j.id = p.id "
+	    "JOIN jobs n ON n.id = ?1 WHERE j.repo_id = n.repo_id AND "
+	    "j.branch = n.branch AND p.id > ?1 AND p.bisection IS NULL AND "
+	    "p.superseded_by IS NULL AND " PUSH_PIPELINE
+	    "ORDER BY p.id LIMIT 1" },
 	[ST_BISECT_ADD] = { "start a bisection",
 	    "INSERT INTO bisections (repo_id, branch, good, bad, state, "
 	    "created_ms) SELECT repo_id, branch, ?2, ?1, 'running', ?3 "
@@ -232,10 +250,12 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "culprit_commit = ?4, culprit_subject = ?5, culprit_author = ?6, "
 	    "runs = ?7, note = ?8, finished_ms = ?9 WHERE id = ?1 AND "
 	    "state = 'running'" },
+	/* The newest push: not a retry, a rebuild, a bisection's run. */
 	[ST_BRANCH_TIP] = { "find a branch's tip",
 	    JOB_COLUMNS "WHERE repos.url = ?1 AND jobs.branch = ?2 AND "
-	    "jobs.id = jobs.pipeline_id AND pl.bisection IS NULL "
-	    "ORDER BY jobs.id DESC LIMIT 1" },
+	    "jobs.id = jobs.pipeline_id AND pl.bisection IS NULL AND "
+	    "(pl.triggered_by IS NULL OR pl.triggered_by IN ('hook', "
+	    "'observer', 'webhook', 'api')) ORDER BY jobs.id DESC LIMIT 1" },
 	[ST_SCHEDULE_GET] = { "read a schedule's last run",
 	    "SELECT last_ms FROM schedules WHERE spec = ?1" },
 	[ST_SCHEDULE_SET] = { "keep a schedule's last run",
@@ -294,7 +314,11 @@ const struct store_sql store_sql[ST_MAX] = {
 	 */
 	[ST_PRUNE_SCAN] = { "look for old pipelines",
 	    "SELECT p.id, p.state, p.finished_ms, j.repo_id, j.branch, "
-	    "(SELECT MAX(k.id) FROM jobs k WHERE k.pipeline_id = p.id) "
+	    "(SELECT MAX(k.id) FROM jobs k WHERE k.pipeline_id = p.id), "
+	    /* A running bisection's pushes stay: it reads them. */
+	    "EXISTS (SELECT 1 FROM bisections b WHERE b.state = 'running' AND "
+	    "b.repo_id = j.repo_id AND b.branch IS j.branch AND "
+	    "p.id BETWEEN b.good AND b.bad) "
 	    "FROM pipelines p JOIN jobs j ON j.id = p.id "
 	    "WHERE p.id > ?1 ORDER BY p.id LIMIT ?2" },
 	/* The id of a branch's Nth newest job (N - 1 = ?3). */
@@ -338,9 +362,10 @@ const struct store_sql store_sql[ST_MAX] = {
 	 * order, and the fair query's ranking is not needed.
 	 */
 	[ST_QUEUED_LANES] = { "count the queue's lanes",
-	    "SELECT l.first, (SELECT MIN(lane_id) FROM jobs WHERE "
-	    "state = 'queued' AND lane_id > l.first) FROM (SELECT "
-	    "MIN(lane_id) AS first FROM jobs WHERE state = 'queued') l" },
+	    "SELECT l.first, (SELECT MIN(lane_id) FROM jobs INDEXED BY "
+	    "jobs_lane WHERE state = 'queued' AND lane_id > l.first) FROM "
+	    "(SELECT MIN(lane_id) AS first FROM jobs INDEXED BY jobs_lane "
+	    "WHERE state = 'queued') l" },
 	[ST_LANE_RUNNABLE] = { "read a lane of the queue",
 	    JOB_COLUMNS "WHERE state = 'queued' AND lane_id = ?3 AND " RUNNABLE
 	    "ORDER BY queue_pos, jobs.id LIMIT ?1" },
@@ -722,7 +747,9 @@ const char *const store_migrations[] = {
 	"UPDATE jobs SET lane_id = (SELECT l.id FROM lanes l WHERE"
 	"  l.repo_id = jobs.repo_id AND l.branch = COALESCE(jobs.branch, '')"
 	"  AND l.priority = 0) WHERE state IN ('queued', 'running');"
-	"CREATE INDEX jobs_lane ON jobs (state, lane_id, queue_pos);"
+	/* Queued jobs only: finished ones (retention's) never touch it. */
+	"CREATE INDEX jobs_lane ON jobs (lane_id, queue_pos)"
+	"  WHERE state = 'queued';"
 	"CREATE TABLE bisections (id INTEGER PRIMARY KEY,"
 	"  repo_id INTEGER NOT NULL REFERENCES repos(id), branch TEXT NOT NULL,"
 	"  good INTEGER NOT NULL, bad INTEGER NOT NULL, state TEXT NOT NULL,"

@@ -5,6 +5,7 @@ tests are tested newest first, and the dispatcher names commit 37 after
 at most 1 + log2(64) = 7 jobs, also across a kill -9 in the middle."""
 import math
 import signal
+import time
 
 from harness import FAILING_TEST, PASSING_TEST, SsciTest, http
 
@@ -120,9 +121,14 @@ class TestBisect(SsciTest):
                           "A. U. Thor)", page)
 
     def test_two_free_runners_bisect_in_thirds(self):
-        d, repo, base, pushed = self.pushed_at_once()
+        repo, base, pushed = self.history()
+        d = self.dispatcher(args=["--coalesce", "main", "--coalesce-wait",
+                                  "1"])
         self.runner(d, "one")
         self.runner(d, "two")
+        self.dispatch(d, repo, [base])
+        self.wait_jobs(d, 1)
+        self.dispatch(d, repo, pushed)
         bisection = self.wait_for(lambda: self.found(d), "the culprit")
         self.assertEqual(bisection["state"], "found", bisection)
         self.assertEqual(bisection["culprit"]["commit"], pushed[BREAKS - 1])
@@ -143,11 +149,53 @@ class TestBisect(SsciTest):
                                   if j["bisection"] is not None and
                                   j["finished_ms"]) >= 2,
                       "two bisection runs to end")
+        self.assertIsNone(self.found(d), "over before the kill")
         d.signal(signal.SIGKILL)
         d.popen.wait()
+        restarted_ms = time.time() * 1000
         d = self.restart_dispatcher(d, args=["--coalesce", "ma*"])
         bisection = self.wait_for(lambda: self.found(d), "the culprit")
         self.check(d, base, pushed, bisection)
+        # The restarted dispatcher went on with the bisection itself.
+        self.assertTrue(any(j["bisection"] is not None and
+                            j["created_ms"] > restarted_ms
+                            for j in d.jobs()), d.jobs())
+
+    def test_bisected_once_the_push_before_passes(self):
+        """The newest push fails on one runner while the push before it
+        still runs on the other: the bisection starts once that one
+        passes."""
+        repo = self.make_repo("r")
+        base = self.commit(repo, "base")
+        slow = self.commit(repo, "slow", {"tests/test_example.py":
+                                          GOOD.replace("0.3", "2")})
+        pushed = []
+        for i in range(1, 9):
+            files = {f"f{i}.txt": str(i)}
+            if i == 1:
+                files["tests/test_example.py"] = PASSING_TEST
+            if i == 5:
+                files["tests/test_example.py"] = FAILING_TEST
+            pushed.append(self.commit(repo, f"change {i}", files))
+        d = self.dispatcher(args=["--coalesce", "main"])
+        self.runner(d, "one")
+        self.runner(d, "two")
+        self.dispatch(d, repo, [base])
+        self.wait_jobs(d, 1)
+        self.dispatch(d, repo, [slow])
+        self.wait_for(lambda: any(j["commit"] == slow and j["started_ms"]
+                                  for j in d.jobs()), "the slow push")
+        self.dispatch(d, repo, pushed)
+        tip = self.wait_for(lambda: next(
+            (j for j in d.jobs() if j["commit"] == pushed[-1] and
+             j["finished_ms"]), None), "the newest push to fail")
+        self.assertEqual(tip["state"], "failed")
+        slow_job = next(j for j in d.jobs() if j["commit"] == slow)
+        self.assertIsNone(slow_job["finished_ms"], "the slow push ended "
+                          "before the newest: nothing to check")
+        bisection = self.wait_for(lambda: self.found(d), "the culprit")
+        self.assertEqual(bisection["state"], "found", bisection)
+        self.assertEqual(bisection["culprit"]["commit"], pushed[4])
 
     def test_a_flaky_run_stops_the_bisection(self):
         """A run that passes only on its re-run (--retry-failed) is not

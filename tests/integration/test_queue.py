@@ -123,13 +123,19 @@ class TestPriority(QueueTest):
     def test_retry_is_high(self):
         a = self.make_repo("a")
         first = self.commits(a, 1)
+        later = self.commits(a, 3)
         d = self.dispatcher()
         first_id = self.dispatch(d, a, first)[0]
-        self.runner(d, "solo")
+        runner = self.runner(d, "solo")
         self.wait_jobs(d, 1)
+        runner.stop()
+        later_ids = self.dispatch(d, a, later)
         reply = d.query({"type": "retry", "id": first_id})
         self.assertEqual(reply["type"], "ok", reply)
-        retry = self.wait_for(lambda: next(
-            (j for j in d.jobs() if j["retry_of"] == first_id), None),
-            "the retry")
+        retry = next(j for j in d.jobs() if j["retry_of"] == first_id)
         self.assertEqual(retry["priority"], "high")
+        self.assertEqual(retry["trigger"], f"retry of #{first_id}")
+        self.runner(d, "solo")
+        jobs = {j["id"]: j for j in self.wait_jobs(d, 5)}
+        self.assertLess(jobs[retry["id"]]["started_ms"],
+                        min(jobs[i]["started_ms"] for i in later_ids))

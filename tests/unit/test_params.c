@@ -71,6 +71,14 @@ test_names(void **state)
 	name_bad("SSCI_", "start with SSCI_");
 	name_bad("LD_PRELOAD", "no parameter may start with LD_");
 	name_bad("GIT_DIR", "no parameter may start with GIT_");
+	/* What makes a shell or an interpreter run code of its own. */
+	name_bad("BASH_ENV", "no parameter may start with BASH");
+	name_bad("ENV", "is reserved");
+	name_bad("PS4", "is reserved");
+	name_bad("PYTHONPATH", "no parameter may start with PYTHON");
+	name_bad("NODE_OPTIONS", "is reserved");
+	name_bad("PERL5OPT", "is reserved");
+	name_bad("JAVA_TOOL_OPTIONS", "is reserved");
 }
 
 static void

@@ -213,6 +213,54 @@ test_supersede_and_bisection_range(void **state)
 }
 
 static void
+pruned(int64_t job, void *arg)
+{
+	(void)job;
+	(*(int *)arg)++;
+}
+
+static void
+finish(struct unit_store *u, int64_t id, enum job_state state)
+{
+	struct job_result r = { .job = id, .state = state, .exit_code = 0,
+	    .duration_ms = 1, .tests = { -1, -1, -1 } };
+
+	if (unit_job_state(u, id) == JOB_QUEUED)
+		assert_int_equal(store_job_start(u->store, id, "r"), 0);
+	assert_int_equal(store_job_finish(u->store, &r), 0);
+}
+
+/* Retention keeps a running bisection's pushes: it reads them. */
+static void
+test_retention_keeps_a_running_bisection(void **state)
+{
+	struct unit_store *u = *state;
+	struct store_retention r = { .before_ms = now_ms() + 60000,
+	    .keep_jobs = 1 };
+	int64_t good, p1, p2, bad, bisection, cursor = 0;
+	int gone = 0;
+
+	good = queue(u, A, "main", 0, 0, 1, 0);
+	finish(u, good, JOB_PASSED);
+	p1 = queue(u, A, "main", 1, 0, 1, 0);
+	p2 = queue(u, A, "main", 2, 0, 1, 0);
+	bad = queue(u, A, "main", 3, 0, 1, 0);
+	assert_int_equal(store_supersede(u->store, bad, commit_of(3), NULL,
+	    NULL), 2);
+	finish(u, bad, JOB_FAILED);
+	assert_int_equal(store_bisect_start(u->store, bad, good, &bisection),
+	    0);
+	/* Everything ended "a minute from now": all of it is old. */
+	do
+		assert_true(store_prune(u->store, &r, &cursor, 100, 100, pruned,
+		    &gone) >= 0);
+	while (cursor != 0);
+	assert_int_equal(gone, 0);
+	assert_int_equal(unit_job_state(u, p1), JOB_SKIPPED);
+	assert_int_equal(unit_job_state(u, p2), JOB_SKIPPED);
+}
+
+static void
 test_schedule_last(void **state)
 {
 	struct unit_store *u = *state;
@@ -238,6 +286,7 @@ main(void)
 		T(test_repositories_take_turns),
 		T(test_priority_first),
 		T(test_supersede_and_bisection_range),
+		T(test_retention_keeps_a_running_bisection),
 		T(test_schedule_last),
 	};
 
