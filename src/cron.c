@@ -52,20 +52,6 @@ struct cron_clock {
 	int wday;		/* 0-6, 0 is Sunday */
 };
 
-/* len bytes at s, cut and escaped to be quoted in a message. */
-static void
-cron_quote(const char *s, size_t len, char *out, size_t size)
-{
-	char cut[CRON_QUOTE_BYTES + 1];
-	size_t n = len < CRON_QUOTE_BYTES ? len : CRON_QUOTE_BYTES;
-
-	memcpy(cut, s, n);
-	cut[n] = '\0';
-	log_escape(cut, out, size - 3);
-	if (n < len)
-		strcat(out, "...");
-}
-
 /* "F field 'TEXT': " and what fmt says, in err; -1. */
 static int __attribute__((format(printf, 6, 7)))
 cron_fail(const struct cron_field *f, const char *s, size_t len, char *err,
@@ -74,7 +60,7 @@ cron_fail(const struct cron_field *f, const char *s, size_t len, char *err,
 	char quoted[CRON_QUOTE_BYTES * 6 + 4], why[128];
 	va_list ap;
 
-	cron_quote(s, len, quoted, sizeof quoted);
+	log_escape_cut(s, len, CRON_QUOTE_BYTES, quoted, sizeof quoted);
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
@@ -218,7 +204,7 @@ cron_parse(struct cron *c, const char *text, char *err, size_t errsize)
 	p += strspn(p, CRON_BLANKS);
 	if (*p == '@') {
 		l = strcspn(p, CRON_BLANKS);
-		cron_quote(p, l, quoted, sizeof quoted);
+		log_escape_cut(p, l, CRON_QUOTE_BYTES, quoted, sizeof quoted);
 		snprintf(err, errsize, "'%s': macros are not supported, write "
 		    "the five fields (\"0 0 * * *\" for '@daily')", quoted);
 		return -1;

@@ -201,6 +201,22 @@ fatalx(const char *fmt, ...)
 }
 
 void
+log_escape_cut(const char *s, size_t len, size_t most, char *out,
+    size_t size)
+{
+	char cut[LOG_CUT_MAX + 1];
+	size_t n = len < most ? len : most;
+
+	if (n > LOG_CUT_MAX)
+		n = LOG_CUT_MAX;
+	memcpy(cut, s, n);
+	cut[n] = '\0';
+	log_escape(cut, out, size - 3);
+	if (n < len)
+		strcat(out, "...");
+}
+
+void
 log_escape(const char *in, char *out, size_t size)
 {
 	const unsigned char *s = (const unsigned char *)in;

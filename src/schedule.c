@@ -117,20 +117,6 @@ schedule_split(const char *text, struct schedule_parts *p)
 	return p->repo_len > 0 && p->branch_len > 0 && *s != '\0' ? 0 : -1;
 }
 
-/* A word of len bytes, cut and escaped to be quoted in a message. */
-static void
-schedule_quote(const char *s, size_t len, char *out, size_t size)
-{
-	char cut[SCHEDULE_QUOTE_BYTES + 1];
-	size_t n = len < SCHEDULE_QUOTE_BYTES ? len : SCHEDULE_QUOTE_BYTES;
-
-	memcpy(cut, s, n);
-	cut[n] = '\0';
-	log_escape(cut, out, size - 3);
-	if (n < len)
-		strcat(out, "...");
-}
-
 int
 schedule_spec_check(const char *text, char *err, size_t size)
 {
@@ -148,18 +134,21 @@ schedule_spec_check(const char *text, char *err, size_t size)
 	repo = xstrndup(p.repo, p.repo_len);
 	branch = xstrndup(p.branch, p.branch_len);
 	if (!repo_url_valid(repo) || repo_url_kind(repo) == REPO_URL_REFUSED) {
-		schedule_quote(p.repo, p.repo_len, quoted, sizeof quoted);
+		log_escape_cut(p.repo, p.repo_len, SCHEDULE_QUOTE_BYTES, quoted,
+		    sizeof quoted);
 		snprintf(err, size, "repository '%s': not a repository URL or "
 		    "path git may use", quoted);
 	} else if (!branch_name_valid(branch)) {
-		schedule_quote(p.branch, p.branch_len, quoted, sizeof quoted);
+		log_escape_cut(p.branch, p.branch_len, SCHEDULE_QUOTE_BYTES,
+		    quoted, sizeof quoted);
 		snprintf(err, size, "branch '%s': not a valid branch name",
 		    quoted);
 	} else if (cron_parse(&c, p.cron, why, sizeof why) == -1)
 		snprintf(err, size, "%s", why);
 	else if (cron_next(&c, time(NULL), &next) == -1) {
-		schedule_quote(p.cron + strspn(p.cron, SCHEDULE_BLANKS),
-		    strlen(p.cron + strspn(p.cron, SCHEDULE_BLANKS)), quoted,
+		const char *cron = p.cron + strspn(p.cron, SCHEDULE_BLANKS);
+
+		log_escape_cut(cron, strlen(cron), SCHEDULE_QUOTE_BYTES, quoted,
 		    sizeof quoted);
 		snprintf(err, size, "'%s' names no time in the next %d years",
 		    quoted, CRON_MAX_YEARS);

@@ -21,11 +21,20 @@ struct prune_pick {
 	int64_t last_job;	/* its newest job */
 };
 
+/* A running bisection's pushes, from its passed one to its failed one. */
+struct prune_kept {
+	int64_t repo;
+	char *branch;
+	int64_t from, to;
+};
+
 struct prune_scan {
 	struct prune_pick *picks;
 	size_t n;
 	int64_t last;		/* the last pipeline looked at */
 	int seen;
+	struct prune_kept *kept;	/* usually none */
+	size_t nkept;
 };
 
 static void
@@ -34,6 +43,46 @@ prune_scan_release(struct prune_scan *sc)
 	for (size_t i = 0; i < sc->n; i++)
 		free(sc->picks[i].branch);
 	free(sc->picks);
+	for (size_t i = 0; i < sc->nkept; i++)
+		free(sc->kept[i].branch);
+	free(sc->kept);
+}
+
+/* The running bisections' ranges, read once a step: 0 or -1. */
+static int
+prune_kept_read(struct store_sqlite *store, struct prune_scan *sc)
+{
+	sqlite3_stmt *stmt = store->stmt[ST_PRUNE_BISECTING];
+	int rc;
+
+	while ((rc = sql_step(store, ST_PRUNE_BISECTING)) == SQLITE_ROW) {
+		sc->kept = xrealloc(sc->kept, (sc->nkept + 1) *
+		    sizeof *sc->kept);
+		sc->kept[sc->nkept++] = (struct prune_kept){
+			.repo = sqlite3_column_int64(stmt, 0),
+			.branch = sql_column_strdup(stmt, 1),
+			.from = sqlite3_column_int64(stmt, 2),
+			.to = sqlite3_column_int64(stmt, 3),
+		};
+	}
+	sql_reset(store, ST_PRUNE_BISECTING);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Whether pipeline (of repo, branch) is in a running bisection's range. */
+static int
+prune_kept(const struct prune_scan *sc, int64_t pipeline, int64_t repo,
+    const unsigned char *branch)
+{
+	for (size_t i = 0; i < sc->nkept; i++) {
+		const struct prune_kept *k = &sc->kept[i];
+
+		if (k->repo == repo && pipeline >= k->from &&
+		    pipeline <= k->to && branch != NULL && k->branch != NULL &&
+		    strcmp((const char *)branch, k->branch) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* The pipelines after cursor, the ended and old ones picked: 0 or -1. */
@@ -45,6 +94,8 @@ prune_scan(struct store_sqlite *store, const struct store_retention *r,
 	enum job_state state;
 	int rc;
 
+	if (prune_kept_read(store, sc) == -1)
+		return -1;
 	sql_bind_int64(store, ST_PRUNE_SCAN, 1, cursor);
 	sql_bind_int64(store, ST_PRUNE_SCAN, 2, scan);
 	while ((rc = sql_step(store, ST_PRUNE_SCAN)) == SQLITE_ROW) {
@@ -54,7 +105,9 @@ prune_scan(struct store_sqlite *store, const struct store_retention *r,
 		sc->seen++;
 		if (sql_column_state(stmt, 1, &state) == -1 ||
 		    !job_state_final(state) || finished < 0 ||
-		    finished >= r->before_ms || sql_column_int64(stmt, 6, 0))
+		    finished >= r->before_ms ||
+		    prune_kept(sc, sc->last, sqlite3_column_int64(stmt, 3),
+		    sqlite3_column_text(stmt, 4)))
 			continue;
 		sc->picks = xrealloc(sc->picks, (sc->n + 1) *
 		    sizeof *sc->picks);

@@ -314,13 +314,13 @@ const struct store_sql store_sql[ST_MAX] = {
 	 */
 	[ST_PRUNE_SCAN] = { "look for old pipelines",
 	    "SELECT p.id, p.state, p.finished_ms, j.repo_id, j.branch, "
-	    "(SELECT MAX(k.id) FROM jobs k WHERE k.pipeline_id = p.id), "
-	    /* A running bisection's pushes stay: it reads them. */
-	    "EXISTS (SELECT 1 FROM bisections b WHERE b.state = 'running' AND "
-	    "b.repo_id = j.repo_id AND b.branch IS j.branch AND "
-	    "p.id BETWEEN b.good AND b.bad) "
+	    "(SELECT MAX(k.id) FROM jobs k WHERE k.pipeline_id = p.id) "
 	    "FROM pipelines p JOIN jobs j ON j.id = p.id "
 	    "WHERE p.id > ?1 ORDER BY p.id LIMIT ?2" },
+	/* A running bisection's pushes stay: it reads them. */
+	[ST_PRUNE_BISECTING] = { "list the running bisections' pushes",
+	    "SELECT repo_id, branch, good, bad FROM bisections "
+	    "WHERE state = 'running'" },
 	/* The id of a branch's Nth newest job (N - 1 = ?3). */
 	[ST_PRUNE_NTH] = { "count a branch's newer jobs",
 	    "SELECT id FROM jobs WHERE repo_id = ?1 AND branch IS ?2 "

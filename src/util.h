@@ -107,6 +107,14 @@ char *utf8_sanitize(const char *data, size_t len, size_t *outlen);
  * \u00NN, bytes that are not UTF-8 as \xNN; cut short if out is full.
  */
 void log_escape(const char *in, char *out, size_t size);
+/*
+ * The first at most `most` (up to LOG_CUT_MAX) of len bytes at s, which
+ * need not end in NUL, escaped as log_escape does into out (size bytes),
+ * with "..." after them when cut: a word quoted in an error message.
+ */
+#define LOG_CUT_MAX 256
+void log_escape_cut(const char *s, size_t len, size_t most, char *out,
+    size_t size);
 
 /* Whether len bytes are valid UTF-8 without NUL. */
 int utf8_valid(const char *data, size_t len);

@@ -18,19 +18,24 @@ BAD = FAILING_TEST.replace("import unittest", SLOW)
 
 
 class TestBisect(SsciTest):
+    def pushes(self, repo, n, tests):
+        """n commits on repo, "change 1" to "change n"; the i-th sets the
+        tests to tests[i] where tests has i.  Their ids, oldest first."""
+        pushed = []
+        for i in range(1, n + 1):
+            files = {f"f{i}.txt": str(i)}
+            if i in tests:
+                files["tests/test_example.py"] = tests[i]
+            pushed.append(self.commit(repo, f"change {i}", files))
+        return pushed
+
     def history(self):
         """A repository whose first commit passes, then PUSHED commits of
         which the BREAKS-th (from 1) breaks the tests; (repo, base,
         pushed)."""
         repo = self.make_repo("r", tests=GOOD)
         base = self.commit(repo, "base")
-        pushed = []
-        for i in range(1, PUSHED + 1):
-            files = {f"f{i}.txt": str(i)}
-            if i == BREAKS:
-                files["tests/test_example.py"] = BAD
-            pushed.append(self.commit(repo, f"change {i}", files))
-        return repo, base, pushed
+        return repo, base, self.pushes(repo, PUSHED, {BREAKS: BAD})
 
     def dispatch(self, d, repo, commits):
         """Dispatch commits in order, with their subjects, as a hook
@@ -169,14 +174,7 @@ class TestBisect(SsciTest):
         base = self.commit(repo, "base")
         slow = self.commit(repo, "slow", {"tests/test_example.py":
                                           GOOD.replace("0.3", "2")})
-        pushed = []
-        for i in range(1, 9):
-            files = {f"f{i}.txt": str(i)}
-            if i == 1:
-                files["tests/test_example.py"] = PASSING_TEST
-            if i == 5:
-                files["tests/test_example.py"] = FAILING_TEST
-            pushed.append(self.commit(repo, f"change {i}", files))
+        pushed = self.pushes(repo, 8, {1: PASSING_TEST, 5: FAILING_TEST})
         d = self.dispatcher(args=["--coalesce", "main"])
         self.runner(d, "one")
         self.runner(d, "two")
@@ -210,15 +208,8 @@ class TestBisect(SsciTest):
                  "            self.fail('the first run fails')\n")
         repo = self.make_repo("r")
         base = self.commit(repo, "base")
-        pushed = []
         # 8 pushed: the bisection's first run is of the 4th, the flaky one.
-        for i in range(1, 9):
-            files = {f"f{i}.txt": str(i)}
-            if i == 4:
-                files["tests/test_example.py"] = flaky
-            if i == 6:
-                files["tests/test_example.py"] = FAILING_TEST
-            pushed.append(self.commit(repo, f"change {i}", files))
+        pushed = self.pushes(repo, 8, {4: flaky, 6: FAILING_TEST})
         d = self.dispatcher(args=["--coalesce", "main", "--retry-failed",
                                   "1"])
         runner = self.runner(d, "solo")
