@@ -8,10 +8,12 @@
  * watchers (the event stream, the metrics) what happened; so a test can
  * drive it with fake runners (tests/unit/test_sched.c).
  *
- * The rules: the queue is FIFO; the runnable job at its front (every job
- * it needs has passed) goes to the least busy runner with a free slot that
- * has its labels, and a job no runner can take does not hold up the jobs
- * behind it.  A runner that checks out a pipeline's first job sends the
+ * The rules: the queue is read in its order (docs/QUEUE.md: priority,
+ * then repositories and branches in turn, FIFO within a branch, which the
+ * store computes); the runnable job at its front (every job it needs has
+ * passed) goes to the least busy runner with a free slot that has its
+ * labels, and a job no runner can take does not hold up the jobs behind
+ * it.  A runner that checks out a pipeline's first job sends the
  * plan it found (sched_plan.c); the plan's jobs join the queue where that
  * job was.  A lost runner's jobs go back
  * to the front of the queue, or end as error once they have had
