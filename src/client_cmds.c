@@ -299,8 +299,9 @@ check_jobs(struct client_args *a)
 	return 0;
 }
 
-/* JOB: a job number; COMMIT: 4 or more hex digits (12 or more if all
- * digits, so that a number is never taken for a commit). */
+/* JOB: a job number (fewer than 12 digits); COMMIT: 4 or more hex digits.
+ * A word that could be both is sent as both: the job when there is one,
+ * else the commit (about 1 commit in 27 has 7 leading decimal digits). */
 static int
 job_number(const char *s, int64_t *id)
 {
@@ -389,9 +390,10 @@ request_tail(const struct client_args *a, int64_t offset)
 {
 	int64_t id = 0;
 
-	if (job_number(a->which, &id))
-		return proto_encode_tail(id, NULL, offset, NULL);
-	return proto_encode_tail(0, a->which, offset, NULL);
+	if (!job_number(a->which, &id))
+		return proto_encode_tail(0, a->which, offset, NULL);
+	return proto_encode_tail(id, strlen(a->which) >= 4 ? a->which : NULL,
+	    offset, NULL);
 }
 
 static char *

@@ -103,12 +103,20 @@ static int
 query_find(struct dispatcher *d, const struct proto_msg *msg,
     struct job *job, char **reply)
 {
-	int found = msg->job > 0 ? store_job_get(d->store, msg->job, job) :
-	    store_job_by_commit(d->store, msg->commit, job);
+	int found = 0;
 
+	/* Both may come: a word like 1450586 is a job number or a commit
+	 * prefix, and the job wins when there is one. */
+	if (msg->job > 0)
+		found = store_job_get(d->store, msg->job, job);
+	if (found == 0 && msg->commit[0] != '\0')
+		found = store_job_by_commit(d->store, msg->commit, job);
 	if (found == 1)
 		return 1;
-	if (msg->job > 0)
+	if (msg->job > 0 && msg->commit[0] != '\0')
+		*reply = proto_encode_errorf("no_such_job", "no job %lld and "
+		    "no job for commit %s", (long long)msg->job, msg->commit);
+	else if (msg->job > 0)
 		*reply = proto_encode_errorf("no_such_job", "no job %lld",
 		    (long long)msg->job);
 	else

@@ -122,6 +122,29 @@ class ClientTest(WebTest):
         self.assertEqual((proc.returncode, proc.stdout), (1, out))
         self.assertEqual(self.cli("log", "-f", str(good)).returncode, 0)
 
+    def test_log_by_a_prefix_of_decimal_digits(self):
+        """A prefix such as 1450586 names a commit when no job has that
+        number: 1 commit in 27 starts with 7 decimal digits."""
+        tree = git(self.repo, "rev-parse", self.good + "^{tree}")
+        for n in range(3000):
+            sha = git(self.repo, "commit-tree", tree, "-p", self.good,
+                      "-m", f"digits {n}")
+            if sha[:7].isdigit():
+                break
+        else:
+            self.fail("no commit with 7 leading decimal digits")
+        git(self.repo, "update-ref", "refs/heads/digits", sha)
+        job = self.dispatch(self.repo, sha, "digits")[1]["job"]
+        self.wait_state(job, "passed")
+        out = self.cli("log", str(job)).stdout
+        self.assertIn("Ran 2 tests", out)
+        self.assertEqual(self.cli("log", sha[:7]).stdout, out)
+        self.assertEqual(self.cli("log", "-f", sha[:7]).stdout, out)
+        proc = self.cli("log", "9" * 7, ok=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stderr, "ssci: no job 9999999 and no job for "
+                         "commit 9999999\n")
+
     def test_log_follows_a_running_job(self):
         slow = self.start_slow()
         follow = self.start("follow", "log", "-f", "--dispatcher-server",
