@@ -482,6 +482,7 @@ peer_send_job(void *conn, const struct job *job,
 		run.nreports = spec->nreports;
 		run.tests = spec->tests;
 		run.ntests = spec->ntests;
+		run.keep = &spec->keep;
 	}
 	/* A manual run's parameters go to every job of its pipeline. */
 	run.params = job->params;

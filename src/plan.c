@@ -32,16 +32,21 @@ enum {
 	KEY_SHARDS,
 	KEY_MAX_SHARDS,
 	KEY_LIST,
+	KEY_ARTIFACTS,
+	KEY_CACHE,
+	KEY_SECRETS,
 	KEY_MAX
 };
 
 static const char *const job_keys[KEY_MAX] = {
 	"run", "needs", "labels", "matrix", "env", "timeout", "allow_failure",
-	"retry", "reports", "shards", "max_shards", "list",
+	"retry", "reports", "shards", "max_shards", "list", "artifacts",
+	"cache", "secrets",
 };
 
 #define JOB_KEYS_LIST "run, needs, labels, matrix, env, timeout, " \
-	"allow_failure, retry, reports, shards, max_shards, list"
+	"allow_failure, retry, reports, shards, max_shards, list, " \
+	"artifacts, cache, secrets"
 
 #define WORD_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
 	"0123456789_"
@@ -461,6 +466,12 @@ check_field(struct checker *c, struct pjob *j, int which, size_t v)
 		return plan_check_max_shards(c->t, c->e, c->name, v, j);
 	case KEY_LIST:
 		return plan_check_list(c->t, c->e, c->name, v, j);
+	case KEY_ARTIFACTS:
+		return plan_check_artifacts(c->t, c->e, c->name, v, j);
+	case KEY_CACHE:
+		return plan_check_cache(c->t, c->e, c->name, v, j);
+	case KEY_SECRETS:
+		return plan_check_secrets(c->t, c->e, c->name, v, j);
 	default:
 		return check_allow_failure(c, j, v);
 	}

@@ -41,9 +41,29 @@
 #define PLAN_MAX_TEST_ID 1024		/* bytes of one listed test id */
 #define PLAN_MAX_LISTED 100000		/* ids one list may print */
 #define PLAN_MAX_SPLIT_JOBS 1024	/* a plan's jobs once split in shards */
+#define PLAN_MAX_ARTIFACTS 64		/* artifact paths of one job */
+#define PLAN_MAX_CACHE_PATHS 16		/* a cache's paths, and its key files */
+#define PLAN_MAX_SECRETS 32		/* secrets one job asks for */
+#define PLAN_MAX_EXPIRE_S (3650LL * 86400)	/* expire_in: ten years */
 /* An expanded name: "name[K1=v1,...]". */
 #define PLAN_MAX_JOB_NAME \
 	(PLAN_MAX_NAME + 2 + PLAN_MAX_KEYS * (PLAN_MAX_NAME + PLAN_MAX_VALUE + 2))
+
+/*
+ * What a job keeps and may know (docs/ARTIFACTS.md): the files sent to
+ * the dispatcher after it, the runner's cache, the secrets it is given.
+ */
+struct plan_keep {
+	char **artifacts;	/* paths or globs in the tree */
+	size_t nartifacts;
+	int64_t expire_s;	/* artifacts kept this long; 0: as the job */
+	char **cache_paths;	/* in the tree, or "~/..." under HOME */
+	size_t ncache_paths;
+	char **cache_key;	/* files of the tree keying the cache */
+	size_t ncache_key;
+	char **secrets;		/* names of the repository's secrets */
+	size_t nsecrets;
+};
 
 /* What a runner runs for a job. */
 struct plan_spec {
@@ -59,6 +79,7 @@ struct plan_spec {
 	char **tests;		/* a shard's test ids, one per line in
 				 * $SSCI_TESTS_FILE; none for other jobs */
 	size_t ntests;
+	struct plan_keep keep;
 };
 
 struct plan_job {
@@ -120,6 +141,19 @@ void plan_spec_release(struct plan_spec *spec);
  * printable, with no ".." part; at most PLAN_MAX_REPORT bytes.
  */
 int plan_report_valid(const char *s);
+
+/*
+ * A keep as one object of JSON text (malloc'd; "{}" when it holds
+ * nothing), as a job message carries it, and back: 0, or -1 if bad.
+ */
+char *plan_keep_encode(const struct plan_keep *keep);
+int plan_keep_decode_text(const char *text, struct plan_keep *keep);
+void plan_keep_release(struct plan_keep *keep);
+
+/* A cache path: a report path with no glob, or one after "~/". */
+int plan_cache_path_valid(const char *s);
+/* A secret's name: a letter or _, then letters, digits or _, at most 64. */
+int plan_secret_name_valid(const char *s);
 
 /* A test id as a list prints it: 1 to PLAN_MAX_TEST_ID printable bytes. */
 int plan_test_id_valid(const char *s);

@@ -165,6 +165,25 @@ copy_texts(const struct ptree *t, size_t v, size_t *n, size_t *cost)
 	return out;
 }
 
+/* What the job keeps and may know (plan_keep.c checked it). */
+static void
+keep_copy(const struct ptree *t, const struct pjob *j, struct plan_keep *k,
+    size_t *cost)
+{
+	if (j->artifacts != 0)
+		k->artifacts = copy_texts(t, j->artifacts, &k->nartifacts,
+		    cost);
+	k->expire_s = j->expire_s;
+	if (j->cache_paths != 0)
+		k->cache_paths = copy_texts(t, j->cache_paths,
+		    &k->ncache_paths, cost);
+	if (j->cache_key != 0)
+		k->cache_key = copy_texts(t, j->cache_key, &k->ncache_key,
+		    cost);
+	if (j->secrets != 0)
+		k->secrets = copy_texts(t, j->secrets, &k->nsecrets, cost);
+}
+
 /* "KEY=VALUE" of a key and a value node. */
 static char *
 env_entry(const struct pnode *key, const struct pnode *val, size_t *cost)
@@ -222,6 +241,7 @@ expand_one(const struct ptree *t, const struct pjob *j, size_t combo,
 		    &out->spec.nreports, cost);
 	if (j->labels != 0)
 		out->labels = copy_texts(t, j->labels, &out->nlabels, cost);
+	keep_copy(t, j, &out->spec.keep, cost);
 	out->allow_failure = j->allow_failure;
 	out->shards = j->shards;
 	out->max_shards = j->shards == PLAN_SHARDS_AUTO ? (j->max_shards != 0 ?

@@ -98,6 +98,9 @@ struct pjob {
 	int shards;		/* 0, N or PLAN_SHARDS_AUTO */
 	int max_shards;		/* 0: not given */
 	size_t list;		/* its node, or 0 */
+	/* plan_keep.c's keys: their nodes, or 0 */
+	size_t artifacts, cache_paths, cache_key, secrets;
+	int64_t expire_s;
 };
 
 /* plan_shards.c: the sharding keys of job name at node v into j. */
@@ -110,6 +113,35 @@ int plan_check_list(const struct ptree *t, struct plan_err *e,
 /* What the keys say together, once the job's are all read. */
 int plan_check_sharding(const struct ptree *t, struct plan_err *e,
     const char *name, size_t key, const struct pjob *j);
+
+/* plan_keep.c: artifacts, cache and secrets of job name at node v. */
+int plan_check_artifacts(const struct ptree *t, struct plan_err *e,
+    const char *name, size_t v, struct pjob *j);
+int plan_check_cache(const struct ptree *t, struct plan_err *e,
+    const char *name, size_t v, struct pjob *j);
+int plan_check_secrets(const struct ptree *t, struct plan_err *e,
+    const char *name, size_t v, struct pjob *j);
+
+/*
+ * plan_keep.c: a job's keep as the fields of a spec's or plan job's JSON
+ * object, and back (0, or -1 if a field is bad; keep is then empty).
+ */
+struct json_t;
+int plan_keep_json(struct json_t *obj, const struct plan_keep *keep);
+int plan_keep_decode(const struct json_t *obj, struct plan_keep *keep);
+/* Whether key is one of those fields. */
+int plan_keep_key(const char *key);
+
+/* plan_json.c: checked allocation, strings (mended to UTF-8), arrays. */
+struct json_t *plan_json_check(struct json_t *v);
+struct json_t *plan_json_string(const char *s);
+struct json_t *plan_json_strings(char *const *list, size_t n);
+/*
+ * A JSON array of strings into *out (n of them), each passing valid:
+ * 0, or -1 with nothing kept.  An absent array is none.
+ */
+int plan_json_decode_strings(const struct json_t *a, size_t min, size_t max,
+    int (*valid)(const char *), char ***out, size_t *n);
 
 /*
  * Resolve the needs, refuse cycles and fill plan with the expanded jobs:

@@ -21,64 +21,30 @@
 
 #include <jansson.h>
 
-#include "plan.h"
+#include "plan_int.h"
 #include "util.h"
 
 #define VAR_FIRST "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
 #define VAR_CHARS VAR_FIRST "0123456789"
 
-static json_t *
-json_check(json_t *v)
-{
-	if (v == NULL)
-		fatalx("jansson: out of memory");
-	return v;
-}
-
-/* jansson refuses bad UTF-8: a plan's strings are good, others mended. */
-static json_t *
-string_of(const char *s)
-{
-	json_t *v;
-	char *clean;
-	size_t n;
-
-	if ((v = json_string(s)) != NULL)
-		return v;
-	clean = utf8_sanitize(s, strlen(s), &n);
-	v = json_stringn_nocheck(clean, n);
-	free(clean);
-	return json_check(v);
-}
-
-static json_t *
-strings_of(char *const *list, size_t n)
-{
-	json_t *a = json_check(json_array());
-
-	for (size_t i = 0; i < n; i++)
-		if (json_array_append_new(a, string_of(list[i])) == -1)
-			fatalx("%s: out of memory", __func__);
-	return a;
-}
-
 char *
 plan_spec_encode(const struct plan_spec *spec)
 {
-	json_t *obj = json_check(json_object());
+	json_t *obj = plan_json_check(json_object());
 	char *s;
 
-	if (json_object_set_new(obj, "run", strings_of(spec->run,
+	if (json_object_set_new(obj, "run", plan_json_strings(spec->run,
 	    spec->nrun)) == -1 || json_object_set_new(obj, "env",
-	    strings_of(spec->env, spec->nenv)) == -1 || (spec->timeout_s != 0 &&
+	    plan_json_strings(spec->env, spec->nenv)) == -1 || (spec->timeout_s != 0 &&
 	    json_object_set_new(obj, "timeout",
-	    json_check(json_integer(spec->timeout_s))) == -1) ||
+	    plan_json_check(json_integer(spec->timeout_s))) == -1) ||
 	    (spec->retry != 0 && json_object_set_new(obj, "retry",
-	    json_check(json_integer(spec->retry))) == -1) ||
+	    plan_json_check(json_integer(spec->retry))) == -1) ||
 	    (spec->nreports != 0 && json_object_set_new(obj, "reports",
-	    strings_of(spec->reports, spec->nreports)) == -1) ||
+	    plan_json_strings(spec->reports, spec->nreports)) == -1) ||
 	    (spec->ntests != 0 && json_object_set_new(obj, "tests",
-	    strings_of(spec->tests, spec->ntests)) == -1))
+	    plan_json_strings(spec->tests, spec->ntests)) == -1) ||
+	    plan_keep_json(obj, &spec->keep) == -1)
 		fatalx("%s: out of memory", __func__);
 	if ((s = json_dumps(obj, JSON_COMPACT)) == NULL)
 		fatalx("%s: out of memory", __func__);
@@ -94,37 +60,6 @@ env_valid(const char *s)
 
 	return eq != NULL && eq > s && strchr(VAR_FIRST, s[0]) != NULL &&
 	    strspn(s, VAR_CHARS) == (size_t)(eq - s);
-}
-
-/*
- * A JSON array of strings into *out (n of them), each passing valid:
- * 0, or -1 with nothing kept.  An absent array is none.
- */
-static int
-decode_strings(const json_t *a, size_t min, size_t max,
-    int (*valid)(const char *), char ***out, size_t *n)
-{
-	const char *s;
-	size_t len;
-
-	*out = NULL;
-	*n = 0;
-	if (a == NULL)
-		return min == 0 ? 0 : -1;
-	if (!json_is_array(a) || json_array_size(a) < min ||
-	    json_array_size(a) > max)
-		return -1;
-	len = json_array_size(a);
-	for (size_t i = 0; i < len; i++) {
-		s = json_string_value(json_array_get(a, i));
-		if (s == NULL || !valid(s))
-			return -1;
-	}
-	*out = xcalloc(len + 1, sizeof **out);
-	for (size_t i = 0; i < len; i++)
-		(*out)[(*n)++] = xstrdup(json_string_value(json_array_get(a,
-		    i)));
-	return 0;
 }
 
 static int
@@ -143,24 +78,6 @@ plan_test_id_valid(const char *s)
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return 0;
-	return 1;
-}
-
-int
-plan_report_valid(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > PLAN_MAX_REPORT || s[0] == '/')
-		return 0;
-	for (const char *p = s; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return 0;
-	for (const char *p = s; *p != '\0'; p += strcspn(p, "/"),
-	    p += *p == '/') {
-		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
-			return 0;
-	}
 	return 1;
 }
 
@@ -195,7 +112,8 @@ plan_spec_decode(const char *text, struct plan_spec *spec)
 	json_object_foreach(root, key, v)
 		if (strcmp(key, "run") != 0 && strcmp(key, "env") != 0 &&
 		    strcmp(key, "timeout") != 0 && strcmp(key, "retry") != 0 &&
-		    strcmp(key, "reports") != 0 && strcmp(key, "tests") != 0)
+		    strcmp(key, "reports") != 0 && strcmp(key, "tests") != 0 &&
+		    !plan_keep_key(key))
 			goto out;
 	if ((timeout = json_object_get(root, "timeout")) != NULL) {
 		if (!json_is_integer(timeout))
@@ -204,16 +122,17 @@ plan_spec_decode(const char *text, struct plan_spec *spec)
 		if (t < 0 || t > PLAN_MAX_TIMEOUT_S)
 			goto out;
 	}
-	if (decode_strings(json_object_get(root, "run"), 1, PLAN_MAX_RUN,
+	if (plan_json_decode_strings(json_object_get(root, "run"), 1, PLAN_MAX_RUN,
 	    command_valid, &spec->run, &spec->nrun) == -1 ||
-	    decode_strings(json_object_get(root, "env"), 0, SIZE_MAX,
+	    plan_json_decode_strings(json_object_get(root, "env"), 0, SIZE_MAX,
 	    env_valid, &spec->env, &spec->nenv) == -1 ||
-	    decode_strings(json_object_get(root, "reports"), 0,
+	    plan_json_decode_strings(json_object_get(root, "reports"), 0,
 	    PLAN_MAX_REPORTS, plan_report_valid, &spec->reports,
 	    &spec->nreports) == -1 ||
-	    decode_strings(json_object_get(root, "tests"), 0, PLAN_MAX_LISTED,
+	    plan_json_decode_strings(json_object_get(root, "tests"), 0, PLAN_MAX_LISTED,
 	    plan_test_id_valid, &spec->tests, &spec->ntests) == -1 ||
-	    decode_retry(json_object_get(root, "retry"), &spec->retry) == -1)
+	    decode_retry(json_object_get(root, "retry"), &spec->retry) == -1 ||
+	    plan_keep_decode(root, &spec->keep) == -1)
 		goto out;
 	spec->timeout_s = (int)t;
 	rc = 0;
@@ -231,6 +150,7 @@ plan_spec_release(struct plan_spec *spec)
 	strv_free(spec->env, spec->nenv);
 	strv_free(spec->reports, spec->nreports);
 	strv_free(spec->tests, spec->ntests);
+	plan_keep_release(&spec->keep);
 	memset(spec, 0, sizeof *spec);
 }
 
@@ -261,14 +181,14 @@ plan_job_shards_json(json_t *obj, const struct plan_job *pj)
 	if (pj->shards == 0)
 		return 0;
 	if (json_object_set_new(obj, "shards", pj->shards == PLAN_SHARDS_AUTO ?
-	    json_check(json_string("auto")) :
-	    json_check(json_integer(pj->shards))) == -1 ||
+	    plan_json_check(json_string("auto")) :
+	    plan_json_check(json_integer(pj->shards))) == -1 ||
 	    (pj->shards == PLAN_SHARDS_AUTO && json_object_set_new(obj,
-	    "max_shards", json_check(json_integer(pj->max_shards))) == -1) ||
+	    "max_shards", plan_json_check(json_integer(pj->max_shards))) == -1) ||
 	    (pj->list != NULL && json_object_set_new(obj, "list",
-	    string_of(pj->list)) == -1) ||
+	    plan_json_string(pj->list)) == -1) ||
 	    (pj->has_listed && json_object_set_new(obj, "listed",
-	    strings_of(pj->listed, pj->nlisted)) == -1))
+	    plan_json_strings(pj->listed, pj->nlisted)) == -1))
 		return -1;
 	return 0;
 }
@@ -276,30 +196,31 @@ plan_job_shards_json(json_t *obj, const struct plan_job *pj)
 static json_t *
 plan_job_json(const struct plan_job *pj)
 {
-	json_t *obj = json_check(json_object()), *needs;
+	json_t *obj = plan_json_check(json_object()), *needs;
 
-	needs = json_check(json_array());
+	needs = plan_json_check(json_array());
 	for (size_t k = 0; k < pj->nneeds; k++)
 		if (json_array_append_new(needs,
-		    json_check(json_integer((json_int_t)pj->needs[k]))) == -1)
+		    plan_json_check(json_integer((json_int_t)pj->needs[k]))) == -1)
 			fatalx("%s: out of memory", __func__);
-	if (json_object_set_new(obj, "name", string_of(pj->name)) == -1 ||
-	    json_object_set_new(obj, "run", strings_of(pj->spec.run,
+	if (json_object_set_new(obj, "name", plan_json_string(pj->name)) == -1 ||
+	    json_object_set_new(obj, "run", plan_json_strings(pj->spec.run,
 	    pj->spec.nrun)) == -1 ||
-	    json_object_set_new(obj, "env", strings_of(pj->spec.env,
+	    json_object_set_new(obj, "env", plan_json_strings(pj->spec.env,
 	    pj->spec.nenv)) == -1 ||
 	    json_object_set_new(obj, "timeout",
-	    json_check(json_integer(pj->spec.timeout_s))) == -1 ||
-	    json_object_set_new(obj, "labels", strings_of(pj->labels,
+	    plan_json_check(json_integer(pj->spec.timeout_s))) == -1 ||
+	    json_object_set_new(obj, "labels", plan_json_strings(pj->labels,
 	    pj->nlabels)) == -1 ||
 	    json_object_set_new(obj, "needs", needs) == -1 ||
 	    json_object_set_new(obj, "allow_failure",
 	    json_boolean(pj->allow_failure)) == -1 ||
 	    (pj->spec.retry != 0 && json_object_set_new(obj, "retry",
-	    json_check(json_integer(pj->spec.retry))) == -1) ||
+	    plan_json_check(json_integer(pj->spec.retry))) == -1) ||
 	    (pj->spec.nreports != 0 && json_object_set_new(obj, "reports",
-	    strings_of(pj->spec.reports, pj->spec.nreports)) == -1) ||
-	    plan_job_shards_json(obj, pj) == -1)
+	    plan_json_strings(pj->spec.reports, pj->spec.nreports)) == -1) ||
+	    plan_job_shards_json(obj, pj) == -1 ||
+	    plan_keep_json(obj, &pj->spec.keep) == -1)
 		fatalx("%s: out of memory", __func__);
 	return obj;
 }
@@ -307,10 +228,10 @@ plan_job_json(const struct plan_job *pj)
 char *
 plan_encode(const struct plan *plan)
 {
-	json_t *root = json_check(json_object()), *jobs;
+	json_t *root = plan_json_check(json_object()), *jobs;
 	char *s;
 
-	jobs = json_check(json_array());
+	jobs = plan_json_check(json_array());
 	for (size_t i = 0; i < plan->njobs; i++)
 		if (json_array_append_new(jobs, plan_job_json(&plan->jobs[i]))
 		    == -1)
@@ -418,7 +339,7 @@ plan_decode_shards(const json_t *obj, struct plan_job *pj)
 	if (listed == NULL)
 		return 0;
 	pj->has_listed = 1;
-	return decode_strings(listed, 0, PLAN_MAX_LISTED, plan_test_id_valid,
+	return plan_json_decode_strings(listed, 0, PLAN_MAX_LISTED, plan_test_id_valid,
 	    &pj->listed, &pj->nlisted);
 }
 
@@ -440,7 +361,7 @@ plan_decode_job(const json_t *obj, size_t njobs, size_t i,
 		for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
 			if (strcmp(key, keys[k]) == 0)
 				break;
-		if (k == sizeof keys / sizeof keys[0])
+		if (k == sizeof keys / sizeof keys[0] && !plan_keep_key(key))
 			return plan_decode_fail(err, errsize, i, "unknown key");
 	}
 	v = json_object_get(obj, "name");
@@ -457,17 +378,17 @@ plan_decode_job(const json_t *obj, size_t njobs, size_t i,
 	pj->allow_failure = json_is_true(v);
 	if (decode_retry(json_object_get(obj, "retry"), &pj->spec.retry) == -1)
 		return plan_decode_fail(err, errsize, i, "bad retry");
-	if (decode_strings(json_object_get(obj, "reports"), 0,
+	if (plan_json_decode_strings(json_object_get(obj, "reports"), 0,
 	    PLAN_MAX_REPORTS, plan_report_valid, &pj->spec.reports,
 	    &pj->spec.nreports) == -1)
 		return plan_decode_fail(err, errsize, i, "bad reports");
-	if (decode_strings(json_object_get(obj, "run"), 1, PLAN_MAX_RUN,
+	if (plan_json_decode_strings(json_object_get(obj, "run"), 1, PLAN_MAX_RUN,
 	    command_valid, &pj->spec.run, &pj->spec.nrun) == -1)
 		return plan_decode_fail(err, errsize, i, "bad run");
-	if (decode_strings(json_object_get(obj, "env"), 0, PLAN_MAX_JOB_ENV,
+	if (plan_json_decode_strings(json_object_get(obj, "env"), 0, PLAN_MAX_JOB_ENV,
 	    env_valid, &pj->spec.env, &pj->spec.nenv) == -1)
 		return plan_decode_fail(err, errsize, i, "bad env");
-	if (decode_strings(json_object_get(obj, "labels"), 0,
+	if (plan_json_decode_strings(json_object_get(obj, "labels"), 0,
 	    PLAN_MAX_LABELS, label_valid, &pj->labels, &pj->nlabels) == -1)
 		return plan_decode_fail(err, errsize, i, "bad labels");
 	if (plan_decode_needs(json_object_get(obj, "needs"), njobs, i,
@@ -475,6 +396,9 @@ plan_decode_job(const json_t *obj, size_t njobs, size_t i,
 		return plan_decode_fail(err, errsize, i, "bad needs");
 	if (plan_decode_shards(obj, pj) == -1)
 		return plan_decode_fail(err, errsize, i, "bad sharding");
+	if (plan_keep_decode(obj, &pj->spec.keep) == -1)
+		return plan_decode_fail(err, errsize, i, "bad artifacts, cache "
+		    "or secrets");
 	return 0;
 }
 

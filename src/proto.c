@@ -80,6 +80,8 @@ enum field_kind {
 	F_ENV,		/* the same, into env and nenv */
 	F_REPORTS,	/* the same, into reports and nreports */
 	F_SHARD_TESTS,	/* the same, into shard_tests and nshard_tests */
+	F_SECRETS,	/* "NAME=value" strings (secrets, nsecrets), at most
+			   max; a refused one is never quoted */
 	F_OBJECT,	/* an object, as compact JSON text in data and
 			   data_len, at most max bytes */
 	F_TESTS,	/* object of test counts, see proto_test_fields */
@@ -108,6 +110,7 @@ static const json_type field_json[] = {
 	[F_RUN] = JSON_ARRAY,
 	[F_ENV] = JSON_ARRAY,
 	[F_SHARD_TESTS] = JSON_ARRAY,
+	[F_SECRETS] = JSON_ARRAY,
 	[F_REPORTS] = JSON_ARRAY,
 	[F_OBJECT] = JSON_OBJECT,
 	[F_TESTS] = JSON_OBJECT,
@@ -226,6 +229,14 @@ static const struct proto_field proto_fields[] = {
 	{ PROTO_JOB, "plan", F_BOOL, OPT, 0, 0, 0, M(plan), NULL },
 	{ PROTO_JOB, "params", F_JSON, OPT, 0, PROTO_MAX_LINE, 0, M(params),
 	    NULL },
+	{ PROTO_JOB, "keep", F_JSON, OPT, 0, PROTO_MAX_LINE, 0, M(keep),
+	    NULL },
+	{ PROTO_JOB, "secrets", F_SECRETS, OPT, 0, PLAN_MAX_SECRETS, 0,
+	    M(secrets), NULL },
+	{ PROTO_JOB, "inputs", F_JSON, OPT, 0, PROTO_MAX_LINE, 0, M(inputs),
+	    NULL },
+	{ PROTO_JOB, "max_artifact_bytes", F_INT64, OPT, 0, INT64_MAX, 0,
+	    M(max_artifact_bytes), NULL },
 
 	ID(PROTO_PLAN),
 	{ PROTO_PLAN, "plan", F_OBJECT, REQ, 0, PLAN_MAX_ENCODED, 0, M(data),
@@ -456,6 +467,39 @@ get_strings(json_t *v, const struct proto_field *f, char ***out, size_t *n,
 	return 0;
 }
 
+/* "NAME=value" of a secret; an error never quotes the value. */
+static int
+get_secrets(json_t *v, const struct proto_field *f, struct proto_msg *msg,
+    struct proto_error *err)
+{
+	json_t		*item;
+	const char	*s, *eq;
+	char		 name[PLAN_MAX_NAME + 1];
+	size_t		 i, len;
+
+	if (json_array_size(v) > (size_t)f->max)
+		return set_error(err, "bad_field", "field '%s' holds more "
+		    "than %lld secrets", f->key, (long long)f->max);
+	json_array_foreach(v, i, item) {
+		s = json_string_value(item);
+		eq = s != NULL ? strchr(s, '=') : NULL;
+		len = eq != NULL ? (size_t)(eq - s) : 0;
+		if (len > 0 && len <= PLAN_MAX_NAME) {
+			memcpy(name, s, len);
+			name[len] = '\0';
+		}
+		if (eq == NULL || len == 0 || len > PLAN_MAX_NAME ||
+		    !plan_secret_name_valid(name) || eq[1] == '\0' ||
+		    strlen(s) != json_string_length(item))
+			return set_error(err, "bad_field", "field '%s' holds a "
+			    "string that is no NAME=value", f->key);
+	}
+	msg->secrets = xcalloc(json_array_size(v) + 1, sizeof *msg->secrets);
+	json_array_foreach(v, i, item)
+		msg->secrets[msg->nsecrets++] = xstrdup(json_string_value(item));
+	return 0;
+}
+
 /*
  * Check and store one field of obj as f says.  Returns 0, or -1 with err
  * filled if it is missing but required, of the wrong JSON type or invalid.
@@ -557,6 +601,8 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 	case F_SHARD_TESTS:
 		return get_strings(v, f, &msg->shard_tests, &msg->nshard_tests,
 		    err);
+	case F_SECRETS:
+		return get_secrets(v, f, msg, err);
 	case F_OBJECT:
 		msg->data = json_dumps(v, JSON_COMPACT);
 		if (msg->data == NULL)
@@ -882,6 +928,12 @@ proto_msg_release(struct proto_msg *msg)
 	free(msg->test);
 	free(msg->trigger);
 	free(msg->params);
+	free(msg->keep);
+	free(msg->inputs);
+	/* Gone from memory, not only freed. */
+	for (size_t i = 0; i < msg->nsecrets; i++)
+		explicit_bzero(msg->secrets[i], strlen(msg->secrets[i]));
+	strv_free(msg->secrets, msg->nsecrets);
 	free(msg->raw);
 	memset(msg, 0, sizeof *msg);
 }

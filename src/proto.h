@@ -82,7 +82,11 @@ enum proto_role {
  *             its JUnit XML reports are, shard_tests / nshard_tests
  *             ("tests"): a shard's test ids, plan: look for .ssci.yml,
  *             params: its pipeline's parameters as JSON text, unchecked
- *             (the runner checks them: params.h), or NULL
+ *             (the runner checks them: params.h), or NULL; keep: its
+ *             artifacts, cache and secrets' names (plan_keep_encode's
+ *             text, checked by the runner), secrets / nsecrets: the
+ *             "NAME=value" it is given, inputs: the artifacts of the jobs
+ *             it needs (JSON, checked by the runner), max_artifact_bytes
  *   ACCEPTED  job
  *   LOG       job, data / data_len (UTF-8, data_len <= PROTO_MAX_LOG_CHUNK)
  *   RESULT    job, state (passed|failed|error|timeout|cancelled),
@@ -161,6 +165,11 @@ struct proto_msg {
 	int priority;		/* enum job_priority */
 	int priority_set;
 	char *params;
+	char *keep;		/* JOB: plan_keep_encode's text, or NULL */
+	char **secrets;		/* JOB: "NAME=value" */
+	size_t nsecrets;
+	char *inputs;		/* JOB: its needs' artifacts (JSON), or NULL */
+	int64_t max_artifact_bytes;
 	char *raw;
 };
 
@@ -177,6 +186,11 @@ struct proto_run {
 	size_t ntests;
 	int plan;
 	const char *params;	/* its pipeline's parameters (JSON), or NULL */
+	const struct plan_keep *keep;	/* or NULL */
+	char *const *secrets;	/* "NAME=value" of those it may have */
+	size_t nsecrets;
+	const char *inputs;	/* its needs' artifacts (JSON), or NULL */
+	int64_t max_artifact_bytes;	/* 0: none sent */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "job.h"
+#include "plan.h"
 #include "proto.h"
 #include "util.h"
 
@@ -276,6 +277,26 @@ set_strings(json_t *obj, const char *key, char *const *v, size_t n)
 	set_json(obj, key, list);
 }
 
+/* What a job keeps and may know, when it has any of it. */
+static void
+set_keep(json_t *obj, const struct proto_run *run)
+{
+	char *text;
+
+	if (run->keep != NULL && (run->keep->nartifacts > 0 ||
+	    run->keep->ncache_paths > 0 || run->keep->nsecrets > 0)) {
+		text = plan_keep_encode(run->keep);
+		set_json(obj, "keep", json_check(json_loads(text, 0, NULL)));
+		free(text);
+	}
+	set_strings(obj, "secrets", run->secrets, run->nsecrets);
+	if (run->inputs != NULL)
+		set_json(obj, "inputs", json_check(json_loads(run->inputs,
+		    JSON_DECODE_ANY, NULL)));
+	if (run->max_artifact_bytes > 0)
+		set_int(obj, "max_artifact_bytes", run->max_artifact_bytes);
+}
+
 char *
 proto_encode_job_run(int64_t job, const char *repo, const char *commit,
     const char *branch, int timeout, int attempt, const struct proto_run *run,
@@ -298,6 +319,7 @@ proto_encode_job_run(int64_t job, const char *repo, const char *commit,
 			    run->nreports);
 		if (run->ntests > 0)
 			set_strings(obj, "tests", run->tests, run->ntests);
+		set_keep(obj, run);
 		if (run->plan)
 			set_json(obj, "plan", json_true());
 		set_params(obj, run->params);

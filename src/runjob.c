@@ -334,6 +334,14 @@ runjob_drop_spec(struct runjob *j)
 	strv_free(j->reports, j->nreports);
 	strv_free(j->tests, j->ntests);
 	free(j->name);
+	plan_keep_release(&j->keep);
+	for (size_t i = 0; i < j->nsecrets; i++)
+		explicit_bzero(j->secrets[i], strlen(j->secrets[i]));
+	strv_free(j->secrets, j->nsecrets);
+	free(j->inputs);
+	j->secrets = NULL;
+	j->nsecrets = 0;
+	j->inputs = NULL;
 	j->run = j->env = j->reports = j->tests = NULL;
 	j->name = NULL;
 	j->nrun = j->nenv = j->nreports = j->ntests = 0;
@@ -358,6 +366,18 @@ runjob_take_spec(struct runjob *j, const struct proto_msg *msg)
 	j->tests = xcalloc(msg->nshard_tests + 1, sizeof *j->tests);
 	for (size_t i = 0; i < msg->nshard_tests; i++)
 		j->tests[j->ntests++] = xstrdup(msg->shard_tests[i]);
+	/* A keep that does not read is refused when the job starts. */
+	if (msg->keep != NULL &&
+	    plan_keep_decode_text(msg->keep, &j->keep) == -1 &&
+	    j->params_error == NULL)
+		j->params_error = xstrdup("its artifacts, cache or secrets "
+		    "are not as a plan's");
+	j->secrets = xcalloc(msg->nsecrets + 1, sizeof *j->secrets);
+	for (size_t i = 0; i < msg->nsecrets; i++)
+		j->secrets[j->nsecrets++] = xstrdup(msg->secrets[i]);
+	if (msg->inputs != NULL)
+		j->inputs = xstrdup(msg->inputs);
+	j->max_artifact_bytes = msg->max_artifact_bytes;
 }
 
 /*

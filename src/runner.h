@@ -11,6 +11,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include "plan.h"
 #include "proto.h"
 #include "cgroup.h"
 #include "cmd_client.h"
@@ -165,6 +166,11 @@ struct runjob {
 	char **params;		/* a manual run's "NAME=VALUE", checked */
 	size_t nparams;
 	char *params_error;	/* why its parameters were refused, or NULL */
+	struct plan_keep keep;	/* its artifacts, cache, secrets' names */
+	char **secrets;		/* "NAME=value" it was given */
+	size_t nsecrets;
+	char *inputs;		/* its needs' artifacts (JSON), or NULL */
+	int64_t max_artifact_bytes;	/* 0: no cap sent */
 	struct runreport *report;	/* its tests, read */
 	int tests_partial;	/* its records are not all its tests */
 	int plan;		/* look for .ssci.yml and send it */

@@ -211,7 +211,7 @@ test_needs(void **state)
 	(void)state;
 	refused(text, ".ssci.yml:11:5: ", "unknown key 'needs_not' in job 'e' "
 	    "(known: run, needs, labels, matrix, env, timeout, "
-	    "allow_failure, retry, reports, shards, max_shards, list)");
+	    "allow_failure, retry, reports, shards, max_shards, list, artifacts, cache, secrets)");
 	parse_ok("jobs:\n"
 	    "  a:\n"
 	    "    needs: [d, m, d]\n"
@@ -353,7 +353,7 @@ test_bad_jobs(void **state)
 	(void)state;
 	refused("jobs:\n  build:\n    run: make\n    foo: 1\n",
 	    ".ssci.yml:4:5: ", "unknown key 'foo' in job 'build' (known: run, "
-	    "needs, labels, matrix, env, timeout, allow_failure, retry, reports, shards, max_shards, list)");
+	    "needs, labels, matrix, env, timeout, allow_failure, retry, reports, shards, max_shards, list, artifacts, cache, secrets)");
 	refused("jobs:\n  a:\n    labels: [linux]\n", ".ssci.yml:2:3: ",
 	    "job 'a' has no 'run'");
 	refused("jobs:\n  a:\n    run: x\n    retry: 11\n", ".ssci.yml:4:12: ",
@@ -684,7 +684,8 @@ test_spec(void **state)
 	static char *run[] = { "make", "make \"check\"\n\tdone", "ünïcode" };
 	static char *env[] = { "PY=3.11", "A=b=c", "E=" };
 	static char *reports[] = { "build/junit-[a-z]*.xml" };
-	struct plan_spec spec = { run, 3, env, 3, 600, 0, NULL, 0, NULL, 0 }, back;
+	struct plan_spec spec = { .run = run, .nrun = 3, .env = env,
+	    .nenv = 3, .timeout_s = 600 }, back;
 	char *text, *again;
 
 	(void)state;
@@ -939,7 +940,8 @@ test_spec_tests(void **state)
 {
 	static char *run[] = { "t" };
 	static char *tests[] = { "a::b", "c d" };
-	struct plan_spec spec = { run, 1, NULL, 0, 0, 0, NULL, 0, tests, 2 };
+	struct plan_spec spec = { .run = run, .nrun = 1, .tests = tests,
+	    .ntests = 2 };
 	struct plan_spec back;
 	char *text;
 
@@ -961,6 +963,128 @@ test_spec_tests(void **state)
 }
 
 /* A runner's plan is checked whole: each of these is refused. */
+/* artifacts, cache and secrets: read, copied into each matrix job, sent. */
+static void
+test_keep(void **state)
+{
+	struct plan p, back;
+	char err[256], *text;
+	const struct plan_keep *k;
+
+	(void)state;
+	parse_ok("jobs:\n  build:\n    run: make\n"
+	    "    artifacts: {paths: [ssci, 'build/*.a', coverage/], "
+	    "expire_in: 30d}\n"
+	    "    cache: {paths: [~/.cache/pip, node_modules], "
+	    "key: requirements.txt}\n"
+	    "    secrets: [PYPI_TOKEN, _K2]\n"
+	    "    matrix: {PY: ['3.11', '3.12']}\n"
+	    "  other:\n    run: x\n    artifacts: out.bin\n", &p);
+	assert_int_equal(p.njobs, 3);
+	for (size_t i = 0; i < 2; i++) {
+		k = &p.jobs[i].spec.keep;
+		STRINGS(k->artifacts, k->nartifacts, "ssci", "build/*.a",
+		    "coverage/");
+		assert_int_equal(k->expire_s, 30 * 86400);
+		STRINGS(k->cache_paths, k->ncache_paths, "~/.cache/pip",
+		    "node_modules");
+		STRINGS(k->cache_key, k->ncache_key, "requirements.txt");
+		STRINGS(k->secrets, k->nsecrets, "PYPI_TOKEN", "_K2");
+	}
+	k = &p.jobs[2].spec.keep;
+	STRINGS(k->artifacts, k->nartifacts, "out.bin");
+	assert_int_equal(k->expire_s, 0);
+	assert_int_equal(k->ncache_paths + k->nsecrets, 0);
+
+	text = plan_encode(&p);
+	assert_int_equal(plan_decode(text, strlen(text), &back, err,
+	    sizeof err), 0);
+	free(text);
+	k = &back.jobs[1].spec.keep;
+	STRINGS(k->artifacts, k->nartifacts, "ssci", "build/*.a",
+	    "coverage/");
+	assert_int_equal(k->expire_s, 30 * 86400);
+	STRINGS(k->cache_key, k->ncache_key, "requirements.txt");
+	STRINGS(k->secrets, k->nsecrets, "PYPI_TOKEN", "_K2");
+	plan_release(&back);
+
+	text = plan_spec_encode(&p.jobs[0].spec);
+	assert_non_null(strstr(text, "\"artifacts\":[\"ssci\",\"build/*.a\","
+	    "\"coverage/\"],\"expire_in\":2592000,\"cache\":[\"~/.cache/pip\","
+	    "\"node_modules\"],\"cache_key\":[\"requirements.txt\"],"
+	    "\"secrets\":[\"PYPI_TOKEN\",\"_K2\"]"));
+	{
+		struct plan_spec spec;
+
+		assert_int_equal(plan_spec_decode(text, &spec), 0);
+		STRINGS(spec.keep.cache_paths, spec.keep.ncache_paths,
+		    "~/.cache/pip", "node_modules");
+		plan_spec_release(&spec);
+	}
+	free(text);
+	plan_release(&p);
+}
+
+static void
+test_keep_refused(void **state)
+{
+	struct plan_spec spec;
+
+	(void)state;
+	refused("jobs:\n  a:\n    run: x\n    artifacts: ../x\n",
+	    ".ssci.yml:4:16: ", "'../x' in 'artifacts' of job 'a' is not a "
+	    "path or glob in the tree (no '..', not absolute)");
+	refused("jobs:\n  a:\n    run: x\n    artifacts: [ok, /etc/passwd]\n",
+	    ".ssci.yml:4:21: ", "'/etc/passwd' in 'artifacts' of job 'a'");
+	refused("jobs:\n  a:\n    run: x\n    artifacts: [a, a]\n",
+	    ".ssci.yml:4:20: ", "'a' is named twice in 'artifacts' of job 'a'");
+	refused("jobs:\n  a:\n    run: x\n    artifacts: []\n",
+	    ".ssci.yml:4:16: ", "'artifacts' in job 'a' must be a path or glob "
+	    "in the tree (no '..', not absolute), or a list of them, not a "
+	    "list");
+	refused("jobs:\n  a:\n    run: x\n    artifacts: {expire_in: 3d}\n",
+	    ".ssci.yml:4:16: ", "'artifacts' of job 'a' has no 'paths'");
+	refused("jobs:\n  a:\n    run: x\n    artifacts: {paths: a, "
+	    "keep: 3d}\n", ".ssci.yml:4:27: ", "unknown key 'keep' in "
+	    "'artifacts' of job 'a' (known: paths, expire_in)");
+	refused("jobs:\n  a:\n    run: x\n    artifacts: {paths: a, "
+	    "expire_in: 3y}\n", ".ssci.yml:4:38: ", "'expire_in' in job 'a' "
+	    "must be a time such as 30d");
+	refused("jobs:\n  a:\n    run: x\n    artifacts: {paths: a, "
+	    "expire_in: 3651d}\n", ".ssci.yml:4:38: ", "at most 3650d");
+	refused("jobs:\n  a:\n    run: x\n    cache: [a]\n",
+	    ".ssci.yml:4:12: ", "'cache' in job 'a' must be a mapping with "
+	    "'paths' and maybe 'key', not a list");
+	refused("jobs:\n  a:\n    run: x\n    cache: {key: a}\n",
+	    ".ssci.yml:4:12: ", "'cache' of job 'a' has no 'paths'");
+	refused("jobs:\n  a:\n    run: x\n    cache: {paths: 'd/*'}\n",
+	    ".ssci.yml:4:20: ", "'d/*' in 'cache' of job 'a' is not a path in "
+	    "the tree or under ~/");
+	refused("jobs:\n  a:\n    run: x\n    cache: {paths: ~/../x}\n",
+	    ".ssci.yml:4:20: ", "'~/../x' in 'cache'");
+	refused("jobs:\n  a:\n    run: x\n    cache: {paths: d, key: ~/f}\n",
+	    ".ssci.yml:4:28: ", "'~/f' in 'key' of job 'a' is not a file of "
+	    "the tree");
+	refused("jobs:\n  a:\n    run: x\n    secrets: [A-B]\n",
+	    ".ssci.yml:4:15: ", "'A-B' in 'secrets' of job 'a' is not a "
+	    "secret's name");
+	refused("jobs:\n  a:\n    run: x\n    secrets: {A: 1}\n",
+	    ".ssci.yml:4:14: ", "'secrets' in job 'a' must be");
+
+	/* What crossed the wire is checked again. */
+	assert_int_equal(plan_spec_decode("{\"run\":[\"x\"],\"artifacts\":"
+	    "[\"../x\"]}", &spec), -1);
+	assert_int_equal(plan_spec_decode("{\"run\":[\"x\"],\"secrets\":"
+	    "[\"A B\"]}", &spec), -1);
+	assert_int_equal(plan_spec_decode("{\"run\":[\"x\"],\"expire_in\":0}",
+	    &spec), -1);
+	assert_int_equal(plan_spec_decode("{\"run\":[\"x\"],\"cache_key\":"
+	    "[\"f\"]}", &spec), -1);
+	assert_int_equal(plan_spec_decode("{\"run\":[\"x\"],\"cache\":"
+	    "[\"~/c\"],\"cache_key\":[\"f\"]}", &spec), 0);
+	plan_spec_release(&spec);
+}
+
 static void
 test_plan_json_refused(void **state)
 {
@@ -1055,6 +1179,8 @@ main(void)
 		cmocka_unit_test(test_shards),
 		cmocka_unit_test(test_spec_tests),
 		cmocka_unit_test(test_plan_json_refused),
+		cmocka_unit_test(test_keep),
+		cmocka_unit_test(test_keep_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -510,13 +510,54 @@ test_job(void **state)
  * A planned job's message carries whatever a plan may hold: the longest
  * expanded name and the most variables a job can have.
  */
+/* A job's keep, secrets and inputs cross; a bad secret is never quoted. */
+static void
+test_job_keep(void **state)
+{
+	static char *artifacts[] = { "out/*.bin" }, *names[] = { "TOKEN" };
+	static char *secrets[] = { "TOKEN=s3cr=t value" }, *run[] = { "x" };
+	struct plan_keep keep = { .artifacts = artifacts, .nartifacts = 1,
+	    .expire_s = 60, .secrets = names, .nsecrets = 1 }, back;
+	struct proto_run r = { .run = run, .nrun = 1, .keep = &keep,
+	    .secrets = secrets, .nsecrets = 1, .inputs =
+	    "[{\"job\":3,\"path\":\"a\",\"size\":1,\"sha256\":\"" SHA256 "\"}]",
+	    .max_artifact_bytes = 1024 };
+	struct proto_error err = { NULL, "", -1 };
+	struct proto_msg msg;
+	size_t len;
+	char *line;
+
+	(void)state;
+	line = proto_encode_job_run(9, "/r", SHA256, "main", 0, 1, &r, &len);
+	parse_encoded(line, len, &msg);
+	assert_string_equal(msg.keep, "{\"artifacts\":[\"out/*.bin\"],"
+	    "\"expire_in\":60,\"secrets\":[\"TOKEN\"]}");
+	assert_int_equal(plan_keep_decode_text(msg.keep, &back), 0);
+	assert_string_equal(back.artifacts[0], "out/*.bin");
+	plan_keep_release(&back);
+	assert_int_equal(msg.nsecrets, 1);
+	assert_string_equal(msg.secrets[0], "TOKEN=s3cr=t value");
+	assert_non_null(strstr(msg.inputs, "\"job\":3"));
+	assert_int_equal(msg.max_artifact_bytes, 1024);
+	proto_msg_release(&msg);
+
+	line = "{\"type\":\"job\",\"id\":1,\"repo\":\"/r\",\"commit\":\"" SHA256
+	    "\",\"secrets\":[\"bad name=hunter22\"]}";
+	assert_int_equal(proto_parse(line, strlen(line), &msg, &err), -1);
+	assert_string_equal(err.code, "bad_field");
+	assert_null(strstr(err.message, "hunter22"));
+	assert_int_equal(plan_keep_decode_text("{\"artifacts\":[\"../x\"]}",
+	    &back), -1);
+	assert_int_equal(plan_keep_decode_text("{\"other\":1}", &back), -1);
+}
+
 static void
 test_job_run(void **state)
 {
 	static char name[PLAN_MAX_JOB_NAME + 2];
 	char *env[PLAN_MAX_JOB_ENV + 1], *run[] = { "make", "make check" };
-	struct proto_run r = { name, run, 2, env, PLAN_MAX_JOB_ENV, NULL, 0, NULL, 0, 0,
-	    NULL };
+	struct proto_run r = { .name = name, .run = run, .nrun = 2,
+	    .env = env, .nenv = PLAN_MAX_JOB_ENV };
 	struct proto_msg msg;
 	size_t len, i;
 	char *line;
@@ -1096,6 +1137,7 @@ main(void)
 		cmocka_unit_test(test_register_limits),
 		cmocka_unit_test(test_job),
 		cmocka_unit_test(test_job_run),
+		cmocka_unit_test(test_job_keep),
 		cmocka_unit_test(test_accepted_cancel),
 		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_log_not_utf8),
