@@ -26,12 +26,13 @@ FUZZ_LIB_SRC = src/proto.c src/proto_encode.c src/proto_tests.c src/summary.c \
 	src/util.c \
 	src/log.c src/utf8.c src/files.c \
 	src/summary_tools.c \
-	src/job.c src/params.c src/http_parse.c src/term.c src/lineguard.c \
+	src/job.c src/params.c src/secrets_check.c src/http_parse.c src/term.c src/lineguard.c \
 	src/pending.c \
 	src/lock.c src/plan.c src/plan_yaml.c src/plan_expand.c src/plan_spec.c \
 	src/plan_shards.c src/plan_json.c src/plan_keep.c \
 	src/testrec.c src/report_junit.c src/report_lines.c src/report_tap.c \
-	src/report_unittest.c src/shard.c src/forge_hook.c src/conf.c src/cron.c
+	src/report_unittest.c src/shard.c src/forge_hook.c src/conf.c src/cron.c \
+	src/mask.c
 FUZZ_SECONDS ?= 20
 # The tests run on Debian's python3 (scripts/deps installs it), and so do
 # the Python test commands of their jobs: they start it hundreds of times,

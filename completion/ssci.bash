@@ -5,7 +5,8 @@
 # Everything it offers comes from the binary itself, so it cannot fall
 # behind it: the commands from "ssci --help", a command's options and
 # their arguments from "ssci COMMAND --help" (lines "  --name ARG  help"),
-# and subcommands (hook install|remove, quarantine add|remove|list) from
+# and subcommands (hook install|remove, quarantine add|remove|list,
+# secret set|list|rm) from
 # the words in lower case that follow the command on its usage lines.
 # An option whose argument is FILE completes file names, DIR directories,
 # LEVEL the priorities.

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "api.h"
 #include "dispatcher.h"
 #include "sched.h"
@@ -99,6 +101,66 @@ api_job(const struct job *job)
 	}
 	api_set(obj, "params", params != NULL ? params : json_null());
 	return obj;
+}
+
+/* Append s percent-encoded for a URL path, '/' kept. */
+static void
+api_url_path(struct evbuffer *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~/", c) != NULL)
+			evbuffer_add(out, s, 1);
+		else
+			evbuffer_add_printf(out, "%%%c%c", hex[c >> 4],
+			    hex[c & 15]);
+	}
+}
+
+struct api_artifacts_ctx {
+	json_t *list;
+	const char *base;	/* the site's address, "" for none */
+};
+
+static int
+api_artifact(const struct store_artifact *a, void *arg)
+{
+	struct api_artifacts_ctx *c = arg;
+	struct evbuffer *url = evbuffer_new();
+	json_t *obj = api_check(json_object());
+
+	if (url == NULL)
+		fatalx("libevent: out of memory");
+	evbuffer_add_printf(url, "%s/jobs/%lld/artifacts/", c->base,
+	    (long long)a->job);
+	api_url_path(url, a->path);
+	api_set(obj, "path", api_string(a->path));
+	api_set(obj, "size", json_integer(a->size));
+	api_set(obj, "sha256", json_string(a->sha256));
+	api_set(obj, "url", json_stringn((const char *)evbuffer_pullup(url,
+	    -1), evbuffer_get_length(url)));
+	api_set(obj, "expires_at", a->expires > 0 ?
+	    json_integer(a->expires) : json_null());
+	json_array_append_new(c->list, obj);
+	evbuffer_free(url);
+	return 0;
+}
+
+json_t *
+api_artifacts(struct dispatcher *d, int64_t job)
+{
+	struct api_artifacts_ctx c = { api_check(json_array()),
+	    d->public_url != NULL ? d->public_url : "" };
+
+	if (store_artifacts_of_job(d->store, job, api_artifact, &c) == -1) {
+		json_decref(c.list);
+		return json_null();
+	}
+	return c.list;
 }
 
 static int

@@ -34,6 +34,13 @@ json_t *api_known(int64_t n);
 json_t *api_job(const struct job *job);
 
 /*
+ * A job's artifacts, for its single-job answer only (lists stay small):
+ * [{path, size, sha256, url, expires_at}] in path order, url under
+ * --public-url (the HTTP side's address); null if the store failed.
+ */
+json_t *api_artifacts(struct dispatcher *d, int64_t job);
+
+/*
  * Pipeline id (the id of its first job): id, state, commit, repo, branch,
  * subject, created_ms, finished_ms (null until it is over), planned, and
  * jobs (first to last), each a job with "needs" [ids].  1 and *out set;

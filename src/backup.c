@@ -136,6 +136,8 @@ backup_make(const char *given, const char *file)
 		log_warn("unable to make '%s'", tmp);
 		goto out;
 	}
+	/* Never secrets.key: without it the store's secrets in the copy
+	 * stay sealed (docs/SECURITY.md). */
 	if (store_backup(state, db) == 0 && backup_tar((const char *const[]){
 	    "tar", "-cf", part, "--warning=no-file-changed", "-C", tmp,
 	    "ssci.db", "-C", state, with_logs ? "logs" : NULL, NULL },
@@ -300,6 +302,7 @@ backup_put_aside(const char *state, const char *name, const char *aside)
 static int
 backup_restore(const char *state, const char *file)
 {
+	/* secrets.key stays: it opens the restored store's secrets. */
 	static const char *const olds[] = { "ssci.db", "ssci.db-wal",
 	    "ssci.db-shm", "logs" };
 	struct lock_holder holder;

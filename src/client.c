@@ -32,6 +32,7 @@ struct client {
 	int status;		/* exit status */
 	int to_terminal;	/* log output goes through term */
 	struct term_filter term;
+	struct client_fetch *fetch;	/* artifacts -o: the fetch */
 };
 
 /*
@@ -119,6 +120,27 @@ client_tail(struct client *cl, json_t *obj)
 	return 0;
 }
 
+/* ssci artifacts -o DIR is over. */
+static void
+client_fetched(void *arg, int status)
+{
+	struct client *cl = arg;
+
+	cl->status = status;
+	event_base_loopexit(cl->client.base, NULL);
+}
+
+/* The frames of an artifact being fetched. */
+static void
+client_message(struct conn *c, struct proto_msg *msg, void *arg)
+{
+	struct client *cl = arg;
+
+	(void)c;
+	if (msg->type == PROTO_ARTIFACT_DATA)
+		client_fetch_frame(cl->fetch, msg->data, msg->data_len);
+}
+
 static void
 client_reply(struct conn *c, struct proto_msg *reply, void *arg)
 {
@@ -136,6 +158,12 @@ client_reply(struct conn *c, struct proto_msg *reply, void *arg)
 		fflush(stdout);
 	}
 	if (strcmp(cl->cmd->name, "log") == 0 && client_tail(cl, obj)) {
+		json_decref(obj);
+		return;
+	}
+	if (cl->args.output_dir != NULL && !cl->args.json) {
+		cl->fetch = client_fetch_start(cl->client.conn, obj,
+		    cl->args.output_dir, client_fetched, cl);
 		json_decref(obj);
 		return;
 	}
@@ -212,6 +240,16 @@ static const struct cmd_opt client_all_opts[] = {
 	{ "raw", no_argument, 'R', NULL, NULL,
 	    "write the test's bytes as they are, even to a terminal",
 	    CMD_FLAG(struct client, args.raw) },
+	{ "output", required_argument, 'o', "DIR", NULL,
+	    "save the job's artifacts in DIR (made if need be) instead of "
+	    "listing them", CMD_STR(struct client, args.output_dir) },
+	{ "file", required_argument, 'F', "FILE", "standard input",
+	    "read the secret's value from FILE",
+	    CMD_STR(struct client, args.secret_file) },
+	{ "branches", required_argument, 'B', "GLOBS",
+	    "every branch but pull requests' (pr/N)",
+	    "give the secret only to jobs of branches these globs match "
+	    "(\"main release/*\")", CMD_STR(struct client, args.secret_branches) },
 	CMD_SECURITY_OPTIONS(struct client, client.sec),
 	CMD_OPT_VERBOSE(struct client, client.verbose),
 	CMD_OPT_HELP,
@@ -232,7 +270,8 @@ client_spec(const struct client_cmd *cmd, struct cmd_spec *spec,
 	}
 	opts[n] = (struct cmd_opt)CMD_OPT_END;
 	spec->synopsis = cmd->usage;
-	spec->shorts = strchr(cmd->options, 'f') != NULL ? "fhv" : "hv";
+	spec->shorts = strchr(cmd->options, 'f') != NULL ? "fhv" :
+	    strchr(cmd->options, 'o') != NULL ? "o:hv" : "hv";
 	spec->opts = opts;
 }
 
@@ -261,7 +300,7 @@ client_options(struct client *cl, int argc, char **argv)
 
 static const struct conn_callbacks client_conn_cbs = {
 	.on_ready = client_ready, .on_refused = client_refused,
-	.on_lost = client_gone,
+	.on_lost = client_gone, .on_message = client_message,
 };
 
 static const struct cmd_client_kind client_kind = {
@@ -288,7 +327,12 @@ client_run(const struct client_cmd *cmd, int argc, char **argv)
 	} else
 		cl.status = 1;
 	event_free(cl.ev_follow);
+	client_fetch_free(cl.fetch);
 	cmd_client_end(&cl.client);
 	free(cl.args.params);
+	free(cl.args.secret_globs);
+	if (cl.args.secret != NULL)
+		explicit_bzero(cl.args.secret, cl.args.secret_len);
+	free(cl.args.secret);
 	return cl.status;
 }

@@ -6,6 +6,7 @@
 #ifndef SSCI_CLIENT_H
 #define SSCI_CLIENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -25,6 +26,12 @@ struct client_args {
 	char *const *words;	/* the arguments, which the first */
 	int nwords;
 	char *params;		/* run: its NAME=VALUE words as JSON (owned) */
+	const char *secret_file;	/* secret set: --file */
+	const char *secret_branches;	/* secret set: --branches */
+	char *secret_globs;	/* the same, checked and joined (owned) */
+	char *secret;		/* secret set: the value read (owned, wiped) */
+	const char *output_dir;	/* artifacts: -o, where to save them */
+	size_t secret_len;
 };
 
 struct client_cmd {
@@ -47,6 +54,29 @@ void client_print_tests(json_t *reply, const struct client_args *a,
 int client_check_quarantine(struct client_args *a);
 char *client_request_quarantine(const struct client_args *a, int64_t offset);
 void client_print_quarantine(json_t *reply, const struct client_args *a,
+    int color);
+
+/* client_artifacts.c: "ssci artifacts JOB [-o DIR]". */
+char *client_request_artifacts(const struct client_args *a, int64_t offset);
+void client_print_artifacts(json_t *reply, const struct client_args *a,
+    int color);
+struct conn;
+struct client_fetch;
+/*
+ * Fetch the artifacts a reply lists into dir, one after the other, their
+ * frames given to client_fetch_frame; done(arg, status) at the end.
+ */
+struct client_fetch *client_fetch_start(struct conn *c, json_t *reply,
+    const char *dir, void (*done)(void *arg, int status), void *arg);
+void client_fetch_frame(struct client_fetch *f, const char *data,
+    size_t len);
+void client_fetch_free(struct client_fetch *f);
+
+/* client_secrets.c: "ssci secret set|list|rm". */
+extern const char client_secret_usage[];
+int client_check_secret(struct client_args *a);
+char *client_request_secret(const struct client_args *a, int64_t offset);
+void client_print_secret(json_t *reply, const struct client_args *a,
     int color);
 
 /* Run cmd with its command line; the exit status. */

@@ -450,6 +450,12 @@ static const struct client_cmd client_cmds[] = {
 	    "A quarantined test's failures are shown but do not fail its "
 	    "job.\n", "", -3, client_check_quarantine,
 	    client_request_quarantine, client_print_quarantine },
+	{ "secret", client_secret_usage, "FB", -3, client_check_secret,
+	    client_request_secret, client_print_secret },
+	{ "artifacts", "usage: ssci artifacts [OPTIONS] JOB\n"
+	    "List the job's artifacts, or save them in a folder with -o.\n",
+	    "o", 1, check_job, client_request_artifacts,
+	    client_print_artifacts },
 };
 
 /* Run the client command named argv[0]. */
@@ -510,4 +516,16 @@ int
 cmd_quarantine(int argc, char **argv)
 {
 	return client_cmd_run("quarantine", argc, argv);
+}
+
+int
+cmd_artifacts(int argc, char **argv)
+{
+	return client_cmd_run("artifacts", argc, argv);
+}
+
+int
+cmd_secret(int argc, char **argv)
+{
+	return client_cmd_run("secret", argc, argv);
 }

@@ -24,6 +24,8 @@ int cmd_retry(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_tests(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+int cmd_secret(int argc, char **argv);
+int cmd_artifacts(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);

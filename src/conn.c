@@ -52,9 +52,21 @@ struct conn {
 	int backoff_ms;
 	struct event *ev_retry;
 	STAILQ_HEAD(, conn_pending) pending;	/* replies awaited, in order */
+	struct proto_msg *frame;	/* an artifact_data awaiting its bytes */
 };
 
 static void conn_connect(struct conn *c);
+
+/* A frame's line whose bytes will not come now. */
+static void
+conn_drop_frame(struct conn *c)
+{
+	if (c->frame != NULL) {
+		proto_msg_release(c->frame);
+		free(c->frame);
+		c->frame = NULL;
+	}
+}
 
 /* Resolve once, at start-up; IPv4 addresses first as the dispatcher binds. */
 static int
@@ -122,6 +134,7 @@ conn_drop(struct conn *c, const char *why)
 		bufferevent_free(c->bev);
 		c->bev = NULL;
 	}
+	conn_drop_frame(c);
 	c->ready = 0;
 	c->hello_pending = 0;
 	if (was_ready && c->idle_closed)
@@ -195,6 +208,12 @@ conn_handle_line(struct conn *c, const char *line, size_t len)
 		conn_drop(c, "protocol error");
 		return -1;
 	}
+	if (msg.type == PROTO_ARTIFACT_DATA) {
+		/* Its bytes follow: given on once they are all in. */
+		c->frame = xmalloc(sizeof *c->frame);
+		*c->frame = msg;
+		return 0;
+	}
 	if (msg.type == PROTO_OK || msg.type == PROTO_ERROR) {
 		if (c->hello_pending) {
 			conn_hello_reply(c, &msg);
@@ -236,9 +255,29 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	size_t len;
 	char *line;
 
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		int rc = conn_handle_line(c, line, len);
+	for (;;) {
+		int rc;
 
+		if (c->frame != NULL) {
+			struct proto_msg *msg = c->frame;
+
+			if (evbuffer_get_length(in) < (size_t)msg->frame_len)
+				break;
+			c->frame = NULL;
+			msg->data_len = (size_t)msg->frame_len;
+			msg->data = xmalloc(msg->data_len + 1);
+			evbuffer_remove(in, msg->data, msg->data_len);
+			if (c->ready && c->cbs.on_message != NULL)
+				c->cbs.on_message(c, msg, c->arg);
+			proto_msg_release(msg);
+			free(msg);
+			if (c->bev == NULL)
+				return;
+			continue;
+		}
+		if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) == NULL)
+			break;
+		rc = conn_handle_line(c, line, len);
 		free(line);
 		if (rc == -1)
 			return;
@@ -381,6 +420,7 @@ conn_free(struct conn *c)
 		bufferevent_free(c->bev);
 	c->bev = NULL;
 	c->ready = 0;
+	conn_drop_frame(c);
 	conn_fail_pending(c);
 	event_free(c->ev_retry);
 	free(c->addrs);
@@ -431,6 +471,23 @@ conn_send(struct conn *c, char *line)
 		return -1;
 	}
 	bufferevent_write(c->bev, line, strlen(line));
+	free(line);
+	return 0;
+}
+
+int
+conn_send_frame(struct conn *c, char *line, const void *data, size_t len)
+{
+	struct evbuffer *out;
+
+	if (!c->ready) {
+		free(line);
+		return -1;
+	}
+	/* One add each, back to back: no other line can come between. */
+	out = bufferevent_get_output(c->bev);
+	evbuffer_add(out, line, strlen(line));
+	evbuffer_add(out, data, len);
 	free(line);
 	return 0;
 }

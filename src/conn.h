@@ -75,6 +75,9 @@ int conn_request(struct conn *c, char *line, conn_reply_cb cb, void *arg);
 
 /* Send a line that gets no reply (log, pong, accepted); taken and freed. */
 int conn_send(struct conn *c, char *line);
+/* An artifact_data line (taken and freed) and the len bytes it announces. */
+int conn_send_frame(struct conn *c, char *line, const void *data,
+    size_t len);
 
 /* The arg given to conn_new. */
 void *conn_arg(const struct conn *c);

@@ -21,6 +21,8 @@
 
 #include "cmd.h"
 #include "bisect.h"
+#include "artifact_prune.h"
+#include "artifact.h"
 #include "dispatcher.h"
 #include "events.h"
 #include "lock.h"
@@ -277,8 +279,6 @@ dispatcher_tellers(struct dispatcher *d)
 		return;
 	if (d->public_url == NULL)
 		d->public_url = xstrdup("http://localhost");
-	if (d->cfg.notify_emails.n > 0)
-		spawn_init(d->base);
 	d->outbox = outbox_new(d->base, d->store, &d->forges,
 	    d->cfg.notify_urls.items, d->cfg.notify_urls.n,
 	    d->cfg.notify_emails.n > 0, d->cfg.state_dir);
@@ -346,6 +346,8 @@ cmd_dispatcher(int argc, char **argv)
 		return 1;
 	}
 	store_set_queue_limit(d.store, d.cfg.max_queued_per_repo);
+	/* Artifacts cut short by the last stop: never listed, now gone. */
+	artifact_in_clean(d.cfg.state_dir);
 	requeued = store_requeue_running(d.store);
 	if (requeued > 0)
 		log_info("%d job%s that were running went back to the queue",
@@ -369,8 +371,11 @@ cmd_dispatcher(int argc, char **argv)
 	sched_cfg.coalesce_wait_ms = d.cfg.coalesce_wait_ms;
 	d.sched = sched_new(&sched_cfg, d.store, d.results, &d.logs,
 	    &peer_runner_ops, &dispatcher_watchers, &d);
-	d.retention = retention_new(d.base, d.store, &d.logs, d.cfg.keep_days,
-	    d.cfg.keep_jobs);
+	/* Children (artifacts' tar and rm, mail) are watched on the loop. */
+	spawn_init(d.base);
+	d.artifacts = artifact_prune_new(d.base, d.store, d.cfg.state_dir);
+	d.retention = retention_new(d.base, d.store, &d.logs, d.artifacts,
+	    d.cfg.keep_days, d.cfg.keep_jobs);
 	d.diskuse = diskuse_new(d.base, d.sched, d.cfg.state_dir,
 	    d.cfg.results_dir, &d.cfg.min_free);
 	l = dispatcher_listen(&d);
@@ -399,9 +404,11 @@ cmd_dispatcher(int argc, char **argv)
 	bisect_free(d.bisect);
 	statuses_free(d.statuses);
 	notices_free(d.notices);
-	/* A sendmail still running is killed, and reports to no one. */
-	if (d.outbox != NULL && d.cfg.notify_emails.n > 0)
-		spawn_shutdown();
+	/*
+	 * A child still running (sendmail, an artifacts' tar or rm) is
+	 * killed, and reports to no one.
+	 */
+	spawn_shutdown();
 	if (d.outbox != NULL)
 		outbox_free(d.outbox);
 	forges_release(&d.forges);
@@ -413,6 +420,7 @@ cmd_dispatcher(int argc, char **argv)
 	free(d.cfg.coalesce.items);
 	peer_free_all(&d);
 	retention_free(d.retention);
+	artifact_prune_free(d.artifacts);
 	diskuse_free(d.diskuse);
 	sched_free(d.sched);
 	evconnlistener_free(l);

@@ -22,6 +22,8 @@
 #include "sched.h"
 
 
+struct artifact_in;
+struct artifact_out;
 struct event_base;
 struct evbuffer;
 struct evhttp;
@@ -37,6 +39,7 @@ struct outbox;
 struct statuses;
 struct notices;
 struct retention;
+struct artifact_prune;
 
 #define DISPATCHER_DEFAULT_PORT 8888
 #define DISPATCHER_BAD_MESSAGES_MAX 10
@@ -68,6 +71,7 @@ struct dispatcher_config {
 	int max_attempts;
 	int retry_failed;	/* re-runs of a failed job (verdict.h) */
 	int64_t max_log_bytes;
+	int64_t max_artifact_bytes;	/* a job's artifacts together */
 	char *token;		/* clients' and observers' (and runners' if alone) */
 	char *runner_token;	/* runners', if apart */
 	int http_auth;		/* reads on HTTP need the token too */
@@ -117,6 +121,9 @@ struct peer {
 	int64_t partial_since_ms;	/* monotonic: a line began, or 0 */
 	int bad_messages;
 	int closing;		/* flush the output, then free */
+	struct proto_msg *frame;	/* an artifact_data awaiting its bytes */
+	struct artifact_in *upload;	/* an artifact arriving, or NULL */
+	struct artifact_out *download;	/* an artifact being sent, or NULL */
 	LIST_ENTRY(peer) entry;
 };
 
@@ -172,6 +179,7 @@ struct dispatcher {
 	struct notices *notices;	/* NULL: no --notify-* */
 	char *public_url;		/* without a trailing '/' */
 	struct retention *retention;	/* NULL: everything is kept */
+	struct artifact_prune *artifacts;	/* expiry, pruned folders */
 	struct diskuse *diskuse;
 	struct bisect *bisect;
 	struct schedules *schedules;	/* NULL: no --schedule */
@@ -245,6 +253,14 @@ char *query_run(struct dispatcher *d, const struct proto_msg *msg,
 char *query_job_tests(struct dispatcher *d, const struct proto_msg *msg,
     const char *who);
 char *query_quarantine(struct dispatcher *d, const struct proto_msg *msg,
+    const char *who);
+
+/* query_secrets.c: a client's secrets (secrets.h) */
+char *query_secret_set(struct dispatcher *d, const struct proto_msg *msg,
+    const char *who);
+char *query_secret_list(struct dispatcher *d, const struct proto_msg *msg,
+    const char *who);
+char *query_secret_rm(struct dispatcher *d, const struct proto_msg *msg,
     const char *who);
 
 /* metrics.c */

@@ -198,6 +198,10 @@ static const struct cmd_opt dispatcher_opts[] = {
 	    "output past this is dropped, with a note in the log",
 	    CMD_INT64(struct dispatcher_args,
 	    cfg.max_log_bytes, 1, 1LL << 40) },
+	{ "max-artifact-bytes", required_argument, 'Y', "N", "1073741824",
+	    "a job whose artifacts hold more together ends as error",
+	    CMD_INT64(struct dispatcher_args,
+	    cfg.max_artifact_bytes, 1, 1LL << 50) },
 	{ "token-file", required_argument, 'T', "FILE", "$SSCI_TOKEN",
 	    "every hello and HTTP write must carry this token",
 	    CMD_STR(struct dispatcher_args, token_file) },
@@ -321,6 +325,7 @@ dispatcher_defaults(struct dispatcher_args *a)
 		.job_timeout_s = 1800, .client_timeout_ms = 60000,
 		.http_timeout_ms = 30000,
 		.max_attempts = 3, .max_log_bytes = 16 << 20,
+		.max_artifact_bytes = 1LL << 30,
 		.max_queued_per_repo = 100000,
 		.http_rate = 100,
 		.keep_days = 90, .keep_jobs = 10000,
@@ -527,7 +532,7 @@ dispatcher_apply(struct dispatcher *d, const struct dispatcher_args *a)
 		retention_set(d->retention, c->keep_days, c->keep_jobs);
 	else
 		d->retention = retention_new(d->base, d->store, &d->logs,
-		    c->keep_days, c->keep_jobs);
+		    d->artifacts, c->keep_days, c->keep_jobs);
 	d->cfg.min_free = c->min_free;
 	diskuse_set_min(d->diskuse, &c->min_free);
 	log_init_daemon("dispatcher", a->verbose);

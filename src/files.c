@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * files.c - small file helpers: writing all of a buffer, atomic files,
- * durable renames, mkdir -p.
+ * durable renames, mkdir -p; and the check of an artifact's path, which
+ * names a file under the state dir.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -137,4 +138,69 @@ mkdir_p_parent(const char *path)
 	rc = mkdir_p(dir);
 	free(dir);
 	return rc;
+}
+
+int
+artifact_path_valid(const char *path)
+{
+	size_t len = strlen(path), n;
+	const char *p;
+
+	if (len == 0 || len > ARTIFACT_PATH_MAX || !utf8_valid(path, len))
+		return 0;
+	for (p = path; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	}
+	for (p = path;; p += n + 1) {
+		n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (p[n] == '\0')
+			return 1;
+	}
+}
+
+int
+file_create_beneath(const char *top, const char *path, char **tmp_out,
+    int *dirfd_out)
+{
+	char *copy = xstrdup(path), *part, *next, *tmp;
+	static unsigned long counter;
+	int dfd, nfd, fd;
+
+	*tmp_out = NULL;
+	*dirfd_out = -1;
+	dfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (part = copy; dfd != -1 && (next = strchr(part, '/')) != NULL;
+	    part = next + 1) {
+		*next = '\0';
+		/* No link is followed: the commit may have made one. */
+		nfd = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (nfd == -1 && errno == ENOENT &&
+		    mkdirat(dfd, part, 0755) == 0)
+			nfd = openat(dfd, part, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		close(dfd);
+		dfd = nfd;
+	}
+	if (dfd == -1) {
+		free(copy);
+		return -1;
+	}
+	xasprintf(&tmp, ".ssci-fetch-%ld-%lu", (long)getpid(), ++counter);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (fd == -1) {
+		close(dfd);
+		free(tmp);
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	*tmp_out = tmp;
+	*dirfd_out = dfd;
+	return fd;
 }

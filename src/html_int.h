@@ -127,6 +127,11 @@ void html_marks_free(struct svg_mark *marks, size_t n);
 void html_job_tests(struct dispatcher *d, const struct job *job,
     struct evbuffer *out);
 
+/* html_artifacts.c */
+/* A job's artifacts as a section of its page (none without any). */
+void html_job_artifacts(struct dispatcher *d, const struct job *job,
+    struct evbuffer *out);
+
 /* html_shards.c */
 /* A sharded job's shards (from its pipeline's API object) as a section. */
 void html_job_shards(struct evbuffer *out, const struct job *job,

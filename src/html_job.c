@@ -2,7 +2,7 @@
 /*
  * html_job.c - a job's page, "/jobs/ID" and "/commits/SHA": its status,
  * commit, times, runner and attempts, its pipeline's graph when it is
- * one of several jobs, and its log.  The log is read from
+ * one of several jobs, its artifacts, and its log.  The log is read from
  * logs/<id>.log with a bound (the last HTML_LOG_MAX bytes), escaped and
  * stripped of ANSI codes; while the job runs, the script in assets.c
  * follows it from the byte this page stopped at (data-offset).
@@ -403,6 +403,7 @@ html_job(struct dispatcher *d, const struct job *job, struct evbuffer *out)
 	if (job->shards > 0 && pipeline != NULL)
 		html_job_shards(out, job, pipeline);
 	html_job_tests(d, job, out);
+	html_job_artifacts(d, job, out);
 	html_job_log(out, job, &log);
 	html_page_end(out);
 	json_decref(pipeline);

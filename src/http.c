@@ -204,6 +204,8 @@ page_metrics(struct http_ctx *h)
 static const struct http_route http_page_routes[] = {
 	{ "/", HTTP_GET, page_dashboard },
 	{ "/jobs/*", HTTP_GET, page_job },
+	{ "/jobs/*/artifacts/**", HTTP_GET, http_artifact },
+	{ "/jobs/*/artifacts.tar", HTTP_GET, http_artifacts_tar },
 	{ "/commits/*", HTTP_GET, page_commit },
 	{ "/pipelines/*", HTTP_GET, page_pipeline },
 	{ "/history/*/**", HTTP_GET, page_history },
@@ -334,7 +336,7 @@ http_start(struct dispatcher *d)
 	idle.tv_usec = d->cfg.http_timeout_ms % 1000 * 1000;
 	evhttp_set_timeout_tv(d->http, &idle);
 	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
-	    EVHTTP_REQ_POST);
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(d->http, http_cb, d);
 	evhttp_set_bevcb(d->http, http_new_bev, d);
 	sock = evhttp_bind_socket_with_handle(d->http, host, (ev_uint16_t)port);

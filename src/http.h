@@ -63,11 +63,12 @@ void http_release(struct http_ctx *h);
 /*
  * A route: a path pattern, the method it answers and its handler.  The
  * pattern's segments are literal, "*" (any one segment) or a last "**"
- * (one segment or more).  GET routes answer HEAD too.  A handler returns
+ * (one segment or more).  GET routes answer HEAD too; PUT and DELETE, like
+ * POST, are writes (http_auth.c).  A handler returns
  * 1 once it has answered, 0 when there is nothing at that path (the
  * router then answers 404).
  */
-enum http_method { HTTP_GET, HTTP_POST };
+enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE };
 
 struct http_route {
 	const char *pattern;		/* "/metrics", "/history/STAR/STARSTAR" */
@@ -102,6 +103,23 @@ json_t *http_body_object(struct http_ctx *h);
 struct proto_msg;
 int http_body_message(struct http_ctx *h, const char *type,
     struct proto_msg *msg);
+
+/*
+ * The object obj (reference taken) as the protocol message of type,
+ * checked by the protocol's parser: as http_body_message.
+ */
+int http_object_message(struct http_ctx *h, json_t *obj, const char *type,
+    struct proto_msg *msg);
+
+/* http_secrets.c: GET, PUT and DELETE /api/secrets. */
+int http_api_secrets(struct http_ctx *h);
+
+/*
+ * http_artifacts.c: GET /jobs/ID/artifacts/PATH and /jobs/ID/artifacts.tar,
+ * streamed; 0 if there is no such job or artifact.
+ */
+int http_artifact(struct http_ctx *h);
+int http_artifacts_tar(struct http_ctx *h);
 
 /* http_hooks.c: POST /hooks/KIND, a forge's webhook; 0 if no such forge. */
 int http_hook(struct http_ctx *h);

@@ -7,6 +7,7 @@
  *        and the tests' (http_api_tests.c)
  *   POST /api/dispatch, /api/run, /api/jobs/ID/cancel, /api/jobs/ID/retry,
  *        /api/pipelines/ID/cancel, /api/pipelines/ID/retry
+ *   GET, PUT and DELETE /api/secrets (http_secrets.c)
  *
  * A dispatch or a run is checked by the protocol's own parser, so the
  * rules for a repository, commit, branch, priority and parameters are the
@@ -284,6 +285,7 @@ api_job_one(struct http_ctx *h)
 
 	if (api_find_job(h, &job)) {
 		obj = api_job(&job);
+		api_set(obj, "artifacts", api_artifacts(h->d, job.id));
 		/* A shard's part of the split: its test ids. */
 		if (job.shard_of > 0 && plan_spec_decode(job.spec, &spec) == 0) {
 			json_t *ids = json_array();
@@ -336,6 +338,9 @@ const struct http_route http_api_routes[] = {
 	{ "/api/flaky", HTTP_GET, http_api_flaky },
 	{ "/api/quarantine", HTTP_GET, http_api_quarantine },
 	{ "/api/quarantine", HTTP_POST, http_api_quarantine },
+	{ "/api/secrets", HTTP_GET, http_api_secrets },
+	{ "/api/secrets", HTTP_PUT, http_api_secrets },
+	{ "/api/secrets", HTTP_DELETE, http_api_secrets },
 	{ "/api/pipelines/*", HTTP_GET, http_api_pipeline },
 	{ "/api/pipelines/*/cancel", HTTP_POST, http_api_pipeline_action },
 	{ "/api/pipelines/*/retry", HTTP_POST, http_api_pipeline_action },

@@ -152,6 +152,18 @@ http_to_login(struct http_ctx *h)
 }
 
 /*
+ * Reads that need what a write needs: a repository's secrets, though
+ * their answer holds only names.
+ */
+static int
+http_private(const struct http_ctx *h)
+{
+	/* By segments, as routes match: "/api//secrets/" is the same. */
+	return h->nparts == 2 && strcmp(h->parts[0], "api") == 0 &&
+	    strcmp(h->parts[1], "secrets") == 0;
+}
+
+/*
  * Writes (and, with --http-auth, everything) need "Authorization: Bearer
  * TOKEN"; so do writes by a host name that is not ours.  Returns 1 if the
  * request may go on, 0 after refusing it.
@@ -160,7 +172,10 @@ static int
 http_authorized(struct http_ctx *h, const char *ip)
 {
 	const char *want = h->d->cfg.token, *given;
-	int post = h->method == EVHTTP_REQ_POST, foreign = 0;
+	/* POST, PUT and DELETE change things: every method but a read. */
+	int post = (h->method != EVHTTP_REQ_GET &&
+	    h->method != EVHTTP_REQ_HEAD) || http_private(h);
+	int foreign = 0;
 	int64_t wait;
 
 	if (post && !http_same_origin(h)) {
@@ -200,8 +215,9 @@ http_authorized(struct http_ctx *h, const char *ip)
 	}
 	address_failed(h->d->addresses, ip);
 	log_warnx("refused HTTP %s %s from %s: %s token", h->method ==
-	    EVHTTP_REQ_POST ? "POST" : "GET", h->path, ip, given == NULL ?
-	    "no" : "wrong");
+	    EVHTTP_REQ_POST ? "POST" : h->method == EVHTTP_REQ_PUT ? "PUT" :
+	    h->method == EVHTTP_REQ_DELETE ? "DELETE" : "GET", h->path, ip,
+	    given == NULL ? "no" : "wrong");
 	evhttp_add_header(evhttp_request_get_output_headers(h->req),
 	    "WWW-Authenticate", "Bearer");
 	http_error(h->req, 401, "bad_token",

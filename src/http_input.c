@@ -86,13 +86,21 @@ int
 http_body_message(struct http_ctx *h, const char *type,
     struct proto_msg *msg)
 {
-	struct proto_error err;
 	json_t *obj;
-	char *line;
-	int rc;
 
 	if ((obj = http_body_object(h)) == NULL)
 		return -1;
+	return http_object_message(h, obj, type, msg);
+}
+
+int
+http_object_message(struct http_ctx *h, json_t *obj, const char *type,
+    struct proto_msg *msg)
+{
+	struct proto_error err;
+	char *line;
+	int rc;
+
 	json_object_set_new(obj, "type", json_string(type));
 	line = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);

@@ -4,6 +4,7 @@
  * into segments, checked.  Kept apart from the server so that a fuzzer can
  * drive it without sockets.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,19 +140,43 @@ const struct http_route *
 http_route_find(const struct http_ctx *h, const struct http_route *table,
     const char **allowed)
 {
-	enum http_method method = h->method == EVHTTP_REQ_POST ? HTTP_POST :
-	    HTTP_GET;
-	int takes_get = h->method == EVHTTP_REQ_GET ||
-	    h->method == EVHTTP_REQ_HEAD;
+	static const char *const names[] = {
+		[HTTP_GET] = "GET", [HTTP_POST] = "POST", [HTTP_PUT] = "PUT",
+		[HTTP_DELETE] = "DELETE",
+	};
+	static char methods[64];
+	int method;
 
+	switch (h->method) {
+	case EVHTTP_REQ_GET:
+	case EVHTTP_REQ_HEAD:
+		method = HTTP_GET;
+		break;
+	case EVHTTP_REQ_POST:
+		method = HTTP_POST;
+		break;
+	case EVHTTP_REQ_PUT:
+		method = HTTP_PUT;
+		break;
+	case EVHTTP_REQ_DELETE:
+		method = HTTP_DELETE;
+		break;
+	default:
+		method = -1;	/* none of ours */
+		break;
+	}
 	*allowed = NULL;
+	methods[0] = '\0';
 	for (const struct http_route *r = table; r->pattern != NULL; r++) {
 		if (!http_route_matches(r->pattern, h))
 			continue;
-		if ((r->method == HTTP_GET && takes_get) ||
-		    (r->method == HTTP_POST && method == HTTP_POST))
+		if ((int)r->method == method)
 			return r;
-		*allowed = r->method == HTTP_GET ? "GET" : "POST";
+		/* "GET", or "GET or PUT" where a path takes several. */
+		snprintf(methods + strlen(methods), sizeof methods -
+		    strlen(methods), "%s%s", methods[0] != '\0' ? " or " : "",
+		    names[r->method]);
+		*allowed = methods;
 	}
 	return NULL;
 }

@@ -32,6 +32,8 @@ static const struct cmd_entry cmd_table[] = {
 	{ "run", cmd_run, "run a branch's tip again, with parameters" },
 	{ "tests", cmd_tests, "show a job's tests, failed first" },
 	{ "quarantine", cmd_quarantine, "quarantine a test, or let it out" },
+	{ "secret", cmd_secret, "keep a repository's secrets for its jobs" },
+	{ "artifacts", cmd_artifacts, "list a job's artifacts, or save them" },
 	{ "config", cmd_config, "check a configuration file: config check FILE" },
 	{ "backup", cmd_backup, "copy a dispatcher's store and logs, while it runs" },
 	{ "restore", cmd_restore, "put a backup back into a state dir" },

@@ -17,11 +17,15 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include <jansson.h>
+
 #include "address.h"
+#include "artifact.h"
 #include "auth.h"
 #include "dispatcher.h"
 #include "plan.h"
 #include "sched.h"
+#include "secrets.h"
 #include "tls.h"
 #include "util.h"
 
@@ -34,6 +38,11 @@ static int peer_on_plan(struct peer *p, const struct proto_msg *msg);
 static int peer_on_tests(struct peer *p, const struct proto_msg *msg);
 static int peer_on_error(struct peer *p, const struct proto_msg *msg);
 static int peer_on_heard(struct peer *p, const struct proto_msg *msg);
+static int peer_on_artifact(struct peer *p, const struct proto_msg *msg);
+static int peer_on_artifact_data(struct peer *p,
+    const struct proto_msg *msg);
+static int peer_on_artifact_end(struct peer *p, const struct proto_msg *msg);
+static int peer_on_artifact_get(struct peer *p, const struct proto_msg *msg);
 
 #define FROM_RUNNER (1u << PROTO_ROLE_RUNNER)
 #define FROM_CLIENTS ((1u << PROTO_ROLE_OBSERVER) | (1u << PROTO_ROLE_CLIENT))
@@ -56,6 +65,9 @@ const struct peer_message peer_messages[] = {
 	{ PROTO_RUN, FROM_CLIENTS, 0, NULL, query_run },
 	{ PROTO_JOB_TESTS, FROM_CLIENTS, 0, NULL, query_job_tests },
 	{ PROTO_QUARANTINE, FROM_CLIENTS, 0, NULL, query_quarantine },
+	{ PROTO_SECRET_SET, FROM_CLIENTS, 0, NULL, query_secret_set },
+	{ PROTO_SECRET_LIST, FROM_CLIENTS, 0, NULL, query_secret_list },
+	{ PROTO_SECRET_RM, FROM_CLIENTS, 0, NULL, query_secret_rm },
 	{ PROTO_REGISTER, FROM_RUNNER, 0, peer_on_register, NULL },
 	{ PROTO_ACCEPTED, FROM_RUNNER, PEER_REGISTERED, peer_on_accepted,
 	    NULL },
@@ -63,6 +75,14 @@ const struct peer_message peer_messages[] = {
 	{ PROTO_RESULT, FROM_RUNNER, PEER_REGISTERED, peer_on_result, NULL },
 	{ PROTO_PLAN, FROM_RUNNER, PEER_REGISTERED, peer_on_plan, NULL },
 	{ PROTO_TESTS, FROM_RUNNER, PEER_REGISTERED, peer_on_tests, NULL },
+	{ PROTO_ARTIFACT, FROM_RUNNER, PEER_REGISTERED, peer_on_artifact,
+	    NULL },
+	{ PROTO_ARTIFACT_DATA, FROM_RUNNER, PEER_REGISTERED,
+	    peer_on_artifact_data, NULL },
+	{ PROTO_ARTIFACT_END, FROM_RUNNER, PEER_REGISTERED,
+	    peer_on_artifact_end, NULL },
+	{ PROTO_ARTIFACT_GET, FROM_ANYONE, 0, peer_on_artifact_get, NULL },
+	{ PROTO_ARTIFACTS, FROM_CLIENTS, 0, NULL, artifact_out_list },
 	{ PROTO_OK, FROM_RUNNER, PEER_REGISTERED, peer_on_heard, NULL },
 	{ PROTO_ERROR, FROM_RUNNER, PEER_REGISTERED, peer_on_error, NULL },
 	{ PROTO_PONG, FROM_ANYONE, 0, peer_on_heard, NULL },
@@ -86,6 +106,12 @@ peer_free(struct peer *p)
 
 	d->npeers--;
 	LIST_REMOVE(p, entry);
+	artifact_in_free(p->upload);
+	artifact_out_free(p->download);
+	if (p->frame != NULL) {
+		proto_msg_release(p->frame);
+		free(p->frame);
+	}
 	if (p->bev != NULL)
 		bufferevent_free(p->bev);
 	free(p);
@@ -291,6 +317,44 @@ peer_on_tests(struct peer *p, const struct proto_msg *msg)
 }
 
 static int
+peer_on_artifact(struct peer *p, const struct proto_msg *msg)
+{
+	return artifact_in_begin(p->d, p, msg);
+}
+
+static int
+peer_on_artifact_data(struct peer *p, const struct proto_msg *msg)
+{
+	return artifact_in_data(p->d, p, msg);
+}
+
+static int
+peer_on_artifact_end(struct peer *p, const struct proto_msg *msg)
+{
+	char why[300];
+	const char *code = artifact_in_end(p->d, p, msg, why, sizeof why);
+
+	if (code != NULL)
+		peer_send(p, proto_encode_error(code, why, NULL));
+	else
+		peer_send(p, proto_encode_ok_json(json_pack("{s:I}", "id",
+		    (json_int_t)msg->job), NULL));
+	return 0;
+}
+
+/* Its answer now, in its place among the replies; its bytes after. */
+static int
+peer_on_artifact_get(struct peer *p, const struct proto_msg *msg)
+{
+	peer_send(p, artifact_out_start(p->d, p, msg));
+	if (artifact_out_pump(p) == -1) {
+		peer_lost(p, "an artifact could not be read");
+		return -1;
+	}
+	return 0;
+}
+
+static int
 peer_on_error(struct peer *p, const struct proto_msg *msg)
 {
 	log_warnx("runner '%s' answered with an error: %s", p->runner->name,
@@ -325,14 +389,30 @@ peer_may_send(struct peer *p, const struct peer_message *m,
 	return 1;
 }
 
+/* One message, its sender checked.  -1 if the peer is gone or closing. */
+static int
+peer_dispatch(struct peer *p, const struct proto_msg *msg)
+{
+	const struct peer_message *m = peer_message_find(msg->type);
+	int rc = 0;
+
+	if (peer_may_send(p, m, msg)) {
+		p->last_heard_ms = mono_ms();
+		if (m->query != NULL)
+			peer_send(p, m->query(p->d, msg, p->addr));
+		else
+			rc = m->handle(p, msg);
+	}
+	return rc == -1 || p->closing ? -1 : 0;
+}
+
 /* One line.  Returns -1 if the peer is gone or closing. */
 static int
 peer_handle_line(struct peer *p, const char *line, size_t len)
 {
-	const struct peer_message *m;
 	struct proto_msg msg;
 	struct proto_error err;
-	int rc = 0;
+	int rc;
 
 	if (proto_parse(line, len, &msg, &err) == -1) {
 		if (!p->said_hello && err.type == PROTO_HELLO)
@@ -341,16 +421,38 @@ peer_handle_line(struct peer *p, const char *line, size_t len)
 			    err.message, NULL), "hello refused");
 		return peer_bad(p, err.code, "%s", err.message);
 	}
-	m = peer_message_find(msg.type);
-	if (peer_may_send(p, m, &msg)) {
-		p->last_heard_ms = mono_ms();
-		if (m->query != NULL)
-			peer_send(p, m->query(p->d, &msg, p->addr));
-		else
-			rc = m->handle(p, &msg);
+	if (msg.type == PROTO_ARTIFACT_DATA) {
+		/* Its bytes follow: handled once they are all in. */
+		p->frame = xmalloc(sizeof *p->frame);
+		*p->frame = msg;
+		return 0;
 	}
+	rc = peer_dispatch(p, &msg);
 	proto_msg_release(&msg);
-	return rc == -1 || p->closing ? -1 : 0;
+	return rc;
+}
+
+/*
+ * The frame's bytes, once all are in: 1 and handled, 0 if they are not
+ * all in yet, -1 if the peer is gone or closing.
+ */
+static int
+peer_take_frame(struct peer *p, struct evbuffer *in)
+{
+	struct proto_msg *msg = p->frame;
+	size_t len = (size_t)msg->frame_len;
+	int rc;
+
+	if (evbuffer_get_length(in) < len)
+		return 0;
+	p->frame = NULL;
+	msg->data = xmalloc(len + 1);
+	evbuffer_remove(in, msg->data, len);
+	msg->data_len = len;
+	rc = peer_dispatch(p, msg);
+	proto_msg_release(msg);
+	free(msg);
+	return rc == -1 ? -1 : 1;
 }
 
 static void
@@ -368,9 +470,20 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 	size_t len;
 	char *line;
 
-	while (!p->closing &&
-	    (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
+	for (;;) {
 		int rc = -1;
+
+		if (p->closing)
+			return;
+		if (p->frame != NULL) {
+			if ((rc = peer_take_frame(p, in)) == -1)
+				return;
+			if (rc == 0)
+				break;
+			continue;
+		}
+		if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) == NULL)
+			break;
 
 		if (len > PROTO_MAX_LINE)
 			peer_too_long(p);
@@ -401,6 +514,8 @@ peer_write_cb(struct bufferevent *bev, void *arg)
 
 	if (p->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		peer_free(p);
+	else if (!p->closing && artifact_out_pump(p) == -1)
+		peer_lost(p, "an artifact could not be read");
 }
 
 static void
@@ -466,12 +581,41 @@ peer_free_all(struct dispatcher *d)
 		peer_free(LIST_FIRST(&d->peers));
 }
 
+/*
+ * The secrets a planned job asks for that its branch may have; a note for
+ * each it may not.  Only names are ever logged.
+ */
+static void
+peer_job_secrets(struct peer *p, const struct job *job,
+    const struct plan_spec *spec, char ***env, size_t *nenv, char ***notes,
+    size_t *nnotes)
+{
+	if (spec->keep.nsecrets == 0)
+		return;
+	if (secrets_for_job(p->d->store, job->repo, job->branch,
+	    spec->keep.secrets, spec->keep.nsecrets, env, nenv, notes,
+	    nnotes) == -1) {
+		*env = NULL;
+		*nenv = 0;
+		*notes = xcalloc(2, sizeof **notes);
+		(*notes)[0] = xstrdup("its secrets could not be read from the "
+		    "store now");
+		*nnotes = 1;
+		return;
+	}
+	log_debug("job %lld: %zu secret%s given, %zu not", (long long)job->id,
+	    *nenv, *nenv == 1 ? "" : "s", *nnotes);
+}
+
 /* The scheduler's runner interface, on a peer. */
 static void
 peer_send_job(void *conn, const struct job *job,
     const struct plan_spec *spec, int attempt, int timeout_s)
 {
+	struct peer *p = conn;
 	struct proto_run run = { .name = job->name, .plan = spec == NULL };
+	char *inputs = NULL, **secrets = NULL, **notes = NULL;
+	size_t nsecrets = 0, nnotes = 0;
 
 	if (spec != NULL) {
 		run.run = spec->run;
@@ -483,11 +627,23 @@ peer_send_job(void *conn, const struct job *job,
 		run.tests = spec->tests;
 		run.ntests = spec->ntests;
 		run.keep = &spec->keep;
+		inputs = artifact_out_inputs(p->d, job->id);
+		run.inputs = inputs;
+		peer_job_secrets(p, job, spec, &secrets, &nsecrets, &notes,
+		    &nnotes);
+		run.secrets = secrets;
+		run.nsecrets = nsecrets;
+		run.notes = notes;
+		run.nnotes = nnotes;
 	}
+	run.max_artifact_bytes = p->d->cfg.max_artifact_bytes;
 	/* A manual run's parameters go to every job of its pipeline. */
 	run.params = job->params;
 	peer_send(conn, proto_encode_job_run(job->id, job->repo, job->commit,
 	    job->branch, timeout_s, attempt, &run, NULL));
+	free(inputs);
+	secrets_env_free(secrets, nsecrets);
+	strv_free(notes, nnotes);
 }
 
 static void

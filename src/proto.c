@@ -22,6 +22,7 @@
 #include "params.h"
 #include "plan.h"
 #include "proto.h"
+#include "secrets.h"
 #include "util.h"
 
 /*
@@ -53,6 +54,14 @@ static const char *const proto_types[] = {
 	[PROTO_JOB_TESTS] = "job_tests",
 	[PROTO_QUARANTINE] = "quarantine",
 	[PROTO_RUN] = "run",
+	[PROTO_SECRET_SET] = "secret_set",
+	[PROTO_SECRET_LIST] = "secret_list",
+	[PROTO_SECRET_RM] = "secret_rm",
+	[PROTO_ARTIFACT] = "artifact",
+	[PROTO_ARTIFACT_DATA] = "artifact_data",
+	[PROTO_ARTIFACT_END] = "artifact_end",
+	[PROTO_ARTIFACT_GET] = "artifact_get",
+	[PROTO_ARTIFACTS] = "artifacts",
 };
 #define PROTO_NTYPES (sizeof proto_types / sizeof proto_types[0])
 
@@ -80,6 +89,7 @@ enum field_kind {
 	F_ENV,		/* the same, into env and nenv */
 	F_REPORTS,	/* the same, into reports and nreports */
 	F_SHARD_TESTS,	/* the same, into shard_tests and nshard_tests */
+	F_NOTES,	/* sentences (notes, nnotes), at most max */
 	F_SECRETS,	/* "NAME=value" strings (secrets, nsecrets), at most
 			   max; a refused one is never quoted */
 	F_OBJECT,	/* an object, as compact JSON text in data and
@@ -111,6 +121,7 @@ static const json_type field_json[] = {
 	[F_ENV] = JSON_ARRAY,
 	[F_SHARD_TESTS] = JSON_ARRAY,
 	[F_SECRETS] = JSON_ARRAY,
+	[F_NOTES] = JSON_ARRAY,
 	[F_REPORTS] = JSON_ARRAY,
 	[F_OBJECT] = JSON_OBJECT,
 	[F_TESTS] = JSON_OBJECT,
@@ -140,6 +151,22 @@ static int	job_name_valid(const char *);
 static int	env_valid(const char *);
 static int	test_name_valid(const char *);
 static int	trigger_valid(const char *);
+
+static int sha256_valid(const char *s);
+
+/* A sentence for a job's log: printable, at most 300 bytes. */
+static int
+note_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 300 || !utf8_valid(s, len))
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
 
 #define M(f) offsetof(struct proto_msg, f)
 #define REQ 1
@@ -233,6 +260,8 @@ static const struct proto_field proto_fields[] = {
 	    NULL },
 	{ PROTO_JOB, "secrets", F_SECRETS, OPT, 0, PLAN_MAX_SECRETS, 0,
 	    M(secrets), NULL },
+	{ PROTO_JOB, "secret_notes", F_NOTES, OPT, 0, PLAN_MAX_SECRETS, 0,
+	    M(notes), note_valid },
 	{ PROTO_JOB, "inputs", F_JSON, OPT, 0, PROTO_MAX_LINE, 0, M(inputs),
 	    NULL },
 	{ PROTO_JOB, "max_artifact_bytes", F_INT64, OPT, 0, INT64_MAX, 0,
@@ -261,6 +290,41 @@ static const struct proto_field proto_fields[] = {
 	{ PROTO_QUARANTINE, "test", F_STRING, OPT, 0, 0, 0, M(test),
 	    test_name_valid },
 	{ PROTO_QUARANTINE, "remove", F_BOOL, OPT, 0, 0, 0, M(remove), NULL },
+
+	/* A value is checked by its handler (secrets.c), which never
+	 * quotes it as a refused field is quoted here. */
+	{ PROTO_SECRET_SET, "repo", F_STRING, REQ, 0, 0, 0, M(repo),
+	    repo_url_valid },
+	{ PROTO_SECRET_SET, "name", F_STRING, REQ, 0, 0, 0, M(name),
+	    secret_name_valid },
+	{ PROTO_SECRET_SET, "value", F_STRING, REQ, 0, 0, 0, M(value), NULL },
+	{ PROTO_SECRET_SET, "branches", F_STRING, OPT, 0, 0, 0, M(branches),
+	    NULL },
+	{ PROTO_SECRET_LIST, "repo", F_STRING, REQ, 0, 0, 0, M(repo),
+	    repo_url_valid },
+	{ PROTO_SECRET_RM, "repo", F_STRING, REQ, 0, 0, 0, M(repo),
+	    repo_url_valid },
+	{ PROTO_SECRET_RM, "name", F_STRING, REQ, 0, 0, 0, M(name),
+	    secret_name_valid },
+
+	ID(PROTO_ARTIFACT),
+	{ PROTO_ARTIFACT, "attempt", F_INT, REQ, 1, INT_MAX, 0, M(attempt),
+	    NULL },
+	{ PROTO_ARTIFACT, "path", F_STRING, REQ, 0, 0, 0, M(path),
+	    artifact_path_valid },
+	{ PROTO_ARTIFACT, "size", F_INT64, REQ, 0, INT64_MAX, 0, M(size),
+	    NULL },
+	{ PROTO_ARTIFACT, "mode", F_INT, OPT, 0, 0777, 0644, M(mode), NULL },
+	ID(PROTO_ARTIFACT_DATA),
+	{ PROTO_ARTIFACT_DATA, "len", F_INT64, REQ, 1, PROTO_MAX_FRAME, 0,
+	    M(frame_len), NULL },
+	ID(PROTO_ARTIFACT_END),
+	{ PROTO_ARTIFACT_END, "sha256", F_STRING, REQ, 0, 0, 0, M(sha256),
+	    sha256_valid },
+	ID(PROTO_ARTIFACT_GET),
+	{ PROTO_ARTIFACT_GET, "path", F_STRING, REQ, 0, 0, 0, M(path),
+	    artifact_path_valid },
+	ID(PROTO_ARTIFACTS),
 
 	ID(PROTO_ACCEPTED),
 	ID(PROTO_CANCEL),
@@ -467,6 +531,12 @@ get_strings(json_t *v, const struct proto_field *f, char ***out, size_t *n,
 	return 0;
 }
 
+static int
+sha256_valid(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
 /* "NAME=value" of a secret; an error never quotes the value. */
 static int
 get_secrets(json_t *v, const struct proto_field *f, struct proto_msg *msg,
@@ -603,6 +673,8 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 		    err);
 	case F_SECRETS:
 		return get_secrets(v, f, msg, err);
+	case F_NOTES:
+		return get_strings(v, f, &msg->notes, &msg->nnotes, err);
 	case F_OBJECT:
 		msg->data = json_dumps(v, JSON_COMPACT);
 		if (msg->data == NULL)
@@ -928,7 +1000,14 @@ proto_msg_release(struct proto_msg *msg)
 	free(msg->test);
 	free(msg->trigger);
 	free(msg->params);
+	if (msg->value != NULL)
+		explicit_bzero(msg->value, strlen(msg->value));
+	free(msg->value);
+	free(msg->branches);
 	free(msg->keep);
+	strv_free(msg->notes, msg->nnotes);
+	free(msg->path);
+	free(msg->sha256);
 	free(msg->inputs);
 	/* Gone from memory, not only freed. */
 	for (size_t i = 0; i < msg->nsecrets; i++)

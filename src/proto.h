@@ -29,6 +29,8 @@
 #define PROTO_MAX_LABELS 64
 /* Test records in one tests message. */
 #define PROTO_MAX_RECORDS 1000
+/* Raw bytes after an artifact_data line. */
+#define PROTO_MAX_FRAME (256 * 1024)
 
 enum proto_type {
 	PROTO_HELLO,
@@ -53,6 +55,14 @@ enum proto_type {
 	PROTO_JOB_TESTS,
 	PROTO_QUARANTINE,
 	PROTO_RUN,
+	PROTO_SECRET_SET,
+	PROTO_SECRET_LIST,
+	PROTO_SECRET_RM,
+	PROTO_ARTIFACT,
+	PROTO_ARTIFACT_DATA,
+	PROTO_ARTIFACT_END,
+	PROTO_ARTIFACT_GET,
+	PROTO_ARTIFACTS,
 };
 
 enum proto_role {
@@ -111,6 +121,11 @@ enum proto_role {
  *   RUN       repo, branch, params (checked by params_encode: compact
  *             JSON, keys sorted, or NULL for none): a manual run of the
  *             branch's tip
+ *   SECRET_SET repo, name (secrets.h's rule), value (unchecked: its
+ *             handler checks it without quoting it), branches (may be
+ *             NULL; unchecked)
+ *   SECRET_LIST repo
+ *   SECRET_RM repo, name
  */
 struct proto_msg {
 	enum proto_type type;
@@ -165,10 +180,21 @@ struct proto_msg {
 	int priority;		/* enum job_priority */
 	int priority_set;
 	char *params;
+	char *value;		/* SECRET_SET (wiped on release) */
+	char *branches;		/* SECRET_SET, or NULL */
 	char *keep;		/* JOB: plan_keep_encode's text, or NULL */
 	char **secrets;		/* JOB: "NAME=value" */
 	size_t nsecrets;
 	char *inputs;		/* JOB: its needs' artifacts (JSON), or NULL */
+	char **notes;		/* JOB: why secrets it asked for are not
+				 * given, sentences */
+	size_t nnotes;
+	char *path;		/* ARTIFACT, ARTIFACT_GET: relative path */
+	int64_t size;		/* ARTIFACT: bytes to come */
+	int mode;		/* ARTIFACT: 0644 or 0755 */
+	char *sha256;		/* ARTIFACT_END: 64 lower-case hex digits */
+	int64_t frame_len;	/* ARTIFACT_DATA: raw bytes after the line,
+				 * read into data / data_len by the reader */
 	int64_t max_artifact_bytes;
 	char *raw;
 };
@@ -190,6 +216,8 @@ struct proto_run {
 	char *const *secrets;	/* "NAME=value" of those it may have */
 	size_t nsecrets;
 	const char *inputs;	/* its needs' artifacts (JSON), or NULL */
+	char *const *notes;	/* why secrets are not given */
+	size_t nnotes;
 	int64_t max_artifact_bytes;	/* 0: none sent */
 };
 
@@ -293,6 +321,19 @@ int proto_is_pong(const char *line, size_t len);
 char *proto_encode_pong(size_t *len);
 char *proto_encode_cancel(int64_t job, size_t *len);
 
+/*
+ * Artifacts: a file of a job's (then its bytes in artifact_data frames,
+ * then artifact_end), a frame's line (datalen raw bytes follow it), a
+ * file asked for (frames, then ok with size and sha256), a job's list.
+ */
+char *proto_encode_artifact(int64_t job, int attempt, const char *path,
+    int64_t size, int mode, size_t *len);
+char *proto_encode_artifact_data(int64_t job, size_t datalen, size_t *len);
+char *proto_encode_artifact_end(int64_t job, const char *sha256,
+    size_t *len);
+char *proto_encode_artifact_get(int64_t job, const char *path, size_t *len);
+char *proto_encode_artifacts(int64_t job, size_t *len);
+
 /* A client's questions; NULL / 0 leave a field out. */
 char *proto_encode_jobs(const char *repo, const char *branch,
     const char *state, int limit, int64_t before, size_t *len);
@@ -306,6 +347,15 @@ char *proto_encode_job_tests(int64_t job, int failed_only, int limit,
     size_t *len);
 char *proto_encode_quarantine(const char *repo, const char *test, int remove,
     size_t *len);
+
+/*
+ * A client's secrets: value is valuelen bytes of UTF-8 (left out if it is
+ * not); branches may be NULL.
+ */
+char *proto_encode_secret_set(const char *repo, const char *name,
+    const char *value, size_t valuelen, const char *branches, size_t *len);
+char *proto_encode_secret_list(const char *repo, size_t *len);
+char *proto_encode_secret_rm(const char *repo, const char *name, size_t *len);
 
 /*
  * Records for a tests message, checked (proto_tests.c): 1 to max objects

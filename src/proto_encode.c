@@ -290,6 +290,7 @@ set_keep(json_t *obj, const struct proto_run *run)
 		free(text);
 	}
 	set_strings(obj, "secrets", run->secrets, run->nsecrets);
+	set_strings(obj, "secret_notes", run->notes, run->nnotes);
 	if (run->inputs != NULL)
 		set_json(obj, "inputs", json_check(json_loads(run->inputs,
 		    JSON_DECODE_ANY, NULL)));
@@ -490,6 +491,56 @@ proto_encode_cancel(int64_t job, size_t *len)
 }
 
 char *
+proto_encode_artifact(int64_t job, int attempt, const char *path,
+    int64_t size, int mode, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_ARTIFACT);
+
+	set_int(obj, "id", job);
+	set_int(obj, "attempt", attempt);
+	set_string(obj, "path", path);
+	set_int(obj, "size", size);
+	set_int(obj, "mode", mode);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_artifact_data(int64_t job, size_t datalen, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_ARTIFACT_DATA);
+
+	set_int(obj, "id", job);
+	set_int(obj, "len", (int64_t)datalen);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_artifact_end(int64_t job, const char *sha256, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_ARTIFACT_END);
+
+	set_int(obj, "id", job);
+	set_string(obj, "sha256", sha256);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_artifact_get(int64_t job, const char *path, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_ARTIFACT_GET);
+
+	set_int(obj, "id", job);
+	set_string(obj, "path", path);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_artifacts(int64_t job, size_t *len)
+{
+	return encode_id(PROTO_ARTIFACTS, job, len);
+}
+
+char *
 proto_encode_jobs(const char *repo, const char *branch, const char *state,
     int limit, int64_t before, size_t *len)
 {
@@ -576,5 +627,41 @@ proto_encode_quarantine(const char *repo, const char *test, int remove,
 		set_string(obj, "test", test);
 	if (remove)
 		set_json(obj, "remove", json_true());
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_secret_set(const char *repo, const char *name,
+    const char *value, size_t valuelen, const char *branches, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_SECRET_SET);
+	json_t	*v = json_stringn(value, valuelen);
+
+	set_string(obj, "repo", repo);
+	set_string(obj, "name", name);
+	/* Not UTF-8 (the client checks first): no value, never a changed
+	 * one. */
+	if (v != NULL)
+		set_json(obj, "value", v);
+	set_string(obj, "branches", branches);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_secret_list(const char *repo, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_SECRET_LIST);
+
+	set_string(obj, "repo", repo);
+	return msg_finish(obj, len);
+}
+
+char *
+proto_encode_secret_rm(const char *repo, const char *name, size_t *len)
+{
+	json_t	*obj = msg_new(PROTO_SECRET_RM);
+
+	set_string(obj, "repo", repo);
+	set_string(obj, "name", name);
 	return msg_finish(obj, len);
 }

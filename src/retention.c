@@ -6,7 +6,8 @@
  * count halves after a slow step and doubles after a quick full one), so
  * that a pass over years of jobs never holds the loop.  What a step
  * removes from the store, it removes from the logs folder after the store
- * has committed.
+ * has committed; a job's artifacts' folder goes to artifact_prune.c,
+ * which moves it aside at once and removes it in a child.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "artifact_prune.h"
 #include "joblog.h"
 #include "retention.h"
 #include "store.h"
@@ -32,6 +34,7 @@ struct retention {
 	struct event *ev;
 	struct store *store;
 	const struct joblogs *logs;
+	struct artifact_prune *artifacts;	/* may be NULL */
 	int keep_days;
 	int keep_jobs;
 	int64_t cursor;		/* where the pass is: 0 between passes */
@@ -51,7 +54,7 @@ retention_schedule(struct retention *r, int64_t ms)
 	evtimer_add(r->ev, &tv);
 }
 
-/* A job is gone from the store: its log goes too. */
+/* A job is gone from the store: its log and artifacts go too. */
 static void
 retention_removed_job(int64_t job, void *arg)
 {
@@ -61,6 +64,7 @@ retention_removed_job(int64_t job, void *arg)
 	if (unlink(path) == -1 && errno != ENOENT)
 		log_warn("unable to remove '%s'", path);
 	free(path);
+	artifact_prune_job(r->artifacts, job);
 	r->pass_removed++;
 	r->removed++;
 }
@@ -115,7 +119,8 @@ retention_step(evutil_socket_t fd, short what, void *arg)
 
 struct retention *
 retention_new(struct event_base *base, struct store *store,
-    const struct joblogs *logs, int keep_days, int keep_jobs)
+    const struct joblogs *logs, struct artifact_prune *artifacts,
+    int keep_days, int keep_jobs)
 {
 	struct retention *r;
 
@@ -128,6 +133,7 @@ retention_new(struct event_base *base, struct store *store,
 	r = xcalloc(1, sizeof *r);
 	r->store = store;
 	r->logs = logs;
+	r->artifacts = artifacts;
 	r->keep_days = keep_days;
 	r->keep_jobs = keep_jobs;
 	r->remove = 16;

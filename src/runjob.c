@@ -23,6 +23,8 @@
 #include "conn.h"
 #include "lineguard.h"
 #include "params.h"
+#include "mask.h"
+#include "runartifact.h"
 #include "runjob_int.h"
 #include "plan.h"
 #include "runplan.h"
@@ -276,7 +278,7 @@ runjob_step(struct runjob *j, enum runjob_step step)
 		runjob_plan(j);
 		break;
 	case STEP_TEST:
-		runjob_test(j);
+		runartifact_fetch(j);
 		break;
 	}
 }
@@ -338,9 +340,10 @@ runjob_drop_spec(struct runjob *j)
 	for (size_t i = 0; i < j->nsecrets; i++)
 		explicit_bzero(j->secrets[i], strlen(j->secrets[i]));
 	strv_free(j->secrets, j->nsecrets);
+	strv_free(j->secret_notes, j->nsecret_notes);
 	free(j->inputs);
-	j->secrets = NULL;
-	j->nsecrets = 0;
+	j->secrets = j->secret_notes = NULL;
+	j->nsecrets = j->nsecret_notes = 0;
 	j->inputs = NULL;
 	j->run = j->env = j->reports = j->tests = NULL;
 	j->name = NULL;
@@ -375,6 +378,9 @@ runjob_take_spec(struct runjob *j, const struct proto_msg *msg)
 	j->secrets = xcalloc(msg->nsecrets + 1, sizeof *j->secrets);
 	for (size_t i = 0; i < msg->nsecrets; i++)
 		j->secrets[j->nsecrets++] = xstrdup(msg->secrets[i]);
+	j->secret_notes = xcalloc(msg->nnotes + 1, sizeof *j->secret_notes);
+	for (size_t i = 0; i < msg->nnotes; i++)
+		j->secret_notes[j->nsecret_notes++] = xstrdup(msg->notes[i]);
 	if (msg->inputs != NULL)
 		j->inputs = xstrdup(msg->inputs);
 	j->max_artifact_bytes = msg->max_artifact_bytes;
@@ -554,6 +560,13 @@ runjob_stop(struct runjob *j, enum job_state why)
 		    "cancelled");
 		return;
 	}
+	if (j->cache_op != NULL) {
+		/* Restoring or saving its cache: nothing of its own runs. */
+		runjob_cache_stop(j);
+		runjob_finish(j, why, -1, why == JOB_TIMEOUT ? "job timeout" :
+		    "cancelled");
+		return;
+	}
 	if (j->planning) {
 		/*
 		 * Nothing runs yet, but the dispatcher has its plan: the job
@@ -589,6 +602,9 @@ runjob_free(struct runjob *j)
 		j->cfg->test_ended(j->cfg->arg, j->slot);
 	if (j->has_cgroup)
 		cgroup_job_destroy(&j->cgroup);
+	runjob_cache_stop(j);
+	runartifact_free(j);
+	mask_free(j->mask);
 	runreport_free(j);
 	event_free(j->ev_timeout);
 	event_free(j->ev_kill);

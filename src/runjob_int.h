@@ -57,6 +57,15 @@ typedef void (*runlist_done_cb)(struct runjob *j, struct plan *plan);
 void runlist_start(struct runjob *j, struct plan *plan,
     runlist_done_cb done);
 
+/* runjob_cache.c */
+/* The job's cache restored if it has one, then its test run. */
+void runjob_cache_restore(struct runjob *j);
+/* As runjob_finish, a passed job's cache saved first. */
+void runjob_cache_finish(struct runjob *j, enum job_state state,
+    int exit_code, const char *message);
+/* A restore or save under way stopped, with no callback. */
+void runjob_cache_stop(struct runjob *j);
+
 /* runjob_test.c */
 /* Where a shard's test ids are written, in its tree: $SSCI_TESTS_FILE. */
 #define RUNJOB_TESTS_FILE ".ssci-tests"
@@ -69,6 +78,7 @@ struct runjob_what {
 	char *const *env;	/* "NAME=value" */
 	size_t nenv;
 	const char *tests_file;	/* $SSCI_TESTS_FILE, or NULL */
+	int secrets;		/* the job's secrets in its environment */
 };
 
 struct spawn_opts;

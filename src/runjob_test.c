@@ -13,21 +13,38 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mask.h"
 #include "runjob_int.h"
 #include "runplan.h"
 #include "spawn.h"
 #include "testcmd.h"
 #include "util.h"
 
+/* The test's output once its secrets are masked: read, then logged. */
+static void
+runjob_test_masked(const char *data, size_t len, void *arg)
+{
+	struct runjob *j = arg;
+
+	summary_feed(&j->summary, data, len);
+	runreport_output(j, data, len);
+	line_guard_feed(&j->guard, data, len, runjob_guarded, j);
+}
+
+/*
+ * Before the output goes anywhere (the log, the test readers): every
+ * secret the job has, whole, cut between reads, or in base64, is ***.
+ */
 static void
 runjob_test_output(struct spawn *sp, const char *data, size_t len, void *arg)
 {
 	struct runjob *j = arg;
 
 	(void)sp;
-	summary_feed(&j->summary, data, len);
-	runreport_output(j, data, len);
-	line_guard_feed(&j->guard, data, len, runjob_guarded, j);
+	if (j->mask != NULL)
+		mask_feed(j->mask, data, len, runjob_test_masked, j);
+	else
+		runjob_test_masked(data, len, j);
 }
 
 /*
@@ -63,6 +80,8 @@ runjob_test_done(struct spawn *sp, int status, void *arg)
 
 	(void)sp;
 	j->child = NULL;
+	/* What the masker held, waiting to see if a secret began there. */
+	mask_flush(j->mask, runjob_test_masked, j);
 	if (runjob_child_done(j) && j->ending == JOB_RUNNING) {
 		char why[96];
 
@@ -229,7 +248,8 @@ runjob_param_named(const struct runjob *j, const char *var)
 static char **
 runjob_env(struct runjob *j, const struct runjob_what *w, int sandboxed)
 {
-	char **env = xcalloc(10 + w->nenv + j->nparams, sizeof *env);
+	char **env = xcalloc(10 + w->nenv + j->nparams + j->nsecrets,
+	    sizeof *env);
 	size_t n = 0;
 
 	xasprintf(&env[n++], "CI=true");
@@ -249,6 +269,14 @@ runjob_env(struct runjob *j, const struct runjob_what *w, int sandboxed)
 	}
 	for (size_t i = 0; i < j->nparams && !sandboxed; i++)
 		env[n++] = xstrdup(j->params[i]);
+	/*
+	 * Secrets last, also with the sandbox: bwrap's own environment
+	 * passes to the test, and no secret's name is one bwrap heeds
+	 * (secrets_check.c), while --setenv would show the value to anyone
+	 * reading bwrap's command line.
+	 */
+	for (size_t i = 0; i < j->nsecrets && w->secrets; i++)
+		env[n++] = xstrdup(j->secrets[i]);
 	env[n] = NULL;
 	return env;
 }
@@ -365,13 +393,32 @@ runjob_tests_file(struct runjob *j, char **path)
 	return -1;
 }
 
+/* The job's secrets: what was not given said, the masker made. */
+static void
+runjob_secrets_start(struct runjob *j)
+{
+	char **values;
+
+	for (size_t i = 0; i < j->nsecret_notes; i++)
+		runjob_note(j, "%s", j->secret_notes[i]);
+	if (j->nsecrets == 0 || j->mask != NULL)
+		return;
+	values = xcalloc(j->nsecrets + 1, sizeof *values);
+	for (size_t i = 0; i < j->nsecrets; i++)
+		values[i] = strchr(j->secrets[i], '=') + 1;
+	j->mask = mask_new(values, j->nsecrets);
+	free(values);
+	runjob_note(j, "secrets given: %zu (masked in this log)",
+	    j->nsecrets);
+}
+
 void
 runjob_test(struct runjob *j)
 {
 	const char *const *args;
 	const char **planned = NULL;
 	struct spawn_opts opts = { 0 };
-	struct runjob_what w = { j->name, j->env, j->nenv, NULL };
+	struct runjob_what w = { j->name, j->env, j->nenv, NULL, 1 };
 	struct testcmd tc;
 	char *tests_file;
 
@@ -383,6 +430,7 @@ runjob_test(struct runjob *j)
 		return;
 	}
 	w.tests_file = tests_file;
+	runjob_secrets_start(j);
 	runreport_start(j);
 	opts.on_output = runjob_test_output;
 	opts.on_done = runjob_test_done;

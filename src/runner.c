@@ -12,10 +12,14 @@
 
 #include <event2/event.h>
 
+#include <jansson.h>
+
 #include "cmd.h"
 #include "conn.h"
 #include "cgroup.h"
 #include "repo.h"
+#include "runartifact.h"
+#include "runcache.h"
 #include "runner.h"
 #include "plan.h"
 #include "spawn.h"
@@ -47,6 +51,19 @@ runner_reports(void *arg, const char *glob)
 		return -1;
 	}
 	r->jobs.reports = glob;
+	return 0;
+}
+
+static int
+runner_cache_max(void *arg, const char *size)
+{
+	struct runner *r = arg;
+
+	if (parse_size(size, &r->jobs.cache_max) == -1) {
+		cmd_error("invalid --cache-max '%s': expected a size like 512M "
+		    "or 5G, or 0 for no caching", size);
+		return -1;
+	}
 	return 0;
 }
 
@@ -85,6 +102,13 @@ static const struct cmd_opt runner_opts[] = {
 	    "JUnit XML reports every job may write, relative to its tree "
 	    "(build/junit-*.xml); read after the test for per-test results",
 	    CMD_CALL(runner_reports) },
+	{ "cache-dir", required_argument, 'C', "DIR", "WORK/caches",
+	    "where jobs' caches are kept (a pipeline's cache:), one runner's "
+	    "own", CMD_STR(struct runner, jobs.cache_dir) },
+	{ "cache-max", required_argument, 'Q', "SIZE", "5G",
+	    "the most the caches may hold (512M, 5G), the least recently "
+	    "used removed first; 0: no caching",
+	    CMD_CALL(runner_cache_max) },
 	{ "label", required_argument, 'l', "NAME", NULL,
 	    "something this runner offers, told to the dispatcher "
 	    "(repeatable, up to 64; shown in its status; 1 to 255 bytes "
@@ -370,6 +394,9 @@ runner_message(struct conn *c, struct proto_msg *msg, void *arg)
 	case PROTO_JOB:
 		runner_job(r, msg);
 		break;
+	case PROTO_ARTIFACT_DATA:
+		runartifact_frame(msg->data, msg->data_len);
+		break;
 	case PROTO_CANCEL:
 		for (int i = 0; i < r->jobs.nslots; i++) {
 			if (r->slots[i] != NULL && r->slots[i]->id == msg->job)
@@ -410,8 +437,10 @@ runner_drained(struct conn *c, void *arg)
 
 	(void)c;
 	for (int i = 0; i < r->jobs.nslots; i++) {
-		if (r->slots[i] != NULL)
+		if (r->slots[i] != NULL) {
 			runjob_resume(r->slots[i]);
+			runartifact_drained(r->slots[i]);
+		}
 	}
 }
 
@@ -451,6 +480,107 @@ runner_job_done(void *arg, struct runjob *j, char *result)
 		runner_deliver(r, j->id, result);
 	r->slots[j->slot] = NULL;
 	runjob_free(j);
+}
+
+/* A job's artifacts over the connection (runartifact.c's transfers). */
+static int
+runner_artifact_begin(void *arg, struct runjob *j, const char *path,
+    int64_t size, int mode)
+{
+	struct runner *r = arg;
+
+	if (!r->registered)
+		return -1;
+	return conn_send(r->client.conn, proto_encode_artifact(j->id,
+	    j->attempt, path, size, mode, NULL));
+}
+
+static int
+runner_artifact_frame(void *arg, struct runjob *j, const void *data,
+    size_t len)
+{
+	struct runner *r = arg;
+
+	if (!r->registered)
+		return -1;
+	return conn_send_frame(r->client.conn, proto_encode_artifact_data(
+	    j->id, len, NULL), data, len);
+}
+
+/* The answer to an artifact's end or an artifact_get, for its job. */
+struct runner_artifact {
+	struct runner *r;
+	int64_t job;
+	int get;
+};
+
+static void
+runner_artifact_reply(struct conn *c, struct proto_msg *reply, void *arg)
+{
+	struct runner_artifact *ra = arg;
+	int slot = runner_slot_of(ra->r, ra->job);
+	struct runjob *j = slot != -1 ? ra->r->slots[slot] : NULL;
+	json_t *ok = NULL;
+	int get = ra->get;
+
+	(void)c;
+	free(ra);
+	if (j == NULL)
+		return;
+	if (!get) {
+		runartifact_ended(j, reply == NULL ? NULL : reply->type ==
+		    PROTO_ERROR ? reply->code : NULL, reply == NULL ? NULL :
+		    reply->type == PROTO_ERROR ? reply->message : "");
+		return;
+	}
+	if (reply == NULL || reply->type == PROTO_ERROR) {
+		runartifact_got(j, reply ? reply->code : NULL,
+		    reply ? reply->message : NULL, 0, NULL);
+		return;
+	}
+	ok = reply->raw != NULL ? json_loads(reply->raw, 0, NULL) : NULL;
+	if (!json_is_integer(json_object_get(ok, "size")) ||
+	    json_integer_value(json_object_get(ok, "size")) < 0 ||
+	    !json_is_string(json_object_get(ok, "sha256")))
+		runartifact_got(j, "bad_reply", "the dispatcher's answer has "
+		    "no size and checksum", 0, NULL);
+	else
+		runartifact_got(j, NULL, "", json_integer_value(
+		    json_object_get(ok, "size")), json_string_value(
+		    json_object_get(ok, "sha256")));
+	json_decref(ok);
+}
+
+static void
+runner_artifact_end(void *arg, struct runjob *j, const char *sha256)
+{
+	struct runner *r = arg;
+	struct runner_artifact *ra = xmalloc(sizeof *ra);
+
+	*ra = (struct runner_artifact){ r, j->id, 0 };
+	if (!r->registered || conn_request(r->client.conn,
+	    proto_encode_artifact_end(j->id, sha256, NULL),
+	    runner_artifact_reply, ra) == -1) {
+		free(ra);
+		runartifact_ended(j, NULL, NULL);
+	}
+}
+
+static int
+runner_artifact_get(void *arg, struct runjob *j, int64_t job,
+    const char *path)
+{
+	struct runner *r = arg;
+	struct runner_artifact *ra = xmalloc(sizeof *ra);
+
+	*ra = (struct runner_artifact){ r, j->id, 1 };
+	if (!r->registered || conn_request(r->client.conn,
+	    proto_encode_artifact_get(job, path, NULL), runner_artifact_reply,
+	    ra) == -1) {
+		free(ra);
+		return -1;
+	}
+	return 0;
 }
 
 /* The dispatcher's answer to a plan, for the job it is about. */
@@ -594,6 +724,10 @@ runner_run(struct runner *r)
 	r->jobs.test_ended = runner_test_ended;
 	r->jobs.done = runner_job_done;
 	r->jobs.plan = runner_job_plan;
+	r->jobs.artifact_begin = runner_artifact_begin;
+	r->jobs.artifact_frame = runner_artifact_frame;
+	r->jobs.artifact_end = runner_artifact_end;
+	r->jobs.artifact_get = runner_artifact_get;
 	r->jobs.tests = runner_job_tests;
 	r->jobs.tests_backlog = runner_tests_backlog;
 	r->jobs.arg = r;
@@ -640,7 +774,8 @@ runner_free(struct runner *r)
 int
 cmd_runner(int argc, char **argv)
 {
-	struct runner r = { .jobs = { .work_dir = "ssci-work", .nslots = 1 } };
+	struct runner r = { .jobs = { .work_dir = "ssci-work", .nslots = 1,
+	    .cache_max = RUNCACHE_DEFAULT_MAX } };
 	char *clone_abs = NULL, *gitdir = NULL;
 	int first, rc;
 

@@ -65,6 +65,9 @@ struct runreport;
  * reads every worktree of the clone, and one that another add has only
  * half made fails it ("failed to read .git/worktrees/X/commondir").
  */
+struct mask;
+struct runartifact;
+struct runcache_op;
 struct runjob_turns {
 	TAILQ_HEAD(, runjob) waiting;
 	int busy;
@@ -86,6 +89,8 @@ struct runjob_config {
 	int use_cgroups;	/* limits by control group, else what we can */
 	int job_timeout_s;	/* overrides the dispatcher's if > 0 */
 	const char *reports;	/* --reports: JUnit XML every job may write */
+	const char *cache_dir;	/* --cache-dir, or NULL: WORK/caches */
+	long long cache_max;	/* --cache-max in bytes; 0: no caching */
 	int nslots;
 	/* A chunk of output as a log line (taken over). */
 	void (*output)(void *arg, int64_t job, char *line);
@@ -103,6 +108,19 @@ struct runjob_config {
 	void (*tests)(void *arg, struct runjob *j, char *line);
 	/* Bytes of tests messages not acknowledged yet. */
 	size_t (*tests_backlog)(void *arg);
+	/*
+	 * Job j's artifacts (runartifact.c): a file's start, a frame of it,
+	 * its end (answered through runartifact_ended), a needed job's file
+	 * asked for (answered through runartifact_got, its frames given to
+	 * runartifact_frame).  -1 when not connected.
+	 */
+	int (*artifact_begin)(void *arg, struct runjob *j, const char *path,
+	    int64_t size, int mode);
+	int (*artifact_frame)(void *arg, struct runjob *j, const void *data,
+	    size_t len);
+	void (*artifact_end)(void *arg, struct runjob *j, const char *sha256);
+	int (*artifact_get)(void *arg, struct runjob *j, int64_t job,
+	    const char *path);
 	/* Send the plan of job j (plan_encode's JSON, len bytes). */
 	void (*plan)(void *arg, struct runjob *j, const char *text,
 	    size_t len);
@@ -169,8 +187,15 @@ struct runjob {
 	struct plan_keep keep;	/* its artifacts, cache, secrets' names */
 	char **secrets;		/* "NAME=value" it was given */
 	size_t nsecrets;
+	char **secret_notes;	/* why some it asked for were not given */
+	size_t nsecret_notes;
+	struct mask *mask;	/* its secrets, taken out of its output */
 	char *inputs;		/* its needs' artifacts (JSON), or NULL */
 	int64_t max_artifact_bytes;	/* 0: no cap sent */
+	struct runcache_op *cache_op;	/* restoring or saving, or NULL */
+	struct runartifact *art;	/* its artifacts' transfers, or NULL */
+	char cache_key[65];	/* its cache's, once restored; or "" */
+	int cache_exit;		/* the test's exit status while saving */
 	struct runreport *report;	/* its tests, read */
 	int tests_partial;	/* its records are not all its tests */
 	int plan;		/* look for .ssci.yml and send it */

@@ -32,6 +32,8 @@
 #include "plan.h"
 #include "report.h"
 #include "reportglob.h"
+#include "mask.h"
+#include "runartifact.h"
 #include "runjob_int.h"
 #include "util.h"
 
@@ -107,13 +109,43 @@ runreport_out_record(const struct test_record *rec, void *arg)
 	return 0;
 }
 
-/* A record from a file: sent once its batch is full. */
+static int runreport_file_add(struct runreport *rr, struct runjob *j,
+    const struct test_record *rec);
+
+/* s masked into *out (malloc'd) if it holds a secret; s otherwise. */
+static char *
+runreport_mask(const struct runjob *j, char *s, char **out)
+{
+	*out = NULL;
+	if (s != NULL && mask_string(j->mask, s, out) == 1)
+		return *out;
+	return s;
+}
+
+/* A record from a file: sent once its batch is full, secrets masked. */
 static int
-runreport_file_record(const struct test_record *rec, void *arg)
+runreport_file_record(const struct test_record *orig, void *arg)
 {
 	struct runreport *rr = arg;
 	struct runjob *j = rr->j;
+	struct test_record copy = *orig, *rec = &copy;
+	char *owned[4];
+	int rc;
 
+	copy.name = runreport_mask(j, orig->name, &owned[0]);
+	copy.suite = runreport_mask(j, orig->suite, &owned[1]);
+	copy.file = runreport_mask(j, orig->file, &owned[2]);
+	copy.message = runreport_mask(j, orig->message, &owned[3]);
+	rc = runreport_file_add(rr, j, rec);
+	for (size_t i = 0; i < 4; i++)
+		free(owned[i]);
+	return rc;
+}
+
+static int
+runreport_file_add(struct runreport *rr, struct runjob *j,
+    const struct test_record *rec)
+{
 	if (rr->records >= TESTREC_MAX_TESTS)
 		return -1;
 	if (!proto_tests_batch_fits(rr->batch, rec))
@@ -354,7 +386,7 @@ runreport_done(struct runreport *rr)
 		runjob_finish(j, j->ending, exit_code, j->ending ==
 		    JOB_TIMEOUT ? "job timeout" : "cancelled");
 	else
-		runjob_finish(j, state, exit_code, NULL);
+		runartifact_send(j, state, exit_code);
 }
 
 /* No file was found: the output's records are sent instead. */
@@ -432,7 +464,7 @@ runreport_finish(struct runjob *j, enum job_state state, int exit_code)
 	struct runreport *rr = j->report;
 
 	if (rr == NULL) {
-		runjob_finish(j, state, exit_code, NULL);
+		runartifact_send(j, state, exit_code);
 		return;
 	}
 	rr->state = state;

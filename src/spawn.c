@@ -179,7 +179,7 @@ spawn_child(const char *path, char *const *argv, char *const *env,
 	struct sigaction sa;
 	struct rlimit rl;
 	struct spawn_failure failure;
-	int nullfd, step;
+	int nullfd, stderrfd, step;
 	sigset_t none;
 
 	/*
@@ -215,6 +215,9 @@ spawn_child(const char *path, char *const *argv, char *const *env,
 	    "/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nullfd == -1 || dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
 	    dup2(outfd, 2) == -1)
+		goto fail;
+	if (opts->stderr_path != NULL && ((stderrfd = open(opts->stderr_path,
+	    O_WRONLY | O_CLOEXEC)) == -1 || dup2(stderrfd, 2) == -1))
 		goto fail;
 	spawn_child_cloexec(ctx);
 	step = SPAWN_STEP_CHDIR;
@@ -439,6 +442,7 @@ spawn_start(const struct spawn_opts *opts)
 	sp->on_output = opts->on_output;
 	sp->on_done = opts->on_done;
 	sp->arg = opts->arg;
+	sp->free_arg = opts->free_arg;
 	sp->ev_read = event_new(spawn_base, fd, EV_READ | EV_PERSIST,
 	    spawn_read_cb, sp);
 	event_add(sp->ev_read, NULL);

@@ -44,6 +44,11 @@ struct spawn_opts {
 	const char *const *argv;	/* argv[0] is looked up in PATH */
 	const char *dir;		/* working folder, or NULL */
 	const char *stdin_path;		/* the child's stdin; NULL: /dev/null */
+	/*
+	 * The child's stderr, opened for writing ("/dev/null"), when its
+	 * output must stay clean (a tar on its stdout); NULL: with stdout.
+	 */
+	const char *stderr_path;
 	const char *const *env;		/* extra "NAME=value", NULL-ended, or NULL */
 	const char *const *unset;	/* names to leave out, NULL-ended, or NULL */
 	const int *join_fds;		/* cgroup.procs files the child joins */
@@ -57,6 +62,8 @@ struct spawn_opts {
 	spawn_output_cb on_output;	/* may be NULL: output is dropped */
 	spawn_done_cb on_done;
 	void *arg;
+	/* What spawn_shutdown calls instead of on_done, or NULL. */
+	void (*free_arg)(void *arg);
 };
 
 /*

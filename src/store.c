@@ -3,19 +3,27 @@
  * store.c - the store's interface, the same whatever keeps the data: it
  * checks what callers give, then calls the backend (store_backend.h).
  * SQLite is the only backend today; the checks live here so that a second
- * one is only about keeping and finding.
+ * one is only about keeping and finding.  Secrets are sealed here too
+ * (seal.h), so that no backend ever holds one in the clear.
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "secrets.h"
+#include "seal.h"
 #include "store_backend.h"
 #include "util.h"
 
 struct store *
 store_open(const char *dir)
 {
-	return store_sqlite_backend.open(dir);
+	struct store *store = store_sqlite_backend.open(dir);
+
+	if (store != NULL)
+		xasprintf(&store->key_path, "%s/secrets.key", dir);
+	return store;
 }
 
 int
@@ -33,8 +41,11 @@ store_check_file(const char *path)
 void
 store_close(struct store *store)
 {
-	if (store != NULL)
-		store->backend->close(store);
+	if (store == NULL)
+		return;
+	seal_wipe(store->key, sizeof store->key);
+	free(store->key_path);
+	store->backend->close(store);
 }
 
 int
@@ -506,4 +517,220 @@ int
 store_schedule_set(struct store *store, const char *spec, int64_t ms)
 {
 	return store->backend->schedule_set(store, spec, ms);
+}
+
+/* An artifact's row as a backend may keep it: 0, or -1 (said). */
+static int
+store_artifact_check(const struct store_artifact *a)
+{
+	char path[LOG_CUT_MAX * 4 + 8];
+	const char *why = NULL;
+	size_t i;
+
+	if (a->path == NULL || !artifact_path_valid(a->path))
+		why = "bad path";
+	else if (a->job < 1)
+		why = "bad job";
+	else if (a->size < 0)
+		why = "bad size";
+	else if (a->mode != 0644 && a->mode != 0755)
+		why = "mode is neither 0644 nor 0755";
+	else if (a->created < 1 || a->expires < 0)
+		why = "bad time";
+	for (i = 0; why == NULL && i < 64; i++) {
+		if (!isdigit((unsigned char)a->sha256[i]) &&
+		    (a->sha256[i] < 'a' || a->sha256[i] > 'f'))
+			why = "bad SHA-256";
+	}
+	if (why == NULL && a->sha256[64] != '\0')
+		why = "bad SHA-256";
+	if (why == NULL)
+		return 0;
+	log_escape_cut(a->path != NULL ? a->path : "", a->path != NULL ?
+	    strlen(a->path) : 0, 200, path, sizeof path);
+	log_warnx("unable to keep artifact '%s' of job %lld: %s", path,
+	    (long long)a->job, why);
+	return -1;
+}
+
+int
+store_artifact_add(struct store *store, const struct store_artifact *a)
+{
+	if (store_artifact_check(a) == -1)
+		return -1;
+	return store->backend->artifact_add(store, a);
+}
+
+int
+store_artifacts_of_job(struct store *store, int64_t job,
+    store_artifact_cb cb, void *arg)
+{
+	return store->backend->artifacts_of_job(store, job, cb, arg);
+}
+
+int
+store_artifact_get(struct store *store, int64_t job, const char *path,
+    struct store_artifact *out, char **path_out)
+{
+	*path_out = NULL;
+	if (path == NULL || !artifact_path_valid(path))
+		return -1;
+	return store->backend->artifact_get(store, job, path, out, path_out);
+}
+
+int
+store_artifacts_of_needs(struct store *store, int64_t job,
+    store_artifact_cb cb, void *arg)
+{
+	return store->backend->artifacts_of_needs(store, job, cb, arg);
+}
+
+int
+store_artifacts_expire(struct store *store, int64_t now, int limit,
+    store_artifact_cb cb, void *arg)
+{
+	if (limit < 1 || limit > 10000 || cb == NULL) {
+		log_warnx("%s: bad arguments", __func__);
+		return -1;
+	}
+	return store->backend->artifacts_expire(store, now, limit, cb, arg);
+}
+
+int
+store_artifacts_remove_job(struct store *store, int64_t job)
+{
+	return store->backend->artifacts_remove_job(store, job);
+}
+
+/* The secrets' key, read (or made) when first needed: 0, or -1. */
+static int
+store_secret_key(struct store *store)
+{
+	if (!store->have_key) {
+		if (seal_key_load(store->key_path, store->key) == -1)
+			return -1;
+		store->have_key = 1;
+	}
+	return 0;
+}
+
+/* What a sealed value is bound to: its repository and name. */
+static char *
+store_secret_aad(const char *repo, const char *name, size_t *len)
+{
+	size_t r = strlen(repo), n = strlen(name);
+	char *aad = xmalloc(r + 1 + n);
+
+	memcpy(aad, repo, r);
+	aad[r] = '\0';
+	memcpy(aad + r + 1, name, n);
+	*len = r + 1 + n;
+	return aad;
+}
+
+/* The arguments every secret function takes: 0, or -1 (logged). */
+static int
+store_secret_args(const char *repo, const char *name)
+{
+	char why[300];
+
+	if (repo == NULL || !repo_url_valid(repo)) {
+		log_warnx("unable to use a secret: bad repository");
+		return -1;
+	}
+	if (name != NULL && secret_name_check(name, why, sizeof why) == -1) {
+		log_warnx("unable to use a secret: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_secret_set(struct store *store, const char *repo, const char *name,
+    const char *value, size_t len, const char *branches, const char *by)
+{
+	unsigned char *sealed;
+	size_t aadlen, sealedlen;
+	char why[300], *aad;
+	int rc;
+
+	if (store_secret_args(repo, name) == -1 || name == NULL ||
+	    value == NULL)
+		return -1;
+	if (secret_value_check(value, len, why, sizeof why) == -1) {
+		log_warnx("unable to keep secret '%s' of %s: %s", name, repo,
+		    why);
+		return -1;
+	}
+	if (branches != NULL && !secret_branches_valid(branches)) {
+		log_warnx("unable to keep secret '%s' of %s: bad branch globs",
+		    name, repo);
+		return -1;
+	}
+	if (store_secret_key(store) == -1)
+		return -1;
+	aad = store_secret_aad(repo, name, &aadlen);
+	rc = seal_value(store->key, aad, aadlen, value, len, &sealed,
+	    &sealedlen);
+	free(aad);
+	if (rc == -1)
+		return -1;
+	rc = store->backend->secret_set(store, repo, name, sealed, sealedlen,
+	    branches != NULL ? branches : "", by, now_ms());
+	free(sealed);
+	return rc;
+}
+
+int
+store_secrets_list(struct store *store, const char *repo,
+    store_secret_cb cb, void *arg)
+{
+	if (store_secret_args(repo, NULL) == -1)
+		return -1;
+	return store->backend->secrets_list(store, repo, cb, arg);
+}
+
+int
+store_secret_remove(struct store *store, const char *repo, const char *name)
+{
+	if (store_secret_args(repo, name) == -1 || name == NULL)
+		return -1;
+	return store->backend->secret_remove(store, repo, name);
+}
+
+int
+store_secret_get(struct store *store, const char *repo, const char *name,
+    char **value, size_t *len, char **branches)
+{
+	unsigned char *sealed;
+	size_t sealedlen, aadlen;
+	char *aad;
+	int rc;
+
+	if (store_secret_args(repo, name) == -1 || name == NULL)
+		return -1;
+	rc = store->backend->secret_get(store, repo, name, &sealed,
+	    &sealedlen, branches);
+	if (rc != 1)
+		return rc;
+	if (store_secret_key(store) == -1) {
+		rc = -2;
+		goto out;
+	}
+	aad = store_secret_aad(repo, name, &aadlen);
+	if (seal_open(store->key, aad, aadlen, sealed, sealedlen, value,
+	    len) == -1) {
+		log_warnx("unable to open secret '%s' of %s: it was not sealed "
+		    "with the key in '%s' (set it again)", name, repo,
+		    store->key_path);
+		rc = -2;
+	}
+	free(aad);
+out:
+	free(sealed);
+	if (rc != 1) {
+		free(*branches);
+		*branches = NULL;
+	}
+	return rc;
 }

@@ -306,10 +306,10 @@ int store_delivery_add(struct store *store, const char *forge, const char *id,
     int64_t now_ms, int64_t since_ms);
 
 /*
- * Retention: a pipeline goes, with its jobs and their tests and needs,
- * once it ended before before_ms and at least keep_jobs jobs newer than
- * all of its own are on its repository and branch; so the newest
- * keep_jobs of a branch, and its latest job always, stay.
+ * Retention: a pipeline goes, with its jobs and their tests, needs and
+ * artifacts' rows, once it ended before before_ms and at least keep_jobs
+ * jobs newer than all of its own are on its repository and branch; so
+ * the newest keep_jobs of a branch, and its latest job always, stay.
  */
 struct store_retention {
 	int64_t before_ms;
@@ -382,5 +382,87 @@ int store_branch_tip(struct store *store, const char *repo,
 /* When a schedule (its text) last ran: 1 and *ms, 0 never, -1. */
 int store_schedule_last(struct store *store, const char *spec, int64_t *ms);
 int store_schedule_set(struct store *store, const char *spec, int64_t ms);
+
+/*
+ * Artifacts (docs/ARTIFACTS.md): a job's files, kept by the dispatcher as
+ * STATE/artifacts/JOB/PATH.  A row is added once its file is there whole
+ * (checked against its SHA-256), so a listed file is never a half one.
+ * path is artifact_path_valid's (util.h); strings are borrowed in
+ * callbacks, whose -1 stops a list.
+ */
+struct store_artifact {
+	int64_t job;		/* whose folder holds it */
+	const char *path;
+	int64_t size;
+	char sha256[65];	/* lower-case hex */
+	int mode;		/* 0644 or 0755 */
+	int64_t created;	/* unix seconds */
+	int64_t expires;	/* unix seconds, 0: as long as the job */
+};
+typedef int (*store_artifact_cb)(const struct store_artifact *a, void *arg);
+
+/* Keep an artifact's row, replacing the same job and path: 0, or -1. */
+int store_artifact_add(struct store *store, const struct store_artifact *a);
+/* A job's artifacts in path order: how many, or -1. */
+int store_artifacts_of_job(struct store *store, int64_t job,
+    store_artifact_cb cb, void *arg);
+/*
+ * One artifact: 1 and *out filled (its path the malloc'd *path_out), 0 if
+ * there is none, -1 on a store error or a bad path.
+ */
+int store_artifact_get(struct store *store, int64_t job, const char *path,
+    struct store_artifact *out, char **path_out);
+/*
+ * The artifacts a job's inputs are: those of each job it needs (that
+ * passed), made by its latest attempt; for a job a retry carried, those
+ * of the job that ran; for a sharded one, its shards'.  a->job says whose
+ * folder holds each.  Each need's in turn, in path order: how many, or -1.
+ */
+int store_artifacts_of_needs(struct store *store, int64_t job,
+    store_artifact_cb cb, void *arg);
+/*
+ * Expired artifacts (expires <= now), at most limit (1 to 10000), removed
+ * in one transaction; then cb for each, so that the caller removes its
+ * file.  How many, or -1.
+ */
+int store_artifacts_expire(struct store *store, int64_t now, int limit,
+    store_artifact_cb cb, void *arg);
+/* A job's rows removed (the caller removes its folder): how many, or -1. */
+int store_artifacts_remove_job(struct store *store, int64_t job);
+
+/*
+ * Secrets (docs/SECURITY.md): a repository's named values, each given to
+ * the jobs of the branches its globs match (space-separated; "" for every
+ * branch but pull requests', secrets.h).  A value is sealed (seal.h)
+ * under the key in STATE/secrets.key, made when first needed, before any
+ * backend sees it: the database alone, or a backup of it, holds none in
+ * the clear.  Names and values are checked as secrets.h says.
+ */
+struct secret_info {
+	const char *repo;
+	const char *name;
+	const char *branches;	/* "" for the default rule */
+	int64_t updated_ms;
+	const char *updated_by;	/* may be NULL */
+};
+typedef int (*store_secret_cb)(const struct secret_info *s, void *arg);
+
+/* Set (or replace) a secret of len bytes, by says who: 0, or -1. */
+int store_secret_set(struct store *store, const char *repo, const char *name,
+    const char *value, size_t len, const char *branches, const char *by);
+/* A repository's secrets by name, never their values: how many, or -1. */
+int store_secrets_list(struct store *store, const char *repo,
+    store_secret_cb cb, void *arg);
+/* Remove one: 0, 1 if there is no such secret, -1. */
+int store_secret_remove(struct store *store, const char *repo,
+    const char *name);
+/*
+ * One secret's value (malloc'd, NUL-terminated, *len bytes; wipe it with
+ * seal_wipe before freeing) and its branch globs (malloc'd): 1, 0 if
+ * there is none, -1 if the store failed, -2 if the value does not open
+ * with the key there is (said, naming the secret).
+ */
+int store_secret_get(struct store *store, const char *repo, const char *name,
+    char **value, size_t *len, char **branches);
 
 #endif

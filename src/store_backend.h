@@ -13,12 +13,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "seal.h"
 #include "store.h"
 
 struct store {
 	const struct store_backend *backend;
 	int max_queued;		/* per repository; 0 for no limit */
 	int transient;		/* the last failure may pass by itself */
+	/* Secrets' key (store.c): its file, read when first needed. */
+	char *key_path;
+	unsigned char key[SEAL_KEY_LEN];
+	int have_key;
 };
 
 struct store_backend {
@@ -126,6 +131,29 @@ struct store_backend {
 	int (*quarantined)(struct store *store, const char *repo,
 	    void (*cb)(const char *repo, const char *name, int64_t since_ms,
 	    const char *by, void *arg), void *arg);
+	/* Artifacts: rows only; their files are the dispatcher's. */
+	int (*artifact_add)(struct store *store,
+	    const struct store_artifact *a);
+	int (*artifacts_of_job)(struct store *store, int64_t job,
+	    store_artifact_cb cb, void *arg);
+	int (*artifact_get)(struct store *store, int64_t job,
+	    const char *path, struct store_artifact *out, char **path_out);
+	int (*artifacts_of_needs)(struct store *store, int64_t job,
+	    store_artifact_cb cb, void *arg);
+	int (*artifacts_expire)(struct store *store, int64_t now, int limit,
+	    store_artifact_cb cb, void *arg);
+	int (*artifacts_remove_job)(struct store *store, int64_t job);
+	/* Secrets: sealed bytes only (store.c seals and opens them). */
+	int (*secret_set)(struct store *store, const char *repo,
+	    const char *name, const unsigned char *sealed, size_t len,
+	    const char *branches, const char *by, int64_t now_ms);
+	int (*secrets_list)(struct store *store, const char *repo,
+	    store_secret_cb cb, void *arg);
+	int (*secret_remove)(struct store *store, const char *repo,
+	    const char *name);
+	int (*secret_get)(struct store *store, const char *repo,
+	    const char *name, unsigned char **sealed, size_t *len,
+	    char **branches);
 };
 
 /* store_sqlite.c: DIR/ssci.db, WAL, synchronous=FULL. */

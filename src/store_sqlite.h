@@ -109,6 +109,7 @@ enum store_stmt {
 	ST_PRUNE_TEST_RUNS,
 	ST_PRUNE_TEST_ATTEMPTS,
 	ST_PRUNE_NEEDS,
+	ST_PRUNE_ARTIFACTS,
 	ST_PRUNE_JOBS,
 	ST_PRUNE_PIPELINE,
 	ST_VACUUM_STEP,
@@ -134,6 +135,17 @@ enum store_stmt {
 	ST_BRANCH_TIP,
 	ST_SCHEDULE_GET,
 	ST_SCHEDULE_SET,
+	ST_SECRET_SET,
+	ST_SECRET_LIST,
+	ST_SECRET_REMOVE,
+	ST_SECRET_GET,
+	ST_ARTIFACT_ADD,
+	ST_ARTIFACTS_OF_JOB,
+	ST_ARTIFACT_GET,
+	ST_ARTIFACTS_OF_NEEDS,
+	ST_ARTIFACTS_EXPIRED,
+	ST_ARTIFACT_REMOVE,
+	ST_ARTIFACTS_REMOVE_JOB,
 	ST_MAX
 };
 
@@ -325,5 +337,28 @@ int sqlite_branch_tip(struct store *base, const char *repo,
     const char *branch, struct job *job);
 int sqlite_schedule_last(struct store *base, const char *spec, int64_t *ms);
 int sqlite_schedule_set(struct store *base, const char *spec, int64_t ms);
+
+/* store_sqlite_artifacts.c: a job's files, kept under the state dir */
+int sqlite_artifact_add(struct store *base, const struct store_artifact *a);
+int sqlite_artifacts_of_job(struct store *base, int64_t job,
+    store_artifact_cb cb, void *arg);
+int sqlite_artifact_get(struct store *base, int64_t job, const char *path,
+    struct store_artifact *out, char **path_out);
+int sqlite_artifacts_of_needs(struct store *base, int64_t job,
+    store_artifact_cb cb, void *arg);
+int sqlite_artifacts_expire(struct store *base, int64_t now, int limit,
+    store_artifact_cb cb, void *arg);
+int sqlite_artifacts_remove_job(struct store *base, int64_t job);
+
+/* store_sqlite_secrets.c: secrets, kept sealed */
+int sqlite_secret_set(struct store *base, const char *repo, const char *name,
+    const unsigned char *sealed, size_t len, const char *branches,
+    const char *by, int64_t now);
+int sqlite_secrets_list(struct store *base, const char *repo,
+    store_secret_cb cb, void *arg);
+int sqlite_secret_remove(struct store *base, const char *repo,
+    const char *name);
+int sqlite_secret_get(struct store *base, const char *repo, const char *name,
+    unsigned char **sealed, size_t *len, char **branches);
 
 #endif

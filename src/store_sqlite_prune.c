@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * store_sqlite_prune.c - retention in the SQLite store: a step of a pass
- * over the pipelines, removing those past both limits in one transaction
- * that also gives free pages back (the database is in incremental
- * auto-vacuum, store_sqlite_db.c), so that the file shrinks as it goes.
+ * over the pipelines, removing those past both limits (their jobs with
+ * their tests, needs and artifacts' rows) in one transaction that also
+ * gives free pages back (the database is in incremental auto-vacuum,
+ * store_sqlite_db.c), so that the file shrinks as it goes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -182,8 +183,8 @@ prune_pipeline(struct store_sqlite *store, int64_t pipeline, int64_t **jobs,
     size_t *njobs)
 {
 	static const enum store_stmt order[] = { ST_PRUNE_TEST_RUNS,
-	    ST_PRUNE_TEST_ATTEMPTS, ST_PRUNE_NEEDS, ST_PRUNE_JOBS,
-	    ST_PRUNE_PIPELINE };
+	    ST_PRUNE_TEST_ATTEMPTS, ST_PRUNE_NEEDS, ST_PRUNE_ARTIFACTS,
+	    ST_PRUNE_JOBS, ST_PRUNE_PIPELINE };
 	int rc;
 
 	sql_bind_int64(store, ST_PRUNE_JOB_IDS, 1, pipeline);

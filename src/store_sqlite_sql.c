@@ -104,6 +104,11 @@
 
 #define TEST_FAILED "r.status IN ('failed', 'error')"
 
+/* The columns sqlite_artifact_fill reads, in its order. */
+#define ARTIFACT_COLUMNS \
+	"SELECT a.job_id, a.path, a.size, a.sha256, a.mode, a.created_at, " \
+	"a.expires_at FROM artifacts a "
+
 const struct store_sql store_sql[ST_MAX] = {
 	[ST_BEGIN] = { "begin a transaction", "BEGIN IMMEDIATE" },
 	[ST_COMMIT] = { "commit", "COMMIT" },
@@ -335,6 +340,51 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "(SELECT id FROM jobs WHERE pipeline_id = ?1)" },
 	[ST_PRUNE_NEEDS] = { "remove an old pipeline's needs",
 	    "DELETE FROM job_needs WHERE job_id IN "
+	    "(SELECT id FROM jobs WHERE pipeline_id = ?1)" },
+	/* Artifacts: a job's rows in path order, along its primary key. */
+	[ST_ARTIFACT_ADD] = { "keep an artifact",
+	    "INSERT INTO artifacts (job_id, path, size, sha256, mode, "
+	    "created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT (job_id, path) DO UPDATE SET size = excluded.size, "
+	    "sha256 = excluded.sha256, mode = excluded.mode, "
+	    "created_at = excluded.created_at, "
+	    "expires_at = excluded.expires_at" },
+	[ST_ARTIFACTS_OF_JOB] = { "list a job's artifacts",
+	    ARTIFACT_COLUMNS "WHERE a.job_id = ?1 ORDER BY a.path" },
+	[ST_ARTIFACT_GET] = { "read an artifact",
+	    ARTIFACT_COLUMNS "WHERE a.job_id = ?1 AND a.path = ?2" },
+	/*
+	 * What job ?1 needs has passed: each need's artifacts, or where
+	 * they are.  A job a retry carried (ST_JOB_CARRY: its retry_of,
+	 * name, attempt and start copied) never ran: its run is the job it
+	 * copied, maybe carried in turn.  A sharded job never runs either:
+	 * its shards are its runs.  Of each run, the rows made since its
+	 * latest start: an earlier attempt's leftovers are not handed on.
+	 */
+	[ST_ARTIFACTS_OF_NEEDS] = { "list the artifacts a job needs",
+	    "WITH RECURSIVE src(need, job) AS (SELECT n.need_id, n.need_id "
+	    "FROM job_needs n JOIN jobs d ON d.id = n.need_id "
+	    "WHERE n.job_id = ?1 AND d.state = 'passed' "
+	    "UNION SELECT src.need, o.id FROM src JOIN jobs c ON "
+	    "c.id = src.job JOIN jobs o ON o.id = c.retry_of WHERE "
+	    "o.state = 'passed' AND o.name IS c.name AND "
+	    "o.attempt = c.attempt AND o.started_ms IS c.started_ms AND "
+	    "o.pipeline_id IS NOT c.pipeline_id "
+	    "UNION SELECT src.need, s.id FROM src JOIN jobs s ON "
+	    "s.shard_of = src.job WHERE s.state = 'passed') "
+	    ARTIFACT_COLUMNS "JOIN src ON a.job_id = src.job "
+	    "JOIN jobs r ON r.id = src.job "
+	    "WHERE a.created_at >= COALESCE(r.started_ms, 0) / 1000 "
+	    "ORDER BY src.need, a.job_id, a.path" },
+	[ST_ARTIFACTS_EXPIRED] = { "list expired artifacts",
+	    ARTIFACT_COLUMNS "WHERE a.expires_at IS NOT NULL AND "
+	    "a.expires_at <= ?1 ORDER BY a.expires_at LIMIT ?2" },
+	[ST_ARTIFACT_REMOVE] = { "remove an artifact",
+	    "DELETE FROM artifacts WHERE job_id = ?1 AND path = ?2" },
+	[ST_ARTIFACTS_REMOVE_JOB] = { "remove a job's artifacts",
+	    "DELETE FROM artifacts WHERE job_id = ?1" },
+	[ST_PRUNE_ARTIFACTS] = { "remove an old pipeline's artifacts",
+	    "DELETE FROM artifacts WHERE job_id IN "
 	    "(SELECT id FROM jobs WHERE pipeline_id = ?1)" },
 	[ST_PRUNE_JOBS] = { "remove an old pipeline's jobs",
 	    "DELETE FROM jobs WHERE pipeline_id = ?1" },
@@ -593,6 +643,21 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "FROM tests t JOIN repos ON repos.id = t.repo_id "
 	    "WHERE t.quarantined_ms IS NOT NULL AND "
 	    "(?1 IS NULL OR repos.url = ?1) ORDER BY repos.url, t.name" },
+	/* A secret's value comes sealed (store.c): never clear text here. */
+	[ST_SECRET_SET] = { "keep a secret",
+	    "INSERT INTO secrets (repo, name, value, branches, updated_ms, "
+	    "updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (repo, "
+	    "name) DO UPDATE SET value = excluded.value, branches = "
+	    "excluded.branches, updated_ms = excluded.updated_ms, "
+	    "updated_by = excluded.updated_by" },
+	[ST_SECRET_LIST] = { "list secrets",
+	    "SELECT repo, name, branches, updated_ms, updated_by FROM secrets "
+	    "WHERE repo = ?1 ORDER BY name" },
+	[ST_SECRET_REMOVE] = { "remove a secret",
+	    "DELETE FROM secrets WHERE repo = ?1 AND name = ?2" },
+	[ST_SECRET_GET] = { "read a secret",
+	    "SELECT value, branches FROM secrets WHERE repo = ?1 AND "
+	    "name = ?2" },
 };
 
 /*
@@ -761,6 +826,29 @@ const char *const store_migrations[] = {
 	"CREATE TABLE schedules (spec TEXT PRIMARY KEY,"
 	"  last_ms INTEGER NOT NULL);"
 	"PRAGMA user_version = 9;",
+
+	/*
+	 * Secrets (docs/SECURITY.md): a repository's named values, each
+	 * sealed by store.c under STATE/secrets.key (never in this file),
+	 * with the branch globs it is given to ('' for every branch but
+	 * pull requests').
+	 */
+	"CREATE TABLE secrets (repo TEXT NOT NULL, name TEXT NOT NULL,"
+	"  value BLOB NOT NULL, branches TEXT NOT NULL DEFAULT '',"
+	"  updated_ms INTEGER NOT NULL, updated_by TEXT,"
+	"  PRIMARY KEY (repo, name));"
+	/*
+	 * Artifacts (docs/ARTIFACTS.md): a job's files, each kept as
+	 * STATE/artifacts/JOB/PATH once it arrived whole; expires_at NULL
+	 * keeps it as long as its job.
+	 */
+	"CREATE TABLE artifacts (job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	"  path TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+	"  mode INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER, PRIMARY KEY (job_id, path));"
+	"CREATE INDEX artifacts_expiry ON artifacts (expires_at)"
+	"  WHERE expires_at IS NOT NULL;"
+	"PRAGMA user_version = 10;",
 };
 
 const int store_version =

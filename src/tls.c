@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tls.c - OpenSSL contexts and bufferevents (TLS 1.2 at least), and the
- * one other thing we ask of OpenSSL: HMAC-SHA256 for forges' webhook
- * signatures.  Only this file includes OpenSSL's headers.
+ * other things we ask of OpenSSL: HMAC-SHA256 for forges' webhook
+ * signatures, SHA-256 for a runner's cache keys.  Only this file and
+ * seal.c (the store's secrets) include OpenSSL's headers.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/bufferevent.h>
@@ -138,4 +140,63 @@ tls_hmac_sha256_hex(const char *key, const void *data, size_t len,
 		hex[2 * i + 1] = digits[mac[i] & 15];
 	}
 	hex[64] = '\0';
+}
+
+/* The digest's 32 bytes as 64 lowercase hex digits. */
+static void
+tls_hex(const unsigned char *md, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+struct tls_sha256 {
+	EVP_MD_CTX *ctx;
+	int failed;
+};
+
+struct tls_sha256 *
+tls_sha256_new(void)
+{
+	struct tls_sha256 *h = xcalloc(1, sizeof *h);
+
+	h->ctx = EVP_MD_CTX_new();
+	h->failed = h->ctx == NULL ||
+	    EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1;
+	return h;
+}
+
+void
+tls_sha256_update(struct tls_sha256 *h, const void *data, size_t len)
+{
+	if (!h->failed && len > 0)
+		h->failed = EVP_DigestUpdate(h->ctx, data, len) != 1;
+}
+
+void
+tls_sha256_end(struct tls_sha256 *h, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (h->failed || EVP_DigestFinal_ex(h->ctx, md, &mdlen) != 1 ||
+	    mdlen != 32)
+		fatalx("SHA-256 failed");	/* only out of memory */
+	tls_hex(md, hex);
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+}
+
+void
+tls_sha256_hex(const void *data, size_t len, char hex[65])
+{
+	struct tls_sha256 *h = tls_sha256_new();
+
+	tls_sha256_update(h, data, len);
+	tls_sha256_end(h, hex);
 }

@@ -8,6 +8,8 @@
 #ifndef SSCI_TLS_H
 #define SSCI_TLS_H
 
+#include <stddef.h>
+
 struct ssl_ctx_st;
 struct ssl_st;
 struct event_base;
@@ -41,5 +43,16 @@ void tls_free(struct ssl_ctx_st *ctx);
  */
 void tls_hmac_sha256_hex(const char *key, const void *data, size_t len,
     char hex[65]);
+
+/*
+ * SHA-256 as it goes (a runner's cache key over files of the tree), and
+ * at once: tls_sha256_new, any number of updates, then tls_sha256_end,
+ * which writes 64 lowercase hex digits into hex and frees h.
+ */
+struct tls_sha256;
+struct tls_sha256 *tls_sha256_new(void);
+void tls_sha256_update(struct tls_sha256 *h, const void *data, size_t len);
+void tls_sha256_end(struct tls_sha256 *h, char hex[65]);
+void tls_sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif

@@ -133,10 +133,28 @@ int write_file_atomic(const char *path, const void *data, size_t len);
 /* fsync the folder holding path, so that a rename in it is durable. */
 void sync_parent_dir(const char *path);
 
+/*
+ * A new file for path (relative, checked by the caller) under the folder
+ * top, its folders made, no link followed on the way (a tree's commit may
+ * have planted one): its descriptor, *tmp its temporary name in *dirfd's
+ * folder, to be renamed to path's last part; or -1 (errno).
+ */
+int file_create_beneath(const char *top, const char *path, char **tmp,
+    int *dirfd);
+
 /* mkdir -p with mode 0755; returns 0 or -1 after logging. */
 int mkdir_p(const char *path);
 /* mkdir -p of the folder that holds path (none for a bare name). */
 int mkdir_p_parent(const char *path);
+
+/*
+ * An artifact's path as the dispatcher keeps it (STATE/artifacts/JOB/PATH):
+ * relative, 1..ARTIFACT_PATH_MAX bytes of UTF-8 without control
+ * characters, its parts neither empty nor "." nor ".." (so no leading or
+ * trailing '/' and no "//").
+ */
+#define ARTIFACT_PATH_MAX 1024
+int artifact_path_valid(const char *path);
 
 /*
  * Parse "HOST:PORT" or "[IPV6]:PORT" (port 0..65535); host is malloc'd,

@@ -110,7 +110,10 @@ round_trip(const struct proto_msg *m)
 		    .nrun = m->nrun, .env = m->env, .nenv = m->nenv,
 		    .reports = m->reports, .nreports = m->nreports,
 		    .tests = m->shard_tests, .ntests = m->nshard_tests,
-		    .plan = m->plan, .params = m->params };
+		    .plan = m->plan, .params = m->params,
+		    .secrets = m->secrets, .nsecrets = m->nsecrets,
+		    .notes = m->notes, .nnotes = m->nnotes,
+		    .max_artifact_bytes = m->max_artifact_bytes };
 		line = proto_encode_job_run(m->job, m->repo, m->commit,
 		    m->branch, m->timeout, m->attempt, &run, &len);
 		break;
@@ -169,6 +172,33 @@ round_trip(const struct proto_msg *m)
 		line = proto_encode_quarantine(m->repo, m->test, m->remove,
 		    &len);
 		break;
+	case PROTO_SECRET_SET:
+		line = proto_encode_secret_set(m->repo, m->name, m->value,
+		    strlen(m->value), m->branches, &len);
+		break;
+	case PROTO_SECRET_LIST:
+		line = proto_encode_secret_list(m->repo, &len);
+		break;
+	case PROTO_SECRET_RM:
+		line = proto_encode_secret_rm(m->repo, m->name, &len);
+		break;
+	case PROTO_ARTIFACT:
+		line = proto_encode_artifact(m->job, m->attempt, m->path,
+		    m->size, m->mode, &len);
+		break;
+	case PROTO_ARTIFACT_DATA:
+		line = proto_encode_artifact_data(m->job, (size_t)m->frame_len,
+		    &len);
+		break;
+	case PROTO_ARTIFACT_END:
+		line = proto_encode_artifact_end(m->job, m->sha256, &len);
+		break;
+	case PROTO_ARTIFACT_GET:
+		line = proto_encode_artifact_get(m->job, m->path, &len);
+		break;
+	case PROTO_ARTIFACTS:
+		line = proto_encode_artifacts(m->job, &len);
+		break;
 	}
 	check(line != NULL);
 	reparse(line, len, m->type, &r);
@@ -217,6 +247,14 @@ round_trip(const struct proto_msg *m)
 	check(same_string(r.trigger, m->trigger));
 	check(r.priority == m->priority && r.priority_set == m->priority_set);
 	check(same_string(r.params, m->params));
+	check(same_string(r.value, m->value));
+	check(same_strings(r.secrets, r.nsecrets, m->secrets, m->nsecrets));
+	check(same_strings(r.notes, r.nnotes, m->notes, m->nnotes));
+	check(r.max_artifact_bytes == m->max_artifact_bytes);
+	check(same_string(r.path, m->path) && r.size == m->size);
+	check(r.mode == m->mode && r.frame_len == m->frame_len);
+	check(same_string(r.sha256, m->sha256));
+	check(same_string(r.branches, m->branches));
 	check(r.nrecords == m->nrecords);
 	for (size_t i = 0; i < m->nrecords; i++) {
 		const struct test_record *a = &r.records[i], *b = &m->records[i];

@@ -293,6 +293,9 @@ class Completion(unittest.TestCase):
         self.assertEqual(self.complete("hook", "re"), ["remove"])
         self.assertEqual(self.complete("quarantine", "--json", ""),
                          ["add", "remove", "list"])
+        self.assertEqual(self.complete("secret", ""), ["set", "list", "rm"])
+        self.assertEqual(self.complete("secret", "set", "--br"),
+                         ["--branches"])
         self.assertEqual(self.complete("hook", "install", ""), [])
 
 

@@ -2,9 +2,9 @@
 """The code's structure, as docs/ARCHITECTURE.md states it: no two files of
 src/ use each other's functions (read from the built objects' symbol
 tables with nm), only the runner parses a repository's YAML, SQLite is
-spoken only by the SQLite backend, the store
-knows nothing of the wire protocol, and the file map names every file of
-src/ (and no file that is gone)."""
+spoken only by the SQLite backend, OpenSSL only by tls.c and seal.c, the
+store knows nothing of the wire protocol, and the file map names every
+file of src/ (and no file that is gone)."""
 import os
 import re
 import subprocess
@@ -71,6 +71,11 @@ class Structure(unittest.TestCase):
         self.assertTrue(speaking)
         self.assertEqual([f for f in speaking
                           if not f.startswith("store_sqlite")], [])
+
+    def test_only_tls_and_seal_speak_openssl(self):
+        speaking = [f for f in src_files(r".*\.[ch]")
+                    if "<openssl/" in open(os.path.join(SRC, f)).read()]
+        self.assertEqual(sorted(speaking), ["seal.c", "tls.c"])
 
     def test_the_store_knows_nothing_of_the_protocol(self):
         self.assertEqual([f for f in src_files(r"store.*\.[ch]")

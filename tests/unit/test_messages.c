@@ -187,13 +187,13 @@ static void
 test_messages_to_a_runner(void **state)
 {
 	static const enum proto_type sent[] = { PROTO_JOB, PROTO_CANCEL,
-	    PROTO_PING };
+	    PROTO_PING, PROTO_ARTIFACT_DATA };
 	struct row rows[MAX_ROWS];
 	int n = read_table("Messages from the dispatcher to a runner", rows,
 	    MAX_ROWS);
 
 	(void)state;
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	for (size_t i = 0; i < sizeof sent / sizeof sent[0]; i++) {
 		const struct row *r = row_of(rows, n, proto_type_name(sent[i]));
 
