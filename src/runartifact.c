@@ -39,16 +39,19 @@ struct runartifact {
 	char why[300];
 	enum job_state state;
 	int exit_code;
+	int64_t started_ms, sent;	/* for the runner's log */
 	/* Fetching: the inputs, the one coming. */
 	json_t *inputs;
 	size_t in_next;
 	int in_fd;		/* the folder it goes to */
 	int in_write;		/* the file, under in_tmp */
 	int64_t in_left;
+	int64_t in_started_ms, in_bytes;
 	char *in_tmp, *in_dest;
 	char in_sha[65];
 	struct tls_sha256 *in_hash;
 	int queued;		/* in waiting */
+	int stalled;		/* the connection was lost: go on when back */
 	TAILQ_ENTRY(runjob) entry;
 };
 
@@ -109,6 +112,9 @@ upload_done(struct runjob *j)
 	struct runartifact *a = j->art;
 	enum job_state state = a->failed ? JOB_ERROR : a->state;
 
+	log_info("job %lld: artifacts sent, %lld bytes in %lld ms",
+	    (long long)j->id, (long long)a->sent,
+	    (long long)(mono_ms() - a->started_ms));
 	give_turn(j);
 	runjob_cache_finish(j, state, a->exit_code, a->failed ? a->why : NULL);
 }
@@ -124,6 +130,44 @@ file_close(struct runartifact *a)
 	if (a->sha != NULL)
 		tls_sha256_end(a->sha, hex);
 	a->sha = NULL;
+}
+
+/*
+ * The connection was lost in the middle of a file: the dispatcher drops
+ * what it had of it, so the file starts again, whole, once the runner is
+ * registered again (runartifact_connection_back).  The job keeps the
+ * turn meanwhile.
+ */
+static void
+stall(struct runjob *j)
+{
+	struct runartifact *a = j->art;
+
+	if (a->stalled)
+		return;
+	a->stalled = 1;
+	a->waiting = 0;
+	file_close(a);
+	if (a->in_write != -1) {
+		close(a->in_write);
+		a->in_write = -1;
+	}
+	if (a->in_fd != -1) {
+		if (a->in_tmp != NULL)
+			unlinkat(a->in_fd, a->in_tmp, 0);
+		close(a->in_fd);
+		a->in_fd = -1;
+	}
+	free(a->in_tmp);
+	a->in_tmp = NULL;
+	if (a->in_hash != NULL) {
+		char hex[65];
+
+		tls_sha256_end(a->in_hash, hex);
+		a->in_hash = NULL;
+	}
+	runjob_note(j, "the connection to the dispatcher was lost while "
+	    "moving artifacts: going on once it is back");
 }
 
 /* Frames of the file while the connection takes them. */
@@ -152,14 +196,11 @@ upload_pump(struct runjob *j)
 		if (j->cfg->artifact_frame(j->cfg->arg, j, data,
 		    (size_t)n) == -1) {
 			free(data);
-			file_close(a);
-			runjob_note(j, "artifacts not sent: the connection to "
-			    "the dispatcher was lost");
-			a->next = a->nfiles;
-			upload_done(j);
+			stall(j);
 			return;
 		}
 		a->left -= n;
+		a->sent += n;
 	}
 	free(data);
 	if (a->left > 0)
@@ -190,10 +231,8 @@ upload_next(struct runjob *j)
 		a->sha = tls_sha256_new();
 		if (j->cfg->artifact_begin(j->cfg->arg, j, f->path, f->size,
 		    f->mode) == -1) {
-			file_close(a);
-			runjob_note(j, "artifacts not sent: the connection to "
-			    "the dispatcher was lost");
-			break;
+			stall(j);
+			return;
 		}
 		upload_pump(j);
 		return;
@@ -222,10 +261,11 @@ runartifact_ended(struct runjob *j, const char *code, const char *message)
 		return;
 	f = &a->files[a->next];
 	a->waiting = 0;
-	if (code == NULL && message == NULL)
-		runjob_note(j, "artifact '%s' not kept: the connection to the "
-		    "dispatcher was lost", f->path);
-	else if (code != NULL) {
+	if (code == NULL && message == NULL) {
+		stall(j);
+		return;
+	}
+	if (code != NULL) {
 		runjob_note(j, "artifact '%s' refused: %s", f->path,
 		    message != NULL ? message : code);
 		if (strcmp(code, "too_big") == 0) {
@@ -274,6 +314,7 @@ runartifact_send(struct runjob *j, enum job_state state, int exit_code)
 	runjob_note(j, "sending %zu artifact%s, %" PRId64 " bytes", a->nfiles,
 	    a->nfiles == 1 ? "" : "s", total);
 	a->next = 0;
+	a->started_ms = mono_ms();
 	if (take_turn(j))
 		upload_next(j);
 }
@@ -328,9 +369,13 @@ fetch_next(struct runjob *j)
 	const json_t *in;
 
 	if (a->in_next == json_array_size(a->inputs)) {
-		if (a->in_next > 0)
+		if (a->in_next > 0) {
 			runjob_note(j, "fetched %zu artifact%s of the jobs it "
 			    "needs", a->in_next, a->in_next == 1 ? "" : "s");
+			log_info("job %lld: artifacts fetched, %lld bytes in "
+			    "%lld ms", (long long)j->id, (long long)a->in_bytes,
+			    (long long)(mono_ms() - a->in_started_ms));
+		}
 		give_turn(j);
 		runjob_cache_restore(j);
 		return;
@@ -339,8 +384,7 @@ fetch_next(struct runjob *j)
 	if (j->cfg->artifact_get(j->cfg->arg, j,
 	    json_integer_value(json_object_get(in, "job")),
 	    json_string_value(json_object_get(in, "path"))) == -1)
-		fetch_fail(j, "unable to fetch the artifacts it needs: the "
-		    "connection to the dispatcher was lost");
+		stall(j);
 }
 
 void
@@ -370,6 +414,7 @@ runartifact_fetch(struct runjob *j)
 	}
 	a->inputs = inputs;
 	a->in_next = 0;
+	a->in_started_ms = mono_ms();
 	if (take_turn(j))
 		fetch_next(j);
 }
@@ -421,8 +466,7 @@ runartifact_got(struct runjob *j, const char *code, const char *message,
 	in = json_array_get(a->inputs, a->in_next);
 	path = json_string_value(json_object_get(in, "path"));
 	if (code == NULL && message == NULL) {
-		fetch_fail(j, "unable to fetch artifact '%s': the connection "
-		    "to the dispatcher was lost", path);
+		stall(j);
 		return;
 	}
 	if (code != NULL) {
@@ -474,11 +518,36 @@ runartifact_frame(const char *data, size_t len)
 		return;
 	}
 	a->in_left -= (int64_t)len;
+	a->in_bytes += (int64_t)len;
 	if (a->in_left == 0) {
 		close(a->in_write);
 		a->in_write = -1;
 		fetch_done(j);
 	}
+}
+
+void
+runartifact_connection_lost(void)
+{
+	if (turn != NULL && turn->art != NULL &&
+	    (turn->art->fd != -1 || turn->art->waiting ||
+	    turn->art->in_write != -1 || turn->art->in_fd != -1))
+		stall(turn);
+}
+
+void
+runartifact_connection_back(void)
+{
+	struct runjob *j = turn;
+	struct runartifact *a = j != NULL ? j->art : NULL;
+
+	if (a == NULL || !a->stalled)
+		return;
+	a->stalled = 0;
+	if (a->inputs != NULL && a->in_next < json_array_size(a->inputs))
+		fetch_next(j);
+	else
+		upload_next(j);
 }
 
 void

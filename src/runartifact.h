@@ -47,6 +47,12 @@ void runartifact_got(struct runjob *j, const char *code, const char *message,
 void runartifact_frame(const char *data, size_t len);
 /* The connection's output drained: sending goes on. */
 void runartifact_drained(struct runjob *j);
+/*
+ * The runner's connection was lost: the transfer under way stops and
+ * starts its file again once the runner is registered again (back).
+ */
+void runartifact_connection_lost(void);
+void runartifact_connection_back(void);
 /* Its transfers stopped, its state freed (the job ends or is freed). */
 void runartifact_free(struct runjob *j);
 

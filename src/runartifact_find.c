@@ -104,7 +104,8 @@ walk_one(const char *abs, const struct stat *st, int type, struct FTW *ftw)
 		return 0;
 	if (type == FTW_F || type == FTW_SL)
 		add_file(f, abs, abs + f->tree_len);
-	return 0;
+	/* Full: a tree of a million files is not walked to its end. */
+	return f->full_noted ? 1 : 0;
 }
 
 /* A match of a pattern: a file, or a folder whose files all are. */

@@ -309,6 +309,7 @@ runner_register_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	r->registered = 1;
 	log_info("registered with %s as '%s'", conn_server(c), r->name);
 	runner_flush_outbox(r);
+	runartifact_connection_back();
 }
 
 /* Register, naming the jobs still held: running, or with results unsent. */
@@ -428,6 +429,7 @@ runner_lost(struct conn *c, void *arg)
 
 	(void)c;
 	r->registered = 0;
+	runartifact_connection_lost();
 }
 
 static void

@@ -4,11 +4,15 @@
 the runner's and the dispatcher's memory flat; links leading out of the
 tree and paths with '..' are refused and said in the log; a job whose
 artifacts pass --max-artifact-bytes ends as error; a failed job's
-artifacts are kept too."""
+artifacts are kept too; the 50 MiB come back over HTTP byte for byte; a
+dispatcher killed in the middle of an upload lists none of it, and the
+runner sends the file again, whole, once it is back."""
+import glob
 import hashlib
 import os
+import signal
 
-from harness import SsciTest
+from harness import SsciTest, http
 from test_artifact_transfer import rss_kib
 
 MIB = 1024 * 1024
@@ -60,7 +64,7 @@ class TestArtifacts(SsciTest):
 
     def test_build_artifacts_reach_the_job_that_needs_them(self):
         repo, commit = self.repo_with(BUILD_AND_USE)
-        d = self.dispatcher()
+        d = self.dispatcher(http=True)
         runner = self.runner(d, "r1")
         peak = {"d": 0, "r": 0}
         base = {"d": rss_kib(d.pid), "r": rss_kib(runner.pid)}
@@ -120,6 +124,12 @@ class TestArtifacts(SsciTest):
                         "999")
         self.assertEqual(out.returncode, 1)
         self.assertIn("no job 999", out.stderr)
+        # And over HTTP, byte for byte, the dispatcher's memory flat.
+        reply = http(d.http_url, f"/jobs/{build['id']}/artifacts/out/big.bin",
+                     timeout=60)
+        self.assertEqual(reply.status, 200)
+        self.assertEqual(hashlib.sha256(reply.body).hexdigest(), digest)
+        peak["d"] = max(peak["d"], rss_kib(d.pid))
         # 50 MiB went through both: neither held it in memory.
         self.assertLess(peak["d"] - base["d"], 10 * 1024, "dispatcher RSS")
         self.assertLess(peak["r"] - base["r"], 10 * 1024, "runner RSS")
@@ -153,3 +163,63 @@ class TestArtifacts(SsciTest):
         self.assertEqual(jobs["failing"]["state"], "failed")
         self.assertEqual(sorted(self.artifacts(d, jobs["failing"])),
                          ["report.txt"])
+
+    def test_dispatcher_killed_during_an_upload(self):
+        repo, commit = self.repo_with(
+            "jobs:\n  big:\n"
+            "    run: head -c 209715200 /dev/urandom > big.bin\n"
+            "    artifacts: big.bin\n")
+        d = self.dispatcher()
+        self.runner(d, "r1")
+        self.notify(d, repo, "HEAD")
+        incoming = os.path.join(d.state_dir, "artifacts", ".incoming", "*")
+        self.wait_for(lambda: glob.glob(incoming), "the upload to begin",
+                      timeout=60)
+        d.signal(signal.SIGKILL)
+        d.popen.wait()
+        self.assertNotEqual(glob.glob(incoming), [], "it was cut short")
+        d = self.restart_dispatcher(d)
+        self.wait_for(lambda: not glob.glob(incoming),
+                      "what was coming to be removed")
+        (job,) = self.jobs_of(d, commit, 1).values()
+        self.assertEqual(job["state"], "passed", self.log(d, job))
+        log = self.log(d, job)
+        self.assertIn("the connection to the dispatcher was lost while "
+                      "moving artifacts: going on once it is back", log)
+        self.assertIn("artifact 'big.bin' kept (209715200 bytes)", log)
+        arts = self.artifacts(d, job)
+        self.assertEqual(list(arts), ["big.bin"])
+        path = os.path.join(d.state_dir, "artifacts", str(job["id"]),
+                            "big.bin")
+        with open(path, "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(),
+                             arts["big.bin"]["sha256"])
+
+    def test_dispatcher_killed_during_a_fetch(self):
+        repo, commit = self.repo_with(
+            "jobs:\n  build:\n"
+            "    run: |\n"
+            "      head -c 209715200 /dev/urandom > big.bin\n"
+            "      sha256sum big.bin > big.sha\n"
+            "    artifacts: [big.bin, big.sha]\n"
+            "  use:\n    needs: [build]\n"
+            "    run: sha256sum -c big.sha\n")
+        d = self.dispatcher()
+        self.runner(d, "r1")
+        self.notify(d, repo, "HEAD")
+        work = os.path.join(self.tmp, "r1-work")
+
+        def partial():
+            return [os.path.join(p, n) for p, _, ns in os.walk(work)
+                    for n in ns if n.startswith(".ssci-fetch-")]
+        self.wait_for(partial, "the fetch to begin", timeout=60)
+        d.signal(signal.SIGKILL)
+        d.popen.wait()
+        d = self.restart_dispatcher(d)
+        jobs = self.jobs_of(d, commit, 2)
+        use = jobs["use"]
+        self.assertEqual(use["state"], "passed", self.log(d, use))
+        self.assertIn("big.bin: OK", self.log(d, use))
+        self.assertIn("lost while moving artifacts: going on once it is "
+                      "back", self.log(d, use))
+        self.assertEqual(partial(), [], "no half file is left")

@@ -3,8 +3,14 @@
 tree does not hold (git clean removes it between jobs) is restored on the
 next run with the same key on the same runner, not with another key; a
 failed job saves nothing; another branch falls back to the default
-branch's cache, and its own saves never touch it.  (A save stopped
-halfway leaving the old cache whole is tests/unit/test_runcache.c's.)"""
+branch's cache, and its own saves never touch it; a runner killed while
+it saves leaves the cache it had whole, and the job's next run restores
+it."""
+import glob
+import os
+import signal
+import tarfile
+
 from harness import SsciTest, git
 
 PLAN = """\
@@ -15,6 +21,7 @@ jobs:
       if [ -f .pipcache/pkg ]; then echo "HIT $(cat .pipcache/pkg)"; else echo MISS; fi
       mkdir -p .pipcache
       echo "$SSCI_BRANCH-$(cat requirements.txt)" > .pipcache/pkg
+      if [ -f big ]; then head -c 400000000 /dev/zero > .pipcache/blob; fi
       test ! -f fail
 """
 
@@ -63,3 +70,33 @@ class CachesTest(SsciTest):
         self.assertIn("from branch main", log)
         _, log = self.run_commit("main again", {"other2": "1\n"})
         self.assertIn("\nHIT main-a==2\n", log, "pr/3 did not touch main's")
+
+    def test_killed_while_saving(self):
+        _, log = self.run_commit("one", {".ssci.yml": PLAN,
+                                         "requirements.txt": "a==1\n"})
+        self.assertIn("cache saved", log)
+        (tar,) = glob.glob(os.path.join(self.tmp, "r1-work", "caches", "*",
+                                        "*", "*.tar"))
+        with tarfile.open(tar) as t:
+            before = sorted(t.getnames())
+        self.assertNotIn("blob", " ".join(before))
+        commit = self.commit(self.repo, "big", {"big": "1\n"})
+        self.notify(self.d, self.repo, commit, "--branch", "main")
+        runner = next(p for p in self.procs if p.name == "r1")
+        self.wait_for(lambda: glob.glob(tar + ".tmp.*"), "a save to begin",
+                      timeout=60)
+        runner.signal(signal.SIGKILL)
+        runner.popen.wait()
+        with tarfile.open(tar) as t:
+            self.assertEqual(sorted(t.getnames()), before,
+                             "the cache it had is whole")
+        # Started again: the job runs once more, restoring that cache.
+        self.runner(self.d, "r1")
+
+        def done():
+            jobs = [j for j in self.d.jobs() if j["commit"] == commit]
+            return jobs[0] if jobs and jobs[0]["state"] == "passed" else None
+        job = self.wait_for(done, "the job to run again", timeout=60)
+        log = self.d.query({"type": "tail", "id": job["id"]})["data"]
+        self.assertIn("\nHIT main-a==1\n", log)
+        self.assertEqual(glob.glob(tar + ".tmp.*"), [], "what it left is gone")
