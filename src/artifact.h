@@ -10,6 +10,11 @@
 
 #include <stddef.h>
 
+/* A job message's inputs text at most (the line is 1 MiB in all). */
+#define ARTIFACT_MAX_INPUTS_TEXT (512 * 1024)
+/* A job's secrets' values together at most (masking holds them all). */
+#define ARTIFACT_MAX_SECRET_BYTES (64 * 1024)
+
 struct artifact_in;
 struct artifact_out;
 struct dispatcher;

@@ -38,9 +38,7 @@ struct artifact_in {
 	char *tmp;		/* its name while it comes */
 	struct tls_sha256 *sha;
 	char refused[200];	/* why it is not kept, or "" */
-	int64_t total_job;	/* bytes kept for total_of this attempt */
-	int64_t total_of;
-	int total_attempt;
+	int64_t expire_of;	/* the job expire_s is of */
 	int64_t expire_s;	/* its plan's expire_in, 0: none */
 };
 
@@ -164,18 +162,17 @@ artifact_in_begin(struct dispatcher *d, struct peer *p,
 	in->mode = (msg->mode & 0111) ? 0755 : 0644;
 	in->refused[0] = '\0';
 	in->sha = tls_sha256_new();
-	if (in->total_of != msg->job || in->total_attempt != msg->attempt) {
-		in->total_of = msg->job;
-		in->total_attempt = msg->attempt;
-		in->total_job = 0;
-		in->expire_s = artifact_in_expire(d, msg->job);
-	}
 	a = sched_find(p->runner, msg->job);
 	if (a == NULL || a->foreign || a->attempt != msg->attempt)
 		return artifact_in_refuse(in, "job %lld (attempt %d) is not "
 		    "held by '%s'", (long long)msg->job, msg->attempt,
 		    p->runner->name);
-	if (msg->size > d->cfg.max_artifact_bytes - in->total_job)
+	if (in->expire_of != msg->job) {
+		in->expire_of = msg->job;
+		in->expire_s = artifact_in_expire(d, msg->job);
+	}
+	/* Counted with the job's assignment, whatever the connection. */
+	if (msg->size > d->cfg.max_artifact_bytes - a->artifact_bytes)
 		return artifact_in_refuse(in, "the job's artifacts would hold "
 		    "more than %" PRId64 " bytes (--max-artifact-bytes)",
 		    d->cfg.max_artifact_bytes);
@@ -251,7 +248,6 @@ artifact_in_keep(struct dispatcher *d, struct artifact_in *in,
 	row.expires = in->expire_s > 0 ? row.created + in->expire_s : 0;
 	if (store_artifact_add(d->store, &row) == -1)
 		return "unable to list it in the store";
-	in->total_job += in->size;
 	return NULL;
 }
 
@@ -260,6 +256,7 @@ artifact_in_end(struct dispatcher *d, struct peer *p,
     const struct proto_msg *msg, char *why, size_t whysize)
 {
 	struct artifact_in *in = p->upload;
+	struct sched_assignment *a;
 	const char *failed;
 	char hex[65];
 
@@ -287,6 +284,8 @@ artifact_in_end(struct dispatcher *d, struct peer *p,
 		return strstr(why, "--max-artifact-bytes") != NULL ?
 		    "too_big" : "refused";
 	}
+	if ((a = sched_find(p->runner, in->job)) != NULL)
+		a->artifact_bytes += in->size;
 	log_debug("job %lld: artifact '%s' kept, %" PRId64 " bytes",
 	    (long long)in->job, in->path, in->size);
 	artifact_in_drop(in);

@@ -89,6 +89,8 @@ artifact_out_pump(struct peer *p)
 		evbuffer_add(buf, data, (size_t)n);
 		free(line);
 		out->left -= n;
+		/* The asker takes what is sent: it is not idle. */
+		p->last_heard_ms = mono_ms();
 	}
 	free(data);
 	if (out->left == 0)
@@ -175,6 +177,13 @@ artifact_out_inputs(struct dispatcher *d, int64_t job)
 	if (store_artifacts_of_needs(d->store, job, artifact_out_input,
 	    list) > 0 && (text = json_dumps(list, JSON_COMPACT)) == NULL)
 		fatalx("%s: out of memory", __func__);
+	/* The job message must fit a line: the job is told, and ends. */
+	if (text != NULL && strlen(text) > ARTIFACT_MAX_INPUTS_TEXT) {
+		free(text);
+		xasprintf(&text, "{\"error\":\"the jobs it needs kept %zu "
+		    "artifacts, too many to list in its job message\"}",
+		    json_array_size(list));
+	}
 	json_decref(list);
 	return text;
 }

@@ -89,14 +89,16 @@ fetch_done(struct client_fetch *f)
 		fetch_fail(f, path, "it came with another checksum");
 		return;
 	}
-	if (fchmod(f->fd, (mode & 0111) ? 0755 : 0644) == -1 ||
-	    close(f->fd) == -1 ||
-	    renameat(f->dirfd, f->tmp, f->dirfd, base) == -1) {
-		f->fd = -1;
+	if (fchmod(f->fd, (mode & 0111) ? 0755 : 0644) == -1) {
 		fetch_fail(f, path, strerror(errno));
 		return;
 	}
+	close(f->fd);
 	f->fd = -1;
+	if (renameat(f->dirfd, f->tmp, f->dirfd, base) == -1) {
+		fetch_fail(f, path, strerror(errno));
+		return;
+	}
 	close(f->dirfd);
 	f->dirfd = -1;
 	free(f->tmp);
@@ -142,7 +144,10 @@ fetch_next(struct client_fetch *f)
 		return;
 	}
 	item = json_array_get(f->list, f->next);
-	if (!artifact_path_valid(item_str(item, "path"))) {
+	/* Saved into a checkout, a .git path would be git's own files. */
+	if (!artifact_path_valid(item_str(item, "path")) ||
+	    strcmp(item_str(item, "path"), ".git") == 0 ||
+	    strncmp(item_str(item, "path"), ".git/", 5) == 0) {
 		fetch_fail(f, item_str(item, "path"), "not a path to write");
 		return;
 	}

@@ -419,6 +419,10 @@ peer_handle_line(struct peer *p, const char *line, size_t len)
 			/* A refused hello ends the connection. */
 			return peer_refuse(p, proto_encode_error(err.code,
 			    err.message, NULL), "hello refused");
+		if (err.type == PROTO_ARTIFACT_DATA)
+			/* Its bytes would be read as lines: no way back. */
+			return peer_refuse(p, proto_encode_error(err.code,
+			    err.message, NULL), "a bad artifact frame");
 		return peer_bad(p, err.code, "%s", err.message);
 	}
 	if (msg.type == PROTO_ARTIFACT_DATA) {
@@ -467,6 +471,7 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct peer *p = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
+	int progressed = 0;
 	size_t len;
 	char *line;
 
@@ -480,6 +485,7 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 				return;
 			if (rc == 0)
 				break;
+			progressed = 1;
 			continue;
 		}
 		if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) == NULL)
@@ -496,15 +502,20 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 		free(line);
 		if (rc == -1)
 			return;
+		progressed = 1;
 	}
 	if (p->closing)
 		return;
+	/*
+	 * What is left is a line or frame begun since the last whole one: a
+	 * stream of frames always has one under way, and is not a trickle.
+	 */
 	if (evbuffer_get_length(in) > PROTO_MAX_LINE)
 		peer_too_long(p);
 	else if (evbuffer_get_length(in) == 0)
 		p->partial_since_ms = 0;
-	else if (p->partial_since_ms == 0)
-		p->partial_since_ms = mono_ms();	/* a line has begun */
+	else if (progressed || p->partial_since_ms == 0)
+		p->partial_since_ms = mono_ms();
 }
 
 static void
@@ -582,6 +593,37 @@ peer_free_all(struct dispatcher *d)
 }
 
 /*
+ * A job's secrets together within ARTIFACT_MAX_SECRET_BYTES, which keeps
+ * its line and the runner's masker small: the ones past it not given.
+ */
+static void
+peer_secrets_cap(char ***env, size_t *nenv, char ***notes, size_t *nnotes)
+{
+	size_t total = 0, keep = 0, len;
+
+	for (; keep < *nenv; keep++) {
+		total += strlen((*env)[keep]);
+		if (total > ARTIFACT_MAX_SECRET_BYTES)
+			break;
+	}
+	if (keep == *nenv)
+		return;
+	*notes = xrealloc(*notes, (*nnotes + *nenv - keep + 1) *
+	    sizeof **notes);
+	for (size_t i = keep; i < *nenv; i++) {
+		len = strcspn((*env)[i], "=");
+		xasprintf(&(*notes)[(*nnotes)++], "secret '%.*s' is not given: "
+		    "the job's secrets would hold more than %d bytes",
+		    (int)len, (*env)[i], ARTIFACT_MAX_SECRET_BYTES);
+		explicit_bzero((*env)[i], strlen((*env)[i]));
+		free((*env)[i]);
+		(*env)[i] = NULL;
+	}
+	(*notes)[*nnotes] = NULL;
+	*nenv = keep;
+}
+
+/*
  * The secrets a planned job asks for that its branch may have; a note for
  * each it may not.  Only names are ever logged.
  */
@@ -603,6 +645,7 @@ peer_job_secrets(struct peer *p, const struct job *job,
 		*nnotes = 1;
 		return;
 	}
+	peer_secrets_cap(env, nenv, notes, nnotes);
 	log_debug("job %lld: %zu secret%s given, %zu not", (long long)job->id,
 	    *nenv, *nenv == 1 ? "" : "s", *nnotes);
 }

@@ -150,6 +150,12 @@ char *plan_keep_encode(const struct plan_keep *keep);
 int plan_keep_decode_text(const char *text, struct plan_keep *keep);
 void plan_keep_release(struct plan_keep *keep);
 
+/*
+ * An artifact's path or glob: a report path none of whose parts can match
+ * "." or ".." (not ".", and not one that begins with '.' and holds a
+ * pattern).
+ */
+int plan_artifact_valid(const char *s);
 /* A cache path: a report path with no glob, or one after "~/". */
 int plan_cache_path_valid(const char *s);
 /* A secret's name: a letter or _, then letters, digits or _, at most 64. */

@@ -37,6 +37,25 @@ plan_report_valid(const char *s)
 	return 1;
 }
 
+int
+plan_artifact_valid(const char *s)
+{
+	size_t n;
+
+	if (!plan_report_valid(s))
+		return 0;
+	/*
+	 * A part that begins with '.' and holds a pattern (".*", ".[.]")
+	 * matches "." and "..": glob would lead out of the tree.
+	 */
+	for (const char *p = s; *p != '\0'; p += n + (p[n] == '/')) {
+		n = strcspn(p, "/");
+		if (p[0] == '.' && (n == 1 || strcspn(p, GLOB_CHARS) < n))
+			return 0;
+	}
+	return 1;
+}
+
 /* A file of the tree named as it is, not a pattern. */
 static int
 key_file_valid(const char *s)
@@ -119,7 +138,8 @@ check_texts(const struct ptree *t, struct plan_err *e, const char *name,
 	return 0;
 }
 
-#define ARTIFACT_RULE "a path or glob in the tree (no '..', not absolute)"
+#define ARTIFACT_RULE "a path or glob in the tree (no '..', not " \
+	"absolute, no part both hidden and a pattern)"
 #define EXPIRE_RULE "a time such as 30d, 12h or 90m (m, h, d or w), " \
 	"at most 3650d"
 
@@ -187,7 +207,7 @@ plan_check_artifacts(const struct ptree *t, struct plan_err *e,
 
 	if (nd->kind != PNODE_MAP) {
 		if (check_texts(t, e, name, "artifacts", v, PLAN_MAX_ARTIFACTS,
-		    plan_report_valid, ARTIFACT_RULE) == -1)
+		    plan_artifact_valid, ARTIFACT_RULE) == -1)
 			return -1;
 		j->artifacts = v;
 		return 0;
@@ -198,7 +218,7 @@ plan_check_artifacts(const struct ptree *t, struct plan_err *e,
 		return plan_fail_at(e, nd, "'artifacts' of job '%s' has no "
 		    "'paths'", name);
 	if (check_texts(t, e, name, "artifacts", found[0], PLAN_MAX_ARTIFACTS,
-	    plan_report_valid, ARTIFACT_RULE) == -1 ||
+	    plan_artifact_valid, ARTIFACT_RULE) == -1 ||
 	    (found[1] != 0 && check_expire(t, e, name, found[1], j) == -1))
 		return -1;
 	j->artifacts = found[0];
@@ -290,7 +310,7 @@ plan_keep_decode(const json_t *obj, struct plan_keep *keep)
 		keep->expire_s = json_integer_value(exp);
 	}
 	if (plan_json_decode_strings(json_object_get(obj, "artifacts"), 0,
-	    PLAN_MAX_ARTIFACTS, plan_report_valid, &keep->artifacts,
+	    PLAN_MAX_ARTIFACTS, plan_artifact_valid, &keep->artifacts,
 	    &keep->nartifacts) == -1 ||
 	    plan_json_decode_strings(json_object_get(obj, "cache"), 0,
 	    PLAN_MAX_CACHE_PATHS, plan_cache_path_valid, &keep->cache_paths,

@@ -154,13 +154,13 @@ static int	trigger_valid(const char *);
 
 static int sha256_valid(const char *s);
 
-/* A sentence for a job's log: printable, at most 300 bytes. */
+/* A sentence for a job's log: printable, at most 1000 bytes. */
 static int
 note_valid(const char *s)
 {
 	size_t len = strlen(s);
 
-	if (len == 0 || len > 300 || !utf8_valid(s, len))
+	if (len == 0 || len > 1000 || !utf8_valid(s, len))
 		return 0;
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)

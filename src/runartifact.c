@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -85,15 +86,22 @@ take_turn(struct runjob *j)
 	return 0;
 }
 
+/*
+ * Bytes of a fetched file still to come for a job that is gone: dropped
+ * as they come, and nobody asks for a file before they are all in (the
+ * dispatcher sends one at a time per connection).
+ */
+static int64_t drain_left;
+/* artifact_get asked and not answered yet (their files come after). */
+static int pending_gets;
+
 static void
-give_turn(struct runjob *j)
+wake_next(void)
 {
 	struct runjob *next;
 
-	if (turn != j)
-		return;
-	turn = NULL;
-	if ((next = TAILQ_FIRST(&waiting)) == NULL)
+	if (turn != NULL || drain_left > 0 || pending_gets > 0 ||
+	    (next = TAILQ_FIRST(&waiting)) == NULL)
 		return;
 	TAILQ_REMOVE(&waiting, next, art->entry);
 	next->art->queued = 0;
@@ -103,6 +111,15 @@ give_turn(struct runjob *j)
 		fetch_next(next);
 	else
 		upload_next(next);
+}
+
+static void
+give_turn(struct runjob *j)
+{
+	if (turn != j)
+		return;
+	turn = NULL;
+	wake_next();
 }
 
 /* Sending is over: the job goes on to its cache and result. */
@@ -213,19 +230,48 @@ upload_pump(struct runjob *j)
 	j->cfg->artifact_end(j->cfg->arg, j, hex);
 }
 
+/* A file the plan named was not kept: the job cannot pass. */
+static void
+upload_refused(struct runjob *j, const char *path, const char *why)
+{
+	struct runartifact *a = j->art;
+
+	runjob_note(j, "artifact '%s' not kept: %s", path, why);
+	if (!a->failed) {
+		a->failed = 1;
+		snprintf(a->why, sizeof a->why, "artifact '%s' not kept: %s",
+		    path, why);
+	}
+	a->next = a->nfiles;
+	upload_done(j);
+}
+
 static void
 upload_next(struct runjob *j)
 {
 	struct runartifact *a = j->art;
 	struct runartifact_file *f;
+	struct stat st;
 
 	for (; a->next < a->nfiles; a->next++) {
 		f = &a->files[a->next];
-		a->fd = open(f->open_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		/*
+		 * Never blocking on a fifo swapped in since, and only the
+		 * file that was found: what the job left running may have
+		 * changed the tree meanwhile.
+		 */
+		a->fd = open(f->open_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		    O_NONBLOCK);
+		if (a->fd != -1 && (fstat(a->fd, &st) == -1 ||
+		    !S_ISREG(st.st_mode) || st.st_dev != f->dev ||
+		    st.st_ino != f->ino)) {
+			close(a->fd);
+			a->fd = -1;
+			errno = ESTALE;
+		}
 		if (a->fd == -1) {
-			runjob_note(j, "artifact '%s' not sent: unable to open "
-			    "it: %s", f->path, strerror(errno));
-			continue;
+			upload_refused(j, f->path, strerror(errno));
+			return;
 		}
 		a->left = f->size;
 		a->sha = tls_sha256_new();
@@ -266,20 +312,11 @@ runartifact_ended(struct runjob *j, const char *code, const char *message)
 		return;
 	}
 	if (code != NULL) {
-		runjob_note(j, "artifact '%s' refused: %s", f->path,
-		    message != NULL ? message : code);
-		if (strcmp(code, "too_big") == 0) {
-			a->failed = 1;
-			snprintf(a->why, sizeof a->why, "artifacts over "
-			    "--max-artifact-bytes: %s", message != NULL ?
-			    message : "");
-			a->next = a->nfiles;
-			upload_done(j);
-			return;
-		}
-	} else
-		runjob_note(j, "artifact '%s' kept (%" PRId64 " bytes)",
-		    f->path, f->size);
+		upload_refused(j, f->path, message != NULL ? message : code);
+		return;
+	}
+	runjob_note(j, "artifact '%s' kept (%" PRId64 " bytes)", f->path,
+	    f->size);
 	a->next++;
 	upload_next(j);
 }
@@ -385,6 +422,8 @@ fetch_next(struct runjob *j)
 	    json_integer_value(json_object_get(in, "job")),
 	    json_string_value(json_object_get(in, "path"))) == -1)
 		stall(j);
+	else
+		pending_gets++;
 }
 
 void
@@ -399,6 +438,15 @@ runartifact_fetch(struct runjob *j)
 	}
 	a = art_of(j);
 	inputs = json_loads(j->inputs, 0, NULL);
+	if (json_is_string(json_object_get(inputs, "error"))) {
+		char why[300];
+
+		snprintf(why, sizeof why, "%s", json_string_value(
+		    json_object_get(inputs, "error")));
+		json_decref(inputs);
+		fetch_fail(j, "%s", why);
+		return;
+	}
 	for (size_t i = 0; json_is_array(inputs) &&
 	    i < json_array_size(inputs); i++)
 		if (!input_valid(json_array_get(inputs, i))) {
@@ -453,13 +501,15 @@ fetch_done(struct runjob *j)
 
 void
 runartifact_got(struct runjob *j, const char *code, const char *message,
-    int64_t size, const char *sha256)
+    int64_t size, const char *sha256, int mode)
 {
 	struct runartifact *a = j->art;
 	const json_t *in;
 	const char *path;
 	int fd;
 
+	if (pending_gets > 0)
+		pending_gets--;
 	if (a == NULL || a->inputs == NULL ||
 	    a->in_next >= json_array_size(a->inputs))
 		return;
@@ -482,6 +532,13 @@ runartifact_got(struct runjob *j, const char *code, const char *message,
 		return;
 	}
 	/* The file is written through fd; in_fd holds its folder. */
+	if (fchmod(fd, (mode & 0111) ? 0755 : 0644) == -1) {
+		close(fd);
+		unlinkat(a->in_fd, a->in_tmp, 0);
+		fetch_fail(j, "unable to make artifact '%s' in the tree: %s",
+		    path, strerror(errno));
+		return;
+	}
 	a->in_left = size;
 	snprintf(a->in_sha, sizeof a->in_sha, "%s", sha256);
 	a->in_hash = tls_sha256_new();
@@ -494,11 +551,27 @@ runartifact_got(struct runjob *j, const char *code, const char *message,
 }
 
 void
+runartifact_drain(int64_t bytes)
+{
+	if (pending_gets > 0)
+		pending_gets--;
+	drain_left += bytes;
+	wake_next();
+}
+
+void
 runartifact_frame(const char *data, size_t len)
 {
 	struct runjob *j = turn;
 	struct runartifact *a = j != NULL ? j->art : NULL;
 
+	if (drain_left > 0) {
+		drain_left -= (int64_t)len < drain_left ? (int64_t)len :
+		    drain_left;
+		if (drain_left == 0)
+			wake_next();
+		return;
+	}
 	if (a == NULL || a->in_write == -1)
 		return;
 	if ((int64_t)len > a->in_left) {
@@ -526,9 +599,25 @@ runartifact_frame(const char *data, size_t len)
 	}
 }
 
+int
+runartifact_stop(struct runjob *j)
+{
+	struct runartifact *a = j->art;
+
+	if (a == NULL || (turn != j && !a->queued))
+		return 0;
+	/* What the dispatcher still sends of the file is dropped. */
+	if (turn == j && a->in_write != -1 && a->in_left > 0 && !a->stalled)
+		drain_left += a->in_left;
+	runartifact_free(j);
+	return 1;
+}
+
 void
 runartifact_connection_lost(void)
 {
+	/* Nothing more comes on that connection. */
+	drain_left = 0;
 	if (turn != NULL && turn->art != NULL &&
 	    (turn->art->fd != -1 || turn->art->waiting ||
 	    turn->art->in_write != -1 || turn->art->in_fd != -1))

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "job.h"
 
@@ -22,6 +23,8 @@ struct runjob;
 struct runartifact_file {
 	char *path;
 	char *open_path;
+	dev_t dev;		/* what was found, checked when it is opened */
+	ino_t ino;
 	int64_t size;
 	int mode;
 };
@@ -42,7 +45,14 @@ void runartifact_ended(struct runjob *j, const char *code,
 void runartifact_fetch(struct runjob *j);
 /* The answer to an artifact_get (NULL: the connection was lost). */
 void runartifact_got(struct runjob *j, const char *code, const char *message,
-    int64_t size, const char *sha256);
+    int64_t size, const char *sha256, int mode);
+/*
+ * j was stopped (cancel, timeout): 1 if it was moving artifacts or waiting
+ * to, which it no longer does (the caller ends it), else 0.
+ */
+int runartifact_stop(struct runjob *j);
+/* An artifact_get answered for a job that is gone: its bytes dropped. */
+void runartifact_drain(int64_t bytes);
 /* A frame of the file being fetched, for whichever job fetches. */
 void runartifact_frame(const char *data, size_t len);
 /* The connection's output drained: sending goes on. */

@@ -17,7 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "mask.h"
+#include "plan.h"
 #include "runartifact.h"
 #include "runjob_int.h"
 #include "util.h"
@@ -29,7 +30,17 @@ struct finder {
 	struct runartifact_file *files;
 	size_t n, cap;
 	int full_noted;
+	size_t refused;		/* files refused; the first few are noted */
+	size_t visited;		/* entries walked, files or not */
 };
+
+/* Refusals noted one by one, the rest counted: a tree of a million
+ * links does not make a million lines. */
+#define FIND_MAX_NOTES 20
+/* Entries a job's artifacts may make the runner look at. */
+#define FIND_MAX_VISITS 100000
+
+static void refuse(struct finder *f, const char *rel, const char *why);
 
 /* nftw has no argument for its callback: one walk at a time. */
 static struct finder *walking;
@@ -51,26 +62,36 @@ add_file(struct finder *f, const char *abs, const char *rel)
 	char real[PATH_MAX];
 	struct stat st;
 
+	char *masked;
+	const char *inside;
+
 	if (!artifact_path_valid(rel) || strcmp(rel, ".git") == 0 ||
 	    strncmp(rel, ".git/", 5) == 0) {
-		runjob_note(j, "artifact '%s' refused: not a path an artifact "
-		    "may have", rel);
+		refuse(f, rel, "not a path an artifact may have");
+		return;
+	}
+	/* A path is shown and kept everywhere: it may not hold a secret. */
+	if (mask_string(j->mask, rel, &masked) == 1) {
+		refuse(f, masked, "its path holds a secret");
+		free(masked);
 		return;
 	}
 	if (realpath(abs, real) == NULL || stat(real, &st) == -1) {
-		runjob_note(j, "artifact '%s' refused: %s", rel,
-		    strerror(errno));
+		refuse(f, rel, strerror(errno));
 		return;
 	}
+	inside = real + strlen(f->real_tree) + 1;
 	if (strncmp(real, f->real_tree, strlen(f->real_tree)) != 0 ||
 	    real[strlen(f->real_tree)] != '/') {
-		runjob_note(j, "artifact '%s' refused: a link leading out of "
-		    "the tree", rel);
+		refuse(f, rel, "a link leading out of the tree");
+		return;
+	}
+	if (strcmp(inside, ".git") == 0 || strncmp(inside, ".git/", 5) == 0) {
+		refuse(f, rel, "a link into the repository's own folder");
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		runjob_note(j, "artifact '%s' refused: not a regular file",
-		    rel);
+		refuse(f, rel, "not a regular file");
 		return;
 	}
 	if (already(f, rel))
@@ -88,9 +109,18 @@ add_file(struct finder *f, const char *abs, const char *rel)
 	}
 	f->files[f->n].path = xstrdup(rel);
 	f->files[f->n].open_path = xstrdup(real);
+	f->files[f->n].dev = st.st_dev;
+	f->files[f->n].ino = st.st_ino;
 	f->files[f->n].size = st.st_size;
 	f->files[f->n].mode = (st.st_mode & 0111) ? 0755 : 0644;
 	f->n++;
+}
+
+static void
+refuse(struct finder *f, const char *rel, const char *why)
+{
+	if (f->refused++ < FIND_MAX_NOTES)
+		runjob_note(f->j, "artifact '%s' refused: %s", rel, why);
 }
 
 static int
@@ -102,6 +132,13 @@ walk_one(const char *abs, const struct stat *st, int type, struct FTW *ftw)
 	(void)ftw;
 	if (strlen(abs) <= f->tree_len)
 		return 0;
+	if (++f->visited > FIND_MAX_VISITS) {
+		if (!f->full_noted)
+			runjob_note(f->j, "artifacts: more than %d entries to "
+			    "look at; the rest are not sent", FIND_MAX_VISITS);
+		f->full_noted = 1;
+		return 1;
+	}
 	if (type == FTW_F || type == FTW_SL)
 		add_file(f, abs, abs + f->tree_len);
 	/* Full: a tree of a million files is not walked to its end. */
@@ -121,9 +158,16 @@ add_match(struct finder *f, const char *abs)
 	while (rel[0] != '\0' && rel[strlen(rel) - 1] == '/')
 		rel[strlen(rel) - 1] = '\0';
 	if (lstat(abs, &st) == 0 && S_ISDIR(st.st_mode)) {
-		if (strcmp(rel, ".git") == 0 || strncmp(rel, ".git/", 5) == 0)
-			runjob_note(f->j, "artifact '%s' refused: the "
-			    "repository's own folder", rel);
+		char real[PATH_MAX];
+
+		/* Walked only where it is, inside the tree. */
+		if (realpath(abs, real) == NULL ||
+		    strncmp(real, f->real_tree, strlen(f->real_tree)) != 0 ||
+		    real[strlen(f->real_tree)] != '/')
+			refuse(f, rel, "a folder outside the tree");
+		else if (strcmp(rel, ".git") == 0 ||
+		    strncmp(rel, ".git/", 5) == 0)
+			refuse(f, rel, "the repository's own folder");
 		else {
 			walking = f;
 			nftw(abs, walk_one, 16, FTW_PHYS);
@@ -172,7 +216,7 @@ runartifact_find(struct runjob *j, struct runartifact_file **files,
 		const char *pat = j->keep.artifacts[i];
 
 		/* Checked by the plan too; a runner trusts no one's word. */
-		if (!plan_report_valid(pat)) {
+		if (!plan_artifact_valid(pat)) {
 			runjob_note(j, "artifact '%s' refused: not a path in "
 			    "the tree", pat);
 			continue;
@@ -187,6 +231,9 @@ runartifact_find(struct runjob *j, struct runartifact_file **files,
 		free(pattern);
 	}
 	free(prefix);
+	if (f.refused > FIND_MAX_NOTES)
+		runjob_note(j, "artifacts: %zu more refused", f.refused -
+		    FIND_MAX_NOTES);
 	*files = f.files;
 	*nfiles = f.n;
 	return 0;

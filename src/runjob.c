@@ -560,6 +560,12 @@ runjob_stop(struct runjob *j, enum job_state why)
 		    "cancelled");
 		return;
 	}
+	if (runartifact_stop(j)) {
+		/* Moving artifacts, or waiting to: nothing of its own runs. */
+		runjob_finish(j, why, -1, why == JOB_TIMEOUT ? "job timeout" :
+		    "cancelled");
+		return;
+	}
 	if (j->cache_op != NULL) {
 		/* Restoring or saving its cache: nothing of its own runs. */
 		runjob_cache_stop(j);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mask.h"
 #include "runjob_int.h"
 #include "spawn.h"
 #include "util.h"
@@ -92,7 +93,7 @@ runjob_guarded(const char *data, size_t len, void *arg)
 void
 runjob_note(struct runjob *j, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[1024], *masked;
 	va_list ap;
 	int n;
 
@@ -105,8 +106,14 @@ runjob_note(struct runjob *j, const char *fmt, ...)
 	if ((size_t)n > sizeof buf - 2)
 		n = sizeof buf - 2;
 	buf[n++] = '\n';
+	buf[n] = '\0';
 	runjob_log(j, "ssci: ", 6);
-	runjob_log(j, buf, (size_t)n);
+	/* A note may quote the job's own text (a path, tar's words). */
+	if (mask_string(j->mask, buf, &masked) == 1) {
+		runjob_log(j, masked, strlen(masked));
+		free(masked);
+	} else
+		runjob_log(j, buf, (size_t)n);
 }
 
 void

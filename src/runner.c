@@ -527,8 +527,17 @@ runner_artifact_reply(struct conn *c, struct proto_msg *reply, void *arg)
 
 	(void)c;
 	free(ra);
-	if (j == NULL)
+	if (j == NULL) {
+		/* Its job is gone; the bytes of a file it asked for come. */
+		if (get && reply != NULL && reply->type == PROTO_OK &&
+		    (ok = json_loads(reply->raw, 0, NULL)) != NULL) {
+			runartifact_drain(json_integer_value(json_object_get(ok,
+			    "size")));
+			json_decref(ok);
+		} else if (get)
+			runartifact_drain(0);
 		return;
+	}
 	if (!get) {
 		runartifact_ended(j, reply == NULL ? NULL : reply->type ==
 		    PROTO_ERROR ? reply->code : NULL, reply == NULL ? NULL :
@@ -537,7 +546,7 @@ runner_artifact_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	}
 	if (reply == NULL || reply->type == PROTO_ERROR) {
 		runartifact_got(j, reply ? reply->code : NULL,
-		    reply ? reply->message : NULL, 0, NULL);
+		    reply ? reply->message : NULL, 0, NULL, 0);
 		return;
 	}
 	ok = reply->raw != NULL ? json_loads(reply->raw, 0, NULL) : NULL;
@@ -545,11 +554,12 @@ runner_artifact_reply(struct conn *c, struct proto_msg *reply, void *arg)
 	    json_integer_value(json_object_get(ok, "size")) < 0 ||
 	    !json_is_string(json_object_get(ok, "sha256")))
 		runartifact_got(j, "bad_reply", "the dispatcher's answer has "
-		    "no size and checksum", 0, NULL);
+		    "no size and checksum", 0, NULL, 0);
 	else
 		runartifact_got(j, NULL, "", json_integer_value(
 		    json_object_get(ok, "size")), json_string_value(
-		    json_object_get(ok, "sha256")));
+		    json_object_get(ok, "sha256")), (int)json_integer_value(
+		    json_object_get(ok, "mode")));
 	json_decref(ok);
 }
 

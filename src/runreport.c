@@ -112,13 +112,44 @@ runreport_out_record(const struct test_record *rec, void *arg)
 static int runreport_file_add(struct runreport *rr, struct runjob *j,
     const struct test_record *rec);
 
-/* s masked into *out (malloc'd) if it holds a secret; s otherwise. */
+/*
+ * s masked into *out (malloc'd) if it holds a secret; s otherwise.  A
+ * reader cuts a long text, maybe inside a secret: an end of s that is
+ * the start (4 bytes or more) of one is masked too.
+ */
 static char *
 runreport_mask(const struct runjob *j, char *s, char **out)
 {
+	size_t len, vlen, k;
+	const char *v;
+	char *t;
+	int cut;
+
 	*out = NULL;
-	if (s != NULL && mask_string(j->mask, s, out) == 1)
-		return *out;
+	if (s == NULL || j->mask == NULL)
+		return s;
+	/* Only a text at a reader's bound (less a cut character) was cut. */
+	len = strlen(s);
+	cut = len + 4 >= TESTREC_MAX_MESSAGE || (len + 4 >= TESTREC_MAX_NAME &&
+	    len <= TESTREC_MAX_NAME);
+	if (mask_string(j->mask, s, out) == 1)
+		s = *out;
+	if (!cut)
+		return s;
+	len = strlen(s);
+	for (size_t i = 0; i < j->nsecrets; i++) {
+		v = strchr(j->secrets[i], '=') + 1;
+		vlen = strlen(v);
+		for (k = vlen - 1 < len ? vlen - 1 : len; k >= 4; k--) {
+			if (memcmp(s + len - k, v, k) != 0)
+				continue;
+			xasprintf(&t, "%.*s***", (int)(len - k), s);
+			free(*out);
+			*out = s = t;
+			len = strlen(s);
+			break;
+		}
+	}
 	return s;
 }
 

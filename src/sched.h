@@ -60,6 +60,7 @@ struct sched_assignment {
 	 * of its records.
 	 */
 	int tests_later;
+	int64_t artifact_bytes;	/* of its artifacts kept (--max-artifact-bytes) */
 	struct sched_runner *runner;
 	LIST_ENTRY(sched_assignment) entry;
 };

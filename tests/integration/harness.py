@@ -36,6 +36,9 @@ SSCI = os.path.abspath(SSCI)
 # a shell and its own start-up on every job.
 os.environ["PATH"] = os.path.dirname(os.path.realpath(sys.executable)) + \
     os.pathsep + os.environ.get("PATH", "")
+# Under AddressSanitizer (make asan) freed memory is held back in its
+# quarantine: a process's RSS says nothing of what it holds.
+SANITIZED = "ASAN_OPTIONS" in os.environ
 SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|"
                        r"runtime error: ")
 

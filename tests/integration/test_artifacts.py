@@ -12,7 +12,7 @@ import hashlib
 import os
 import signal
 
-from harness import SsciTest, http
+from harness import SANITIZED, SsciTest, http
 from test_artifact_transfer import rss_kib
 
 MIB = 1024 * 1024
@@ -33,6 +33,7 @@ jobs:
   use:
     needs: [build]
     run: |
+      set -e
       test "$(sha256sum out/big.bin | cut -d' ' -f1)" = "$(cat out/big.sha)"
       test -x out/sub/tool.txt
       echo USE-SAW-IT
@@ -131,8 +132,10 @@ class TestArtifacts(SsciTest):
         self.assertEqual(hashlib.sha256(reply.body).hexdigest(), digest)
         peak["d"] = max(peak["d"], rss_kib(d.pid))
         # 50 MiB went through both: neither held it in memory.
-        self.assertLess(peak["d"] - base["d"], 10 * 1024, "dispatcher RSS")
-        self.assertLess(peak["r"] - base["r"], 10 * 1024, "runner RSS")
+        if not SANITIZED:
+            self.assertLess(peak["d"] - base["d"], 10 * 1024,
+                            "dispatcher RSS")
+            self.assertLess(peak["r"] - base["r"], 10 * 1024, "runner RSS")
 
     def test_dotdot_in_the_plan_is_refused(self):
         repo, commit = self.repo_with(
@@ -223,3 +226,30 @@ class TestArtifacts(SsciTest):
         self.assertIn("lost while moving artifacts: going on once it is "
                       "back", self.log(d, use))
         self.assertEqual(partial(), [], "no half file is left")
+
+    def test_cancelled_while_fetching(self):
+        plan = ("jobs:\n  build:\n"
+                "    run: head -c 209715200 /dev/urandom > big.bin\n"
+                "    artifacts: big.bin\n"
+                "  use:\n    needs: [build]\n    run: test -s big.bin\n")
+        repo, commit = self.repo_with(plan)
+        d = self.dispatcher()
+        self.runner(d, "r1")
+        self.notify(d, repo, "HEAD")
+        work = os.path.join(self.tmp, "r1-work")
+        self.wait_for(lambda: [n for _, _, ns in os.walk(work) for n in ns
+                               if n.startswith(".ssci-fetch-")],
+                      "the fetch to begin", timeout=60)
+        use = next(j for j in d.jobs() if j["name"] == "use")
+        out = self.ssci("cancel", "--dispatcher-server", d.address,
+                        str(use["id"]))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        jobs = self.jobs_of(d, commit, 2)
+        self.assertEqual(jobs["use"]["state"], "cancelled")
+        # What was still coming of the file is dropped, and the next
+        # pipeline's fetch is not refused for it.
+        second = self.commit(repo, "again", {"n": "1\n"})
+        self.notify(d, repo, "HEAD")
+        jobs = self.jobs_of(d, second, 2)
+        self.assertEqual((jobs["build"]["state"], jobs["use"]["state"]),
+                         ("passed", "passed"), self.log(d, jobs["use"]))

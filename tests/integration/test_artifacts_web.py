@@ -21,12 +21,9 @@ import time
 import urllib.parse
 from http.client import HTTPConnection
 
-from harness import SsciTest, http, http_json, parse_html
+from harness import SANITIZED, SsciTest, http, http_json, parse_html
 
 MIB = 1024 * 1024
-# Under AddressSanitizer freed memory is held back (its quarantine): the
-# memory bound is measured only in the plain build.
-SANITIZED = "ASAN_OPTIONS" in os.environ
 DAY = 24 * 60 * 60
 
 # path: (content, expected Content-Type); the big file is added apart.

@@ -1033,15 +1033,22 @@ test_keep_refused(void **state)
 	(void)state;
 	refused("jobs:\n  a:\n    run: x\n    artifacts: ../x\n",
 	    ".ssci.yml:4:16: ", "'../x' in 'artifacts' of job 'a' is not a "
-	    "path or glob in the tree (no '..', not absolute)");
+	    "path or glob in the tree (no '..', not absolute, no part both "
+	    "hidden and a pattern)");
+	refused("jobs:\n  a:\n    run: x\n    artifacts: ['.*']\n",
+	    ".ssci.yml:4:17: ", "'.*' in 'artifacts' of job 'a' is not a path");
+	refused("jobs:\n  a:\n    run: x\n    artifacts: ['a/.[.]/b']\n",
+	    ".ssci.yml:4:17: ", "'a/.[.]/b' in 'artifacts' of job 'a'");
+	refused("jobs:\n  a:\n    run: x\n    artifacts: [./x]\n",
+	    ".ssci.yml:4:17: ", "'./x' in 'artifacts' of job 'a'");
 	refused("jobs:\n  a:\n    run: x\n    artifacts: [ok, /etc/passwd]\n",
 	    ".ssci.yml:4:21: ", "'/etc/passwd' in 'artifacts' of job 'a'");
 	refused("jobs:\n  a:\n    run: x\n    artifacts: [a, a]\n",
 	    ".ssci.yml:4:20: ", "'a' is named twice in 'artifacts' of job 'a'");
 	refused("jobs:\n  a:\n    run: x\n    artifacts: []\n",
 	    ".ssci.yml:4:16: ", "'artifacts' in job 'a' must be a path or glob "
-	    "in the tree (no '..', not absolute), or a list of them, not a "
-	    "list");
+	    "in the tree (no '..', not absolute, no part both hidden and a "
+	    "pattern), or a list of them, not a list");
 	refused("jobs:\n  a:\n    run: x\n    artifacts: {expire_in: 3d}\n",
 	    ".ssci.yml:4:16: ", "'artifacts' of job 'a' has no 'paths'");
 	refused("jobs:\n  a:\n    run: x\n    artifacts: {paths: a, "
