@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import signal
+import time
 
 from harness import SANITIZED, SsciTest, git, hello
 
@@ -213,3 +214,29 @@ class ArtifactTransferTest(SsciTest):
                                      attempt=again["attempt"])["type"], "ok")
         self.assertEqual(self.listed(job)["half.bin"]["sha256"],
                          hashlib.sha256(data).hexdigest())
+
+    def test_a_slow_upload_is_no_trickled_line(self):
+        """Frames that keep coming, never at a line's end when a read
+        ends, for longer than --client-timeout: the upload goes on."""
+        self.start_dispatcher(args=("--client-timeout", "1"))
+        job = self.dispatch()
+        r = self.raw_runner()
+        self.take_job(r)
+        data = os.urandom(3 * FRAME)
+        stream = b""
+        for at in range(0, len(data), FRAME // 4):
+            piece = data[at:at + FRAME // 4]
+            stream += json.dumps({"type": "artifact_data", "id": job,
+                                  "len": len(piece)}).encode() + b"\n" + piece
+        r.send({"type": "artifact", "id": job, "attempt": 1, "path": "slow",
+                "size": len(data), "mode": 0o644})
+        # 2.5 s of pieces that end mid-frame, pings answered between.
+        step = len(stream) // 25 + 1
+        for at in range(0, len(stream), step):
+            r.send_bytes(stream[at:at + step])
+            time.sleep(0.1)
+        r.send({"type": "artifact_end", "id": job,
+                "sha256": hashlib.sha256(data).hexdigest()})
+        self.assertEqual(self._reply(r)["type"], "ok")
+        self.client = self.connect(self.d)  # the first one idled out
+        self.assertEqual(sorted(self.listed(job)), ["slow"])
