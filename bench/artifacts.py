@@ -164,7 +164,7 @@ def warm_cache(w):
         times = []
         for kind, files in (("cold", {"requirements.txt":
                                       f"# round {i}\n" + reqs}),
-                            ("warm", {"n": f"{i}\n"})):
+                            ("warm", {"n": f"{i + 1}\n"})):
             head = commit(repo, files, f"{kind} {i}")
             notify(address, repo)
             job = jobs_of(client, head, 1)["deps"]

@@ -28,6 +28,9 @@
 #include "tls.h"
 #include "util.h"
 
+/* Bytes written before their writeback is started. */
+#define ARTIFACT_IN_FLUSH (8 * 1024 * 1024)
+
 struct artifact_in {
 	int64_t job;		/* the file's job, 0 when none is coming */
 	int attempt;
@@ -211,6 +214,14 @@ artifact_in_data(struct dispatcher *d, struct peer *p,
 		return artifact_in_refuse(in, "unable to write it: %s",
 		    strerror(errno));
 	}
+	/*
+	 * Start writing back each 8 MiB as it comes, so that the fsync
+	 * before the file is listed has little left to wait for.
+	 */
+	if ((in->got + (int64_t)msg->data_len) / ARTIFACT_IN_FLUSH !=
+	    in->got / ARTIFACT_IN_FLUSH)
+		sync_file_range(in->fd, in->got / ARTIFACT_IN_FLUSH *
+		    ARTIFACT_IN_FLUSH, ARTIFACT_IN_FLUSH, SYNC_FILE_RANGE_WRITE);
 	in->got += (int64_t)msg->data_len;
 	return 0;
 }

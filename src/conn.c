@@ -360,6 +360,9 @@ conn_connect(struct conn *c)
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_HIGH_WATER / 2, 0);
+	/* An artifact's frame in one read or write, not sixteen. */
+	bufferevent_set_max_single_read(c->bev, PROTO_MAX_FRAME);
+	bufferevent_set_max_single_write(c->bev, PROTO_MAX_FRAME);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&c->addrs[i],
 	    (int)c->addrlens[i]) == -1)

@@ -561,6 +561,9 @@ peer_new(struct dispatcher *d, int fd, const char *addr)
 		return NULL;
 	}
 	bufferevent_setcb(p->bev, peer_read_cb, peer_write_cb, peer_event_cb, p);
+	/* An artifact's frame in one read or write, not sixteen. */
+	bufferevent_set_max_single_read(p->bev, PROTO_MAX_FRAME);
+	bufferevent_set_max_single_write(p->bev, PROTO_MAX_FRAME);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	LIST_INSERT_HEAD(&d->peers, p, entry);
 	if (++d->npeers > d->cfg.max_connections)
