@@ -63,11 +63,10 @@ artifact_in_expire(struct dispatcher *d, int64_t id)
 	return expire;
 }
 
+/* What was written of the file coming: gone. */
 static void
-artifact_in_drop(struct artifact_in *in)
+artifact_in_remove(struct artifact_in *in)
 {
-	char hex[65];
-
 	if (in->fd != -1) {
 		close(in->fd);
 		in->fd = -1;
@@ -77,6 +76,14 @@ artifact_in_drop(struct artifact_in *in)
 		free(in->tmp);
 		in->tmp = NULL;
 	}
+}
+
+static void
+artifact_in_drop(struct artifact_in *in)
+{
+	char hex[65];
+
+	artifact_in_remove(in);
 	if (in->sha != NULL) {
 		tls_sha256_end(in->sha, hex);
 		in->sha = NULL;
@@ -130,15 +137,7 @@ artifact_in_refuse(struct artifact_in *in, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(in->refused, sizeof in->refused, fmt, ap);
 	va_end(ap);
-	if (in->fd != -1) {
-		close(in->fd);
-		in->fd = -1;
-	}
-	if (in->tmp != NULL) {
-		unlink(in->tmp);
-		free(in->tmp);
-		in->tmp = NULL;
-	}
+	artifact_in_remove(in);
 	return 0;
 }
 

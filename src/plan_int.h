@@ -71,6 +71,10 @@ int plan_fail(struct plan_err *e, unsigned long line, unsigned long col,
 /* s made safe to quote in a message: escaped, cut after a few words. */
 void plan_quote(const char *s, char out[PLAN_QUOTE_SIZE]);
 
+/* "'key' in job 'name' must be rule, not found" at nd, and -1. */
+int plan_expected(const struct pnode *nd, struct plan_err *e, const char *key,
+    const char *name, const char *rule);
+
 /* An empty, "~" or "null" plain scalar: what YAML calls null. */
 int plan_is_null(const struct pnode *n);
 

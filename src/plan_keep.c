@@ -83,22 +83,6 @@ plan_secret_name_valid(const char *s)
 	    strspn(s, SECRET_CHARS) == len;
 }
 
-/* "'key' in job 'name' must be rule, not found". */
-static int
-keep_expected(const struct pnode *nd, struct plan_err *e, const char *key,
-    const char *name, const char *rule)
-{
-	char q[PLAN_QUOTE_SIZE];
-
-	if (nd->kind != PNODE_SCALAR || plan_is_null(nd))
-		return plan_fail_at(e, nd, "'%s' in job '%s' must be %s, not "
-		    "%s", key, name, rule, nd->kind == PNODE_SEQ ? "a list" :
-		    nd->kind == PNODE_MAP ? "a mapping" : "nothing");
-	plan_quote(nd->text, q);
-	return plan_fail_at(e, nd, "'%s' in job '%s' must be %s, not '%s'",
-	    key, name, rule, q);
-}
-
 /*
  * A text or a list of 1 to max texts at node v, each passing valid, none
  * twice: 0, or -1 with the message written (what says what each is).
@@ -114,7 +98,7 @@ check_texts(const struct ptree *t, struct plan_err *e, const char *name,
 	snprintf(rule, sizeof rule, "%s, or a list of them", what);
 	if (nd->kind == PNODE_MAP || plan_is_null(nd) ||
 	    (nd->kind == PNODE_SEQ && nd->nkids == 0))
-		return keep_expected(nd, e, key, name, rule);
+		return plan_expected(nd, e, key, name, rule);
 	if (nd->kind == PNODE_SEQ && nd->nkids > max)
 		return plan_fail_at(e, nd, "'%s' in job '%s' has more than "
 		    "%zu entries", key, name, max);
@@ -122,7 +106,7 @@ check_texts(const struct ptree *t, struct plan_err *e, const char *name,
 	    k = t->nodes[k].end) {
 		it = &t->nodes[k];
 		if (it->kind != PNODE_SCALAR || plan_is_null(it))
-			return keep_expected(it, e, key, name, rule);
+			return plan_expected(it, e, key, name, rule);
 		plan_quote(it->text, q);
 		if (!valid(it->text))
 			return plan_fail_at(e, it, "'%s' in '%s' of job '%s' "
@@ -157,12 +141,12 @@ check_expire(const struct ptree *t, struct plan_err *e, const char *name,
 
 	if (nd->kind != PNODE_SCALAR || nd->len < 2 || nd->len > 12 ||
 	    (u = strchr(units, nd->text[nd->len - 1])) == NULL)
-		return keep_expected(nd, e, "expire_in", name, EXPIRE_RULE);
+		return plan_expected(nd, e, "expire_in", name, EXPIRE_RULE);
 	memcpy(num, nd->text, nd->len - 1);
 	num[nd->len - 1] = '\0';
 	if (parse_long(num, 1, 3650L * 24 * 60, &n) == -1 ||
 	    (int64_t)n * unit_s[u - units] > PLAN_MAX_EXPIRE_S)
-		return keep_expected(nd, e, "expire_in", name, EXPIRE_RULE);
+		return plan_expected(nd, e, "expire_in", name, EXPIRE_RULE);
 	j->expire_s = (int64_t)n * unit_s[u - units];
 	return 0;
 }
@@ -234,7 +218,7 @@ plan_check_cache(const struct ptree *t, struct plan_err *e,
 	size_t found[2];
 
 	if (nd->kind != PNODE_MAP)
-		return keep_expected(nd, e, "cache", name, "a mapping with "
+		return plan_expected(nd, e, "cache", name, "a mapping with "
 		    "'paths' and maybe 'key'");
 	if (check_map(t, e, name, "cache", v, known, found) == -1)
 		return -1;

@@ -14,22 +14,6 @@
 #define SHARDS_RULE "a number of shards from 1 to 64, or auto"
 #define MAX_SHARDS_RULE "a number from 1 to 64"
 
-/* "'key' in job 'name' must be rule, not 'found'". */
-static int
-shards_expected(const struct pnode *nd, struct plan_err *e, const char *key,
-    const char *name, const char *rule)
-{
-	char q[PLAN_QUOTE_SIZE];
-
-	if (nd->kind != PNODE_SCALAR || plan_is_null(nd))
-		return plan_fail_at(e, nd, "'%s' in job '%s' must be %s, not "
-		    "%s", key, name, rule, nd->kind == PNODE_SEQ ? "a list" :
-		    nd->kind == PNODE_MAP ? "a mapping" : "nothing");
-	plan_quote(nd->text, q);
-	return plan_fail_at(e, nd, "'%s' in job '%s' must be %s, not '%s'",
-	    key, name, rule, q);
-}
-
 int
 plan_check_shards(const struct ptree *t, struct plan_err *e,
     const char *name, size_t v, struct pjob *j)
@@ -44,7 +28,7 @@ plan_check_shards(const struct ptree *t, struct plan_err *e,
 	}
 	if (nd->kind != PNODE_SCALAR ||
 	    parse_long(nd->text, 1, PLAN_MAX_SHARDS, &n) == -1)
-		return shards_expected(nd, e, "shards", name, SHARDS_RULE);
+		return plan_expected(nd, e, "shards", name, SHARDS_RULE);
 	j->shards = (int)n;
 	return 0;
 }
@@ -58,7 +42,7 @@ plan_check_max_shards(const struct ptree *t, struct plan_err *e,
 
 	if (nd->kind != PNODE_SCALAR ||
 	    parse_long(nd->text, 1, PLAN_MAX_SHARDS, &n) == -1)
-		return shards_expected(nd, e, "max_shards", name,
+		return plan_expected(nd, e, "max_shards", name,
 		    MAX_SHARDS_RULE);
 	j->max_shards = (int)n;
 	return 0;
@@ -71,7 +55,7 @@ plan_check_list(const struct ptree *t, struct plan_err *e,
 	const struct pnode *nd = &t->nodes[v];
 
 	if (nd->kind != PNODE_SCALAR || plan_is_null(nd))
-		return shards_expected(nd, e, "list", name, "a command");
+		return plan_expected(nd, e, "list", name, "a command");
 	if (nd->len > PLAN_MAX_COMMAND)
 		return plan_fail_at(e, nd, "'list' in job '%s' is longer than "
 		    "%d bytes", name, PLAN_MAX_COMMAND);

@@ -281,3 +281,18 @@ plan_tree_load(const char *text, size_t len, struct ptree *t,
 		plan_tree_free(t);
 	return rc;
 }
+
+int
+plan_expected(const struct pnode *nd, struct plan_err *e, const char *key,
+    const char *name, const char *rule)
+{
+	char q[PLAN_QUOTE_SIZE];
+
+	if (nd->kind != PNODE_SCALAR || plan_is_null(nd))
+		return plan_fail_at(e, nd, "'%s' in job '%s' must be %s, not "
+		    "%s", key, name, rule, nd->kind == PNODE_SEQ ? "a list" :
+		    nd->kind == PNODE_MAP ? "a mapping" : "nothing");
+	plan_quote(nd->text, q);
+	return plan_fail_at(e, nd, "'%s' in job '%s' must be %s, not '%s'",
+	    key, name, rule, q);
+}
