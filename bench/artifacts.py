@@ -31,7 +31,7 @@ import time
 import zipfile
 
 from common import (SSCI, figure, note, workdir, git, dispatcher, runner,
-                    Client, wait_for, median, loadavg)
+                    Client, wait_for, median, loadavg, cpu_s)
 
 ROUNDS = int(os.environ.get("SSCI_BENCH_ROUNDS", "5"))
 BIG_MIB = 200
@@ -92,8 +92,10 @@ def throughput(w):
     for i in range(ROUNDS):
         head = commit(repo, {"n": f"{i + 1}\n"}, f"round {i}")
         before = r.stderr()
+        d_cpu, r_cpu = cpu_s(d.pid)[0], cpu_s(r.pid)[0]
         notify(address, repo)
         jobs_of(client, head, 2)
+        d_cpu, r_cpu = cpu_s(d.pid)[0] - d_cpu, cpu_s(r.pid)[0] - r_cpu
         log = r.stderr()[len(before):]
         sent = re.search(r"artifacts sent, (\d+) bytes in (\d+) ms", log)
         got = re.search(r"artifacts fetched, (\d+) bytes in (\d+) ms", log)
@@ -110,7 +112,8 @@ def throughput(w):
         cps.append(cp_ms)
         note(f"round {i + 1}: upload {sent.group(2)} ms + fetch "
              f"{got.group(2)} ms = {ms} ms ({BIG_MIB / (ms / 1000):.0f} "
-             f"MiB/s); cp {cp_ms:.0f} ms; load {loadavg()}")
+             f"MiB/s); cp {cp_ms:.0f} ms; CPU dispatcher {d_cpu:.2f} s, "
+             f"runner {r_cpu:.2f} s; load {loadavg()}")
     figure("artifact_mib_per_s_median", median(rates), "MiB/s", 0)
     figure("artifact_cp_ms_median", median(cps), "ms", 0)
     figure("artifact_vs_cp_median", median(ratios), "x", 2)
