@@ -85,21 +85,6 @@ stop_after_one(const struct store_artifact *a, void *arg)
 	return -1;
 }
 
-static int64_t
-dispatch(struct unit_store *f, const char *commit, const struct job_plan *plan,
-    int64_t retry_of)
-{
-	struct job_request req = { .repo = REPO, .commit = commit,
-	    .branch = "main", .rebuild = 1, .retry_of = retry_of,
-	    .plan = plan };
-	enum job_state st;
-	int64_t id = 0;
-	int existing;
-
-	assert_int_equal(store_dispatch(f->store, &req, &id, &st, &existing),
-	    0);
-	return id;
-}
 
 static void
 finish(struct unit_store *f, int64_t id, enum job_state state)
@@ -146,7 +131,7 @@ of_needs(struct unit_store *f, int64_t job)
 static void
 plan_two(struct unit_store *f, const char *commit, int64_t ids[2])
 {
-	int64_t first = dispatch(f, commit, NULL, 0);
+	int64_t first = unit_dispatch(f, REPO, commit, NULL, 0);
 
 	assert_int_equal(store_job_start(f->store, first, "r1"), 0);
 	assert_int_equal(store_pipeline_plan(f->store, first, &two_plan, ids),
@@ -159,7 +144,7 @@ test_add_replace_list_get(void **state)
 {
 	struct unit_store *f = *state;
 	struct store_artifact a;
-	int64_t job = dispatch(f, C1, NULL, 0), now = time(NULL);
+	int64_t job = unit_dispatch(f, REPO, C1, NULL, 0), now = time(NULL);
 	struct seen s;
 	char *path = NULL;
 	int n = 0;
@@ -217,7 +202,7 @@ test_bad_rows_are_refused(void **state)
 	struct unit_stderr err = { 0 };
 	struct store_artifact a = { .path = "ok", .size = 1, .mode = 0644,
 	    .created = 1 };
-	int64_t job = dispatch(f, C1, NULL, 0);
+	int64_t job = unit_dispatch(f, REPO, C1, NULL, 0);
 	char longest[ARTIFACT_PATH_MAX + 2];
 	const char *said;
 
@@ -262,8 +247,8 @@ static void
 test_expired_go_in_steps(void **state)
 {
 	struct unit_store *f = *state;
-	int64_t job = dispatch(f, C1, NULL, 0), other = dispatch(f, C2, NULL,
-	    0), now = time(NULL);
+	int64_t job = unit_dispatch(f, REPO, C1, NULL, 0);
+	int64_t other = unit_dispatch(f, REPO, C2, NULL, 0), now = time(NULL);
 	struct seen gone = { .n = 0 }, s;
 	struct unit_stderr err = { 0 };
 
@@ -344,7 +329,7 @@ test_needs_hand_on_what_passed(void **state)
 	again[0].carried = ids[0];
 	plan.jobs = again;
 	plan.first = 1;
-	retry = dispatch(f, C1, &plan, ids[0]);
+	retry = unit_dispatch(f, REPO, C1, &plan, ids[0]);
 	job = unit_job(f, retry);
 	assert_string_equal(job.name, "test");
 	job_release(&job);
@@ -369,7 +354,7 @@ static void
 test_sharded_need_hands_on_its_shards(void **state)
 {
 	struct unit_store *f = *state;
-	int64_t ids[4] = { 0 }, first = dispatch(f, C1, NULL, 0), now;
+	int64_t ids[4] = { 0 }, first = unit_dispatch(f, REPO, C1, NULL, 0), now;
 	struct seen s;
 
 	assert_int_equal(store_job_start(f->store, first, "r1"), 0);

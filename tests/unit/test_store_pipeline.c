@@ -37,22 +37,6 @@ static const struct job_plan_entry four[] = {
 };
 static const struct job_plan four_plan = { "jobs: {}\n", four, 4, 0 };
 
-static int64_t
-dispatch(struct unit_store *f, const char *commit, const struct job_plan *plan,
-    int64_t retry_of)
-{
-	struct job_request req = { .repo = REPO, .commit = commit,
-	    .branch = "main", .rebuild = 1, .retry_of = retry_of,
-	    .plan = plan };
-	enum job_state st;
-	int64_t id = 0;
-	int existing;
-
-	assert_int_equal(store_dispatch(f->store, &req, &id, &st, &existing),
-	    0);
-	assert_false(existing);
-	return id;
-}
 
 static enum job_state
 pipeline_state(struct unit_store *f, int64_t id)
@@ -111,7 +95,7 @@ count_need(int64_t job, int64_t need, void *arg)
 static void
 plan_four(struct unit_store *f, int64_t ids[4])
 {
-	int64_t first = dispatch(f, C1, NULL, 0);
+	int64_t first = unit_dispatch(f, REPO, C1, NULL, 0);
 
 	assert_int_equal(pipeline_state(f, first), JOB_QUEUED);
 	assert_int_equal(store_job_start(f->store, first, "r1"), 0);
@@ -151,7 +135,7 @@ test_plan_adds_jobs_in_one_step(void **state)
 	pipeline_release(&p);
 
 	/* A commit queued later waits behind the whole pipeline. */
-	later = dispatch(f, C2, NULL, 0);
+	later = unit_dispatch(f, REPO, C2, NULL, 0);
 	ready = runnable(f);
 	assert_int_equal(ready.n, 2);
 	assert_int_equal(ready.v[0], ids[2]);	/* lint needs nothing */
@@ -228,7 +212,7 @@ test_retry_keeps_what_passed(void **state)
 	again[2].carried = ids[2];
 	plan.jobs = again;
 	plan.first = 1;
-	id = dispatch(f, C1, &plan, ids[0]);
+	id = unit_dispatch(f, REPO, C1, &plan, ids[0]);
 	assert_int_equal(store_pipeline_jobs(f->store, id, collect, &all), 4);
 	for (int i = 0; i < all.n; i++) {
 		job = unit_job(f, all.v[i]);

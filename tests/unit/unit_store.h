@@ -76,6 +76,27 @@ unit_job_state(struct unit_store *u, int64_t id)
 	return st;
 }
 
+/*
+ * A new pipeline of repo's commit on main (a rebuild), with plan and
+ * retry_of if given: its first job's id.
+ */
+static inline int64_t
+unit_dispatch(struct unit_store *u, const char *repo, const char *commit,
+    const struct job_plan *plan, int64_t retry_of)
+{
+	struct job_request req = { .repo = repo, .commit = commit,
+	    .branch = "main", .rebuild = 1, .retry_of = retry_of,
+	    .plan = plan };
+	enum job_state st;
+	int64_t id = 0;
+	int existing;
+
+	assert_int_equal(store_dispatch(u->store, &req, &id, &st, &existing),
+	    0);
+	assert_false(existing);
+	return id;
+}
+
 /* A test file's setup and teardown, each test on a store of its own. */
 #define UNIT_STORE_FIXTURE(name) \
 	static int setup(void **state) \
