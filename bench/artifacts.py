@@ -13,6 +13,12 @@ docs/ARTIFACTS.md).
    file on the same disk, in the same round (page cache warm for both,
    the copy removed after).  Ratio: cp's time over X + Y, five rounds,
    median and worst.  Target: >= 0.5.
+   The floor, in the same round: the same file sent twice over loopback
+   TCP by this process alone, with the cheapest calls Linux has
+   (sendfile into the socket, splice out of it into a file), the middle
+   copy fsynced as the dispatcher's must be, and no checksum.  cp's time
+   over the floor's is the best ratio any program moving the file
+   through a second process over TCP can reach on this machine.
 2. A warm cache.  A job that installs 50 small packages (wheels made here)
    from a local folder with pip into `.deps`, cached with `key:
    [requirements.txt]`, unless `.deps` came from the cache.  Each round
@@ -25,8 +31,10 @@ Environment: SSCI_BENCH_ROUNDS (5).
 """
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 
@@ -75,6 +83,54 @@ def jobs_of(client, commit, count):
     return jobs
 
 
+def hop(source, target, sync):
+    """Send the file source over a loopback TCP connection into target:
+    sendfile on one side (a thread), splice through a pipe on the other."""
+    size = os.path.getsize(source)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def send():
+        with socket.create_connection(listener.getsockname()) as out, \
+                open(source, "rb") as f:
+            sent = 0
+            while sent < size:
+                sent += os.sendfile(out.fileno(), f.fileno(), sent,
+                                    size - sent)
+    sender = threading.Thread(target=send)
+    sender.start()
+    conn, _ = listener.accept()
+    pipe_r, pipe_w = os.pipe()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        while True:
+            n = os.splice(conn.fileno(), pipe_w, 1 << 20)
+            if n == 0:
+                break
+            while n:
+                n -= os.splice(pipe_r, fd, n)
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+        os.close(pipe_r)
+        os.close(pipe_w)
+        conn.close()
+        listener.close()
+        sender.join()
+
+
+def floor_ms(w, big):
+    """Two loopback hops of big, the middle copy synced; in ms."""
+    middle, end = os.path.join(w, "middle.bin"), os.path.join(w, "end.bin")
+    start = time.monotonic()
+    hop(big, middle, True)
+    hop(middle, end, False)
+    ms = (time.monotonic() - start) * 1000
+    os.unlink(middle)
+    os.unlink(end)
+    return ms
+
+
 def throughput(w):
     big = os.path.join(w, "big.bin")
     with open(big, "wb") as f:
@@ -88,7 +144,7 @@ def throughput(w):
     d, address, _, _ = dispatcher(w)
     r = runner(w, address, "r1")
     client = Client(address)
-    ratios, rates, cps = [], [], []
+    ratios, rates, cps, floors, moves = [], [], [], [], []
     for i in range(ROUNDS):
         head = commit(repo, {"n": f"{i + 1}\n"}, f"round {i}")
         before = r.stderr()
@@ -107,17 +163,27 @@ def throughput(w):
         subprocess.run(["cp", big, copy], check=True)
         cp_ms = (time.monotonic() - start) * 1000
         os.unlink(copy)
+        floor = floor_ms(w, big)
         ratios.append(cp_ms / ms)
         rates.append(BIG_MIB / (ms / 1000))
         cps.append(cp_ms)
+        floors.append(floor)
+        moves.append(ms)
         note(f"round {i + 1}: upload {sent.group(2)} ms + fetch "
              f"{got.group(2)} ms = {ms} ms ({BIG_MIB / (ms / 1000):.0f} "
-             f"MiB/s); cp {cp_ms:.0f} ms; CPU dispatcher {d_cpu:.2f} s, "
+             f"MiB/s); cp {cp_ms:.0f} ms; floor (two bare TCP hops) "
+             f"{floor:.0f} ms; CPU dispatcher {d_cpu:.2f} s, "
              f"runner {r_cpu:.2f} s; load {loadavg()}")
     figure("artifact_mib_per_s_median", median(rates), "MiB/s", 0)
     figure("artifact_cp_ms_median", median(cps), "ms", 0)
     figure("artifact_vs_cp_median", median(ratios), "x", 2)
     figure("artifact_vs_cp_worst", min(ratios), "x", 2)
+    figure("floor_two_hops_ms_median", median(floors), "ms", 0)
+    figure("floor_vs_cp_median", median([c / f for c, f in
+                                         zip(cps, floors)]), "x", 2)
+    figure("artifact_vs_floor_median", median([f / m for f, m in
+                                              zip(floors, moves)]),
+           "x", 2)
     r.stop()
     d.stop()
 

@@ -50,6 +50,7 @@ struct conn {
 	int refused;
 	int idle_closed;	/* the dispatcher closed us for idleness */
 	int backoff_ms;
+	int64_t quick_until_ms;	/* monotonic: retry quickly until then */
 	struct event *ev_retry;
 	STAILQ_HEAD(, conn_pending) pending;	/* replies awaited, in order */
 	struct proto_msg *frame;	/* an artifact_data awaiting its bytes */
@@ -129,6 +130,8 @@ conn_drop(struct conn *c, const char *why)
 {
 	struct timeval tv;
 	int was_ready = c->ready;
+	int64_t now = mono_ms();
+	int delay_ms;
 
 	if (c->bev != NULL) {
 		bufferevent_free(c->bev);
@@ -151,15 +154,22 @@ conn_drop(struct conn *c, const char *why)
 		}
 		return;
 	}
-	if (!was_ready && c->backoff_ms >= 1600)
+	if (was_ready)
+		c->quick_until_ms = now + CONN_QUICK_FOR_MS;
+	if (now < c->quick_until_ms) {
+		delay_ms = CONN_QUICK_RETRY_MS;
+	} else {
+		delay_ms = c->backoff_ms;
+		c->backoff_ms *= 2;
+		if (c->backoff_ms > CONN_BACKOFF_MAX_MS)
+			c->backoff_ms = CONN_BACKOFF_MAX_MS;
+	}
+	if (!was_ready && delay_ms >= 1600)
 		log_warnx("unable to connect to %s: %s; retrying in %d ms",
-		    c->server, why, c->backoff_ms);
-	tv.tv_sec = c->backoff_ms / 1000;
-	tv.tv_usec = (c->backoff_ms % 1000) * 1000;
+		    c->server, why, delay_ms);
+	tv.tv_sec = delay_ms / 1000;
+	tv.tv_usec = (delay_ms % 1000) * 1000;
 	evtimer_add(c->ev_retry, &tv);
-	c->backoff_ms *= 2;
-	if (c->backoff_ms > CONN_BACKOFF_MAX_MS)
-		c->backoff_ms = CONN_BACKOFF_MAX_MS;
 }
 
 /* The reply to hello. */
@@ -173,6 +183,7 @@ conn_hello_reply(struct conn *c, struct proto_msg *msg)
 		/* Not about us: try again later, as after a lost connection. */
 		log_warnx("dispatcher %s is busy: %s", c->server,
 		    msg->message ? msg->message : "no reason given");
+		c->quick_until_ms = 0;	/* it asked for less, not more */
 		conn_drop(c, "asked to come back later");
 		return;
 	}

@@ -11,7 +11,11 @@
  * may be NULL for a client that expects none.  When the connection is
  * lost, every pending request is answered with NULL, on_lost is called and,
  * if reconnect is set, a new connection is tried with capped exponential
- * backoff (CONN_BACKOFF_MIN_MS doubling up to CONN_BACKOFF_MAX_MS).
+ * backoff (CONN_BACKOFF_MIN_MS doubling up to CONN_BACKOFF_MAX_MS).  A
+ * connection that was up and is lost is most often a dispatcher
+ * restarting: for CONN_QUICK_FOR_MS after such a loss it is tried every
+ * CONN_QUICK_RETRY_MS, so runners are back within that of it listening
+ * again, and backs off after.
  */
 #ifndef SSCI_CONN_H
 #define SSCI_CONN_H
@@ -26,6 +30,8 @@ struct ssl_ctx_st;
 
 #define CONN_BACKOFF_MIN_MS 100
 #define CONN_BACKOFF_MAX_MS 30000
+#define CONN_QUICK_RETRY_MS 100
+#define CONN_QUICK_FOR_MS 5000
 /* Output queued beyond this makes conn_congested true. */
 #define CONN_HIGH_WATER (1024 * 1024)
 

@@ -63,7 +63,8 @@ struct dispatcher_config {
 	int nhttp_hosts;
 	const char *state_dir;
 	const char *results_dir;
-	int64_t heartbeat_ms;
+	int64_t heartbeat_ms;	/* runners holding a job are pinged this often */
+	int64_t idle_heartbeat_ms;	/* and runners holding none this often */
 	int64_t runner_timeout_ms;
 	int64_t client_timeout_ms;	/* silent non-runners, unfinished lines */
 	int64_t http_timeout_ms;	/* idle HTTP connections, whole requests */
@@ -118,6 +119,12 @@ struct peer {
 	struct sched_runner *runner;	/* once registered */
 	int64_t last_heard_ms;	/* monotonic */
 	int64_t next_ping_ms;	/* monotonic; pings are spread over the interval */
+	/*
+	 * monotonic: when it was last handed a job.  Silence counts from
+	 * this or last_heard_ms, whichever is later, so that a runner idle
+	 * (and pinged rarely) for a while is not lost the moment it is busy.
+	 */
+	int64_t busy_since_ms;
 	int64_t partial_since_ms;	/* monotonic: a line began, or 0 */
 	int bad_messages;
 	int closing;		/* flush the output, then free */

@@ -167,11 +167,17 @@ static const struct cmd_opt dispatcher_opts[] = {
 	    "one file per tested commit",
 	    CMD_STR(struct dispatcher_args, cfg.results_dir) },
 	{ "heartbeat", required_argument, 'b', "SECONDS", "1",
-	    "how often runners are pinged",
+	    "how often runners holding a job are pinged",
 	    CMD_MILLIS(struct dispatcher_args,
 	    cfg.heartbeat_ms, 10, 1000000000) },
+	{ "idle-heartbeat", required_argument, 'i', "SECONDS", "30",
+	    "how often runners holding no job are pinged (never more often "
+	    "than --heartbeat); such a runner is lost when silent this long "
+	    "plus --runner-timeout",
+	    CMD_MILLIS(struct dispatcher_args,
+	    cfg.idle_heartbeat_ms, 10, 1000000000) },
 	{ "runner-timeout", required_argument, 't', "SECONDS", "5",
-	    "a runner silent this long is lost",
+	    "a runner holding a job and silent this long is lost",
 	    CMD_MILLIS(struct dispatcher_args,
 	    cfg.runner_timeout_ms, 10, 1000000000) },
 	{ "client-timeout", required_argument, 'c', "SECONDS", "60",
@@ -321,7 +327,8 @@ dispatcher_defaults(struct dispatcher_args *a)
 		.host = "localhost", .port = DISPATCHER_DEFAULT_PORT,
 		.http = "localhost:8080",
 		.state_dir = "ssci-data", .results_dir = "test_results",
-		.heartbeat_ms = 1000, .runner_timeout_ms = 5000,
+		.heartbeat_ms = 1000, .idle_heartbeat_ms = 30000,
+		.runner_timeout_ms = 5000,
 		.job_timeout_s = 1800, .client_timeout_ms = 60000,
 		.http_timeout_ms = 30000,
 		.max_attempts = 3, .max_log_bytes = 16 << 20,
@@ -467,10 +474,11 @@ dispatcher_restart_needed(const struct dispatcher_config *was,
 	    !dispatcher_same(was->tls_key, now->tls_key))
 		strcat(names, " --tls-cert/--tls-key");
 	if (was->heartbeat_ms != now->heartbeat_ms ||
+	    was->idle_heartbeat_ms != now->idle_heartbeat_ms ||
 	    was->runner_timeout_ms != now->runner_timeout_ms ||
 	    was->client_timeout_ms != now->client_timeout_ms ||
 	    was->http_timeout_ms != now->http_timeout_ms)
-		strcat(names, " --heartbeat/--*-timeout");
+		strcat(names, " --*heartbeat/--*-timeout");
 	if (was->http_auth != now->http_auth)
 		strcat(names, " --http-auth");
 	if (!dispatcher_same(was->public_url, now->public_url) ||

@@ -662,6 +662,12 @@ peer_send_job(void *conn, const struct job *job,
 	struct proto_run run = { .name = job->name, .plan = spec == NULL };
 	char *inputs = NULL, **secrets = NULL, **notes = NULL;
 	size_t nsecrets = 0, nnotes = 0;
+	int64_t now = mono_ms();
+
+	/* Busy now: watched at the busy pace from here (peer_live.c). */
+	p->busy_since_ms = now;
+	if (p->next_ping_ms > now + p->d->cfg.heartbeat_ms)
+		p->next_ping_ms = now + p->d->cfg.heartbeat_ms;
 
 	if (spec != NULL) {
 		run.run = spec->run;

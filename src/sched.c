@@ -443,6 +443,12 @@ sched_requeue_or_give_up(struct sched *s, struct sched_assignment *a,
 	}
 }
 
+int
+sched_runner_holds(const struct sched_runner *r)
+{
+	return !LIST_EMPTY(&r->jobs);
+}
+
 /* Unlink r and free it, with what it holds; the store is not touched. */
 static void
 sched_runner_free(struct sched *s, struct sched_runner *r)

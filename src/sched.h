@@ -284,6 +284,9 @@ int sched_shard_plan(struct sched *s, const struct sched_runner *planner,
 /* Whether runner r has every label of labels (words, may be NULL). */
 int sched_runner_takes(const struct sched_runner *r, const char *labels);
 
+/* Whether r holds a job (its own, or one it still reports on). */
+int sched_runner_holds(const struct sched_runner *r);
+
 /* Shared by sched.c, sched_jobs.c and sched_plan.c. */
 /* Take an assignment off its runner (its slot is free) and free it. */
 void sched_unassign(struct sched *s, struct sched_assignment *a);

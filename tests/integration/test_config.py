@@ -20,7 +20,7 @@ GOOD = {
     "dispatcher": {
         "host": "127.0.0.1", "port": "0", "http": "127.0.0.1:0",
         "http-host": "ci.example.org", "state-dir": "state",
-        "results-dir": "results", "heartbeat": "0.5",
+        "results-dir": "results", "heartbeat": "0.5", "idle-heartbeat": "20",
         "runner-timeout": "2.5", "client-timeout": "30",
         "http-timeout": "10", "job-timeout": "60", "max-attempts": "2",
         "retry-failed": "1", "max-log-bytes": "1048576",
@@ -61,7 +61,7 @@ GOOD = {
 # A value refused, for each option that can refuse one.
 BAD = {
     "dispatcher": {
-        "port": "65536", "heartbeat": "0.001", "runner-timeout": "soon",
+        "port": "65536", "heartbeat": "0.001", "idle-heartbeat": "0", "runner-timeout": "soon",
         "client-timeout": "-1", "http-timeout": "1e9", "job-timeout": "0",
         "max-attempts": "x", "retry-failed": "99", "max-log-bytes": "0",
         "max-artifact-bytes": "0",

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: MIT
+"""Liveness.  Heartbeats: a runner holding a job is pinged every --heartbeat and lost
+when silent for --runner-timeout; a runner holding none is pinged every
+--idle-heartbeat and lost when silent for that plus --runner-timeout (an
+idle runner has no job to lose, and pinging ten thousand of them each
+second was most of an idle dispatcher's work).  The runner here is a raw
+protocol connection, so the test sees every ping.  Reconnects: a runner
+that lost its dispatcher tries again every 0.1 s for 5 s (a restart), so
+it is back within about that of the dispatcher listening again."""
+import signal
+import time
+
+from harness import SsciTest, git
+
+HEARTBEAT = 0.1
+TIMEOUT = 0.6
+
+
+class TestHeartbeat(SsciTest):
+    def setUp(self):
+        super().setUp()
+        self.repo = self.make_repo("repo")
+        self.head = git(self.repo, "rev-parse", "HEAD")
+
+    def start(self, idle):
+        self.d = self.dispatcher(args=(
+            "--heartbeat", str(HEARTBEAT), "--idle-heartbeat", str(idle),
+            "--runner-timeout", str(TIMEOUT)))
+        runner = self.connect(self.d, role="runner")
+        self.assertEqual(runner.request({"type": "register", "name": "raw",
+                                         "slots": 1}), {"type": "ok"})
+        return runner, time.monotonic()
+
+    def listen(self, runner, seconds, answer=True):
+        """Read for this long, answering pings (if answer); the number of
+        pings and the other messages.  None for the pings if closed."""
+        end = time.monotonic() + seconds
+        pings, others = 0, []
+        while (left := end - time.monotonic()) > 0:
+            msg = runner.recv(timeout=left)
+            if msg is None:
+                if runner.eof:
+                    return None, others
+                continue
+            if msg["type"] == "ping":
+                pings += 1
+                if answer:
+                    runner.send({"type": "pong"})
+            else:
+                others.append(msg)
+        return pings, others
+
+    def dispatch(self):
+        reply = self.connect(self.d).request({
+            "type": "dispatch", "repo": self.repo, "commit": self.head,
+            "branch": "main"})
+        self.assertEqual(reply["type"], "ok", reply)
+        return reply["job"]
+
+    def runners(self):
+        return self.connect(self.d).request({"type": "status"})["runners"]
+
+    def test_idle_pinged_rarely_busy_often(self):
+        runner, _ = self.start(idle=3)
+        pings, _ = self.listen(runner, 2.5)
+        # The first ping a heartbeat after register, then one per 3 s;
+        # before, an idle runner got 10 a second like a busy one.
+        self.assertIn(pings, (1, 2), "pings to an idle runner in 2.5 s")
+        job = self.dispatch()
+        msg = runner.recv()
+        while msg["type"] == "ping":
+            runner.send({"type": "pong"})
+            msg = runner.recv()
+        self.assertEqual((msg["type"], msg["id"]), ("job", job), msg)
+        runner.send({"type": "accepted", "id": job})
+        pings, _ = self.listen(runner, 1.0)
+        self.assertGreaterEqual(pings, 6, "pings to a busy runner in 1 s")
+        # Silent while busy: lost after --runner-timeout, not the idle
+        # pace's 3.6 s.
+        silent = time.monotonic()
+        pings, _ = self.listen(runner, 5, answer=False)
+        self.assertIsNone(pings, "closed as lost")
+        self.assertLess(time.monotonic() - silent, TIMEOUT + 1.2)
+        self.assertEqual(self.runners(), [])
+        self.wait_for(lambda: self.d.jobs()[0]["state"] == "queued",
+                      "the job back in the queue")
+
+    def test_silent_idle_runner_lost_after_idle_interval(self):
+        runner, registered = self.start(idle=1.2)
+        pings, _ = self.listen(runner, 8, answer=False)
+        self.assertIsNone(pings, "closed as lost")
+        took = time.monotonic() - registered
+        # Last heard at register; lost once silent for the idle interval
+        # plus the runner timeout (1.8 s), not at the runner timeout.
+        self.assertGreater(took, 1.2 + TIMEOUT - 0.1)
+        self.assertLess(took, 1.2 + TIMEOUT + 2)
+        self.assertEqual(self.runners(), [])
+
+    def test_long_idle_runner_given_a_job_is_not_lost_for_it(self):
+        """Silence is counted from the hand-out for a runner that was idle:
+        one last heard 1.5 s ago (well within its idle pace) answers its
+        job 0.3 s later, inside --runner-timeout, and keeps it."""
+        runner, _ = self.start(idle=5)
+        pings, _ = self.listen(runner, 1.6)
+        self.assertEqual(pings, 1)
+        job = self.dispatch()
+        msg = runner.recv()
+        self.assertEqual((msg["type"], msg["id"]), ("job", job), msg)
+        time.sleep(0.3)
+        runner.send({"type": "accepted", "id": job})
+        pings, _ = self.listen(runner, 1.0)
+        self.assertIsNotNone(pings, "not lost")
+        [status] = self.runners()
+        self.assertEqual((status["name"], status["busy"]), ("raw", 1))
+        self.assertEqual(self.d.jobs()[0]["state"], "running")
+
+
+class TestReconnect(SsciTest):
+    def test_runner_back_soon_after_a_restart(self):
+        d = self.dispatcher()
+        self.runner(d, "r1")
+        d.signal(signal.SIGKILL)
+        d.popen.wait()
+        # Down 3.2 s: a runner backing off from 0.1 s (0.1, 0.3, 0.7, 1.5,
+        # 3.1 s after the loss) would next try at 6.3 s.
+        time.sleep(3.2)
+        d = self.restart_dispatcher(d)
+        listening = time.monotonic()
+        self.wait_for(lambda: [r["name"] for r in
+                               d.query({"type": "status"})["runners"]] ==
+                      ["r1"], "the runner to register again")
+        self.assertLess(time.monotonic() - listening, 1.0,
+                        "back within a quick retry of the restart")
