@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """scale: 10,000 fake runners (bench/loadgen.c, one process, epoll) connect
 and register with one dispatcher and answer its heartbeats; with all of
-them connected and idle, the dispatcher's RSS and CPU share are sampled;
+them connected and idle, the dispatcher's RSS and CPU share are sampled
+(over SSCI_BENCH_IDLE_S, 30 s);
 then 1,000 jobs are dispatched one after another through a client
 connection and answered at once by whichever fake runner gets each.
 Both processes run with the open-files limit raised to its hard maximum.
@@ -19,7 +20,9 @@ from common import (LOADGEN, figure, note, workdir, dispatcher, Proc,
 # SSCI_BENCH_DISPATCHER_ARGS adds options, e.g. "--heartbeat 5".
 RUNNERS = int(os.environ.get("SSCI_BENCH_RUNNERS", "10000"))
 JOBS = int(os.environ.get("SSCI_BENCH_JOBS", "1000"))
-IDLE_S = 10
+# The idle share is sampled over a whole --idle-heartbeat (30 s by
+# default): idle runners are pinged once in it, spread over it.
+IDLE_S = float(os.environ.get("SSCI_BENCH_IDLE_S", "30"))
 
 
 def main():

@@ -180,6 +180,7 @@ struct dispatcher {
 	int lock_fd;			/* STATE/dispatcher.lock */
 	struct lock_holder lock;	/* what it says of us */
 	int ticks;			/* of the heartbeat timer */
+	uint32_t ping_phase;	/* where the next idle runner's pings fall */
 	struct forges forges;
 	struct outbox *outbox;		/* NULL: nothing to tell anyone */
 	struct statuses *statuses;	/* NULL: no forge has a token */

@@ -255,6 +255,25 @@ peer_on_hello(struct peer *p, const struct proto_msg *msg)
 	return 0;
 }
 
+/*
+ * An idle runner's first ping falls somewhere in the idle interval:
+ * runners register in bursts (all of them after a dispatcher restart),
+ * and pinged in step they would be pinged in bursts every interval.
+ * Successive multiples of 2^32 / the golden ratio spread them evenly.
+ */
+static void
+peer_spread_pings(struct peer *p)
+{
+	struct dispatcher *d = p->d;
+	int64_t every = d->cfg.idle_heartbeat_ms;
+
+	if (every <= d->cfg.heartbeat_ms)
+		return;
+	d->ping_phase += 2654435769u;
+	p->next_ping_ms += (int64_t)(((uint64_t)d->ping_phase *
+	    (uint64_t)(every - d->cfg.heartbeat_ms)) >> 32);
+}
+
 static int
 peer_on_register(struct peer *p, const struct proto_msg *msg)
 {
@@ -270,6 +289,8 @@ peer_on_register(struct peer *p, const struct proto_msg *msg)
 	p->next_ping_ms = mono_ms() + d->cfg.heartbeat_ms;
 	peer_send(p, proto_encode_ok(NULL));
 	sched_runner_ready(d->sched, p->runner, msg->jobs, msg->njobs);
+	if (p->runner != NULL && !sched_runner_holds(p->runner))
+		peer_spread_pings(p);
 	return 0;
 }
 
