@@ -55,6 +55,46 @@ runjob_has_tree(struct runjob *j)
 	return has;
 }
 
+/*
+ * The slot's tree's index.lock, which only a git of this slot makes: one
+ * there when a checkout failed was left by a git still running, or killed,
+ * when its runner was killed (a runner started again works in the same
+ * trees).  Removed, said in the log; 0 if there was one to remove.
+ */
+static int
+runjob_unlock(struct runjob *j)
+{
+	char *dotgit, *lock = NULL, line[4096];
+	struct stat st;
+	size_t n;
+	FILE *f;
+
+	j->unlocked = 1;
+	xasprintf(&dotgit, "%s/.git", j->tree);
+	if (lstat(dotgit, &st) == 0 && S_ISDIR(st.st_mode)) {
+		xasprintf(&lock, "%s/index.lock", dotgit);
+	} else if ((f = fopen(dotgit, "re")) != NULL) {
+		/* A worktree's .git file: "gitdir: PATH" (made by our git). */
+		n = fread(line, 1, sizeof line - 1, f);
+		fclose(f);
+		line[n] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "gitdir: ", 8) == 0 && line[8] != '\0')
+			xasprintf(&lock, "%s%s%s/index.lock",
+			    line[8] == '/' ? "" : j->tree,
+			    line[8] == '/' ? "" : "/", line + 8);
+	}
+	free(dotgit);
+	if (lock == NULL || unlink(lock) == -1) {
+		free(lock);
+		return -1;
+	}
+	runjob_note(j, "removed '%s', left by a git that ended with its "
+	    "runner", lock);
+	free(lock);
+	return 0;
+}
+
 static void
 runjob_rm_done(int status, const char *out, size_t len, void *arg)
 {
@@ -127,6 +167,10 @@ runjob_git_done(int status, const char *out, size_t len, void *arg)
 		runjob_step(j, STEP_CHECKOUT);
 		break;
 	case STEP_CHECKOUT:
+		if (status != 0 && !j->unlocked && runjob_unlock(j) == 0) {
+			runjob_step(j, STEP_CHECKOUT);
+			break;
+		}
 		if (status != 0)
 			return runjob_fail(j, "git checkout", status, out);
 		runjob_step(j, STEP_CLEAN);

@@ -205,6 +205,7 @@ struct runjob {
 	char *tree;		/* where the commit is checked out */
 	enum runjob_step step;
 	int fetched;		/* a fetch of origin was done for this job */
+	int unlocked;		/* a stale index.lock was removed for it */
 	struct spawn *child;
 	struct summary_parser summary;
 	struct line_guard guard;	/* the test's lines never pass for ours */
