@@ -357,6 +357,7 @@ cmd_dispatcher(int argc, char **argv)
 		fatalx("unable to create the event loop");
 	d.started_ms = now_ms();
 	LIST_INIT(&d.peers);
+	LIST_INIT(&d.busy);
 	LIST_INIT(&d.events);
 	d.addresses = address_table_new();
 	d.results = results_new(d.base, d.store, &d.logs, d.cfg.results_dir);

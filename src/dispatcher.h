@@ -132,6 +132,8 @@ struct peer {
 	struct artifact_in *upload;	/* an artifact arriving, or NULL */
 	struct artifact_out *download;	/* an artifact being sent, or NULL */
 	LIST_ENTRY(peer) entry;
+	LIST_ENTRY(peer) busy_entry;	/* in d->busy, when in_busy */
+	int in_busy;
 };
 
 /*
@@ -166,6 +168,13 @@ struct dispatcher {
 	struct sched *sched;
 	struct address_table *addresses;	/* guessers, HTTP budgets */
 	LIST_HEAD(, peer) peers;
+	/*
+	 * Runners holding a job, looked at every tick (peer_live.c); the
+	 * other peers are looked at a slice per tick, once a heartbeat each,
+	 * the next slice beginning at live_next (NULL: the first peer).
+	 */
+	LIST_HEAD(, peer) busy;
+	struct peer *live_next;
 	struct event *ev_heartbeat;
 	int64_t started_ms;
 	int npeers;

@@ -105,7 +105,11 @@ peer_free(struct peer *p)
 	struct dispatcher *d = p->d;
 
 	d->npeers--;
+	if (d->live_next == p)
+		d->live_next = LIST_NEXT(p, entry);
 	LIST_REMOVE(p, entry);
+	if (p->in_busy)
+		LIST_REMOVE(p, busy_entry);
 	artifact_in_free(p->upload);
 	artifact_out_free(p->download);
 	if (p->frame != NULL) {
@@ -255,6 +259,16 @@ peer_on_hello(struct peer *p, const struct proto_msg *msg)
 	return 0;
 }
 
+/* p holds a job: looked at every tick from now (peer_live.c). */
+static void
+peer_watch_busy(struct peer *p)
+{
+	if (!p->in_busy) {
+		LIST_INSERT_HEAD(&p->d->busy, p, busy_entry);
+		p->in_busy = 1;
+	}
+}
+
 /*
  * An idle runner's first ping falls somewhere in the idle interval:
  * runners register in bursts (all of them after a dispatcher restart),
@@ -289,7 +303,9 @@ peer_on_register(struct peer *p, const struct proto_msg *msg)
 	p->next_ping_ms = mono_ms() + d->cfg.heartbeat_ms;
 	peer_send(p, proto_encode_ok(NULL));
 	sched_runner_ready(d->sched, p->runner, msg->jobs, msg->njobs);
-	if (p->runner != NULL && !sched_runner_holds(p->runner))
+	if (p->runner != NULL && sched_runner_holds(p->runner))
+		peer_watch_busy(p);
+	else if (p->runner != NULL)
 		peer_spread_pings(p);
 	return 0;
 }
@@ -686,6 +702,7 @@ peer_send_job(void *conn, const struct job *job,
 	int64_t now = mono_ms();
 
 	/* Busy now: watched at the busy pace from here (peer_live.c). */
+	peer_watch_busy(p);
 	p->busy_since_ms = now;
 	if (p->next_ping_ms > now + p->d->cfg.heartbeat_ms)
 		p->next_ping_ms = now + p->d->cfg.heartbeat_ms;
