@@ -113,7 +113,8 @@ valgrind: all
 	@$(MAKE) --no-print-directory unit
 	@SSCI_VALGRIND=1 SSCI_UNIT_DIR=$(CURDIR)/$(BUILD)/tests $(PYTHON) tests/run --unit
 
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) src/*.h $(wildcard tests/fuzz/*.h)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) src/*.h $(wildcard tests/fuzz/*.h) \
+		$(wildcard tests/unit/unit_*.h)
 	@mkdir -p build-fuzz
 	@echo "  FUZZ $<"
 	@clang -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 \

@@ -807,12 +807,18 @@ json_unescape(const char *s, size_t avail, char *out, size_t *used)
 	long cp, lo;
 
 	while (i < avail && s[i] != '"') {
-		if ((unsigned char)s[i] < 0x20)
-			return -1;
-		if (s[i] != '\\') {
-			out[o++] = s[i++];
+		/* Plain text, most of a log line, is copied in runs. */
+		size_t run = json_plain_len(s + i, avail - i, 0);
+
+		if (run > 0) {
+			memcpy(out + o, s + i, run);
+			o += run;
+			i += run;
 			continue;
 		}
+		if ((unsigned char)s[i] < 0x20)
+			return -1;
+		/* What is left is an escape. */
 		if (i + 1 >= avail)
 			return -1;
 		if (s[i + 1] != 'u') {

@@ -25,6 +25,11 @@
 #define PROTO_VERSION 1
 #define PROTO_MAX_LINE (1024 * 1024)
 #define PROTO_MAX_LOG_CHUNK (64 * 1024)
+/*
+ * A log line: its data escaped (at worst "\u00XX", 6 bytes a byte), its
+ * keys, an id of up to 20 characters and the '\n'.  Within PROTO_MAX_LINE.
+ */
+#define PROTO_MAX_LOG_LINE (6 * PROTO_MAX_LOG_CHUNK + 64)
 #define PROTO_MAX_SLOTS 1024
 #define PROTO_MAX_LABELS 64
 /* Test records in one tests message. */
@@ -305,9 +310,19 @@ char *proto_encode_job_run(int64_t job, const char *repo, const char *commit,
 char *proto_encode_plan(int64_t job, const char *plan, size_t planlen,
     size_t *len);
 char *proto_encode_accepted(int64_t job, size_t *len);
-/* data may hold any bytes; invalid UTF-8 is replaced with U+FFFD. */
+/*
+ * data may hold any bytes; invalid UTF-8 is replaced with U+FFFD.  What
+ * would take the data past PROTO_MAX_LOG_CHUNK once replaced is dropped:
+ * proto_encode_log_part instead takes only as much of data as fits in max
+ * bytes once replaced (4..PROTO_MAX_LOG_CHUNK, else PROTO_MAX_LOG_CHUNK),
+ * cut between characters, and says in *used how much (never 0 if datalen
+ * is not).  data should not end inside a character, which would be
+ * replaced as cut short.  Either line is at most PROTO_MAX_LOG_LINE bytes.
+ */
 char *proto_encode_log(int64_t job, const char *data, size_t datalen,
     size_t *len);
+char *proto_encode_log_part(int64_t job, const char *data, size_t datalen,
+    size_t max, size_t *used, size_t *len);
 char *proto_encode_result(const struct job_result *result, size_t *len);
 char *proto_encode_ping(size_t *len);
 

@@ -359,30 +359,72 @@ proto_encode_accepted(int64_t job, size_t *len)
 }
 
 /*
- * Replacing invalid bytes can triple the data, so the result is cut at a
- * character boundary to stay within PROTO_MAX_LOG_CHUNK, which the
- * receiver enforces; callers that cannot lose bytes send chunks of at most
- * PROTO_MAX_LOG_CHUNK / 3.
+ * A log line grows as it is written: most output is plain text, which
+ * takes about its own size, so that is what is allocated first.
  */
+struct logline {
+	char *buf;
+	size_t len, size;
+};
+
+/* Room for n more bytes. */
+static void
+logline_room(struct logline *l, size_t n)
+{
+	if (l->size - l->len >= n)
+		return;
+	while (l->size - l->len < n)
+		l->size *= 2;
+	l->buf = xrealloc(l->buf, l->size);
+}
+
 /*
- * The log line written by hand, as jansson would write it (the same keys
- * in the same order, the same escapes): output is most of what runners
- * send, and building a JSON tree per chunk was most of their work.
- * clean is valid UTF-8.
+ * The body of the data string, in one pass over the output: each byte
+ * that is not UTF-8 (NUL included) becomes U+FFFD as utf8_sanitize makes
+ * it, and the escapes are jansson's.  It stops before the character that
+ * would take the sanitized text past max bytes; returns the bytes used.
  */
-static char *
-encode_log_line(int64_t job, const char *clean, size_t n, size_t *len)
+static size_t
+logline_body(struct logline *l, const char *data, size_t n, size_t max)
 {
 	static const char hex[] = "0123456789abcdef";
-	char *line = xmalloc(n * 6 + 64);
-	size_t o;
+	const unsigned char *s = (const unsigned char *)data;
+	size_t i = 0, clean = 0, run;
 
-	o = (size_t)sprintf(line, "{\"type\":\"log\",\"id\":%lld,\"data\":\"",
-	    (long long)job);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)clean[i];
+	while (i < n) {
+		unsigned char c;
 		const char *e = NULL;
 
+		/* ASCII needing no escape (most output) is copied in runs. */
+		run = json_plain_len(data + i, n - i, 1);
+		if (run > max - clean)
+			run = max - clean;
+		logline_room(l, run + 6);
+		memcpy(l->buf + l->len, data + i, run);
+		l->len += run;
+		clean += run;
+		i += run;
+		if (i == n || clean == max)
+			break;
+		c = s[i];
+		if (c == 0 || c >= 0x80) {
+			/* A character copied whole, or one byte as U+FFFD. */
+			const char *u = data + i;
+			size_t ulen = utf8_seq_len(s + i, n - i), used = ulen;
+
+			if (ulen == 0) {
+				u = "\xef\xbf\xbd";
+				ulen = 3;
+				used = 1;
+			}
+			if (clean + ulen > max)
+				break;
+			memcpy(l->buf + l->len, u, ulen);
+			l->len += ulen;
+			clean += ulen;
+			i += used;
+			continue;
+		}
 		switch (c) {
 		case '"': e = "\\\""; break;
 		case '\\': e = "\\\\"; break;
@@ -393,38 +435,64 @@ encode_log_line(int64_t job, const char *clean, size_t n, size_t *len)
 		case '\f': e = "\\f"; break;
 		}
 		if (e != NULL) {
-			line[o++] = e[0];
-			line[o++] = e[1];
-		} else if (c < 0x20) {
-			memcpy(line + o, "\\u00", 4);
-			line[o + 4] = hex[c >> 4];
-			line[o + 5] = hex[c & 15];
-			o += 6;
-		} else
-			line[o++] = (char)c;
+			l->buf[l->len++] = e[0];
+			l->buf[l->len++] = e[1];
+		} else {
+			memcpy(l->buf + l->len, "\\u00", 4);
+			l->buf[l->len + 4] = hex[c >> 4];
+			l->buf[l->len + 5] = hex[c & 15];
+			l->len += 6;
+		}
+		clean++;
+		i++;
 	}
-	memcpy(line + o, "\"}\n", 4);
-	o += 3;
-	if (len != NULL)
-		*len = o;
-	return line;
+	return i;
 }
 
+_Static_assert(PROTO_MAX_LOG_LINE <= PROTO_MAX_LINE,
+    "a log line of escaped data must pass the receiver's limit");
+
+/*
+ * The log line written by hand, as jansson would write it (the same keys
+ * in the same order, the same escapes): output is most of what runners
+ * send, and building a JSON tree per chunk was most of their work.
+ */
+char *
+proto_encode_log_part(int64_t job, const char *data, size_t datalen,
+    size_t max, size_t *used, size_t *len)
+{
+	struct logline l;
+	size_t most;
+
+	/* Room for any character, and no more than the receiver takes. */
+	if (max < 4 || max > PROTO_MAX_LOG_CHUNK)
+		max = PROTO_MAX_LOG_CHUNK;
+	most = datalen < max ? datalen : max;
+	l.size = most + most / 8 + 64;
+	l.buf = xmalloc(l.size);
+	l.len = (size_t)snprintf(l.buf, l.size,
+	    "{\"type\":\"log\",\"id\":%lld,\"data\":\"", (long long)job);
+	*used = logline_body(&l, data, datalen, max);
+	logline_room(&l, 4);
+	memcpy(l.buf + l.len, "\"}\n", 4);
+	l.len += 3;
+	if (len != NULL)
+		*len = l.len;
+	return l.buf;
+}
+
+/*
+ * Replacing invalid bytes can triple the data, so the result is cut at a
+ * character boundary to stay within PROTO_MAX_LOG_CHUNK, which the
+ * receiver enforces; the rest is dropped.
+ */
 char *
 proto_encode_log(int64_t job, const char *data, size_t datalen, size_t *len)
 {
-	char	*clean, *line;
-	size_t	 n;
+	size_t used;
 
-	clean = utf8_sanitize(data, datalen, &n);
-	if (n > PROTO_MAX_LOG_CHUNK) {
-		n = PROTO_MAX_LOG_CHUNK;
-		while (n > 0 && ((unsigned char)clean[n] & 0xc0) == 0x80)
-			n--;
-	}
-	line = encode_log_line(job, clean, n, len);
-	free(clean);
-	return line;
+	return proto_encode_log_part(job, data, datalen, PROTO_MAX_LOG_CHUNK,
+	    &used, len);
 }
 
 char *

@@ -666,5 +666,6 @@ runjob_free(struct runjob *j)
 	free(j->repo_dir);
 	free(j->clone_tmp);
 	free(j->tree);
+	free(j->join);
 	free(j);
 }

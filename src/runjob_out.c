@@ -33,22 +33,10 @@ utf8_cut(const char *data, size_t len)
 	return len;
 }
 
-/* Send output to the dispatcher; paused reading resumes on drain. */
+/* Output sent: while the connection is full, the test waits (till drain). */
 static void
-runjob_send(struct runjob *j, const char *data, size_t len)
+runjob_congestion(struct runjob *j)
 {
-	while (len > 0) {
-		size_t chunk = len;
-
-		if (chunk > RUNNER_LOG_CHUNK)
-			chunk = utf8_cut(data, RUNNER_LOG_CHUNK);
-		if (chunk == 0)
-			chunk = len > RUNNER_LOG_CHUNK ? RUNNER_LOG_CHUNK : len;
-		j->cfg->output(j->cfg->arg, j->id,
-		    proto_encode_log(j->id, data, chunk, NULL));
-		data += chunk;
-		len -= chunk;
-	}
 	if (j->child != NULL && j->step == STEP_TEST &&
 	    j->cfg->congested(j->cfg->arg)) {
 		spawn_pause(j->child);
@@ -57,31 +45,73 @@ runjob_send(struct runjob *j, const char *data, size_t len)
 }
 
 /*
+ * Send output that ends between characters to the dispatcher, in lines of
+ * at most RUNNER_LOG_CHUNK bytes of data, each but the last as full as
+ * its characters allow.
+ */
+static void
+runjob_send(struct runjob *j, const char *data, size_t len)
+{
+	size_t used;
+
+	while (len > 0) {
+		j->cfg->output(j->cfg->arg, j->id,
+		    proto_encode_log_part(j->id, data, len, RUNNER_LOG_CHUNK,
+		    &used, NULL));
+		data += used;
+		len -= used;
+	}
+}
+
+/* Send data but a character cut at its end, which is kept in carry. */
+static void
+runjob_send_cut(struct runjob *j, const char *data, size_t len)
+{
+	size_t cut;
+
+	if (len == 0)
+		return;
+	cut = utf8_cut(data, len);
+	runjob_send(j, data, cut);
+	j->ncarry = len - cut;	/* at most 3 */
+	memcpy(j->carry, data + cut, j->ncarry);
+}
+
+/*
  * Output as it comes: a character cut by the end of a read waits in carry
- * for the rest of it, so that it is not sent as two invalid halves.
+ * for the rest of it, so that it is not sent as two invalid halves.  Only
+ * then is the output copied, to join the two (a slice at a time); output
+ * that carries nothing over goes out from where it is.
  */
 void
 runjob_log(struct runjob *j, const char *data, size_t len)
 {
-	size_t total = j->ncarry + len, cut;
-	char *joined = xmalloc(total);
+	size_t n;
 
-	memcpy(joined, j->carry, j->ncarry);
-	memcpy(joined + j->ncarry, data, len);
-	cut = utf8_cut(joined, total);
-	runjob_send(j, joined, cut);
-	j->ncarry = total - cut;	/* at most 3 */
-	memcpy(j->carry, joined + cut, j->ncarry);
-	free(joined);
+	while (j->ncarry > 0 && len > 0) {
+		n = len < RUNNER_LOG_JOIN ? len : RUNNER_LOG_JOIN;
+		if (j->join == NULL)
+			j->join = xmalloc(RUNNER_LOG_JOIN + sizeof j->carry);
+		memcpy(j->join, j->carry, j->ncarry);
+		memcpy(j->join + j->ncarry, data, n);
+		runjob_send_cut(j, j->join, j->ncarry + n);
+		data += n;
+		len -= n;
+	}
+	if (j->ncarry == 0)
+		runjob_send_cut(j, data, len);
+	runjob_congestion(j);
 }
 
 /* Send what is still carried, at the end of the output. */
 static void
 runjob_log_flush(struct runjob *j)
 {
-	if (j->ncarry > 0)
-		runjob_send(j, j->carry, j->ncarry);
+	if (j->ncarry == 0)
+		return;
+	runjob_send(j, j->carry, j->ncarry);
 	j->ncarry = 0;
+	runjob_congestion(j);
 }
 
 void

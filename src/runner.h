@@ -26,11 +26,22 @@ struct spawn;
 #define RUNNER_KILL_GRACE_MS 5000
 #define RUNNER_GIT_OUTPUT_MAX (64 * 1024)
 /*
- * Output goes out in chunks of at most this many bytes, cut between UTF-8
- * characters: even if every byte were invalid and became U+FFFD (three
- * bytes), a chunk stays within PROTO_MAX_LOG_CHUNK.
+ * Output goes out in log lines of this many bytes of data, or as many as
+ * fit once invalid UTF-8 is replaced (proto_encode_log_part), cut between
+ * characters: a pipe's read of 64 KiB is two lines.  Not the whole 64 KiB
+ * the protocol allows: the dispatcher allocates each line twice (as read,
+ * and decoded), and glibc's free of a block of 64 KiB or more trims the
+ * top of the heap (brk), which the next line grows again, its pages
+ * faulted in anew; with lines below that the dispatcher's CPU for 101 MiB
+ * of output was about a sixth lower.
  */
-#define RUNNER_LOG_CHUNK (PROTO_MAX_LOG_CHUNK / 3)
+#define RUNNER_LOG_CHUNK (32 * 1024)
+/*
+ * A character cut by the end of a read is joined with the next read in a
+ * buffer of this many bytes (and the carried ones), the read a slice at a
+ * time if longer.
+ */
+#define RUNNER_LOG_JOIN (64 * 1024)
 
 /*
  * What could not be sent while the dispatcher was away, in order: output
@@ -216,6 +227,7 @@ struct runjob {
 	int paused;
 	char carry[4];		/* the start of a UTF-8 character cut by a read */
 	size_t ncarry;
+	char *join;		/* carry and a read's start (when needed) */
 	struct cgroup_job cgroup;
 	int has_cgroup;
 	int recorded;		/* its test group is noted in the work dir */

@@ -2,12 +2,13 @@
 /*
  * summary.c - pick test counts out of a test command's output.
  *
- * Output arrives in chunks that may split lines anywhere, so bytes are
- * gathered into the parser's one fixed line buffer and each whole line is
- * matched against every format.  Each format keeps its own counts; the most
- * specific one found is chosen at the end.  Nothing here allocates: the
- * input is whatever a repository's tests print, so memory must not depend
- * on it.
+ * Output arrives in chunks that may split lines anywhere, so a line cut
+ * by a chunk's end is gathered into the parser's one fixed line buffer (a
+ * whole one is matched where it is), and each line is matched against
+ * every format that may begin as it does.  Each format keeps its own
+ * counts; the most specific one found is chosen at the end.  Nothing here
+ * allocates: the input is whatever a repository's tests print, so memory
+ * must not depend on it.
  */
 #include <limits.h>
 #include <string.h>
@@ -279,22 +280,16 @@ match_tap(struct summary_parser *p, struct span sp)
 }
 
 /*
- * Match the buffered line and empty the buffer.  A cut line still counts
- * where its start says enough ("Ran N tests", TAP); the formats that are
- * checked to the end of the line would only be guessing.
+ * Every format in turn; the first that takes the line wins.  A cut line
+ * still counts where its start says enough ("Ran N tests", TAP); the
+ * formats that are checked to the end of the line would only be guessing.
  */
-static void
-summary_line(struct summary_parser *p)
+void
+summary_match_line(struct summary_parser *p, const char *line, size_t len,
+    int cut)
 {
-	int cut = p->linelen > SUMMARY_LINE_MAX;
-	size_t len = cut ? SUMMARY_LINE_MAX : p->linelen;
-	struct span sp;
+	struct span sp = { line, line + len };
 
-	p->linelen = 0;
-	while (len > 0 && is_blank(p->line[len - 1]))
-		len--;
-	sp.p = p->line;
-	sp.end = p->line + len;
 	if (match_ut_ran(p, sp) || summary_match_go(p, sp) ||
 	    match_tap(p, sp) || cut)
 		return;
@@ -303,8 +298,52 @@ summary_line(struct summary_parser *p)
 	    summary_match_ctest(p, sp))
 		return;
 	/* Most lines are no summary: a plain one must say "passed". */
-	if (memmem(p->line, len, "passed", 6) != NULL)
+	if (memmem(line, len, "passed", 6) != NULL)
 		match_plain(p, sp);
+}
+
+/*
+ * Whether some format but the plain line may begin with c: the first
+ * bytes of ut_ran, go (blanks, "--- ", "ok", "FAIL"), TAP, a unittest
+ * verdict, pytest ('=', "no tests", a count), cargo, Maven ('[', "Tests")
+ * and ctest (blanks, a count).  A format added must add its first bytes
+ * here (and a sample to test_summary_quick.c, which compares).
+ */
+static int
+summary_may_begin(unsigned char c)
+{
+	return (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("RoFnON=t[T \t-", c) != NULL);
+}
+
+/*
+ * A line without its trailing blanks.  Most lines of output are no
+ * summary, and most begin with a byte none begins with: then only the
+ * plain line may be one, after a word and a colon ("unit: 3 passed, ...").
+ */
+static void
+summary_line(struct summary_parser *p, const char *line, size_t len, int cut)
+{
+	while (len > 0 && is_blank(line[len - 1]))
+		len--;
+	if (len == 0 || !summary_may_begin((unsigned char)line[0])) {
+		if (!cut && memchr(line, ':', len) != NULL &&
+		    memmem(line, len, "passed", 6) != NULL)
+			match_plain(p, (struct span){ line, line + len });
+		return;
+	}
+	summary_match_line(p, line, len, cut);
+}
+
+/* Match the line gathered in the buffer and empty it. */
+static void
+summary_buffered(struct summary_parser *p)
+{
+	int cut = p->linelen > SUMMARY_LINE_MAX;
+	size_t len = cut ? SUMMARY_LINE_MAX : p->linelen;
+
+	p->linelen = 0;
+	summary_line(p, p->line, len, cut);
 }
 
 /*
@@ -345,10 +384,17 @@ summary_feed(struct summary_parser *p, const char *data, size_t len)
 	while (len > 0) {
 		nl = memchr(data, '\n', len);
 		n = nl != NULL ? (size_t)(nl - data) : len;
-		summary_append(p, data, n);
-		if (nl == NULL)
+		if (nl == NULL) {
+			summary_append(p, data, n);
 			return;
-		summary_line(p);
+		}
+		/* A whole line in this chunk is matched where it is. */
+		if (p->linelen == 0 && n <= SUMMARY_LINE_MAX)
+			summary_line(p, data, n, 0);
+		else {
+			summary_append(p, data, n);
+			summary_buffered(p);
+		}
 		data += n + 1;
 		len -= n + 1;
 	}
@@ -369,7 +415,7 @@ const char *
 summary_finish(struct summary_parser *p, struct job_tests *out)
 {
 	if (p->linelen > 0)
-		summary_line(p);
+		summary_buffered(p);
 	if (p->ut_seen == UT_RAN)
 		return summary_set(out, p->ut_run, -1, -1, "unittest");
 	if (p->ut_seen == UT_DONE)

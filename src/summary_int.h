@@ -89,6 +89,14 @@ span_num(struct span *sp, int *out)
 	return 1;
 }
 
+/*
+ * summary.c: every format tried on a line without its trailing blanks (cut:
+ * it was longer than SUMMARY_LINE_MAX), as summary_feed does but without
+ * its quick checks of which lines may be summaries; the tests compare them.
+ */
+void summary_match_line(struct summary_parser *p, const char *line,
+    size_t len, int cut);
+
 /* summary_tools.c: each returns 1 if the line was one of its format's. */
 int summary_match_go(struct summary_parser *p, struct span sp);
 int summary_match_cargo(struct summary_parser *p, struct span sp);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * utf8.c - UTF-8: checking it, and making any bytes into it.
+ * utf8.c - UTF-8: checking it, and making any bytes into it; and the
+ * runs of plain text that need neither, found eight bytes at a time.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,16 +43,72 @@ utf8_seq_len(const unsigned char *s, size_t avail)
 	return need;
 }
 
+/*
+ * Word-at-a-time tests, on eight bytes loaded with memcpy (any alignment).
+ * BYTE_BELOW(w, n), for n <= 0x80, is nonzero if and only if some byte of
+ * w is below n: a borrow only starts at such a byte, so none is made up
+ * (which byte it flags is not exact, so callers look again byte by byte).
+ */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#define BYTE_BELOW(w, n) (((w) - ONES * (n)) & ~(w) & HIGHS)
+#define BYTE_IS(w, c) BYTE_BELOW((w) ^ (ONES * (c)), 1)
+
+static inline uint64_t
+load8(const unsigned char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof w);
+	return w;
+}
+
+size_t
+utf8_ascii_len(const char *data, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	size_t i = 0;
+
+	for (; len - i >= 8; i += 8) {
+		uint64_t w = load8(s + i);
+
+		if (((w & HIGHS) | BYTE_BELOW(w, 1)) != 0)
+			break;
+	}
+	while (i < len && s[i] != 0 && s[i] < 0x80)
+		i++;
+	return i;
+}
+
+size_t
+json_plain_len(const char *data, size_t len, int ascii)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	uint64_t high = ascii ? HIGHS : 0;
+	size_t i = 0;
+
+	for (; len - i >= 8; i += 8) {
+		uint64_t w = load8(s + i);
+
+		if (((w & high) | BYTE_BELOW(w, 0x20) | BYTE_IS(w, '"') |
+		    BYTE_IS(w, '\\')) != 0)
+			break;
+	}
+	while (i < len && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' &&
+	    (!ascii || s[i] < 0x80))
+		i++;
+	return i;
+}
+
 int
 utf8_valid(const char *data, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)data;
 
 	for (size_t i = 0, n; i < len; i += n) {
-		if (s[i] != 0 && s[i] < 0x80) {
-			n = 1;
-			continue;
-		}
+		/* Runs of ASCII (not NUL) eight bytes at a time. */
+		if ((i += utf8_ascii_len(data + i, len - i)) == len)
+			break;
 		if ((n = utf8_seq_len(s + i, len - i)) == 0)
 			return 0;
 	}
@@ -65,11 +123,9 @@ utf8_sanitize(const char *data, size_t len, size_t *outlen)
 	size_t o = 0, i = 0;
 
 	while (i < len) {
-		size_t n, run = i;
+		size_t n, run = i + utf8_ascii_len(data + i, len - i);
 
 		/* Output is mostly ASCII: copy runs of it at once. */
-		while (run < len && s[run] != 0 && s[run] < 0x80)
-			run++;
 		if (run > i) {
 			memcpy(out + o, s + i, run - i);
 			o += run - i;

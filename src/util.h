@@ -120,6 +120,19 @@ void log_escape_cut(const char *s, size_t len, size_t most, char *out,
 int utf8_valid(const char *data, size_t len);
 /* The length of the valid UTF-8 character at s (1..4), or 0 if invalid. */
 size_t utf8_seq_len(const unsigned char *s, size_t avail);
+/*
+ * How many of the first len bytes at s are ASCII other than NUL: what
+ * utf8_valid and utf8_sanitize pass over unchanged, checked eight bytes at
+ * a time.
+ */
+size_t utf8_ascii_len(const char *s, size_t len);
+/*
+ * How many of the first len bytes at s a JSON string carries as they are:
+ * no byte below 0x20, no '"' or '\\' (nor, if ascii, any byte of
+ * 0x80 or more, which needs a UTF-8 check).  Checked eight bytes at a time:
+ * log output is mostly such runs.
+ */
+size_t json_plain_len(const char *s, size_t len, int ascii);
 
 /* Write all len bytes, through EINTR and short writes: 0, or -1 (errno). */
 int write_all(int fd, const void *data, size_t len);

@@ -3,7 +3,8 @@
  * fuzz_proto.c - libFuzzer target for the wire protocol.  Any input must be
  * parsed or refused without a crash or leak, and whatever is accepted must
  * survive a round trip: encoded again, it parses back to the same fields.
- * A mismatch calls abort() so that the fuzzer keeps the input.
+ * The input is also taken as a job's output, made a log line.  A mismatch
+ * calls abort() so that the fuzzer keeps the input.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "util.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -269,6 +271,56 @@ round_trip(const struct proto_msg *m)
 	proto_msg_release(&r);
 }
 
+/*
+ * The input as a job's output: the log line's data is the input made
+ * valid UTF-8 (utf8_sanitize, itself checked against utf8_valid) in one
+ * pass, whole or in parts; and the eight-bytes-at-a-time scans agree with
+ * a byte at a time.
+ */
+static void
+check_output(const uint8_t *data, size_t size)
+{
+	struct proto_msg	 msg;
+	const char		*text = (const char *)data;
+	size_t			 len, cleanlen, used, i, n;
+	char			*line, *clean;
+
+	for (i = 0; i < size && data[i] != 0 && data[i] < 0x80; i++)
+		;
+	check(utf8_ascii_len(text, size) == i);
+	for (int ascii = 0; ascii <= 1; ascii++) {
+		for (i = 0; i < size && data[i] >= 0x20 && data[i] != '"' &&
+		    data[i] != '\\' && (!ascii || data[i] < 0x80); i++)
+			;
+		check(json_plain_len(text, size, ascii) == i);
+	}
+	clean = utf8_sanitize(text, size, &cleanlen);
+	check(utf8_valid(clean, cleanlen));
+	check(utf8_valid(text, size) ==
+	    (cleanlen == size && memcmp(clean, text, size) == 0));
+	if (cleanlen <= PROTO_MAX_LOG_CHUNK) {
+		line = proto_encode_log(9, text, size, &len);
+		reparse(line, len, PROTO_LOG, &msg);
+		check(msg.data_len == cleanlen);
+		check(memcmp(msg.data, clean, cleanlen) == 0);
+		proto_msg_release(&msg);
+	}
+	/* In parts, as a runner sends long output: the same text. */
+	for (i = 0, n = 0; i < size; i += used) {
+		line = proto_encode_log_part(9, text + i, size - i,
+		    4 + size % 64, &used, &len);
+		check(used > 0 && used <= size - i);
+		reparse(line, len, PROTO_LOG, &msg);
+		check(msg.data_len <= 4 + size % 64);
+		check(n + msg.data_len <= cleanlen);
+		check(memcmp(msg.data, clean + n, msg.data_len) == 0);
+		n += msg.data_len;
+		proto_msg_release(&msg);
+	}
+	check(n == cleanlen);
+	free(clean);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -277,6 +329,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t			 len;
 	char			*line;
 	int			 fast, slow;
+
+	check_output(data, size);
 
 	/* The shortcut for log lines must agree with the general parser. */
 	fast = proto_parse((const char *)data, size, &msg, &err);

@@ -3,7 +3,8 @@
  * fuzz_summary.c - libFuzzer target for the test-count reader.  A runner
  * feeds it whatever chunks the pipe gives, so the counts must not depend on
  * where the chunks end: the input is fed once whole, once a byte at a time
- * and once in chunks whose sizes the fuzzer picks, and all three must agree.
+ * and once in chunks whose sizes the fuzzer picks, and all three must agree,
+ * and agree with every line given to every format (unit_summary.h).
  *
  * Input: byte 0 says how many size bytes follow (0..15); the sizes are used
  * in turn, 0 meaning an empty feed; the rest is the output to read.
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "summary.h"
+#include "../unit/unit_summary.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -71,8 +73,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t one = 1;
-	struct job_tests whole, bytes, chunks;
-	const char *nwhole, *nbytes, *nchunks, *text;
+	struct job_tests whole, bytes, chunks, reft;
+	struct summary_parser ref;
+	const char *nwhole, *nbytes, *nchunks, *nref, *text;
 	size_t nsizes, len;
 
 	if (size == 0)
@@ -85,6 +88,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	nwhole = feed_chunks(text, len, NULL, 0, &whole);
 	check_sane(nwhole, &whole);
+	/* Lines skipped by the quick checks are no summaries. */
+	summary_init(&ref);
+	ref_summary_feed(&ref, text, len);
+	nref = ref_summary_finish(&ref, &reft);
+	check_same(nwhole, &whole, nref, &reft);
 	nbytes = feed_chunks(text, len, &one, 1, &bytes);
 	check_same(nwhole, &whole, nbytes, &bytes);
 	nchunks = feed_chunks(text, len, data + 1, nsizes, &chunks);
