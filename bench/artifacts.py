@@ -131,6 +131,15 @@ def floor_ms(w, big):
     return ms
 
 
+def warm(path):
+    """Read path, so that it is in the page cache (this machine's cache
+    lets go of files within seconds: a cp of a file it dropped reads the
+    disk, 0.3-0.5 s instead of 0.05, seen)."""
+    with open(path, "rb") as f:
+        while f.read(1 << 20):
+            pass
+
+
 def throughput(w):
     big = os.path.join(w, "big.bin")
     with open(big, "wb") as f:
@@ -148,6 +157,10 @@ def throughput(w):
     for i in range(ROUNDS):
         head = commit(repo, {"n": f"{i + 1}\n"}, f"round {i}")
         before = r.stderr()
+        # Each timed part starts with nothing dirty in the page cache:
+        # writeback of the part before would slow it (cp from 51 ms to
+        # 450 ms, seen) and make the ratios the order's, not the parts'.
+        os.sync()
         d_cpu, r_cpu = cpu_s(d.pid)[0], cpu_s(r.pid)[0]
         notify(address, repo)
         jobs_of(client, head, 2)
@@ -159,10 +172,14 @@ def throughput(w):
             raise RuntimeError(f"no transfer in the runner's log:\n{log}")
         ms = int(sent.group(2)) + int(got.group(2))
         copy = os.path.join(w, "copy.bin")
+        os.sync()
+        warm(big)
         start = time.monotonic()
         subprocess.run(["cp", big, copy], check=True)
         cp_ms = (time.monotonic() - start) * 1000
         os.unlink(copy)
+        os.sync()
+        warm(big)
         floor = floor_ms(w, big)
         ratios.append(cp_ms / ms)
         rates.append(BIG_MIB / (ms / 1000))
