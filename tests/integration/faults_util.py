@@ -144,6 +144,24 @@ class FaultTest(SsciTest):
                          (state, runner, attempt), job)
         return job
 
+    def check_once_each(self, d, commits):
+        """Every commit passed, with one job and one results file
+        holding one result; no other results file.  The jobs."""
+        self.wait_results(d, commits)
+        jobs = self.wait_jobs(d, len(commits))
+        self.assertEqual(sorted(j["commit"] for j in jobs),
+                         sorted(commits), "one job per commit")
+        self.assertEqual({j["state"] for j in jobs}, {"passed"},
+                         [(j["commit"][:8], j["state"], j.get("reason"))
+                          for j in jobs if j["state"] != "passed"])
+        self.assertEqual(sorted(os.listdir(d.results_dir)), sorted(commits))
+        for commit in commits:
+            text = d.result(commit)
+            self.assertEqual(len(re.findall(r"^result: ", text, re.M)), 1,
+                             text)
+            self.assertRegex(text, r"(^|\n)result: passed ")
+        return jobs
+
     def wait_log(self, proc, text, what=None):
         """Wait until proc's stderr contains text; the time it took."""
         t0 = time.monotonic()

@@ -6,7 +6,6 @@ runners reconnect by themselves; commits made while the dispatcher is down
 are all tested once it is back, the observer retrying meanwhile.  Both
 restart on the port just freed by a kill, so neither waits for TIME_WAIT."""
 import os
-import re
 
 from faults_util import FAST, WAIT_BODY, FaultTest
 from harness import git
@@ -15,23 +14,6 @@ QUEUED, RUNNING = 20, 2
 
 
 class TestDispatcherFaults(FaultTest):
-    def check_once_each(self, d, commits):
-        """Every commit passed, with one job and one results file
-        holding one result; no other results file."""
-        self.wait_results(d, commits)
-        jobs = self.wait_jobs(d, len(commits))
-        self.assertEqual(sorted(j["commit"] for j in jobs),
-                         sorted(commits), "one job per commit")
-        self.assertEqual([j["state"] for j in jobs], ["passed"] * len(jobs),
-                         jobs)
-        self.assertEqual(sorted(os.listdir(d.results_dir)), sorted(commits))
-        for commit in commits:
-            text = d.result(commit)
-            self.assertEqual(len(re.findall(r"^result: ", text, re.M)), 1,
-                             text)
-            self.assertRegex(text, r"(^|\n)result: passed ")
-        return jobs
-
     def test_kill9_with_jobs_queued_and_running_loses_nothing(self):
         repo, first = self.repo_with(WAIT_BODY)
         commits = [first] + [self.commit(repo, f"commit {i}")

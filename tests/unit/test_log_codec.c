@@ -156,22 +156,6 @@ ref_unescape(const char *s, size_t avail, char *out, size_t *used)
 	return (long)o;
 }
 
-static int
-ref_valid(const char *data, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)data;
-
-	for (size_t i = 0, n; i < len; i += n) {
-		if (s[i] != 0 && s[i] < 0x80) {
-			n = 1;
-			continue;
-		}
-		if ((n = utf8_seq_len(s + i, len - i)) == 0)
-			return 0;
-	}
-	return 1;
-}
-
 #define LOG_PREFIX "{\"type\":\"log\",\"id\":"
 #define LOG_DATA ",\"data\":\""
 
@@ -200,7 +184,7 @@ ref_parse_fast(const char *line, size_t len, int64_t *job, char **data)
 	assert_non_null(*data);
 	n = ref_unescape(line + i, len - i, *data, &used);
 	if (n < 0 || (size_t)n > PROTO_MAX_LOG_CHUNK || i + used + 1 != len ||
-	    line[i + used] != '}' || !ref_valid(*data, (size_t)n)) {
+	    line[i + used] != '}' || !text_ref_valid(*data, (size_t)n)) {
 		free(*data);
 		return -1;
 	}

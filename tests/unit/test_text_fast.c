@@ -43,23 +43,6 @@ ref_plain_len(const unsigned char *s, size_t len, int ascii)
 	return i;
 }
 
-/* utf8_valid before its fast path. */
-static int
-ref_valid(const char *data, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)data;
-
-	for (size_t i = 0, n; i < len; i += n) {
-		if (s[i] != 0 && s[i] < 0x80) {
-			n = 1;
-			continue;
-		}
-		if ((n = utf8_seq_len(s + i, len - i)) == 0)
-			return 0;
-	}
-	return 1;
-}
-
 /* Every function on s[0..len), against its reference. */
 static void
 check_all(const unsigned char *s, size_t len)
@@ -71,7 +54,7 @@ check_all(const unsigned char *s, size_t len)
 	assert_int_equal(utf8_ascii_len(c, len), ref_ascii_len(s, len));
 	assert_int_equal(json_plain_len(c, len, 0), ref_plain_len(s, len, 0));
 	assert_int_equal(json_plain_len(c, len, 1), ref_plain_len(s, len, 1));
-	assert_int_equal(utf8_valid(c, len), ref_valid(c, len));
+	assert_int_equal(utf8_valid(c, len), text_ref_valid(c, len));
 	a = utf8_sanitize(c, len, &n1);
 	b = text_ref_sanitize(c, len, &n2);
 	assert_int_equal(n1, n2);
@@ -98,7 +81,7 @@ test_random_text(void **state)
 					text_fill(&rng, kinds[k], buf + off,
 					    len);
 					check_all(buf + off, len);
-					valid += ref_valid((char *)buf + off,
+					valid += text_ref_valid((char *)buf + off,
 					    len);
 					total++;
 				}

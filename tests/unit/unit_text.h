@@ -144,6 +144,23 @@ text_fill(uint64_t *rng, enum text_kind kind, unsigned char *buf, size_t n)
 	}
 }
 
+/* utf8_valid as it was before its fast path: the reference. */
+static inline int
+text_ref_valid(const char *data, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)data;
+
+	for (size_t i = 0, n; i < len; i += n) {
+		if (s[i] != 0 && s[i] < 0x80) {
+			n = 1;
+			continue;
+		}
+		if ((n = utf8_seq_len(s + i, len - i)) == 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* utf8_sanitize as it was before its fast path: the reference. */
 static inline char *
 text_ref_sanitize(const char *data, size_t len, size_t *outlen)
