@@ -54,7 +54,13 @@ line_guard_feed(struct line_guard *g, const char *in, size_t len,
 		int m;
 
 		if (!g->at_start) {
-			g->at_start = in[i] == '\n';
+			/* Inside a line: on to its end at once. */
+			const char *nl = memchr(in + i, '\n', len - i);
+
+			if (nl == NULL)
+				break;
+			i = (size_t)(nl - in);
+			g->at_start = 1;
 			continue;
 		}
 		if (g->nheld == 0)

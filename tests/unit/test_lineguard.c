@@ -66,6 +66,9 @@ test_other_lines_unchanged(void **state)
 	    "results: 3\nssci is great\nres\n");
 	expect("", "");
 	expect("\n\nlast", "\n\nlast\n");
+	/* The rest of a line is skipped to its end, within a read or not. */
+	expect("a long line, ssci: and result: in it\nresult: x\nb\nssci:",
+	    "a long line, ssci: and result: in it\n> result: x\nb\n> ssci:\n");
 }
 
 int
