@@ -51,6 +51,9 @@ struct conn {
 	int idle_closed;	/* the dispatcher closed us for idleness */
 	int backoff_ms;
 	int64_t quick_until_ms;	/* monotonic: retry quickly until then */
+	int no_quick;		/* this drop was asked for: back off */
+	int64_t ready_ms;	/* monotonic: when the hello was answered ok */
+	uint32_t jitter;	/* spreads the quick retries of many clients */
 	struct event *ev_retry;
 	STAILQ_HEAD(, conn_pending) pending;	/* replies awaited, in order */
 	struct proto_msg *frame;	/* an artifact_data awaiting its bytes */
@@ -154,10 +157,16 @@ conn_drop(struct conn *c, const char *why)
 		}
 		return;
 	}
-	if (was_ready)
+	if (was_ready && !c->no_quick &&
+	    now - c->ready_ms >= CONN_QUICK_MIN_UP_MS)
 		c->quick_until_ms = now + CONN_QUICK_FOR_MS;
+	if (c->no_quick)
+		c->quick_until_ms = 0;
+	c->no_quick = 0;
 	if (now < c->quick_until_ms) {
-		delay_ms = CONN_QUICK_RETRY_MS;
+		c->jitter += 2654435769u;	/* 2^32 / the golden ratio */
+		delay_ms = CONN_QUICK_RETRY_MS / 2 +
+		    (int)((uint64_t)c->jitter * CONN_QUICK_RETRY_MS >> 32);
 	} else {
 		delay_ms = c->backoff_ms;
 		c->backoff_ms *= 2;
@@ -197,6 +206,7 @@ conn_hello_reply(struct conn *c, struct proto_msg *msg)
 		return;
 	}
 	c->ready = 1;
+	c->ready_ms = mono_ms();
 	c->backoff_ms = CONN_BACKOFF_MIN_MS;
 	if (c->was_ready && !c->idle_closed)
 		log_info("reconnected to dispatcher %s", c->server);
@@ -412,6 +422,8 @@ conn_new(struct event_base *base, const char *server, enum proto_role role,
 	c->cbs = *cbs;
 	c->arg = arg;
 	c->backoff_ms = CONN_BACKOFF_MIN_MS;
+	/* Clients started together start their quick retries apart. */
+	c->jitter = (uint32_t)getpid() * 2654435769u;
 	STAILQ_INIT(&c->pending);
 	c->ev_retry = evtimer_new(base, conn_retry_cb, c);
 	conn_connect(c);
@@ -516,4 +528,11 @@ void *
 conn_arg(const struct conn *c)
 {
 	return c->arg;
+}
+
+void
+conn_retry_later(struct conn *c, const char *why)
+{
+	c->no_quick = 1;
+	conn_drop(c, why);
 }

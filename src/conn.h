@@ -14,8 +14,10 @@
  * backoff (CONN_BACKOFF_MIN_MS doubling up to CONN_BACKOFF_MAX_MS).  A
  * connection that was up and is lost is most often a dispatcher
  * restarting: for CONN_QUICK_FOR_MS after such a loss it is tried every
- * CONN_QUICK_RETRY_MS, so runners are back within that of it listening
- * again, and backs off after.
+ * CONN_QUICK_RETRY_MS or so (50 to 150 ms, so that many runners do not
+ * come in step), so runners are back within that of it listening again,
+ * and backs off after.  A connection lost within CONN_QUICK_MIN_UP_MS of
+ * its hello (a dispatcher that drops us at once) backs off at once.
  */
 #ifndef SSCI_CONN_H
 #define SSCI_CONN_H
@@ -32,6 +34,8 @@ struct ssl_ctx_st;
 #define CONN_BACKOFF_MAX_MS 30000
 #define CONN_QUICK_RETRY_MS 100
 #define CONN_QUICK_FOR_MS 5000
+/* Only a connection up this long is retried quickly once lost. */
+#define CONN_QUICK_MIN_UP_MS 1000
 /* Output queued beyond this makes conn_congested true. */
 #define CONN_HIGH_WATER (1024 * 1024)
 
@@ -90,5 +94,11 @@ void *conn_arg(const struct conn *c);
 
 /* The dispatcher's address as given ("HOST:PORT"). */
 const char *conn_server(const struct conn *c);
+
+/*
+ * Close the connection and try again later, with backoff (never the quick
+ * retries of a lost connection): for a refusal that may pass.
+ */
+void conn_retry_later(struct conn *c, const char *why);
 
 #endif

@@ -125,6 +125,13 @@ struct peer {
 	 * (and pinged rarely) for a while is not lost the moment it is busy.
 	 */
 	int64_t busy_since_ms;
+	/*
+	 * Another connection asked for its name: until heard from again it
+	 * is watched at the busy pace from busy_since_ms, so that a runner
+	 * started again after its machine died gets the name within the
+	 * runner timeout, not the idle one.
+	 */
+	int suspect;
 	int64_t partial_since_ms;	/* monotonic: a line began, or 0 */
 	int bad_messages;
 	int closing;		/* flush the output, then free */

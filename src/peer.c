@@ -270,6 +270,23 @@ peer_watch_busy(struct peer *p)
 }
 
 /*
+ * p's name was asked for by another connection: p may be a runner whose
+ * machine is gone.  Pinged now and lost if silent for the runner timeout.
+ */
+static void
+peer_suspect(struct peer *p)
+{
+	int64_t now = mono_ms();
+
+	if (p == NULL || p->suspect)
+		return;
+	p->suspect = 1;
+	p->busy_since_ms = now;
+	p->next_ping_ms = now;
+	peer_watch_busy(p);
+}
+
+/*
  * An idle runner's first ping falls somewhere in the idle interval:
  * runners register in bursts (all of them after a dispatcher restart),
  * and pinged in step they would be pinged in bursts every interval.
@@ -297,9 +314,11 @@ peer_on_register(struct peer *p, const struct proto_msg *msg)
 		return peer_bad(p, "bad_state", "already registered");
 	p->runner = sched_register(d->sched, p, msg->name, p->addr, msg->slots,
 	    msg->labels, msg->nlabels);
-	if (p->runner == NULL)
+	if (p->runner == NULL) {
+		peer_suspect(sched_runner_conn_named(d->sched, msg->name));
 		return peer_bad(p, "name_taken", "a runner named '%s' is "
 		    "connected", msg->name);
+	}
 	p->next_ping_ms = mono_ms() + d->cfg.heartbeat_ms;
 	peer_send(p, proto_encode_ok(NULL));
 	sched_runner_ready(d->sched, p->runner, msg->jobs, msg->njobs);

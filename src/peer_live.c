@@ -39,6 +39,9 @@ peer_live_runner(struct peer *p, int64_t now)
 	int holds = sched_runner_holds(p->runner);
 	int64_t silent = now - (p->last_heard_ms > p->busy_since_ms ?
 	    p->last_heard_ms : p->busy_since_ms);
+
+	if (p->suspect && p->last_heard_ms > p->busy_since_ms)
+		p->suspect = 0;		/* it answered: alive after all */
 	size_t pinglen;
 	const char *ping;
 
@@ -47,7 +50,9 @@ peer_live_runner(struct peer *p, int64_t now)
 		LIST_INSERT_HEAD(&d->busy, p, busy_entry);
 		p->in_busy = 1;
 	}
-	if (silent > d->cfg.runner_timeout_ms + (holds ? 0 : idle_every)) {
+	if (silent > d->cfg.runner_timeout_ms +
+	    (holds || p->suspect ? 0 : idle_every)) {
+		sched_runner_went_silent(p->runner);
 		peer_lost(p, "no answer to heartbeats");
 		return;
 	}
@@ -55,7 +60,20 @@ peer_live_runner(struct peer *p, int64_t now)
 		return;
 	ping = proto_ping_line(&pinglen);
 	peer_send_static(p, ping, pinglen);
-	p->next_ping_ms = now + (holds ? d->cfg.heartbeat_ms : idle_every);
+	p->next_ping_ms = now + (holds || p->suspect ? d->cfg.heartbeat_ms :
+	    idle_every);
+}
+
+/* Whether p's line under way took too long (then p is closing). */
+static int
+peer_live_trickled(struct peer *p, int64_t now)
+{
+	if (p->partial_since_ms == 0 ||
+	    now - p->partial_since_ms <= p->d->cfg.client_timeout_ms)
+		return 0;
+	/* A line trickled in a byte at a time holds a slot. */
+	peer_time_out(p, "line not finished in time");
+	return 1;
 }
 
 /* Any other peer: the timeouts of connections that are not busy runners. */
@@ -64,12 +82,8 @@ peer_live_other(struct peer *p, int64_t now)
 {
 	int64_t client_limit = p->d->cfg.client_timeout_ms;
 
-	if (p->partial_since_ms != 0 &&
-	    now - p->partial_since_ms > client_limit) {
-		/* A line trickled in a byte at a time holds a slot. */
-		peer_time_out(p, "line not finished in time");
+	if (peer_live_trickled(p, now))
 		return;
-	}
 	if (!p->said_hello) {
 		/* Silent connections would hold slots for nothing. */
 		if (now - p->last_heard_ms > DISPATCHER_HELLO_TIMEOUT_MS)
@@ -108,18 +122,20 @@ peer_heartbeat(struct dispatcher *d)
 	for (p = LIST_FIRST(&d->busy); p != NULL; p = next) {
 		next = LIST_NEXT(p, busy_entry);
 		if (p->closing || p->runner == NULL ||
-		    !sched_runner_holds(p->runner)) {
+		    (!sched_runner_holds(p->runner) && !p->suspect)) {
 			/* Idle (or going) now: the slices look at it. */
 			LIST_REMOVE(p, busy_entry);
 			p->in_busy = 0;
 			continue;
 		}
-		peer_live_runner(p, now);
+		if (!peer_live_trickled(p, now))
+			peer_live_runner(p, now);
 	}
-	p = d->live_next != NULL ? d->live_next : LIST_FIRST(&d->peers);
-	for (; p != NULL && slice > 0; p = next, slice--) {
-		next = LIST_NEXT(p, entry);
-		d->live_next = next;
+	/* The cursor, not a saved next: peer_free moves it off a freed peer. */
+	if (d->live_next == NULL)
+		d->live_next = LIST_FIRST(&d->peers);
+	while ((p = d->live_next) != NULL && slice-- > 0) {
+		d->live_next = LIST_NEXT(p, entry);
 		if (p->closing || p->in_busy)
 			continue;
 		peer_live_other(p, now);

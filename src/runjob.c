@@ -9,6 +9,7 @@
  * or URL.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -56,43 +57,65 @@ runjob_has_tree(struct runjob *j)
 }
 
 /*
- * The slot's tree's index.lock, which only a git of this slot makes: one
- * there when a checkout failed was left by a git still running, or killed,
- * when its runner was killed (a runner started again works in the same
- * trees).  Removed, said in the log; 0 if there was one to remove.
+ * The git dir of the slot's tree: TREE/.git itself, or for a worktree the
+ * "gitdir: PATH" its .git file names (written by our git; read without
+ * following a link or waiting on a FIFO a test may have put there).
+ */
+static char *
+runjob_gitdir(struct runjob *j)
+{
+	char *dotgit, *dir = NULL, line[4096];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	xasprintf(&dotgit, "%s/.git", j->tree);
+	if (lstat(dotgit, &st) == 0 && S_ISDIR(st.st_mode))
+		return dotgit;
+	fd = open(dotgit, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	free(dotgit);
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (n = read(fd, line, sizeof line - 1)) > 0) {
+		line[n] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "gitdir: ", 8) == 0 && line[8] != '\0')
+			xasprintf(&dir, "%s%s%s",
+			    line[8] == '/' ? "" : j->tree,
+			    line[8] == '/' ? "" : "/", line + 8);
+	}
+	close(fd);
+	return dir;
+}
+
+/*
+ * The slot's tree's index.lock and HEAD.lock, which only a git of this
+ * slot makes: one there when a checkout failed was left by a git still
+ * running, or killed, when its runner was killed (a runner started again
+ * works in the same trees).  Removed, said in the log; 0 if there was one.
  */
 static int
 runjob_unlock(struct runjob *j)
 {
-	char *dotgit, *lock = NULL, line[4096];
-	struct stat st;
-	size_t n;
-	FILE *f;
+	static const char *const locks[] = { "index.lock", "HEAD.lock" };
+	char *dir, *lock;
+	int removed = 0;
 
 	j->unlocked = 1;
-	xasprintf(&dotgit, "%s/.git", j->tree);
-	if (lstat(dotgit, &st) == 0 && S_ISDIR(st.st_mode)) {
-		xasprintf(&lock, "%s/index.lock", dotgit);
-	} else if ((f = fopen(dotgit, "re")) != NULL) {
-		/* A worktree's .git file: "gitdir: PATH" (made by our git). */
-		n = fread(line, 1, sizeof line - 1, f);
-		fclose(f);
-		line[n] = '\0';
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "gitdir: ", 8) == 0 && line[8] != '\0')
-			xasprintf(&lock, "%s%s%s/index.lock",
-			    line[8] == '/' ? "" : j->tree,
-			    line[8] == '/' ? "" : "/", line + 8);
-	}
-	free(dotgit);
-	if (lock == NULL || unlink(lock) == -1) {
-		free(lock);
+	if ((dir = runjob_gitdir(j)) == NULL)
 		return -1;
+	for (size_t i = 0; i < sizeof locks / sizeof locks[0]; i++) {
+		xasprintf(&lock, "%s/%s", dir, locks[i]);
+		if (unlink(lock) == 0) {
+			runjob_note(j, "removed '%s', left by a git that ended "
+			    "with its runner", lock);
+			removed = 1;
+		}
+		free(lock);
 	}
-	runjob_note(j, "removed '%s', left by a git that ended with its "
-	    "runner", lock);
-	free(lock);
-	return 0;
+	free(dir);
+	return removed ? 0 : -1;
 }
 
 static void

@@ -300,12 +300,26 @@ runner_register_reply(struct conn *c, struct proto_msg *reply, void *arg)
 
 	if (reply == NULL)
 		return;
+	if (reply->type == PROTO_ERROR && reply->code != NULL &&
+	    strcmp(reply->code, "name_taken") == 0) {
+		/*
+		 * Most often our own earlier connection, from a machine that
+		 * died: the dispatcher drops it once it is found silent.
+		 */
+		if (!r->name_taken_said)
+			log_warnx("registration refused: %s; trying again",
+			    reply->message);
+		r->name_taken_said = 1;
+		conn_retry_later(c, "name taken");
+		return;
+	}
 	if (reply->type == PROTO_ERROR) {
 		log_warnx("registration refused: %s", reply->message);
 		r->status = 1;
 		event_base_loopexit(r->client.base, NULL);
 		return;
 	}
+	r->name_taken_said = 0;
 	r->registered = 1;
 	log_info("registered with %s as '%s'", conn_server(c), r->name);
 	runner_flush_outbox(r);

@@ -151,6 +151,7 @@ struct runner {
 	long up_pid;		/* the "ssci up" that started us, or 0 */
 	struct runjob **slots;
 	int registered;
+	int name_taken_said;	/* "trying again" was logged for this refusal */
 	TAILQ_HEAD(outbox_list, outbox) outbox;	/* oldest first */
 	int status;		/* exit status: 1 once refused */
 	int unsent;		/* outbox entries not sent yet */

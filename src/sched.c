@@ -212,6 +212,7 @@ sched_reclaim(struct sched *s, struct sched_runner *r, int64_t id)
 		struct sched_assignment *a = sched_assign(s, r, &job,
 		    job.attempt, 0);
 
+		a->accepted = 1;
 		a->fail_retries = job.fail_retries;
 		joblog_open(s->logs, &a->log, id, 0);
 		log_info("job %lld (%s) taken back by runner '%s'",
@@ -430,6 +431,24 @@ sched_requeue_or_give_up(struct sched *s, struct sched_assignment *a,
 {
 	char reason[512], giveup[600];
 
+	if (a->runner->silent && !a->accepted) {
+		/*
+		 * A machine gone (no FIN) while its runner was idle, and
+		 * handed a job before it was found silent: the job never ran
+		 * there.  Counting it would let a dead host's runners use up
+		 * a job's attempts without running it; a runner whose
+		 * connection closes before it takes a job still counts, in
+		 * case the job's message is what killed it.
+		 */
+		snprintf(reason, sizeof reason, "runner '%s' lost (%s) before "
+		    "it took the job", a->runner->name, why);
+		if (store_job_hand_back(s->store, a->job, reason) == 0) {
+			log_info("job %lld back in the queue: %s",
+			    (long long)a->job, reason);
+			sched_watch_job(s, a->job, "queued");
+		}
+		return;
+	}
 	snprintf(reason, sizeof reason, "runner '%s' lost (%s) on attempt %d",
 	    a->runner->name, why, a->attempt);
 	if (a->attempt - a->fail_retries >= s->cfg.max_attempts) {
@@ -447,6 +466,24 @@ int
 sched_runner_holds(const struct sched_runner *r)
 {
 	return !LIST_EMPTY(&r->jobs);
+}
+
+void *
+sched_runner_conn_named(struct sched *s, const char *name)
+{
+	struct sched_runner *r;
+
+	TAILQ_FOREACH(r, &s->runners, entry) {
+		if (strcmp(r->name, name) == 0)
+			return r->conn;
+	}
+	return NULL;
+}
+
+void
+sched_runner_went_silent(struct sched_runner *r)
+{
+	r->silent = 1;
 }
 
 /* Unlink r and free it, with what it holds; the store is not touched. */
@@ -497,11 +534,15 @@ sched_free(struct sched *s)
 void
 sched_accepted(struct sched *s, struct sched_runner *r, int64_t job)
 {
+	struct sched_assignment *a = sched_find(r, job);
+
 	(void)s;
 	/* A reply gets no reply, even a wrong one: it would be misread. */
-	if (sched_find(r, job) == NULL)
+	if (a == NULL)
 		log_warnx("runner '%s' accepted job %lld it does not hold",
 		    r->name, (long long)job);
+	else
+		a->accepted = 1;
 }
 
 void
@@ -516,6 +557,7 @@ sched_log(struct sched *s, struct sched_runner *r, int64_t job,
 		    (long long)job, r->name);
 		return;
 	}
+	a->accepted = 1;
 	if (s->watchers != NULL && s->watchers->log != NULL)
 		s->watchers->log(s->arg, a->job, a->log.bytes, data, len);
 	joblog_append(s->logs, &a->log, data, len);

@@ -61,6 +61,12 @@ struct sched_assignment {
 	 */
 	int tests_later;
 	int64_t artifact_bytes;	/* of its artifacts kept (--max-artifact-bytes) */
+	/*
+	 * The runner said it has it (accepted, output, or holding it when it
+	 * registered again).  A job whose runner fell silent before that
+	 * never ran there, and goes back without counting an attempt.
+	 */
+	int accepted;
 	struct sched_runner *runner;
 	LIST_ENTRY(sched_assignment) entry;
 };
@@ -77,6 +83,7 @@ struct sched_runner {
 	TAILQ_ENTRY(sched_runner) entry;	/* all runners */
 	TAILQ_ENTRY(sched_runner) free_entry;	/* runners with a free slot */
 	int in_free;
+	int silent;		/* lost for silence, not a closed connection */
 };
 
 TAILQ_HEAD(sched_runners, sched_runner);
@@ -286,6 +293,12 @@ int sched_runner_takes(const struct sched_runner *r, const char *labels);
 
 /* Whether r holds a job (its own, or one it still reports on). */
 int sched_runner_holds(const struct sched_runner *r);
+
+/* The connection (sched_register's conn) of the runner named name, or NULL. */
+void *sched_runner_conn_named(struct sched *s, const char *name);
+
+/* r is about to be lost because it fell silent (sched_runner_lost). */
+void sched_runner_went_silent(struct sched_runner *r);
 
 /* Shared by sched.c, sched_jobs.c and sched_plan.c. */
 /* Take an assignment off its runner (its slot is free) and free it. */
