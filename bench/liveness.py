@@ -93,6 +93,9 @@ def restart(w):
     took = []
     for i in range(ROUNDS):
         wait_for(lambda: registered(address) == RUNNERS, "the runners")
+        # Runners retry quickly after losing a connection that was up a
+        # while (1 s), not one dropped at once.
+        time.sleep(1.2)
         os.kill(d.pid, signal.SIGKILL)
         d.popen.wait()
         d.stop()
