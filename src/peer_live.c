@@ -39,12 +39,11 @@ peer_live_runner(struct peer *p, int64_t now)
 	int holds = sched_runner_holds(p->runner);
 	int64_t silent = now - (p->last_heard_ms > p->busy_since_ms ?
 	    p->last_heard_ms : p->busy_since_ms);
-
-	if (p->suspect && p->last_heard_ms > p->busy_since_ms)
-		p->suspect = 0;		/* it answered: alive after all */
 	size_t pinglen;
 	const char *ping;
 
+	if (p->suspect && p->last_heard_ms > p->busy_since_ms)
+		p->suspect = 0;		/* it answered: alive after all */
 	if (holds && !p->in_busy) {
 		/* Given a job some other way: watched every tick from now. */
 		LIST_INSERT_HEAD(&d->busy, p, busy_entry);
