@@ -52,6 +52,8 @@ struct conn {
 	int backoff_ms;
 	int64_t quick_until_ms;	/* monotonic: retry quickly until then */
 	int no_quick;		/* this drop was asked for: back off */
+	int later_ms;		/* conn_retry_later's backoff (hello resets
+				   backoff_ms, and a refusal comes after it) */
 	int64_t ready_ms;	/* monotonic: when the hello was answered ok */
 	uint32_t jitter;	/* spreads the quick retries of many clients */
 	struct event *ev_retry;
@@ -158,12 +160,17 @@ conn_drop(struct conn *c, const char *why)
 		return;
 	}
 	if (was_ready && !c->no_quick &&
-	    now - c->ready_ms >= CONN_QUICK_MIN_UP_MS)
+	    now - c->ready_ms >= CONN_QUICK_MIN_UP_MS) {
 		c->quick_until_ms = now + CONN_QUICK_FOR_MS;
-	if (c->no_quick)
+		c->later_ms = 0;	/* it was up a while: a fresh start */
+	}
+	if (c->no_quick) {
+		c->no_quick = 0;
 		c->quick_until_ms = 0;
-	c->no_quick = 0;
-	if (now < c->quick_until_ms) {
+		delay_ms = c->later_ms > 0 ? c->later_ms : CONN_LATER_MIN_MS;
+		c->later_ms = delay_ms * 2 > CONN_BACKOFF_MAX_MS ?
+		    CONN_BACKOFF_MAX_MS : delay_ms * 2;
+	} else if (now < c->quick_until_ms) {
 		c->jitter += 2654435769u;	/* 2^32 / the golden ratio */
 		delay_ms = CONN_QUICK_RETRY_MS / 2 +
 		    (int)((uint64_t)c->jitter * CONN_QUICK_RETRY_MS >> 32);

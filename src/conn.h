@@ -36,6 +36,8 @@ struct ssl_ctx_st;
 #define CONN_QUICK_FOR_MS 5000
 /* Only a connection up this long is retried quickly once lost. */
 #define CONN_QUICK_MIN_UP_MS 1000
+/* conn_retry_later's first wait, doubling up to CONN_BACKOFF_MAX_MS. */
+#define CONN_LATER_MIN_MS 1000
 /* Output queued beyond this makes conn_congested true. */
 #define CONN_HIGH_WATER (1024 * 1024)
 
@@ -96,8 +98,9 @@ void *conn_arg(const struct conn *c);
 const char *conn_server(const struct conn *c);
 
 /*
- * Close the connection and try again later, with backoff (never the quick
- * retries of a lost connection): for a refusal that may pass.
+ * Close the connection and try again later: after 1 s, doubling up to
+ * CONN_BACKOFF_MAX_MS (never the quick retries of a lost connection), for
+ * a refusal that may pass.
  */
 void conn_retry_later(struct conn *c, const char *why);
 
