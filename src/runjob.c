@@ -190,6 +190,11 @@ runjob_git_done(int status, const char *out, size_t len, void *arg)
 		runjob_step(j, STEP_CHECKOUT);
 		break;
 	case STEP_CHECKOUT:
+		if (status != 0 && !j->fetched) {
+			/* Tried before a fetch: the commit may be new. */
+			runjob_step(j, STEP_FETCH);
+			break;
+		}
 		if (status != 0 && !j->unlocked && runjob_unlock(j) == 0) {
 			runjob_step(j, STEP_CHECKOUT);
 			break;
@@ -607,7 +612,12 @@ runjob_run(struct runjob *j)
 		return;
 	}
 	free(repos);
-	runjob_step(j, have_clone ? STEP_HAVE_COMMIT : STEP_CLEAR);
+	/*
+	 * Most often the commit came with an earlier fetch: check it out at
+	 * once, and fetch only when that fails (one git run a job less).
+	 */
+	runjob_step(j, !have_clone ? STEP_CLEAR : runjob_has_tree(j) ?
+	    STEP_CHECKOUT : STEP_HAVE_COMMIT);
 }
 
 void
