@@ -6,13 +6,16 @@ PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
 PKGS = libevent libevent_openssl openssl jansson sqlite3 yaml-0.1 expat libcurl
+# libcurl's headers only: the outbox loads the library at run time
+# (src/curl_load.c), so that no other process maps it and what it brings.
+LINK_PKGS = $(filter-out libcurl,$(PKGS))
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Wsign-compare -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
 	$(shell pkg-config --cflags $(PKGS))
-LIBS = $(shell pkg-config --libs $(PKGS))
+LIBS = $(shell pkg-config --libs $(LINK_PKGS))
 
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o

@@ -325,7 +325,8 @@ cmd_dispatcher(int argc, char **argv)
 		d.tls = tls_server(d.cfg.tls_cert, d.cfg.tls_key);
 	if (forges_load(&d.forges, d.cfg.forge_specs.items,
 	    d.cfg.forge_specs.n, d.cfg.forge_repos.items,
-	    d.cfg.forge_repos.n) == -1)
+	    d.cfg.forge_repos.n) == -1 ||
+	    outbox_load(&d.forges, d.cfg.notify_urls.n) == -1)
 		exit(1);
 	if (d.cfg.public_url != NULL) {
 		d.public_url = xstrdup(d.cfg.public_url);

@@ -3,6 +3,8 @@
  * outbox.c - the store's outbox sent out: HTTP POSTs through libcurl's
  * multi interface driven by the libevent loop (its sockets and its timer
  * are events of ours), mail through sendmail as a child on the loop.
+ * libcurl is loaded at run time (curl_load.c), only when there is an HTTP
+ * target, and called through its table.
  *
  * Each target has its messages read from the store, oldest first, a page
  * at a time; a message starts when no earlier message of its key is on
@@ -21,6 +23,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "curl_load.h"
 #include "forge.h"
 #include "outbox.h"
 #include "spawn.h"
@@ -61,6 +64,7 @@ struct outbox {
 	char *mail_dir;
 	struct outbox_target *targets;
 	size_t ntargets;
+	const struct curl_fns *curl;	/* NULL without an HTTP target */
 	CURLM *multi;
 	struct event *ev_timer;		/* libcurl's timeout */
 	struct event *ev_pump;		/* start what can start, soon */
@@ -105,10 +109,11 @@ outbox_send_free(struct outbox_send *s)
 	s->t->inflight--;
 	s->o->inflight--;
 	if (s->easy != NULL) {
-		curl_multi_remove_handle(s->o->multi, s->easy);
-		curl_easy_cleanup(s->easy);
+		s->o->curl->multi_remove_handle(s->o->multi, s->easy);
+		s->o->curl->easy_cleanup(s->easy);
 	}
-	curl_slist_free_all(s->headers);
+	if (s->headers != NULL)
+		s->o->curl->slist_free_all(s->headers);
 	if (s->mail_file != NULL) {
 		unlink(s->mail_file);
 		free(s->mail_file);
@@ -182,18 +187,18 @@ outbox_check_done(struct outbox *o)
 	long status;
 	int left;
 
-	while ((msg = curl_multi_info_read(o->multi, &left)) != NULL) {
+	while ((msg = o->curl->multi_info_read(o->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &s);
+		o->curl->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &s);
 		if (msg->data.result != CURLE_OK) {
 			snprintf(why, sizeof why, "%s", s->error[0] != '\0' ?
-			    s->error : curl_easy_strerror(msg->data.result));
+			    s->error : o->curl->easy_strerror(msg->data.result));
 			outbox_done(s, 0, 0, why);
 			continue;
 		}
 		status = 0;
-		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+		o->curl->easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 		s->reply[s->reply_len] = '\0';
 		log_escape(s->reply, esc, sizeof esc);
 		snprintf(why, sizeof why, "answered %ld%s%s", status,
@@ -212,7 +217,7 @@ outbox_socket_cb(evutil_socket_t fd, short what, void *arg)
 	int running, flags = (what & EV_READ ? CURL_CSELECT_IN : 0) |
 	    (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
 
-	curl_multi_socket_action(o->multi, fd, flags, &running);
+	o->curl->multi_socket_action(o->multi, fd, flags, &running);
 	outbox_check_done(o);
 }
 
@@ -224,7 +229,8 @@ outbox_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	curl_multi_socket_action(o->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	o->curl->multi_socket_action(o->multi, CURL_SOCKET_TIMEOUT, 0,
+	    &running);
 	outbox_check_done(o);
 }
 
@@ -250,7 +256,7 @@ outbox_curl_socket(CURL *easy, curl_socket_t fd, int what, void *arg,
 			fatalx("unable to watch a socket of libcurl's");
 		event_add(ev, NULL);
 	}
-	curl_multi_assign(o->multi, fd, ev);
+	o->curl->multi_assign(o->multi, fd, ev);
 	return 0;
 }
 
@@ -294,6 +300,7 @@ static int
 outbox_start_http(struct outbox_send *s, const struct outbox_message *m)
 {
 	const struct forge *g = s->t->forge;
+	const struct curl_fns *c = s->o->curl;
 	char *auth = NULL;
 	CURL *e;
 
@@ -301,37 +308,37 @@ outbox_start_http(struct outbox_send *s, const struct outbox_message *m)
 	if (g != NULL && (strncmp(m->url, g->api, strlen(g->api)) != 0 ||
 	    m->url[strlen(g->api)] != '/'))
 		return -2;
-	if ((e = curl_easy_init()) == NULL)
+	if ((e = c->easy_init()) == NULL)
 		return -1;
 	s->easy = e;
-	s->headers = curl_slist_append(s->headers,
+	s->headers = c->slist_append(s->headers,
 	    "Content-Type: application/json");
-	s->headers = curl_slist_append(s->headers, g != NULL &&
+	s->headers = c->slist_append(s->headers, g != NULL &&
 	    g->kind == FORGE_GITHUB ? "Accept: application/vnd.github+json" :
 	    "Accept: application/json");
 	if (g != NULL) {
 		xasprintf(&auth, "Authorization: %s %s", g->kind ==
 		    FORGE_GITEA ? "token" : "Bearer", g->token);
-		s->headers = curl_slist_append(s->headers, auth);
+		s->headers = c->slist_append(s->headers, auth);
 		/* No copy of the token lingers in our memory. */
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
-	curl_easy_setopt(e, CURLOPT_URL, m->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "ssci/" SSCI_VERSION);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
-	curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, m->body);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, outbox_reply);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->error);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, outbox_open_socket);
-	if (curl_multi_add_handle(s->o->multi, e) != CURLM_OK)
+	c->easy_setopt(e, CURLOPT_URL, m->url);
+	c->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	c->easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	c->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	c->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	c->easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
+	c->easy_setopt(e, CURLOPT_USERAGENT, "ssci/" SSCI_VERSION);
+	c->easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+	c->easy_setopt(e, CURLOPT_COPYPOSTFIELDS, m->body);
+	c->easy_setopt(e, CURLOPT_WRITEFUNCTION, outbox_reply);
+	c->easy_setopt(e, CURLOPT_WRITEDATA, s);
+	c->easy_setopt(e, CURLOPT_ERRORBUFFER, s->error);
+	c->easy_setopt(e, CURLOPT_PRIVATE, s);
+	c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, outbox_open_socket);
+	if (c->multi_add_handle(s->o->multi, e) != CURLM_OK)
 		return -1;
 	return 0;
 }
@@ -508,6 +515,43 @@ outbox_add_target(struct outbox *o, const char *name,
 	t->ev_resume = evtimer_new(o->base, outbox_resume_cb, t);
 }
 
+/* Whether any target is sent by HTTP: a forge with a token, a URL. */
+static int
+outbox_has_http(const struct forges *f, size_t nurls)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->list[i].token != NULL)
+			return 1;
+	}
+	return nurls > 0;
+}
+
+int
+outbox_load(const struct forges *f, size_t nurls)
+{
+	if (!outbox_has_http(f, nurls) || curl_load() != NULL)
+		return 0;
+	log_warnx("statuses to forges (a --forge with a token) and "
+	    "--notify-url need libcurl (Debian's libcurl4): not starting");
+	return -1;
+}
+
+/* libcurl started for o, its sockets and timer on o's loop. */
+static void
+outbox_start_curl(struct outbox *o)
+{
+	const struct curl_fns *c = curl_load();
+
+	if (c == NULL || c->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (o->multi = c->multi_init()) == NULL)
+		fatalx("unable to start libcurl");
+	o->curl = c;
+	c->multi_setopt(o->multi, CURLMOPT_SOCKETFUNCTION, outbox_curl_socket);
+	c->multi_setopt(o->multi, CURLMOPT_SOCKETDATA, o);
+	c->multi_setopt(o->multi, CURLMOPT_TIMERFUNCTION, outbox_curl_timer);
+	c->multi_setopt(o->multi, CURLMOPT_TIMERDATA, o);
+}
+
 struct outbox *
 outbox_new(struct event_base *base, struct store *store,
     const struct forges *f, const char *const *urls, size_t nurls, int mail,
@@ -520,14 +564,9 @@ outbox_new(struct event_base *base, struct store *store,
 	o->store = store;
 	xasprintf(&o->mail_dir, "%s/mail", state_dir);
 	LIST_INIT(&o->sends);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (o->multi = curl_multi_init()) == NULL)
-		fatalx("unable to start libcurl");
-	curl_multi_setopt(o->multi, CURLMOPT_SOCKETFUNCTION,
-	    outbox_curl_socket);
-	curl_multi_setopt(o->multi, CURLMOPT_SOCKETDATA, o);
-	curl_multi_setopt(o->multi, CURLMOPT_TIMERFUNCTION, outbox_curl_timer);
-	curl_multi_setopt(o->multi, CURLMOPT_TIMERDATA, o);
+	/* Mail alone needs no libcurl. */
+	if (outbox_has_http(f, nurls))
+		outbox_start_curl(o);
 	o->ev_timer = evtimer_new(base, outbox_timer_cb, o);
 	o->ev_pump = event_new(base, -1, 0, outbox_pump_cb, o);
 	o->targets = xcalloc(f->n + nurls + 1, sizeof *o->targets);
@@ -555,8 +594,10 @@ outbox_free(struct outbox *o)
 {
 	while (!LIST_EMPTY(&o->sends))
 		outbox_send_free(LIST_FIRST(&o->sends));
-	curl_multi_cleanup(o->multi);
-	curl_global_cleanup();
+	if (o->curl != NULL) {
+		o->curl->multi_cleanup(o->multi);
+		o->curl->global_cleanup();
+	}
 	for (size_t i = 0; i < o->ntargets; i++) {
 		event_free(o->targets[i].ev_resume);
 		free(o->targets[i].name);

@@ -11,7 +11,8 @@
  * order.  A target that fails (no answer, 5xx, 429) is paused with
  * backoff: 1 s, doubling, at most OUTBOX_BACKOFF_MAX_MS.  HTTP goes
  * through libcurl's multi interface on the loop, so a slow forge costs
- * the loop nothing.
+ * the loop nothing; libcurl is loaded at run time, and only with an HTTP
+ * target (outbox_load).
  */
 #ifndef SSCI_OUTBOX_H
 #define SSCI_OUTBOX_H
@@ -28,6 +29,14 @@ struct store;
 #define OUTBOX_INFLIGHT 4
 /* What one answer of a target may say in the log. */
 #define OUTBOX_REPLY_MAX 300
+
+/*
+ * What outbox_new will need for these targets, loaded at start-up,
+ * before the dispatcher listens: libcurl if any target is HTTP (a forge
+ * of f with a token, one of nurls URLs), nothing for mail alone.  0, or
+ * -1 with the reason logged: the dispatcher must not start.
+ */
+int outbox_load(const struct forges *f, size_t nurls);
 
 /*
  * Send the outbox's messages to forges (target "forge:NAME", those of f

@@ -13,8 +13,9 @@ refusal (signature wrong or missing, repository not allowed, a body too
 big, JSON broken, a delivery seen before) queues nothing; statuses held
 back by a forge answering 503 for a minute all arrive once and in order,
 a dispatcher killed -9 meanwhile included; a branch that breaks and is
-fixed notifies once each, by webhook and by mail; and the token shows in
-no log, page or API answer."""
+fixed notifies once each, by webhook and by mail; libcurl is loaded only
+by a dispatcher that sends by HTTP, which without it does not start; and
+the token shows in no log, page or API answer."""
 import email.header
 import email.parser
 import http.client as http_client
@@ -33,7 +34,7 @@ from forge_payloads import github as github_payloads
 from forge_payloads import gitlab as gitlab_payloads
 from forge_standin import ForgeStandin, git, hmac_hex
 from harness import (DEADLINE, FAILING_TEST, FINAL_STATES, PASSING_TEST,
-                     EventStream, SsciTest, http, http_json, parse_html)
+                     SSCI, EventStream, SsciTest, http, http_json, parse_html)
 
 OWNER, NAME = "acme", "widget"
 # What the forge's statuses say, by kind.
@@ -736,6 +737,41 @@ class TestForgeRefusals(ForgeTest):
             self.assertNotIn("listening on", proc.stdout, what)
             self.assertNotEqual(proc.stderr.strip(), "", what)
         self.assertEqual(stat.S_IMODE(os.stat(good).st_mode), 0o600)
+
+    def test_libcurl_only_where_it_sends(self):
+        """With an unusable libcurl.so.4 first on the library path, a
+        dispatcher with a forge's token or a --notify-url does not start
+        and says why; one whose forge has no token and that only mails
+        starts, and maps no libcurl."""
+        fake = os.path.join(self.tmp, "fakelib")
+        os.mkdir(fake)
+        open(os.path.join(fake, "libcurl.so.4"), "w").close()
+        env = dict(os.environ, LD_LIBRARY_PATH=fake)
+        for what, args in (
+                ("a forge with a token", self.forge_args("github")),
+                ("a --notify-url", ["--notify-url", f"{self.forge.url}/n"])):
+            state = os.path.join(self.tmp, f"state-{len(what)}")
+            try:
+                proc = subprocess.run(
+                    [SSCI, "dispatcher", "--port", "0", "--host",
+                     "127.0.0.1", "--http", "127.0.0.1:0", "--state-dir",
+                     state, "--results-dir", state + "-results", *args],
+                    env=env, text=True, stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    timeout=15)
+            except subprocess.TimeoutExpired:
+                self.fail(f"{what}: the dispatcher started")
+            self.assertNotEqual(proc.returncode, 0, f"{what}: {proc}")
+            self.assertNotIn("listening on", proc.stdout, what)
+            self.assertIn("unable to load 'libcurl.so.4': ", proc.stderr,
+                          what)
+            self.assertIn("not starting", proc.stderr, what)
+        d = self.dispatcher(http=True, wrap=("env", f"LD_LIBRARY_PATH={fake}"),
+                            args=[*self.forge_args("github", token=False),
+                                  "--notify-email", "ci@example.org"])
+        with open(f"/proc/{d.pid}/maps") as f:
+            self.assertNotIn("libcurl", f.read())
+        self.assertTrue(d.alive(), d.stderr())
 
 
 class TestForgeOutage(ForgeTest):

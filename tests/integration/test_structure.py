@@ -2,9 +2,10 @@
 """The code's structure, as docs/ARCHITECTURE.md states it: no two files of
 src/ use each other's functions (read from the built objects' symbol
 tables with nm), only the runner parses a repository's YAML, SQLite is
-spoken only by the SQLite backend, OpenSSL only by tls.c and seal.c, the
-store knows nothing of the wire protocol, and the file map names every
-file of src/ (and no file that is gone)."""
+spoken only by the SQLite backend, OpenSSL only by tls.c and seal.c,
+libcurl only by the outbox, which loads it at run time (the binary is not
+linked with it), the store knows nothing of the wire protocol, and the
+file map names every file of src/ (and no file that is gone)."""
 import os
 import re
 import subprocess
@@ -76,6 +77,18 @@ class Structure(unittest.TestCase):
         speaking = [f for f in src_files(r".*\.[ch]")
                     if "<openssl/" in open(os.path.join(SRC, f)).read()]
         self.assertEqual(sorted(speaking), ["seal.c", "tls.c"])
+
+    def test_libcurl_only_in_the_outbox_and_loaded_at_run_time(self):
+        speaking = [f for f in src_files(r".*\.[ch]")
+                    if "<curl/" in open(os.path.join(SRC, f)).read()]
+        self.assertEqual(sorted(speaking), ["curl_load.h", "outbox.c"])
+        binary = os.path.realpath(os.environ.get(
+            "SSCI_BIN", os.path.join(ROOT, "build", "ssci")))
+        out = subprocess.run(["objdump", "-p", binary], check=True,
+                             stdout=subprocess.PIPE, text=True).stdout
+        needed = re.findall(r"^\s*NEEDED\s+(\S+)$", out, re.M)
+        self.assertIn("libc.so.6", needed)
+        self.assertEqual([n for n in needed if "curl" in n], [])
 
     def test_the_store_knows_nothing_of_the_protocol(self):
         self.assertEqual([f for f in src_files(r"store.*\.[ch]")
