@@ -618,7 +618,8 @@ spawn_shutdown(void)
 		free(spawn_found[i].name);
 		free(spawn_found[i].path_env);
 		free(spawn_found[i].program);
-		spawn_found[i].name = NULL;
+		spawn_found[i].name = spawn_found[i].path_env =
+		    spawn_found[i].program = NULL;
 	}
 }
 
