@@ -24,7 +24,7 @@ import sys
 import time
 
 from common import (SSCI, figure, note, workdir, git, dispatcher, runner,
-                    cpu_s, idle_sample, result_files, result_line, wait_for,
+                    cpu_s, idle_sample, result_line, wait_for,
                     median)
 import workloads
 
@@ -137,8 +137,15 @@ def ssci_round(tmp, repo, clones, commits, r, report, raw=False):
     notify_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     if proc.returncode != 0:
         raise RuntimeError(f"notify failed: {proc.stderr}")
-    wait_for(lambda: len(result_files(results)) >= len(commits),
-             f"{len(commits)} results", timeout=600, step=0.002)
+    # One stat a poll, not a listing of the folder: the wait's own CPU
+    # would otherwise be counted against ssci on a machine of 2 cores.
+    missing = [os.path.join(results, c) for c in commits]
+
+    def all_there():
+        while missing and os.path.exists(missing[-1]):
+            missing.pop()
+        return not missing
+    wait_for(all_there, f"{len(commits)} results", timeout=600, step=0.002)
     t1 = time.monotonic()
     after = {pid: cpu_s(pid) for pid in pids}
     for t in tracers:

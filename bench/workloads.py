@@ -12,7 +12,7 @@ same for ssci and for the floor's shell loop (SSCI_BENCH_WORKLOAD):
 """
 import os
 
-from common import git, make_repo
+from common import git, make_repo, one_line_commit
 
 UNITTEST_TEST = ("#!/bin/sh\n"
                  "exec python3 -m unittest discover -v -s tests\n")
@@ -101,12 +101,10 @@ def make(kind, path):
 
 def change(kind, repo, i):
     """Commit change i of the workload; returns the commit id."""
-    if kind == "c":
-        name = os.path.join(repo, "src", f"f{i % C_SOURCES}.c")
-        with open(name, "w") as f:
-            f.write(_c_source(i % C_SOURCES, i + 1))
-    else:
-        with open(os.path.join(repo, "f"), "w") as f:
-            f.write(f"{i}\n")
+    if kind != "c":
+        return one_line_commit(repo, i)
+    name = os.path.join(repo, "src", f"f{i % C_SOURCES}.c")
+    with open(name, "w") as f:
+        f.write(_c_source(i % C_SOURCES, i + 1))
     git(repo, "commit", "-q", "-a", "-m", f"change {i}")
     return git(repo, "rev-parse", "HEAD")

@@ -284,12 +284,21 @@ api_runners(struct dispatcher *d)
 
 	TAILQ_FOREACH(r, &d->sched->runners, entry) {
 		const struct peer *p = r->conn;
-		json_t *obj, *jobs, *labels;
+		json_t *obj, *jobs, *ahead, *labels;
+		int waiting = 0;
 
 		obj = api_check(json_object());
 		jobs = api_check(json_array());
+		ahead = api_check(json_array());
 		LIST_FOREACH(a, &r->jobs, entry) {
-			if (!a->foreign)
+			if (a->foreign)
+				continue;
+			/* Held for its next free slot: queued still. */
+			if (a->ahead && !a->accepted) {
+				waiting++;
+				json_array_append_new(ahead,
+				    json_integer(a->job));
+			} else
 				json_array_append_new(jobs,
 				    json_integer(a->job));
 		}
@@ -299,10 +308,11 @@ api_runners(struct dispatcher *d)
 		api_set(obj, "name", api_string(r->name));
 		api_set(obj, "address", api_string(r->addr));
 		api_set(obj, "slots", json_integer(r->slots));
-		api_set(obj, "busy", json_integer(r->busy));
+		api_set(obj, "busy", json_integer(r->busy - waiting));
 		api_set(obj, "state", json_string(r->busy > 0 ? "busy" :
 		    "idle"));
 		api_set(obj, "jobs", jobs);
+		api_set(obj, "ahead", ahead);
 		api_set(obj, "labels", labels);
 		api_set(obj, "last_heard_ms", json_integer(now -
 		    p->last_heard_ms));
@@ -325,8 +335,9 @@ api_running(struct dispatcher *d)
 		LIST_FOREACH(a, &r->jobs, entry) {
 			json_t *obj;
 
-			if (a->foreign || store_job_get(d->store, a->job,
-			    &job) != 1)
+			/* One held ahead is queued still (api_queue). */
+			if (a->foreign || (a->ahead && !a->accepted) ||
+			    store_job_get(d->store, a->job, &job) != 1)
 				continue;
 			obj = api_job(&job);
 			api_set(obj, "elapsed_ms", json_integer(job.started_ms ?

@@ -115,11 +115,17 @@ api_append_queued(const struct job *job, void *arg)
 {
 	struct api_queue_ctx *q = arg;
 	json_t *obj = api_job(job);
+	struct sched_assignment *held;
 	const char *why;
 	int takeable = 0;
 
 	q->position++;
-	if (job->needs_pending > 0) {
+	if (sched_ahead_held(q->d->sched, job->id) &&
+	    (held = sched_holder(q->d->sched, job->id)) != NULL) {
+		snprintf(q->why, sizeof q->why, "handed ahead to runner "
+		    "'%.150s', for its next free slot", held->runner->name);
+		why = q->why;
+	} else if (job->needs_pending > 0) {
 		snprintf(q->why, sizeof q->why, "waiting for %d job%s it needs",
 		    job->needs_pending, job->needs_pending == 1 ? "" : "s");
 		why = q->why;

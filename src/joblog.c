@@ -64,6 +64,11 @@ joblog_open(const struct joblogs *logs, struct joblog *log, int64_t job,
 {
 	memset(log, 0, sizeof *log);
 	log->job = job;
+	if (fresh == 2) {
+		log->fd = -1;
+		log->later = 1;
+		return 0;
+	}
 	log->fd = joblog_open_fd(logs, job, fresh);
 	return log->fd == -1 ? -1 : 0;
 }
@@ -74,6 +79,7 @@ joblog_close(struct joblog *log)
 	if (log->fd != -1)
 		close(log->fd);
 	log->fd = -1;
+	log->later = 0;
 }
 
 void
@@ -126,6 +132,10 @@ joblog_append(const struct joblogs *logs, struct joblog *log,
 {
 	int64_t room = logs->max_bytes - log->bytes, avail;
 
+	if (log->later) {
+		log->later = 0;
+		log->fd = joblog_open_fd(logs, log->job, 0);
+	}
 	if (log->fd == -1 || log->truncated)
 		return;
 	/*

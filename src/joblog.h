@@ -28,6 +28,7 @@ struct joblog {
 	int fd;			/* -1 when closed or unwritable */
 	int64_t bytes;		/* written this attempt */
 	int truncated;		/* stopped: nothing more is written */
+	int later;		/* opened by the first append (joblog_open) */
 };
 
 /*
@@ -43,7 +44,10 @@ char *joblog_path(const struct joblogs *logs, int64_t job);
 /*
  * Open job's log for appending into *log, emptied first for a new attempt
  * (fresh), kept for a runner that reconnects mid-job.  0, or -1 (logged;
- * *log is then closed, and appends do nothing).
+ * *log is then closed, and appends do nothing).  fresh 2: the job's first
+ * attempt, which has no log yet: the file is made by the first append,
+ * so that a job that prints nothing costs no file (a missing log reads as
+ * an empty one).
  */
 int joblog_open(const struct joblogs *logs, struct joblog *log, int64_t job,
     int fresh);

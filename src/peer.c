@@ -319,6 +319,8 @@ peer_on_register(struct peer *p, const struct proto_msg *msg)
 		return peer_bad(p, "name_taken", "a runner named '%s' is "
 		    "connected", msg->name);
 	}
+	if (msg->ahead)
+		sched_runner_set_ahead(d->sched, p->runner, msg->slots);
 	p->next_ping_ms = mono_ms() + d->cfg.heartbeat_ms;
 	peer_send(p, proto_encode_ok(NULL));
 	sched_runner_ready(d->sched, p->runner, msg->jobs, msg->njobs);

@@ -235,6 +235,7 @@ static const struct proto_field proto_fields[] = {
 	    M(labels), name_valid },
 	{ PROTO_REGISTER, "jobs", F_IDS, OPT, 0, PROTO_MAX_SLOTS, 0, M(jobs),
 	    NULL },
+	{ PROTO_REGISTER, "ahead", F_BOOL, OPT, 0, 0, 0, M(ahead), NULL },
 
 	ID(PROTO_JOB),
 	{ PROTO_JOB, "repo", F_STRING, REQ, 0, 0, 0, M(repo),

@@ -149,6 +149,7 @@ struct proto_msg {
 	int rebuild;
 	char *name;
 	int slots;
+	int ahead;		/* register: it takes jobs ahead of its slots */
 	int64_t *jobs;
 	size_t njobs;
 	char **labels;
@@ -297,7 +298,8 @@ char *proto_encode_dispatch_msg(const struct proto_dispatch *d, size_t *len);
 char *proto_encode_run(const char *repo, const char *branch,
     const char *params, size_t *len);
 char *proto_encode_status(size_t *len);
-char *proto_encode_register(const char *name, int slots,
+/* ahead: the runner takes jobs ahead of its slots (docs/PROTOCOL.md). */
+char *proto_encode_register(const char *name, int slots, int ahead,
     char *const *labels, size_t nlabels, const int64_t *jobs, size_t njobs,
     size_t *len);
 char *proto_encode_job(int64_t job, const char *repo, const char *commit,

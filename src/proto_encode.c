@@ -226,14 +226,17 @@ proto_encode_status(size_t *len)
 }
 
 char *
-proto_encode_register(const char *name, int slots, char *const *labels,
-    size_t nlabels, const int64_t *jobs, size_t njobs, size_t *len)
+proto_encode_register(const char *name, int slots, int ahead,
+    char *const *labels, size_t nlabels, const int64_t *jobs, size_t njobs,
+    size_t *len)
 {
 	json_t	*obj = msg_new(PROTO_REGISTER);
 	json_t	*ids, *names;
 
 	set_string(obj, "name", name);
 	set_int(obj, "slots", slots);
+	if (ahead)
+		set_json(obj, "ahead", json_true());
 	if (nlabels > 0) {
 		names = json_check(json_array());
 		for (size_t i = 0; i < nlabels; i++)

@@ -343,8 +343,9 @@ runjob_step(struct runjob *j, enum runjob_step step)
 		    NULL });
 		break;
 	case STEP_CLEAN:
+		/* The reports folder is emptied by runreport.c, not made anew. */
 		runjob_git(j, j->tree, (const char *const[]){ "git", "clean",
-		    "-ffdxq", NULL });
+		    "-ffdxq", "-e", "/" RUNREPORT_DIR, NULL });
 		break;
 	case STEP_PLAN:
 		runjob_plan(j);

@@ -351,7 +351,7 @@ runner_ready(struct conn *c, void *arg)
 		if (o->is_result && !o->is_tests && k == n)
 			held[n++] = o->job;
 	}
-	conn_request(c, proto_encode_register(r->name, r->jobs.nslots,
+	conn_request(c, proto_encode_register(r->name, r->jobs.nslots, 1,
 	    r->labels, r->nlabels, held, n, NULL), runner_register_reply, r);
 }
 
@@ -366,7 +366,75 @@ runner_slot_of(const struct runner *r, int64_t id)
 	return -1;
 }
 
-/* A job from the dispatcher: take it into a free slot or refuse it. */
+/*
+ * Start j in free slot i, saying `accepted`.  -1 if the work dir is
+ * another runner's: we must not work there, and leaving without a result
+ * gives the job back to the dispatcher's queue.
+ */
+static int
+runner_start(struct runner *r, int i, struct runjob *j)
+{
+	/* The work dir is made when a job first needs it. */
+	if ((r->jobs.clone == NULL || r->jobs.nslots > 1) &&
+	    workdir_ensure(r) == -1) {
+		runjob_free(j);
+		r->status = 1;
+		event_base_loopexit(r->client.base, NULL);
+		return -1;
+	}
+	conn_send(r->client.conn, proto_encode_accepted(j->id, NULL));
+	j->slot = i;
+	r->slots[i] = j;
+	runjob_run(j);
+	return 0;
+}
+
+/* Take job index k off the jobs ahead, in order. */
+static struct runjob *
+runner_ahead_take(struct runner *r, int k)
+{
+	struct runjob *j = r->ahead[k];
+
+	memmove(r->ahead + k, r->ahead + k + 1,
+	    (size_t)(r->nahead - k - 1) * sizeof *r->ahead);
+	r->nahead--;
+	return j;
+}
+
+/*
+ * A job cancelled before it started: its result says so at once, as the
+ * dispatcher waits for one.  0, or -1 if no job ahead is id.
+ */
+static int
+runner_ahead_cancel(struct runner *r, int64_t id)
+{
+	struct job_result res = { .job = id, .state = JOB_CANCELLED,
+	    .exit_code = -1, .duration_ms = 0, .tests = { -1, -1, -1 },
+	    .message = "cancelled before it started" };
+
+	for (int k = 0; k < r->nahead; k++) {
+		if (r->ahead[k]->id != id)
+			continue;
+		runjob_free(runner_ahead_take(r, k));
+		log_info("job %lld cancelled before it started", (long long)id);
+		runner_deliver(r, id, proto_encode_result(&res, NULL));
+		return 0;
+	}
+	return -1;
+}
+
+/* Forget the jobs ahead (the connection is gone, or we are). */
+static void
+runner_ahead_drop(struct runner *r)
+{
+	while (r->nahead > 0)
+		runjob_free(runner_ahead_take(r, r->nahead - 1));
+}
+
+/*
+ * A job from the dispatcher: take it into a free slot, or keep it for
+ * the next slot to free (it was handed ahead), or refuse it.
+ */
 static void
 runner_job(struct runner *r, struct proto_msg *msg)
 {
@@ -378,22 +446,13 @@ runner_job(struct runner *r, struct proto_msg *msg)
 		return;
 	}
 	for (int i = 0; i < r->jobs.nslots; i++) {
-		if (r->slots[i] != NULL)
-			continue;
-		/*
-		 * The work dir is made when a job first needs it.  If another
-		 * runner holds it, we must not work there: leaving without a
-		 * result gives the job back to the dispatcher's queue.
-		 */
-		if ((r->jobs.clone == NULL || r->jobs.nslots > 1) &&
-		    workdir_ensure(r) == -1) {
-			r->status = 1;
-			event_base_loopexit(r->client.base, NULL);
+		if (r->slots[i] == NULL) {
+			runner_start(r, i, runjob_new(&r->jobs, i, msg));
 			return;
 		}
-		conn_send(r->client.conn, proto_encode_accepted(msg->job, NULL));
-		r->slots[i] = runjob_new(&r->jobs, i, msg);
-		runjob_run(r->slots[i]);
+	}
+	if (r->nahead < r->jobs.nslots) {
+		r->ahead[r->nahead++] = runjob_new(&r->jobs, -1, msg);
 		return;
 	}
 	conn_send(r->client.conn, proto_encode_error("busy", "every slot is busy",
@@ -417,6 +476,7 @@ runner_message(struct conn *c, struct proto_msg *msg, void *arg)
 			if (r->slots[i] != NULL && r->slots[i]->id == msg->job)
 				runjob_stop(r->slots[i], JOB_CANCELLED);
 		}
+		runner_ahead_cancel(r, msg->job);
 		conn_send(c, proto_encode_ok(NULL));
 		break;
 	default:
@@ -443,6 +503,7 @@ runner_lost(struct conn *c, void *arg)
 
 	(void)c;
 	r->registered = 0;
+	runner_ahead_drop(r);
 	runartifact_connection_lost();
 }
 
@@ -492,10 +553,15 @@ runner_job_done(void *arg, struct runjob *j, char *result)
 {
 	struct runner *r = arg;
 
+	int slot = j->slot;
+
 	if (result != NULL)
 		runner_deliver(r, j->id, result);
-	r->slots[j->slot] = NULL;
+	r->slots[slot] = NULL;
 	runjob_free(j);
+	/* The next job is already here: no round trip between the two. */
+	if (r->nahead > 0 && r->slots[slot] == NULL)
+		runner_start(r, slot, runner_ahead_take(r, 0));
 }
 
 /* A job's artifacts over the connection (runartifact.c's transfers). */
@@ -661,6 +727,7 @@ static void
 runner_kill_jobs(struct runner *r)
 {
 	spawn_shutdown();
+	runner_ahead_drop(r);
 	for (int i = 0; i < r->jobs.nslots; i++) {
 		if (r->slots[i] != NULL) {
 			runjob_free(r->slots[i]);
@@ -742,6 +809,7 @@ static void
 runner_run(struct runner *r)
 {
 	r->slots = xcalloc((size_t)r->jobs.nslots, sizeof *r->slots);
+	r->ahead = xcalloc((size_t)r->jobs.nslots, sizeof *r->ahead);
 	cmd_client_start(&r->client);
 	r->jobs.base = r->client.base;
 	r->jobs.output = runner_job_output;
@@ -787,6 +855,7 @@ runner_free(struct runner *r)
 		free(o);
 	}
 	free(r->slots);
+	free(r->ahead);
 	free(r->name);
 	for (size_t i = 0; i < r->nlabels; i++)
 		free(r->labels[i]);

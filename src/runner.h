@@ -150,6 +150,13 @@ struct runner {
 	int lock_fd;
 	long up_pid;		/* the "ssci up" that started us, or 0 */
 	struct runjob **slots;
+	/*
+	 * Jobs handed ahead (one a slot at most), in the order they came:
+	 * each starts, and is accepted, when a slot frees.  Dropped when the
+	 * connection is lost: the dispatcher gives them back to its queue.
+	 */
+	struct runjob **ahead;
+	int nahead;
 	int registered;
 	int name_taken_said;	/* "trying again" was logged for this refusal */
 	TAILQ_HEAD(outbox_list, outbox) outbox;	/* oldest first */

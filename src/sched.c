@@ -38,6 +38,7 @@ sched_new(const struct sched_config *cfg, struct store *store,
 	s->arg = arg;
 	TAILQ_INIT(&s->runners);
 	TAILQ_INIT(&s->free);
+	TAILQ_INIT(&s->ahead);
 	return s;
 }
 
@@ -55,33 +56,75 @@ sched_watch_runner(struct sched *s, const char *what, const char *name)
 		s->watchers->runner(s->arg, what, name);
 }
 
+/* Slots of r free now. */
+static int
+sched_free_of(const struct sched_runner *r)
+{
+	return r->busy < r->slots ? r->slots - r->busy : 0;
+}
+
+/* Jobs r may be handed ahead now: once its slots are all taken. */
+static int
+sched_ahead_of(const struct sched_runner *r)
+{
+	if (!r->ahead_ok || r->busy < r->slots ||
+	    r->busy >= r->slots + r->ahead)
+		return 0;
+	return r->slots + r->ahead - r->busy;
+}
+
 /*
- * Keep the list of runners with a free slot: idle ones at the front, so
- * that with thousands connected a free runner is found at once.
+ * Keep the list of runners with a free slot (idle ones at the front, so
+ * that with thousands connected a free runner is found at once), and of
+ * those with room for a job ahead.
  */
 static void
 sched_free_update(struct sched *s, struct sched_runner *r)
 {
-	if (r->in_free) {
+	if (r->in_free == SCHED_IN_FREE)
 		TAILQ_REMOVE(&s->free, r, free_entry);
-		r->in_free = 0;
+	else if (r->in_free == SCHED_IN_AHEAD)
+		TAILQ_REMOVE(&s->ahead, r, free_entry);
+	r->in_free = 0;
+	if (sched_free_of(r) > 0) {
+		if (r->busy == 0)
+			TAILQ_INSERT_HEAD(&s->free, r, free_entry);
+		else
+			TAILQ_INSERT_TAIL(&s->free, r, free_entry);
+		r->in_free = SCHED_IN_FREE;
+	} else if (sched_ahead_of(r) > 0) {
+		TAILQ_INSERT_TAIL(&s->ahead, r, free_entry);
+		r->in_free = SCHED_IN_AHEAD;
 	}
-	if (r->busy >= r->slots)
-		return;
-	if (r->busy == 0)
-		TAILQ_INSERT_HEAD(&s->free, r, free_entry);
-	else
-		TAILQ_INSERT_TAIL(&s->free, r, free_entry);
-	r->in_free = 1;
 }
 
-/* A slot of r taken (+1) or given back (-1). */
+/* Change r's jobs held by delta, or (delta 0) whether it takes any ahead. */
 static void
-sched_busy(struct sched *s, struct sched_runner *r, int delta)
+sched_busy(struct sched *s, struct sched_runner *r, int delta, int ahead_ok)
 {
+	int was_free = sched_free_of(r), was_ahead = sched_ahead_of(r);
+
 	r->busy += delta;
-	s->free_slots -= delta;
+	r->ahead_ok = ahead_ok;
+	s->free_slots += sched_free_of(r) - was_free;
+	s->ahead_room += sched_ahead_of(r) - was_ahead;
 	sched_free_update(s, r);
+}
+
+void
+sched_runner_set_ahead(struct sched *s, struct sched_runner *r, int n)
+{
+	r->ahead = n;
+	sched_busy(s, r, 0, r->ahead_ok);
+}
+
+/* r's last job took duration_ms: hand it jobs ahead if that is short. */
+static void
+sched_runner_timed(struct sched *s, struct sched_runner *r,
+    int64_t duration_ms)
+{
+	sched_busy(s, r, 0, r->ahead > 0 && duration_ms >= 0 &&
+	    duration_ms <= SCHED_AHEAD_MAX_MS);
 }
 
 struct sched_assignment *
@@ -123,8 +166,9 @@ sched_assign(struct sched *s, struct sched_runner *r, const struct job *job,
 	a->attempt = attempt;
 	a->runner = r;
 	a->log.fd = -1;
+	a->ahead = r->busy >= r->slots;
 	LIST_INSERT_HEAD(&r->jobs, a, entry);
-	sched_busy(s, r, 1);
+	sched_busy(s, r, 1, r->ahead_ok);
 	return a;
 }
 
@@ -132,8 +176,10 @@ void
 sched_unassign(struct sched *s, struct sched_assignment *a)
 {
 	LIST_REMOVE(a, entry);
+	if (a->ahead && !a->accepted)
+		sched_ahead_forget(s, a->job);
 	if (!a->result_pending)
-		sched_busy(s, a->runner, -1);
+		sched_busy(s, a->runner, -1, a->runner->ahead_ok);
 	joblog_close(&a->log);
 	free(a->cancelled_by);
 	free(a);
@@ -258,15 +304,16 @@ sched_runner_takes(const struct sched_runner *r, const char *labels)
 }
 
 /*
- * The runner for job: the first with a free slot that has the job's
- * labels and takes it (idle ones come first), or NULL.
+ * The runner in list for job: the first that has the job's labels and
+ * takes it, or NULL.
  */
 static struct sched_runner *
-sched_pick_runner(struct sched *s, const struct job *job)
+sched_pick_in(struct sched *s, struct sched_runners *list,
+    const struct job *job)
 {
 	struct sched_runner *r, *avoided = NULL;
 
-	TAILQ_FOREACH(r, &s->free, free_entry) {
+	TAILQ_FOREACH(r, list, free_entry) {
 		if (!sched_runner_takes(r, job->labels) ||
 		    (s->ops->takes != NULL && !s->ops->takes(r->conn, job)))
 			continue;
@@ -280,6 +327,19 @@ sched_pick_runner(struct sched *s, const struct job *job)
 		return r;
 	}
 	return avoided;
+}
+
+/*
+ * The runner for job: one with a free slot (idle ones come first), else
+ * one that takes it ahead; or NULL.
+ */
+static struct sched_runner *
+sched_pick_runner(struct sched *s, const struct job *job)
+{
+	struct sched_runner *r = sched_pick_in(s, &s->free, job);
+
+	return r != NULL || sched_ahead_room(s) <= 0 ? r :
+	    sched_pick_in(s, &s->ahead, job);
 }
 
 void
@@ -303,12 +363,23 @@ sched_hand_out(struct sched *s, struct sched_runner *r, const struct job *job)
 {
 	struct sched_assignment *a;
 
+	if (r->busy >= r->slots) {
+		/* Ahead: the store hears of it when the runner starts it. */
+		a = sched_assign(s, r, job, job->attempt + 1, 0);
+		a->fail_retries = job->fail_retries;
+		sched_ahead_remember(s, job->id);
+		log_info("job %lld (%s) to runner '%s' ahead, attempt %d",
+		    (long long)job->id, job->commit, r->name, a->attempt);
+		sched_send_job(s, r, job, a->attempt);
+		return 0;
+	}
 	if (store_job_start(s->store, job->id, r->name) == -1)
 		return -1;
 	a = sched_assign(s, r, job, job->attempt + 1, 0);
 	a->fail_retries = job->fail_retries;
 	/* A failure re-run's log follows the failed attempt's. */
-	joblog_open(s->logs, &a->log, job->id, job->fail_retries == 0);
+	joblog_open(s->logs, &a->log, job->id, job->fail_retries > 0 ? 0 :
+	    job->attempt == 0 ? 2 : 1);
 	log_info("job %lld (%s) to runner '%s', attempt %d", (long long)job->id,
 	    job->commit, r->name, a->attempt);
 	sched_send_job(s, r, job, a->attempt);
@@ -344,7 +415,7 @@ sched_page_add(const struct job *job, void *arg)
  * failed (housekeeping tries again).
  */
 static int
-sched_run_page(struct sched *s, int limit, int *full)
+sched_run_page(struct sched *s, int limit, int *full, int *handed)
 {
 	struct sched_page page;
 	struct sched_runner *r;
@@ -354,12 +425,15 @@ sched_run_page(struct sched *s, int limit, int *full)
 	page.n = page.cap = 0;
 	store_list_runnable(s->store, limit, sched_page_add, &page);
 	for (size_t i = 0; i < page.n; i++) {
-		if (failed || s->free_slots <= 0)
+		if (failed || s->free_slots + sched_ahead_room(s) <= 0 ||
+		    sched_ahead_held(s, page.jobs[i].id))
 			;
 		else if ((r = sched_pick_runner(s, &page.jobs[i])) == NULL)
 			passed_over++;
 		else if (sched_hand_out(s, r, &page.jobs[i]) == -1)
 			failed = 1;
+		else
+			(*handed)++;
 		job_release(&page.jobs[i]);
 	}
 	*full = page.n == (size_t)limit;
@@ -379,25 +453,37 @@ sched_tick(struct sched *s)
 void
 sched_run(struct sched *s)
 {
-	int limit, most, passed_over, full;
+	int limit, most, passed_over, full, room, handed;
 
-	/* No free slot: the store need not even be asked. */
-	if (s->free_slots <= 0)
-		return;
 	/*
-	 * As many jobs as there are free slots first: while every runner
-	 * takes every job, that is all there is to read.  Only when some are
-	 * passed over is the page read again, twice as long, up to
-	 * SCHED_LOOKAHEAD jobs past the free slots.
+	 * As many jobs as there are free slots (and room ahead) first, past
+	 * those held ahead: while every runner takes every job, that is all
+	 * there is to read.  When some are passed over the page is read
+	 * again, twice as long, up to SCHED_LOOKAHEAD jobs past the free
+	 * slots; when runners whose slots were just filled have room ahead,
+	 * again for that.
 	 */
-	most = s->free_slots + SCHED_LOOKAHEAD;
-	if (most > SCHED_PAGE_MAX)
-		most = SCHED_PAGE_MAX;
-	limit = s->free_slots < most ? s->free_slots : most;
+	limit = most = 0;
 	for (;;) {
-		passed_over = sched_run_page(s, limit, &full);
-		if (passed_over <= 0 || !full || s->free_slots <= 0 ||
-		    limit >= most)
+		/* No free slot: the store need not even be asked. */
+		if ((room = s->free_slots + sched_ahead_room(s)) <= 0)
+			return;
+		room += s->nahead_held;
+		if (limit == 0 || limit < room) {
+			most = room + SCHED_LOOKAHEAD;
+			if (most > SCHED_PAGE_MAX)
+				most = SCHED_PAGE_MAX;
+			limit = room < most ? room : most;
+		}
+		handed = 0;
+		passed_over = sched_run_page(s, limit, &full, &handed);
+		if (passed_over < 0 || !full)
+			return;
+		if (handed > 0 && passed_over == 0) {
+			limit = 0;	/* room ahead opened: a page for it */
+			continue;
+		}
+		if (passed_over == 0 || limit >= most)
 			return;
 		limit = limit * 2 < most ? limit * 2 : most;
 	}
@@ -431,6 +517,14 @@ sched_requeue_or_give_up(struct sched *s, struct sched_assignment *a,
 {
 	char reason[512], giveup[600];
 
+	if (a->ahead && !a->accepted) {
+		/* Never started: still queued in the store, for the next. */
+		sched_ahead_forget(s, a->job);
+		log_info("job %lld handed ahead to runner '%s', lost (%s) "
+		    "before it started it, is handed out again",
+		    (long long)a->job, a->runner->name, why);
+		return;
+	}
 	if (a->runner->silent && !a->accepted) {
 		/*
 		 * A machine gone (no FIN) while its runner was idle, and
@@ -492,11 +586,14 @@ sched_runner_free(struct sched *s, struct sched_runner *r)
 {
 	while (!LIST_EMPTY(&r->jobs))
 		sched_unassign(s, LIST_FIRST(&r->jobs));
-	if (r->in_free)
+	if (r->in_free == SCHED_IN_FREE)
 		TAILQ_REMOVE(&s->free, r, free_entry);
+	else if (r->in_free == SCHED_IN_AHEAD)
+		TAILQ_REMOVE(&s->ahead, r, free_entry);
 	TAILQ_REMOVE(&s->runners, r, entry);
 	s->nrunners--;
-	s->free_slots -= r->slots - r->busy;
+	s->free_slots -= sched_free_of(r);
+	s->ahead_room -= sched_ahead_of(r);
 	for (size_t i = 0; i < r->nlabels; i++)
 		free(r->labels[i]);
 	free(r->labels);
@@ -536,13 +633,15 @@ sched_accepted(struct sched *s, struct sched_runner *r, int64_t job)
 {
 	struct sched_assignment *a = sched_find(r, job);
 
-	(void)s;
 	/* A reply gets no reply, even a wrong one: it would be misread. */
-	if (a == NULL)
+	if (a == NULL) {
 		log_warnx("runner '%s' accepted job %lld it does not hold",
 		    r->name, (long long)job);
-	else
-		a->accepted = 1;
+		return;
+	}
+	if (a->ahead && !a->accepted && !a->foreign)
+		sched_ahead_start(s, a);
+	a->accepted = 1;
 }
 
 void
@@ -556,6 +655,13 @@ sched_log(struct sched *s, struct sched_runner *r, int64_t job,
 		log_debug("log for job %lld not held by '%s' dropped",
 		    (long long)job, r->name);
 		return;
+	}
+	if (a->ahead && !a->accepted) {
+		/* Its `accepted` is on the way: output means it started. */
+		sched_ahead_start(s, a);
+		a->accepted = 1;
+		if (a->foreign)
+			return;
 	}
 	a->accepted = 1;
 	if (s->watchers != NULL && s->watchers->log != NULL)
@@ -579,7 +685,7 @@ sched_result_later(struct sched *s, struct sched_assignment *a)
 	s->ops->answer(a->runner->conn, "try_again", message);
 	if (!a->result_pending) {
 		a->result_pending = 1;
-		sched_busy(s, a->runner, -1);
+		sched_busy(s, a->runner, -1, a->runner->ahead_ok);
 	}
 	sched_run(s);
 }
@@ -695,6 +801,7 @@ sched_result(struct sched *s, struct sched_runner *r,
 	}
 	log_info("job %lld (%s) %s on runner '%s'", (long long)id, a->commit,
 	    job_state_name(res.state), r->name);
+	sched_runner_timed(s, r, res.duration_ms);
 	sched_unassign(s, a);
 	s->ops->answer(r->conn, NULL, NULL);
 	/* The slot is free: the next job starts while we write this one up. */

@@ -67,6 +67,13 @@ struct sched_assignment {
 	 * never ran there, and goes back without counting an attempt.
 	 */
 	int accepted;
+	/*
+	 * Handed to a runner whose slots were all taken, to start when one
+	 * frees (sched_runner_set_ahead, sched_ahead.c): queued in the store
+	 * until the runner says `accepted`, so a lost runner's job is simply
+	 * handed out again.
+	 */
+	int ahead;
 	struct sched_runner *runner;
 	LIST_ENTRY(sched_assignment) entry;
 };
@@ -77,16 +84,33 @@ struct sched_runner {
 	char **labels;		/* what it said it offers (register) */
 	size_t nlabels;
 	int slots;
-	int busy;		/* slots taken */
+	int busy;		/* jobs held: slots taken, and more if ahead */
+	/*
+	 * How many jobs it takes ahead, to start as its slots free (0: none,
+	 * an old runner), and whether it is given any now: only while its
+	 * jobs are short (its last took SCHED_AHEAD_MAX_MS or less), where
+	 * the round trip between two jobs is worth hiding.
+	 */
+	int ahead;
+	int ahead_ok;
 	LIST_HEAD(, sched_assignment) jobs;
 	void *conn;		/* the connection, for sched_runner_ops */
 	TAILQ_ENTRY(sched_runner) entry;	/* all runners */
-	TAILQ_ENTRY(sched_runner) free_entry;	/* runners with a free slot */
+	/* In the list of runners with a free slot, or of those with room
+	 * ahead (in_free says which: SCHED_IN_FREE, SCHED_IN_AHEAD). */
+	TAILQ_ENTRY(sched_runner) free_entry;
 	int in_free;
 	int silent;		/* lost for silence, not a closed connection */
 };
 
 TAILQ_HEAD(sched_runners, sched_runner);
+
+#define SCHED_IN_FREE 1
+#define SCHED_IN_AHEAD 2
+/* A runner whose last job took longer is handed no job ahead. */
+#define SCHED_AHEAD_MAX_MS 250
+/* Queued jobs held ahead by runners at once, at most (sched_ahead.c). */
+#define SCHED_AHEAD_HELD_MAX 128
 
 /* How the scheduler reaches a runner; conn is sched_register's. */
 struct sched_runner_ops {
@@ -148,8 +172,13 @@ struct sched {
 	void *arg;
 	struct sched_runners runners;
 	struct sched_runners free;	/* idle ones first */
+	struct sched_runners ahead;	/* full, with room for a job ahead */
 	int nrunners;
 	int free_slots;
+	int ahead_room;		/* jobs the runners in ahead may take */
+	/* Queued jobs held ahead: the queue's reader passes them over. */
+	int64_t ahead_held[SCHED_AHEAD_HELD_MAX];
+	int nahead_held;
 	int64_t *orphans;	/* running jobs no runner held last look */
 	size_t norphans;
 	int64_t housekeeping;	/* calls of sched_housekeeping */
@@ -300,6 +329,13 @@ void *sched_runner_conn_named(struct sched *s, const char *name);
 /* r is about to be lost because it fell silent (sched_runner_lost). */
 void sched_runner_went_silent(struct sched_runner *r);
 
+/*
+ * r takes up to n jobs ahead (it said so when registering): it is handed
+ * one while its slots are all busy, and starts it, saying `accepted`,
+ * when a slot frees.  Only while its jobs are short (SCHED_AHEAD_MAX_MS).
+ */
+void sched_runner_set_ahead(struct sched *s, struct sched_runner *r, int n);
+
 /* Shared by sched.c, sched_jobs.c and sched_plan.c. */
 /* Take an assignment off its runner (its slot is free) and free it. */
 void sched_unassign(struct sched *s, struct sched_assignment *a);
@@ -313,5 +349,17 @@ struct sched_assignment *sched_find(const struct sched_runner *r,
 struct sched_assignment *sched_holder(const struct sched *s, int64_t job);
 /* Tell the watchers that job was "queued", "started" or "finished". */
 void sched_watch_job(struct sched *s, int64_t job, const char *what);
+
+/* sched_ahead.c: queued jobs held ahead by runners. */
+/* Whether queued job id is held ahead by a runner. */
+int sched_ahead_held(const struct sched *s, int64_t id);
+/* Jobs runners may be handed ahead now (ahead_room, within the bound). */
+int sched_ahead_room(const struct sched *s);
+void sched_ahead_remember(struct sched *s, int64_t id);
+void sched_ahead_forget(struct sched *s, int64_t id);
+/* a's runner said `accepted`: the job it held ahead runs from now. */
+void sched_ahead_start(struct sched *s, struct sched_assignment *a);
+/* Queued job id ended: a runner that holds it ahead is told to drop it. */
+void sched_ahead_drop(struct sched *s, int64_t id);
 
 #endif

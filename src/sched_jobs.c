@@ -156,6 +156,7 @@ sched_cancel_queued(struct sched *s, int64_t id, const char *reason,
 		joblog_note(s->logs, id, note);
 		results_write(s->results, id);
 		*state = JOB_CANCELLED;
+		sched_ahead_drop(s, id);
 		log_info("job %lld %s before it started", (long long)id, reason);
 		sched_watch_job(s, id, "finished");
 	}

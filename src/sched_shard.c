@@ -128,7 +128,8 @@ shard_idle_slots(const struct sched *s, const struct sched_runner *planner,
 	TAILQ_FOREACH(r, &s->runners, entry) {
 		if (!sched_runner_takes(r, labels))
 			continue;
-		n += r->slots - r->busy;
+		if (r->busy < r->slots)
+			n += r->slots - r->busy;
 		/* Its planning job's slot goes on with a shard. */
 		n += r == planner;
 	}

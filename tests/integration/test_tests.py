@@ -158,6 +158,40 @@ class TestPerTestResults(TestsTest):
         self.assertIn("four is not five", rows[0])
 
 
+# A report, and one in a folder of its own, in $SSCI_REPORTS.
+REPORTING_CMD = r"""#!/bin/sh
+mkdir "$SSCI_REPORTS/nested"
+for f in "$SSCI_REPORTS/junit.xml" "$SSCI_REPORTS/nested/more.xml"; do
+    echo '<testsuite><testcase classname="t" name="old"/></testsuite>' > "$f"
+done
+"""
+QUIET_CMD = "#!/bin/sh\nls -A \"$SSCI_REPORTS\"\necho EMPTY-BEFORE-ME\n"
+
+
+class TestReportsFolder(TestsTest):
+    def test_a_report_of_the_job_before_is_not_read_again(self):
+        """The runner keeps the reports folder from job to job (git clean
+        spares it) and empties it before each test."""
+        repo = self.make_repo()
+        first = self.commit(repo, "reports", {".ssci/test": REPORTING_CMD})
+        d = self.dispatcher(http=True)
+        self.runner(d, "r1", args=("--reports", ".ssci-reports/*/*.xml"))
+        job = self.run_commit(d, repo, first)
+        self.assertEqual(job["tests"]["run"], 2, self.log(d, job))
+        quiet = self.commit(repo, "no reports", {".ssci/test": QUIET_CMD})
+        job = self.run_commit(d, repo, quiet)
+        log = self.log(d, job)
+        # Nothing was in the folder when the test began, and no old
+        # report was read.
+        self.assertTrue(log.startswith("EMPTY-BEFORE-ME"), log)
+        self.assertEqual(self.records(d, job), {})
+        self.assertNotIn("read 1 tests", log)
+        third = self.commit(repo, "reports again",
+                            {".ssci/test": REPORTING_CMD})
+        job = self.run_commit(d, repo, third)
+        self.assertEqual(job["tests"]["run"], 2, self.log(d, job))
+
+
 HOSTILE_CMD = r"""#!/bin/sh
 set -e
 cd "$SSCI_REPORTS"

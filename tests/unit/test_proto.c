@@ -417,11 +417,12 @@ test_register(void **state)
 	static const int64_t held[] = { 7, 42 };
 
 	(void)state;
-	line = proto_encode_register("builder-1", 4, NULL, 0, held, 2, &len);
+	line = proto_encode_register("builder-1", 4, 1, NULL, 0, held, 2, &len);
 	parse_encoded(line, len, &msg);
 	assert_int_equal(msg.type, PROTO_REGISTER);
 	assert_string_equal(msg.name, "builder-1");
 	assert_int_equal(msg.slots, 4);
+	assert_int_equal(msg.ahead, 1);
 	assert_int_equal(msg.njobs, 2);
 	assert_int_equal(msg.jobs[0], 7);
 	assert_int_equal(msg.jobs[1], 42);
@@ -435,7 +436,10 @@ test_register(void **state)
 	parse_good("{\"type\":\"register\",\"name\":\"b\","
 	    "\"labels\":[\"linux\",\"x86_64\"]}", &msg);
 	assert_int_equal(msg.slots, 1);
+	assert_int_equal(msg.ahead, 0);
 	proto_msg_release(&msg);
+	parse_bad("{\"type\":\"register\",\"name\":\"b\",\"ahead\":1}",
+	    "bad_field", "ahead");
 }
 
 static void

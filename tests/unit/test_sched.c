@@ -37,6 +37,8 @@
 #define C1 "1111111111111111111111111111111111111111"
 #define C2 "2222222222222222222222222222222222222222"
 #define C3 "3333333333333333333333333333333333333333"
+#define C4 "4444444444444444444444444444444444444444"
+#define C5 "5555555555555555555555555555555555555555"
 
 /* What a fake runner was told, in order. */
 struct fake {
@@ -213,15 +215,22 @@ join(struct fixture *f, struct fake *fake, const char *name, int slots,
 }
 
 static void
-report(struct fixture *f, struct sched_runner *r, int64_t job,
-    enum job_state state)
+report_took(struct fixture *f, struct sched_runner *r, int64_t job,
+    enum job_state state, int64_t duration_ms)
 {
 	struct job_result res = {
-		.job = job, .state = state, .exit_code = 0, .duration_ms = 5,
-		.tests = { 1, 0, 0 },
+		.job = job, .state = state, .exit_code = 0,
+		.duration_ms = duration_ms, .tests = { 1, 0, 0 },
 	};
 
 	sched_result(f->sched, r, &res);
+}
+
+static void
+report(struct fixture *f, struct sched_runner *r, int64_t job,
+    enum job_state state)
+{
+	report_took(f, r, job, state, 5);
 }
 
 static struct job
@@ -402,6 +411,124 @@ test_max_attempts_then_error(void **state)
 	assert_non_null(strstr(results_file(f, C1), "ssci: gave up after 2"));
 	join(f, &three, "r3", 1, NULL, 0);
 	assert_int_equal(three.njobs, 0);
+}
+
+/*
+ * A runner that takes jobs ahead is handed one more than its slots once
+ * its last job was short, and none while its jobs are long.
+ */
+static void
+test_ahead_only_behind_short_jobs(void **state)
+{
+	struct fixture *f = *state;
+	struct fake fake = { 0 };
+	struct sched_runner *r;
+	int64_t a, b, c, d, e;
+
+	a = queue(f, REPO, C1);
+	b = queue(f, REPO, C2);
+	c = queue(f, REPO, C3);
+	d = queue(f, REPO, C4);
+	e = queue(f, REPO, C5);
+	r = sched_register(f->sched, &fake, "r1", "127.0.0.1:9", 1, NULL, 0);
+	assert_non_null(r);
+	sched_runner_set_ahead(f->sched, r, 1);
+	sched_runner_ready(f->sched, r, NULL, 0);
+	/* How long its jobs take is not known yet: one job. */
+	assert_int_equal(fake.njobs, 1);
+	report(f, r, a, JOB_PASSED);
+	/* 5 ms: the next, and one ahead, queued until the runner starts it. */
+	assert_int_equal(fake.njobs, 3);
+	assert_int_equal(fake.jobs[1], b);
+	assert_int_equal(fake.jobs[2], c);
+	assert_int_equal(fake.attempts[2], 1);
+	assert_int_equal(state_of(f, b), JOB_RUNNING);
+	assert_int_equal(state_of(f, c), JOB_QUEUED);
+	assert_true(sched_ahead_held(f->sched, c));
+	assert_int_equal(f->sched->free_slots, 0);
+	assert_int_equal(f->sched->ahead_room, 0);
+	report_took(f, r, b, JOB_PASSED, SCHED_AHEAD_MAX_MS + 1);
+	/* The queue is read again: c, held, is not handed to anyone else. */
+	assert_int_equal(fake.njobs, 3);
+	sched_accepted(f->sched, r, c);
+	assert_int_equal(state_of(f, c), JOB_RUNNING);
+	assert_false(sched_ahead_held(f->sched, c));
+	/* b was long: c (already there) runs, nothing ahead of it. */
+	assert_int_equal(fake.njobs, 3);
+	assert_int_equal(f->sched->ahead_room, 0);
+	report(f, r, c, JOB_PASSED);
+	assert_int_equal(fake.njobs, 5);
+	assert_int_equal(fake.jobs[3], d);
+	assert_int_equal(fake.jobs[4], e);
+	assert_int_equal(state_of(f, d), JOB_RUNNING);
+	assert_int_equal(state_of(f, e), JOB_QUEUED);
+}
+
+/* A job ahead that never started goes back without counting an attempt. */
+static void
+test_ahead_job_of_a_lost_runner_goes_back(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 }, two = { 0 };
+	struct sched_runner *r;
+	struct job job;
+	int64_t a, b, c;
+
+	a = queue(f, REPO, C1);
+	b = queue(f, REPO, C2);
+	c = queue(f, REPO, C3);
+	r = join(f, &one, "r1", 1, NULL, 0);
+	sched_runner_set_ahead(f->sched, r, 1);
+	report(f, r, a, JOB_PASSED);
+	assert_int_equal(one.njobs, 3);
+	sched_accepted(f->sched, r, b);
+	sched_runner_lost(f->sched, r, "connection closed");
+	job = get(f, b);
+	assert_int_equal(job.attempt, 1);
+	job_release(&job);
+	job = get(f, c);
+	assert_int_equal(job.state, JOB_QUEUED);
+	assert_int_equal(job.attempt, 0);
+	job_release(&job);
+	assert_false(sched_ahead_held(f->sched, c));
+	/* An old runner, no ahead: one job at a time, c's first attempt. */
+	r = join(f, &two, "r2", 1, NULL, 0);
+	assert_int_equal(two.njobs, 1);
+	report(f, r, two.jobs[0], JOB_PASSED);
+	assert_int_equal(two.njobs, 2);
+	assert_int_equal(two.jobs[0] == c ? two.attempts[0] : two.attempts[1],
+	    1);
+	assert_int_equal(f->sched->ahead_room, 0);
+}
+
+/* A queued job cancelled while a runner holds it ahead: it drops it. */
+static void
+test_ahead_job_cancelled(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 };
+	struct sched_runner *r;
+	enum job_state st;
+	int64_t a, b, c;
+
+	a = queue(f, REPO, C1);
+	b = queue(f, REPO, C2);
+	c = queue(f, REPO, C3);
+	r = join(f, &one, "r1", 1, NULL, 0);
+	sched_runner_set_ahead(f->sched, r, 1);
+	report(f, r, a, JOB_PASSED);
+	assert_int_equal(one.jobs[2], c);
+	assert_int_equal(sched_cancel_job(f->sched, c, "ann", &st), 0);
+	assert_int_equal(state_of(f, c), JOB_CANCELLED);
+	assert_int_equal(one.ncancels, 1);
+	assert_int_equal(one.cancels[0], c);
+	/* Its runner's word on it is refused, and frees its place. */
+	report(f, r, c, JOB_CANCELLED);
+	assert_string_equal(one.answers[one.nanswers - 1], "not_yours");
+	assert_int_equal(state_of(f, c), JOB_CANCELLED);
+	report(f, r, b, JOB_PASSED);
+	assert_int_equal(state_of(f, b), JOB_PASSED);
+	assert_int_equal(r->busy, 0);
 }
 
 static void
@@ -915,6 +1042,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_max_attempts_then_error,
 		    setup_two_attempts, teardown),
 		cmocka_unit_test_setup_teardown(test_late_result_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ahead_only_behind_short_jobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ahead_job_of_a_lost_runner_goes_back, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ahead_job_cancelled,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_runner_back_with_its_job_keeps_it, setup, teardown),
