@@ -56,77 +56,6 @@ sched_watch_runner(struct sched *s, const char *what, const char *name)
 		s->watchers->runner(s->arg, what, name);
 }
 
-/* Slots of r free now. */
-static int
-sched_free_of(const struct sched_runner *r)
-{
-	return r->busy < r->slots ? r->slots - r->busy : 0;
-}
-
-/* Jobs r may be handed ahead now: once its slots are all taken. */
-static int
-sched_ahead_of(const struct sched_runner *r)
-{
-	if (!r->ahead_ok || r->busy < r->slots ||
-	    r->busy >= r->slots + r->ahead)
-		return 0;
-	return r->slots + r->ahead - r->busy;
-}
-
-/*
- * Keep the list of runners with a free slot (idle ones at the front, so
- * that with thousands connected a free runner is found at once), and of
- * those with room for a job ahead.
- */
-static void
-sched_free_update(struct sched *s, struct sched_runner *r)
-{
-	if (r->in_free == SCHED_IN_FREE)
-		TAILQ_REMOVE(&s->free, r, free_entry);
-	else if (r->in_free == SCHED_IN_AHEAD)
-		TAILQ_REMOVE(&s->ahead, r, free_entry);
-	r->in_free = 0;
-	if (sched_free_of(r) > 0) {
-		if (r->busy == 0)
-			TAILQ_INSERT_HEAD(&s->free, r, free_entry);
-		else
-			TAILQ_INSERT_TAIL(&s->free, r, free_entry);
-		r->in_free = SCHED_IN_FREE;
-	} else if (sched_ahead_of(r) > 0) {
-		TAILQ_INSERT_TAIL(&s->ahead, r, free_entry);
-		r->in_free = SCHED_IN_AHEAD;
-	}
-}
-
-/* Change r's jobs held by delta, or (delta 0) whether it takes any ahead. */
-static void
-sched_busy(struct sched *s, struct sched_runner *r, int delta, int ahead_ok)
-{
-	int was_free = sched_free_of(r), was_ahead = sched_ahead_of(r);
-
-	r->busy += delta;
-	r->ahead_ok = ahead_ok;
-	s->free_slots += sched_free_of(r) - was_free;
-	s->ahead_room += sched_ahead_of(r) - was_ahead;
-	sched_free_update(s, r);
-}
-
-void
-sched_runner_set_ahead(struct sched *s, struct sched_runner *r, int n)
-{
-	r->ahead = n;
-	sched_busy(s, r, 0, r->ahead_ok);
-}
-
-/* r's last job took duration_ms: hand it jobs ahead if that is short. */
-static void
-sched_runner_timed(struct sched *s, struct sched_runner *r,
-    int64_t duration_ms)
-{
-	sched_busy(s, r, 0, r->ahead > 0 && duration_ms >= 0 &&
-	    duration_ms <= SCHED_AHEAD_MAX_MS);
-}
-
 struct sched_assignment *
 sched_find(const struct sched_runner *r, int64_t job)
 {
@@ -168,7 +97,7 @@ sched_assign(struct sched *s, struct sched_runner *r, const struct job *job,
 	a->log.fd = -1;
 	a->ahead = r->busy >= r->slots;
 	LIST_INSERT_HEAD(&r->jobs, a, entry);
-	sched_busy(s, r, 1, r->ahead_ok);
+	sched_pool_busy(s, r, 1, r->ahead_ok);
 	return a;
 }
 
@@ -179,7 +108,7 @@ sched_unassign(struct sched *s, struct sched_assignment *a)
 	if (a->ahead && !a->accepted)
 		sched_ahead_forget(s, a->job);
 	if (!a->result_pending)
-		sched_busy(s, a->runner, -1, a->runner->ahead_ok);
+		sched_pool_busy(s, a->runner, -1, a->runner->ahead_ok);
 	joblog_close(&a->log);
 	free(a->cancelled_by);
 	free(a);
@@ -209,8 +138,7 @@ sched_register(struct sched *s, void *conn, const char *name,
 	}
 	TAILQ_INSERT_TAIL(&s->runners, r, entry);
 	s->nrunners++;
-	s->free_slots += slots;
-	sched_free_update(s, r);
+	sched_pool_join(s, r);
 	store_runner_seen(s->store, name, addr);
 	log_info("runner '%s' registered from %s with %d slot%s", name, addr,
 	    slots, slots == 1 ? "" : "s");
@@ -279,67 +207,6 @@ sched_runner_ready(struct sched *s, struct sched_runner *r,
 	for (size_t i = 0; i < nheld; i++)
 		sched_reclaim(s, r, held[i]);
 	sched_run(s);
-}
-
-int
-sched_runner_takes(const struct sched_runner *r, const char *labels)
-{
-	const char *p = labels, *end;
-
-	while (p != NULL && *p != '\0') {
-		size_t len, i;
-
-		end = strchr(p, ' ');
-		len = end != NULL ? (size_t)(end - p) : strlen(p);
-		for (i = 0; i < r->nlabels; i++) {
-			if (strlen(r->labels[i]) == len &&
-			    memcmp(r->labels[i], p, len) == 0)
-				break;
-		}
-		if (len > 0 && i == r->nlabels)
-			return 0;
-		p = end != NULL ? end + 1 : NULL;
-	}
-	return 1;
-}
-
-/*
- * The runner in list for job: the first that has the job's labels and
- * takes it, or NULL.
- */
-static struct sched_runner *
-sched_pick_in(struct sched *s, struct sched_runners *list,
-    const struct job *job)
-{
-	struct sched_runner *r, *avoided = NULL;
-
-	TAILQ_FOREACH(r, list, free_entry) {
-		if (!sched_runner_takes(r, job->labels) ||
-		    (s->ops->takes != NULL && !s->ops->takes(r->conn, job)))
-			continue;
-		/* A failure re-run goes elsewhere if it can: flakiness may
-		 * be the machine's. */
-		if (job->fail_retries > 0 && job->runner != NULL &&
-		    strcmp(job->runner, r->name) == 0) {
-			avoided = r;
-			continue;
-		}
-		return r;
-	}
-	return avoided;
-}
-
-/*
- * The runner for job: one with a free slot (idle ones come first), else
- * one that takes it ahead; or NULL.
- */
-static struct sched_runner *
-sched_pick_runner(struct sched *s, const struct job *job)
-{
-	struct sched_runner *r = sched_pick_in(s, &s->free, job);
-
-	return r != NULL || sched_ahead_room(s) <= 0 ? r :
-	    sched_pick_in(s, &s->ahead, job);
 }
 
 void
@@ -428,7 +295,7 @@ sched_run_page(struct sched *s, int limit, int *full, int *handed)
 		if (failed || s->free_slots + sched_ahead_room(s) <= 0 ||
 		    sched_ahead_held(s, page.jobs[i].id))
 			;
-		else if ((r = sched_pick_runner(s, &page.jobs[i])) == NULL)
+		else if ((r = sched_pool_pick(s, &page.jobs[i])) == NULL)
 			passed_over++;
 		else if (sched_hand_out(s, r, &page.jobs[i]) == -1)
 			failed = 1;
@@ -586,14 +453,9 @@ sched_runner_free(struct sched *s, struct sched_runner *r)
 {
 	while (!LIST_EMPTY(&r->jobs))
 		sched_unassign(s, LIST_FIRST(&r->jobs));
-	if (r->in_free == SCHED_IN_FREE)
-		TAILQ_REMOVE(&s->free, r, free_entry);
-	else if (r->in_free == SCHED_IN_AHEAD)
-		TAILQ_REMOVE(&s->ahead, r, free_entry);
+	sched_pool_leave(s, r);
 	TAILQ_REMOVE(&s->runners, r, entry);
 	s->nrunners--;
-	s->free_slots -= sched_free_of(r);
-	s->ahead_room -= sched_ahead_of(r);
 	for (size_t i = 0; i < r->nlabels; i++)
 		free(r->labels[i]);
 	free(r->labels);
@@ -626,6 +488,45 @@ sched_free(struct sched *s)
 	free(s->orphans);
 	free(s->refusal);
 	free(s);
+}
+
+/*
+ * a's runner started the job it held ahead.  It is running from now on,
+ * in the store too; if it is not queued any more (cancelled, superseded
+ * by a newer push) or the store cannot say so now, the runner is told to
+ * stop it and its report will be refused.
+ */
+static void
+sched_ahead_start(struct sched *s, struct sched_assignment *a)
+{
+	sched_ahead_forget(s, a->job);
+	if (store_job_start(s->store, a->job, a->runner->name) == -1) {
+		a->foreign = 1;
+		s->ops->send_cancel(a->runner->conn, a->job);
+		log_info("job %lld started by runner '%s' is no longer queued: "
+		    "told to stop it", (long long)a->job, a->runner->name);
+		return;
+	}
+	/* A failure re-run's log follows the failed attempt's. */
+	joblog_open(s->logs, &a->log, a->job, a->fail_retries > 0 ? 0 :
+	    a->attempt == 1 ? 2 : 1);
+	log_info("job %lld (%s) started by runner '%s', attempt %d (handed "
+	    "ahead)", (long long)a->job, a->commit, a->runner->name,
+	    a->attempt);
+	sched_watch_job(s, a->job, "started");
+}
+
+/* Queued job id ended (cancelled): a runner holding it ahead drops it. */
+void
+sched_ahead_drop(struct sched *s, int64_t id)
+{
+	struct sched_assignment *a;
+
+	if (!sched_ahead_held(s, id) || (a = sched_holder(s, id)) == NULL)
+		return;
+	sched_ahead_forget(s, id);
+	a->foreign = 1;
+	s->ops->send_cancel(a->runner->conn, id);
 }
 
 void
@@ -685,7 +586,7 @@ sched_result_later(struct sched *s, struct sched_assignment *a)
 	s->ops->answer(a->runner->conn, "try_again", message);
 	if (!a->result_pending) {
 		a->result_pending = 1;
-		sched_busy(s, a->runner, -1, a->runner->ahead_ok);
+		sched_pool_busy(s, a->runner, -1, a->runner->ahead_ok);
 	}
 	sched_run(s);
 }
@@ -801,7 +702,7 @@ sched_result(struct sched *s, struct sched_runner *r,
 	}
 	log_info("job %lld (%s) %s on runner '%s'", (long long)id, a->commit,
 	    job_state_name(res.state), r->name);
-	sched_runner_timed(s, r, res.duration_ms);
+	sched_pool_timed(s, r, res.duration_ms);
 	sched_unassign(s, a);
 	s->ops->answer(r->conn, NULL, NULL);
 	/* The slot is free: the next job starts while we write this one up. */

@@ -69,7 +69,7 @@ struct sched_assignment {
 	int accepted;
 	/*
 	 * Handed to a runner whose slots were all taken, to start when one
-	 * frees (sched_runner_set_ahead, sched_ahead.c): queued in the store
+	 * frees (sched_runner_set_ahead, sched_pool.c): queued in the store
 	 * until the runner says `accepted`, so a lost runner's job is simply
 	 * handed out again.
 	 */
@@ -109,7 +109,7 @@ TAILQ_HEAD(sched_runners, sched_runner);
 #define SCHED_IN_AHEAD 2
 /* A runner whose last job took longer is handed no job ahead. */
 #define SCHED_AHEAD_MAX_MS 250
-/* Queued jobs held ahead by runners at once, at most (sched_ahead.c). */
+/* Queued jobs held ahead by runners at once, at most (sched_pool.c). */
 #define SCHED_AHEAD_HELD_MAX 128
 
 /* How the scheduler reaches a runner; conn is sched_register's. */
@@ -350,16 +350,27 @@ struct sched_assignment *sched_holder(const struct sched *s, int64_t job);
 /* Tell the watchers that job was "queued", "started" or "finished". */
 void sched_watch_job(struct sched *s, int64_t job, const char *what);
 
-/* sched_ahead.c: queued jobs held ahead by runners. */
+/* Queued job id ended: a runner that holds it ahead is told to drop it. */
+void sched_ahead_drop(struct sched *s, int64_t id);
+
+/* sched_pool.c: the runner pool, and queued jobs held ahead by runners. */
+/* r joins the pool (its slots free), or leaves it. */
+void sched_pool_join(struct sched *s, struct sched_runner *r);
+void sched_pool_leave(struct sched *s, struct sched_runner *r);
+/* r holds delta more jobs (or fewer); ahead_ok: it is handed jobs ahead. */
+void sched_pool_busy(struct sched *s, struct sched_runner *r, int delta,
+    int ahead_ok);
+/* r's last job took duration_ms: jobs ahead for it only if that is short. */
+void sched_pool_timed(struct sched *s, struct sched_runner *r,
+    int64_t duration_ms);
+/* The runner for job: one with a free slot (idle first), else one that
+ * takes it ahead; NULL if none. */
+struct sched_runner *sched_pool_pick(struct sched *s, const struct job *job);
 /* Whether queued job id is held ahead by a runner. */
 int sched_ahead_held(const struct sched *s, int64_t id);
 /* Jobs runners may be handed ahead now (ahead_room, within the bound). */
 int sched_ahead_room(const struct sched *s);
 void sched_ahead_remember(struct sched *s, int64_t id);
 void sched_ahead_forget(struct sched *s, int64_t id);
-/* a's runner said `accepted`: the job it held ahead runs from now. */
-void sched_ahead_start(struct sched *s, struct sched_assignment *a);
-/* Queued job id ended: a runner that holds it ahead is told to drop it. */
-void sched_ahead_drop(struct sched *s, int64_t id);
 
 #endif
