@@ -524,40 +524,6 @@ peer_too_long(struct peer *p)
 	    "bytes", PROTO_MAX_LINE), "line too long");
 }
 
-/*
- * libevent 2.1 reads at most 4 KiB a call, a turn of the loop each: a
- * runner streaming a big log cost 26,000 reads and as many turns for 101
- * MiB.  What the socket holds is taken here in reads of 64 KiB, straight
- * into the input buffer, up to PEER_READ_MORE a turn.  Not under TLS,
- * whose bufferevent reads the socket itself.  End of file and errors are
- * left to the bufferevent's next read.
- */
-#define PEER_READ_CHUNK 65536
-#define PEER_READ_MORE (4 * PEER_READ_CHUNK)
-
-static void
-peer_read_more(struct peer *p, struct bufferevent *bev, struct evbuffer *in)
-{
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	struct evbuffer_iovec v;
-	size_t taken = 0;
-	ssize_t n;
-
-	if (p->d->tls != NULL || fd < 0)
-		return;
-	while (taken < PEER_READ_MORE &&
-	    evbuffer_reserve_space(in, PEER_READ_CHUNK, &v, 1) == 1) {
-		n = recv(fd, v.iov_base, v.iov_len, MSG_DONTWAIT);
-		if (n <= 0)
-			return;
-		v.iov_len = (size_t)n;
-		evbuffer_commit_space(in, &v, 1);
-		taken += (size_t)n;
-		if ((size_t)n < PEER_READ_CHUNK)
-			return;
-	}
-}
-
 static void
 peer_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -567,7 +533,6 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 	size_t len;
 	char *line;
 
-	peer_read_more(p, bev, in);
 	for (;;) {
 		int rc = -1;
 
