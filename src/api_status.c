@@ -120,8 +120,7 @@ api_append_queued(const struct job *job, void *arg)
 	int takeable = 0;
 
 	q->position++;
-	if (sched_ahead_held(q->d->sched, job->id) &&
-	    (held = sched_holder(q->d->sched, job->id)) != NULL) {
+	if ((held = sched_ahead_held(q->d->sched, job->id)) != NULL) {
 		snprintf(q->why, sizeof q->why, "handed ahead to runner "
 		    "'%.150s', for its next free slot", held->runner->name);
 		why = q->why;

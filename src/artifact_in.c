@@ -165,7 +165,7 @@ artifact_in_begin(struct dispatcher *d, struct peer *p,
 	in->refused[0] = '\0';
 	in->sha = tls_sha256_new();
 	a = sched_find(p->runner, msg->job);
-	if (a == NULL || a->foreign || a->attempt != msg->attempt)
+	if (!sched_runs_it(a) || a->attempt != msg->attempt)
 		return artifact_in_refuse(in, "job %lld (attempt %d) is not "
 		    "held by '%s'", (long long)msg->job, msg->attempt,
 		    p->runner->name);

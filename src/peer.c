@@ -323,7 +323,9 @@ peer_on_register(struct peer *p, const struct proto_msg *msg)
 		sched_runner_set_ahead(d->sched, p->runner, msg->slots);
 	p->next_ping_ms = mono_ms() + d->cfg.heartbeat_ms;
 	peer_send(p, proto_encode_ok(NULL));
-	sched_runner_ready(d->sched, p->runner, msg->jobs, msg->njobs);
+	/* Attempts, if there is one a job (older runners send none). */
+	sched_runner_ready(d->sched, p->runner, msg->jobs, msg->nattempts ==
+	    msg->njobs ? msg->attempts : NULL, msg->njobs);
 	if (p->runner != NULL && sched_runner_holds(p->runner))
 		peer_watch_busy(p);
 	else if (p->runner != NULL)

@@ -96,6 +96,7 @@ enum field_kind {
 			   data_len, at most max bytes */
 	F_TESTS,	/* object of test counts, see proto_test_fields */
 	F_IDS,		/* array of job ids (jobs, njobs), at most max */
+	F_ATTEMPTS,	/* array of attempts (attempts, nattempts), at most max */
 	F_PREFIX,	/* char[65]: 4 to 64 hex digits, lower-cased */
 	F_RECORDS,	/* array of test records (records, nrecords) */
 	F_PRIORITY,	/* "high", "normal" or "low": priority and
@@ -126,6 +127,7 @@ static const json_type field_json[] = {
 	[F_OBJECT] = JSON_OBJECT,
 	[F_TESTS] = JSON_OBJECT,
 	[F_IDS] = JSON_ARRAY,
+	[F_ATTEMPTS] = JSON_ARRAY,
 	[F_PREFIX] = JSON_STRING,
 	[F_RECORDS] = JSON_ARRAY,
 	[F_PRIORITY] = JSON_STRING,
@@ -236,6 +238,8 @@ static const struct proto_field proto_fields[] = {
 	{ PROTO_REGISTER, "jobs", F_IDS, OPT, 0, PROTO_MAX_SLOTS, 0, M(jobs),
 	    NULL },
 	{ PROTO_REGISTER, "ahead", F_BOOL, OPT, 0, 0, 0, M(ahead), NULL },
+	{ PROTO_REGISTER, "attempts", F_ATTEMPTS, OPT, 0, PROTO_MAX_SLOTS, 0,
+	    M(attempts), NULL },
 
 	ID(PROTO_JOB),
 	{ PROTO_JOB, "repo", F_STRING, REQ, 0, 0, 0, M(repo),
@@ -743,6 +747,23 @@ get_value(json_t *obj, const struct proto_field *f, struct proto_msg *msg,
 			msg->jobs[msg->njobs++] = json_integer_value(item);
 		}
 		return 0;
+	case F_ATTEMPTS:
+		if (json_array_size(v) > (size_t)f->max)
+			return set_error(err, "bad_field",
+			    "field '%s' holds more than %lld attempts", f->key,
+			    (long long)f->max);
+		msg->attempts = xcalloc(json_array_size(v),
+		    sizeof *msg->attempts);
+		json_array_foreach(v, i, item) {
+			if (!json_is_integer(item) ||
+			    json_integer_value(item) < 1 ||
+			    json_integer_value(item) > INT_MAX)
+				return set_error(err, "bad_field",
+				    "field '%s' must hold attempts", f->key);
+			msg->attempts[msg->nattempts++] =
+			    (int)json_integer_value(item);
+		}
+		return 0;
 	}
 	return 0;
 }
@@ -996,6 +1017,7 @@ proto_msg_release(struct proto_msg *msg)
 	free(msg->name);
 	free(msg->data);
 	free(msg->jobs);
+	free(msg->attempts);
 	strv_free(msg->labels, msg->nlabels);
 	strv_free(msg->run, msg->nrun);
 	strv_free(msg->env, msg->nenv);

@@ -152,6 +152,8 @@ struct proto_msg {
 	int ahead;		/* register: it takes jobs ahead of its slots */
 	int64_t *jobs;
 	size_t njobs;
+	int *attempts;		/* register: each held job's attempt */
+	size_t nattempts;
 	char **labels;
 	size_t nlabels;
 	int timeout;
@@ -300,8 +302,8 @@ char *proto_encode_run(const char *repo, const char *branch,
 char *proto_encode_status(size_t *len);
 /* ahead: the runner takes jobs ahead of its slots (docs/PROTOCOL.md). */
 char *proto_encode_register(const char *name, int slots, int ahead,
-    char *const *labels, size_t nlabels, const int64_t *jobs, size_t njobs,
-    size_t *len);
+    char *const *labels, size_t nlabels, const int64_t *jobs,
+    const int *attempts, size_t njobs, size_t *len);
 char *proto_encode_job(int64_t job, const char *repo, const char *commit,
     const char *branch, int timeout, int attempt, size_t *len);
 /* A job with what to run (run may be NULL: as proto_encode_job). */

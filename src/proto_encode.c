@@ -227,11 +227,11 @@ proto_encode_status(size_t *len)
 
 char *
 proto_encode_register(const char *name, int slots, int ahead,
-    char *const *labels, size_t nlabels, const int64_t *jobs, size_t njobs,
-    size_t *len)
+    char *const *labels, size_t nlabels, const int64_t *jobs,
+    const int *attempts, size_t njobs, size_t *len)
 {
 	json_t	*obj = msg_new(PROTO_REGISTER);
-	json_t	*ids, *names;
+	json_t	*ids, *names, *tries;
 
 	set_string(obj, "name", name);
 	set_int(obj, "slots", slots);
@@ -248,6 +248,12 @@ proto_encode_register(const char *name, int slots, int ahead,
 		for (size_t i = 0; i < njobs; i++)
 			append_json(ids, json_integer(jobs[i]));
 		set_json(obj, "jobs", ids);
+	}
+	if (njobs > 0 && attempts != NULL) {
+		tries = json_check(json_array());
+		for (size_t i = 0; i < njobs; i++)
+			append_json(tries, json_integer(attempts[i]));
+		set_json(obj, "attempts", tries);
 	}
 	return msg_finish(obj, len);
 }

@@ -343,9 +343,11 @@ runjob_step(struct runjob *j, enum runjob_step step)
 		    NULL });
 		break;
 	case STEP_CLEAN:
-		/* The reports folder is emptied by runreport.c, not made anew. */
-		runjob_git(j, j->tree, (const char *const[]){ "git", "clean",
-		    "-ffdxq", "-e", "/" RUNREPORT_DIR, NULL });
+		/* An emptied reports folder is kept, not made anew each job. */
+		runjob_git(j, j->tree, runreport_empty_dir(j->tree) ?
+		    (const char *const[]){ "git", "clean", "-ffdxq", "-e",
+		    "/" RUNREPORT_DIR, NULL } : (const char *const[]){ "git",
+		    "clean", "-ffdxq", NULL });
 		break;
 	case STEP_PLAN:
 		runjob_plan(j);

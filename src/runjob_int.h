@@ -31,8 +31,12 @@ void runjob_turn_over(struct runjob *j);
 /* runreport.c */
 /* Where a job may write JUnit XML for us: $SSCI_REPORTS, in its tree. */
 #define RUNREPORT_DIR ".ssci-reports"
+/* The test's output pipe (fs.pipe-max-size is 1 MiB by default). */
+#define RUNJOB_TEST_PIPE_BYTES (1024 * 1024)
 /* Before the test: its output is read for tests, its report folder made. */
 void runreport_start(struct runjob *j);
+/* Before git clean: empty the tree's reports folder; 1 if it is kept. */
+int runreport_empty_dir(const char *tree);
 /* $SSCI_REPORTS's path, or NULL before runreport_start. */
 const char *runreport_dir(const struct runjob *j);
 /* The test's output as it comes. */

@@ -237,11 +237,13 @@ runner_flush_outbox(struct runner *r)
 }
 
 static void
-runner_outbox_add(struct runner *r, int64_t job, char *line, int is_result)
+runner_outbox_add(struct runner *r, int64_t job, int attempt, char *line,
+    int is_result)
 {
 	struct outbox *o = xcalloc(1, sizeof *o);
 
 	o->job = job;
+	o->attempt = attempt;
 	o->line = line;
 	o->is_result = is_result;
 	TAILQ_INSERT_TAIL(&r->outbox, o, entry);
@@ -249,9 +251,9 @@ runner_outbox_add(struct runner *r, int64_t job, char *line, int is_result)
 }
 
 static void
-runner_deliver(struct runner *r, int64_t job, char *line)
+runner_deliver(struct runner *r, int64_t job, int attempt, char *line)
 {
-	runner_outbox_add(r, job, line, 1);
+	runner_outbox_add(r, job, attempt, line, 1);
 	runner_flush_outbox(r);
 }
 
@@ -262,7 +264,7 @@ runner_job_tests(void *arg, struct runjob *j, char *line)
 	struct runner *r = arg;
 
 	r->outbox_tests_bytes += strlen(line);
-	runner_outbox_add(r, j->id, line, 1);
+	runner_outbox_add(r, j->id, j->attempt, line, 1);
 	TAILQ_LAST(&r->outbox, outbox_list)->is_tests = 1;
 	runner_flush_outbox(r);
 }
@@ -290,7 +292,7 @@ runner_send_log(struct runner *r, int64_t job, char *line)
 		return;
 	}
 	r->outbox_log_bytes += len;
-	runner_outbox_add(r, job, line, 0);
+	runner_outbox_add(r, job, 0, line, 0);
 }
 
 static void
@@ -332,12 +334,15 @@ runner_ready(struct conn *c, void *arg)
 {
 	struct runner *r = arg;
 	int64_t held[PROTO_MAX_SLOTS];
+	int attempts[PROTO_MAX_SLOTS];
 	struct outbox *o;
 	size_t n = 0;
 
 	for (int i = 0; i < r->jobs.nslots; i++) {
-		if (r->slots[i] != NULL)
+		if (r->slots[i] != NULL) {
+			attempts[n] = r->slots[i]->attempt;
 			held[n++] = r->slots[i]->id;
+		}
 	}
 	TAILQ_FOREACH(o, &r->outbox, entry) {
 		size_t k;
@@ -348,11 +353,14 @@ runner_ready(struct conn *c, void *arg)
 		for (k = 0; k < n && held[k] != o->job; k++)
 			;
 		/* Tests alone (their result stored) are no job held. */
-		if (o->is_result && !o->is_tests && k == n)
+		if (o->is_result && !o->is_tests && k == n) {
+			attempts[n] = o->attempt;
 			held[n++] = o->job;
+		}
 	}
 	conn_request(c, proto_encode_register(r->name, r->jobs.nslots, 1,
-	    r->labels, r->nlabels, held, n, NULL), runner_register_reply, r);
+	    r->labels, r->nlabels, held, attempts, n, NULL),
+	    runner_register_reply, r);
 }
 
 /* The slot holding job id, or -1. */
@@ -411,13 +419,17 @@ runner_ahead_cancel(struct runner *r, int64_t id)
 	struct job_result res = { .job = id, .state = JOB_CANCELLED,
 	    .exit_code = -1, .duration_ms = 0, .tests = { -1, -1, -1 },
 	    .message = "cancelled before it started" };
+	struct runjob *j;
+	int attempt;
 
 	for (int k = 0; k < r->nahead; k++) {
 		if (r->ahead[k]->id != id)
 			continue;
-		runjob_free(runner_ahead_take(r, k));
+		j = runner_ahead_take(r, k);
+		attempt = j->attempt;
+		runjob_free(j);
 		log_info("job %lld cancelled before it started", (long long)id);
-		runner_deliver(r, id, proto_encode_result(&res, NULL));
+		runner_deliver(r, id, attempt, proto_encode_result(&res, NULL));
 		return 0;
 	}
 	return -1;
@@ -556,10 +568,17 @@ runner_job_done(void *arg, struct runjob *j, char *result)
 	int slot = j->slot;
 
 	if (result != NULL)
-		runner_deliver(r, j->id, result);
+		runner_deliver(r, j->id, j->attempt, result);
 	r->slots[slot] = NULL;
 	runjob_free(j);
-	/* The next job is already here: no round trip between the two. */
+	/*
+	 * The next job is already here: no round trip between the two.  Not
+	 * on a connection going away (its `accepted` would be lost): the
+	 * dispatcher hands it out again.
+	 */
+	if (r->nahead > 0 && (!r->registered ||
+	    !conn_is_ready(r->client.conn)))
+		runner_ahead_drop(r);
 	if (r->nahead > 0 && r->slots[slot] == NULL)
 		runner_start(r, slot, runner_ahead_take(r, 0));
 }

@@ -49,6 +49,7 @@ struct spawn;
  */
 struct outbox {
 	int64_t job;
+	int attempt;		/* the job's, for registering again */
 	char *line;
 	int is_result;		/* sent until answered: a result or tests */
 	int is_tests;

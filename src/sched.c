@@ -95,7 +95,6 @@ sched_assign(struct sched *s, struct sched_runner *r, const struct job *job,
 	a->attempt = attempt;
 	a->runner = r;
 	a->log.fd = -1;
-	a->ahead = r->busy >= r->slots;
 	LIST_INSERT_HEAD(&r->jobs, a, entry);
 	sched_pool_busy(s, r, 1, r->ahead_ok);
 	return a;
@@ -167,13 +166,35 @@ sched_held_elsewhere(const struct sched *s, const struct sched_runner *r,
  * told to stop it and its report will be refused.
  */
 static void
-sched_reclaim(struct sched *s, struct sched_runner *r, int64_t id)
+sched_reclaim(struct sched *s, struct sched_runner *r, int64_t id,
+    int attempt)
 {
 	struct job job;
 	int adopted;
 
 	if (sched_find(r, id) != NULL || store_job_get(s->store, id, &job) != 1)
 		return;
+	/*
+	 * A job handed ahead that the runner started while its `accepted`
+	 * was lost (we restarted): still queued, an attempt short.  Started
+	 * now, as its `accepted` would have.
+	 */
+	if (job.state == JOB_QUEUED && attempt == job.attempt + 1 &&
+	    !sched_held_elsewhere(s, r, id) &&
+	    store_job_start(s->store, id, r->name) == 0) {
+		struct sched_assignment *a = sched_assign(s, r, &job, attempt,
+		    0);
+
+		a->accepted = 1;
+		a->fail_retries = job.fail_retries;
+		joblog_open(s->logs, &a->log, id, 0);
+		log_info("job %lld (%s) taken back by runner '%s', which had "
+		    "started it, attempt %d", (long long)id, job.commit,
+		    r->name, attempt);
+		sched_watch_job(s, id, "started");
+		job_release(&job);
+		return;
+	}
 	/*
 	 * A store that fails now (disk full) must not make the runner's job
 	 * foreign: its result would be refused for good.  It stays the
@@ -202,10 +223,10 @@ sched_reclaim(struct sched *s, struct sched_runner *r, int64_t id)
 
 void
 sched_runner_ready(struct sched *s, struct sched_runner *r,
-    const int64_t *held, size_t nheld)
+    const int64_t *held, const int *attempts, size_t nheld)
 {
 	for (size_t i = 0; i < nheld; i++)
-		sched_reclaim(s, r, held[i]);
+		sched_reclaim(s, r, held[i], attempts != NULL ? attempts[i] : 0);
 	sched_run(s);
 }
 
@@ -233,8 +254,9 @@ sched_hand_out(struct sched *s, struct sched_runner *r, const struct job *job)
 	if (r->busy >= r->slots) {
 		/* Ahead: the store hears of it when the runner starts it. */
 		a = sched_assign(s, r, job, job->attempt + 1, 0);
+		a->ahead = 1;
 		a->fail_retries = job->fail_retries;
-		sched_ahead_remember(s, job->id);
+		sched_ahead_remember(s, a);
 		log_info("job %lld (%s) to runner '%s' ahead, attempt %d",
 		    (long long)job->id, job->commit, r->name, a->attempt);
 		sched_send_job(s, r, job, a->attempt);
@@ -252,6 +274,30 @@ sched_hand_out(struct sched *s, struct sched_runner *r, const struct job *job)
 	sched_send_job(s, r, job, a->attempt);
 	sched_watch_job(s, job->id, "started");
 	return 0;
+}
+
+/*
+ * A job held ahead by a runner whose current job turned out long, while
+ * another runner has a free slot for it: taken back (its holder is told
+ * to drop it, a start already under way there is stopped and its report
+ * refused), so that it does not wait there.  Not when its holder has a
+ * free slot itself: it is starting it.  1 if taken back.
+ */
+static int
+sched_take_back(struct sched *s, const struct job *job)
+{
+	struct sched_assignment *a = sched_ahead_held(s, job->id);
+	struct sched_runner *r;
+
+	if (s->free_slots <= 0 || a == NULL ||
+	    sched_pool_has_free_slot(a->runner) ||
+	    (r = sched_pool_pick_free(s, job)) == NULL || r == a->runner)
+		return 0;
+	log_info("job %lld held ahead by runner '%s' taken back for runner "
+	    "'%s', which is free", (long long)job->id, a->runner->name,
+	    r->name);
+	sched_ahead_drop(s, job->id);
+	return 1;
 }
 
 /* A page of the queue, grown as rows come: usually one or two. */
@@ -292,16 +338,19 @@ sched_run_page(struct sched *s, int limit, int *full, int *handed)
 	page.n = page.cap = 0;
 	store_list_runnable(s->store, limit, sched_page_add, &page);
 	for (size_t i = 0; i < page.n; i++) {
+		struct job *job = &page.jobs[i];
+
 		if (failed || s->free_slots + sched_ahead_room(s) <= 0 ||
-		    sched_ahead_held(s, page.jobs[i].id))
+		    (sched_ahead_held(s, job->id) && !sched_take_back(s, job)))
 			;
-		else if ((r = sched_pool_pick(s, &page.jobs[i])) == NULL)
-			passed_over++;
-		else if (sched_hand_out(s, r, &page.jobs[i]) == -1)
+		else if ((r = sched_pool_pick(s, job)) == NULL ||
+		    sched_find(r, job->id) != NULL)
+			passed_over++;	/* (a runner still stopping it waits) */
+		else if (sched_hand_out(s, r, job) == -1)
 			failed = 1;
 		else
 			(*handed)++;
-		job_release(&page.jobs[i]);
+		job_release(job);
 	}
 	*full = page.n == (size_t)limit;
 	free(page.jobs);
@@ -520,9 +569,9 @@ sched_ahead_start(struct sched *s, struct sched_assignment *a)
 void
 sched_ahead_drop(struct sched *s, int64_t id)
 {
-	struct sched_assignment *a;
+	struct sched_assignment *a = sched_ahead_held(s, id);
 
-	if (!sched_ahead_held(s, id) || (a = sched_holder(s, id)) == NULL)
+	if (a == NULL)
 		return;
 	sched_ahead_forget(s, id);
 	a->foreign = 1;
@@ -667,7 +716,7 @@ sched_result(struct sched *s, struct sched_runner *r,
 		s->ops->answer(r->conn, "not_yours", message);
 		return;
 	}
-	if (a->foreign) {
+	if (!sched_runs_it(a)) {
 		log_info("late result for job %lld from runner '%s' refused",
 		    (long long)id, r->name);
 		snprintf(message, sizeof message, "job %lld was given to "

@@ -177,7 +177,7 @@ struct sched {
 	int free_slots;
 	int ahead_room;		/* jobs the runners in ahead may take */
 	/* Queued jobs held ahead: the queue's reader passes them over. */
-	int64_t ahead_held[SCHED_AHEAD_HELD_MAX];
+	struct sched_assignment *ahead_held[SCHED_AHEAD_HELD_MAX];
 	int nahead_held;
 	int64_t *orphans;	/* running jobs no runner held last look */
 	size_t norphans;
@@ -249,7 +249,7 @@ struct sched_runner *sched_register(struct sched *s, void *conn,
  * from before a reconnect (or is told to stop them), then gets work.
  */
 void sched_runner_ready(struct sched *s, struct sched_runner *r,
-    const int64_t *held, size_t nheld);
+    const int64_t *held, const int *attempts, size_t nheld);
 /* Runner messages.  A result is answered through ops->answer. */
 void sched_accepted(struct sched *s, struct sched_runner *r, int64_t job);
 void sched_log(struct sched *s, struct sched_runner *r, int64_t job,
@@ -366,11 +366,21 @@ void sched_pool_timed(struct sched *s, struct sched_runner *r,
 /* The runner for job: one with a free slot (idle first), else one that
  * takes it ahead; NULL if none. */
 struct sched_runner *sched_pool_pick(struct sched *s, const struct job *job);
-/* Whether queued job id is held ahead by a runner. */
-int sched_ahead_held(const struct sched *s, int64_t id);
+/* The assignment holding queued job id ahead, or NULL. */
+struct sched_assignment *sched_ahead_held(const struct sched *s, int64_t id);
 /* Jobs runners may be handed ahead now (ahead_room, within the bound). */
 int sched_ahead_room(const struct sched *s);
-void sched_ahead_remember(struct sched *s, int64_t id);
+void sched_ahead_remember(struct sched *s, struct sched_assignment *a);
 void sched_ahead_forget(struct sched *s, int64_t id);
+/* The runner with a free slot for job (idle first), or NULL. */
+struct sched_runner *sched_pool_pick_free(struct sched *s,
+    const struct job *job);
+/* Whether r runs fewer jobs than its slots (jobs ahead not counted). */
+int sched_pool_has_free_slot(const struct sched_runner *r);
+/*
+ * Whether a is the runner's to report on: not foreign, and started if it
+ * was handed ahead (its runner says `accepted` before anything else).
+ */
+int sched_runs_it(const struct sched_assignment *a);
 
 #endif

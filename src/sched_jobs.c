@@ -60,6 +60,8 @@ sched_superseded(int64_t pipeline, void *arg)
 	struct sched *s = arg;
 
 	results_write(s->results, pipeline);
+	/* Its first job, the pipeline's id, may be held ahead: dropped. */
+	sched_ahead_drop(s, pipeline);
 	sched_watch_job(s, pipeline, "finished");
 }
 

@@ -131,7 +131,7 @@ sched_plan(struct sched *s, struct sched_runner *r, int64_t id,
 	int64_t *ids;
 	int rc;
 
-	if (a == NULL || a->foreign) {
+	if (!sched_runs_it(a)) {
 		snprintf(err, sizeof err, "job %lld is not held by '%s'",
 		    (long long)id, r->name);
 		s->ops->answer(r->conn, "not_yours", err);

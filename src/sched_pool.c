@@ -160,6 +160,12 @@ sched_pick_in(struct sched *s, struct sched_runners *list,
  * one that takes it ahead; or NULL.
  */
 struct sched_runner *
+sched_pool_pick_free(struct sched *s, const struct job *job)
+{
+	return sched_pick_in(s, &s->free, job);
+}
+
+struct sched_runner *
 sched_pool_pick(struct sched *s, const struct job *job)
 {
 	struct sched_runner *r = sched_pick_in(s, &s->free, job);
@@ -168,14 +174,14 @@ sched_pool_pick(struct sched *s, const struct job *job)
 	    sched_pick_in(s, &s->ahead, job);
 }
 
-int
+struct sched_assignment *
 sched_ahead_held(const struct sched *s, int64_t id)
 {
 	for (int i = 0; i < s->nahead_held; i++) {
-		if (s->ahead_held[i] == id)
-			return 1;
+		if (s->ahead_held[i]->job == id)
+			return s->ahead_held[i];
 	}
-	return 0;
+	return NULL;
 }
 
 int
@@ -185,19 +191,36 @@ sched_ahead_room(const struct sched *s)
 }
 
 void
-sched_ahead_remember(struct sched *s, int64_t id)
+sched_ahead_remember(struct sched *s, struct sched_assignment *a)
 {
 	if (s->nahead_held < SCHED_AHEAD_HELD_MAX)
-		s->ahead_held[s->nahead_held++] = id;
+		s->ahead_held[s->nahead_held++] = a;
 }
 
 void
 sched_ahead_forget(struct sched *s, int64_t id)
 {
 	for (int i = 0; i < s->nahead_held; i++) {
-		if (s->ahead_held[i] == id) {
+		if (s->ahead_held[i]->job == id) {
 			s->ahead_held[i] = s->ahead_held[--s->nahead_held];
 			return;
 		}
 	}
+}
+
+int
+sched_pool_has_free_slot(const struct sched_runner *r)
+{
+	const struct sched_assignment *a;
+	int running = 0;
+
+	LIST_FOREACH(a, &r->jobs, entry)
+		running += !(a->ahead && !a->accepted);
+	return running < r->slots;
+}
+
+int
+sched_runs_it(const struct sched_assignment *a)
+{
+	return a != NULL && !a->foreign && !(a->ahead && !a->accepted);
 }

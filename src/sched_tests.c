@@ -18,7 +18,7 @@ sched_tests(struct sched *s, struct sched_runner *r, int64_t job, int attempt,
 	int64_t started;
 	int rc;
 
-	if (a == NULL || a->foreign || a->attempt != attempt) {
+	if (!sched_runs_it(a) || a->attempt != attempt) {
 		snprintf(message, sizeof message, "job %lld (attempt %d) is not "
 		    "held by '%s'; its tests are refused", (long long)job,
 		    attempt, r->name);

@@ -28,9 +28,6 @@
 
 extern char **environ;
 
-/* The output pipe's size asked for (fs.pipe-max-size is 1 MiB by default). */
-#define SPAWN_PIPE_BYTES (1024 * 1024)
-
 struct spawn {
 	pid_t pid;
 	int fd;			/* read end of the output pipe, -1 at EOF */
@@ -216,7 +213,7 @@ struct spawn_failure {
  * every handler is back to its default, so that no handler of the
  * parent's (libevent's, which writes to the parent's loop) runs here.
  */
-static void __attribute__((noreturn))
+static void __attribute__((noreturn, noinline))
 spawn_child(const char *path, char *const *argv, char *const *env,
     const struct spawn_opts *opts, const struct spawn_child_ctx *ctx,
     int outfd, int errfd)
@@ -320,13 +317,9 @@ spawn_fork(const struct spawn_opts *opts, int *outfd)
 		free(path);
 		return -1;
 	}
-	/*
-	 * A roomier pipe: a test printing fast writes on while we are busy
-	 * with what it wrote before, instead of waiting for us each 64 KiB.
-	 * Only what the system allows an unprivileged process; a refusal
-	 * leaves the default.
-	 */
-	fcntl(outpipe[0], F_SETPIPE_SZ, SPAWN_PIPE_BYTES);
+	/* A refusal (over fs.pipe-max-size) leaves the default. */
+	if (opts->pipe_bytes > 0)
+		fcntl(outpipe[0], F_SETPIPE_SZ, opts->pipe_bytes);
 	env = spawn_build_env(opts->env, opts->unset);
 	ctx.max_fd = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;

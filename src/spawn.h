@@ -55,6 +55,13 @@ struct spawn_opts {
 	int njoin_fds;
 	long long memory_limit;		/* RLIMIT_AS in bytes; 0 for none */
 	/*
+	 * The output pipe's size to ask for, or 0 for the system's default:
+	 * a test printing fast then writes on while its output is handled.
+	 * Each counts against the user's pipe-user-pages-soft (64 MiB by
+	 * default), so only for what prints much.
+	 */
+	int pipe_bytes;
+	/*
 	 * What the child gets when this process dies (PR_SET_PDEATHSIG):
 	 * 0 for SIGKILL; a supervisor's daemons get SIGTERM to stop cleanly.
 	 */

@@ -194,6 +194,27 @@ workdir_record_path(const struct runner *r, int slot)
 	return path;
 }
 
+/*
+ * The slot's record, opened to be written over, emptied: -1 unless it is
+ * a plain file (what else was put there is not followed, nor waited on).
+ */
+static int
+workdir_record_open(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    ftruncate(fd, 0) == -1) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 void
 workdir_record(struct runner *r, int slot, pid_t pgid)
 {
@@ -213,12 +234,14 @@ workdir_record(struct runner *r, int slot, pid_t pgid)
 	 */
 	path = workdir_record_path(r, slot);
 	n = snprintf(line, sizeof line, "%ld %llu\n", (long)pgid, start);
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT) {
+	fd = workdir_record_open(path);
+	/* Not a plain file: made one again. */
+	if (fd == -1 && (errno == ENOENT || (errno == EINVAL &&
+	    unlink(path) == 0))) {
 		dir = workdir_tests_dir(r);
 		if (mkdir_p(dir) == 0)
-			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
-			    O_CLOEXEC, 0644);
+			fd = open(path, O_WRONLY | O_CREAT | O_EXCL |
+			    O_NOFOLLOW | O_CLOEXEC, 0644);
 		free(dir);
 	}
 	if (fd == -1 || write(fd, line, (size_t)n) != n)
@@ -231,12 +254,15 @@ workdir_record(struct runner *r, int slot, pid_t pgid)
 void
 workdir_forget(struct runner *r, int slot)
 {
+	int fd;
 	char *path;
 
 	if (r->own_dir == NULL)
 		return;
 	path = workdir_record_path(r, slot);
-	if (truncate(path, 0) == -1 && errno != ENOENT)
+	if ((fd = workdir_record_open(path)) != -1)
+		close(fd);
+	else if (errno != ENOENT)
 		log_warn("unable to empty '%s'", path);
 	free(path);
 }

@@ -165,6 +165,10 @@ for f in "$SSCI_REPORTS/junit.xml" "$SSCI_REPORTS/nested/more.xml"; do
     echo '<testsuite><testcase classname="t" name="old"/></testsuite>' > "$f"
 done
 """
+FLAT_CMD = r"""#!/bin/sh
+echo '<testsuite><testcase classname="t" name="flat"/></testsuite>' \
+    > "$SSCI_REPORTS/junit.xml"
+"""
 QUIET_CMD = "#!/bin/sh\nls -A \"$SSCI_REPORTS\"\necho EMPTY-BEFORE-ME\n"
 
 
@@ -178,18 +182,23 @@ class TestReportsFolder(TestsTest):
         self.runner(d, "r1", args=("--reports", ".ssci-reports/*/*.xml"))
         job = self.run_commit(d, repo, first)
         self.assertEqual(job["tests"]["run"], 2, self.log(d, job))
-        quiet = self.commit(repo, "no reports", {".ssci/test": QUIET_CMD})
-        job = self.run_commit(d, repo, quiet)
-        log = self.log(d, job)
-        # Nothing was in the folder when the test began, and no old
-        # report was read.
-        self.assertTrue(log.startswith("EMPTY-BEFORE-ME"), log)
-        self.assertEqual(self.records(d, job), {})
-        self.assertNotIn("read 1 tests", log)
-        third = self.commit(repo, "reports again",
-                            {".ssci/test": REPORTING_CMD})
-        job = self.run_commit(d, repo, third)
-        self.assertEqual(job["tests"]["run"], 2, self.log(d, job))
+        # After reports in a folder of their own (git clean removes the
+        # folder), then after a report alone (the runner empties it).
+        for step, before in enumerate((None, FLAT_CMD, REPORTING_CMD)):
+            if before is not None:
+                commit = self.commit(repo, f"reports {step}",
+                                     {".ssci/test": before})
+                job = self.run_commit(d, repo, commit)
+                self.assertGreaterEqual(job["tests"]["run"], 1,
+                                        self.log(d, job))
+            quiet = self.commit(repo, f"no reports {step}",
+                                {".ssci/test": QUIET_CMD})
+            job = self.run_commit(d, repo, quiet)
+            log = self.log(d, job)
+            # Nothing was in the folder when the test began, and no old
+            # report was read.
+            self.assertTrue(log.startswith("EMPTY-BEFORE-ME"), log)
+            self.assertEqual(self.records(d, job), {})
 
 
 HOSTILE_CMD = r"""#!/bin/sh

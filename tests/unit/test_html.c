@@ -502,7 +502,7 @@ test_dashboard_runners(void **state)
 	dispatch(f, C1, "main", "Runs");
 	r = sched_register(f->d.sched, &p, "r1", "127.0.0.1:1", 2, labels, 2);
 	assert_non_null(r);
-	sched_runner_ready(f->d.sched, r, NULL, 0);
+	sched_runner_ready(f->d.sched, r, NULL, NULL, 0);
 	assert_int_equal(r->busy, 1);
 	s = dashboard(f);
 	assert_non_null(strstr(s, "<tr class=\"runner runner-busy\" "

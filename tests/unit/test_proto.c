@@ -415,9 +415,11 @@ test_register(void **state)
 	char			*line;
 
 	static const int64_t held[] = { 7, 42 };
+	static const int tries[] = { 1, 3 };
 
 	(void)state;
-	line = proto_encode_register("builder-1", 4, 1, NULL, 0, held, 2, &len);
+	line = proto_encode_register("builder-1", 4, 1, NULL, 0, held, tries, 2,
+	    &len);
 	parse_encoded(line, len, &msg);
 	assert_int_equal(msg.type, PROTO_REGISTER);
 	assert_string_equal(msg.name, "builder-1");
@@ -426,7 +428,11 @@ test_register(void **state)
 	assert_int_equal(msg.njobs, 2);
 	assert_int_equal(msg.jobs[0], 7);
 	assert_int_equal(msg.jobs[1], 42);
+	assert_int_equal(msg.nattempts, 2);
+	assert_int_equal(msg.attempts[1], 3);
 	proto_msg_release(&msg);
+	parse_bad("{\"type\":\"register\",\"name\":\"b\",\"jobs\":[1],"
+	    "\"attempts\":[0]}", "bad_field", "attempts");
 
 	parse_bad("{\"type\":\"register\",\"name\":\"b\",\"jobs\":[0]}",
 	    "bad_field", "jobs");

@@ -210,7 +210,7 @@ join(struct fixture *f, struct fake *fake, const char *name, int slots,
 	r = sched_register(f->sched, fake, name, "127.0.0.1:9", slots, NULL,
 	    0);
 	assert_non_null(r);
-	sched_runner_ready(f->sched, r, held, nheld);
+	sched_runner_ready(f->sched, r, held, NULL, nheld);
 	return r;
 }
 
@@ -433,7 +433,7 @@ test_ahead_only_behind_short_jobs(void **state)
 	r = sched_register(f->sched, &fake, "r1", "127.0.0.1:9", 1, NULL, 0);
 	assert_non_null(r);
 	sched_runner_set_ahead(f->sched, r, 1);
-	sched_runner_ready(f->sched, r, NULL, 0);
+	sched_runner_ready(f->sched, r, NULL, NULL, 0);
 	/* How long its jobs take is not known yet: one job. */
 	assert_int_equal(fake.njobs, 1);
 	report(f, r, a, JOB_PASSED);
@@ -444,7 +444,7 @@ test_ahead_only_behind_short_jobs(void **state)
 	assert_int_equal(fake.attempts[2], 1);
 	assert_int_equal(state_of(f, b), JOB_RUNNING);
 	assert_int_equal(state_of(f, c), JOB_QUEUED);
-	assert_true(sched_ahead_held(f->sched, c));
+	assert_non_null(sched_ahead_held(f->sched, c));
 	assert_int_equal(f->sched->free_slots, 0);
 	assert_int_equal(f->sched->ahead_room, 0);
 	report_took(f, r, b, JOB_PASSED, SCHED_AHEAD_MAX_MS + 1);
@@ -452,7 +452,7 @@ test_ahead_only_behind_short_jobs(void **state)
 	assert_int_equal(fake.njobs, 3);
 	sched_accepted(f->sched, r, c);
 	assert_int_equal(state_of(f, c), JOB_RUNNING);
-	assert_false(sched_ahead_held(f->sched, c));
+	assert_null(sched_ahead_held(f->sched, c));
 	/* b was long: c (already there) runs, nothing ahead of it. */
 	assert_int_equal(fake.njobs, 3);
 	assert_int_equal(f->sched->ahead_room, 0);
@@ -490,7 +490,7 @@ test_ahead_job_of_a_lost_runner_goes_back(void **state)
 	assert_int_equal(job.state, JOB_QUEUED);
 	assert_int_equal(job.attempt, 0);
 	job_release(&job);
-	assert_false(sched_ahead_held(f->sched, c));
+	assert_null(sched_ahead_held(f->sched, c));
 	/* An old runner, no ahead: one job at a time, c's first attempt. */
 	r = join(f, &two, "r2", 1, NULL, 0);
 	assert_int_equal(two.njobs, 1);
@@ -499,6 +499,88 @@ test_ahead_job_of_a_lost_runner_goes_back(void **state)
 	assert_int_equal(two.jobs[0] == c ? two.attempts[0] : two.attempts[1],
 	    1);
 	assert_int_equal(f->sched->ahead_room, 0);
+}
+
+/*
+ * A job held ahead is taken back for a runner that is free: its holder's
+ * current job may be long.
+ */
+static void
+test_ahead_job_taken_back_for_a_free_runner(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 }, two = { 0 };
+	struct sched_runner *r1, *r2;
+	int64_t a, b, c;
+
+	a = queue(f, REPO, C1);
+	b = queue(f, REPO, C2);
+	c = queue(f, REPO, C3);
+	r1 = join(f, &one, "r1", 1, NULL, 0);
+	sched_runner_set_ahead(f->sched, r1, 1);
+	report(f, r1, a, JOB_PASSED);
+	assert_int_equal(one.njobs, 3);
+	assert_int_equal(one.jobs[2], c);
+	assert_non_null(sched_ahead_held(f->sched, c));
+	r2 = join(f, &two, "r2", 1, NULL, 0);
+	assert_int_equal(one.ncancels, 1);
+	assert_int_equal(one.cancels[0], c);
+	assert_int_equal(two.njobs, 1);
+	assert_int_equal(two.jobs[0], c);
+	assert_int_equal(state_of(f, c), JOB_RUNNING);
+	assert_null(sched_ahead_held(f->sched, c));
+	/* r1 started it meanwhile: its word on it counts for nothing. */
+	sched_accepted(f->sched, r1, c);
+	report(f, r1, c, JOB_CANCELLED);
+	assert_string_equal(one.answers[one.nanswers - 1], "not_yours");
+	report(f, r2, c, JOB_PASSED);
+	assert_int_equal(state_of(f, c), JOB_PASSED);
+	report(f, r1, b, JOB_PASSED);
+	assert_int_equal(state_of(f, b), JOB_PASSED);
+	assert_int_equal(r1->busy + r2->busy, 0);
+}
+
+/*
+ * A runner that started a job it held ahead, its `accepted` lost with the
+ * dispatcher: registering again with the job and its attempt, it is
+ * started then (the store had it queued, an attempt short).
+ */
+static void
+test_ahead_job_started_unheard_is_taken_back(void **state)
+{
+	struct fixture *f = *state;
+	struct fake one = { 0 }, again = { 0 };
+	struct sched_runner *r;
+	struct job job;
+	int64_t a, b, c, held[1];
+	int attempts[1] = { 1 };
+
+	a = queue(f, REPO, C1);
+	b = queue(f, REPO, C2);
+	c = queue(f, REPO, C3);
+	r = join(f, &one, "r1", 1, NULL, 0);
+	sched_runner_set_ahead(f->sched, r, 1);
+	report(f, r, a, JOB_PASSED);
+	assert_int_equal(one.jobs[2], c);
+	sched_accepted(f->sched, r, b);
+	sched_runner_lost(f->sched, r, "connection closed");
+	assert_int_equal(state_of(f, c), JOB_QUEUED);
+	/* Back, holding c, started as attempt 1 (b went to the queue). */
+	held[0] = c;
+	r = sched_register(f->sched, &again, "r1", "127.0.0.1:9", 1, NULL, 0);
+	sched_runner_ready(f->sched, r, held, attempts, 1);
+	job = get(f, c);
+	assert_int_equal(job.state, JOB_RUNNING);
+	assert_int_equal(job.attempt, 1);
+	assert_string_equal(job.runner, "r1");
+	job_release(&job);
+	assert_int_equal(again.ncancels, 0);
+	report(f, r, c, JOB_PASSED);
+	assert_string_equal(again.answers[again.nanswers - 1], "ok");
+	assert_int_equal(state_of(f, c), JOB_PASSED);
+	/* b, queued again, is its next: attempt 2. */
+	assert_int_equal(again.jobs[again.njobs - 1], b);
+	assert_int_equal(again.attempts[again.njobs - 1], 2);
 }
 
 /* A queued job cancelled while a runner holds it ahead: it drops it. */
@@ -754,7 +836,7 @@ test_plan_hands_back_what_the_runner_cannot_take(void **state)
 	assert_int_equal(r1->busy, 0);
 	r2 = sched_register(f->sched, &gpu, "gpu", "127.0.0.1:9", 1, labels,
 	    1);
-	sched_runner_ready(f->sched, r2, NULL, 0);
+	sched_runner_ready(f->sched, r2, NULL, NULL, 0);
 	assert_int_equal(gpu.njobs, 1);
 	assert_int_equal(gpu.jobs[0], a);
 	assert_int_equal(gpu.specs, 1);
@@ -1050,6 +1132,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ahead_job_cancelled,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ahead_job_started_unheard_is_taken_back, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ahead_job_taken_back_for_a_free_runner, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_runner_back_with_its_job_keeps_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_taken, setup,
