@@ -38,14 +38,21 @@ sched_ahead_of(const struct sched_runner *r)
  * that with thousands connected a free runner is found at once), and of
  * those with room for a job ahead.
  */
+/* Take r off whichever list it is on. */
 static void
-sched_free_update(struct sched *s, struct sched_runner *r)
+sched_unlist(struct sched *s, struct sched_runner *r)
 {
 	if (r->in_free == SCHED_IN_FREE)
 		TAILQ_REMOVE(&s->free, r, free_entry);
 	else if (r->in_free == SCHED_IN_AHEAD)
 		TAILQ_REMOVE(&s->ahead, r, free_entry);
 	r->in_free = 0;
+}
+
+static void
+sched_free_update(struct sched *s, struct sched_runner *r)
+{
+	sched_unlist(s, r);
 	if (sched_free_of(r) > 0) {
 		if (r->busy == 0)
 			TAILQ_INSERT_HEAD(&s->free, r, free_entry);
@@ -69,11 +76,7 @@ sched_pool_join(struct sched *s, struct sched_runner *r)
 void
 sched_pool_leave(struct sched *s, struct sched_runner *r)
 {
-	if (r->in_free == SCHED_IN_FREE)
-		TAILQ_REMOVE(&s->free, r, free_entry);
-	else if (r->in_free == SCHED_IN_AHEAD)
-		TAILQ_REMOVE(&s->ahead, r, free_entry);
-	r->in_free = 0;
+	sched_unlist(s, r);
 	s->free_slots -= sched_free_of(r);
 	s->ahead_room -= sched_ahead_of(r);
 }

@@ -464,6 +464,26 @@ test_ahead_only_behind_short_jobs(void **state)
 	assert_int_equal(state_of(f, e), JOB_QUEUED);
 }
 
+/*
+ * Three jobs queued, runner r1 (one slot, jobs ahead) given the first,
+ * which passes in 5 ms: it runs the second and holds the third ahead.
+ */
+static struct sched_runner *
+ahead_three(struct fixture *f, struct fake *fake, int64_t ids[3])
+{
+	struct sched_runner *r;
+
+	ids[0] = queue(f, REPO, C1);
+	ids[1] = queue(f, REPO, C2);
+	ids[2] = queue(f, REPO, C3);
+	r = join(f, fake, "r1", 1, NULL, 0);
+	sched_runner_set_ahead(f->sched, r, 1);
+	report(f, r, ids[0], JOB_PASSED);
+	assert_int_equal(fake->njobs, 3);
+	assert_int_equal(fake->jobs[2], ids[2]);
+	return r;
+}
+
 /* A job ahead that never started goes back without counting an attempt. */
 static void
 test_ahead_job_of_a_lost_runner_goes_back(void **state)
@@ -472,15 +492,11 @@ test_ahead_job_of_a_lost_runner_goes_back(void **state)
 	struct fake one = { 0 }, two = { 0 };
 	struct sched_runner *r;
 	struct job job;
-	int64_t a, b, c;
+	int64_t ids[3], b, c;
 
-	a = queue(f, REPO, C1);
-	b = queue(f, REPO, C2);
-	c = queue(f, REPO, C3);
-	r = join(f, &one, "r1", 1, NULL, 0);
-	sched_runner_set_ahead(f->sched, r, 1);
-	report(f, r, a, JOB_PASSED);
-	assert_int_equal(one.njobs, 3);
+	r = ahead_three(f, &one, ids);
+	b = ids[1];
+	c = ids[2];
 	sched_accepted(f->sched, r, b);
 	sched_runner_lost(f->sched, r, "connection closed");
 	job = get(f, b);
@@ -511,16 +527,11 @@ test_ahead_job_taken_back_for_a_free_runner(void **state)
 	struct fixture *f = *state;
 	struct fake one = { 0 }, two = { 0 };
 	struct sched_runner *r1, *r2;
-	int64_t a, b, c;
+	int64_t ids[3], b, c;
 
-	a = queue(f, REPO, C1);
-	b = queue(f, REPO, C2);
-	c = queue(f, REPO, C3);
-	r1 = join(f, &one, "r1", 1, NULL, 0);
-	sched_runner_set_ahead(f->sched, r1, 1);
-	report(f, r1, a, JOB_PASSED);
-	assert_int_equal(one.njobs, 3);
-	assert_int_equal(one.jobs[2], c);
+	r1 = ahead_three(f, &one, ids);
+	b = ids[1];
+	c = ids[2];
 	assert_non_null(sched_ahead_held(f->sched, c));
 	r2 = join(f, &two, "r2", 1, NULL, 0);
 	assert_int_equal(one.ncancels, 1);
@@ -552,16 +563,12 @@ test_ahead_job_started_unheard_is_taken_back(void **state)
 	struct fake one = { 0 }, again = { 0 };
 	struct sched_runner *r;
 	struct job job;
-	int64_t a, b, c, held[1];
+	int64_t ids[3], b, c, held[1];
 	int attempts[1] = { 1 };
 
-	a = queue(f, REPO, C1);
-	b = queue(f, REPO, C2);
-	c = queue(f, REPO, C3);
-	r = join(f, &one, "r1", 1, NULL, 0);
-	sched_runner_set_ahead(f->sched, r, 1);
-	report(f, r, a, JOB_PASSED);
-	assert_int_equal(one.jobs[2], c);
+	r = ahead_three(f, &one, ids);
+	b = ids[1];
+	c = ids[2];
 	sched_accepted(f->sched, r, b);
 	sched_runner_lost(f->sched, r, "connection closed");
 	assert_int_equal(state_of(f, c), JOB_QUEUED);
@@ -591,15 +598,11 @@ test_ahead_job_cancelled(void **state)
 	struct fake one = { 0 };
 	struct sched_runner *r;
 	enum job_state st;
-	int64_t a, b, c;
+	int64_t ids[3], b, c;
 
-	a = queue(f, REPO, C1);
-	b = queue(f, REPO, C2);
-	c = queue(f, REPO, C3);
-	r = join(f, &one, "r1", 1, NULL, 0);
-	sched_runner_set_ahead(f->sched, r, 1);
-	report(f, r, a, JOB_PASSED);
-	assert_int_equal(one.jobs[2], c);
+	r = ahead_three(f, &one, ids);
+	b = ids[1];
+	c = ids[2];
 	assert_int_equal(sched_cancel_job(f->sched, c, "ann", &st), 0);
 	assert_int_equal(state_of(f, c), JOB_CANCELLED);
 	assert_int_equal(one.ncancels, 1);
