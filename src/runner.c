@@ -375,11 +375,11 @@ runner_slot_of(const struct runner *r, int64_t id)
 }
 
 /*
- * Start j in free slot i, saying `accepted`.  -1 if the work dir is
+ * Start j in free slot i, saying `accepted`; unless the work dir is
  * another runner's: we must not work there, and leaving without a result
  * gives the job back to the dispatcher's queue.
  */
-static int
+static void
 runner_start(struct runner *r, int i, struct runjob *j)
 {
 	/* The work dir is made when a job first needs it. */
@@ -388,13 +388,12 @@ runner_start(struct runner *r, int i, struct runjob *j)
 		runjob_free(j);
 		r->status = 1;
 		event_base_loopexit(r->client.base, NULL);
-		return -1;
+		return;
 	}
 	conn_send(r->client.conn, proto_encode_accepted(j->id, NULL));
 	j->slot = i;
 	r->slots[i] = j;
 	runjob_run(j);
-	return 0;
 }
 
 /* Take job index k off the jobs ahead, in order. */
@@ -410,10 +409,10 @@ runner_ahead_take(struct runner *r, int k)
 }
 
 /*
- * A job cancelled before it started: its result says so at once, as the
- * dispatcher waits for one.  0, or -1 if no job ahead is id.
+ * A job ahead cancelled before it started: its result says so at once,
+ * as the dispatcher waits for one.  Nothing if no job ahead is id.
  */
-static int
+static void
 runner_ahead_cancel(struct runner *r, int64_t id)
 {
 	struct job_result res = { .job = id, .state = JOB_CANCELLED,
@@ -430,9 +429,8 @@ runner_ahead_cancel(struct runner *r, int64_t id)
 		runjob_free(j);
 		log_info("job %lld cancelled before it started", (long long)id);
 		runner_deliver(r, id, attempt, proto_encode_result(&res, NULL));
-		return 0;
+		return;
 	}
-	return -1;
 }
 
 /* Forget the jobs ahead (the connection is gone, or we are). */

@@ -128,3 +128,31 @@ class TestRunnerFaults(FaultTest):
         self.assertEqual(job["state"], "passed", d.result(later))
         self.assertIn("a clone left unfinished", d.result(later))
         self.assertEqual(sorted(os.listdir(repos)), [clone])
+
+    def test_a_server_that_gives_no_commit_by_id(self):
+        """A new commit is fetched by its id first; a server that will
+        not give a commit that is no branch's tip by id (protocol v0, no
+        uploadpack.allow*SHA1InWant) gets a fetch of its branches."""
+        repo = self.make_repo()
+        for key in ("allowAnySHA1InWant", "allowReachableSHA1InWant",
+                    "allowTipSHA1InWant"):
+            git(repo, "config", f"uploadpack.{key}", "false")
+        d = self.dispatcher(args=FAST)
+        env = dict(os.environ, GIT_CONFIG_COUNT="1",
+                   GIT_CONFIG_KEY_0="protocol.version",
+                   GIT_CONFIG_VALUE_0="0")
+        runner = self.start("runner1", "runner", "--dispatcher-server",
+                            d.address, "--name", "runner1", "--work-dir",
+                            os.path.join(self.tmp, "runner1-work"), env=env)
+        self.wait_for(lambda: "registered with" in runner.stderr(),
+                      "the runner to register")
+        first = git(repo, "rev-parse", "HEAD")
+        self.notify_ok(d, repo, first)
+        self.wait_results(d, [first])
+        # Two commits; the older, no tip, is asked for.
+        older = self.commit(repo, "not the tip")
+        self.commit(repo, "the tip")
+        self.notify_ok(d, repo, older)
+        job = self.final_job(d, older)
+        self.assertEqual(job["state"], "passed", d.result(older))
+
