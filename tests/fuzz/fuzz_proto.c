@@ -104,8 +104,10 @@ round_trip(const struct proto_msg *m)
 		line = proto_encode_status(&len);
 		break;
 	case PROTO_REGISTER:
-		line = proto_encode_register(m->name, m->slots, m->labels,
-		    m->nlabels, m->jobs, m->njobs, &len);
+		/* Attempts only if there is one a job, as peer.c reads them. */
+		line = proto_encode_register(m->name, m->slots, m->ahead,
+		    m->labels, m->nlabels, m->jobs, m->nattempts == m->njobs ?
+		    m->attempts : NULL, m->njobs, &len);
 		break;
 	case PROTO_JOB:
 		run = (struct proto_run){ .name = m->name, .run = m->run,
@@ -226,6 +228,12 @@ round_trip(const struct proto_msg *m)
 	check(same_string(r.name, m->name) && r.slots == m->slots);
 	check(r.njobs == m->njobs && (m->njobs == 0 ||
 	    memcmp(r.jobs, m->jobs, m->njobs * sizeof *m->jobs) == 0));
+	check(r.ahead == m->ahead);
+	/* Attempts go back out only as one a job (and with jobs). */
+	if (m->type == PROTO_REGISTER && m->njobs > 0 &&
+	    m->nattempts == m->njobs)
+		check(r.nattempts == m->nattempts && memcmp(r.attempts,
+		    m->attempts, m->nattempts * sizeof *m->attempts) == 0);
 	check(r.timeout == m->timeout && r.attempt == m->attempt);
 	check(r.data_len == m->data_len);
 	check(m->data == NULL || memcmp(r.data, m->data, m->data_len) == 0);
