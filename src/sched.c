@@ -245,6 +245,18 @@ sched_send_job(struct sched *s, struct sched_runner *r, const struct job *job,
 	plan_spec_release(&spec);
 }
 
+/*
+ * The log of a's attempt, as it starts: a failure re-run's follows the
+ * failed attempt's; a new attempt's is emptied, a first attempt's made
+ * by its first output.
+ */
+static void
+sched_open_log(struct sched *s, struct sched_assignment *a)
+{
+	joblog_open(s->logs, &a->log, a->job, a->fail_retries > 0 ? 0 :
+	    a->attempt == 1 ? 2 : 1);
+}
+
 /* Hand one queued job to runner r.  Returns 0, or -1 if the store failed. */
 static int
 sched_hand_out(struct sched *s, struct sched_runner *r, const struct job *job)
@@ -266,9 +278,7 @@ sched_hand_out(struct sched *s, struct sched_runner *r, const struct job *job)
 		return -1;
 	a = sched_assign(s, r, job, job->attempt + 1, 0);
 	a->fail_retries = job->fail_retries;
-	/* A failure re-run's log follows the failed attempt's. */
-	joblog_open(s->logs, &a->log, job->id, job->fail_retries > 0 ? 0 :
-	    job->attempt == 0 ? 2 : 1);
+	sched_open_log(s, a);
 	log_info("job %lld (%s) to runner '%s', attempt %d", (long long)job->id,
 	    job->commit, r->name, a->attempt);
 	sched_send_job(s, r, job, a->attempt);
@@ -556,9 +566,7 @@ sched_ahead_start(struct sched *s, struct sched_assignment *a)
 		    "told to stop it", (long long)a->job, a->runner->name);
 		return;
 	}
-	/* A failure re-run's log follows the failed attempt's. */
-	joblog_open(s->logs, &a->log, a->job, a->fail_retries > 0 ? 0 :
-	    a->attempt == 1 ? 2 : 1);
+	sched_open_log(s, a);
 	log_info("job %lld (%s) started by runner '%s', attempt %d (handed "
 	    "ahead)", (long long)a->job, a->commit, a->runner->name,
 	    a->attempt);
