@@ -130,9 +130,9 @@ class TestRunnerFaults(FaultTest):
         self.assertEqual(sorted(os.listdir(repos)), [clone])
 
     def test_a_server_that_gives_no_commit_by_id(self):
-        """A new commit is fetched by its id first; a server that will
-        not give a commit that is no branch's tip by id (protocol v0, no
-        uploadpack.allow*SHA1InWant) gets a fetch of its branches."""
+        """A server that will not give a commit by its id (protocol v0,
+        no uploadpack.allow*SHA1InWant): a commit that is no branch's
+        tip comes with the fetch of its branches."""
         repo = self.make_repo()
         for key in ("allowAnySHA1InWant", "allowReachableSHA1InWant",
                     "allowTipSHA1InWant"):
