@@ -294,7 +294,7 @@ api_runners(struct dispatcher *d)
 			if (a->foreign)
 				continue;
 			/* Held for its next free slot: queued still. */
-			if (a->ahead && !a->accepted) {
+			if (sched_waits_ahead(a)) {
 				waiting++;
 				json_array_append_new(ahead,
 				    json_integer(a->job));
@@ -336,7 +336,7 @@ api_running(struct dispatcher *d)
 			json_t *obj;
 
 			/* One held ahead is queued still (api_queue). */
-			if (a->foreign || (a->ahead && !a->accepted) ||
+			if (a->foreign || sched_waits_ahead(a) ||
 			    store_job_get(d->store, a->job, &job) != 1)
 				continue;
 			obj = api_job(&job);

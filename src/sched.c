@@ -104,7 +104,7 @@ void
 sched_unassign(struct sched *s, struct sched_assignment *a)
 {
 	LIST_REMOVE(a, entry);
-	if (a->ahead && !a->accepted)
+	if (sched_waits_ahead(a))
 		sched_ahead_forget(s, a->job);
 	if (!a->result_pending)
 		sched_pool_busy(s, a->runner, -1, a->runner->ahead_ok);
@@ -443,7 +443,7 @@ sched_requeue_or_give_up(struct sched *s, struct sched_assignment *a,
 {
 	char reason[512], giveup[600];
 
-	if (a->ahead && !a->accepted) {
+	if (sched_waits_ahead(a)) {
 		/* Never started: still queued in the store, for the next. */
 		sched_ahead_forget(s, a->job);
 		log_info("job %lld handed ahead to runner '%s', lost (%s) "
@@ -597,7 +597,7 @@ sched_accepted(struct sched *s, struct sched_runner *r, int64_t job)
 		    r->name, (long long)job);
 		return;
 	}
-	if (a->ahead && !a->accepted && !a->foreign)
+	if (sched_waits_ahead(a) && !a->foreign)
 		sched_ahead_start(s, a);
 	a->accepted = 1;
 }
@@ -614,7 +614,7 @@ sched_log(struct sched *s, struct sched_runner *r, int64_t job,
 		    (long long)job, r->name);
 		return;
 	}
-	if (a->ahead && !a->accepted) {
+	if (sched_waits_ahead(a)) {
 		/* Its `accepted` is on the way: output means it started. */
 		sched_ahead_start(s, a);
 		a->accepted = 1;

@@ -377,6 +377,8 @@ struct sched_runner *sched_pool_pick_free(struct sched *s,
     const struct job *job);
 /* Whether r runs fewer jobs than its slots (jobs ahead not counted). */
 int sched_pool_has_free_slot(const struct sched_runner *r);
+/* Whether a was handed ahead and its runner has not started it yet. */
+int sched_waits_ahead(const struct sched_assignment *a);
 /*
  * Whether a is the runner's to report on: not foreign, and started if it
  * was handed ahead (its runner says `accepted` before anything else).

@@ -33,11 +33,6 @@ sched_ahead_of(const struct sched_runner *r)
 	return r->slots + r->ahead - r->busy;
 }
 
-/*
- * Keep the list of runners with a free slot (idle ones at the front, so
- * that with thousands connected a free runner is found at once), and of
- * those with room for a job ahead.
- */
 /* Take r off whichever list it is on. */
 static void
 sched_unlist(struct sched *s, struct sched_runner *r)
@@ -49,6 +44,11 @@ sched_unlist(struct sched *s, struct sched_runner *r)
 	r->in_free = 0;
 }
 
+/*
+ * Keep the list of runners with a free slot (idle ones at the front, so
+ * that with thousands connected a free runner is found at once), and of
+ * those with room for a job ahead.
+ */
 static void
 sched_free_update(struct sched *s, struct sched_runner *r)
 {
@@ -97,8 +97,9 @@ sched_pool_busy(struct sched *s, struct sched_runner *r, int delta, int ahead_ok
 void
 sched_runner_set_ahead(struct sched *s, struct sched_runner *r, int n)
 {
+	sched_pool_leave(s, r);
 	r->ahead = n;
-	sched_pool_busy(s, r, 0, r->ahead_ok);
+	sched_pool_join(s, r);
 }
 
 /* r's last job took duration_ms: hand it jobs ahead if that is short. */
@@ -218,12 +219,18 @@ sched_pool_has_free_slot(const struct sched_runner *r)
 	int running = 0;
 
 	LIST_FOREACH(a, &r->jobs, entry)
-		running += !(a->ahead && !a->accepted);
+		running += !sched_waits_ahead(a);
 	return running < r->slots;
+}
+
+int
+sched_waits_ahead(const struct sched_assignment *a)
+{
+	return a->ahead && !a->accepted;
 }
 
 int
 sched_runs_it(const struct sched_assignment *a)
 {
-	return a != NULL && !a->foreign && !(a->ahead && !a->accepted);
+	return a != NULL && !a->foreign && !sched_waits_ahead(a);
 }
