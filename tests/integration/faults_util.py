@@ -80,6 +80,16 @@ class FaultTest(SsciTest):
             os.close(fd)
         return filler
 
+    def shrink(self, filler, leave):
+        """Give back part of filler's room, so that about leave bytes are
+        free: in one truncate, so the free space never passes leave on
+        the way (an unlink and a new fill would show a full disk's
+        watcher a free one in between)."""
+        st = os.statvfs(os.path.dirname(filler))
+        free = st.f_bavail * st.f_frsize
+        size = os.path.getsize(filler)
+        os.truncate(filler, max(0, size - max(0, leave - free)))
+
     def script(self, body):
         """The text of a .ssci/test: sh, $T the test's folder, body."""
         return ("#!/bin/sh\n"

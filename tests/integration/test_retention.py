@@ -207,8 +207,7 @@ class TestMinFree(FaultTest):
         # Some room, less than --min-free (and more than the log's own
         # floor, 4 MiB): still refused, but the running job ends and its
         # result is kept whole.
-        os.unlink(filler)
-        filler = self.fill(disk, leave=6 << 20)
+        self.shrink(filler, 6 << 20)
         self.release()
         job = self.final_job(d, first)
         self.assertEqual(job["state"], "passed", job)
