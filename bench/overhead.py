@@ -55,7 +55,8 @@ done < "$2"
 
 
 def floor_round(tmp, clones, commits):
-    """Two shell workers, commits split between them; jobs/s."""
+    """Two shell workers, commits split between them: jobs/s, the wall
+    time and the CPU time of the workers and all they started."""
     script = os.path.join(tmp, "floor-worker.sh")
     with open(script, "w") as f:
         f.write(FLOOR_WORKER)
@@ -65,14 +66,17 @@ def floor_round(tmp, clones, commits):
         with open(path, "w") as f:
             f.write("".join(c + "\n" for c in commits[w::2]))
         lists.append(path)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     workers = [subprocess.Popen(["bash", script, clones[w], lists[w]])
                for w in range(2)]
     rcs = [w.wait() for w in workers]
     dt = time.monotonic() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if any(rcs):
         raise RuntimeError(f"floor workers failed: {rcs}")
-    return len(commits) / dt, dt
+    cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+    return len(commits) / dt, dt, cpu
 
 
 def raw_dispatch(address, repo, commits):
@@ -220,11 +224,13 @@ def main():
     # dispatches sent by a plain socket client (the dispatcher and runners
     # alone).  Ratios are taken within a round, next to each other in
     # time, and the median over rounds is reported.
-    floors, sscis, raws = [], [], []
+    floors, floor_cpus, sscis, raws = [], [], [], []
     for r in range(ROUNDS):
-        rate, dt = floor_round(tmp, clones["floor", r], commits)
+        rate, dt, cpu = floor_round(tmp, clones["floor", r], commits)
         floors.append(rate)
-        note(f"round {r + 1}: floor {rate:.1f} jobs/s ({dt:.2f} s)")
+        floor_cpus.append(cpu)
+        note(f"round {r + 1}: floor {rate:.1f} jobs/s ({dt:.2f} s; CPU "
+             f"{cpu:.2f} s)")
         res = ssci_round(tmp, repo, clones["ssci", r], commits, r,
                          report=(r == ROUNDS - 1))
         sscis.append(res)
@@ -262,6 +268,12 @@ def main():
     figure(f"{NAME}_per_job_ms", (1 / med("rate") - 1 / floor) * 2 * 1000,
            "ms (per job per runner, over the floor)", 1)
     figure(f"{NAME}_floor_per_job_ms", 2000 / floor, "ms", 2)
+    # CPU budgets side by side: on 2 cores, what ssci spends beyond the
+    # floor's own CPU is time the tests do not get.
+    figure(f"{NAME}_floor_cpu_s", median(floor_cpus), "s", 2)
+    figure(f"{NAME}_ssci_cpu_s", median([x["d_cpu"] + x["r_cpu"] +
+                                         x["r_kids_cpu"] + x["notify_cpu"]
+                                         for x in sscis]), "s", 2)
     figure(f"{NAME}_job_duration_median_ms", med("job_ms_median"), "ms", 1)
     figure(f"{NAME}_between_jobs_median_ms", med("gap_ms_median"), "ms", 1)
     figure(f"{NAME}_notify_s", med("notify"), "s", 3)

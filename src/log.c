@@ -101,27 +101,38 @@ log_reopen(void)
 		log_info("log file '%s' reopened", log_path);
 }
 
-/* "2026-12-01T23:59:59.123Z role level: message[: strerror]" or "role: ..." */
+/*
+ * "2026-12-01T23:59:59.123Z role level: message[: strerror]" or "role: ...",
+ * in one write: stderr is unbuffered, and processes sharing a log file
+ * (ssci up) must not interleave parts of lines.
+ */
 static void
 log_line(enum log_level level, const char *msg, int errnum)
 {
-	char safe[2048 * 4], stamp[40] = "";
+	char safe[2048 * 4], stamp[40] = "", line[sizeof safe + 256];
 	struct timespec ts;
 	struct tm tm;
+	int n;
 
 	log_escape(msg, safe, sizeof safe);
 	if (log_stamped) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
 		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ldZ %s %s: %s", stamp,
-		    ts.tv_nsec / 1000000, log_role, log_level_names[level],
-		    safe);
+		n = snprintf(line, sizeof line, "%s.%03ldZ %s %s: %s%s%s\n",
+		    stamp, ts.tv_nsec / 1000000, log_role,
+		    log_level_names[level], safe, errnum ? ": " : "",
+		    errnum ? strerror(errnum) : "");
 	} else
-		fprintf(stderr, "%s: %s", log_role, safe);
-	if (errnum)
-		fprintf(stderr, ": %s", strerror(errnum));
-	fputc('\n', stderr);
+		n = snprintf(line, sizeof line, "%s: %s%s%s\n", log_role, safe,
+		    errnum ? ": " : "", errnum ? strerror(errnum) : "");
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line) {
+		n = sizeof line - 1;
+		line[n - 1] = '\n';
+	}
+	fwrite(line, 1, (size_t)n, stderr);
 	fflush(stderr);
 }
 

@@ -9,6 +9,7 @@
 #ifndef SSCI_STORE_SQLITE_H
 #define SSCI_STORE_SQLITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -165,6 +166,7 @@ struct store_sqlite {
 	sqlite3 *db;
 	char *path;			/* DIR/ssci.db, for messages */
 	sqlite3_stmt *stmt[ST_MAX];
+	bool unsynced;			/* synchronous=NORMAL still set */
 };
 
 /* store_sqlite_db.c */
@@ -186,6 +188,9 @@ int64_t sql_last_id(struct store_sqlite *store);
 void sql_rollback(struct store_sqlite *store);
 /* Commit, or roll back if that fails: 0 or -1. */
 int sql_commit(struct store_sqlite *store);
+/* A transaction whose commit waits for no fdatasync (see the .c). */
+int sql_begin_unsynced(struct store_sqlite *store);
+int sql_commit_unsynced(struct store_sqlite *store);
 void sql_bind_int64(struct store_sqlite *store, enum store_stmt id, int idx,
     int64_t v);
 /* A negative number means unknown and is bound as NULL. */

@@ -59,10 +59,17 @@ sql_reset(struct store_sqlite *store, enum store_stmt id)
 }
 
 /* Run a statement that returns no rows: 0 or -1. */
+static int sql_sync(struct store_sqlite *store, bool full);
+
 int
 sql_run(struct store_sqlite *store, enum store_stmt id)
 {
 	int rc;
+
+	/* Never a durable transaction while synchronous=NORMAL is left
+	 * from an unsynced one that was rolled back. */
+	if (id == ST_BEGIN && store->unsynced && sql_sync(store, true) == -1)
+		return -1;
 
 	rc = sql_step(store, id);
 	sql_reset(store, id);
@@ -140,6 +147,59 @@ sql_commit(struct store_sqlite *store)
 		return 0;
 	sql_rollback(store);
 	return -1;
+}
+
+/*
+ * synchronous=FULL or NORMAL for the commits that follow.  SQLite applies
+ * this pragma when it compiles it, so it cannot be a prepared statement
+ * run again: it is compiled each time, from a fixed text.
+ */
+static int
+sql_sync(struct store_sqlite *store, bool full)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(store->db, full ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL", NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("unable to set the synchronous mode of '%s': %s",
+		    store->path, err != NULL ? err : sqlite3_errmsg(store->db));
+		sqlite3_free(err);
+		return -1;
+	}
+	store->unsynced = !full;
+	return 0;
+}
+
+/*
+ * For a change whose loss to a power cut costs nothing (a job's start: the
+ * job is then queued again, and its runner's register adopts it): in WAL
+ * mode with synchronous=NORMAL the commit is kept through a kill -9 but
+ * waits for no fdatasync, and the next commit with synchronous=FULL syncs
+ * the log with this one in it.  The mode cannot change inside a
+ * transaction, so it is set before BEGIN and set back after COMMIT (or, if
+ * the transaction was rolled back, by the next BEGIN).
+ */
+int
+sql_begin_unsynced(struct store_sqlite *store)
+{
+	int rc;
+
+	if (!store->unsynced && sql_sync(store, false) == -1)
+		return -1;
+	rc = sql_step(store, ST_BEGIN);
+	sql_reset(store, ST_BEGIN);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+sql_commit_unsynced(struct store_sqlite *store)
+{
+	if (sql_commit(store) == -1)
+		return -1;
+	/* Committed whatever follows: a failure here leaves the mode for
+	 * the next BEGIN to set back. */
+	(void)sql_sync(store, true);
+	return 0;
 }
 
 char *

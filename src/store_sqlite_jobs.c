@@ -177,7 +177,9 @@ sqlite_job_start(struct store *base, int64_t id, const char *runner)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 
-	if (sql_run(store, ST_BEGIN) == -1)
+	/* Unsynced: a start lost to a power cut leaves the job queued, and
+	 * its runner's register or result takes it as before. */
+	if (sql_begin_unsynced(store) == -1)
 		return -1;
 	sql_bind_int64(store, ST_JOB_START, 1, id);
 	sql_bind_text(store, ST_JOB_START, 2, runner);
@@ -189,7 +191,7 @@ sqlite_job_start(struct store *base, int64_t id, const char *runner)
 		sql_rollback(store);
 		return -1;
 	}
-	return sql_commit(store);
+	return sql_commit_unsynced(store);
 }
 
 int
