@@ -178,10 +178,14 @@ runjob_git_done(int status, const char *out, size_t len, void *arg)
 		if (status != 0)
 			runjob_log(j, out, strlen(out));
 		j->fetched = 1;
-		runjob_step(j, STEP_HAVE_COMMIT);
+		/* A tree to check out in: checkout says whether the commit
+		 * came, with one git run less than asking first. */
+		runjob_step(j, runjob_has_tree(j) ? STEP_CHECKOUT :
+		    STEP_HAVE_COMMIT);
 		break;
 	case STEP_FETCH_COMMIT:
 		/* Fetching by id fails harmlessly if the fetch brought it. */
+		j->fetched_by_id = 1;
 		runjob_step(j, STEP_WORKTREE);
 		break;
 	case STEP_WORKTREE:
@@ -198,6 +202,11 @@ runjob_git_done(int status, const char *out, size_t len, void *arg)
 		 */
 		if (status != 0 && !j->fetched) {
 			runjob_step(j, STEP_FETCH);
+			break;
+		}
+		/* Still missing after the fetch: the commit is on no branch. */
+		if (status != 0 && !j->fetched_by_id) {
+			runjob_step(j, STEP_FETCH_COMMIT);
 			break;
 		}
 		if (status != 0 && !j->unlocked && runjob_unlock(j) == 0) {

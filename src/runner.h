@@ -225,6 +225,7 @@ struct runjob {
 	char *tree;		/* where the commit is checked out */
 	enum runjob_step step;
 	int fetched;		/* a fetch of origin was done for this job */
+	int fetched_by_id;	/* and a fetch of the commit by its id */
 	int unlocked;		/* a stale index.lock was removed for it */
 	struct spawn *child;
 	struct summary_parser summary;

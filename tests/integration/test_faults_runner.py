@@ -129,6 +129,24 @@ class TestRunnerFaults(FaultTest):
         self.assertIn("a clone left unfinished", d.result(later))
         self.assertEqual(sorted(os.listdir(repos)), [clone])
 
+    def test_a_commit_on_no_branch(self):
+        """A commit that only a ref outside the branches holds (a pull
+        request's head): the fetch of the branches does not bring it,
+        the fetch by its id does, and it passes in a clone that had
+        every commit before it."""
+        repo = self.make_repo()
+        d = self.dispatcher(args=FAST)
+        self.runner(d, "runner1")
+        first = git(repo, "rev-parse", "HEAD")
+        self.notify_ok(d, repo, first)
+        self.wait_results(d, [first])
+        pull = self.commit(repo, "a pull request's head")
+        git(repo, "update-ref", "refs/pull/1/head", pull)
+        git(repo, "reset", "--quiet", "--hard", first)
+        self.notify_ok(d, repo, pull)
+        job = self.final_job(d, pull)
+        self.assertEqual(job["state"], "passed", d.result(pull))
+
     def test_a_server_that_gives_no_commit_by_id(self):
         """A server that will not give a commit by its id (protocol v0,
         no uploadpack.allow*SHA1InWant): a commit that is no branch's
