@@ -29,8 +29,11 @@ struct conn_pending {
 
 struct conn {
 	struct event_base *base;
-	char *server;
-	char *host;			/* as given, for TLS name checks */
+	char *servers;			/* HOST:PORT[,HOST:PORT...] as given */
+	const char *server;		/* the one connected or tried last */
+	const char *host;		/* its host, for TLS name checks */
+	char **server_of;		/* each address's HOST:PORT */
+	char **host_of;			/* and its host */
 	struct ssl_ctx_st *tls;		/* NULL for plain TCP */
 	enum proto_role role;
 	char *token;
@@ -74,13 +77,29 @@ conn_drop_frame(struct conn *c)
 	}
 }
 
-/* Resolve once, at start-up; IPv4 addresses first as the dispatcher binds. */
+static void
+conn_free_addrs(struct conn *c)
+{
+	for (size_t i = 0; i < c->naddrs; i++) {
+		free(c->server_of[i]);
+		free(c->host_of[i]);
+	}
+	free(c->server_of);
+	free(c->host_of);
+	free(c->addrs);
+	free(c->addrlens);
+}
+
+/*
+ * Resolve one HOST:PORT of the list, once, at start-up, and add its
+ * addresses after the others': IPv4 first, as the dispatcher binds.
+ */
 static int
-conn_resolve(struct conn *c, const char *host, int port)
+conn_resolve(struct conn *c, const char *server, const char *host, int port)
 {
 	struct addrinfo hints, *res, *ai;
 	char portstr[16];
-	size_t n = 0;
+	size_t n = c->naddrs;
 	int rc;
 
 	memset(&hints, 0, sizeof hints);
@@ -94,18 +113,50 @@ conn_resolve(struct conn *c, const char *host, int port)
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next)
 		n++;
-	c->addrs = xcalloc(n, sizeof *c->addrs);
-	c->addrlens = xcalloc(n, sizeof *c->addrlens);
+	c->addrs = xrealloc(c->addrs, n * sizeof *c->addrs);
+	c->addrlens = xrealloc(c->addrlens, n * sizeof *c->addrlens);
+	c->server_of = xrealloc(c->server_of, n * sizeof *c->server_of);
+	c->host_of = xrealloc(c->host_of, n * sizeof *c->host_of);
 	for (int pass = 0; pass < 2; pass++) {
 		for (ai = res; ai != NULL; ai = ai->ai_next) {
 			if ((ai->ai_family == AF_INET) != (pass == 0))
 				continue;
 			memcpy(&c->addrs[c->naddrs], ai->ai_addr, ai->ai_addrlen);
-			c->addrlens[c->naddrs++] = ai->ai_addrlen;
+			c->addrlens[c->naddrs] = ai->ai_addrlen;
+			c->server_of[c->naddrs] = xstrdup(server);
+			c->host_of[c->naddrs++] = xstrdup(host);
 		}
 	}
 	freeaddrinfo(res);
 	return 0;
+}
+
+/*
+ * Every HOST:PORT of the comma-separated list: 0 if at least one was
+ * resolved (the others are said), -1 if the list is malformed or none was.
+ */
+static int
+conn_resolve_all(struct conn *c, const char *servers)
+{
+	char *list = xstrdup(servers), *rest = list, *one, *host;
+	int port, resolved = 0, bad = 0;
+
+	while (!bad && (one = strsep(&rest, ",")) != NULL) {
+		if (parse_host_port(one, &host, &port) == -1 || port == 0) {
+			bad = 1;
+			break;
+		}
+		if (conn_resolve(c, one, host, port) == 0)
+			resolved++;
+		free(host);
+	}
+	free(list);
+	if (bad) {
+		log_warnx("unable to use dispatcher address '%s': expected "
+		    "HOST:PORT, or several separated by commas", servers);
+		return -1;
+	}
+	return resolved > 0 && c->naddrs > 0 ? 0 : -1;
 }
 
 /* Answer every pending request with NULL. */
@@ -154,7 +205,7 @@ conn_drop(struct conn *c, const char *why)
 		c->cbs.on_lost(c, c->arg);
 	if (!c->reconnect || c->refused) {
 		if (!was_ready && !c->refused && c->cbs.on_lost != NULL) {
-			log_warnx("unable to connect to %s: %s", c->server, why);
+			log_warnx("unable to connect to %s: %s", c->servers, why);
 			c->cbs.on_lost(c, c->arg);
 		}
 		return;
@@ -182,7 +233,7 @@ conn_drop(struct conn *c, const char *why)
 	}
 	if (!was_ready && delay_ms >= 1600)
 		log_warnx("unable to connect to %s: %s; retrying in %d ms",
-		    c->server, why, delay_ms);
+		    c->servers, why, delay_ms);
 	tv.tv_sec = delay_ms / 1000;
 	tv.tv_usec = (delay_ms % 1000) * 1000;
 	evtimer_add(c->ev_retry, &tv);
@@ -368,6 +419,8 @@ conn_connect(struct conn *c)
 	int fd;
 
 	c->next_addr = (c->next_addr + 1) % c->naddrs;
+	c->server = c->server_of[i];
+	c->host = c->host_of[i];
 	/*
 	 * Our own socket, close-on-exec: libevent would make one without,
 	 * and every test the runner starts would hold this connection.
@@ -403,25 +456,17 @@ conn_new(struct event_base *base, const char *server, enum proto_role role,
     const struct conn_callbacks *cbs, void *arg)
 {
 	struct conn *c;
-	char *host;
-	int port;
 
-	if (parse_host_port(server, &host, &port) == -1 || port == 0) {
-		log_warnx("unable to use dispatcher address '%s': expected "
-		    "HOST:PORT", server);
-		return NULL;
-	}
 	c = xcalloc(1, sizeof *c);
-	if (conn_resolve(c, host, port) == -1 || c->naddrs == 0) {
-		free(host);
-		free(c->addrs);
-		free(c->addrlens);
+	if (conn_resolve_all(c, server) == -1) {
+		conn_free_addrs(c);
 		free(c);
 		return NULL;
 	}
-	c->host = host;
+	c->servers = xstrdup(server);
+	c->server = c->server_of[0];
+	c->host = c->host_of[0];
 	c->base = base;
-	c->server = xstrdup(server);
 	c->role = role;
 	c->token = auth->token ? xstrdup(auth->token) : NULL;
 	c->tls = auth->tls;
@@ -456,10 +501,8 @@ conn_free(struct conn *c)
 	conn_drop_frame(c);
 	conn_fail_pending(c);
 	event_free(c->ev_retry);
-	free(c->addrs);
-	free(c->addrlens);
-	free(c->server);
-	free(c->host);
+	conn_free_addrs(c);
+	free(c->servers);
 	free(c->token);
 	free(c);
 }
