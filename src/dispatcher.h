@@ -8,6 +8,7 @@
 #ifndef SSCI_DISPATCHER_H
 #define SSCI_DISPATCHER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
@@ -111,11 +112,10 @@ struct dispatcher_config {
 #define PEER_REGISTERED 2	/* only from a registered runner */
 
 struct peer {
+	/* Pointers and 64-bit fields first, the flags last: no padding, for
+	 * there is one of these per runner (10,000 and more). */
 	struct dispatcher *d;
 	struct bufferevent *bev;
-	char addr[64];		/* "IP:PORT" */
-	int said_hello;
-	enum proto_role role;
 	struct sched_runner *runner;	/* once registered */
 	int64_t last_heard_ms;	/* monotonic */
 	int64_t next_ping_ms;	/* monotonic; pings are spread over the interval */
@@ -125,22 +125,25 @@ struct peer {
 	 * (and pinged rarely) for a while is not lost the moment it is busy.
 	 */
 	int64_t busy_since_ms;
+	int64_t partial_since_ms;	/* monotonic: a line began, or 0 */
+	struct proto_msg *frame;	/* an artifact_data awaiting its bytes */
+	struct artifact_in *upload;	/* an artifact arriving, or NULL */
+	struct artifact_out *download;	/* an artifact being sent, or NULL */
+	LIST_ENTRY(peer) entry;
+	LIST_ENTRY(peer) busy_entry;	/* in d->busy, when in_busy */
+	enum proto_role role;
+	int bad_messages;
+	bool said_hello;
 	/*
 	 * Another connection asked for its name: until heard from again it
 	 * is watched at the busy pace from busy_since_ms, so that a runner
 	 * started again after its machine died gets the name within the
 	 * runner timeout, not the idle one.
 	 */
-	int suspect;
-	int64_t partial_since_ms;	/* monotonic: a line began, or 0 */
-	int bad_messages;
-	int closing;		/* flush the output, then free */
-	struct proto_msg *frame;	/* an artifact_data awaiting its bytes */
-	struct artifact_in *upload;	/* an artifact arriving, or NULL */
-	struct artifact_out *download;	/* an artifact being sent, or NULL */
-	LIST_ENTRY(peer) entry;
-	LIST_ENTRY(peer) busy_entry;	/* in d->busy, when in_busy */
-	int in_busy;
+	bool suspect;
+	bool closing;		/* flush the output, then free */
+	bool in_busy;
+	char addr[64];		/* "IP:PORT" */
 };
 
 /*

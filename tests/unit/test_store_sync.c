@@ -49,6 +49,21 @@ syncs_of(int (*fn)(struct unit_store *, int64_t), struct unit_store *u,
 	return syncs - before;
 }
 
+#define C1 "1111111111111111111111111111111111111111"
+#define C2 "2222222222222222222222222222222222222222"
+
+/* A new job of commit; the store must have synced its dispatch. */
+static int64_t
+dispatch_synced(struct unit_store *u, const char *commit)
+{
+	int before = syncs;
+	int64_t id = unit_dispatch(u, "https://example.org/a.git", commit,
+	    NULL, 0);
+
+	assert_true(syncs > before);
+	return id;
+}
+
 static int
 start(struct unit_store *u, int64_t id)
 {
@@ -66,11 +81,8 @@ static void
 test_start_unsynced_the_rest_synced(void **state)
 {
 	struct unit_store *u = *state;
-	int before = syncs;
-	int64_t id = unit_dispatch(u, "https://example.org/a.git",
-	    "1111111111111111111111111111111111111111", NULL, 0);
+	int64_t id = dispatch_synced(u, C1);
 
-	assert_true(syncs > before);
 	assert_int_equal(syncs_of(start, u, id, 0), 0);
 	assert_int_equal(unit_job_state(u, id), JOB_RUNNING);
 	assert_true(syncs_of(finish, u, id, 0) > 0);
@@ -82,16 +94,11 @@ static void
 test_refused_start_leaves_the_next_synced(void **state)
 {
 	struct unit_store *u = *state;
-	int64_t id = unit_dispatch(u, "https://example.org/a.git",
-	    "1111111111111111111111111111111111111111", NULL, 0);
-	int before;
+	int64_t id = dispatch_synced(u, C1);
 
 	assert_int_equal(syncs_of(start, u, id, 0), 0);
 	assert_int_equal(syncs_of(start, u, id, -1), 0);
-	before = syncs;
-	unit_dispatch(u, "https://example.org/a.git",
-	    "2222222222222222222222222222222222222222", NULL, 0);
-	assert_true(syncs > before);
+	dispatch_synced(u, C2);
 	assert_true(syncs_of(finish, u, id, 0) > 0);
 }
 
@@ -100,8 +107,7 @@ static void
 test_unsynced_start_kept(void **state)
 {
 	struct unit_store *u = *state;
-	int64_t id = unit_dispatch(u, "https://example.org/a.git",
-	    "1111111111111111111111111111111111111111", NULL, 0);
+	int64_t id = dispatch_synced(u, C1);
 
 	assert_int_equal(start(u, id), 0);
 	store_close(u->store);
