@@ -66,6 +66,23 @@ class TestProtocol(SsciTest):
                          (first["job"], True))
         self.assertEqual(len(self.d.jobs()), 1)
 
+    def test_a_burst_answered_whole_and_in_order(self):
+        """Many dispatches in one write, taken a few a turn of the loop:
+        each is answered, in the order sent, and another client is
+        served meanwhile."""
+        c = self.client()
+        other = self.client()
+        commits = [f"{i:040x}" for i in range(1, 41)]
+        c.send_bytes(b"".join(json.dumps(self.dispatch(x)).encode() + b"\n"
+                              for x in commits))
+        self.assertEqual(other.request({"type": "status"})["type"], "ok")
+        jobs = [c.recv() for _ in commits]
+        self.assertEqual([j["type"] for j in jobs], ["ok"] * len(commits))
+        self.assertEqual([j["job"] for j in jobs],
+                         sorted(j["job"] for j in jobs))
+        self.assertEqual(sorted(j["commit"] for j in self.d.jobs()),
+                         commits)
+
     def test_hello_first(self):
         before = self.tree()
         c = self.client(hello=None)
