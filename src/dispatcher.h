@@ -44,13 +44,6 @@ struct artifact_prune;
 
 #define DISPATCHER_DEFAULT_PORT 8888
 #define DISPATCHER_BAD_MESSAGES_MAX 10
-/*
- * Lines taken from one connection before others get their turn: a client
- * that sends many dispatches at once (each a commit with its fsync) must
- * not hold the loop while runners wait for the answers that hand them
- * their next jobs.
- */
-#define PEER_LINES_PER_TURN 4
 #define DISPATCHER_HELLO_TIMEOUT_MS 10000
 #define DISPATCHER_TICKS 10
 #define DISPATCHER_MAX_HTTP_HOSTS 16

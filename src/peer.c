@@ -531,7 +531,7 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct peer *p = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	int progressed = 0, taken = 0;
+	int progressed = 0;
 	size_t len;
 	char *line;
 
@@ -540,14 +540,6 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 
 		if (p->closing)
 			return;
-		if (taken == PEER_LINES_PER_TURN && evbuffer_get_length(in) > 0) {
-			/* The rest after a turn of the loop (deferred: after
-			 * the events ready now). */
-			p->partial_since_ms = 0;
-			bufferevent_trigger(bev, EV_READ,
-			    BEV_TRIG_DEFER_CALLBACKS);
-			return;
-		}
 		if (p->frame != NULL) {
 			if ((rc = peer_take_frame(p, in)) == -1)
 				return;
@@ -571,7 +563,6 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 		if (rc == -1)
 			return;
 		progressed = 1;
-		taken++;
 	}
 	if (p->closing)
 		return;

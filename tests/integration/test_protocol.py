@@ -67,9 +67,9 @@ class TestProtocol(SsciTest):
         self.assertEqual(len(self.d.jobs()), 1)
 
     def test_a_burst_answered_whole_and_in_order(self):
-        """Many dispatches in one write, taken a few a turn of the loop:
-        each is answered, in the order sent, and another client is
-        served meanwhile."""
+        """Many dispatches in one write (read by the dispatcher in several
+        pieces): each is answered, in the order sent, and another client
+        is served meanwhile."""
         c = self.client()
         other = self.client()
         commits = [f"{i:040x}" for i in range(1, 41)]
