@@ -217,7 +217,7 @@ client_refused(struct conn *c, const char *why, void *arg)
 static const struct cmd_opt client_all_opts[] = {
 	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
 	    "the repository's .git/ssci/dispatcher.addr, $SSCI_DISPATCHER, "
-	    "localhost:8888", "the dispatcher; several, separated by commas, are tried in turn",
+	    "localhost:8888", CMD_DISPATCHER_ABOUT,
 	    CMD_STR(struct client, client.server) },
 	{ "json", no_argument, 'J', NULL, NULL,
 	    "print the dispatcher's answer as JSON",

@@ -235,6 +235,9 @@ void cmd_conn_auth_release(struct conn_auth *auth);
  * there is one.
  */
 #define CMD_DEFAULT_DISPATCHER "localhost:8888"
+/* --dispatcher-server's help, the same in every command that has it. */
+#define CMD_DISPATCHER_ABOUT \
+	"the dispatcher; several, separated by commas, are tried in turn"
 
 struct cmd_target {
 	char *server;

@@ -139,24 +139,21 @@ static int
 conn_resolve_all(struct conn *c, const char *servers)
 {
 	char *list = xstrdup(servers), *rest = list, *one, *host;
-	int port, resolved = 0, bad = 0;
+	int port;
 
-	while (!bad && (one = strsep(&rest, ",")) != NULL) {
+	while ((one = strsep(&rest, ",")) != NULL) {
 		if (parse_host_port(one, &host, &port) == -1 || port == 0) {
-			bad = 1;
-			break;
+			log_warnx("unable to use dispatcher address '%s': "
+			    "expected HOST:PORT, or several separated by "
+			    "commas", servers);
+			free(list);
+			return -1;
 		}
-		if (conn_resolve(c, one, host, port) == 0)
-			resolved++;
+		(void)conn_resolve(c, one, host, port);
 		free(host);
 	}
 	free(list);
-	if (bad) {
-		log_warnx("unable to use dispatcher address '%s': expected "
-		    "HOST:PORT, or several separated by commas", servers);
-		return -1;
-	}
-	return resolved > 0 && c->naddrs > 0 ? 0 : -1;
+	return c->naddrs > 0 ? 0 : -1;
 }
 
 /* Answer every pending request with NULL. */

@@ -35,7 +35,7 @@ notify_priority_valid(const char *s)
 static const struct cmd_opt notify_opts[] = {
 	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
 	    "the repository's .git/ssci/dispatcher.addr, $SSCI_DISPATCHER, "
-	    "localhost:8888", "the dispatcher; several, separated by commas, are tried in turn",
+	    "localhost:8888", CMD_DISPATCHER_ABOUT,
 	    CMD_STR(struct notify, client.server) },
 	{ "repo", required_argument, 'r', "URL", "the repository it runs in",
 	    "repository runners fetch from",

@@ -60,7 +60,7 @@ struct observer {
 
 static const struct cmd_opt observer_opts[] = {
 	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
-	    "localhost:8888", "the dispatcher; several, separated by commas, are tried in turn",
+	    "localhost:8888", CMD_DISPATCHER_ABOUT,
 	    CMD_STR(struct observer, client.server) },
 	{ "interval", required_argument, 'i', "SECONDS", "5",
 	    "how often to fetch",

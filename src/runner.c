@@ -69,7 +69,7 @@ runner_cache_max(void *arg, const char *size)
 
 static const struct cmd_opt runner_opts[] = {
 	{ "dispatcher-server", required_argument, 'd', "HOST:PORT",
-	    "localhost:8888", "the dispatcher; several, separated by commas, are tried in turn",
+	    "localhost:8888", CMD_DISPATCHER_ABOUT,
 	    CMD_STR(struct runner, client.server) },
 	{ "name", required_argument, 'n', "NAME", "host name and pid",
 	    "how the runner is known", CMD_COPY(struct runner, name) },
