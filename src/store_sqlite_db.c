@@ -58,22 +58,27 @@ sql_reset(struct store_sqlite *store, enum store_stmt id)
 	sqlite3_clear_bindings(store->stmt[id]);
 }
 
-/* Run a statement that returns no rows: 0 or -1. */
 static int sql_sync(struct store_sqlite *store, bool full);
 
+/* Step a statement that returns no rows, and reset it: 0 or -1. */
+static int
+sql_step_done(struct store_sqlite *store, enum store_stmt id)
+{
+	int rc = sql_step(store, id);
+
+	sql_reset(store, id);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Run a statement that returns no rows: 0 or -1. */
 int
 sql_run(struct store_sqlite *store, enum store_stmt id)
 {
-	int rc;
-
 	/* Never a durable transaction while synchronous=NORMAL is left
 	 * from an unsynced one that was rolled back. */
 	if (id == ST_BEGIN && store->unsynced && sql_sync(store, true) == -1)
 		return -1;
-
-	rc = sql_step(store, id);
-	sql_reset(store, id);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return sql_step_done(store, id);
 }
 
 /* Run a query for one number: 1 and *out set, 0 if no row, -1. */
@@ -182,13 +187,9 @@ sql_sync(struct store_sqlite *store, bool full)
 int
 sql_begin_unsynced(struct store_sqlite *store)
 {
-	int rc;
-
 	if (!store->unsynced && sql_sync(store, false) == -1)
 		return -1;
-	rc = sql_step(store, ST_BEGIN);
-	sql_reset(store, ST_BEGIN);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return sql_step_done(store, ST_BEGIN);
 }
 
 int
