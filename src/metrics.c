@@ -138,6 +138,10 @@ metrics_write(struct dispatcher *d, struct evbuffer *out)
 	    "Statuses and notifications not yet taken by their target.");
 	evbuffer_add_printf(out, "ssci_outbox_messages %lld\n",
 	    store_outbox_count(d->store, &outbox) == 0 ? (long long)outbox : 0);
+	metrics_head(out, "ssci_store_syncs_total", "counter",
+	    "Times the store waited for the disk to keep a change.");
+	evbuffer_add_printf(out, "ssci_store_syncs_total %lld\n",
+	    (long long)store_syncs(d->store));
 	metrics_disk(d, out);
 	metrics_head(out, "ssci_uptime_seconds", "gauge",
 	    "Seconds since the dispatcher started.");

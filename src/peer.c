@@ -26,6 +26,7 @@
 #include "plan.h"
 #include "sched.h"
 #include "secrets.h"
+#include "store.h"
 #include "tls.h"
 #include "util.h"
 
@@ -526,11 +527,10 @@ peer_too_long(struct peer *p)
 	    "bytes", PROTO_MAX_LINE), "line too long");
 }
 
-static void
-peer_read_cb(struct bufferevent *bev, void *arg)
+/* The lines and frames that are in.  -1 if the peer is gone or closing. */
+static int
+peer_read_lines(struct peer *p, struct evbuffer *in)
 {
-	struct peer *p = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
 	int progressed = 0;
 	size_t len;
 	char *line;
@@ -539,10 +539,10 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 		int rc = -1;
 
 		if (p->closing)
-			return;
+			return -1;
 		if (p->frame != NULL) {
 			if ((rc = peer_take_frame(p, in)) == -1)
-				return;
+				return -1;
 			if (rc == 0)
 				break;
 			progressed = 1;
@@ -561,11 +561,11 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 			rc = peer_handle_line(p, line, len);
 		free(line);
 		if (rc == -1)
-			return;
+			return -1;
 		progressed = 1;
 	}
 	if (p->closing)
-		return;
+		return -1;
 	/*
 	 * What is left is a line or frame begun since the last whole one: a
 	 * stream of frames always has one under way, and is not a trickle.
@@ -576,6 +576,37 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 		p->partial_since_ms = 0;
 	else if (progressed || p->partial_since_ms == 0)
 		p->partial_since_ms = mono_ms();
+	return 0;
+}
+
+/*
+ * One sync of the store for all that a read brought (a client's burst of
+ * dispatches is 15 or more lines), not one a commit.  The answers go out
+ * after it: the event loop writes them once this returns.  Not with TLS,
+ * whose bufferevents may write at once.
+ */
+static void
+peer_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct peer *p = arg, *q;
+	struct dispatcher *d = p->d;
+	int held = d->tls == NULL;
+
+	if (held)
+		store_sync_hold(d->store);
+	(void)peer_read_lines(p, bufferevent_get_input(bev));
+	if (!held || store_sync_release(d->store) == 0)
+		return;
+	/* Its answers would claim what may not be on the disk: dropped
+	 * with the connection, if the read has not ended it already. */
+	LIST_FOREACH(q, &d->peers, entry) {
+		if (q != p)
+			continue;
+		evbuffer_drain(bufferevent_get_output(bev),
+		    evbuffer_get_length(bufferevent_get_output(bev)));
+		peer_lost(p, "what it sent could not be synced to the disk");
+		break;
+	}
 }
 
 static void

@@ -48,6 +48,24 @@ store_close(struct store *store)
 	store->backend->close(store);
 }
 
+void
+store_sync_hold(struct store *store)
+{
+	store->backend->sync_hold(store);
+}
+
+int
+store_sync_release(struct store *store)
+{
+	return store->backend->sync_release(store);
+}
+
+int64_t
+store_syncs(const struct store *store)
+{
+	return store->syncs;
+}
+
 int
 store_error_transient(const struct store *store)
 {

@@ -44,6 +44,21 @@ struct store *store_open(const char *dir);
 void store_close(struct store *store);
 
 /*
+ * Group commit: the changes committed between store_sync_hold and
+ * store_sync_release are kept through a kill -9 as soon as each commits,
+ * and through a power cut once the release has synced them all at once.
+ * Whoever tells the world a change is kept (an ok) must not do so before
+ * the release: peer.c holds across a read of a connection's lines, whose
+ * answers the event loop writes after it.  Release returns 0, or -1 after
+ * saying why (what was committed stays, not known to be on the disk).
+ */
+void store_sync_hold(struct store *store);
+int store_sync_release(struct store *store);
+/* How often the store has waited for the disk (a synced commit, or a
+ * release that synced some), since it was opened: for /metrics. */
+int64_t store_syncs(const struct store *store);
+
+/*
  * A copy of the store in dir as it is at one moment, made while a
  * dispatcher may be using it (its writes go on), in the new file to: 0,
  * or -1 after saying why.

@@ -20,6 +20,7 @@ struct store {
 	const struct store_backend *backend;
 	int max_queued;		/* per repository; 0 for no limit */
 	int transient;		/* the last failure may pass by itself */
+	int64_t syncs;		/* waits for the disk (store_syncs) */
 	/* Secrets' key (store.c): its file, read when first needed. */
 	char *key_path;
 	unsigned char key[SEAL_KEY_LEN];
@@ -32,6 +33,8 @@ struct store_backend {
 	int (*backup)(const char *dir, const char *to);
 	int (*check_file)(const char *path);
 	void (*close)(struct store *store);
+	void (*sync_hold)(struct store *store);
+	int (*sync_release)(struct store *store);
 	int (*requeue_running)(struct store *store);
 	int (*dispatch)(struct store *store, const struct job_request *request,
 	    int64_t *job_id, enum job_state *state, int *existing);

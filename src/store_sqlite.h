@@ -167,6 +167,8 @@ struct store_sqlite {
 	char *path;			/* DIR/ssci.db, for messages */
 	sqlite3_stmt *stmt[ST_MAX];
 	bool unsynced;			/* synchronous=NORMAL still set */
+	bool holding;			/* between sync_hold and release */
+	bool owed;			/* a commit made while holding */
 };
 
 /* store_sqlite_db.c */
@@ -191,6 +193,9 @@ int sql_commit(struct store_sqlite *store);
 /* A transaction whose commit waits for no fdatasync (see the .c). */
 int sql_begin_unsynced(struct store_sqlite *store);
 int sql_commit_unsynced(struct store_sqlite *store);
+/* store_sync_hold and store_sync_release (store.h). */
+void sql_sync_hold(struct store *base);
+int sql_sync_release(struct store *base);
 void sql_bind_int64(struct store_sqlite *store, enum store_stmt id, int idx,
     int64_t v);
 /* A negative number means unknown and is bound as NULL. */

@@ -74,9 +74,11 @@ sql_step_done(struct store_sqlite *store, enum store_stmt id)
 int
 sql_run(struct store_sqlite *store, enum store_stmt id)
 {
-	/* Never a durable transaction while synchronous=NORMAL is left
-	 * from an unsynced one that was rolled back. */
-	if (id == ST_BEGIN && store->unsynced && sql_sync(store, true) == -1)
+	/* While holding, commits wait for no sync (the release syncs them
+	 * all); otherwise never a durable transaction while synchronous=NORMAL
+	 * is left from an unsynced one that was rolled back. */
+	if (id == ST_BEGIN && store->unsynced != store->holding &&
+	    sql_sync(store, !store->holding) == -1)
 		return -1;
 	return sql_step_done(store, id);
 }
@@ -145,13 +147,26 @@ sql_rollback(struct store_sqlite *store)
 }
 
 /* Commit, or roll back if that fails so no transaction is left open. */
-int
-sql_commit(struct store_sqlite *store)
+static int
+sql_commit_step(struct store_sqlite *store)
 {
-	if (sql_run(store, ST_COMMIT) == 0)
+	if (sql_step_done(store, ST_COMMIT) == 0)
 		return 0;
 	sql_rollback(store);
 	return -1;
+}
+
+int
+sql_commit(struct store_sqlite *store)
+{
+	if (sql_commit_step(store) == -1)
+		return -1;
+	/* Committed with synchronous=NORMAL: the release syncs it. */
+	if (store->holding)
+		store->owed = true;
+	else
+		store->base.syncs++;
+	return 0;
 }
 
 /*
@@ -195,11 +210,52 @@ sql_begin_unsynced(struct store_sqlite *store)
 int
 sql_commit_unsynced(struct store_sqlite *store)
 {
-	if (sql_commit(store) == -1)
+	if (sql_commit_step(store) == -1)
 		return -1;
 	/* Committed whatever follows: a failure here leaves the mode for
-	 * the next BEGIN to set back. */
-	(void)sql_sync(store, true);
+	 * the next BEGIN to set back.  While holding, NORMAL stays. */
+	if (!store->holding)
+		(void)sql_sync(store, true);
+	return 0;
+}
+
+void
+sql_sync_hold(struct store *base)
+{
+	((struct store_sqlite *)base)->holding = true;
+}
+
+/*
+ * The commits made while holding are in the write-ahead log, written but
+ * not synced: one sync of the log keeps them all, as the commit of the
+ * last with synchronous=FULL would have.  SQLite hands out the log's file
+ * (SQLITE_FCNTL_JOURNAL_POINTER) so that no empty transaction is needed.
+ */
+int
+sql_sync_release(struct store *base)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	sqlite3_file *wal = NULL;
+	int rc;
+
+	store->holding = false;
+	if (!store->owed)
+		return 0;
+	rc = sqlite3_file_control(store->db, "main",
+	    SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+	if (rc == SQLITE_OK && (wal == NULL || wal->pMethods == NULL))
+		rc = SQLITE_MISUSE;
+	if (rc == SQLITE_OK)
+		rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+	if (rc != SQLITE_OK) {
+		/* Owed still: the next release, or synced commit, tries. */
+		log_warnx("unable to sync '%s-wal': %s", store->path,
+		    sqlite3_errstr(rc));
+		base->transient = 1;
+		return -1;
+	}
+	store->owed = false;
+	base->syncs++;
 	return 0;
 }
 

@@ -5,7 +5,7 @@ peer sending garbage cut off while the others are served."""
 import json
 import os
 
-from harness import SsciTest, git, hello
+from harness import SsciTest, git, hello, http
 
 HELLO = hello()
 MIB = 1024 * 1024
@@ -82,6 +82,35 @@ class TestProtocol(SsciTest):
                          sorted(j["job"] for j in jobs))
         self.assertEqual(sorted(j["commit"] for j in self.d.jobs()),
                          commits)
+
+    def test_a_burst_synced_once_a_read(self):
+        """A burst of dispatches is kept through a power cut by one wait
+        for the disk for all that one read brought, not one a commit: 40
+        dispatches in one write (the dispatcher reads 4 KiB at a time, so
+        two reads) cost a few syncs; then each dispatch alone costs one."""
+        self.d = self.dispatcher("d-http", http=True)
+        c = self.client()
+
+        def syncs():
+            for line in http(self.d.http_url, "/metrics").text().splitlines():
+                if line.startswith("ssci_store_syncs_total "):
+                    return int(line.split()[1])
+            self.fail("no ssci_store_syncs_total in /metrics")
+
+        before = syncs()
+        commits = [f"{i:040x}" for i in range(1, 41)]
+        c.send_bytes(b"".join(json.dumps(self.dispatch(x)).encode() + b"\n"
+                              for x in commits))
+        self.assertEqual([c.recv()["type"] for _ in commits],
+                         ["ok"] * len(commits))
+        burst = syncs() - before
+        self.assertGreaterEqual(burst, 1)
+        self.assertLessEqual(burst, 10, "one sync a read, not a commit")
+        for x in range(41, 44):
+            self.assertEqual(c.request(self.dispatch(f"{x:040x}"))["type"],
+                             "ok")
+        self.assertEqual(syncs() - before, burst + 3)
+        self.assertEqual(len(self.d.jobs()), 43)
 
     def test_hello_first(self):
         before = self.tree()

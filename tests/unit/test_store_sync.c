@@ -3,11 +3,14 @@
  * test_store_sync.c - which of the SQLite store's commits wait for the
  * disk.  A dispatch and a result are acknowledged as kept through a power
  * cut, so each commit syncs the log; a job's start need not (the job is
- * queued again and its runner adopts it), so it syncs nothing.  The
+ * queued again and its runner adopts it), so it syncs nothing.  Between
+ * store_sync_hold and store_sync_release the commits sync nothing and
+ * the release syncs them all once.  The
  * store's calls of fdatasync and fsync, from inside SQLite, are counted by
  * this file's own definitions, which the dynamic linker finds before the
  * C library's.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,11 +24,17 @@
 #include "unit_store.h"
 
 static int syncs;
+static int fail_next_sync;
 
 int
 fdatasync(int fd)
 {
 	syncs++;
+	if (fail_next_sync) {
+		fail_next_sync = 0;
+		errno = EIO;
+		return -1;
+	}
 	return (int)syscall(SYS_fdatasync, fd);
 }
 
@@ -116,6 +125,93 @@ test_unsynced_start_kept(void **state)
 	assert_int_equal(unit_job_state(u, id), JOB_RUNNING);
 }
 
+#define C3 "3333333333333333333333333333333333333333"
+
+static int64_t
+dispatch(struct unit_store *u, const char *commit)
+{
+	return unit_dispatch(u, "https://example.org/a.git", commit, NULL, 0);
+}
+
+/* A burst of dispatches held: none syncs, the release syncs once. */
+static void
+test_held_commits_synced_once(void **state)
+{
+	struct unit_store *u = *state;
+	int64_t before;
+	int n;
+
+	dispatch_synced(u, C1);
+	before = store_syncs(u->store);
+	n = syncs;
+	store_sync_hold(u->store);
+	dispatch(u, C2);
+	dispatch(u, C3);
+	finish(u, dispatch(u, "4444444444444444444444444444444444444444"));
+	assert_int_equal(syncs, n);
+	assert_int_equal(store_sync_release(u->store), 0);
+	assert_int_equal(syncs, n + 1);
+	assert_int_equal(store_syncs(u->store), before + 1);
+	/* Released: the next commit syncs by itself again. */
+	dispatch_synced(u, "5555555555555555555555555555555555555555");
+	assert_int_equal(store_syncs(u->store), before + 2);
+}
+
+/* Nothing to keep (no commit, or only a start): the release waits for
+ * nothing. */
+static void
+test_release_without_a_change_syncs_nothing(void **state)
+{
+	struct unit_store *u = *state;
+	int64_t id = dispatch_synced(u, C1);
+	int n = syncs;
+
+	store_sync_hold(u->store);
+	assert_int_equal(store_sync_release(u->store), 0);
+	store_sync_hold(u->store);
+	assert_int_equal(start(u, id), 0);
+	assert_int_equal(store_sync_release(u->store), 0);
+	assert_int_equal(syncs, n);
+	assert_true(syncs_of(finish, u, id, 0) > 0);
+}
+
+/* A release whose sync fails says so, and the changes stay owed: the
+ * next release syncs them though nothing new came. */
+static void
+test_failed_release_owes_the_sync(void **state)
+{
+	struct unit_store *u = *state;
+	int64_t before;
+
+	dispatch_synced(u, C1);
+	before = store_syncs(u->store);
+	store_sync_hold(u->store);
+	dispatch(u, C2);
+	fail_next_sync = 1;
+	assert_int_equal(store_sync_release(u->store), -1);
+	assert_true(store_error_transient(u->store));
+	assert_int_equal(store_syncs(u->store), before);
+	store_sync_hold(u->store);
+	assert_int_equal(store_sync_release(u->store), 0);
+	assert_int_equal(store_syncs(u->store), before + 1);
+}
+
+/* What was committed while holding is in the store at once: a kill -9
+ * before the release loses none of it. */
+static void
+test_held_commits_kept(void **state)
+{
+	struct unit_store *u = *state;
+	int64_t id;
+
+	store_sync_hold(u->store);
+	id = dispatch(u, C1);
+	store_close(u->store);
+	u->store = store_open(u->state);
+	assert_non_null(u->store);
+	assert_int_equal(unit_job_state(u, id), JOB_QUEUED);
+}
+
 int
 main(void)
 {
@@ -125,6 +221,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_refused_start_leaves_the_next_synced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsynced_start_kept,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_commits_synced_once,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_release_without_a_change_syncs_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_failed_release_owes_the_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_commits_kept,
 		    setup, teardown),
 	};
 
