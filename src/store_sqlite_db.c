@@ -35,18 +35,42 @@ store_rc_transient(int rc)
 	return 0;
 }
 
+static int sql_sync(struct store_sqlite *store, bool full);
+
+/*
+ * A change made outside BEGIN ... COMMIT commits by itself, with the
+ * synchronous mode of the moment: that must be FULL, or NORMAL while
+ * holding, and then the release owes it a sync as it does a commit.
+ */
+static bool
+sql_alone(struct store_sqlite *store, enum store_stmt id)
+{
+	sqlite3_stmt *stmt = store->stmt[id];
+
+	/* BEGIN IMMEDIATE is not read-only, but commits nothing itself. */
+	return id != ST_BEGIN && sqlite3_get_autocommit(store->db) &&
+	    !sqlite3_stmt_busy(stmt) && !sqlite3_stmt_readonly(stmt);
+}
+
 /* Step a statement; anything but a row or the end is logged. */
 int
 sql_step(struct store_sqlite *store, enum store_stmt id)
 {
+	bool alone = sql_alone(store, id);
 	int rc;
 
+	if (alone && store->unsynced != store->holding &&
+	    sql_sync(store, !store->holding) == -1)
+		return SQLITE_ERROR;
 	rc = sqlite3_step(store->stmt[id]);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_warnx("unable to %s in '%s': %s", store_sql[id].what,
 		    store->path, sqlite3_errmsg(store->db));
 		store->base.transient = store_rc_transient(rc);
-	}
+	} else if (alone && store->holding)
+		store->owed = true;
+	else if (alone)
+		store->base.syncs++;
 	return rc;
 }
 
@@ -57,8 +81,6 @@ sql_reset(struct store_sqlite *store, enum store_stmt id)
 	sqlite3_reset(store->stmt[id]);
 	sqlite3_clear_bindings(store->stmt[id]);
 }
-
-static int sql_sync(struct store_sqlite *store, bool full);
 
 /* Step a statement that returns no rows, and reset it: 0 or -1. */
 static int

@@ -212,6 +212,33 @@ test_held_commits_kept(void **state)
 	assert_int_equal(unit_job_state(u, id), JOB_QUEUED);
 }
 
+static int
+adopt(struct unit_store *u, int64_t id)
+{
+	return store_job_adopt(u->store, id, "r2");
+}
+
+/* A change that commits by itself (no BEGIN), made while holding after
+ * a start left synchronous=NORMAL, is owed to the release as a commit
+ * is; outside a hold the same change syncs by itself. */
+static void
+test_held_change_alone_owed(void **state)
+{
+	struct unit_store *u = *state;
+	int64_t id = dispatch_synced(u, C1);
+	int n;
+
+	store_sync_hold(u->store);
+	assert_int_equal(start(u, id), 0);
+	n = syncs;
+	assert_int_equal(adopt(u, id), 0);
+	assert_int_equal(syncs, n);
+	assert_int_equal(store_sync_release(u->store), 0);
+	assert_int_equal(syncs, n + 1);
+	assert_int_equal(syncs_of(start, u, id, -1), 0);
+	assert_true(syncs_of(adopt, u, id, 0) > 0);
+}
+
 int
 main(void)
 {
@@ -229,6 +256,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_failed_release_owes_the_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_commits_kept,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_change_alone_owed,
 		    setup, teardown),
 	};
 
