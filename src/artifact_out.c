@@ -19,7 +19,6 @@
 #include <jansson.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "artifact.h"
@@ -55,24 +54,21 @@ artifact_out_done(struct peer *p)
 {
 	artifact_out_free(p->download);
 	p->download = NULL;
-	if (p->bev != NULL)
-		bufferevent_setwatermark(p->bev, EV_WRITE, 0, 0);
+	peer_io_write_low(&p->io, 0);
 }
 
 int
 artifact_out_pump(struct peer *p)
 {
 	struct artifact_out *out = p->download;
-	struct evbuffer *buf;
 	char *line, *data;
 	size_t len, want;
 	ssize_t n;
 
-	if (out == NULL || p->bev == NULL)
+	if (out == NULL)
 		return 0;
-	buf = bufferevent_get_output(p->bev);
 	data = xmalloc(PROTO_MAX_FRAME);
-	while (out->left > 0 && evbuffer_get_length(buf) < OUT_HIGH) {
+	while (out->left > 0 && peer_io_pending(&p->io) < OUT_HIGH) {
 		want = out->left < PROTO_MAX_FRAME ? (size_t)out->left :
 		    PROTO_MAX_FRAME;
 		n = read(out->fd, data, want);
@@ -85,8 +81,8 @@ artifact_out_pump(struct peer *p)
 			return -1;
 		}
 		line = proto_encode_artifact_data(out->job, (size_t)n, &len);
-		evbuffer_add(buf, line, len);
-		evbuffer_add(buf, data, (size_t)n);
+		peer_io_write(&p->io, line, len);
+		peer_io_write(&p->io, data, (size_t)n);
 		free(line);
 		out->left -= n;
 		/* The asker takes what is sent: it is not idle. */
@@ -143,7 +139,7 @@ artifact_out_start(struct dispatcher *d, struct peer *p,
 	if (out->left == 0)
 		artifact_out_done(p);
 	else
-		bufferevent_setwatermark(p->bev, EV_WRITE, OUT_HIGH / 2, 0);
+		peer_io_write_low(&p->io, OUT_HIGH / 2);
 	return reply;
 }
 

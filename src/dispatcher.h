@@ -19,6 +19,7 @@
 #include "joblog.h"
 #include "http_conn.h"
 #include "lock.h"
+#include "peer_io.h"
 #include "proto.h"
 #include "sched.h"
 
@@ -115,7 +116,6 @@ struct peer {
 	/* Pointers and 64-bit fields first, the flags last: no padding, for
 	 * there is one of these per runner (10,000 and more). */
 	struct dispatcher *d;
-	struct bufferevent *bev;
 	struct sched_runner *runner;	/* once registered */
 	int64_t last_heard_ms;	/* monotonic */
 	int64_t next_ping_ms;	/* monotonic; pings are spread over the interval */
@@ -144,6 +144,7 @@ struct peer {
 	bool closing;		/* flush the output, then free */
 	bool in_busy;
 	char addr[64];		/* "IP:PORT" */
+	struct peer_io io;
 };
 
 /*

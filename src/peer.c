@@ -11,10 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include <jansson.h>
@@ -117,8 +115,7 @@ peer_free(struct peer *p)
 		proto_msg_release(p->frame);
 		free(p->frame);
 	}
-	if (p->bev != NULL)
-		bufferevent_free(p->bev);
+	peer_io_close(&p->io);
 	free(p);
 	gate_closed(&d->proto_gate);
 }
@@ -149,32 +146,21 @@ peer_lost(struct peer *p, const char *why)
 void
 peer_send(struct peer *p, char *line)
 {
-	if (p->bev != NULL && !p->closing)
-		bufferevent_write(p->bev, line, strlen(line));
+	if (!p->closing)
+		peer_io_write(&p->io, line, strlen(line));
 	free(line);
 }
 
 void
 peer_send_static(struct peer *p, const char *line, size_t len)
 {
-	ssize_t n = 0;
-
-	if (p->bev == NULL || p->closing)
-		return;
 	/*
 	 * Heartbeats go to every runner each second: when nothing waits to go
 	 * out on a plain socket, write at once and spare the event loop the
 	 * work of watching for writability.
 	 */
-	if (p->d->tls == NULL &&
-	    evbuffer_get_length(bufferevent_get_output(p->bev)) == 0) {
-		n = send(bufferevent_getfd(p->bev), line, len,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0)
-			n = 0;
-	}
-	if ((size_t)n < len)
-		bufferevent_write(p->bev, line + n, len - (size_t)n);
+	if (!p->closing)
+		peer_io_write_now(&p->io, line, len);
 }
 
 /* Send what is queued, then close (the write callback finishes it). */
@@ -186,8 +172,8 @@ peer_close_after_flush(struct peer *p, const char *why)
 	else
 		log_info("closing connection from %s: %s", p->addr, why);
 	p->closing = 1;
-	bufferevent_disable(p->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(p->bev)) == 0)
+	peer_io_stop_reading(&p->io);
+	if (peer_io_pending(&p->io) == 0)
 		peer_free(p);
 }
 
@@ -582,11 +568,11 @@ peer_read_lines(struct peer *p, struct evbuffer *in)
 /*
  * One sync of the store for all that a read brought (a client's burst of
  * dispatches is 15 or more lines), not one a commit.  The answers go out
- * after it: the event loop writes them once this returns.  Not with TLS,
- * whose bufferevents may write at once.
+ * after it: the event loop writes them once this returns (peer_io.h).
+ * Not with TLS, whose bufferevents may write at once.
  */
 static void
-peer_read_cb(struct bufferevent *bev, void *arg)
+peer_readable(void *arg)
 {
 	struct peer *p = arg, *q;
 	struct dispatcher *d = p->d;
@@ -594,7 +580,7 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 
 	if (held)
 		store_sync_hold(d->store);
-	(void)peer_read_lines(p, bufferevent_get_input(bev));
+	(void)peer_read_lines(p, peer_io_input(&p->io));
 	if (!held || store_sync_release(d->store) == 0)
 		return;
 	/* Its answers would claim what may not be on the disk: dropped
@@ -602,38 +588,34 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 	LIST_FOREACH(q, &d->peers, entry) {
 		if (q != p)
 			continue;
-		evbuffer_drain(bufferevent_get_output(bev),
-		    evbuffer_get_length(bufferevent_get_output(bev)));
+		peer_io_drop_output(&p->io);
 		peer_lost(p, "what it sent could not be synced to the disk");
 		break;
 	}
 }
 
 static void
-peer_write_cb(struct bufferevent *bev, void *arg)
+peer_drained(void *arg)
 {
 	struct peer *p = arg;
 
-	if (p->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (p->closing && peer_io_pending(&p->io) == 0)
 		peer_free(p);
 	else if (!p->closing && artifact_out_pump(p) == -1)
 		peer_lost(p, "an artifact could not be read");
 }
 
 static void
-peer_event_cb(struct bufferevent *bev, short what, void *arg)
+peer_broken(void *arg, const char *why)
 {
-	struct peer *p = arg;
-	const char *why;
-
-	if (what & BEV_EVENT_EOF)
-		peer_lost(p, "connection closed");
-	else if (what & BEV_EVENT_ERROR) {
-		why = p->d->tls != NULL ? tls_error(bev) : NULL;
-		peer_lost(p, why != NULL ? why : evutil_socket_error_to_string(
-		    EVUTIL_SOCKET_ERROR()));
-	}
+	peer_lost(arg, why);
 }
+
+static const struct peer_io_ops peer_io_ops = {
+	.on_read = peer_readable,
+	.on_write = peer_drained,
+	.on_error = peer_broken,
+};
 
 struct peer *
 peer_new(struct dispatcher *d, int fd, const char *addr)
@@ -643,19 +625,11 @@ peer_new(struct dispatcher *d, int fd, const char *addr)
 	p->d = d;
 	snprintf(p->addr, sizeof p->addr, "%s", addr);
 	p->last_heard_ms = mono_ms();
-	p->bev = d->tls != NULL ? tls_accept(d->base, d->tls, fd) :
-	    bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (p->bev == NULL) {
+	if (peer_io_start(&p->io, d->base, fd, d->tls, &peer_io_ops, p) == -1) {
 		log_warnx("unable to set up connection from %s", addr);
-		evutil_closesocket(fd);
 		free(p);
 		return NULL;
 	}
-	bufferevent_setcb(p->bev, peer_read_cb, peer_write_cb, peer_event_cb, p);
-	/* An artifact's frame in one read or write, not sixteen. */
-	bufferevent_set_max_single_read(p->bev, PROTO_MAX_FRAME);
-	bufferevent_set_max_single_write(p->bev, PROTO_MAX_FRAME);
-	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	LIST_INSERT_HEAD(&d->peers, p, entry);
 	if (++d->npeers > d->cfg.max_connections)
 		peer_refuse(p, proto_encode_errorf("too_many", "the dispatcher "
