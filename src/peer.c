@@ -513,8 +513,8 @@ peer_too_long(struct peer *p)
 	    "bytes", PROTO_MAX_LINE), "line too long");
 }
 
-/* The lines and frames that are in.  -1 if the peer is gone or closing. */
-static int
+/* The lines and frames that are in, until the peer is gone or closing. */
+static void
 peer_read_lines(struct peer *p, struct evbuffer *in)
 {
 	int progressed = 0;
@@ -525,10 +525,10 @@ peer_read_lines(struct peer *p, struct evbuffer *in)
 		int rc = -1;
 
 		if (p->closing)
-			return -1;
+			return;
 		if (p->frame != NULL) {
 			if ((rc = peer_take_frame(p, in)) == -1)
-				return -1;
+				return;
 			if (rc == 0)
 				break;
 			progressed = 1;
@@ -547,11 +547,11 @@ peer_read_lines(struct peer *p, struct evbuffer *in)
 			rc = peer_handle_line(p, line, len);
 		free(line);
 		if (rc == -1)
-			return -1;
+			return;
 		progressed = 1;
 	}
 	if (p->closing)
-		return -1;
+		return;
 	/*
 	 * What is left is a line or frame begun since the last whole one: a
 	 * stream of frames always has one under way, and is not a trickle.
@@ -562,36 +562,26 @@ peer_read_lines(struct peer *p, struct evbuffer *in)
 		p->partial_since_ms = 0;
 	else if (progressed || p->partial_since_ms == 0)
 		p->partial_since_ms = mono_ms();
-	return 0;
 }
 
 /*
  * One sync of the store for all that a read brought (a client's burst of
  * dispatches is 15 or more lines), not one a commit.  The answers go out
  * after it: the event loop writes them once this returns (peer_io.h).
- * Not with TLS, whose bufferevents may write at once.
+ * Not with TLS, whose bufferevent is libevent's to write as it likes.
  */
 static void
 peer_readable(void *arg)
 {
-	struct peer *p = arg, *q;
+	struct peer *p = arg;
 	struct dispatcher *d = p->d;
 	int held = d->tls == NULL;
 
 	if (held)
 		store_sync_hold(d->store);
-	(void)peer_read_lines(p, peer_io_input(&p->io));
-	if (!held || store_sync_release(d->store) == 0)
-		return;
-	/* Its answers would claim what may not be on the disk: dropped
-	 * with the connection, if the read has not ended it already. */
-	LIST_FOREACH(q, &d->peers, entry) {
-		if (q != p)
-			continue;
-		peer_io_drop_output(&p->io);
-		peer_lost(p, "what it sent could not be synced to the disk");
-		break;
-	}
+	peer_read_lines(p, peer_io_input(&p->io));
+	if (held)
+		store_sync_release(d->store);
 }
 
 static void

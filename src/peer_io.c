@@ -38,7 +38,10 @@ peer_io_watch(struct peer_io *io)
 		return;
 	event_assign(io->ev, event_get_base(io->ev), io->fd, want | EV_PERSIST,
 	    peer_io_cb, io);
-	event_add(io->ev, NULL);
+	/* Only out of memory: the peer then falls silent and is lost for it
+	 * (a runner), or its client gives up. */
+	if (event_add(io->ev, NULL) == -1)
+		log_warnx("unable to watch a connection's socket");
 }
 
 /* Write what the socket takes: 1 if a callback was called (io may be

@@ -54,10 +54,10 @@ store_sync_hold(struct store *store)
 	store->backend->sync_hold(store);
 }
 
-int
+void
 store_sync_release(struct store *store)
 {
-	return store->backend->sync_release(store);
+	store->backend->sync_release(store);
 }
 
 int64_t

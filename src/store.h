@@ -49,11 +49,13 @@ void store_close(struct store *store);
  * and through a power cut once the release has synced them all at once.
  * Whoever tells the world a change is kept (an ok) must not do so before
  * the release: peer.c holds across a read of a connection's lines, whose
- * answers the event loop writes after it.  Release returns 0, or -1 after
- * saying why (what was committed stays, not known to be on the disk).
+ * answers the event loop writes after it.  A sync that fails ends the
+ * process (fatalx): what was committed is visible, and after a failed
+ * sync no later one can say it is on the disk; a start again recovers
+ * what is.
  */
 void store_sync_hold(struct store *store);
-int store_sync_release(struct store *store);
+void store_sync_release(struct store *store);
 /* How often the store has waited for the disk (a synced commit, or a
  * release that synced some), since it was opened: for /metrics. */
 int64_t store_syncs(const struct store *store);

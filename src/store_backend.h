@@ -34,7 +34,7 @@ struct store_backend {
 	int (*check_file)(const char *path);
 	void (*close)(struct store *store);
 	void (*sync_hold)(struct store *store);
-	int (*sync_release)(struct store *store);
+	void (*sync_release)(struct store *store);
 	int (*requeue_running)(struct store *store);
 	int (*dispatch)(struct store *store, const struct job_request *request,
 	    int64_t *job_id, enum job_state *state, int *existing);

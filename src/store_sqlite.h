@@ -169,6 +169,7 @@ struct store_sqlite {
 	bool unsynced;			/* synchronous=NORMAL still set */
 	bool holding;			/* between sync_hold and release */
 	bool owed;			/* a commit made while holding */
+	int64_t changes_at_begin;	/* sqlite3_total_changes64 then */
 };
 
 /* store_sqlite_db.c */
@@ -195,7 +196,7 @@ int sql_begin_unsynced(struct store_sqlite *store);
 int sql_commit_unsynced(struct store_sqlite *store);
 /* store_sync_hold and store_sync_release (store.h). */
 void sql_sync_hold(struct store *base);
-int sql_sync_release(struct store *base);
+void sql_sync_release(struct store *base);
 void sql_bind_int64(struct store_sqlite *store, enum store_stmt id, int idx,
     int64_t v);
 /* A negative number means unknown and is bound as NULL. */

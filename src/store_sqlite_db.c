@@ -102,6 +102,8 @@ sql_run(struct store_sqlite *store, enum store_stmt id)
 	if (id == ST_BEGIN && store->unsynced != store->holding &&
 	    sql_sync(store, !store->holding) == -1)
 		return -1;
+	if (id == ST_BEGIN)
+		store->changes_at_begin = sqlite3_total_changes64(store->db);
 	return sql_step_done(store, id);
 }
 
@@ -181,12 +183,16 @@ sql_commit_step(struct store_sqlite *store)
 int
 sql_commit(struct store_sqlite *store)
 {
+	/* A transaction that changed nothing writes nothing to sync. */
+	bool changed = sqlite3_total_changes64(store->db) !=
+	    store->changes_at_begin;
+
 	if (sql_commit_step(store) == -1)
 		return -1;
 	/* Committed with synchronous=NORMAL: the release syncs it. */
-	if (store->holding)
+	if (changed && store->holding)
 		store->owed = true;
-	else
+	else if (changed)
 		store->base.syncs++;
 	return 0;
 }
@@ -226,6 +232,7 @@ sql_begin_unsynced(struct store_sqlite *store)
 {
 	if (!store->unsynced && sql_sync(store, false) == -1)
 		return -1;
+	store->changes_at_begin = sqlite3_total_changes64(store->db);
 	return sql_step_done(store, ST_BEGIN);
 }
 
@@ -253,7 +260,7 @@ sql_sync_hold(struct store *base)
  * last with synchronous=FULL would have.  SQLite hands out the log's file
  * (SQLITE_FCNTL_JOURNAL_POINTER) so that no empty transaction is needed.
  */
-int
+void
 sql_sync_release(struct store *base)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
@@ -262,23 +269,25 @@ sql_sync_release(struct store *base)
 
 	store->holding = false;
 	if (!store->owed)
-		return 0;
+		return;
 	rc = sqlite3_file_control(store->db, "main",
 	    SQLITE_FCNTL_JOURNAL_POINTER, &wal);
 	if (rc == SQLITE_OK && (wal == NULL || wal->pMethods == NULL))
 		rc = SQLITE_MISUSE;
 	if (rc == SQLITE_OK)
 		rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
-	if (rc != SQLITE_OK) {
-		/* Owed still: the next release, or synced commit, tries. */
-		log_warnx("unable to sync '%s-wal': %s", store->path,
+	/*
+	 * The commits are visible, and after a failed sync the kernel may
+	 * have dropped the log's pages: a later sync that succeeds would not
+	 * make them kept, and a hole in the log ends its recovery there.
+	 * Only a start again knows what the disk holds.
+	 */
+	if (rc != SQLITE_OK)
+		fatalx("unable to sync '%s-wal': %s; stopping, so that the "
+		    "next start recovers what the disk holds", store->path,
 		    sqlite3_errstr(rc));
-		base->transient = 1;
-		return -1;
-	}
 	store->owed = false;
 	base->syncs++;
-	return 0;
 }
 
 char *

@@ -67,8 +67,8 @@ class TestProtocol(SsciTest):
         self.assertEqual(len(self.d.jobs()), 1)
 
     def test_a_burst_answered_whole_and_in_order(self):
-        """Many dispatches in one write (read by the dispatcher in several
-        pieces): each is answered, in the order sent, and another client
+        """Many dispatches in one write (read by the dispatcher in one piece
+        or several): each is answered, in the order sent, and another client
         is served meanwhile."""
         c = self.client()
         other = self.client()
@@ -86,8 +86,9 @@ class TestProtocol(SsciTest):
     def test_a_burst_synced_once_a_read(self):
         """A burst of dispatches is kept through a power cut by one wait
         for the disk for all that one read brought, not one a commit: 40
-        dispatches in one write (the dispatcher reads 4 KiB at a time, so
-        two reads) cost a few syncs; then each dispatch alone costs one."""
+        dispatches in one write (one read, or a few if the kernel hands
+        them over in pieces) cost a few syncs; then each dispatch alone
+        costs one."""
         self.d = self.dispatcher("d-http", http=True)
         c = self.client()
 
