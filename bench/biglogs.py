@@ -62,7 +62,10 @@ def main():
     cpu1 = {pid: cpu_s(pid) for pid in (d.pid, r.pid)}
     fields = result_line(os.path.join(results, commit))
     result_size = os.path.getsize(os.path.join(results, commit))
-    log_size = os.path.getsize(os.path.join(state, "logs", f"{fields['job']}.log"))
+    # A job that printed nothing has no log (SSCI_BENCH_LOG_MIB=0: what
+    # the job costs without its output).
+    log_path = os.path.join(state, "logs", f"{fields['job']}.log")
+    log_size = os.path.getsize(log_path) if os.path.exists(log_path) else 0
     dur = int(fields["duration_ms"]) / 1000
 
     direct_after, _ = direct(clone, os.path.join(tmp, "direct.out"))
