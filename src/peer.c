@@ -25,7 +25,6 @@
 #include "sched.h"
 #include "secrets.h"
 #include "store.h"
-#include "tls.h"
 #include "util.h"
 
 static int peer_on_hello(struct peer *p, const struct proto_msg *msg);

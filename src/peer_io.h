@@ -57,8 +57,6 @@ void peer_io_write(struct peer_io *io, const void *data, size_t len);
 void peer_io_write_now(struct peer_io *io, const void *data, size_t len);
 /* Bytes waiting to go out. */
 size_t peer_io_pending(struct peer_io *io);
-/* Forget what waits to go out. */
-void peer_io_drop_output(struct peer_io *io);
 void peer_io_stop_reading(struct peer_io *io);
 /* on_write is called when a write leaves at most low bytes waiting. */
 void peer_io_write_low(struct peer_io *io, size_t low);

@@ -169,7 +169,7 @@ struct store_sqlite {
 	bool unsynced;			/* synchronous=NORMAL still set */
 	bool holding;			/* between sync_hold and release */
 	bool owed;			/* a commit made while holding */
-	int64_t changes_at_begin;	/* sqlite3_total_changes64 then */
+	int64_t changes_at_begin;	/* sqlite3_total_changes64 at BEGIN */
 };
 
 /* store_sqlite_db.c */

@@ -52,13 +52,29 @@ sql_alone(struct store_sqlite *store, enum store_stmt id)
 	    !sqlite3_stmt_busy(stmt) && !sqlite3_stmt_readonly(stmt);
 }
 
+/* A change was committed (one that changed nothing wrote nothing):
+ * synced if not holding, else owed to the release. */
+static void
+sql_committed(struct store_sqlite *store, int64_t changes_before)
+{
+	if (sqlite3_total_changes64(store->db) == changes_before)
+		return;
+	if (store->holding)
+		store->owed = true;
+	else
+		store->base.syncs++;
+}
+
 /* Step a statement; anything but a row or the end is logged. */
 int
 sql_step(struct store_sqlite *store, enum store_stmt id)
 {
 	bool alone = sql_alone(store, id);
+	int64_t changes = sqlite3_total_changes64(store->db);
 	int rc;
 
+	if (id == ST_BEGIN)
+		store->changes_at_begin = changes;
 	if (alone && store->unsynced != store->holding &&
 	    sql_sync(store, !store->holding) == -1)
 		return SQLITE_ERROR;
@@ -67,10 +83,8 @@ sql_step(struct store_sqlite *store, enum store_stmt id)
 		log_warnx("unable to %s in '%s': %s", store_sql[id].what,
 		    store->path, sqlite3_errmsg(store->db));
 		store->base.transient = store_rc_transient(rc);
-	} else if (alone && store->holding)
-		store->owed = true;
-	else if (alone)
-		store->base.syncs++;
+	} else if (alone)
+		sql_committed(store, changes);
 	return rc;
 }
 
@@ -102,8 +116,6 @@ sql_run(struct store_sqlite *store, enum store_stmt id)
 	if (id == ST_BEGIN && store->unsynced != store->holding &&
 	    sql_sync(store, !store->holding) == -1)
 		return -1;
-	if (id == ST_BEGIN)
-		store->changes_at_begin = sqlite3_total_changes64(store->db);
 	return sql_step_done(store, id);
 }
 
@@ -183,17 +195,9 @@ sql_commit_step(struct store_sqlite *store)
 int
 sql_commit(struct store_sqlite *store)
 {
-	/* A transaction that changed nothing writes nothing to sync. */
-	bool changed = sqlite3_total_changes64(store->db) !=
-	    store->changes_at_begin;
-
 	if (sql_commit_step(store) == -1)
 		return -1;
-	/* Committed with synchronous=NORMAL: the release syncs it. */
-	if (changed && store->holding)
-		store->owed = true;
-	else if (changed)
-		store->base.syncs++;
+	sql_committed(store, store->changes_at_begin);
 	return 0;
 }
 
@@ -232,7 +236,6 @@ sql_begin_unsynced(struct store_sqlite *store)
 {
 	if (!store->unsynced && sql_sync(store, false) == -1)
 		return -1;
-	store->changes_at_begin = sqlite3_total_changes64(store->db);
 	return sql_step_done(store, ST_BEGIN);
 }
 
