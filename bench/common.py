@@ -22,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SSCI = os.path.abspath(os.environ.get("SSCI_BIN") or os.path.join(ROOT, "ssci"))
 LOADGEN = os.environ.get("LOADGEN")
+RELAY = os.environ.get("RELAY")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 GIT_ENV = dict(os.environ, GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="b@x",
