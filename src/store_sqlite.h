@@ -175,7 +175,9 @@ struct store_sqlite {
 /* store_sqlite_db.c */
 struct store *sql_open(const char *dir);
 void sql_close(struct store *base);
-/* Step a statement; anything but a row or the end is logged. */
+/* What sql_step returns. */
+enum { SQL_ERROR = -1, SQL_DONE = 0, SQL_ROW = 1 };
+/* Step a statement: SQL_ROW, SQL_DONE, or SQL_ERROR, logged. */
 int sql_step(struct store_sqlite *store, enum store_stmt id);
 /* Make a statement ready for its next use, dropping old values. */
 void sql_reset(struct store_sqlite *store, enum store_stmt id);
@@ -205,14 +207,32 @@ void sql_bind_known(struct store_sqlite *store, enum store_stmt id, int idx,
 /* NULL binds NULL; the text is copied. */
 void sql_bind_text(struct store_sqlite *store, enum store_stmt id, int idx,
     const char *s);
+/* The bytes are copied. */
+void sql_bind_blob(struct store_sqlite *store, enum store_stmt id, int idx,
+    const void *p, size_t len);
+/*
+ * A statement's current row, read with the sql_col_ functions (columns
+ * counted from 0) after sql_step returned SQL_ROW.  The handle is the
+ * statement's for its whole life, so it may be taken before the step;
+ * what the readers return lasts until the statement's next step or reset.
+ * The store's logic reads rows only through these, never through SQLite's
+ * calls, so that another database's driver can serve the same logic.
+ */
+struct sql_row;
+struct sql_row *sql_row(struct store_sqlite *store, enum store_stmt id);
+int64_t sql_col_int64(struct sql_row *row, int col);
+/* NULL for NULL. */
+const char *sql_col_text(struct sql_row *row, int col);
+bool sql_col_null(struct sql_row *row, int col);
+const void *sql_col_blob(struct sql_row *row, int col, size_t *len);
 /* A text column, malloc'd; NULL stays NULL. */
-char *sql_column_strdup(sqlite3_stmt *stmt, int col);
+char *sql_col_strdup(struct sql_row *row, int col);
 /* A number column; NULL reads as def. */
-int64_t sql_column_int64(sqlite3_stmt *stmt, int col, int64_t def);
+int64_t sql_col_int64_or(struct sql_row *row, int col, int64_t def);
 /* A job state column: 0 and *state, or -1 (logged) for a name we don't know. */
-int sql_column_state(sqlite3_stmt *stmt, int col, enum job_state *state);
+int sql_col_state(struct sql_row *row, int col, enum job_state *state);
 /* Fill *job from a row of JOB_COLUMNS: 1, or -1 for a row we can't read. */
-int sql_job_fill(sqlite3_stmt *stmt, struct job *job);
+int sql_job_fill(struct sql_row *row, struct job *job);
 /* Read one job row from a JOB_COLUMNS statement: 1, 0 if none, -1. */
 int sql_read_job(struct store_sqlite *store, enum store_stmt id,
     struct job *job);

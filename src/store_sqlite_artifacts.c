@@ -21,19 +21,19 @@ struct artifact_rows {
 
 /* Fill *a from a row of ARTIFACT_COLUMNS; a->path is borrowed. */
 static void
-sqlite_artifact_fill(sqlite3_stmt *stmt, struct store_artifact *a)
+sqlite_artifact_fill(struct sql_row *row, struct store_artifact *a)
 {
-	const unsigned char *sha = sqlite3_column_text(stmt, 3);
+	const char *sha = sql_col_text(row, 3);
 
 	memset(a, 0, sizeof *a);
-	a->job = sqlite3_column_int64(stmt, 0);
-	a->path = (const char *)sqlite3_column_text(stmt, 1);
-	a->size = sqlite3_column_int64(stmt, 2);
+	a->job = sql_col_int64(row, 0);
+	a->path = sql_col_text(row, 1);
+	a->size = sql_col_int64(row, 2);
 	if (sha != NULL)
-		snprintf(a->sha256, sizeof a->sha256, "%s", (const char *)sha);
-	a->mode = sqlite3_column_int(stmt, 4);
-	a->created = sqlite3_column_int64(stmt, 5);
-	a->expires = sql_column_int64(stmt, 6, 0);
+		snprintf(a->sha256, sizeof a->sha256, "%s", sha);
+	a->mode = (int)sql_col_int64(row, 4);
+	a->created = sql_col_int64(row, 5);
+	a->expires = sql_col_int64_or(row, 6, 0);
 	if (a->path == NULL)
 		a->path = "";
 }
@@ -63,14 +63,14 @@ sqlite_artifact_list(struct store_sqlite *store, enum store_stmt id,
 	struct store_artifact a;
 	int rc, n = 0;
 
-	while ((rc = sql_step(store, id)) == SQLITE_ROW) {
-		sqlite_artifact_fill(store->stmt[id], &a);
+	while ((rc = sql_step(store, id)) == SQL_ROW) {
+		sqlite_artifact_fill(sql_row(store, id), &a);
 		n++;
 		if (cb(&a, arg) == -1)
 			break;
 	}
 	sql_reset(store, id);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? n : -1;
+	return rc == SQL_DONE || rc == SQL_ROW ? n : -1;
 }
 
 int
@@ -103,15 +103,15 @@ sqlite_artifact_get(struct store *base, int64_t job, const char *path,
 	sql_bind_int64(store, ST_ARTIFACT_GET, 1, job);
 	sql_bind_text(store, ST_ARTIFACT_GET, 2, path);
 	rc = sql_step(store, ST_ARTIFACT_GET);
-	if (rc == SQLITE_ROW) {
-		sqlite_artifact_fill(store->stmt[ST_ARTIFACT_GET], out);
+	if (rc == SQL_ROW) {
+		sqlite_artifact_fill(sql_row(store, ST_ARTIFACT_GET), out);
 		*path_out = xstrdup(out->path);
 		out->path = *path_out;
 	}
 	sql_reset(store, ST_ARTIFACT_GET);
-	if (rc == SQLITE_ROW)
+	if (rc == SQL_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 static void
@@ -128,21 +128,21 @@ static int
 sqlite_artifacts_expired(struct store_sqlite *store, int64_t now, int limit,
     struct artifact_rows *r)
 {
-	sqlite3_stmt *stmt = store->stmt[ST_ARTIFACTS_EXPIRED];
+	struct sql_row *row = sql_row(store, ST_ARTIFACTS_EXPIRED);
 	int rc;
 
 	sql_bind_int64(store, ST_ARTIFACTS_EXPIRED, 1, now);
 	sql_bind_int64(store, ST_ARTIFACTS_EXPIRED, 2, limit);
-	while ((rc = sql_step(store, ST_ARTIFACTS_EXPIRED)) == SQLITE_ROW) {
+	while ((rc = sql_step(store, ST_ARTIFACTS_EXPIRED)) == SQL_ROW) {
 		r->rows = xrealloc(r->rows, (r->n + 1) * sizeof *r->rows);
 		r->paths = xrealloc(r->paths, (r->n + 1) * sizeof *r->paths);
-		sqlite_artifact_fill(stmt, &r->rows[r->n]);
+		sqlite_artifact_fill(row, &r->rows[r->n]);
 		r->paths[r->n] = xstrdup(r->rows[r->n].path);
 		r->rows[r->n].path = r->paths[r->n];
 		r->n++;
 	}
 	sql_reset(store, ST_ARTIFACTS_EXPIRED);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 int

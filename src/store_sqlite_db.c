@@ -6,6 +6,7 @@
  * the job when it restarts), migrations, prepared statements, and the
  * helpers the other store_sqlite files run them with.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,15 +78,17 @@ sql_step(struct store_sqlite *store, enum store_stmt id)
 		store->changes_at_begin = changes;
 	if (alone && store->unsynced != store->holding &&
 	    sql_sync(store, !store->holding) == -1)
-		return SQLITE_ERROR;
+		return SQL_ERROR;
 	rc = sqlite3_step(store->stmt[id]);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_warnx("unable to %s in '%s': %s", store_sql[id].what,
 		    store->path, sqlite3_errmsg(store->db));
 		store->base.transient = store_rc_transient(rc);
-	} else if (alone)
+		return SQL_ERROR;
+	}
+	if (alone)
 		sql_committed(store, changes);
-	return rc;
+	return rc == SQLITE_ROW ? SQL_ROW : SQL_DONE;
 }
 
 /* Make a statement ready for its next use, dropping old values. */
@@ -103,7 +106,7 @@ sql_step_done(struct store_sqlite *store, enum store_stmt id)
 	int rc = sql_step(store, id);
 
 	sql_reset(store, id);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 /* Run a statement that returns no rows: 0 or -1. */
@@ -126,12 +129,12 @@ sql_scalar(struct store_sqlite *store, enum store_stmt id, int64_t *out)
 	int rc;
 
 	rc = sql_step(store, id);
-	if (rc == SQLITE_ROW)
+	if (rc == SQL_ROW)
 		*out = sqlite3_column_int64(store->stmt[id], 0);
 	sql_reset(store, id);
-	if (rc == SQLITE_ROW)
+	if (rc == SQL_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 /*
@@ -172,6 +175,18 @@ sql_bind_text(struct store_sqlite *store, enum store_stmt id, int idx,
 {
 	sql_bind_check(store, id, sqlite3_bind_text(store->stmt[id], idx, s,
 	    -1, SQLITE_TRANSIENT));
+}
+
+/* The bytes are copied, as text is. */
+void
+sql_bind_blob(struct store_sqlite *store, enum store_stmt id, int idx,
+    const void *p, size_t len)
+{
+	if (len > INT_MAX)
+		fatalx("unable to bind %zu bytes to %s in '%s': too long", len,
+		    store_sql[id].what, store->path);
+	sql_bind_check(store, id, sqlite3_bind_blob(store->stmt[id], idx, p,
+	    (int)len, SQLITE_TRANSIENT));
 }
 
 /* Roll back after an error, if SQLite has not done so already. */
@@ -293,30 +308,63 @@ sql_sync_release(struct store *base)
 	base->syncs++;
 }
 
-char *
-sql_column_strdup(sqlite3_stmt *stmt, int col)
+/* With SQLite a statement is its own current row. */
+struct sql_row *
+sql_row(struct store_sqlite *store, enum store_stmt id)
 {
-	const unsigned char *s = sqlite3_column_text(stmt, col);
-
-	return s == NULL ? NULL : xstrdup((const char *)s);
+	return (struct sql_row *)store->stmt[id];
 }
 
 int64_t
-sql_column_int64(sqlite3_stmt *stmt, int col, int64_t def)
+sql_col_int64(struct sql_row *row, int col)
 {
-	if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
-		return def;
-	return sqlite3_column_int64(stmt, col);
+	return sqlite3_column_int64((sqlite3_stmt *)row, col);
+}
+
+const char *
+sql_col_text(struct sql_row *row, int col)
+{
+	return (const char *)sqlite3_column_text((sqlite3_stmt *)row, col);
+}
+
+bool
+sql_col_null(struct sql_row *row, int col)
+{
+	return sqlite3_column_type((sqlite3_stmt *)row, col) == SQLITE_NULL;
+}
+
+const void *
+sql_col_blob(struct sql_row *row, int col, size_t *len)
+{
+	const void *p = sqlite3_column_blob((sqlite3_stmt *)row, col);
+	int n = sqlite3_column_bytes((sqlite3_stmt *)row, col);
+
+	*len = n > 0 ? (size_t)n : 0;
+	return p;
+}
+
+char *
+sql_col_strdup(struct sql_row *row, int col)
+{
+	const char *s = sql_col_text(row, col);
+
+	return s == NULL ? NULL : xstrdup(s);
+}
+
+int64_t
+sql_col_int64_or(struct sql_row *row, int col, int64_t def)
+{
+	return sql_col_null(row, col) ? def : sql_col_int64(row, col);
 }
 
 int
-sql_column_state(sqlite3_stmt *stmt, int col, enum job_state *state)
+sql_col_state(struct sql_row *row, int col, enum job_state *state)
 {
-	const unsigned char *s = sqlite3_column_text(stmt, col);
+	const char *s = sql_col_text(row, col);
 
-	if (s == NULL || job_state_parse((const char *)s, state) == -1) {
+	if (s == NULL || job_state_parse(s, state) == -1) {
 		log_warnx("unknown job state '%s' in the database",
-		    s == NULL ? "" : (const char *)s);
+		    s == NULL ? "" : s);
 		return -1;
 	}
 	return 0;
@@ -324,56 +372,56 @@ sql_column_state(sqlite3_stmt *stmt, int col, enum job_state *state)
 
 /* Fill *job from a row of JOB_COLUMNS: 1, or -1 for a row we can't read. */
 int
-sql_job_fill(sqlite3_stmt *stmt, struct job *job)
+sql_job_fill(struct sql_row *row, struct job *job)
 {
-	const unsigned char *commit;
+	const char *commit;
 
 	memset(job, 0, sizeof *job);
-	if (sql_column_state(stmt, 4, &job->state) == -1)
+	if (sql_col_state(row, 4, &job->state) == -1)
 		return -1;
-	job->id = sqlite3_column_int64(stmt, 0);
-	job->repo = sql_column_strdup(stmt, 1);
-	commit = sqlite3_column_text(stmt, 2);
+	job->id = sql_col_int64(row, 0);
+	job->repo = sql_col_strdup(row, 1);
+	commit = sql_col_text(row, 2);
 	snprintf(job->commit, sizeof job->commit, "%s",
-	    commit == NULL ? "" : (const char *)commit);
-	job->branch = sql_column_strdup(stmt, 3);
-	job->attempt = (int)sql_column_int64(stmt, 5, 0);
-	job->runner = sql_column_strdup(stmt, 6);
-	job->created_ms = sql_column_int64(stmt, 7, 0);
-	job->started_ms = sql_column_int64(stmt, 8, 0);
-	job->finished_ms = sql_column_int64(stmt, 9, 0);
-	job->exit_code = (int)sql_column_int64(stmt, 10, -1);
-	job->duration_ms = sql_column_int64(stmt, 11, -1);
-	job->tests.run = (int)sql_column_int64(stmt, 12, -1);
-	job->tests.failed = (int)sql_column_int64(stmt, 13, -1);
-	job->tests.skipped = (int)sql_column_int64(stmt, 14, -1);
-	job->reason = sql_column_strdup(stmt, 15);
-	job->subject = sql_column_strdup(stmt, 16);
-	job->author = sql_column_strdup(stmt, 17);
-	job->retry_of = sql_column_int64(stmt, 18, 0);
-	job->pipeline = sql_column_int64(stmt, 19, job->id);
-	if (sqlite3_column_type(stmt, 20) == SQLITE_NULL ||
-	    sql_column_state(stmt, 20, &job->pipeline_state) == -1)
+	    commit == NULL ? "" : commit);
+	job->branch = sql_col_strdup(row, 3);
+	job->attempt = (int)sql_col_int64_or(row, 5, 0);
+	job->runner = sql_col_strdup(row, 6);
+	job->created_ms = sql_col_int64_or(row, 7, 0);
+	job->started_ms = sql_col_int64_or(row, 8, 0);
+	job->finished_ms = sql_col_int64_or(row, 9, 0);
+	job->exit_code = (int)sql_col_int64_or(row, 10, -1);
+	job->duration_ms = sql_col_int64_or(row, 11, -1);
+	job->tests.run = (int)sql_col_int64_or(row, 12, -1);
+	job->tests.failed = (int)sql_col_int64_or(row, 13, -1);
+	job->tests.skipped = (int)sql_col_int64_or(row, 14, -1);
+	job->reason = sql_col_strdup(row, 15);
+	job->subject = sql_col_strdup(row, 16);
+	job->author = sql_col_strdup(row, 17);
+	job->retry_of = sql_col_int64_or(row, 18, 0);
+	job->pipeline = sql_col_int64_or(row, 19, job->id);
+	if (sql_col_null(row, 20) ||
+	    sql_col_state(row, 20, &job->pipeline_state) == -1)
 		job->pipeline_state = job->state;
-	job->name = sql_column_strdup(stmt, 21);
-	job->spec = sql_column_strdup(stmt, 22);
-	job->labels = sql_column_strdup(stmt, 23);
-	job->allow_failure = (int)sql_column_int64(stmt, 24, 0);
-	job->needs_pending = (int)sql_column_int64(stmt, 25, 0);
-	job->flaky = (int)sql_column_int64(stmt, 26, 0);
-	job->fail_retries = (int)sql_column_int64(stmt, 27, 0);
-	job->shards = (int)sql_column_int64(stmt, 28, 0);
-	job->shard_of = sql_column_int64(stmt, 29, 0);
-	job->shard_index = (int)sql_column_int64(stmt, 30, 0);
-	job->expected_ms = sql_column_int64(stmt, 31, -1);
-	job->pr_title = sql_column_strdup(stmt, 32);
-	job->pr_url = sql_column_strdup(stmt, 33);
-	job->priority = (int)sql_column_int64(stmt, 34, 0);
-	job->trigger = sql_column_strdup(stmt, 35);
-	job->params = sql_column_strdup(stmt, 36);
-	job->superseded_by = sql_column_strdup(stmt, 37);
-	job->bisection = sql_column_int64(stmt, 38, 0);
-	job->coalescing = (int)sql_column_int64(stmt, 39, 0);
+	job->name = sql_col_strdup(row, 21);
+	job->spec = sql_col_strdup(row, 22);
+	job->labels = sql_col_strdup(row, 23);
+	job->allow_failure = (int)sql_col_int64_or(row, 24, 0);
+	job->needs_pending = (int)sql_col_int64_or(row, 25, 0);
+	job->flaky = (int)sql_col_int64_or(row, 26, 0);
+	job->fail_retries = (int)sql_col_int64_or(row, 27, 0);
+	job->shards = (int)sql_col_int64_or(row, 28, 0);
+	job->shard_of = sql_col_int64_or(row, 29, 0);
+	job->shard_index = (int)sql_col_int64_or(row, 30, 0);
+	job->expected_ms = sql_col_int64_or(row, 31, -1);
+	job->pr_title = sql_col_strdup(row, 32);
+	job->pr_url = sql_col_strdup(row, 33);
+	job->priority = (int)sql_col_int64_or(row, 34, 0);
+	job->trigger = sql_col_strdup(row, 35);
+	job->params = sql_col_strdup(row, 36);
+	job->superseded_by = sql_col_strdup(row, 37);
+	job->bisection = sql_col_int64_or(row, 38, 0);
+	job->coalescing = (int)sql_col_int64_or(row, 39, 0);
 	return 1;
 }
 
@@ -571,12 +619,12 @@ sql_read_job(struct store_sqlite *store, enum store_stmt id, struct job *job)
 	int rc, found = 0;
 
 	rc = sql_step(store, id);
-	if (rc == SQLITE_ROW)
-		found = sql_job_fill(store->stmt[id], job);
+	if (rc == SQL_ROW)
+		found = sql_job_fill(sql_row(store, id), job);
 	sql_reset(store, id);
 	if (found == -1)
 		job_release(job);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? found : -1;
+	return rc == SQL_ERROR ? -1 : found;
 }
 
 /* Run an update of one job that must be in state from: 0 or -1. */

@@ -35,18 +35,18 @@ static int
 store_job_latest(struct store_sqlite *store, int64_t repo_id,
     const char *commit, int64_t *job_id, enum job_state *state)
 {
-	sqlite3_stmt *stmt = store->stmt[ST_JOB_LATEST];
+	struct sql_row *row = sql_row(store, ST_JOB_LATEST);
 	int rc, found = 0;
 
 	sql_bind_int64(store, ST_JOB_LATEST, 1, repo_id);
 	sql_bind_text(store, ST_JOB_LATEST, 2, commit);
 	rc = sql_step(store, ST_JOB_LATEST);
-	if (rc == SQLITE_ROW) {
-		*job_id = sqlite3_column_int64(stmt, 0);
-		found = sql_column_state(stmt, 1, state) == 0 ? 1 : -1;
+	if (rc == SQL_ROW) {
+		*job_id = sql_col_int64(row, 0);
+		found = sql_col_state(row, 1, state) == 0 ? 1 : -1;
 	}
 	sql_reset(store, ST_JOB_LATEST);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? found : -1;
+	return rc == SQL_DONE || rc == SQL_ROW ? found : -1;
 }
 
 /*

@@ -29,19 +29,19 @@ sqlite_outbox_list(struct store *base, const char *target, int limit,
     store_outbox_cb cb, void *arg)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
-	sqlite3_stmt *stmt = store->stmt[ST_OUTBOX_LIST];
+	struct sql_row *row = sql_row(store, ST_OUTBOX_LIST);
 	struct outbox_message m;
 	int rc, n = 0, stop = 0;
 
 	sql_bind_text(store, ST_OUTBOX_LIST, 1, target);
 	sql_bind_int64(store, ST_OUTBOX_LIST, 2, limit);
-	while (!stop && (rc = sql_step(store, ST_OUTBOX_LIST)) == SQLITE_ROW) {
-		m.id = sqlite3_column_int64(stmt, 0);
-		m.target = (const char *)sqlite3_column_text(stmt, 1);
-		m.key = (const char *)sqlite3_column_text(stmt, 2);
-		m.url = (const char *)sqlite3_column_text(stmt, 3);
-		m.body = (const char *)sqlite3_column_text(stmt, 4);
-		m.created_ms = sqlite3_column_int64(stmt, 5);
+	while (!stop && (rc = sql_step(store, ST_OUTBOX_LIST)) == SQL_ROW) {
+		m.id = sql_col_int64(row, 0);
+		m.target = sql_col_text(row, 1);
+		m.key = sql_col_text(row, 2);
+		m.url = sql_col_text(row, 3);
+		m.body = sql_col_text(row, 4);
+		m.created_ms = sql_col_int64(row, 5);
 		if (m.target == NULL || m.key == NULL || m.url == NULL ||
 		    m.body == NULL)
 			continue;
@@ -49,7 +49,7 @@ sqlite_outbox_list(struct store *base, const char *target, int limit,
 		stop = cb(&m, arg) == -1;
 	}
 	sql_reset(store, ST_OUTBOX_LIST);
-	return stop || rc == SQLITE_DONE ? n : -1;
+	return stop || rc == SQL_DONE ? n : -1;
 }
 
 int

@@ -50,7 +50,7 @@ static int
 sql_sharded_settle(struct store_sqlite *store, int64_t id, enum job_state was,
     const char *name)
 {
-	sqlite3_stmt *stmt = store->stmt[ST_SHARD_STATES];
+	struct sql_row *row = sql_row(store, ST_SHARD_STATES);
 	enum job_state states[PLAN_MAX_SHARDS], state, bad_state = JOB_PASSED;
 	int allowed[PLAN_MAX_SHARDS] = { 0 }, rc, bad = 0, total;
 	size_t n = 0;
@@ -63,18 +63,18 @@ sql_sharded_settle(struct store_sqlite *store, int64_t id, enum job_state was,
 	if (job_state_final(was))
 		return 0;
 	sql_bind_int64(store, ST_SHARD_STATES, 1, id);
-	while ((rc = sql_step(store, ST_SHARD_STATES)) == SQLITE_ROW &&
+	while ((rc = sql_step(store, ST_SHARD_STATES)) == SQL_ROW &&
 	    n < PLAN_MAX_SHARDS) {
-		if (sql_column_state(stmt, 0, &state) == -1)
+		if (sql_col_state(row, 0, &state) == -1)
 			continue;
 		if (bad == 0 && job_state_final(state) && state != JOB_PASSED) {
-			bad = sqlite3_column_int(stmt, 1);
+			bad = (int)sql_col_int64(row, 1);
 			bad_state = state;
 		}
 		states[n++] = state;
 	}
 	sql_reset(store, ST_SHARD_STATES);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (rc != SQL_DONE && rc != SQL_ROW)
 		return -1;
 	if (n == 0)
 		return 0;
@@ -100,35 +100,35 @@ sql_sharded_settle(struct store_sqlite *store, int64_t id, enum job_state was,
 static int
 sql_sharded_settle_all(struct store_sqlite *store, int64_t pipeline)
 {
-	sqlite3_stmt *stmt = store->stmt[ST_SHARDED_JOBS];
+	struct sql_row *row = sql_row(store, ST_SHARDED_JOBS);
 	struct { int64_t id; enum job_state state; char *name; } *jobs = NULL;
 	size_t n = 0;
 	int rc, bad = 0;
 
 	sql_bind_int64(store, ST_SHARDED_JOBS, 1, pipeline);
-	while ((rc = sql_step(store, ST_SHARDED_JOBS)) == SQLITE_ROW) {
+	while ((rc = sql_step(store, ST_SHARDED_JOBS)) == SQL_ROW) {
 		jobs = xrealloc(jobs, (n + 1) * sizeof *jobs);
-		if (sql_column_state(stmt, 1, &jobs[n].state) == -1)
+		if (sql_col_state(row, 1, &jobs[n].state) == -1)
 			continue;
-		jobs[n].id = sqlite3_column_int64(stmt, 0);
-		jobs[n].name = sql_column_strdup(stmt, 2);
+		jobs[n].id = sql_col_int64(row, 0);
+		jobs[n].name = sql_col_strdup(row, 2);
 		n++;
 	}
 	sql_reset(store, ST_SHARDED_JOBS);
 	for (size_t i = 0; i < n; i++) {
-		if (rc == SQLITE_DONE && !bad)
+		if (rc == SQL_DONE && !bad)
 			bad = sql_sharded_settle(store, jobs[i].id,
 			    jobs[i].state, jobs[i].name) == -1;
 		free(jobs[i].name);
 	}
 	free(jobs);
-	return rc == SQLITE_DONE && !bad ? 0 : -1;
+	return rc == SQL_DONE && !bad ? 0 : -1;
 }
 
 int
 sql_pipeline_settle(struct store_sqlite *store, int64_t pipeline)
 {
-	sqlite3_stmt *stmt = store->stmt[ST_PIPELINE_STATES];
+	struct sql_row *row = sql_row(store, ST_PIPELINE_STATES);
 	enum job_state *states = NULL, state;
 	int *allowed = NULL, rc;
 	size_t n = 0, cap = 0;
@@ -136,8 +136,8 @@ sql_pipeline_settle(struct store_sqlite *store, int64_t pipeline)
 	if (sql_sharded_settle_all(store, pipeline) == -1)
 		return -1;
 	sql_bind_int64(store, ST_PIPELINE_STATES, 1, pipeline);
-	while ((rc = sql_step(store, ST_PIPELINE_STATES)) == SQLITE_ROW) {
-		if (sql_column_state(stmt, 0, &state) == -1)
+	while ((rc = sql_step(store, ST_PIPELINE_STATES)) == SQL_ROW) {
+		if (sql_col_state(row, 0, &state) == -1)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -145,10 +145,10 @@ sql_pipeline_settle(struct store_sqlite *store, int64_t pipeline)
 			allowed = xrealloc(allowed, cap * sizeof *allowed);
 		}
 		states[n] = state;
-		allowed[n++] = sqlite3_column_int(stmt, 1);
+		allowed[n++] = (int)sql_col_int64(row, 1);
 	}
 	sql_reset(store, ST_PIPELINE_STATES);
-	if (rc != SQLITE_DONE) {
+	if (rc != SQL_DONE) {
 		free(states);
 		free(allowed);
 		return -1;
@@ -305,22 +305,22 @@ int
 sqlite_pipeline_get(struct store *base, int64_t id, struct pipeline *p)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
-	sqlite3_stmt *stmt = store->stmt[ST_PIPELINE_GET];
-	const unsigned char *plan;
+	struct sql_row *row = sql_row(store, ST_PIPELINE_GET);
+	const char *plan;
 	int rc, found = 0;
 
 	memset(p, 0, sizeof *p);
 	sql_bind_int64(store, ST_PIPELINE_GET, 1, id);
 	rc = sql_step(store, ST_PIPELINE_GET);
-	if (rc == SQLITE_ROW && sql_column_state(stmt, 1, &p->state) == 0) {
+	if (rc == SQL_ROW && sql_col_state(row, 1, &p->state) == 0) {
 		found = 1;
-		p->id = sqlite3_column_int64(stmt, 0);
-		plan = sqlite3_column_text(stmt, 2);
-		p->plan = plan != NULL ? xstrdup((const char *)plan) : NULL;
-		p->finished_ms = sqlite3_column_int64(stmt, 3);
+		p->id = sql_col_int64(row, 0);
+		plan = sql_col_text(row, 2);
+		p->plan = plan != NULL ? xstrdup(plan) : NULL;
+		p->finished_ms = sql_col_int64(row, 3);
 	}
 	sql_reset(store, ST_PIPELINE_GET);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
+	return rc == SQL_ROW || rc == SQL_DONE ? found : -1;
 }
 
 int
@@ -328,15 +328,15 @@ sqlite_pipeline_needs(struct store *base, int64_t id,
     void (*cb)(int64_t job, int64_t need, void *arg), void *arg)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
-	sqlite3_stmt *stmt = store->stmt[ST_PIPELINE_NEEDS];
+	struct sql_row *row = sql_row(store, ST_PIPELINE_NEEDS);
 	int rc, n = 0;
 
 	sql_bind_int64(store, ST_PIPELINE_NEEDS, 1, id);
-	while ((rc = sql_step(store, ST_PIPELINE_NEEDS)) == SQLITE_ROW) {
-		cb(sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1),
+	while ((rc = sql_step(store, ST_PIPELINE_NEEDS)) == SQL_ROW) {
+		cb(sql_col_int64(row, 0), sql_col_int64(row, 1),
 		    arg);
 		n++;
 	}
 	sql_reset(store, ST_PIPELINE_NEEDS);
-	return rc == SQLITE_DONE ? n : -1;
+	return rc == SQL_DONE ? n : -1;
 }

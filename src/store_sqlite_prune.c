@@ -53,34 +53,34 @@ prune_scan_release(struct prune_scan *sc)
 static int
 prune_kept_read(struct store_sqlite *store, struct prune_scan *sc)
 {
-	sqlite3_stmt *stmt = store->stmt[ST_PRUNE_BISECTING];
+	struct sql_row *row = sql_row(store, ST_PRUNE_BISECTING);
 	int rc;
 
-	while ((rc = sql_step(store, ST_PRUNE_BISECTING)) == SQLITE_ROW) {
+	while ((rc = sql_step(store, ST_PRUNE_BISECTING)) == SQL_ROW) {
 		sc->kept = xrealloc(sc->kept, (sc->nkept + 1) *
 		    sizeof *sc->kept);
 		sc->kept[sc->nkept++] = (struct prune_kept){
-			.repo = sqlite3_column_int64(stmt, 0),
-			.branch = sql_column_strdup(stmt, 1),
-			.from = sqlite3_column_int64(stmt, 2),
-			.to = sqlite3_column_int64(stmt, 3),
+			.repo = sql_col_int64(row, 0),
+			.branch = sql_col_strdup(row, 1),
+			.from = sql_col_int64(row, 2),
+			.to = sql_col_int64(row, 3),
 		};
 	}
 	sql_reset(store, ST_PRUNE_BISECTING);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 /* Whether pipeline (of repo, branch) is in a running bisection's range. */
 static int
 prune_kept(const struct prune_scan *sc, int64_t pipeline, int64_t repo,
-    const unsigned char *branch)
+    const char *branch)
 {
 	for (size_t i = 0; i < sc->nkept; i++) {
 		const struct prune_kept *k = &sc->kept[i];
 
 		if (k->repo == repo && pipeline >= k->from &&
 		    pipeline <= k->to && branch != NULL && k->branch != NULL &&
-		    strcmp((const char *)branch, k->branch) == 0)
+		    strcmp(branch, k->branch) == 0)
 			return 1;
 	}
 	return 0;
@@ -91,7 +91,7 @@ static int
 prune_scan(struct store_sqlite *store, const struct store_retention *r,
     int64_t cursor, int scan, struct prune_scan *sc)
 {
-	sqlite3_stmt *stmt = store->stmt[ST_PRUNE_SCAN];
+	struct sql_row *row = sql_row(store, ST_PRUNE_SCAN);
 	enum job_state state;
 	int rc;
 
@@ -99,28 +99,28 @@ prune_scan(struct store_sqlite *store, const struct store_retention *r,
 		return -1;
 	sql_bind_int64(store, ST_PRUNE_SCAN, 1, cursor);
 	sql_bind_int64(store, ST_PRUNE_SCAN, 2, scan);
-	while ((rc = sql_step(store, ST_PRUNE_SCAN)) == SQLITE_ROW) {
-		int64_t finished = sql_column_int64(stmt, 2, -1);
+	while ((rc = sql_step(store, ST_PRUNE_SCAN)) == SQL_ROW) {
+		int64_t finished = sql_col_int64_or(row, 2, -1);
 
-		sc->last = sqlite3_column_int64(stmt, 0);
+		sc->last = sql_col_int64(row, 0);
 		sc->seen++;
-		if (sql_column_state(stmt, 1, &state) == -1 ||
+		if (sql_col_state(row, 1, &state) == -1 ||
 		    !job_state_final(state) || finished < 0 ||
 		    finished >= r->before_ms ||
-		    prune_kept(sc, sc->last, sqlite3_column_int64(stmt, 3),
-		    sqlite3_column_text(stmt, 4)))
+		    prune_kept(sc, sc->last, sql_col_int64(row, 3),
+		    sql_col_text(row, 4)))
 			continue;
 		sc->picks = xrealloc(sc->picks, (sc->n + 1) *
 		    sizeof *sc->picks);
 		sc->picks[sc->n++] = (struct prune_pick){
 			.pipeline = sc->last,
-			.repo = sqlite3_column_int64(stmt, 3),
-			.branch = sql_column_strdup(stmt, 4),
-			.last_job = sql_column_int64(stmt, 5, sc->last),
+			.repo = sql_col_int64(row, 3),
+			.branch = sql_col_strdup(row, 4),
+			.last_job = sql_col_int64_or(row, 5, sc->last),
 		};
 	}
 	sql_reset(store, ST_PRUNE_SCAN);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 static int
@@ -188,13 +188,13 @@ prune_pipeline(struct store_sqlite *store, int64_t pipeline, int64_t **jobs,
 	int rc;
 
 	sql_bind_int64(store, ST_PRUNE_JOB_IDS, 1, pipeline);
-	while ((rc = sql_step(store, ST_PRUNE_JOB_IDS)) == SQLITE_ROW) {
+	while ((rc = sql_step(store, ST_PRUNE_JOB_IDS)) == SQL_ROW) {
 		*jobs = xrealloc(*jobs, (*njobs + 1) * sizeof **jobs);
-		(*jobs)[(*njobs)++] = sqlite3_column_int64(
-		    store->stmt[ST_PRUNE_JOB_IDS], 0);
+		(*jobs)[(*njobs)++] = sql_col_int64(
+		    sql_row(store, ST_PRUNE_JOB_IDS), 0);
 	}
 	sql_reset(store, ST_PRUNE_JOB_IDS);
-	if (rc != SQLITE_DONE)
+	if (rc != SQL_DONE)
 		return -1;
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		if (prune_run(store, order[i], pipeline) == -1)
@@ -212,10 +212,10 @@ prune_pragma(struct store_sqlite *store, enum store_stmt id)
 {
 	int rc;
 
-	while ((rc = sql_step(store, id)) == SQLITE_ROW)
+	while ((rc = sql_step(store, id)) == SQL_ROW)
 		;
 	sql_reset(store, id);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 int

@@ -25,19 +25,19 @@ sqlite_supersede(struct store *base, int64_t pipeline, const char *commit,
 	if (sql_run(store, ST_BEGIN) == -1)
 		return -1;
 	sql_bind_int64(store, ST_SUPERSEDE_LIST, 1, pipeline);
-	while ((rc = sql_step(store, ST_SUPERSEDE_LIST)) == SQLITE_ROW) {
+	while ((rc = sql_step(store, ST_SUPERSEDE_LIST)) == SQL_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			ids = xrealloc(ids, cap * sizeof *ids);
 			commits = xrealloc(commits, cap * sizeof *commits);
 		}
-		ids[n] = sqlite3_column_int64(store->stmt[ST_SUPERSEDE_LIST],
+		ids[n] = sql_col_int64(sql_row(store, ST_SUPERSEDE_LIST),
 		    0);
-		commits[n++] = sql_column_strdup(
-		    store->stmt[ST_SUPERSEDE_LIST], 1);
+		commits[n++] = sql_col_strdup(
+		    sql_row(store, ST_SUPERSEDE_LIST), 1);
 	}
 	sql_reset(store, ST_SUPERSEDE_LIST);
-	if (rc != SQLITE_DONE)
+	if (rc != SQL_DONE)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		sql_bind_int64(store, ST_SUPERSEDE_JOBS, 1, ids[i]);
@@ -85,16 +85,16 @@ static int
 sql_push_next_to(struct store_sqlite *store, enum store_stmt st,
     int64_t pipeline, int64_t *id, enum job_state *state)
 {
-	sqlite3_stmt *stmt = store->stmt[st];
+	struct sql_row *row = sql_row(store, st);
 	int rc, found = 0;
 
 	sql_bind_int64(store, st, 1, pipeline);
-	if ((rc = sql_step(store, st)) == SQLITE_ROW) {
-		*id = sqlite3_column_int64(stmt, 0);
-		found = sql_column_state(stmt, 1, state) == 0 ? 1 : -1;
+	if ((rc = sql_step(store, st)) == SQL_ROW) {
+		*id = sql_col_int64(row, 0);
+		found = sql_col_state(row, 1, state) == 0 ? 1 : -1;
 	}
 	sql_reset(store, st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? found : -1;
+	return rc == SQL_DONE || rc == SQL_ROW ? found : -1;
 }
 
 int
@@ -146,15 +146,15 @@ sqlite_bisections_running(struct store *base, int64_t **ids, size_t *n)
 
 	*n = 0;
 	*ids = NULL;
-	while ((rc = sql_step(store, ST_BISECT_RUNNING)) == SQLITE_ROW) {
+	while ((rc = sql_step(store, ST_BISECT_RUNNING)) == SQL_ROW) {
 		if (*n == cap)
 			*ids = xrealloc(*ids, (cap = cap ? cap * 2 : 4) *
 			    sizeof **ids);
-		(*ids)[(*n)++] = sqlite3_column_int64(
-		    store->stmt[ST_BISECT_RUNNING], 0);
+		(*ids)[(*n)++] = sql_col_int64(
+		    sql_row(store, ST_BISECT_RUNNING), 0);
 	}
 	sql_reset(store, ST_BISECT_RUNNING);
-	if (rc == SQLITE_DONE)
+	if (rc == SQL_DONE)
 		return 0;
 	free(*ids);
 	*ids = NULL;
@@ -167,36 +167,36 @@ static int
 sql_bisection_read(struct store_sqlite *store, enum store_stmt id,
     struct bisection *b)
 {
-	sqlite3_stmt *stmt = store->stmt[id];
-	const unsigned char *commit;
+	struct sql_row *row = sql_row(store, id);
+	const char *commit;
 	int rc, found = 0;
 
 	memset(b, 0, sizeof *b);
-	if ((rc = sql_step(store, id)) == SQLITE_ROW) {
+	if ((rc = sql_step(store, id)) == SQL_ROW) {
 		found = 1;
-		b->id = sqlite3_column_int64(stmt, 0);
-		b->repo = sql_column_strdup(stmt, 1);
-		b->branch = sql_column_strdup(stmt, 2);
-		b->good = sqlite3_column_int64(stmt, 3);
-		b->bad = sqlite3_column_int64(stmt, 4);
-		b->state = sql_column_strdup(stmt, 5);
-		b->culprit = sql_column_int64(stmt, 6, 0);
-		commit = sqlite3_column_text(stmt, 7);
+		b->id = sql_col_int64(row, 0);
+		b->repo = sql_col_strdup(row, 1);
+		b->branch = sql_col_strdup(row, 2);
+		b->good = sql_col_int64(row, 3);
+		b->bad = sql_col_int64(row, 4);
+		b->state = sql_col_strdup(row, 5);
+		b->culprit = sql_col_int64_or(row, 6, 0);
+		commit = sql_col_text(row, 7);
 		snprintf(b->culprit_commit, sizeof b->culprit_commit, "%s",
-		    commit == NULL ? "" : (const char *)commit);
-		b->culprit_subject = sql_column_strdup(stmt, 8);
-		b->culprit_author = sql_column_strdup(stmt, 9);
-		b->runs = (int)sql_column_int64(stmt, 10, 0);
-		b->note = sql_column_strdup(stmt, 11);
-		b->created_ms = sql_column_int64(stmt, 12, 0);
-		b->finished_ms = sql_column_int64(stmt, 13, 0);
+		    commit == NULL ? "" : commit);
+		b->culprit_subject = sql_col_strdup(row, 8);
+		b->culprit_author = sql_col_strdup(row, 9);
+		b->runs = (int)sql_col_int64_or(row, 10, 0);
+		b->note = sql_col_strdup(row, 11);
+		b->created_ms = sql_col_int64_or(row, 12, 0);
+		b->finished_ms = sql_col_int64_or(row, 13, 0);
 		if (b->repo == NULL || b->branch == NULL || b->state == NULL) {
 			bisection_release(b);
 			found = -1;
 		}
 	}
 	sql_reset(store, id);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? found : -1;
+	return rc == SQL_DONE || rc == SQL_ROW ? found : -1;
 }
 
 int
@@ -224,28 +224,28 @@ sqlite_bisect_range(struct store *base, int64_t id,
     void (*cb)(const struct bisect_commit *c, void *arg), void *arg)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
-	sqlite3_stmt *stmt = store->stmt[ST_BISECT_RANGE];
+	struct sql_row *row = sql_row(store, ST_BISECT_RANGE);
 	struct bisect_commit c;
 	int rc, n = 0;
 
 	sql_bind_int64(store, ST_BISECT_RANGE, 1, id);
-	while ((rc = sql_step(store, ST_BISECT_RANGE)) == SQLITE_ROW) {
+	while ((rc = sql_step(store, ST_BISECT_RANGE)) == SQL_ROW) {
 		memset(&c, 0, sizeof c);
-		c.pipeline = sqlite3_column_int64(stmt, 0);
-		c.commit = (const char *)sqlite3_column_text(stmt, 1);
-		c.subject = (const char *)sqlite3_column_text(stmt, 2);
-		c.author = (const char *)sqlite3_column_text(stmt, 3);
-		c.run = sql_column_int64(stmt, 4, 0);
-		if (c.run > 0 && sql_column_state(stmt, 5, &c.state) == -1)
+		c.pipeline = sql_col_int64(row, 0);
+		c.commit = sql_col_text(row, 1);
+		c.subject = sql_col_text(row, 2);
+		c.author = sql_col_text(row, 3);
+		c.run = sql_col_int64_or(row, 4, 0);
+		if (c.run > 0 && sql_col_state(row, 5, &c.state) == -1)
 			c.run = 0;
-		c.flaky = (int)sql_column_int64(stmt, 6, 0);
+		c.flaky = (int)sql_col_int64_or(row, 6, 0);
 		if (c.commit == NULL)
 			continue;
 		cb(&c, arg);
 		n++;
 	}
 	sql_reset(store, ST_BISECT_RANGE);
-	return rc == SQLITE_DONE ? n : -1;
+	return rc == SQL_DONE ? n : -1;
 }
 
 int

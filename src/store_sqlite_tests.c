@@ -13,34 +13,34 @@
 
 /* Fill *run from a row of TEST_RUN_COLUMNS: 1, or -1 for a bad row. */
 static int
-sql_test_run_fill(sqlite3_stmt *stmt, struct test_run *run)
+sql_test_run_fill(struct sql_row *row, struct test_run *run)
 {
-	const unsigned char *status = sqlite3_column_text(stmt, 6);
-	const unsigned char *commit = sqlite3_column_text(stmt, 11);
+	const char *status = sql_col_text(row, 6);
+	const char *commit = sql_col_text(row, 11);
 
 	memset(run, 0, sizeof *run);
-	if (status == NULL || testrec_status_parse((const char *)status,
-	    &run->status) == -1 || sql_column_state(stmt, 13,
+	if (status == NULL || testrec_status_parse(status,
+	    &run->status) == -1 || sql_col_state(row, 13,
 	    &run->job_state) == -1) {
 		log_warnx("unknown test status '%s' in the database",
-		    status == NULL ? "" : (const char *)status);
+		    status == NULL ? "" : status);
 		return -1;
 	}
-	run->job = sqlite3_column_int64(stmt, 0);
-	run->attempt = (int)sqlite3_column_int64(stmt, 1);
-	run->index = sqlite3_column_int64(stmt, 2);
-	run->name = sql_column_strdup(stmt, 3);
-	run->suite = sql_column_strdup(stmt, 4);
-	run->file = sql_column_strdup(stmt, 5);
-	run->duration_us = sql_column_int64(stmt, 7, -1);
-	run->message = sql_column_strdup(stmt, 8);
-	run->flaky = (int)sqlite3_column_int64(stmt, 9);
-	run->quarantined = (int)sqlite3_column_int64(stmt, 10);
+	run->job = sql_col_int64(row, 0);
+	run->attempt = (int)sql_col_int64(row, 1);
+	run->index = sql_col_int64(row, 2);
+	run->name = sql_col_strdup(row, 3);
+	run->suite = sql_col_strdup(row, 4);
+	run->file = sql_col_strdup(row, 5);
+	run->duration_us = sql_col_int64_or(row, 7, -1);
+	run->message = sql_col_strdup(row, 8);
+	run->flaky = (int)sql_col_int64(row, 9);
+	run->quarantined = (int)sql_col_int64(row, 10);
 	snprintf(run->commit, sizeof run->commit, "%s",
-	    commit == NULL ? "" : (const char *)commit);
-	run->branch = sql_column_strdup(stmt, 12);
-	run->finished_ms = sql_column_int64(stmt, 14, 0);
-	run->job_name = sql_column_strdup(stmt, 15);
+	    commit == NULL ? "" : commit);
+	run->branch = sql_col_strdup(row, 12);
+	run->finished_ms = sql_col_int64_or(row, 14, 0);
+	run->job_name = sql_col_strdup(row, 15);
 	return 1;
 }
 
@@ -52,9 +52,9 @@ sql_each_test_run(struct store_sqlite *store, enum store_stmt id,
 	struct test_run run;
 	int rc, n = 0, stop = 0;
 
-	while (!stop && (rc = sql_step(store, id)) == SQLITE_ROW) {
-		if (sql_test_run_fill(store->stmt[id], &run) == -1) {
-			rc = SQLITE_ERROR;
+	while (!stop && (rc = sql_step(store, id)) == SQL_ROW) {
+		if (sql_test_run_fill(sql_row(store, id), &run) == -1) {
+			rc = SQL_ERROR;
 			break;
 		}
 		n++;
@@ -62,7 +62,7 @@ sql_each_test_run(struct store_sqlite *store, enum store_stmt id,
 		test_run_release(&run);
 	}
 	sql_reset(store, id);
-	return stop || rc == SQLITE_DONE ? n : -1;
+	return stop || rc == SQL_DONE ? n : -1;
 }
 
 /* The id of the test named name in repository repo_id, made if new. */
@@ -104,24 +104,24 @@ test_job_release(struct test_job *tj)
 static int
 sql_test_job(struct store_sqlite *store, int64_t job, struct test_job *tj)
 {
-	sqlite3_stmt *stmt = store->stmt[ST_TEST_JOB];
+	struct sql_row *row = sql_row(store, ST_TEST_JOB);
 	int rc;
 
 	sql_bind_int64(store, ST_TEST_JOB, 1, job);
 	rc = sql_step(store, ST_TEST_JOB);
 	memset(tj, 0, sizeof *tj);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *c = sqlite3_column_text(stmt, 3);
+	if (rc == SQL_ROW) {
+		const char *c = sql_col_text(row, 3);
 
-		tj->repo_id = sqlite3_column_int64(stmt, 0);
-		tj->branch = sql_column_strdup(stmt, 1);
-		tj->attempt = (int)sqlite3_column_int64(stmt, 2);
+		tj->repo_id = sql_col_int64(row, 0);
+		tj->branch = sql_col_strdup(row, 1);
+		tj->attempt = (int)sql_col_int64(row, 2);
 		snprintf(tj->commit, sizeof tj->commit, "%s",
-		    c == NULL ? "" : (const char *)c);
-		tj->name = sql_column_strdup(stmt, 4);
+		    c == NULL ? "" : c);
+		tj->name = sql_col_strdup(row, 4);
 	}
 	sql_reset(store, ST_TEST_JOB);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQL_ROW ? 1 : rc == SQL_DONE ? 0 : -1;
 }
 
 int
@@ -278,26 +278,26 @@ sqlite_job_test_counts(struct store *base, int64_t job,
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 	enum store_stmt st;
-	sqlite3_stmt *stmt;
+	struct sql_row *row;
 	int rc, sharded;
 
 	memset(counts, 0, sizeof *counts);
 	if ((sharded = sql_job_sharded(store, job)) == -1)
 		return -1;
 	st = sharded ? ST_SHARDED_TEST_COUNTS : ST_JOB_TEST_COUNTS;
-	stmt = store->stmt[st];
+	row = sql_row(store, st);
 	sql_bind_int64(store, st, 1, job);
 	rc = sql_step(store, st);
-	if (rc == SQLITE_ROW) {
-		counts->total = sqlite3_column_int64(stmt, 0);
-		counts->passed = sqlite3_column_int64(stmt, 1);
-		counts->failed = sqlite3_column_int64(stmt, 2);
-		counts->skipped = sqlite3_column_int64(stmt, 3);
-		counts->quarantined_failed = sqlite3_column_int64(stmt, 4);
-		counts->flaky = sqlite3_column_int64(stmt, 5);
+	if (rc == SQL_ROW) {
+		counts->total = sql_col_int64(row, 0);
+		counts->passed = sql_col_int64(row, 1);
+		counts->failed = sql_col_int64(row, 2);
+		counts->skipped = sql_col_int64(row, 3);
+		counts->quarantined_failed = sql_col_int64(row, 4);
+		counts->flaky = sql_col_int64(row, 5);
 	}
 	sql_reset(store, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQL_ROW || rc == SQL_DONE ? 0 : -1;
 }
 
 int
@@ -356,8 +356,8 @@ sqlite_test_durations(struct store *base, const char *repo,
     store_duration_cb cb, void *arg)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
-	sqlite3_stmt *last = store->stmt[ST_TEST_LAST_PASSED];
-	sqlite3_stmt *stmt = store->stmt[ST_TEST_DURATIONS];
+	struct sql_row *last = sql_row(store, ST_TEST_LAST_PASSED);
+	struct sql_row *row = sql_row(store, ST_TEST_DURATIONS);
 	int64_t job, last_id, test = 0, durations[STORE_DURATION_RUNS_MAX];
 	char *name = NULL;
 	size_t nd = 0;
@@ -367,11 +367,11 @@ sqlite_test_durations(struct store *base, const char *repo,
 	sql_bind_text(store, ST_TEST_LAST_PASSED, 2, branch);
 	sql_bind_text(store, ST_TEST_LAST_PASSED, 3, job_name);
 	rc = sql_step(store, ST_TEST_LAST_PASSED);
-	job = rc == SQLITE_ROW ? sqlite3_column_int64(last, 0) : 0;
-	last_id = rc == SQLITE_ROW ? sqlite3_column_int64(last, 1) : 0;
+	job = rc == SQL_ROW ? sql_col_int64(last, 0) : 0;
+	last_id = rc == SQL_ROW ? sql_col_int64(last, 1) : 0;
 	sql_reset(store, ST_TEST_LAST_PASSED);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? 0 : -1;
+	if (rc != SQL_ROW)
+		return rc == SQL_DONE ? 0 : -1;
 	sql_bind_int64(store, ST_TEST_DURATIONS, 1, job);
 	sql_bind_int64(store, ST_TEST_DURATIONS, 2, last_id);
 	sql_bind_text(store, ST_TEST_DURATIONS, 3, branch);
@@ -379,33 +379,33 @@ sqlite_test_durations(struct store *base, const char *repo,
 	sql_bind_int64(store, ST_TEST_DURATIONS, 5, runs);
 	/* A test's rows come together: one group per test. */
 	while (!stop && (rc = sql_step(store, ST_TEST_DURATIONS)) ==
-	    SQLITE_ROW) {
-		const char *row = (const char *)sqlite3_column_text(stmt, 0);
+	    SQL_ROW) {
+		const char *this_name = sql_col_text(row, 0);
 
-		if (row == NULL)
+		if (this_name == NULL)
 			continue;
-		if (name != NULL && sqlite3_column_int64(stmt, 2) != test) {
+		if (name != NULL && sql_col_int64(row, 2) != test) {
 			stop = cb(name, sql_median(durations, nd), arg) == -1;
 			n++;
 			free(name);
 			name = NULL;
 		}
 		if (name == NULL) {
-			name = xstrdup(row);
-			test = sqlite3_column_int64(stmt, 2);
+			name = xstrdup(this_name);
+			test = sql_col_int64(row, 2);
 			nd = 0;
 		}
-		if (sqlite3_column_type(stmt, 1) != SQLITE_NULL &&
+		if (!sql_col_null(row, 1) &&
 		    nd < STORE_DURATION_RUNS_MAX)
-			durations[nd++] = sqlite3_column_int64(stmt, 1);
+			durations[nd++] = sql_col_int64(row, 1);
 	}
-	if (!stop && name != NULL && (rc == SQLITE_DONE)) {
+	if (!stop && name != NULL && (rc == SQL_DONE)) {
 		cb(name, sql_median(durations, nd), arg);
 		n++;
 	}
 	free(name);
 	sql_reset(store, ST_TEST_DURATIONS);
-	return stop || rc == SQLITE_DONE ? n : -1;
+	return stop || rc == SQL_DONE ? n : -1;
 }
 
 int
@@ -413,24 +413,24 @@ sqlite_flaky_tests(struct store *base, int limit, store_flaky_cb cb,
     void *arg)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
-	sqlite3_stmt *stmt = store->stmt[ST_FLAKY_LIST];
+	struct sql_row *row = sql_row(store, ST_FLAKY_LIST);
 	struct flaky_test f;
 	int rc, n = 0, stop = 0;
 
 	sql_bind_int64(store, ST_FLAKY_LIST, 1, limit);
-	while (!stop && (rc = sql_step(store, ST_FLAKY_LIST)) == SQLITE_ROW) {
+	while (!stop && (rc = sql_step(store, ST_FLAKY_LIST)) == SQL_ROW) {
 		memset(&f, 0, sizeof f);
-		f.repo = sql_column_strdup(stmt, 0);
-		f.name = sql_column_strdup(stmt, 1);
-		f.flakes = sqlite3_column_int64(stmt, 2);
-		f.last_job = sqlite3_column_int64(stmt, 3);
-		f.quarantined = (int)sqlite3_column_int64(stmt, 4);
+		f.repo = sql_col_strdup(row, 0);
+		f.name = sql_col_strdup(row, 1);
+		f.flakes = sql_col_int64(row, 2);
+		f.last_job = sql_col_int64(row, 3);
+		f.quarantined = (int)sql_col_int64(row, 4);
 		n++;
 		stop = cb(&f, arg) == -1;
 		flaky_test_release(&f);
 	}
 	sql_reset(store, ST_FLAKY_LIST);
-	return stop || rc == SQLITE_DONE ? n : -1;
+	return stop || rc == SQL_DONE ? n : -1;
 }
 
 int
@@ -458,17 +458,17 @@ sqlite_quarantined(struct store *base, const char *repo,
     const char *by, void *arg), void *arg)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
-	sqlite3_stmt *stmt = store->stmt[ST_QUARANTINE_LIST];
+	struct sql_row *row = sql_row(store, ST_QUARANTINE_LIST);
 	int rc, n = 0;
 
 	sql_bind_text(store, ST_QUARANTINE_LIST, 1, repo);
-	while ((rc = sql_step(store, ST_QUARANTINE_LIST)) == SQLITE_ROW) {
-		cb((const char *)sqlite3_column_text(stmt, 0),
-		    (const char *)sqlite3_column_text(stmt, 1),
-		    sqlite3_column_int64(stmt, 2),
-		    (const char *)sqlite3_column_text(stmt, 3), arg);
+	while ((rc = sql_step(store, ST_QUARANTINE_LIST)) == SQL_ROW) {
+		cb(sql_col_text(row, 0),
+		    sql_col_text(row, 1),
+		    sql_col_int64(row, 2),
+		    sql_col_text(row, 3), arg);
 		n++;
 	}
 	sql_reset(store, ST_QUARANTINE_LIST);
-	return rc == SQLITE_DONE ? n : -1;
+	return rc == SQL_DONE ? n : -1;
 }
