@@ -16,19 +16,17 @@ sql_each_job(struct store_sqlite *store, enum store_stmt id, store_job_cb cb,
     void *arg)
 {
 	struct job job;
-	int rc, n = 0;
+	int rc, n = 0, stop = 0;
 
-	while ((rc = sql_step(store, id)) == SQL_ROW) {
+	while (!stop && (rc = sql_step(store, id)) == SQL_ROW) {
 		if (sql_job_fill(sql_row(store, id), &job) == -1)
 			continue;
-		rc = cb(&job, arg);
+		stop = cb(&job, arg) == -1;
 		job_release(&job);
 		n++;
-		if (rc == -1)
-			break;
 	}
 	sql_reset(store, id);
-	return rc == SQL_ROW || rc == SQL_DONE || rc == -1 ? n : -1;
+	return rc == SQL_ERROR ? -1 : n;
 }
 
 int
