@@ -20,6 +20,7 @@
 
 #include "unit_dir.h"
 #include "unit_stderr.h"
+#include "unit_store.h"
 #include <sqlite3.h>
 
 #include "store.h"
@@ -621,14 +622,6 @@ test_queue_limit(void **state)
 }
 
 /* The lists for the web side and the client. */
-static int
-count_job(const struct job *job, void *arg)
-{
-	(void)job;
-	(*(int *)arg)++;
-	return 0;
-}
-
 static void
 test_lists(void **state)
 {
@@ -642,11 +635,13 @@ test_lists(void **state)
 	dispatch(f, REPO1, C1, 0, NULL);
 	dispatch(f, REPO1, C2, 0, NULL);
 	dispatch(f, REPO2, C3, 0, NULL);
-	assert_int_equal(store_list_jobs(f->store, &all, count_job, &n), 3);
+	assert_int_equal(store_list_jobs(f->store, &all, unit_count_job, &n),
+	    3);
 	n = 0;
-	assert_int_equal(store_list_jobs(f->store, &one, count_job, &n), 1);
-	assert_int_equal(store_list_queue(f->store, 2, count_job, &n), 2);
-	assert_int_equal(store_list_heads(f->store, count_job, &n), 2);
+	assert_int_equal(store_list_jobs(f->store, &one, unit_count_job, &n),
+	    1);
+	assert_int_equal(store_list_queue(f->store, 2, unit_count_job, &n), 2);
+	assert_int_equal(store_list_heads(f->store, unit_count_job, &n), 2);
 	assert_int_equal(store_count_states(f->store, counts), 0);
 	assert_int_equal(counts[JOB_QUEUED], 3);
 	assert_int_equal(store_oldest_queued(f->store, &oldest), 1);

@@ -38,14 +38,6 @@ pread64(int fd, void *buf, size_t count, off_t offset)
 
 UNIT_STORE_FIXTURE("store-read-errors")
 
-static int
-count_job(const struct job *job, void *arg)
-{
-	(void)job;
-	(*(int *)arg)++;
-	return 0;
-}
-
 /* A change by another connection: the store's cached pages are stale. */
 static void
 change_behind(struct unit_store *u)
@@ -77,14 +69,14 @@ test_unreadable_list_is_an_error(void **state)
 	change_behind(u);
 	unit_stderr_catch(&caught);
 	fail_reads = 1;
-	assert_int_equal(store_list_jobs(u->store, &filter, count_job, &seen),
-	    -1);
+	assert_int_equal(store_list_jobs(u->store, &filter, unit_count_job,
+	    &seen), -1);
 	fail_reads = 0;
 	said = unit_stderr_release(&caught);
 	assert_non_null(strstr(said, "unable to"));
 	assert_int_equal(seen, 0);
-	assert_int_equal(store_list_jobs(u->store, &filter, count_job, &seen),
-	    2);
+	assert_int_equal(store_list_jobs(u->store, &filter, unit_count_job,
+	    &seen), 2);
 	assert_int_equal(seen, 2);
 }
 

@@ -104,6 +104,15 @@ unit_dispatch(struct unit_store *u, const char *repo, const char *commit,
 	static int teardown(void **state) \
 	{ return unit_store_teardown(state); }
 
+/* A store_job_cb that counts the jobs of a list in *(int *)arg. */
+static inline int
+unit_count_job(const struct job *job, void *arg)
+{
+	(void)job;
+	(*(int *)arg)++;
+	return 0;
+}
+
 /* What store_test_durations gave: names and medians, in its order. */
 struct unit_medians {
 	char names[8][32];
