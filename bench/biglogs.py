@@ -5,18 +5,18 @@ peaks; the job's wall time (duration_ms, which includes the runner's git
 work) is compared with the same test run directly with its output to a
 file, and with its output streamed by bench/relay.c (a pipe, a process, a
 loopback socket, a process and the file: the least a runner and a
-dispatcher can do, without a protocol or a store).  The dispatcher runs with --max-log-bytes above 100 MiB so that the
-whole output goes through it and onto disk (the default, 16 MiB, would
-drop the rest).
+dispatcher can do, without a protocol or a store).  The dispatcher runs
+with --max-log-bytes above 100 MiB so that the whole output goes through
+it and onto disk (the default, 16 MiB, would drop the rest).
 """
 import os
 import subprocess
 import sys
 import time
 
-from common import (SSCI, RELAY, figure, note, workdir, git, make_repo, dispatcher,
-                    runner, rss_kib, cpu_s, RssSampler, wait_for, result_files,
-                    result_line)
+from common import (SSCI, RELAY, figure, note, workdir, git, make_repo,
+                    dispatcher, runner, rss_kib, cpu_s, RssSampler, wait_for,
+                    result_files, result_line)
 
 MIB = int(os.environ.get("SSCI_BENCH_LOG_MIB", "100"))
 BIG_TEST = ("#!/bin/sh\nhead -c %d /dev/zero | tr '\\0' 'x' | fold -w 100\n"
