@@ -4,7 +4,7 @@
  * with synchronous=FULL (a change is on disk when its COMMIT returns, so a
  * dispatcher killed with -9 right after acknowledging a dispatch still has
  * the job when it restarts), migrations, prepared statements, and the
- * helpers the other store_sqlite files run them with.
+ * driver (store_sql.h) that the store's logic runs them through.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -13,8 +13,6 @@
 
 #include "store_sqlite.h"
 #include "util.h"
-
-
 
 /*
  * Failures that may pass without anyone changing the database: space or
@@ -36,7 +34,7 @@ store_rc_transient(int rc)
 	return 0;
 }
 
-static int sql_sync(struct store_sqlite *store, bool full);
+static int lite_sync(struct store_sqlite *store, bool full);
 
 /*
  * A change made outside BEGIN ... COMMIT commits by itself, with the
@@ -44,9 +42,9 @@ static int sql_sync(struct store_sqlite *store, bool full);
  * holding, and then the release owes it a sync as it does a commit.
  */
 static bool
-sql_alone(struct store_sqlite *store, enum store_stmt id)
+lite_alone(struct store_sqlite *store, enum store_stmt id)
 {
-	sqlite3_stmt *stmt = store->stmt[id];
+	sqlite3_stmt *stmt = store->rows[id].stmt;
 
 	/* BEGIN IMMEDIATE is not read-only, but commits nothing itself. */
 	return id != ST_BEGIN && sqlite3_get_autocommit(store->db) &&
@@ -56,85 +54,74 @@ sql_alone(struct store_sqlite *store, enum store_stmt id)
 /* A change was committed (one that changed nothing wrote nothing):
  * synced if not holding, else owed to the release. */
 static void
-sql_committed(struct store_sqlite *store, int64_t changes_before)
+lite_committed(struct store_sqlite *store, int64_t changes_before)
 {
 	if (sqlite3_total_changes64(store->db) == changes_before)
 		return;
 	if (store->holding)
 		store->owed = true;
 	else
-		store->base.syncs++;
+		store->sql.base.syncs++;
 }
 
-/* Step a statement; anything but a row or the end is logged. */
-int
-sql_step(struct store_sqlite *store, enum store_stmt id)
+static int
+lite_step(struct sql_store *base, enum store_stmt id)
 {
-	bool alone = sql_alone(store, id);
+	struct store_sqlite *store = (struct store_sqlite *)base;
+	bool alone = lite_alone(store, id);
 	int64_t changes = sqlite3_total_changes64(store->db);
 	int rc;
 
 	if (id == ST_BEGIN)
 		store->changes_at_begin = changes;
 	if (alone && store->unsynced != store->holding &&
-	    sql_sync(store, !store->holding) == -1)
+	    lite_sync(store, !store->holding) == -1)
 		return SQL_ERROR;
-	rc = sqlite3_step(store->stmt[id]);
+	rc = sqlite3_step(store->rows[id].stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_warnx("unable to %s in '%s': %s", store_sql[id].what,
-		    store->path, sqlite3_errmsg(store->db));
-		store->base.transient = store_rc_transient(rc);
+		    base->path, sqlite3_errmsg(store->db));
+		base->base.transient = store_rc_transient(rc);
 		return SQL_ERROR;
 	}
 	if (alone)
-		sql_committed(store, changes);
+		lite_committed(store, changes);
 	return rc == SQLITE_ROW ? SQL_ROW : SQL_DONE;
 }
 
-/* Make a statement ready for its next use, dropping old values. */
-void
-sql_reset(struct store_sqlite *store, enum store_stmt id)
+static void
+lite_reset(struct sql_store *base, enum store_stmt id)
 {
-	sqlite3_reset(store->stmt[id]);
-	sqlite3_clear_bindings(store->stmt[id]);
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sqlite3_reset(store->rows[id].stmt);
+	sqlite3_clear_bindings(store->rows[id].stmt);
 }
 
 /* Step a statement that returns no rows, and reset it: 0 or -1. */
 static int
-sql_step_done(struct store_sqlite *store, enum store_stmt id)
+lite_step_done(struct store_sqlite *store, enum store_stmt id)
 {
-	int rc = sql_step(store, id);
+	int rc = lite_step(&store->sql, id);
 
-	sql_reset(store, id);
+	lite_reset(&store->sql, id);
 	return rc == SQL_DONE ? 0 : -1;
 }
 
-/* Run a statement that returns no rows: 0 or -1. */
-int
-sql_run(struct store_sqlite *store, enum store_stmt id)
+/*
+ * While holding, commits wait for no sync (the release syncs them all);
+ * otherwise never a durable transaction while synchronous=NORMAL is left
+ * from an unsynced one that was rolled back.
+ */
+static int
+lite_begin(struct sql_store *base)
 {
-	/* While holding, commits wait for no sync (the release syncs them
-	 * all); otherwise never a durable transaction while synchronous=NORMAL
-	 * is left from an unsynced one that was rolled back. */
-	if (id == ST_BEGIN && store->unsynced != store->holding &&
-	    sql_sync(store, !store->holding) == -1)
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	if (store->unsynced != store->holding &&
+	    lite_sync(store, !store->holding) == -1)
 		return -1;
-	return sql_step_done(store, id);
-}
-
-/* Run a query for one number: 1 and *out set, 0 if no row, -1. */
-int
-sql_scalar(struct store_sqlite *store, enum store_stmt id, int64_t *out)
-{
-	int rc;
-
-	rc = sql_step(store, id);
-	if (rc == SQL_ROW)
-		*out = sqlite3_column_int64(store->stmt[id], 0);
-	sql_reset(store, id);
-	if (rc == SQL_ROW)
-		return 1;
-	return rc == SQL_DONE ? 0 : -1;
+	return lite_step_done(store, ST_BEGIN);
 }
 
 /*
@@ -143,76 +130,78 @@ sql_scalar(struct store_sqlite *store, enum store_stmt id, int64_t *out)
  * invariants, so no caller has to handle it.
  */
 static void
-sql_bind_check(struct store_sqlite *store, enum store_stmt id, int rc)
+lite_bind_check(struct sql_store *base, enum store_stmt id, int rc)
 {
 	if (rc != SQLITE_OK)
 		fatalx("unable to bind a value to %s in '%s': %s",
-		    store_sql[id].what, store->path, sqlite3_errstr(rc));
+		    store_sql[id].what, base->path, sqlite3_errstr(rc));
 }
 
-void
-sql_bind_int64(struct store_sqlite *store, enum store_stmt id, int idx, int64_t v)
+static void
+lite_bind_int64(struct sql_store *base, enum store_stmt id, int idx,
+    int64_t v)
 {
-	sql_bind_check(store, id, sqlite3_bind_int64(store->stmt[id], idx,
-	    v));
+	lite_bind_check(base, id, sqlite3_bind_int64(
+	    ((struct store_sqlite *)base)->rows[id].stmt, idx, v));
 }
 
-/* A negative number means unknown and is stored as NULL. */
-void
-sql_bind_known(struct store_sqlite *store, enum store_stmt id, int idx, int64_t v)
+static void
+lite_bind_null(struct sql_store *base, enum store_stmt id, int idx)
 {
-	if (v < 0)
-		sql_bind_check(store, id, sqlite3_bind_null(store->stmt[id],
-		    idx));
-	else
-		sql_bind_int64(store, id, idx, v);
+	lite_bind_check(base, id, sqlite3_bind_null(
+	    ((struct store_sqlite *)base)->rows[id].stmt, idx));
 }
 
-/* NULL binds NULL; the text is copied, callers' buffers are short-lived. */
-void
-sql_bind_text(struct store_sqlite *store, enum store_stmt id, int idx,
+/* The text is copied: callers' buffers are short-lived. */
+static void
+lite_bind_text(struct sql_store *base, enum store_stmt id, int idx,
     const char *s)
 {
-	sql_bind_check(store, id, sqlite3_bind_text(store->stmt[id], idx, s,
-	    -1, SQLITE_TRANSIENT));
+	lite_bind_check(base, id, sqlite3_bind_text(
+	    ((struct store_sqlite *)base)->rows[id].stmt, idx, s, -1,
+	    SQLITE_TRANSIENT));
 }
 
-/* The bytes are copied, as text is. */
-void
-sql_bind_blob(struct store_sqlite *store, enum store_stmt id, int idx,
+static void
+lite_bind_blob(struct sql_store *base, enum store_stmt id, int idx,
     const void *p, size_t len)
 {
 	if (len > INT_MAX)
 		fatalx("unable to bind %zu bytes to %s in '%s': too long", len,
-		    store_sql[id].what, store->path);
-	sql_bind_check(store, id, sqlite3_bind_blob(store->stmt[id], idx, p,
-	    (int)len, SQLITE_TRANSIENT));
+		    store_sql[id].what, base->path);
+	lite_bind_check(base, id, sqlite3_bind_blob(
+	    ((struct store_sqlite *)base)->rows[id].stmt, idx, p, (int)len,
+	    SQLITE_TRANSIENT));
 }
 
 /* Roll back after an error, if SQLite has not done so already. */
-void
-sql_rollback(struct store_sqlite *store)
+static void
+lite_rollback(struct sql_store *base)
 {
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
 	if (!sqlite3_get_autocommit(store->db))
-		sql_run(store, ST_ROLLBACK);
+		(void)lite_step_done(store, ST_ROLLBACK);
 }
 
 /* Commit, or roll back if that fails so no transaction is left open. */
 static int
-sql_commit_step(struct store_sqlite *store)
+lite_commit_step(struct store_sqlite *store)
 {
-	if (sql_step_done(store, ST_COMMIT) == 0)
+	if (lite_step_done(store, ST_COMMIT) == 0)
 		return 0;
-	sql_rollback(store);
+	lite_rollback(&store->sql);
 	return -1;
 }
 
-int
-sql_commit(struct store_sqlite *store)
+static int
+lite_commit(struct sql_store *base)
 {
-	if (sql_commit_step(store) == -1)
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	if (lite_commit_step(store) == -1)
 		return -1;
-	sql_committed(store, store->changes_at_begin);
+	lite_committed(store, store->changes_at_begin);
 	return 0;
 }
 
@@ -222,14 +211,15 @@ sql_commit(struct store_sqlite *store)
  * run again: it is compiled each time, from a fixed text.
  */
 static int
-sql_sync(struct store_sqlite *store, bool full)
+lite_sync(struct store_sqlite *store, bool full)
 {
 	char *err = NULL;
 
 	if (sqlite3_exec(store->db, full ? "PRAGMA synchronous = FULL" :
 	    "PRAGMA synchronous = NORMAL", NULL, NULL, &err) != SQLITE_OK) {
 		log_warnx("unable to set the synchronous mode of '%s': %s",
-		    store->path, err != NULL ? err : sqlite3_errmsg(store->db));
+		    store->sql.path, err != NULL ? err :
+		    sqlite3_errmsg(store->db));
 		sqlite3_free(err);
 		return -1;
 	}
@@ -238,33 +228,109 @@ sql_sync(struct store_sqlite *store, bool full)
 }
 
 /*
- * For a change whose loss to a power cut costs nothing (a job's start: the
- * job is then queued again, and its runner's register adopts it): in WAL
- * mode with synchronous=NORMAL the commit is kept through a kill -9 but
- * waits for no fdatasync, and the next commit with synchronous=FULL syncs
- * the log with this one in it.  The mode cannot change inside a
+ * In WAL mode with synchronous=NORMAL the commit is kept through a kill -9
+ * but waits for no fdatasync, and the next commit with synchronous=FULL
+ * syncs the log with this one in it.  The mode cannot change inside a
  * transaction, so it is set before BEGIN and set back after COMMIT (or, if
  * the transaction was rolled back, by the next BEGIN).
  */
-int
-sql_begin_unsynced(struct store_sqlite *store)
+static int
+lite_begin_unsynced(struct sql_store *base)
 {
-	if (!store->unsynced && sql_sync(store, false) == -1)
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	if (!store->unsynced && lite_sync(store, false) == -1)
 		return -1;
-	return sql_step_done(store, ST_BEGIN);
+	return lite_step_done(store, ST_BEGIN);
 }
 
-int
-sql_commit_unsynced(struct store_sqlite *store)
+static int
+lite_commit_unsynced(struct sql_store *base)
 {
-	if (sql_commit_step(store) == -1)
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	if (lite_commit_step(store) == -1)
 		return -1;
 	/* Committed whatever follows: a failure here leaves the mode for
 	 * the next BEGIN to set back.  While holding, NORMAL stays. */
 	if (!store->holding)
-		(void)sql_sync(store, true);
+		(void)lite_sync(store, true);
 	return 0;
 }
+
+static int
+lite_changes(struct sql_store *base)
+{
+	return sqlite3_changes(((struct store_sqlite *)base)->db);
+}
+
+static int64_t
+lite_last_id(struct sql_store *base)
+{
+	return sqlite3_last_insert_rowid(((struct store_sqlite *)base)->db);
+}
+
+/* With SQLite a statement is its own current row. */
+static struct sql_row *
+lite_row(struct sql_store *base, enum store_stmt id)
+{
+	return &((struct store_sqlite *)base)->rows[id].base;
+}
+
+static sqlite3_stmt *
+lite_stmt(struct sql_row *row)
+{
+	return ((struct sqlite_row *)row)->stmt;
+}
+
+static int64_t
+lite_col_int64(struct sql_row *row, int col)
+{
+	return sqlite3_column_int64(lite_stmt(row), col);
+}
+
+static const char *
+lite_col_text(struct sql_row *row, int col)
+{
+	return (const char *)sqlite3_column_text(lite_stmt(row), col);
+}
+
+static bool
+lite_col_null(struct sql_row *row, int col)
+{
+	return sqlite3_column_type(lite_stmt(row), col) == SQLITE_NULL;
+}
+
+static const void *
+lite_col_blob(struct sql_row *row, int col, size_t *len)
+{
+	const void *p = sqlite3_column_blob(lite_stmt(row), col);
+	int n = sqlite3_column_bytes(lite_stmt(row), col);
+
+	*len = n > 0 ? (size_t)n : 0;
+	return p;
+}
+
+static const struct sql_driver sqlite_driver = {
+	.step = lite_step,
+	.reset = lite_reset,
+	.bind_int64 = lite_bind_int64,
+	.bind_null = lite_bind_null,
+	.bind_text = lite_bind_text,
+	.bind_blob = lite_bind_blob,
+	.row = lite_row,
+	.col_int64 = lite_col_int64,
+	.col_text = lite_col_text,
+	.col_null = lite_col_null,
+	.col_blob = lite_col_blob,
+	.changes = lite_changes,
+	.last_id = lite_last_id,
+	.begin = lite_begin,
+	.commit = lite_commit,
+	.rollback = lite_rollback,
+	.begin_unsynced = lite_begin_unsynced,
+	.commit_unsynced = lite_commit_unsynced,
+};
 
 void
 sql_sync_hold(struct store *base)
@@ -302,127 +368,10 @@ sql_sync_release(struct store *base)
 	 */
 	if (rc != SQLITE_OK)
 		fatalx("unable to sync '%s-wal': %s; stopping, so that the "
-		    "next start recovers what the disk holds", store->path,
+		    "next start recovers what the disk holds", store->sql.path,
 		    sqlite3_errstr(rc));
 	store->owed = false;
 	base->syncs++;
-}
-
-/* With SQLite a statement is its own current row. */
-struct sql_row *
-sql_row(struct store_sqlite *store, enum store_stmt id)
-{
-	return (struct sql_row *)store->stmt[id];
-}
-
-int64_t
-sql_col_int64(struct sql_row *row, int col)
-{
-	return sqlite3_column_int64((sqlite3_stmt *)row, col);
-}
-
-const char *
-sql_col_text(struct sql_row *row, int col)
-{
-	return (const char *)sqlite3_column_text((sqlite3_stmt *)row, col);
-}
-
-bool
-sql_col_null(struct sql_row *row, int col)
-{
-	return sqlite3_column_type((sqlite3_stmt *)row, col) == SQLITE_NULL;
-}
-
-const void *
-sql_col_blob(struct sql_row *row, int col, size_t *len)
-{
-	const void *p = sqlite3_column_blob((sqlite3_stmt *)row, col);
-	int n = sqlite3_column_bytes((sqlite3_stmt *)row, col);
-
-	*len = n > 0 ? (size_t)n : 0;
-	return p;
-}
-
-char *
-sql_col_strdup(struct sql_row *row, int col)
-{
-	const char *s = sql_col_text(row, col);
-
-	return s == NULL ? NULL : xstrdup(s);
-}
-
-int64_t
-sql_col_int64_or(struct sql_row *row, int col, int64_t def)
-{
-	return sql_col_null(row, col) ? def : sql_col_int64(row, col);
-}
-
-int
-sql_col_state(struct sql_row *row, int col, enum job_state *state)
-{
-	const char *s = sql_col_text(row, col);
-
-	if (s == NULL || job_state_parse(s, state) == -1) {
-		log_warnx("unknown job state '%s' in the database",
-		    s == NULL ? "" : s);
-		return -1;
-	}
-	return 0;
-}
-
-/* Fill *job from a row of JOB_COLUMNS: 1, or -1 for a row we can't read. */
-int
-sql_job_fill(struct sql_row *row, struct job *job)
-{
-	const char *commit;
-
-	memset(job, 0, sizeof *job);
-	if (sql_col_state(row, 4, &job->state) == -1)
-		return -1;
-	job->id = sql_col_int64(row, 0);
-	job->repo = sql_col_strdup(row, 1);
-	commit = sql_col_text(row, 2);
-	snprintf(job->commit, sizeof job->commit, "%s",
-	    commit == NULL ? "" : commit);
-	job->branch = sql_col_strdup(row, 3);
-	job->attempt = (int)sql_col_int64_or(row, 5, 0);
-	job->runner = sql_col_strdup(row, 6);
-	job->created_ms = sql_col_int64_or(row, 7, 0);
-	job->started_ms = sql_col_int64_or(row, 8, 0);
-	job->finished_ms = sql_col_int64_or(row, 9, 0);
-	job->exit_code = (int)sql_col_int64_or(row, 10, -1);
-	job->duration_ms = sql_col_int64_or(row, 11, -1);
-	job->tests.run = (int)sql_col_int64_or(row, 12, -1);
-	job->tests.failed = (int)sql_col_int64_or(row, 13, -1);
-	job->tests.skipped = (int)sql_col_int64_or(row, 14, -1);
-	job->reason = sql_col_strdup(row, 15);
-	job->subject = sql_col_strdup(row, 16);
-	job->author = sql_col_strdup(row, 17);
-	job->retry_of = sql_col_int64_or(row, 18, 0);
-	job->pipeline = sql_col_int64_or(row, 19, job->id);
-	if (sql_col_null(row, 20) ||
-	    sql_col_state(row, 20, &job->pipeline_state) == -1)
-		job->pipeline_state = job->state;
-	job->name = sql_col_strdup(row, 21);
-	job->spec = sql_col_strdup(row, 22);
-	job->labels = sql_col_strdup(row, 23);
-	job->allow_failure = (int)sql_col_int64_or(row, 24, 0);
-	job->needs_pending = (int)sql_col_int64_or(row, 25, 0);
-	job->flaky = (int)sql_col_int64_or(row, 26, 0);
-	job->fail_retries = (int)sql_col_int64_or(row, 27, 0);
-	job->shards = (int)sql_col_int64_or(row, 28, 0);
-	job->shard_of = sql_col_int64_or(row, 29, 0);
-	job->shard_index = (int)sql_col_int64_or(row, 30, 0);
-	job->expected_ms = sql_col_int64_or(row, 31, -1);
-	job->pr_title = sql_col_strdup(row, 32);
-	job->pr_url = sql_col_strdup(row, 33);
-	job->priority = (int)sql_col_int64_or(row, 34, 0);
-	job->trigger = sql_col_strdup(row, 35);
-	job->params = sql_col_strdup(row, 36);
-	job->superseded_by = sql_col_strdup(row, 37);
-	job->bisection = sql_col_int64_or(row, 38, 0);
-	job->coalescing = (int)sql_col_int64_or(row, 39, 0);
-	return 1;
 }
 
 /* Run a fixed script (no values in it) at open time. */
@@ -432,7 +381,7 @@ store_exec(struct store_sqlite *store, const char *what, const char *sql)
 	char *err = NULL;
 
 	if (sqlite3_exec(store->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		log_warnx("unable to %s '%s': %s", what, store->path,
+		log_warnx("unable to %s '%s': %s", what, store->sql.path,
 		    err != NULL ? err : sqlite3_errmsg(store->db));
 		sqlite3_free(err);
 		return -1;
@@ -451,7 +400,7 @@ store_query_int(struct store_sqlite *store, const char *sql, int *out)
 	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		*out = sqlite3_column_int(stmt, 0);
 	if (rc != SQLITE_ROW)
-		log_warnx("unable to read '%s': %s", store->path,
+		log_warnx("unable to read '%s': %s", store->sql.path,
 		    sqlite3_errmsg(store->db));
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW ? 0 : -1;
@@ -477,7 +426,7 @@ store_auto_vacuum(struct store_sqlite *store)
 		return store_exec(store, "set up",
 		    "PRAGMA auto_vacuum = INCREMENTAL");
 	log_info("'%s' gives space back from now on: rewriting it once",
-	    store->path);
+	    store->sql.path);
 	return store_exec(store, "rewrite",
 	    "PRAGMA auto_vacuum = INCREMENTAL; VACUUM");
 }
@@ -491,10 +440,11 @@ store_connect(struct store_sqlite *store)
 {
 	int rc, wal;
 
-	rc = sqlite3_open_v2(store->path, &store->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(store->sql.path, &store->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    NULL);
 	if (rc != SQLITE_OK) {
-		log_warnx("unable to open '%s': %s", store->path,
+		log_warnx("unable to open '%s': %s", store->sql.path,
 		    store->db != NULL ? sqlite3_errmsg(store->db) :
 		    sqlite3_errstr(rc));
 		return -1;
@@ -508,7 +458,8 @@ store_connect(struct store_sqlite *store)
 	    "FROM pragma_journal_mode", &wal) == -1)
 		return -1;
 	if (!wal) {
-		log_warnx("unable to use '%s': WAL mode refused", store->path);
+		log_warnx("unable to use '%s': WAL mode refused",
+		    store->sql.path);
 		return -1;
 	}
 	return 0;
@@ -531,7 +482,7 @@ store_migrate_step(struct store_sqlite *store)
 		goto fail;
 	if (version < 0 || version > store_version) {
 		log_warnx("unable to use '%s': its schema version %d is newer "
-		    "than this ssci knows (%d)", store->path, version,
+		    "than this ssci knows (%d)", store->sql.path, version,
 		    store_version);
 		goto fail;
 	}
@@ -542,7 +493,7 @@ store_migrate_step(struct store_sqlite *store)
 		goto fail;
 	if (after != version + 1) {
 		log_warnx("unable to migrate '%s': migration %d set version %d",
-		    store->path, version + 1, after);
+		    store->sql.path, version + 1, after);
 		goto fail;
 	}
 	if (store_exec(store, "commit", "COMMIT") == -1)
@@ -569,13 +520,14 @@ store_prepare(struct store_sqlite *store)
 {
 	for (int i = 0; i < ST_MAX; i++) {
 		if (sqlite3_prepare_v3(store->db, store_sql[i].sql, -1,
-		    SQLITE_PREPARE_PERSISTENT, &store->stmt[i], NULL) !=
+		    SQLITE_PREPARE_PERSISTENT, &store->rows[i].stmt, NULL) !=
 		    SQLITE_OK) {
 			log_warnx("unable to prepare '%s' for '%s': %s",
-			    store_sql[i].sql, store->path,
+			    store_sql[i].sql, store->sql.path,
 			    sqlite3_errmsg(store->db));
 			return -1;
 		}
+		store->rows[i].base.driver = &sqlite_driver;
 	}
 	return 0;
 }
@@ -589,13 +541,14 @@ sql_open(const char *dir)
 		return NULL;
 
 	store = xcalloc(1, sizeof *store);
-	xasprintf(&store->path, "%s/ssci.db", dir);
+	store->sql.driver = &sqlite_driver;
+	xasprintf(&store->sql.path, "%s/ssci.db", dir);
 	if (store_connect(store) == -1 || store_migrate(store) == -1 ||
 	    store_prepare(store) == -1) {
-		sql_close(&store->base);
+		sql_close(&store->sql.base);
 		return NULL;
 	}
-	return &store->base;
+	return &store->sql.base;
 }
 
 void
@@ -604,51 +557,10 @@ sql_close(struct store *base)
 	struct store_sqlite *store = (struct store_sqlite *)base;
 
 	for (int i = 0; i < ST_MAX; i++)
-		sqlite3_finalize(store->stmt[i]);
+		sqlite3_finalize(store->rows[i].stmt);
 	if (sqlite3_close(store->db) != SQLITE_OK)
-		log_warnx("unable to close '%s': %s", store->path,
+		log_warnx("unable to close '%s': %s", store->sql.path,
 		    sqlite3_errmsg(store->db));
-	free(store->path);
+	free(store->sql.path);
 	free(store);
-}
-
-/* Read one job row from a JOB_COLUMNS statement: 1, 0 if none, -1. */
-int
-sql_read_job(struct store_sqlite *store, enum store_stmt id, struct job *job)
-{
-	int rc, found = 0;
-
-	rc = sql_step(store, id);
-	if (rc == SQL_ROW)
-		found = sql_job_fill(sql_row(store, id), job);
-	sql_reset(store, id);
-	if (found == -1)
-		job_release(job);
-	return rc == SQL_ERROR ? -1 : found;
-}
-
-/* Run an update of one job that must be in state from: 0 or -1. */
-int
-sql_update_job(struct store_sqlite *store, enum store_stmt st, int64_t id,
-    const char *from)
-{
-	if (sql_run(store, st) == -1)
-		return -1;
-	if (sql_changes(store) == 1)
-		return 0;
-	log_warnx("unable to %s %lld: it is not %s", store_sql[st].what,
-	    (long long)id, from);
-	return -1;
-}
-
-int
-sql_changes(struct store_sqlite *store)
-{
-	return sqlite3_changes(store->db);
-}
-
-int64_t
-sql_last_id(struct store_sqlite *store)
-{
-	return sqlite3_last_insert_rowid(store->db);
 }

@@ -104,7 +104,7 @@
 
 #define TEST_FAILED "r.status IN ('failed', 'error')"
 
-/* The columns sqlite_artifact_fill reads, in its order. */
+/* The columns sqlstore_artifact_fill reads, in its order. */
 #define ARTIFACT_COLUMNS \
 	"SELECT a.job_id, a.path, a.size, a.sha256, a.mode, a.created_at, " \
 	"a.expires_at FROM artifacts a "
@@ -313,7 +313,7 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_DELIVERY_PRUNE] = { "forget old webhook deliveries",
 	    "DELETE FROM deliveries WHERE received_ms < ?1" },
 	/*
-	 * Retention (store_sqlite_prune.c): a step of a pass looks at the
+	 * Retention (store_sql_prune.c): a step of a pass looks at the
 	 * pipelines after a cursor, each with its repository and branch
 	 * (its first job's, whose id it has) and its newest job.
 	 */

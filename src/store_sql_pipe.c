@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_sqlite_pipe.c - the SQLite store's pipelines: a new pipeline's
+ * store_sql_pipe.c - the SQL store's pipelines: a new pipeline's
  * row, a plan's jobs and needs added in one transaction, a pipeline's
  * state kept in step with its jobs, and what a job that did not pass
  * leaves skipped.
@@ -10,18 +10,18 @@
 #include <string.h>
 
 #include "plan.h"
-#include "store_sqlite.h"
+#include "store_sql.h"
 #include "util.h"
 
 int
-sql_pipeline_of(struct store_sqlite *store, int64_t job, int64_t *pipeline)
+sql_pipeline_of(struct sql_store *store, int64_t job, int64_t *pipeline)
 {
 	sql_bind_int64(store, ST_PIPELINE_OF, 1, job);
 	return sql_scalar(store, ST_PIPELINE_OF, pipeline);
 }
 
 int
-sql_pipeline_start(struct store_sqlite *store, int64_t first,
+sql_pipeline_start(struct sql_store *store, int64_t first,
     const struct job_request *request, const char *plan)
 {
 	sql_bind_int64(store, ST_JOB_SET_PIPELINE, 1, first);
@@ -47,7 +47,7 @@ sql_pipeline_start(struct store_sqlite *store, int64_t first,
  * reason names the first shard that did not pass.
  */
 static int
-sql_sharded_settle(struct store_sqlite *store, int64_t id, enum job_state was,
+sql_sharded_settle(struct sql_store *store, int64_t id, enum job_state was,
     const char *name)
 {
 	struct sql_row *row = sql_row(store, ST_SHARD_STATES);
@@ -98,7 +98,7 @@ sql_sharded_settle(struct store_sqlite *store, int64_t id, enum job_state was,
 
 /* Each sharded job of a pipeline follows its shards. */
 static int
-sql_sharded_settle_all(struct store_sqlite *store, int64_t pipeline)
+sql_sharded_settle_all(struct sql_store *store, int64_t pipeline)
 {
 	struct sql_row *row = sql_row(store, ST_SHARDED_JOBS);
 	struct { int64_t id; enum job_state state; char *name; } *jobs = NULL;
@@ -126,7 +126,7 @@ sql_sharded_settle_all(struct store_sqlite *store, int64_t pipeline)
 }
 
 int
-sql_pipeline_settle(struct store_sqlite *store, int64_t pipeline)
+sql_pipeline_settle(struct sql_store *store, int64_t pipeline)
 {
 	struct sql_row *row = sql_row(store, ST_PIPELINE_STATES);
 	enum job_state *states = NULL, state;
@@ -164,7 +164,7 @@ sql_pipeline_settle(struct store_sqlite *store, int64_t pipeline)
 }
 
 int
-sql_skip_after(struct store_sqlite *store, int64_t job, const char *name,
+sql_skip_after(struct sql_store *store, int64_t job, const char *name,
     enum job_state state)
 {
 	char reason[200];
@@ -182,7 +182,7 @@ sql_skip_after(struct store_sqlite *store, int64_t job, const char *name,
 
 /* Entry i as a new job like job like (its pipeline, its queue place). */
 static int
-sql_plan_add(struct store_sqlite *store, int64_t like,
+sql_plan_add(struct sql_store *store, int64_t like,
     const struct job_plan_entry *e, size_t i, int64_t *id)
 {
 	if (e->carried > 0) {
@@ -219,7 +219,7 @@ sql_plan_add(struct store_sqlite *store, int64_t like,
 
 /* The needs of every entry and each shard's job, now that each has its id. */
 static int
-sql_plan_needs(struct store_sqlite *store, const struct job_plan *plan,
+sql_plan_needs(struct sql_store *store, const struct job_plan *plan,
     const int64_t *ids)
 {
 	for (size_t i = 0; i < plan->njobs; i++) {
@@ -254,7 +254,7 @@ sql_plan_needs(struct store_sqlite *store, const struct job_plan *plan,
 }
 
 int
-sql_plan_fill(struct store_sqlite *store, int64_t first,
+sql_plan_fill(struct sql_store *store, int64_t first,
     const struct job_plan *plan, int64_t *ids)
 {
 	for (size_t i = 0; i < plan->njobs; i++) {
@@ -273,10 +273,10 @@ sql_plan_fill(struct store_sqlite *store, int64_t first,
 }
 
 int
-sqlite_pipeline_plan(struct store *base, int64_t job,
+sqlstore_pipeline_plan(struct store *base, int64_t job,
     const struct job_plan *plan, int64_t *ids)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	const struct job_plan_entry *e = &plan->jobs[plan->first];
 
 	if (sql_run(store, ST_BEGIN) == -1)
@@ -302,9 +302,9 @@ fail:
 }
 
 int
-sqlite_pipeline_get(struct store *base, int64_t id, struct pipeline *p)
+sqlstore_pipeline_get(struct store *base, int64_t id, struct pipeline *p)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *row = sql_row(store, ST_PIPELINE_GET);
 	const char *plan;
 	int rc, found = 0;
@@ -324,10 +324,10 @@ sqlite_pipeline_get(struct store *base, int64_t id, struct pipeline *p)
 }
 
 int
-sqlite_pipeline_needs(struct store *base, int64_t id,
+sqlstore_pipeline_needs(struct store *base, int64_t id,
     void (*cb)(int64_t job, int64_t need, void *arg), void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *row = sql_row(store, ST_PIPELINE_NEEDS);
 	int rc, n = 0;
 

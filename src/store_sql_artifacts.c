@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_sqlite_artifacts.c - the SQLite store's artifacts: a row per file
+ * store_sql_artifacts.c - the SQL store's artifacts: a row per file
  * a job keeps (its path, size, SHA-256, mode and expiry), what a job's
  * needs left it, and the expired ones taken out in one transaction.  The
  * files themselves are the dispatcher's (artifact_prune.c, http_artifacts.c).
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_sqlite.h"
+#include "store_sql.h"
 #include "util.h"
 
 /* The expired rows a step takes out, copied before they go. */
@@ -21,7 +21,7 @@ struct artifact_rows {
 
 /* Fill *a from a row of ARTIFACT_COLUMNS; a->path is borrowed. */
 static void
-sqlite_artifact_fill(struct sql_row *row, struct store_artifact *a)
+sqlstore_artifact_fill(struct sql_row *row, struct store_artifact *a)
 {
 	const char *sha = sql_col_text(row, 3);
 
@@ -39,9 +39,9 @@ sqlite_artifact_fill(struct sql_row *row, struct store_artifact *a)
 }
 
 int
-sqlite_artifact_add(struct store *base, const struct store_artifact *a)
+sqlstore_artifact_add(struct store *base, const struct store_artifact *a)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_ARTIFACT_ADD, 1, a->job);
 	sql_bind_text(store, ST_ARTIFACT_ADD, 2, a->path);
@@ -57,14 +57,14 @@ sqlite_artifact_add(struct store *base, const struct store_artifact *a)
 
 /* Call cb for each row of statement id (bound): how many, or -1. */
 static int
-sqlite_artifact_list(struct store_sqlite *store, enum store_stmt id,
+sqlstore_artifact_list(struct sql_store *store, enum store_stmt id,
     store_artifact_cb cb, void *arg)
 {
 	struct store_artifact a;
 	int rc, n = 0;
 
 	while ((rc = sql_step(store, id)) == SQL_ROW) {
-		sqlite_artifact_fill(sql_row(store, id), &a);
+		sqlstore_artifact_fill(sql_row(store, id), &a);
 		n++;
 		if (cb(&a, arg) == -1)
 			break;
@@ -74,37 +74,37 @@ sqlite_artifact_list(struct store_sqlite *store, enum store_stmt id,
 }
 
 int
-sqlite_artifacts_of_job(struct store *base, int64_t job,
+sqlstore_artifacts_of_job(struct store *base, int64_t job,
     store_artifact_cb cb, void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_ARTIFACTS_OF_JOB, 1, job);
-	return sqlite_artifact_list(store, ST_ARTIFACTS_OF_JOB, cb, arg);
+	return sqlstore_artifact_list(store, ST_ARTIFACTS_OF_JOB, cb, arg);
 }
 
 int
-sqlite_artifacts_of_needs(struct store *base, int64_t job,
+sqlstore_artifacts_of_needs(struct store *base, int64_t job,
     store_artifact_cb cb, void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_ARTIFACTS_OF_NEEDS, 1, job);
-	return sqlite_artifact_list(store, ST_ARTIFACTS_OF_NEEDS, cb, arg);
+	return sqlstore_artifact_list(store, ST_ARTIFACTS_OF_NEEDS, cb, arg);
 }
 
 int
-sqlite_artifact_get(struct store *base, int64_t job, const char *path,
+sqlstore_artifact_get(struct store *base, int64_t job, const char *path,
     struct store_artifact *out, char **path_out)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	int rc;
 
 	sql_bind_int64(store, ST_ARTIFACT_GET, 1, job);
 	sql_bind_text(store, ST_ARTIFACT_GET, 2, path);
 	rc = sql_step(store, ST_ARTIFACT_GET);
 	if (rc == SQL_ROW) {
-		sqlite_artifact_fill(sql_row(store, ST_ARTIFACT_GET), out);
+		sqlstore_artifact_fill(sql_row(store, ST_ARTIFACT_GET), out);
 		*path_out = xstrdup(out->path);
 		out->path = *path_out;
 	}
@@ -125,7 +125,7 @@ artifact_rows_release(struct artifact_rows *r)
 
 /* The expired rows, at most limit, into r: 0 or -1. */
 static int
-sqlite_artifacts_expired(struct store_sqlite *store, int64_t now, int limit,
+sqlstore_artifacts_expired(struct sql_store *store, int64_t now, int limit,
     struct artifact_rows *r)
 {
 	struct sql_row *row = sql_row(store, ST_ARTIFACTS_EXPIRED);
@@ -136,7 +136,7 @@ sqlite_artifacts_expired(struct store_sqlite *store, int64_t now, int limit,
 	while ((rc = sql_step(store, ST_ARTIFACTS_EXPIRED)) == SQL_ROW) {
 		r->rows = xrealloc(r->rows, (r->n + 1) * sizeof *r->rows);
 		r->paths = xrealloc(r->paths, (r->n + 1) * sizeof *r->paths);
-		sqlite_artifact_fill(row, &r->rows[r->n]);
+		sqlstore_artifact_fill(row, &r->rows[r->n]);
 		r->paths[r->n] = xstrdup(r->rows[r->n].path);
 		r->rows[r->n].path = r->paths[r->n];
 		r->n++;
@@ -146,17 +146,17 @@ sqlite_artifacts_expired(struct store_sqlite *store, int64_t now, int limit,
 }
 
 int
-sqlite_artifacts_expire(struct store *base, int64_t now, int limit,
+sqlstore_artifacts_expire(struct store *base, int64_t now, int limit,
     store_artifact_cb cb, void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct artifact_rows r = { NULL, NULL, 0 };
 	size_t i;
 	int rc = -1;
 
 	if (sql_run(store, ST_BEGIN) == -1)
 		return -1;
-	if (sqlite_artifacts_expired(store, now, limit, &r) == -1)
+	if (sqlstore_artifacts_expired(store, now, limit, &r) == -1)
 		goto fail;
 	for (i = 0; i < r.n; i++) {
 		sql_bind_int64(store, ST_ARTIFACT_REMOVE, 1, r.rows[i].job);
@@ -179,9 +179,9 @@ out:
 }
 
 int
-sqlite_artifacts_remove_job(struct store *base, int64_t job)
+sqlstore_artifacts_remove_job(struct store *base, int64_t job)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_ARTIFACTS_REMOVE_JOB, 1, job);
 	if (sql_run(store, ST_ARTIFACTS_REMOVE_JOB) == -1)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_sqlite_secrets.c - the SQLite store's secrets: a repository's
+ * store_sql_secrets.c - the SQL store's secrets: a repository's
  * named values as store.c sealed them (the bytes it gives are all this
  * file ever sees), with the branches they are given to and when and by
  * whom each was last set.
@@ -8,15 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_sqlite.h"
+#include "store_sql.h"
 #include "util.h"
 
 int
-sqlite_secret_set(struct store *base, const char *repo, const char *name,
+sqlstore_secret_set(struct store *base, const char *repo, const char *name,
     const unsigned char *sealed, size_t len, const char *branches,
     const char *by, int64_t now)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_text(store, ST_SECRET_SET, 1, repo);
 	sql_bind_text(store, ST_SECRET_SET, 2, name);
@@ -28,10 +28,10 @@ sqlite_secret_set(struct store *base, const char *repo, const char *name,
 }
 
 int
-sqlite_secrets_list(struct store *base, const char *repo,
+sqlstore_secrets_list(struct store *base, const char *repo,
     store_secret_cb cb, void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *row = sql_row(store, ST_SECRET_LIST);
 	struct secret_info s;
 	int rc, n = 0;
@@ -54,9 +54,9 @@ sqlite_secrets_list(struct store *base, const char *repo,
 }
 
 int
-sqlite_secret_remove(struct store *base, const char *repo, const char *name)
+sqlstore_secret_remove(struct store *base, const char *repo, const char *name)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_text(store, ST_SECRET_REMOVE, 1, repo);
 	sql_bind_text(store, ST_SECRET_REMOVE, 2, name);
@@ -66,10 +66,10 @@ sqlite_secret_remove(struct store *base, const char *repo, const char *name)
 }
 
 int
-sqlite_secret_get(struct store *base, const char *repo, const char *name,
+sqlstore_secret_get(struct store *base, const char *repo, const char *name,
     unsigned char **sealed, size_t *len, char **branches)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *row = sql_row(store, ST_SECRET_GET);
 	const void *blob;
 	int rc;

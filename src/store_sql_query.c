@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_sqlite_query.c - the SQLite store's read-only lists, for the web
+ * store_sql_query.c - the SQL store's read-only lists, for the web
  * pages, the JSON API and the command-line client: jobs by filter, the
  * queue, the latest job of every branch, counts.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_sqlite.h"
+#include "store_sql.h"
 #include "util.h"
 
 /* Step through the rows of statement id, a job each, calling cb. */
 static int
-sql_each_job(struct store_sqlite *store, enum store_stmt id, store_job_cb cb,
+sql_each_job(struct sql_store *store, enum store_stmt id, store_job_cb cb,
     void *arg)
 {
 	struct job job;
@@ -30,10 +30,10 @@ sql_each_job(struct store_sqlite *store, enum store_stmt id, store_job_cb cb,
 }
 
 int
-sqlite_list_jobs(struct store *base, const struct job_filter *filter,
+sqlstore_list_jobs(struct store *base, const struct job_filter *filter,
     store_job_cb cb, void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_text(store, ST_JOB_LIST, 1, filter->repo);
 	sql_bind_text(store, ST_JOB_LIST, 2, filter->branch);
@@ -47,20 +47,20 @@ sqlite_list_jobs(struct store *base, const struct job_filter *filter,
 }
 
 int
-sqlite_pipeline_jobs(struct store *base, int64_t id, store_job_cb cb,
+sqlstore_pipeline_jobs(struct store *base, int64_t id, store_job_cb cb,
     void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_PIPELINE_JOBS, 1, id);
 	return sql_each_job(store, ST_PIPELINE_JOBS, cb, arg);
 }
 
 int
-sqlite_list_runnable(struct store *base, int limit, store_job_cb cb,
+sqlstore_list_runnable(struct store *base, int limit, store_job_cb cb,
     void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *row = sql_row(store, ST_QUEUED_LANES);
 	int64_t lanes[2] = { 0, 0 };
 	int rc;
@@ -87,26 +87,26 @@ sqlite_list_runnable(struct store *base, int limit, store_job_cb cb,
 }
 
 int
-sqlite_list_queue(struct store *base, int limit, store_job_cb cb, void *arg)
+sqlstore_list_queue(struct store *base, int limit, store_job_cb cb, void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_QUEUE_LIST, 1, limit);
 	return sql_each_job(store, ST_QUEUE_LIST, cb, arg);
 }
 
 int
-sqlite_list_heads(struct store *base, store_job_cb cb, void *arg)
+sqlstore_list_heads(struct store *base, store_job_cb cb, void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	return sql_each_job(store, ST_BRANCH_HEADS, cb, arg);
 }
 
 int
-sqlite_count_states(struct store *base, int64_t counts[JOB_STATES])
+sqlstore_count_states(struct store *base, int64_t counts[JOB_STATES])
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *row = sql_row(store, ST_COUNT_STATES);
 	enum job_state state;
 	int rc;
@@ -123,9 +123,9 @@ sqlite_count_states(struct store *base, int64_t counts[JOB_STATES])
 }
 
 int
-sqlite_oldest_queued(struct store *base, int64_t *ms)
+sqlstore_oldest_queued(struct store *base, int64_t *ms)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *row = sql_row(store, ST_OLDEST_QUEUED);
 	int rc, found = 0;
 
@@ -139,9 +139,9 @@ sqlite_oldest_queued(struct store *base, int64_t *ms)
 }
 
 int
-sqlite_job_by_commit(struct store *base, const char *prefix, struct job *job)
+sqlstore_job_by_commit(struct store *base, const char *prefix, struct job *job)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	size_t len = strlen(prefix);
 	char past[65];
 	int rc, found = 0;
@@ -166,9 +166,9 @@ sqlite_job_by_commit(struct store *base, const char *prefix, struct job *job)
 }
 
 int
-sqlite_running_ids(struct store *base, int64_t **ids, size_t *n)
+sqlstore_running_ids(struct store *base, int64_t **ids, size_t *n)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	size_t cap = 16;
 	int rc;
 
@@ -190,10 +190,10 @@ sqlite_running_ids(struct store *base, int64_t **ids, size_t *n)
 }
 
 int
-sqlite_final_heads(struct store *base, const char *after, int limit,
+sqlstore_final_heads(struct store *base, const char *after, int limit,
     void (*cb)(const char *commit, int64_t id, void *arg), void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *row = sql_row(store, ST_FINAL_HEADS_PAGE);
 	int rc, n = 0;
 
@@ -212,9 +212,9 @@ sqlite_final_heads(struct store *base, const char *after, int limit,
 }
 
 int
-sqlite_latest_final(struct store *base, const char *commit, int64_t *id)
+sqlstore_latest_final(struct store *base, const char *commit, int64_t *id)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	int found;
 
 	sql_bind_text(store, ST_LATEST_FINAL, 1, commit);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_sqlite_queue.c - the SQLite store's coalescing and bisections
+ * store_sql_queue.c - the SQL store's coalescing and bisections
  * (docs/QUEUE.md): pushes superseded by a newer one, the push tested
  * before a pipeline, bisections kept and read with their range of
  * skipped pushes, a branch's tip, and each schedule's last run.
@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_sqlite.h"
+#include "store_sql.h"
 #include "util.h"
 
 int
-sqlite_supersede(struct store *base, int64_t pipeline, const char *commit,
+sqlstore_supersede(struct store *base, int64_t pipeline, const char *commit,
     void (*cb)(int64_t pipeline, void *arg), void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	int64_t *ids = NULL, now = now_ms();
 	char **commits = NULL;
 	size_t n = 0, cap = 0;
@@ -82,7 +82,7 @@ out:
 
 /* A push next to pipeline: st is ST_BISECT_BEFORE or ST_PUSH_AFTER. */
 static int
-sql_push_next_to(struct store_sqlite *store, enum store_stmt st,
+sql_push_next_to(struct sql_store *store, enum store_stmt st,
     int64_t pipeline, int64_t *id, enum job_state *state)
 {
 	struct sql_row *row = sql_row(store, st);
@@ -98,26 +98,26 @@ sql_push_next_to(struct store_sqlite *store, enum store_stmt st,
 }
 
 int
-sqlite_push_before(struct store *base, int64_t pipeline, int64_t *id,
+sqlstore_push_before(struct store *base, int64_t pipeline, int64_t *id,
     enum job_state *state)
 {
-	return sql_push_next_to((struct store_sqlite *)base, ST_BISECT_BEFORE,
+	return sql_push_next_to((struct sql_store *)base, ST_BISECT_BEFORE,
 	    pipeline, id, state);
 }
 
 int
-sqlite_push_after(struct store *base, int64_t pipeline, int64_t *id,
+sqlstore_push_after(struct store *base, int64_t pipeline, int64_t *id,
     enum job_state *state)
 {
-	return sql_push_next_to((struct store_sqlite *)base, ST_PUSH_AFTER,
+	return sql_push_next_to((struct sql_store *)base, ST_PUSH_AFTER,
 	    pipeline, id, state);
 }
 
 int
-sqlite_bisect_start(struct store *base, int64_t bad, int64_t good,
+sqlstore_bisect_start(struct store *base, int64_t bad, int64_t good,
     int64_t *id)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_BISECT_ADD, 1, bad);
 	sql_bind_int64(store, ST_BISECT_ADD, 2, good);
@@ -129,18 +129,18 @@ sqlite_bisect_start(struct store *base, int64_t bad, int64_t good,
 }
 
 int
-sqlite_bisect_of(struct store *base, int64_t bad, int64_t *id)
+sqlstore_bisect_of(struct store *base, int64_t bad, int64_t *id)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_BISECT_OF, 1, bad);
 	return sql_scalar(store, ST_BISECT_OF, id);
 }
 
 int
-sqlite_bisections_running(struct store *base, int64_t **ids, size_t *n)
+sqlstore_bisections_running(struct store *base, int64_t **ids, size_t *n)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	size_t cap = 0;
 	int rc;
 
@@ -164,7 +164,7 @@ sqlite_bisections_running(struct store *base, int64_t **ids, size_t *n)
 
 /* A row of BISECT_COLUMNS read: 1 found, 0 none, -1. */
 static int
-sql_bisection_read(struct store_sqlite *store, enum store_stmt id,
+sql_bisection_read(struct sql_store *store, enum store_stmt id,
     struct bisection *b)
 {
 	struct sql_row *row = sql_row(store, id);
@@ -200,19 +200,19 @@ sql_bisection_read(struct store_sqlite *store, enum store_stmt id,
 }
 
 int
-sqlite_bisect_get(struct store *base, int64_t id, struct bisection *b)
+sqlstore_bisect_get(struct store *base, int64_t id, struct bisection *b)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_BISECT_GET, 1, id);
 	return sql_bisection_read(store, ST_BISECT_GET, b);
 }
 
 int
-sqlite_bisect_latest(struct store *base, const char *repo,
+sqlstore_bisect_latest(struct store *base, const char *repo,
     const char *branch, struct bisection *b)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_text(store, ST_BISECT_LATEST, 1, repo);
 	sql_bind_text(store, ST_BISECT_LATEST, 2, branch);
@@ -220,10 +220,10 @@ sqlite_bisect_latest(struct store *base, const char *repo,
 }
 
 int
-sqlite_bisect_range(struct store *base, int64_t id,
+sqlstore_bisect_range(struct store *base, int64_t id,
     void (*cb)(const struct bisect_commit *c, void *arg), void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *row = sql_row(store, ST_BISECT_RANGE);
 	struct bisect_commit c;
 	int rc, n = 0;
@@ -249,18 +249,18 @@ sqlite_bisect_range(struct store *base, int64_t id,
 }
 
 int
-sqlite_bisect_runs(struct store *base, int64_t id, int64_t *n)
+sqlstore_bisect_runs(struct store *base, int64_t id, int64_t *n)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_BISECT_RUNS, 1, id);
 	return sql_scalar(store, ST_BISECT_RUNS, n) == -1 ? -1 : 0;
 }
 
 int
-sqlite_bisect_end(struct store *base, const struct bisection *b)
+sqlstore_bisect_end(struct store *base, const struct bisection *b)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_BISECT_END, 1, b->id);
 	sql_bind_text(store, ST_BISECT_END, 2, b->state);
@@ -277,10 +277,10 @@ sqlite_bisect_end(struct store *base, const struct bisection *b)
 }
 
 int
-sqlite_branch_tip(struct store *base, const char *repo, const char *branch,
+sqlstore_branch_tip(struct store *base, const char *repo, const char *branch,
     struct job *job)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_text(store, ST_BRANCH_TIP, 1, repo);
 	sql_bind_text(store, ST_BRANCH_TIP, 2, branch);
@@ -288,18 +288,18 @@ sqlite_branch_tip(struct store *base, const char *repo, const char *branch,
 }
 
 int
-sqlite_schedule_last(struct store *base, const char *spec, int64_t *ms)
+sqlstore_schedule_last(struct store *base, const char *spec, int64_t *ms)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_text(store, ST_SCHEDULE_GET, 1, spec);
 	return sql_scalar(store, ST_SCHEDULE_GET, ms);
 }
 
 int
-sqlite_schedule_set(struct store *base, const char *spec, int64_t ms)
+sqlstore_schedule_set(struct store *base, const char *spec, int64_t ms)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_text(store, ST_SCHEDULE_SET, 1, spec);
 	sql_bind_int64(store, ST_SCHEDULE_SET, 2, ms);

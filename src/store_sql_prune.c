@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_sqlite_prune.c - retention in the SQLite store: a step of a pass
+ * store_sql_prune.c - retention in the SQL store: a step of a pass
  * over the pipelines, removing those past both limits (their jobs with
  * their tests, needs and artifacts' rows) in one transaction that also
  * gives free pages back (the database is in incremental auto-vacuum,
@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
-#include "store_sqlite.h"
+#include "store_sql.h"
 #include "util.h"
 
 /* A pipeline old enough and ended, which may go if its branch allows. */
@@ -51,7 +50,7 @@ prune_scan_release(struct prune_scan *sc)
 
 /* The running bisections' ranges, read once a step: 0 or -1. */
 static int
-prune_kept_read(struct store_sqlite *store, struct prune_scan *sc)
+prune_kept_read(struct sql_store *store, struct prune_scan *sc)
 {
 	struct sql_row *row = sql_row(store, ST_PRUNE_BISECTING);
 	int rc;
@@ -88,7 +87,7 @@ prune_kept(const struct prune_scan *sc, int64_t pipeline, int64_t repo,
 
 /* The pipelines after cursor, the ended and old ones picked: 0 or -1. */
 static int
-prune_scan(struct store_sqlite *store, const struct store_retention *r,
+prune_scan(struct sql_store *store, const struct store_retention *r,
     int64_t cursor, int scan, struct prune_scan *sc)
 {
 	struct sql_row *row = sql_row(store, ST_PRUNE_SCAN);
@@ -137,7 +136,7 @@ prune_same_branch(const struct prune_pick *a, const struct prune_pick *b)
  * so one branch's often follow each other: its answer is reused.
  */
 static int
-prune_filter(struct store_sqlite *store, const struct store_retention *r,
+prune_filter(struct sql_store *store, const struct store_retention *r,
     struct prune_scan *sc)
 {
 	int64_t *nth = xcalloc(sc->n + 1, sizeof *nth);
@@ -171,7 +170,7 @@ prune_filter(struct store_sqlite *store, const struct store_retention *r,
 
 /* Run a statement that removes rows of pipeline: 0 or -1. */
 static int
-prune_run(struct store_sqlite *store, enum store_stmt id, int64_t pipeline)
+prune_run(struct sql_store *store, enum store_stmt id, int64_t pipeline)
 {
 	sql_bind_int64(store, id, 1, pipeline);
 	return sql_run(store, id);
@@ -179,7 +178,7 @@ prune_run(struct store_sqlite *store, enum store_stmt id, int64_t pipeline)
 
 /* Remove one pipeline's rows, its job ids added to *jobs: 0 or -1. */
 static int
-prune_pipeline(struct store_sqlite *store, int64_t pipeline, int64_t **jobs,
+prune_pipeline(struct sql_store *store, int64_t pipeline, int64_t **jobs,
     size_t *njobs)
 {
 	static const enum store_stmt order[] = { ST_PRUNE_TEST_RUNS,
@@ -208,7 +207,7 @@ prune_pipeline(struct store_sqlite *store, int64_t pipeline, int64_t **jobs,
  * 0 or -1.
  */
 static int
-prune_pragma(struct store_sqlite *store, enum store_stmt id)
+prune_pragma(struct sql_store *store, enum store_stmt id)
 {
 	int rc;
 
@@ -219,10 +218,10 @@ prune_pragma(struct store_sqlite *store, enum store_stmt id)
 }
 
 int
-sqlite_prune(struct store *base, const struct store_retention *r,
+sqlstore_prune(struct store *base, const struct store_retention *r,
     int64_t *cursor, int scan, int remove, store_removed_cb cb, void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct prune_scan sc = { 0 };
 	int64_t *jobs = NULL;
 	size_t njobs = 0, i;

@@ -1,20 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_sqlite_outbox.c - the SQLite store's outbox (statuses and
+ * store_sql_outbox.c - the SQL store's outbox (statuses and
  * notifications kept until their target took them) and the webhook
  * deliveries it remembers.  Each change is one statement, so one
  * transaction and one sync.
  */
-#include <sqlite3.h>
 
-#include "store_sqlite.h"
+#include "store_sql.h"
 #include "util.h"
 
 int
-sqlite_outbox_add(struct store *base, const char *target, const char *key,
+sqlstore_outbox_add(struct store *base, const char *target, const char *key,
     const char *url, const char *body)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_text(store, ST_OUTBOX_ADD, 1, target);
 	sql_bind_text(store, ST_OUTBOX_ADD, 2, key);
@@ -25,10 +24,10 @@ sqlite_outbox_add(struct store *base, const char *target, const char *key,
 }
 
 int
-sqlite_outbox_list(struct store *base, const char *target, int limit,
+sqlstore_outbox_list(struct store *base, const char *target, int limit,
     store_outbox_cb cb, void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *row = sql_row(store, ST_OUTBOX_LIST);
 	struct outbox_message m;
 	int rc, n = 0, stop = 0;
@@ -53,27 +52,27 @@ sqlite_outbox_list(struct store *base, const char *target, int limit,
 }
 
 int
-sqlite_outbox_remove(struct store *base, int64_t id)
+sqlstore_outbox_remove(struct store *base, int64_t id)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_OUTBOX_REMOVE, 1, id);
 	return sql_run(store, ST_OUTBOX_REMOVE);
 }
 
 int
-sqlite_outbox_count(struct store *base, int64_t *n)
+sqlstore_outbox_count(struct store *base, int64_t *n)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	return sql_scalar(store, ST_OUTBOX_COUNT, n) == 1 ? 0 : -1;
 }
 
 int
-sqlite_delivery_known(struct store *base, const char *forge, const char *id,
+sqlstore_delivery_known(struct store *base, const char *forge, const char *id,
     int64_t since_ms)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	int64_t at;
 
 	sql_bind_text(store, ST_DELIVERY_FIND, 1, forge);
@@ -83,10 +82,10 @@ sqlite_delivery_known(struct store *base, const char *forge, const char *id,
 }
 
 int
-sqlite_delivery_add(struct store *base, const char *forge, const char *id,
+sqlstore_delivery_add(struct store *base, const char *forge, const char *id,
     int64_t now, int64_t since_ms)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_DELIVERY_PRUNE, 1, since_ms);
 	if (sql_run(store, ST_DELIVERY_PRUNE) == -1)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_sqlite_tests.c - the SQLite store's per-test results: a runner's
+ * store_sql_tests.c - the SQL store's per-test results: a runner's
  * records kept per job and attempt, a job's tests and their counts, a
  * test's history on a branch, tests seen flaky, and quarantine.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_sqlite.h"
+#include "store_sql.h"
 #include "util.h"
 
 /* Fill *run from a row of TEST_RUN_COLUMNS: 1, or -1 for a bad row. */
@@ -46,7 +46,7 @@ sql_test_run_fill(struct sql_row *row, struct test_run *run)
 
 /* Call cb for each row of a TEST_RUN_COLUMNS statement: how many, or -1. */
 static int
-sql_each_test_run(struct store_sqlite *store, enum store_stmt id,
+sql_each_test_run(struct sql_store *store, enum store_stmt id,
     store_test_cb cb, void *arg)
 {
 	struct test_run run;
@@ -67,7 +67,7 @@ sql_each_test_run(struct store_sqlite *store, enum store_stmt id,
 
 /* The id of the test named name in repository repo_id, made if new. */
 static int
-sql_test_id(struct store_sqlite *store, int64_t repo_id, const char *name,
+sql_test_id(struct sql_store *store, int64_t repo_id, const char *name,
     int64_t *id)
 {
 	int found;
@@ -102,7 +102,7 @@ test_job_release(struct test_job *tj)
 
 /* Job job's repository, branch, name, attempt, commit: 1, 0 none, -1. */
 static int
-sql_test_job(struct store_sqlite *store, int64_t job, struct test_job *tj)
+sql_test_job(struct sql_store *store, int64_t job, struct test_job *tj)
 {
 	struct sql_row *row = sql_row(store, ST_TEST_JOB);
 	int rc;
@@ -125,10 +125,10 @@ sql_test_job(struct store_sqlite *store, int64_t job, struct test_job *tj)
 }
 
 int
-sqlite_tests_add(struct store *base, int64_t job, int attempt,
+sqlstore_tests_add(struct store *base, int64_t job, int attempt,
     int64_t first, const struct test_record *recs, size_t n)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	enum store_stmt st = ST_TEST_RUN_ADD;
 	int64_t test_id, added[TEST_SKIPPED + 1] = { 0 }, total = 0;
 	struct test_job tj;
@@ -187,7 +187,7 @@ fail:
 
 /* The attempt's flaky runs counted again, after marks were made. */
 static int
-sql_count_flaky(struct store_sqlite *store, int64_t job, int attempt)
+sql_count_flaky(struct sql_store *store, int64_t job, int attempt)
 {
 	sql_bind_int64(store, ST_TEST_COUNT_FLAKY, 1, job);
 	sql_bind_int64(store, ST_TEST_COUNT_FLAKY, 2, attempt);
@@ -195,7 +195,7 @@ sql_count_flaky(struct store_sqlite *store, int64_t job, int attempt)
 }
 
 int
-sql_tests_settle(struct store_sqlite *store, int64_t job)
+sql_tests_settle(struct sql_store *store, int64_t job)
 {
 	struct test_job tj;
 	int64_t others;
@@ -226,7 +226,7 @@ sql_tests_settle(struct store_sqlite *store, int64_t job)
 
 /* One of the two lists of a job's tests, from offset. */
 static int
-sql_job_test_list(struct store_sqlite *store, enum store_stmt st, int64_t job,
+sql_job_test_list(struct sql_store *store, enum store_stmt st, int64_t job,
     int64_t limit, int64_t offset, store_test_cb cb, void *arg)
 {
 	sql_bind_int64(store, st, 1, job);
@@ -237,7 +237,7 @@ sql_job_test_list(struct store_sqlite *store, enum store_stmt st, int64_t job,
 
 /* Whether job is sharded (its tests are its shards'): 1, 0, or -1. */
 static int
-sql_job_sharded(struct store_sqlite *store, int64_t job)
+sql_job_sharded(struct sql_store *store, int64_t job)
 {
 	int64_t shards = 0;
 
@@ -248,15 +248,15 @@ sql_job_sharded(struct store_sqlite *store, int64_t job)
 }
 
 int
-sqlite_job_tests(struct store *base, int64_t job, int failed_only,
+sqlstore_job_tests(struct store *base, int64_t job, int failed_only,
     int limit, int64_t offset, store_test_cb cb, void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct test_counts counts;
 	int n = 0, more, sharded;
 
 	if ((sharded = sql_job_sharded(store, job)) == -1 ||
-	    sqlite_job_test_counts(base, job, &counts) == -1)
+	    sqlstore_job_test_counts(base, job, &counts) == -1)
 		return -1;
 	if (offset < counts.failed) {
 		n = sql_job_test_list(store, sharded ? ST_SHARDED_TESTS_FAILED :
@@ -273,10 +273,10 @@ sqlite_job_tests(struct store *base, int64_t job, int failed_only,
 }
 
 int
-sqlite_job_test_counts(struct store *base, int64_t job,
+sqlstore_job_test_counts(struct store *base, int64_t job,
     struct test_counts *counts)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	enum store_stmt st;
 	struct sql_row *row;
 	int rc, sharded;
@@ -301,10 +301,10 @@ sqlite_job_test_counts(struct store *base, int64_t job,
 }
 
 int
-sqlite_test_history(struct store *base, const struct test_where *where,
+sqlstore_test_history(struct store *base, const struct test_where *where,
     int64_t upto, int limit, store_test_cb cb, void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	enum store_stmt st = ST_TEST_HISTORY;
 
 	sql_bind_text(store, st, 1, where->repo);
@@ -318,10 +318,10 @@ sqlite_test_history(struct store *base, const struct test_where *where,
 }
 
 int
-sqlite_test_mark_flaky(struct store *base, int64_t job, int attempt,
+sqlstore_test_mark_flaky(struct store *base, int64_t job, int attempt,
     int64_t index)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_TEST_RUN_FLAKY, 1, job);
 	sql_bind_int64(store, ST_TEST_RUN_FLAKY, 2, attempt);
@@ -351,11 +351,11 @@ sql_median(int64_t *d, size_t n)
 }
 
 int
-sqlite_test_durations(struct store *base, const char *repo,
+sqlstore_test_durations(struct store *base, const char *repo,
     const char *branch, const char *job_name, int runs,
     store_duration_cb cb, void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *last = sql_row(store, ST_TEST_LAST_PASSED);
 	struct sql_row *row = sql_row(store, ST_TEST_DURATIONS);
 	int64_t job, last_id, test = 0, durations[STORE_DURATION_RUNS_MAX];
@@ -409,10 +409,10 @@ sqlite_test_durations(struct store *base, const char *repo,
 }
 
 int
-sqlite_flaky_tests(struct store *base, int limit, store_flaky_cb cb,
+sqlstore_flaky_tests(struct store *base, int limit, store_flaky_cb cb,
     void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *row = sql_row(store, ST_FLAKY_LIST);
 	struct flaky_test f;
 	int rc, n = 0, stop = 0;
@@ -434,10 +434,10 @@ sqlite_flaky_tests(struct store *base, int limit, store_flaky_cb cb,
 }
 
 int
-sqlite_test_quarantine(struct store *base, const char *repo,
+sqlstore_test_quarantine(struct store *base, const char *repo,
     const char *name, int on, const char *by)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	enum store_stmt st = ST_TEST_QUARANTINE;
 	int64_t repo_id;
 	int found;
@@ -453,11 +453,11 @@ sqlite_test_quarantine(struct store *base, const char *repo,
 }
 
 int
-sqlite_quarantined(struct store *base, const char *repo,
+sqlstore_quarantined(struct store *base, const char *repo,
     void (*cb)(const char *repo, const char *name, int64_t since_ms,
     const char *by, void *arg), void *arg)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	struct sql_row *row = sql_row(store, ST_QUARANTINE_LIST);
 	int rc, n = 0;
 

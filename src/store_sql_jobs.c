@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_sqlite_jobs.c - the SQLite store's changes to jobs (queue, start,
+ * store_sql_jobs.c - the SQL store's changes to jobs (queue, start,
  * adopt, requeue, finish) and its look-ups of one job.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_sqlite.h"
+#include "store_sql.h"
 #include "util.h"
 
 #define STORE_RESTART_REASON "the dispatcher restarted while the job ran"
 
 /* Find or add the repository's row; inside a transaction. */
 static int
-store_repo_id(struct store_sqlite *store, const char *url, int64_t *repo_id)
+store_repo_id(struct sql_store *store, const char *url, int64_t *repo_id)
 {
 	int found;
 
@@ -32,7 +32,7 @@ store_repo_id(struct store_sqlite *store, const char *url, int64_t *repo_id)
 
 /* The latest job for a commit: 1 found, 0 none, -1 error. */
 static int
-store_job_latest(struct store_sqlite *store, int64_t repo_id,
+store_job_latest(struct sql_store *store, int64_t repo_id,
     const char *commit, int64_t *job_id, enum job_state *state)
 {
 	struct sql_row *row = sql_row(store, ST_JOB_LATEST);
@@ -55,7 +55,7 @@ store_job_latest(struct store_sqlite *store, int64_t repo_id,
  * transaction.
  */
 static int
-store_pipeline_add(struct store_sqlite *store, int64_t repo_id,
+store_pipeline_add(struct sql_store *store, int64_t repo_id,
     const struct job_request *request, int64_t *job_id)
 {
 	const struct job_plan *plan = request->plan;
@@ -102,10 +102,10 @@ store_pipeline_add(struct store_sqlite *store, int64_t repo_id,
 }
 
 int
-sqlite_dispatch(struct store *base, const struct job_request *request,
+sqlstore_dispatch(struct store *base, const struct job_request *request,
     int64_t *job_id, enum job_state *state, int *existing)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	int64_t repo_id;
 	int found = 0;
 
@@ -143,9 +143,9 @@ fail:
 }
 
 int
-sqlite_next_queued(struct store *base, struct job *job)
+sqlstore_next_queued(struct store *base, struct job *job)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_JOB_NEXT, 1, 1);
 	sql_bind_int64(store, ST_JOB_NEXT, 2, now_ms());
@@ -153,9 +153,9 @@ sqlite_next_queued(struct store *base, struct job *job)
 }
 
 int
-sqlite_job_get(struct store *base, int64_t id, struct job *job)
+sqlstore_job_get(struct store *base, int64_t id, struct job *job)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_JOB_GET, 1, id);
 	return sql_read_job(store, ST_JOB_GET, job);
@@ -163,7 +163,7 @@ sqlite_job_get(struct store *base, int64_t id, struct job *job)
 
 /* The state of job id's pipeline follows its jobs'. */
 static int
-store_settle_of(struct store_sqlite *store, int64_t id)
+store_settle_of(struct sql_store *store, int64_t id)
 {
 	int64_t pipeline;
 
@@ -173,9 +173,9 @@ store_settle_of(struct store_sqlite *store, int64_t id)
 }
 
 int
-sqlite_job_start(struct store *base, int64_t id, const char *runner)
+sqlstore_job_start(struct store *base, int64_t id, const char *runner)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	/* Unsynced: a start lost to a power cut leaves the job queued, and
 	 * its runner's register or result takes it as before. */
@@ -195,9 +195,9 @@ sqlite_job_start(struct store *base, int64_t id, const char *runner)
 }
 
 int
-sqlite_job_adopt(struct store *base, int64_t id, const char *runner)
+sqlstore_job_adopt(struct store *base, int64_t id, const char *runner)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_JOB_ADOPT, 1, id);
 	sql_bind_text(store, ST_JOB_ADOPT, 2, runner);
@@ -208,7 +208,7 @@ sqlite_job_adopt(struct store *base, int64_t id, const char *runner)
 
 /* running -> queued at the front (st says how); inside a transaction. */
 static int
-store_job_requeue_in(struct store_sqlite *store, enum store_stmt st,
+store_job_requeue_in(struct sql_store *store, enum store_stmt st,
     int64_t id, const char *reason)
 {
 	sql_bind_int64(store, st, 1, id);
@@ -219,7 +219,7 @@ store_job_requeue_in(struct store_sqlite *store, enum store_stmt st,
 }
 
 static int
-store_job_requeue_as(struct store_sqlite *store, enum store_stmt st,
+store_job_requeue_as(struct sql_store *store, enum store_stmt st,
     int64_t id, const char *reason)
 {
 	if (sql_run(store, ST_BEGIN) == -1)
@@ -232,16 +232,16 @@ store_job_requeue_as(struct store_sqlite *store, enum store_stmt st,
 }
 
 int
-sqlite_job_hand_back(struct store *base, int64_t id, const char *reason)
+sqlstore_job_hand_back(struct store *base, int64_t id, const char *reason)
 {
-	return store_job_requeue_as((struct store_sqlite *)base,
+	return store_job_requeue_as((struct sql_store *)base,
 	    ST_JOB_HAND_BACK, id, reason);
 }
 
 int
-sqlite_job_requeue(struct store *base, int64_t id, const char *reason)
+sqlstore_job_requeue(struct store *base, int64_t id, const char *reason)
 {
-	return store_job_requeue_as((struct store_sqlite *)base,
+	return store_job_requeue_as((struct sql_store *)base,
 	    ST_JOB_REQUEUE, id, reason);
 }
 
@@ -251,9 +251,9 @@ sqlite_job_requeue(struct store *base, int64_t id, const char *reason)
  * reading the index that its own updates move rows in.
  */
 int
-sqlite_requeue_running(struct store *base)
+sqlstore_requeue_running(struct store *base)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	int64_t id;
 	int found, n = 0;
 
@@ -278,7 +278,7 @@ fail:
  * state follows.  Inside the finish's transaction.
  */
 static int
-store_job_settle(struct store_sqlite *store, const struct job_result *result)
+store_job_settle(struct sql_store *store, const struct job_result *result)
 {
 	struct job job;
 
@@ -297,9 +297,9 @@ store_job_settle(struct store_sqlite *store, const struct job_result *result)
 }
 
 int
-sqlite_job_finish(struct store *base, const struct job_result *result)
+sqlstore_job_finish(struct store *base, const struct job_result *result)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	enum store_stmt st = ST_JOB_FINISH;
 	int64_t final;
 	int found;
@@ -340,9 +340,9 @@ fail:
 }
 
 int
-sqlite_job_retry_failed(struct store *base, int64_t id, const char *reason)
+sqlstore_job_retry_failed(struct store *base, int64_t id, const char *reason)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_int64(store, ST_JOB_RETRY_FAILED, 1, id);
 	sql_bind_text(store, ST_JOB_RETRY_FAILED, 2, reason);
@@ -350,9 +350,9 @@ sqlite_job_retry_failed(struct store *base, int64_t id, const char *reason)
 }
 
 int
-sqlite_count_state(struct store *base, enum job_state state)
+sqlstore_count_state(struct store *base, enum job_state state)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	int64_t n;
 
 	sql_bind_text(store, ST_COUNT_STATE, 1, job_state_name(state));
@@ -362,10 +362,10 @@ sqlite_count_state(struct store *base, enum job_state state)
 }
 
 int
-sqlite_final_before(struct store *base, const char *commit, int64_t id,
+sqlstore_final_before(struct store *base, const char *commit, int64_t id,
     int64_t *before)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 	int found;
 
 	sql_bind_text(store, ST_FINAL_BEFORE, 1, commit);
@@ -376,9 +376,9 @@ sqlite_final_before(struct store *base, const char *commit, int64_t id,
 }
 
 int
-sqlite_runner_seen(struct store *base, const char *name, const char *address)
+sqlstore_runner_seen(struct store *base, const char *name, const char *address)
 {
-	struct store_sqlite *store = (struct store_sqlite *)base;
+	struct sql_store *store = (struct sql_store *)base;
 
 	sql_bind_text(store, ST_RUNNER_SEEN, 1, name);
 	sql_bind_text(store, ST_RUNNER_SEEN, 2, address);
