@@ -205,8 +205,11 @@ struct sql_driver {
 int sql_step(struct sql_store *store, enum store_stmt id);
 /* Make a statement ready for its next use, dropping old values. */
 void sql_reset(struct sql_store *store, enum store_stmt id);
-/* Run a statement that returns no rows (ST_BEGIN starts a transaction
- * whose commit is kept through a power cut): 0 or -1. */
+/*
+ * Run a statement that returns no rows: 0 or -1.  ST_BEGIN starts a
+ * transaction whose commit is synced to the disk before it returns, or,
+ * while the store's syncs are held, by store_sync_release.
+ */
 int sql_run(struct sql_store *store, enum store_stmt id);
 /* Run a query for one number: 1 and *out set, 0 if no row, -1. */
 int sql_scalar(struct sql_store *store, enum store_stmt id, int64_t *out);

@@ -8,7 +8,7 @@
 static struct store *
 sqlite_open(const char *dir)
 {
-	struct store *store = sql_open(dir);
+	struct store *store = sqlite_store_open(dir);
 
 	if (store != NULL)
 		store->backend = &store_sqlite_backend;
@@ -20,9 +20,9 @@ const struct store_backend store_sqlite_backend = {
 	.open = sqlite_open,
 	.backup = sqlite_backup,
 	.check_file = sqlite_check_file,
-	.close = sql_close,
-	.sync_hold = sql_sync_hold,
-	.sync_release = sql_sync_release,
+	.close = sqlite_store_close,
+	.sync_hold = sqlite_sync_hold,
+	.sync_release = sqlite_sync_release,
 	.requeue_running = sqlstore_requeue_running,
 	.dispatch = sqlstore_dispatch,
 	.next_queued = sqlstore_next_queued,

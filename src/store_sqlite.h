@@ -45,11 +45,11 @@ struct store_sqlite {
 };
 
 /* store_sqlite_db.c */
-struct store *sql_open(const char *dir);
-void sql_close(struct store *base);
+struct store *sqlite_store_open(const char *dir);
+void sqlite_store_close(struct store *base);
 /* store_sync_hold and store_sync_release (store.h). */
-void sql_sync_hold(struct store *base);
-void sql_sync_release(struct store *base);
+void sqlite_sync_hold(struct store *base);
+void sqlite_sync_release(struct store *base);
 
 /* store_sqlite_backup.c: copies of a store, and their check */
 int sqlite_backup(const char *dir, const char *to);

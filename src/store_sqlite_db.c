@@ -333,7 +333,7 @@ static const struct sql_driver sqlite_driver = {
 };
 
 void
-sql_sync_hold(struct store *base)
+sqlite_sync_hold(struct store *base)
 {
 	((struct store_sqlite *)base)->holding = true;
 }
@@ -345,7 +345,7 @@ sql_sync_hold(struct store *base)
  * (SQLITE_FCNTL_JOURNAL_POINTER) so that no empty transaction is needed.
  */
 void
-sql_sync_release(struct store *base)
+sqlite_sync_release(struct store *base)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 	sqlite3_file *wal = NULL;
@@ -527,13 +527,12 @@ store_prepare(struct store_sqlite *store)
 			    sqlite3_errmsg(store->db));
 			return -1;
 		}
-		store->rows[i].base.driver = &sqlite_driver;
 	}
 	return 0;
 }
 
 struct store *
-sql_open(const char *dir)
+sqlite_store_open(const char *dir)
 {
 	struct store_sqlite *store;
 
@@ -542,17 +541,19 @@ sql_open(const char *dir)
 
 	store = xcalloc(1, sizeof *store);
 	store->sql.driver = &sqlite_driver;
+	for (int i = 0; i < ST_MAX; i++)
+		store->rows[i].base.driver = &sqlite_driver;
 	xasprintf(&store->sql.path, "%s/ssci.db", dir);
 	if (store_connect(store) == -1 || store_migrate(store) == -1 ||
 	    store_prepare(store) == -1) {
-		sql_close(&store->sql.base);
+		sqlite_store_close(&store->sql.base);
 		return NULL;
 	}
 	return &store->sql.base;
 }
 
 void
-sql_close(struct store *base)
+sqlite_store_close(struct store *base)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 
