@@ -6,45 +6,8 @@
  */
 #include "store_sqlite.h"
 
-/* The columns sql_job_fill reads, in its order. */
-#define JOB_COLUMNS \
-	"SELECT jobs.id, repos.url, commit_id, branch, state, attempt, " \
-	"runner, jobs.created_ms, started_ms, finished_ms, exit_code, " \
-	"duration_ms, tests_run, tests_failed, tests_skipped, reason, " \
-	"subject, author, retry_of, jobs.pipeline_id, pl.pipeline_state, " \
-	"jobs.name, jobs.spec, jobs.labels, jobs.allow_failure, " \
-	"(SELECT COUNT(*) FROM job_needs n JOIN jobs d ON d.id = n.need_id " \
-	"WHERE n.job_id = jobs.id AND d.state <> 'passed'), " \
-	"jobs.flaky, jobs.fail_retries, jobs.shards, jobs.shard_of, " \
-	"jobs.shard_index, jobs.expected_ms, pl.pr_title, pl.pr_url, " \
-	"jobs.priority, pl.triggered_by, pl.params, pl.superseded_by, " \
-	"pl.bisection, pl.coalescing " \
-	"FROM jobs JOIN repos ON repos.id = jobs.repo_id " \
-	"LEFT JOIN (SELECT id AS pipeline, state AS pipeline_state, " \
-	"pr_title, pr_url, triggered_by, params, superseded_by, bisection, " \
-	"coalescing FROM pipelines) pl ON pl.pipeline = jobs.pipeline_id "
+#include "store_sql_texts.h"
 
-/*
- * Queued jobs whose needs have all passed.  A sharded job is never run:
- * its shards are, and its state follows theirs.
- */
-#define RUNNABLE \
-	"state = 'queued' AND shards = 0 AND COALESCE(jobs.hold_until, 0) " \
-	"<= ?2 AND NOT EXISTS (SELECT 1 FROM job_needs n " \
-	"JOIN jobs d ON d.id = n.need_id WHERE n.job_id = jobs.id AND " \
-	"d.state <> 'passed') "
-
-/* The columns a new job copies from another of its pipeline. */
-#define JOB_LIKE \
-	"INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, " \
-	"created_ms, subject, author, retry_of, pipeline_id, name, spec, " \
-	"labels, allow_failure, plan_index, priority, lane_id) SELECT " \
-	"repo_id, commit_id, branch, "
-
-/*
- * A requeued job goes in front of every queued job; the job's own position
- * counts too so that it never moves behind where it was.
- */
 /*
  * The queue in the order jobs are handed out (docs/QUEUE.md): higher
  * priority first; within a priority, round robin between repositories
@@ -77,37 +40,6 @@
 	"page AS (SELECT * FROM f ORDER BY pr DESC, rrank, rturn, pos, id " \
 	"LIMIT ?1) " JOB_COLUMNS "JOIN page ON page.id = jobs.id " \
 	"ORDER BY page.pr DESC, page.rrank, page.rturn, page.pos, page.id"
-
-#define FRONT_POS \
-	"MIN(queue_pos, COALESCE((SELECT MIN(q.queue_pos) FROM jobs q " \
-	"WHERE q.state = 'queued'), queue_pos)) - 1"
-
-/* The columns sql_test_run_fill reads, in its order. */
-#define TEST_RUN_COLUMNS \
-	"SELECT r.job_id, r.attempt, r.idx, t.name, r.suite, r.file, " \
-	"r.status, r.duration_us, r.message, r.flaky, " \
-	"t.quarantined_ms IS NOT NULL, j.commit_id, j.branch, j.state, " \
-	"j.finished_ms, r.job_name FROM test_runs r " \
-	"JOIN jobs j ON j.id = r.job_id JOIN tests t ON t.id = r.test_id "
-
-/* The columns sql_bisection_fill reads, in its order. */
-#define BISECT_COLUMNS \
-	"SELECT b.id, repos.url, b.branch, b.good, b.bad, b.state, " \
-	"b.culprit, b.culprit_commit, b.culprit_subject, b.culprit_author, " \
-	"b.runs, b.note, b.created_ms, b.finished_ms FROM bisections b " \
-	"JOIN repos ON repos.id = b.repo_id "
-
-/* A pipeline p a push queued (hook, observer, webhook, the API). */
-#define PUSH_PIPELINE \
-	"(p.triggered_by IS NULL OR p.triggered_by IN ('hook', 'observer', " \
-	"'webhook', 'api')) "
-
-#define TEST_FAILED "r.status IN ('failed', 'error')"
-
-/* The columns sqlstore_artifact_fill reads, in its order. */
-#define ARTIFACT_COLUMNS \
-	"SELECT a.job_id, a.path, a.size, a.sha256, a.mode, a.created_at, " \
-	"a.expires_at FROM artifacts a "
 
 const struct store_sql store_sql[ST_MAX] = {
 	[ST_BEGIN] = { "begin a transaction", "BEGIN IMMEDIATE" },
@@ -160,7 +92,8 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "allow_failure = ?5, plan_index = ?6 WHERE id = ?1 AND "
 	    "name IS NULL AND state = 'running'" },
 	[ST_NEED_ADD] = { "add a job's need",
-	    "INSERT OR IGNORE INTO job_needs (job_id, need_id) VALUES (?1, ?2)" },
+	    "INSERT INTO job_needs (job_id, need_id) VALUES (?1, ?2) "
+	    "ON CONFLICT DO NOTHING" },
 	[ST_SKIP_AFTER] = { "skip the jobs that need a job",
 	    "WITH RECURSIVE after(id) AS (SELECT job_id FROM job_needs "
 	    "WHERE need_id = ?1 UNION SELECT n.job_id FROM job_needs n "
@@ -282,11 +215,11 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_SHARDED_SET] = { "settle a sharded job",
 	    "UPDATE jobs SET state = ?2, reason = ?4, "
 	    "started_ms = (SELECT MIN(started_ms) FROM jobs s WHERE "
-	    "s.shard_of = ?1), finished_ms = CASE WHEN ?3 THEN (SELECT "
+	    "s.shard_of = ?1), finished_ms = CASE WHEN ?3 <> 0 THEN (SELECT "
 	    "MAX(finished_ms) FROM jobs s WHERE s.shard_of = ?1) END, "
-	    "duration_ms = CASE WHEN ?3 THEN (SELECT MAX(finished_ms) - "
+	    "duration_ms = CASE WHEN ?3 <> 0 THEN (SELECT MAX(finished_ms) - "
 	    "MIN(started_ms) FROM jobs s WHERE s.shard_of = ?1) END, "
-	    "exit_code = CASE WHEN ?3 THEN (SELECT MAX(exit_code) FROM jobs s "
+	    "exit_code = CASE WHEN ?3 <> 0 THEN (SELECT MAX(exit_code) FROM jobs s "
 	    "WHERE s.shard_of = ?1) END, "
 	    "tests_run = (SELECT SUM(tests_run) FROM jobs s WHERE "
 	    "s.shard_of = ?1), tests_failed = (SELECT SUM(tests_failed) FROM "
@@ -308,8 +241,9 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "SELECT received_ms FROM deliveries WHERE forge = ?1 AND id = ?2 "
 	    "AND received_ms >= ?3" },
 	[ST_DELIVERY_ADD] = { "remember a webhook delivery",
-	    "INSERT OR REPLACE INTO deliveries (forge, id, received_ms) "
-	    "VALUES (?1, ?2, ?3)" },
+	    "INSERT INTO deliveries (forge, id, received_ms) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (forge, id) DO UPDATE SET "
+	    "received_ms = excluded.received_ms" },
 	[ST_DELIVERY_PRUNE] = { "forget old webhook deliveries",
 	    "DELETE FROM deliveries WHERE received_ms < ?1" },
 	/*
@@ -328,7 +262,8 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "WHERE state = 'running'" },
 	/* The id of a branch's Nth newest job (N - 1 = ?3). */
 	[ST_PRUNE_NTH] = { "count a branch's newer jobs",
-	    "SELECT id FROM jobs WHERE repo_id = ?1 AND branch IS ?2 "
+	    "SELECT id FROM jobs WHERE repo_id = ?1 AND "
+	    "branch IS NOT DISTINCT FROM ?2 "
 	    "ORDER BY id DESC LIMIT 1 OFFSET ?3" },
 	[ST_PRUNE_JOB_IDS] = { "list an old pipeline's jobs",
 	    "SELECT id FROM jobs WHERE pipeline_id = ?1" },
@@ -424,7 +359,8 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "lanes) WHERE id = (SELECT lane_id FROM jobs WHERE id = ?1)" },
 	[ST_JOB_GET] = { "read a job", JOB_COLUMNS "WHERE jobs.id = ?1" },
 	[ST_JOB_FINAL] = { "read a job's state",
-	    "SELECT state NOT IN ('queued', 'running') FROM jobs "
+	    "SELECT CAST(state NOT IN ('queued', 'running') AS INTEGER) "
+	    "FROM jobs "
 	    "WHERE id = ?1" },
 	[ST_JOB_START] = { "start job",
 	    "UPDATE jobs SET state = 'running', attempt = attempt + 1, "
@@ -439,7 +375,8 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "reason = ?2 WHERE id = ?1 AND state = 'running' AND shards = 0" },
 	[ST_JOB_HAND_BACK] = { "hand back job",
 	    "UPDATE jobs SET state = 'queued', queue_pos = " FRONT_POS ", "
-	    "attempt = MAX(attempt - 1, 0), reason = ?2 "
+	    "attempt = CASE WHEN attempt > 0 THEN attempt - 1 ELSE 0 END, "
+	    "reason = ?2 "
 	    "WHERE id = ?1 AND state = 'running' AND shards = 0" },
 	[ST_JOB_LAST_RUNNING] = { "find running jobs",
 	    "SELECT id FROM jobs WHERE state = 'running' AND shards = 0 "
@@ -453,10 +390,11 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_COUNT_STATE] = { "count jobs",
 	    "SELECT COUNT(*) FROM jobs WHERE state = ?1 AND shards = 0" },
 	[ST_JOB_LIST] = { "list jobs",
-	    JOB_COLUMNS "WHERE (?1 IS NULL OR repos.url = ?1 OR "
-	    "CAST(repos.id AS TEXT) = ?1) AND (?2 IS NULL OR branch = ?2) "
-	    "AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR jobs.id < ?4) "
-	    "AND (?6 IS NULL OR jobs.id = jobs.pipeline_id) "
+	    JOB_COLUMNS "WHERE (CAST(?1 AS TEXT) IS NULL OR repos.url = ?1 OR "
+	    "CAST(repos.id AS TEXT) = ?1) AND (CAST(?2 AS TEXT) IS NULL OR "
+	    "branch = ?2) AND (CAST(?3 AS TEXT) IS NULL OR state = ?3) AND "
+	    "(CAST(?4 AS BIGINT) IS NULL OR jobs.id < ?4) AND "
+	    "(CAST(?6 AS BIGINT) IS NULL OR jobs.id = jobs.pipeline_id) "
 	    "ORDER BY jobs.id DESC LIMIT ?5" },
 	[ST_QUEUE_LIST] = { "list the queue",
 	    FAIR_QUEUE("state = 'queued' AND shards = 0") },
@@ -465,7 +403,7 @@ const struct store_sql store_sql[ST_MAX] = {
 	    JOB_COLUMNS "WHERE jobs.id IN (SELECT MAX(j.pipeline_id) FROM "
 	    "jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE "
 	    "p.bisection IS NULL GROUP BY j.repo_id, j.branch) "
-	    "ORDER BY repos.url, jobs.branch" },
+	    "ORDER BY repos.url, jobs.branch NULLS FIRST" },
 	[ST_COUNT_STATES] = { "count jobs by state",
 	    "SELECT state, COUNT(*) FROM jobs WHERE shards = 0 "
 	    "GROUP BY state" },
@@ -514,9 +452,10 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "INSERT INTO tests (repo_id, name) VALUES (?1, ?2)" },
 	/* A batch sent again is the same batch: its rows are there. */
 	[ST_TEST_RUN_ADD] = { "record a test's result",
-	    "INSERT OR IGNORE INTO test_runs (job_id, attempt, idx, test_id, "
+	    "INSERT INTO test_runs (job_id, attempt, idx, test_id, "
 	    "branch, status, duration_us, suite, file, message, job_name) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)" },
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+	    "ON CONFLICT DO NOTHING" },
 	/* Failed first, then the others: two walks of the job's index, no
 	 * sort of all its rows. */
 	[ST_JOB_TESTS_FAILED] = { "list a job's failed tests",
@@ -538,10 +477,10 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_TEST_COUNT_ADD] = { "count a job's tests",
 	    "INSERT INTO test_attempts (job_id, attempt, total, passed, failed, "
 	    "skipped) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (job_id, "
-	    "attempt) DO UPDATE SET total = total + excluded.total, "
-	    "passed = passed + excluded.passed, "
-	    "failed = failed + excluded.failed, "
-	    "skipped = skipped + excluded.skipped" },
+	    "attempt) DO UPDATE SET total = test_attempts.total + "
+	    "excluded.total, passed = test_attempts.passed + excluded.passed, "
+	    "failed = test_attempts.failed + excluded.failed, "
+	    "skipped = test_attempts.skipped + excluded.skipped" },
 	[ST_TEST_COUNT_FLAKY] = { "count a job's flaky tests",
 	    "UPDATE test_attempts SET flaky = (SELECT COUNT(*) FROM test_runs "
 	    "WHERE job_id = ?1 AND attempt = ?2 AND flaky = 1) "
@@ -571,14 +510,14 @@ const struct store_sql store_sql[ST_MAX] = {
 	/* Every run, a failed attempt's re-runs too: each is an outcome. */
 	[ST_TEST_HISTORY] = { "read a test's history",
 	    TEST_RUN_COLUMNS "WHERE t.repo_id = (SELECT id FROM repos WHERE "
-	    "url = ?1) AND t.name = ?2 AND r.branch IS ?3 AND "
-	    "(?4 IS NULL OR r.job_id <= ?4) AND "
-	    "(?6 <> 0 OR r.job_name IS ?7) "
+	    "url = ?1) AND t.name = ?2 AND r.branch IS NOT DISTINCT FROM ?3 AND "
+	    "(CAST(?4 AS BIGINT) IS NULL OR r.job_id <= ?4) AND "
+	    "(?6 <> 0 OR r.job_name IS NOT DISTINCT FROM ?7) "
 	    "ORDER BY r.job_id DESC, r.attempt DESC LIMIT ?5" },
 	[ST_TEST_OTHER_RUNS] = { "look for other runs of a commit",
-	    "SELECT EXISTS (SELECT 1 FROM jobs j JOIN test_runs r ON "
+	    "SELECT CAST(EXISTS (SELECT 1 FROM jobs j JOIN test_runs r ON "
 	    "r.job_id = j.id WHERE j.commit_id = ?2 AND "
-	    "(j.id <> ?1 OR r.attempt <> ?3))" },
+	    "(j.id <> ?1 OR r.attempt <> ?3)) AS INTEGER)" },
 	/*
 	 * A test of this attempt that passed where another run of the same
 	 * commit on its branch failed, or the other way round, is flaky.
@@ -587,8 +526,8 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "UPDATE test_runs SET flaky = 1 WHERE job_id = ?1 AND attempt = ?3 "
 	    "AND status <> 'skipped' AND EXISTS (SELECT 1 FROM test_runs o "
 	    "WHERE o.test_id = test_runs.test_id AND "
-	    "o.branch IS test_runs.branch AND "
-	    "o.job_name IS test_runs.job_name AND o.job_id IN (SELECT id FROM "
+	    "o.branch IS NOT DISTINCT FROM test_runs.branch AND "
+	    "o.job_name IS NOT DISTINCT FROM test_runs.job_name AND o.job_id IN (SELECT id FROM "
 	    "jobs WHERE commit_id = ?2) AND NOT (o.job_id = ?1 AND "
 	    "o.attempt = ?3) AND o.status <> 'skipped' AND "
 	    "(o.status = 'passed') <> (test_runs.status = 'passed'))" },
@@ -599,8 +538,9 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_TEST_LAST_PASSED] = { "find a job's last pass",
 	    "SELECT j.id, (SELECT MAX(s.id) FROM jobs s WHERE s.id = j.id OR "
 	    "s.shard_of = j.id) FROM jobs j JOIN repos ON "
-	    "repos.id = j.repo_id WHERE repos.url = ?1 AND j.branch IS ?2 AND "
-	    "j.name IS ?3 AND j.shard_of IS NULL AND j.state = 'passed' AND "
+	    "repos.id = j.repo_id WHERE repos.url = ?1 AND "
+	    "j.branch IS NOT DISTINCT FROM ?2 AND "
+	    "j.name IS NOT DISTINCT FROM ?3 AND j.shard_of IS NULL AND j.state = 'passed' AND "
 	    "EXISTS (SELECT 1 FROM jobs s JOIN test_attempts a ON "
 	    "a.job_id = s.id AND a.attempt = s.attempt WHERE (s.id = j.id OR "
 	    "s.shard_of = j.id) AND a.total > 0) ORDER BY j.id DESC LIMIT 1" },
@@ -642,7 +582,8 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "SELECT repos.url, t.name, t.quarantined_ms, t.quarantined_by "
 	    "FROM tests t JOIN repos ON repos.id = t.repo_id "
 	    "WHERE t.quarantined_ms IS NOT NULL AND "
-	    "(?1 IS NULL OR repos.url = ?1) ORDER BY repos.url, t.name" },
+	    "(CAST(?1 AS TEXT) IS NULL OR repos.url = ?1) "
+	    "ORDER BY repos.url, t.name" },
 	/* A secret's value comes sealed (store.c): never clear text here. */
 	[ST_SECRET_SET] = { "keep a secret",
 	    "INSERT INTO secrets (repo, name, value, branches, updated_ms, "

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sql_texts.h - the parts of SQL texts that every database's
+ * statements share (store_sqlite_sql.c, store_pg_sql.c): the columns a
+ * row reader takes, in its order, and the conditions written once.
+ * Only texts: no value is ever put into one.
+ */
+#ifndef SSCI_STORE_SQL_TEXTS_H
+#define SSCI_STORE_SQL_TEXTS_H
+
+/* The columns sql_job_fill reads, in its order. */
+#define JOB_COLUMNS \
+	"SELECT jobs.id, repos.url, commit_id, branch, state, attempt, " \
+	"runner, jobs.created_ms, started_ms, finished_ms, exit_code, " \
+	"duration_ms, tests_run, tests_failed, tests_skipped, reason, " \
+	"subject, author, retry_of, jobs.pipeline_id, pl.pipeline_state, " \
+	"jobs.name, jobs.spec, jobs.labels, jobs.allow_failure, " \
+	"(SELECT COUNT(*) FROM job_needs n JOIN jobs d ON d.id = n.need_id " \
+	"WHERE n.job_id = jobs.id AND d.state <> 'passed'), " \
+	"jobs.flaky, jobs.fail_retries, jobs.shards, jobs.shard_of, " \
+	"jobs.shard_index, jobs.expected_ms, pl.pr_title, pl.pr_url, " \
+	"jobs.priority, pl.triggered_by, pl.params, pl.superseded_by, " \
+	"pl.bisection, pl.coalescing " \
+	"FROM jobs JOIN repos ON repos.id = jobs.repo_id " \
+	"LEFT JOIN (SELECT id AS pipeline, state AS pipeline_state, " \
+	"pr_title, pr_url, triggered_by, params, superseded_by, bisection, " \
+	"coalescing FROM pipelines) pl ON pl.pipeline = jobs.pipeline_id "
+
+/*
+ * Queued jobs whose needs have all passed.  A sharded job is never run:
+ * its shards are, and its state follows theirs.
+ */
+#define RUNNABLE \
+	"state = 'queued' AND shards = 0 AND COALESCE(jobs.hold_until, 0) " \
+	"<= ?2 AND NOT EXISTS (SELECT 1 FROM job_needs n " \
+	"JOIN jobs d ON d.id = n.need_id WHERE n.job_id = jobs.id AND " \
+	"d.state <> 'passed') "
+
+/* The columns a new job copies from another of its pipeline. */
+#define JOB_LIKE \
+	"INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, " \
+	"created_ms, subject, author, retry_of, pipeline_id, name, spec, " \
+	"labels, allow_failure, plan_index, priority, lane_id) SELECT " \
+	"repo_id, commit_id, branch, "
+
+/* The columns sql_test_run_fill reads, in its order. */
+#define TEST_RUN_COLUMNS \
+	"SELECT r.job_id, r.attempt, r.idx, t.name, r.suite, r.file, " \
+	"r.status, r.duration_us, r.message, r.flaky, " \
+	"CAST(t.quarantined_ms IS NOT NULL AS INTEGER), j.commit_id, " \
+	"j.branch, j.state, " \
+	"j.finished_ms, r.job_name FROM test_runs r " \
+	"JOIN jobs j ON j.id = r.job_id JOIN tests t ON t.id = r.test_id "
+
+/* The columns sql_bisection_fill reads, in its order. */
+#define BISECT_COLUMNS \
+	"SELECT b.id, repos.url, b.branch, b.good, b.bad, b.state, " \
+	"b.culprit, b.culprit_commit, b.culprit_subject, b.culprit_author, " \
+	"b.runs, b.note, b.created_ms, b.finished_ms FROM bisections b " \
+	"JOIN repos ON repos.id = b.repo_id "
+
+/* A pipeline p a push queued (hook, observer, webhook, the API). */
+#define PUSH_PIPELINE \
+	"(p.triggered_by IS NULL OR p.triggered_by IN ('hook', 'observer', " \
+	"'webhook', 'api')) "
+
+/*
+ * A requeued job goes in front of every queued job; the job's own position
+ * counts too so that it never moves behind where it was.
+ */
+#define FRONT_POS \
+	"CASE WHEN (SELECT MIN(q.queue_pos) FROM jobs q WHERE " \
+	"q.state = 'queued') < queue_pos THEN (SELECT MIN(q.queue_pos) " \
+	"FROM jobs q WHERE q.state = 'queued') ELSE queue_pos END - 1"
+
+#define TEST_FAILED "r.status IN ('failed', 'error')"
+
+/* The columns sqlstore_artifact_fill reads, in its order. */
+#define ARTIFACT_COLUMNS \
+	"SELECT a.job_id, a.path, a.size, a.sha256, a.mode, a.created_at, " \
+	"a.expires_at FROM artifacts a "
+
+#endif
