@@ -5,7 +5,7 @@
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
-PKGS = libevent libevent_openssl openssl jansson sqlite3 yaml-0.1 expat libcurl
+PKGS = libevent libevent_openssl openssl jansson sqlite3 libpq yaml-0.1 expat libcurl
 # libcurl's headers only: the outbox loads the library at run time
 # (src/curl_load.c), so that no other process maps it and what it brings.
 LINK_PKGS = $(filter-out libcurl,$(PKGS))

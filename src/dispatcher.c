@@ -34,6 +34,7 @@
 #include "spawn.h"
 #include "statuses.h"
 #include "store.h"
+#include "store_watch.h"
 #include "tls.h"
 #include "address.h"
 #include "auth.h"
@@ -336,7 +337,8 @@ cmd_dispatcher(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (dispatcher_lock(&d) == -1 || mkdir_p(d.cfg.results_dir) == -1 ||
-	    (d.store = store_open(d.cfg.state_dir)) == NULL ||
+	    (d.store = store_open_url(d.cfg.state_dir,
+	    d.cfg.store_url)) == NULL ||
 	    joblogs_init(&d.logs, d.cfg.state_dir, d.cfg.max_log_bytes) == -1) {
 		if (d.store != NULL)
 			store_close(d.store);
@@ -356,6 +358,7 @@ cmd_dispatcher(int argc, char **argv)
 	d.base = event_base_new();
 	if (d.base == NULL)
 		fatalx("unable to create the event loop");
+	d.store_watch = store_watch_new(d.base, d.store, d.argc, d.argv);
 	d.started_ms = now_ms();
 	LIST_INIT(&d.peers);
 	LIST_INIT(&d.busy);
@@ -431,6 +434,7 @@ cmd_dispatcher(int argc, char **argv)
 	address_table_free(d.addresses);
 	event_free(d.ev_heartbeat);
 	cmd_signals_free(sigs);
+	store_watch_free(d.store_watch);
 	event_base_free(d.base);
 	store_close(d.store);
 	joblogs_release(&d.logs);

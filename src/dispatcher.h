@@ -64,6 +64,7 @@ struct dispatcher_config {
 	const char *http_hosts[DISPATCHER_MAX_HTTP_HOSTS];	/* --http-host */
 	int nhttp_hosts;
 	const char *state_dir;
+	const char *store_url;	/* --store, or NULL for STATE/ssci.db */
 	const char *results_dir;
 	int64_t heartbeat_ms;	/* runners holding a job are pinged this often */
 	int64_t idle_heartbeat_ms;	/* and runners holding none this often */
@@ -174,6 +175,7 @@ struct dispatcher {
 	struct dispatcher_config cfg;
 	struct event_base *base;
 	struct store *store;
+	struct store_watch *store_watch;	/* its connection, on a server */
 	struct joblogs logs;
 	struct results *results;
 	struct sched *sched;

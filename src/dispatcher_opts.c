@@ -163,6 +163,10 @@ static const struct cmd_opt dispatcher_opts[] = {
 	{ "state-dir", required_argument, 's', "DIR", "./ssci-data",
 	    "the database ssci.db and the logs of jobs",
 	    CMD_STR(struct dispatcher_args, cfg.state_dir) },
+	{ "store", required_argument, 'e', "URL", "sqlite:DIR/ssci.db",
+	    "where the jobs are kept: sqlite:FILE, or a PostgreSQL URL or "
+	    "libpq connection string (postgresql://HOST/DB)",
+	    CMD_STR(struct dispatcher_args, cfg.store_url) },
 	{ "results-dir", required_argument, 'r', "DIR", "./test_results",
 	    "one file per tested commit",
 	    CMD_STR(struct dispatcher_args, cfg.results_dir) },
@@ -354,6 +358,12 @@ dispatcher_check(struct dispatcher_args *a)
 		log_warnx("--tls-cert and --tls-key go together");
 		return -1;
 	}
+	/* Not echoed: a connection string may hold a password. */
+	if (a->cfg.store_url != NULL && !store_url_valid(a->cfg.store_url)) {
+		log_warnx("invalid --store: not sqlite:FILE, postgresql://... "
+		    "or a libpq connection string");
+		return -1;
+	}
 	if (a->cfg.public_url != NULL &&
 	    !dispatcher_url_valid(a->cfg.public_url)) {
 		log_warnx("invalid --public-url '%s'", a->cfg.public_url);
@@ -468,8 +478,9 @@ dispatcher_restart_needed(const struct dispatcher_config *was,
 	    was->nhttp_hosts != now->nhttp_hosts)
 		strcat(names, " --http/--http-host");
 	if (!dispatcher_same(was->state_dir, now->state_dir) ||
+	    !dispatcher_same(was->store_url, now->store_url) ||
 	    !dispatcher_same(was->results_dir, now->results_dir))
-		strcat(names, " --state-dir/--results-dir");
+		strcat(names, " --state-dir/--store/--results-dir");
 	if (!dispatcher_same(was->tls_cert, now->tls_cert) ||
 	    !dispatcher_same(was->tls_key, now->tls_key))
 		strcat(names, " --tls-cert/--tls-key");

@@ -19,23 +19,83 @@
 struct store *
 store_open(const char *dir)
 {
-	struct store *store = store_sqlite_backend.open(dir);
+	return store_open_url(dir, NULL);
+}
 
-	if (store != NULL)
-		xasprintf(&store->key_path, "%s/secrets.key", dir);
+static int
+store_url_pg(const char *url)
+{
+	return strncmp(url, "postgresql://", 13) == 0 ||
+	    strncmp(url, "postgres://", 11) == 0 || strchr(url, '=') != NULL;
+}
+
+int
+store_url_valid(const char *url)
+{
+	return (strncmp(url, "sqlite:", 7) == 0 && url[7] != '\0') ||
+	    store_url_pg(url);
+}
+
+struct store *
+store_open_url(const char *dir, const char *url)
+{
+	struct store *store;
+	char *file;
+
+	if (mkdir_p(dir) == -1)
+		return NULL;
+	if (url != NULL && !store_url_valid(url)) {
+		/* Not echoed: a connection string may hold a password. */
+		log_warnx("unable to use the store: not sqlite:FILE, "
+		    "postgresql://... or a libpq connection string");
+		return NULL;
+	}
+	if (url != NULL && store_url_pg(url))
+		store = pg_store_open(url);
+	else {
+		if (url != NULL)
+			file = xstrdup(url + 7);
+		else
+			xasprintf(&file, "%s/ssci.db", dir);
+		store = sqlite_store_open(file);
+		free(file);
+	}
+	if (store == NULL)
+		return NULL;
+	store->backend = &store_sql_backend;
+	xasprintf(&store->key_path, "%s/secrets.key", dir);
 	return store;
 }
 
 int
 store_backup(const char *dir, const char *to)
 {
-	return store_sqlite_backend.backup(dir, to);
+	return sqlite_backup(dir, to);
 }
 
 int
 store_check_file(const char *path)
 {
-	return store_sqlite_backend.check_file(path);
+	return sqlite_check_file(path);
+}
+
+int
+store_fd(struct store *store)
+{
+	return store->backend->fd(store);
+}
+
+void
+store_poll(struct store *store)
+{
+	store->backend->poll(store);
+}
+
+void
+store_on_lost(struct store *store, void (*lost)(void *arg), void *arg)
+{
+	store->lost = lost;
+	store->lost_arg = arg;
 }
 
 void

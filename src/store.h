@@ -41,6 +41,23 @@ typedef int (*store_job_cb)(const struct job *job, void *arg);
  * logging the error.
  */
 struct store *store_open(const char *dir);
+/*
+ * The same with the store where url says: "sqlite:FILE", a PostgreSQL
+ * URL ("postgresql://...") or libpq connection string ("host=... "), or
+ * NULL for DIR/ssci.db.  DIR keeps the secrets' key either way.
+ */
+struct store *store_open_url(const char *dir, const char *url);
+/* Whether url names a store store_open_url knows how to open. */
+int store_url_valid(const char *url);
+/*
+ * A store on a server (PostgreSQL): the descriptor of its connection, to
+ * watch for reading, or -1 for a file.  store_poll reads what came on it
+ * (the server going away), and lost is called, once, when the connection
+ * is lost, there or in any call: after that the store changes nothing.
+ */
+int store_fd(struct store *store);
+void store_poll(struct store *store);
+void store_on_lost(struct store *store, void (*lost)(void *arg), void *arg);
 void store_close(struct store *store);
 
 /*

@@ -21,6 +21,9 @@ struct store {
 	int max_queued;		/* per repository; 0 for no limit */
 	int transient;		/* the last failure may pass by itself */
 	int64_t syncs;		/* waits for the disk (store_syncs) */
+	/* Told once when the connection to the database is lost. */
+	void (*lost)(void *arg);
+	void *lost_arg;
 	/* Secrets' key (store.c): its file, read when first needed. */
 	char *key_path;
 	unsigned char key[SEAL_KEY_LEN];
@@ -28,13 +31,11 @@ struct store {
 };
 
 struct store_backend {
-	const char *name;
-	struct store *(*open)(const char *dir);
-	int (*backup)(const char *dir, const char *to);
-	int (*check_file)(const char *path);
 	void (*close)(struct store *store);
 	void (*sync_hold)(struct store *store);
 	void (*sync_release)(struct store *store);
+	int (*fd)(struct store *store);
+	void (*poll)(struct store *store);
 	int (*requeue_running)(struct store *store);
 	int (*dispatch)(struct store *store, const struct job_request *request,
 	    int64_t *job_id, enum job_state *state, int *existing);
@@ -160,6 +161,17 @@ struct store_backend {
 };
 
 /* store_sqlite.c: DIR/ssci.db, WAL, synchronous=FULL. */
-extern const struct store_backend store_sqlite_backend;
+/* A store kept in an SQL database (store_sql_backend.c). */
+extern const struct store_backend store_sql_backend;
+
+/*
+ * The databases it is kept in, each opened (its schema brought up to date)
+ * by its driver: an SQLite file (store_sqlite_db.c; its copies by
+ * store_sqlite_backup.c) or a PostgreSQL database (store_pg_db.c).
+ */
+struct store *sqlite_store_open(const char *file);
+int sqlite_backup(const char *dir, const char *to);
+int sqlite_check_file(const char *path);
+struct store *pg_store_open(const char *conninfo);
 
 #endif

@@ -177,6 +177,13 @@ struct sql_store {
  * base.transient.
  */
 struct sql_driver {
+	void (*close)(struct sql_store *store);
+	/* store_sync_hold and store_sync_release (store.h). */
+	void (*sync_hold)(struct sql_store *store);
+	void (*sync_release)(struct sql_store *store);
+	/* store_fd and store_poll (store.h). */
+	int (*fd)(struct sql_store *store);
+	void (*poll)(struct sql_store *store);
 	int (*step)(struct sql_store *store, enum store_stmt id);
 	void (*reset)(struct sql_store *store, enum store_stmt id);
 	void (*bind_int64)(struct sql_store *store, enum store_stmt id, int idx,

@@ -3,8 +3,7 @@
  * store_sqlite.h - what the files of the SQLite store share and nobody
  * else sees: the statements' texts and migrations (store_sqlite_sql.c),
  * the connection and the driver that the logic of store_sql.h runs on
- * (store_sqlite_db.c), copies (store_sqlite_backup.c), and the backend's
- * table (store_sqlite.c).
+ * (store_sqlite_db.c), and copies (store_sqlite_backup.c).
  */
 #ifndef SSCI_STORE_SQLITE_H
 #define SSCI_STORE_SQLITE_H
@@ -43,16 +42,5 @@ struct store_sqlite {
 	bool owed;			/* a commit made while holding */
 	int64_t changes_at_begin;	/* sqlite3_total_changes64 at BEGIN */
 };
-
-/* store_sqlite_db.c */
-struct store *sqlite_store_open(const char *dir);
-void sqlite_store_close(struct store *base);
-/* store_sync_hold and store_sync_release (store.h). */
-void sqlite_sync_hold(struct store *base);
-void sqlite_sync_release(struct store *base);
-
-/* store_sqlite_backup.c: copies of a store, and their check */
-int sqlite_backup(const char *dir, const char *to);
-int sqlite_check_file(const char *path);
 
 #endif

@@ -311,7 +311,30 @@ lite_col_blob(struct sql_row *row, int col, size_t *len)
 	return p;
 }
 
+/* A file: no connection to watch. */
+static int
+lite_fd(struct sql_store *base)
+{
+	(void)base;
+	return -1;
+}
+
+static void
+lite_poll(struct sql_store *base)
+{
+	(void)base;
+}
+
+static void lite_close(struct sql_store *base);
+static void lite_sync_hold(struct sql_store *base);
+static void lite_sync_release(struct sql_store *base);
+
 static const struct sql_driver sqlite_driver = {
+	.close = lite_close,
+	.sync_hold = lite_sync_hold,
+	.sync_release = lite_sync_release,
+	.fd = lite_fd,
+	.poll = lite_poll,
 	.step = lite_step,
 	.reset = lite_reset,
 	.bind_int64 = lite_bind_int64,
@@ -332,8 +355,8 @@ static const struct sql_driver sqlite_driver = {
 	.commit_unsynced = lite_commit_unsynced,
 };
 
-void
-sqlite_sync_hold(struct store *base)
+static void
+lite_sync_hold(struct sql_store *base)
 {
 	((struct store_sqlite *)base)->holding = true;
 }
@@ -344,8 +367,8 @@ sqlite_sync_hold(struct store *base)
  * last with synchronous=FULL would have.  SQLite hands out the log's file
  * (SQLITE_FCNTL_JOURNAL_POINTER) so that no empty transaction is needed.
  */
-void
-sqlite_sync_release(struct store *base)
+static void
+lite_sync_release(struct sql_store *base)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 	sqlite3_file *wal = NULL;
@@ -371,7 +394,7 @@ sqlite_sync_release(struct store *base)
 		    "next start recovers what the disk holds", store->sql.path,
 		    sqlite3_errstr(rc));
 	store->owed = false;
-	base->syncs++;
+	base->base.syncs++;
 }
 
 /* Run a fixed script (no values in it) at open time. */
@@ -532,28 +555,25 @@ store_prepare(struct store_sqlite *store)
 }
 
 struct store *
-sqlite_store_open(const char *dir)
+sqlite_store_open(const char *file)
 {
 	struct store_sqlite *store;
-
-	if (mkdir_p(dir) == -1)
-		return NULL;
 
 	store = xcalloc(1, sizeof *store);
 	store->sql.driver = &sqlite_driver;
 	for (int i = 0; i < ST_MAX; i++)
 		store->rows[i].base.driver = &sqlite_driver;
-	xasprintf(&store->sql.path, "%s/ssci.db", dir);
+	store->sql.path = xstrdup(file);
 	if (store_connect(store) == -1 || store_migrate(store) == -1 ||
 	    store_prepare(store) == -1) {
-		sqlite_store_close(&store->sql.base);
+		lite_close(&store->sql);
 		return NULL;
 	}
 	return &store->sql.base;
 }
 
-void
-sqlite_store_close(struct store *base)
+static void
+lite_close(struct sql_store *base)
 {
 	struct store_sqlite *store = (struct store_sqlite *)base;
 

@@ -25,6 +25,7 @@ import tempfile
 import time
 import unittest
 
+import pg_util
 from harness_net import (DEADLINE, Client, EventStream, Reply,  # noqa: F401
                          hello, http, http_json)
 
@@ -324,6 +325,9 @@ class Dispatcher(Queryable, Proc):
                 self.state_dir = argv[i + 1]
             elif arg == "--results-dir":
                 self.results_dir = argv[i + 1]
+        # The suite's second pass keeps the store in PostgreSQL.
+        if pg_util.test_store() and "--store" not in argv:
+            argv += pg_util.store_args(self.state_dir, test.pg_databases)
         super().__init__(name, argv, test.tmp)
         line = test.wait_for(lambda: re.search(
             r"^listening on (\S+):(\d+)$", self.stdout(), re.M),
@@ -338,12 +342,23 @@ class Dispatcher(Queryable, Proc):
             self.http_url = f"http://127.0.0.1:{line.group(2)}"
 
 
+def only_on(*backends, why):
+    """Mark a test (or class) that makes sense on these stores only
+    (tests/run runs the others on each of "sqlite" and "postgresql")."""
+    def mark(obj):
+        obj.backends = backends
+        obj.only_on_why = why
+        return obj
+    return mark
+
+
 class SsciTest(unittest.TestCase):
     """Base class: a temporary folder and the processes started in it."""
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="ssci-test-")
         self.procs = []
+        self.pg_databases = set()
         self.addCleanup(self._cleanup)
 
     def _cleanup(self):
@@ -352,6 +367,7 @@ class SsciTest(unittest.TestCase):
                 p.stop()
             except OSError:
                 pass
+        pg_util.drop(self.pg_databases)
         # Under make asan, a sanitizer's report in any program's stderr
         # fails the test that ran it, leaks found at exit included.
         reports = [f"--- {p.name} (pid {p.pid}):\n{p.stderr()}"

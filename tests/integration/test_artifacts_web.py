@@ -21,7 +21,8 @@ import time
 import urllib.parse
 from http.client import HTTPConnection
 
-from harness import SANITIZED, SsciTest, http, http_json, parse_html
+from harness import (SANITIZED, SsciTest, http, http_json, only_on,
+                     parse_html)
 
 MIB = 1024 * 1024
 DAY = 24 * 60 * 60
@@ -113,6 +114,7 @@ class TestArtifactsWeb(SsciTest):
     def url(self, job, path):
         return f"/jobs/{job}/artifacts/" + urllib.parse.quote(path)
 
+    @only_on("sqlite", why="writes artifact rows into ssci.db directly")
     def test_listing_downloads_and_tar(self):
         d = self.dispatcher(http=True)
         r = self.runner(d, "r1")
@@ -290,6 +292,7 @@ class TestArtifactsWeb(SsciTest):
         self.assertEqual(len(resp.read(MIB)), MIB)
         conn.close()
 
+    @only_on("sqlite", why="writes artifact rows into ssci.db directly")
     def test_retention_removes_the_folder(self):
         d = self.dispatcher(http=True)
         r = self.runner(d, "r1")

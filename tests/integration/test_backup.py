@@ -10,9 +10,11 @@ import tarfile
 import unittest
 import urllib.request
 
-from harness import SsciTest
+from harness import SsciTest, only_on
 
 
+@only_on("sqlite", why="ssci backup copies ssci.db; a PostgreSQL store is "
+         "backed up by PostgreSQL (docs/SCALING.md)")
 class TestBackup(SsciTest):
     def run_ok(self, *args):
         proc = self.ssci(*args)

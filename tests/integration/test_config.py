@@ -20,6 +20,7 @@ GOOD = {
     "dispatcher": {
         "host": "127.0.0.1", "port": "0", "http": "127.0.0.1:0",
         "http-host": "ci.example.org", "state-dir": "state",
+        "store": "sqlite:state/other.db",
         "results-dir": "results", "heartbeat": "0.5", "idle-heartbeat": "20",
         "runner-timeout": "2.5", "client-timeout": "30",
         "http-timeout": "10", "job-timeout": "60", "max-attempts": "2",

@@ -16,7 +16,7 @@ import urllib.request
 
 import retention_fill
 from faults_util import WAIT_BODY, FaultTest
-from harness import SsciTest
+from harness import SsciTest, only_on
 
 KEEP_JOBS = 1000
 # Under AddressSanitizer (make asan) everything is several times slower:
@@ -36,6 +36,7 @@ def metric(d, name):
     return float(m.group(1)) if m else None
 
 
+@only_on("sqlite", why="fills ssci.db directly and measures its file")
 class TestRetention(SsciTest):
     def test_twenty_thousand_old_jobs_pruned_in_steps(self):
         d = self.dispatcher(args=("--keep-days", "0"), http=True)
@@ -181,6 +182,7 @@ class TestRetention(SsciTest):
 
 
 @unittest.skipUnless(os.geteuid() == 0, "mounting a tmpfs needs root")
+@only_on("sqlite", why="fills ssci.db directly")
 class TestMinFree(FaultTest):
     def refused(self, d, repo, commit, where):
         """A dispatch of commit is refused for want of room in where."""

@@ -73,6 +73,14 @@ class Structure(unittest.TestCase):
         self.assertEqual([f for f in speaking
                           if not f.startswith("store_sqlite")], [])
 
+    def test_only_the_postgresql_backend_speaks_libpq(self):
+        speaking = [f for f in src_files(r".*\.[ch]")
+                    if re.search(r"<libpq-fe\.h>|\bPQ[a-z]+\(",
+                                 open(os.path.join(SRC, f)).read())]
+        self.assertTrue(speaking)
+        self.assertEqual([f for f in speaking
+                          if not f.startswith("store_pg")], [])
+
     def test_only_tls_and_seal_speak_openssl(self):
         speaking = [f for f in src_files(r".*\.[ch]")
                     if "<openssl/" in open(os.path.join(SRC, f)).read()]

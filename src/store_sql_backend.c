@@ -1,28 +1,57 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_sqlite.c - the SQLite backend's table of functions, for store.c.
- * The data lives in STATE/ssci.db; see store_sqlite_db.c for how.
+ * store_sql_backend.c - the table of functions store.c calls for a store
+ * kept in an SQL database, whichever: the logic (store_sql_*.c) is the
+ * same for all, and the rest is the driver's (store_sql.h).
  */
-#include "store_sqlite.h"
+#include "store_sql.h"
 
-static struct store *
-sqlite_open(const char *dir)
+static void
+sqlstore_close(struct store *base)
 {
-	struct store *store = sqlite_store_open(dir);
+	struct sql_store *store = (struct sql_store *)base;
 
-	if (store != NULL)
-		store->backend = &store_sqlite_backend;
-	return store;
+	store->driver->close(store);
 }
 
-const struct store_backend store_sqlite_backend = {
-	.name = "sqlite",
-	.open = sqlite_open,
-	.backup = sqlite_backup,
-	.check_file = sqlite_check_file,
-	.close = sqlite_store_close,
-	.sync_hold = sqlite_sync_hold,
-	.sync_release = sqlite_sync_release,
+static void
+sqlstore_sync_hold(struct store *base)
+{
+	struct sql_store *store = (struct sql_store *)base;
+
+	store->driver->sync_hold(store);
+}
+
+static void
+sqlstore_sync_release(struct store *base)
+{
+	struct sql_store *store = (struct sql_store *)base;
+
+	store->driver->sync_release(store);
+}
+
+static int
+sqlstore_fd(struct store *base)
+{
+	struct sql_store *store = (struct sql_store *)base;
+
+	return store->driver->fd(store);
+}
+
+static void
+sqlstore_poll(struct store *base)
+{
+	struct sql_store *store = (struct sql_store *)base;
+
+	store->driver->poll(store);
+}
+
+const struct store_backend store_sql_backend = {
+	.fd = sqlstore_fd,
+	.poll = sqlstore_poll,
+	.close = sqlstore_close,
+	.sync_hold = sqlstore_sync_hold,
+	.sync_release = sqlstore_sync_release,
 	.requeue_running = sqlstore_requeue_running,
 	.dispatch = sqlstore_dispatch,
 	.next_queued = sqlstore_next_queued,

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_pg.h - what the files of the PostgreSQL store share and nobody
+ * else sees: the texts PostgreSQL needs in its own words and its schema's
+ * migrations (store_pg_sql.c), and the connection and driver that the
+ * logic of store_sql.h runs on (store_pg_db.c).
+ */
+#ifndef SSCI_STORE_PG_H
+#define SSCI_STORE_PG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "store_sql.h"
+
+/* The most values a statement takes (ST_JOB_ADD has 14). */
+#define PG_PARAMS_MAX 16
+
+/*
+ * The session lock that makes one dispatcher the active one of those
+ * sharing a database: a constant, "ssci" in ASCII.
+ */
+#define PG_ACTIVE_LOCK_SQL "1936941929"
+
+/*
+ * TCP keepalives on the connection (idle and interval in seconds), and
+ * how long sent data may go unanswered: a server gone without a FIN is a
+ * lost connection after 5 + 1 x 3 = 8 s (docs/SCALING.md).
+ */
+#define PG_KEEPALIVE_IDLE "5"
+#define PG_KEEPALIVE_INTERVAL "1"
+#define PG_KEEPALIVE_COUNT "3"
+#define PG_USER_TIMEOUT_MS "8000"
+
+/* store_pg_sql.c */
+/*
+ * A statement's PostgreSQL text where SQLite's will not do (NULL: SQLite's,
+ * its ?N written $N); ST_VACUUM_STEP's is "", which runs nothing.
+ */
+extern const char *const pg_sql[ST_MAX];
+/* Inserts whose new row's id the logic reads (sql_last_id). */
+extern const bool pg_returns_id[ST_MAX];
+/* Migration i takes the schema from version i to i + 1. */
+extern const char *const pg_migrations[];
+extern const int pg_version;
+
+/* A prepared statement's values and, after its first step, its rows. */
+struct pg_row {
+	struct sql_row base;
+	PGresult *res;
+	int at;				/* the current row */
+	int nparams;
+	const char *values[PG_PARAMS_MAX];
+	int lengths[PG_PARAMS_MAX];
+	int formats[PG_PARAMS_MAX];
+	char *owned[PG_PARAMS_MAX];	/* what values point into */
+	unsigned char *bytes;		/* the last bytea read, unescaped */
+};
+
+struct store_pg {
+	struct sql_store sql;
+	PGconn *conn;
+	struct pg_row rows[ST_MAX];
+	bool prepared[ST_MAX];
+	int changes;			/* rows the last change touched */
+	int64_t last_id;
+	int64_t total_changes, changes_at_begin;
+	bool unsynced;			/* synchronous_commit is off */
+	bool holding;			/* between sync_hold and release */
+	bool owed;			/* a commit made while holding */
+	bool lost;			/* the connection is gone, and said so */
+};
+
+#endif

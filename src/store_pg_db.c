@@ -1,0 +1,792 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_pg_db.c - the PostgreSQL store's driver (store_sql.h): each
+ * statement prepared once per session under its number, run with its
+ * values sent apart from its text, and its rows read from the whole
+ * result, kept until the statement's reset.  A commit is on the server's
+ * disk when it returns (synchronous_commit on), except the job starts and
+ * the commits made while holding, as with SQLite.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store_pg.h"
+#include "util.h"
+
+/*
+ * Failures that may pass without anyone changing the database: the
+ * connection or the server's resources, a conflict with another session.
+ */
+static bool
+pg_state_transient(const char *sqlstate)
+{
+	static const char *const classes[] = { "08", "40", "53", "55", "57",
+	    "58" };
+
+	if (sqlstate == NULL)
+		return true;	/* no answer: the connection */
+	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+		if (strncmp(sqlstate, classes[i], 2) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* libpq's messages span lines; ours are one line. */
+static const char *
+pg_message(const char *msg, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (msg == NULL || *msg == '\0')
+		msg = "no answer from the server";
+	for (const char *c = msg; *c != '\0' && n + 1 < size; c++) {
+		bool space = *c == '\n' || *c == '\t' || *c == ' ';
+
+		if (space && (n == 0 || buf[n - 1] == ' '))
+			continue;
+		buf[n++] = space ? ' ' : *c;
+	}
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * A lost connection lost the active lock with its session: another
+ * dispatcher may be active now, and nothing here may change a thing.
+ */
+static void
+pg_check_lost(struct store_pg *store)
+{
+	if (store->lost || PQstatus(store->conn) == CONNECTION_OK)
+		return;
+	store->lost = true;
+	log_warnx("lost the connection to '%s'", store->sql.path);
+	if (store->sql.base.lost != NULL)
+		store->sql.base.lost(store->sql.base.lost_arg);
+}
+
+/* Log a failed result once, with what was being done, and clear it. */
+static void
+pg_fail(struct store_pg *store, const char *what, PGresult *res)
+{
+	char buf[512];
+	const char *msg = res != NULL ? PQresultErrorMessage(res) : NULL;
+
+	if (msg == NULL || *msg == '\0')
+		msg = PQerrorMessage(store->conn);
+	log_warnx("unable to %s in '%s': %s", what, store->sql.path,
+	    pg_message(msg, buf, sizeof buf));
+	store->sql.base.transient = pg_state_transient(res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL) ||
+	    PQstatus(store->conn) != CONNECTION_OK;
+	PQclear(res);
+	pg_check_lost(store);
+}
+
+/* Run a fixed text with no values (session settings, transactions). */
+static int
+pg_exec(struct store_pg *store, const char *what, const char *sql)
+{
+	PGresult *res = PQexec(store->conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		pg_fail(store, what, res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * synchronous_commit for the commits that follow: off while holding (the
+ * release makes them durable at once), on otherwise.
+ */
+static int
+pg_sync(struct store_pg *store, bool full)
+{
+	if (pg_exec(store, "set the synchronous mode", full ?
+	    "SET synchronous_commit = on" : "SET synchronous_commit = off") ==
+	    -1)
+		return -1;
+	store->unsynced = !full;
+	return 0;
+}
+
+/* A change committed: synced now, or owed to the release. */
+static void
+pg_committed(struct store_pg *store, int64_t changes_before)
+{
+	if (store->total_changes == changes_before)
+		return;
+	if (store->holding)
+		store->owed = true;
+	else
+		store->sql.base.syncs++;
+}
+
+/* Rows an INSERT, UPDATE or DELETE touched; -1 for other commands. */
+static int
+pg_changed(PGresult *res)
+{
+	const char *cmd = PQcmdStatus(res);
+
+	if (strncmp(cmd, "INSERT", 6) != 0 && strncmp(cmd, "UPDATE", 6) != 0 &&
+	    strncmp(cmd, "DELETE", 6) != 0)
+		return -1;
+	return atoi(PQcmdTuples(res));
+}
+
+static int
+pg_step(struct sql_store *base, enum store_stmt id)
+{
+	struct store_pg *store = (struct store_pg *)base;
+	struct pg_row *row = &store->rows[id];
+	bool alone = PQtransactionStatus(store->conn) == PQTRANS_IDLE;
+	int64_t changes = store->total_changes;
+	char name[16];
+	PGresult *res;
+	int changed;
+
+	if (row->res != NULL)
+		return ++row->at < PQntuples(row->res) ? SQL_ROW : SQL_DONE;
+	if (!store->prepared[id])
+		return SQL_DONE;	/* a statement PostgreSQL does without */
+	if (store->holding != store->unsynced &&
+	    pg_sync(store, !store->holding) == -1)
+		return SQL_ERROR;
+	snprintf(name, sizeof name, "s%d", (int)id);
+	res = PQexecPrepared(store->conn, name, row->nparams, row->values,
+	    row->lengths, row->formats, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_fail(store, store_sql[id].what, res);
+		return SQL_ERROR;
+	}
+	if ((changed = pg_changed(res)) >= 0) {
+		store->changes = changed;
+		store->total_changes += changed;
+		if (alone)
+			pg_committed(store, changes);
+	}
+	if (pg_returns_id[id]) {
+		/* An INSERT ... SELECT that found nothing has no new id. */
+		store->last_id = PQntuples(res) > 0 ?
+		    strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+		PQclear(res);
+		return SQL_DONE;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) == 0) {
+		PQclear(res);
+		return SQL_DONE;
+	}
+	row->res = res;
+	row->at = 0;
+	return SQL_ROW;
+}
+
+static void
+pg_reset(struct sql_store *base, enum store_stmt id)
+{
+	struct pg_row *row = &((struct store_pg *)base)->rows[id];
+
+	PQclear(row->res);
+	row->res = NULL;
+	PQfreemem(row->bytes);
+	row->bytes = NULL;
+	for (int i = 0; i < PG_PARAMS_MAX; i++) {
+		free(row->owned[i]);
+		row->owned[i] = NULL;
+		row->values[i] = NULL;
+		row->lengths[i] = 0;
+		row->formats[i] = 0;
+	}
+}
+
+/* The slot of value idx (from 1), its old value dropped. */
+static int
+pg_param(struct sql_store *base, enum store_stmt id, int idx)
+{
+	struct pg_row *row = &((struct store_pg *)base)->rows[id];
+
+	if (idx < 1 || idx > row->nparams)
+		fatalx("unable to bind value %d to %s in '%s': it takes %d",
+		    idx, store_sql[id].what, base->path, row->nparams);
+	free(row->owned[idx - 1]);
+	row->owned[idx - 1] = NULL;
+	row->formats[idx - 1] = 0;
+	row->lengths[idx - 1] = 0;
+	return idx - 1;
+}
+
+static void
+pg_bind_int64(struct sql_store *base, enum store_stmt id, int idx,
+    int64_t v)
+{
+	struct pg_row *row = &((struct store_pg *)base)->rows[id];
+	int i = pg_param(base, id, idx);
+
+	xasprintf(&row->owned[i], "%lld", (long long)v);
+	row->values[i] = row->owned[i];
+}
+
+static void
+pg_bind_null(struct sql_store *base, enum store_stmt id, int idx)
+{
+	struct pg_row *row = &((struct store_pg *)base)->rows[id];
+
+	row->values[pg_param(base, id, idx)] = NULL;
+}
+
+static void
+pg_bind_text(struct sql_store *base, enum store_stmt id, int idx,
+    const char *s)
+{
+	struct pg_row *row = &((struct store_pg *)base)->rows[id];
+	int i = pg_param(base, id, idx);
+
+	row->owned[i] = xstrdup(s);
+	row->values[i] = row->owned[i];
+}
+
+/* Bytes go in binary: bytea's binary form is the bytes themselves. */
+static void
+pg_bind_blob(struct sql_store *base, enum store_stmt id, int idx,
+    const void *p, size_t len)
+{
+	struct pg_row *row = &((struct store_pg *)base)->rows[id];
+	int i = pg_param(base, id, idx);
+
+	if (len > 1 << 30)
+		fatalx("unable to bind %zu bytes to %s in '%s': too long", len,
+		    store_sql[id].what, base->path);
+	row->owned[i] = xmalloc(len > 0 ? len : 1);
+	memcpy(row->owned[i], p, len);
+	row->values[i] = row->owned[i];
+	row->lengths[i] = (int)len;
+	row->formats[i] = 1;
+}
+
+static void
+pg_rollback(struct sql_store *base)
+{
+	struct store_pg *store = (struct store_pg *)base;
+
+	if (PQtransactionStatus(store->conn) != PQTRANS_IDLE)
+		(void)pg_exec(store, "roll back", "ROLLBACK");
+}
+
+static int
+pg_begin_with(struct store_pg *store, const char *sql)
+{
+	if (store->holding != store->unsynced &&
+	    pg_sync(store, !store->holding) == -1)
+		return -1;
+	store->changes_at_begin = store->total_changes;
+	return pg_exec(store, store_sql[ST_BEGIN].what, sql);
+}
+
+static int
+pg_begin(struct sql_store *base)
+{
+	return pg_begin_with((struct store_pg *)base, "BEGIN");
+}
+
+/* Commit, or roll back if that fails so no transaction is left open. */
+static int
+pg_commit_step(struct store_pg *store)
+{
+	PGresult *res = PQexec(store->conn, "COMMIT");
+
+	/* A transaction an error ended answers COMMIT with ROLLBACK. */
+	if (PQresultStatus(res) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(res), "COMMIT") == 0) {
+		PQclear(res);
+		return 0;
+	}
+	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		log_warnx("unable to commit in '%s': the transaction had "
+		    "failed", store->sql.path);
+		PQclear(res);
+	} else
+		pg_fail(store, store_sql[ST_COMMIT].what, res);
+	pg_rollback(&store->sql);
+	return -1;
+}
+
+static int
+pg_commit(struct sql_store *base)
+{
+	struct store_pg *store = (struct store_pg *)base;
+
+	if (pg_commit_step(store) == -1)
+		return -1;
+	pg_committed(store, store->changes_at_begin);
+	return 0;
+}
+
+/*
+ * The commit is kept through a kill -9 of the dispatcher (it is the
+ * server's) and waits for no sync of the server's disk: a server crash in
+ * the next moment loses it, which costs a job's start only.
+ */
+static int
+pg_begin_unsynced(struct sql_store *base)
+{
+	return pg_begin_with((struct store_pg *)base,
+	    "BEGIN; SET LOCAL synchronous_commit = off");
+}
+
+static int
+pg_commit_unsynced(struct sql_store *base)
+{
+	return pg_commit_step((struct store_pg *)base);
+}
+
+static int
+pg_changes(struct sql_store *base)
+{
+	return ((struct store_pg *)base)->changes;
+}
+
+static int64_t
+pg_last_id(struct sql_store *base)
+{
+	return ((struct store_pg *)base)->last_id;
+}
+
+static struct sql_row *
+pg_row(struct sql_store *base, enum store_stmt id)
+{
+	return &((struct store_pg *)base)->rows[id].base;
+}
+
+static bool
+pg_col_null(struct sql_row *base, int col)
+{
+	struct pg_row *row = (struct pg_row *)base;
+
+	return row->res == NULL || col >= PQnfields(row->res) ||
+	    PQgetisnull(row->res, row->at, col);
+}
+
+/* NULL reads 0, as SQLite's; a boolean 1 or 0. */
+static int64_t
+pg_col_int64(struct sql_row *base, int col)
+{
+	struct pg_row *row = (struct pg_row *)base;
+	const char *v;
+
+	if (pg_col_null(base, col))
+		return 0;
+	v = PQgetvalue(row->res, row->at, col);
+	if (*v == 't' || *v == 'f')
+		return *v == 't';
+	return strtoll(v, NULL, 10);
+}
+
+static const char *
+pg_col_text(struct sql_row *base, int col)
+{
+	struct pg_row *row = (struct pg_row *)base;
+
+	return pg_col_null(base, col) ? NULL :
+	    PQgetvalue(row->res, row->at, col);
+}
+
+static const void *
+pg_col_blob(struct sql_row *base, int col, size_t *len)
+{
+	struct pg_row *row = (struct pg_row *)base;
+
+	*len = 0;
+	if (pg_col_null(base, col))
+		return NULL;
+	PQfreemem(row->bytes);
+	row->bytes = PQunescapeBytea((const unsigned char *)PQgetvalue(
+	    row->res, row->at, col), len);
+	if (row->bytes == NULL)
+		fatalx("unable to read a bytea column: out of memory");
+	return row->bytes;
+}
+
+static void
+pg_sync_hold(struct sql_store *base)
+{
+	((struct store_pg *)base)->holding = true;
+}
+
+/*
+ * The commits made while holding are in the server's write-ahead log,
+ * not yet synced: a commit with synchronous_commit on syncs the log up to
+ * itself, and so them all.  pg_current_xact_id gives that commit an id, so
+ * that it is written though it changes nothing.  When it fails, whether
+ * they are kept is the server's to say: stop, and let the next start read
+ * what it holds.
+ */
+static void
+pg_sync_release(struct sql_store *base)
+{
+	struct store_pg *store = (struct store_pg *)base;
+
+	store->holding = false;
+	if (!store->owed)
+		return;
+	if (pg_exec(store, "sync the commits",
+	    "SET synchronous_commit = on; SELECT pg_current_xact_id()") == -1)
+		fatalx("unable to know the commits in '%s' kept; stopping, so "
+		    "that the next start reads what the server holds",
+		    store->sql.path);
+	store->unsynced = false;
+	store->owed = false;
+	store->sql.base.syncs++;
+}
+
+static int
+pg_fd(struct sql_store *base)
+{
+	return PQsocket(((struct store_pg *)base)->conn);
+}
+
+/* Between statements only the server's goodbye comes: read it. */
+static void
+pg_poll(struct sql_store *base)
+{
+	struct store_pg *store = (struct store_pg *)base;
+
+	if (PQconsumeInput(store->conn) == 0 && !store->lost) {
+		char buf[512];
+
+		log_warnx("unable to read from '%s': %s", store->sql.path,
+		    pg_message(PQerrorMessage(store->conn), buf, sizeof buf));
+	}
+	pg_check_lost(store);
+}
+
+static void pg_close(struct sql_store *base);
+
+static const struct sql_driver pg_driver = {
+	.close = pg_close,
+	.sync_hold = pg_sync_hold,
+	.sync_release = pg_sync_release,
+	.fd = pg_fd,
+	.poll = pg_poll,
+	.step = pg_step,
+	.reset = pg_reset,
+	.bind_int64 = pg_bind_int64,
+	.bind_null = pg_bind_null,
+	.bind_text = pg_bind_text,
+	.bind_blob = pg_bind_blob,
+	.row = pg_row,
+	.col_int64 = pg_col_int64,
+	.col_text = pg_col_text,
+	.col_null = pg_col_null,
+	.col_blob = pg_col_blob,
+	.changes = pg_changes,
+	.last_id = pg_last_id,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.begin_unsynced = pg_begin_unsynced,
+	.commit_unsynced = pg_commit_unsynced,
+};
+
+/*
+ * A statement's text for PostgreSQL: its own, or SQLite's; ?N written $N
+ * either way (no text has a ? in a literal), RETURNING id added to the
+ * inserts whose id is read.  *nparams gets the highest N.
+ */
+static char *
+pg_text(enum store_stmt id, int *nparams)
+{
+	const char *in = pg_sql[id] != NULL ? pg_sql[id] : store_sql[id].sql;
+	size_t len = strlen(in);
+	char *out = xmalloc(len + sizeof " RETURNING id");
+	char *o = out;
+
+	*nparams = 0;
+	for (const char *c = in; *c != '\0'; c++) {
+		if (*c == '?') {
+			int n = atoi(c + 1);
+
+			if (n > *nparams)
+				*nparams = n;
+			*o++ = '$';
+			continue;
+		}
+		*o++ = *c;
+	}
+	*o = '\0';
+	if (pg_returns_id[id])
+		strcat(out, " RETURNING id");
+	return out;
+}
+
+static int
+pg_prepare(struct store_pg *store)
+{
+	for (int i = 0; i < ST_MAX; i++) {
+		char name[16], *text;
+		PGresult *res;
+		int n;
+
+		/* The driver runs these itself, or PostgreSQL needs none. */
+		if (i == ST_BEGIN || i == ST_COMMIT || i == ST_ROLLBACK ||
+		    (pg_sql[i] != NULL && *pg_sql[i] == '\0'))
+			continue;
+		text = pg_text((enum store_stmt)i, &n);
+		if (n > PG_PARAMS_MAX)
+			fatalx("unable to prepare '%s': %d values, more than "
+			    "%d", text, n, PG_PARAMS_MAX);
+		snprintf(name, sizeof name, "s%d", i);
+		res = PQprepare(store->conn, name, text, 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			char buf[512];
+
+			log_warnx("unable to prepare '%s' for '%s': %s", text,
+			    store->sql.path, pg_message(
+			    PQresultErrorMessage(res), buf, sizeof buf));
+			PQclear(res);
+			free(text);
+			return -1;
+		}
+		PQclear(res);
+		free(text);
+		store->rows[i].nparams = n;
+		store->prepared[i] = true;
+	}
+	return 0;
+}
+
+/* Read one number from a fixed query at open time: 0 or -1. */
+static int
+pg_query_int(struct store_pg *store, const char *what, const char *sql,
+    int64_t *out)
+{
+	PGresult *res = PQexec(store->conn, sql);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		pg_fail(store, what, res);
+		return -1;
+	}
+	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Apply one pending migration in its own transaction, under a lock that
+ * keeps two dispatchers opening a new database from both migrating it.
+ * Returns 1 when the schema is current, 0 after a step, -1 on error.
+ */
+static int
+pg_migrate_step(struct store_pg *store)
+{
+	int64_t version, after;
+
+	if (pg_exec(store, "lock the schema", "BEGIN; "
+	    "SELECT pg_advisory_xact_lock(" PG_ACTIVE_LOCK_SQL ", 1); "
+	    "CREATE TABLE IF NOT EXISTS store_meta (version integer NOT NULL); "
+	    "INSERT INTO store_meta SELECT 0 WHERE NOT EXISTS "
+	    "(SELECT 1 FROM store_meta)") == -1 ||
+	    pg_query_int(store, "read the schema version",
+	    "SELECT version FROM store_meta", &version) == -1)
+		goto fail;
+	if (version < 0 || version > pg_version) {
+		log_warnx("unable to use '%s': its schema version %lld is "
+		    "newer than this ssci knows (%d)", store->sql.path,
+		    (long long)version, pg_version);
+		goto fail;
+	}
+	if (version == pg_version)
+		return pg_exec(store, "commit", "COMMIT") == 0 ? 1 : -1;
+	log_info("'%s': schema version %lld to %lld", store->sql.path,
+	    (long long)version, (long long)version + 1);
+	if (pg_exec(store, "migrate", pg_migrations[version]) == -1 ||
+	    pg_query_int(store, "read the schema version",
+	    "SELECT version FROM store_meta", &after) == -1)
+		goto fail;
+	if (after != version + 1) {
+		log_warnx("unable to migrate '%s': migration %lld set version "
+		    "%lld", store->sql.path, (long long)version + 1,
+		    (long long)after);
+		goto fail;
+	}
+	if (pg_exec(store, "commit", "COMMIT") == -1)
+		goto fail;
+	return 0;
+fail:
+	pg_rollback(&store->sql);
+	return -1;
+}
+
+static int
+pg_migrate(struct store_pg *store)
+{
+	int rc;
+
+	while ((rc = pg_migrate_step(store)) == 0)
+		continue;
+	return rc == 1 ? 0 : -1;
+}
+
+/*
+ * Connect again after losing the connection while standing by, trying
+ * every wait seconds and saying so once.
+ */
+static void
+pg_reconnect(struct store_pg *store, unsigned wait)
+{
+	char buf[512];
+
+	for (bool told = false;; told = true) {
+		sleep(wait);
+		PQreset(store->conn);
+		if (PQstatus(store->conn) == CONNECTION_OK) {
+			store->lost = false;
+			return;
+		}
+		if (!told)
+			log_warnx("unable to connect to '%s' again: %s; trying "
+			    "every %u s", store->sql.path, pg_message(
+			    PQerrorMessage(store->conn), buf, sizeof buf),
+			    wait);
+	}
+}
+
+/*
+ * Be the active dispatcher of those sharing the database: the one whose
+ * session holds the active lock.  The others wait here, not listening,
+ * until the lock is theirs: when the active is stopped or killed, or its
+ * session ends (its machine vanished and the server's keepalives said
+ * so).  Only the active migrates or changes anything.
+ */
+static int
+pg_take_active(struct store_pg *store)
+{
+	int64_t got;
+
+	if (pg_query_int(store, "take the active lock", "SELECT "
+	    "pg_try_advisory_lock(" PG_ACTIVE_LOCK_SQL ")::int", &got) == -1)
+		return -1;
+	if (got == 1) {
+		log_info("active on '%s'", store->sql.path);
+		return 0;
+	}
+	log_info("standing by: another dispatcher is active on '%s'",
+	    store->sql.path);
+	for (;;) {
+		if (pg_query_int(store, "wait for the active lock", "SELECT 1 "
+		    "FROM pg_advisory_lock(" PG_ACTIVE_LOCK_SQL ")", &got) == 0)
+			break;
+		if (PQstatus(store->conn) == CONNECTION_OK)
+			return -1;
+		pg_reconnect(store, 2);
+	}
+	log_info("active on '%s': the dispatcher that was is gone",
+	    store->sql.path);
+	return 0;
+}
+
+/* Notices (an existing table, say) are the server's small talk. */
+static void
+pg_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/*
+ * The database as messages name it: host, port and name, never the
+ * password or other options a connection string may carry.
+ */
+static char *
+pg_display(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	const char *host = NULL, *port = NULL, *db = NULL;
+	char *out;
+
+	for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL;
+	    o++) {
+		if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "port") == 0)
+			port = o->val;
+		else if (strcmp(o->keyword, "dbname") == 0)
+			db = o->val;
+	}
+	xasprintf(&out, "postgresql://%s%s%s/%s", host != NULL ? host : "",
+	    port != NULL ? ":" : "", port != NULL ? port : "",
+	    db != NULL ? db : "");
+	PQconninfoFree(opts);
+	return out;
+}
+
+/*
+ * Keepalives make a server that vanished (no FIN) a lost connection in
+ * idle + interval x count = 5 + 1 x 3 = 8 s rather than the kernel's two
+ * hours, and tcp_user_timeout one whose sent data goes unanswered that
+ * long; a connection string may set its own.
+ */
+static PGconn *
+pg_connect(const char *conninfo)
+{
+	const char *const keys[] = { "keepalives", "keepalives_idle",
+	    "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+	    "connect_timeout", "application_name", "client_encoding",
+	    "dbname", NULL };
+	const char *const values[] = { "1", PG_KEEPALIVE_IDLE,
+	    PG_KEEPALIVE_INTERVAL, PG_KEEPALIVE_COUNT, PG_USER_TIMEOUT_MS,
+	    "10", "ssci-dispatcher", "UTF8", conninfo, NULL };
+
+	return PQconnectdbParams(keys, values, 1);
+}
+
+struct store *
+pg_store_open(const char *conninfo)
+{
+	struct store_pg *store;
+	char buf[512];
+
+	store = xcalloc(1, sizeof *store);
+	store->sql.driver = &pg_driver;
+	for (int i = 0; i < ST_MAX; i++)
+		store->rows[i].base.driver = &pg_driver;
+	store->sql.path = pg_display(conninfo);
+	store->conn = pg_connect(conninfo);
+	if (store->conn == NULL || PQstatus(store->conn) != CONNECTION_OK) {
+		log_warnx("unable to connect to '%s': %s", store->sql.path,
+		    pg_message(store->conn != NULL ?
+		    PQerrorMessage(store->conn) : strerror(ENOMEM), buf,
+		    sizeof buf));
+		pg_close(&store->sql);
+		return NULL;
+	}
+	PQsetNoticeProcessor(store->conn, pg_notice, NULL);
+	if (pg_take_active(store) == -1 || pg_migrate(store) == -1 ||
+	    pg_prepare(store) == -1) {
+		pg_close(&store->sql);
+		return NULL;
+	}
+	return &store->sql.base;
+}
+
+static void
+pg_close(struct sql_store *base)
+{
+	struct store_pg *store = (struct store_pg *)base;
+
+	for (int i = 0; i < ST_MAX; i++)
+		pg_reset(base, (enum store_stmt)i);
+	if (store->conn != NULL)
+		PQfinish(store->conn);
+	free(store->sql.path);
+	free(store);
+}
