@@ -349,6 +349,7 @@ cmd_dispatcher(int argc, char **argv)
 		return 1;
 	}
 	store_set_queue_limit(d.store, d.cfg.max_queued_per_repo);
+	joblogs_keep_in(&d.logs, d.store);
 	/* Artifacts cut short by the last stop: never listed, now gone. */
 	artifact_in_clean(d.cfg.state_dir);
 	requeued = store_requeue_running(d.store);

@@ -96,7 +96,7 @@ html_log_read(struct dispatcher *d, const struct job *job,
 		html_log_sharded(d, job, log);
 		return;
 	}
-	path = joblog_path(&d->logs, job->id);
+	path = joblog_read_path(&d->logs, job->id);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1 && errno != ENOENT)
 		log_warn("unable to open '%s'", path);

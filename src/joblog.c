@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "joblog.h"
+#include "store.h"
 #include "util.h"
 
 int
@@ -35,6 +36,12 @@ joblogs_release(struct joblogs *logs)
 	logs->dir = NULL;
 }
 
+void
+joblogs_keep_in(struct joblogs *logs, struct store *store)
+{
+	logs->store = store_keeps_logs(store) ? store : NULL;
+}
+
 char *
 joblog_path(const struct joblogs *logs, int64_t job)
 {
@@ -42,6 +49,83 @@ joblog_path(const struct joblogs *logs, int64_t job)
 
 	xasprintf(&path, "%s/%lld.log", logs->dir, (long long)job);
 	return path;
+}
+
+/* What the file was given goes to the store too; it says its failures. */
+static void
+joblog_keep(const struct joblogs *logs, int64_t job, const char *data,
+    size_t len)
+{
+	if (logs->store != NULL)
+		(void)store_log_append(logs->store, job, data, len);
+}
+
+struct joblog_fetch {
+	int fd;
+	const char *path;
+	int failed;
+};
+
+static int
+joblog_fetch_chunk(const void *data, size_t len, void *arg)
+{
+	struct joblog_fetch *f = arg;
+
+	if (write_all(f->fd, data, len) == -1) {
+		log_warn("unable to write '%s'", f->path);
+		f->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Write job's log from the store into its file: always (replace: the
+ * job goes on here, after another dispatcher), or only when there is no
+ * file.  A new file takes the old one's place whole.  0, or -1.
+ */
+static int
+joblog_fetch(const struct joblogs *logs, int64_t job, int replace)
+{
+	struct joblog_fetch f = { .fd = -1 };
+	char *path, *tmp;
+	int n, rc = -1;
+
+	if (logs->store == NULL)
+		return 0;
+	path = joblog_path(logs, job);
+	if (!replace && access(path, F_OK) == 0) {
+		free(path);
+		return 0;
+	}
+	xasprintf(&tmp, "%s.fetch", path);
+	f.path = tmp;
+	f.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (f.fd == -1)
+		log_warn("unable to open '%s'", tmp);
+	else if ((n = store_log_read(logs->store, job, joblog_fetch_chunk,
+	    &f)) >= 0 && !f.failed) {
+		/* No chunk and no file: no log, as before. */
+		if (n == 0 && !replace)
+			rc = 0;
+		else if (rename(tmp, path) == -1)
+			log_warn("unable to rename '%s'", tmp);
+		else
+			rc = 0;
+	}
+	if (f.fd != -1)
+		close(f.fd);
+	(void)unlink(tmp);
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+char *
+joblog_read_path(const struct joblogs *logs, int64_t job)
+{
+	(void)joblog_fetch(logs, job, 0);
+	return joblog_path(logs, job);
 }
 
 static int
@@ -69,6 +153,10 @@ joblog_open(const struct joblogs *logs, struct joblog *log, int64_t job,
 		log->later = 1;
 		return 0;
 	}
+	if (logs->store != NULL && fresh)
+		(void)store_log_clear(logs->store, job);
+	else
+		(void)joblog_fetch(logs, job, 1);
 	log->fd = joblog_open_fd(logs, job, fresh);
 	return log->fd == -1 ? -1 : 0;
 }
@@ -91,6 +179,8 @@ joblog_note(const struct joblogs *logs, int64_t job, const char *line)
 		return;
 	if (write_all(fd, line, strlen(line)) == -1)
 		log_warn("unable to write the log of job %lld", (long long)job);
+	else
+		joblog_keep(logs, job, line, strlen(line));
 	close(fd);
 }
 
@@ -107,23 +197,29 @@ joblog_free_bytes(int fd)
 
 /* Stop a job's log here, saying why (if there is room to say it). */
 static void
-joblog_stop(struct joblog *log, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+joblog_stop(const struct joblogs *logs, struct joblog *log, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 static void
-joblog_stop(struct joblog *log, const char *fmt, ...)
+joblog_stop(const struct joblogs *logs, struct joblog *log, const char *fmt,
+    ...)
 {
 	char note[256];
 	va_list ap;
+	size_t len;
 	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(note, sizeof note, fmt, ap);
 	va_end(ap);
 	log->truncated = 1;
-	if (n > 0 && write_all(log->fd, note, (size_t)n < sizeof note ?
-	    (size_t)n : sizeof note - 1) == -1)
+	if (n <= 0)
+		return;
+	len = (size_t)n < sizeof note ? (size_t)n : sizeof note - 1;
+	if (write_all(log->fd, note, len) == -1)
 		joblog_close(log);
+	else
+		joblog_keep(logs, log->job, note, len);
 }
 
 void
@@ -147,7 +243,7 @@ joblog_append(const struct joblogs *logs, struct joblog *log,
 		log_warnx("output of job %lld dropped: only %lld KiB free for "
 		    "'%s'", (long long)log->job, (long long)avail / 1024,
 		    logs->dir);
-		joblog_stop(log, "\nssci: output dropped from here: the "
+		joblog_stop(logs, log, "\nssci: output dropped from here: the "
 		    "dispatcher's disk is nearly full (%lld KiB free)\n",
 		    (long long)avail / 1024);
 		return;
@@ -159,21 +255,22 @@ joblog_append(const struct joblogs *logs, struct joblog *log,
 	if (write_all(log->fd, data, len) == -1) {
 		log_warn("unable to write the log of job %lld",
 		    (long long)log->job);
-		joblog_stop(log, "\nssci: output dropped from here: %s\n",
+		joblog_stop(logs, log, "\nssci: output dropped from here: %s\n",
 		    strerror(errno));
 		return;
 	}
 	log->bytes += (int64_t)len;
+	joblog_keep(logs, log->job, data, len);
 	if (log->truncated)
-		joblog_stop(log, "\nssci: output past %lld bytes dropped\n",
-		    (long long)logs->max_bytes);
+		joblog_stop(logs, log, "\nssci: output past %lld bytes "
+		    "dropped\n", (long long)logs->max_bytes);
 }
 
 int
 joblog_read(const struct joblogs *logs, int64_t job, int64_t offset,
     size_t max, char **data, size_t *len, int64_t *size)
 {
-	char *path = joblog_path(logs, job);
+	char *path = joblog_read_path(logs, job);
 	struct stat st;
 	ssize_t n;
 	int fd;
@@ -208,6 +305,8 @@ joblog_share(const struct joblogs *logs, int64_t from, int64_t to)
 	char *src = joblog_path(logs, from), *dst = joblog_path(logs, to);
 	char note[120];
 
+	if (logs->store != NULL)
+		(void)store_log_copy(logs->store, from, to);
 	if (link(src, dst) == -1 && errno != ENOENT) {
 		log_warn("unable to link '%s' to '%s'", src, dst);
 		snprintf(note, sizeof note, "ssci: passed in job %lld; its "

@@ -4,6 +4,11 @@
  * chunks stream in from its runner, read by the pages, the API and the
  * client, and copied into the results file when the job ends.
  *
+ * With a store that keeps logs too (store_keeps_logs: PostgreSQL's), each
+ * chunk goes to the store as well, which is the log's truth: a dispatcher
+ * that takes over finds a job's whole log there, and reads it into its
+ * own STATE/logs when it is first needed.
+ *
  * A full disk must cost output, never a result: a log stops growing (with
  * a note saying so) while its disk has less than JOBLOG_FLOOR free, so
  * that the store can still record every job's end.
@@ -16,10 +21,13 @@
 
 #define JOBLOG_FLOOR (4LL << 20)
 
+struct store;
+
 /* Where the logs are and how long one may grow. */
 struct joblogs {
 	char *dir;		/* STATE/logs */
 	int64_t max_bytes;	/* per job; output past it is dropped */
+	struct store *store;	/* keeping them too, or NULL */
 };
 
 /* One job's log while the job runs. */
@@ -38,9 +46,16 @@ struct joblog {
 int joblogs_init(struct joblogs *logs, const char *state_dir,
     int64_t max_bytes);
 void joblogs_release(struct joblogs *logs);
+/* Keep the logs in store too, if it keeps logs (store_keeps_logs). */
+void joblogs_keep_in(struct joblogs *logs, struct store *store);
 
 /* The path of job's log (malloc'd). */
 char *joblog_path(const struct joblogs *logs, int64_t job);
+/*
+ * The same, to read it: the log is first read from the store if it keeps
+ * logs and there is no file (the job ran under another dispatcher).
+ */
+char *joblog_read_path(const struct joblogs *logs, int64_t job);
 /*
  * Open job's log for appending into *log, emptied first for a new attempt
  * (fresh), kept for a runner that reconnects mid-job.  0, or -1 (logged;

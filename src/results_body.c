@@ -53,7 +53,7 @@ static int
 results_copy_log(const struct joblogs *logs, int64_t id, int out,
     const char *outpath)
 {
-	char *path = joblog_path(logs, id), last;
+	char *path = joblog_read_path(logs, id), last;
 	int in, rc = 0;
 
 	in = open(path, O_RDONLY | O_CLOEXEC);

@@ -499,4 +499,23 @@ int store_secret_remove(struct store *store, const char *repo,
 int store_secret_get(struct store *store, const char *repo, const char *name,
     char **value, size_t *len, char **branches);
 
+/*
+ * Jobs' logs, kept in the store as well as in STATE/logs when the store
+ * is a server's (PostgreSQL), so that a dispatcher taking over finds them
+ * whole: store_keeps_logs says so.  The log is its chunks in order.
+ */
+int store_keeps_logs(struct store *store);
+/* Append a chunk to job's log: 0, or -1. */
+int store_log_append(struct store *store, int64_t job, const void *data,
+    size_t len);
+/* Empty job's log (a new attempt): 0, or -1. */
+int store_log_clear(struct store *store, int64_t job);
+/* Job to's log is job from's (a passed job carried): 0, or -1. */
+int store_log_copy(struct store *store, int64_t from, int64_t to);
+/* Called for each chunk, in order; returning -1 stops. */
+typedef int (*store_chunk_cb)(const void *data, size_t len, void *arg);
+/* Job's log, chunk by chunk: how many chunks, or -1. */
+int store_log_read(struct store *store, int64_t job, store_chunk_cb cb,
+    void *arg);
+
 #endif

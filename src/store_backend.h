@@ -21,6 +21,7 @@ struct store {
 	int max_queued;		/* per repository; 0 for no limit */
 	int transient;		/* the last failure may pass by itself */
 	int64_t syncs;		/* waits for the disk (store_syncs) */
+	int keeps_logs;		/* store_keeps_logs */
 	/* Told once when the connection to the database is lost. */
 	void (*lost)(void *arg);
 	void *lost_arg;
@@ -158,9 +159,14 @@ struct store_backend {
 	int (*secret_get)(struct store *store, const char *repo,
 	    const char *name, unsigned char **sealed, size_t *len,
 	    char **branches);
+	int (*log_append)(struct store *store, int64_t job, const void *data,
+	    size_t len);
+	int (*log_clear)(struct store *store, int64_t job);
+	int (*log_copy)(struct store *store, int64_t from, int64_t to);
+	int (*log_read)(struct store *store, int64_t job, store_chunk_cb cb,
+	    void *arg);
 };
 
-/* store_sqlite.c: DIR/ssci.db, WAL, synchronous=FULL. */
 /* A store kept in an SQL database (store_sql_backend.c). */
 extern const struct store_backend store_sql_backend;
 

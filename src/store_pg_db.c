@@ -157,7 +157,7 @@ pg_step(struct sql_store *base, enum store_stmt id)
 	if (row->res != NULL)
 		return ++row->at < PQntuples(row->res) ? SQL_ROW : SQL_DONE;
 	if (!store->prepared[id])
-		return SQL_DONE;	/* a statement PostgreSQL does without */
+		return SQL_DONE;	/* one PostgreSQL does without */
 	if (store->holding != store->unsynced &&
 	    pg_sync(store, !store->holding) == -1)
 		return SQL_ERROR;
@@ -775,6 +775,7 @@ pg_store_open(const char *conninfo)
 		pg_close(&store->sql);
 		return NULL;
 	}
+	store->sql.base.keeps_logs = 1;
 	return &store->sql.base;
 }
 

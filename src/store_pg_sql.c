@@ -221,6 +221,11 @@ const char *const pg_migrations[] = {
 	"CREATE INDEX artifacts_expiry ON artifacts (expires_at)"
 	"  WHERE expires_at IS NOT NULL;"
 	"UPDATE store_meta SET version = 1;",
+
+	/* Jobs' logs, so that a dispatcher taking over finds them whole. */
+	"CREATE TABLE job_logs (job_id bigint NOT NULL, seq bigint NOT NULL,"
+	"  data bytea NOT NULL, PRIMARY KEY (job_id, seq));"
+	"UPDATE store_meta SET version = 2;",
 };
 
 const int pg_version = sizeof pg_migrations / sizeof pg_migrations[0];

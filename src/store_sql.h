@@ -139,6 +139,11 @@ enum store_stmt {
 	ST_ARTIFACTS_EXPIRED,
 	ST_ARTIFACT_REMOVE,
 	ST_ARTIFACTS_REMOVE_JOB,
+	ST_LOG_APPEND,
+	ST_LOG_CLEAR,
+	ST_LOG_COPY,
+	ST_LOG_READ,
+	ST_PRUNE_LOGS,
 	ST_MAX
 };
 
@@ -403,6 +408,14 @@ int sqlstore_artifacts_of_needs(struct store *base, int64_t job,
 int sqlstore_artifacts_expire(struct store *base, int64_t now, int limit,
     store_artifact_cb cb, void *arg);
 int sqlstore_artifacts_remove_job(struct store *base, int64_t job);
+
+/* store_sql_logs.c: jobs' logs, kept in a server's store */
+int sqlstore_log_append(struct store *base, int64_t job, const void *data,
+    size_t len);
+int sqlstore_log_clear(struct store *base, int64_t job);
+int sqlstore_log_copy(struct store *base, int64_t from, int64_t to);
+int sqlstore_log_read(struct store *base, int64_t job, store_chunk_cb cb,
+    void *arg);
 
 /* store_sql_secrets.c: secrets, kept sealed */
 int sqlstore_secret_set(struct store *base, const char *repo, const char *name,

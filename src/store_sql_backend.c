@@ -119,4 +119,8 @@ const struct store_backend store_sql_backend = {
 	.secrets_list = sqlstore_secrets_list,
 	.secret_remove = sqlstore_secret_remove,
 	.secret_get = sqlstore_secret_get,
+	.log_append = sqlstore_log_append,
+	.log_clear = sqlstore_log_clear,
+	.log_copy = sqlstore_log_copy,
+	.log_read = sqlstore_log_read,
 };

@@ -183,7 +183,7 @@ prune_pipeline(struct sql_store *store, int64_t pipeline, int64_t **jobs,
 {
 	static const enum store_stmt order[] = { ST_PRUNE_TEST_RUNS,
 	    ST_PRUNE_TEST_ATTEMPTS, ST_PRUNE_NEEDS, ST_PRUNE_ARTIFACTS,
-	    ST_PRUNE_JOBS, ST_PRUNE_PIPELINE };
+	    ST_PRUNE_LOGS, ST_PRUNE_JOBS, ST_PRUNE_PIPELINE };
 	int rc;
 
 	sql_bind_int64(store, ST_PRUNE_JOB_IDS, 1, pipeline);

@@ -596,6 +596,20 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "WHERE repo = ?1 ORDER BY name" },
 	[ST_SECRET_REMOVE] = { "remove a secret",
 	    "DELETE FROM secrets WHERE repo = ?1 AND name = ?2" },
+	[ST_LOG_APPEND] = { "keep a job's output",
+	    "INSERT INTO job_logs (job_id, seq, data) VALUES (?1, "
+	    "COALESCE((SELECT MAX(seq) FROM job_logs WHERE job_id = ?1), 0) "
+	    "+ 1, ?2)" },
+	[ST_LOG_CLEAR] = { "empty a job's log",
+	    "DELETE FROM job_logs WHERE job_id = ?1" },
+	[ST_LOG_COPY] = { "copy a job's log",
+	    "INSERT INTO job_logs (job_id, seq, data) SELECT ?2, seq, data "
+	    "FROM job_logs WHERE job_id = ?1" },
+	[ST_LOG_READ] = { "read a job's log",
+	    "SELECT data FROM job_logs WHERE job_id = ?1 ORDER BY seq" },
+	[ST_PRUNE_LOGS] = { "remove an old pipeline's logs",
+	    "DELETE FROM job_logs WHERE job_id IN "
+	    "(SELECT id FROM jobs WHERE pipeline_id = ?1)" },
 	[ST_SECRET_GET] = { "read a secret",
 	    "SELECT value, branches FROM secrets WHERE repo = ?1 AND "
 	    "name = ?2" },
@@ -790,6 +804,12 @@ const char *const store_migrations[] = {
 	"CREATE INDEX artifacts_expiry ON artifacts (expires_at)"
 	"  WHERE expires_at IS NOT NULL;"
 	"PRAGMA user_version = 10;",
+
+	/* Jobs' logs in the store: a PostgreSQL store's (store_keeps_logs). */
+	"CREATE TABLE job_logs (job_id INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL, data BLOB NOT NULL,"
+	"  PRIMARY KEY (job_id, seq)) WITHOUT ROWID;"
+	"PRAGMA user_version = 11;",
 };
 
 const int store_version =

@@ -310,7 +310,7 @@ class Dispatcher(Queryable, Proc):
     another free port (self.http_url)."""
 
     def __init__(self, test, name="dispatcher", port=0, args=(), http=False,
-                 wrap=()):
+                 wrap=(), wait=True):
         self.state_dir = os.path.join(test.tmp, f"{name}-state")
         self.results_dir = os.path.join(test.tmp, f"{name}-results")
         # Test repositories are local paths.
@@ -329,16 +329,23 @@ class Dispatcher(Queryable, Proc):
         if pg_util.test_store() and "--store" not in argv:
             argv += pg_util.store_args(self.state_dir, test.pg_databases)
         super().__init__(name, argv, test.tmp)
-        line = test.wait_for(lambda: re.search(
-            r"^listening on (\S+):(\d+)$", self.stdout(), re.M),
-            f"{name} to listen")
-        self.port = int(line.group(2))
+        self.port = port
         self.address = f"127.0.0.1:{self.port}"
         self.http_url = None
+        if wait:
+            self.wait_listening(test, http)
+
+    def wait_listening(self, test, http=False, timeout=DEADLINE):
+        """Wait until it listens (a standby: until it is active)."""
+        line = test.wait_for(lambda: re.search(
+            r"^listening on (\S+):(\d+)$", self.stdout(), re.M),
+            f"{self.name} to listen", timeout)
+        self.port = int(line.group(2))
+        self.address = f"127.0.0.1:{self.port}"
         if http:
             line = test.wait_for(lambda: re.search(
                 r"^http listening on (\S+):(\d+)$", self.stdout(), re.M),
-                f"{name} to serve HTTP")
+                f"{self.name} to serve HTTP", timeout)
             self.http_url = f"http://127.0.0.1:{line.group(2)}"
 
 
@@ -422,9 +429,10 @@ class SsciTest(unittest.TestCase):
         return p
 
     def dispatcher(self, name="dispatcher", port=0, args=(), http=False,
-                   wrap=()):
-        """A dispatcher; wrap is a command it runs under (prlimit ...)."""
-        d = Dispatcher(self, name, port, args, http, wrap)
+                   wrap=(), wait=True):
+        """A dispatcher; wrap is a command it runs under (prlimit ...);
+        without wait, not waited for to listen (a standby)."""
+        d = Dispatcher(self, name, port, args, http, wrap, wait)
         self.procs.append(d)
         return d
 
