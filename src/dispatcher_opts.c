@@ -165,7 +165,8 @@ static const struct cmd_opt dispatcher_opts[] = {
 	    CMD_STR(struct dispatcher_args, cfg.state_dir) },
 	{ "store", required_argument, 'e', "URL", "sqlite:DIR/ssci.db",
 	    "where the jobs are kept: sqlite:FILE, or a PostgreSQL URL or "
-	    "libpq connection string (postgresql://HOST/DB)",
+	    "libpq connection string (postgresql://HOST/DB), which several "
+	    "dispatchers may share: one is active, the others stand by",
 	    CMD_STR(struct dispatcher_args, cfg.store_url) },
 	{ "results-dir", required_argument, 'r', "DIR", "./test_results",
 	    "one file per tested commit",
