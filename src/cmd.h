@@ -29,6 +29,7 @@ int cmd_artifacts(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 /*
  * Leave base's loop on SIGINT or SIGTERM, logging which; the events are

@@ -37,6 +37,7 @@ static const struct cmd_entry cmd_table[] = {
 	{ "config", cmd_config, "check a configuration file: config check FILE" },
 	{ "backup", cmd_backup, "copy a dispatcher's store and logs, while it runs" },
 	{ "restore", cmd_restore, "put a backup back into a state dir" },
+	{ "migrate", cmd_migrate, "move a SQLite store into PostgreSQL" },
 };
 
 static void

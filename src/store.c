@@ -36,8 +36,8 @@ store_url_valid(const char *url)
 	    store_url_pg(url);
 }
 
-struct store *
-store_open_url(const char *dir, const char *url)
+static struct store *
+store_open_waiting(const char *dir, const char *url, int wait)
 {
 	struct store *store;
 	char *file;
@@ -51,7 +51,7 @@ store_open_url(const char *dir, const char *url)
 		return NULL;
 	}
 	if (url != NULL && store_url_pg(url))
-		store = pg_store_open(url);
+		store = pg_store_open(url, wait);
 	else {
 		if (url != NULL)
 			file = xstrdup(url + 7);
@@ -65,6 +65,18 @@ store_open_url(const char *dir, const char *url)
 	store->backend = &store_sql_backend;
 	xasprintf(&store->key_path, "%s/secrets.key", dir);
 	return store;
+}
+
+struct store *
+store_open_url(const char *dir, const char *url)
+{
+	return store_open_waiting(dir, url, 1);
+}
+
+struct store *
+store_open_idle(const char *dir, const char *url)
+{
+	return store_open_waiting(dir, url, 0);
 }
 
 int

@@ -47,6 +47,11 @@ struct store *store_open(const char *dir);
  * NULL for DIR/ssci.db.  DIR keeps the secrets' key either way.
  */
 struct store *store_open_url(const char *dir, const char *url);
+/*
+ * The same for a tool (ssci migrate): a database another dispatcher is
+ * active on is refused, not waited for.
+ */
+struct store *store_open_idle(const char *dir, const char *url);
 /* Whether url names a store store_open_url knows how to open. */
 int store_url_valid(const char *url);
 /*
@@ -516,6 +521,25 @@ int store_log_copy(struct store *store, int64_t from, int64_t to);
 typedef int (*store_chunk_cb)(const void *data, size_t len, void *arg);
 /* Job's log, chunk by chunk: how many chunks, or -1. */
 int store_log_read(struct store *store, int64_t job, store_chunk_cb cb,
+    void *arg);
+
+/*
+ * A table copied (store_copy): its rows, and a SHA-256 of them read back
+ * from each store (the same rows give the same digest, in any order).
+ */
+struct store_copied {
+	const char *table;
+	int64_t rows_from, rows_to;
+	char digest_from[65], digest_to[65];
+};
+typedef void (*store_copied_cb)(const struct store_copied *c, void *arg);
+/*
+ * Copy every row of store from into store to (another database, holding
+ * no job yet), ids and all, table by table, each in one transaction;
+ * cb is told of each.  0 when every table's rows and digests agree, or
+ * -1 (said).
+ */
+int store_copy(struct store *from, struct store *to, store_copied_cb cb,
     void *arg);
 
 #endif

@@ -165,6 +165,8 @@ struct store_backend {
 	int (*log_copy)(struct store *store, int64_t from, int64_t to);
 	int (*log_read)(struct store *store, int64_t job, store_chunk_cb cb,
 	    void *arg);
+	int (*copy)(struct store *from, struct store *to, store_copied_cb cb,
+	    void *arg);
 };
 
 /* A store kept in an SQL database (store_sql_backend.c). */
@@ -178,6 +180,7 @@ extern const struct store_backend store_sql_backend;
 struct store *sqlite_store_open(const char *file);
 int sqlite_backup(const char *dir, const char *to);
 int sqlite_check_file(const char *path);
-struct store *pg_store_open(const char *conninfo);
+/* With wait 0, a database another dispatcher is active on is refused. */
+struct store *pg_store_open(const char *conninfo, int wait);
 
 #endif

@@ -15,8 +15,8 @@
 
 #include "store_sql.h"
 
-/* The most values a statement takes (ST_JOB_ADD has 14). */
-#define PG_PARAMS_MAX 16
+/* The most values a statement takes (a copy's row of jobs: 35). */
+#define PG_PARAMS_MAX 40
 
 /*
  * The session lock that makes one dispatcher the active one of those
@@ -33,6 +33,10 @@
 #define PG_KEEPALIVE_INTERVAL "1"
 #define PG_KEEPALIVE_COUNT "3"
 #define PG_USER_TIMEOUT_MS "8000"
+
+/* A table's identity goes on after its highest id (ssci migrate). */
+#define PG_NEXT_ID(table) "SELECT setval(pg_get_serial_sequence('" table \
+	"', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM " table "; "
 
 /* store_pg_sql.c */
 /*

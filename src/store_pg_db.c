@@ -470,6 +470,9 @@ pg_poll(struct sql_store *base)
 }
 
 static void pg_close(struct sql_store *base);
+static int pg_prepare_as(struct sql_store *base, enum store_stmt id,
+    const char *sql);
+static int pg_copy_done(struct sql_store *base);
 
 static const struct sql_driver pg_driver = {
 	.close = pg_close,
@@ -477,6 +480,8 @@ static const struct sql_driver pg_driver = {
 	.sync_release = pg_sync_release,
 	.fd = pg_fd,
 	.poll = pg_poll,
+	.prepare_as = pg_prepare_as,
+	.copy_done = pg_copy_done,
 	.step = pg_step,
 	.reset = pg_reset,
 	.bind_int64 = pg_bind_int64,
@@ -498,14 +503,13 @@ static const struct sql_driver pg_driver = {
 };
 
 /*
- * A statement's text for PostgreSQL: its own, or SQLite's; ?N written $N
- * either way (no text has a ? in a literal), RETURNING id added to the
- * inserts whose id is read.  *nparams gets the highest N.
+ * A statement's text for PostgreSQL: ?N written $N (no text has a ? in a
+ * literal), RETURNING id added to the inserts whose id is read.
+ * *nparams gets the highest N.
  */
 static char *
-pg_text(enum store_stmt id, int *nparams)
+pg_text(const char *in, bool returns_id, int *nparams)
 {
-	const char *in = pg_sql[id] != NULL ? pg_sql[id] : store_sql[id].sql;
 	size_t len = strlen(in);
 	char *out = xmalloc(len + sizeof " RETURNING id");
 	char *o = out;
@@ -523,45 +527,80 @@ pg_text(enum store_stmt id, int *nparams)
 		*o++ = *c;
 	}
 	*o = '\0';
-	if (pg_returns_id[id])
+	if (returns_id)
 		strcat(out, " RETURNING id");
 	return out;
 }
 
+/* Prepare statement id as sql, under its number: 0, or -1 (said). */
+static int
+pg_prepare_one(struct store_pg *store, enum store_stmt id, const char *sql)
+{
+	char name[16], *text, buf[512];
+	PGresult *res;
+	int n;
+
+	text = pg_text(sql, pg_returns_id[id], &n);
+	if (n > PG_PARAMS_MAX)
+		fatalx("unable to prepare '%s': %d values, more than %d", text,
+		    n, PG_PARAMS_MAX);
+	snprintf(name, sizeof name, "s%d", (int)id);
+	res = PQprepare(store->conn, name, text, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_warnx("unable to prepare '%s' for '%s': %s", text,
+		    store->sql.path, pg_message(PQresultErrorMessage(res), buf,
+		    sizeof buf));
+		PQclear(res);
+		free(text);
+		return -1;
+	}
+	PQclear(res);
+	free(text);
+	store->rows[id].nparams = n;
+	store->prepared[id] = true;
+	return 0;
+}
+
+/* Each statement: its own text, or SQLite's. */
 static int
 pg_prepare(struct store_pg *store)
 {
 	for (int i = 0; i < ST_MAX; i++) {
-		char name[16], *text;
-		PGresult *res;
-		int n;
-
 		/* The driver runs these itself, or PostgreSQL needs none. */
 		if (i == ST_BEGIN || i == ST_COMMIT || i == ST_ROLLBACK ||
 		    (pg_sql[i] != NULL && *pg_sql[i] == '\0'))
 			continue;
-		text = pg_text((enum store_stmt)i, &n);
-		if (n > PG_PARAMS_MAX)
-			fatalx("unable to prepare '%s': %d values, more than "
-			    "%d", text, n, PG_PARAMS_MAX);
-		snprintf(name, sizeof name, "s%d", i);
-		res = PQprepare(store->conn, name, text, 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			char buf[512];
-
-			log_warnx("unable to prepare '%s' for '%s': %s", text,
-			    store->sql.path, pg_message(
-			    PQresultErrorMessage(res), buf, sizeof buf));
-			PQclear(res);
-			free(text);
+		if (pg_prepare_one(store, (enum store_stmt)i, pg_sql[i] != NULL ?
+		    pg_sql[i] : store_sql[i].sql) == -1)
 			return -1;
-		}
-		PQclear(res);
-		free(text);
-		store->rows[i].nparams = n;
-		store->prepared[i] = true;
 	}
 	return 0;
+}
+
+static int
+pg_prepare_as(struct sql_store *base, enum store_stmt id, const char *sql)
+{
+	struct store_pg *store = (struct store_pg *)base;
+	char drop[32];
+
+	pg_reset(base, id);
+	if (store->prepared[id]) {
+		snprintf(drop, sizeof drop, "DEALLOCATE s%d", (int)id);
+		if (pg_exec(store, "drop a statement", drop) == -1)
+			return -1;
+		store->prepared[id] = false;
+	}
+	return pg_prepare_one(store, id, sql);
+}
+
+/* Rows copied in with their ids: each identity goes on after the last. */
+static int
+pg_copy_done(struct sql_store *base)
+{
+	return pg_exec((struct store_pg *)base, "set the next ids",
+	    PG_NEXT_ID("repos") PG_NEXT_ID("jobs") PG_NEXT_ID("tests")
+	    PG_NEXT_ID("outbox") PG_NEXT_ID("lanes")
+	    PG_NEXT_ID("bisections"));
 }
 
 /* Read one number from a fixed query at open time: 0 or -1. */
@@ -668,7 +707,7 @@ pg_reconnect(struct store_pg *store, unsigned wait)
  * so).  Only the active migrates or changes anything.
  */
 static int
-pg_take_active(struct store_pg *store)
+pg_take_active(struct store_pg *store, int wait)
 {
 	int64_t got;
 
@@ -678,6 +717,11 @@ pg_take_active(struct store_pg *store)
 	if (got == 1) {
 		log_info("active on '%s'", store->sql.path);
 		return 0;
+	}
+	if (!wait) {
+		log_warnx("unable to use '%s': a dispatcher is active on it",
+		    store->sql.path);
+		return -1;
 	}
 	log_info("standing by: another dispatcher is active on '%s'",
 	    store->sql.path);
@@ -750,7 +794,7 @@ pg_connect(const char *conninfo)
 }
 
 struct store *
-pg_store_open(const char *conninfo)
+pg_store_open(const char *conninfo, int wait)
 {
 	struct store_pg *store;
 	char buf[512];
@@ -770,7 +814,7 @@ pg_store_open(const char *conninfo)
 		return NULL;
 	}
 	PQsetNoticeProcessor(store->conn, pg_notice, NULL);
-	if (pg_take_active(store) == -1 || pg_migrate(store) == -1 ||
+	if (pg_take_active(store, wait) == -1 || pg_migrate(store) == -1 ||
 	    pg_prepare(store) == -1) {
 		pg_close(&store->sql);
 		return NULL;

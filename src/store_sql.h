@@ -144,6 +144,8 @@ enum store_stmt {
 	ST_LOG_COPY,
 	ST_LOG_READ,
 	ST_PRUNE_LOGS,
+	ST_COPY_READ,		/* a table's rows, for a copy (prepare_as) */
+	ST_COPY_WRITE,		/* a row into a table, for a copy */
 	ST_MAX
 };
 
@@ -189,6 +191,11 @@ struct sql_driver {
 	/* store_fd and store_poll (store.h). */
 	int (*fd)(struct sql_store *store);
 	void (*poll)(struct sql_store *store);
+	/* Prepare statement id again, as sql (a copy's, of fixed texts). */
+	int (*prepare_as)(struct sql_store *store, enum store_stmt id,
+	    const char *sql);
+	/* After rows were copied in with their ids: ids go on after them. */
+	int (*copy_done)(struct sql_store *store);
 	int (*step)(struct sql_store *store, enum store_stmt id);
 	void (*reset)(struct sql_store *store, enum store_stmt id);
 	void (*bind_int64)(struct sql_store *store, enum store_stmt id, int idx,
@@ -415,6 +422,10 @@ int sqlstore_log_append(struct store *base, int64_t job, const void *data,
 int sqlstore_log_clear(struct store *base, int64_t job);
 int sqlstore_log_copy(struct store *base, int64_t from, int64_t to);
 int sqlstore_log_read(struct store *base, int64_t job, store_chunk_cb cb,
+    void *arg);
+
+/* store_sql_copy.c: a whole store copied into another */
+int sqlstore_copy(struct store *from, struct store *to, store_copied_cb cb,
     void *arg);
 
 /* store_sql_secrets.c: secrets, kept sealed */

@@ -123,4 +123,5 @@ const struct store_backend store_sql_backend = {
 	.log_clear = sqlstore_log_clear,
 	.log_copy = sqlstore_log_copy,
 	.log_read = sqlstore_log_read,
+	.copy = sqlstore_copy,
 };

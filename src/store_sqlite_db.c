@@ -325,6 +325,31 @@ lite_poll(struct sql_store *base)
 	(void)base;
 }
 
+/* Statement id is sql from now on (a copy's: one table after another). */
+static int
+lite_prepare_as(struct sql_store *base, enum store_stmt id, const char *sql)
+{
+	struct store_sqlite *store = (struct store_sqlite *)base;
+
+	sqlite3_finalize(store->rows[id].stmt);
+	store->rows[id].stmt = NULL;
+	if (sqlite3_prepare_v2(store->db, sql, -1, &store->rows[id].stmt,
+	    NULL) != SQLITE_OK) {
+		log_warnx("unable to prepare '%s' for '%s': %s", sql,
+		    store->sql.path, sqlite3_errmsg(store->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* A row's id given to an INTEGER PRIMARY KEY is SQLite's next one's base. */
+static int
+lite_copy_done(struct sql_store *base)
+{
+	(void)base;
+	return 0;
+}
+
 static void lite_close(struct sql_store *base);
 static void lite_sync_hold(struct sql_store *base);
 static void lite_sync_release(struct sql_store *base);
@@ -335,6 +360,8 @@ static const struct sql_driver sqlite_driver = {
 	.sync_release = lite_sync_release,
 	.fd = lite_fd,
 	.poll = lite_poll,
+	.prepare_as = lite_prepare_as,
+	.copy_done = lite_copy_done,
 	.step = lite_step,
 	.reset = lite_reset,
 	.bind_int64 = lite_bind_int64,

@@ -610,6 +610,9 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_PRUNE_LOGS] = { "remove an old pipeline's logs",
 	    "DELETE FROM job_logs WHERE job_id IN "
 	    "(SELECT id FROM jobs WHERE pipeline_id = ?1)" },
+	/* Prepared again for each table a copy reads and writes. */
+	[ST_COPY_READ] = { "read a table", "SELECT 1" },
+	[ST_COPY_WRITE] = { "copy a row", "SELECT 1" },
 	[ST_SECRET_GET] = { "read a secret",
 	    "SELECT value, branches FROM secrets WHERE repo = ?1 AND "
 	    "name = ?2" },

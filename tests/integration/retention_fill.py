@@ -18,14 +18,15 @@ FILL = [
 LOG = "line of output from an old test run\n" * 50
 
 
-def fill_store(state, fill=FILL):
+def fill_store(state, fill=FILL, first_id=1):
     """fill's jobs, each finished long ago with a log, a test record and
-    a subject, written into the store the dispatcher made in state; the
-    ids of each (repository, branch), oldest first."""
+    a subject, written into the store the dispatcher made in state, with
+    ids from first_id; the ids of each (repository, branch), oldest
+    first."""
     db = sqlite3.connect(os.path.join(state, "ssci.db"))
     now = int(time.time() * 1000)
     ids = {}
-    next_id = 1
+    next_id = first_id
     logs = os.path.join(state, "logs")
     with db:
         for url in sorted({f[0] for f in fill}):
