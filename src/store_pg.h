@@ -71,7 +71,6 @@ struct store_pg {
 	int changes;			/* rows the last change touched */
 	int64_t last_id;
 	int64_t total_changes, changes_at_begin;
-	bool unsynced;			/* synchronous_commit is off */
 	bool holding;			/* between sync_hold and release */
 	bool owed;			/* a commit made while holding */
 	bool lost;			/* the connection is gone, and said so */

@@ -3,9 +3,11 @@
  * store_pg_db.c - the PostgreSQL store's driver (store_sql.h): each
  * statement prepared once per session under its number, run with its
  * values sent apart from its text, and its rows read from the whole
- * result, kept until the statement's reset.  A commit is on the server's
- * disk when it returns (synchronous_commit on), except the job starts and
- * the commits made while holding, as with SQLite.
+ * result, kept until the statement's reset.  The session commits without
+ * waiting for the server's disk (synchronous_commit off), and a change is
+ * made durable by a flush after its commit, or, while holding, by one
+ * flush at the release for all; a job's start waits for none, as with
+ * SQLite.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -105,21 +107,26 @@ pg_exec(struct store_pg *store, const char *what, const char *sql)
 }
 
 /*
- * synchronous_commit for the commits that follow: off while holding (the
- * release makes them durable at once), on otherwise.
+ * The commits so far made durable: a commit with synchronous_commit on
+ * waits until the server's log is on its disk up to itself, and so up to
+ * every commit before it.  pg_current_xact_id gives it an id, so that it
+ * is written though it changes nothing.  When it fails, whether they are
+ * kept is the server's to say: stop (a lost connection has the dispatcher
+ * stand by first), and let the next start read what the server holds.
  */
-static int
-pg_sync(struct store_pg *store, bool full)
+static void
+pg_flush(struct store_pg *store)
 {
-	if (pg_exec(store, "set the synchronous mode", full ?
-	    "SET synchronous_commit = on" : "SET synchronous_commit = off") ==
+	if (pg_exec(store, "sync the commits", "BEGIN; SET LOCAL "
+	    "synchronous_commit = on; SELECT pg_current_xact_id(); COMMIT") ==
 	    -1)
-		return -1;
-	store->unsynced = !full;
-	return 0;
+		fatalx("unable to know the commits in '%s' kept; stopping, so "
+		    "that the next start reads what the server holds",
+		    store->sql.path);
+	store->sql.base.syncs++;
 }
 
-/* A change committed: synced now, or owed to the release. */
+/* A change committed: made durable now, or owed to the release. */
 static void
 pg_committed(struct store_pg *store, int64_t changes_before)
 {
@@ -128,7 +135,7 @@ pg_committed(struct store_pg *store, int64_t changes_before)
 	if (store->holding)
 		store->owed = true;
 	else
-		store->sql.base.syncs++;
+		pg_flush(store);
 }
 
 /* Rows an INSERT, UPDATE or DELETE touched; -1 for other commands. */
@@ -158,9 +165,6 @@ pg_step(struct sql_store *base, enum store_stmt id)
 		return ++row->at < PQntuples(row->res) ? SQL_ROW : SQL_DONE;
 	if (!store->prepared[id])
 		return SQL_DONE;	/* one PostgreSQL does without */
-	if (store->holding != store->unsynced &&
-	    pg_sync(store, !store->holding) == -1)
-		return SQL_ERROR;
 	snprintf(name, sizeof name, "s%d", (int)id);
 	res = PQexecPrepared(store->conn, name, row->nparams, row->values,
 	    row->lengths, row->formats, 0);
@@ -283,19 +287,12 @@ pg_rollback(struct sql_store *base)
 }
 
 static int
-pg_begin_with(struct store_pg *store, const char *sql)
-{
-	if (store->holding != store->unsynced &&
-	    pg_sync(store, !store->holding) == -1)
-		return -1;
-	store->changes_at_begin = store->total_changes;
-	return pg_exec(store, store_sql[ST_BEGIN].what, sql);
-}
-
-static int
 pg_begin(struct sql_store *base)
 {
-	return pg_begin_with((struct store_pg *)base, "BEGIN");
+	struct store_pg *store = (struct store_pg *)base;
+
+	store->changes_at_begin = store->total_changes;
+	return pg_exec(store, store_sql[ST_BEGIN].what, "BEGIN");
 }
 
 /* Commit, or roll back if that fails so no transaction is left open. */
@@ -333,14 +330,13 @@ pg_commit(struct sql_store *base)
 
 /*
  * The commit is kept through a kill -9 of the dispatcher (it is the
- * server's) and waits for no sync of the server's disk: a server crash in
- * the next moment loses it, which costs a job's start only.
+ * server's) and waits for no flush: a server crash in the next moment
+ * loses it, which costs a job's start only.
  */
 static int
 pg_begin_unsynced(struct sql_store *base)
 {
-	return pg_begin_with((struct store_pg *)base,
-	    "BEGIN; SET LOCAL synchronous_commit = off");
+	return pg_begin(base);
 }
 
 static int
@@ -422,14 +418,7 @@ pg_sync_hold(struct sql_store *base)
 	((struct store_pg *)base)->holding = true;
 }
 
-/*
- * The commits made while holding are in the server's write-ahead log,
- * not yet synced: a commit with synchronous_commit on syncs the log up to
- * itself, and so them all.  pg_current_xact_id gives that commit an id, so
- * that it is written though it changes nothing.  When it fails, whether
- * they are kept is the server's to say: stop, and let the next start read
- * what it holds.
- */
+/* The commits made while holding: one flush for them all. */
 static void
 pg_sync_release(struct sql_store *base)
 {
@@ -438,14 +427,8 @@ pg_sync_release(struct sql_store *base)
 	store->holding = false;
 	if (!store->owed)
 		return;
-	if (pg_exec(store, "sync the commits",
-	    "SET synchronous_commit = on; SELECT pg_current_xact_id()") == -1)
-		fatalx("unable to know the commits in '%s' kept; stopping, so "
-		    "that the next start reads what the server holds",
-		    store->sql.path);
-	store->unsynced = false;
 	store->owed = false;
-	store->sql.base.syncs++;
+	pg_flush(store);
 }
 
 static int
@@ -814,7 +797,9 @@ pg_store_open(const char *conninfo, int wait)
 		return NULL;
 	}
 	PQsetNoticeProcessor(store->conn, pg_notice, NULL);
-	if (pg_take_active(store, wait) == -1 || pg_migrate(store) == -1 ||
+	if (pg_take_active(store, wait) == -1 ||
+	    pg_exec(store, "set the synchronous mode",
+	    "SET synchronous_commit = off") == -1 || pg_migrate(store) == -1 ||
 	    pg_prepare(store) == -1) {
 		pg_close(&store->sql);
 		return NULL;
