@@ -3,7 +3,10 @@
 git repositories, ssci programs started on loopback with port 0 (the port
 read from their "listening on" line), CPU and memory read from /proc,
 "figure NAME=VALUE UNIT" lines, and cleanup of exactly the processes we
-started, by PID.
+started, by PID.  A dispatcher's store is SQLite's unless told otherwise
+(SSCI_BENCH_STORE=postgresql, or store_args): then a database in a
+PostgreSQL cluster of the benchmark's own, on the same disk, with fsync on
+as a real one has.
 """
 import atexit
 import json
@@ -31,6 +34,28 @@ GIT_ENV = dict(os.environ, GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="b@x",
 TRIVIAL_TEST = "#!/bin/sh\nexit 0\n"
 
 _started = []           # every Proc we started, for cleanup
+STORE = os.environ.get("SSCI_BENCH_STORE", "sqlite")
+_cluster = []           # the PostgreSQL cluster, once started
+_databases = [0]
+
+
+def store_args(store=None):
+    """The --store options of a dispatcher on store ("sqlite" or
+    "postgresql"; STORE by default): a new database for each."""
+    if (store or STORE) == "sqlite":
+        return []
+    if not _cluster:
+        sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+        import pg_util
+        c = pg_util.Cluster(settings={"fsync": "on"})
+        # The dispatchers first: a server gone makes them stand by.
+        atexit.register(lambda: (stop_all(), c.stop()))
+        _cluster.append((c, pg_util))
+    c, pg_util = _cluster[0]
+    _databases[0] += 1
+    db = f"bench_{_databases[0]}"
+    pg_util.psql(c.conninfo, f"CREATE DATABASE {db}")
+    return ["--store", f"{c.conninfo} dbname={db}"]
 
 
 def figure(name, value, unit, digits=3):
@@ -179,6 +204,8 @@ def dispatcher(tmp, name="dispatcher", args=(), many_fds=False):
     results)."""
     state = os.path.join(tmp, f"{name}-state")
     results = os.path.join(tmp, f"{name}-results")
+    if "--store" not in args:
+        args = [*store_args(), *args]
     p = Proc(name, [SSCI, "dispatcher", "--local-repos", "--port", "0",
                     "--host", "127.0.0.1",
                     "--http", "off", "--state-dir", state, "--results-dir",

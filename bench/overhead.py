@@ -14,20 +14,21 @@ notify's own cost).  Ratios are taken within a round and the median over
 the rounds is reported: the machine is shared and noise comes in bursts.
 SSCI_BENCH_WORKERS=1 runs one runner against one floor worker instead of
 two against two: on 2 cores, a comparison where neither is short of CPU.
+SSCI_BENCH_PG=1 adds to each round ssci with its store in PostgreSQL
+(common.store_args), for its rate next to SQLite's in the same round.
 """
 import json
 import os
 import resource
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 
 from common import (SSCI, figure, note, workdir, git, dispatcher, runner,
                     cpu_s, idle_sample, result_line, wait_for,
-                    median)
+                    median, store_args, jobs)
 import workloads
 
 WORKLOAD = os.environ.get("SSCI_BENCH_WORKLOAD", "trivial")
@@ -41,6 +42,7 @@ ROUNDS = int(os.environ.get("SSCI_BENCH_ROUNDS", "5"))
 WORKERS = int(os.environ.get("SSCI_BENCH_WORKERS", "2"))
 IDLE_S = 5
 PROFILE = os.environ.get("SSCI_BENCH_PROFILE")
+PG = os.environ.get("SSCI_BENCH_PG", "0") == "1"
 
 # The git work a runner does for a commit in its clone, and the test, in
 # the fewest processes: check out, and fetch only if that fails.
@@ -104,10 +106,11 @@ def raw_dispatch(address, repo, commits):
                                        "", b"\n".join(bad).decode())
 
 
-def ssci_round(tmp, repo, clones, commits, r, report, raw=False):
-    sub = os.path.join(tmp, f"round-{r}{'-raw' if raw else ''}")
+def ssci_round(tmp, repo, clones, commits, r, report, raw=False,
+               store="sqlite"):
+    sub = os.path.join(tmp, f"round-{r}{'-raw' if raw else ''}-{store}")
     os.makedirs(sub)
-    d, address, state, results = dispatcher(sub)
+    d, address, state, results = dispatcher(sub, args=store_args(store))
     runners = [runner(sub, address, f"bench-{w}", clone=clones[w])
                for w in range(WORKERS)]
     pids = [d.pid] + [p.pid for p in runners]
@@ -165,10 +168,10 @@ def ssci_round(tmp, repo, clones, commits, r, report, raw=False):
     # Where a runner's time goes, from the store (wall clock, ms): the
     # job's own duration_ms on the runner, and the rest of each cycle from
     # one hand-out to the same runner's next (result stored, next job out).
-    db = sqlite3.connect(os.path.join(state, "ssci.db"), timeout=10)
-    rows = db.execute("SELECT runner, created_ms, started_ms, finished_ms, "
-                      "duration_ms FROM jobs ORDER BY started_ms").fetchall()
-    db.close()
+    rows = sorted((j["runner"], j["created_ms"], j["started_ms"],
+                   j["finished_ms"], j["duration_ms"])
+                  for j in jobs(address, len(commits)))
+    rows.sort(key=lambda r: r[2])
     gaps = []
     for name in {r[0] for r in rows}:
         mine = [r for r in rows if r[0] == name]
@@ -212,6 +215,7 @@ def main():
     repo = workloads.make(WORKLOAD, os.path.join(tmp, "repo"))
     note(f"workload {WORKLOAD}, {COMMITS} commits")
     kinds = ("floor", "ssci", "raw") if RAW == "1" else ("floor", "ssci")
+    kinds += ("pg",) if PG else ()
     clones = {}
     for r in range(ROUNDS):
         for kind in kinds:
@@ -227,7 +231,7 @@ def main():
     # dispatches sent by a plain socket client (the dispatcher and runners
     # alone).  Ratios are taken within a round, next to each other in
     # time, and the median over rounds is reported.
-    floors, floor_cpus, sscis, raws = [], [], [], []
+    floors, floor_cpus, sscis, raws, pgs = [], [], [], [], []
     for r in range(ROUNDS):
         rate, dt, cpu = floor_round(tmp, clones["floor", r], commits)
         floors.append(rate)
@@ -243,7 +247,12 @@ def main():
                              raw=True)
             raws.append(raw)
             note(f"round {r + 1}: raw dispatch {describe(raw)}")
-        for x in [res] + raws[-1:]:
+        if PG:
+            pg = ssci_round(tmp, repo, clones["pg", r], commits, r, False,
+                            store="postgresql")
+            pgs.append(pg)
+            note(f"round {r + 1}: ssci on PostgreSQL {describe(pg)}")
+        for x in [res] + raws[-1:] + pgs[-1:]:
             if x["passed"] != COMMITS:
                 note(f"WARNING: only {x['passed']} of {COMMITS} passed")
 
@@ -268,6 +277,17 @@ def main():
                "jobs/s", 1)
         figure(f"{NAME}_raw_dispatch_ratio", median(raw_ratios),
                "ssci/floor", 3)
+    if pgs:
+        # PostgreSQL next to SQLite, round by round.
+        pg_ratios = [p["rate"] / s["rate"] for p, s in zip(pgs, sscis)]
+        note("PostgreSQL/SQLite per round: " +
+             " ".join(f"{x:.3f}" for x in pg_ratios))
+        figure(f"{NAME}_pg_jobs_per_s", med("rate", pgs), "jobs/s", 1)
+        figure(f"{NAME}_pg_vs_sqlite", median(pg_ratios),
+               "PostgreSQL/SQLite", 3)
+        figure(f"{NAME}_pg_vs_sqlite_worst", min(pg_ratios),
+               "PostgreSQL/SQLite", 3)
+        figure(f"{NAME}_pg_dispatcher_cpu_s", med("d_cpu", pgs), "s", 2)
     figure(f"{NAME}_per_job_ms",
            (1 / med("rate") - 1 / floor) * WORKERS * 1000,
            "ms (per job per runner, over the floor)", 1)
