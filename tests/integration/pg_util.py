@@ -37,7 +37,10 @@ def free_port():
 class Cluster:
     """A running cluster in a new temporary folder; stop() removes it."""
 
-    def __init__(self, tcp=False):
+    def __init__(self, tcp=False, settings=None):
+        """tcp: listen on 127.0.0.1 too; settings: more server settings
+        ({name: value}, given as -c options), listen_addresses among
+        them (then instead of tcp's)."""
         bindir = binaries()
         if bindir is None:
             raise RuntimeError("PostgreSQL is not installed "
@@ -57,14 +60,18 @@ class Cluster:
             self.as_user = ["runuser", "-u", "nobody", "--"]
         self._run("initdb", "-D", self.data, "-A", "trust", "-U", USER,
                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        listen = "127.0.0.1" if tcp else ""
+        settings = dict(settings or {})
+        listen = settings.pop("listen_addresses",
+                              "127.0.0.1" if tcp else "")
+        more = "".join(f" -c {name}={value}"
+                       for name, value in settings.items())
         # fsync off: the tests' cluster is thrown away, and a test that
         # needs its durability kills the dispatcher, not the server.
         self._run("pg_ctl", "-D", self.data, "-w", "-l",
                   os.path.join(self.dir, "server.log"), "-o",
                   f"-p {self.port} -k {self.sock} "
                   f"-c listen_addresses='{listen}' -c fsync=off "
-                  "-c max_connections=300 -c shared_buffers=64MB",
+                  f"-c max_connections=300 -c shared_buffers=64MB{more}",
                   "start")
         self.conninfo = (f"host={self.sock} port={self.port} "
                          f"user={USER}")
