@@ -372,6 +372,28 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		c->cbs.on_drained(c, c->arg);
 }
 
+/*
+ * A dispatcher whose machine vanished sends no FIN: keepalives (after 5 s
+ * of silence, every 1 s, 3 unanswered) and a limit of 8 s on unanswered
+ * data make that a lost connection, so that we move to another address
+ * in the time a standby takes to be active (docs/SCALING.md).  Best
+ * effort: without them we only wait longer.
+ */
+static void
+conn_keepalive(int fd)
+{
+	int one = 1, idle = 5, interval = 1, count = 3;
+	unsigned timeout_ms = 8000;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval,
+	    sizeof interval);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms,
+	    sizeof timeout_ms);
+}
+
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -383,6 +405,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
 		    &one, sizeof one);
+		conn_keepalive(bufferevent_getfd(bev));
 		line = proto_encode_hello(c->role, c->token, &len);
 		bufferevent_write(bev, line, len);
 		free(line);

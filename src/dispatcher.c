@@ -223,6 +223,21 @@ dispatcher_lock(struct dispatcher *d)
 }
 
 /*
+ * The store; a dispatcher started again after losing its store's server
+ * (store_watch.c) waits for the server rather than giving up.
+ */
+static struct store *
+dispatcher_store_open(struct dispatcher *d)
+{
+	int again = getenv(STORE_WATCH_AGAIN) != NULL;
+
+	unsetenv(STORE_WATCH_AGAIN);
+	if (again)
+		return store_open_again(d->cfg.state_dir, d->cfg.store_url);
+	return store_open_url(d->cfg.state_dir, d->cfg.store_url);
+}
+
+/*
  * Descriptors: as many as we may have (the soft limit raised to the hard
  * one), and connection limits that leave room for the store, the logs of
  * running jobs and the HTTP side, so that no kind of client can take the
@@ -337,8 +352,7 @@ cmd_dispatcher(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (dispatcher_lock(&d) == -1 || mkdir_p(d.cfg.results_dir) == -1 ||
-	    (d.store = store_open_url(d.cfg.state_dir,
-	    d.cfg.store_url)) == NULL ||
+	    (d.store = dispatcher_store_open(&d)) == NULL ||
 	    joblogs_init(&d.logs, d.cfg.state_dir, d.cfg.max_log_bytes) == -1) {
 		if (d.store != NULL)
 			store_close(d.store);

@@ -79,6 +79,12 @@ store_open_idle(const char *dir, const char *url)
 	return store_open_waiting(dir, url, 0);
 }
 
+struct store *
+store_open_again(const char *dir, const char *url)
+{
+	return store_open_waiting(dir, url, 2);
+}
+
 int
 store_backup(const char *dir, const char *to)
 {

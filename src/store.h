@@ -52,6 +52,11 @@ struct store *store_open_url(const char *dir, const char *url);
  * active on is refused, not waited for.
  */
 struct store *store_open_idle(const char *dir, const char *url);
+/*
+ * The same for a dispatcher that lost its connection (store_watch.c): a
+ * server that cannot be reached yet is tried again every 2 s.
+ */
+struct store *store_open_again(const char *dir, const char *url);
 /* Whether url names a store store_open_url knows how to open. */
 int store_url_valid(const char *url);
 /*

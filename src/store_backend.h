@@ -180,7 +180,10 @@ extern const struct store_backend store_sql_backend;
 struct store *sqlite_store_open(const char *file);
 int sqlite_backup(const char *dir, const char *to);
 int sqlite_check_file(const char *path);
-/* With wait 0, a database another dispatcher is active on is refused. */
+/*
+ * With wait 0, a database another dispatcher is active on is refused;
+ * with 2, a server that cannot be reached is tried again until it can.
+ */
 struct store *pg_store_open(const char *conninfo, int wait);
 
 #endif

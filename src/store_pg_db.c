@@ -788,6 +788,12 @@ pg_store_open(const char *conninfo, int wait)
 		store->rows[i].base.driver = &pg_driver;
 	store->sql.path = pg_display(conninfo);
 	store->conn = pg_connect(conninfo);
+	if (wait == 2 && store->conn != NULL &&
+	    PQstatus(store->conn) != CONNECTION_OK) {
+		log_warnx("unable to connect to '%s': %s", store->sql.path,
+		    pg_message(PQerrorMessage(store->conn), buf, sizeof buf));
+		pg_reconnect(store, 2);
+	}
 	if (store->conn == NULL || PQstatus(store->conn) != CONNECTION_OK) {
 		log_warnx("unable to connect to '%s': %s", store->sql.path,
 		    pg_message(store->conn != NULL ?

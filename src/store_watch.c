@@ -33,6 +33,8 @@ store_watch_lost(void *arg)
 	log_warnx("no longer active: closing every connection and standing "
 	    "by again");
 	argv[0] = "ssci";
+	/* Its server may be out of reach for a while: wait for it then. */
+	setenv(STORE_WATCH_AGAIN, "1", 1);
 	for (int i = 0; i < w->argc; i++)
 		argv[i + 1] = w->argv[i];
 	execv("/proc/self/exe", argv);

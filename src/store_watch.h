@@ -7,6 +7,9 @@
 #ifndef SSCI_STORE_WATCH_H
 #define SSCI_STORE_WATCH_H
 
+/* Set for the dispatcher started again: it waits for its server. */
+#define STORE_WATCH_AGAIN "SSCI_STORE_AGAIN"
+
 struct event_base;
 struct store;
 struct store_watch;
