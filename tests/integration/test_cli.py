@@ -5,11 +5,12 @@ import os
 import socket
 import subprocess
 
-from harness import SsciTest, free_port
+from harness import SsciTest, free_port, only_on
 
 COMMANDS = ("dispatcher", "runner", "observer", "notify", "up", "hook")
 
 
+@only_on("sqlite", why="uses no dispatcher's store: once is enough")
 class TestCli(SsciTest):
     def usage_error(self, *args, mentions=()):
         """The command must print usage on stderr only and exit 2."""

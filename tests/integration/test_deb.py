@@ -22,6 +22,8 @@ import subprocess
 import tempfile
 import unittest
 
+from harness import only_on
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOOLS = ("dpkg-buildpackage", "dh", "lintian", "systemd-analyze", "man",
          "unshare", "nsenter", "chroot", "git")
@@ -86,6 +88,7 @@ def uncommented(text):
                    for line in text.splitlines(True))
 
 
+@only_on("sqlite", why="uses no dispatcher's store: once is enough")
 class TestDeb(unittest.TestCase):
     def setUp(self):
         if os.geteuid() != 0:

@@ -6,12 +6,13 @@ import re
 import signal
 import subprocess
 
-from harness import SsciTest, http_json
+from harness import SsciTest, http_json, only_on
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
 
+@only_on("sqlite", why="ssci up keeps its store in SQLite")
 class TestDemo(SsciTest):
     def test_demo_shows_each_commits_result(self):
         env = dict(os.environ, TMPDIR=self.tmp, SSCI_DEMO_EXIT="1")

@@ -5,12 +5,15 @@ import os
 import subprocess
 import unittest
 
+from harness import only_on
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SOURCES = (".c", ".h", ".py", ".css", ".js")
 SCRIPTS = ("Makefile", ".ci/run", "bench/run", "scripts/demo",
            "scripts/deps", "tests/run", "scripts/deb", "debian/rules")
 
 
+@only_on("sqlite", why="uses no dispatcher's store: once is enough")
 class TestLicense(unittest.TestCase):
     def test_mit_licence_and_spdx_lines(self):
         with open(os.path.join(ROOT, "LICENSE")) as f:

@@ -13,6 +13,8 @@ import subprocess
 import tempfile
 import unittest
 
+from harness import only_on
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 MAN = os.path.join(ROOT, "man")
@@ -134,6 +136,7 @@ def differences(want, got):
     return missing, extra
 
 
+@only_on("sqlite", why="uses no dispatcher's store: once is enough")
 class ManPages(unittest.TestCase):
 
     def setUp(self):
@@ -243,6 +246,7 @@ class ManPages(unittest.TestCase):
             self.assertIn("SEE ALSO", re.sub(".\x08", "", proc.stdout), page)
 
 
+@only_on("sqlite", why="uses no dispatcher's store: once is enough")
 class Completion(unittest.TestCase):
     """completion/ssci.bash in a real bash, as readline would call it."""
 

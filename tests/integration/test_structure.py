@@ -11,6 +11,8 @@ import re
 import subprocess
 import unittest
 
+from harness import only_on
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 SRC = os.path.join(ROOT, "src")
@@ -44,6 +46,7 @@ def src_files(pattern):
     return sorted(f for f in os.listdir(SRC) if re.fullmatch(pattern, f))
 
 
+@only_on("sqlite", why="uses no dispatcher's store: once is enough")
 class Structure(unittest.TestCase):
 
     def test_no_two_files_use_each_other(self):

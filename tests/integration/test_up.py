@@ -10,10 +10,11 @@ import sys
 import time
 
 from faults_util import WAIT_BODY
-from harness import git
+from harness import git, only_on
 from up_util import UpTest, all_pids, cmdline, proc_stat, same_process
 
 
+@only_on("sqlite", why="ssci up keeps its store in SQLite")
 class TestUp(UpTest):
     def test_hook_commit_tested_at_once(self):
         repo = self.make_repo()

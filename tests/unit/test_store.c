@@ -177,7 +177,7 @@ test_open_creates(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(sql_int(f, "SELECT journal_mode = 'wal' "
 	    "FROM pragma_journal_mode"), 1);
-	assert_int_equal(sql_int(f, "PRAGMA user_version"), 10);
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), 11);
 	assert_int_equal(store_count_state(f->store, JOB_QUEUED), 0);
 	assert_int_equal(front(f), 0);
 }
