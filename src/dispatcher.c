@@ -230,11 +230,18 @@ static struct store *
 dispatcher_store_open(struct dispatcher *d)
 {
 	int again = getenv(STORE_WATCH_AGAIN) != NULL;
+	struct store *store;
 
 	unsetenv(STORE_WATCH_AGAIN);
-	if (again)
-		return store_open_again(d->cfg.state_dir, d->cfg.store_url);
-	return store_open_url(d->cfg.state_dir, d->cfg.store_url);
+	/*
+	 * A standby waits in here, before the loop handles SIGHUP: a
+	 * reload (or a log rotation's HUP) must not end it.
+	 */
+	signal(SIGHUP, SIG_IGN);
+	store = again ? store_open_again(d->cfg.state_dir, d->cfg.store_url) :
+	    store_open_url(d->cfg.state_dir, d->cfg.store_url);
+	signal(SIGHUP, SIG_DFL);
+	return store;
 }
 
 /*

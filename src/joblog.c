@@ -3,6 +3,7 @@
  * joblog.c - a job's output on disk (joblog.h).  Chunks are written as
  * they come; nothing of a log is held in memory.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -36,10 +37,30 @@ joblogs_release(struct joblogs *logs)
 	logs->dir = NULL;
 }
 
+/*
+ * The store's logs are the truth, and another dispatcher may have been
+ * active since this one wrote its files: they are dropped, and each log
+ * is read back from the store when it is first needed.
+ */
 void
 joblogs_keep_in(struct joblogs *logs, struct store *store)
 {
+	struct dirent *e;
+	char *path;
+	DIR *d;
+
 	logs->store = store_keeps_logs(store) ? store : NULL;
+	if (logs->store == NULL || (d = opendir(logs->dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strstr(e->d_name, ".log") == NULL)
+			continue;
+		xasprintf(&path, "%s/%s", logs->dir, e->d_name);
+		if (unlink(path) == -1)
+			log_warn("unable to remove '%s'", path);
+		free(path);
+	}
+	closedir(d);
 }
 
 char *
@@ -80,12 +101,13 @@ joblog_fetch_chunk(const void *data, size_t len, void *arg)
 }
 
 /*
- * Write job's log from the store into its file: always (replace: the
- * job goes on here, after another dispatcher), or only when there is no
- * file.  A new file takes the old one's place whole.  0, or -1.
+ * Write job's log from the store into its file when there is no file (the
+ * job ran, or began, under another dispatcher): a file here was written
+ * by this dispatcher since it became active (joblogs_keep_in), so it
+ * holds all the store holds.  The new file appears whole.  0, or -1.
  */
 static int
-joblog_fetch(const struct joblogs *logs, int64_t job, int replace)
+joblog_fetch(const struct joblogs *logs, int64_t job)
 {
 	struct joblog_fetch f = { .fd = -1 };
 	char *path, *tmp;
@@ -94,7 +116,7 @@ joblog_fetch(const struct joblogs *logs, int64_t job, int replace)
 	if (logs->store == NULL)
 		return 0;
 	path = joblog_path(logs, job);
-	if (!replace && access(path, F_OK) == 0) {
+	if (access(path, F_OK) == 0) {
 		free(path);
 		return 0;
 	}
@@ -106,7 +128,7 @@ joblog_fetch(const struct joblogs *logs, int64_t job, int replace)
 	else if ((n = store_log_read(logs->store, job, joblog_fetch_chunk,
 	    &f)) >= 0 && !f.failed) {
 		/* No chunk and no file: no log, as before. */
-		if (n == 0 && !replace)
+		if (n == 0)
 			rc = 0;
 		else if (rename(tmp, path) == -1)
 			log_warn("unable to rename '%s'", tmp);
@@ -124,7 +146,7 @@ joblog_fetch(const struct joblogs *logs, int64_t job, int replace)
 char *
 joblog_read_path(const struct joblogs *logs, int64_t job)
 {
-	(void)joblog_fetch(logs, job, 0);
+	(void)joblog_fetch(logs, job);
 	return joblog_path(logs, job);
 }
 
@@ -156,7 +178,7 @@ joblog_open(const struct joblogs *logs, struct joblog *log, int64_t job,
 	if (logs->store != NULL && fresh)
 		(void)store_log_clear(logs->store, job);
 	else
-		(void)joblog_fetch(logs, job, 1);
+		(void)joblog_fetch(logs, job);
 	log->fd = joblog_open_fd(logs, job, fresh);
 	return log->fd == -1 ? -1 : 0;
 }

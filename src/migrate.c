@@ -151,9 +151,9 @@ cmd_migrate(int argc, char **argv)
 	if (argc != first || a.from == NULL || a.to == NULL)
 		cmd_usage(&migrate_spec);
 	log_init("migrate", a.verbose);
+	/* Not echoed: it may be a connection string, password and all. */
 	if (strncmp(a.from, "sqlite:", 7) != 0 || a.from[7] == '\0') {
-		log_warnx("unable to migrate from '%s': not sqlite:FILE",
-		    a.from);
+		log_warnx("unable to migrate: --from is not sqlite:FILE");
 		return 1;
 	}
 	/* Not echoed: a connection string may hold a password. */

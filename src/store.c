@@ -25,6 +25,8 @@ store_open(const char *dir)
 static int
 store_url_pg(const char *url)
 {
+	if (strncmp(url, "sqlite:", 7) == 0)
+		return 0;
 	return strncmp(url, "postgresql://", 13) == 0 ||
 	    strncmp(url, "postgres://", 11) == 0 || strchr(url, '=') != NULL;
 }
@@ -114,6 +116,9 @@ store_on_lost(struct store *store, void (*lost)(void *arg), void *arg)
 {
 	store->lost = lost;
 	store->lost_arg = arg;
+	/* Lost before anyone asked (at the start's first calls): tell now. */
+	if (lost != NULL && store->lost_seen)
+		lost(arg);
 }
 
 void

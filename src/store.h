@@ -63,7 +63,8 @@ int store_url_valid(const char *url);
  * A store on a server (PostgreSQL): the descriptor of its connection, to
  * watch for reading, or -1 for a file.  store_poll reads what came on it
  * (the server going away), and lost is called, once, when the connection
- * is lost, there or in any call: after that the store changes nothing.
+ * is lost, there or in any call (or at once, if it was lost already):
+ * after that the store changes nothing.
  */
 int store_fd(struct store *store);
 void store_poll(struct store *store);

@@ -25,6 +25,7 @@ struct store {
 	/* Told once when the connection to the database is lost. */
 	void (*lost)(void *arg);
 	void *lost_arg;
+	int lost_seen;		/* lost already, told or not */
 	/* Secrets' key (store.c): its file, read when first needed. */
 	char *key_path;
 	unsigned char key[SEAL_KEY_LEN];

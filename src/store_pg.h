@@ -9,6 +9,7 @@
 #define SSCI_STORE_PG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libpq-fe.h>
@@ -75,5 +76,18 @@ struct store_pg {
 	bool owed;			/* a commit made while holding */
 	bool lost;			/* the connection is gone, and said so */
 };
+
+/* store_pg_db.c: the driver, and what opening it uses */
+extern const struct sql_driver pg_driver;
+/* libpq's message on one line, into buf. */
+const char *pg_message(const char *msg, char *buf, size_t size);
+/* Log a failed result (NULL: the connection's error) once; clear it. */
+void pg_fail(struct store_pg *store, const char *what, PGresult *res);
+/* Run a fixed text with no values: 0, or -1 (said). */
+int pg_exec(struct store_pg *store, const char *what, const char *sql);
+/* Prepare statement id as sql, under its number: 0, or -1 (said). */
+int pg_prepare_one(struct store_pg *store, enum store_stmt id,
+    const char *sql);
+void pg_close(struct sql_store *base);
 
 #endif

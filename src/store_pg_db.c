@@ -5,15 +5,13 @@
  * values sent apart from its text, and its rows read from the whole
  * result, kept until the statement's reset.  The session commits without
  * waiting for the server's disk (synchronous_commit off), and a change is
- * made durable by a flush after its commit, or, while holding, by one
- * flush at the release for all; a job's start waits for none, as with
- * SQLite.
+ * made durable by its own commit (synchronous then), or, while holding,
+ * by one flush at the release for all; a job's start waits for none, as
+ * with SQLite.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "store_pg.h"
 #include "util.h"
@@ -38,7 +36,7 @@ pg_state_transient(const char *sqlstate)
 }
 
 /* libpq's messages span lines; ours are one line. */
-static const char *
+const char *
 pg_message(const char *msg, char *buf, size_t size)
 {
 	size_t n = 0;
@@ -65,16 +63,20 @@ pg_message(const char *msg, char *buf, size_t size)
 static void
 pg_check_lost(struct store_pg *store)
 {
+	char buf[512];
+
 	if (store->lost || PQstatus(store->conn) == CONNECTION_OK)
 		return;
 	store->lost = true;
-	log_warnx("lost the connection to '%s'", store->sql.path);
+	store->sql.base.lost_seen = 1;
+	log_warnx("lost the connection to '%s': %s", store->sql.path,
+	    pg_message(PQerrorMessage(store->conn), buf, sizeof buf));
 	if (store->sql.base.lost != NULL)
 		store->sql.base.lost(store->sql.base.lost_arg);
 }
 
 /* Log a failed result once, with what was being done, and clear it. */
-static void
+void
 pg_fail(struct store_pg *store, const char *what, PGresult *res)
 {
 	char buf[512];
@@ -92,7 +94,7 @@ pg_fail(struct store_pg *store, const char *what, PGresult *res)
 }
 
 /* Run a fixed text with no values (session settings, transactions). */
-static int
+int
 pg_exec(struct store_pg *store, const char *what, const char *sql)
 {
 	PGresult *res = PQexec(store->conn, sql);
@@ -108,18 +110,19 @@ pg_exec(struct store_pg *store, const char *what, const char *sql)
 
 /*
  * The commits so far made durable: a commit with synchronous_commit on
- * waits until the server's log is on its disk up to itself, and so up to
- * every commit before it.  pg_current_xact_id gives it an id, so that it
- * is written though it changes nothing.  When it fails, whether they are
- * kept is the server's to say: stop (a lost connection has the dispatcher
- * stand by first), and let the next start read what the server holds.
+ * that wrote to the log waits until the log is on the server's disk up to
+ * itself, and so up to every commit before it.  One that wrote nothing
+ * waits for nothing, so this one rewrites store_meta's row.  When it
+ * fails, whether they are kept is the server's to say: stop (a lost
+ * connection has the dispatcher stand by first), and let the next start
+ * read what the server holds.
  */
 static void
 pg_flush(struct store_pg *store)
 {
 	if (pg_exec(store, "sync the commits", "BEGIN; SET LOCAL "
-	    "synchronous_commit = on; SELECT pg_current_xact_id(); COMMIT") ==
-	    -1)
+	    "synchronous_commit = on; UPDATE store_meta SET version = version; "
+	    "COMMIT") == -1)
 		fatalx("unable to know the commits in '%s' kept; stopping, so "
 		    "that the next start reads what the server holds",
 		    store->sql.path);
@@ -282,7 +285,9 @@ pg_rollback(struct sql_store *base)
 {
 	struct store_pg *store = (struct store_pg *)base;
 
-	if (PQtransactionStatus(store->conn) != PQTRANS_IDLE)
+	/* A lost connection took its transaction with it: said already. */
+	if (PQstatus(store->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(store->conn) != PQTRANS_IDLE)
 		(void)pg_exec(store, "roll back", "ROLLBACK");
 }
 
@@ -291,15 +296,23 @@ pg_begin(struct sql_store *base)
 {
 	struct store_pg *store = (struct store_pg *)base;
 
+	if (PQtransactionStatus(store->conn) != PQTRANS_IDLE) {
+		log_warnx("unable to %s in '%s': one is open",
+		    store_sql[ST_BEGIN].what, store->sql.path);
+		return -1;
+	}
 	store->changes_at_begin = store->total_changes;
 	return pg_exec(store, store_sql[ST_BEGIN].what, "BEGIN");
 }
 
-/* Commit, or roll back if that fails so no transaction is left open. */
+/*
+ * Commit with sql (ending in COMMIT), or roll back if that fails so no
+ * transaction is left open.
+ */
 static int
-pg_commit_step(struct store_pg *store)
+pg_commit_step(struct store_pg *store, const char *sql)
 {
-	PGresult *res = PQexec(store->conn, "COMMIT");
+	PGresult *res = PQexec(store->conn, sql);
 
 	/* A transaction an error ended answers COMMIT with ROLLBACK. */
 	if (PQresultStatus(res) == PGRES_COMMAND_OK &&
@@ -317,14 +330,27 @@ pg_commit_step(struct store_pg *store)
 	return -1;
 }
 
+/*
+ * A transaction that changed something, not held: its own commit waits
+ * for the server's disk, in the same round trip.  Held: the release's.
+ */
 static int
 pg_commit(struct sql_store *base)
 {
 	struct store_pg *store = (struct store_pg *)base;
+	bool changed = store->total_changes != store->changes_at_begin;
 
-	if (pg_commit_step(store) == -1)
+	if (changed && !store->holding) {
+		if (pg_commit_step(store, "SET LOCAL synchronous_commit = on; "
+		    "COMMIT") == -1)
+			return -1;
+		store->sql.base.syncs++;
+		return 0;
+	}
+	if (pg_commit_step(store, "COMMIT") == -1)
 		return -1;
-	pg_committed(store, store->changes_at_begin);
+	if (changed)
+		store->owed = true;
 	return 0;
 }
 
@@ -342,7 +368,7 @@ pg_begin_unsynced(struct sql_store *base)
 static int
 pg_commit_unsynced(struct sql_store *base)
 {
-	return pg_commit_step((struct store_pg *)base);
+	return pg_commit_step((struct store_pg *)base, "COMMIT");
 }
 
 static int
@@ -443,21 +469,15 @@ pg_poll(struct sql_store *base)
 {
 	struct store_pg *store = (struct store_pg *)base;
 
-	if (PQconsumeInput(store->conn) == 0 && !store->lost) {
-		char buf[512];
-
-		log_warnx("unable to read from '%s': %s", store->sql.path,
-		    pg_message(PQerrorMessage(store->conn), buf, sizeof buf));
-	}
+	(void)PQconsumeInput(store->conn);
 	pg_check_lost(store);
 }
 
-static void pg_close(struct sql_store *base);
 static int pg_prepare_as(struct sql_store *base, enum store_stmt id,
     const char *sql);
 static int pg_copy_done(struct sql_store *base);
 
-static const struct sql_driver pg_driver = {
+const struct sql_driver pg_driver = {
 	.close = pg_close,
 	.sync_hold = pg_sync_hold,
 	.sync_release = pg_sync_release,
@@ -516,7 +536,7 @@ pg_text(const char *in, bool returns_id, int *nparams)
 }
 
 /* Prepare statement id as sql, under its number: 0, or -1 (said). */
-static int
+int
 pg_prepare_one(struct store_pg *store, enum store_stmt id, const char *sql)
 {
 	char name[16], *text, buf[512];
@@ -541,22 +561,6 @@ pg_prepare_one(struct store_pg *store, enum store_stmt id, const char *sql)
 	free(text);
 	store->rows[id].nparams = n;
 	store->prepared[id] = true;
-	return 0;
-}
-
-/* Each statement: its own text, or SQLite's. */
-static int
-pg_prepare(struct store_pg *store)
-{
-	for (int i = 0; i < ST_MAX; i++) {
-		/* The driver runs these itself, or PostgreSQL needs none. */
-		if (i == ST_BEGIN || i == ST_COMMIT || i == ST_ROLLBACK ||
-		    (pg_sql[i] != NULL && *pg_sql[i] == '\0'))
-			continue;
-		if (pg_prepare_one(store, (enum store_stmt)i, pg_sql[i] != NULL ?
-		    pg_sql[i] : store_sql[i].sql) == -1)
-			return -1;
-	}
 	return 0;
 }
 
@@ -586,235 +590,7 @@ pg_copy_done(struct sql_store *base)
 	    PG_NEXT_ID("bisections"));
 }
 
-/* Read one number from a fixed query at open time: 0 or -1. */
-static int
-pg_query_int(struct store_pg *store, const char *what, const char *sql,
-    int64_t *out)
-{
-	PGresult *res = PQexec(store->conn, sql);
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		pg_fail(store, what, res);
-		return -1;
-	}
-	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return 0;
-}
-
-/*
- * Apply one pending migration in its own transaction, under a lock that
- * keeps two dispatchers opening a new database from both migrating it.
- * Returns 1 when the schema is current, 0 after a step, -1 on error.
- */
-static int
-pg_migrate_step(struct store_pg *store)
-{
-	int64_t version, after;
-
-	if (pg_exec(store, "lock the schema", "BEGIN; "
-	    "SELECT pg_advisory_xact_lock(" PG_ACTIVE_LOCK_SQL ", 1); "
-	    "CREATE TABLE IF NOT EXISTS store_meta (version integer NOT NULL); "
-	    "INSERT INTO store_meta SELECT 0 WHERE NOT EXISTS "
-	    "(SELECT 1 FROM store_meta)") == -1 ||
-	    pg_query_int(store, "read the schema version",
-	    "SELECT version FROM store_meta", &version) == -1)
-		goto fail;
-	if (version < 0 || version > pg_version) {
-		log_warnx("unable to use '%s': its schema version %lld is "
-		    "newer than this ssci knows (%d)", store->sql.path,
-		    (long long)version, pg_version);
-		goto fail;
-	}
-	if (version == pg_version)
-		return pg_exec(store, "commit", "COMMIT") == 0 ? 1 : -1;
-	log_info("'%s': schema version %lld to %lld", store->sql.path,
-	    (long long)version, (long long)version + 1);
-	if (pg_exec(store, "migrate", pg_migrations[version]) == -1 ||
-	    pg_query_int(store, "read the schema version",
-	    "SELECT version FROM store_meta", &after) == -1)
-		goto fail;
-	if (after != version + 1) {
-		log_warnx("unable to migrate '%s': migration %lld set version "
-		    "%lld", store->sql.path, (long long)version + 1,
-		    (long long)after);
-		goto fail;
-	}
-	if (pg_exec(store, "commit", "COMMIT") == -1)
-		goto fail;
-	return 0;
-fail:
-	pg_rollback(&store->sql);
-	return -1;
-}
-
-static int
-pg_migrate(struct store_pg *store)
-{
-	int rc;
-
-	while ((rc = pg_migrate_step(store)) == 0)
-		continue;
-	return rc == 1 ? 0 : -1;
-}
-
-/*
- * Connect again after losing the connection while standing by, trying
- * every wait seconds and saying so once.
- */
-static void
-pg_reconnect(struct store_pg *store, unsigned wait)
-{
-	char buf[512];
-
-	for (bool told = false;; told = true) {
-		sleep(wait);
-		PQreset(store->conn);
-		if (PQstatus(store->conn) == CONNECTION_OK) {
-			store->lost = false;
-			return;
-		}
-		if (!told)
-			log_warnx("unable to connect to '%s' again: %s; trying "
-			    "every %u s", store->sql.path, pg_message(
-			    PQerrorMessage(store->conn), buf, sizeof buf),
-			    wait);
-	}
-}
-
-/*
- * Be the active dispatcher of those sharing the database: the one whose
- * session holds the active lock.  The others wait here, not listening,
- * until the lock is theirs: when the active is stopped or killed, or its
- * session ends (its machine vanished and the server's keepalives said
- * so).  Only the active migrates or changes anything.
- */
-static int
-pg_take_active(struct store_pg *store, int wait)
-{
-	int64_t got;
-
-	if (pg_query_int(store, "take the active lock", "SELECT "
-	    "pg_try_advisory_lock(" PG_ACTIVE_LOCK_SQL ")::int", &got) == -1)
-		return -1;
-	if (got == 1) {
-		log_info("active on '%s'", store->sql.path);
-		return 0;
-	}
-	if (!wait) {
-		log_warnx("unable to use '%s': a dispatcher is active on it",
-		    store->sql.path);
-		return -1;
-	}
-	log_info("standing by: another dispatcher is active on '%s'",
-	    store->sql.path);
-	for (;;) {
-		if (pg_query_int(store, "wait for the active lock", "SELECT 1 "
-		    "FROM pg_advisory_lock(" PG_ACTIVE_LOCK_SQL ")", &got) == 0)
-			break;
-		if (PQstatus(store->conn) == CONNECTION_OK)
-			return -1;
-		pg_reconnect(store, 2);
-	}
-	log_info("active on '%s': the dispatcher that was is gone",
-	    store->sql.path);
-	return 0;
-}
-
-/* Notices (an existing table, say) are the server's small talk. */
-static void
-pg_notice(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
-}
-
-/*
- * The database as messages name it: host, port and name, never the
- * password or other options a connection string may carry.
- */
-static char *
-pg_display(const char *conninfo)
-{
-	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
-	const char *host = NULL, *port = NULL, *db = NULL;
-	char *out;
-
-	for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL;
-	    o++) {
-		if (strcmp(o->keyword, "host") == 0)
-			host = o->val;
-		else if (strcmp(o->keyword, "port") == 0)
-			port = o->val;
-		else if (strcmp(o->keyword, "dbname") == 0)
-			db = o->val;
-	}
-	xasprintf(&out, "postgresql://%s%s%s/%s", host != NULL ? host : "",
-	    port != NULL ? ":" : "", port != NULL ? port : "",
-	    db != NULL ? db : "");
-	PQconninfoFree(opts);
-	return out;
-}
-
-/*
- * Keepalives make a server that vanished (no FIN) a lost connection in
- * idle + interval x count = 5 + 1 x 3 = 8 s rather than the kernel's two
- * hours, and tcp_user_timeout one whose sent data goes unanswered that
- * long; a connection string may set its own.
- */
-static PGconn *
-pg_connect(const char *conninfo)
-{
-	const char *const keys[] = { "keepalives", "keepalives_idle",
-	    "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-	    "connect_timeout", "application_name", "client_encoding",
-	    "dbname", NULL };
-	const char *const values[] = { "1", PG_KEEPALIVE_IDLE,
-	    PG_KEEPALIVE_INTERVAL, PG_KEEPALIVE_COUNT, PG_USER_TIMEOUT_MS,
-	    "10", "ssci-dispatcher", "UTF8", conninfo, NULL };
-
-	return PQconnectdbParams(keys, values, 1);
-}
-
-struct store *
-pg_store_open(const char *conninfo, int wait)
-{
-	struct store_pg *store;
-	char buf[512];
-
-	store = xcalloc(1, sizeof *store);
-	store->sql.driver = &pg_driver;
-	for (int i = 0; i < ST_MAX; i++)
-		store->rows[i].base.driver = &pg_driver;
-	store->sql.path = pg_display(conninfo);
-	store->conn = pg_connect(conninfo);
-	if (wait == 2 && store->conn != NULL &&
-	    PQstatus(store->conn) != CONNECTION_OK) {
-		log_warnx("unable to connect to '%s': %s", store->sql.path,
-		    pg_message(PQerrorMessage(store->conn), buf, sizeof buf));
-		pg_reconnect(store, 2);
-	}
-	if (store->conn == NULL || PQstatus(store->conn) != CONNECTION_OK) {
-		log_warnx("unable to connect to '%s': %s", store->sql.path,
-		    pg_message(store->conn != NULL ?
-		    PQerrorMessage(store->conn) : strerror(ENOMEM), buf,
-		    sizeof buf));
-		pg_close(&store->sql);
-		return NULL;
-	}
-	PQsetNoticeProcessor(store->conn, pg_notice, NULL);
-	if (pg_take_active(store, wait) == -1 ||
-	    pg_exec(store, "set the synchronous mode",
-	    "SET synchronous_commit = off") == -1 || pg_migrate(store) == -1 ||
-	    pg_prepare(store) == -1) {
-		pg_close(&store->sql);
-		return NULL;
-	}
-	store->sql.base.keeps_logs = 1;
-	return &store->sql.base;
-}
-
-static void
+void
 pg_close(struct sql_store *base)
 {
 	struct store_pg *store = (struct store_pg *)base;

@@ -14,6 +14,11 @@
 #include "store_sqlite.h"
 #include "util.h"
 
+/* The statements compare with IS NOT DISTINCT FROM, which 3.39 brought. */
+#if SQLITE_VERSION_NUMBER < 3039000
+#error "SQLite 3.39 or later is needed"
+#endif
+
 /*
  * Failures that may pass without anyone changing the database: space or
  * I/O on its disk, another process holding it.

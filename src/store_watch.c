@@ -56,18 +56,19 @@ store_watch_new(struct event_base *base, struct store *store, int argc,
     char **argv)
 {
 	struct store_watch *w;
-	int fd = store_fd(store);
+	int fd;
 
-	if (fd == -1)
-		return NULL;
 	w = xcalloc(1, sizeof *w);
 	w->store = store;
 	w->argc = argc;
 	w->argv = argv;
+	/* A connection lost before now has us stand by at once. */
+	store_on_lost(store, store_watch_lost, w);
+	if ((fd = store_fd(store)) == -1)
+		return w;	/* a file's store: nothing to watch */
 	w->ev = event_new(base, fd, EV_READ | EV_PERSIST, store_watch_cb, w);
 	if (w->ev == NULL || event_add(w->ev, NULL) == -1)
 		fatalx("unable to watch the store's connection");
-	store_on_lost(store, store_watch_lost, w);
 	return w;
 }
 
@@ -77,6 +78,7 @@ store_watch_free(struct store_watch *w)
 	if (w == NULL)
 		return;
 	store_on_lost(w->store, NULL, NULL);
-	event_free(w->ev);
+	if (w->ev != NULL)
+		event_free(w->ev);
 	free(w);
 }

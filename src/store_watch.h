@@ -17,8 +17,8 @@ struct store_watch;
 /*
  * Watch store's connection on base; when it is lost, start this command
  * line (argv: "dispatcher" and its options) again in this process, which
- * closes every connection and waits for the active lock.  NULL for a store
- * with no connection (SQLite).
+ * closes every connection and waits for the active lock.  A store with no
+ * connection (SQLite) is never lost.
  */
 struct store_watch *store_watch_new(struct event_base *base,
     struct store *store, int argc, char **argv);

@@ -158,8 +158,7 @@ class TestMigrate(SsciTest):
         d.stop()
         for args, said in [
                 (("--from", "postgresql://h/db", "--to", "sqlite:x.db"),
-                 "unable to migrate from 'postgresql://h/db': not "
-                 "sqlite:FILE"),
+                 "unable to migrate: --from is not sqlite:FILE"),
                 (("--from", f"sqlite:{state}/ssci.db", "--to",
                   "sqlite:other.db"), "--to is not a PostgreSQL URL"),
                 (("--from", "sqlite:/nonexistent/ssci.db", "--to",
