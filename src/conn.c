@@ -376,7 +376,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
  * A dispatcher whose machine vanished sends no FIN: keepalives (after 5 s
  * of silence, every 1 s, 3 unanswered) make that a lost connection, so
  * that we move to another address in the time a standby takes to be
- * active (docs/SCALING.md); data unanswered for 30 s does too (a busy
+ * active (docs/SCALING.md); data unanswered for 15 s does too (a busy
  * dispatcher's kernel still answers).  Best effort: without them we
  * only wait longer.
  */
@@ -384,7 +384,7 @@ static void
 conn_keepalive(int fd)
 {
 	int one = 1, idle = 5, interval = 1, count = 3;
-	unsigned timeout_ms = 30000;
+	unsigned timeout_ms = 15000;
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);

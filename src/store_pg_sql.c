@@ -29,11 +29,7 @@
 	"LATERAL (SELECT jobs.id, jobs.queue_pos FROM jobs WHERE " \
 	"state = 'queued' AND lane_id = l.lane AND " cond \
 	" ORDER BY queue_pos, jobs.id LIMIT ?1) q), " \
-	"f AS (SELECT id, pr, rturn, pos, ROW_NUMBER() OVER (PARTITION BY " \
-	"pr, repo ORDER BY brank, bturn, pos, id) AS rrank FROM c), " \
-	"page AS (SELECT * FROM f ORDER BY pr DESC, rrank, rturn, pos, id " \
-	"LIMIT ?1) " JOB_COLUMNS "JOIN page ON page.id = jobs.id " \
-	"ORDER BY page.pr DESC, page.rrank, page.rturn, page.pos, page.id"
+	FAIR_QUEUE_PAGE
 
 const char *const pg_sql[ST_MAX] = {
 	/* One writer holds the active lock: no need to lock up front. */

@@ -59,6 +59,18 @@
 	"b.runs, b.note, b.created_ms, b.finished_ms FROM bisections b " \
 	"JOIN repos ON repos.id = b.repo_id "
 
+/*
+ * The fair queue's ranking (store_sqlite_sql.c, store_pg_sql.c), once the
+ * lanes' first jobs are found (c: id, pr, repo, bturn, rturn, pos, brank):
+ * round robin between repositories at each priority, and a page of it.
+ */
+#define FAIR_QUEUE_PAGE \
+	"f AS (SELECT id, pr, rturn, pos, ROW_NUMBER() OVER (PARTITION BY " \
+	"pr, repo ORDER BY brank, bturn, pos, id) AS rrank FROM c), " \
+	"page AS (SELECT * FROM f ORDER BY pr DESC, rrank, rturn, pos, id " \
+	"LIMIT ?1) " JOB_COLUMNS "JOIN page ON page.id = jobs.id " \
+	"ORDER BY page.pr DESC, page.rrank, page.rturn, page.pos, page.id"
+
 /* A pipeline p a push queued (hook, observer, webhook, the API). */
 #define PUSH_PIPELINE \
 	"(p.triggered_by IS NULL OR p.triggered_by IN ('hook', 'observer', " \

@@ -35,11 +35,7 @@
 	"state = 'queued' AND " \
 	"lane_id = l.lane AND " cond " ORDER BY queue_pos, jobs.id " \
 	"LIMIT ?1)), " \
-	"f AS (SELECT id, pr, rturn, pos, ROW_NUMBER() OVER (PARTITION BY " \
-	"pr, repo ORDER BY brank, bturn, pos, id) AS rrank FROM c), " \
-	"page AS (SELECT * FROM f ORDER BY pr DESC, rrank, rturn, pos, id " \
-	"LIMIT ?1) " JOB_COLUMNS "JOIN page ON page.id = jobs.id " \
-	"ORDER BY page.pr DESC, page.rrank, page.rturn, page.pos, page.id"
+	FAIR_QUEUE_PAGE
 
 const struct store_sql store_sql[ST_MAX] = {
 	[ST_BEGIN] = { "begin a transaction", "BEGIN IMMEDIATE" },

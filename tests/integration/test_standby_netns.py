@@ -17,8 +17,9 @@ import time
 import unittest
 
 import pg_util
-from faults_util import FAST, FaultTest
+from faults_util import FAST
 from harness import SSCI, Dispatcher, Proc, free_port, only_on
+from standby_util import StandbyTest
 from test_faults_netns import ip, netns_available
 
 # The server's keepalives, as docs/SCALING.md sets them: a vanished
@@ -31,13 +32,6 @@ MARGIN_S = 4
 # host's own namespace.
 SUBNET = f"10.214.{os.getpid() % 250 + 1}"
 A_ADDR, HOST_ADDR = f"{SUBNET}.1", f"{SUBNET}.2"
-# Each run says when it begins, waits for the release, says it ends.
-BODY = '''echo "begin $SSCI_COMMIT"
-echo "$PPID $$ $SSCI_JOB" >> "$T/started"
-n=0
-while [ ! -e "$T/release" ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done
-echo "end $SSCI_COMMIT"
-'''
 
 
 class NsDispatcher(Dispatcher):
@@ -63,7 +57,7 @@ class NsDispatcher(Dispatcher):
 
 @only_on("postgresql", why="dispatchers share a PostgreSQL database")
 @unittest.skipUnless(netns_available(), "needs root and `ip netns`")
-class TestStandbyVanished(FaultTest):
+class TestStandbyVanished(StandbyTest):
     def setUp(self):
         super().setUp()
         tag = f"{os.getpid()}-{time.monotonic_ns() % 10**9}"
@@ -109,14 +103,6 @@ class TestStandbyVanished(FaultTest):
             ip("netns", "del", self.ns, check=False)
         ip("link", "del", self.host_dev, check=False)
 
-    def commits(self, n):
-        repo, first = self.repo_with(BODY)
-        commits = [first]
-        for i in range(n - 1):
-            commits.append(self.commit(repo, f"change {i}",
-                                       {"change.txt": f"{i}\n"}))
-        return repo, commits
-
     def test_active_machine_vanishes_standby_takes_over(self):
         a = NsDispatcher(self, "a", self.ns, A_ADDR, (*FAST, *self.store))
         b = self.dispatcher("b", port=free_port(), args=(*FAST, *self.store),
@@ -124,21 +110,7 @@ class TestStandbyVanished(FaultTest):
         self.wait_log(b, "standing by: another dispatcher is active")
         self.assertNotIn("listening on", b.stdout())
         both = f"{a.address},{b.address}"
-        repo, commits = self.commits(6)
-        runners = [self.start(name, "runner", "--dispatcher-server", both,
-                              "--name", name, "--work-dir",
-                              self.path(f"{name}-work"))
-                   for name in ("runner1", "runner2")]
-        for r in runners:
-            self.wait_log(r, f"registered with {a.address} ")
-        self.notify_ok(a.address, repo, *commits)
-        self.wait_runs(2)
-        states = sorted(j["state"] for j in a.jobs())
-        self.assertEqual(states, ["queued"] * 4 + ["running"] * 2)
-        watched = self.clone(repo, "watched")
-        observer = self.start("observer", "observer", "--dispatcher-server",
-                              both, "--interval", "0.2", watched)
-        self.wait_log(observer, f"dispatcher {a.address}")
+        repo, commits, runners, observer = self.busy(a, both, 6)
 
         cut = time.monotonic()
         ip("-n", self.ns, "link", "set", "vethA", "down")
@@ -156,15 +128,8 @@ class TestStandbyVanished(FaultTest):
         later = self.commit(repo, "after the cut")
         self.wait_log(observer, f"dispatcher {b.address}")
 
-        self.release()
         commits.append(later)
-        jobs = self.check_once_each(b, commits)
-        self.assertEqual(len(jobs), 7)
-        for commit in commits:
-            text = b.result(commit)
-            self.assertIn(f"begin {commit}\n", text)
-            self.assertIn(f"end {commit}\n", text)
-        self.assertEqual(len(self.runs()), 7, self.runs())
+        self.check_whole(b, commits)
 
         # The old active's link comes back: it stands by (the same
         # process, started again by itself) and changes nothing.
