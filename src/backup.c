@@ -25,6 +25,7 @@
 
 struct backup_args {
 	const char *state_dir;
+	const char *store;
 	int verbose;
 };
 
@@ -32,6 +33,9 @@ static const struct cmd_opt backup_opts[] = {
 	{ "state-dir", required_argument, 's', "DIR",
 	    "the dispatcher's: ./ssci-data", "the dispatcher's state dir",
 	    CMD_STR(struct backup_args, state_dir) },
+	{ "store", required_argument, 'e', "URL", "the dispatcher's",
+	    "the dispatcher's store: only its state dir's ssci.db is copied",
+	    CMD_STR(struct backup_args, store) },
 	CMD_OPT_CONFIG,
 	CMD_OPT_VERBOSE(struct backup_args, verbose),
 	CMD_OPT_HELP,
@@ -379,6 +383,31 @@ out:
 	return rc;
 }
 
+/*
+ * A copy of STATE/ssci.db is the store's only when the dispatcher keeps
+ * it there: after ssci migrate the file is left, stale, and a copy of it
+ * would silently be a copy of nothing that matters.  0, or -1 (said).
+ */
+static int
+backup_store_here(const struct backup_args *a, const char *what)
+{
+	char *here;
+	int same;
+
+	if (a->store == NULL)
+		return 0;
+	xasprintf(&here, "sqlite:%s/ssci.db", a->state_dir);
+	same = strcmp(a->store, here) == 0;
+	free(here);
+	if (same)
+		return 0;
+	/* Not echoed: a connection string may hold a password. */
+	log_warnx("unable to %s '%s': the dispatcher's --store is not its "
+	    "ssci.db; a PostgreSQL store is backed up by PostgreSQL "
+	    "(pg_dump, docs/SCALING.md)", what, a->state_dir);
+	return -1;
+}
+
 int
 cmd_backup(int argc, char **argv)
 {
@@ -388,7 +417,8 @@ cmd_backup(int argc, char **argv)
 	if (argc - first != 1)
 		cmd_usage(&backup_spec);
 	log_init("backup", a.verbose);
-	if (backup_make(a.state_dir, argv[first]) == -1)
+	if (backup_store_here(&a, "back up") == -1 ||
+	    backup_make(a.state_dir, argv[first]) == -1)
 		return 1;
 	printf("backed up '%s' to '%s'\n", a.state_dir, argv[first]);
 	return 0;
@@ -403,5 +433,7 @@ cmd_restore(int argc, char **argv)
 	if (argc - first != 1)
 		cmd_usage(&restore_spec);
 	log_init("restore", a.verbose);
+	if (backup_store_here(&a, "restore into") == -1)
+		return 1;
 	return backup_restore(a.state_dir, argv[first]) == -1 ? 1 : 0;
 }

@@ -159,6 +159,33 @@ class TestBackup(SsciTest):
         proc = self.ssci("restore", "--config", conf, backup)
         self.assertIn(f"'{d.state_dir}': a dispatcher", proc.stderr)
 
+    def test_refused_for_a_store_elsewhere(self):
+        """The dispatcher's store in PostgreSQL (after ssci migrate its
+        ssci.db is left, stale): backup and restore refuse, from the
+        configuration file or the command line, and say where to look."""
+        d = self.dispatcher()
+        url = "postgresql://ssci:secret-pw@db.example.org/ssci"
+        conf = os.path.join(self.tmp, "ssci.conf")
+        with open(conf, "w") as f:
+            f.write(f"[dispatcher]\nstate-dir = {d.state_dir}\n"
+                    f"store = {url}\n")
+        backup = os.path.join(self.tmp, "b.tar")
+        for args in (("backup", "--config", conf, backup),
+                     ("backup", "--state-dir", d.state_dir, "--store", url,
+                      backup),
+                     ("restore", "--config", conf, backup)):
+            proc = self.ssci(*args)
+            self.assertEqual(proc.returncode, 1, args)
+            self.assertIn("the dispatcher's --store is not its ssci.db; "
+                          "a PostgreSQL store is backed up by PostgreSQL",
+                          proc.stderr)
+            self.assertNotIn("secret-pw", proc.stderr)
+        self.assertFalse(os.path.exists(backup))
+        # Its own ssci.db named as the store is the default, and copied.
+        self.run_ok("backup", "--state-dir", d.state_dir, "--store",
+                    f"sqlite:{d.state_dir}/ssci.db", backup)
+        self.assertTrue(os.path.exists(backup))
+
     @unittest.skipUnless(os.geteuid() == 0, "chown needs root")
     def test_restore_as_root_gives_the_files_to_the_dirs_owner(self):
         """Restored as root into a state dir a service user owns (the
