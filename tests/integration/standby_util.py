@@ -13,7 +13,7 @@ from faults_util import FaultTest
 # What the dispatcher logs when it stops a start of a job that then runs
 # again: a job held ahead taken back for a free runner (its holder may
 # have begun it), or one put back in the queue.
-RESTARTED = (r"job {job} (held ahead by runner '[^']*' taken back"
+RESTARTED = (r"\bjob {job} (held ahead by runner '[^']*' taken back"
              r"|back in the queue"
              r"|started by runner '[^']*' is no longer queued)")
 
