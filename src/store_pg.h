@@ -72,6 +72,7 @@ struct store_pg {
 	int changes;			/* rows the last change touched */
 	int64_t last_id;
 	int64_t total_changes, changes_at_begin;
+	bool begin_owed;		/* BEGIN goes with the next statement */
 	bool holding;			/* between sync_hold and release */
 	bool owed;			/* a commit made while holding */
 	bool lost;			/* the connection is gone, and said so */

@@ -153,12 +153,66 @@ pg_changed(PGresult *res)
 	return atoi(PQcmdTuples(res));
 }
 
+/*
+ * The result of the next of the pipeline's queries, the others of it
+ * consumed: NULL once the connection is gone.
+ */
+static PGresult *
+pg_pipeline_next(struct store_pg *store)
+{
+	PGresult *res = PQgetResult(store->conn), *end;
+
+	if (res == NULL)
+		return NULL;
+	/* Each query's results end with a NULL. */
+	while ((end = PQgetResult(store->conn)) != NULL)
+		PQclear(end);
+	return res;
+}
+
+/*
+ * A transaction's BEGIN sent with its first statement, in one round trip
+ * (libpq's pipeline mode): most transactions are a few statements, and
+ * the round trips are the store's cost on PostgreSQL (docs/PERFORMANCE.md).
+ * The statement's result, or BEGIN's if that failed; NULL if nothing came.
+ */
+static PGresult *
+pg_begin_and_run(struct store_pg *store, const char *name,
+    const struct pg_row *row)
+{
+	PGresult *begun, *res, *sync;
+
+	store->begin_owed = false;
+	if (PQenterPipelineMode(store->conn) != 1)
+		return NULL;
+	if (PQsendQueryParams(store->conn, "BEGIN", 0, NULL, NULL, NULL,
+	    NULL, 0) != 1 || PQsendQueryPrepared(store->conn, name,
+	    row->nparams, row->values, row->lengths, row->formats, 0) != 1 ||
+	    PQpipelineSync(store->conn) != 1) {
+		(void)PQexitPipelineMode(store->conn);
+		return NULL;
+	}
+	begun = pg_pipeline_next(store);
+	res = pg_pipeline_next(store);
+	sync = PQgetResult(store->conn);
+	if (PQresultStatus(sync) == PGRES_PIPELINE_SYNC)
+		(void)PQexitPipelineMode(store->conn);
+	PQclear(sync);
+	if (PQresultStatus(begun) != PGRES_COMMAND_OK) {
+		PQclear(res);	/* aborted, for BEGIN's failure */
+		return begun;
+	}
+	PQclear(begun);
+	return res;
+}
+
 static int
 pg_step(struct sql_store *base, enum store_stmt id)
 {
 	struct store_pg *store = (struct store_pg *)base;
 	struct pg_row *row = &store->rows[id];
-	bool alone = PQtransactionStatus(store->conn) == PQTRANS_IDLE;
+	bool alone = !store->begin_owed &&
+	    PQtransactionStatus(store->conn) == PQTRANS_IDLE;
 	int64_t changes = store->total_changes;
 	char name[16];
 	PGresult *res;
@@ -169,8 +223,11 @@ pg_step(struct sql_store *base, enum store_stmt id)
 	if (!store->prepared[id])
 		return SQL_DONE;	/* one PostgreSQL does without */
 	snprintf(name, sizeof name, "s%d", (int)id);
-	res = PQexecPrepared(store->conn, name, row->nparams, row->values,
-	    row->lengths, row->formats, 0);
+	if (store->begin_owed)
+		res = pg_begin_and_run(store, name, row);
+	else
+		res = PQexecPrepared(store->conn, name, row->nparams,
+		    row->values, row->lengths, row->formats, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(store, store_sql[id].what, res);
@@ -285,6 +342,10 @@ pg_rollback(struct sql_store *base)
 {
 	struct store_pg *store = (struct store_pg *)base;
 
+	if (store->begin_owed) {
+		store->begin_owed = false;	/* nothing was sent */
+		return;
+	}
 	/* A lost connection took its transaction with it: said already. */
 	if (PQstatus(store->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(store->conn) != PQTRANS_IDLE)
@@ -296,13 +357,15 @@ pg_begin(struct sql_store *base)
 {
 	struct store_pg *store = (struct store_pg *)base;
 
-	if (PQtransactionStatus(store->conn) != PQTRANS_IDLE) {
+	if (store->begin_owed ||
+	    PQtransactionStatus(store->conn) != PQTRANS_IDLE) {
 		log_warnx("unable to %s in '%s': one is open",
 		    store_sql[ST_BEGIN].what, store->sql.path);
 		return -1;
 	}
 	store->changes_at_begin = store->total_changes;
-	return pg_exec(store, store_sql[ST_BEGIN].what, "BEGIN");
+	store->begin_owed = true;
+	return 0;
 }
 
 /*
@@ -340,6 +403,10 @@ pg_commit(struct sql_store *base)
 	struct store_pg *store = (struct store_pg *)base;
 	bool changed = store->total_changes != store->changes_at_begin;
 
+	if (store->begin_owed) {
+		store->begin_owed = false;	/* no statement: nothing sent */
+		return 0;
+	}
 	if (changed && !store->holding) {
 		if (pg_commit_step(store, "SET LOCAL synchronous_commit = on; "
 		    "COMMIT") == -1)
@@ -368,7 +435,13 @@ pg_begin_unsynced(struct sql_store *base)
 static int
 pg_commit_unsynced(struct sql_store *base)
 {
-	return pg_commit_step((struct store_pg *)base, "COMMIT");
+	struct store_pg *store = (struct store_pg *)base;
+
+	if (store->begin_owed) {
+		store->begin_owed = false;
+		return 0;
+	}
+	return pg_commit_step(store, "COMMIT");
 }
 
 static int
