@@ -287,11 +287,16 @@ bisect_job_finished(struct bisect *b, int64_t id)
 
 	if (store_job_get(b->store, id, &job) != 1)
 		return;
-	if (store_job_get(b->store, job.pipeline, &pipe) != 1) {
+	/* A job alone is its own pipeline: read once. */
+	if (job.pipeline == id)
+		pipe = job;
+	else {
+		int found = store_job_get(b->store, job.pipeline, &pipe);
+
 		job_release(&job);
-		return;
+		if (found != 1)
+			return;
 	}
-	job_release(&job);
 	if (!job_state_final(pipe.pipeline_state) ||
 	    pipe.superseded_by != NULL)
 		;

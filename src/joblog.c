@@ -170,14 +170,15 @@ joblog_open(const struct joblogs *logs, struct joblog *log, int64_t job,
 {
 	memset(log, 0, sizeof *log);
 	log->job = job;
-	if (fresh == 2) {
+	if (fresh == 2 && logs->store == NULL) {
 		log->fd = -1;
 		log->later = 1;
 		return 0;
 	}
-	if (logs->store != NULL && fresh)
+	/* A first attempt has no log anywhere yet. */
+	if (logs->store != NULL && fresh == 1)
 		(void)store_log_clear(logs->store, job);
-	else
+	else if (fresh == 0)
 		(void)joblog_fetch(logs, job);
 	log->fd = joblog_open_fd(logs, job, fresh);
 	return log->fd == -1 ? -1 : 0;

@@ -62,7 +62,8 @@ char *joblog_read_path(const struct joblogs *logs, int64_t job);
  * *log is then closed, and appends do nothing).  fresh 2: the job's first
  * attempt, which has no log yet: the file is made by the first append,
  * so that a job that prints nothing costs no file (a missing log reads as
- * an empty one).
+ * an empty one); but when the store keeps logs too, made now, as a missing
+ * file would send its readers to the store.
  */
 int joblog_open(const struct joblogs *logs, struct joblog *log, int64_t job,
     int fresh);

@@ -34,21 +34,26 @@ struct results {
 
 /*
  * Write results/<commit> for pipeline id: 0, or -1 after logging why not.
- * commit is set as soon as it is known.
+ * commit is set as soon as it is known.  own: the pipeline's own job as
+ * just read (a one-job pipeline's is all of it), or NULL to read it.
  */
 static int
-results_write_pipeline(struct results *r, int64_t id, char commit[65])
+results_write_pipeline(struct results *r, int64_t id, const struct job *own,
+    char commit[65])
 {
 	char *path = NULL, *tmp = NULL;
 	struct pipeline p;
 	struct job job;
 	int out = -1, rc = -1;
 
-	if (store_job_get(r->store, id, &job) != 1)
-		return -1;
-	/* job.commit was validated as hex before it entered the store. */
-	memcpy(commit, job.commit, 65);
-	job_release(&job);
+	if (own == NULL) {
+		if (store_job_get(r->store, id, &job) != 1)
+			return -1;
+		/* job.commit was validated as hex before it entered the store. */
+		memcpy(commit, job.commit, 65);
+		job_release(&job);
+	} else
+		memcpy(commit, own->commit, 65);
 	if (store_pipeline_get(r->store, id, &p) != 1)
 		return -1;
 	xasprintf(&path, "%s/%s", r->dir, commit);
@@ -63,7 +68,7 @@ results_write_pipeline(struct results *r, int64_t id, char commit[65])
 	 * every start writes again a file that a machine's crash left short
 	 * or missing.  Two fsyncs a job held the loop up for 0.65 ms.
 	 */
-	if (results_body(r->store, r->logs, &p, commit, out, tmp) == -1)
+	if (results_body(r->store, r->logs, &p, own, commit, out, tmp) == -1)
 		goto done;
 	if (close(out) == -1) {
 		out = -1;
@@ -122,17 +127,19 @@ results_write(struct results *r, int64_t id)
 {
 	char commit[65] = "";
 	struct job job;
-	enum job_state state;
+	int rc;
 
 	/* A pipeline's file is written once all of its jobs are over. */
 	if (store_job_get(r->store, id, &job) != 1)
 		return -1;
-	id = job.pipeline;
-	state = job.pipeline_state;
-	job_release(&job);
-	if (!job_state_final(state))
+	if (!job_state_final(job.pipeline_state)) {
+		job_release(&job);
 		return 0;
-	if (results_write_pipeline(r, id, commit) == 0)
+	}
+	rc = results_write_pipeline(r, job.pipeline, job.pipeline == id ?
+	    &job : NULL, commit);
+	job_release(&job);
+	if (rc == 0)
 		return 0;
 	if (commit[0] != '\0')
 		results_retry_add(r, commit);
@@ -158,7 +165,7 @@ results_retry_cb(evutil_socket_t fd, short what, void *arg)
 		    &id);
 
 		if (found == 0 || (found == 1 &&
-		    results_write_pipeline(r, id, commit) == 0)) {
+		    results_write_pipeline(r, id, NULL, commit) == 0)) {
 			if (found == 1)
 				log_info("results file of %s written",
 				    r->retry[i]);
@@ -211,7 +218,7 @@ results_sweep_one(const char *commit, int64_t id, void *arg)
 	if (results_file_is(r, commit, id))
 		return;
 	log_info("results file of %s missing or stale: writing it", commit);
-	if (results_write_pipeline(r, id, written) == -1)
+	if (results_write_pipeline(r, id, NULL, written) == -1)
 		results_retry_add(r, commit);
 }
 

@@ -205,8 +205,8 @@ results_pipeline_line(const struct pipeline *p, const struct results_sum *sum,
 
 int
 results_body(struct store *store, const struct joblogs *logs,
-    const struct pipeline *p, const char *commit, int out,
-    const char *outpath)
+    const struct pipeline *p, const struct job *own, const char *commit,
+    int out, const char *outpath)
 {
 	struct results_sum sum;
 	char *line = NULL;
@@ -218,11 +218,15 @@ results_body(struct store *store, const struct joblogs *logs,
 		replaces = 0;
 	memset(&sum, 0, sizeof sum);
 	if (p->plan == NULL) {
-		if (store_job_get(store, p->id, &job) != 1)
-			return -1;
+		if (own == NULL) {
+			if (store_job_get(store, p->id, &job) != 1)
+				return -1;
+			own = &job;
+		}
 		line = xmalloc(1024);
-		results_job_line(&job, replaces, line, 1024);
-		job_release(&job);
+		results_job_line(own, replaces, line, 1024);
+		if (own == &job)
+			job_release(&job);
 		if (results_copy_log(logs, p->id, out, outpath) == -1)
 			goto done;
 	} else {

@@ -222,6 +222,15 @@ const char *const pg_migrations[] = {
 	"CREATE TABLE job_logs (job_id bigint NOT NULL, seq bigint NOT NULL,"
 	"  data bytea NOT NULL, PRIMARY KEY (job_id, seq));"
 	"UPDATE store_meta SET version = 2;",
+
+	/*
+	 * A lane's queue in the order it is read (queue_pos, then id), so
+	 * that a page of it stops after the page instead of sorting the lane.
+	 */
+	"DROP INDEX jobs_lane;"
+	"CREATE INDEX jobs_lane ON jobs (lane_id, queue_pos, id)"
+	"  WHERE state = 'queued';"
+	"UPDATE store_meta SET version = 3;",
 };
 
 const int pg_version = sizeof pg_migrations / sizeof pg_migrations[0];
