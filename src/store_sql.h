@@ -52,7 +52,6 @@ enum store_stmt {
 	ST_SKIP_AFTER,
 	ST_PIPELINE_ADD,
 	ST_PIPELINE_SET_PLAN,
-	ST_PIPELINE_OF,
 	ST_PIPELINE_STATES,
 	ST_PIPELINE_SET_STATE,
 	ST_PIPELINE_GET,
@@ -61,7 +60,6 @@ enum store_stmt {
 	ST_RUNNABLE_LIST,
 	ST_JOB_HAND_BACK,
 	ST_JOB_RETRY_FAILED,
-	ST_JOB_SET_FLAKY,
 	ST_TEST_JOB,
 	ST_TEST_FIND,
 	ST_TEST_ADD,
@@ -85,7 +83,6 @@ enum store_stmt {
 	ST_SHARDED_TESTS_OTHERS,
 	ST_JOB_SHARDS,
 	ST_SHARDED_TEST_COUNTS,
-	ST_SHARDED_JOBS,
 	ST_SHARD_STATES,
 	ST_SHARDED_SET,
 	ST_OUTBOX_ADD,
@@ -299,14 +296,14 @@ int sqlstore_runner_seen(struct store *base, const char *name,
     const char *address);
 
 /* store_sql_pipe.c: pipelines; the sql_ ones inside a transaction */
-/* The pipeline of job: 1 and *pipeline, 0 no such job, -1. */
-int sql_pipeline_of(struct sql_store *store, int64_t job,
-    int64_t *pipeline);
 /* Job first, just added for request, begins a pipeline (plan may be NULL). */
 int sql_pipeline_start(struct sql_store *store, int64_t first,
     const struct job_request *request, const char *plan);
-/* The pipeline's state from its jobs'. */
-int sql_pipeline_settle(struct sql_store *store, int64_t pipeline);
+/*
+ * The state of job's pipeline from its jobs', each sharded one's first
+ * from its shards': 0, or -1 (no such job too).
+ */
+int sql_pipeline_settle(struct sql_store *store, int64_t job);
 /* The queued jobs that need job (named name), which ended in state, skip. */
 int sql_skip_after(struct sql_store *store, int64_t job, const char *name,
     enum job_state state);

@@ -161,16 +161,6 @@ sqlstore_job_get(struct store *base, int64_t id, struct job *job)
 	return sql_read_job(store, ST_JOB_GET, job);
 }
 
-/* The state of job id's pipeline follows its jobs'. */
-static int
-store_settle_of(struct sql_store *store, int64_t id)
-{
-	int64_t pipeline;
-
-	if (sql_pipeline_of(store, id, &pipeline) != 1)
-		return -1;
-	return sql_pipeline_settle(store, pipeline);
-}
 
 int
 sqlstore_job_start(struct store *base, int64_t id, const char *runner)
@@ -187,7 +177,7 @@ sqlstore_job_start(struct store *base, int64_t id, const char *runner)
 	sql_bind_int64(store, ST_SERVED_MARK, 1, id);
 	if (sql_update_job(store, ST_JOB_START, id, "queued") == -1 ||
 	    sql_run(store, ST_SERVED_MARK) == -1 ||
-	    store_settle_of(store, id) == -1) {
+	    sql_pipeline_settle(store, id) == -1) {
 		sql_rollback(store);
 		return -1;
 	}
@@ -215,7 +205,7 @@ store_job_requeue_in(struct sql_store *store, enum store_stmt st,
 	sql_bind_text(store, st, 2, reason);
 	if (sql_update_job(store, st, id, "running") == -1)
 		return -1;
-	return store_settle_of(store, id);
+	return sql_pipeline_settle(store, id);
 }
 
 static int
@@ -293,7 +283,7 @@ store_job_settle(struct sql_store *store, const struct job_result *result)
 		}
 		job_release(&job);
 	}
-	return store_settle_of(store, result->job);
+	return sql_pipeline_settle(store, result->job);
 }
 
 int

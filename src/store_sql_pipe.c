@@ -5,20 +5,15 @@
  * state kept in step with its jobs, and what a job that did not pass
  * leaves skipped.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "plan.h"
 #include "store_sql.h"
 #include "util.h"
-
-int
-sql_pipeline_of(struct sql_store *store, int64_t job, int64_t *pipeline)
-{
-	sql_bind_int64(store, ST_PIPELINE_OF, 1, job);
-	return sql_scalar(store, ST_PIPELINE_OF, pipeline);
-}
 
 int
 sql_pipeline_start(struct sql_store *store, int64_t first,
@@ -96,66 +91,95 @@ sql_sharded_settle(struct sql_store *store, int64_t id, enum job_state was,
 	return 0;
 }
 
-/* Each sharded job of a pipeline follows its shards. */
-static int
-sql_sharded_settle_all(struct sql_store *store, int64_t pipeline)
-{
-	struct sql_row *row = sql_row(store, ST_SHARDED_JOBS);
-	struct { int64_t id; enum job_state state; char *name; } *jobs = NULL;
-	size_t n = 0;
-	int rc, bad = 0;
+/* A job of a pipeline being settled. */
+struct settle_job {
+	enum job_state state;
+	int allowed;			/* its failure allowed */
+	int64_t id;
+	char *name;
+	bool sharded;
+};
 
-	sql_bind_int64(store, ST_SHARDED_JOBS, 1, pipeline);
-	while ((rc = sql_step(store, ST_SHARDED_JOBS)) == SQL_ROW) {
-		jobs = xrealloc(jobs, (n + 1) * sizeof *jobs);
-		if (sql_col_state(row, 1, &jobs[n].state) == -1)
-			continue;
-		jobs[n].id = sql_col_int64(row, 0);
-		jobs[n].name = sql_col_strdup(row, 2);
-		n++;
-	}
-	sql_reset(store, ST_SHARDED_JOBS);
-	for (size_t i = 0; i < n; i++) {
-		if (rc == SQL_DONE && !bad)
-			bad = sql_sharded_settle(store, jobs[i].id,
-			    jobs[i].state, jobs[i].name) == -1;
+static void
+settle_jobs_free(struct settle_job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
 		free(jobs[i].name);
-	}
 	free(jobs);
-	return rc == SQL_DONE && !bad ? 0 : -1;
 }
 
-int
-sql_pipeline_settle(struct sql_store *store, int64_t pipeline)
+/* The jobs of job's pipeline, and its id: their number, or -1. */
+static ssize_t
+sql_settle_jobs(struct sql_store *store, int64_t job, int64_t *pipeline,
+    struct settle_job **out)
 {
 	struct sql_row *row = sql_row(store, ST_PIPELINE_STATES);
-	enum job_state *states = NULL, state;
-	int *allowed = NULL, rc;
+	struct settle_job *jobs = NULL;
 	size_t n = 0, cap = 0;
+	enum job_state state;
+	int rc;
 
-	if (sql_sharded_settle_all(store, pipeline) == -1)
-		return -1;
-	sql_bind_int64(store, ST_PIPELINE_STATES, 1, pipeline);
+	sql_bind_int64(store, ST_PIPELINE_STATES, 1, job);
 	while ((rc = sql_step(store, ST_PIPELINE_STATES)) == SQL_ROW) {
 		if (sql_col_state(row, 0, &state) == -1)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
-			states = xrealloc(states, cap * sizeof *states);
-			allowed = xrealloc(allowed, cap * sizeof *allowed);
+			jobs = xrealloc(jobs, cap * sizeof *jobs);
 		}
-		states[n] = state;
-		allowed[n++] = (int)sql_col_int64(row, 1);
+		jobs[n].state = state;
+		jobs[n].allowed = (int)sql_col_int64(row, 1);
+		*pipeline = sql_col_int64(row, 2);
+		jobs[n].sharded = sql_col_int64(row, 3) > 0;
+		jobs[n].id = sql_col_int64(row, 4);
+		jobs[n].name = jobs[n].sharded ? sql_col_strdup(row, 5) : NULL;
+		n++;
 	}
 	sql_reset(store, ST_PIPELINE_STATES);
-	if (rc != SQL_DONE) {
-		free(states);
-		free(allowed);
+	if (rc != SQL_DONE || n == 0) {
+		settle_jobs_free(jobs, n);
 		return -1;
 	}
-	state = job_pipeline_state(states, allowed, n);
+	*out = jobs;
+	return (ssize_t)n;
+}
+
+int
+sql_pipeline_settle(struct sql_store *store, int64_t job)
+{
+	struct settle_job *jobs;
+	enum job_state *states, state;
+	int *allowed, bad = 0, settled = 0;
+	int64_t pipeline = 0;
+	ssize_t n;
+
+	if ((n = sql_settle_jobs(store, job, &pipeline, &jobs)) == -1)
+		return -1;
+	/* A sharded job that is not over follows its shards first. */
+	for (ssize_t i = 0; i < n && !bad; i++) {
+		if (!jobs[i].sharded || job_state_final(jobs[i].state))
+			continue;
+		bad = sql_sharded_settle(store, jobs[i].id, jobs[i].state,
+		    jobs[i].name) == -1;
+		settled = 1;
+	}
+	/* Which may have skipped others: read again. */
+	if (settled) {
+		settle_jobs_free(jobs, (size_t)n);
+		if (bad || (n = sql_settle_jobs(store, job, &pipeline,
+		    &jobs)) == -1)
+			return -1;
+	}
+	states = xcalloc((size_t)n, sizeof *states);
+	allowed = xcalloc((size_t)n, sizeof *allowed);
+	for (ssize_t i = 0; i < n; i++) {
+		states[i] = jobs[i].state;
+		allowed[i] = jobs[i].allowed;
+	}
+	state = job_pipeline_state(states, allowed, (size_t)n);
 	free(states);
 	free(allowed);
+	settle_jobs_free(jobs, (size_t)n);
 	sql_bind_int64(store, ST_PIPELINE_SET_STATE, 1, pipeline);
 	sql_bind_text(store, ST_PIPELINE_SET_STATE, 2, job_state_name(state));
 	if (job_state_final(state))

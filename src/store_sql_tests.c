@@ -201,21 +201,16 @@ sql_tests_settle(struct sql_store *store, int64_t job)
 	int64_t others;
 	int found;
 
-	sql_bind_int64(store, ST_JOB_SET_FLAKY, 1, job);
-	if (sql_run(store, ST_JOB_SET_FLAKY) == -1)
-		return -1;
-	found = sql_test_job(store, job, &tj);
-	test_job_release(&tj);
-	if (found != 1)
-		return found;
 	/* Most commits run once: then there is nothing to compare. */
 	sql_bind_int64(store, ST_TEST_OTHER_RUNS, 1, job);
-	sql_bind_text(store, ST_TEST_OTHER_RUNS, 2, tj.commit);
-	sql_bind_int64(store, ST_TEST_OTHER_RUNS, 3, tj.attempt);
 	if (sql_scalar(store, ST_TEST_OTHER_RUNS, &others) != 1)
 		return -1;
 	if (!others)
 		return 0;
+	found = sql_test_job(store, job, &tj);
+	test_job_release(&tj);
+	if (found != 1)
+		return found;
 	sql_bind_int64(store, ST_TEST_MARK_FLAKY, 1, job);
 	sql_bind_text(store, ST_TEST_MARK_FLAKY, 2, tj.commit);
 	sql_bind_int64(store, ST_TEST_MARK_FLAKY, 3, tj.attempt);

@@ -197,13 +197,11 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "ON CONFLICT (spec) DO UPDATE SET last_ms = excluded.last_ms" },
 	[ST_PIPELINE_SET_PLAN] = { "keep a pipeline's plan",
 	    "UPDATE pipelines SET plan = ?2 WHERE id = ?1" },
-	[ST_PIPELINE_OF] = { "find a job's pipeline",
-	    "SELECT pipeline_id FROM jobs WHERE id = ?1" },
+	/* Found from any of its jobs: one statement where two would do. */
 	[ST_PIPELINE_STATES] = { "read a pipeline's jobs",
-	    "SELECT state, allow_failure FROM jobs WHERE pipeline_id = ?1" },
-	[ST_SHARDED_JOBS] = { "read a pipeline's sharded jobs",
-	    "SELECT id, state, name FROM jobs WHERE pipeline_id = ?1 AND "
-	    "shards > 0" },
+	    "SELECT state, allow_failure, pipeline_id, shards, id, name FROM "
+	    "jobs WHERE pipeline_id = (SELECT pipeline_id FROM jobs WHERE "
+	    "id = ?1)" },
 	[ST_SHARD_STATES] = { "read a job's shards",
 	    "SELECT state, shard_index FROM jobs WHERE shard_of = ?1 "
 	    "ORDER BY shard_index" },
@@ -377,10 +375,12 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_JOB_LAST_RUNNING] = { "find running jobs",
 	    "SELECT id FROM jobs WHERE state = 'running' AND shards = 0 "
 	    "ORDER BY queue_pos DESC, id DESC LIMIT 1" },
+	/* A job that passed after failed attempts is flaky. */
 	[ST_JOB_FINISH] = { "finish a job",
 	    "UPDATE jobs SET state = ?2, exit_code = ?3, duration_ms = ?4, "
 	    "tests_run = ?5, tests_failed = ?6, tests_skipped = ?7, "
-	    "reason = ?8, finished_ms = ?9 "
+	    "reason = ?8, finished_ms = ?9, flaky = CASE WHEN ?2 = 'passed' "
+	    "AND fail_retries > 0 THEN 1 ELSE flaky END "
 	    "WHERE id = ?1 AND state IN ('queued', 'running') AND "
 	    "shards = 0" },
 	[ST_COUNT_STATE] = { "count jobs",
@@ -434,9 +434,6 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "UPDATE jobs SET state = 'queued', queue_pos = " FRONT_POS ", "
 	    "fail_retries = fail_retries + 1, reason = ?2 "
 	    "WHERE id = ?1 AND state = 'running' AND shards = 0" },
-	[ST_JOB_SET_FLAKY] = { "mark a job flaky",
-	    "UPDATE jobs SET flaky = 1 WHERE id = ?1 AND state = 'passed' AND "
-	    "fail_retries > 0" },
 	/* A shard's tests are its job's: they go by that job's name. */
 	[ST_TEST_JOB] = { "read a job for its tests",
 	    "SELECT repo_id, branch, attempt, commit_id, COALESCE((SELECT "
@@ -510,10 +507,12 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "(CAST(?4 AS BIGINT) IS NULL OR r.job_id <= ?4) AND "
 	    "(?6 <> 0 OR r.job_name IS NOT DISTINCT FROM ?7) "
 	    "ORDER BY r.job_id DESC, r.attempt DESC LIMIT ?5" },
+	/* Whether job ?1's commit has test results of another run. */
 	[ST_TEST_OTHER_RUNS] = { "look for other runs of a commit",
-	    "SELECT CAST(EXISTS (SELECT 1 FROM jobs j JOIN test_runs r ON "
-	    "r.job_id = j.id WHERE j.commit_id = ?2 AND "
-	    "(j.id <> ?1 OR r.attempt <> ?3)) AS INTEGER)" },
+	    "SELECT CAST(EXISTS (SELECT 1 FROM jobs t JOIN jobs j ON "
+	    "j.commit_id = t.commit_id JOIN test_runs r ON r.job_id = j.id "
+	    "WHERE t.id = ?1 AND (j.id <> t.id OR r.attempt <> t.attempt)) "
+	    "AS INTEGER)" },
 	/*
 	 * A test of this attempt that passed where another run of the same
 	 * commit on its branch failed, or the other way round, is flaky.
