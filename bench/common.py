@@ -47,7 +47,7 @@ def store_args(store=None):
     if not _cluster:
         sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
         import pg_util
-        c = pg_util.Cluster(settings={"fsync": "on"})
+        c = pg_util.Cluster(settings={"fsync": os.environ.get("SSCI_BENCH_PG_FSYNC", "on")})
         # The dispatchers first: a server gone makes them stand by.
         atexit.register(lambda: (stop_all(), c.stop()))
         _cluster.append((c, pg_util))

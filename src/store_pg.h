@@ -35,6 +35,12 @@
 #define PG_KEEPALIVE_COUNT "3"
 #define PG_USER_TIMEOUT_MS "8000"
 
+/*
+ * The most results a transaction's pipeline owes before it is read: a
+ * copy's thousands of inserts go in batches.
+ */
+#define PG_PENDING_MAX 64
+
 /* A table's identity goes on after its highest id (ssci migrate). */
 #define PG_NEXT_ID(table) "SELECT setval(pg_get_serial_sequence('" table \
 	"', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM " table "; "
@@ -72,20 +78,55 @@ struct store_pg {
 	int changes;			/* rows the last change touched */
 	int64_t last_id;
 	int64_t total_changes, changes_at_begin;
+	bool deferrable[ST_MAX];	/* a change that returns nothing */
 	bool begin_owed;		/* BEGIN goes with the next statement */
+	bool piped;			/* a transaction in pipeline mode */
+	int npending;			/* its results owed, */
+	const char *pending[PG_PENDING_MAX];	/* and what each did */
+	bool tx_failed;			/* one failed, and was said */
+	bool tx_wrote;			/* a change was sent in it */
 	bool holding;			/* between sync_hold and release */
+	bool synced_held;		/* a commit made while holding synced */
 	bool owed;			/* a commit made while holding */
 	bool lost;			/* the connection is gone, and said so */
 };
 
-/* store_pg_db.c: the driver, and what opening it uses */
-extern const struct sql_driver pg_driver;
+/* store_pg_conn.c: the connection */
 /* libpq's message on one line, into buf. */
 const char *pg_message(const char *msg, char *buf, size_t size);
 /* Log a failed result (NULL: the connection's error) once; clear it. */
 void pg_fail(struct store_pg *store, const char *what, PGresult *res);
+/* Notice, and say once, that the connection is lost. */
+void pg_check_lost(struct store_pg *store);
 /* Run a fixed text with no values: 0, or -1 (said). */
 int pg_exec(struct store_pg *store, const char *what, const char *sql);
+/* Rows an INSERT, UPDATE or DELETE touched; -1 for other commands. */
+int pg_cmd_changes(PGresult *res);
+
+/* store_pg_tx.c: transactions, and durability */
+/* Whether a transaction is open (its BEGIN may not be sent yet). */
+bool pg_tx_open(const struct store_pg *store);
+/*
+ * Statement id (prepared as name, with row's values) in the open
+ * transaction: its result; or NULL, and *deferred if it is a change sent
+ * whose result comes later, else a failure said.
+ */
+PGresult *pg_tx_run(struct store_pg *store, enum store_stmt id,
+    const char *name, const struct pg_row *row, bool *deferred);
+/* Read the results the transaction owes: 0, or -1 if one failed (said). */
+int pg_tx_settle(struct store_pg *store);
+/* A statement outside a transaction committed: durable now, or owed. */
+void pg_committed(struct store_pg *store, int64_t changes_before);
+int pg_begin(struct sql_store *base);
+int pg_commit(struct sql_store *base);
+void pg_rollback(struct sql_store *base);
+int pg_begin_unsynced(struct sql_store *base);
+int pg_commit_unsynced(struct sql_store *base);
+void pg_sync_hold(struct sql_store *base);
+void pg_sync_release(struct sql_store *base);
+
+/* store_pg_db.c: the driver, and what opening it uses */
+extern const struct sql_driver pg_driver;
 /* Prepare statement id as sql, under its number: 0, or -1 (said). */
 int pg_prepare_one(struct store_pg *store, enum store_stmt id,
     const char *sql);

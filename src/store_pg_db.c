@@ -6,8 +6,8 @@
  * result, kept until the statement's reset.  The session commits without
  * waiting for the server's disk (synchronous_commit off), and a change is
  * made durable by its own commit (synchronous then), or, while holding,
- * by one flush at the release for all; a job's start waits for none, as
- * with SQLite.
+ * by the first held commit's and one flush at the release for those after
+ * it; a job's start waits for none, as with SQLite.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,204 +16,15 @@
 #include "store_pg.h"
 #include "util.h"
 
-/*
- * Failures that may pass without anyone changing the database: the
- * connection or the server's resources, a conflict with another session.
- */
-static bool
-pg_state_transient(const char *sqlstate)
-{
-	static const char *const classes[] = { "08", "40", "53", "55", "57",
-	    "58" };
-
-	if (sqlstate == NULL)
-		return true;	/* no answer: the connection */
-	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
-		if (strncmp(sqlstate, classes[i], 2) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* libpq's messages span lines; ours are one line. */
-const char *
-pg_message(const char *msg, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	if (msg == NULL || *msg == '\0')
-		msg = "no answer from the server";
-	for (const char *c = msg; *c != '\0' && n + 1 < size; c++) {
-		bool space = *c == '\n' || *c == '\t' || *c == ' ';
-
-		if (space && (n == 0 || buf[n - 1] == ' '))
-			continue;
-		buf[n++] = space ? ' ' : *c;
-	}
-	while (n > 0 && buf[n - 1] == ' ')
-		n--;
-	buf[n] = '\0';
-	return buf;
-}
-
-/*
- * A lost connection lost the active lock with its session: another
- * dispatcher may be active now, and nothing here may change a thing.
- */
-static void
-pg_check_lost(struct store_pg *store)
-{
-	char buf[512];
-
-	if (store->lost || PQstatus(store->conn) == CONNECTION_OK)
-		return;
-	store->lost = true;
-	store->sql.base.lost_seen = 1;
-	log_warnx("lost the connection to '%s': %s", store->sql.path,
-	    pg_message(PQerrorMessage(store->conn), buf, sizeof buf));
-	if (store->sql.base.lost != NULL)
-		store->sql.base.lost(store->sql.base.lost_arg);
-}
-
-/* Log a failed result once, with what was being done, and clear it. */
-void
-pg_fail(struct store_pg *store, const char *what, PGresult *res)
-{
-	char buf[512];
-	const char *msg = res != NULL ? PQresultErrorMessage(res) : NULL;
-
-	if (msg == NULL || *msg == '\0')
-		msg = PQerrorMessage(store->conn);
-	log_warnx("unable to %s in '%s': %s", what, store->sql.path,
-	    pg_message(msg, buf, sizeof buf));
-	store->sql.base.transient = pg_state_transient(res != NULL ?
-	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL) ||
-	    PQstatus(store->conn) != CONNECTION_OK;
-	PQclear(res);
-	pg_check_lost(store);
-}
-
-/* Run a fixed text with no values (session settings, transactions). */
-int
-pg_exec(struct store_pg *store, const char *what, const char *sql)
-{
-	PGresult *res = PQexec(store->conn, sql);
-	ExecStatusType st = PQresultStatus(res);
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		pg_fail(store, what, res);
-		return -1;
-	}
-	PQclear(res);
-	return 0;
-}
-
-/*
- * The commits so far made durable: a commit with synchronous_commit on
- * that wrote to the log waits until the log is on the server's disk up to
- * itself, and so up to every commit before it.  One that wrote nothing
- * waits for nothing, so this one rewrites store_meta's row.  When it
- * fails, whether they are kept is the server's to say: stop (a lost
- * connection has the dispatcher stand by first), and let the next start
- * read what the server holds.
- */
-static void
-pg_flush(struct store_pg *store)
-{
-	if (pg_exec(store, "sync the commits", "BEGIN; SET LOCAL "
-	    "synchronous_commit = on; UPDATE store_meta SET version = version; "
-	    "COMMIT") == -1)
-		fatalx("unable to know the commits in '%s' kept; stopping, so "
-		    "that the next start reads what the server holds",
-		    store->sql.path);
-	store->sql.base.syncs++;
-}
-
-/* A change committed: made durable now, or owed to the release. */
-static void
-pg_committed(struct store_pg *store, int64_t changes_before)
-{
-	if (store->total_changes == changes_before)
-		return;
-	if (store->holding)
-		store->owed = true;
-	else
-		pg_flush(store);
-}
-
-/* Rows an INSERT, UPDATE or DELETE touched; -1 for other commands. */
-static int
-pg_changed(PGresult *res)
-{
-	const char *cmd = PQcmdStatus(res);
-
-	if (strncmp(cmd, "INSERT", 6) != 0 && strncmp(cmd, "UPDATE", 6) != 0 &&
-	    strncmp(cmd, "DELETE", 6) != 0)
-		return -1;
-	return atoi(PQcmdTuples(res));
-}
-
-/*
- * The result of the next of the pipeline's queries, the others of it
- * consumed: NULL once the connection is gone.
- */
-static PGresult *
-pg_pipeline_next(struct store_pg *store)
-{
-	PGresult *res = PQgetResult(store->conn), *end;
-
-	if (res == NULL)
-		return NULL;
-	/* Each query's results end with a NULL. */
-	while ((end = PQgetResult(store->conn)) != NULL)
-		PQclear(end);
-	return res;
-}
-
-/*
- * A transaction's BEGIN sent with its first statement, in one round trip
- * (libpq's pipeline mode): most transactions are a few statements, and
- * the round trips are the store's cost on PostgreSQL (docs/PERFORMANCE.md).
- * The statement's result, or BEGIN's if that failed; NULL if nothing came.
- */
-static PGresult *
-pg_begin_and_run(struct store_pg *store, const char *name,
-    const struct pg_row *row)
-{
-	PGresult *begun, *res, *sync;
-
-	store->begin_owed = false;
-	if (PQenterPipelineMode(store->conn) != 1)
-		return NULL;
-	if (PQsendQueryParams(store->conn, "BEGIN", 0, NULL, NULL, NULL,
-	    NULL, 0) != 1 || PQsendQueryPrepared(store->conn, name,
-	    row->nparams, row->values, row->lengths, row->formats, 0) != 1 ||
-	    PQpipelineSync(store->conn) != 1) {
-		(void)PQexitPipelineMode(store->conn);
-		return NULL;
-	}
-	begun = pg_pipeline_next(store);
-	res = pg_pipeline_next(store);
-	sync = PQgetResult(store->conn);
-	if (PQresultStatus(sync) == PGRES_PIPELINE_SYNC)
-		(void)PQexitPipelineMode(store->conn);
-	PQclear(sync);
-	if (PQresultStatus(begun) != PGRES_COMMAND_OK) {
-		PQclear(res);	/* aborted, for BEGIN's failure */
-		return begun;
-	}
-	PQclear(begun);
-	return res;
-}
-
 static int
 pg_step(struct sql_store *base, enum store_stmt id)
 {
 	struct store_pg *store = (struct store_pg *)base;
 	struct pg_row *row = &store->rows[id];
-	bool alone = !store->begin_owed &&
+	bool alone = !pg_tx_open(store) &&
 	    PQtransactionStatus(store->conn) == PQTRANS_IDLE;
 	int64_t changes = store->total_changes;
+	bool deferred = false;
 	char name[16];
 	PGresult *res;
 	int changed;
@@ -223,9 +34,11 @@ pg_step(struct sql_store *base, enum store_stmt id)
 	if (!store->prepared[id])
 		return SQL_DONE;	/* one PostgreSQL does without */
 	snprintf(name, sizeof name, "s%d", (int)id);
-	if (store->begin_owed)
-		res = pg_begin_and_run(store, name, row);
-	else
+	if (!alone) {
+		/* In a transaction: NULL is a failure said, or a change sent. */
+		if ((res = pg_tx_run(store, id, name, row, &deferred)) == NULL)
+			return deferred ? SQL_DONE : SQL_ERROR;
+	} else
 		res = PQexecPrepared(store->conn, name, row->nparams,
 		    row->values, row->lengths, row->formats, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
@@ -233,7 +46,7 @@ pg_step(struct sql_store *base, enum store_stmt id)
 		pg_fail(store, store_sql[id].what, res);
 		return SQL_ERROR;
 	}
-	if ((changed = pg_changed(res)) >= 0) {
+	if ((changed = pg_cmd_changes(res)) >= 0) {
 		store->changes = changed;
 		store->total_changes += changed;
 		if (alone)
@@ -337,117 +150,14 @@ pg_bind_blob(struct sql_store *base, enum store_stmt id, int idx,
 	row->formats[i] = 1;
 }
 
-static void
-pg_rollback(struct sql_store *base)
-{
-	struct store_pg *store = (struct store_pg *)base;
-
-	if (store->begin_owed) {
-		store->begin_owed = false;	/* nothing was sent */
-		return;
-	}
-	/* A lost connection took its transaction with it: said already. */
-	if (PQstatus(store->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(store->conn) != PQTRANS_IDLE)
-		(void)pg_exec(store, "roll back", "ROLLBACK");
-}
-
-static int
-pg_begin(struct sql_store *base)
-{
-	struct store_pg *store = (struct store_pg *)base;
-
-	if (store->begin_owed ||
-	    PQtransactionStatus(store->conn) != PQTRANS_IDLE) {
-		log_warnx("unable to %s in '%s': one is open",
-		    store_sql[ST_BEGIN].what, store->sql.path);
-		return -1;
-	}
-	store->changes_at_begin = store->total_changes;
-	store->begin_owed = true;
-	return 0;
-}
-
-/*
- * Commit with sql (ending in COMMIT), or roll back if that fails so no
- * transaction is left open.
- */
-static int
-pg_commit_step(struct store_pg *store, const char *sql)
-{
-	PGresult *res = PQexec(store->conn, sql);
-
-	/* A transaction an error ended answers COMMIT with ROLLBACK. */
-	if (PQresultStatus(res) == PGRES_COMMAND_OK &&
-	    strcmp(PQcmdStatus(res), "COMMIT") == 0) {
-		PQclear(res);
-		return 0;
-	}
-	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-		log_warnx("unable to commit in '%s': the transaction had "
-		    "failed", store->sql.path);
-		PQclear(res);
-	} else
-		pg_fail(store, store_sql[ST_COMMIT].what, res);
-	pg_rollback(&store->sql);
-	return -1;
-}
-
-/*
- * A transaction that changed something, not held: its own commit waits
- * for the server's disk, in the same round trip.  Held: the release's.
- */
-static int
-pg_commit(struct sql_store *base)
-{
-	struct store_pg *store = (struct store_pg *)base;
-	bool changed = store->total_changes != store->changes_at_begin;
-
-	if (store->begin_owed) {
-		store->begin_owed = false;	/* no statement: nothing sent */
-		return 0;
-	}
-	if (changed && !store->holding) {
-		if (pg_commit_step(store, "SET LOCAL synchronous_commit = on; "
-		    "COMMIT") == -1)
-			return -1;
-		store->sql.base.syncs++;
-		return 0;
-	}
-	if (pg_commit_step(store, "COMMIT") == -1)
-		return -1;
-	if (changed)
-		store->owed = true;
-	return 0;
-}
-
-/*
- * The commit is kept through a kill -9 of the dispatcher (it is the
- * server's) and waits for no flush: a server crash in the next moment
- * loses it, which costs a job's start only.
- */
-static int
-pg_begin_unsynced(struct sql_store *base)
-{
-	return pg_begin(base);
-}
-
-static int
-pg_commit_unsynced(struct sql_store *base)
-{
-	struct store_pg *store = (struct store_pg *)base;
-
-	if (store->begin_owed) {
-		store->begin_owed = false;
-		return 0;
-	}
-	return pg_commit_step(store, "COMMIT");
-}
-
+/* A change sent in a transaction's pipeline is counted once read. */
 static int
 pg_changes(struct sql_store *base)
 {
-	return ((struct store_pg *)base)->changes;
+	struct store_pg *store = (struct store_pg *)base;
+
+	(void)pg_tx_settle(store);
+	return store->changes;
 }
 
 static int64_t
@@ -509,25 +219,6 @@ pg_col_blob(struct sql_row *base, int col, size_t *len)
 	if (row->bytes == NULL)
 		fatalx("unable to read a bytea column: out of memory");
 	return row->bytes;
-}
-
-static void
-pg_sync_hold(struct sql_store *base)
-{
-	((struct store_pg *)base)->holding = true;
-}
-
-/* The commits made while holding: one flush for them all. */
-static void
-pg_sync_release(struct sql_store *base)
-{
-	struct store_pg *store = (struct store_pg *)base;
-
-	store->holding = false;
-	if (!store->owed)
-		return;
-	store->owed = false;
-	pg_flush(store);
 }
 
 static int
@@ -631,6 +322,11 @@ pg_prepare_one(struct store_pg *store, enum store_stmt id, const char *sql)
 		return -1;
 	}
 	PQclear(res);
+	/* A change that returns nothing need not be waited for alone. */
+	store->deferrable[id] = !pg_returns_id[id] &&
+	    (strncmp(text, "INSERT", 6) == 0 ||
+	    strncmp(text, "UPDATE", 6) == 0 ||
+	    strncmp(text, "DELETE", 6) == 0);
 	free(text);
 	store->rows[id].nparams = n;
 	store->prepared[id] = true;
