@@ -50,9 +50,9 @@ const char *const pg_sql[ST_MAX] = {
 	    "r.branch IS NOT DISTINCT FROM j.branch AND "
 	    "r.job_id = a.job_id AND r.attempt = a.attempt "
 	    "WHERE t.repo_id = j.repo_id AND "
-	    "t.quarantined_ms IS NOT NULL AND " TEST_FAILED "), a.flaky "
-	    "FROM test_attempts a JOIN jobs j ON j.id = a.job_id AND "
-	    "a.attempt = j.attempt WHERE a.job_id = ?1",
+	    "t.quarantined_ms IS NOT NULL AND " TEST_FAILED "), a.flaky, "
+	    "j.shards FROM jobs j LEFT JOIN test_attempts a ON "
+	    "a.job_id = j.id AND a.attempt = j.attempt WHERE j.id = ?1",
 	[ST_SHARDED_TEST_COUNTS] =
 	    "SELECT SUM(a.total), SUM(a.passed), SUM(a.failed), "
 	    "SUM(a.skipped), (SELECT COUNT(*) FROM jobs s JOIN tests t ON "

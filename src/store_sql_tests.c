@@ -272,17 +272,21 @@ sqlstore_job_test_counts(struct store *base, int64_t job,
     struct test_counts *counts)
 {
 	struct sql_store *store = (struct sql_store *)base;
-	enum store_stmt st;
-	struct sql_row *row;
-	int rc, sharded;
+	enum store_stmt st = ST_JOB_TEST_COUNTS;
+	struct sql_row *row = sql_row(store, st);
+	int rc;
 
 	memset(counts, 0, sizeof *counts);
-	if ((sharded = sql_job_sharded(store, job)) == -1)
-		return -1;
-	st = sharded ? ST_SHARDED_TEST_COUNTS : ST_JOB_TEST_COUNTS;
-	row = sql_row(store, st);
 	sql_bind_int64(store, st, 1, job);
 	rc = sql_step(store, st);
+	/* A sharded job's tests are its shards'. */
+	if (rc == SQL_ROW && sql_col_int64(row, 6) > 0) {
+		sql_reset(store, st);
+		st = ST_SHARDED_TEST_COUNTS;
+		row = sql_row(store, st);
+		sql_bind_int64(store, st, 1, job);
+		rc = sql_step(store, st);
+	}
 	if (rc == SQL_ROW) {
 		counts->total = sql_col_int64(row, 0);
 		counts->passed = sql_col_int64(row, 1);

@@ -483,14 +483,15 @@ const struct store_sql store_sql[ST_MAX] = {
 	 * repository's few quarantined tests to their runs in this job
 	 * (CROSS JOIN keeps that order), not through the job's every row.
 	 */
+	/* With whether the job is sharded: then its shards' count. */
 	[ST_JOB_TEST_COUNTS] = { "read a job's test counts",
 	    "SELECT a.total, a.passed, a.failed, a.skipped, (SELECT COUNT(*) "
 	    "FROM tests t CROSS JOIN test_runs r ON r.test_id = t.id AND "
 	    "r.branch IS j.branch AND r.job_id = a.job_id AND "
 	    "r.attempt = a.attempt WHERE t.repo_id = j.repo_id AND "
-	    "t.quarantined_ms IS NOT NULL AND " TEST_FAILED "), a.flaky "
-	    "FROM test_attempts a JOIN jobs j ON j.id = a.job_id AND "
-	    "a.attempt = j.attempt WHERE a.job_id = ?1" },
+	    "t.quarantined_ms IS NOT NULL AND " TEST_FAILED "), a.flaky, "
+	    "j.shards FROM jobs j LEFT JOIN test_attempts a ON "
+	    "a.job_id = j.id AND a.attempt = j.attempt WHERE j.id = ?1" },
 	[ST_SHARDED_TEST_COUNTS] = { "read a sharded job's test counts",
 	    "SELECT SUM(a.total), SUM(a.passed), SUM(a.failed), "
 	    "SUM(a.skipped), (SELECT COUNT(*) FROM jobs s JOIN tests t ON "
