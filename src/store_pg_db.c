@@ -369,5 +369,6 @@ pg_close(struct sql_store *base)
 	if (store->conn != NULL)
 		PQfinish(store->conn);
 	free(store->sql.path);
+	free(store->sql.repo_url);
 	free(store);
 }

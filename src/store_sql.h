@@ -173,6 +173,12 @@ struct sql_store {
 	struct store base;
 	const struct sql_driver *driver;
 	char *path;		/* the database, for messages */
+	/*
+	 * The repository last found, by its URL: repositories are never
+	 * changed or removed, and most dispatches name the one before's.
+	 */
+	char *repo_url;
+	int64_t repo_id;
 };
 
 /*

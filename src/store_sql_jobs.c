@@ -18,8 +18,18 @@ store_repo_id(struct sql_store *store, const char *url, int64_t *repo_id)
 {
 	int found;
 
+	if (store->repo_url != NULL && strcmp(store->repo_url, url) == 0) {
+		*repo_id = store->repo_id;
+		return 0;
+	}
 	sql_bind_text(store, ST_REPO_FIND, 1, url);
-	if ((found = sql_scalar(store, ST_REPO_FIND, repo_id)) != 0)
+	if ((found = sql_scalar(store, ST_REPO_FIND, repo_id)) == 1) {
+		/* Found, so committed: one added here may yet roll back. */
+		free(store->repo_url);
+		store->repo_url = xstrdup(url);
+		store->repo_id = *repo_id;
+	}
+	if (found != 0)
 		return found == 1 ? 0 : -1;
 
 	sql_bind_text(store, ST_REPO_ADD, 1, url);

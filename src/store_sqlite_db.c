@@ -615,5 +615,6 @@ lite_close(struct sql_store *base)
 		log_warnx("unable to close '%s': %s", store->sql.path,
 		    sqlite3_errmsg(store->db));
 	free(store->sql.path);
+	free(store->sql.repo_url);
 	free(store);
 }
