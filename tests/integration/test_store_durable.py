@@ -32,3 +32,12 @@ class TestDurable(SsciTest):
                                           db="durable").strip(), "t",
                              f"dispatch {i}: acknowledged, not flushed")
         self.assertEqual(len(d.jobs()), 3)
+        # Several in one read: the first commit waits, one flush the rest.
+        commits = [self.commit(repo, f"more {i}", {"f.txt": f"m{i}\n"})
+                   for i in range(4)]
+        proc = self.notify(d, repo, *commits)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(pg_util.psql(cluster.conninfo, FLUSHED,
+                                      db="durable").strip(), "t",
+                         "a burst of dispatches: acknowledged, not flushed")
+        self.assertEqual(len(d.jobs()), 7)
