@@ -21,7 +21,8 @@ pg_step(struct sql_store *base, enum store_stmt id)
 {
 	struct store_pg *store = (struct store_pg *)base;
 	struct pg_row *row = &store->rows[id];
-	bool alone = !pg_tx_open(store) &&
+	bool in_tx = pg_tx_open(store);
+	bool alone = !in_tx &&
 	    PQtransactionStatus(store->conn) == PQTRANS_IDLE;
 	int64_t changes = store->total_changes;
 	bool deferred = false;
@@ -34,7 +35,7 @@ pg_step(struct sql_store *base, enum store_stmt id)
 	if (!store->prepared[id])
 		return SQL_DONE;	/* one PostgreSQL does without */
 	snprintf(name, sizeof name, "s%d", (int)id);
-	if (!alone) {
+	if (in_tx) {
 		/* In a transaction: NULL is a failure said, or a change sent. */
 		if ((res = pg_tx_run(store, id, name, row, &deferred)) == NULL)
 			return deferred ? SQL_DONE : SQL_ERROR;

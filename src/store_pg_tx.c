@@ -197,7 +197,8 @@ pg_tx_run(struct store_pg *store, enum store_stmt id, const char *name,
 		return NULL;
 	}
 	store->pending[store->npending++] = store_sql[id].what;
-	if (store->deferrable[id] && store->npending < PG_PENDING_MAX) {
+	/* Room kept for the commit's two. */
+	if (store->deferrable[id] && store->npending < PG_PENDING_MAX - 2) {
 		store->tx_wrote = true;
 		*deferred = true;
 		return NULL;
@@ -217,9 +218,10 @@ pg_tx_run(struct store_pg *store, enum store_stmt id, const char *name,
 int
 pg_tx_settle(struct store_pg *store)
 {
-	if (!store->piped || store->npending == 0)
-		return store->piped && store->tx_failed ? -1 : 0;
-	return pg_tx_read(store, NULL);
+	if (store->piped && store->npending > 0 &&
+	    pg_tx_read(store, NULL) == -1)
+		store->changes = 0;	/* none that will stay */
+	return store->piped && store->tx_failed ? -1 : 0;
 }
 
 void
