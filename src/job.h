@@ -316,6 +316,9 @@ struct pipeline {
 	enum job_state state;
 	char *plan;
 	int64_t finished_ms;	/* 0 if not finished */
+	/* Its commit's latest earlier pipeline that ended, whose results
+	 * file its own replaces; 0 if none. */
+	int64_t replaces;
 };
 
 void pipeline_release(struct pipeline *pipeline);

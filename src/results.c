@@ -68,7 +68,7 @@ results_write_pipeline(struct results *r, int64_t id, const struct job *own,
 	 * every start writes again a file that a machine's crash left short
 	 * or missing.  Two fsyncs a job held the loop up for 0.65 ms.
 	 */
-	if (results_body(r->store, r->logs, &p, own, commit, out, tmp) == -1)
+	if (results_body(r->store, r->logs, &p, own, out, tmp) == -1)
 		goto done;
 	if (close(out) == -1) {
 		out = -1;

@@ -40,13 +40,13 @@ void results_check_all(struct results *results);
 
 /* results_body.c */
 /*
- * What the file of pipeline p of commit holds, written to out (outpath,
- * for messages): 0, or -1 (logged).  own: p's own job as just read, or
- * NULL to read it when p is one job.
+ * What the file of pipeline p holds, written to out (outpath, for
+ * messages): 0, or -1 (logged).  own: p's own job as just read, or NULL
+ * to read it when p is one job.
  */
 int results_body(struct store *store, const struct joblogs *logs,
-    const struct pipeline *p, const struct job *own, const char *commit,
-    int out, const char *outpath);
+    const struct pipeline *p, const struct job *own, int out,
+    const char *outpath);
 /* How p's file ends (" job=N\n" or " pipeline=N\n") into buf: its length. */
 size_t results_tail(const struct pipeline *p, char *buf, size_t size);
 

@@ -205,17 +205,14 @@ results_pipeline_line(const struct pipeline *p, const struct results_sum *sum,
 
 int
 results_body(struct store *store, const struct joblogs *logs,
-    const struct pipeline *p, const struct job *own, const char *commit,
-    int out, const char *outpath)
+    const struct pipeline *p, const struct job *own, int out,
+    const char *outpath)
 {
 	struct results_sum sum;
 	char *line = NULL;
-	int64_t replaces;
 	struct job job;
 	int rc = -1;
 
-	if (store_final_before(store, commit, p->id, &replaces) != 1)
-		replaces = 0;
 	memset(&sum, 0, sizeof sum);
 	if (p->plan == NULL) {
 		if (own == NULL) {
@@ -224,7 +221,7 @@ results_body(struct store *store, const struct joblogs *logs,
 			own = &job;
 		}
 		line = xmalloc(1024);
-		results_job_line(own, replaces, line, 1024);
+		results_job_line(own, p->replaces, line, 1024);
 		if (own == &job)
 			job_release(&job);
 		if (results_copy_log(logs, p->id, out, outpath) == -1)
@@ -236,7 +233,7 @@ results_body(struct store *store, const struct joblogs *logs,
 		if (store_pipeline_jobs(store, p->id, results_sum_job,
 		    &sum) == -1 || sum.failed)
 			goto done;
-		line = results_pipeline_line(p, &sum, replaces);
+		line = results_pipeline_line(p, &sum, p->replaces);
 	}
 	if (write_all(out, line, strlen(line)) == -1) {
 		log_warn("unable to write '%s'", outpath);

@@ -302,13 +302,6 @@ store_latest_final(struct store *store, const char *commit, int64_t *id)
 }
 
 int
-store_final_before(struct store *store, const char *commit, int64_t id,
-    int64_t *before)
-{
-	return store->backend->final_before(store, commit, id, before);
-}
-
-int
 store_pipeline_plan(struct store *store, int64_t job,
     const struct job_plan *plan, int64_t *ids)
 {

@@ -198,13 +198,6 @@ int store_final_heads(struct store *store, const char *after, int limit,
 int store_latest_final(struct store *store, const char *commit, int64_t *id);
 
 /*
- * The latest final job of commit before job id (the one whose results
- * file id's replaces): 1 and *before, 0 if none, -1.
- */
-int store_final_before(struct store *store, const char *commit, int64_t id,
-    int64_t *before);
-
-/*
  * The planning job (running, not planned yet) becomes plan->jobs[first],
  * and the plan's other jobs join its pipeline, queued where it was, with
  * their needs and the plan's text, in one commit.  ids (njobs of them)

@@ -64,8 +64,6 @@ struct store_backend {
 	    void (*cb)(const char *commit, int64_t id, void *arg), void *arg);
 	int (*latest_final)(struct store *store, const char *commit,
 	    int64_t *id);
-	int (*final_before)(struct store *store, const char *commit,
-	    int64_t id, int64_t *before);
 	int (*runner_seen)(struct store *store, const char *name,
 	    const char *address);
 	int (*outbox_add)(struct store *store, const char *target,

@@ -12,9 +12,23 @@
 #include "store_sql.h"
 #include "util.h"
 
+void
+sql_job_forget(struct sql_store *store)
+{
+	if (store->job_read == NULL)
+		return;
+	job_release(store->job_read);
+	free(store->job_read);
+	store->job_read = NULL;
+}
+
+/* Every statement but a SELECT may change a row (BEGIN and the like too). */
 int
 sql_step(struct sql_store *store, enum store_stmt id)
 {
+	if (store->job_read != NULL && (store_sql[id].sql == NULL ||
+	    strncmp(store_sql[id].sql, "SELECT", 6) != 0))
+		sql_job_forget(store);
 	return store->driver->step(store, id);
 }
 
@@ -29,8 +43,10 @@ sql_run(struct sql_store *store, enum store_stmt id)
 {
 	int rc;
 
-	if (id == ST_BEGIN)
+	if (id == ST_BEGIN) {
+		sql_job_forget(store);
 		return store->driver->begin(store);
+	}
 	rc = sql_step(store, id);
 	sql_reset(store, id);
 	return rc == SQL_DONE ? 0 : -1;
@@ -75,24 +91,28 @@ sql_last_id(struct sql_store *store)
 void
 sql_rollback(struct sql_store *store)
 {
+	sql_job_forget(store);
 	store->driver->rollback(store);
 }
 
 int
 sql_commit(struct sql_store *store)
 {
+	sql_job_forget(store);
 	return store->driver->commit(store);
 }
 
 int
 sql_begin_unsynced(struct sql_store *store)
 {
+	sql_job_forget(store);
 	return store->driver->begin_unsynced(store);
 }
 
 int
 sql_commit_unsynced(struct sql_store *store)
 {
+	sql_job_forget(store);
 	return store->driver->commit_unsynced(store);
 }
 

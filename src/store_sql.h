@@ -43,7 +43,6 @@ enum store_stmt {
 	ST_RUNNING_IDS,
 	ST_FINAL_HEADS_PAGE,
 	ST_LATEST_FINAL,
-	ST_FINAL_BEFORE,
 	ST_JOB_ADD_LIKE,
 	ST_JOB_CARRY,
 	ST_JOB_SET_PIPELINE,
@@ -179,6 +178,13 @@ struct sql_store {
 	 */
 	char *repo_url;
 	int64_t repo_id;
+	/*
+	 * The job last read, until a statement that may change a row or the
+	 * end of a transaction: after a job ends, the results file, the
+	 * watchers and bisection each read it, and on a server each read is
+	 * a round trip.
+	 */
+	struct job *job_read;
 };
 
 /*
@@ -225,6 +231,8 @@ struct sql_driver {
 /* store_sql.c */
 /* Step a statement: SQL_ROW, SQL_DONE, or SQL_ERROR, logged. */
 int sql_step(struct sql_store *store, enum store_stmt id);
+/* The job last read (store->job_read), forgotten. */
+void sql_job_forget(struct sql_store *store);
 /* Make a statement ready for its next use, dropping old values. */
 void sql_reset(struct sql_store *store, enum store_stmt id);
 /*
@@ -296,8 +304,6 @@ int sqlstore_job_retry_failed(struct store *base, int64_t id,
     const char *reason);
 int sqlstore_job_get(struct store *base, int64_t id, struct job *job);
 int sqlstore_count_state(struct store *base, enum job_state state);
-int sqlstore_final_before(struct store *base, const char *commit, int64_t id,
-    int64_t *before);
 int sqlstore_runner_seen(struct store *base, const char *name,
     const char *address);
 

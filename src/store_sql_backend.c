@@ -11,6 +11,7 @@ sqlstore_close(struct store *base)
 {
 	struct sql_store *store = (struct sql_store *)base;
 
+	sql_job_forget(store);
 	store->driver->close(store);
 }
 
@@ -71,7 +72,6 @@ const struct store_backend store_sql_backend = {
 	.running_ids = sqlstore_running_ids,
 	.final_heads = sqlstore_final_heads,
 	.latest_final = sqlstore_latest_final,
-	.final_before = sqlstore_final_before,
 	.runner_seen = sqlstore_runner_seen,
 	.pipeline_plan = sqlstore_pipeline_plan,
 	.pipeline_get = sqlstore_pipeline_get,

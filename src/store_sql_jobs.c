@@ -166,9 +166,19 @@ int
 sqlstore_job_get(struct store *base, int64_t id, struct job *job)
 {
 	struct sql_store *store = (struct sql_store *)base;
+	int found;
 
+	if (store->job_read != NULL && store->job_read->id == id) {
+		job_copy(job, store->job_read);
+		return 1;
+	}
 	sql_bind_int64(store, ST_JOB_GET, 1, id);
-	return sql_read_job(store, ST_JOB_GET, job);
+	if ((found = sql_read_job(store, ST_JOB_GET, job)) == 1) {
+		sql_job_forget(store);
+		store->job_read = xmalloc(sizeof *store->job_read);
+		job_copy(store->job_read, job);
+	}
+	return found;
 }
 
 
@@ -359,20 +369,6 @@ sqlstore_count_state(struct store *base, enum job_state state)
 	if (sql_scalar(store, ST_COUNT_STATE, &n) != 1)
 		return -1;
 	return (int)n;
-}
-
-int
-sqlstore_final_before(struct store *base, const char *commit, int64_t id,
-    int64_t *before)
-{
-	struct sql_store *store = (struct sql_store *)base;
-	int found;
-
-	sql_bind_text(store, ST_FINAL_BEFORE, 1, commit);
-	sql_bind_int64(store, ST_FINAL_BEFORE, 2, id);
-	found = sql_scalar(store, ST_FINAL_BEFORE, before);
-	/* MAX over no rows is one NULL row. */
-	return found == 1 && *before == 0 ? 0 : found;
 }
 
 int

@@ -342,6 +342,7 @@ sqlstore_pipeline_get(struct store *base, int64_t id, struct pipeline *p)
 		plan = sql_col_text(row, 2);
 		p->plan = plan != NULL ? xstrdup(plan) : NULL;
 		p->finished_ms = sql_col_int64(row, 3);
+		p->replaces = sql_col_int64(row, 4);	/* NULL: 0 */
 	}
 	sql_reset(store, ST_PIPELINE_GET);
 	return rc == SQL_ROW || rc == SQL_DONE ? found : -1;

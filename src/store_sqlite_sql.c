@@ -324,8 +324,12 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "PRAGMA incremental_vacuum(" STORE_VACUUM_PAGES_SQL ")" },
 	[ST_PIPELINE_SET_STATE] = { "set a pipeline's state",
 	    "UPDATE pipelines SET state = ?2, finished_ms = ?3 WHERE id = ?1" },
+	/* With its commit's latest earlier pipeline that ended. */
 	[ST_PIPELINE_GET] = { "read a pipeline",
-	    "SELECT id, state, plan, finished_ms FROM pipelines WHERE id = ?1" },
+	    "SELECT id, state, plan, finished_ms, (SELECT MAX(o.id) FROM "
+	    "pipelines o WHERE o.commit_id = pipelines.commit_id AND "
+	    "o.id < pipelines.id AND o.state NOT IN ('queued', 'running')) "
+	    "FROM pipelines WHERE id = ?1" },
 	[ST_PIPELINE_JOBS] = { "list a pipeline's jobs",
 	    JOB_COLUMNS "WHERE jobs.pipeline_id = ?1 "
 	    "ORDER BY COALESCE(jobs.plan_index, 0), "
@@ -422,9 +426,6 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_LATEST_FINAL] = { "find a commit's latest result",
 	    "SELECT MAX(id) FROM pipelines WHERE commit_id = ?1 AND "
 	    "state NOT IN ('queued', 'running')" },
-	[ST_FINAL_BEFORE] = { "find a commit's earlier result",
-	    "SELECT MAX(id) FROM pipelines WHERE commit_id = ?1 AND id < ?2 "
-	    "AND state NOT IN ('queued', 'running')" },
 	[ST_RUNNER_SEEN] = { "remember a runner",
 	    "INSERT INTO runners (name, address, first_seen_ms, last_seen_ms) "
 	    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET "
