@@ -63,6 +63,7 @@ struct pg_row {
 	PGresult *res;
 	int at;				/* the current row */
 	int nparams;
+	int changes;			/* rows it touched when it last ran */
 	const char *values[PG_PARAMS_MAX];
 	int lengths[PG_PARAMS_MAX];
 	int formats[PG_PARAMS_MAX];
@@ -82,7 +83,7 @@ struct store_pg {
 	bool begin_owed;		/* BEGIN goes with the next statement */
 	bool piped;			/* a transaction in pipeline mode */
 	int npending;			/* its results owed, */
-	const char *pending[PG_PENDING_MAX];	/* and what each did */
+	enum store_stmt pending[PG_PENDING_MAX];	/* and whose */
 	bool tx_failed;			/* one failed, and was said */
 	bool tx_wrote;			/* a change was sent in it */
 	bool holding;			/* between sync_hold and release */
@@ -115,6 +116,8 @@ PGresult *pg_tx_run(struct store_pg *store, enum store_stmt id,
     const char *name, const struct pg_row *row, bool *deferred);
 /* Read the results the transaction owes: 0, or -1 if one failed (said). */
 int pg_tx_settle(struct store_pg *store);
+/* Whether statement id's result is owed. */
+bool pg_tx_owes(const struct store_pg *store, enum store_stmt id);
 /* A statement outside a transaction committed: durable now, or owed. */
 void pg_committed(struct store_pg *store, int64_t changes_before);
 int pg_begin(struct sql_store *base);

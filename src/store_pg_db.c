@@ -49,6 +49,7 @@ pg_step(struct sql_store *base, enum store_stmt id)
 	}
 	if ((changed = pg_cmd_changes(res)) >= 0) {
 		store->changes = changed;
+		row->changes = changed;
 		store->total_changes += changed;
 		if (alone)
 			pg_committed(store, changes);
@@ -161,6 +162,16 @@ pg_changes(struct sql_store *base)
 	return store->changes;
 }
 
+static int
+pg_changes_of(struct sql_store *base, enum store_stmt id)
+{
+	struct store_pg *store = (struct store_pg *)base;
+
+	if (pg_tx_owes(store, id))
+		(void)pg_tx_settle(store);
+	return store->rows[id].changes;
+}
+
 static int64_t
 pg_last_id(struct sql_store *base)
 {
@@ -262,6 +273,7 @@ const struct sql_driver pg_driver = {
 	.col_null = pg_col_null,
 	.col_blob = pg_col_blob,
 	.changes = pg_changes,
+	.changes_of = pg_changes_of,
 	.last_id = pg_last_id,
 	.begin = pg_begin,
 	.commit = pg_commit,

@@ -62,14 +62,14 @@ pg_tx_open(const struct store_pg *store)
 	return store->begin_owed || store->piped;
 }
 
-/* Send a fixed text into the pipeline, its result owed for what. */
+/* Send a fixed text into the pipeline, its result owed as id's. */
 static int
-pg_tx_send_text(struct store_pg *store, const char *what, const char *sql)
+pg_tx_send_text(struct store_pg *store, enum store_stmt id, const char *sql)
 {
 	if (PQsendQueryParams(store->conn, sql, 0, NULL, NULL, NULL, NULL,
 	    0) != 1)
 		return -1;
-	store->pending[store->npending++] = what;
+	store->pending[store->npending++] = id;
 	return 0;
 }
 
@@ -95,17 +95,19 @@ pg_tx_read(struct store_pg *store, PGresult **last)
 	const char *what = NULL;
 	PGresult *res, *end;
 	int n = store->npending, changed;
+	enum store_stmt id;
 
 	if (last != NULL)
 		*last = NULL;
 	if (n == 0)
 		return store->tx_failed ? -1 : 0;
 	if (PQpipelineSync(store->conn) != 1) {
-		pg_tx_lost(store, store->pending[n - 1]);
+		pg_tx_lost(store, store_sql[store->pending[n - 1]].what);
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		what = store->pending[i];
+		id = store->pending[i];
+		what = store_sql[id].what;
 		if ((res = PQgetResult(store->conn)) == NULL) {
 			pg_tx_lost(store, what);
 			return -1;
@@ -129,6 +131,7 @@ pg_tx_read(struct store_pg *store, PGresult **last)
 		} else {
 			if ((changed = pg_cmd_changes(res)) >= 0) {
 				store->changes = changed;
+				store->rows[id].changes = changed;
 				store->total_changes += changed;
 			}
 			PQclear(res);
@@ -173,7 +176,7 @@ pg_tx_start(struct store_pg *store)
 		return -1;
 	}
 	store->piped = true;
-	if (pg_tx_send_text(store, store_sql[ST_BEGIN].what, "BEGIN") == -1) {
+	if (pg_tx_send_text(store, ST_BEGIN, "BEGIN") == -1) {
 		pg_tx_lost(store, store_sql[ST_BEGIN].what);
 		return -1;
 	}
@@ -196,7 +199,7 @@ pg_tx_run(struct store_pg *store, enum store_stmt id, const char *name,
 		pg_tx_lost(store, store_sql[id].what);
 		return NULL;
 	}
-	store->pending[store->npending++] = store_sql[id].what;
+	store->pending[store->npending++] = id;
 	/* Room kept for the commit's two. */
 	if (store->deferrable[id] && store->npending < PG_PENDING_MAX - 2) {
 		store->tx_wrote = true;
@@ -215,13 +218,30 @@ pg_tx_run(struct store_pg *store, enum store_stmt id, const char *name,
 	return res;
 }
 
+bool
+pg_tx_owes(const struct store_pg *store, enum store_stmt id)
+{
+	for (int i = 0; i < store->npending; i++) {
+		if (store->pending[i] == id)
+			return true;
+	}
+	return false;
+}
+
 int
 pg_tx_settle(struct store_pg *store)
 {
-	if (store->piped && store->npending > 0 &&
-	    pg_tx_read(store, NULL) == -1)
-		store->changes = 0;	/* none that will stay */
-	return store->piped && store->tx_failed ? -1 : 0;
+	if (store->piped && store->npending > 0)
+		(void)pg_tx_read(store, NULL);
+	/* A transaction failed, or lost with the connection. */
+	if (!store->tx_failed || (!store->piped &&
+	    PQstatus(store->conn) == CONNECTION_OK))
+		return 0;
+	/* Failed: no change of it will stay. */
+	store->changes = 0;
+	for (int i = 0; i < ST_MAX; i++)
+		store->rows[i].changes = 0;
+	return -1;
 }
 
 void
@@ -276,9 +296,9 @@ pg_tx_commit(struct store_pg *store, bool synced)
 		pg_rollback(&store->sql);	/* lost or failed, and said */
 		return -1;
 	}
-	if ((synced && pg_tx_send_text(store, what, "SET LOCAL "
+	if ((synced && pg_tx_send_text(store, ST_COMMIT, "SET LOCAL "
 	    "synchronous_commit = on") == -1) ||
-	    pg_tx_send_text(store, what, "COMMIT") == -1) {
+	    pg_tx_send_text(store, ST_COMMIT, "COMMIT") == -1) {
 		pg_tx_lost(store, what);
 		return -1;
 	}

@@ -82,6 +82,12 @@ sql_changes(struct sql_store *store)
 	return store->driver->changes(store);
 }
 
+int
+sql_changes_of(struct sql_store *store, enum store_stmt id)
+{
+	return store->driver->changes_of(store, id);
+}
+
 int64_t
 sql_last_id(struct sql_store *store)
 {
@@ -243,18 +249,24 @@ sql_read_job(struct sql_store *store, enum store_stmt id, struct job *job)
 	return rc == SQL_ERROR ? -1 : found;
 }
 
-/* Run an update of one job that must be in state from: 0 or -1. */
+int
+sql_job_changed(struct sql_store *store, enum store_stmt st, int64_t id,
+    const char *from)
+{
+	if (sql_changes_of(store, st) == 1)
+		return 0;
+	log_warnx("unable to %s %lld: it is not %s", store_sql[st].what,
+	    (long long)id, from);
+	return -1;
+}
+
 int
 sql_update_job(struct sql_store *store, enum store_stmt st, int64_t id,
     const char *from)
 {
 	if (sql_run(store, st) == -1)
 		return -1;
-	if (sql_changes(store) == 1)
-		return 0;
-	log_warnx("unable to %s %lld: it is not %s", store_sql[st].what,
-	    (long long)id, from);
-	return -1;
+	return sql_job_changed(store, st, id, from);
 }
 
 /* Run a query for one number: 1 and *out set, 0 if no row, -1. */

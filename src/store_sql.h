@@ -220,6 +220,7 @@ struct sql_driver {
 	bool (*col_null)(struct sql_row *row, int col);
 	const void *(*col_blob)(struct sql_row *row, int col, size_t *len);
 	int (*changes)(struct sql_store *store);
+	int (*changes_of)(struct sql_store *store, enum store_stmt id);
 	int64_t (*last_id)(struct sql_store *store);
 	int (*begin)(struct sql_store *store);
 	int (*commit)(struct sql_store *store);
@@ -245,6 +246,11 @@ int sql_run(struct sql_store *store, enum store_stmt id);
 int sql_scalar(struct sql_store *store, enum store_stmt id, int64_t *out);
 /* Rows the last change touched. */
 int sql_changes(struct sql_store *store);
+/*
+ * Rows change id touched when it last ran, though others ran after it: a
+ * server's driver sends it with them and reads its answer with theirs.
+ */
+int sql_changes_of(struct sql_store *store, enum store_stmt id);
 /* The row id the last insert made. */
 int64_t sql_last_id(struct sql_store *store);
 /* Roll back after an error, if the database has not done so already. */
@@ -286,6 +292,10 @@ int sql_job_fill(struct sql_row *row, struct job *job);
 /* Read one job row from a JOB_COLUMNS statement: 1, 0 if none, -1. */
 int sql_read_job(struct sql_store *store, enum store_stmt id,
     struct job *job);
+/* Whether update st, run, changed job id, which had to be in state from:
+ * 0, or -1 (said). */
+int sql_job_changed(struct sql_store *store, enum store_stmt st, int64_t id,
+    const char *from);
 /* Run an update of one job that must be in state from: 0 or -1. */
 int sql_update_job(struct sql_store *store, enum store_stmt st, int64_t id,
     const char *from);
@@ -313,7 +323,7 @@ int sql_pipeline_start(struct sql_store *store, int64_t first,
     const struct job_request *request, const char *plan);
 /*
  * The state of job's pipeline from its jobs', each sharded one's first
- * from its shards': 0, or -1 (no such job too).
+ * from its shards': 0 (no such job too: nothing to settle), or -1.
  */
 int sql_pipeline_settle(struct sql_store *store, int64_t job);
 /* The queued jobs that need job (named name), which ended in state, skip. */

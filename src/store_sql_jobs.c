@@ -195,9 +195,15 @@ sqlstore_job_start(struct store *base, int64_t id, const char *runner)
 	sql_bind_text(store, ST_JOB_START, 2, runner);
 	sql_bind_int64(store, ST_JOB_START, 3, now_ms());
 	sql_bind_int64(store, ST_SERVED_MARK, 1, id);
-	if (sql_update_job(store, ST_JOB_START, id, "queued") == -1 ||
+	/*
+	 * Settled before asking whether the start changed the job, so that
+	 * a server's driver reads the start's answer with the settling's:
+	 * rolled back if it did not.
+	 */
+	if (sql_run(store, ST_JOB_START) == -1 ||
 	    sql_run(store, ST_SERVED_MARK) == -1 ||
-	    sql_pipeline_settle(store, id) == -1) {
+	    sql_pipeline_settle(store, id) == -1 ||
+	    sql_job_changed(store, ST_JOB_START, id, "queued") == -1) {
 		sql_rollback(store);
 		return -1;
 	}
@@ -291,11 +297,15 @@ static int
 store_job_settle(struct sql_store *store, const struct job_result *result)
 {
 	struct job job;
+	int found;
 
 	if (result->state != JOB_PASSED) {
 		sql_bind_int64(store, ST_JOB_GET, 1, result->job);
-		if (sql_read_job(store, ST_JOB_GET, &job) != 1)
+		if ((found = sql_read_job(store, ST_JOB_GET, &job)) == -1)
 			return -1;
+		/* None: the finish changed nothing, and rolls back. */
+		if (found == 0)
+			return 0;
 		if (sql_skip_after(store, job.id, job.name,
 		    result->state) == -1) {
 			job_release(&job);
@@ -327,9 +337,15 @@ sqlstore_job_finish(struct store *base, const struct job_result *result)
 	sql_bind_int64(store, st, 9, now_ms());
 	if (sql_run(store, st) == -1)
 		goto fail;
-	if (sql_changes(store) == 1) {
-		if (store_job_settle(store, result) == -1 ||
-		    sql_tests_settle(store, result->job) == -1)
+	/*
+	 * Settled before asking whether it changed the job, so that a
+	 * server's driver reads the finish's answer with the settling's
+	 * first: rolled back below if it did not.
+	 */
+	if (store_job_settle(store, result) == -1)
+		goto fail;
+	if (sql_changes_of(store, st) == 1) {
+		if (sql_tests_settle(store, result->job) == -1)
 			goto fail;
 		return sql_commit(store);
 	}

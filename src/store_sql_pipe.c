@@ -136,7 +136,7 @@ sql_settle_jobs(struct sql_store *store, int64_t job, int64_t *pipeline,
 		n++;
 	}
 	sql_reset(store, ST_PIPELINE_STATES);
-	if (rc != SQL_DONE || n == 0) {
+	if (rc != SQL_DONE) {
 		settle_jobs_free(jobs, n);
 		return -1;
 	}
@@ -155,6 +155,8 @@ sql_pipeline_settle(struct sql_store *store, int64_t job)
 
 	if ((n = sql_settle_jobs(store, job, &pipeline, &jobs)) == -1)
 		return -1;
+	if (n == 0)
+		return 0;	/* no such job: its change rolls back */
 	/* A sharded job that is not over follows its shards first. */
 	for (ssize_t i = 0; i < n && !bad; i++) {
 		if (!jobs[i].sharded || job_state_final(jobs[i].state))

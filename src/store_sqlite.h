@@ -31,6 +31,7 @@ extern const int store_version;
 struct sqlite_row {
 	struct sql_row base;
 	sqlite3_stmt *stmt;
+	int changes;		/* rows it touched when it last ran */
 };
 
 struct store_sqlite {

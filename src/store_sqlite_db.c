@@ -91,6 +91,8 @@ lite_step(struct sql_store *base, enum store_stmt id)
 	}
 	if (alone)
 		lite_committed(store, changes);
+	if (rc == SQLITE_DONE)
+		store->rows[id].changes = sqlite3_changes(store->db);
 	return rc == SQLITE_ROW ? SQL_ROW : SQL_DONE;
 }
 
@@ -269,6 +271,12 @@ lite_changes(struct sql_store *base)
 	return sqlite3_changes(((struct store_sqlite *)base)->db);
 }
 
+static int
+lite_changes_of(struct sql_store *base, enum store_stmt id)
+{
+	return ((struct store_sqlite *)base)->rows[id].changes;
+}
+
 static int64_t
 lite_last_id(struct sql_store *base)
 {
@@ -379,6 +387,7 @@ static const struct sql_driver sqlite_driver = {
 	.col_null = lite_col_null,
 	.col_blob = lite_col_blob,
 	.changes = lite_changes,
+	.changes_of = lite_changes_of,
 	.last_id = lite_last_id,
 	.begin = lite_begin,
 	.commit = lite_commit,
