@@ -80,6 +80,7 @@ struct store_pg {
 	int64_t last_id;
 	int64_t total_changes, changes_at_begin;
 	bool deferrable[ST_MAX];	/* a change that returns nothing */
+	bool reads[ST_MAX];		/* a SELECT */
 	bool begin_owed;		/* BEGIN goes with the next statement */
 	bool piped;			/* a transaction in pipeline mode */
 	int npending;			/* its results owed, */

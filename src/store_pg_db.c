@@ -335,6 +335,7 @@ pg_prepare_one(struct store_pg *store, enum store_stmt id, const char *sql)
 		return -1;
 	}
 	PQclear(res);
+	store->reads[id] = strncmp(text, "SELECT", 6) == 0;
 	/* A change that returns nothing need not be waited for alone. */
 	store->deferrable[id] = !pg_returns_id[id] &&
 	    (strncmp(text, "INSERT", 6) == 0 ||

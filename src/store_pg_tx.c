@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_pg_tx.c - the PostgreSQL store's transactions.  A transaction's
- * statements go out in libpq's pipeline mode: its BEGIN with the first of
- * them, and a change whose result nobody reads (an INSERT, UPDATE or
+ * store_pg_tx.c - the PostgreSQL store's transactions.  Reads before a
+ * transaction's first change run outside it.  From that change on, its
+ * statements go out in libpq's pipeline mode: its BEGIN with the change,
+ * and a change whose result nobody reads (an INSERT, UPDATE or
  * DELETE that returns nothing) with the next statement that is read, or
  * with the COMMIT, instead of in a round trip of its own.  The round
  * trips are the store's cost on PostgreSQL (docs/PERFORMANCE.md).  A
@@ -190,6 +191,15 @@ pg_tx_run(struct store_pg *store, enum store_stmt id, const char *name,
 	PGresult *res;
 
 	*deferred = false;
+	/*
+	 * Reads before its first change need no transaction: this session
+	 * is the database's only writer (the active lock), and it writes
+	 * nothing between them.  A transaction that only reads costs no
+	 * BEGIN and no COMMIT.
+	 */
+	if (store->begin_owed && store->reads[id])
+		return PQexecPrepared(store->conn, name, row->nparams,
+		    row->values, row->lengths, row->formats, 0);
 	if (store->begin_owed && pg_tx_start(store) == -1)
 		return NULL;
 	if (!store->piped || store->tx_failed)
