@@ -108,7 +108,7 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "SELECT p.id, p.commit_id FROM pipelines p JOIN jobs j ON "
 	    "j.id = p.id JOIN jobs n ON n.id = ?1 WHERE j.repo_id = n.repo_id "
 	    "AND j.branch = n.branch AND j.state = 'queued' AND j.attempt = 0 AND "
-	    "p.id < ?1 AND p.coalescing = 1 AND p.state = 'queued' AND "
+	    "p.id < ?1 AND j.id < ?1 AND p.coalescing = 1 AND p.state = 'queued' AND "
 	    "p.superseded_by IS NULL ORDER BY p.id" },
 	[ST_SUPERSEDE_JOBS] = { "skip a superseded pipeline's jobs",
 	    "UPDATE jobs SET state = 'skipped', reason = 'superseded by ' || "
@@ -132,19 +132,24 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "AND id < ?1) AND state = 'skipped'" },
 	/*
 	 * The last tested push before pipeline ?1 on its branch (coalescing
-	 * or not: a push tested while coalescing was off counts too).
+	 * or not: a push tested while coalescing was off counts too).  The
+	 * bound on j.id as well as p.id: PostgreSQL's merge join of the two
+	 * would read jobs from its first row.
 	 */
 	[ST_BISECT_BEFORE] = { "find the push tested before a pipeline",
 	    "SELECT p.id, p.state FROM pipelines p JOIN jobs j ON j.id = p.id "
 	    "JOIN jobs n ON n.id = ?1 WHERE j.repo_id = n.repo_id AND "
-	    "j.branch = n.branch AND p.id < ?1 AND p.bisection IS NULL AND "
+	    "j.branch = n.branch AND p.id < ?1 AND j.id < ?1 AND "
+	    "p.bisection IS NULL AND "
 	    "p.superseded_by IS NULL AND " PUSH_PIPELINE
 	    "ORDER BY p.id DESC LIMIT 1" },
-	/* The first tested push after pipeline ?1 on its branch. */
+	/* The first tested push after pipeline ?1 on its branch (j.id: as
+	 * above). */
 	[ST_PUSH_AFTER] = { "find the push tested after a pipeline",
 	    "SELECT p.id, p.state FROM pipelines p JOIN jobs j ON j.id = p.id "
 	    "JOIN jobs n ON n.id = ?1 WHERE j.repo_id = n.repo_id AND "
-	    "j.branch = n.branch AND p.id > ?1 AND p.bisection IS NULL AND "
+	    "j.branch = n.branch AND p.id > ?1 AND j.id > ?1 AND "
+	    "p.bisection IS NULL AND "
 	    "p.superseded_by IS NULL AND " PUSH_PIPELINE
 	    "ORDER BY p.id LIMIT 1" },
 	[ST_BISECT_ADD] = { "start a bisection",
