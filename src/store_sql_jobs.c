@@ -40,10 +40,14 @@ store_repo_id(struct sql_store *store, const char *url, int64_t *repo_id)
 	return 0;
 }
 
-/* The latest job for a commit: 1 found, 0 none, -1 error. */
+/*
+ * The latest job for a commit, and the jobs queued for its repository:
+ * 1 found, 0 none, -1 error.
+ */
 static int
 store_job_latest(struct sql_store *store, int64_t repo_id,
-    const char *commit, int64_t *job_id, enum job_state *state)
+    const char *commit, int64_t *job_id, enum job_state *state,
+    int64_t *queued)
 {
 	struct sql_row *row = sql_row(store, ST_JOB_LATEST);
 	int rc, found = 0;
@@ -52,8 +56,11 @@ store_job_latest(struct sql_store *store, int64_t repo_id,
 	sql_bind_text(store, ST_JOB_LATEST, 2, commit);
 	rc = sql_step(store, ST_JOB_LATEST);
 	if (rc == SQL_ROW) {
-		*job_id = sql_col_int64(row, 0);
-		found = sql_col_state(row, 1, state) == 0 ? 1 : -1;
+		*queued = sql_col_int64(row, 2);
+		if (!sql_col_null(row, 0)) {
+			*job_id = sql_col_int64(row, 0);
+			found = sql_col_state(row, 1, state) == 0 ? 1 : -1;
+		}
 	}
 	sql_reset(store, ST_JOB_LATEST);
 	return rc == SQL_DONE || rc == SQL_ROW ? found : -1;
@@ -116,28 +123,22 @@ sqlstore_dispatch(struct store *base, const struct job_request *request,
     int64_t *job_id, enum job_state *state, int *existing)
 {
 	struct sql_store *store = (struct sql_store *)base;
-	int64_t repo_id;
-	int found = 0;
+	int64_t repo_id, queued = 0;
+	int found;
 
 	/* IMMEDIATE: the look-up and the insert must see the same queue. */
 	if (sql_run(store, ST_BEGIN) == -1)
 		return -1;
-	if (store_repo_id(store, request->repo, &repo_id) == -1)
-		goto fail;
-	if (!request->rebuild &&
+	if (store_repo_id(store, request->repo, &repo_id) == -1 ||
 	    (found = store_job_latest(store, repo_id, request->commit, job_id,
-	    state)) == -1)
+	    state, &queued)) == -1)
 		goto fail;
-	if (!found && store->base.max_queued > 0) {
-		int64_t queued = 0;
-
-		sql_bind_int64(store, ST_COUNT_QUEUED_REPO, 1, repo_id);
-		if (sql_scalar(store, ST_COUNT_QUEUED_REPO, &queued) == -1)
-			goto fail;
-		if (queued >= store->base.max_queued) {
-			sql_rollback(store);
-			return -2;
-		}
+	if (request->rebuild)
+		found = 0;
+	if (!found && store->base.max_queued > 0 &&
+	    queued >= store->base.max_queued) {
+		sql_rollback(store);
+		return -2;
 	}
 	if (!found && store_pipeline_add(store, repo_id, request, job_id) == -1)
 		goto fail;

@@ -194,29 +194,16 @@ sql_count_flaky(struct sql_store *store, int64_t job, int attempt)
 	return sql_run(store, ST_TEST_COUNT_FLAKY);
 }
 
+/* Changes only, whose answers a server's driver reads with the commit's. */
 int
 sql_tests_settle(struct sql_store *store, int64_t job)
 {
-	struct test_job tj;
-	int64_t others;
-	int found;
-
-	/* Most commits run once: then there is nothing to compare. */
-	sql_bind_int64(store, ST_TEST_OTHER_RUNS, 1, job);
-	if (sql_scalar(store, ST_TEST_OTHER_RUNS, &others) != 1)
-		return -1;
-	if (!others)
-		return 0;
-	found = sql_test_job(store, job, &tj);
-	test_job_release(&tj);
-	if (found != 1)
-		return found;
 	sql_bind_int64(store, ST_TEST_MARK_FLAKY, 1, job);
-	sql_bind_text(store, ST_TEST_MARK_FLAKY, 2, tj.commit);
-	sql_bind_int64(store, ST_TEST_MARK_FLAKY, 3, tj.attempt);
-	if (sql_run(store, ST_TEST_MARK_FLAKY) == -1)
+	sql_bind_int64(store, ST_TEST_SETTLE_FLAKY, 1, job);
+	if (sql_run(store, ST_TEST_MARK_FLAKY) == -1 ||
+	    sql_run(store, ST_TEST_SETTLE_FLAKY) == -1)
 		return -1;
-	return sql_count_flaky(store, job, tj.attempt);
+	return 0;
 }
 
 /* One of the two lists of a job's tests, from offset. */

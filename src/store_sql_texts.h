@@ -85,6 +85,12 @@
 	"q.state = 'queued') < queue_pos THEN (SELECT MIN(q.queue_pos) " \
 	"FROM jobs q WHERE q.state = 'queued') ELSE queue_pos END - 1"
 
+/* Whether job ?1's commit has test results of another run. */
+#define OTHER_RUNS \
+	"EXISTS (SELECT 1 FROM jobs t JOIN jobs j ON j.commit_id = " \
+	"t.commit_id JOIN test_runs r ON r.job_id = j.id WHERE t.id = ?1 " \
+	"AND (j.id <> t.id OR r.attempt <> t.attempt)) "
+
 #define TEST_FAILED "r.status IN ('failed', 'error')"
 
 /* The columns sqlstore_artifact_fill reads, in its order. */

@@ -45,10 +45,13 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "SELECT id FROM repos WHERE url = ?1" },
 	[ST_REPO_ADD] = { "add a repository",
 	    "INSERT INTO repos (url, created_ms) VALUES (?1, ?2)" },
+	/* With the repository's queue, counted for its limit: one row. */
 	[ST_JOB_LATEST] = { "look up a commit's pipeline",
-	    "SELECT p.id, p.state FROM pipelines p JOIN jobs j ON j.id = p.id "
-	    "WHERE j.repo_id = ?1 AND p.commit_id = ?2 "
-	    "ORDER BY p.id DESC LIMIT 1" },
+	    "SELECT l.id, l.state, (SELECT COUNT(*) FROM jobs q WHERE "
+	    "q.repo_id = ?1 AND q.state = 'queued' AND q.shards = 0) FROM "
+	    "(SELECT 1) o LEFT JOIN (SELECT p.id, p.state FROM pipelines p "
+	    "JOIN jobs j ON j.id = p.id WHERE j.repo_id = ?1 AND "
+	    "p.commit_id = ?2 ORDER BY p.id DESC LIMIT 1) l ON 1 = 1" },
 	[ST_JOB_ADD] = { "queue a job",
 	    "INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, "
 	    "created_ms, subject, author, retry_of, name, spec, labels, "
@@ -418,9 +421,6 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_JOB_BY_COMMIT] = { "find a commit's job",
 	    JOB_COLUMNS "WHERE commit_id >= ?1 AND commit_id < ?2 "
 	    "AND jobs.id = jobs.pipeline_id ORDER BY jobs.id DESC LIMIT 1" },
-	[ST_COUNT_QUEUED_REPO] = { "count a repository's queue",
-	    "SELECT COUNT(*) FROM jobs WHERE repo_id = ?1 AND state = 'queued' "
-	    "AND shards = 0" },
 	[ST_RUNNING_IDS] = { "list running jobs",
 	    "SELECT id FROM jobs WHERE state = 'running' AND shards = 0 "
 	    "ORDER BY id" },
@@ -514,25 +514,29 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "(CAST(?4 AS BIGINT) IS NULL OR r.job_id <= ?4) AND "
 	    "(?6 <> 0 OR r.job_name IS NOT DISTINCT FROM ?7) "
 	    "ORDER BY r.job_id DESC, r.attempt DESC LIMIT ?5" },
-	/* Whether job ?1's commit has test results of another run. */
-	[ST_TEST_OTHER_RUNS] = { "look for other runs of a commit",
-	    "SELECT CAST(EXISTS (SELECT 1 FROM jobs t JOIN jobs j ON "
-	    "j.commit_id = t.commit_id JOIN test_runs r ON r.job_id = j.id "
-	    "WHERE t.id = ?1 AND (j.id <> t.id OR r.attempt <> t.attempt)) "
-	    "AS INTEGER)" },
 	/*
-	 * A test of this attempt that passed where another run of the same
-	 * commit on its branch failed, or the other way round, is flaky.
+	 * A test of job ?1's attempt that passed where another run of the
+	 * same commit on its branch failed, or the other way round, is flaky.
+	 * Most commits run once: then OTHER_RUNS, asked once, spares the
+	 * look at each test.
 	 */
 	[ST_TEST_MARK_FLAKY] = { "mark flaky tests",
-	    "UPDATE test_runs SET flaky = 1 WHERE job_id = ?1 AND attempt = ?3 "
-	    "AND status <> 'skipped' AND EXISTS (SELECT 1 FROM test_runs o "
-	    "WHERE o.test_id = test_runs.test_id AND "
+	    "UPDATE test_runs SET flaky = 1 WHERE job_id = ?1 AND "
+	    "attempt = (SELECT attempt FROM jobs WHERE id = ?1) AND "
+	    OTHER_RUNS "AND status <> 'skipped' AND EXISTS (SELECT 1 FROM "
+	    "test_runs o WHERE o.test_id = test_runs.test_id AND "
 	    "o.branch IS NOT DISTINCT FROM test_runs.branch AND "
-	    "o.job_name IS NOT DISTINCT FROM test_runs.job_name AND o.job_id IN (SELECT id FROM "
-	    "jobs WHERE commit_id = ?2) AND NOT (o.job_id = ?1 AND "
-	    "o.attempt = ?3) AND o.status <> 'skipped' AND "
+	    "o.job_name IS NOT DISTINCT FROM test_runs.job_name AND "
+	    "o.job_id IN (SELECT id FROM jobs WHERE commit_id = (SELECT "
+	    "commit_id FROM jobs WHERE id = ?1)) AND NOT (o.job_id = ?1 AND "
+	    "o.attempt = test_runs.attempt) AND o.status <> 'skipped' AND "
 	    "(o.status = 'passed') <> (test_runs.status = 'passed'))" },
+	/* The same for the count of its attempt's flaky tests. */
+	[ST_TEST_SETTLE_FLAKY] = { "count a job's flaky tests",
+	    "UPDATE test_attempts SET flaky = (SELECT COUNT(*) FROM test_runs "
+	    "WHERE job_id = ?1 AND attempt = test_attempts.attempt AND "
+	    "flaky = 1) WHERE job_id = ?1 AND attempt = (SELECT attempt FROM "
+	    "jobs WHERE id = ?1) AND " OTHER_RUNS },
 	/*
 	 * The latest passed job of a name on a branch that has records, its
 	 * own or, sharded, its shards'; and the last of those jobs' ids.
