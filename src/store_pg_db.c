@@ -3,11 +3,8 @@
  * store_pg_db.c - the PostgreSQL store's driver (store_sql.h): each
  * statement prepared once per session under its number, run with its
  * values sent apart from its text, and its rows read from the whole
- * result, kept until the statement's reset.  The session commits without
- * waiting for the server's disk (synchronous_commit off), and a change is
- * made durable by its own commit (synchronous then), or, while holding,
- * by the first held commit's and one flush at the release for those after
- * it; a job's start waits for none, as with SQLite.
+ * result, kept until the statement's reset.  In a transaction each goes
+ * through store_pg_tx.c, which also says when a change is durable.
  */
 #include <stdio.h>
 #include <stdlib.h>
