@@ -182,7 +182,6 @@ sqlstore_job_get(struct store *base, int64_t id, struct job *job)
 	return found;
 }
 
-
 int
 sqlstore_job_start(struct store *base, int64_t id, const char *runner)
 {
