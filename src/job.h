@@ -62,6 +62,9 @@ struct job_result {
 	 * refused, a limit reached.  Quarantine then forgives nothing.
 	 */
 	int tests_partial;
+	/* Its attempt has no per-test records (the judge read so): no
+	 * flaky marks to settle. */
+	int tests_none;
 };
 
 /* A job as the store keeps it.  Strings are owned; release with job_release. */

@@ -667,20 +667,22 @@ static int
 sched_judge(struct sched *s, struct sched_assignment *a,
     struct job_result *res)
 {
+	struct test_counts counts;
 	struct verdict v;
 	struct job job;
 	char reason[200];
 	int found;
 
-	if ((found = store_job_get(s->store, a->job, &job)) != 1) {
+	if ((found = store_job_get_counted(s->store, a->job, &job,
+	    &counts)) != 1) {
 		if (found == -1 && store_error_transient(s->store)) {
 			sched_result_later(s, a);
 			return 1;
 		}
 		return 0;
 	}
-	if (verdict_judge(s->store, &job, s->cfg.retry_failed, res, &v) == -1 ||
-	    a->cancelled_by != NULL)	/* a cancel crossed the failure */
+	verdict_judge(&job, &counts, s->cfg.retry_failed, res, &v);
+	if (a->cancelled_by != NULL)	/* a cancel crossed the failure */
 		v.action = VERDICT_FINISH;
 	if (v.action == VERDICT_RERUN) {
 		snprintf(reason, sizeof reason, "failed on attempt %d; re-run "

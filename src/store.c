@@ -456,6 +456,13 @@ store_job_test_counts(struct store *store, int64_t job,
 }
 
 int
+store_job_get_counted(struct store *store, int64_t id, struct job *job,
+    struct test_counts *counts)
+{
+	return store->backend->job_get_counted(store, id, job, counts);
+}
+
+int
 store_test_history(struct store *store, const struct test_where *where,
     int64_t upto, int limit, store_test_cb cb, void *arg)
 {

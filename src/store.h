@@ -254,6 +254,12 @@ int store_job_tests(struct store *store, int64_t job, int failed_only,
 /* Its counts by outcome: 0 or -1. */
 int store_job_test_counts(struct store *store, int64_t job,
     struct test_counts *counts);
+/*
+ * A job (store_job_get) and its counts (store_job_test_counts) in one
+ * read: 1 found, 0 none, -1.
+ */
+int store_job_get_counted(struct store *store, int64_t id, struct job *job,
+    struct test_counts *counts);
 
 /*
  * A test's runs (job.h's struct test_where), newest first (a job's

@@ -121,6 +121,8 @@ struct store_backend {
 	    int limit, int64_t offset, store_test_cb cb, void *arg);
 	int (*job_test_counts)(struct store *store, int64_t job,
 	    struct test_counts *counts);
+	int (*job_get_counted)(struct store *store, int64_t id,
+	    struct job *job, struct test_counts *counts);
 	int (*test_history)(struct store *store, const struct test_where *where,
 	    int64_t upto, int limit, store_test_cb cb, void *arg);
 	int (*flaky_tests)(struct store *store, int limit, store_flaky_cb cb,

@@ -53,6 +53,15 @@ const char *const pg_sql[ST_MAX] = {
 	    "t.quarantined_ms IS NOT NULL AND " TEST_FAILED "), a.flaky, "
 	    "j.shards FROM jobs j LEFT JOIN test_attempts a ON "
 	    "a.job_id = j.id AND a.attempt = j.attempt WHERE j.id = ?1",
+	[ST_JOB_GET_COUNTED] =
+	    JOB_LIST ", a.total, a.passed, a.failed, a.skipped, (SELECT "
+	    "COUNT(*) FROM tests t JOIN test_runs r ON r.test_id = t.id AND "
+	    "r.branch IS NOT DISTINCT FROM jobs.branch AND "
+	    "r.job_id = a.job_id AND r.attempt = a.attempt "
+	    "WHERE t.repo_id = jobs.repo_id AND "
+	    "t.quarantined_ms IS NOT NULL AND " TEST_FAILED "), a.flaky "
+	    JOB_FROM "LEFT JOIN test_attempts a ON a.job_id = jobs.id AND "
+	    "a.attempt = jobs.attempt WHERE jobs.id = ?1",
 	[ST_SHARDED_TEST_COUNTS] =
 	    "SELECT SUM(a.total), SUM(a.passed), SUM(a.failed), "
 	    "SUM(a.skipped), (SELECT COUNT(*) FROM jobs s JOIN tests t ON "

@@ -25,6 +25,7 @@ enum store_stmt {
 	ST_JOB_ADD,
 	ST_JOB_NEXT,
 	ST_JOB_GET,
+	ST_JOB_GET_COUNTED,
 	ST_JOB_FINAL,
 	ST_JOB_START,
 	ST_JOB_ADOPT,
@@ -102,6 +103,8 @@ enum store_stmt {
 	ST_PRUNE_PIPELINE,
 	ST_VACUUM_STEP,
 	ST_SERVED_MARK,
+	ST_PIPELINE_RUN,
+	ST_SHARD_PARENT_RUN,
 	ST_LANE_ADD,
 	ST_QUEUED_LANES,
 	ST_LANE_RUNNABLE,
@@ -288,6 +291,7 @@ int64_t sql_col_int64_or(struct sql_row *row, int col, int64_t def);
 int sql_col_state(struct sql_row *row, int col, enum job_state *state);
 /* Fill *job from a row of JOB_COLUMNS: 1, or -1 for a row we can't read. */
 int sql_job_fill(struct sql_row *row, struct job *job);
+#define JOB_LIST_COLUMNS 40	/* what sql_job_fill reads: JOB_LIST */
 /* Read one job row from a JOB_COLUMNS statement: 1, 0 if none, -1. */
 int sql_read_job(struct sql_store *store, enum store_stmt id,
     struct job *job);
@@ -312,6 +316,8 @@ int sqlstore_job_finish(struct store *base, const struct job_result *result);
 int sqlstore_job_retry_failed(struct store *base, int64_t id,
     const char *reason);
 int sqlstore_job_get(struct store *base, int64_t id, struct job *job);
+int sqlstore_job_get_counted(struct store *base, int64_t id, struct job *job,
+    struct test_counts *counts);
 int sqlstore_count_state(struct store *base, enum job_state state);
 int sqlstore_runner_seen(struct store *base, const char *name,
     const char *address);

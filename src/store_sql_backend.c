@@ -82,6 +82,7 @@ const struct store_backend store_sql_backend = {
 	.tests_add = sqlstore_tests_add,
 	.job_tests = sqlstore_job_tests,
 	.job_test_counts = sqlstore_job_test_counts,
+	.job_get_counted = sqlstore_job_get_counted,
 	.test_history = sqlstore_test_history,
 	.flaky_tests = sqlstore_flaky_tests,
 	.test_mark_flaky = sqlstore_test_mark_flaky,

@@ -183,9 +183,46 @@ sqlstore_job_get(struct store *base, int64_t id, struct job *job)
 }
 
 int
+sqlstore_job_get_counted(struct store *base, int64_t id, struct job *job,
+    struct test_counts *counts)
+{
+	struct sql_store *store = (struct sql_store *)base;
+	struct sql_row *row = sql_row(store, ST_JOB_GET_COUNTED);
+	int rc, found = 0;
+
+	memset(counts, 0, sizeof *counts);
+	sql_bind_int64(store, ST_JOB_GET_COUNTED, 1, id);
+	if ((rc = sql_step(store, ST_JOB_GET_COUNTED)) == SQL_ROW &&
+	    (found = sql_job_fill(row, job)) == 1) {
+		counts->total = sql_col_int64(row, JOB_LIST_COLUMNS);
+		counts->passed = sql_col_int64(row, JOB_LIST_COLUMNS + 1);
+		counts->failed = sql_col_int64(row, JOB_LIST_COLUMNS + 2);
+		counts->skipped = sql_col_int64(row, JOB_LIST_COLUMNS + 3);
+		counts->quarantined_failed = sql_col_int64(row,
+		    JOB_LIST_COLUMNS + 4);
+		counts->flaky = sql_col_int64(row, JOB_LIST_COLUMNS + 5);
+	}
+	sql_reset(store, ST_JOB_GET_COUNTED);
+	if (found == -1)
+		job_release(job);
+	if (rc == SQL_ERROR)
+		return -1;
+	/* A sharded job's tests are its shards': read apart. */
+	if (found == 1 && job->shards > 0 &&
+	    sqlstore_job_test_counts(base, id, counts) == -1) {
+		job_release(job);
+		return -1;
+	}
+	return found;
+}
+
+int
 sqlstore_job_start(struct store *base, int64_t id, const char *runner)
 {
 	struct sql_store *store = (struct sql_store *)base;
+	int64_t now = now_ms();
+	static const enum store_stmt after[] = { ST_SERVED_MARK,
+	    ST_PIPELINE_RUN, ST_SHARD_PARENT_RUN };
 
 	/* Unsynced: a start lost to a power cut leaves the job queued, and
 	 * its runner's register or result takes it as before. */
@@ -193,21 +230,27 @@ sqlstore_job_start(struct store *base, int64_t id, const char *runner)
 		return -1;
 	sql_bind_int64(store, ST_JOB_START, 1, id);
 	sql_bind_text(store, ST_JOB_START, 2, runner);
-	sql_bind_int64(store, ST_JOB_START, 3, now_ms());
-	sql_bind_int64(store, ST_SERVED_MARK, 1, id);
+	sql_bind_int64(store, ST_JOB_START, 3, now);
+	if (sql_run(store, ST_JOB_START) == -1)
+		goto fail;
 	/*
-	 * Settled before asking whether the start changed the job, so that
-	 * a server's driver reads the start's answer with the settling's:
-	 * rolled back if it did not.
+	 * What a start settles needs no read: a running job's pipeline runs,
+	 * and so does a shard's job.  These change nothing unless the start
+	 * did, so it is asked after the commit: a server's driver sends the
+	 * whole transaction at once.
 	 */
-	if (sql_run(store, ST_JOB_START) == -1 ||
-	    sql_run(store, ST_SERVED_MARK) == -1 ||
-	    sql_pipeline_settle(store, id) == -1 ||
-	    sql_job_changed(store, ST_JOB_START, id, "queued") == -1) {
-		sql_rollback(store);
-		return -1;
+	for (size_t i = 0; i < sizeof after / sizeof after[0]; i++) {
+		sql_bind_int64(store, after[i], 1, id);
+		sql_bind_int64(store, after[i], 2, now);
+		if (sql_run(store, after[i]) == -1)
+			goto fail;
 	}
-	return sql_commit_unsynced(store);
+	if (sql_commit_unsynced(store) == -1)
+		return -1;
+	return sql_job_changed(store, ST_JOB_START, id, "queued");
+fail:
+	sql_rollback(store);
+	return -1;
 }
 
 int
@@ -345,7 +388,8 @@ sqlstore_job_finish(struct store *base, const struct job_result *result)
 	if (store_job_settle(store, result) == -1)
 		goto fail;
 	if (sql_changes_of(store, st) == 1) {
-		if (sql_tests_settle(store, result->job) == -1)
+		if (!result->tests_none &&
+		    sql_tests_settle(store, result->job) == -1)
 			goto fail;
 		return sql_commit(store);
 	}

@@ -9,8 +9,9 @@
 #define SSCI_STORE_SQL_TEXTS_H
 
 /* The columns sql_job_fill reads, in its order. */
-#define JOB_COLUMNS \
-	"SELECT jobs.id, repos.url, commit_id, branch, state, attempt, " \
+#define JOB_COLUMNS JOB_LIST JOB_FROM
+#define JOB_LIST \
+	"SELECT jobs.id, repos.url, commit_id, branch, state, jobs.attempt, " \
 	"runner, jobs.created_ms, started_ms, finished_ms, exit_code, " \
 	"duration_ms, tests_run, tests_failed, tests_skipped, reason, " \
 	"subject, author, retry_of, jobs.pipeline_id, pl.pipeline_state, " \
@@ -20,7 +21,8 @@
 	"jobs.flaky, jobs.fail_retries, jobs.shards, jobs.shard_of, " \
 	"jobs.shard_index, jobs.expected_ms, pl.pr_title, pl.pr_url, " \
 	"jobs.priority, pl.triggered_by, pl.params, pl.superseded_by, " \
-	"pl.bisection, pl.coalescing " \
+	"pl.bisection, pl.coalescing "
+#define JOB_FROM \
 	"FROM jobs JOIN repos ON repos.id = jobs.repo_id " \
 	"LEFT JOIN (SELECT id AS pipeline, state AS pipeline_state, " \
 	"pr_title, pr_url, triggered_by, params, superseded_by, bisection, " \
@@ -90,6 +92,9 @@
 	"EXISTS (SELECT 1 FROM jobs t JOIN jobs j ON j.commit_id = " \
 	"t.commit_id JOIN test_runs r ON r.job_id = j.id WHERE t.id = ?1 " \
 	"AND (j.id <> t.id OR r.attempt <> t.attempt)) "
+
+/* Job ?1 as ST_JOB_START left it, at ?2. */
+#define STARTED_AT "state = 'running' AND started_ms = ?2"
 
 #define TEST_FAILED "r.status IN ('failed', 'error')"
 

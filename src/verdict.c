@@ -28,40 +28,38 @@ verdict_reruns(const struct job *job, int retry_default)
 	return n;
 }
 
-int
-verdict_judge(struct store *store, const struct job *job, int retry_default,
-    struct job_result *res, struct verdict *v)
+void
+verdict_judge(const struct job *job, const struct test_counts *counts,
+    int retry_default, struct job_result *res, struct verdict *v)
 {
-	struct test_counts counts;
 	int reruns;
 
 	memset(v, 0, sizeof *v);
 	v->action = VERDICT_FINISH;
-	if (store_job_test_counts(store, job->id, &counts) == -1)
-		return -1;
-	if (counts.total > 0) {
-		res->tests.run = (int)(counts.passed + counts.failed);
-		res->tests.failed = (int)counts.failed;
-		res->tests.skipped = (int)counts.skipped;
+	res->tests_none = counts->total == 0;
+	if (counts->total > 0) {
+		res->tests.run = (int)(counts->passed + counts->failed);
+		res->tests.failed = (int)counts->failed;
+		res->tests.skipped = (int)counts->skipped;
 	}
 	/*
 	 * Forgiven only when the records are all the job's tests and the
 	 * command ended by itself: a crash (killed by a signal, 128 + N)
 	 * after a quarantined failure is no quarantined failure.
 	 */
-	if (res->state == JOB_FAILED && counts.failed > 0 &&
-	    counts.failed == counts.quarantined_failed &&
+	if (res->state == JOB_FAILED && counts->failed > 0 &&
+	    counts->failed == counts->quarantined_failed &&
 	    !res->tests_partial && res->exit_code > 0 &&
 	    res->exit_code < 128) {
 		res->state = JOB_PASSED;
 		snprintf(v->note, sizeof v->note, "ssci: only quarantined "
 		    "tests failed (%lld): the job passes\n",
-		    (long long)counts.failed);
-		return 0;
+		    (long long)counts->failed);
+		return;
 	}
 	reruns = verdict_reruns(job, retry_default);
 	if (res->state != JOB_FAILED || job->fail_retries >= reruns)
-		return 0;
+		return;
 	v->action = VERDICT_RERUN;
 	v->rerun = job->fail_retries + 1;
 	v->reruns = reruns;
@@ -69,7 +67,6 @@ verdict_judge(struct store *store, const struct job *job, int retry_default,
 	    "'%s'; running it again to tell a flaky failure (re-run %d of "
 	    "%d)\n", job->attempt, job->runner != NULL ? job->runner : "?",
 	    v->rerun, v->reruns);
-	return 0;
 }
 
 struct failed_runs {

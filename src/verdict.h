@@ -35,11 +35,11 @@ struct verdict {
 };
 
 /*
- * Judge res (changed in place) for job, whose latest attempt it ends.
- * retry_default is --retry-failed.  0, or -1 if the store failed (res is
- * then as the runner sent it, and the action is to finish).
+ * Judge res (changed in place) for job, whose latest attempt it ends and
+ * whose test counts are counts (store_job_get_counted).  retry_default is
+ * --retry-failed.
  */
-int verdict_judge(struct store *store, const struct job *job,
+void verdict_judge(const struct job *job, const struct test_counts *counts,
     int retry_default, struct job_result *res, struct verdict *v);
 
 /*

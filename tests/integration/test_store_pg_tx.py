@@ -28,7 +28,7 @@ class TestPgTransactions(SsciTest):
         self.sql(d, REFUSE_RUNNING)
         self.assertEqual(self.notify(d, repo, commit).returncode, 0)
         self.runner(d, "runner1")
-        failed = "unable to set a pipeline's state in"
+        failed = "unable to set a started job's pipeline running in"
         self.wait_for(lambda: failed in d.stderr(), "the refused change")
         # Rolled back whole: the job's own change, read at once, too.
         self.assertEqual(self.sql(d, "SELECT state, runner FROM jobs").strip(),

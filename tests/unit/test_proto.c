@@ -736,7 +736,7 @@ static void
 test_result(void **state)
 {
 	struct job_result	 r = { 12, JOB_FAILED, 1, 1234, { 10, 2, 1 },
-				    NULL, 0 };
+				    NULL, 0, 0 };
 	struct proto_msg	 msg;
 	size_t			 len;
 	char			*line;
@@ -773,7 +773,7 @@ static void
 test_result_unknowns(void **state)
 {
 	struct job_result	 r = { 13, JOB_ERROR, -1, 0, { 5, -1, -1 },
-				    "git clone failed", 0 };
+				    "git clone failed", 0, 0 };
 	struct proto_msg	 msg;
 	size_t			 len;
 	char			*line;

@@ -159,6 +159,8 @@ test_all_shards_pass(void **state)
 	struct unit_store *f = *state;
 	struct ids p = planned(f, 1);
 	int64_t runnable[8] = { 0 };
+	struct job unit, s1;
+	struct unit_stderr err = { 0 };
 
 	assert_int_equal(store_job_start(f->store, p.s2, "r2"), 0);
 	/* A lost shard goes back alone; its job keeps running. */
@@ -166,7 +168,25 @@ test_all_shards_pass(void **state)
 	assert_int_equal(unit_job_state(f, p.unit), JOB_RUNNING);
 	assert_int_equal(store_requeue_running(f->store), 1);
 	assert_int_equal(unit_job_state(f, p.unit), JOB_QUEUED);
+	unit = unit_job(f, p.unit);
+	assert_int_equal(unit.pipeline_state, JOB_QUEUED);
+	job_release(&unit);
+	/* A start settles its job and pipeline without reading them. */
 	assert_int_equal(store_job_start(f->store, p.s1, "r1"), 0);
+	s1 = unit_job(f, p.s1);
+	unit = unit_job(f, p.unit);
+	assert_int_equal(unit.state, JOB_RUNNING);
+	assert_int_equal(unit.pipeline_state, JOB_RUNNING);
+	assert_true(unit.started_ms > 0 && unit.started_ms <= s1.started_ms);
+	assert_int_equal(unit.attempt, 2);
+	job_release(&unit);
+	job_release(&s1);
+	/* A start refused changes nothing with it. */
+	unit_stderr_catch(&err);
+	assert_int_equal(store_job_start(f->store, p.s1, "r3"), -1);
+	assert_non_null(strstr(unit_stderr_release(&err), "not queued"));
+	assert_string_equal((s1 = unit_job(f, p.s1)).runner, "r1");
+	job_release(&s1);
 	assert_int_equal(store_job_start(f->store, p.s2, "r2"), 0);
 	finish(f, p.s2, JOB_PASSED, 2);
 	finish(f, p.s1, JOB_PASSED, 2);

@@ -397,6 +397,26 @@ test_flaky_list(void **state)
 	assert_int_equal(n, 1);
 }
 
+/*
+ * The judge on the counts of one read with the job: the same as
+ * store_job_test_counts's.
+ */
+static void
+judge(struct unit_store *f, const struct job *job, int retry,
+    struct job_result *res, struct verdict *v)
+{
+	struct test_counts counts, counted;
+	struct job again;
+
+	assert_int_equal(store_job_test_counts(f->store, job->id, &counts), 0);
+	assert_int_equal(store_job_get_counted(f->store, job->id, &again,
+	    &counted), 1);
+	assert_memory_equal(&counts, &counted, sizeof counts);
+	assert_int_equal(again.id, job->id);
+	job_release(&again);
+	verdict_judge(job, &counts, retry, res, v);
+}
+
 static void
 test_quarantine_and_verdict(void **state)
 {
@@ -417,14 +437,14 @@ test_quarantine_and_verdict(void **state)
 	res.job = id;
 	/* Records cut short, or a command killed by a signal: no. */
 	res.tests_partial = 1;
-	assert_int_equal(verdict_judge(f->store, &job, 0, &res, &v), 0);
+	judge(f, &job, 0, &res, &v);
 	assert_int_equal(res.state, JOB_FAILED);
 	res.tests_partial = 0;
 	res.exit_code = 139;
-	assert_int_equal(verdict_judge(f->store, &job, 0, &res, &v), 0);
+	judge(f, &job, 0, &res, &v);
 	assert_int_equal(res.state, JOB_FAILED);
 	res.exit_code = 1;
-	assert_int_equal(verdict_judge(f->store, &job, 0, &res, &v), 0);
+	judge(f, &job, 0, &res, &v);
 	assert_int_equal(res.state, JOB_PASSED);
 	assert_int_equal(v.action, VERDICT_FINISH);
 	assert_non_null(strstr(v.note, "only quarantined tests failed (1)"));
@@ -438,22 +458,22 @@ test_quarantine_and_verdict(void **state)
 	assert_int_equal(store_test_quarantine(f->store, REPO, "pkg.mod.t1", 0,
 	    NULL), 0);
 	res.state = JOB_FAILED;
-	assert_int_equal(verdict_judge(f->store, &job, 1, &res, &v), 0);
+	judge(f, &job, 1, &res, &v);
 	assert_int_equal(res.state, JOB_FAILED);
 	assert_int_equal(v.action, VERDICT_RERUN);
 	assert_int_equal(v.rerun, 1);
 	assert_int_equal(v.reruns, 1);
 	/* No re-run left, or none asked for: it ends. */
 	job.fail_retries = 1;
-	assert_int_equal(verdict_judge(f->store, &job, 1, &res, &v), 0);
+	judge(f, &job, 1, &res, &v);
 	assert_int_equal(v.action, VERDICT_FINISH);
 	job.fail_retries = 0;
-	assert_int_equal(verdict_judge(f->store, &job, 0, &res, &v), 0);
+	judge(f, &job, 0, &res, &v);
 	assert_int_equal(v.action, VERDICT_FINISH);
 	/* A plan's retry: N decides over the default. */
 	free(job.spec);
 	job.spec = xstrdup("{\"run\":[\"x\"],\"retry\":3}");
-	assert_int_equal(verdict_judge(f->store, &job, 0, &res, &v), 0);
+	judge(f, &job, 0, &res, &v);
 	assert_int_equal(v.action, VERDICT_RERUN);
 	assert_int_equal(v.reruns, 3);
 	job_release(&job);
