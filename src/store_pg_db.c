@@ -85,12 +85,17 @@ pg_reset(struct sql_store *base, enum store_stmt id)
 	}
 }
 
-/* The slot of value idx (from 1), its old value dropped. */
+/*
+ * The slot of value idx (from 1), its old value dropped; -1 for a
+ * statement PostgreSQL does without, whose values go nowhere.
+ */
 static int
 pg_param(struct sql_store *base, enum store_stmt id, int idx)
 {
 	struct pg_row *row = &((struct store_pg *)base)->rows[id];
 
+	if (!((struct store_pg *)base)->prepared[id])
+		return -1;
 	if (idx < 1 || idx > row->nparams)
 		fatalx("unable to bind value %d to %s in '%s': it takes %d",
 		    idx, store_sql[id].what, base->path, row->nparams);
@@ -108,6 +113,8 @@ pg_bind_int64(struct sql_store *base, enum store_stmt id, int idx,
 	struct pg_row *row = &((struct store_pg *)base)->rows[id];
 	int i = pg_param(base, id, idx);
 
+	if (i == -1)
+		return;
 	xasprintf(&row->owned[i], "%lld", (long long)v);
 	row->values[i] = row->owned[i];
 }
@@ -116,8 +123,10 @@ static void
 pg_bind_null(struct sql_store *base, enum store_stmt id, int idx)
 {
 	struct pg_row *row = &((struct store_pg *)base)->rows[id];
+	int i = pg_param(base, id, idx);
 
-	row->values[pg_param(base, id, idx)] = NULL;
+	if (i != -1)
+		row->values[i] = NULL;
 }
 
 static void
@@ -127,6 +136,8 @@ pg_bind_text(struct sql_store *base, enum store_stmt id, int idx,
 	struct pg_row *row = &((struct store_pg *)base)->rows[id];
 	int i = pg_param(base, id, idx);
 
+	if (i == -1)
+		return;
 	row->owned[i] = xstrdup(s);
 	row->values[i] = row->owned[i];
 }
@@ -139,6 +150,8 @@ pg_bind_blob(struct sql_store *base, enum store_stmt id, int idx,
 	struct pg_row *row = &((struct store_pg *)base)->rows[id];
 	int i = pg_param(base, id, idx);
 
+	if (i == -1)
+		return;
 	if (len > 1 << 30)
 		fatalx("unable to bind %zu bytes to %s in '%s': too long", len,
 		    store_sql[id].what, base->path);
@@ -309,6 +322,21 @@ pg_text(const char *in, bool returns_id, int *nparams)
 	return out;
 }
 
+/*
+ * Whether prepared statement name returns no rows: so a statement of
+ * changes written WITH ... is one, which its text does not say.
+ */
+static bool
+pg_returns_nothing(struct store_pg *store, const char *name)
+{
+	PGresult *res = PQdescribePrepared(store->conn, name);
+	bool none = PQresultStatus(res) == PGRES_COMMAND_OK &&
+	    PQnfields(res) == 0;
+
+	PQclear(res);
+	return none;
+}
+
 /* Prepare statement id as sql, under its number: 0, or -1 (said). */
 int
 pg_prepare_one(struct store_pg *store, enum store_stmt id, const char *sql)
@@ -337,7 +365,8 @@ pg_prepare_one(struct store_pg *store, enum store_stmt id, const char *sql)
 	store->deferrable[id] = !pg_returns_id[id] &&
 	    (strncmp(text, "INSERT", 6) == 0 ||
 	    strncmp(text, "UPDATE", 6) == 0 ||
-	    strncmp(text, "DELETE", 6) == 0);
+	    strncmp(text, "DELETE", 6) == 0 ||
+	    (strncmp(text, "WITH", 4) == 0 && pg_returns_nothing(store, name)));
 	free(text);
 	store->rows[id].nparams = n;
 	store->prepared[id] = true;

@@ -44,6 +44,11 @@ const char *const pg_sql[ST_MAX] = {
 	    "state = 'queued' AND lane_id > l.first) FROM "
 	    "(SELECT MIN(lane_id) AS first FROM jobs "
 	    "WHERE state = 'queued') l",
+	/* A start's three other changes in one statement. */
+	[ST_SERVED_MARK] = "",
+	[ST_SHARD_PARENT_RUN] = "",
+	[ST_PIPELINE_RUN] = "WITH mark AS (" SERVED_MARK " RETURNING 1), "
+	    "parent AS (" SHARD_PARENT_RUN " RETURNING 1) " PIPELINE_RUN,
 	[ST_JOB_TEST_COUNTS] =
 	    "SELECT a.total, a.passed, a.failed, a.skipped, (SELECT COUNT(*) "
 	    "FROM tests t JOIN test_runs r ON r.test_id = t.id AND "
@@ -240,6 +245,15 @@ const char *const pg_migrations[] = {
 	"CREATE INDEX jobs_lane ON jobs (lane_id, queue_pos, id)"
 	"  WHERE state = 'queued';"
 	"UPDATE store_meta SET version = 3;",
+
+	/*
+	 * The pipelines a push may supersede, so that finding them reads
+	 * those (mostly none) instead of every pipeline: the statement's
+	 * generic plan, made while the table was small, scanned it whole.
+	 */
+	"CREATE INDEX pipelines_coalescing ON pipelines (id)"
+	"  WHERE coalescing = 1 AND state = 'queued';"
+	"UPDATE store_meta SET version = 4;",
 };
 
 const int pg_version = sizeof pg_migrations / sizeof pg_migrations[0];

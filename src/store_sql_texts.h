@@ -93,8 +93,31 @@
 	"t.commit_id JOIN test_runs r ON r.job_id = j.id WHERE t.id = ?1 " \
 	"AND (j.id <> t.id OR r.attempt <> t.attempt)) "
 
-/* Job ?1 as ST_JOB_START left it, at ?2. */
+/*
+ * A start's other changes: each only if the start (?2 its time) changed
+ * job ?1, so that it commits before its changes are asked.
+ */
 #define STARTED_AT "state = 'running' AND started_ms = ?2"
+#define SERVED_MARK \
+	"UPDATE lanes SET turn = (SELECT COALESCE(MAX(turn), 0) + 1 FROM " \
+	"lanes) WHERE id = (SELECT lane_id FROM jobs WHERE id = ?1 AND " \
+	STARTED_AT ")"
+/* A job running: its pipeline is, whatever its other jobs are. */
+#define PIPELINE_RUN \
+	"UPDATE pipelines SET state = 'running', finished_ms = NULL " \
+	"WHERE id = (SELECT pipeline_id FROM jobs WHERE id = ?1 AND " \
+	STARTED_AT ")"
+/*
+ * And so is a shard's sharded job: a start changes nothing else of it
+ * that ST_SHARDED_SET sets (no shard ended).
+ */
+#define SHARD_PARENT_RUN \
+	"UPDATE jobs SET state = 'running', " \
+	"started_ms = (SELECT MIN(started_ms) FROM jobs s WHERE " \
+	"s.shard_of = jobs.id), attempt = (SELECT COALESCE(MAX(attempt), " \
+	"0) FROM jobs s WHERE s.shard_of = jobs.id) " \
+	"WHERE id = (SELECT shard_of FROM jobs WHERE id = ?1 AND " \
+	STARTED_AT ") AND state IN ('queued', 'running')"
 
 #define TEST_FAILED "r.status IN ('failed', 'error')"
 

@@ -360,30 +360,12 @@ const struct store_sql store_sql[ST_MAX] = {
 	[ST_LANE_RUNNABLE] = { "read a lane of the queue",
 	    JOB_COLUMNS "WHERE state = 'queued' AND lane_id = ?3 AND " RUNNABLE
 	    "ORDER BY queue_pos, jobs.id LIMIT ?1" },
-	/*
-	 * A start's other changes: each only if the start (?2 its time)
-	 * changed the job, so that it commits before its changes are asked.
-	 */
-	[ST_SERVED_MARK] = { "note whose turn it was",
-	    "UPDATE lanes SET turn = (SELECT COALESCE(MAX(turn), 0) + 1 FROM "
-	    "lanes) WHERE id = (SELECT lane_id FROM jobs WHERE id = ?1 AND "
-	    STARTED_AT ")" },
-	/* A job running: its pipeline is, whatever its other jobs are. */
+	/* A start's other changes (store_sql_texts.h). */
+	[ST_SERVED_MARK] = { "note whose turn it was", SERVED_MARK },
 	[ST_PIPELINE_RUN] = { "set a started job's pipeline running",
-	    "UPDATE pipelines SET state = 'running', finished_ms = NULL "
-	    "WHERE id = (SELECT pipeline_id FROM jobs WHERE id = ?1 AND "
-	    STARTED_AT ")" },
-	/*
-	 * And so is a shard's sharded job: a start changes nothing else of
-	 * it that ST_SHARDED_SET sets (no shard ended).
-	 */
+	    PIPELINE_RUN },
 	[ST_SHARD_PARENT_RUN] = { "set a started shard's job running",
-	    "UPDATE jobs SET state = 'running', "
-	    "started_ms = (SELECT MIN(started_ms) FROM jobs s WHERE "
-	    "s.shard_of = jobs.id), attempt = (SELECT COALESCE(MAX(attempt), "
-	    "0) FROM jobs s WHERE s.shard_of = jobs.id) "
-	    "WHERE id = (SELECT shard_of FROM jobs WHERE id = ?1 AND "
-	    STARTED_AT ") AND state IN ('queued', 'running')" },
+	    SHARD_PARENT_RUN },
 	[ST_JOB_GET] = { "read a job", JOB_COLUMNS "WHERE jobs.id = ?1" },
 	/* And ST_JOB_TEST_COUNTS's columns after, for a job not sharded. */
 	[ST_JOB_GET_COUNTED] = { "read a job and its test counts",
