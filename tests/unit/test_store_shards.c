@@ -149,6 +149,14 @@ test_sharded_job_follows_its_shards(void **state)
 	assert_true(unit.finished_ms >= unit.started_ms);
 	job_release(&unit);
 	assert_int_equal(unit_job_state(f, p.deploy), JOB_SKIPPED);
+	/* A start of a shard over is refused, and runs nothing with it. */
+	unit_stderr_catch(&err);
+	assert_int_equal(store_job_start(f->store, p.s2, "r3"), -1);
+	assert_non_null(strstr(unit_stderr_release(&err), "not queued"));
+	unit = unit_job(f, p.unit);
+	assert_int_equal(unit.state, JOB_FAILED);
+	assert_int_equal(unit.pipeline_state, JOB_FAILED);
+	job_release(&unit);
 	/* Counted once: running jobs and states leave the sharded one out. */
 	assert_int_equal(store_count_state(f->store, JOB_FAILED), 1);
 }
