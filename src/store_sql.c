@@ -179,6 +179,18 @@ sql_col_state(struct sql_row *row, int col, enum job_state *state)
 	return 0;
 }
 
+/* Counts from columns first.. of row, in ST_JOB_TEST_COUNTS's order. */
+void
+sql_counts_fill(struct sql_row *row, int first, struct test_counts *counts)
+{
+	counts->total = sql_col_int64(row, first);
+	counts->passed = sql_col_int64(row, first + 1);
+	counts->failed = sql_col_int64(row, first + 2);
+	counts->skipped = sql_col_int64(row, first + 3);
+	counts->quarantined_failed = sql_col_int64(row, first + 4);
+	counts->flaky = sql_col_int64(row, first + 5);
+}
+
 /* Fill *job from a row of JOB_COLUMNS: 1, or -1 for a row we can't read. */
 int
 sql_job_fill(struct sql_row *row, struct job *job)

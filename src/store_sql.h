@@ -352,6 +352,12 @@ int sqlstore_tests_add(struct store *base, int64_t job, int attempt,
     int64_t first, const struct test_record *recs, size_t n);
 /* In a finish's transaction: the job's flaky marks and its tests'. */
 int sql_tests_settle(struct sql_store *store, int64_t job);
+/* A job's test counts (store_job_test_counts): 0, or -1. */
+int sql_job_counts(struct sql_store *store, int64_t job,
+    struct test_counts *counts);
+/* Counts from columns first.. of row, in ST_JOB_TEST_COUNTS's order. */
+void sql_counts_fill(struct sql_row *row, int first,
+    struct test_counts *counts);
 int sqlstore_job_tests(struct store *base, int64_t job, int failed_only,
     int limit, int64_t offset, store_test_cb cb, void *arg);
 int sqlstore_job_test_counts(struct store *base, int64_t job,

@@ -193,15 +193,8 @@ sqlstore_job_get_counted(struct store *base, int64_t id, struct job *job,
 	memset(counts, 0, sizeof *counts);
 	sql_bind_int64(store, ST_JOB_GET_COUNTED, 1, id);
 	if ((rc = sql_step(store, ST_JOB_GET_COUNTED)) == SQL_ROW &&
-	    (found = sql_job_fill(row, job)) == 1) {
-		counts->total = sql_col_int64(row, JOB_LIST_COLUMNS);
-		counts->passed = sql_col_int64(row, JOB_LIST_COLUMNS + 1);
-		counts->failed = sql_col_int64(row, JOB_LIST_COLUMNS + 2);
-		counts->skipped = sql_col_int64(row, JOB_LIST_COLUMNS + 3);
-		counts->quarantined_failed = sql_col_int64(row,
-		    JOB_LIST_COLUMNS + 4);
-		counts->flaky = sql_col_int64(row, JOB_LIST_COLUMNS + 5);
-	}
+	    (found = sql_job_fill(row, job)) == 1)
+		sql_counts_fill(row, JOB_LIST_COLUMNS, counts);
 	sql_reset(store, ST_JOB_GET_COUNTED);
 	if (found == -1)
 		job_release(job);
@@ -209,7 +202,7 @@ sqlstore_job_get_counted(struct store *base, int64_t id, struct job *job,
 		return -1;
 	/* A sharded job's tests are its shards': read apart. */
 	if (found == 1 && job->shards > 0 &&
-	    sqlstore_job_test_counts(base, id, counts) == -1) {
+	    sql_job_counts(store, id, counts) == -1) {
 		job_release(job);
 		return -1;
 	}

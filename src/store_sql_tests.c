@@ -255,10 +255,9 @@ sqlstore_job_tests(struct store *base, int64_t job, int failed_only,
 }
 
 int
-sqlstore_job_test_counts(struct store *base, int64_t job,
+sql_job_counts(struct sql_store *store, int64_t job,
     struct test_counts *counts)
 {
-	struct sql_store *store = (struct sql_store *)base;
 	enum store_stmt st = ST_JOB_TEST_COUNTS;
 	struct sql_row *row = sql_row(store, st);
 	int rc;
@@ -274,16 +273,17 @@ sqlstore_job_test_counts(struct store *base, int64_t job,
 		sql_bind_int64(store, st, 1, job);
 		rc = sql_step(store, st);
 	}
-	if (rc == SQL_ROW) {
-		counts->total = sql_col_int64(row, 0);
-		counts->passed = sql_col_int64(row, 1);
-		counts->failed = sql_col_int64(row, 2);
-		counts->skipped = sql_col_int64(row, 3);
-		counts->quarantined_failed = sql_col_int64(row, 4);
-		counts->flaky = sql_col_int64(row, 5);
-	}
+	if (rc == SQL_ROW)
+		sql_counts_fill(row, 0, counts);
 	sql_reset(store, st);
 	return rc == SQL_ROW || rc == SQL_DONE ? 0 : -1;
+}
+
+int
+sqlstore_job_test_counts(struct store *base, int64_t job,
+    struct test_counts *counts)
+{
+	return sql_job_counts((struct sql_store *)base, job, counts);
 }
 
 int
