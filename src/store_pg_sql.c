@@ -31,6 +31,15 @@
 	" ORDER BY queue_pos, jobs.id LIMIT ?1) q), " \
 	FAIR_QUEUE_PAGE
 
+/* The tested push before or after pipeline ?1 on its branch (cmp). */
+#define PUSH_NEXT(cmp, order) \
+	"SELECT p.id, p.state FROM jobs j JOIN pipelines p ON p.id = j.id " \
+	"WHERE j.repo_id = (SELECT repo_id FROM jobs WHERE id = ?1) AND " \
+	"j.branch = (SELECT branch FROM jobs WHERE id = ?1) AND " \
+	"j.id " cmp " ?1 AND p.bisection IS NULL AND " \
+	"p.superseded_by IS NULL AND " PUSH_PIPELINE "ORDER BY j.id " order \
+	" LIMIT 1"
+
 const char *const pg_sql[ST_MAX] = {
 	/* One writer holds the active lock: no need to lock up front. */
 	[ST_BEGIN] = "BEGIN",
@@ -49,6 +58,25 @@ const char *const pg_sql[ST_MAX] = {
 	[ST_SHARD_PARENT_RUN] = "",
 	[ST_PIPELINE_RUN] = "WITH mark AS (" SERVED_MARK " RETURNING 1), "
 	    "parent AS (" SHARD_PARENT_RUN " RETURNING 1) " PIPELINE_RUN,
+	/*
+	 * A pipeline's first job in one statement: its lane added, and its
+	 * pipeline its own id, taken from the sequence before the insert.
+	 */
+	[ST_LANE_ADD] = "",
+	[ST_JOB_SET_PIPELINE] = "",
+	[ST_JOB_ADD] = "WITH n AS MATERIALIZED (SELECT nextval('jobs_id_seq') "
+	    "AS id), lane AS (" LANE_ADD("?3", "?13") " RETURNING id) "
+	    "INSERT INTO jobs (id, pipeline_id, " JOB_ADD_COLUMNS ") VALUES "
+	    "((SELECT id FROM n), (SELECT id FROM n), "
+	    JOB_ADD_VALUES("COALESCE((SELECT id FROM lane), " JOB_LANE ")") ")",
+	/*
+	 * The pushes next to a pipeline on its branch walk jobs_branch from
+	 * it: with the branch a value rather than a join, the index's order
+	 * is the order asked, where a plan made while the tables were small
+	 * read every job of the repository and sorted them.
+	 */
+	[ST_PUSH_AFTER] = PUSH_NEXT(">", ""),
+	[ST_BISECT_BEFORE] = PUSH_NEXT("<", "DESC"),
 	[ST_JOB_TEST_COUNTS] =
 	    "SELECT a.total, a.passed, a.failed, a.skipped, (SELECT COUNT(*) "
 	    "FROM tests t JOIN test_runs r ON r.test_id = t.id AND "

@@ -73,6 +73,26 @@
 	"LIMIT ?1) " JOB_COLUMNS "JOIN page ON page.id = jobs.id " \
 	"ORDER BY page.pr DESC, page.rrank, page.rturn, page.pos, page.id"
 
+/*
+ * A new pipeline's first job (store_sql_jobs.c): its columns, and their
+ * values with lane the lane's id, which ST_LANE_ADD made sure of.
+ */
+#define JOB_ADD_COLUMNS \
+	"repo_id, commit_id, branch, state, queue_pos, created_ms, subject, " \
+	"author, retry_of, name, spec, labels, allow_failure, plan_index, " \
+	"priority, lane_id, hold_until"
+#define JOB_ADD_VALUES(lane) \
+	"?1, ?2, ?3, 'queued', (SELECT COALESCE(MAX(queue_pos), 0) + 1 " \
+	"FROM jobs), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, " lane ", ?14"
+#define JOB_LANE \
+	"(SELECT id FROM lanes WHERE repo_id = ?1 AND " \
+	"branch = COALESCE(?3, '') AND priority = ?13)"
+/* Repository ?1's lane of a branch and a priority, unless it has one. */
+#define LANE_ADD(branch, priority) \
+	"INSERT INTO lanes (repo_id, branch, priority) VALUES (?1, " \
+	"COALESCE(" branch ", ''), " priority ") ON CONFLICT " \
+	"(repo_id, branch, priority) DO NOTHING"
+
 /* A pipeline p a push queued (hook, observer, webhook, the API). */
 #define PUSH_PIPELINE \
 	"(p.triggered_by IS NULL OR p.triggered_by IN ('hook', 'observer', " \

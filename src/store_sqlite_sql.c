@@ -53,18 +53,9 @@ const struct store_sql store_sql[ST_MAX] = {
 	    "JOIN jobs j ON j.id = p.id WHERE j.repo_id = ?1 AND "
 	    "p.commit_id = ?2 ORDER BY p.id DESC LIMIT 1) l ON 1 = 1" },
 	[ST_JOB_ADD] = { "queue a job",
-	    "INSERT INTO jobs (repo_id, commit_id, branch, state, queue_pos, "
-	    "created_ms, subject, author, retry_of, name, spec, labels, "
-	    "allow_failure, plan_index, priority, lane_id, hold_until) "
-	    "VALUES (?1, ?2, "
-	    "?3, 'queued', (SELECT COALESCE(MAX(queue_pos), 0) + 1 FROM jobs), "
-	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, (SELECT id FROM "
-	    "lanes WHERE repo_id = ?1 AND branch = COALESCE(?3, '') AND "
-	    "priority = ?13), ?14)" },
-	[ST_LANE_ADD] = { "add a lane of the queue",
-	    "INSERT INTO lanes (repo_id, branch, priority) VALUES (?1, "
-	    "COALESCE(?2, ''), ?3) ON CONFLICT (repo_id, branch, priority) "
-	    "DO NOTHING" },
+	    "INSERT INTO jobs (" JOB_ADD_COLUMNS ") VALUES ("
+	    JOB_ADD_VALUES(JOB_LANE) ")" },
+	[ST_LANE_ADD] = { "add a lane of the queue", LANE_ADD("?2", "?3") },
 	[ST_JOB_NEXT] = { "read the queue", FAIR_QUEUE(RUNNABLE) },
 	[ST_JOB_ADD_LIKE] = { "add a job to a pipeline",
 	    JOB_LIKE "'queued', queue_pos, ?2, subject, author, retry_of, "
