@@ -31,14 +31,17 @@
 	" ORDER BY queue_pos, jobs.id LIMIT ?1) q), " \
 	FAIR_QUEUE_PAGE
 
-/* The tested push before or after pipeline ?1 on its branch (cmp). */
+/*
+ * The tested push before or after pipeline ?1 on its branch (cmp),
+ * walking jobs_branch from it, and each job's pipeline read by its key.
+ */
 #define PUSH_NEXT(cmp, order) \
-	"SELECT p.id, p.state FROM jobs j JOIN pipelines p ON p.id = j.id " \
-	"WHERE j.repo_id = (SELECT repo_id FROM jobs WHERE id = ?1) AND " \
-	"j.branch = (SELECT branch FROM jobs WHERE id = ?1) AND " \
-	"j.id " cmp " ?1 AND p.bisection IS NULL AND " \
-	"p.superseded_by IS NULL AND " PUSH_PIPELINE "ORDER BY j.id " order \
-	" LIMIT 1"
+	"SELECT j.id, (SELECT state FROM pipelines WHERE id = j.id) " \
+	"FROM jobs j WHERE j.repo_id = (SELECT repo_id FROM jobs WHERE " \
+	"id = ?1) AND j.branch = (SELECT branch FROM jobs WHERE id = ?1) " \
+	"AND j.id " cmp " ?1 AND (SELECT 1 FROM pipelines p WHERE " \
+	"p.id = j.id AND p.bisection IS NULL AND p.superseded_by IS NULL " \
+	"AND " PUSH_PIPELINE ") = 1 ORDER BY j.id " order " LIMIT 1"
 
 const char *const pg_sql[ST_MAX] = {
 	/* One writer holds the active lock: no need to lock up front. */
@@ -73,7 +76,8 @@ const char *const pg_sql[ST_MAX] = {
 	 * The pushes next to a pipeline on its branch walk jobs_branch from
 	 * it: with the branch a value rather than a join, the index's order
 	 * is the order asked, where a plan made while the tables were small
-	 * read every job of the repository and sorted them.
+	 * read every job of the repository and sorted them, or every
+	 * pipeline.
 	 */
 	[ST_PUSH_AFTER] = PUSH_NEXT(">", ""),
 	[ST_BISECT_BEFORE] = PUSH_NEXT("<", "DESC"),
