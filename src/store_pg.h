@@ -41,6 +41,14 @@
  */
 #define PG_PENDING_MAX 64
 
+/*
+ * The fixed statements of a transaction's pipeline, prepared at open
+ * under these names (store_pg_open.c), sent by store_pg_tx.c.
+ */
+#define PG_TX_BEGIN "tx_begin"
+#define PG_TX_SYNCED "tx_synced"	/* this commit waits for the disk */
+#define PG_TX_COMMIT "tx_commit"
+
 /* A table's identity goes on after its highest id (ssci migrate). */
 #define PG_NEXT_ID(table) "SELECT setval(pg_get_serial_sequence('" table \
 	"', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM " table "; "

@@ -14,10 +14,27 @@
 #include "store_pg.h"
 #include "util.h"
 
-/* Each statement: its own text, or SQLite's. */
+/* Each statement: its own text, or SQLite's; and the pipeline's own. */
 static int
 pg_prepare(struct store_pg *store)
 {
+	static const char *const fixed[][2] = {
+		{ PG_TX_BEGIN, "BEGIN" },
+		{ PG_TX_SYNCED, "SET LOCAL synchronous_commit = on" },
+		{ PG_TX_COMMIT, "COMMIT" },
+	};
+
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+		PGresult *res = PQprepare(store->conn, fixed[i][0],
+		    fixed[i][1], 0, NULL);
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			pg_fail(store, "prepare a transaction's statements",
+			    res);
+			return -1;
+		}
+		PQclear(res);
+	}
 	for (int i = 0; i < ST_MAX; i++) {
 		/* The driver runs these itself, or PostgreSQL needs none. */
 		if (i == ST_BEGIN || i == ST_COMMIT || i == ST_ROLLBACK ||

@@ -63,11 +63,16 @@ pg_tx_open(const struct store_pg *store)
 	return store->begin_owed || store->piped;
 }
 
-/* Send a fixed text into the pipeline, its result owed as id's. */
+/*
+ * Send one of the fixed statements prepared at open (PG_TX_BEGIN and the
+ * like: parsed once, not at every transaction) into the pipeline, its
+ * result owed as id's.
+ */
 static int
-pg_tx_send_text(struct store_pg *store, enum store_stmt id, const char *sql)
+pg_tx_send_fixed(struct store_pg *store, enum store_stmt id,
+    const char *name)
 {
-	if (PQsendQueryParams(store->conn, sql, 0, NULL, NULL, NULL, NULL,
+	if (PQsendQueryPrepared(store->conn, name, 0, NULL, NULL, NULL,
 	    0) != 1)
 		return -1;
 	store->pending[store->npending++] = id;
@@ -177,7 +182,7 @@ pg_tx_start(struct store_pg *store)
 		return -1;
 	}
 	store->piped = true;
-	if (pg_tx_send_text(store, ST_BEGIN, "BEGIN") == -1) {
+	if (pg_tx_send_fixed(store, ST_BEGIN, PG_TX_BEGIN) == -1) {
 		pg_tx_lost(store, store_sql[ST_BEGIN].what);
 		return -1;
 	}
@@ -306,9 +311,8 @@ pg_tx_commit(struct store_pg *store, bool synced)
 		pg_rollback(&store->sql);	/* lost or failed, and said */
 		return -1;
 	}
-	if ((synced && pg_tx_send_text(store, ST_COMMIT, "SET LOCAL "
-	    "synchronous_commit = on") == -1) ||
-	    pg_tx_send_text(store, ST_COMMIT, "COMMIT") == -1) {
+	if ((synced && pg_tx_send_fixed(store, ST_COMMIT, PG_TX_SYNCED) ==
+	    -1) || pg_tx_send_fixed(store, ST_COMMIT, PG_TX_COMMIT) == -1) {
 		pg_tx_lost(store, what);
 		return -1;
 	}
