@@ -102,7 +102,7 @@ struct store_pg {
 };
 
 /* store_pg_conn.c: the connection */
-/* libpq's message on one line, into buf. */
+/* libpq's message on one line, escaped, without DETAIL, into buf. */
 const char *pg_message(const char *msg, char *buf, size_t size);
 /* Log a failed result (NULL: the connection's error) once; clear it. */
 void pg_fail(struct store_pg *store, const char *what, PGresult *res);

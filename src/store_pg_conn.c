@@ -31,24 +31,38 @@ pg_state_transient(const char *sqlstate)
 	return false;
 }
 
-/* libpq's messages span lines; ours are one line. */
+/*
+ * libpq's messages span lines; ours are one line, escaped like anything
+ * else from outside (a failing row's values are the server's to quote).
+ * A server's DETAIL, HINT and CONTEXT are left out: a DETAIL can quote a
+ * row whole, and a secret's value with it.
+ */
 const char *
 pg_message(const char *msg, char *buf, size_t size)
 {
+	static const char *const after[] = { "DETAIL:", "HINT:", "CONTEXT:" };
+	char flat[512];
 	size_t n = 0;
 
 	if (msg == NULL || *msg == '\0')
 		msg = "no answer from the server";
-	for (const char *c = msg; *c != '\0' && n + 1 < size; c++) {
+	for (const char *c = msg; *c != '\0' && n + 1 < sizeof flat; c++) {
 		bool space = *c == '\n' || *c == '\t' || *c == ' ';
+		bool cut = false;
 
-		if (space && (n == 0 || buf[n - 1] == ' '))
+		for (size_t i = 0; *c == '\n' && i < 3; i++)
+			cut = cut || strncmp(c + 1, after[i],
+			    strlen(after[i])) == 0;
+		if (cut)
+			break;
+		if (space && (n == 0 || flat[n - 1] == ' '))
 			continue;
-		buf[n++] = space ? ' ' : *c;
+		flat[n++] = space ? ' ' : *c;
 	}
-	while (n > 0 && buf[n - 1] == ' ')
+	while (n > 0 && flat[n - 1] == ' ')
 		n--;
-	buf[n] = '\0';
+	flat[n] = '\0';
+	log_escape(flat, buf, size);
 	return buf;
 }
 
