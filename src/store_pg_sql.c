@@ -67,8 +67,9 @@ const char *const pg_sql[ST_MAX] = {
 	 */
 	[ST_LANE_ADD] = "",
 	[ST_JOB_SET_PIPELINE] = "",
-	[ST_JOB_ADD] = "WITH n AS MATERIALIZED (SELECT nextval('jobs_id_seq') "
-	    "AS id), lane AS (" LANE_ADD("?3", "?13") " RETURNING id) "
+	[ST_JOB_ADD] = "WITH n AS (SELECT nextval(pg_get_serial_sequence("
+	    "'jobs', 'id')) AS id), "
+	    "lane AS (" LANE_ADD("?3", "?13") " RETURNING id) "
 	    "INSERT INTO jobs (id, pipeline_id, " JOB_ADD_COLUMNS ") VALUES "
 	    "((SELECT id FROM n), (SELECT id FROM n), "
 	    JOB_ADD_VALUES("COALESCE((SELECT id FROM lane), " JOB_LANE ")") ")",
