@@ -241,6 +241,30 @@ def cpu_s(pid):
     return own, kids
 
 
+def store_server_cpu_s():
+    """The CPU seconds the benchmark's PostgreSQL cluster has used, its
+    postmaster and every process it started (the dispatchers' backends,
+    the WAL writer), or None when no cluster was started: on the same two
+    cores as the dispatcher, its share is part of every job's time."""
+    if not _cluster:
+        return None
+    c = _cluster[0][0]
+    with open(os.path.join(c.data, "postmaster.pid")) as f:
+        postmaster = int(f.readline())
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue        # gone since listed
+        if int(entry) == postmaster or int(fields[1]) == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
 def rss_kib(pid):
     """VmRSS in KiB, or 0 if the process is gone."""
     try:
