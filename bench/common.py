@@ -231,11 +231,16 @@ def runner(tmp, address, name, clone=None, args=()):
     return p
 
 
+def _stat_fields(pid):
+    """/proc/PID/stat's fields after the command's name: [0] is the state
+    (field 3), [1] the parent's pid, [11] utime (field 14)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
 def cpu_s(pid):
     """(own utime+stime, waited-for children's cutime+cstime) in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # fields[0] is state (field 3); utime is field 14 -> index 11.
+    fields = _stat_fields(pid)
     own = (int(fields[11]) + int(fields[12])) / CLK_TCK
     kids = (int(fields[13]) + int(fields[14])) / CLK_TCK
     return own, kids
@@ -256,13 +261,12 @@ def store_server_cpu_s():
         if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+            if int(entry) == postmaster or \
+                    int(_stat_fields(entry)[1]) == postmaster:
+                total += cpu_s(entry)[0]
         except OSError:
             continue        # gone since listed
-        if int(entry) == postmaster or int(fields[1]) == postmaster:
-            total += int(fields[11]) + int(fields[12])
-    return total / CLK_TCK
+    return total
 
 
 def rss_kib(pid):
