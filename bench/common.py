@@ -269,6 +269,23 @@ def store_server_cpu_s():
     return total
 
 
+def machine_cpu_ticks():
+    """(busy, steal): the clock ticks all CPUs have spent working and
+    those the host ran something else while they were ready to (steal, on
+    a virtual machine), from /proc/stat, so far."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    return user + nice + system + irq + softirq, steal
+
+
+def steal_pct(before, after):
+    """Of the CPU time asked for between two machine_cpu_ticks(), the share
+    the host did not give: a store's round trips wait for it twice."""
+    busy, steal = after[0] - before[0], after[1] - before[1]
+    return 100.0 * steal / (busy + steal) if busy + steal > 0 else 0.0
+
+
 def rss_kib(pid):
     """VmRSS in KiB, or 0 if the process is gone."""
     try:
