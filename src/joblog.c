@@ -23,6 +23,7 @@ joblogs_init(struct joblogs *logs, const char *state_dir, int64_t max_bytes)
 {
 	xasprintf(&logs->dir, "%s/logs", state_dir);
 	logs->max_bytes = max_bytes;
+	logs->quiet = xcalloc(1, sizeof *logs->quiet);
 	if (mkdir_p(logs->dir) == -1) {
 		joblogs_release(logs);
 		return -1;
@@ -35,6 +36,42 @@ joblogs_release(struct joblogs *logs)
 {
 	free(logs->dir);
 	logs->dir = NULL;
+	free(logs->quiet);
+	logs->quiet = NULL;
+}
+
+/* Whether job is among logs' quiet ones; its slot in *slot if so. */
+static int
+joblog_quiet_find(const struct joblogs *logs, int64_t job, size_t *slot)
+{
+	for (size_t i = 0; logs->quiet != NULL && i < JOBLOG_QUIET_MAX; i++) {
+		if (logs->quiet->ids[i] == job) {
+			*slot = i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+joblog_quiet_add(const struct joblogs *logs, int64_t job)
+{
+	struct joblog_quiet *q = logs->quiet;
+	size_t slot;
+
+	if (q == NULL || joblog_quiet_find(logs, job, &slot))
+		return;
+	q->ids[q->next] = job;
+	q->next = (q->next + 1) % JOBLOG_QUIET_MAX;
+}
+
+static void
+joblog_quiet_drop(const struct joblogs *logs, int64_t job)
+{
+	size_t slot;
+
+	if (joblog_quiet_find(logs, job, &slot))
+		logs->quiet->ids[slot] = 0;
 }
 
 /*
@@ -111,12 +148,13 @@ joblog_fetch(const struct joblogs *logs, int64_t job)
 {
 	struct joblog_fetch f = { .fd = -1 };
 	char *path, *tmp;
+	size_t slot;
 	int n, rc = -1;
 
 	if (logs->store == NULL)
 		return 0;
 	path = joblog_path(logs, job);
-	if (access(path, F_OK) == 0) {
+	if (access(path, F_OK) == 0 || joblog_quiet_find(logs, job, &slot)) {
 		free(path);
 		return 0;
 	}
@@ -156,6 +194,7 @@ joblog_open_fd(const struct joblogs *logs, int64_t job, int fresh)
 	char *path = joblog_path(logs, job);
 	int fd;
 
+	joblog_quiet_drop(logs, job);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
 	    (fresh ? O_TRUNC : 0), 0644);
 	if (fd == -1)
@@ -170,9 +209,11 @@ joblog_open(const struct joblogs *logs, struct joblog *log, int64_t job,
 {
 	memset(log, 0, sizeof *log);
 	log->job = job;
-	if (fresh == 2 && logs->store == NULL) {
+	if (fresh == 2) {
 		log->fd = -1;
 		log->later = 1;
+		if (logs->store != NULL)
+			joblog_quiet_add(logs, job);
 		return 0;
 	}
 	/* A first attempt has no log anywhere yet. */
@@ -328,6 +369,7 @@ joblog_share(const struct joblogs *logs, int64_t from, int64_t to)
 	char *src = joblog_path(logs, from), *dst = joblog_path(logs, to);
 	char note[120];
 
+	joblog_quiet_drop(logs, to);	/* the store's copy may be its log */
 	if (logs->store != NULL)
 		(void)store_log_copy(logs->store, from, to);
 	if (link(src, dst) == -1 && errno != ENOENT) {

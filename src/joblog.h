@@ -23,11 +23,25 @@
 
 struct store;
 
+/*
+ * First attempts begun here that have printed nothing: with a store that
+ * keeps logs, their log is in no file and in no store either (this
+ * dispatcher wrote all the store holds since it became active), so a
+ * reader need not look there.  The oldest are forgotten first, which
+ * costs only that look.
+ */
+#define JOBLOG_QUIET_MAX 256
+struct joblog_quiet {
+	int64_t ids[JOBLOG_QUIET_MAX];	/* 0: a free slot */
+	size_t next;			/* the slot taken next */
+};
+
 /* Where the logs are and how long one may grow. */
 struct joblogs {
 	char *dir;		/* STATE/logs */
 	int64_t max_bytes;	/* per job; output past it is dropped */
 	struct store *store;	/* keeping them too, or NULL */
+	struct joblog_quiet *quiet;	/* joblogs_init's, or NULL */
 };
 
 /* One job's log while the job runs. */
@@ -62,8 +76,8 @@ char *joblog_read_path(const struct joblogs *logs, int64_t job);
  * *log is then closed, and appends do nothing).  fresh 2: the job's first
  * attempt, which has no log yet: the file is made by the first append,
  * so that a job that prints nothing costs no file (a missing log reads as
- * an empty one); but when the store keeps logs too, made now, as a missing
- * file would send its readers to the store.
+ * an empty one; where the store keeps logs too, after a look there that
+ * finds none, which costs a reader less than a file costs every job).
  */
 int joblog_open(const struct joblogs *logs, struct joblog *log, int64_t job,
     int fresh);
