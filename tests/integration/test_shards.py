@@ -160,9 +160,12 @@ class TestShards(TestsTest):
         self.assertEqual(names, sorted(f"tests.test_s.test_{i:02d}"
                                        for i in range(40)))
         self.assertEqual({r["status"] for r in records}, {"passed"})
+        # Each shard recorded what it was handed: ten each, unless the
+        # fast tests' measured times, on a busy machine, tipped one over.
         for j in shards:
             ran = self.get_json(self.d, f"/api/jobs/{j['id']}/tests")
-            self.assertEqual(len(ran["tests"]), 10, j["name"])
+            self.assertEqual(len(ran["tests"]),
+                             len(split[j["shard_index"]]), j["name"])
         # One results file; each shard's log under its header.
         text = self.d.result(commit)
         for k in range(1, 5):
