@@ -128,14 +128,16 @@ build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) src/*.h $(wildcard tests/fuzz/*.h) 
 # Each fuzz target runs for FUZZ_SECONDS on its corpus.  What it finds
 # new is written to tests/fuzz/corpus/NAME, so a run grows the corpus the
 # next one starts from (commit what is worth keeping).
+# Two at a time: each is one process, and CI has two cores.
 fuzz: deps $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do \
-		name=$$(basename $$f); dir=tests/fuzz/corpus/$${name#fuzz_}; \
-		echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dir \
-			>build-fuzz/$$name.log 2>&1 || \
-			{ tail -40 build-fuzz/$$name.log; exit 1; }; \
-	done
+	@$(MAKE) --no-print-directory -j2 $(FUZZ_BIN:build-fuzz/%=fuzz-run-%)
+
+fuzz-run-%: build-fuzz/%
+	@name=$*; dir=tests/fuzz/corpus/$${name#fuzz_}; \
+	echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+	build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		$$dir >build-fuzz/$$name.log 2>&1 || \
+		{ tail -40 build-fuzz/$$name.log; exit 1; }
 
 # SuperSimpleCI on an example repository, start to finish.
 demo: all
