@@ -25,10 +25,10 @@ struct store;
 
 /*
  * First attempts begun here that have printed nothing: with a store that
- * keeps logs, their log is in no file and in no store either (this
- * dispatcher wrote all the store holds since it became active), so a
- * reader need not look there.  The oldest are forgotten first, which
- * costs only that look.
+ * keeps logs, their log is in no file and in no store either (only this
+ * dispatcher writes a first attempt's chunks, and it makes the file
+ * first), so a reader need not look there.  The oldest are forgotten
+ * first, which costs only that look.
  */
 #define JOBLOG_QUIET_MAX 256
 struct joblog_quiet {
@@ -76,8 +76,8 @@ char *joblog_read_path(const struct joblogs *logs, int64_t job);
  * *log is then closed, and appends do nothing).  fresh 2: the job's first
  * attempt, which has no log yet: the file is made by the first append,
  * so that a job that prints nothing costs no file (a missing log reads as
- * an empty one; where the store keeps logs too, after a look there that
- * finds none, which costs a reader less than a file costs every job).
+ * an empty one, and a store that keeps logs too is not asked for it:
+ * struct joblog_quiet).
  */
 int joblog_open(const struct joblogs *logs, struct joblog *log, int64_t job,
     int fresh);
